@@ -1,0 +1,84 @@
+//! JSON-RPC error codes and the error value every handler returns.
+
+use serde_json::{json, Value};
+use std::fmt;
+
+/// Error codes with the numbers Bitcoin Core uses on the wire.
+pub mod code {
+    pub const INVALID_REQUEST: i32 = -32600;
+    pub const METHOD_NOT_FOUND: i32 = -32601;
+    pub const INVALID_PARAMS: i32 = -32602;
+    pub const INTERNAL_ERROR: i32 = -32603;
+    pub const PARSE_ERROR: i32 = -32700;
+    pub const MISC_ERROR: i32 = -1;
+    pub const TYPE_ERROR: i32 = -3;
+    pub const WALLET_ERROR: i32 = -4;
+    pub const INVALID_ADDRESS_OR_KEY: i32 = -5;
+    pub const OUT_OF_MEMORY: i32 = -7;
+    pub const INVALID_PARAMETER: i32 = -8;
+    pub const CLIENT_NOT_CONNECTED: i32 = -9;
+    pub const CLIENT_IN_INITIAL_DOWNLOAD: i32 = -10;
+    pub const WALLET_NOT_FOUND: i32 = -18;
+    pub const WALLET_NOT_SPECIFIED: i32 = -19;
+    pub const DATABASE_ERROR: i32 = -20;
+    pub const DESERIALIZATION_ERROR: i32 = -22;
+    pub const VERIFY_ERROR: i32 = -25;
+    pub const VERIFY_REJECTED: i32 = -26;
+    pub const VERIFY_ALREADY_IN_UTXO_SET: i32 = -27;
+    pub const IN_WARMUP: i32 = -28;
+    pub const CLIENT_NODE_NOT_CONNECTED: i32 = -29;
+    pub const METHOD_DEPRECATED: i32 = -32;
+    pub const CLIENT_MEMPOOL_DISABLED: i32 = -33;
+    pub const LIMIT_EXCEEDED: i32 = -37;
+}
+
+/// A JSON-RPC error: a code from [`code`] and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RpcError {
+    /// Numeric code, as in Core's `RPCErrorCode`.
+    pub code: i32,
+    /// Message text, matching Core's where Core has one.
+    pub message: String,
+}
+
+impl RpcError {
+    /// An error with the given code and message.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        RpcError { code, message: message.into() }
+    }
+    /// `RPC_MISC_ERROR` (-1), what Core answers for a generic runtime error.
+    pub fn misc(message: impl Into<String>) -> Self {
+        Self::new(code::MISC_ERROR, message)
+    }
+    /// `RPC_INVALID_PARAMETER` (-8).
+    pub fn invalid_parameter(message: impl Into<String>) -> Self {
+        Self::new(code::INVALID_PARAMETER, message)
+    }
+    /// `RPC_TYPE_ERROR` (-3).
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new(code::TYPE_ERROR, message)
+    }
+    /// `RPC_INVALID_ADDRESS_OR_KEY` (-5).
+    pub fn invalid_address_or_key(message: impl Into<String>) -> Self {
+        Self::new(code::INVALID_ADDRESS_OR_KEY, message)
+    }
+    /// `RPC_DESERIALIZATION_ERROR` (-22).
+    pub fn deserialization(message: impl Into<String>) -> Self {
+        Self::new(code::DESERIALIZATION_ERROR, message)
+    }
+    /// The JSON object `{"code": .., "message": ..}` sent in replies.
+    pub fn to_json(&self) -> Value {
+        json!({"code": self.code, "message": self.message})
+    }
+}
+
+impl fmt::Display for RpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+/// Result type of RPC handlers.
+pub type RpcResult<T = Value> = Result<T, RpcError>;

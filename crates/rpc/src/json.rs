@@ -1,0 +1,143 @@
+//! JSON helpers matching UniValue's behaviour: integer extraction, exact amounts,
+//! and Core's 4-space pretty printing.
+
+use crate::error::{RpcError, RpcResult};
+use serde_json::{Number, Value};
+
+/// Satoshis per bitcoin.
+pub const COIN: i64 = 100_000_000;
+/// Largest valid amount in satoshis (21 million BTC).
+pub const MAX_MONEY: i64 = 21_000_000 * COIN;
+
+/// Reads a JSON number as an integer the way UniValue's `getInt<int64_t>` does:
+/// fractions, exponents and overflow are "JSON integer out of range" (-1).
+pub fn number_to_i64(n: &Number) -> RpcResult<i64> {
+    n.to_string()
+        .parse::<i64>()
+        .map_err(|_| RpcError::misc("JSON integer out of range"))
+}
+
+/// Formats satoshis as an exact BTC decimal JSON number with 8 decimals, as Core's
+/// `ValueFromAmount` does (`0.00010000`).
+pub fn amount_to_value(sats: i64) -> Value {
+    let sign = if sats < 0 { "-" } else { "" };
+    let abs = sats.unsigned_abs();
+    let text = format!("{sign}{}.{:08}", abs / COIN as u64, abs % COIN as u64);
+    Value::Number(text.parse::<Number>().unwrap_or_else(|_| Number::from(0)))
+}
+
+/// Parses an amount given as a JSON number or string into satoshis, with Core's
+/// errors (`Amount is not a number or string`, `Invalid amount`, `Amount out of range`).
+pub fn amount_from_value(value: &Value, decimals: u32) -> RpcResult<i64> {
+    let text = match value {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return Err(RpcError::type_error("Amount is not a number or string")),
+    };
+    let amount = parse_fixed_point(&text, decimals)
+        .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+    if !(0..=MAX_MONEY).contains(&amount) {
+        return Err(RpcError::type_error("Amount out of range"));
+    }
+    Ok(amount)
+}
+
+/// Parses a decimal number (optionally with exponent) into an integer scaled by
+/// `10^decimals`, rejecting anything that would lose precision or exceed 10^18.
+pub fn parse_fixed_point(text: &str, decimals: u32) -> Option<i64> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(pos) => (&text[..pos], text[pos + 1..].parse::<i64>().ok()?),
+        None => (text, 0),
+    };
+    let (negative, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa),
+    };
+    let (int_part, frac_part) = match digits.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (digits, ""),
+    };
+    if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if (digits.contains('.') && frac_part.is_empty()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if int_part.len() > 1 && int_part.starts_with('0') {
+        return None;
+    }
+    let all_digits: String = format!("{int_part}{frac_part}");
+    let all_digits = all_digits.trim_start_matches('0');
+    // Position of the decimal point after scaling.
+    let shift = decimals as i64 + exponent - frac_part.len() as i64;
+    let mut value: i128 = 0;
+    for b in all_digits.bytes() {
+        value = value.checked_mul(10)?.checked_add((b - b'0') as i128)?;
+        if value > 10i128.pow(30) {
+            return None;
+        }
+    }
+    if shift >= 0 {
+        for _ in 0..shift {
+            value = value.checked_mul(10)?;
+            if value > 10i128.pow(30) {
+                return None;
+            }
+        }
+    } else {
+        for _ in 0..(-shift) {
+            if value % 10 != 0 {
+                return None;
+            }
+            value /= 10;
+        }
+    }
+    if value >= 10i128.pow(18) {
+        return None;
+    }
+    let v = value as i64;
+    Some(if negative { -v } else { v })
+}
+
+/// Serializes like UniValue's `write(4)`: 4-space indentation, `"key": value`.
+pub fn to_string_pretty4(value: &Value) -> String {
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    if serde::Serialize::serialize(value, &mut ser).is_err() {
+        return value.to_string();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_point_parsing_matches_core() {
+        assert_eq!(parse_fixed_point("0.0001", 8), Some(10_000));
+        assert_eq!(parse_fixed_point("1", 8), Some(COIN));
+        assert_eq!(parse_fixed_point("1e-8", 8), Some(1));
+        assert_eq!(parse_fixed_point("0.000000001", 8), None);
+        assert_eq!(parse_fixed_point("-0.5", 8), Some(-COIN / 2));
+        assert_eq!(parse_fixed_point("abc", 8), None);
+        assert_eq!(parse_fixed_point("1.", 8), None);
+        assert_eq!(parse_fixed_point("100000000000", 8), None);
+    }
+
+    #[test]
+    fn amounts_print_with_eight_decimals() {
+        assert_eq!(amount_to_value(10_000).to_string(), "0.00010000");
+        assert_eq!(amount_to_value(-COIN).to_string(), "-1.00000000");
+        assert_eq!(amount_to_value(MAX_MONEY).to_string(), "21000000.00000000");
+    }
+
+    #[test]
+    fn integers_reject_fractions() {
+        let n: Number = "1.5".parse().unwrap();
+        assert!(number_to_i64(&n).is_err());
+        let n: Number = "42".parse().unwrap();
+        assert_eq!(number_to_i64(&n).unwrap(), 42);
+    }
+}
