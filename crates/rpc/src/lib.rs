@@ -13,3 +13,6 @@ pub use error::{code, RpcError, RpcResult};
 pub use method::{Arg, ArgType, Fallback, Params, RpcMethod};
 pub use request::{JsonRpcVersion, RpcRequest};
 pub use table::RpcTable;
+pub mod auth;
+pub mod http;
+pub mod httprpc;
