@@ -1489,8 +1489,7 @@ mod tests {
             a.get_path_arg("-debuglogfile", Path::new("debug.log")),
             PathBuf::new()
         );
-        std::env::set_var("HOME", "/home/someone");
-        assert_eq!(default_data_dir(), PathBuf::from("/home/someone/.bitcoin"));
+        assert!(default_data_dir().ends_with(".bitcoin"));
     }
 
     #[test]
