@@ -1,1 +1,25 @@
-//! Utility RPCs.
+//! Chain-independent utility RPCs: address validation, script and transaction
+//! decoding, descriptors, multisig creation, and message signing. They behave as
+//! Bitcoin Core's methods of the same names.
+
+pub mod address;
+pub mod base58;
+pub mod bech32;
+pub mod descriptor;
+pub mod message;
+pub mod multisig;
+pub mod script;
+pub mod tojson;
+
+mod methods;
+
+use rpc::RpcTable;
+
+/// Registers `validateaddress`, `decodescript`, `decoderawtransaction`,
+/// `getdescriptorinfo`, `deriveaddresses`, `createmultisig`,
+/// `signmessagewithprivkey` and `verifymessage` for `network`.
+pub fn register(table: &RpcTable, network: bitcoin::Network) {
+    for m in methods::all(network) {
+        table.register(m);
+    }
+}

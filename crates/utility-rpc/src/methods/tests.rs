@@ -1,0 +1,216 @@
+//! Tests that call the methods through an `RpcTable`.
+
+use rpc::{RpcRequest, RpcTable};
+use serde_json::{json, Value};
+
+fn table() -> RpcTable {
+    let t = RpcTable::new();
+    crate::register(&t, bitcoin::Network::Regtest);
+    t.finish_warmup();
+    t
+}
+
+fn call(method: &str, params: Value) -> Result<Value, rpc::RpcError> {
+    table().execute(RpcRequest::new(method, vec![]), params)
+}
+
+#[test]
+fn validateaddress_reports_errors() {
+    let r = call(
+        "validateaddress",
+        json!(["bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"]),
+    )
+    .unwrap();
+    assert_eq!(r["isvalid"], json!(true));
+    let r = call("validateaddress", json!(["n0taddress"])).unwrap();
+    assert_eq!(r["isvalid"], json!(false));
+    assert_eq!(
+        r["error"],
+        "Invalid or unsupported Segwit (Bech32) or Base58 encoding."
+    );
+    assert_eq!(r["error_locations"], json!([]));
+    assert_eq!(call("validateaddress", json!([])).unwrap_err().code, -1);
+}
+
+#[test]
+fn decodescript_matches_core_examples() {
+    let r = call("decodescript", json!(["02eeee"])).unwrap();
+    assert_eq!(r["asm"], "-28398");
+    assert_eq!(r["p2sh"], "2N34iiGoUUkVSPiaaTFpJjB1FR9TXQu3PGM");
+    assert_eq!(
+        r["segwit"]["desc"],
+        "addr(bcrt1qjmprdr7rq522gw9ghkgfly7yng25n4m3nrxtmdujqsakvm9jfapqk795l5)#5akkdska"
+    );
+    let r = call("decodescript", json!(["5102eeee"])).unwrap();
+    assert_eq!(r["desc"], "addr(bcrt1pamhqk96edn)#vkh8uj5a");
+    assert!(r.get("p2sh").is_none());
+    let r = call("decodescript", json!(["82012088a914ffffffffffffffffffffffffffffffffffffffff88210250929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0ad51b2"])).unwrap();
+    assert_eq!(r["segwit"]["desc"], "wsh(and_v(and_v(v:hash160(ffffffffffffffffffffffffffffffffffffffff),v:pk(0250929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0)),older(1)))#gm8xz4fl");
+    let r = call("decodescript", json!(["82012088a914ffffffffffffffffffffffffffffffffffffffff882102ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffacb2"])).unwrap();
+    assert_eq!(
+        r["segwit"]["desc"],
+        "addr(bcrt1q73qyfypp47hvgnkjqnav0j3k2lq3v76wg22dk8tmwuz5sfgv66xsvxg6uu)#9p3q328s"
+    );
+    let pk = "03b0da749730dc9b4b1f4a14d6902877a92541f5368778853d9c4a0cb7802dcfb2";
+    let r = call("decodescript", json!([format!("21{pk}ac")])).unwrap();
+    assert_eq!(r["type"], "pubkey");
+    assert_eq!(
+        r["segwit"]["asm"],
+        "0 5dd1d3a048119c27b28293056724d9522f26d945"
+    );
+    let r = call("decodescript", json!([""])).unwrap();
+    assert_eq!(r["type"], "nonstandard");
+    let e = call("decodescript", json!(["zz"])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-8, "argument must be hexadecimal string (not 'zz')")
+    );
+}
+
+#[test]
+fn decoderawtransaction_errors() {
+    let e = call("decoderawtransaction", json!(["00"])).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (-22, "TX decode failed"));
+    let e = call("decoderawtransaction", json!(["xyz"])).unwrap_err();
+    assert_eq!(e.code, -22);
+}
+
+#[test]
+fn descriptor_methods() {
+    let r = call("getdescriptorinfo", json!(["wpkh(tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/<0;1>/*)"])).unwrap();
+    assert_eq!(r["isrange"], json!(true));
+    assert_eq!(r["multipath_expansion"].as_array().unwrap().len(), 2);
+    let e = call("getdescriptorinfo", json!([""])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-5, "'' is not a valid descriptor function")
+    );
+
+    let desc = "wpkh(tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK/1/1/0)#t6wfjs64";
+    assert_eq!(
+        call("deriveaddresses", json!([desc])).unwrap(),
+        json!(["bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5"])
+    );
+    let ranged = crate::descriptor::with_checksum("wpkh(tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK/1/1/*)");
+    assert_eq!(
+        call("deriveaddresses", json!([ranged, [1, 2]])).unwrap(),
+        json!([
+            "bcrt1qhku5rq7jz8ulufe2y6fkcpnlvpsta7rq4442dy",
+            "bcrt1qpgptk2gvshyl0s9lqshsmx932l9ccsv265tvaq"
+        ])
+    );
+    assert_eq!(
+        call("deriveaddresses", json!(["a"])).unwrap_err().message,
+        "Missing checksum"
+    );
+    assert_eq!(
+        call("deriveaddresses", json!([ranged, [-1, 0]]))
+            .unwrap_err()
+            .message,
+        "Range should be greater or equal than 0"
+    );
+    assert_eq!(
+        call("deriveaddresses", json!([ranged, [2, 0]]))
+            .unwrap_err()
+            .message,
+        "Range specified as [begin,end] must not have begin after end"
+    );
+    assert_eq!(
+        call("deriveaddresses", json!([ranged, [1000000000, 2000000000]]))
+            .unwrap_err()
+            .message,
+        "Range is too large"
+    );
+    assert_eq!(
+        call("deriveaddresses", json!([ranged]))
+            .unwrap_err()
+            .message,
+        "Range must be specified for a ranged descriptor"
+    );
+    let combo = crate::descriptor::with_checksum("combo(tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK/1/1/0)");
+    assert_eq!(
+        call("deriveaddresses", json!([combo])).unwrap(),
+        json!([
+            "mtfUoUax9L4tzXARpw1oTGxWyoogp52KhJ",
+            "bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5",
+            "2NDvEwGfpEqJWfybzpKPHF2XH3jwoQV3D7x"
+        ])
+    );
+    let hardened = crate::descriptor::with_checksum("wpkh(tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/1'/1/0)");
+    assert_eq!(
+        call("deriveaddresses", json!([hardened]))
+            .unwrap_err()
+            .message,
+        "Cannot derive script without private keys"
+    );
+    let pk = crate::descriptor::with_checksum("pk(tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK)");
+    assert_eq!(
+        call("deriveaddresses", json!([pk])).unwrap_err().message,
+        "Descriptor does not have a corresponding address"
+    );
+}
+
+#[test]
+fn createmultisig_errors() {
+    let k = "03789ed0bb717d88f7d321a368d905e7430207ebbd82bd342cf11ae157a7ace5fd";
+    let e = call("createmultisig", json!([1, [k], "bech32m"])).unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            -5,
+            "createmultisig cannot create bech32m multisig addresses"
+        )
+    );
+    let e = call("createmultisig", json!([1, [k], "foo"])).unwrap_err();
+    assert_eq!(e.message, "Unknown address type 'foo'");
+    let r = call("createmultisig", json!([1, [k]])).unwrap();
+    assert!(r["address"].as_str().unwrap().starts_with('2'));
+}
+
+#[test]
+fn message_methods() {
+    let key = "cUeKHd5orzT3mz8P9pxyREHfsWtVfgsfDjiZZBcjUBAaGk1BTj7N";
+    let sig = call(
+        "signmessagewithprivkey",
+        json!([key, "This is just a test message"]),
+    )
+    .unwrap();
+    assert_eq!(
+        sig,
+        "INbVnW4e6PeRmsv2Qgu8NuopvrVjkcxob+sX8OcZG0SALhWybUjzMLPdAsXI46YZGb0KQTRii+wWIQzRpG/U+S0="
+    );
+    let e = call("signmessagewithprivkey", json!(["invalid_key", "m"])).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (-5, "Invalid private key"));
+    let e = call("verifymessage", json!(["invalid_addr", sig, "m"])).unwrap_err();
+    assert_eq!((e.code, e.message.as_str()), (-5, "Invalid address"));
+    let e = call(
+        "verifymessage",
+        json!(["mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB", "invalid_sig", "m"]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-3, "Malformed base64 encoding")
+    );
+    let e = call(
+        "verifymessage",
+        json!(["bcrt1qjqmxmkpmxt80xz4y3746zgt0q3u3ferr34acd5", sig, "m"]),
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-3, "Address does not refer to key")
+    );
+    assert_eq!(
+        call(
+            "verifymessage",
+            json!([
+                "mpLQjfK79b7CCV4VMJWEWAj5Mpx8Up5zxB",
+                sig,
+                "This is just a test message"
+            ])
+        )
+        .unwrap(),
+        json!(true)
+    );
+}

@@ -1,0 +1,368 @@
+//! Transaction and script → JSON conversion in Core's shapes (`ScriptToUniv`,
+//! `TxToUniv`), plus hex transaction decoding with Core's witness heuristics.
+//! Shared with `getrawtransaction`/`getblock`.
+
+use crate::address::{self, ChainParams};
+use crate::descriptor;
+use crate::script;
+use bitcoin::hashes::{sha256d, Hash};
+use bitcoin::{
+    absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
+    Witness,
+};
+use serde_json::{json, Map, Value};
+
+/// `{asm, desc?, hex?, address?, type}` for an output script, as Core's
+/// `ScriptToUniv`. `known` lists scripts the descriptor inference may use.
+pub fn script_to_json(
+    spk: &[u8],
+    include_hex: bool,
+    include_address: bool,
+    known: &[Vec<u8>],
+    params: &ChainParams,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("asm".into(), json!(script::to_asm(spk, false)));
+    if include_address {
+        out.insert("desc".into(), json!(descriptor::infer(spk, known, params)));
+    }
+    if include_hex {
+        out.insert("hex".into(), json!(script::hex(spk)));
+    }
+    let (ty, _) = script::solve(spk);
+    if include_address && ty != script::TxoutType::PubKey {
+        if let Some(dest) = address::extract_destination(spk) {
+            out.insert("address".into(), json!(dest.encode(params)));
+        }
+    }
+    out.insert("type".into(), json!(ty.name()));
+    out
+}
+
+/// Whether any input carries witness data.
+pub fn has_witness(tx: &Transaction) -> bool {
+    tx.input.iter().any(|i| !i.witness.is_empty())
+}
+
+fn write_compact(out: &mut Vec<u8>, n: u64) {
+    match n {
+        0..=0xfc => out.push(n as u8),
+        0xfd..=0xffff => {
+            out.push(0xfd);
+            out.extend_from_slice(&(n as u16).to_le_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0xfe);
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+        }
+        _ => {
+            out.push(0xff);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+    }
+}
+
+fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    write_compact(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// Core's serialization: with the segwit marker only if `with_witness` and some
+/// input has witness data (so input-less transactions never get the marker).
+pub fn serialize_tx(tx: &Transaction, with_witness: bool) -> Vec<u8> {
+    let witness = with_witness && has_witness(tx);
+    let mut out = Vec::new();
+    out.extend_from_slice(&tx.version.0.to_le_bytes());
+    if witness {
+        out.extend_from_slice(&[0, 1]);
+    }
+    write_compact(&mut out, tx.input.len() as u64);
+    for i in &tx.input {
+        out.extend_from_slice(i.previous_output.txid.as_byte_array());
+        out.extend_from_slice(&i.previous_output.vout.to_le_bytes());
+        write_bytes(&mut out, i.script_sig.as_bytes());
+        out.extend_from_slice(&i.sequence.0.to_le_bytes());
+    }
+    write_compact(&mut out, tx.output.len() as u64);
+    for o in &tx.output {
+        out.extend_from_slice(&o.value.to_sat().to_le_bytes());
+        write_bytes(&mut out, o.script_pubkey.as_bytes());
+    }
+    if witness {
+        for i in &tx.input {
+            write_compact(&mut out, i.witness.len() as u64);
+            for item in i.witness.iter() {
+                write_bytes(&mut out, item);
+            }
+        }
+    }
+    out.extend_from_slice(&tx.lock_time.to_consensus_u32().to_le_bytes());
+    out
+}
+
+/// Size with witness, and weight, as Core computes them.
+pub fn size_and_weight(tx: &Transaction) -> (usize, usize) {
+    let total = serialize_tx(tx, true).len();
+    let base = serialize_tx(tx, false).len();
+    (total, base * 3 + total)
+}
+
+fn is_coinbase(tx: &Transaction) -> bool {
+    tx.input.len() == 1 && tx.input[0].previous_output == OutPoint::null()
+}
+
+/// Core's `TxToUniv` with no block hash, undo data or hex: txid … vout.
+pub fn tx_to_json(tx: &Transaction, params: &ChainParams) -> Map<String, Value> {
+    let mut e = Map::new();
+    let (size, weight) = size_and_weight(tx);
+    let wtxid = sha256d::Hash::hash(&serialize_tx(tx, true));
+    e.insert("txid".into(), json!(tx.compute_txid().to_string()));
+    e.insert("hash".into(), json!(Txid::from_raw_hash(wtxid).to_string()));
+    e.insert("version".into(), json!(tx.version.0));
+    e.insert("size".into(), json!(size));
+    e.insert("vsize".into(), json!(weight.div_ceil(4)));
+    e.insert("weight".into(), json!(weight));
+    e.insert("locktime".into(), json!(tx.lock_time.to_consensus_u32()));
+    let coinbase = is_coinbase(tx);
+    let vin: Vec<Value> = tx
+        .input
+        .iter()
+        .map(|i| {
+            let mut m = Map::new();
+            if coinbase {
+                m.insert(
+                    "coinbase".into(),
+                    json!(script::hex(i.script_sig.as_bytes())),
+                );
+            } else {
+                m.insert("txid".into(), json!(i.previous_output.txid.to_string()));
+                m.insert("vout".into(), json!(i.previous_output.vout));
+                m.insert(
+                    "scriptSig".into(),
+                    json!({
+                        "asm": script::to_asm(i.script_sig.as_bytes(), true),
+                        "hex": script::hex(i.script_sig.as_bytes()),
+                    }),
+                );
+            }
+            if !i.witness.is_empty() {
+                let items: Vec<Value> = i.witness.iter().map(|w| json!(script::hex(w))).collect();
+                m.insert("txinwitness".into(), Value::Array(items));
+            }
+            m.insert("sequence".into(), json!(i.sequence.0));
+            Value::Object(m)
+        })
+        .collect();
+    e.insert("vin".into(), Value::Array(vin));
+    let vout: Vec<Value> = tx
+        .output
+        .iter()
+        .enumerate()
+        .map(|(n, o)| {
+            let mut m = Map::new();
+            m.insert(
+                "value".into(),
+                rpc::json::amount_to_value(o.value.to_sat() as i64),
+            );
+            m.insert("n".into(), json!(n));
+            let spk = script_to_json(o.script_pubkey.as_bytes(), true, true, &[], params);
+            m.insert("scriptPubKey".into(), Value::Object(spk));
+            Value::Object(m)
+        })
+        .collect();
+    e.insert("vout".into(), Value::Array(vout));
+    e
+}
+
+/// Byte reader that fails like Core's stream on short reads and oversized sizes.
+struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+const MAX_SIZE: u64 = 0x0200_0000;
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.pos.checked_add(n)?;
+        let s = self.data.get(self.pos..end)?;
+        self.pos = end;
+        Some(s)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    fn compact(&mut self) -> Option<u64> {
+        let n = match self.u8()? {
+            0xfd => {
+                let v = u16::from_le_bytes(self.take(2)?.try_into().ok()?) as u64;
+                (v >= 0xfd).then_some(v)?
+            }
+            0xfe => {
+                let v = self.u32()? as u64;
+                (v >= 0x1_0000).then_some(v)?
+            }
+            0xff => {
+                let v = self.u64()?;
+                (v >= 0x1_0000_0000).then_some(v)?
+            }
+            b => b as u64,
+        };
+        (n <= MAX_SIZE).then_some(n)
+    }
+    fn bytes(&mut self) -> Option<Vec<u8>> {
+        let n = self.compact()? as usize;
+        Some(self.take(n)?.to_vec())
+    }
+    fn inputs(&mut self) -> Option<Vec<TxIn>> {
+        let n = self.compact()?;
+        let mut v = Vec::new();
+        for _ in 0..n {
+            let txid = Txid::from_byte_array(self.take(32)?.try_into().ok()?);
+            let vout = self.u32()?;
+            let script_sig = ScriptBuf::from_bytes(self.bytes()?);
+            let sequence = Sequence(self.u32()?);
+            v.push(TxIn {
+                previous_output: OutPoint { txid, vout },
+                script_sig,
+                sequence,
+                witness: Witness::new(),
+            });
+        }
+        Some(v)
+    }
+    fn outputs(&mut self) -> Option<Vec<TxOut>> {
+        let n = self.compact()?;
+        let mut v = Vec::new();
+        for _ in 0..n {
+            let value = Amount::from_sat(self.u64()?);
+            let script_pubkey = ScriptBuf::from_bytes(self.bytes()?);
+            v.push(TxOut {
+                value,
+                script_pubkey,
+            });
+        }
+        Some(v)
+    }
+}
+
+/// Deserializes one transaction the way Core's `UnserializeTransaction` does;
+/// `None` on any error or if bytes are left over.
+pub fn deserialize_tx(data: &[u8], allow_witness: bool) -> Option<Transaction> {
+    let mut r = Reader { data, pos: 0 };
+    let version = transaction::Version(r.u32()? as i32);
+    let mut flags = 0u8;
+    let mut input = r.inputs()?;
+    let output;
+    if input.is_empty() && allow_witness {
+        flags = r.u8()?;
+        if flags != 0 {
+            input = r.inputs()?;
+            output = r.outputs()?;
+        } else {
+            output = Vec::new();
+        }
+    } else {
+        output = r.outputs()?;
+    }
+    if flags & 1 != 0 && allow_witness {
+        flags ^= 1;
+        for i in input.iter_mut() {
+            let n = r.compact()?;
+            let mut items = Vec::new();
+            for _ in 0..n {
+                items.push(r.bytes()?);
+            }
+            i.witness = Witness::from_slice(&items);
+        }
+        if !input.iter().any(|i| !i.witness.is_empty()) {
+            return None;
+        }
+    }
+    if flags != 0 {
+        return None;
+    }
+    let lock_time = absolute::LockTime::from_consensus(r.u32()?);
+    if r.pos != data.len() {
+        return None;
+    }
+    Some(Transaction {
+        version,
+        lock_time,
+        input,
+        output,
+    })
+}
+
+fn scripts_sane(tx: &Transaction) -> bool {
+    let ok = |s: &[u8]| script::has_valid_ops(s) && s.len() <= script::MAX_SCRIPT_SIZE;
+    (is_coinbase(tx) || tx.input.iter().all(|i| ok(i.script_sig.as_bytes())))
+        && tx.output.iter().all(|o| ok(o.script_pubkey.as_bytes()))
+}
+
+/// Core's `DecodeHexTx`: tries extended and/or legacy serialization and picks
+/// the one whose scripts look sane, preferring the extended one.
+pub fn decode_hex_tx(hex: &str, try_no_witness: bool, try_witness: bool) -> Option<Transaction> {
+    let data = script::parse_hex(hex)?;
+    let extended = if try_witness {
+        deserialize_tx(&data, true)
+    } else {
+        None
+    };
+    if let Some(tx) = &extended {
+        if scripts_sane(tx) {
+            return extended;
+        }
+    }
+    let legacy = if try_no_witness {
+        deserialize_tx(&data, false)
+    } else {
+        None
+    };
+    if let Some(tx) = &legacy {
+        if scripts_sane(tx) {
+            return legacy;
+        }
+    }
+    extended.or(legacy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TX: &str = "0100000001696a20784a2c70143f634e95227dbdfdf0ecd51647052e70854512235f5986ca010000008a47304402207174775824bec6c2700023309a168231ec80b82c6069282f5133e6f11cbb04460220570edc55c7c5da2ca687ebd0372d3546ebc3f810516a002350cac72dfe192dfb014104d3f898e6487787910a690410b7a917ef198905c27fb9d3b0a42da12aceae0544fc7088d239d9a48f2828a15a09e84043001f27cc80d162cb95404e1210161536ffffffff0100e1f505000000001976a914eb6c6e0cdb2d256a32d97b8df1fc75d1920d9bca88ac00000000";
+
+    #[test]
+    fn decodes_legacy_tx() {
+        let p = ChainParams::for_network(bitcoin::Network::Regtest);
+        let tx = decode_hex_tx(TX, true, true).unwrap();
+        assert_eq!(serialize_tx(&tx, true), script::parse_hex(TX).unwrap());
+        let j = tx_to_json(&tx, &p);
+        assert_eq!(j["vin"][0]["scriptSig"]["asm"], "304402207174775824bec6c2700023309a168231ec80b82c6069282f5133e6f11cbb04460220570edc55c7c5da2ca687ebd0372d3546ebc3f810516a002350cac72dfe192dfb[ALL] 04d3f898e6487787910a690410b7a917ef198905c27fb9d3b0a42da12aceae0544fc7088d239d9a48f2828a15a09e84043001f27cc80d162cb95404e1210161536");
+        assert_eq!(j["vout"][0]["value"].to_string(), "1.00000000");
+        assert_eq!(j["size"], json!(TX.len() / 2));
+        assert_eq!(j["txid"], j["hash"]);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(decode_hex_tx("", true, true).is_none());
+        assert!(decode_hex_tx("00", true, true).is_none());
+        assert!(decode_hex_tx(&format!("{TX}00"), true, true).is_none());
+        assert!(decode_hex_tx("zz", true, true).is_none());
+    }
+
+    #[test]
+    fn empty_input_tx_is_legacy_when_forced() {
+        // version 2, 0 inputs, 1 output of 0 sats with empty script, locktime 0
+        let hex = "02000000000100000000000000000000000000";
+        assert!(decode_hex_tx(hex, true, false).is_some());
+    }
+}
