@@ -214,3 +214,51 @@ fn message_methods() {
         json!(true)
     );
 }
+
+#[test]
+fn mainnet_bech32_vectors() {
+    let t = RpcTable::new();
+    crate::register(&t, bitcoin::Network::Bitcoin);
+    t.finish_warmup();
+    let cases = [
+        (
+            "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5",
+            "Invalid Bech32 checksum",
+            json!([41]),
+        ),
+        (
+            "BC13W508D6QEJXTDG4Y5R3ZARVARY0C5XW7KN40WF2",
+            "Version 1+ witness address must use Bech32m checksum",
+            json!([]),
+        ),
+        (
+            "BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3t4",
+            "Invalid character or mixed case",
+            json!([40]),
+        ),
+        ("bc1gmk9yu", "Empty Bech32 data section", json!([])),
+        (
+            "BC1QR508D6QEJXTDG4Y5R3ZARVARYV98GJ9P",
+            "Invalid Bech32 v0 address program size (16 bytes), per BIP141",
+            json!([]),
+        ),
+    ];
+    for (addr, msg, locs) in cases {
+        let r = t
+            .execute(RpcRequest::new("validateaddress", vec![]), json!([addr]))
+            .unwrap();
+        assert_eq!(r["error"], msg, "{addr}");
+        assert_eq!(r["error_locations"], locs, "{addr}");
+    }
+    let r = t
+        .execute(
+            RpcRequest::new("validateaddress", vec![]),
+            json!(["BC1QW508D6QEJXTDG4Y5R3ZARVARY0C5XW7KV8F3T4"]),
+        )
+        .unwrap();
+    assert_eq!(
+        r["scriptPubKey"],
+        "0014751e76e8199196d454941c45d1b3a323f1433bd6"
+    );
+    assert_eq!(r["witness_version"], 0);
+}
