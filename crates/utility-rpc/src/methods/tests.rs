@@ -262,3 +262,150 @@ fn mainnet_bech32_vectors() {
     );
     assert_eq!(r["witness_version"], 0);
 }
+
+#[test]
+fn regtest_error_locations() {
+    let cases = [
+        (
+            "bcrt1qax9suht3qv95sw33xavx8crpxduefdrsvgsklu",
+            "Invalid Bech32 checksum",
+            json!([22, 43]),
+        ),
+        (
+            "bcrt1qdg3myrgvzw7ml8q0ejxhlkyxn7vl9r56yzkfgvzclrf4hkpx9yfqhpsuks",
+            "Invalid Bech32 checksum",
+            json!([19, 30]),
+        ),
+        (
+            "bcrt1ptmp74ayg7p24uslctssvjm06q5phz4yrxucgnv",
+            "Invalid Bech32 checksum",
+            json!([5]),
+        ),
+        (
+            "BCRT1QPLMTZKC2XHARPPZDLNPAQL78RSHJ68U32RAH7R",
+            "Invalid Bech32 checksum",
+            json!([38]),
+        ),
+        (
+            "bcrt1q04oldschfnwystcqnsvyfpj23mpsg3jcedq9xv",
+            "Invalid Base 32 character",
+            json!([8]),
+        ),
+        (
+            "bcrtq049ldschfnwystcqnsvyfpj23mpsg3jcedq9xv",
+            "Missing separator",
+            json!([]),
+        ),
+        (
+            "bcrt130xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqynjegk",
+            "Invalid Bech32 address witness version",
+            json!([]),
+        ),
+        (
+            "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJJfn",
+            "Invalid checksum or length of Base58 address (P2PKH or P2SH)",
+            json!([]),
+        ),
+        (
+            "17VZNX1SN5NtKa8UQFxwQbFeFc3iqRYhem",
+            "Invalid or unsupported Base58-encoded address.",
+            json!([]),
+        ),
+        (
+            "1q049ldschfnwystcqnsvyfpj23mpsg3jcedq9xv",
+            "Invalid or unsupported Segwit (Bech32) or Base58 encoding.",
+            json!([]),
+        ),
+    ];
+    for (addr, msg, locs) in cases {
+        let r = call("validateaddress", json!([addr])).unwrap();
+        assert_eq!(r["error"], msg, "{addr}");
+        assert_eq!(r["error_locations"], locs, "{addr}");
+    }
+    for ok in [
+        "bcrt1p424qxxyd0r",
+        "BCRT1QPLMTZKC2XHARPPZDLNPAQL78RSHJ68U33RAH7R",
+        "mipcBbFg9gMiCh81Kj8tqqdgoZub1ZJRfn",
+    ] {
+        let r = call("validateaddress", json!([ok])).unwrap();
+        assert_eq!(r["isvalid"], json!(true), "{ok}");
+    }
+    let r = call("validateaddress", json!(["bcrt1p424qxxyd0r"])).unwrap();
+    assert!(r.get("isscript").is_none());
+}
+
+#[test]
+fn getdescriptorinfo_core_cases() {
+    let tpub = "tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B";
+    let cases = [
+        ("pk(0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798)".to_string(), false),
+        ("sh(wpkh(03fff97bd5755eeea420453a14355235d382f6472f8568a18b2f057a1460297556))".to_string(), false),
+        ("combo(0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798)".to_string(), false),
+        ("sh(wsh(pkh(02e493dbf1c10d80f3581e4904930b1404cc6c13900ee0758474fa94abe8c4cd13)))".to_string(), false),
+        ("multi(1,022f8bde4d1a07209355b4a7250a5c5128e88b84bddc619ab7cba8d569b240efe4,025cbdf0646e5db4eaa398f365f2ea7a0e3d419b7e0330e39ce92bddedcac4f9bc)".to_string(), false),
+        (format!("pk({tpub})"), false),
+        (format!("pkh({tpub}/1h/2)"), false),
+        (format!("pkh([d34db33f/44h/0h/0h]{tpub}/1/*)"), true),
+        (format!("wsh(multi(1,{tpub}/1/0/*,{tpub}/0/0/*))"), true),
+    ];
+    for (desc, range) in cases {
+        let a = call("getdescriptorinfo", json!([desc])).unwrap();
+        let b = call(
+            "getdescriptorinfo",
+            json!([crate::descriptor::with_checksum(&desc)]),
+        )
+        .unwrap();
+        assert_eq!(a, b, "{desc}");
+        assert_eq!(
+            a["descriptor"],
+            json!(crate::descriptor::with_checksum(&desc)),
+            "{desc}"
+        );
+        assert_eq!(a["isrange"], json!(range), "{desc}");
+        assert_eq!(a["issolvable"], json!(true), "{desc}");
+        assert_eq!(a["hasprivatekeys"], json!(false), "{desc}");
+    }
+    let e = call("getdescriptorinfo", json!(["wsh(multi(2,03a0434d9e47f3c86235477c7b1ae6ae5d3442d49b1943c2b752a68e2a47e247c7, 03774ae7f858a9411e5ef4246b70c65aac5649980be5c17891bbec17895da008cb))"])).unwrap_err();
+    assert_eq!(e.message, "Multi: Key ' 03774ae7f858a9411e5ef4246b70c65aac5649980be5c17891bbec17895da008cb' is invalid due to whitespace");
+}
+
+#[test]
+fn deriveaddresses_multipath_and_max_index() {
+    let tprv = "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
+    let multi = crate::descriptor::with_checksum(&format!("wpkh({tprv}/1/<0;1>/*)"));
+    assert_eq!(
+        call("deriveaddresses", json!([multi, [1, 2]])).unwrap(),
+        json!([
+            [
+                "bcrt1q7c8mdmdktrzs8xgpjmqw90tjn65j5a3yj04m3n",
+                "bcrt1qs6n37uzu0v0qfzf0r0csm0dwa7prc0v5uavgy0"
+            ],
+            [
+                "bcrt1qhku5rq7jz8ulufe2y6fkcpnlvpsta7rq4442dy",
+                "bcrt1qpgptk2gvshyl0s9lqshsmx932l9ccsv265tvaq"
+            ]
+        ])
+    );
+    let ranged = crate::descriptor::with_checksum(&format!("wpkh({tprv}/1/1/*)"));
+    assert_eq!(
+        call(
+            "deriveaddresses",
+            json!([ranged, [2147483647u32, 2147483647u32]])
+        )
+        .unwrap(),
+        json!(["bcrt1qtzs23vgzpreks5gtygwxf8tv5rldxvvsyfpdkg"])
+    );
+    assert_eq!(
+        call("deriveaddresses", json!([ranged, 10000000000i64]))
+            .unwrap_err()
+            .message,
+        "End of range is too high"
+    );
+    let unranged = crate::descriptor::with_checksum(&format!("wpkh({tprv}/1/1/0)"));
+    assert_eq!(
+        call("deriveaddresses", json!([unranged, [0, 2]]))
+            .unwrap_err()
+            .message,
+        "Range should not be specified for an un-ranged descriptor"
+    );
+}
