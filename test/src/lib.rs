@@ -1,1 +1,444 @@
-//! Test harness.
+//! Harness for functional tests: starts the built `bitcoin-node` (or the binary
+//! named by `BITCOIND`, so the same tests can run against Core's `bitcoind`) in a
+//! temporary data directory with unique ports, and talks JSON-RPC and raw HTTP.
+
+use base64::Engine;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+/// Path of the node binary under test.
+pub fn node_binary() -> PathBuf {
+    if let Ok(p) = std::env::var("BITCOIND") {
+        return PathBuf::from(p);
+    }
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| manifest.join("../target"));
+    target.join("debug/bitcoin-node")
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A port that is free right now (tries a per-process range first).
+pub fn free_port() -> u16 {
+    let base = 20000 + (std::process::id() % 2000) as u16 * 10;
+    loop {
+        let offset = NEXT_PORT.fetch_add(1, Ordering::SeqCst);
+        let port = base.wrapping_add(offset % 5000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("::1", port))
+                .map(|_| true)
+                .unwrap_or(true)
+        {
+            return port;
+        }
+    }
+}
+
+/// A JSON-RPC error returned by the node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    /// Error code.
+    pub code: i64,
+    /// Error message.
+    pub message: String,
+}
+
+/// A raw HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// A header value by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// The body parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// One node under test.
+pub struct TestNode {
+    /// Top data directory (`-datadir`).
+    pub datadir: PathBuf,
+    /// RPC port.
+    pub rpc_port: u16,
+    /// P2P port.
+    pub p2p_port: u16,
+    /// Binary started by this node.
+    pub binary: PathBuf,
+    /// `user:password` to use instead of the cookie.
+    pub credentials: Option<String>,
+    process: Option<Child>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl TestNode {
+    /// A node in a fresh temporary datadir with Core's test `bitcoin.conf`.
+    pub fn new() -> TestNode {
+        let tmp = tempfile::Builder::new()
+            .prefix("node_₿_")
+            .tempdir()
+            .expect("tempdir");
+        let mut node = TestNode::in_dir(tmp.path().join("node0"));
+        node._tmp = Some(tmp);
+        node
+    }
+
+    /// A node using `datadir` (created, with a fresh `bitcoin.conf`).
+    pub fn in_dir(datadir: PathBuf) -> TestNode {
+        std::fs::create_dir_all(&datadir).expect("create datadir");
+        let rpc_port = free_port();
+        let p2p_port = free_port();
+        let conf = format!(
+            "regtest=1\n[regtest]\nport={p2p_port}\nrpcport={rpc_port}\nrpcservertimeout=99000\nrpcdoccheck=1\nrpcthreads=2\nfallbackfee=0.0002\nserver=1\nkeypool=1\ndiscover=0\ndnsseed=0\nfixedseeds=0\nlistenonion=0\npeertimeout=999999999\nprinttoconsole=0\nnatpmp=0\nshrinkdebugfile=0\nunsafesqlitesync=1\nconnect=0\nmaxconnections=94\npar=2\nprevoutfetchthreads=1\nbind=127.0.0.1\n"
+        );
+        std::fs::write(datadir.join("bitcoin.conf"), conf).expect("write conf");
+        TestNode {
+            datadir,
+            rpc_port,
+            p2p_port,
+            binary: node_binary(),
+            credentials: None,
+            process: None,
+            _tmp: None,
+        }
+    }
+
+    /// `<datadir>/regtest`.
+    pub fn chain_path(&self) -> PathBuf {
+        self.datadir.join("regtest")
+    }
+
+    /// Appends a line to `bitcoin.conf`.
+    pub fn append_config(&self, line: &str) {
+        let path = self.datadir.join("bitcoin.conf");
+        let mut text = std::fs::read_to_string(&path).unwrap_or_default();
+        text.push_str(line);
+        text.push('\n');
+        std::fs::write(path, text).expect("write conf");
+    }
+
+    fn base_args(&self) -> Vec<String> {
+        vec![
+            format!("-datadir={}", self.datadir.display()),
+            "-logtimemicros".into(),
+            "-debug".into(),
+            "-debugexclude=leveldb".into(),
+            "-debugexclude=rand".into(),
+            "-uacomment=testnode0".into(),
+            "-disablewallet".into(),
+            "-logthreadnames".into(),
+            "-logsourcelocations".into(),
+            "-loglevel=trace".into(),
+            "-nologratelimit".into(),
+            "-v2transport=0".into(),
+        ]
+    }
+
+    /// Starts the node with the framework's arguments plus `extra`, and waits
+    /// until RPC answers.
+    pub fn start(&mut self, extra: &[&str]) {
+        self.spawn(extra);
+        self.wait_for_rpc();
+    }
+
+    /// Starts the process without waiting.
+    pub fn spawn(&mut self, extra: &[&str]) {
+        let _ = std::fs::remove_file(self.chain_path().join(".cookie"));
+        let mut args = self.base_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let child = Command::new(&self.binary)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn node");
+        self.process = Some(child);
+    }
+
+    /// Runs the binary with `extra` to completion; returns (exit code, stdout, stderr).
+    pub fn run_to_exit(&self, extra: &[&str]) -> (i32, String, String) {
+        let mut args = self.base_args();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run_binary_at(&self.binary, &args)
+    }
+
+    /// Starts with `extra` and expects an init error: exit code 1 and `expected`
+    /// as the whole of stderr.
+    pub fn assert_start_raises_init_error(&self, extra: &[&str], expected: &str) {
+        let (code, _, stderr) = self.run_to_exit(extra);
+        assert_ne!(code, 0, "node should fail to start");
+        assert_eq!(stderr.trim(), expected);
+    }
+
+    /// Polls `getblockcount` until it answers (or panics after 60 s).
+    pub fn wait_for_rpc(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(child) = self.process.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    let mut err = String::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    panic!("node exited during start-up with {status}: {err}");
+                }
+            }
+            if self.cookie().is_some() {
+                match self.try_rpc("getblockcount", json!([])) {
+                    Ok(_) => return,
+                    Err(Some(e)) if e.code == -28 => {}
+                    Err(Some(e)) => panic!("unexpected RPC error while starting: {e:?}"),
+                    Err(None) => {}
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "node did not answer RPC within 60s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// `user:password` from the cookie file.
+    pub fn cookie(&self) -> Option<String> {
+        if let Some(c) = &self.credentials {
+            return Some(c.clone());
+        }
+        std::fs::read_to_string(self.chain_path().join(".cookie")).ok()
+    }
+
+    /// The `Authorization` header value for the cookie credentials.
+    pub fn auth_header(&self) -> String {
+        let cookie = self.cookie().expect("cookie");
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(cookie)
+        )
+    }
+
+    /// Calls `method`; `Err(None)` when the transport failed.
+    pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, Option<RpcError>> {
+        let body =
+            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let Some(auth) = self.cookie().map(|c| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            )
+        }) else {
+            return Err(None);
+        };
+        let resp = self
+            .http_request(&format!(
+                "POST / HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ))
+            .map_err(|_| None)?;
+        let v = resp.json();
+        if let Some(err) = v.get("error") {
+            return Err(Some(RpcError {
+                code: err["code"].as_i64().unwrap_or(0),
+                message: err["message"].as_str().unwrap_or("").to_string(),
+            }));
+        }
+        if resp.status != 200 {
+            return Err(None);
+        }
+        Ok(v["result"].clone())
+    }
+
+    /// Calls `method` and returns its result, panicking on any error.
+    pub fn rpc(&self, method: &str, params: Value) -> Value {
+        self.try_rpc(method, params)
+            .unwrap_or_else(|e| panic!("{method} failed: {e:?}"))
+    }
+
+    /// Calls `method` and returns its error, panicking on success.
+    pub fn rpc_err(&self, method: &str, params: Value) -> RpcError {
+        match self.try_rpc(method, params) {
+            Ok(v) => panic!("{method} unexpectedly succeeded: {v}"),
+            Err(Some(e)) => e,
+            Err(None) => panic!("{method}: transport error"),
+        }
+    }
+
+    /// Sends raw bytes on a new connection and reads one response.
+    pub fn http_request(&self, raw: &str) -> std::io::Result<HttpResponse> {
+        self.http_request_bytes(raw.as_bytes())
+    }
+
+    /// Like [`TestNode::http_request`] for arbitrary bytes.
+    pub fn http_request_bytes(&self, raw: &[u8]) -> std::io::Result<HttpResponse> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        stream.write_all(raw)?;
+        read_response(&mut stream)
+    }
+
+    /// Sends `stop` and waits for a clean exit; returns stderr.
+    pub fn stop(&mut self) -> String {
+        let _ = self.try_rpc("stop", json!({"wait": 0}));
+        self.wait_for_exit(0)
+    }
+
+    /// Waits for the process to end with `expected_code`; returns its stderr.
+    pub fn wait_for_exit(&mut self, expected_code: i32) -> String {
+        let mut child = self.process.take().expect("node not running");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                assert_eq!(
+                    status.code(),
+                    Some(expected_code),
+                    "exit status; stderr: {err}"
+                );
+                return err;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("node did not exit within 60s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Sends a signal to the running process.
+    pub fn signal(&self, sig: i32) {
+        if let Some(child) = self.process.as_ref() {
+            // SAFETY: plain kill(2) on our child's pid.
+            unsafe {
+                libc::kill(child.id() as i32, sig);
+            }
+        }
+    }
+
+    /// The process id, if running.
+    pub fn pid(&self) -> Option<u32> {
+        self.process.as_ref().map(|c| c.id())
+    }
+
+    /// Contents of debug.log.
+    pub fn debug_log(&self) -> String {
+        std::fs::read_to_string(self.chain_path().join("debug.log")).unwrap_or_default()
+    }
+}
+
+impl Default for TestNode {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the node binary with `args` to completion: (exit code, stdout, stderr).
+pub fn run_binary(args: &[String]) -> (i32, String, String) {
+    run_binary_at(&node_binary(), args)
+}
+
+/// Runs `binary` with `args` to completion: (exit code, stdout, stderr).
+pub fn run_binary_at(binary: &Path, args: &[String]) -> (i32, String, String) {
+    let out = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run node");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Reads one HTTP/1.1 response (Content-Length framed, or until close).
+pub fn read_response(stream: &mut TcpStream) -> std::io::Result<HttpResponse> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        if let Some(pos) = find(&buf, b"\r\n\r\n") {
+            break pos;
+        }
+        let n = stream.read(&mut chunk)?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "closed before headers",
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or("");
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = buf[header_end + 4..].to_vec();
+    let length = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    match length {
+        Some(len) => {
+            while body.len() < len {
+                let n = stream.read(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            body.truncate(len);
+        }
+        None if status == 204 || status == 304 => {}
+        None => {
+            let _ = stream.read_to_end(&mut body);
+        }
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,1 +1,16 @@
-//! Node.
+//! `bitcoin-node`: start-up, shutdown and the node's own RPCs, wired from the
+//! framework crates (`common`, `rpc`, `utility-rpc`).
+
+pub mod chain_view;
+pub mod daemon;
+pub mod datadir;
+pub mod init;
+pub mod logging_setup;
+pub mod rpc_chain;
+pub mod rpc_control;
+pub mod rpc_logging;
+pub mod rpc_mempool;
+pub mod rpc_net;
+pub mod rpc_server;
+pub mod shutdown;
+pub mod signals;

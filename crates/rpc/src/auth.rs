@@ -77,7 +77,9 @@ impl Auth {
         if settings.password.is_empty() {
             let mode = match &settings.cookie_perms {
                 Some(p) => Some(cookie_mode(p).ok_or_else(|| {
-                    format!("Invalid -rpccookieperms={p}; must be one of 'owner', 'group', or 'all'.")
+                    format!(
+                        "Invalid -rpccookieperms={p}; must be one of 'owner', 'group', or 'all'."
+                    )
                 })?),
                 None => None,
             };
@@ -108,7 +110,10 @@ impl Auth {
         }
         for entry in &settings.rpcauth {
             let fields: Vec<&str> = entry.split(':').collect();
-            let salt_hmac: Vec<&str> = fields.last().map(|f| f.split('$').collect()).unwrap_or_default();
+            let salt_hmac: Vec<&str> = fields
+                .last()
+                .map(|f| f.split('$').collect())
+                .unwrap_or_default();
             if fields.len() == 2 && salt_hmac.len() == 2 {
                 auth.credentials.push(Credential {
                     user: fields[0].to_string(),
@@ -119,7 +124,9 @@ impl Auth {
                 return Err("Invalid -rpcauth argument.".to_string());
             }
         }
-        auth.whitelist_default = settings.whitelist_default.unwrap_or(!settings.whitelist.is_empty());
+        auth.whitelist_default = settings
+            .whitelist_default
+            .unwrap_or(!settings.whitelist.is_empty());
         for entry in &settings.whitelist {
             let (user, methods) = match entry.split_once(':') {
                 Some((u, m)) => (u, Some(m)),
@@ -133,7 +140,11 @@ impl Auth {
                     .filter(|s| !s.is_empty())
                     .map(str::to_string)
                     .collect();
-                *current = if existed { new.intersection(current).cloned().collect() } else { new };
+                *current = if existed {
+                    new.intersection(current).cloned().collect()
+                } else {
+                    new
+                };
             }
         }
         Ok(auth)
@@ -143,12 +154,16 @@ impl Auth {
     /// the credentials are valid.
     pub fn check_header(&self, header: &str) -> (String, bool) {
         use base64::Engine;
-        let Some(encoded) = header.strip_prefix("Basic ") else { return (String::new(), false) };
+        let Some(encoded) = header.strip_prefix("Basic ") else {
+            return (String::new(), false);
+        };
         let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
             return (String::new(), false);
         };
         let text = String::from_utf8_lossy(&decoded).into_owned();
-        let Some((user, pass)) = text.split_once(':') else { return (String::new(), false) };
+        let Some((user, pass)) = text.split_once(':') else {
+            return (String::new(), false);
+        };
         let ok = self.credentials.iter().any(|c| {
             constant_time_eq(c.user.as_bytes(), user.as_bytes())
                 && constant_time_eq(hmac_hex(&c.salt, pass).as_bytes(), c.hash.as_bytes())
@@ -180,7 +195,10 @@ pub fn generate_cookie(path: &Path, mode: Option<u32>) -> Result<String, String>
     let written = std::fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(format!("{COOKIE_USER}:{secret}").as_bytes()));
     if written.is_err() {
-        return Err(format!("Unable to open cookie authentication file {} for writing", tmp.display()));
+        return Err(format!(
+            "Unable to open cookie authentication file {} for writing",
+            tmp.display()
+        ));
     }
     if std::fs::rename(&tmp, path).is_err() {
         return Err(format!(
@@ -192,7 +210,10 @@ pub fn generate_cookie(path: &Path, mode: Option<u32>) -> Result<String, String>
     if let Some(mode) = mode {
         use std::os::unix::fs::PermissionsExt;
         if std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).is_err() {
-            return Err(format!("Unable to set permissions on cookie authentication file {}", path.display()));
+            return Err(format!(
+                "Unable to set permissions on cookie authentication file {}",
+                path.display()
+            ));
         }
     }
     tracing::info!("Generated RPC authentication cookie {}", path.display());
@@ -205,7 +226,10 @@ mod tests {
     use base64::Engine;
 
     fn basic(user: &str, pass: &str) -> String {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        )
     }
 
     #[test]
@@ -219,7 +243,10 @@ mod tests {
             ..Default::default()
         };
         let auth = Auth::setup(&settings).unwrap();
-        assert_eq!(auth.check_header(&basic("alice", "pw")), ("alice".to_string(), true));
+        assert_eq!(
+            auth.check_header(&basic("alice", "pw")),
+            ("alice".to_string(), true)
+        );
         assert!(!auth.check_header(&basic("alice", "nope")).1);
         assert!(!auth.check_header("Bearer x").1);
         assert!(!auth.check_header("Basic !!!").1);
@@ -227,8 +254,14 @@ mod tests {
 
     #[test]
     fn malformed_rpcauth_is_rejected() {
-        let settings = AuthSettings { rpcauth: vec!["alice".into()], ..Default::default() };
-        assert_eq!(Auth::setup(&settings).unwrap_err(), "Invalid -rpcauth argument.");
+        let settings = AuthSettings {
+            rpcauth: vec!["alice".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            Auth::setup(&settings).unwrap_err(),
+            "Invalid -rpcauth argument."
+        );
     }
 
     #[test]
@@ -236,7 +269,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cookie-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(".cookie");
-        let settings = AuthSettings { cookie_file: Some(path.clone()), ..Default::default() };
+        let settings = AuthSettings {
+            cookie_file: Some(path.clone()),
+            ..Default::default()
+        };
         let auth = Auth::setup(&settings).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let (user, pass) = text.split_once(':').unwrap();

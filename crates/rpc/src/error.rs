@@ -44,7 +44,10 @@ pub struct RpcError {
 impl RpcError {
     /// An error with the given code and message.
     pub fn new(code: i32, message: impl Into<String>) -> Self {
-        RpcError { code, message: message.into() }
+        RpcError {
+            code,
+            message: message.into(),
+        }
     }
     /// `RPC_MISC_ERROR` (-1), what Core answers for a generic runtime error.
     pub fn misc(message: impl Into<String>) -> Self {

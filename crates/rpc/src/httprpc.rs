@@ -34,7 +34,10 @@ impl JsonRpcService {
         };
         let (user, ok) = self.auth.check_header(header);
         if !ok {
-            tracing::warn!("ThreadRPCServer incorrect password attempt from {}", peer.addr);
+            tracing::warn!(
+                "ThreadRPCServer incorrect password attempt from {}",
+                peer.addr
+            );
             // Slows down password guessing.
             std::thread::sleep(Duration::from_millis(250));
             return Response::status(401).with_header("WWW-Authenticate", WWW_AUTH);
@@ -42,7 +45,12 @@ impl JsonRpcService {
         let peer_addr = peer.addr.to_string();
         let value: Value = match serde_json::from_slice(&req.body) {
             Ok(v) => v,
-            Err(_) => return error_reply(RpcError::new(code::PARSE_ERROR, "Parse error"), None),
+            Err(_) => {
+                return error_reply(
+                    RpcError::new(code::PARSE_ERROR, "Parse error"),
+                    Some(Value::Null),
+                )
+            }
         };
         self.execute_http(&value, &req.target, &user, &peer_addr)
     }
@@ -61,12 +69,18 @@ impl JsonRpcService {
                 };
                 if let Some(allowed) = user_whitelist {
                     if !allowed.contains(&call.request.method) {
-                        tracing::warn!("RPC User {user} not allowed to call method {}", call.request.method);
+                        tracing::warn!(
+                            "RPC User {user} not allowed to call method {}",
+                            call.request.method
+                        );
                         return Response::status(403);
                     }
                 }
-                let (id, version, notification) =
-                    (call.request.id.clone(), call.request.version, call.request.is_notification());
+                let (id, version, notification) = (
+                    call.request.id.clone(),
+                    call.request.version,
+                    call.request.is_notification(),
+                );
                 let result = self.table.execute(call.request, call.raw_params);
                 if version == JsonRpcVersion::V1Legacy {
                     if let Err(e) = result {
@@ -98,9 +112,19 @@ impl JsonRpcService {
                 for item in items {
                     let (response, notification) = match parse_call(item, uri, user, peer_addr) {
                         Ok(call) => {
-                            let (id, version, notification) =
-                                (call.request.id.clone(), call.request.version, call.request.is_notification());
-                            (reply(self.table.execute(call.request, call.raw_params), id, version), notification)
+                            let (id, version, notification) = (
+                                call.request.id.clone(),
+                                call.request.version,
+                                call.request.is_notification(),
+                            );
+                            (
+                                reply(
+                                    self.table.execute(call.request, call.raw_params),
+                                    id,
+                                    version,
+                                ),
+                                notification,
+                            )
                         }
                         Err((e, id, version)) => (reply(Err(e), id, version), false),
                     };
@@ -113,7 +137,10 @@ impl JsonRpcService {
                 }
                 Response::json(200, format!("{}\n", Value::Array(replies)))
             }
-            _ => error_reply(RpcError::new(code::PARSE_ERROR, "Top-level object parse error"), None),
+            _ => error_reply(
+                RpcError::new(code::PARSE_ERROR, "Top-level object parse error"),
+                Some(Value::Null),
+            ),
         }
     }
 }

@@ -34,8 +34,8 @@ pub fn amount_from_value(value: &Value, decimals: u32) -> RpcResult<i64> {
         Value::String(s) => s.clone(),
         _ => return Err(RpcError::type_error("Amount is not a number or string")),
     };
-    let amount = parse_fixed_point(&text, decimals)
-        .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+    let amount =
+        parse_fixed_point(&text, decimals).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
     if !(0..=MAX_MONEY).contains(&amount) {
         return Err(RpcError::type_error("Amount out of range"));
     }
@@ -60,7 +60,9 @@ pub fn parse_fixed_point(text: &str, decimals: u32) -> Option<i64> {
     if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    if (digits.contains('.') && frac_part.is_empty()) || !frac_part.bytes().all(|b| b.is_ascii_digit()) {
+    if (digits.contains('.') && frac_part.is_empty())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     if int_part.len() > 1 && int_part.starts_with('0') {

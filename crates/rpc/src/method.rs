@@ -109,7 +109,10 @@ impl Arg {
     }
     /// An optional argument with no default value.
     pub fn optional(names: &'static str, ty: ArgType, description: impl Into<String>) -> Self {
-        Arg { fallback: Fallback::Omitted, ..Arg::required(names, ty, description) }
+        Arg {
+            fallback: Fallback::Omitted,
+            ..Arg::required(names, ty, description)
+        }
     }
     /// An optional argument that defaults to `value`.
     pub fn with_default(
@@ -118,7 +121,10 @@ impl Arg {
         value: Value,
         description: impl Into<String>,
     ) -> Self {
-        Arg { fallback: Fallback::Default(value), ..Arg::required(names, ty, description) }
+        Arg {
+            fallback: Fallback::Default(value),
+            ..Arg::required(names, ty, description)
+        }
     }
     /// An optional argument whose default is described by `hint` in help.
     pub fn with_hint(
@@ -127,7 +133,10 @@ impl Arg {
         hint: &str,
         description: impl Into<String>,
     ) -> Self {
-        Arg { fallback: Fallback::DefaultHint(hint.to_string()), ..Arg::required(names, ty, description) }
+        Arg {
+            fallback: Fallback::DefaultHint(hint.to_string()),
+            ..Arg::required(names, ty, description)
+        }
     }
     /// Sets the nested fields (objects) or element description (arrays).
     pub fn inner(mut self, inner: Vec<Arg>) -> Self {
@@ -181,7 +190,8 @@ impl Arg {
                 self.first_name().to_string()
             }
             ArgType::Obj | ArgType::ObjUserKeys | ArgType::ObjNamedParams => {
-                let fields: Vec<String> = self.inner.iter().map(|a| a.synopsis_in_object()).collect();
+                let fields: Vec<String> =
+                    self.inner.iter().map(|a| a.synopsis_in_object()).collect();
                 if self.ty == ArgType::Obj {
                     format!("{{{}}}", fields.join(","))
                 } else {
@@ -336,7 +346,11 @@ impl RpcMethod {
     }
 
     fn valid_arg_count(&self, n: usize) -> bool {
-        let required = self.args.iter().rposition(|a| !a.is_optional()).map_or(0, |p| p + 1);
+        let required = self
+            .args
+            .iter()
+            .rposition(|a| !a.is_optional())
+            .map_or(0, |p| p + 1);
         n >= required && n <= self.args.len()
     }
 
@@ -349,7 +363,10 @@ impl RpcMethod {
         for (i, arg) in self.args.iter().enumerate() {
             let value = params.get(i).unwrap_or(&Value::Null);
             if let Some(msg) = arg.type_mismatch(value) {
-                mismatches.insert(format!("Position {} ({})", i + 1, arg.names), Value::String(msg));
+                mismatches.insert(
+                    format!("Position {} ({})", i + 1, arg.names),
+                    Value::String(msg),
+                );
             }
         }
         if mismatches.is_empty() {
@@ -399,7 +416,10 @@ impl RpcMethod {
             if arg.hidden {
                 break;
             }
-            sections.push((format!("{}. {}", i + 1, arg.first_name()), arg.description_line(true)));
+            sections.push((
+                format!("{}. {}", i + 1, arg.first_name()),
+                arg.description_line(true),
+            ));
             push_inner(&mut sections, arg, 1);
             if arg.ty == ArgType::ObjNamedParams {
                 for inner in &arg.inner {
@@ -442,7 +462,11 @@ fn push_inner(sections: &mut Vec<(String, String)>, arg: &Arg, depth: usize) {
         let left = if arg.ty == ArgType::Arr {
             format!("{indent}  {}", inner.synopsis())
         } else {
-            format!("{indent}  \"{}\": {}", inner.first_name(), inner_value_hint(inner))
+            format!(
+                "{indent}  \"{}\": {}",
+                inner.first_name(),
+                inner_value_hint(inner)
+            )
         };
         sections.push((left + ",", inner.description_line(true)));
         push_inner(sections, inner, depth + 1);
@@ -496,7 +520,8 @@ impl Params for [Value] {
         self.get(i).filter(|v| !v.is_null())
     }
     fn str_at(&self, i: usize) -> RpcResult<&str> {
-        self.opt_str(i)?.ok_or_else(|| RpcError::type_error("Expected type string, got null"))
+        self.opt_str(i)?
+            .ok_or_else(|| RpcError::type_error("Expected type string, got null"))
     }
     fn opt_str(&self, i: usize) -> RpcResult<Option<&str>> {
         match self.opt(i) {

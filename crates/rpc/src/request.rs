@@ -80,7 +80,10 @@ pub fn parse_call(
         Some(o) => o,
         None => {
             return Err((
-                RpcError::new(crate::error::code::INVALID_REQUEST, "Invalid Request object"),
+                RpcError::new(
+                    crate::error::code::INVALID_REQUEST,
+                    "Invalid Request object",
+                ),
                 None,
                 JsonRpcVersion::V1Legacy,
             ))
@@ -88,7 +91,11 @@ pub fn parse_call(
     };
     let id = obj.get("id").cloned();
     let fail = |msg: &str, version| {
-        Err((RpcError::new(crate::error::code::INVALID_REQUEST, msg), id.clone(), version))
+        Err((
+            RpcError::new(crate::error::code::INVALID_REQUEST, msg),
+            id.clone(),
+            version,
+        ))
     };
     let mut version = JsonRpcVersion::V1Legacy;
     match obj.get("jsonrpc") {
@@ -130,11 +137,7 @@ pub fn parse_call(
 }
 
 /// Builds a reply object in the dialect's shape.
-pub fn reply(
-    result: Result<Value, RpcError>,
-    id: Option<Value>,
-    version: JsonRpcVersion,
-) -> Value {
+pub fn reply(result: Result<Value, RpcError>, id: Option<Value>, version: JsonRpcVersion) -> Value {
     let mut obj = Map::new();
     if version == JsonRpcVersion::V2 {
         obj.insert("jsonrpc".into(), Value::String("2.0".into()));
@@ -198,8 +201,15 @@ mod tests {
 
     #[test]
     fn v1_reply_has_both_keys() {
-        let r = reply(Err(RpcError::misc("x")), Some(json!(1)), JsonRpcVersion::V1Legacy);
-        assert_eq!(r, json!({"result":null,"error":{"code":-1,"message":"x"},"id":1}));
+        let r = reply(
+            Err(RpcError::misc("x")),
+            Some(json!(1)),
+            JsonRpcVersion::V1Legacy,
+        );
+        assert_eq!(
+            r,
+            json!({"result":null,"error":{"code":-1,"message":"x"},"id":1})
+        );
     }
 
     #[test]

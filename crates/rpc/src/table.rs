@@ -60,12 +60,21 @@ impl RpcTable {
 
     /// Names of all registered methods, sorted.
     pub fn list(&self) -> Vec<String> {
-        self.methods.read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+        self.methods
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// A copy of a method's description.
     pub fn get(&self, name: &str) -> Option<RpcMethod> {
-        self.methods.read().unwrap_or_else(|e| e.into_inner()).get(name).cloned()
+        self.methods
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// Sets the warm-up status message; while set, every call fails with -28.
@@ -80,7 +89,10 @@ impl RpcTable {
 
     /// Whether the table is still in warm-up.
     pub fn in_warmup(&self) -> bool {
-        self.warmup.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+        self.warmup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
     }
 
     /// Marks RPC as shutting down: long polls should return.
@@ -95,12 +107,22 @@ impl RpcTable {
 
     /// Methods currently executing, oldest first.
     pub fn active_commands(&self) -> Vec<ActiveCommand> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Runs `request` (params as sent: array or object) through the table.
     pub fn execute(&self, mut request: RpcRequest, raw_params: Value) -> RpcResult {
-        if let Some(status) = self.warmup.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+        if let Some(status) = self
+            .warmup
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
             return Err(RpcError::new(code::IN_WARMUP, status));
         }
         let method = self
@@ -115,7 +137,12 @@ impl RpcTable {
                 positional
             }
             Value::Null => Vec::new(),
-            _ => return Err(RpcError::new(code::INVALID_REQUEST, "Params must be an array or object")),
+            _ => {
+                return Err(RpcError::new(
+                    code::INVALID_REQUEST,
+                    "Params must be an array or object",
+                ))
+            }
         };
         method.check_params(&request.params)?;
         (method.handler)(&request)
@@ -126,7 +153,13 @@ impl RpcTable {
         self.active
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key, ActiveCommand { method: method.to_string(), start: Instant::now() });
+            .insert(
+                key,
+                ActiveCommand {
+                    method: method.to_string(),
+                    start: Instant::now(),
+                },
+            );
         ActiveGuard { table: self, key }
     }
 
@@ -199,7 +232,11 @@ struct ActiveGuard<'a> {
 
 impl Drop for ActiveGuard<'_> {
     fn drop(&mut self) {
-        self.table.active.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+        self.table
+            .active
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
     }
 }
 
@@ -225,11 +262,16 @@ pub fn transform_named(
     let mut initial_param: Option<&str> = None;
     let mut options: Map<String, Value> = Map::new();
     for (pattern, named_only) in arg_names {
-        let found = pattern.split('|').find(|n| remaining.contains_key(*n)).map(str::to_string);
+        let found = pattern
+            .split('|')
+            .find(|n| remaining.contains_key(*n))
+            .map(str::to_string);
         if *named_only {
             if let Some(key) = found {
                 if options.contains_key(&key) {
-                    return Err(RpcError::invalid_parameter(format!("Parameter {key} specified multiple times")));
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Parameter {key} specified multiple times"
+                    )));
                 }
                 if let Some(v) = remaining.remove(&key) {
                     options.insert(key, v);
@@ -277,7 +319,9 @@ pub fn transform_named(
         out.extend(named_args.into_iter().skip(start));
     }
     if let Some(key) = remaining.keys().next() {
-        return Err(RpcError::invalid_parameter(format!("Unknown named parameter {key}")));
+        return Err(RpcError::invalid_parameter(format!(
+            "Unknown named parameter {key}"
+        )));
     }
     Ok(out)
 }
@@ -310,15 +354,27 @@ mod tests {
 
     #[test]
     fn args_mix_positional_and_named() {
-        let out = transform_named(&obj(json!({"args": [1, 2], "d": 4})), &names(&["a", "b", "c", "d"])).unwrap();
+        let out = transform_named(
+            &obj(json!({"args": [1, 2], "d": 4})),
+            &names(&["a", "b", "c", "d"]),
+        )
+        .unwrap();
         assert_eq!(out, vec![json!(1), json!(2), Value::Null, json!(4)]);
-        let e = transform_named(&obj(json!({"args": [1, 2], "b": 4})), &names(&["a", "b"])).unwrap_err();
-        assert_eq!(e.message, "Parameter b specified twice both as positional and named argument");
+        let e = transform_named(&obj(json!({"args": [1, 2], "b": 4})), &names(&["a", "b"]))
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Parameter b specified twice both as positional and named argument"
+        );
     }
 
     #[test]
     fn named_only_options_are_gathered() {
-        let spec = vec![("a".to_string(), false), ("x".to_string(), true), ("options".to_string(), false)];
+        let spec = vec![
+            ("a".to_string(), false),
+            ("x".to_string(), true),
+            ("options".to_string(), false),
+        ];
         let out = transform_named(&obj(json!({"a": 1, "x": 2})), &spec).unwrap();
         assert_eq!(out, vec![json!(1), json!({"x": 2})]);
     }

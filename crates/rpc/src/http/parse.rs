@@ -39,7 +39,10 @@ pub struct Request {
 impl Request {
     /// First header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -74,7 +77,9 @@ impl<'a> LineReader<'a> {
         match rest.iter().position(|&b| b == b'\n') {
             Some(n) => {
                 if self.pos + n + 1 > self.max_line_total {
-                    return Err(ParseError::BadRequest("HTTP headers exceed size limit".into()));
+                    return Err(ParseError::BadRequest(
+                        "HTTP headers exceed size limit".into(),
+                    ));
                 }
                 let mut line = &rest[..n];
                 if line.last() == Some(&b'\r') {
@@ -85,7 +90,9 @@ impl<'a> LineReader<'a> {
             }
             None => {
                 if self.buf.len() > self.max_line_total {
-                    return Err(ParseError::BadRequest("HTTP headers exceed size limit".into()));
+                    return Err(ParseError::BadRequest(
+                        "HTTP headers exceed size limit".into(),
+                    ));
                 }
                 Ok(None)
             }
@@ -107,8 +114,14 @@ fn bad(msg: &str) -> ParseError {
 
 /// Tries to parse one request from the start of `buf`.
 pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
-    let mut reader = LineReader { buf, pos: 0, max_line_total: MAX_HEADERS_SIZE };
-    let Some(line) = reader.read_line()? else { return Ok(Parsed::Incomplete) };
+    let mut reader = LineReader {
+        buf,
+        pos: 0,
+        max_line_total: MAX_HEADERS_SIZE,
+    };
+    let Some(line) = reader.read_line()? else {
+        return Ok(Parsed::Incomplete);
+    };
     let line = std::str::from_utf8(line).map_err(|_| bad("HTTP request line malformed"))?;
     if line.len() < MIN_REQUEST_LINE_LENGTH {
         return Err(bad("HTTP request line too short"));
@@ -127,7 +140,9 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
         "PUT" => Method::Put,
         _ => Method::Unknown,
     };
-    let version = parts[2].strip_prefix("HTTP/").ok_or_else(|| bad("HTTP request line malformed"))?;
+    let version = parts[2]
+        .strip_prefix("HTTP/")
+        .ok_or_else(|| bad("HTTP request line malformed"))?;
     let minor_version = match version.as_bytes() {
         [b'1', b'.', m] if m.is_ascii_digit() => m - b'0',
         [_, b'.', _] => return Err(bad("HTTP bad version")),
@@ -135,7 +150,9 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
     };
     let mut headers = Vec::new();
     loop {
-        let Some(line) = reader.read_line()? else { return Ok(Parsed::Incomplete) };
+        let Some(line) = reader.read_line()? else {
+            return Ok(Parsed::Incomplete);
+        };
         if line.is_empty() {
             break;
         }
@@ -143,7 +160,9 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
             return Err(bad("Header contains invalid character"));
         }
         let line = String::from_utf8_lossy(line);
-        let (key, value) = line.split_once(':').ok_or_else(|| bad("HTTP header missing colon (:)"))?;
+        let (key, value) = line
+            .split_once(':')
+            .ok_or_else(|| bad("HTTP header missing colon (:)"))?;
         if key.chars().any(|c| c.is_ascii_whitespace()) {
             return Err(bad("Invalid header field-name contains whitespace"));
         }
@@ -152,18 +171,29 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
         }
         headers.push((key.to_string(), value.trim().to_string()));
     }
-    let mut request =
-        Request { method, target: parts[1].to_string(), minor_version, headers, body: Vec::new() };
-    let chunked = request.header("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    let mut request = Request {
+        method,
+        target: parts[1].to_string(),
+        minor_version,
+        headers,
+        body: Vec::new(),
+    };
+    let chunked = request
+        .header("Transfer-Encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     if chunked {
         loop {
-            let Some(size_line) = reader.read_line_unbounded() else { return Ok(Parsed::Incomplete) };
+            let Some(size_line) = reader.read_line_unbounded() else {
+                return Ok(Parsed::Incomplete);
+            };
             let size_text = String::from_utf8_lossy(size_line);
             let size_text = size_text.split(';').next().unwrap_or("").trim();
             let size = u64::from_str_radix(size_text, 16)
                 .map_err(|_| bad("Cannot parse chunk length value"))?;
             if size > (MAX_BODY_SIZE - request.body.len()) as u64 {
-                return Err(ParseError::TooLarge("Chunk will exceed max body size".into()));
+                return Err(ParseError::TooLarge(
+                    "Chunk will exceed max body size".into(),
+                ));
             }
             if size == 0 {
                 let trailer_start = reader.pos;
@@ -174,7 +204,9 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
                     }
                     match line {
                         None => return Ok(Parsed::Incomplete),
-                        Some(l) if l.is_empty() => return Ok(Parsed::Complete(request, reader.pos)),
+                        Some(l) if l.is_empty() => {
+                            return Ok(Parsed::Complete(request, reader.pos))
+                        }
                         Some(_) => {}
                     }
                 }
@@ -197,14 +229,18 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
         .filter(|(k, _)| k.eq_ignore_ascii_case("Content-Length"))
         .map(|(_, v)| v.as_str())
         .collect();
-    let Some(first) = lengths.first() else { return Ok(Parsed::Complete(request, reader.pos)) };
+    let Some(first) = lengths.first() else {
+        return Ok(Parsed::Complete(request, reader.pos));
+    };
     if lengths.iter().any(|v| v != first) {
         return Err(bad("Differing Content-Length values"));
     }
     if first.is_empty() || !first.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("Cannot parse Content-Length value"));
     }
-    let length: u64 = first.parse().map_err(|_| bad("Cannot parse Content-Length value"))?;
+    let length: u64 = first
+        .parse()
+        .map_err(|_| bad("Cannot parse Content-Length value"))?;
     if length > MAX_BODY_SIZE as u64 {
         return Err(ParseError::TooLarge("Max body size exceeded".into()));
     }
@@ -269,13 +305,22 @@ mod tests {
         let mut buf = b"GET /".to_vec();
         buf.extend(std::iter::repeat_n(b'x', MAX_HEADERS_SIZE));
         buf.extend(b" HTTP/1.1\r\n\r\n");
-        assert!(matches!(parse_request(&buf), Err(ParseError::BadRequest(_))));
+        assert!(matches!(
+            parse_request(&buf),
+            Err(ParseError::BadRequest(_))
+        ));
     }
 
     #[test]
     fn oversized_body_is_too_large() {
-        let buf = format!("POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n", MAX_BODY_SIZE + 1);
-        assert!(matches!(parse_request(buf.as_bytes()), Err(ParseError::TooLarge(_))));
+        let buf = format!(
+            "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY_SIZE + 1
+        );
+        assert!(matches!(
+            parse_request(buf.as_bytes()),
+            Err(ParseError::TooLarge(_))
+        ));
     }
 
     #[test]

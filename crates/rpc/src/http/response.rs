@@ -16,11 +16,19 @@ pub struct Response {
 impl Response {
     /// A reply with a status and no body.
     pub fn status(status: u16) -> Self {
-        Response { status, headers: Vec::new(), body: Vec::new() }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
     /// A reply with a status and a plain body (default content type).
     pub fn text(status: u16, body: impl Into<String>) -> Self {
-        Response { status, headers: Vec::new(), body: body.into().into_bytes() }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: body.into().into_bytes(),
+        }
     }
     /// A `200 OK` JSON reply (or another status), `Content-Type: application/json`.
     pub fn json(status: u16, body: String) -> Self {
@@ -62,7 +70,9 @@ pub fn serialize(request: Option<&Request>, response: &Response) -> (Vec<u8>, bo
     let needs_body = response.status != 204 && response.status >= 200;
     let mut needs_length = false;
     let mut keep_alive = false;
-    let connection = request.and_then(|r| r.header("Connection")).map(str::to_ascii_lowercase);
+    let connection = request
+        .and_then(|r| r.header("Connection"))
+        .map(str::to_ascii_lowercase);
     if minor == 0 {
         if connection.as_deref() == Some("keep-alive") {
             headers.push(("Connection".into(), "keep-alive".into()));
@@ -77,15 +87,27 @@ pub fn serialize(request: Option<&Request>, response: &Response) -> (Vec<u8>, bo
     if needs_length {
         headers.push(("Content-Length".into(), response.body.len().to_string()));
     }
-    if needs_body && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("Content-Type")) {
-        headers.push(("Content-Type".into(), "text/html; charset=ISO-8859-1".into()));
+    if needs_body
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("Content-Type"))
+    {
+        headers.push((
+            "Content-Type".into(),
+            "text/html; charset=ISO-8859-1".into(),
+        ));
     }
     if connection.as_deref() == Some("close") || request.is_none() {
         headers.retain(|(k, _)| !k.eq_ignore_ascii_case("Connection"));
         headers.push(("Connection".into(), "close".into()));
         keep_alive = false;
     }
-    let mut out = format!("HTTP/1.{} {} {}\r\n", minor, response.status, reason(response.status));
+    let mut out = format!(
+        "HTTP/1.{} {} {}\r\n",
+        minor,
+        response.status,
+        reason(response.status)
+    );
     for (k, v) in &headers {
         out.push_str(k);
         out.push_str(": ");
@@ -109,8 +131,9 @@ fn httpdate() -> String {
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MO: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         WD[days.rem_euclid(7) as usize],

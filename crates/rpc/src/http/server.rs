@@ -90,7 +90,10 @@ impl HttpServer {
         if listeners.is_empty() {
             return Err("Unable to bind any endpoint for RPC server".to_string());
         }
-        tracing::info!("Starting HTTP server with {} worker threads", config.threads.max(1));
+        tracing::info!(
+            "Starting HTTP server with {} worker threads",
+            config.threads.max(1)
+        );
         let shared = Arc::new(Shared {
             routes: RwLock::new(Vec::new()),
             allow: config.allow.clone(),
@@ -110,7 +113,12 @@ impl HttpServer {
             }
             runtime.spawn(accept_loop(listener, shared.clone(), shutdown.subscribe()));
         }
-        Ok(HttpServer { runtime: Some(runtime), shared, shutdown, local_addrs })
+        Ok(HttpServer {
+            runtime: Some(runtime),
+            shared,
+            shutdown,
+            local_addrs,
+        })
     }
 
     /// Addresses actually listened on.
@@ -120,11 +128,15 @@ impl HttpServer {
 
     /// Routes requests whose target equals (`exact`) or starts with `prefix`.
     pub fn register_handler(&self, prefix: &str, exact: bool, handler: PathHandler) {
-        self.shared.routes.write().unwrap_or_else(|e| e.into_inner()).push(Route {
-            prefix: prefix.to_string(),
-            exact,
-            handler,
-        });
+        self.shared
+            .routes
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Route {
+                prefix: prefix.to_string(),
+                exact,
+                handler,
+            });
     }
 
     /// From now on new requests are answered 503.
@@ -162,7 +174,11 @@ fn bind_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(listener)
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -236,7 +252,9 @@ async fn serve_connection(
             if timeout.is_zero() {
                 Some(stream.read(&mut chunk).await)
             } else {
-                tokio::time::timeout(timeout, stream.read(&mut chunk)).await.ok()
+                tokio::time::timeout(timeout, stream.read(&mut chunk))
+                    .await
+                    .ok()
             }
         };
         tokio::select! {
@@ -270,10 +288,18 @@ async fn dispatch(request: &Request, addr: SocketAddr, shared: &Arc<Shared>) -> 
         let routes = shared.routes.read().unwrap_or_else(|e| e.into_inner());
         routes
             .iter()
-            .find(|r| if r.exact { request.target == r.prefix } else { request.target.starts_with(&r.prefix) })
+            .find(|r| {
+                if r.exact {
+                    request.target == r.prefix
+                } else {
+                    request.target.starts_with(&r.prefix)
+                }
+            })
             .map(|r| r.handler.clone())
     };
-    let Some(handler) = handler else { return Response::status(404) };
+    let Some(handler) = handler else {
+        return Response::status(404);
+    };
     if shared.rejecting.load(Ordering::SeqCst) {
         tracing::debug!(target: "http", "Rejecting request while shutting down");
         return Response::status(503);
@@ -284,7 +310,10 @@ async fn dispatch(request: &Request, addr: SocketAddr, shared: &Arc<Shared>) -> 
     let job = move || {
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| handler(&req, &peer)));
         let response = result.unwrap_or_else(|_| {
-            tracing::warn!("Unexpected error while processing request for '{}'", req.target);
+            tracing::warn!(
+                "Unexpected error while processing request for '{}'",
+                req.target
+            );
             Response::text(500, "internal error").with_header("Connection", "close")
         });
         let _ = tx.send(response);

@@ -20,7 +20,11 @@ fn prefix_mask(len: u32, width: u32) -> u128 {
     if len == 0 {
         0
     } else {
-        let all = if width == 32 { u32::MAX as u128 } else { u128::MAX };
+        let all = if width == 32 {
+            u32::MAX as u128
+        } else {
+            u128::MAX
+        };
         (all << (width - len)) & all
     }
 }
@@ -32,7 +36,11 @@ impl Subnet {
             Some((a, s)) => (a, Some(s)),
             None => (text, None),
         };
-        let network: IpAddr = addr.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        let network: IpAddr = addr
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
         let (_, width) = to_bits(&network);
         let mask_bits = match suffix {
             None => prefix_mask(width, width),
@@ -59,13 +67,19 @@ impl Subnet {
         };
         let (net_bits, _) = to_bits(&network);
         let network = from_bits(net_bits & mask_bits, width);
-        Some(Subnet { network, mask: from_bits(mask_bits, width) })
+        Some(Subnet {
+            network,
+            mask: from_bits(mask_bits, width),
+        })
     }
 
     /// A subnet covering exactly one address.
     pub fn single(ip: IpAddr) -> Subnet {
         let (_, width) = to_bits(&ip);
-        Subnet { network: ip, mask: from_bits(prefix_mask(width, width), width) }
+        Subnet {
+            network: ip,
+            mask: from_bits(prefix_mask(width, width), width),
+        }
     }
 
     /// Whether `ip` is inside this subnet (IPv4-mapped IPv6 addresses count as IPv4).
@@ -92,7 +106,11 @@ fn from_bits(bits: u128, width: u32) -> IpAddr {
 impl std::fmt::Display for Subnet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (m, w) = to_bits(&self.mask);
-        let ones = if w == 32 { (m as u32).count_ones() } else { m.count_ones() };
+        let ones = if w == 32 {
+            (m as u32).count_ones()
+        } else {
+            m.count_ones()
+        };
         write!(f, "{}/{}", self.network, ones)
     }
 }
@@ -109,10 +127,15 @@ mod tests {
         let s = Subnet::parse("1.2.3.0/255.255.255.0").unwrap();
         assert!(s.contains(&"1.2.3.1".parse().unwrap()));
         assert!(Subnet::parse("1.2.3.0/255.0.255.0").is_none());
-        assert!(Subnet::parse("0.0.0.0/0").unwrap().contains(&"8.8.8.8".parse().unwrap()));
-        assert!(Subnet::parse("::/0").unwrap().contains(&"::2".parse().unwrap()));
+        assert!(Subnet::parse("0.0.0.0/0")
+            .unwrap()
+            .contains(&"8.8.8.8".parse().unwrap()));
+        assert!(Subnet::parse("::/0")
+            .unwrap()
+            .contains(&"::2".parse().unwrap()));
         assert!(Subnet::parse("1.2.3.4/33").is_none());
         assert!(Subnet::parse("nonsense").is_none());
-        assert!(Subnet::single("127.0.0.1".parse().unwrap()).contains(&"::ffff:127.0.0.1".parse().unwrap()));
+        assert!(Subnet::single("127.0.0.1".parse().unwrap())
+            .contains(&"::ffff:127.0.0.1".parse().unwrap()));
     }
 }

@@ -37,7 +37,10 @@ impl WorkQueue {
     /// Starts `threads` workers (`httpworker.N`) accepting up to `depth` waiting jobs.
     pub fn start(threads: usize, depth: usize) -> Self {
         let shared = Arc::new(Shared {
-            state: Mutex::new(State { jobs: VecDeque::new(), running: true }),
+            state: Mutex::new(State {
+                jobs: VecDeque::new(),
+                running: true,
+            }),
             wake: Condvar::new(),
         });
         let mut handles = Vec::new();
@@ -51,7 +54,11 @@ impl WorkQueue {
                 Err(e) => tracing::error!("Unable to start HTTP worker thread: {e}"),
             }
         }
-        WorkQueue { shared, depth: depth.max(1), threads: Mutex::new(handles) }
+        WorkQueue {
+            shared,
+            depth: depth.max(1),
+            threads: Mutex::new(handles),
+        }
     }
 
     /// Queues a job unless the queue is full or stopped.

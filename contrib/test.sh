@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, unit tests and the functional
+# tests that spawn the built binaries. Installs what it needs; safe to re-run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+command -v sha256sum >/dev/null 2>&1 || need_apt+=(coreutils)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# The functional tests spawn target/debug/bitcoin-node, so build it first.
+cargo build --workspace --locked
+cargo test --workspace --locked -- --test-threads=4

@@ -1,0 +1,290 @@
+//! Start-up and shutdown of `bitcoin-node`, in the order `bitcoind` does it:
+//! arguments and config, data directory and locks, logging, RPC server, then
+//! waiting for a shutdown request and tearing down in reverse.
+
+use crate::chain_view::{ChainView, GenesisChain};
+use crate::datadir::{self, DirLock, LockError, PidFile};
+use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
+use crate::shutdown::Shutdown;
+use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
+use common::args::ArgsManager;
+use common::chaintype::ChainType;
+use rpc::RpcTable;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Version shown by `-version`, in the log and in the user agent.
+pub const CLIENT_VERSION: &str = "v0.1.0";
+
+/// Exit status of a run.
+pub type ExitCode = i32;
+
+/// Prints an init error the way Core does (`Error: …` on stderr) and logs it.
+fn init_error(msg: &str) -> ExitCode {
+    tracing::error!("{msg}");
+    eprintln!("Error: {msg}");
+    1
+}
+
+/// Runs `bitcoin-node` with `argv` (including the program name) and returns the
+/// process exit code.
+pub fn run(argv: Vec<String>) -> ExitCode {
+    signals::block_in_all_threads();
+    // Everything the node creates (datadir, cookie, logs, settings) is private.
+    datadir::set_private_umask();
+    let started = Instant::now();
+    let args = Arc::new(ArgsManager::new());
+    common::options::register_node_options(&args);
+    if let Err(e) = args.parse_parameters(&argv) {
+        eprintln!("Error: {}", common::args::parse_error_message(&e));
+        return 1;
+    }
+    if args.help_requested() || args.is_arg_set("-version") {
+        print!("{}", usage_text(&args));
+        return 0;
+    }
+    let chain = match args.init_config() {
+        Ok(c) => c,
+        Err(e) => {
+            print_messages(&args);
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    if let Err(e) = common::args::check_unexpected_tokens(&argv) {
+        eprintln!("Error: {e}");
+        return 1;
+    }
+    let daemon = match daemon::maybe_daemonize(&args) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let code = app_main(args, chain, started);
+    if let Some(d) = daemon {
+        d.report(code == 0);
+    }
+    code
+}
+
+/// Prints the messages gathered while reading options that belong on stderr;
+/// returns the others for the log.
+fn print_messages(args: &ArgsManager) -> Vec<common::args::ArgsMessage> {
+    let mut keep = Vec::new();
+    for m in args.take_messages() {
+        match m {
+            common::args::ArgsMessage::Stderr(text) => eprintln!("{text}"),
+            other => keep.push(other),
+        }
+    }
+    keep
+}
+
+/// `-help` / `-version` output.
+fn usage_text(args: &ArgsManager) -> String {
+    let mut s = format!(
+        "{CLIENT_NAME} daemon version {CLIENT_VERSION} (bitcoin-node, Rust multiprocess)\n"
+    );
+    if args.is_arg_set("-version") {
+        s.push_str("\nCopyright (C) 2026 The bitcoin-node developers\n\nDistributed under the MIT software license.\n");
+    } else {
+        s.push_str("\nThe bitcoin-node daemon: a Bitcoin full node with a JSON-RPC server.\n\n");
+        s.push_str("Usage:  bitcoin-node [options]                     Start the node\n\n");
+        s.push_str(&args.get_help_message());
+    }
+    s
+}
+
+/// Everything that lives from the end of init until shutdown.
+struct Running {
+    rpc: Option<rpc_server::RpcServer>,
+    _pid: Option<PidFile>,
+    _locks: Vec<DirLock>,
+}
+
+fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitCode {
+    let net_dir = args.get_data_dir_net();
+    if let Err(e) = datadir::create_net_dir(&net_dir) {
+        return init_error(&format!(
+            "Unable to create the data directory '{}': {e}",
+            net_dir.display()
+        ));
+    }
+    let messages = print_messages(&args);
+    let logging = match logging_setup::start(&args, &net_dir) {
+        Ok(l) => l,
+        Err(e) => return init_error(&e),
+    };
+    log_startup(&args, chain);
+    for m in messages {
+        match m {
+            common::args::ArgsMessage::Warning(text) => tracing::warn!("{text}"),
+            common::args::ArgsMessage::Info(text) => tracing::info!("{text}"),
+            common::args::ArgsMessage::Stderr(_) => {}
+        }
+    }
+    let shutdown = Arc::new(Shutdown::new());
+    signals::spawn_signal_thread(shutdown.clone(), logging_setup::reopen_debug_log);
+
+    let mut running = match init_main(
+        &args,
+        chain,
+        &net_dir,
+        &shutdown,
+        started,
+        logging.log_path(),
+    ) {
+        Ok(r) => r,
+        Err(msg) => {
+            let code = init_error(&msg);
+            tracing::info!("Shutdown in progress...");
+            tracing::info!("Shutdown done");
+            return code;
+        }
+    };
+    tracing::info!("init message: Done loading");
+    for cmd in args.get_args("-startupnotify") {
+        run_command_detached(&cmd);
+    }
+    shutdown.wait();
+    tracing::info!("Shutdown in progress...");
+    for cmd in args.get_args("-shutdownnotify") {
+        run_command(&cmd);
+    }
+    if let Some(server) = running.rpc.take() {
+        server.stop();
+    }
+    drop(running);
+    tracing::info!("Shutdown done");
+    0
+}
+
+fn log_startup(args: &ArgsManager, chain: ChainType) {
+    tracing::info!("{CLIENT_NAME} version {CLIENT_VERSION} (bitcoin-node, Rust multiprocess)");
+    tracing::info!("Using data directory {}", args.get_data_dir_net().display());
+    if let Some(conf) = args.get_config_file_path() {
+        let exists = conf.exists();
+        tracing::info!(
+            "Config file: {}{}",
+            conf.display(),
+            if exists { "" } else { " (not found, skipping)" }
+        );
+    }
+    for line in args.log_args_lines() {
+        tracing::info!("{line}");
+    }
+    if let Some(warning) = args.unrecognized_sections_warning() {
+        tracing::warn!("{warning}");
+    }
+    tracing::info!("Chain: {}", chain.as_str());
+}
+
+fn init_main(
+    args: &Arc<ArgsManager>,
+    chain: ChainType,
+    net_dir: &Path,
+    shutdown: &Arc<Shutdown>,
+    started: Instant,
+    log_path: Option<PathBuf>,
+) -> Result<Running, String> {
+    if let Some(err) = args.unsuitable_section_only_args_error() {
+        return Err(err);
+    }
+    let subversion = rpc_net::user_agent(args)?;
+    let blocks_dir = args.get_blocks_dir_path();
+    let mut locks = Vec::new();
+    for dir in [net_dir.to_path_buf(), blocks_dir.clone()] {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            return Err(format!(
+                "Unable to create the data directory '{}': {e}",
+                dir.display()
+            ));
+        }
+        match datadir::lock_directory(&dir) {
+            Ok(l) => locks.push(l),
+            Err(LockError::NoPermission) => {
+                return Err(format!(
+                    "Cannot write to directory '{}'; check permissions.",
+                    dir.display()
+                ))
+            }
+            Err(LockError::Locked) => return Err(format!(
+                "Cannot obtain a lock on directory {}. {CLIENT_NAME} is probably already running.",
+                dir.display()
+            )),
+        }
+    }
+    let pid_path = args.abs_path_for_config_val(
+        &args.get_path_arg("-pid", Path::new(datadir::PID_FILE)),
+        true,
+    );
+    let pid = Some(PidFile::create(&pid_path)?);
+
+    let table = Arc::new(RpcTable::new());
+    let control = Arc::new(ControlContext {
+        shutdown: shutdown.clone(),
+        started,
+        log_path: log_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        mockable_chain: chain == ChainType::Regtest,
+    });
+    rpc_control::register(&table, control);
+    crate::rpc_logging::register(&table);
+    let network = network_of(chain);
+    utility_rpc::register(&table, network);
+    let chain_view: Arc<dyn ChainView> = Arc::new(GenesisChain::new(network));
+    rpc_chain::register(&table, chain_view, shutdown.clone());
+    rpc_net::register(&table, args, subversion);
+    crate::rpc_mempool::register(&table, args);
+    let rpc = if args.get_bool_arg("-server", true) {
+        Some(rpc_server::RpcServer::start(args, chain, table.clone())?)
+    } else {
+        None
+    };
+    table.set_warmup_status("Loading block index…");
+    if shutdown.is_requested() {
+        return Err("Shutdown requested during init".to_string());
+    }
+    table.finish_warmup();
+    Ok(Running {
+        rpc,
+        _pid: pid,
+        _locks: locks,
+    })
+}
+
+/// The `bitcoin` crate's network for a chain type.
+pub fn network_of(chain: ChainType) -> bitcoin::Network {
+    match chain {
+        ChainType::Main => bitcoin::Network::Bitcoin,
+        ChainType::Testnet => bitcoin::Network::Testnet,
+        ChainType::Testnet4 => bitcoin::Network::Testnet4,
+        ChainType::Signet => bitcoin::Network::Signet,
+        ChainType::Regtest => bitcoin::Network::Regtest,
+    }
+}
+
+fn run_command(cmd: &str) {
+    match std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .status()
+    {
+        Ok(status) if !status.success() => {
+            tracing::warn!(
+                "runCommand error: system({cmd}) returned {}",
+                status.code().unwrap_or(-1)
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("runCommand error: system({cmd}) failed: {e}"),
+    }
+}
+
+fn run_command_detached(cmd: &str) {
+    let cmd = cmd.to_string();
+    let _ = std::thread::Builder::new()
+        .name("startupnotify".into())
+        .spawn(move || run_command(&cmd));
+}

@@ -1,0 +1,98 @@
+//! The node's network identity: the user agent (`-uacomment`) and `getnetworkinfo`.
+
+use common::args::ArgsManager;
+use rpc::{RpcMethod, RpcTable};
+use serde_json::json;
+use std::sync::Arc;
+
+/// Name in the user agent string.
+pub const UA_NAME: &str = "bitcoin-node";
+/// P2P protocol version spoken.
+pub const PROTOCOL_VERSION: u32 = 70016;
+/// Longest user agent Core accepts.
+pub const MAX_SUBVERSION_LENGTH: usize = 256;
+
+fn is_safe_ua_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " .,;-_?@".contains(c)
+}
+
+/// Builds the BIP14 user agent from `-uacomment`, with Core's init errors.
+pub fn user_agent(args: &ArgsManager) -> Result<String, String> {
+    let mut comments = Vec::new();
+    for c in args.get_args("-uacomment") {
+        if !c.chars().all(is_safe_ua_char) {
+            return Err(format!(
+                "User Agent comment ({c}) contains unsafe characters."
+            ));
+        }
+        comments.push(c);
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let ua = if comments.is_empty() {
+        format!("/{UA_NAME}:{version}/")
+    } else {
+        format!("/{UA_NAME}:{version}({})/", comments.join("; "))
+    };
+    if ua.len() > MAX_SUBVERSION_LENGTH {
+        return Err(format!(
+            "Total length of network version string ({}) exceeds maximum length ({MAX_SUBVERSION_LENGTH}). Reduce the number or size of uacomments.",
+            ua.len()
+        ));
+    }
+    Ok(ua)
+}
+
+/// Numeric client version as `getnetworkinfo` reports it (MMmmpp).
+fn numeric_version() -> u64 {
+    let parse = |s: &str| s.parse::<u64>().unwrap_or(0);
+    parse(env!("CARGO_PKG_VERSION_MAJOR")) * 10_000
+        + parse(env!("CARGO_PKG_VERSION_MINOR")) * 100
+        + parse(env!("CARGO_PKG_VERSION_PATCH"))
+}
+
+/// Registers `getnetworkinfo`.
+pub fn register(table: &RpcTable, args: &Arc<ArgsManager>, subversion: String) {
+    let relay_fee = args
+        .get_arg("-minrelaytxfee")
+        .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+        .unwrap_or(100);
+    let incremental = args
+        .get_arg("-incrementalrelayfee")
+        .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+        .unwrap_or(100);
+    let network_active = args.get_bool_arg("-networkactive", true);
+    let networks: Vec<_> = ["ipv4", "ipv6", "onion", "i2p", "cjdns"]
+        .iter()
+        .map(|n| {
+            json!({"name": n, "limited": false, "reachable": matches!(*n, "ipv4" | "ipv6"), "proxy": "", "proxy_randomize_credentials": false})
+        })
+        .collect();
+    table.register(
+        RpcMethod::new(
+            "getnetworkinfo",
+            "network",
+            "Returns an object containing various state info regarding P2P networking.",
+            move |_| {
+                Ok(json!({
+                    "version": numeric_version(),
+                    "subversion": subversion,
+                    "protocolversion": PROTOCOL_VERSION,
+                    "localservices": "0000000000000000",
+                    "localservicesnames": [],
+                    "localrelay": true,
+                    "timeoffset": 0,
+                    "networkactive": network_active,
+                    "connections": 0,
+                    "connections_in": 0,
+                    "connections_out": 0,
+                    "networks": networks,
+                    "relayfee": rpc::json::amount_to_value(relay_fee),
+                    "incrementalfee": rpc::json::amount_to_value(incremental),
+                    "localaddresses": [],
+                    "warnings": [],
+                }))
+            },
+        )
+        .result("{\n  \"version\" : n,    (numeric) the server version\n  \"subversion\" : \"str\",    (string) the server subversion string\n  ...\n}"),
+    );
+}
