@@ -6,8 +6,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 static MOCK_TIME: AtomicI64 = AtomicI64::new(0);
 
 /// Sets the mock time in seconds since the epoch; 0 returns to the real clock.
+/// Log lines show it as `(mocktime: …)`, as Core's do.
 pub fn set_mock_time(secs: i64) {
     MOCK_TIME.store(secs, Ordering::SeqCst);
+    crate::logging::set_mocktime(secs);
 }
 
 /// The mock time, or 0 when the real clock is in use.

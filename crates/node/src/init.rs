@@ -208,10 +208,12 @@ fn init_main(
                     dir.display()
                 ))
             }
-            Err(LockError::Locked) => return Err(format!(
+            Err(LockError::Locked) => {
+                return Err(format!(
                 "Cannot obtain a lock on directory {}. {CLIENT_NAME} is probably already running.",
                 dir.display()
-            )),
+            ))
+            }
         }
     }
     let pid_path = args.abs_path_for_config_val(

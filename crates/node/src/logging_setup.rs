@@ -40,7 +40,8 @@ pub fn start(args: &ArgsManager, net_dir: &Path) -> Result<LoggingStarted, Strin
     };
     let config = LogConfig {
         file: file.clone(),
-        print_to_console: args.get_bool_arg("-printtoconsole", false),
+        print_to_console: args
+            .get_bool_arg("-printtoconsole", !args.get_bool_arg("-daemon", false)),
         timestamps: args.get_bool_arg("-logtimestamps", true),
         time_micros: args.get_bool_arg("-logtimemicros", false),
         thread_names: args.get_bool_arg("-logthreadnames", false),

@@ -53,6 +53,16 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
         .result("\"hex\"    (string) The block hash"),
     );
 
+    table.register(
+        RpcMethod::new(
+            "syncwithvalidationinterfacequeue",
+            "hidden",
+            "Waits for the validation interface queue to catch up on everything that was there when we entered this function.",
+            // Nothing is queued for validation-interface clients yet, so there is nothing to wait for.
+            |_| Ok(serde_json::Value::Null),
+        ),
+    );
+
     let c = chain;
     table.register(
         RpcMethod::new(

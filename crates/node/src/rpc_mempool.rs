@@ -1,9 +1,9 @@
-//! `getmempoolinfo` for the node's transaction memory pool. No transaction can
+//! `getmempoolinfo` and `getrawmempool` for the node's transaction memory pool. No transaction can
 //! enter it before blocks can be validated, so it reports the configured limits
 //! of an empty, loaded pool.
 
 use common::args::ArgsManager;
-use rpc::{RpcMethod, RpcTable};
+use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -43,5 +43,32 @@ pub fn register(table: &RpcTable, args: &Arc<ArgsManager>) {
             Ok(info.clone())
         })
         .result("{\n  \"loaded\" : true|false,    (boolean) True if the initial load attempt of the persisted mempool finished\n  ...\n}"),
+    );
+
+    table.register(
+        RpcMethod::new(
+            "getrawmempool",
+            "blockchain",
+            "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\nHint: use getmempoolentry to fetch a specific transaction from the mempool.",
+            |req| {
+                let verbose = req.params.opt_bool(0)?.unwrap_or(false);
+                let sequence = req.params.opt_bool(1)?.unwrap_or(false);
+                if verbose && sequence {
+                    return Err(RpcError::invalid_parameter(
+                        "Verbose results cannot contain mempool sequence values.",
+                    ));
+                }
+                Ok(match (verbose, sequence) {
+                    (true, _) => json!({}),
+                    (false, true) => json!({"txids": [], "mempool_sequence": 1}),
+                    (false, false) => json!([]),
+                })
+            },
+        )
+        .args(vec![
+            Arg::with_default("verbose", ArgType::Bool, json!(false), "True for a json object, false for array of transaction ids"),
+            Arg::with_default("mempool_sequence", ArgType::Bool, json!(false), "If verbose=false, returns a json object with transaction list and mempool sequence number attached."),
+        ])
+        .result("[           (json array) (for verbose = false)\n  \"hex\",    (string) The transaction id\n  ...\n]"),
     );
 }

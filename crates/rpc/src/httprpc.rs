@@ -126,7 +126,11 @@ impl JsonRpcService {
                                 notification,
                             )
                         }
-                        Err((e, id, version)) => (reply(Err(e), id, version), false),
+                        Err((e, id, version)) => {
+                            // A 2.0 request without id stays a notification even when malformed.
+                            let notification = id.is_none() && version == JsonRpcVersion::V2;
+                            (reply(Err(e), id, version), notification)
+                        }
                     };
                     if !notification {
                         replies.push(response);
