@@ -58,9 +58,9 @@ fn calls_per_second(node: &TestNode, clients: usize, duration: Duration) -> f64 
     total as f64 / duration.as_secs_f64()
 }
 
-fn run_once(binary: &PathBuf, seconds: u64, figures: &mut Figures) {
+fn run_once(binary: &std::path::Path, seconds: u64, figures: &mut Figures) {
     let mut node = TestNode::new();
-    node.binary = binary.clone();
+    node.binary = binary.to_path_buf();
     let started = Instant::now();
     node.start(&[]);
     figures

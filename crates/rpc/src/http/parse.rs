@@ -204,9 +204,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
                     }
                     match line {
                         None => return Ok(Parsed::Incomplete),
-                        Some(l) if l.is_empty() => {
-                            return Ok(Parsed::Complete(request, reader.pos))
-                        }
+                        Some([]) => return Ok(Parsed::Complete(request, reader.pos)),
                         Some(_) => {}
                     }
                 }
