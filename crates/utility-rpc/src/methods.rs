@@ -25,7 +25,7 @@ pub fn all(network: bitcoin::Network) -> Vec<RpcMethod> {
 }
 
 fn validateaddress(p: ChainParams) -> RpcMethod {
-    RpcMethod::new("validateaddress", "util", "Checks a bitcoin address and describes it.", move |r: &RpcRequest| {
+    RpcMethod::new("validateaddress", "util", "Return information about the given bitcoin address.", move |r: &RpcRequest| {
         validate_address(r.params.str_at(0)?, &p)
     })
     .args(vec![Arg::required("address", ArgType::Str, "The address to check")])
