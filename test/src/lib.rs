@@ -290,10 +290,9 @@ impl TestNode {
 
     /// Like [`TestNode::http_request`] for arbitrary bytes.
     pub fn http_request_bytes(&self, raw: &[u8]) -> std::io::Result<HttpResponse> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port))?;
-        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-        stream.write_all(raw)?;
-        read_response(&mut stream)
+        let mut conn = Conn::connect(self.rpc_port)?;
+        conn.send(raw)?;
+        conn.recv()
     }
 
     /// Sends `stop` and waits for a clean exit; returns stderr.
@@ -382,54 +381,76 @@ pub fn run_binary_at(binary: &Path, args: &[String]) -> (i32, String, String) {
     )
 }
 
-/// Reads one HTTP/1.1 response (Content-Length framed, or until close).
-pub fn read_response(stream: &mut TcpStream) -> std::io::Result<HttpResponse> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    let header_end = loop {
-        if let Some(pos) = find(&buf, b"\r\n\r\n") {
-            break pos;
-        }
-        let n = stream.read(&mut chunk)?;
-        if n == 0 {
+/// A keep-alive HTTP connection that reads responses without losing pipelined bytes.
+pub struct Conn {
+    stream: TcpStream,
+    reader: std::io::BufReader<TcpStream>,
+}
+
+impl Conn {
+    /// Connects to `127.0.0.1:port`.
+    pub fn connect(port: u16) -> std::io::Result<Conn> {
+        let stream = TcpStream::connect(("127.0.0.1", port))?;
+        stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+        let _ = stream.set_nodelay(true);
+        let reader = std::io::BufReader::new(stream.try_clone()?);
+        Ok(Conn { stream, reader })
+    }
+
+    /// Writes raw bytes.
+    pub fn send(&mut self, raw: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(raw)
+    }
+
+    /// Reads the next response.
+    pub fn recv(&mut self) -> std::io::Result<HttpResponse> {
+        read_response(&mut self.reader)
+    }
+}
+
+/// Reads one HTTP/1.x response (Content-Length framed, or until close).
+pub fn read_response(reader: &mut impl std::io::BufRead) -> std::io::Result<HttpResponse> {
+    let mut status = 0u16;
+    let mut headers = Vec::new();
+    let mut first = true;
+    loop {
+        let mut line = Vec::new();
+        if reader.read_until(b'\n', &mut line)? == 0 {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "closed before headers",
             ));
         }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..header_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or("");
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = buf[header_end + 4..].to_vec();
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        if first {
+            status = text
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            first = false;
+            continue;
+        }
+        if text.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = text.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
     let length = headers
         .iter()
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse::<usize>().ok());
+    let mut body = Vec::new();
     match length {
         Some(len) => {
-            while body.len() < len {
-                let n = stream.read(&mut chunk)?;
-                if n == 0 {
-                    break;
-                }
-                body.extend_from_slice(&chunk[..n]);
-            }
-            body.truncate(len);
+            body.resize(len, 0);
+            reader.read_exact(&mut body)?;
         }
         None if status == 204 || status == 304 => {}
         None => {
-            let _ = stream.read_to_end(&mut body);
+            let _ = reader.read_to_end(&mut body);
         }
     }
     Ok(HttpResponse {
@@ -437,8 +458,4 @@ pub fn read_response(stream: &mut TcpStream) -> std::io::Result<HttpResponse> {
         headers,
         body,
     })
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }

@@ -183,16 +183,15 @@ fn http_edge_cases() {
     assert_eq!(r.status, 400);
 
     // Keep-alive and pipelining: two requests on one connection, answered in order.
-    use std::io::Write;
     let body = r#"{"method":"getblockcount","id":7}"#;
     let req = format!(
         "POST / HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", node.rpc_port)).unwrap();
-    stream.write_all(format!("{req}{req}").as_bytes()).unwrap();
+    let mut conn = functional::Conn::connect(node.rpc_port).unwrap();
+    conn.send(format!("{req}{req}").as_bytes()).unwrap();
     for _ in 0..2 {
-        let r = functional::read_response(&mut stream).unwrap();
+        let r = conn.recv().unwrap();
         assert_eq!(r.json()["id"], json!(7));
     }
 
@@ -281,10 +280,9 @@ fn work_queue_overflow_is_503() {
         .map(|_| {
             let req = req.clone();
             std::thread::spawn(move || {
-                use std::io::Write;
-                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-                s.write_all(req.as_bytes()).unwrap();
-                functional::read_response(&mut s).unwrap()
+                let mut c = functional::Conn::connect(port).unwrap();
+                c.send(req.as_bytes()).unwrap();
+                c.recv().unwrap()
             })
         })
         .collect();
@@ -303,18 +301,14 @@ fn stop_with_wait_and_inflight_call() {
     let auth = node.auth_header();
     let port = node.rpc_port;
     let waiter = std::thread::spawn(move || {
-        use std::io::Write;
         let body = r#"{"method":"waitfornewblock","id":1}"#;
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-        s.write_all(
-            format!(
-                "POST / HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-        functional::read_response(&mut s)
+        let mut c = functional::Conn::connect(port).unwrap();
+        let req = format!(
+            "POST / HTTP/1.1\r\nAuthorization: {auth}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        c.send(req.as_bytes()).unwrap();
+        c.recv()
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

@@ -5,7 +5,6 @@
 //! Usage: bench-rpc [--node PATH] [--core PATH] [--rounds N] [--seconds S]
 
 use functional::TestNode;
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,18 +33,16 @@ fn calls_per_second(node: &TestNode, clients: usize, duration: Duration) -> f64 
         .map(|_| {
             let request = request.clone();
             std::thread::spawn(move || {
-                let mut stream = match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                    Ok(s) => s,
-                    Err(_) => return 0u64,
+                let Ok(mut conn) = functional::Conn::connect(port) else {
+                    return 0u64;
                 };
-                let _ = stream.set_nodelay(true);
                 let end = Instant::now() + duration;
                 let mut n = 0u64;
                 while Instant::now() < end {
-                    if stream.write_all(request.as_bytes()).is_err() {
+                    if conn.send(request.as_bytes()).is_err() {
                         break;
                     }
-                    match functional::read_response(&mut stream) {
+                    match conn.recv() {
                         Ok(r) if r.status == 200 => n += 1,
                         _ => break,
                     }
