@@ -1,0 +1,599 @@
+//! The embedded, crash-safe database (redb) holding the block index, the
+//! UTXO set, block-file statistics and a few markers.
+//!
+//! Values use Core's encodings: block index entries are serialized like
+//! `CDiskBlockIndex`, coins like Core's chainstate values (`VARINT(height*2 +
+//! coinbase)` + compressed output), file statistics like `CBlockFileInfo`.
+//! Coin keys are the txid (internal byte order) followed by `VARINT(vout)`,
+//! so iteration visits coins in the same order as Core's chainstate cursor
+//! (by txid bytes, then by the VARINT bytes of vout).
+//!
+//! All changes go through [`Store::write_batch`], one redb transaction, so
+//! after a crash the coins always match the stored best block.
+
+use std::path::Path;
+
+use bitcoin::block::Header;
+use bitcoin::consensus::encode::{deserialize, serialize};
+use bitcoin::hashes::Hash;
+use bitcoin::{BlockHash, OutPoint};
+use consensus::Coin;
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+
+use crate::blockfiles::BlockFileInfo;
+use crate::compress::{
+    deserialize_coin, outpoint_from_key, outpoint_key, read_varint_i32, read_varint_u32,
+    serialize_coin, write_varint, DecodeError, Reader,
+};
+use crate::error::{Result, StoreError};
+use crate::flatfile::FlatFilePos;
+
+const BLOCK_INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("block_index");
+const COINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("coins");
+const FILE_INFO: TableDefinition<u32, &[u8]> = TableDefinition::new("block_file_info");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const META_BEST_BLOCK: &str = "best_block";
+const META_LAST_BLOCK_FILE: &str = "last_block_file";
+const META_REINDEXING: &str = "reindexing";
+const META_VERSION: &str = "version";
+const FLAG_PREFIX: &str = "flag:";
+const STORE_VERSION: u32 = 1;
+
+/// Core's block status bits (`enum BlockStatus`).
+pub mod status {
+    /// Unused; validity not known.
+    pub const VALID_UNKNOWN: u32 = 0;
+    /// Reserved (was parsed and version checked).
+    pub const VALID_RESERVED: u32 = 1;
+    /// Header is valid and all parents have at least this level.
+    pub const VALID_TREE: u32 = 2;
+    /// Transactions checked (context-free); `n_tx` is set.
+    pub const VALID_TRANSACTIONS: u32 = 3;
+    /// Outputs do not overspend, no double spends, coinbase OK, finality OK.
+    pub const VALID_CHAIN: u32 = 4;
+    /// Scripts and signatures verified.
+    pub const VALID_SCRIPTS: u32 = 5;
+    /// All validity bits.
+    pub const VALID_MASK: u32 = 7;
+    /// Full block available in a blk file.
+    pub const HAVE_DATA: u32 = 8;
+    /// Undo data available in a rev file.
+    pub const HAVE_UNDO: u32 = 16;
+    /// Both data bits.
+    pub const HAVE_MASK: u32 = HAVE_DATA | HAVE_UNDO;
+    /// The block itself failed validation.
+    pub const FAILED_VALID: u32 = 32;
+    /// Descends from a failed block (legacy, no longer set by Core).
+    pub const FAILED_CHILD: u32 = 64;
+    /// Both failure bits.
+    pub const FAILED_MASK: u32 = FAILED_VALID | FAILED_CHILD;
+    /// Block data was received with witness data.
+    pub const OPT_WITNESS: u32 = 128;
+    /// Legacy flag formerly used for assumeutxo snapshot blocks.
+    pub const STATUS_RESERVED: u32 = 256;
+}
+
+/// Placeholder client version Core writes at the start of each entry.
+const DUMMY_VERSION: u64 = 259_900;
+
+/// A block index entry as stored on disk (Core's `CDiskBlockIndex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskBlockIndex {
+    /// The block header (its hash is the database key).
+    pub header: Header,
+    /// Height in the block tree.
+    pub height: u32,
+    /// [`status`] bits.
+    pub status: u32,
+    /// Number of transactions (0 until the block data has been seen).
+    pub n_tx: u32,
+    /// Number of the blk/rev file (meaningful with `HAVE_DATA`/`HAVE_UNDO`).
+    pub file: u32,
+    /// Offset of the block data in the blk file (with `HAVE_DATA`).
+    pub data_pos: u32,
+    /// Offset of the undo data in the rev file (with `HAVE_UNDO`).
+    pub undo_pos: u32,
+}
+
+impl DiskBlockIndex {
+    /// An entry for a header only (no data yet).
+    pub fn new(header: Header, height: u32) -> Self {
+        DiskBlockIndex {
+            header,
+            height,
+            status: 0,
+            n_tx: 0,
+            file: 0,
+            data_pos: 0,
+            undo_pos: 0,
+        }
+    }
+
+    /// The block's hash.
+    pub fn block_hash(&self) -> BlockHash {
+        self.header.block_hash()
+    }
+
+    /// Where the block data is, if `HAVE_DATA` is set.
+    pub fn block_pos(&self) -> Option<FlatFilePos> {
+        (self.status & status::HAVE_DATA != 0).then_some(FlatFilePos::new(self.file, self.data_pos))
+    }
+
+    /// Where the undo data is, if `HAVE_UNDO` is set.
+    pub fn undo_flat_pos(&self) -> Option<FlatFilePos> {
+        (self.status & status::HAVE_UNDO != 0).then_some(FlatFilePos::new(self.file, self.undo_pos))
+    }
+
+    /// Serialize in Core's `CDiskBlockIndex` format.
+    pub fn serialize(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(100);
+        write_varint(&mut out, DUMMY_VERSION);
+        write_varint(&mut out, u64::from(self.height));
+        write_varint(&mut out, u64::from(self.status));
+        write_varint(&mut out, u64::from(self.n_tx));
+        if self.status & status::HAVE_MASK != 0 {
+            write_varint(&mut out, u64::from(self.file));
+        }
+        if self.status & status::HAVE_DATA != 0 {
+            write_varint(&mut out, u64::from(self.data_pos));
+        }
+        if self.status & status::HAVE_UNDO != 0 {
+            write_varint(&mut out, u64::from(self.undo_pos));
+        }
+        out.extend_from_slice(&serialize(&self.header));
+        out
+    }
+
+    /// Inverse of [`DiskBlockIndex::serialize`].
+    pub fn deserialize(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes);
+        read_varint_i32(&mut r)?;
+        let height = read_varint_i32(&mut r)?;
+        let status = read_varint_u32(&mut r)?;
+        let n_tx = read_varint_u32(&mut r)?;
+        let file = if status & status::HAVE_MASK != 0 {
+            read_varint_i32(&mut r)?
+        } else {
+            0
+        };
+        let data_pos = if status & status::HAVE_DATA != 0 {
+            read_varint_u32(&mut r)?
+        } else {
+            0
+        };
+        let undo_pos = if status & status::HAVE_UNDO != 0 {
+            read_varint_u32(&mut r)?
+        } else {
+            0
+        };
+        let header_bytes = r.read_bytes(80)?;
+        if r.remaining() != 0 {
+            return Err(DecodeError("trailing bytes after block index entry".into()));
+        }
+        let header: Header =
+            deserialize(header_bytes).map_err(|e| DecodeError(format!("bad block header: {e}")))?;
+        Ok(DiskBlockIndex {
+            header,
+            height,
+            status,
+            n_tx,
+            file,
+            data_pos,
+            undo_pos,
+        })
+    }
+}
+
+/// A set of changes applied atomically by [`Store::write_batch`].
+/// Operations on the same key apply in the order they were added.
+#[derive(Debug, Clone, Default)]
+pub struct WriteBatch {
+    coins: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    block_index: Vec<([u8; 32], Vec<u8>)>,
+    file_info: Vec<(u32, Vec<u8>)>,
+    last_block_file: Option<u32>,
+    best_block: Option<BlockHash>,
+    flags: Vec<(String, bool)>,
+    reindexing: Option<bool>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add or replace the coin at `outpoint`.
+    pub fn put_coin(&mut self, outpoint: &OutPoint, coin: &Coin) {
+        self.coins
+            .push((outpoint_key(outpoint), Some(serialize_coin(coin))));
+    }
+
+    /// Remove the coin at `outpoint` (no error if absent).
+    pub fn delete_coin(&mut self, outpoint: &OutPoint) {
+        self.coins.push((outpoint_key(outpoint), None));
+    }
+
+    /// Add or replace a block index entry (keyed by its header's hash).
+    pub fn put_block_index(&mut self, index: &DiskBlockIndex) {
+        self.block_index
+            .push((index.block_hash().to_byte_array(), index.serialize()));
+    }
+
+    /// Add or replace the statistics of block file `file`.
+    pub fn put_file_info(&mut self, file: u32, info: &BlockFileInfo) {
+        self.file_info.push((file, info.serialize()));
+    }
+
+    /// Record the number of the block file currently written to.
+    pub fn set_last_block_file(&mut self, file: u32) {
+        self.last_block_file = Some(file);
+    }
+
+    /// Set the block the coins correspond to.
+    pub fn set_best_block(&mut self, hash: BlockHash) {
+        self.best_block = Some(hash);
+    }
+
+    /// Set a named boolean flag (e.g. `"txindex"`, `"prunedblockfiles"`).
+    pub fn set_flag(&mut self, name: &str, value: bool) {
+        self.flags.push((name.to_string(), value));
+    }
+
+    /// Set or clear the reindex-in-progress marker.
+    pub fn set_reindexing(&mut self, value: bool) {
+        self.reindexing = Some(value);
+    }
+
+    /// Number of coin operations queued.
+    pub fn coin_ops(&self) -> usize {
+        self.coins.len()
+    }
+
+    /// True if the batch would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.coins.is_empty()
+            && self.block_index.is_empty()
+            && self.file_info.is_empty()
+            && self.last_block_file.is_none()
+            && self.best_block.is_none()
+            && self.flags.is_empty()
+            && self.reindexing.is_none()
+    }
+}
+
+/// The database.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(format!("{what}: {e}"))
+}
+
+fn hash_from(bytes: &[u8], what: &str) -> Result<BlockHash> {
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| {
+        StoreError::corrupt(format!("{what}: expected 32 bytes, found {}", bytes.len()))
+    })?;
+    Ok(BlockHash::from_byte_array(arr))
+}
+
+impl Store {
+    /// Open the database at `path`, creating it if missing.
+    pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with_cache(path, None)
+    }
+
+    /// Open with an explicit page-cache size in bytes (redb's default otherwise).
+    pub fn open_with_cache(path: &Path, cache_bytes: Option<usize>) -> Result<Store> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| StoreError::io(format!("creating {}", parent.display()), e))?;
+            }
+        }
+        let mut builder = Database::builder();
+        if let Some(c) = cache_bytes {
+            builder.set_cache_size(c);
+        }
+        let db = builder.create(path)?;
+        let tx = db.begin_write()?;
+        {
+            tx.open_table(BLOCK_INDEX)?;
+            tx.open_table(COINS)?;
+            tx.open_table(FILE_INFO)?;
+            let mut meta = tx.open_table(META)?;
+            let version = meta.get(META_VERSION)?.map(|v| v.value().to_vec());
+            match version {
+                None => {
+                    meta.insert(META_VERSION, STORE_VERSION.to_le_bytes().as_slice())?;
+                }
+                Some(v) if v == STORE_VERSION.to_le_bytes() => {}
+                Some(v) => {
+                    return Err(StoreError::corrupt(format!(
+                        "unsupported database version {v:?} in {}",
+                        path.display()
+                    )))
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(Store { db })
+    }
+
+    fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(META)?;
+        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+    }
+
+    /// The unspent coin at `outpoint`.
+    pub fn get_coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(COINS)?;
+        let key = outpoint_key(outpoint);
+        match t.get(key.as_slice())? {
+            None => Ok(None),
+            Some(v) => deserialize_coin(v.value())
+                .map(Some)
+                .map_err(|e| corrupt(&format!("coin {outpoint}"), e)),
+        }
+    }
+
+    /// Whether an unspent coin exists at `outpoint`.
+    pub fn have_coin(&self, outpoint: &OutPoint) -> Result<bool> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(COINS)?;
+        let key = outpoint_key(outpoint);
+        Ok(t.get(key.as_slice())?.is_some())
+    }
+
+    /// Number of unspent coins.
+    pub fn coins_count(&self) -> Result<u64> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(COINS)?;
+        Ok(t.len()?)
+    }
+
+    /// A consistent snapshot of the UTXO set, iterated in Core's chainstate
+    /// key order (see [`crate::compress::outpoint_key`]), together with the
+    /// best block it belongs to.
+    pub fn coins_cursor(&self) -> Result<CoinsCursor> {
+        let tx = self.db.begin_read()?;
+        let meta = tx.open_table(META)?;
+        let best_block = match meta.get(META_BEST_BLOCK)? {
+            Some(v) => Some(hash_from(v.value(), "best block")?),
+            None => None,
+        };
+        let t = tx.open_table(COINS)?;
+        let count = t.len()?;
+        let range = t.range::<&[u8]>(..)?;
+        Ok(CoinsCursor {
+            best_block,
+            count,
+            range,
+        })
+    }
+
+    /// The block the stored coins correspond to.
+    pub fn best_block(&self) -> Result<Option<BlockHash>> {
+        self.meta_get(META_BEST_BLOCK)?
+            .map(|v| hash_from(&v, "best block"))
+            .transpose()
+    }
+
+    /// One block index entry.
+    pub fn get_block_index(&self, hash: &BlockHash) -> Result<Option<DiskBlockIndex>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(BLOCK_INDEX)?;
+        match t.get(hash.as_byte_array().as_slice())? {
+            None => Ok(None),
+            Some(v) => DiskBlockIndex::deserialize(v.value())
+                .map(Some)
+                .map_err(|e| corrupt(&format!("block index entry {hash}"), e)),
+        }
+    }
+
+    /// Every block index entry (in hash order). Each entry's header must hash
+    /// to its key.
+    pub fn load_block_index(&self) -> Result<Vec<DiskBlockIndex>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(BLOCK_INDEX)?;
+        let mut out = Vec::with_capacity(t.len()? as usize);
+        for item in t.iter()? {
+            let (k, v) = item?;
+            let key = hash_from(k.value(), "block index key")?;
+            let entry = DiskBlockIndex::deserialize(v.value())
+                .map_err(|e| corrupt(&format!("block index entry {key}"), e))?;
+            if entry.block_hash() != key {
+                return Err(StoreError::corrupt(format!(
+                    "block index entry {key} holds header of {}",
+                    entry.block_hash()
+                )));
+            }
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// Statistics of every block file stored, by file number.
+    pub fn load_file_info(&self) -> Result<Vec<(u32, BlockFileInfo)>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(FILE_INFO)?;
+        let mut out = Vec::new();
+        for item in t.iter()? {
+            let (k, v) = item?;
+            let n = k.value();
+            let info = BlockFileInfo::deserialize(v.value())
+                .map_err(|e| corrupt(&format!("block file info {n}"), e))?;
+            out.push((n, info));
+        }
+        Ok(out)
+    }
+
+    /// Statistics of block file `n`.
+    pub fn read_file_info(&self, n: u32) -> Result<Option<BlockFileInfo>> {
+        let tx = self.db.begin_read()?;
+        let t = tx.open_table(FILE_INFO)?;
+        match t.get(n)? {
+            None => Ok(None),
+            Some(v) => BlockFileInfo::deserialize(v.value())
+                .map(Some)
+                .map_err(|e| corrupt(&format!("block file info {n}"), e)),
+        }
+    }
+
+    /// The block file number last written to.
+    pub fn last_block_file(&self) -> Result<Option<u32>> {
+        match self.meta_get(META_LAST_BLOCK_FILE)? {
+            None => Ok(None),
+            Some(v) => {
+                let arr: [u8; 4] = v
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::corrupt("last block file: expected 4 bytes"))?;
+                Ok(Some(u32::from_le_bytes(arr)))
+            }
+        }
+    }
+
+    /// A named boolean flag, `None` if never written.
+    pub fn read_flag(&self, name: &str) -> Result<Option<bool>> {
+        Ok(self
+            .meta_get(&format!("{FLAG_PREFIX}{name}"))?
+            .map(|v| v.first() == Some(&1)))
+    }
+
+    /// Write a named boolean flag (committed immediately).
+    pub fn write_flag(&self, name: &str, value: bool) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.set_flag(name, value);
+        self.write_batch(b)
+    }
+
+    /// Whether a reindex was started and not finished.
+    pub fn is_reindexing(&self) -> Result<bool> {
+        Ok(self
+            .meta_get(META_REINDEXING)?
+            .is_some_and(|v| v.first() == Some(&1)))
+    }
+
+    /// Set or clear the reindex marker (committed immediately).
+    pub fn set_reindexing(&self, value: bool) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.set_reindexing(value);
+        self.write_batch(b)
+    }
+
+    /// Apply all changes of `batch` in one durable transaction.
+    pub fn write_batch(&self, batch: WriteBatch) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            let mut coins = tx.open_table(COINS)?;
+            for (k, v) in &batch.coins {
+                match v {
+                    Some(v) => {
+                        coins.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        coins.remove(k.as_slice())?;
+                    }
+                }
+            }
+            let mut index = tx.open_table(BLOCK_INDEX)?;
+            for (k, v) in &batch.block_index {
+                index.insert(k.as_slice(), v.as_slice())?;
+            }
+            let mut files = tx.open_table(FILE_INFO)?;
+            for (n, v) in &batch.file_info {
+                files.insert(*n, v.as_slice())?;
+            }
+            let mut meta = tx.open_table(META)?;
+            if let Some(n) = batch.last_block_file {
+                meta.insert(META_LAST_BLOCK_FILE, n.to_le_bytes().as_slice())?;
+            }
+            if let Some(h) = batch.best_block {
+                meta.insert(META_BEST_BLOCK, h.as_byte_array().as_slice())?;
+            }
+            for (name, value) in &batch.flags {
+                let key = format!("{FLAG_PREFIX}{name}");
+                meta.insert(key.as_str(), [u8::from(*value)].as_slice())?;
+            }
+            if let Some(r) = batch.reindexing {
+                if r {
+                    meta.insert(META_REINDEXING, [1u8].as_slice())?;
+                } else {
+                    meta.remove(META_REINDEXING)?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Erase data for `-reindex` (`block_index`: block index, file
+    /// statistics and last file) and/or `-reindex-chainstate` (`coins`:
+    /// the UTXO set and best block), in one transaction.
+    pub fn wipe(&self, block_index: bool, coins: bool) -> Result<()> {
+        let tx = self.db.begin_write()?;
+        if block_index {
+            tx.delete_table(BLOCK_INDEX)?;
+            tx.delete_table(FILE_INFO)?;
+            tx.open_table(BLOCK_INDEX)?;
+            tx.open_table(FILE_INFO)?;
+            tx.open_table(META)?.remove(META_LAST_BLOCK_FILE)?;
+        }
+        if coins {
+            tx.delete_table(COINS)?;
+            tx.open_table(COINS)?;
+            tx.open_table(META)?.remove(META_BEST_BLOCK)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Snapshot iterator over the UTXO set from [`Store::coins_cursor`].
+pub struct CoinsCursor {
+    best_block: Option<BlockHash>,
+    count: u64,
+    range: redb::Range<'static, &'static [u8], &'static [u8]>,
+}
+
+impl std::fmt::Debug for CoinsCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoinsCursor")
+            .field("best_block", &self.best_block)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CoinsCursor {
+    /// The best block of the snapshot.
+    pub fn best_block(&self) -> Option<BlockHash> {
+        self.best_block
+    }
+
+    /// Number of coins in the snapshot.
+    pub fn total_coins(&self) -> u64 {
+        self.count
+    }
+}
+
+impl Iterator for CoinsCursor {
+    type Item = Result<(OutPoint, Coin)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.range.next()?;
+        Some((|| {
+            let (k, v) = item?;
+            let outpoint = outpoint_from_key(k.value()).map_err(|e| corrupt("coin key", e))?;
+            let coin =
+                deserialize_coin(v.value()).map_err(|e| corrupt(&format!("coin {outpoint}"), e))?;
+            Ok((outpoint, coin))
+        })())
+    }
+}
