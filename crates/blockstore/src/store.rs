@@ -342,6 +342,15 @@ impl Store {
         }
     }
 
+    /// A read snapshot for many coin lookups without a transaction each
+    /// (e.g. filling the coins cache for a block's inputs).
+    pub fn coins_reader(&self) -> Result<CoinsReader> {
+        let tx = self.db.begin_read()?;
+        Ok(CoinsReader {
+            table: tx.open_table(COINS)?,
+        })
+    }
+
     /// Whether an unspent coin exists at `outpoint`.
     pub fn have_coin(&self, outpoint: &OutPoint) -> Result<bool> {
         let tx = self.db.begin_read()?;
@@ -555,6 +564,31 @@ impl Store {
     }
 }
 
+/// A read-only snapshot of the UTXO set from [`Store::coins_reader`].
+/// Later writes are not visible through it; drop it promptly.
+pub struct CoinsReader {
+    table: redb::ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl std::fmt::Debug for CoinsReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoinsReader").finish_non_exhaustive()
+    }
+}
+
+impl CoinsReader {
+    /// The unspent coin at `outpoint` in this snapshot.
+    pub fn get(&self, outpoint: &OutPoint) -> Result<Option<Coin>> {
+        let key = outpoint_key(outpoint);
+        match self.table.get(key.as_slice())? {
+            None => Ok(None),
+            Some(v) => deserialize_coin(v.value())
+                .map(Some)
+                .map_err(|e| corrupt(&format!("coin {outpoint}"), e)),
+        }
+    }
+}
+
 /// Snapshot iterator over the UTXO set from [`Store::coins_cursor`].
 pub struct CoinsCursor {
     best_block: Option<BlockHash>,
@@ -595,5 +629,272 @@ impl Iterator for CoinsCursor {
                 deserialize_coin(v.value()).map_err(|e| corrupt(&format!("coin {outpoint}"), e))?;
             Ok((outpoint, coin))
         })())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::blockdata::constants::genesis_block;
+    use bitcoin::{Amount, Network, ScriptBuf, TxOut, Txid};
+
+    fn coin(v: u64, h: u32) -> Coin {
+        Coin {
+            output: TxOut {
+                value: Amount::from_sat(v),
+                script_pubkey: ScriptBuf::from_bytes(vec![0x51, (v & 0xff) as u8]),
+            },
+            height: h,
+            is_coinbase: h % 2 == 0,
+        }
+    }
+
+    fn op(t: u8, vout: u32) -> OutPoint {
+        OutPoint {
+            txid: Txid::from_byte_array([t; 32]),
+            vout,
+        }
+    }
+
+    fn index_entry(nonce: u32, height: u32) -> DiskBlockIndex {
+        let mut header = genesis_block(Network::Regtest).header;
+        header.nonce = nonce;
+        DiskBlockIndex {
+            header,
+            height,
+            status: status::VALID_SCRIPTS
+                | status::HAVE_DATA
+                | status::HAVE_UNDO
+                | status::OPT_WITNESS,
+            n_tx: 3,
+            file: 2,
+            data_pos: 1000,
+            undo_pos: 77,
+        }
+    }
+
+    #[test]
+    fn disk_block_index_format() {
+        let genesis = genesis_block(Network::Bitcoin);
+        let mut e = DiskBlockIndex::new(genesis.header, 0);
+        e.status = status::VALID_SCRIPTS | status::HAVE_DATA;
+        e.n_tx = 1;
+        e.data_pos = 8;
+        let bytes = e.serialize();
+        // VARINT(259900) = 8e ed 3c; height 0; status 13; nTx 1; file 0; pos 8.
+        assert_eq!(
+            &bytes[..8],
+            &[0x8e, 0xed, 0x3c, 0x00, 0x0d, 0x01, 0x00, 0x08]
+        );
+        assert_eq!(&bytes[8..], &serialize(&genesis.header)[..]);
+        assert_eq!(DiskBlockIndex::deserialize(&bytes).unwrap(), e);
+        assert_eq!(e.block_pos(), Some(FlatFilePos::new(0, 8)));
+        assert_eq!(e.undo_flat_pos(), None);
+
+        let e = index_entry(5, 123_456);
+        let bytes = e.serialize();
+        assert_eq!(DiskBlockIndex::deserialize(&bytes).unwrap(), e);
+        for i in 0..bytes.len() {
+            assert!(DiskBlockIndex::deserialize(&bytes[..i]).is_err());
+        }
+        // Header-only entries omit the positions.
+        let h = DiskBlockIndex::new(genesis.header, 0);
+        assert_eq!(h.serialize().len(), 3 + 3 + 80);
+    }
+
+    #[test]
+    fn batch_commit_and_reopen() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("chainstate.redb");
+        let best = BlockHash::from_byte_array([9; 32]);
+        let entries: Vec<_> = (0..5).map(|i| index_entry(i, i + 1)).collect();
+        let info = BlockFileInfo {
+            n_blocks: 5,
+            n_size: 5000,
+            ..Default::default()
+        };
+        {
+            let store = Store::open(&path).unwrap();
+            assert_eq!(store.best_block().unwrap(), None);
+            assert_eq!(store.coins_count().unwrap(), 0);
+            assert!(store.load_block_index().unwrap().is_empty());
+            let mut b = WriteBatch::new();
+            assert!(b.is_empty());
+            for i in 0..100u32 {
+                b.put_coin(&op((i % 7) as u8, i), &coin(u64::from(i) * 1000, i));
+            }
+            for e in &entries {
+                b.put_block_index(e);
+            }
+            b.put_file_info(0, &info);
+            b.set_last_block_file(0);
+            b.set_best_block(best);
+            b.set_flag("txindex", true);
+            assert_eq!(b.coin_ops(), 100);
+            store.write_batch(b).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.best_block().unwrap(), Some(best));
+        assert_eq!(store.coins_count().unwrap(), 100);
+        for i in 0..100u32 {
+            assert_eq!(
+                store.get_coin(&op((i % 7) as u8, i)).unwrap(),
+                Some(coin(u64::from(i) * 1000, i))
+            );
+        }
+        assert!(store.have_coin(&op(0, 0)).unwrap());
+        assert!(!store.have_coin(&op(0, 1)).unwrap());
+        let mut loaded = store.load_block_index().unwrap();
+        loaded.sort_by_key(|e| e.height);
+        assert_eq!(loaded, entries);
+        assert_eq!(
+            store.get_block_index(&entries[2].block_hash()).unwrap(),
+            Some(entries[2])
+        );
+        assert_eq!(store.load_file_info().unwrap(), vec![(0, info)]);
+        assert_eq!(store.read_file_info(0).unwrap(), Some(info));
+        assert_eq!(store.read_file_info(1).unwrap(), None);
+        assert_eq!(store.last_block_file().unwrap(), Some(0));
+        assert_eq!(store.read_flag("txindex").unwrap(), Some(true));
+        assert_eq!(store.read_flag("prunedblockfiles").unwrap(), None);
+        store.write_flag("txindex", false).unwrap();
+        assert_eq!(store.read_flag("txindex").unwrap(), Some(false));
+    }
+
+    #[test]
+    fn coins_put_delete_and_cursor() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("db")).unwrap();
+        let mut b = WriteBatch::new();
+        for t in [3u8, 1, 2] {
+            for vout in [16512u32, 0, 16511, 5] {
+                b.put_coin(&op(t, vout), &coin(u64::from(vout), 1));
+            }
+        }
+        b.set_best_block(BlockHash::from_byte_array([1; 32]));
+        store.write_batch(b).unwrap();
+
+        // Spend some, re-add one, spend-and-recreate within one batch.
+        let mut b = WriteBatch::new();
+        b.delete_coin(&op(1, 0));
+        b.delete_coin(&op(2, 5));
+        b.delete_coin(&op(9, 9)); // absent: fine
+        b.put_coin(&op(3, 0), &coin(42, 2));
+        b.delete_coin(&op(3, 0));
+        b.delete_coin(&op(3, 5));
+        b.put_coin(&op(3, 5), &coin(77, 3));
+        b.set_best_block(BlockHash::from_byte_array([2; 32]));
+        store.write_batch(b).unwrap();
+
+        assert_eq!(store.get_coin(&op(1, 0)).unwrap(), None);
+        assert_eq!(store.get_coin(&op(2, 5)).unwrap(), None);
+        assert_eq!(store.get_coin(&op(3, 0)).unwrap(), None);
+        assert_eq!(store.get_coin(&op(3, 5)).unwrap(), Some(coin(77, 3)));
+        assert_eq!(store.coins_count().unwrap(), 9);
+        let reader = store.coins_reader().unwrap();
+        assert_eq!(reader.get(&op(3, 5)).unwrap(), Some(coin(77, 3)));
+        assert_eq!(reader.get(&op(1, 0)).unwrap(), None);
+
+        let cursor = store.coins_cursor().unwrap();
+        assert_eq!(
+            cursor.best_block(),
+            Some(BlockHash::from_byte_array([2; 32]))
+        );
+        assert_eq!(cursor.total_coins(), 9);
+        // A later write does not affect the snapshot.
+        let mut b = WriteBatch::new();
+        b.delete_coin(&op(1, 5));
+        b.set_best_block(BlockHash::from_byte_array([3; 32]));
+        store.write_batch(b).unwrap();
+        let items: Vec<OutPoint> = cursor.map(|r| r.unwrap().0).collect();
+        // txid order, then Core's VARINT byte order for vout.
+        let want = vec![
+            op(1, 5),
+            op(1, 16512),
+            op(1, 16511),
+            op(2, 0),
+            op(2, 16512),
+            op(2, 16511),
+            op(3, 5),
+            op(3, 16512),
+            op(3, 16511),
+        ];
+        assert_eq!(items, want);
+        assert_eq!(store.coins_cursor().unwrap().count(), 8);
+        // The reader is a snapshot too.
+        assert!(reader.get(&op(1, 5)).unwrap().is_some());
+        assert!(store.get_coin(&op(1, 5)).unwrap().is_none());
+    }
+
+    #[test]
+    fn reindex_marker_and_wipe() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(&tmp.path().join("db")).unwrap();
+        assert!(!store.is_reindexing().unwrap());
+        store.set_reindexing(true).unwrap();
+        assert!(store.is_reindexing().unwrap());
+
+        let mut b = WriteBatch::new();
+        b.put_coin(&op(1, 1), &coin(1, 1));
+        b.put_block_index(&index_entry(1, 1));
+        b.put_file_info(0, &BlockFileInfo::default());
+        b.set_last_block_file(0);
+        b.set_best_block(BlockHash::from_byte_array([1; 32]));
+        b.set_reindexing(false);
+        store.write_batch(b).unwrap();
+        assert!(!store.is_reindexing().unwrap());
+
+        store.wipe(false, true).unwrap();
+        assert_eq!(store.coins_count().unwrap(), 0);
+        assert_eq!(store.best_block().unwrap(), None);
+        assert_eq!(store.load_block_index().unwrap().len(), 1);
+        store.wipe(true, false).unwrap();
+        assert!(store.load_block_index().unwrap().is_empty());
+        assert!(store.load_file_info().unwrap().is_empty());
+        assert_eq!(store.last_block_file().unwrap(), None);
+        // Still usable afterwards.
+        let mut b = WriteBatch::new();
+        b.put_coin(&op(1, 1), &coin(1, 1));
+        store.write_batch(b).unwrap();
+        assert_eq!(store.coins_count().unwrap(), 1);
+    }
+
+    #[test]
+    fn corrupt_values_are_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("db");
+        let store = Store::open(&path).unwrap();
+        // Write garbage directly into the tables.
+        {
+            let tx = store.db.begin_write().unwrap();
+            {
+                let mut coins = tx.open_table(COINS).unwrap();
+                coins
+                    .insert(
+                        outpoint_key(&op(1, 1)).as_slice(),
+                        [0xffu8, 0xff].as_slice(),
+                    )
+                    .unwrap();
+                let mut idx = tx.open_table(BLOCK_INDEX).unwrap();
+                idx.insert(
+                    [5u8; 32].as_slice(),
+                    index_entry(1, 1).serialize().as_slice(),
+                )
+                .unwrap();
+                let mut meta = tx.open_table(META).unwrap();
+                meta.insert(META_BEST_BLOCK, [1u8, 2, 3].as_slice())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        assert!(store.get_coin(&op(1, 1)).unwrap_err().is_corruption());
+        assert!(store.coins_cursor().is_err());
+        let err = store.load_block_index().unwrap_err();
+        assert!(err.to_string().contains("holds header of"), "{err}");
+        assert!(store.best_block().is_err());
+        // A file that is not a redb database fails to open cleanly.
+        let bogus = tmp.path().join("bogus");
+        std::fs::write(&bogus, vec![0x42u8; 4096]).unwrap();
+        assert!(Store::open(&bogus).is_err());
     }
 }
