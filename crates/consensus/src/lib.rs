@@ -1,6 +1,50 @@
 //! Consensus rules as pure functions over blocks, headers and coins, with Bitcoin
 //! Core's reject reasons. No storage and no I/O: the chainstate calls in.
+//!
+//! Modules:
+//! - [`params`]: chain parameters for every network and the deployment options.
+//! - [`error`]: [`ValidationError`] with Core's reject reasons.
+//! - [`tx_check`]: context-free transaction checks.
+//! - [`merkle`]: merkle roots, mutation detection, witness commitments.
+//! - [`pow`]: proof of work, difficulty, chain work; [`HeaderInfo`] and [`HeaderChain`].
+//! - [`subsidy`]: block subsidy.
+//! - [`flags`]: script verification flags for a block.
 
+pub mod arith;
 pub mod coin;
+pub mod error;
+pub mod flags;
+pub mod merkle;
+pub mod params;
+pub mod pow;
+pub mod subsidy;
+pub mod tx_check;
 
 pub use coin::{Coin, CoinsView};
+pub use error::{BlockResult, ResultKind, TxResult, ValidationError};
+pub use params::{Bip9Deployment, BuriedDeployment, DeploymentPos, Params};
+pub use pow::{HeaderChain, HeaderInfo};
+
+#[cfg(test)]
+pub(crate) mod testdata {
+    //! Real testnet3 blocks (from Core's blockfilters.json test vectors).
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s = s.trim();
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    /// The testnet3 block at `height` (2, 49291, 180480 or 1263442).
+    pub(crate) fn block(height: u32) -> bitcoin::Block {
+        let text = match height {
+            2 => include_str!("../testdata/testnet3-2.hex"),
+            49291 => include_str!("../testdata/testnet3-49291.hex"),
+            180480 => include_str!("../testdata/testnet3-180480.hex"),
+            1263442 => include_str!("../testdata/testnet3-1263442.hex"),
+            _ => panic!("no test block at {height}"),
+        };
+        bitcoin::consensus::deserialize(&hex(text)).expect("block")
+    }
+}
