@@ -379,6 +379,20 @@ impl BlockFiles {
             })
     }
 
+    /// Read the block at `pos` and check that it hashes to `expected`
+    /// (the block index entry that pointed here). Proof-of-work and signet
+    /// checks are left to the caller.
+    pub fn read_block_checked(&self, pos: FlatFilePos, expected: &BlockHash) -> Result<Block> {
+        let block = self.read_block(pos)?;
+        let hash = block.block_hash();
+        if hash != *expected {
+            return Err(StoreError::corrupt(format!(
+                "GetHash() doesn't match index at {pos} while reading block ({hash} != {expected})"
+            )));
+        }
+        Ok(block)
+    }
+
     /// Append undo data for a block stored in block file `block_file`,
     /// whose parent is `prev_block_hash`, to `rev{block_file}.dat`.
     /// Returns the position of the undo data (after the 8-byte header).
@@ -782,6 +796,9 @@ mod tests {
         assert_eq!(files.read_block(p1).unwrap(), b1);
         assert_eq!(files.read_block(p2).unwrap(), b2);
         assert_eq!(files.read_raw_block(p2).unwrap(), serialize(&b2));
+        assert_eq!(files.read_block_checked(p2, &b2.block_hash()).unwrap(), b2);
+        let err = files.read_block_checked(p2, &b1.block_hash()).unwrap_err();
+        assert!(err.to_string().contains("doesn't match index"), "{err}");
 
         // On-disk bytes are plain: magic, LE size, block.
         let raw = fs::read(files.block_file_path(0)).unwrap();
