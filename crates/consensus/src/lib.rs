@@ -9,21 +9,35 @@
 //! - [`pow`]: proof of work, difficulty, chain work; [`HeaderInfo`] and [`HeaderChain`].
 //! - [`subsidy`]: block subsidy.
 //! - [`flags`]: script verification flags for a block.
+//! - [`block_check`]: `CheckBlock`, `ContextualCheckBlockHeader`, `ContextualCheckBlock`.
+//! - [`tx_verify`]: finality, BIP68 sequence locks, sigops, `CheckTxInputs`.
+//! - [`versionbits`]: BIP9 state machine, block version, buried deployments.
+//! - [`script`]: the [`script::ScriptVerifier`] trait, `bitcoinconsensus` implementation,
+//!   parallel block script checks.
+//! - [`signet`]: BIP325 block solutions.
+//! - [`arith`]: 256-bit arithmetic for compact targets.
 
 pub mod arith;
+pub mod block_check;
 pub mod coin;
 pub mod error;
 pub mod flags;
 pub mod merkle;
 pub mod params;
 pub mod pow;
+pub mod script;
+pub mod signet;
 pub mod subsidy;
 pub mod tx_check;
+pub mod tx_verify;
+pub mod versionbits;
 
 pub use coin::{Coin, CoinsView};
 pub use error::{BlockResult, ResultKind, TxResult, ValidationError};
 pub use params::{Bip9Deployment, BuriedDeployment, DeploymentPos, Params};
 pub use pow::{HeaderChain, HeaderInfo};
+pub use script::{ConsensusScriptVerifier, ScriptVerifier};
+pub use versionbits::{ThresholdState, VersionBitsCache};
 
 #[cfg(test)]
 pub(crate) mod testdata {

@@ -1,0 +1,564 @@
+//! Script verification behind a small trait, with the `bitcoinconsensus`
+//! library (Bitcoin Core 26's interpreter, consensus flags only) as the
+//! implementation, and parallel checking of a block's inputs.
+//!
+//! Reject reasons follow Core: `block-script-verify-flag-failed (<error>)`
+//! when only consensus flags were requested and
+//! `mempool-script-verify-flag-failed (<error>)` when the flags include
+//! policy-only ones, with the debug message
+//! `input <n> of <txid> (wtxid <wtxid>), spending <prev txid>:<vout>`.
+//!
+//! `bitcoinconsensus` only reports *that* a script failed, not Core's
+//! `ScriptError`. [`ConsensusScriptVerifier`] reconstructs the error text:
+//! it re-runs the input with one consensus flag removed at a time, and if
+//! dropping a flag makes it pass, reports the error that rule produces
+//! ("Non-canonical DER signature", "Dummy CHECKMULTISIG argument must be
+//! zero", "Negative locktime" / "Locktime requirement not satisfied" /
+//! "Operation not valid with the current stack size" from a look at the
+//! script around OP_CHECKLOCKTIMEVERIFY / OP_CHECKSEQUENCEVERIFY, "Invalid
+//! Schnorr signature"); witness-program failures get "Witness program was
+//! passed an empty witness" / "Witness program hash mismatch" when the
+//! witness shows it; everything else is reported as "Script evaluated
+//! without error but finished with a false/empty top stack element", the
+//! most common failure. The texts are Core's, but may name a different
+//! error than Core would for unusual scripts. Policy-only flags are not
+//! evaluated at all.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::script::Instruction;
+use bitcoin::{Block, Script, Transaction, TxOut};
+
+use crate::error::{BlockResult, TxResult, ValidationError};
+use crate::flags::*;
+use crate::tx_verify::witness_program;
+
+/// Verifies one input's scripts.
+pub trait ScriptVerifier: Send + Sync {
+    /// Checks input `input_index` of the serialized transaction `tx_bytes`
+    /// (with witness) spending `spent_output`, under `flags`
+    /// (`SCRIPT_VERIFY_*`). `all_spent_outputs` holds the outputs spent by
+    /// every input, in order (needed for taproot). `Err` carries Core's
+    /// script error text, e.g. "Non-canonical DER signature".
+    fn verify_input(
+        &self,
+        spent_output: &TxOut,
+        tx_bytes: &[u8],
+        input_index: usize,
+        flags: u32,
+        all_spent_outputs: &[TxOut],
+    ) -> Result<(), String>;
+}
+
+/// The flags `bitcoinconsensus` understands; others are ignored.
+pub const LIBBITCOINCONSENSUS_FLAGS: u32 = SCRIPT_VERIFY_P2SH
+    | SCRIPT_VERIFY_DERSIG
+    | SCRIPT_VERIFY_NULLDUMMY
+    | SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY
+    | SCRIPT_VERIFY_CHECKSEQUENCEVERIFY
+    | SCRIPT_VERIFY_WITNESS
+    | SCRIPT_VERIFY_TAPROOT;
+
+/// Core's text for SCRIPT_ERR_EVAL_FALSE.
+pub const ERR_EVAL_FALSE: &str =
+    "Script evaluated without error but finished with a false/empty top stack element";
+
+/// [`ScriptVerifier`] over the `bitcoinconsensus` crate.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsensusScriptVerifier;
+
+fn run(
+    spent: &TxOut,
+    tx_bytes: &[u8],
+    index: usize,
+    flags: u32,
+    all: &[TxOut],
+) -> Result<(), bitcoinconsensus::Error> {
+    let utxos: Vec<bitcoinconsensus::Utxo> = all
+        .iter()
+        .map(|o| bitcoinconsensus::Utxo {
+            script_pubkey: o.script_pubkey.as_bytes().as_ptr(),
+            script_pubkey_len: o.script_pubkey.len() as _,
+            value: o.value.to_sat() as i64,
+        })
+        .collect();
+    let spent_outputs = if utxos.is_empty() {
+        None
+    } else {
+        Some(&utxos[..])
+    };
+    bitcoinconsensus::verify_with_flags(
+        spent.script_pubkey.as_bytes(),
+        spent.value.to_sat(),
+        tx_bytes,
+        spent_outputs,
+        index,
+        flags & LIBBITCOINCONSENSUS_FLAGS,
+    )
+}
+
+impl ScriptVerifier for ConsensusScriptVerifier {
+    fn verify_input(
+        &self,
+        spent_output: &TxOut,
+        tx_bytes: &[u8],
+        input_index: usize,
+        flags: u32,
+        all_spent_outputs: &[TxOut],
+    ) -> Result<(), String> {
+        match run(
+            spent_output,
+            tx_bytes,
+            input_index,
+            flags,
+            all_spent_outputs,
+        ) {
+            Ok(()) => Ok(()),
+            Err(bitcoinconsensus::Error::ERR_SCRIPT) => Err(diagnose(
+                spent_output,
+                tx_bytes,
+                input_index,
+                flags,
+                all_spent_outputs,
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Reconstructs Core's script error text for a failed input (see the
+/// module documentation).
+fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxOut]) -> String {
+    let tx: Option<Transaction> = bitcoin::consensus::deserialize(tx_bytes).ok();
+    let order = [
+        SCRIPT_VERIFY_DERSIG,
+        SCRIPT_VERIFY_NULLDUMMY,
+        SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY,
+        SCRIPT_VERIFY_CHECKSEQUENCEVERIFY,
+        SCRIPT_VERIFY_TAPROOT,
+    ];
+    for flag in order {
+        if flags & flag == 0 {
+            continue;
+        }
+        if run(spent, tx_bytes, index, flags & !flag, all).is_ok() {
+            return match flag {
+                SCRIPT_VERIFY_DERSIG => "Non-canonical DER signature".to_string(),
+                SCRIPT_VERIFY_NULLDUMMY => "Dummy CHECKMULTISIG argument must be zero".to_string(),
+                SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY => {
+                    locktime_error(tx.as_ref(), index, &spent.script_pubkey, 0xb1)
+                }
+                SCRIPT_VERIFY_CHECKSEQUENCEVERIFY => {
+                    locktime_error(tx.as_ref(), index, &spent.script_pubkey, 0xb2)
+                }
+                _ => "Invalid Schnorr signature".to_string(),
+            };
+        }
+    }
+    if let (Some(tx), Some((0, program))) =
+        (tx.as_ref(), witness_program(spent.script_pubkey.as_bytes()))
+    {
+        if let Some(input) = tx.input.get(index) {
+            if input.witness.is_empty() {
+                return "Witness program was passed an empty witness".to_string();
+            }
+            if program.len() == 32 {
+                let script = input.witness.last().unwrap_or_default();
+                if sha256::Hash::hash(script).as_byte_array()[..] != program[..] {
+                    return "Witness program hash mismatch".to_string();
+                }
+            } else if program.len() == 20 && input.witness.len() != 2 {
+                return "Witness program hash mismatch".to_string();
+            }
+        }
+    }
+    ERR_EVAL_FALSE.to_string()
+}
+
+/// Which lock-time error a failing CLTV (0xb1) / CSV (0xb2) most likely
+/// raised, from the instruction before the opcode in the executed script.
+fn locktime_error(tx: Option<&Transaction>, index: usize, spk: &Script, opcode: u8) -> String {
+    let mut scripts: Vec<(Vec<u8>, bool)> = vec![(spk.to_bytes(), true)];
+    if let Some(input) = tx.and_then(|t| t.input.get(index)) {
+        if let Some(Ok(Instruction::PushBytes(b))) = input.script_sig.instructions().last() {
+            scripts.push((b.as_bytes().to_vec(), false));
+        }
+        if let Some(w) = input.witness.last() {
+            scripts.push((w.to_vec(), false));
+        }
+        for (bytes, is_spk) in scripts {
+            let script = Script::from_bytes(&bytes);
+            let mut previous: Option<Instruction> = None;
+            for ins in script.instructions() {
+                let Ok(ins) = ins else { break };
+                if let Instruction::Op(op) = ins {
+                    if op.to_u8() == opcode {
+                        return match previous {
+                            Some(Instruction::PushBytes(d))
+                                if d.as_bytes().last().is_some_and(|b| b & 0x80 != 0) =>
+                            {
+                                "Negative locktime".to_string()
+                            }
+                            Some(Instruction::Op(o)) if o.to_u8() == 0x4f => {
+                                "Negative locktime".to_string()
+                            }
+                            None if is_spk
+                                && input.script_sig.is_empty()
+                                && input.witness.is_empty() =>
+                            {
+                                "Operation not valid with the current stack size".to_string()
+                            }
+                            _ => "Locktime requirement not satisfied".to_string(),
+                        };
+                    }
+                }
+                previous = Some(ins);
+            }
+        }
+    }
+    "Locktime requirement not satisfied".to_string()
+}
+
+/// Core's debug message for a failed input.
+pub fn input_debug_message(tx: &Transaction, index: usize) -> String {
+    let prev = tx
+        .input
+        .get(index)
+        .map(|i| i.previous_output)
+        .unwrap_or_default();
+    format!(
+        "input {} of {} (wtxid {}), spending {}:{}",
+        index,
+        tx.compute_txid(),
+        tx.compute_wtxid(),
+        prev.txid,
+        prev.vout
+    )
+}
+
+/// The reject reason for a script failure under `flags`:
+/// `mempool-script-verify-flag-failed (...)` if `flags` include any
+/// policy-only flag, else `block-script-verify-flag-failed (...)`.
+pub fn script_reject_reason(flags: u32, error: &str) -> String {
+    if flags & STANDARD_NOT_MANDATORY_VERIFY_FLAGS != 0 {
+        format!("mempool-script-verify-flag-failed ({error})")
+    } else {
+        format!("block-script-verify-flag-failed ({error})")
+    }
+}
+
+/// Checks every input of a non-coinbase transaction (Core's
+/// `CheckInputScripts` without caching). `spent_outputs[i]` is the output
+/// spent by input `i`. Failures are `TxResult::NotStandard` with the
+/// mempool reason when `flags` include policy flags, else
+/// `TxResult::Consensus` with the block reason.
+pub fn check_input_scripts(
+    tx: &Transaction,
+    spent_outputs: &[TxOut],
+    flags: u32,
+    verifier: &dyn ScriptVerifier,
+) -> Result<(), ValidationError> {
+    if tx.is_coinbase() {
+        return Ok(());
+    }
+    if spent_outputs.len() != tx.input.len() {
+        return Err(ValidationError::tx(
+            TxResult::MissingInputs,
+            "bad-txns-inputs-missingorspent",
+            "CheckTxInputs: inputs missing/spent",
+        ));
+    }
+    let bytes = bitcoin::consensus::serialize(tx);
+    for (i, spent) in spent_outputs.iter().enumerate() {
+        if let Err(e) = verifier.verify_input(spent, &bytes, i, flags, spent_outputs) {
+            let kind = if flags & STANDARD_NOT_MANDATORY_VERIFY_FLAGS != 0 {
+                TxResult::NotStandard
+            } else {
+                TxResult::Consensus
+            };
+            return Err(ValidationError::tx(
+                kind,
+                script_reject_reason(flags, &e),
+                input_debug_message(tx, i),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the scripts of every input of `block` on up to `threads` threads
+/// (at least one; `-par`). `spent_outputs_per_tx[t]` holds the outputs
+/// spent by transaction `t` (empty for the coinbase). The failure reported
+/// is the one with the lowest (transaction, input) position, as a
+/// `BlockResult::Consensus` "block-script-verify-flag-failed (...)".
+pub fn verify_block_scripts(
+    block: &Block,
+    spent_outputs_per_tx: &[Vec<TxOut>],
+    flags: u32,
+    verifier: &dyn ScriptVerifier,
+    threads: usize,
+) -> Result<(), ValidationError> {
+    if spent_outputs_per_tx.len() != block.txdata.len() {
+        return Err(ValidationError::block(
+            BlockResult::Consensus,
+            "bad-txns-inputs-missingorspent",
+            "CheckTxInputs: inputs missing/spent",
+        ));
+    }
+    let mut serialized = Vec::with_capacity(block.txdata.len());
+    let mut jobs = Vec::new();
+    for (t, tx) in block.txdata.iter().enumerate() {
+        if tx.is_coinbase() {
+            serialized.push(Vec::new());
+            continue;
+        }
+        if spent_outputs_per_tx[t].len() != tx.input.len() {
+            return Err(ValidationError::block(
+                BlockResult::Consensus,
+                "bad-txns-inputs-missingorspent",
+                "CheckTxInputs: inputs missing/spent",
+            ));
+        }
+        serialized.push(bitcoin::consensus::serialize(tx));
+        jobs.extend((0..tx.input.len()).map(|i| (t, i)));
+    }
+    let check = |&(t, i): &(usize, usize)| -> Result<(), String> {
+        let spent = &spent_outputs_per_tx[t];
+        verifier.verify_input(&spent[i], &serialized[t], i, flags, spent)
+    };
+    let threads = threads.max(1).min(jobs.len().max(1));
+    let mut failures: Vec<((usize, usize), String)> = Vec::new();
+    if threads <= 1 {
+        for job in &jobs {
+            if let Err(e) = check(job) {
+                failures.push((*job, e));
+                break;
+            }
+        }
+    } else {
+        let stop = AtomicBool::new(false);
+        let chunk = jobs.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .chunks(chunk)
+                .map(|part| {
+                    let stop = &stop;
+                    let check = &check;
+                    s.spawn(move || {
+                        for job in part {
+                            if stop.load(Ordering::Relaxed) {
+                                return None;
+                            }
+                            if let Err(e) = check(job) {
+                                stop.store(true, Ordering::Relaxed);
+                                return Some((*job, e));
+                            }
+                        }
+                        None
+                    })
+                })
+                .collect();
+            for h in handles {
+                match h.join() {
+                    Ok(Some(f)) => failures.push(f),
+                    Ok(None) => {}
+                    Err(_) => failures.push(((usize::MAX, 0), "unknown error".to_string())),
+                }
+            }
+        });
+    }
+    if let Some(((t, i), e)) = failures.into_iter().min_by_key(|(pos, _)| *pos) {
+        let debug = block
+            .txdata
+            .get(t)
+            .map(|tx| input_debug_message(tx, i))
+            .unwrap_or_default();
+        return Err(ValidationError::block(
+            BlockResult::Consensus,
+            format!("block-script-verify-flag-failed ({e})"),
+            debug,
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flags::MANDATORY_SCRIPT_VERIFY_FLAGS;
+    use bitcoin::{Amount, ScriptBuf};
+
+    fn legacy_spent(block: &Block, scripts: &[&str]) -> Vec<Vec<TxOut>> {
+        // Amounts do not matter for legacy inputs.
+        let mut it = scripts.iter();
+        block
+            .txdata
+            .iter()
+            .map(|tx| {
+                if tx.is_coinbase() {
+                    return Vec::new();
+                }
+                tx.input
+                    .iter()
+                    .map(|_| TxOut {
+                        value: Amount::from_sat(0),
+                        script_pubkey: ScriptBuf::from_bytes(
+                            crate::params::parse_hex(it.next().copied().unwrap_or("")).unwrap(),
+                        ),
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    // Spent scripts from Core's blockfilters.json for testnet3 block 180480.
+    const SPENT_180480: [&str; 8] = [
+        "",
+        "",
+        "",
+        "76a9142903b138c24be9e070b3e73ec495d77a204615e788ac",
+        "76a91433a1941fd9a37b9821d376f5a51bd4b52fa50e2888ac",
+        "76a914e4374e8155d0865742ca12b8d4d14d41b57d682f88ac",
+        "76a914001fa7459a6cfc64bdc178ba7e7a21603bb2568f88ac",
+        "76a914f6039952bc2b307aeec5371bfb96b66078ec17f688ac",
+    ];
+
+    #[test]
+    fn real_block_scripts_verify() {
+        let block = crate::testdata::block(180480);
+        let spent = legacy_spent(&block, &SPENT_180480);
+        let flags = SCRIPT_VERIFY_P2SH | SCRIPT_VERIFY_DERSIG;
+        for threads in [1, 2, 4] {
+            verify_block_scripts(&block, &spent, flags, &ConsensusScriptVerifier, threads).unwrap();
+        }
+    }
+
+    #[test]
+    fn failure_is_reported_like_core() {
+        let block = crate::testdata::block(180480);
+        let mut spent = legacy_spent(&block, &SPENT_180480);
+        // Point a P2PKH input at a different key hash.
+        let (t, i) = spent
+            .iter()
+            .enumerate()
+            .find_map(|(t, s)| {
+                s.iter()
+                    .position(|o| o.script_pubkey.len() == 25)
+                    .map(|i| (t, i))
+            })
+            .unwrap();
+        let mut bytes = spent[t][i].script_pubkey.to_bytes();
+        bytes[5] ^= 1;
+        spent[t][i].script_pubkey = ScriptBuf::from_bytes(bytes);
+        for threads in [1, 3] {
+            let e = verify_block_scripts(
+                &block,
+                &spent,
+                MANDATORY_SCRIPT_VERIFY_FLAGS,
+                &ConsensusScriptVerifier,
+                threads,
+            )
+            .unwrap_err();
+            assert!(
+                e.reason.starts_with("block-script-verify-flag-failed ("),
+                "{e}"
+            );
+            assert!(e
+                .debug
+                .starts_with(&format!("input {i} of {}", block.txdata[t].compute_txid())));
+        }
+        let e = check_input_scripts(
+            &block.txdata[t],
+            &spent[t],
+            STANDARD_SCRIPT_VERIFY_FLAGS,
+            &ConsensusScriptVerifier,
+        )
+        .unwrap_err();
+        assert!(e.reason.starts_with("mempool-script-verify-flag-failed ("));
+        assert_eq!(e.tx_result(), Some(TxResult::NotStandard));
+        let e = check_input_scripts(
+            &block.txdata[t],
+            &spent[t],
+            MANDATORY_SCRIPT_VERIFY_FLAGS,
+            &ConsensusScriptVerifier,
+        )
+        .unwrap_err();
+        assert_eq!(e.tx_result(), Some(TxResult::Consensus));
+        // Wrong number of spent outputs.
+        assert!(verify_block_scripts(&block, &spent[1..], 0, &ConsensusScriptVerifier, 1).is_err());
+    }
+
+    #[test]
+    fn diagnoses_flags() {
+        // A CLTV script with a negative locktime, spent with an empty scriptSig.
+        let tx = crate::tx_check::tests::tx(
+            vec![crate::tx_check::tests::input(0)],
+            vec![crate::tx_check::tests::output(1)],
+        );
+        let bytes = bitcoin::consensus::serialize(&tx);
+        let spk = TxOut {
+            value: Amount::from_sat(10),
+            script_pubkey: ScriptBuf::from_bytes(vec![0x4f, 0xb1]),
+        };
+        let e = ConsensusScriptVerifier
+            .verify_input(
+                &spk,
+                &bytes,
+                0,
+                MANDATORY_SCRIPT_VERIFY_FLAGS,
+                std::slice::from_ref(&spk),
+            )
+            .unwrap_err();
+        assert_eq!(e, "Negative locktime");
+        let spk2 = TxOut {
+            value: Amount::from_sat(10),
+            script_pubkey: ScriptBuf::from_bytes(vec![0xb1, 0x51]),
+        };
+        let e = ConsensusScriptVerifier
+            .verify_input(
+                &spk2,
+                &bytes,
+                0,
+                MANDATORY_SCRIPT_VERIFY_FLAGS,
+                std::slice::from_ref(&spk2),
+            )
+            .unwrap_err();
+        assert_eq!(e, "Operation not valid with the current stack size");
+        let spk3 = TxOut {
+            value: Amount::from_sat(10),
+            script_pubkey: ScriptBuf::from_bytes(vec![0x00]),
+        };
+        let e = ConsensusScriptVerifier
+            .verify_input(
+                &spk3,
+                &bytes,
+                0,
+                MANDATORY_SCRIPT_VERIFY_FLAGS,
+                std::slice::from_ref(&spk3),
+            )
+            .unwrap_err();
+        assert_eq!(e, ERR_EVAL_FALSE);
+        // Empty witness for a P2WPKH output.
+        let mut p2wpkh = vec![0x00, 20];
+        p2wpkh.extend([1u8; 20]);
+        let spk4 = TxOut {
+            value: Amount::from_sat(10),
+            script_pubkey: ScriptBuf::from_bytes(p2wpkh),
+        };
+        let e = ConsensusScriptVerifier
+            .verify_input(
+                &spk4,
+                &bytes,
+                0,
+                MANDATORY_SCRIPT_VERIFY_FLAGS,
+                std::slice::from_ref(&spk4),
+            )
+            .unwrap_err();
+        assert_eq!(e, "Witness program was passed an empty witness");
+        assert_eq!(
+            script_reject_reason(MANDATORY_SCRIPT_VERIFY_FLAGS, "x"),
+            "block-script-verify-flag-failed (x)"
+        );
+    }
+}
