@@ -1180,22 +1180,31 @@ impl ArgsManager {
     }
 }
 
+/// Helpers shared by the unit tests of the argument and config modules.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_util {
+    use super::ArgsManager;
 
-    fn manager() -> ArgsManager {
+    /// A manager with every node option registered.
+    pub(crate) fn manager() -> ArgsManager {
         let a = ArgsManager::new();
         crate::options::register_node_options(&a);
         a
     }
 
-    fn argv(items: &[&str]) -> Vec<String> {
+    /// `argv` with the program name in front.
+    pub(crate) fn argv(items: &[&str]) -> Vec<String> {
         std::iter::once("bitcoin-node")
             .chain(items.iter().copied())
             .map(String::from)
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_util::{argv, manager};
+    use super::*;
 
     #[test]
     fn atoi_and_bool() {

@@ -443,6 +443,7 @@ impl ArgsManager {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::test_util::{argv, manager};
     use crate::args::{ArgFlags, OptionsCategory};
     use crate::chaintype::ChainType;
     use serde_json::Value;
@@ -457,19 +458,6 @@ mod tests {
                 .cloned()
                 .unwrap_or_default()
         })
-    }
-
-    fn manager() -> ArgsManager {
-        let a = ArgsManager::new();
-        crate::options::register_node_options(&a);
-        a
-    }
-
-    fn argv(items: &[&str]) -> Vec<String> {
-        std::iter::once("bitcoin-node")
-            .chain(items.iter().copied())
-            .map(String::from)
-            .collect()
     }
 
     #[test]

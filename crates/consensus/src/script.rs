@@ -51,14 +51,9 @@ pub trait ScriptVerifier: Send + Sync {
     ) -> Result<(), String>;
 }
 
-/// The flags `bitcoinconsensus` understands; others are ignored.
-pub const LIBBITCOINCONSENSUS_FLAGS: u32 = SCRIPT_VERIFY_P2SH
-    | SCRIPT_VERIFY_DERSIG
-    | SCRIPT_VERIFY_NULLDUMMY
-    | SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY
-    | SCRIPT_VERIFY_CHECKSEQUENCEVERIFY
-    | SCRIPT_VERIFY_WITNESS
-    | SCRIPT_VERIFY_TAPROOT;
+/// The flags `bitcoinconsensus` understands (exactly the consensus ones); others
+/// are ignored.
+pub const LIBBITCOINCONSENSUS_FLAGS: u32 = MANDATORY_SCRIPT_VERIFY_FLAGS;
 
 /// Core's text for SCRIPT_ERR_EVAL_FALSE.
 pub const ERR_EVAL_FALSE: &str =
@@ -386,7 +381,6 @@ pub fn verify_block_scripts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::flags::MANDATORY_SCRIPT_VERIFY_FLAGS;
     use bitcoin::{Amount, ScriptBuf};
 
     fn legacy_spent(block: &Block, scripts: &[&str]) -> Vec<Vec<TxOut>> {

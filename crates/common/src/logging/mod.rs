@@ -3,7 +3,7 @@
 //! Code logs with the `tracing` macros. The category is the event's `target`;
 //! uncategorised messages use the default target:
 //!
-//! ```ignore
+//! ```text
 //! tracing::info!("Loaded {} blocks", n);               // "2026-11-23T09:12:19Z Loaded 5 blocks"
 //! tracing::warn!("Disk space is low");                 // "... [warning] Disk space is low"
 //! tracing::debug!(target: "net", "connected peer={}", id); // "... [net] connected peer=0"  (only with -debug=net)
