@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
+{ command -v cc && command -v c++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v sha256sum >/dev/null 2>&1 || need_apt+=(coreutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
