@@ -491,65 +491,34 @@ mod tests {
             vec![crate::tx_check::tests::output(1)],
         );
         let bytes = bitcoin::consensus::serialize(&tx);
-        let spk = TxOut {
-            value: Amount::from_sat(10),
-            script_pubkey: ScriptBuf::from_bytes(vec![0x4f, 0xb1]),
+        let failure = |script: Vec<u8>| {
+            let spk = TxOut {
+                value: Amount::from_sat(10),
+                script_pubkey: ScriptBuf::from_bytes(script),
+            };
+            ConsensusScriptVerifier
+                .verify_input(
+                    &spk,
+                    &bytes,
+                    0,
+                    MANDATORY_SCRIPT_VERIFY_FLAGS,
+                    std::slice::from_ref(&spk),
+                )
+                .unwrap_err()
         };
-        let e = ConsensusScriptVerifier
-            .verify_input(
-                &spk,
-                &bytes,
-                0,
-                MANDATORY_SCRIPT_VERIFY_FLAGS,
-                std::slice::from_ref(&spk),
-            )
-            .unwrap_err();
-        assert_eq!(e, "Negative locktime");
-        let spk2 = TxOut {
-            value: Amount::from_sat(10),
-            script_pubkey: ScriptBuf::from_bytes(vec![0xb1, 0x51]),
-        };
-        let e = ConsensusScriptVerifier
-            .verify_input(
-                &spk2,
-                &bytes,
-                0,
-                MANDATORY_SCRIPT_VERIFY_FLAGS,
-                std::slice::from_ref(&spk2),
-            )
-            .unwrap_err();
-        assert_eq!(e, "Operation not valid with the current stack size");
-        let spk3 = TxOut {
-            value: Amount::from_sat(10),
-            script_pubkey: ScriptBuf::from_bytes(vec![0x00]),
-        };
-        let e = ConsensusScriptVerifier
-            .verify_input(
-                &spk3,
-                &bytes,
-                0,
-                MANDATORY_SCRIPT_VERIFY_FLAGS,
-                std::slice::from_ref(&spk3),
-            )
-            .unwrap_err();
-        assert_eq!(e, ERR_EVAL_FALSE);
+        assert_eq!(failure(vec![0x4f, 0xb1]), "Negative locktime");
+        assert_eq!(
+            failure(vec![0xb1, 0x51]),
+            "Operation not valid with the current stack size"
+        );
+        assert_eq!(failure(vec![0x00]), ERR_EVAL_FALSE);
         // Empty witness for a P2WPKH output.
         let mut p2wpkh = vec![0x00, 20];
         p2wpkh.extend([1u8; 20]);
-        let spk4 = TxOut {
-            value: Amount::from_sat(10),
-            script_pubkey: ScriptBuf::from_bytes(p2wpkh),
-        };
-        let e = ConsensusScriptVerifier
-            .verify_input(
-                &spk4,
-                &bytes,
-                0,
-                MANDATORY_SCRIPT_VERIFY_FLAGS,
-                std::slice::from_ref(&spk4),
-            )
-            .unwrap_err();
-        assert_eq!(e, "Witness program was passed an empty witness");
+        assert_eq!(
+            failure(p2wpkh),
+            "Witness program was passed an empty witness"
+        );
         assert_eq!(
             script_reject_reason(MANDATORY_SCRIPT_VERIFY_FLAGS, "x"),
             "block-script-verify-flag-failed (x)"
