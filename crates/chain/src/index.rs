@@ -43,6 +43,12 @@ pub struct IndexEntry {
     pub data_pos: u32,
     /// Offset of the undo data in its rev file.
     pub undo_pos: u32,
+    /// Order in which block data arrived; among equal-work tips the earlier
+    /// one wins (`preciousblock` gives negative values). Not stored.
+    pub sequence_id: i32,
+    /// Transactions in the chain up to and including this block, or 0 while
+    /// this block or an ancestor lacks data. Not stored.
+    pub chain_tx: u64,
 }
 
 impl IndexEntry {
@@ -177,6 +183,8 @@ impl BlockIndex {
             file: 0,
             data_pos: 0,
             undo_pos: 0,
+            sequence_id: 0,
+            chain_tx: 0,
         };
         entry.median_time_past = self.median_time_with(parent, header.time);
         self.entries.push(entry);

@@ -1,6 +1,24 @@
-//! The chainstate: the tree of known blocks and, later, the coins cache, block
-//! connection and best-chain selection built on `consensus` and `blockstore`.
+//! The chainstate: the tree of known blocks, the write-back coins cache,
+//! block connection with every consensus rule, and best-chain selection, on
+//! top of `consensus` (rules) and `blockstore` (files and database).
+//!
+//! Modules:
+//! - [`index`]: block index arena with skip pointers.
+//! - [`coins`]: coins cache and per-block overlay.
+//! - [`connect`]: `ConnectBlock` / `DisconnectBlock`.
+//! - [`chainstate`]: loading, accessors, flushing.
+//! - `accept` and `activate`: block and header acceptance, chain selection,
+//!   `invalidateblock` / `reconsiderblock` / `preciousblock`.
 
+mod accept;
+mod activate;
+pub mod chainstate;
+pub mod coins;
+pub mod connect;
+pub mod error;
 pub mod index;
 
+pub use accept::Processed;
+pub use chainstate::{ChainListener, Chainstate, ChainstateConfig};
+pub use error::{ChainError, Result};
 pub use index::{BlockId, BlockIndex, IndexEntry};

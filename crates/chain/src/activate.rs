@@ -1,0 +1,436 @@
+//! Choosing and moving to the most-work valid chain (Core's
+//! `ActivateBestChain`, `ConnectTip`, `DisconnectTip`), and the operator's
+//! overrides: `invalidateblock`, `reconsiderblock`, `preciousblock`.
+
+use std::sync::Arc;
+
+use bitcoin::Block;
+use blockstore::store::status;
+use consensus::ValidationError;
+
+use crate::chainstate::{format_time, ChainListener, Chainstate};
+use crate::coins::BlockCoins;
+use crate::connect::{connect_block, disconnect_block, ConnectContext};
+use crate::error::{ChainError, Result};
+use crate::index::BlockId;
+
+impl Chainstate {
+    /// The candidate that should be the tip: most work, then earliest
+    /// received. Candidates whose path to the active chain contains a failed
+    /// or missing block are dropped on the way.
+    fn find_most_work_chain(&mut self) -> Option<BlockId> {
+        loop {
+            let best = self
+                .candidates
+                .iter()
+                .copied()
+                .filter_map(|id| self.index.entry(id).map(|e| (id, e)))
+                .max_by(|(ia, a), (ib, b)| {
+                    a.chain_work
+                        .cmp(&b.chain_work)
+                        .then(b.sequence_id.cmp(&a.sequence_id))
+                        .then(ib.cmp(ia))
+                })
+                .map(|(id, _)| id)?;
+            // Walk back to the active chain, checking every block on the way.
+            let mut cur = Some(best);
+            let mut bad = false;
+            while let Some(id) = cur {
+                if self.is_active(id) {
+                    break;
+                }
+                let Some(e) = self.index.entry(id) else { break };
+                if e.status & status::FAILED_MASK != 0 || e.status & status::HAVE_DATA == 0 {
+                    bad = true;
+                    break;
+                }
+                cur = e.parent;
+            }
+            if !bad {
+                return Some(best);
+            }
+            self.candidates.remove(&best);
+            if let Some(e) = self.index.entry(best) {
+                if e.status & status::FAILED_MASK != 0 {
+                    continue;
+                }
+            }
+            // A block on the way failed: the candidate descends from it.
+            let failed_ancestor = {
+                let mut cur = self.index.entry(best).and_then(|e| e.parent);
+                let mut found = false;
+                while let Some(id) = cur {
+                    if self.is_active(id) {
+                        break;
+                    }
+                    let Some(e) = self.index.entry(id) else { break };
+                    if e.status & status::FAILED_MASK != 0 {
+                        found = true;
+                        break;
+                    }
+                    cur = e.parent;
+                }
+                found
+            };
+            if failed_ancestor {
+                if let Some(e) = self.index.entry_mut(best) {
+                    e.status |= status::FAILED_CHILD;
+                }
+                self.dirty_index.insert(best);
+            }
+        }
+    }
+
+    /// Connects and disconnects blocks until the most-work valid chain is
+    /// active. Returns the validation failure of `focus` if that block was
+    /// found invalid while connecting.
+    pub fn activate_best_chain(
+        &mut self,
+        listener: &mut dyn ChainListener,
+        focus: Option<BlockId>,
+    ) -> Result<Option<ValidationError>> {
+        let mut focus_failure = None;
+        while let Some(best) = self.find_most_work_chain() {
+            let tip = self.tip();
+            if Some(best) == tip {
+                break;
+            }
+            if let (Some(t), Some(b)) = (
+                tip.and_then(|t| self.index.entry(t)),
+                self.index.entry(best),
+            ) {
+                if b.chain_work < t.chain_work {
+                    self.candidates.remove(&best);
+                    continue;
+                }
+            }
+            let fork = match tip {
+                Some(t) => self.index.last_common_ancestor(t, best),
+                None => None,
+            };
+            while self.tip().is_some() && self.tip() != fork {
+                self.disconnect_tip(listener)?;
+            }
+            let mut path = Vec::new();
+            let mut cur = Some(best);
+            while let Some(id) = cur {
+                if Some(id) == fork {
+                    break;
+                }
+                path.push(id);
+                cur = self.index.entry(id).and_then(|e| e.parent);
+            }
+            path.reverse();
+            for id in path {
+                match self.connect_tip(id, listener) {
+                    Ok(()) => {}
+                    Err(ChainError::Invalid(e)) => {
+                        if focus == Some(id) {
+                            focus_failure = Some(e.clone());
+                        }
+                        self.invalid_block_found(id, &e);
+                        break;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            self.prune_candidates();
+        }
+        self.recent = None;
+        self.flush_if_needed()?;
+        Ok(focus_failure)
+    }
+
+    fn prune_candidates(&mut self) {
+        let Some(tip) = self.tip_entry() else { return };
+        let tip_work = tip.chain_work;
+        let index = &self.index;
+        self.candidates
+            .retain(|id| index.entry(*id).is_some_and(|e| e.chain_work >= tip_work));
+    }
+
+    fn connect_tip(&mut self, id: BlockId, listener: &mut dyn ChainListener) -> Result<()> {
+        let block: Arc<Block> = match &self.recent {
+            Some((h, b)) if Some(*h) == self.index.entry(id).map(|e| e.hash) => b.clone(),
+            _ => Arc::new(self.read_block(id)?),
+        };
+        let (hash, height, parent, has_undo, file) = {
+            let e = self
+                .index
+                .entry(id)
+                .ok_or_else(|| ChainError::System("connecting an unknown block".into()))?;
+            (
+                e.hash,
+                e.height,
+                e.parent,
+                e.status & status::HAVE_UNDO != 0,
+                e.file,
+            )
+        };
+        match parent {
+            None => {
+                // The genesis block's outputs are not spendable; only the tip moves.
+                self.coins.set_best_block(hash);
+            }
+            Some(parent) => {
+                let prev = self
+                    .index
+                    .entry(parent)
+                    .map(|p| p.info())
+                    .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
+                let check_scripts = !self.assumed_valid(id);
+                let mut overlay = BlockCoins::new(&self.coins);
+                let ctx = ConnectContext {
+                    params: &self.params,
+                    chain: &self.index,
+                    prev: &prev,
+                    verifier: self.verifier.as_ref(),
+                    script_threads: self.config.script_threads,
+                    check_scripts,
+                };
+                let connected = connect_block(&block, &hash, &ctx, &mut overlay);
+                let connected = match connected {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if let ChainError::Invalid(v) = &e {
+                            tracing::error!("ConnectTip: ConnectBlock {hash} failed, {v}");
+                        }
+                        return Err(e);
+                    }
+                };
+                let changes = overlay.into_changes();
+                if !has_undo {
+                    let pos = self.files.write_undo(&connected.undo, file, prev.hash)?;
+                    if let Some(e) = self.index.entry_mut(id) {
+                        e.undo_pos = pos.pos;
+                        e.status |= status::HAVE_UNDO;
+                    }
+                }
+                self.coins.apply(changes);
+                self.coins.set_best_block(hash);
+            }
+        }
+        self.raise_validity(id, status::VALID_SCRIPTS);
+        self.dirty_index.insert(id);
+        self.active.push(id);
+        listener.block_connected(&block, height);
+        self.log_tip("");
+        Ok(())
+    }
+
+    fn disconnect_tip(&mut self, listener: &mut dyn ChainListener) -> Result<()> {
+        let id = self
+            .tip()
+            .ok_or_else(|| ChainError::System("no tip to disconnect".into()))?;
+        let (height, parent) = {
+            let e = self
+                .index
+                .entry(id)
+                .ok_or_else(|| ChainError::System("tip not indexed".into()))?;
+            (e.height, e.parent)
+        };
+        let parent =
+            parent.ok_or_else(|| ChainError::System("cannot disconnect genesis".into()))?;
+        let parent_hash = self
+            .index
+            .entry(parent)
+            .map(|e| e.hash)
+            .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
+        let block = self.read_block(id)?;
+        let undo = self.read_undo(id)?;
+        let mut overlay = BlockCoins::new(&self.coins);
+        let clean = disconnect_block(&block, height, &undo, &mut overlay)?;
+        if !clean {
+            tracing::warn!(
+                "DisconnectBlock(): coins of block {} did not match its undo data",
+                block.block_hash()
+            );
+        }
+        let changes = overlay.into_changes();
+        self.coins.apply(changes);
+        self.coins.set_best_block(parent_hash);
+        self.active.pop();
+        listener.block_disconnected(&block, height);
+        self.log_tip("");
+        Ok(())
+    }
+
+    /// Whether script checks may be skipped for `id`: it is an ancestor of
+    /// the assumed-valid block on the best header chain.
+    fn assumed_valid(&self, id: BlockId) -> bool {
+        let Some(av) = self.config.assume_valid.and_then(|h| self.index.id(&h)) else {
+            return false;
+        };
+        let (Some(e), Some(best)) = (self.index.entry(id), self.best_header) else {
+            return false;
+        };
+        self.index.ancestor_id(av, e.height) == Some(id)
+            && self.index.entry(best).is_some_and(|b| {
+                self.index
+                    .ancestor_id(best, self.index.entry(av).map_or(0, |a| a.height))
+                    == Some(av)
+                    && b.chain_work >= self.params.minimum_chain_work
+            })
+    }
+
+    /// Marks every descendant of `id` as having a failed ancestor.
+    pub(crate) fn mark_descendants_failed(&mut self, id: BlockId) {
+        let Some(height) = self.index.entry(id).map(|e| e.height) else {
+            return;
+        };
+        let descendants: Vec<BlockId> = self
+            .index
+            .entries()
+            .filter(|(d, e)| e.height > height && self.index.ancestor_id(*d, height) == Some(id))
+            .map(|(d, _)| d)
+            .collect();
+        for d in descendants {
+            if let Some(e) = self.index.entry_mut(d) {
+                e.status |= status::FAILED_CHILD;
+            }
+            self.dirty_index.insert(d);
+            self.candidates.remove(&d);
+        }
+        if self.best_header.is_some_and(|b| {
+            self.index
+                .entry(b)
+                .is_some_and(|e| e.status & status::FAILED_MASK != 0)
+        }) {
+            self.recompute_best_header();
+        }
+    }
+
+    fn invalid_block_found(&mut self, id: BlockId, e: &ValidationError) {
+        self.mark_failed(id);
+        self.mark_descendants_failed(id);
+        if let Some(entry) = self.index.entry(id) {
+            tracing::info!(
+                "InvalidChainFound: invalid block={}  height={}  log2_work={:.6}  date={}",
+                entry.hash,
+                entry.height,
+                entry.chain_work.log2(),
+                format_time(entry.header.time)
+            );
+        }
+        if let Some(tip) = self.tip_entry() {
+            tracing::info!(
+                "InvalidChainFound:  current best={}  height={}  log2_work={:.6}  date={}",
+                tip.hash,
+                tip.height,
+                tip.chain_work.log2(),
+                format_time(tip.header.time)
+            );
+        }
+        tracing::debug!(target: "validation", "block {} invalid: {e}", self.index.entry(id).map(|x| x.hash.to_string()).unwrap_or_default());
+        self.recompute_best_header();
+    }
+
+    /// Marks `id` and its descendants invalid and moves the tip off them
+    /// (the `invalidateblock` RPC).
+    pub fn invalidate_block(
+        &mut self,
+        id: BlockId,
+        listener: &mut dyn ChainListener,
+    ) -> Result<()> {
+        let height = self
+            .index
+            .entry(id)
+            .map(|e| e.height)
+            .ok_or_else(|| ChainError::System("Block not found".into()))?;
+        if height == 0 {
+            return Err(ChainError::System(
+                "cannot invalidate the genesis block".into(),
+            ));
+        }
+        if self.is_active(id) {
+            while self.height() >= height {
+                self.disconnect_tip(listener)?;
+            }
+        }
+        self.mark_failed(id);
+        self.mark_descendants_failed(id);
+        self.recompute_best_header();
+        self.rebuild_candidates();
+        if let Some(entry) = self.index.entry(id) {
+            tracing::info!(
+                "InvalidChainFound: invalid block={}  height={}  log2_work={:.6}  date={}",
+                entry.hash,
+                entry.height,
+                entry.chain_work.log2(),
+                format_time(entry.header.time)
+            );
+        }
+        self.activate_best_chain(listener, None)?;
+        Ok(())
+    }
+
+    /// Clears the failure marks of `id`, its descendants and ancestors, then
+    /// reconsiders the best chain (the `reconsiderblock` RPC).
+    pub fn reconsider_block(
+        &mut self,
+        id: BlockId,
+        listener: &mut dyn ChainListener,
+    ) -> Result<()> {
+        let height = self
+            .index
+            .entry(id)
+            .map(|e| e.height)
+            .ok_or_else(|| ChainError::System("Block not found".into()))?;
+        let mut clear: Vec<BlockId> = self
+            .index
+            .entries()
+            .filter(|(d, e)| {
+                e.status & status::FAILED_MASK != 0
+                    && e.height >= height
+                    && self.index.ancestor_id(*d, height) == Some(id)
+            })
+            .map(|(d, _)| d)
+            .collect();
+        let mut cur = self.index.entry(id).and_then(|e| e.parent);
+        while let Some(a) = cur {
+            clear.push(a);
+            cur = self.index.entry(a).and_then(|e| e.parent);
+        }
+        for d in clear {
+            if let Some(e) = self.index.entry_mut(d) {
+                if e.status & status::FAILED_MASK != 0 {
+                    e.status &= !status::FAILED_MASK;
+                    self.dirty_index.insert(d);
+                }
+            }
+        }
+        self.recompute_best_header();
+        self.rebuild_candidates();
+        self.activate_best_chain(listener, None)?;
+        Ok(())
+    }
+
+    /// Treats `id` as if it had arrived before competing blocks of the same
+    /// work (the `preciousblock` RPC).
+    pub fn precious_block(&mut self, id: BlockId, listener: &mut dyn ChainListener) -> Result<()> {
+        let (work, tip_work) = match (self.index.entry(id), self.tip_entry()) {
+            (Some(e), Some(t)) => (e.chain_work, t.chain_work),
+            _ => return Err(ChainError::System("Block not found".into())),
+        };
+        if work < tip_work {
+            return Ok(());
+        }
+        if self.last_precious_work.is_none_or(|w| tip_work > w) {
+            // The tip moved on since the last call: start a new precious range.
+            self.precious_sequence = -1;
+        }
+        self.last_precious_work = Some(tip_work);
+        let seq = self.precious_sequence;
+        if self.precious_sequence > i32::MIN {
+            self.precious_sequence -= 1;
+        }
+        if let Some(e) = self.index.entry_mut(id) {
+            e.sequence_id = seq;
+            if e.status & status::FAILED_MASK == 0 && e.chain_tx > 0 {
+                self.candidates.insert(id);
+            }
+        }
+        self.activate_best_chain(listener, None)?;
+        Ok(())
+    }
+}

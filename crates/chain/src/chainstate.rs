@@ -1,0 +1,593 @@
+//! The chainstate: block index, active chain, coins cache and block storage
+//! together, with loading and crash-safe flushing. Accepting blocks and
+//! choosing the best chain live in `accept` and `activate`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bitcoin::{Block, BlockHash};
+use blockstore::store::status;
+use blockstore::{BlockFiles, BlockUndo, FlatFilePos, Store, WriteBatch, XorSetting};
+use consensus::{HeaderInfo, Params, ScriptVerifier, VersionBitsCache};
+
+use crate::coins::CoinsCache;
+use crate::error::{ChainError, Result};
+use crate::index::{BlockId, BlockIndex, IndexEntry};
+
+/// How long modified state may stay in memory before it is written out even
+/// when the cache is not full.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// File name of the database inside the chainstate directory.
+const STORE_FILE: &str = "store.redb";
+
+/// Where and how the chainstate keeps its data.
+#[derive(Debug, Clone)]
+pub struct ChainstateConfig {
+    /// The blocks directory (`blk*.dat`, `rev*.dat`, `xor.dat`).
+    pub blocks_dir: PathBuf,
+    /// The directory of the database (block index and UTXO set).
+    pub chainstate_dir: PathBuf,
+    /// Bytes the coins cache may use before it is flushed (`-dbcache`).
+    pub coins_cache_bytes: usize,
+    /// Obfuscation of new block directories (`-blocksxor`).
+    pub xor: XorSetting,
+    /// Small block files (`-fastprune`).
+    pub fast_prune: bool,
+    /// Threads for script checks (`-par`).
+    pub script_threads: usize,
+    /// Blocks at or below this one (on the best header chain) skip script checks (`-assumevalid`).
+    pub assume_valid: Option<BlockHash>,
+    /// Drop the block index and the UTXO set before loading (`-reindex`).
+    pub wipe_block_index: bool,
+    /// Drop the UTXO set before loading (`-reindex-chainstate`).
+    pub wipe_coins: bool,
+}
+
+/// Receives blocks as they join or leave the active chain (the mempool).
+pub trait ChainListener {
+    /// `block` became the tip at `height`.
+    fn block_connected(&mut self, _block: &Block, _height: u32) {}
+    /// `block`, the tip at `height`, was removed from the active chain.
+    fn block_disconnected(&mut self, _block: &Block, _height: u32) {}
+}
+
+impl ChainListener for () {}
+
+/// The node's view of the block chain.
+pub struct Chainstate {
+    pub(crate) params: Arc<Params>,
+    pub(crate) config: ChainstateConfig,
+    pub(crate) store: Arc<Store>,
+    pub(crate) files: BlockFiles,
+    pub(crate) index: BlockIndex,
+    /// Active chain by height.
+    pub(crate) active: Vec<BlockId>,
+    pub(crate) best_header: Option<BlockId>,
+    pub(crate) coins: CoinsCache,
+    /// Blocks with data for themselves and all ancestors that might become the tip.
+    pub(crate) candidates: HashSet<BlockId>,
+    /// Blocks with data whose parent's chain is not yet complete, by parent.
+    pub(crate) unlinked: HashMap<BlockId, Vec<BlockId>>,
+    pub(crate) dirty_index: HashSet<BlockId>,
+    pub(crate) next_sequence: i32,
+    pub(crate) precious_sequence: i32,
+    pub(crate) last_precious_work: Option<bitcoin::pow::Work>,
+    pub(crate) verifier: Arc<dyn ScriptVerifier>,
+    pub(crate) versionbits: VersionBitsCache,
+    pub(crate) ibd_done: AtomicBool,
+    pub(crate) last_flush: Instant,
+    /// A block just received, kept so connecting it does not read it back.
+    pub(crate) recent: Option<(BlockHash, Arc<Block>)>,
+    /// Set while blocks are loaded from files (`-reindex`, `-loadblock`).
+    pub(crate) importing: AtomicBool,
+}
+
+fn store_err(e: blockstore::StoreError) -> ChainError {
+    ChainError::Store(e)
+}
+
+impl Chainstate {
+    /// Opens (or creates) the chainstate for `params` and connects the genesis
+    /// block on first start.
+    pub fn open(
+        params: Arc<Params>,
+        config: ChainstateConfig,
+        verifier: Arc<dyn ScriptVerifier>,
+    ) -> Result<Self> {
+        let store = Arc::new(Store::open(&config.chainstate_dir.join(STORE_FILE))?);
+        if config.wipe_block_index || config.wipe_coins {
+            store.wipe(config.wipe_block_index, true)?;
+        }
+        let max_file = if config.fast_prune {
+            blockstore::FASTPRUNE_BLOCKFILE_SIZE
+        } else {
+            blockstore::MAX_BLOCKFILE_SIZE
+        };
+        let files = BlockFiles::open(
+            &config.blocks_dir,
+            params.message_start,
+            config.xor,
+            max_file,
+        )?;
+        if !config.wipe_block_index {
+            files.load_file_info(
+                store.load_file_info()?,
+                store.last_block_file()?.unwrap_or(0),
+            );
+        }
+        let coins = CoinsCache::new(store.clone())?;
+        let mut cs = Chainstate {
+            params,
+            config,
+            store,
+            files,
+            index: BlockIndex::new(),
+            active: Vec::new(),
+            best_header: None,
+            coins,
+            candidates: HashSet::new(),
+            unlinked: HashMap::new(),
+            dirty_index: HashSet::new(),
+            next_sequence: 1,
+            precious_sequence: -1,
+            last_precious_work: None,
+            verifier,
+            versionbits: VersionBitsCache::new(),
+            ibd_done: AtomicBool::new(false),
+            last_flush: Instant::now(),
+            recent: None,
+            importing: AtomicBool::new(false),
+        };
+        cs.load_block_index()?;
+        cs.load_tip()?;
+        Ok(cs)
+    }
+
+    fn load_block_index(&mut self) -> Result<()> {
+        let mut disk = self.store.load_block_index()?;
+        disk.sort_by_key(|d| d.height);
+        for d in &disk {
+            self.index
+                .restore(d)
+                .map_err(|e| ChainError::System(format!("Error loading block database: {e:?}")))?;
+        }
+        // Chain transaction counts are derived, not stored.
+        let ids: Vec<BlockId> = self.index.entries().map(|(id, _)| id).collect();
+        for id in ids {
+            let Some(e) = self.index.entry(id) else {
+                continue;
+            };
+            let has_data = e.status & status::HAVE_DATA != 0;
+            let parent = e.parent;
+            let n_tx = u64::from(e.n_tx);
+            let parent_tx = match parent {
+                None => Some(0),
+                Some(p) => self.index.entry(p).map(|p| p.chain_tx).filter(|t| *t > 0),
+            };
+            if has_data {
+                match (parent_tx, parent) {
+                    (Some(ptx), _) => {
+                        if let Some(e) = self.index.entry_mut(id) {
+                            e.chain_tx = ptx + n_tx;
+                        }
+                    }
+                    (None, Some(p)) => self.unlinked.entry(p).or_default().push(id),
+                    (None, None) => {}
+                }
+            }
+            self.update_best_header(id);
+        }
+        Ok(())
+    }
+
+    fn load_tip(&mut self) -> Result<()> {
+        match self.coins.best_block() {
+            Some(hash) => {
+                let id = self.index.id(&hash).ok_or_else(|| {
+                    ChainError::System(format!(
+                        "Error loading block database: the coins database's best block {hash} is not in the block index"
+                    ))
+                })?;
+                self.set_active_chain(id);
+                if let Some(tip) = self.tip_entry() {
+                    tracing::info!(
+                        "Loaded best chain: hashBestChain={} height={} date={} progress={:.6}",
+                        tip.hash,
+                        tip.height,
+                        format_time(tip.header.time),
+                        self.guess_verification_progress(tip)
+                    );
+                }
+            }
+            None => {
+                if self.index.is_empty() {
+                    self.store_genesis()?;
+                }
+            }
+        }
+        self.rebuild_candidates();
+        Ok(())
+    }
+
+    fn store_genesis(&mut self) -> Result<()> {
+        let genesis = self.params.genesis.clone();
+        let id = self
+            .index
+            .insert(genesis.header)
+            .map_err(|e| ChainError::System(format!("cannot index genesis block: {e:?}")))?;
+        self.raise_validity(id, status::VALID_TREE);
+        let pos = self.files.write_block(&genesis, 0)?;
+        self.received_block_data(id, genesis.txdata.len(), pos);
+        Ok(())
+    }
+
+    /// Sets the active chain to end at `tip`.
+    pub(crate) fn set_active_chain(&mut self, tip: BlockId) {
+        let mut chain = Vec::new();
+        let mut cur = Some(tip);
+        while let Some(id) = cur {
+            chain.push(id);
+            cur = self.index.entry(id).and_then(|e| e.parent);
+        }
+        chain.reverse();
+        self.active = chain;
+    }
+
+    /// Records that the data of `id` (with `n_tx` transactions) is stored at
+    /// `pos`, linking it and any waiting descendants into the chain.
+    pub(crate) fn received_block_data(&mut self, id: BlockId, n_tx: usize, pos: FlatFilePos) {
+        let segwit = {
+            let height = self.index.entry(id).map_or(0, |e| e.height);
+            consensus::flags::deployment_active_at(
+                height,
+                consensus::BuriedDeployment::Segwit,
+                &self.params,
+            )
+        };
+        if let Some(e) = self.index.entry_mut(id) {
+            e.n_tx = n_tx as u32;
+            e.file = pos.file;
+            e.data_pos = pos.pos;
+            e.status |= status::HAVE_DATA;
+            if segwit {
+                e.status |= status::OPT_WITNESS;
+            }
+        }
+        self.raise_validity(id, status::VALID_TRANSACTIONS);
+        self.dirty_index.insert(id);
+        let parent_linked = match self.index.entry(id).and_then(|e| e.parent) {
+            None => true,
+            Some(p) => self.index.entry(p).is_some_and(|p| p.chain_tx > 0),
+        };
+        if !parent_linked {
+            if let Some(p) = self.index.entry(id).and_then(|e| e.parent) {
+                self.unlinked.entry(p).or_default().push(id);
+            }
+            return;
+        }
+        let mut queue = vec![id];
+        while let Some(id) = queue.pop() {
+            let parent_tx = self
+                .index
+                .entry(id)
+                .and_then(|e| e.parent)
+                .and_then(|p| self.index.entry(p))
+                .map_or(0, |p| p.chain_tx);
+            let seq = self.next_sequence;
+            self.next_sequence = self.next_sequence.saturating_add(1);
+            if let Some(e) = self.index.entry_mut(id) {
+                e.chain_tx = parent_tx + u64::from(e.n_tx);
+                e.sequence_id = seq;
+            }
+            if self.is_candidate_worthy(id) {
+                self.candidates.insert(id);
+            }
+            if let Some(children) = self.unlinked.remove(&id) {
+                queue.extend(children);
+            }
+        }
+    }
+
+    fn is_candidate_worthy(&self, id: BlockId) -> bool {
+        let Some(e) = self.index.entry(id) else {
+            return false;
+        };
+        let tip_work = self.tip_entry().map(|t| t.chain_work);
+        e.status & status::FAILED_MASK == 0
+            && e.chain_tx > 0
+            && (e.status & status::VALID_MASK) >= status::VALID_TRANSACTIONS
+            && tip_work.is_none_or(|w| e.chain_work >= w)
+    }
+
+    /// Recomputes the candidate set from the whole index (after loading,
+    /// invalidation or reconsideration).
+    pub(crate) fn rebuild_candidates(&mut self) {
+        let ids: Vec<BlockId> = self.index.entries().map(|(id, _)| id).collect();
+        self.candidates.clear();
+        for id in ids {
+            if self.is_candidate_worthy(id) {
+                self.candidates.insert(id);
+            }
+        }
+        if let Some(&tip) = self.active.last() {
+            self.candidates.insert(tip);
+        }
+    }
+
+    /// Raises the validity level of `id` to at least `level`.
+    pub(crate) fn raise_validity(&mut self, id: BlockId, level: u32) {
+        if let Some(e) = self.index.entry_mut(id) {
+            if e.status & status::FAILED_MASK == 0 && (e.status & status::VALID_MASK) < level {
+                e.status = (e.status & !status::VALID_MASK) | level;
+                self.dirty_index.insert(id);
+            }
+        }
+    }
+
+    pub(crate) fn update_best_header(&mut self, id: BlockId) {
+        let Some(e) = self.index.entry(id) else {
+            return;
+        };
+        if e.status & status::FAILED_MASK != 0 {
+            return;
+        }
+        let better = match self.best_header.and_then(|b| self.index.entry(b)) {
+            None => true,
+            Some(b) => e.chain_work > b.chain_work,
+        };
+        if better {
+            self.best_header = Some(id);
+        }
+    }
+
+    /// Chooses the best header again (after invalidation changed validity).
+    pub(crate) fn recompute_best_header(&mut self) {
+        self.best_header = None;
+        let ids: Vec<BlockId> = self.index.entries().map(|(id, _)| id).collect();
+        for id in ids {
+            self.update_best_header(id);
+        }
+        if self.best_header.is_none() {
+            self.best_header = self.active.last().copied();
+        }
+    }
+
+    /// Consensus parameters.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Shared handle to the consensus parameters.
+    pub fn params_arc(&self) -> Arc<Params> {
+        self.params.clone()
+    }
+
+    /// The block index.
+    pub fn index(&self) -> &BlockIndex {
+        &self.index
+    }
+
+    /// The coins cache.
+    pub fn coins(&self) -> &CoinsCache {
+        &self.coins
+    }
+
+    /// The block files.
+    pub fn files(&self) -> &BlockFiles {
+        &self.files
+    }
+
+    /// The store (for indexes and statistics that scan it).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The BIP9 state cache.
+    pub fn versionbits(&self) -> &VersionBitsCache {
+        &self.versionbits
+    }
+
+    /// The active tip's id.
+    pub fn tip(&self) -> Option<BlockId> {
+        self.active.last().copied()
+    }
+
+    /// The active tip's entry.
+    pub fn tip_entry(&self) -> Option<&IndexEntry> {
+        self.tip().and_then(|id| self.index.entry(id))
+    }
+
+    /// Height of the active tip (0 before genesis is connected).
+    pub fn height(&self) -> u32 {
+        self.active.len().saturating_sub(1) as u32
+    }
+
+    /// The active-chain block at `height`.
+    pub fn at_height(&self, height: u32) -> Option<BlockId> {
+        self.active.get(height as usize).copied()
+    }
+
+    /// Whether `id` is in the active chain.
+    pub fn is_active(&self, id: BlockId) -> bool {
+        self.index
+            .entry(id)
+            .is_some_and(|e| self.active.get(e.height as usize) == Some(&id))
+    }
+
+    /// The active-chain successor of `id`, if `id` is active and not the tip.
+    pub fn next_in_active(&self, id: BlockId) -> Option<BlockId> {
+        let e = self.index.entry(id)?;
+        if !self.is_active(id) {
+            return None;
+        }
+        self.at_height(e.height + 1)
+    }
+
+    /// The best known header (most work, not known invalid).
+    pub fn best_header(&self) -> Option<BlockId> {
+        self.best_header
+    }
+
+    /// Consensus facts of the entry `id`.
+    pub fn info(&self, id: BlockId) -> Option<HeaderInfo> {
+        self.index.entry(id).map(IndexEntry::info)
+    }
+
+    /// Reads the block `id` from disk.
+    pub fn read_block(&self, id: BlockId) -> Result<Block> {
+        let e = self
+            .index
+            .entry(id)
+            .ok_or_else(|| ChainError::System("unknown block".into()))?;
+        if e.status & status::HAVE_DATA == 0 {
+            return Err(ChainError::System(
+                "Block not available (pruned data)".into(),
+            ));
+        }
+        if let Some((h, b)) = &self.recent {
+            if *h == e.hash {
+                return Ok((**b).clone());
+            }
+        }
+        self.files
+            .read_block_checked(FlatFilePos::new(e.file, e.data_pos), &e.hash)
+            .map_err(store_err)
+    }
+
+    /// Reads the serialized block `id` from disk.
+    pub fn read_raw_block(&self, id: BlockId) -> Result<Vec<u8>> {
+        let e = self
+            .index
+            .entry(id)
+            .ok_or_else(|| ChainError::System("unknown block".into()))?;
+        if e.status & status::HAVE_DATA == 0 {
+            return Err(ChainError::System(
+                "Block not available (pruned data)".into(),
+            ));
+        }
+        self.files
+            .read_raw_block(FlatFilePos::new(e.file, e.data_pos))
+            .map_err(store_err)
+    }
+
+    /// Reads the undo data of block `id`.
+    pub fn read_undo(&self, id: BlockId) -> Result<BlockUndo> {
+        let e = self
+            .index
+            .entry(id)
+            .ok_or_else(|| ChainError::System("unknown block".into()))?;
+        if e.status & status::HAVE_UNDO == 0 {
+            return Err(ChainError::System("Undo data not available".into()));
+        }
+        let prev = e
+            .parent
+            .and_then(|p| self.index.entry(p))
+            .map(|p| p.hash)
+            .ok_or_else(|| ChainError::System("genesis has no undo data".into()))?;
+        self.files
+            .read_undo(FlatFilePos::new(e.file, e.undo_pos), prev)
+            .map_err(store_err)
+    }
+
+    /// Whether the node is still catching up (Core's `IsInitialBlockDownload`);
+    /// once false it stays false.
+    pub fn is_initial_block_download(&self) -> bool {
+        if self.ibd_done.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.importing.load(Ordering::Relaxed) {
+            return true;
+        }
+        let Some(tip) = self.tip_entry() else {
+            return true;
+        };
+        if tip.chain_work < self.params.minimum_chain_work {
+            return true;
+        }
+        if i64::from(tip.header.time) < common::time::now_secs() - self.params.max_tip_age {
+            return true;
+        }
+        tracing::info!("Leaving InitialBlockDownload (latching to false)");
+        self.ibd_done.store(true, Ordering::Relaxed);
+        false
+    }
+
+    /// Sets the maximum tip age used by the IBD check (`-maxtipage`).
+    pub fn set_max_tip_age(&mut self, secs: i64) {
+        Arc::make_mut(&mut self.params).max_tip_age = secs;
+    }
+
+    /// Marks a block import as running or finished (keeps the node in IBD).
+    pub fn set_importing(&self, on: bool) {
+        self.importing.store(on, Ordering::Relaxed);
+    }
+
+    /// Core's estimate of how much of the chain has been verified (1.0 on
+    /// chains without transaction statistics).
+    pub fn guess_verification_progress(&self, entry: &IndexEntry) -> f64 {
+        if entry.chain_tx == 0 {
+            return 0.0;
+        }
+        1.0
+    }
+
+    /// Writes every modified index entry, file statistics and the coins
+    /// cache in one atomic batch, after syncing the block files.
+    pub fn flush(&mut self) -> Result<()> {
+        self.files.flush(false)?;
+        let mut batch = WriteBatch::new();
+        for id in self.dirty_index.drain() {
+            if let Some(e) = self.index.entry(id) {
+                batch.put_block_index(&e.to_disk());
+            }
+        }
+        for (n, info) in self.files.take_dirty_file_info() {
+            batch.put_file_info(n, &info);
+        }
+        batch.set_last_block_file(self.files.last_file());
+        self.coins.flush_into(&mut batch);
+        self.store.write_batch(batch)?;
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    /// Flushes when the coins cache is over its budget or the last flush is
+    /// older than the flush interval.
+    pub fn flush_if_needed(&mut self) -> Result<()> {
+        if self.coins.usage() > self.config.coins_cache_bytes
+            || self.last_flush.elapsed() > FLUSH_INTERVAL
+        {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Logs the new tip as Core's `UpdateTip` line.
+    pub(crate) fn log_tip(&self, prefix: &str) {
+        let Some(tip) = self.tip_entry() else { return };
+        tracing::info!(
+            "{}UpdateTip: new best={} height={} version=0x{:08x} log2_work={:.6} tx={} date='{}' progress={:.6} cache={:.1}MiB({}txo)",
+            prefix,
+            tip.hash,
+            tip.height,
+            tip.header.version.to_consensus(),
+            tip.chain_work.log2(),
+            tip.chain_tx,
+            format_time(tip.header.time),
+            self.guess_verification_progress(tip),
+            self.coins.usage() as f64 / (1 << 20) as f64,
+            self.coins.len()
+        );
+    }
+}
+
+/// Formats UNIX seconds as Core's ISO 8601 date (`2011-02-02T23:16:42Z`).
+pub fn format_time(secs: u32) -> String {
+    chrono::DateTime::from_timestamp(i64::from(secs), 0)
+        .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default()
+}

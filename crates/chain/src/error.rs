@@ -1,0 +1,46 @@
+//! Errors of the chainstate: a block or header that breaks a rule, or a
+//! failure of the node itself (disk, corrupt data) that must not be blamed on
+//! the block.
+
+use blockstore::StoreError;
+use consensus::ValidationError;
+use std::fmt;
+
+/// Why a chainstate operation failed.
+#[derive(Debug)]
+pub enum ChainError {
+    /// The block, header or transaction breaks a rule.
+    Invalid(ValidationError),
+    /// Reading or writing storage failed; the chainstate is unchanged in memory.
+    Store(StoreError),
+    /// Something the node needed is missing or inconsistent (e.g. block data
+    /// for a block the index says is stored).
+    System(String),
+}
+
+impl fmt::Display for ChainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChainError::Invalid(e) => write!(f, "{e}"),
+            ChainError::Store(e) => write!(f, "{e}"),
+            ChainError::System(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}
+
+impl From<StoreError> for ChainError {
+    fn from(e: StoreError) -> Self {
+        ChainError::Store(e)
+    }
+}
+
+impl From<ValidationError> for ChainError {
+    fn from(e: ValidationError) -> Self {
+        ChainError::Invalid(e)
+    }
+}
+
+/// Result of chainstate operations.
+pub type Result<T> = std::result::Result<T, ChainError>;
