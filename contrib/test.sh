@@ -12,6 +12,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 cargo fmt --all -- --check
+# The committed Rust for schema/*.capnp must be what the schemas produce
+# (installs the small capnproto package when the compiler is missing).
+contrib/regen-ipc.sh --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The functional tests spawn target/debug/bitcoin-node, so build it first.
 cargo build --workspace --locked
