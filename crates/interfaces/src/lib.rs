@@ -2,6 +2,11 @@
 //! other. Every trait here has an in-process implementation and an IPC proxy; callers
 //! cannot tell them apart, so every method returns [`Result`] with [`Error`].
 
+pub mod echo;
+pub mod init;
+pub mod mining;
+pub mod rpc;
+
 use std::fmt;
 
 /// Why a call across a process boundary did not produce a value.

@@ -24,3 +24,19 @@ pub mod generated {
     #[path = "wallet_capnp.rs"]
     pub mod wallet_capnp;
 }
+
+pub mod client_call;
+pub mod connection;
+pub mod convert;
+pub mod event_loop;
+pub mod log;
+pub mod process;
+pub mod proxies;
+pub mod registry;
+pub mod server_call;
+pub mod socket;
+pub mod spawn;
+pub mod thread_map;
+pub mod waiter;
+
+pub use process::Ipc;

@@ -1,0 +1,176 @@
+//! The generic server call path every generated server method goes through:
+//! request numbering and logging, mapping `context.thread` to a local worker,
+//! posting the call there (FIFO, nested while the worker waits on an outgoing
+//! call), and Core's cancellation behaviour: when the capnp future is dropped
+//! (client gone) the worker still finishes the call, and the log says
+//! `canceled while executing` / `interrupted (canceled)` as libmultiprocess does.
+
+use crate::connection::Connection;
+use crate::generated::proxy_capnp::context;
+use crate::log::{self, Level};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Converts an implementation's error into the exception sent to the peer:
+/// `FAILED` with `std::exception: <what>`, the text a C++ server produces.
+pub fn to_capnp(e: interfaces::Error) -> capnp::Error {
+    match e {
+        interfaces::Error::Remote(msg) => capnp::Error::failed(format!("std::exception: {msg}")),
+        interfaces::Error::Disconnected => capnp::Error::failed(
+            "std::exception: IPC client method call interrupted by disconnect.".into(),
+        ),
+        interfaces::Error::Canceled => capnp::Error::failed("std::exception: canceled".into()),
+    }
+}
+
+/// A `FAILED` exception with a C++-style `std::exception:` reason.
+pub fn failed(what: &str) -> capnp::Error {
+    capnp::Error::failed(format!("std::exception: {what}"))
+}
+
+/// Logs `IPC server recv request  #N <method>$Params` and returns N.
+pub fn recv(method: &str) -> u64 {
+    let req = log::next_request_number();
+    log::log(
+        Level::Debug,
+        format_args!("IPC server recv request  #{req} {method}$Params"),
+    );
+    req
+}
+
+/// Logs the reply (or the error) for request `req`.
+pub fn finish<T>(req: u64, method: &str, result: &Result<T, capnp::Error>) {
+    match result {
+        Ok(_) => log::log(
+            Level::Debug,
+            format_args!("IPC server send response #{req} {method}$Results"),
+        ),
+        Err(e) => log::log(
+            Level::Error,
+            format_args!("IPC server error request #{req} {method}$Results kj::Exception: {e}"),
+        ),
+    }
+}
+
+/// Trace line with the request payload (`-loglevel=ipc:trace`).
+pub fn trace_payload(prefix: &str, payload: impl FnOnce() -> String) {
+    if log::enabled(Level::Trace) {
+        let text = log::escape(&payload(), log::MAX_TRACE_CHARS);
+        log::log(Level::Trace, format_args!("{prefix}: {text}"));
+    }
+}
+
+const QUEUED: u8 = 0;
+const RUNNING: u8 = 1;
+const DONE: u8 = 2;
+const CANCELED: u8 = 3;
+
+/// Logs Core's cancellation lines if the call's future is dropped before the
+/// worker delivered the reply.
+struct CancelGuard {
+    req: u64,
+    state: Arc<AtomicU8>,
+}
+
+impl Drop for CancelGuard {
+    fn drop(&mut self) {
+        match self
+            .state
+            .compare_exchange(QUEUED, CANCELED, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            // Not started: the worker will skip it and say so.
+            Ok(_) => {}
+            Err(RUNNING) => log::log(
+                Level::Info,
+                format_args!("IPC server request #{} canceled while executing.", self.req),
+            ),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Runs `job` on the worker named by `context.thread` and returns its result.
+pub async fn on_worker<T: Send + 'static>(
+    conn: &Rc<Connection>,
+    req: u64,
+    ctx: capnp::Result<context::Reader<'_>>,
+    job: impl FnOnce() -> interfaces::Result<T> + Send + 'static,
+) -> Result<T, capnp::Error> {
+    let thread = match ctx {
+        Ok(c) if c.has_thread() => c.get_thread()?,
+        _ => {
+            log::log(
+                Level::Error,
+                format_args!(
+                    "IPC server error request #{req}, no thread specified and no pool configured"
+                ),
+            );
+            return Err(failed("no thread specified and no pool configured"));
+        }
+    };
+    let thread = capnp::capability::get_resolved_cap(thread).await;
+    let server = conn.threads.borrow().get_local_server_of_resolved(&thread);
+    let Some(server) = server else {
+        log::log(
+            Level::Error,
+            format_args!("IPC server error request #{req}, missing thread to execute request"),
+        );
+        return Err(failed("invalid thread handle"));
+    };
+    let state = Arc::new(AtomicU8::new(QUEUED));
+    let (tx, rx) = tokio::sync::oneshot::channel::<interfaces::Result<T>>();
+    let worker_state = state.clone();
+    let posted = server.waiter.post(Box::new(move || {
+        if worker_state
+            .compare_exchange(QUEUED, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
+            log::log(
+                Level::Info,
+                format_args!("IPC server request #{req} canceled before it could be executed"),
+            );
+            return;
+        }
+        log::log(
+            Level::Debug,
+            format_args!("IPC server executing request #{req}"),
+        );
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "panic".into());
+                log::log(
+                    Level::Error,
+                    format_args!("IPC server request #{req} uncaught exception ({what})"),
+                );
+                Err(interfaces::Error::Remote(what))
+            }
+        };
+        let canceled = worker_state.swap(DONE, Ordering::SeqCst) == CANCELED;
+        if canceled || tx.send(result).is_err() {
+            log::log(
+                Level::Info,
+                format_args!("IPC server request #{req} interrupted (canceled)"),
+            );
+        }
+    }));
+    if !posted {
+        return Err(failed("thread is shutting down"));
+    }
+    log::log(
+        Level::Debug,
+        format_args!("IPC server post request  #{req} {{{}}}", server.name),
+    );
+    let guard = CancelGuard { req, state };
+    let result = rx.await;
+    drop(guard);
+    match result {
+        Ok(r) => r.map_err(to_capnp),
+        Err(_) => Err(failed("worker thread exited")),
+    }
+}

@@ -1,0 +1,138 @@
+//! `ThreadMap` and `Thread` servers: worker threads a peer creates in this
+//! process with `makeThread`, and handles for our own calling threads that a
+//! peer names as `context.thread` in nested calls back to us.
+
+use crate::generated::proxy_capnp::{thread, thread_map};
+use crate::log;
+use crate::waiter::Waiter;
+use capnp::capability::Promise;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+static LIVE_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Number of worker threads created by `makeThread` that have not exited yet.
+pub fn live_workers() -> usize {
+    LIVE_WORKERS.load(Ordering::SeqCst)
+}
+
+/// A thread that runs posted server calls: a worker made by `makeThread`, or
+/// one of our own threads while it waits on an outgoing call.
+pub struct ThreadServer {
+    /// Name shown in logs and returned by `getName`.
+    pub name: String,
+    /// Where calls for this thread are posted.
+    pub waiter: Arc<Waiter>,
+    owns_thread: bool,
+}
+
+impl ThreadServer {
+    /// A handle for an existing thread's waiter (our side of `callbackThread`).
+    pub fn for_waiter(name: String, waiter: Arc<Waiter>) -> ThreadServer {
+        ThreadServer {
+            name,
+            waiter,
+            owns_thread: false,
+        }
+    }
+
+    /// Starts a worker thread; `from` is the peer's name for its calling thread.
+    pub fn spawn_worker(from: &str) -> std::io::Result<ThreadServer> {
+        let waiter = Arc::new(Waiter::default());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let w = waiter.clone();
+        let from = from.to_string();
+        LIVE_WORKERS.fetch_add(1, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("b-capnp-thread".into())
+            .spawn(move || {
+                let name = format!("{} (from {from})", log::thread_name());
+                log::set_long_thread_name(name.clone());
+                let _ = tx.send(name);
+                w.run_until_stopped();
+                LIVE_WORKERS.fetch_sub(1, Ordering::SeqCst);
+            });
+        if let Err(e) = spawned {
+            LIVE_WORKERS.fetch_sub(1, Ordering::SeqCst);
+            return Err(e);
+        }
+        let name = rx
+            .recv()
+            .map_err(|_| std::io::Error::other("worker thread died at start"))?;
+        Ok(ThreadServer {
+            name,
+            waiter,
+            owns_thread: true,
+        })
+    }
+}
+
+impl Drop for ThreadServer {
+    fn drop(&mut self) {
+        // The peer released the Thread (or disconnected): the worker finishes
+        // what is queued and exits. Not joined here: this runs on the loop,
+        // which must not block behind a long call.
+        if self.owns_thread {
+            self.waiter.stop();
+        }
+    }
+}
+
+impl thread::Server for ThreadServer {
+    fn get_name(
+        self: Rc<Self>,
+        _: thread::GetNameParams,
+        mut results: thread::GetNameResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        results.get().set_result(self.name.as_str());
+        std::future::ready(Ok(()))
+    }
+}
+
+/// The set of `Thread` capabilities one connection created, so a capability
+/// coming back in `context.thread` can be mapped to its local thread.
+pub type ThreadSet = capnp_rpc::CapabilityServerSet<ThreadServer, thread::Client>;
+
+/// `ThreadMap` served to one peer.
+pub struct ThreadMapServer {
+    /// The connection's thread set (weak: the connection owns this server).
+    pub threads: Weak<RefCell<ThreadSet>>,
+}
+
+impl thread_map::Server for ThreadMapServer {
+    fn make_thread(
+        self: Rc<Self>,
+        params: thread_map::MakeThreadParams,
+        mut results: thread_map::MakeThreadResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let res = (|| {
+            let from = params.get()?.get_name()?.to_string().map_err(|_| {
+                capnp::Error::failed("std::exception: thread name is not UTF-8".into())
+            })?;
+            let threads = self
+                .threads
+                .upgrade()
+                .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
+            let server = ThreadServer::spawn_worker(&from)
+                .map_err(|e| capnp::Error::failed(format!("std::exception: {e}")))?;
+            let client = threads.borrow_mut().new_client(server);
+            threads.borrow_mut().gc();
+            results.get().set_result(client);
+            Ok(())
+        })();
+        Promise::from_future(std::future::ready(res))
+    }
+
+    fn make_pool(
+        self: Rc<Self>,
+        _: thread_map::MakePoolParams,
+        _: thread_map::MakePoolResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        // Peers of Core <= 31 know no pools; callers fall back to makeThread.
+        std::future::ready(Err(capnp::Error::unimplemented(
+            "Method not implemented.; ThreadMap.makePool".into(),
+        )))
+    }
+}

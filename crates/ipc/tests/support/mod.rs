@@ -1,0 +1,244 @@
+//! Shared test fixtures: a test `Init` with Echo and a controllable Mining,
+//! a log capture, and a raw capnp client for wire-level (hostile) tests.
+#![allow(dead_code)]
+
+use bitcoin::hashes::Hash;
+use bitcoin::BlockHash;
+use interfaces::echo::Echo;
+use interfaces::init::Init;
+use interfaces::mining::*;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Echo that can report the thread it runs on and sleep on request.
+pub struct TestEcho;
+
+impl Echo for TestEcho {
+    fn echo(&self, text: &str) -> interfaces::Result<String> {
+        if text == "whoami" {
+            return Ok(ipc::log::long_thread_name());
+        }
+        if let Some(ms) = text.strip_prefix("sleep:") {
+            let ms: u64 = ms.parse().unwrap_or(0);
+            std::thread::sleep(Duration::from_millis(ms));
+        }
+        if text == "fail" {
+            return Err(interfaces::Error::Remote("echo failed on purpose".into()));
+        }
+        Ok(text.to_string())
+    }
+}
+
+/// A tip that tests change by hand; waits block until it changes or interrupt.
+#[derive(Default)]
+pub struct TestMining {
+    state: Mutex<(u32, bool)>, // (height, interrupted)
+    cv: Condvar,
+}
+
+impl TestMining {
+    pub fn advance(&self) {
+        self.state.lock().unwrap().0 += 1;
+        self.cv.notify_all();
+    }
+    fn tip(height: u32) -> BlockRef {
+        BlockRef {
+            hash: BlockHash::from_byte_array([height as u8; 32]),
+            height: height as i32,
+        }
+    }
+}
+
+impl Mining for TestMining {
+    fn is_test_chain(&self) -> interfaces::Result<bool> {
+        Ok(true)
+    }
+    fn is_initial_block_download(&self) -> interfaces::Result<bool> {
+        Ok(false)
+    }
+    fn get_tip(&self) -> interfaces::Result<Option<BlockRef>> {
+        Ok(Some(Self::tip(self.state.lock().unwrap().0)))
+    }
+    fn wait_tip_changed(
+        &self,
+        current: BlockHash,
+        timeout: Option<Duration>,
+    ) -> interfaces::Result<Option<BlockRef>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let mut s = self.state.lock().unwrap();
+        loop {
+            if s.1 {
+                s.1 = false;
+                return Ok(None);
+            }
+            let tip = Self::tip(s.0);
+            if tip.hash != current {
+                return Ok(Some(tip));
+            }
+            match deadline {
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return Ok(Some(tip));
+                    }
+                    s = self.cv.wait_timeout(s, d - now).unwrap().0;
+                }
+                None => s = self.cv.wait(s).unwrap(),
+            }
+        }
+    }
+    fn create_new_block(
+        &self,
+        _: &BlockCreateOptions,
+        _: bool,
+    ) -> interfaces::Result<Option<Box<dyn BlockTemplate>>> {
+        Ok(None)
+    }
+    fn check_block(
+        &self,
+        _: &bitcoin::Block,
+        _: &BlockCheckOptions,
+    ) -> interfaces::Result<BlockCheck> {
+        Ok(BlockCheck {
+            valid: false,
+            reason: "bad-test".into(),
+            debug: String::new(),
+        })
+    }
+    fn interrupt(&self) -> interfaces::Result<()> {
+        self.state.lock().unwrap().1 = true;
+        self.cv.notify_all();
+        Ok(())
+    }
+    fn submit_block(&self, _: &bitcoin::Block) -> interfaces::Result<BlockCheck> {
+        Ok(BlockCheck::default())
+    }
+    fn get_transactions_by_txid(
+        &self,
+        txids: &[bitcoin::Txid],
+    ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {
+        Ok(vec![None; txids.len()])
+    }
+    fn get_transactions_by_witness_id(
+        &self,
+        w: &[bitcoin::Wtxid],
+    ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {
+        Ok(vec![None; w.len()])
+    }
+}
+
+/// Init serving [`TestEcho`] and a shared [`TestMining`].
+pub struct TestInit {
+    pub mining: Arc<TestMining>,
+}
+
+impl Init for TestInit {
+    fn make_echo(&self) -> interfaces::Result<Option<Box<dyn Echo>>> {
+        Ok(Some(Box::new(TestEcho)))
+    }
+    fn make_mining(&self) -> interfaces::Result<Option<Box<dyn Mining>>> {
+        Ok(Some(Box::new(self.mining.clone())))
+    }
+}
+
+/// A server process stand-in and a client connected to it over a socketpair.
+pub struct Pair {
+    pub server: ipc::Ipc,
+    pub client: ipc::Ipc,
+    pub init: ipc::proxies::init::InitClient,
+    pub mining: Arc<TestMining>,
+}
+
+pub fn pair() -> Pair {
+    logs();
+    let server = ipc::Ipc::new("test-server").expect("server loop");
+    let client = ipc::Ipc::new("test-server").expect("client loop");
+    let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
+    let mining = Arc::new(TestMining::default());
+    server
+        .serve(
+            a,
+            Arc::new(TestInit {
+                mining: mining.clone(),
+            }),
+            Box::new(|| {}),
+        )
+        .expect("serve");
+    let init = client.connect_stream(b).expect("connect");
+    Pair {
+        server,
+        client,
+        init,
+        mining,
+    }
+}
+
+/// Captured log lines (all levels, `ipc` debug and trace included).
+pub fn logs() -> &'static Mutex<Vec<String>> {
+    static LOGS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    static INIT: OnceLock<()> = OnceLock::new();
+    let logs = LOGS.get_or_init(|| Mutex::new(Vec::new()));
+    let _ = LOGS_REF.set(logs);
+    INIT.get_or_init(|| {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sub = tracing_subscriber::registry().with(Capture);
+        tracing::subscriber::set_global_default(sub).expect("subscriber");
+    });
+    logs
+}
+
+struct Capture;
+
+struct Visitor(String);
+
+impl tracing::field::Visit for Visitor {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Capture {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut v = Visitor(String::new());
+        event.record(&mut v);
+        if let Some(l) = LOGS_REF.get() {
+            l.lock().unwrap().push(v.0);
+        }
+    }
+}
+
+static LOGS_REF: OnceLock<&'static Mutex<Vec<String>>> = OnceLock::new();
+
+/// Waits until a captured line contains every one of `parts` (in one line).
+pub fn wait_log(parts: &[&str], timeout: Duration) -> bool {
+    let _ = LOGS_REF.set(logs());
+    let end = Instant::now() + timeout;
+    loop {
+        if logs()
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| parts.iter().all(|p| l.contains(p)))
+        {
+            return true;
+        }
+        if Instant::now() > end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Polls `f` until true or timeout.
+pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    f()
+}
