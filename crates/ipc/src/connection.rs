@@ -239,6 +239,14 @@ pub async fn close(id: ConnId) {
     }
 }
 
+/// Closes every connection (the loop is stopping).
+pub async fn close_all() {
+    let ids: Vec<ConnId> = CONNS.with(|c| c.borrow().keys().copied().collect());
+    for id in ids {
+        close(id).await;
+    }
+}
+
 /// Closes every connection peers opened to us (shutdown), except `keep`.
 pub async fn close_incoming(keep: Option<ConnId>) {
     let ids: Vec<ConnId> = CONNS.with(|c| {

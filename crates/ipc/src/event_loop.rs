@@ -135,7 +135,13 @@ impl EventLoop {
                     while let Some(msg) = rx.recv().await {
                         match msg {
                             Msg::Job(job) => job(),
-                            Msg::Stop => break,
+                            Msg::Stop => {
+                                // Disconnect cleanly: dropping an RPC system
+                                // without it can leave its objects (and the
+                                // worker threads they own) alive.
+                                crate::connection::close_all().await;
+                                break;
+                            }
                         }
                     }
                 });

@@ -242,3 +242,104 @@ pub fn eventually(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Runs `f` with a raw capnp-rpc client of the `Init` served on `stream`, on a
+/// fresh single-threaded runtime (as an independent client process would),
+/// then disconnects.
+pub fn raw_client<R: Send + 'static, F, Fut>(stream: std::os::unix::net::UnixStream, f: F) -> R
+where
+    F: FnOnce(ipc::generated::init_capnp::init::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = R> + 'static,
+{
+    std::thread::spawn(move || {
+        use capnp_rpc::{rpc_twoparty_capnp::Side, twoparty, RpcSystem};
+        use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&rt, async move {
+            stream.set_nonblocking(true).unwrap();
+            let stream = tokio::net::UnixStream::from_std(stream).unwrap();
+            let (r, w) = stream.into_split();
+            let net = twoparty::VatNetwork::new(
+                futures::io::BufReader::new(r.compat()),
+                futures::io::BufWriter::new(w.compat_write()),
+                Side::Client,
+                Default::default(),
+            );
+            let mut rpc = RpcSystem::new(Box::new(net), None);
+            let init: ipc::generated::init_capnp::init::Client = rpc.bootstrap(Side::Server);
+            let disconnector = rpc.get_disconnector();
+            tokio::task::spawn_local(rpc);
+            let out = f(init).await;
+            let _ = disconnector.await;
+            out
+        })
+    })
+    .join()
+    .expect("raw client thread")
+}
+
+/// A server running [`TestInit`] on a listening socket in a temp dir.
+pub struct Listening {
+    pub ipc: ipc::Ipc,
+    pub path: std::path::PathBuf,
+    pub mining: Arc<TestMining>,
+    _dir: tempfile::TempDir,
+}
+
+impl Listening {
+    pub fn connect(&self) -> std::os::unix::net::UnixStream {
+        std::os::unix::net::UnixStream::connect(&self.path).expect("connect")
+    }
+}
+
+pub fn listening() -> Listening {
+    logs();
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("node.sock");
+    let ipc = ipc::Ipc::new("test-server").expect("loop");
+    let mining = Arc::new(TestMining::default());
+    let listener = ipc::socket::bind(&path).expect("bind");
+    ipc.listen(
+        listener,
+        Arc::new(TestInit {
+            mining: mining.clone(),
+        }),
+    )
+    .expect("listen");
+    Listening {
+        ipc,
+        path,
+        mining,
+        _dir: dir,
+    }
+}
+
+/// `construct` then `makeThread`, returning a context-ready thread client.
+pub async fn make_thread(
+    init: &ipc::generated::init_capnp::init::Client,
+) -> ipc::generated::proxy_capnp::thread::Client {
+    let tm = init.construct_request().send().pipeline.get_thread_map();
+    let mut req = tm.make_thread_request();
+    req.get().set_name("rawthread");
+    req.send().pipeline.get_result()
+}
+
+/// Calls `Echo.echo(text)` on `thread` through a fresh `makeEcho`.
+pub async fn echo_on(
+    init: &ipc::generated::init_capnp::init::Client,
+    thread: &ipc::generated::proxy_capnp::thread::Client,
+    text: &str,
+) -> Result<String, capnp::Error> {
+    let mut req = init.make_echo_request();
+    req.get().init_context().set_thread(thread.clone());
+    let echo = req.send().pipeline.get_result();
+    let mut req = echo.echo_request();
+    req.get().init_context().set_thread(thread.clone());
+    req.get().set_echo(text);
+    let reply = req.send().promise.await?;
+    Ok(reply.get()?.get_result()?.to_string().unwrap())
+}

@@ -1,0 +1,251 @@
+//! Wire-level tests with a raw capnp client: protocol misuse and hostile
+//! input never crash the server, and each gets Core's answer (reliability
+//! cases of ipc-protocol.md §6).
+
+mod support;
+
+use std::io::Write;
+use std::time::Duration;
+use support::*;
+
+fn reason(e: capnp::Error) -> String {
+    e.extra
+}
+
+/// The server still answers on a fresh connection.
+fn assert_alive(l: &Listening) {
+    let out = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        echo_on(&init, &t, "alive").await
+    });
+    assert_eq!(out.expect("server alive"), "alive");
+}
+
+#[test]
+fn echo_like_core_interface_ipc_test() {
+    let l = listening();
+    let out = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut v = Vec::new();
+        for s in ["hallo", "", "haha"] {
+            v.push(echo_on(&init, &t, s).await.unwrap());
+        }
+        v
+    });
+    assert_eq!(out, vec!["hallo", "", "haha"]);
+}
+
+#[test]
+fn old_mining_interface_answers_core_error() {
+    let l = listening();
+    let err = raw_client(l.connect(), |init| async move {
+        init.make_mining_old2_request()
+            .send()
+            .promise
+            .await
+            .map(|_| ())
+    })
+    .expect_err("must fail");
+    assert_eq!(err.kind, capnp::ErrorKind::Failed);
+    assert_eq!(
+        reason(err),
+        "remote exception: std::exception: Old mining interface (@2) not supported. Please update your client!"
+    );
+}
+
+#[test]
+fn missing_or_foreign_thread_is_refused() {
+    let l = listening();
+    let (no_thread, foreign) = raw_client(l.connect(), |init| async move {
+        let no_thread = init.make_echo_request().send().promise.await.map(|_| ());
+        // A Thread capability of another connection is not ours to run on.
+        let other = init.construct_request().send().pipeline.get_thread_map();
+        let mut r = other.make_thread_request();
+        r.get().set_name("x");
+        let _ = r.send().promise.await;
+        struct Fake;
+        impl ipc::generated::proxy_capnp::thread::Server for Fake {}
+        let fake: ipc::generated::proxy_capnp::thread::Client = capnp_rpc::new_client(Fake);
+        let mut req = init.make_echo_request();
+        req.get().init_context().set_thread(fake);
+        let foreign = req.send().promise.await.map(|_| ());
+        (no_thread, foreign)
+    });
+    assert_eq!(
+        reason(no_thread.expect_err("no thread")),
+        "remote exception: std::exception: no thread specified and no pool configured"
+    );
+    assert_eq!(
+        reason(foreign.expect_err("foreign thread")),
+        "remote exception: std::exception: invalid thread handle"
+    );
+    assert_alive(&l);
+}
+
+#[test]
+fn calls_after_destroy_get_an_error() {
+    let l = listening();
+    let (first, after) = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut req = init.make_echo_request();
+        req.get().init_context().set_thread(t.clone());
+        let echo = req.send().pipeline.get_result();
+        let mut d = echo.destroy_request();
+        d.get().init_context().set_thread(t.clone());
+        let first = d.send().promise.await.map(|_| ());
+        let mut e = echo.echo_request();
+        e.get().init_context().set_thread(t.clone());
+        e.get().set_echo("x");
+        let after = e.send().promise.await.map(|_| ());
+        (first, after)
+    });
+    first.expect("destroy succeeds");
+    assert_eq!(
+        reason(after.expect_err("call after destroy")),
+        "remote exception: std::exception: method called after destroy"
+    );
+    assert_alive(&l);
+}
+
+#[test]
+fn pipelined_calls_on_one_thread_run_fifo() {
+    let l = listening();
+    let order = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut req = init.make_echo_request();
+        req.get().init_context().set_thread(t.clone());
+        let echo = req.send().pipeline.get_result();
+        let done = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let mut futs = Vec::new();
+        for s in ["sleep:200", "b", "c", "sleep:50", "e"] {
+            let mut r = echo.echo_request();
+            r.get().init_context().set_thread(t.clone());
+            r.get().set_echo(s);
+            let done = done.clone();
+            let p = r.send().promise;
+            futs.push(async move {
+                let v = p.await.unwrap();
+                done.borrow_mut()
+                    .push(v.get().unwrap().get_result().unwrap().to_string().unwrap());
+            });
+        }
+        futures::future::join_all(futs).await;
+        let v = done.borrow().clone();
+        v
+    });
+    assert_eq!(order, vec!["sleep:200", "b", "c", "sleep:50", "e"]);
+}
+
+#[test]
+fn invalid_utf8_text_is_an_error_not_a_crash() {
+    let l = listening();
+    let r = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut req = init.make_echo_request();
+        req.get().init_context().set_thread(t.clone());
+        let echo = req.send().pipeline.get_result();
+        let mut r = echo.echo_request();
+        r.get().init_context().set_thread(t.clone());
+        r.get()
+            .set_echo(capnp::text::Reader::from(&[0xffu8, 0xfe][..]));
+        r.send().promise.await.map(|_| ())
+    });
+    assert!(reason(r.expect_err("bad utf8")).contains("not valid UTF-8"));
+    assert_alive(&l);
+}
+
+#[test]
+fn unknown_method_ordinal_is_unimplemented() {
+    let l = listening();
+    let r = raw_client(l.connect(), |init| async move {
+        let req = init
+            .client
+            .new_call::<capnp::any_pointer::Owned, capnp::any_pointer::Owned>(
+                <ipc::generated::init_capnp::init::Client as capnp::traits::HasTypeId>::TYPE_ID,
+                42,
+                None,
+            );
+        req.send().promise.await.map(|_| ())
+    });
+    assert_eq!(
+        r.expect_err("unknown").kind,
+        capnp::ErrorKind::Unimplemented
+    );
+    assert_alive(&l);
+}
+
+#[test]
+fn garbage_bytes_drop_only_that_connection() {
+    let l = listening();
+    for garbage in [
+        vec![0xffu8; 64],
+        // A segment table claiming a huge segment.
+        vec![0, 0, 0, 0, 0xff, 0xff, 0xff, 0x7f],
+        // 600 segments: over the limit of 512.
+        {
+            let mut v = 599u32.to_le_bytes().to_vec();
+            v.extend(std::iter::repeat_n(0u8, 4 * 600));
+            v
+        },
+    ] {
+        let mut s = l.connect();
+        let _ = s.write_all(&garbage);
+        let _ = s.flush();
+        std::thread::sleep(Duration::from_millis(50));
+        drop(s);
+    }
+    assert_alive(&l);
+}
+
+#[test]
+fn oversized_message_is_rejected_and_server_survives() {
+    let l = listening();
+    let r = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        // 65 MiB: over the 64 MiB traversal limit Core's peers use.
+        let big = "y".repeat(65 << 20);
+        echo_on(&init, &t, &big).await.map(|s| s.len())
+    });
+    assert!(r.is_err(), "oversized message must not be accepted");
+    assert_alive(&l);
+}
+
+#[test]
+fn connect_and_drop_at_every_step_in_a_loop() {
+    let l = listening();
+    for i in 0..30 {
+        let s = l.connect();
+        match i % 3 {
+            // Close before anything is sent.
+            0 => drop(s),
+            // makeThread, then close without waiting for anything.
+            1 => raw_client(s, |init| async move {
+                let _t = make_thread(&init).await;
+            }),
+            // Close while a call is running on the worker.
+            _ => raw_client(s, |init| async move {
+                let t = make_thread(&init).await;
+                let call = echo_on(&init, &t, "sleep:30");
+                let _ = tokio::time::timeout(Duration::from_millis(5), call).await;
+            }),
+        }
+    }
+    assert_alive(&l);
+}
+
+#[test]
+fn stale_socket_is_replaced_by_a_second_bind() {
+    let l = listening();
+    // A second server binding the same path takes it over, as in Core.
+    let second = ipc::Ipc::new("test-server").expect("loop");
+    let listener = ipc::socket::bind(&l.path).expect("rebind");
+    second
+        .listen(
+            listener,
+            std::sync::Arc::new(TestInit {
+                mining: Default::default(),
+            }),
+        )
+        .expect("listen");
+    assert_alive(&l);
+}
