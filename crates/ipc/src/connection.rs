@@ -46,6 +46,9 @@ pub struct Connection {
     client_threads: RefCell<HashMap<ThreadId, ClientThread>>,
     disconnector: RefCell<Option<futures::future::LocalBoxFuture<'static, capnp::Result<()>>>>,
     closed: Cell<bool>,
+    /// Completion of the last call's posting (see [`crate::server_call::Ticket`]).
+    pub last_post:
+        RefCell<Option<futures::future::Shared<futures::channel::oneshot::Receiver<()>>>>,
     /// Whether the peer connected to us (it may be dropped at shutdown).
     pub incoming: bool,
     /// The loop this connection lives on.
@@ -154,6 +157,7 @@ fn open(
         client_threads: RefCell::new(HashMap::new()),
         disconnector: RefCell::new(Some(Box::pin(rpc.get_disconnector()))),
         closed: Cell::new(false),
+        last_post: RefCell::new(None),
         incoming: bootstrap_side(side),
         loop_handle,
     });

@@ -90,10 +90,51 @@ impl Drop for CancelGuard {
     }
 }
 
+/// A call's place in its connection's arrival order. Resolving
+/// `context.thread` is asynchronous, so without this two calls for one worker
+/// could be posted in the wrong order; each call posts only after the calls
+/// that arrived before it have posted (or failed).
+pub struct Ticket {
+    before: Option<futures::future::Shared<futures::channel::oneshot::Receiver<()>>>,
+    done: Option<futures::channel::oneshot::Sender<()>>,
+}
+
+impl Ticket {
+    /// Takes the next place; must be called when the call arrives, before any await.
+    pub fn take(conn: &Connection) -> Ticket {
+        use futures::FutureExt;
+        let (tx, rx) = futures::channel::oneshot::channel();
+        let before = conn.last_post.replace(Some(rx.shared()));
+        Ticket {
+            before,
+            done: Some(tx),
+        }
+    }
+
+    async fn wait_turn(&mut self) {
+        if let Some(b) = self.before.take() {
+            let _ = b.await;
+        }
+    }
+
+    fn release(&mut self) {
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
 /// Runs `job` on the worker named by `context.thread` and returns its result.
 pub async fn on_worker<T: Send + 'static>(
     conn: &Rc<Connection>,
     req: u64,
+    mut ticket: Ticket,
     ctx: capnp::Result<context::Reader<'_>>,
     job: impl FnOnce() -> interfaces::Result<T> + Send + 'static,
 ) -> Result<T, capnp::Error> {
@@ -110,6 +151,7 @@ pub async fn on_worker<T: Send + 'static>(
         }
     };
     let thread = capnp::capability::get_resolved_cap(thread).await;
+    ticket.wait_turn().await;
     let server = conn.threads.borrow().get_local_server_of_resolved(&thread);
     let Some(server) = server else {
         log::log(
@@ -159,6 +201,7 @@ pub async fn on_worker<T: Send + 'static>(
             );
         }
     }));
+    ticket.release();
     if !posted {
         return Err(failed("thread is shutting down"));
     }

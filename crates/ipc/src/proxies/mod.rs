@@ -60,13 +60,14 @@ macro_rules! server_method {
             mut results: $rty,
         ) -> impl ::std::future::Future<Output = Result<(), ::capnp::Error>> + 'static {
             let req = $crate::server_call::recv($name);
+            let ticket = $crate::server_call::Ticket::take(&self.conn);
             async move {
                 let res: Result<(), ::capnp::Error> = async {
                     let $p = params.get()?;
                     $crate::server_call::trace_payload("request data", || format!("{:?}", $p));
                     $($read)*
                     let target = self.target.get()?;
-                    let $out = $crate::server_call::on_worker(&self.conn, req, $p.get_context(), move || {
+                    let $out = $crate::server_call::on_worker(&self.conn, req, ticket, $p.get_context(), move || {
                         let $imp = &*target;
                         $run
                     })
@@ -107,12 +108,13 @@ macro_rules! server_method {
             _results: $rty,
         ) -> impl ::std::future::Future<Output = Result<(), ::capnp::Error>> + 'static {
             let req = $crate::server_call::recv($name);
+            let ticket = $crate::server_call::Ticket::take(&self.conn);
             async move {
                 let res: Result<(), ::capnp::Error> = async {
                     let p = params.get()?;
                     let target = self.target.take();
                     if p.get_context().is_ok_and(|c| c.has_thread()) {
-                        $crate::server_call::on_worker(&self.conn, req, p.get_context(), move || {
+                        $crate::server_call::on_worker(&self.conn, req, ticket, p.get_context(), move || {
                             drop(target);
                             Ok(())
                         })
