@@ -82,8 +82,8 @@ pub fn next_request_number() -> u64 {
 /// Whether a message at `level` would be written (avoids formatting payloads).
 pub fn enabled(level: Level) -> bool {
     match level {
-        Level::Trace => tracing::enabled!(target: "ipc", tracing::Level::TRACE),
-        Level::Debug => tracing::enabled!(target: "ipc", tracing::Level::DEBUG),
+        Level::Trace => tracing::event_enabled!(target: "ipc", tracing::Level::TRACE),
+        Level::Debug => tracing::event_enabled!(target: "ipc", tracing::Level::DEBUG),
         _ => true,
     }
 }

@@ -160,6 +160,12 @@ pub async fn on_worker<T: Send + 'static>(
         );
         return Err(failed("invalid thread handle"));
     };
+    // Logged when queued, before it can start (Core's tests look for it while
+    // an earlier call still runs).
+    log::log(
+        Level::Debug,
+        format_args!("IPC server post request  #{req} {{{}}}", server.name),
+    );
     let state = Arc::new(AtomicU8::new(QUEUED));
     let (tx, rx) = tokio::sync::oneshot::channel::<interfaces::Result<T>>();
     let worker_state = state.clone();
@@ -205,10 +211,6 @@ pub async fn on_worker<T: Send + 'static>(
     if !posted {
         return Err(failed("thread is shutting down"));
     }
-    log::log(
-        Level::Debug,
-        format_args!("IPC server post request  #{req} {{{}}}", server.name),
-    );
     let guard = CancelGuard { req, state };
     let result = rx.await;
     drop(guard);
