@@ -3,6 +3,7 @@
 //! cannot tell them apart, so every method returns [`Result`] with [`Error`].
 
 pub mod echo;
+pub mod handler;
 pub mod init;
 pub mod mining;
 pub mod rpc;

@@ -38,22 +38,36 @@ fn from_loop(e: LoopError) -> interfaces::Error {
 /// of a spawned child once its socket is closed).
 pub type Cleanup = Box<dyn FnOnce() + Send>;
 
-/// Shared by every proxy of one outgoing connection; dropping the last one
-/// closes the connection, then runs the cleanups.
+/// Shared by every proxy of one connection. For a connection we opened,
+/// dropping the last one closes it, then runs the cleanups; capabilities a
+/// peer passed to us (callbacks) use a non-owning handle.
 pub struct ConnHandle {
     /// The loop owning the connection.
     pub loop_handle: LoopHandle,
     /// The connection's key on the loop.
     pub conn: ConnId,
+    owns: bool,
     cleanups: Mutex<Vec<Cleanup>>,
 }
 
 impl ConnHandle {
-    /// A handle for connection `conn` on `loop_handle`.
+    /// The owning handle of connection `conn` on `loop_handle`.
     pub fn new(loop_handle: LoopHandle, conn: ConnId) -> Self {
         ConnHandle {
             loop_handle,
             conn,
+            owns: true,
+            cleanups: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A handle that never closes the connection (for capabilities a peer
+    /// passed in; the peer decides when the connection ends).
+    pub fn borrowed(loop_handle: LoopHandle, conn: ConnId) -> Self {
+        ConnHandle {
+            loop_handle,
+            conn,
+            owns: false,
             cleanups: Mutex::new(Vec::new()),
         }
     }
@@ -69,6 +83,9 @@ impl ConnHandle {
 
 impl Drop for ConnHandle {
     fn drop(&mut self) {
+        if !self.owns {
+            return;
+        }
         let id = self.conn;
         // Blocks until the socket is closed so cleanups (waitpid) see it shut.
         let _ = self
@@ -125,6 +142,7 @@ impl RemoteCap {
         let tid = std::thread::current().id();
         let waiter = Waiter::current();
         let (conn_id, cap_id) = (self.conn.conn, self.id);
+        let request_thread = crate::server_call::request_thread(conn_id);
         let handle = self.conn.clone();
         log::log(
             Level::Debug,
@@ -145,8 +163,11 @@ impl RemoteCap {
                             "IPC client method called after disconnect.".into(),
                         )
                     })?;
+                    let request_thread = request_thread
+                        .and_then(registry::get)
+                        .map(|c| capnp::capability::FromClientHook::new(c.hook));
                     let thread = conn
-                        .client_thread(tid, &name, waiter)
+                        .client_thread(tid, &name, waiter, request_thread)
                         .ok_or_else(|| capnp::Error::failed("peer sent no ThreadMap".into()))?;
                     drop(conn);
                     f(client, thread, handle).await

@@ -43,7 +43,10 @@ pub struct Connection {
     pub threads: Rc<RefCell<ThreadSet>>,
     /// The peer's `ThreadMap` (from `construct`).
     pub peer_thread_map: RefCell<Option<thread_map::Client>>,
-    client_threads: RefCell<HashMap<ThreadId, ClientThread>>,
+    /// Per calling thread of ours: the peer's worker made for it.
+    request_threads: RefCell<HashMap<ThreadId, thread::Client>>,
+    /// Per calling thread of ours: our handle the peer calls back on.
+    callback_threads: RefCell<HashMap<ThreadId, thread::Client>>,
     disconnector: RefCell<Option<futures::future::LocalBoxFuture<'static, capnp::Result<()>>>>,
     closed: Cell<bool>,
     /// Completion of the last call's posting (see [`crate::server_call::Ticket`]).
@@ -77,37 +80,58 @@ impl Connection {
         })
     }
 
-    /// The `context` capabilities for calls from OS thread `tid`, created on
-    /// first use: `makeThread` on the peer, pipelined so the call does not wait.
+    /// The `context` capabilities for calls from OS thread `tid`.
+    /// `thread` is the peer's worker: `request_thread` when this thread is
+    /// running a call from the peer (so a call back runs nested on the
+    /// peer's waiting thread, as libmultiprocess does), else a worker made
+    /// with `makeThread` on first use, pipelined so the call does not wait.
+    /// `callbackThread` is this thread, for the peer's nested calls back.
     pub fn client_thread(
         &self,
         tid: ThreadId,
         name: &str,
         waiter: Arc<Waiter>,
+        request_thread: Option<thread::Client>,
     ) -> Option<ClientThread> {
-        if let Some(t) = self.client_threads.borrow().get(&tid) {
-            return Some(t.clone());
-        }
-        let map = self.peer_thread_map.borrow().clone()?;
-        log::log_plain(
-            Level::Info,
-            format_args!(
-                "{{{name}}} IPC client first request from current thread, constructing waiter"
-            ),
-        );
-        let mut req = map.make_thread_request();
-        req.get().set_name(name);
-        let server_thread = req.send().pipeline.get_result();
-        let callback_thread = self
-            .threads
-            .borrow_mut()
-            .new_client(ThreadServer::for_waiter(name.to_string(), waiter));
-        let t = ClientThread {
+        let callback_thread = {
+            let existing = self.callback_threads.borrow().get(&tid).cloned();
+            match existing {
+                Some(c) => c,
+                None => {
+                    let c = self
+                        .threads
+                        .borrow_mut()
+                        .new_client(ThreadServer::for_waiter(name.to_string(), waiter));
+                    self.callback_threads.borrow_mut().insert(tid, c.clone());
+                    c
+                }
+            }
+        };
+        let server_thread = match request_thread {
+            Some(t) => t,
+            None => {
+                let existing = self.request_threads.borrow().get(&tid).cloned();
+                match existing {
+                    Some(t) => t,
+                    None => {
+                        let map = self.peer_thread_map.borrow().clone()?;
+                        log::log_plain(
+                            Level::Info,
+                            format_args!("{{{name}}} IPC client first request from current thread, constructing waiter"),
+                        );
+                        let mut req = map.make_thread_request();
+                        req.get().set_name(name);
+                        let t = req.send().pipeline.get_result();
+                        self.request_threads.borrow_mut().insert(tid, t.clone());
+                        t
+                    }
+                }
+            }
+        };
+        Some(ClientThread {
             server_thread,
             callback_thread,
-        };
-        self.client_threads.borrow_mut().insert(tid, t.clone());
-        Some(t)
+        })
     }
 
     /// Closes the socket; in-flight calls fail as disconnected.
@@ -121,7 +145,9 @@ impl Connection {
     fn mark_closed(&self) {
         self.closed.set(true);
         *self.peer_thread_map.borrow_mut() = None;
-        let threads = std::mem::take(&mut *self.client_threads.borrow_mut());
+        let threads = std::mem::take(&mut *self.request_threads.borrow_mut());
+        drop(threads);
+        let threads = std::mem::take(&mut *self.callback_threads.borrow_mut());
         drop(threads);
         self.disconnector.borrow_mut().take();
         CONNS.with(|c| c.borrow_mut().remove(&self.id));
@@ -154,7 +180,8 @@ fn open(
         id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
         threads: Rc::new(RefCell::new(ThreadSet::new())),
         peer_thread_map: RefCell::new(None),
-        client_threads: RefCell::new(HashMap::new()),
+        request_threads: RefCell::new(HashMap::new()),
+        callback_threads: RefCell::new(HashMap::new()),
         disconnector: RefCell::new(Some(Box::pin(rpc.get_disconnector()))),
         closed: Cell::new(false),
         last_post: RefCell::new(None),
@@ -172,23 +199,35 @@ fn bootstrap_side(side: Side) -> bool {
 /// What a serving connection calls when its socket closes.
 pub type OnClose = Box<dyn FnOnce() + Send>;
 
-/// Serves `init` on `stream` (runs on the loop thread). `on_close` runs when
-/// the socket closes.
+/// Builds the bootstrap capability of a new serving connection (normally
+/// `Init`), on the loop thread.
+pub type Bootstrap = Arc<dyn Fn(Rc<Connection>) -> capnp::capability::Client + Send + Sync>;
+
+/// A [`Bootstrap`] serving `init`.
+pub fn init_bootstrap(init: Arc<dyn interfaces::init::Init>) -> Bootstrap {
+    Arc::new(move |conn| {
+        let c: init::Client =
+            capnp_rpc::new_client(crate::proxies::init::InitServer::new(conn, init.clone()));
+        c.client
+    })
+}
+
+/// Serves the capability `bootstrap` builds on `stream` (runs on the loop
+/// thread). `on_close` runs when the socket closes.
 pub fn serve_on_loop(
     loop_handle: LoopHandle,
     stream: std::os::unix::net::UnixStream,
-    init: Arc<dyn interfaces::init::Init>,
+    bootstrap: Bootstrap,
     on_close: Option<OnClose>,
 ) -> std::io::Result<ConnId> {
     // The bootstrap capability needs the connection, which needs the RPC
     // system: build the connection first with a queued bootstrap.
-    let (init_tx, init_rx) = futures::channel::oneshot::channel::<init::Client>();
-    let bootstrap: init::Client = capnp_rpc::new_future_client(
-        init_rx.map(|r| r.map_err(|_| capnp::Error::disconnected("closed".into()))),
+    let (boot_tx, boot_rx) = futures::channel::oneshot::channel::<capnp::capability::Client>();
+    let queued: capnp::capability::Client = capnp_rpc::new_future_client(
+        boot_rx.map(|r| r.map_err(|_| capnp::Error::disconnected("closed".into()))),
     );
-    let (conn, rpc) = open(loop_handle, stream, Side::Server, Some(bootstrap.client))?;
-    let server = crate::proxies::init::InitServer::new(conn.clone(), init);
-    let _ = init_tx.send(capnp_rpc::new_client(server));
+    let (conn, rpc) = open(loop_handle, stream, Side::Server, Some(queued))?;
+    let _ = boot_tx.send(bootstrap(conn.clone()));
     log::log(Level::Info, format_args!("IPC server: socket connected."));
     let id = conn.id;
     tokio::task::spawn_local(async move {
@@ -205,15 +244,40 @@ pub fn serve_on_loop(
     Ok(id)
 }
 
-/// Client side of a new connection (runs on the loop thread): bootstraps
-/// `Init`, calls `construct` with our `ThreadMap` and keeps the peer's.
+/// Exchanges `ThreadMap`s with the peer's bootstrap object (`Init.construct`
+/// for `Init`): given the bootstrap and our map, returns the peer's map.
+pub type Construct = Box<
+    dyn FnOnce(
+            capnp::capability::Client,
+            thread_map::Client,
+        )
+            -> futures::future::LocalBoxFuture<'static, capnp::Result<thread_map::Client>>
+        + Send,
+>;
+
+/// [`Construct`] for an `Init` bootstrap.
+pub fn init_construct() -> Construct {
+    Box::new(|boot, map| {
+        Box::pin(async move {
+            let init: init::Client = capnp::capability::FromClientHook::new(boot.hook);
+            let mut req = init.construct_request();
+            req.get().set_thread_map(map);
+            let reply = req.send().promise.await?;
+            reply.get()?.get_thread_map()
+        })
+    })
+}
+
+/// Client side of a new connection (runs on the loop thread): bootstraps the
+/// peer's object, runs `construct` with our `ThreadMap` and keeps the peer's.
 pub async fn connect_on_loop(
     loop_handle: LoopHandle,
     stream: std::os::unix::net::UnixStream,
-) -> Result<(ConnId, init::Client), capnp::Error> {
+    construct: Construct,
+) -> Result<(ConnId, capnp::capability::Client), capnp::Error> {
     let (conn, mut rpc) = open(loop_handle, stream, Side::Client, None)
         .map_err(|e| capnp::Error::failed(e.to_string()))?;
-    let init_client: init::Client = rpc.bootstrap(Side::Server);
+    let boot: capnp::capability::Client = rpc.bootstrap(Side::Server);
     let c = conn.clone();
     tokio::task::spawn_local(async move {
         let _ = rpc.await;
@@ -225,12 +289,9 @@ pub async fn connect_on_loop(
         }
         c.mark_closed();
     });
-    let mut req = init_client.construct_request();
-    req.get().set_thread_map(conn.thread_map_client());
-    let reply = req.send().promise.await?;
-    let peer_map = reply.get()?.get_thread_map()?;
+    let peer_map = construct(boot.clone(), conn.thread_map_client()).await?;
     *conn.peer_thread_map.borrow_mut() = Some(peer_map);
-    Ok((conn.id, init_client))
+    Ok((conn.id, boot))
 }
 
 /// Closes connection `id` if it is open (runs on the loop thread).

@@ -38,6 +38,15 @@ impl Ipc {
 
     /// Accepts connections on `listener` and serves `init` on each.
     pub fn listen(&self, listener: UnixListener, init: Arc<dyn Init>) -> std::io::Result<()> {
+        self.listen_with(listener, connection::init_bootstrap(init))
+    }
+
+    /// Accepts connections on `listener`, serving what `bootstrap` builds.
+    pub fn listen_with(
+        &self,
+        listener: UnixListener,
+        bootstrap: connection::Bootstrap,
+    ) -> std::io::Result<()> {
         listener.set_nonblocking(true)?;
         let h = self.handle();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -55,7 +64,7 @@ impl Ipc {
                     match listener.accept().await {
                         Ok((stream, _)) => {
                             let served = stream.into_std().and_then(|s| {
-                                connection::serve_on_loop(h.clone(), s, init.clone(), None)
+                                connection::serve_on_loop(h.clone(), s, bootstrap.clone(), None)
                             });
                             if let Err(e) = served {
                                 log::log(
@@ -85,32 +94,54 @@ impl Ipc {
         init: Arc<dyn Init>,
         on_close: Box<dyn FnOnce() + Send>,
     ) -> std::io::Result<ConnId> {
+        self.serve_with(stream, connection::init_bootstrap(init), on_close)
+    }
+
+    /// Serves what `bootstrap` builds on an already connected socket.
+    pub fn serve_with(
+        &self,
+        stream: UnixStream,
+        bootstrap: connection::Bootstrap,
+        on_close: Box<dyn FnOnce() + Send>,
+    ) -> std::io::Result<ConnId> {
         let h = self.handle();
         let h2 = h.clone();
         h.run(move || {
-            Box::pin(async move { connection::serve_on_loop(h2, stream, init, Some(on_close)) })
+            Box::pin(
+                async move { connection::serve_on_loop(h2, stream, bootstrap, Some(on_close)) },
+            )
         })
         .map_err(|_| std::io::Error::other("event loop stopped"))?
     }
 
     /// Connects to a peer on `stream` and returns its `Init`.
     pub fn connect_stream(&self, stream: UnixStream) -> interfaces::Result<InitClient> {
+        self.connect_with(stream, connection::init_construct())
+            .map(InitClient::new)
+    }
+
+    /// Connects to a peer on `stream`, exchanges `ThreadMap`s with
+    /// `construct`, and returns its bootstrap capability (owning the connection).
+    pub fn connect_with(
+        &self,
+        stream: UnixStream,
+        construct: connection::Construct,
+    ) -> interfaces::Result<RemoteCap> {
         let h = self.handle();
         let h2 = h.clone();
         let (conn, cap_id) = h
             .run(move || {
                 Box::pin(async move {
-                    let (conn, init) = connection::connect_on_loop(h2, stream).await?;
-                    Ok::<_, capnp::Error>((conn, crate::registry::insert(init.client)))
+                    let (conn, boot) = connection::connect_on_loop(h2, stream, construct).await?;
+                    Ok::<_, capnp::Error>((conn, crate::registry::insert(boot)))
                 })
             })
             .map_err(|_| interfaces::Error::Disconnected)?
             .map_err(crate::client_call::from_capnp)?;
-        let handle = Arc::new(ConnHandle::new(h, conn));
-        Ok(InitClient::new(RemoteCap {
-            conn: handle,
+        Ok(RemoteCap {
+            conn: Arc::new(ConnHandle::new(h, conn)),
             id: cap_id,
-        }))
+        })
     }
 
     /// Spawns `exe_name` next to this process's executable (`argv0`) with

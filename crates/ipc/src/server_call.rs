@@ -5,9 +5,10 @@
 //! (client gone) the worker still finishes the call, and the log says
 //! `canceled while executing` / `interrupted (canceled)` as libmultiprocess does.
 
-use crate::connection::Connection;
+use crate::connection::{ConnId, Connection};
 use crate::generated::proxy_capnp::context;
 use crate::log::{self, Level};
+use crate::registry::{self, CapId};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -61,10 +62,49 @@ pub fn trace_payload(prefix: &str, payload: impl FnOnce() -> String) {
     }
 }
 
+thread_local! {
+    /// While a worker runs a call from a connection, the caller's
+    /// `callbackThread` there (a registry key): calls this worker makes back
+    /// over that connection run on the caller's waiting thread.
+    static REQUEST_THREADS: std::cell::RefCell<std::collections::HashMap<ConnId, CapId>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The peer thread that calls from this thread over `conn` must target, if
+/// this thread is running a call from that peer.
+pub fn request_thread(conn: ConnId) -> Option<CapId> {
+    REQUEST_THREADS.with(|r| r.borrow().get(&conn).copied())
+}
+
+/// Sets this thread's request thread for `conn` while `f` runs.
+fn with_request_thread<R>(conn: ConnId, cap: Option<CapId>, f: impl FnOnce() -> R) -> R {
+    let Some(cap) = cap else { return f() };
+    let previous = REQUEST_THREADS.with(|r| r.borrow_mut().insert(conn, cap));
+    let out = f();
+    REQUEST_THREADS.with(|r| {
+        let mut r = r.borrow_mut();
+        match previous {
+            Some(p) => r.insert(conn, p),
+            None => r.remove(&conn),
+        }
+    });
+    out
+}
+
 const QUEUED: u8 = 0;
 const RUNNING: u8 = 1;
 const DONE: u8 = 2;
 const CANCELED: u8 = 3;
+
+/// Drops a registry entry on the loop when the job is done (or dropped).
+struct ReleaseOnDrop(crate::event_loop::LoopHandle, CapId);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        let id = self.1;
+        self.0.post(move || registry::remove(id));
+    }
+}
 
 /// Logs Core's cancellation lines if the call's future is dropped before the
 /// worker delivered the reply.
@@ -138,8 +178,13 @@ pub async fn on_worker<T: Send + 'static>(
     ctx: capnp::Result<context::Reader<'_>>,
     job: impl FnOnce() -> interfaces::Result<T> + Send + 'static,
 ) -> Result<T, capnp::Error> {
+    let ctx = ctx.ok();
+    let callback = match ctx {
+        Some(c) if c.has_callback_thread() => Some(c.get_callback_thread()?),
+        _ => None,
+    };
     let thread = match ctx {
-        Ok(c) if c.has_thread() => c.get_thread()?,
+        Some(c) if c.has_thread() => c.get_thread()?,
         _ => {
             log::log(
                 Level::Error,
@@ -169,7 +214,12 @@ pub async fn on_worker<T: Send + 'static>(
     let state = Arc::new(AtomicU8::new(QUEUED));
     let (tx, rx) = tokio::sync::oneshot::channel::<interfaces::Result<T>>();
     let worker_state = state.clone();
+    let conn_id = conn.id;
+    // Registered so the worker (another thread) can name it; released after.
+    let callback_cap = callback.map(|c| registry::insert(c.client));
+    let loop_handle = conn.loop_handle.clone();
     let posted = server.waiter.post(Box::new(move || {
+        let _release = callback_cap.map(|id| ReleaseOnDrop(loop_handle, id));
         if worker_state
             .compare_exchange(QUEUED, RUNNING, Ordering::SeqCst, Ordering::SeqCst)
             .is_err()
@@ -184,7 +234,8 @@ pub async fn on_worker<T: Send + 'static>(
             Level::Debug,
             format_args!("IPC server executing request #{req}"),
         );
-        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)) {
+        let run = || with_request_thread(conn_id, callback_cap, job);
+        let result = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
             Ok(r) => r,
             Err(panic) => {
                 let what = panic

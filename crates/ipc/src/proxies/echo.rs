@@ -28,7 +28,7 @@ impl EchoServer {
 impl echo::Server for EchoServer {
     server_method!(destroy destroy(echo::DestroyParams, echo::DestroyResults) "Echo.destroy");
     server_method!(worker echo(echo::EchoParams, echo::EchoResults) "Echo.echo",
-        |p| { let text = convert::text(p.get_echo())?; }
+        |p, _conn| { let text = convert::text(p.get_echo())?; }
         |imp| imp.echo(&text),
         |r, out, _conn| r.set_result(&out));
 }

@@ -57,7 +57,7 @@ impl init::Server for InitServer {
     }
 
     server_method!(worker make_echo(init::MakeEchoParams, init::MakeEchoResults) "Init.makeEcho",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.make_echo(),
     |r, out, conn| if let Some(e) = out {
         r.set_result(EchoServer::client(conn.clone(), Arc::from(e)));
@@ -75,14 +75,14 @@ impl init::Server for InitServer {
     }
 
     server_method!(worker make_mining(init::MakeMiningParams, init::MakeMiningResults) "Init.makeMining",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.make_mining(),
     |r, out, conn| if let Some(m) = out {
         r.set_result(MiningServer::client(conn.clone(), Arc::from(m)));
     });
 
     server_method!(worker make_rpc(init::MakeRpcParams, init::MakeRpcResults) "Init.makeRpc",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.make_rpc(),
     |r, out, conn| if let Some(m) = out {
         r.set_result(RpcServer::client(conn.clone(), Arc::from(m)));

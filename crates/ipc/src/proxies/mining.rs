@@ -73,22 +73,22 @@ impl MiningServer {
 
 impl mining::Server for MiningServer {
     server_method!(worker is_test_chain(mining::IsTestChainParams, mining::IsTestChainResults) "Mining.isTestChain",
-        |p| { }
+        |p, _conn| { }
         |imp| imp.is_test_chain(),
         |r, out, _conn| r.set_result(out));
     server_method!(worker is_initial_block_download(mining::IsInitialBlockDownloadParams, mining::IsInitialBlockDownloadResults) "Mining.isInitialBlockDownload",
-        |p| { }
+        |p, _conn| { }
         |imp| imp.is_initial_block_download(),
         |r, out, _conn| r.set_result(out));
     server_method!(worker get_tip(mining::GetTipParams, mining::GetTipResults) "Mining.getTip",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.get_tip(),
     |r, out, _conn| if let Some(tip) = out {
         set_block_ref(r.reborrow().init_result(), &tip);
         r.set_has_result(true);
     });
     server_method!(worker wait_tip_changed(mining::WaitTipChangedParams, mining::WaitTipChangedResults) "Mining.waitTipChanged",
-    |p| {
+    |p, _conn| {
         let tip = BlockHash::from_byte_array(convert::hash32(p.get_current_tip())?);
         let timeout = convert::millis(p.get_timeout())?;
     }
@@ -97,7 +97,7 @@ impl mining::Server for MiningServer {
         set_block_ref(r.reborrow().init_result(), &tip);
     });
     server_method!(worker create_new_block(mining::CreateNewBlockParams, mining::CreateNewBlockResults) "Mining.createNewBlock",
-    |p| {
+    |p, _conn| {
         let o = p.get_options()?;
         let options = BlockCreateOptions {
             use_mempool: o.get_use_mempool(),
@@ -111,7 +111,7 @@ impl mining::Server for MiningServer {
         r.set_result(BlockTemplateServer::client(conn.clone(), Arc::from(t)));
     });
     server_method!(worker check_block(mining::CheckBlockParams, mining::CheckBlockResults) "Mining.checkBlock",
-    |p| {
+    |p, _conn| {
         let block: bitcoin::Block = convert::decode(p.get_block())?;
         let o = p.get_options()?;
         let options = BlockCheckOptions {
@@ -128,7 +128,7 @@ impl mining::Server for MiningServer {
     server_method!(inline interrupt(mining::InterruptParams, mining::InterruptResults) "Mining.interrupt",
         |imp| imp.interrupt());
     server_method!(worker submit_block(mining::SubmitBlockParams, mining::SubmitBlockResults) "Mining.submitBlock",
-    |p| { let block: bitcoin::Block = convert::decode(p.get_block())?; }
+    |p, _conn| { let block: bitcoin::Block = convert::decode(p.get_block())?; }
     |imp| imp.submit_block(&block),
     |r, out, _conn| {
         r.set_reason(&out.reason);
@@ -136,11 +136,11 @@ impl mining::Server for MiningServer {
         r.set_result(out.valid);
     });
     server_method!(worker get_transactions_by_tx_i_d(mining::GetTransactionsByTxIDParams, mining::GetTransactionsByTxIDResults) "Mining.getTransactionsByTxID",
-        |p| { let ids: Vec<Txid> = hashes(convert::data_list(p.get_txids())?)?; }
+        |p, _conn| { let ids: Vec<Txid> = hashes(convert::data_list(p.get_txids())?)?; }
         |imp| imp.get_transactions_by_txid(&ids),
         |r, out, _conn| set_txs(r.init_result(out.len() as u32), &out));
     server_method!(worker get_transactions_by_witness_i_d(mining::GetTransactionsByWitnessIDParams, mining::GetTransactionsByWitnessIDResults) "Mining.getTransactionsByWitnessID",
-        |p| { let ids: Vec<Wtxid> = hashes(convert::data_list(p.get_wtxids())?)?; }
+        |p, _conn| { let ids: Vec<Wtxid> = hashes(convert::data_list(p.get_wtxids())?)?; }
         |imp| imp.get_transactions_by_witness_id(&ids),
         |r, out, _conn| set_txs(r.init_result(out.len() as u32), &out));
 }
@@ -196,47 +196,47 @@ fn read_coinbase(r: coinbase_tx::Reader<'_>) -> capnp::Result<CoinbaseTx> {
 impl block_template::Server for BlockTemplateServer {
     server_method!(destroy destroy(block_template::DestroyParams, block_template::DestroyResults) "BlockTemplate.destroy");
     server_method!(worker get_block_header(block_template::GetBlockHeaderParams, block_template::GetBlockHeaderResults) "BlockTemplate.getBlockHeader",
-        |p| { }
+        |p, _conn| { }
         |imp| imp.get_block_header(),
         |r, out, _conn| r.set_result(&convert::encode(&out)));
     server_method!(worker get_block(block_template::GetBlockParams, block_template::GetBlockResults) "BlockTemplate.getBlock",
-        |p| { }
+        |p, _conn| { }
         |imp| imp.get_block(),
         |r, out, _conn| r.set_result(&convert::encode(&out)));
     server_method!(worker get_tx_fees(block_template::GetTxFeesParams, block_template::GetTxFeesResults) "BlockTemplate.getTxFees",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.get_tx_fees(),
     |r, out, _conn| {
         let mut l = r.init_result(out.len() as u32);
         for (i, v) in out.iter().enumerate() { l.set(i as u32, *v); }
     });
     server_method!(worker get_tx_sigops(block_template::GetTxSigopsParams, block_template::GetTxSigopsResults) "BlockTemplate.getTxSigops",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.get_tx_sigops(),
     |r, out, _conn| {
         let mut l = r.init_result(out.len() as u32);
         for (i, v) in out.iter().enumerate() { l.set(i as u32, *v); }
     });
     server_method!(worker get_coinbase_tx(block_template::GetCoinbaseTxParams, block_template::GetCoinbaseTxResults) "BlockTemplate.getCoinbaseTx",
-        |p| { }
+        |p, _conn| { }
         |imp| imp.get_coinbase_tx(),
         |r, out, _conn| set_coinbase(r.init_result(), &out));
     server_method!(worker get_coinbase_merkle_path(block_template::GetCoinbaseMerklePathParams, block_template::GetCoinbaseMerklePathResults) "BlockTemplate.getCoinbaseMerklePath",
-    |p| { }
+    |p, _conn| { }
     |imp| imp.get_coinbase_merkle_path(),
     |r, out, _conn| {
         let items: Vec<Vec<u8>> = out.iter().map(|h| h.to_vec()).collect();
         convert::set_data_list(r.init_result(items.len() as u32), &items);
     });
     server_method!(worker submit_solution(block_template::SubmitSolutionParams, block_template::SubmitSolutionResults) "BlockTemplate.submitSolution",
-        |p| {
+        |p, _conn| {
             let (version, timestamp, nonce) = (p.get_version(), p.get_timestamp(), p.get_nonce());
             let coinbase: bitcoin::Transaction = convert::decode(p.get_coinbase())?;
         }
         |imp| imp.submit_solution(version, timestamp, nonce, coinbase),
         |r, out, _conn| r.set_result(out));
     server_method!(worker wait_next(block_template::WaitNextParams, block_template::WaitNextResults) "BlockTemplate.waitNext",
-    |p| {
+    |p, _conn| {
         let o = p.get_options()?;
         let options = BlockWaitOptions {
             timeout: convert::millis(o.get_timeout())?,

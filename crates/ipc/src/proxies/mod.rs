@@ -4,6 +4,7 @@
 //! declaration only says how its fields convert.
 
 pub mod echo;
+pub mod handler;
 pub mod init;
 pub mod mining;
 pub mod rpc;
@@ -41,7 +42,7 @@ impl<T: ?Sized> ImplSlot<T> {
 
 /// Declares a server method. Forms:
 ///
-/// * `worker NAME(Params, Results) "Iface.method", |p| { reads; } |imp| call, |r, out, conn| write;`
+/// * `worker NAME(Params, Results) "Iface.method", |p, conn| { reads; } |imp| call, |r, out, conn| write;`
 ///   reads owned arguments on the loop, runs `call` on the worker named by
 ///   `context.thread`, then writes the result on the loop.
 /// * `inline NAME(Params, Results) "Iface.method", |imp| call;` runs `call` on
@@ -51,7 +52,7 @@ impl<T: ?Sized> ImplSlot<T> {
 #[macro_export]
 macro_rules! server_method {
     (worker $fname:ident($pty:ty, $rty:ty) $name:literal,
-     |$p:ident| { $($read:stmt;)* }
+     |$p:ident, $rconn:ident| { $($read:stmt;)* }
      |$imp:ident| $run:expr,
      |$r:ident, $out:ident, $conn:ident| $write:expr) => {
         fn $fname(
@@ -65,6 +66,8 @@ macro_rules! server_method {
                 let res: Result<(), ::capnp::Error> = async {
                     let $p = params.get()?;
                     $crate::server_call::trace_payload("request data", || format!("{:?}", $p));
+                    #[allow(unused_variables)]
+                    let $rconn = &self.conn;
                     $($read)*
                     let target = self.target.get()?;
                     let $out = $crate::server_call::on_worker(&self.conn, req, ticket, $p.get_context(), move || {

@@ -27,7 +27,7 @@ impl RpcServer {
 
 impl rpc::Server for RpcServer {
     server_method!(worker execute_rpc(rpc::ExecuteRpcParams, rpc::ExecuteRpcResults) "Rpc.executeRpc",
-        |p| {
+        |p, _conn| {
             let request = convert::text(p.get_request())?;
             let uri = convert::text(p.get_uri())?;
             let user = convert::text(p.get_user())?;
