@@ -217,3 +217,39 @@ fn hostile_clients_never_take_the_node_down() {
     assert_eq!(init.make_echo().unwrap().unwrap().echo("ok").unwrap(), "ok");
     node.stop();
 }
+
+#[test]
+fn spawned_child_ignores_sigint_and_exits_when_parent_closes() {
+    let ipc = ipc::Ipc::new("test-parent").unwrap();
+    let argv0 = node_binary().to_string_lossy().into_owned();
+    let init = ipc.spawn(&argv0, "bitcoin-node").expect("spawn");
+    let echo = init.make_echo().unwrap().unwrap();
+    let me = std::process::id();
+    let child: u32 = children(me)
+        .iter()
+        .find(|c| {
+            std::fs::read_to_string(format!("/proc/{c}/cmdline"))
+                .map(|s| s.split('\0').nth(1) == Some("-ipcfd"))
+                .unwrap_or(false)
+        })
+        .and_then(|c| c.parse().ok())
+        .expect("child process");
+    let argv: Vec<String> = std::fs::read_to_string(format!("/proc/{child}/cmdline"))
+        .unwrap()
+        .split('\0')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(argv.len(), 3, "exactly three argv items: {argv:?}");
+    // Ctrl-C reaches the whole process group; the child waits for its parent.
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(child as i32, libc::SIGINT);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(echo.echo("still here").unwrap(), "still here");
+    drop(echo);
+    drop(init);
+    // Closed and reaped: no process, no zombie.
+    assert!(!std::path::Path::new(&format!("/proc/{child}")).exists());
+}

@@ -249,3 +249,50 @@ fn stale_socket_is_replaced_by_a_second_bind() {
         .expect("listen");
     assert_alive(&l);
 }
+
+#[test]
+fn invalid_mining_values_are_errors() {
+    let l = listening();
+    let errors = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut req = init.make_mining_request();
+        req.get().init_context().set_thread(t.clone());
+        let mining = req.send().pipeline.get_result();
+        let mut out = Vec::new();
+        // A 5-byte "hash".
+        let mut r = mining.wait_tip_changed_request();
+        r.get().init_context().set_thread(t.clone());
+        r.get().set_current_tip(&[1, 2, 3, 4, 5]);
+        out.push(r.send().promise.await.map(|_| ()).err().map(|e| e.extra));
+        // A NaN timeout.
+        let mut r = mining.wait_tip_changed_request();
+        r.get().init_context().set_thread(t.clone());
+        r.get().set_current_tip(&[0; 32]);
+        r.get().set_timeout(f64::NAN);
+        out.push(r.send().promise.await.map(|_| ()).err().map(|e| e.extra));
+        // A block that does not deserialize.
+        let mut r = mining.check_block_request();
+        r.get().init_context().set_thread(t.clone());
+        r.get().set_block(&[0xde, 0xad]);
+        out.push(r.send().promise.await.map(|_| ()).err().map(|e| e.extra));
+        // A txid list with a short entry.
+        let mut r = mining.get_transactions_by_tx_i_d_request();
+        r.get().init_context().set_thread(t.clone());
+        let mut l = r.get().init_txids(2);
+        l.set(0, &[0; 32]);
+        l.set(1, &[0; 3]);
+        out.push(r.send().promise.await.map(|_| ()).err().map(|e| e.extra));
+        out
+    });
+    let expect = [
+        "expected 32 bytes, got 5",
+        "invalid timeout NaN",
+        "invalid serialized data received over IPC",
+        "expected 32 bytes, got 3",
+    ];
+    for (got, want) in errors.iter().zip(expect) {
+        let got = got.as_deref().unwrap_or("<no error>");
+        assert!(got.contains(want), "{got:?} should contain {want:?}");
+    }
+    assert_alive(&l);
+}

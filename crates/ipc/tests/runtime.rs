@@ -196,3 +196,43 @@ fn debug_log_shows_each_call_in_core_format() {
         assert!(wait_log(parts, Duration::from_secs(2)), "missing {parts:?}");
     }
 }
+
+#[test]
+fn block_template_values_and_interrupt_wait_twice() {
+    let p = pair();
+    let mining = p.init.make_mining().unwrap().unwrap();
+    let t: Arc<dyn interfaces::mining::BlockTemplate> = Arc::from(
+        mining
+            .create_new_block(&Default::default(), true)
+            .unwrap()
+            .expect("template"),
+    );
+    let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest);
+    assert_eq!(t.get_block_header().unwrap(), genesis.header);
+    assert_eq!(t.get_block().unwrap(), genesis);
+    assert_eq!(t.get_tx_fees().unwrap(), vec![1, -2, 3]);
+    assert_eq!(t.get_tx_sigops().unwrap(), vec![4]);
+    let cb = t.get_coinbase_tx().unwrap();
+    assert_eq!(cb.witness, None);
+    assert_eq!(cb.required_outputs, vec![vec![0x6a], vec![]]);
+    assert_eq!(cb.sequence, 0xffff_fffe);
+    assert_eq!(t.get_coinbase_merkle_path().unwrap(), vec![[9; 32]]);
+    let coinbase = genesis.txdata[0].clone();
+    assert!(t.submit_solution(1, 2, 42, coinbase.clone()).unwrap());
+    assert!(!t.submit_solution(1, 2, 41, coinbase).unwrap());
+    // waitNext is released by interruptWait (context-less, runs at once),
+    // twice in a row: the interrupt flag must be reset after use.
+    for _ in 0..2 {
+        let t2 = t.clone();
+        let w = std::thread::spawn(move || t2.wait_next(&Default::default()).map(|o| o.is_none()));
+        std::thread::sleep(Duration::from_millis(100));
+        t.interrupt_wait().unwrap();
+        assert_eq!(w.join().unwrap(), Ok(true));
+    }
+    // A timeout returns no template.
+    let opts = interfaces::mining::BlockWaitOptions {
+        timeout: Some(Duration::from_millis(10)),
+        fee_threshold: 1,
+    };
+    assert!(t.wait_next(&opts).unwrap().is_none());
+}

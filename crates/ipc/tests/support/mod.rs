@@ -92,7 +92,7 @@ impl Mining for TestMining {
         _: &BlockCreateOptions,
         _: bool,
     ) -> interfaces::Result<Option<Box<dyn BlockTemplate>>> {
-        Ok(None)
+        Ok(Some(Box::new(TestTemplate::default())))
     }
     fn check_block(
         &self,
@@ -342,4 +342,73 @@ pub async fn echo_on(
     req.get().set_echo(text);
     let reply = req.send().promise.await?;
     Ok(reply.get()?.get_result()?.to_string().unwrap())
+}
+
+/// A template whose `wait_next` blocks until `interrupt_wait` or its timeout.
+#[derive(Default)]
+pub struct TestTemplate {
+    interrupted: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl BlockTemplate for TestTemplate {
+    fn get_block_header(&self) -> interfaces::Result<bitcoin::block::Header> {
+        Ok(bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header)
+    }
+    fn get_block(&self) -> interfaces::Result<bitcoin::Block> {
+        Ok(bitcoin::constants::genesis_block(bitcoin::Network::Regtest))
+    }
+    fn get_tx_fees(&self) -> interfaces::Result<Vec<i64>> {
+        Ok(vec![1, -2, 3])
+    }
+    fn get_tx_sigops(&self) -> interfaces::Result<Vec<i64>> {
+        Ok(vec![4])
+    }
+    fn get_coinbase_tx(&self) -> interfaces::Result<CoinbaseTx> {
+        Ok(CoinbaseTx {
+            version: 2,
+            sequence: 0xffff_fffe,
+            script_sig_prefix: vec![1, 2],
+            witness: None,
+            block_reward_remaining: 5_000_000_000,
+            required_outputs: vec![vec![0x6a], vec![]],
+            lock_time: 7,
+        })
+    }
+    fn get_coinbase_merkle_path(&self) -> interfaces::Result<Vec<[u8; 32]>> {
+        Ok(vec![[9; 32]])
+    }
+    fn submit_solution(
+        &self,
+        _: u32,
+        _: u32,
+        nonce: u32,
+        _: bitcoin::Transaction,
+    ) -> interfaces::Result<bool> {
+        Ok(nonce == 42)
+    }
+    fn wait_next(
+        &self,
+        options: &BlockWaitOptions,
+    ) -> interfaces::Result<Option<Box<dyn BlockTemplate>>> {
+        let deadline = options.timeout.map(|t| Instant::now() + t);
+        let mut i = self.interrupted.lock().unwrap();
+        loop {
+            if *i {
+                // Reset after use (the bug found in review of Core's #33676).
+                *i = false;
+                return Ok(None);
+            }
+            match deadline {
+                Some(d) if Instant::now() >= d => return Ok(None),
+                Some(d) => i = self.cv.wait_timeout(i, d - Instant::now()).unwrap().0,
+                None => i = self.cv.wait(i).unwrap(),
+            }
+        }
+    }
+    fn interrupt_wait(&self) -> interfaces::Result<()> {
+        *self.interrupted.lock().unwrap() = true;
+        self.cv.notify_all();
+        Ok(())
+    }
 }
