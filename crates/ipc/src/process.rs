@@ -120,6 +120,27 @@ impl Ipc {
             .map(InitClient::new)
     }
 
+    /// Connects to `address` (`unix`, `unix:` or `unix:<path>`, as
+    /// `-ipcconnect` takes it) of executable `dest_exe` (e.g. `bitcoin-node`)
+    /// relative to the network data directory, and returns its `Init`.
+    pub fn connect_address(
+        &self,
+        address: &str,
+        data_dir: &std::path::Path,
+        dest_exe: &str,
+    ) -> interfaces::Result<InitClient> {
+        let mut address = address.to_string();
+        let path = crate::socket::parse_address(&mut address, data_dir, dest_exe)
+            .map_err(interfaces::Error::Remote)?;
+        let stream = crate::socket::connect(&path).map_err(|e| {
+            interfaces::Error::Remote(format!(
+                "Could not connect to {address}: {}",
+                crate::socket::error_text(&e)
+            ))
+        })?;
+        self.connect_stream(stream)
+    }
+
     /// Connects to a peer on `stream`, exchanges `ThreadMap`s with
     /// `construct`, and returns its bootstrap capability (owning the connection).
     pub fn connect_with(

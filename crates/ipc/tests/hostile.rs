@@ -296,3 +296,26 @@ fn invalid_mining_values_are_errors() {
     }
     assert_alive(&l);
 }
+
+#[test]
+fn connect_address_resolves_like_ipcconnect() {
+    use interfaces::init::Init;
+    let l = listening();
+    let ipc = ipc::Ipc::new("test-client").expect("loop");
+    let dir = l.path.parent().expect("dir");
+    let init = ipc
+        .connect_address("unix", dir, "bitcoin-node")
+        .expect("default path node.sock");
+    assert_eq!(init.make_echo().unwrap().unwrap().echo("a").unwrap(), "a");
+    let missing = ipc.connect_address("unix:nope.sock", dir, "bitcoin-node");
+    match missing {
+        Err(interfaces::Error::Remote(m)) => {
+            assert!(m.ends_with("nope.sock: No such file or directory"), "{m}")
+        }
+        _ => panic!("connecting to a missing socket must fail"),
+    }
+    assert!(matches!(
+        ipc.connect_address("tcp", dir, "bitcoin-node"),
+        Err(interfaces::Error::Remote(m)) if m == "Unrecognized address 'tcp'"
+    ));
+}
