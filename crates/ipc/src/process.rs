@@ -166,9 +166,9 @@ impl Ipc {
     }
 
     /// Spawns `exe_name` next to this process's executable (`argv0`) with
-    /// `-ipcfd` and returns its `Init`. When the last proxy of the connection
-    /// is dropped the socket closes, the child exits and is reaped.
-    pub fn spawn(&self, argv0: &str, exe_name: &str) -> interfaces::Result<InitClient> {
+    /// `-ipcfd` and returns its `Init` and pid. When the last proxy of the
+    /// connection is dropped the socket closes, the child exits and is reaped.
+    pub fn spawn(&self, argv0: &str, exe_name: &str) -> interfaces::Result<(InitClient, u32)> {
         let exe = crate::spawn::sibling_exe(argv0, exe_name);
         let (mut child, stream) = crate::spawn::spawn(&exe).map_err(|e| {
             interfaces::Error::Remote(format!("Failed to spawn {}: {e}", exe.display()))
@@ -188,7 +188,7 @@ impl Ipc {
             let status = child.wait().map(|s| s.code().unwrap_or(-1)).unwrap_or(-1);
             tracing::debug!(target: "ipc", "Process {name} pid {pid} exited with status {status}");
         }));
-        Ok(init)
+        Ok((init, pid))
     }
 
     /// Drops every connection peers made to us, except `keep` (the parent's),

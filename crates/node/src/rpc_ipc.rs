@@ -16,7 +16,7 @@ pub fn register(table: &Arc<RpcTable>, ipc: Arc<Ipc>, argv0: String) {
             "Echo back the input argument, passing it through a spawned process in a multiprocess build.\nThis command is for testing.",
             move |req| {
                 let arg = req.params.str_at(0)?.to_string();
-                let init = ipc
+                let (init, _pid) = ipc
                     .spawn(&argv0, crate::ipc_setup::EXE_NAME)
                     .map_err(|e| RpcError::misc(e.to_string()))?;
                 let echo = init
