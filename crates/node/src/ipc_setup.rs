@@ -9,17 +9,27 @@ use interfaces::rpc::Rpc;
 use ipc::Ipc;
 use rpc::httprpc::JsonRpcService;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 /// Name used for thread names and the default socket (`node.sock`).
 pub const EXE_NAME: &str = "bitcoin-node";
+
+/// Whether `makeMining` can answer yet.
+enum MiningState {
+    /// No mining in this process (or shutting down): answer null at once.
+    Unavailable,
+    /// The chainstate is loading: `makeMining` waits, as in Core.
+    Loading,
+    /// Loaded.
+    Ready(Arc<dyn Mining>),
+}
 
 /// What the node hands out to IPC peers.
 pub struct NodeInit {
     /// JSON-RPC executor for `makeRpc` (unset in a spawned child).
     pub rpc: OnceLock<Arc<JsonRpcService>>,
-    /// The mining interface, once a chainstate provides one.
-    pub mining: OnceLock<Arc<dyn Mining>>,
+    mining: Mutex<MiningState>,
+    mining_cv: Condvar,
 }
 
 impl NodeInit {
@@ -27,8 +37,29 @@ impl NodeInit {
     pub fn new() -> Self {
         NodeInit {
             rpc: OnceLock::new(),
-            mining: OnceLock::new(),
+            mining: Mutex::new(MiningState::Unavailable),
+            mining_cv: Condvar::new(),
         }
+    }
+
+    fn set_mining_state(&self, state: MiningState) {
+        *self.mining.lock().unwrap_or_else(|p| p.into_inner()) = state;
+        self.mining_cv.notify_all();
+    }
+
+    /// The chainstate started loading: `makeMining` now waits for [`NodeInit::set_mining`].
+    pub fn mining_loading(&self) {
+        self.set_mining_state(MiningState::Loading);
+    }
+
+    /// The chainstate is loaded: `makeMining` serves `mining`.
+    pub fn set_mining(&self, mining: Arc<dyn Mining>) {
+        self.set_mining_state(MiningState::Ready(mining));
+    }
+
+    /// Shutdown: waiting and later `makeMining` calls answer null.
+    pub fn mining_unavailable(&self) {
+        self.set_mining_state(MiningState::Unavailable);
     }
 }
 
@@ -62,12 +93,21 @@ impl Init for NodeInit {
     }
 
     fn make_mining(&self) -> interfaces::Result<Option<Box<dyn Mining>>> {
-        // No mining implementation yet means a null capability, as Core
-        // answers during shutdown.
-        Ok(self
-            .mining
-            .get()
-            .map(|m| Box::new(m.clone()) as Box<dyn Mining>))
+        // Like Core: wait while the chainstate loads; null when there is no
+        // mining (yet, or any more: shutdown).
+        let mut state = self.mining.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            match &*state {
+                MiningState::Unavailable => return Ok(None),
+                MiningState::Ready(m) => return Ok(Some(Box::new(m.clone()))),
+                MiningState::Loading => {
+                    state = self
+                        .mining_cv
+                        .wait(state)
+                        .unwrap_or_else(|p| p.into_inner())
+                }
+            }
+        }
     }
 }
 
@@ -113,6 +153,7 @@ impl NodeIpc {
 
 impl Drop for NodeIpc {
     fn drop(&mut self) {
+        self.init.mining_unavailable();
         self.ipc.disconnect_incoming(None);
     }
 }
@@ -164,4 +205,81 @@ pub fn run_spawned(argv: &[String]) -> Option<i32> {
     let _ = rx.recv();
     drop(ipc);
     Some(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interfaces::mining::*;
+
+    struct NoMining;
+
+    impl Mining for NoMining {
+        fn is_test_chain(&self) -> interfaces::Result<bool> {
+            Ok(true)
+        }
+        fn is_initial_block_download(&self) -> interfaces::Result<bool> {
+            Ok(false)
+        }
+        fn get_tip(&self) -> interfaces::Result<Option<BlockRef>> {
+            Ok(None)
+        }
+        fn wait_tip_changed(
+            &self,
+            _: bitcoin::BlockHash,
+            _: Option<std::time::Duration>,
+        ) -> interfaces::Result<Option<BlockRef>> {
+            Ok(None)
+        }
+        fn create_new_block(
+            &self,
+            _: &BlockCreateOptions,
+            _: bool,
+        ) -> interfaces::Result<Option<Box<dyn BlockTemplate>>> {
+            Ok(None)
+        }
+        fn check_block(
+            &self,
+            _: &bitcoin::Block,
+            _: &BlockCheckOptions,
+        ) -> interfaces::Result<BlockCheck> {
+            Ok(BlockCheck::default())
+        }
+        fn interrupt(&self) -> interfaces::Result<()> {
+            Ok(())
+        }
+        fn submit_block(&self, _: &bitcoin::Block) -> interfaces::Result<BlockCheck> {
+            Ok(BlockCheck::default())
+        }
+        fn get_transactions_by_txid(
+            &self,
+            _: &[bitcoin::Txid],
+        ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {
+            Ok(vec![])
+        }
+        fn get_transactions_by_witness_id(
+            &self,
+            _: &[bitcoin::Wtxid],
+        ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {
+            Ok(vec![])
+        }
+    }
+
+    #[test]
+    fn make_mining_waits_while_loading_and_is_null_otherwise() {
+        let init = Arc::new(NodeInit::new());
+        assert!(init.make_mining().unwrap().is_none());
+        init.mining_loading();
+        let i = init.clone();
+        let waiting = std::thread::spawn(move || i.make_mining().map(|m| m.is_some()));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(!waiting.is_finished());
+        init.set_mining(Arc::new(NoMining));
+        assert_eq!(waiting.join().unwrap(), Ok(true));
+        init.mining_loading();
+        let i = init.clone();
+        let waiting = std::thread::spawn(move || i.make_mining().map(|m| m.is_some()));
+        init.mining_unavailable();
+        assert_eq!(waiting.join().unwrap(), Ok(false));
+    }
 }
