@@ -231,7 +231,13 @@ pub fn serve_on_loop(
     log::log(Level::Info, format_args!("IPC server: socket connected."));
     let id = conn.id;
     tokio::task::spawn_local(async move {
-        let _ = rpc.await;
+        if let Err(e) = rpc.await {
+            // Garbage, oversized or malformed messages end up here.
+            log::log(
+                Level::Debug,
+                format_args!("IPC server: connection error: {e}"),
+            );
+        }
         conn.mark_closed();
         log::log(
             Level::Info,

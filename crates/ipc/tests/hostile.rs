@@ -194,6 +194,10 @@ fn garbage_bytes_drop_only_that_connection() {
         std::thread::sleep(Duration::from_millis(50));
         drop(s);
     }
+    assert!(wait_log(
+        &["IPC server: connection error: "],
+        Duration::from_secs(5)
+    ));
     assert_alive(&l);
 }
 
