@@ -1,8 +1,10 @@
 //! `Init`: the first object a process serves to a peer that connects to it or
 //! spawns it; every other interface is obtained through it.
 
+use crate::chain::Chain;
 use crate::echo::Echo;
 use crate::mining::Mining;
+use crate::node::Node;
 use crate::rpc::Rpc;
 use crate::Result;
 
@@ -20,6 +22,14 @@ pub trait Init: Send + Sync {
     }
     /// The JSON-RPC interface.
     fn make_rpc(&self) -> Result<Option<Box<dyn Rpc>>> {
+        Ok(None)
+    }
+    /// The chain interface for a wallet process.
+    fn make_chain(&self) -> Result<Option<Box<dyn Chain>>> {
+        Ok(None)
+    }
+    /// The node interface for a GUI process.
+    fn make_node(&self) -> Result<Option<Box<dyn Node>>> {
         Ok(None)
     }
 }

@@ -3,14 +3,18 @@
 use crate::client_call::RemoteCap;
 use crate::connection::Connection;
 use crate::generated::init_capnp::init;
+use crate::proxies::chain::{ChainClient, ChainServer};
 use crate::proxies::echo::{EchoClient, EchoServer};
 use crate::proxies::mining::{MiningClient, MiningServer};
+use crate::proxies::node::{NodeClient, NodeServer};
 use crate::proxies::rpc::{RpcClient, RpcServer};
 use crate::proxies::ImplSlot;
 use crate::{client_method, server_method};
+use interfaces::chain::Chain;
 use interfaces::echo::Echo;
 use interfaces::init::Init;
 use interfaces::mining::Mining;
+use interfaces::node::Node;
 use interfaces::rpc::Rpc;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -87,6 +91,20 @@ impl init::Server for InitServer {
     |r, out, conn| if let Some(m) = out {
         r.set_result(RpcServer::client(conn.clone(), Arc::from(m)));
     });
+
+    server_method!(worker make_chain(init::MakeChainParams, init::MakeChainResults) "Init.makeChain",
+    |p, _conn| { }
+    |imp| imp.make_chain(),
+    |r, out, conn| if let Some(c) = out {
+        r.set_result(ChainServer::client(conn.clone(), Arc::from(c)));
+    });
+
+    server_method!(worker make_node(init::MakeNodeParams, init::MakeNodeResults) "Init.makeNode",
+    |p, _conn| { }
+    |imp| imp.make_node(),
+    |r, out, conn| if let Some(c) = out {
+        r.set_result(NodeServer::client(conn.clone(), Arc::from(c)));
+    });
 }
 
 /// The [`Init`] of another process; the connection stays open while this
@@ -153,6 +171,41 @@ impl Init for InitClient {
             |r, conn| Ok(if r.has_result() {
                 let c = r.get_result()?;
                 Some(Box::new(RpcClient::new(RemoteCap::on_loop(conn, c.client))) as Box<dyn Rpc>)
+            } else {
+                None
+            })
+        )
+    }
+
+    fn make_chain(&self) -> interfaces::Result<Option<Box<dyn Chain>>> {
+        client_method!(
+            self.cap,
+            init::Client,
+            "Init.makeChain",
+            make_chain_request,
+            |p| {},
+            |r, conn| Ok(if r.has_result() {
+                let c = r.get_result()?;
+                Some(
+                    Box::new(ChainClient::new(RemoteCap::on_loop(conn, c.client)))
+                        as Box<dyn Chain>,
+                )
+            } else {
+                None
+            })
+        )
+    }
+
+    fn make_node(&self) -> interfaces::Result<Option<Box<dyn Node>>> {
+        client_method!(
+            self.cap,
+            init::Client,
+            "Init.makeNode",
+            make_node_request,
+            |p| {},
+            |r, conn| Ok(if r.has_result() {
+                let c = r.get_result()?;
+                Some(Box::new(NodeClient::new(RemoteCap::on_loop(conn, c.client))) as Box<dyn Node>)
             } else {
                 None
             })

@@ -3,10 +3,12 @@
 //! call paths ([`crate::server_call`], [`crate::client_call`]): a method's
 //! declaration only says how its fields convert.
 
+pub mod chain;
 pub mod echo;
 pub mod handler;
 pub mod init;
 pub mod mining;
+pub mod node;
 pub mod rpc;
 
 use std::cell::RefCell;

@@ -139,6 +139,56 @@ impl Init for TestInit {
     fn make_mining(&self) -> interfaces::Result<Option<Box<dyn Mining>>> {
         Ok(Some(Box::new(self.mining.clone())))
     }
+    fn make_chain(&self) -> interfaces::Result<Option<Box<dyn interfaces::chain::Chain>>> {
+        Ok(Some(Box::new(TestChain)))
+    }
+    fn make_node(&self) -> interfaces::Result<Option<Box<dyn interfaces::node::Node>>> {
+        Ok(Some(Box::new(TestNodeImpl)))
+    }
+}
+
+/// A chain of three blocks (heights 0..=2) whose hashes are `[height; 32]`.
+pub struct TestChain;
+
+impl interfaces::chain::Chain for TestChain {
+    fn get_height(&self) -> interfaces::Result<Option<i32>> {
+        Ok(Some(2))
+    }
+    fn get_block_hash(&self, height: i32) -> interfaces::Result<BlockHash> {
+        if !(0..=2).contains(&height) {
+            return Err(interfaces::Error::Remote(format!(
+                "block height {height} out of range"
+            )));
+        }
+        Ok(BlockHash::from_byte_array([height as u8; 32]))
+    }
+    fn have_block_on_disk(&self, height: i32) -> interfaces::Result<bool> {
+        Ok((0..=2).contains(&height))
+    }
+}
+
+/// A node reporting fixed values.
+pub struct TestNodeImpl;
+
+impl interfaces::node::Node for TestNodeImpl {
+    fn init_logging(&self) -> interfaces::Result<()> {
+        Ok(())
+    }
+    fn init_parameter_interaction(&self) -> interfaces::Result<()> {
+        Err(interfaces::Error::Remote("bad parameters".into()))
+    }
+    fn get_warnings(&self) -> interfaces::Result<interfaces::node::BilingualStr> {
+        Ok(interfaces::node::BilingualStr {
+            original: "warn".into(),
+            translated: "Warnung".into(),
+        })
+    }
+    fn get_log_categories(&self) -> interfaces::Result<u64> {
+        Ok(1 << 22)
+    }
+    fn get_exit_status(&self) -> interfaces::Result<i32> {
+        Ok(3)
+    }
 }
 
 /// A server process stand-in and a client connected to it over a socketpair.
