@@ -41,6 +41,8 @@ pub struct Connection {
     pub id: ConnId,
     /// Threads this side created for the peer (and our callback threads).
     pub threads: Rc<RefCell<ThreadSet>>,
+    /// Workers for calls without `context.thread` (`ThreadMap.makePool`).
+    pub pool: Rc<RefCell<Vec<crate::thread_map::PoolSlot>>>,
     /// The peer's `ThreadMap` (from `construct`).
     pub peer_thread_map: RefCell<Option<thread_map::Client>>,
     /// Per calling thread of ours: the peer's worker made for it.
@@ -77,6 +79,7 @@ impl Connection {
     pub fn thread_map_client(&self) -> thread_map::Client {
         capnp_rpc::new_client(ThreadMapServer {
             threads: Rc::downgrade(&self.threads),
+            pool: Rc::downgrade(&self.pool),
         })
     }
 
@@ -144,6 +147,9 @@ impl Connection {
 
     fn mark_closed(&self) {
         self.closed.set(true);
+        // Pool workers finish what is queued and exit.
+        let pool = std::mem::take(&mut *self.pool.borrow_mut());
+        drop(pool);
         *self.peer_thread_map.borrow_mut() = None;
         let threads = std::mem::take(&mut *self.request_threads.borrow_mut());
         drop(threads);
@@ -179,6 +185,7 @@ fn open(
     let conn = Rc::new(Connection {
         id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
         threads: Rc::new(RefCell::new(ThreadSet::new())),
+        pool: Rc::new(RefCell::new(Vec::new())),
         peer_thread_map: RefCell::new(None),
         request_threads: RefCell::new(HashMap::new()),
         callback_threads: RefCell::new(HashMap::new()),

@@ -96,6 +96,15 @@ const RUNNING: u8 = 1;
 const DONE: u8 = 2;
 const CANCELED: u8 = 3;
 
+/// Counts a call against its pool slot until the call is done.
+struct DepthGuard(Rc<std::cell::Cell<usize>>);
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
 /// Drops a registry entry on the loop when the job is done (or dropped).
 struct ReleaseOnDrop(crate::event_loop::LoopHandle, CapId);
 
@@ -183,27 +192,47 @@ pub async fn on_worker<T: Send + 'static>(
         Some(c) if c.has_callback_thread() => Some(c.get_callback_thread()?),
         _ => None,
     };
-    let thread = match ctx {
-        Some(c) if c.has_thread() => c.get_thread()?,
-        _ => {
-            log::log(
-                Level::Error,
-                format_args!(
-                    "IPC server error request #{req}, no thread specified and no pool configured"
-                ),
-            );
-            return Err(failed("no thread specified and no pool configured"));
+    let mut _depth = None;
+    let server = match ctx {
+        Some(c) if c.has_thread() => {
+            let thread = capnp::capability::get_resolved_cap(c.get_thread()?).await;
+            ticket.wait_turn().await;
+            let server = conn.threads.borrow().get_local_server_of_resolved(&thread);
+            let Some(server) = server else {
+                log::log(
+                    Level::Error,
+                    format_args!(
+                        "IPC server error request #{req}, missing thread to execute request"
+                    ),
+                );
+                return Err(failed("invalid thread handle"));
+            };
+            server
         }
-    };
-    let thread = capnp::capability::get_resolved_cap(thread).await;
-    ticket.wait_turn().await;
-    let server = conn.threads.borrow().get_local_server_of_resolved(&thread);
-    let Some(server) = server else {
-        log::log(
-            Level::Error,
-            format_args!("IPC server error request #{req}, missing thread to execute request"),
-        );
-        return Err(failed("invalid thread handle"));
+        _ => {
+            // No thread named: the pool slot with the fewest calls in flight.
+            let slot = conn
+                .pool
+                .borrow()
+                .iter()
+                .min_by_key(|s| s.depth.get())
+                .map(|s| {
+                    s.depth.set(s.depth.get() + 1);
+                    (s.thread.clone(), s.depth.clone())
+                });
+            let Some((server, depth)) = slot else {
+                log::log(
+                    Level::Error,
+                    format_args!(
+                        "IPC server error request #{req}, no thread specified and no pool configured"
+                    ),
+                );
+                return Err(failed("no thread specified and no pool configured"));
+            };
+            _depth = Some(DepthGuard(depth));
+            ticket.wait_turn().await;
+            server
+        }
     };
     // Logged when queued, before it can start (Core's tests look for it while
     // an earlier call still runs).

@@ -40,15 +40,19 @@ impl ThreadServer {
 
     /// Starts a worker thread; `from` is the peer's name for its calling thread.
     pub fn spawn_worker(from: &str) -> std::io::Result<ThreadServer> {
+        Self::spawn_labelled(format!("from {from}"))
+    }
+
+    /// Starts a worker thread named `<exe>-<pid>/<thread>-<tid> (<label>)`.
+    fn spawn_labelled(label: String) -> std::io::Result<ThreadServer> {
         let waiter = Arc::new(Waiter::default());
         let (tx, rx) = std::sync::mpsc::channel();
         let w = waiter.clone();
-        let from = from.to_string();
         LIVE_WORKERS.fetch_add(1, Ordering::SeqCst);
         let spawned = std::thread::Builder::new()
             .name("b-capnp-thread".into())
             .spawn(move || {
-                let name = format!("{} (from {from})", log::thread_name());
+                let name = format!("{} ({label})", log::thread_name());
                 log::set_long_thread_name(name.clone());
                 let _ = tx.send(name);
                 w.run_until_stopped();
@@ -95,10 +99,23 @@ impl thread::Server for ThreadServer {
 /// coming back in `context.thread` can be mapped to its local thread.
 pub type ThreadSet = capnp_rpc::CapabilityServerSet<ThreadServer, thread::Client>;
 
+/// One pool worker and how many calls are posted to it and not done.
+pub struct PoolSlot {
+    /// The worker.
+    pub thread: Rc<ThreadServer>,
+    /// Calls in flight on it.
+    pub depth: Rc<std::cell::Cell<usize>>,
+}
+
+/// Most pool threads one connection may ask for.
+pub const MAX_POOL_THREADS: u32 = 64;
+
 /// `ThreadMap` served to one peer.
 pub struct ThreadMapServer {
     /// The connection's thread set (weak: the connection owns this server).
     pub threads: Weak<RefCell<ThreadSet>>,
+    /// The connection's pool for calls without `context.thread`.
+    pub pool: Weak<RefCell<Vec<PoolSlot>>>,
 }
 
 impl thread_map::Server for ThreadMapServer {
@@ -127,12 +144,38 @@ impl thread_map::Server for ThreadMapServer {
 
     fn make_pool(
         self: Rc<Self>,
-        _: thread_map::MakePoolParams,
+        params: thread_map::MakePoolParams,
         _: thread_map::MakePoolResults,
     ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
-        // Peers of Core <= 31 know no pools; callers fall back to makeThread.
-        std::future::ready(Err(capnp::Error::unimplemented(
-            "Method not implemented.; ThreadMap.makePool".into(),
-        )))
+        // libmultiprocess v11 (Core 32): workers for calls that name no thread.
+        let res = (|| {
+            let count = params.get()?.get_count();
+            let pool = self
+                .pool
+                .upgrade()
+                .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
+            if count > MAX_POOL_THREADS {
+                return Err(capnp::Error::failed(format!(
+                    "std::exception: makePool count {count} exceeds {MAX_POOL_THREADS}"
+                )));
+            }
+            if !pool.borrow().is_empty() {
+                return Err(capnp::Error::failed(
+                    "std::exception: makePool called on connection with existing pool".into(),
+                ));
+            }
+            let mut slots = Vec::new();
+            for i in 0..count {
+                let thread = ThreadServer::spawn_labelled(format!("pool/{i}"))
+                    .map_err(|e| capnp::Error::failed(format!("std::exception: {e}")))?;
+                slots.push(PoolSlot {
+                    thread: Rc::new(thread),
+                    depth: Rc::new(std::cell::Cell::new(0)),
+                });
+            }
+            *pool.borrow_mut() = slots;
+            Ok(())
+        })();
+        std::future::ready(res)
     }
 }

@@ -323,3 +323,56 @@ fn connect_address_resolves_like_ipcconnect() {
         Err(interfaces::Error::Remote(m)) if m == "Unrecognized address 'tcp'"
     ));
 }
+
+#[test]
+fn make_pool_serves_calls_without_a_thread() {
+    let l = listening();
+    let (names, elapsed, again, huge) = raw_client(l.connect(), |init| async move {
+        let tm = init.construct_request().send().pipeline.get_thread_map();
+        let mut r = tm.make_pool_request();
+        r.get().set_count(2);
+        r.send().promise.await.expect("makePool");
+        let echo = init.make_echo_request().send().pipeline.get_result();
+        let call = |text: &str| {
+            let mut r = echo.echo_request();
+            r.get().set_echo(text);
+            let p = r.send().promise;
+            async move {
+                let v = p.await?;
+                Ok::<_, capnp::Error>(v.get()?.get_result()?.to_string().unwrap())
+            }
+        };
+        let start = std::time::Instant::now();
+        let (a, b) = futures::join!(call("sleep:200"), call("sleep:200"));
+        let elapsed = start.elapsed();
+        a.unwrap();
+        b.unwrap();
+        let names = vec![call("whoami").await.unwrap(), call("whoami").await.unwrap()];
+        let mut r = tm.make_pool_request();
+        r.get().set_count(1);
+        let again = r.send().promise.await.map(|_| ()).err().map(|e| e.extra);
+        let tm2 = init.construct_request().send().pipeline.get_thread_map();
+        let mut r = tm2.make_pool_request();
+        r.get().set_count(100_000);
+        let huge = r.send().promise.await.map(|_| ()).err().map(|e| e.extra);
+        (names, elapsed, again, huge)
+    });
+    assert!(
+        names.iter().all(|n| n.contains(" (pool/0)")),
+        "idle pool: lowest slot first {names:?}"
+    );
+    assert!(
+        elapsed < Duration::from_millis(380),
+        "two slots run in parallel: {elapsed:?}"
+    );
+    assert_eq!(
+        again.as_deref(),
+        Some("remote exception: std::exception: makePool called on connection with existing pool")
+    );
+    assert!(
+        huge.as_deref()
+            .is_some_and(|e| e.contains("makePool count 100000 exceeds 64")),
+        "an absurd pool size is refused: {huge:?}"
+    );
+    assert_alive(&l);
+}

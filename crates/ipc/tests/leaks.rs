@@ -17,6 +17,23 @@ fn no_worker_threads_survive_their_connections() {
         });
         assert_eq!(out.unwrap(), "x");
     }
+    // Pool workers too.
+    let out = raw_client(l.connect(), |init| async move {
+        let tm = init.construct_request().send().pipeline.get_thread_map();
+        let mut r = tm.make_pool_request();
+        r.get().set_count(3);
+        r.send().promise.await.expect("makePool");
+        let mut r = init
+            .make_echo_request()
+            .send()
+            .pipeline
+            .get_result()
+            .echo_request();
+        r.get().set_echo("pooled");
+        let v = r.send().promise.await.expect("echo");
+        v.get().unwrap().get_result().unwrap().to_string().unwrap()
+    });
+    assert_eq!(out, "pooled");
     {
         let p = pair();
         let echo = p.init.make_echo().unwrap().unwrap();
