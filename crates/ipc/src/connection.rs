@@ -20,6 +20,9 @@ use std::sync::Arc;
 use std::thread::ThreadId;
 use tokio_util::compat::{TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
 
+/// Longest wait for a clean disconnect (flushing queued replies).
+pub const DISCONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Key of a connection in the loop's table.
 pub type ConnId = u64;
 
@@ -137,11 +140,13 @@ impl Connection {
         })
     }
 
-    /// Closes the socket; in-flight calls fail as disconnected.
+    /// Closes the socket; in-flight calls fail as disconnected. Gives up
+    /// waiting after [`DISCONNECT_TIMEOUT`]: a peer that stopped reading must
+    /// not hold up shutdown (the socket goes when the loop drops it).
     pub async fn disconnect(&self) {
         let d = self.disconnector.borrow_mut().take();
         if let Some(d) = d {
-            let _ = d.await;
+            let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, d).await;
         }
     }
 

@@ -376,3 +376,50 @@ fn make_pool_serves_calls_without_a_thread() {
     );
     assert_alive(&l);
 }
+
+#[test]
+fn a_client_that_stops_reading_does_not_block_shutdown() {
+    let l = listening();
+    // client <-> relay -> server: the relay forwards requests but never reads
+    // the server's replies, so the server's writes back fill up and block.
+    let to_server = l.connect();
+    let (client_end, relay_end) = std::os::unix::net::UnixStream::pair().expect("pair");
+    let relay = std::thread::spawn(move || {
+        let (mut from, mut to) = (relay_end, to_server);
+        let _ = std::io::copy(&mut from, &mut to);
+    });
+    let client = std::thread::spawn(move || {
+        raw_client(client_end, |init| async move {
+            let t = make_thread(&init).await;
+            let mut req = init.make_echo_request();
+            req.get().init_context().set_thread(t.clone());
+            let echo = req.send().pipeline.get_result();
+            let big = "z".repeat(1 << 20);
+            let mut pending = Vec::new();
+            for _ in 0..20 {
+                let mut r = echo.echo_request();
+                r.get().init_context().set_thread(t.clone());
+                r.get().set_echo(&big);
+                pending.push(r.send().promise);
+            }
+            let all = futures::future::join_all(pending);
+            tokio::time::timeout(Duration::from_secs(3), all)
+                .await
+                .is_err()
+        })
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let start = std::time::Instant::now();
+    let Listening { ipc, .. } = l;
+    drop(ipc);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        client.join().expect("client"),
+        "replies cannot have arrived"
+    );
+    let _ = relay.join();
+}
