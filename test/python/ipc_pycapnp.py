@@ -204,8 +204,22 @@ async def t_hostile_then_alive(node):
     assert node.rpc("getblockcount") == 0
 
 
+async def t_oversized_message(node):
+    # Over Cap'n Proto's 64 MiB limit: the node drops that connection only.
+    client, init, ctx = await init_ctx(node)
+    echo = init.makeEcho(ctx).result
+    try:
+        await echo.echo(ctx, "y" * (65 << 20))
+        raise AssertionError("oversized message accepted")
+    except capnp.KjException:
+        pass
+    del echo, init, client
+    _, init, ctx = await init_ctx(node)
+    assert (await init.makeEcho(ctx).result.echo(ctx, "alive")).result == "alive"
+
+
 TESTS = [t_echo, t_deprecated_mining, t_no_thread, t_call_after_destroy, t_pipelined_fifo,
-         t_execute_rpc, t_unimplemented_method, t_make_chain_and_node_answer_null, t_make_mining_answers, t_hostile_then_alive]
+         t_execute_rpc, t_unimplemented_method, t_make_chain_and_node_answer_null, t_make_mining_answers, t_oversized_message, t_hostile_then_alive]
 
 
 def main():
