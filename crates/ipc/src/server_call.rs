@@ -76,19 +76,25 @@ pub fn request_thread(conn: ConnId) -> Option<CapId> {
     REQUEST_THREADS.with(|r| r.borrow().get(&conn).copied())
 }
 
-/// Sets this thread's request thread for `conn` while `f` runs.
+/// Sets this thread's request thread for `conn` while `f` runs (restored
+/// even if `f` panics).
 fn with_request_thread<R>(conn: ConnId, cap: Option<CapId>, f: impl FnOnce() -> R) -> R {
+    struct Restore(ConnId, Option<CapId>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            REQUEST_THREADS.with(|r| {
+                let mut r = r.borrow_mut();
+                match self.1 {
+                    Some(p) => r.insert(self.0, p),
+                    None => r.remove(&self.0),
+                };
+            });
+        }
+    }
     let Some(cap) = cap else { return f() };
     let previous = REQUEST_THREADS.with(|r| r.borrow_mut().insert(conn, cap));
-    let out = f();
-    REQUEST_THREADS.with(|r| {
-        let mut r = r.borrow_mut();
-        match previous {
-            Some(p) => r.insert(conn, p),
-            None => r.remove(&conn),
-        }
-    });
-    out
+    let _restore = Restore(conn, previous);
+    f()
 }
 
 const QUEUED: u8 = 0;

@@ -265,3 +265,18 @@ fn chain_and_node_first_versions_cross_intact() {
     assert_eq!(node.get_log_categories().unwrap(), 1 << 22);
     assert_eq!(node.get_exit_status().unwrap(), 3);
 }
+
+#[test]
+fn a_panicking_implementation_is_an_error_and_the_worker_survives() {
+    let p = pair();
+    let echo = p.init.make_echo().unwrap().unwrap();
+    assert_eq!(
+        echo.echo("panic"),
+        Err(interfaces::Error::Remote("echo panicked on purpose".into()))
+    );
+    assert!(wait_log(
+        &["uncaught exception (echo panicked on purpose)"],
+        Duration::from_secs(2)
+    ));
+    assert_eq!(echo.echo("after").unwrap(), "after");
+}

@@ -22,6 +22,9 @@ impl Echo for TestEcho {
             let ms: u64 = ms.parse().unwrap_or(0);
             std::thread::sleep(Duration::from_millis(ms));
         }
+        if text == "panic" {
+            panic!("echo panicked on purpose");
+        }
         if text == "fail" {
             return Err(interfaces::Error::Remote("echo failed on purpose".into()));
         }
