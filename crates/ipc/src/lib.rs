@@ -15,6 +15,8 @@ pub mod generated {
     pub mod handler_capnp;
     #[path = "init_capnp.rs"]
     pub mod init_capnp;
+    #[path = "methods.rs"]
+    pub mod methods;
     #[path = "mining_capnp.rs"]
     pub mod mining_capnp;
     #[path = "node_capnp.rs"]

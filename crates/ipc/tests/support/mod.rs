@@ -142,11 +142,23 @@ impl Init for TestInit {
     fn make_mining(&self) -> interfaces::Result<Option<Box<dyn Mining>>> {
         Ok(Some(Box::new(self.mining.clone())))
     }
+    fn make_rpc(&self) -> interfaces::Result<Option<Box<dyn interfaces::rpc::Rpc>>> {
+        Ok(Some(Box::new(TestRpc)))
+    }
     fn make_chain(&self) -> interfaces::Result<Option<Box<dyn interfaces::chain::Chain>>> {
         Ok(Some(Box::new(TestChain)))
     }
     fn make_node(&self) -> interfaces::Result<Option<Box<dyn interfaces::node::Node>>> {
         Ok(Some(Box::new(TestNodeImpl)))
+    }
+}
+
+/// Answers every request with its own text.
+pub struct TestRpc;
+
+impl interfaces::rpc::Rpc for TestRpc {
+    fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> interfaces::Result<String> {
+        Ok(format!("{request}|{uri}|{user}"))
     }
 }
 
