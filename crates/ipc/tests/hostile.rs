@@ -423,3 +423,56 @@ fn a_client_that_stops_reading_does_not_block_shutdown() {
     );
     let _ = relay.join();
 }
+
+#[test]
+fn concurrent_clients_and_churn_stay_consistent() {
+    use interfaces::init::Init;
+    let l = std::sync::Arc::new(listening());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Churn: connections that open, call and vanish at random points.
+    let churn = {
+        let (l, stop) = (l.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let s = l.connect();
+                if n.is_multiple_of(2) {
+                    drop(s);
+                } else {
+                    raw_client(s, |init| async move {
+                        let t = make_thread(&init).await;
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(2),
+                            echo_on(&init, &t, "churn"),
+                        )
+                        .await;
+                    });
+                }
+                n += 1;
+            }
+            n
+        })
+    };
+    // Steady clients: each thread checks every answer it gets.
+    let ipc = std::sync::Arc::new(ipc::Ipc::new("test-client").expect("loop"));
+    let init = std::sync::Arc::new(ipc.connect_stream(l.connect()).expect("connect"));
+    let echo: std::sync::Arc<dyn interfaces::echo::Echo> =
+        std::sync::Arc::from(init.make_echo().unwrap().unwrap());
+    let workers: Vec<_> = (0..6)
+        .map(|i| {
+            let echo = echo.clone();
+            std::thread::spawn(move || {
+                for j in 0..150 {
+                    let s = format!("{i}:{j}:{}", "p".repeat(j * 7));
+                    assert_eq!(echo.echo(&s).unwrap(), s);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("steady client");
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(churn.join().expect("churn") > 0);
+    assert_alive(&l);
+}
