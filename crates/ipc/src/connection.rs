@@ -44,6 +44,8 @@ pub struct Connection {
     pub id: ConnId,
     /// Threads this side created for the peer (and our callback threads).
     pub threads: Rc<RefCell<ThreadSet>>,
+    /// Live `makeThread` workers (bounded per connection).
+    pub live_threads: Rc<Cell<usize>>,
     /// Workers for calls without `context.thread` (`ThreadMap.makePool`).
     pub pool: Rc<RefCell<Vec<crate::thread_map::PoolSlot>>>,
     /// The peer's `ThreadMap` (from `construct`).
@@ -83,6 +85,7 @@ impl Connection {
         capnp_rpc::new_client(ThreadMapServer {
             threads: Rc::downgrade(&self.threads),
             pool: Rc::downgrade(&self.pool),
+            live: self.live_threads.clone(),
         })
     }
 
@@ -191,6 +194,7 @@ fn open(
         id: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
         threads: Rc::new(RefCell::new(ThreadSet::new())),
         pool: Rc::new(RefCell::new(Vec::new())),
+        live_threads: Rc::new(Cell::new(0)),
         peer_thread_map: RefCell::new(None),
         request_threads: RefCell::new(HashMap::new()),
         callback_threads: RefCell::new(HashMap::new()),

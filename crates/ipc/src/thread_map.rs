@@ -26,6 +26,8 @@ pub struct ThreadServer {
     /// Where calls for this thread are posted.
     pub waiter: Arc<Waiter>,
     owns_thread: bool,
+    /// The connection's count of live `makeThread` workers, if counted.
+    counter: Option<Rc<std::cell::Cell<usize>>>,
 }
 
 impl ThreadServer {
@@ -35,6 +37,7 @@ impl ThreadServer {
             name,
             waiter,
             owns_thread: false,
+            counter: None,
         }
     }
 
@@ -69,6 +72,7 @@ impl ThreadServer {
             name,
             waiter,
             owns_thread: true,
+            counter: None,
         })
     }
 }
@@ -78,6 +82,9 @@ impl Drop for ThreadServer {
         // The peer released the Thread (or disconnected): the worker finishes
         // what is queued and exits. Not joined here: this runs on the loop,
         // which must not block behind a long call.
+        if let Some(c) = &self.counter {
+            c.set(c.get().saturating_sub(1));
+        }
         if self.owns_thread {
             self.waiter.stop();
         }
@@ -116,7 +123,13 @@ pub struct ThreadMapServer {
     pub threads: Weak<RefCell<ThreadSet>>,
     /// The connection's pool for calls without `context.thread`.
     pub pool: Weak<RefCell<Vec<PoolSlot>>>,
+    /// Live `makeThread` workers of the connection.
+    pub live: Rc<std::cell::Cell<usize>>,
 }
+
+/// Most `makeThread` workers one connection may hold at once: each is an OS
+/// thread, and a peer must not be able to exhaust the process.
+pub const MAX_THREADS_PER_CONNECTION: usize = 256;
 
 impl thread_map::Server for ThreadMapServer {
     fn make_thread(
@@ -132,8 +145,15 @@ impl thread_map::Server for ThreadMapServer {
                 .threads
                 .upgrade()
                 .ok_or_else(|| capnp::Error::disconnected("connection closed".into()))?;
-            let server = ThreadServer::spawn_worker(&from)
+            if self.live.get() >= MAX_THREADS_PER_CONNECTION {
+                return Err(capnp::Error::failed(format!(
+                    "std::exception: too many threads (at most {MAX_THREADS_PER_CONNECTION} per connection)"
+                )));
+            }
+            let mut server = ThreadServer::spawn_worker(&from)
                 .map_err(|e| capnp::Error::failed(format!("std::exception: {e}")))?;
+            self.live.set(self.live.get() + 1);
+            server.counter = Some(self.live.clone());
             let client = threads.borrow_mut().new_client(server);
             threads.borrow_mut().gc();
             results.get().set_result(client);

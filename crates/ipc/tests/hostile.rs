@@ -476,3 +476,28 @@ fn concurrent_clients_and_churn_stay_consistent() {
     assert!(churn.join().expect("churn") > 0);
     assert_alive(&l);
 }
+
+#[test]
+fn make_thread_is_bounded_per_connection() {
+    let l = listening();
+    let (ok, refused) = raw_client(l.connect(), |init| async move {
+        let tm = init.construct_request().send().pipeline.get_thread_map();
+        let mut threads = Vec::new();
+        let mut refused = None;
+        for i in 0..300 {
+            let mut r = tm.make_thread_request();
+            r.get().set_name(format!("t{i}"));
+            match r.send().promise.await {
+                Ok(v) => threads.push(v.get().unwrap().get_result().unwrap()),
+                Err(e) => {
+                    refused = Some(e.extra);
+                    break;
+                }
+            }
+        }
+        (threads.len(), refused)
+    });
+    assert_eq!(ok, ipc::thread_map::MAX_THREADS_PER_CONNECTION);
+    assert!(refused.unwrap_or_default().contains("too many threads"));
+    assert_alive(&l);
+}
