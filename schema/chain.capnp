@@ -20,3 +20,15 @@ interface ChainNotifications {
     transactionAddedToMempool @1 (context :Proxy.Context, tx :Data) -> ();
     transactionRemovedFromMempool @2 (context :Proxy.Context, tx :Data, reason :Int32) -> ();
 }
+
+# Called by the node to drive a wallet process's life cycle.
+interface ChainClient {
+    destroy @0 (context :Proxy.Context) -> ();
+    registerRpcs @1 (context :Proxy.Context) -> ();
+    verify @2 (context :Proxy.Context) -> (result :Bool);
+    load @3 (context :Proxy.Context) -> (result :Bool);
+    start @4 (context :Proxy.Context, scheduler :Void) -> ();
+    stop @5 (context :Proxy.Context) -> ();
+    setMockTime @6 (context :Proxy.Context, time :Int64) -> ();
+    schedulerMockForward @7 (context :Proxy.Context, deltaSeconds :Int64) -> ();
+}

@@ -8,19 +8,8 @@ using Common = import "common.capnp";
 using Handler = import "handler.capnp";
 using Proxy = import "/mp/proxy.capnp";
 
-# Called by the node to drive a wallet process's life cycle.
-interface ChainClient {
-    destroy @0 (context :Proxy.Context) -> ();
-    registerRpcs @1 (context :Proxy.Context) -> ();
-    verify @2 (context :Proxy.Context) -> (result :Bool);
-    load @3 (context :Proxy.Context) -> (result :Bool);
-    start @4 (context :Proxy.Context, scheduler :Void) -> ();
-    stop @5 (context :Proxy.Context) -> ();
-    setMockTime @6 (context :Proxy.Context, time :Int64) -> ();
-    schedulerMockForward @7 (context :Proxy.Context, deltaSeconds :Int64) -> ();
-}
-
-interface WalletLoader extends(ChainClient) {
+# ChainClient lives in chain.capnp (its interface id derives from that file).
+interface WalletLoader extends(Chain.ChainClient) {
     createWallet @0 (context :Proxy.Context, name :Text, passphrase :Text, flags :UInt64) -> (warning :List(Common.BilingualStr), result :Common.Result(Wallet));
     loadWallet @1 (context :Proxy.Context, name :Text) -> (warning :List(Common.BilingualStr), result :Common.Result(Wallet));
     getWalletDir @2 (context :Proxy.Context) -> (result :Text);

@@ -159,3 +159,60 @@ fn every_served_method_is_implemented_routed_and_logged() {
         }
     }
 }
+
+/// Interface and type ids are wire facts: Core's (§4.1 of the protocol
+/// brief) and those of Core's multiprocess branch (§4.2).
+#[test]
+fn ids_are_cores() {
+    use capnp::traits::HasTypeId;
+    use ipc::generated::*;
+    let expected: &[(&str, u64)] = &[
+        ("Init", 0x8838c700ba5cba65),
+        ("Echo", 0xd36b89640dc94399),
+        ("Rpc", 0xacb1d37f0a713129),
+        ("Mining", 0xf9c68436df3af39e),
+        ("BlockTemplate", 0xf9671ad841b2f622),
+        ("ThreadMap", 0xee5e37179ad9dc9d),
+        ("Thread", 0x81c1e2600d0b56c5),
+        ("Chain", 0xddfb1d54c24414b3),
+        ("ChainNotifications", 0x9ac9db48ba219039),
+        ("ChainClient", 0xe12e54f4b0c4b578),
+        ("Node", 0xece87a85e7d7c91d),
+        ("Wallet", 0xc5f5ca46c6495fcf),
+        ("WalletLoader", 0xba10da251bfac23a),
+        ("Handler", 0xea08728d34263f55),
+    ];
+    for (name, id) in expected {
+        let found: Vec<u64> = METHODS
+            .iter()
+            .filter(|m| m.interface == *name)
+            .map(|m| m.interface_id)
+            .collect();
+        assert!(!found.is_empty(), "{name} missing");
+        assert!(
+            found.iter().all(|f| f == id),
+            "{name}: {found:x?} != {id:#x}"
+        );
+    }
+    assert_eq!(proxy_capnp::context::Builder::TYPE_ID, 0x9c44e6645d0b22c6);
+    assert_eq!(
+        common_capnp::block_ref::Builder::TYPE_ID,
+        0xb3be4b8949350369
+    );
+    assert_eq!(
+        mining_capnp::block_create_options::Builder::TYPE_ID,
+        0x80fca083ef81a559
+    );
+    assert_eq!(
+        mining_capnp::block_wait_options::Builder::TYPE_ID,
+        0x9ba437d9de0c452e
+    );
+    assert_eq!(
+        mining_capnp::block_check_options::Builder::TYPE_ID,
+        0x89f3f39b6c9dd162
+    );
+    assert_eq!(
+        mining_capnp::coinbase_tx::Builder::TYPE_ID,
+        0xdc399c6d34ae7e69
+    );
+}
