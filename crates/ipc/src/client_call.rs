@@ -195,6 +195,15 @@ impl RemoteCap {
     }
 }
 
+/// Client payload trace line (`send data: …` / `recv data: …`), which
+/// libmultiprocess writes without a thread prefix.
+pub fn trace_plain(prefix: &str, payload: impl FnOnce() -> String) {
+    if log::enabled(Level::Trace) {
+        let text = log::escape(&payload(), log::MAX_TRACE_CHARS);
+        log::log_plain(Level::Trace, format_args!("{prefix}: {text}"));
+    }
+}
+
 /// Fills a `Proxy.Context` with the calling thread's capabilities.
 pub fn set_context(
     mut ctx: crate::generated::proxy_capnp::context::Builder<'_>,

@@ -191,6 +191,10 @@ fn debug_log_shows_each_call_in_core_format() {
         &["IPC server send response #", " Echo.echo$Results"],
         &["IPC client send Echo.echo$Params"],
         &["IPC client recv Echo.echo$Results"],
+        &["send data: (context = (thread = ", "echo = \"logged\")"],
+        &["recv data: (result = \"logged\")"],
+        &["request data: (context = (thread = "],
+        &["response data: (result = \"logged\")"],
         &["ipc: {test-server-", "} IPC server: socket connected."],
     ] {
         assert!(wait_log(parts, Duration::from_secs(2)), "missing {parts:?}");

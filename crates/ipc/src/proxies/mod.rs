@@ -156,8 +156,12 @@ macro_rules! client_method {
                     $crate::client_call::set_context($p.reborrow().init_context(), &thread);
                     $fill
                 }
+                $crate::client_call::trace_plain("send data", || {
+                    format!("{:?}", request.get().into_reader())
+                });
                 let reply = request.send().promise.await?;
                 let $r = reply.get()?;
+                $crate::client_call::trace_plain("recv data", || format!("{:?}", $r));
                 #[allow(clippy::let_and_return)]
                 let value = $read;
                 value
