@@ -2,7 +2,7 @@
 //! are `Send + Sync`: a call posts a closure to the event loop, which builds
 //! the request (with `context.thread` for the calling thread), sends it and
 //! copies the reply into owned values; the calling thread waits on its
-//! [`Waiter`](crate::waiter::Waiter), running nested calls back into it.
+//! [`Waiter`], running nested calls back into it.
 
 use crate::connection::{self, ClientThread, ConnId, Connection};
 use crate::event_loop::{LoopError, LoopHandle};

@@ -1,5 +1,5 @@
 //! Client and server proxies for each interface. Every method is declared
-//! with [`server_method!`] / [`client_method!`], which expand into the generic
+//! with [`server_method!`](crate::server_method) / [`client_method!`](crate::client_method), which expand into the generic
 //! call paths ([`crate::server_call`], [`crate::client_call`]): a method's
 //! declaration only says how its fields convert.
 
