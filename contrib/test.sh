@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 { command -v cc && command -v c++; } >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v sha256sum >/dev/null 2>&1 || need_apt+=(coreutils)
-command -v python3 >/dev/null 2>&1 || need_apt+=(python3 python3-pip)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
