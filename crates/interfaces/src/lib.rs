@@ -2,6 +2,14 @@
 //! other. Every trait here has an in-process implementation and an IPC proxy; callers
 //! cannot tell them apart, so every method returns [`Result`] with [`Error`].
 
+pub mod chain;
+pub mod echo;
+pub mod handler;
+pub mod init;
+pub mod mining;
+pub mod node;
+pub mod rpc;
+
 use std::fmt;
 
 /// Why a call across a process boundary did not produce a value.

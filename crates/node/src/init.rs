@@ -98,6 +98,7 @@ fn usage_text(args: &ArgsManager) -> String {
 /// Everything that lives from the end of init until shutdown.
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
+    _ipc: crate::ipc_setup::NodeIpc,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
 }
@@ -239,11 +240,22 @@ fn init_main(
     rpc_chain::register(&table, chain_view, shutdown.clone());
     rpc_net::register(&table, args, subversion);
     crate::rpc_mempool::register(&table, args);
+    let node_ipc = crate::ipc_setup::NodeIpc::new()?;
+    let argv0 = std::env::args().next().unwrap_or_default();
+    crate::rpc_ipc::register(&table, node_ipc.ipc.clone(), argv0);
     let rpc = if args.get_bool_arg("-server", true) {
         Some(rpc_server::RpcServer::start(args, chain, table.clone())?)
     } else {
         None
     };
+    let service = rpc.as_ref().map(|r| r.service()).unwrap_or_else(|| {
+        Arc::new(rpc::httprpc::JsonRpcService::new(
+            table.clone(),
+            Default::default(),
+        ))
+    });
+    let _ = node_ipc.init.rpc.set(service);
+    node_ipc.listen(&args.get_args("-ipcbind"), net_dir)?;
     table.set_warmup_status("Loading block index…");
     if shutdown.is_requested() {
         return Err("Shutdown requested during init".to_string());
@@ -251,6 +263,7 @@ fn init_main(
     table.finish_warmup();
     Ok(Running {
         rpc,
+        _ipc: node_ipc,
         _pid: pid,
         _locks: locks,
     })

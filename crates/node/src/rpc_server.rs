@@ -21,6 +21,7 @@ pub struct RpcServer {
     http: HttpServer,
     table: Arc<RpcTable>,
     cookie: Option<PathBuf>,
+    service: Arc<JsonRpcService>,
 }
 
 /// Splits `host[:port]` / `[v6]:port` as Core's `SplitHostPort`; `None` for a bad port.
@@ -169,16 +170,24 @@ impl RpcServer {
         let service = Arc::new(JsonRpcService::new(table.clone(), auth));
         let s = service.clone();
         http.register_handler("/", true, Arc::new(move |req, peer| s.handle(req, peer)));
+        let s = service.clone();
         http.register_handler(
             "/wallet/",
             false,
-            Arc::new(move |req, peer| service.handle(req, peer)),
+            Arc::new(move |req, peer| s.handle(req, peer)),
         );
         Ok(RpcServer {
             http,
             table,
             cookie,
+            service,
         })
+    }
+
+    /// The JSON-RPC executor with this server's users and whitelists (also
+    /// used for `Rpc.executeRpc` over IPC).
+    pub fn service(&self) -> Arc<JsonRpcService> {
+        self.service.clone()
     }
 
     /// Addresses the server listens on.

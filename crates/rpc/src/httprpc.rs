@@ -55,6 +55,23 @@ impl JsonRpcService {
         self.execute_http(&value, &req.target, &user, &peer_addr)
     }
 
+    /// Runs a JSON-RPC request received over IPC (`Rpc.executeRpc`) as the
+    /// HTTP server would for an authenticated `user`, returning the reply
+    /// JSON (`null` where HTTP would answer with no body, e.g. a
+    /// notification or a whitelist refusal). Invalid JSON is an error.
+    pub fn execute_ipc(&self, request: &str, uri: &str, user: &str) -> Result<String, String> {
+        let value: Value = serde_json::from_str(request)
+            .map_err(|_| "invalid JSON received over IPC".to_string())?;
+        let response = self.execute_http(&value, uri, user, "ipc");
+        let body = String::from_utf8_lossy(&response.body);
+        let body = body.trim_end();
+        Ok(if body.is_empty() {
+            "null".to_string()
+        } else {
+            body.to_string()
+        })
+    }
+
     fn execute_http(&self, value: &Value, uri: &str, user: &str, peer_addr: &str) -> Response {
         let user_whitelist = self.auth.allowed_methods(user);
         if user_whitelist.is_none() && self.auth.whitelist_default() {

@@ -1,0 +1,105 @@
+//! Conversions between capnp readers and owned Rust values. Every value read
+//! from the wire is checked here: bad UTF-8, wrong lengths or undecodable
+//! Bitcoin serialization become errors, never panics.
+
+use crate::server_call::failed;
+use bitcoin::consensus::{deserialize, serialize, Decodable, Encodable};
+
+/// Owned text from a `Text` field.
+pub fn text(r: capnp::Result<capnp::text::Reader<'_>>) -> capnp::Result<String> {
+    r?.to_string()
+        .map_err(|_| failed("text received over IPC is not valid UTF-8"))
+}
+
+/// Owned bytes from a `Data` field.
+pub fn data(r: capnp::Result<capnp::data::Reader<'_>>) -> capnp::Result<Vec<u8>> {
+    Ok(r?.to_vec())
+}
+
+/// A 32-byte hash (internal byte order) from a `Data` field.
+pub fn hash32(r: capnp::Result<capnp::data::Reader<'_>>) -> capnp::Result<[u8; 32]> {
+    let d = r?;
+    <[u8; 32]>::try_from(d).map_err(|_| failed(&format!("expected 32 bytes, got {}", d.len())))
+}
+
+/// A Bitcoin-serialized object from a `Data` field.
+pub fn decode<T: Decodable>(r: capnp::Result<capnp::data::Reader<'_>>) -> capnp::Result<T> {
+    deserialize(r?).map_err(|e| failed(&format!("invalid serialized data received over IPC: {e}")))
+}
+
+/// Bitcoin serialization of `v` for a `Data` field.
+pub fn encode<T: Encodable>(v: &T) -> Vec<u8> {
+    serialize(v)
+}
+
+/// Owned list of bytes from a `List(Data)` field.
+pub fn data_list(r: capnp::Result<capnp::data_list::Reader<'_>>) -> capnp::Result<Vec<Vec<u8>>> {
+    let list = r?;
+    let mut out = Vec::with_capacity(list.len() as usize);
+    for item in list.iter() {
+        out.push(item?.to_vec());
+    }
+    Ok(out)
+}
+
+/// Writes `items` into a `List(Data)` builder initialized to the right length.
+pub fn set_data_list(mut b: capnp::data_list::Builder<'_>, items: &[Vec<u8>]) {
+    for (i, item) in items.iter().enumerate() {
+        b.set(i as u32, item);
+    }
+}
+
+/// Owned `i64` list from a `List(Int64)` field.
+pub fn i64_list(
+    r: capnp::Result<capnp::primitive_list::Reader<'_, i64>>,
+) -> capnp::Result<Vec<i64>> {
+    Ok(r?.iter().collect())
+}
+
+/// A duration from Core's `MillisecondsDouble`; `None` means no limit (the
+/// schema default `maxDouble`, or anything too large to matter).
+pub fn millis(ms: f64) -> capnp::Result<Option<std::time::Duration>> {
+    if ms.is_nan() || ms < 0.0 {
+        return Err(failed(&format!("invalid timeout {ms}")));
+    }
+    // About 31 years: anything longer is "forever".
+    if ms >= 1e12 {
+        return Ok(None);
+    }
+    Ok(Some(std::time::Duration::from_secs_f64(ms / 1000.0)))
+}
+
+/// Core's `MillisecondsDouble` for a timeout; `None` is `maxDouble`.
+pub fn to_millis(d: Option<std::time::Duration>) -> f64 {
+    d.map_or(f64::MAX, |d| d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_validates_and_maps_forever() {
+        assert!(millis(f64::NAN).is_err());
+        assert!(millis(-1.0).is_err());
+        assert_eq!(millis(f64::MAX).expect("max"), None);
+        assert_eq!(
+            millis(1500.0).expect("ok"),
+            Some(std::time::Duration::from_millis(1500))
+        );
+        assert_eq!(to_millis(None), f64::MAX);
+    }
+
+    #[test]
+    fn hash32_rejects_wrong_length() {
+        let bytes = [1u8; 31];
+        assert!(hash32(Ok(&bytes[..])).is_err());
+        assert_eq!(hash32(Ok(&[2u8; 32][..])).expect("32"), [2u8; 32]);
+    }
+
+    #[test]
+    fn decode_rejects_garbage() {
+        let r: capnp::Result<bitcoin::Transaction> = decode(Ok(&[0xffu8, 0x00][..]));
+        assert!(r.is_err());
+    }
+}
