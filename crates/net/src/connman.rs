@@ -1,0 +1,584 @@
+//! The connection manager (Core's `CConnman`): listening sockets, outbound
+//! connections (`-connect`, `-addnode`, `addnode` RPC), the peer table, and the
+//! handle through which RPCs and the node talk to the P2P layer.
+
+use crate::backend::NodeBackend;
+use crate::banman::{parse_subnet, BanEntry, BanList};
+use crate::config::{parse_host_port, BindSpec, NetConfig};
+use crate::connection;
+use crate::peer::{ConnectionType, Outgoing, Peer, PeerId, PeerSetup, Totals};
+use crate::processing::{Event, Handler};
+use bitcoin::{BlockHash, Txid, Wtxid};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+/// Core's `DEFAULT_CONNECT_TIMEOUT`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Outbound slots Core reserves (8 full-relay, 2 block-relay, 1 feeler); the
+/// rest of `-maxconnections` is for inbound peers.
+const MAX_OUTBOUND: usize = 11;
+/// How often an added node that is not connected is retried.
+const ADDED_NODE_RETRY: Duration = Duration::from_secs(60);
+
+/// Errors of the `addnode` RPC family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddedNodeError {
+    /// `add` of a node already in the list.
+    AlreadyAdded,
+    /// `remove` of a node not in the list.
+    NotAdded,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+struct Inner {
+    config: Arc<NetConfig>,
+    peers: Mutex<BTreeMap<PeerId, Arc<Peer>>>,
+    next_id: AtomicI64,
+    events: Mutex<Sender<Event>>,
+    network_active: AtomicBool,
+    added: Mutex<Vec<String>>,
+    /// Outbound connection attempts in progress, by requested name.
+    pending: Mutex<HashSet<String>>,
+    totals: Arc<Totals>,
+    bans: Mutex<BanList>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Cheap, cloneable access to the running P2P layer for RPCs and the node.
+#[derive(Clone)]
+pub struct NetHandle {
+    inner: Arc<Inner>,
+}
+
+/// The running P2P layer. Dropping it (or [`NetManager::stop`]) closes every
+/// connection and stops its threads.
+pub struct NetManager {
+    handle: NetHandle,
+    runtime: Option<tokio::runtime::Runtime>,
+    msghand: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NetManager {
+    /// Binds the listening sockets, starts the network runtime and the message
+    /// handler, and begins connecting to `-connect` / `-addnode` peers. Errors are
+    /// init-error texts (bind failures).
+    pub fn start(config: NetConfig, backend: Arc<dyn NodeBackend>) -> Result<NetManager, String> {
+        let config = Arc::new(config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("net")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("Unable to start the network thread: {e}"))?;
+        let listeners = {
+            let _guard = runtime.enter();
+            bind_all(&config.binds)?
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handler = Handler::new(config.clone(), backend);
+        let msghand = std::thread::Builder::new()
+            .name("msghand".into())
+            .spawn(move || {
+                common::logging::set_thread_name("msghand");
+                handler.run(rx)
+            })
+            .map_err(|e| format!("Unable to start the message handler: {e}"))?;
+        let inner = Arc::new(Inner {
+            network_active: AtomicBool::new(config.network_active),
+            added: Mutex::new(config.addnodes.clone()),
+            config,
+            peers: Mutex::new(BTreeMap::new()),
+            next_id: AtomicI64::new(0),
+            events: Mutex::new(tx),
+            pending: Mutex::new(HashSet::new()),
+            totals: Arc::new(Totals::default()),
+            bans: Mutex::new(BanList::default()),
+            runtime: runtime.handle().clone(),
+        });
+        for (listener, spec) in listeners {
+            runtime.spawn(accept_loop(inner.clone(), listener, spec));
+        }
+        runtime.spawn(tick_loop(inner.clone()));
+        runtime.spawn(added_nodes_loop(inner.clone()));
+        Ok(NetManager {
+            handle: NetHandle { inner },
+            runtime: Some(runtime),
+            msghand: Some(msghand),
+        })
+    }
+
+    /// The handle for RPCs and notifications.
+    pub fn handle(&self) -> NetHandle {
+        self.handle.clone()
+    }
+
+    /// Closes every connection and stops the threads.
+    pub fn stop(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        for peer in self.handle.peers() {
+            tracing::debug!(target: "net", "Stopping node, disconnecting {}", peer.log_name());
+            peer.disconnect();
+        }
+        self.handle.send(Event::Shutdown);
+        runtime.shutdown_timeout(Duration::from_secs(2));
+        if let Some(t) = self.msghand.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for NetManager {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Binds every configured socket; an explicit bind that fails is an init error.
+fn bind_all(binds: &[BindSpec]) -> Result<Vec<(TcpListener, BindSpec)>, String> {
+    let mut out = Vec::new();
+    for spec in binds {
+        match bind_one(spec.addr) {
+            Ok(l) => {
+                tracing::info!("Bound to {}", spec.addr);
+                out.push((l, spec.clone()));
+            }
+            Err(e) => {
+                let text = if e.kind() == std::io::ErrorKind::AddrInUse {
+                    format!(
+                        "Unable to bind to {} on this computer. Bitcoin Core is probably already running.",
+                        spec.addr
+                    )
+                } else {
+                    format!(
+                        "Unable to bind to {} on this computer (bind returned error {e})",
+                        spec.addr
+                    )
+                };
+                tracing::error!("{text}");
+                if spec.required {
+                    return Err(format!(
+                        "{text}\nError: Failed to listen on any port. Use -listen=0 if you want this."
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn bind_one(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        let s = TcpSocket::new_v6()?;
+        // Like Core, keep IPv6 sockets IPv6-only so `[::]` and `0.0.0.0` can both
+        // be bound on the same port.
+        set_v6_only(&s);
+        s
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+fn set_v6_only(socket: &TcpSocket) {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: the fd is a valid socket owned by `socket` for the duration of the
+    // call, and the option value points to a live c_int of the size passed.
+    unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_V6ONLY,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
+}
+
+async fn accept_loop(inner: Arc<Inner>, listener: TcpListener, spec: BindSpec) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::debug!(target: "net", "socket error accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        inner.accept_inbound(stream, addr, spec.onion);
+    }
+}
+
+async fn tick_loop(inner: Arc<Inner>) {
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        interval.tick().await;
+        inner.send(Event::Tick);
+    }
+}
+
+/// Keeps `-connect`, `-addnode` and `addnode add` peers connected (Core's
+/// `ThreadOpenAddedConnections` and the `-connect` branch of `ThreadOpenConnections`).
+async fn added_nodes_loop(inner: Arc<Inner>) {
+    let mut last_try: HashMap<String, Instant> = HashMap::new();
+    let mut interval = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        interval.tick().await;
+        if !inner.network_active.load(Ordering::SeqCst) {
+            continue;
+        }
+        let mut targets: Vec<String> = lock(&inner.added).clone();
+        if let Some(connect) = &inner.config.connect {
+            targets.extend(connect.iter().cloned());
+        }
+        for t in targets {
+            if inner.find_connected(&t).is_some() {
+                continue;
+            }
+            if last_try
+                .get(&t)
+                .is_some_and(|i| i.elapsed() < ADDED_NODE_RETRY)
+            {
+                continue;
+            }
+            last_try.insert(t.clone(), Instant::now());
+            let inner = inner.clone();
+            tokio::spawn(async move { inner.open_connection(t, ConnectionType::Manual).await });
+        }
+    }
+}
+
+impl Inner {
+    fn send(&self, ev: Event) {
+        let _ = lock(&self.events).send(ev);
+    }
+
+    fn resolve_now(&self, name: &str) -> Option<SocketAddr> {
+        parse_host_port(name, self.config.default_port)
+    }
+
+    /// A connected peer matching a requested name (by name or resolved address).
+    fn find_connected(&self, name: &str) -> Option<Arc<Peer>> {
+        let addr = self.resolve_now(name);
+        lock(&self.peers)
+            .values()
+            .find(|p| p.addr_name == name || Some(p.addr) == addr)
+            .cloned()
+    }
+
+    fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, onion: bool) {
+        if !self.network_active.load(Ordering::SeqCst) {
+            tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
+            return;
+        }
+        let perms = self.config.permissions_for(addr.ip(), true);
+        if !perms.has("noban") && lock(&self.bans).is_banned(addr.ip(), common::time::now_secs()) {
+            tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
+            return;
+        }
+        let inbound = lock(&self.peers)
+            .values()
+            .filter(|p| p.is_inbound())
+            .count();
+        let max_inbound = self.config.max_connections.saturating_sub(MAX_OUTBOUND);
+        if inbound >= max_inbound && !perms.has("noban") {
+            tracing::debug!(target: "net", "failed to find an eviction candidate - connection dropped (full)");
+            return;
+        }
+        tracing::debug!(target: "net", "connection from {addr} accepted");
+        self.register(
+            stream,
+            addr,
+            addr.to_string(),
+            ConnectionType::Inbound,
+            onion,
+        );
+    }
+
+    fn register(
+        self: &Arc<Self>,
+        stream: TcpStream,
+        addr: SocketAddr,
+        addr_name: String,
+        conn_type: ConnectionType,
+        onion: bool,
+    ) {
+        let addr_bind = stream
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        let inbound = conn_type == ConnectionType::Inbound;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
+        let peer = Arc::new(Peer::new(
+            PeerSetup {
+                id,
+                addr,
+                addr_name,
+                addr_bind,
+                conn_type,
+                inbound_onion: onion,
+                permissions: self.config.permissions_for(addr.ip(), inbound),
+                magic: self.config.magic,
+            },
+            tx,
+            self.totals.clone(),
+        ));
+        if common::logging::log_ips() {
+            tracing::debug!(target: "net", "Added connection to {} peer={id}", peer.addr_name);
+        } else {
+            tracing::debug!(target: "net", "Added connection peer={id}");
+        }
+        lock(&self.peers).insert(id, peer.clone());
+        // Connected goes out before the reader starts, so the handler always knows
+        // a peer before its first message.
+        self.send(Event::Connected(peer.clone()));
+        let inner = self.clone();
+        let events = lock(&self.events).clone();
+        self.runtime.spawn(async move {
+            connection::run(stream, peer, rx, events).await;
+            lock(&inner.peers).remove(&id);
+            inner.send(Event::Disconnected(id));
+        });
+    }
+
+    async fn open_connection(self: Arc<Self>, name: String, conn_type: ConnectionType) {
+        if !self.network_active.load(Ordering::SeqCst) {
+            return;
+        }
+        if self.find_connected(&name).is_some() {
+            tracing::info!("Failed to open new connection to {name}, already connected");
+            return;
+        }
+        if !lock(&self.pending).insert(name.clone()) {
+            return;
+        }
+        let result = self.connect_socket(&name).await;
+        lock(&self.pending).remove(&name);
+        match result {
+            Ok((stream, addr)) => {
+                if self.find_connected(&name).is_some() {
+                    return;
+                }
+                tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
+                self.register(stream, addr, name, conn_type, false);
+            }
+            Err(e) => {
+                tracing::debug!(target: "net", "connection to {name} failed: {e}");
+            }
+        }
+    }
+
+    async fn connect_socket(&self, name: &str) -> Result<(TcpStream, SocketAddr), String> {
+        let addrs: Vec<SocketAddr> = match self.resolve_now(name) {
+            Some(a) => vec![a],
+            None => {
+                let with_port = if name.contains(':') {
+                    name.to_string()
+                } else {
+                    format!("{name}:{}", self.config.default_port)
+                };
+                tokio::net::lookup_host(with_port)
+                    .await
+                    .map_err(|e| format!("could not resolve: {e}"))?
+                    .collect()
+            }
+        };
+        let mut last = "no address".to_string();
+        for addr in addrs {
+            match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+                Ok(Ok(s)) => return Ok((s, addr)),
+                Ok(Err(e)) => last = e.to_string(),
+                Err(_) => last = "timeout".to_string(),
+            }
+        }
+        Err(last)
+    }
+}
+
+impl NetHandle {
+    fn send(&self, ev: Event) {
+        self.inner.send(ev);
+    }
+
+    /// Connected peers in ascending id order (as `getpeerinfo` lists them).
+    pub fn peers(&self) -> Vec<Arc<Peer>> {
+        lock(&self.inner.peers).values().cloned().collect()
+    }
+
+    /// Number of (inbound, outbound) connections.
+    pub fn connection_counts(&self) -> (usize, usize) {
+        let peers = lock(&self.inner.peers);
+        let inbound = peers.values().filter(|p| p.is_inbound()).count();
+        (inbound, peers.len() - inbound)
+    }
+
+    /// `addnode <node> onetry`: one manual connection attempt, in the background.
+    pub fn connect_once(&self, node: &str) {
+        let inner = self.inner.clone();
+        let name = node.to_string();
+        self.inner
+            .runtime
+            .spawn(async move { inner.open_connection(name, ConnectionType::Manual).await });
+    }
+
+    /// `addnode <node> add`: keep the node connected.
+    pub fn add_node(&self, node: &str) -> Result<(), AddedNodeError> {
+        let mut added = lock(&self.inner.added);
+        if added.iter().any(|n| n == node) {
+            return Err(AddedNodeError::AlreadyAdded);
+        }
+        added.push(node.to_string());
+        Ok(())
+    }
+
+    /// `addnode <node> remove`.
+    pub fn remove_node(&self, node: &str) -> Result<(), AddedNodeError> {
+        let mut added = lock(&self.inner.added);
+        let before = added.len();
+        added.retain(|n| n != node);
+        if added.len() == before {
+            return Err(AddedNodeError::NotAdded);
+        }
+        Ok(())
+    }
+
+    /// Added nodes and the peer each is connected as, if any.
+    pub fn added_nodes(&self) -> Vec<(String, Option<Arc<Peer>>)> {
+        let added = lock(&self.inner.added).clone();
+        added
+            .into_iter()
+            .map(|n| {
+                let p = self.inner.find_connected(&n);
+                (n, p)
+            })
+            .collect()
+    }
+
+    /// Disconnects the peer with this id; false if there is none.
+    pub fn disconnect_id(&self, id: PeerId) -> bool {
+        match lock(&self.inner.peers).get(&id) {
+            Some(p) => {
+                tracing::debug!(target: "net", "disconnect by id, disconnecting {}", p.log_name());
+                p.disconnect();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Disconnects peers whose address (`ip:port`) matches; false if none did.
+    pub fn disconnect_address(&self, address: &str) -> bool {
+        let target = self.inner.resolve_now(address);
+        let mut found = false;
+        for p in self.peers() {
+            if p.addr_name == address || Some(p.addr) == target {
+                tracing::debug!(target: "net", "disconnect by address, disconnecting {}", p.log_name());
+                p.disconnect();
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Whether P2P networking is enabled.
+    pub fn network_active(&self) -> bool {
+        self.inner.network_active.load(Ordering::SeqCst)
+    }
+
+    /// `setnetworkactive`: when turned off, every connection is closed.
+    pub fn set_network_active(&self, active: bool) {
+        tracing::info!("SetNetworkActive: {active}");
+        self.inner.network_active.store(active, Ordering::SeqCst);
+        if !active {
+            for p in self.peers() {
+                tracing::debug!(target: "net", "Network not active, disconnecting {}", p.log_name());
+                p.disconnect();
+            }
+        }
+    }
+
+    /// Total bytes (received, sent).
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.inner.totals.recv.load(Ordering::Relaxed),
+            self.inner.totals.sent.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The `ping` RPC: ping every peer at once.
+    pub fn ping_all(&self) {
+        self.send(Event::PingAll);
+    }
+
+    /// The node's tip changed: announce it to peers.
+    pub fn block_tip_changed(&self, tip: BlockHash) {
+        self.send(Event::BlockTip(tip));
+    }
+
+    /// A transaction entered the mempool through RPC: announce it to peers.
+    pub fn relay_transaction(&self, txid: Txid, wtxid: Wtxid) {
+        self.send(Event::RelayTx(txid, wtxid));
+    }
+
+    /// `setban add`: bans `subnet` until `until` (Unix time) and disconnects peers
+    /// in it. `Err(None)` for an invalid subnet, `Err(Some(()))` if already banned.
+    pub fn ban(&self, subnet: &str, until: i64) -> Result<(), Option<()>> {
+        let (key, net, prefix) = parse_subnet(subnet).ok_or(None)?;
+        let now = common::time::now_secs();
+        let entry = BanEntry {
+            net,
+            prefix,
+            created: now,
+            until,
+        };
+        if !lock(&self.inner.bans).ban(key, entry.clone()) {
+            return Err(Some(()));
+        }
+        let probe = BanList::default();
+        let mut one = probe;
+        one.ban(String::new(), entry);
+        for p in self.peers() {
+            if one.is_banned(p.addr.ip(), now) {
+                p.disconnect();
+            }
+        }
+        Ok(())
+    }
+
+    /// `setban remove`; `Err(None)` for an invalid subnet, `Err(Some(()))` if not banned.
+    pub fn unban(&self, subnet: &str) -> Result<(), Option<()>> {
+        let (key, _, _) = parse_subnet(subnet).ok_or(None)?;
+        if lock(&self.inner.bans).unban(&key) {
+            Ok(())
+        } else {
+            Err(Some(()))
+        }
+    }
+
+    /// `listbanned`.
+    pub fn bans(&self) -> Vec<(String, BanEntry)> {
+        lock(&self.inner.bans).list(common::time::now_secs())
+    }
+
+    /// `clearbanned`.
+    pub fn clear_bans(&self) {
+        lock(&self.inner.bans).clear();
+    }
+
+    /// Configuration in use.
+    pub fn config(&self) -> &NetConfig {
+        &self.inner.config
+    }
+}

@@ -1,0 +1,245 @@
+//! One connected peer as the rest of the node sees it: identity, the statistics
+//! `getpeerinfo` reports, and the queue of frames waiting to be written.
+
+use crate::config::Permissions;
+use crate::wire::{encode_frame, HEADER_SIZE};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Peer identifier, unique for the life of the process (Core's `NodeId`).
+pub type PeerId = i64;
+
+/// How a connection came about (Core's `ConnectionType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionType {
+    /// The peer connected to us.
+    Inbound,
+    /// Automatic outbound connection that relays blocks, transactions and addresses.
+    OutboundFullRelay,
+    /// Requested by the user (`-connect`, `-addnode`, `addnode` RPC).
+    Manual,
+}
+
+impl ConnectionType {
+    /// Name used in `getpeerinfo` and log lines.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionType::Inbound => "inbound",
+            ConnectionType::OutboundFullRelay => "outbound-full-relay",
+            ConnectionType::Manual => "manual",
+        }
+    }
+}
+
+/// Something for a connection's writer task to do.
+#[derive(Debug)]
+pub enum Outgoing {
+    /// Write this frame.
+    Frame(Vec<u8>),
+    /// Flush what was queued before and close the socket.
+    Close,
+}
+
+/// Changing per-peer facts, read by `getpeerinfo`.
+#[derive(Debug, Clone, Default)]
+pub struct PeerStats {
+    /// Protocol version from the peer's `version` (0 before it).
+    pub version: i32,
+    /// Sanitized user agent.
+    pub subver: String,
+    /// Service bits the peer offers.
+    pub services: u64,
+    /// Whether we relay transactions to the peer.
+    pub relay_txs: bool,
+    /// Height the peer claimed in its `version`.
+    pub starting_height: i32,
+    /// Height of the best header we know the peer has (-1: none).
+    pub synced_headers: i64,
+    /// Height of the best block we know we share with the peer (-1: none).
+    pub synced_blocks: i64,
+    /// Heights of blocks requested from this peer and not yet received.
+    pub inflight: Vec<i64>,
+    /// Total bytes sent and received, headers included.
+    pub bytes_sent: u64,
+    /// See `bytes_sent`.
+    pub bytes_recv: u64,
+    /// Bytes sent per message type.
+    pub sent_per_msg: BTreeMap<String, u64>,
+    /// Bytes received per message type (`*other*` for unknown types).
+    pub recv_per_msg: BTreeMap<String, u64>,
+    /// Unix time of the last send / receive (0: never).
+    pub last_send: i64,
+    /// See `last_send`.
+    pub last_recv: i64,
+    /// Unix time of the last new block / mempool transaction from this peer.
+    pub last_block: i64,
+    /// See `last_block`.
+    pub last_transaction: i64,
+    /// Last measured round trip.
+    pub ping_time: Option<Duration>,
+    /// Smallest measured round trip.
+    pub min_ping: Option<Duration>,
+    /// Start of the outstanding ping, if one is outstanding.
+    pub ping_started: Option<Instant>,
+    /// The peer's `feefilter`, in sat/kvB.
+    pub fee_filter: i64,
+    /// Whether the peer announced `wtxidrelay`.
+    pub wtxid_relay: bool,
+    /// Whether the version handshake completed.
+    pub successfully_connected: bool,
+    /// The address the peer says it sees us at.
+    pub addr_local: Option<SocketAddr>,
+}
+
+/// A connected peer.
+#[derive(Debug)]
+pub struct Peer {
+    /// Identifier.
+    pub id: PeerId,
+    /// Remote address.
+    pub addr: SocketAddr,
+    /// Name the connection was requested with (`addnode` string) or `addr`.
+    pub addr_name: String,
+    /// Local address of the socket.
+    pub addr_bind: SocketAddr,
+    /// Kind of connection.
+    pub conn_type: ConnectionType,
+    /// Came in through a `=onion` bind.
+    pub inbound_onion: bool,
+    /// Whitelist permissions.
+    pub permissions: Permissions,
+    /// Unix time the connection was established.
+    pub connected_at: i64,
+    magic: [u8; 4],
+    stats: Mutex<PeerStats>,
+    disconnect_requested: AtomicBool,
+    outbox: UnboundedSender<Outgoing>,
+    totals: Arc<Totals>,
+}
+
+/// Bytes moved over all connections (`getnettotals`).
+#[derive(Debug, Default)]
+pub struct Totals {
+    /// Received bytes.
+    pub recv: AtomicU64,
+    /// Sent bytes.
+    pub sent: AtomicU64,
+}
+
+/// Static facts of a new connection.
+#[derive(Debug, Clone)]
+pub struct PeerSetup {
+    /// Identifier.
+    pub id: PeerId,
+    /// Remote address.
+    pub addr: SocketAddr,
+    /// Requested name.
+    pub addr_name: String,
+    /// Local address.
+    pub addr_bind: SocketAddr,
+    /// Kind.
+    pub conn_type: ConnectionType,
+    /// Through an onion bind.
+    pub inbound_onion: bool,
+    /// Permissions.
+    pub permissions: Permissions,
+    /// Network magic for outgoing frames.
+    pub magic: [u8; 4],
+}
+
+impl Peer {
+    /// A peer whose frames go to `outbox`.
+    pub fn new(setup: PeerSetup, outbox: UnboundedSender<Outgoing>, totals: Arc<Totals>) -> Peer {
+        Peer {
+            id: setup.id,
+            addr: setup.addr,
+            addr_name: setup.addr_name,
+            addr_bind: setup.addr_bind,
+            conn_type: setup.conn_type,
+            inbound_onion: setup.inbound_onion,
+            permissions: setup.permissions,
+            connected_at: common::time::now_secs(),
+            magic: setup.magic,
+            stats: Mutex::new(PeerStats {
+                synced_headers: -1,
+                synced_blocks: -1,
+                starting_height: -1,
+                ..PeerStats::default()
+            }),
+            disconnect_requested: AtomicBool::new(false),
+            outbox,
+            totals,
+        }
+    }
+
+    /// Whether the peer connected to us.
+    pub fn is_inbound(&self) -> bool {
+        self.conn_type == ConnectionType::Inbound
+    }
+
+    /// The statistics, locked. A poisoned lock still holds valid counters.
+    pub fn stats(&self) -> MutexGuard<'_, PeerStats> {
+        self.stats.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Network magic of this connection's frames.
+    pub fn magic(&self) -> [u8; 4] {
+        self.magic
+    }
+
+    /// `peer=N` or, with `-logips`, `peer=N, peeraddr=ip:port` (Core's `LogPeer`).
+    pub fn log_name(&self) -> String {
+        if common::logging::log_ips() {
+            format!("peer={}, peeraddr={}", self.id, self.addr)
+        } else {
+            format!("peer={}", self.id)
+        }
+    }
+
+    /// Queues a message for sending and accounts for it, as Core's `PushMessage`.
+    /// Does nothing once a disconnect was requested.
+    pub fn send(&self, msg_type: &str, payload: &[u8]) {
+        if self.disconnect_requested() {
+            return;
+        }
+        tracing::debug!(target: "net", "sending {msg_type} ({} bytes) peer={}", payload.len(), self.id);
+        let frame = encode_frame(self.magic, msg_type, payload);
+        let n = frame.len() as u64;
+        {
+            let mut s = self.stats();
+            s.bytes_sent += n;
+            *s.sent_per_msg.entry(msg_type.to_string()).or_default() += n;
+            s.last_send = common::time::now_secs();
+        }
+        self.totals.sent.fetch_add(n, Ordering::Relaxed);
+        // A closed outbox means the connection is already gone; nothing to do.
+        let _ = self.outbox.send(Outgoing::Frame(frame));
+    }
+
+    /// Accounts for a received message of `msg_type` with a `payload_len` payload.
+    pub fn record_received(&self, msg_type: &str, payload_len: usize) {
+        let n = (payload_len + HEADER_SIZE) as u64;
+        let mut s = self.stats();
+        s.bytes_recv += n;
+        *s.recv_per_msg.entry(msg_type.to_string()).or_default() += n;
+        s.last_recv = common::time::now_secs();
+        drop(s);
+        self.totals.recv.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Asks the connection to close after flushing queued frames.
+    pub fn disconnect(&self) {
+        if !self.disconnect_requested.swap(true, Ordering::SeqCst) {
+            let _ = self.outbox.send(Outgoing::Close);
+        }
+    }
+
+    /// Whether [`Peer::disconnect`] was called.
+    pub fn disconnect_requested(&self) -> bool {
+        self.disconnect_requested.load(Ordering::SeqCst)
+    }
+}
