@@ -50,6 +50,8 @@ struct Inner {
     totals: Arc<Totals>,
     bans: Mutex<BanList>,
     runtime: tokio::runtime::Handle,
+    /// Addresses the listening sockets are bound to.
+    bound: Vec<SocketAddr>,
 }
 
 /// Cheap, cloneable access to the running P2P layer for RPCs and the node.
@@ -82,6 +84,10 @@ impl NetManager {
             let _guard = runtime.enter();
             bind_all(&config.binds)?
         };
+        let bound = listeners
+            .iter()
+            .filter_map(|(l, _)| l.local_addr().ok())
+            .collect();
         let (tx, rx) = std::sync::mpsc::channel();
         let handler = Handler::new(config.clone(), backend);
         let msghand = std::thread::Builder::new()
@@ -102,6 +108,7 @@ impl NetManager {
             totals: Arc::new(Totals::default()),
             bans: Mutex::new(BanList::default()),
             runtime: runtime.handle().clone(),
+            bound,
         });
         for (listener, spec) in listeners {
             runtime.spawn(accept_loop(inner.clone(), listener, spec));
@@ -575,6 +582,11 @@ impl NetHandle {
     /// `clearbanned`.
     pub fn clear_bans(&self) {
         lock(&self.inner.bans).clear();
+    }
+
+    /// Addresses of the listening sockets (with the real port when 0 was asked).
+    pub fn listen_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.bound.clone()
     }
 
     /// Configuration in use.

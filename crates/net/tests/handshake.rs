@@ -1,0 +1,118 @@
+//! The version handshake with a hand-driven peer over loopback TCP, as Core's
+//! Python test framework performs it.
+
+mod support;
+
+use bitcoin::consensus::encode::deserialize_partial;
+use bitcoin::p2p::message::NetworkMessage;
+use std::time::Duration;
+use support::{start_node, wait_until, FakeChain, RawPeer};
+
+#[test]
+fn inbound_handshake_follows_core_order_and_pings() {
+    let chain = FakeChain::new();
+    let (mgr, addr) = start_node(&chain, "/bitcoin-node:0.1.0(testnode0)/");
+    let mut p = RawPeer::connect(addr);
+    p.send_version(70017);
+    // Core's order: version, wtxidrelay, sendaddrv2, verack.
+    let types: Vec<String> = (0..4).map(|_| p.recv().unwrap().0).collect();
+    assert_eq!(types, ["version", "wtxidrelay", "sendaddrv2", "verack"]);
+    p.send(NetworkMessage::WtxidRelay);
+    p.send(NetworkMessage::SendAddrV2);
+    p.send(NetworkMessage::Verack);
+    // After verack: sendheaders, then an immediate ping, then the initial getheaders.
+    let ping = p.expect("ping");
+    let nonce: u64 = deserialize_partial(&ping).unwrap().0;
+    assert_ne!(nonce, 0);
+    p.send(NetworkMessage::Pong(nonce));
+    p.expect("getheaders");
+    // sync_with_ping: two pings, the node answers both.
+    p.send(NetworkMessage::Ping(0));
+    p.send(NetworkMessage::Ping(7));
+    let a: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    let b: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    assert_eq!((a, b), (0, 7));
+
+    let h = mgr.handle();
+    wait_until("ping time", Duration::from_secs(5), || {
+        h.peers()[0].stats().ping_time.is_some()
+    });
+    let peers = h.peers();
+    assert_eq!(peers.len(), 1);
+    let peer = &peers[0];
+    assert!(peer.is_inbound());
+    assert_eq!(peer.addr, p.stream.local_addr().unwrap());
+    assert_eq!(peer.addr_bind, addr);
+    let s = peer.stats();
+    assert_eq!(s.version, 70017);
+    assert_eq!(s.subver, "/python-p2p-tester:0.0.3/");
+    assert!(s.successfully_connected && s.wtxid_relay && s.relay_txs);
+    // One 8-byte pong with its 24-byte header: the figure connect_nodes waits for.
+    assert_eq!(s.recv_per_msg.get("pong"), Some(&32));
+    assert_eq!(s.recv_per_msg.get("ping"), Some(&64));
+    assert_eq!(s.sent_per_msg.get("pong"), Some(&64));
+    assert_eq!(s.recv_per_msg.get("version").copied(), Some(24 + 111));
+    assert!(s.sent_per_msg.contains_key("verack"));
+    drop(s);
+    assert_eq!(h.connection_counts(), (1, 0));
+}
+
+#[test]
+fn version_reply_carries_our_user_agent_and_height() {
+    let chain = FakeChain::new();
+    chain.mine(3);
+    let (_mgr, addr) = start_node(&chain, "/bitcoin-node:0.1.0(testnode7)/");
+    let mut p = RawPeer::connect(addr);
+    p.send_version(70016);
+    let payload = p.expect("version");
+    let Ok(net::message::Message::Version(v)) = net::message::decode("version", &payload) else {
+        panic!("bad version")
+    };
+    assert_eq!(v.version, 70016);
+    assert_eq!(v.user_agent, "/bitcoin-node:0.1.0(testnode7)/");
+    assert_eq!(v.start_height, 3);
+    assert_eq!(v.services & 9, 9, "NODE_NETWORK | NODE_WITNESS");
+}
+
+#[test]
+fn redundant_verack_and_disconnect_rpc() {
+    let chain = FakeChain::new();
+    let (mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    p.send(NetworkMessage::Verack);
+    p.send(NetworkMessage::Ping(5));
+    let n: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    assert_eq!(n, 5, "still connected after a redundant verack");
+    let h = mgr.handle();
+    let id = h.peers()[0].id;
+    assert!(h.disconnect_id(id));
+    assert!(p.closed_by_node());
+    wait_until("peer gone", Duration::from_secs(5), || h.peers().is_empty());
+    assert!(!h.disconnect_id(id));
+}
+
+#[test]
+fn old_protocol_version_is_disconnected() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.send_version(31799);
+    assert!(p.closed_by_node());
+}
+
+#[test]
+fn network_inactive_drops_and_refuses_connections() {
+    let chain = FakeChain::new();
+    let (mgr, addr) = start_node(&chain, "/t/");
+    let h = mgr.handle();
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    h.set_network_active(false);
+    assert!(p.closed_by_node());
+    let mut q = RawPeer::connect(addr);
+    assert!(q.closed_by_node(), "new connections refused while inactive");
+    h.set_network_active(true);
+    let mut r = RawPeer::connect(addr);
+    r.handshake();
+}

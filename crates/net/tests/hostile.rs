@@ -1,0 +1,137 @@
+//! Hostile and malformed input: the node disconnects or ignores, never panics,
+//! and keeps serving other peers.
+
+mod support;
+
+use bitcoin::consensus::encode::{deserialize_partial, serialize, VarInt};
+use bitcoin::p2p::message::NetworkMessage;
+use net::wire::{encode_frame, MAX_PROTOCOL_MESSAGE_LENGTH};
+use support::{start_node, FakeChain, RawPeer, REGTEST_MAGIC};
+
+fn still_answers_pings(p: &mut RawPeer) {
+    p.send(NetworkMessage::Ping(99));
+    let n: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    assert_eq!(n, 99);
+}
+
+#[test]
+fn wrong_magic_disconnects() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.send_raw(&encode_frame([0xff; 4], "ping", &[0; 8]));
+    assert!(p.closed_by_node());
+    // The node still serves others.
+    RawPeer::connect(addr).handshake();
+}
+
+#[test]
+fn oversized_message_disconnects_before_payload_arrives() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let mut frame = encode_frame(REGTEST_MAGIC, "block", &[]);
+    frame[16..20].copy_from_slice(&(MAX_PROTOCOL_MESSAGE_LENGTH + 1).to_le_bytes());
+    p.send_raw(&frame);
+    assert!(p.closed_by_node());
+}
+
+#[test]
+fn bad_checksum_and_invalid_type_are_skipped() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let mut frame = encode_frame(REGTEST_MAGIC, "badmsg", &[1, 2]);
+    frame[20..24].copy_from_slice(&[0xff; 4]);
+    p.send_raw(&frame);
+    let mut frame = encode_frame(REGTEST_MAGIC, "ping", &[0; 8]);
+    frame[4 + 5] = b'x'; // junk after the NUL padding
+    p.send_raw(&frame);
+    p.send_raw(&encode_frame(REGTEST_MAGIC, "unknowntype", &[1, 2, 3]));
+    still_answers_pings(&mut p);
+}
+
+#[test]
+fn truncated_payloads_are_ignored() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    for t in [
+        "ping",
+        "headers",
+        "block",
+        "tx",
+        "inv",
+        "getheaders",
+        "getdata",
+    ] {
+        p.send_raw(&encode_frame(REGTEST_MAGIC, t, &[0xfd]));
+    }
+    still_answers_pings(&mut p);
+}
+
+#[test]
+fn messages_before_version_are_ignored() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.send(NetworkMessage::Ping(1));
+    p.send(NetworkMessage::GetAddr);
+    p.send(NetworkMessage::Verack);
+    // Nothing is answered before the handshake; then it works normally.
+    p.send_version(70016);
+    assert_eq!(p.recv().unwrap().0, "version");
+    p.send(NetworkMessage::Ping(3)); // before verack: unsupported, ignored
+    p.send(NetworkMessage::Verack);
+    p.expect("verack");
+    still_answers_pings(&mut p);
+}
+
+#[test]
+fn too_many_headers_is_misbehaviour() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let mut payload = serialize(&VarInt(2001));
+    payload.extend(std::iter::repeat_n(0u8, 81 * 3));
+    p.send_raw(&encode_frame(REGTEST_MAGIC, "headers", &payload));
+    assert!(p.closed_by_node());
+}
+
+#[test]
+fn non_continuous_headers_are_misbehaviour() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let genesis = chain.tip_hash();
+    let a = chain.make_block(genesis, 1).header;
+    let b = chain.make_block(genesis, 2).header; // does not follow `a`
+    p.send(NetworkMessage::Headers(vec![a, b]));
+    assert!(p.closed_by_node());
+}
+
+#[test]
+fn invalid_header_is_misbehaviour() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let mut h = chain.make_block(chain.tip_hash(), 1).header;
+    h.bits = bitcoin::CompactTarget::from_consensus(0x1d00ffff);
+    p.send(NetworkMessage::Headers(vec![h]));
+    assert!(p.closed_by_node());
+}
+
+#[test]
+fn garbage_stream_disconnects() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.send_raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(p.closed_by_node());
+}
