@@ -93,40 +93,51 @@ async fn write_loop(mut w: OwnedWriteHalf, mut outbox: UnboundedReceiver<Outgoin
 /// when the reason was already logged.
 async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) -> Option<String> {
     let magic = peer.magic();
+    // Bytes received and not yet consumed. It never holds more than one message
+    // plus one read, because the header's length is checked before waiting for
+    // the payload.
+    let mut buf: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let mut header: Option<MessageHeader> = None;
     loop {
-        let mut hdr = [0u8; HEADER_SIZE];
-        if let Err(e) = r.read_exact(&mut hdr).await {
-            return Some(match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => "socket closed".to_string(),
-                _ => format!("socket recv error: {e}"),
-            });
-        }
-        let header = match MessageHeader::parse(&hdr, magic) {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::debug!(target: "net", "{}, peer={}", e.log_text(), peer.id);
-                return None;
+        if header.is_none() && buf.len() >= HEADER_SIZE {
+            let mut hdr = [0u8; HEADER_SIZE];
+            hdr.copy_from_slice(&buf[..HEADER_SIZE]);
+            match MessageHeader::parse(&hdr, magic) {
+                Ok(h) => header = Some(h),
+                Err(e) => {
+                    tracing::debug!(target: "net", "{}, peer={}", e.log_text(), peer.id);
+                    return None;
+                }
             }
-        };
-        // Read through `take` so memory grows with data actually received, not
-        // with the length a peer claims.
-        let mut payload = Vec::new();
-        match (&mut r)
-            .take(u64::from(header.length))
-            .read_to_end(&mut payload)
-            .await
-        {
-            Ok(n) if n == header.length as usize => {}
-            Ok(_) => return Some("socket closed".to_string()),
-            Err(e) => return Some(format!("socket recv error: {e}")),
         }
+        let complete = header
+            .as_ref()
+            .is_some_and(|h| buf.len() >= HEADER_SIZE + h.length as usize);
+        if !complete {
+            match r.read(&mut chunk).await {
+                Ok(0) => return Some("socket closed".to_string()),
+                Ok(n) => {
+                    peer.record_bytes_received(n);
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) => return Some(format!("socket recv error: {e}")),
+            }
+            continue;
+        }
+        let Some(header) = header.take() else {
+            continue;
+        };
+        let end = HEADER_SIZE + header.length as usize;
+        let payload = buf[HEADER_SIZE..end].to_vec();
+        buf.drain(..end);
         let msg_type = header.type_string();
         let counted = if header.type_is_valid() && KNOWN_TYPES.contains(&msg_type.as_str()) {
             msg_type.as_str()
         } else {
             "*other*"
         };
-        peer.record_received(counted, payload.len());
+        peer.record_message_received(counted, payload.len());
         let sum = checksum(&payload);
         if sum != header.checksum {
             tracing::debug!(
@@ -151,6 +162,7 @@ async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) ->
         let event = match decode(&msg_type, &payload) {
             Ok(msg) => Event::Message {
                 peer: peer.id,
+                msg_type,
                 msg,
                 size: payload.len(),
             },

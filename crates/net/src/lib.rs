@@ -10,6 +10,7 @@
 
 pub mod backend;
 pub mod banman;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod connman;

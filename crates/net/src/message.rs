@@ -81,6 +81,9 @@ pub enum Message {
     MemPool,
     /// `getaddr`.
     GetAddr,
+    /// `addr` or `addrv2` with this many entries (validated, not stored: the
+    /// node keeps no address manager yet).
+    Addr(usize),
     /// A known message the node accepts but does not act on (addr, sendcmpct, …).
     Ignored(&'static str),
     /// A message type the node does not know.
@@ -101,9 +104,52 @@ fn malformed(e: impl std::fmt::Display) -> DecodeError {
     DecodeError::Malformed(e.to_string())
 }
 
-/// Decodes one value from the front of `data`, advancing it.
+/// Decodes one value from the front of `data`, advancing it. Running out of
+/// bytes reads "end of data", Core's text for it.
 fn take<T: Decodable>(data: &mut &[u8]) -> Result<T, DecodeError> {
-    T::consensus_decode_from_finite_reader(data).map_err(malformed)
+    T::consensus_decode_from_finite_reader(data).map_err(|e| match e {
+        encode::Error::Io(io) if io.kind() == bitcoin::io::ErrorKind::UnexpectedEof => {
+            malformed("end of data")
+        }
+        other => malformed(other),
+    })
+}
+
+/// Core's `MAX_ADDR_TO_SEND`: most entries in `addr`/`addrv2`.
+pub const MAX_ADDR_TO_SEND: usize = 1000;
+/// Core's `CNetAddr::MAX_ADDRV2_SIZE`: longest address in `addrv2`.
+const MAX_ADDRV2_SIZE: u64 = 512;
+
+/// Checks an `addr` payload (timestamped 26-byte entries); returns the count.
+fn decode_addr(d: &mut &[u8]) -> Result<usize, DecodeError> {
+    let n = take_count(d, MAX_ADDR_TO_SEND, "addr")?;
+    for _ in 0..n {
+        let _time: u32 = take(d)?;
+        let _addr = take_addr(d)?;
+    }
+    Ok(n)
+}
+
+/// Checks an `addrv2` payload (BIP155); returns the count. Entries of unknown
+/// networks are fine; oversized addresses are errors, as in Core.
+fn decode_addrv2(d: &mut &[u8]) -> Result<usize, DecodeError> {
+    let n = take_count(d, MAX_ADDR_TO_SEND, "addrv2")?;
+    for _ in 0..n {
+        let _time: u32 = take(d)?;
+        let _services = take::<VarInt>(d)?;
+        let _network: u8 = take(d)?;
+        let len = take::<VarInt>(d)?.0;
+        if len > MAX_ADDRV2_SIZE {
+            return Err(malformed(format!(
+                "Address too long: {len} > {MAX_ADDRV2_SIZE}"
+            )));
+        }
+        if (d.len() as u64) < len + 2 {
+            return Err(malformed("end of data"));
+        }
+        *d = &d[len as usize + 2..];
+    }
+    Ok(n)
 }
 
 /// Reads a list length and rejects it when above `max` before anything is allocated.
@@ -224,6 +270,8 @@ pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
         "feefilter" => Message::FeeFilter(take(d)?),
         "mempool" => Message::MemPool,
         "getaddr" => Message::GetAddr,
+        "addr" => Message::Addr(decode_addr(d)?),
+        "addrv2" => Message::Addr(decode_addrv2(d)?),
         other => match KNOWN_IGNORED.iter().find(|k| **k == other) {
             Some(k) => Message::Ignored(k),
             None => Message::Unknown(other.to_string()),
@@ -233,8 +281,6 @@ pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
 
 /// Message types of the protocol the node accepts without acting on them.
 const KNOWN_IGNORED: &[&str] = &[
-    "addr",
-    "addrv2",
     "sendcmpct",
     "cmpctblock",
     "getblocktxn",
@@ -354,8 +400,28 @@ mod tests {
         assert_eq!(h, vec![genesis, genesis]);
         assert!(matches!(decode("badmsg", &[]).unwrap(), Message::Unknown(s) if s == "badmsg"));
         assert!(matches!(
-            decode("addr", &[]).unwrap(),
-            Message::Ignored("addr")
+            decode("sendcmpct", &[]).unwrap(),
+            Message::Ignored("sendcmpct")
         ));
+    }
+
+    #[test]
+    fn addrv2_checks_follow_core() {
+        assert_eq!(
+            decode("addrv2", &[]).unwrap_err(),
+            DecodeError::Malformed("end of data".into())
+        );
+        assert!(matches!(decode("addrv2", &[0]).unwrap(), Message::Addr(0)));
+        let mut long = vec![1, 0x61, 0xbc, 0x66, 0x49, 0, 1, 0xfd, 0x01, 0x02];
+        long.extend([0xab; 513]);
+        long.extend([0x20, 0x8d]);
+        assert_eq!(
+            decode("addrv2", &long).unwrap_err(),
+            DecodeError::Malformed("Address too long: 513 > 512".into())
+        );
+        let mut two = vec![2];
+        two.extend([0, 0, 0, 0, 1, 0x99, 2, 0xab, 0xab, 0x20, 0x8d]);
+        two.extend([0, 0, 0, 0, 1, 1, 4, 9, 9, 9, 9, 0x20, 0x8d]);
+        assert!(matches!(decode("addrv2", &two).unwrap(), Message::Addr(2)));
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Peer identifier, unique for the life of the process (Core's `NodeId`).
@@ -83,8 +83,9 @@ pub struct PeerStats {
     pub ping_time: Option<Duration>,
     /// Smallest measured round trip.
     pub min_ping: Option<Duration>,
-    /// Start of the outstanding ping, if one is outstanding.
-    pub ping_started: Option<Instant>,
+    /// Start of the outstanding ping (mockable microseconds, see
+    /// [`crate::clock::now_micros`]), if one is outstanding.
+    pub ping_started: Option<i64>,
     /// The peer's `feefilter`, in sat/kvB.
     pub fee_filter: i64,
     /// Whether the peer announced `wtxidrelay`.
@@ -220,15 +221,26 @@ impl Peer {
         let _ = self.outbox.send(Outgoing::Frame(frame));
     }
 
-    /// Accounts for a received message of `msg_type` with a `payload_len` payload.
-    pub fn record_received(&self, msg_type: &str, payload_len: usize) {
-        let n = (payload_len + HEADER_SIZE) as u64;
+    /// Accounts for raw bytes read from the socket (counted as they arrive, so a
+    /// half-received message already shows in `getnettotals`, as in Core).
+    pub fn record_bytes_received(&self, n: usize) {
+        let n = n as u64;
         let mut s = self.stats();
         s.bytes_recv += n;
-        *s.recv_per_msg.entry(msg_type.to_string()).or_default() += n;
         s.last_recv = common::time::now_secs();
         drop(s);
         self.totals.recv.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Accounts a complete received message of `msg_type` with a `payload_len`
+    /// payload in `bytesrecv_per_msg`.
+    pub fn record_message_received(&self, msg_type: &str, payload_len: usize) {
+        let n = (payload_len + HEADER_SIZE) as u64;
+        *self
+            .stats()
+            .recv_per_msg
+            .entry(msg_type.to_string())
+            .or_default() += n;
     }
 
     /// Asks the connection to close after flushing queued frames.

@@ -35,8 +35,8 @@ const WTXID_RELAY_VERSION: i32 = 70016;
 const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
 /// Most headers announced directly before falling back to `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
-/// Time between pings (Core's `PING_INTERVAL`).
-const PING_INTERVAL: Duration = Duration::from_secs(120);
+/// Time between pings in microseconds (Core's `PING_INTERVAL`).
+const PING_INTERVAL_MICROS: i64 = 120 * 1_000_000;
 /// Unanswered ping that ends a connection (Core's `TIMEOUT_INTERVAL`, seconds).
 const TIMEOUT_INTERVAL: i64 = 20 * 60;
 /// How long a `getheaders` stays outstanding before another may be sent.
@@ -53,6 +53,8 @@ pub enum Event {
     Message {
         /// Sender.
         peer: PeerId,
+        /// Message type as on the wire.
+        msg_type: String,
         /// The message.
         msg: Message,
         /// Payload size, for the log.
@@ -113,9 +115,12 @@ struct PeerState {
     known_txs: KnownSet<[u8; 32]>,
     /// Blocks requested from this peer.
     in_flight: Vec<BlockHash>,
-    /// Outstanding ping (nonce, start).
-    ping: Option<(u64, Instant)>,
-    next_ping: Instant,
+    /// Nonce of the outstanding ping (0: none), as Core's `m_ping_nonce_sent`.
+    ping_nonce: u64,
+    /// When the last ping was sent, mockable microseconds (0: never).
+    ping_start: i64,
+    /// The `ping` RPC asked for a ping.
+    ping_queued: bool,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
 }
@@ -133,8 +138,9 @@ impl PeerState {
             known_blocks: KnownSet::new(5000),
             known_txs: KnownSet::new(50_000),
             in_flight: Vec::new(),
-            ping: None,
-            next_ping: Instant::now(),
+            ping_nonce: 0,
+            ping_start: 0,
+            ping_queued: false,
             last_getheaders: None,
         }
     }
@@ -189,7 +195,12 @@ impl Handler {
     pub fn handle(&mut self, ev: Event) {
         match ev {
             Event::Connected(peer) => self.on_connected(peer),
-            Event::Message { peer, msg, size } => self.on_message(peer, msg, size),
+            Event::Message {
+                peer,
+                msg_type,
+                msg,
+                size,
+            } => self.on_message(peer, &msg_type, msg, size),
             Event::Misbehaving {
                 peer,
                 msg_type,
@@ -216,9 +227,8 @@ impl Handler {
             Event::BlockTip(hash) => self.announce_block(hash),
             Event::RelayTx(txid, wtxid) => self.relay_tx(None, txid, wtxid),
             Event::PingAll => {
-                let now = Instant::now();
                 for st in self.peers.values_mut() {
-                    st.next_ping = now;
+                    st.ping_queued = true;
                 }
                 self.send_pings();
             }
@@ -330,9 +340,8 @@ impl Handler {
         true
     }
 
-    fn on_message(&mut self, id: PeerId, msg: Message, size: usize) {
-        let msg_type = msg_type_of(&msg);
-        if !self.gate(id, &msg_type, size) {
+    fn on_message(&mut self, id: PeerId, msg_type: &str, msg: Message, size: usize) {
+        if !self.gate(id, msg_type, size) {
             return;
         }
         match msg {
@@ -379,7 +388,7 @@ impl Handler {
                     self.disconnect(id, "mempool request with bloom filters disabled");
                 }
             }
-            Message::NotFound(_) | Message::GetAddr | Message::Ignored(_) => {}
+            Message::NotFound(_) | Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
             Message::Unknown(t) => {
                 tracing::debug!(target: "net", "Unknown message type \"{}\" from peer={id}", sanitize(&t));
             }
@@ -509,31 +518,43 @@ impl Handler {
     }
 
     fn on_pong(&mut self, id: PeerId, nonce: Option<u64>, size: usize) {
+        let now = crate::clock::now_micros();
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
-        let expected = st.ping.map_or(0, |(n, _)| n);
-        let problem = match (nonce, st.ping) {
-            (None, _) => Some("Short payload"),
-            (Some(n), Some((sent, start))) if n == sent => {
-                let rtt = start.elapsed();
-                st.ping = None;
-                st.next_ping = Instant::now() + PING_INTERVAL;
-                let mut s = st.peer.stats();
-                s.ping_time = Some(rtt);
-                s.min_ping = Some(s.min_ping.map_or(rtt, |m| m.min(rtt)));
-                s.ping_started = None;
-                None
+        let expected = st.ping_nonce;
+        let mut finished = false;
+        let problem = match nonce {
+            // Core: most likely a bug in the other implementation; cancel the ping.
+            None => {
+                finished = true;
+                Some("Short payload")
             }
-            (Some(0), Some(_)) => {
-                // Nonce zero cancels the ping (Core: a peer's way to say it has none).
-                st.ping = None;
-                st.peer.stats().ping_started = None;
+            Some(_) if expected == 0 => Some("Unsolicited pong without ping"),
+            Some(n) if n == expected => {
+                finished = true;
+                let rtt = now - st.ping_start;
+                if rtt >= 0 {
+                    let rtt = Duration::from_micros(rtt as u64);
+                    let mut s = st.peer.stats();
+                    s.ping_time = Some(rtt);
+                    s.min_ping = Some(s.min_ping.map_or(rtt, |m| m.min(rtt)));
+                    None
+                } else {
+                    Some("Timing mishap")
+                }
+            }
+            Some(0) => {
+                finished = true;
                 Some("Nonce zero")
             }
-            (Some(_), Some(_)) => Some("Nonce mismatch"),
-            (Some(_), None) => Some("Unsolicited pong without ping"),
+            // Normal when pings overlap: the ping stays outstanding.
+            Some(_) => Some("Nonce mismatch"),
         };
+        if finished {
+            st.ping_nonce = 0;
+            st.peer.stats().ping_started = None;
+        }
         if let Some(p) = problem {
             tracing::debug!(
                 target: "net",
@@ -543,20 +564,29 @@ impl Handler {
         }
     }
 
+    /// Core's `MaybeSendPing`: a ping right after the handshake, then every
+    /// [`PING_INTERVAL_MICROS`] (mockable clock) or when the `ping` RPC asks.
     fn send_pings(&mut self) {
-        let now = Instant::now();
+        let now = crate::clock::now_micros();
         for st in self.peers.values_mut() {
-            if st.handshake_done && st.ping.is_none() && now >= st.next_ping {
-                let nonce = loop {
-                    let n: u64 = rand::random();
-                    if n != 0 {
-                        break n;
-                    }
-                };
-                st.ping = Some((nonce, now));
-                st.peer.stats().ping_started = Some(now);
-                st.send(NetworkMessage::Ping(nonce));
+            if !st.handshake_done || st.peer.disconnect_requested() {
+                continue;
             }
+            let due = st.ping_nonce == 0 && now > st.ping_start + PING_INTERVAL_MICROS;
+            if !(st.ping_queued || due) {
+                continue;
+            }
+            let nonce = loop {
+                let n: u64 = rand::random();
+                if n != 0 {
+                    break n;
+                }
+            };
+            st.ping_queued = false;
+            st.ping_start = now;
+            st.ping_nonce = nonce;
+            st.peer.stats().ping_started = Some(now);
+            st.send(NetworkMessage::Ping(nonce));
         }
     }
 
@@ -595,11 +625,10 @@ impl Handler {
             if let Some(r) = reason {
                 to_drop.push((*id, r));
             }
-            if let Some((_, start)) = st.ping {
-                let waited = start.elapsed().as_secs_f64();
-                if waited > TIMEOUT_INTERVAL as f64 {
-                    to_drop.push((*id, format!("ping timeout: {waited:.6}s")));
-                }
+            let now = crate::clock::now_micros();
+            if st.ping_nonce != 0 && now > st.ping_start + TIMEOUT_INTERVAL * 1_000_000 {
+                let waited = (now - st.ping_start) as f64 / 1e6;
+                to_drop.push((*id, format!("ping timeout: {waited:.6}s")));
             }
         }
         for (id, reason) in to_drop {
@@ -1036,31 +1065,6 @@ fn update_best_known(st: &mut PeerState, hash: BlockHash, height: u32) {
         s.synced_headers = i64::from(height);
         s.synced_blocks = i64::from(height);
     }
-}
-
-fn msg_type_of(msg: &Message) -> String {
-    match msg {
-        Message::Version(_) => "version",
-        Message::Verack => "verack",
-        Message::Ping(_) => "ping",
-        Message::Pong(_) => "pong",
-        Message::Inv(_) => "inv",
-        Message::GetData(_) => "getdata",
-        Message::NotFound(_) => "notfound",
-        Message::GetHeaders(_) => "getheaders",
-        Message::Headers(_) => "headers",
-        Message::Block(_) => "block",
-        Message::Tx(_) => "tx",
-        Message::SendHeaders => "sendheaders",
-        Message::WtxidRelay => "wtxidrelay",
-        Message::SendAddrV2 => "sendaddrv2",
-        Message::FeeFilter(_) => "feefilter",
-        Message::MemPool => "mempool",
-        Message::GetAddr => "getaddr",
-        Message::Ignored(t) => t,
-        Message::Unknown(t) => return t.clone(),
-    }
-    .to_string()
 }
 
 /// Whether an address is worth telling a peer (not loopback, private or unspecified).

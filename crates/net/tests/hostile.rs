@@ -135,3 +135,27 @@ fn garbage_stream_disconnects() {
     p.send_raw(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(p.closed_by_node());
 }
+
+#[test]
+fn message_split_across_writes_is_counted_then_processed() {
+    let chain = FakeChain::new();
+    let (mgr, addr) = start_node(&chain, "/t/");
+    let h = mgr.handle();
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    still_answers_pings(&mut p);
+    // A second round trip: by its answer, our pong to the node's first ping
+    // (sent during the first round) has been read too.
+    still_answers_pings(&mut p);
+    let before = h.totals().0;
+    let frame = encode_frame(REGTEST_MAGIC, "ping", &12345u64.to_le_bytes());
+    p.send_raw(&frame[..12]);
+    support::wait_until(
+        "partial bytes counted",
+        std::time::Duration::from_secs(5),
+        || h.totals().0 == before + 12,
+    );
+    p.send_raw(&frame[12..]);
+    let n: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    assert_eq!(n, 12345);
+}

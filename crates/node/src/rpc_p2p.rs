@@ -123,7 +123,8 @@ fn peer_json(peer: &Peer) -> Value {
         o.insert("minping".into(), json!(t.as_secs_f64()));
     }
     if let Some(start) = s.ping_started {
-        o.insert("pingwait".into(), json!(start.elapsed().as_secs_f64()));
+        let waited = net::clock::now_micros() - start;
+        o.insert("pingwait".into(), json!(waited as f64 / 1e6));
     }
     o.insert("version".into(), json!(s.version));
     o.insert("subver".into(), json!(s.subver));
