@@ -168,6 +168,9 @@ pub struct Handler {
     peers: HashMap<PeerId, PeerState>,
     /// Every block requested and not yet received: who was asked, and when.
     in_flight: HashMap<BlockHash, (PeerId, Instant)>,
+    /// Blocks the backend refused; never requested again, so a block it cannot
+    /// take (for any reason) does not cause a request loop.
+    refused_blocks: KnownSet<BlockHash>,
 }
 
 impl Handler {
@@ -178,6 +181,7 @@ impl Handler {
             backend,
             peers: HashMap::new(),
             in_flight: HashMap::new(),
+            refused_blocks: KnownSet::new(10_000),
         }
     }
 
@@ -788,7 +792,7 @@ impl Handler {
             if inv.len() >= space {
                 break;
             }
-            if self.in_flight.contains_key(&hash) {
+            if self.in_flight.contains_key(&hash) || self.refused_blocks.contains(&hash) {
                 continue;
             }
             self.in_flight.insert(hash, (id, now));
@@ -949,6 +953,7 @@ impl Handler {
 
     fn rejected_block(&mut self, id: PeerId, hash: BlockHash, rej: Rejected) {
         tracing::debug!(target: "net", "block {hash} from peer={id} rejected: {}", rej.reason);
+        self.refused_blocks.insert(hash);
         if rej.punish {
             self.misbehaving(id, &rej.reason);
         }

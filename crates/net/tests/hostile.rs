@@ -159,3 +159,39 @@ fn message_split_across_writes_is_counted_then_processed() {
     let n: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
     assert_eq!(n, 12345);
 }
+
+#[test]
+fn refused_block_is_not_requested_again() {
+    use bitcoin::p2p::message_blockdata::Inventory;
+    let chain = FakeChain::new();
+    chain
+        .refuse_blocks
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let block = chain.make_block(chain.tip_hash(), 5);
+    let hash = block.block_hash();
+    p.send(NetworkMessage::Headers(vec![block.header]));
+    let getdata = p.expect("getdata");
+    assert_eq!(
+        net::message::decode("getdata", &getdata)
+            .map(|m| format!("{m:?}"))
+            .unwrap(),
+        format!(
+            "{:?}",
+            net::message::Message::GetData(vec![Inventory::WitnessBlock(hash)])
+        )
+    );
+    p.send(NetworkMessage::Block(block.clone()));
+    // Announcing it again must not bring another request.
+    p.send(NetworkMessage::Inv(vec![Inventory::Block(hash)]));
+    p.send(NetworkMessage::Ping(42));
+    loop {
+        let (t, payload) = p.recv().expect("connected");
+        assert_ne!(t, "getdata", "refused block requested again");
+        if t == "pong" && deserialize_partial::<u64>(&payload).unwrap().0 == 42 {
+            break;
+        }
+    }
+}

@@ -36,6 +36,8 @@ struct ChainState {
 pub struct FakeChain {
     state: Mutex<ChainState>,
     net: Mutex<Option<NetHandle>>,
+    /// Refuse every block (benignly), to test that net does not loop.
+    pub refuse_blocks: std::sync::atomic::AtomicBool,
 }
 
 impl FakeChain {
@@ -49,6 +51,7 @@ impl FakeChain {
         Arc::new(FakeChain {
             state: Mutex::new(st),
             net: Mutex::new(None),
+            refuse_blocks: Default::default(),
         })
     }
 
@@ -296,6 +299,9 @@ impl NodeBackend for FakeChain {
     }
 
     fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
+        if self.refuse_blocks.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Rejected::benign("refused-for-test"));
+        }
         let hash = block.block_hash();
         let moved = {
             let mut st = self.state.lock().unwrap();
