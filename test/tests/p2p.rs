@@ -128,6 +128,16 @@ fn addnode_list_and_errors() {
         .message,
         "Error: v2transport requested but not enabled (see -v2transport)"
     );
+    assert_eq!(
+        a.rpc_err("addconnection", json!([target, "bogus", false]))
+            .code,
+        -8
+    );
+    let added = a.rpc(
+        "addconnection",
+        json!([target, "outbound-full-relay", false]),
+    );
+    assert_eq!(added["connection_type"], "outbound-full-relay");
     assert_eq!(a.rpc("ping", json!([])), Value::Null);
     assert_eq!(a.rpc("setnetworkactive", json!([false])), false);
     wait_until("no peers", || a.rpc("getconnectioncount", json!([])) == 0);

@@ -440,6 +440,39 @@ impl NetHandle {
             .spawn(async move { inner.open_connection(name, ConnectionType::Manual).await });
     }
 
+    /// The regtest `addconnection` RPC: an automatic-type outbound connection.
+    /// False when the type's slots (8 full-relay, 2 block-relay, 11 automatic
+    /// outbound in all) are taken, as Core's `AddConnection`.
+    pub fn add_connection(&self, address: &str, conn_type: ConnectionType) -> bool {
+        let limit = match conn_type {
+            ConnectionType::OutboundFullRelay => Some(8),
+            ConnectionType::BlockRelay => Some(2),
+            ConnectionType::AddrFetch | ConnectionType::Feeler => None,
+            ConnectionType::Inbound | ConnectionType::Manual => return false,
+        };
+        let peers = self.peers();
+        let same = peers.iter().filter(|p| p.conn_type == conn_type).count();
+        let automatic = peers
+            .iter()
+            .filter(|p| {
+                !matches!(
+                    p.conn_type,
+                    ConnectionType::Inbound | ConnectionType::Manual
+                )
+            })
+            .count();
+        let max_outbound = MAX_OUTBOUND.min(self.inner.config.max_connections);
+        if limit.is_some_and(|l| same >= l) || automatic >= max_outbound {
+            return false;
+        }
+        let inner = self.inner.clone();
+        let name = address.to_string();
+        self.inner
+            .runtime
+            .spawn(async move { inner.open_connection(name, conn_type).await });
+        true
+    }
+
     /// `addnode <node> add`: keep the node connected.
     pub fn add_node(&self, node: &str) -> Result<(), AddedNodeError> {
         let mut added = lock(&self.inner.added);

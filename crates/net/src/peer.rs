@@ -22,6 +22,12 @@ pub enum ConnectionType {
     OutboundFullRelay,
     /// Requested by the user (`-connect`, `-addnode`, `addnode` RPC).
     Manual,
+    /// Outbound connection that relays blocks only (no transactions, no addresses).
+    BlockRelay,
+    /// Short-lived outbound connection to fetch addresses.
+    AddrFetch,
+    /// Short-lived outbound connection that only checks the peer is reachable.
+    Feeler,
 }
 
 impl ConnectionType {
@@ -31,7 +37,37 @@ impl ConnectionType {
             ConnectionType::Inbound => "inbound",
             ConnectionType::OutboundFullRelay => "outbound-full-relay",
             ConnectionType::Manual => "manual",
+            ConnectionType::BlockRelay => "block-relay-only",
+            ConnectionType::AddrFetch => "addr-fetch",
+            ConnectionType::Feeler => "feeler",
         }
+    }
+
+    /// Parses the names `addconnection` accepts (every type but inbound and manual).
+    pub fn from_addconnection(name: &str) -> Option<ConnectionType> {
+        match name {
+            "outbound-full-relay" => Some(ConnectionType::OutboundFullRelay),
+            "block-relay-only" => Some(ConnectionType::BlockRelay),
+            "addr-fetch" => Some(ConnectionType::AddrFetch),
+            "feeler" => Some(ConnectionType::Feeler),
+            _ => None,
+        }
+    }
+
+    /// Core's `ExpectServicesFromConn`: automatic outbound connections must offer
+    /// the services we need or are dropped after `version`.
+    pub fn expects_services(self) -> bool {
+        matches!(
+            self,
+            ConnectionType::OutboundFullRelay
+                | ConnectionType::BlockRelay
+                | ConnectionType::AddrFetch
+        )
+    }
+
+    /// Whether transactions are exchanged on this connection at all.
+    pub fn relays_transactions(self) -> bool {
+        !matches!(self, ConnectionType::BlockRelay | ConnectionType::Feeler)
     }
 }
 

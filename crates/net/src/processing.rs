@@ -152,7 +152,7 @@ impl PeerState {
     }
 
     fn relays_txs(&self) -> bool {
-        self.version.as_ref().is_some_and(|v| v.relay)
+        self.peer.conn_type.relays_transactions() && self.version.as_ref().is_some_and(|v| v.relay)
     }
 
     fn send(&self, msg: NetworkMessage) {
@@ -280,7 +280,7 @@ impl Handler {
             nonce,
             user_agent: self.config.user_agent.clone(),
             start_height: height as i32,
-            relay: self.config.relay_txs,
+            relay: self.config.relay_txs && st.peer.conn_type.relays_transactions(),
         };
         tracing::debug!(
             target: "net",
@@ -412,6 +412,20 @@ impl Handler {
             tracing::debug!(target: "net", "redundant version message from peer={id}");
             return;
         }
+        if st.peer.conn_type.expects_services() {
+            let desirable = self.desirable_services(v.services);
+            if v.services & desirable != desirable {
+                let text = format!(
+                    "peer does not offer the expected services ({:08x} offered, {desirable:08x} expected)",
+                    v.services
+                );
+                self.disconnect(id, &text);
+                return;
+            }
+        }
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
         if v.version < MIN_PEER_PROTO_VERSION {
             let text = format!("peer using obsolete version {}", v.version);
             self.disconnect(id, &text);
@@ -452,6 +466,23 @@ impl Handler {
             st.send(NetworkMessage::SendAddrV2);
         }
         st.send(NetworkMessage::Verack);
+        if st.peer.conn_type == ConnectionType::Feeler {
+            self.disconnect(id, "feeler connection completed");
+        }
+    }
+
+    /// Core's `GetDesirableServiceFlags`: pruned (`NETWORK_LIMITED`) peers are
+    /// enough when our tip is less than 144 blocks' time old.
+    fn desirable_services(&self, services: u64) -> u64 {
+        if services & NODE_NETWORK_LIMITED != 0 {
+            let (_, tip) = self.backend.tip();
+            let tip_time = self.backend.header(&tip).map_or(0, |h| i64::from(h.time));
+            let depth = (common::time::now_secs() - tip_time) / 600;
+            if depth < 144 {
+                return NODE_NETWORK_LIMITED | NODE_WITNESS;
+            }
+        }
+        NODE_NETWORK | NODE_WITNESS
     }
 
     fn on_wtxidrelay(&mut self, id: PeerId) {
@@ -963,7 +994,9 @@ impl Handler {
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
-        if !self.config.relay_txs && !st.peer.permissions.has("relay") {
+        let rejects = !st.peer.conn_type.relays_transactions()
+            || (!self.config.relay_txs && !st.peer.permissions.has("relay"));
+        if rejects {
             self.disconnect(id, "transaction sent in violation of protocol");
             return;
         }

@@ -116,3 +116,61 @@ fn network_inactive_drops_and_refuses_connections() {
     let mut r = RawPeer::connect(addr);
     r.handshake();
 }
+
+fn decode_version(payload: &[u8]) -> net::message::PeerVersion {
+    match net::message::decode("version", payload) {
+        Ok(net::message::Message::Version(v)) => v,
+        other => panic!("not a version: {other:?}"),
+    }
+}
+
+#[test]
+fn outbound_connection_types_follow_core() {
+    use bitcoin::p2p::ServiceFlags;
+    use net::ConnectionType;
+    let chain = FakeChain::new();
+    let (mgr, _) = start_node(&chain, "/t/");
+    let h = mgr.handle();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+
+    // Feeler: handshake messages, then the node hangs up.
+    assert!(h.add_connection(&target, ConnectionType::Feeler));
+    let mut p = RawPeer::accept(&listener);
+    let v = decode_version(&p.expect("version"));
+    assert!(!v.relay, "feelers ask for no transactions");
+    p.send_version_with_services(ServiceFlags::NETWORK | ServiceFlags::WITNESS);
+    assert!(p.closed_by_node());
+
+    // Full relay to a peer without NODE_WITNESS: dropped after its version.
+    assert!(h.add_connection(&target, ConnectionType::OutboundFullRelay));
+    let mut p = RawPeer::accept(&listener);
+    assert!(decode_version(&p.expect("version")).relay);
+    p.send_version_with_services(ServiceFlags::NETWORK);
+    assert!(p.closed_by_node());
+
+    // Block-relay-only: no tx relay requested, connection type reported.
+    assert!(h.add_connection(&target, ConnectionType::BlockRelay));
+    let mut p = RawPeer::accept(&listener);
+    assert!(!decode_version(&p.expect("version")).relay);
+    p.send_version_with_services(ServiceFlags::NETWORK | ServiceFlags::WITNESS);
+    p.expect("verack");
+    p.send(NetworkMessage::Verack);
+    p.send(NetworkMessage::Ping(1));
+    p.expect("pong");
+    let peers = h.peers();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].conn_type.as_str(), "block-relay-only");
+    assert!(!peers[0].is_inbound());
+
+    // A second block-relay slot exists (to another address), a third does not.
+    let listener2 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let target2 = listener2.local_addr().unwrap().to_string();
+    assert!(h.add_connection(&target2, ConnectionType::BlockRelay));
+    let _second = RawPeer::accept(&listener2);
+    wait_until("two block-relay peers", Duration::from_secs(5), || {
+        h.peers().len() == 2
+    });
+    assert!(!h.add_connection(&target, ConnectionType::BlockRelay));
+    assert!(!h.add_connection(&target, ConnectionType::Inbound));
+}

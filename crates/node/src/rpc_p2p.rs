@@ -16,6 +16,8 @@ use std::sync::Arc;
 const NODE_ALREADY_ADDED: i32 = -23;
 /// Core's `RPC_CLIENT_NODE_NOT_ADDED`.
 const NODE_NOT_ADDED: i32 = -24;
+/// Core's `RPC_CLIENT_NODE_CAPACITY_REACHED`.
+const NODE_CAPACITY_REACHED: i32 = -34;
 /// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
 const INVALID_IP_OR_SUBNET: i32 = -30;
 
@@ -44,7 +46,13 @@ pub fn start(
     let v2_enabled = args.get_bool_arg("-v2transport", true);
     let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
     let manager = NetManager::start(config, backend)?;
-    register(table, manager.handle(), v2_enabled, bantime);
+    register(
+        table,
+        manager.handle(),
+        v2_enabled,
+        bantime,
+        chain == ChainType::Regtest,
+    );
     Ok(P2p { manager })
 }
 
@@ -156,7 +164,7 @@ fn help_error(table_help: &str) -> RpcError {
 }
 
 /// Registers the network RPCs on `table`.
-pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64) {
+pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64, regtest: bool) {
     let h = net.clone();
     table.register(
         RpcMethod::new(
@@ -444,6 +452,48 @@ pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64
             },
         )
         .result("null    (json null)"),
+    );
+
+    let h = net.clone();
+    table.register(
+        RpcMethod::new(
+            "addconnection",
+            "hidden",
+            "Open an outbound connection to a specified node. This RPC is for testing only.",
+            move |req| {
+                if !regtest {
+                    return Err(RpcError::misc("addconnection is for regression testing (-regtest mode) only."));
+                }
+                let address = req.params.str_at(0)?.to_string();
+                let type_name = req.params.str_at(1)?.trim().to_string();
+                let v2 = req.params.opt_bool(2)?.unwrap_or(false);
+                let Some(conn_type) = net::ConnectionType::from_addconnection(&type_name) else {
+                    return Err(RpcError::invalid_parameter(
+                        "addconnection \"address\" \"connection_type\" v2transport",
+                    ));
+                };
+                if v2 {
+                    // We never offer NODE_P2P_V2, so v2 connections are never available.
+                    return Err(RpcError::invalid_parameter(
+                        "Error: Adding v2transport connections requires -v2transport init flag to be set.",
+                    ));
+                }
+                if !h.add_connection(&address, conn_type) {
+                    return Err(RpcError::new(
+                        NODE_CAPACITY_REACHED,
+                        "Error: Already at capacity for specified connection type.",
+                    ));
+                }
+                Ok(json!({"address": address, "connection_type": type_name}))
+            },
+        )
+        .args(vec![
+            Arg::required("address", ArgType::Str, "The IP address and port to attempt connecting to."),
+            Arg::required("connection_type", ArgType::Str, "Type of connection to open (\"outbound-full-relay\", \"block-relay-only\", \"addr-fetch\" or \"feeler\")."),
+            Arg::required("v2transport", ArgType::Bool, "Attempt to connect using BIP324 v2 transport protocol"),
+        ])
+        .hidden()
+        .result("{\n  \"address\" : \"str\",    (string) Address of newly added connection.\n  \"connection_type\" : \"str\"    (string) Type of connection opened.\n}"),
     );
 
     wrap_getnetworkinfo(table, net);

@@ -391,6 +391,44 @@ impl RawPeer {
         RawPeer { stream }
     }
 
+    /// Waits for the node to connect to `listener` (an outbound connection).
+    /// Panics after 10 s instead of hanging the test.
+    pub fn accept(listener: &std::net::TcpListener) -> RawPeer {
+        listener.set_nonblocking(true).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "the node did not connect");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        RawPeer { stream }
+    }
+
+    /// Sends a `version` offering `services`.
+    pub fn send_version_with_services(&mut self, services: ServiceFlags) {
+        let a: SocketAddr = "0.0.0.0:0".parse().unwrap();
+        self.send(NetworkMessage::Version(VersionMessage {
+            version: 70016,
+            services,
+            timestamp: 1_700_000_000,
+            receiver: Address::new(&a, ServiceFlags::NONE),
+            sender: Address::new(&a, ServiceFlags::NONE),
+            nonce: 0x5678,
+            user_agent: "/outbound-tester/".into(),
+            start_height: 0,
+            relay: true,
+        }));
+    }
+
     pub fn send_raw(&mut self, bytes: &[u8]) {
         self.stream.write_all(bytes).expect("write");
     }
