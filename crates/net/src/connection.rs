@@ -70,18 +70,19 @@ pub async fn run(
                 tracing::debug!(target: "net", "{reason}, disconnecting {}", peer.log_name());
             }
         }
-        () = write_loop(w, outbox) => {}
+        () = write_loop(w, outbox, &peer) => {}
     }
     peer.disconnect();
 }
 
-async fn write_loop(mut w: OwnedWriteHalf, mut outbox: UnboundedReceiver<Outgoing>) {
+async fn write_loop(mut w: OwnedWriteHalf, mut outbox: UnboundedReceiver<Outgoing>, peer: &Peer) {
     while let Some(item) = outbox.recv().await {
         match item {
             Outgoing::Frame(frame) => {
                 if w.write_all(&frame).await.is_err() {
                     return;
                 }
+                peer.sent(frame.len());
             }
             Outgoing::Close => break,
         }
@@ -115,6 +116,7 @@ async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) ->
             .as_ref()
             .is_some_and(|h| buf.len() >= HEADER_SIZE + h.length as usize);
         if !complete {
+            peer.wait_for_receive_space().await;
             match r.read(&mut chunk).await {
                 Ok(0) => return Some("socket closed".to_string()),
                 Ok(n) => {
@@ -179,6 +181,7 @@ async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) ->
                 reason: text,
             },
         };
+        peer.queued_for_processing(payload.len());
         if events.send(event).is_err() {
             return Some("shutting down".to_string());
         }

@@ -5,10 +5,16 @@ use crate::config::Permissions;
 use crate::wire::{encode_frame, HEADER_SIZE};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
+
+/// Payload bytes of one peer that may wait for the message handler before its
+/// socket is no longer read (Core's default `-maxreceivebuffer`, 5000 KB).
+pub const MAX_RECEIVE_QUEUE: usize = 5_000_000;
+/// Bytes that may wait to be written to one peer before it is disconnected.
+pub const MAX_SEND_QUEUE: usize = 256 * 1024 * 1024;
 
 /// Peer identifier, unique for the life of the process (Core's `NodeId`).
 pub type PeerId = i64;
@@ -155,6 +161,12 @@ pub struct Peer {
     stats: Mutex<PeerStats>,
     disconnect_requested: AtomicBool,
     outbox: UnboundedSender<Outgoing>,
+    /// Payload bytes handed to the message handler and not yet processed.
+    recv_queued: AtomicUsize,
+    /// Signalled when the handler has processed messages of this peer.
+    recv_drained: tokio::sync::Notify,
+    /// Frame bytes queued for the writer and not yet written.
+    send_queued: AtomicUsize,
     totals: Arc<Totals>,
 }
 
@@ -208,6 +220,9 @@ impl Peer {
                 ..PeerStats::default()
             }),
             disconnect_requested: AtomicBool::new(false),
+            recv_queued: AtomicUsize::new(0),
+            recv_drained: tokio::sync::Notify::new(),
+            send_queued: AtomicUsize::new(0),
             outbox,
             totals,
         }
@@ -254,6 +269,14 @@ impl Peer {
         }
         self.totals.sent.fetch_add(n, Ordering::Relaxed);
         // A closed outbox means the connection is already gone; nothing to do.
+        let queued = self.send_queued.fetch_add(frame.len(), Ordering::SeqCst) + frame.len();
+        // A peer that asks for data but does not read it would make us buffer
+        // without bound.
+        if queued > MAX_SEND_QUEUE {
+            tracing::debug!(target: "net", "send buffer overflow ({queued} bytes), disconnecting {}", self.log_name());
+            self.disconnect();
+            return;
+        }
         let _ = self.outbox.send(Outgoing::Frame(frame));
     }
 
@@ -279,6 +302,35 @@ impl Peer {
             .or_default() += n;
     }
 
+    /// The writer wrote `n` queued bytes.
+    pub fn sent(&self, n: usize) {
+        self.send_queued.fetch_sub(n, Ordering::SeqCst);
+    }
+
+    /// The reader handed a message of `n` payload bytes to the handler.
+    pub fn queued_for_processing(&self, n: usize) {
+        self.recv_queued.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// The handler processed a message of `n` payload bytes.
+    pub fn processed(&self, n: usize) {
+        self.recv_queued.fetch_sub(n, Ordering::SeqCst);
+        self.recv_drained.notify_one();
+    }
+
+    /// Waits while more than [`MAX_RECEIVE_QUEUE`] bytes of this peer's messages
+    /// wait for the handler (Core's `-maxreceivebuffer` back-pressure), so a
+    /// flooding peer is simply not read from.
+    pub async fn wait_for_receive_space(&self) {
+        loop {
+            let drained = self.recv_drained.notified();
+            if self.recv_queued.load(Ordering::SeqCst) <= MAX_RECEIVE_QUEUE {
+                return;
+            }
+            drained.await;
+        }
+    }
+
     /// Asks the connection to close after flushing queued frames.
     pub fn disconnect(&self) {
         if !self.disconnect_requested.swap(true, Ordering::SeqCst) {
@@ -289,5 +341,64 @@ impl Peer {
     /// Whether [`Peer::disconnect`] was called.
     pub fn disconnect_requested(&self) -> bool {
         self.disconnect_requested.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_peer() -> (Peer, tokio::sync::mpsc::UnboundedReceiver<Outgoing>) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let setup = PeerSetup {
+            id: 3,
+            addr,
+            addr_name: addr.to_string(),
+            addr_bind: addr,
+            conn_type: ConnectionType::Inbound,
+            inbound_onion: false,
+            permissions: Permissions::default(),
+            magic: [0xfa, 0xbf, 0xb5, 0xda],
+        };
+        (Peer::new(setup, tx, Arc::new(Totals::default())), rx)
+    }
+
+    #[test]
+    fn reading_pauses_while_the_handler_is_behind() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let (peer, _rx) = test_peer();
+        let peer = Arc::new(peer);
+        rt.block_on(async {
+            peer.queued_for_processing(MAX_RECEIVE_QUEUE + 1);
+            let waiting =
+                tokio::time::timeout(Duration::from_millis(50), peer.wait_for_receive_space())
+                    .await;
+            assert!(waiting.is_err(), "must wait while over the limit");
+            let p = peer.clone();
+            let waiter = tokio::spawn(async move { p.wait_for_receive_space().await });
+            tokio::task::yield_now().await;
+            peer.processed(MAX_RECEIVE_QUEUE + 1);
+            tokio::time::timeout(Duration::from_secs(1), waiter)
+                .await
+                .expect("resumes once processed")
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn sends_are_accounted_and_stop_after_disconnect() {
+        let (peer, mut rx) = test_peer();
+        peer.send("ping", &[0; 8]);
+        assert_eq!(peer.stats().sent_per_msg.get("ping"), Some(&32));
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Frame(f)) if f.len() == 32));
+        peer.disconnect();
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Close)));
+        peer.send("ping", &[0; 8]);
+        assert!(rx.try_recv().is_err(), "nothing queued after disconnect");
+        assert_eq!(peer.stats().bytes_sent, 32);
     }
 }

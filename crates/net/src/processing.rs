@@ -197,6 +197,22 @@ impl Handler {
 
     /// Processes one event.
     pub fn handle(&mut self, ev: Event) {
+        // Messages count against their peer's receive queue until processed.
+        let processed = match &ev {
+            Event::Message { peer, size, .. }
+            | Event::Misbehaving { peer, size, .. }
+            | Event::Malformed { peer, size, .. } => {
+                self.peers.get(peer).map(|st| (st.peer.clone(), *size))
+            }
+            _ => None,
+        };
+        self.dispatch(ev);
+        if let Some((peer, size)) = processed {
+            peer.processed(size);
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event) {
         match ev {
             Event::Connected(peer) => self.on_connected(peer),
             Event::Message {
