@@ -796,7 +796,8 @@ impl Handler {
             for hd in &headers {
                 st.known_blocks.insert(hd.block_hash());
             }
-            update_best_known(st, last, h);
+            let have = self.backend.has_block(&last);
+            update_best_known(st, last, h, have);
         }
         if headers.len() == MAX_HEADERS_RESULTS {
             if let Some(h) = height {
@@ -912,7 +913,8 @@ impl Handler {
             }
         }
         if let Some((h, height)) = best {
-            update_best_known(st, h, height);
+            let have = self.backend.has_block(&h);
+            update_best_known(st, h, height, have);
         }
         if !tx_requests.is_empty() {
             st.send(NetworkMessage::GetData(tx_requests));
@@ -988,7 +990,7 @@ impl Handler {
                 if let Some(st) = self.peers.get_mut(&id) {
                     st.peer.stats().last_block = common::time::now_secs();
                     if let Some(h) = self.backend.header_height(&hash) {
-                        update_best_known(st, hash, h);
+                        update_best_known(st, hash, h, true);
                     }
                 }
             }
@@ -1112,12 +1114,16 @@ impl Handler {
     }
 }
 
-fn update_best_known(st: &mut PeerState, hash: BlockHash, height: u32) {
+/// Records that the peer has the block `hash` at `height` (`have_data`: we have
+/// its data too, so it is a block we share: `synced_blocks`).
+fn update_best_known(st: &mut PeerState, hash: BlockHash, height: u32, have_data: bool) {
+    let mut s = st.peer.stats();
+    if have_data && i64::from(height) > s.synced_blocks {
+        s.synced_blocks = i64::from(height);
+    }
     if st.best_known.is_none_or(|(_, h)| height > h) {
         st.best_known = Some((hash, height));
-        let mut s = st.peer.stats();
         s.synced_headers = i64::from(height);
-        s.synced_blocks = i64::from(height);
     }
 }
 

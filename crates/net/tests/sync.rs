@@ -35,6 +35,10 @@ fn headers_first_sync_then_announcements() {
         b_chain.tip_hash() == a_chain.tip_hash()
     });
     assert_eq!(b_chain.height(), 2100);
+    wait_until("peer figures", T, || {
+        let s = b.handle().peers()[0].stats().clone();
+        s.synced_headers == 2100 && s.synced_blocks == 2100 && s.inflight.is_empty()
+    });
     let out = &b.handle().peers()[0];
     assert!(!out.is_inbound());
     assert_eq!(out.conn_type.as_str(), "manual");
