@@ -6,6 +6,7 @@ mod support;
 use bitcoin::consensus::encode::{deserialize_partial, serialize, VarInt};
 use bitcoin::p2p::message::NetworkMessage;
 use net::wire::{encode_frame, MAX_PROTOCOL_MESSAGE_LENGTH};
+use std::io::Write;
 use support::{start_node, FakeChain, RawPeer, REGTEST_MAGIC};
 
 fn still_answers_pings(p: &mut RawPeer) {
@@ -194,4 +195,64 @@ fn refused_block_is_not_requested_again() {
             break;
         }
     }
+}
+
+#[test]
+fn random_payloads_for_every_type_never_break_the_node() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let chain = FakeChain::new();
+    let (mgr, addr) = start_node(&chain, "/t/");
+    let types = [
+        "version",
+        "verack",
+        "ping",
+        "pong",
+        "inv",
+        "getdata",
+        "notfound",
+        "getheaders",
+        "headers",
+        "block",
+        "tx",
+        "sendheaders",
+        "wtxidrelay",
+        "sendaddrv2",
+        "feefilter",
+        "mempool",
+        "getaddr",
+        "addr",
+        "addrv2",
+        "sendcmpct",
+        "cmpctblock",
+        "getblocks",
+    ];
+    // Each peer gets a burst of random messages after a proper handshake; it may
+    // be disconnected for some of them, which is fine. The node must survive.
+    for round in 0..10 {
+        let mut p = RawPeer::connect(addr);
+        p.handshake();
+        for _ in 0..40 {
+            let t = types[rng.gen_range(0..types.len())];
+            let len = rng.gen_range(0..400);
+            let payload: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            if p.stream
+                .write_all(&encode_frame(REGTEST_MAGIC, t, &payload))
+                .is_err()
+            {
+                break;
+            }
+        }
+        drop(p);
+        // Meanwhile, well-behaved peers are still served.
+        let mut q = RawPeer::connect(addr);
+        q.handshake();
+        still_answers_pings(&mut q);
+        let _ = round;
+    }
+    support::wait_until(
+        "only live peers remain",
+        std::time::Duration::from_secs(10),
+        || mgr.handle().peers().len() <= 1,
+    );
 }
