@@ -167,6 +167,21 @@ pub fn parse_host_port(s: &str, default_port: u16) -> Option<SocketAddr> {
     None
 }
 
+/// Core's init error for a `-bind` value that is not an address: a bad port, or
+/// a host that cannot be resolved (we resolve only literal addresses).
+fn bind_error(addr: &str, value: &str) -> String {
+    let port_part = match addr.rsplit_once(']') {
+        Some((_, rest)) => rest.strip_prefix(':'),
+        None => addr.rsplit_once(':').map(|(_, p)| p),
+    };
+    match port_part {
+        Some(p) if p.parse::<u16>().map_or(true, |n| n == 0) => {
+            format!("Invalid port specified in -bind: '{value}'")
+        }
+        _ => format!("Cannot resolve -bind address: '{value}'"),
+    }
+}
+
 /// Parses a `-whitelist` value: `[perm,perm,…@]ip[/prefix]`.
 pub fn parse_whitelist(value: &str) -> Result<WhitelistEntry, String> {
     let (perms, net) = match value.rsplit_once('@') {
@@ -270,8 +285,7 @@ impl NetConfig {
             };
             // A bind address without a port listens on -port (Core: the onion
             // default is port+1, but an explicit address keeps -port).
-            let sa = parse_host_port(addr, port)
-                .ok_or_else(|| format!("Invalid port specified in -bind: '{value}'"))?;
+            let sa = parse_host_port(addr, port).ok_or_else(|| bind_error(addr, value))?;
             binds.push(BindSpec {
                 addr: sa,
                 onion,
@@ -414,6 +428,14 @@ mod tests {
         assert_eq!(
             config(&["-listen=0", "-bind=127.0.0.1"]).unwrap_err(),
             "Cannot set -bind or -whitebind together with -listen=0"
+        );
+        assert_eq!(
+            config(&["-bind=127.0.0.1:notaport"]).unwrap_err(),
+            "Invalid port specified in -bind: '127.0.0.1:notaport'"
+        );
+        assert_eq!(
+            config(&["-bind=no.such.host"]).unwrap_err(),
+            "Cannot resolve -bind address: 'no.such.host'"
         );
         assert_eq!(
             config(&["-peertimeout=0"]).unwrap_err(),

@@ -267,6 +267,20 @@ async fn added_nodes_loop(inner: Arc<Inner>) {
     }
 }
 
+/// Removes a peer from the table and tells the handler, when its connection
+/// task ends for whatever reason.
+struct ConnectionGuard {
+    inner: Arc<Inner>,
+    id: PeerId,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        lock(&self.inner.peers).remove(&self.id);
+        self.inner.send(Event::Disconnected(self.id));
+    }
+}
+
 impl Inner {
     fn send(&self, ev: Event) {
         let _ = lock(&self.events).send(ev);
@@ -354,9 +368,10 @@ impl Inner {
         let inner = self.clone();
         let events = lock(&self.events).clone();
         self.runtime.spawn(async move {
+            // Dropped when the connection ends, even by a panic, so a peer never
+            // lingers in the table.
+            let _guard = ConnectionGuard { inner, id };
             connection::run(stream, peer, rx, events).await;
-            lock(&inner.peers).remove(&id);
-            inner.send(Event::Disconnected(id));
         });
     }
 
