@@ -8,6 +8,8 @@
 //! Threads: one tokio runtime (`net`) owns the sockets; one `msghand` thread
 //! processes messages in order and is the only caller of the backend.
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod banman;
 pub mod clock;

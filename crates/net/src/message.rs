@@ -63,6 +63,8 @@ pub enum Message {
     NotFound(Vec<Inventory>),
     /// `getheaders`.
     GetHeaders(GetHeadersMessage),
+    /// `getblocks` (same layout as `getheaders`; answered with `inv`).
+    GetBlocks(GetHeadersMessage),
     /// `headers`.
     Headers(Vec<Header>),
     /// `block`.
@@ -235,6 +237,22 @@ fn decode_headers(data: &mut &[u8]) -> Result<Vec<Header>, DecodeError> {
     Ok(out)
 }
 
+/// A `getheaders`/`getblocks` body: version, locator, stop hash.
+fn decode_locator_request(d: &mut &[u8], what: &str) -> Result<GetHeadersMessage, DecodeError> {
+    let version: u32 = take(d)?;
+    let n = take_count(d, MAX_LOCATOR_SZ, &format!("{what} locator"))?;
+    let mut locator_hashes = Vec::with_capacity(n);
+    for _ in 0..n {
+        locator_hashes.push(take(d)?);
+    }
+    let stop_hash = take(d)?;
+    Ok(GetHeadersMessage {
+        version,
+        locator_hashes,
+        stop_hash,
+    })
+}
+
 /// Decodes the payload of a message of type `msg_type`.
 pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
     let mut data = payload;
@@ -247,20 +265,8 @@ pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
         "inv" => Message::Inv(take_inv(d, "inv")?),
         "getdata" => Message::GetData(take_inv(d, "getdata")?),
         "notfound" => Message::NotFound(take_inv(d, "notfound")?),
-        "getheaders" => {
-            let version: u32 = take(d)?;
-            let n = take_count(d, MAX_LOCATOR_SZ, "getheaders locator")?;
-            let mut locator_hashes = Vec::with_capacity(n);
-            for _ in 0..n {
-                locator_hashes.push(take(d)?);
-            }
-            let stop_hash = take(d)?;
-            Message::GetHeaders(GetHeadersMessage {
-                version,
-                locator_hashes,
-                stop_hash,
-            })
-        }
+        "getheaders" => Message::GetHeaders(decode_locator_request(d, "getheaders")?),
+        "getblocks" => Message::GetBlocks(decode_locator_request(d, "getblocks")?),
         "headers" => Message::Headers(decode_headers(d)?),
         "block" => Message::Block(Box::new(take(d)?)),
         "tx" => Message::Tx(Box::new(take(d)?)),
@@ -285,7 +291,6 @@ const KNOWN_IGNORED: &[&str] = &[
     "cmpctblock",
     "getblocktxn",
     "blocktxn",
-    "getblocks",
     "filterload",
     "filteradd",
     "filterclear",

@@ -387,6 +387,7 @@ impl Handler {
             }
             Message::Pong(nonce) => self.on_pong(id, nonce, size),
             Message::GetHeaders(gh) => self.on_getheaders(id, gh),
+            Message::GetBlocks(gb) => self.on_getblocks(id, gb),
             Message::Headers(headers) => self.on_headers(id, headers),
             Message::Inv(inv) => self.on_inv(id, inv),
             Message::GetData(inv) => self.on_getdata(id, inv),
@@ -754,6 +755,29 @@ impl Handler {
             st.known_blocks.insert(last.block_hash());
         }
         st.send(NetworkMessage::Headers(headers));
+    }
+
+    /// Old-style sync: `inv` for up to 500 active-chain blocks after the
+    /// locator, stopping before `stop` (Core's `getblocks`).
+    fn on_getblocks(&mut self, id: PeerId, gb: GetHeadersMessage) {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let headers = self
+            .backend
+            .headers_after(&gb.locator_hashes, &gb.stop_hash, 500);
+        let mut inv = Vec::new();
+        for h in headers {
+            let hash = h.block_hash();
+            if hash == gb.stop_hash || !self.backend.has_block(&hash) {
+                break;
+            }
+            st.known_blocks.insert(hash);
+            inv.push(Inventory::Block(hash));
+        }
+        if !inv.is_empty() {
+            st.send(NetworkMessage::Inv(inv));
+        }
     }
 
     fn on_headers(&mut self, id: PeerId, headers: Vec<Header>) {

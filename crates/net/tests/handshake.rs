@@ -174,3 +174,39 @@ fn outbound_connection_types_follow_core() {
     assert!(!h.add_connection(&target, ConnectionType::BlockRelay));
     assert!(!h.add_connection(&target, ConnectionType::Inbound));
 }
+
+#[test]
+fn getheaders_and_getblocks_are_answered_from_the_active_chain() {
+    use bitcoin::hashes::Hash;
+    use bitcoin::p2p::message_blockdata::GetHeadersMessage;
+    let chain = FakeChain::new();
+    let genesis = chain.tip_hash();
+    chain.mine(5);
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    let req = GetHeadersMessage {
+        version: 70016,
+        locator_hashes: vec![genesis],
+        stop_hash: bitcoin::BlockHash::all_zeros(),
+    };
+    p.send(NetworkMessage::GetHeaders(req.clone()));
+    let Ok(net::message::Message::Headers(h)) =
+        net::message::decode("headers", &p.expect("headers"))
+    else {
+        panic!("bad headers")
+    };
+    assert_eq!(h.len(), 5);
+    assert_eq!(h[4].block_hash(), chain.tip_hash());
+    p.send(NetworkMessage::GetBlocks(
+        bitcoin::p2p::message_blockdata::GetBlocksMessage {
+            version: 70016,
+            locator_hashes: vec![genesis],
+            stop_hash: bitcoin::BlockHash::all_zeros(),
+        },
+    ));
+    let Ok(net::message::Message::Inv(inv)) = net::message::decode("inv", &p.expect("inv")) else {
+        panic!("bad inv")
+    };
+    assert_eq!(inv.len(), 5);
+}

@@ -244,7 +244,7 @@ impl NodeBackend for FakeChain {
         let start = locator
             .iter()
             .find_map(|h| st.active.iter().position(|a| a == h))
-            .map_or(0, |p| p + 1);
+            .map_or(1, |p| p + 1);
         let mut out = Vec::new();
         for h in st.active.iter().skip(start) {
             out.push(st.headers[h].0);
