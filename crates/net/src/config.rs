@@ -106,6 +106,9 @@ pub struct NetConfig {
     pub relay_txs: bool,
     /// Default P2P port of the chain (used for addresses given without a port).
     pub default_port: u16,
+    /// The network data directory (`banlist.json` lives there); `None` keeps
+    /// everything in memory.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// `NODE_NETWORK`.
@@ -275,34 +278,65 @@ impl NetConfig {
         if !listen && has_binds {
             return Err("Cannot set -bind or -whitebind together with -listen=0".into());
         }
-        let mut binds = Vec::new();
-        for value in bind_args.iter().chain(whitebind_args.iter()) {
-            // -whitebind carries permissions before '@'.
-            let value = value.rsplit_once('@').map_or(value.as_str(), |(_, a)| a);
-            let (addr, onion) = match value.strip_suffix("=onion") {
-                Some(a) => (a, true),
-                None => (value, false),
-            };
-            // A bind address without a port listens on -port (Core: the onion
-            // default is port+1, but an explicit address keeps -port).
-            let sa = parse_host_port(addr, port).ok_or_else(|| bind_error(addr, value))?;
-            binds.push(BindSpec {
-                addr: sa,
-                onion,
-                required: true,
-            });
+        // Core's order: -bind, -whitebind, onion binds, then the any-address pair.
+        let mut plain = Vec::new();
+        let mut onion = Vec::new();
+        for value in &bind_args {
+            match value.rsplit_once('=') {
+                None => {
+                    let sa =
+                        parse_host_port(value, port).ok_or_else(|| bind_error(value, value))?;
+                    plain.push(sa);
+                }
+                // An onion bind without a port uses -port + 1, as Core.
+                Some((addr, "onion")) => {
+                    let sa = parse_host_port(addr, port.wrapping_add(1))
+                        .ok_or_else(|| bind_error(addr, value))?;
+                    onion.push(sa);
+                }
+                Some(_) => return Err(format!("Cannot resolve -bind address: '{value}'")),
+            }
         }
-        if listen && binds.iter().all(|b| b.onion) {
+        for value in &whitebind_args {
+            // -whitebind carries permissions before '@'.
+            let addr = value.rsplit_once('@').map_or(value.as_str(), |(_, a)| a);
+            let sa = parse_host_port(addr, port).ok_or_else(|| bind_error(addr, value))?;
+            plain.push(sa);
+        }
+        let bind_on_any = bind_args.is_empty() && whitebind_args.is_empty();
+        if plain.is_empty() && onion.is_empty() {
+            // Core's default onion service target.
+            onion.push(SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port.wrapping_add(1),
+            ));
+        }
+        let required = |addr, onion| BindSpec {
+            addr,
+            onion,
+            required: true,
+        };
+        let mut binds: Vec<BindSpec> = plain.into_iter().map(|a| required(a, false)).collect();
+        binds.extend(onion.into_iter().map(|a| required(a, true)));
+        for (i, b) in binds.iter().enumerate() {
+            if binds[..i].iter().any(|o| o.addr == b.addr) {
+                return Err(format!(
+                    "Duplicate binding configuration for address {}. Please check your -bind, -bind=...=onion and -whitebind settings.",
+                    b.addr
+                ));
+            }
+        }
+        if bind_on_any {
+            // A host without IPv6 must not stop the node, so `[::]` may fail.
             binds.push(BindSpec {
                 addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
                 onion: false,
                 required: false,
             });
-            binds.push(BindSpec {
-                addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
-                onion: false,
-                required: true,
-            });
+            binds.push(required(
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+                false,
+            ));
         }
         if !listen {
             binds.clear();
@@ -340,6 +374,7 @@ impl NetConfig {
             services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
             relay_txs: !blocksonly,
             default_port,
+            data_dir: Some(args.get_data_dir_net()),
         })
     }
 
@@ -359,6 +394,7 @@ impl NetConfig {
             services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
             relay_txs: true,
             default_port: default_port(ChainType::Regtest),
+            data_dir: None,
         }
     }
 
@@ -409,18 +445,27 @@ mod tests {
         assert!(!config(&["-connect=127.0.0.1:1"]).unwrap().listen);
         let c = config(&[]).unwrap();
         assert!(c.listen);
-        assert_eq!(c.binds.len(), 2);
-        assert_eq!(c.binds[1].addr.port(), 18444);
+        let addrs: Vec<String> = c.binds.iter().map(|b| b.addr.to_string()).collect();
+        assert_eq!(addrs, ["127.0.0.1:18445", "[::]:18444", "0.0.0.0:18444"]);
+        assert!(c.binds[0].onion && !c.binds[1].required);
         assert!(c.connect.is_none());
     }
 
     #[test]
-    fn onion_bind_adds_any_address() {
+    fn onion_binds_follow_core() {
         let c = config(&["-bind=0.0.0.0:1000", "-bind=127.0.0.1:2000=onion"]).unwrap();
         assert_eq!(c.binds.len(), 2);
         assert!(c.binds[1].onion);
+        // Only an onion bind: nothing else is bound.
         let c = config(&["-bind=127.0.0.1:2000=onion"]).unwrap();
-        assert_eq!(c.binds.len(), 3, "only an onion bind: also listen on any");
+        assert_eq!(c.binds.len(), 1);
+        // Without a port, an onion bind takes -port + 1; a plain one -port.
+        let c = config(&["-port=5000", "-bind=127.0.0.1=onion", "-bind=0.0.0.0"]).unwrap();
+        let addrs: Vec<String> = c.binds.iter().map(|b| b.addr.to_string()).collect();
+        assert_eq!(addrs, ["0.0.0.0:5000", "127.0.0.1:5001"]);
+        assert!(config(&["-bind=127.0.0.1=i2p"]).is_err());
+        let dup = config(&["-bind=127.0.0.1:7", "-whitebind=noban@127.0.0.1:7"]).unwrap_err();
+        assert!(dup.starts_with("Duplicate binding configuration for address 127.0.0.1:7."));
     }
 
     #[test]

@@ -97,6 +97,10 @@ impl NetManager {
                 handler.run(rx)
             })
             .map_err(|e| format!("Unable to start the message handler: {e}"))?;
+        let bans = match &config.data_dir {
+            Some(dir) => BanList::load(dir.join("banlist.json")),
+            None => BanList::default(),
+        };
         let inner = Arc::new(Inner {
             network_active: AtomicBool::new(config.network_active),
             added: Mutex::new(config.addnodes.clone()),
@@ -106,7 +110,7 @@ impl NetManager {
             events: Mutex::new(tx),
             pending: Mutex::new(HashSet::new()),
             totals: Arc::new(Totals::default()),
-            bans: Mutex::new(BanList::default()),
+            bans: Mutex::new(bans),
             runtime: runtime.handle().clone(),
             bound,
         });
@@ -590,19 +594,18 @@ impl NetHandle {
     /// `setban add`: bans `subnet` until `until` (Unix time) and disconnects peers
     /// in it. `Err(None)` for an invalid subnet, `Err(Some(()))` if already banned.
     pub fn ban(&self, subnet: &str, until: i64) -> Result<(), Option<()>> {
-        let (key, net, prefix) = parse_subnet(subnet).ok_or(None)?;
+        let (key, net) = parse_subnet(subnet).ok_or(None)?;
         let now = common::time::now_secs();
         let entry = BanEntry {
             net,
-            prefix,
             created: now,
             until,
         };
         if !lock(&self.inner.bans).ban(key, entry.clone()) {
             return Err(Some(()));
         }
-        let probe = BanList::default();
-        let mut one = probe;
+        // A one-entry list to test connected peers against the new ban alone.
+        let mut one = BanList::default();
         one.ban(String::new(), entry);
         for p in self.peers() {
             if one.is_banned(p.addr.ip(), now) {
@@ -614,7 +617,7 @@ impl NetHandle {
 
     /// `setban remove`; `Err(None)` for an invalid subnet, `Err(Some(()))` if not banned.
     pub fn unban(&self, subnet: &str) -> Result<(), Option<()>> {
-        let (key, _, _) = parse_subnet(subnet).ok_or(None)?;
+        let (key, _) = parse_subnet(subnet).ok_or(None)?;
         if lock(&self.inner.bans).unban(&key) {
             Ok(())
         } else {

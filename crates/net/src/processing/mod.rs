@@ -383,6 +383,13 @@ impl Handler {
                     self.disconnect(id, "mempool request with bloom filters disabled");
                 }
             }
+            // We never offer NODE_BLOOM, so BIP37 filter messages end the connection.
+            Message::Ignored(t @ ("filterload" | "filteradd" | "filterclear")) => {
+                self.disconnect(
+                    id,
+                    &format!("{t} received despite not offering bloom services"),
+                );
+            }
             Message::NotFound(_) | Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
             Message::Unknown(t) => {
                 tracing::debug!(target: "net", "Unknown message type \"{}\" from peer={id}", sanitize(&t));
