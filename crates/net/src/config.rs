@@ -109,6 +109,8 @@ pub struct NetConfig {
     /// The network data directory (`banlist.json` lives there); `None` keeps
     /// everything in memory.
     pub data_dir: Option<std::path::PathBuf>,
+    /// `-capturemessages`: write every message to `message_capture/` there.
+    pub capture_messages: bool,
 }
 
 /// `NODE_NETWORK`.
@@ -375,6 +377,7 @@ impl NetConfig {
             relay_txs: !blocksonly,
             default_port,
             data_dir: Some(args.get_data_dir_net()),
+            capture_messages: args.get_bool_arg("-capturemessages", false),
         })
     }
 
@@ -395,6 +398,7 @@ impl NetConfig {
             relay_txs: true,
             default_port: default_port(ChainType::Regtest),
             data_dir: None,
+            capture_messages: false,
         }
     }
 

@@ -161,6 +161,7 @@ async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) ->
             );
             continue;
         }
+        peer.capture(&msg_type, &payload, true);
         let event = match decode(&msg_type, &payload) {
             Ok(msg) => Event::Message {
                 peer: peer.id,

@@ -356,6 +356,11 @@ impl Inner {
                 inbound_onion: onion,
                 permissions: self.config.permissions_for(addr.ip(), inbound),
                 magic: self.config.magic,
+                capture_dir: self
+                    .config
+                    .capture_messages
+                    .then(|| self.config.data_dir.clone())
+                    .flatten(),
             },
             tx,
             self.totals.clone(),

@@ -12,6 +12,7 @@
 
 pub mod backend;
 pub mod banman;
+pub mod capture;
 pub mod clock;
 pub mod config;
 pub mod connection;

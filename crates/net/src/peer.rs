@@ -158,6 +158,7 @@ pub struct Peer {
     /// Unix time the connection was established.
     pub connected_at: i64,
     magic: [u8; 4],
+    capture_dir: Option<std::path::PathBuf>,
     stats: Mutex<PeerStats>,
     disconnect_requested: AtomicBool,
     outbox: UnboundedSender<Outgoing>,
@@ -198,6 +199,8 @@ pub struct PeerSetup {
     pub permissions: Permissions,
     /// Network magic for outgoing frames.
     pub magic: [u8; 4],
+    /// `-capturemessages` base directory, if capturing.
+    pub capture_dir: Option<std::path::PathBuf>,
 }
 
 impl Peer {
@@ -213,6 +216,7 @@ impl Peer {
             permissions: setup.permissions,
             connected_at: common::time::now_secs(),
             magic: setup.magic,
+            capture_dir: setup.capture_dir,
             stats: Mutex::new(PeerStats {
                 synced_headers: -1,
                 synced_blocks: -1,
@@ -238,6 +242,13 @@ impl Peer {
         self.stats.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Appends a message to the `-capturemessages` files, when capturing.
+    pub fn capture(&self, msg_type: &str, payload: &[u8], incoming: bool) {
+        if let Some(dir) = &self.capture_dir {
+            crate::capture::capture(dir, &self.addr, msg_type, payload, incoming);
+        }
+    }
+
     /// Network magic of this connection's frames.
     pub fn magic(&self) -> [u8; 4] {
         self.magic
@@ -259,6 +270,7 @@ impl Peer {
             return;
         }
         tracing::debug!(target: "net", "sending {msg_type} ({} bytes) peer={}", payload.len(), self.id);
+        self.capture(msg_type, payload, false);
         let frame = encode_frame(self.magic, msg_type, payload);
         let n = frame.len() as u64;
         {
@@ -360,6 +372,7 @@ mod tests {
             inbound_onion: false,
             permissions: Permissions::default(),
             magic: [0xfa, 0xbf, 0xb5, 0xda],
+            capture_dir: None,
         };
         (Peer::new(setup, tx, Arc::new(Totals::default())), rx)
     }

@@ -210,3 +210,42 @@ fn getheaders_and_getblocks_are_answered_from_the_active_chain() {
     };
     assert_eq!(inv.len(), 5);
 }
+
+#[test]
+fn capture_messages_writes_both_directions() {
+    let dir = std::env::temp_dir().join(format!("net-capture-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut config = net::NetConfig::for_tests("/t/");
+    config.data_dir = Some(dir.clone());
+    config.capture_messages = true;
+    let chain = FakeChain::new();
+    let (_mgr, addr) = support::start_node_with(&chain, config);
+    let mut p = RawPeer::connect(addr);
+    p.handshake();
+    p.send(NetworkMessage::Ping(9));
+    p.expect("pong");
+    let peer_dir = dir
+        .join("message_capture")
+        .join(p.stream.local_addr().unwrap().to_string().replace(':', "_"));
+    let types = |name: &str| -> Vec<String> {
+        let data = std::fs::read(peer_dir.join(name)).unwrap_or_default();
+        let mut out = Vec::new();
+        let mut rest = &data[..];
+        while rest.len() >= 24 {
+            let t = String::from_utf8_lossy(&rest[8..20])
+                .trim_end_matches('\0')
+                .to_string();
+            let len = u32::from_le_bytes([rest[20], rest[21], rest[22], rest[23]]) as usize;
+            rest = &rest[24 + len..];
+            out.push(t);
+        }
+        out
+    };
+    wait_until("capture files", Duration::from_secs(5), || {
+        types("msgs_sent.dat").contains(&"pong".to_string())
+    });
+    assert_eq!(types("msgs_recv.dat")[0], "version");
+    assert_eq!(types("msgs_sent.dat")[0], "version");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

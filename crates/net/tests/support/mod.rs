@@ -355,7 +355,11 @@ impl NodeBackend for FakeChain {
 
 /// A node listening on an ephemeral loopback port.
 pub fn start_node(chain: &Arc<FakeChain>, ua: &str) -> (NetManager, SocketAddr) {
-    let mut config = NetConfig::for_tests(ua);
+    start_node_with(chain, NetConfig::for_tests(ua))
+}
+
+/// Like [`start_node`] with a prepared configuration (binds are replaced).
+pub fn start_node_with(chain: &Arc<FakeChain>, mut config: NetConfig) -> (NetManager, SocketAddr) {
     config.listen = true;
     config.binds = vec![BindSpec {
         addr: "127.0.0.1:0".parse().unwrap(),
