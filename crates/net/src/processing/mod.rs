@@ -143,7 +143,7 @@ impl PeerState {
             wtxid_relay: false,
             best_known: None,
             known_blocks: KnownSet::new(5000),
-            known_txs: KnownSet::new(50_000),
+            known_txs: KnownSet::new(10_000),
             in_flight: Vec::new(),
             ping_nonce: 0,
             ping_start: 0,
