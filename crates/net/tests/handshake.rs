@@ -220,7 +220,7 @@ fn capture_messages_writes_both_directions() {
     config.data_dir = Some(dir.clone());
     config.capture_messages = true;
     let chain = FakeChain::new();
-    let (_mgr, addr) = support::start_node_with(&chain, config);
+    let (mgr, addr) = support::start_node_with(&chain, config);
     let mut p = RawPeer::connect(addr);
     p.handshake();
     p.send(NetworkMessage::Ping(9));
@@ -247,5 +247,7 @@ fn capture_messages_writes_both_directions() {
     });
     assert_eq!(types("msgs_recv.dat")[0], "version");
     assert_eq!(types("msgs_sent.dat")[0], "version");
+    // Stop the node first: it may still be writing capture records.
+    drop(mgr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
