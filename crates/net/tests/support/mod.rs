@@ -499,9 +499,9 @@ impl RawPeer {
         }
     }
 
-    /// Whether the node closes the connection within two seconds.
+    /// Whether the node closes the connection within five seconds.
     pub fn closed_by_node(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(2);
+        let deadline = Instant::now() + Duration::from_secs(5);
         let mut buf = [0u8; 4096];
         self.stream
             .set_read_timeout(Some(Duration::from_millis(200)))
