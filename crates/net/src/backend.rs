@@ -99,7 +99,9 @@ pub trait NodeBackend: Send + Sync {
     /// Hashes of blocks to download so that the chain ending at `target` (a known
     /// header) can be connected: the ancestors of `target` (and `target` itself)
     /// above its fork point with the active chain whose data the node lacks and
-    /// which are not known invalid, lowest first, at most `max`.
+    /// which are not known invalid, lowest first, at most `max`. Empty when the
+    /// chain ending at `target` has less work than the active chain (Core does
+    /// not download such branches; equal work is downloaded).
     fn blocks_to_download(&self, target: &BlockHash, max: usize) -> Vec<BlockHash>;
 
     /// Validates and stores a block, connecting it (and any stored descendants) if
