@@ -11,6 +11,8 @@ impl Handler {
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
+        // Whether we take transactions from this peer at all.
+        let wants_txs = self.config.relay_txs && st.peer.conn_type.relays_transactions();
         for item in &inv {
             match item {
                 Inventory::Block(h) | Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => {
@@ -25,7 +27,7 @@ impl Handler {
                 Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {
                     st.known_txs.insert(txid.to_byte_array());
                     // A wtxid-relay peer must announce by wtxid; Core ignores txid invs from it.
-                    if st.wtxid_relay || !self.config.relay_txs {
+                    if st.wtxid_relay || !wants_txs {
                         continue;
                     }
                     let have = self.backend.have_transaction(&TxRef::Txid(*txid));
@@ -36,7 +38,7 @@ impl Handler {
                 }
                 Inventory::WTx(wtxid) => {
                     st.known_txs.insert(wtxid.to_byte_array());
-                    if !st.wtxid_relay || !self.config.relay_txs {
+                    if !st.wtxid_relay || !wants_txs {
                         continue;
                     }
                     let have = self.backend.have_transaction(&TxRef::Wtxid(*wtxid));
@@ -72,6 +74,11 @@ impl Handler {
         };
         let mut not_found = Vec::new();
         for item in inv {
+            // A peer that stopped reading was disconnected by the send-queue
+            // bound; do not keep loading blocks for it.
+            if st.peer.disconnect_requested() {
+                return;
+            }
             match item {
                 Inventory::WitnessBlock(h) | Inventory::Block(h) => {
                     let Some(bytes) = self.backend.block_bytes(&h) else {
