@@ -256,3 +256,28 @@ fn random_payloads_for_every_type_never_break_the_node() {
         || mgr.handle().peers().len() <= 1,
     );
 }
+
+#[test]
+fn notfound_hands_the_block_request_to_another_peer() {
+    use bitcoin::p2p::message_blockdata::Inventory;
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let block = chain.make_block(chain.tip_hash(), 3);
+    let hash = block.block_hash();
+    let mut a = RawPeer::connect(addr);
+    a.handshake();
+    a.send(NetworkMessage::Headers(vec![block.header]));
+    a.expect("getdata");
+    let mut b = RawPeer::connect(addr);
+    b.handshake();
+    b.send(NetworkMessage::Headers(vec![block.header]));
+    still_answers_pings(&mut b); // b's headers are processed; the block is a's to send
+    a.send(NetworkMessage::NotFound(vec![Inventory::WitnessBlock(
+        hash,
+    )]));
+    b.expect("getdata");
+    b.send(NetworkMessage::Block(block));
+    support::wait_until("block connected", std::time::Duration::from_secs(5), || {
+        chain.tip_hash() == hash
+    });
+}

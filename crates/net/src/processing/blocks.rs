@@ -119,6 +119,38 @@ impl Handler {
         self.fetch_blocks(id);
     }
 
+    /// A peer does not have blocks we asked it for: free those requests so other
+    /// peers can be asked at once instead of after the download timeout.
+    pub(super) fn on_notfound(&mut self, id: PeerId, items: Vec<Inventory>) {
+        let mut freed = false;
+        for item in items {
+            if let Inventory::Block(h) | Inventory::WitnessBlock(h) = item {
+                if self
+                    .in_flight
+                    .get(&h)
+                    .is_some_and(|(owner, _)| *owner == id)
+                {
+                    self.in_flight.remove(&h);
+                    if let Some(st) = self.peers.get_mut(&id) {
+                        st.in_flight.retain(|x| *x != h);
+                        let height = self.backend.header_height(&h).map_or(-1, i64::from);
+                        let mut s = st.peer.stats();
+                        if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
+                            s.inflight.remove(pos);
+                        }
+                    }
+                    freed = true;
+                }
+            }
+        }
+        if freed {
+            let others: Vec<PeerId> = self.peers.keys().copied().filter(|p| *p != id).collect();
+            for other in others {
+                self.fetch_blocks(other);
+            }
+        }
+    }
+
     /// Requests blocks on the way to the peer's best known block, keeping at most
     /// [`MAX_BLOCKS_IN_TRANSIT_PER_PEER`] in flight from it and never asking two
     /// peers for the same block.

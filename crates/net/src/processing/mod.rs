@@ -390,7 +390,8 @@ impl Handler {
                     &format!("{t} received despite not offering bloom services"),
                 );
             }
-            Message::NotFound(_) | Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
+            Message::NotFound(items) => self.on_notfound(id, items),
+            Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
             Message::Unknown(t) => {
                 tracing::debug!(target: "net", "Unknown message type \"{}\" from peer={id}", sanitize(&t));
             }
