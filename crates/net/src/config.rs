@@ -19,6 +19,8 @@ pub struct BindSpec {
     pub onion: bool,
     /// Failure to bind is an init error (explicit binds); the implicit `[::]` is not.
     pub required: bool,
+    /// Permissions of every peer coming in through it (`-whitebind`).
+    pub permissions: Permissions,
 }
 
 /// Permissions granted by `-whitelist` / `-whitebind`.
@@ -29,6 +31,14 @@ pub struct Permissions {
 }
 
 impl Permissions {
+    /// Both sets of permissions together.
+    pub fn merged(&self, other: &Permissions) -> Permissions {
+        let mut names: Vec<String> = self.names.iter().chain(&other.names).cloned().collect();
+        names.sort();
+        names.dedup();
+        Permissions { names }
+    }
+
     /// Whether `name` (or a permission implying it) is granted.
     pub fn has(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
@@ -299,14 +309,17 @@ impl NetConfig {
                 Some(_) => return Err(format!("Cannot resolve -bind address: '{value}'")),
             }
         }
+        let mut white = Vec::new();
         for value in &whitebind_args {
             // -whitebind carries permissions before '@'.
-            let addr = value.rsplit_once('@').map_or(value.as_str(), |(_, a)| a);
+            let (perms, addr) = value.rsplit_once('@').unwrap_or(("", value.as_str()));
             let sa = parse_host_port(addr, port).ok_or_else(|| bind_error(addr, value))?;
-            plain.push(sa);
+            // The whitelist parser knows the permission names; the address is a dummy.
+            let permissions = parse_whitelist(&format!("{perms}@127.0.0.1"))?.permissions;
+            white.push((sa, permissions));
         }
         let bind_on_any = bind_args.is_empty() && whitebind_args.is_empty();
-        if plain.is_empty() && onion.is_empty() {
+        if plain.is_empty() && white.is_empty() && onion.is_empty() {
             // Core's default onion service target.
             onion.push(SocketAddr::new(
                 IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -317,8 +330,13 @@ impl NetConfig {
             addr,
             onion,
             required: true,
+            permissions: Permissions::default(),
         };
         let mut binds: Vec<BindSpec> = plain.into_iter().map(|a| required(a, false)).collect();
+        binds.extend(white.into_iter().map(|(addr, permissions)| BindSpec {
+            permissions,
+            ..required(addr, false)
+        }));
         binds.extend(onion.into_iter().map(|a| required(a, true)));
         for (i, b) in binds.iter().enumerate() {
             if binds[..i].iter().any(|o| o.addr == b.addr) {
@@ -334,6 +352,7 @@ impl NetConfig {
                 addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
                 onion: false,
                 required: false,
+                permissions: Permissions::default(),
             });
             binds.push(required(
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
@@ -439,7 +458,8 @@ mod tests {
             vec![BindSpec {
                 addr: "127.0.0.1:12345".parse().unwrap(),
                 onion: false,
-                required: true
+                required: true,
+                permissions: Permissions::default(),
             }]
         );
     }
@@ -468,6 +488,9 @@ mod tests {
         let addrs: Vec<String> = c.binds.iter().map(|b| b.addr.to_string()).collect();
         assert_eq!(addrs, ["0.0.0.0:5000", "127.0.0.1:5001"]);
         assert!(config(&["-bind=127.0.0.1=i2p"]).is_err());
+        let c = config(&["-whitebind=noban,relay@127.0.0.1:9"]).unwrap();
+        assert_eq!(c.binds.len(), 1, "a whitebind replaces the default binds");
+        assert!(c.binds[0].permissions.has("noban") && c.binds[0].permissions.has("relay"));
         let dup = config(&["-bind=127.0.0.1:7", "-whitebind=noban@127.0.0.1:7"]).unwrap_err();
         assert!(dup.starts_with("Duplicate binding configuration for address 127.0.0.1:7."));
     }

@@ -4,7 +4,7 @@
 
 use crate::backend::NodeBackend;
 use crate::banman::{parse_subnet, BanEntry, BanList};
-use crate::config::{parse_host_port, BindSpec, NetConfig};
+use crate::config::{parse_host_port, BindSpec, NetConfig, Permissions};
 use crate::connection;
 use crate::peer::{ConnectionType, Outgoing, Peer, PeerId, PeerSetup, Totals};
 use crate::processing::{Event, Handler};
@@ -228,7 +228,7 @@ async fn accept_loop(inner: Arc<Inner>, listener: TcpListener, spec: BindSpec) {
                 continue;
             }
         };
-        inner.accept_inbound(stream, addr, spec.onion);
+        inner.accept_inbound(stream, addr, &spec);
     }
 }
 
@@ -303,12 +303,15 @@ impl Inner {
             .cloned()
     }
 
-    fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, onion: bool) {
+    fn accept_inbound(self: &Arc<Self>, stream: TcpStream, addr: SocketAddr, spec: &BindSpec) {
         if !self.network_active.load(Ordering::SeqCst) {
             tracing::debug!(target: "net", "connection from {addr} dropped: not accepting new connections");
             return;
         }
-        let perms = self.config.permissions_for(addr.ip(), true);
+        let perms = self
+            .config
+            .permissions_for(addr.ip(), true)
+            .merged(&spec.permissions);
         if !perms.has("noban") && lock(&self.bans).is_banned(addr.ip(), common::time::now_secs()) {
             tracing::debug!(target: "net", "connection from {addr} dropped (banned)");
             return;
@@ -328,7 +331,8 @@ impl Inner {
             addr,
             addr.to_string(),
             ConnectionType::Inbound,
-            onion,
+            spec.onion,
+            perms,
         );
     }
 
@@ -339,12 +343,12 @@ impl Inner {
         addr_name: String,
         conn_type: ConnectionType,
         onion: bool,
+        permissions: Permissions,
     ) {
         let addr_bind = stream
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        let inbound = conn_type == ConnectionType::Inbound;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Outgoing>();
         let peer = Arc::new(Peer::new(
             PeerSetup {
@@ -354,7 +358,7 @@ impl Inner {
                 addr_bind,
                 conn_type,
                 inbound_onion: onion,
-                permissions: self.config.permissions_for(addr.ip(), inbound),
+                permissions,
                 magic: self.config.magic,
                 capture_dir: self
                     .config
@@ -403,7 +407,8 @@ impl Inner {
                     return;
                 }
                 tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
-                self.register(stream, addr, name, conn_type, false);
+                let permissions = self.config.permissions_for(addr.ip(), false);
+                self.register(stream, addr, name, conn_type, false, permissions);
             }
             Err(e) => {
                 tracing::debug!(target: "net", "connection to {name} failed: {e}");

@@ -251,3 +251,35 @@ fn capture_messages_writes_both_directions() {
     drop(mgr);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn whitebind_permissions_reach_inbound_peers() {
+    let mut config = net::NetConfig::for_tests("/t/");
+    config.binds = vec![net::config::BindSpec {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        onion: false,
+        required: true,
+        permissions: net::config::Permissions {
+            names: vec!["download".into(), "noban".into()],
+        },
+    }];
+    let chain = FakeChain::new();
+    let mgr = net::NetManager::start(config, chain.clone()).unwrap();
+    let h = mgr.handle();
+    let mut p = RawPeer::connect(h.listen_addrs()[0]);
+    p.handshake();
+    let peers = h.peers();
+    assert_eq!(peers[0].permissions.names, ["download", "noban"]);
+    // noban: a misbehaving peer is not disconnected.
+    let mut payload =
+        bitcoin::consensus::encode::serialize(&bitcoin::consensus::encode::VarInt(2001));
+    payload.extend(std::iter::repeat_n(0u8, 81));
+    p.send_raw(&net::wire::encode_frame(
+        support::REGTEST_MAGIC,
+        "headers",
+        &payload,
+    ));
+    p.send(NetworkMessage::Ping(4));
+    let n: u64 = deserialize_partial(&p.expect("pong")).unwrap().0;
+    assert_eq!(n, 4);
+}

@@ -373,6 +373,7 @@ pub fn start_node_with(chain: &Arc<FakeChain>, mut config: NetConfig) -> (NetMan
         addr: "127.0.0.1:0".parse().unwrap(),
         onion: false,
         required: true,
+        permissions: Default::default(),
     }];
     let backend: Arc<dyn NodeBackend> = chain.clone();
     let mgr = NetManager::start(config, backend).expect("start net");
