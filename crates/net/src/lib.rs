@@ -17,6 +17,7 @@ pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod connman;
+pub mod handle;
 pub mod known;
 pub mod message;
 pub mod peer;
@@ -25,6 +26,7 @@ pub mod wire;
 
 pub use backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
-pub use connman::{AddedNodeError, NetHandle, NetManager};
+pub use connman::NetManager;
+pub use handle::{AddedNodeError, NetHandle};
 pub use peer::{ConnectionType, Peer, PeerId, PeerStats};
 pub use processing::PROTOCOL_VERSION;
