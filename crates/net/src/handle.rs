@@ -239,3 +239,41 @@ impl NetHandle {
         &self.inner.config
     }
 }
+
+/// A [`NetHandle`] that exists only once P2P has started. Components built
+/// earlier in init (the chainstate, `sendrawtransaction`) keep a clone and
+/// notify through it; notifications before [`LateNetHandle::set`] are dropped,
+/// which is right because there are no peers to tell yet.
+#[derive(Clone, Default)]
+pub struct LateNetHandle(Arc<std::sync::OnceLock<NetHandle>>);
+
+impl LateNetHandle {
+    /// An empty slot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fills the slot; later calls are ignored.
+    pub fn set(&self, handle: NetHandle) {
+        let _ = self.0.set(handle);
+    }
+
+    /// The handle, once P2P has started.
+    pub fn get(&self) -> Option<&NetHandle> {
+        self.0.get()
+    }
+
+    /// See [`NetHandle::block_tip_changed`].
+    pub fn block_tip_changed(&self, tip: BlockHash) {
+        if let Some(h) = self.get() {
+            h.block_tip_changed(tip);
+        }
+    }
+
+    /// See [`NetHandle::relay_transaction`].
+    pub fn relay_transaction(&self, txid: Txid, wtxid: Wtxid) {
+        if let Some(h) = self.get() {
+            h.relay_transaction(txid, wtxid);
+        }
+    }
+}

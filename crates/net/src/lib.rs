@@ -27,6 +27,6 @@ pub mod wire;
 pub use backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
 pub use connman::NetManager;
-pub use handle::{AddedNodeError, NetHandle};
+pub use handle::{AddedNodeError, LateNetHandle, NetHandle};
 pub use peer::{ConnectionType, Peer, PeerId, PeerStats};
 pub use processing::PROTOCOL_VERSION;

@@ -124,3 +124,25 @@ fn block_download_resumes_when_a_peer_disconnects() {
     wait_until("caught up", T, || b_chain.height() == 45);
     assert!(b.handle().peers()[0].id > id, "ids are never reused");
 }
+
+#[test]
+fn late_handle_forwards_once_set() {
+    let a_chain = FakeChain::new();
+    let (a, a_addr) = start_node(&a_chain, "/a/");
+    let b_chain = FakeChain::new();
+    let (b, _) = start_node(&b_chain, "/b/");
+    b.handle().connect_once(&a_addr.to_string());
+    connected(&a, &b);
+    let late = net::LateNetHandle::new();
+    let tx = dummy_tx(7);
+    // Before `set`: nothing happens (and nothing panics).
+    late.relay_transaction(tx.compute_txid(), tx.compute_wtxid());
+    late.set(a.handle());
+    assert!(late.get().is_some());
+    // a's mempool holds the tx without a's FakeChain telling net; the late handle does.
+    net::NodeBackend::accept_transaction(&*a_chain, tx.clone()).unwrap();
+    late.relay_transaction(tx.compute_txid(), tx.compute_wtxid());
+    wait_until("relayed through the late handle", T, || {
+        b_chain.mempool_len() == 1
+    });
+}
