@@ -87,6 +87,8 @@ pub struct TestNode {
     pub binary: PathBuf,
     /// `user:password` to use instead of the cookie.
     pub credentials: Option<String>,
+    /// Node number: the user agent carries `(testnode<index>)`, as in Core's framework.
+    pub index: u32,
     process: Option<Child>,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -118,6 +120,7 @@ impl TestNode {
             p2p_port,
             binary: node_binary(),
             credentials: None,
+            index: 0,
             process: None,
             _tmp: None,
         }
@@ -144,7 +147,7 @@ impl TestNode {
             "-debug".into(),
             "-debugexclude=leveldb".into(),
             "-debugexclude=rand".into(),
-            "-uacomment=testnode0".into(),
+            format!("-uacomment=testnode{}", self.index),
             "-disablewallet".into(),
             "-logthreadnames".into(),
             "-logsourcelocations".into(),

@@ -99,6 +99,7 @@ fn usage_text(args: &ArgsManager) -> String {
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
     _ipc: crate::ipc_setup::NodeIpc,
+    _p2p: Option<crate::rpc_p2p::P2p>,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
 }
@@ -238,7 +239,7 @@ fn init_main(
     utility_rpc::register(&table, network);
     let chain_view: Arc<dyn ChainView> = Arc::new(GenesisChain::new(network));
     rpc_chain::register(&table, chain_view, shutdown.clone());
-    rpc_net::register(&table, args, subversion);
+    rpc_net::register(&table, args, subversion.clone());
     crate::rpc_mempool::register(&table, args);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
@@ -260,10 +261,13 @@ fn init_main(
     if shutdown.is_requested() {
         return Err("Shutdown requested during init".to_string());
     }
+    let p2p_backend = Arc::new(crate::p2p_backend::GenesisBackend::new(network));
+    let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;
     table.finish_warmup();
     Ok(Running {
         rpc,
         _ipc: node_ipc,
+        _p2p: Some(p2p),
         _pid: pid,
         _locks: locks,
     })

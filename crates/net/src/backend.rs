@@ -1,0 +1,121 @@
+//! What the P2P layer needs from the rest of the node.
+//!
+//! `net` knows nothing about validation, storage or the mempool: it asks a
+//! [`NodeBackend`] and is told about changes through [`crate::NetHandle`]. The node
+//! implements the trait on its chainstate and mempool; tests implement it on an
+//! in-memory fake. Keeping the seam this narrow means a change to P2P never
+//! rebuilds validation, and P2P behaviour can be tested without a chainstate.
+
+use bitcoin::block::Header;
+use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
+
+/// Why the backend refused headers, a block or a transaction. The text is Core's
+/// reject reason (e.g. `bad-diffbits`, `txn-mempool-conflict`), used in log lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Core's reject reason string.
+    pub reason: String,
+    /// Whether the peer that sent the data should be punished (disconnected).
+    /// False for data that is merely unwanted (e.g. a transaction below the fee
+    /// floor, a block we already have, missing transaction inputs).
+    pub punish: bool,
+}
+
+impl Rejected {
+    /// A rejection that is the sender's fault (invalid data).
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        Rejected {
+            reason: reason.into(),
+            punish: true,
+        }
+    }
+
+    /// A rejection that does not blame the sender (policy, duplicates, orphans).
+    pub fn benign(reason: impl Into<String>) -> Self {
+        Rejected {
+            reason: reason.into(),
+            punish: false,
+        }
+    }
+}
+
+/// Result of handing a block to the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockAccepted {
+    /// The block was stored (it may or may not have become the tip; tip changes
+    /// are reported separately through [`crate::NetHandle::block_tip_changed`]).
+    New,
+    /// The block was already known with its data; nothing changed.
+    Duplicate,
+}
+
+/// A transaction identifier as peers use them in `inv`/`getdata`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TxRef {
+    /// Legacy txid (`MSG_TX`, `MSG_WITNESS_TX`).
+    Txid(Txid),
+    /// Witness txid (`MSG_WTX`, BIP339).
+    Wtxid(Wtxid),
+}
+
+/// The node as the P2P layer sees it: chain, block storage and mempool.
+///
+/// Methods are synchronous and may block (they run on the message-handler thread,
+/// never on the network runtime). They take `&self`, so the implementation does its
+/// own locking. Every method must tolerate arbitrary peer-supplied hashes and data:
+/// answer "unknown" or `Err(Rejected)`, never panic.
+pub trait NodeBackend: Send + Sync {
+    /// Height and hash of the active chain's tip.
+    fn tip(&self) -> (u32, BlockHash);
+
+    /// A block locator (hashes from `from` back to genesis, dense then
+    /// exponentially sparse). `None` means the best header the node knows (which
+    /// may be ahead of the tip). Used for our `getheaders` requests.
+    fn block_locator(&self, from: Option<BlockHash>) -> Vec<BlockHash>;
+
+    /// Height of a header the node knows (on any branch, including the active
+    /// chain), or `None` if unknown.
+    fn header_height(&self, hash: &BlockHash) -> Option<u32>;
+
+    /// The header with this hash, if known.
+    fn header(&self, hash: &BlockHash) -> Option<Header>;
+
+    /// Answer to a peer's `getheaders`: headers of the active chain following the
+    /// first locator hash that is on the active chain (genesis if none is), up to
+    /// and including `stop` (all-zero: no stop), at most `max` of them. With an
+    /// empty locator, only the header of `stop` (if known).
+    fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, max: usize) -> Vec<Header>;
+
+    /// Whether the node has the full data of this block.
+    fn has_block(&self, hash: &BlockHash) -> bool;
+
+    /// The block with witness data, serialized as on the wire, if stored.
+    fn block_bytes(&self, hash: &BlockHash) -> Option<Vec<u8>>;
+
+    /// Validates and stores a batch of headers, each connecting to the previous
+    /// one; the first one's parent is a known header (the caller checks both).
+    fn process_headers(&self, headers: &[Header]) -> Result<(), Rejected>;
+
+    /// Hashes of blocks to download so that the chain ending at `target` (a known
+    /// header) can be connected: the ancestors of `target` (and `target` itself)
+    /// above its fork point with the active chain whose data the node lacks and
+    /// which are not known invalid, lowest first, at most `max`. Empty when the
+    /// chain ending at `target` has less work than the active chain (Core does
+    /// not download such branches; equal work is downloaded).
+    fn blocks_to_download(&self, target: &BlockHash, max: usize) -> Vec<BlockHash>;
+
+    /// Validates and stores a block, connecting it (and any stored descendants) if
+    /// it leads to the most-work chain.
+    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected>;
+
+    /// Whether the mempool holds (or the node recently confirmed) this transaction,
+    /// so it need not be downloaded.
+    fn have_transaction(&self, id: &TxRef) -> bool;
+
+    /// A mempool transaction, for answering `getdata`.
+    fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction>;
+
+    /// Validates a transaction and adds it to the mempool. On `Ok` the P2P layer
+    /// relays it to its other peers itself.
+    fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected>;
+}

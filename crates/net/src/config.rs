@@ -1,0 +1,543 @@
+//! P2P settings read from the command line and `bitcoin.conf`, with Core's
+//! parameter interactions (`-bind` implies `-listen`, `-connect` disables it).
+
+use common::args::ArgsManager;
+use common::chaintype::ChainType;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// Core's `DEFAULT_MAX_PEER_CONNECTIONS`.
+pub const DEFAULT_MAX_PEER_CONNECTIONS: i64 = 125;
+/// Core's `DEFAULT_PEER_CONNECT_TIMEOUT` (seconds), the `-peertimeout` default.
+pub const DEFAULT_PEER_CONNECT_TIMEOUT: i64 = 60;
+
+/// A listening socket to open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindSpec {
+    /// Address and port.
+    pub addr: SocketAddr,
+    /// Tagged `=onion`: inbound connections through it count as Tor.
+    pub onion: bool,
+    /// Failure to bind is an init error (explicit binds); the implicit `[::]` is not.
+    pub required: bool,
+    /// Permissions of every peer coming in through it (`-whitebind`).
+    pub permissions: Permissions,
+}
+
+/// Permissions granted by `-whitelist` / `-whitebind`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions {
+    /// Names as Core prints them in `getpeerinfo` (`noban`, `download`, …).
+    pub names: Vec<String>,
+}
+
+impl Permissions {
+    /// Both sets of permissions together.
+    pub fn merged(&self, other: &Permissions) -> Permissions {
+        let mut names: Vec<String> = self.names.iter().chain(&other.names).cloned().collect();
+        names.sort();
+        names.dedup();
+        Permissions { names }
+    }
+
+    /// Whether `name` (or a permission implying it) is granted.
+    pub fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+}
+
+/// One `-whitelist` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhitelistEntry {
+    /// Network address.
+    pub net: IpAddr,
+    /// Prefix length.
+    pub prefix: u8,
+    /// Granted permissions.
+    pub permissions: Permissions,
+    /// Applies to inbound connections.
+    pub inbound: bool,
+    /// Applies to outbound connections.
+    pub outbound: bool,
+}
+
+impl WhitelistEntry {
+    /// Whether `ip` is inside this entry's network.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        fn bits(ip: IpAddr) -> u128 {
+            match ip {
+                IpAddr::V4(v4) => u128::from(u32::from(v4)) << 96,
+                IpAddr::V6(v6) => u128::from(v6),
+            }
+        }
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        if ip.is_ipv4() != self.net.is_ipv4() {
+            return false;
+        }
+        let width = if self.net.is_ipv4() { 32 } else { 128 };
+        let prefix = u32::from(self.prefix.min(width));
+        if prefix == 0 {
+            return true;
+        }
+        let mask = u128::MAX << (128 - prefix);
+        bits(ip) & mask == bits(self.net) & mask
+    }
+}
+
+/// Everything the P2P layer reads from the options.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Network magic bytes.
+    pub magic: [u8; 4],
+    /// Whether to accept inbound connections.
+    pub listen: bool,
+    /// Sockets to listen on.
+    pub binds: Vec<BindSpec>,
+    /// `-connect` peers (only these are connected to automatically); `Some(empty)`
+    /// for `-connect=0`: no automatic outbound connections at all.
+    pub connect: Option<Vec<String>>,
+    /// `-addnode` peers, kept connected.
+    pub addnodes: Vec<String>,
+    /// `-maxconnections`.
+    pub max_connections: usize,
+    /// `-peertimeout`, seconds.
+    pub peer_timeout: i64,
+    /// `-networkactive`.
+    pub network_active: bool,
+    /// `-whitelist` entries.
+    pub whitelist: Vec<WhitelistEntry>,
+    /// Our user agent, e.g. `/bitcoin-node:0.1.0(testnode0)/`.
+    pub user_agent: String,
+    /// Service bits we offer.
+    pub services: u64,
+    /// Whether we ask peers to relay transactions to us (`-blocksonly` turns it off).
+    pub relay_txs: bool,
+    /// Default P2P port of the chain (used for addresses given without a port).
+    pub default_port: u16,
+    /// The network data directory (`banlist.json` lives there); `None` keeps
+    /// everything in memory.
+    pub data_dir: Option<std::path::PathBuf>,
+    /// `-capturemessages`: write every message to `message_capture/` there.
+    pub capture_messages: bool,
+}
+
+/// `NODE_NETWORK`.
+pub const NODE_NETWORK: u64 = 1;
+/// `NODE_WITNESS`.
+pub const NODE_WITNESS: u64 = 1 << 3;
+/// `NODE_NETWORK_LIMITED`.
+pub const NODE_NETWORK_LIMITED: u64 = 1 << 10;
+
+/// Default P2P port of a chain.
+pub fn default_port(chain: ChainType) -> u16 {
+    match chain {
+        ChainType::Main => 8333,
+        ChainType::Testnet => 18333,
+        ChainType::Testnet4 => 48333,
+        ChainType::Signet => 38333,
+        ChainType::Regtest => 18444,
+    }
+}
+
+/// Network magic of a chain.
+pub fn magic(chain: ChainType) -> [u8; 4] {
+    let network = match chain {
+        ChainType::Main => bitcoin::Network::Bitcoin,
+        ChainType::Testnet => bitcoin::Network::Testnet,
+        ChainType::Testnet4 => bitcoin::Network::Testnet4,
+        ChainType::Signet => bitcoin::Network::Signet,
+        ChainType::Regtest => bitcoin::Network::Regtest,
+    };
+    network.magic().to_bytes()
+}
+
+/// Parses `host`, `host:port`, `[v6]`, `[v6]:port`; `None` if not an IP address.
+pub fn parse_host_port(s: &str, default_port: u16) -> Option<SocketAddr> {
+    if let Ok(sa) = s.parse::<SocketAddr>() {
+        return Some(sa);
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, default_port));
+    }
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+        return inner
+            .parse::<Ipv6Addr>()
+            .ok()
+            .map(|ip| SocketAddr::new(IpAddr::V6(ip), default_port));
+    }
+    if s == "localhost" {
+        return Some(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            default_port,
+        ));
+    }
+    if let Some(host) = s.strip_prefix("localhost:") {
+        return host
+            .parse()
+            .ok()
+            .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p));
+    }
+    None
+}
+
+/// Core's init error for a `-bind` value that is not an address: a bad port, or
+/// a host that cannot be resolved (we resolve only literal addresses).
+fn bind_error(addr: &str, value: &str) -> String {
+    let port_part = match addr.rsplit_once(']') {
+        Some((_, rest)) => rest.strip_prefix(':'),
+        None => addr.rsplit_once(':').map(|(_, p)| p),
+    };
+    match port_part {
+        Some(p) if p.parse::<u16>().map_or(true, |n| n == 0) => {
+            format!("Invalid port specified in -bind: '{value}'")
+        }
+        _ => format!("Cannot resolve -bind address: '{value}'"),
+    }
+}
+
+/// Parses a `-whitelist` value: `[perm,perm,…@]ip[/prefix]`.
+pub fn parse_whitelist(value: &str) -> Result<WhitelistEntry, String> {
+    let (perms, net) = match value.rsplit_once('@') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, value),
+    };
+    let mut names = Vec::new();
+    let (mut inbound, mut outbound, mut explicit_dir) = (false, false, false);
+    match perms {
+        None => names.extend(["noban", "download", "relay", "mempool"].map(String::from)),
+        Some(p) => {
+            for perm in p.split(',').filter(|s| !s.is_empty()) {
+                match perm {
+                    "in" => (inbound, explicit_dir) = (true, true),
+                    "out" => (outbound, explicit_dir) = (true, true),
+                    "noban" => names.extend(["noban", "download"].map(String::from)),
+                    "all" => names.extend(
+                        [
+                            "bloomfilter",
+                            "noban",
+                            "forcerelay",
+                            "relay",
+                            "mempool",
+                            "download",
+                            "addr",
+                        ]
+                        .map(String::from),
+                    ),
+                    "bloomfilter" | "forcerelay" | "relay" | "mempool" | "download" | "addr" => {
+                        names.push(perm.to_string())
+                    }
+                    other => return Err(format!("Invalid P2P permission: '{other}'")),
+                }
+            }
+        }
+    }
+    if !explicit_dir {
+        inbound = true;
+    }
+    names.sort();
+    names.dedup();
+    let (ip, prefix) = match net.split_once('/') {
+        Some((ip, len)) => (ip, len.parse::<u8>().ok()),
+        None => (net, None),
+    };
+    let ip: IpAddr = ip
+        .parse()
+        .map_err(|_| format!("Invalid netmask specified in -whitelist: '{net}'"))?;
+    let prefix = prefix.unwrap_or(if ip.is_ipv4() { 32 } else { 128 });
+    Ok(WhitelistEntry {
+        net: ip,
+        prefix,
+        permissions: Permissions { names },
+        inbound,
+        outbound,
+    })
+}
+
+impl NetConfig {
+    /// Reads the P2P options for `chain`. Errors are init-error texts.
+    pub fn from_args(
+        args: &ArgsManager,
+        chain: ChainType,
+        user_agent: String,
+    ) -> Result<NetConfig, String> {
+        let default_port = default_port(chain);
+        let port = match args.get_int_arg_opt("-port") {
+            Some(p) if (1..=65535).contains(&p) => p as u16,
+            Some(_) => {
+                return Err(format!(
+                    "Invalid port specified in -port: '{}'",
+                    args.get_arg("-port").unwrap_or_default()
+                ))
+            }
+            None => default_port,
+        };
+        let bind_args = args.get_args("-bind");
+        let whitebind_args = args.get_args("-whitebind");
+        let connect_args = args.get_args("-connect");
+        let max_connections = args
+            .get_int_arg("-maxconnections", DEFAULT_MAX_PEER_CONNECTIONS)
+            .max(0);
+        let no_auto =
+            !connect_args.is_empty() || args.is_arg_negated("-connect") || max_connections == 0;
+        let listen = match args.get_bool_arg_opt("-listen") {
+            Some(l) => l,
+            None if !bind_args.is_empty() || !whitebind_args.is_empty() => true,
+            None => !no_auto,
+        };
+        let has_binds = !bind_args.is_empty() || !whitebind_args.is_empty();
+        if !listen && has_binds {
+            return Err("Cannot set -bind or -whitebind together with -listen=0".into());
+        }
+        // Core's order: -bind, -whitebind, onion binds, then the any-address pair.
+        let mut plain = Vec::new();
+        let mut onion = Vec::new();
+        for value in &bind_args {
+            match value.rsplit_once('=') {
+                None => {
+                    let sa =
+                        parse_host_port(value, port).ok_or_else(|| bind_error(value, value))?;
+                    plain.push(sa);
+                }
+                // An onion bind without a port uses -port + 1, as Core.
+                Some((addr, "onion")) => {
+                    let sa = parse_host_port(addr, port.wrapping_add(1))
+                        .ok_or_else(|| bind_error(addr, value))?;
+                    onion.push(sa);
+                }
+                Some(_) => return Err(format!("Cannot resolve -bind address: '{value}'")),
+            }
+        }
+        let mut white = Vec::new();
+        for value in &whitebind_args {
+            // -whitebind carries permissions before '@'.
+            let (perms, addr) = value.rsplit_once('@').unwrap_or(("", value.as_str()));
+            let sa = parse_host_port(addr, port).ok_or_else(|| bind_error(addr, value))?;
+            // The whitelist parser knows the permission names; the address is a dummy.
+            let permissions = parse_whitelist(&format!("{perms}@127.0.0.1"))?.permissions;
+            white.push((sa, permissions));
+        }
+        let bind_on_any = bind_args.is_empty() && whitebind_args.is_empty();
+        if plain.is_empty() && white.is_empty() && onion.is_empty() {
+            // Core's default onion service target.
+            onion.push(SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port.wrapping_add(1),
+            ));
+        }
+        let required = |addr, onion| BindSpec {
+            addr,
+            onion,
+            required: true,
+            permissions: Permissions::default(),
+        };
+        let mut binds: Vec<BindSpec> = plain.into_iter().map(|a| required(a, false)).collect();
+        binds.extend(white.into_iter().map(|(addr, permissions)| BindSpec {
+            permissions,
+            ..required(addr, false)
+        }));
+        binds.extend(onion.into_iter().map(|a| required(a, true)));
+        for (i, b) in binds.iter().enumerate() {
+            if binds[..i].iter().any(|o| o.addr == b.addr) {
+                return Err(format!(
+                    "Duplicate binding configuration for address {}. Please check your -bind, -bind=...=onion and -whitebind settings.",
+                    b.addr
+                ));
+            }
+        }
+        if bind_on_any {
+            // A host without IPv6 must not stop the node, so `[::]` may fail.
+            binds.push(BindSpec {
+                addr: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port),
+                onion: false,
+                required: false,
+                permissions: Permissions::default(),
+            });
+            binds.push(required(
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port),
+                false,
+            ));
+        }
+        if !listen {
+            binds.clear();
+        }
+        let connect = if !connect_args.is_empty() || args.is_arg_negated("-connect") {
+            Some(
+                connect_args
+                    .into_iter()
+                    .filter(|c| c != "0" && !c.is_empty())
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        let peer_timeout = args.get_int_arg("-peertimeout", DEFAULT_PEER_CONNECT_TIMEOUT);
+        if peer_timeout <= 0 {
+            return Err("peertimeout must be a positive integer.".into());
+        }
+        let mut whitelist = Vec::new();
+        for w in args.get_args("-whitelist") {
+            whitelist.push(parse_whitelist(&w)?);
+        }
+        let blocksonly = args.get_bool_arg("-blocksonly", false);
+        Ok(NetConfig {
+            magic: magic(chain),
+            listen,
+            binds,
+            connect,
+            addnodes: args.get_args("-addnode"),
+            max_connections: max_connections as usize,
+            peer_timeout,
+            network_active: args.get_bool_arg("-networkactive", true),
+            whitelist,
+            user_agent,
+            services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
+            relay_txs: !blocksonly,
+            default_port,
+            data_dir: Some(args.get_data_dir_net()),
+            capture_messages: args.get_bool_arg("-capturemessages", false),
+        })
+    }
+
+    /// A configuration for tests and embedding: regtest magic, no listening sockets.
+    pub fn for_tests(user_agent: &str) -> NetConfig {
+        NetConfig {
+            magic: magic(ChainType::Regtest),
+            listen: false,
+            binds: Vec::new(),
+            connect: Some(Vec::new()),
+            addnodes: Vec::new(),
+            max_connections: DEFAULT_MAX_PEER_CONNECTIONS as usize,
+            peer_timeout: DEFAULT_PEER_CONNECT_TIMEOUT,
+            network_active: true,
+            whitelist: Vec::new(),
+            user_agent: user_agent.to_string(),
+            services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
+            relay_txs: true,
+            default_port: default_port(ChainType::Regtest),
+            data_dir: None,
+            capture_messages: false,
+        }
+    }
+
+    /// Permissions of a peer at `ip` connecting in the given direction.
+    pub fn permissions_for(&self, ip: IpAddr, inbound: bool) -> Permissions {
+        let mut names = Vec::new();
+        for w in &self.whitelist {
+            if ((inbound && w.inbound) || (!inbound && w.outbound)) && w.contains(ip) {
+                names.extend(w.permissions.names.iter().cloned());
+            }
+        }
+        names.sort();
+        names.dedup();
+        Permissions { names }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(argv: &[&str]) -> Result<NetConfig, String> {
+        let args = ArgsManager::new();
+        common::options::register_node_options(&args);
+        let mut v = vec!["bitcoin-node".to_string()];
+        v.extend(argv.iter().map(|s| s.to_string()));
+        args.parse_parameters(&v).expect("parse");
+        NetConfig::from_args(&args, ChainType::Regtest, "/ua/".into())
+    }
+
+    #[test]
+    fn bind_keeps_listening_despite_connect_zero() {
+        let c = config(&["-connect=0", "-bind=127.0.0.1", "-port=12345"]).unwrap();
+        assert!(c.listen);
+        assert_eq!(c.connect, Some(vec![]));
+        assert_eq!(
+            c.binds,
+            vec![BindSpec {
+                addr: "127.0.0.1:12345".parse().unwrap(),
+                onion: false,
+                required: true,
+                permissions: Permissions::default(),
+            }]
+        );
+    }
+
+    #[test]
+    fn connect_alone_disables_listening_and_default_listens_on_any() {
+        assert!(!config(&["-connect=127.0.0.1:1"]).unwrap().listen);
+        let c = config(&[]).unwrap();
+        assert!(c.listen);
+        let addrs: Vec<String> = c.binds.iter().map(|b| b.addr.to_string()).collect();
+        assert_eq!(addrs, ["127.0.0.1:18445", "[::]:18444", "0.0.0.0:18444"]);
+        assert!(c.binds[0].onion && !c.binds[1].required);
+        assert!(c.connect.is_none());
+    }
+
+    #[test]
+    fn onion_binds_follow_core() {
+        let c = config(&["-bind=0.0.0.0:1000", "-bind=127.0.0.1:2000=onion"]).unwrap();
+        assert_eq!(c.binds.len(), 2);
+        assert!(c.binds[1].onion);
+        // Only an onion bind: nothing else is bound.
+        let c = config(&["-bind=127.0.0.1:2000=onion"]).unwrap();
+        assert_eq!(c.binds.len(), 1);
+        // Without a port, an onion bind takes -port + 1; a plain one -port.
+        let c = config(&["-port=5000", "-bind=127.0.0.1=onion", "-bind=0.0.0.0"]).unwrap();
+        let addrs: Vec<String> = c.binds.iter().map(|b| b.addr.to_string()).collect();
+        assert_eq!(addrs, ["0.0.0.0:5000", "127.0.0.1:5001"]);
+        assert!(config(&["-bind=127.0.0.1=i2p"]).is_err());
+        let c = config(&["-whitebind=noban,relay@127.0.0.1:9"]).unwrap();
+        assert_eq!(c.binds.len(), 1, "a whitebind replaces the default binds");
+        assert!(c.binds[0].permissions.has("noban") && c.binds[0].permissions.has("relay"));
+        let dup = config(&["-bind=127.0.0.1:7", "-whitebind=noban@127.0.0.1:7"]).unwrap_err();
+        assert!(dup.starts_with("Duplicate binding configuration for address 127.0.0.1:7."));
+    }
+
+    #[test]
+    fn bad_options_are_init_errors() {
+        assert_eq!(
+            config(&["-listen=0", "-bind=127.0.0.1"]).unwrap_err(),
+            "Cannot set -bind or -whitebind together with -listen=0"
+        );
+        assert_eq!(
+            config(&["-bind=127.0.0.1:notaport"]).unwrap_err(),
+            "Invalid port specified in -bind: '127.0.0.1:notaport'"
+        );
+        assert_eq!(
+            config(&["-bind=no.such.host"]).unwrap_err(),
+            "Cannot resolve -bind address: 'no.such.host'"
+        );
+        assert_eq!(
+            config(&["-peertimeout=0"]).unwrap_err(),
+            "peertimeout must be a positive integer."
+        );
+    }
+
+    #[test]
+    fn whitelist_grants_permissions_by_address_and_direction() {
+        let c = config(&["-whitelist=noban,in,out@127.0.0.1"]).unwrap();
+        let local = "127.0.0.1".parse().unwrap();
+        assert!(c.permissions_for(local, true).has("noban"));
+        assert!(c.permissions_for(local, false).has("download"));
+        assert!(c
+            .permissions_for("10.0.0.1".parse().unwrap(), true)
+            .names
+            .is_empty());
+        let w = parse_whitelist("10.0.0.0/8").unwrap();
+        assert!(w.contains("10.1.2.3".parse().unwrap()));
+        assert!(w.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!w.contains("11.0.0.1".parse().unwrap()));
+        assert!(!w.outbound && w.inbound);
+        assert!(parse_whitelist("bogus@1.2.3.4").is_err());
+    }
+
+    #[test]
+    fn host_port_forms() {
+        assert_eq!(parse_host_port("1.2.3.4", 9).unwrap().port(), 9);
+        assert_eq!(parse_host_port("[::1]:7", 9).unwrap().port(), 7);
+        assert_eq!(parse_host_port("[::1]", 9).unwrap().port(), 9);
+        assert!(parse_host_port("example.com:1", 9).is_none());
+    }
+}

@@ -1,0 +1,279 @@
+//! [`NetHandle`]: what RPCs and the node use to look at and steer the running
+//! P2P layer (peer list, manual connections, bans, network switch) and to tell
+//! it about new tips and transactions.
+
+use crate::banman::{parse_subnet, BanEntry, BanList};
+use crate::config::NetConfig;
+use crate::connman::{lock, Inner, MAX_OUTBOUND};
+use crate::peer::{ConnectionType, Peer, PeerId};
+use crate::processing::Event;
+use bitcoin::{BlockHash, Txid, Wtxid};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Errors of the `addnode` RPC family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddedNodeError {
+    /// `add` of a node already in the list.
+    AlreadyAdded,
+    /// `remove` of a node not in the list.
+    NotAdded,
+}
+
+/// Cheap, cloneable access to the running P2P layer for RPCs and the node.
+#[derive(Clone)]
+pub struct NetHandle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl NetHandle {
+    pub(crate) fn send(&self, ev: Event) {
+        self.inner.send(ev);
+    }
+
+    /// Connected peers in ascending id order (as `getpeerinfo` lists them).
+    pub fn peers(&self) -> Vec<Arc<Peer>> {
+        lock(&self.inner.peers).values().cloned().collect()
+    }
+
+    /// Number of (inbound, outbound) connections.
+    pub fn connection_counts(&self) -> (usize, usize) {
+        let peers = lock(&self.inner.peers);
+        let inbound = peers.values().filter(|p| p.is_inbound()).count();
+        (inbound, peers.len() - inbound)
+    }
+
+    /// `addnode <node> onetry`: one manual connection attempt, in the background.
+    pub fn connect_once(&self, node: &str) {
+        let inner = self.inner.clone();
+        let name = node.to_string();
+        self.inner
+            .runtime
+            .spawn(async move { inner.open_connection(name, ConnectionType::Manual).await });
+    }
+
+    /// The regtest `addconnection` RPC: an automatic-type outbound connection.
+    /// False when the type's slots (8 full-relay, 2 block-relay, 11 automatic
+    /// outbound in all) are taken, as Core's `AddConnection`.
+    pub fn add_connection(&self, address: &str, conn_type: ConnectionType) -> bool {
+        let limit = match conn_type {
+            ConnectionType::OutboundFullRelay => Some(8),
+            ConnectionType::BlockRelay => Some(2),
+            ConnectionType::AddrFetch | ConnectionType::Feeler => None,
+            ConnectionType::Inbound | ConnectionType::Manual => return false,
+        };
+        let peers = self.peers();
+        let same = peers.iter().filter(|p| p.conn_type == conn_type).count();
+        let automatic = peers
+            .iter()
+            .filter(|p| {
+                !matches!(
+                    p.conn_type,
+                    ConnectionType::Inbound | ConnectionType::Manual
+                )
+            })
+            .count();
+        let max_outbound = MAX_OUTBOUND.min(self.inner.config.max_connections);
+        if limit.is_some_and(|l| same >= l) || automatic >= max_outbound {
+            return false;
+        }
+        let inner = self.inner.clone();
+        let name = address.to_string();
+        self.inner
+            .runtime
+            .spawn(async move { inner.open_connection(name, conn_type).await });
+        true
+    }
+
+    /// `addnode <node> add`: keep the node connected.
+    pub fn add_node(&self, node: &str) -> Result<(), AddedNodeError> {
+        let mut added = lock(&self.inner.added);
+        if added.iter().any(|n| n == node) {
+            return Err(AddedNodeError::AlreadyAdded);
+        }
+        added.push(node.to_string());
+        Ok(())
+    }
+
+    /// `addnode <node> remove`.
+    pub fn remove_node(&self, node: &str) -> Result<(), AddedNodeError> {
+        let mut added = lock(&self.inner.added);
+        let before = added.len();
+        added.retain(|n| n != node);
+        if added.len() == before {
+            return Err(AddedNodeError::NotAdded);
+        }
+        Ok(())
+    }
+
+    /// Added nodes and the peer each is connected as, if any.
+    pub fn added_nodes(&self) -> Vec<(String, Option<Arc<Peer>>)> {
+        let added = lock(&self.inner.added).clone();
+        added
+            .into_iter()
+            .map(|n| {
+                let p = self.inner.find_connected(&n);
+                (n, p)
+            })
+            .collect()
+    }
+
+    /// Disconnects the peer with this id; false if there is none.
+    pub fn disconnect_id(&self, id: PeerId) -> bool {
+        match lock(&self.inner.peers).get(&id) {
+            Some(p) => {
+                tracing::debug!(target: "net", "disconnect by id, disconnecting {}", p.log_name());
+                p.disconnect();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Disconnects peers whose address (`ip:port`) matches; false if none did.
+    pub fn disconnect_address(&self, address: &str) -> bool {
+        let target = self.inner.resolve_now(address);
+        let mut found = false;
+        for p in self.peers() {
+            if p.addr_name == address || Some(p.addr) == target {
+                tracing::debug!(target: "net", "disconnect by address, disconnecting {}", p.log_name());
+                p.disconnect();
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// Whether P2P networking is enabled.
+    pub fn network_active(&self) -> bool {
+        self.inner.network_active.load(Ordering::SeqCst)
+    }
+
+    /// `setnetworkactive`: when turned off, every connection is closed.
+    pub fn set_network_active(&self, active: bool) {
+        tracing::info!("SetNetworkActive: {active}");
+        self.inner.network_active.store(active, Ordering::SeqCst);
+        if !active {
+            for p in self.peers() {
+                tracing::debug!(target: "net", "Network not active, disconnecting {}", p.log_name());
+                p.disconnect();
+            }
+        }
+    }
+
+    /// Total bytes (received, sent).
+    pub fn totals(&self) -> (u64, u64) {
+        (
+            self.inner.totals.recv.load(Ordering::Relaxed),
+            self.inner.totals.sent.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The `ping` RPC: ping every peer at once.
+    pub fn ping_all(&self) {
+        self.send(Event::PingAll);
+    }
+
+    /// The node's tip changed: announce it to peers.
+    pub fn block_tip_changed(&self, tip: BlockHash) {
+        self.send(Event::BlockTip(tip));
+    }
+
+    /// A transaction entered the mempool through RPC: announce it to peers.
+    pub fn relay_transaction(&self, txid: Txid, wtxid: Wtxid) {
+        self.send(Event::RelayTx(txid, wtxid));
+    }
+
+    /// `setban add`: bans `subnet` until `until` (Unix time) and disconnects peers
+    /// in it. `Err(None)` for an invalid subnet, `Err(Some(()))` if already banned.
+    pub fn ban(&self, subnet: &str, until: i64) -> Result<(), Option<()>> {
+        let (key, net) = parse_subnet(subnet).ok_or(None)?;
+        let now = common::time::now_secs();
+        let entry = BanEntry {
+            net,
+            created: now,
+            until,
+        };
+        if !lock(&self.inner.bans).ban(key, entry.clone()) {
+            return Err(Some(()));
+        }
+        // A one-entry list to test connected peers against the new ban alone.
+        let mut one = BanList::default();
+        one.ban(String::new(), entry);
+        for p in self.peers() {
+            if one.is_banned(p.addr.ip(), now) {
+                p.disconnect();
+            }
+        }
+        Ok(())
+    }
+
+    /// `setban remove`; `Err(None)` for an invalid subnet, `Err(Some(()))` if not banned.
+    pub fn unban(&self, subnet: &str) -> Result<(), Option<()>> {
+        let (key, _) = parse_subnet(subnet).ok_or(None)?;
+        if lock(&self.inner.bans).unban(&key) {
+            Ok(())
+        } else {
+            Err(Some(()))
+        }
+    }
+
+    /// `listbanned`.
+    pub fn bans(&self) -> Vec<(String, BanEntry)> {
+        lock(&self.inner.bans).list(common::time::now_secs())
+    }
+
+    /// `clearbanned`.
+    pub fn clear_bans(&self) {
+        lock(&self.inner.bans).clear();
+    }
+
+    /// Addresses of the listening sockets (with the real port when 0 was asked).
+    pub fn listen_addrs(&self) -> Vec<SocketAddr> {
+        self.inner.bound.clone()
+    }
+
+    /// Configuration in use.
+    pub fn config(&self) -> &NetConfig {
+        &self.inner.config
+    }
+}
+
+/// A [`NetHandle`] that exists only once P2P has started. Components built
+/// earlier in init (the chainstate, `sendrawtransaction`) keep a clone and
+/// notify through it; notifications before [`LateNetHandle::set`] are dropped,
+/// which is right because there are no peers to tell yet.
+#[derive(Clone, Default)]
+pub struct LateNetHandle(Arc<std::sync::OnceLock<NetHandle>>);
+
+impl LateNetHandle {
+    /// An empty slot.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fills the slot; later calls are ignored.
+    pub fn set(&self, handle: NetHandle) {
+        let _ = self.0.set(handle);
+    }
+
+    /// The handle, once P2P has started.
+    pub fn get(&self) -> Option<&NetHandle> {
+        self.0.get()
+    }
+
+    /// See [`NetHandle::block_tip_changed`].
+    pub fn block_tip_changed(&self, tip: BlockHash) {
+        if let Some(h) = self.get() {
+            h.block_tip_changed(tip);
+        }
+    }
+
+    /// See [`NetHandle::relay_transaction`].
+    pub fn relay_transaction(&self, txid: Txid, wtxid: Wtxid) {
+        if let Some(h) = self.get() {
+            h.relay_transaction(txid, wtxid);
+        }
+    }
+}

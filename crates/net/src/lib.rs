@@ -1,0 +1,32 @@
+//! The P2P layer of `bitcoin-node`: Bitcoin's v1 transport, the connection
+//! manager (listening, `-connect`, `-addnode`), and message processing for the
+//! version handshake, headers-first block sync, block and transaction relay.
+//!
+//! The layer knows the rest of the node only through [`NodeBackend`]; the node
+//! tells it about new tips and RPC-submitted transactions through [`NetHandle`].
+//!
+//! Threads: one tokio runtime (`net`) owns the sockets; one `msghand` thread
+//! processes messages in order and is the only caller of the backend.
+
+#![warn(missing_docs)]
+
+pub mod backend;
+pub mod banman;
+pub mod capture;
+pub mod clock;
+pub mod config;
+pub mod connection;
+pub mod connman;
+pub mod handle;
+pub mod known;
+pub mod message;
+pub mod peer;
+pub mod processing;
+pub mod wire;
+
+pub use backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
+pub use config::NetConfig;
+pub use connman::NetManager;
+pub use handle::{AddedNodeError, LateNetHandle, NetHandle};
+pub use peer::{ConnectionType, Peer, PeerId, PeerStats};
+pub use processing::PROTOCOL_VERSION;

@@ -1,0 +1,315 @@
+//! Headers-first block sync and block announcements: `getheaders`, `headers`,
+//! block download scheduling, `block`, `getblocks`, and BIP130 announcements.
+
+use super::*;
+
+impl Handler {
+    pub(super) fn send_getheaders(&mut self, id: PeerId, locator: Vec<BlockHash>, stop: BlockHash) {
+        if let Some(st) = self.peers.get_mut(&id) {
+            if let Some(t) = st.last_getheaders {
+                if t.elapsed() < HEADERS_RESPONSE_TIME {
+                    return;
+                }
+            }
+            st.last_getheaders = Some(Instant::now());
+            st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
+                version: PROTOCOL_VERSION as u32,
+                locator_hashes: locator,
+                stop_hash: stop,
+            }));
+        }
+    }
+
+    pub(super) fn on_getheaders(&mut self, id: PeerId, gh: GetHeadersMessage) {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let headers =
+            self.backend
+                .headers_after(&gh.locator_hashes, &gh.stop_hash, MAX_HEADERS_RESULTS);
+        let start = headers
+            .first()
+            .and_then(|h| self.backend.header_height(&h.block_hash()))
+            .map_or(-1, i64::from);
+        let stop = if gh.stop_hash == BlockHash::all_zeros() {
+            "end".to_string()
+        } else {
+            gh.stop_hash.to_string()
+        };
+        tracing::debug!(target: "net", "getheaders {start} to {stop} from peer={id}");
+        if let Some(last) = headers.last() {
+            st.known_blocks.insert(last.block_hash());
+        }
+        st.send(NetworkMessage::Headers(headers));
+    }
+
+    /// Old-style sync: `inv` for up to 500 active-chain blocks after the
+    /// locator, stopping before `stop` (Core's `getblocks`).
+    pub(super) fn on_getblocks(&mut self, id: PeerId, gb: GetHeadersMessage) {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let headers = self
+            .backend
+            .headers_after(&gb.locator_hashes, &gb.stop_hash, 500);
+        let mut inv = Vec::new();
+        for h in headers {
+            let hash = h.block_hash();
+            if hash == gb.stop_hash || !self.backend.has_block(&hash) {
+                break;
+            }
+            st.known_blocks.insert(hash);
+            inv.push(Inventory::Block(hash));
+        }
+        if !inv.is_empty() {
+            st.send(NetworkMessage::Inv(inv));
+        }
+    }
+
+    pub(super) fn on_headers(&mut self, id: PeerId, headers: Vec<Header>) {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        // Whatever we asked for, this answers it.
+        st.last_getheaders = None;
+        let Some(first) = headers.first() else {
+            return;
+        };
+        for pair in headers.windows(2) {
+            if pair[1].prev_blockhash != pair[0].block_hash() {
+                self.misbehaving(id, "non-continuous headers sequence");
+                return;
+            }
+        }
+        if self.backend.header_height(&first.prev_blockhash).is_none() {
+            let height = self.backend.tip().0;
+            tracing::debug!(
+                target: "net",
+                "received header {}: missing prev block {}, sending getheaders ({height}) to end (peer={id})",
+                first.block_hash(),
+                first.prev_blockhash
+            );
+            let locator = self.backend.block_locator(None);
+            self.send_getheaders(id, locator, BlockHash::all_zeros());
+            return;
+        }
+        if let Err(rej) = self.backend.process_headers(&headers) {
+            tracing::debug!(target: "net", "headers from peer={id} rejected: {}", rej.reason);
+            if rej.punish {
+                self.misbehaving(id, "invalid header received");
+            }
+            return;
+        }
+        let last = headers[headers.len() - 1].block_hash();
+        let height = self.backend.header_height(&last);
+        if let (Some(st), Some(h)) = (self.peers.get_mut(&id), height) {
+            for hd in &headers {
+                st.known_blocks.insert(hd.block_hash());
+            }
+            let have = self.backend.has_block(&last);
+            update_best_known(st, last, h, have);
+        }
+        if headers.len() == MAX_HEADERS_RESULTS {
+            if let Some(h) = height {
+                tracing::debug!(target: "net", "more getheaders ({h}) to end to peer={id}");
+            }
+            let locator = self.backend.block_locator(Some(last));
+            self.send_getheaders(id, locator, BlockHash::all_zeros());
+        }
+        self.fetch_blocks(id);
+    }
+
+    /// A peer does not have blocks we asked it for: free those requests so other
+    /// peers can be asked at once instead of after the download timeout.
+    pub(super) fn on_notfound(&mut self, id: PeerId, items: Vec<Inventory>) {
+        let mut freed = false;
+        for item in items {
+            if let Inventory::Block(h) | Inventory::WitnessBlock(h) = item {
+                if self
+                    .in_flight
+                    .get(&h)
+                    .is_some_and(|(owner, _)| *owner == id)
+                {
+                    self.in_flight.remove(&h);
+                    if let Some(st) = self.peers.get_mut(&id) {
+                        st.in_flight.retain(|x| *x != h);
+                        let height = self.backend.header_height(&h).map_or(-1, i64::from);
+                        let mut s = st.peer.stats();
+                        if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
+                            s.inflight.remove(pos);
+                        }
+                    }
+                    freed = true;
+                }
+            }
+        }
+        if freed {
+            let others: Vec<PeerId> = self.peers.keys().copied().filter(|p| *p != id).collect();
+            for other in others {
+                self.fetch_blocks(other);
+            }
+        }
+    }
+
+    /// Requests blocks on the way to the peer's best known block, keeping at most
+    /// [`MAX_BLOCKS_IN_TRANSIT_PER_PEER`] in flight from it and never asking two
+    /// peers for the same block.
+    pub(super) fn fetch_blocks(&mut self, id: PeerId) {
+        let Some(st) = self.peers.get(&id) else {
+            return;
+        };
+        if !st.handshake_done || st.peer.disconnect_requested() {
+            return;
+        }
+        let Some((target, _)) = st.best_known else {
+            return;
+        };
+        let space = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(st.in_flight.len());
+        if space == 0 {
+            return;
+        }
+        let want = self
+            .backend
+            .blocks_to_download(&target, space + self.in_flight.len().min(1024));
+        let witness = st
+            .version
+            .as_ref()
+            .is_some_and(|v| v.services & NODE_WITNESS != 0);
+        let mut inv = Vec::new();
+        let now = Instant::now();
+        let mut heights = Vec::new();
+        for hash in want {
+            if inv.len() >= space {
+                break;
+            }
+            if self.in_flight.contains_key(&hash) || self.refused_blocks.contains(&hash) {
+                continue;
+            }
+            self.in_flight.insert(hash, (id, now));
+            let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+            tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={id}");
+            heights.push(height);
+            inv.push(if witness {
+                Inventory::WitnessBlock(hash)
+            } else {
+                Inventory::Block(hash)
+            });
+        }
+        if inv.is_empty() {
+            return;
+        }
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        for i in &inv {
+            if let Inventory::WitnessBlock(h) | Inventory::Block(h) = i {
+                st.in_flight.push(*h);
+            }
+        }
+        st.peer.stats().inflight.extend(heights);
+        st.send(NetworkMessage::GetData(inv));
+    }
+
+    pub(super) fn on_block(&mut self, id: PeerId, block: Block) {
+        let hash = block.block_hash();
+        tracing::debug!(target: "net", "received block {hash} peer={id}");
+        if let Some((owner, _)) = self.in_flight.remove(&hash) {
+            if let Some(o) = self.peers.get_mut(&owner) {
+                o.in_flight.retain(|h| *h != hash);
+                let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+                let mut s = o.peer.stats();
+                if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
+                    s.inflight.remove(pos);
+                }
+            }
+        }
+        if let Some(st) = self.peers.get_mut(&id) {
+            st.known_blocks.insert(hash);
+        }
+        match self.backend.process_block(block) {
+            Ok(BlockAccepted::New) => {
+                if let Some(st) = self.peers.get_mut(&id) {
+                    st.peer.stats().last_block = common::time::now_secs();
+                    if let Some(h) = self.backend.header_height(&hash) {
+                        update_best_known(st, hash, h, true);
+                    }
+                }
+            }
+            Ok(BlockAccepted::Duplicate) => {}
+            Err(rej) => self.rejected_block(id, hash, rej),
+        }
+        self.fetch_blocks(id);
+    }
+
+    pub(super) fn rejected_block(&mut self, id: PeerId, hash: BlockHash, rej: Rejected) {
+        tracing::debug!(target: "net", "block {hash} from peer={id} rejected: {}", rej.reason);
+        self.refused_blocks.insert(hash);
+        if rej.punish {
+            self.misbehaving(id, &rej.reason);
+        }
+    }
+
+    /// Announces a new tip: `headers` to peers that asked for them and whose
+    /// chain we can connect to within a few headers, `inv` otherwise (BIP130).
+    pub(super) fn announce_block(&mut self, tip: BlockHash) {
+        let Some(tip_header) = self.backend.header(&tip) else {
+            return;
+        };
+        for st in self.peers.values_mut() {
+            if !st.handshake_done || st.known_blocks.contains(&tip) {
+                continue;
+            }
+            let mut headers = None;
+            if st.prefers_headers {
+                let mut chain = vec![tip_header];
+                loop {
+                    let prev = chain[chain.len() - 1].prev_blockhash;
+                    let peer_has_prev = st.known_blocks.contains(&prev)
+                        || st.best_known.is_some_and(|(h, _)| h == prev);
+                    if peer_has_prev {
+                        chain.reverse();
+                        headers = Some(chain);
+                        break;
+                    }
+                    if chain.len() >= MAX_BLOCKS_TO_ANNOUNCE {
+                        break;
+                    }
+                    match self.backend.header(&prev) {
+                        Some(h) => chain.push(h),
+                        None => break,
+                    }
+                }
+            }
+            st.known_blocks.insert(tip);
+            match headers {
+                Some(h) => {
+                    st.send(NetworkMessage::Headers(h));
+                }
+                None => st.send(NetworkMessage::Inv(vec![Inventory::Block(tip)])),
+            }
+        }
+    }
+}
+
+/// Records that the peer has the block `hash` at `height` (`have_data`: we have
+/// its data too, so it is a block we share: `synced_blocks`).
+pub(super) fn update_best_known(st: &mut PeerState, hash: BlockHash, height: u32, have_data: bool) {
+    let mut s = st.peer.stats();
+    if have_data && i64::from(height) > s.synced_blocks {
+        s.synced_blocks = i64::from(height);
+    }
+    if st.best_known.is_none_or(|(_, h)| height > h) {
+        st.best_known = Some((hash, height));
+        s.synced_headers = i64::from(height);
+    }
+}
+
+/// A block serialized without witness data, for peers that asked by `MSG_BLOCK`.
+pub(super) fn strip_witness_block(mut block: Block) -> Vec<u8> {
+    for tx in &mut block.txdata {
+        for input in &mut tx.input {
+            input.witness.clear();
+        }
+    }
+    serialize(&block)
+}

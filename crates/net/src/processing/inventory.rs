@@ -1,0 +1,122 @@
+//! `inv` and `getdata`: what peers announce and what they ask us for.
+
+use super::blocks::{strip_witness_block, update_best_known};
+use super::*;
+
+impl Handler {
+    pub(super) fn on_inv(&mut self, id: PeerId, inv: Vec<Inventory>) {
+        let mut unknown_block = None;
+        let mut tx_requests = Vec::new();
+        let mut best = None;
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        // Whether we take transactions from this peer at all.
+        let wants_txs = self.config.relay_txs && st.peer.conn_type.relays_transactions();
+        for item in &inv {
+            match item {
+                Inventory::Block(h) | Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => {
+                    st.known_blocks.insert(*h);
+                    let have = self.backend.has_block(h);
+                    tracing::debug!(target: "net", "got inv: block {h}  {} peer={id}", if have { "have" } else { "new" });
+                    match self.backend.header_height(h) {
+                        Some(height) => best = Some((*h, height)),
+                        None => unknown_block = Some(*h),
+                    }
+                }
+                Inventory::Transaction(txid) | Inventory::WitnessTransaction(txid) => {
+                    st.known_txs.insert(txid.to_byte_array());
+                    // A wtxid-relay peer must announce by wtxid; Core ignores txid invs from it.
+                    if st.wtxid_relay || !wants_txs {
+                        continue;
+                    }
+                    let have = self.backend.have_transaction(&TxRef::Txid(*txid));
+                    tracing::debug!(target: "net", "got inv: tx {txid}  {} peer={id}", if have { "have" } else { "new" });
+                    if !have {
+                        tx_requests.push(Inventory::WitnessTransaction(*txid));
+                    }
+                }
+                Inventory::WTx(wtxid) => {
+                    st.known_txs.insert(wtxid.to_byte_array());
+                    if !st.wtxid_relay || !wants_txs {
+                        continue;
+                    }
+                    let have = self.backend.have_transaction(&TxRef::Wtxid(*wtxid));
+                    tracing::debug!(target: "net", "got inv: wtx {wtxid}  {} peer={id}", if have { "have" } else { "new" });
+                    if !have {
+                        tx_requests.push(Inventory::WTx(*wtxid));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some((h, height)) = best {
+            let have = self.backend.has_block(&h);
+            update_best_known(st, h, height, have);
+        }
+        if !tx_requests.is_empty() {
+            st.send(NetworkMessage::GetData(tx_requests));
+        }
+        if let Some(h) = unknown_block {
+            let locator = self.backend.block_locator(None);
+            let height = self.backend.tip().0;
+            tracing::debug!(target: "net", "getheaders ({height}) {h} to peer={id}");
+            self.send_getheaders(id, locator, h);
+        }
+        if best.is_some() {
+            self.fetch_blocks(id);
+        }
+    }
+
+    pub(super) fn on_getdata(&mut self, id: PeerId, inv: Vec<Inventory>) {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        let mut not_found = Vec::new();
+        for item in inv {
+            // A peer that stopped reading was disconnected by the send-queue
+            // bound; do not keep loading blocks for it.
+            if st.peer.disconnect_requested() {
+                return;
+            }
+            match item {
+                Inventory::WitnessBlock(h) | Inventory::Block(h) => {
+                    let Some(bytes) = self.backend.block_bytes(&h) else {
+                        continue;
+                    };
+                    st.known_blocks.insert(h);
+                    if matches!(item, Inventory::WitnessBlock(_)) {
+                        st.peer.send("block", &bytes);
+                    } else if let Ok(block) = bitcoin::consensus::deserialize::<Block>(&bytes) {
+                        st.peer.send("block", &strip_witness_block(block));
+                    }
+                }
+                Inventory::WTx(w) => match self.backend.mempool_transaction(&TxRef::Wtxid(w)) {
+                    Some(tx) => st.peer.send("tx", &serialize(&tx)),
+                    None => not_found.push(item),
+                },
+                Inventory::WitnessTransaction(t) | Inventory::Transaction(t) => {
+                    match self.backend.mempool_transaction(&TxRef::Txid(t)) {
+                        Some(tx) if matches!(item, Inventory::Transaction(_)) => {
+                            st.peer.send("tx", &strip_witness_tx(tx))
+                        }
+                        Some(tx) => st.peer.send("tx", &serialize(&tx)),
+                        None => not_found.push(item),
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !not_found.is_empty() {
+            st.send(NetworkMessage::NotFound(not_found));
+        }
+    }
+}
+
+/// A transaction serialized without witness data, for peers that asked by `MSG_TX`.
+pub(super) fn strip_witness_tx(mut tx: Transaction) -> Vec<u8> {
+    for input in &mut tx.input {
+        input.witness.clear();
+    }
+    serialize(&tx)
+}

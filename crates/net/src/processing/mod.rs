@@ -1,0 +1,492 @@
+//! The message handler: one thread (Core's `msghand`) that owns all protocol
+//! state, processes every received message in order, talks to the
+//! [`NodeBackend`], and decides what to send. Running it on its own thread keeps
+//! blocking backend calls (validation, disk) off the network runtime, and owning
+//! the state on one thread avoids locking between peers.
+
+// One `impl Handler` block per concern; they share the imports below
+// through `use super::*`.
+mod blocks;
+mod handshake;
+mod inventory;
+mod transactions;
+
+use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
+use crate::config::{NetConfig, NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
+use crate::known::KnownSet;
+use crate::message::{encode, Message, PeerVersion, MAX_HEADERS_RESULTS};
+use crate::peer::{ConnectionType, Peer, PeerId};
+use crate::wire::sanitize;
+use bitcoin::block::Header;
+use bitcoin::consensus::encode::serialize;
+use bitcoin::hashes::Hash;
+use bitcoin::p2p::address::Address;
+use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_network::VersionMessage;
+use bitcoin::p2p::ServiceFlags;
+use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Protocol version we speak (Core's `PROTOCOL_VERSION` before BIP434 `feature`).
+pub const PROTOCOL_VERSION: i32 = 70016;
+/// Oldest protocol version we talk to (Core's `MIN_PEER_PROTO_VERSION`).
+pub const MIN_PEER_PROTO_VERSION: i32 = 31800;
+/// First version with `wtxidrelay` (BIP339) and `sendaddrv2` courtesy.
+const WTXID_RELAY_VERSION: i32 = 70016;
+/// Most blocks requested from one peer at a time (Core's `MAX_BLOCKS_IN_TRANSIT_PER_PEER`).
+const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
+/// Most headers announced directly before falling back to `inv`.
+const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
+/// Time between pings in microseconds (Core's `PING_INTERVAL`).
+const PING_INTERVAL_MICROS: i64 = 120 * 1_000_000;
+/// Unanswered ping that ends a connection (Core's `TIMEOUT_INTERVAL`, seconds).
+const TIMEOUT_INTERVAL: i64 = 20 * 60;
+/// How long a `getheaders` stays outstanding before another may be sent.
+const HEADERS_RESPONSE_TIME: Duration = Duration::from_secs(120);
+/// A block request not answered within this time is given to another peer.
+const BLOCK_DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What the message handler is told, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// A connection was established (before any of its messages).
+    Connected(Arc<Peer>),
+    /// A decoded message from a peer.
+    Message {
+        /// Sender.
+        peer: PeerId,
+        /// Message type as on the wire.
+        msg_type: String,
+        /// The message.
+        msg: Message,
+        /// Payload size, for the log.
+        size: usize,
+    },
+    /// A message that breaks a protocol limit (Core's `Misbehaving`).
+    Misbehaving {
+        /// Sender.
+        peer: PeerId,
+        /// Its type.
+        msg_type: String,
+        /// Payload size.
+        size: usize,
+        /// Core's text, e.g. `headers message size = 2001`.
+        reason: String,
+    },
+    /// A message whose payload could not be decoded.
+    Malformed {
+        /// Sender.
+        peer: PeerId,
+        /// Its type.
+        msg_type: String,
+        /// Payload size.
+        size: usize,
+        /// Decoder error.
+        reason: String,
+    },
+    /// A connection ended.
+    Disconnected(PeerId),
+    /// The active chain's tip changed to this block.
+    BlockTip(BlockHash),
+    /// A transaction entered the mempool outside P2P (RPC); announce it.
+    RelayTx(Txid, Wtxid),
+    /// The `ping` RPC: ping every peer now.
+    PingAll,
+    /// Once a second: timeouts, pings, stalled downloads.
+    Tick,
+    /// Stop the handler.
+    Shutdown,
+}
+
+/// Protocol state of one peer, owned by the handler thread.
+struct PeerState {
+    peer: Arc<Peer>,
+    /// The peer's `version`, once received.
+    version: Option<PeerVersion>,
+    /// Our `version` nonce (outbound connections), for self-connection detection.
+    local_nonce: u64,
+    /// `verack` received: the handshake is complete.
+    handshake_done: bool,
+    /// Peer asked for `headers` announcements (BIP130).
+    prefers_headers: bool,
+    /// Peer announced `wtxidrelay` (BIP339).
+    wtxid_relay: bool,
+    /// Best block (hash, height) we know the peer has.
+    best_known: Option<(BlockHash, u32)>,
+    known_blocks: KnownSet<BlockHash>,
+    known_txs: KnownSet<[u8; 32]>,
+    /// Blocks requested from this peer.
+    in_flight: Vec<BlockHash>,
+    /// Nonce of the outstanding ping (0: none), as Core's `m_ping_nonce_sent`.
+    ping_nonce: u64,
+    /// When the last ping was sent, mockable microseconds (0: never).
+    ping_start: i64,
+    /// The `ping` RPC asked for a ping.
+    ping_queued: bool,
+    /// When the last unanswered `getheaders` was sent.
+    last_getheaders: Option<Instant>,
+}
+
+impl PeerState {
+    fn new(peer: Arc<Peer>) -> Self {
+        PeerState {
+            peer,
+            version: None,
+            local_nonce: 0,
+            handshake_done: false,
+            prefers_headers: false,
+            wtxid_relay: false,
+            best_known: None,
+            known_blocks: KnownSet::new(5000),
+            known_txs: KnownSet::new(10_000),
+            in_flight: Vec::new(),
+            ping_nonce: 0,
+            ping_start: 0,
+            ping_queued: false,
+            last_getheaders: None,
+        }
+    }
+
+    fn common_version(&self) -> i32 {
+        self.version
+            .as_ref()
+            .map_or(0, |v| v.version.min(PROTOCOL_VERSION))
+    }
+
+    fn relays_txs(&self) -> bool {
+        self.peer.conn_type.relays_transactions() && self.version.as_ref().is_some_and(|v| v.relay)
+    }
+
+    fn send(&self, msg: NetworkMessage) {
+        let (t, p) = encode(&msg);
+        self.peer.send(&t, &p);
+    }
+}
+
+/// The handler's state.
+pub struct Handler {
+    config: Arc<NetConfig>,
+    backend: Arc<dyn NodeBackend>,
+    peers: HashMap<PeerId, PeerState>,
+    /// Every block requested and not yet received: who was asked, and when.
+    in_flight: HashMap<BlockHash, (PeerId, Instant)>,
+    /// Blocks the backend refused; never requested again, so a block it cannot
+    /// take (for any reason) does not cause a request loop.
+    refused_blocks: KnownSet<BlockHash>,
+}
+
+impl Handler {
+    /// A handler with no peers.
+    pub fn new(config: Arc<NetConfig>, backend: Arc<dyn NodeBackend>) -> Self {
+        Handler {
+            config,
+            backend,
+            peers: HashMap::new(),
+            in_flight: HashMap::new(),
+            refused_blocks: KnownSet::new(10_000),
+        }
+    }
+
+    /// Processes events until [`Event::Shutdown`] or until every sender is gone.
+    pub fn run(mut self, events: Receiver<Event>) {
+        while let Ok(ev) = events.recv() {
+            if matches!(ev, Event::Shutdown) {
+                break;
+            }
+            self.handle(ev);
+        }
+    }
+
+    /// Processes one event.
+    pub fn handle(&mut self, ev: Event) {
+        // Messages count against their peer's receive queue until processed.
+        let processed = match &ev {
+            Event::Message { peer, size, .. }
+            | Event::Misbehaving { peer, size, .. }
+            | Event::Malformed { peer, size, .. } => {
+                self.peers.get(peer).map(|st| (st.peer.clone(), *size))
+            }
+            _ => None,
+        };
+        self.dispatch(ev);
+        if let Some((peer, size)) = processed {
+            peer.processed(size);
+        }
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Connected(peer) => self.on_connected(peer),
+            Event::Message {
+                peer,
+                msg_type,
+                msg,
+                size,
+            } => self.on_message(peer, &msg_type, msg, size),
+            Event::Misbehaving {
+                peer,
+                msg_type,
+                size,
+                reason,
+            } => {
+                if self.gate(peer, &msg_type, size) {
+                    self.misbehaving(peer, &reason);
+                }
+            }
+            Event::Malformed {
+                peer,
+                msg_type,
+                size,
+                reason,
+            } => {
+                tracing::debug!(target: "net", "received: {msg_type} ({size} bytes) peer={peer}");
+                tracing::debug!(
+                    target: "net",
+                    "ProcessMessages({msg_type}, {size} bytes): Exception '{reason}' (DeserializationError) caught"
+                );
+            }
+            Event::Disconnected(id) => self.on_disconnected(id),
+            Event::BlockTip(hash) => self.announce_block(hash),
+            Event::RelayTx(txid, wtxid) => self.relay_tx(None, txid, wtxid),
+            Event::PingAll => {
+                for st in self.peers.values_mut() {
+                    st.ping_queued = true;
+                }
+                self.send_pings();
+            }
+            Event::Tick => self.on_tick(),
+            Event::Shutdown => {}
+        }
+    }
+
+    fn on_connected(&mut self, peer: Arc<Peer>) {
+        let inbound = peer.is_inbound();
+        let mut st = PeerState::new(peer);
+        if !inbound {
+            // Outbound: we speak first (Core's PushNodeVersion at InitializeNode).
+            st.local_nonce = loop {
+                let n: u64 = rand::random();
+                if n != 0 {
+                    break n;
+                }
+            };
+            self.send_version(&st);
+        }
+        self.peers.insert(st.peer.id, st);
+    }
+
+    fn on_disconnected(&mut self, id: PeerId) {
+        let Some(st) = self.peers.remove(&id) else {
+            return;
+        };
+        let freed = !st.in_flight.is_empty();
+        for h in st.in_flight {
+            self.in_flight.remove(&h);
+        }
+        tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
+        if freed {
+            // Other peers may have the blocks this one was asked for.
+            let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+            for other in ids {
+                self.fetch_blocks(other);
+            }
+        }
+    }
+
+    /// Core's checks before a message reaches its handler: nothing but `version`
+    /// before `version`; only handshake messages before `verack`. Logs `received:`.
+    fn gate(&mut self, id: PeerId, msg_type: &str, size: usize) -> bool {
+        let Some(st) = self.peers.get(&id) else {
+            return false;
+        };
+        if st.peer.disconnect_requested() {
+            return false;
+        }
+        tracing::debug!(target: "net", "received: {} ({size} bytes) peer={id}", sanitize(msg_type));
+        if msg_type == "version" {
+            return true;
+        }
+        if st.version.is_none() {
+            tracing::debug!(
+                target: "net",
+                "non-version message before version handshake. Message \"{}\" from peer={id}",
+                sanitize(msg_type)
+            );
+            return false;
+        }
+        let handshake_type = matches!(
+            msg_type,
+            "verack" | "wtxidrelay" | "sendaddrv2" | "sendtxrcncl" | "feature"
+        );
+        if !st.handshake_done && !handshake_type {
+            tracing::debug!(
+                target: "net",
+                "Unsupported message \"{}\" prior to verack from peer={id}",
+                sanitize(msg_type)
+            );
+            return false;
+        }
+        true
+    }
+
+    fn on_message(&mut self, id: PeerId, msg_type: &str, msg: Message, size: usize) {
+        if !self.gate(id, msg_type, size) {
+            return;
+        }
+        match msg {
+            Message::Version(v) => self.on_version(id, v),
+            Message::Verack => self.on_verack(id),
+            Message::WtxidRelay => self.on_wtxidrelay(id),
+            Message::SendAddrV2 => {
+                if let Some(st) = self.peers.get(&id) {
+                    if st.handshake_done {
+                        self.disconnect(id, "sendaddrv2 received after verack");
+                    }
+                }
+            }
+            Message::SendHeaders => {
+                if let Some(st) = self.peers.get_mut(&id) {
+                    st.prefers_headers = true;
+                }
+            }
+            Message::Ping(nonce) => {
+                if let Some(st) = self.peers.get(&id) {
+                    st.send(NetworkMessage::Pong(nonce));
+                }
+            }
+            Message::Pong(nonce) => self.on_pong(id, nonce, size),
+            Message::GetHeaders(gh) => self.on_getheaders(id, gh),
+            Message::GetBlocks(gb) => self.on_getblocks(id, gb),
+            Message::Headers(headers) => self.on_headers(id, headers),
+            Message::Inv(inv) => self.on_inv(id, inv),
+            Message::GetData(inv) => self.on_getdata(id, inv),
+            Message::Block(block) => self.on_block(id, *block),
+            Message::Tx(tx) => self.on_tx(id, *tx),
+            Message::FeeFilter(fee) => {
+                if let Some(st) = self.peers.get(&id) {
+                    if (0..=21_000_000 * 100_000_000).contains(&fee) {
+                        st.peer.stats().fee_filter = fee;
+                    }
+                }
+            }
+            Message::MemPool => {
+                let allowed = self
+                    .peers
+                    .get(&id)
+                    .is_some_and(|st| st.peer.permissions.has("mempool"));
+                if !allowed {
+                    self.disconnect(id, "mempool request with bloom filters disabled");
+                }
+            }
+            // We never offer NODE_BLOOM, so BIP37 filter messages end the connection.
+            Message::Ignored(t @ ("filterload" | "filteradd" | "filterclear")) => {
+                self.disconnect(
+                    id,
+                    &format!("{t} received despite not offering bloom services"),
+                );
+            }
+            Message::NotFound(items) => self.on_notfound(id, items),
+            Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
+            Message::Unknown(t) => {
+                tracing::debug!(target: "net", "Unknown message type \"{}\" from peer={id}", sanitize(&t));
+            }
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let now_secs = common::time::now_secs();
+        let timeout = self.config.peer_timeout;
+        let mut to_drop = Vec::new();
+        for (id, st) in &self.peers {
+            if now_secs <= st.peer.connected_at.saturating_add(timeout) {
+                continue;
+            }
+            let (last_recv, last_send) = {
+                let s = st.peer.stats();
+                (s.last_recv, s.last_send)
+            };
+            let reason = if last_recv == 0 || last_send == 0 {
+                let mut never = String::new();
+                if last_recv == 0 {
+                    never.push_str(", never received from peer");
+                }
+                if last_send == 0 {
+                    never.push_str(", never sent to peer");
+                }
+                Some(format!(
+                    "socket no message in first {timeout} seconds{never}"
+                ))
+            } else if now_secs > last_send + TIMEOUT_INTERVAL {
+                Some(format!("socket sending timeout: {}s", now_secs - last_send))
+            } else if now_secs > last_recv + TIMEOUT_INTERVAL {
+                Some(format!("socket receive timeout: {}s", now_secs - last_recv))
+            } else if !st.handshake_done {
+                Some("version handshake timeout".to_string())
+            } else {
+                None
+            };
+            if let Some(r) = reason {
+                to_drop.push((*id, r));
+            }
+            let now = crate::clock::now_micros();
+            if st.ping_nonce != 0 && now > st.ping_start + TIMEOUT_INTERVAL * 1_000_000 {
+                let waited = (now - st.ping_start) as f64 / 1e6;
+                to_drop.push((*id, format!("ping timeout: {waited:.6}s")));
+            }
+        }
+        for (id, reason) in to_drop {
+            self.disconnect(id, &reason);
+        }
+        self.send_pings();
+        // Requests nobody answered go to someone else.
+        let stalled: Vec<(BlockHash, PeerId)> = self
+            .in_flight
+            .iter()
+            .filter(|(_, (_, t))| t.elapsed() > BLOCK_DOWNLOAD_TIMEOUT)
+            .map(|(h, (p, _))| (*h, *p))
+            .collect();
+        for (hash, id) in stalled {
+            tracing::debug!(target: "net", "Timeout downloading block {hash}, disconnecting peer={id}");
+            if let Some(st) = self.peers.get(&id) {
+                st.peer.disconnect();
+            }
+            self.in_flight.remove(&hash);
+        }
+    }
+
+    /// Logs and ends the connection, as Core's `DisconnectMsg` lines do.
+    fn disconnect(&mut self, id: PeerId, reason: &str) {
+        if let Some(st) = self.peers.get(&id) {
+            tracing::debug!(target: "net", "{reason}, disconnecting {}", st.peer.log_name());
+            st.peer.disconnect();
+        }
+    }
+
+    /// Core's `Misbehaving` followed by `MaybeDiscourageAndDisconnect`.
+    fn misbehaving(&mut self, id: PeerId, reason: &str) {
+        let Some(st) = self.peers.get(&id) else {
+            return;
+        };
+        let suffix = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {reason}")
+        };
+        tracing::debug!(target: "net", "Misbehaving: peer={id}{suffix}");
+        if st.peer.permissions.has("noban") {
+            tracing::warn!("Not punishing noban peer {id}!");
+            return;
+        }
+        if st.peer.conn_type == ConnectionType::Manual {
+            tracing::warn!("Not punishing manually connected peer {id}!");
+            return;
+        }
+        tracing::debug!(target: "net", "Disconnecting and discouraging peer {id}!");
+        st.peer.disconnect();
+    }
+}

@@ -1,0 +1,273 @@
+//! Two `bitcoin-node` processes connected the way Core's test framework does it
+//! (`connect_nodes`: `addnode <ip:port> onetry`, then `getpeerinfo` on both sides
+//! until each has received a pong), plus the network RPCs around it.
+
+use functional::TestNode;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn find_conn(node: &TestNode, subver: &str, inbound: bool) -> Option<Value> {
+    node.rpc("getpeerinfo", json!([]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["subver"] == subver && p["inbound"] == inbound)
+        .cloned()
+}
+
+fn two_nodes() -> (TestNode, TestNode) {
+    let mut a = TestNode::new();
+    let mut b = TestNode::new();
+    b.index = 1;
+    a.start(&[]);
+    b.start(&[]);
+    (a, b)
+}
+
+#[test]
+fn connect_nodes_like_the_framework() {
+    let (mut a, mut b) = two_nodes();
+    let a_sub = a.rpc("getnetworkinfo", json!([]))["subversion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b_sub = b.rpc("getnetworkinfo", json!([]))["subversion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(a_sub.ends_with("(testnode0)/") && b_sub.ends_with("(testnode1)/"));
+
+    let target = format!("127.0.0.1:{}", b.p2p_port);
+    assert_eq!(a.rpc("addnode", json!([target, "onetry"])), Value::Null);
+    wait_until("outbound on a", || find_conn(&a, &b_sub, false).is_some());
+    wait_until("inbound on b", || find_conn(&b, &a_sub, true).is_some());
+    // The framework's handshake check: a pong of at least 29 bytes on each side.
+    let pong = |n: &TestNode, sub: &str, inbound: bool| {
+        find_conn(n, sub, inbound)
+            .is_some_and(|p| p["bytesrecv_per_msg"]["pong"].as_u64().unwrap_or(0) >= 29)
+    };
+    wait_until("pong on a", || pong(&a, &b_sub, false));
+    wait_until("pong on b", || pong(&b, &a_sub, true));
+
+    let out = find_conn(&a, &b_sub, false).unwrap();
+    assert_eq!(out["addr"], json!(target));
+    assert_eq!(out["connection_type"], "manual");
+    assert_eq!(out["version"], 70016);
+    assert_eq!(out["transport_protocol_type"], "v1");
+    assert_eq!(out["network"], "not_publicly_routable");
+    assert_eq!(out["relaytxes"], true);
+    assert!(out["bytessent_per_msg"]["version"].as_u64().unwrap() > 24);
+    assert!(out["synced_headers"].is_i64() && out["synced_blocks"].is_i64());
+    let inb = find_conn(&b, &a_sub, true).unwrap();
+    assert_eq!(inb["connection_type"], "inbound");
+    assert_eq!(inb["addrbind"], json!(target));
+    assert_eq!(inb["addr"], out["addrbind"]);
+
+    let info = a.rpc("getnetworkinfo", json!([]));
+    assert_eq!(
+        (info["connections"].clone(), info["connections_out"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(
+        info["localservicesnames"],
+        json!(["NETWORK", "WITNESS", "NETWORK_LIMITED"])
+    );
+    assert_eq!(b.rpc("getnetworkinfo", json!([]))["connections_in"], 1);
+    assert_eq!(a.rpc("getconnectioncount", json!([])), 1);
+    let totals = a.rpc("getnettotals", json!([]));
+    assert!(totals["totalbytesrecv"].as_u64().unwrap() > 0);
+    assert!(a
+        .debug_log()
+        .contains("New manual peer connected: transport: v1, version: 70016, peer=0"));
+    assert!(b.debug_log().contains("Added connection peer=0"));
+
+    // disconnect_nodes: by nodeid, the framework tolerates -29 on a second try.
+    let id = out["id"].clone();
+    assert_eq!(a.rpc("disconnectnode", json!({"nodeid": id})), Value::Null);
+    wait_until("disconnected on both", || {
+        find_conn(&a, &b_sub, false).is_none() && find_conn(&b, &a_sub, true).is_none()
+    });
+    assert_eq!(a.rpc_err("disconnectnode", json!({"nodeid": id})).code, -29);
+    assert_eq!(a.stop(), "");
+    assert_eq!(b.stop(), "");
+}
+
+#[test]
+fn addnode_list_and_errors() {
+    let (mut a, mut b) = two_nodes();
+    let target = format!("127.0.0.1:{}", b.p2p_port);
+    assert_eq!(a.rpc("addnode", json!([target, "add"])), Value::Null);
+    assert_eq!(a.rpc_err("addnode", json!([target, "add"])).code, -23);
+    // An added node is connected automatically.
+    wait_until("added node connected", || {
+        a.rpc("getaddednodeinfo", json!([]))[0]["connected"] == true
+    });
+    let info = a.rpc("getaddednodeinfo", json!([target]));
+    assert_eq!(info[0]["addednode"], json!(target));
+    assert_eq!(info[0]["addresses"][0]["connected"], "outbound");
+    assert_eq!(
+        a.rpc_err("getaddednodeinfo", json!(["1.2.3.4:5"])).code,
+        -24
+    );
+    assert_eq!(a.rpc("addnode", json!([target, "remove"])), Value::Null);
+    assert_eq!(a.rpc_err("addnode", json!([target, "remove"])).code, -24);
+    assert_eq!(a.rpc_err("addnode", json!([target, "bogus"])).code, -1);
+    assert_eq!(
+        a.rpc_err(
+            "addnode",
+            json!({"node": target, "command": "onetry", "v2transport": true})
+        )
+        .message,
+        "Error: v2transport requested but not enabled (see -v2transport)"
+    );
+    assert_eq!(
+        a.rpc_err("addconnection", json!([target, "bogus", false]))
+            .code,
+        -8
+    );
+    let added = a.rpc(
+        "addconnection",
+        json!([target, "outbound-full-relay", false]),
+    );
+    assert_eq!(added["connection_type"], "outbound-full-relay");
+    assert_eq!(a.rpc("ping", json!([])), Value::Null);
+    assert_eq!(a.rpc("setnetworkactive", json!([false])), false);
+    wait_until("no peers", || a.rpc("getconnectioncount", json!([])) == 0);
+    assert_eq!(a.rpc("getnetworkinfo", json!([]))["networkactive"], false);
+    assert!(a.debug_log().contains("SetNetworkActive: false"));
+    assert_eq!(a.rpc("setnetworkactive", json!([true])), true);
+
+    assert_eq!(a.rpc("setban", json!(["10.0.0.0/8", "add"])), Value::Null);
+    assert_eq!(a.rpc_err("setban", json!(["10.0.0.0/8", "add"])).code, -23);
+    assert_eq!(a.rpc_err("setban", json!(["nonsense", "add"])).code, -30);
+    let bans = a.rpc("listbanned", json!([]));
+    assert_eq!(bans[0]["address"], "10.0.0.0/8");
+    assert_eq!(bans[0]["ban_duration"], 86400);
+    assert_eq!(a.rpc("clearbanned", json!([])), Value::Null);
+    assert_eq!(a.rpc("listbanned", json!([])), json!([]));
+    assert_eq!(a.stop(), "");
+    assert_eq!(b.stop(), "");
+}
+
+#[test]
+fn port_in_use_is_an_init_error() {
+    let mut a = TestNode::new();
+    a.start(&[]);
+    let b = TestNode::new();
+    let (code, _, stderr) = b.run_to_exit(&[&format!("-port={}", a.p2p_port)]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "Error: Unable to bind to 127.0.0.1:{} on this computer.",
+            a.p2p_port
+        )),
+        "{stderr}"
+    );
+    assert_eq!(a.stop(), "");
+}
+
+mod python_like_peer {
+    //! An inbound peer speaking the protocol the way Core's `P2PInterface` does,
+    //! framed with the `bitcoin` crate (independent of the node's own codec).
+    use super::*;
+    use bitcoin::consensus::encode::{deserialize_partial, serialize};
+    use bitcoin::p2p::address::Address;
+    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
+    use bitcoin::p2p::message_network::VersionMessage;
+    use bitcoin::p2p::{Magic, ServiceFlags};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    fn send(s: &mut TcpStream, msg: NetworkMessage) {
+        let raw = RawNetworkMessage::new(Magic::REGTEST, msg);
+        s.write_all(&serialize(&raw)).unwrap();
+    }
+
+    fn recv(s: &mut TcpStream) -> NetworkMessage {
+        let mut hdr = [0u8; 24];
+        s.read_exact(&mut hdr).unwrap();
+        let len = u32::from_le_bytes([hdr[16], hdr[17], hdr[18], hdr[19]]) as usize;
+        let mut frame = hdr.to_vec();
+        frame.resize(24 + len, 0);
+        s.read_exact(&mut frame[24..]).unwrap();
+        let (raw, _): (RawNetworkMessage, usize) = deserialize_partial(&frame).unwrap();
+        raw.into_payload()
+    }
+
+    fn expect(s: &mut TcpStream, cmd: &str) -> NetworkMessage {
+        loop {
+            let m = recv(s);
+            if m.cmd() == cmd {
+                return m;
+            }
+            if let NetworkMessage::Ping(n) = m {
+                send(s, NetworkMessage::Pong(n));
+            }
+        }
+    }
+
+    #[test]
+    fn add_p2p_connection_checks_hold() {
+        let mut node = TestNode::new();
+        node.start(&["-logips=1"]);
+        let mut s = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let any: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();
+        send(
+            &mut s,
+            NetworkMessage::Version(VersionMessage {
+                version: 70017,
+                services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
+                timestamp: 1_700_000_000,
+                receiver: Address::new(&any, ServiceFlags::NONE),
+                sender: Address::new(&any, ServiceFlags::NONE),
+                nonce: 1,
+                user_agent: "/python-p2p-tester:0.0.3/".into(),
+                start_height: -1,
+                relay: true,
+            }),
+        );
+        let NetworkMessage::Version(v) = expect(&mut s, "version") else {
+            unreachable!()
+        };
+        assert!(v.user_agent.ends_with("(testnode0)/"));
+        send(&mut s, NetworkMessage::WtxidRelay);
+        send(&mut s, NetworkMessage::SendAddrV2);
+        send(&mut s, NetworkMessage::Verack);
+        send(&mut s, NetworkMessage::GetAddr);
+        expect(&mut s, "verack");
+        // sync_with_ping
+        send(&mut s, NetworkMessage::Ping(0));
+        send(&mut s, NetworkMessage::Ping(1));
+        while !matches!(expect(&mut s, "pong"), NetworkMessage::Pong(1)) {}
+
+        let ours = s.local_addr().unwrap().to_string();
+        let theirs = format!("127.0.0.1:{}", node.p2p_port);
+        let peers = node.rpc("getpeerinfo", json!([]));
+        let info: Vec<&Value> = peers
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["addr"] == ours && p["addrbind"] == theirs)
+            .collect();
+        assert_eq!(info.len(), 1);
+        assert_eq!(info[0]["subver"], "/python-p2p-tester:0.0.3/");
+        assert_eq!(info[0]["inbound"], true);
+        assert_eq!(info[0]["servicesnames"], json!(["NETWORK", "WITNESS"]));
+        // -logips: Core's LogPeer form, which feature_logging.py looks for.
+        assert!(node.debug_log().contains("peer=0, peeraddr="));
+        drop(s);
+        wait_until("peer gone", || {
+            node.rpc("getconnectioncount", json!([])) == 0
+        });
+        assert_eq!(node.stop(), "");
+    }
+}
