@@ -41,7 +41,7 @@ class Node:
         self.rpc_port = free_port()
         args = [binary, f"-datadir={self.dir}", "-regtest", "-ipcbind=unix", "-debug=ipc",
                 f"-rpcport={self.rpc_port}", f"-port={free_port()}", "-printtoconsole=0",
-                "-bind=127.0.0.1", "-listen=0"]
+                "-listen=0"]
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.sock = os.path.join(self.dir, "regtest", "node.sock")
