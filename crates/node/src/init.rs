@@ -2,7 +2,7 @@
 //! arguments and config, data directory and locks, logging, RPC server, then
 //! waiting for a shutdown request and tearing down in reverse.
 
-use crate::chain_view::{ChainView, GenesisChain};
+use crate::chain_view::ChainView;
 use crate::datadir::{self, DirLock, LockError, PidFile};
 use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
 use crate::shutdown::Shutdown;
@@ -100,6 +100,7 @@ struct Running {
     rpc: Option<rpc_server::RpcServer>,
     _ipc: crate::ipc_setup::NodeIpc,
     _p2p: Option<crate::rpc_p2p::P2p>,
+    chain: Arc<crate::node_chain::NodeChain>,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
 }
@@ -156,6 +157,8 @@ fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitC
     if let Some(server) = running.rpc.take() {
         server.stop();
     }
+    running._p2p.take();
+    running.chain.flush();
     drop(running);
     tracing::info!("Shutdown done");
     0
@@ -237,8 +240,21 @@ fn init_main(
     crate::rpc_logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
-    let chain_view: Arc<dyn ChainView> = Arc::new(GenesisChain::new(network));
+    table.set_warmup_status("Loading block index…");
+    let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
+    let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());
+    crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
+    let version_override = (chain == ChainType::Regtest)
+        .then(|| args.get_int_arg_opt("-blockversion").map(|v| v as i32))
+        .flatten();
+    crate::rpc_mining::register(
+        &table,
+        node_chain.clone(),
+        shutdown.clone(),
+        network,
+        version_override,
+    );
     rpc_net::register(&table, args, subversion.clone());
     crate::rpc_mempool::register(&table, args);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
@@ -261,13 +277,15 @@ fn init_main(
     if shutdown.is_requested() {
         return Err("Shutdown requested during init".to_string());
     }
-    let p2p_backend = Arc::new(crate::p2p_backend::GenesisBackend::new(network));
+    let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
     let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;
+    node_chain.set_net(p2p.handle());
     table.finish_warmup();
     Ok(Running {
         rpc,
         _ipc: node_ipc,
         _p2p: Some(p2p),
+        chain: node_chain,
         _pid: pid,
         _locks: locks,
     })
@@ -301,7 +319,7 @@ fn run_command(cmd: &str) {
     }
 }
 
-fn run_command_detached(cmd: &str) {
+pub(crate) fn run_command_detached(cmd: &str) {
     let cmd = cmd.to_string();
     let _ = std::thread::Builder::new()
         .name("startupnotify".into())

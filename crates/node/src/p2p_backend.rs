@@ -1,75 +1,179 @@
-//! The P2P layer's view of this node ([`net::NodeBackend`]) while the node's chain
-//! is only its genesis block: peers can complete the handshake, ask for headers
-//! and the genesis block, and are told politely that nothing else is accepted.
-//! The real chainstate and mempool replace this when they are wired.
+//! The P2P layer's view of this node ([`net::NodeBackend`]) over the shared
+//! chainstate. The mempool is not wired yet, so transactions from peers are
+//! declined without blame.
+
+use std::sync::Arc;
 
 use bitcoin::block::Header;
-use bitcoin::consensus::encode::serialize;
+use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction};
+use blockstore::status;
+use chain::{BlockId, ChainError, Chainstate};
 use net::{BlockAccepted, NodeBackend, Rejected, TxRef};
 
-/// A backend whose chain is one genesis block and whose mempool stays empty.
-pub struct GenesisBackend {
-    genesis: Block,
-    hash: BlockHash,
+use crate::chain_view::ChainView;
+use crate::node_chain::NodeChain;
+
+/// Backend of the P2P layer on the node's chainstate.
+pub struct ChainBackend {
+    chain: Arc<NodeChain>,
 }
 
-impl GenesisBackend {
-    /// The genesis-only backend of `network`.
-    pub fn new(network: bitcoin::Network) -> Self {
-        let genesis = bitcoin::constants::genesis_block(network);
-        let hash = genesis.block_hash();
-        GenesisBackend { genesis, hash }
+impl ChainBackend {
+    /// A backend over `chain`.
+    pub fn new(chain: Arc<NodeChain>) -> Self {
+        ChainBackend { chain }
     }
 }
 
-impl NodeBackend for GenesisBackend {
+/// Hashes from `id` back to genesis: the last ten densely, then doubling steps.
+pub fn locator(cs: &Chainstate, id: BlockId) -> Vec<BlockHash> {
+    let mut out = Vec::new();
+    let mut step = 1u32;
+    let mut cur = Some(id);
+    while let Some(c) = cur {
+        let Some(e) = cs.index().entry(c) else { break };
+        out.push(e.hash);
+        if e.height == 0 {
+            break;
+        }
+        let h = e.height.saturating_sub(step);
+        cur = cs.index().ancestor_id(c, h);
+        if out.len() > 10 {
+            step = step.saturating_mul(2);
+        }
+    }
+    out
+}
+
+fn rejected(e: ChainError) -> Rejected {
+    match e {
+        ChainError::Invalid(v) if v.reason == "prev-blk-not-found" => Rejected::benign(v.reason),
+        ChainError::Invalid(v) if v.reason == "time-too-new" => Rejected::benign(v.reason),
+        ChainError::Invalid(v) => Rejected::invalid(v.reason),
+        other => Rejected::benign(other.to_string()),
+    }
+}
+
+impl NodeBackend for ChainBackend {
     fn tip(&self) -> (u32, BlockHash) {
-        (0, self.hash)
+        ChainView::tip(self.chain.as_ref())
     }
 
-    fn block_locator(&self, _from: Option<BlockHash>) -> Vec<BlockHash> {
-        vec![self.hash]
+    fn block_locator(&self, from: Option<BlockHash>) -> Vec<BlockHash> {
+        let cs = self.chain.lock();
+        let id = match from {
+            Some(h) => cs.index().id(&h),
+            None => cs.best_header().or(cs.tip()),
+        };
+        id.map(|id| locator(&cs, id)).unwrap_or_default()
     }
 
     fn header_height(&self, hash: &BlockHash) -> Option<u32> {
-        (*hash == self.hash).then_some(0)
+        self.chain.lock().index().get(hash).map(|e| e.height)
     }
 
     fn header(&self, hash: &BlockHash) -> Option<Header> {
-        (*hash == self.hash).then_some(self.genesis.header)
+        self.chain.lock().index().get(hash).map(|e| e.header)
     }
 
-    fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, _max: usize) -> Vec<Header> {
-        // Nothing follows genesis; an empty locator asks for `stop` alone.
-        if locator.is_empty() && *stop == self.hash {
-            return vec![self.genesis.header];
+    fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, max: usize) -> Vec<Header> {
+        let cs = self.chain.lock();
+        if locator.is_empty() {
+            return cs
+                .index()
+                .get(stop)
+                .map(|e| vec![e.header])
+                .unwrap_or_default();
         }
-        Vec::new()
+        let start = locator
+            .iter()
+            .filter_map(|h| cs.index().id(h))
+            .find(|id| cs.is_active(*id))
+            .and_then(|id| cs.index().entry(id))
+            .map_or(0, |e| e.height);
+        let mut out = Vec::new();
+        let mut h = start + 1;
+        while out.len() < max {
+            let Some(e) = cs.at_height(h).and_then(|id| cs.index().entry(id)) else {
+                break;
+            };
+            out.push(e.header);
+            if e.hash == *stop && *stop != BlockHash::all_zeros() {
+                break;
+            }
+            h += 1;
+        }
+        out
     }
 
     fn has_block(&self, hash: &BlockHash) -> bool {
-        *hash == self.hash
+        self.chain
+            .lock()
+            .index()
+            .get(hash)
+            .is_some_and(|e| e.status & status::HAVE_DATA != 0)
     }
 
     fn block_bytes(&self, hash: &BlockHash) -> Option<Vec<u8>> {
-        (*hash == self.hash).then(|| serialize(&self.genesis))
+        let cs = self.chain.lock();
+        let id = cs.index().id(hash)?;
+        cs.read_raw_block(id).ok()
     }
 
-    fn process_headers(&self, _headers: &[Header]) -> Result<(), Rejected> {
-        // Not the peer's fault: this node cannot store headers yet.
-        Err(Rejected::benign("headers-not-accepted"))
+    fn process_headers(&self, headers: &[Header]) -> Result<(), Rejected> {
+        self.chain
+            .with(|cs| cs.process_new_headers(headers))
+            .map(|_| ())
+            .map_err(rejected)
     }
 
-    fn blocks_to_download(&self, _target: &BlockHash, _max: usize) -> Vec<BlockHash> {
-        Vec::new()
+    fn blocks_to_download(&self, target: &BlockHash, max: usize) -> Vec<BlockHash> {
+        let cs = self.chain.lock();
+        let (Some(t), Some(tip)) = (cs.index().id(target), cs.tip()) else {
+            return Vec::new();
+        };
+        let (Some(te), Some(tipe)) = (cs.index().entry(t), cs.index().entry(tip)) else {
+            return Vec::new();
+        };
+        if te.chain_work < tipe.chain_work || te.status & status::FAILED_MASK != 0 {
+            return Vec::new();
+        }
+        let Some(fork) = cs.index().last_common_ancestor(t, tip) else {
+            return Vec::new();
+        };
+        let fork_h = cs.index().entry(fork).map_or(0, |e| e.height);
+        let mut out = Vec::new();
+        for h in fork_h + 1..=te.height {
+            if out.len() >= max {
+                break;
+            }
+            let Some(e) = cs
+                .index()
+                .ancestor_id(t, h)
+                .and_then(|id| cs.index().entry(id))
+            else {
+                break;
+            };
+            if e.status & status::FAILED_MASK != 0 {
+                break;
+            }
+            if e.status & status::HAVE_DATA == 0 {
+                out.push(e.hash);
+            }
+        }
+        out
     }
 
     fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
-        if block.block_hash() == self.hash {
-            return Ok(BlockAccepted::Duplicate);
+        match self
+            .chain
+            .with(|cs| cs.process_new_block(Arc::new(block), false, &mut ()))
+        {
+            Ok(p) if p.new_block => Ok(BlockAccepted::New),
+            Ok(_) => Ok(BlockAccepted::Duplicate),
+            Err(e) => Err(rejected(e)),
         }
-        Err(Rejected::benign("blocks-not-accepted"))
     }
 
     fn have_transaction(&self, _id: &TxRef) -> bool {
@@ -82,26 +186,5 @@ impl NodeBackend for GenesisBackend {
 
     fn accept_transaction(&self, _tx: Transaction) -> Result<(), Rejected> {
         Err(Rejected::benign("mempool-not-available"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bitcoin::hashes::Hash;
-
-    #[test]
-    fn serves_genesis_only() {
-        let b = GenesisBackend::new(bitcoin::Network::Regtest);
-        let (h, tip) = b.tip();
-        assert_eq!(h, 0);
-        assert!(b.has_block(&tip));
-        assert_eq!(b.headers_after(&[], &tip, 2000).len(), 1);
-        assert!(b
-            .headers_after(&[tip], &BlockHash::all_zeros(), 2000)
-            .is_empty());
-        assert!(b.block_bytes(&BlockHash::all_zeros()).is_none());
-        let rej = b.process_headers(&[b.genesis.header]).unwrap_err();
-        assert!(!rej.punish, "peers are not punished for our limits");
     }
 }

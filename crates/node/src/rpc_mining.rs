@@ -1,0 +1,304 @@
+//! Mining RPCs: `generatetoaddress`, `generatetodescriptor`, `submitblock`,
+//! `submitheader`, `getmininginfo`, and the retired `generate`.
+
+use std::sync::Arc;
+
+use bitcoin::block::Header;
+use bitcoin::consensus::encode::deserialize;
+use bitcoin::{Block, ScriptBuf};
+use blockstore::status;
+use chain::ChainError;
+use rpc::error::code as codes;
+use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use serde_json::{json, Value};
+
+use crate::miner::{create_new_block, merkle_root, solve};
+use crate::node_chain::NodeChain;
+use crate::rpc_blockchain::{difficulty, target_hex};
+use crate::shutdown::Shutdown;
+
+/// Nonces tried per `generate*` call unless `maxtries` says otherwise.
+const DEFAULT_MAX_TRIES: i64 = 1_000_000;
+
+/// What the `generate*` RPCs need.
+struct Miner {
+    chain: Arc<NodeChain>,
+    shutdown: Arc<Shutdown>,
+    version_override: Option<i32>,
+}
+
+impl Miner {
+    fn generate(&self, script: ScriptBuf, n: i64, max_tries: i64) -> Result<Value, RpcError> {
+        let mut tries = u64::try_from(max_tries).unwrap_or(0);
+        let mut hashes = Vec::new();
+        for _ in 0..n.max(0) {
+            let mut block = {
+                let cs = self.chain.lock();
+                create_new_block(&cs, script.clone(), Vec::new(), 0, self.version_override)
+                    .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?
+            };
+            let params = self.chain.lock().params_arc();
+            let found = loop {
+                if solve(&mut block, &params, &mut tries, || {
+                    self.shutdown.is_requested()
+                }) {
+                    break true;
+                }
+                if tries == 0 || self.shutdown.is_requested() {
+                    break false;
+                }
+                // Nonces exhausted: vary the coinbase (extra nonce) and go on.
+                block.header.time += 1;
+                block.header.nonce = 0;
+                block.header.merkle_root = merkle_root(&block);
+            };
+            if !found {
+                break;
+            }
+            let hash = block.block_hash();
+            self.chain
+                .with(|cs| cs.process_new_block(Arc::new(block), true, &mut ()))
+                .map_err(|e| {
+                    tracing::warn!("generate: {e}");
+                    RpcError::new(codes::INTERNAL_ERROR, "ProcessNewBlock, block not accepted")
+                })?;
+            hashes.push(json!(hash.to_string()));
+        }
+        Ok(Value::Array(hashes))
+    }
+}
+
+fn decode_address(addr: &str, network: bitcoin::Network) -> Result<ScriptBuf, RpcError> {
+    let params = utility_rpc::address::ChainParams::for_network(network);
+    utility_rpc::address::decode(addr, &params)
+        .map(|d| ScriptBuf::from_bytes(d.script_pubkey()))
+        .map_err(|_| RpcError::invalid_address_or_key("Error: Invalid address"))
+}
+
+fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf, RpcError> {
+    let parsed = utility_rpc::descriptor::parse(desc, false, network)
+        .map_err(RpcError::invalid_address_or_key)?;
+    let scripts = parsed
+        .scripts(0, 0)
+        .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?;
+    match scripts.as_slice() {
+        [one] => Ok(ScriptBuf::from_bytes(one.clone())),
+        _ => Err(RpcError::invalid_address_or_key(
+            "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
+        )),
+    }
+}
+
+fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
+    let block: Block = hex::decode(hex_data)
+        .ok()
+        .and_then(|b| deserialize(&b).ok())
+        .ok_or_else(|| RpcError::deserialization("Block decode failed"))?;
+    if !block.txdata.first().is_some_and(|t| t.is_coinbase()) {
+        return Err(RpcError::deserialization(
+            "Block does not start with a coinbase",
+        ));
+    }
+    let hash = block.block_hash();
+    chain.with(|cs| {
+        if let Some(e) = cs.index().get(&hash) {
+            if e.status & status::HAVE_DATA != 0 {
+                if e.status & status::FAILED_MASK != 0 {
+                    return Ok(json!("duplicate-invalid"));
+                }
+                return Ok(json!("duplicate"));
+            }
+        }
+        match cs.process_new_block(Arc::new(block), true, &mut ()) {
+            Ok(p) if !p.new_block => Ok(json!("duplicate")),
+            Ok(p) if cs.is_active(p.id) => Ok(Value::Null),
+            Ok(_) => Ok(json!("inconclusive")),
+            Err(ChainError::Invalid(v)) => Ok(json!(if v.reason.is_empty() {
+                "rejected".to_string()
+            } else {
+                v.reason
+            })),
+            Err(other) => Err(RpcError::new(codes::VERIFY_ERROR, other.to_string())),
+        }
+    })
+}
+
+fn submit_header(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
+    let header: Header = hex::decode(hex_data)
+        .ok()
+        .and_then(|b| deserialize(&b).ok())
+        .ok_or_else(|| RpcError::deserialization("Block header decode failed"))?;
+    chain.with(|cs| {
+        if cs.index().id(&header.prev_blockhash).is_none() {
+            return Err(RpcError::new(
+                codes::VERIFY_ERROR,
+                format!(
+                    "Must submit previous header ({}) first",
+                    header.prev_blockhash
+                ),
+            ));
+        }
+        match cs.accept_header(&header) {
+            Ok(_) => Ok(Value::Null),
+            Err(ChainError::Invalid(v)) => Err(RpcError::new(codes::VERIFY_ERROR, v.reason)),
+            Err(e) => Err(RpcError::new(codes::VERIFY_ERROR, e.to_string())),
+        }
+    })
+}
+
+fn mining_info(chain: &NodeChain) -> Value {
+    let cs = chain.lock();
+    let Some(tip) = cs.tip_entry() else {
+        return json!({});
+    };
+    let prev = tip.info();
+    let next_time = (prev.median_time_past as i64 + 1).max(common::time::now_secs()) as u32;
+    let next_bits =
+        consensus::pow::get_next_work_required(&prev, next_time, cs.index(), cs.params());
+    let chain_name = match cs.params().chain {
+        common::chaintype::ChainType::Main => "main",
+        common::chaintype::ChainType::Testnet => "test",
+        common::chaintype::ChainType::Testnet4 => "testnet4",
+        common::chaintype::ChainType::Signet => "signet",
+        common::chaintype::ChainType::Regtest => "regtest",
+    };
+    json!({
+        "blocks": tip.height,
+        "bits": format!("{:08x}", tip.header.bits.to_consensus()),
+        "difficulty": difficulty(tip.header.bits),
+        "target": target_hex(tip.header.bits),
+        "networkhashps": 0,
+        "pooledtx": 0,
+        "blockmintxfee": rpc::json::amount_to_value(1000),
+        "chain": chain_name,
+        "next": {
+            "height": tip.height + 1,
+            "bits": format!("{:08x}", next_bits.to_consensus()),
+            "difficulty": difficulty(next_bits),
+            "target": target_hex(next_bits),
+        },
+        "warnings": [],
+    })
+}
+
+/// Registers the mining RPCs.
+pub fn register(
+    table: &RpcTable,
+    chain: Arc<NodeChain>,
+    shutdown: Arc<Shutdown>,
+    network: bitcoin::Network,
+    version_override: Option<i32>,
+) {
+    let miner = Arc::new(Miner {
+        chain: chain.clone(),
+        shutdown,
+        version_override,
+    });
+    let m = miner.clone();
+    table.register(
+        RpcMethod::new(
+            "generatetoaddress",
+            "generating",
+            "Mine to a specified address and return the block hashes.",
+            move |req| {
+                let n = req.params.opt_i64(0)?.unwrap_or(0);
+                let script = decode_address(req.params.str_at(1)?, network)?;
+                let tries = req.params.opt_i64(2)?.unwrap_or(DEFAULT_MAX_TRIES);
+                m.generate(script, n, tries)
+            },
+        )
+        .args(vec![
+            Arg::required("nblocks", ArgType::Num, "How many blocks are generated."),
+            Arg::required(
+                "address",
+                ArgType::Str,
+                "The address to send the newly generated bitcoin to.",
+            ),
+            Arg::with_default(
+                "maxtries",
+                ArgType::Num,
+                json!(DEFAULT_MAX_TRIES),
+                "How many iterations to try.",
+            ),
+        ])
+        .hidden(),
+    );
+
+    let m = miner;
+    table.register(
+        RpcMethod::new(
+            "generatetodescriptor",
+            "generating",
+            "Mine to a specified descriptor and return the block hashes.",
+            move |req| {
+                let n = req.params.opt_i64(0)?.unwrap_or(0);
+                let script = descriptor_script(req.params.str_at(1)?, network)?;
+                let tries = req.params.opt_i64(2)?.unwrap_or(DEFAULT_MAX_TRIES);
+                m.generate(script, n, tries)
+            },
+        )
+        .args(vec![
+            Arg::required("num_blocks", ArgType::Num, "How many blocks are generated."),
+            Arg::required(
+                "descriptor",
+                ArgType::Str,
+                "The descriptor to send the newly generated bitcoin to.",
+            ),
+            Arg::with_default(
+                "maxtries",
+                ArgType::Num,
+                json!(DEFAULT_MAX_TRIES),
+                "How many iterations to try.",
+            ),
+        ])
+        .hidden(),
+    );
+
+    table.register(
+        RpcMethod::new(
+            "generate",
+            "hidden",
+            "has been replaced by the -generate cli option. Refer to -help for more information.",
+            |_| {
+                Err(RpcError::new(
+                    codes::METHOD_NOT_FOUND,
+                    "generate has been replaced by the -generate cli option. Refer to -help for more information.",
+                ))
+            },
+        )
+        .hidden(),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "submitblock",
+            "mining",
+            "Attempts to submit new block to network.\nSee https://en.bitcoin.it/wiki/BIP_0022 for full specification.",
+            move |req| submit_block(&c, req.params.str_at(0)?),
+        )
+        .args(vec![
+            Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block data to submit"),
+            Arg::with_default("dummy", ArgType::Str, json!("ignored"), "dummy value, for compatibility with BIP22. This value is ignored."),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "submitheader",
+            "mining",
+            "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",
+            move |req| submit_header(&c, req.params.str_at(0)?),
+        )
+        .args(vec![Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block header data")]),
+    );
+
+    let c = chain;
+    table.register(RpcMethod::new(
+        "getmininginfo",
+        "mining",
+        "Returns a json object containing mining-related information.",
+        move |_| Ok(mining_info(&c)),
+    ));
+}
