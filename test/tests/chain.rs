@@ -1,0 +1,200 @@
+//! The chainstate through RPC: mining, persistence across restarts,
+//! invalidation and reconsideration, and invalid blocks from `submitblock`
+//! rejected with Core's reasons while the node keeps running.
+
+use bitcoin::absolute::LockTime;
+use bitcoin::blockdata::script::Builder;
+use bitcoin::consensus::encode::{deserialize, serialize_hex};
+use bitcoin::hashes::Hash;
+use bitcoin::transaction::Version;
+use bitcoin::{
+    Amount, Block, BlockHash, CompactTarget, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
+    TxMerkleNode, TxOut, Txid, Witness,
+};
+use functional::TestNode;
+use serde_json::{json, Value};
+
+const ADDR: &str = "bcrt1p9yfmy5h72durp7zrhlw9lf7jpwjgvwdg0jr0lqmmjtgg83266lqsekaqka";
+
+fn generate(node: &TestNode, n: u32) -> Vec<String> {
+    let v = node.rpc("generatetoaddress", json!([n, ADDR]));
+    v.as_array()
+        .expect("array of hashes")
+        .iter()
+        .map(|h| h.as_str().expect("hash").to_string())
+        .collect()
+}
+
+fn coinbase(height: i64, value: u64) -> Transaction {
+    Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig: Builder::new()
+                .push_int(height)
+                .push_opcode(bitcoin::opcodes::OP_0)
+                .into_script(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(value),
+            script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+        }],
+    }
+}
+
+fn spend(prev: OutPoint) -> Transaction {
+    Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: prev,
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(1000),
+            script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+        }],
+    }
+}
+
+/// A block on the node's tip with `txs`, the merkle root set and PoW solved.
+fn block_on_tip(node: &TestNode, txs: Vec<Transaction>) -> Block {
+    let tip = node.rpc("getbestblockhash", json!([]));
+    let header = node.rpc("getblockheader", json!([tip]));
+    let mut block = Block {
+        header: bitcoin::block::Header {
+            version: bitcoin::block::Version::from_consensus(0x2000_0000),
+            prev_blockhash: tip.as_str().unwrap().parse().unwrap(),
+            merkle_root: TxMerkleNode::all_zeros(),
+            time: header["time"].as_u64().unwrap() as u32 + 1,
+            bits: CompactTarget::from_consensus(0x207f_ffff),
+            nonce: 0,
+        },
+        txdata: txs,
+    };
+    block.header.merkle_root = block.compute_merkle_root().unwrap();
+    solve(&mut block);
+    block
+}
+
+fn solve(block: &mut Block) {
+    while block.header.validate_pow(block.header.target()).is_err() {
+        block.header.nonce += 1;
+    }
+}
+
+fn submit(node: &TestNode, block: &Block) -> Value {
+    node.rpc("submitblock", json!([serialize_hex(block)]))
+}
+
+#[test]
+fn blocks_persist_across_restart_and_invalidation_moves_the_tip() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 110);
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(110));
+    let info = node.rpc("getblockchaininfo", json!([]));
+    assert_eq!(info["blocks"], json!(110));
+    assert_eq!(info["bestblockhash"], json!(hashes[109]));
+
+    let raw = node.rpc("getblock", json!([hashes[50], 0]));
+    assert_eq!(node.rpc("submitblock", json!([raw])), json!("duplicate"));
+    let verbose = node.rpc("getblock", json!([hashes[50], 2]));
+    assert_eq!(verbose["height"], json!(51));
+    assert_eq!(verbose["confirmations"], json!(60));
+    assert_eq!(verbose["nextblockhash"], json!(hashes[51]));
+
+    node.rpc("invalidateblock", json!([hashes[100]]));
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(100));
+    let tips = node.rpc("getchaintips", json!([]));
+    let statuses: Vec<&str> = tips
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.contains(&"invalid"), "{tips}");
+    // A new block on the shorter chain (another payee, so it differs from the
+    // invalidated one), then reconsider: the longer chain wins back.
+    let fork = node.rpc("generatetodescriptor", json!([1, "raw(51)"]));
+    assert_eq!(fork.as_array().map(Vec::len), Some(1));
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(101));
+    node.rpc("reconsiderblock", json!([hashes[100]]));
+    assert_eq!(node.rpc("getbestblockhash", json!([])), json!(hashes[109]));
+
+    node.stop();
+    node.start(&[]);
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(110));
+    assert_eq!(node.rpc("getbestblockhash", json!([])), json!(hashes[109]));
+    let header = node.rpc("getblockheader", json!([hashes[0]]));
+    assert_eq!(header["confirmations"], json!(110));
+    node.stop();
+}
+
+#[test]
+fn invalid_blocks_are_rejected_with_core_reasons() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let height = 102;
+    let subsidy = 50 * 100_000_000;
+
+    let good = block_on_tip(&node, vec![coinbase(height, subsidy)]);
+
+    let overpaid = block_on_tip(&node, vec![coinbase(height, subsidy + 1)]);
+    assert_eq!(submit(&node, &overpaid), json!("bad-cb-amount"));
+
+    let wrong_height = block_on_tip(&node, vec![coinbase(height + 1, subsidy)]);
+    assert_eq!(submit(&node, &wrong_height), json!("bad-cb-height"));
+
+    let missing = spend(OutPoint::new(Txid::all_zeros(), 7));
+    let b = block_on_tip(&node, vec![coinbase(height, subsidy), missing]);
+    assert_eq!(submit(&node, &b), json!("bad-txns-inputs-missingorspent"));
+
+    // The coinbase of block 101 is only one confirmation deep.
+    let tip_block: Block = deserialize(
+        &hex::decode(
+            node.rpc("getblock", json!([hashes[100], 0]))
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let young = spend(OutPoint::new(tip_block.txdata[0].compute_txid(), 0));
+    let b = block_on_tip(&node, vec![coinbase(height, subsidy), young]);
+    assert_eq!(
+        submit(&node, &b),
+        json!("bad-txns-premature-spend-of-coinbase")
+    );
+
+    let mut bad_root = good.clone();
+    bad_root.header.merkle_root = TxMerkleNode::all_zeros();
+    solve(&mut bad_root);
+    assert_eq!(submit(&node, &bad_root), json!("bad-txnmrklroot"));
+
+    let mut orphan = good.clone();
+    orphan.header.prev_blockhash = BlockHash::all_zeros();
+    solve(&mut orphan);
+    assert_eq!(submit(&node, &orphan), json!("prev-blk-not-found"));
+
+    let err = node.rpc_err("submitblock", json!(["00ff"]));
+    assert_eq!(err.code, -22);
+    assert_eq!(err.message, "Block decode failed");
+
+    // Nothing above changed the chain; the valid block still connects.
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(101));
+    assert_eq!(submit(&node, &good), Value::Null);
+    assert_eq!(submit(&node, &good), json!("duplicate"));
+    assert_eq!(submit(&node, &overpaid), json!("duplicate-invalid"));
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(102));
+    let log = node.debug_log();
+    assert!(log.contains("ConnectBlock"), "connect failures are logged");
+    assert!(log.contains("InvalidChainFound: invalid block="));
+    node.stop();
+}
