@@ -196,6 +196,13 @@ fn init_main(
         return Err(err);
     }
     let subversion = rpc_net::user_agent(args)?;
+    if let Some(dir) = args.get_arg("-blocksdir").filter(|d| !d.is_empty()) {
+        if !Path::new(&dir).is_dir() {
+            return Err(format!(
+                "Specified blocks directory \"{dir}\" does not exist."
+            ));
+        }
+    }
     let blocks_dir = args.get_blocks_dir_path();
     let mut locks = Vec::new();
     for dir in [net_dir.to_path_buf(), blocks_dir.clone()] {
@@ -257,6 +264,7 @@ fn init_main(
     );
     rpc_net::register(&table, args, subversion.clone());
     crate::rpc_mempool::register(&table, args);
+    crate::rpc_fees::register(&table);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
     crate::rpc_ipc::register(&table, node_ipc.ipc.clone(), argv0);

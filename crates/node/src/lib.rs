@@ -13,6 +13,7 @@ pub mod p2p_backend;
 pub mod rpc_blockchain;
 pub mod rpc_chain;
 pub mod rpc_control;
+pub mod rpc_fees;
 pub mod rpc_ipc;
 pub mod rpc_logging;
 pub mod rpc_mempool;
