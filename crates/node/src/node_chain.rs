@@ -12,6 +12,7 @@ use chain::{Chainstate, ChainstateConfig};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use consensus::{ConsensusScriptVerifier, Params};
+use mempool::{Mempool, Policy};
 
 use crate::chain_view::ChainView;
 use crate::shutdown::Shutdown;
@@ -22,6 +23,8 @@ const DEFAULT_DB_CACHE_MIB: i64 = 450;
 /// The chainstate shared by RPC, P2P and IPC.
 pub struct NodeChain {
     state: Mutex<Chainstate>,
+    pool: Mutex<Mempool>,
+    policy: Policy,
     tip: Mutex<(u32, BlockHash)>,
     tip_changed: Condvar,
     net: net::LateNetHandle,
@@ -74,6 +77,13 @@ impl NodeChain {
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
+            pool: Mutex::new(Mempool::new()),
+            policy: Policy {
+                min_relay_fee_per_kvb: args
+                    .get_arg("-minrelaytxfee")
+                    .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                    .unwrap_or(Policy::default().min_relay_fee_per_kvb),
+            },
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
@@ -144,6 +154,31 @@ impl NodeChain {
         r
     }
 
+    /// Locks the mempool (after the chainstate, when both are needed).
+    pub fn pool(&self) -> MutexGuard<'_, Mempool> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Mempool acceptance policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Runs `f` on the chainstate and mempool (the mempool follows every
+    /// block `f` connects or disconnects), then returns transactions of
+    /// disconnected blocks to the pool and announces a tip change.
+    pub fn with_pool<R>(&self, f: impl FnOnce(&mut Chainstate, &mut Mempool) -> R) -> R {
+        let r = {
+            let mut cs = self.lock();
+            let mut pool = self.pool();
+            let r = f(&mut cs, &mut pool);
+            pool.readd_disconnected(&cs, &self.policy);
+            r
+        };
+        self.after_change();
+        r
+    }
+
     fn after_change(&self) {
         let now = tip_of(&self.lock());
         let changed = {
@@ -159,6 +194,11 @@ impl NodeChain {
                 crate::init::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
             }
         }
+    }
+
+    /// Announces a transaction accepted from RPC to peers.
+    pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
+        self.net.relay_transaction(txid, wtxid);
     }
 
     /// Lets P2P hear about new tips once it is running.

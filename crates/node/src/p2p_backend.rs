@@ -1,6 +1,5 @@
 //! The P2P layer's view of this node ([`net::NodeBackend`]) over the shared
-//! chainstate. The mempool is not wired yet, so transactions from peers are
-//! declined without blame.
+//! chainstate and mempool.
 
 use std::sync::Arc;
 
@@ -168,7 +167,7 @@ impl NodeBackend for ChainBackend {
     fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
         match self
             .chain
-            .with(|cs| cs.process_new_block(Arc::new(block), false, &mut ()))
+            .with_pool(|cs, pool| cs.process_new_block(Arc::new(block), false, pool))
         {
             Ok(p) if p.new_block => Ok(BlockAccepted::New),
             Ok(_) => Ok(BlockAccepted::Duplicate),
@@ -176,15 +175,32 @@ impl NodeBackend for ChainBackend {
         }
     }
 
-    fn have_transaction(&self, _id: &TxRef) -> bool {
-        false
+    fn have_transaction(&self, id: &TxRef) -> bool {
+        let pool = self.chain.pool();
+        match id {
+            TxRef::Txid(t) => pool.get(t).is_some(),
+            TxRef::Wtxid(w) => pool.get_by_wtxid(w).is_some(),
+        }
     }
 
-    fn mempool_transaction(&self, _id: &TxRef) -> Option<Transaction> {
-        None
+    fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction> {
+        let pool = self.chain.pool();
+        let e = match id {
+            TxRef::Txid(t) => pool.get(t),
+            TxRef::Wtxid(w) => pool.get_by_wtxid(w),
+        };
+        e.map(|e| (*e.tx).clone())
     }
 
-    fn accept_transaction(&self, _tx: Transaction) -> Result<(), Rejected> {
-        Err(Rejected::benign("mempool-not-available"))
+    fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected> {
+        let cs = self.chain.lock();
+        let mut pool = self.chain.pool();
+        match pool.accept(&cs, Arc::new(tx), self.chain.policy(), false) {
+            Ok(_) => Ok(()),
+            Err(e) if e.tx_result() == Some(consensus::TxResult::Consensus) => {
+                Err(Rejected::invalid(e.reason))
+            }
+            Err(e) => Err(Rejected::benign(e.reason)),
+        }
     }
 }

@@ -379,22 +379,22 @@ pub fn register(
         },
     ));
 
-    type ChainOp = fn(&mut Chainstate, BlockId) -> chain::Result<()>;
+    type ChainOp = fn(&mut Chainstate, &mut mempool::Mempool, BlockId) -> chain::Result<()>;
     let ops: [(&'static str, &'static str, ChainOp); 3] = [
         (
             "invalidateblock",
             "Permanently marks a block as invalid, as if it violated a consensus rule.",
-            |cs, id| cs.invalidate_block(id, &mut ()),
+            |cs, pool, id| cs.invalidate_block(id, pool),
         ),
         (
             "reconsiderblock",
             "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.\nThis can be used to undo the effects of invalidateblock.",
-            |cs, id| cs.reconsider_block(id, &mut ()),
+            |cs, pool, id| cs.reconsider_block(id, pool),
         ),
         (
             "preciousblock",
             "Treats a block as if it were received before others with the same work.\n\nA later preciousblock call can override the effect of an earlier one.\n\nThe effects of preciousblock are not retained across restarts.",
-            |cs, id| cs.precious_block(id, &mut ()),
+            |cs, pool, id| cs.precious_block(id, pool),
         ),
     ];
     for (name, help, op) in ops {
@@ -402,9 +402,9 @@ pub fn register(
         table.register(
             RpcMethod::new(name, "blockchain", help, move |req| {
                 let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
-                c.with(|cs| {
+                c.with_pool(|cs, pool| {
                     let id = lookup(cs, &hash)?;
-                    op(cs, id).map_err(chain_error)
+                    op(cs, pool, id).map_err(chain_error)
                 })?;
                 Ok(Value::Null)
             })

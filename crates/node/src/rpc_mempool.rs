@@ -1,15 +1,473 @@
-//! `getmempoolinfo` and `getrawmempool` for the node's transaction memory pool. No transaction can
-//! enter it before blocks can be validated, so it reports the configured limits
-//! of an empty, loaded pool.
+//! Mempool and transaction RPCs: `getmempoolinfo`, `getrawmempool`,
+//! `getmempoolentry`, `sendrawtransaction`, `testmempoolaccept`,
+//! `getrawtransaction`, `gettxout`, `scantxoutset`.
 
-use common::args::ArgsManager;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
-use serde_json::json;
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use bitcoin::consensus::encode::serialize_hex;
+use bitcoin::{OutPoint, Transaction, Txid};
+use common::args::ArgsManager;
+use consensus::{CoinsView, TxResult, ValidationError};
+use mempool::{Entry, Mempool, PoolCoins};
+use rpc::error::code;
+use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use serde_json::{json, Map, Value};
+
+use crate::node_chain::NodeChain;
+use crate::rpc_blockchain::parse_hash;
+
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
-const DEFAULT_MIN_RELAY_FEE: i64 = 100;
 const DEFAULT_INCREMENTAL_RELAY_FEE: i64 = 100;
+/// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).
+const DEFAULT_MAX_FEE_RATE: i64 = 10_000_000;
+
+fn amount(sat: i64) -> Value {
+    rpc::json::amount_to_value(sat)
+}
+
+fn parse_txid(s: &str, name: &str) -> Result<Txid, RpcError> {
+    parse_hash(s, name).map(|h| Txid::from_raw_hash(h.to_raw_hash()))
+}
+
+fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
+    utility_rpc::tojson::decode_hex_tx(hex, true, true).ok_or_else(|| {
+        RpcError::deserialization("TX decode failed. Make sure the tx has at least one input.")
+    })
+}
+
+/// In-pool ancestors (or descendants) of `txid`, excluding itself.
+fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![*txid];
+    while let Some(t) = stack.pop() {
+        let Some(e) = pool.get(&t) else { continue };
+        let next: Vec<Txid> = if up {
+            e.tx.input
+                .iter()
+                .map(|i| i.previous_output.txid)
+                .filter(|p| pool.get(p).is_some())
+                .collect()
+        } else {
+            (0..e.tx.output.len() as u32)
+                .filter_map(|v| pool.spender(&OutPoint::new(t, v)))
+                .collect()
+        };
+        for n in next {
+            if seen.insert(n) {
+                stack.push(n);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn entry_json(pool: &Mempool, e: &Entry) -> Value {
+    let txid = e.tx.compute_txid();
+    let anc = relatives(pool, &txid, true);
+    let desc = relatives(pool, &txid, false);
+    let sum = |ids: &[Txid], f: &dyn Fn(&Entry) -> i64| -> i64 {
+        ids.iter().filter_map(|t| pool.get(t)).map(f).sum()
+    };
+    let anc_size = e.vsize as i64 + sum(&anc, &|x| x.vsize as i64);
+    let desc_size = e.vsize as i64 + sum(&desc, &|x| x.vsize as i64);
+    let anc_fee = e.fee + sum(&anc, &|x| x.fee);
+    let desc_fee = e.fee + sum(&desc, &|x| x.fee);
+    let mut depends: Vec<String> =
+        e.tx.input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|p| pool.get(p).is_some())
+            .map(|t| t.to_string())
+            .collect();
+    depends.sort();
+    depends.dedup();
+    let mut spentby: Vec<String> = (0..e.tx.output.len() as u32)
+        .filter_map(|v| pool.spender(&OutPoint::new(txid, v)))
+        .map(|t| t.to_string())
+        .collect();
+    spentby.sort();
+    spentby.dedup();
+    json!({
+        "vsize": e.vsize,
+        "weight": e.weight,
+        "time": e.time,
+        "height": e.height,
+        "descendantcount": desc.len() + 1,
+        "descendantsize": desc_size,
+        "ancestorcount": anc.len() + 1,
+        "ancestorsize": anc_size,
+        "wtxid": e.wtxid.to_string(),
+        "fees": {
+            "base": amount(e.fee),
+            "modified": amount(e.fee),
+            "ancestor": amount(anc_fee),
+            "descendant": amount(desc_fee),
+        },
+        "depends": depends,
+        "spentby": spentby,
+        "bip125-replaceable": false,
+        "unbroadcast": false,
+    })
+}
+
+fn max_fee_rate(v: Option<&Value>) -> Result<i64, RpcError> {
+    match v {
+        None | Some(Value::Null) => Ok(DEFAULT_MAX_FEE_RATE),
+        Some(v) => rpc::json::amount_from_value(v, 8),
+    }
+}
+
+fn send_raw_transaction(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
+    let tx = decode_tx(req_params.str_at(0)?)?;
+    let max_rate = max_fee_rate(req_params.opt(1))?;
+    let max_burn = match req_params.opt(2) {
+        None | Some(Value::Null) => 0,
+        Some(v) => rpc::json::amount_from_value(v, 8)?,
+    };
+    for out in &tx.output {
+        let script = out.script_pubkey.as_bytes();
+        let unspendable = script.first() == Some(&0x6a) || script.len() > 10_000;
+        if unspendable && out.value.to_sat() as i64 > max_burn {
+            return Err(RpcError::new(
+                code::VERIFY_ERROR,
+                "Unspendable output exceeds maximum configured by user (maxburnamount)",
+            ));
+        }
+    }
+    let txid = tx.compute_txid();
+    let wtxid = tx.compute_wtxid();
+    let tx = Arc::new(tx);
+    let result = {
+        let cs = chain.lock();
+        let mut pool = chain.pool();
+        if pool.get_by_wtxid(&wtxid).is_some() {
+            return Ok(json!(txid.to_string()));
+        }
+        let checked = pool.accept(&cs, tx.clone(), chain.policy(), true);
+        match checked {
+            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
+                return Err(RpcError::new(
+                    code::VERIFY_ERROR,
+                    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+                ))
+            }
+            Ok(_) => pool.accept(&cs, tx, chain.policy(), false),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(a) => {
+            chain.relay_transaction(a.txid, wtxid);
+            Ok(json!(a.txid.to_string()))
+        }
+        Err(e) => Err(reject_error(&e)),
+    }
+}
+
+fn reject_error(e: &ValidationError) -> RpcError {
+    match e.tx_result() {
+        Some(TxResult::MissingInputs) => {
+            RpcError::new(code::VERIFY_ERROR, "bad-txns-inputs-missingorspent")
+        }
+        _ if e.reason == "txn-already-known" => RpcError::new(
+            code::VERIFY_ALREADY_IN_UTXO_SET,
+            "Transaction outputs already in utxo set",
+        ),
+        _ => RpcError::new(code::VERIFY_REJECTED, e.to_string()),
+    }
+}
+
+fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
+    let raw = match req_params.opt(0) {
+        Some(Value::Array(a)) => a.clone(),
+        _ => return Err(RpcError::type_error("Expected type array")),
+    };
+    if raw.is_empty() || raw.len() > 25 {
+        return Err(RpcError::invalid_parameter(
+            "Array must contain between 1 and 25 transactions.",
+        ));
+    }
+    let max_rate = max_fee_rate(req_params.opt(1))?;
+    let txs: Vec<Transaction> = raw
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| RpcError::type_error("Expected type string"))
+                .and_then(decode_tx)
+        })
+        .collect::<Result<_, _>>()?;
+    let cs = chain.lock();
+    let mut pool = chain.pool();
+    let mut out = Vec::new();
+    for tx in txs {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        let mut r = Map::new();
+        r.insert("txid".into(), json!(txid.to_string()));
+        r.insert("wtxid".into(), json!(wtxid.to_string()));
+        if raw.len() > 1 {
+            // Packages are not evaluated yet: report as Core does for an unchecked member.
+            r.insert("package-error".into(), json!("package-not-validated"));
+            out.push(Value::Object(r));
+            continue;
+        }
+        match pool.accept(&cs, Arc::new(tx), chain.policy(), true) {
+            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
+                r.insert("allowed".into(), json!(false));
+                r.insert("reject-reason".into(), json!("max-fee-exceeded"));
+            }
+            Ok(a) => {
+                r.insert("allowed".into(), json!(true));
+                r.insert("vsize".into(), json!(a.vsize));
+                r.insert(
+                    "fees".into(),
+                    json!({
+                        "base": amount(a.fee),
+                        "effective-feerate": amount(a.fee * 1000 / a.vsize.max(1) as i64),
+                        "effective-includes": [wtxid.to_string()],
+                    }),
+                );
+            }
+            Err(e) => {
+                r.insert("allowed".into(), json!(false));
+                let reason = if e.tx_result() == Some(TxResult::MissingInputs) {
+                    "missing-inputs".to_string()
+                } else {
+                    e.reason.clone()
+                };
+                r.insert("reject-reason".into(), json!(reason));
+                r.insert("reject-details".into(), json!(e.to_string()));
+            }
+        }
+        out.push(Value::Object(r));
+    }
+    let _ = &mut pool;
+    Ok(Value::Array(out))
+}
+
+fn get_raw_transaction(
+    chain: &NodeChain,
+    req_params: &[Value],
+    network: bitcoin::Network,
+) -> Result<Value, RpcError> {
+    let txid = parse_txid(req_params.str_at(0)?, "parameter 1")?;
+    let verbosity = match req_params.opt(1) {
+        None | Some(Value::Null) => 0,
+        Some(Value::Bool(b)) => i64::from(*b),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| RpcError::type_error("Expected type number"))?,
+        Some(_) => {
+            return Err(RpcError::type_error(
+                "JSON value of type string is not of expected type number",
+            ))
+        }
+    };
+    let block_hash = match req_params.opt(2) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_hash(v.as_str().unwrap_or_default(), "parameter 3")?),
+    };
+    let cs = chain.lock();
+    let (tx, block_id) = match block_hash {
+        None => {
+            let pool = chain.pool();
+            let tx = pool.get(&txid).map(|e| (*e.tx).clone()).ok_or_else(|| {
+                RpcError::invalid_address_or_key("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.")
+            })?;
+            (tx, None)
+        }
+        Some(h) => {
+            let id = cs
+                .index()
+                .id(&h)
+                .ok_or_else(|| RpcError::invalid_address_or_key("Block hash not found"))?;
+            let block = cs
+                .read_block(id)
+                .map_err(|_| RpcError::misc("Block not available"))?;
+            let tx = block
+                .txdata
+                .into_iter()
+                .find(|t| t.compute_txid() == txid)
+                .ok_or_else(|| RpcError::invalid_address_or_key("No such transaction found in the provided block. Use gettransaction for wallet transactions."))?;
+            (tx, Some(id))
+        }
+    };
+    if verbosity <= 0 {
+        return Ok(json!(serialize_hex(&tx)));
+    }
+    let mut o = Map::new();
+    if let Some(id) = block_id {
+        o.insert("in_active_chain".into(), json!(cs.is_active(id)));
+    }
+    let params = utility_rpc::address::ChainParams::for_network(network);
+    o.extend(utility_rpc::tojson::tx_to_json(&tx, &params));
+    o.insert("hex".into(), json!(serialize_hex(&tx)));
+    if let Some(e) = block_id.and_then(|id| cs.index().entry(id)) {
+        o.insert("blockhash".into(), json!(e.hash.to_string()));
+        if let Some(id) = block_id.filter(|id| cs.is_active(*id)) {
+            o.insert("confirmations".into(), json!(cs.height() - e.height + 1));
+            let _ = id;
+            o.insert("time".into(), json!(e.header.time));
+            o.insert("blocktime".into(), json!(e.header.time));
+        } else {
+            o.insert("confirmations".into(), json!(0));
+        }
+    }
+    Ok(Value::Object(o))
+}
+
+fn get_tx_out(
+    chain: &NodeChain,
+    req_params: &[Value],
+    network: bitcoin::Network,
+) -> Result<Value, RpcError> {
+    let txid = parse_txid(req_params.str_at(0)?, "txid")?;
+    let n = req_params.opt_i64(1)?.unwrap_or(0);
+    let vout = u32::try_from(n).map_err(|_| RpcError::invalid_parameter("Invalid vout"))?;
+    let include_mempool = req_params.opt_bool(2)?.unwrap_or(true);
+    let cs = chain.lock();
+    let pool = chain.pool();
+    let outpoint = OutPoint::new(txid, vout);
+    let coin = if include_mempool {
+        PoolCoins {
+            chain: cs.coins(),
+            pool: &pool,
+            pool_height: u32::MAX,
+        }
+        .coin(&outpoint)
+    } else {
+        cs.coins().coin(&outpoint)
+    };
+    let Some(coin) = coin else {
+        return Ok(Value::Null);
+    };
+    let tip = cs
+        .tip_entry()
+        .map(|t| (t.hash, t.height))
+        .unwrap_or((cs.params().genesis_hash, 0));
+    let confirmations = if coin.height == u32::MAX {
+        0
+    } else {
+        tip.1 - coin.height + 1
+    };
+    let params = utility_rpc::address::ChainParams::for_network(network);
+    Ok(json!({
+        "bestblock": tip.0.to_string(),
+        "confirmations": confirmations,
+        "value": amount(coin.output.value.to_sat() as i64),
+        "scriptPubKey": utility_rpc::tojson::script_to_json(coin.output.script_pubkey.as_bytes(), true, true, &[], &params),
+        "coinbase": coin.is_coinbase,
+    }))
+}
+
+fn scan_tx_out_set(
+    chain: &NodeChain,
+    req_params: &[Value],
+    network: bitcoin::Network,
+) -> Result<Value, RpcError> {
+    let action = req_params.str_at(0)?;
+    match action {
+        "status" => return Ok(Value::Null),
+        "abort" => return Ok(json!(false)),
+        "start" => {}
+        _ => {
+            return Err(RpcError::invalid_parameter(
+                "Invalid action '".to_string() + action + "'",
+            ))
+        }
+    }
+    let objects = match req_params.opt(1) {
+        Some(Value::Array(a)) => a.clone(),
+        _ => {
+            return Err(RpcError::invalid_parameter(
+                "scanobjects argument is required for the start action",
+            ))
+        }
+    };
+    // Script → descriptor text that matched it.
+    let mut wanted: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    for obj in &objects {
+        let (desc, range) = match obj {
+            Value::String(s) => (s.clone(), 1000u32),
+            Value::Object(m) => (
+                m.get("desc")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                m.get("range")
+                    .and_then(Value::as_u64)
+                    .map_or(1000, |r| r as u32 + 1),
+            ),
+            _ => {
+                return Err(RpcError::invalid_parameter(
+                    "Scan object needs to be either a string or an object",
+                ))
+            }
+        };
+        let parsed = utility_rpc::descriptor::parse(&desc, false, network)
+            .map_err(RpcError::invalid_address_or_key)?;
+        let count = if parsed.is_range { range } else { 1 };
+        for i in 0..count {
+            for script in parsed
+                .scripts(0, i)
+                .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?
+            {
+                let text = parsed.canonical.first().cloned().unwrap_or_default();
+                wanted
+                    .entry(script)
+                    .or_insert_with(|| utility_rpc::descriptor::with_checksum(&text));
+            }
+        }
+    }
+    let mut cs = chain.lock();
+    cs.flush()
+        .map_err(|e| RpcError::misc(format!("Unable to flush the UTXO set: {e}")))?;
+    let (tip_hash, tip_height) = cs
+        .tip_entry()
+        .map(|t| (t.hash, t.height))
+        .unwrap_or((cs.params().genesis_hash, 0));
+    let cursor = cs
+        .store()
+        .coins_cursor()
+        .map_err(|e| RpcError::misc(e.to_string()))?;
+    let params = utility_rpc::address::ChainParams::for_network(network);
+    let mut unspents = Vec::new();
+    let mut total = 0i64;
+    let mut count = 0u64;
+    for item in cursor {
+        let (outpoint, coin) = item.map_err(|e| RpcError::misc(e.to_string()))?;
+        count += 1;
+        let spk = coin.output.script_pubkey.as_bytes();
+        if !wanted.contains_key(spk) {
+            continue;
+        }
+        total += coin.output.value.to_sat() as i64;
+        let block_hash = cs
+            .at_height(coin.height)
+            .and_then(|id| cs.index().entry(id))
+            .map(|e| e.hash.to_string());
+        unspents.push(json!({
+            "txid": outpoint.txid.to_string(),
+            "vout": outpoint.vout,
+            "scriptPubKey": hex::encode(spk),
+            "desc": utility_rpc::descriptor::infer(spk, &[], &params),
+            "amount": amount(coin.output.value.to_sat() as i64),
+            "coinbase": coin.is_coinbase,
+            "height": coin.height,
+            "blockhash": block_hash,
+            "confirmations": tip_height - coin.height + 1,
+        }));
+    }
+    Ok(json!({
+        "success": true,
+        "txouts": count,
+        "height": tip_height,
+        "bestblock": tip_hash.to_string(),
+        "unspents": unspents,
+        "total_amount": amount(total),
+    }))
+}
 
 fn fee_arg(args: &ArgsManager, name: &str, default: i64) -> i64 {
     args.get_arg(name)
@@ -17,58 +475,171 @@ fn fee_arg(args: &ArgsManager, name: &str, default: i64) -> i64 {
         .unwrap_or(default)
 }
 
-/// Registers `getmempoolinfo`.
-pub fn register(table: &RpcTable, args: &Arc<ArgsManager>) {
+/// Registers the mempool and transaction RPCs.
+pub fn register(
+    table: &RpcTable,
+    args: &Arc<ArgsManager>,
+    chain: Arc<NodeChain>,
+    network: bitcoin::Network,
+) {
     let max_bytes = args
         .get_int_arg("-maxmempool", DEFAULT_MAX_MEMPOOL_MB)
         .saturating_mul(1_000_000);
-    let min_relay = fee_arg(args, "-minrelaytxfee", DEFAULT_MIN_RELAY_FEE);
+    let min_relay = chain.policy().min_relay_fee_per_kvb;
     let incremental = fee_arg(args, "-incrementalrelayfee", DEFAULT_INCREMENTAL_RELAY_FEE);
-    let fee = rpc::json::amount_to_value;
-    let info = json!({
-        "loaded": true,
-        "size": 0,
-        "bytes": 0,
-        "usage": 0,
-        "total_fee": fee(0),
-        "maxmempool": max_bytes,
-        "mempoolminfee": fee(min_relay),
-        "minrelaytxfee": fee(min_relay),
-        "incrementalrelayfee": fee(incremental),
-        "unbroadcastcount": 0,
-        "fullrbf": true,
-    });
-    table.register(
-        RpcMethod::new("getmempoolinfo", "blockchain", "Returns details on the active state of the TX memory pool.", move |_| {
-            Ok(info.clone())
-        })
-        .result("{\n  \"loaded\" : true|false,    (boolean) True if the initial load attempt of the persisted mempool finished\n  ...\n}"),
-    );
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getmempoolinfo",
+        "blockchain",
+        "Returns details on the active state of the TX memory pool.",
+        move |_| {
+            let pool = c.pool();
+            Ok(json!({
+                "loaded": true,
+                "size": pool.len(),
+                "bytes": pool.total_vsize(),
+                "usage": pool.total_vsize() * 4,
+                "total_fee": amount(pool.total_fee()),
+                "maxmempool": max_bytes,
+                "mempoolminfee": amount(min_relay),
+                "minrelaytxfee": amount(min_relay),
+                "incrementalrelayfee": amount(incremental),
+                "unbroadcastcount": 0,
+                "fullrbf": true,
+            }))
+        },
+    ));
 
+    let c = chain.clone();
     table.register(
         RpcMethod::new(
             "getrawmempool",
             "blockchain",
             "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\nHint: use getmempoolentry to fetch a specific transaction from the mempool.",
-            |req| {
+            move |req| {
                 let verbose = req.params.opt_bool(0)?.unwrap_or(false);
                 let sequence = req.params.opt_bool(1)?.unwrap_or(false);
                 if verbose && sequence {
-                    return Err(RpcError::invalid_parameter(
-                        "Verbose results cannot contain mempool sequence values.",
-                    ));
+                    return Err(RpcError::invalid_parameter("Verbose results cannot contain mempool sequence values."));
                 }
-                Ok(match (verbose, sequence) {
-                    (true, _) => json!({}),
-                    (false, true) => json!({"txids": [], "mempool_sequence": 1}),
-                    (false, false) => json!([]),
-                })
+                let pool = c.pool();
+                if verbose {
+                    let mut o = Map::new();
+                    for e in pool.in_order() {
+                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e));
+                    }
+                    return Ok(Value::Object(o));
+                }
+                let ids: Vec<String> = pool.in_order().map(|e| e.tx.compute_txid().to_string()).collect();
+                if sequence {
+                    return Ok(json!({"txids": ids, "mempool_sequence": pool.change_sequence()}));
+                }
+                Ok(json!(ids))
             },
         )
         .args(vec![
             Arg::with_default("verbose", ArgType::Bool, json!(false), "True for a json object, false for array of transaction ids"),
             Arg::with_default("mempool_sequence", ArgType::Bool, json!(false), "If verbose=false, returns a json object with transaction list and mempool sequence number attached."),
-        ])
-        .result("[           (json array) (for verbose = false)\n  \"hex\",    (string) The transaction id\n  ...\n]"),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "getmempoolentry",
+            "blockchain",
+            "Returns mempool data for given transaction",
+            move |req| {
+                let txid = parse_txid(req.params.str_at(0)?, "txid")?;
+                let pool = c.pool();
+                let e = pool.get(&txid).ok_or_else(|| {
+                    RpcError::invalid_address_or_key("Transaction not in mempool")
+                })?;
+                Ok(entry_json(&pool, e))
+            },
+        )
+        .args(vec![Arg::required(
+            "txid",
+            ArgType::StrHex,
+            "The transaction id (must be in mempool)",
+        )]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "sendrawtransaction",
+            "rawtransactions",
+            "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
+            move |req| send_raw_transaction(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("hexstring", ArgType::StrHex, "The hex string of the raw transaction"),
+            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
+            Arg::with_default("maxburnamount", ArgType::Amount, json!("0"), "Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in BTC."),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "testmempoolaccept",
+            "rawtransactions",
+            "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.",
+            move |req| test_mempool_accept(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("rawtxs", ArgType::Arr, "An array of hex strings of raw transactions."),
+            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "getrawtransaction",
+            "rawtransactions",
+            "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\nand no blockhash argument is passed, it will return the transaction if it is in a block in the blockchain.",
+            move |req| get_raw_transaction(&c, &req.params, network),
+        )
+        .args(vec![
+            Arg::required("txid", ArgType::StrHex, "The transaction id"),
+            Arg::with_default("verbosity|verbose", ArgType::Num, json!(0), "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").skip_type_check(),
+            Arg::optional("blockhash", ArgType::StrHex, "The block in which to look for the transaction"),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "gettxout",
+            "blockchain",
+            "Returns details about an unspent transaction output.",
+            move |req| get_tx_out(&c, &req.params, network),
+        )
+        .args(vec![
+            Arg::required("txid", ArgType::StrHex, "The transaction id"),
+            Arg::required("n", ArgType::Num, "vout number"),
+            Arg::with_default(
+                "include_mempool",
+                ArgType::Bool,
+                json!(true),
+                "Whether to include the mempool.",
+            ),
+        ]),
+    );
+
+    let c = chain;
+    table.register(
+        RpcMethod::new(
+            "scantxoutset",
+            "blockchain",
+            "Scans the unspent transaction output set for entries that match certain output descriptors.",
+            move |req| scan_tx_out_set(&c, &req.params, network),
+        )
+        .args(vec![
+            Arg::required("action", ArgType::Str, "The action to execute"),
+            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects."),
+        ]),
     );
 }

@@ -34,7 +34,9 @@ impl Miner {
         for _ in 0..n.max(0) {
             let mut block = {
                 let cs = self.chain.lock();
-                create_new_block(&cs, script.clone(), Vec::new(), 0, self.version_override)
+                let pool = self.chain.pool();
+                let (txs, fees) = select_transactions(&pool);
+                create_new_block(&cs, script.clone(), txs, fees, self.version_override)
                     .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?
             };
             let params = self.chain.lock().params_arc();
@@ -57,7 +59,7 @@ impl Miner {
             }
             let hash = block.block_hash();
             self.chain
-                .with(|cs| cs.process_new_block(Arc::new(block), true, &mut ()))
+                .with_pool(|cs, pool| cs.process_new_block(Arc::new(block), true, pool))
                 .map_err(|e| {
                     tracing::warn!("generate: {e}");
                     RpcError::new(codes::INTERNAL_ERROR, "ProcessNewBlock, block not accepted")
@@ -66,6 +68,25 @@ impl Miner {
         }
         Ok(Value::Array(hashes))
     }
+}
+
+/// Pool transactions in acceptance order (parents first) that fit in a
+/// block, and their total fee.
+fn select_transactions(pool: &mempool::Mempool) -> (Vec<bitcoin::Transaction>, i64) {
+    // Room for the header and the coinbase.
+    const MAX_WEIGHT: u64 = 4_000_000 - 4_000;
+    let mut weight = 0;
+    let mut fees = 0;
+    let mut txs = Vec::new();
+    for e in pool.in_order() {
+        if weight + e.weight > MAX_WEIGHT {
+            break;
+        }
+        weight += e.weight;
+        fees += e.fee;
+        txs.push((*e.tx).clone());
+    }
+    (txs, fees)
 }
 
 fn decode_address(addr: &str, network: bitcoin::Network) -> Result<ScriptBuf, RpcError> {
@@ -90,17 +111,13 @@ fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf,
 }
 
 fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
-    let block: Block = hex::decode(hex_data)
+    // Like Core, bytes after the block are ignored.
+    let mut block: Block = hex::decode(hex_data)
         .ok()
-        .and_then(|b| deserialize(&b).ok())
+        .and_then(|b| bitcoin::consensus::Decodable::consensus_decode(&mut b.as_slice()).ok())
         .ok_or_else(|| RpcError::deserialization("Block decode failed"))?;
-    if !block.txdata.first().is_some_and(|t| t.is_coinbase()) {
-        return Err(RpcError::deserialization(
-            "Block does not start with a coinbase",
-        ));
-    }
     let hash = block.block_hash();
-    chain.with(|cs| {
+    chain.with_pool(|cs, pool| {
         if let Some(e) = cs.index().get(&hash) {
             if e.status & status::HAVE_DATA != 0 {
                 if e.status & status::FAILED_MASK != 0 {
@@ -109,7 +126,15 @@ fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
                 return Ok(json!("duplicate"));
             }
         }
-        match cs.process_new_block(Arc::new(block), true, &mut ()) {
+        if let Some(prev) = cs.index().get(&block.header.prev_blockhash) {
+            let segwit = consensus::flags::deployment_active_at(
+                prev.height + 1,
+                consensus::BuriedDeployment::Segwit,
+                cs.params(),
+            );
+            consensus::merkle::update_uncommitted_block_structures(&mut block, segwit);
+        }
+        match cs.process_new_block(Arc::new(block), true, pool) {
             Ok(p) if !p.new_block => Ok(json!("duplicate")),
             Ok(p) if cs.is_active(p.id) => Ok(Value::Null),
             Ok(_) => Ok(json!("inconclusive")),

@@ -1,0 +1,213 @@
+//! Accepting a transaction into the pool (Core's `AcceptToMemoryPool`, the
+//! single-transaction path): consensus checks against the tip's coins plus
+//! the pool, the basic standardness rules, minimum relay fee and scripts
+//! under the standard flags. Reject reasons are Core's.
+
+use std::sync::Arc;
+
+use bitcoin::{OutPoint, Transaction, TxOut, Txid};
+use chain::Chainstate;
+use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
+use consensus::script::check_input_scripts;
+use consensus::tx_check::check_transaction;
+use consensus::tx_verify::{check_tx_inputs, is_final_tx, sequence_locks};
+use consensus::{CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
+
+use crate::pool::{Entry, Mempool, PoolCoins};
+
+/// Largest standard transaction weight.
+pub const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
+/// Smallest standard serialized size without witness.
+const MIN_STANDARD_TX_NONWITNESS_SIZE: usize = 65;
+
+/// Policy settings for acceptance.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// Minimum relay fee rate in sat/kvB (`-minrelaytxfee`).
+    pub min_relay_fee_per_kvb: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            min_relay_fee_per_kvb: 100,
+        }
+    }
+}
+
+/// A transaction that passed every check, with its fee and size.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// Transaction id.
+    pub txid: Txid,
+    /// Fee in satoshis.
+    pub fee: i64,
+    /// Virtual size in vbytes.
+    pub vsize: u64,
+}
+
+fn reject(
+    result: TxResult,
+    reason: impl Into<String>,
+    debug: impl Into<String>,
+) -> ValidationError {
+    ValidationError::tx(result, reason, debug)
+}
+
+fn policy_checks(tx: &Transaction) -> Result<(), ValidationError> {
+    let version = tx.version.0;
+    if !(1..=3).contains(&version) {
+        return Err(reject(TxResult::NotStandard, "version", ""));
+    }
+    if tx.weight().to_wu() > MAX_STANDARD_TX_WEIGHT {
+        return Err(reject(TxResult::NotStandard, "tx-size", ""));
+    }
+    if bitcoin::consensus::encode::serialize(&strip_witness(tx)).len()
+        < MIN_STANDARD_TX_NONWITNESS_SIZE
+    {
+        return Err(reject(TxResult::NotStandard, "tx-size-small", ""));
+    }
+    for input in &tx.input {
+        if input.script_sig.len() > 1650 {
+            return Err(reject(TxResult::NotStandard, "scriptsig-size", ""));
+        }
+        if !input.script_sig.is_push_only() {
+            return Err(reject(TxResult::NotStandard, "scriptsig-not-pushonly", ""));
+        }
+    }
+    Ok(())
+}
+
+fn strip_witness(tx: &Transaction) -> Transaction {
+    let mut t = tx.clone();
+    for i in &mut t.input {
+        i.witness.clear();
+    }
+    t
+}
+
+impl Mempool {
+    /// Checks `tx` against the tip of `cs` and the pool; with `test_only`
+    /// nothing is added.
+    pub fn accept(
+        &mut self,
+        cs: &Chainstate,
+        tx: Arc<Transaction>,
+        policy: &Policy,
+        test_only: bool,
+    ) -> Result<Accepted, ValidationError> {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        check_transaction(&tx)?;
+        if tx.is_coinbase() {
+            return Err(reject(TxResult::Consensus, "coinbase", ""));
+        }
+        policy_checks(&tx)?;
+        let tip = cs
+            .tip_entry()
+            .ok_or_else(|| reject(TxResult::Unknown, "no-tip", ""))?;
+        let prev = tip.info();
+        let height = tip.height + 1;
+        if !is_final_tx(&tx, height, i64::from(prev.median_time_past)) {
+            return Err(reject(
+                TxResult::Consensus,
+                "non-final",
+                "non-final transaction",
+            ));
+        }
+        if self.by_wtxid.contains_key(&wtxid) {
+            return Err(reject(TxResult::Conflict, "txn-already-in-mempool", ""));
+        }
+        if self.entries.contains_key(&txid) {
+            return Err(reject(
+                TxResult::Conflict,
+                "txn-same-nonwitness-data-in-mempool",
+                "",
+            ));
+        }
+        for input in &tx.input {
+            if let Some(other) = self.spent_by.get(&input.previous_output) {
+                return Err(reject(
+                    TxResult::Conflict,
+                    "txn-mempool-conflict",
+                    format!("{} spends conflicting transaction", other),
+                ));
+            }
+        }
+        let view = PoolCoins {
+            chain: cs.coins(),
+            pool: self,
+            pool_height: height,
+        };
+        let mut spent: Vec<TxOut> = Vec::with_capacity(tx.input.len());
+        let mut prev_heights = Vec::with_capacity(tx.input.len());
+        for input in &tx.input {
+            match view.coin(&input.previous_output) {
+                Some(c) => {
+                    prev_heights.push(c.height);
+                    spent.push(c.output);
+                }
+                None => {
+                    let known = (0..tx.output.len() as u32)
+                        .any(|v| cs.coins().coin(&OutPoint::new(txid, v)).is_some());
+                    if known {
+                        return Err(reject(TxResult::Conflict, "txn-already-known", ""));
+                    }
+                    return Err(reject(
+                        TxResult::MissingInputs,
+                        "bad-txns-inputs-missingorspent",
+                        "",
+                    ));
+                }
+            }
+        }
+        let fee = check_tx_inputs(&tx, &view, height)?.to_sat() as i64;
+        if !sequence_locks(
+            &tx,
+            LOCKTIME_VERIFY_SEQUENCE,
+            &prev_heights,
+            &prev,
+            cs.index(),
+        ) {
+            return Err(reject(TxResult::Consensus, "non-BIP68-final", ""));
+        }
+        let vsize = tx.vsize() as u64;
+        let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
+        if fee < min_fee {
+            return Err(reject(
+                TxResult::MempoolPolicy,
+                "min relay fee not met",
+                format!("{fee} < {min_fee}"),
+            ));
+        }
+        check_input_scripts(
+            &tx,
+            &spent,
+            STANDARD_SCRIPT_VERIFY_FLAGS,
+            &ConsensusScriptVerifier,
+        )?;
+        if !test_only {
+            self.insert(Entry {
+                tx: tx.clone(),
+                wtxid,
+                fee,
+                vsize,
+                weight: tx.weight().to_wu(),
+                time: common::time::now_secs(),
+                height: tip.height,
+                sequence: 0,
+            });
+        }
+        Ok(Accepted { txid, fee, vsize })
+    }
+
+    /// Accepts again the transactions of disconnected blocks that are still
+    /// valid on the new tip (after a reorg).
+    pub fn readd_disconnected(&mut self, cs: &Chainstate, policy: &Policy) {
+        for tx in self.take_disconnected() {
+            if let Err(e) = self.accept(cs, tx.clone(), policy, false) {
+                tracing::debug!(target: "mempool", "reorg: {} not re-added: {e}", tx.compute_txid());
+            }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The transaction memory pool: transactions accepted against the chain tip
+//! (`accept`), kept in acceptance order, removed when mined and returned when
+//! their block is disconnected (`pool`). Full relay policy (RBF, package and
+//! ancestor limits, eviction) grows here.
+
+mod accept;
+pub mod pool;
+
+pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
+pub use pool::{Entry, Mempool, PoolCoins};

@@ -1,0 +1,207 @@
+//! Storage of accepted transactions: by txid and wtxid, which outpoints they
+//! spend, insertion order (parents always before children), and the
+//! chain-listener side: removal when mined, return when a block is undone.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bitcoin::{Block, OutPoint, Transaction, Txid, Wtxid};
+use chain::ChainListener;
+use consensus::{Coin, CoinsView};
+
+/// One transaction in the pool.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The transaction.
+    pub tx: Arc<Transaction>,
+    /// Its witness hash.
+    pub wtxid: Wtxid,
+    /// Fee in satoshis.
+    pub fee: i64,
+    /// Virtual size in vbytes.
+    pub vsize: u64,
+    /// Weight units.
+    pub weight: u64,
+    /// UNIX time of acceptance.
+    pub time: i64,
+    /// Tip height when accepted.
+    pub height: u32,
+    /// Insertion order.
+    pub sequence: u64,
+}
+
+/// The transaction memory pool.
+#[derive(Debug, Default)]
+pub struct Mempool {
+    pub(crate) entries: HashMap<Txid, Entry>,
+    pub(crate) by_wtxid: HashMap<Wtxid, Txid>,
+    pub(crate) spent_by: HashMap<OutPoint, Txid>,
+    pub(crate) order: BTreeMap<u64, Txid>,
+    next_sequence: u64,
+    /// Transactions of blocks disconnected during a reorg, to accept again.
+    pub(crate) disconnected: Vec<Arc<Transaction>>,
+    /// Bumped on every addition and removal (`mempool_sequence`).
+    pub(crate) change_sequence: u64,
+}
+
+impl Mempool {
+    /// An empty pool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of transactions.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the pool is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Sum of virtual sizes.
+    pub fn total_vsize(&self) -> u64 {
+        self.entries.values().map(|e| e.vsize).sum()
+    }
+
+    /// Sum of fees.
+    pub fn total_fee(&self) -> i64 {
+        self.entries.values().map(|e| e.fee).sum()
+    }
+
+    /// The change counter reported as `mempool_sequence`.
+    pub fn change_sequence(&self) -> u64 {
+        self.change_sequence
+    }
+
+    /// The entry for `txid`.
+    pub fn get(&self, txid: &Txid) -> Option<&Entry> {
+        self.entries.get(txid)
+    }
+
+    /// The entry with witness hash `wtxid`.
+    pub fn get_by_wtxid(&self, wtxid: &Wtxid) -> Option<&Entry> {
+        self.by_wtxid.get(wtxid).and_then(|t| self.entries.get(t))
+    }
+
+    /// The pool transaction spending `outpoint`.
+    pub fn spender(&self, outpoint: &OutPoint) -> Option<Txid> {
+        self.spent_by.get(outpoint).copied()
+    }
+
+    /// Entries in acceptance order (parents before children).
+    pub fn in_order(&self) -> impl Iterator<Item = &Entry> {
+        self.order.values().filter_map(|t| self.entries.get(t))
+    }
+
+    pub(crate) fn insert(&mut self, mut entry: Entry) {
+        let txid = entry.tx.compute_txid();
+        entry.sequence = self.next_sequence;
+        self.next_sequence += 1;
+        for input in &entry.tx.input {
+            self.spent_by.insert(input.previous_output, txid);
+        }
+        self.order.insert(entry.sequence, txid);
+        self.by_wtxid.insert(entry.wtxid, txid);
+        self.entries.insert(txid, entry);
+        self.change_sequence += 1;
+    }
+
+    /// Removes `txid` and everything spending its outputs.
+    pub fn remove_recursive(&mut self, txid: &Txid) {
+        let mut stack = vec![*txid];
+        while let Some(t) = stack.pop() {
+            let Some(e) = self.entries.remove(&t) else {
+                continue;
+            };
+            self.order.remove(&e.sequence);
+            self.by_wtxid.remove(&e.wtxid);
+            for input in &e.tx.input {
+                if self.spent_by.get(&input.previous_output) == Some(&t) {
+                    self.spent_by.remove(&input.previous_output);
+                }
+            }
+            for vout in 0..e.tx.output.len() as u32 {
+                if let Some(child) = self.spent_by.get(&OutPoint::new(t, vout)) {
+                    stack.push(*child);
+                }
+            }
+            self.change_sequence += 1;
+        }
+    }
+
+    fn remove_for_block(&mut self, block: &Block) {
+        for tx in &block.txdata {
+            let txid = tx.compute_txid();
+            if let Some(e) = self.entries.remove(&txid) {
+                // Mined: its children stay, now spending confirmed outputs.
+                self.order.remove(&e.sequence);
+                self.by_wtxid.remove(&e.wtxid);
+                for input in &e.tx.input {
+                    self.spent_by.remove(&input.previous_output);
+                }
+                self.change_sequence += 1;
+            }
+            // Anything else spending the same coins is now a double spend.
+            for input in &tx.input {
+                if let Some(conflict) = self.spent_by.get(&input.previous_output).copied() {
+                    if conflict != txid {
+                        self.remove_recursive(&conflict);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes the transactions of disconnected blocks (oldest block first).
+    pub fn take_disconnected(&mut self) -> Vec<Arc<Transaction>> {
+        std::mem::take(&mut self.disconnected)
+    }
+}
+
+impl ChainListener for Mempool {
+    fn block_connected(&mut self, block: &Block, _height: u32) {
+        self.remove_for_block(block);
+    }
+
+    fn block_disconnected(&mut self, block: &Block, _height: u32) {
+        // Blocks leave newest first; keep the re-add order oldest first.
+        let txs: Vec<Arc<Transaction>> = block
+            .txdata
+            .iter()
+            .filter(|t| !t.is_coinbase())
+            .map(|t| Arc::new(t.clone()))
+            .collect();
+        let mut all = txs;
+        all.append(&mut self.disconnected);
+        self.disconnected = all;
+    }
+}
+
+/// The chain's coins plus the outputs of pool transactions, minus the
+/// outputs pool transactions spend.
+pub struct PoolCoins<'a> {
+    /// Confirmed coins.
+    pub chain: &'a dyn CoinsView,
+    /// The pool.
+    pub pool: &'a Mempool,
+    /// Height a pool output is reported at (tip + 1, as Core's `MEMPOOL_HEIGHT` stands in).
+    pub pool_height: u32,
+}
+
+impl CoinsView for PoolCoins<'_> {
+    fn coin(&self, outpoint: &OutPoint) -> Option<Coin> {
+        if self.pool.spent_by.contains_key(outpoint) {
+            return None;
+        }
+        if let Some(e) = self.pool.entries.get(&outpoint.txid) {
+            return e.tx.output.get(outpoint.vout as usize).map(|o| Coin {
+                output: o.clone(),
+                height: self.pool_height,
+                is_coinbase: false,
+            });
+        }
+        self.chain.coin(outpoint)
+    }
+}
