@@ -48,7 +48,9 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
     };
     Ok(ChainstateConfig {
         blocks_dir: args.get_blocks_dir_path(),
-        chainstate_dir: net_dir.join("chainstate"),
+        // Where Core keeps its block index (always under the data directory,
+        // even with -blocksdir); our one store also holds the UTXO set.
+        chainstate_dir: net_dir.join("blocks").join("index"),
         coins_cache_bytes: (dbcache as usize) << 20,
         xor: if args.get_bool_arg("-blocksxor", true) {
             XorSetting::Enabled

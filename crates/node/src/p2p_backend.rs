@@ -165,10 +165,13 @@ impl NodeBackend for ChainBackend {
     }
 
     fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
-        match self
-            .chain
-            .with_pool(|cs, pool| cs.process_new_block(Arc::new(block), false, pool))
-        {
+        match self.chain.with_pool(|cs, pool| {
+            // Blocks whose header we already have are ones we asked for
+            // (Core's `force_processing` for requested blocks): store them
+            // even when they do not beat the tip yet.
+            let requested = cs.index().id(&block.block_hash()).is_some();
+            cs.process_new_block(Arc::new(block), requested, pool)
+        }) {
             Ok(p) if p.new_block => Ok(BlockAccepted::New),
             Ok(_) => Ok(BlockAccepted::Duplicate),
             Err(e) => Err(rejected(e)),
