@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use bitcoin::block::Header;
-use bitcoin::consensus::encode::deserialize;
 use bitcoin::{Block, ScriptBuf};
 use blockstore::status;
 use chain::ChainError;
@@ -149,9 +148,10 @@ fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
 }
 
 fn submit_header(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
+    // Like Core, bytes after the header are ignored.
     let header: Header = hex::decode(hex_data)
         .ok()
-        .and_then(|b| deserialize(&b).ok())
+        .and_then(|b| bitcoin::consensus::Decodable::consensus_decode(&mut b.as_slice()).ok())
         .ok_or_else(|| RpcError::deserialization("Block header decode failed"))?;
     chain.with(|cs| {
         if cs.index().id(&header.prev_blockhash).is_none() {
