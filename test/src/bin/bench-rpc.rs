@@ -1,5 +1,6 @@
-//! Benchmark: start-up-to-first-RPC time and `getblockcount` calls per second with
-//! 1 and 4 keep-alive clients. With `--core PATH` the same runs are made against
+//! Benchmark: start-up-to-first-RPC time, `getblockcount` calls per second with
+//! 1 and 4 keep-alive clients, and `generatetoaddress` blocks per second (regtest,
+//! 500 blocks on a fresh chain, mock time at genesis like Core's test framework). With `--core PATH` the same runs are made against
 //! that binary (e.g. Core's `bitcoind`), interleaved, and ratios are printed.
 //!
 //! Usage: bench-rpc [--node PATH] [--core PATH] [--rounds N] [--seconds S]
@@ -12,6 +13,23 @@ struct Figures {
     startup_ms: Vec<f64>,
     calls_1: Vec<f64>,
     calls_4: Vec<f64>,
+    generate_bps: Vec<f64>,
+}
+
+/// Blocks mined by `generatetoaddress` in the benchmark.
+const GENERATE_BLOCKS: u64 = 500;
+const ADDRESS: &str = "bcrt1p9yfmy5h72durp7zrhlw9lf7jpwjgvwdg0jr0lqmmjtgg83266lqsekaqka";
+
+fn generate_blocks_per_second(node: &TestNode) -> f64 {
+    let genesis = node.rpc("getblockhash", serde_json::json!([0]));
+    let time = node.rpc("getblockheader", serde_json::json!([genesis]))["time"].clone();
+    node.rpc("setmocktime", serde_json::json!([time]));
+    let started = Instant::now();
+    node.rpc(
+        "generatetoaddress",
+        serde_json::json!([GENERATE_BLOCKS, ADDRESS]),
+    );
+    GENERATE_BLOCKS as f64 / started.elapsed().as_secs_f64()
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -69,6 +87,7 @@ fn run_once(binary: &std::path::Path, seconds: u64, figures: &mut Figures) {
     figures
         .calls_4
         .push(calls_per_second(&node, 4, Duration::from_secs(seconds)));
+    figures.generate_bps.push(generate_blocks_per_second(&node));
     node.stop();
 }
 
@@ -97,11 +116,13 @@ fn main() {
         startup_ms: vec![],
         calls_1: vec![],
         calls_4: vec![],
+        generate_bps: vec![],
     };
     let mut core = Figures {
         startup_ms: vec![],
         calls_1: vec![],
         calls_4: vec![],
+        generate_bps: vec![],
     };
     for _ in 0..rounds {
         run_once(&node_bin, seconds, &mut ours);
@@ -129,6 +150,11 @@ fn main() {
             "getblockcount calls/s, 4 clients",
             median(&ours.calls_4),
             median(&core.calls_4),
+        ),
+        (
+            "generatetoaddress blocks/s",
+            median(&ours.generate_bps),
+            median(&core.generate_bps),
         ),
     ];
     for (name, a, b) in rows {
