@@ -287,7 +287,8 @@ pub fn register(
             |_| {
                 Err(RpcError::new(
                     codes::METHOD_NOT_FOUND,
-                    "generate has been replaced by the -generate cli option. Refer to -help for more information.",
+                    // Core answers with the method's help text.
+                    "generate\n\nhas been replaced by the -generate cli option. Refer to -help for more information.\n",
                 ))
             },
         )
