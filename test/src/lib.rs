@@ -329,6 +329,14 @@ impl TestNode {
         }
     }
 
+    /// Kills the process with SIGKILL and reaps it (a crash at an arbitrary moment).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.process.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// Sends a signal to the running process.
     pub fn signal(&self, sig: i32) {
         if let Some(child) = self.process.as_ref() {
