@@ -27,45 +27,121 @@ struct Miner {
 }
 
 impl Miner {
+    /// Solves `block` within `tries` nonces and, with `submit`, hands it to
+    /// validation. `None` when the tries ran out or shutdown began.
+    fn mine(
+        &self,
+        mut block: Block,
+        tries: &mut u64,
+        submit: bool,
+    ) -> Result<Option<Block>, RpcError> {
+        let params = self.chain.lock().params_arc();
+        let found = loop {
+            if solve(&mut block, &params, tries, || self.shutdown.is_requested()) {
+                break true;
+            }
+            if *tries == 0 || self.shutdown.is_requested() {
+                break false;
+            }
+            // Nonces exhausted: vary the header time and go on.
+            block.header.time += 1;
+            block.header.nonce = 0;
+            block.header.merkle_root = merkle_root(&block);
+        };
+        if !found {
+            return Ok(None);
+        }
+        if submit {
+            let shared = Arc::new(block.clone());
+            self.chain
+                .with_pool(|cs, pool| cs.process_new_block(shared, true, pool))
+                .map_err(|e| {
+                    tracing::warn!("generate: {e}");
+                    RpcError::new(codes::INTERNAL_ERROR, "ProcessNewBlock, block not accepted")
+                })?;
+        }
+        Ok(Some(block))
+    }
+
     fn generate(&self, script: ScriptBuf, n: i64, max_tries: i64) -> Result<Value, RpcError> {
         let mut tries = u64::try_from(max_tries).unwrap_or(0);
         let mut hashes = Vec::new();
         for _ in 0..n.max(0) {
-            let mut block = {
+            let block = {
                 let cs = self.chain.lock();
                 let pool = self.chain.pool();
                 let (txs, fees) = select_transactions(&pool);
                 create_new_block(&cs, script.clone(), txs, fees, self.version_override)
                     .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?
             };
-            let params = self.chain.lock().params_arc();
-            let found = loop {
-                if solve(&mut block, &params, &mut tries, || {
-                    self.shutdown.is_requested()
-                }) {
-                    break true;
-                }
-                if tries == 0 || self.shutdown.is_requested() {
-                    break false;
-                }
-                // Nonces exhausted: vary the coinbase (extra nonce) and go on.
-                block.header.time += 1;
-                block.header.nonce = 0;
-                block.header.merkle_root = merkle_root(&block);
-            };
-            if !found {
-                break;
+            match self.mine(block, &mut tries, true)? {
+                Some(b) => hashes.push(json!(b.block_hash().to_string())),
+                None => break,
             }
-            let hash = block.block_hash();
-            self.chain
-                .with_pool(|cs, pool| cs.process_new_block(Arc::new(block), true, pool))
-                .map_err(|e| {
-                    tracing::warn!("generate: {e}");
-                    RpcError::new(codes::INTERNAL_ERROR, "ProcessNewBlock, block not accepted")
-                })?;
-            hashes.push(json!(hash.to_string()));
         }
         Ok(Value::Array(hashes))
+    }
+
+    /// `generateblock`: a block with exactly `txs` (txids from the mempool or raw hex).
+    fn generate_block(
+        &self,
+        script: ScriptBuf,
+        txs: &[Value],
+        submit: bool,
+    ) -> Result<Value, RpcError> {
+        let mut chosen = Vec::with_capacity(txs.len());
+        {
+            let pool = self.chain.pool();
+            for v in txs {
+                let text = v
+                    .as_str()
+                    .ok_or_else(|| RpcError::type_error("Expected type string"))?;
+                let as_txid = (text.len() == 64)
+                    .then(|| text.parse::<bitcoin::Txid>().ok())
+                    .flatten();
+                if let Some(txid) = as_txid {
+                    let e = pool.get(&txid).ok_or_else(|| {
+                        RpcError::invalid_address_or_key(format!(
+                            "Transaction {text} not in mempool."
+                        ))
+                    })?;
+                    chosen.push((*e.tx).clone());
+                } else if let Some(tx) = utility_rpc::tojson::decode_hex_tx(text, true, true) {
+                    chosen.push(tx);
+                } else {
+                    return Err(RpcError::deserialization(format!(
+                        "Transaction decode failed for {text}. Make sure the tx has at least one input."
+                    )));
+                }
+            }
+        }
+        let block = {
+            let cs = self.chain.lock();
+            let block = create_new_block(&cs, script, chosen, 0, self.version_override)
+                .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?;
+            match cs.test_block_validity(&block, false, false) {
+                Ok(()) => block,
+                Err(e) => {
+                    return Err(RpcError::new(
+                        codes::VERIFY_ERROR,
+                        format!("TestBlockValidity failed: {e}"),
+                    ))
+                }
+            }
+        };
+        let mut tries = DEFAULT_MAX_TRIES as u64;
+        let block = self
+            .mine(block, &mut tries, submit)?
+            .ok_or_else(|| RpcError::misc("Failed to make block."))?;
+        let mut out = serde_json::Map::new();
+        out.insert("hash".into(), json!(block.block_hash().to_string()));
+        if !submit {
+            out.insert(
+                "hex".into(),
+                json!(bitcoin::consensus::encode::serialize_hex(&block)),
+            );
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -98,15 +174,29 @@ fn decode_address(addr: &str, network: bitcoin::Network) -> Result<ScriptBuf, Rp
 fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf, RpcError> {
     let parsed = utility_rpc::descriptor::parse(desc, false, network)
         .map_err(RpcError::invalid_address_or_key)?;
-    let scripts = parsed
-        .scripts(0, 0)
-        .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?;
-    match scripts.as_slice() {
-        [one] => Ok(ScriptBuf::from_bytes(one.clone())),
-        _ => Err(RpcError::invalid_address_or_key(
+    if parsed.is_range {
+        return Err(RpcError::invalid_parameter(
             "Ranged descriptor not accepted. Maybe pass through deriveaddresses first?",
-        )),
+        ));
     }
+    let scripts = parsed.scripts(0, 0).map_err(|e| match e {
+        utility_rpc::descriptor::DeriveError::NeedsPrivateKey => {
+            RpcError::invalid_address_or_key("Cannot derive script without private keys")
+        }
+    })?;
+    // combo() expands to several scripts: Core pays to P2WPKH when there are
+    // four (compressed key), else to P2PKH.
+    let pick = match scripts.len() {
+        1 => 0,
+        4 => 2,
+        _ => 1,
+    };
+    scripts
+        .get(pick)
+        .map(|s| ScriptBuf::from_bytes(s.clone()))
+        .ok_or_else(|| {
+            RpcError::invalid_address_or_key("Cannot derive script without private keys")
+        })
 }
 
 fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
@@ -245,6 +335,37 @@ pub fn register(
                 json!(DEFAULT_MAX_TRIES),
                 "How many iterations to try.",
             ),
+        ])
+        .hidden(),
+    );
+
+    let m = miner.clone();
+    table.register(
+        RpcMethod::new(
+            "generateblock",
+            "generating",
+            "Mine a set of ordered transactions to a specified address or descriptor and return the block hash.",
+            move |req| {
+                let target = req.params.str_at(0)?;
+                let script = if utility_rpc::descriptor::parse(target, false, network).is_ok() {
+                    descriptor_script(target, network)?
+                } else {
+                    decode_address(target, network).map_err(|_| {
+                        RpcError::invalid_address_or_key("Error: Invalid address or descriptor")
+                    })?
+                };
+                let txs = match req.params.opt(1) {
+                    Some(Value::Array(a)) => a.clone(),
+                    _ => Vec::new(),
+                };
+                let submit = req.params.opt_bool(2)?.unwrap_or(true);
+                m.generate_block(script, &txs, submit)
+            },
+        )
+        .args(vec![
+            Arg::required("output", ArgType::Str, "The address or descriptor to send the newly generated bitcoin to."),
+            Arg::required("transactions", ArgType::Arr, "An array of hex strings which are either txids or raw transactions.\nTxids must reference transactions currently in the mempool.\nAll transactions must be valid and in valid order, otherwise the block will be rejected."),
+            Arg::with_default("submit", ArgType::Bool, json!(true), "Whether to submit the block before the RPC call returns or to return it as hex."),
         ])
         .hidden(),
     );
