@@ -280,6 +280,13 @@ fn init_main(
         ))
     });
     let _ = node_ipc.init.rpc.set(service);
+    node_ipc
+        .init
+        .set_mining(Arc::new(crate::mining_service::NodeMining::new(
+            node_chain.clone(),
+            shutdown.clone(),
+            version_override,
+        )));
     node_ipc.listen(&args.get_args("-ipcbind"), net_dir)?;
     table.set_warmup_status("Loading block index…");
     if shutdown.is_requested() {

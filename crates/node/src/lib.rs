@@ -8,6 +8,7 @@ pub mod init;
 pub mod ipc_setup;
 pub mod logging_setup;
 pub mod miner;
+pub mod mining_service;
 pub mod node_chain;
 pub mod p2p_backend;
 pub mod rpc_blockchain;
