@@ -24,7 +24,27 @@ pub fn hash32(r: capnp::Result<capnp::data::Reader<'_>>) -> capnp::Result<[u8; 3
 
 /// A Bitcoin-serialized object from a `Data` field.
 pub fn decode<T: Decodable>(r: capnp::Result<capnp::data::Reader<'_>>) -> capnp::Result<T> {
-    deserialize(r?).map_err(|e| failed(&format!("invalid serialized data received over IPC: {e}")))
+    deserialize(r?).map_err(|e| match e {
+        // Core's stream reader reports running out of bytes this way.
+        bitcoin::consensus::encode::Error::Io(io)
+            if io.kind() == bitcoin::io::ErrorKind::UnexpectedEof =>
+        {
+            failed("SpanReader::read(): end of data: unspecified iostream_category error")
+        }
+        e => failed(&format!("invalid serialized data received over IPC: {e}")),
+    })
+}
+
+/// Like [`decode`], but empty data is a null object (`None`), as a null
+/// `CTransactionRef` travels in libmultiprocess.
+pub fn decode_nullable<T: Decodable>(
+    r: capnp::Result<capnp::data::Reader<'_>>,
+) -> capnp::Result<Option<T>> {
+    let d = r?;
+    if d.is_empty() {
+        return Ok(None);
+    }
+    decode(Ok(d)).map(Some)
 }
 
 /// Bitcoin serialization of `v` for a `Data` field.

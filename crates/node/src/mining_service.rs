@@ -98,7 +98,7 @@ impl Shared {
                 version_override: self.version_override,
             }),
             height: cs.height() + 1,
-            block,
+            block: std::sync::Mutex::new(block),
             fees,
             sigops,
             options: options.clone(),
@@ -111,20 +111,28 @@ impl Shared {
 struct Template {
     shared: Arc<Shared>,
     height: u32,
-    block: Block,
+    /// The template's block; `submit_solution` replaces it with the submitted
+    /// one (accepted or not), as Core does, so clients can inspect it.
+    block: std::sync::Mutex<Block>,
     fees: Vec<i64>,
     sigops: Vec<i64>,
     options: BlockCreateOptions,
     interrupted: AtomicBool,
 }
 
+impl Template {
+    fn block(&self) -> Block {
+        self.block.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
 impl BlockTemplate for Template {
     fn get_block_header(&self) -> Result<bitcoin::block::Header> {
-        Ok(self.block.header)
+        Ok(self.block().header)
     }
 
     fn get_block(&self) -> Result<Block> {
-        Ok(self.block.clone())
+        Ok(self.block())
     }
 
     fn get_tx_fees(&self) -> Result<Vec<i64>> {
@@ -136,8 +144,8 @@ impl BlockTemplate for Template {
     }
 
     fn get_coinbase_tx(&self) -> Result<CoinbaseTx> {
-        let cb = self
-            .block
+        let block = self.block();
+        let cb = block
             .txdata
             .first()
             .ok_or_else(|| interfaces::Error::Remote("template without coinbase".into()))?;
@@ -149,7 +157,7 @@ impl BlockTemplate for Template {
             .first()
             .and_then(|i| i.witness.iter().next())
             .map(|w| w.to_vec());
-        let required_outputs = witness_commitment_index(&self.block)
+        let required_outputs = witness_commitment_index(&block)
             .and_then(|i| cb.output.get(i))
             .map(|o| vec![serialize(o)])
             .unwrap_or_default();
@@ -167,7 +175,7 @@ impl BlockTemplate for Template {
     fn get_coinbase_merkle_path(&self) -> Result<Vec<[u8; 32]>> {
         // Sibling hashes from the coinbase (leaf 0) up to the root.
         let mut level: Vec<[u8; 32]> = self
-            .block
+            .block()
             .txdata
             .iter()
             .map(|t| t.compute_txid().to_byte_array())
@@ -200,7 +208,7 @@ impl BlockTemplate for Template {
         nonce: u32,
         coinbase: Transaction,
     ) -> Result<bool> {
-        let mut block = self.block.clone();
+        let mut block = self.block();
         if block.txdata.is_empty() {
             return Ok(false);
         }
@@ -209,6 +217,7 @@ impl BlockTemplate for Template {
         block.header.time = timestamp;
         block.header.nonce = nonce;
         block.header.merkle_root = merkle_root(&block);
+        *self.block.lock().unwrap_or_else(|p| p.into_inner()) = block.clone();
         let accepted = self
             .shared
             .chain
@@ -218,7 +227,7 @@ impl BlockTemplate for Template {
 
     fn wait_next(&self, options: &BlockWaitOptions) -> Result<Option<Box<dyn BlockTemplate>>> {
         let deadline = options.timeout.map(|t| Instant::now() + t);
-        let prev = self.block.header.prev_blockhash;
+        let prev = self.block().header.prev_blockhash;
         let fees: i64 = self.fees.iter().sum();
         loop {
             if self.interrupted.swap(false, Ordering::Relaxed)

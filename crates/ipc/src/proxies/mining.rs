@@ -231,9 +231,13 @@ impl block_template::Server for BlockTemplateServer {
     server_method!(worker submit_solution(block_template::SubmitSolutionParams, block_template::SubmitSolutionResults) "BlockTemplate.submitSolution",
         |p, _conn| {
             let (version, timestamp, nonce) = (p.get_version(), p.get_timestamp(), p.get_nonce());
-            let coinbase: bitcoin::Transaction = convert::decode(p.get_coinbase())?;
+            let coinbase: Option<bitcoin::Transaction> = convert::decode_nullable(p.get_coinbase())?;
         }
-        |imp| imp.submit_solution(version, timestamp, nonce, coinbase),
+        // A null coinbase cannot make a block: rejected, not an error (as Core).
+        |imp| match coinbase {
+            Some(cb) => imp.submit_solution(version, timestamp, nonce, cb),
+            None => Ok(false),
+        },
         |r, out, _conn| r.set_result(out));
     server_method!(worker wait_next(block_template::WaitNextParams, block_template::WaitNextResults) "BlockTemplate.waitNext",
     |p, _conn| {
