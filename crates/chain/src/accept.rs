@@ -45,7 +45,7 @@ impl Chainstate {
                 return Err(rejected(
                     BlockResult::CachedInvalid,
                     "duplicate-invalid",
-                    "",
+                    &format!("block {hash} was previously marked invalid"),
                 ));
             }
             return Ok(id);

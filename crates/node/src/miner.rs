@@ -111,3 +111,36 @@ pub fn solve(
     }
     check_proof_of_work(&block.header.block_hash(), block.header.bits, params)
 }
+
+/// Core's default `-blockmintxfee`, in sat/kvB.
+pub const DEFAULT_BLOCK_MIN_TX_FEE: i64 = 1000;
+
+/// Pool transactions for a block, in acceptance order (parents first):
+/// those paying at least `min_fee_per_kvb`, while the total weight stays
+/// within `max_weight`.
+pub fn select_transactions(
+    pool: &mempool::Mempool,
+    max_weight: u64,
+    min_fee_per_kvb: i64,
+) -> Vec<&mempool::Entry> {
+    let mut weight = 0;
+    let mut skipped = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for e in pool.in_order() {
+        let txid = e.tx.compute_txid();
+        let parent_skipped =
+            e.tx.input
+                .iter()
+                .any(|i| skipped.contains(&i.previous_output.txid));
+        if parent_skipped || e.fee * 1000 < min_fee_per_kvb * e.vsize as i64 {
+            skipped.insert(txid);
+            continue;
+        }
+        if weight + e.weight > max_weight {
+            break;
+        }
+        weight += e.weight;
+        out.push(e);
+    }
+    out
+}

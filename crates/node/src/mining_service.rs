@@ -59,7 +59,10 @@ impl Shared {
         let mut fees = Vec::new();
         let mut sigops = Vec::new();
         if options.use_mempool {
-            let limit = 4_000_000u64.saturating_sub(options.block_reserved_weight);
+            let limit = self
+                .chain
+                .block_max_weight()
+                .saturating_sub(options.block_reserved_weight);
             let view = PoolCoins {
                 chain: cs.coins(),
                 pool: &pool,
@@ -71,12 +74,7 @@ impl Shared {
                 .map(|t| t.hash)
                 .unwrap_or(BlockHash::all_zeros());
             let flags = consensus::flags::block_script_flags(height, &hash, cs.params());
-            let mut weight = 0;
-            for e in pool.in_order() {
-                if weight + e.weight > limit {
-                    break;
-                }
-                weight += e.weight;
+            for e in crate::miner::select_transactions(&pool, limit, self.chain.block_min_fee()) {
                 fees.push(e.fee);
                 sigops.push(get_transaction_sigop_cost(&e.tx, &view, flags) as i64);
                 txs.push((*e.tx).clone());
@@ -236,18 +234,22 @@ impl BlockTemplate for Template {
                 return Ok(None);
             }
             let tip = crate::chain_view::ChainView::tip(self.shared.chain.as_ref()).1;
-            let fees_now = if tip == prev && options.fee_threshold < interfaces::mining::MAX_MONEY {
-                Some(self.shared.chain.pool().total_fee())
-            } else {
-                None
-            };
-            let better = tip != prev || fees_now.is_some_and(|f| f - fees >= options.fee_threshold);
-            if better {
+            if tip != prev {
                 let t = self
                     .shared
                     .build(&self.options)
                     .map_err(interfaces::Error::Remote)?;
                 return Ok(Some(Box::new(t)));
+            }
+            if options.fee_threshold < interfaces::mining::MAX_MONEY {
+                // Fees of the template that would be built now, by the same policy.
+                let t = self
+                    .shared
+                    .build(&self.options)
+                    .map_err(interfaces::Error::Remote)?;
+                if t.fees.iter().sum::<i64>() - fees >= options.fee_threshold {
+                    return Ok(Some(Box::new(t)));
+                }
             }
             let mut tick = WAIT_TICK;
             if let Some(d) = deadline {
@@ -413,9 +415,15 @@ impl Mining for NodeMining {
         let r = self
             .shared
             .chain
-            .with_pool(|cs, pool| cs.process_new_block(Arc::new(block.clone()), true, pool))
-            .map(|_| ());
-        Ok(check_result(r))
+            .with_pool(|cs, pool| cs.process_new_block(Arc::new(block.clone()), true, pool));
+        Ok(match r {
+            Ok(p) if !p.new_block => BlockCheck {
+                valid: false,
+                reason: "duplicate".into(),
+                debug: String::new(),
+            },
+            other => check_result(other.map(|_| ())),
+        })
     }
 
     fn get_transactions_by_txid(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {

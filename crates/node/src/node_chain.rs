@@ -25,6 +25,8 @@ pub struct NodeChain {
     state: Mutex<Chainstate>,
     pool: Mutex<Mempool>,
     policy: Policy,
+    block_min_fee: i64,
+    block_max_weight: u64,
     tip: Mutex<(u32, BlockHash)>,
     tip_changed: Condvar,
     net: net::LateNetHandle,
@@ -86,6 +88,13 @@ impl NodeChain {
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().min_relay_fee_per_kvb),
             },
+            block_min_fee: args
+                .get_arg("-blockmintxfee")
+                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                .unwrap_or(crate::miner::DEFAULT_BLOCK_MIN_TX_FEE),
+            block_max_weight: args
+                .get_int_arg("-blockmaxweight", 4_000_000)
+                .clamp(4_000, 4_000_000) as u64,
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
@@ -159,6 +168,16 @@ impl NodeChain {
     /// Locks the mempool (after the chainstate, when both are needed).
     pub fn pool(&self) -> MutexGuard<'_, Mempool> {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lowest fee rate (sat/kvB) a transaction needs to enter a block template.
+    pub fn block_min_fee(&self) -> i64 {
+        self.block_min_fee
+    }
+
+    /// Largest block weight templates are built to (`-blockmaxweight`).
+    pub fn block_max_weight(&self) -> u64 {
+        self.block_max_weight
     }
 
     /// Mempool acceptance policy.

@@ -70,7 +70,13 @@ impl Miner {
             let block = {
                 let cs = self.chain.lock();
                 let pool = self.chain.pool();
-                let (txs, fees) = select_transactions(&pool);
+                let chosen = crate::miner::select_transactions(
+                    &pool,
+                    self.chain.block_max_weight().saturating_sub(8_000),
+                    self.chain.block_min_fee(),
+                );
+                let fees = chosen.iter().map(|e| e.fee).sum();
+                let txs = chosen.iter().map(|e| (*e.tx).clone()).collect();
                 create_new_block(&cs, script.clone(), txs, fees, self.version_override)
                     .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?
             };
@@ -143,25 +149,6 @@ impl Miner {
         }
         Ok(Value::Object(out))
     }
-}
-
-/// Pool transactions in acceptance order (parents first) that fit in a
-/// block, and their total fee.
-fn select_transactions(pool: &mempool::Mempool) -> (Vec<bitcoin::Transaction>, i64) {
-    // Room for the header and the coinbase.
-    const MAX_WEIGHT: u64 = 4_000_000 - 4_000;
-    let mut weight = 0;
-    let mut fees = 0;
-    let mut txs = Vec::new();
-    for e in pool.in_order() {
-        if weight + e.weight > MAX_WEIGHT {
-            break;
-        }
-        weight += e.weight;
-        fees += e.fee;
-        txs.push((*e.tx).clone());
-    }
-    (txs, fees)
 }
 
 fn decode_address(addr: &str, network: bitcoin::Network) -> Result<ScriptBuf, RpcError> {
