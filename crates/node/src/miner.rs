@@ -115,32 +115,46 @@ pub fn solve(
 /// Core's default `-blockmintxfee`, in sat/kvB.
 pub const DEFAULT_BLOCK_MIN_TX_FEE: i64 = 1000;
 
-/// Pool transactions for a block, in acceptance order (parents first):
-/// those paying at least `min_fee_per_kvb`, while the total weight stays
-/// within `max_weight`.
+/// Pool transactions for a block: highest fee rate first, each after its
+/// in-pool parents, skipping those below `min_fee_per_kvb` (and their
+/// descendants), while the total weight stays within `max_weight`.
 pub fn select_transactions(
     pool: &mempool::Mempool,
     max_weight: u64,
     min_fee_per_kvb: i64,
 ) -> Vec<&mempool::Entry> {
+    let mut candidates: Vec<&mempool::Entry> = pool
+        .in_order()
+        .filter(|e| e.fee * 1000 >= min_fee_per_kvb * e.vsize as i64)
+        .collect();
+    // Higher fee rate first; ties keep acceptance order (the sort is stable).
+    candidates
+        .sort_by(|a, b| (b.fee as i128 * a.vsize as i128).cmp(&(a.fee as i128 * b.vsize as i128)));
+    let mut included = std::collections::HashSet::new();
     let mut weight = 0;
-    let mut skipped = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for e in pool.in_order() {
-        let txid = e.tx.compute_txid();
-        let parent_skipped =
-            e.tx.input
-                .iter()
-                .any(|i| skipped.contains(&i.previous_output.txid));
-        if parent_skipped || e.fee * 1000 < min_fee_per_kvb * e.vsize as i64 {
-            skipped.insert(txid);
-            continue;
+    loop {
+        let mut progress = false;
+        for e in &candidates {
+            let txid = e.tx.compute_txid();
+            if included.contains(&txid) || weight + e.weight > max_weight {
+                continue;
+            }
+            let parents_ready = e.tx.input.iter().all(|i| {
+                pool.get(&i.previous_output.txid).is_none()
+                    || included.contains(&i.previous_output.txid)
+            });
+            if !parents_ready {
+                continue;
+            }
+            included.insert(txid);
+            weight += e.weight;
+            out.push(*e);
+            progress = true;
         }
-        if weight + e.weight > max_weight {
+        if !progress {
             break;
         }
-        weight += e.weight;
-        out.push(e);
     }
     out
 }

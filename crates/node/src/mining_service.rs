@@ -45,6 +45,31 @@ fn check_result(r: std::result::Result<(), ChainError>) -> BlockCheck {
     }
 }
 
+/// Core's limits on template options (facts of the consensus limits).
+fn check_create_options(options: &BlockCreateOptions) -> Result<()> {
+    const MINIMUM_BLOCK_RESERVED_WEIGHT: u64 = 2000;
+    const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
+    const MAX_BLOCK_SIGOPS_COST: u64 = 80_000;
+    let w = options.block_reserved_weight;
+    if w < MINIMUM_BLOCK_RESERVED_WEIGHT {
+        return Err(interfaces::Error::Remote(format!(
+            "block_reserved_weight ({w}) is lower than minimum safety value of ({MINIMUM_BLOCK_RESERVED_WEIGHT})"
+        )));
+    }
+    if w > MAX_BLOCK_WEIGHT {
+        return Err(interfaces::Error::Remote(format!(
+            "block_reserved_weight ({w}) exceeds consensus maximum block weight ({MAX_BLOCK_WEIGHT})"
+        )));
+    }
+    let s = options.coinbase_output_max_additional_sigops;
+    if s > MAX_BLOCK_SIGOPS_COST {
+        return Err(interfaces::Error::Remote(format!(
+            "coinbase_output_max_additional_sigops ({s}) exceeds consensus maximum block sigops cost ({MAX_BLOCK_SIGOPS_COST})"
+        )));
+    }
+    Ok(())
+}
+
 struct Shared {
     chain: Arc<NodeChain>,
     shutdown: Arc<Shutdown>,
@@ -384,6 +409,7 @@ impl Mining for NodeMining {
         options: &BlockCreateOptions,
         cooldown: bool,
     ) -> Result<Option<Box<dyn BlockTemplate>>> {
+        check_create_options(options)?;
         if cooldown && !self.cooldown()? {
             return Ok(None);
         }
