@@ -291,7 +291,7 @@ fn invalid_mining_values_are_errors() {
     let expect = [
         "expected 32 bytes, got 5",
         "invalid timeout NaN",
-        "invalid serialized data received over IPC",
+        "SpanReader::read(): end of data",
         "expected 32 bytes, got 3",
     ];
     for (got, want) in errors.iter().zip(expect) {
