@@ -17,6 +17,7 @@ pub mod coins;
 pub mod connect;
 pub mod error;
 pub mod index;
+pub mod muhash;
 
 pub use accept::Processed;
 pub use chainstate::{ChainListener, Chainstate, ChainstateConfig};
