@@ -7,6 +7,7 @@
 //! - [`coins`]: coins cache and per-block overlay.
 //! - [`connect`]: `ConnectBlock` / `DisconnectBlock`.
 //! - [`chainstate`]: loading, accessors, flushing.
+//! - [`coinstats`] and [`muhash`]: UTXO set statistics and set hashes.
 //! - `accept` and `activate`: block and header acceptance, chain selection,
 //!   `invalidateblock` / `reconsiderblock` / `preciousblock`.
 
@@ -14,6 +15,7 @@ mod accept;
 mod activate;
 pub mod chainstate;
 pub mod coins;
+pub mod coinstats;
 pub mod connect;
 pub mod error;
 pub mod index;
