@@ -252,6 +252,7 @@ fn init_main(
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
+    crate::rpc_coinstats::register(&table, node_chain.clone());
     let version_override = (chain == ChainType::Regtest)
         .then(|| args.get_int_arg_opt("-blockversion").map(|v| v as i32))
         .flatten();
