@@ -62,8 +62,9 @@ fn createrawtransaction(p: ChainParams) -> RpcMethod {
 }
 
 fn decode_tx(hex: &str) -> RpcResult<Transaction> {
-    tojson::decode_hex_tx(hex, true, true)
-        .ok_or_else(|| RpcError::deserialization("TX decode failed"))
+    tojson::decode_hex_tx(hex, false, true).ok_or_else(|| {
+        RpcError::deserialization("TX decode failed. Make sure the tx has at least one input.")
+    })
 }
 
 /// Core's `ParseSighashString`.
@@ -358,8 +359,8 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
             for (idx, v) in list.iter().enumerate() {
                 let tx = v
                     .as_str()
-                    .and_then(|h| tojson::decode_hex_tx(h, true, true))
-                    .ok_or_else(|| RpcError::deserialization(format!("TX decode failed for tx {idx}")))?;
+                    .and_then(|h| tojson::decode_hex_tx(h, false, true))
+                    .ok_or_else(|| RpcError::deserialization(format!("TX decode failed for tx {idx}. Make sure the tx has at least one input.")))?;
                 txs.push(tx);
             }
             if txs.is_empty() {

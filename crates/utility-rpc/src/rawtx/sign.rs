@@ -255,6 +255,11 @@ impl InputSigner<'_> {
                     multisig_sigs: Some(found),
                 }
             }
+            TxoutType::Anchor => Step {
+                stack: Vec::new(),
+                complete: true,
+                multisig_sigs: None,
+            },
             _ => Step::none(),
         }
     }
