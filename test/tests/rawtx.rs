@@ -49,7 +49,7 @@ fn signs_and_broadcasts_a_p2wpkh_spend() {
         again["errors"][0]["error"],
         "Input not found or already spent"
     );
-    let err = node.rpc_err("combinerawtransaction", json!([[raw]]));
+    let err = node.rpc_err("combinerawtransaction", json!([[raw, raw]]));
     assert_eq!(err.code, -25);
     node.stop();
 }

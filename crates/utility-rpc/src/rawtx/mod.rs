@@ -355,6 +355,11 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
         "Combine multiple partially signed transactions into one transaction.\nThe combined transaction may be another partially signed transaction or a \nfully signed transaction.",
         move |r: &RpcRequest| {
             let list = r.params.opt(0).and_then(Value::as_array).cloned().unwrap_or_default();
+            if list.len() < 2 {
+                return Err(RpcError::deserialization(
+                    "Missing transactions. At least two transactions required.",
+                ));
+            }
             let mut txs = Vec::with_capacity(list.len());
             for (idx, v) in list.iter().enumerate() {
                 let tx = v
@@ -362,9 +367,6 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
                     .and_then(|h| tojson::decode_hex_tx(h, false, true))
                     .ok_or_else(|| RpcError::deserialization(format!("TX decode failed for tx {idx}. Make sure the tx has at least one input.")))?;
                 txs.push(tx);
-            }
-            if txs.is_empty() {
-                return Err(RpcError::deserialization("Missing transactions"));
             }
             let mut merged = txs[0].clone();
             let mut coins = BTreeMap::new();

@@ -229,7 +229,9 @@ fn reports_core_errors() {
         )
         .unwrap_err();
     assert_eq!(e.message, "'ALL|NONE' is not a valid sighash parameter.");
-    let e = f.call("combinerawtransaction", json!([[hex]])).unwrap_err();
+    let e = f
+        .call("combinerawtransaction", json!([[hex, hex]]))
+        .unwrap_err();
     assert_eq!(e.code, rpc::code::VERIFY_ERROR);
 }
 
