@@ -361,11 +361,28 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
                 ));
             }
             let mut txs = Vec::with_capacity(list.len());
+            let mut first_txid = None;
             for (idx, v) in list.iter().enumerate() {
                 let tx = v
                     .as_str()
                     .and_then(|h| tojson::decode_hex_tx(h, false, true))
                     .ok_or_else(|| RpcError::deserialization(format!("TX decode failed for tx {idx}. Make sure the tx has at least one input.")))?;
+                let mut stripped = tx.clone();
+                for i in &mut stripped.input {
+                    i.script_sig = ScriptBuf::new();
+                    i.witness = bitcoin::Witness::new();
+                }
+                let txid = stripped.compute_txid();
+                match first_txid {
+                    None => first_txid = Some(txid),
+                    Some(f) if f != txid => {
+                        return Err(RpcError::invalid_parameter(format!(
+                            "Transaction number {} not compatible with first transaction",
+                            idx + 1
+                        )))
+                    }
+                    Some(_) => {}
+                }
                 txs.push(tx);
             }
             let mut merged = txs[0].clone();
