@@ -265,6 +265,7 @@ fn init_main(
     );
     rpc_net::register(&table, args, subversion.clone());
     crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
+    crate::rpc_rawtx::register(&table, node_chain.clone(), network);
     crate::rpc_fees::register(&table);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();

@@ -22,6 +22,7 @@ pub mod rpc_mempool;
 pub mod rpc_mining;
 pub mod rpc_net;
 pub mod rpc_p2p;
+pub mod rpc_rawtx;
 pub mod rpc_server;
 pub mod shutdown;
 pub mod signals;

@@ -8,6 +8,7 @@ pub mod bech32;
 pub mod descriptor;
 pub mod message;
 pub mod multisig;
+pub mod rawtx;
 pub mod script;
 pub mod tojson;
 
@@ -23,3 +24,5 @@ pub fn register(table: &RpcTable, network: bitcoin::Network) {
         table.register(m);
     }
 }
+
+pub use rawtx::{register_rawtx, CoinLookup};

@@ -562,9 +562,15 @@ pub fn push_data(script: &mut Vec<u8>, data: &[u8]) {
     script.extend_from_slice(data);
 }
 
-/// Pushes a small integer (0..=16) as `OP_n`.
+/// Pushes an integer as Core's `CScript << n`: `OP_n` for 0..=16, else a
+/// minimal script-number push.
 pub fn push_small_int(script: &mut Vec<u8>, n: u8) {
-    script.push(if n == 0 { OP_0 } else { OP_1 + n - 1 });
+    match n {
+        0 => script.push(OP_0),
+        1..=16 => script.push(OP_1 + n - 1),
+        0x11..=0x7f => push_data(script, &[n]),
+        _ => push_data(script, &[n, 0]),
+    }
 }
 
 /// `<m> <keys…> <n> OP_CHECKMULTISIG`.
@@ -582,6 +588,14 @@ pub fn multisig_script(required: u8, keys: &[Vec<u8>]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multisig_counts_above_16_are_pushed_as_numbers() {
+        let keys = vec![vec![2u8; 33]; 20];
+        let s = multisig_script(1, &keys);
+        assert_eq!(s.len(), 1 + 20 * 34 + 2 + 1);
+        assert_eq!(&s[s.len() - 3..], &[0x01, 0x14, OP_CHECKMULTISIG]);
+    }
 
     #[test]
     fn asm_formats_numbers_and_opcodes() {

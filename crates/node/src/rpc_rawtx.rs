@@ -1,0 +1,30 @@
+//! Wires the raw-transaction RPCs of `utility-rpc` to the node's coins.
+
+use crate::node_chain::NodeChain;
+use consensus::CoinsView;
+use mempool::PoolCoins;
+use rpc::RpcTable;
+use std::sync::Arc;
+
+/// Coins from the chainstate's UTXO set, overlaid by the mempool.
+pub struct NodeCoins(pub Arc<NodeChain>);
+
+impl utility_rpc::CoinLookup for NodeCoins {
+    fn coin(&self, outpoint: &bitcoin::OutPoint) -> Option<bitcoin::TxOut> {
+        let cs = self.0.lock();
+        let pool = self.0.pool();
+        PoolCoins {
+            chain: cs.coins(),
+            pool: &pool,
+            pool_height: u32::MAX,
+        }
+        .coin(outpoint)
+        .map(|c| c.output)
+    }
+}
+
+/// Registers `createrawtransaction`, `signrawtransactionwithkey` and
+/// `combinerawtransaction`, looking coins up in `chain`.
+pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
+    utility_rpc::register_rawtx(table, network, Arc::new(NodeCoins(chain)));
+}
