@@ -124,7 +124,55 @@ fn wrong_types_and_named_parameters() {
     );
     let e = node.rpc_err("getblockhash", json!([1.5]));
     assert_eq!(e.message, "JSON integer out of range");
+    // A key sent twice is an error, not silently the last value (Core's
+    // bitcoin-cli -named sends `args` twice when given extra positional values).
+    let r = post(
+        &node,
+        r#"{"jsonrpc":"2.0","id":7,"method":"echo","params":{"args":[0,1],"args":[4,5]}}"#,
+    )
+    .json();
+    assert_eq!(r["id"], 7);
+    assert_eq!(r["error"]["code"], -8);
+    assert_eq!(
+        r["error"]["message"],
+        "Parameter args specified multiple times"
+    );
+    let r = post(
+        &node,
+        r#"[{"id":1,"method":"echo","params":{"arg0":1}},{"id":2,"method":"echo","params":{"arg0":1,"arg0":2}}]"#,
+    )
+    .json();
+    assert_eq!(r[0]["result"], json!([1]));
+    assert_eq!(
+        r[1]["error"]["message"],
+        "Parameter arg0 specified multiple times"
+    );
     node.stop();
+}
+
+#[test]
+fn getnetworkinfo_reports_proxies_per_network() {
+    let mut node = TestNode::new();
+    node.start(&["-proxy=127.0.0.1:9050", "-i2psam=127.0.0.1:7656"]);
+    let info = node.rpc("getnetworkinfo", json!([]));
+    assert!(info["version"].as_u64().unwrap() >= 209_900);
+    let nets = info["networks"].as_array().unwrap();
+    let proxy_of = |name: &str| {
+        let n = nets.iter().find(|n| n["name"] == name).unwrap();
+        (
+            n["proxy"].as_str().unwrap().to_string(),
+            n["reachable"].as_bool().unwrap(),
+        )
+    };
+    assert_eq!(proxy_of("ipv4"), ("127.0.0.1:9050".to_string(), true));
+    assert_eq!(proxy_of("onion"), ("127.0.0.1:9050".to_string(), true));
+    assert_eq!(proxy_of("i2p"), ("127.0.0.1:7656".to_string(), true));
+    assert_eq!(proxy_of("cjdns"), ("127.0.0.1:9050".to_string(), false));
+    node.stop();
+    node.assert_start_raises_init_error(
+        &["-proxy=1.2.3.4=mars"],
+        "Error: Unrecognized network in -proxy='1.2.3.4=mars': 'mars'",
+    );
 }
 
 #[test]

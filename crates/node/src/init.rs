@@ -247,6 +247,7 @@ fn init_main(
     crate::rpc_logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
+    let proxies = crate::proxies::NetworkProxies::from_args(args)?;
     table.set_warmup_status("Loading block index…");
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
@@ -263,7 +264,7 @@ fn init_main(
         network,
         version_override,
     );
-    rpc_net::register(&table, args, subversion.clone());
+    rpc_net::register(&table, args, subversion.clone(), &proxies);
     crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
     crate::rpc_rawtx::register(&table, node_chain.clone(), network);
     crate::rpc_fees::register(&table);

@@ -11,6 +11,7 @@ pub mod miner;
 pub mod mining_service;
 pub mod node_chain;
 pub mod p2p_backend;
+pub mod proxies;
 pub mod rpc_blockchain;
 pub mod rpc_chain;
 pub mod rpc_coinstats;

@@ -1,5 +1,6 @@
 //! The node's network identity: the user agent (`-uacomment`) and `getnetworkinfo`.
 
+use crate::proxies::{NetworkProxies, NETWORKS};
 use common::args::ArgsManager;
 use rpc::{RpcMethod, RpcTable};
 use serde_json::json;
@@ -42,16 +43,24 @@ pub fn user_agent(args: &ArgsManager) -> Result<String, String> {
     Ok(ua)
 }
 
+/// The Bitcoin Core release whose RPC interface we serve, as `getnetworkinfo`'s
+/// numeric `version` (MMmmpp). Clients gate features on this number (Core's
+/// `bitcoin-cli -netinfo` needs at least 0.21), so it names the interface
+/// rather than our own crate version, which `-version` prints.
+const CORE_API_VERSION: u64 = 310_000;
+
 /// Numeric client version as `getnetworkinfo` reports it (MMmmpp).
 fn numeric_version() -> u64 {
-    let parse = |s: &str| s.parse::<u64>().unwrap_or(0);
-    parse(env!("CARGO_PKG_VERSION_MAJOR")) * 10_000
-        + parse(env!("CARGO_PKG_VERSION_MINOR")) * 100
-        + parse(env!("CARGO_PKG_VERSION_PATCH"))
+    CORE_API_VERSION
 }
 
 /// Registers `getnetworkinfo`.
-pub fn register(table: &RpcTable, args: &Arc<ArgsManager>, subversion: String) {
+pub fn register(
+    table: &RpcTable,
+    args: &Arc<ArgsManager>,
+    subversion: String,
+    proxies: &NetworkProxies,
+) {
     let relay_fee = args
         .get_arg("-minrelaytxfee")
         .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
@@ -61,10 +70,17 @@ pub fn register(table: &RpcTable, args: &Arc<ArgsManager>, subversion: String) {
         .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
         .unwrap_or(100);
     let network_active = args.get_bool_arg("-networkactive", true);
-    let networks: Vec<_> = ["ipv4", "ipv6", "onion", "i2p", "cjdns"]
+    let networks: Vec<_> = NETWORKS
         .iter()
         .map(|n| {
-            json!({"name": n, "limited": false, "reachable": matches!(*n, "ipv4" | "ipv6"), "proxy": "", "proxy_randomize_credentials": false})
+            let proxy = proxies.proxy(n);
+            json!({
+                "name": n,
+                "limited": !proxies.reachable(n),
+                "reachable": proxies.reachable(n),
+                "proxy": proxy.map(|p| p.address.as_str()).unwrap_or(""),
+                "proxy_randomize_credentials": proxy.is_some_and(|p| p.randomize_credentials),
+            })
         })
         .collect();
     table.register(

@@ -2,6 +2,7 @@
 //! the mapping of errors to HTTP status codes for JSON-RPC 1.x clients.
 
 use crate::auth::Auth;
+use crate::duplicate_keys::repeated_param_keys;
 use crate::error::{code, RpcError};
 use crate::http::{Method, Request, Response};
 use crate::request::{parse_call, reply, JsonRpcVersion};
@@ -52,7 +53,8 @@ impl JsonRpcService {
                 )
             }
         };
-        self.execute_http(&value, &req.target, &user, &peer_addr)
+        let repeated = repeated_param_keys(&req.body);
+        self.execute_http(&value, &repeated, &req.target, &user, &peer_addr)
     }
 
     /// Runs a JSON-RPC request received over IPC (`Rpc.executeRpc`) as the
@@ -62,7 +64,8 @@ impl JsonRpcService {
     pub fn execute_ipc(&self, request: &str, uri: &str, user: &str) -> Result<String, String> {
         let value: Value = serde_json::from_str(request)
             .map_err(|_| "invalid JSON received over IPC".to_string())?;
-        let response = self.execute_http(&value, uri, user, "ipc");
+        let repeated = repeated_param_keys(request.as_bytes());
+        let response = self.execute_http(&value, &repeated, uri, user, "ipc");
         let body = String::from_utf8_lossy(&response.body);
         let body = body.trim_end();
         Ok(if body.is_empty() {
@@ -72,7 +75,17 @@ impl JsonRpcService {
         })
     }
 
-    fn execute_http(&self, value: &Value, uri: &str, user: &str, peer_addr: &str) -> Response {
+    /// Runs a parsed body; `repeated` holds each request's repeated named
+    /// parameter, as [`repeated_param_keys`] found it.
+    fn execute_http(
+        &self,
+        value: &Value,
+        repeated: &[Option<String>],
+        uri: &str,
+        user: &str,
+        peer_addr: &str,
+    ) -> Response {
+        let repeated_at = |i: usize| repeated.get(i).cloned().flatten();
         let user_whitelist = self.auth.allowed_methods(user);
         if user_whitelist.is_none() && self.auth.whitelist_default() {
             tracing::warn!("RPC User {user} not allowed to call any methods");
@@ -81,7 +94,10 @@ impl JsonRpcService {
         match value {
             Value::Object(_) => {
                 let call = match parse_call(value, uri, user, peer_addr) {
-                    Ok(c) => c,
+                    Ok(mut c) => {
+                        c.request.repeated_param = repeated_at(0);
+                        c
+                    }
                     Err((e, id, version)) => return error_reply_in(e, id, version),
                 };
                 if let Some(allowed) = user_whitelist {
@@ -126,9 +142,10 @@ impl JsonRpcService {
                     }
                 }
                 let mut replies = Vec::new();
-                for item in items {
+                for (i, item) in items.iter().enumerate() {
                     let (response, notification) = match parse_call(item, uri, user, peer_addr) {
-                        Ok(call) => {
+                        Ok(mut call) => {
+                            call.request.repeated_param = repeated_at(i);
                             let (id, version, notification) = (
                                 call.request.id.clone(),
                                 call.request.version,

@@ -3,6 +3,7 @@
 //! HTTP server with Core's authentication and reply rules. Nothing here knows about
 //! the chain; the node and the wallet register their methods into an [`RpcTable`].
 
+pub mod duplicate_keys;
 pub mod error;
 pub mod json;
 pub mod method;

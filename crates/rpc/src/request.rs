@@ -31,6 +31,9 @@ pub struct RpcRequest {
     pub peer_addr: String,
     /// Raw named parameters before mapping, when the request used an object.
     pub named: Option<Map<String, Value>>,
+    /// A key the request's named `params` held more than once (the parsed
+    /// object kept only its last value).
+    pub repeated_param: Option<String>,
 }
 
 impl RpcRequest {
@@ -45,6 +48,7 @@ impl RpcRequest {
             auth_user: String::new(),
             peer_addr: String::new(),
             named: None,
+            repeated_param: None,
         }
     }
 
@@ -131,6 +135,7 @@ pub fn parse_call(
             auth_user: auth_user.to_string(),
             peer_addr: peer_addr.to_string(),
             named: None,
+            repeated_param: None,
         },
         raw_params,
     })

@@ -132,6 +132,11 @@ impl RpcTable {
         request.params = match raw_params {
             Value::Array(a) => a,
             Value::Object(o) => {
+                if let Some(key) = request.repeated_param.take() {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Parameter {key} specified multiple times"
+                    )));
+                }
                 let positional = transform_named(&o, &method.arg_names())?;
                 request.named = Some(o);
                 positional
