@@ -198,3 +198,24 @@ fn invalid_blocks_are_rejected_with_core_reasons() {
     assert!(log.contains("InvalidChainFound: invalid block="));
     node.stop();
 }
+
+#[test]
+fn block_index_and_chainstate_live_in_core_directories() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    generate(&node, 3);
+    node.stop();
+    let chain = node.chain_path();
+    assert!(chain.join("blocks").join("index").is_dir());
+    assert!(chain.join("chainstate").is_dir());
+    // Without the block index, the coins' best block cannot be found: Core's
+    // offer to reindex, printed as it is.
+    std::fs::remove_dir_all(chain.join("blocks").join("index")).unwrap();
+    node.assert_start_raises_init_error(
+        &[],
+        "Error initializing block database.\nPlease restart with -reindex or -reindex-chainstate to recover.",
+    );
+    node.start(&["-test=reindex_after_failure_noninteractive_yes"]);
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(3));
+    node.stop();
+}

@@ -263,11 +263,24 @@ impl WriteBatch {
     }
 }
 
-/// The database.
+/// The block index (`blocks/index/`) and the UTXO set (`chainstate/`), each
+/// its own database as in Core, so either directory can live elsewhere
+/// (symlinked) and `-reindex-chainstate` drops only the coins.
+///
+/// Crash safety follows Core's write order: a batch commits the block index
+/// part first, then the coins with their best block, so the coins' best block
+/// is always in the stored index; index entries ahead of the coins are
+/// connected again on the next start.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    index_db: Database,
+    coins_db: Database,
 }
+
+/// Database file inside the block index directory.
+pub const BLOCK_INDEX_FILE: &str = "blockindex.redb";
+/// Database file inside the chainstate directory.
+pub const COINS_FILE: &str = "coins.redb";
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("{what}: {e}"))
@@ -280,58 +293,87 @@ fn hash_from(bytes: &[u8], what: &str) -> Result<BlockHash> {
     Ok(BlockHash::from_byte_array(arr))
 }
 
+/// Opens (creating if missing) one database file, creates its tables with
+/// `create_tables` and checks its version.
+fn open_db(
+    path: &Path,
+    cache_bytes: Option<usize>,
+    create_tables: impl FnOnce(&redb::WriteTransaction) -> std::result::Result<(), redb::TableError>,
+) -> Result<Database> {
+    if let Some(parent) = path.parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::io(format!("creating {}", parent.display()), e))?;
+        }
+    }
+    let mut builder = Database::builder();
+    if let Some(c) = cache_bytes {
+        builder.set_cache_size(c);
+    }
+    let db = builder.create(path)?;
+    let tx = db.begin_write()?;
+    {
+        create_tables(&tx)?;
+        let mut meta = tx.open_table(META)?;
+        let version = meta.get(META_VERSION)?.map(|v| v.value().to_vec());
+        match version {
+            None => {
+                meta.insert(META_VERSION, STORE_VERSION.to_le_bytes().as_slice())?;
+            }
+            Some(v) if v == STORE_VERSION.to_le_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::corrupt(format!(
+                    "unsupported database version {v:?} in {}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(db)
+}
+
+fn meta_get(db: &Database, key: &str) -> Result<Option<Vec<u8>>> {
+    let tx = db.begin_read()?;
+    let t = tx.open_table(META)?;
+    Ok(t.get(key)?.map(|v| v.value().to_vec()))
+}
+
 impl Store {
-    /// Open the database at `path`, creating it if missing.
-    pub fn open(path: &Path) -> Result<Store> {
-        Self::open_with_cache(path, None)
+    /// Opens the block index in `index_dir` and the UTXO set in
+    /// `coins_dir`, creating them if missing.
+    pub fn open(index_dir: &Path, coins_dir: &Path) -> Result<Store> {
+        Self::open_with_cache(index_dir, coins_dir, None)
     }
 
-    /// Open with an explicit page-cache size in bytes (redb's default otherwise).
-    pub fn open_with_cache(path: &Path, cache_bytes: Option<usize>) -> Result<Store> {
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::io(format!("creating {}", parent.display()), e))?;
-            }
-        }
-        let mut builder = Database::builder();
-        if let Some(c) = cache_bytes {
-            builder.set_cache_size(c);
-        }
-        let db = builder.create(path)?;
-        let tx = db.begin_write()?;
-        {
-            tx.open_table(BLOCK_INDEX)?;
-            tx.open_table(COINS)?;
-            tx.open_table(FILE_INFO)?;
-            let mut meta = tx.open_table(META)?;
-            let version = meta.get(META_VERSION)?.map(|v| v.value().to_vec());
-            match version {
-                None => {
-                    meta.insert(META_VERSION, STORE_VERSION.to_le_bytes().as_slice())?;
-                }
-                Some(v) if v == STORE_VERSION.to_le_bytes() => {}
-                Some(v) => {
-                    return Err(StoreError::corrupt(format!(
-                        "unsupported database version {v:?} in {}",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(Store { db })
+    /// Like [`Store::open`] with an explicit page-cache size in bytes for
+    /// the UTXO set (redb's default otherwise).
+    pub fn open_with_cache(
+        index_dir: &Path,
+        coins_dir: &Path,
+        cache_bytes: Option<usize>,
+    ) -> Result<Store> {
+        Ok(Store {
+            index_db: open_db(&index_dir.join(BLOCK_INDEX_FILE), None, |tx| {
+                tx.open_table(BLOCK_INDEX)?;
+                tx.open_table(FILE_INFO)?;
+                Ok(())
+            })?,
+            coins_db: open_db(&coins_dir.join(COINS_FILE), cache_bytes, |tx| {
+                tx.open_table(COINS).map(drop)
+            })?,
+        })
     }
 
-    fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(META)?;
-        Ok(t.get(key)?.map(|v| v.value().to_vec()))
+    /// Whether the block index holds no entry (e.g. its directory was lost).
+    pub fn block_index_is_empty(&self) -> Result<bool> {
+        let tx = self.index_db.begin_read()?;
+        Ok(tx.open_table(BLOCK_INDEX)?.is_empty()?)
     }
 
     /// The unspent coin at `outpoint`.
     pub fn get_coin(&self, outpoint: &OutPoint) -> Result<Option<Coin>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.coins_db.begin_read()?;
         let t = tx.open_table(COINS)?;
         let key = outpoint_key(outpoint);
         match t.get(key.as_slice())? {
@@ -345,7 +387,7 @@ impl Store {
     /// A read snapshot for many coin lookups without a transaction each
     /// (e.g. filling the coins cache for a block's inputs).
     pub fn coins_reader(&self) -> Result<CoinsReader> {
-        let tx = self.db.begin_read()?;
+        let tx = self.coins_db.begin_read()?;
         Ok(CoinsReader {
             table: tx.open_table(COINS)?,
         })
@@ -353,7 +395,7 @@ impl Store {
 
     /// Whether an unspent coin exists at `outpoint`.
     pub fn have_coin(&self, outpoint: &OutPoint) -> Result<bool> {
-        let tx = self.db.begin_read()?;
+        let tx = self.coins_db.begin_read()?;
         let t = tx.open_table(COINS)?;
         let key = outpoint_key(outpoint);
         Ok(t.get(key.as_slice())?.is_some())
@@ -361,7 +403,7 @@ impl Store {
 
     /// Number of unspent coins.
     pub fn coins_count(&self) -> Result<u64> {
-        let tx = self.db.begin_read()?;
+        let tx = self.coins_db.begin_read()?;
         let t = tx.open_table(COINS)?;
         Ok(t.len()?)
     }
@@ -370,7 +412,7 @@ impl Store {
     /// key order (see [`crate::compress::outpoint_key`]), together with the
     /// best block it belongs to.
     pub fn coins_cursor(&self) -> Result<CoinsCursor> {
-        let tx = self.db.begin_read()?;
+        let tx = self.coins_db.begin_read()?;
         let meta = tx.open_table(META)?;
         let best_block = match meta.get(META_BEST_BLOCK)? {
             Some(v) => Some(hash_from(v.value(), "best block")?),
@@ -388,14 +430,14 @@ impl Store {
 
     /// The block the stored coins correspond to.
     pub fn best_block(&self) -> Result<Option<BlockHash>> {
-        self.meta_get(META_BEST_BLOCK)?
+        meta_get(&self.coins_db, META_BEST_BLOCK)?
             .map(|v| hash_from(&v, "best block"))
             .transpose()
     }
 
     /// One block index entry.
     pub fn get_block_index(&self, hash: &BlockHash) -> Result<Option<DiskBlockIndex>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.index_db.begin_read()?;
         let t = tx.open_table(BLOCK_INDEX)?;
         match t.get(hash.as_byte_array().as_slice())? {
             None => Ok(None),
@@ -408,7 +450,7 @@ impl Store {
     /// Every block index entry (in hash order). Each entry's header must hash
     /// to its key.
     pub fn load_block_index(&self) -> Result<Vec<DiskBlockIndex>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.index_db.begin_read()?;
         let t = tx.open_table(BLOCK_INDEX)?;
         let mut out = Vec::with_capacity(t.len()? as usize);
         for item in t.iter()? {
@@ -429,7 +471,7 @@ impl Store {
 
     /// Statistics of every block file stored, by file number.
     pub fn load_file_info(&self) -> Result<Vec<(u32, BlockFileInfo)>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.index_db.begin_read()?;
         let t = tx.open_table(FILE_INFO)?;
         let mut out = Vec::new();
         for item in t.iter()? {
@@ -444,7 +486,7 @@ impl Store {
 
     /// Statistics of block file `n`.
     pub fn read_file_info(&self, n: u32) -> Result<Option<BlockFileInfo>> {
-        let tx = self.db.begin_read()?;
+        let tx = self.index_db.begin_read()?;
         let t = tx.open_table(FILE_INFO)?;
         match t.get(n)? {
             None => Ok(None),
@@ -456,7 +498,7 @@ impl Store {
 
     /// The block file number last written to.
     pub fn last_block_file(&self) -> Result<Option<u32>> {
-        match self.meta_get(META_LAST_BLOCK_FILE)? {
+        match meta_get(&self.index_db, META_LAST_BLOCK_FILE)? {
             None => Ok(None),
             Some(v) => {
                 let arr: [u8; 4] = v
@@ -470,8 +512,7 @@ impl Store {
 
     /// A named boolean flag, `None` if never written.
     pub fn read_flag(&self, name: &str) -> Result<Option<bool>> {
-        Ok(self
-            .meta_get(&format!("{FLAG_PREFIX}{name}"))?
+        Ok(meta_get(&self.index_db, &format!("{FLAG_PREFIX}{name}"))?
             .map(|v| v.first() == Some(&1)))
     }
 
@@ -484,9 +525,7 @@ impl Store {
 
     /// Whether a reindex was started and not finished.
     pub fn is_reindexing(&self) -> Result<bool> {
-        Ok(self
-            .meta_get(META_REINDEXING)?
-            .is_some_and(|v| v.first() == Some(&1)))
+        Ok(meta_get(&self.index_db, META_REINDEXING)?.is_some_and(|v| v.first() == Some(&1)))
     }
 
     /// Set or clear the reindex marker (committed immediately).
@@ -496,12 +535,50 @@ impl Store {
         self.write_batch(b)
     }
 
-    /// Apply all changes of `batch` in one durable transaction.
+    /// Applies `batch` durably: the block index part in one transaction,
+    /// then the coins and best block in another (see [`Store`]).
     pub fn write_batch(&self, mut batch: WriteBatch) -> Result<()> {
+        let index_part = !batch.block_index.is_empty()
+            || !batch.file_info.is_empty()
+            || batch.last_block_file.is_some()
+            || !batch.flags.is_empty()
+            || batch.reindexing.is_some();
+        if index_part {
+            let tx = self.index_db.begin_write()?;
+            {
+                let mut index = tx.open_table(BLOCK_INDEX)?;
+                for (k, v) in &batch.block_index {
+                    index.insert(k.as_slice(), v.as_slice())?;
+                }
+                let mut files = tx.open_table(FILE_INFO)?;
+                for (n, v) in &batch.file_info {
+                    files.insert(*n, v.as_slice())?;
+                }
+                let mut meta = tx.open_table(META)?;
+                if let Some(n) = batch.last_block_file {
+                    meta.insert(META_LAST_BLOCK_FILE, n.to_le_bytes().as_slice())?;
+                }
+                for (name, value) in &batch.flags {
+                    let key = format!("{FLAG_PREFIX}{name}");
+                    meta.insert(key.as_str(), [u8::from(*value)].as_slice())?;
+                }
+                if let Some(r) = batch.reindexing {
+                    if r {
+                        meta.insert(META_REINDEXING, [1u8].as_slice())?;
+                    } else {
+                        meta.remove(META_REINDEXING)?;
+                    }
+                }
+            }
+            tx.commit()?;
+        }
+        if batch.coins.is_empty() && batch.best_block.is_none() {
+            return Ok(());
+        }
         // Key order makes B-tree updates far cheaper; the sort is stable so
         // repeated operations on one key keep their order.
         batch.coins.sort_by(|a, b| a.0.cmp(&b.0));
-        let tx = self.db.begin_write()?;
+        let tx = self.coins_db.begin_write()?;
         {
             let mut coins = tx.open_table(COINS)?;
             for (k, v) in &batch.coins {
@@ -514,31 +591,9 @@ impl Store {
                     }
                 }
             }
-            let mut index = tx.open_table(BLOCK_INDEX)?;
-            for (k, v) in &batch.block_index {
-                index.insert(k.as_slice(), v.as_slice())?;
-            }
-            let mut files = tx.open_table(FILE_INFO)?;
-            for (n, v) in &batch.file_info {
-                files.insert(*n, v.as_slice())?;
-            }
-            let mut meta = tx.open_table(META)?;
-            if let Some(n) = batch.last_block_file {
-                meta.insert(META_LAST_BLOCK_FILE, n.to_le_bytes().as_slice())?;
-            }
             if let Some(h) = batch.best_block {
-                meta.insert(META_BEST_BLOCK, h.as_byte_array().as_slice())?;
-            }
-            for (name, value) in &batch.flags {
-                let key = format!("{FLAG_PREFIX}{name}");
-                meta.insert(key.as_str(), [u8::from(*value)].as_slice())?;
-            }
-            if let Some(r) = batch.reindexing {
-                if r {
-                    meta.insert(META_REINDEXING, [1u8].as_slice())?;
-                } else {
-                    meta.remove(META_REINDEXING)?;
-                }
+                tx.open_table(META)?
+                    .insert(META_BEST_BLOCK, h.as_byte_array().as_slice())?;
             }
         }
         tx.commit()?;
@@ -547,22 +602,24 @@ impl Store {
 
     /// Erase data for `-reindex` (`block_index`: block index, file
     /// statistics and last file) and/or `-reindex-chainstate` (`coins`:
-    /// the UTXO set and best block), in one transaction.
+    /// the UTXO set and best block).
     pub fn wipe(&self, block_index: bool, coins: bool) -> Result<()> {
-        let tx = self.db.begin_write()?;
         if block_index {
+            let tx = self.index_db.begin_write()?;
             tx.delete_table(BLOCK_INDEX)?;
             tx.delete_table(FILE_INFO)?;
             tx.open_table(BLOCK_INDEX)?;
             tx.open_table(FILE_INFO)?;
             tx.open_table(META)?.remove(META_LAST_BLOCK_FILE)?;
+            tx.commit()?;
         }
         if coins {
+            let tx = self.coins_db.begin_write()?;
             tx.delete_table(COINS)?;
             tx.open_table(COINS)?;
             tx.open_table(META)?.remove(META_BEST_BLOCK)?;
+            tx.commit()?;
         }
-        tx.commit()?;
         Ok(())
     }
 }
@@ -708,7 +765,7 @@ mod tests {
     #[test]
     fn batch_commit_and_reopen() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("chainstate.redb");
+        let path = tmp.path().to_path_buf();
         let best = BlockHash::from_byte_array([9; 32]);
         let entries: Vec<_> = (0..5).map(|i| index_entry(i, i + 1)).collect();
         let info = BlockFileInfo {
@@ -717,7 +774,7 @@ mod tests {
             ..Default::default()
         };
         {
-            let store = Store::open(&path).unwrap();
+            let store = Store::open(&path.join("index"), &path.join("chainstate")).unwrap();
             assert_eq!(store.best_block().unwrap(), None);
             assert_eq!(store.coins_count().unwrap(), 0);
             assert!(store.load_block_index().unwrap().is_empty());
@@ -736,7 +793,7 @@ mod tests {
             assert_eq!(b.coin_ops(), 100);
             store.write_batch(b).unwrap();
         }
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path.join("index"), &path.join("chainstate")).unwrap();
         assert_eq!(store.best_block().unwrap(), Some(best));
         assert_eq!(store.coins_count().unwrap(), 100);
         for i in 0..100u32 {
@@ -767,7 +824,7 @@ mod tests {
     #[test]
     fn coins_put_delete_and_cursor() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&tmp.path().join("db")).unwrap();
+        let store = Store::open(&tmp.path().join("index"), &tmp.path().join("chainstate")).unwrap();
         let mut b = WriteBatch::new();
         for t in [3u8, 1, 2] {
             for vout in [16512u32, 0, 16511, 5] {
@@ -832,7 +889,7 @@ mod tests {
     #[test]
     fn reindex_marker_and_wipe() {
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(&tmp.path().join("db")).unwrap();
+        let store = Store::open(&tmp.path().join("index"), &tmp.path().join("chainstate")).unwrap();
         assert!(!store.is_reindexing().unwrap());
         store.set_reindexing(true).unwrap();
         assert!(store.is_reindexing().unwrap());
@@ -865,11 +922,11 @@ mod tests {
     #[test]
     fn corrupt_values_are_errors() {
         let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("db");
-        let store = Store::open(&path).unwrap();
+        let path = tmp.path().to_path_buf();
+        let store = Store::open(&path.join("index"), &path.join("chainstate")).unwrap();
         // Write garbage directly into the tables.
         {
-            let tx = store.db.begin_write().unwrap();
+            let tx = store.coins_db.begin_write().unwrap();
             {
                 let mut coins = tx.open_table(COINS).unwrap();
                 coins
@@ -878,15 +935,19 @@ mod tests {
                         [0xffu8, 0xff].as_slice(),
                     )
                     .unwrap();
+                let mut meta = tx.open_table(META).unwrap();
+                meta.insert(META_BEST_BLOCK, [1u8, 2, 3].as_slice())
+                    .unwrap();
+            }
+            tx.commit().unwrap();
+            let tx = store.index_db.begin_write().unwrap();
+            {
                 let mut idx = tx.open_table(BLOCK_INDEX).unwrap();
                 idx.insert(
                     [5u8; 32].as_slice(),
                     index_entry(1, 1).serialize().as_slice(),
                 )
                 .unwrap();
-                let mut meta = tx.open_table(META).unwrap();
-                meta.insert(META_BEST_BLOCK, [1u8, 2, 3].as_slice())
-                    .unwrap();
             }
             tx.commit().unwrap();
         }
@@ -897,7 +958,8 @@ mod tests {
         assert!(store.best_block().is_err());
         // A file that is not a redb database fails to open cleanly.
         let bogus = tmp.path().join("bogus");
-        std::fs::write(&bogus, vec![0x42u8; 4096]).unwrap();
-        assert!(Store::open(&bogus).is_err());
+        std::fs::create_dir_all(&bogus).unwrap();
+        std::fs::write(bogus.join(COINS_FILE), vec![0x42u8; 4096]).unwrap();
+        assert!(Store::open(&tmp.path().join("index2"), &bogus).is_err());
     }
 }

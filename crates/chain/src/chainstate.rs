@@ -21,15 +21,14 @@ use crate::index::{BlockId, BlockIndex, IndexEntry};
 /// when the cache is not full.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
 
-/// File name of the database inside the chainstate directory.
-const STORE_FILE: &str = "store.redb";
-
 /// Where and how the chainstate keeps its data.
 #[derive(Debug, Clone)]
 pub struct ChainstateConfig {
     /// The blocks directory (`blk*.dat`, `rev*.dat`, `xor.dat`).
     pub blocks_dir: PathBuf,
-    /// The directory of the database (block index and UTXO set).
+    /// The block index database's directory (`blocks/index`).
+    pub block_index_dir: PathBuf,
+    /// The UTXO set database's directory (`chainstate`).
     pub chainstate_dir: PathBuf,
     /// Bytes the coins cache may use before it is flushed (`-dbcache`).
     pub coins_cache_bytes: usize,
@@ -98,7 +97,10 @@ impl Chainstate {
         config: ChainstateConfig,
         verifier: Arc<dyn ScriptVerifier>,
     ) -> Result<Self> {
-        let store = Arc::new(Store::open(&config.chainstate_dir.join(STORE_FILE))?);
+        let store = Arc::new(Store::open(
+            &config.block_index_dir,
+            &config.chainstate_dir,
+        )?);
         if config.wipe_block_index || config.wipe_coins {
             store.wipe(config.wipe_block_index, true)?;
         }
@@ -188,9 +190,10 @@ impl Chainstate {
         match self.coins.best_block() {
             Some(hash) => {
                 let id = self.index.id(&hash).ok_or_else(|| {
-                    ChainError::System(format!(
-                        "Error loading block database: the coins database's best block {hash} is not in the block index"
-                    ))
+                    tracing::error!(
+                        "The coins database's best block {hash} is not in the block index"
+                    );
+                    ChainError::LoadFailed("Error initializing block database".to_string())
                 })?;
                 self.set_active_chain(id);
                 if let Some(tip) = self.tip_entry() {

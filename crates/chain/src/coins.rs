@@ -225,7 +225,9 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Arc<Store>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("db")).unwrap());
+        let store = Arc::new(
+            Store::open(&dir.path().join("index"), &dir.path().join("chainstate")).unwrap(),
+        );
         (dir, store)
     }
 

@@ -16,6 +16,9 @@ pub enum ChainError {
     /// Something the node needed is missing or inconsistent (e.g. block data
     /// for a block the index says is stored).
     System(String),
+    /// The stored databases do not fit together (e.g. the coins' best block
+    /// is missing from the block index); a reindex rebuilds them.
+    LoadFailed(String),
 }
 
 impl fmt::Display for ChainError {
@@ -23,7 +26,7 @@ impl fmt::Display for ChainError {
         match self {
             ChainError::Invalid(e) => write!(f, "{e}"),
             ChainError::Store(e) => write!(f, "{e}"),
-            ChainError::System(s) => f.write_str(s),
+            ChainError::System(s) | ChainError::LoadFailed(s) => f.write_str(s),
         }
     }
 }

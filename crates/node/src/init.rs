@@ -27,6 +27,22 @@ fn init_error(msg: &str) -> ExitCode {
     1
 }
 
+/// Why start-up stopped.
+#[derive(Debug)]
+pub enum InitFailure {
+    /// An init error, printed as `Error: …`.
+    Error(String),
+    /// A question Core would ask in the GUI (e.g. whether to reindex); a
+    /// daemon cannot ask, so it prints the text as it is and stops.
+    Question(String),
+}
+
+impl From<String> for InitFailure {
+    fn from(e: String) -> Self {
+        InitFailure::Error(e)
+    }
+}
+
 /// Runs `bitcoin-node` with `argv` (including the program name) and returns the
 /// process exit code.
 pub fn run(argv: Vec<String>) -> ExitCode {
@@ -138,8 +154,15 @@ fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitC
         logging.log_path(),
     ) {
         Ok(r) => r,
-        Err(msg) => {
-            let code = init_error(&msg);
+        Err(failure) => {
+            let code = match failure {
+                InitFailure::Error(msg) => init_error(&msg),
+                InitFailure::Question(text) => {
+                    tracing::error!("{text}");
+                    eprintln!("{text}");
+                    1
+                }
+            };
             tracing::info!("Shutdown in progress...");
             tracing::info!("Shutdown done");
             return code;
@@ -191,16 +214,14 @@ fn init_main(
     shutdown: &Arc<Shutdown>,
     started: Instant,
     log_path: Option<PathBuf>,
-) -> Result<Running, String> {
+) -> Result<Running, InitFailure> {
     if let Some(err) = args.unsuitable_section_only_args_error() {
-        return Err(err);
+        return Err(err.into());
     }
     let subversion = rpc_net::user_agent(args)?;
     if let Some(dir) = args.get_arg("-blocksdir").filter(|d| !d.is_empty()) {
         if !Path::new(&dir).is_dir() {
-            return Err(format!(
-                "Specified blocks directory \"{dir}\" does not exist."
-            ));
+            return Err(format!("Specified blocks directory \"{dir}\" does not exist.").into());
         }
     }
     let blocks_dir = args.get_blocks_dir_path();
@@ -210,7 +231,8 @@ fn init_main(
             return Err(format!(
                 "Unable to create the data directory '{}': {e}",
                 dir.display()
-            ));
+            )
+            .into());
         }
         match datadir::lock_directory(&dir) {
             Ok(l) => locks.push(l),
@@ -218,13 +240,15 @@ fn init_main(
                 return Err(format!(
                     "Cannot write to directory '{}'; check permissions.",
                     dir.display()
-                ))
+                )
+                .into())
             }
             Err(LockError::Locked) => {
                 return Err(format!(
                 "Cannot obtain a lock on directory {}. {CLIENT_NAME} is probably already running.",
                 dir.display()
-            ))
+            )
+                .into())
             }
         }
     }
@@ -293,7 +317,7 @@ fn init_main(
     node_ipc.listen(&args.get_args("-ipcbind"), net_dir)?;
     table.set_warmup_status("Loading block index…");
     if shutdown.is_requested() {
-        return Err("Shutdown requested during init".to_string());
+        return Err("Shutdown requested during init".to_string().into());
     }
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
     let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;

@@ -8,13 +8,14 @@ use std::time::{Duration, Instant};
 
 use bitcoin::BlockHash;
 use blockstore::XorSetting;
-use chain::{Chainstate, ChainstateConfig};
+use chain::{ChainError, Chainstate, ChainstateConfig};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use consensus::{ConsensusScriptVerifier, Params};
 use mempool::{Mempool, Policy};
 
 use crate::chain_view::ChainView;
+use crate::init::InitFailure;
 use crate::shutdown::Shutdown;
 
 /// Default `-dbcache` in MiB.
@@ -50,9 +51,9 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
     };
     Ok(ChainstateConfig {
         blocks_dir: args.get_blocks_dir_path(),
-        // Where Core keeps its block index (always under the data directory,
-        // even with -blocksdir); our one store also holds the UTXO set.
-        chainstate_dir: net_dir.join("blocks").join("index"),
+        // Core keeps both under the data directory, even with -blocksdir.
+        block_index_dir: net_dir.join("blocks").join("index"),
+        chainstate_dir: net_dir.join("chainstate"),
         coins_cache_bytes: (dbcache as usize) << 20,
         xor: if args.get_bool_arg("-blocksxor", true) {
             XorSetting::Enabled
@@ -69,15 +70,36 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
 
 impl NodeChain {
     /// Loads (or creates) the chainstate of `chain` under `net_dir`.
-    pub fn open(args: &ArgsManager, chain: ChainType, net_dir: &Path) -> Result<Arc<Self>, String> {
+    pub fn open(
+        args: &ArgsManager,
+        chain: ChainType,
+        net_dir: &Path,
+    ) -> Result<Arc<Self>, InitFailure> {
         let mut params = Params::for_chain(chain, args)?;
         if let Some(age) = args.get_int_arg_opt("-maxtipage") {
             params.max_tip_age = age;
         }
-        let config = config_from_args(args, net_dir)?;
+        let mut config = config_from_args(args, net_dir)?;
+        let params = Arc::new(params);
+        let state = match Chainstate::open(
+            params.clone(),
+            config.clone(),
+            Arc::new(ConsensusScriptVerifier),
+        ) {
+            Ok(s) => s,
+            Err(ChainError::LoadFailed(e)) if !config.wipe_block_index => {
+                if !args.has_test_option("reindex_after_failure_noninteractive_yes") {
+                    return Err(InitFailure::Question(format!(
+                        "{e}.\nPlease restart with -reindex or -reindex-chainstate to recover."
+                    )));
+                }
+                config.wipe_block_index = true;
+                Chainstate::open(params, config.clone(), Arc::new(ConsensusScriptVerifier))
+                    .map_err(|e| format!("Error opening block database: {e}"))?
+            }
+            Err(e) => return Err(format!("Error opening block database: {e}").into()),
+        };
         let reindex = config.wipe_block_index;
-        let state = Chainstate::open(Arc::new(params), config, Arc::new(ConsensusScriptVerifier))
-            .map_err(|e| format!("Error opening block database: {e}"))?;
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
