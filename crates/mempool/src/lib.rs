@@ -5,6 +5,8 @@
 
 mod accept;
 pub mod pool;
+mod prioritise;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
 pub use pool::{Entry, Mempool, PoolCoins};
+pub use prioritise::Prioritised;

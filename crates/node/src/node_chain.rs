@@ -25,8 +25,6 @@ pub struct NodeChain {
     state: Mutex<Chainstate>,
     pool: Mutex<Mempool>,
     policy: Policy,
-    block_min_fee: i64,
-    block_max_weight: u64,
     tip: Mutex<(u32, BlockHash)>,
     tip_changed: Condvar,
     net: net::LateNetHandle,
@@ -88,13 +86,6 @@ impl NodeChain {
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().min_relay_fee_per_kvb),
             },
-            block_min_fee: args
-                .get_arg("-blockmintxfee")
-                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
-                .unwrap_or(crate::miner::DEFAULT_BLOCK_MIN_TX_FEE),
-            block_max_weight: args
-                .get_int_arg("-blockmaxweight", 4_000_000)
-                .clamp(4_000, 4_000_000) as u64,
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
@@ -170,16 +161,6 @@ impl NodeChain {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Lowest fee rate (sat/kvB) a transaction needs to enter a block template.
-    pub fn block_min_fee(&self) -> i64 {
-        self.block_min_fee
-    }
-
-    /// Largest block weight templates are built to (`-blockmaxweight`).
-    pub fn block_max_weight(&self) -> u64 {
-        self.block_max_weight
-    }
-
     /// Mempool acceptance policy.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -215,6 +196,14 @@ impl NodeChain {
                 crate::init::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
             }
         }
+    }
+
+    /// Open P2P connections, inbound and outbound (0 before P2P starts).
+    pub fn connection_count(&self) -> usize {
+        self.net.get().map_or(0, |h| {
+            let (inbound, outbound) = h.connection_counts();
+            inbound + outbound
+        })
     }
 
     /// Announces a transaction accepted from RPC to peers.

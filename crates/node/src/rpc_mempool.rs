@@ -71,8 +71,10 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
     };
     let anc_size = e.vsize as i64 + sum(&anc, &|x| x.vsize as i64);
     let desc_size = e.vsize as i64 + sum(&desc, &|x| x.vsize as i64);
-    let anc_fee = e.fee + sum(&anc, &|x| x.fee);
-    let desc_fee = e.fee + sum(&desc, &|x| x.fee);
+    // Core reports relatives' fees with their prioritisation applied.
+    let modified = pool.modified_fee(e);
+    let anc_fee = modified + sum(&anc, &|x| pool.modified_fee(x));
+    let desc_fee = modified + sum(&desc, &|x| pool.modified_fee(x));
     let mut depends: Vec<String> =
         e.tx.input
             .iter()
@@ -100,7 +102,7 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
         "wtxid": e.wtxid.to_string(),
         "fees": {
             "base": amount(e.fee),
-            "modified": amount(e.fee),
+            "modified": amount(modified),
             "ancestor": amount(anc_fee),
             "descendant": amount(desc_fee),
         },
