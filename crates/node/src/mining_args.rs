@@ -8,7 +8,7 @@ use common::chaintype::ChainType;
 use consensus::tx_check::{MAX_BLOCK_SIGOPS_COST, MAX_BLOCK_WEIGHT};
 
 /// Core's default `-blockmintxfee`, in sat/kvB.
-pub const DEFAULT_BLOCK_MIN_TX_FEE: i64 = 1000;
+pub const DEFAULT_BLOCK_MIN_TX_FEE: i64 = 1;
 /// Core's default `-blockreservedweight` (and IPC `block_reserved_weight`).
 pub const DEFAULT_BLOCK_RESERVED_WEIGHT: u64 = 8000;
 /// The smallest reserved weight that still leaves room for header and coinbase.

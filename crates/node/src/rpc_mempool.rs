@@ -199,6 +199,13 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
                 .and_then(decode_tx)
         })
         .collect::<Result<_, _>>()?;
+    // A package naming one transaction twice is malformed as a whole.
+    let distinct: HashSet<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
+    let package_error = if distinct.len() < txs.len() {
+        "package-contains-duplicates"
+    } else {
+        "package-not-validated"
+    };
     let cs = chain.lock();
     let mut pool = chain.pool();
     let mut out = Vec::new();
@@ -210,7 +217,7 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
         r.insert("wtxid".into(), json!(wtxid.to_string()));
         if raw.len() > 1 {
             // Packages are not evaluated yet: report as Core does for an unchecked member.
-            r.insert("package-error".into(), json!("package-not-validated"));
+            r.insert("package-error".into(), json!(package_error));
             out.push(Value::Object(r));
             continue;
         }
