@@ -2,7 +2,7 @@
 //! `cs_main`), tip-change notification for waiting RPCs and P2P, and the
 //! options that configure it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ pub struct NodeChain {
     tip_changed: Condvar,
     net: net::LateNetHandle,
     block_notify: Vec<String>,
+    /// `mempool.dat` and whether to write the v1 format (`-persistmempool`).
+    mempool_file: Option<(PathBuf, bool)>,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -89,6 +91,12 @@ impl NodeChain {
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
+            mempool_file: args.get_bool_arg("-persistmempool", true).then(|| {
+                (
+                    net_dir.join("mempool.dat"),
+                    args.get_bool_arg("-persistmempoolv1", false),
+                )
+            }),
         });
         if reindex {
             node.reindex_from_files()?;
@@ -96,6 +104,7 @@ impl NodeChain {
         // Connect blocks stored but not yet connected (e.g. after a crash).
         node.with(|cs| cs.activate_best_chain(&mut (), None))
             .map_err(|e| format!("Failed to connect best block ({e})"))?;
+        node.load_mempool();
         Ok(node)
     }
 
@@ -216,8 +225,32 @@ impl NodeChain {
         self.net.set(handle);
     }
 
+    fn load_mempool(&self) {
+        let Some((path, _)) = &self.mempool_file else {
+            return;
+        };
+        if !path.exists() {
+            return;
+        }
+        let cs = self.lock();
+        let loaded = self.pool().load(&cs, &self.policy, path);
+        match loaded {
+            Ok(s) => tracing::info!(
+                "Imported mempool transactions from disk: {} succeeded, {} failed, {} expired, {} already there, 0 waiting for initial broadcast",
+                s.succeeded, s.failed, s.expired, s.already_there
+            ),
+            Err(e) => tracing::info!("Failed to deserialize mempool data on file: {e}. Continuing anyway."),
+        }
+    }
+
     /// Writes all state to disk (at shutdown).
     pub fn flush(&self) {
+        if let Some((path, v1)) = &self.mempool_file {
+            match self.pool().dump(path, *v1) {
+                Ok(bytes) => tracing::info!("Dumped mempool: {bytes} bytes dumped to file"),
+                Err(e) => tracing::error!("Failed to dump mempool: {e}. Continuing anyway."),
+            }
+        }
         if let Err(e) = self.lock().flush() {
             tracing::error!("Failed to write to coin database: {e}");
         }
