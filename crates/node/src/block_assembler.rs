@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use bitcoin::{Block, ScriptBuf, Transaction, Txid};
+use chain::Chainstate;
 use consensus::tx_check::MAX_BLOCK_SIGOPS_COST;
 use consensus::tx_verify::is_final_tx;
 use mempool::{Entry, Mempool};
@@ -263,12 +264,23 @@ impl BlockAssembler {
     pub fn create(&self, request: &Request) -> Result<Assembled, String> {
         let cs = self.chain.lock();
         let pool = self.chain.pool();
+        self.create_locked(&cs, &pool, request)
+    }
+
+    /// [`BlockAssembler::create`] for a caller already holding the
+    /// chainstate and mempool locks, so it can check the block on the same tip.
+    pub fn create_locked(
+        &self,
+        cs: &Chainstate,
+        pool: &Mempool,
+        request: &Request,
+    ) -> Result<Assembled, String> {
         let tip = cs.tip_entry().ok_or("no tip")?;
         let height = tip.height + 1;
         let (txs, fees, sigops, weight) = match &request.contents {
             Contents::Mempool => {
                 let chosen = select(
-                    &pool,
+                    pool,
                     &self.args,
                     request.reserved_weight,
                     request.additional_sigops,
@@ -292,7 +304,7 @@ impl BlockAssembler {
         let total_fees: i64 = fees.iter().sum();
         let total_sigops: i64 = sigops.iter().sum();
         let block = build_block(
-            &cs,
+            cs,
             request.script.clone(),
             txs,
             total_fees,

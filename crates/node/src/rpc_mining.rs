@@ -68,15 +68,20 @@ impl Miner {
         Ok(Some(block))
     }
 
+    /// The assembler request of the `generate*` RPCs.
+    fn request(&self, script: ScriptBuf, contents: Contents) -> Request {
+        Request {
+            script,
+            contents,
+            reserved_weight: self.assembler.args().block_reserved_weight,
+            additional_sigops: DEFAULT_COINBASE_SIGOPS,
+        }
+    }
+
     /// A block from the node's assembler with the RPC defaults.
     fn assemble(&self, script: ScriptBuf, contents: Contents) -> Result<Block, RpcError> {
         self.assembler
-            .create(&Request {
-                script,
-                contents,
-                reserved_weight: self.assembler.args().block_reserved_weight,
-                additional_sigops: DEFAULT_COINBASE_SIGOPS,
-            })
+            .create(&self.request(script, contents))
             .map(|a| a.block)
             .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))
     }
@@ -128,8 +133,16 @@ impl Miner {
             }
         }
         let block = {
-            let block = self.assemble(script, Contents::Exactly(chosen))?;
+            // One lock across assembly and check, so a concurrent block
+            // cannot move the tip in between.
             let cs = self.chain.lock();
+            let pool = self.chain.pool();
+            let block = self
+                .assembler
+                .create_locked(&cs, &pool, &self.request(script, Contents::Exactly(chosen)))
+                .map(|a| a.block)
+                .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?;
+            drop(pool);
             match cs.test_block_validity(&block, false, false) {
                 Ok(()) => block,
                 Err(e) => {
