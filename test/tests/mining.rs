@@ -312,8 +312,13 @@ fn mempool_and_deltas_survive_a_restart() {
     assert_eq!(p[&absent], json!({"fee_delta": -7, "in_mempool": false}));
     node.stop();
 
-    // Without -persistmempool nothing is read back.
+    // Without -persistmempool nothing is read back, but savemempool still writes.
+    std::fs::remove_file(node.chain_path().join("mempool.dat")).expect("remove");
     node.start(&["-persistmempool=0"]);
     assert_eq!(node.rpc("getrawmempool", json!([])), json!([]));
+    let saved = node.rpc("savemempool", json!([]));
+    let file = node.chain_path().join("mempool.dat");
+    assert_eq!(saved["filename"], json!(file.display().to_string()));
+    assert!(file.exists());
     node.stop();
 }

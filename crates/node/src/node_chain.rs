@@ -29,8 +29,12 @@ pub struct NodeChain {
     tip_changed: Condvar,
     net: net::LateNetHandle,
     block_notify: Vec<String>,
-    /// `mempool.dat` and whether to write the v1 format (`-persistmempool`).
-    mempool_file: Option<(PathBuf, bool)>,
+    /// `mempool.dat`, written by `savemempool` whatever `-persistmempool` says.
+    mempool_file: PathBuf,
+    /// `-persistmempool`: load at start-up, save at shutdown.
+    persist_mempool: bool,
+    /// `-persistmempoolv1`: write the unobfuscated format.
+    mempool_v1: bool,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -91,12 +95,9 @@ impl NodeChain {
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
-            mempool_file: args.get_bool_arg("-persistmempool", true).then(|| {
-                (
-                    net_dir.join("mempool.dat"),
-                    args.get_bool_arg("-persistmempoolv1", false),
-                )
-            }),
+            mempool_file: net_dir.join("mempool.dat"),
+            persist_mempool: args.get_bool_arg("-persistmempool", true),
+            mempool_v1: args.get_bool_arg("-persistmempoolv1", false),
         });
         if reindex {
             node.reindex_from_files()?;
@@ -226,10 +227,8 @@ impl NodeChain {
     }
 
     fn load_mempool(&self) {
-        let Some((path, _)) = &self.mempool_file else {
-            return;
-        };
-        if !path.exists() {
+        let path = &self.mempool_file;
+        if !self.persist_mempool || !path.exists() {
             return;
         }
         let cs = self.lock();
@@ -243,12 +242,19 @@ impl NodeChain {
         }
     }
 
+    /// Writes the mempool to `mempool.dat` (at shutdown and for `savemempool`);
+    /// returns the file written.
+    pub fn save_mempool(&self) -> std::io::Result<PathBuf> {
+        let bytes = self.pool().dump(&self.mempool_file, self.mempool_v1)?;
+        tracing::info!("Dumped mempool: {bytes} bytes dumped to file");
+        Ok(self.mempool_file.clone())
+    }
+
     /// Writes all state to disk (at shutdown).
     pub fn flush(&self) {
-        if let Some((path, v1)) = &self.mempool_file {
-            match self.pool().dump(path, *v1) {
-                Ok(bytes) => tracing::info!("Dumped mempool: {bytes} bytes dumped to file"),
-                Err(e) => tracing::error!("Failed to dump mempool: {e}. Continuing anyway."),
+        if self.persist_mempool {
+            if let Err(e) = self.save_mempool() {
+                tracing::error!("Failed to dump mempool: {e}. Continuing anyway.");
             }
         }
         if let Err(e) = self.lock().flush() {

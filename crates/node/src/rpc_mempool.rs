@@ -498,6 +498,19 @@ pub fn register(
     let incremental = fee_arg(args, "-incrementalrelayfee", DEFAULT_INCREMENTAL_RELAY_FEE);
     let c = chain.clone();
     table.register(RpcMethod::new(
+        "savemempool",
+        "blockchain",
+        "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
+        move |_| {
+            // The mempool is loaded during start-up, before RPC leaves warm-up.
+            let path = c
+                .save_mempool()
+                .map_err(|_| RpcError::misc("Unable to dump mempool to disk"))?;
+            Ok(json!({"filename": path.display().to_string()}))
+        },
+    ));
+    let c = chain.clone();
+    table.register(RpcMethod::new(
         "getmempoolinfo",
         "blockchain",
         "Returns details on the active state of the TX memory pool.",
