@@ -312,10 +312,27 @@ fn mempool_and_deltas_survive_a_restart() {
     assert_eq!(p[&absent], json!({"fee_delta": -7, "in_mempool": false}));
     node.stop();
 
-    // Without -persistmempool nothing is read back, but savemempool still writes.
-    std::fs::remove_file(node.chain_path().join("mempool.dat")).expect("remove");
+    // Without -persistmempool nothing is read back, but savemempool still
+    // writes and importmempool reads a saved file on demand.
+    let kept = node.datadir.join("kept.dat");
+    std::fs::rename(node.chain_path().join("mempool.dat"), &kept).expect("move");
     node.start(&["-persistmempool=0"]);
     assert_eq!(node.rpc("getrawmempool", json!([])), json!([]));
+    assert_eq!(
+        node.rpc("importmempool", json!([kept.display().to_string()])),
+        json!({})
+    );
+    assert_eq!(node.rpc("getrawmempool", json!([])), json!([txid]));
+    // Deltas come along only when asked for.
+    assert_eq!(node.rpc("getprioritisedtransactions", json!([])), json!({}));
+    let e = node.rpc_err("importmempool", json!(["/nonexistent/mempool.dat"]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            -1,
+            "Unable to import mempool file, see debug.log for details."
+        )
+    );
     let saved = node.rpc("savemempool", json!([]));
     let file = node.chain_path().join("mempool.dat");
     assert_eq!(saved["filename"], json!(file.display().to_string()));

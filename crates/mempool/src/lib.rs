@@ -9,6 +9,6 @@ pub mod pool;
 mod prioritise;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
-pub use persist::LoadStats;
+pub use persist::{LoadOptions, LoadStats};
 pub use pool::{Entry, Mempool, PoolCoins};
 pub use prioritise::Prioritised;

@@ -32,6 +32,23 @@ pub struct LoadStats {
     pub already_there: u64,
 }
 
+/// How saved transactions are taken back (Core's `importmempool` options).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Stamp transactions with the current time instead of the saved one.
+    pub use_current_time: bool,
+    /// Apply the saved fee deltas.
+    pub apply_fee_deltas: bool,
+}
+
+impl LoadOptions {
+    /// Start-up loading: saved times and deltas.
+    pub const STARTUP: LoadOptions = LoadOptions {
+        use_current_time: false,
+        apply_fee_deltas: true,
+    };
+}
+
 /// Applies a repeating XOR key from stream position `pos` on.
 struct Xor {
     key: [u8; 8],
@@ -107,9 +124,15 @@ impl Mempool {
         Ok(out.len() as u64)
     }
 
-    /// Accepts the transactions saved in `path` on the tip of `cs`, with
-    /// their original times and fee deltas.
-    pub fn load(&mut self, cs: &Chainstate, policy: &Policy, path: &Path) -> io::Result<LoadStats> {
+    /// Accepts the transactions saved in `path` on the tip of `cs`, their
+    /// times and fee deltas as `options` say.
+    pub fn load(
+        &mut self,
+        cs: &Chainstate,
+        policy: &Policy,
+        path: &Path,
+        options: LoadOptions,
+    ) -> io::Result<LoadStats> {
         let data = std::fs::read(path)?;
         let mut r: &[u8] = &data;
         let version: u64 = decode(&mut r)?;
@@ -135,10 +158,15 @@ impl Mempool {
         let mut stats = LoadStats::default();
         for _ in 0..count {
             let tx: Transaction = decode(&mut r)?;
-            let time: i64 = decode(&mut r)?;
+            let saved_time: i64 = decode(&mut r)?;
+            let time = if options.use_current_time {
+                now
+            } else {
+                saved_time
+            };
             let delta: i64 = decode(&mut r)?;
             let txid = tx.compute_txid();
-            if delta != 0 {
+            if delta != 0 && options.apply_fee_deltas {
                 self.prioritise(txid, delta);
             }
             if time <= now - EXPIRY_SECS {
@@ -163,7 +191,9 @@ impl Mempool {
         for _ in 0..deltas {
             let txid: Txid = decode(&mut r)?;
             let delta: i64 = decode(&mut r)?;
-            self.prioritise(txid, delta);
+            if options.apply_fee_deltas {
+                self.prioritise(txid, delta);
+            }
         }
         Ok(stats)
     }

@@ -231,15 +231,27 @@ impl NodeChain {
         if !self.persist_mempool || !path.exists() {
             return;
         }
+        // A bad file never stops start-up; import_mempool logged why.
+        let _ = self.import_mempool(path, mempool::LoadOptions::STARTUP);
+    }
+
+    /// Accepts the transactions saved in the mempool file `path` (start-up
+    /// and `importmempool`).
+    pub fn import_mempool(
+        &self,
+        path: &Path,
+        options: mempool::LoadOptions,
+    ) -> std::io::Result<mempool::LoadStats> {
         let cs = self.lock();
-        let loaded = self.pool().load(&cs, &self.policy, path);
-        match loaded {
+        let loaded = self.pool().load(&cs, &self.policy, path, options);
+        match &loaded {
             Ok(s) => tracing::info!(
                 "Imported mempool transactions from disk: {} succeeded, {} failed, {} expired, {} already there, 0 waiting for initial broadcast",
                 s.succeeded, s.failed, s.expired, s.already_there
             ),
             Err(e) => tracing::info!("Failed to deserialize mempool data on file: {e}. Continuing anyway."),
         }
+        loaded
     }
 
     /// Writes the mempool to `mempool.dat` (at shutdown and for `savemempool`);

@@ -36,6 +36,37 @@ fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
     })
 }
 
+/// `importmempool`: loads a mempool file with the options' metadata choices.
+fn import_mempool(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
+    if chain.lock().is_initial_block_download() {
+        return Err(RpcError::new(
+            code::CLIENT_IN_INITIAL_DOWNLOAD,
+            "Can only import the mempool after the block download and sync is done.",
+        ));
+    }
+    let path = std::path::PathBuf::from(params.str_at(0)?);
+    let flag = |name: &str, default: bool| -> Result<bool, RpcError> {
+        match params.opt(1).and_then(|o| o.get(name)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) => Err(RpcError::type_error(format!(
+                "JSON value of type {} for field {name} is not of expected type bool",
+                rpc::method::json_type_name(v)
+            ))),
+        }
+    };
+    let options = mempool::LoadOptions {
+        use_current_time: flag("use_current_time", true)?,
+        apply_fee_deltas: flag("apply_fee_delta_priority", false)?,
+    };
+    // No unbroadcast set is kept, so that option has nothing to apply.
+    flag("apply_unbroadcast_set", false)?;
+    chain
+        .import_mempool(&path, options)
+        .map_err(|_| RpcError::misc("Unable to import mempool file, see debug.log for details."))?;
+    Ok(json!({}))
+}
+
 /// In-pool ancestors (or descendants) of `txid`, excluding itself.
 fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
     let mut seen = HashSet::new();
@@ -509,6 +540,23 @@ pub fn register(
             Ok(json!({"filename": path.display().to_string()}))
         },
     ));
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "importmempool",
+            "blockchain",
+            "Import a mempool.dat file and attempt to add its contents to the mempool.\nWarning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
+            move |req| import_mempool(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("filepath", ArgType::Str, "The mempool file"),
+            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
+                Arg::with_default("use_current_time", ArgType::Bool, json!(true), "Whether to use the current system time or use the entry time metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+                Arg::with_default("apply_fee_delta_priority", ArgType::Bool, json!(false), "Whether to apply the fee delta metadata from the mempool file.\nIt will be added to any existing fee deltas.\nThe fee delta can be set by the prioritisetransaction RPC.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.\nOnly set this bool if you understand what it does."),
+                Arg::with_default("apply_unbroadcast_set", ArgType::Bool, json!(false), "Whether to apply the unbroadcast set metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+            ]),
+        ]),
+    );
     let c = chain.clone();
     table.register(RpcMethod::new(
         "getmempoolinfo",
