@@ -87,9 +87,9 @@ struct Package {
 }
 
 impl Package {
-    fn of(pool: &Mempool, e: &Entry) -> Package {
+    fn of(e: &Entry, modified_fee: i64) -> Package {
         Package {
-            fee: pool.modified_fee(e),
+            fee: modified_fee,
             vsize: e.vsize,
             weight: e.weight,
             sigops: e.sigop_cost,
@@ -123,16 +123,17 @@ struct Selection<'a> {
 }
 
 /// Ancestor-package selection (Core's mining algorithm before cluster
-/// linearization, which orders the tests' simple chains the same way).
+/// linearization, which orders the tests' simple chains the same way) over
+/// pool entries in acceptance order, where parents come before children.
 fn select<'a>(
-    pool: &'a Mempool,
+    order: Vec<&'a Entry>,
+    modified_fee: impl Fn(&Entry) -> i64,
     args: &MiningArgs,
     reserved_weight: u64,
     additional_sigops: u64,
     height: u32,
     lock_time_cutoff: i64,
 ) -> Selection<'a> {
-    let order: Vec<&Entry> = pool.in_order().collect();
     let index: HashMap<Txid, usize> = order
         .iter()
         .enumerate()
@@ -156,7 +157,10 @@ fn select<'a>(
             descendants[a].push(i);
         }
     }
-    let own: Vec<Package> = order.iter().map(|e| Package::of(pool, e)).collect();
+    let own: Vec<Package> = order
+        .iter()
+        .map(|e| Package::of(e, modified_fee(e)))
+        .collect();
     let mut packages: Vec<Package> = (0..order.len())
         .map(|i| {
             let mut p = own[i];
@@ -280,7 +284,8 @@ impl BlockAssembler {
         let (txs, fees, sigops, weight) = match &request.contents {
             Contents::Mempool => {
                 let chosen = select(
-                    pool,
+                    pool.in_order().collect(),
+                    |e| pool.modified_fee(e),
                     &self.args,
                     request.reserved_weight,
                     request.additional_sigops,
@@ -323,5 +328,100 @@ impl BlockAssembler {
             fees,
             sigops,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::absolute::LockTime;
+    use bitcoin::hashes::Hash;
+    use bitcoin::transaction::Version;
+    use bitcoin::{Amount, OutPoint, Sequence, TxIn, TxOut, Witness};
+
+    /// A pool entry spending `prev` with the given fee, weight and sigops.
+    fn entry(prev: OutPoint, fee: i64, weight: u64, sigop_cost: u64) -> Entry {
+        let tx = Transaction {
+            version: Version::TWO,
+            lock_time: LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: prev,
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            }],
+            output: vec![TxOut {
+                value: Amount::from_sat(1000),
+                script_pubkey: ScriptBuf::new(),
+            }],
+        };
+        Entry {
+            wtxid: tx.compute_wtxid(),
+            tx: Arc::new(tx),
+            fee,
+            vsize: weight / 4,
+            weight,
+            sigop_cost,
+            time: 0,
+            height: 0,
+            sequence: 0,
+        }
+    }
+
+    fn outpoint(n: u8) -> OutPoint {
+        OutPoint::new(Txid::from_byte_array([n; 32]), 0)
+    }
+
+    fn child_of(parent: &Entry, fee: i64) -> Entry {
+        entry(OutPoint::new(parent.tx.compute_txid(), 0), fee, 400, 0)
+    }
+
+    fn txids(s: &Selection) -> Vec<Txid> {
+        s.entries.iter().map(|e| e.tx.compute_txid()).collect()
+    }
+
+    fn run<'a>(entries: &'a [Entry], args: &MiningArgs) -> Selection<'a> {
+        select(entries.iter().collect(), |e| e.fee, args, 8000, 400, 1, 0)
+    }
+
+    #[test]
+    fn a_child_pays_for_its_parent_and_parents_come_first() {
+        let a = entry(outpoint(1), 100, 400, 0);
+        let b = child_of(&a, 200);
+        let c = child_of(&b, 300);
+        let d = entry(outpoint(2), 10_000, 400, 0);
+        let all = [a.clone(), b.clone(), c.clone(), d.clone()];
+        let s = run(&all, &MiningArgs::default());
+        let ids: Vec<Txid> = [&d, &a, &b, &c]
+            .iter()
+            .map(|e| e.tx.compute_txid())
+            .collect();
+        assert_eq!(txids(&s), ids);
+        assert_eq!(s.weight, 8000 + 4 * 400);
+    }
+
+    #[test]
+    fn weight_limit_skips_what_does_not_fit() {
+        let big = entry(outpoint(1), 50_000, 3_000_000, 0);
+        let small = entry(outpoint(2), 100, 400, 0);
+        let args = MiningArgs {
+            block_max_weight: 3_000_000,
+            ..MiningArgs::default()
+        };
+        let all = [big, small.clone()];
+        assert_eq!(txids(&run(&all, &args)), vec![small.tx.compute_txid()]);
+    }
+
+    #[test]
+    fn sigop_limit_and_min_fee_rate_apply() {
+        let heavy = entry(outpoint(1), 50_000, 400, MAX_BLOCK_SIGOPS_COST);
+        let cheap = entry(outpoint(2), 0, 400, 0);
+        let fine = entry(outpoint(3), 100, 400, 0);
+        let args = MiningArgs {
+            block_min_fee: 1000,
+            ..MiningArgs::default()
+        };
+        let all = [heavy, cheap, fine.clone()];
+        assert_eq!(txids(&run(&all, &args)), vec![fine.tx.compute_txid()]);
     }
 }
