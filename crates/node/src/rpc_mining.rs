@@ -243,9 +243,12 @@ fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
             );
             consensus::merkle::update_uncommitted_block_structures(&mut block, segwit);
         }
+        // A pruned block of the active chain is stored again but not
+        // validated again, which Core reports as inconclusive.
+        let already_connected = cs.index().id(&hash).is_some_and(|id| cs.is_active(id));
         match cs.process_new_block(Arc::new(block), true, pool) {
             Ok(p) if !p.new_block => Ok(json!("duplicate")),
-            Ok(p) if cs.is_active(p.id) => Ok(Value::Null),
+            Ok(p) if cs.is_active(p.id) && !already_connected => Ok(Value::Null),
             Ok(_) => Ok(json!("inconclusive")),
             Err(e) => bip22_result(Err(e)),
         }
