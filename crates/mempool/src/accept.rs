@@ -10,7 +10,9 @@ use chain::Chainstate;
 use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
 use consensus::script::check_input_scripts;
 use consensus::tx_check::check_transaction;
-use consensus::tx_verify::{check_tx_inputs, is_final_tx, sequence_locks};
+use consensus::tx_verify::{
+    check_tx_inputs, get_transaction_sigop_cost, is_final_tx, sequence_locks,
+};
 use consensus::{CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
 
 use crate::pool::{Entry, Mempool, PoolCoins};
@@ -173,7 +175,8 @@ impl Mempool {
         }
         let vsize = tx.vsize() as u64;
         let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
-        if fee < min_fee {
+        // A prioritised transaction is judged by its modified fee, as in Core.
+        if fee.saturating_add(self.fee_delta(&txid)) < min_fee {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -186,6 +189,7 @@ impl Mempool {
             STANDARD_SCRIPT_VERIFY_FLAGS,
             &ConsensusScriptVerifier,
         )?;
+        let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
         if !test_only {
             self.insert(Entry {
                 tx: tx.clone(),
@@ -193,6 +197,7 @@ impl Mempool {
                 fee,
                 vsize,
                 weight: tx.weight().to_wu(),
+                sigop_cost,
                 time: common::time::now_secs(),
                 height: tip.height,
                 sequence: 0,

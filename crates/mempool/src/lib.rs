@@ -4,7 +4,11 @@
 //! ancestor limits, eviction) grows here.
 
 mod accept;
+mod persist;
 pub mod pool;
+mod prioritise;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
+pub use persist::{LoadOptions, LoadStats};
 pub use pool::{Entry, Mempool, PoolCoins};
+pub use prioritise::Prioritised;

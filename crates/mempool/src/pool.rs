@@ -22,6 +22,9 @@ pub struct Entry {
     pub vsize: u64,
     /// Weight units.
     pub weight: u64,
+    /// Signature-operation cost (Core's `GetTransactionSigOpCost` under the
+    /// standard flags), counted against the block limit by the assembler.
+    pub sigop_cost: u64,
     /// UNIX time of acceptance.
     pub time: i64,
     /// Tip height when accepted.
@@ -42,6 +45,9 @@ pub struct Mempool {
     pub(crate) disconnected: Vec<Arc<Transaction>>,
     /// Bumped on every addition and removal (`mempool_sequence`).
     pub(crate) change_sequence: u64,
+    /// Fee deltas set by `prioritisetransaction`, kept for transactions not
+    /// (yet) in the pool too.
+    pub(crate) deltas: HashMap<Txid, i64>,
 }
 
 impl Mempool {
@@ -143,6 +149,8 @@ impl Mempool {
                 }
                 self.change_sequence += 1;
             }
+            // A mined transaction's priority has served its purpose.
+            self.deltas.remove(&txid);
             // Anything else spending the same coins is now a double spend.
             for input in &tx.input {
                 if let Some(conflict) = self.spent_by.get(&input.previous_output).copied() {

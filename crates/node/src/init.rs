@@ -257,6 +257,7 @@ fn init_main(
         true,
     );
     let pid = Some(PidFile::create(&pid_path)?);
+    let mining_args = crate::mining_args::MiningArgs::from_args(args, chain)?;
 
     let table = Arc::new(RpcTable::new());
     let control = Arc::new(ControlContext {
@@ -278,16 +279,13 @@ fn init_main(
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
     crate::rpc_coinstats::register(&table, node_chain.clone());
-    let version_override = (chain == ChainType::Regtest)
-        .then(|| args.get_int_arg_opt("-blockversion").map(|v| v as i32))
-        .flatten();
-    crate::rpc_mining::register(
-        &table,
+    let assembler = Arc::new(crate::block_assembler::BlockAssembler::new(
         node_chain.clone(),
-        shutdown.clone(),
-        network,
-        version_override,
-    );
+        mining_args,
+    ));
+    crate::rpc_mining::register(&table, assembler.clone(), shutdown.clone(), network);
+    crate::rpc_blocktemplate::register(&table, assembler.clone(), shutdown.clone());
+    crate::rpc_prioritise::register(&table, node_chain.clone());
     rpc_net::register(&table, args, subversion.clone(), &proxies);
     crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
     crate::rpc_rawtx::register(&table, node_chain.clone(), network);
@@ -310,9 +308,8 @@ fn init_main(
     node_ipc
         .init
         .set_mining(Arc::new(crate::mining_service::NodeMining::new(
-            node_chain.clone(),
+            assembler,
             shutdown.clone(),
-            version_override,
         )));
     node_ipc.listen(&args.get_args("-ipcbind"), net_dir)?;
     table.set_warmup_status("Loading block index…");

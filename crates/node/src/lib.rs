@@ -1,6 +1,7 @@
 //! `bitcoin-node`: start-up, shutdown and the node's own RPCs, wired from the
 //! framework crates (`common`, `rpc`, `utility-rpc`).
 
+pub mod block_assembler;
 pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
@@ -8,11 +9,13 @@ pub mod init;
 pub mod ipc_setup;
 pub mod logging_setup;
 pub mod miner;
+pub mod mining_args;
 pub mod mining_service;
 pub mod node_chain;
 pub mod p2p_backend;
 pub mod proxies;
 pub mod rpc_blockchain;
+pub mod rpc_blocktemplate;
 pub mod rpc_chain;
 pub mod rpc_coinstats;
 pub mod rpc_control;
@@ -23,6 +26,7 @@ pub mod rpc_mempool;
 pub mod rpc_mining;
 pub mod rpc_net;
 pub mod rpc_p2p;
+pub mod rpc_prioritise;
 pub mod rpc_rawtx;
 pub mod rpc_server;
 pub mod shutdown;

@@ -1,5 +1,7 @@
-//! Block assembly (Core's `BlockAssembler::CreateNewBlock`) and the nonce
-//! search used by the `generate*` RPCs.
+//! Building a block on the tip from chosen transactions (the shape of
+//! Core's `CreateNewBlock` output: coinbase, commitment, time, bits) and the
+//! nonce search used by the `generate*` RPCs. Choosing the transactions is
+//! `block_assembler`'s job.
 
 use bitcoin::absolute::LockTime;
 use bitcoin::blockdata::script::Builder;
@@ -9,9 +11,11 @@ use bitcoin::{
     Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness,
 };
 use chain::Chainstate;
+use consensus::block_check::MAX_TIMEWARP;
 use consensus::merkle::{block_merkle_root, generate_coinbase_commitment};
 use consensus::pow::{check_proof_of_work, get_next_work_required};
 use consensus::subsidy::get_block_subsidy;
+use consensus::HeaderInfo;
 
 /// Sequence of the coinbase input, so its lock time is enforced.
 const MAX_SEQUENCE_NONFINAL: u32 = 0xffff_fffe;
@@ -39,9 +43,22 @@ pub fn coinbase_tx(height: u32, script: ScriptBuf, value: i64) -> Transaction {
     }
 }
 
-/// A block template on the current tip paying to `script`, holding `txs`
-/// (already valid in this order) with total fees `fees`.
-pub fn create_new_block(
+/// The earliest timestamp the block after `prev` may carry: one second past
+/// its median time, and on a retarget boundary no more than `MAX_TIMEWARP`
+/// before `prev` (the BIP94 rule, honoured on every chain as Core does).
+pub fn minimum_time(prev: &HeaderInfo, params: &consensus::Params) -> i64 {
+    let mut min = i64::from(prev.median_time_past) + 1;
+    let height = prev.height + 1;
+    if height.is_multiple_of(params.difficulty_adjustment_interval()) {
+        min = min.max(i64::from(prev.time) - MAX_TIMEWARP);
+    }
+    min
+}
+
+/// A block on the current tip paying `fees` plus the subsidy to `script`,
+/// holding `txs` (already valid in this order), with the witness
+/// commitment, merkle root, time and bits filled in.
+pub fn build_block(
     cs: &Chainstate,
     script: ScriptBuf,
     txs: Vec<Transaction>,
@@ -56,7 +73,7 @@ pub fn create_new_block(
         cs.versionbits()
             .compute_block_version(Some(&prev), cs.index(), params)
     });
-    let time = (prev.median_time_past as i64 + 1).max(common::time::now_secs()) as u32;
+    let time = minimum_time(&prev, params).max(common::time::now_secs()) as u32;
     let reward = fees + get_block_subsidy(height, params);
     let mut block = Block {
         header: bitcoin::block::Header {
@@ -75,13 +92,6 @@ pub fn create_new_block(
         consensus::flags::deployment_active_at(height, consensus::BuriedDeployment::Segwit, params);
     generate_coinbase_commitment(&mut block, segwit);
     block.header.merkle_root = merkle_root(&block);
-    tracing::info!(
-        "CreateNewBlock(): block weight: {} txs: {} fees: {} sigops {}",
-        block.weight().to_wu(),
-        block.txdata.len() - 1,
-        fees,
-        0
-    );
     Ok(block)
 }
 
@@ -110,51 +120,4 @@ pub fn solve(
         }
     }
     check_proof_of_work(&block.header.block_hash(), block.header.bits, params)
-}
-
-/// Core's default `-blockmintxfee`, in sat/kvB.
-pub const DEFAULT_BLOCK_MIN_TX_FEE: i64 = 1000;
-
-/// Pool transactions for a block: highest fee rate first, each after its
-/// in-pool parents, skipping those below `min_fee_per_kvb` (and their
-/// descendants), while the total weight stays within `max_weight`.
-pub fn select_transactions(
-    pool: &mempool::Mempool,
-    max_weight: u64,
-    min_fee_per_kvb: i64,
-) -> Vec<&mempool::Entry> {
-    let mut candidates: Vec<&mempool::Entry> = pool
-        .in_order()
-        .filter(|e| e.fee * 1000 >= min_fee_per_kvb * e.vsize as i64)
-        .collect();
-    // Higher fee rate first; ties keep acceptance order (the sort is stable).
-    candidates
-        .sort_by(|a, b| (b.fee as i128 * a.vsize as i128).cmp(&(a.fee as i128 * b.vsize as i128)));
-    let mut included = std::collections::HashSet::new();
-    let mut weight = 0;
-    let mut out = Vec::new();
-    loop {
-        let mut progress = false;
-        for e in &candidates {
-            let txid = e.tx.compute_txid();
-            if included.contains(&txid) || weight + e.weight > max_weight {
-                continue;
-            }
-            let parents_ready = e.tx.input.iter().all(|i| {
-                pool.get(&i.previous_output.txid).is_none()
-                    || included.contains(&i.previous_output.txid)
-            });
-            if !parents_ready {
-                continue;
-            }
-            included.insert(txid);
-            weight += e.weight;
-            out.push(*e);
-            progress = true;
-        }
-        if !progress {
-            break;
-        }
-    }
-    out
 }

@@ -11,15 +11,15 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, ScriptBuf, Transaction, Txid, Wtxid};
 use chain::ChainError;
 use consensus::merkle::witness_commitment_index;
-use consensus::tx_verify::get_transaction_sigop_cost;
 use interfaces::mining::{
     BlockCheck, BlockCheckOptions, BlockCreateOptions, BlockRef, BlockTemplate, BlockWaitOptions,
     CoinbaseTx, Mining,
 };
 use interfaces::Result;
-use mempool::PoolCoins;
 
-use crate::miner::{create_new_block, merkle_root};
+use crate::block_assembler::{BlockAssembler, Contents, Request};
+use crate::miner::merkle_root;
+use crate::mining_args::{check_limits, LimitNames};
 use crate::node_chain::NodeChain;
 use crate::shutdown::Shutdown;
 
@@ -45,85 +45,37 @@ fn check_result(r: std::result::Result<(), ChainError>) -> BlockCheck {
     }
 }
 
-/// Core's limits on template options (facts of the consensus limits).
-fn check_create_options(options: &BlockCreateOptions) -> Result<()> {
-    const MINIMUM_BLOCK_RESERVED_WEIGHT: u64 = 2000;
-    const MAX_BLOCK_WEIGHT: u64 = 4_000_000;
-    const MAX_BLOCK_SIGOPS_COST: u64 = 80_000;
-    let w = options.block_reserved_weight;
-    if w < MINIMUM_BLOCK_RESERVED_WEIGHT {
-        return Err(interfaces::Error::Remote(format!(
-            "block_reserved_weight ({w}) is lower than minimum safety value of ({MINIMUM_BLOCK_RESERVED_WEIGHT})"
-        )));
-    }
-    if w > MAX_BLOCK_WEIGHT {
-        return Err(interfaces::Error::Remote(format!(
-            "block_reserved_weight ({w}) exceeds consensus maximum block weight ({MAX_BLOCK_WEIGHT})"
-        )));
-    }
-    let s = options.coinbase_output_max_additional_sigops;
-    if s > MAX_BLOCK_SIGOPS_COST {
-        return Err(interfaces::Error::Remote(format!(
-            "coinbase_output_max_additional_sigops ({s}) exceeds consensus maximum block sigops cost ({MAX_BLOCK_SIGOPS_COST})"
-        )));
-    }
-    Ok(())
-}
-
 struct Shared {
-    chain: Arc<NodeChain>,
+    assembler: Arc<BlockAssembler>,
     shutdown: Arc<Shutdown>,
-    version_override: Option<i32>,
 }
 
 impl Shared {
-    fn build(&self, options: &BlockCreateOptions) -> std::result::Result<Template, String> {
-        let cs = self.chain.lock();
-        let pool = self.chain.pool();
-        let mut txs = Vec::new();
-        let mut fees = Vec::new();
-        let mut sigops = Vec::new();
-        if options.use_mempool {
-            let limit = self
-                .chain
-                .block_max_weight()
-                .saturating_sub(options.block_reserved_weight);
-            let view = PoolCoins {
-                chain: cs.coins(),
-                pool: &pool,
-                pool_height: cs.height() + 1,
-            };
-            let height = cs.height() + 1;
-            let hash = cs
-                .tip_entry()
-                .map(|t| t.hash)
-                .unwrap_or(BlockHash::all_zeros());
-            let flags = consensus::flags::block_script_flags(height, &hash, cs.params());
-            for e in crate::miner::select_transactions(&pool, limit, self.chain.block_min_fee()) {
-                fees.push(e.fee);
-                sigops.push(get_transaction_sigop_cost(&e.tx, &view, flags) as i64);
-                txs.push((*e.tx).clone());
-            }
-        }
-        let total: i64 = fees.iter().sum();
-        // Core's default coinbase output for templates is OP_TRUE; clients replace it.
-        let block = create_new_block(
-            &cs,
-            ScriptBuf::from_bytes(vec![0x51]),
-            txs,
-            total,
-            self.version_override,
-        )?;
+    fn chain(&self) -> &NodeChain {
+        self.assembler.chain()
+    }
+
+    fn build(
+        self: &Arc<Self>,
+        options: &BlockCreateOptions,
+    ) -> std::result::Result<Template, String> {
+        let assembled = self.assembler.create(&Request {
+            // Core's default coinbase output for templates is OP_TRUE; clients replace it.
+            script: ScriptBuf::from_bytes(vec![0x51]),
+            contents: if options.use_mempool {
+                Contents::Mempool
+            } else {
+                Contents::Exactly(Vec::new())
+            },
+            reserved_weight: options.block_reserved_weight,
+            additional_sigops: options.coinbase_output_max_additional_sigops,
+        })?;
         Ok(Template {
-            shared: Arc::new(Shared {
-                chain: self.chain.clone(),
-                shutdown: self.shutdown.clone(),
-                version_override: self.version_override,
-            }),
-            height: cs.height() + 1,
-            block: std::sync::Mutex::new(block),
-            fees,
-            sigops,
+            shared: self.clone(),
+            height: assembled.height,
+            block: std::sync::Mutex::new(assembled.block),
+            fees: assembled.fees,
+            sigops: assembled.sigops,
             options: options.clone(),
             interrupted: AtomicBool::new(false),
         })
@@ -243,7 +195,7 @@ impl BlockTemplate for Template {
         *self.block.lock().unwrap_or_else(|p| p.into_inner()) = block.clone();
         let accepted = self
             .shared
-            .chain
+            .chain()
             .with_pool(|cs, pool| cs.process_new_block(Arc::new(block), true, pool));
         Ok(accepted.is_ok())
     }
@@ -258,7 +210,7 @@ impl BlockTemplate for Template {
             {
                 return Ok(None);
             }
-            let tip = crate::chain_view::ChainView::tip(self.shared.chain.as_ref()).1;
+            let tip = crate::chain_view::ChainView::tip(self.shared.chain()).1;
             if tip != prev {
                 let t = self
                     .shared
@@ -301,17 +253,12 @@ pub struct NodeMining {
 }
 
 impl NodeMining {
-    /// A mining service over `chain`.
-    pub fn new(
-        chain: Arc<NodeChain>,
-        shutdown: Arc<Shutdown>,
-        version_override: Option<i32>,
-    ) -> Self {
+    /// A mining service on the node's block assembler.
+    pub fn new(assembler: Arc<BlockAssembler>, shutdown: Arc<Shutdown>) -> Self {
         NodeMining {
             shared: Arc::new(Shared {
-                chain,
+                assembler,
                 shutdown,
-                version_override,
             }),
             interrupted: AtomicBool::new(false),
         }
@@ -321,7 +268,7 @@ impl NodeMining {
 impl NodeMining {
     /// Blocks the best header is ahead of the tip on the tip's own chain.
     fn blocks_ahead_of_tip(&self) -> Option<u32> {
-        let cs = self.shared.chain.lock();
+        let cs = self.shared.chain().lock();
         let (best, tip) = (cs.best_header()?, cs.tip()?);
         let (b, t) = (cs.index().entry(best)?, cs.index().entry(tip)?);
         (b.chain_work > t.chain_work && cs.index().ancestor_id(best, t.height) == Some(tip))
@@ -344,7 +291,7 @@ impl NodeMining {
             let secs = u64::from(remaining.clamp(3, 20));
             let deadline = Instant::now() + Duration::from_secs(secs);
             let interrupted = &self.interrupted;
-            let (_, tip) = self.shared.chain.wait_until(
+            let (_, tip) = self.shared.chain().wait_until(
                 Some(deadline.saturating_duration_since(Instant::now())),
                 &self.shared.shutdown,
                 |t| t.1 != last || interrupted.load(Ordering::Relaxed),
@@ -368,15 +315,15 @@ impl NodeMining {
 
 impl Mining for NodeMining {
     fn is_test_chain(&self) -> Result<bool> {
-        Ok(self.shared.chain.lock().params().chain != common::chaintype::ChainType::Main)
+        Ok(self.shared.chain().lock().params().chain != common::chaintype::ChainType::Main)
     }
 
     fn is_initial_block_download(&self) -> Result<bool> {
-        Ok(self.shared.chain.lock().is_initial_block_download())
+        Ok(self.shared.chain().lock().is_initial_block_download())
     }
 
     fn get_tip(&self) -> Result<Option<BlockRef>> {
-        let cs = self.shared.chain.lock();
+        let cs = self.shared.chain().lock();
         Ok(cs.tip_entry().map(|t| BlockRef {
             hash: t.hash,
             height: t.height as i32,
@@ -391,7 +338,7 @@ impl Mining for NodeMining {
         let interrupted = &self.interrupted;
         let (height, hash) = self
             .shared
-            .chain
+            .chain()
             .wait_until(timeout, &self.shared.shutdown, |t| {
                 t.1 != current_tip || interrupted.load(Ordering::Relaxed)
             });
@@ -409,7 +356,13 @@ impl Mining for NodeMining {
         options: &BlockCreateOptions,
         cooldown: bool,
     ) -> Result<Option<Box<dyn BlockTemplate>>> {
-        check_create_options(options)?;
+        check_limits(
+            LimitNames::Options,
+            options.block_reserved_weight,
+            self.shared.assembler.args().block_max_weight,
+            options.coinbase_output_max_additional_sigops,
+        )
+        .map_err(interfaces::Error::Remote)?;
         if cooldown && !self.cooldown()? {
             return Ok(None);
         }
@@ -424,7 +377,7 @@ impl Mining for NodeMining {
     }
 
     fn check_block(&self, block: &Block, options: &BlockCheckOptions) -> Result<BlockCheck> {
-        let cs = self.shared.chain.lock();
+        let cs = self.shared.chain().lock();
         Ok(check_result(cs.test_block_validity(
             block,
             options.check_pow,
@@ -440,7 +393,7 @@ impl Mining for NodeMining {
     fn submit_block(&self, block: &Block) -> Result<BlockCheck> {
         let r = self
             .shared
-            .chain
+            .chain()
             .with_pool(|cs, pool| cs.process_new_block(Arc::new(block.clone()), true, pool));
         Ok(match r {
             Ok(p) if !p.new_block => BlockCheck {
@@ -453,7 +406,7 @@ impl Mining for NodeMining {
     }
 
     fn get_transactions_by_txid(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {
-        let pool = self.shared.chain.pool();
+        let pool = self.shared.chain().pool();
         Ok(txids
             .iter()
             .map(|t| pool.get(t).map(|e| (*e.tx).clone()))
@@ -461,7 +414,7 @@ impl Mining for NodeMining {
     }
 
     fn get_transactions_by_witness_id(&self, wtxids: &[Wtxid]) -> Result<Vec<Option<Transaction>>> {
-        let pool = self.shared.chain.pool();
+        let pool = self.shared.chain().pool();
         Ok(wtxids
             .iter()
             .map(|w| pool.get_by_wtxid(w).map(|e| (*e.tx).clone()))

@@ -2,7 +2,7 @@
 //! `cs_main`), tip-change notification for waiting RPCs and P2P, and the
 //! options that configure it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -26,12 +26,16 @@ pub struct NodeChain {
     state: Mutex<Chainstate>,
     pool: Mutex<Mempool>,
     policy: Policy,
-    block_min_fee: i64,
-    block_max_weight: u64,
     tip: Mutex<(u32, BlockHash)>,
     tip_changed: Condvar,
     net: net::LateNetHandle,
     block_notify: Vec<String>,
+    /// `mempool.dat`, written by `savemempool` whatever `-persistmempool` says.
+    mempool_file: PathBuf,
+    /// `-persistmempool`: load at start-up, save at shutdown.
+    persist_mempool: bool,
+    /// `-persistmempoolv1`: write the unobfuscated format.
+    mempool_v1: bool,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -110,16 +114,12 @@ impl NodeChain {
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().min_relay_fee_per_kvb),
             },
-            block_min_fee: args
-                .get_arg("-blockmintxfee")
-                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
-                .unwrap_or(crate::miner::DEFAULT_BLOCK_MIN_TX_FEE),
-            block_max_weight: args
-                .get_int_arg("-blockmaxweight", 4_000_000)
-                .clamp(4_000, 4_000_000) as u64,
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
+            mempool_file: net_dir.join("mempool.dat"),
+            persist_mempool: args.get_bool_arg("-persistmempool", true),
+            mempool_v1: args.get_bool_arg("-persistmempoolv1", false),
         });
         if reindex {
             node.reindex_from_files()?;
@@ -127,6 +127,7 @@ impl NodeChain {
         // Connect blocks stored but not yet connected (e.g. after a crash).
         node.with(|cs| cs.activate_best_chain(&mut (), None))
             .map_err(|e| format!("Failed to connect best block ({e})"))?;
+        node.load_mempool();
         Ok(node)
     }
 
@@ -192,16 +193,6 @@ impl NodeChain {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Lowest fee rate (sat/kvB) a transaction needs to enter a block template.
-    pub fn block_min_fee(&self) -> i64 {
-        self.block_min_fee
-    }
-
-    /// Largest block weight templates are built to (`-blockmaxweight`).
-    pub fn block_max_weight(&self) -> u64 {
-        self.block_max_weight
-    }
-
     /// Mempool acceptance policy.
     pub fn policy(&self) -> &Policy {
         &self.policy
@@ -239,6 +230,14 @@ impl NodeChain {
         }
     }
 
+    /// Open P2P connections, inbound and outbound (0 before P2P starts).
+    pub fn connection_count(&self) -> usize {
+        self.net.get().map_or(0, |h| {
+            let (inbound, outbound) = h.connection_counts();
+            inbound + outbound
+        })
+    }
+
     /// Announces a transaction accepted from RPC to peers.
     pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
         self.net.relay_transaction(txid, wtxid);
@@ -249,8 +248,49 @@ impl NodeChain {
         self.net.set(handle);
     }
 
+    fn load_mempool(&self) {
+        let path = &self.mempool_file;
+        if !self.persist_mempool || !path.exists() {
+            return;
+        }
+        // A bad file never stops start-up; import_mempool logged why.
+        let _ = self.import_mempool(path, mempool::LoadOptions::STARTUP);
+    }
+
+    /// Accepts the transactions saved in the mempool file `path` (start-up
+    /// and `importmempool`).
+    pub fn import_mempool(
+        &self,
+        path: &Path,
+        options: mempool::LoadOptions,
+    ) -> std::io::Result<mempool::LoadStats> {
+        let cs = self.lock();
+        let loaded = self.pool().load(&cs, &self.policy, path, options);
+        match &loaded {
+            Ok(s) => tracing::info!(
+                "Imported mempool transactions from disk: {} succeeded, {} failed, {} expired, {} already there, 0 waiting for initial broadcast",
+                s.succeeded, s.failed, s.expired, s.already_there
+            ),
+            Err(e) => tracing::info!("Failed to deserialize mempool data on file: {e}. Continuing anyway."),
+        }
+        loaded
+    }
+
+    /// Writes the mempool to `mempool.dat` (at shutdown and for `savemempool`);
+    /// returns the file written.
+    pub fn save_mempool(&self) -> std::io::Result<PathBuf> {
+        let bytes = self.pool().dump(&self.mempool_file, self.mempool_v1)?;
+        tracing::info!("Dumped mempool: {bytes} bytes dumped to file");
+        Ok(self.mempool_file.clone())
+    }
+
     /// Writes all state to disk (at shutdown).
     pub fn flush(&self) {
+        if self.persist_mempool {
+            if let Err(e) = self.save_mempool() {
+                tracing::error!("Failed to dump mempool: {e}. Continuing anyway.");
+            }
+        }
         if let Err(e) = self.lock().flush() {
             tracing::error!("Failed to write to coin database: {e}");
         }

@@ -79,9 +79,20 @@ impl NodeBackend for ChainBackend {
     fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, max: usize) -> Vec<Header> {
         let cs = self.chain.lock();
         if locator.is_empty() {
+            // Only blocks we would serve: on the active chain or fully
+            // validated, never a bare header a peer just sent (as Core).
+            let Some(id) = cs.index().id(stop) else {
+                return Vec::new();
+            };
             return cs
                 .index()
-                .get(stop)
+                .entry(id)
+                .filter(|e| {
+                    cs.is_active(id)
+                        || (e.status & blockstore::status::FAILED_MASK == 0
+                            && e.status & blockstore::status::VALID_MASK
+                                >= blockstore::status::VALID_SCRIPTS)
+                })
                 .map(|e| vec![e.header])
                 .unwrap_or_default();
         }

@@ -36,6 +36,37 @@ fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
     })
 }
 
+/// `importmempool`: loads a mempool file with the options' metadata choices.
+fn import_mempool(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
+    if chain.lock().is_initial_block_download() {
+        return Err(RpcError::new(
+            code::CLIENT_IN_INITIAL_DOWNLOAD,
+            "Can only import the mempool after the block download and sync is done.",
+        ));
+    }
+    let path = std::path::PathBuf::from(params.str_at(0)?);
+    let flag = |name: &str, default: bool| -> Result<bool, RpcError> {
+        match params.opt(1).and_then(|o| o.get(name)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) => Err(RpcError::type_error(format!(
+                "JSON value of type {} for field {name} is not of expected type bool",
+                rpc::method::json_type_name(v)
+            ))),
+        }
+    };
+    let options = mempool::LoadOptions {
+        use_current_time: flag("use_current_time", true)?,
+        apply_fee_deltas: flag("apply_fee_delta_priority", false)?,
+    };
+    // No unbroadcast set is kept, so that option has nothing to apply.
+    flag("apply_unbroadcast_set", false)?;
+    chain
+        .import_mempool(&path, options)
+        .map_err(|_| RpcError::misc("Unable to import mempool file, see debug.log for details."))?;
+    Ok(json!({}))
+}
+
 /// In-pool ancestors (or descendants) of `txid`, excluding itself.
 fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
     let mut seen = HashSet::new();
@@ -71,8 +102,10 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
     };
     let anc_size = e.vsize as i64 + sum(&anc, &|x| x.vsize as i64);
     let desc_size = e.vsize as i64 + sum(&desc, &|x| x.vsize as i64);
-    let anc_fee = e.fee + sum(&anc, &|x| x.fee);
-    let desc_fee = e.fee + sum(&desc, &|x| x.fee);
+    // Core reports relatives' fees with their prioritisation applied.
+    let modified = pool.modified_fee(e);
+    let anc_fee = modified + sum(&anc, &|x| pool.modified_fee(x));
+    let desc_fee = modified + sum(&desc, &|x| pool.modified_fee(x));
     let mut depends: Vec<String> =
         e.tx.input
             .iter()
@@ -100,7 +133,7 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
         "wtxid": e.wtxid.to_string(),
         "fees": {
             "base": amount(e.fee),
-            "modified": amount(e.fee),
+            "modified": amount(modified),
             "ancestor": amount(anc_fee),
             "descendant": amount(desc_fee),
         },
@@ -197,6 +230,13 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
                 .and_then(decode_tx)
         })
         .collect::<Result<_, _>>()?;
+    // A package naming one transaction twice is malformed as a whole.
+    let distinct: HashSet<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
+    let package_error = if distinct.len() < txs.len() {
+        "package-contains-duplicates"
+    } else {
+        "package-not-validated"
+    };
     let cs = chain.lock();
     let mut pool = chain.pool();
     let mut out = Vec::new();
@@ -208,7 +248,7 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
         r.insert("wtxid".into(), json!(wtxid.to_string()));
         if raw.len() > 1 {
             // Packages are not evaluated yet: report as Core does for an unchecked member.
-            r.insert("package-error".into(), json!("package-not-validated"));
+            r.insert("package-error".into(), json!(package_error));
             out.push(Value::Object(r));
             continue;
         }
@@ -487,6 +527,36 @@ pub fn register(
         .saturating_mul(1_000_000);
     let min_relay = chain.policy().min_relay_fee_per_kvb;
     let incremental = fee_arg(args, "-incrementalrelayfee", DEFAULT_INCREMENTAL_RELAY_FEE);
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "savemempool",
+        "blockchain",
+        "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
+        move |_| {
+            // The mempool is loaded during start-up, before RPC leaves warm-up.
+            let path = c
+                .save_mempool()
+                .map_err(|_| RpcError::misc("Unable to dump mempool to disk"))?;
+            Ok(json!({"filename": path.display().to_string()}))
+        },
+    ));
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "importmempool",
+            "blockchain",
+            "Import a mempool.dat file and attempt to add its contents to the mempool.\nWarning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
+            move |req| import_mempool(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("filepath", ArgType::Str, "The mempool file"),
+            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
+                Arg::with_default("use_current_time", ArgType::Bool, json!(true), "Whether to use the current system time or use the entry time metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+                Arg::with_default("apply_fee_delta_priority", ArgType::Bool, json!(false), "Whether to apply the fee delta metadata from the mempool file.\nIt will be added to any existing fee deltas.\nThe fee delta can be set by the prioritisetransaction RPC.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.\nOnly set this bool if you understand what it does."),
+                Arg::with_default("apply_unbroadcast_set", ArgType::Bool, json!(false), "Whether to apply the unbroadcast set metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+            ]),
+        ]),
+    );
     let c = chain.clone();
     table.register(RpcMethod::new(
         "getmempoolinfo",

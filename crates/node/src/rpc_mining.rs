@@ -11,19 +11,24 @@ use rpc::error::code as codes;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::miner::{create_new_block, merkle_root, solve};
+use crate::block_assembler::{BlockAssembler, Contents, Request};
+use crate::miner::{merkle_root, solve};
 use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{difficulty, target_hex};
 use crate::shutdown::Shutdown;
 
 /// Nonces tried per `generate*` call unless `maxtries` says otherwise.
 const DEFAULT_MAX_TRIES: i64 = 1_000_000;
+/// Blocks `getnetworkhashps` looks back over by default.
+const DEFAULT_HASHPS_LOOKUP: i64 = 120;
+/// Sigops Core keeps free for extra coinbase outputs in RPC-made blocks.
+pub(crate) const DEFAULT_COINBASE_SIGOPS: u64 = 400;
 
 /// What the `generate*` RPCs need.
 struct Miner {
     chain: Arc<NodeChain>,
+    assembler: Arc<BlockAssembler>,
     shutdown: Arc<Shutdown>,
-    version_override: Option<i32>,
 }
 
 impl Miner {
@@ -63,23 +68,29 @@ impl Miner {
         Ok(Some(block))
     }
 
+    /// The assembler request of the `generate*` RPCs.
+    fn request(&self, script: ScriptBuf, contents: Contents) -> Request {
+        Request {
+            script,
+            contents,
+            reserved_weight: self.assembler.args().block_reserved_weight,
+            additional_sigops: DEFAULT_COINBASE_SIGOPS,
+        }
+    }
+
+    /// A block from the node's assembler with the RPC defaults.
+    fn assemble(&self, script: ScriptBuf, contents: Contents) -> Result<Block, RpcError> {
+        self.assembler
+            .create(&self.request(script, contents))
+            .map(|a| a.block)
+            .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))
+    }
+
     fn generate(&self, script: ScriptBuf, n: i64, max_tries: i64) -> Result<Value, RpcError> {
         let mut tries = u64::try_from(max_tries).unwrap_or(0);
         let mut hashes = Vec::new();
         for _ in 0..n.max(0) {
-            let block = {
-                let cs = self.chain.lock();
-                let pool = self.chain.pool();
-                let chosen = crate::miner::select_transactions(
-                    &pool,
-                    self.chain.block_max_weight().saturating_sub(8_000),
-                    self.chain.block_min_fee(),
-                );
-                let fees = chosen.iter().map(|e| e.fee).sum();
-                let txs = chosen.iter().map(|e| (*e.tx).clone()).collect();
-                create_new_block(&cs, script.clone(), txs, fees, self.version_override)
-                    .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?
-            };
+            let block = self.assemble(script.clone(), Contents::Mempool)?;
             match self.mine(block, &mut tries, true)? {
                 Some(b) => hashes.push(json!(b.block_hash().to_string())),
                 None => break,
@@ -122,9 +133,16 @@ impl Miner {
             }
         }
         let block = {
+            // One lock across assembly and check, so a concurrent block
+            // cannot move the tip in between.
             let cs = self.chain.lock();
-            let block = create_new_block(&cs, script, chosen, 0, self.version_override)
+            let pool = self.chain.pool();
+            let block = self
+                .assembler
+                .create_locked(&cs, &pool, &self.request(script, Contents::Exactly(chosen)))
+                .map(|a| a.block)
                 .map_err(|e| RpcError::new(codes::INTERNAL_ERROR, e))?;
+            drop(pool);
             match cs.test_block_validity(&block, false, false) {
                 Ok(()) => block,
                 Err(e) => {
@@ -186,12 +204,27 @@ fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf,
         })
 }
 
-fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
-    // Like Core, bytes after the block are ignored.
-    let mut block: Block = hex::decode(hex_data)
+/// Decodes a hex block; like Core, bytes after the block are ignored.
+pub(crate) fn decode_block(hex_data: &str) -> Result<Block, RpcError> {
+    hex::decode(hex_data)
         .ok()
         .and_then(|b| bitcoin::consensus::Decodable::consensus_decode(&mut b.as_slice()).ok())
-        .ok_or_else(|| RpcError::deserialization("Block decode failed"))?;
+        .ok_or_else(|| RpcError::deserialization("Block decode failed"))
+}
+
+/// A validation outcome as BIP22 reports it: null when valid, else the
+/// reject reason ("rejected" when there is none); internal errors throw.
+pub(crate) fn bip22_result(r: Result<(), ChainError>) -> Result<Value, RpcError> {
+    match r {
+        Ok(()) => Ok(Value::Null),
+        Err(ChainError::Invalid(v)) if v.reason.is_empty() => Ok(json!("rejected")),
+        Err(ChainError::Invalid(v)) => Ok(json!(v.reason)),
+        Err(other) => Err(RpcError::new(codes::VERIFY_ERROR, other.to_string())),
+    }
+}
+
+fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
+    let mut block = decode_block(hex_data)?;
     let hash = block.block_hash();
     chain.with_pool(|cs, pool| {
         if let Some(e) = cs.index().get(&hash) {
@@ -210,16 +243,14 @@ fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
             );
             consensus::merkle::update_uncommitted_block_structures(&mut block, segwit);
         }
+        // A pruned block of the active chain is stored again but not
+        // validated again, which Core reports as inconclusive.
+        let already_connected = cs.index().id(&hash).is_some_and(|id| cs.is_active(id));
         match cs.process_new_block(Arc::new(block), true, pool) {
             Ok(p) if !p.new_block => Ok(json!("duplicate")),
-            Ok(p) if cs.is_active(p.id) => Ok(Value::Null),
+            Ok(p) if cs.is_active(p.id) && !already_connected => Ok(Value::Null),
             Ok(_) => Ok(json!("inconclusive")),
-            Err(ChainError::Invalid(v)) => Ok(json!(if v.reason.is_empty() {
-                "rejected".to_string()
-            } else {
-                v.reason
-            })),
-            Err(other) => Err(RpcError::new(codes::VERIFY_ERROR, other.to_string())),
+            Err(e) => bip22_result(Err(e)),
         }
     })
 }
@@ -248,53 +279,134 @@ fn submit_header(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
     })
 }
 
-fn mining_info(chain: &NodeChain) -> Value {
-    let cs = chain.lock();
-    let Some(tip) = cs.tip_entry() else {
-        return json!({});
+/// `bitcoin::pow::Work` as a float, for hash-rate estimates.
+fn work_f64(w: bitcoin::pow::Work) -> f64 {
+    w.to_be_bytes()
+        .iter()
+        .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
+}
+
+/// Core's `GetNetworkHashPS`: work per second over the last `lookup` blocks
+/// ending at `height` (-1: the tip; lookup -1: since the last retarget).
+fn network_hash_ps(cs: &chain::Chainstate, lookup: i64, height: i64) -> Result<Value, RpcError> {
+    if lookup < -1 || lookup == 0 {
+        return Err(RpcError::invalid_parameter(
+            "Invalid nblocks. Must be a positive number or -1.",
+        ));
+    }
+    if height < -1 || height > i64::from(cs.height()) {
+        return Err(RpcError::invalid_parameter(
+            "Block does not exist at specified height",
+        ));
+    }
+    let at = if height >= 0 {
+        height as u32
+    } else {
+        cs.height()
     };
-    let prev = tip.info();
-    let next_time = (prev.median_time_past as i64 + 1).max(common::time::now_secs()) as u32;
-    let next_bits =
-        consensus::pow::get_next_work_required(&prev, next_time, cs.index(), cs.params());
-    let chain_name = match cs.params().chain {
+    let Some(end) = cs.at_height(at).and_then(|id| cs.index().entry(id)) else {
+        return Ok(json!(0));
+    };
+    if end.height == 0 {
+        return Ok(json!(0));
+    }
+    let mut lookup = if lookup == -1 {
+        i64::from(end.height % cs.params().difficulty_adjustment_interval()) + 1
+    } else {
+        lookup
+    };
+    lookup = lookup.min(i64::from(end.height));
+    let (mut min_time, mut max_time) = (end.header.time, end.header.time);
+    let mut start = end;
+    for _ in 0..lookup {
+        let Some(prev) = start.parent.and_then(|p| cs.index().entry(p)) else {
+            break;
+        };
+        start = prev;
+        min_time = min_time.min(start.header.time);
+        max_time = max_time.max(start.header.time);
+    }
+    if min_time == max_time {
+        return Ok(json!(0));
+    }
+    let work = work_f64(end.chain_work) - work_f64(start.chain_work);
+    Ok(json!(work / f64::from(max_time - min_time)))
+}
+
+fn chain_name(chain: common::chaintype::ChainType) -> &'static str {
+    match chain {
         common::chaintype::ChainType::Main => "main",
         common::chaintype::ChainType::Testnet => "test",
         common::chaintype::ChainType::Testnet4 => "testnet4",
         common::chaintype::ChainType::Signet => "signet",
         common::chaintype::ChainType::Regtest => "regtest",
-    };
-    json!({
-        "blocks": tip.height,
-        "bits": format!("{:08x}", tip.header.bits.to_consensus()),
-        "difficulty": difficulty(tip.header.bits),
-        "target": target_hex(tip.header.bits),
-        "networkhashps": 0,
-        "pooledtx": 0,
-        "blockmintxfee": rpc::json::amount_to_value(1000),
-        "chain": chain_name,
-        "next": {
+    }
+}
+
+fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
+    let chain = assembler.chain();
+    let cs = chain.lock();
+    let pooled = chain.pool().len();
+    let tip = cs
+        .tip_entry()
+        .ok_or_else(|| RpcError::new(codes::INTERNAL_ERROR, "no tip"))?;
+    let prev = tip.info();
+    let next_time = crate::miner::minimum_time(&prev, cs.params()).max(common::time::now_secs());
+    let next_bits =
+        consensus::pow::get_next_work_required(&prev, next_time as u32, cs.index(), cs.params());
+    let mut out = serde_json::Map::new();
+    out.insert("blocks".into(), json!(tip.height));
+    if let Some(last) = assembler.last_block() {
+        out.insert("currentblockweight".into(), json!(last.weight));
+        out.insert("currentblocktx".into(), json!(last.txs));
+    }
+    out.insert(
+        "bits".into(),
+        json!(format!("{:08x}", tip.header.bits.to_consensus())),
+    );
+    out.insert("difficulty".into(), json!(difficulty(tip.header.bits)));
+    out.insert("target".into(), json!(target_hex(tip.header.bits)));
+    out.insert(
+        "networkhashps".into(),
+        network_hash_ps(&cs, DEFAULT_HASHPS_LOOKUP, -1)?,
+    );
+    out.insert("pooledtx".into(), json!(pooled));
+    out.insert(
+        "blockmintxfee".into(),
+        rpc::json::amount_to_value(assembler.args().block_min_fee),
+    );
+    out.insert("chain".into(), json!(chain_name(cs.params().chain)));
+    if cs.params().signet_blocks {
+        out.insert(
+            "signet_challenge".into(),
+            json!(hex::encode(&cs.params().signet_challenge)),
+        );
+    }
+    out.insert(
+        "next".into(),
+        json!({
             "height": tip.height + 1,
             "bits": format!("{:08x}", next_bits.to_consensus()),
             "difficulty": difficulty(next_bits),
             "target": target_hex(next_bits),
-        },
-        "warnings": [],
-    })
+        }),
+    );
+    out.insert("warnings".into(), json!([]));
+    Ok(Value::Object(out))
 }
 
 /// Registers the mining RPCs.
 pub fn register(
     table: &RpcTable,
-    chain: Arc<NodeChain>,
+    assembler: Arc<BlockAssembler>,
     shutdown: Arc<Shutdown>,
     network: bitcoin::Network,
-    version_override: Option<i32>,
 ) {
+    let chain = assembler.chain().clone();
     let miner = Arc::new(Miner {
         chain: chain.clone(),
+        assembler: assembler.clone(),
         shutdown,
-        version_override,
     });
     let m = miner.clone();
     table.register(
@@ -428,11 +540,28 @@ pub fn register(
         .args(vec![Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block header data")]),
     );
 
-    let c = chain;
+    let a = assembler;
     table.register(RpcMethod::new(
         "getmininginfo",
         "mining",
         "Returns a json object containing mining-related information.",
-        move |_| Ok(mining_info(&c)),
+        move |_| mining_info(&a),
     ));
+
+    table.register(
+        RpcMethod::new(
+            "getnetworkhashps",
+            "mining",
+            "Returns the estimated network hashes per second based on the last n blocks.\nPass in [blocks] to override # of blocks, -1 specifies since last difficulty change.\nPass in [height] to estimate the network speed at the time when a certain block was found.",
+            move |req| {
+                let lookup = req.params.opt_i64(0)?.unwrap_or(DEFAULT_HASHPS_LOOKUP);
+                let height = req.params.opt_i64(1)?.unwrap_or(-1);
+                network_hash_ps(&chain.lock(), lookup, height)
+            },
+        )
+        .args(vec![
+            Arg::with_default("nblocks", ArgType::Num, json!(DEFAULT_HASHPS_LOOKUP), "The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change."),
+            Arg::with_default("height", ArgType::Num, json!(-1), "To estimate at the time of the given height."),
+        ]),
+    );
 }

@@ -167,7 +167,17 @@ impl Handler {
             .as_ref()
             .is_some_and(|v| v.services & (NODE_NETWORK | NODE_NETWORK_LIMITED) != 0);
         if serves_blocks {
-            let locator = self.backend.block_locator(None);
+            // Like Core, start from the best header's parent so the peer
+            // answers with at least one header even when it has nothing new.
+            let mut locator = self.backend.block_locator(None);
+            let parent = locator
+                .first()
+                .and_then(|best| self.backend.header(best))
+                .map(|h| h.prev_blockhash)
+                .filter(|p| self.backend.header_height(p).is_some());
+            if let Some(parent) = parent {
+                locator = self.backend.block_locator(Some(parent));
+            }
             let height = self.backend.tip().0;
             tracing::debug!(target: "net", "initial getheaders ({height}) to peer={id}");
             self.send_getheaders(id, locator, BlockHash::all_zeros());
