@@ -253,6 +253,7 @@ fn init_main(
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
     crate::rpc_coinstats::register(&table, node_chain.clone());
+    crate::rpc_blockstats::register(&table, node_chain.clone());
     let version_override = (chain == ChainType::Regtest)
         .then(|| args.get_int_arg_opt("-blockversion").map(|v| v as i32))
         .flatten();

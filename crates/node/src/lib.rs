@@ -1,6 +1,7 @@
 //! `bitcoin-node`: start-up, shutdown and the node's own RPCs, wired from the
 //! framework crates (`common`, `rpc`, `utility-rpc`).
 
+pub mod block_read;
 pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
@@ -12,6 +13,7 @@ pub mod mining_service;
 pub mod node_chain;
 pub mod p2p_backend;
 pub mod rpc_blockchain;
+pub mod rpc_blockstats;
 pub mod rpc_chain;
 pub mod rpc_coinstats;
 pub mod rpc_control;
