@@ -22,6 +22,13 @@ pub type ExitCode = i32;
 
 /// Prints an init error the way Core does (`Error: …` on stderr) and logs it.
 fn init_error(msg: &str) -> ExitCode {
+    // A damaged chainstate is reported as Core's unanswered "rebuild now?"
+    // question: the bare text, without the "Error: " caption.
+    if crate::node_chain::is_reindex_question(msg) {
+        tracing::info!("{msg}");
+        eprintln!("{msg}");
+        return 1;
+    }
     tracing::error!("{msg}");
     eprintln!("Error: {msg}");
     1
@@ -196,6 +203,10 @@ fn init_main(
         return Err(err);
     }
     let subversion = rpc_net::user_agent(args)?;
+    // Set before the chain loads: start-up checks compare block times to it.
+    if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
+        common::time::set_mock_time(t);
+    }
     if let Some(dir) = args.get_arg("-blocksdir").filter(|d| !d.is_empty()) {
         if !Path::new(&dir).is_dir() {
             return Err(format!(
@@ -249,11 +260,16 @@ fn init_main(
     utility_rpc::register(&table, network);
     table.set_warmup_status("Loading block index…");
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
+    let stopper = shutdown.clone();
+    node_chain.on_stop_height(Box::new(move || stopper.request()));
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
     crate::rpc_coinstats::register(&table, node_chain.clone());
     crate::rpc_blockstats::register(&table, node_chain.clone());
+    crate::rpc_chaintxstats::register(&table, node_chain.clone());
+    crate::rpc_deployment::register(&table, node_chain.clone());
+    crate::rpc_verifychain::register(&table, node_chain.clone(), args);
     let version_override = (chain == ChainType::Regtest)
         .then(|| args.get_int_arg_opt("-blockversion").map(|v| v as i32))
         .flatten();

@@ -242,7 +242,20 @@ fn chain_name(cs: &Chainstate) -> &'static str {
     }
 }
 
-fn blockchain_info(cs: &Chainstate) -> Value {
+/// Height of the first active-chain block above every block whose data is
+/// gone (0 when nothing is missing).
+fn first_unpruned_height(cs: &Chainstate) -> u32 {
+    (1..=cs.height())
+        .rev()
+        .find(|h| {
+            cs.at_height(*h)
+                .and_then(|id| cs.index().entry(id))
+                .is_some_and(|e| e.status & status::HAVE_DATA == 0)
+        })
+        .map_or(0, |h| h + 1)
+}
+
+fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     let mut o = Map::new();
     let Some(tip) = cs.tip_entry() else {
         return Value::Object(o);
@@ -277,7 +290,15 @@ fn blockchain_info(cs: &Chainstate) -> Value {
         json!(hex32(tip.chain_work.to_be_bytes())),
     );
     o.insert("size_on_disk".into(), json!(size_on_disk));
-    o.insert("pruned".into(), json!(false));
+    o.insert("pruned".into(), json!(prune_target.is_some()));
+    if let Some(target) = prune_target {
+        o.insert("pruneheight".into(), json!(first_unpruned_height(cs)));
+        let automatic = target != crate::node_chain::PRUNE_TARGET_MANUAL;
+        o.insert("automatic_pruning".into(), json!(automatic));
+        if automatic {
+            o.insert("prune_target_size".into(), json!(target));
+        }
+    }
     if cs.params().signet_blocks {
         o.insert(
             "signet_challenge".into(),
@@ -349,7 +370,7 @@ pub fn register(
         "getblockchaininfo",
         "blockchain",
         "Returns an object containing various state info regarding blockchain processing.",
-        move |_| Ok(blockchain_info(&c.lock())),
+        move |_| Ok(blockchain_info(&c.lock(), c.prune_target())),
     ));
 
     let c = chain.clone();
@@ -474,7 +495,7 @@ pub fn register(
                 let height = req.params.opt_i64(0)?.unwrap_or(0);
                 let timeout = req.params.opt_i64(1)?.unwrap_or(0);
                 if timeout < 0 {
-                    return Err(RpcError::invalid_parameter("Negative timeout"));
+                    return Err(RpcError::misc("Negative timeout"));
                 }
                 let limit = (timeout > 0).then(|| Duration::from_millis(timeout as u64));
                 let (h, hash) = c.wait_until(limit, &s, |t| i64::from(t.0) >= height);
@@ -497,7 +518,7 @@ pub fn register(
                 let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
                 let timeout = req.params.opt_i64(1)?.unwrap_or(0);
                 if timeout < 0 {
-                    return Err(RpcError::invalid_parameter("Negative timeout"));
+                    return Err(RpcError::misc("Negative timeout"));
                 }
                 let limit = (timeout > 0).then(|| Duration::from_millis(timeout as u64));
                 let (h, tip) = c.wait_until(limit, &shutdown, |t| t.1 == hash);
