@@ -205,6 +205,9 @@ pub struct Params {
     pub prune_after_height: u64,
     /// Known transaction history, for estimating verification progress.
     pub chain_tx_data: ChainTxData,
+    /// Heights of the UTXO snapshots this chain knows (Core's assumeutxo
+    /// data); `dumptxoutset rollback` targets the highest.
+    pub snapshot_heights: Vec<u32>,
     /// Approximate blockchain size in GB (for the prune warning).
     pub assumed_blockchain_size: u64,
     /// Approximate chainstate size in GB.
@@ -304,6 +307,7 @@ impl Params {
                 tx_count: 1_315_805_869,
                 tx_rate: 5.40111006496122,
             },
+            snapshot_heights: vec![840_000, 880_000, 910_000, 935_000],
             prune_after_height: 100_000,
             assumed_blockchain_size: 856,
             assumed_chain_state_size: 14,
@@ -358,6 +362,7 @@ impl Params {
                 tx_count: 536_108_416,
                 tx_rate: 0.02691479016257117,
             },
+            snapshot_heights: vec![2_500_000, 4_840_000],
             prune_after_height: 1000,
             assumed_blockchain_size: 245,
             assumed_chain_state_size: 19,
@@ -407,6 +412,7 @@ impl Params {
                 tx_count: 14_191_421,
                 tx_rate: 0.01848579579528412,
             },
+            snapshot_heights: vec![90_000, 120_000],
             prune_after_height: 1000,
             assumed_blockchain_size: 31,
             assumed_chain_state_size: 2,
@@ -480,6 +486,7 @@ impl Params {
                     tx_rate: 0.06736623436338929,
                 }
             },
+            snapshot_heights: vec![160_000, 290_000],
             prune_after_height: 1000,
             assumed_blockchain_size: bc_size,
             assumed_chain_state_size: cs_size,
@@ -525,6 +532,7 @@ impl Params {
                 tx_count: 0,
                 tx_rate: 0.001,
             },
+            snapshot_heights: vec![110, 200, 299],
             prune_after_height: 1000,
             assumed_blockchain_size: 0,
             assumed_chain_state_size: 0,
