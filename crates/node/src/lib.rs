@@ -19,6 +19,7 @@ pub mod rpc_chaintxstats;
 pub mod rpc_coinstats;
 pub mod rpc_control;
 pub mod rpc_deployment;
+pub mod rpc_descriptoractivity;
 pub mod rpc_fees;
 pub mod rpc_ipc;
 pub mod rpc_logging;

@@ -385,40 +385,9 @@ fn scan_tx_out_set(
             ))
         }
     };
-    // Script → descriptor text that matched it.
-    let mut wanted: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    let mut wanted: HashSet<Vec<u8>> = HashSet::new();
     for obj in &objects {
-        let (desc, range) = match obj {
-            Value::String(s) => (s.clone(), 1000u32),
-            Value::Object(m) => (
-                m.get("desc")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                m.get("range")
-                    .and_then(Value::as_u64)
-                    .map_or(1000, |r| r as u32 + 1),
-            ),
-            _ => {
-                return Err(RpcError::invalid_parameter(
-                    "Scan object needs to be either a string or an object",
-                ))
-            }
-        };
-        let parsed = utility_rpc::descriptor::parse(&desc, false, network)
-            .map_err(RpcError::invalid_address_or_key)?;
-        let count = if parsed.is_range { range } else { 1 };
-        for i in 0..count {
-            for script in parsed
-                .scripts(0, i)
-                .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?
-            {
-                let text = parsed.canonical.first().cloned().unwrap_or_default();
-                wanted
-                    .entry(script)
-                    .or_insert_with(|| utility_rpc::descriptor::with_checksum(&text));
-            }
-        }
+        wanted.extend(utility_rpc::scan_objects::eval_scan_object(obj, network)?);
     }
     let mut cs = chain.lock();
     cs.flush()
@@ -439,7 +408,7 @@ fn scan_tx_out_set(
         let (outpoint, coin) = item.map_err(|e| RpcError::misc(e.to_string()))?;
         count += 1;
         let spk = coin.output.script_pubkey.as_bytes();
-        if !wanted.contains_key(spk) {
+        if !wanted.contains(spk) {
             continue;
         }
         total += coin.output.value.to_sat() as i64;
