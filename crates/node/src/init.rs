@@ -270,6 +270,7 @@ fn init_main(
     crate::rpc_chaintxstats::register(&table, node_chain.clone());
     crate::rpc_deployment::register(&table, node_chain.clone());
     crate::rpc_descriptoractivity::register(&table, node_chain.clone(), network);
+    crate::rpc_spending::register(&table, node_chain.clone());
     crate::rpc_snapshot::register(&table, node_chain.clone(), net_dir.to_path_buf());
     crate::rpc_verifychain::register(&table, node_chain.clone(), args);
     let version_override = (chain == ChainType::Regtest)

@@ -30,6 +30,7 @@ pub mod rpc_p2p;
 pub mod rpc_rawtx;
 pub mod rpc_server;
 pub mod rpc_snapshot;
+pub mod rpc_spending;
 pub mod rpc_verifychain;
 pub mod shutdown;
 pub mod signals;
