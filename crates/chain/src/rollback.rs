@@ -16,8 +16,11 @@ use crate::connect::disconnect_block;
 use crate::error::{ChainError, Result};
 use crate::index::BlockId;
 
-/// Coin changes by database key: `None` removes the coin.
-pub type CoinChanges = BTreeMap<Vec<u8>, (OutPoint, Option<Coin>)>;
+/// One coin change: the outpoint and its new coin (`None` removes it).
+pub type CoinChange = (OutPoint, Option<Coin>);
+
+/// Coin changes by database key.
+pub type CoinChanges = BTreeMap<Vec<u8>, CoinChange>;
 
 impl Chainstate {
     /// The changes that turn the current UTXO set into the one at `target`,
@@ -65,7 +68,7 @@ impl Chainstate {
 /// database key order.
 pub struct Overlaid<I: Iterator> {
     base: Peekable<I>,
-    changes: Peekable<std::collections::btree_map::IntoIter<Vec<u8>, (OutPoint, Option<Coin>)>>,
+    changes: Peekable<std::collections::btree_map::IntoIter<Vec<u8>, CoinChange>>,
 }
 
 /// Lays `changes` over the coins of `base`.

@@ -42,7 +42,7 @@ fn truncated_median(values: &mut [i64]) -> i64 {
     }
     values.sort_unstable();
     let n = values.len();
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         (values[n / 2 - 1] + values[n / 2]) / 2
     } else {
         values[n / 2]
