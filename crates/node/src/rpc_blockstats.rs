@@ -298,6 +298,8 @@ mod tests {
     #[test]
     fn percentiles_walk_cumulative_weight() {
         let mut scores = vec![(10, 100), (1, 100), (5, 800)];
+        assert_eq!(percentiles_by_weight(&mut scores, 1000), [1, 5, 5, 5, 5]);
+        let mut scores = vec![(10, 200), (1, 100), (5, 700)];
         assert_eq!(percentiles_by_weight(&mut scores, 1000), [1, 5, 5, 5, 10]);
         assert_eq!(percentiles_by_weight(&mut [], 0), [0; 5]);
     }
