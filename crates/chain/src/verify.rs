@@ -13,6 +13,10 @@ pub const DEFAULT_CHECKBLOCKS: i64 = 6;
 /// Thoroughness unless `-checklevel` says otherwise.
 pub const DEFAULT_CHECKLEVEL: i64 = 3;
 
+/// Rough memory per coin change held while disconnecting (outpoint, coin,
+/// map overhead), to keep level 3 within the coins cache budget.
+const BYTES_PER_CHANGE: usize = 128;
+
 /// How a verification ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyOutcome {
@@ -21,6 +25,9 @@ pub enum VerifyOutcome {
     /// Not every requested block could be checked (data missing), but what
     /// was checked is consistent.
     Skipped,
+    /// Disconnecting more blocks would have outgrown the coins cache budget,
+    /// so the deeper blocks got only the lighter checks.
+    SkippedLevel3,
     /// A block, its undo data or the coins are inconsistent; the text says where.
     Corrupted(String),
 }
@@ -50,6 +57,7 @@ impl Chainstate {
         let mut overlay = BlockCoins::new(&self.coins);
         let mut disconnected = Vec::new();
         let mut skipped = false;
+        let mut skipped_l3 = false;
         let mut transactions = 0usize;
         let mut height = tip_height;
         while height > 0 && height > tip_height - depth {
@@ -90,7 +98,12 @@ impl Chainstate {
             } else {
                 None
             };
-            if let (true, Some(undo)) = (level >= 3, undo.as_ref()) {
+            let within_budget = self.coins.usage() + overlay.changed() * BYTES_PER_CHANGE
+                <= self.config.coins_cache_bytes;
+            if level >= 3 && !within_budget {
+                skipped_l3 = true;
+            }
+            if let (true, false, Some(undo)) = (level >= 3, skipped_l3, undo.as_ref()) {
                 match disconnect_block(&block, e.height, undo, &mut overlay) {
                     Ok(true) => {}
                     Ok(false) | Err(_) => {
@@ -102,11 +115,13 @@ impl Chainstate {
                 }
                 transactions += block.txdata.len();
             }
-            disconnected.push((id, block));
+            if !skipped_l3 {
+                disconnected.push((id, block));
+            }
             height -= 1;
         }
 
-        if level >= 4 {
+        if level >= 4 && !skipped_l3 {
             for (id, block) in disconnected.iter().rev() {
                 let Some(e) = self.index.entry(*id) else {
                     continue;
@@ -134,6 +149,12 @@ impl Chainstate {
         if skipped {
             tracing::warn!("Verification: not all blocks could be checked (missing data)");
             return VerifyOutcome::Skipped;
+        }
+        if skipped_l3 {
+            tracing::warn!(
+                "Verification: coin database inconsistencies not checked beyond the coins cache size"
+            );
+            return VerifyOutcome::SkippedLevel3;
         }
         tracing::info!(
             "Verification: No coin database inconsistencies in last {} blocks ({transactions} transactions)",
