@@ -565,7 +565,7 @@ struct AtIndex<'a> {
 }
 
 impl AtIndex<'_> {
-    fn from_private(&self, pk: &DescriptorPublicKey) -> Option<bitcoin::PublicKey> {
+    fn through_private_key(&self, pk: &DescriptorPublicKey) -> Option<bitcoin::PublicKey> {
         use bitcoin::bip32::ChildNumber;
         use miniscript::descriptor::Wildcard;
         let Some(DescriptorSecretKey::XPrv(x)) = self.keys.get(pk) else {
@@ -586,7 +586,7 @@ impl AtIndex<'_> {
 
 impl miniscript::Translator<DescriptorPublicKey, bitcoin::PublicKey, DeriveError> for AtIndex<'_> {
     fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<bitcoin::PublicKey, DeriveError> {
-        if let Some(key) = self.from_private(pk) {
+        if let Some(key) = self.through_private_key(pk) {
             return Ok(key);
         }
         if public_step_is_hardened(pk) {
