@@ -202,7 +202,8 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
                 let blocks = requested_blocks(&chain, &hashes)?;
                 let mut watched = HashSet::new();
                 for object in &objects {
-                    watched.extend(utility_rpc::scan_objects::eval_scan_object(object, network)?);
+                    let found = utility_rpc::scan_objects::eval_scan_object(object, network)?;
+                    watched.extend(found.into_iter().map(|(script, _)| script));
                 }
                 let mut ev = Events { params: ChainParams::for_network(network), out: Vec::new() };
                 scan_blocks(&chain, &blocks, &watched, &mut ev)?;

@@ -380,14 +380,20 @@ fn scan_tx_out_set(
     let objects = match req_params.opt(1) {
         Some(Value::Array(a)) => a.clone(),
         _ => {
-            return Err(RpcError::invalid_parameter(
+            return Err(RpcError::misc(
                 "scanobjects argument is required for the start action",
             ))
         }
     };
-    let mut wanted: HashSet<Vec<u8>> = HashSet::new();
+    // Script → the descriptor its scan object describes it by, if any.
+    let mut wanted: std::collections::HashMap<Vec<u8>, Option<String>> = Default::default();
     for obj in &objects {
-        wanted.extend(utility_rpc::scan_objects::eval_scan_object(obj, network)?);
+        for (script, desc) in utility_rpc::scan_objects::eval_scan_object(obj, network)? {
+            let slot = wanted.entry(script).or_default();
+            if slot.is_none() {
+                *slot = desc;
+            }
+        }
     }
     let mut cs = chain.lock();
     cs.flush()
@@ -408,9 +414,9 @@ fn scan_tx_out_set(
         let (outpoint, coin) = item.map_err(|e| RpcError::misc(e.to_string()))?;
         count += 1;
         let spk = coin.output.script_pubkey.as_bytes();
-        if !wanted.contains(spk) {
+        let Some(described) = wanted.get(spk) else {
             continue;
-        }
+        };
         total += coin.output.value.to_sat() as i64;
         let block_hash = cs
             .at_height(coin.height)
@@ -420,7 +426,7 @@ fn scan_tx_out_set(
             "txid": outpoint.txid.to_string(),
             "vout": outpoint.vout,
             "scriptPubKey": hex::encode(spk),
-            "desc": utility_rpc::descriptor::infer(spk, &[], &params),
+            "desc": described.clone().unwrap_or_else(|| utility_rpc::descriptor::infer(spk, &[], &params)),
             "amount": amount(coin.output.value.to_sat() as i64),
             "coinbase": coin.is_coinbase,
             "height": coin.height,
@@ -608,7 +614,7 @@ pub fn register(
         )
         .args(vec![
             Arg::required("action", ArgType::Str, "The action to execute"),
-            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects."),
+            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects.").oneline("[scanobjects,...]"),
         ]),
     );
 }

@@ -562,6 +562,81 @@ struct AtIndex<'a> {
     keys: &'a KeyMap,
     index: u32,
     secp: Secp256k1<bitcoin::secp256k1::All>,
+    /// Each derived key with its origin (`fingerprint/path`), when known.
+    origins: Vec<(bitcoin::PublicKey, Option<String>)>,
+}
+
+/// Core's key origin text, `fingerprint/step/...` with `h` for hardened
+/// steps, of `pk` derived at `index`.
+fn key_origin(pk: &DescriptorPublicKey, index: u32) -> Option<String> {
+    use bitcoin::bip32::ChildNumber;
+    use miniscript::descriptor::Wildcard;
+    let (fingerprint, steps): (_, Vec<ChildNumber>) = match pk {
+        DescriptorPublicKey::Single(single) => {
+            let (fp, path) = single.origin.as_ref()?;
+            (*fp, path.into_iter().copied().collect())
+        }
+        DescriptorPublicKey::XPub(x) => {
+            let (fp, mut steps): (_, Vec<ChildNumber>) = match &x.origin {
+                Some((fp, path)) => (*fp, path.into_iter().copied().collect()),
+                None => (x.xkey.fingerprint(), Vec::new()),
+            };
+            steps.extend(x.derivation_path.into_iter().copied());
+            match x.wildcard {
+                Wildcard::None => {}
+                Wildcard::Unhardened => steps.push(ChildNumber::from_normal_idx(index).ok()?),
+                Wildcard::Hardened => steps.push(ChildNumber::from_hardened_idx(index).ok()?),
+            }
+            (fp, steps)
+        }
+        DescriptorPublicKey::MultiXPub(_) => return None,
+    };
+    let mut text = fingerprint.to_string();
+    for step in steps {
+        match step {
+            ChildNumber::Normal { index } => text.push_str(&format!("/{index}")),
+            ChildNumber::Hardened { index } => text.push_str(&format!("/{index}h")),
+        }
+    }
+    Some(text)
+}
+
+/// What Core's `InferDescriptor` makes of a single-key descriptor's output
+/// when the key and its origin are known; `None` for other shapes.
+fn described(
+    derived: &Descriptor<bitcoin::PublicKey>,
+    origins: &[(bitcoin::PublicKey, Option<String>)],
+) -> Option<String> {
+    use miniscript::descriptor::ShInner;
+    let key_text = |pk: &bitcoin::PublicKey| {
+        let origin = origins
+            .iter()
+            .find(|(k, _)| k == pk)
+            .and_then(|(_, o)| o.as_ref());
+        match origin {
+            Some(o) => format!("[{o}]{pk}"),
+            None => pk.to_string(),
+        }
+    };
+    let text = match derived {
+        Descriptor::Pkh(p) => format!("pkh({})", key_text(p.as_inner())),
+        Descriptor::Wpkh(w) => format!("wpkh({})", key_text(w.as_inner())),
+        Descriptor::Sh(sh) => match sh.as_inner() {
+            ShInner::Wpkh(w) => format!("sh(wpkh({}))", key_text(w.as_inner())),
+            _ => return None,
+        },
+        Descriptor::Bare(b) => {
+            let keys: Vec<bitcoin::PublicKey> = b.as_inner().iter_pk().collect();
+            match keys.as_slice() {
+                [k] if b.as_inner().script_size() == 35 || b.as_inner().script_size() == 67 => {
+                    format!("pk({})", key_text(k))
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(with_checksum(&text))
 }
 
 impl AtIndex<'_> {
@@ -586,36 +661,49 @@ impl AtIndex<'_> {
 
 impl miniscript::Translator<DescriptorPublicKey, bitcoin::PublicKey, DeriveError> for AtIndex<'_> {
     fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<bitcoin::PublicKey, DeriveError> {
-        if let Some(key) = self.through_private_key(pk) {
-            return Ok(key);
-        }
-        if public_step_is_hardened(pk) {
-            return Err(DeriveError::NeedsPrivateKey);
-        }
-        pk.clone()
-            .at_derivation_index(self.index)
-            .map_err(|_| DeriveError::NeedsPrivateKey)?
-            .derive_public_key(&self.secp)
-            .map_err(|_| DeriveError::NeedsPrivateKey)
+        let key = match self.through_private_key(pk) {
+            Some(key) => key,
+            None if public_step_is_hardened(pk) => return Err(DeriveError::NeedsPrivateKey),
+            None => pk
+                .clone()
+                .at_derivation_index(self.index)
+                .map_err(|_| DeriveError::NeedsPrivateKey)?
+                .derive_public_key(&self.secp)
+                .map_err(|_| DeriveError::NeedsPrivateKey)?,
+        };
+        self.origins.push((key, key_origin(pk, self.index)));
+        Ok(key)
     }
 
     miniscript::translate_hash_clone!(DescriptorPublicKey, bitcoin::PublicKey, DeriveError);
 }
 
+/// An output script with the descriptor Core infers for it from the keys
+/// that produced it (`None` when only the generic inference applies).
+pub type DescribedScript = (Vec<u8>, Option<String>);
+
+/// A derived descriptor and the origins of its keys.
+type Derived = (
+    Descriptor<bitcoin::PublicKey>,
+    Vec<(bitcoin::PublicKey, Option<String>)>,
+);
+
 fn derive_script(
     d: &Descriptor<DescriptorPublicKey>,
     index: u32,
     keys: &KeyMap,
-) -> Result<Descriptor<bitcoin::PublicKey>, DeriveError> {
+) -> Result<Derived, DeriveError> {
     let mut at = AtIndex {
         keys,
         index,
         secp: Secp256k1::new(),
+        origins: Vec::new(),
     };
-    d.translate_pk(&mut at).map_err(|e| match e {
+    let derived = d.translate_pk(&mut at).map_err(|e| match e {
         miniscript::TranslateErr::TranslatorErr(e) => e,
         miniscript::TranslateErr::OuterError(_) => DeriveError::NeedsPrivateKey,
-    })
+    })?;
+    Ok((derived, at.origins))
 }
 
 impl ParsedDescriptor {
@@ -631,32 +719,43 @@ impl ParsedDescriptor {
 
     /// Output scripts of expansion `which` at derivation `index`.
     pub fn scripts(&self, which: usize, index: u32) -> Result<Vec<Vec<u8>>, DeriveError> {
+        Ok(self
+            .described_scripts(which, index)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect())
+    }
+
+    /// Output scripts of expansion `which` at `index`, each with the
+    /// descriptor Core infers for it from this descriptor's keys and their
+    /// origins (`None` where that is not a single-key form).
+    pub fn described_scripts(
+        &self,
+        which: usize,
+        index: u32,
+    ) -> Result<Vec<DescribedScript>, DeriveError> {
         let Some(kind) = self.kinds.get(which) else {
             return Ok(Vec::new());
         };
+        let one = |d: &Descriptor<DescriptorPublicKey>| -> Result<DescribedScript, DeriveError> {
+            let (derived, origins) = derive_script(d, index, &self.keys)?;
+            let text = described(&derived, &origins);
+            Ok((derived.script_pubkey().to_bytes(), text))
+        };
         match kind {
-            Kind::Fixed(s) => Ok(vec![s.clone()]),
-            Kind::Mini(d) => Ok(vec![derive_script(d, index, &self.keys)?
-                .script_pubkey()
-                .to_bytes()]),
+            Kind::Fixed(s) => Ok(vec![(s.clone(), None)]),
+            Kind::Mini(d) => Ok(vec![one(d)?]),
             Kind::RawTr(d) => {
-                let derived = derive_script(d, index, &self.keys)?;
+                let (derived, _) = derive_script(d, index, &self.keys)?;
                 let Descriptor::Tr(tr) = derived else {
                     return Ok(Vec::new());
                 };
                 let (x, _) = tr.internal_key().inner.x_only_public_key();
                 let mut s = vec![0x51, 0x20];
                 s.extend_from_slice(&x.serialize());
-                Ok(vec![s])
+                Ok(vec![(s, None)])
             }
-            Kind::Combo(subs) => subs
-                .iter()
-                .map(|d| {
-                    Ok(derive_script(d, index, &self.keys)?
-                        .script_pubkey()
-                        .to_bytes())
-                })
-                .collect(),
+            Kind::Combo(subs) => subs.iter().map(one).collect(),
         }
     }
 }
