@@ -129,6 +129,15 @@ fn spends_are_found_in_stats_activity_and_mempool() {
         e.message
     );
 
+    // scantxoutset describes matches by the scanned descriptor's key.
+    let scan = node.rpc("scantxoutset", json!(["start", [format!("combo({wif})")]]));
+    let sk = SecretKey::from_slice(&[0x22; 32]).expect("valid key");
+    let pubkey = sk.public_key(&Secp256k1::new()).to_string();
+    let desc = scan["unspents"][0]["desc"].as_str().unwrap_or_default();
+    assert!(desc.starts_with(&format!("wpkh({pubkey})#")), "{desc}");
+    let e = node.rpc_err("scantxoutset", json!(["start"]));
+    assert_eq!(e.code, -1);
+
     // getblockstats of the block with the spend.
     let stats = node.rpc("getblockstats", json!([102]));
     assert_eq!(stats["txs"], json!(2));
