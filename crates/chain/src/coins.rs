@@ -170,6 +170,11 @@ impl<'a> BlockCoins<'a> {
         Some(coin)
     }
 
+    /// Number of coins added or spent so far.
+    pub fn changed(&self) -> usize {
+        self.changes.len()
+    }
+
     /// The first store error met while reading, if any.
     pub fn take_store_error(&self) -> Option<StoreError> {
         self.store_error.borrow_mut().take()

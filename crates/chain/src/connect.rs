@@ -57,7 +57,9 @@ fn invalid(reason: impl Into<String>, debug: impl Into<String>) -> ChainError {
     ))
 }
 
-fn is_bip30_repeat(height: u32, hash: &BlockHash) -> bool {
+/// Whether this is one of the two mainnet blocks whose coinbase repeats an
+/// earlier one (their outputs never entered the UTXO set twice).
+pub fn is_bip30_repeat(height: u32, hash: &BlockHash) -> bool {
     BIP30_REPEATS
         .iter()
         .any(|(h, hex)| *h == height && hash.to_string() == *hex)

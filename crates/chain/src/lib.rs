@@ -20,6 +20,8 @@ pub mod connect;
 pub mod error;
 pub mod index;
 pub mod muhash;
+pub mod rollback;
+pub mod verify;
 
 pub use accept::Processed;
 pub use chainstate::{ChainListener, Chainstate, ChainstateConfig};

@@ -113,8 +113,69 @@ pub fn block_script_flags(height: u32, hash: &BlockHash, params: &Params) -> u32
     flags
 }
 
+/// Every named script flag, sorted by name as Core lists them.
+const FLAG_NAMES: [(&str, u32); 21] = [
+    ("CHECKLOCKTIMEVERIFY", SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY),
+    ("CHECKSEQUENCEVERIFY", SCRIPT_VERIFY_CHECKSEQUENCEVERIFY),
+    ("CLEANSTACK", SCRIPT_VERIFY_CLEANSTACK),
+    ("CONST_SCRIPTCODE", SCRIPT_VERIFY_CONST_SCRIPTCODE),
+    ("DERSIG", SCRIPT_VERIFY_DERSIG),
+    ("DISCOURAGE_OP_SUCCESS", SCRIPT_VERIFY_DISCOURAGE_OP_SUCCESS),
+    (
+        "DISCOURAGE_UPGRADABLE_NOPS",
+        SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS,
+    ),
+    (
+        "DISCOURAGE_UPGRADABLE_PUBKEYTYPE",
+        SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_PUBKEYTYPE,
+    ),
+    (
+        "DISCOURAGE_UPGRADABLE_TAPROOT_VERSION",
+        SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_TAPROOT_VERSION,
+    ),
+    (
+        "DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM",
+        SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM,
+    ),
+    ("LOW_S", SCRIPT_VERIFY_LOW_S),
+    ("MINIMALDATA", SCRIPT_VERIFY_MINIMALDATA),
+    ("MINIMALIF", SCRIPT_VERIFY_MINIMALIF),
+    ("NULLDUMMY", SCRIPT_VERIFY_NULLDUMMY),
+    ("NULLFAIL", SCRIPT_VERIFY_NULLFAIL),
+    ("P2SH", SCRIPT_VERIFY_P2SH),
+    ("SIGPUSHONLY", SCRIPT_VERIFY_SIGPUSHONLY),
+    ("STRICTENC", SCRIPT_VERIFY_STRICTENC),
+    ("TAPROOT", SCRIPT_VERIFY_TAPROOT),
+    ("WITNESS", SCRIPT_VERIFY_WITNESS),
+    ("WITNESS_PUBKEYTYPE", SCRIPT_VERIFY_WITNESS_PUBKEYTYPE),
+];
+
+/// The names of the flags set in `flags`, sorted, with any unnamed bits
+/// appended as one `0x%08x` value (Core's `GetScriptFlagNames`).
+pub fn script_flag_names(flags: u32) -> Vec<String> {
+    let mut names: Vec<String> = FLAG_NAMES
+        .iter()
+        .filter(|(_, f)| flags & f != 0)
+        .map(|(n, _)| (*n).to_string())
+        .collect();
+    let leftover = FLAG_NAMES.iter().fold(flags, |acc, (_, f)| acc & !f);
+    if leftover != 0 {
+        names.push(format!("0x{leftover:08x}"));
+    }
+    names
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flag_names_sorted_with_leftover_bits() {
+        assert!(script_flag_names(SCRIPT_VERIFY_NONE).is_empty());
+        assert_eq!(
+            script_flag_names(SCRIPT_VERIFY_WITNESS | SCRIPT_VERIFY_P2SH | (1 << 30)),
+            ["P2SH", "WITNESS", "0x40000000"]
+        );
+    }
+
     use super::*;
     use bitcoin::hashes::Hash;
 

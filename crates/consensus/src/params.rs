@@ -107,6 +107,18 @@ impl DeploymentPos {
     }
 }
 
+/// Transaction totals at a recent block (Core's `ChainTxData`), from which
+/// verification progress is extrapolated.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ChainTxData {
+    /// Time of that block.
+    pub time: i64,
+    /// Transactions up to and including it.
+    pub tx_count: u64,
+    /// Transactions per second expected after it.
+    pub tx_rate: f64,
+}
+
 /// Parameters of one BIP9 deployment (Core's `BIP9Deployment`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bip9Deployment {
@@ -191,6 +203,11 @@ pub struct Params {
     pub default_port: u16,
     /// Pruning never deletes below this height.
     pub prune_after_height: u64,
+    /// Known transaction history, for estimating verification progress.
+    pub chain_tx_data: ChainTxData,
+    /// Heights of the UTXO snapshots this chain knows (Core's assumeutxo
+    /// data); `dumptxoutset rollback` targets the highest.
+    pub snapshot_heights: Vec<u32>,
     /// Approximate blockchain size in GB (for the prune warning).
     pub assumed_blockchain_size: u64,
     /// Approximate chainstate size in GB.
@@ -285,6 +302,12 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xf9, 0xbe, 0xb4, 0xd9],
             default_port: 8333,
+            chain_tx_data: ChainTxData {
+                time: 1772055173,
+                tx_count: 1_315_805_869,
+                tx_rate: 5.40111006496122,
+            },
+            snapshot_heights: vec![840_000, 880_000, 910_000, 935_000],
             prune_after_height: 100_000,
             assumed_blockchain_size: 856,
             assumed_chain_state_size: 14,
@@ -334,6 +357,12 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x0b, 0x11, 0x09, 0x07],
             default_port: 18333,
+            chain_tx_data: ChainTxData {
+                time: 1772051651,
+                tx_count: 536_108_416,
+                tx_rate: 0.02691479016257117,
+            },
+            snapshot_heights: vec![2_500_000, 4_840_000],
             prune_after_height: 1000,
             assumed_blockchain_size: 245,
             assumed_chain_state_size: 19,
@@ -378,6 +407,12 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x1c, 0x16, 0x3f, 0x28],
             default_port: 48333,
+            chain_tx_data: ChainTxData {
+                time: 1772013387,
+                tx_count: 14_191_421,
+                tx_rate: 0.01848579579528412,
+            },
+            snapshot_heights: vec![90_000, 120_000],
             prune_after_height: 1000,
             assumed_blockchain_size: 31,
             assumed_chain_state_size: 2,
@@ -442,6 +477,16 @@ impl Params {
             signet_challenge: challenge,
             message_start,
             default_port: 38333,
+            chain_tx_data: if custom {
+                ChainTxData::default()
+            } else {
+                ChainTxData {
+                    time: 1_772_055_248,
+                    tx_count: 28_676_833,
+                    tx_rate: 0.06736623436338929,
+                }
+            },
+            snapshot_heights: vec![160_000, 290_000],
             prune_after_height: 1000,
             assumed_blockchain_size: bc_size,
             assumed_chain_state_size: cs_size,
@@ -482,6 +527,12 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xfa, 0xbf, 0xb5, 0xda],
             default_port: 18444,
+            chain_tx_data: ChainTxData {
+                time: 0,
+                tx_count: 0,
+                tx_rate: 0.001,
+            },
+            snapshot_heights: vec![110, 200, 299],
             prune_after_height: 1000,
             assumed_blockchain_size: 0,
             assumed_chain_state_size: 0,

@@ -219,6 +219,10 @@ fn init_main(
         return Err(err.into());
     }
     let subversion = rpc_net::user_agent(args)?;
+    // Set before the chain loads: start-up checks compare block times to it.
+    if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
+        common::time::set_mock_time(t);
+    }
     if let Some(dir) = args.get_arg("-blocksdir").filter(|d| !d.is_empty()) {
         if !Path::new(&dir).is_dir() {
             return Err(format!("Specified blocks directory \"{dir}\" does not exist.").into());
@@ -275,10 +279,19 @@ fn init_main(
     let proxies = crate::proxies::NetworkProxies::from_args(args)?;
     table.set_warmup_status("Loading block index…");
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
+    let stopper = shutdown.clone();
+    node_chain.on_stop_height(Box::new(move || stopper.request()));
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
     crate::rpc_coinstats::register(&table, node_chain.clone());
+    crate::rpc_blockstats::register(&table, node_chain.clone());
+    crate::rpc_chaintxstats::register(&table, node_chain.clone());
+    crate::rpc_deployment::register(&table, node_chain.clone());
+    crate::rpc_descriptoractivity::register(&table, node_chain.clone(), network);
+    crate::rpc_spending::register(&table, node_chain.clone());
+    crate::rpc_snapshot::register(&table, node_chain.clone(), net_dir.to_path_buf());
+    crate::rpc_verifychain::register(&table, node_chain.clone(), args);
     let assembler = Arc::new(crate::block_assembler::BlockAssembler::new(
         node_chain.clone(),
         mining_args,

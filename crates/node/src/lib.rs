@@ -2,6 +2,7 @@
 //! framework crates (`common`, `rpc`, `utility-rpc`).
 
 pub mod block_assembler;
+pub mod block_read;
 pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
@@ -16,9 +17,13 @@ pub mod p2p_backend;
 pub mod proxies;
 pub mod rpc_blockchain;
 pub mod rpc_blocktemplate;
+pub mod rpc_blockstats;
 pub mod rpc_chain;
+pub mod rpc_chaintxstats;
 pub mod rpc_coinstats;
 pub mod rpc_control;
+pub mod rpc_deployment;
+pub mod rpc_descriptoractivity;
 pub mod rpc_fees;
 pub mod rpc_ipc;
 pub mod rpc_logging;
@@ -29,5 +34,8 @@ pub mod rpc_p2p;
 pub mod rpc_prioritise;
 pub mod rpc_rawtx;
 pub mod rpc_server;
+pub mod rpc_snapshot;
+pub mod rpc_spending;
+pub mod rpc_verifychain;
 pub mod shutdown;
 pub mod signals;

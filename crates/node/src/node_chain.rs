@@ -36,6 +36,13 @@ pub struct NodeChain {
     persist_mempool: bool,
     /// `-persistmempoolv1`: write the unobfuscated format.
     mempool_v1: bool,
+    /// `-stopatheight`: the height at which the node shuts itself down.
+    stop_at_height: Option<u32>,
+    /// `-prune`: `None` when off, [`PRUNE_TARGET_MANUAL`] for `-prune=1`,
+    /// else the target size in bytes.
+    prune_target: Option<u64>,
+    /// How to ask for that shutdown (set once start-up has a shutdown handle).
+    stop_request: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -72,6 +79,29 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
     })
 }
 
+/// What Core appends to a chainstate load failure when it cannot ask the user.
+const REINDEX_HINT: &str = "\nPlease restart with -reindex or -reindex-chainstate to recover.";
+
+/// `-prune=1`: blocks are only pruned on request.
+pub const PRUNE_TARGET_MANUAL: u64 = u64::MAX;
+
+/// The least disk space `-prune` may target, in MiB.
+const MIN_PRUNE_TARGET_MIB: i64 = 550;
+
+/// Reads `-prune` with Core's checks.
+fn prune_target_from_args(args: &ArgsManager) -> Result<Option<u64>, String> {
+    let mib = args.get_int_arg("-prune", 0);
+    match mib {
+        0 => Ok(None),
+        1 => Ok(Some(PRUNE_TARGET_MANUAL)),
+        m if m < 0 => Err("Prune cannot be configured with a negative value.".to_string()),
+        m if m < MIN_PRUNE_TARGET_MIB => Err(format!(
+            "Prune configured below the minimum of {MIN_PRUNE_TARGET_MIB} MiB.  Please use a higher number."
+        )),
+        m => Ok(Some((m as u64).saturating_mul(1 << 20))),
+    }
+}
+
 impl NodeChain {
     /// Loads (or creates) the chainstate of `chain` under `net_dir`.
     pub fn open(
@@ -84,6 +114,7 @@ impl NodeChain {
             params.max_tip_age = age;
         }
         let mut config = config_from_args(args, net_dir)?;
+        let prune_target = prune_target_from_args(args)?;
         let params = Arc::new(params);
         let state = match Chainstate::open(
             params.clone(),
@@ -94,7 +125,7 @@ impl NodeChain {
             Err(ChainError::LoadFailed(e)) if !config.wipe_block_index => {
                 if !args.has_test_option("reindex_after_failure_noninteractive_yes") {
                     return Err(InitFailure::Question(format!(
-                        "{e}.\nPlease restart with -reindex or -reindex-chainstate to recover."
+                        "{e}.{REINDEX_HINT}"
                     )));
                 }
                 config.wipe_block_index = true;
@@ -120,6 +151,12 @@ impl NodeChain {
             mempool_file: net_dir.join("mempool.dat"),
             persist_mempool: args.get_bool_arg("-persistmempool", true),
             mempool_v1: args.get_bool_arg("-persistmempoolv1", false),
+            stop_at_height: args
+                .get_int_arg_opt("-stopatheight")
+                .filter(|h| *h > 0)
+                .map(|h| u32::try_from(h).unwrap_or(u32::MAX)),
+            stop_request: std::sync::OnceLock::new(),
+            prune_target,
         });
         if reindex {
             node.reindex_from_files()?;
@@ -128,7 +165,45 @@ impl NodeChain {
         node.with(|cs| cs.activate_best_chain(&mut (), None))
             .map_err(|e| format!("Failed to connect best block ({e})"))?;
         node.load_mempool();
+        node.verify_loaded(args)?;
         Ok(node)
+    }
+
+    /// The `-prune` setting (see [`PRUNE_TARGET_MANUAL`]).
+    pub fn prune_target(&self) -> Option<u64> {
+        self.prune_target
+    }
+
+    /// Sets how reaching `-stopatheight` asks the node to shut down.
+    pub fn on_stop_height(&self, stop: Box<dyn Fn() + Send + Sync>) {
+        let _ = self.stop_request.set(stop);
+    }
+
+    /// Start-up checks of the loaded chain (Core's `VerifyLoadedChainstate`):
+    /// a tip too far in the future, then `-checkblocks` at `-checklevel`.
+    fn verify_loaded(&self, args: &ArgsManager) -> Result<(), InitFailure> {
+        let cs = self.lock();
+        let Some(tip) = cs.tip_entry() else {
+            return Ok(());
+        };
+        if i64::from(tip.header.time)
+            > common::time::now_secs() + consensus::block_check::MAX_FUTURE_BLOCK_TIME
+        {
+            return Err(InitFailure::Question(format!(
+                "The block database contains a block which appears to be from the future. This may be due to your computer's date and time being set incorrectly. Only rebuild the block database if you are sure that your computer's date and time are correct.{REINDEX_HINT}"
+            )));
+        }
+        let level = args.get_int_arg("-checklevel", chain::verify::DEFAULT_CHECKLEVEL);
+        let depth = args.get_int_arg("-checkblocks", chain::verify::DEFAULT_CHECKBLOCKS);
+        match cs.verify_db(level, depth) {
+            chain::verify::VerifyOutcome::Corrupted(why) => {
+                tracing::error!("{why}");
+                Err(InitFailure::Question(format!(
+                    "Corrupted block database detected.{REINDEX_HINT}"
+                )))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Rebuilds the index and coins from the block files (`-reindex`).
@@ -226,6 +301,11 @@ impl NodeChain {
             self.net.block_tip_changed(now.1);
             for cmd in &self.block_notify {
                 crate::init::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
+            }
+            if self.stop_at_height.is_some_and(|h| now.0 >= h) {
+                if let Some(stop) = self.stop_request.get() {
+                    stop();
+                }
             }
         }
     }

@@ -63,7 +63,37 @@ pub fn parse_hash(value: &str, name: &str) -> Result<BlockHash, RpcError> {
     })
 }
 
-fn lookup(cs: &Chainstate, hash: &BlockHash) -> Result<BlockId, RpcError> {
+/// Resolves Core's `hash_or_height` argument to an entry: a height on the
+/// active chain or the hash of any known block (Core's `ParseHashOrHeight`).
+pub fn parse_hash_or_height(cs: &Chainstate, param: &Value) -> Result<BlockId, RpcError> {
+    match param {
+        Value::Number(n) => {
+            let height = rpc::json::number_to_i64(n)?;
+            if height < 0 {
+                return Err(RpcError::invalid_parameter(format!(
+                    "Target block height {height} is negative"
+                )));
+            }
+            let tip = cs.height();
+            u32::try_from(height)
+                .ok()
+                .and_then(|h| cs.at_height(h))
+                .ok_or_else(|| {
+                    RpcError::invalid_parameter(format!(
+                        "Target block height {height} after current tip {tip}"
+                    ))
+                })
+        }
+        Value::String(s) => lookup(cs, &parse_hash(s, "hash_or_height")?),
+        other => Err(RpcError::type_error(format!(
+            "JSON value of type {} is not of expected type string",
+            rpc::method::json_type_name(other)
+        ))),
+    }
+}
+
+/// The entry of a known block hash, or Core's "Block not found".
+pub fn lookup(cs: &Chainstate, hash: &BlockHash) -> Result<BlockId, RpcError> {
     cs.index()
         .id(hash)
         .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))
@@ -120,15 +150,16 @@ fn block_json(
     verbosity: i64,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let block = cs
-        .read_block(id)
-        .map_err(|_| RpcError::misc("Block not available (pruned data)"))?;
+    let block = crate::block_read::block(cs, id)?;
     let mut o = header_json(cs, id);
     let size = bitcoin::consensus::encode::serialize(&block).len();
     let stripped = consensus::block_check::block_base_size(&block);
     o.insert("strippedsize".into(), json!(stripped));
     o.insert("size".into(), json!(size));
     o.insert("weight".into(), json!(block.weight().to_wu()));
+    if let Some(coinbase) = block.txdata.first() {
+        o.insert("coinbase_tx".into(), coinbase_json(coinbase));
+    }
     let txs: Vec<Value> = if verbosity <= 1 {
         block
             .txdata
@@ -136,7 +167,7 @@ fn block_json(
             .map(|t| json!(t.compute_txid().to_string()))
             .collect()
     } else {
-        let undo = cs.read_undo(id).ok();
+        let undo = crate::block_read::undo_if_connected(cs, id)?;
         let chain_params = utility_rpc::address::ChainParams::for_network(network);
         block
             .txdata
@@ -183,6 +214,24 @@ fn block_json(
     Ok(Value::Object(o))
 }
 
+/// The coinbase metadata `getblock` shows (Core's `coinbaseTxToJSON`).
+fn coinbase_json(tx: &bitcoin::Transaction) -> Value {
+    let mut o = Map::new();
+    o.insert("version".into(), json!(tx.version.0));
+    o.insert("locktime".into(), json!(tx.lock_time.to_consensus_u32()));
+    if let Some(input) = tx.input.first() {
+        o.insert("sequence".into(), json!(input.sequence.0));
+        o.insert(
+            "coinbase".into(),
+            json!(hex::encode(input.script_sig.as_bytes())),
+        );
+        if let Some(item) = input.witness.iter().next() {
+            o.insert("witness".into(), json!(hex::encode(item)));
+        }
+    }
+    Value::Object(o)
+}
+
 fn chain_name(cs: &Chainstate) -> &'static str {
     match cs.params().chain {
         common::chaintype::ChainType::Main => "main",
@@ -193,7 +242,20 @@ fn chain_name(cs: &Chainstate) -> &'static str {
     }
 }
 
-fn blockchain_info(cs: &Chainstate) -> Value {
+/// Height of the first active-chain block above every block whose data is
+/// gone (0 when nothing is missing).
+fn first_unpruned_height(cs: &Chainstate) -> u32 {
+    (1..=cs.height())
+        .rev()
+        .find(|h| {
+            cs.at_height(*h)
+                .and_then(|id| cs.index().entry(id))
+                .is_some_and(|e| e.status & status::HAVE_DATA == 0)
+        })
+        .map_or(0, |h| h + 1)
+}
+
+fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     let mut o = Map::new();
     let Some(tip) = cs.tip_entry() else {
         return Value::Object(o);
@@ -228,7 +290,15 @@ fn blockchain_info(cs: &Chainstate) -> Value {
         json!(hex32(tip.chain_work.to_be_bytes())),
     );
     o.insert("size_on_disk".into(), json!(size_on_disk));
-    o.insert("pruned".into(), json!(false));
+    o.insert("pruned".into(), json!(prune_target.is_some()));
+    if let Some(target) = prune_target {
+        o.insert("pruneheight".into(), json!(first_unpruned_height(cs)));
+        let automatic = target != crate::node_chain::PRUNE_TARGET_MANUAL;
+        o.insert("automatic_pruning".into(), json!(automatic));
+        if automatic {
+            o.insert("prune_target_size".into(), json!(target));
+        }
+    }
     if cs.params().signet_blocks {
         o.insert(
             "signet_challenge".into(),
@@ -300,7 +370,7 @@ pub fn register(
         "getblockchaininfo",
         "blockchain",
         "Returns an object containing various state info regarding blockchain processing.",
-        move |_| Ok(blockchain_info(&c.lock())),
+        move |_| Ok(blockchain_info(&c.lock(), c.prune_target())),
     ));
 
     let c = chain.clone();
@@ -343,9 +413,7 @@ pub fn register(
                 let cs = c.lock();
                 let id = lookup(&cs, &hash)?;
                 if verbosity <= 0 {
-                    let raw = cs
-                        .read_raw_block(id)
-                        .map_err(|_| RpcError::misc("Block not available (pruned data)"))?;
+                    let raw = crate::block_read::raw_block(&cs, id)?;
                     return Ok(json!(hex::encode(raw)));
                 }
                 block_json(&cs, id, verbosity, network)
@@ -427,7 +495,7 @@ pub fn register(
                 let height = req.params.opt_i64(0)?.unwrap_or(0);
                 let timeout = req.params.opt_i64(1)?.unwrap_or(0);
                 if timeout < 0 {
-                    return Err(RpcError::invalid_parameter("Negative timeout"));
+                    return Err(RpcError::misc("Negative timeout"));
                 }
                 let limit = (timeout > 0).then(|| Duration::from_millis(timeout as u64));
                 let (h, hash) = c.wait_until(limit, &s, |t| i64::from(t.0) >= height);
@@ -450,7 +518,7 @@ pub fn register(
                 let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
                 let timeout = req.params.opt_i64(1)?.unwrap_or(0);
                 if timeout < 0 {
-                    return Err(RpcError::invalid_parameter("Negative timeout"));
+                    return Err(RpcError::misc("Negative timeout"));
                 }
                 let limit = (timeout > 0).then(|| Duration::from_millis(timeout as u64));
                 let (h, tip) = c.wait_until(limit, &shutdown, |t| t.1 == hash);

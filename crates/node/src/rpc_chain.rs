@@ -72,7 +72,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             move |req| {
                 let timeout = req.params.opt_i64(0)?.unwrap_or(0);
                 if timeout < 0 {
-                    return Err(RpcError::invalid_parameter("Negative timeout"));
+                    return Err(RpcError::misc("Negative timeout"));
                 }
                 let current = match req.params.opt_str(1)? {
                     Some(hex) => hex

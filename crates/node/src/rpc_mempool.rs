@@ -420,43 +420,18 @@ fn scan_tx_out_set(
     let objects = match req_params.opt(1) {
         Some(Value::Array(a)) => a.clone(),
         _ => {
-            return Err(RpcError::invalid_parameter(
+            return Err(RpcError::misc(
                 "scanobjects argument is required for the start action",
             ))
         }
     };
-    // Script → descriptor text that matched it.
-    let mut wanted: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    // Script → the descriptor its scan object describes it by, if any.
+    let mut wanted: std::collections::HashMap<Vec<u8>, Option<String>> = Default::default();
     for obj in &objects {
-        let (desc, range) = match obj {
-            Value::String(s) => (s.clone(), 1000u32),
-            Value::Object(m) => (
-                m.get("desc")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                m.get("range")
-                    .and_then(Value::as_u64)
-                    .map_or(1000, |r| r as u32 + 1),
-            ),
-            _ => {
-                return Err(RpcError::invalid_parameter(
-                    "Scan object needs to be either a string or an object",
-                ))
-            }
-        };
-        let parsed = utility_rpc::descriptor::parse(&desc, false, network)
-            .map_err(RpcError::invalid_address_or_key)?;
-        let count = if parsed.is_range { range } else { 1 };
-        for i in 0..count {
-            for script in parsed
-                .scripts(0, i)
-                .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?
-            {
-                let text = parsed.canonical.first().cloned().unwrap_or_default();
-                wanted
-                    .entry(script)
-                    .or_insert_with(|| utility_rpc::descriptor::with_checksum(&text));
+        for (script, desc) in utility_rpc::scan_objects::eval_scan_object(obj, network)? {
+            let slot = wanted.entry(script).or_default();
+            if slot.is_none() {
+                *slot = desc;
             }
         }
     }
@@ -479,9 +454,9 @@ fn scan_tx_out_set(
         let (outpoint, coin) = item.map_err(|e| RpcError::misc(e.to_string()))?;
         count += 1;
         let spk = coin.output.script_pubkey.as_bytes();
-        if !wanted.contains_key(spk) {
+        let Some(described) = wanted.get(spk) else {
             continue;
-        }
+        };
         total += coin.output.value.to_sat() as i64;
         let block_hash = cs
             .at_height(coin.height)
@@ -491,7 +466,7 @@ fn scan_tx_out_set(
             "txid": outpoint.txid.to_string(),
             "vout": outpoint.vout,
             "scriptPubKey": hex::encode(spk),
-            "desc": utility_rpc::descriptor::infer(spk, &[], &params),
+            "desc": described.clone().unwrap_or_else(|| utility_rpc::descriptor::infer(spk, &[], &params)),
             "amount": amount(coin.output.value.to_sat() as i64),
             "coinbase": coin.is_coinbase,
             "height": coin.height,
@@ -709,7 +684,7 @@ pub fn register(
         )
         .args(vec![
             Arg::required("action", ArgType::Str, "The action to execute"),
-            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects."),
+            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects.").oneline("[scanobjects,...]"),
         ]),
     );
 }

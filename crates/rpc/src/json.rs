@@ -143,3 +143,71 @@ mod tests {
         assert_eq!(number_to_i64(&n).unwrap(), 42);
     }
 }
+
+/// Checks the fields of a JSON object against expected type names (as
+/// [`crate::method::json_type_name`] gives them) with Core's texts
+/// (`RPCTypeCheckObj`): a missing field is an error unless `allow_null`, and
+/// with `strict` so is any field not listed.
+pub fn type_check_obj(
+    obj: &serde_json::Map<String, Value>,
+    expected: &[(&str, &str)],
+    allow_null: bool,
+    strict: bool,
+) -> RpcResult<()> {
+    for (key, ty) in expected {
+        let value = obj.get(*key).unwrap_or(&Value::Null);
+        if value.is_null() {
+            if allow_null {
+                continue;
+            }
+            return Err(RpcError::type_error(format!("Missing {key}")));
+        }
+        let actual = crate::method::json_type_name(value);
+        if actual != *ty {
+            return Err(RpcError::type_error(format!(
+                "JSON value of type {actual} for field {key} is not of expected type {ty}"
+            )));
+        }
+    }
+    if strict {
+        if let Some(extra) = obj.keys().find(|k| !expected.iter().any(|(e, _)| e == k)) {
+            return Err(RpcError::type_error(format!("Unexpected key {extra}")));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod type_check_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn check(v: Value, allow_null: bool) -> Result<(), String> {
+        let obj = v.as_object().cloned().unwrap_or_default();
+        type_check_obj(
+            &obj,
+            &[("txid", "string"), ("vout", "number")],
+            allow_null,
+            true,
+        )
+        .map_err(|e| e.message)
+    }
+
+    #[test]
+    fn core_texts() {
+        assert_eq!(check(json!({"txid": "a", "vout": 1}), false), Ok(()));
+        assert_eq!(
+            check(json!({"txid": "a"}), false),
+            Err("Missing vout".into())
+        );
+        assert_eq!(check(json!({"txid": "a"}), true), Ok(()));
+        assert_eq!(
+            check(json!({"txid": 42, "vout": 0}), false),
+            Err("JSON value of type number for field txid is not of expected type string".into())
+        );
+        assert_eq!(
+            check(json!({"txid": "a", "vout": 1, "x": 2}), false),
+            Err("Unexpected key x".into())
+        );
+    }
+}

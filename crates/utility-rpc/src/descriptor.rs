@@ -10,8 +10,8 @@ use crate::script::{self, TxoutType};
 use bitcoin::bip32::{Xpriv, Xpub};
 use bitcoin::hashes::{hash160, sha256, Hash};
 use bitcoin::secp256k1::{Secp256k1, XOnlyPublicKey};
-use miniscript::descriptor::{Descriptor, DescriptorPublicKey};
-use miniscript::{ForEachKey, Miniscript, Segwitv0};
+use miniscript::descriptor::{Descriptor, DescriptorPublicKey, DescriptorSecretKey, KeyMap};
+use miniscript::{Miniscript, Segwitv0, TranslatePk};
 
 const INPUT_CHARSET: &str =
     "0123456789()[],'/*abcdefgh@:$%{}IJKLMNOPQRSTUVWXYZ&+-.;<=>?!^_|~ijklmnopqrstuvwxyzABCDEFGH`#\"\\ ";
@@ -421,6 +421,8 @@ pub struct ParsedDescriptor {
     /// Whether private keys were given.
     pub has_private_keys: bool,
     kinds: Vec<Kind>,
+    /// Private keys given, by the public key standing for them.
+    keys: KeyMap,
 }
 
 /// Why scripts could not be derived.
@@ -451,14 +453,21 @@ fn mini_err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-fn parse_mini(text: &str) -> Result<Descriptor<DescriptorPublicKey>, String> {
+/// Parses with miniscript, keeping the private keys given so hardened
+/// steps after them can still be derived.
+fn parse_mini(text: &str, keys: &mut KeyMap) -> Result<Descriptor<DescriptorPublicKey>, String> {
     let secp = Secp256k1::signing_only();
-    Descriptor::parse_descriptor(&secp, text)
-        .map(|(d, _)| d)
-        .map_err(mini_err)
+    let (d, found) = Descriptor::parse_descriptor(&secp, text).map_err(mini_err)?;
+    keys.extend(found);
+    Ok(d)
 }
 
-fn parse_one(text: &str, public: &str, params: &ChainParams) -> Result<Kind, String> {
+fn parse_one(
+    text: &str,
+    public: &str,
+    params: &ChainParams,
+    keys: &mut KeyMap,
+) -> Result<Kind, String> {
     let Some((name, args)) = call(text) else {
         return Err(format!("'{text}' is not a valid descriptor function"));
     };
@@ -472,21 +481,21 @@ fn parse_one(text: &str, public: &str, params: &ChainParams) -> Result<Kind, Str
         "raw" => script::parse_hex(args)
             .map(Kind::Fixed)
             .ok_or_else(|| "Raw script is not hex".to_string()),
-        "rawtr" => parse_mini(&format!("tr({args})")).map(|d| Kind::RawTr(Box::new(d))),
+        "rawtr" => parse_mini(&format!("tr({args})"), keys).map(|d| Kind::RawTr(Box::new(d))),
         "combo" => {
             let mut subs = vec![
-                parse_mini(&format!("pk({args})"))?,
-                parse_mini(&format!("pkh({args})"))?,
+                parse_mini(&format!("pk({args})"), keys)?,
+                parse_mini(&format!("pkh({args})"), keys)?,
             ];
-            if let Ok(w) = parse_mini(&format!("wpkh({args})")) {
+            if let Ok(w) = parse_mini(&format!("wpkh({args})"), keys) {
                 subs.push(w);
-                subs.push(parse_mini(&format!("sh(wpkh({args}))"))?);
+                subs.push(parse_mini(&format!("sh(wpkh({args}))"), keys)?);
             }
             Ok(Kind::Combo(subs))
         }
         _ => {
             let _ = public;
-            parse_mini(text).map(|d| Kind::Mini(Box::new(d)))
+            parse_mini(text, keys).map(|d| Kind::Mini(Box::new(d)))
         }
     }
 }
@@ -507,6 +516,7 @@ pub fn parse(
         is_solvable: true,
         has_private_keys: false,
         kinds: Vec::new(),
+        keys: KeyMap::new(),
     };
     for text in &expansions {
         let mut rw = Rewriter {
@@ -515,7 +525,7 @@ pub fn parse(
             walk: Walk::default(),
         };
         let public = rw.expr(text, false)?;
-        let kind = parse_one(text, &public, &params)?;
+        let kind = parse_one(text, &public, &params, &mut out.keys)?;
         if matches!(kind, Kind::Fixed(_)) {
             out.is_solvable = false;
         }
@@ -527,9 +537,10 @@ pub fn parse(
     Ok(out)
 }
 
-fn has_hardened_public_step(d: &Descriptor<DescriptorPublicKey>) -> bool {
+/// Whether deriving `k` publicly would need a hardened step.
+fn public_step_is_hardened(k: &DescriptorPublicKey) -> bool {
     use miniscript::descriptor::Wildcard;
-    d.for_any_key(|k| match k {
+    match k {
         DescriptorPublicKey::XPub(x) => {
             x.wildcard == Wildcard::Hardened
                 || x.derivation_path.into_iter().any(|c| c.is_hardened())
@@ -542,22 +553,157 @@ fn has_hardened_public_step(d: &Descriptor<DescriptorPublicKey>) -> bool {
                     .any(|p| p.into_iter().any(|c| c.is_hardened()))
         }
         DescriptorPublicKey::Single(_) => false,
-    })
+    }
 }
+
+/// Derives keys at one index, through the private key where one was given
+/// (hardened steps need it), else from the public key.
+struct AtIndex<'a> {
+    keys: &'a KeyMap,
+    index: u32,
+    secp: Secp256k1<bitcoin::secp256k1::All>,
+    /// Each derived key with its origin (`fingerprint/path`), when known.
+    origins: Vec<(bitcoin::PublicKey, Option<String>)>,
+}
+
+/// Core's key origin text, `fingerprint/step/...` with `h` for hardened
+/// steps, of `pk` derived at `index`.
+fn key_origin(pk: &DescriptorPublicKey, index: u32) -> Option<String> {
+    use bitcoin::bip32::ChildNumber;
+    use miniscript::descriptor::Wildcard;
+    let (fingerprint, steps): (_, Vec<ChildNumber>) = match pk {
+        DescriptorPublicKey::Single(single) => {
+            let (fp, path) = single.origin.as_ref()?;
+            (*fp, path.into_iter().copied().collect())
+        }
+        DescriptorPublicKey::XPub(x) => {
+            let (fp, mut steps): (_, Vec<ChildNumber>) = match &x.origin {
+                Some((fp, path)) => (*fp, path.into_iter().copied().collect()),
+                None => (x.xkey.fingerprint(), Vec::new()),
+            };
+            steps.extend(x.derivation_path.into_iter().copied());
+            match x.wildcard {
+                Wildcard::None => {}
+                Wildcard::Unhardened => steps.push(ChildNumber::from_normal_idx(index).ok()?),
+                Wildcard::Hardened => steps.push(ChildNumber::from_hardened_idx(index).ok()?),
+            }
+            (fp, steps)
+        }
+        DescriptorPublicKey::MultiXPub(_) => return None,
+    };
+    let mut text = fingerprint.to_string();
+    for step in steps {
+        match step {
+            ChildNumber::Normal { index } => text.push_str(&format!("/{index}")),
+            ChildNumber::Hardened { index } => text.push_str(&format!("/{index}h")),
+        }
+    }
+    Some(text)
+}
+
+/// What Core's `InferDescriptor` makes of a single-key descriptor's output
+/// when the key and its origin are known; `None` for other shapes.
+fn described(
+    derived: &Descriptor<bitcoin::PublicKey>,
+    origins: &[(bitcoin::PublicKey, Option<String>)],
+) -> Option<String> {
+    use miniscript::descriptor::ShInner;
+    let key_text = |pk: &bitcoin::PublicKey| {
+        let origin = origins
+            .iter()
+            .find(|(k, _)| k == pk)
+            .and_then(|(_, o)| o.as_ref());
+        match origin {
+            Some(o) => format!("[{o}]{pk}"),
+            None => pk.to_string(),
+        }
+    };
+    let text = match derived {
+        Descriptor::Pkh(p) => format!("pkh({})", key_text(p.as_inner())),
+        Descriptor::Wpkh(w) => format!("wpkh({})", key_text(w.as_inner())),
+        Descriptor::Sh(sh) => match sh.as_inner() {
+            ShInner::Wpkh(w) => format!("sh(wpkh({}))", key_text(w.as_inner())),
+            _ => return None,
+        },
+        Descriptor::Bare(b) => {
+            let keys: Vec<bitcoin::PublicKey> = b.as_inner().iter_pk().collect();
+            match keys.as_slice() {
+                [k] if b.as_inner().script_size() == 35 || b.as_inner().script_size() == 67 => {
+                    format!("pk({})", key_text(k))
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some(with_checksum(&text))
+}
+
+impl AtIndex<'_> {
+    fn through_private_key(&self, pk: &DescriptorPublicKey) -> Option<bitcoin::PublicKey> {
+        use bitcoin::bip32::ChildNumber;
+        use miniscript::descriptor::Wildcard;
+        let Some(DescriptorSecretKey::XPrv(x)) = self.keys.get(pk) else {
+            return None;
+        };
+        let mut path: Vec<ChildNumber> = x.derivation_path.into_iter().copied().collect();
+        match x.wildcard {
+            Wildcard::None => {}
+            Wildcard::Unhardened => path.push(ChildNumber::from_normal_idx(self.index).ok()?),
+            Wildcard::Hardened => path.push(ChildNumber::from_hardened_idx(self.index).ok()?),
+        }
+        let derived = x.xkey.derive_priv(&self.secp, &path).ok()?;
+        Some(bitcoin::PublicKey::new(
+            derived.private_key.public_key(&self.secp),
+        ))
+    }
+}
+
+impl miniscript::Translator<DescriptorPublicKey, bitcoin::PublicKey, DeriveError> for AtIndex<'_> {
+    fn pk(&mut self, pk: &DescriptorPublicKey) -> Result<bitcoin::PublicKey, DeriveError> {
+        let key = match self.through_private_key(pk) {
+            Some(key) => key,
+            None if public_step_is_hardened(pk) => return Err(DeriveError::NeedsPrivateKey),
+            None => pk
+                .clone()
+                .at_derivation_index(self.index)
+                .map_err(|_| DeriveError::NeedsPrivateKey)?
+                .derive_public_key(&self.secp)
+                .map_err(|_| DeriveError::NeedsPrivateKey)?,
+        };
+        self.origins.push((key, key_origin(pk, self.index)));
+        Ok(key)
+    }
+
+    miniscript::translate_hash_clone!(DescriptorPublicKey, bitcoin::PublicKey, DeriveError);
+}
+
+/// An output script with the descriptor Core infers for it from the keys
+/// that produced it (`None` when only the generic inference applies).
+pub type DescribedScript = (Vec<u8>, Option<String>);
+
+/// A derived descriptor and the origins of its keys.
+type Derived = (
+    Descriptor<bitcoin::PublicKey>,
+    Vec<(bitcoin::PublicKey, Option<String>)>,
+);
 
 fn derive_script(
     d: &Descriptor<DescriptorPublicKey>,
     index: u32,
-) -> Result<Descriptor<bitcoin::PublicKey>, DeriveError> {
-    if has_hardened_public_step(d) {
-        return Err(DeriveError::NeedsPrivateKey);
-    }
-    let secp = Secp256k1::verification_only();
-    let run = std::panic::AssertUnwindSafe(|| d.derived_descriptor(&secp, index));
-    match std::panic::catch_unwind(run) {
-        Ok(Ok(derived)) => Ok(derived),
-        _ => Err(DeriveError::NeedsPrivateKey),
-    }
+    keys: &KeyMap,
+) -> Result<Derived, DeriveError> {
+    let mut at = AtIndex {
+        keys,
+        index,
+        secp: Secp256k1::new(),
+        origins: Vec::new(),
+    };
+    let derived = d.translate_pk(&mut at).map_err(|e| match e {
+        miniscript::TranslateErr::TranslatorErr(e) => e,
+        miniscript::TranslateErr::OuterError(_) => DeriveError::NeedsPrivateKey,
+    })?;
+    Ok((derived, at.origins))
 }
 
 impl ParsedDescriptor {
@@ -573,26 +719,43 @@ impl ParsedDescriptor {
 
     /// Output scripts of expansion `which` at derivation `index`.
     pub fn scripts(&self, which: usize, index: u32) -> Result<Vec<Vec<u8>>, DeriveError> {
+        Ok(self
+            .described_scripts(which, index)?
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect())
+    }
+
+    /// Output scripts of expansion `which` at `index`, each with the
+    /// descriptor Core infers for it from this descriptor's keys and their
+    /// origins (`None` where that is not a single-key form).
+    pub fn described_scripts(
+        &self,
+        which: usize,
+        index: u32,
+    ) -> Result<Vec<DescribedScript>, DeriveError> {
         let Some(kind) = self.kinds.get(which) else {
             return Ok(Vec::new());
         };
+        let one = |d: &Descriptor<DescriptorPublicKey>| -> Result<DescribedScript, DeriveError> {
+            let (derived, origins) = derive_script(d, index, &self.keys)?;
+            let text = described(&derived, &origins);
+            Ok((derived.script_pubkey().to_bytes(), text))
+        };
         match kind {
-            Kind::Fixed(s) => Ok(vec![s.clone()]),
-            Kind::Mini(d) => Ok(vec![derive_script(d, index)?.script_pubkey().to_bytes()]),
+            Kind::Fixed(s) => Ok(vec![(s.clone(), None)]),
+            Kind::Mini(d) => Ok(vec![one(d)?]),
             Kind::RawTr(d) => {
-                let derived = derive_script(d, index)?;
+                let (derived, _) = derive_script(d, index, &self.keys)?;
                 let Descriptor::Tr(tr) = derived else {
                     return Ok(Vec::new());
                 };
                 let (x, _) = tr.internal_key().inner.x_only_public_key();
                 let mut s = vec![0x51, 0x20];
                 s.extend_from_slice(&x.serialize());
-                Ok(vec![s])
+                Ok(vec![(s, None)])
             }
-            Kind::Combo(subs) => subs
-                .iter()
-                .map(|d| Ok(derive_script(d, index)?.script_pubkey().to_bytes()))
-                .collect(),
+            Kind::Combo(subs) => subs.iter().map(one).collect(),
         }
     }
 }
@@ -600,6 +763,23 @@ impl ParsedDescriptor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hardened_wildcard_derives_through_the_private_key() {
+        let xprv = "tprv8ZgxMBicQKsPd7Uf69XL1XwhmjHopUGep8GuEiJDZmbQz6o58LninorQAfcKZWARbtRtfnLcJ5MQ2AtHcQJCCRUcMRvmDUjyEmNUWwx8UbK";
+        let net = bitcoin::Network::Regtest;
+        let ranged = parse(&format!("pkh({xprv}/0h/*h)"), false, net).expect("ranged");
+        for i in [0u32, 7] {
+            let fixed = parse(&format!("pkh({xprv}/0h/{i}h)"), false, net).expect("fixed");
+            assert_eq!(ranged.scripts(0, i), fixed.scripts(0, 0));
+        }
+        let xpub = parse(&canonical_of(&ranged), false, net).expect("public");
+        assert_eq!(xpub.scripts(0, 0), Err(DeriveError::NeedsPrivateKey));
+    }
+
+    fn canonical_of(p: &ParsedDescriptor) -> String {
+        p.canonical.first().cloned().unwrap_or_default()
+    }
 
     #[test]
     fn checksums_match_core() {

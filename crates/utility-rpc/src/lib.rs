@@ -9,6 +9,7 @@ pub mod descriptor;
 pub mod message;
 pub mod multisig;
 pub mod rawtx;
+pub mod scan_objects;
 pub mod script;
 pub mod tojson;
 
