@@ -4,6 +4,7 @@
 pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
+pub mod indexes;
 pub mod init;
 pub mod ipc_setup;
 pub mod logging_setup;
@@ -16,6 +17,7 @@ pub mod rpc_chain;
 pub mod rpc_coinstats;
 pub mod rpc_control;
 pub mod rpc_fees;
+pub mod rpc_index;
 pub mod rpc_ipc;
 pub mod rpc_logging;
 pub mod rpc_mempool;

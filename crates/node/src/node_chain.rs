@@ -31,6 +31,7 @@ pub struct NodeChain {
     tip_changed: Condvar,
     net: net::LateNetHandle,
     block_notify: Vec<String>,
+    indexes: std::sync::OnceLock<Arc<index::Indexes>>,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -98,6 +99,7 @@ impl NodeChain {
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),
+            indexes: std::sync::OnceLock::new(),
         });
         if reindex {
             node.reindex_from_files()?;
@@ -225,6 +227,16 @@ impl NodeChain {
     /// Lets P2P hear about new tips once it is running.
     pub fn set_net(&self, handle: net::NetHandle) {
         self.net.set(handle);
+    }
+
+    /// The optional indexes, once started.
+    pub fn indexes(&self) -> Option<&Arc<index::Indexes>> {
+        self.indexes.get()
+    }
+
+    /// Makes the started indexes available to RPCs (once, at start-up).
+    pub fn set_indexes(&self, indexes: Arc<index::Indexes>) {
+        let _ = self.indexes.set(indexes);
     }
 
     /// Writes all state to disk (at shutdown).

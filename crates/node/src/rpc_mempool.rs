@@ -268,14 +268,17 @@ fn get_raw_transaction(
         None | Some(Value::Null) => None,
         Some(v) => Some(parse_hash(v.as_str().unwrap_or_default(), "parameter 3")?),
     };
+    if block_hash.is_none() {
+        crate::indexes::wait_for_txindex(chain);
+    }
     let cs = chain.lock();
     let (tx, block_id) = match block_hash {
         None => {
-            let pool = chain.pool();
-            let tx = pool.get(&txid).map(|e| (*e.tx).clone()).ok_or_else(|| {
-                RpcError::invalid_address_or_key("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.")
-            })?;
-            (tx, None)
+            let in_pool = chain.pool().get(&txid).map(|e| (*e.tx).clone());
+            match in_pool {
+                Some(tx) => (tx, None),
+                None => crate::indexes::find_confirmed_tx(chain, &cs, &txid)?,
+            }
         }
         Some(h) => {
             let id = cs
