@@ -69,13 +69,19 @@ pub struct CoinStatsRecord {
     pub unspendable_scripts: i64,
     /// Subsidy and fees miners did not claim.
     pub unspendable_unclaimed: i64,
-    /// The MuHash of the UTXO set, in internal byte order.
-    pub muhash: [u8; 32],
-    /// The MuHash accumulator state.
+    /// The MuHash accumulator state of the UTXO set.
     state: Vec<u8>,
 }
 
 impl CoinStatsRecord {
+    /// The MuHash of the UTXO set, in internal byte order (reduced on
+    /// demand: the modular inversion is too costly to do for every block).
+    pub fn muhash(&self) -> Result<[u8; 32]> {
+        MuHash3072::from_state(&self.state)
+            .map(|m| m.finalize())
+            .ok_or_else(|| IndexError("index database: malformed muhash state".into()))
+    }
+
     /// All unspendable amounts together.
     pub fn total_unspendable(&self) -> i64 {
         self.unspendable_genesis
@@ -99,14 +105,13 @@ impl CoinStatsRecord {
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(4 + 16 + 72 + 32 + self.state.len());
+        let mut out = Vec::with_capacity(4 + 16 + 72 + self.state.len());
         out.extend_from_slice(&self.height.to_le_bytes());
         out.extend_from_slice(&self.txouts.to_le_bytes());
         out.extend_from_slice(&self.bogosize.to_le_bytes());
         for a in self.amounts() {
             out.extend_from_slice(&a.to_le_bytes());
         }
-        out.extend_from_slice(&self.muhash);
         out.extend_from_slice(&self.state);
         out
     }
@@ -132,7 +137,6 @@ impl CoinStatsRecord {
         for v in a.iter_mut() {
             *v = i64_(take(8)?)?;
         }
-        let muhash: [u8; 32] = take(32)?.try_into().map_err(|_| bad())?;
         let state = take(MuHash3072::STATE_SIZE)?.to_vec();
         Ok(CoinStatsRecord {
             height,
@@ -147,7 +151,6 @@ impl CoinStatsRecord {
             unspendable_bip30: a[6],
             unspendable_scripts: a[7],
             unspendable_unclaimed: a[8],
-            muhash,
             state,
         })
     }
@@ -248,7 +251,6 @@ fn apply_block(prev: CoinStatsRecord, block: &BlockData, subsidy: i64) -> Result
     let available = s.prevout_spent + s.total_subsidy;
     let accounted = s.new_outputs_ex_coinbase + s.coinbase + s.total_unspendable();
     add(&mut s.unspendable_unclaimed, available - accounted)?;
-    s.muhash = muhash.finalize();
     s.state = muhash.to_state().to_vec();
     Ok(s)
 }
@@ -323,12 +325,12 @@ mod tests {
             unspendable_bip30: 7,
             unspendable_scripts: 8,
             unspendable_unclaimed: 9,
-            muhash: m.finalize(),
             state: m.to_state().to_vec(),
         };
         assert_eq!(CoinStatsRecord::decode(&r.encode()).unwrap(), r);
         assert!(CoinStatsRecord::decode(&r.encode()[1..]).is_err());
         assert_eq!(r.total_unspendable(), 30);
+        assert_eq!(r.muhash().unwrap(), m.finalize());
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod p2p_backend;
 pub mod rpc_blockchain;
 pub mod rpc_chain;
 pub mod rpc_coinstats;
+pub mod rpc_coinstats_index;
 pub mod rpc_control;
 pub mod rpc_fees;
 pub mod rpc_index;
