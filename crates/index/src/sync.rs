@@ -220,8 +220,9 @@ impl<K: IndexKind> Syncer<K> {
                     self.pending = Some(tx);
                     self.pending_blocks += 1;
                     self.best = Some((block.hash, block.height));
-                    self.shared.set_best(self.best, false);
-                    if self.pending_blocks >= BLOCKS_PER_COMMIT {
+                    // Following the tip, every block is committed at once so
+                    // RPCs waiting for it can read it; catching up, in batches.
+                    if synced || self.pending_blocks >= BLOCKS_PER_COMMIT {
                         self.commit()?;
                     }
                     if !synced && last_log.elapsed() >= SYNC_LOG_INTERVAL {
@@ -267,6 +268,7 @@ impl<K: IndexKind> Syncer<K> {
                 && with_chainstate(self.source.as_ref(), |cs| behind_flushed_tip(cs, b))
         });
         if self.pending.is_none() && record.is_none() {
+            self.shared.set_best(self.best, false);
             return Ok(());
         }
         let tx = match self.pending.take() {
@@ -278,6 +280,8 @@ impl<K: IndexKind> Syncer<K> {
         }
         tx.commit()?;
         self.pending_blocks = 0;
+        // Readers only learn of blocks whose data they can see.
+        self.shared.set_best(self.best, false);
         if let Some((hash, _)) = record {
             self.recorded = Some(hash);
         }
