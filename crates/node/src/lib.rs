@@ -26,6 +26,7 @@ pub mod rpc_mining;
 pub mod rpc_net;
 pub mod rpc_p2p;
 pub mod rpc_rawtx;
+pub mod rpc_scanblocks;
 pub mod rpc_server;
 pub mod shutdown;
 pub mod signals;

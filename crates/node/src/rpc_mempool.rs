@@ -246,6 +246,50 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
     Ok(Value::Array(out))
 }
 
+/// The output scripts of scan objects (descriptor strings or `{desc, range}`
+/// objects), each with the descriptor that produces it.
+pub(crate) fn descriptor_scripts(
+    objects: &[Value],
+    network: bitcoin::Network,
+) -> Result<std::collections::HashMap<Vec<u8>, String>, RpcError> {
+    // Script → descriptor text that matched it.
+    let mut wanted: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    for obj in objects {
+        let (desc, range) = match obj {
+            Value::String(s) => (s.clone(), 1000u32),
+            Value::Object(m) => (
+                m.get("desc")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                m.get("range")
+                    .and_then(Value::as_u64)
+                    .map_or(1000, |r| r as u32 + 1),
+            ),
+            _ => {
+                return Err(RpcError::invalid_parameter(
+                    "Scan object needs to be either a string or an object",
+                ))
+            }
+        };
+        let parsed = utility_rpc::descriptor::parse(&desc, false, network)
+            .map_err(RpcError::invalid_address_or_key)?;
+        let count = if parsed.is_range { range } else { 1 };
+        for i in 0..count {
+            for script in parsed
+                .scripts(0, i)
+                .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?
+            {
+                let text = parsed.canonical.first().cloned().unwrap_or_default();
+                wanted
+                    .entry(script)
+                    .or_insert_with(|| utility_rpc::descriptor::with_checksum(&text));
+            }
+        }
+    }
+    Ok(wanted)
+}
+
 fn get_raw_transaction(
     chain: &NodeChain,
     req_params: &[Value],
@@ -388,41 +432,7 @@ fn scan_tx_out_set(
             ))
         }
     };
-    // Script → descriptor text that matched it.
-    let mut wanted: std::collections::HashMap<Vec<u8>, String> = Default::default();
-    for obj in &objects {
-        let (desc, range) = match obj {
-            Value::String(s) => (s.clone(), 1000u32),
-            Value::Object(m) => (
-                m.get("desc")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                m.get("range")
-                    .and_then(Value::as_u64)
-                    .map_or(1000, |r| r as u32 + 1),
-            ),
-            _ => {
-                return Err(RpcError::invalid_parameter(
-                    "Scan object needs to be either a string or an object",
-                ))
-            }
-        };
-        let parsed = utility_rpc::descriptor::parse(&desc, false, network)
-            .map_err(RpcError::invalid_address_or_key)?;
-        let count = if parsed.is_range { range } else { 1 };
-        for i in 0..count {
-            for script in parsed
-                .scripts(0, i)
-                .map_err(|e| RpcError::invalid_address_or_key(format!("{e:?}")))?
-            {
-                let text = parsed.canonical.first().cloned().unwrap_or_default();
-                wanted
-                    .entry(script)
-                    .or_insert_with(|| utility_rpc::descriptor::with_checksum(&text));
-            }
-        }
-    }
+    let wanted = descriptor_scripts(&objects, network)?;
     let mut cs = chain.lock();
     cs.flush()
         .map_err(|e| RpcError::misc(format!("Unable to flush the UTXO set: {e}")))?;
