@@ -36,6 +36,11 @@ impl IndexKind for TxIndex {
     }
 
     fn append(&mut self, tx: &WriteTransaction, block: &BlockData) -> Result<()> {
+        // The genesis coinbase is not an ordinary transaction (its output
+        // cannot be spent); Core leaves it out of the index.
+        if block.height == 0 {
+            return Ok(());
+        }
         let mut table = tx.open_table(TXS)?;
         let mut offset = HEADER_SIZE + VarInt(block.block.txdata.len() as u64).size() as u32;
         for t in &block.block.txdata {

@@ -77,6 +77,9 @@ pub fn find_confirmed_tx(
     cs: &Chainstate,
     txid: &bitcoin::Txid,
 ) -> Result<(bitcoin::Transaction, Option<chain::BlockId>), rpc::RpcError> {
+    if cs.params().genesis.header.merkle_root.to_raw_hash() == txid.to_raw_hash() {
+        return Err(rpc::RpcError::invalid_address_or_key("The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved"));
+    }
     let Some(txindex) = chain.indexes().and_then(|i| i.txindex.clone()) else {
         return Err(rpc::RpcError::invalid_address_or_key("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions."));
     };

@@ -344,7 +344,8 @@ fn get_raw_transaction(
         return Ok(json!(serialize_hex(&tx)));
     }
     let mut o = Map::new();
-    if let Some(id) = block_id {
+    // Only a caller-given block gets `in_active_chain` (not a -txindex hit).
+    if let Some(id) = block_id.filter(|_| block_hash.is_some()) {
         o.insert("in_active_chain".into(), json!(cs.is_active(id)));
     }
     let params = utility_rpc::address::ChainParams::for_network(network);
