@@ -98,14 +98,8 @@ fn indexes_follow_reorgs_and_survive_restarts() {
     assert_eq!(node.rpc("verifytxoutproof", json!([proof])), json!([txid]));
 
     // Filter headers chain as BIP157 says.
-    let (_, mut prev) = filter_header(
-        &node,
-        &node
-            .rpc("getblockhash", json!([0]))
-            .as_str()
-            .unwrap()
-            .to_string(),
-    );
+    let genesis = node.rpc("getblockhash", json!([0]));
+    let (_, mut prev) = filter_header(&node, genesis.as_str().unwrap());
     for b in &blocks {
         let (filter, header) = filter_header(&node, b);
         assert_eq!(filter.filter_header(&prev), header);
