@@ -111,3 +111,35 @@ pub fn lookup(db: &IndexDb, hash: &BlockHash) -> Result<Option<StoredFilter>> {
         None => Ok(None),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{block, coin, tx};
+    use blockstore::BlockUndo;
+
+    #[test]
+    fn basic_filter_holds_outputs_and_spent_scripts_but_not_op_return() {
+        let spent = OutPoint::new(bitcoin::Txid::all_zeros(), 0);
+        let b = block(
+            1,
+            BlockHash::all_zeros(),
+            vec![
+                tx(&[], &[(50, &[0x51, 0x51])]),
+                tx(&[spent], &[(10, &[0x6a, 0x07])]),
+            ],
+            vec![vec![coin(60, &[0x53, 0x53], 0)]],
+        );
+        let filter = basic_filter(&b).unwrap();
+        let has = |s: &[u8]| filter.match_any(&b.hash, [s].into_iter()).unwrap();
+        assert!(has(&[0x51, 0x51]));
+        assert!(has(&[0x53, 0x53]));
+        assert!(!has(&[0x6a, 0x07]));
+        let mut no_undo = b;
+        no_undo.undo = Some(BlockUndo::default());
+        assert!(
+            basic_filter(&no_undo).is_err(),
+            "a spent coin must be known"
+        );
+    }
+}

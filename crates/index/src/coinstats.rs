@@ -339,4 +339,69 @@ mod tests {
         assert!(is_bip30_unspendable(&h, 91722));
         assert!(!is_bip30_unspendable(&h, 91723));
     }
+
+    #[test]
+    fn block_totals_split_spent_new_and_unspendable() {
+        use crate::testutil::{block, coin, tx};
+        let params = Params::regtest();
+        let subsidy = get_block_subsidy(1, &params);
+        let genesis = block(
+            0,
+            BlockHash::all_zeros(),
+            vec![tx(&[], &[(subsidy as u64, &[0x51])])],
+            vec![],
+        );
+        let g = apply_block(CoinStatsRecord::default(), &genesis, subsidy).unwrap();
+        assert_eq!(
+            (g.txouts, g.unspendable_genesis, g.total_amount),
+            (0, subsidy, 0)
+        );
+
+        // Block 1: a coinbase claiming 10 sats less than it may, and a
+        // transaction spending a 1000-sat coin into 600 sats plus 300 burnt.
+        let spent = OutPoint::new(bitcoin::Txid::all_zeros(), 0);
+        let b = block(
+            1,
+            genesis.hash,
+            vec![
+                tx(&[], &[(subsidy as u64 + 90, &[0x51])]),
+                tx(&[spent], &[(600, &[0x52]), (300, &[0x6a, 0x01])]),
+            ],
+            vec![vec![coin(1000, &[0x53], 0)]],
+        );
+        let r = apply_block(g.clone(), &b, subsidy).unwrap();
+        assert_eq!(r.prevout_spent, 1000);
+        assert_eq!(r.coinbase, subsidy + 90);
+        assert_eq!(r.new_outputs_ex_coinbase, 600);
+        assert_eq!(r.unspendable_scripts, 300);
+        // Fees were 100; the coinbase took 90 of them.
+        assert_eq!(r.unspendable_unclaimed, 10);
+        assert_eq!(r.txouts, 1, "two new spendable outputs, one spent coin");
+        // Core's sanity check: what was available equals what went somewhere.
+        assert_eq!(
+            r.prevout_spent + subsidy,
+            r.new_outputs_ex_coinbase
+                + r.coinbase
+                + (r.total_unspendable() - g.total_unspendable())
+        );
+        let mut m = MuHash3072::new();
+        m.insert(&txout_ser(
+            &OutPoint::new(b.block.txdata[0].compute_txid(), 0),
+            &Coin {
+                output: b.block.txdata[0].output[0].clone(),
+                height: 1,
+                is_coinbase: true,
+            },
+        ));
+        m.insert(&txout_ser(
+            &OutPoint::new(b.block.txdata[1].compute_txid(), 0),
+            &Coin {
+                output: b.block.txdata[1].output[0].clone(),
+                height: 1,
+                is_coinbase: false,
+            },
+        ));
+        m.remove(&txout_ser(&spent, &coin(1000, &[0x53], 0)));
+        assert_eq!(r.muhash().unwrap(), m.finalize());
+    }
 }

@@ -14,6 +14,8 @@ pub mod coinstats;
 pub mod source;
 pub mod store;
 pub mod sync;
+#[cfg(test)]
+mod testutil;
 pub mod txindex;
 
 use std::path::PathBuf;
