@@ -28,8 +28,9 @@ const BLOCKS_PER_COMMIT: usize = 1000;
 /// How often progress is logged while catching up (Core's `SYNC_LOG_INTERVAL`).
 const SYNC_LOG_INTERVAL: Duration = Duration::from_secs(30);
 /// How long the synced thread sleeps before retrying to record its best
-/// block (the chainstate may have been flushed meanwhile).
-const IDLE_WAKE: Duration = Duration::from_secs(1);
+/// block (the chainstate may have been flushed meanwhile) and checking
+/// for a stop request; short so that shutdown is not held up.
+const IDLE_WAKE: Duration = Duration::from_millis(250);
 /// Longest an RPC waits for an index to reach the tip.
 const SYNC_WAIT: Duration = Duration::from_secs(60);
 
