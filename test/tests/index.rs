@@ -255,3 +255,31 @@ fn index_rpcs_answer_core_errors() {
         (-8, "Invalid action 'foobar'".into())
     );
 }
+
+#[test]
+fn indexes_agree_with_the_chain_after_a_crash() {
+    let mut node = TestNode::new();
+    node.start(&ALL);
+    generate(&node, 3);
+    wait_synced(&node);
+    node.stop();
+    node.start(&ALL);
+    let blocks = generate(&node, 2);
+    wait_synced(&node);
+    node.rpc("invalidateblock", json!([blocks[1]]));
+    wait_synced(&node);
+    node.kill();
+    node.start(&ALL);
+    // Whatever tip the chainstate restarted at, the indexes match it.
+    wait_synced(&node);
+    assert_eq!(utxo_stats(&node, true), utxo_stats(&node, false));
+    generate(&node, 1);
+    wait_synced(&node);
+    assert_eq!(utxo_stats(&node, true), utxo_stats(&node, false));
+    let tip = node.rpc("getbestblockhash", json!([]));
+    let txid = coinbase_txid(&node, tip.as_str().unwrap());
+    assert_eq!(
+        node.rpc("getrawtransaction", json!([txid, 1]))["blockhash"],
+        tip
+    );
+}
