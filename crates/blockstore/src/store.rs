@@ -393,6 +393,25 @@ impl Store {
         })
     }
 
+    /// The stored unspent outputs of `txid` (keys share the txid prefix).
+    pub fn coins_of_txid(&self, txid: &bitcoin::Txid) -> Result<Vec<(OutPoint, Coin)>> {
+        let tx = self.coins_db.begin_read()?;
+        let t = tx.open_table(COINS)?;
+        let prefix = txid.as_byte_array();
+        let mut out = Vec::new();
+        for item in t.range::<&[u8]>(prefix.as_slice()..)? {
+            let (k, v) = item?;
+            if !k.value().starts_with(prefix) {
+                break;
+            }
+            let outpoint = outpoint_from_key(k.value()).map_err(|e| corrupt("coin key", e))?;
+            let coin =
+                deserialize_coin(v.value()).map_err(|e| corrupt(&format!("coin {outpoint}"), e))?;
+            out.push((outpoint, coin));
+        }
+        Ok(out)
+    }
+
     /// Whether an unspent coin exists at `outpoint`.
     pub fn have_coin(&self, outpoint: &OutPoint) -> Result<bool> {
         let tx = self.coins_db.begin_read()?;

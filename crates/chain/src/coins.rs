@@ -66,6 +66,25 @@ impl CoinsCache {
         }
     }
 
+    /// Some unspent output of `txid` (Core's `AccessByTxid`), from memory or the store.
+    pub fn any_unspent_of(&self, txid: &bitcoin::Txid) -> Result<Option<Coin>, StoreError> {
+        let cached = self
+            .map
+            .iter()
+            .filter(|(o, _)| o.txid == *txid)
+            .find_map(|(_, e)| e.coin.clone());
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        // Cached entries of this txid are all spent; stored ones not in the cache are unspent.
+        Ok(self
+            .store
+            .coins_of_txid(txid)?
+            .into_iter()
+            .find(|(o, _)| !self.map.contains_key(o))
+            .map(|(_, c)| c))
+    }
+
     /// Approximate memory used by cached entries, in bytes.
     pub fn usage(&self) -> usize {
         self.usage
@@ -280,5 +299,22 @@ mod tests {
         assert_eq!(batch.coin_ops(), 1);
         store.write_batch(batch).unwrap();
         assert_eq!(store.get_coin(&op(1)).unwrap(), None);
+    }
+
+    #[test]
+    fn any_unspent_of_sees_cache_over_store() {
+        let (_d, store) = store();
+        let mut cache = CoinsCache::new(store.clone()).unwrap();
+        let txid = Txid::from_byte_array([3; 32]);
+        let (a, b) = (OutPoint::new(txid, 0), OutPoint::new(txid, 300));
+        cache.apply(HashMap::from([(a, Some(coin(1))), (b, Some(coin(2)))]));
+        let mut batch = WriteBatch::new();
+        cache.flush_into(&mut batch);
+        store.write_batch(batch).unwrap();
+        assert_eq!(store.coins_of_txid(&txid).unwrap().len(), 2);
+        assert!(cache.any_unspent_of(&txid).unwrap().is_some());
+        cache.apply(HashMap::from([(a, None), (b, None)]));
+        assert_eq!(cache.any_unspent_of(&txid).unwrap(), None, "spent in cache");
+        assert_eq!(cache.any_unspent_of(&op(9).txid).unwrap(), None);
     }
 }

@@ -117,6 +117,7 @@ struct Running {
     _ipc: crate::ipc_setup::NodeIpc,
     _p2p: Option<crate::rpc_p2p::P2p>,
     chain: Arc<crate::node_chain::NodeChain>,
+    indexes: Arc<index::Indexes>,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
 }
@@ -182,6 +183,7 @@ fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitC
     }
     running._p2p.take();
     running.chain.flush();
+    running.indexes.stop();
     drop(running);
     tracing::info!("Shutdown done");
     0
@@ -278,9 +280,17 @@ fn init_main(
     utility_rpc::register(&table, network);
     let proxies = crate::proxies::NetworkProxies::from_args(args)?;
     table.set_warmup_status("Loading block index…");
+    let index_config = crate::indexes::config_from_args(args, net_dir)?;
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
     let stopper = shutdown.clone();
     node_chain.on_stop_height(Box::new(move || stopper.request()));
+    let indexes = crate::indexes::start(
+        &index_config,
+        &node_chain,
+        args.get_bool_arg("-reindex", false),
+    )?;
+    crate::rpc_index::register(&table, node_chain.clone());
+    crate::rpc_scanblocks::register(&table, node_chain.clone(), network);
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());
     crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
@@ -338,6 +348,7 @@ fn init_main(
         _ipc: node_ipc,
         _p2p: Some(p2p),
         chain: node_chain,
+        indexes,
         _pid: pid,
         _locks: locks,
     })

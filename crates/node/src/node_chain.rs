@@ -43,6 +43,7 @@ pub struct NodeChain {
     prune_target: Option<u64>,
     /// How to ask for that shutdown (set once start-up has a shutdown handle).
     stop_request: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
+    indexes: std::sync::OnceLock<Arc<index::Indexes>>,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -157,6 +158,7 @@ impl NodeChain {
                 .map(|h| u32::try_from(h).unwrap_or(u32::MAX)),
             stop_request: std::sync::OnceLock::new(),
             prune_target,
+            indexes: std::sync::OnceLock::new(),
         });
         if reindex {
             node.reindex_from_files()?;
@@ -362,6 +364,16 @@ impl NodeChain {
         let bytes = self.pool().dump(&self.mempool_file, self.mempool_v1)?;
         tracing::info!("Dumped mempool: {bytes} bytes dumped to file");
         Ok(self.mempool_file.clone())
+    }
+
+    /// The optional indexes, once started.
+    pub fn indexes(&self) -> Option<&Arc<index::Indexes>> {
+        self.indexes.get()
+    }
+
+    /// Makes the started indexes available to RPCs (once, at start-up).
+    pub fn set_indexes(&self, indexes: Arc<index::Indexes>) {
+        let _ = self.indexes.set(indexes);
     }
 
     /// Writes all state to disk (at shutdown).

@@ -1,7 +1,8 @@
 //! `gettxoutsetinfo`: statistics over the UTXO set at the active tip, with
 //! Core's `hash_serialized_3`, `muhash` or no set hash.
 //!
-//! There is no coinstats index, so statistics for a past block
+//! With `-coinstatsindex` the answer comes from the index
+//! (`rpc_coinstats_index`); without it statistics for a past block
 //! (`hash_or_height`) are refused with Core's error for that case.
 
 use std::sync::Arc;
@@ -30,8 +31,9 @@ fn gettxoutsetinfo(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcErro
             RpcError::invalid_parameter(format!("'{s}' is not a valid hash_type"))
         })?,
     };
-    // use_index: accepted, but there is no index to use.
-    let _index_requested = params.opt_bool(2)?.unwrap_or(true);
+    if let Some(answer) = crate::rpc_coinstats_index::from_index(chain, params, hash_type)? {
+        return Ok(answer);
+    }
 
     let (cursor, height, best) = {
         let mut cs = chain.lock();

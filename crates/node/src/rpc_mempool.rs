@@ -286,6 +286,7 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
     Ok(Value::Array(out))
 }
 
+
 fn get_raw_transaction(
     chain: &NodeChain,
     req_params: &[Value],
@@ -308,14 +309,17 @@ fn get_raw_transaction(
         None | Some(Value::Null) => None,
         Some(v) => Some(parse_hash(v.as_str().unwrap_or_default(), "parameter 3")?),
     };
+    if block_hash.is_none() {
+        crate::indexes::wait_for_txindex(chain);
+    }
     let cs = chain.lock();
     let (tx, block_id) = match block_hash {
         None => {
-            let pool = chain.pool();
-            let tx = pool.get(&txid).map(|e| (*e.tx).clone()).ok_or_else(|| {
-                RpcError::invalid_address_or_key("No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries. Use gettransaction for wallet transactions.")
-            })?;
-            (tx, None)
+            let in_pool = chain.pool().get(&txid).map(|e| (*e.tx).clone());
+            match in_pool {
+                Some(tx) => (tx, None),
+                None => crate::indexes::find_confirmed_tx(chain, &cs, &txid)?,
+            }
         }
         Some(h) => {
             let id = cs
@@ -337,7 +341,8 @@ fn get_raw_transaction(
         return Ok(json!(serialize_hex(&tx)));
     }
     let mut o = Map::new();
-    if let Some(id) = block_id {
+    // Only a caller-given block gets `in_active_chain` (not a -txindex hit).
+    if let Some(id) = block_id.filter(|_| block_hash.is_some()) {
         o.insert("in_active_chain".into(), json!(cs.is_active(id)));
     }
     let params = utility_rpc::address::ChainParams::for_network(network);

@@ -1,0 +1,395 @@
+//! The background thread every index runs (Core's `BaseIndex`): catch up
+//! from the block files at start, then follow the active tip, rewinding to
+//! the fork point when the index's best block leaves the active chain.
+//!
+//! Per-block data is keyed by block hash and depends only on the block and
+//! its ancestors, so data of blocks that later leave the active chain stays
+//! valid (stale blocks keep their filters and statistics) and a rewind only
+//! moves the best block. The best block is written to disk only when it is
+//! an ancestor of the chainstate's flushed tip, so after a crash the index
+//! never claims blocks the chainstate has forgotten.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use bitcoin::hashes::Hash as _;
+use bitcoin::{Block, BlockHash};
+use blockstore::{BlockUndo, FlatFilePos};
+use chain::Chainstate;
+use redb::WriteTransaction;
+
+use crate::source::{tip_of, with_chainstate, ChainSource};
+use crate::store::{write_best_block, IndexDb, IndexError, Result};
+
+/// Blocks written per database transaction while catching up.
+const BLOCKS_PER_COMMIT: usize = 1000;
+/// How often progress is logged while catching up (Core's `SYNC_LOG_INTERVAL`).
+const SYNC_LOG_INTERVAL: Duration = Duration::from_secs(30);
+/// How long the synced thread sleeps before retrying to record its best
+/// block (the chainstate may have been flushed meanwhile) and checking
+/// for a stop request; short so that shutdown is not held up.
+const IDLE_WAKE: Duration = Duration::from_millis(250);
+/// Longest an RPC waits for an index to reach the tip.
+const SYNC_WAIT: Duration = Duration::from_secs(60);
+
+/// A block handed to an index, with what the index needs to process it.
+pub struct BlockData {
+    /// The block's hash.
+    pub hash: BlockHash,
+    /// Its height.
+    pub height: u32,
+    /// The block.
+    pub block: Block,
+    /// Its undo data (spent coins), for indexes that ask for it; empty for genesis.
+    pub undo: Option<BlockUndo>,
+    /// Where the block is stored in the blk files.
+    pub pos: FlatFilePos,
+}
+
+/// One kind of index: what it stores for each block.
+pub trait IndexKind: Send + 'static {
+    /// The name Core uses in logs and `getindexinfo`.
+    fn name(&self) -> &'static str;
+    /// Whether [`BlockData::undo`] must be filled.
+    fn needs_undo(&self) -> bool;
+    /// Stores the index data of `block` in `tx`.
+    fn append(&mut self, tx: &WriteTransaction, block: &BlockData) -> Result<()>;
+}
+
+/// An index's progress as `getindexinfo` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    /// The index name.
+    pub name: &'static str,
+    /// Whether the index has caught up with the chain once.
+    pub synced: bool,
+    /// Height of the last block processed (0 before any).
+    pub best_block_height: u32,
+}
+
+#[derive(Default)]
+struct Status {
+    best: Option<(BlockHash, u32)>,
+    synced: bool,
+}
+
+struct Shared {
+    name: &'static str,
+    db: Arc<IndexDb>,
+    status: Mutex<Status>,
+    changed: Condvar,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn status(&self) -> MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_best(&self, best: Option<(BlockHash, u32)>, synced: bool) {
+        let mut s = self.status();
+        s.best = best;
+        s.synced |= synced;
+        self.changed.notify_all();
+    }
+}
+
+/// A running index: its thread and its progress.
+pub struct IndexRunner {
+    shared: Arc<Shared>,
+    source: Arc<dyn ChainSource>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+enum Step {
+    Connect(Box<BlockData>),
+    Rewind(BlockHash, u32),
+    Restart,
+    AtTip,
+}
+
+/// Decides what the index at `best` does next to follow the active chain.
+fn next_step(
+    cs: &Chainstate,
+    best: Option<(BlockHash, u32)>,
+    needs_undo: bool,
+) -> std::result::Result<Step, String> {
+    let next = match best {
+        None => cs.at_height(0),
+        Some((hash, _)) => {
+            let Some(id) = cs.index().id(&hash) else {
+                return Ok(Step::Restart);
+            };
+            if !cs.is_active(id) {
+                let fork = cs
+                    .tip()
+                    .and_then(|tip| cs.index().last_common_ancestor(id, tip))
+                    .and_then(|f| cs.index().entry(f));
+                return Ok(match fork {
+                    Some(f) => Step::Rewind(f.hash, f.height),
+                    None => Step::Restart,
+                });
+            }
+            cs.next_in_active(id)
+        }
+    };
+    let Some(id) = next else {
+        return Ok(Step::AtTip);
+    };
+    let entry = cs
+        .index()
+        .entry(id)
+        .ok_or_else(|| "active block not in the block index".to_string())?;
+    let (hash, height, pos) = (
+        entry.hash,
+        entry.height,
+        FlatFilePos::new(entry.file, entry.data_pos),
+    );
+    let block = cs
+        .read_block(id)
+        .map_err(|e| format!("Failed to read block {hash} from disk: {e}"))?;
+    let undo = if needs_undo && height > 0 {
+        Some(
+            cs.read_undo(id)
+                .map_err(|e| format!("Failed to read undo block data {hash} from disk: {e}"))?,
+        )
+    } else {
+        None
+    };
+    Ok(Step::Connect(Box::new(BlockData {
+        hash,
+        height,
+        block,
+        undo,
+        pos,
+    })))
+}
+
+/// Whether `best` may be recorded: it is the chainstate's flushed tip or an ancestor of it.
+fn behind_flushed_tip(cs: &Chainstate, best: &(BlockHash, u32)) -> bool {
+    let Ok(Some(flushed)) = cs.store().best_block() else {
+        return false;
+    };
+    let index = cs.index();
+    match (index.id(&flushed), index.id(&best.0)) {
+        (Some(f), Some(b)) => index.ancestor_id(f, best.1) == Some(b),
+        _ => false,
+    }
+}
+
+struct Syncer<K> {
+    kind: K,
+    shared: Arc<Shared>,
+    source: Arc<dyn ChainSource>,
+    best: Option<(BlockHash, u32)>,
+    recorded: Option<BlockHash>,
+    pending: Option<WriteTransaction>,
+    pending_blocks: usize,
+}
+
+impl<K: IndexKind> Syncer<K> {
+    fn run(mut self) {
+        let name = self.shared.name;
+        tracing::info!("{name} thread start");
+        if let Err(e) = self.follow() {
+            tracing::error!("{name}: {e}");
+        }
+        if let Err(e) = self.commit() {
+            tracing::error!("Failed to commit latest {name} state: {e}");
+        }
+        tracing::info!("{name} thread exit");
+    }
+
+    fn follow(&mut self) -> Result<()> {
+        let name = self.shared.name;
+        let mut last_log = Instant::now();
+        let mut synced = false;
+        while !self.shared.stop.load(Ordering::Relaxed) {
+            let best = self.best;
+            let needs_undo = self.kind.needs_undo();
+            let step = with_chainstate(self.source.as_ref(), |cs| next_step(cs, best, needs_undo))
+                .map_err(IndexError)?;
+            match step {
+                Step::Connect(block) => {
+                    let tx = match self.pending.take() {
+                        Some(tx) => tx,
+                        None => self.shared.db.db().begin_write()?,
+                    };
+                    self.kind.append(&tx, &block)?;
+                    self.pending = Some(tx);
+                    self.pending_blocks += 1;
+                    self.best = Some((block.hash, block.height));
+                    // Following the tip, every block is committed at once so
+                    // RPCs waiting for it can read it; catching up, in batches.
+                    if synced || self.pending_blocks >= BLOCKS_PER_COMMIT {
+                        self.commit()?;
+                    }
+                    if !synced && last_log.elapsed() >= SYNC_LOG_INTERVAL {
+                        tracing::info!(
+                            "Syncing {name} with block chain from height {}",
+                            block.height
+                        );
+                        last_log = Instant::now();
+                    }
+                }
+                Step::Rewind(hash, height) => {
+                    self.best = Some((hash, height));
+                    self.shared.set_best(self.best, false);
+                }
+                Step::Restart => {
+                    tracing::warn!("{name}: best block of the index is not in the block index; rebuilding the index");
+                    self.best = None;
+                    self.shared.set_best(None, false);
+                }
+                Step::AtTip => {
+                    self.commit()?;
+                    if !synced {
+                        synced = true;
+                        match self.best {
+                            Some((_, h)) => tracing::info!("{name} is enabled at height {h}"),
+                            None => tracing::info!("{name} is enabled"),
+                        }
+                    }
+                    self.shared.set_best(self.best, true);
+                    let current = self.best.map(|b| b.0).unwrap_or(BlockHash::all_zeros());
+                    self.source.wait_for_tip_change(current, IDLE_WAKE);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes pending data, and the best block when the chainstate's
+    /// flushed tip covers it.
+    fn commit(&mut self) -> Result<()> {
+        let record = self.best.filter(|b| {
+            Some(b.0) != self.recorded
+                && with_chainstate(self.source.as_ref(), |cs| behind_flushed_tip(cs, b))
+        });
+        if self.pending.is_none() && record.is_none() {
+            self.shared.set_best(self.best, false);
+            return Ok(());
+        }
+        let tx = match self.pending.take() {
+            Some(tx) => tx,
+            None => self.shared.db.db().begin_write()?,
+        };
+        if let Some((hash, _)) = record {
+            write_best_block(&tx, &hash)?;
+        }
+        tx.commit()?;
+        self.pending_blocks = 0;
+        // Readers only learn of blocks whose data they can see.
+        self.shared.set_best(self.best, false);
+        if let Some((hash, _)) = record {
+            self.recorded = Some(hash);
+        }
+        Ok(())
+    }
+}
+
+impl IndexRunner {
+    /// Starts the thread of `kind`, resuming from the best block stored in `db`.
+    pub fn start<K: IndexKind>(
+        kind: K,
+        db: Arc<IndexDb>,
+        source: Arc<dyn ChainSource>,
+    ) -> Result<Arc<IndexRunner>> {
+        let name = kind.name();
+        let stored = db.best_block()?;
+        let best = stored.and_then(|hash| {
+            with_chainstate(source.as_ref(), |cs| {
+                cs.index().get(&hash).map(|e| (e.hash, e.height))
+            })
+        });
+        let shared = Arc::new(Shared {
+            name,
+            db,
+            status: Mutex::new(Status {
+                best,
+                synced: false,
+            }),
+            changed: Condvar::new(),
+            stop: AtomicBool::new(false),
+        });
+        let syncer = Syncer {
+            kind,
+            shared: shared.clone(),
+            source: source.clone(),
+            best,
+            recorded: stored,
+            pending: None,
+            pending_blocks: 0,
+        };
+        let thread = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || syncer.run())
+            .map_err(|e| IndexError(format!("cannot start {name} thread: {e}")))?;
+        Ok(Arc::new(IndexRunner {
+            shared,
+            source,
+            thread: Mutex::new(Some(thread)),
+        }))
+    }
+
+    /// The index's database.
+    pub fn db(&self) -> &IndexDb {
+        &self.shared.db
+    }
+
+    /// Name, sync state and best height.
+    pub fn summary(&self) -> Summary {
+        let s = self.shared.status();
+        Summary {
+            name: self.shared.name,
+            synced: s.synced,
+            best_block_height: s.best.map_or(0, |b| b.1),
+        }
+    }
+
+    /// The best block processed so far.
+    pub fn best_block(&self) -> Option<(BlockHash, u32)> {
+        self.shared.status().best
+    }
+
+    /// Waits until the index has processed the active tip (Core's
+    /// `BlockUntilSyncedToCurrentChain`); `false` at once while the index
+    /// is still catching up.
+    pub fn block_until_synced(&self) -> bool {
+        let deadline = Instant::now() + SYNC_WAIT;
+        if !self.shared.status().synced {
+            return false;
+        }
+        loop {
+            // Read the tip before taking the status lock: the index thread
+            // takes the chainstate lock without holding the status lock.
+            let tip = with_chainstate(self.source.as_ref(), tip_of);
+            let status = self.shared.status();
+            if status.best.map(|b| b.0) == Some(tip.0) {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline || self.shared.stop.load(Ordering::Relaxed) {
+                return true;
+            }
+            let wait = (deadline - now).min(Duration::from_millis(100));
+            let _unused = self
+                .shared
+                .changed
+                .wait_timeout(status, wait)
+                .unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Stops the thread after it wrote its state.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        self.shared.changed.notify_all();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}
