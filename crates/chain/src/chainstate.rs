@@ -97,13 +97,8 @@ impl Chainstate {
         config: ChainstateConfig,
         verifier: Arc<dyn ScriptVerifier>,
     ) -> Result<Self> {
-        let store = Arc::new(Store::open(
-            &config.block_index_dir,
-            &config.chainstate_dir,
-        )?);
-        if config.wipe_block_index || config.wipe_coins {
-            store.wipe(config.wipe_block_index, true)?;
-        }
+        // Block files first: the XOR key is random only when the blocks
+        // directory is still empty, before the block index creates `index/` in it.
         let max_file = if config.fast_prune {
             blockstore::FASTPRUNE_BLOCKFILE_SIZE
         } else {
@@ -115,6 +110,13 @@ impl Chainstate {
             config.xor,
             max_file,
         )?;
+        let store = Arc::new(Store::open(
+            &config.block_index_dir,
+            &config.chainstate_dir,
+        )?);
+        if config.wipe_block_index || config.wipe_coins {
+            store.wipe(config.wipe_block_index, true)?;
+        }
         if !config.wipe_block_index {
             files.load_file_info(
                 store.load_file_info()?,
