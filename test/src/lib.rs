@@ -194,7 +194,8 @@ impl TestNode {
         assert_eq!(stderr.trim(), expected);
     }
 
-    /// Polls `getblockcount` until it answers (or panics after 60 s).
+    /// Polls until RPC answers and start-up loading (reindex, `-loadblock`,
+    /// mempool) is done, as Core's test framework waits (panics after 60 s).
     pub fn wait_for_rpc(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -209,7 +210,11 @@ impl TestNode {
             }
             if self.cookie().is_some() {
                 match self.try_rpc("getblockcount", json!([])) {
-                    Ok(_) => return,
+                    // A user the whitelist keeps from getmempoolinfo cannot wait for loading.
+                    Ok(_) => match self.try_rpc("getmempoolinfo", json!([])) {
+                        Ok(info) if info["loaded"] != json!(true) => {}
+                        _ => return,
+                    },
                     Err(Some(e)) if e.code == -28 => {}
                     Err(Some(e)) => panic!("unexpected RPC error while starting: {e:?}"),
                     Err(None) => {}

@@ -219,3 +219,47 @@ fn block_index_and_chainstate_live_in_core_directories() {
     assert_eq!(node.rpc("getblockcount", json!([])), json!(3));
     node.stop();
 }
+
+#[test]
+fn reindex_reuses_block_files_and_loadblock_imports_a_bootstrap_file() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 20);
+    let best = node.rpc("getbestblockhash", json!([]));
+    // A bootstrap file as Core's linearize script writes it: magic, size, block.
+    let mut bootstrap = Vec::new();
+    for h in 0..=20 {
+        let hash = node.rpc("getblockhash", json!([h]));
+        let hex = node.rpc("getblock", json!([hash, 0]));
+        let raw = hex::decode(hex.as_str().unwrap()).unwrap();
+        bootstrap.extend_from_slice(&[0xfa, 0xbf, 0xb5, 0xda]);
+        bootstrap.extend_from_slice(&(raw.len() as u32).to_le_bytes());
+        bootstrap.extend_from_slice(&raw);
+    }
+    node.stop();
+    let blk = node.chain_path().join("blocks").join("blk00000.dat");
+    let size = std::fs::metadata(&blk).unwrap().len();
+
+    node.start(&["-reindex"]);
+    assert_eq!(node.rpc("getbestblockhash", json!([])), best);
+    assert!(node.debug_log().contains("Reindexing finished"));
+    node.stop();
+    // The blocks were found where they lay, not written again.
+    assert_eq!(std::fs::metadata(&blk).unwrap().len(), size);
+    node.start(&[]);
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(20));
+    node.stop();
+
+    let mut fresh = TestNode::new();
+    let file = fresh.chain_path().parent().unwrap().join("bootstrap.dat");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, &bootstrap).unwrap();
+    fresh.start(&[&format!("-loadblock={}", file.display())]);
+    assert_eq!(fresh.rpc("getbestblockhash", json!([])), best);
+    assert_eq!(
+        fresh.rpc("getblockhash", json!([20])),
+        json!(hashes.last().unwrap())
+    );
+    assert!(fresh.debug_log().contains("Importing blocks file"));
+    fresh.stop();
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bitcoin::block::Header;
 use bitcoin::Block;
 use blockstore::store::status;
+use blockstore::FlatFilePos;
 use consensus::block_check::{
     check_block, check_block_header, contextual_check_block, contextual_check_block_header,
 };
@@ -103,8 +104,15 @@ impl Chainstate {
     }
 
     /// Context-free and contextual block checks, storing the block (Core's
-    /// `AcceptBlock`). `force` stores blocks that do not extend the best chain.
-    fn accept_block(&mut self, block: &Block, force: bool) -> Result<Processed> {
+    /// `AcceptBlock`). `force` stores blocks that do not extend the best chain;
+    /// `known_pos` is where a block read back from our own block files
+    /// (`-reindex`) already lies, so it is recorded rather than written again.
+    pub(crate) fn accept_block(
+        &mut self,
+        block: &Block,
+        force: bool,
+        known_pos: Option<FlatFilePos>,
+    ) -> Result<Processed> {
         let id = self.accept_header(&block.header)?;
         let (have_data, work, height, prev_info) = {
             let e = self
@@ -147,7 +155,15 @@ impl Chainstate {
             tracing::error!("AcceptBlock: {e}");
             return Err(ChainError::Invalid(e));
         }
-        let pos = self.files.write_block(block, height)?;
+        let pos = match known_pos {
+            Some(pos) => {
+                let size = u32::try_from(block.total_size()).unwrap_or(u32::MAX);
+                self.files
+                    .note_existing_block(pos, size, height, u64::from(block.header.time));
+                pos
+            }
+            None => self.files.write_block(block, height)?,
+        };
         self.received_block_data(id, block.txdata.len(), pos);
         Ok(Processed {
             id,
@@ -168,7 +184,7 @@ impl Chainstate {
             tracing::error!("ProcessNewBlock: AcceptBlock FAILED ({e})");
             return Err(ChainError::Invalid(e));
         }
-        let processed = match self.accept_block(&block, force) {
+        let processed = match self.accept_block(&block, force, None) {
             Ok(p) => p,
             Err(e) => {
                 if matches!(e, ChainError::Invalid(_)) {

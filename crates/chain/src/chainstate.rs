@@ -117,6 +117,11 @@ impl Chainstate {
         if config.wipe_block_index || config.wipe_coins {
             store.wipe(config.wipe_block_index, true)?;
         }
+        if config.wipe_block_index {
+            // Until the block files are scanned again; an interrupted
+            // reindex carries on at the next start.
+            store.set_reindexing(true)?;
+        }
         if !config.wipe_block_index {
             files.load_file_info(
                 store.load_file_info()?,
@@ -209,8 +214,10 @@ impl Chainstate {
                 }
             }
             None => {
-                if self.index.is_empty() {
-                    self.store_genesis()?;
+                // A reindex finds genesis in the block files (see
+                // `load_genesis_if_missing`).
+                if self.index.is_empty() && !self.store.is_reindexing()? {
+                    self.store_genesis(None)?;
                 }
             }
         }
@@ -218,14 +225,24 @@ impl Chainstate {
         Ok(())
     }
 
-    fn store_genesis(&mut self) -> Result<()> {
+    /// Indexes the genesis block, written to the block files or, when read
+    /// back from them during a reindex, recorded at `known_pos`.
+    pub(crate) fn store_genesis(&mut self, known_pos: Option<FlatFilePos>) -> Result<()> {
         let genesis = self.params.genesis.clone();
         let id = self
             .index
             .insert(genesis.header)
             .map_err(|e| ChainError::System(format!("cannot index genesis block: {e:?}")))?;
         self.raise_validity(id, status::VALID_TREE);
-        let pos = self.files.write_block(&genesis, 0)?;
+        let pos = match known_pos {
+            Some(pos) => {
+                let size = u32::try_from(genesis.total_size()).unwrap_or(u32::MAX);
+                self.files
+                    .note_existing_block(pos, size, 0, u64::from(genesis.header.time));
+                pos
+            }
+            None => self.files.write_block(&genesis, 0)?,
+        };
         self.received_block_data(id, genesis.txdata.len(), pos);
         Ok(())
     }

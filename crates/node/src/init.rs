@@ -118,6 +118,8 @@ struct Running {
     _p2p: Option<crate::rpc_p2p::P2p>,
     chain: Arc<crate::node_chain::NodeChain>,
     indexes: Arc<index::Indexes>,
+    /// The `initload` thread; joined before the final flush.
+    initload: Option<std::thread::JoinHandle<()>>,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
 }
@@ -182,6 +184,9 @@ fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitC
         server.stop();
     }
     running._p2p.take();
+    if let Some(t) = running.initload.take() {
+        let _ = t.join();
+    }
     running.chain.flush();
     running.indexes.stop();
     drop(running);
@@ -342,6 +347,13 @@ fn init_main(
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
     let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;
     node_chain.set_net(p2p.handle());
+    let load_files = args
+        .get_args("-loadblock")
+        .iter()
+        .map(|f| args.abs_path_for_config_val(Path::new(f), false))
+        .collect();
+    let initload = crate::block_import::spawn(node_chain.clone(), load_files, shutdown.clone())
+        .map_err(|e| format!("Failed to start the initload thread: {e}"))?;
     table.finish_warmup();
     Ok(Running {
         rpc,
@@ -349,6 +361,7 @@ fn init_main(
         _p2p: Some(p2p),
         chain: node_chain,
         indexes,
+        initload: Some(initload),
         _pid: pid,
         _locks: locks,
     })

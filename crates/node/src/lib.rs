@@ -2,6 +2,7 @@
 //! framework crates (`common`, `rpc`, `utility-rpc`).
 
 pub mod block_assembler;
+pub mod block_import;
 pub mod block_read;
 pub mod chain_view;
 pub mod daemon;

@@ -44,6 +44,9 @@ pub struct NodeChain {
     /// How to ask for that shutdown (set once start-up has a shutdown handle).
     stop_request: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
     indexes: std::sync::OnceLock<Arc<index::Indexes>>,
+    /// Set once start-up loaded blocks and the mempool (`getmempoolinfo`'s
+    /// `loaded`).
+    mempool_loaded: std::sync::atomic::AtomicBool,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -133,7 +136,10 @@ impl NodeChain {
             }
             Err(e) => return Err(format!("Error opening block database: {e}").into()),
         };
-        let reindex = config.wipe_block_index;
+        // Also an earlier reindex that a shutdown interrupted.
+        let reindex = state
+            .reindex_pending()
+            .map_err(|e| format!("Error opening block database: {e}"))?;
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
@@ -157,14 +163,13 @@ impl NodeChain {
             stop_request: std::sync::OnceLock::new(),
             prune_target,
             indexes: std::sync::OnceLock::new(),
+            mempool_loaded: std::sync::atomic::AtomicBool::new(false),
         });
-        if reindex {
-            node.reindex_from_files()?;
+        if !reindex {
+            // Connect blocks stored but not yet connected (e.g. after a crash).
+            node.with(|cs| cs.activate_best_chain(&mut (), None))
+                .map_err(|e| format!("Failed to connect best block ({e})"))?;
         }
-        // Connect blocks stored but not yet connected (e.g. after a crash).
-        node.with(|cs| cs.activate_best_chain(&mut (), None))
-            .map_err(|e| format!("Failed to connect best block ({e})"))?;
-        node.load_mempool();
         node.verify_loaded(args)?;
         Ok(node)
     }
@@ -204,48 +209,6 @@ impl NodeChain {
             }
             _ => Ok(()),
         }
-    }
-
-    /// Rebuilds the index and coins from the block files (`-reindex`).
-    fn reindex_from_files(&self) -> Result<(), String> {
-        let mut cs = self.lock();
-        cs.set_importing(true);
-        let mut waiting: std::collections::HashMap<BlockHash, Vec<bitcoin::Block>> =
-            Default::default();
-        let mut file = 0u32;
-        let mut loaded = 0u64;
-        while cs.files().block_file_exists(file) {
-            tracing::info!("Reindexing block file blk{file:05}.dat...");
-            let blocks: Vec<bitcoin::Block> = cs
-                .files()
-                .scan_blocks(file)
-                .filter_map(|r| r.ok().map(|(_, b)| b))
-                .collect();
-            for block in blocks {
-                let mut queue = vec![block];
-                while let Some(b) = queue.pop() {
-                    let hash = b.block_hash();
-                    if cs.index().id(&b.header.prev_blockhash).is_none()
-                        && cs.index().id(&hash).is_none()
-                    {
-                        waiting.entry(b.header.prev_blockhash).or_default().push(b);
-                        continue;
-                    }
-                    if cs.process_new_block(Arc::new(b), true, &mut ()).is_ok() {
-                        loaded += 1;
-                    }
-                    if let Some(children) = waiting.remove(&hash) {
-                        queue.extend(children);
-                    }
-                }
-            }
-            file += 1;
-        }
-        tracing::info!("Loaded {loaded} blocks from external file in reindex");
-        cs.set_importing(false);
-        drop(cs);
-        self.after_change();
-        Ok(())
     }
 
     /// Locks the chainstate (no tip notification; use [`NodeChain::with`] to change it).
@@ -328,7 +291,20 @@ impl NodeChain {
         self.net.set(handle);
     }
 
-    fn load_mempool(&self) {
+    /// Whether start-up finished loading blocks and the mempool.
+    pub fn mempool_loaded(&self) -> bool {
+        self.mempool_loaded
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records the end of start-up loading.
+    pub fn set_mempool_loaded(&self, loaded: bool) {
+        self.mempool_loaded
+            .store(loaded, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Accepts the transactions of `mempool.dat` (`-persistmempool`).
+    pub fn load_mempool(&self) {
         let path = &self.mempool_file;
         if !self.persist_mempool || !path.exists() {
             return;

@@ -512,7 +512,9 @@ pub fn register(
         "blockchain",
         "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
         move |_| {
-            // The mempool is loaded during start-up, before RPC leaves warm-up.
+            if !c.mempool_loaded() {
+                return Err(RpcError::misc("The mempool was not loaded yet"));
+            }
             let path = c
                 .save_mempool()
                 .map_err(|_| RpcError::misc("Unable to dump mempool to disk"))?;
@@ -544,7 +546,7 @@ pub fn register(
         move |_| {
             let pool = c.pool();
             Ok(json!({
-                "loaded": true,
+                "loaded": c.mempool_loaded(),
                 "size": pool.len(),
                 "bytes": pool.total_vsize(),
                 "usage": pool.total_vsize() * 4,
