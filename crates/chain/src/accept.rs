@@ -15,7 +15,7 @@ use consensus::{BlockResult, ValidationError};
 
 use crate::chainstate::{ChainListener, Chainstate};
 use crate::coins::BlockCoins;
-use crate::connect::{connect_block, ConnectContext};
+use crate::connect::connect_block;
 use crate::error::{ChainError, Result};
 use crate::index::BlockId;
 
@@ -232,14 +232,7 @@ impl Chainstate {
         check_block(block, &self.params, check_pow, check_merkle)?;
         contextual_check_block(block, &prev, &self.params)?;
         let mut overlay = BlockCoins::new(&self.coins);
-        let ctx = ConnectContext {
-            params: &self.params,
-            chain: &self.index,
-            prev: &prev,
-            verifier: self.verifier.as_ref(),
-            script_threads: self.config.script_threads,
-            check_scripts: true,
-        };
+        let ctx = self.connect_context(&prev, true);
         connect_block(block, &block.block_hash(), &ctx, &mut overlay)?;
         Ok(())
     }

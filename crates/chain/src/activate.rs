@@ -10,7 +10,7 @@ use consensus::ValidationError;
 
 use crate::chainstate::{format_time, ChainListener, Chainstate};
 use crate::coins::BlockCoins;
-use crate::connect::{connect_block, disconnect_block, ConnectContext};
+use crate::connect::{connect_block, disconnect_block};
 use crate::error::{ChainError, Result};
 use crate::index::BlockId;
 
@@ -180,14 +180,7 @@ impl Chainstate {
                     .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
                 let check_scripts = !self.assumed_valid(id);
                 let mut overlay = BlockCoins::new(&self.coins);
-                let ctx = ConnectContext {
-                    params: &self.params,
-                    chain: &self.index,
-                    prev: &prev,
-                    verifier: self.verifier.as_ref(),
-                    script_threads: self.config.script_threads,
-                    check_scripts,
-                };
+                let ctx = self.connect_context(&prev, check_scripts);
                 let connected = connect_block(&block, &hash, &ctx, &mut overlay);
                 let connected = match connected {
                     Ok(c) => c,

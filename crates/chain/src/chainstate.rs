@@ -247,6 +247,22 @@ impl Chainstate {
         Ok(())
     }
 
+    /// What connecting a block on top of `prev` needs from the chainstate.
+    pub(crate) fn connect_context<'a>(
+        &'a self,
+        prev: &'a consensus::HeaderInfo,
+        check_scripts: bool,
+    ) -> crate::connect::ConnectContext<'a> {
+        crate::connect::ConnectContext {
+            params: &self.params,
+            chain: &self.index,
+            prev,
+            verifier: self.verifier.as_ref(),
+            script_threads: self.config.script_threads,
+            check_scripts,
+        }
+    }
+
     /// Sets the active chain to end at `tip`.
     pub(crate) fn set_active_chain(&mut self, tip: BlockId) {
         let mut chain = Vec::new();

@@ -6,7 +6,7 @@ use blockstore::store::status;
 
 use crate::chainstate::Chainstate;
 use crate::coins::BlockCoins;
-use crate::connect::{connect_block, disconnect_block, ConnectContext};
+use crate::connect::{connect_block, disconnect_block};
 
 /// Blocks checked at start-up unless `-checkblocks` says otherwise.
 pub const DEFAULT_CHECKBLOCKS: i64 = 6;
@@ -130,14 +130,7 @@ impl Chainstate {
                 else {
                     continue;
                 };
-                let ctx = ConnectContext {
-                    params: &self.params,
-                    chain: &self.index,
-                    prev: &prev,
-                    verifier: self.verifier.as_ref(),
-                    script_threads: self.config.script_threads,
-                    check_scripts: true,
-                };
+                let ctx = self.connect_context(&prev, true);
                 if let Err(err) = connect_block(block, &e.hash, &ctx, &mut overlay) {
                     return VerifyOutcome::Corrupted(format!(
                         "Verification error: found unconnectable block at {}, hash={} ({err})",
