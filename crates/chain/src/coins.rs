@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bitcoin::{BlockHash, OutPoint};
-use blockstore::{Store, StoreError, WriteBatch};
+use blockstore::{CoinsReader, Store, StoreError, WriteBatch};
 use consensus::{Coin, CoinsView};
 
 /// Rough heap cost of one cache entry (key, coin, script allocation, map slot).
@@ -34,6 +34,10 @@ pub struct CoinsCache {
     usage: usize,
     /// The block the cached view corresponds to (`None` before genesis).
     best_block: Option<BlockHash>,
+    /// A read snapshot of the store for cache misses, so each miss does not
+    /// open a transaction. Only this cache writes coins to the store, so the
+    /// snapshot stays current until the next flush, which drops it.
+    reader: std::sync::Mutex<Option<CoinsReader>>,
 }
 
 impl CoinsCache {
@@ -45,6 +49,7 @@ impl CoinsCache {
             map: HashMap::new(),
             usage: 0,
             best_block,
+            reader: std::sync::Mutex::new(None),
         })
     }
 
@@ -62,8 +67,21 @@ impl CoinsCache {
     pub fn get(&self, outpoint: &OutPoint) -> Result<Option<Coin>, StoreError> {
         match self.map.get(outpoint) {
             Some(e) => Ok(e.coin.clone()),
-            None => self.store.get_coin(outpoint),
+            None => {
+                let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+                if reader.is_none() {
+                    *reader = Some(self.store.coins_reader()?);
+                }
+                match reader.as_ref() {
+                    Some(r) => r.get(outpoint),
+                    None => self.store.get_coin(outpoint),
+                }
+            }
         }
+    }
+
+    fn drop_reader(&mut self) {
+        *self.reader.get_mut().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// Some unspent output of `txid` (Core's `AccessByTxid`), from memory or the store.
@@ -133,6 +151,7 @@ impl CoinsCache {
 
     /// Moves every modified coin into `batch` and empties the cache.
     pub fn flush_into(&mut self, batch: &mut WriteBatch) {
+        self.drop_reader();
         for (outpoint, entry) in self.map.drain() {
             if !entry.dirty {
                 continue;
@@ -150,6 +169,7 @@ impl CoinsCache {
 
     /// Drops every cached entry without writing (after the store was rebuilt).
     pub fn reset(&mut self) -> Result<(), StoreError> {
+        self.drop_reader();
         self.map.clear();
         self.usage = 0;
         self.best_block = self.store.best_block()?;

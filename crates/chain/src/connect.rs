@@ -114,9 +114,9 @@ pub fn connect_block(
 ) -> Result<Connected> {
     let height = ctx.prev.height + 1;
     let params = ctx.params;
+    let txids: Vec<bitcoin::Txid> = block.txdata.iter().map(|t| t.compute_txid()).collect();
     if bip30_enforced(height, hash, ctx.prev, ctx.chain, params) {
-        for tx in &block.txdata {
-            let txid = tx.compute_txid();
+        for (tx, &txid) in block.txdata.iter().zip(&txids) {
             for vout in 0..tx.output.len() as u32 {
                 if coins.coin(&OutPoint::new(txid, vout)).is_some() {
                     return Err(invalid("bad-txns-BIP30", "tried to overwrite transaction"));
@@ -137,8 +137,7 @@ pub fn connect_block(
         txs: Vec::with_capacity(block.txdata.len().saturating_sub(1)),
     };
     let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
-    for tx in &block.txdata {
-        let txid = tx.compute_txid();
+    for (tx, &txid) in block.txdata.iter().zip(&txids) {
         let coinbase = tx.is_coinbase();
         if !coinbase {
             let fee = check_tx_inputs(tx, coins, height)

@@ -11,7 +11,9 @@
 //! With `--core PATH` Core's `bitcoind` runs the same steps, interleaved, and
 //! ratios are printed.
 //!
-//! Usage: bench-chain [--node PATH] [--core PATH] [--blocks N] [--txs M] [--rounds R]
+//! Usage: bench-chain [--node PATH] [--core PATH] [--blocks N] [--txs M] [--rounds R] [--save FILE]
+//!
+//! `--save FILE` keeps a copy of the bootstrap file (e.g. to profile an import).
 
 use bitcoin::absolute::LockTime;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
@@ -144,8 +146,9 @@ fn main() {
     ));
     let mut core_bin: Option<PathBuf> = None;
     let (mut blocks, mut txs, mut rounds) = (200u64, 500usize, 3usize);
+    let mut save: Option<PathBuf> = None;
     let usage =
-        "usage: bench-chain [--node PATH] [--core PATH] [--blocks N] [--txs M] [--rounds R]";
+        "usage: bench-chain [--node PATH] [--core PATH] [--blocks N] [--txs M] [--rounds R] [--save FILE]";
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let value = args.next();
@@ -155,6 +158,7 @@ fn main() {
             ("--blocks", Some(v)) => blocks = v.parse().unwrap_or(blocks),
             ("--txs", Some(v)) => txs = v.parse().unwrap_or(txs),
             ("--rounds", Some(v)) => rounds = v.parse().unwrap_or(rounds),
+            ("--save", Some(v)) => save = Some(PathBuf::from(v)),
             _ => {
                 eprintln!("{usage}");
                 std::process::exit(2);
@@ -164,6 +168,9 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("bootstrap.dat");
     let (tip, total_txs) = build_chain(&node_bin, blocks, txs, &file);
+    if let Some(dest) = &save {
+        std::fs::copy(&file, dest).expect("copy bootstrap file");
+    }
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
     println!(
         "chain: {} blocks, {total_txs} transactions, {:.1} MiB",
