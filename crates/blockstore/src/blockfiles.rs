@@ -269,6 +269,11 @@ impl BlockFiles {
         dirty.into_iter().map(|n| (n, st.info(n))).collect()
     }
 
+    /// Marks files' statistics as unwritten again (their write failed).
+    pub fn restore_dirty_file_info(&self, files: impl IntoIterator<Item = u32>) {
+        self.lock().dirty.extend(files);
+    }
+
     /// Total bytes used by blk and rev files according to the statistics
     /// (Core's `CalculateCurrentUsage`).
     pub fn current_usage(&self) -> u64 {

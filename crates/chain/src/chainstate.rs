@@ -592,21 +592,30 @@ impl Chainstate {
     }
 
     /// Writes every modified index entry, file statistics and the coins
-    /// cache in one atomic batch, after syncing the block files.
+    /// cache (see [`Store::write_batch`] for the order), after syncing the
+    /// block files. When writing fails nothing is forgotten: the same state
+    /// is written again by the next flush.
     pub fn flush(&mut self) -> Result<()> {
         self.files.flush(false)?;
         let mut batch = WriteBatch::new();
-        for id in self.dirty_index.drain() {
-            if let Some(e) = self.index.entry(id) {
+        for id in &self.dirty_index {
+            if let Some(e) = self.index.entry(*id) {
                 batch.put_block_index(&e.to_disk());
             }
         }
-        for (n, info) in self.files.take_dirty_file_info() {
-            batch.put_file_info(n, &info);
+        let files = self.files.take_dirty_file_info();
+        for (n, info) in &files {
+            batch.put_file_info(*n, info);
         }
         batch.set_last_block_file(self.files.last_file());
-        self.coins.flush_into(&mut batch);
-        self.store.write_batch(batch)?;
+        self.coins.write_into(&mut batch);
+        if let Err(e) = self.store.write_batch(batch) {
+            self.files
+                .restore_dirty_file_info(files.into_iter().map(|(n, _)| n));
+            return Err(e.into());
+        }
+        self.dirty_index.clear();
+        self.coins.flushed();
         self.last_flush = Instant::now();
         Ok(())
     }

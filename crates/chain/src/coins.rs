@@ -149,22 +149,28 @@ impl CoinsCache {
         }
     }
 
-    /// Moves every modified coin into `batch` and empties the cache.
-    pub fn flush_into(&mut self, batch: &mut WriteBatch) {
-        self.drop_reader();
-        for (outpoint, entry) in self.map.drain() {
+    /// Adds every modified coin and the best block to `batch`; the cache
+    /// keeps them until [`CoinsCache::flushed`] says the batch was written.
+    pub fn write_into(&self, batch: &mut WriteBatch) {
+        for (outpoint, entry) in &self.map {
             if !entry.dirty {
                 continue;
             }
-            match entry.coin {
-                Some(coin) => batch.put_coin(&outpoint, &coin),
-                None => batch.delete_coin(&outpoint),
+            match &entry.coin {
+                Some(coin) => batch.put_coin(outpoint, coin),
+                None => batch.delete_coin(outpoint),
             }
         }
-        self.usage = 0;
         if let Some(best) = self.best_block {
             batch.set_best_block(best);
         }
+    }
+
+    /// Empties the cache once what [`CoinsCache::write_into`] gave is stored.
+    pub fn flushed(&mut self) {
+        self.drop_reader();
+        self.map.clear();
+        self.usage = 0;
     }
 
     /// Drops every cached entry without writing (after the store was rebuilt).
@@ -289,7 +295,8 @@ mod tests {
         assert_eq!(store.get_coin(&op(1)).unwrap(), None);
         cache.set_best_block(BlockHash::all_zeros());
         let mut batch = WriteBatch::new();
-        cache.flush_into(&mut batch);
+        cache.write_into(&mut batch);
+        cache.flushed();
         store.write_batch(batch).unwrap();
         assert_eq!(store.get_coin(&op(1)).unwrap(), Some(coin(5)));
         assert_eq!(cache.len(), 0);
@@ -302,7 +309,8 @@ mod tests {
         let mut cache = CoinsCache::new(store.clone()).unwrap();
         cache.apply(HashMap::from([(op(1), Some(coin(1)))]));
         let mut batch = WriteBatch::new();
-        cache.flush_into(&mut batch);
+        cache.write_into(&mut batch);
+        cache.flushed();
         store.write_batch(batch).unwrap();
 
         let mut overlay = BlockCoins::new(&cache);
@@ -315,7 +323,8 @@ mod tests {
         cache.apply(HashMap::from([(op(2), None)]));
         assert_eq!(cache.len(), 1);
         let mut batch = WriteBatch::new();
-        cache.flush_into(&mut batch);
+        cache.write_into(&mut batch);
+        cache.flushed();
         assert_eq!(batch.coin_ops(), 1);
         store.write_batch(batch).unwrap();
         assert_eq!(store.get_coin(&op(1)).unwrap(), None);
@@ -329,7 +338,8 @@ mod tests {
         let (a, b) = (OutPoint::new(txid, 0), OutPoint::new(txid, 300));
         cache.apply(HashMap::from([(a, Some(coin(1))), (b, Some(coin(2)))]));
         let mut batch = WriteBatch::new();
-        cache.flush_into(&mut batch);
+        cache.write_into(&mut batch);
+        cache.flushed();
         store.write_batch(batch).unwrap();
         assert_eq!(store.coins_of_txid(&txid).unwrap().len(), 2);
         assert!(cache.any_unspent_of(&txid).unwrap().is_some());
