@@ -2,6 +2,8 @@
 //! named by `BITCOIND`, so the same tests can run against Core's `bitcoind`) in a
 //! temporary data directory with unique ports, and talks JSON-RPC and raw HTTP.
 
+pub mod op_true;
+
 use base64::Engine;
 use serde_json::{json, Value};
 use std::io::{Read, Write};

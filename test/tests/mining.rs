@@ -4,67 +4,16 @@
 //! options' init errors, and the mempool (with its deltas) surviving a
 //! restart through `mempool.dat`.
 
-use bitcoin::absolute::LockTime;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
 use bitcoin::hashes::Hash;
-use bitcoin::transaction::Version;
-use bitcoin::{
-    Address, Amount, Block, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
-    Witness,
-};
+use bitcoin::{Block, Transaction};
 use functional::TestNode;
 use serde_json::{json, Value};
 
-/// Coins sent to P2WSH(OP_TRUE) can be spent by anyone with no key.
-fn op_true_script() -> ScriptBuf {
-    ScriptBuf::from_bytes(vec![0x51])
-}
-
-fn op_true_address() -> String {
-    Address::p2wsh(&op_true_script(), Network::Regtest).to_string()
-}
+use functional::op_true::{address as op_true_address, coinbase_of, generate, spend};
 
 fn gbt(node: &TestNode) -> Value {
     node.rpc("getblocktemplate", json!([{"rules": ["segwit"]}]))
-}
-
-/// Mines `n` blocks to the OP_TRUE address; returns their hashes.
-fn generate(node: &TestNode, n: u32) -> Vec<String> {
-    node.rpc("generatetoaddress", json!([n, op_true_address()]))
-        .as_array()
-        .expect("hashes")
-        .iter()
-        .map(|h| h.as_str().expect("hash").to_string())
-        .collect()
-}
-
-/// The coinbase outpoint of the block `hash`.
-fn coinbase_of(node: &TestNode, hash: &str) -> (OutPoint, u64) {
-    let block = node.rpc("getblock", json!([hash, 2]));
-    let cb = &block["tx"][0];
-    let txid: Txid = cb["txid"].as_str().expect("txid").parse().expect("txid");
-    let sats = (cb["vout"][0]["value"].as_f64().expect("value") * 1e8).round() as u64;
-    (OutPoint::new(txid, 0), sats)
-}
-
-/// Spends `prev` (worth `value`) back to the OP_TRUE address, paying `fee`.
-fn spend(prev: OutPoint, value: u64, fee: u64) -> Transaction {
-    let mut witness = Witness::new();
-    witness.push(op_true_script().as_bytes());
-    Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: prev,
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness,
-        }],
-        output: vec![TxOut {
-            value: Amount::from_sat(value - fee),
-            script_pubkey: ScriptBuf::new_p2wsh(&op_true_script().wscript_hash()),
-        }],
-    }
 }
 
 /// A node with 101 blocks whose first coinbases are spendable.

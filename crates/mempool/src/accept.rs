@@ -27,12 +27,15 @@ const MIN_STANDARD_TX_NONWITNESS_SIZE: usize = 65;
 pub struct Policy {
     /// Minimum relay fee rate in sat/kvB (`-minrelaytxfee`).
     pub min_relay_fee_per_kvb: i64,
+    /// Refuse non-standard transactions (off with `-acceptnonstdtxn` on test chains).
+    pub require_standard: bool,
 }
 
 impl Default for Policy {
     fn default() -> Self {
         Policy {
             min_relay_fee_per_kvb: 100,
+            require_standard: true,
         }
     }
 }
@@ -56,18 +59,16 @@ fn reject(
     ValidationError::tx(result, reason, debug)
 }
 
-fn policy_checks(tx: &Transaction) -> Result<(), ValidationError> {
+fn policy_checks(tx: &Transaction, require_standard: bool) -> Result<(), ValidationError> {
+    if !require_standard {
+        return size_check(tx);
+    }
     let version = tx.version.0;
     if !(1..=3).contains(&version) {
         return Err(reject(TxResult::NotStandard, "version", ""));
     }
     if tx.weight().to_wu() > MAX_STANDARD_TX_WEIGHT {
         return Err(reject(TxResult::NotStandard, "tx-size", ""));
-    }
-    if bitcoin::consensus::encode::serialize(&strip_witness(tx)).len()
-        < MIN_STANDARD_TX_NONWITNESS_SIZE
-    {
-        return Err(reject(TxResult::NotStandard, "tx-size-small", ""));
     }
     for input in &tx.input {
         if input.script_sig.len() > 1650 {
@@ -76,6 +77,24 @@ fn policy_checks(tx: &Transaction) -> Result<(), ValidationError> {
         if !input.script_sig.is_push_only() {
             return Err(reject(TxResult::NotStandard, "scriptsig-not-pushonly", ""));
         }
+    }
+    if tx
+        .output
+        .iter()
+        .any(|o| !crate::standard::is_standard_output(&o.script_pubkey))
+    {
+        return Err(reject(TxResult::NotStandard, "scriptpubkey", ""));
+    }
+    size_check(tx)
+}
+
+/// Applies even to non-standard transactions, after the standardness rules
+/// (as Core's `PreChecks`).
+fn size_check(tx: &Transaction) -> Result<(), ValidationError> {
+    if bitcoin::consensus::encode::serialize(&strip_witness(tx)).len()
+        < MIN_STANDARD_TX_NONWITNESS_SIZE
+    {
+        return Err(reject(TxResult::NotStandard, "tx-size-small", ""));
     }
     Ok(())
 }
@@ -104,7 +123,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(reject(TxResult::Consensus, "coinbase", ""));
         }
-        policy_checks(&tx)?;
+        policy_checks(&tx, policy.require_standard)?;
         let tip = cs
             .tip_entry()
             .ok_or_else(|| reject(TxResult::Unknown, "no-tip", ""))?;

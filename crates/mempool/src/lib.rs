@@ -7,6 +7,7 @@ mod accept;
 mod persist;
 pub mod pool;
 mod prioritise;
+pub mod standard;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
 pub use persist::{LoadOptions, LoadStats};

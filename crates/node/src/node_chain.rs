@@ -137,6 +137,12 @@ impl NodeChain {
             Err(e) => return Err(format!("Error opening block database: {e}").into()),
         };
         // Also an earlier reindex that a shutdown interrupted.
+        let accept_non_standard = args.get_bool_arg("-acceptnonstdtxn", false);
+        if accept_non_standard && chain == ChainType::Main {
+            return Err("acceptnonstdtxn is not currently supported for main chain"
+                .to_string()
+                .into());
+        }
         let reindex = state
             .reindex_pending()
             .map_err(|e| format!("Error opening block database: {e}"))?;
@@ -149,6 +155,7 @@ impl NodeChain {
                     .get_arg("-minrelaytxfee")
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().min_relay_fee_per_kvb),
+                require_standard: !accept_non_standard,
             },
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),

@@ -1,0 +1,187 @@
+//! Transactions and headers from RPC that break a rule are refused with
+//! Core's reasons and error codes, and the node keeps running: one case per
+//! rule family of `sendrawtransaction` / `testmempoolaccept` (decoding,
+//! context-free checks, standardness, inputs, fees, finality, duplicates,
+//! scripts) and of `submitheader`.
+
+use bitcoin::absolute::LockTime;
+use bitcoin::blockdata::script::Builder;
+use bitcoin::consensus::encode::{deserialize, serialize_hex};
+use bitcoin::hashes::Hash;
+use bitcoin::{Amount, Block, ScriptBuf, Transaction, TxOut, Witness};
+use functional::op_true::{coinbase_of, generate, spend};
+use functional::TestNode;
+use serde_json::{json, Value};
+
+fn reject_reason(node: &TestNode, tx: &Transaction) -> String {
+    let r = node.rpc("testmempoolaccept", json!([[serialize_hex(tx)]]));
+    assert_eq!(r[0]["allowed"], json!(false), "{r}");
+    r[0]["reject-reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 110);
+    let coin = |i: usize| coinbase_of(&node, &hashes[i]);
+
+    // Decoding.
+    let e = node.rpc_err("sendrawtransaction", json!(["00ff"]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            -22,
+            "TX decode failed. Make sure the tx has at least one input."
+        )
+    );
+
+    // Context-free checks.
+    let (prev, value) = coin(0);
+    let mut tx = spend(prev, value, 10_000);
+    tx.output[0].value = Amount::from_sat(value + 1);
+    assert_eq!(reject_reason(&node, &tx), "bad-txns-in-belowout");
+    let mut tx = spend(prev, value, 10_000);
+    tx.output.clear();
+    assert_eq!(reject_reason(&node, &tx), "bad-txns-vout-empty");
+    let mut tx = spend(prev, value, 10_000);
+    tx.input.push(tx.input[0].clone());
+    assert_eq!(reject_reason(&node, &tx), "bad-txns-inputs-duplicate");
+
+    // A coinbase cannot be relayed.
+    let block = node.rpc("getblock", json!([hashes[0], 0]));
+    let block: Block = deserialize(&hex::decode(block.as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(reject_reason(&node, &block.txdata[0]), "coinbase");
+
+    // Standardness.
+    let mut tx = spend(prev, value, 10_000);
+    tx.version = bitcoin::transaction::Version(4);
+    assert_eq!(reject_reason(&node, &tx), "version");
+    let mut tx = spend(prev, value, 10_000);
+    tx.input[0].script_sig = Builder::new()
+        .push_opcode(bitcoin::opcodes::all::OP_NOP)
+        .into_script();
+    assert_eq!(reject_reason(&node, &tx), "scriptsig-not-pushonly");
+    let mut tx = spend(prev, value, 10_000);
+    tx.output[0] = TxOut {
+        value: Amount::from_sat(value - 10_000),
+        script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+    };
+    assert_eq!(reject_reason(&node, &tx), "scriptpubkey");
+
+    // Inputs: unknown, immature coinbase.
+    let mut tx = spend(prev, value, 10_000);
+    tx.input[0].previous_output.txid = bitcoin::Txid::all_zeros();
+    assert_eq!(reject_reason(&node, &tx), "missing-inputs");
+    let e = node.rpc_err("sendrawtransaction", json!([serialize_hex(&tx)]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-25, "bad-txns-inputs-missingorspent")
+    );
+    let (young, young_value) = coin(100);
+    let tx = spend(young, young_value, 10_000);
+    assert!(reject_reason(&node, &tx).starts_with("bad-txns-premature-spend-of-coinbase"));
+
+    // Fees.
+    let tx = spend(prev, value, 0);
+    assert!(reject_reason(&node, &tx).starts_with("min relay fee not met"));
+
+    // Finality.
+    let mut tx = spend(prev, value, 10_000);
+    tx.lock_time = LockTime::from_height(1_000).unwrap();
+    tx.input[0].sequence = bitcoin::Sequence::ENABLE_LOCKTIME_NO_RBF;
+    assert_eq!(reject_reason(&node, &tx), "non-final");
+
+    // Scripts: a witness that does not hash to the output's program.
+    let mut tx = spend(prev, value, 10_000);
+    let mut w = Witness::new();
+    w.push([0x52]);
+    tx.input[0].witness = w;
+    let r = reject_reason(&node, &tx);
+    assert_eq!(
+        r,
+        "mempool-script-verify-flag-failed (Witness program hash mismatch)"
+    );
+
+    // Already known, already confirmed. (Conflicts go through replacement
+    // rules, which belong to the full policy.)
+    let good = spend(prev, value, 10_000);
+    let txid = node.rpc("sendrawtransaction", json!([serialize_hex(&good)]));
+    assert_eq!(reject_reason(&node, &good), "txn-already-in-mempool");
+    generate(&node, 1);
+    let e = node.rpc_err("sendrawtransaction", json!([serialize_hex(&good)]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-27, "Transaction outputs already in utxo set")
+    );
+    assert_eq!(node.rpc("getrawmempool", json!([])), json!([]));
+    assert!(txid.is_string());
+    node.stop();
+
+    // -acceptnonstdtxn lifts the standardness rules on test chains.
+    node.start(&["-acceptnonstdtxn=1"]);
+    let (prev, value) = coinbase_of(&node, &hashes[1]);
+    let mut tx = spend(prev, value, 10_000);
+    tx.output.push(TxOut {
+        value: Amount::from_sat(0),
+        script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
+    });
+    let r = node.rpc("testmempoolaccept", json!([[serialize_hex(&tx)]]));
+    assert_eq!(r[0]["allowed"], json!(true), "{r}");
+    node.stop();
+}
+
+#[test]
+fn submitheader_rejects_bad_headers_with_cores_reason() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 2);
+    let hex = node.rpc("getblock", json!([hashes[1], 0]));
+    let block: Block = deserialize(&hex::decode(hex.as_str().unwrap()).unwrap()).unwrap();
+    let header_hex = |h: &bitcoin::block::Header| serialize_hex(h);
+
+    let e = node.rpc_err("submitheader", json!(["00"]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-22, "Block header decode failed")
+    );
+
+    let mut orphan = block.header;
+    orphan.prev_blockhash = bitcoin::BlockHash::all_zeros();
+    let e = node.rpc_err("submitheader", json!([header_hex(&orphan)]));
+    assert_eq!((e.code, e.message.as_str()), (-25, "Must submit previous header (0000000000000000000000000000000000000000000000000000000000000000) first"));
+
+    // Not enough proof of work: no nonce makes the block hash meet the target
+    // once `bits` asks for far more work than regtest's limit.
+    let mut hard = block.header;
+    hard.bits = bitcoin::CompactTarget::from_consensus(0x1d00ffff);
+    let e = node.rpc_err("submitheader", json!([header_hex(&hard)]));
+    assert_eq!(e.code, -25);
+    assert!(
+        e.message == "high-hash" || e.message == "bad-diffbits",
+        "{}",
+        e.message
+    );
+
+    // Too old: at or before the median time past.
+    let mut old = block.header;
+    old.time = 0;
+    let e = node.rpc_err("submitheader", json!([header_hex(&old)]));
+    assert_eq!(e.code, -25);
+    assert!(
+        e.message.starts_with("time-too-old") || e.message == "high-hash",
+        "{}",
+        e.message
+    );
+
+    // A known header is accepted again quietly.
+    assert_eq!(
+        node.rpc("submitheader", json!([header_hex(&block.header)])),
+        Value::Null
+    );
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(2));
+    node.stop();
+}
