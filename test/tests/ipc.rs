@@ -240,3 +240,78 @@ fn spawned_child_ignores_sigint_and_exits_when_parent_closes() {
     // Closed and reaped: no process, no zombie.
     assert!(!std::path::Path::new(&format!("/proc/{child}")).exists());
 }
+
+/// Connects a Rust client to the socket at `path` and returns its `Rpc`.
+fn ipc_rpc(path: &std::path::Path) -> (ipc::Ipc, Box<dyn interfaces::rpc::Rpc>) {
+    let ipc = ipc::Ipc::new("test-cli").unwrap();
+    let init = ipc
+        .connect_stream(std::os::unix::net::UnixStream::connect(path).unwrap())
+        .expect("connect");
+    let rpc = init.make_rpc().unwrap().expect("rpc");
+    (ipc, rpc)
+}
+
+/// What Core's `bitcoin-cli -ipcconnect` relies on: its JSON-RPC 1.0 requests
+/// (id 1, the `-rpcuser` as user, `/` or `/wallet/<name>` as uri) answer like
+/// HTTP without HTTP credentials, `-rpcwhitelist` still applies to the user,
+/// and the socket file outlives the node so a later cli reports
+/// "Connection refused" rather than a missing file.
+#[test]
+fn cli_style_requests_over_the_socket_answer_like_http() {
+    let mut node = TestNode::new();
+    node.start(&[
+        "-ipcbind=unix",
+        "-rpcwhitelist=__cookie__:getblockcount,stop",
+        "-rpcwhitelist=alice:echo,getblock,stop",
+    ]);
+    let sock = node.chain_path().join("node.sock");
+    wait_for_file(&sock);
+    let (ipc, rpc) = ipc_rpc(&sock);
+    let call = |request: &str, uri: &str, user: &str| -> serde_json::Value {
+        let reply = rpc.execute_rpc(request, uri, user).expect("reply");
+        serde_json::from_str(&reply).expect("JSON reply")
+    };
+
+    let echo = r#"{"method":"echo","params":["foo"],"id":1}"#;
+    assert_eq!(
+        call(echo, "/", "alice"),
+        json!({"result": ["foo"], "error": null, "id": 1})
+    );
+    // A failing 1.0 call is the error object the cli prints, not a transport error.
+    let bad = call(
+        r#"{"method":"getblock","params":["00"],"id":1}"#,
+        "/",
+        "alice",
+    );
+    assert_eq!(bad["result"], json!(null));
+    assert_eq!(bad["error"]["code"], json!(-8));
+    assert_eq!(bad["id"], json!(1));
+    // Named parameters (`-named`) and the wallet endpoint (`-rpcwallet`).
+    let named = call(
+        r#"{"method":"echo","params":{"arg0":"x"},"id":1}"#,
+        "/wallet/w",
+        "alice",
+    );
+    assert_eq!(named["result"], json!(["x"]));
+    // Not on the user's whitelist, or a user without one: forbidden, which
+    // Core answers over IPC with a null reply.
+    assert_eq!(
+        call(r#"{"method":"getblockcount","id":1}"#, "/", "alice"),
+        json!(null)
+    );
+    assert_eq!(call(echo, "/", ""), json!(null));
+    assert!(node
+        .debug_log()
+        .contains("RPC User alice not allowed to call method getblockcount"));
+
+    // `bitcoin-cli -ipcconnect=unix stop`.
+    let stopping = call(r#"{"method":"stop","params":[],"id":1}"#, "/", "alice");
+    assert_eq!(stopping["result"], json!("Bitcoin Core stopping"));
+    drop(rpc);
+    drop(ipc);
+    node.wait_for_exit(0);
+    assert!(sock.exists(), "node.sock stays behind, as in Core");
+    let err = std::os::unix::net::UnixStream::connect(&sock).expect_err("nobody listens");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    assert_eq!(ipc::socket::error_text(&err), "Connection refused");
+}
