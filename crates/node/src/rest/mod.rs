@@ -6,6 +6,7 @@
 
 mod chain;
 mod format;
+mod getutxos;
 mod mempool;
 mod tx;
 
@@ -29,6 +30,7 @@ const ENDPOINTS: &[(&str, Endpoint)] = &[
     ("/rest/chaininfo", chain::rest_chaininfo),
     ("/rest/mempool/", mempool::rest_mempool),
     ("/rest/headers/", chain::rest_headers),
+    ("/rest/getutxos", getutxos::rest_getutxos),
     ("/rest/deploymentinfo/", chain::rest_deploymentinfo),
     ("/rest/deploymentinfo", chain::rest_deploymentinfo),
     ("/rest/blockhashbyheight/", chain::rest_blockhash_by_height),
