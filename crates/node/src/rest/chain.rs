@@ -1,6 +1,6 @@
 //! Block, header, chain-info, deployment and height endpoints.
 
-use super::format::{parse_format, query_param, Format, ALL_FORMATS};
+use super::format::{parse_format, query_param, to_integral, Format, ALL_FORMATS};
 use super::{
     binary_reply, call, call_mapped, format_not_found, hex_reply, is_hash, json_reply,
     reply_in, rest_error,
@@ -68,16 +68,9 @@ pub(super) fn rest_headers(table: &RpcTable, req: &Request, part: &str) -> Respo
             )
         }
     };
-    let count = match raw_count.parse::<u64>() {
-        Ok(n) if (1..=MAX_REST_HEADERS_RESULTS).contains(&n) => n,
-        _ => {
-            return rest_error(
-                400,
-                format!(
-                    "Header count is invalid or out of acceptable range (1-{MAX_REST_HEADERS_RESULTS}): {raw_count}"
-                ),
-            )
-        }
+    let count = match parse_count(&raw_count) {
+        Ok(n) => n,
+        Err(r) => return r,
     };
     if !is_hash(&hash) {
         return rest_error(400, format!("Invalid hash: {hash}"));
@@ -103,9 +96,22 @@ pub(super) fn rest_headers(table: &RpcTable, req: &Request, part: &str) -> Respo
     }
 }
 
+/// A header count within Core's limits, or its 400 reply.
+pub(super) fn parse_count(raw_count: &str) -> Result<u64, Response> {
+    match to_integral::<u64>(raw_count) {
+        Some(n) if (1..=MAX_REST_HEADERS_RESULTS).contains(&n) => Ok(n),
+        _ => Err(rest_error(
+            400,
+            format!(
+                "Header count is invalid or out of acceptable range (1-{MAX_REST_HEADERS_RESULTS}): {raw_count}"
+            ),
+        )),
+    }
+}
+
 /// The JSON headers of up to `count` active-chain blocks from `hash` on; empty
 /// when `hash` is unknown or not in the active chain.
-fn active_headers_from(table: &RpcTable, hash: &str, count: u64) -> Result<Vec<Value>, Response> {
+pub(super) fn active_headers_from(table: &RpcTable, hash: &str, count: u64) -> Result<Vec<Value>, Response> {
     let mut headers = Vec::new();
     let mut next = Some(hash.to_string());
     while let Some(hash) = next.take() {
@@ -166,8 +172,8 @@ pub(super) fn rest_deploymentinfo(table: &RpcTable, _req: &Request, part: &str) 
 /// `/rest/blockhashbyheight/<height>`: the active chain's hash at a height.
 pub(super) fn rest_blockhash_by_height(table: &RpcTable, _req: &Request, part: &str) -> Response {
     let (height_str, format) = parse_format(part);
-    let height = match height_str.parse::<i32>() {
-        Ok(h) if h >= 0 => h,
+    let height = match to_integral::<i32>(&height_str) {
+        Some(h) if h >= 0 => h,
         _ => {
             return rest_error(
                 400,

@@ -40,10 +40,20 @@ pub fn parse_format(uri_part: &str) -> (String, Format) {
 /// The (percent-decoded) value of query parameter `key`, first occurrence.
 pub fn query_param(target: &str, key: &str) -> Option<String> {
     let query = target.split_once('?')?.1;
+    let query = query.split('#').next().unwrap_or_default();
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         (rpc::request::percent_decode(k) == key).then(|| rpc::request::percent_decode(v))
     })
+}
+
+/// A decimal number as Core's `ToIntegral` reads it: no sign other than a
+/// leading `-`, no spaces.
+pub fn to_integral<T: std::str::FromStr>(s: &str) -> Option<T> {
+    if s.starts_with('+') {
+        return None;
+    }
+    s.parse().ok()
 }
 
 #[cfg(test)]
@@ -59,5 +69,8 @@ mod tests {
         assert_eq!(query_param("/a/b.json?count=7&y=2", "count"), Some("7".into()));
         assert_eq!(query_param("/a/b.json?y=2", "count"), None);
         assert_eq!(query_param("/a/b.json", "count"), None);
+        assert_eq!(to_integral::<i32>("+1"), None);
+        assert_eq!(to_integral::<i32>("-1"), Some(-1));
+        assert_eq!(to_integral::<u32>("12"), Some(12));
     }
 }

@@ -1,7 +1,7 @@
 //! `/rest/getutxos[/checkmempool]/<txid>-<n>/...` (BIP64): which outpoints are
 //! unspent, with their coins, as seen by the chain tip (and the mempool).
 
-use super::format::{parse_format, Format, ALL_FORMATS};
+use super::format::{parse_format, to_integral, Format, ALL_FORMATS};
 use super::{binary_reply, call, format_not_found, hex_reply, json_reply, rest_error};
 use bitcoin::consensus::encode::{Decodable, Encodable, VarInt};
 use bitcoin::hashes::Hash;
@@ -102,11 +102,10 @@ pub(super) fn rest_getutxos(table: &RpcTable, req: &Request, part: &str) -> Resp
 /// `<txid>-<n>` with a 64-digit txid and a plain decimal index.
 fn parse_outpoint(item: &str) -> Option<OutPoint> {
     let (txid, n) = item.split_once('-')?;
-    if txid.len() != 64 || n.contains('-') || !n.bytes().all(|b| b.is_ascii_digit()) || n.is_empty()
-    {
+    if !super::is_hash(txid) {
         return None;
     }
-    Some(OutPoint::new(Txid::from_str(txid).ok()?, n.parse().ok()?))
+    Some(OutPoint::new(Txid::from_str(txid).ok()?, to_integral(n)?))
 }
 
 /// The binary request: a mempool flag byte, then a vector of outpoints.

@@ -5,6 +5,7 @@
 //! is byte-for-byte the RPC result a client would get for the same query.
 
 mod chain;
+mod filter;
 mod format;
 mod getutxos;
 mod mempool;
@@ -27,6 +28,8 @@ const ENDPOINTS: &[(&str, Endpoint)] = &[
     ("/rest/tx/", tx::rest_tx),
     ("/rest/block/notxdetails/", chain::rest_block_notxdetails),
     ("/rest/block/", chain::rest_block),
+    ("/rest/blockfilter/", filter::rest_block_filter),
+    ("/rest/blockfilterheaders/", filter::rest_filter_header),
     ("/rest/chaininfo", chain::rest_chaininfo),
     ("/rest/mempool/", mempool::rest_mempool),
     ("/rest/headers/", chain::rest_headers),
