@@ -9,6 +9,7 @@ mod filter;
 mod format;
 mod getutxos;
 mod mempool;
+mod spent;
 mod tx;
 
 use rpc::http::{HttpServer, PathHandler, Request, Response};
@@ -28,6 +29,7 @@ const ENDPOINTS: &[(&str, Endpoint)] = &[
     ("/rest/tx/", tx::rest_tx),
     ("/rest/block/notxdetails/", chain::rest_block_notxdetails),
     ("/rest/block/", chain::rest_block),
+    ("/rest/blockpart/", chain::rest_block_part),
     ("/rest/blockfilter/", filter::rest_block_filter),
     ("/rest/blockfilterheaders/", filter::rest_filter_header),
     ("/rest/chaininfo", chain::rest_chaininfo),
@@ -37,6 +39,7 @@ const ENDPOINTS: &[(&str, Endpoint)] = &[
     ("/rest/deploymentinfo/", chain::rest_deploymentinfo),
     ("/rest/deploymentinfo", chain::rest_deploymentinfo),
     ("/rest/blockhashbyheight/", chain::rest_blockhash_by_height),
+    ("/rest/spenttxouts/", spent::rest_spent_txouts),
 ];
 
 /// Registers every REST endpoint with `http`, answering from `table`.
