@@ -2,8 +2,8 @@
 
 use super::format::{parse_format, query_param, to_integral, Format, ALL_FORMATS};
 use super::{
-    binary_reply, call, call_mapped, format_not_found, hex_reply, is_hash, json_reply,
-    reply_in, rest_error,
+    binary_reply, call, call_mapped, format_not_found, hex_reply, is_hash, json_reply, reply_in,
+    rest_error,
 };
 use rpc::http::{Request, Response};
 use rpc::RpcTable;
@@ -150,7 +150,11 @@ pub(super) fn parse_count(raw_count: &str) -> Result<u64, Response> {
 
 /// The JSON headers of up to `count` active-chain blocks from `hash` on; empty
 /// when `hash` is unknown or not in the active chain.
-pub(super) fn active_headers_from(table: &RpcTable, hash: &str, count: u64) -> Result<Vec<Value>, Response> {
+pub(super) fn active_headers_from(
+    table: &RpcTable,
+    hash: &str,
+    count: u64,
+) -> Result<Vec<Value>, Response> {
     let mut headers = Vec::new();
     let mut next = Some(hash.to_string());
     while let Some(hash) = next.take() {

@@ -41,7 +41,9 @@ pub(super) fn rest_block_filter(table: &RpcTable, _req: &Request, part: &str) ->
     let _ = hex::decode(filter_hex)
         .unwrap_or_default()
         .consensus_encode(&mut bytes);
-    reply_in(format, &hex::encode(bytes), || Ok(json!({ "filter": filter_hex })))
+    reply_in(format, &hex::encode(bytes), || {
+        Ok(json!({ "filter": filter_hex }))
+    })
 }
 
 /// Serves the filter headers of up to `count` active-chain blocks from a hash.

@@ -64,9 +64,15 @@ mod tests {
     fn formats_and_queries() {
         assert_eq!(parse_format("abc.json?x=1"), ("abc".into(), Format::Json));
         assert_eq!(parse_format("abc.bin"), ("abc".into(), Format::Binary));
-        assert_eq!(parse_format("abc.xyz"), ("abc.xyz".into(), Format::Undefined));
+        assert_eq!(
+            parse_format("abc.xyz"),
+            ("abc.xyz".into(), Format::Undefined)
+        );
         assert_eq!(parse_format("abc"), ("abc".into(), Format::Undefined));
-        assert_eq!(query_param("/a/b.json?count=7&y=2", "count"), Some("7".into()));
+        assert_eq!(
+            query_param("/a/b.json?count=7&y=2", "count"),
+            Some("7".into())
+        );
         assert_eq!(query_param("/a/b.json?y=2", "count"), None);
         assert_eq!(query_param("/a/b.json", "count"), None);
         assert_eq!(to_integral::<i32>("+1"), None);

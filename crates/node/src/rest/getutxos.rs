@@ -21,7 +21,7 @@ const MEMPOOL_HEIGHT: u32 = 0x7FFF_FFFF;
 struct FoundCoin {
     height: u32,
     json: Value,
-    value_sat: u64,
+    value_sat: i64,
     script_hex: String,
 }
 
@@ -154,16 +154,14 @@ fn lookup(table: &RpcTable, outpoints: &[OutPoint], mempool: bool) -> Result<Loo
         } else {
             u32::try_from(height - confirmations + 1).unwrap_or(0)
         };
-        let value_sat = bitcoin::Amount::from_str_in(
-            &found["value"].to_string(),
-            bitcoin::Denomination::Bitcoin,
-        )
-        .map(|a| a.to_sat())
-        .unwrap_or(0);
+        let value_sat = rpc::json::amount_from_value(&found["value"], 8).unwrap_or_default();
         coins.push(FoundCoin {
             height: coin_height,
             value_sat,
-            script_hex: found["scriptPubKey"]["hex"].as_str().unwrap_or("").to_string(),
+            script_hex: found["scriptPubKey"]["hex"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
             json: json!({
                 "height": coin_height,
                 "value": found["value"],
@@ -175,7 +173,13 @@ fn lookup(table: &RpcTable, outpoints: &[OutPoint], mempool: bool) -> Result<Loo
 }
 
 /// The BIP64 reply in the requested format.
-fn reply(format: Format, height: i64, tip: &BlockHash, hits: &[bool], coins: &[FoundCoin]) -> Response {
+fn reply(
+    format: Format,
+    height: i64,
+    tip: &BlockHash,
+    hits: &[bool],
+    coins: &[FoundCoin],
+) -> Response {
     match format {
         Format::Json => json_reply(&json!({
             "chainHeight": height,

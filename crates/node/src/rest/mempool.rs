@@ -36,7 +36,11 @@ pub(super) fn rest_mempool(table: &RpcTable, req: &Request, part: &str) -> Respo
                 "Verbose results cannot contain mempool sequence values. (hint: set \"verbose=false\")",
             );
         }
-        call(table, "getrawmempool", vec![json!(verbose), json!(sequence)])
+        call(
+            table,
+            "getrawmempool",
+            vec![json!(verbose), json!(sequence)],
+        )
     };
     match result {
         Ok(v) => json_reply(&v),

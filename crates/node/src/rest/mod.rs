@@ -87,7 +87,10 @@ fn call_mapped(
         .execute(RpcRequest::new(method, Vec::new()), Value::Array(params))
         .map_err(|e| {
             if e.code == rpc::error::code::IN_WARMUP {
-                rest_error(503, format!("Service temporarily unavailable: {}", e.message))
+                rest_error(
+                    503,
+                    format!("Service temporarily unavailable: {}", e.message),
+                )
             } else {
                 on_error(e)
             }
@@ -96,11 +99,7 @@ fn call_mapped(
 
 /// The `.bin` / `.hex` / `.json` reply for a value available as hex and JSON;
 /// `json` is only evaluated when asked for.
-fn reply_in(
-    format: Format,
-    hex: &str,
-    json: impl FnOnce() -> Result<Value, Response>,
-) -> Response {
+fn reply_in(format: Format, hex: &str, json: impl FnOnce() -> Result<Value, Response>) -> Response {
     match format {
         Format::Binary => match hex::decode(hex) {
             Ok(bytes) => binary_reply(bytes),

@@ -2,7 +2,7 @@
 
 use super::chain::block_missing;
 use super::format::parse_format;
-use super::{call_mapped, reply_in, rest_error, is_hash};
+use super::{call_mapped, is_hash, reply_in, rest_error};
 use bitcoin::consensus::encode::{Encodable, VarInt};
 use rpc::http::{Request, Response};
 use rpc::RpcTable;
