@@ -450,6 +450,15 @@ fn blocks_headers_filters_and_chain() {
         hex::encode(&bin)
     );
 
+    // A confirmed transaction names its block but no chain-relative fields.
+    let coinbase = node.rpc("getblock", json!([hash, 1]))["tx"][0].clone();
+    let tx = get_json(
+        &node,
+        &format!("/rest/tx/{}.json", coinbase.as_str().expect("txid")),
+    );
+    assert_eq!(tx["blockhash"], json!(hash));
+    assert!(tx.get("confirmations").is_none() && tx.get("blocktime").is_none());
+
     // Unknown endpoints are not served.
     assert_eq!(get(&node, "/rest/nosuchthing.json").status, 404);
 }

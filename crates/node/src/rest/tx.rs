@@ -19,6 +19,13 @@ pub(super) fn rest_tx(table: &RpcTable, _req: &Request, part: &str) -> Response 
         Err(r) => return r,
     };
     reply_in(format, &hex, || {
-        call(table, "getrawtransaction", vec![json!(txid), json!(1)])
+        let mut tx = call(table, "getrawtransaction", vec![json!(txid), json!(1)])?;
+        // Core's REST view names the block but not the chain-relative fields.
+        if let Some(obj) = tx.as_object_mut() {
+            for key in ["confirmations", "time", "blocktime"] {
+                obj.remove(key);
+            }
+        }
+        Ok(tx)
     })
 }
