@@ -322,7 +322,11 @@ fn init_main(
     let argv0 = std::env::args().next().unwrap_or_default();
     crate::rpc_ipc::register(&table, node_ipc.ipc.clone(), argv0);
     let rpc = if args.get_bool_arg("-server", true) {
-        Some(rpc_server::RpcServer::start(args, chain, table.clone())?)
+        let server = rpc_server::RpcServer::start(args, chain, table.clone())?;
+        if args.get_bool_arg("-rest", false) {
+            crate::rest::register(server.http(), table.clone());
+        }
+        Some(server)
     } else {
         None
     };

@@ -190,6 +190,12 @@ impl RpcServer {
         self.service.clone()
     }
 
+    /// The HTTP server, for registering handlers of other URL prefixes
+    /// (e.g. the REST interface).
+    pub fn http(&self) -> &HttpServer {
+        &self.http
+    }
+
     /// Addresses the server listens on.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         self.http.local_addrs()
