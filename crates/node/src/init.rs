@@ -225,6 +225,7 @@ fn init_main(
     if let Some(err) = args.unsuitable_section_only_args_error() {
         return Err(err.into());
     }
+    net::config::parameter_interactions(args)?;
     let subversion = rpc_net::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
     if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
