@@ -44,7 +44,7 @@ pub(crate) struct Inner {
     /// Addresses the listening sockets are bound to.
     pub(crate) bound: Vec<SocketAddr>,
     /// Known peer addresses (`peers.dat`).
-    pub(crate) addrman: Mutex<AddrMan>,
+    pub(crate) addrman: Arc<Mutex<AddrMan>>,
     /// Wakes the connection threads for shutdown.
     pub(crate) interrupt: Interrupt,
 }
@@ -64,6 +64,8 @@ impl NetManager {
     /// init-error texts (bind failures).
     pub fn start(config: NetConfig, backend: Arc<dyn NodeBackend>) -> Result<NetManager, String> {
         let config = Arc::new(config);
+        // Core reports the initial state too, as `setnetworkactive` does.
+        tracing::info!("SetNetworkActive: {}", config.network_active);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("net")
@@ -79,7 +81,12 @@ impl NetManager {
             .filter_map(|(l, _)| l.local_addr().ok())
             .collect();
         let (tx, rx) = std::sync::mpsc::channel();
-        let handler = Handler::new(config.clone(), backend);
+        let addrman = match &config.data_dir {
+            Some(dir) => crate::addrman::load(&dir.join("peers.dat"), config.magic)?,
+            None => AddrMan::default(),
+        };
+        let addrman = Arc::new(Mutex::new(addrman));
+        let handler = Handler::new(config.clone(), backend, addrman.clone());
         let msghand = std::thread::Builder::new()
             .name("msghand".into())
             .spawn(move || {
@@ -87,10 +94,6 @@ impl NetManager {
                 handler.run(rx)
             })
             .map_err(|e| format!("Unable to start the message handler: {e}"))?;
-        let addrman = match &config.data_dir {
-            Some(dir) => crate::addrman::load(&dir.join("peers.dat"), config.magic)?,
-            None => AddrMan::default(),
-        };
         let bans = match &config.data_dir {
             Some(dir) => BanList::load(dir.join("banlist.json")),
             None => BanList::default(),
@@ -107,7 +110,7 @@ impl NetManager {
             bans: Mutex::new(bans),
             runtime: runtime.handle().clone(),
             bound,
-            addrman: Mutex::new(addrman),
+            addrman,
             interrupt: Interrupt::default(),
         });
         for (listener, spec) in listeners {
