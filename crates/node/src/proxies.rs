@@ -114,7 +114,7 @@ impl NetworkProxies {
 }
 
 /// `ip[:port]`, `[ipv6]:port` or `unix:<path>` as Core prints a proxy; `None`
-/// for anything else (we do no name lookups for proxies).
+/// for anything else; host names are resolved once, at start-up.
 fn parse_endpoint(s: &str, default_port: u16) -> Option<String> {
     if let Some(path) = s.strip_prefix("unix:") {
         return (!path.is_empty()).then(|| s.to_string());
@@ -123,8 +123,28 @@ fn parse_endpoint(s: &str, default_port: u16) -> Option<String> {
         return Some(sa.to_string());
     }
     let bare = s.trim_start_matches('[').trim_end_matches(']');
-    let ip: IpAddr = bare.parse().ok()?;
-    Some(SocketAddr::new(ip, default_port).to_string())
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, default_port).to_string());
+    }
+    resolve_host(s, default_port).map(|sa| sa.to_string())
+}
+
+/// A host name (`host` or `host:port`) resolved as Core does for proxies at
+/// start-up; names with characters a host cannot have are refused unresolved.
+fn resolve_host(s: &str, default_port: u16) -> Option<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok()?),
+        None => (s, default_port),
+    };
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid {
+        return None;
+    }
+    (host, port).to_socket_addrs().ok()?.next()
 }
 
 #[cfg(test)]
