@@ -575,7 +575,9 @@ fn seed_config(args: &ArgsManager, chain: ChainType, connect: bool) -> Result<Se
         seednodes.clear();
     }
     let proxy = args.get_args("-proxy").iter().any(|p| !p.is_empty() && p != "0");
-    if (connect || args.is_arg_negated("-connect"))
+    // Any -connect counts here, even -connect=0.
+    let connect_given = !args.get_args("-connect").is_empty() || args.is_arg_negated("-connect");
+    if connect_given
         && args.get_bool_arg_opt("-dnsseed") == Some(true)
         && args.is_arg_set("-proxy")
     {
