@@ -342,7 +342,7 @@ impl AddrMan {
             let port = u16::from_be_bytes([e[16], e[17]]);
             let addr = SocketAddr::new(ip, port);
             let services = u64::from_le_bytes(field(18, 8).try_into().unwrap_or([0; 8]));
-            let source = ip_from_bytes(field(58, 16).try_into().unwrap_or([0; 16]));
+            let source = ip_from_bytes(field(55, 16).try_into().unwrap_or([0; 16]));
             if man.add(addr, services, i64_at(26), source) {
                 if let Some(i) = man.info.get_mut(&addr) {
                     i.last_try = i64_at(34);

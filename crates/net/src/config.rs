@@ -181,9 +181,15 @@ pub fn dns_seeds(chain: ChainType, custom_signet: bool) -> Vec<String> {
             "testnet-seed.bluematt.me.",
             "seed.testnet.achownodes.xyz.",
         ],
-        ChainType::Testnet4 => &["seed.testnet4.bitcoin.sprovoost.nl.", "seed.testnet4.wiz.biz."],
+        ChainType::Testnet4 => &[
+            "seed.testnet4.bitcoin.sprovoost.nl.",
+            "seed.testnet4.wiz.biz.",
+        ],
         ChainType::Signet if custom_signet => &[],
-        ChainType::Signet => &["seed.signet.bitcoin.sprovoost.nl.", "seed.signet.achownodes.xyz."],
+        ChainType::Signet => &[
+            "seed.signet.bitcoin.sprovoost.nl.",
+            "seed.signet.achownodes.xyz.",
+        ],
         ChainType::Regtest => &["dummySeed.invalid."],
     };
     seeds.iter().map(|s| s.to_string()).collect()
@@ -510,7 +516,13 @@ impl NetConfig {
             whitelist.push(parse_whitelist(&w)?);
         }
         let blocksonly = args.get_bool_arg("-blocksonly", false);
-        let seeding = seed_config(args, chain, connect.as_ref().is_some_and(|c: &Vec<String>| !c.is_empty()))?;
+        let seeding = seed_config(
+            args,
+            chain,
+            connect
+                .as_ref()
+                .is_some_and(|c: &Vec<String>| !c.is_empty()),
+        )?;
         Ok(NetConfig {
             magic: magic(chain),
             listen,
@@ -574,12 +586,13 @@ fn seed_config(args: &ArgsManager, chain: ChainType, connect: bool) -> Result<Se
         tracing::info!("-seednode is ignored when -connect is used");
         seednodes.clear();
     }
-    let proxy = args.get_args("-proxy").iter().any(|p| !p.is_empty() && p != "0");
+    let proxy = args
+        .get_args("-proxy")
+        .iter()
+        .any(|p| !p.is_empty() && p != "0");
     // Any -connect counts here, even -connect=0.
     let connect_given = !args.get_args("-connect").is_empty() || args.is_arg_negated("-connect");
-    if connect_given
-        && args.get_bool_arg_opt("-dnsseed") == Some(true)
-        && args.is_arg_set("-proxy")
+    if connect_given && args.get_bool_arg_opt("-dnsseed") == Some(true) && args.is_arg_set("-proxy")
     {
         tracing::info!("-dnsseed is ignored when -connect is used and -proxy is specified");
     }

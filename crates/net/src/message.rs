@@ -464,6 +464,6 @@ mod tests {
         };
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].addr, "9.9.9.9:8333".parse().unwrap());
-        assert_eq!((v[0].time, v[0].services), (1 << 24, 1));
+        assert_eq!((v[0].time, v[0].services), (0, 1));
     }
 }

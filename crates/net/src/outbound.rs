@@ -110,7 +110,11 @@ fn dns_seed_thread(inner: Arc<Inner>) {
             tracing::debug!(target: "net", "not resolving DNS seed {seed}: a proxy is set");
             continue;
         }
-        let host = format!("{}:{}", seed.trim_end_matches('.'), inner.config.default_port);
+        let host = format!(
+            "{}:{}",
+            seed.trim_end_matches('.'),
+            inner.config.default_port
+        );
         let Ok(addrs) = host.to_socket_addrs() else {
             continue;
         };
@@ -196,7 +200,10 @@ fn open_connections_thread(inner: Arc<Inner>) {
             if now_secs() > start + FIXED_SEED_DELAY_SECS {
                 now_due = true;
                 tracing::info!("Adding fixed seeds as 60 seconds have passed and addrman is empty for at least one reachable network");
-            } else if !seeding.dnsseed && seeding.seednodes.is_empty() && lock(&inner.added).is_empty() {
+            } else if !seeding.dnsseed
+                && seeding.seednodes.is_empty()
+                && lock(&inner.added).is_empty()
+            {
                 now_due = true;
                 tracing::info!("Adding fixed seeds as -dnsseed=0 (or IPv4/IPv6 connections are disabled via -onlynet) and neither -addnode nor -seednode are provided");
             }

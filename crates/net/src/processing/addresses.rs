@@ -34,8 +34,7 @@ impl Handler {
             if time <= 100_000_000 || time > now + MAX_FUTURE_SECS {
                 time = now - PENALTY_SECS;
             }
-            if self.config.seeding.reachable(&e.addr) && man.add(e.addr, e.services, time, source)
-            {
+            if self.config.seeding.reachable(&e.addr) && man.add(e.addr, e.services, time, source) {
                 added += 1;
             }
         }
