@@ -285,6 +285,11 @@ fn init_main(
     let network = network_of(chain);
     utility_rpc::register(&table, network);
     let proxies = crate::proxies::NetworkProxies::from_args(args)?;
+    if let Some(warning) = crate::proxies::check_private_broadcast(args, &proxies)? {
+        // Core's init warnings go to the log and to stderr.
+        tracing::warn!("{warning}");
+        eprintln!("Warning: {warning}");
+    }
     table.set_warmup_status("Loading block index…");
     let index_config = crate::indexes::config_from_args(args, net_dir)?;
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;

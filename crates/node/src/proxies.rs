@@ -113,6 +113,33 @@ impl NetworkProxies {
     }
 }
 
+/// Core's start-up checks of `-privatebroadcast`: it needs Tor or I2P (onion
+/// counts when our own onion service may make it reachable later) and automatic
+/// connections. Returns a warning for a correlatable Tor setup.
+pub fn check_private_broadcast(
+    args: &ArgsManager,
+    proxies: &NetworkProxies,
+) -> Result<Option<String>, String> {
+    if !args.get_bool_arg("-privatebroadcast", false) {
+        return Ok(None);
+    }
+    let onlynet = args.get_args("-onlynet");
+    let onion_may_become_reachable = args.get_bool_arg("-listenonion", true)
+        && args.get_bool_arg("-listen", true)
+        && (onlynet.is_empty() || onlynet.iter().any(|n| n == "onion" || n == "tor"));
+    let onion = proxies.reachable("onion") || onion_may_become_reachable;
+    if !onion && !proxies.reachable("i2p") {
+        return Err("Private broadcast of own transactions requested (-privatebroadcast), but none of Tor or I2P networks is reachable".into());
+    }
+    if !args.get_args("-connect").is_empty() || args.is_arg_negated("-connect") {
+        return Err("Private broadcast of own transactions requested (-privatebroadcast), but -connect is also configured. They are incompatible because the private broadcast needs to open new connections to randomly chosen Tor or I2P peers. Consider using -maxconnections=0 -addnode=... instead".into());
+    }
+    if onion && !args.get_bool_arg("-proxyrandomize", true) {
+        return Ok(Some("Private broadcast of own transactions requested (-privatebroadcast) and -proxyrandomize is disabled. Tor circuits for private broadcast connections may be correlated to other connections over Tor. For maximum privacy set -proxyrandomize=1.".into()));
+    }
+    Ok(None)
+}
+
 /// `ip[:port]`, `[ipv6]:port` or `unix:<path>` as Core prints a proxy; `None`
 /// for anything else; host names are resolved once, at start-up.
 fn parse_endpoint(s: &str, default_port: u16) -> Option<String> {
