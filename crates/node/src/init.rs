@@ -226,6 +226,14 @@ fn init_main(
         return Err(err.into());
     }
     net::config::parameter_interactions(args)?;
+    // Relaying non-standard transactions is for test chains only, as in Core.
+    if chain == ChainType::Main && args.get_bool_arg("-acceptnonstdtxn", false) {
+        return Err(format!(
+            "acceptnonstdtxn is not currently supported for {} chain",
+            chain.as_str()
+        )
+        .into());
+    }
     let subversion = rpc_net::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
     if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
