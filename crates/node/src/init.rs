@@ -210,6 +210,8 @@ fn log_startup(args: &ArgsManager, chain: ChainType) {
     }
     if let Some(warning) = args.unrecognized_sections_warning() {
         tracing::warn!("{warning}");
+        // An init warning, which Core also prints to stderr.
+        eprintln!("Warning: {}", warning.trim_end());
     }
     tracing::info!("Chain: {}", chain.as_str());
 }
