@@ -228,6 +228,17 @@ fn init_main(
         return Err(err.into());
     }
     net::config::parameter_interactions(args)?;
+    // Stale fee estimates are a regtest convenience only.
+    if chain != ChainType::Regtest && args.get_bool_arg("-acceptstalefeeestimates", false) {
+        return Err(format!(
+            "acceptstalefeeestimates is not supported on {} chain.",
+            chain.as_str()
+        )
+        .into());
+    }
+    if chain == ChainType::Testnet {
+        tracing::info!("Warning: Support for testnet3 is deprecated and will be removed in an upcoming release. Consider switching to testnet4.");
+    }
     // Relaying non-standard transactions is for test chains only, as in Core.
     if chain == ChainType::Main && args.get_bool_arg("-acceptnonstdtxn", false) {
         return Err(format!(
