@@ -710,6 +710,51 @@ mod tests {
         assert!(parse_whitelist("bogus@1.2.3.4").is_err());
     }
 
+    fn interacted(argv: &[&str]) -> (ArgsManager, Result<(), String>) {
+        let args = ArgsManager::new();
+        common::options::register_node_options(&args);
+        let mut v = vec!["bitcoin-node".to_string()];
+        v.extend(argv.iter().map(|s| s.to_string()));
+        args.parse_parameters(&v).expect("parse");
+        let r = parameter_interactions(&args);
+        (args, r)
+    }
+
+    #[test]
+    fn connect_and_onlynet_soft_disable_dns_seeding() {
+        let (a, r) = interacted(&["-connect=1.2.3.4"]);
+        assert!(r.is_ok());
+        assert!(!a.get_bool_arg("-dnsseed", true) && !a.get_bool_arg("-listen", true));
+        let (a, _) = interacted(&["-connect=0", "-dnsseed=1", "-listen=1"]);
+        assert!(a.get_bool_arg("-dnsseed", false) && a.get_bool_arg("-listen", false));
+        let (a, r) = interacted(&["-onlynet=onion"]);
+        assert!(r.is_ok() && !a.get_bool_arg("-dnsseed", true));
+        let (_, r) = interacted(&["-onlynet=i2p", "-dnsseed=1"]);
+        assert_eq!(r.unwrap_err(), "Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6");
+        let (_, r) = interacted(&["-onlynet=mars"]);
+        assert_eq!(
+            r.unwrap_err(),
+            "Unknown network specified in -onlynet: 'mars'"
+        );
+    }
+
+    #[test]
+    fn seeding_options_and_reachability() {
+        let c = config(&["-connect=1.2.3.4", "-seednode=5.6.7.8"]).unwrap();
+        assert!(
+            c.seeding.seednodes.is_empty(),
+            "-seednode is ignored with -connect"
+        );
+        let c = config(&["-seednode=5.6.7.8", "-onlynet=ipv6", "-fixedseeds=0"]).unwrap();
+        assert_eq!(c.seeding.seednodes, ["5.6.7.8"]);
+        assert!(!c.seeding.fixedseeds);
+        assert!(!c.seeding.reachable(&"1.2.3.4:8333".parse().unwrap()));
+        assert!(c.seeding.reachable(&"[2a01::1]:8333".parse().unwrap()));
+        assert_eq!(c.seeding.dns_seeds, ["dummySeed.invalid."]);
+        assert!(dns_seeds(ChainType::Signet, true).is_empty());
+        assert_eq!(dns_seeds(ChainType::Main, false).len(), 7);
+    }
+
     #[test]
     fn host_port_forms() {
         assert_eq!(parse_host_port("1.2.3.4", 9).unwrap().port(), 9);
