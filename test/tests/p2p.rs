@@ -271,3 +271,183 @@ mod python_like_peer {
         assert_eq!(node.stop(), "");
     }
 }
+
+mod address_manager {
+    //! The address manager: `peers.dat` across restarts, foreign and damaged
+    //! files, and the seeding log lines of the connection threads.
+    use super::*;
+
+    /// A node whose config does not pin `-connect=0`, so the automatic
+    /// connection thread runs as on a real node.
+    fn node_with_auto_connections() -> TestNode {
+        let node = TestNode::new();
+        let conf = node.datadir.join("bitcoin.conf");
+        let text = std::fs::read_to_string(&conf)
+            .unwrap()
+            .replace("connect=0\n", "");
+        std::fs::write(conf, text).unwrap();
+        node
+    }
+
+    fn wait_for_log(node: &TestNode, line: &str) {
+        wait_until(line, || node.debug_log().contains(line));
+    }
+
+    #[test]
+    fn peers_dat_survives_a_restart() {
+        let mut node = TestNode::new();
+        node.start(&[]);
+        let add =
+            |n: &TestNode, ip: &str, tried: bool| n.rpc("addpeeraddress", json!([ip, 8333, tried]));
+        assert_eq!(add(&node, "1.2.3.4", false), json!({"success": true}));
+        assert_eq!(
+            add(&node, "1.2.3.4", false),
+            json!({"success": false, "error": "failed-adding-to-new"})
+        );
+        assert_eq!(add(&node, "2a01:4f8::1", true), json!({"success": true}));
+        assert_eq!(
+            add(&node, "127.0.0.1", false),
+            json!({"success": false, "error": "failed-adding-to-new"})
+        );
+        assert_eq!(
+            node.rpc_err("addpeeraddress", json!(["bogus", 1])).code,
+            -30
+        );
+        assert_eq!(
+            node.rpc("getnodeaddresses", json!([]))
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(node.stop(), "");
+        assert!(node.chain_path().join("peers.dat").exists());
+
+        node.start(&[]);
+        assert!(node
+            .debug_log()
+            .contains("Loaded 2 addresses from peers.dat"));
+        let all = node.rpc("getnodeaddresses", json!([0]));
+        let mut found: Vec<(String, String)> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["address"].as_str().unwrap().to_string(),
+                    a["network"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("1.2.3.4".into(), "ipv4".into()),
+                ("2a01:4f8::1".into(), "ipv6".into())
+            ]
+        );
+        let v6 = node.rpc("getnodeaddresses", json!([0, "ipv6"]));
+        assert_eq!(v6.as_array().unwrap().len(), 1);
+        assert_eq!(v6[0]["port"], 8333);
+        assert_eq!(v6[0]["services"], 9);
+        let err = node.rpc_err("getnodeaddresses", json!([1, "mars"]));
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (-8, "Network not recognized: mars")
+        );
+        let err = node.rpc_err("getnodeaddresses", json!([-1]));
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (-8, "Address count out of range")
+        );
+        assert_eq!(node.stop(), "");
+    }
+
+    #[test]
+    fn foreign_peers_dat_is_moved_aside_and_damaged_one_is_an_init_error() {
+        let mut node = TestNode::new();
+        std::fs::create_dir_all(node.chain_path()).unwrap();
+        let path = node.chain_path().join("peers.dat");
+        std::fs::write(&path, b"\xfa\xbf\xb5\xda not ours").unwrap();
+        node.start(&[]);
+        assert!(node
+            .debug_log()
+            .contains("Creating new peers.dat because the file version was not compatible"));
+        assert_eq!(
+            std::fs::read(node.chain_path().join("peers.dat.bak")).unwrap(),
+            b"\xfa\xbf\xb5\xda not ours"
+        );
+        node.rpc("addpeeraddress", json!(["1.2.3.4", 8333]));
+        assert_eq!(node.stop(), "");
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let (code, _, stderr) = node.run_to_exit(&[]);
+        assert_eq!(code, 1);
+        assert!(
+            stderr.starts_with(
+                "Error: Invalid or corrupt peers.dat (Checksum mismatch, data corrupted)."
+            ),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn seeding_follows_the_options() {
+        let mut node = node_with_auto_connections();
+        node.start(&["-dnsseed=0", "-fixedseeds=1"]);
+        for line in [
+            "Creating peers.dat because the file was not found",
+            "DNS seeding disabled",
+            "opencon thread start",
+            "addcon thread start",
+            "Adding fixed seeds as -dnsseed=0 (or IPv4/IPv6 connections are disabled via -onlynet) and neither -addnode nor -seednode are provided",
+            "Added 0 fixed seeds from reachable networks.",
+        ] {
+            wait_for_log(&node, line);
+        }
+        assert_eq!(node.stop(), "");
+
+        let mut node = node_with_auto_connections();
+        node.start(&["-dnsseed=0", "-fixedseeds=0"]);
+        wait_for_log(&node, "Fixed seeds are disabled");
+        assert_eq!(node.stop(), "");
+
+        // With an -addnode the fixed seeds wait a minute (of mock time).
+        let mut node = node_with_auto_connections();
+        let start = common_now();
+        node.start(&[
+            "-dnsseed=0",
+            "-fixedseeds=1",
+            "-addnode=127.0.0.1:1",
+            &format!("-mocktime={start}"),
+        ]);
+        wait_for_log(&node, "opencon thread start");
+        assert!(!node.debug_log().contains("Adding fixed seeds"));
+        node.rpc("setmocktime", json!([start + 65]));
+        wait_for_log(
+            &node,
+            "Adding fixed seeds as 60 seconds have passed and addrman is empty",
+        );
+        assert_eq!(node.stop(), "");
+
+        node.assert_start_raises_init_error(
+            &["-dnsseed=1", "-onlynet=i2p", "-i2psam=127.0.0.1:7656"],
+            "Error: Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6",
+        );
+        node.assert_start_raises_init_error(
+            &["-onlynet=mars"],
+            "Error: Unknown network specified in -onlynet: 'mars'",
+        );
+    }
+
+    fn common_now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+}

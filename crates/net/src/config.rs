@@ -121,6 +121,141 @@ pub struct NetConfig {
     pub data_dir: Option<std::path::PathBuf>,
     /// `-capturemessages`: write every message to `message_capture/` there.
     pub capture_messages: bool,
+    /// Automatic outbound seeding and peer selection.
+    pub seeding: SeedConfig,
+}
+
+/// Where automatic outbound connections find addresses: `-dnsseed`,
+/// `-fixedseeds`, `-seednode`, `-onlynet`, and the chain's seeds.
+#[derive(Debug, Clone, Default)]
+pub struct SeedConfig {
+    /// `-dnsseed` after the parameter interactions.
+    pub dnsseed: bool,
+    /// `-forcednsseed`.
+    pub forcednsseed: bool,
+    /// `-fixedseeds`.
+    pub fixedseeds: bool,
+    /// `-seednode` (ignored with `-connect`).
+    pub seednodes: Vec<String>,
+    /// Networks automatic connections may use (`-onlynet`; all when empty).
+    pub onlynet: Vec<String>,
+    /// A `-proxy` is set: names are not resolved locally.
+    pub proxy: bool,
+    /// The chain's DNS seeds.
+    pub dns_seeds: Vec<String>,
+    /// The chain's fixed seeds.
+    pub fixed_seeds: Vec<SocketAddr>,
+}
+
+impl SeedConfig {
+    /// Whether automatic connections may go to `addr`'s network.
+    pub fn reachable(&self, addr: &SocketAddr) -> bool {
+        let net = match addr.ip() {
+            IpAddr::V4(_) => "ipv4",
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => "ipv4",
+            IpAddr::V6(_) => "ipv6",
+        };
+        self.onlynet.is_empty() || self.onlynet.iter().any(|n| n == net)
+    }
+}
+
+/// The networks `-onlynet` accepts.
+const NETWORK_NAMES: [&str; 5] = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
+
+/// The DNS seeds of a chain (Core's chain parameters); a custom signet has none.
+pub fn dns_seeds(chain: ChainType, custom_signet: bool) -> Vec<String> {
+    let seeds: &[&str] = match chain {
+        ChainType::Main => &[
+            "dnsseed.bluematt.me.",
+            "seed.bitcoin.jonasschnelli.ch.",
+            "seed.btc.petertodd.net.",
+            "seed.bitcoin.sprovoost.nl.",
+            "dnsseed.emzy.de.",
+            "seed.bitcoin.wiz.biz.",
+            "seed.mainnet.achownodes.xyz.",
+        ],
+        ChainType::Testnet => &[
+            "testnet-seed.bitcoin.jonasschnelli.ch.",
+            "seed.tbtc.petertodd.net.",
+            "seed.testnet.bitcoin.sprovoost.nl.",
+            "testnet-seed.bluematt.me.",
+            "seed.testnet.achownodes.xyz.",
+        ],
+        ChainType::Testnet4 => &[
+            "seed.testnet4.bitcoin.sprovoost.nl.",
+            "seed.testnet4.wiz.biz.",
+        ],
+        ChainType::Signet if custom_signet => &[],
+        ChainType::Signet => &[
+            "seed.signet.bitcoin.sprovoost.nl.",
+            "seed.signet.achownodes.xyz.",
+        ],
+        ChainType::Regtest => &["dummySeed.invalid."],
+    };
+    seeds.iter().map(|s| s.to_string()).collect()
+}
+
+/// Core's P2P parameter interactions: soft-sets `-listen` and `-dnsseed` from
+/// `-bind`, `-connect`, `-maxconnections`, `-proxy` and `-onlynet`, logging
+/// each change. Errors are init-error texts.
+pub fn parameter_interactions(args: &ArgsManager) -> Result<(), String> {
+    if args.is_arg_set("-bind") && args.soft_set_bool_arg("-listen", true) {
+        tracing::info!("parameter interaction: -bind set -> setting -listen=1");
+    }
+    if args.is_arg_set("-whitebind") && args.soft_set_bool_arg("-listen", true) {
+        tracing::info!("parameter interaction: -whitebind set -> setting -listen=1");
+    }
+    if !args.get_args("-connect").is_empty()
+        || args.is_arg_negated("-connect")
+        || args.get_int_arg("-maxconnections", DEFAULT_MAX_PEER_CONNECTIONS) <= 0
+    {
+        if args.soft_set_bool_arg("-dnsseed", false) {
+            tracing::info!(
+                "parameter interaction: -connect or -maxconnections=0 set -> setting -dnsseed=0"
+            );
+        }
+        if args.soft_set_bool_arg("-listen", false) {
+            tracing::info!(
+                "parameter interaction: -connect or -maxconnections=0 set -> setting -listen=0"
+            );
+        }
+    }
+    let proxy = args.get_arg("-proxy").unwrap_or_default();
+    if !proxy.is_empty() && proxy != "0" && args.soft_set_bool_arg("-listen", false) {
+        tracing::info!("parameter interaction: -proxy set -> setting -listen=0");
+    }
+    let onlynet = onlynet(args)?;
+    if !onlynet.is_empty() && !clearnet_allowed(&onlynet) {
+        if args.soft_set_bool_arg("-dnsseed", false) {
+            tracing::info!(
+                "parameter interaction: -onlynet excludes IPv4 and IPv6 -> setting -dnsseed=0"
+            );
+        }
+        if args.get_bool_arg_opt("-dnsseed") == Some(true) {
+            return Err("Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6".into());
+        }
+    }
+    Ok(())
+}
+
+fn clearnet_allowed(onlynet: &[String]) -> bool {
+    onlynet.iter().any(|n| n == "ipv4" || n == "ipv6")
+}
+
+/// The `-onlynet` networks, lower-cased; Core's error for an unknown one.
+fn onlynet(args: &ArgsManager) -> Result<Vec<String>, String> {
+    let mut nets = Vec::new();
+    for value in args.get_args("-onlynet") {
+        let name = match value.to_lowercase().as_str() {
+            "tor" => "onion".to_string(),
+            other => other.to_string(),
+        };
+        if !NETWORK_NAMES.contains(&name.as_str()) {
+            return Err(format!("Unknown network specified in -onlynet: '{value}'"));
+        }
+        nets.push(name);
+    }
+    Ok(nets)
 }
 
 /// `NODE_NETWORK`.
@@ -381,6 +516,13 @@ impl NetConfig {
             whitelist.push(parse_whitelist(&w)?);
         }
         let blocksonly = args.get_bool_arg("-blocksonly", false);
+        let seeding = seed_config(
+            args,
+            chain,
+            connect
+                .as_ref()
+                .is_some_and(|c: &Vec<String>| !c.is_empty()),
+        )?;
         Ok(NetConfig {
             magic: magic(chain),
             listen,
@@ -397,6 +539,7 @@ impl NetConfig {
             default_port,
             data_dir: Some(args.get_data_dir_net()),
             capture_messages: args.get_bool_arg("-capturemessages", false),
+            seeding,
         })
     }
 
@@ -418,6 +561,7 @@ impl NetConfig {
             default_port: default_port(ChainType::Regtest),
             data_dir: None,
             capture_messages: false,
+            seeding: SeedConfig::default(),
         }
     }
 
@@ -433,6 +577,39 @@ impl NetConfig {
         names.dedup();
         Permissions { names }
     }
+}
+
+/// The seeding options; `connect` tells whether `-connect` names peers.
+fn seed_config(args: &ArgsManager, chain: ChainType, connect: bool) -> Result<SeedConfig, String> {
+    let mut seednodes = args.get_args("-seednode");
+    if connect && !seednodes.is_empty() {
+        tracing::info!("-seednode is ignored when -connect is used");
+        seednodes.clear();
+    }
+    let proxy = args
+        .get_args("-proxy")
+        .iter()
+        .any(|p| !p.is_empty() && p != "0");
+    // Any -connect counts here, even -connect=0.
+    let connect_given = !args.get_args("-connect").is_empty() || args.is_arg_negated("-connect");
+    if connect_given && args.get_bool_arg_opt("-dnsseed") == Some(true) && args.is_arg_set("-proxy")
+    {
+        tracing::info!("-dnsseed is ignored when -connect is used and -proxy is specified");
+    }
+    let onlynet = onlynet(args)?;
+    let clearnet = onlynet.is_empty() || clearnet_allowed(&onlynet);
+    Ok(SeedConfig {
+        dnsseed: args.get_bool_arg("-dnsseed", true) && clearnet,
+        forcednsseed: args.get_bool_arg("-forcednsseed", false),
+        fixedseeds: args.get_bool_arg("-fixedseeds", true),
+        seednodes,
+        onlynet,
+        proxy,
+        dns_seeds: dns_seeds(chain, args.is_arg_set("-signetchallenge")),
+        // The chains' fixed seed lists are not carried yet; the fallback
+        // logic runs and adds none (as on regtest).
+        fixed_seeds: Vec::new(),
+    })
 }
 
 #[cfg(test)]
@@ -531,6 +708,51 @@ mod tests {
         assert!(!w.contains("11.0.0.1".parse().unwrap()));
         assert!(!w.outbound && w.inbound);
         assert!(parse_whitelist("bogus@1.2.3.4").is_err());
+    }
+
+    fn interacted(argv: &[&str]) -> (ArgsManager, Result<(), String>) {
+        let args = ArgsManager::new();
+        common::options::register_node_options(&args);
+        let mut v = vec!["bitcoin-node".to_string()];
+        v.extend(argv.iter().map(|s| s.to_string()));
+        args.parse_parameters(&v).expect("parse");
+        let r = parameter_interactions(&args);
+        (args, r)
+    }
+
+    #[test]
+    fn connect_and_onlynet_soft_disable_dns_seeding() {
+        let (a, r) = interacted(&["-connect=1.2.3.4"]);
+        assert!(r.is_ok());
+        assert!(!a.get_bool_arg("-dnsseed", true) && !a.get_bool_arg("-listen", true));
+        let (a, _) = interacted(&["-connect=0", "-dnsseed=1", "-listen=1"]);
+        assert!(a.get_bool_arg("-dnsseed", false) && a.get_bool_arg("-listen", false));
+        let (a, r) = interacted(&["-onlynet=onion"]);
+        assert!(r.is_ok() && !a.get_bool_arg("-dnsseed", true));
+        let (_, r) = interacted(&["-onlynet=i2p", "-dnsseed=1"]);
+        assert_eq!(r.unwrap_err(), "Incompatible options: -dnsseed=1 was explicitly specified, but -onlynet forbids connections to IPv4/IPv6");
+        let (_, r) = interacted(&["-onlynet=mars"]);
+        assert_eq!(
+            r.unwrap_err(),
+            "Unknown network specified in -onlynet: 'mars'"
+        );
+    }
+
+    #[test]
+    fn seeding_options_and_reachability() {
+        let c = config(&["-connect=1.2.3.4", "-seednode=5.6.7.8"]).unwrap();
+        assert!(
+            c.seeding.seednodes.is_empty(),
+            "-seednode is ignored with -connect"
+        );
+        let c = config(&["-seednode=5.6.7.8", "-onlynet=ipv6", "-fixedseeds=0"]).unwrap();
+        assert_eq!(c.seeding.seednodes, ["5.6.7.8"]);
+        assert!(!c.seeding.fixedseeds);
+        assert!(!c.seeding.reachable(&"1.2.3.4:8333".parse().unwrap()));
+        assert!(c.seeding.reachable(&"[2a01::1]:8333".parse().unwrap()));
+        assert_eq!(c.seeding.dns_seeds, ["dummySeed.invalid."]);
+        assert!(dns_seeds(ChainType::Signet, true).is_empty());
+        assert_eq!(dns_seeds(ChainType::Main, false).len(), 7);
     }
 
     #[test]

@@ -2,19 +2,21 @@
 //! connections (`-connect`, `-addnode`, `addnode` RPC), the peer table, and the
 //! handle through which RPCs and the node talk to the P2P layer.
 
+use crate::addrman::AddrMan;
 use crate::backend::NodeBackend;
 use crate::banman::BanList;
 use crate::config::{parse_host_port, BindSpec, NetConfig, Permissions};
 use crate::connection;
 use crate::handle::NetHandle;
+use crate::outbound::Interrupt;
 use crate::peer::{ConnectionType, Outgoing, Peer, PeerId, PeerSetup, Totals};
 use crate::processing::{Event, Handler};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// Core's `DEFAULT_CONNECT_TIMEOUT`.
@@ -22,8 +24,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Outbound slots Core reserves (8 full-relay, 2 block-relay, 1 feeler); the
 /// rest of `-maxconnections` is for inbound peers.
 pub(crate) const MAX_OUTBOUND: usize = 11;
-/// How often an added node that is not connected is retried.
-const ADDED_NODE_RETRY: Duration = Duration::from_secs(60);
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -43,6 +43,10 @@ pub(crate) struct Inner {
     pub(crate) runtime: tokio::runtime::Handle,
     /// Addresses the listening sockets are bound to.
     pub(crate) bound: Vec<SocketAddr>,
+    /// Known peer addresses (`peers.dat`).
+    pub(crate) addrman: Arc<Mutex<AddrMan>>,
+    /// Wakes the connection threads for shutdown.
+    pub(crate) interrupt: Interrupt,
 }
 
 /// The running P2P layer. Dropping it (or [`NetManager::stop`]) closes every
@@ -51,6 +55,7 @@ pub struct NetManager {
     handle: NetHandle,
     runtime: Option<tokio::runtime::Runtime>,
     msghand: Option<std::thread::JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl NetManager {
@@ -59,6 +64,8 @@ impl NetManager {
     /// init-error texts (bind failures).
     pub fn start(config: NetConfig, backend: Arc<dyn NodeBackend>) -> Result<NetManager, String> {
         let config = Arc::new(config);
+        // Core reports the initial state too, as `setnetworkactive` does.
+        tracing::info!("SetNetworkActive: {}", config.network_active);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("net")
@@ -74,7 +81,12 @@ impl NetManager {
             .filter_map(|(l, _)| l.local_addr().ok())
             .collect();
         let (tx, rx) = std::sync::mpsc::channel();
-        let handler = Handler::new(config.clone(), backend);
+        let addrman = match &config.data_dir {
+            Some(dir) => crate::addrman::load(&dir.join("peers.dat"), config.magic)?,
+            None => AddrMan::default(),
+        };
+        let addrman = Arc::new(Mutex::new(addrman));
+        let handler = Handler::new(config.clone(), backend, addrman.clone());
         let msghand = std::thread::Builder::new()
             .name("msghand".into())
             .spawn(move || {
@@ -98,16 +110,20 @@ impl NetManager {
             bans: Mutex::new(bans),
             runtime: runtime.handle().clone(),
             bound,
+            addrman,
+            interrupt: Interrupt::default(),
         });
         for (listener, spec) in listeners {
             runtime.spawn(accept_loop(inner.clone(), listener, spec));
         }
         runtime.spawn(tick_loop(inner.clone()));
-        runtime.spawn(added_nodes_loop(inner.clone()));
+        runtime.spawn(dump_loop(inner.clone()));
+        let threads = crate::outbound::spawn_threads(&inner);
         Ok(NetManager {
             handle: NetHandle { inner },
             runtime: Some(runtime),
             msghand: Some(msghand),
+            threads,
         })
     }
 
@@ -125,11 +141,17 @@ impl NetManager {
             tracing::debug!(target: "net", "Stopping node, disconnecting {}", peer.log_name());
             peer.disconnect();
         }
+        let inner = &self.handle.inner;
+        inner.interrupt.trigger();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
         self.handle.send(Event::Shutdown);
         runtime.shutdown_timeout(Duration::from_secs(2));
         if let Some(t) = self.msghand.take() {
             let _ = t.join();
         }
+        inner.dump_addresses();
     }
 }
 
@@ -225,34 +247,14 @@ async fn tick_loop(inner: Arc<Inner>) {
     }
 }
 
-/// Keeps `-connect`, `-addnode` and `addnode add` peers connected (Core's
-/// `ThreadOpenAddedConnections` and the `-connect` branch of `ThreadOpenConnections`).
-async fn added_nodes_loop(inner: Arc<Inner>) {
-    let mut last_try: HashMap<String, Instant> = HashMap::new();
-    let mut interval = tokio::time::interval(Duration::from_secs(2));
+/// Writes `peers.dat` now and then, so a crash loses little.
+async fn dump_loop(inner: Arc<Inner>) {
+    let mut interval = tokio::time::interval(crate::outbound::DUMP_PEERS_INTERVAL);
+    interval.tick().await;
     loop {
         interval.tick().await;
-        if !inner.network_active.load(Ordering::SeqCst) {
-            continue;
-        }
-        let mut targets: Vec<String> = lock(&inner.added).clone();
-        if let Some(connect) = &inner.config.connect {
-            targets.extend(connect.iter().cloned());
-        }
-        for t in targets {
-            if inner.find_connected(&t).is_some() {
-                continue;
-            }
-            if last_try
-                .get(&t)
-                .is_some_and(|i| i.elapsed() < ADDED_NODE_RETRY)
-            {
-                continue;
-            }
-            last_try.insert(t.clone(), Instant::now());
-            let inner = inner.clone();
-            tokio::spawn(async move { inner.open_connection(t, ConnectionType::Manual).await });
-        }
+        let inner = inner.clone();
+        let _ = tokio::task::spawn_blocking(move || inner.dump_addresses()).await;
     }
 }
 
@@ -271,6 +273,17 @@ impl Drop for ConnectionGuard {
 }
 
 impl Inner {
+    /// Writes the address tables to `peers.dat` (nothing without a data dir).
+    pub(crate) fn dump_addresses(&self) {
+        let Some(dir) = &self.config.data_dir else {
+            return;
+        };
+        let man = lock(&self.addrman).clone();
+        if let Err(e) = crate::addrman::dump(&dir.join("peers.dat"), &man, self.config.magic) {
+            tracing::warn!("Failed to write peers.dat: {e}");
+        }
+    }
+
     pub(crate) fn send(&self, ev: Event) {
         let _ = lock(&self.events).send(ev);
     }
@@ -392,6 +405,7 @@ impl Inner {
                     return;
                 }
                 tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
+                lock(&self.addrman).good(&addr, common::time::now_secs());
                 let permissions = self.config.permissions_for(addr.ip(), false);
                 self.register(stream, addr, name, conn_type, false, permissions);
             }

@@ -145,6 +145,30 @@ impl NetHandle {
         found
     }
 
+    /// Up to `max` known addresses (all when 0), in random order.
+    pub fn node_addresses(&self, max: usize) -> Vec<(SocketAddr, crate::addrman::AddrInfo)> {
+        lock(&self.inner.addrman).addresses(max)
+    }
+
+    /// `addpeeraddress`: puts `addr` in the new table (then the tried table
+    /// when `tried`), as if a peer at that address had announced itself.
+    /// Errors are Core's codes (`failed-adding-to-new`, `failed-adding-to-tried`).
+    pub fn add_peer_address(&self, addr: SocketAddr, tried: bool) -> Result<(), &'static str> {
+        let now = common::time::now_secs();
+        let mut man = lock(&self.inner.addrman);
+        let services = crate::config::NODE_NETWORK | crate::config::NODE_WITNESS;
+        if !man.add(addr, services, now, addr.ip()) {
+            return Err("failed-adding-to-new");
+        }
+        if tried {
+            man.good(&addr, now);
+            if !man.get(&addr).is_some_and(|i| i.tried) {
+                return Err("failed-adding-to-tried");
+            }
+        }
+        Ok(())
+    }
+
     /// Whether P2P networking is enabled.
     pub fn network_active(&self) -> bool {
         self.inner.network_active.load(Ordering::SeqCst)

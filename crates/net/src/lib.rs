@@ -10,6 +10,7 @@
 
 #![warn(missing_docs)]
 
+pub mod addrman;
 pub mod backend;
 pub mod banman;
 pub mod capture;
@@ -20,6 +21,7 @@ pub mod connman;
 pub mod handle;
 pub mod known;
 pub mod message;
+mod outbound;
 pub mod peer;
 pub mod processing;
 pub mod wire;

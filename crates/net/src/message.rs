@@ -83,13 +83,23 @@ pub enum Message {
     MemPool,
     /// `getaddr`.
     GetAddr,
-    /// `addr` or `addrv2` with this many entries (validated, not stored: the
-    /// node keeps no address manager yet).
-    Addr(usize),
+    /// `addr` or `addrv2`: the IPv4/IPv6 entries (other networks are skipped).
+    Addr(Vec<AddrEntry>),
     /// A known message the node accepts but does not act on (addr, sendcmpct, …).
     Ignored(&'static str),
     /// A message type the node does not know.
     Unknown(String),
+}
+
+/// One announced address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrEntry {
+    /// When the address was last seen, as announced.
+    pub time: u32,
+    /// Announced service bits.
+    pub services: u64,
+    /// The address.
+    pub addr: SocketAddr,
 }
 
 /// Why a payload could not be decoded.
@@ -122,24 +132,31 @@ pub const MAX_ADDR_TO_SEND: usize = 1000;
 /// Core's `CNetAddr::MAX_ADDRV2_SIZE`: longest address in `addrv2`.
 const MAX_ADDRV2_SIZE: u64 = 512;
 
-/// Checks an `addr` payload (timestamped 26-byte entries); returns the count.
-fn decode_addr(d: &mut &[u8]) -> Result<usize, DecodeError> {
+/// Reads an `addr` payload (timestamped 26-byte entries).
+fn decode_addr(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
     let n = take_count(d, MAX_ADDR_TO_SEND, "addr")?;
+    let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let _time: u32 = take(d)?;
-        let _addr = take_addr(d)?;
+        let time: u32 = take(d)?;
+        let (services, addr) = take_addr(d)?;
+        out.push(AddrEntry {
+            time,
+            services,
+            addr,
+        });
     }
-    Ok(n)
+    Ok(out)
 }
 
-/// Checks an `addrv2` payload (BIP155); returns the count. Entries of unknown
-/// networks are fine; oversized addresses are errors, as in Core.
-fn decode_addrv2(d: &mut &[u8]) -> Result<usize, DecodeError> {
+/// Reads an `addrv2` payload (BIP155), keeping IPv4 and IPv6 entries. Entries
+/// of other networks are skipped; oversized addresses are errors, as in Core.
+fn decode_addrv2(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
     let n = take_count(d, MAX_ADDR_TO_SEND, "addrv2")?;
+    let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let _time: u32 = take(d)?;
-        let _services = take::<VarInt>(d)?;
-        let _network: u8 = take(d)?;
+        let time: u32 = take(d)?;
+        let services = take::<VarInt>(d)?.0;
+        let network: u8 = take(d)?;
         let len = take::<VarInt>(d)?.0;
         if len > MAX_ADDRV2_SIZE {
             return Err(malformed(format!(
@@ -149,9 +166,23 @@ fn decode_addrv2(d: &mut &[u8]) -> Result<usize, DecodeError> {
         if (d.len() as u64) < len + 2 {
             return Err(malformed("end of data"));
         }
-        *d = &d[len as usize + 2..];
+        let (raw, rest) = d.split_at(len as usize);
+        let port = u16::from_be_bytes([rest[0], rest[1]]);
+        let ip: Option<IpAddr> = match (network, raw.len()) {
+            (1, 4) => <[u8; 4]>::try_from(raw).ok().map(IpAddr::from),
+            (2, 16) => <[u8; 16]>::try_from(raw).ok().map(IpAddr::from),
+            _ => None,
+        };
+        if let Some(ip) = ip {
+            out.push(AddrEntry {
+                time,
+                services,
+                addr: SocketAddr::new(ip, port),
+            });
+        }
+        *d = &rest[2..];
     }
-    Ok(n)
+    Ok(out)
 }
 
 /// Reads a list length and rejects it when above `max` before anything is allocated.
@@ -173,8 +204,8 @@ fn take_inv(data: &mut &[u8], what: &str) -> Result<Vec<Inventory>, DecodeError>
 }
 
 /// Reads an 8+16+2 byte network address (services, IPv6-mapped IP, big-endian port).
-fn take_addr(data: &mut &[u8]) -> Result<SocketAddr, DecodeError> {
-    let _services: u64 = take(data)?;
+fn take_addr(data: &mut &[u8]) -> Result<(u64, SocketAddr), DecodeError> {
+    let services: u64 = take(data)?;
     let ip: [u8; 16] = take(data)?;
     let port: [u8; 2] = take(data)?;
     let ip6 = Ipv6Addr::from(ip);
@@ -182,7 +213,7 @@ fn take_addr(data: &mut &[u8]) -> Result<SocketAddr, DecodeError> {
         Some(v4) => IpAddr::V4(v4),
         None => IpAddr::V6(ip6),
     };
-    Ok(SocketAddr::new(ip, u16::from_be_bytes(port)))
+    Ok((services, SocketAddr::new(ip, u16::from_be_bytes(port))))
 }
 
 fn decode_version(mut data: &[u8]) -> Result<PeerVersion, DecodeError> {
@@ -190,7 +221,7 @@ fn decode_version(mut data: &[u8]) -> Result<PeerVersion, DecodeError> {
     let version: i32 = take(d)?;
     let services: u64 = take(d)?;
     let timestamp: i64 = take(d)?;
-    let addr_me = take_addr(d)?;
+    let (_, addr_me) = take_addr(d)?;
     let mut v = PeerVersion {
         version,
         services,
@@ -416,7 +447,7 @@ mod tests {
             decode("addrv2", &[]).unwrap_err(),
             DecodeError::Malformed("end of data".into())
         );
-        assert!(matches!(decode("addrv2", &[0]).unwrap(), Message::Addr(0)));
+        assert!(matches!(decode("addrv2", &[0]).unwrap(), Message::Addr(v) if v.is_empty()));
         let mut long = vec![1, 0x61, 0xbc, 0x66, 0x49, 0, 1, 0xfd, 0x01, 0x02];
         long.extend([0xab; 513]);
         long.extend([0x20, 0x8d]);
@@ -427,6 +458,12 @@ mod tests {
         let mut two = vec![2];
         two.extend([0, 0, 0, 0, 1, 0x99, 2, 0xab, 0xab, 0x20, 0x8d]);
         two.extend([0, 0, 0, 0, 1, 1, 4, 9, 9, 9, 9, 0x20, 0x8d]);
-        assert!(matches!(decode("addrv2", &two).unwrap(), Message::Addr(2)));
+        // The unknown network is skipped; the IPv4 entry is kept.
+        let Message::Addr(v) = decode("addrv2", &two).unwrap() else {
+            panic!("not addr")
+        };
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].addr, "9.9.9.9:8333".parse().unwrap());
+        assert_eq!((v[0].time, v[0].services), (0, 1));
     }
 }

@@ -210,6 +210,8 @@ fn log_startup(args: &ArgsManager, chain: ChainType) {
     }
     if let Some(warning) = args.unrecognized_sections_warning() {
         tracing::warn!("{warning}");
+        // An init warning, which Core also prints to stderr.
+        eprintln!("Warning: {}", warning.trim_end());
     }
     tracing::info!("Chain: {}", chain.as_str());
 }
@@ -224,6 +226,26 @@ fn init_main(
 ) -> Result<Running, InitFailure> {
     if let Some(err) = args.unsuitable_section_only_args_error() {
         return Err(err.into());
+    }
+    net::config::parameter_interactions(args)?;
+    // Stale fee estimates are a regtest convenience only.
+    if chain != ChainType::Regtest && args.get_bool_arg("-acceptstalefeeestimates", false) {
+        return Err(format!(
+            "acceptstalefeeestimates is not supported on {} chain.",
+            chain.as_str()
+        )
+        .into());
+    }
+    if chain == ChainType::Testnet {
+        tracing::info!("Warning: Support for testnet3 is deprecated and will be removed in an upcoming release. Consider switching to testnet4.");
+    }
+    // Relaying non-standard transactions is for test chains only, as in Core.
+    if chain == ChainType::Main && args.get_bool_arg("-acceptnonstdtxn", false) {
+        return Err(format!(
+            "acceptnonstdtxn is not currently supported for {} chain",
+            chain.as_str()
+        )
+        .into());
     }
     let subversion = rpc_net::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
@@ -284,6 +306,11 @@ fn init_main(
     let network = network_of(chain);
     utility_rpc::register(&table, network);
     let proxies = crate::proxies::NetworkProxies::from_args(args)?;
+    if let Some(warning) = crate::proxies::check_private_broadcast(args, &proxies)? {
+        // Core's init warnings go to the log and to stderr.
+        tracing::warn!("{warning}");
+        eprintln!("Warning: {warning}");
+    }
     table.set_warmup_status("Loading block index…");
     let index_config = crate::indexes::config_from_args(args, net_dir)?;
     let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;

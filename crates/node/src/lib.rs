@@ -18,6 +18,7 @@ pub mod node_chain;
 pub mod p2p_backend;
 pub mod proxies;
 pub mod rest;
+pub mod rpc_addrman;
 pub mod rpc_blockchain;
 pub mod rpc_blockstats;
 pub mod rpc_blocktemplate;

@@ -137,12 +137,8 @@ impl NodeChain {
             Err(e) => return Err(format!("Error opening block database: {e}").into()),
         };
         // Also an earlier reindex that a shutdown interrupted.
+        // Init refuses it on main before the chain loads.
         let accept_non_standard = args.get_bool_arg("-acceptnonstdtxn", false);
-        if accept_non_standard && chain == ChainType::Main {
-            return Err("acceptnonstdtxn is not currently supported for main chain"
-                .to_string()
-                .into());
-        }
         let reindex = state
             .reindex_pending()
             .map_err(|e| format!("Error opening block database: {e}"))?;

@@ -113,8 +113,35 @@ impl NetworkProxies {
     }
 }
 
+/// Core's start-up checks of `-privatebroadcast`: it needs Tor or I2P (onion
+/// counts when our own onion service may make it reachable later) and automatic
+/// connections. Returns a warning for a correlatable Tor setup.
+pub fn check_private_broadcast(
+    args: &ArgsManager,
+    proxies: &NetworkProxies,
+) -> Result<Option<String>, String> {
+    if !args.get_bool_arg("-privatebroadcast", false) {
+        return Ok(None);
+    }
+    let onlynet = args.get_args("-onlynet");
+    let onion_may_become_reachable = args.get_bool_arg("-listenonion", true)
+        && args.get_bool_arg("-listen", true)
+        && (onlynet.is_empty() || onlynet.iter().any(|n| n == "onion" || n == "tor"));
+    let onion = proxies.reachable("onion") || onion_may_become_reachable;
+    if !onion && !proxies.reachable("i2p") {
+        return Err("Private broadcast of own transactions requested (-privatebroadcast), but none of Tor or I2P networks is reachable".into());
+    }
+    if !args.get_args("-connect").is_empty() || args.is_arg_negated("-connect") {
+        return Err("Private broadcast of own transactions requested (-privatebroadcast), but -connect is also configured. They are incompatible because the private broadcast needs to open new connections to randomly chosen Tor or I2P peers. Consider using -maxconnections=0 -addnode=... instead".into());
+    }
+    if onion && !args.get_bool_arg("-proxyrandomize", true) {
+        return Ok(Some("Private broadcast of own transactions requested (-privatebroadcast) and -proxyrandomize is disabled. Tor circuits for private broadcast connections may be correlated to other connections over Tor. For maximum privacy set -proxyrandomize=1.".into()));
+    }
+    Ok(None)
+}
+
 /// `ip[:port]`, `[ipv6]:port` or `unix:<path>` as Core prints a proxy; `None`
-/// for anything else (we do no name lookups for proxies).
+/// for anything else; host names are resolved once, at start-up.
 fn parse_endpoint(s: &str, default_port: u16) -> Option<String> {
     if let Some(path) = s.strip_prefix("unix:") {
         return (!path.is_empty()).then(|| s.to_string());
@@ -123,8 +150,28 @@ fn parse_endpoint(s: &str, default_port: u16) -> Option<String> {
         return Some(sa.to_string());
     }
     let bare = s.trim_start_matches('[').trim_end_matches(']');
-    let ip: IpAddr = bare.parse().ok()?;
-    Some(SocketAddr::new(ip, default_port).to_string())
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, default_port).to_string());
+    }
+    resolve_host(s, default_port).map(|sa| sa.to_string())
+}
+
+/// A host name (`host` or `host:port`) resolved as Core does for proxies at
+/// start-up; names with characters a host cannot have are refused unresolved.
+fn resolve_host(s: &str, default_port: u16) -> Option<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    let (host, port) = match s.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok()?),
+        None => (s, default_port),
+    };
+    let valid = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !valid {
+        return None;
+    }
+    (host, port).to_socket_addrs().ok()?.next()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ const NODE_NOT_ADDED: i32 = -24;
 /// Core's `RPC_CLIENT_NODE_CAPACITY_REACHED`.
 const NODE_CAPACITY_REACHED: i32 = -34;
 /// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
-const INVALID_IP_OR_SUBNET: i32 = -30;
+pub(crate) const INVALID_IP_OR_SUBNET: i32 = -30;
 
 /// The running P2P layer; dropping it closes every connection.
 pub struct P2p {
@@ -46,6 +46,7 @@ pub fn start(
     let v2_enabled = args.get_bool_arg("-v2transport", true);
     let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
     let manager = NetManager::start(config, backend)?;
+    crate::rpc_addrman::register(table, manager.handle());
     register(
         table,
         manager.handle(),

@@ -6,11 +6,13 @@
 
 // One `impl Handler` block per concern; they share the imports below
 // through `use super::*`.
+mod addresses;
 mod blocks;
 mod handshake;
 mod inventory;
 mod transactions;
 
+use crate::addrman::AddrMan;
 use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 use crate::config::{NetConfig, NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
 use crate::known::KnownSet;
@@ -29,7 +31,7 @@ use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::mpsc::Receiver;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Protocol version we speak (Core's `PROTOCOL_VERSION` before BIP434 `feature`).
@@ -128,6 +130,8 @@ struct PeerState {
     ping_start: i64,
     /// The `ping` RPC asked for a ping.
     ping_queued: bool,
+    /// A `getaddr` was answered: Core answers one per connection.
+    getaddr_answered: bool,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
 }
@@ -148,6 +152,7 @@ impl PeerState {
             ping_nonce: 0,
             ping_start: 0,
             ping_queued: false,
+            getaddr_answered: false,
             last_getheaders: None,
         }
     }
@@ -178,14 +183,21 @@ pub struct Handler {
     /// Blocks the backend refused; never requested again, so a block it cannot
     /// take (for any reason) does not cause a request loop.
     refused_blocks: KnownSet<BlockHash>,
+    /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
+    addrman: Arc<Mutex<AddrMan>>,
 }
 
 impl Handler {
     /// A handler with no peers.
-    pub fn new(config: Arc<NetConfig>, backend: Arc<dyn NodeBackend>) -> Self {
+    pub fn new(
+        config: Arc<NetConfig>,
+        backend: Arc<dyn NodeBackend>,
+        addrman: Arc<Mutex<AddrMan>>,
+    ) -> Self {
         Handler {
             config,
             backend,
+            addrman,
             peers: HashMap::new(),
             in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
@@ -391,7 +403,9 @@ impl Handler {
                 );
             }
             Message::NotFound(items) => self.on_notfound(id, items),
-            Message::GetAddr | Message::Addr(_) | Message::Ignored(_) => {}
+            Message::Addr(entries) => self.on_addr(id, entries),
+            Message::GetAddr => self.on_getaddr(id),
+            Message::Ignored(_) => {}
             Message::Unknown(t) => {
                 tracing::debug!(target: "net", "Unknown message type \"{}\" from peer={id}", sanitize(&t));
             }
