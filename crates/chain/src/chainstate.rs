@@ -44,6 +44,9 @@ pub struct ChainstateConfig {
     pub wipe_block_index: bool,
     /// Drop the UTXO set before loading (`-reindex-chainstate`).
     pub wipe_coins: bool,
+    /// `-prune=N` (N >= 550): keep block and undo files under this many
+    /// bytes; `None` when block files are only deleted on request or never.
+    pub auto_prune_target: Option<u64>,
 }
 
 /// Receives blocks as they join or leave the active chain (the mempool).
@@ -576,9 +579,11 @@ impl Chainstate {
         Ok(())
     }
 
-    /// Flushes when the coins cache is over its budget or the last flush is
-    /// older than the flush interval.
+    /// Prunes old block files when over the `-prune` target, then flushes
+    /// when the coins cache is over its budget or the last flush is older
+    /// than the flush interval.
     pub fn flush_if_needed(&mut self) -> Result<()> {
+        self.prune_to_target()?;
         if self.coins.usage() > self.config.coins_cache_bytes
             || self.last_flush.elapsed() > FLUSH_INTERVAL
         {

@@ -77,6 +77,7 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
         assume_valid,
         wipe_block_index: args.get_bool_arg("-reindex", false),
         wipe_coins: args.get_bool_arg("-reindex-chainstate", false),
+        auto_prune_target: prune_target_from_args(args)?.filter(|t| *t != PRUNE_TARGET_MANUAL),
     })
 }
 
