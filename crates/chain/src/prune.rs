@@ -125,7 +125,11 @@ impl Chainstate {
             self.candidates.remove(&id);
         }
         self.unlinked.retain(|_, children| {
-            children.retain(|c| self.index.entry(*c).is_some_and(|e| e.status & status::HAVE_DATA != 0));
+            children.retain(|c| {
+                self.index
+                    .entry(*c)
+                    .is_some_and(|e| e.status & status::HAVE_DATA != 0)
+            });
             !children.is_empty()
         });
         self.files.mark_pruned(files);

@@ -126,9 +126,7 @@ impl NodeChain {
             Ok(s) => s,
             Err(ChainError::LoadFailed(e)) if !config.wipe_block_index => {
                 if !args.has_test_option("reindex_after_failure_noninteractive_yes") {
-                    return Err(InitFailure::Question(format!(
-                        "{e}.{REINDEX_HINT}"
-                    )));
+                    return Err(InitFailure::Question(format!("{e}.{REINDEX_HINT}")));
                 }
                 config.wipe_block_index = true;
                 Chainstate::open(params, config.clone(), Arc::new(ConsensusScriptVerifier))

@@ -279,7 +279,10 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     o.insert("size_on_disk".into(), json!(size_on_disk));
     o.insert("pruned".into(), json!(prune_target.is_some()));
     if let Some(target) = prune_target {
-        o.insert("pruneheight".into(), json!(cs.prune_height().map_or(0, |h| h + 1)));
+        o.insert(
+            "pruneheight".into(),
+            json!(cs.prune_height().map_or(0, |h| h + 1)),
+        );
         let automatic = target != crate::node_chain::PRUNE_TARGET_MANUAL;
         o.insert("automatic_pruning".into(), json!(automatic));
         if automatic {

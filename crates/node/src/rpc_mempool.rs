@@ -286,7 +286,6 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
     Ok(Value::Array(out))
 }
 
-
 fn get_raw_transaction(
     chain: &NodeChain,
     req_params: &[Value],

@@ -49,7 +49,9 @@ fn prune_blockchain(chain: &NodeChain, param: Option<i64>) -> Result<Value, RpcE
     let mut height = param;
     if param > TIME_THRESHOLD {
         height = earliest_at_time(&cs, param - TIMESTAMP_WINDOW).ok_or_else(|| {
-            RpcError::invalid_parameter("Could not find block with at least the specified timestamp.")
+            RpcError::invalid_parameter(
+                "Could not find block with at least the specified timestamp.",
+            )
         })?;
     }
     let tip = i64::from(cs.height());
