@@ -86,6 +86,10 @@ pub struct Chainstate {
     pub(crate) recent: Option<(BlockHash, Arc<Block>)>,
     /// Set while blocks are loaded from files (`-reindex`, `-loadblock`).
     pub(crate) importing: AtomicBool,
+    /// Best heights of indexes that read old blocks, by index name; pruning
+    /// stays below them (Core's prune locks). Indexes update them through
+    /// a shared borrow, hence the mutex.
+    pub(crate) prune_locks: std::sync::Mutex<std::collections::BTreeMap<&'static str, u32>>,
 }
 
 fn store_err(e: blockstore::StoreError) -> ChainError {
@@ -146,6 +150,7 @@ impl Chainstate {
             last_flush: Instant::now(),
             recent: None,
             importing: AtomicBool::new(false),
+            prune_locks: Default::default(),
         };
         cs.load_block_index()?;
         cs.load_tip()?;

@@ -12,6 +12,10 @@ use crate::error::Result;
 /// indexes still find their data (Core's `MIN_BLOCKS_TO_KEEP`).
 pub const MIN_BLOCKS_TO_KEEP: u32 = 288;
 
+/// Blocks below an index's best block that pruning also keeps, so the
+/// index can still rewind a short reorg (Core's `PRUNE_LOCK_BUFFER`).
+const PRUNE_LOCK_BUFFER: i64 = 10;
+
 /// Room kept free for the next block and undo file chunks when pruning
 /// automatically (Core's blk and rev chunk sizes).
 const PRUNE_BUFFER_BYTES: u64 = 0x100_0000 + 0x10_0000;
@@ -28,10 +32,40 @@ impl Chainstate {
         (1..=self.height()).rev().find(|h| missing(*h))
     }
 
+    /// Records that the index `name` has processed the active chain up to
+    /// `height`, so pruning keeps the blocks above it.
+    pub fn set_prune_lock(&self, name: &'static str, height: u32) {
+        self.prune_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, height);
+    }
+
     /// The highest block whose file may be deleted when asked to prune up
-    /// to `height`: never within [`MIN_BLOCKS_TO_KEEP`] of the tip.
+    /// to `height`: below every index's prune lock and never within
+    /// [`MIN_BLOCKS_TO_KEEP`] of the tip.
     fn last_prunable(&self, height: u32) -> u32 {
-        height.min(self.height().saturating_sub(MIN_BLOCKS_TO_KEEP))
+        let mut last = i64::from(self.height());
+        let mut limiting = None;
+        for (name, locked) in self
+            .prune_locks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let lock_height = i64::from(*locked) - PRUNE_LOCK_BUFFER - 1;
+            last = last.min(lock_height).max(1);
+            if last == lock_height {
+                limiting = Some(*name);
+            }
+        }
+        if let Some(name) = limiting {
+            tracing::debug!(target: "prune", "{name} limited pruning to height {last}");
+        }
+        let last = u32::try_from(last).unwrap_or(0);
+        height
+            .min(last)
+            .min(self.height().saturating_sub(MIN_BLOCKS_TO_KEEP))
     }
 
     /// Deletes every complete block file holding only blocks at or below

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bitcoin::BlockHash;
 use chain::Chainstate;
 use common::args::ArgsManager;
-use index::{ChainSource, IndexConfig, Indexes};
+use index::{ChainSource, IndexConfig, Indexes, StartError};
 
 use crate::node_chain::NodeChain;
 use crate::shutdown::Shutdown;
@@ -62,10 +62,14 @@ pub fn start(
     }
     let params = chain.lock().params_arc();
     let source: Arc<dyn ChainSource> = chain.clone();
-    let indexes = Arc::new(
-        Indexes::start(config, params, source)
-            .map_err(|e| format!("Error opening index database: {e}"))?,
-    );
+    let indexes = match Indexes::start(config, params, source) {
+        Ok(i) => Arc::new(i),
+        Err(StartError::Db(e)) => return Err(format!("Error opening index database: {e}")),
+        // Core reports this as an init error followed by a fatal error.
+        Err(StartError::PrunedData(e)) => return Err(format!(
+            "{e}\nError: A fatal internal error occurred, see debug.log for details: Failed to start indexes, shutting down…"
+        )),
+    };
     chain.set_indexes(indexes.clone());
     Ok(indexes)
 }
