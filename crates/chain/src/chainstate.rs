@@ -171,7 +171,9 @@ impl Chainstate {
             let Some(e) = self.index.entry(id) else {
                 continue;
             };
-            let has_data = e.status & status::HAVE_DATA != 0;
+            // Pruned blocks keep their transaction count, so a block counts
+            // once it was stored, whether or not its data is still there.
+            let has_data = e.n_tx > 0;
             let parent = e.parent;
             let n_tx = u64::from(e.n_tx);
             let parent_tx = match parent {
