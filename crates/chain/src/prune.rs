@@ -41,6 +41,19 @@ impl Chainstate {
             .insert(name, height);
     }
 
+    /// The block at `height` left the active chain: indexes that went past
+    /// it must be able to rewind, so their locks move below it.
+    pub(crate) fn move_prune_locks_below(&self, height: u32) {
+        let below = height.saturating_sub(1);
+        let mut locks = self.prune_locks.lock().unwrap_or_else(|p| p.into_inner());
+        for (name, locked) in locks.iter_mut() {
+            if *locked > below {
+                *locked = below;
+                tracing::debug!(target: "prune", "{name} prune lock moved back to {below}");
+            }
+        }
+    }
+
     /// The highest block whose file may be deleted when asked to prune up
     /// to `height`: below every index's prune lock and never within
     /// [`MIN_BLOCKS_TO_KEEP`] of the tip.

@@ -118,11 +118,14 @@ fn next_step(
     best: Option<(BlockHash, u32)>,
     needs_undo: bool,
 ) -> std::result::Result<Step, String> {
-    cs.set_prune_lock(name, best.map_or(0, |b| b.1));
     let next = match best {
-        None => cs.at_height(0),
-        Some((hash, _)) => {
+        None => {
+            cs.set_prune_lock(name, 0);
+            cs.at_height(0)
+        }
+        Some((hash, height)) => {
             let Some(id) = cs.index().id(&hash) else {
+                cs.set_prune_lock(name, 0);
                 return Ok(Step::Restart);
             };
             if !cs.is_active(id) {
@@ -130,11 +133,14 @@ fn next_step(
                     .tip()
                     .and_then(|tip| cs.index().last_common_ancestor(id, tip))
                     .and_then(|f| cs.index().entry(f));
+                // Pruning must leave the blocks the rewind goes back to.
+                cs.set_prune_lock(name, fork.map_or(0, |f| f.height));
                 return Ok(match fork {
                     Some(f) => Step::Rewind(f.hash, f.height),
                     None => Step::Restart,
                 });
             }
+            cs.set_prune_lock(name, height);
             cs.next_in_active(id)
         }
     };

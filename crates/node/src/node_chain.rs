@@ -319,6 +319,14 @@ impl NodeChain {
         })
     }
 
+    /// Asks peer `id` for the block `hash` (`getblockfrompeer`).
+    pub fn fetch_block_from_peer(&self, id: i64, hash: BlockHash) -> Result<(), String> {
+        match self.net.get() {
+            Some(h) => h.fetch_block(id, hash),
+            None => Err("Error: Peer-to-peer functionality missing or disabled".into()),
+        }
+    }
+
     /// Announces a transaction accepted from RPC to peers.
     pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
         self.net.relay_transaction(txid, wtxid);

@@ -1,12 +1,16 @@
-//! `pruneblockchain`: deleting old block files on request (`-prune`).
+//! Pruned block data: `pruneblockchain` deletes old block files on request
+//! (`-prune`), `getblockfrompeer` fetches a missing block again.
 
 use std::sync::Arc;
 
+use bitcoin::BlockHash;
+use blockstore::store::status;
 use chain::prune::MIN_BLOCKS_TO_KEEP;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use crate::node_chain::NodeChain;
+use crate::rpc_blockchain::parse_hash;
 
 /// Arguments above this are UNIX times, not heights (Sep 2001).
 const TIME_THRESHOLD: i64 = 1_000_000_000;
@@ -15,8 +19,29 @@ const TIME_THRESHOLD: i64 = 1_000_000_000;
 /// since block times may run behind (Core's `TIMESTAMP_WINDOW`).
 const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
 
-/// Registers `pruneblockchain`.
+/// Registers `pruneblockchain` and `getblockfrompeer`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "getblockfrompeer",
+            "blockchain",
+            "Attempt to fetch block from a given peer.\n\nWe must have the header for this block, e.g. using submitheader.\nThe block will not have any undo data which can limit the usage of the block data in a context where the undo data is needed.\nSubsequent calls for the same block may cause the response from the previous peer to be ignored.\nPeers generally ignore requests for a stale block that they never fully verified, or one that is more than a month old.\nWhen a peer does not respond with a block, we will disconnect.\nNote: The block could be re-pruned as soon as it is received.\n\nReturns an empty JSON object if the request was successfully scheduled.",
+            move |req| {
+                let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
+                let peer = req
+                    .params
+                    .opt_i64(1)?
+                    .ok_or_else(|| RpcError::type_error("Expected type number, got null"))?;
+                fetch_from_peer(&c, hash, peer)
+            },
+        )
+        .args(vec![
+            Arg::required("blockhash", ArgType::StrHex, "The block hash to try to fetch"),
+            Arg::required("peer_id", ArgType::Num, "The peer to fetch it from (see getpeerinfo for peer IDs)"),
+        ]),
+    );
+
     table.register(
         RpcMethod::new(
             "pruneblockchain",
@@ -70,6 +95,28 @@ fn prune_blockchain(chain: &NodeChain, param: Option<i64>) -> Result<Value, RpcE
     cs.prune_manual(height)
         .map_err(|e| RpcError::misc(e.to_string()))?;
     Ok(json!(cs.prune_height().map_or(-1, i64::from)))
+}
+
+fn fetch_from_peer(chain: &NodeChain, hash: BlockHash, peer: i64) -> Result<Value, RpcError> {
+    {
+        let cs = chain.lock();
+        let Some(entry) = cs.index().get(&hash) else {
+            return Err(RpcError::misc("Block header missing"));
+        };
+        // Fetching blocks above the tip would pin their files against pruning.
+        if chain.prune_target().is_some() && entry.height > cs.height() {
+            return Err(RpcError::misc(
+                "In prune mode, only blocks that the node has already synced previously can be fetched from a peer",
+            ));
+        }
+        if entry.status & status::HAVE_DATA != 0 {
+            return Err(RpcError::misc("Block already downloaded"));
+        }
+    }
+    chain
+        .fetch_block_from_peer(peer, hash)
+        .map_err(RpcError::misc)?;
+    Ok(json!({}))
 }
 
 /// Height of the first active-chain block whose time is at least `time`
