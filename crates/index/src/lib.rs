@@ -17,6 +17,7 @@ pub mod sync;
 #[cfg(test)]
 mod testutil;
 pub mod txindex;
+pub mod txospender;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct IndexConfig {
     pub blockfilter: bool,
     /// `-coinstatsindex`.
     pub coinstats: bool,
+    /// `-txospenderindex`.
+    pub txospender: bool,
 }
 
 /// The running indexes.
@@ -49,6 +52,8 @@ pub struct Indexes {
     pub blockfilter: Option<Arc<IndexRunner>>,
     /// The coin statistics index, when enabled.
     pub coinstats: Option<Arc<IndexRunner>>,
+    /// The spent-output index, when enabled.
+    pub txospender: Option<Arc<IndexRunner>>,
 }
 
 fn open(dir: PathBuf) -> Result<Arc<IndexDb>, IndexError> {
@@ -115,6 +120,13 @@ impl Indexes {
                 )
             })
             .transpose()?;
+        let txospender = config
+            .txospender
+            .then(|| {
+                let dir = config.dir.join("txospenderindex");
+                open_checked(&txospender::TxoSpenderIndex, dir, source.as_ref())
+            })
+            .transpose()?;
         Ok(Indexes {
             txindex: txindex
                 .map(|db| IndexRunner::start(txindex::TxIndex, db, source.clone()))
@@ -123,16 +135,24 @@ impl Indexes {
                 .map(|db| IndexRunner::start(blockfilter::BlockFilterIndex, db, source.clone()))
                 .transpose()?,
             coinstats: coinstats
-                .map(|db| IndexRunner::start(coinstats_kind, db, source))
+                .map(|db| IndexRunner::start(coinstats_kind, db, source.clone()))
+                .transpose()?,
+            txospender: txospender
+                .map(|db| IndexRunner::start(txospender::TxoSpenderIndex, db, source))
                 .transpose()?,
         })
     }
 
     /// Every running index, in the order `getindexinfo` lists them.
     pub fn all(&self) -> impl Iterator<Item = &Arc<IndexRunner>> {
-        [&self.txindex, &self.coinstats, &self.blockfilter]
-            .into_iter()
-            .flatten()
+        [
+            &self.txindex,
+            &self.coinstats,
+            &self.blockfilter,
+            &self.txospender,
+        ]
+        .into_iter()
+        .flatten()
     }
 
     /// Stops every index thread after it recorded its state.

@@ -1,5 +1,5 @@
 //! Starting the optional indexes (`-txindex`, `-blockfilterindex`,
-//! `-coinstatsindex`) over the node's chainstate.
+//! `-coinstatsindex`, `-txospenderindex`) over the node's chainstate.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,14 +39,21 @@ pub fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<IndexConfi
         }
     };
     let txindex = args.get_bool_arg("-txindex", false);
-    if txindex && args.get_int_arg("-prune", 0) != 0 {
-        return Err("Prune mode is incompatible with -txindex.".into());
+    let txospender = args.get_bool_arg("-txospenderindex", false);
+    if args.get_int_arg("-prune", 0) != 0 {
+        if txindex {
+            return Err("Prune mode is incompatible with -txindex.".into());
+        }
+        if txospender {
+            return Err("Prune mode is incompatible with -txospenderindex.".into());
+        }
     }
     Ok(IndexConfig {
         dir: net_dir.join("indexes"),
         txindex,
         blockfilter,
         coinstats: args.get_bool_arg("-coinstatsindex", false),
+        txospender,
     })
 }
 
