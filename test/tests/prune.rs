@@ -96,6 +96,10 @@ fn automatic_pruning_is_reported() {
         &["-prune=100"],
         "Error: Prune configured below the minimum of 550 MiB.  Please use a higher number.",
     );
+    node.assert_start_raises_init_error(
+        &["-prune=550", "-reindex-chainstate"],
+        "Error: Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead.",
+    );
 }
 
 #[test]

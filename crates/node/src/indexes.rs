@@ -24,7 +24,8 @@ impl ChainSource for NodeChain {
     }
 }
 
-/// Reads the index options; Core's init errors for bad values.
+/// Reads the index options; Core's init errors for bad values and for
+/// options that need block data `-prune` deletes.
 pub fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<IndexConfig, String> {
     let blockfilter = match args.get_arg("-blockfilterindex").as_deref() {
         None | Some("0") => false,
@@ -46,6 +47,13 @@ pub fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<IndexConfi
         }
         if txospender {
             return Err("Prune mode is incompatible with -txospenderindex.".into());
+        }
+        // Rebuilding the UTXO set reads every block, which pruning deleted.
+        if args.get_bool_arg("-reindex-chainstate", false) {
+            return Err(
+                "Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead."
+                    .into(),
+            );
         }
     }
     Ok(IndexConfig {
