@@ -283,3 +283,78 @@ fn indexes_agree_with_the_chain_after_a_crash() {
         tip
     );
 }
+
+/// Core's P2WSH(OP_TRUE) regtest address: spendable without a signature.
+const OP_TRUE_ADDR: &str = "bcrt1qft5p2uhsdcdc3l2ua4ap5qqfg4pjaqlp250x7us7a8qqhrxrxfsqseac85";
+
+/// A standard transaction spending output 0 of `txid` (a P2WSH(OP_TRUE)
+/// coinbase of 50 BTC) back to the same script.
+fn spend_op_true(txid: &str) -> String {
+    use bitcoin::{
+        absolute::LockTime, transaction::Version, Amount, OutPoint, ScriptBuf, Sequence,
+        Transaction, TxIn, TxOut, Witness,
+    };
+    let op_true = ScriptBuf::from_bytes(vec![0x51]);
+    let tx = Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(txid.parse().expect("txid"), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::from_slice(&[op_true.as_bytes()]),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(50 * 100_000_000 - 10_000),
+            script_pubkey: ScriptBuf::new_p2wsh(&op_true.wscript_hash()),
+        }],
+    };
+    bitcoin::consensus::encode::serialize_hex(&tx)
+}
+
+#[test]
+fn txospenderindex_finds_confirmed_spenders() {
+    let mut node = TestNode::new();
+    node.assert_start_raises_init_error(
+        &["-txospenderindex", "-prune=1"],
+        "Error: Prune mode is incompatible with -txospenderindex.",
+    );
+    node.start(&["-txospenderindex"]);
+    let first = node.rpc("generatetoaddress", json!([1, OP_TRUE_ADDR]))[0].clone();
+    generate(&node, 100);
+    let funding = coinbase_txid(&node, first.as_str().expect("hash"));
+    let prevout = json!([{"txid": funding, "vout": 0}]);
+
+    let spend = spend_op_true(&funding);
+    let spender = node.rpc("sendrawtransaction", json!([spend]));
+    // In the mempool the spender has no block.
+    let r = node.rpc("gettxspendingprevout", json!([prevout]));
+    assert_eq!(
+        r,
+        json!([{"txid": funding, "vout": 0, "spendingtxid": spender}])
+    );
+
+    let block = generate(&node, 1)[0].clone();
+    let info = wait_synced(&node);
+    assert_eq!(info["txospenderindex"]["best_block_height"], json!(102));
+    let r = node.rpc(
+        "gettxspendingprevout",
+        json!([prevout, {"return_spending_tx": true}]),
+    );
+    assert_eq!(
+        r,
+        json!([{"txid": funding, "vout": 0, "spendingtxid": spender, "spendingtx": spend, "blockhash": block}])
+    );
+    // Asking the mempool only finds nothing now.
+    let r = node.rpc(
+        "gettxspendingprevout",
+        json!([prevout, {"mempool_only": true}]),
+    );
+    assert_eq!(r, json!([{"txid": funding, "vout": 0}]));
+
+    // Once its block leaves the chain the spender is no longer confirmed.
+    node.rpc("invalidateblock", json!([block]));
+    wait_synced(&node);
+    let r = node.rpc("gettxspendingprevout", json!([prevout]));
+    assert!(r[0].get("blockhash").is_none(), "{r}");
+}

@@ -503,15 +503,24 @@ impl BlockFiles {
         Ok(())
     }
 
-    /// Delete the blk and rev files with these numbers (pruning) and reset
-    /// their statistics (marked dirty so the database learns of it).
-    pub fn remove_files(&self, files: &[u32]) -> Result<()> {
+    /// Reset the statistics of files about to be pruned (marked dirty so
+    /// the database learns of it before the files go).
+    pub fn mark_pruned(&self, files: &[u32]) {
         let mut st = self.lock();
         for &n in files {
             if (n as usize) < st.infos.len() {
                 st.infos[n as usize] = BlockFileInfo::default();
                 st.dirty.insert(n);
             }
+        }
+    }
+
+    /// Delete the blk and rev files with these numbers (pruning) and reset
+    /// their statistics.
+    pub fn remove_files(&self, files: &[u32]) -> Result<()> {
+        self.mark_pruned(files);
+        let mut st = self.lock();
+        for &n in files {
             st.unsynced_blk.remove(&n);
             st.unsynced_rev.remove(&n);
             self.blk.remove(n)?;

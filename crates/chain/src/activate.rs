@@ -243,6 +243,7 @@ impl Chainstate {
         self.coins.apply(changes);
         self.coins.set_best_block(parent_hash);
         self.active.pop();
+        self.move_prune_locks_below(height);
         listener.block_disconnected(&block, height);
         self.log_tip("");
         Ok(())

@@ -44,6 +44,9 @@ pub struct ChainstateConfig {
     pub wipe_block_index: bool,
     /// Drop the UTXO set before loading (`-reindex-chainstate`).
     pub wipe_coins: bool,
+    /// `-prune=N` (N >= 550): keep block and undo files under this many
+    /// bytes; `None` when block files are only deleted on request or never.
+    pub auto_prune_target: Option<u64>,
 }
 
 /// Receives blocks as they join or leave the active chain (the mempool).
@@ -83,6 +86,10 @@ pub struct Chainstate {
     pub(crate) recent: Option<(BlockHash, Arc<Block>)>,
     /// Set while blocks are loaded from files (`-reindex`, `-loadblock`).
     pub(crate) importing: AtomicBool,
+    /// Best heights of indexes that read old blocks, by index name; pruning
+    /// stays below them (Core's prune locks). Indexes update them through
+    /// a shared borrow, hence the mutex.
+    pub(crate) prune_locks: std::sync::Mutex<std::collections::BTreeMap<&'static str, u32>>,
 }
 
 fn store_err(e: blockstore::StoreError) -> ChainError {
@@ -150,6 +157,7 @@ impl Chainstate {
             last_flush: Instant::now(),
             recent: None,
             importing: AtomicBool::new(false),
+            prune_locks: Default::default(),
         };
         cs.load_block_index()?;
         cs.load_tip()?;
@@ -170,7 +178,9 @@ impl Chainstate {
             let Some(e) = self.index.entry(id) else {
                 continue;
             };
-            let has_data = e.status & status::HAVE_DATA != 0;
+            // Pruned blocks keep their transaction count, so a block counts
+            // once it was stored, whether or not its data is still there.
+            let has_data = e.n_tx > 0;
             let parent = e.parent;
             let n_tx = u64::from(e.n_tx);
             let parent_tx = match parent {
@@ -620,9 +630,11 @@ impl Chainstate {
         Ok(())
     }
 
-    /// Flushes when the coins cache is over its budget or the last flush is
-    /// older than the flush interval.
+    /// Prunes old block files when over the `-prune` target, then flushes
+    /// when the coins cache is over its budget or the last flush is older
+    /// than the flush interval.
     pub fn flush_if_needed(&mut self) -> Result<()> {
+        self.prune_to_target()?;
         if self.coins.usage() > self.config.coins_cache_bytes
             || self.last_flush.elapsed() > FLUSH_INTERVAL
         {

@@ -7,6 +7,7 @@
 //! - [`coins`]: coins cache and per-block overlay.
 //! - [`connect`]: `ConnectBlock` / `DisconnectBlock`.
 //! - [`chainstate`]: loading, accessors, flushing.
+//! - [`prune`]: deleting old block files (`-prune`).
 //! - [`coinstats`] and [`muhash`]: UTXO set statistics and set hashes.
 //! - `accept` and `activate`: block and header acceptance, chain selection,
 //!   `invalidateblock` / `reconsiderblock` / `preciousblock`.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod import;
 pub mod index;
 pub mod muhash;
+pub mod prune;
 pub mod rollback;
 pub mod verify;
 

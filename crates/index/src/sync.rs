@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use bitcoin::hashes::Hash as _;
 use bitcoin::{Block, BlockHash};
+use blockstore::store::status;
 use blockstore::{BlockUndo, FlatFilePos};
 use chain::Chainstate;
 use redb::WriteTransaction;
@@ -113,13 +114,18 @@ enum Step {
 /// Decides what the index at `best` does next to follow the active chain.
 fn next_step(
     cs: &Chainstate,
+    name: &'static str,
     best: Option<(BlockHash, u32)>,
     needs_undo: bool,
 ) -> std::result::Result<Step, String> {
     let next = match best {
-        None => cs.at_height(0),
-        Some((hash, _)) => {
+        None => {
+            cs.set_prune_lock(name, 0);
+            cs.at_height(0)
+        }
+        Some((hash, height)) => {
             let Some(id) = cs.index().id(&hash) else {
+                cs.set_prune_lock(name, 0);
                 return Ok(Step::Restart);
             };
             if !cs.is_active(id) {
@@ -127,11 +133,14 @@ fn next_step(
                     .tip()
                     .and_then(|tip| cs.index().last_common_ancestor(id, tip))
                     .and_then(|f| cs.index().entry(f));
+                // Pruning must leave the blocks the rewind goes back to.
+                cs.set_prune_lock(name, fork.map_or(0, |f| f.height));
                 return Ok(match fork {
                     Some(f) => Step::Rewind(f.hash, f.height),
                     None => Step::Restart,
                 });
             }
+            cs.set_prune_lock(name, height);
             cs.next_in_active(id)
         }
     };
@@ -209,8 +218,10 @@ impl<K: IndexKind> Syncer<K> {
         while !self.shared.stop.load(Ordering::Relaxed) {
             let best = self.best;
             let needs_undo = self.kind.needs_undo();
-            let step = with_chainstate(self.source.as_ref(), |cs| next_step(cs, best, needs_undo))
-                .map_err(IndexError)?;
+            let step = with_chainstate(self.source.as_ref(), |cs| {
+                next_step(cs, name, best, needs_undo)
+            })
+            .map_err(IndexError)?;
             match step {
                 Step::Connect(block) => {
                     let tx = match self.pending.take() {
@@ -290,7 +301,52 @@ impl<K: IndexKind> Syncer<K> {
     }
 }
 
+/// Whether the active chain still holds every block (and, with `needs_undo`,
+/// its undo data) an index at `stored` must read to reach the tip; an index
+/// that fell behind what was since pruned cannot catch up (Core's
+/// `CheckBlockDataAvailability` at start-up).
+fn data_available(cs: &Chainstate, stored: Option<BlockHash>, needs_undo: bool) -> bool {
+    let Some(tip) = cs.tip() else { return true };
+    let start = stored
+        .and_then(|hash| cs.index().id(&hash))
+        .and_then(|id| cs.index().last_common_ancestor(id, tip))
+        .and_then(|id| cs.index().entry(id))
+        .map_or(0, |e| e.height);
+    if Some(start) == cs.index().entry(tip).map(|e| e.height) {
+        return true;
+    }
+    (start..=cs.height()).all(|h| {
+        let mask = if needs_undo && h > 0 {
+            status::HAVE_DATA | status::HAVE_UNDO
+        } else {
+            status::HAVE_DATA
+        };
+        cs.at_height(h)
+            .and_then(|id| cs.index().entry(id))
+            .is_some_and(|e| e.status & mask == mask)
+    })
+}
+
 impl IndexRunner {
+    /// Fails with Core's init error when blocks the index at its stored
+    /// best block still has to read were pruned.
+    pub fn check_data_available<K: IndexKind>(
+        kind: &K,
+        db: &IndexDb,
+        source: &dyn ChainSource,
+    ) -> std::result::Result<(), String> {
+        let stored = db.best_block().map_err(|e| e.to_string())?;
+        let needs_undo = kind.needs_undo();
+        if with_chainstate(source, |cs| data_available(cs, stored, needs_undo)) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} best block of the index goes beyond pruned data{}. Please disable the index or reindex (which will download the whole blockchain again)",
+            kind.name(),
+            if needs_undo { " (including undo data)" } else { "" }
+        ))
+    }
+
     /// Starts the thread of `kind`, resuming from the best block stored in `db`.
     pub fn start<K: IndexKind>(
         kind: K,
@@ -301,7 +357,9 @@ impl IndexRunner {
         let stored = db.best_block()?;
         let best = stored.and_then(|hash| {
             with_chainstate(source.as_ref(), |cs| {
-                cs.index().get(&hash).map(|e| (e.hash, e.height))
+                let found = cs.index().get(&hash).map(|e| (e.hash, e.height));
+                cs.set_prune_lock(name, found.map_or(0, |b| b.1));
+                found
             })
         });
         let shared = Arc::new(Shared {

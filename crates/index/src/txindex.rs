@@ -42,36 +42,73 @@ impl IndexKind for TxIndex {
             return Ok(());
         }
         let mut table = tx.open_table(TXS)?;
-        let mut offset = HEADER_SIZE + VarInt(block.block.txdata.len() as u64).size() as u32;
-        for t in &block.block.txdata {
-            let mut value = [0u8; 12];
-            value[..4].copy_from_slice(&block.pos.file.to_le_bytes());
-            value[4..8].copy_from_slice(&block.pos.pos.to_le_bytes());
-            value[8..].copy_from_slice(&offset.to_le_bytes());
+        for (t, value) in block.block.txdata.iter().zip(tx_positions(block)) {
             table.insert(
                 t.compute_txid().as_byte_array().as_slice(),
                 value.as_slice(),
             )?;
-            offset += t.total_size() as u32;
         }
         Ok(())
     }
 }
 
-/// Where `txid` is stored: its block's position and the offset in the block.
-fn locate(db: &IndexDb, txid: &Txid) -> Result<Option<(FlatFilePos, usize)>> {
+/// Where each transaction of `block` is stored, in order: the block's
+/// position in the blk files and the transaction's offset inside the block.
+pub(crate) fn tx_positions(block: &BlockData) -> Vec<[u8; 12]> {
+    let mut offset = HEADER_SIZE + VarInt(block.block.txdata.len() as u64).size() as u32;
+    block
+        .block
+        .txdata
+        .iter()
+        .map(|t| {
+            let mut value = [0u8; 12];
+            value[..4].copy_from_slice(&block.pos.file.to_le_bytes());
+            value[4..8].copy_from_slice(&block.pos.pos.to_le_bytes());
+            value[8..].copy_from_slice(&offset.to_le_bytes());
+            offset += t.total_size() as u32;
+            value
+        })
+        .collect()
+}
+
+/// The stored position under `key` in `table`: block position and the
+/// offset of the transaction in the block.
+pub(crate) fn locate(
+    db: &IndexDb,
+    table: TableDefinition<&[u8], &[u8]>,
+    key: &[u8],
+) -> Result<Option<(FlatFilePos, usize)>> {
     let tx = db.db().begin_read()?;
-    let table = match tx.open_table(TXS) {
+    let table = match tx.open_table(table) {
         Ok(t) => t,
         Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let Some(v) = table.get(txid.as_byte_array().as_slice())? else {
+    let Some(v) = table.get(key)? else {
         return Ok(None);
     };
     let v: [u8; 12] = fixed(v.value(), "txindex")?;
     let word = |i: usize| u32::from_le_bytes([v[i], v[i + 1], v[i + 2], v[i + 3]]);
     Ok(Some((FlatFilePos::new(word(0), word(4)), word(8) as usize)))
+}
+
+/// Reads the transaction at `offset` in the block at `pos`, with the hash
+/// of that block.
+pub(crate) fn read_tx_at(
+    cs: &Chainstate,
+    pos: FlatFilePos,
+    offset: usize,
+) -> Result<(BlockHash, Transaction)> {
+    let raw = cs
+        .files()
+        .read_raw_block(pos)
+        .map_err(|e| IndexError(format!("cannot read block: {e}")))?;
+    let corrupt = |what: &str| IndexError(format!("{what} at {pos} unreadable"));
+    let header = Header::consensus_decode(&mut raw.get(..HEADER_SIZE as usize).unwrap_or(&[]))
+        .map_err(|_| corrupt("block header"))?;
+    let tx = Transaction::consensus_decode(&mut raw.get(offset..).unwrap_or(&[]))
+        .map_err(|_| corrupt("transaction"))?;
+    Ok((header.block_hash(), tx))
 }
 
 /// Finds a confirmed transaction: the hash of its block and the transaction.
@@ -80,20 +117,14 @@ pub fn find_tx(
     cs: &Chainstate,
     txid: &Txid,
 ) -> Result<Option<(BlockHash, Transaction)>> {
-    let Some((pos, offset)) = locate(db, txid)? else {
+    let Some((pos, offset)) = locate(db, TXS, txid.as_byte_array())? else {
         return Ok(None);
     };
-    let raw = cs
-        .files()
-        .read_raw_block(pos)
-        .map_err(|e| IndexError(format!("txindex: cannot read block: {e}")))?;
-    let corrupt = |what: &str| IndexError(format!("txindex: {what} of {txid} unreadable"));
-    let header = Header::consensus_decode(&mut raw.get(..HEADER_SIZE as usize).unwrap_or(&[]))
-        .map_err(|_| corrupt("block header"))?;
-    let tx = Transaction::consensus_decode(&mut raw.get(offset..).unwrap_or(&[]))
-        .map_err(|_| corrupt("transaction"))?;
+    let (hash, tx) = read_tx_at(cs, pos, offset)?;
     if tx.compute_txid() != *txid {
-        return Err(corrupt("transaction"));
+        return Err(IndexError(format!(
+            "txindex: transaction {txid} unreadable"
+        )));
     }
-    Ok(Some((header.block_hash(), tx)))
+    Ok(Some((hash, tx)))
 }

@@ -199,6 +199,20 @@ impl NetHandle {
         self.send(Event::PingAll);
     }
 
+    /// `getblockfrompeer`: asks peer `id` for the block `hash`; Core's error
+    /// text when the request cannot be made.
+    pub fn fetch_block(&self, id: PeerId, hash: BlockHash) -> Result<(), String> {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.send(Event::FetchBlock {
+            peer: id,
+            hash,
+            reply,
+        });
+        answer
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| Err("Peer not fully connected".into()))
+    }
+
     /// The node's tip changed: announce it to peers.
     pub fn block_tip_changed(&self, tip: BlockHash) {
         self.send(Event::BlockTip(tip));

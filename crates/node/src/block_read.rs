@@ -8,20 +8,32 @@ use chain::{BlockId, Chainstate};
 use rpc::RpcError;
 
 /// Fails unless the entry `id` has its block data (or, with `undo`, its undo
-/// data) recorded as stored (Core's `CheckBlockDataAvailability`). Nothing is
-/// pruned by this node, so missing data was never downloaded.
+/// data) recorded as stored (Core's `CheckBlockDataAvailability`). A block
+/// whose transactions were counted was stored once, so missing data of such
+/// a block was pruned; otherwise it was never downloaded.
 pub fn check_available(cs: &Chainstate, id: BlockId, undo: bool) -> Result<(), RpcError> {
+    let Some(e) = cs.index().entry(id) else {
+        return Err(RpcError::invalid_address_or_key("Block not found"));
+    };
     let flag = if undo {
         status::HAVE_UNDO
     } else {
         status::HAVE_DATA
     };
-    let have = cs.index().entry(id).is_some_and(|e| e.status & flag != 0);
-    match (have, undo) {
-        (true, _) => Ok(()),
-        (false, true) => Err(RpcError::misc("Undo data not available")),
-        (false, false) => Err(RpcError::misc("Block not available (not fully downloaded)")),
+    if e.status & flag != 0 {
+        return Ok(());
     }
+    let what = if undo { "Undo data" } else { "Block" };
+    if e.status & status::HAVE_DATA == 0 && e.n_tx > 0 {
+        return Err(RpcError::misc(format!(
+            "{what} not available (pruned data)"
+        )));
+    }
+    Err(RpcError::misc(if undo {
+        "Undo data not available"
+    } else {
+        "Block not available (not fully downloaded)"
+    }))
 }
 
 /// The block `id`, read from disk (Core's `GetBlockChecked`).

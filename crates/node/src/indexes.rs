@@ -1,5 +1,5 @@
 //! Starting the optional indexes (`-txindex`, `-blockfilterindex`,
-//! `-coinstatsindex`) over the node's chainstate.
+//! `-coinstatsindex`, `-txospenderindex`) over the node's chainstate.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use bitcoin::BlockHash;
 use chain::Chainstate;
 use common::args::ArgsManager;
-use index::{ChainSource, IndexConfig, Indexes};
+use index::{ChainSource, IndexConfig, Indexes, StartError};
 
 use crate::node_chain::NodeChain;
 use crate::shutdown::Shutdown;
@@ -24,7 +24,8 @@ impl ChainSource for NodeChain {
     }
 }
 
-/// Reads the index options; Core's init errors for bad values.
+/// Reads the index options; Core's init errors for bad values and for
+/// options that need block data `-prune` deletes.
 pub fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<IndexConfig, String> {
     let blockfilter = match args.get_arg("-blockfilterindex").as_deref() {
         None | Some("0") => false,
@@ -39,14 +40,28 @@ pub fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<IndexConfi
         }
     };
     let txindex = args.get_bool_arg("-txindex", false);
-    if txindex && args.get_int_arg("-prune", 0) != 0 {
-        return Err("Prune mode is incompatible with -txindex.".into());
+    let txospender = args.get_bool_arg("-txospenderindex", false);
+    if args.get_int_arg("-prune", 0) != 0 {
+        if txindex {
+            return Err("Prune mode is incompatible with -txindex.".into());
+        }
+        if txospender {
+            return Err("Prune mode is incompatible with -txospenderindex.".into());
+        }
+        // Rebuilding the UTXO set reads every block, which pruning deleted.
+        if args.get_bool_arg("-reindex-chainstate", false) {
+            return Err(
+                "Prune mode is incompatible with -reindex-chainstate. Use full -reindex instead."
+                    .into(),
+            );
+        }
     }
     Ok(IndexConfig {
         dir: net_dir.join("indexes"),
         txindex,
         blockfilter,
         coinstats: args.get_bool_arg("-coinstatsindex", false),
+        txospender,
     })
 }
 
@@ -62,10 +77,14 @@ pub fn start(
     }
     let params = chain.lock().params_arc();
     let source: Arc<dyn ChainSource> = chain.clone();
-    let indexes = Arc::new(
-        Indexes::start(config, params, source)
-            .map_err(|e| format!("Error opening index database: {e}"))?,
-    );
+    let indexes = match Indexes::start(config, params, source) {
+        Ok(i) => Arc::new(i),
+        Err(StartError::Db(e)) => return Err(format!("Error opening index database: {e}")),
+        // Core reports this as an init error followed by a fatal error.
+        Err(StartError::PrunedData(e)) => return Err(format!(
+            "{e}\nError: A fatal internal error occurred, see debug.log for details: Failed to start indexes, shutting down…"
+        )),
+    };
     chain.set_indexes(indexes.clone());
     Ok(indexes)
 }

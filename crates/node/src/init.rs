@@ -322,6 +322,7 @@ fn init_main(
         args.get_bool_arg("-reindex", false),
     )?;
     crate::rpc_index::register(&table, node_chain.clone());
+    crate::rpc_prune::register(&table, node_chain.clone());
     crate::rpc_scanblocks::register(&table, node_chain.clone(), network);
     let chain_view: Arc<dyn ChainView> = node_chain.clone();
     rpc_chain::register(&table, chain_view, shutdown.clone());

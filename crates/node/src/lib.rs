@@ -38,6 +38,7 @@ pub mod rpc_mining;
 pub mod rpc_net;
 pub mod rpc_p2p;
 pub mod rpc_prioritise;
+pub mod rpc_prune;
 pub mod rpc_rawtx;
 pub mod rpc_scanblocks;
 pub mod rpc_server;

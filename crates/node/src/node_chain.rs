@@ -80,6 +80,7 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
         assume_valid,
         wipe_block_index: args.get_bool_arg("-reindex", false),
         wipe_coins: args.get_bool_arg("-reindex-chainstate", false),
+        auto_prune_target: prune_target_from_args(args)?.filter(|t| *t != PRUNE_TARGET_MANUAL),
     })
 }
 
@@ -282,6 +283,14 @@ impl NodeChain {
             let (inbound, outbound) = h.connection_counts();
             inbound + outbound
         })
+    }
+
+    /// Asks peer `id` for the block `hash` (`getblockfrompeer`).
+    pub fn fetch_block_from_peer(&self, id: i64, hash: BlockHash) -> Result<(), String> {
+        match self.net.get() {
+            Some(h) => h.fetch_block(id, hash),
+            None => Err("Error: Peer-to-peer functionality missing or disabled".into()),
+        }
     }
 
     /// Announces a transaction accepted from RPC to peers.

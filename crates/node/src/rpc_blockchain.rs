@@ -242,19 +242,6 @@ fn chain_name(cs: &Chainstate) -> &'static str {
     }
 }
 
-/// Height of the first active-chain block above every block whose data is
-/// gone (0 when nothing is missing).
-fn first_unpruned_height(cs: &Chainstate) -> u32 {
-    (1..=cs.height())
-        .rev()
-        .find(|h| {
-            cs.at_height(*h)
-                .and_then(|id| cs.index().entry(id))
-                .is_some_and(|e| e.status & status::HAVE_DATA == 0)
-        })
-        .map_or(0, |h| h + 1)
-}
-
 fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     let mut o = Map::new();
     let Some(tip) = cs.tip_entry() else {
@@ -292,7 +279,10 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     o.insert("size_on_disk".into(), json!(size_on_disk));
     o.insert("pruned".into(), json!(prune_target.is_some()));
     if let Some(target) = prune_target {
-        o.insert("pruneheight".into(), json!(first_unpruned_height(cs)));
+        o.insert(
+            "pruneheight".into(),
+            json!(cs.prune_height().map_or(0, |h| h + 1)),
+        );
         let automatic = target != crate::node_chain::PRUNE_TARGET_MANUAL;
         o.insert("automatic_pruning".into(), json!(automatic));
         if automatic {

@@ -9,7 +9,6 @@ use bitcoin::consensus::encode::{deserialize_partial, serialize_hex};
 use bitcoin::hashes::Hash;
 use bitcoin::{MerkleBlock, Txid};
 use blockstore::store::status;
-use chain::{BlockId, Chainstate};
 use index::IndexRunner;
 use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
@@ -84,21 +83,6 @@ fn getblockfilter(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError
         "filter": hex::encode(&stored.filter.content),
         "header": stored.header.to_string(),
     }))
-}
-
-/// Core's `CheckBlockDataAvailability` for block data.
-pub fn check_block_data(cs: &Chainstate, id: BlockId) -> Result<(), RpcError> {
-    let Some(e) = cs.index().entry(id) else {
-        return Err(RpcError::invalid_address_or_key("Block not found"));
-    };
-    if e.status & status::HAVE_DATA == 0 {
-        return Err(RpcError::misc(if e.n_tx > 0 {
-            "Block not available (pruned data)"
-        } else {
-            "Block not available (not fully downloaded)"
-        }));
-    }
-    Ok(())
 }
 
 fn parse_txids(value: Option<&Value>) -> Result<BTreeSet<[u8; 32]>, RpcError> {
@@ -184,7 +168,7 @@ fn gettxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError>
     }
     let cs = chain.lock();
     let id = block_id.ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?;
-    check_block_data(&cs, id)?;
+    crate::block_read::check_available(&cs, id, false)?;
     let block = cs
         .read_block(id)
         .map_err(|_| RpcError::new(code::INTERNAL_ERROR, "Can't read block from disk"))?;

@@ -1,11 +1,11 @@
-//! `gettxspendingprevout`: which mempool transaction spends given outputs.
-//! There is no spender index (`-txospenderindex`), so only the mempool is
-//! searched and asking for more is Core's "index unavailable" error.
+//! `gettxspendingprevout`: which transaction spends given outputs, looked
+//! up in the mempool and then, unless asked for the mempool only, in the
+//! `-txospenderindex`.
 
 use std::sync::Arc;
 
 use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::{OutPoint, Txid};
+use bitcoin::{OutPoint, Transaction, Txid};
 use rpc::json::type_check_obj;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
@@ -77,34 +77,54 @@ fn gettxspendingprevout(chain: &NodeChain, params: &[Value]) -> Result<Value, Rp
         true,
     )?;
     let flag = |k: &str| options.get(k).and_then(Value::as_bool);
-    // Without a spender index the mempool is all there is to search.
-    let mempool_only = flag("mempool_only").unwrap_or(true);
+    let spender_index = chain.indexes().and_then(|i| i.txospender.clone());
+    let mempool_only = flag("mempool_only").unwrap_or(spender_index.is_none());
     let return_spending_tx = flag("return_spending_tx").unwrap_or(false);
     let requests = outputs
         .iter()
         .map(parse_output)
         .collect::<Result<Vec<_>, _>>()?;
 
-    let pool = chain.pool();
-    let mut result = Vec::with_capacity(requests.len());
-    for req in requests {
-        let spender = pool.spender(&req.outpoint).and_then(|t| pool.get(&t));
-        if spender.is_none() && !mempool_only {
-            return Err(RpcError::misc(
-                "Mempool lacks a relevant spend, and txospenderindex is unavailable.",
-            ));
+    let with_spender = |req: &Request, tx: &Transaction| {
+        let mut o = req.raw.clone();
+        o.insert("spendingtxid".into(), json!(tx.compute_txid().to_string()));
+        if return_spending_tx {
+            o.insert("spendingtx".into(), json!(serialize_hex(tx)));
         }
-        let mut o = req.raw;
-        if let Some(entry) = spender {
-            o.insert(
-                "spendingtxid".into(),
-                json!(entry.tx.compute_txid().to_string()),
-            );
-            if return_spending_tx {
-                o.insert("spendingtx".into(), json!(serialize_hex(entry.tx.as_ref())));
+        o
+    };
+    let mut result = Vec::with_capacity(requests.len());
+    let mut unresolved = Vec::new();
+    {
+        let pool = chain.pool();
+        for req in requests {
+            match pool.spender(&req.outpoint).and_then(|t| pool.get(&t)) {
+                Some(entry) => result.push(Value::Object(with_spender(&req, &entry.tx))),
+                None if mempool_only => result.push(Value::Object(req.raw)),
+                None => unresolved.push(req),
             }
         }
-        result.push(Value::Object(o));
+    }
+    if unresolved.is_empty() {
+        return Ok(Value::Array(result));
+    }
+    let Some(index) = spender_index.filter(|i| i.block_until_synced()) else {
+        return Err(RpcError::misc(
+            "Mempool lacks a relevant spend, and txospenderindex is unavailable.",
+        ));
+    };
+    let cs = chain.lock();
+    for req in unresolved {
+        let found = index::txospender::find_spender(index.db(), &cs, &req.outpoint)
+            .map_err(|e| RpcError::misc(e.to_string()))?;
+        result.push(Value::Object(match found {
+            Some((block, tx)) => {
+                let mut o = with_spender(&req, &tx);
+                o.insert("blockhash".into(), json!(block.to_string()));
+                o
+            }
+            None => req.raw,
+        }));
     }
     Ok(Value::Array(result))
 }

@@ -210,6 +210,37 @@ impl Handler {
         st.send(NetworkMessage::GetData(inv));
     }
 
+    /// Asks peer `id` for the block `hash` whatever is already in flight
+    /// (Core's `FetchBlock`, for `getblockfrompeer`).
+    pub(super) fn fetch_block(&mut self, id: PeerId, hash: BlockHash) -> Result<(), String> {
+        let Some(st) = self.peers.get(&id) else {
+            return Err("Peer does not exist".into());
+        };
+        let witness = st
+            .version
+            .as_ref()
+            .is_some_and(|v| v.services & NODE_WITNESS != 0);
+        if !witness {
+            return Err("Pre-SegWit peer".into());
+        }
+        if let Some((owner, _)) = self.in_flight.remove(&hash) {
+            if let Some(o) = self.peers.get_mut(&owner) {
+                o.in_flight.retain(|h| *h != hash);
+            }
+        }
+        let Some(st) = self.peers.get_mut(&id) else {
+            return Err("Peer does not exist".into());
+        };
+        if !st.handshake_done || st.peer.disconnect_requested() {
+            return Err("Peer not fully connected".into());
+        }
+        self.in_flight.insert(hash, (id, Instant::now()));
+        st.in_flight.push(hash);
+        st.send(NetworkMessage::GetData(vec![Inventory::WitnessBlock(hash)]));
+        tracing::debug!(target: "net", "Requesting block {hash} peer={id}");
+        Ok(())
+    }
+
     pub(super) fn on_block(&mut self, id: PeerId, block: Block) {
         let hash = block.block_hash();
         tracing::debug!(target: "net", "received block {hash} peer={id}");

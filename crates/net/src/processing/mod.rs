@@ -99,6 +99,15 @@ pub enum Event {
     RelayTx(Txid, Wtxid),
     /// The `ping` RPC: ping every peer now.
     PingAll,
+    /// `getblockfrompeer`: ask one peer for a block; the answer says why not.
+    FetchBlock {
+        /// The peer to ask.
+        peer: PeerId,
+        /// The block.
+        hash: BlockHash,
+        /// Where the outcome goes (Core's error text on failure).
+        reply: std::sync::mpsc::Sender<Result<(), String>>,
+    },
     /// Once a second: timeouts, pings, stalled downloads.
     Tick,
     /// Stop the handler.
@@ -270,6 +279,10 @@ impl Handler {
                     st.ping_queued = true;
                 }
                 self.send_pings();
+            }
+            Event::FetchBlock { peer, hash, reply } => {
+                // The asker may have given up; nothing to tell then.
+                let _ = reply.send(self.fetch_block(peer, hash));
             }
             Event::Tick => self.on_tick(),
             Event::Shutdown => {}

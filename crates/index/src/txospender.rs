@@ -1,0 +1,71 @@
+//! `-txospenderindex`: which confirmed transaction spent each output (Core's
+//! `TxoSpenderIndex`), for `gettxspendingprevout`.
+//!
+//! Each spent outpoint maps to where its spender is stored (as in
+//! `txindex`). Entries of blocks a reorg removed are not deleted; a lookup
+//! only trusts a spender whose block is still in the active chain, and the
+//! index overwrites the entry when the output is spent again.
+
+use bitcoin::hashes::Hash;
+use bitcoin::{BlockHash, OutPoint, Transaction};
+use chain::Chainstate;
+use redb::{TableDefinition, WriteTransaction};
+
+use crate::store::{IndexDb, IndexError, Result};
+use crate::sync::{BlockData, IndexKind};
+use crate::txindex::{locate, read_tx_at, tx_positions};
+
+const SPENDERS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("spenders");
+
+/// The spender index.
+pub struct TxoSpenderIndex;
+
+fn key(outpoint: &OutPoint) -> [u8; 36] {
+    let mut k = [0u8; 36];
+    k[..32].copy_from_slice(outpoint.txid.as_byte_array());
+    k[32..].copy_from_slice(&outpoint.vout.to_le_bytes());
+    k
+}
+
+impl IndexKind for TxoSpenderIndex {
+    fn name(&self) -> &'static str {
+        "txospenderindex"
+    }
+
+    fn needs_undo(&self) -> bool {
+        false
+    }
+
+    fn append(&mut self, tx: &WriteTransaction, block: &BlockData) -> Result<()> {
+        let mut table = tx.open_table(SPENDERS)?;
+        for (t, value) in block.block.txdata.iter().zip(tx_positions(block)) {
+            if t.is_coinbase() {
+                continue;
+            }
+            for input in &t.input {
+                table.insert(key(&input.previous_output).as_slice(), value.as_slice())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The confirmed transaction spending `outpoint` and its block, if any.
+pub fn find_spender(
+    db: &IndexDb,
+    cs: &Chainstate,
+    outpoint: &OutPoint,
+) -> Result<Option<(BlockHash, Transaction)>> {
+    let Some((pos, offset)) = locate(db, SPENDERS, &key(outpoint))? else {
+        return Ok(None);
+    };
+    let (hash, tx) = read_tx_at(cs, pos, offset).map_err(|_| {
+        IndexError(format!(
+            "IO error finding spending tx for outpoint {}:{}.",
+            outpoint.txid, outpoint.vout
+        ))
+    })?;
+    let active = cs.index().id(&hash).is_some_and(|id| cs.is_active(id));
+    let spends = tx.input.iter().any(|i| i.previous_output == *outpoint);
+    Ok((active && spends).then_some((hash, tx)))
+}
