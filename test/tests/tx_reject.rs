@@ -106,11 +106,20 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         "mempool-script-verify-flag-failed (Witness program hash mismatch)"
     );
 
-    // Already known, already confirmed. (Conflicts go through replacement
-    // rules, which belong to the full policy.)
+    // Already known; replacements; already confirmed.
+    let first = spend(prev, value, 5_000);
+    node.rpc("sendrawtransaction", json!([serialize_hex(&first)]));
+    assert_eq!(reject_reason(&node, &first), "txn-already-in-mempool");
+    let same_fee = {
+        let mut t = spend(prev, value, 5_000);
+        t.lock_time = LockTime::from_height(1).unwrap();
+        t
+    };
+    assert_eq!(reject_reason(&node, &same_fee), "insufficient fee");
+    // A higher fee replaces it (full RBF).
     let good = spend(prev, value, 10_000);
     let txid = node.rpc("sendrawtransaction", json!([serialize_hex(&good)]));
-    assert_eq!(reject_reason(&node, &good), "txn-already-in-mempool");
+    assert_eq!(node.rpc("getrawmempool", json!([])), json!([txid.clone()]));
     generate(&node, 1);
     let e = node.rpc_err("sendrawtransaction", json!([serialize_hex(&good)]));
     assert_eq!(

@@ -57,6 +57,17 @@ pub trait IndexKind: Send + 'static {
     fn needs_undo(&self) -> bool;
     /// Stores the index data of `block` in `tx`.
     fn append(&mut self, tx: &WriteTransaction, block: &BlockData) -> Result<()>;
+    /// Whether the index deletes the data of blocks it rewinds past (see
+    /// [`IndexKind::remove`]); such an index rewinds, as Core's do, only
+    /// once the active chain has a block to connect after the fork.
+    fn removes_on_rewind(&self) -> bool {
+        false
+    }
+    /// Deletes in `tx` what [`IndexKind::append`] stored for `block`, which
+    /// left the active chain.
+    fn remove(&mut self, _tx: &WriteTransaction, _block: &BlockData) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An index's progress as `getindexinfo` shows it.
@@ -106,7 +117,12 @@ pub struct IndexRunner {
 
 enum Step {
     Connect(Box<BlockData>),
-    Rewind(BlockHash, u32),
+    /// Back to the fork point, with the blocks left behind (tip first) for
+    /// indexes that delete their data.
+    Rewind(BlockHash, u32, Vec<BlockData>),
+    /// The index is ahead on a branch the active chain left but nothing
+    /// follows the fork yet: wait for the tip (`.0`) to move.
+    AwaitFork(BlockHash),
     Restart,
     AtTip,
 }
@@ -117,6 +133,7 @@ fn next_step(
     name: &'static str,
     best: Option<(BlockHash, u32)>,
     needs_undo: bool,
+    removes: bool,
 ) -> std::result::Result<Step, String> {
     let next = match best {
         None => {
@@ -135,10 +152,44 @@ fn next_step(
                     .and_then(|f| cs.index().entry(f));
                 // Pruning must leave the blocks the rewind goes back to.
                 cs.set_prune_lock(name, fork.map_or(0, |f| f.height));
-                return Ok(match fork {
-                    Some(f) => Step::Rewind(f.hash, f.height),
-                    None => Step::Restart,
-                });
+                let Some(f) = fork else {
+                    return Ok(Step::Restart);
+                };
+                if !removes {
+                    return Ok(Step::Rewind(f.hash, f.height, Vec::new()));
+                }
+                let fork_id = cs.index().id(&f.hash);
+                if fork_id.and_then(|f| cs.next_in_active(f)).is_none() {
+                    let tip = cs.tip_entry().map_or(f.hash, |t| t.hash);
+                    return Ok(Step::AwaitFork(tip));
+                }
+                let (fork_hash, fork_height) = (f.hash, f.height);
+                let mut left = Vec::new();
+                let mut cur = Some(id);
+                while let Some(c) = cur.filter(|c| Some(*c) != fork_id) {
+                    let e = cs
+                        .index()
+                        .entry(c)
+                        .ok_or_else(|| "stale block not in the block index".to_string())?;
+                    let (hash, height, pos, parent) = (
+                        e.hash,
+                        e.height,
+                        FlatFilePos::new(e.file, e.data_pos),
+                        e.parent,
+                    );
+                    let block = cs
+                        .read_block(c)
+                        .map_err(|e| format!("Failed to read block {hash} from disk: {e}"))?;
+                    left.push(BlockData {
+                        hash,
+                        height,
+                        block,
+                        undo: None,
+                        pos,
+                    });
+                    cur = parent;
+                }
+                return Ok(Step::Rewind(fork_hash, fork_height, left));
             }
             cs.set_prune_lock(name, height);
             cs.next_in_active(id)
@@ -218,8 +269,9 @@ impl<K: IndexKind> Syncer<K> {
         while !self.shared.stop.load(Ordering::Relaxed) {
             let best = self.best;
             let needs_undo = self.kind.needs_undo();
+            let removes = self.kind.removes_on_rewind();
             let step = with_chainstate(self.source.as_ref(), |cs| {
-                next_step(cs, name, best, needs_undo)
+                next_step(cs, name, best, needs_undo, removes)
             })
             .map_err(IndexError)?;
             match step {
@@ -245,9 +297,24 @@ impl<K: IndexKind> Syncer<K> {
                         last_log = Instant::now();
                     }
                 }
-                Step::Rewind(hash, height) => {
+                Step::Rewind(hash, height, left) => {
+                    if !left.is_empty() {
+                        let tx = match self.pending.take() {
+                            Some(tx) => tx,
+                            None => self.shared.db.db().begin_write()?,
+                        };
+                        for block in &left {
+                            self.kind.remove(&tx, block)?;
+                        }
+                        self.pending = Some(tx);
+                    }
                     self.best = Some((hash, height));
-                    self.shared.set_best(self.best, false);
+                    self.commit()?;
+                }
+                Step::AwaitFork(tip) => {
+                    self.commit()?;
+                    self.shared.set_best(self.best, true);
+                    self.source.wait_for_tip_change(tip, IDLE_WAKE);
                 }
                 Step::Restart => {
                     tracing::warn!("{name}: best block of the index is not in the block index; rebuilding the index");
@@ -421,11 +488,24 @@ impl IndexRunner {
             return false;
         }
         loop {
-            // Read the tip before taking the status lock: the index thread
-            // takes the chainstate lock without holding the status lock.
-            let tip = with_chainstate(self.source.as_ref(), tip_of);
-            let status = self.shared.status();
-            if status.best.map(|b| b.0) == Some(tip.0) {
+            // Copy the index's best block and let go of the status lock
+            // before taking the chainstate: the index thread takes the
+            // chainstate lock without holding the status lock.
+            let best = self.shared.status().best;
+            // Synced when the tip is the index's best block or an ancestor
+            // of it (the index is ahead on a branch that was just left, as
+            // Core's `BlockUntilSyncedToCurrentChain` accepts).
+            let synced = with_chainstate(self.source.as_ref(), |cs| {
+                let tip = tip_of(cs);
+                best.is_some_and(|(hash, _)| {
+                    hash == tip.0 || {
+                        let index = cs.index();
+                        let ancestor = index.id(&hash).and_then(|b| index.ancestor_id(b, tip.1));
+                        ancestor.is_some() && ancestor == index.id(&tip.0)
+                    }
+                })
+            });
+            if synced {
                 return true;
             }
             let now = Instant::now();
@@ -433,6 +513,7 @@ impl IndexRunner {
                 return true;
             }
             let wait = (deadline - now).min(Duration::from_millis(100));
+            let status = self.shared.status();
             let _unused = self
                 .shared
                 .changed

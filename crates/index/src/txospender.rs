@@ -2,14 +2,14 @@
 //! `TxoSpenderIndex`), for `gettxspendingprevout`.
 //!
 //! Each spent outpoint maps to where its spender is stored (as in
-//! `txindex`). Entries of blocks a reorg removed are not deleted; a lookup
-//! only trusts a spender whose block is still in the active chain, and the
-//! index overwrites the entry when the output is spent again.
+//! `txindex`). As in Core, the entries of a block that left the active chain
+//! are deleted when the index rewinds, which happens once the active chain
+//! has a block after the fork; until then lookups still find them.
 
 use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, OutPoint, Transaction};
 use chain::Chainstate;
-use redb::{TableDefinition, WriteTransaction};
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 use crate::store::{IndexDb, IndexError, Result};
 use crate::sync::{BlockData, IndexKind};
@@ -48,6 +48,28 @@ impl IndexKind for TxoSpenderIndex {
         }
         Ok(())
     }
+
+    fn removes_on_rewind(&self) -> bool {
+        true
+    }
+
+    fn remove(&mut self, tx: &WriteTransaction, block: &BlockData) -> Result<()> {
+        let mut table = tx.open_table(SPENDERS)?;
+        for (t, value) in block.block.txdata.iter().zip(tx_positions(block)) {
+            if t.is_coinbase() {
+                continue;
+            }
+            for input in &t.input {
+                let k = key(&input.previous_output);
+                // Only this block's entry: the output may since be spent elsewhere.
+                let ours = table.get(k.as_slice())?.is_some_and(|v| v.value() == value);
+                if ours {
+                    table.remove(k.as_slice())?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The confirmed transaction spending `outpoint` and its block, if any.
@@ -65,7 +87,6 @@ pub fn find_spender(
             outpoint.txid, outpoint.vout
         ))
     })?;
-    let active = cs.index().id(&hash).is_some_and(|id| cs.is_active(id));
     let spends = tx.input.iter().any(|i| i.previous_output == *outpoint);
-    Ok((active && spends).then_some((hash, tx)))
+    Ok(spends.then_some((hash, tx)))
 }

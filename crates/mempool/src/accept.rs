@@ -1,8 +1,10 @@
 //! Accepting a transaction into the pool (Core's `AcceptToMemoryPool`, the
 //! single-transaction path): consensus checks against the tip's coins plus
-//! the pool, the basic standardness rules, minimum relay fee and scripts
-//! under the standard flags. Reject reasons are Core's.
+//! the pool, the basic standardness rules, minimum relay fee, replacement of
+//! conflicting pool transactions (full RBF with BIP125's fee rules) and
+//! scripts under the standard flags. Reject reasons are Core's.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use bitcoin::{OutPoint, Transaction, TxOut, Txid};
@@ -13,7 +15,7 @@ use consensus::tx_check::check_transaction;
 use consensus::tx_verify::{
     check_tx_inputs, get_transaction_sigop_cost, is_final_tx, sequence_locks,
 };
-use consensus::{CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
+use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
 
 use crate::pool::{Entry, Mempool, PoolCoins};
 
@@ -29,6 +31,9 @@ pub struct Policy {
     pub min_relay_fee_per_kvb: i64,
     /// Refuse non-standard transactions (off with `-acceptnonstdtxn` on test chains).
     pub require_standard: bool,
+    /// Fee rate in sat/kvB a replacement must add over what it evicts
+    /// (`-incrementalrelayfee`).
+    pub incremental_relay_fee_per_kvb: i64,
 }
 
 impl Default for Policy {
@@ -36,6 +41,58 @@ impl Default for Policy {
         Policy {
             min_relay_fee_per_kvb: 100,
             require_standard: true,
+            incremental_relay_fee_per_kvb: 100,
+        }
+    }
+}
+
+/// Most transactions one replacement may evict (Core's
+/// `MAX_REPLACEMENT_CANDIDATES`).
+const MAX_REPLACEMENT_CANDIDATES: usize = 100;
+
+/// `sats` as Core's `FormatMoney` prints it in reject details.
+fn btc_text(sats: i64) -> String {
+    let sign = if sats < 0 { "-" } else { "" };
+    let abs = sats.unsigned_abs();
+    format!("{sign}{}.{:08}", abs / 100_000_000, abs % 100_000_000)
+}
+
+/// A fee rate as Core's `CFeeRate::ToString` (BTC/kvB).
+fn fee_rate_text(fee: i64, vsize: u64) -> String {
+    let per_kvb = if vsize == 0 {
+        0
+    } else {
+        fee * 1000 / vsize as i64
+    };
+    format!("{} BTC/kvB", btc_text(per_kvb))
+}
+
+/// The pool's coins as a replacement sees them: outputs spent only by
+/// transactions it evicts are available again, and the evicted
+/// transactions' own outputs are gone.
+struct ReplacingView<'a> {
+    pool_view: PoolCoins<'a>,
+    evicted: &'a HashSet<Txid>,
+}
+
+impl CoinsView for ReplacingView<'_> {
+    fn coin(&self, outpoint: &OutPoint) -> Option<Coin> {
+        if self.evicted.contains(&outpoint.txid) {
+            return None;
+        }
+        let pool = self.pool_view.pool;
+        match pool.spent_by.get(outpoint) {
+            Some(spender) if self.evicted.contains(spender) => {
+                match pool.entries.get(&outpoint.txid) {
+                    Some(e) => e.tx.output.get(outpoint.vout as usize).map(|o| Coin {
+                        output: o.clone(),
+                        height: self.pool_view.pool_height,
+                        is_coinbase: false,
+                    }),
+                    None => self.pool_view.chain.coin(outpoint),
+                }
+            }
+            _ => self.pool_view.coin(outpoint),
         }
     }
 }
@@ -146,19 +203,45 @@ impl Mempool {
                 "",
             ));
         }
-        for input in &tx.input {
-            if let Some(other) = self.spent_by.get(&input.previous_output) {
-                return Err(reject(
-                    TxResult::Conflict,
-                    "txn-mempool-conflict",
-                    format!("{} spends conflicting transaction", other),
-                ));
-            }
+        // Every spend conflicts with what the pool holds for the same
+        // outputs; the pool's spenders are replaced if the rules allow it.
+        let direct: HashSet<Txid> = tx
+            .input
+            .iter()
+            .filter_map(|i| self.spent_by.get(&i.previous_output).copied())
+            .collect();
+        let evicted = self.with_descendants(&direct);
+        if evicted.len() > MAX_REPLACEMENT_CANDIDATES {
+            return Err(reject(
+                TxResult::MempoolPolicy,
+                "too many potential replacements",
+                format!(
+                    "rejecting replacement {txid}; too many potential replacements ({} > {MAX_REPLACEMENT_CANDIDATES})",
+                    evicted.len()
+                ),
+            ));
         }
-        let view = PoolCoins {
-            chain: cs.coins(),
-            pool: self,
-            pool_height: height,
+        if let Some(i) = tx
+            .input
+            .iter()
+            .find(|i| evicted.contains(&i.previous_output.txid))
+        {
+            return Err(reject(
+                TxResult::Consensus,
+                "bad-txns-spends-conflicting-tx",
+                format!(
+                    "{txid} spends conflicting transaction {}",
+                    i.previous_output.txid
+                ),
+            ));
+        }
+        let view = ReplacingView {
+            pool_view: PoolCoins {
+                chain: cs.coins(),
+                pool: self,
+                pool_height: height,
+            },
+            evicted: &evicted,
         };
         let mut spent: Vec<TxOut> = Vec::with_capacity(tx.input.len());
         let mut prev_heights = Vec::with_capacity(tx.input.len());
@@ -202,6 +285,9 @@ impl Mempool {
                 format!("{fee} < {min_fee}"),
             ));
         }
+        if !direct.is_empty() {
+            self.check_replacement(&txid, fee, vsize, &direct, &evicted, policy)?;
+        }
         check_input_scripts(
             &tx,
             &spent,
@@ -210,6 +296,10 @@ impl Mempool {
         )?;
         let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
         if !test_only {
+            for old in &direct {
+                tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");
+                self.remove_recursive(old);
+            }
             self.insert(Entry {
                 tx: tx.clone(),
                 wtxid,
@@ -223,6 +313,82 @@ impl Mempool {
             });
         }
         Ok(Accepted { txid, fee, vsize })
+    }
+
+    /// `txids` and everything in the pool that descends from them.
+    fn with_descendants(&self, txids: &HashSet<Txid>) -> HashSet<Txid> {
+        let mut out = HashSet::new();
+        let mut stack: Vec<Txid> = txids.iter().copied().collect();
+        while let Some(t) = stack.pop() {
+            if !out.insert(t) {
+                continue;
+            }
+            if let Some(e) = self.entries.get(&t) {
+                for vout in 0..e.tx.output.len() as u32 {
+                    if let Some(child) = self.spent_by.get(&OutPoint::new(t, vout)) {
+                        stack.push(*child);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The replacement rules (BIP125's fee rules, which full RBF keeps):
+    /// a higher fee rate than each transaction it conflicts with directly, at
+    /// least the fees of everything it evicts, and on top of that the
+    /// incremental relay fee for its own size. Fees are modified fees.
+    fn check_replacement(
+        &self,
+        txid: &Txid,
+        fee: i64,
+        vsize: u64,
+        direct: &HashSet<Txid>,
+        evicted: &HashSet<Txid>,
+        policy: &Policy,
+    ) -> Result<(), ValidationError> {
+        let new_fee = fee.saturating_add(self.fee_delta(txid));
+        let insufficient =
+            |debug: String| reject(TxResult::MempoolPolicy, "insufficient fee", debug);
+        for old in direct {
+            let Some(e) = self.entries.get(old) else {
+                continue;
+            };
+            let old_fee = e.fee.saturating_add(self.fee_delta(old));
+            // new_fee / vsize <= old_fee / old_vsize, compared without division.
+            if i128::from(new_fee) * i128::from(e.vsize) <= i128::from(old_fee) * i128::from(vsize)
+            {
+                return Err(insufficient(format!(
+                    "rejecting replacement {txid}; new feerate {} <= old feerate {}",
+                    fee_rate_text(new_fee, vsize),
+                    fee_rate_text(old_fee, e.vsize)
+                )));
+            }
+        }
+        let evicted_fees: i64 = evicted
+            .iter()
+            .filter_map(|t| {
+                self.entries
+                    .get(t)
+                    .map(|e| e.fee.saturating_add(self.fee_delta(t)))
+            })
+            .sum();
+        if new_fee < evicted_fees {
+            return Err(insufficient(format!(
+                "rejecting replacement {txid}, less fees than conflicting txs; {} < {}",
+                btc_text(new_fee),
+                btc_text(evicted_fees)
+            )));
+        }
+        let relay = policy.incremental_relay_fee_per_kvb * vsize as i64 / 1000;
+        if new_fee - evicted_fees < relay {
+            return Err(insufficient(format!(
+                "rejecting replacement {txid}, not enough additional fees to relay; {} < {}",
+                btc_text(new_fee - evicted_fees),
+                btc_text(relay)
+            )));
+        }
+        Ok(())
     }
 
     /// Accepts again the transactions of disconnected blocks that are still

@@ -153,6 +153,10 @@ impl NodeChain {
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().min_relay_fee_per_kvb),
                 require_standard: !accept_non_standard,
+                incremental_relay_fee_per_kvb: args
+                    .get_arg("-incrementalrelayfee")
+                    .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                    .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
             },
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),

@@ -329,7 +329,10 @@ pub(super) fn update_best_known(st: &mut PeerState, hash: BlockHash, height: u32
     if have_data && i64::from(height) > s.synced_blocks {
         s.synced_blocks = i64::from(height);
     }
-    if st.best_known.is_none_or(|(_, h)| height > h) {
+    // A header as high as the best known one replaces it, as Core's
+    // `UpdateBlockAvailability` (work >=): after the best one was invalidated,
+    // its sibling is what the peer now offers.
+    if st.best_known.is_none_or(|(_, h)| height >= h) {
         st.best_known = Some((hash, height));
         s.synced_headers = i64::from(height);
     }
