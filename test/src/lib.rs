@@ -230,6 +230,16 @@ impl TestNode {
         }
     }
 
+    /// Mines `n` blocks paying `address`; returns their hashes.
+    pub fn generate_to_address(&self, n: u32, address: &str) -> Vec<String> {
+        self.rpc("generatetoaddress", json!([n, address]))
+            .as_array()
+            .expect("array of hashes")
+            .iter()
+            .map(|h| h.as_str().expect("hash").to_string())
+            .collect()
+    }
+
     /// `user:password` from the cookie file.
     pub fn cookie(&self) -> Option<String> {
         if let Some(c) = &self.credentials {

@@ -24,12 +24,7 @@ pub fn address() -> String {
 
 /// Mines `n` blocks paying the `OP_TRUE` address; returns their hashes.
 pub fn generate(node: &TestNode, n: u32) -> Vec<String> {
-    node.rpc("generatetoaddress", json!([n, address()]))
-        .as_array()
-        .expect("hashes")
-        .iter()
-        .map(|h| h.as_str().expect("hash").to_string())
-        .collect()
+    node.generate_to_address(n, &address())
 }
 
 /// The coinbase output of block `hash` and its value in satoshis.

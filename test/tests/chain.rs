@@ -17,12 +17,7 @@ use serde_json::{json, Value};
 const ADDR: &str = "bcrt1p9yfmy5h72durp7zrhlw9lf7jpwjgvwdg0jr0lqmmjtgg83266lqsekaqka";
 
 fn generate(node: &TestNode, n: u32) -> Vec<String> {
-    let v = node.rpc("generatetoaddress", json!([n, ADDR]));
-    v.as_array()
-        .expect("array of hashes")
-        .iter()
-        .map(|h| h.as_str().expect("hash").to_string())
-        .collect()
+    node.generate_to_address(n, ADDR)
 }
 
 fn coinbase(height: i64, value: u64) -> Transaction {

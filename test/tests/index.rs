@@ -12,12 +12,7 @@ const ADDR: &str = "bcrt1p9yfmy5h72durp7zrhlw9lf7jpwjgvwdg0jr0lqmmjtgg83266lqsek
 const ALL: [&str; 3] = ["-txindex", "-blockfilterindex", "-coinstatsindex"];
 
 fn generate(node: &TestNode, n: u32) -> Vec<String> {
-    let v = node.rpc("generatetoaddress", json!([n, ADDR]));
-    v.as_array()
-        .expect("array of hashes")
-        .iter()
-        .map(|h| h.as_str().expect("hash").to_string())
-        .collect()
+    node.generate_to_address(n, ADDR)
 }
 
 fn wait_synced(node: &TestNode) -> Value {
