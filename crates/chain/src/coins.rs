@@ -2,11 +2,11 @@
 //! that collects a block's changes so a block that fails validation leaves
 //! the cache untouched.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use bitcoin::{BlockHash, OutPoint};
 use blockstore::{CoinsReader, Store, StoreError, WriteBatch};
+use consensus::coin::OutPointMap;
 use consensus::{Coin, CoinsView};
 
 /// Rough heap cost of one cache entry (key, coin, script allocation, map slot).
@@ -30,7 +30,7 @@ fn entry_usage(coin: &Option<Coin>) -> usize {
 #[derive(Debug)]
 pub struct CoinsCache {
     store: Arc<Store>,
-    map: HashMap<OutPoint, CacheEntry>,
+    map: OutPointMap<CacheEntry>,
     usage: usize,
     /// The block the cached view corresponds to (`None` before genesis).
     best_block: Option<BlockHash>,
@@ -46,7 +46,7 @@ impl CoinsCache {
         let best_block = store.best_block()?;
         Ok(CoinsCache {
             store,
-            map: HashMap::new(),
+            map: OutPointMap::default(),
             usage: 0,
             best_block,
             reader: std::sync::Mutex::new(None),
@@ -143,7 +143,7 @@ impl CoinsCache {
     }
 
     /// Applies a block's changes (`Some` adds, `None` spends).
-    pub fn apply(&mut self, changes: HashMap<OutPoint, Option<Coin>>) {
+    pub fn apply(&mut self, changes: OutPointMap<Option<Coin>>) {
         for (outpoint, coin) in changes {
             self.set(outpoint, coin);
         }
@@ -187,7 +187,7 @@ impl CoinsCache {
 /// collected until [`BlockCoins::into_changes`].
 pub struct BlockCoins<'a> {
     base: &'a CoinsCache,
-    changes: HashMap<OutPoint, Option<Coin>>,
+    changes: OutPointMap<Option<Coin>>,
     /// Set when a read from the store failed, so a disk error is not mistaken
     /// for a missing input (which would mark a valid block invalid).
     store_error: std::cell::RefCell<Option<StoreError>>,
@@ -198,7 +198,7 @@ impl<'a> BlockCoins<'a> {
     pub fn new(base: &'a CoinsCache) -> Self {
         BlockCoins {
             base,
-            changes: HashMap::new(),
+            changes: OutPointMap::default(),
             store_error: std::cell::RefCell::new(None),
         }
     }
@@ -226,7 +226,7 @@ impl<'a> BlockCoins<'a> {
     }
 
     /// The collected changes, to apply to the cache.
-    pub fn into_changes(self) -> HashMap<OutPoint, Option<Coin>> {
+    pub fn into_changes(self) -> OutPointMap<Option<Coin>> {
         self.changes
     }
 }
@@ -307,7 +307,7 @@ mod tests {
     fn spending_a_flushed_coin_deletes_it_and_fresh_spends_vanish() {
         let (_d, store) = store();
         let mut cache = CoinsCache::new(store.clone()).unwrap();
-        cache.apply(HashMap::from([(op(1), Some(coin(1)))]));
+        cache.apply(OutPointMap::from_iter([(op(1), Some(coin(1)))]));
         let mut batch = WriteBatch::new();
         cache.write_into(&mut batch);
         cache.flushed();
@@ -320,7 +320,7 @@ mod tests {
         let changes = overlay.into_changes();
         cache.apply(changes);
         // op(2) is created then spent before any flush: no trace remains.
-        cache.apply(HashMap::from([(op(2), None)]));
+        cache.apply(OutPointMap::from_iter([(op(2), None)]));
         assert_eq!(cache.len(), 1);
         let mut batch = WriteBatch::new();
         cache.write_into(&mut batch);
@@ -336,14 +336,17 @@ mod tests {
         let mut cache = CoinsCache::new(store.clone()).unwrap();
         let txid = Txid::from_byte_array([3; 32]);
         let (a, b) = (OutPoint::new(txid, 0), OutPoint::new(txid, 300));
-        cache.apply(HashMap::from([(a, Some(coin(1))), (b, Some(coin(2)))]));
+        cache.apply(OutPointMap::from_iter([
+            (a, Some(coin(1))),
+            (b, Some(coin(2))),
+        ]));
         let mut batch = WriteBatch::new();
         cache.write_into(&mut batch);
         cache.flushed();
         store.write_batch(batch).unwrap();
         assert_eq!(store.coins_of_txid(&txid).unwrap().len(), 2);
         assert!(cache.any_unspent_of(&txid).unwrap().is_some());
-        cache.apply(HashMap::from([(a, None), (b, None)]));
+        cache.apply(OutPointMap::from_iter([(a, None), (b, None)]));
         assert_eq!(cache.any_unspent_of(&txid).unwrap(), None, "spent in cache");
         assert_eq!(cache.any_unspent_of(&op(9).txid).unwrap(), None);
     }

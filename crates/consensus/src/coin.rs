@@ -14,6 +14,14 @@ pub struct Coin {
     pub is_coinbase: bool,
 }
 
+/// A map keyed by outpoint. Txids are hashes already, so SipHash's cost buys
+/// nothing here; a randomly seeded fast hasher still keeps an attacker, who
+/// cannot see the seed, from grinding txids into one bucket.
+pub type OutPointMap<V> = std::collections::HashMap<bitcoin::OutPoint, V, OutPointHasher>;
+
+/// The hasher of [`OutPointMap`]: seeded per map from process randomness.
+pub type OutPointHasher = foldhash::quality::RandomState;
+
 /// Read access to a set of unspent outputs.
 pub trait CoinsView {
     /// The unspent coin at `outpoint`, if any.
