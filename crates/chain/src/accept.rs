@@ -51,16 +51,19 @@ impl Chainstate {
             }
             return Ok(id);
         }
-        check_block_header(header, &self.params)?;
-        let prev_id = self
-            .index
-            .id(&header.prev_blockhash)
-            .ok_or_else(|| rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""))?;
+        check_block_header(header, &self.params).inspect_err(|e| {
+            tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::CheckBlockHeader: {hash}, {e}");
+        })?;
+        let prev_id = self.index.id(&header.prev_blockhash).ok_or_else(|| {
+            tracing::debug!(target: "validation", "header {hash} has prev block not found: {}", header.prev_blockhash);
+            rejected(BlockResult::MissingPrev, "prev-blk-not-found", "")
+        })?;
         let prev = self
             .index
             .entry(prev_id)
             .ok_or_else(|| rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""))?;
         if prev.status & status::FAILED_MASK != 0 {
+            tracing::debug!(target: "validation", "header {hash} has prev block invalid: {}", header.prev_blockhash);
             return Err(rejected(BlockResult::InvalidPrev, "bad-prevblk", ""));
         }
         let prev_info = prev.info();
@@ -70,7 +73,10 @@ impl Chainstate {
             &self.index,
             &self.params,
             common::time::now_secs(),
-        )?;
+        )
+        .inspect_err(|e| {
+            tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, {e}");
+        })?;
         let id = self
             .index
             .insert(*header)

@@ -178,7 +178,7 @@ impl Chainstate {
                     .entry(parent)
                     .map(|p| p.info())
                     .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
-                let check_scripts = !self.assumed_valid(id);
+                let check_scripts = self.script_check_reason(id, hash).is_some();
                 let mut overlay = BlockCoins::new(&self.coins);
                 let ctx = self.connect_context(&prev, check_scripts);
                 let connected = connect_block(&block, &hash, &ctx, &mut overlay);
@@ -251,20 +251,72 @@ impl Chainstate {
 
     /// Whether script checks may be skipped for `id`: it is an ancestor of
     /// the assumed-valid block on the best header chain.
-    fn assumed_valid(&self, id: BlockId) -> bool {
-        let Some(av) = self.config.assume_valid.and_then(|h| self.index.id(&h)) else {
-            return false;
+    /// Why the scripts of block `id` must be checked, `None` when it lies
+    /// under the assumed-valid block and may skip them (Core's
+    /// `script_check_reason`); logs when the answer changes, as Core does.
+    fn script_check_reason(
+        &mut self,
+        id: BlockId,
+        hash: bitcoin::BlockHash,
+    ) -> Option<&'static str> {
+        let reason = self.assume_valid_reason(id);
+        if self.last_script_check_reason != Some(reason) {
+            let height = self.index.entry(id).map_or(0, |e| e.height);
+            match reason {
+                Some(r) => {
+                    tracing::info!("Enabling script verification at block #{height} ({hash}): {r}.")
+                }
+                None => {
+                    tracing::info!("Disabling script verification at block #{height} ({hash}).")
+                }
+            }
+            self.last_script_check_reason = Some(reason);
+        }
+        reason
+    }
+
+    fn assume_valid_reason(&self, id: BlockId) -> Option<&'static str> {
+        /// A block must be buried this deep (in equivalent time at the best
+        /// header's difficulty) before its scripts may be skipped.
+        const TWO_WEEKS: i64 = 60 * 60 * 24 * 7 * 2;
+        let Some(av_hash) = self.config.assume_valid else {
+            return Some("assumevalid=0 (always verify)");
         };
-        let (Some(e), Some(best)) = (self.index.entry(id), self.best_header) else {
-            return false;
+        let Some(av) = self.index.id(&av_hash) else {
+            return Some("assumevalid hash not in headers");
         };
-        self.index.ancestor_id(av, e.height) == Some(id)
-            && self.index.entry(best).is_some_and(|b| {
-                self.index
-                    .ancestor_id(best, self.index.entry(av).map_or(0, |a| a.height))
-                    == Some(av)
-                    && b.chain_work >= self.params.minimum_chain_work
-            })
+        let (Some(e), Some(av_entry)) = (self.index.entry(id), self.index.entry(av)) else {
+            return Some("assumevalid hash not in headers");
+        };
+        if self.index.ancestor_id(av, e.height) != Some(id) {
+            return Some(if e.height > av_entry.height {
+                "block height above assumevalid height"
+            } else {
+                "block not in assumevalid chain"
+            });
+        }
+        let best = self
+            .best_header
+            .and_then(|b| self.index.entry(b).map(|be| (b, be)));
+        let Some((best_id, best_entry)) = best else {
+            return Some("block not in best header chain");
+        };
+        if self.index.ancestor_id(best_id, e.height) != Some(id) {
+            return Some("block not in best header chain");
+        }
+        if best_entry.chain_work < self.params.minimum_chain_work {
+            return Some("best header chainwork below minimumchainwork");
+        }
+        let buried = consensus::pow::block_proof_equivalent_time(
+            best_entry.chain_work,
+            e.chain_work,
+            best_entry.header.bits,
+            &self.params,
+        );
+        if buried <= TWO_WEEKS {
+            return Some("block too recent relative to best header");
+        }
+        None
     }
 
     /// Marks every descendant of `id` as having a failed ancestor.
@@ -299,7 +351,7 @@ impl Chainstate {
         self.mark_descendants_failed(id);
         if let Some(entry) = self.index.entry(id) {
             tracing::info!(
-                "InvalidChainFound: invalid block={}  height={}  log2_work={:.6}  date={}",
+                "InvalidChainFound: invalid block={} height={} log2_work={:.6} date={}",
                 entry.hash,
                 entry.height,
                 entry.chain_work.log2(),
@@ -308,7 +360,7 @@ impl Chainstate {
         }
         if let Some(tip) = self.tip_entry() {
             tracing::info!(
-                "InvalidChainFound:  current best={}  height={}  log2_work={:.6}  date={}",
+                "InvalidChainFound: current best={} height={} log2_work={:.6} date={}",
                 tip.hash,
                 tip.height,
                 tip.chain_work.log2(),
@@ -347,7 +399,7 @@ impl Chainstate {
         self.rebuild_candidates();
         if let Some(entry) = self.index.entry(id) {
             tracing::info!(
-                "InvalidChainFound: invalid block={}  height={}  log2_work={:.6}  date={}",
+                "InvalidChainFound: invalid block={} height={} log2_work={:.6} date={}",
                 entry.hash,
                 entry.height,
                 entry.chain_work.log2(),

@@ -84,6 +84,9 @@ pub struct Chainstate {
     pub(crate) last_flush: Instant,
     /// A block just received, kept so connecting it does not read it back.
     pub(crate) recent: Option<(BlockHash, Arc<Block>)>,
+    /// The last script-check reason logged (`Some(None)`: checks disabled),
+    /// so the log line only appears when it changes.
+    pub(crate) last_script_check_reason: Option<Option<&'static str>>,
     /// Set while blocks are loaded from files (`-reindex`, `-loadblock`).
     pub(crate) importing: AtomicBool,
     /// Best heights of indexes that read old blocks, by index name; pruning
@@ -156,6 +159,7 @@ impl Chainstate {
             ibd_done: AtomicBool::new(false),
             last_flush: Instant::now(),
             recent: None,
+            last_script_check_reason: None,
             importing: AtomicBool::new(false),
             prune_locks: Default::default(),
         };

@@ -112,6 +112,19 @@ pub fn connect_block(
     ctx: &ConnectContext<'_>,
     coins: &mut BlockCoins<'_>,
 ) -> Result<Connected> {
+    let result = check_and_apply(block, hash, ctx, coins);
+    if let Err(ChainError::Invalid(v)) = &result {
+        tracing::info!("Block validation error: {v}");
+    }
+    result
+}
+
+fn check_and_apply(
+    block: &Block,
+    hash: &BlockHash,
+    ctx: &ConnectContext<'_>,
+    coins: &mut BlockCoins<'_>,
+) -> Result<Connected> {
     let height = ctx.prev.height + 1;
     let params = ctx.params;
     let txids: Vec<bitcoin::Txid> = block.txdata.iter().map(|t| t.compute_txid()).collect();

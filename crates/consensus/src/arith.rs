@@ -142,6 +142,38 @@ impl U256 {
         Some(U256(out))
     }
 
+    /// `self - other`, wrapping modulo 2^256.
+    pub fn wrapping_sub(self, other: U256) -> U256 {
+        let mut out = [0u64; 4];
+        let mut borrow = false;
+        for (i, o) in out.iter_mut().enumerate() {
+            let (d, b1) = self.0[i].overflowing_sub(other.0[i]);
+            let (d, b2) = d.overflowing_sub(borrow as u64);
+            *o = d;
+            borrow = b1 || b2;
+        }
+        U256(out)
+    }
+
+    /// Division by a 256-bit value (`None` when dividing by zero), by
+    /// shift-and-subtract; only used off the hot path.
+    pub fn checked_div(self, d: U256) -> Option<U256> {
+        if d.is_zero() {
+            return None;
+        }
+        let mut quotient = U256::ZERO;
+        let mut rem = U256::ZERO;
+        for bit in (0..self.bits()).rev() {
+            rem = rem.shl_bits(1);
+            rem.0[0] |= (self.0[(bit / 64) as usize] >> (bit % 64)) & 1;
+            if rem >= d {
+                rem = rem.wrapping_sub(d);
+                quotient.0[(bit / 64) as usize] |= 1 << (bit % 64);
+            }
+        }
+        Some(quotient)
+    }
+
     /// Decodes a compact ("nBits") value the way Core's `SetCompact` does,
     /// reporting the sign and overflow conditions.
     pub fn from_compact(bits: u32) -> Compact {
@@ -258,5 +290,24 @@ mod tests {
         assert_eq!(U256::from_u64(5).checked_div_u64(0), None);
         let b = [7u8; 32];
         assert_eq!(U256::from_be_bytes(b).to_be_bytes(), b);
+    }
+
+    #[test]
+    fn wide_sub_and_div() {
+        let big = U256::from_u64(1).shl_bits(200);
+        assert_eq!(big.wrapping_sub(U256::from_u64(1)).bits(), 200);
+        assert_eq!(U256::ZERO.wrapping_sub(U256::from_u64(1)).0, [u64::MAX; 4]);
+        let d = U256::from_u64(3).shl_bits(100);
+        let q = big.checked_div(d).unwrap();
+        // 2^200 / (3 * 2^100) = floor(2^100 / 3)
+        assert_eq!(
+            q,
+            U256::from_u64(1).shl_bits(100).checked_div_u64(3).unwrap()
+        );
+        assert_eq!(big.checked_div(U256::ZERO), None);
+        assert_eq!(
+            U256::from_u64(5).checked_div(U256::from_u64(7)),
+            Some(U256::ZERO)
+        );
     }
 }

@@ -80,6 +80,32 @@ pub fn get_block_proof(bits: CompactTarget) -> Work {
     bitcoin::Target::from_be_bytes(c.value.to_be_bytes()).to_work()
 }
 
+/// Core's `GetBlockProofEquivalentTime`: how many seconds of blocks at
+/// `tip_bits` difficulty the chain work between `from` and `to` is worth,
+/// negative when `to` has less work; saturates at `i64::MAX`.
+pub fn block_proof_equivalent_time(
+    to_work: Work,
+    from_work: Work,
+    tip_bits: CompactTarget,
+    params: &Params,
+) -> i64 {
+    let (to, from) = (
+        U256::from_be_bytes(to_work.to_be_bytes()),
+        U256::from_be_bytes(from_work.to_be_bytes()),
+    );
+    let (diff, sign) = if to > from {
+        (to.wrapping_sub(from), 1)
+    } else {
+        (from.wrapping_sub(to), -1)
+    };
+    let proof = U256::from_be_bytes(get_block_proof(tip_bits).to_be_bytes());
+    let spacing = u64::try_from(params.pow_target_spacing).unwrap_or(0);
+    match diff.wrapping_mul_u64(spacing).checked_div(proof) {
+        Some(r) if r.bits() <= 63 => sign * r.0[0] as i64,
+        _ => sign * i64::MAX,
+    }
+}
+
 /// Core's `CalculateNextWorkRequired`: the retarget at the end of a period,
 /// from the period's last block `last` and its first block `first`.
 pub fn calculate_next_work_required(
