@@ -22,6 +22,13 @@ fn reject_reason(node: &TestNode, tx: &Transaction) -> String {
         .to_string()
 }
 
+/// A scriptSig pushing `redeem` (short scripts only).
+fn redeem_push(redeem: &[u8]) -> Vec<u8> {
+    let mut v = vec![redeem.len() as u8];
+    v.extend_from_slice(redeem);
+    v
+}
+
 #[test]
 fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     let mut node = TestNode::new();
@@ -106,6 +113,41 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         "mempool-script-verify-flag-failed (Witness program hash mismatch)"
     );
 
+    // Scripts under policy flags: a P2SH output whose redeem script uses an
+    // upgradable NOP (policy), and one with a negative CLTV (consensus).
+    let (funding_prev, funding_value) = coin(2);
+    let mut funding = spend(funding_prev, funding_value, 10_000);
+    let redeem_scripts = [vec![0xb3u8, 0x51], vec![0x4f, 0xb1, 0x51]];
+    let half = (funding_value - 10_000) / 2;
+    funding.output = redeem_scripts
+        .iter()
+        .map(|r| TxOut {
+            value: Amount::from_sat(half),
+            script_pubkey: ScriptBuf::new_p2sh(
+                &bitcoin::ScriptBuf::from_bytes(r.clone()).script_hash(),
+            ),
+        })
+        .collect();
+    let funding_txid = node.rpc("sendrawtransaction", json!([serialize_hex(&funding)]));
+    let funding_txid: bitcoin::Txid = funding_txid.as_str().unwrap().parse().unwrap();
+    for (vout, (redeem, want)) in redeem_scripts
+        .iter()
+        .zip([
+            "mempool-script-verify-flag-failed (NOPx reserved for soft-fork upgrades)",
+            "mempool-script-verify-flag-failed (Negative locktime)",
+        ])
+        .enumerate()
+    {
+        let mut tx = spend(
+            bitcoin::OutPoint::new(funding_txid, vout as u32),
+            half,
+            10_000,
+        );
+        tx.input[0].witness = Witness::new();
+        tx.input[0].script_sig = ScriptBuf::from_bytes(redeem_push(redeem));
+        assert_eq!(reject_reason(&node, &tx), want);
+    }
+
     // Already known; replacements; already confirmed.
     let first = spend(prev, value, 5_000);
     node.rpc("sendrawtransaction", json!([serialize_hex(&first)]));
@@ -119,7 +161,8 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     // A higher fee replaces it (full RBF).
     let good = spend(prev, value, 10_000);
     let txid = node.rpc("sendrawtransaction", json!([serialize_hex(&good)]));
-    assert_eq!(node.rpc("getrawmempool", json!([])), json!([txid.clone()]));
+    let pool = node.rpc("getrawmempool", json!([]));
+    assert!(pool.as_array().unwrap().contains(&txid), "{pool}");
     generate(&node, 1);
     let e = node.rpc_err("sendrawtransaction", json!([serialize_hex(&good)]));
     assert_eq!(

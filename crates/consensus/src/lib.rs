@@ -22,6 +22,7 @@ pub mod block_check;
 pub mod coin;
 pub mod error;
 pub mod flags;
+pub mod interpreter;
 pub mod merkle;
 pub mod params;
 pub mod pow;

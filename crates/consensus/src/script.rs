@@ -8,31 +8,19 @@
 //! policy-only ones, with the debug message
 //! `input <n> of <txid> (wtxid <wtxid>), spending <prev txid>:<vout>`.
 //!
-//! `bitcoinconsensus` only reports *that* a script failed, not Core's
-//! `ScriptError`. [`ConsensusScriptVerifier`] reconstructs the error text:
-//! it re-runs the input with one consensus flag removed at a time, and if
-//! dropping a flag makes it pass, reports the error that rule produces
-//! ("Non-canonical DER signature", "Dummy CHECKMULTISIG argument must be
-//! zero", "Negative locktime" / "Locktime requirement not satisfied" /
-//! "Operation not valid with the current stack size" from a look at the
-//! script around OP_CHECKLOCKTIMEVERIFY / OP_CHECKSEQUENCEVERIFY, "Invalid
-//! Schnorr signature"); witness-program failures get "Witness program was
-//! passed an empty witness" / "Witness program hash mismatch" when the
-//! witness shows it; everything else is reported as "Script evaluated
-//! without error but finished with a false/empty top stack element", the
-//! most common failure. The texts are Core's, but may name a different
-//! error than Core would for unusual scripts. Policy-only flags are not
-//! evaluated at all.
+//! `bitcoinconsensus` decides consensus validity but only reports *that* a
+//! script failed, and accepts consensus flags only. [`ConsensusScriptVerifier`]
+//! therefore asks our own interpreter ([`crate::interpreter`]) for Core's
+//! error text when the library rejects an input, and for the policy-only
+//! flags (mempool standardness) once the library accepted it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use bitcoin::hashes::{sha256, Hash};
-use bitcoin::script::Instruction;
-use bitcoin::{Block, Script, Transaction, TxOut};
+use bitcoin::{Block, Transaction, TxOut};
 
 use crate::error::{BlockResult, TxResult, ValidationError};
 use crate::flags::*;
-use crate::tx_verify::witness_program;
+use crate::interpreter::{verify_script, TxChecker};
 
 /// Verifies one input's scripts.
 pub trait ScriptVerifier: Send + Sync {
@@ -102,117 +90,73 @@ impl ScriptVerifier for ConsensusScriptVerifier {
         flags: u32,
         all_spent_outputs: &[TxOut],
     ) -> Result<(), String> {
-        match run(
+        let consensus_ok = match run(
             spent_output,
             tx_bytes,
             input_index,
             flags,
             all_spent_outputs,
         ) {
-            Ok(()) => Ok(()),
-            Err(bitcoinconsensus::Error::ERR_SCRIPT) => Err(diagnose(
-                spent_output,
-                tx_bytes,
-                input_index,
-                flags,
-                all_spent_outputs,
-            )),
-            Err(e) => Err(e.to_string()),
+            Ok(()) => true,
+            Err(bitcoinconsensus::Error::ERR_SCRIPT) => false,
+            Err(e) => return Err(e.to_string()),
+        };
+        if consensus_ok && flags & !LIBBITCOINCONSENSUS_FLAGS == 0 {
+            return Ok(());
         }
-    }
-}
-
-/// Reconstructs Core's script error text for a failed input (see the
-/// module documentation).
-fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxOut]) -> String {
-    let tx: Option<Transaction> = bitcoin::consensus::deserialize(tx_bytes).ok();
-    let order = [
-        SCRIPT_VERIFY_DERSIG,
-        SCRIPT_VERIFY_NULLDUMMY,
-        SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY,
-        SCRIPT_VERIFY_CHECKSEQUENCEVERIFY,
-        SCRIPT_VERIFY_TAPROOT,
-    ];
-    for flag in order {
-        if flags & flag == 0 {
-            continue;
-        }
-        if run(spent, tx_bytes, index, flags & !flag, all).is_ok() {
-            return match flag {
-                SCRIPT_VERIFY_DERSIG => "Non-canonical DER signature".to_string(),
-                SCRIPT_VERIFY_NULLDUMMY => "Dummy CHECKMULTISIG argument must be zero".to_string(),
-                SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY => {
-                    locktime_error(tx.as_ref(), index, &spent.script_pubkey, 0xb1)
-                }
-                SCRIPT_VERIFY_CHECKSEQUENCEVERIFY => {
-                    locktime_error(tx.as_ref(), index, &spent.script_pubkey, 0xb2)
-                }
-                _ => "Invalid Schnorr signature".to_string(),
+        let tx = bitcoin::consensus::deserialize::<Transaction>(tx_bytes).ok();
+        let Some((tx, input)) = tx
+            .as_ref()
+            .and_then(|t| Some((t, t.input.get(input_index)?)))
+        else {
+            return if consensus_ok {
+                Ok(())
+            } else {
+                Err(ERR_EVAL_FALSE.to_string())
             };
+        };
+        let interpret = |flags: u32| {
+            let checker = TxChecker::new(
+                tx,
+                input_index,
+                spent_output.value.to_sat(),
+                all_spent_outputs,
+            );
+            verify_script(
+                input.script_sig.as_bytes(),
+                spent_output.script_pubkey.as_bytes(),
+                &input.witness,
+                flags,
+                &checker,
+            )
+        };
+        if !consensus_ok {
+            // The library decides; the interpreter names the error.
+            return Err(match interpret(flags) {
+                Err(e) => e.text().to_string(),
+                Ok(()) => interpret(flags & LIBBITCOINCONSENSUS_FLAGS)
+                    .err()
+                    .map_or(ERR_EVAL_FALSE, |e| e.text())
+                    .to_string(),
+            });
+        }
+        match interpret(flags) {
+            // A policy failure counts only where the interpreter agrees with
+            // the library on consensus, so an interpreter fault can never
+            // turn a valid transaction away.
+            Err(e) if interpret(flags & LIBBITCOINCONSENSUS_FLAGS).is_ok() => {
+                Err(e.text().to_string())
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "script interpreter disagrees with libbitcoinconsensus on input {input_index} of {}: {e}",
+                    tx.compute_txid()
+                );
+                Ok(())
+            }
+            Ok(()) => Ok(()),
         }
     }
-    if let (Some(tx), Some((0, program))) =
-        (tx.as_ref(), witness_program(spent.script_pubkey.as_bytes()))
-    {
-        if let Some(input) = tx.input.get(index) {
-            if input.witness.is_empty() {
-                return "Witness program was passed an empty witness".to_string();
-            }
-            if program.len() == 32 {
-                let script = input.witness.last().unwrap_or_default();
-                if sha256::Hash::hash(script).as_byte_array()[..] != program[..] {
-                    return "Witness program hash mismatch".to_string();
-                }
-            } else if program.len() == 20 && input.witness.len() != 2 {
-                return "Witness program hash mismatch".to_string();
-            }
-        }
-    }
-    ERR_EVAL_FALSE.to_string()
-}
-
-/// Which lock-time error a failing CLTV (0xb1) / CSV (0xb2) most likely
-/// raised, from the instruction before the opcode in the executed script.
-fn locktime_error(tx: Option<&Transaction>, index: usize, spk: &Script, opcode: u8) -> String {
-    let mut scripts: Vec<(Vec<u8>, bool)> = vec![(spk.to_bytes(), true)];
-    if let Some(input) = tx.and_then(|t| t.input.get(index)) {
-        if let Some(Ok(Instruction::PushBytes(b))) = input.script_sig.instructions().last() {
-            scripts.push((b.as_bytes().to_vec(), false));
-        }
-        if let Some(w) = input.witness.last() {
-            scripts.push((w.to_vec(), false));
-        }
-        for (bytes, is_spk) in scripts {
-            let script = Script::from_bytes(&bytes);
-            let mut previous: Option<Instruction> = None;
-            for ins in script.instructions() {
-                let Ok(ins) = ins else { break };
-                if let Instruction::Op(op) = ins {
-                    if op.to_u8() == opcode {
-                        return match previous {
-                            Some(Instruction::PushBytes(d))
-                                if d.as_bytes().last().is_some_and(|b| b & 0x80 != 0) =>
-                            {
-                                "Negative locktime".to_string()
-                            }
-                            Some(Instruction::Op(o)) if o.to_u8() == 0x4f => {
-                                "Negative locktime".to_string()
-                            }
-                            None if is_spk
-                                && input.script_sig.is_empty()
-                                && input.witness.is_empty() =>
-                            {
-                                "Operation not valid with the current stack size".to_string()
-                            }
-                            _ => "Locktime requirement not satisfied".to_string(),
-                        };
-                    }
-                }
-                previous = Some(ins);
-            }
-        }
-    }
-    "Locktime requirement not satisfied".to_string()
 }
 
 /// Core's debug message for a failed input.
@@ -512,13 +456,39 @@ mod tests {
             "Operation not valid with the current stack size"
         );
         assert_eq!(failure(vec![0x00]), ERR_EVAL_FALSE);
-        // Empty witness for a P2WPKH output.
-        let mut p2wpkh = vec![0x00, 20];
-        p2wpkh.extend([1u8; 20]);
+        // Empty witnesses: P2WSH needs its script, P2WPKH exactly two items.
+        let mut p2wsh = vec![0x00, 32];
+        p2wsh.extend([1u8; 32]);
         assert_eq!(
-            failure(p2wpkh),
+            failure(p2wsh),
             "Witness program was passed an empty witness"
         );
+        let mut p2wpkh = vec![0x00, 20];
+        p2wpkh.extend([1u8; 20]);
+        assert_eq!(failure(p2wpkh), "Witness program hash mismatch");
+        // Policy-only flags are enforced once consensus passed.
+        let policy = |script: Vec<u8>| {
+            let spk = TxOut {
+                value: Amount::from_sat(10),
+                script_pubkey: ScriptBuf::from_bytes(script),
+            };
+            ConsensusScriptVerifier.verify_input(
+                &spk,
+                &bytes,
+                0,
+                STANDARD_SCRIPT_VERIFY_FLAGS,
+                std::slice::from_ref(&spk),
+            )
+        };
+        assert_eq!(
+            policy(vec![0xb3, 0x51]).unwrap_err(),
+            "NOPx reserved for soft-fork upgrades"
+        );
+        assert_eq!(
+            policy(vec![0x01, 0x05, 0x75, 0x51]).unwrap_err(),
+            "Data push larger than necessary"
+        );
+        assert_eq!(policy(vec![0x55, 0x75, 0x51]), Ok(()));
         assert_eq!(
             script_reject_reason(MANDATORY_SCRIPT_VERIFY_FLAGS, "x"),
             "block-script-verify-flag-failed (x)"

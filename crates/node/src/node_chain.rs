@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use blockstore::XorSetting;
 use chain::{ChainError, Chainstate, ChainstateConfig};
@@ -58,11 +59,12 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
     let script_threads = if par <= 0 { (cores + par).max(1) } else { par }.min(16) as usize;
     let assume_valid = match args.get_arg("-assumevalid") {
         None => None,
-        Some(v) if v == "0" => None,
-        Some(v) => Some(
-            v.parse::<BlockHash>()
-                .map_err(|_| format!("Invalid -assumevalid value '{v}'"))?,
-        ),
+        Some(v) => {
+            let bytes = user_hex_256(&v).ok_or_else(|| {
+                format!("Invalid assumevalid block hash specified ({v}), must be up to 64 hex digits (or 0 to disable)")
+            })?;
+            (bytes != [0; 32]).then(|| BlockHash::from_byte_array(reversed(bytes)))
+        }
     };
     Ok(ChainstateConfig {
         blocks_dir: args.get_blocks_dir_path(),
@@ -93,6 +95,24 @@ pub const PRUNE_TARGET_MANUAL: u64 = u64::MAX;
 /// The least disk space `-prune` may target, in MiB.
 const MIN_PRUNE_TARGET_MIB: i64 = 550;
 
+/// Core's `uint256::FromUserHex`: up to 64 hex digits, optionally after
+/// `0x`, as a big-endian number (the way hashes and work are displayed).
+fn user_hex_256(s: &str) -> Option<[u8; 32]> {
+    let digits = s.strip_prefix("0x").unwrap_or(s);
+    if digits.is_empty() || digits.len() > 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let padded = format!("{digits:0>64}");
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(padded, &mut out).ok()?;
+    Some(out)
+}
+
+fn reversed(mut b: [u8; 32]) -> [u8; 32] {
+    b.reverse();
+    b
+}
+
 /// Reads `-prune` with Core's checks.
 fn prune_target_from_args(args: &ArgsManager) -> Result<Option<u64>, String> {
     let mib = args.get_int_arg("-prune", 0);
@@ -117,6 +137,12 @@ impl NodeChain {
         let mut params = Params::for_chain(chain, args)?;
         if let Some(age) = args.get_int_arg_opt("-maxtipage") {
             params.max_tip_age = age;
+        }
+        if let Some(v) = args.get_arg("-minimumchainwork") {
+            let work = user_hex_256(&v).ok_or_else(|| {
+                format!("Invalid minimum work specified ({v}), must be up to 64 hex digits")
+            })?;
+            params.minimum_chain_work = bitcoin::Work::from_be_bytes(work);
         }
         let mut config = config_from_args(args, net_dir)?;
         let prune_target = prune_target_from_args(args)?;
@@ -437,5 +463,23 @@ impl ChainView for NodeChain {
         shutdown: &Shutdown,
     ) -> (u32, BlockHash) {
         self.wait_until(timeout, shutdown, |t| t.1 != current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_hex_is_padded_big_endian() {
+        let v = user_hex_256("0xffff").unwrap();
+        assert_eq!(&v[30..], &[0xff, 0xff]);
+        assert!(v[..30].iter().all(|b| *b == 0));
+        assert_eq!(user_hex_256("0"), Some([0; 32]));
+        assert_eq!(user_hex_256(""), None);
+        assert_eq!(user_hex_256("0x"), None);
+        assert_eq!(user_hex_256("xyz"), None);
+        assert_eq!(user_hex_256(&"1".repeat(65)), None);
+        assert!(user_hex_256(&"a".repeat(64)).is_some());
     }
 }
