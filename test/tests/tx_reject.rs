@@ -113,12 +113,15 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         "mempool-script-verify-flag-failed (Witness program hash mismatch)"
     );
 
-    // Scripts under policy flags: a P2SH output whose redeem script uses an
-    // upgradable NOP (policy), and one with a negative CLTV (consensus).
+    // Scripts under policy flags: P2SH outputs whose redeem script uses an
+    // upgradable NOP (policy), a negative CLTV (consensus), or more
+    // signature operations than a standard redeem script may hold.
     let (funding_prev, funding_value) = coin(2);
     let mut funding = spend(funding_prev, funding_value, 10_000);
-    let redeem_scripts = [vec![0xb3u8, 0x51], vec![0x4f, 0xb1, 0x51]];
-    let half = (funding_value - 10_000) / 2;
+    let mut many_sigops = vec![0xacu8; 16];
+    many_sigops.push(0x51);
+    let redeem_scripts = [vec![0xb3u8, 0x51], vec![0x4f, 0xb1, 0x51], many_sigops];
+    let half = (funding_value - 10_000) / 3;
     funding.output = redeem_scripts
         .iter()
         .map(|r| TxOut {
@@ -135,6 +138,7 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         .zip([
             "mempool-script-verify-flag-failed (NOPx reserved for soft-fork upgrades)",
             "mempool-script-verify-flag-failed (Negative locktime)",
+            "bad-txns-nonstandard-inputs",
         ])
         .enumerate()
     {

@@ -157,6 +157,16 @@ pub fn script_sigop_count(script: &Script, accurate: bool) -> u32 {
     n
 }
 
+/// Core's `CScript::GetSigOpCount(scriptSig)`: the accurate count of the
+/// redeem script for a P2SH `spk`, else of `spk` itself.
+pub fn spent_script_sigop_count(spk: &Script, script_sig: &Script) -> u32 {
+    if spk.is_p2sh() {
+        p2sh_sigops(script_sig)
+    } else {
+        script_sigop_count(spk, true)
+    }
+}
+
 /// The data of the last push if `script` is push-only (opcodes up to
 /// OP_16; OP_1..OP_16 push empty data here, as in Core's `GetOp`), else `None`.
 fn last_push_data(script: &Script) -> Option<Vec<u8>> {

@@ -108,6 +108,9 @@ pub struct Accepted {
     pub vsize: u64,
 }
 
+/// Most sigop cost a standard transaction may have (a fifth of a block's).
+const MAX_STANDARD_TX_SIGOPS_COST: u64 = 80_000 / 5;
+
 fn reject(
     result: TxResult,
     reason: impl Into<String>,
@@ -275,6 +278,25 @@ impl Mempool {
         ) {
             return Err(reject(TxResult::Consensus, "non-BIP68-final", ""));
         }
+        if policy.require_standard {
+            crate::input_standard::validate_inputs_standardness(&tx, &spent)?;
+            let has_witness = tx.input.iter().any(|i| !i.witness.is_empty());
+            if has_witness && !crate::input_standard::is_witness_standard(&tx, &spent) {
+                return Err(reject(
+                    TxResult::WitnessMutated,
+                    "bad-witness-nonstandard",
+                    "",
+                ));
+            }
+        }
+        let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
+        if sigop_cost > MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(reject(
+                TxResult::NotStandard,
+                "bad-txns-too-many-sigops",
+                sigop_cost.to_string(),
+            ));
+        }
         let vsize = tx.vsize() as u64;
         let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
         // A prioritised transaction is judged by its modified fee, as in Core.
@@ -294,7 +316,6 @@ impl Mempool {
             STANDARD_SCRIPT_VERIFY_FLAGS,
             &ConsensusScriptVerifier,
         )?;
-        let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
         if !test_only {
             for old in &direct {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");

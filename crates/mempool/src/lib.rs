@@ -4,6 +4,7 @@
 //! ancestor limits, eviction) grows here.
 
 mod accept;
+mod input_standard;
 mod persist;
 pub mod pool;
 mod prioritise;

@@ -16,4 +16,4 @@ mod verify;
 
 pub use checker::{ExecData, SigVersion, TxChecker};
 pub use error::ScriptError;
-pub use verify::verify_script;
+pub use verify::{script_sig_stack, verify_script};

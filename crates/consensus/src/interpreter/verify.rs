@@ -47,6 +47,21 @@ fn run(
     .run(stack, script)
 }
 
+/// The stack `script_sig` leaves when run without any flag: how policy
+/// finds a P2SH redeem script before full verification.
+pub fn script_sig_stack(script_sig: &[u8], checker: &TxChecker) -> R<Stack> {
+    let mut stack = Vec::new();
+    run(
+        &mut stack,
+        script_sig,
+        0,
+        checker,
+        SigVersion::Base,
+        &mut ExecData::default(),
+    )?;
+    Ok(stack)
+}
+
 /// Verifies input `checker`'s scripts under `flags` (Core's `VerifyScript`).
 pub fn verify_script(
     script_sig: &[u8],
