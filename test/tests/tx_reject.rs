@@ -152,6 +152,32 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         assert_eq!(reject_reason(&node, &tx), want);
     }
 
+    // TRUC (version 3): no unconfirmed grandparents, and no mixing with
+    // other versions.
+    let (truc_prev, truc_value) = coin(3);
+    let mut parent = spend(truc_prev, truc_value, 10_000);
+    parent.version = bitcoin::transaction::Version(3);
+    let half = (truc_value - 10_000) / 2;
+    parent.output[0].value = Amount::from_sat(half);
+    parent.output.push(parent.output[0].clone());
+    let parent_txid = node.rpc("sendrawtransaction", json!([serialize_hex(&parent)]));
+    let parent_txid: bitcoin::Txid = parent_txid.as_str().unwrap().parse().unwrap();
+    let child = |vout: u32, version: i32| {
+        let mut t = spend(bitcoin::OutPoint::new(parent_txid, vout), half, 1_000);
+        t.version = bitcoin::transaction::Version(version);
+        t
+    };
+    let first_child = child(0, 3);
+    node.rpc("sendrawtransaction", json!([serialize_hex(&first_child)]));
+    assert_eq!(reject_reason(&node, &child(1, 2)), "TRUC-violation");
+    let mut grandchild = spend(
+        bitcoin::OutPoint::new(first_child.compute_txid(), 0),
+        half - 1_000,
+        1_000,
+    );
+    grandchild.version = bitcoin::transaction::Version(3);
+    assert_eq!(reject_reason(&node, &grandchild), "TRUC-violation");
+
     // Already known; replacements; already confirmed.
     let first = spend(prev, value, 5_000);
     node.rpc("sendrawtransaction", json!([serialize_hex(&first)]));

@@ -307,6 +307,7 @@ impl Mempool {
                 format!("{fee} < {min_fee}"),
             ));
         }
+        self.truc_checks(&tx, (txid, wtxid), vsize, &direct)?;
         if !direct.is_empty() {
             self.check_replacement(&txid, fee, vsize, &direct, &evicted, policy)?;
         }
@@ -337,7 +338,7 @@ impl Mempool {
     }
 
     /// `txids` and everything in the pool that descends from them.
-    fn with_descendants(&self, txids: &HashSet<Txid>) -> HashSet<Txid> {
+    pub(crate) fn with_descendants(&self, txids: &HashSet<Txid>) -> HashSet<Txid> {
         let mut out = HashSet::new();
         let mut stack: Vec<Txid> = txids.iter().copied().collect();
         while let Some(t) = stack.pop() {

@@ -9,6 +9,7 @@ mod persist;
 pub mod pool;
 mod prioritise;
 pub mod standard;
+mod truc;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
 pub use persist::{LoadOptions, LoadStats};
