@@ -16,9 +16,11 @@
 //!   parallel block script checks.
 //! - [`signet`]: BIP325 block solutions.
 //! - [`arith`]: 256-bit arithmetic for compact targets.
+//! - [`codec`]: Core-compatible transaction and block (de)serialization.
 
 pub mod arith;
 pub mod block_check;
+pub mod codec;
 pub mod coin;
 pub mod error;
 pub mod flags;
