@@ -125,7 +125,7 @@ impl ScriptVerifier for ConsensusScriptVerifier {
 /// Reconstructs Core's script error text for a failed input (see the
 /// module documentation).
 fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxOut]) -> String {
-    let tx: Option<Transaction> = bitcoin::consensus::deserialize(tx_bytes).ok();
+    let tx: Option<Transaction> = crate::codec::decode_tx(tx_bytes, true).ok();
     let order = [
         SCRIPT_VERIFY_DERSIG,
         SCRIPT_VERIFY_NULLDUMMY,
@@ -151,6 +151,14 @@ fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxO
             };
         }
     }
+    if flags & SCRIPT_VERIFY_WITNESS != 0
+        && tx
+            .as_ref()
+            .is_some_and(|tx| witness_unexpected(tx, index, spent.script_pubkey.as_bytes()))
+        && run(spent, tx_bytes, index, flags & !SCRIPT_VERIFY_WITNESS, all).is_ok()
+    {
+        return "Witness provided for non-witness script".to_string();
+    }
     if let (Some(tx), Some((0, program))) =
         (tx.as_ref(), witness_program(spent.script_pubkey.as_bytes()))
     {
@@ -169,6 +177,24 @@ fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxO
         }
     }
     ERR_EVAL_FALSE.to_string()
+}
+
+/// Whether input `index` carries witness data although neither the spent
+/// script nor (for P2SH) its redeem script is a witness program, which Core
+/// refuses once segwit is active.
+fn witness_unexpected(tx: &Transaction, index: usize, spk: &[u8]) -> bool {
+    let Some(input) = tx.input.get(index) else {
+        return false;
+    };
+    if input.witness.is_empty() || witness_program(spk).is_some() {
+        return false;
+    }
+    let redeem_is_program = Script::from_bytes(spk).is_p2sh()
+        && matches!(
+            input.script_sig.instructions().last(),
+            Some(Ok(Instruction::PushBytes(b))) if witness_program(b.as_bytes()).is_some()
+        );
+    !redeem_is_program
 }
 
 /// Which lock-time error a failing CLTV (0xb1) / CSV (0xb2) most likely
