@@ -14,6 +14,7 @@
 //! - [`versionbits`]: BIP9 state machine, block version, buried deployments.
 //! - [`script`]: the [`script::ScriptVerifier`] trait, `bitcoinconsensus` implementation,
 //!   parallel block script checks.
+//! - [`script_walk`]: Core's script error for failures found by walking pushes and conditionals.
 //! - [`signet`]: BIP325 block solutions.
 //! - [`arith`]: 256-bit arithmetic for compact targets.
 //! - [`codec`]: Core-compatible transaction and block (de)serialization.
@@ -28,6 +29,7 @@ pub mod merkle;
 pub mod params;
 pub mod pow;
 pub mod script;
+pub mod script_walk;
 pub mod signet;
 pub mod subsidy;
 pub mod tx_check;

@@ -10,7 +10,9 @@
 //!
 //! `bitcoinconsensus` only reports *that* a script failed, not Core's
 //! `ScriptError`. [`ConsensusScriptVerifier`] reconstructs the error text:
-//! it re-runs the input with one consensus flag removed at a time, and if
+//! failures reached before any real evaluation (unbalanced conditionals,
+//! disabled opcodes, an executed OP_RETURN, …) come from
+//! [`crate::script_walk`]; otherwise it re-runs the input with one consensus flag removed at a time, and if
 //! dropping a flag makes it pass, reports the error that rule produces
 //! ("Non-canonical DER signature", "Dummy CHECKMULTISIG argument must be
 //! zero", "Negative locktime" / "Locktime requirement not satisfied" /
@@ -18,7 +20,8 @@
 //! script around OP_CHECKLOCKTIMEVERIFY / OP_CHECKSEQUENCEVERIFY, "Invalid
 //! Schnorr signature"); witness-program failures get "Witness program was
 //! passed an empty witness" / "Witness program hash mismatch" when the
-//! witness shows it; everything else is reported as "Script evaluated
+//! witness shows it, and witness data on a non-witness spend is "Witness
+//! provided for non-witness script"; everything else is reported as "Script evaluated
 //! without error but finished with a false/empty top stack element", the
 //! most common failure. The texts are Core's, but may name a different
 //! error than Core would for unusual scripts. Policy-only flags are not
@@ -32,6 +35,7 @@ use bitcoin::{Block, Script, Transaction, TxOut};
 
 use crate::error::{BlockResult, TxResult, ValidationError};
 use crate::flags::*;
+use crate::script_walk::early_error;
 use crate::tx_verify::witness_program;
 
 /// Verifies one input's scripts.
@@ -126,6 +130,11 @@ impl ScriptVerifier for ConsensusScriptVerifier {
 /// module documentation).
 fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxOut]) -> String {
     let tx: Option<Transaction> = crate::codec::decode_tx(tx_bytes, true).ok();
+    if let Some(input) = tx.as_ref().and_then(|t| t.input.get(index)) {
+        if let Some(e) = early_error(&input.script_sig, &spent.script_pubkey, flags) {
+            return e.to_string();
+        }
+    }
     let order = [
         SCRIPT_VERIFY_DERSIG,
         SCRIPT_VERIFY_NULLDUMMY,
