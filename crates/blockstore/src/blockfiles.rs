@@ -19,7 +19,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use bitcoin::consensus::encode::{deserialize_partial, serialize};
+use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::{sha256d, Hash, HashEngine};
 use bitcoin::{Block, BlockHash};
 
@@ -375,7 +375,7 @@ impl BlockFiles {
     /// Read and deserialize the block at `pos`.
     pub fn read_block(&self, pos: FlatFilePos) -> Result<Block> {
         let raw = self.read_raw_block(pos)?;
-        deserialize_partial::<Block>(&raw)
+        consensus::codec::read_block_prefix(&raw)
             .map(|(block, _)| block)
             .map_err(|e| {
                 StoreError::corrupt(format!(
@@ -715,7 +715,7 @@ impl<R: Read + Seek> BlockScanner<R> {
             if data.len() < size as usize {
                 continue;
             }
-            if let Ok((block, used)) = deserialize_partial::<Block>(data) {
+            if let Ok((block, used)) = consensus::codec::read_block_prefix(data) {
                 self.next = block_pos + used as u64;
                 return Ok(Some((block_pos, block)));
             }

@@ -12,13 +12,16 @@
 //! - [`block_check`]: `CheckBlock`, `ContextualCheckBlockHeader`, `ContextualCheckBlock`.
 //! - [`tx_verify`]: finality, BIP68 sequence locks, sigops, `CheckTxInputs`.
 //! - [`versionbits`]: BIP9 state machine, block version, buried deployments.
+//! - [`interpreter`]: our script interpreter with Core's script errors and policy flags.
 //! - [`script`]: the [`script::ScriptVerifier`] trait, `bitcoinconsensus` implementation,
 //!   parallel block script checks.
 //! - [`signet`]: BIP325 block solutions.
 //! - [`arith`]: 256-bit arithmetic for compact targets.
+//! - [`codec`]: Core-compatible transaction and block (de)serialization.
 
 pub mod arith;
 pub mod block_check;
+pub mod codec;
 pub mod coin;
 pub mod error;
 pub mod flags;

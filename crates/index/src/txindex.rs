@@ -106,7 +106,7 @@ pub(crate) fn read_tx_at(
     let corrupt = |what: &str| IndexError(format!("{what} at {pos} unreadable"));
     let header = Header::consensus_decode(&mut raw.get(..HEADER_SIZE as usize).unwrap_or(&[]))
         .map_err(|_| corrupt("block header"))?;
-    let tx = Transaction::consensus_decode(&mut raw.get(offset..).unwrap_or(&[]))
+    let tx = consensus::codec::read_tx(&mut raw.get(offset..).unwrap_or(&[]), true)
         .map_err(|_| corrupt("transaction"))?;
     Ok((header.block_hash(), tx))
 }

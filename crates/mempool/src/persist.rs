@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use bitcoin::consensus::{Decodable, Encodable};
-use bitcoin::{Transaction, Txid, VarInt};
+use bitcoin::{Txid, VarInt};
 use chain::Chainstate;
 
 use crate::accept::Policy;
@@ -157,7 +157,7 @@ impl Mempool {
         let now = common::time::now_secs();
         let mut stats = LoadStats::default();
         for _ in 0..count {
-            let tx: Transaction = decode(&mut r)?;
+            let tx = consensus::codec::read_tx(&mut r, true).map_err(invalid)?;
             let saved_time: i64 = decode(&mut r)?;
             let time = if options.use_current_time {
                 now

@@ -208,7 +208,8 @@ fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf,
 pub(crate) fn decode_block(hex_data: &str) -> Result<Block, RpcError> {
     hex::decode(hex_data)
         .ok()
-        .and_then(|b| bitcoin::consensus::Decodable::consensus_decode(&mut b.as_slice()).ok())
+        .and_then(|b| consensus::codec::read_block_prefix(&b).ok())
+        .map(|(block, _)| block)
         .ok_or_else(|| RpcError::deserialization("Block decode failed"))
 }
 
