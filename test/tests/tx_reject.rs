@@ -79,6 +79,15 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     };
     assert_eq!(reject_reason(&node, &tx), "scriptpubkey");
 
+    // Dust: an output worth less than spending it would cost, on a
+    // transaction that pays a fee.
+    let mut tx = spend(prev, value, 10_000);
+    tx.output.push(TxOut {
+        value: Amount::from_sat(1),
+        script_pubkey: tx.output[0].script_pubkey.clone(),
+    });
+    assert_eq!(reject_reason(&node, &tx), "dust");
+
     // Inputs: unknown, immature coinbase.
     let mut tx = spend(prev, value, 10_000);
     tx.input[0].previous_output.txid = bitcoin::Txid::all_zeros();
@@ -201,6 +210,30 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     );
     assert_eq!(node.rpc("getrawmempool", json!([])), json!([]));
     assert!(txid.is_string());
+    node.stop();
+
+    // Data carriers and bare multisig as configured.
+    node.start(&["-datacarriersize=3", "-permitbaremultisig=0"]);
+    let (prev, value) = coinbase_of(&node, &hashes[4]);
+    let with_output = |spk: Vec<u8>| {
+        let mut tx = spend(prev, value, 10_000);
+        tx.output.push(TxOut {
+            value: Amount::from_sat(if spk[0] == 0x6a { 0 } else { 10_000 }),
+            script_pubkey: ScriptBuf::from_bytes(spk),
+        });
+        tx
+    };
+    assert_eq!(
+        reject_reason(&node, &with_output(vec![0x6a, 0x03, 1, 2, 3])),
+        "datacarrier"
+    );
+    let mut multisig = vec![0x51, 33, 0x02];
+    multisig.extend([0x11; 32]);
+    multisig.extend([0x51, 0xae]);
+    assert_eq!(
+        reject_reason(&node, &with_output(multisig)),
+        "bare-multisig"
+    );
     node.stop();
 
     // -acceptnonstdtxn lifts the standardness rules on test chains.

@@ -34,6 +34,13 @@ pub struct Policy {
     /// Fee rate in sat/kvB a replacement must add over what it evicts
     /// (`-incrementalrelayfee`).
     pub incremental_relay_fee_per_kvb: i64,
+    /// Fee rate in sat/kvB below which outputs are dust (`-dustrelayfee`).
+    pub dust_relay_fee_per_kvb: i64,
+    /// Data-carrier bytes a transaction may hold; `None` refuses them
+    /// (`-datacarrier`, `-datacarriersize`).
+    pub max_datacarrier_bytes: Option<u64>,
+    /// Relay bare multisig outputs (`-permitbaremultisig`).
+    pub permit_bare_multisig: bool,
 }
 
 impl Default for Policy {
@@ -42,6 +49,9 @@ impl Default for Policy {
             min_relay_fee_per_kvb: 100,
             require_standard: true,
             incremental_relay_fee_per_kvb: 100,
+            dust_relay_fee_per_kvb: crate::dust::DUST_RELAY_TX_FEE,
+            max_datacarrier_bytes: Some(MAX_STANDARD_TX_WEIGHT / 4),
+            permit_bare_multisig: true,
         }
     }
 }
@@ -119,8 +129,8 @@ fn reject(
     ValidationError::tx(result, reason, debug)
 }
 
-fn policy_checks(tx: &Transaction, require_standard: bool) -> Result<(), ValidationError> {
-    if !require_standard {
+fn policy_checks(tx: &Transaction, policy: &Policy) -> Result<(), ValidationError> {
+    if !policy.require_standard {
         return size_check(tx);
     }
     let version = tx.version.0;
@@ -138,12 +148,25 @@ fn policy_checks(tx: &Transaction, require_standard: bool) -> Result<(), Validat
             return Err(reject(TxResult::NotStandard, "scriptsig-not-pushonly", ""));
         }
     }
-    if tx
-        .output
-        .iter()
-        .any(|o| !crate::standard::is_standard_output(&o.script_pubkey))
-    {
-        return Err(reject(TxResult::NotStandard, "scriptpubkey", ""));
+    let mut datacarrier_left = policy.max_datacarrier_bytes.unwrap_or(0);
+    for out in &tx.output {
+        let spk = &out.script_pubkey;
+        if !crate::standard::is_standard_output(spk) {
+            return Err(reject(TxResult::NotStandard, "scriptpubkey", ""));
+        }
+        if crate::standard::is_null_data(spk) {
+            let size = spk.len() as u64;
+            if size > datacarrier_left {
+                return Err(reject(TxResult::NotStandard, "datacarrier", ""));
+            }
+            datacarrier_left -= size;
+        } else if !policy.permit_bare_multisig && crate::standard::is_bare_multisig(spk) {
+            return Err(reject(TxResult::NotStandard, "bare-multisig", ""));
+        }
+    }
+    let dust = crate::dust::dust_outputs(tx, policy.dust_relay_fee_per_kvb);
+    if dust.len() > crate::dust::MAX_DUST_OUTPUTS_PER_TX {
+        return Err(reject(TxResult::NotStandard, "dust", ""));
     }
     size_check(tx)
 }
@@ -183,7 +206,7 @@ impl Mempool {
         if tx.is_coinbase() {
             return Err(reject(TxResult::Consensus, "coinbase", ""));
         }
-        policy_checks(&tx, policy.require_standard)?;
+        policy_checks(&tx, policy)?;
         let tip = cs
             .tip_entry()
             .ok_or_else(|| reject(TxResult::Unknown, "no-tip", ""))?;
@@ -289,6 +312,18 @@ impl Mempool {
                 ));
             }
         }
+        // Dust must not pay to be mined on its own (ephemeral dust).
+        let modified_fee = fee.saturating_add(self.fee_delta(&txid));
+        if policy.require_standard
+            && (fee != 0 || modified_fee != 0)
+            && !crate::dust::dust_outputs(&tx, policy.dust_relay_fee_per_kvb).is_empty()
+        {
+            return Err(reject(
+                TxResult::NotStandard,
+                "dust",
+                "tx with dust output must be 0-fee",
+            ));
+        }
         let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
         if sigop_cost > MAX_STANDARD_TX_SIGOPS_COST {
             return Err(reject(
@@ -310,6 +345,9 @@ impl Mempool {
         self.truc_checks(&tx, (txid, wtxid), vsize, &direct)?;
         if !direct.is_empty() {
             self.check_replacement(&txid, fee, vsize, &direct, &evicted, policy)?;
+        }
+        if policy.require_standard {
+            self.check_ephemeral_spends(&tx, (txid, wtxid), policy.dust_relay_fee_per_kvb)?;
         }
         check_input_scripts(
             &tx,

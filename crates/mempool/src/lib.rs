@@ -4,6 +4,7 @@
 //! ancestor limits, eviction) grows here.
 
 mod accept;
+pub mod dust;
 mod input_standard;
 mod persist;
 pub mod pool;

@@ -17,9 +17,20 @@ pub fn is_standard_output(script: &Script) -> bool {
         return script.as_bytes()[0] != 0 || script.is_p2wpkh() || script.is_p2wsh();
     }
     if script.as_bytes().first() == Some(&0x6a) {
-        return Script::from_bytes(&script.as_bytes()[1..]).is_push_only();
+        return is_null_data(script);
     }
     bare_multisig_keys(script).is_some_and(|(m, n)| (1..=3).contains(&n) && (1..=n).contains(&m))
+}
+
+/// Whether `script` is bare multisig (`-permitbaremultisig` decides relay).
+pub fn is_bare_multisig(script: &Script) -> bool {
+    bare_multisig_keys(script).is_some()
+}
+
+/// Whether `script` is a data carrier (`OP_RETURN` then pushes only).
+pub fn is_null_data(script: &Script) -> bool {
+    script.as_bytes().first() == Some(&0x6a)
+        && Script::from_bytes(&script.as_bytes()[1..]).is_push_only()
 }
 
 fn small_int(op: bitcoin::opcodes::Opcode) -> Option<u8> {

@@ -183,6 +183,22 @@ impl NodeChain {
                     .get_arg("-incrementalrelayfee")
                     .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
                     .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
+                dust_relay_fee_per_kvb: match args.get_arg("-dustrelayfee") {
+                    None => Policy::default().dust_relay_fee_per_kvb,
+                    Some(v) => rpc::json::parse_fixed_point(&v, 8).ok_or_else(|| {
+                        format!("Invalid amount for -dustrelayfee=<amount>: '{v}'")
+                    })?,
+                },
+                max_datacarrier_bytes: args
+                    .get_bool_arg("-datacarrier", true)
+                    .then(|| {
+                        args.get_int_arg_opt("-datacarriersize")
+                            .map_or(Policy::default().max_datacarrier_bytes, |n| {
+                                Some(u64::try_from(n).unwrap_or(0))
+                            })
+                    })
+                    .flatten(),
+                permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
             },
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
