@@ -489,6 +489,12 @@ mod tests {
             "Data push larger than necessary"
         );
         assert_eq!(policy(vec![0x55, 0x75, 0x51]), Ok(()));
+        // Pay-to-anchor is keyless and standard to spend.
+        assert_eq!(policy(vec![0x51, 0x02, 0x4e, 0x73]), Ok(()));
+        assert_eq!(
+            policy(vec![0x52, 0x02, 0x4e, 0x73]).unwrap_err(),
+            "Witness version reserved for soft-fork upgrades"
+        );
         assert_eq!(
             script_reject_reason(MANDATORY_SCRIPT_VERIFY_FLAGS, "x"),
             "block-script-verify-flag-failed (x)"
