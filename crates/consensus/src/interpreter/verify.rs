@@ -235,10 +235,8 @@ fn verify_witness_program(
         return Ok(());
     }
     // Pay-to-anchor (`OP_1 <0x4e73>`) is spendable by anyone, by design.
-    let pay_to_anchor = version == 1 && program == [0x4e, 0x73];
-    if !(pay_to_anchor && !is_p2sh)
-        && flags & SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM != 0
-    {
+    let pay_to_anchor = !is_p2sh && version == 1 && program == [0x4e, 0x73];
+    if !pay_to_anchor && flags & SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM != 0 {
         return Err(ScriptError::DiscourageUpgradableWitnessProgram);
     }
     Ok(())
