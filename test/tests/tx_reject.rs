@@ -214,6 +214,12 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
 
     // Data carriers and bare multisig as configured.
     node.start(&["-datacarriersize=3", "-permitbaremultisig=0"]);
+    let info = node.rpc("getmempoolinfo", json!([]));
+    assert_eq!(
+        (&info["permitbaremultisig"], &info["maxdatacarriersize"]),
+        (&json!(false), &json!(3))
+    );
+    assert!(info.get("fullrbf").is_none(), "deprecated: {info}");
     let (prev, value) = coinbase_of(&node, &hashes[4]);
     let with_output = |spk: Vec<u8>| {
         let mut tx = spend(prev, value, 10_000);

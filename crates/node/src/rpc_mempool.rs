@@ -506,6 +506,10 @@ pub fn register(
         .saturating_mul(1_000_000);
     let min_relay = chain.policy().min_relay_fee_per_kvb;
     let incremental = fee_arg(args, "-incrementalrelayfee", DEFAULT_INCREMENTAL_RELAY_FEE);
+    let show_fullrbf = args
+        .get_args("-deprecatedrpc")
+        .iter()
+        .any(|v| v == "fullrbf");
     let c = chain.clone();
     table.register(RpcMethod::new(
         "savemempool",
@@ -545,7 +549,7 @@ pub fn register(
         "Returns details on the active state of the TX memory pool.",
         move |_| {
             let pool = c.pool();
-            Ok(json!({
+            let mut info = json!({
                 "loaded": c.mempool_loaded(),
                 "size": pool.len(),
                 "bytes": pool.total_vsize(),
@@ -556,8 +560,13 @@ pub fn register(
                 "minrelaytxfee": amount(min_relay),
                 "incrementalrelayfee": amount(incremental),
                 "unbroadcastcount": 0,
-                "fullrbf": true,
-            }))
+                "permitbaremultisig": c.policy().permit_bare_multisig,
+                "maxdatacarriersize": c.policy().max_datacarrier_bytes.unwrap_or(0),
+            });
+            if show_fullrbf {
+                info["fullrbf"] = json!(true);
+            }
+            Ok(info)
         },
     ));
 
