@@ -181,6 +181,16 @@ impl TestNode {
         self.process = Some(child);
     }
 
+    /// The running process's peak resident memory in KiB (Linux `VmHWM`).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let pid = self.process.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// Runs the binary with `extra` to completion; returns (exit code, stdout, stderr).
     pub fn run_to_exit(&self, extra: &[&str]) -> (i32, String, String) {
         let mut args = self.base_args();

@@ -7,7 +7,8 @@
 //!   written to its block files and connected), and
 //! - rebuilds everything from its own block files with `-reindex`;
 //!
-//! both timed from process start until `getmempoolinfo` reports `loaded`.
+//! both timed from process start until `getmempoolinfo` reports `loaded`,
+//! with the process's peak resident memory at that point.
 //! With `--core PATH` Core's `bitcoind` runs the same steps, interleaved, and
 //! ratios are printed.
 //!
@@ -112,9 +113,18 @@ fn build_chain(binary: &Path, blocks: u64, txs_per_block: usize, file: &Path) ->
 }
 
 /// Seconds for `-loadblock` and then `-reindex` of the chain in `file`.
-fn run_once(binary: &Path, file: &Path, tip: u64) -> (f64, f64) {
+/// One import and one reindex: seconds to loaded, and peak memory (MiB).
+struct Run {
+    loadblock: f64,
+    reindex: f64,
+    loadblock_mib: f64,
+    reindex_mib: f64,
+}
+
+fn run_once(binary: &Path, file: &Path, tip: u64) -> Run {
     let mut node = TestNode::new();
     node.binary = binary.to_path_buf();
+    let mib = |n: &TestNode| n.peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
     let load = format!("-loadblock={}", file.display());
     let started = Instant::now();
     node.start(&["-debug=0", &load]);
@@ -124,13 +134,20 @@ fn run_once(binary: &Path, file: &Path, tip: u64) -> (f64, f64) {
         json!(tip),
         "-loadblock"
     );
+    let loadblock_mib = mib(&node);
     node.stop();
     let started = Instant::now();
     node.start(&["-debug=0", "-reindex"]);
     let reindex = started.elapsed().as_secs_f64();
     assert_eq!(node.rpc("getblockcount", json!([])), json!(tip), "-reindex");
+    let reindex_mib = mib(&node);
     node.stop();
-    (loadblock, reindex)
+    Run {
+        loadblock,
+        reindex,
+        loadblock_mib,
+        reindex_mib,
+    }
 }
 
 fn median(v: &[f64]) -> f64 {
@@ -177,25 +194,30 @@ fn main() {
         tip + 1,
         size as f64 / 1048576.0
     );
-    let (mut ours, mut core) = ((vec![], vec![]), (vec![], vec![]));
+    let (mut ours, mut core): (Vec<Run>, Vec<Run>) = (vec![], vec![]);
     for _ in 0..rounds {
-        let (l, r) = run_once(&node_bin, &file, tip);
-        ours.0.push(l);
-        ours.1.push(r);
+        ours.push(run_once(&node_bin, &file, tip));
         if let Some(c) = &core_bin {
-            let (l, r) = run_once(c, &file, tip);
-            core.0.push(l);
-            core.1.push(r);
+            core.push(run_once(c, &file, tip));
         }
     }
+    let med = |runs: &[Run], f: fn(&Run) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
     println!("medians over {rounds} rounds, from process start to loaded");
     println!(
         "{:<28} {:>12} {:>12} {:>8}",
         "metric", "ours", "core", "ratio"
     );
     for (name, a, b) in [
-        ("-loadblock", median(&ours.0), median(&core.0)),
-        ("-reindex", median(&ours.1), median(&core.1)),
+        (
+            "-loadblock",
+            med(&ours, |r| r.loadblock),
+            med(&core, |r| r.loadblock),
+        ),
+        (
+            "-reindex",
+            med(&ours, |r| r.reindex),
+            med(&core, |r| r.reindex),
+        ),
     ] {
         for (unit, count) in [("blocks/s", (tip + 1) as f64), ("txs/s", total_txs as f64)] {
             let label = format!("{name} {unit}");
@@ -205,6 +227,25 @@ fn main() {
             } else {
                 println!("{label:<28} {ra:>12.1} {:>12} {:>8}", "-", "-");
             }
+        }
+    }
+    // Memory: lower is better, so the ratio is ours / Core's.
+    for (name, a, b) in [
+        (
+            "-loadblock peak RSS MiB",
+            med(&ours, |r| r.loadblock_mib),
+            med(&core, |r| r.loadblock_mib),
+        ),
+        (
+            "-reindex peak RSS MiB",
+            med(&ours, |r| r.reindex_mib),
+            med(&core, |r| r.reindex_mib),
+        ),
+    ] {
+        if b > 0.0 {
+            println!("{name:<28} {a:>12.1} {b:>12.1} {:>8.2}", a / b);
+        } else {
+            println!("{name:<28} {a:>12.1} {:>12} {:>8}", "-", "-");
         }
     }
 }
