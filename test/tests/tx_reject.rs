@@ -161,8 +161,8 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         assert_eq!(reject_reason(&node, &tx), want);
     }
 
-    // TRUC (version 3): no unconfirmed grandparents, and no mixing with
-    // other versions.
+    // TRUC (version 3): one child per parent, no unconfirmed grandparents,
+    // and no mixing with other versions.
     let (truc_prev, truc_value) = coin(3);
     let mut parent = spend(truc_prev, truc_value, 10_000);
     parent.version = bitcoin::transaction::Version(3);
@@ -179,6 +179,15 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     let first_child = child(0, 3);
     node.rpc("sendrawtransaction", json!([serialize_hex(&first_child)]));
     assert_eq!(reject_reason(&node, &child(1, 2)), "TRUC-violation");
+    // A second child must outbid the first, which it then evicts.
+    assert_eq!(
+        reject_reason(&node, &child(1, 3)),
+        "insufficient fee (including sibling eviction)"
+    );
+    let mut richer = spend(bitcoin::OutPoint::new(parent_txid, 1), half, 5_000);
+    richer.version = bitcoin::transaction::Version(3);
+    let r = node.rpc("testmempoolaccept", json!([[serialize_hex(&richer)]]));
+    assert_eq!(r[0]["allowed"], json!(true), "{r}");
     let mut grandchild = spend(
         bitcoin::OutPoint::new(first_child.compute_txid(), 0),
         half - 1_000,

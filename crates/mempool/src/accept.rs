@@ -18,6 +18,7 @@ use consensus::tx_verify::{
 use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
 
 use crate::pool::{Entry, Mempool, PoolCoins};
+use crate::truc::TrucFailure;
 
 /// Largest standard transaction weight.
 pub const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
@@ -54,6 +55,15 @@ impl Default for Policy {
             permit_bare_multisig: true,
         }
     }
+}
+
+/// What a replacement evicts: the transactions it conflicts with (or the
+/// TRUC sibling it displaces) and all their descendants.
+#[derive(Clone, Copy)]
+struct Replacement<'a> {
+    direct: &'a HashSet<Txid>,
+    evicted: &'a HashSet<Txid>,
+    sibling_eviction: bool,
 }
 
 /// Most transactions one replacement may evict (Core's
@@ -342,9 +352,27 @@ impl Mempool {
                 format!("{fee} < {min_fee}"),
             ));
         }
-        self.truc_checks(&tx, (txid, wtxid), vsize, &direct)?;
+        // A TRUC child may replace its parent's other child (sibling eviction).
+        let sibling = match self.truc_checks(&tx, (txid, wtxid), vsize, &direct) {
+            Ok(()) => None,
+            Err(TrucFailure {
+                sibling: Some(s), ..
+            }) => Some(s),
+            Err(f) => return Err(f.error),
+        };
+        let mut direct = direct;
+        let mut evicted = evicted;
+        if let Some(s) = sibling {
+            direct.insert(s);
+            evicted.extend(self.with_descendants(&HashSet::from([s])));
+        }
         if !direct.is_empty() {
-            self.check_replacement(&txid, fee, vsize, &direct, &evicted, policy)?;
+            let replacement = Replacement {
+                direct: &direct,
+                evicted: &evicted,
+                sibling_eviction: sibling.is_some(),
+            };
+            self.check_replacement(&txid, fee, vsize, &replacement, policy)?;
         }
         if policy.require_standard {
             self.check_ephemeral_spends(&tx, (txid, wtxid), policy.dust_relay_fee_per_kvb)?;
@@ -403,13 +431,27 @@ impl Mempool {
         txid: &Txid,
         fee: i64,
         vsize: u64,
-        direct: &HashSet<Txid>,
-        evicted: &HashSet<Txid>,
+        replacement: &Replacement<'_>,
         policy: &Policy,
     ) -> Result<(), ValidationError> {
+        let Replacement {
+            direct,
+            evicted,
+            sibling_eviction,
+        } = *replacement;
         let new_fee = fee.saturating_add(self.fee_delta(txid));
-        let insufficient =
-            |debug: String| reject(TxResult::MempoolPolicy, "insufficient fee", debug);
+        let suffix = if sibling_eviction {
+            " (including sibling eviction)"
+        } else {
+            ""
+        };
+        let insufficient = |debug: String| {
+            reject(
+                TxResult::MempoolPolicy,
+                format!("insufficient fee{suffix}"),
+                debug,
+            )
+        };
         for old in direct {
             let Some(e) = self.entries.get(old) else {
                 continue;

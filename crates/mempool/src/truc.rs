@@ -1,8 +1,8 @@
 //! Topologically restricted until confirmation (TRUC, version 3)
 //! transactions: Core's single-transaction TRUC rules. A TRUC transaction
 //! is small, has at most one unconfirmed parent and that parent at most one
-//! child, and TRUC-ness is inherited both ways. Sibling eviction is not
-//! done: a second child is refused.
+//! child, and TRUC-ness is inherited both ways. A second child may evict
+//! the first under the replacement rules (sibling eviction).
 
 use std::collections::HashSet;
 
@@ -18,8 +18,19 @@ const TRUC_MAX_VSIZE: u64 = 10_000;
 /// Largest TRUC transaction with an unconfirmed parent.
 const TRUC_CHILD_MAX_VSIZE: u64 = 1_000;
 
-fn violation(debug: String) -> ValidationError {
-    ValidationError::tx(TxResult::MempoolPolicy, "TRUC-violation", debug)
+/// A TRUC rule broken, and the sibling whose eviction could resolve it.
+pub(crate) struct TrucFailure {
+    /// The rejection if nothing is evicted.
+    pub error: ValidationError,
+    /// The parent's only child, which a replacement may evict instead.
+    pub sibling: Option<Txid>,
+}
+
+fn violation(debug: String) -> TrucFailure {
+    TrucFailure {
+        error: ValidationError::tx(TxResult::MempoolPolicy, "TRUC-violation", debug),
+        sibling: None,
+    }
 }
 
 impl Mempool {
@@ -31,7 +42,7 @@ impl Mempool {
         (txid, wtxid): (Txid, Wtxid),
         vsize: u64,
         direct_conflicts: &HashSet<Txid>,
-    ) -> Result<(), ValidationError> {
+    ) -> Result<(), TrucFailure> {
         let mut parents: Vec<Txid> = Vec::new();
         for input in &tx.input {
             let p = input.previous_output.txid;
@@ -97,10 +108,23 @@ impl Mempool {
         descendants.remove(&parent_id);
         let child_replaced = descendants.iter().any(|d| direct_conflicts.contains(d));
         if !descendants.is_empty() && !child_replaced {
-            return Err(violation(format!(
+            let mut failure = violation(format!(
                 "tx {parent_id} (wtxid={}) would exceed descendant count limit",
                 parent.wtxid
-            )));
+            ));
+            // Only a lone child with no other unconfirmed parent may go.
+            if let [only] = descendants.iter().collect::<Vec<_>>()[..] {
+                let other_parents = self.entries.get(only).is_some_and(|c| {
+                    c.tx.input.iter().any(|i| {
+                        i.previous_output.txid != parent_id
+                            && self.entries.contains_key(&i.previous_output.txid)
+                    })
+                });
+                if !other_parents {
+                    failure.sibling = Some(*only);
+                }
+            }
+            return Err(failure);
         }
         Ok(())
     }
