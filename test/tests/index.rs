@@ -362,3 +362,25 @@ fn txospenderindex_finds_confirmed_spenders() {
     let r = node.rpc("gettxspendingprevout", json!([prevout]));
     assert_eq!(r[0]["blockhash"], again, "{r}");
 }
+
+#[test]
+fn blocks_that_go_stale_at_once_still_get_filters() {
+    // Each round connects a short branch and abandons it right away, often
+    // before the index thread looked at it; Core's indexes see every
+    // connected block, so the abandoned blocks must have filters too.
+    let mut node = TestNode::new();
+    node.start(&["-blockfilterindex"]);
+    generate(&node, 1);
+    wait_synced(&node);
+    for _ in 0..10 {
+        let stale = generate(&node, 3);
+        node.rpc("invalidateblock", json!([stale[0]]));
+        // Another payee, so the new branch does not repeat the stale blocks.
+        node.generate_to_address(4, &functional::op_true::address());
+        for hash in &stale {
+            let r = node.rpc("getblockfilter", json!([hash]));
+            assert!(r["filter"].is_string(), "{hash}: {r}");
+        }
+    }
+    node.stop();
+}

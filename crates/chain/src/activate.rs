@@ -206,6 +206,7 @@ impl Chainstate {
         self.raise_validity(id, status::VALID_SCRIPTS);
         self.dirty_index.insert(id);
         self.active.push(id);
+        self.log_connected(hash, block.header.prev_blockhash);
         listener.block_connected(&block, height);
         self.log_tip("");
         Ok(())

@@ -87,6 +87,11 @@ pub struct Chainstate {
     /// The last script-check reason logged (`Some(None)`: checks disabled),
     /// so the log line only appears when it changes.
     pub(crate) last_script_check_reason: Option<Option<&'static str>>,
+    /// The most recently connected blocks (hash, parent), with the count of
+    /// all connections so far: indexes read it so a block that was connected
+    /// and disconnected again before they looked is still indexed, as Core's
+    /// notification queue guarantees.
+    pub(crate) connect_log: (u64, std::collections::VecDeque<(BlockHash, BlockHash)>),
     /// Set while blocks are loaded from files (`-reindex`, `-loadblock`).
     pub(crate) importing: AtomicBool,
     /// Best heights of indexes that read old blocks, by index name; pruning
@@ -160,6 +165,7 @@ impl Chainstate {
             last_flush: Instant::now(),
             recent: None,
             last_script_check_reason: None,
+            connect_log: (0, std::collections::VecDeque::new()),
             importing: AtomicBool::new(false),
             prune_locks: Default::default(),
         };
@@ -461,6 +467,25 @@ impl Chainstate {
     /// The active-chain block at `height`.
     pub fn at_height(&self, height: u32) -> Option<BlockId> {
         self.active.get(height as usize).copied()
+    }
+
+    /// Blocks connected after the `seen`-th connection (oldest first, only
+    /// the last few hundred are kept), as (hash, parent), and the new count.
+    pub fn connected_since(&self, seen: u64) -> (u64, Vec<(BlockHash, BlockHash)>) {
+        let (count, log) = &self.connect_log;
+        let new = count.saturating_sub(seen).min(log.len() as u64) as usize;
+        (*count, log.iter().skip(log.len() - new).copied().collect())
+    }
+
+    pub(crate) fn log_connected(&mut self, hash: BlockHash, parent: BlockHash) {
+        /// Connections remembered for indexes that fall behind.
+        const KEEP: usize = 500;
+        let (count, log) = &mut self.connect_log;
+        *count += 1;
+        log.push_back((hash, parent));
+        if log.len() > KEEP {
+            log.pop_front();
+        }
     }
 
     /// Whether `id` is in the active chain.

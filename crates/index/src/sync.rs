@@ -18,7 +18,7 @@ use bitcoin::hashes::Hash as _;
 use bitcoin::{Block, BlockHash};
 use blockstore::store::status;
 use blockstore::{BlockUndo, FlatFilePos};
-use chain::Chainstate;
+use chain::{BlockId, Chainstate};
 use redb::WriteTransaction;
 
 use crate::source::{tip_of, with_chainstate, ChainSource};
@@ -34,6 +34,8 @@ const SYNC_LOG_INTERVAL: Duration = Duration::from_secs(30);
 const IDLE_WAKE: Duration = Duration::from_millis(250);
 /// Longest an RPC waits for an index to reach the tip.
 const SYNC_WAIT: Duration = Duration::from_secs(60);
+/// Recent connections an index keeps an eye on for blocks that go stale.
+const RECENT_CONNECTS: usize = 200;
 
 /// A block handed to an index, with what the index needs to process it.
 pub struct BlockData {
@@ -198,10 +200,19 @@ fn next_step(
     let Some(id) = next else {
         return Ok(Step::AtTip);
     };
+    connect_step(cs, id, needs_undo)
+}
+
+/// The step that indexes block `id` (read with its undo data if needed).
+fn connect_step(
+    cs: &Chainstate,
+    id: BlockId,
+    needs_undo: bool,
+) -> std::result::Result<Step, String> {
     let entry = cs
         .index()
         .entry(id)
-        .ok_or_else(|| "active block not in the block index".to_string())?;
+        .ok_or_else(|| "block to index not in the block index".to_string())?;
     let (hash, height, pos) = (
         entry.hash,
         entry.height,
@@ -225,6 +236,22 @@ fn next_step(
         undo,
         pos,
     })))
+}
+
+/// A block that was connected on top of the index's `best` but has left the
+/// active chain since: the index takes it before rewinding, as Core's
+/// indexes see every connected block.
+fn stale_successor(
+    cs: &Chainstate,
+    best: Option<(BlockHash, u32)>,
+    recent: &mut Vec<(BlockHash, BlockHash)>,
+) -> Option<BlockId> {
+    let (best_hash, _) = best?;
+    let pos = recent.iter().position(|(hash, parent)| {
+        *parent == best_hash && cs.index().id(hash).is_some_and(|id| !cs.is_active(id))
+    })?;
+    let (hash, _) = recent.remove(pos);
+    cs.index().id(&hash)
 }
 
 /// Whether `best` may be recorded: it is the chainstate's flushed tip or an ancestor of it.
@@ -266,12 +293,25 @@ impl<K: IndexKind> Syncer<K> {
         let name = self.shared.name;
         let mut last_log = Instant::now();
         let mut synced = false;
+        // Blocks connected since the thread started, for the ones that leave
+        // the active chain before the index reaches them.
+        let (mut seen, _) =
+            with_chainstate(self.source.as_ref(), |cs| cs.connected_since(u64::MAX));
+        let mut recent: Vec<(BlockHash, BlockHash)> = Vec::new();
         while !self.shared.stop.load(Ordering::Relaxed) {
             let best = self.best;
             let needs_undo = self.kind.needs_undo();
             let removes = self.kind.removes_on_rewind();
             let step = with_chainstate(self.source.as_ref(), |cs| {
-                next_step(cs, name, best, needs_undo, removes)
+                let (count, new) = cs.connected_since(seen);
+                seen = count;
+                recent.extend(new);
+                let excess = recent.len().saturating_sub(RECENT_CONNECTS);
+                recent.drain(..excess);
+                match stale_successor(cs, best, &mut recent) {
+                    Some(id) => connect_step(cs, id, needs_undo),
+                    None => next_step(cs, name, best, needs_undo, removes),
+                }
             })
             .map_err(IndexError)?;
             match step {
