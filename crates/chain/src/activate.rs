@@ -89,8 +89,32 @@ impl Chainstate {
         listener: &mut dyn ChainListener,
         focus: Option<BlockId>,
     ) -> Result<Option<ValidationError>> {
+        Ok(self.activate(listener, focus, usize::MAX)?.0)
+    }
+
+    /// Like [`Chainstate::activate_best_chain`] but stops after connecting
+    /// `max_connects` blocks, so a caller holding the node's lock can let
+    /// others in between steps (Core releases `cs_main` the same way).
+    /// Returns whether more remains to do.
+    pub fn activate_best_chain_step(
+        &mut self,
+        listener: &mut dyn ChainListener,
+        max_connects: usize,
+    ) -> Result<bool> {
+        Ok(!self.activate(listener, None, max_connects)?.1)
+    }
+
+    /// The work of both: the focus failure, and whether the best chain is active.
+    fn activate(
+        &mut self,
+        listener: &mut dyn ChainListener,
+        focus: Option<BlockId>,
+        max_connects: usize,
+    ) -> Result<(Option<ValidationError>, bool)> {
         let mut focus_failure = None;
-        while let Some(best) = self.find_most_work_chain() {
+        let mut connected = 0usize;
+        let mut done = true;
+        'outer: while let Some(best) = self.find_most_work_chain() {
             let tip = self.tip();
             if Some(best) == tip {
                 break;
@@ -122,8 +146,12 @@ impl Chainstate {
             }
             path.reverse();
             for id in path {
+                if connected >= max_connects {
+                    done = false;
+                    break 'outer;
+                }
                 match self.connect_tip(id, listener) {
-                    Ok(()) => {}
+                    Ok(()) => connected += 1,
                     Err(ChainError::Invalid(e)) => {
                         if focus == Some(id) {
                             focus_failure = Some(e.clone());
@@ -133,12 +161,14 @@ impl Chainstate {
                     }
                     Err(other) => return Err(other),
                 }
+                // As Core's ConnectTip: keep the cache within -dbcache.
+                self.flush_if_needed()?;
             }
             self.prune_candidates();
         }
         self.recent = None;
         self.flush_if_needed()?;
-        Ok(focus_failure)
+        Ok((focus_failure, done))
     }
 
     fn prune_candidates(&mut self) {

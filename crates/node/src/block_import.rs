@@ -16,6 +16,9 @@ use chain::{Chainstate, Imported};
 use crate::node_chain::NodeChain;
 use crate::shutdown::Shutdown;
 
+/// Blocks connected per hold of the node's lock at the end of the import.
+const CONNECTS_PER_LOCK: usize = 32;
+
 /// Blocks of our own files whose parent was not known yet, by that parent:
 /// where to read them back once it comes.
 type Pending = HashMap<BlockHash, Vec<FlatFilePos>>;
@@ -42,11 +45,22 @@ fn run(node: &NodeChain, load_files: &[PathBuf], shutdown: &Shutdown) {
     if !finished {
         return;
     }
-    node.with_pool(|cs, pool| {
-        if let Err(e) = cs.activate_best_chain(pool, None) {
-            tracing::error!("Failed to connect best block ({e})");
+    // In steps, so RPCs are answered while a long chain connects.
+    loop {
+        if shutdown.is_requested() {
+            return;
         }
-    });
+        let more = node.with_pool(|cs, pool| {
+            cs.activate_best_chain_step(pool, CONNECTS_PER_LOCK)
+                .unwrap_or_else(|e| {
+                    tracing::error!("Failed to connect best block ({e})");
+                    false
+                })
+        });
+        if !more {
+            break;
+        }
+    }
     node.load_mempool();
     node.set_mempool_loaded(!shutdown.is_requested());
 }
