@@ -21,10 +21,16 @@ impl utility_rpc::CoinLookup for NodeCoins {
         .coin(outpoint)
         .map(|c| c.output)
     }
+
+    fn transaction(&self, txid: &bitcoin::Txid) -> Option<bitcoin::Transaction> {
+        self.0.pool().get(txid).map(|e| (*e.tx).clone())
+    }
 }
 
-/// Registers `createrawtransaction`, `signrawtransactionwithkey` and
-/// `combinerawtransaction`, looking coins up in `chain`.
+/// Registers `createrawtransaction`, `signrawtransactionwithkey`,
+/// `combinerawtransaction` and the PSBT methods, looking coins up in `chain`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
-    utility_rpc::register_rawtx(table, network, Arc::new(NodeCoins(chain)));
+    let coins = Arc::new(NodeCoins(chain));
+    utility_rpc::register_rawtx(table, network, coins.clone());
+    utility_rpc::register_psbt(table, network, coins);
 }

@@ -6,10 +6,7 @@ use crate::address::{self, ChainParams};
 use crate::descriptor;
 use crate::script;
 use bitcoin::hashes::{sha256d, Hash};
-use bitcoin::{
-    absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
-    Witness,
-};
+use bitcoin::{OutPoint, Transaction, Txid};
 use serde_json::{json, Map, Value};
 
 /// `{asm, desc?, hex?, address?, type}` for an output script, as Core's
@@ -44,60 +41,10 @@ pub fn has_witness(tx: &Transaction) -> bool {
     tx.input.iter().any(|i| !i.witness.is_empty())
 }
 
-fn write_compact(out: &mut Vec<u8>, n: u64) {
-    match n {
-        0..=0xfc => out.push(n as u8),
-        0xfd..=0xffff => {
-            out.push(0xfd);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-        }
-        0x1_0000..=0xffff_ffff => {
-            out.push(0xfe);
-            out.extend_from_slice(&(n as u32).to_le_bytes());
-        }
-        _ => {
-            out.push(0xff);
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-    }
-}
-
-fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    write_compact(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
 /// Core's serialization: with the segwit marker only if `with_witness` and some
 /// input has witness data (so input-less transactions never get the marker).
 pub fn serialize_tx(tx: &Transaction, with_witness: bool) -> Vec<u8> {
-    let witness = with_witness && has_witness(tx);
-    let mut out = Vec::new();
-    out.extend_from_slice(&tx.version.0.to_le_bytes());
-    if witness {
-        out.extend_from_slice(&[0, 1]);
-    }
-    write_compact(&mut out, tx.input.len() as u64);
-    for i in &tx.input {
-        out.extend_from_slice(i.previous_output.txid.as_byte_array());
-        out.extend_from_slice(&i.previous_output.vout.to_le_bytes());
-        write_bytes(&mut out, i.script_sig.as_bytes());
-        out.extend_from_slice(&i.sequence.0.to_le_bytes());
-    }
-    write_compact(&mut out, tx.output.len() as u64);
-    for o in &tx.output {
-        out.extend_from_slice(&o.value.to_sat().to_le_bytes());
-        write_bytes(&mut out, o.script_pubkey.as_bytes());
-    }
-    if witness {
-        for i in &tx.input {
-            write_compact(&mut out, i.witness.len() as u64);
-            for item in i.witness.iter() {
-                write_bytes(&mut out, item);
-            }
-        }
-    }
-    out.extend_from_slice(&tx.lock_time.to_consensus_u32().to_le_bytes());
-    out
+    psbt::tx::serialize_tx(tx, with_witness)
 }
 
 /// Size with witness, and weight, as Core computes them.
@@ -174,130 +121,10 @@ pub fn tx_to_json(tx: &Transaction, params: &ChainParams) -> Map<String, Value> 
     e
 }
 
-/// Byte reader that fails like Core's stream on short reads and oversized sizes.
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-const MAX_SIZE: u64 = 0x0200_0000;
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
-        let end = self.pos.checked_add(n)?;
-        let s = self.data.get(self.pos..end)?;
-        self.pos = end;
-        Some(s)
-    }
-    fn u8(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
-    }
-    fn compact(&mut self) -> Option<u64> {
-        let n = match self.u8()? {
-            0xfd => {
-                let v = u16::from_le_bytes(self.take(2)?.try_into().ok()?) as u64;
-                (v >= 0xfd).then_some(v)?
-            }
-            0xfe => {
-                let v = self.u32()? as u64;
-                (v >= 0x1_0000).then_some(v)?
-            }
-            0xff => {
-                let v = self.u64()?;
-                (v >= 0x1_0000_0000).then_some(v)?
-            }
-            b => b as u64,
-        };
-        (n <= MAX_SIZE).then_some(n)
-    }
-    fn bytes(&mut self) -> Option<Vec<u8>> {
-        let n = self.compact()? as usize;
-        Some(self.take(n)?.to_vec())
-    }
-    fn inputs(&mut self) -> Option<Vec<TxIn>> {
-        let n = self.compact()?;
-        let mut v = Vec::new();
-        for _ in 0..n {
-            let txid = Txid::from_byte_array(self.take(32)?.try_into().ok()?);
-            let vout = self.u32()?;
-            let script_sig = ScriptBuf::from_bytes(self.bytes()?);
-            let sequence = Sequence(self.u32()?);
-            v.push(TxIn {
-                previous_output: OutPoint { txid, vout },
-                script_sig,
-                sequence,
-                witness: Witness::new(),
-            });
-        }
-        Some(v)
-    }
-    fn outputs(&mut self) -> Option<Vec<TxOut>> {
-        let n = self.compact()?;
-        let mut v = Vec::new();
-        for _ in 0..n {
-            let value = Amount::from_sat(self.u64()?);
-            let script_pubkey = ScriptBuf::from_bytes(self.bytes()?);
-            v.push(TxOut {
-                value,
-                script_pubkey,
-            });
-        }
-        Some(v)
-    }
-}
-
 /// Deserializes one transaction the way Core's `UnserializeTransaction` does;
 /// `None` on any error or if bytes are left over.
 pub fn deserialize_tx(data: &[u8], allow_witness: bool) -> Option<Transaction> {
-    let mut r = Reader { data, pos: 0 };
-    let version = transaction::Version(r.u32()? as i32);
-    let mut flags = 0u8;
-    let mut input = r.inputs()?;
-    let output;
-    if input.is_empty() && allow_witness {
-        flags = r.u8()?;
-        if flags != 0 {
-            input = r.inputs()?;
-            output = r.outputs()?;
-        } else {
-            output = Vec::new();
-        }
-    } else {
-        output = r.outputs()?;
-    }
-    if flags & 1 != 0 && allow_witness {
-        flags ^= 1;
-        for i in input.iter_mut() {
-            let n = r.compact()?;
-            let mut items = Vec::new();
-            for _ in 0..n {
-                items.push(r.bytes()?);
-            }
-            i.witness = Witness::from_slice(&items);
-        }
-        if !input.iter().any(|i| !i.witness.is_empty()) {
-            return None;
-        }
-    }
-    if flags != 0 {
-        return None;
-    }
-    let lock_time = absolute::LockTime::from_consensus(r.u32()?);
-    if r.pos != data.len() {
-        return None;
-    }
-    Some(Transaction {
-        version,
-        lock_time,
-        input,
-        output,
-    })
+    psbt::tx::deserialize_tx(data, allow_witness)
 }
 
 fn scripts_sane(tx: &Transaction) -> bool {

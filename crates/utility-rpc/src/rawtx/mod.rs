@@ -18,6 +18,12 @@ use std::sync::Arc;
 pub trait CoinLookup: Send + Sync {
     /// The unspent output at `outpoint`, if any.
     fn coin(&self, outpoint: &OutPoint) -> Option<TxOut>;
+
+    /// A whole transaction the node can find without a chain scan (the
+    /// mempool's), for PSBT updating.
+    fn transaction(&self, _txid: &bitcoin::Txid) -> Option<Transaction> {
+        None
+    }
 }
 
 /// A lookup that knows no coins.
@@ -67,17 +73,20 @@ fn decode_tx(hex: &str) -> RpcResult<Transaction> {
     })
 }
 
-/// Core's `ParseSighashString`.
-fn parse_sighash(v: Option<&Value>) -> RpcResult<u32> {
-    let Some(v) = v else { return Ok(1) };
+/// Core's `ParseSighashString`: `None` when not given, 0 for "DEFAULT".
+pub(crate) fn parse_sighash_opt(v: Option<&Value>) -> RpcResult<Option<i32>> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
     let Some(s) = v.as_str() else {
         return Err(RpcError::type_error(format!(
             "JSON value of type {} is not of expected type string",
             json_type_name(v)
         )));
     };
-    Ok(match s {
-        "DEFAULT" | "ALL" => 1,
+    Ok(Some(match s {
+        "DEFAULT" => 0,
+        "ALL" => 1,
         "NONE" => 2,
         "SINGLE" => 3,
         "ALL|ANYONECANPAY" => 0x81,
@@ -88,6 +97,14 @@ fn parse_sighash(v: Option<&Value>) -> RpcResult<u32> {
                 "'{s}' is not a valid sighash parameter."
             )))
         }
+    }))
+}
+
+/// The sighash for ECDSA signing, where DEFAULT means ALL.
+fn parse_sighash(v: Option<&Value>) -> RpcResult<u32> {
+    Ok(match parse_sighash_opt(v)? {
+        None | Some(0) => 1,
+        Some(t) => t as u32,
     })
 }
 

@@ -17,6 +17,36 @@ pub struct Keystore {
     pubkeys: HashMap<[u8; 20], Vec<u8>>,
     scripts: HashMap<[u8; 20], Vec<u8>>,
     witness_scripts: HashMap<[u8; 32], Vec<u8>>,
+    origins: HashMap<[u8; 20], psbt::KeyOrigin>,
+    xonly_keys: HashMap<[u8; 32], SecretKey>,
+    tap_origins: HashMap<[u8; 32], psbt::KeyOrigin>,
+    tap_spend: HashMap<[u8; 32], TapSpendData>,
+}
+
+/// What spending a taproot output by script needs (Core's `TaprootSpendData`).
+#[derive(Default, Clone, Debug, PartialEq, Eq)]
+pub struct TapSpendData {
+    /// The internal key.
+    pub internal_key: Option<[u8; 32]>,
+    /// The script tree's merkle root (`None` for key-path-only outputs).
+    pub merkle_root: Option<[u8; 32]>,
+    /// Leaf scripts with their control blocks.
+    pub scripts: std::collections::BTreeMap<(Vec<u8>, u8), std::collections::BTreeSet<psbt::input::ControlBlock>>,
+}
+
+impl TapSpendData {
+    /// Adds what `other` knows (Core's `TaprootSpendData::Merge`).
+    pub fn merge(&mut self, other: &TapSpendData) {
+        if self.internal_key.is_none() {
+            self.internal_key = other.internal_key;
+        }
+        if self.merkle_root.is_none() {
+            self.merkle_root = other.merkle_root;
+        }
+        for (leaf, blocks) in &other.scripts {
+            self.scripts.entry(leaf.clone()).or_default().extend(blocks.iter().cloned());
+        }
+    }
 }
 
 impl Keystore {
@@ -38,6 +68,80 @@ impl Keystore {
         }
         self.pubkeys.insert(h, ser.clone());
         self.keys.insert(ser, key);
+    }
+
+    /// Adds a public key (without its private key), optionally with origin.
+    pub fn add_pubkey(&mut self, pk: Vec<u8>, origin: Option<psbt::KeyOrigin>) {
+        let h = hash160::Hash::hash(&pk).to_byte_array();
+        if let Some(o) = origin {
+            self.origins.insert(h, o);
+        }
+        self.pubkeys.insert(h, pk);
+    }
+
+    /// Adds a taproot key: its private key if known, its origin if known.
+    pub fn add_xonly(&mut self, xonly: [u8; 32], key: Option<SecretKey>, origin: Option<psbt::KeyOrigin>) {
+        if let Some(k) = key {
+            self.xonly_keys.insert(xonly, k);
+        }
+        if let Some(o) = origin {
+            self.tap_origins.insert(xonly, o);
+        }
+    }
+
+    /// Records how the taproot output with key `output_key` can be spent.
+    pub fn add_tap_spend(&mut self, output_key: [u8; 32], data: TapSpendData) {
+        self.tap_spend.entry(output_key).or_default().merge(&data);
+    }
+
+    /// The private key for a serialized public key.
+    pub fn key(&self, pk: &[u8]) -> Option<&SecretKey> {
+        self.keys.get(pk)
+    }
+
+    /// The private key for a taproot x-only key.
+    pub fn xonly_key(&self, xonly: &[u8; 32]) -> Option<&SecretKey> {
+        self.xonly_keys.get(xonly)
+    }
+
+    /// The public key with this hash160.
+    pub fn pubkey(&self, id: &[u8; 20]) -> Option<&Vec<u8>> {
+        self.pubkeys.get(id)
+    }
+
+    /// The origin of the key with this hash160.
+    pub fn origin(&self, id: &[u8; 20]) -> Option<&psbt::KeyOrigin> {
+        self.origins.get(id)
+    }
+
+    /// The origin of a taproot x-only key.
+    pub fn tap_origin(&self, xonly: &[u8; 32]) -> Option<&psbt::KeyOrigin> {
+        self.tap_origins.get(xonly)
+    }
+
+    /// The script with this hash160.
+    pub fn script(&self, id: &[u8; 20]) -> Option<&Vec<u8>> {
+        self.scripts.get(id)
+    }
+
+    /// Spending data for the taproot output key.
+    pub fn tap_spend(&self, output_key: &[u8; 32]) -> Option<&TapSpendData> {
+        self.tap_spend.get(output_key)
+    }
+
+    /// A copy without private keys and/or key origins (Core's
+    /// `HidingSigningProvider`).
+    pub fn hiding(&self, hide_secret: bool, hide_origin: bool) -> Keystore {
+        let mut k = self.clone();
+        if hide_secret {
+            k.keys.clear();
+            k.xonly_keys.clear();
+        }
+        if hide_origin {
+            k.origins.clear();
+            k.tap_origins.clear();
+        }
+        k
     }
 
     /// Makes a redeem or witness script known.
@@ -106,19 +210,22 @@ impl Step {
     }
 }
 
-fn push_script(stack: &[Vec<u8>]) -> ScriptBuf {
+/// A scriptSig pushing `stack` (Core's `PushAll`: small numbers as opcodes).
+pub fn push_script(stack: &[Vec<u8>]) -> ScriptBuf {
     let mut s = Vec::new();
     for item in stack {
-        if item.is_empty() {
-            s.push(0x00);
-        } else {
-            script::push_data(&mut s, item);
+        match item.as_slice() {
+            [] => s.push(0x00),
+            [n @ 1..=16] => s.push(0x50 + n),
+            [0x81] => s.push(0x4f),
+            _ => script::push_data(&mut s, item),
         }
     }
     ScriptBuf::from_bytes(s)
 }
 
-fn p2pkh_script(h: &[u8]) -> Vec<u8> {
+/// The P2PKH script for a key hash (also P2WPKH's script code).
+pub fn p2pkh_script(h: &[u8]) -> Vec<u8> {
     let mut s = vec![0x76, 0xa9, 0x14];
     s.extend_from_slice(h);
     s.extend_from_slice(&[0x88, 0xac]);
