@@ -49,28 +49,48 @@ pub struct Output {
     pub unknown: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
-/// Whether leaves at `depths` (in DFS order) form a complete binary tree, as
-/// Core's `TaprootBuilder` decides.
-pub fn valid_tree_depths(depths: impl IntoIterator<Item = u8>) -> bool {
-    let mut branch: Vec<bool> = Vec::new();
-    for d in depths {
-        let mut depth = d as usize;
-        if d > TAPROOT_MAX_DEPTH || depth + 1 < branch.len() {
-            return false;
+/// One leaf while a tree is assembled: depth so far, version, script.
+type Leaf = (u8, u8, Vec<u8>);
+
+/// Assembles leaves given in DFS order as Core's `TaprootBuilder` does and
+/// returns them in the builder's own order (`GetTreeTuples`): when two
+/// nodes join, the later node's leaves come first. `None` if the depths do
+/// not form a complete binary tree.
+pub fn rebuild_tree(leaves: &[Leaf]) -> Option<Vec<Leaf>> {
+    let mut branch: Vec<Option<Vec<Leaf>>> = Vec::new();
+    for (d, ver, script) in leaves {
+        if *d > TAPROOT_MAX_DEPTH {
+            return None;
         }
-        while branch.len() > depth && branch[depth] {
+        let mut depth = *d as usize;
+        if depth + 1 < branch.len() {
+            return None;
+        }
+        let mut node = vec![(0u8, *ver, script.clone())];
+        while branch.len() > depth {
+            let Some(sibling) = branch[depth].take() else {
+                break;
+            };
+            node.extend(sibling);
+            for leaf in &mut node {
+                leaf.0 += 1;
+            }
             branch.pop();
             if depth == 0 {
-                return false;
+                return None;
             }
             depth -= 1;
         }
         if branch.len() <= depth {
-            branch.resize(depth + 1, false);
+            branch.resize(depth + 1, None);
         }
-        branch[depth] = true;
+        branch[depth] = Some(node);
     }
-    branch.is_empty() || (branch.len() == 1 && branch[0])
+    match branch.as_slice() {
+        [] => Some(Vec::new()),
+        [Some(root)] => Some(root.clone()),
+        _ => None,
+    }
 }
 
 fn read_tree(r: &mut Reader) -> Result<Vec<(u8, u8, Vec<u8>)>> {
@@ -96,7 +116,7 @@ fn read_tree(r: &mut Reader) -> Result<Vec<(u8, u8, Vec<u8>)>> {
         }
         tree.push((depth, ver, script));
     }
-    if !valid_tree_depths(tree.iter().map(|l| l.0)) {
+    if rebuild_tree(&tree).is_none() {
         return Err(DecodeError::stream("Output Taproot tree is malformed"));
     }
     Ok(tree)
@@ -233,15 +253,34 @@ impl Output {
 
 #[cfg(test)]
 mod tests {
-    use super::valid_tree_depths;
+    use super::rebuild_tree;
+
+    fn shape(depths: &[u8]) -> Option<Vec<(u8, u8, Vec<u8>)>> {
+        let leaves: Vec<_> = depths
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (*d, 0xc0, vec![i as u8]))
+            .collect();
+        rebuild_tree(&leaves)
+    }
 
     #[test]
     fn tree_shapes() {
-        assert!(valid_tree_depths([0]));
-        assert!(valid_tree_depths([1, 1]));
-        assert!(valid_tree_depths([1, 2, 2]));
-        assert!(!valid_tree_depths([1]));
-        assert!(!valid_tree_depths([0, 0]));
-        assert!(!valid_tree_depths([2, 1, 2]));
+        assert!(shape(&[0]).is_some());
+        assert!(shape(&[1, 1]).is_some());
+        assert!(shape(&[1, 2, 2]).is_some());
+        assert!(shape(&[1]).is_none());
+        assert!(shape(&[0, 0]).is_none());
+        assert!(shape(&[2, 1, 2]).is_none());
+    }
+
+    #[test]
+    fn later_nodes_lead_after_joining() {
+        let order: Vec<(u8, Vec<u8>)> = shape(&[1, 2, 2])
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(d, _, s)| (d, s))
+            .collect();
+        assert_eq!(order, vec![(2, vec![2]), (2, vec![1]), (1, vec![0])]);
     }
 }

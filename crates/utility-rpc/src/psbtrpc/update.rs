@@ -71,6 +71,15 @@ fn update_output(ks: &Keystore, psbt: &mut Psbt, index: usize) {
     if sd.tap_spend.internal_key.is_some() {
         out.tap_internal_key = sd.tap_spend.internal_key;
     }
+    // Core re-derives the tree through its builder, which reorders leaves.
+    let key_valid = out
+        .tap_internal_key
+        .is_some_and(|k| bitcoin::key::XOnlyPublicKey::from_slice(&k).is_ok());
+    if key_valid && !out.tap_tree.is_empty() {
+        if let Some(tree) = psbt::output::rebuild_tree(&out.tap_tree) {
+            out.tap_tree = tree;
+        }
+    }
     psbt::fields::merge_map(&mut out.tap_bip32_paths, &sd.tap_misc_pubkeys);
 }
 
