@@ -712,7 +712,17 @@ impl miniscript::Translator<DescriptorPublicKey, bitcoin::PublicKey, DeriveError
                 .map_err(|_| DeriveError::NeedsPrivateKey)?,
         };
         self.origins.push((key, key_origin(pk, self.index)));
-        self.key_origins.push((key, psbt_origin(pk, self.index)));
+        // A bare key is its own master: Core gives it its own fingerprint.
+        let origin = psbt_origin(pk, self.index).or_else(|| match pk {
+            DescriptorPublicKey::Single(_) => Some(psbt::KeyOrigin {
+                fingerprint: hash160::Hash::hash(&key.to_bytes()).to_byte_array()[..4]
+                    .try_into()
+                    .unwrap_or([0; 4]),
+                path: Vec::new(),
+            }),
+            _ => None,
+        });
+        self.key_origins.push((key, origin));
         if let Some(sk) = self.secret(pk) {
             self.secrets.push((key, sk));
         }
