@@ -25,8 +25,8 @@ fn parse_scan_object(object: &Value) -> RpcResult<(&str, (i64, i64))> {
                     )))
                 }
                 None => {
-                    return Err(RpcError::type_error(
-                        "JSON value of type null is not of expected type string",
+                    return Err(RpcError::invalid_parameter(
+                        "Descriptor needs to be provided in scan object",
                     ))
                 }
             };
