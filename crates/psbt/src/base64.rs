@@ -10,7 +10,7 @@ fn value(c: u8) -> Option<u32> {
 /// Decodes `text`, or `None` if Core would refuse it.
 pub fn decode(text: &str) -> Option<Vec<u8>> {
     let mut s = text.as_bytes();
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return None;
     }
     for _ in 0..2 {
@@ -39,7 +39,11 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
 pub fn encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {

@@ -45,7 +45,7 @@ impl KeyOrigin {
 
     /// Reads an origin of `len` bytes (fingerprint + 4 bytes per step).
     pub fn read(r: &mut Reader, len: u64) -> Result<Self> {
-        if len % 4 != 0 || len == 0 {
+        if !len.is_multiple_of(4) || len == 0 {
             return Err(DecodeError::stream("Invalid length for HD key path"));
         }
         let fingerprint = r.array()?;
@@ -111,7 +111,10 @@ pub fn read_proprietary(r: &mut Reader, key: &[u8], map: &mut ProprietaryMap) ->
 }
 
 /// Appends the entries of an unknown or proprietary map.
-pub fn write_raw_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>) {
+pub fn write_raw_pairs<'a>(
+    out: &mut Vec<u8>,
+    pairs: impl Iterator<Item = (&'a Vec<u8>, &'a Vec<u8>)>,
+) {
     for (k, v) in pairs {
         write_bytes(out, k);
         write_bytes(out, v);
@@ -167,7 +170,12 @@ pub fn write_keypaths(out: &mut Vec<u8>, ty: u8, paths: &KeyPaths) {
 pub type TapKeyPaths = BTreeMap<[u8; 32], (BTreeSet<[u8; 32]>, KeyOrigin)>;
 
 /// Reads a taproot BIP32 derivation value for `xonly`; `what` is "Input" or "Output".
-pub fn read_tap_keypath(r: &mut Reader, xonly: [u8; 32], what: &str, paths: &mut TapKeyPaths) -> Result<()> {
+pub fn read_tap_keypath(
+    r: &mut Reader,
+    xonly: [u8; 32],
+    what: &str,
+    paths: &mut TapKeyPaths,
+) -> Result<()> {
     let value_len = r.compact()?;
     let before = r.remaining();
     let n = r.compact()?;
@@ -203,7 +211,12 @@ pub fn write_tap_keypaths(out: &mut Vec<u8>, ty: u8, paths: &TapKeyPaths) {
 pub type Participants = BTreeMap<Vec<u8>, Vec<Vec<u8>>>;
 
 /// Reads a MuSig2 participants entry; `what` is "Input" or "Output".
-pub fn read_participants(r: &mut Reader, key: &[u8], what: &str, map: &mut Participants) -> Result<()> {
+pub fn read_participants(
+    r: &mut Reader,
+    key: &[u8],
+    what: &str,
+    map: &mut Participants,
+) -> Result<()> {
     let agg = &key[1..];
     if !pubkey_valid(agg) {
         return Err(DecodeError::stream(format!(

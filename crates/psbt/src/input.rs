@@ -47,7 +47,10 @@ pub struct ControlBlock(pub Vec<u8>);
 
 impl Ord for ControlBlock {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.0.len().cmp(&other.0.len()).then_with(|| self.0.cmp(&other.0))
+        self.0
+            .len()
+            .cmp(&other.0.len())
+            .then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -325,7 +328,9 @@ impl Input {
                 PREVIOUS_TXID => {
                     expect_key_size("Input Previous TXID", &key, 1)?;
                     if version < 2 {
-                        return Err(DecodeError::stream("Previous txid is not allowed in PSBTv0"));
+                        return Err(DecodeError::stream(
+                            "Previous txid is not allowed in PSBTv0",
+                        ));
                     }
                     self.prev_txid = Txid::from_byte_array(r.sized(|r| r.array())?);
                     found_txid = true;
@@ -444,7 +449,9 @@ impl Input {
                     let (agg, part, leaf) = musig_identifier(&key)?;
                     let nonce = r.bytes()?;
                     if nonce.len() != 66 {
-                        return Err(DecodeError::stream("Input musig2 pubnonce value is not 66 bytes"));
+                        return Err(DecodeError::stream(
+                            "Input musig2 pubnonce value is not 66 bytes",
+                        ));
                     }
                     self.musig2_pubnonces
                         .entry((agg, leaf))
@@ -513,7 +520,12 @@ impl Input {
             write_pair(out, SCRIPTWITNESS as u8, &[], &v);
         }
         if version >= 2 {
-            write_pair(out, PREVIOUS_TXID as u8, &[], self.prev_txid.as_byte_array());
+            write_pair(
+                out,
+                PREVIOUS_TXID as u8,
+                &[],
+                self.prev_txid.as_byte_array(),
+            );
             write_pair(out, OUTPUT_INDEX as u8, &[], &self.prev_out.to_le_bytes());
             for (ty, v) in [
                 (SEQUENCE, self.sequence),
@@ -561,7 +573,12 @@ impl Input {
             write_pair(out, TAP_KEY_SIG as u8, &[], &self.tap_key_sig);
         }
         for ((xonly, leaf), sig) in &self.tap_script_sigs {
-            write_pair(out, TAP_SCRIPT_SIG as u8, &[&xonly[..], &leaf[..]].concat(), sig);
+            write_pair(
+                out,
+                TAP_SCRIPT_SIG as u8,
+                &[&xonly[..], &leaf[..]].concat(),
+                sig,
+            );
         }
         for ((script, ver), blocks) in &self.tap_scripts {
             let mut v = script.clone();
@@ -577,15 +594,29 @@ impl Input {
         if let Some(m) = &self.tap_merkle_root {
             write_pair(out, TAP_MERKLE_ROOT as u8, &[], m);
         }
-        write_participants(out, MUSIG2_PARTICIPANT_PUBKEYS as u8, &self.musig2_participants);
+        write_participants(
+            out,
+            MUSIG2_PARTICIPANT_PUBKEYS as u8,
+            &self.musig2_participants,
+        );
         for ((agg, leaf), nonces) in &self.musig2_pubnonces {
             for (part, nonce) in nonces {
-                write_pair(out, MUSIG2_PUB_NONCE as u8, &musig_key(part, agg, leaf), nonce);
+                write_pair(
+                    out,
+                    MUSIG2_PUB_NONCE as u8,
+                    &musig_key(part, agg, leaf),
+                    nonce,
+                );
             }
         }
         for ((agg, leaf), sigs) in &self.musig2_partial_sigs {
             for (part, sig) in sigs {
-                write_pair(out, MUSIG2_PARTIAL_SIG as u8, &musig_key(part, agg, leaf), sig);
+                write_pair(
+                    out,
+                    MUSIG2_PARTIAL_SIG as u8,
+                    &musig_key(part, agg, leaf),
+                    sig,
+                );
             }
         }
     }

@@ -15,15 +15,21 @@ pub mod output;
 pub mod tx;
 
 pub use codec::DecodeError;
+pub use combine::combine;
 pub use fields::{KeyOrigin, Proprietary};
 pub use global::Xpub;
 pub use input::Input;
-pub use combine::combine;
 pub use join::{join, reorder, JoinError};
 pub use output::Output;
 
-use bitcoin::{absolute, transaction, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid};
+use bitcoin::{
+    absolute, transaction, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
+};
 use std::collections::BTreeMap;
+
+/// Extended public keys sharing one origin, unique by (public key, chain code)
+/// as Core orders them.
+pub type XpubSet = BTreeMap<([u8; 33], [u8; 32]), Xpub>;
 
 /// The highest PSBT version understood.
 pub const HIGHEST_VERSION: u32 = 2;
@@ -40,7 +46,7 @@ pub struct Psbt {
     /// `PSBT_GLOBAL_TX_MODIFIABLE` flags (v2).
     pub tx_modifiable: Option<u8>,
     /// Global extended public keys, grouped by origin.
-    pub xpubs: BTreeMap<KeyOrigin, BTreeMap<([u8; 33], [u8; 32]), Xpub>>,
+    pub xpubs: BTreeMap<KeyOrigin, XpubSet>,
     /// The inputs.
     pub inputs: Vec<Input>,
     /// The outputs.

@@ -164,7 +164,9 @@ impl Output {
                 AMOUNT => {
                     expect_key_size("Output Amount", &key, 1)?;
                     if version < 2 {
-                        return Err(DecodeError::stream("Output amount is not allowed in PSBTv0"));
+                        return Err(DecodeError::stream(
+                            "Output amount is not allowed in PSBTv0",
+                        ));
                     }
                     self.amount = r.sized(|r| r.i64())?;
                     found_amount = true;
@@ -172,7 +174,9 @@ impl Output {
                 SCRIPT => {
                     expect_key_size("Output Script", &key, 1)?;
                     if version < 2 {
-                        return Err(DecodeError::stream("Output script is not allowed in PSBTv0"));
+                        return Err(DecodeError::stream(
+                            "Output script is not allowed in PSBTv0",
+                        ));
                     }
                     self.script = r.bytes()?;
                     found_script = true;
@@ -245,7 +249,11 @@ impl Output {
             write_pair(out, TAP_TREE as u8, &[], &v);
         }
         write_tap_keypaths(out, TAP_BIP32_DERIVATION as u8, &self.tap_bip32_paths);
-        write_participants(out, MUSIG2_PARTICIPANT_PUBKEYS as u8, &self.musig2_participants);
+        write_participants(
+            out,
+            MUSIG2_PARTICIPANT_PUBKEYS as u8,
+            &self.musig2_participants,
+        );
         write_raw_pairs(out, self.unknown.iter());
         out.push(0);
     }

@@ -316,7 +316,10 @@ fn truncated_and_corrupted_input_is_rejected_without_panicking() {
     for text in VALID {
         let bytes = base64::decode(text).unwrap_or_default();
         for n in 0..bytes.len() {
-            assert!(Psbt::deserialize(&bytes[..n]).is_err(), "prefix {n} of {text}");
+            assert!(
+                Psbt::deserialize(&bytes[..n]).is_err(),
+                "prefix {n} of {text}"
+            );
         }
         for i in (0..bytes.len()).step_by(3) {
             let mut b = bytes.clone();
@@ -345,16 +348,22 @@ fn structural_errors() {
     );
     // A key length far beyond the data is refused before allocating.
     assert_eq!(
-        Psbt::deserialize(b"psbt\xff\xfe\x00\x00\x00\x03").err().map(|e| e.0),
+        Psbt::deserialize(b"psbt\xff\xfe\x00\x00\x00\x03")
+            .err()
+            .map(|e| e.0),
         Some("ReadCompactSize(): size too large: iostream error".to_string())
     );
     assert_eq!(
-        Psbt::deserialize(b"psbt\xff\xfe\x00\x00\x00\x02\x00").err().map(|e| e.0),
+        Psbt::deserialize(b"psbt\xff\xfe\x00\x00\x00\x02\x00")
+            .err()
+            .map(|e| e.0),
         Some("SpanReader::read(): end of data: iostream error".to_string())
     );
     // Version 3 is unknown.
     assert_eq!(
-        Psbt::deserialize(b"psbt\xff\x01\xfb\x04\x03\x00\x00\x00\x00").err().map(|e| e.0),
+        Psbt::deserialize(b"psbt\xff\x01\xfb\x04\x03\x00\x00\x00\x00")
+            .err()
+            .map(|e| e.0),
         Some("Unsupported version number: iostream error".to_string())
     );
 }
@@ -391,7 +400,10 @@ fn join_needs_distinct_version_0_inputs() {
     let a = decode(VALID[0]);
     assert_eq!(
         join(&[a.clone(), a.clone()]).err(),
-        Some(JoinError::DuplicateInput(a.inputs[0].prev_txid, a.inputs[0].prev_out))
+        Some(JoinError::DuplicateInput(
+            a.inputs[0].prev_txid,
+            a.inputs[0].prev_out
+        ))
     );
     let v2 = Psbt::from_unsigned_tx(&a.unsigned_tx().expect("unsigned tx"), 2);
     assert_eq!(join(&[a.clone(), v2]).err(), Some(JoinError::NotVersion0));
@@ -401,11 +413,18 @@ fn join_needs_distinct_version_0_inputs() {
     assert_eq!(joined.outputs.len(), a.outputs.len() + b.outputs.len());
     let reversed: Vec<usize> = (0..joined.inputs.len()).rev().collect();
     let r = reorder(&joined, &reversed, &[0]);
-    assert_eq!(r.inputs.first(), joined.inputs.last().map(|i| {
-        let mut i = i.clone();
-        i.partial_sigs.clear();
-        i
-    }).as_ref());
+    assert_eq!(
+        r.inputs.first(),
+        joined
+            .inputs
+            .last()
+            .map(|i| {
+                let mut i = i.clone();
+                i.partial_sigs.clear();
+                i
+            })
+            .as_ref()
+    );
     assert_eq!(r.outputs.len(), 1);
 }
 

@@ -574,7 +574,10 @@ struct AtIndex<'a> {
 fn key_origin_parts(
     pk: &DescriptorPublicKey,
     index: u32,
-) -> Option<(bitcoin::bip32::Fingerprint, Vec<bitcoin::bip32::ChildNumber>)> {
+) -> Option<(
+    bitcoin::bip32::Fingerprint,
+    Vec<bitcoin::bip32::ChildNumber>,
+)> {
     use bitcoin::bip32::ChildNumber;
     use miniscript::descriptor::Wildcard;
     Some(match pk {
@@ -785,7 +788,11 @@ fn fill_keystore_from(
         let secret = at.secrets.iter().find(|(k, _)| k == pk).map(|(_, s)| *s);
         if is_tr {
             let (x, _) = pk.inner.x_only_public_key();
-            ks.add_xonly(x.serialize(), secret.filter(|_| with_private), origin.clone());
+            ks.add_xonly(
+                x.serialize(),
+                secret.filter(|_| with_private),
+                origin.clone(),
+            );
         } else {
             ks.add_pubkey(pk.to_bytes(), origin.clone());
             if let Some(sk) = secret.filter(|_| with_private) {

@@ -47,7 +47,11 @@ fn parse_scan_object(object: &Value) -> RpcResult<(&str, (i64, i64))> {
 fn for_each_derivation(
     object: &Value,
     network: bitcoin::Network,
-    mut each: impl FnMut(&descriptor::ParsedDescriptor, usize, u32) -> Result<(), descriptor::DeriveError>,
+    mut each: impl FnMut(
+        &descriptor::ParsedDescriptor,
+        usize,
+        u32,
+    ) -> Result<(), descriptor::DeriveError>,
 ) -> RpcResult<()> {
     let (text, range) = parse_scan_object(object)?;
     let parsed =

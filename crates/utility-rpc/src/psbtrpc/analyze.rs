@@ -62,7 +62,11 @@ fn input_json(has_utxo: bool, is_final: bool, next: Role, missing: &SigData) -> 
     o.insert("next".into(), json!(next.name()));
     let mut m = Map::new();
     if !missing.missing_pubkeys.is_empty() {
-        let v: Vec<String> = missing.missing_pubkeys.iter().map(|k| script::hex(k)).collect();
+        let v: Vec<String> = missing
+            .missing_pubkeys
+            .iter()
+            .map(|k| script::hex(k))
+            .collect();
         m.insert("pubkeys".into(), json!(v));
     }
     if let Some(h) = &missing.missing_redeem_script {
@@ -72,7 +76,11 @@ fn input_json(has_utxo: bool, is_final: bool, next: Role, missing: &SigData) -> 
         m.insert("witnessscript".into(), json!(script::hex(h)));
     }
     if !missing.missing_sigs.is_empty() {
-        let v: Vec<String> = missing.missing_sigs.iter().map(|k| script::hex(k)).collect();
+        let v: Vec<String> = missing
+            .missing_sigs
+            .iter()
+            .map(|k| script::hex(k))
+            .collect();
         m.insert("signatures".into(), json!(v));
     }
     if !m.is_empty() {
@@ -109,7 +117,9 @@ pub fn analyze(mut psbt: Psbt) -> Value {
             None => {
                 if let Some(prev) = &input.non_witness_utxo {
                     if input.prev_out as usize >= prev.output.len() {
-                        return invalid(format!("PSBT is not valid. Input {i} specifies invalid prevout"));
+                        return invalid(format!(
+                            "PSBT is not valid. Input {i} specifies invalid prevout"
+                        ));
                     }
                 }
                 next = Role::Updater;
@@ -118,7 +128,9 @@ pub fn analyze(mut psbt: Psbt) -> Value {
         }
         if let Some(u) = &utxo {
             if script::is_unspendable(u.script_pubkey.as_bytes()) {
-                return invalid(format!("PSBT is not valid. Input {i} spends unspendable output"));
+                return invalid(format!(
+                    "PSBT is not valid. Input {i} spends unspendable output"
+                ));
             }
         }
         let mut missing = SigData::default();

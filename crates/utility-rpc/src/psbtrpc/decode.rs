@@ -78,10 +78,7 @@ fn preimages_json<const N: usize>(m: &BTreeMap<[u8; N], Vec<u8>>) -> Value {
     Value::Object(m.iter().map(|(h, p)| (hex(h), json!(hex(p)))).collect())
 }
 
-fn musig_json<V: AsRef<[u8]>>(
-    data: &psbt::input::MusigData<V>,
-    value_name: &str,
-) -> Value {
+fn musig_json<V: AsRef<[u8]>>(data: &psbt::input::MusigData<V>, value_name: &str) -> Value {
     let mut out = Vec::new();
     for ((agg, leaf), by_part) in data {
         for (part, v) in by_part {
@@ -142,7 +139,10 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         o.insert("redeem_script".into(), script_json(&input.redeem_script, p));
     }
     if !input.witness_script.is_empty() {
-        o.insert("witness_script".into(), script_json(&input.witness_script, p));
+        o.insert(
+            "witness_script".into(),
+            script_json(&input.witness_script, p),
+        );
     }
     if !input.hd_keypaths.is_empty() {
         o.insert("bip32_derivs".into(), keypaths_json(&input.hd_keypaths));
@@ -161,10 +161,26 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         o.insert("final_scriptwitness".into(), json!(items));
     }
     for (name, empty, v) in [
-        ("ripemd160_preimages", input.ripemd160_preimages.is_empty(), preimages_json(&input.ripemd160_preimages)),
-        ("sha256_preimages", input.sha256_preimages.is_empty(), preimages_json(&input.sha256_preimages)),
-        ("hash160_preimages", input.hash160_preimages.is_empty(), preimages_json(&input.hash160_preimages)),
-        ("hash256_preimages", input.hash256_preimages.is_empty(), preimages_json(&input.hash256_preimages)),
+        (
+            "ripemd160_preimages",
+            input.ripemd160_preimages.is_empty(),
+            preimages_json(&input.ripemd160_preimages),
+        ),
+        (
+            "sha256_preimages",
+            input.sha256_preimages.is_empty(),
+            preimages_json(&input.sha256_preimages),
+        ),
+        (
+            "hash160_preimages",
+            input.hash160_preimages.is_empty(),
+            preimages_json(&input.hash160_preimages),
+        ),
+        (
+            "hash256_preimages",
+            input.hash256_preimages.is_empty(),
+            preimages_json(&input.hash256_preimages),
+        ),
     ] {
         if !empty {
             o.insert(name.into(), v);
@@ -184,7 +200,10 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         }
     }
     if !input.tap_key_sig.is_empty() {
-        o.insert("taproot_key_path_sig".into(), json!(hex(&input.tap_key_sig)));
+        o.insert(
+            "taproot_key_path_sig".into(),
+            json!(hex(&input.tap_key_sig)),
+        );
     }
     if !input.tap_script_sigs.is_empty() {
         let sigs: Vec<Value> = input
@@ -211,7 +230,10 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         o.insert("taproot_scripts".into(), json!(scripts));
     }
     if !input.tap_bip32_paths.is_empty() {
-        o.insert("taproot_bip32_derivs".into(), tap_keypaths_json(&input.tap_bip32_paths));
+        o.insert(
+            "taproot_bip32_derivs".into(),
+            tap_keypaths_json(&input.tap_bip32_paths),
+        );
     }
     if let Some(k) = &input.tap_internal_key {
         o.insert("taproot_internal_key".into(), json!(hex(k)));
@@ -226,7 +248,10 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         );
     }
     if !input.musig2_pubnonces.is_empty() {
-        o.insert("musig2_pubnonces".into(), musig_json(&input.musig2_pubnonces, "pubnonce"));
+        o.insert(
+            "musig2_pubnonces".into(),
+            musig_json(&input.musig2_pubnonces, "pubnonce"),
+        );
     }
     if !input.musig2_partial_sigs.is_empty() {
         o.insert(
@@ -246,10 +271,16 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
 fn output_json(output: &Output, version: u32, p: &ChainParams) -> Value {
     let mut o = Map::new();
     if !output.redeem_script.is_empty() {
-        o.insert("redeem_script".into(), script_json(&output.redeem_script, p));
+        o.insert(
+            "redeem_script".into(),
+            script_json(&output.redeem_script, p),
+        );
     }
     if !output.witness_script.is_empty() {
-        o.insert("witness_script".into(), script_json(&output.witness_script, p));
+        o.insert(
+            "witness_script".into(),
+            script_json(&output.witness_script, p),
+        );
     }
     if !output.hd_keypaths.is_empty() {
         o.insert("bip32_derivs".into(), keypaths_json(&output.hd_keypaths));
@@ -273,7 +304,10 @@ fn output_json(output: &Output, version: u32, p: &ChainParams) -> Value {
         o.insert("taproot_tree".into(), json!(tree));
     }
     if !output.tap_bip32_paths.is_empty() {
-        o.insert("taproot_bip32_derivs".into(), tap_keypaths_json(&output.tap_bip32_paths));
+        o.insert(
+            "taproot_bip32_derivs".into(),
+            tap_keypaths_json(&output.tap_bip32_paths),
+        );
     }
     if !output.musig2_participants.is_empty() {
         o.insert(

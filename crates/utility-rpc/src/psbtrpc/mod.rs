@@ -47,7 +47,11 @@ fn str_item(v: &Value) -> RpcResult<&str> {
 }
 
 fn array_param(r: &RpcRequest, i: usize) -> Vec<Value> {
-    r.params.opt(i).and_then(Value::as_array).cloned().unwrap_or_default()
+    r.params
+        .opt(i)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A `psbt_version` argument: 2 unless given, and only 0 or 2.
@@ -55,7 +59,9 @@ fn psbt_version(v: Option<i64>) -> RpcResult<u32> {
     let v = v.unwrap_or(2);
     let v = u32::try_from(v).map_err(|_| RpcError::misc("JSON integer out of range"))?;
     if v != 0 && v != 2 {
-        return Err(RpcError::invalid_parameter("The PSBT version can only be 2 or 0"));
+        return Err(RpcError::invalid_parameter(
+            "The PSBT version can only be 2 or 0",
+        ));
     }
     Ok(v)
 }
@@ -65,8 +71,16 @@ fn psbt_arg(desc: &'static str) -> Arg {
 }
 
 fn txs_arg() -> Arg {
-    Arg::required("txs", ArgType::Arr, "The base64 strings of partially signed transactions")
-        .inner(vec![Arg::optional("psbt", ArgType::Str, "A base64 string of a PSBT")])
+    Arg::required(
+        "txs",
+        ArgType::Arr,
+        "The base64 strings of partially signed transactions",
+    )
+    .inner(vec![Arg::optional(
+        "psbt",
+        ArgType::Str,
+        "A base64 string of a PSBT",
+    )])
 }
 
 fn descriptors_arg(required: bool) -> Arg {
@@ -78,9 +92,19 @@ fn descriptors_arg(required: bool) -> Arg {
     };
     a.inner(vec![
         Arg::optional("", ArgType::Str, "An output descriptor"),
-        Arg::optional("", ArgType::Obj, "An object with an output descriptor and extra information").inner(vec![
+        Arg::optional(
+            "",
+            ArgType::Obj,
+            "An object with an output descriptor and extra information",
+        )
+        .inner(vec![
             Arg::required("desc", ArgType::Str, "An output descriptor"),
-            Arg::with_default("range", ArgType::Range, json!(1000), "Up to what index HD chains should be explored (either end or [begin,end])"),
+            Arg::with_default(
+                "range",
+                ArgType::Range,
+                json!(1000),
+                "Up to what index HD chains should be explored (either end or [begin,end])",
+            ),
         ]),
     ])
 }
@@ -155,17 +179,41 @@ fn finalizepsbt() -> RpcMethod {
 
 fn create_tx_args() -> Vec<Arg> {
     vec![
-        Arg::required("inputs", ArgType::Arr, "The inputs: [{\"txid\":\"hex\",\"vout\":n,\"sequence\":n},...]"),
-        Arg::required("outputs", ArgType::Arr, "The outputs: [{\"address\":amount},{\"data\":\"hex\"},...]").skip_type_check(),
-        Arg::with_default("locktime", ArgType::Num, json!(0), "Raw locktime. Non-0 value also locktime-activates inputs"),
-        Arg::with_default("replaceable", ArgType::Bool, json!(true), "Marks this transaction as BIP125-replaceable."),
+        Arg::required(
+            "inputs",
+            ArgType::Arr,
+            "The inputs: [{\"txid\":\"hex\",\"vout\":n,\"sequence\":n},...]",
+        ),
+        Arg::required(
+            "outputs",
+            ArgType::Arr,
+            "The outputs: [{\"address\":amount},{\"data\":\"hex\"},...]",
+        )
+        .skip_type_check(),
+        Arg::with_default(
+            "locktime",
+            ArgType::Num,
+            json!(0),
+            "Raw locktime. Non-0 value also locktime-activates inputs",
+        ),
+        Arg::with_default(
+            "replaceable",
+            ArgType::Bool,
+            json!(true),
+            "Marks this transaction as BIP125-replaceable.",
+        ),
         Arg::with_default("version", ArgType::Num, json!(2), "Transaction version"),
     ]
 }
 
 fn createpsbt(p: ChainParams) -> RpcMethod {
     let mut args = create_tx_args();
-    args.push(Arg::with_default("psbt_version", ArgType::Num, json!(2), "The PSBT version number to use."));
+    args.push(Arg::with_default(
+        "psbt_version",
+        ArgType::Num,
+        json!(2),
+        "The PSBT version number to use.",
+    ));
     RpcMethod::new(
         "createpsbt",
         "rawtransactions",
@@ -221,7 +269,11 @@ fn converttopsbt() -> RpcMethod {
     .examples("> bitcoin-cli converttopsbt \"rawtransaction\"\n")
 }
 
-fn keystore_from(descs: &[Value], network: bitcoin::Network, expand_private: bool) -> RpcResult<Keystore> {
+fn keystore_from(
+    descs: &[Value],
+    network: bitcoin::Network,
+    expand_private: bool,
+) -> RpcResult<Keystore> {
     let mut ks = Keystore::default();
     for d in descs {
         scan_objects::fill_keystore(d, network, &mut ks, expand_private)?;

@@ -46,7 +46,9 @@ fn fill_sigdata(input: &Input) -> SigData {
     sd.witness_script = input.witness_script.clone();
     for (pk, origin) in &input.hd_keypaths {
         let id = hash160::Hash::hash(pk).to_byte_array();
-        sd.misc_pubkeys.entry(id).or_insert((pk.clone(), origin.clone()));
+        sd.misc_pubkeys
+            .entry(id)
+            .or_insert((pk.clone(), origin.clone()));
     }
     sd.tap_key_sig = input.tap_key_sig.clone();
     sd.tap_script_sigs = input.tap_script_sigs.clone();
@@ -55,7 +57,8 @@ fn fill_sigdata(input: &Input) -> SigData {
     sd.tap_spend.scripts = input.tap_scripts.clone();
     for (x, v) in &input.tap_bip32_paths {
         sd.tap_misc_pubkeys.insert(*x, v.clone());
-        sd.tap_pubkeys.insert(hash160::Hash::hash(x).to_byte_array(), *x);
+        sd.tap_pubkeys
+            .insert(hash160::Hash::hash(x).to_byte_array(), *x);
     }
     sd.ripemd160_preimages = input.ripemd160_preimages.clone();
     sd.sha256_preimages = input.sha256_preimages.clone();
@@ -86,7 +89,10 @@ fn apply_sigdata(input: &mut Input, sd: &SigData) {
         input.witness_script = sd.witness_script.clone();
     }
     for (pk, origin) in sd.misc_pubkeys.values() {
-        input.hd_keypaths.entry(pk.clone()).or_insert_with(|| origin.clone());
+        input
+            .hd_keypaths
+            .entry(pk.clone())
+            .or_insert_with(|| origin.clone());
     }
     if !sd.tap_key_sig.is_empty() {
         input.tap_key_sig = sd.tap_key_sig.clone();
@@ -114,7 +120,10 @@ fn signing_utxo(input: &Input) -> Option<(TxOut, bool)> {
         if prev.compute_txid() != input.prev_txid {
             return None;
         }
-        return prev.output.get(input.prev_out as usize).map(|o| (o.clone(), false));
+        return prev
+            .output
+            .get(input.prev_out as usize)
+            .map(|o| (o.clone(), false));
     }
     input.witness_utxo.clone().map(|o| (o, true))
 }
@@ -181,7 +190,11 @@ pub fn sign_input(
     if input.sighash_type.is_some_and(|t| t != sighash) {
         return SignResult::SighashMismatch;
     }
-    if if is_tr { sighash != 0 } else { sighash != 0 && sighash != 1 } {
+    if if is_tr {
+        sighash != 0
+    } else {
+        sighash != 0 && sighash != 1
+    } {
         input.sighash_type = Some(sighash);
     }
     if sighash == 0 {
@@ -276,7 +289,9 @@ pub fn remove_unnecessary_transactions(psbt: &mut Psbt) {
         let v1 = i
             .witness_utxo
             .as_ref()
-            .and_then(|u| crate::script::witness_program(u.script_pubkey.as_bytes()).map(|(v, _)| v))
+            .and_then(|u| {
+                crate::script::witness_program(u.script_pubkey.as_bytes()).map(|(v, _)| v)
+            })
             .is_some_and(|v| v != 0);
         v1 && i.sighash_type.is_none_or(|t| t & 0x80 == 0)
     });

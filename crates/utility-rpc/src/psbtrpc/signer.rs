@@ -115,18 +115,29 @@ fn dummy_ecdsa() -> Vec<u8> {
 
 impl Creator<'_> {
     fn ecdsa(&self, ks: &Keystore, pk: &[u8], code: &[u8], version: SigVersion) -> Option<Vec<u8>> {
-        let Creator::Real { tx, index, amount, sighash, .. } = self else {
+        let Creator::Real {
+            tx,
+            index,
+            amount,
+            sighash,
+            ..
+        } = self
+        else {
             return Some(dummy_ecdsa());
         };
         let key = ks.key(pk)?;
-        if version == SigVersion::WitnessV0 && (pk.len() != 33 || !(0..=MAX_MONEY).contains(amount)) {
+        if version == SigVersion::WitnessV0 && (pk.len() != 33 || !(0..=MAX_MONEY).contains(amount))
+        {
             return None;
         }
         let ty = if *sighash == 0 { 1 } else { *sighash as u32 };
         let mut cache = SighashCache::new(*tx);
         let code = Script::from_bytes(code);
         let digest = match version {
-            SigVersion::Base => cache.legacy_signature_hash(*index, code, ty).ok()?.to_byte_array(),
+            SigVersion::Base => cache
+                .legacy_signature_hash(*index, code, ty)
+                .ok()?
+                .to_byte_array(),
             SigVersion::WitnessV0 => cache
                 .p2wsh_signature_hash(
                     *index,
@@ -153,7 +164,14 @@ impl Creator<'_> {
         leaf: Option<[u8; 32]>,
         tweak: Option<Option<[u8; 32]>>,
     ) -> Option<Vec<u8>> {
-        let Creator::Real { tx, index, spent, sighash, .. } = self else {
+        let Creator::Real {
+            tx,
+            index,
+            spent,
+            sighash,
+            ..
+        } = self
+        else {
             return Some(vec![0u8; 64]);
         };
         let key = xonly_secret(ks, xonly)?;
@@ -163,9 +181,16 @@ impl Creator<'_> {
         let prevouts = Prevouts::All(spent);
         let digest = match leaf {
             Some(l) => cache
-                .taproot_script_spend_signature_hash(*index, &prevouts, TapLeafHash::from_byte_array(l), ty)
+                .taproot_script_spend_signature_hash(
+                    *index,
+                    &prevouts,
+                    TapLeafHash::from_byte_array(l),
+                    ty,
+                )
                 .ok()?,
-            None => cache.taproot_key_spend_signature_hash(*index, &prevouts, ty).ok()?,
+            None => cache
+                .taproot_key_spend_signature_hash(*index, &prevouts, ty)
+                .ok()?,
         };
         let secp = Secp256k1::new();
         let mut keypair = Keypair::from_secret_key(&secp, &key);
@@ -206,13 +231,21 @@ struct Signer<'a> {
 }
 
 impl Signer<'_> {
-    fn create_sig(&self, sd: &mut SigData, pk: &[u8], code: &[u8], version: SigVersion) -> Option<Vec<u8>> {
+    fn create_sig(
+        &self,
+        sd: &mut SigData,
+        pk: &[u8],
+        code: &[u8],
+        version: SigVersion,
+    ) -> Option<Vec<u8>> {
         let id = keyid(pk);
         if let Some((_, sig)) = sd.signatures.get(&id) {
             return Some(sig.clone());
         }
         if let Some(origin) = self.ks.origin(&id) {
-            sd.misc_pubkeys.entry(id).or_insert((pk.to_vec(), origin.clone()));
+            sd.misc_pubkeys
+                .entry(id)
+                .or_insert((pk.to_vec(), origin.clone()));
         }
         match self.creator.ecdsa(self.ks, pk, code, version) {
             Some(sig) => {
@@ -252,7 +285,12 @@ impl Signer<'_> {
     }
 
     /// Core's `SignStep`: (solved, type, stack).
-    fn step(&self, sd: &mut SigData, spk: &[u8], version: SigVersion) -> (bool, TxoutType, Vec<Vec<u8>>) {
+    fn step(
+        &self,
+        sd: &mut SigData,
+        spk: &[u8],
+        version: SigVersion,
+    ) -> (bool, TxoutType, Vec<Vec<u8>>) {
         let (ty, sol) = script::solve(spk);
         let mut ret = Vec::new();
         let ok = match ty {
@@ -381,7 +419,12 @@ impl Signer<'_> {
             return Some(vec![sd.tap_key_sig.clone()]);
         }
         let mut best: Option<Vec<Vec<u8>>> = None;
-        let leaves: Vec<_> = sd.tap_spend.scripts.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let leaves: Vec<_> = sd
+            .tap_spend
+            .scripts
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for ((leaf_script, ver), blocks) in leaves {
             let Some(mut stack) = self.tap_leaf(sd, &leaf_script, ver) else {
                 continue;
@@ -390,7 +433,10 @@ impl Signer<'_> {
             if let Some(cb) = blocks.iter().next() {
                 stack.push(cb.0.clone());
             }
-            if best.as_ref().is_none_or(|b| stack_size(&stack) < stack_size(b)) {
+            if best
+                .as_ref()
+                .is_none_or(|b| stack_size(&stack) < stack_size(b))
+            {
                 best = Some(stack);
             }
         }
@@ -401,8 +447,13 @@ impl Signer<'_> {
         if ver != LEAF_TAPSCRIPT {
             return None;
         }
-        let leaf = TapLeafHash::from_script(Script::from_bytes(leaf_script), LeafVersion::TapScript).to_byte_array();
-        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse(Script::from_bytes(leaf_script)).ok()?;
+        let leaf =
+            TapLeafHash::from_script(Script::from_bytes(leaf_script), LeafVersion::TapScript)
+                .to_byte_array();
+        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse(
+            Script::from_bytes(leaf_script),
+        )
+        .ok()?;
         let sat = TapSatisfier {
             signer: self,
             sd: RefCell::new(std::mem::take(sd)),
@@ -429,7 +480,11 @@ struct TapSatisfier<'a> {
 }
 
 impl miniscript::Satisfier<XOnlyPublicKey> for TapSatisfier<'_> {
-    fn lookup_tap_leaf_script_sig(&self, pk: &XOnlyPublicKey, _: &TapLeafHash) -> Option<bitcoin::taproot::Signature> {
+    fn lookup_tap_leaf_script_sig(
+        &self,
+        pk: &XOnlyPublicKey,
+        _: &TapLeafHash,
+    ) -> Option<bitcoin::taproot::Signature> {
         let xonly = pk.serialize();
         let mut sd = self.sd.borrow_mut();
         self.signer.note_tap_origin(&mut sd, xonly, Some(self.leaf));
@@ -437,7 +492,10 @@ impl miniscript::Satisfier<XOnlyPublicKey> for TapSatisfier<'_> {
         let sig = match sd.tap_script_sigs.get(&key) {
             Some(s) => s.clone(),
             None => {
-                let s = self.signer.creator.schnorr(self.signer.ks, &xonly, Some(self.leaf), None)?;
+                let s =
+                    self.signer
+                        .creator
+                        .schnorr(self.signer.ks, &xonly, Some(self.leaf), None)?;
                 sd.tap_script_sigs.insert(key, s.clone());
                 s
             }
@@ -486,7 +544,10 @@ pub fn verify_input(
     let (flags, all) = match all_spent {
         Some(a) => (STANDARD_SCRIPT_VERIFY_FLAGS, a),
         None if spent.script_pubkey.is_p2tr() => return false,
-        None => (STANDARD_SCRIPT_VERIFY_FLAGS & !SCRIPT_VERIFY_TAPROOT, &[][..]),
+        None => (
+            STANDARD_SCRIPT_VERIFY_FLAGS & !SCRIPT_VERIFY_TAPROOT,
+            &[][..],
+        ),
     };
     let bytes = psbt::tx::serialize_tx(&tx, true);
     consensus::ConsensusScriptVerifier
@@ -526,7 +587,9 @@ pub fn produce_signature(ks: &Keystore, creator: &Creator, spk: &[u8], sd: &mut 
         solved = ok
             && !matches!(
                 sub,
-                TxoutType::ScriptHash | TxoutType::WitnessV0ScriptHash | TxoutType::WitnessV0KeyHash
+                TxoutType::ScriptHash
+                    | TxoutType::WitnessV0ScriptHash
+                    | TxoutType::WitnessV0KeyHash
             );
         r.push(ws);
         sd.script_witness = r;
@@ -551,7 +614,13 @@ pub fn produce_signature(ks: &Keystore, creator: &Creator, spk: &[u8], sd: &mut 
     sd.complete = solved
         && match creator {
             Creator::Dummy => true,
-            Creator::Real { tx, index, amount, spent, .. } => verify_input(
+            Creator::Real {
+                tx,
+                index,
+                amount,
+                spent,
+                ..
+            } => verify_input(
                 tx,
                 *index,
                 &sd.script_sig,

@@ -2,9 +2,9 @@
 //! (Core's `ProcessPSBT`): fill in spent outputs from the node, then sign
 //! and describe inputs and outputs with descriptor data.
 
+use super::decode_psbt;
 use super::roles::{remove_unnecessary_transactions, sign_input, SignOptions, SignResult};
 use super::signer::{produce_signature, Creator, SigData};
-use super::decode_psbt;
 use crate::rawtx::sign::Keystore;
 use crate::rawtx::CoinLookup;
 use crate::script;
@@ -48,7 +48,8 @@ fn update_output(ks: &Keystore, psbt: &mut Psbt, index: usize) {
     sd.tap_spend.internal_key = out.tap_internal_key;
     for (x, v) in &out.tap_bip32_paths {
         sd.tap_misc_pubkeys.insert(*x, v.clone());
-        sd.tap_pubkeys.insert(hash160::Hash::hash(x).to_byte_array(), *x);
+        sd.tap_pubkeys
+            .insert(hash160::Hash::hash(x).to_byte_array(), *x);
     }
     // A would-be spend of the output, only to gather its metadata.
     let creator = Creator::Real {

@@ -31,7 +31,10 @@ pub struct TapSpendData {
     /// The script tree's merkle root (`None` for key-path-only outputs).
     pub merkle_root: Option<[u8; 32]>,
     /// Leaf scripts with their control blocks.
-    pub scripts: std::collections::BTreeMap<(Vec<u8>, u8), std::collections::BTreeSet<psbt::input::ControlBlock>>,
+    pub scripts: std::collections::BTreeMap<
+        (Vec<u8>, u8),
+        std::collections::BTreeSet<psbt::input::ControlBlock>,
+    >,
 }
 
 impl TapSpendData {
@@ -44,7 +47,10 @@ impl TapSpendData {
             self.merkle_root = other.merkle_root;
         }
         for (leaf, blocks) in &other.scripts {
-            self.scripts.entry(leaf.clone()).or_default().extend(blocks.iter().cloned());
+            self.scripts
+                .entry(leaf.clone())
+                .or_default()
+                .extend(blocks.iter().cloned());
         }
     }
 }
@@ -80,7 +86,12 @@ impl Keystore {
     }
 
     /// Adds a taproot key: its private key if known, its origin if known.
-    pub fn add_xonly(&mut self, xonly: [u8; 32], key: Option<SecretKey>, origin: Option<psbt::KeyOrigin>) {
+    pub fn add_xonly(
+        &mut self,
+        xonly: [u8; 32],
+        key: Option<SecretKey>,
+        origin: Option<psbt::KeyOrigin>,
+    ) {
         if let Some(k) = key {
             self.xonly_keys.insert(xonly, k);
         }
