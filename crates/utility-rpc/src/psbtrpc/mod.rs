@@ -4,6 +4,7 @@
 
 pub mod analyze;
 pub mod decode;
+pub mod musig;
 pub mod roles;
 pub mod signer;
 pub mod update;

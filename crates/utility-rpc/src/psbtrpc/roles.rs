@@ -64,6 +64,9 @@ fn fill_sigdata(input: &Input) -> SigData {
     sd.sha256_preimages = input.sha256_preimages.clone();
     sd.hash160_preimages = input.hash160_preimages.clone();
     sd.hash256_preimages = input.hash256_preimages.clone();
+    sd.musig2_participants = input.musig2_participants.clone();
+    sd.musig2_pubnonces = input.musig2_pubnonces.clone();
+    sd.musig2_partial_sigs = input.musig2_partial_sigs.clone();
     sd
 }
 
@@ -110,6 +113,13 @@ fn apply_sigdata(input: &mut Input, sd: &SigData) {
     psbt::fields::merge_map(&mut input.sha256_preimages, &sd.sha256_preimages);
     psbt::fields::merge_map(&mut input.hash160_preimages, &sd.hash160_preimages);
     psbt::fields::merge_map(&mut input.hash256_preimages, &sd.hash256_preimages);
+    psbt::fields::merge_map(&mut input.musig2_participants, &sd.musig2_participants);
+    for (k, v) in &sd.musig2_pubnonces {
+        psbt::fields::merge_map(input.musig2_pubnonces.entry(k.clone()).or_default(), v);
+    }
+    for (k, v) in &sd.musig2_partial_sigs {
+        psbt::fields::merge_map(input.musig2_partial_sigs.entry(k.clone()).or_default(), v);
+    }
 }
 
 /// The spent output as the signer may trust it: from the previous

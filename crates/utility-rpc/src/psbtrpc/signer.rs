@@ -6,6 +6,7 @@
 //! right size for fee estimation.
 
 use crate::rawtx::sign::{p2pkh_script, push_script, Keystore, TapSpendData};
+use super::musig;
 use crate::script::{self, TxoutType};
 use bitcoin::hashes::{hash160, ripemd160, sha256, sha256d, Hash};
 use bitcoin::key::{Keypair, TapTweak, XOnlyPublicKey};
@@ -60,6 +61,12 @@ pub struct SigData {
     pub ripemd160_preimages: BTreeMap<[u8; 20], Vec<u8>>,
     /// HASH160 preimages.
     pub hash160_preimages: BTreeMap<[u8; 20], Vec<u8>>,
+    /// MuSig2 participants by aggregate key.
+    pub musig2_participants: psbt::fields::Participants,
+    /// MuSig2 public nonces.
+    pub musig2_pubnonces: psbt::input::MusigData<Vec<u8>>,
+    /// MuSig2 partial signatures.
+    pub musig2_partial_sigs: psbt::input::MusigData<[u8; 32]>,
     /// Key ids whose public key is unknown.
     pub missing_pubkeys: Vec<[u8; 20]>,
     /// Key ids whose signature is missing.
@@ -164,34 +171,11 @@ impl Creator<'_> {
         leaf: Option<[u8; 32]>,
         tweak: Option<Option<[u8; 32]>>,
     ) -> Option<Vec<u8>> {
-        let Creator::Real {
-            tx,
-            index,
-            spent,
-            sighash,
-            ..
-        } = self
-        else {
+        let Creator::Real { sighash, .. } = self else {
             return Some(vec![0u8; 64]);
         };
         let key = xonly_secret(ks, xonly)?;
-        let spent = (*spent)?;
-        let ty = TapSighashType::from_consensus_u8(*sighash as u8).ok()?;
-        let mut cache = SighashCache::new(*tx);
-        let prevouts = Prevouts::All(spent);
-        let digest = match leaf {
-            Some(l) => cache
-                .taproot_script_spend_signature_hash(
-                    *index,
-                    &prevouts,
-                    TapLeafHash::from_byte_array(l),
-                    ty,
-                )
-                .ok()?,
-            None => cache
-                .taproot_key_spend_signature_hash(*index, &prevouts, ty)
-                .ok()?,
-        };
+        let digest = self.tap_digest(leaf)?;
         let secp = Secp256k1::new();
         let mut keypair = Keypair::from_secret_key(&secp, &key);
         if let Some(root) = tweak {
@@ -199,7 +183,7 @@ impl Creator<'_> {
             keypair = keypair.tap_tweak(&secp, root).to_keypair();
         }
         let sig = secp.sign_schnorr_with_aux_rand(
-            &Message::from_digest(digest.to_byte_array()),
+            &Message::from_digest(digest),
             &keypair,
             &[0u8; 32],
         );
@@ -208,6 +192,33 @@ impl Creator<'_> {
             out.push(*sighash as u8);
         }
         Some(out)
+    }
+}
+
+impl Creator<'_> {
+    /// The BIP341 signature hash for the key path (`leaf` None) or a leaf;
+    /// needs every spent output.
+    fn tap_digest(&self, leaf: Option<[u8; 32]>) -> Option<[u8; 32]> {
+        let Creator::Real { tx, index, spent, sighash, .. } = self else {
+            return None;
+        };
+        let prevouts = Prevouts::All((*spent)?);
+        let ty = TapSighashType::from_consensus_u8(*sighash as u8).ok()?;
+        let mut cache = SighashCache::new(*tx);
+        let digest = match leaf {
+            Some(l) => cache
+                .taproot_script_spend_signature_hash(*index, &prevouts, TapLeafHash::from_byte_array(l), ty)
+                .ok()?,
+            None => cache.taproot_key_spend_signature_hash(*index, &prevouts, ty).ok()?,
+        };
+        Some(digest.to_byte_array())
+    }
+
+    fn sighash_byte(&self) -> Option<u8> {
+        match self {
+            Creator::Real { sighash, .. } if *sighash != 0 => Some(*sighash as u8),
+            _ => None,
+        }
     }
 }
 
@@ -406,13 +417,15 @@ impl Signer<'_> {
         self.note_tap_origin(sd, output, None);
         if sd.tap_key_sig.is_empty() {
             let root = sd.tap_spend.merkle_root;
-            if let Some(sig) = self.creator.schnorr(self.ks, &internal, None, Some(root)) {
-                sd.tap_key_sig = sig;
+            match self.creator.schnorr(self.ks, &internal, None, Some(root)) {
+                Some(sig) => sd.tap_key_sig = sig,
+                None => self.musig(sd, internal, Some(root), None),
             }
         }
         if sd.tap_key_sig.is_empty() {
-            if let Some(sig) = self.creator.schnorr(self.ks, &output, None, None) {
-                sd.tap_key_sig = sig;
+            match self.creator.schnorr(self.ks, &output, None, None) {
+                Some(sig) => sd.tap_key_sig = sig,
+                None => self.musig(sd, output, None, None),
             }
         }
         if !sd.tap_key_sig.is_empty() {
@@ -441,6 +454,83 @@ impl Signer<'_> {
             }
         }
         best
+    }
+
+    /// Core's `SignMuSig2`, aggregating half: for each MuSig2 aggregate key
+    /// that is (or derives) `key`, combine the participants' partial
+    /// signatures into the key-path (`leaf` None) or leaf signature.
+    /// `merkle_root` is `Some` for a key-path spend of a tweaked key.
+    fn musig(&self, sd: &mut SigData, key: [u8; 32], merkle_root: Option<Option<[u8; 32]>>, leaf: Option<[u8; 32]>) {
+        let origin = sd.tap_misc_pubkeys.get(&key).map(|(_, o)| o.clone());
+        for (agg, parts) in sd.musig2_participants.clone() {
+            if parts.is_empty() {
+                continue;
+            }
+            for part in &parts {
+                if let Some(o) = self.ks.origin(&keyid(part)) {
+                    let x: [u8; 32] = part[1..].try_into().unwrap_or([0; 32]);
+                    let e = sd.tap_misc_pubkeys.entry(x).or_insert_with(|| (BTreeSet::new(), o.clone()));
+                    if let Some(l) = leaf {
+                        e.0.insert(l);
+                    }
+                }
+            }
+            let Ok(agg_pk) = bitcoin::secp256k1::PublicKey::from_slice(&agg) else {
+                continue;
+            };
+            let mut tweaks = Vec::new();
+            let mut plain = agg_pk;
+            if agg_pk.x_only_public_key().0.serialize() != key {
+                // The key is derived from the aggregate as from a synthetic xpub.
+                let Some(o) = origin.as_ref().filter(|o| !o.path.is_empty()) else {
+                    continue;
+                };
+                if o.fingerprint[..] != keyid(&agg)[..4] {
+                    continue;
+                }
+                let Some((t, derived)) = musig::derivation_tweaks(&agg_pk, &o.path) else {
+                    return;
+                };
+                if derived.x_only_public_key().0.serialize() != key {
+                    continue;
+                }
+                tweaks = t;
+                plain = derived;
+            }
+            if let (None, Some(root)) = (leaf, merkle_root) {
+                let secp = Secp256k1::verification_only();
+                let mut data = key.to_vec();
+                data.extend(root.iter().flatten());
+                let t = musig::tagged_hash("TapTweak", &[&data]);
+                let Ok(x) = XOnlyPublicKey::from_slice(&key) else {
+                    return;
+                };
+                let Ok(scalar) = bitcoin::secp256k1::Scalar::from_be_bytes(t) else {
+                    return;
+                };
+                let Ok((tweaked, parity)) = x.add_tweak(&secp, &scalar) else {
+                    return;
+                };
+                tweaks.push((t, true));
+                plain = bitcoin::secp256k1::PublicKey::from_x_only_public_key(tweaked, parity);
+            }
+            let lookup = (plain.serialize().to_vec(), leaf.unwrap_or([0; 32]));
+            let (Some(nonces), Some(psigs)) = (sd.musig2_pubnonces.get(&lookup), sd.musig2_partial_sigs.get(&lookup)) else {
+                continue;
+            };
+            let Some(msg) = self.creator.tap_digest(leaf) else {
+                continue;
+            };
+            if let Some(mut sig) = musig::aggregate(&parts, &agg, &tweaks, msg, nonces, psigs) {
+                sig.extend(self.creator.sighash_byte());
+                match leaf {
+                    None => sd.tap_key_sig = sig,
+                    Some(l) => {
+                        sd.tap_script_sigs.insert((key, l), sig);
+                    }
+                }
+            }
+        }
     }
 
     fn tap_leaf(&self, sd: &mut SigData, leaf_script: &[u8], ver: u8) -> Option<Vec<Vec<u8>>> {
