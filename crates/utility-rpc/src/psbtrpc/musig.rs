@@ -5,7 +5,9 @@
 //! does not keep, so only aggregation is done here.
 
 use bitcoin::hashes::{hmac, sha256, sha512, Hash, HashEngine};
-use bitcoin::secp256k1::{schnorr, Message, PublicKey, Scalar, Secp256k1, SecretKey, XOnlyPublicKey};
+use bitcoin::secp256k1::{
+    schnorr, Message, PublicKey, Scalar, Secp256k1, SecretKey, XOnlyPublicKey,
+};
 use std::collections::BTreeMap;
 
 /// The chain code of the synthetic xpub an aggregate key is derived from (BIP328).
@@ -110,7 +112,9 @@ pub fn derivation_tweaks(agg: &PublicKey, path: &[u32]) -> Option<(Vec<Tweak>, P
         let out = hmac::Hmac::<sha512::Hash>::from_engine(e).to_byte_array();
         let tweak: [u8; 32] = out[..32].try_into().ok()?;
         chaincode = out[32..].try_into().ok()?;
-        key = key.add_exp_tweak(&secp, &Scalar::from_be_bytes(tweak).ok()?).ok()?;
+        key = key
+            .add_exp_tweak(&secp, &Scalar::from_be_bytes(tweak).ok()?)
+            .ok()?;
         tweaks.push((tweak, false));
     }
     Some((tweaks, key))
@@ -128,7 +132,10 @@ fn key_agg(participants: &[Vec<u8>]) -> Option<PublicKey> {
         .map(|p| PublicKey::from_slice(p).ok())
         .collect::<Option<_>>()?;
     let ser: Vec<[u8; 33]> = keys.iter().map(PublicKey::serialize).collect();
-    let list = tagged_hash("KeyAgg list", &ser.iter().map(|s| &s[..]).collect::<Vec<_>>());
+    let list = tagged_hash(
+        "KeyAgg list",
+        &ser.iter().map(|s| &s[..]).collect::<Vec<_>>(),
+    );
     let second = ser.iter().find(|s| **s != ser[0]).copied();
     let mut terms = Vec::new();
     for (k, s) in keys.iter().zip(&ser) {
@@ -152,7 +159,11 @@ impl KeyAgg {
             Some(t) => base.add_exp_tweak(&secp, &Scalar::from(t)).ok()?,
             None => base,
         };
-        let g_tacc = if negate { self.tacc.map(|k| k.negate()) } else { self.tacc };
+        let g_tacc = if negate {
+            self.tacc.map(|k| k.negate())
+        } else {
+            self.tacc
+        };
         self.tacc = sc_add(t, g_tacc);
         Some(())
     }
@@ -207,11 +218,19 @@ pub fn aggregate(
     let e = sc_mod(tagged_hash("BIP0340/challenge", &[&rx, &qx, &msg]));
     let g_negated = !even_y(&ka.q);
     let et = sc_mul(e, ka.tacc);
-    s = sc_add(s, if g_negated { et.map(|k| k.negate()) } else { et });
+    s = sc_add(
+        s,
+        if g_negated {
+            et.map(|k| k.negate())
+        } else {
+            et
+        },
+    );
     let sig = [rx, sc_bytes(s)].concat();
     let secp = Secp256k1::verification_only();
     let sig_obj = schnorr::Signature::from_slice(&sig).ok()?;
     let key = XOnlyPublicKey::from_slice(&qx).ok()?;
-    secp.verify_schnorr(&sig_obj, &Message::from_digest(msg), &key).ok()?;
+    secp.verify_schnorr(&sig_obj, &Message::from_digest(msg), &key)
+        .ok()?;
     Some(sig)
 }

@@ -5,8 +5,8 @@
 //! `analyzepsbt`. A "dummy" creator makes placeholder signatures of the
 //! right size for fee estimation.
 
-use crate::rawtx::sign::{p2pkh_script, push_script, Keystore, TapSpendData};
 use super::musig;
+use crate::rawtx::sign::{p2pkh_script, push_script, Keystore, TapSpendData};
 use crate::script::{self, TxoutType};
 use bitcoin::hashes::{hash160, ripemd160, sha256, sha256d, Hash};
 use bitcoin::key::{Keypair, TapTweak, XOnlyPublicKey};
@@ -182,11 +182,8 @@ impl Creator<'_> {
             let root = root.map(TapNodeHash::from_byte_array);
             keypair = keypair.tap_tweak(&secp, root).to_keypair();
         }
-        let sig = secp.sign_schnorr_with_aux_rand(
-            &Message::from_digest(digest),
-            &keypair,
-            &[0u8; 32],
-        );
+        let sig =
+            secp.sign_schnorr_with_aux_rand(&Message::from_digest(digest), &keypair, &[0u8; 32]);
         let mut out = sig.as_ref().to_vec();
         if *sighash != 0 {
             out.push(*sighash as u8);
@@ -199,7 +196,14 @@ impl Creator<'_> {
     /// The BIP341 signature hash for the key path (`leaf` None) or a leaf;
     /// needs every spent output.
     fn tap_digest(&self, leaf: Option<[u8; 32]>) -> Option<[u8; 32]> {
-        let Creator::Real { tx, index, spent, sighash, .. } = self else {
+        let Creator::Real {
+            tx,
+            index,
+            spent,
+            sighash,
+            ..
+        } = self
+        else {
             return None;
         };
         let prevouts = Prevouts::All((*spent)?);
@@ -207,9 +211,16 @@ impl Creator<'_> {
         let mut cache = SighashCache::new(*tx);
         let digest = match leaf {
             Some(l) => cache
-                .taproot_script_spend_signature_hash(*index, &prevouts, TapLeafHash::from_byte_array(l), ty)
+                .taproot_script_spend_signature_hash(
+                    *index,
+                    &prevouts,
+                    TapLeafHash::from_byte_array(l),
+                    ty,
+                )
                 .ok()?,
-            None => cache.taproot_key_spend_signature_hash(*index, &prevouts, ty).ok()?,
+            None => cache
+                .taproot_key_spend_signature_hash(*index, &prevouts, ty)
+                .ok()?,
         };
         Some(digest.to_byte_array())
     }
@@ -460,7 +471,13 @@ impl Signer<'_> {
     /// that is (or derives) `key`, combine the participants' partial
     /// signatures into the key-path (`leaf` None) or leaf signature.
     /// `merkle_root` is `Some` for a key-path spend of a tweaked key.
-    fn musig(&self, sd: &mut SigData, key: [u8; 32], merkle_root: Option<Option<[u8; 32]>>, leaf: Option<[u8; 32]>) {
+    fn musig(
+        &self,
+        sd: &mut SigData,
+        key: [u8; 32],
+        merkle_root: Option<Option<[u8; 32]>>,
+        leaf: Option<[u8; 32]>,
+    ) {
         let origin = sd.tap_misc_pubkeys.get(&key).map(|(_, o)| o.clone());
         for (agg, parts) in sd.musig2_participants.clone() {
             if parts.is_empty() {
@@ -469,7 +486,10 @@ impl Signer<'_> {
             for part in &parts {
                 if let Some(o) = self.ks.origin(&keyid(part)) {
                     let x: [u8; 32] = part[1..].try_into().unwrap_or([0; 32]);
-                    let e = sd.tap_misc_pubkeys.entry(x).or_insert_with(|| (BTreeSet::new(), o.clone()));
+                    let e = sd
+                        .tap_misc_pubkeys
+                        .entry(x)
+                        .or_insert_with(|| (BTreeSet::new(), o.clone()));
                     if let Some(l) = leaf {
                         e.0.insert(l);
                     }
@@ -515,7 +535,10 @@ impl Signer<'_> {
                 plain = bitcoin::secp256k1::PublicKey::from_x_only_public_key(tweaked, parity);
             }
             let lookup = (plain.serialize().to_vec(), leaf.unwrap_or([0; 32]));
-            let (Some(nonces), Some(psigs)) = (sd.musig2_pubnonces.get(&lookup), sd.musig2_partial_sigs.get(&lookup)) else {
+            let (Some(nonces), Some(psigs)) = (
+                sd.musig2_pubnonces.get(&lookup),
+                sd.musig2_partial_sigs.get(&lookup),
+            ) else {
                 continue;
             };
             let Some(msg) = self.creator.tap_digest(leaf) else {

@@ -19,8 +19,8 @@ pub trait CoinLookup: Send + Sync {
     /// The unspent output at `outpoint`, if any.
     fn coin(&self, outpoint: &OutPoint) -> Option<TxOut>;
 
-    /// A whole transaction the node can find without a chain scan (the
-    /// mempool's), for PSBT updating.
+    /// A whole transaction the node can find without a chain scan (through
+    /// `-txindex` or in the mempool), for PSBT updating.
     fn transaction(&self, _txid: &bitcoin::Txid) -> Option<Transaction> {
         None
     }
