@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod decode;
 pub mod musig;
 pub mod roles;
+mod satisfier;
 pub mod signer;
 pub mod update;
 

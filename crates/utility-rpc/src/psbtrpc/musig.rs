@@ -234,3 +234,56 @@ pub fn aggregate(
         .ok()?;
     Some(sig)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_reduce_mod_the_order() {
+        let mut over = ORDER;
+        over[31] += 1;
+        assert_eq!(sc_bytes(sc_mod(over))[31], 1);
+        assert_eq!(sc_mod(ORDER), None);
+        assert_eq!(sc_strict(ORDER), None);
+        let one = sc_mod(
+            [[0u8; 31].as_slice(), &[1]]
+                .concat()
+                .try_into()
+                .unwrap_or([0; 32]),
+        );
+        assert_eq!(sc_add(one, one.map(|k| k.negate())), None);
+    }
+
+    #[test]
+    fn hardened_derivation_of_an_aggregate_is_refused() {
+        let secp = Secp256k1::new();
+        let key = SecretKey::from_slice(&[7u8; 32])
+            .expect("key")
+            .public_key(&secp);
+        assert!(derivation_tweaks(&key, &[0x8000_0000]).is_none());
+        let (tweaks, derived) = derivation_tweaks(&key, &[1, 2]).expect("unhardened");
+        assert_eq!(tweaks.len(), 2);
+        assert_ne!(derived, key);
+    }
+
+    #[test]
+    fn aggregation_needs_every_participant() {
+        let secp = Secp256k1::new();
+        let part = SecretKey::from_slice(&[9u8; 32])
+            .expect("key")
+            .public_key(&secp);
+        let parts = vec![part.serialize().to_vec()];
+        let agg = key_agg(&parts).expect("aggregate");
+        let none = BTreeMap::new();
+        assert!(aggregate(
+            &parts,
+            &agg.serialize(),
+            &[],
+            [0; 32],
+            &none,
+            &BTreeMap::new()
+        )
+        .is_none());
+    }
+}

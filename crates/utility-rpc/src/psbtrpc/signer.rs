@@ -6,9 +6,10 @@
 //! right size for fee estimation.
 
 use super::musig;
+use super::satisfier::Satisfier;
 use crate::rawtx::sign::{p2pkh_script, push_script, Keystore, TapSpendData};
 use crate::script::{self, TxoutType};
-use bitcoin::hashes::{hash160, ripemd160, sha256, sha256d, Hash};
+use bitcoin::hashes::{hash160, ripemd160, Hash};
 use bitcoin::key::{Keypair, TapTweak, XOnlyPublicKey};
 use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
@@ -18,7 +19,6 @@ use consensus::flags::{SCRIPT_VERIFY_TAPROOT, STANDARD_SCRIPT_VERIFY_FLAGS};
 use consensus::ScriptVerifier;
 use psbt::fields::TapKeyPaths;
 use psbt::KeyOrigin;
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 const MAX_MONEY: i64 = 21_000_000 * 100_000_000;
@@ -97,7 +97,7 @@ pub enum Creator<'a> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum SigVersion {
+pub(super) enum SigVersion {
     Base,
     WitnessV0,
 }
@@ -164,7 +164,7 @@ impl Creator<'_> {
 
     /// A BIP340 signature by `xonly`; `tweak` is `None` for an untweaked key,
     /// `Some(None)` for a key-path-only tweak, `Some(Some(root))` otherwise.
-    fn schnorr(
+    pub(super) fn schnorr(
         &self,
         ks: &Keystore,
         xonly: &[u8; 32],
@@ -247,13 +247,13 @@ fn xonly_secret(ks: &Keystore, xonly: &[u8; 32]) -> Option<SecretKey> {
 }
 
 /// One signing pass over one input.
-struct Signer<'a> {
-    ks: &'a Keystore,
-    creator: &'a Creator<'a>,
+pub(super) struct Signer<'a> {
+    pub(super) ks: &'a Keystore,
+    pub(super) creator: &'a Creator<'a>,
 }
 
 impl Signer<'_> {
-    fn create_sig(
+    pub(super) fn create_sig(
         &self,
         sd: &mut SigData,
         pk: &[u8],
@@ -281,7 +281,7 @@ impl Signer<'_> {
         }
     }
 
-    fn pubkey(&self, sd: &SigData, id: &[u8; 20]) -> Option<Vec<u8>> {
+    pub(super) fn pubkey(&self, sd: &SigData, id: &[u8; 20]) -> Option<Vec<u8>> {
         if let Some((pk, _)) = sd.signatures.get(id) {
             return Some(pk.clone());
         }
@@ -403,7 +403,12 @@ impl Signer<'_> {
         (ok, ty, ret)
     }
 
-    fn note_tap_origin(&self, sd: &mut SigData, xonly: [u8; 32], leaf: Option<[u8; 32]>) {
+    pub(super) fn note_tap_origin(
+        &self,
+        sd: &mut SigData,
+        xonly: [u8; 32],
+        leaf: Option<[u8; 32]>,
+    ) {
         if let Some(origin) = self.ks.tap_origin(&xonly) {
             let entry = sd
                 .tap_misc_pubkeys
@@ -471,7 +476,7 @@ impl Signer<'_> {
     /// that is (or derives) `key`, combine the participants' partial
     /// signatures into the key-path (`leaf` None) or leaf signature.
     /// `merkle_root` is `Some` for a key-path spend of a tweaked key.
-    fn musig(
+    pub(super) fn musig(
         &self,
         sd: &mut SigData,
         key: [u8; 32],
@@ -567,13 +572,21 @@ impl Signer<'_> {
             Script::from_bytes(leaf_script),
         )
         .ok()?;
-        let sat = TapSatisfier {
-            signer: self,
-            sd: RefCell::new(std::mem::take(sd)),
-            leaf,
-        };
+        let sat = Satisfier::new(self, sd, Some(leaf), leaf_script);
         let result = ms.satisfy(&sat);
-        *sd = sat.sd.into_inner();
+        *sd = sat.into_sigdata();
+        result.ok()
+    }
+
+    /// Core's `WshSatisfier`: a miniscript satisfaction of witness script `ws`.
+    fn wsh_miniscript(&self, sd: &mut SigData, ws: &[u8]) -> Option<Vec<Vec<u8>>> {
+        let ms = miniscript::Miniscript::<bitcoin::PublicKey, miniscript::Segwitv0>::parse(
+            Script::from_bytes(ws),
+        )
+        .ok()?;
+        let sat = Satisfier::new(self, sd, None, ws);
+        let result = ms.satisfy(&sat);
+        *sd = sat.into_sigdata();
         result.ok()
     }
 }
@@ -582,60 +595,6 @@ fn stack_size(stack: &[Vec<u8>]) -> usize {
     let mut v = Vec::new();
     psbt::tx::write_stack(&mut v, stack);
     v.len()
-}
-
-/// Feeds taproot script-path signatures and preimages to miniscript's
-/// satisfier (Core's `TapSatisfier`).
-struct TapSatisfier<'a> {
-    signer: &'a Signer<'a>,
-    sd: RefCell<SigData>,
-    leaf: [u8; 32],
-}
-
-impl miniscript::Satisfier<XOnlyPublicKey> for TapSatisfier<'_> {
-    fn lookup_tap_leaf_script_sig(
-        &self,
-        pk: &XOnlyPublicKey,
-        _: &TapLeafHash,
-    ) -> Option<bitcoin::taproot::Signature> {
-        let xonly = pk.serialize();
-        let mut sd = self.sd.borrow_mut();
-        self.signer.note_tap_origin(&mut sd, xonly, Some(self.leaf));
-        let key = (xonly, self.leaf);
-        let sig = match sd.tap_script_sigs.get(&key) {
-            Some(s) => s.clone(),
-            None => {
-                let s =
-                    self.signer
-                        .creator
-                        .schnorr(self.signer.ks, &xonly, Some(self.leaf), None)?;
-                sd.tap_script_sigs.insert(key, s.clone());
-                s
-            }
-        };
-        bitcoin::taproot::Signature::from_slice(&sig).ok()
-    }
-
-    fn lookup_sha256(&self, h: &sha256::Hash) -> Option<[u8; 32]> {
-        preimage32(self.sd.borrow().sha256_preimages.get(&h.to_byte_array()))
-    }
-
-    fn lookup_hash256(&self, h: &miniscript::hash256::Hash) -> Option<[u8; 32]> {
-        let key = sha256d::Hash::from_byte_array(h.to_byte_array()).to_byte_array();
-        preimage32(self.sd.borrow().hash256_preimages.get(&key))
-    }
-
-    fn lookup_ripemd160(&self, h: &ripemd160::Hash) -> Option<[u8; 32]> {
-        preimage32(self.sd.borrow().ripemd160_preimages.get(&h.to_byte_array()))
-    }
-
-    fn lookup_hash160(&self, h: &hash160::Hash) -> Option<[u8; 32]> {
-        preimage32(self.sd.borrow().hash160_preimages.get(&h.to_byte_array()))
-    }
-}
-
-fn preimage32(p: Option<&Vec<u8>>) -> Option<[u8; 32]> {
-    p.and_then(|v| v.as_slice().try_into().ok())
 }
 
 /// Verifies input `index` of `tx` carrying `script_sig`/`witness` against
@@ -704,6 +663,14 @@ pub fn produce_signature(ks: &Keystore, creator: &Creator, spk: &[u8], sd: &mut 
                     | TxoutType::WitnessV0ScriptHash
                     | TxoutType::WitnessV0KeyHash
             );
+        // Scripts the templates do not solve may still be miniscript; a
+        // partial template stack (multisig) is kept for later combining.
+        if !solved && r.is_empty() {
+            if let Some(stack) = signer.wsh_miniscript(sd, &ws) {
+                r = stack;
+                solved = true;
+            }
+        }
         r.push(ws);
         sd.script_witness = r;
         sd.witness = true;
