@@ -825,7 +825,15 @@ fn fill_keystore_from(
                         .insert(psbt::input::ControlBlock(cb.serialize()));
                 }
             }
-            ks.add_tap_spend(info.output_key().to_x_only_public_key().serialize(), data);
+            let output_key = info.output_key().to_x_only_public_key().serialize();
+            ks.add_tap_spend(output_key, data);
+            let leaves: Vec<(u8, u8, Vec<u8>)> = tr
+                .iter_scripts()
+                .map(|(depth, ms)| (depth, 0xc0, ms.encode().to_bytes()))
+                .collect();
+            if let Some(tree) = psbt::output::rebuild_tree(&leaves).filter(|t| !t.is_empty()) {
+                ks.add_tap_tree(output_key, tree);
+            }
         }
         _ => {}
     }

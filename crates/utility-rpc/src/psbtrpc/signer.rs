@@ -49,6 +49,8 @@ pub struct SigData {
     pub tap_script_sigs: BTreeMap<([u8; 32], [u8; 32]), Vec<u8>>,
     /// Taproot spending data.
     pub tap_spend: TapSpendData,
+    /// The output's taproot script tree from the keystore, in builder order.
+    pub tap_tree: Vec<(u8, u8, Vec<u8>)>,
     /// Taproot keys with origins.
     pub tap_misc_pubkeys: TapKeyPaths,
     /// Taproot keys by hash160 of the x-only key.
@@ -425,6 +427,9 @@ impl Signer<'_> {
     fn taproot(&self, sd: &mut SigData, output: [u8; 32]) -> Option<Vec<Vec<u8>>> {
         if let Some(data) = self.ks.tap_spend(&output) {
             sd.tap_spend.merge(data);
+        }
+        if let Some(tree) = self.ks.tap_tree(&output) {
+            sd.tap_tree = tree.clone();
         }
         let internal = sd.tap_spend.internal_key.unwrap_or([0; 32]);
         if sd.tap_spend.internal_key.is_some() {

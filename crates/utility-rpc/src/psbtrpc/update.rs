@@ -51,6 +51,11 @@ fn update_output(ks: &Keystore, psbt: &mut Psbt, index: usize) {
         sd.tap_pubkeys
             .insert(hash160::Hash::hash(x).to_byte_array(), *x);
     }
+    // Core only builds a tree it was given when the internal key is valid.
+    let existing_tree_usable = !out.tap_tree.is_empty()
+        && out
+            .tap_internal_key
+            .is_some_and(|k| bitcoin::key::XOnlyPublicKey::from_slice(&k).is_ok());
     // A would-be spend of the output, only to gather its metadata.
     let creator = Creator::Real {
         tx: &tx,
@@ -72,11 +77,11 @@ fn update_output(ks: &Keystore, psbt: &mut Psbt, index: usize) {
     if sd.tap_spend.internal_key.is_some() {
         out.tap_internal_key = sd.tap_spend.internal_key;
     }
-    // Core re-derives the tree through its builder, which reorders leaves.
-    let key_valid = out
-        .tap_internal_key
-        .is_some_and(|k| bitcoin::key::XOnlyPublicKey::from_slice(&k).is_ok());
-    if key_valid && !out.tap_tree.is_empty() {
+    // The tree comes from the keystore, else from the output itself rebuilt
+    // through Core's builder (which reorders leaves).
+    if !sd.tap_tree.is_empty() {
+        out.tap_tree = sd.tap_tree;
+    } else if existing_tree_usable {
         if let Some(tree) = psbt::output::rebuild_tree(&out.tap_tree) {
             out.tap_tree = tree;
         }

@@ -21,6 +21,7 @@ pub struct Keystore {
     xonly_keys: HashMap<[u8; 32], SecretKey>,
     tap_origins: HashMap<[u8; 32], psbt::KeyOrigin>,
     tap_spend: HashMap<[u8; 32], TapSpendData>,
+    tap_trees: HashMap<[u8; 32], Vec<(u8, u8, Vec<u8>)>>,
 }
 
 /// What spending a taproot output by script needs (Core's `TaprootSpendData`).
@@ -103,6 +104,17 @@ impl Keystore {
     /// Records how the taproot output with key `output_key` can be spent.
     pub fn add_tap_spend(&mut self, output_key: [u8; 32], data: TapSpendData) {
         self.tap_spend.entry(output_key).or_default().merge(&data);
+    }
+
+    /// Records the script tree of the taproot output with key `output_key`
+    /// as (depth, leaf version, script) in Core's builder order.
+    pub fn add_tap_tree(&mut self, output_key: [u8; 32], tree: Vec<(u8, u8, Vec<u8>)>) {
+        self.tap_trees.insert(output_key, tree);
+    }
+
+    /// The script tree of the taproot output with key `output_key`.
+    pub fn tap_tree(&self, output_key: &[u8; 32]) -> Option<&Vec<(u8, u8, Vec<u8>)>> {
+        self.tap_trees.get(output_key)
     }
 
     /// The private key for a serialized public key.
