@@ -38,7 +38,7 @@ pub struct Output {
     /// The taproot internal key.
     pub tap_internal_key: Option<[u8; 32]>,
     /// The taproot tree as (depth, leaf version, script) in DFS order.
-    pub tap_tree: Vec<(u8, u8, Vec<u8>)>,
+    pub tap_tree: Vec<TapLeaf>,
     /// Taproot BIP32 derivations.
     pub tap_bip32_paths: TapKeyPaths,
     /// MuSig2 participants by aggregate key.
@@ -49,15 +49,15 @@ pub struct Output {
     pub unknown: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
-/// One leaf while a tree is assembled: depth so far, version, script.
-type Leaf = (u8, u8, Vec<u8>);
+/// A taproot tree leaf: depth, leaf version, script.
+pub type TapLeaf = (u8, u8, Vec<u8>);
 
 /// Assembles leaves given in DFS order as Core's `TaprootBuilder` does and
 /// returns them in the builder's own order (`GetTreeTuples`): when two
 /// nodes join, the later node's leaves come first. `None` if the depths do
 /// not form a complete binary tree.
-pub fn rebuild_tree(leaves: &[Leaf]) -> Option<Vec<Leaf>> {
-    let mut branch: Vec<Option<Vec<Leaf>>> = Vec::new();
+pub fn rebuild_tree(leaves: &[TapLeaf]) -> Option<Vec<TapLeaf>> {
+    let mut branch: Vec<Option<Vec<TapLeaf>>> = Vec::new();
     for (d, ver, script) in leaves {
         if *d > TAPROOT_MAX_DEPTH {
             return None;
@@ -93,7 +93,7 @@ pub fn rebuild_tree(leaves: &[Leaf]) -> Option<Vec<Leaf>> {
     }
 }
 
-fn read_tree(r: &mut Reader) -> Result<Vec<(u8, u8, Vec<u8>)>> {
+fn read_tree(r: &mut Reader) -> Result<Vec<TapLeaf>> {
     let data = r.bytes()?;
     if data.is_empty() {
         return Err(DecodeError::stream("Output Taproot tree must not be empty"));
@@ -263,7 +263,7 @@ impl Output {
 mod tests {
     use super::rebuild_tree;
 
-    fn shape(depths: &[u8]) -> Option<Vec<(u8, u8, Vec<u8>)>> {
+    fn shape(depths: &[u8]) -> Option<Vec<super::TapLeaf>> {
         let leaves: Vec<_> = depths
             .iter()
             .enumerate()

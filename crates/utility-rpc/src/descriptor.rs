@@ -827,7 +827,7 @@ fn fill_keystore_from(
             }
             let output_key = info.output_key().to_x_only_public_key().serialize();
             ks.add_tap_spend(output_key, data);
-            let leaves: Vec<(u8, u8, Vec<u8>)> = tr
+            let leaves: Vec<psbt::output::TapLeaf> = tr
                 .iter_scripts()
                 .map(|(depth, ms)| (depth, 0xc0, ms.encode().to_bytes()))
                 .collect();

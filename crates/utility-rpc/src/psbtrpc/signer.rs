@@ -50,7 +50,7 @@ pub struct SigData {
     /// Taproot spending data.
     pub tap_spend: TapSpendData,
     /// The output's taproot script tree from the keystore, in builder order.
-    pub tap_tree: Vec<(u8, u8, Vec<u8>)>,
+    pub tap_tree: Vec<psbt::output::TapLeaf>,
     /// Taproot keys with origins.
     pub tap_misc_pubkeys: TapKeyPaths,
     /// Taproot keys by hash160 of the x-only key.

@@ -21,7 +21,7 @@ pub struct Keystore {
     xonly_keys: HashMap<[u8; 32], SecretKey>,
     tap_origins: HashMap<[u8; 32], psbt::KeyOrigin>,
     tap_spend: HashMap<[u8; 32], TapSpendData>,
-    tap_trees: HashMap<[u8; 32], Vec<(u8, u8, Vec<u8>)>>,
+    tap_trees: HashMap<[u8; 32], Vec<psbt::output::TapLeaf>>,
 }
 
 /// What spending a taproot output by script needs (Core's `TaprootSpendData`).
@@ -108,12 +108,12 @@ impl Keystore {
 
     /// Records the script tree of the taproot output with key `output_key`
     /// as (depth, leaf version, script) in Core's builder order.
-    pub fn add_tap_tree(&mut self, output_key: [u8; 32], tree: Vec<(u8, u8, Vec<u8>)>) {
+    pub fn add_tap_tree(&mut self, output_key: [u8; 32], tree: Vec<psbt::output::TapLeaf>) {
         self.tap_trees.insert(output_key, tree);
     }
 
     /// The script tree of the taproot output with key `output_key`.
-    pub fn tap_tree(&self, output_key: &[u8; 32]) -> Option<&Vec<(u8, u8, Vec<u8>)>> {
+    pub fn tap_tree(&self, output_key: &[u8; 32]) -> Option<&Vec<psbt::output::TapLeaf>> {
         self.tap_trees.get(output_key)
     }
 
