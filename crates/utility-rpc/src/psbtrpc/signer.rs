@@ -69,6 +69,11 @@ pub struct SigData {
     pub musig2_pubnonces: psbt::input::MusigData<Vec<u8>>,
     /// MuSig2 partial signatures.
     pub musig2_partial_sigs: psbt::input::MusigData<[u8; 32]>,
+    /// Stack items of scriptSigs/witnesses already in copies of the input
+    /// (`signrawtransactionwithkey`, `combinerawtransaction`): used as
+    /// signatures when they verify and as public keys (Core's
+    /// `DataFromTransaction`).
+    pub candidates: Vec<Vec<u8>>,
     /// Key ids whose public key is unknown.
     pub missing_pubkeys: Vec<[u8; 20]>,
     /// Key ids whose signature is missing.
@@ -195,6 +200,50 @@ impl Creator<'_> {
 }
 
 impl Creator<'_> {
+    /// Whether `sig` (DER plus sighash byte) is a valid signature by `pk`
+    /// for this input under `code`.
+    fn verifies(&self, pk: &[u8], code: &[u8], version: SigVersion, sig: &[u8]) -> bool {
+        let Creator::Real {
+            tx, index, amount, ..
+        } = self
+        else {
+            return false;
+        };
+        let (Some((&ty, der)), Ok(pubkey)) = (
+            sig.split_last(),
+            bitcoin::secp256k1::PublicKey::from_slice(pk),
+        ) else {
+            return false;
+        };
+        let Ok(mut parsed) = bitcoin::secp256k1::ecdsa::Signature::from_der_lax(der) else {
+            return false;
+        };
+        parsed.normalize_s();
+        let mut cache = SighashCache::new(*tx);
+        let code = Script::from_bytes(code);
+        let digest = match version {
+            SigVersion::Base => cache
+                .legacy_signature_hash(*index, code, ty as u32)
+                .map(|h| h.to_byte_array())
+                .ok(),
+            SigVersion::WitnessV0 => cache
+                .p2wsh_signature_hash(
+                    *index,
+                    code,
+                    bitcoin::Amount::from_sat(*amount as u64),
+                    EcdsaSighashType::from_consensus(ty as u32),
+                )
+                .map(|h| h.to_byte_array())
+                .ok(),
+        };
+        let Some(digest) = digest else {
+            return false;
+        };
+        Secp256k1::verification_only()
+            .verify_ecdsa(&Message::from_digest(digest), &parsed, &pubkey)
+            .is_ok()
+    }
+
     /// The BIP341 signature hash for the key path (`leaf` None) or a leaf;
     /// needs every spent output.
     fn tap_digest(&self, leaf: Option<[u8; 32]>) -> Option<[u8; 32]> {
@@ -266,6 +315,17 @@ impl Signer<'_> {
         if let Some((_, sig)) = sd.signatures.get(&id) {
             return Some(sig.clone());
         }
+        // Signatures already in the transaction come first, as Core extracts
+        // them before signing.
+        let existing = sd
+            .candidates
+            .iter()
+            .find(|c| self.creator.verifies(pk, code, version, c))
+            .cloned();
+        if let Some(sig) = existing {
+            sd.signatures.insert(id, (pk.to_vec(), sig.clone()));
+            return Some(sig);
+        }
         if let Some(origin) = self.ks.origin(&id) {
             sd.misc_pubkeys
                 .entry(id)
@@ -295,7 +355,13 @@ impl Signer<'_> {
             pk.extend_from_slice(x);
             return Some(pk);
         }
-        self.ks.pubkey(id).cloned()
+        if let Some(pk) = self.ks.pubkey(id) {
+            return Some(pk.clone());
+        }
+        sd.candidates
+            .iter()
+            .find(|c| script::pubkey_valid_size(c) && keyid(c) == *id)
+            .cloned()
     }
 
     fn cscript(&self, sd: &SigData, id: &[u8; 20]) -> Option<Vec<u8>> {
