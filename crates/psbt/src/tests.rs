@@ -442,3 +442,211 @@ fn v2_locktime_comes_from_inputs() {
         assert!(p.unsigned_tx().is_none());
     }
 }
+
+/// Hand-built PSBTs for the rejections the vectors do not reach.
+mod built {
+    use super::*;
+    use crate::codec::{write_bytes, write_compact};
+
+    const G: [u8; 33] = [
+        0x02, 0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac, 0x55, 0xa0, 0x62, 0x95, 0xce, 0x87,
+        0x0b, 0x07, 0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2, 0x81, 0x5b, 0x16,
+        0xf8, 0x17, 0x98,
+    ];
+
+    fn pair(key: &[u8], value: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        write_bytes(&mut v, key);
+        write_bytes(&mut v, value);
+        v
+    }
+
+    /// A version 1 transaction spending `prev:vout` to one OP_TRUE output.
+    fn tx_bytes(prev: [u8; 32], vout: u32) -> Vec<u8> {
+        let mut t = vec![1, 0, 0, 0, 1];
+        t.extend_from_slice(&prev);
+        t.extend_from_slice(&vout.to_le_bytes());
+        t.extend_from_slice(&[0, 0xff, 0xff, 0xff, 0xff, 1]);
+        t.extend_from_slice(&1000u64.to_le_bytes());
+        t.extend_from_slice(&[1, 0x51, 0, 0, 0, 0]);
+        t
+    }
+
+    fn global(extra: &[u8]) -> Vec<u8> {
+        let mut v = b"psbt\xff".to_vec();
+        v.extend(pair(&[0x00], &tx_bytes([7; 32], 0)));
+        v.extend_from_slice(extra);
+        v.push(0);
+        v
+    }
+
+    fn psbt(input: &[u8], output: &[u8]) -> Vec<u8> {
+        let mut v = global(&[]);
+        v.extend_from_slice(input);
+        v.push(0);
+        v.extend_from_slice(output);
+        v.push(0);
+        v
+    }
+
+    fn err(bytes: &[u8]) -> String {
+        Psbt::deserialize(bytes)
+            .err()
+            .map(|e| e.0)
+            .unwrap_or_default()
+    }
+
+    fn assert_reason(bytes: &[u8], reason: &str) {
+        assert_eq!(err(bytes), format!("{reason}: iostream error"));
+    }
+
+    #[test]
+    fn hand_built_base_is_valid() {
+        let p = Psbt::deserialize(&psbt(&[], &[])).expect("valid");
+        assert_eq!(p.inputs.len(), 1);
+        assert_eq!(Psbt::deserialize(&p.serialize()), Ok(p));
+    }
+
+    #[test]
+    fn global_map_rejections() {
+        let mut dup = pair(&[0xf0], &[1]);
+        dup.extend(pair(&[0xf0], &[2]));
+        let mut bytes = global(&dup);
+        bytes.extend_from_slice(&[0, 0]);
+        assert_reason(&bytes, "Duplicate Key, global key \"f0\" already provided");
+        let mut bytes = global(&pair(&[0x03], &[0; 4]));
+        bytes.extend_from_slice(&[0, 0]);
+        assert_reason(
+            &bytes,
+            "PSBT_GLOBAL_FALLBACK_LOCKTIME is not allowed in PSBTv0",
+        );
+        let mut bytes = global(&pair(&[0xfb], &1u32.to_le_bytes()));
+        bytes.extend_from_slice(&[0, 0]);
+        assert_reason(&bytes, "There is no PSBT version 1");
+        assert_reason(b"psbt\xff\xfd\x01\x00", "non-canonical ReadCompactSize()");
+        assert_reason(
+            &global(&[]),
+            "Inputs provided does not match the number of inputs in transaction.",
+        );
+        let mut bytes = global(&[]);
+        bytes.push(0);
+        assert_reason(
+            &bytes,
+            "Outputs provided does not match the number of outputs in transaction.",
+        );
+    }
+
+    #[test]
+    fn unsigned_tx_rejections() {
+        let mut tx = tx_bytes([7; 32], 0);
+        tx.splice(4..4, [0x00, 0x02]);
+        let mut v = b"psbt\xff".to_vec();
+        v.extend(pair(&[0x00], &tx));
+        assert_reason(&v, "Size of value was not the stated size");
+    }
+
+    #[test]
+    fn input_map_rejections() {
+        assert_reason(
+            &psbt(&pair(&[0x15; 33], &[0xc0]), &[]),
+            "Input Taproot leaf script key is not at least 34 bytes",
+        );
+        assert_reason(
+            &psbt(&pair(&[0x15; 34], &[]), &[]),
+            "Input Taproot leaf script must be at least 1 byte",
+        );
+        assert_reason(
+            &psbt(&pair(&[0x1c; 11], &[0; 32]), &[]),
+            "Input musig2 partial sig key is not expected size of 67 or 99 bytes",
+        );
+        assert_reason(
+            &psbt(&pair(&[0x1b; 11], &[0; 66]), &[]),
+            "Input musig2 pubnonce key is not expected size of 67 or 99 bytes",
+        );
+        let nonce_key = [&[0x1b][..], &G, &G].concat();
+        assert_reason(
+            &psbt(&pair(&nonce_key, &[0; 10]), &[]),
+            "Input musig2 pubnonce value is not 66 bytes",
+        );
+        let path_key = [&[0x06][..], &G].concat();
+        assert_reason(
+            &psbt(&pair(&path_key, &[0; 3]), &[]),
+            "Invalid length for HD key path",
+        );
+        let bad_key = [&[0x06][..], &[0x02], &[0u8; 32]].concat();
+        assert_reason(&psbt(&pair(&bad_key, &[0; 4]), &[]), "Invalid pubkey");
+        let sig_key = [&[0x02][..], &G].concat();
+        assert_reason(
+            &psbt(&pair(&sig_key, &[0x30, 0x01]), &[]),
+            "Signature is not a valid encoding",
+        );
+        let mut v = global(&[]);
+        v.extend(pair(&[0xf0], &[1]));
+        assert_reason(&v, "Separator is missing at the end of an input map");
+    }
+
+    #[test]
+    fn previous_transaction_rejections() {
+        // A previous transaction that is not the one spent.
+        let prev = tx_bytes([9; 32], 0);
+        assert_reason(
+            &psbt(&pair(&[0x00], &prev), &[]),
+            "Non-witness UTXO does not match outpoint hash",
+        );
+        // The right one, but the spent index is past its outputs.
+        let prev_tx = crate::tx::deserialize_tx(&prev, true).expect("tx");
+        let txid = prev_tx.compute_txid();
+        let spend = tx_bytes(*bitcoin::hashes::Hash::as_byte_array(&txid), 3);
+        let mut v = b"psbt\xff".to_vec();
+        v.extend(pair(&[0x00], &spend));
+        v.push(0);
+        v.extend(pair(&[0x00], &prev));
+        v.extend_from_slice(&[0, 0]);
+        assert_reason(&v, "Input specifies output index that does not exist");
+        // Witness flag set but every witness empty.
+        let mut witness_tx = prev.clone();
+        witness_tx.splice(4..4, [0x00, 0x01]);
+        let at = witness_tx.len() - 4;
+        witness_tx.splice(at..at, [0x00]);
+        assert_reason(
+            &psbt(&pair(&[0x00], &witness_tx), &[]),
+            "Superfluous witness record",
+        );
+        let mut flagged = prev;
+        flagged.splice(4..4, [0x00, 0x02]);
+        assert_reason(
+            &psbt(&pair(&[0x00], &flagged), &[]),
+            "Unknown transaction optional data",
+        );
+    }
+
+    #[test]
+    fn output_map_rejections() {
+        let tree = |leaves: &[(u8, u8)]| {
+            let mut v = Vec::new();
+            for (d, ver) in leaves {
+                v.extend_from_slice(&[*d, *ver]);
+                write_compact(&mut v, 1);
+                v.push(0x51);
+            }
+            pair(&[0x06], &v)
+        };
+        assert_reason(
+            &psbt(&[], &tree(&[(0, 0xc1)])),
+            "Output Taproot tree has a leaf with an invalid leaf version",
+        );
+        assert_reason(
+            &psbt(&[], &tree(&[(129, 0xc0)])),
+            "Output Taproot tree has as leaf greater than Taproot maximum depth",
+        );
+        assert_reason(
+            &psbt(&[], &tree(&[(1, 0xc0)])),
+            "Output Taproot tree is malformed",
+        );
+        assert!(Psbt::deserialize(&psbt(&[], &tree(&[(1, 0xc0), (1, 0xc0)]))).is_ok());
+        let mut v = psbt(&[], &[]);
+        v.pop();
+        v.extend(pair(&[0xf0], &[1]));
+        assert_reason(&v, "Separator is missing at the end of an output map");
+    }
+}
