@@ -33,7 +33,7 @@ fn signs_and_broadcasts_a_p2wpkh_spend() {
     assert_eq!(unsigned["complete"], json!(false));
     assert_eq!(
         unsigned["errors"][0]["error"],
-        "Witness program was passed an empty witness"
+        "Witness program hash mismatch"
     );
 
     let signed = node.rpc("signrawtransactionwithkey", json!([raw, [wif]]));

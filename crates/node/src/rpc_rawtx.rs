@@ -21,10 +21,24 @@ impl utility_rpc::CoinLookup for NodeCoins {
         .coin(outpoint)
         .map(|c| c.output)
     }
+
+    /// From `-txindex` (once it caught up) or the mempool, as Core's PSBT updater.
+    fn transaction(&self, txid: &bitcoin::Txid) -> Option<bitcoin::Transaction> {
+        if let Some(txindex) = self.0.indexes().and_then(|i| i.txindex.clone()) {
+            crate::indexes::wait_for_txindex(&self.0);
+            let cs = self.0.lock();
+            if let Ok(Some((_, tx))) = index::txindex::find_tx(txindex.db(), &cs, txid) {
+                return Some(tx);
+            }
+        }
+        self.0.pool().get(txid).map(|e| (*e.tx).clone())
+    }
 }
 
-/// Registers `createrawtransaction`, `signrawtransactionwithkey` and
-/// `combinerawtransaction`, looking coins up in `chain`.
+/// Registers `createrawtransaction`, `signrawtransactionwithkey`,
+/// `combinerawtransaction` and the PSBT methods, looking coins up in `chain`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
-    utility_rpc::register_rawtx(table, network, Arc::new(NodeCoins(chain)));
+    let coins = Arc::new(NodeCoins(chain));
+    utility_rpc::register_rawtx(table, network, coins.clone());
+    utility_rpc::register_psbt(table, network, coins);
 }

@@ -564,14 +564,23 @@ struct AtIndex<'a> {
     secp: Secp256k1<bitcoin::secp256k1::All>,
     /// Each derived key with its origin (`fingerprint/path`), when known.
     origins: Vec<(bitcoin::PublicKey, Option<String>)>,
+    /// Each derived key with its structured origin, when known.
+    key_origins: Vec<(bitcoin::PublicKey, Option<psbt::KeyOrigin>)>,
+    /// Private keys of the derived keys, where given.
+    secrets: Vec<(bitcoin::PublicKey, bitcoin::secp256k1::SecretKey)>,
 }
 
-/// Core's key origin text, `fingerprint/step/...` with `h` for hardened
-/// steps, of `pk` derived at `index`.
-fn key_origin(pk: &DescriptorPublicKey, index: u32) -> Option<String> {
+/// The master fingerprint and full path of `pk` derived at `index`.
+fn key_origin_parts(
+    pk: &DescriptorPublicKey,
+    index: u32,
+) -> Option<(
+    bitcoin::bip32::Fingerprint,
+    Vec<bitcoin::bip32::ChildNumber>,
+)> {
     use bitcoin::bip32::ChildNumber;
     use miniscript::descriptor::Wildcard;
-    let (fingerprint, steps): (_, Vec<ChildNumber>) = match pk {
+    Some(match pk {
         DescriptorPublicKey::Single(single) => {
             let (fp, path) = single.origin.as_ref()?;
             (*fp, path.into_iter().copied().collect())
@@ -590,7 +599,23 @@ fn key_origin(pk: &DescriptorPublicKey, index: u32) -> Option<String> {
             (fp, steps)
         }
         DescriptorPublicKey::MultiXPub(_) => return None,
-    };
+    })
+}
+
+/// The origin of `pk` derived at `index` as a PSBT key origin.
+fn psbt_origin(pk: &DescriptorPublicKey, index: u32) -> Option<psbt::KeyOrigin> {
+    let (fp, steps) = key_origin_parts(pk, index)?;
+    Some(psbt::KeyOrigin {
+        fingerprint: fp.to_bytes(),
+        path: steps.into_iter().map(u32::from).collect(),
+    })
+}
+
+/// Core's key origin text, `fingerprint/step/...` with `h` for hardened
+/// steps, of `pk` derived at `index`.
+fn key_origin(pk: &DescriptorPublicKey, index: u32) -> Option<String> {
+    use bitcoin::bip32::ChildNumber;
+    let (fingerprint, steps) = key_origin_parts(pk, index)?;
     let mut text = fingerprint.to_string();
     for step in steps {
         match step {
@@ -640,6 +665,24 @@ fn described(
 }
 
 impl AtIndex<'_> {
+    /// The private key given for `pk`, derived at this index.
+    fn secret(&self, pk: &DescriptorPublicKey) -> Option<bitcoin::secp256k1::SecretKey> {
+        use bitcoin::bip32::ChildNumber;
+        use miniscript::descriptor::Wildcard;
+        let x = match self.keys.get(pk)? {
+            DescriptorSecretKey::Single(s) => return Some(s.key.inner),
+            DescriptorSecretKey::XPrv(x) => x,
+            DescriptorSecretKey::MultiXPrv(_) => return None,
+        };
+        let mut path: Vec<ChildNumber> = x.derivation_path.into_iter().copied().collect();
+        match x.wildcard {
+            Wildcard::None => {}
+            Wildcard::Unhardened => path.push(ChildNumber::from_normal_idx(self.index).ok()?),
+            Wildcard::Hardened => path.push(ChildNumber::from_hardened_idx(self.index).ok()?),
+        }
+        Some(x.xkey.derive_priv(&self.secp, &path).ok()?.private_key)
+    }
+
     fn through_private_key(&self, pk: &DescriptorPublicKey) -> Option<bitcoin::PublicKey> {
         use bitcoin::bip32::ChildNumber;
         use miniscript::descriptor::Wildcard;
@@ -672,6 +715,20 @@ impl miniscript::Translator<DescriptorPublicKey, bitcoin::PublicKey, DeriveError
                 .map_err(|_| DeriveError::NeedsPrivateKey)?,
         };
         self.origins.push((key, key_origin(pk, self.index)));
+        // A bare key is its own master: Core gives it its own fingerprint.
+        let origin = psbt_origin(pk, self.index).or_else(|| match pk {
+            DescriptorPublicKey::Single(_) => Some(psbt::KeyOrigin {
+                fingerprint: hash160::Hash::hash(&key.to_bytes()).to_byte_array()[..4]
+                    .try_into()
+                    .unwrap_or([0; 4]),
+                path: Vec::new(),
+            }),
+            _ => None,
+        });
+        self.key_origins.push((key, origin));
+        if let Some(sk) = self.secret(pk) {
+            self.secrets.push((key, sk));
+        }
         Ok(key)
     }
 
@@ -688,22 +745,98 @@ type Derived = (
     Vec<(bitcoin::PublicKey, Option<String>)>,
 );
 
-fn derive_script(
+fn derive_at<'a>(
     d: &Descriptor<DescriptorPublicKey>,
     index: u32,
-    keys: &KeyMap,
-) -> Result<Derived, DeriveError> {
+    keys: &'a KeyMap,
+) -> Result<(Descriptor<bitcoin::PublicKey>, AtIndex<'a>), DeriveError> {
     let mut at = AtIndex {
         keys,
         index,
         secp: Secp256k1::new(),
         origins: Vec::new(),
+        key_origins: Vec::new(),
+        secrets: Vec::new(),
     };
     let derived = d.translate_pk(&mut at).map_err(|e| match e {
         miniscript::TranslateErr::TranslatorErr(e) => e,
         miniscript::TranslateErr::OuterError(_) => DeriveError::NeedsPrivateKey,
     })?;
+    Ok((derived, at))
+}
+
+fn derive_script(
+    d: &Descriptor<DescriptorPublicKey>,
+    index: u32,
+    keys: &KeyMap,
+) -> Result<Derived, DeriveError> {
+    let (derived, at) = derive_at(d, index, keys)?;
     Ok((derived, at.origins))
+}
+
+/// Adds what spending `derived`'s outputs needs to `ks`: keys (private ones
+/// only with `with_private`), origins, scripts and taproot spend data.
+fn fill_keystore_from(
+    derived: &Descriptor<bitcoin::PublicKey>,
+    at: &AtIndex,
+    ks: &mut crate::rawtx::sign::Keystore,
+    with_private: bool,
+) {
+    use miniscript::descriptor::ShInner;
+    let is_tr = matches!(derived, Descriptor::Tr(_));
+    for (pk, origin) in &at.key_origins {
+        let secret = at.secrets.iter().find(|(k, _)| k == pk).map(|(_, s)| *s);
+        if is_tr {
+            let (x, _) = pk.inner.x_only_public_key();
+            ks.add_xonly(
+                x.serialize(),
+                secret.filter(|_| with_private),
+                origin.clone(),
+            );
+        } else {
+            ks.add_pubkey(pk.to_bytes(), origin.clone());
+            if let Some(sk) = secret.filter(|_| with_private) {
+                ks.add_key(sk, pk.compressed);
+            }
+        }
+    }
+    match derived {
+        Descriptor::Sh(sh) => match sh.as_inner() {
+            ShInner::Wsh(w) => {
+                ks.add_script(w.inner_script().to_bytes());
+                ks.add_script(w.script_pubkey().to_bytes());
+            }
+            ShInner::Wpkh(w) => ks.add_script(w.script_pubkey().to_bytes()),
+            _ => ks.add_script(sh.inner_script().to_bytes()),
+        },
+        Descriptor::Wsh(w) => ks.add_script(w.inner_script().to_bytes()),
+        Descriptor::Tr(tr) => {
+            let info = tr.spend_info();
+            let mut data = crate::rawtx::sign::TapSpendData {
+                internal_key: Some(info.internal_key().serialize()),
+                merkle_root: info.merkle_root().map(|r| r.to_byte_array()),
+                ..Default::default()
+            };
+            for (script, ver) in info.script_map().keys() {
+                if let Some(cb) = info.control_block(&(script.clone(), *ver)) {
+                    data.scripts
+                        .entry((script.to_bytes(), ver.to_consensus()))
+                        .or_default()
+                        .insert(psbt::input::ControlBlock(cb.serialize()));
+                }
+            }
+            let output_key = info.output_key().to_x_only_public_key().serialize();
+            ks.add_tap_spend(output_key, data);
+            let leaves: Vec<psbt::output::TapLeaf> = tr
+                .iter_scripts()
+                .map(|(depth, ms)| (depth, 0xc0, ms.encode().to_bytes()))
+                .collect();
+            if let Some(tree) = psbt::output::rebuild_tree(&leaves).filter(|t| !t.is_empty()) {
+                ks.add_tap_tree(output_key, tree);
+            }
+        }
+        _ => {}
+    }
 }
 
 impl ParsedDescriptor {
@@ -724,6 +857,28 @@ impl ParsedDescriptor {
             .into_iter()
             .map(|(s, _)| s)
             .collect())
+    }
+
+    /// Adds the keys, origins and scripts of expansion `which` at `index`
+    /// to `ks` (private keys only with `with_private`), as Core's `Expand`
+    /// and `ExpandPrivate` fill a signing provider.
+    pub fn fill_keystore(
+        &self,
+        which: usize,
+        index: u32,
+        ks: &mut crate::rawtx::sign::Keystore,
+        with_private: bool,
+    ) -> Result<(), DeriveError> {
+        let subs: Vec<&Descriptor<DescriptorPublicKey>> = match self.kinds.get(which) {
+            None | Some(Kind::Fixed(_)) => return Ok(()),
+            Some(Kind::Mini(d)) | Some(Kind::RawTr(d)) => vec![d],
+            Some(Kind::Combo(subs)) => subs.iter().collect(),
+        };
+        for d in subs {
+            let (derived, at) = derive_at(d, index, &self.keys)?;
+            fill_keystore_from(&derived, &at, ks, with_private);
+        }
+        Ok(())
     }
 
     /// Output scripts of expansion `which` at `index`, each with the

@@ -8,6 +8,7 @@ pub mod bech32;
 pub mod descriptor;
 pub mod message;
 pub mod multisig;
+pub mod psbtrpc;
 pub mod rawtx;
 pub mod scan_objects;
 pub mod script;
@@ -26,4 +27,5 @@ pub fn register(table: &RpcTable, network: bitcoin::Network) {
     }
 }
 
+pub use psbtrpc::register_psbt;
 pub use rawtx::{register_rawtx, CoinLookup};

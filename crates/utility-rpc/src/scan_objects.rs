@@ -11,14 +11,10 @@ use crate::methods::parse_descriptor_range;
 /// Derivation range of a ranged descriptor given without one.
 const DEFAULT_RANGE: (i64, i64) = (0, 1000);
 
-/// Every output script of `object`, over all multipath expansions and every
-/// index of its range (a non-ranged descriptor yields its scripts once).
-pub fn eval_scan_object(
-    object: &Value,
-    network: bitcoin::Network,
-) -> RpcResult<Vec<descriptor::DescribedScript>> {
-    let (text, range) = match object {
-        Value::String(s) => (s.as_str(), DEFAULT_RANGE),
+/// The descriptor text and derivation range of a scan object.
+fn parse_scan_object(object: &Value) -> RpcResult<(&str, (i64, i64))> {
+    match object {
+        Value::String(s) => Ok((s.as_str(), DEFAULT_RANGE)),
         Value::Object(m) => {
             let text = match m.get("desc") {
                 Some(Value::String(s)) => s.as_str(),
@@ -29,8 +25,8 @@ pub fn eval_scan_object(
                     )))
                 }
                 None => {
-                    return Err(RpcError::type_error(
-                        "JSON value of type null is not of expected type string",
+                    return Err(RpcError::invalid_parameter(
+                        "Descriptor needs to be provided in scan object",
                     ))
                 }
             };
@@ -38,29 +34,67 @@ pub fn eval_scan_object(
                 Some(r) => parse_descriptor_range(r)?,
                 None => DEFAULT_RANGE,
             };
-            (text, range)
+            Ok((text, range))
         }
-        _ => {
-            return Err(RpcError::invalid_parameter(
-                "Scan object needs to be either a string or an object",
-            ))
-        }
-    };
+        _ => Err(RpcError::invalid_parameter(
+            "Scan object needs to be either a string or an object",
+        )),
+    }
+}
+
+/// Calls `each(parsed, expansion, index)` for every multipath expansion and
+/// every index of the object's range (once for a non-ranged descriptor).
+fn for_each_derivation(
+    object: &Value,
+    network: bitcoin::Network,
+    mut each: impl FnMut(
+        &descriptor::ParsedDescriptor,
+        usize,
+        u32,
+    ) -> Result<(), descriptor::DeriveError>,
+) -> RpcResult<()> {
+    let (text, range) = parse_scan_object(object)?;
     let parsed =
         descriptor::parse(text, false, network).map_err(RpcError::invalid_address_or_key)?;
     let range = if parsed.is_range { range } else { (0, 0) };
-    let mut scripts = Vec::new();
     for which in 0..parsed.len() {
         for index in range.0..=range.1 {
-            let derived = parsed.described_scripts(which, index as u32).map_err(|_| {
+            each(&parsed, which, index as u32).map_err(|_| {
                 RpcError::invalid_address_or_key(format!(
                     "Cannot derive script without private keys: '{text}'"
                 ))
             })?;
-            scripts.extend(derived);
         }
     }
+    Ok(())
+}
+
+/// Every output script of `object`, over all multipath expansions and every
+/// index of its range (a non-ranged descriptor yields its scripts once).
+pub fn eval_scan_object(
+    object: &Value,
+    network: bitcoin::Network,
+) -> RpcResult<Vec<descriptor::DescribedScript>> {
+    let mut scripts = Vec::new();
+    for_each_derivation(object, network, |parsed, which, index| {
+        scripts.extend(parsed.described_scripts(which, index)?);
+        Ok(())
+    })?;
     Ok(scripts)
+}
+
+/// Adds everything `object` describes (keys, origins, scripts; private keys
+/// with `expand_private`) to `ks`, as Core's `EvalDescriptorStringOrObject`
+/// fills a signing provider.
+pub fn fill_keystore(
+    object: &Value,
+    network: bitcoin::Network,
+    ks: &mut crate::rawtx::sign::Keystore,
+    expand_private: bool,
+) -> RpcResult<()> {
+    for_each_derivation(object, network, |parsed, which, index| {
+        parsed.fill_keystore(which, index, ks, expand_private)
+    })
 }
 
 #[cfg(test)]

@@ -261,31 +261,7 @@ pub fn sighash_name(byte: u8) -> Option<&'static str> {
 
 /// Strict DER signature check with trailing sighash byte (BIP66 rules).
 pub fn is_valid_signature_encoding(sig: &[u8]) -> bool {
-    let n = sig.len();
-    if !(9..=73).contains(&n) || sig[0] != 0x30 || sig[1] as usize != n - 3 {
-        return false;
-    }
-    let len_r = sig[3] as usize;
-    if 5 + len_r >= n {
-        return false;
-    }
-    let len_s = sig[5 + len_r] as usize;
-    if len_r + len_s + 7 != n {
-        return false;
-    }
-    if sig[2] != 0x02 || len_r == 0 || sig[4] & 0x80 != 0 {
-        return false;
-    }
-    if len_r > 1 && sig[4] == 0 && sig[5] & 0x80 == 0 {
-        return false;
-    }
-    if sig[len_r + 4] != 0x02 || len_s == 0 || sig[len_r + 6] & 0x80 != 0 {
-        return false;
-    }
-    if len_s > 1 && sig[len_r + 6] == 0 && sig[len_r + 7] & 0x80 == 0 {
-        return false;
-    }
-    true
+    psbt::input::strict_der_signature(sig)
 }
 
 fn looks_like_signature(data: &[u8]) -> Option<&'static str> {

@@ -49,7 +49,7 @@ pub fn tx_to_json(tx: &Transaction, params: &ChainParams) -> Map<String, Value> 
     let wtxid = sha256d::Hash::hash(&serialize_tx(tx, true));
     e.insert("txid".into(), json!(tx.compute_txid().to_string()));
     e.insert("hash".into(), json!(Txid::from_raw_hash(wtxid).to_string()));
-    e.insert("version".into(), json!(tx.version.0));
+    e.insert("version".into(), json!(tx.version.0 as u32));
     e.insert("size".into(), json!(size));
     e.insert("vsize".into(), json!(weight.div_ceil(4)));
     e.insert("weight".into(), json!(weight));

@@ -5,12 +5,14 @@ pub mod create;
 pub mod sign;
 
 use crate::address::{self, ChainParams};
+use crate::psbtrpc::signer::{produce_signature, Creator, SigData};
 use crate::{script, tojson};
+use bitcoin::hashes::{hash160, Hash};
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 use rpc::method::json_type_name;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcRequest, RpcResult, RpcTable};
 use serde_json::{json, Map, Value};
-use sign::{InputSigner, Keystore};
+use sign::Keystore;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -18,6 +20,12 @@ use std::sync::Arc;
 pub trait CoinLookup: Send + Sync {
     /// The unspent output at `outpoint`, if any.
     fn coin(&self, outpoint: &OutPoint) -> Option<TxOut>;
+
+    /// A whole transaction the node can find without a chain scan (through
+    /// `-txindex` or in the mempool), for PSBT updating.
+    fn transaction(&self, _txid: &bitcoin::Txid) -> Option<Transaction> {
+        None
+    }
 }
 
 /// A lookup that knows no coins.
@@ -67,17 +75,20 @@ fn decode_tx(hex: &str) -> RpcResult<Transaction> {
     })
 }
 
-/// Core's `ParseSighashString`.
-fn parse_sighash(v: Option<&Value>) -> RpcResult<u32> {
-    let Some(v) = v else { return Ok(1) };
+/// Core's `ParseSighashString`: `None` when not given, 0 for "DEFAULT".
+pub(crate) fn parse_sighash_opt(v: Option<&Value>) -> RpcResult<Option<i32>> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
     let Some(s) = v.as_str() else {
         return Err(RpcError::type_error(format!(
             "JSON value of type {} is not of expected type string",
             json_type_name(v)
         )));
     };
-    Ok(match s {
-        "DEFAULT" | "ALL" => 1,
+    Ok(Some(match s {
+        "DEFAULT" => 0,
+        "ALL" => 1,
         "NONE" => 2,
         "SINGLE" => 3,
         "ALL|ANYONECANPAY" => 0x81,
@@ -88,7 +99,7 @@ fn parse_sighash(v: Option<&Value>) -> RpcResult<u32> {
                 "'{s}' is not a valid sighash parameter."
             )))
         }
-    })
+    }))
 }
 
 fn to_asm(s: &ScriptBuf) -> String {
@@ -242,58 +253,112 @@ fn txout_string(o: &TxOut) -> String {
     )
 }
 
+const EMPTY_WITNESS: &str = "Witness program was passed an empty witness";
+const PROGRAM_MISMATCH: &str = "Witness program hash mismatch";
+const STACK_SIZE: &str = "Unable to sign input, invalid stack size (possibly missing key)";
+const NULLFAIL: &str =
+    "CHECK(MULTI)SIG failing with non-zero signature (possibly need more signatures)";
+const EVAL_FALSE: &str =
+    "Script evaluated without error but finished with a false/empty top stack element";
+
+/// Core's text for an input that could not be completed: what verifying
+/// the produced scripts fails with.
+fn sign_error(spk: &[u8], sd: &SigData) -> &'static str {
+    if let Some((version, program)) = script::witness_program(spk) {
+        if sd.script_witness.is_empty() {
+            // P2WPKH wants exactly two items; other programs report the empty stack.
+            return if version == 0 && program.len() == 20 {
+                PROGRAM_MISMATCH
+            } else {
+                EMPTY_WITNESS
+            };
+        }
+    }
+    let inner = [&sd.witness_script, &sd.redeem_script]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .map_or(spk, Vec::as_slice);
+    let (ty, sol) = script::solve(inner);
+    if ty != script::TxoutType::Multisig {
+        return STACK_SIZE;
+    }
+    let signed = sol[1..sol.len() - 1].iter().any(|pk| {
+        sd.signatures
+            .contains_key(&hash160::Hash::hash(pk).to_byte_array())
+    });
+    if signed {
+        NULLFAIL
+    } else {
+        EVAL_FALSE
+    }
+}
+
 /// Signs every input of `tx` it can (Core's `SignTransaction`); `others` are
-/// further copies whose signatures may be merged. Returns the error objects.
+/// further copies whose signatures may be merged. `sighash` 0 is DEFAULT.
+/// Returns the error objects.
 pub fn sign_transaction(
     tx: &mut Transaction,
     others: &[Transaction],
     keystore: &Keystore,
     coins: &BTreeMap<OutPoint, TxOut>,
-    sighash: u32,
+    sighash: i32,
 ) -> RpcResult<Vec<Value>> {
     let mut errors = Vec::new();
     let unsigned = tx.clone();
     let mut signing = unsigned.clone();
-    for i in 0..tx.input.len() {
-        signing.input[i].script_sig = ScriptBuf::new();
-        signing.input[i].witness = bitcoin::Witness::new();
+    for i in &mut signing.input {
+        i.script_sig = ScriptBuf::new();
+        i.witness = bitcoin::Witness::new();
     }
+    // Taproot signing needs every spent output.
+    let spent_all: Option<Vec<TxOut>> = signing
+        .input
+        .iter()
+        .map(|i| coins.get(&i.previous_output).cloned())
+        .collect();
     for i in 0..tx.input.len() {
         let Some(spent) = coins.get(&tx.input[i].previous_output) else {
             errors.push(tx_in_error(tx, i, "Input not found or already spent"));
             continue;
         };
-        let mut existing =
+        let mut candidates =
             sign::existing_items(&unsigned.input[i].script_sig, &unsigned.input[i].witness);
         for o in others {
             if let Some(inp) = o.input.get(i) {
-                existing.extend(sign::existing_items(&inp.script_sig, &inp.witness));
+                candidates.extend(sign::existing_items(&inp.script_sig, &inp.witness));
             }
         }
         // Scripts revealed by existing data are usable, as Core's `DataFromTransaction`.
         let mut known = keystore.clone();
-        for item in &existing {
+        for item in &candidates {
             known.add_script(item.clone());
         }
-        let signer = InputSigner {
+        let mut sd = SigData {
+            candidates,
+            ..Default::default()
+        };
+        let creator = Creator::Real {
             tx: &signing,
             index: i,
-            spent,
-            keystore: &known,
+            amount: spent.value.to_sat() as i64,
+            spent: spent_all.as_deref(),
             sighash,
-            existing: &existing,
         };
-        let signed = signer.sign();
-        tx.input[i].script_sig = signed.script_sig;
-        tx.input[i].witness = signed.witness;
+        produce_signature(&known, &creator, spent.script_pubkey.as_bytes(), &mut sd);
+        tx.input[i].script_sig = ScriptBuf::from_bytes(sd.script_sig.clone());
+        tx.input[i].witness = bitcoin::Witness::from_slice(&sd.script_witness);
         if sign::is_missing_amount(spent.value) && !tx.input[i].witness.is_empty() {
             return Err(RpcError::type_error(format!(
                 "Missing amount for {}",
                 txout_string(spent)
             )));
         }
-        if let Some(e) = signed.error {
-            errors.push(tx_in_error(tx, i, &e));
+        if !sd.complete {
+            errors.push(tx_in_error(
+                tx,
+                i,
+                sign_error(spent.script_pubkey.as_bytes(), &sd),
+            ));
         }
     }
     Ok(errors)
@@ -326,7 +391,7 @@ fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> Rpc
                 }
             }
             parse_prevouts(r.params.opt(2), &mut keystore, &mut coins)?;
-            let sighash = parse_sighash(r.params.opt(3))?;
+            let sighash = parse_sighash_opt(r.params.opt(3))?.unwrap_or(0);
             let errors = sign_transaction(&mut tx, &[], &keystore, &coins, sighash)?;
             let mut out = Map::new();
             out.insert("hex".into(), json!(script::hex(&tojson::serialize_tx(&tx, true))));
@@ -397,7 +462,7 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
             }
             let keystore = Keystore::default();
             let others = txs[1..].to_vec();
-            sign_transaction(&mut merged, &others, &keystore, &coins, 1)?;
+            sign_transaction(&mut merged, &others, &keystore, &coins, 0)?;
             Ok(json!(script::hex(&tojson::serialize_tx(&merged, true))))
         },
     )

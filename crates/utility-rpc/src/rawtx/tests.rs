@@ -200,10 +200,7 @@ fn reports_core_errors() {
             json!([hex, [], prevtx(&wpkh, json!({}))]),
         )
         .unwrap();
-    assert_eq!(
-        r["errors"][0]["error"],
-        "Witness program was passed an empty witness"
-    );
+    assert_eq!(r["errors"][0]["error"], "Witness program hash mismatch");
 
     let mut no_amount = prevtx(&wpkh, json!({}));
     no_amount[0].as_object_mut().unwrap().remove("amount");
