@@ -24,5 +24,5 @@ pub use blockfiles::{
 };
 pub use error::StoreError;
 pub use flatfile::{FlatFilePos, XorKey, XorSetting};
-pub use store::{status, CoinsCursor, CoinsReader, DiskBlockIndex, Store, WriteBatch};
+pub use store::{status, CoinsCursor, CoinsReader, DbCaches, DiskBlockIndex, Store, WriteBatch};
 pub use undo::{BlockUndo, TxUndo};

@@ -297,7 +297,7 @@ fn hash_from(bytes: &[u8], what: &str) -> Result<BlockHash> {
 /// `create_tables` and checks its version.
 fn open_db(
     path: &Path,
-    cache_bytes: Option<usize>,
+    cache_bytes: usize,
     create_tables: impl FnOnce(&redb::WriteTransaction) -> std::result::Result<(), redb::TableError>,
 ) -> Result<Database> {
     if let Some(parent) = path.parent() {
@@ -307,9 +307,9 @@ fn open_db(
         }
     }
     let mut builder = Database::builder();
-    if let Some(c) = cache_bytes {
-        builder.set_cache_size(c);
-    }
+    // redb would otherwise grow its page cache to 1 GiB; the memory belongs
+    // to the coins cache (-dbcache), as in Core's cache split.
+    builder.set_cache_size(cache_bytes);
     let db = builder.create(path)?;
     let tx = db.begin_write()?;
     {
@@ -339,27 +339,57 @@ fn meta_get(db: &Database, key: &str) -> Result<Option<Vec<u8>>> {
     Ok(t.get(key)?.map(|v| v.value().to_vec()))
 }
 
+/// Page-cache sizes of the two databases, in bytes (Core's
+/// `block_tree_db` and `coins_db` shares of `-dbcache`).
+#[derive(Debug, Clone, Copy)]
+pub struct DbCaches {
+    /// The block index database.
+    pub block_index: usize,
+    /// The UTXO set database.
+    pub coins: usize,
+}
+
+impl Default for DbCaches {
+    fn default() -> Self {
+        DbCaches {
+            block_index: 2 << 20,
+            coins: 8 << 20,
+        }
+    }
+}
+
+impl DbCaches {
+    /// Core's split of `total` bytes: at most 2 MiB for the block index, at
+    /// most 8 MiB for the UTXO database, and the rest (returned second) for
+    /// the in-memory coins cache.
+    pub fn split(total: usize) -> (DbCaches, usize) {
+        let block_index = (total / 8).min(2 << 20);
+        let rest = total - block_index;
+        let coins = (rest / 2).min(8 << 20);
+        (DbCaches { block_index, coins }, rest - coins)
+    }
+}
+
 impl Store {
     /// Opens the block index in `index_dir` and the UTXO set in
-    /// `coins_dir`, creating them if missing.
+    /// `coins_dir`, creating them if missing, with small page caches.
     pub fn open(index_dir: &Path, coins_dir: &Path) -> Result<Store> {
-        Self::open_with_cache(index_dir, coins_dir, None)
+        Self::open_with_caches(index_dir, coins_dir, DbCaches::default())
     }
 
-    /// Like [`Store::open`] with an explicit page-cache size in bytes for
-    /// the UTXO set (redb's default otherwise).
-    pub fn open_with_cache(
-        index_dir: &Path,
-        coins_dir: &Path,
-        cache_bytes: Option<usize>,
-    ) -> Result<Store> {
+    /// Like [`Store::open`] with explicit page-cache sizes.
+    pub fn open_with_caches(index_dir: &Path, coins_dir: &Path, caches: DbCaches) -> Result<Store> {
         Ok(Store {
-            index_db: open_db(&index_dir.join(BLOCK_INDEX_FILE), None, |tx| {
-                tx.open_table(BLOCK_INDEX)?;
-                tx.open_table(FILE_INFO)?;
-                Ok(())
-            })?,
-            coins_db: open_db(&coins_dir.join(COINS_FILE), cache_bytes, |tx| {
+            index_db: open_db(
+                &index_dir.join(BLOCK_INDEX_FILE),
+                caches.block_index,
+                |tx| {
+                    tx.open_table(BLOCK_INDEX)?;
+                    tx.open_table(FILE_INFO)?;
+                    Ok(())
+                },
+            )?,
+            coins_db: open_db(&coins_dir.join(COINS_FILE), caches.coins, |tx| {
                 tx.open_table(COINS).map(drop)
             })?,
         })
@@ -714,6 +744,20 @@ impl Iterator for CoinsCursor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cache_split_follows_core() {
+        let mib = 1 << 20;
+        let (dbs, coins) = DbCaches::split(450 * mib);
+        assert_eq!(
+            (dbs.block_index, dbs.coins, coins),
+            (2 * mib, 8 * mib, 440 * mib)
+        );
+        let (dbs, coins) = DbCaches::split(4 * mib);
+        assert_eq!(dbs.block_index, mib / 2);
+        assert_eq!(dbs.coins + coins, 4 * mib - mib / 2);
+        assert_eq!(dbs.coins, coins);
+    }
     use bitcoin::blockdata::constants::genesis_block;
     use bitcoin::{Amount, Network, ScriptBuf, TxOut, Txid};
 

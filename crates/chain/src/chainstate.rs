@@ -30,8 +30,11 @@ pub struct ChainstateConfig {
     pub block_index_dir: PathBuf,
     /// The UTXO set database's directory (`chainstate`).
     pub chainstate_dir: PathBuf,
-    /// Bytes the coins cache may use before it is flushed (`-dbcache`).
+    /// Bytes the coins cache may use before it is flushed (`-dbcache`
+    /// less the databases' page caches).
     pub coins_cache_bytes: usize,
+    /// Page caches of the block index and UTXO databases.
+    pub db_caches: blockstore::DbCaches,
     /// Obfuscation of new block directories (`-blocksxor`).
     pub xor: XorSetting,
     /// Small block files (`-fastprune`).
@@ -125,9 +128,10 @@ impl Chainstate {
             config.xor,
             max_file,
         )?;
-        let store = Arc::new(Store::open(
+        let store = Arc::new(Store::open_with_caches(
             &config.block_index_dir,
             &config.chainstate_dir,
+            config.db_caches,
         )?);
         if config.wipe_block_index || config.wipe_coins {
             store.wipe(config.wipe_block_index, true)?;

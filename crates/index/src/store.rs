@@ -8,6 +8,9 @@ use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use redb::{Database, TableDefinition, WriteTransaction};
 
+/// Page cache of each index database.
+const INDEX_CACHE_BYTES: usize = 16 << 20;
+
 /// Name of the database file inside an index directory.
 const DB_FILE: &str = "index.redb";
 
@@ -57,7 +60,11 @@ impl IndexDb {
     pub fn open(dir: &Path) -> Result<IndexDb> {
         std::fs::create_dir_all(dir)
             .map_err(|e| IndexError(format!("creating {}: {e}", dir.display())))?;
-        let db = Database::create(dir.join(DB_FILE))?;
+        // redb's default page cache is 1 GiB; an index is mostly written
+        // sequentially and read by key, so a small one serves it.
+        let db = Database::builder()
+            .set_cache_size(INDEX_CACHE_BYTES)
+            .create(dir.join(DB_FILE))?;
         let tx = db.begin_write()?;
         tx.open_table(META)?;
         tx.commit()?;

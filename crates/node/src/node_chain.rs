@@ -66,12 +66,14 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
             (bytes != [0; 32]).then(|| BlockHash::from_byte_array(reversed(bytes)))
         }
     };
+    let (db_caches, coins_cache_bytes) = blockstore::DbCaches::split((dbcache as usize) << 20);
     Ok(ChainstateConfig {
         blocks_dir: args.get_blocks_dir_path(),
         // Core keeps both under the data directory, even with -blocksdir.
         block_index_dir: net_dir.join("blocks").join("index"),
         chainstate_dir: net_dir.join("chainstate"),
-        coins_cache_bytes: (dbcache as usize) << 20,
+        coins_cache_bytes,
+        db_caches,
         xor: if args.get_bool_arg("-blocksxor", true) {
             XorSetting::Enabled
         } else {
