@@ -141,7 +141,8 @@ pub fn has_witness(tx: &Transaction) -> bool {
     has_witness_inputs(&tx.input)
 }
 
-fn write_compact(out: &mut Vec<u8>, n: u64) {
+/// Appends a compact size (Core's `WriteCompactSize`).
+pub fn write_compact(out: &mut Vec<u8>, n: u64) {
     match n {
         0..=0xfc => out.push(n as u8),
         0xfd..=0xffff => {

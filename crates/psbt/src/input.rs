@@ -181,25 +181,7 @@ pub fn signature_encoding_ok(sig: &[u8]) -> bool {
 
 /// BIP66 strict DER encoding of a signature with its trailing sighash byte.
 pub fn strict_der_signature(sig: &[u8]) -> bool {
-    let n = sig.len();
-    if !(9..=73).contains(&n) || sig[0] != 0x30 || sig[1] as usize != n - 3 {
-        return false;
-    }
-    let len_r = sig[3] as usize;
-    if 5 + len_r >= n {
-        return false;
-    }
-    let len_s = sig[5 + len_r] as usize;
-    if len_r + len_s + 7 != n || sig[2] != 0x02 || len_r == 0 || sig[4] & 0x80 != 0 {
-        return false;
-    }
-    if len_r > 1 && sig[4] == 0 && sig[5] & 0x80 == 0 {
-        return false;
-    }
-    if sig[len_r + 4] != 0x02 || len_s == 0 || sig[len_r + 6] & 0x80 != 0 {
-        return false;
-    }
-    !(len_s > 1 && sig[len_r + 6] == 0 && sig[len_r + 7] & 0x80 == 0)
+    consensus::interpreter::is_valid_signature_encoding(sig)
 }
 
 fn read_u32_value(r: &mut Reader) -> Result<u32> {

@@ -23,38 +23,10 @@ pub enum Verification {
     Ok,
 }
 
-/// Decodes base64 the way Core's `DecodeBase64` does (length a multiple of 4, at
-/// most two `=` at the end, no stray bits).
+/// Decodes base64 the way Core's `DecodeBase64` does (one implementation,
+/// shared with PSBTs).
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(4) {
-        return None;
-    }
-    let s = s.strip_suffix('=').unwrap_or(s);
-    let s = s.strip_suffix('=').unwrap_or(s);
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        acc = (acc << 6 | value(c)?) & 0xfff;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    if bits >= 6 || (acc << (8 - bits)) & 0xff != 0 {
-        return None;
-    }
-    Some(out)
+    psbt::base64::decode(s)
 }
 
 /// Core's `MessageVerify`.

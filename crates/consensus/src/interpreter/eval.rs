@@ -65,7 +65,7 @@ fn is_compressed_or_uncompressed(key: &[u8]) -> bool {
 }
 
 /// BIP66 strict DER, with the trailing hash type byte.
-fn is_valid_signature_encoding(sig: &[u8]) -> bool {
+pub fn is_valid_signature_encoding(sig: &[u8]) -> bool {
     let n = sig.len();
     if !(9..=73).contains(&n) || sig[0] != 0x30 || sig[1] as usize != n - 3 {
         return false;

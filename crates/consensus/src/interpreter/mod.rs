@@ -16,4 +16,5 @@ mod verify;
 
 pub use checker::{ExecData, SigVersion, TxChecker};
 pub use error::ScriptError;
+pub use eval::is_valid_signature_encoding;
 pub use verify::{script_sig_stack, verify_script};
