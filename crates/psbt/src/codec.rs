@@ -131,6 +131,47 @@ impl<'a> Reader<'a> {
 
 pub use consensus::codec::write_compact;
 
+/// The keys of one PSBT map, read one at a time: refuses a key given twice
+/// (naming the map, e.g. "input") and notes the separator that ends the map.
+pub struct MapKeys {
+    what: &'static str,
+    seen: std::collections::BTreeSet<Vec<u8>>,
+    /// Whether the map ended with its separator rather than with the data.
+    pub found_separator: bool,
+}
+
+impl MapKeys {
+    /// Keys of a `what` map.
+    pub fn new(what: &'static str) -> Self {
+        MapKeys {
+            what,
+            seen: Default::default(),
+            found_separator: false,
+        }
+    }
+
+    /// The next key and its type, or `None` at the end of the map.
+    pub fn next(&mut self, r: &mut Reader) -> Result<Option<(Vec<u8>, u64)>> {
+        if r.is_empty() {
+            return Ok(None);
+        }
+        let key = r.bytes()?;
+        if key.is_empty() {
+            self.found_separator = true;
+            return Ok(None);
+        }
+        if !self.seen.insert(key.clone()) {
+            return Err(DecodeError::stream(format!(
+                "Duplicate Key, {} key \"{}\" already provided",
+                self.what,
+                crate::input::hex(&key)
+            )));
+        }
+        let ty = Reader::new(&key).compact()?;
+        Ok(Some((key, ty)))
+    }
+}
+
 /// Appends a length-prefixed byte vector.
 pub fn write_bytes(out: &mut Vec<u8>, data: &[u8]) {
     write_compact(out, data.len() as u64);

@@ -1,13 +1,12 @@
 //! The global map and the overall layout: magic, globals, then the input
 //! and output maps, with Core's version rules.
 
-use crate::codec::{write_compact, write_pair, DecodeError, Reader, Result};
+use crate::codec::{write_compact, write_pair, DecodeError, MapKeys, Reader, Result};
 use crate::fields::{expect_key_size, pubkey_valid, read_proprietary, write_raw_pairs, KeyOrigin};
-use crate::input::{hex, Input};
+use crate::input::Input;
 use crate::output::Output;
 use crate::tx::{read_tx, serialize_tx};
 use crate::{Psbt, HIGHEST_VERSION};
-use std::collections::BTreeSet;
 
 const MAGIC: [u8; 5] = *b"psbt\xff";
 const UNSIGNED_TX: u64 = 0x00;
@@ -57,21 +56,8 @@ struct Found {
 
 fn read_globals(r: &mut Reader, p: &mut Psbt) -> Result<Found> {
     let mut f = Found::default();
-    let mut seen = BTreeSet::new();
-    let mut found_sep = false;
-    while !r.is_empty() {
-        let key = r.bytes()?;
-        if key.is_empty() {
-            found_sep = true;
-            break;
-        }
-        if !seen.insert(key.clone()) {
-            return Err(DecodeError::stream(format!(
-                "Duplicate Key, global key \"{}\" already provided",
-                hex(&key)
-            )));
-        }
-        let ty = Reader::new(&key).compact()?;
+    let mut keys = MapKeys::new("global");
+    while let Some((key, ty)) = keys.next(r)? {
         match ty {
             UNSIGNED_TX => {
                 expect_key_size("Global Unsigned TX", &key, 1)?;
@@ -139,7 +125,7 @@ fn read_globals(r: &mut Reader, p: &mut Psbt) -> Result<Found> {
             }
         }
     }
-    if !found_sep {
+    if !keys.found_separator {
         return Err(DecodeError::stream(
             "Separator is missing at the end of the global map",
         ));

@@ -1,7 +1,7 @@
 //! The per-input map: every BIP174/370/371/373 input field, Core's checks
 //! on each, and serialization in Core's field order.
 
-use crate::codec::{write_pair, DecodeError, Reader, Result};
+use crate::codec::{write_pair, DecodeError, MapKeys, Reader, Result};
 use crate::fields::*;
 use crate::tx::{read_output, read_stack, read_tx, serialize_tx, write_output, write_stack};
 use bitcoin::hashes::{hash160, Hash};
@@ -218,22 +218,9 @@ impl Input {
     /// Reads the map for a PSBT of `version`; for v0 the outpoint and
     /// sequence are already set from the unsigned transaction.
     pub fn read(&mut self, r: &mut Reader, version: u32) -> Result<()> {
-        let mut seen = BTreeSet::new();
+        let mut keys = MapKeys::new("input");
         let (mut found_txid, mut found_out) = (false, false);
-        let mut found_sep = false;
-        while !r.is_empty() {
-            let key = r.bytes()?;
-            if key.is_empty() {
-                found_sep = true;
-                break;
-            }
-            if !seen.insert(key.clone()) {
-                return Err(DecodeError::stream(format!(
-                    "Duplicate Key, input key \"{}\" already provided",
-                    hex(&key)
-                )));
-            }
-            let ty = Reader::new(&key).compact()?;
+        while let Some((key, ty)) = keys.next(r)? {
             match ty {
                 NON_WITNESS_UTXO => {
                     expect_key_size("Input Non-witness UTXO", &key, 1)?;
@@ -462,7 +449,7 @@ impl Input {
                 }
             }
         }
-        if !found_sep {
+        if !keys.found_separator {
             return Err(DecodeError::stream(
                 "Separator is missing at the end of an input map",
             ));

@@ -1,10 +1,9 @@
 //! The per-output map, with Core's checks (including taproot tree shape)
 //! and Core's field order.
 
-use crate::codec::{write_bytes, write_pair, DecodeError, Reader, Result};
+use crate::codec::{write_bytes, write_pair, DecodeError, MapKeys, Reader, Result};
 use crate::fields::*;
-use crate::input::hex;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 const REDEEMSCRIPT: u64 = 0x00;
 const WITNESSSCRIPT: u64 = 0x01;
@@ -135,22 +134,9 @@ impl Output {
     /// Reads the map for a PSBT of `version`; for v0 amount and script are
     /// already set from the unsigned transaction.
     pub fn read(&mut self, r: &mut Reader, version: u32) -> Result<()> {
-        let mut seen = BTreeSet::new();
+        let mut keys = MapKeys::new("output");
         let (mut found_amount, mut found_script) = (false, false);
-        let mut found_sep = false;
-        while !r.is_empty() {
-            let key = r.bytes()?;
-            if key.is_empty() {
-                found_sep = true;
-                break;
-            }
-            if !seen.insert(key.clone()) {
-                return Err(DecodeError::stream(format!(
-                    "Duplicate Key, output key \"{}\" already provided",
-                    hex(&key)
-                )));
-            }
-            let ty = Reader::new(&key).compact()?;
+        while let Some((key, ty)) = keys.next(r)? {
             match ty {
                 REDEEMSCRIPT => {
                     expect_key_size("Output redeemScript", &key, 1)?;
@@ -206,7 +192,7 @@ impl Output {
                 }
             }
         }
-        if !found_sep {
+        if !keys.found_separator {
             return Err(DecodeError::stream(
                 "Separator is missing at the end of an output map",
             ));
