@@ -217,7 +217,7 @@ fn block_json(
 /// The coinbase metadata `getblock` shows (Core's `coinbaseTxToJSON`).
 fn coinbase_json(tx: &bitcoin::Transaction) -> Value {
     let mut o = Map::new();
-    o.insert("version".into(), json!(tx.version.0));
+    o.insert("version".into(), json!(tx.version.0 as u32));
     o.insert("locktime".into(), json!(tx.lock_time.to_consensus_u32()));
     if let Some(input) = tx.input.first() {
         o.insert("sequence".into(), json!(input.sequence.0));
