@@ -215,6 +215,11 @@ impl<'a> BlockCoins<'a> {
         Some(coin)
     }
 
+    /// Marks the coin at `outpoint` spent, when the caller already read it.
+    pub fn mark_spent(&mut self, outpoint: OutPoint) {
+        self.changes.insert(outpoint, None);
+    }
+
     /// Number of coins added or spent so far.
     pub fn changed(&self) -> usize {
         self.changes.len()

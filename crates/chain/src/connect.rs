@@ -3,6 +3,7 @@
 
 use bitcoin::{Block, BlockHash, OutPoint, TxOut};
 use blockstore::{BlockUndo, TxUndo};
+use consensus::coin::TxPrevouts;
 use consensus::flags::{block_script_flags, deployment_active_at, LOCKTIME_VERIFY_SEQUENCE};
 use consensus::script::verify_block_scripts;
 use consensus::subsidy::get_block_subsidy;
@@ -152,8 +153,23 @@ fn check_and_apply(
     let mut spent_outputs: Vec<Vec<TxOut>> = Vec::with_capacity(block.txdata.len());
     for (tx, &txid) in block.txdata.iter().zip(&txids) {
         let coinbase = tx.is_coinbase();
-        if !coinbase {
-            let fee = check_tx_inputs(tx, coins, height)
+        if coinbase {
+            sigop_cost += get_transaction_sigop_cost(tx, coins, flags);
+            spent_outputs.push(Vec::new());
+        } else {
+            // Each spent coin is read once; the checks use this copy.
+            let mut prevouts = Vec::with_capacity(tx.input.len());
+            for input in &tx.input {
+                let coin = coins.coin(&input.previous_output).ok_or_else(|| {
+                    invalid(
+                        "bad-txns-inputs-missingorspent",
+                        format!("CheckTxInputs: inputs missing/spent in transaction {txid}"),
+                    )
+                })?;
+                prevouts.push(coin);
+            }
+            let view = TxPrevouts::new(&tx.input, &prevouts);
+            let fee = check_tx_inputs(tx, &view, height)
                 .map_err(|e| invalid(e.reason, format!("{} in transaction {}", e.debug, txid)))?;
             fees = fees
                 .checked_add(fee.to_sat() as i64)
@@ -164,37 +180,22 @@ fn check_and_apply(
                         "accumulated fee in the block out of range",
                     )
                 })?;
-            let prev_heights: Vec<u32> = tx
-                .input
-                .iter()
-                .map(|i| coins.coin(&i.previous_output).map_or(0, |c| c.height))
-                .collect();
+            let prev_heights: Vec<u32> = prevouts.iter().map(|c| c.height).collect();
             if !sequence_locks(tx, lock_flags, &prev_heights, ctx.prev, ctx.chain) {
                 return Err(invalid(
                     "bad-txns-nonfinal",
                     "contains a non-BIP68-final transaction",
                 ));
             }
-        }
-        sigop_cost += get_transaction_sigop_cost(tx, coins, flags);
-        if sigop_cost > MAX_BLOCK_SIGOPS_COST {
-            return Err(invalid("bad-blk-sigops", "too many sigops"));
-        }
-        if coinbase {
-            spent_outputs.push(Vec::new());
-        } else {
-            let mut prevouts = Vec::with_capacity(tx.input.len());
+            sigop_cost += get_transaction_sigop_cost(tx, &view, flags);
             for input in &tx.input {
-                let coin = coins.spend(&input.previous_output).ok_or_else(|| {
-                    invalid(
-                        "bad-txns-inputs-missingorspent",
-                        format!("CheckTxInputs: inputs missing/spent in transaction {txid}"),
-                    )
-                })?;
-                prevouts.push(coin);
+                coins.mark_spent(input.previous_output);
             }
             spent_outputs.push(prevouts.iter().map(|c| c.output.clone()).collect());
             undo.txs.push(TxUndo { prevouts });
+        }
+        if sigop_cost > MAX_BLOCK_SIGOPS_COST {
+            return Err(invalid("bad-blk-sigops", "too many sigops"));
         }
         for (vout, out) in tx.output.iter().enumerate() {
             if is_unspendable(out) {
