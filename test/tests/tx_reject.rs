@@ -206,6 +206,19 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         t
     };
     assert_eq!(reject_reason(&node, &same_fee), "insufficient fee");
+    // More fee, but spread over so many bytes that the pool's feerate
+    // diagram gets worse.
+    let bloated = {
+        let mut t = spend(prev, value, 6_000);
+        t.output.push(TxOut {
+            value: Amount::ZERO,
+            script_pubkey: ScriptBuf::from_bytes(
+                [vec![0x6a, 0x4d, 0xe8, 0x03], vec![7; 1000]].concat(),
+            ),
+        });
+        t
+    };
+    assert_eq!(reject_reason(&node, &bloated), "replacement-failed");
     // A higher fee replaces it (full RBF).
     let good = spend(prev, value, 10_000);
     let txid = node.rpc("sendrawtransaction", json!([serialize_hex(&good)]));

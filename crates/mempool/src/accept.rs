@@ -13,10 +13,11 @@ use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
 use consensus::script::check_input_scripts;
 use consensus::tx_check::check_transaction;
 use consensus::tx_verify::{
-    check_tx_inputs, get_transaction_sigop_cost, is_final_tx, sequence_locks,
+    check_tx_inputs, format_money, get_transaction_sigop_cost, is_final_tx, sequence_locks,
 };
 use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
 
+use crate::diagram;
 use crate::pool::{Entry, Mempool, PoolCoins};
 use crate::truc::TrucFailure;
 
@@ -61,31 +62,13 @@ impl Default for Policy {
 /// TRUC sibling it displaces) and all their descendants.
 #[derive(Clone, Copy)]
 struct Replacement<'a> {
-    direct: &'a HashSet<Txid>,
     evicted: &'a HashSet<Txid>,
     sibling_eviction: bool,
 }
 
-/// Most transactions one replacement may evict (Core's
+/// Most clusters one replacement may conflict with (Core's
 /// `MAX_REPLACEMENT_CANDIDATES`).
 const MAX_REPLACEMENT_CANDIDATES: usize = 100;
-
-/// `sats` as Core's `FormatMoney` prints it in reject details.
-fn btc_text(sats: i64) -> String {
-    let sign = if sats < 0 { "-" } else { "" };
-    let abs = sats.unsigned_abs();
-    format!("{sign}{}.{:08}", abs / 100_000_000, abs % 100_000_000)
-}
-
-/// A fee rate as Core's `CFeeRate::ToString` (BTC/kvB).
-fn fee_rate_text(fee: i64, vsize: u64) -> String {
-    let per_kvb = if vsize == 0 {
-        0
-    } else {
-        fee * 1000 / vsize as i64
-    };
-    format!("{} BTC/kvB", btc_text(per_kvb))
-}
 
 /// The pool's coins as a replacement sees them: outputs spent only by
 /// transactions it evicts are available again, and the evicted
@@ -246,17 +229,17 @@ impl Mempool {
             .iter()
             .filter_map(|i| self.spent_by.get(&i.previous_output).copied())
             .collect();
-        let evicted = self.with_descendants(&direct);
-        if evicted.len() > MAX_REPLACEMENT_CANDIDATES {
+        let clusters = self.cluster_count(&direct);
+        if clusters > MAX_REPLACEMENT_CANDIDATES {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "too many potential replacements",
                 format!(
-                    "rejecting replacement {txid}; too many potential replacements ({} > {MAX_REPLACEMENT_CANDIDATES})",
-                    evicted.len()
+                    "rejecting replacement {txid}; too many conflicting clusters ({clusters} > {MAX_REPLACEMENT_CANDIDATES})"
                 ),
             ));
         }
+        let evicted = self.with_descendants(&direct);
         if let Some(i) = tx
             .input
             .iter()
@@ -368,11 +351,10 @@ impl Mempool {
         }
         if !direct.is_empty() {
             let replacement = Replacement {
-                direct: &direct,
                 evicted: &evicted,
                 sibling_eviction: sibling.is_some(),
             };
-            self.check_replacement(&txid, fee, vsize, &replacement, policy)?;
+            self.check_replacement(&tx, (&txid, fee, vsize), &replacement, policy)?;
         }
         if policy.require_standard {
             self.check_ephemeral_spends(&tx, (txid, wtxid), policy.dust_relay_fee_per_kvb)?;
@@ -422,22 +404,21 @@ impl Mempool {
         out
     }
 
-    /// The replacement rules (BIP125's fee rules, which full RBF keeps):
-    /// a higher fee rate than each transaction it conflicts with directly, at
-    /// least the fees of everything it evicts, and on top of that the
-    /// incremental relay fee for its own size. Fees are modified fees.
+    /// The replacement rules of Core's cluster mempool: the replacement pays
+    /// at least the fees of everything it evicts, plus the incremental relay
+    /// fee for its own size, and the clusters it touches end up with a
+    /// strictly better feerate diagram. Fees are modified fees.
     fn check_replacement(
         &self,
-        txid: &Txid,
-        fee: i64,
-        vsize: u64,
+        tx: &Transaction,
+        (txid, fee, vsize): (&Txid, i64, u64),
         replacement: &Replacement<'_>,
         policy: &Policy,
     ) -> Result<(), ValidationError> {
         let Replacement {
-            direct,
             evicted,
             sibling_eviction,
+            ..
         } = *replacement;
         let new_fee = fee.saturating_add(self.fee_delta(txid));
         let suffix = if sibling_eviction {
@@ -452,21 +433,6 @@ impl Mempool {
                 debug,
             )
         };
-        for old in direct {
-            let Some(e) = self.entries.get(old) else {
-                continue;
-            };
-            let old_fee = e.fee.saturating_add(self.fee_delta(old));
-            // new_fee / vsize <= old_fee / old_vsize, compared without division.
-            if i128::from(new_fee) * i128::from(e.vsize) <= i128::from(old_fee) * i128::from(vsize)
-            {
-                return Err(insufficient(format!(
-                    "rejecting replacement {txid}; new feerate {} <= old feerate {}",
-                    fee_rate_text(new_fee, vsize),
-                    fee_rate_text(old_fee, e.vsize)
-                )));
-            }
-        }
         let evicted_fees: i64 = evicted
             .iter()
             .filter_map(|t| {
@@ -478,19 +444,105 @@ impl Mempool {
         if new_fee < evicted_fees {
             return Err(insufficient(format!(
                 "rejecting replacement {txid}, less fees than conflicting txs; {} < {}",
-                btc_text(new_fee),
-                btc_text(evicted_fees)
+                format_money(new_fee),
+                format_money(evicted_fees)
             )));
         }
-        let relay = policy.incremental_relay_fee_per_kvb * vsize as i64 / 1000;
+        // Core rounds the relay fee up.
+        let relay = (policy.incremental_relay_fee_per_kvb * vsize as i64 + 999) / 1000;
         if new_fee - evicted_fees < relay {
             return Err(insufficient(format!(
                 "rejecting replacement {txid}, not enough additional fees to relay; {} < {}",
-                btc_text(new_fee - evicted_fees),
-                btc_text(relay)
+                format_money(new_fee - evicted_fees),
+                format_money(relay)
             )));
         }
+        if !self.improves_diagram(tx, (*txid, new_fee, vsize), evicted) {
+            return Err(reject(
+                TxResult::Reconsiderable,
+                "replacement-failed",
+                "insufficient feerate: does not improve feerate diagram",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether adding `tx` (with its modified fee and size) and removing
+    /// `evicted` strictly improves the feerate diagram of the clusters
+    /// involved.
+    fn improves_diagram(
+        &self,
+        tx: &Transaction,
+        (txid, fee, vsize): (Txid, i64, u64),
+        evicted: &HashSet<Txid>,
+    ) -> bool {
+        let parents = |t: &Transaction| -> Vec<Txid> {
+            t.input
+                .iter()
+                .map(|i| i.previous_output.txid)
+                .filter(|p| self.entries.contains_key(p))
+                .collect()
+        };
+        let new_parents: Vec<Txid> = parents(tx)
+            .into_iter()
+            .filter(|p| !evicted.contains(p))
+            .collect();
+        let cluster = self.cluster_of(evicted.iter().chain(&new_parents).copied());
+        let node = |t: &Txid| {
+            self.entries.get(t).map(|e| diagram::Node {
+                txid: *t,
+                fee: e.fee.saturating_add(self.fee_delta(t)),
+                size: e.vsize as i64,
+                parents: parents(&e.tx),
+            })
+        };
+        let old: Vec<diagram::Node> = cluster.iter().filter_map(node).collect();
+        let mut new: Vec<diagram::Node> = cluster
+            .iter()
+            .filter(|t| !evicted.contains(*t))
+            .filter_map(node)
+            .collect();
+        new.push(diagram::Node {
+            txid,
+            fee,
+            size: vsize as i64,
+            parents: new_parents,
+        });
+        diagram::strictly_improves(&diagram::chunks(&new), &diagram::chunks(&old))
+    }
+
+    /// How many distinct clusters hold `txids`.
+    fn cluster_count(&self, txids: &HashSet<Txid>) -> usize {
+        let mut covered: HashSet<Txid> = HashSet::new();
+        let mut count = 0;
+        for t in txids {
+            if !covered.contains(t) {
+                count += 1;
+                covered.extend(self.cluster_of(std::iter::once(*t)));
+            }
+        }
+        count
+    }
+
+    /// The transactions connected to `seeds` through spends, in either direction.
+    fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
+        let mut out = HashSet::new();
+        let mut stack: Vec<Txid> = seeds.collect();
+        while let Some(t) = stack.pop() {
+            let Some(e) = self.entries.get(&t) else {
+                continue;
+            };
+            if !out.insert(t) {
+                continue;
+            }
+            stack.extend(e.tx.input.iter().map(|i| i.previous_output.txid));
+            for vout in 0..e.tx.output.len() as u32 {
+                if let Some(child) = self.spent_by.get(&OutPoint::new(t, vout)) {
+                    stack.push(*child);
+                }
+            }
+        }
+        out
     }
 
     /// Accepts again the transactions of disconnected blocks that are still

@@ -4,6 +4,7 @@
 //! ancestor limits, eviction) grows here.
 
 mod accept;
+mod diagram;
 pub mod dust;
 mod input_standard;
 mod persist;

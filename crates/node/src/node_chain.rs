@@ -171,37 +171,48 @@ impl NodeChain {
         let reindex = state
             .reindex_pending()
             .map_err(|e| format!("Error opening block database: {e}"))?;
+        let mut policy = Policy {
+            min_relay_fee_per_kvb: args
+                .get_arg("-minrelaytxfee")
+                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                .unwrap_or(Policy::default().min_relay_fee_per_kvb),
+            require_standard: !accept_non_standard,
+            incremental_relay_fee_per_kvb: args
+                .get_arg("-incrementalrelayfee")
+                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
+            dust_relay_fee_per_kvb: match args.get_arg("-dustrelayfee") {
+                None => Policy::default().dust_relay_fee_per_kvb,
+                Some(v) => rpc::json::parse_fixed_point(&v, 8)
+                    .ok_or_else(|| format!("Invalid amount for -dustrelayfee=<amount>: '{v}'"))?,
+            },
+            max_datacarrier_bytes: args
+                .get_bool_arg("-datacarrier", true)
+                .then(|| {
+                    args.get_int_arg_opt("-datacarriersize")
+                        .map_or(Policy::default().max_datacarrier_bytes, |n| {
+                            Some(u64::try_from(n).unwrap_or(0))
+                        })
+                })
+                .flatten(),
+            permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
+        };
+        if args.get_arg("-minrelaytxfee").is_none()
+            && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
+        {
+            policy.min_relay_fee_per_kvb = policy.incremental_relay_fee_per_kvb;
+            let r = policy.min_relay_fee_per_kvb;
+            tracing::info!(
+                "Increasing minrelaytxfee to {}.{:08} BTC/kvB to match incrementalrelayfee",
+                r / 100_000_000,
+                r % 100_000_000
+            );
+        }
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
             pool: Mutex::new(Mempool::new()),
-            policy: Policy {
-                min_relay_fee_per_kvb: args
-                    .get_arg("-minrelaytxfee")
-                    .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
-                    .unwrap_or(Policy::default().min_relay_fee_per_kvb),
-                require_standard: !accept_non_standard,
-                incremental_relay_fee_per_kvb: args
-                    .get_arg("-incrementalrelayfee")
-                    .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
-                    .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
-                dust_relay_fee_per_kvb: match args.get_arg("-dustrelayfee") {
-                    None => Policy::default().dust_relay_fee_per_kvb,
-                    Some(v) => rpc::json::parse_fixed_point(&v, 8).ok_or_else(|| {
-                        format!("Invalid amount for -dustrelayfee=<amount>: '{v}'")
-                    })?,
-                },
-                max_datacarrier_bytes: args
-                    .get_bool_arg("-datacarrier", true)
-                    .then(|| {
-                        args.get_int_arg_opt("-datacarriersize")
-                            .map_or(Policy::default().max_datacarrier_bytes, |n| {
-                                Some(u64::try_from(n).unwrap_or(0))
-                            })
-                    })
-                    .flatten(),
-                permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
-            },
+            policy,
             tip_changed: Condvar::new(),
             net: net::LateNetHandle::new(),
             block_notify: args.get_args("-blocknotify"),

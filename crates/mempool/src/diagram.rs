@@ -1,0 +1,206 @@
+//! Feerate diagrams, by which Core's cluster mempool judges a replacement:
+//! the clusters it touches, linearized and cut into chunks, must give a
+//! diagram (cumulative fee over cumulative size) that is nowhere below the
+//! old one and above it somewhere. Clusters are linearized greedily by
+//! ancestor-set feerate, which is optimal for the small clusters relay
+//! policy allows in all but contrived cases.
+
+use std::collections::{HashMap, HashSet};
+
+use bitcoin::Txid;
+
+/// A fee and a size (vbytes) taken together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct FeeFrac {
+    pub fee: i64,
+    pub size: i64,
+}
+
+impl FeeFrac {
+    /// Whether `self` has a higher feerate than `other` (exact).
+    fn higher_rate(&self, other: &FeeFrac) -> bool {
+        i128::from(self.fee) * i128::from(other.size)
+            > i128::from(other.fee) * i128::from(self.size)
+    }
+}
+
+/// One transaction of a cluster: its fee, size and in-cluster parents.
+pub(crate) struct Node {
+    pub txid: Txid,
+    pub fee: i64,
+    pub size: i64,
+    pub parents: Vec<Txid>,
+}
+
+/// The chunks (highest feerate first) of `nodes`, linearized greedily.
+pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
+    let by_id: HashMap<Txid, &Node> = nodes.iter().map(|n| (n.txid, n)).collect();
+    let mut left: HashSet<Txid> = by_id.keys().copied().collect();
+    let mut order: Vec<&Node> = Vec::with_capacity(nodes.len());
+    while !left.is_empty() {
+        // The remaining transaction whose remaining ancestors pay the most per byte.
+        let mut best: Option<(FeeFrac, Vec<Txid>)> = None;
+        for id in &left {
+            let set = ancestors(*id, &by_id, &left);
+            let total = set.iter().fold(FeeFrac::default(), |acc, t| FeeFrac {
+                fee: acc.fee + by_id[t].fee,
+                size: acc.size + by_id[t].size,
+            });
+            let better = match &best {
+                None => true,
+                Some((b, bset)) => {
+                    total.higher_rate(b) || (!b.higher_rate(&total) && set.len() < bset.len())
+                }
+            };
+            if better {
+                best = Some((total, set));
+            }
+        }
+        let Some((_, set)) = best else { break };
+        // Ancestors first: a topological order within the set.
+        let mut set = set;
+        set.sort_by_key(|t| ancestors(*t, &by_id, &left).len());
+        for t in set {
+            left.remove(&t);
+            order.push(by_id[&t]);
+        }
+    }
+    let mut out: Vec<FeeFrac> = Vec::new();
+    for n in order {
+        let mut chunk = FeeFrac {
+            fee: n.fee,
+            size: n.size,
+        };
+        while let Some(last) = out.last() {
+            if !chunk.higher_rate(last) {
+                break;
+            }
+            chunk.fee += last.fee;
+            chunk.size += last.size;
+            out.pop();
+        }
+        out.push(chunk);
+    }
+    out
+}
+
+/// `id` and its ancestors among `left`.
+fn ancestors(id: Txid, by_id: &HashMap<Txid, &Node>, left: &HashSet<Txid>) -> Vec<Txid> {
+    let mut seen = vec![id];
+    let mut stack = vec![id];
+    while let Some(t) = stack.pop() {
+        for p in by_id.get(&t).map(|n| n.parents.as_slice()).unwrap_or(&[]) {
+            if left.contains(p) && !seen.contains(p) {
+                seen.push(*p);
+                stack.push(*p);
+            }
+        }
+    }
+    seen
+}
+
+/// Whether the diagram of `new` is at least that of `old` everywhere and
+/// above it somewhere (a diagram continues flat after its last chunk).
+pub(crate) fn strictly_improves(new: &[FeeFrac], old: &[FeeFrac]) -> bool {
+    let points = |c: &[FeeFrac]| {
+        let mut acc = FeeFrac::default();
+        let mut v = vec![acc];
+        for f in c {
+            acc.fee += f.fee;
+            acc.size += f.size;
+            v.push(acc);
+        }
+        v
+    };
+    let (pn, po) = (points(new), points(old));
+    // The diagram's value at `x`, as a fraction (numerator, denominator).
+    let value_at = |p: &[FeeFrac], x: i64| -> (i128, i128) {
+        for w in p.windows(2) {
+            if x <= w[1].size {
+                let (dx, df) = (w[1].size - w[0].size, w[1].fee - w[0].fee);
+                if dx == 0 {
+                    return (i128::from(w[1].fee), 1);
+                }
+                let num = i128::from(w[0].fee) * i128::from(dx)
+                    + i128::from(df) * i128::from(x - w[0].size);
+                return (num, i128::from(dx));
+            }
+        }
+        (i128::from(p.last().map_or(0, |l| l.fee)), 1)
+    };
+    let mut better = false;
+    for x in pn.iter().chain(po.iter()).map(|p| p.size) {
+        let (a, ad) = value_at(&pn, x);
+        let (b, bd) = value_at(&po, x);
+        let (l, r) = (a * bd, b * ad);
+        if l < r {
+            return false;
+        }
+        better |= l > r;
+    }
+    better
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::hashes::Hash;
+
+    fn node(n: u8, fee: i64, size: i64, parents: &[u8]) -> Node {
+        let id = |b: u8| Txid::from_byte_array([b; 32]);
+        Node {
+            txid: id(n),
+            fee,
+            size,
+            parents: parents.iter().map(|p| id(*p)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_child_paying_for_its_parent_forms_one_chunk() {
+        let c = chunks(&[node(1, 100, 100, &[]), node(2, 900, 100, &[1])]);
+        assert_eq!(
+            c,
+            vec![FeeFrac {
+                fee: 1000,
+                size: 200
+            }]
+        );
+        let c = chunks(&[node(1, 900, 100, &[]), node(2, 100, 100, &[1])]);
+        assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn diagrams_compare_as_core() {
+        let old = [FeeFrac {
+            fee: 1000,
+            size: 100,
+        }];
+        // More fee for the same size: better.
+        assert!(strictly_improves(
+            &[FeeFrac {
+                fee: 1100,
+                size: 100
+            }],
+            &old
+        ));
+        // Same: not strictly better.
+        assert!(!strictly_improves(&old, &old));
+        // More fee but at a lower feerate over a bigger size: worse at x=100.
+        assert!(!strictly_improves(
+            &[FeeFrac {
+                fee: 1500,
+                size: 300
+            }],
+            &old
+        ));
+        // Higher feerate and more total fee.
+        assert!(strictly_improves(
+            &[FeeFrac {
+                fee: 1200,
+                size: 50
+            }],
+            &old
+        ));
+    }
+}
