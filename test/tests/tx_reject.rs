@@ -274,6 +274,19 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     });
     let r = node.rpc("testmempoolaccept", json!([[serialize_hex(&tx)]]));
     assert_eq!(r[0]["allowed"], json!(true), "{r}");
+    // Signature operations make a transaction count bigger: 50 CHECKSIGs
+    // cost 200, at 20 bytes each 4000 weight units, 1000 virtual bytes.
+    let mut tx = spend(prev, value, 10_000);
+    tx.output.push(TxOut {
+        value: Amount::from_sat(1_000),
+        script_pubkey: ScriptBuf::from_bytes([vec![0xac; 50], vec![0x51]].concat()),
+    });
+    let r = node.rpc("testmempoolaccept", json!([[serialize_hex(&tx)]]));
+    assert_eq!(
+        (&r[0]["allowed"], &r[0]["vsize"]),
+        (&json!(true), &json!(1000)),
+        "{r}"
+    );
     node.stop();
 }
 

@@ -43,6 +43,8 @@ pub struct Policy {
     pub max_datacarrier_bytes: Option<u64>,
     /// Relay bare multisig outputs (`-permitbaremultisig`).
     pub permit_bare_multisig: bool,
+    /// Virtual bytes each signature operation counts as (`-bytespersigop`).
+    pub bytes_per_sigop: u64,
 }
 
 impl Default for Policy {
@@ -54,6 +56,7 @@ impl Default for Policy {
             dust_relay_fee_per_kvb: crate::dust::DUST_RELAY_TX_FEE,
             max_datacarrier_bytes: Some(MAX_STANDARD_TX_WEIGHT / 4),
             permit_bare_multisig: true,
+            bytes_per_sigop: 20,
         }
     }
 }
@@ -325,7 +328,12 @@ impl Mempool {
                 sigop_cost.to_string(),
             ));
         }
-        let vsize = tx.vsize() as u64;
+        // Sigop-heavy transactions count as bigger (Core's
+        // GetVirtualTransactionSize with -bytespersigop).
+        let weight = tx.weight().to_wu();
+        let vsize = weight
+            .max(sigop_cost.saturating_mul(policy.bytes_per_sigop))
+            .div_ceil(4);
         let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
         // A prioritised transaction is judged by its modified fee, as in Core.
         if fee.saturating_add(self.fee_delta(&txid)) < min_fee {

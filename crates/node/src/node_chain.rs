@@ -196,6 +196,10 @@ impl NodeChain {
                 })
                 .flatten(),
             permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
+            bytes_per_sigop: u64::try_from(
+                args.get_int_arg("-bytespersigop", Policy::default().bytes_per_sigop as i64),
+            )
+            .unwrap_or(0),
         };
         if args.get_arg("-minrelaytxfee").is_none()
             && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
