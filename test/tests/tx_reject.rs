@@ -46,6 +46,16 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         )
     );
 
+    // Fee-rate limits must be below 1 BTC/kvB.
+    let e = node.rpc_err("testmempoolaccept", json!([["00"], 1]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            -8,
+            "Fee rates larger than or equal to 1BTC/kvB are not accepted"
+        )
+    );
+
     // Context-free checks.
     let (prev, value) = coin(0);
     let mut tx = spend(prev, value, 10_000);

@@ -144,10 +144,19 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
     })
 }
 
+/// A `maxfeerate` argument (Core's `ParseFeeRate`): at most just under 1 BTC/kvB.
 fn max_fee_rate(v: Option<&Value>) -> Result<i64, RpcError> {
     match v {
         None | Some(Value::Null) => Ok(DEFAULT_MAX_FEE_RATE),
-        Some(v) => rpc::json::amount_from_value(v, 8),
+        Some(v) => {
+            let rate = rpc::json::amount_from_value(v, 8)?;
+            if rate >= 100_000_000 {
+                return Err(RpcError::invalid_parameter(
+                    "Fee rates larger than or equal to 1BTC/kvB are not accepted",
+                ));
+            }
+            Ok(rate)
+        }
     }
 }
 
