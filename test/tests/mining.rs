@@ -288,3 +288,38 @@ fn mempool_and_deltas_survive_a_restart() {
     assert!(file.exists());
     node.stop();
 }
+
+#[test]
+fn reorg_returned_parents_are_mined_before_their_children() {
+    // A parent mined in a block, its child in the pool; disconnecting the
+    // block returns the parent to the pool after the child. Templates and
+    // blocks must still put the parent first.
+    let (node, hashes) = mature_node(&[]);
+    let (prev, value) = coinbase_of(&node, &hashes[0]);
+    let parent = spend(prev, value, 10_000);
+    let parent_txid = send(&node, &parent);
+    let block = generate(&node, 1)[0].clone();
+    let child = spend(
+        bitcoin::OutPoint::new(parent_txid.parse().unwrap(), 0),
+        value - 10_000,
+        10_000,
+    );
+    let child_txid = send(&node, &child);
+    node.rpc("invalidateblock", json!([block]));
+    let mut pool: Vec<String> =
+        serde_json::from_value(node.rpc("getrawmempool", json!([]))).unwrap();
+    pool.sort();
+    let mut want = vec![parent_txid.clone(), child_txid.clone()];
+    want.sort();
+    assert_eq!(pool, want);
+    assert_eq!(
+        template_txids(&gbt(&node)),
+        vec![parent_txid.clone(), child_txid.clone()]
+    );
+    let mined = node.generate_to_address(1, &op_true_address())[0].clone();
+    let block = node.rpc("getblock", json!([mined, 1]));
+    assert_eq!(
+        (&block["tx"][1], &block["tx"][2]),
+        (&json!(parent_txid), &json!(child_txid))
+    );
+}

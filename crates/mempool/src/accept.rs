@@ -196,6 +196,20 @@ impl Mempool {
         policy: &Policy,
         test_only: bool,
     ) -> Result<Accepted, ValidationError> {
+        self.accept_with(cs, tx, policy, test_only, false)
+    }
+
+    /// [`Mempool::accept`], optionally bypassing the limits that do not
+    /// apply to transactions returning from disconnected blocks (Core's
+    /// `bypass_limits`: minimum fee rate, TRUC topology, ephemeral spends).
+    fn accept_with(
+        &mut self,
+        cs: &Chainstate,
+        tx: Arc<Transaction>,
+        policy: &Policy,
+        test_only: bool,
+        bypass_limits: bool,
+    ) -> Result<Accepted, ValidationError> {
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
         check_transaction(&tx)?;
@@ -334,9 +348,10 @@ impl Mempool {
         let vsize = weight
             .max(sigop_cost.saturating_mul(policy.bytes_per_sigop))
             .div_ceil(4);
-        let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
+        // Core rounds the minimum fee up.
+        let min_fee = (policy.min_relay_fee_per_kvb * vsize as i64 + 999).div_euclid(1000);
         // A prioritised transaction is judged by its modified fee, as in Core.
-        if fee.saturating_add(self.fee_delta(&txid)) < min_fee {
+        if !bypass_limits && fee.saturating_add(self.fee_delta(&txid)) < min_fee {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -344,7 +359,12 @@ impl Mempool {
             ));
         }
         // A TRUC child may replace its parent's other child (sibling eviction).
-        let sibling = match self.truc_checks(&tx, (txid, wtxid), vsize, &direct) {
+        let truc = if bypass_limits {
+            Ok(())
+        } else {
+            self.truc_checks(&tx, (txid, wtxid), vsize, &direct)
+        };
+        let sibling = match truc {
             Ok(()) => None,
             Err(TrucFailure {
                 sibling: Some(s), ..
@@ -364,7 +384,7 @@ impl Mempool {
             };
             self.check_replacement(&tx, (&txid, fee, vsize), &replacement, policy)?;
         }
-        if policy.require_standard {
+        if policy.require_standard && !bypass_limits {
             self.check_ephemeral_spends(&tx, (txid, wtxid), policy.dust_relay_fee_per_kvb)?;
         }
         check_input_scripts(
@@ -557,7 +577,7 @@ impl Mempool {
     /// valid on the new tip (after a reorg).
     pub fn readd_disconnected(&mut self, cs: &Chainstate, policy: &Policy) {
         for tx in self.take_disconnected() {
-            if let Err(e) = self.accept(cs, tx.clone(), policy, false) {
+            if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, true) {
                 tracing::debug!(target: "mempool", "reorg: {} not re-added: {e}", tx.compute_txid());
             }
         }

@@ -96,9 +96,37 @@ impl Mempool {
         self.spent_by.get(outpoint).copied()
     }
 
-    /// Entries in acceptance order (parents before children).
+    /// Entries in acceptance order, except that a transaction never comes
+    /// before one it spends: transactions a reorg returns are accepted after
+    /// their children already in the pool.
     pub fn in_order(&self) -> impl Iterator<Item = &Entry> {
-        self.order.values().filter_map(|t| self.entries.get(t))
+        let mut out: Vec<&Entry> = Vec::with_capacity(self.entries.len());
+        let mut placed: std::collections::HashSet<Txid> = Default::default();
+        for txid in self.order.values() {
+            // Depth first: unplaced parents go out before the transaction.
+            let mut stack = vec![(*txid, false)];
+            while let Some((t, parents_done)) = stack.pop() {
+                if placed.contains(&t) {
+                    continue;
+                }
+                let Some(e) = self.entries.get(&t) else {
+                    continue;
+                };
+                if parents_done {
+                    placed.insert(t);
+                    out.push(e);
+                    continue;
+                }
+                stack.push((t, true));
+                for input in e.tx.input.iter().rev() {
+                    let p = input.previous_output.txid;
+                    if !placed.contains(&p) && self.entries.contains_key(&p) {
+                        stack.push((p, false));
+                    }
+                }
+            }
+        }
+        out.into_iter()
     }
 
     pub(crate) fn insert(&mut self, mut entry: Entry) {

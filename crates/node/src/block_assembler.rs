@@ -146,7 +146,8 @@ fn select<'a>(
         for input in &e.tx.input {
             if let Some(&p) = index.get(&input.previous_output.txid) {
                 set.insert(p);
-                set.extend(ancestors[p].iter().copied());
+                // The pool's order puts parents first, so `p` is done.
+                set.extend(ancestors.get(p).into_iter().flatten().copied());
             }
         }
         ancestors.push(set);
