@@ -244,8 +244,12 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
     assert!(txid.is_string());
     node.stop();
 
-    // Data carriers and bare multisig as configured.
-    node.start(&["-datacarriersize=3", "-permitbaremultisig=0"]);
+    // Data carriers, bare multisig and cluster limits as configured.
+    node.start(&[
+        "-datacarriersize=3",
+        "-permitbaremultisig=0",
+        "-limitclustercount=1",
+    ]);
     let info = node.rpc("getmempoolinfo", json!([]));
     assert_eq!(
         (&info["permitbaremultisig"], &info["maxdatacarriersize"]),
@@ -272,6 +276,15 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         reject_reason(&node, &with_output(multisig)),
         "bare-multisig"
     );
+    // A cluster of one: a child of a pool transaction does not fit.
+    let parent = spend(prev, value, 10_000);
+    node.rpc("sendrawtransaction", json!([serialize_hex(&parent)]));
+    let child = spend(
+        bitcoin::OutPoint::new(parent.compute_txid(), 0),
+        value - 10_000,
+        10_000,
+    );
+    assert_eq!(reject_reason(&node, &child), "too-large-cluster");
     node.stop();
 
     // -acceptnonstdtxn lifts the standardness rules on test chains.

@@ -45,6 +45,10 @@ pub struct Policy {
     pub permit_bare_multisig: bool,
     /// Virtual bytes each signature operation counts as (`-bytespersigop`).
     pub bytes_per_sigop: u64,
+    /// Most transactions in one cluster (`-limitclustercount`).
+    pub cluster_count: usize,
+    /// Most virtual bytes in one cluster (`-limitclustersize`, in kvB).
+    pub cluster_vbytes: u64,
 }
 
 impl Default for Policy {
@@ -57,6 +61,8 @@ impl Default for Policy {
             max_datacarrier_bytes: Some(MAX_STANDARD_TX_WEIGHT / 4),
             permit_bare_multisig: true,
             bytes_per_sigop: 20,
+            cluster_count: 64,
+            cluster_vbytes: 101_000,
         }
     }
 }
@@ -384,6 +390,9 @@ impl Mempool {
             };
             self.check_replacement(&tx, (&txid, fee, vsize), &replacement, policy)?;
         }
+        if !bypass_limits && self.cluster_too_large(&tx, vsize, &evicted, policy) {
+            return Err(reject(TxResult::MempoolPolicy, "too-large-cluster", ""));
+        }
         if policy.require_standard && !bypass_limits {
             self.check_ephemeral_spends(&tx, (txid, wtxid), policy.dust_relay_fee_per_kvb)?;
         }
@@ -537,6 +546,28 @@ impl Mempool {
             parents: new_parents,
         });
         diagram::strictly_improves(&diagram::chunks(&new), &diagram::chunks(&old))
+    }
+
+    /// Whether `tx` (of `vsize`) would join a cluster beyond the limits,
+    /// once `evicted` is gone.
+    fn cluster_too_large(
+        &self,
+        tx: &Transaction,
+        vsize: u64,
+        evicted: &HashSet<Txid>,
+        policy: &Policy,
+    ) -> bool {
+        let parents = tx
+            .input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|p| !evicted.contains(p));
+        let cluster = self.cluster_of(parents);
+        let members = cluster.iter().filter(|t| !evicted.contains(*t));
+        let (count, size) = members.fold((1usize, vsize), |(n, v), t| {
+            (n + 1, v + self.entries.get(t).map_or(0, |e| e.vsize))
+        });
+        count > policy.cluster_count || size > policy.cluster_vbytes
     }
 
     /// How many distinct clusters hold `txids`.

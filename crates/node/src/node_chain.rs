@@ -200,6 +200,18 @@ impl NodeChain {
                 args.get_int_arg("-bytespersigop", Policy::default().bytes_per_sigop as i64),
             )
             .unwrap_or(0),
+            cluster_count: {
+                let n = args.get_int_arg("-limitclustercount", 64);
+                if n > 64 {
+                    return Err("limitclustercount must be less than or equal to 64"
+                        .to_string()
+                        .into());
+                }
+                usize::try_from(n).unwrap_or(0)
+            },
+            cluster_vbytes: u64::try_from(args.get_int_arg("-limitclustersize", 101))
+                .unwrap_or(0)
+                .saturating_mul(1000),
         };
         if args.get_arg("-minrelaytxfee").is_none()
             && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
