@@ -256,6 +256,10 @@ fn sendrawtransaction_rejects_each_rule_family_with_cores_reason() {
         (&json!(false), &json!(3))
     );
     assert!(info.get("fullrbf").is_none(), "deprecated: {info}");
+    assert_eq!(
+        (&info["limitclustercount"], &info["limitclustersize"]),
+        (&json!(1), &json!(101_000))
+    );
     let (prev, value) = coinbase_of(&node, &hashes[4]);
     let with_output = |spk: Vec<u8>| {
         let mut tx = spend(prev, value, 10_000);

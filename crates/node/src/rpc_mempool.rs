@@ -571,6 +571,8 @@ pub fn register(
                 "unbroadcastcount": 0,
                 "permitbaremultisig": c.policy().permit_bare_multisig,
                 "maxdatacarriersize": c.policy().max_datacarrier_bytes.unwrap_or(0),
+                "limitclustercount": c.policy().cluster_count,
+                "limitclustersize": c.policy().cluster_vbytes,
             });
             if show_fullrbf {
                 info["fullrbf"] = json!(true);
