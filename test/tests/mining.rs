@@ -323,3 +323,15 @@ fn reorg_returned_parents_are_mined_before_their_children() {
         (&json!(parent_txid), &json!(child_txid))
     );
 }
+
+#[test]
+fn reorg_drops_spends_of_coinbases_that_are_immature_again() {
+    // The coinbase of block 2 is just mature on top of block 101; once block
+    // 101 is disconnected its spend may not stay in the pool.
+    let (node, hashes) = mature_node(&[]);
+    let (prev, value) = coinbase_of(&node, &hashes[1]);
+    let spend_txid = send(&node, &spend(prev, value, 10_000));
+    assert_eq!(node.rpc("getrawmempool", json!([])), json!([spend_txid]));
+    node.rpc("invalidateblock", json!([hashes[100]]));
+    assert_eq!(node.rpc("getrawmempool", json!([])), json!([]));
+}

@@ -11,7 +11,7 @@ use bitcoin::{OutPoint, Transaction, TxOut, Txid};
 use chain::Chainstate;
 use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
 use consensus::script::check_input_scripts;
-use consensus::tx_check::check_transaction;
+use consensus::tx_check::{check_transaction, COINBASE_MATURITY};
 use consensus::tx_verify::{
     check_tx_inputs, format_money, get_transaction_sigop_cost, is_final_tx, sequence_locks,
 };
@@ -607,10 +607,64 @@ impl Mempool {
     /// Accepts again the transactions of disconnected blocks that are still
     /// valid on the new tip (after a reorg).
     pub fn readd_disconnected(&mut self, cs: &Chainstate, policy: &Policy) {
-        for tx in self.take_disconnected() {
+        if !std::mem::take(&mut self.reorged) {
+            return;
+        }
+        let disconnected = self.take_disconnected();
+        for tx in disconnected {
             if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, true) {
                 tracing::debug!(target: "mempool", "reorg: {} not re-added: {e}", tx.compute_txid());
             }
+        }
+        self.remove_for_reorg(cs);
+    }
+
+    /// After a reorg, drops what the new tip no longer allows (Core's
+    /// `removeForReorg`): non-final transactions, unmet sequence locks and
+    /// spends of coinbases that are immature again, with their descendants.
+    fn remove_for_reorg(&mut self, cs: &Chainstate) {
+        let Some(tip) = cs.tip_entry() else { return };
+        let prev = tip.info();
+        let height = tip.height + 1;
+        let stale: Vec<Txid> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| {
+                let tx = &e.tx;
+                if !is_final_tx(tx, height, i64::from(prev.median_time_past)) {
+                    return true;
+                }
+                let mut prev_heights = Vec::with_capacity(tx.input.len());
+                for input in &tx.input {
+                    let op = &input.previous_output;
+                    if self.entries.contains_key(&op.txid) {
+                        prev_heights.push(height);
+                        continue;
+                    }
+                    match cs.coins().coin(op) {
+                        Some(c)
+                            if c.is_coinbase
+                                && height.saturating_sub(c.height) < COINBASE_MATURITY =>
+                        {
+                            return true
+                        }
+                        Some(c) => prev_heights.push(c.height),
+                        None => return true,
+                    }
+                }
+                !sequence_locks(
+                    tx,
+                    LOCKTIME_VERIFY_SEQUENCE,
+                    &prev_heights,
+                    &prev,
+                    cs.index(),
+                )
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for txid in stale {
+            tracing::debug!(target: "mempool", "reorg: removing {txid}, no longer valid at the tip");
+            self.remove_recursive(&txid);
         }
     }
 }

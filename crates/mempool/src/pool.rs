@@ -43,6 +43,9 @@ pub struct Mempool {
     next_sequence: u64,
     /// Transactions of blocks disconnected during a reorg, to accept again.
     pub(crate) disconnected: Vec<Arc<Transaction>>,
+    /// Set when a block was disconnected: the pool must be checked against
+    /// the new tip even if no transaction came back.
+    pub(crate) reorged: bool,
     /// Bumped on every addition and removal (`mempool_sequence`).
     pub(crate) change_sequence: u64,
     /// Fee deltas set by `prioritisetransaction`, kept for transactions not
@@ -217,6 +220,7 @@ impl ChainListener for Mempool {
         let mut all = txs;
         all.append(&mut self.disconnected);
         self.disconnected = all;
+        self.reorged = true;
     }
 }
 
