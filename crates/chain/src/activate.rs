@@ -129,6 +129,9 @@ impl Chainstate {
                             focus_failure = Some(e.clone());
                         }
                         self.invalid_block_found(id, &e);
+                        if let Some(entry) = self.index.entry(id) {
+                            listener.block_invalid(entry.hash, &e);
+                        }
                         break;
                     }
                     Err(other) => return Err(other),

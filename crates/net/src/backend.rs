@@ -19,6 +19,9 @@ pub struct Rejected {
     /// False for data that is merely unwanted (e.g. a transaction below the fee
     /// floor, a block we already have, missing transaction inputs).
     pub punish: bool,
+    /// Punish only peers we connected to: Core's treatment of a block already
+    /// known invalid, which an inbound peer may innocently relay.
+    pub outbound_only: bool,
 }
 
 impl Rejected {
@@ -27,6 +30,16 @@ impl Rejected {
         Rejected {
             reason: reason.into(),
             punish: true,
+            outbound_only: false,
+        }
+    }
+
+    /// A rejection that blames the sender only if we connected to it.
+    pub fn invalid_from_outbound(reason: impl Into<String>) -> Self {
+        Rejected {
+            reason: reason.into(),
+            punish: true,
+            outbound_only: true,
         }
     }
 
@@ -35,6 +48,7 @@ impl Rejected {
         Rejected {
             reason: reason.into(),
             punish: false,
+            outbound_only: false,
         }
     }
 }
@@ -47,6 +61,27 @@ pub enum BlockAccepted {
     New,
     /// The block was already known with its data; nothing changed.
     Duplicate,
+}
+
+/// What handing a block to the backend did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockProcessed {
+    /// The outcome for the block itself.
+    pub result: Result<BlockAccepted, Rejected>,
+    /// Stored blocks (this one or earlier ones) whose connection was tried
+    /// while activating the best chain, with the failure for those found
+    /// invalid: a block may turn out invalid only once a later block makes
+    /// its branch the best, and its sender is to blame (Core's `BlockChecked`).
+    pub checked: Vec<(BlockHash, Result<(), Rejected>)>,
+}
+
+impl From<Result<BlockAccepted, Rejected>> for BlockProcessed {
+    fn from(result: Result<BlockAccepted, Rejected>) -> Self {
+        BlockProcessed {
+            result,
+            checked: Vec::new(),
+        }
+    }
 }
 
 /// A transaction identifier as peers use them in `inv`/`getdata`.
@@ -106,7 +141,7 @@ pub trait NodeBackend: Send + Sync {
 
     /// Validates and stores a block, connecting it (and any stored descendants) if
     /// it leads to the most-work chain.
-    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected>;
+    fn process_block(&self, block: Block) -> BlockProcessed;
 
     /// Whether the mempool holds (or the node recently confirmed) this transaction,
     /// so it need not be downloaded.

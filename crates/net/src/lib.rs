@@ -26,7 +26,7 @@ pub mod peer;
 pub mod processing;
 pub mod wire;
 
-pub use backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
+pub use backend::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};

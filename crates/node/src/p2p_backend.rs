@@ -7,8 +7,9 @@ use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction};
 use blockstore::status;
-use chain::{BlockId, ChainError, Chainstate};
-use net::{BlockAccepted, NodeBackend, Rejected, TxRef};
+use chain::{BlockId, ChainError, ChainListener, Chainstate};
+use consensus::{BlockResult, ValidationError};
+use net::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
 
 use crate::chain_view::ChainView;
 use crate::node_chain::NodeChain;
@@ -47,10 +48,46 @@ pub fn locator(cs: &Chainstate, id: BlockId) -> Vec<BlockHash> {
 
 fn rejected(e: ChainError) -> Rejected {
     match e {
-        ChainError::Invalid(v) if v.reason == "prev-blk-not-found" => Rejected::benign(v.reason),
-        ChainError::Invalid(v) if v.reason == "time-too-new" => Rejected::benign(v.reason),
-        ChainError::Invalid(v) => Rejected::invalid(v.reason),
+        ChainError::Invalid(v) => rejected_block(&v),
         other => Rejected::benign(other.to_string()),
+    }
+}
+
+/// Whom an invalid block blames, as Core's `MaybePunishNodeForBlock`.
+fn rejected_block(v: &ValidationError) -> Rejected {
+    match v.block_result() {
+        Some(
+            BlockResult::Consensus
+            | BlockResult::Mutated
+            | BlockResult::InvalidHeader
+            | BlockResult::InvalidPrev
+            | BlockResult::MissingPrev,
+        ) => Rejected::invalid(v.reason.clone()),
+        Some(BlockResult::CachedInvalid) => Rejected::invalid_from_outbound(v.reason.clone()),
+        Some(BlockResult::TimeFuture | BlockResult::HeaderLowWork) | None => {
+            Rejected::benign(v.reason.clone())
+        }
+    }
+}
+
+/// Passes chain events on to the mempool and notes which blocks connecting
+/// the best chain checked, and how.
+struct CheckedBlocks<'a> {
+    inner: &'a mut dyn ChainListener,
+    checked: Vec<(BlockHash, Result<(), Rejected>)>,
+}
+
+impl ChainListener for CheckedBlocks<'_> {
+    fn block_connected(&mut self, block: &Block, height: u32) {
+        self.checked.push((block.block_hash(), Ok(())));
+        self.inner.block_connected(block, height);
+    }
+    fn block_disconnected(&mut self, block: &Block, height: u32) {
+        self.inner.block_disconnected(block, height);
+    }
+    fn block_invalid(&mut self, hash: BlockHash, error: &ValidationError) {
+        self.checked.push((hash, Err(rejected_block(error))));
+        self.inner.block_invalid(hash, error);
     }
 }
 
@@ -175,18 +212,25 @@ impl NodeBackend for ChainBackend {
         out
     }
 
-    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
-        match self.chain.with_pool(|cs, pool| {
+    fn process_block(&self, block: Block) -> BlockProcessed {
+        let (outcome, checked) = self.chain.with_pool(|cs, pool| {
             // Blocks whose header we already have are ones we asked for
             // (Core's `force_processing` for requested blocks): store them
             // even when they do not beat the tip yet.
             let requested = cs.index().id(&block.block_hash()).is_some();
-            cs.process_new_block(Arc::new(block), requested, pool)
-        }) {
+            let mut listener = CheckedBlocks {
+                inner: pool,
+                checked: Vec::new(),
+            };
+            let outcome = cs.process_new_block(Arc::new(block), requested, &mut listener);
+            (outcome, listener.checked)
+        });
+        let result = match outcome {
             Ok(p) if p.new_block => Ok(BlockAccepted::New),
             Ok(_) => Ok(BlockAccepted::Duplicate),
             Err(e) => Err(rejected(e)),
-        }
+        };
+        BlockProcessed { result, checked }
     }
 
     fn have_transaction(&self, id: &TxRef) -> bool {

@@ -95,9 +95,7 @@ impl Handler {
         }
         if let Err(rej) = self.backend.process_headers(&headers) {
             tracing::debug!(target: "net", "headers from peer={id} rejected: {}", rej.reason);
-            if rej.punish {
-                self.misbehaving(id, "invalid header received");
-            }
+            self.blame(id, &rej, "invalid header received");
             return;
         }
         let last = headers[headers.len() - 1].block_hash();
@@ -257,7 +255,9 @@ impl Handler {
         if let Some(st) = self.peers.get_mut(&id) {
             st.known_blocks.insert(hash);
         }
-        match self.backend.process_block(block) {
+        self.block_source.insert(hash, id);
+        let processed = self.backend.process_block(block);
+        match processed.result {
             Ok(BlockAccepted::New) => {
                 if let Some(st) = self.peers.get_mut(&id) {
                     st.peer.stats().last_block = common::time::now_secs();
@@ -266,8 +266,19 @@ impl Handler {
                     }
                 }
             }
-            Ok(BlockAccepted::Duplicate) => {}
-            Err(rej) => self.rejected_block(id, hash, rej),
+            Ok(BlockAccepted::Duplicate) => {
+                self.block_source.remove(&hash);
+            }
+            Err(rej) => {
+                self.block_source.remove(&hash);
+                self.rejected_block(id, hash, rej);
+            }
+        }
+        for (checked, outcome) in processed.checked {
+            let source = self.block_source.remove(&checked);
+            if let (Some(source), Err(rej)) = (source, outcome) {
+                self.rejected_block(source, checked, rej);
+            }
         }
         self.fetch_blocks(id);
     }
@@ -275,9 +286,7 @@ impl Handler {
     pub(super) fn rejected_block(&mut self, id: PeerId, hash: BlockHash, rej: Rejected) {
         tracing::debug!(target: "net", "block {hash} from peer={id} rejected: {}", rej.reason);
         self.refused_blocks.insert(hash);
-        if rej.punish {
-            self.misbehaving(id, &rej.reason);
-        }
+        self.blame(id, &rej, &rej.reason);
     }
 
     /// Announces a new tip: `headers` to peers that asked for them and whose

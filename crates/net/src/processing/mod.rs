@@ -192,6 +192,10 @@ pub struct Handler {
     /// Blocks the backend refused; never requested again, so a block it cannot
     /// take (for any reason) does not cause a request loop.
     refused_blocks: KnownSet<BlockHash>,
+    /// Who sent each block not yet checked by connecting it (Core's
+    /// `mapBlockSource`); entries go when the block is checked or its
+    /// sender disconnects.
+    block_source: HashMap<BlockHash, PeerId>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
 }
@@ -210,6 +214,7 @@ impl Handler {
             peers: HashMap::new(),
             in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
+            block_source: HashMap::new(),
         }
     }
 
@@ -309,6 +314,7 @@ impl Handler {
         let Some(st) = self.peers.remove(&id) else {
             return;
         };
+        self.block_source.retain(|_, source| *source != id);
         let freed = !st.in_flight.is_empty();
         for h in st.in_flight {
             self.in_flight.remove(&h);
@@ -491,6 +497,15 @@ impl Handler {
         if let Some(st) = self.peers.get(&id) {
             tracing::debug!(target: "net", "{reason}, disconnecting {}", st.peer.log_name());
             st.peer.disconnect();
+        }
+    }
+
+    /// Punishes `id` for data the backend refused, if the refusal blames the
+    /// sender (outbound-only refusals spare inbound peers).
+    fn blame(&mut self, id: PeerId, rej: &Rejected, reason: &str) {
+        let inbound = self.peers.get(&id).is_some_and(|st| st.peer.is_inbound());
+        if rej.punish && !(rej.outbound_only && inbound) {
+            self.misbehaving(id, reason);
         }
     }
 

@@ -36,9 +36,7 @@ impl Handler {
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                if rej.punish {
-                    self.misbehaving(id, &rej.reason);
-                }
+                self.blame(id, &rej, &rej.reason);
             }
         }
     }
