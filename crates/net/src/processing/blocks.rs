@@ -114,6 +114,10 @@ impl Handler {
             let locator = self.backend.block_locator(Some(last));
             self.send_getheaders(id, locator, BlockHash::all_zeros());
         }
+        // Core's direct fetch: the announced chain is wanted as soon as it has
+        // at least the tip's work, even when the peer is known to have a
+        // better (but unfetchable) block.
+        self.fetch_toward(id, last);
         self.fetch_blocks(id);
     }
 
@@ -153,15 +157,20 @@ impl Handler {
     /// [`MAX_BLOCKS_IN_TRANSIT_PER_PEER`] in flight from it and never asking two
     /// peers for the same block.
     pub(super) fn fetch_blocks(&mut self, id: PeerId) {
+        let Some((target, _)) = self.peers.get(&id).and_then(|st| st.best_known) else {
+            return;
+        };
+        self.fetch_toward(id, target);
+    }
+
+    /// Requests from peer `id` the missing blocks on the way to `target`.
+    fn fetch_toward(&mut self, id: PeerId, target: BlockHash) {
         let Some(st) = self.peers.get(&id) else {
             return;
         };
         if !st.handshake_done || st.peer.disconnect_requested() {
             return;
         }
-        let Some((target, _)) = st.best_known else {
-            return;
-        };
         let space = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(st.in_flight.len());
         if space == 0 {
             return;
