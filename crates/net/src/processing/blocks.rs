@@ -104,6 +104,12 @@ impl Handler {
             for hd in &headers {
                 st.known_blocks.insert(hd.block_hash());
             }
+            // A fresh announcement makes a once-refused block worth asking for
+            // again: a mutated copy or a block from the future may have been
+            // what we refused, and the real or now-timely block has that hash.
+            for hd in &headers {
+                self.refused_blocks.remove(&hd.block_hash());
+            }
             let have = self.backend.has_block(&last);
             update_best_known(st, last, h, have);
         }
