@@ -151,6 +151,6 @@ pub trait NodeBackend: Send + Sync {
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction>;
 
     /// Validates a transaction and adds it to the mempool. On `Ok` the P2P layer
-    /// relays it to its other peers itself.
+    /// relays it to its other peers itself; a refusal never punishes the sender.
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected>;
 }

@@ -30,13 +30,14 @@ impl Handler {
                 st.peer.stats().last_transaction = common::time::now_secs();
                 self.relay_tx(Some(id), txid, wtxid);
             }
+            // Core no longer punishes peers for invalid transactions: what is
+            // invalid can depend on our own mempool and policy.
             Err(rej) => {
                 tracing::debug!(
                     target: "mempoolrej",
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                self.blame(id, &rej, &rej.reason);
             }
         }
     }
