@@ -19,6 +19,9 @@ use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationEr
 
 use crate::pool::{Entry, Mempool, PoolCoins};
 
+/// Core's `MAX_STANDARD_TX_SIGOPS_COST`: a fifth of a block's sigop budget.
+const MAX_STANDARD_TX_SIGOPS_COST: u64 = consensus::tx_check::MAX_BLOCK_SIGOPS_COST / 5;
+
 /// Largest standard transaction weight.
 pub const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
 /// Smallest standard serialized size without witness.
@@ -275,6 +278,16 @@ impl Mempool {
         ) {
             return Err(reject(TxResult::Consensus, "non-BIP68-final", ""));
         }
+        // Checked even with -acceptnonstdtxn: such a transaction could never
+        // be mined next to a coinbase.
+        let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
+        if sigop_cost > MAX_STANDARD_TX_SIGOPS_COST {
+            return Err(reject(
+                TxResult::NotStandard,
+                "bad-txns-too-many-sigops",
+                sigop_cost.to_string(),
+            ));
+        }
         let vsize = tx.vsize() as u64;
         let min_fee = policy.min_relay_fee_per_kvb * vsize as i64 / 1000;
         // A prioritised transaction is judged by its modified fee, as in Core.
@@ -294,7 +307,6 @@ impl Mempool {
             STANDARD_SCRIPT_VERIFY_FLAGS,
             &ConsensusScriptVerifier,
         )?;
-        let sigop_cost = get_transaction_sigop_cost(&tx, &view, STANDARD_SCRIPT_VERIFY_FLAGS);
         if !test_only {
             for old in &direct {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");
