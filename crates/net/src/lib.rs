@@ -21,6 +21,7 @@ pub mod connman;
 pub mod handle;
 pub mod known;
 pub mod message;
+pub mod orphanage;
 mod outbound;
 pub mod peer;
 pub mod processing;

@@ -16,6 +16,7 @@ use crate::addrman::AddrMan;
 use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 use crate::config::{NetConfig, NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
 use crate::known::KnownSet;
+use crate::orphanage::Orphanage;
 use crate::message::{encode, Message, PeerVersion, MAX_HEADERS_RESULTS};
 use crate::peer::{ConnectionType, Peer, PeerId};
 use crate::wire::sanitize;
@@ -196,6 +197,11 @@ pub struct Handler {
     /// `mapBlockSource`); entries go when the block is checked or its
     /// sender disconnects.
     block_source: HashMap<BlockHash, PeerId>,
+    /// Transactions waiting for their parents (shared with `getorphantxs`).
+    orphanage: Arc<Mutex<Orphanage>>,
+    /// Txids and wtxids of transactions refused recently, so they and their
+    /// children are not processed again.
+    recent_rejects: KnownSet<[u8; 32]>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
 }
@@ -206,6 +212,7 @@ impl Handler {
         config: Arc<NetConfig>,
         backend: Arc<dyn NodeBackend>,
         addrman: Arc<Mutex<AddrMan>>,
+        orphanage: Arc<Mutex<Orphanage>>,
     ) -> Self {
         Handler {
             config,
@@ -215,6 +222,8 @@ impl Handler {
             in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
             block_source: HashMap::new(),
+            orphanage,
+            recent_rejects: KnownSet::new(50_000),
         }
     }
 
@@ -277,7 +286,10 @@ impl Handler {
                 );
             }
             Event::Disconnected(id) => self.on_disconnected(id),
-            Event::BlockTip(hash) => self.announce_block(hash),
+            Event::BlockTip(hash) => {
+                self.erase_orphans_for_block(&hash);
+                self.announce_block(hash);
+            }
             Event::RelayTx(txid, wtxid) => self.relay_tx(None, txid, wtxid),
             Event::PingAll => {
                 for st in self.peers.values_mut() {
@@ -315,6 +327,10 @@ impl Handler {
             return;
         };
         self.block_source.retain(|_, source| *source != id);
+        let erased = crate::connman::lock(&self.orphanage).erase_for_peer(id);
+        if erased > 0 {
+            tracing::debug!(target: "txpackages", "Erased {erased} orphan transaction(s) from peer={id}");
+        }
         let freed = !st.in_flight.is_empty();
         for h in st.in_flight {
             self.in_flight.remove(&h);
