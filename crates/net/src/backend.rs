@@ -140,8 +140,10 @@ pub trait NodeBackend: Send + Sync {
     fn blocks_to_download(&self, target: &BlockHash, max: usize) -> Vec<BlockHash>;
 
     /// Validates and stores a block, connecting it (and any stored descendants) if
-    /// it leads to the most-work chain.
-    fn process_block(&self, block: Block) -> BlockProcessed;
+    /// it leads to the most-work chain. `requested`: we asked a peer for it, so
+    /// it is stored even when it does not beat the tip (Core's
+    /// `force_processing`); unrequested blocks are stored only when they could.
+    fn process_block(&self, block: Block, requested: bool) -> BlockProcessed;
 
     /// Whether the mempool holds (or the node recently confirmed) this transaction,
     /// so it need not be downloaded.

@@ -70,6 +70,25 @@ fn rejected_block(v: &ValidationError) -> Rejected {
     }
 }
 
+/// Core's anti-DoS test for a block from a peer: the chain it claims must
+/// have at least the minimum chain work and no less than the tip's work
+/// minus 144 blocks' worth, so forks near the tip are still taken.
+fn claims_enough_work(cs: &Chainstate, header: &Header) -> bool {
+    let Some(prev) = cs.index().get(&header.prev_blockhash) else {
+        return false;
+    };
+    let claimed = prev.chain_work + header.work();
+    let mut threshold = cs.params().minimum_chain_work;
+    if let Some(tip) = cs.tip_entry() {
+        let proof = tip.header.work();
+        let buffer = (1..144).fold(proof, |acc, _| acc + proof);
+        if tip.chain_work > buffer {
+            threshold = threshold.max(tip.chain_work - buffer);
+        }
+    }
+    claimed >= threshold
+}
+
 /// Passes chain events on to the mempool and notes which blocks connecting
 /// the best chain checked, and how.
 struct CheckedBlocks<'a> {
@@ -212,17 +231,19 @@ impl NodeBackend for ChainBackend {
         out
     }
 
-    fn process_block(&self, block: Block) -> BlockProcessed {
+    fn process_block(&self, block: Block, requested: bool) -> BlockProcessed {
         let (outcome, checked) = self.chain.with_pool(|cs, pool| {
-            // Blocks whose header we already have are ones we asked for
-            // (Core's `force_processing` for requested blocks): store them
-            // even when they do not beat the tip yet.
-            let requested = cs.index().id(&block.block_hash()).is_some();
+            let min_pow_checked = claims_enough_work(cs, &block.header);
             let mut listener = CheckedBlocks {
                 inner: pool,
                 checked: Vec::new(),
             };
-            let outcome = cs.process_new_block(Arc::new(block), requested, &mut listener);
+            let outcome = cs.process_block_from_peer(
+                Arc::new(block),
+                requested,
+                min_pow_checked,
+                &mut listener,
+            );
             (outcome, listener.checked)
         });
         let result = match outcome {

@@ -257,7 +257,9 @@ impl Handler {
     pub(super) fn on_block(&mut self, id: PeerId, block: Block) {
         let hash = block.block_hash();
         tracing::debug!(target: "net", "received block {hash} peer={id}");
-        if let Some((owner, _)) = self.in_flight.remove(&hash) {
+        let in_flight = self.in_flight.remove(&hash);
+        let requested = in_flight.is_some();
+        if let Some((owner, _)) = in_flight {
             if let Some(o) = self.peers.get_mut(&owner) {
                 o.in_flight.retain(|h| *h != hash);
                 let height = self.backend.header_height(&hash).map_or(-1, i64::from);
@@ -271,7 +273,7 @@ impl Handler {
             st.known_blocks.insert(hash);
         }
         self.block_source.insert(hash, id);
-        let processed = self.backend.process_block(block);
+        let processed = self.backend.process_block(block, requested);
         match processed.result {
             Ok(BlockAccepted::New) => {
                 if let Some(st) = self.peers.get_mut(&id) {

@@ -335,7 +335,7 @@ impl NodeBackend for FakeChain {
         out
     }
 
-    fn process_block(&self, block: Block) -> BlockProcessed {
+    fn process_block(&self, block: Block, _requested: bool) -> BlockProcessed {
         self.store_block(block).into()
     }
 
