@@ -59,16 +59,27 @@ impl Chainstate {
             }
             return Ok(id);
         }
-        check_block_header(header, &self.params)?;
-        let prev_id = self
+        check_block_header(header, &self.params).inspect_err(|e| {
+            tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::CheckBlockHeader: {hash}, {e}");
+        })?;
+        let Some(prev) = self
             .index
             .id(&header.prev_blockhash)
-            .ok_or_else(|| rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""))?;
-        let prev = self
-            .index
-            .entry(prev_id)
-            .ok_or_else(|| rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""))?;
+            .and_then(|id| self.index.entry(id))
+        else {
+            tracing::debug!(
+                target: "validation",
+                "header {hash} has prev block not found: {}",
+                header.prev_blockhash
+            );
+            return Err(rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""));
+        };
         if prev.status & status::FAILED_MASK != 0 {
+            tracing::debug!(
+                target: "validation",
+                "header {hash} has prev block invalid: {}",
+                header.prev_blockhash
+            );
             return Err(rejected(BlockResult::InvalidPrev, "bad-prevblk", ""));
         }
         let prev_info = prev.info();
@@ -78,7 +89,13 @@ impl Chainstate {
             &self.index,
             &self.params,
             common::time::now_secs(),
-        )?;
+        )
+        .inspect_err(|e| {
+            tracing::debug!(
+                target: "validation",
+                "AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, {e}"
+            );
+        })?;
         if !min_pow_checked {
             tracing::debug!(
                 target: "validation",
@@ -159,8 +176,10 @@ impl Chainstate {
             // not below the minimum chain work.
             let tip = self.tip_entry();
             let weaker = tip.is_some_and(|t| work < t.chain_work);
-            let too_far_ahead =
-                height > tip.map_or(0, |t| t.height).saturating_add(MIN_BLOCKS_TO_KEEP);
+            let too_far_ahead = height
+                > tip
+                    .map_or(0, |t| t.height)
+                    .saturating_add(MIN_BLOCKS_TO_KEEP);
             if weaker || too_far_ahead || work < self.params.minimum_chain_work {
                 return Ok(Processed {
                     id,

@@ -142,7 +142,11 @@ fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32) -> Walk {
 
 /// The error Core reports for an input whose `script_sig` and spent
 /// `script_pubkey` fail before any operation needing real evaluation, if any.
-pub fn early_error(script_sig: &Script, script_pubkey: &Script, flags: u32) -> Option<&'static str> {
+pub fn early_error(
+    script_sig: &Script,
+    script_pubkey: &Script,
+    flags: u32,
+) -> Option<&'static str> {
     let mut stack = Vec::new();
     for script in [script_sig, script_pubkey] {
         match walk(script, &mut stack, flags) {
@@ -176,7 +180,10 @@ mod tests {
     #[test]
     fn disabled_opcode_fails_even_unexecuted() {
         assert_eq!(err(&[0x7e], &[0x51], 0), Some(DISABLED_OPCODE));
-        assert_eq!(err(&[0x00, 0x63, 0x95, 0x68], &[0x51], 0), Some(DISABLED_OPCODE));
+        assert_eq!(
+            err(&[0x00, 0x63, 0x95, 0x68], &[0x51], 0),
+            Some(DISABLED_OPCODE)
+        );
     }
 
     #[test]

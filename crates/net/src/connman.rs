@@ -90,12 +90,7 @@ impl NetManager {
         };
         let addrman = Arc::new(Mutex::new(addrman));
         let orphanage = Arc::new(Mutex::new(Orphanage::default()));
-        let handler = Handler::new(
-            config.clone(),
-            backend,
-            addrman.clone(),
-            orphanage.clone(),
-        );
+        let handler = Handler::new(config.clone(), backend, addrman.clone(), orphanage.clone());
         let msghand = std::thread::Builder::new()
             .name("msghand".into())
             .spawn(move || {

@@ -299,8 +299,12 @@ pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
         "getheaders" => Message::GetHeaders(decode_locator_request(d, "getheaders")?),
         "getblocks" => Message::GetBlocks(decode_locator_request(d, "getblocks")?),
         "headers" => Message::Headers(decode_headers(d)?),
-        "block" => Message::Block(Box::new(consensus::codec::read_block(d).map_err(malformed)?)),
-        "tx" => Message::Tx(Box::new(consensus::codec::read_tx(d, true).map_err(malformed)?)),
+        "block" => Message::Block(Box::new(
+            consensus::codec::read_block(d).map_err(malformed)?,
+        )),
+        "tx" => Message::Tx(Box::new(
+            consensus::codec::read_tx(d, true).map_err(malformed)?,
+        )),
         "sendheaders" => Message::SendHeaders,
         "wtxidrelay" => Message::WtxidRelay,
         "sendaddrv2" => Message::SendAddrV2,

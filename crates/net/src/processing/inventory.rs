@@ -87,7 +87,9 @@ impl Handler {
                     st.known_blocks.insert(h);
                     if matches!(item, Inventory::WitnessBlock(_)) {
                         st.peer.send("block", &bytes);
-                    } else if let Ok(block) = consensus::codec::read_block_prefix(&bytes).map(|(b, _)| b) {
+                    } else if let Ok(block) =
+                        consensus::codec::read_block_prefix(&bytes).map(|(b, _)| b)
+                    {
                         st.peer.send("block", &strip_witness_block(block));
                     }
                 }

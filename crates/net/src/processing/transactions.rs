@@ -93,7 +93,8 @@ impl Handler {
 
     /// Retries the orphans that spend `parent` (and, as they get in, theirs).
     fn accept_orphans(&mut self, parent: &Transaction) {
-        let mut queue: VecDeque<Arc<Transaction>> = lock(&self.orphanage).children_of(parent).into();
+        let mut queue: VecDeque<Arc<Transaction>> =
+            lock(&self.orphanage).children_of(parent).into();
         while let Some(tx) = queue.pop_front() {
             let txid = tx.compute_txid();
             let wtxid = tx.compute_wtxid();
