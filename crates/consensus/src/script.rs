@@ -130,10 +130,11 @@ impl ScriptVerifier for ConsensusScriptVerifier {
 /// module documentation).
 fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxOut]) -> String {
     let tx: Option<Transaction> = crate::codec::decode_tx(tx_bytes, true).ok();
-    if let Some(input) = tx.as_ref().and_then(|t| t.input.get(index)) {
-        if let Some(e) = early_error(&input.script_sig, &spent.script_pubkey, flags) {
-            return e.to_string();
-        }
+    if let Some(e) = tx
+        .as_ref()
+        .and_then(|t| early_error(t, index, &spent.script_pubkey, flags))
+    {
+        return e.to_string();
     }
     let order = [
         SCRIPT_VERIFY_DERSIG,

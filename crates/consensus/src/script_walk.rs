@@ -12,9 +12,13 @@
 
 use bitcoin::opcodes::all::*;
 use bitcoin::script::Instruction;
-use bitcoin::Script;
+use bitcoin::{Script, Transaction};
 
-use crate::flags::SCRIPT_VERIFY_CONST_SCRIPTCODE;
+use crate::flags::{
+    SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY, SCRIPT_VERIFY_CHECKSEQUENCEVERIFY,
+    SCRIPT_VERIFY_CONST_SCRIPTCODE, SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS,
+    SCRIPT_VERIFY_MINIMALDATA,
+};
 
 /// Core's `MAX_SCRIPT_SIZE`.
 const MAX_SCRIPT_SIZE: usize = 10_000;
@@ -42,6 +46,74 @@ const OP_COUNT: &str = "Operation limit exceeded";
 const STACK_SIZE: &str = "Stack size limit exceeded";
 const SCRIPT_SIZE: &str = "Script is too large";
 const CODESEPARATOR: &str = "Using OP_CODESEPARATOR in non-witness script";
+const STACK_OPERATION: &str = "Operation not valid with the current stack size";
+const NEGATIVE_LOCKTIME: &str = "Negative locktime";
+const UNSATISFIED_LOCKTIME: &str = "Locktime requirement not satisfied";
+const UPGRADABLE_NOP: &str = "NOPx reserved for soft-fork upgrades";
+
+/// Core's `LOCKTIME_THRESHOLD`: lock times from here on are timestamps.
+const LOCKTIME_THRESHOLD: i64 = 500_000_000;
+/// BIP68 sequence bits.
+const SEQUENCE_DISABLE_FLAG: i64 = 1 << 31;
+const SEQUENCE_TYPE_FLAG: i64 = 1 << 22;
+const SEQUENCE_MASK: i64 = 0xffff;
+
+/// The spending input, for the lock-time opcodes.
+struct Spender<'a> {
+    tx: &'a Transaction,
+    index: usize,
+}
+
+impl Spender<'_> {
+    fn sequence(&self) -> i64 {
+        self.tx
+            .input
+            .get(self.index)
+            .map_or(0, |i| i64::from(i.sequence.0))
+    }
+
+    /// Core's `CheckLockTime`.
+    fn lock_time_ok(&self, lock: i64) -> bool {
+        let tx_lock = i64::from(self.tx.lock_time.to_consensus_u32());
+        (tx_lock < LOCKTIME_THRESHOLD) == (lock < LOCKTIME_THRESHOLD)
+            && lock <= tx_lock
+            && self.sequence() != 0xffff_ffff
+    }
+
+    /// Core's `CheckSequence`.
+    fn sequence_ok(&self, wanted: i64) -> bool {
+        let own = self.sequence();
+        if self.tx.version.0 < 2 || own & SEQUENCE_DISABLE_FLAG != 0 {
+            return false;
+        }
+        let mask = SEQUENCE_TYPE_FLAG | SEQUENCE_MASK;
+        let (own, wanted) = (own & mask, wanted & mask);
+        (own < SEQUENCE_TYPE_FLAG) == (wanted < SEQUENCE_TYPE_FLAG) && wanted <= own
+    }
+}
+
+/// Core's `CScriptNum` of at most `max_len` bytes; `None` where Core would
+/// throw (too long, or not minimal when `minimal` is asked for).
+fn script_num(v: &[u8], minimal: bool, max_len: usize) -> Option<i64> {
+    if v.len() > max_len {
+        return None;
+    }
+    let Some(&last) = v.last() else {
+        return Some(0);
+    };
+    if minimal && last & 0x7f == 0 && (v.len() <= 1 || v[v.len() - 2] & 0x80 == 0) {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for (i, b) in v.iter().enumerate() {
+        n |= i64::from(*b) << (8 * i);
+    }
+    if last & 0x80 != 0 {
+        Some(-(n & !(0x80i64 << (8 * (v.len() - 1)))))
+    } else {
+        Some(n)
+    }
+}
 
 /// What walking one script found.
 enum Walk {
@@ -60,7 +132,52 @@ fn cast_to_bool(v: &[u8]) -> bool {
         .any(|(i, b)| *b != 0 && !(i == v.len() - 1 && *b == 0x80))
 }
 
-fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32) -> Walk {
+/// What a lock-time opcode does to the walk: `Ok(())` to go on.
+fn lock_time_op(
+    op: bitcoin::opcodes::Opcode,
+    stack: &[Vec<u8>],
+    flags: u32,
+    spender: &Spender,
+) -> Result<(), Walk> {
+    let (flag, is_cltv) = if op == OP_CLTV {
+        (SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY, true)
+    } else {
+        (SCRIPT_VERIFY_CHECKSEQUENCEVERIFY, false)
+    };
+    if flags & flag == 0 {
+        return upgradable_nop(flags);
+    }
+    let Some(top) = stack.last() else {
+        return Err(Walk::Error(STACK_OPERATION));
+    };
+    let Some(n) = script_num(top, flags & SCRIPT_VERIFY_MINIMALDATA != 0, 5) else {
+        return Err(Walk::Unknown);
+    };
+    if n < 0 {
+        return Err(Walk::Error(NEGATIVE_LOCKTIME));
+    }
+    let satisfied = if is_cltv {
+        spender.lock_time_ok(n)
+    } else {
+        n & SEQUENCE_DISABLE_FLAG != 0 || spender.sequence_ok(n)
+    };
+    if satisfied {
+        Ok(())
+    } else {
+        Err(Walk::Error(UNSATISFIED_LOCKTIME))
+    }
+}
+
+/// A NOP kept for upgrades: refused only under the policy flag.
+fn upgradable_nop(flags: u32) -> Result<(), Walk> {
+    if flags & SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS != 0 {
+        Err(Walk::Error(UPGRADABLE_NOP))
+    } else {
+        Ok(())
+    }
+}
+
+fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32, spender: &Spender) -> Walk {
     if script.len() > MAX_SCRIPT_SIZE {
         return Walk::Error(SCRIPT_SIZE);
     }
@@ -121,6 +238,22 @@ fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32) -> Walk {
                     OP_VERIF | OP_VERNOTIF => return Walk::Error(BAD_OPCODE),
                     OP_RETURN => return Walk::Error(OP_RETURN_HIT),
                     OP_NOP | OP_CODESEPARATOR => {}
+                    OP_CLTV | OP_CSV => {
+                        if let Err(w) = lock_time_op(op, stack, flags, spender) {
+                            return w;
+                        }
+                    }
+                    OP_NOP1 | OP_NOP4 | OP_NOP5 | OP_NOP6 | OP_NOP7 | OP_NOP8 | OP_NOP9
+                    | OP_NOP10 => {
+                        if let Err(w) = upgradable_nop(flags) {
+                            return w;
+                        }
+                    }
+                    OP_DROP => {
+                        if stack.pop().is_none() {
+                            return Walk::Error(STACK_OPERATION);
+                        }
+                    }
                     OP_PUSHNUM_NEG1 => stack.push(vec![0x81]),
                     _ if (OP_PUSHNUM_1.to_u8()..=OP_PUSHNUM_16.to_u8()).contains(&code) => {
                         stack.push(vec![code - OP_PUSHNUM_1.to_u8() + 1]);
@@ -140,16 +273,20 @@ fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32) -> Walk {
     }
 }
 
-/// The error Core reports for an input whose `script_sig` and spent
-/// `script_pubkey` fail before any operation needing real evaluation, if any.
+/// The error Core reports for input `index` of `tx` spending
+/// `script_pubkey` when it fails before any operation needing real
+/// evaluation, if any.
 pub fn early_error(
-    script_sig: &Script,
+    tx: &Transaction,
+    index: usize,
     script_pubkey: &Script,
     flags: u32,
 ) -> Option<&'static str> {
+    let input = tx.input.get(index)?;
+    let spender = Spender { tx, index };
     let mut stack = Vec::new();
-    for script in [script_sig, script_pubkey] {
-        match walk(script, &mut stack, flags) {
+    for script in [input.script_sig.as_script(), script_pubkey] {
+        match walk(script, &mut stack, flags, &spender) {
             Walk::Done => {}
             Walk::Error(e) => return Some(e),
             Walk::Unknown => return None,
@@ -161,14 +298,66 @@ pub fn early_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::ScriptBuf;
+    use bitcoin::{absolute, transaction, OutPoint, ScriptBuf, Sequence, TxIn, Witness};
+
+    fn tx_with(sig: &[u8], sequence: u32, lock_time: u32) -> Transaction {
+        Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::from_consensus(lock_time),
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: ScriptBuf::from_bytes(sig.to_vec()),
+                sequence: Sequence(sequence),
+                witness: Witness::new(),
+            }],
+            output: vec![],
+        }
+    }
 
     fn err(sig: &[u8], spk: &[u8], flags: u32) -> Option<&'static str> {
-        early_error(
-            &ScriptBuf::from_bytes(sig.to_vec()),
-            &ScriptBuf::from_bytes(spk.to_vec()),
-            flags,
-        )
+        let tx = tx_with(sig, 0xffff_fffe, 0);
+        early_error(&tx, 0, &ScriptBuf::from_bytes(spk.to_vec()), flags)
+    }
+
+    #[test]
+    fn lock_time_opcodes_follow_bip65_and_bip112() {
+        let cltv = SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY;
+        let run = |sig: &[u8], seq: u32, lock: u32| {
+            early_error(
+                &tx_with(sig, seq, lock),
+                0,
+                &ScriptBuf::from_bytes(vec![0x51]),
+                cltv,
+            )
+        };
+        assert_eq!(run(&[0xb1], 0, 0), Some(STACK_OPERATION));
+        assert_eq!(run(&[0x4f, 0xb1, 0x75], 0, 0), Some(NEGATIVE_LOCKTIME));
+        // 100 against a timestamp lock time, a lower height, a final input.
+        assert_eq!(
+            run(&[0x01, 100, 0xb1, 0x75], 0, 1_296_688_602),
+            Some(UNSATISFIED_LOCKTIME)
+        );
+        assert_eq!(
+            run(&[0x01, 100, 0xb1, 0x75], 0, 50),
+            Some(UNSATISFIED_LOCKTIME)
+        );
+        assert_eq!(
+            run(&[0x01, 50, 0xb1, 0x75], 0xffff_ffff, 50),
+            Some(UNSATISFIED_LOCKTIME)
+        );
+        assert_eq!(run(&[0x01, 50, 0xb1, 0x75], 0, 50), None);
+        // Without the flag the opcode is a NOP.
+        let tx = tx_with(&[0xb1], 0, 0);
+        assert_eq!(
+            early_error(&tx, 0, &ScriptBuf::from_bytes(vec![0x51]), 0),
+            None
+        );
+        let csv = SCRIPT_VERIFY_CHECKSEQUENCEVERIFY;
+        let tx = tx_with(&[0x01, 10, 0xb2, 0x75], 5, 0);
+        assert_eq!(
+            early_error(&tx, 0, &ScriptBuf::from_bytes(vec![0x51]), csv),
+            Some(UNSATISFIED_LOCKTIME)
+        );
     }
 
     #[test]
