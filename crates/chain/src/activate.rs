@@ -189,6 +189,11 @@ impl Chainstate {
                     Ok(c) => c,
                     Err(e) => {
                         if let ChainError::Invalid(v) = &e {
+                            // Core reports every failure past its BIP30 check
+                            // (inputs, fees, sigops, scripts) this way too.
+                            if v.reason != "bad-txns-BIP30" {
+                                tracing::info!("Block validation error: {v}");
+                            }
                             tracing::error!("ConnectTip: ConnectBlock {hash} failed, {v}");
                         }
                         return Err(e);
