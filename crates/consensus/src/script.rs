@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::script::Instruction;
-use bitcoin::{Block, Script, Transaction, TxOut};
+use bitcoin::{Block, Script, Transaction, TxIn, TxOut};
 
 use crate::error::{BlockResult, TxResult, ValidationError};
 use crate::flags::*;
@@ -161,50 +161,44 @@ fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxO
             };
         }
     }
+    let input = tx.as_ref().and_then(|t| t.input.get(index));
+    let program = input.and_then(|i| spent_program(spent.script_pubkey.as_bytes(), i));
     if flags & SCRIPT_VERIFY_WITNESS != 0
-        && tx
-            .as_ref()
-            .is_some_and(|tx| witness_unexpected(tx, index, spent.script_pubkey.as_bytes()))
+        && input.is_some_and(|i| !i.witness.is_empty())
+        && program.is_none()
         && run(spent, tx_bytes, index, flags & !SCRIPT_VERIFY_WITNESS, all).is_ok()
     {
         return "Witness provided for non-witness script".to_string();
     }
-    if let (Some(tx), Some((0, program))) =
-        (tx.as_ref(), witness_program(spent.script_pubkey.as_bytes()))
-    {
-        if let Some(input) = tx.input.get(index) {
-            if input.witness.is_empty() {
-                return "Witness program was passed an empty witness".to_string();
-            }
-            if program.len() == 32 {
-                let script = input.witness.last().unwrap_or_default();
-                if sha256::Hash::hash(script).as_byte_array()[..] != program[..] {
-                    return "Witness program hash mismatch".to_string();
-                }
-            } else if program.len() == 20 && input.witness.len() != 2 {
+    if let (Some(input), Some((0, program))) = (input, program) {
+        if input.witness.is_empty() {
+            return "Witness program was passed an empty witness".to_string();
+        }
+        if program.len() == 32 {
+            let script = input.witness.last().unwrap_or_default();
+            if sha256::Hash::hash(script).as_byte_array()[..] != program[..] {
                 return "Witness program hash mismatch".to_string();
             }
+        } else if program.len() == 20 && input.witness.len() != 2 {
+            return "Witness program hash mismatch".to_string();
         }
     }
     ERR_EVAL_FALSE.to_string()
 }
 
-/// Whether input `index` carries witness data although neither the spent
-/// script nor (for P2SH) its redeem script is a witness program, which Core
-/// refuses once segwit is active.
-fn witness_unexpected(tx: &Transaction, index: usize, spk: &[u8]) -> bool {
-    let Some(input) = tx.input.get(index) else {
-        return false;
-    };
-    if input.witness.is_empty() || witness_program(spk).is_some() {
-        return false;
+/// The witness program an input spends: the spent script itself, or for
+/// P2SH the redeem script its `scriptSig` pushes last, if either is one.
+fn spent_program<'a>(spk: &'a [u8], input: &'a TxIn) -> Option<(u8, &'a [u8])> {
+    if let Some(p) = witness_program(spk) {
+        return Some(p);
     }
-    let redeem_is_program = Script::from_bytes(spk).is_p2sh()
-        && matches!(
-            input.script_sig.instructions().last(),
-            Some(Ok(Instruction::PushBytes(b))) if witness_program(b.as_bytes()).is_some()
-        );
-    !redeem_is_program
+    if !Script::from_bytes(spk).is_p2sh() {
+        return None;
+    }
+    match input.script_sig.instructions().last() {
+        Some(Ok(Instruction::PushBytes(b))) => witness_program(b.as_bytes()),
+        _ => None,
+    }
 }
 
 /// Which lock-time error a failing CLTV (0xb1) / CSV (0xb2) most likely
