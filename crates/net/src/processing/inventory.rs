@@ -33,7 +33,16 @@ impl Handler {
                     let have = self.backend.have_transaction(&TxRef::Txid(*txid));
                     tracing::debug!(target: "net", "got inv: tx {txid}  {} peer={id}", if have { "have" } else { "new" });
                     if !have {
-                        tx_requests.push(Inventory::WitnessTransaction(*txid));
+                        // Witness data only from peers that can serve it.
+                        let witness = st
+                            .version
+                            .as_ref()
+                            .is_some_and(|v| v.services & NODE_WITNESS != 0);
+                        tx_requests.push(if witness {
+                            Inventory::WitnessTransaction(*txid)
+                        } else {
+                            Inventory::Transaction(*txid)
+                        });
                     }
                 }
                 Inventory::WTx(wtxid) => {
