@@ -131,6 +131,14 @@ pub trait NodeBackend: Send + Sync {
     /// one; the first one's parent is a known header (the caller checks both).
     fn process_headers(&self, headers: &[Header]) -> Result<(), Rejected>;
 
+    /// Whether a chain ending in `headers` (connected to a known header)
+    /// claims enough work to be worth storing (Core's anti-DoS threshold), or
+    /// is already part of our best header chain or active chain.
+    fn headers_claim_enough_work(&self, headers: &[Header]) -> bool {
+        let _ = headers;
+        true
+    }
+
     /// Hashes of blocks to download so that the chain ending at `target` (a known
     /// header) can be connected: the ancestors of `target` (and `target` itself)
     /// above its fork point with the active chain whose data the node lacks and

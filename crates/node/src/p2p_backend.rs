@@ -74,10 +74,20 @@ fn rejected_block(v: &ValidationError) -> Rejected {
 /// have at least the minimum chain work and no less than the tip's work
 /// minus 144 blocks' worth, so forks near the tip are still taken.
 fn claims_enough_work(cs: &Chainstate, header: &Header) -> bool {
-    let Some(prev) = cs.index().get(&header.prev_blockhash) else {
+    claims_enough_work_for(cs, std::slice::from_ref(header))
+}
+
+/// [`claims_enough_work`] for a run of headers, each on the one before.
+fn claims_enough_work_for(cs: &Chainstate, headers: &[Header]) -> bool {
+    let Some(prev) = headers
+        .first()
+        .and_then(|h| cs.index().get(&h.prev_blockhash))
+    else {
         return false;
     };
-    let claimed = prev.chain_work + header.work();
+    let claimed = headers
+        .iter()
+        .fold(prev.chain_work, |acc, h| acc + h.work());
     let mut threshold = cs.params().minimum_chain_work;
     if let Some(tip) = cs.tip_entry() {
         let proof = tip.header.work();
@@ -229,6 +239,24 @@ impl NodeBackend for ChainBackend {
             }
         }
         out
+    }
+
+    fn headers_claim_enough_work(&self, headers: &[Header]) -> bool {
+        let cs = self.chain.lock();
+        // Headers we already hold on our best chains cost nothing more.
+        let known = headers
+            .last()
+            .and_then(|h| cs.index().id(&h.block_hash()))
+            .and_then(|id| cs.index().entry(id).map(|e| (id, e.height)));
+        if let Some((id, height)) = known {
+            let on = |top: Option<BlockId>| {
+                top.and_then(|t| cs.index().ancestor_id(t, height)) == Some(id)
+            };
+            if on(cs.best_header()) || on(cs.tip()) {
+                return true;
+            }
+        }
+        claims_enough_work_for(&cs, headers)
     }
 
     fn process_block(&self, block: Block, requested: bool) -> BlockProcessed {

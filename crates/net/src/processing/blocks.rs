@@ -93,6 +93,24 @@ impl Handler {
             self.send_getheaders(id, locator, BlockHash::all_zeros());
             return;
         }
+        // Core's anti-DoS rule for headers: a short low-work chain is dropped.
+        // A full message (the peer has more) is taken, as Core's headers
+        // presync is not implemented.
+        let trusted = self
+            .peers
+            .get(&id)
+            .is_some_and(|st| st.peer.permissions.has("noban"));
+        if !trusted
+            && headers.len() < MAX_HEADERS_RESULTS
+            && !self.backend.headers_claim_enough_work(&headers)
+        {
+            let height = self
+                .backend
+                .header_height(&first.prev_blockhash)
+                .map_or(0, |h| h as usize + headers.len());
+            tracing::debug!(target: "net", "Ignoring low-work chain (height={height}) from peer={id}");
+            return;
+        }
         if let Err(rej) = self.backend.process_headers(&headers) {
             tracing::debug!(target: "net", "headers from peer={id} rejected: {}", rej.reason);
             self.blame(id, &rej, "invalid header received");
