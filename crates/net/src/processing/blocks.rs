@@ -148,6 +148,7 @@ impl Handler {
     /// A peer does not have blocks we asked it for: free those requests so other
     /// peers can be asked at once instead of after the download timeout.
     pub(super) fn on_notfound(&mut self, id: PeerId, items: Vec<Inventory>) {
+        self.tx_not_found(id, &items);
         let mut freed = false;
         for item in items {
             if let Inventory::Block(h) | Inventory::WitnessBlock(h) = item {

@@ -63,7 +63,11 @@ impl Handler {
             let have = self.backend.has_block(&h);
             update_best_known(st, h, height, have);
         }
-        if !tx_requests.is_empty() {
+        let tx_requests: Vec<Inventory> = tx_requests
+            .into_iter()
+            .filter(|item| !self.already_have_tx(item) && self.claim_tx_request(id, *item))
+            .collect();
+        if let (false, Some(st)) = (tx_requests.is_empty(), self.peers.get(&id)) {
             st.send(NetworkMessage::GetData(tx_requests));
         }
         if let Some(h) = unknown_block {

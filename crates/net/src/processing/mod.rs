@@ -11,6 +11,7 @@ mod blocks;
 mod handshake;
 mod inventory;
 mod transactions;
+mod txrequest;
 
 use crate::addrman::AddrMan;
 use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
@@ -202,6 +203,8 @@ pub struct Handler {
     /// Txids and wtxids of transactions refused recently, so they and their
     /// children are not processed again.
     recent_rejects: KnownSet<[u8; 32]>,
+    /// Transactions being fetched, by the txid or wtxid they were asked by.
+    tx_requests: HashMap<[u8; 32], txrequest::TxRequest>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
 }
@@ -224,6 +227,7 @@ impl Handler {
             block_source: HashMap::new(),
             orphanage,
             recent_rejects: KnownSet::new(50_000),
+            tx_requests: HashMap::new(),
         }
     }
 
@@ -327,6 +331,7 @@ impl Handler {
             return;
         };
         self.block_source.retain(|_, source| *source != id);
+        self.tx_requests_peer_gone(id);
         let erased = crate::connman::lock(&self.orphanage).erase_for_peer(id);
         if erased > 0 {
             tracing::debug!(target: "txpackages", "Erased {erased} orphan transaction(s) from peer={id}");
@@ -448,6 +453,7 @@ impl Handler {
     }
 
     fn on_tick(&mut self) {
+        self.expire_tx_requests();
         let now_secs = common::time::now_secs();
         let timeout = self.config.peer_timeout;
         let mut to_drop = Vec::new();

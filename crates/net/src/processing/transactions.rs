@@ -25,6 +25,10 @@ impl Handler {
         let wtxid = tx.compute_wtxid();
         st.known_txs.insert(txid.to_byte_array());
         st.known_txs.insert(wtxid.to_byte_array());
+        self.tx_received(&txid, &wtxid);
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
         if self.backend.have_transaction(&TxRef::Wtxid(wtxid))
             || self.recent_rejects.contains(&wtxid.to_byte_array())
             || lock(&self.orphanage).contains(&wtxid)
