@@ -96,6 +96,22 @@ impl Peer {
         while !matches!(self.expect("pong"), NetworkMessage::Pong(n) if n == nonce) {}
     }
 
+    /// Everything the node sends until it has processed what we sent before
+    /// (a `sync_with_ping` that keeps the messages).
+    pub fn messages_until_synced(&mut self) -> Vec<NetworkMessage> {
+        let nonce = self.next_ping;
+        self.next_ping += 1;
+        self.send(NetworkMessage::Ping(nonce));
+        let mut seen = Vec::new();
+        loop {
+            match self.recv().expect("connection closed") {
+                NetworkMessage::Pong(n) if n == nonce => return seen,
+                NetworkMessage::Ping(n) => self.send(NetworkMessage::Pong(n)),
+                m => seen.push(m),
+            }
+        }
+    }
+
     /// Whether the node closes the connection within the read timeout;
     /// whatever it sends meanwhile is skipped.
     pub fn disconnected(&mut self) -> bool {

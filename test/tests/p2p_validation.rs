@@ -6,9 +6,10 @@
 use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::Inventory;
 use bitcoin::{
     absolute, transaction, Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction,
-    TxIn, TxOut, Txid, Witness,
+    TxIn, TxOut, Txid, Witness, Wtxid,
 };
 use functional::blocks::{block_on, coinbase};
 use functional::peer::Peer;
@@ -185,6 +186,33 @@ fn orphans_wait_for_their_parent_and_bad_transactions_do_not_punish() {
         assert!(std::time::Instant::now() < deadline, "orphan not erased");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    assert_eq!(node.stop(), "");
+}
+
+fn getdata_for(msgs: &[NetworkMessage], wtxid: Wtxid) -> bool {
+    msgs.iter().any(|m| {
+        matches!(m, NetworkMessage::GetData(items)
+            if items.iter().any(|i| matches!(i, Inventory::WTx(w) if *w == wtxid)))
+    })
+}
+
+#[test]
+fn an_announced_transaction_is_fetched_from_one_peer_at_a_time() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    op_true::generate(&node, 1);
+    // Our peers sent `wtxidrelay`, so they announce by wtxid.
+    let wtxid = Wtxid::from_byte_array([5; 32]);
+    let mut first = Peer::handshake(node.p2p_port);
+    let mut second = Peer::handshake(node.p2p_port);
+    first.send(NetworkMessage::Inv(vec![Inventory::WTx(wtxid)]));
+    assert!(getdata_for(&first.messages_until_synced(), wtxid));
+    second.send(NetworkMessage::Inv(vec![Inventory::WTx(wtxid)]));
+    assert!(!getdata_for(&second.messages_until_synced(), wtxid));
+    // The first peer does not have it after all: the second one is asked.
+    first.send(NetworkMessage::NotFound(vec![Inventory::WTx(wtxid)]));
+    first.sync_with_ping();
+    assert!(getdata_for(&second.messages_until_synced(), wtxid));
     assert_eq!(node.stop(), "");
 }
 
