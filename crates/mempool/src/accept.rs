@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use bitcoin::{OutPoint, Transaction, TxOut, Txid};
 use chain::Chainstate;
-use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
+use consensus::flags::{
+    LOCKTIME_VERIFY_SEQUENCE, SCRIPT_VERIFY_CLEANSTACK, SCRIPT_VERIFY_WITNESS,
+    STANDARD_SCRIPT_VERIFY_FLAGS,
+};
 use consensus::script::check_input_scripts;
 use consensus::tx_check::check_transaction;
 use consensus::tx_verify::{
@@ -306,7 +309,21 @@ impl Mempool {
             &spent,
             STANDARD_SCRIPT_VERIFY_FLAGS,
             &ConsensusScriptVerifier,
-        )?;
+        )
+        .map_err(|e| {
+            // Only the witness is missing: a complete copy may be fine, so the
+            // refusal must not stick to the txid (Core's TX_WITNESS_STRIPPED).
+            let without_witness =
+                STANDARD_SCRIPT_VERIFY_FLAGS & !(SCRIPT_VERIFY_WITNESS | SCRIPT_VERIFY_CLEANSTACK);
+            let stripped = !consensus::codec::has_witness(&tx)
+                && check_input_scripts(&tx, &spent, without_witness, &ConsensusScriptVerifier)
+                    .is_ok();
+            if stripped {
+                reject(TxResult::WitnessStripped, &e.reason, &e.debug)
+            } else {
+                e
+            }
+        })?;
         if !test_only {
             for old in &direct {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");

@@ -22,6 +22,10 @@ pub struct Rejected {
     /// Punish only peers we connected to: Core's treatment of a block already
     /// known invalid, which an inbound peer may innocently relay.
     pub outbound_only: bool,
+    /// The refusal holds for every copy with this id, so it may be remembered
+    /// (and orphans spending it dropped). False for a transaction refused for
+    /// its missing witness: a complete copy has the same txid.
+    pub lasting: bool,
 }
 
 impl Rejected {
@@ -31,6 +35,7 @@ impl Rejected {
             reason: reason.into(),
             punish: true,
             outbound_only: false,
+            lasting: true,
         }
     }
 
@@ -40,6 +45,7 @@ impl Rejected {
             reason: reason.into(),
             punish: true,
             outbound_only: true,
+            lasting: true,
         }
     }
 
@@ -49,6 +55,15 @@ impl Rejected {
             reason: reason.into(),
             punish: false,
             outbound_only: false,
+            lasting: true,
+        }
+    }
+
+    /// A transaction refused only for lacking its witness.
+    pub fn witness_stripped(reason: impl Into<String>) -> Self {
+        Rejected {
+            lasting: false,
+            ..Rejected::benign(reason)
         }
     }
 }

@@ -55,7 +55,9 @@ impl Handler {
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                self.recent_rejects.insert(wtxid.to_byte_array());
+                if rej.lasting {
+                    self.recent_rejects.insert(wtxid.to_byte_array());
+                }
             }
         }
     }
@@ -122,7 +124,9 @@ impl Handler {
                         rej.reason
                     );
                     lock(&self.orphanage).erase(&wtxid);
-                    self.recent_rejects.insert(wtxid.to_byte_array());
+                    if rej.lasting {
+                        self.recent_rejects.insert(wtxid.to_byte_array());
+                    }
                 }
             }
         }
