@@ -34,7 +34,7 @@ impl From<encode::Error> for DecodeError {
     fn from(e: encode::Error) -> Self {
         DecodeError(match e {
             encode::Error::Io(io) if io.kind() == bitcoin::io::ErrorKind::UnexpectedEof => {
-                "end of data".into()
+                END_OF_DATA.into()
             }
             encode::Error::NonMinimalVarInt => "non-canonical ReadCompactSize()".into(),
             encode::Error::OversizedVectorAllocation { .. } => {
@@ -44,6 +44,11 @@ impl From<encode::Error> for DecodeError {
         })
     }
 }
+
+/// What Core's stream exception says when bytes run out (`what()` of the
+/// `std::ios_base::failure` its readers throw).
+pub const END_OF_DATA: &str =
+    "DataStream::read(): end of data: unspecified iostream_category error";
 
 /// Core's `MAX_SIZE`: the largest length prefix a stream accepts.
 const MAX_SIZE: u64 = 0x0200_0000;
@@ -67,7 +72,7 @@ fn take_len(data: &mut &[u8]) -> Result<u64, DecodeError> {
 fn take_bytes(data: &mut &[u8]) -> Result<Vec<u8>, DecodeError> {
     let n = take_len(data)? as usize;
     if data.len() < n {
-        return Err(DecodeError("end of data".into()));
+        return Err(DecodeError(END_OF_DATA.into()));
     }
     let (bytes, rest) = data.split_at(n);
     *data = rest;
@@ -301,7 +306,7 @@ mod tests {
         );
         assert_eq!(
             decode_tx(&hex("01000000"), true).unwrap_err().0,
-            "end of data"
+            END_OF_DATA
         );
     }
 

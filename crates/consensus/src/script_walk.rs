@@ -17,8 +17,10 @@ use bitcoin::{Script, Transaction};
 use crate::flags::{
     SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY, SCRIPT_VERIFY_CHECKSEQUENCEVERIFY,
     SCRIPT_VERIFY_CONST_SCRIPTCODE, SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS,
-    SCRIPT_VERIFY_MINIMALDATA,
+    SCRIPT_VERIFY_MINIMALDATA, SCRIPT_VERIFY_MINIMALIF, SCRIPT_VERIFY_WITNESS,
 };
+use crate::tx_verify::witness_program;
+use bitcoin::hashes::{sha256, Hash};
 
 /// Core's `MAX_SCRIPT_SIZE`.
 const MAX_SCRIPT_SIZE: usize = 10_000;
@@ -44,12 +46,16 @@ const BAD_OPCODE: &str = "Opcode missing or not understood";
 const PUSH_SIZE: &str = "Push value size limit exceeded";
 const OP_COUNT: &str = "Operation limit exceeded";
 const STACK_SIZE: &str = "Stack size limit exceeded";
-const SCRIPT_SIZE: &str = "Script is too large";
+const SCRIPT_SIZE: &str = "Script is too big";
 const CODESEPARATOR: &str = "Using OP_CODESEPARATOR in non-witness script";
 const STACK_OPERATION: &str = "Operation not valid with the current stack size";
 const NEGATIVE_LOCKTIME: &str = "Negative locktime";
 const UNSATISFIED_LOCKTIME: &str = "Locktime requirement not satisfied";
 const UPGRADABLE_NOP: &str = "NOPx reserved for soft-fork upgrades";
+const WITNESS_MALLEATED: &str = "Witness requires empty scriptSig";
+const MINIMALIF: &str = "OP_IF/NOTIF argument must be minimal";
+const CLEANSTACK: &str = "Stack size must be exactly one after execution";
+const EVAL_FALSE: &str = crate::script::ERR_EVAL_FALSE;
 
 /// Core's `LOCKTIME_THRESHOLD`: lock times from here on are timestamps.
 const LOCKTIME_THRESHOLD: i64 = 500_000_000;
@@ -58,10 +64,12 @@ const SEQUENCE_DISABLE_FLAG: i64 = 1 << 31;
 const SEQUENCE_TYPE_FLAG: i64 = 1 << 22;
 const SEQUENCE_MASK: i64 = 0xffff;
 
-/// The spending input, for the lock-time opcodes.
+/// The spending input, for the lock-time opcodes, and whether the script
+/// being walked is a segwit v0 witness script.
 struct Spender<'a> {
     tx: &'a Transaction,
     index: usize,
+    witness_v0: bool,
 }
 
 impl Spender<'_> {
@@ -222,6 +230,13 @@ fn walk(script: &Script, stack: &mut Vec<Vec<u8>>, flags: u32, spender: &Spender
                             let Some(top) = stack.pop() else {
                                 return Walk::Error(UNBALANCED);
                             };
+                            let minimal = top.is_empty() || top == [1];
+                            if spender.witness_v0
+                                && flags & SCRIPT_VERIFY_MINIMALIF != 0
+                                && !minimal
+                            {
+                                return Walk::Error(MINIMALIF);
+                            }
                             value = cast_to_bool(&top) == (op == OP_IF);
                         }
                         exec.push(value);
@@ -283,7 +298,11 @@ pub fn early_error(
     flags: u32,
 ) -> Option<&'static str> {
     let input = tx.input.get(index)?;
-    let spender = Spender { tx, index };
+    let mut spender = Spender {
+        tx,
+        index,
+        witness_v0: false,
+    };
     let mut stack = Vec::new();
     for script in [input.script_sig.as_script(), script_pubkey] {
         match walk(script, &mut stack, flags, &spender) {
@@ -292,7 +311,38 @@ pub fn early_error(
             Walk::Unknown => return None,
         }
     }
-    None
+    if !stack.last().is_some_and(|t| cast_to_bool(t)) {
+        return Some(EVAL_FALSE);
+    }
+    let program = witness_program(script_pubkey.as_bytes())?;
+    if flags & SCRIPT_VERIFY_WITNESS != 0 && !input.script_sig.is_empty() {
+        return Some(WITNESS_MALLEATED);
+    }
+    // A P2WSH spend whose script matches its hash runs that script on the
+    // other witness items and must leave exactly one true item.
+    let (script, items) = input
+        .witness
+        .to_vec()
+        .split_last()
+        .map(|(s, i)| (s.clone(), i.to_vec()))?;
+    if flags & SCRIPT_VERIFY_WITNESS == 0
+        || program.0 != 0
+        || program.1.len() != 32
+        || sha256::Hash::hash(&script).as_byte_array()[..] != program.1[..]
+    {
+        return None;
+    }
+    if items.iter().any(|i| i.len() > MAX_ELEMENT_SIZE) {
+        return Some(PUSH_SIZE);
+    }
+    spender.witness_v0 = true;
+    let mut stack = items;
+    match walk(Script::from_bytes(&script), &mut stack, flags, &spender) {
+        Walk::Done if stack.len() != 1 => Some(CLEANSTACK),
+        Walk::Done if !stack.last().is_some_and(|t| cast_to_bool(t)) => Some(EVAL_FALSE),
+        Walk::Done | Walk::Unknown => None,
+        Walk::Error(e) => Some(e),
+    }
 }
 
 #[cfg(test)]
@@ -317,6 +367,36 @@ mod tests {
     fn err(sig: &[u8], spk: &[u8], flags: u32) -> Option<&'static str> {
         let tx = tx_with(sig, 0xffff_fffe, 0);
         early_error(&tx, 0, &ScriptBuf::from_bytes(spk.to_vec()), flags)
+    }
+
+    #[test]
+    fn witness_script_must_leave_one_true_item() {
+        // Witness: 1, 1, script OP_DROP OP_TRUE -> two items left.
+        let script = vec![0x75, 0x51];
+        let mut spk = vec![0x00, 0x20];
+        spk.extend(sha256::Hash::hash(&script).to_byte_array());
+        let mut tx = tx_with(&[], 0xffff_fffe, 0);
+        tx.input[0].witness = Witness::from_slice(&[vec![1], vec![1], script.clone()]);
+        let spk = ScriptBuf::from_bytes(spk);
+        assert_eq!(
+            early_error(&tx, 0, &spk, SCRIPT_VERIFY_WITNESS),
+            Some(CLEANSTACK)
+        );
+        tx.input[0].witness = Witness::from_slice(&[vec![1], script.clone()]);
+        assert_eq!(early_error(&tx, 0, &spk, SCRIPT_VERIFY_WITNESS), None);
+        tx.input[0].witness = Witness::from_slice(&[vec![1], vec![], vec![0x75, 0x00]]);
+        let mut other = vec![0x00, 0x20];
+        other.extend(sha256::Hash::hash(&[0x75, 0x00]).to_byte_array());
+        let other = ScriptBuf::from_bytes(other);
+        assert_eq!(
+            early_error(&tx, 0, &other, SCRIPT_VERIFY_WITNESS),
+            Some(CLEANSTACK)
+        );
+        tx.input[0].script_sig = ScriptBuf::from_bytes(vec![0x51]);
+        assert_eq!(
+            early_error(&tx, 0, &other, SCRIPT_VERIFY_WITNESS),
+            Some(WITNESS_MALLEATED)
+        );
     }
 
     #[test]
@@ -392,5 +472,8 @@ mod tests {
         // OP_CHECKSIG needs real evaluation; the later OP_RETURN is not reached.
         assert_eq!(err(&[0x51, 0xac, 0x6a], &[0x51], 0), None);
         assert_eq!(err(&[0x51], &[0x6a], 0), Some(OP_RETURN_HIT));
+        // Fully walked: the result must be true.
+        assert_eq!(err(&[0x51], &[0x00], 0), Some(EVAL_FALSE));
+        assert_eq!(err(&[0x51], &[0x51], 0), None);
     }
 }
