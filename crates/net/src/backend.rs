@@ -146,6 +146,13 @@ pub trait NodeBackend: Send + Sync {
     /// one; the first one's parent is a known header (the caller checks both).
     fn process_headers(&self, headers: &[Header]) -> Result<(), Rejected>;
 
+    /// Whether segwit rules apply to the block at `height`, so only peers
+    /// serving witnesses can provide it.
+    fn segwit_active_at(&self, height: u32) -> bool {
+        let _ = height;
+        false
+    }
+
     /// Whether a chain ending in `headers` (connected to a known header)
     /// claims enough work to be worth storing (Core's anti-DoS threshold), or
     /// is already part of our best header chain or active chain.

@@ -241,6 +241,10 @@ impl NodeBackend for ChainBackend {
         out
     }
 
+    fn segwit_active_at(&self, height: u32) -> bool {
+        height >= self.chain.lock().params().segwit_height
+    }
+
     fn headers_claim_enough_work(&self, headers: &[Header]) -> bool {
         let cs = self.chain.lock();
         // Headers we already hold on our best chains cost nothing more.

@@ -214,11 +214,16 @@ impl Handler {
             if inv.len() >= space {
                 break;
             }
+            let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+            // A peer without witnesses cannot give us segwit blocks (nor,
+            // then, anything after them).
+            if !witness && u32::try_from(height).is_ok_and(|h| self.backend.segwit_active_at(h)) {
+                break;
+            }
             if self.in_flight.contains_key(&hash) || self.refused_blocks.contains(&hash) {
                 continue;
             }
             self.in_flight.insert(hash, (id, now));
-            let height = self.backend.header_height(&hash).map_or(-1, i64::from);
             tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={id}");
             heights.push(height);
             inv.push(if witness {
