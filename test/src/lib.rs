@@ -2,7 +2,9 @@
 //! named by `BITCOIND`, so the same tests can run against Core's `bitcoind`) in a
 //! temporary data directory with unique ports, and talks JSON-RPC and raw HTTP.
 
+pub mod blocks;
 pub mod op_true;
+pub mod peer;
 
 use base64::Engine;
 use serde_json::{json, Value};

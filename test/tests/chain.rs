@@ -3,14 +3,14 @@
 //! rejected with Core's reasons while the node keeps running.
 
 use bitcoin::absolute::LockTime;
-use bitcoin::blockdata::script::Builder;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
 use bitcoin::hashes::Hash;
 use bitcoin::transaction::Version;
 use bitcoin::{
-    Amount, Block, BlockHash, CompactTarget, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
-    TxMerkleNode, TxOut, Txid, Witness,
+    Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode,
+    TxOut, Txid, Witness,
 };
+use functional::blocks::{block_on_tip, coinbase, solve};
 use functional::TestNode;
 use serde_json::{json, Value};
 
@@ -18,26 +18,6 @@ const ADDR: &str = "bcrt1p9yfmy5h72durp7zrhlw9lf7jpwjgvwdg0jr0lqmmjtgg83266lqsek
 
 fn generate(node: &TestNode, n: u32) -> Vec<String> {
     node.generate_to_address(n, ADDR)
-}
-
-fn coinbase(height: i64, value: u64) -> Transaction {
-    Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: OutPoint::null(),
-            script_sig: Builder::new()
-                .push_int(height)
-                .push_opcode(bitcoin::opcodes::OP_0)
-                .into_script(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![TxOut {
-            value: Amount::from_sat(value),
-            script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
-        }],
-    }
 }
 
 fn spend(prev: OutPoint) -> Transaction {
@@ -54,32 +34,6 @@ fn spend(prev: OutPoint) -> Transaction {
             value: Amount::from_sat(1000),
             script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
         }],
-    }
-}
-
-/// A block on the node's tip with `txs`, the merkle root set and PoW solved.
-fn block_on_tip(node: &TestNode, txs: Vec<Transaction>) -> Block {
-    let tip = node.rpc("getbestblockhash", json!([]));
-    let header = node.rpc("getblockheader", json!([tip]));
-    let mut block = Block {
-        header: bitcoin::block::Header {
-            version: bitcoin::block::Version::from_consensus(0x2000_0000),
-            prev_blockhash: tip.as_str().unwrap().parse().unwrap(),
-            merkle_root: TxMerkleNode::all_zeros(),
-            time: header["time"].as_u64().unwrap() as u32 + 1,
-            bits: CompactTarget::from_consensus(0x207f_ffff),
-            nonce: 0,
-        },
-        txdata: txs,
-    };
-    block.header.merkle_root = block.compute_merkle_root().unwrap();
-    solve(&mut block);
-    block
-}
-
-fn solve(block: &mut Block) {
-    while block.header.validate_pow(block.header.target()).is_err() {
-        block.header.nonce += 1;
     }
 }
 

@@ -178,78 +178,27 @@ mod python_like_peer {
     //! An inbound peer speaking the protocol the way Core's `P2PInterface` does,
     //! framed with the `bitcoin` crate (independent of the node's own codec).
     use super::*;
-    use bitcoin::consensus::encode::{deserialize_partial, serialize};
-    use bitcoin::p2p::address::Address;
-    use bitcoin::p2p::message::{NetworkMessage, RawNetworkMessage};
-    use bitcoin::p2p::message_network::VersionMessage;
-    use bitcoin::p2p::{Magic, ServiceFlags};
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-
-    fn send(s: &mut TcpStream, msg: NetworkMessage) {
-        let raw = RawNetworkMessage::new(Magic::REGTEST, msg);
-        s.write_all(&serialize(&raw)).unwrap();
-    }
-
-    fn recv(s: &mut TcpStream) -> NetworkMessage {
-        let mut hdr = [0u8; 24];
-        s.read_exact(&mut hdr).unwrap();
-        let len = u32::from_le_bytes([hdr[16], hdr[17], hdr[18], hdr[19]]) as usize;
-        let mut frame = hdr.to_vec();
-        frame.resize(24 + len, 0);
-        s.read_exact(&mut frame[24..]).unwrap();
-        let (raw, _): (RawNetworkMessage, usize) = deserialize_partial(&frame).unwrap();
-        raw.into_payload()
-    }
-
-    fn expect(s: &mut TcpStream, cmd: &str) -> NetworkMessage {
-        loop {
-            let m = recv(s);
-            if m.cmd() == cmd {
-                return m;
-            }
-            if let NetworkMessage::Ping(n) = m {
-                send(s, NetworkMessage::Pong(n));
-            }
-        }
-    }
+    use bitcoin::p2p::message::NetworkMessage;
+    use functional::peer::{python_version, Peer};
 
     #[test]
     fn add_p2p_connection_checks_hold() {
         let mut node = TestNode::new();
         node.start(&["-logips=1"]);
-        let mut s = TcpStream::connect(("127.0.0.1", node.p2p_port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let any: std::net::SocketAddr = "0.0.0.0:0".parse().unwrap();
-        send(
-            &mut s,
-            NetworkMessage::Version(VersionMessage {
-                version: 70017,
-                services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
-                timestamp: 1_700_000_000,
-                receiver: Address::new(&any, ServiceFlags::NONE),
-                sender: Address::new(&any, ServiceFlags::NONE),
-                nonce: 1,
-                user_agent: "/python-p2p-tester:0.0.3/".into(),
-                start_height: -1,
-                relay: true,
-            }),
-        );
-        let NetworkMessage::Version(v) = expect(&mut s, "version") else {
+        let mut p = Peer::connect(node.p2p_port);
+        p.send(NetworkMessage::Version(python_version()));
+        let NetworkMessage::Version(v) = p.expect("version") else {
             unreachable!()
         };
         assert!(v.user_agent.ends_with("(testnode0)/"));
-        send(&mut s, NetworkMessage::WtxidRelay);
-        send(&mut s, NetworkMessage::SendAddrV2);
-        send(&mut s, NetworkMessage::Verack);
-        send(&mut s, NetworkMessage::GetAddr);
-        expect(&mut s, "verack");
-        // sync_with_ping
-        send(&mut s, NetworkMessage::Ping(0));
-        send(&mut s, NetworkMessage::Ping(1));
-        while !matches!(expect(&mut s, "pong"), NetworkMessage::Pong(1)) {}
+        p.send(NetworkMessage::WtxidRelay);
+        p.send(NetworkMessage::SendAddrV2);
+        p.send(NetworkMessage::Verack);
+        p.send(NetworkMessage::GetAddr);
+        p.expect("verack");
+        p.sync_with_ping();
 
-        let ours = s.local_addr().unwrap().to_string();
+        let ours = p.stream.local_addr().unwrap().to_string();
         let theirs = format!("127.0.0.1:{}", node.p2p_port);
         let peers = node.rpc("getpeerinfo", json!([]));
         let info: Vec<&Value> = peers
@@ -264,7 +213,7 @@ mod python_like_peer {
         assert_eq!(info[0]["servicesnames"], json!(["NETWORK", "WITNESS"]));
         // -logips: Core's LogPeer form, which feature_logging.py looks for.
         assert!(node.debug_log().contains("peer=0, peeraddr="));
-        drop(s);
+        drop(p);
         wait_until("peer gone", || {
             node.rpc("getconnectioncount", json!([])) == 0
         });

@@ -6,8 +6,6 @@
 //! UTXO entries kept in the database, so both stay byte-identical to what
 //! Bitcoin Core writes.
 
-use std::fmt;
-
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, OutPoint, ScriptBuf, TxOut};
 use consensus::Coin;
@@ -22,17 +20,9 @@ pub const MAX_SCRIPT_SIZE: usize = 10_000;
 /// Number of script templates that have a special compressed form.
 pub const SPECIAL_SCRIPTS: u64 = 6;
 
-/// A decoding failure: malformed or truncated bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError(pub String);
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for DecodeError {}
+/// A decoding failure: malformed or truncated bytes (the one error type of
+/// every Core-format reader).
+pub use consensus::codec::DecodeError;
 
 fn derr(msg: &str) -> DecodeError {
     DecodeError(msg.to_string())

@@ -18,6 +18,7 @@ use crate::coins::BlockCoins;
 use crate::connect::connect_block;
 use crate::error::{ChainError, Result};
 use crate::index::BlockId;
+use crate::prune::MIN_BLOCKS_TO_KEEP;
 
 fn rejected(result: BlockResult, reason: &str, debug: &str) -> ChainError {
     ChainError::Invalid(ValidationError::block(result, reason, debug))
@@ -35,6 +36,13 @@ pub struct Processed {
 impl Chainstate {
     /// Checks `header` and adds it to the index (Core's `AcceptBlockHeader`).
     pub fn accept_header(&mut self, header: &Header) -> Result<BlockId> {
+        self.accept_header_checked(header, true)
+    }
+
+    /// [`Self::accept_header`]; a new header is refused unless
+    /// `min_pow_checked` says its chain carries enough work to rule out a
+    /// cheap flood of low-work headers.
+    fn accept_header_checked(&mut self, header: &Header, min_pow_checked: bool) -> Result<BlockId> {
         let hash = header.block_hash();
         if let Some(id) = self.index.id(&hash) {
             let failed = self
@@ -54,16 +62,24 @@ impl Chainstate {
         check_block_header(header, &self.params).inspect_err(|e| {
             tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::CheckBlockHeader: {hash}, {e}");
         })?;
-        let prev_id = self.index.id(&header.prev_blockhash).ok_or_else(|| {
-            tracing::debug!(target: "validation", "header {hash} has prev block not found: {}", header.prev_blockhash);
-            rejected(BlockResult::MissingPrev, "prev-blk-not-found", "")
-        })?;
-        let prev = self
+        let Some(prev) = self
             .index
-            .entry(prev_id)
-            .ok_or_else(|| rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""))?;
+            .id(&header.prev_blockhash)
+            .and_then(|id| self.index.entry(id))
+        else {
+            tracing::debug!(
+                target: "validation",
+                "header {hash} has prev block not found: {}",
+                header.prev_blockhash
+            );
+            return Err(rejected(BlockResult::MissingPrev, "prev-blk-not-found", ""));
+        };
         if prev.status & status::FAILED_MASK != 0 {
-            tracing::debug!(target: "validation", "header {hash} has prev block invalid: {}", header.prev_blockhash);
+            tracing::debug!(
+                target: "validation",
+                "header {hash} has prev block invalid: {}",
+                header.prev_blockhash
+            );
             return Err(rejected(BlockResult::InvalidPrev, "bad-prevblk", ""));
         }
         let prev_info = prev.info();
@@ -75,8 +91,22 @@ impl Chainstate {
             common::time::now_secs(),
         )
         .inspect_err(|e| {
-            tracing::debug!(target: "validation", "AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, {e}");
+            tracing::debug!(
+                target: "validation",
+                "AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, {e}"
+            );
         })?;
+        if !min_pow_checked {
+            tracing::debug!(
+                target: "validation",
+                "AcceptBlockHeader: not adding new block header {hash}, missing anti-dos proof-of-work validation"
+            );
+            return Err(rejected(
+                BlockResult::HeaderLowWork,
+                "too-little-chainwork",
+                "",
+            ));
+        }
         let id = self
             .index
             .insert(*header)
@@ -117,9 +147,10 @@ impl Chainstate {
         &mut self,
         block: &Block,
         force: bool,
+        min_pow_checked: bool,
         known_pos: Option<FlatFilePos>,
     ) -> Result<Processed> {
-        let id = self.accept_header(&block.header)?;
+        let id = self.accept_header_checked(&block.header, min_pow_checked)?;
         let (have_data, work, height, prev_info) = {
             let e = self
                 .index
@@ -140,8 +171,16 @@ impl Chainstate {
             });
         }
         if !force {
-            let tip_work = self.tip_entry().map(|t| t.chain_work);
-            if tip_work.is_some_and(|w| work < w) {
+            // An unrequested block is stored only if it could become the tip
+            // soon: not on a weaker chain, not too far ahead of the tip, and
+            // not below the minimum chain work.
+            let tip = self.tip_entry();
+            let weaker = tip.is_some_and(|t| work < t.chain_work);
+            let too_far_ahead = height
+                > tip
+                    .map_or(0, |t| t.height)
+                    .saturating_add(MIN_BLOCKS_TO_KEEP);
+            if weaker || too_far_ahead || work < self.params.minimum_chain_work {
                 return Ok(Processed {
                     id,
                     new_block: false,
@@ -186,11 +225,25 @@ impl Chainstate {
         force: bool,
         listener: &mut dyn ChainListener,
     ) -> Result<Processed> {
+        self.process_block_from_peer(block, force, true, listener)
+    }
+
+    /// [`Self::process_new_block`] for a block from a peer: `requested` if we
+    /// asked for it, `min_pow_checked` if its claimed chain work passed the
+    /// P2P layer's anti-DoS threshold (a new header is refused otherwise).
+    pub fn process_block_from_peer(
+        &mut self,
+        block: Arc<Block>,
+        requested: bool,
+        min_pow_checked: bool,
+        listener: &mut dyn ChainListener,
+    ) -> Result<Processed> {
+        let force = requested;
         if let Err(e) = check_block(&block, &self.params, true, true) {
             tracing::error!("ProcessNewBlock: AcceptBlock FAILED ({e})");
             return Err(ChainError::Invalid(e));
         }
-        let processed = match self.accept_block(&block, force, None) {
+        let processed = match self.accept_block(&block, force, min_pow_checked, None) {
             Ok(p) => p,
             Err(e) => {
                 if matches!(e, ChainError::Invalid(_)) {

@@ -157,6 +157,9 @@ impl Chainstate {
                             focus_failure = Some(e.clone());
                         }
                         self.invalid_block_found(id, &e);
+                        if let Some(entry) = self.index.entry(id) {
+                            listener.block_invalid(entry.hash, &e);
+                        }
                         break;
                     }
                     Err(other) => return Err(other),
@@ -216,6 +219,11 @@ impl Chainstate {
                     Ok(c) => c,
                     Err(e) => {
                         if let ChainError::Invalid(v) = &e {
+                            // Core reports every failure past its BIP30 check
+                            // (inputs, fees, sigops, scripts) this way too.
+                            if v.reason != "bad-txns-BIP30" {
+                                tracing::info!("Block validation error: {v}");
+                            }
                             tracing::error!("ConnectTip: ConnectBlock {hash} failed, {v}");
                         }
                         return Err(e);

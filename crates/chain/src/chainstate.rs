@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use bitcoin::{Block, BlockHash};
 use blockstore::store::status;
 use blockstore::{BlockFiles, BlockUndo, FlatFilePos, Store, WriteBatch, XorSetting};
-use consensus::{HeaderInfo, Params, ScriptVerifier, VersionBitsCache};
+use consensus::{HeaderInfo, Params, ScriptVerifier, ValidationError, VersionBitsCache};
 
 use crate::coins::CoinsCache;
 use crate::error::{ChainError, Result};
@@ -58,6 +58,10 @@ pub trait ChainListener {
     fn block_connected(&mut self, _block: &Block, _height: u32) {}
     /// `block`, the tip at `height`, was removed from the active chain.
     fn block_disconnected(&mut self, _block: &Block, _height: u32) {}
+    /// Connecting the stored block `hash` failed with `error` (Core's
+    /// `BlockChecked` with an invalid state), so whoever sent it can be
+    /// held responsible even when another block triggered the connection.
+    fn block_invalid(&mut self, _hash: BlockHash, _error: &ValidationError) {}
 }
 
 impl ChainListener for () {}

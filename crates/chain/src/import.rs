@@ -48,7 +48,7 @@ impl Chainstate {
             self.store_genesis(pos)?;
             self.activate_best_chain(&mut (), None)?;
         } else {
-            self.accept_block(block, true, pos)?;
+            self.accept_block(block, true, true, pos)?;
         }
         Ok(Imported::Stored)
     }

@@ -11,7 +11,10 @@
 
 use bitcoin::consensus::encode::{self, Decodable, VarInt};
 use bitcoin::hashes::Hash;
-use bitcoin::{absolute, block, transaction, Block, Transaction, TxIn, TxOut, Witness};
+use bitcoin::{
+    absolute, block, transaction, Amount, Block, ScriptBuf, Sequence, Transaction, TxIn, TxOut,
+    Witness,
+};
 use std::fmt;
 
 /// Why bytes could not be read as a transaction or block; the text is Core's
@@ -31,7 +34,7 @@ impl From<encode::Error> for DecodeError {
     fn from(e: encode::Error) -> Self {
         DecodeError(match e {
             encode::Error::Io(io) if io.kind() == bitcoin::io::ErrorKind::UnexpectedEof => {
-                "end of data".into()
+                END_OF_DATA.into()
             }
             encode::Error::NonMinimalVarInt => "non-canonical ReadCompactSize()".into(),
             encode::Error::OversizedVectorAllocation { .. } => {
@@ -41,6 +44,11 @@ impl From<encode::Error> for DecodeError {
         })
     }
 }
+
+/// What Core's stream exception says when bytes run out (`what()` of the
+/// `std::ios_base::failure` its readers throw).
+pub const END_OF_DATA: &str =
+    "DataStream::read(): end of data: unspecified iostream_category error";
 
 /// Core's `MAX_SIZE`: the largest length prefix a stream accepts.
 const MAX_SIZE: u64 = 0x0200_0000;
@@ -59,30 +67,80 @@ fn take_len(data: &mut &[u8]) -> Result<u64, DecodeError> {
     Ok(n)
 }
 
+/// Reads length-prefixed bytes; lengths up to Core's `MAX_SIZE` are allowed
+/// (rust-bitcoin's own readers stop at 4 MB, below what Core accepts).
+fn take_bytes(data: &mut &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let n = take_len(data)? as usize;
+    if data.len() < n {
+        return Err(DecodeError(END_OF_DATA.into()));
+    }
+    let (bytes, rest) = data.split_at(n);
+    *data = rest;
+    Ok(bytes.to_vec())
+}
+
+/// Reads a count-prefixed list whose items take at least `min_size` bytes.
+fn take_list<T>(
+    data: &mut &[u8],
+    min_size: usize,
+    mut item: impl FnMut(&mut &[u8]) -> Result<T, DecodeError>,
+) -> Result<Vec<T>, DecodeError> {
+    let count = take_len(data)?;
+    let mut out = Vec::with_capacity((count as usize).min(data.len() / min_size.max(1)));
+    for _ in 0..count {
+        out.push(item(data)?);
+    }
+    Ok(out)
+}
+
+fn take_inputs(data: &mut &[u8]) -> Result<Vec<TxIn>, DecodeError> {
+    take_list(data, 41, |d| {
+        Ok(TxIn {
+            previous_output: take(d)?,
+            script_sig: ScriptBuf::from_bytes(take_bytes(d)?),
+            sequence: Sequence(take(d)?),
+            witness: Witness::new(),
+        })
+    })
+}
+
+fn take_outputs(data: &mut &[u8]) -> Result<Vec<TxOut>, DecodeError> {
+    take_list(data, 9, |d| {
+        Ok(TxOut {
+            value: Amount::from_sat(take(d)?),
+            script_pubkey: ScriptBuf::from_bytes(take_bytes(d)?),
+        })
+    })
+}
+
+fn take_witness(data: &mut &[u8]) -> Result<Witness, DecodeError> {
+    Ok(Witness::from_slice(&take_list(data, 1, take_bytes)?))
+}
+
 /// Reads one transaction from the front of `data`, advancing it, the way Core's
 /// `UnserializeTransaction` does. With `allow_witness` false the extended
 /// (segwit) form is not recognised at all.
 pub fn read_tx(data: &mut &[u8], allow_witness: bool) -> Result<Transaction, DecodeError> {
     let version = transaction::Version(take::<i32>(data)?);
-    let mut input: Vec<TxIn> = take(data)?;
+    let mut input = take_inputs(data)?;
     let mut flags = 0u8;
-    let output: Vec<TxOut> = if input.is_empty() && allow_witness {
+    let output = if input.is_empty() && allow_witness {
         // Either the segwit marker or a genuinely empty input list: a zero
         // byte after it is then the (empty) output count.
         flags = take(data)?;
         if flags != 0 {
-            input = take(data)?;
-            take(data)?
+            input = take_inputs(data)?;
+            take_outputs(data)?
         } else {
             Vec::new()
         }
     } else {
-        take(data)?
+        take_outputs(data)?
     };
     if flags & 1 != 0 {
         flags ^= 1;
         for txin in input.iter_mut() {
-            txin.witness = take::<Witness>(data)?;
+            txin.witness = take_witness(data)?;
         }
         if !has_witness_inputs(&input) {
             return Err(DecodeError("Superfluous witness record".into()));
@@ -249,7 +307,7 @@ mod tests {
         );
         assert_eq!(
             decode_tx(&hex("01000000"), true).unwrap_err().0,
-            "end of data"
+            END_OF_DATA
         );
     }
 
@@ -262,6 +320,21 @@ mod tests {
         assert_eq!(used, bytes.len());
         assert_eq!(block.txdata.len(), 1);
         assert!(block.txdata[0].input.is_empty());
+    }
+
+    #[test]
+    fn witness_items_up_to_core_max_size_decode() {
+        // One input with a 5 MB witness item: over rust-bitcoin's 4 MB cap,
+        // within Core's 32 MB.
+        let mut bytes = hex("0100000000010100000000000000000000000000000000000000000000000000000000000000000000000000ffffffff00");
+        bytes.push(1);
+        bytes.push(0xfe);
+        bytes.extend(5_000_000u32.to_le_bytes());
+        bytes.extend(vec![b'a'; 5_000_000]);
+        bytes.extend([0, 0, 0, 0]);
+        let tx = decode_tx(&bytes, true).unwrap();
+        assert_eq!(tx.input[0].witness.nth(0).map(<[u8]>::len), Some(5_000_000));
+        assert_eq!(serialize_tx(&tx, true), bytes);
     }
 
     #[test]

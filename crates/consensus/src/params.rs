@@ -225,6 +225,19 @@ fn hash(s: &str) -> BlockHash {
     s.parse().unwrap_or_else(|_| BlockHash::all_zeros())
 }
 
+/// A 256-bit number typed by a user: hex with an optional `0x`, at most 64
+/// digits (Core's `uint256::FromUserHex`).
+fn parse_user_work(s: &str) -> Option<Work> {
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    if digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    Work::from_unprefixed_hex(&format!("{digits:0>64}")).ok()
+}
+
 fn work(s: &str) -> Work {
     Work::from_unprefixed_hex(s).unwrap_or_else(|_| Work::from_be_bytes([0; 32]))
 }
@@ -585,6 +598,11 @@ impl Params {
                 p
             }
         };
+        if let Some(value) = args.get_arg("-minimumchainwork") {
+            params.minimum_chain_work = parse_user_work(&value).ok_or_else(|| {
+                format!("Invalid minimum work specified ({value}), must be up to 64 hex digits")
+            })?;
+        }
         let opts = parse_deployment_args(args)?;
         params.apply_deployment_options(&opts);
         Ok(params)

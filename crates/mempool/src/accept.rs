@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use bitcoin::{OutPoint, Transaction, TxOut, Txid};
 use chain::Chainstate;
-use consensus::flags::{LOCKTIME_VERIFY_SEQUENCE, STANDARD_SCRIPT_VERIFY_FLAGS};
+use consensus::flags::{
+    LOCKTIME_VERIFY_SEQUENCE, SCRIPT_VERIFY_CLEANSTACK, SCRIPT_VERIFY_WITNESS,
+    STANDARD_SCRIPT_VERIFY_FLAGS,
+};
 use consensus::script::check_input_scripts;
 use consensus::tx_check::{check_transaction, COINBASE_MATURITY};
 use consensus::tx_verify::{
@@ -20,6 +23,9 @@ use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationEr
 use crate::diagram;
 use crate::pool::{Entry, Mempool, PoolCoins};
 use crate::truc::TrucFailure;
+
+/// Core's `MAX_STANDARD_TX_SIGOPS_COST`: a fifth of a block's sigop budget.
+const MAX_STANDARD_TX_SIGOPS_COST: u64 = consensus::tx_check::MAX_BLOCK_SIGOPS_COST / 5;
 
 /// Largest standard transaction weight.
 pub const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
@@ -119,9 +125,6 @@ pub struct Accepted {
     /// Virtual size in vbytes.
     pub vsize: u64,
 }
-
-/// Most sigop cost a standard transaction may have (a fifth of a block's).
-const MAX_STANDARD_TX_SIGOPS_COST: u64 = 80_000 / 5;
 
 fn reject(
     result: TxResult,
@@ -401,7 +404,21 @@ impl Mempool {
             &spent,
             STANDARD_SCRIPT_VERIFY_FLAGS,
             &ConsensusScriptVerifier,
-        )?;
+        )
+        .map_err(|e| {
+            // Only the witness is missing: a complete copy may be fine, so the
+            // refusal must not stick to the txid (Core's TX_WITNESS_STRIPPED).
+            let without_witness =
+                STANDARD_SCRIPT_VERIFY_FLAGS & !(SCRIPT_VERIFY_WITNESS | SCRIPT_VERIFY_CLEANSTACK);
+            let stripped = !consensus::codec::has_witness(&tx)
+                && check_input_scripts(&tx, &spent, without_witness, &ConsensusScriptVerifier)
+                    .is_ok();
+            if stripped {
+                reject(TxResult::WitnessStripped, &e.reason, &e.debug)
+            } else {
+                e
+            }
+        })?;
         if !test_only {
             for old in &direct {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");

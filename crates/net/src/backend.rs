@@ -19,6 +19,13 @@ pub struct Rejected {
     /// False for data that is merely unwanted (e.g. a transaction below the fee
     /// floor, a block we already have, missing transaction inputs).
     pub punish: bool,
+    /// Punish only peers we connected to: Core's treatment of a block already
+    /// known invalid, which an inbound peer may innocently relay.
+    pub outbound_only: bool,
+    /// The refusal holds for every copy with this id, so it may be remembered
+    /// (and orphans spending it dropped). False for a transaction refused for
+    /// its missing witness: a complete copy has the same txid.
+    pub lasting: bool,
 }
 
 impl Rejected {
@@ -27,6 +34,18 @@ impl Rejected {
         Rejected {
             reason: reason.into(),
             punish: true,
+            outbound_only: false,
+            lasting: true,
+        }
+    }
+
+    /// A rejection that blames the sender only if we connected to it.
+    pub fn invalid_from_outbound(reason: impl Into<String>) -> Self {
+        Rejected {
+            reason: reason.into(),
+            punish: true,
+            outbound_only: true,
+            lasting: true,
         }
     }
 
@@ -35,6 +54,16 @@ impl Rejected {
         Rejected {
             reason: reason.into(),
             punish: false,
+            outbound_only: false,
+            lasting: true,
+        }
+    }
+
+    /// A transaction refused only for lacking its witness.
+    pub fn witness_stripped(reason: impl Into<String>) -> Self {
+        Rejected {
+            lasting: false,
+            ..Rejected::benign(reason)
         }
     }
 }
@@ -47,6 +76,27 @@ pub enum BlockAccepted {
     New,
     /// The block was already known with its data; nothing changed.
     Duplicate,
+}
+
+/// What handing a block to the backend did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockProcessed {
+    /// The outcome for the block itself.
+    pub result: Result<BlockAccepted, Rejected>,
+    /// Stored blocks (this one or earlier ones) whose connection was tried
+    /// while activating the best chain, with the failure for those found
+    /// invalid: a block may turn out invalid only once a later block makes
+    /// its branch the best, and its sender is to blame (Core's `BlockChecked`).
+    pub checked: Vec<(BlockHash, Result<(), Rejected>)>,
+}
+
+impl From<Result<BlockAccepted, Rejected>> for BlockProcessed {
+    fn from(result: Result<BlockAccepted, Rejected>) -> Self {
+        BlockProcessed {
+            result,
+            checked: Vec::new(),
+        }
+    }
 }
 
 /// A transaction identifier as peers use them in `inv`/`getdata`.
@@ -96,6 +146,21 @@ pub trait NodeBackend: Send + Sync {
     /// one; the first one's parent is a known header (the caller checks both).
     fn process_headers(&self, headers: &[Header]) -> Result<(), Rejected>;
 
+    /// Whether segwit rules apply to the block at `height`, so only peers
+    /// serving witnesses can provide it.
+    fn segwit_active_at(&self, height: u32) -> bool {
+        let _ = height;
+        false
+    }
+
+    /// Whether a chain ending in `headers` (connected to a known header)
+    /// claims enough work to be worth storing (Core's anti-DoS threshold), or
+    /// is already part of our best header chain or active chain.
+    fn headers_claim_enough_work(&self, headers: &[Header]) -> bool {
+        let _ = headers;
+        true
+    }
+
     /// Hashes of blocks to download so that the chain ending at `target` (a known
     /// header) can be connected: the ancestors of `target` (and `target` itself)
     /// above its fork point with the active chain whose data the node lacks and
@@ -105,8 +170,10 @@ pub trait NodeBackend: Send + Sync {
     fn blocks_to_download(&self, target: &BlockHash, max: usize) -> Vec<BlockHash>;
 
     /// Validates and stores a block, connecting it (and any stored descendants) if
-    /// it leads to the most-work chain.
-    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected>;
+    /// it leads to the most-work chain. `requested`: we asked a peer for it, so
+    /// it is stored even when it does not beat the tip (Core's
+    /// `force_processing`); unrequested blocks are stored only when they could.
+    fn process_block(&self, block: Block, requested: bool) -> BlockProcessed;
 
     /// Whether the mempool holds (or the node recently confirmed) this transaction,
     /// so it need not be downloaded.
@@ -116,6 +183,6 @@ pub trait NodeBackend: Send + Sync {
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction>;
 
     /// Validates a transaction and adds it to the mempool. On `Ok` the P2P layer
-    /// relays it to its other peers itself.
+    /// relays it to its other peers itself; a refusal never punishes the sender.
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected>;
 }

@@ -8,6 +8,7 @@ use crate::banman::BanList;
 use crate::config::{parse_host_port, BindSpec, NetConfig, Permissions};
 use crate::connection;
 use crate::handle::NetHandle;
+use crate::orphanage::Orphanage;
 use crate::outbound::Interrupt;
 use crate::peer::{ConnectionType, Outgoing, Peer, PeerId, PeerSetup, Totals};
 use crate::processing::{Event, Handler};
@@ -47,6 +48,8 @@ pub(crate) struct Inner {
     pub(crate) addrman: Arc<Mutex<AddrMan>>,
     /// Wakes the connection threads for shutdown.
     pub(crate) interrupt: Interrupt,
+    /// Transactions waiting for their parents.
+    pub(crate) orphanage: Arc<Mutex<Orphanage>>,
 }
 
 /// The running P2P layer. Dropping it (or [`NetManager::stop`]) closes every
@@ -86,7 +89,8 @@ impl NetManager {
             None => AddrMan::default(),
         };
         let addrman = Arc::new(Mutex::new(addrman));
-        let handler = Handler::new(config.clone(), backend, addrman.clone());
+        let orphanage = Arc::new(Mutex::new(Orphanage::default()));
+        let handler = Handler::new(config.clone(), backend, addrman.clone(), orphanage.clone());
         let msghand = std::thread::Builder::new()
             .name("msghand".into())
             .spawn(move || {
@@ -111,6 +115,7 @@ impl NetManager {
             runtime: runtime.handle().clone(),
             bound,
             addrman,
+            orphanage,
             interrupt: Interrupt::default(),
         });
         for (listener, spec) in listeners {

@@ -32,6 +32,11 @@ impl NetHandle {
         self.inner.send(ev);
     }
 
+    /// Transactions waiting for their parents, oldest first (`getorphantxs`).
+    pub fn orphans(&self) -> Vec<crate::orphanage::Orphan> {
+        lock(&self.inner.orphanage).all()
+    }
+
     /// Connected peers in ascending id order (as `getpeerinfo` lists them).
     pub fn peers(&self) -> Vec<Arc<Peer>> {
         lock(&self.inner.peers).values().cloned().collect()

@@ -35,6 +35,12 @@ impl<T: Hash + Eq + Copy> KnownSet<T> {
         }
     }
 
+    /// Forgets an item. Its slot in the age order stays until it ages out, so a
+    /// re-inserted item may be forgotten a little early, which is harmless here.
+    pub fn remove(&mut self, item: &T) {
+        self.set.remove(item);
+    }
+
     /// Whether the item is remembered.
     pub fn contains(&self, item: &T) -> bool {
         self.set.contains(item)

@@ -21,12 +21,13 @@ pub mod connman;
 pub mod handle;
 pub mod known;
 pub mod message;
+pub mod orphanage;
 mod outbound;
 pub mod peer;
 pub mod processing;
 pub mod wire;
 
-pub use backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
+pub use backend::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};

@@ -12,6 +12,7 @@ use bitcoin::consensus::encode::{self, Decodable, VarInt};
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
 use bitcoin::{Block, Transaction};
+use consensus::codec::END_OF_DATA;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 /// Core's `MAX_HEADERS_RESULTS`: most headers in one `headers` message.
@@ -117,14 +118,10 @@ fn malformed(e: impl std::fmt::Display) -> DecodeError {
 }
 
 /// Decodes one value from the front of `data`, advancing it. Running out of
-/// bytes reads "end of data", Core's text for it.
+/// bytes reads as Core's stream exception does.
 fn take<T: Decodable>(data: &mut &[u8]) -> Result<T, DecodeError> {
-    T::consensus_decode_from_finite_reader(data).map_err(|e| match e {
-        encode::Error::Io(io) if io.kind() == bitcoin::io::ErrorKind::UnexpectedEof => {
-            malformed("end of data")
-        }
-        other => malformed(other),
-    })
+    T::consensus_decode_from_finite_reader(data)
+        .map_err(|e| malformed(consensus::codec::DecodeError::from(e)))
 }
 
 /// Core's `MAX_ADDR_TO_SEND`: most entries in `addr`/`addrv2`.
@@ -164,7 +161,7 @@ fn decode_addrv2(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
             )));
         }
         if (d.len() as u64) < len + 2 {
-            return Err(malformed("end of data"));
+            return Err(malformed(END_OF_DATA));
         }
         let (raw, rest) = d.split_at(len as usize);
         let port = u16::from_be_bytes([rest[0], rest[1]]);
@@ -243,7 +240,7 @@ fn decode_version(mut data: &[u8]) -> Result<PeerVersion, DecodeError> {
         }
         let len = len as usize;
         if d.len() < len {
-            return Err(malformed("end of data"));
+            return Err(malformed(END_OF_DATA));
         }
         v.user_agent = sanitize(&String::from_utf8_lossy(&d[..len]));
         *d = &d[len..];
@@ -449,7 +446,7 @@ mod tests {
     fn addrv2_checks_follow_core() {
         assert_eq!(
             decode("addrv2", &[]).unwrap_err(),
-            DecodeError::Malformed("end of data".into())
+            DecodeError::Malformed(END_OF_DATA.into())
         );
         assert!(matches!(decode("addrv2", &[0]).unwrap(), Message::Addr(v) if v.is_empty()));
         let mut long = vec![1, 0x61, 0xbc, 0x66, 0x49, 0, 1, 0xfd, 0x01, 0x02];

@@ -66,7 +66,7 @@ fn longer_fork_wins_after_reconnect() {
     let (b, b_addr) = start_node(&b_chain, "/b/");
     // Both chains built from the same template would be identical; make A's differ.
     let fork = a_chain.make_block(a_chain.tip_hash(), 9);
-    net::NodeBackend::process_block(&*a_chain, fork).unwrap();
+    a_chain.store_block(fork).unwrap();
     assert_ne!(a_chain.tip_hash(), b_chain.tip_hash());
     a.handle().connect_once(&b_addr.to_string());
     connected(&a, &b);

@@ -36,6 +36,7 @@ pub mod rpc_logging;
 pub mod rpc_mempool;
 pub mod rpc_mining;
 pub mod rpc_net;
+pub mod rpc_orphans;
 pub mod rpc_p2p;
 pub mod rpc_prioritise;
 pub mod rpc_prune;

@@ -7,8 +7,9 @@ use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, BlockHash, Transaction};
 use blockstore::status;
-use chain::{BlockId, ChainError, Chainstate};
-use net::{BlockAccepted, NodeBackend, Rejected, TxRef};
+use chain::{BlockId, ChainError, ChainListener, Chainstate};
+use consensus::{BlockResult, ValidationError};
+use net::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
 
 use crate::chain_view::ChainView;
 use crate::node_chain::NodeChain;
@@ -47,10 +48,75 @@ pub fn locator(cs: &Chainstate, id: BlockId) -> Vec<BlockHash> {
 
 fn rejected(e: ChainError) -> Rejected {
     match e {
-        ChainError::Invalid(v) if v.reason == "prev-blk-not-found" => Rejected::benign(v.reason),
-        ChainError::Invalid(v) if v.reason == "time-too-new" => Rejected::benign(v.reason),
-        ChainError::Invalid(v) => Rejected::invalid(v.reason),
+        ChainError::Invalid(v) => rejected_block(&v),
         other => Rejected::benign(other.to_string()),
+    }
+}
+
+/// Whom an invalid block blames, as Core's `MaybePunishNodeForBlock`.
+fn rejected_block(v: &ValidationError) -> Rejected {
+    match v.block_result() {
+        Some(
+            BlockResult::Consensus
+            | BlockResult::Mutated
+            | BlockResult::InvalidHeader
+            | BlockResult::InvalidPrev
+            | BlockResult::MissingPrev,
+        ) => Rejected::invalid(v.reason.clone()),
+        Some(BlockResult::CachedInvalid) => Rejected::invalid_from_outbound(v.reason.clone()),
+        Some(BlockResult::TimeFuture | BlockResult::HeaderLowWork) | None => {
+            Rejected::benign(v.reason.clone())
+        }
+    }
+}
+
+/// Core's anti-DoS test for a block from a peer: the chain it claims must
+/// have at least the minimum chain work and no less than the tip's work
+/// minus 144 blocks' worth, so forks near the tip are still taken.
+fn claims_enough_work(cs: &Chainstate, header: &Header) -> bool {
+    claims_enough_work_for(cs, std::slice::from_ref(header))
+}
+
+/// [`claims_enough_work`] for a run of headers, each on the one before.
+fn claims_enough_work_for(cs: &Chainstate, headers: &[Header]) -> bool {
+    let Some(prev) = headers
+        .first()
+        .and_then(|h| cs.index().get(&h.prev_blockhash))
+    else {
+        return false;
+    };
+    let claimed = headers
+        .iter()
+        .fold(prev.chain_work, |acc, h| acc + h.work());
+    let mut threshold = cs.params().minimum_chain_work;
+    if let Some(tip) = cs.tip_entry() {
+        let proof = tip.header.work();
+        let buffer = (1..144).fold(proof, |acc, _| acc + proof);
+        if tip.chain_work > buffer {
+            threshold = threshold.max(tip.chain_work - buffer);
+        }
+    }
+    claimed >= threshold
+}
+
+/// Passes chain events on to the mempool and notes which blocks connecting
+/// the best chain checked, and how.
+struct CheckedBlocks<'a> {
+    inner: &'a mut dyn ChainListener,
+    checked: Vec<(BlockHash, Result<(), Rejected>)>,
+}
+
+impl ChainListener for CheckedBlocks<'_> {
+    fn block_connected(&mut self, block: &Block, height: u32) {
+        self.checked.push((block.block_hash(), Ok(())));
+        self.inner.block_connected(block, height);
+    }
+    fn block_disconnected(&mut self, block: &Block, height: u32) {
+        self.inner.block_disconnected(block, height);
+    }
+    fn block_invalid(&mut self, hash: BlockHash, error: &ValidationError) {
+        self.checked.push((hash, Err(rejected_block(error))));
+        self.inner.block_invalid(hash, error);
     }
 }
 
@@ -175,18 +241,49 @@ impl NodeBackend for ChainBackend {
         out
     }
 
-    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
-        match self.chain.with_pool(|cs, pool| {
-            // Blocks whose header we already have are ones we asked for
-            // (Core's `force_processing` for requested blocks): store them
-            // even when they do not beat the tip yet.
-            let requested = cs.index().id(&block.block_hash()).is_some();
-            cs.process_new_block(Arc::new(block), requested, pool)
-        }) {
+    fn segwit_active_at(&self, height: u32) -> bool {
+        height >= self.chain.lock().params().segwit_height
+    }
+
+    fn headers_claim_enough_work(&self, headers: &[Header]) -> bool {
+        let cs = self.chain.lock();
+        // Headers we already hold on our best chains cost nothing more.
+        let known = headers
+            .last()
+            .and_then(|h| cs.index().id(&h.block_hash()))
+            .and_then(|id| cs.index().entry(id).map(|e| (id, e.height)));
+        if let Some((id, height)) = known {
+            let on = |top: Option<BlockId>| {
+                top.and_then(|t| cs.index().ancestor_id(t, height)) == Some(id)
+            };
+            if on(cs.best_header()) || on(cs.tip()) {
+                return true;
+            }
+        }
+        claims_enough_work_for(&cs, headers)
+    }
+
+    fn process_block(&self, block: Block, requested: bool) -> BlockProcessed {
+        let (outcome, checked) = self.chain.with_pool(|cs, pool| {
+            let min_pow_checked = claims_enough_work(cs, &block.header);
+            let mut listener = CheckedBlocks {
+                inner: pool,
+                checked: Vec::new(),
+            };
+            let outcome = cs.process_block_from_peer(
+                Arc::new(block),
+                requested,
+                min_pow_checked,
+                &mut listener,
+            );
+            (outcome, listener.checked)
+        });
+        let result = match outcome {
             Ok(p) if p.new_block => Ok(BlockAccepted::New),
             Ok(_) => Ok(BlockAccepted::Duplicate),
             Err(e) => Err(rejected(e)),
-        }
+        };
+        BlockProcessed { result, checked }
     }
 
     fn have_transaction(&self, id: &TxRef) -> bool {
@@ -213,6 +310,9 @@ impl NodeBackend for ChainBackend {
             Ok(_) => Ok(()),
             Err(e) if e.tx_result() == Some(consensus::TxResult::Consensus) => {
                 Err(Rejected::invalid(e.reason))
+            }
+            Err(e) if e.tx_result() == Some(consensus::TxResult::WitnessStripped) => {
+                Err(Rejected::witness_stripped(e.reason))
             }
             Err(e) => Err(Rejected::benign(e.reason)),
         }

@@ -193,9 +193,8 @@ fn verifytxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcErr
         .ok_or_else(|| {
             RpcError::invalid_parameter(format!("proof must be hexadecimal string (not '{text}')"))
         })?;
-    let (proof, _) = deserialize_partial::<MerkleBlock>(&bytes).map_err(|_| {
-        RpcError::misc("DataStream::read(): end of data: unspecified iostream_category error")
-    })?;
+    let (proof, _) = deserialize_partial::<MerkleBlock>(&bytes)
+        .map_err(|_| RpcError::misc(consensus::codec::END_OF_DATA))?;
     let mut matches = Vec::new();
     let mut indexes = Vec::new();
     match proof.txn.extract_matches(&mut matches, &mut indexes) {

@@ -47,6 +47,7 @@ pub fn start(
     let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
     let manager = NetManager::start(config, backend)?;
     crate::rpc_addrman::register(table, manager.handle());
+    crate::rpc_orphans::register(table, manager.handle());
     register(
         table,
         manager.handle(),

@@ -33,7 +33,7 @@ pub fn read_tx(r: &mut Reader, allow_witness: bool) -> Result<Transaction> {
     r.with_rest(|rest| consensus::codec::read_tx(rest, allow_witness))
         .map_err(|e| {
             // PSBTs are read from a span, so Core names that reader.
-            if e.0 == "end of data" {
+            if e.0 == consensus::codec::END_OF_DATA {
                 DecodeError::stream("SpanReader::read(): end of data")
             } else {
                 DecodeError::stream(e)

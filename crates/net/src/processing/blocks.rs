@@ -93,11 +93,27 @@ impl Handler {
             self.send_getheaders(id, locator, BlockHash::all_zeros());
             return;
         }
+        // Core's anti-DoS rule for headers: a short low-work chain is dropped.
+        // A full message (the peer has more) is taken, as Core's headers
+        // presync is not implemented.
+        let trusted = self
+            .peers
+            .get(&id)
+            .is_some_and(|st| st.peer.permissions.has("noban"));
+        if !trusted
+            && headers.len() < MAX_HEADERS_RESULTS
+            && !self.backend.headers_claim_enough_work(&headers)
+        {
+            let height = self
+                .backend
+                .header_height(&first.prev_blockhash)
+                .map_or(0, |h| h as usize + headers.len());
+            tracing::debug!(target: "net", "Ignoring low-work chain (height={height}) from peer={id}");
+            return;
+        }
         if let Err(rej) = self.backend.process_headers(&headers) {
             tracing::debug!(target: "net", "headers from peer={id} rejected: {}", rej.reason);
-            if rej.punish {
-                self.misbehaving(id, "invalid header received");
-            }
+            self.blame(id, &rej, "invalid header received");
             return;
         }
         let last = headers[headers.len() - 1].block_hash();
@@ -105,6 +121,12 @@ impl Handler {
         if let (Some(st), Some(h)) = (self.peers.get_mut(&id), height) {
             for hd in &headers {
                 st.known_blocks.insert(hd.block_hash());
+            }
+            // A fresh announcement makes a once-refused block worth asking for
+            // again: a mutated copy or a block from the future may have been
+            // what we refused, and the real or now-timely block has that hash.
+            for hd in &headers {
+                self.refused_blocks.remove(&hd.block_hash());
             }
             let have = self.backend.has_block(&last);
             update_best_known(st, last, h, have);
@@ -116,12 +138,17 @@ impl Handler {
             let locator = self.backend.block_locator(Some(last));
             self.send_getheaders(id, locator, BlockHash::all_zeros());
         }
+        // Core's direct fetch: the announced chain is wanted as soon as it has
+        // at least the tip's work, even when the peer is known to have a
+        // better (but unfetchable) block.
+        self.fetch_toward(id, last);
         self.fetch_blocks(id);
     }
 
     /// A peer does not have blocks we asked it for: free those requests so other
     /// peers can be asked at once instead of after the download timeout.
     pub(super) fn on_notfound(&mut self, id: PeerId, items: Vec<Inventory>) {
+        self.tx_not_found(id, &items);
         let mut freed = false;
         for item in items {
             if let Inventory::Block(h) | Inventory::WitnessBlock(h) = item {
@@ -155,15 +182,20 @@ impl Handler {
     /// [`MAX_BLOCKS_IN_TRANSIT_PER_PEER`] in flight from it and never asking two
     /// peers for the same block.
     pub(super) fn fetch_blocks(&mut self, id: PeerId) {
+        let Some((target, _)) = self.peers.get(&id).and_then(|st| st.best_known) else {
+            return;
+        };
+        self.fetch_toward(id, target);
+    }
+
+    /// Requests from peer `id` the missing blocks on the way to `target`.
+    fn fetch_toward(&mut self, id: PeerId, target: BlockHash) {
         let Some(st) = self.peers.get(&id) else {
             return;
         };
         if !st.handshake_done || st.peer.disconnect_requested() {
             return;
         }
-        let Some((target, _)) = st.best_known else {
-            return;
-        };
         let space = MAX_BLOCKS_IN_TRANSIT_PER_PEER.saturating_sub(st.in_flight.len());
         if space == 0 {
             return;
@@ -182,11 +214,16 @@ impl Handler {
             if inv.len() >= space {
                 break;
             }
+            let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+            // A peer without witnesses cannot give us segwit blocks (nor,
+            // then, anything after them).
+            if !witness && u32::try_from(height).is_ok_and(|h| self.backend.segwit_active_at(h)) {
+                break;
+            }
             if self.in_flight.contains_key(&hash) || self.refused_blocks.contains(&hash) {
                 continue;
             }
             self.in_flight.insert(hash, (id, now));
-            let height = self.backend.header_height(&hash).map_or(-1, i64::from);
             tracing::debug!(target: "net", "Requesting block {hash} ({height}) peer={id}");
             heights.push(height);
             inv.push(if witness {
@@ -244,7 +281,9 @@ impl Handler {
     pub(super) fn on_block(&mut self, id: PeerId, block: Block) {
         let hash = block.block_hash();
         tracing::debug!(target: "net", "received block {hash} peer={id}");
-        if let Some((owner, _)) = self.in_flight.remove(&hash) {
+        let in_flight = self.in_flight.remove(&hash);
+        let requested = in_flight.is_some();
+        if let Some((owner, _)) = in_flight {
             if let Some(o) = self.peers.get_mut(&owner) {
                 o.in_flight.retain(|h| *h != hash);
                 let height = self.backend.header_height(&hash).map_or(-1, i64::from);
@@ -257,7 +296,9 @@ impl Handler {
         if let Some(st) = self.peers.get_mut(&id) {
             st.known_blocks.insert(hash);
         }
-        match self.backend.process_block(block) {
+        self.block_source.insert(hash, id);
+        let processed = self.backend.process_block(block, requested);
+        match processed.result {
             Ok(BlockAccepted::New) => {
                 if let Some(st) = self.peers.get_mut(&id) {
                     st.peer.stats().last_block = common::time::now_secs();
@@ -266,8 +307,19 @@ impl Handler {
                     }
                 }
             }
-            Ok(BlockAccepted::Duplicate) => {}
-            Err(rej) => self.rejected_block(id, hash, rej),
+            Ok(BlockAccepted::Duplicate) => {
+                self.block_source.remove(&hash);
+            }
+            Err(rej) => {
+                self.block_source.remove(&hash);
+                self.rejected_block(id, hash, rej);
+            }
+        }
+        for (checked, outcome) in processed.checked {
+            let source = self.block_source.remove(&checked);
+            if let (Some(source), Err(rej)) = (source, outcome) {
+                self.rejected_block(source, checked, rej);
+            }
         }
         self.fetch_blocks(id);
     }
@@ -275,9 +327,7 @@ impl Handler {
     pub(super) fn rejected_block(&mut self, id: PeerId, hash: BlockHash, rej: Rejected) {
         tracing::debug!(target: "net", "block {hash} from peer={id} rejected: {}", rej.reason);
         self.refused_blocks.insert(hash);
-        if rej.punish {
-            self.misbehaving(id, &rej.reason);
-        }
+        self.blame(id, &rej, &rej.reason);
     }
 
     /// Announces a new tip: `headers` to peers that asked for them and whose

@@ -33,7 +33,16 @@ impl Handler {
                     let have = self.backend.have_transaction(&TxRef::Txid(*txid));
                     tracing::debug!(target: "net", "got inv: tx {txid}  {} peer={id}", if have { "have" } else { "new" });
                     if !have {
-                        tx_requests.push(Inventory::WitnessTransaction(*txid));
+                        // Witness data only from peers that can serve it.
+                        let witness = st
+                            .version
+                            .as_ref()
+                            .is_some_and(|v| v.services & NODE_WITNESS != 0);
+                        tx_requests.push(if witness {
+                            Inventory::WitnessTransaction(*txid)
+                        } else {
+                            Inventory::Transaction(*txid)
+                        });
                     }
                 }
                 Inventory::WTx(wtxid) => {
@@ -54,7 +63,11 @@ impl Handler {
             let have = self.backend.has_block(&h);
             update_best_known(st, h, height, have);
         }
-        if !tx_requests.is_empty() {
+        let tx_requests: Vec<Inventory> = tx_requests
+            .into_iter()
+            .filter(|item| !self.already_have_tx(item) && self.claim_tx_request(id, *item))
+            .collect();
+        if let (false, Some(st)) = (tx_requests.is_empty(), self.peers.get(&id)) {
             st.send(NetworkMessage::GetData(tx_requests));
         }
         if let Some(h) = unknown_block {

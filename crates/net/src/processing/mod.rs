@@ -11,12 +11,14 @@ mod blocks;
 mod handshake;
 mod inventory;
 mod transactions;
+mod txrequest;
 
 use crate::addrman::AddrMan;
 use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 use crate::config::{NetConfig, NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
 use crate::known::KnownSet;
 use crate::message::{encode, Message, PeerVersion, MAX_HEADERS_RESULTS};
+use crate::orphanage::Orphanage;
 use crate::peer::{ConnectionType, Peer, PeerId};
 use crate::wire::sanitize;
 use bitcoin::block::Header;
@@ -192,6 +194,17 @@ pub struct Handler {
     /// Blocks the backend refused; never requested again, so a block it cannot
     /// take (for any reason) does not cause a request loop.
     refused_blocks: KnownSet<BlockHash>,
+    /// Who sent each block not yet checked by connecting it (Core's
+    /// `mapBlockSource`); entries go when the block is checked or its
+    /// sender disconnects.
+    block_source: HashMap<BlockHash, PeerId>,
+    /// Transactions waiting for their parents (shared with `getorphantxs`).
+    orphanage: Arc<Mutex<Orphanage>>,
+    /// Txids and wtxids of transactions refused recently, so they and their
+    /// children are not processed again.
+    recent_rejects: KnownSet<[u8; 32]>,
+    /// Transactions being fetched, by the txid or wtxid they were asked by.
+    tx_requests: HashMap<[u8; 32], txrequest::TxRequest>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
 }
@@ -202,6 +215,7 @@ impl Handler {
         config: Arc<NetConfig>,
         backend: Arc<dyn NodeBackend>,
         addrman: Arc<Mutex<AddrMan>>,
+        orphanage: Arc<Mutex<Orphanage>>,
     ) -> Self {
         Handler {
             config,
@@ -210,6 +224,10 @@ impl Handler {
             peers: HashMap::new(),
             in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
+            block_source: HashMap::new(),
+            orphanage,
+            recent_rejects: KnownSet::new(50_000),
+            tx_requests: HashMap::new(),
         }
     }
 
@@ -272,7 +290,10 @@ impl Handler {
                 );
             }
             Event::Disconnected(id) => self.on_disconnected(id),
-            Event::BlockTip(hash) => self.announce_block(hash),
+            Event::BlockTip(hash) => {
+                self.erase_orphans_for_block(&hash);
+                self.announce_block(hash);
+            }
             Event::RelayTx(txid, wtxid) => self.relay_tx(None, txid, wtxid),
             Event::PingAll => {
                 for st in self.peers.values_mut() {
@@ -309,6 +330,12 @@ impl Handler {
         let Some(st) = self.peers.remove(&id) else {
             return;
         };
+        self.block_source.retain(|_, source| *source != id);
+        self.tx_requests_peer_gone(id);
+        let erased = crate::connman::lock(&self.orphanage).erase_for_peer(id);
+        if erased > 0 {
+            tracing::debug!(target: "txpackages", "Erased {erased} orphan transaction(s) from peer={id}");
+        }
         let freed = !st.in_flight.is_empty();
         for h in st.in_flight {
             self.in_flight.remove(&h);
@@ -426,6 +453,7 @@ impl Handler {
     }
 
     fn on_tick(&mut self) {
+        self.expire_tx_requests();
         let now_secs = common::time::now_secs();
         let timeout = self.config.peer_timeout;
         let mut to_drop = Vec::new();
@@ -491,6 +519,15 @@ impl Handler {
         if let Some(st) = self.peers.get(&id) {
             tracing::debug!(target: "net", "{reason}, disconnecting {}", st.peer.log_name());
             st.peer.disconnect();
+        }
+    }
+
+    /// Punishes `id` for data the backend refused, if the refusal blames the
+    /// sender (outbound-only refusals spare inbound peers).
+    fn blame(&mut self, id: PeerId, rej: &Rejected, reason: &str) {
+        let inbound = self.peers.get(&id).is_some_and(|st| st.peer.is_inbound());
+        if rej.punish && !(rej.outbound_only && inbound) {
+            self.misbehaving(id, reason);
         }
     }
 

@@ -2,6 +2,13 @@
 //! transactions to peers (BIP339 wtxid relay).
 
 use super::*;
+use crate::connman::lock;
+use std::collections::VecDeque;
+
+/// The reject reason of a transaction whose inputs are unknown: an orphan.
+const MISSING_INPUTS: &str = "bad-txns-inputs-missingorspent";
+/// Core's `MAX_STANDARD_TX_WEIGHT`: larger orphans are not kept.
+const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
 
 impl Handler {
     pub(super) fn on_tx(&mut self, id: PeerId, tx: Transaction) {
@@ -18,10 +25,18 @@ impl Handler {
         let wtxid = tx.compute_wtxid();
         st.known_txs.insert(txid.to_byte_array());
         st.known_txs.insert(wtxid.to_byte_array());
-        if self.backend.have_transaction(&TxRef::Wtxid(wtxid)) {
+        self.tx_received(&txid, &wtxid);
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
+        if self.backend.have_transaction(&TxRef::Wtxid(wtxid))
+            || self.recent_rejects.contains(&wtxid.to_byte_array())
+            || lock(&self.orphanage).contains(&wtxid)
+        {
             return;
         }
-        match self.backend.accept_transaction(tx) {
+        let tx = Arc::new(tx);
+        match self.backend.accept_transaction((*tx).clone()) {
             Ok(()) => {
                 tracing::debug!(
                     target: "mempool",
@@ -29,17 +44,108 @@ impl Handler {
                 );
                 st.peer.stats().last_transaction = common::time::now_secs();
                 self.relay_tx(Some(id), txid, wtxid);
+                self.accept_orphans(&tx);
             }
+            Err(rej) if rej.reason == MISSING_INPUTS => self.keep_orphan(id, tx),
+            // Core no longer punishes peers for invalid transactions: what is
+            // invalid can depend on our own mempool and policy.
             Err(rej) => {
                 tracing::debug!(
                     target: "mempoolrej",
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                if rej.punish {
-                    self.misbehaving(id, &rej.reason);
+                if rej.lasting {
+                    self.recent_rejects.insert(wtxid.to_byte_array());
                 }
             }
+        }
+    }
+
+    /// Keeps a transaction with unknown inputs as an orphan, unless a parent
+    /// was already refused (then it can never be valid).
+    fn keep_orphan(&mut self, id: PeerId, tx: Arc<Transaction>) {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        let rejected_parent = tx.input.iter().any(|i| {
+            self.recent_rejects
+                .contains(&i.previous_output.txid.to_byte_array())
+        });
+        if rejected_parent {
+            tracing::debug!(
+                target: "mempool",
+                "not keeping orphan with rejected parents {txid} (wtxid={wtxid})"
+            );
+            self.recent_rejects.insert(txid.to_byte_array());
+            self.recent_rejects.insert(wtxid.to_byte_array());
+            return;
+        }
+        let weight = tx.weight().to_wu();
+        if weight > MAX_STANDARD_TX_WEIGHT {
+            tracing::debug!(
+                target: "mempool",
+                "ignoring large orphan tx (weight: {weight}, txid: {txid}, wtxid: {wtxid})"
+            );
+            self.recent_rejects.insert(wtxid.to_byte_array());
+            return;
+        }
+        if lock(&self.orphanage).add(tx, id) {
+            tracing::debug!(
+                target: "txpackages",
+                "stored orphan tx {txid} (wtxid={wtxid}), weight: {weight}, peer={id}"
+            );
+        }
+    }
+
+    /// Retries the orphans that spend `parent` (and, as they get in, theirs).
+    fn accept_orphans(&mut self, parent: &Transaction) {
+        let mut queue: VecDeque<Arc<Transaction>> =
+            lock(&self.orphanage).children_of(parent).into();
+        while let Some(tx) = queue.pop_front() {
+            let txid = tx.compute_txid();
+            let wtxid = tx.compute_wtxid();
+            if !lock(&self.orphanage).contains(&wtxid) {
+                continue;
+            }
+            match self.backend.accept_transaction((*tx).clone()) {
+                Ok(()) => {
+                    tracing::debug!(target: "txpackages", "   accepted orphan tx {txid} (wtxid={wtxid})");
+                    let mut orphans = lock(&self.orphanage);
+                    orphans.erase(&wtxid);
+                    queue.extend(orphans.children_of(&tx));
+                    drop(orphans);
+                    self.relay_tx(None, txid, wtxid);
+                }
+                Err(rej) if rej.reason == MISSING_INPUTS => {}
+                Err(rej) => {
+                    tracing::debug!(
+                        target: "txpackages",
+                        "   invalid orphan tx {txid} (wtxid={wtxid}): {}",
+                        rej.reason
+                    );
+                    lock(&self.orphanage).erase(&wtxid);
+                    if rej.lasting {
+                        self.recent_rejects.insert(wtxid.to_byte_array());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets orphans a newly connected block includes or conflicts with.
+    pub(super) fn erase_orphans_for_block(&mut self, hash: &BlockHash) {
+        let Some(bytes) = self.backend.block_bytes(hash) else {
+            return;
+        };
+        let Ok((block, _)) = consensus::codec::read_block_prefix(&bytes) else {
+            return;
+        };
+        let erased = lock(&self.orphanage).erase_for_block(&block);
+        if erased > 0 {
+            tracing::debug!(
+                target: "txpackages",
+                "Erased {erased} orphan transaction(s) included or conflicted by block"
+            );
         }
     }
 

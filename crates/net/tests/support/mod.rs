@@ -14,7 +14,9 @@ use bitcoin::{
     Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness,
 };
 use net::config::BindSpec;
-use net::{BlockAccepted, NetConfig, NetHandle, NetManager, NodeBackend, Rejected, TxRef};
+use net::{
+    BlockAccepted, BlockProcessed, NetConfig, NetHandle, NetManager, NodeBackend, Rejected, TxRef,
+};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -109,7 +111,7 @@ impl FakeChain {
     pub fn mine(&self, n: u32) {
         for _ in 0..n {
             let b = self.make_block(self.tip_hash(), 0);
-            self.process_block(b).unwrap();
+            self.store_block(b).unwrap();
         }
     }
 
@@ -191,6 +193,33 @@ impl FakeChain {
         chain.reverse();
         st.active = chain;
         Some(best)
+    }
+
+    /// Stores `block` and moves the tip to the best chain, as the node's backend.
+    pub fn store_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
+        if self.refuse_blocks.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Rejected::benign("refused-for-test"));
+        }
+        let hash = block.block_hash();
+        let moved = {
+            let mut st = self.state.lock().unwrap();
+            if st.blocks.contains_key(&hash) {
+                return Ok(BlockAccepted::Duplicate);
+            }
+            let Some(&(_, ph)) = st.headers.get(&block.header.prev_blockhash) else {
+                return Err(Rejected::benign("prev-blk-not-found"));
+            };
+            st.headers.entry(hash).or_insert((block.header, ph + 1));
+            for tx in &block.txdata {
+                st.mempool.remove(&tx.compute_txid());
+            }
+            st.blocks.insert(hash, block);
+            Self::activate_best(&mut st, hash)
+        };
+        if let (Some(tip), Some(n)) = (moved, self.net.lock().unwrap().as_ref()) {
+            n.block_tip_changed(tip);
+        }
+        Ok(BlockAccepted::New)
     }
 }
 
@@ -306,30 +335,8 @@ impl NodeBackend for FakeChain {
         out
     }
 
-    fn process_block(&self, block: Block) -> Result<BlockAccepted, Rejected> {
-        if self.refuse_blocks.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(Rejected::benign("refused-for-test"));
-        }
-        let hash = block.block_hash();
-        let moved = {
-            let mut st = self.state.lock().unwrap();
-            if st.blocks.contains_key(&hash) {
-                return Ok(BlockAccepted::Duplicate);
-            }
-            let Some(&(_, ph)) = st.headers.get(&block.header.prev_blockhash) else {
-                return Err(Rejected::benign("prev-blk-not-found"));
-            };
-            st.headers.entry(hash).or_insert((block.header, ph + 1));
-            for tx in &block.txdata {
-                st.mempool.remove(&tx.compute_txid());
-            }
-            st.blocks.insert(hash, block);
-            Self::activate_best(&mut st, hash)
-        };
-        if let (Some(tip), Some(n)) = (moved, self.net.lock().unwrap().as_ref()) {
-            n.block_tip_changed(tip);
-        }
-        Ok(BlockAccepted::New)
+    fn process_block(&self, block: Block, _requested: bool) -> BlockProcessed {
+        self.store_block(block).into()
     }
 
     fn have_transaction(&self, id: &TxRef) -> bool {
