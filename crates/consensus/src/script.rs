@@ -113,7 +113,7 @@ impl ScriptVerifier for ConsensusScriptVerifier {
             flags,
             all_spent_outputs,
         ) {
-            Ok(()) => Ok(()),
+            Ok(()) => upgradable_program_policy(spent_output, tx_bytes, input_index, flags),
             Err(bitcoinconsensus::Error::ERR_SCRIPT) => Err(diagnose(
                 spent_output,
                 tx_bytes,
@@ -184,6 +184,39 @@ fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxO
         }
     }
     ERR_EVAL_FALSE.to_string()
+}
+
+/// Core's policy against spending witness versions kept for soft forks
+/// (`SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM`), which
+/// `bitcoinconsensus` does not evaluate: such a spend passes consensus.
+fn upgradable_program_policy(
+    spent: &TxOut,
+    tx_bytes: &[u8],
+    index: usize,
+    flags: u32,
+) -> Result<(), String> {
+    let wanted = SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM | SCRIPT_VERIFY_WITNESS;
+    if flags & wanted != wanted {
+        return Ok(());
+    }
+    let Ok(tx) = crate::codec::decode_tx(tx_bytes, true) else {
+        return Ok(());
+    };
+    let Some(input) = tx.input.get(index) else {
+        return Ok(());
+    };
+    let spk = spent.script_pubkey.as_bytes();
+    let Some((version, program)) = spent_program(spk, input) else {
+        return Ok(());
+    };
+    let nested = witness_program(spk).is_none();
+    let known = version == 0
+        || (version == 1 && !nested && (program.len() == 32 || program == [0x4e, 0x73]));
+    if known {
+        Ok(())
+    } else {
+        Err("Witness version reserved for soft-fork upgrades".to_string())
+    }
 }
 
 /// The witness program an input spends: the spent script itself, or for

@@ -272,6 +272,18 @@ impl Mempool {
             }
         }
         let fee = check_tx_inputs(&tx, &view, height)?.to_sat() as i64;
+        let nonstandard_input = tx
+            .input
+            .iter()
+            .zip(&spent)
+            .any(|(i, s)| !crate::standard::is_standard_input(&s.script_pubkey, &i.script_sig));
+        if policy.require_standard && nonstandard_input {
+            return Err(reject(
+                TxResult::InputsNotStandard,
+                "bad-txns-nonstandard-inputs",
+                "",
+            ));
+        }
         if !sequence_locks(
             &tx,
             LOCKTIME_VERIFY_SEQUENCE,

@@ -22,6 +22,36 @@ pub fn is_standard_output(script: &Script) -> bool {
     bare_multisig_keys(script).is_some_and(|(m, n)| (1..=3).contains(&n) && (1..=n).contains(&m))
 }
 
+/// Core's `MAX_P2SH_SIGOPS`: most sigops a standard P2SH redeem script has.
+const MAX_P2SH_SIGOPS: u32 = 15;
+
+/// Whether spending an output locked by `spent` with `script_sig` is
+/// standard (Core's `AreInputsStandard` for one input): the spent script is
+/// of a known type (unknown witness versions and non-standard scripts are
+/// not), and a P2SH redeem script has at most 15 sigops.
+pub fn is_standard_input(spent: &Script, script_sig: &Script) -> bool {
+    if spent.is_p2pkh() || spent.is_p2pk() || spent.as_bytes().first() == Some(&0x6a) {
+        return true;
+    }
+    if spent.is_witness_program() {
+        let anchor = spent.as_bytes() == [0x51, 0x02, 0x4e, 0x73];
+        return spent.is_p2wpkh() || spent.is_p2wsh() || spent.is_p2tr() || anchor;
+    }
+    if spent.is_p2sh() {
+        return match script_sig.instructions().last() {
+            Some(Ok(Instruction::PushBytes(redeem))) => {
+                consensus::tx_verify::script_sigop_count(
+                    Script::from_bytes(redeem.as_bytes()),
+                    true,
+                ) <= MAX_P2SH_SIGOPS
+            }
+            Some(Ok(Instruction::Op(op))) => small_int(op).is_some() || op.to_u8() == 0,
+            _ => false,
+        };
+    }
+    bare_multisig_keys(spent).is_some_and(|(m, n)| m >= 1 && m <= n)
+}
+
 fn small_int(op: bitcoin::opcodes::Opcode) -> Option<u8> {
     let code = op.to_u8();
     (OP_PUSHNUM_1.to_u8()..=OP_PUSHNUM_16.to_u8())
@@ -48,7 +78,7 @@ fn bare_multisig_keys(script: &Script) -> Option<(u8, u8)> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_standard_output;
+    use super::{is_standard_input, is_standard_output};
     use bitcoin::ScriptBuf;
 
     fn s(hex: &str) -> ScriptBuf {
@@ -82,5 +112,26 @@ mod tests {
         ] {
             assert!(!is_standard_output(&s(&bad)), "{bad}");
         }
+    }
+
+    #[test]
+    fn spending_unknown_witness_versions_or_odd_scripts_is_not_standard() {
+        let empty = s("");
+        assert!(is_standard_input(
+            &s("0014751e76e8199196d454941c45d1b3a323f1433bd6"),
+            &empty
+        ));
+        // Version 2 program, a bare OP_TRUE.
+        assert!(!is_standard_input(
+            &s("52200000000000000000000000000000000000000000000000000000000000000000"),
+            &empty
+        ));
+        assert!(!is_standard_input(&s("51"), &empty));
+        // P2SH: the redeem script's sigops count.
+        let p2sh = s("a914000000000000000000000000000000000000000087");
+        assert!(is_standard_input(&p2sh, &s("0151")));
+        let many = format!("4c10{}", "ac".repeat(16));
+        assert!(!is_standard_input(&p2sh, &s(&many)));
+        assert!(!is_standard_input(&p2sh, &empty));
     }
 }
