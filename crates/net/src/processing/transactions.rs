@@ -55,10 +55,19 @@ impl Handler {
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                if rej.lasting {
-                    self.recent_rejects.insert(wtxid.to_byte_array());
-                }
+                self.remember_rejection(&rej, txid, wtxid);
             }
+        }
+    }
+
+    /// Remembers a refused transaction so it is neither fetched nor taken
+    /// again, nor kept as a parent of orphans.
+    fn remember_rejection(&mut self, rej: &Rejected, txid: Txid, wtxid: Wtxid) {
+        if rej.lasting {
+            self.recent_rejects.insert(wtxid.to_byte_array());
+        }
+        if rej.witness_irrelevant {
+            self.recent_rejects.insert(txid.to_byte_array());
         }
     }
 
@@ -124,9 +133,7 @@ impl Handler {
                         rej.reason
                     );
                     lock(&self.orphanage).erase(&wtxid);
-                    if rej.lasting {
-                        self.recent_rejects.insert(wtxid.to_byte_array());
-                    }
+                    self.remember_rejection(&rej, txid, wtxid);
                 }
             }
         }
