@@ -113,7 +113,7 @@ impl ScriptVerifier for ConsensusScriptVerifier {
             flags,
             all_spent_outputs,
         ) {
-            Ok(()) => upgradable_program_policy(spent_output, tx_bytes, input_index, flags),
+            Ok(()) => witness_policy(spent_output, tx_bytes, input_index, flags),
             Err(bitcoinconsensus::Error::ERR_SCRIPT) => Err(diagnose(
                 spent_output,
                 tx_bytes,
@@ -186,17 +186,16 @@ fn diagnose(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32, all: &[TxO
     ERR_EVAL_FALSE.to_string()
 }
 
-/// Core's policy against spending witness versions kept for soft forks
-/// (`SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM`), which
-/// `bitcoinconsensus` does not evaluate: such a spend passes consensus.
-fn upgradable_program_policy(
-    spent: &TxOut,
-    tx_bytes: &[u8],
-    index: usize,
-    flags: u32,
-) -> Result<(), String> {
-    let wanted = SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM | SCRIPT_VERIFY_WITNESS;
-    if flags & wanted != wanted {
+/// Core's witness policies, which `bitcoinconsensus` does not evaluate (the
+/// spend passes consensus): no spending of witness versions kept for soft
+/// forks (`SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM`) and only
+/// compressed keys in segwit v0 signature checks
+/// (`SCRIPT_VERIFY_WITNESS_PUBKEYTYPE`; for witness scripts, the keys pushed
+/// right before a signature-checking opcode).
+fn witness_policy(spent: &TxOut, tx_bytes: &[u8], index: usize, flags: u32) -> Result<(), String> {
+    let policy =
+        SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM | SCRIPT_VERIFY_WITNESS_PUBKEYTYPE;
+    if flags & SCRIPT_VERIFY_WITNESS == 0 || flags & policy == 0 {
         return Ok(());
     }
     let Ok(tx) = crate::codec::decode_tx(tx_bytes, true) else {
@@ -212,11 +211,61 @@ fn upgradable_program_policy(
     let nested = witness_program(spk).is_none();
     let known = version == 0
         || (version == 1 && !nested && (program.len() == 32 || program == [0x4e, 0x73]));
-    if known {
-        Ok(())
-    } else {
-        Err("Witness version reserved for soft-fork upgrades".to_string())
+    if !known && flags & SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_WITNESS_PROGRAM != 0 {
+        return Err("Witness version reserved for soft-fork upgrades".to_string());
     }
+    if version == 0
+        && flags & SCRIPT_VERIFY_WITNESS_PUBKEYTYPE != 0
+        && v0_keys(program, &input.witness)
+            .iter()
+            .any(|k| !is_compressed_key(k))
+    {
+        return Err("Using non-compressed keys in segwit".to_string());
+    }
+    Ok(())
+}
+
+/// Core's `IsCompressedPubKey`.
+fn is_compressed_key(key: &[u8]) -> bool {
+    key.len() == 33 && matches!(key[0], 0x02 | 0x03)
+}
+
+/// The public keys a segwit v0 spend checks signatures with: the key of a
+/// P2WPKH spend, or the keys a P2WSH script pushes right before
+/// `OP_CHECKSIG(VERIFY)` / as the key list of `OP_CHECKMULTISIG(VERIFY)`.
+fn v0_keys(program: &[u8], witness: &bitcoin::Witness) -> Vec<Vec<u8>> {
+    if program.len() == 20 {
+        return witness.nth(1).map(|k| vec![k.to_vec()]).unwrap_or_default();
+    }
+    let Some(script) = witness.last() else {
+        return Vec::new();
+    };
+    let ins: Vec<Instruction> = Script::from_bytes(script)
+        .instructions()
+        .map_while(Result::ok)
+        .collect();
+    let mut keys = Vec::new();
+    for (i, step) in ins.iter().enumerate() {
+        let Instruction::Op(op) = step else { continue };
+        let code = op.to_u8();
+        if matches!(code, 0xac | 0xad) {
+            if let Some(Instruction::PushBytes(k)) = i.checked_sub(1).and_then(|p| ins.get(p)) {
+                keys.push(k.as_bytes().to_vec());
+            }
+        } else if matches!(code, 0xae | 0xaf) {
+            // OP_m <keys> OP_n OP_CHECKMULTISIG: the pushes before OP_n.
+            keys.extend(
+                ins[..i.saturating_sub(1)]
+                    .iter()
+                    .rev()
+                    .map_while(|x| match x {
+                        Instruction::PushBytes(k) => Some(k.as_bytes().to_vec()),
+                        Instruction::Op(_) => None,
+                    }),
+            );
+        }
+    }
+    keys
 }
 
 /// The witness program an input spends: the spent script itself, or for
@@ -444,6 +493,29 @@ pub fn verify_block_scripts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segwit_v0_keys_are_found_for_the_pubkey_type_policy() {
+        let uncompressed = [vec![0x04], vec![7; 64]].concat();
+        let compressed = [vec![0x02], vec![7; 32]].concat();
+        let p2wpkh = bitcoin::Witness::from_slice(&[vec![0x30], uncompressed.clone()]);
+        assert_eq!(v0_keys(&[0; 20], &p2wpkh), vec![uncompressed.clone()]);
+        // <key> OP_CHECKSIG as a witness script.
+        let mut p2pk = vec![65];
+        p2pk.extend(&uncompressed);
+        p2pk.push(0xac);
+        let p2wsh = bitcoin::Witness::from_slice(&[vec![0x30], p2pk]);
+        assert_eq!(v0_keys(&[0; 32], &p2wsh), vec![uncompressed.clone()]);
+        // 1 <key> <key> 2 OP_CHECKMULTISIG.
+        let mut multi = vec![0x51, 33];
+        multi.extend(&compressed);
+        multi.push(65);
+        multi.extend(&uncompressed);
+        multi.extend([0x52, 0xae]);
+        let keys = v0_keys(&[0; 32], &bitcoin::Witness::from_slice(&[vec![], multi]));
+        assert_eq!(keys.len(), 2);
+        assert!(is_compressed_key(&compressed) && !is_compressed_key(&uncompressed));
+    }
     use bitcoin::{Amount, ScriptBuf};
 
     fn legacy_spent(block: &Block, scripts: &[&str]) -> Vec<Vec<TxOut>> {
