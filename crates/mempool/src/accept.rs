@@ -284,6 +284,16 @@ impl Mempool {
                 "",
             ));
         }
+        let nonstandard_witness = tx.input.iter().zip(&spent).any(|(i, s)| {
+            !crate::standard::is_witness_standard(&s.script_pubkey, &i.script_sig, &i.witness)
+        });
+        if policy.require_standard && nonstandard_witness {
+            return Err(reject(
+                TxResult::WitnessMutated,
+                "bad-witness-nonstandard",
+                "",
+            ));
+        }
         if !sequence_locks(
             &tx,
             LOCKTIME_VERIFY_SEQUENCE,

@@ -4,7 +4,7 @@
 
 use bitcoin::opcodes::all::{OP_CHECKMULTISIG, OP_PUSHNUM_1, OP_PUSHNUM_16};
 use bitcoin::script::Instruction;
-use bitcoin::Script;
+use bitcoin::{Script, Witness};
 
 /// Whether `script` is a standard output script.
 pub fn is_standard_output(script: &Script) -> bool {
@@ -50,6 +50,68 @@ pub fn is_standard_input(spent: &Script, script_sig: &Script) -> bool {
         };
     }
     bare_multisig_keys(spent).is_some_and(|(m, n)| m >= 1 && m <= n)
+}
+
+/// Core's P2WSH and tapscript policy limits.
+const MAX_STANDARD_P2WSH_SCRIPT_SIZE: usize = 3600;
+const MAX_STANDARD_P2WSH_STACK_ITEMS: usize = 100;
+const MAX_STANDARD_WITNESS_ITEM_SIZE: usize = 80;
+
+/// Whether input witness data is standard (Core's `IsWitnessStandard` for
+/// one input): only witness programs (also P2SH-wrapped) carry a witness,
+/// none for pay-to-anchor; P2WSH scripts, stack depth and item sizes and
+/// tapscript item sizes stay within policy; no taproot annex.
+pub fn is_witness_standard(spent: &Script, script_sig: &Script, witness: &Witness) -> bool {
+    if witness.is_empty() {
+        return true;
+    }
+    if spent.as_bytes() == [0x51, 0x02, 0x4e, 0x73] {
+        return false;
+    }
+    let (program_script, nested) = if spent.is_p2sh() {
+        match script_sig.instructions().last() {
+            // A redeem script from an opcode is never a witness program.
+            Some(Ok(Instruction::PushBytes(redeem))) => (redeem.as_bytes().to_vec(), true),
+            _ => return false,
+        }
+    } else {
+        (spent.as_bytes().to_vec(), false)
+    };
+    let Some((version, program)) = consensus::tx_verify::witness_program(&program_script) else {
+        return false;
+    };
+    let items: Vec<&[u8]> = witness.iter().collect();
+    if version == 0 && program.len() == 32 {
+        let Some((script, stack)) = items.split_last() else {
+            return false;
+        };
+        return script.len() <= MAX_STANDARD_P2WSH_SCRIPT_SIZE
+            && stack.len() <= MAX_STANDARD_P2WSH_STACK_ITEMS
+            && stack
+                .iter()
+                .all(|i| i.len() <= MAX_STANDARD_WITNESS_ITEM_SIZE);
+    }
+    if version == 1 && program.len() == 32 && !nested {
+        let mut stack = &items[..];
+        if stack.len() >= 2 && stack.last().is_some_and(|a| a.first() == Some(&0x50)) {
+            return false;
+        }
+        if stack.len() >= 2 {
+            let control = stack[stack.len() - 1];
+            stack = &stack[..stack.len() - 2];
+            let Some(first) = control.first() else {
+                return false;
+            };
+            if first & 0xfe == 0xc0 {
+                return stack
+                    .iter()
+                    .all(|i| i.len() <= MAX_STANDARD_WITNESS_ITEM_SIZE);
+            }
+        } else if stack.is_empty() {
+            return false;
+        }
+    }
+    true
 }
 
 fn small_int(op: bitcoin::opcodes::Opcode) -> Option<u8> {
@@ -133,5 +195,25 @@ mod tests {
         let many = format!("4c10{}", "ac".repeat(16));
         assert!(!is_standard_input(&p2sh, &s(&many)));
         assert!(!is_standard_input(&p2sh, &empty));
+    }
+
+    #[test]
+    fn witness_standardness_follows_core_limits() {
+        use super::is_witness_standard;
+        use bitcoin::Witness;
+        let empty = s("");
+        let p2wsh = s("00200000000000000000000000000000000000000000000000000000000000000000");
+        let ok = Witness::from_slice(&[vec![1; 80], vec![0x51]]);
+        assert!(is_witness_standard(&p2wsh, &empty, &ok));
+        let big_item = Witness::from_slice(&[vec![1; 81], vec![0x51]]);
+        assert!(!is_witness_standard(&p2wsh, &empty, &big_item));
+        // Witness data on a non-witness output.
+        let p2pkh = s("76a914000000000000000000000000000000000000000088ac");
+        assert!(!is_witness_standard(&p2pkh, &empty, &ok));
+        assert!(is_witness_standard(&p2pkh, &empty, &Witness::new()));
+        // A taproot annex.
+        let p2tr = s("51200000000000000000000000000000000000000000000000000000000000000000");
+        let annex = Witness::from_slice(&[vec![1; 64], vec![0x50]]);
+        assert!(!is_witness_standard(&p2tr, &empty, &annex));
     }
 }
