@@ -31,8 +31,11 @@ impl Handler {
         };
         if self.backend.have_transaction(&TxRef::Wtxid(wtxid))
             || self.recent_rejects.contains(&wtxid.to_byte_array())
-            || lock(&self.orphanage).contains(&wtxid)
         {
+            return;
+        }
+        // A kept orphan sent again: this peer becomes one of its senders.
+        if lock(&self.orphanage).add_sender(&wtxid, id) {
             return;
         }
         let tx = Arc::new(tx);
