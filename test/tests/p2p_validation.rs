@@ -144,6 +144,11 @@ fn orphans_wait_for_their_parent_and_bad_transactions_do_not_punish() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0]["txid"], json!(child.compute_txid().to_string()));
     assert_eq!(kept[0]["from"], json!([0]));
+    // The same orphan from another peer: both are its senders.
+    let mut other = Peer::handshake(node.p2p_port);
+    other.send(NetworkMessage::Tx(child.clone()));
+    other.sync_with_ping();
+    assert_eq!(orphans(&node)[0]["from"], json!([0, 1]));
     assert_eq!(
         node.rpc("getorphantxs", json!([0])),
         json!([child.compute_txid().to_string()])
@@ -169,7 +174,7 @@ fn orphans_wait_for_their_parent_and_bad_transactions_do_not_punish() {
     peer.send(NetworkMessage::Tx(no_outputs));
     peer.sync_with_ping();
     assert!(node.debug_log().contains("bad-txns-vout-empty"));
-    assert_eq!(node.rpc("getconnectioncount", json!([])), 1);
+    assert_eq!(node.rpc("getconnectioncount", json!([])), 2);
 
     // Orphans go with the peer that sent them.
     let stray = op_true::spend(

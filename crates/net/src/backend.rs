@@ -26,6 +26,9 @@ pub struct Rejected {
     /// (and orphans spending it dropped). False for a transaction refused for
     /// its missing witness: a complete copy has the same txid.
     pub lasting: bool,
+    /// The refusal does not depend on the witness (non-standard inputs), so
+    /// the txid may be remembered too, not only the wtxid.
+    pub witness_irrelevant: bool,
 }
 
 impl Rejected {
@@ -36,6 +39,7 @@ impl Rejected {
             punish: true,
             outbound_only: false,
             lasting: true,
+            witness_irrelevant: false,
         }
     }
 
@@ -46,6 +50,7 @@ impl Rejected {
             punish: true,
             outbound_only: true,
             lasting: true,
+            witness_irrelevant: false,
         }
     }
 
@@ -56,6 +61,15 @@ impl Rejected {
             punish: false,
             outbound_only: false,
             lasting: true,
+            witness_irrelevant: false,
+        }
+    }
+
+    /// A transaction refused for what its inputs spend, whatever its witness.
+    pub fn inputs_not_standard(reason: impl Into<String>) -> Self {
+        Rejected {
+            witness_irrelevant: true,
+            ..Rejected::benign(reason)
         }
     }
 

@@ -33,10 +33,7 @@ impl Orphanage {
     /// added to its senders).
     pub fn add(&mut self, tx: Arc<Transaction>, peer: PeerId) -> bool {
         let wtxid = tx.compute_wtxid();
-        if let Some(o) = self.orphans.get_mut(&wtxid) {
-            if !o.from.contains(&peer) {
-                o.from.push(peer);
-            }
+        if self.add_sender(&wtxid, peer) {
             return false;
         }
         for input in &tx.input {
@@ -60,6 +57,18 @@ impl Orphanage {
                 }
                 None => break,
             }
+        }
+        true
+    }
+
+    /// Records `peer` as a sender (or announcer) of a kept orphan; false if
+    /// no such orphan is kept.
+    pub fn add_sender(&mut self, wtxid: &Wtxid, peer: PeerId) -> bool {
+        let Some(o) = self.orphans.get_mut(wtxid) else {
+            return false;
+        };
+        if !o.from.contains(&peer) {
+            o.from.push(peer);
         }
         true
     }

@@ -311,6 +311,9 @@ impl NodeBackend for ChainBackend {
             Err(e) if e.tx_result() == Some(consensus::TxResult::Consensus) => {
                 Err(Rejected::invalid(e.reason))
             }
+            Err(e) if e.tx_result() == Some(consensus::TxResult::InputsNotStandard) => {
+                Err(Rejected::inputs_not_standard(e.reason))
+            }
             Err(e) if e.tx_result() == Some(consensus::TxResult::WitnessStripped) => {
                 Err(Rejected::witness_stripped(e.reason))
             }

@@ -47,6 +47,8 @@ impl Handler {
                 }
                 Inventory::WTx(wtxid) => {
                     st.known_txs.insert(wtxid.to_byte_array());
+                    // Announcing a kept orphan makes the peer one of its senders.
+                    crate::connman::lock(&self.orphanage).add_sender(wtxid, id);
                     if !st.wtxid_relay || !wants_txs {
                         continue;
                     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::connman::lock;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 /// The reject reason of a transaction whose inputs are unknown: an orphan.
 const MISSING_INPUTS: &str = "bad-txns-inputs-missingorspent";
@@ -31,8 +31,11 @@ impl Handler {
         };
         if self.backend.have_transaction(&TxRef::Wtxid(wtxid))
             || self.recent_rejects.contains(&wtxid.to_byte_array())
-            || lock(&self.orphanage).contains(&wtxid)
         {
+            return;
+        }
+        // A kept orphan sent again: this peer becomes one of its senders.
+        if lock(&self.orphanage).add_sender(&wtxid, id) {
             return;
         }
         let tx = Arc::new(tx);
@@ -55,10 +58,19 @@ impl Handler {
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                if rej.lasting {
-                    self.recent_rejects.insert(wtxid.to_byte_array());
-                }
+                self.remember_rejection(&rej, txid, wtxid);
             }
+        }
+    }
+
+    /// Remembers a refused transaction so it is neither fetched nor taken
+    /// again, nor kept as a parent of orphans.
+    fn remember_rejection(&mut self, rej: &Rejected, txid: Txid, wtxid: Wtxid) {
+        if rej.lasting {
+            self.recent_rejects.insert(wtxid.to_byte_array());
+        }
+        if rej.witness_irrelevant {
+            self.recent_rejects.insert(txid.to_byte_array());
         }
     }
 
@@ -89,11 +101,47 @@ impl Handler {
             self.recent_rejects.insert(wtxid.to_byte_array());
             return;
         }
+        let parents: Vec<Txid> = {
+            let mut seen = HashSet::new();
+            tx.input
+                .iter()
+                .map(|i| i.previous_output.txid)
+                .filter(|t| seen.insert(*t))
+                .collect()
+        };
         if lock(&self.orphanage).add(tx, id) {
             tracing::debug!(
                 target: "txpackages",
                 "stored orphan tx {txid} (wtxid={wtxid}), weight: {weight}, peer={id}"
             );
+        }
+        self.request_parents(id, &parents);
+    }
+
+    /// Asks the sender of an orphan for its missing parents, by txid (the
+    /// only id an orphan names them by), with witnesses if it serves them.
+    fn request_parents(&mut self, id: PeerId, parents: &[Txid]) {
+        let witness = self.peers.get(&id).is_some_and(|st| {
+            st.version
+                .as_ref()
+                .is_some_and(|v| v.services & NODE_WITNESS != 0)
+        });
+        let mut wanted = Vec::new();
+        for t in parents {
+            if self.backend.have_transaction(&TxRef::Txid(*t)) {
+                continue;
+            }
+            let item = if witness {
+                Inventory::WitnessTransaction(*t)
+            } else {
+                Inventory::Transaction(*t)
+            };
+            if !self.already_have_tx(&item) && self.claim_tx_request(id, item) {
+                wanted.push(item);
+            }
+        }
+        if let (false, Some(st)) = (wanted.is_empty(), self.peers.get(&id)) {
+            st.send(NetworkMessage::GetData(wanted));
         }
     }
 
@@ -124,9 +172,7 @@ impl Handler {
                         rej.reason
                     );
                     lock(&self.orphanage).erase(&wtxid);
-                    if rej.lasting {
-                        self.recent_rejects.insert(wtxid.to_byte_array());
-                    }
+                    self.remember_rejection(&rej, txid, wtxid);
                 }
             }
         }
