@@ -8,7 +8,7 @@ use consensus::flags::{block_script_flags, deployment_active_at, LOCKTIME_VERIFY
 use consensus::script::verify_block_scripts;
 use consensus::subsidy::get_block_subsidy;
 use consensus::tx_check::{money_range, MAX_BLOCK_SIGOPS_COST};
-use consensus::tx_verify::{check_tx_inputs, get_transaction_sigop_cost, sequence_locks};
+use consensus::tx_verify::{check_spent_coins, get_transaction_sigop_cost, sequence_locks};
 use consensus::{
     BlockResult, BuriedDeployment, Coin, CoinsView, HeaderChain, HeaderInfo, Params,
     ScriptVerifier, ValidationError,
@@ -168,8 +168,7 @@ fn check_and_apply(
                 })?;
                 prevouts.push(coin);
             }
-            let view = TxPrevouts::new(&tx.input, &prevouts);
-            let fee = check_tx_inputs(tx, &view, height)
+            let fee = check_spent_coins(tx, &prevouts, height)
                 .map_err(|e| invalid(e.reason, format!("{} in transaction {}", e.debug, txid)))?;
             fees = fees
                 .checked_add(fee.to_sat() as i64)
@@ -187,7 +186,8 @@ fn check_and_apply(
                     "contains a non-BIP68-final transaction",
                 ));
             }
-            sigop_cost += get_transaction_sigop_cost(tx, &view, flags);
+            sigop_cost +=
+                get_transaction_sigop_cost(tx, &TxPrevouts::new(&tx.input, &prevouts), flags);
             for input in &tx.input {
                 coins.mark_spent(input.previous_output);
             }

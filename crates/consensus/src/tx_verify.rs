@@ -5,7 +5,7 @@
 use bitcoin::script::Instruction;
 use bitcoin::{Amount, Script, Transaction, Witness};
 
-use crate::coin::CoinsView;
+use crate::coin::{Coin, CoinsView};
 use crate::error::{TxResult, ValidationError};
 use crate::flags::{LOCKTIME_VERIFY_SEQUENCE, SCRIPT_VERIFY_P2SH, SCRIPT_VERIFY_WITNESS};
 use crate::pow::{HeaderChain, HeaderInfo};
@@ -337,8 +337,18 @@ pub fn check_tx_inputs(
             }
         }
     }
+    check_spent_coins(tx, &spent, spend_height)
+}
+
+/// [`check_tx_inputs`] with the spent coins already read (`spent[i]` is
+/// what input `i` spends).
+pub fn check_spent_coins(
+    tx: &Transaction,
+    spent: &[Coin],
+    spend_height: u32,
+) -> Result<Amount, ValidationError> {
     let mut value_in: i64 = 0;
-    for coin in &spent {
+    for coin in spent {
         if coin.is_coinbase {
             let depth = spend_height as i64 - coin.height as i64;
             if depth < COINBASE_MATURITY as i64 {
@@ -389,7 +399,6 @@ pub fn check_tx_inputs(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coin::Coin;
     use crate::pow::tests::{header, VecChain};
     use crate::tx_check::tests::{input, output, tx};
     use bitcoin::{absolute, OutPoint, ScriptBuf, Sequence, TxOut};

@@ -58,7 +58,8 @@ struct Bip143 {
     outputs: [u8; 32],
 }
 
-fn secp() -> &'static Secp256k1<VerifyOnly> {
+/// The process-wide verification context.
+pub(super) fn secp() -> &'static Secp256k1<VerifyOnly> {
     static CTX: OnceLock<Secp256k1<VerifyOnly>> = OnceLock::new();
     CTX.get_or_init(Secp256k1::verification_only)
 }

@@ -4,7 +4,7 @@
 
 use bitcoin::hashes::{sha256, Hash, HashEngine};
 use bitcoin::key::XOnlyPublicKey;
-use bitcoin::secp256k1::{Parity, Secp256k1};
+use bitcoin::secp256k1::Parity;
 use bitcoin::taproot::{TapLeafHash, TapNodeHash, TapTweakHash};
 use bitcoin::Witness;
 
@@ -303,8 +303,7 @@ fn taproot_commitment_ok(control: &[u8], program: &[u8], leaf: TapLeafHash) -> b
         node = TapNodeHash::from_node_hashes(node, TapNodeHash::from_byte_array(sibling));
     }
     let tweak = TapTweakHash::from_key_and_tweak(internal, Some(node)).to_scalar();
-    let secp = Secp256k1::verification_only();
-    match internal.add_tweak(&secp, &tweak) {
+    match internal.add_tweak(super::checker::secp(), &tweak) {
         Ok((key, parity)) => {
             let want = if control[0] & 1 == 1 {
                 Parity::Odd
