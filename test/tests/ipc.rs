@@ -315,3 +315,45 @@ fn cli_style_requests_over_the_socket_answer_like_http() {
     assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     assert_eq!(ipc::socket::error_text(&err), "Connection refused");
 }
+
+/// Two interop cases a third-party client (bitcoin-capnp-types) relies on:
+/// each `makeMining` caller gets its own Mining, so one client's `interrupt()`
+/// leaves another's `createNewBlock` alone; and a coinbase Core's reader takes
+/// as an empty transaction is refused with `false`, not an error.
+#[test]
+fn mining_clients_are_independent_and_odd_coinbases_are_refused() {
+    let mut node = TestNode::new();
+    node.start(&["-ipcbind=unix"]);
+    functional::op_true::generate(&node, 1);
+    let sock = node.chain_path().join("node.sock");
+    wait_for_file(&sock);
+    let ipc = ipc::Ipc::new("test-miner").unwrap();
+    let connect = || {
+        ipc.connect_stream(std::os::unix::net::UnixStream::connect(&sock).unwrap())
+            .expect("connect")
+    };
+    let (first, second) = (connect(), connect());
+    let a = first.make_mining().unwrap().expect("mining");
+    let b = second.make_mining().unwrap().expect("mining");
+    a.interrupt().unwrap();
+    let options = interfaces::mining::BlockCreateOptions::default();
+    let template = b
+        .create_new_block(&options, false)
+        .unwrap()
+        .expect("the other client's interrupt must not reach this call");
+    // The interrupted client's own next call is the one that returns null.
+    assert!(a.create_new_block(&options, false).unwrap().is_none());
+    assert!(a.create_new_block(&options, false).unwrap().is_some());
+
+    let empty = bitcoin::Transaction {
+        version: bitcoin::transaction::Version(0),
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![],
+        output: vec![],
+    };
+    assert_eq!(template.submit_solution(1, 0, 0, empty), Ok(false));
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(1));
+    drop((template, a, b, first, second));
+    drop(ipc);
+    node.stop();
+}

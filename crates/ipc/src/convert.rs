@@ -47,6 +47,27 @@ pub fn decode_nullable<T: Decodable>(
     decode(Ok(d)).map(Some)
 }
 
+/// A transaction read as Core's stream reader reads one from a `Data` field:
+/// an input-less transaction with a zero flag byte is an empty transaction
+/// and bytes after it are ignored; empty data is a null transaction (`None`).
+pub fn tx_nullable(
+    r: capnp::Result<capnp::data::Reader<'_>>,
+) -> capnp::Result<Option<bitcoin::Transaction>> {
+    let mut d = r?;
+    if d.is_empty() {
+        return Ok(None);
+    }
+    consensus::codec::read_tx(&mut d, true)
+        .map(Some)
+        .map_err(|e| failed(&e.0))
+}
+
+/// A transaction serialized as Core writes it (no segwit marker unless an
+/// input has witness data), for a `Data` field.
+pub fn encode_tx(tx: &bitcoin::Transaction) -> Vec<u8> {
+    consensus::codec::serialize_tx(tx, true)
+}
+
 /// Bitcoin serialization of `v` for a `Data` field.
 pub fn encode<T: Encodable>(v: &T) -> Vec<u8> {
     serialize(v)
@@ -115,6 +136,18 @@ mod tests {
         let bytes = [1u8; 31];
         assert!(hash32(Ok(&bytes[..])).is_err());
         assert_eq!(hash32(Ok(&[2u8; 32][..])).expect("32"), [2u8; 32]);
+    }
+
+    #[test]
+    fn transactions_read_as_core_reads_them() {
+        // 64 zero bytes: version 0, no inputs, a zero flag byte, lock time 0;
+        // the rest is ignored, as Core's stream reader does.
+        let tx = tx_nullable(Ok(&[0u8; 64][..]))
+            .expect("read")
+            .expect("some");
+        assert!(tx.input.is_empty() && tx.output.is_empty());
+        assert_eq!(tx_nullable(Ok(&[][..])).expect("null"), None);
+        assert!(tx_nullable(Ok(&[1u8, 0, 0][..])).is_err());
     }
 
     #[test]

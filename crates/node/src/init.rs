@@ -365,12 +365,10 @@ fn init_main(
         ))
     });
     let _ = node_ipc.init.rpc.set(service);
+    let mining = crate::mining_service::NodeMining::new(assembler, shutdown.clone());
     node_ipc
         .init
-        .set_mining(Arc::new(crate::mining_service::NodeMining::new(
-            assembler,
-            shutdown.clone(),
-        )));
+        .set_mining(Arc::new(move || Box::new(mining.new_client())));
     node_ipc.listen(&args.get_args("-ipcbind"), net_dir)?;
     table.set_warmup_status("Loading block index…");
     if shutdown.is_requested() {

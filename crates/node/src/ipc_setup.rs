@@ -14,6 +14,10 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 /// Name used for thread names and the default socket (`node.sock`).
 pub const EXE_NAME: &str = "bitcoin-node";
 
+/// Makes a new `Mining` object for each `makeMining` caller, as Core does,
+/// so one client's `interrupt()` never reaches another client's calls.
+pub type MiningFactory = Arc<dyn Fn() -> Box<dyn Mining> + Send + Sync>;
+
 /// Whether `makeMining` can answer yet.
 enum MiningState {
     /// No mining in this process (or shutting down): answer null at once.
@@ -21,7 +25,7 @@ enum MiningState {
     /// The chainstate is loading: `makeMining` waits, as in Core.
     Loading,
     /// Loaded.
-    Ready(Arc<dyn Mining>),
+    Ready(MiningFactory),
 }
 
 /// What the node hands out to IPC peers.
@@ -52,9 +56,9 @@ impl NodeInit {
         self.set_mining_state(MiningState::Loading);
     }
 
-    /// The chainstate is loaded: `makeMining` serves `mining`.
-    pub fn set_mining(&self, mining: Arc<dyn Mining>) {
-        self.set_mining_state(MiningState::Ready(mining));
+    /// The chainstate is loaded: each `makeMining` serves a new object from `factory`.
+    pub fn set_mining(&self, factory: MiningFactory) {
+        self.set_mining_state(MiningState::Ready(factory));
     }
 
     /// Shutdown: waiting and later `makeMining` calls answer null.
@@ -99,7 +103,7 @@ impl Init for NodeInit {
         loop {
             match &*state {
                 MiningState::Unavailable => return Ok(None),
-                MiningState::Ready(m) => return Ok(Some(Box::new(m.clone()))),
+                MiningState::Ready(make) => return Ok(Some(make())),
                 MiningState::Loading => {
                     state = self
                         .mining_cv
@@ -274,7 +278,7 @@ mod tests {
         let waiting = std::thread::spawn(move || i.make_mining().map(|m| m.is_some()));
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(!waiting.is_finished());
-        init.set_mining(Arc::new(NoMining));
+        init.set_mining(Arc::new(|| Box::new(NoMining)));
         assert_eq!(waiting.join().unwrap(), Ok(true));
         init.mining_loading();
         let i = init.clone();

@@ -263,6 +263,15 @@ impl NodeMining {
             interrupted: AtomicBool::new(false),
         }
     }
+
+    /// Another `Mining` on the same node with its own interrupt flag (one
+    /// per IPC client, as Core makes one per `makeMining`).
+    pub fn new_client(&self) -> NodeMining {
+        NodeMining {
+            shared: self.shared.clone(),
+            interrupted: AtomicBool::new(false),
+        }
+    }
 }
 
 impl NodeMining {

@@ -231,7 +231,7 @@ impl block_template::Server for BlockTemplateServer {
     server_method!(worker submit_solution(block_template::SubmitSolutionParams, block_template::SubmitSolutionResults) "BlockTemplate.submitSolution",
         |p, _conn| {
             let (version, timestamp, nonce) = (p.get_version(), p.get_timestamp(), p.get_nonce());
-            let coinbase: Option<bitcoin::Transaction> = convert::decode_nullable(p.get_coinbase())?;
+            let coinbase = convert::tx_nullable(p.get_coinbase())?;
         }
         // A null coinbase cannot make a block: rejected, not an error (as Core).
         |imp| match coinbase {
@@ -545,7 +545,7 @@ impl BlockTemplate for BlockTemplateClient {
         nonce: u32,
         coinbase: bitcoin::Transaction,
     ) -> interfaces::Result<bool> {
-        let coinbase = convert::encode(&coinbase);
+        let coinbase = convert::encode_tx(&coinbase);
         client_method!(
             self.cap,
             block_template::Client,
