@@ -14,7 +14,7 @@ dest=crates/ipc/src/generated
 if [ "${1:-}" = "--check" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
-    cargo run -q --locked -p ipc-codegen -- schema "$tmp"
+    cargo run -q --locked -p ipc-codegen -- schema crates/interfaces/src "$tmp"
     find "$tmp" -name '*.rs' -exec rustfmt --edition 2021 {} +
     if ! diff -r "$tmp" "$dest" >/dev/null; then
         diff -ru "$dest" "$tmp" | head -50 >&2 || true
@@ -25,7 +25,7 @@ if [ "${1:-}" = "--check" ]; then
 else
     rm -rf "$dest"
     mkdir -p "$dest"
-    cargo run -q -p ipc-codegen -- schema "$dest"
+    cargo run -q -p ipc-codegen -- schema crates/interfaces/src "$dest"
     # Formatted so that `cargo fmt --check` passes and diffs stay readable.
     find "$dest" -name '*.rs' -exec rustfmt --edition 2021 {} +
     echo "regenerated $dest"

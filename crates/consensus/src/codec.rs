@@ -256,6 +256,17 @@ pub fn serialize_tx(tx: &Transaction, with_witness: bool) -> Vec<u8> {
     out
 }
 
+/// Core's block serialization: the header, then each transaction as
+/// [`serialize_tx`] writes it with witness data.
+pub fn serialize_block(block: &Block) -> Vec<u8> {
+    let mut out = bitcoin::consensus::serialize(&block.header);
+    write_compact(&mut out, block.txdata.len() as u64);
+    for tx in &block.txdata {
+        out.extend_from_slice(&serialize_tx(tx, true));
+    }
+    out
+}
+
 /// Size with witness, and weight, as Core computes them.
 pub fn size_and_weight(tx: &Transaction) -> (usize, usize) {
     let total = serialize_tx(tx, true).len();

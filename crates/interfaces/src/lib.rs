@@ -3,12 +3,16 @@
 //! cannot tell them apart, so every method returns [`Result`] with [`Error`].
 
 pub mod chain;
+pub mod common;
 pub mod echo;
 pub mod handler;
 pub mod init;
 pub mod mining;
 pub mod node;
 pub mod rpc;
+pub mod testing;
+
+pub use common::{BilingualStr, Outcome};
 
 use std::fmt;
 
@@ -21,6 +25,12 @@ pub enum Error {
     Remote(String),
     /// The call was canceled before it completed (shutdown or interrupt).
     Canceled,
+    /// A JSON-RPC error object (`{"code": …, "message": …}` as JSON text)
+    /// for the RPC server to answer with: Core's thrown `UniValue`.
+    Rpc(String),
+    /// An RPC method's help text, asked for by the help request: Core's
+    /// thrown `HelpResult`.
+    Help(String),
 }
 
 impl fmt::Display for Error {
@@ -29,6 +39,8 @@ impl fmt::Display for Error {
             Error::Disconnected => f.write_str("peer disconnected"),
             Error::Remote(msg) => f.write_str(msg),
             Error::Canceled => f.write_str("call canceled"),
+            Error::Rpc(json) => f.write_str(json),
+            Error::Help(text) => f.write_str(text),
         }
     }
 }

@@ -75,6 +75,7 @@ impl Default for BlockCheckOptions {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BlockCheck {
     /// Whether the block is valid (check) or was accepted (submit).
+    #[doc(alias = "result")]
     pub valid: bool,
     /// Reject reason (`bad-…`), empty when valid.
     pub reason: String,
@@ -160,7 +161,7 @@ pub trait Mining: Send + Sync {
     /// Submits a block.
     fn submit_block(&self, block: &Block) -> Result<BlockCheck>;
     /// Transactions by txid; `None` where not found.
-    fn get_transactions_by_txid(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>>;
+    fn get_transactions_by_tx_id(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>>;
     /// Transactions by wtxid; `None` where not found.
     fn get_transactions_by_witness_id(&self, wtxids: &[Wtxid]) -> Result<Vec<Option<Transaction>>>;
 }
@@ -199,8 +200,8 @@ impl<T: Mining + ?Sized> Mining for std::sync::Arc<T> {
     fn submit_block(&self, block: &Block) -> Result<BlockCheck> {
         (**self).submit_block(block)
     }
-    fn get_transactions_by_txid(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {
-        (**self).get_transactions_by_txid(txids)
+    fn get_transactions_by_tx_id(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {
+        (**self).get_transactions_by_tx_id(txids)
     }
     fn get_transactions_by_witness_id(&self, wtxids: &[Wtxid]) -> Result<Vec<Option<Transaction>>> {
         (**self).get_transactions_by_witness_id(wtxids)

@@ -1,16 +1,7 @@
 //! `Node`: what a GUI process asks of the node (first version; grows with the
 //! GUI issues, following Core's multiprocess branch).
 
-use crate::Result;
-
-/// A message and its translation (Core's `bilingual_str`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct BilingualStr {
-    /// Untranslated text.
-    pub original: String,
-    /// Translated text.
-    pub translated: String,
-}
+use crate::{BilingualStr, Result};
 
 /// The node, seen from another process.
 pub trait Node: Send + Sync {

@@ -1,11 +1,19 @@
-//! `ipc-codegen SCHEMA_DIR OUT_DIR`: compiles every `.capnp` file under
-//! `SCHEMA_DIR` with the `capnp` compiler and writes capnpc's Rust modules to
-//! `OUT_DIR`, plus `methods.rs`, a table of every interface method (id,
-//! ordinal, name, whether it takes a `context`) that the runtime's tests
-//! check the hand-declared proxies against. `contrib/regen-ipc.sh` runs it;
-//! the output is committed so that building the project never needs the
-//! compiler.
+//! `ipc-codegen SCHEMA_DIR INTERFACES_SRC OUT_DIR`: compiles every `.capnp`
+//! file under `SCHEMA_DIR` with the `capnp` compiler and writes capnpc's Rust
+//! modules to `OUT_DIR`, then the proxies (`OUT_DIR/proxies/`): for every
+//! schema interface, the server and client of the trait of the same name in
+//! `INTERFACES_SRC`, and for every schema struct, the conversion of the Rust
+//! struct of the same name (see `emit_proxy`); plus `methods.rs`, a table of
+//! every interface method (id, ordinal, name, whether it takes a `context`).
+//! `contrib/regen-ipc.sh` runs it; the output is committed so that building
+//! the project never needs the compiler.
 
+mod emit_proxy;
+mod emit_value;
+mod rust_api;
+mod schema;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn schema_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -22,11 +30,15 @@ fn schema_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 3 {
-        eprintln!("usage: ipc-codegen SCHEMA_DIR OUT_DIR");
+    if args.len() != 4 {
+        eprintln!("usage: ipc-codegen SCHEMA_DIR INTERFACES_SRC OUT_DIR");
         std::process::exit(2);
     }
-    let (schema_dir, out_dir) = (PathBuf::from(&args[1]), PathBuf::from(&args[2]));
+    let (schema_dir, interfaces_dir, out_dir) = (
+        PathBuf::from(&args[1]),
+        PathBuf::from(&args[2]),
+        PathBuf::from(&args[3]),
+    );
     let mut files = Vec::new();
     if let Err(e) = schema_files(&schema_dir, &mut files) {
         eprintln!("Error: reading {}: {e}", schema_dir.display());
@@ -48,22 +60,156 @@ fn main() {
         eprintln!("Error: capnp compile failed: {e}");
         std::process::exit(1);
     }
-    let table = std::fs::read(&request_path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| method_table(&bytes).map_err(|e| e.to_string()));
+    let bytes = std::fs::read(&request_path);
     let _ = std::fs::remove_file(&request_path);
-    match table {
-        Ok(text) => {
-            if let Err(e) = std::fs::write(out_dir.join("methods.rs"), text) {
-                eprintln!("Error: writing methods.rs: {e}");
-                std::process::exit(1);
-            }
+    let result = bytes
+        .map_err(|e| format!("reading the code generator request: {e}"))
+        .and_then(|bytes| {
+            let table = method_table(&bytes).map_err(|e| e.to_string())?;
+            std::fs::write(out_dir.join("methods.rs"), table)
+                .map_err(|e| format!("writing methods.rs: {e}"))?;
+            let schema = schema::Schema::load(&bytes).map_err(|e| e.to_string())?;
+            let api = rust_api::RustApi::load(&interfaces_dir)?;
+            write_proxies(&schema, &api, &out_dir.join("proxies"))
+        });
+    if let Err(e) = result {
+        eprintln!("Error: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes `proxies/<module>.rs` for every module of `interfaces` with a
+/// served trait or a carried struct, and `proxies/mod.rs`.
+fn write_proxies(
+    schema: &schema::Schema,
+    api: &rust_api::RustApi,
+    dir: &Path,
+) -> Result<(), String> {
+    use schema::Kind;
+    let values = emit_value::Values::new(schema, api);
+    let mut modules: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut without_trait = Vec::new();
+    let mut nodes: Vec<&schema::Node> = schema.nodes.values().collect();
+    nodes.sort_by(|a, b| (&a.file, &a.name).cmp(&(&b.file, &b.name)));
+    for node in &nodes {
+        if node.implicit || node.file.starts_with("mp/") {
+            continue;
         }
-        Err(e) => {
-            eprintln!("Error: reading the code generator request: {e}");
-            std::process::exit(1);
+        match &node.kind {
+            Kind::Interface { .. } => {
+                let Some(tr) = api.traits.get(&node.name) else {
+                    without_trait.push(node.name.clone());
+                    continue;
+                };
+                let bases = ancestors(schema, node.id)
+                    .into_iter()
+                    .filter_map(|id| schema.node(id))
+                    .filter_map(|b| {
+                        api.traits
+                            .get(&b.name)
+                            .map(|t| (file_name(&t.module), b.name.clone()))
+                    })
+                    .collect::<Vec<_>>();
+                let out = emit_proxy::emit_interface(&values, node, tr, &bases)?;
+                let items = modules.entry(tr.module.clone()).or_default();
+                items.push((format!("1 {}", node.name), out.server));
+                items.push((format!("2 {}", node.name), out.client));
+            }
+            Kind::Struct(fields) => {
+                let generic = fields.iter().any(|f| contains_param(&f.ty));
+                let Some(def) = api.structs.get(&node.name) else {
+                    continue;
+                };
+                if generic {
+                    continue;
+                }
+                let text = emit_proxy::emit_struct(&values, node, &node.name, def)?;
+                modules
+                    .entry(def.module.clone())
+                    .or_default()
+                    .push((format!("0 {}", node.name), text));
+            }
+            Kind::Other => {}
         }
     }
+    std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let mut mod_rs = String::from(
+        "//! Proxies and struct conversions for the traits and structs of `interfaces`,\n\
+         //! one module per module there (generated by ipc-codegen from `schema/` and\n\
+         //! `crates/interfaces`; do not edit).\n",
+    );
+    if !without_trait.is_empty() {
+        without_trait.sort();
+        mod_rs.push_str(&format!(
+            "//!\n//! Schema interfaces without a trait (not served): {}.\n",
+            without_trait.join(", ")
+        ));
+    }
+    mod_rs.push('\n');
+    for (module, mut items) in modules {
+        items.sort();
+        let file = file_name(&module);
+        mod_rs.push_str(&format!("pub mod {file};\n"));
+        let import = if module.is_empty() {
+            "use interfaces::*;".to_string()
+        } else {
+            format!("use interfaces::{module}::*;")
+        };
+        let uses = api
+            .uses
+            .get(&module)
+            .cloned()
+            .unwrap_or_default()
+            .join("\n");
+        let body: Vec<String> = items.into_iter().map(|(_, t)| t).collect();
+        let text = format!(
+            "//! Proxies for `interfaces::{module}` (generated by ipc-codegen; do not edit).\n\n\
+             {import}\n{uses}\n\n{}",
+            body.join("\n")
+        );
+        std::fs::write(dir.join(format!("{file}.rs")), text)
+            .map_err(|e| format!("writing {file}.rs: {e}"))?;
+    }
+    std::fs::write(dir.join("mod.rs"), mod_rs).map_err(|e| format!("writing mod.rs: {e}"))
+}
+
+/// The file name for module `m` of `interfaces`.
+fn file_name(m: &str) -> String {
+    if m.is_empty() {
+        "root".into()
+    } else {
+        m.replace("::", "_")
+    }
+}
+
+fn contains_param(t: &schema::CType) -> bool {
+    match t {
+        schema::CType::Param(..) => true,
+        schema::CType::List(e) => contains_param(e),
+        schema::CType::Struct(_, a) => a.iter().any(contains_param),
+        _ => false,
+    }
+}
+
+/// Every interface `id` extends, directly or not.
+fn ancestors(schema: &schema::Schema, id: u64) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut todo = vec![id];
+    while let Some(i) = todo.pop() {
+        if let Some(schema::Node {
+            kind: schema::Kind::Interface { extends, .. },
+            ..
+        }) = schema.node(i)
+        {
+            for e in extends {
+                if !out.contains(e) {
+                    out.push(*e);
+                    todo.push(*e);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Rust source listing every interface method of the compiled schemas.

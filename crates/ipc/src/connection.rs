@@ -63,6 +63,8 @@ pub struct Connection {
     pub incoming: bool,
     /// The loop this connection lives on.
     pub loop_handle: LoopHandle,
+    /// Non-owning handle shared by the capabilities the peer passes us.
+    borrowed: std::cell::OnceCell<Arc<crate::client_call::ConnHandle>>,
 }
 
 thread_local! {
@@ -78,6 +80,19 @@ impl Connection {
     /// The connection with key `id`, if it is still open.
     pub fn get(id: ConnId) -> Option<Rc<Connection>> {
         CONNS.with(|c| c.borrow().get(&id).cloned())
+    }
+
+    /// The handle capabilities received from the peer keep: it never closes
+    /// the connection (the peer decides when it ends).
+    pub fn borrowed_handle(&self) -> Arc<crate::client_call::ConnHandle> {
+        self.borrowed
+            .get_or_init(|| {
+                Arc::new(crate::client_call::ConnHandle::borrowed(
+                    self.loop_handle.clone(),
+                    self.id,
+                ))
+            })
+            .clone()
     }
 
     /// A fresh `ThreadMap` capability for the peer.
@@ -203,6 +218,7 @@ fn open(
         last_post: RefCell::new(None),
         incoming: bootstrap_side(side),
         loop_handle,
+        borrowed: std::cell::OnceCell::new(),
     });
     CONNS.with(|c| c.borrow_mut().insert(conn.id, conn.clone()));
     Ok((conn, rpc))
@@ -223,7 +239,7 @@ pub type Bootstrap = Arc<dyn Fn(Rc<Connection>) -> capnp::capability::Client + S
 pub fn init_bootstrap(init: Arc<dyn interfaces::init::Init>) -> Bootstrap {
     Arc::new(move |conn| {
         let c: init::Client =
-            capnp_rpc::new_client(crate::proxies::init::InitServer::new(conn, init.clone()));
+            capnp_rpc::new_client(crate::proxy::ServerObject::new(conn, init.clone()));
         c.client
     })
 }

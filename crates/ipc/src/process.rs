@@ -5,7 +5,7 @@ use crate::client_call::{ConnHandle, RemoteCap};
 use crate::connection::{self, ConnId};
 use crate::event_loop::{EventLoop, LoopHandle};
 use crate::log::{self, Level};
-use crate::proxies::init::InitClient;
+use crate::InitClient;
 use interfaces::init::Init;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::Arc;

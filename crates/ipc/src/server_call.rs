@@ -17,7 +17,9 @@ use std::sync::Arc;
 /// `FAILED` with `std::exception: <what>`, the text a C++ server produces.
 pub fn to_capnp(e: interfaces::Error) -> capnp::Error {
     match e {
-        interfaces::Error::Remote(msg) => capnp::Error::failed(format!("std::exception: {msg}")),
+        interfaces::Error::Remote(msg)
+        | interfaces::Error::Rpc(msg)
+        | interfaces::Error::Help(msg) => capnp::Error::failed(format!("std::exception: {msg}")),
         interfaces::Error::Disconnected => capnp::Error::failed(
             "std::exception: IPC client method call interrupted by disconnect.".into(),
         ),

@@ -114,7 +114,7 @@ fn tip_change_wakes_waiter_and_values_cross_intact() {
     assert_eq!(new.height, tip.height + 1);
     assert_eq!(new.hash, bitcoin::BlockHash::from_byte_array([1; 32]));
     let txs = mining
-        .get_transactions_by_txid(&[bitcoin::Txid::all_zeros(); 3])
+        .get_transactions_by_tx_id(&[bitcoin::Txid::all_zeros(); 3])
         .unwrap();
     assert_eq!(txs, vec![None, None, None]);
     let check = mining

@@ -255,7 +255,7 @@ mod tests {
         fn submit_block(&self, _: &bitcoin::Block) -> interfaces::Result<BlockCheck> {
             Ok(BlockCheck::default())
         }
-        fn get_transactions_by_txid(
+        fn get_transactions_by_tx_id(
             &self,
             _: &[bitcoin::Txid],
         ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {

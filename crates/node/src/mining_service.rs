@@ -414,7 +414,7 @@ impl Mining for NodeMining {
         })
     }
 
-    fn get_transactions_by_txid(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {
+    fn get_transactions_by_tx_id(&self, txids: &[Txid]) -> Result<Vec<Option<Transaction>>> {
         let pool = self.shared.chain().pool();
         Ok(txids
             .iter()

@@ -186,7 +186,7 @@ impl Mining for FakeMining {
     fn submit_block(&self, _: &bitcoin::Block) -> interfaces::Result<BlockCheck> {
         Ok(BlockCheck::default())
     }
-    fn get_transactions_by_txid(
+    fn get_transactions_by_tx_id(
         &self,
         ids: &[bitcoin::Txid],
     ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {

@@ -116,7 +116,7 @@ impl Mining for TestMining {
     fn submit_block(&self, _: &bitcoin::Block) -> interfaces::Result<BlockCheck> {
         Ok(BlockCheck::default())
     }
-    fn get_transactions_by_txid(
+    fn get_transactions_by_tx_id(
         &self,
         txids: &[bitcoin::Txid],
     ) -> interfaces::Result<Vec<Option<bitcoin::Transaction>>> {
@@ -192,8 +192,8 @@ impl interfaces::node::Node for TestNodeImpl {
     fn init_parameter_interaction(&self) -> interfaces::Result<()> {
         Err(interfaces::Error::Remote("bad parameters".into()))
     }
-    fn get_warnings(&self) -> interfaces::Result<interfaces::node::BilingualStr> {
-        Ok(interfaces::node::BilingualStr {
+    fn get_warnings(&self) -> interfaces::Result<interfaces::BilingualStr> {
+        Ok(interfaces::BilingualStr {
             original: "warn".into(),
             translated: "Warnung".into(),
         })
@@ -210,7 +210,7 @@ impl interfaces::node::Node for TestNodeImpl {
 pub struct Pair {
     pub server: ipc::Ipc,
     pub client: ipc::Ipc,
-    pub init: ipc::proxies::init::InitClient,
+    pub init: ipc::InitClient,
     pub mining: Arc<TestMining>,
 }
 
