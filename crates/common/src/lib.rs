@@ -5,4 +5,5 @@ pub mod config;
 pub mod logging;
 pub mod options;
 pub mod settings;
+pub mod strencodings;
 pub mod time;

@@ -227,17 +227,6 @@ fn hash(s: &str) -> BlockHash {
 
 /// A 256-bit number typed by a user: hex with an optional `0x`, at most 64
 /// digits (Core's `uint256::FromUserHex`).
-fn parse_user_work(s: &str) -> Option<Work> {
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    if digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    Work::from_unprefixed_hex(&format!("{digits:0>64}")).ok()
-}
-
 fn work(s: &str) -> Work {
     Work::from_unprefixed_hex(s).unwrap_or_else(|_| Work::from_be_bytes([0; 32]))
 }
@@ -443,8 +432,9 @@ impl Params {
     pub fn signet(challenge: Option<Vec<u8>>) -> Params {
         let genesis = genesis_block(Network::Signet);
         let custom = challenge.is_some();
-        let challenge = challenge
-            .unwrap_or_else(|| parse_hex(Self::DEFAULT_SIGNET_CHALLENGE).unwrap_or_default());
+        let challenge = challenge.unwrap_or_else(|| {
+            common::strencodings::try_parse_hex(Self::DEFAULT_SIGNET_CHALLENGE).unwrap_or_default()
+        });
         // The message start is the first four bytes of the double SHA256 of
         // the serialized (length-prefixed) challenge.
         let serialized = bitcoin::consensus::serialize(&challenge);
@@ -559,7 +549,8 @@ impl Params {
     /// Core's `CreateChainParams`. Errors carry Core's messages.
     ///
     /// Regtest reads `-fastprune`, `-test=bip94`; signet reads
-    /// `-signetchallenge`; every chain reads `-testactivationheight` and
+    /// `-signetchallenge`; every chain reads `-minimumchainwork`, `-maxtipage`,
+    /// `-testactivationheight` and
     /// `-vbparams` (Core parses them for every chain too; on the public
     /// networks the node's init rejects them earlier).
     pub fn for_chain(chain: ChainType, args: &ArgsManager) -> Result<Params, String> {
@@ -575,7 +566,7 @@ impl Params {
                     if values.len() != 1 {
                         return Err("-signetchallenge cannot be multiple values.".to_string());
                     }
-                    match parse_hex(&values[0]) {
+                    match common::strencodings::try_parse_hex(&values[0]) {
                         Some(v) => Some(v),
                         None => {
                             return Err(format!(
@@ -599,9 +590,13 @@ impl Params {
             }
         };
         if let Some(value) = args.get_arg("-minimumchainwork") {
-            params.minimum_chain_work = parse_user_work(&value).ok_or_else(|| {
+            let work = common::strencodings::from_user_hex_256(&value).ok_or_else(|| {
                 format!("Invalid minimum work specified ({value}), must be up to 64 hex digits")
             })?;
+            params.minimum_chain_work = Work::from_be_bytes(work);
+        }
+        if let Some(age) = args.get_int_arg_opt("-maxtipage") {
+            params.max_tip_age = age;
         }
         let opts = parse_deployment_args(args)?;
         params.apply_deployment_options(&opts);
@@ -669,22 +664,6 @@ impl Params {
             .find(|(h, _)| h == hash)
             .map(|(_, f)| *f)
     }
-}
-
-/// Core's `TryParseHex`: pairs of hex digits, whitespace allowed between
-/// pairs; `None` on anything else.
-pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut it = s.bytes().peekable();
-    while let Some(c) = it.next() {
-        if c.is_ascii_whitespace() || c == 0x0b {
-            continue;
-        }
-        let hi = (c as char).to_digit(16)?;
-        let lo = (it.next()? as char).to_digit(16)?;
-        out.push((hi * 16 + lo) as u8);
-    }
-    Some(out)
 }
 
 /// Core's `ToIntegral`: an optional '-' then decimal digits, nothing else,
@@ -930,13 +909,5 @@ mod tests {
         assert_eq!(p.prune_after_height, 1000);
         assert!(!p.enforce_bip94);
         assert_eq!(p.segwit_height, 0);
-    }
-
-    #[test]
-    fn hex_parsing() {
-        assert_eq!(parse_hex("00 ff"), Some(vec![0, 0xff]));
-        assert_eq!(parse_hex(""), Some(vec![]));
-        assert_eq!(parse_hex("0"), None);
-        assert_eq!(parse_hex("0 0"), None);
     }
 }

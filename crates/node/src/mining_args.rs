@@ -99,7 +99,7 @@ impl MiningArgs {
     pub fn from_args(args: &ArgsManager, chain: ChainType) -> Result<Self, String> {
         let block_min_fee = match args.get_arg("-blockmintxfee") {
             None => DEFAULT_BLOCK_MIN_TX_FEE,
-            Some(v) => rpc::json::parse_fixed_point(&v, 8)
+            Some(v) => common::strencodings::parse_fixed_point(&v, 8)
                 .filter(|f| *f >= 0)
                 .ok_or_else(|| format!("Invalid amount for -blockmintxfee=<amount>: '{v}'"))?,
         };

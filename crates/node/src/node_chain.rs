@@ -60,10 +60,11 @@ fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConf
     let assume_valid = match args.get_arg("-assumevalid") {
         None => None,
         Some(v) => {
-            let bytes = user_hex_256(&v).ok_or_else(|| {
+            let mut bytes = common::strencodings::from_user_hex_256(&v).ok_or_else(|| {
                 format!("Invalid assumevalid block hash specified ({v}), must be up to 64 hex digits (or 0 to disable)")
             })?;
-            (bytes != [0; 32]).then(|| BlockHash::from_byte_array(reversed(bytes)))
+            bytes.reverse();
+            (bytes != [0; 32]).then(|| BlockHash::from_byte_array(bytes))
         }
     };
     let (db_caches, coins_cache_bytes) = blockstore::DbCaches::split((dbcache as usize) << 20);
@@ -97,24 +98,6 @@ pub const PRUNE_TARGET_MANUAL: u64 = u64::MAX;
 /// The least disk space `-prune` may target, in MiB.
 const MIN_PRUNE_TARGET_MIB: i64 = 550;
 
-/// Core's `uint256::FromUserHex`: up to 64 hex digits, optionally after
-/// `0x`, as a big-endian number (the way hashes and work are displayed).
-fn user_hex_256(s: &str) -> Option<[u8; 32]> {
-    let digits = s.strip_prefix("0x").unwrap_or(s);
-    if digits.is_empty() || digits.len() > 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    let padded = format!("{digits:0>64}");
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(padded, &mut out).ok()?;
-    Some(out)
-}
-
-fn reversed(mut b: [u8; 32]) -> [u8; 32] {
-    b.reverse();
-    b
-}
-
 /// Reads `-prune` with Core's checks.
 fn prune_target_from_args(args: &ArgsManager) -> Result<Option<u64>, String> {
     let mib = args.get_int_arg("-prune", 0);
@@ -136,16 +119,7 @@ impl NodeChain {
         chain: ChainType,
         net_dir: &Path,
     ) -> Result<Arc<Self>, InitFailure> {
-        let mut params = Params::for_chain(chain, args)?;
-        if let Some(age) = args.get_int_arg_opt("-maxtipage") {
-            params.max_tip_age = age;
-        }
-        if let Some(v) = args.get_arg("-minimumchainwork") {
-            let work = user_hex_256(&v).ok_or_else(|| {
-                format!("Invalid minimum work specified ({v}), must be up to 64 hex digits")
-            })?;
-            params.minimum_chain_work = bitcoin::Work::from_be_bytes(work);
-        }
+        let params = Params::for_chain(chain, args)?;
         let mut config = config_from_args(args, net_dir)?;
         let prune_target = prune_target_from_args(args)?;
         let params = Arc::new(params);
@@ -174,16 +148,16 @@ impl NodeChain {
         let mut policy = Policy {
             min_relay_fee_per_kvb: args
                 .get_arg("-minrelaytxfee")
-                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
                 .unwrap_or(Policy::default().min_relay_fee_per_kvb),
             require_standard: !accept_non_standard,
             incremental_relay_fee_per_kvb: args
                 .get_arg("-incrementalrelayfee")
-                .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+                .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
                 .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
             dust_relay_fee_per_kvb: match args.get_arg("-dustrelayfee") {
                 None => Policy::default().dust_relay_fee_per_kvb,
-                Some(v) => rpc::json::parse_fixed_point(&v, 8)
+                Some(v) => common::strencodings::parse_fixed_point(&v, 8)
                     .ok_or_else(|| format!("Invalid amount for -dustrelayfee=<amount>: '{v}'"))?,
             },
             max_datacarrier_bytes: args
@@ -508,23 +482,5 @@ impl ChainView for NodeChain {
         shutdown: &Shutdown,
     ) -> (u32, BlockHash) {
         self.wait_until(timeout, shutdown, |t| t.1 != current)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_hex_is_padded_big_endian() {
-        let v = user_hex_256("0xffff").unwrap();
-        assert_eq!(&v[30..], &[0xff, 0xff]);
-        assert!(v[..30].iter().all(|b| *b == 0));
-        assert_eq!(user_hex_256("0"), Some([0; 32]));
-        assert_eq!(user_hex_256(""), None);
-        assert_eq!(user_hex_256("0x"), None);
-        assert_eq!(user_hex_256("xyz"), None);
-        assert_eq!(user_hex_256(&"1".repeat(65)), None);
-        assert!(user_hex_256(&"a".repeat(64)).is_some());
     }
 }

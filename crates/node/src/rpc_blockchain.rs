@@ -36,13 +36,9 @@ pub fn difficulty(bits: CompactTarget) -> f64 {
     diff
 }
 
-fn hex32(bytes: [u8; 32]) -> String {
-    hex::encode(bytes)
-}
-
 /// The 64-digit hex target of `bits`.
 pub fn target_hex(bits: CompactTarget) -> String {
-    hex32(bitcoin::Target::from_compact(bits).to_be_bytes())
+    hex::encode(bitcoin::Target::from_compact(bits).to_be_bytes())
 }
 
 /// Parses a block hash argument as Core's `ParseHashV`.
@@ -126,7 +122,10 @@ pub fn header_json(cs: &Chainstate, id: BlockId) -> Map<String, Value> {
     );
     o.insert("target".into(), json!(target_hex(e.header.bits)));
     o.insert("difficulty".into(), json!(difficulty(e.header.bits)));
-    o.insert("chainwork".into(), json!(hex32(e.chain_work.to_be_bytes())));
+    o.insert(
+        "chainwork".into(),
+        json!(hex::encode(e.chain_work.to_be_bytes())),
+    );
     o.insert("nTx".into(), json!(e.n_tx));
     if let Some(p) = e.parent.and_then(|p| cs.index().entry(p)) {
         o.insert("previousblockhash".into(), json!(p.hash.to_string()));
@@ -274,7 +273,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     );
     o.insert(
         "chainwork".into(),
-        json!(hex32(tip.chain_work.to_be_bytes())),
+        json!(hex::encode(tip.chain_work.to_be_bytes())),
     );
     o.insert("size_on_disk".into(), json!(size_on_disk));
     o.insert("pruned".into(), json!(prune_target.is_some()));

@@ -188,7 +188,7 @@ fn gettxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError>
 
 fn verifytxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
     let text = params.str_at(0)?;
-    let bytes = utility_rpc::script::parse_hex(text)
+    let bytes = common::strencodings::parse_hex(text)
         .filter(|b| !b.is_empty())
         .ok_or_else(|| {
             RpcError::invalid_parameter(format!("proof must be hexadecimal string (not '{text}')"))

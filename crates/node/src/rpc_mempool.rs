@@ -499,7 +499,7 @@ fn scan_tx_out_set(
 
 fn fee_arg(args: &ArgsManager, name: &str, default: i64) -> i64 {
     args.get_arg(name)
-        .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
         .unwrap_or(default)
 }
 

@@ -63,11 +63,11 @@ pub fn register(
 ) {
     let relay_fee = args
         .get_arg("-minrelaytxfee")
-        .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
         .unwrap_or(100);
     let incremental = args
         .get_arg("-incrementalrelayfee")
-        .and_then(|v| rpc::json::parse_fixed_point(&v, 8))
+        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
         .unwrap_or(100);
     let network_active = args.get_bool_arg("-networkactive", true);
     let networks: Vec<_> = NETWORKS
