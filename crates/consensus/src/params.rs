@@ -201,6 +201,8 @@ pub struct Params {
     pub message_start: [u8; 4],
     /// Default P2P port.
     pub default_port: u16,
+    /// DNS seeds (Core's `vSeeds`); a custom signet has none.
+    pub dns_seeds: Vec<String>,
     /// Pruning never deletes below this height.
     pub prune_after_height: u64,
     /// Known transaction history, for estimating verification progress.
@@ -227,6 +229,10 @@ fn hash(s: &str) -> BlockHash {
 
 /// A 256-bit number typed by a user: hex with an optional `0x`, at most 64
 /// digits (Core's `uint256::FromUserHex`).
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
 fn work(s: &str) -> Work {
     Work::from_unprefixed_hex(s).unwrap_or_else(|_| Work::from_be_bytes([0; 32]))
 }
@@ -304,6 +310,15 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xf9, 0xbe, 0xb4, 0xd9],
             default_port: 8333,
+            dns_seeds: strings(&[
+                "dnsseed.bluematt.me.",
+                "seed.bitcoin.jonasschnelli.ch.",
+                "seed.btc.petertodd.net.",
+                "seed.bitcoin.sprovoost.nl.",
+                "dnsseed.emzy.de.",
+                "seed.bitcoin.wiz.biz.",
+                "seed.mainnet.achownodes.xyz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772055173,
                 tx_count: 1_315_805_869,
@@ -359,6 +374,13 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x0b, 0x11, 0x09, 0x07],
             default_port: 18333,
+            dns_seeds: strings(&[
+                "testnet-seed.bitcoin.jonasschnelli.ch.",
+                "seed.tbtc.petertodd.net.",
+                "seed.testnet.bitcoin.sprovoost.nl.",
+                "testnet-seed.bluematt.me.",
+                "seed.testnet.achownodes.xyz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772051651,
                 tx_count: 536_108_416,
@@ -409,6 +431,10 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x1c, 0x16, 0x3f, 0x28],
             default_port: 48333,
+            dns_seeds: strings(&[
+                "seed.testnet4.bitcoin.sprovoost.nl.",
+                "seed.testnet4.wiz.biz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772013387,
                 tx_count: 14_191_421,
@@ -480,6 +506,14 @@ impl Params {
             signet_challenge: challenge,
             message_start,
             default_port: 38333,
+            dns_seeds: if custom {
+                Vec::new()
+            } else {
+                strings(&[
+                    "seed.signet.bitcoin.sprovoost.nl.",
+                    "seed.signet.achownodes.xyz.",
+                ])
+            },
             chain_tx_data: if custom {
                 ChainTxData::default()
             } else {
@@ -530,6 +564,7 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xfa, 0xbf, 0xb5, 0xda],
             default_port: 18444,
+            dns_seeds: strings(&["dummySeed.invalid."]),
             chain_tx_data: ChainTxData {
                 time: 0,
                 tx_count: 0,

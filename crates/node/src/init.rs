@@ -305,8 +305,8 @@ fn init_main(
     crate::rpc_logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
-    let proxies = crate::proxies::NetworkProxies::from_args(args)?;
-    if let Some(warning) = crate::proxies::check_private_broadcast(args, &proxies)? {
+    let proxies = net::proxies::NetworkProxies::from_args(args)?;
+    if let Some(warning) = net::proxies::check_private_broadcast(args, &proxies)? {
         // Core's init warnings go to the log and to stderr.
         tracing::warn!("{warning}");
         eprintln!("Warning: {warning}");
@@ -375,7 +375,8 @@ fn init_main(
         return Err("Shutdown requested during init".to_string().into());
     }
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
-    let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;
+    let params = node_chain.lock().params_arc();
+    let p2p = crate::rpc_p2p::start(&table, args, &params, subversion, p2p_backend)?;
     node_chain.set_net(p2p.handle());
     let load_files = args
         .get_args("-loadblock")

@@ -16,7 +16,6 @@ pub mod mining_args;
 pub mod mining_service;
 pub mod node_chain;
 pub mod p2p_backend;
-pub mod proxies;
 pub mod rest;
 pub mod rpc_addrman;
 pub mod rpc_blockchain;

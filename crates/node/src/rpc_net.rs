@@ -1,7 +1,7 @@
 //! The node's network identity: the user agent (`-uacomment`) and `getnetworkinfo`.
 
-use crate::proxies::{NetworkProxies, NETWORKS};
 use common::args::ArgsManager;
+use net::proxies::{NetworkProxies, NETWORKS};
 use rpc::{RpcMethod, RpcTable};
 use serde_json::json;
 use std::sync::Arc;

@@ -38,11 +38,11 @@ impl P2p {
 pub fn start(
     table: &RpcTable,
     args: &ArgsManager,
-    chain: ChainType,
+    params: &consensus::Params,
     subversion: String,
     backend: Arc<dyn NodeBackend>,
 ) -> Result<P2p, String> {
-    let config = NetConfig::from_args(args, chain, subversion)?;
+    let config = NetConfig::from_args(args, params, subversion)?;
     let v2_enabled = args.get_bool_arg("-v2transport", true);
     let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
     let manager = NetManager::start(config, backend)?;
@@ -53,7 +53,7 @@ pub fn start(
         manager.handle(),
         v2_enabled,
         bantime,
-        chain == ChainType::Regtest,
+        params.chain == ChainType::Regtest,
     );
     Ok(P2p { manager })
 }
