@@ -1,8 +1,8 @@
 //! The seam between RPC and the chainstate: simple RPCs read the active chain
 //! through [`ChainView`] (implemented by `node_chain::NodeChain`).
 
-use crate::shutdown::Shutdown;
 use bitcoin::BlockHash;
+use common::shutdown::Shutdown;
 use std::time::Duration;
 
 /// Read access to the active chain.

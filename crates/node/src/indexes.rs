@@ -11,7 +11,7 @@ use common::args::ArgsManager;
 use index::{ChainSource, IndexConfig, Indexes, StartError};
 
 use crate::node_chain::NodeChain;
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 
 impl ChainSource for NodeChain {
     fn read(&self, f: &mut dyn FnMut(&Chainstate)) {

@@ -5,10 +5,12 @@
 use crate::chain_view::ChainView;
 use crate::datadir::{self, DirLock, LockError, PidFile};
 use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
-use crate::shutdown::Shutdown;
 use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
+use common::init::InitFailure;
+use common::shutdown::Shutdown;
+use common::system::{run_command, run_command_detached};
 use rpc::RpcTable;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,22 +27,6 @@ fn init_error(msg: &str) -> ExitCode {
     tracing::error!("{msg}");
     eprintln!("Error: {msg}");
     1
-}
-
-/// Why start-up stopped.
-#[derive(Debug)]
-pub enum InitFailure {
-    /// An init error, printed as `Error: …`.
-    Error(String),
-    /// A question Core would ask in the GUI (e.g. whether to reindex); a
-    /// daemon cannot ask, so it prints the text as it is and stops.
-    Question(String),
-}
-
-impl From<String> for InitFailure {
-    fn from(e: String) -> Self {
-        InitFailure::Error(e)
-    }
 }
 
 /// Runs `bitcoin-node` with `argv` (including the program name) and returns the
@@ -407,28 +393,4 @@ pub fn network_of(chain: ChainType) -> bitcoin::Network {
         ChainType::Signet => bitcoin::Network::Signet,
         ChainType::Regtest => bitcoin::Network::Regtest,
     }
-}
-
-fn run_command(cmd: &str) {
-    match std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .status()
-    {
-        Ok(status) if !status.success() => {
-            tracing::warn!(
-                "runCommand error: system({cmd}) returned {}",
-                status.code().unwrap_or(-1)
-            )
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!("runCommand error: system({cmd}) failed: {e}"),
-    }
-}
-
-pub(crate) fn run_command_detached(cmd: &str) {
-    let cmd = cmd.to_string();
-    let _ = std::thread::Builder::new()
-        .name("startupnotify".into())
-        .spawn(move || run_command(&cmd));
 }

@@ -45,5 +45,4 @@ pub mod rpc_server;
 pub mod rpc_snapshot;
 pub mod rpc_spending;
 pub mod rpc_verifychain;
-pub mod shutdown;
 pub mod signals;

@@ -21,7 +21,7 @@ use crate::block_assembler::{BlockAssembler, Contents, Request};
 use crate::miner::merkle_root;
 use crate::mining_args::{check_limits, LimitNames};
 use crate::node_chain::NodeChain;
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 
 /// How often waits re-check the mempool for a better template.
 const WAIT_TICK: Duration = Duration::from_millis(100);

@@ -16,8 +16,8 @@ use consensus::{ConsensusScriptVerifier, Params};
 use mempool::{Mempool, Policy};
 
 use crate::chain_view::ChainView;
-use crate::init::InitFailure;
-use crate::shutdown::Shutdown;
+use common::init::InitFailure;
+use common::shutdown::Shutdown;
 
 /// Default `-dbcache` in MiB.
 const DEFAULT_DB_CACHE_MIB: i64 = 450;
@@ -316,7 +316,7 @@ impl NodeChain {
             self.tip_changed.notify_all();
             self.net.block_tip_changed(now.1);
             for cmd in &self.block_notify {
-                crate::init::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
+                common::system::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
             }
             if self.stop_at_height.is_some_and(|h| now.0 >= h) {
                 if let Some(stop) = self.stop_request.get() {

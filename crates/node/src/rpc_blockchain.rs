@@ -14,7 +14,7 @@ use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use crate::node_chain::NodeChain;
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 
 /// Core's `GetDifficulty`: the target of difficulty 1 divided by `bits`' target.
 pub fn difficulty(bits: CompactTarget) -> f64 {

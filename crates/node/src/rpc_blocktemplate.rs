@@ -21,7 +21,7 @@ use crate::block_assembler::{Assembled, BlockAssembler, Contents, Request};
 use crate::chain_view::ChainView;
 use crate::rpc_blockchain::{parse_hash, target_hex};
 use crate::rpc_mining::{bip22_result, decode_block, DEFAULT_COINBASE_SIGOPS};
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 
 /// Core's product name in the "not connected" / "initial sync" errors.
 const CLIENT_NAME: &str = "Bitcoin Core";

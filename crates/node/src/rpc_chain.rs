@@ -2,7 +2,7 @@
 //! `getblockhash`, `waitfornewblock`.
 
 use crate::chain_view::ChainView;
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::json;
 use std::sync::Arc;

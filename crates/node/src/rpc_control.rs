@@ -1,7 +1,7 @@
 //! Control and utility RPCs of the node itself: `help`, `stop`, `uptime`,
 //! `getrpcinfo`, `echo`, `echojson`, `setmocktime`, `getmemoryinfo`.
 
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 use std::sync::{Arc, Weak};

@@ -15,7 +15,7 @@ use crate::block_assembler::{BlockAssembler, Contents, Request};
 use crate::miner::{merkle_root, solve};
 use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{difficulty, target_hex};
-use crate::shutdown::Shutdown;
+use common::shutdown::Shutdown;
 
 /// Nonces tried per `generate*` call unless `maxtries` says otherwise.
 const DEFAULT_MAX_TRIES: i64 = 1_000_000;
