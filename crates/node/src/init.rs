@@ -225,14 +225,7 @@ fn init_main(
     if chain == ChainType::Testnet {
         tracing::info!("Warning: Support for testnet3 is deprecated and will be removed in an upcoming release. Consider switching to testnet4.");
     }
-    // Relaying non-standard transactions is for test chains only, as in Core.
-    if chain == ChainType::Main && args.get_bool_arg("-acceptnonstdtxn", false) {
-        return Err(format!(
-            "acceptnonstdtxn is not currently supported for {} chain",
-            chain.as_str()
-        )
-        .into());
-    }
+    let policy = mempool::Policy::from_args(args, chain)?;
     let subversion = rpc_net::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
     if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
@@ -299,7 +292,7 @@ fn init_main(
     }
     table.set_warmup_status("Loading block index…");
     let index_config = crate::indexes::config_from_args(args, net_dir)?;
-    let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
+    let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir, policy)?;
     let stopper = shutdown.clone();
     node_chain.on_stop_height(Box::new(move || stopper.request()));
     let indexes = crate::indexes::start(
@@ -328,7 +321,13 @@ fn init_main(
     crate::rpc_mining::register(&table, assembler.clone(), shutdown.clone(), network);
     crate::rpc_blocktemplate::register(&table, assembler.clone(), shutdown.clone());
     crate::rpc_prioritise::register(&table, node_chain.clone());
-    rpc_net::register(&table, args, subversion.clone(), &proxies);
+    rpc_net::register(
+        &table,
+        args,
+        subversion.clone(),
+        &proxies,
+        node_chain.policy(),
+    );
     crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
     crate::rpc_rawtx::register(&table, node_chain.clone(), network);
     crate::rpc_fees::register(&table);

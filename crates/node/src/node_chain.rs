@@ -113,11 +113,13 @@ fn prune_target_from_args(args: &ArgsManager) -> Result<Option<u64>, String> {
 }
 
 impl NodeChain {
-    /// Loads (or creates) the chainstate of `chain` under `net_dir`.
+    /// Loads (or creates) the chainstate of `chain` under `net_dir`; the
+    /// mempool accepts transactions under `policy`.
     pub fn open(
         args: &ArgsManager,
         chain: ChainType,
         net_dir: &Path,
+        policy: Policy,
     ) -> Result<Arc<Self>, InitFailure> {
         let params = Params::for_chain(chain, args)?;
         let mut config = config_from_args(args, net_dir)?;
@@ -140,64 +142,9 @@ impl NodeChain {
             Err(e) => return Err(format!("Error opening block database: {e}").into()),
         };
         // Also an earlier reindex that a shutdown interrupted.
-        // Init refuses it on main before the chain loads.
-        let accept_non_standard = args.get_bool_arg("-acceptnonstdtxn", false);
         let reindex = state
             .reindex_pending()
             .map_err(|e| format!("Error opening block database: {e}"))?;
-        let mut policy = Policy {
-            min_relay_fee_per_kvb: args
-                .get_arg("-minrelaytxfee")
-                .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
-                .unwrap_or(Policy::default().min_relay_fee_per_kvb),
-            require_standard: !accept_non_standard,
-            incremental_relay_fee_per_kvb: args
-                .get_arg("-incrementalrelayfee")
-                .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
-                .unwrap_or(Policy::default().incremental_relay_fee_per_kvb),
-            dust_relay_fee_per_kvb: match args.get_arg("-dustrelayfee") {
-                None => Policy::default().dust_relay_fee_per_kvb,
-                Some(v) => common::strencodings::parse_fixed_point(&v, 8)
-                    .ok_or_else(|| format!("Invalid amount for -dustrelayfee=<amount>: '{v}'"))?,
-            },
-            max_datacarrier_bytes: args
-                .get_bool_arg("-datacarrier", true)
-                .then(|| {
-                    args.get_int_arg_opt("-datacarriersize")
-                        .map_or(Policy::default().max_datacarrier_bytes, |n| {
-                            Some(u64::try_from(n).unwrap_or(0))
-                        })
-                })
-                .flatten(),
-            permit_bare_multisig: args.get_bool_arg("-permitbaremultisig", true),
-            bytes_per_sigop: u64::try_from(
-                args.get_int_arg("-bytespersigop", Policy::default().bytes_per_sigop as i64),
-            )
-            .unwrap_or(0),
-            cluster_count: {
-                let n = args.get_int_arg("-limitclustercount", 64);
-                if n > 64 {
-                    return Err("limitclustercount must be less than or equal to 64"
-                        .to_string()
-                        .into());
-                }
-                usize::try_from(n).unwrap_or(0)
-            },
-            cluster_vbytes: u64::try_from(args.get_int_arg("-limitclustersize", 101))
-                .unwrap_or(0)
-                .saturating_mul(1000),
-        };
-        if args.get_arg("-minrelaytxfee").is_none()
-            && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
-        {
-            policy.min_relay_fee_per_kvb = policy.incremental_relay_fee_per_kvb;
-            let r = policy.min_relay_fee_per_kvb;
-            tracing::info!(
-                "Increasing minrelaytxfee to {}.{:08} BTC/kvB to match incrementalrelayfee",
-                r / 100_000_000,
-                r % 100_000_000
-            );
-        }
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),

@@ -18,7 +18,6 @@ use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::parse_hash;
 
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
-const DEFAULT_INCREMENTAL_RELAY_FEE: i64 = 100;
 /// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).
 const DEFAULT_MAX_FEE_RATE: i64 = 10_000_000;
 
@@ -497,12 +496,6 @@ fn scan_tx_out_set(
     }))
 }
 
-fn fee_arg(args: &ArgsManager, name: &str, default: i64) -> i64 {
-    args.get_arg(name)
-        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
-        .unwrap_or(default)
-}
-
 /// Registers the mempool and transaction RPCs.
 pub fn register(
     table: &RpcTable,
@@ -514,7 +507,7 @@ pub fn register(
         .get_int_arg("-maxmempool", DEFAULT_MAX_MEMPOOL_MB)
         .saturating_mul(1_000_000);
     let min_relay = chain.policy().min_relay_fee_per_kvb;
-    let incremental = fee_arg(args, "-incrementalrelayfee", DEFAULT_INCREMENTAL_RELAY_FEE);
+    let incremental = chain.policy().incremental_relay_fee_per_kvb;
     let show_fullrbf = args
         .get_args("-deprecatedrpc")
         .iter()

@@ -60,15 +60,10 @@ pub fn register(
     args: &Arc<ArgsManager>,
     subversion: String,
     proxies: &NetworkProxies,
+    policy: &mempool::Policy,
 ) {
-    let relay_fee = args
-        .get_arg("-minrelaytxfee")
-        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
-        .unwrap_or(100);
-    let incremental = args
-        .get_arg("-incrementalrelayfee")
-        .and_then(|v| common::strencodings::parse_fixed_point(&v, 8))
-        .unwrap_or(100);
+    let relay_fee = policy.min_relay_fee_per_kvb;
+    let incremental = policy.incremental_relay_fee_per_kvb;
     let network_active = args.get_bool_arg("-networkactive", true);
     let networks: Vec<_> = NETWORKS
         .iter()
