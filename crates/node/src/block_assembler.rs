@@ -16,7 +16,7 @@ use mempool::{Entry, Mempool};
 
 use crate::miner::build_block;
 use crate::mining_args::MiningArgs;
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 
 /// After this many packages in a row failed to fit a nearly full block,
 /// stop looking (Core's heuristic, to finish quickly on big pools).

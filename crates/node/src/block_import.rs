@@ -13,7 +13,7 @@ use bitcoin::{Block, BlockHash};
 use blockstore::FlatFilePos;
 use chain::{Chainstate, Imported};
 
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 
 /// Blocks connected per hold of the node's lock at the end of the import.

@@ -2,10 +2,10 @@
 //! arguments and config, data directory and locks, logging, RPC server, then
 //! waiting for a shutdown request and tearing down in reverse.
 
-use crate::chain_view::ChainView;
 use crate::datadir::{self, DirLock, LockError, PidFile};
 use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
 use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
+use chainstate_service::ChainView;
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use common::init::InitFailure;
@@ -102,7 +102,7 @@ struct Running {
     rpc: Option<rpc_server::RpcServer>,
     _ipc: crate::ipc_setup::NodeIpc,
     _p2p: Option<crate::rpc_p2p::P2p>,
-    chain: Arc<crate::node_chain::NodeChain>,
+    chain: Arc<chainstate_service::NodeChain>,
     indexes: Arc<index::Indexes>,
     /// The `initload` thread; joined before the final flush.
     initload: Option<std::thread::JoinHandle<()>>,
@@ -292,7 +292,7 @@ fn init_main(
     }
     table.set_warmup_status("Loading block index…");
     let index_config = crate::indexes::config_from_args(args, net_dir)?;
-    let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir, policy)?;
+    let node_chain = chainstate_service::NodeChain::open(args, chain, net_dir, policy)?;
     let stopper = shutdown.clone();
     node_chain.on_stop_height(Box::new(move || stopper.request()));
     let indexes = crate::indexes::start(
@@ -362,7 +362,7 @@ fn init_main(
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
     let params = node_chain.lock().params_arc();
     let p2p = crate::rpc_p2p::start(&table, args, &params, subversion, p2p_backend)?;
-    node_chain.set_net(p2p.handle());
+    node_chain.set_peers(Box::new(crate::p2p_backend::P2pPeers(p2p.handle())));
     let load_files = args
         .get_args("-loadblock")
         .iter()

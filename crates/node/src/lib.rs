@@ -4,7 +4,6 @@
 pub mod block_assembler;
 pub mod block_import;
 pub mod block_read;
-pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
 pub mod indexes;
@@ -14,7 +13,6 @@ pub mod logging_setup;
 pub mod miner;
 pub mod mining_args;
 pub mod mining_service;
-pub mod node_chain;
 pub mod p2p_backend;
 pub mod rest;
 pub mod rpc_addrman;

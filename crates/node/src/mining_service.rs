@@ -20,7 +20,7 @@ use interfaces::Result;
 use crate::block_assembler::{BlockAssembler, Contents, Request};
 use crate::miner::merkle_root;
 use crate::mining_args::{check_limits, LimitNames};
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 
 /// How often waits re-check the mempool for a better template.
@@ -210,7 +210,7 @@ impl BlockTemplate for Template {
             {
                 return Ok(None);
             }
-            let tip = crate::chain_view::ChainView::tip(self.shared.chain()).1;
+            let tip = chainstate_service::ChainView::tip(self.shared.chain()).1;
             if tip != prev {
                 let t = self
                     .shared

@@ -13,7 +13,7 @@ use chain::{BlockId, ChainError, Chainstate, IndexEntry};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 
 /// Core's `GetDifficulty`: the target of difficulty 1 divided by `bits`' target.
@@ -282,7 +282,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
             "pruneheight".into(),
             json!(cs.prune_height().map_or(0, |h| h + 1)),
         );
-        let automatic = target != crate::node_chain::PRUNE_TARGET_MANUAL;
+        let automatic = target != chainstate_service::PRUNE_TARGET_MANUAL;
         o.insert("automatic_pruning".into(), json!(automatic));
         if automatic {
             o.insert("prune_target_size".into(), json!(target));

@@ -10,8 +10,8 @@ use blockstore::BlockUndo;
 use rpc::{Arg, ArgType, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::parse_hash_or_height;
+use chainstate_service::NodeChain;
 
 /// Bytes a UTXO costs beyond its output: the outpoint (36) and the packed
 /// height/coinbase word (4), as Core counts them.

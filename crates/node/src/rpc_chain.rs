@@ -1,7 +1,7 @@
 //! Chain RPCs answered from a [`ChainView`]: `getblockcount`, `getbestblockhash`,
 //! `getblockhash`, `waitfornewblock`.
 
-use crate::chain_view::ChainView;
+use chainstate_service::ChainView;
 use common::shutdown::Shutdown;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::json;

@@ -7,8 +7,8 @@ use chain::{Chainstate, IndexEntry};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{lookup, parse_hash};
+use chainstate_service::NodeChain;
 
 /// Default window: about one month of blocks.
 const DEFAULT_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;

@@ -12,7 +12,7 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 
 fn internal(message: &str) -> RpcError {
     RpcError::new(code::INTERNAL_ERROR, message)

@@ -9,8 +9,8 @@ use consensus::versionbits::{deployment_active_after, signalling_string};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{lookup, parse_hash};
+use chainstate_service::NodeChain;
 
 /// Buried deployments in the order Core lists them.
 const BURIED_ORDER: [BuriedDeployment; 5] = [

@@ -11,8 +11,8 @@ use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 use utility_rpc::address::ChainParams;
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{lookup, parse_hash};
+use chainstate_service::NodeChain;
 
 /// The block an event was confirmed in, if any.
 type Place = Option<(BlockHash, u32)>;

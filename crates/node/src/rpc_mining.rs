@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use crate::block_assembler::{BlockAssembler, Contents, Request};
 use crate::miner::{merkle_root, solve};
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::{difficulty, target_hex};
+use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 
 /// Nonces tried per `generate*` call unless `maxtries` says otherwise.

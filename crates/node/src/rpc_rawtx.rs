@@ -1,6 +1,6 @@
 //! Wires the raw-transaction RPCs of `utility-rpc` to the node's coins.
 
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 use consensus::CoinsView;
 use mempool::PoolCoins;
 use rpc::RpcTable;

@@ -13,8 +13,8 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_index::filter_index;
+use chainstate_service::NodeChain;
 
 /// The running scan, if any.
 #[derive(Default)]

@@ -17,8 +17,8 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::parse_hash_or_height;
+use chainstate_service::NodeChain;
 
 /// First bytes of every snapshot file.
 const SNAPSHOT_MAGIC: [u8; 5] = *b"utxo\xff";

@@ -10,8 +10,8 @@ use rpc::json::type_check_obj;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::node_chain::NodeChain;
 use crate::rpc_blockchain::parse_hash;
+use chainstate_service::NodeChain;
 
 /// One requested output: where it is and the object it was asked with
 /// (echoed back in the answer).

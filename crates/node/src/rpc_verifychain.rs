@@ -8,7 +8,7 @@ use common::args::ArgsManager;
 use rpc::{Arg, ArgType, Params, RpcMethod, RpcTable};
 use serde_json::json;
 
-use crate::node_chain::NodeChain;
+use chainstate_service::NodeChain;
 
 /// Registers `verifychain`; its defaults follow `-checklevel` / `-checkblocks`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsManager) {

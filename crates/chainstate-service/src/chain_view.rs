@@ -1,5 +1,5 @@
 //! The seam between RPC and the chainstate: simple RPCs read the active chain
-//! through [`ChainView`] (implemented by `node_chain::NodeChain`).
+//! through [`ChainView`] (implemented by [`crate::NodeChain`]).
 
 use bitcoin::BlockHash;
 use common::shutdown::Shutdown;

@@ -3,7 +3,7 @@
 //! options that configure it.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use bitcoin::hashes::Hash;
@@ -15,9 +15,11 @@ use common::chaintype::ChainType;
 use consensus::{ConsensusScriptVerifier, Params};
 use mempool::{Mempool, Policy};
 
-use crate::chain_view::ChainView;
 use common::init::InitFailure;
 use common::shutdown::Shutdown;
+use index::ChainSource;
+
+use crate::{ChainView, Peers};
 
 /// Default `-dbcache` in MiB.
 const DEFAULT_DB_CACHE_MIB: i64 = 450;
@@ -29,7 +31,8 @@ pub struct NodeChain {
     policy: Policy,
     tip: Mutex<(u32, BlockHash)>,
     tip_changed: Condvar,
-    net: net::LateNetHandle,
+    /// The P2P layer, once it runs.
+    peers: OnceLock<Box<dyn Peers>>,
     block_notify: Vec<String>,
     /// `mempool.dat`, written by `savemempool` whatever `-persistmempool` says.
     mempool_file: PathBuf,
@@ -43,8 +46,8 @@ pub struct NodeChain {
     /// else the target size in bytes.
     prune_target: Option<u64>,
     /// How to ask for that shutdown (set once start-up has a shutdown handle).
-    stop_request: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
-    indexes: std::sync::OnceLock<Arc<index::Indexes>>,
+    stop_request: OnceLock<Box<dyn Fn() + Send + Sync>>,
+    indexes: OnceLock<Arc<index::Indexes>>,
     /// Set once start-up loaded blocks and the mempool (`getmempoolinfo`'s
     /// `loaded`).
     mempool_loaded: std::sync::atomic::AtomicBool,
@@ -151,7 +154,7 @@ impl NodeChain {
             pool: Mutex::new(Mempool::new()),
             policy,
             tip_changed: Condvar::new(),
-            net: net::LateNetHandle::new(),
+            peers: OnceLock::new(),
             block_notify: args.get_args("-blocknotify"),
             mempool_file: net_dir.join("mempool.dat"),
             persist_mempool: args.get_bool_arg("-persistmempool", true),
@@ -160,9 +163,9 @@ impl NodeChain {
                 .get_int_arg_opt("-stopatheight")
                 .filter(|h| *h > 0)
                 .map(|h| u32::try_from(h).unwrap_or(u32::MAX)),
-            stop_request: std::sync::OnceLock::new(),
+            stop_request: OnceLock::new(),
             prune_target,
-            indexes: std::sync::OnceLock::new(),
+            indexes: OnceLock::new(),
             mempool_loaded: std::sync::atomic::AtomicBool::new(false),
         });
         if !reindex {
@@ -261,7 +264,9 @@ impl NodeChain {
         };
         if changed {
             self.tip_changed.notify_all();
-            self.net.block_tip_changed(now.1);
+            if let Some(peers) = self.peers.get() {
+                peers.block_tip_changed(now.1);
+            }
             for cmd in &self.block_notify {
                 common::system::run_command_detached(&cmd.replace("%s", &now.1.to_string()));
             }
@@ -275,28 +280,28 @@ impl NodeChain {
 
     /// Open P2P connections, inbound and outbound (0 before P2P starts).
     pub fn connection_count(&self) -> usize {
-        self.net.get().map_or(0, |h| {
-            let (inbound, outbound) = h.connection_counts();
-            inbound + outbound
-        })
+        self.peers.get().map_or(0, |p| p.connection_count())
     }
 
     /// Asks peer `id` for the block `hash` (`getblockfrompeer`).
     pub fn fetch_block_from_peer(&self, id: i64, hash: BlockHash) -> Result<(), String> {
-        match self.net.get() {
-            Some(h) => h.fetch_block(id, hash),
+        match self.peers.get() {
+            Some(p) => p.fetch_block(id, hash),
             None => Err("Error: Peer-to-peer functionality missing or disabled".into()),
         }
     }
 
     /// Announces a transaction accepted from RPC to peers.
     pub fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
-        self.net.relay_transaction(txid, wtxid);
+        if let Some(peers) = self.peers.get() {
+            peers.relay_transaction(txid, wtxid);
+        }
     }
 
-    /// Lets P2P hear about new tips once it is running.
-    pub fn set_net(&self, handle: net::NetHandle) {
-        self.net.set(handle);
+    /// Lets P2P hear about new tips once it is running (once; later calls
+    /// are ignored).
+    pub fn set_peers(&self, peers: Box<dyn Peers>) {
+        let _ = self.peers.set(peers);
     }
 
     /// Whether start-up finished loading blocks and the mempool.
@@ -429,5 +434,16 @@ impl ChainView for NodeChain {
         shutdown: &Shutdown,
     ) -> (u32, BlockHash) {
         self.wait_until(timeout, shutdown, |t| t.1 != current)
+    }
+}
+
+impl ChainSource for NodeChain {
+    fn read(&self, f: &mut dyn FnMut(&Chainstate)) {
+        f(&self.lock());
+    }
+
+    fn wait_for_tip_change(&self, current: BlockHash, timeout: Duration) {
+        // Index threads stop through their own flag; the wait is bounded anyway.
+        self.wait_until(Some(timeout), &Shutdown::new(), |t| t.1 != current);
     }
 }
