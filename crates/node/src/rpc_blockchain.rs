@@ -7,57 +7,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bitcoin::consensus::encode::serialize_hex;
-use bitcoin::{BlockHash, CompactTarget};
+use bitcoin::BlockHash;
 use blockstore::status;
 use chain::{BlockId, ChainError, Chainstate, IndexEntry};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
+use consensus::pow::{difficulty, target_hex};
+use rpc::json::parse_hash;
+
 use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
-
-/// Core's `GetDifficulty`: the target of difficulty 1 divided by `bits`' target.
-pub fn difficulty(bits: CompactTarget) -> f64 {
-    let bits = bits.to_consensus();
-    let mut shift = (bits >> 24) & 0xff;
-    let mantissa = f64::from(bits & 0x00ff_ffff);
-    if mantissa == 0.0 {
-        return 0.0;
-    }
-    let mut diff = f64::from(0x0000_ffffu32) / mantissa;
-    while shift < 29 {
-        diff *= 256.0;
-        shift += 1;
-    }
-    while shift > 29 {
-        diff /= 256.0;
-        shift -= 1;
-    }
-    diff
-}
-
-/// The 64-digit hex target of `bits`.
-pub fn target_hex(bits: CompactTarget) -> String {
-    hex::encode(bitcoin::Target::from_compact(bits).to_be_bytes())
-}
-
-/// Parses a block hash argument as Core's `ParseHashV`.
-pub fn parse_hash(value: &str, name: &str) -> Result<BlockHash, RpcError> {
-    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        if value.len() != 64 {
-            return Err(RpcError::invalid_parameter(format!(
-                "{name} must be of length 64 (not {}, for '{value}')",
-                value.len()
-            )));
-        }
-        return Err(RpcError::invalid_parameter(format!(
-            "{name} must be hexadecimal string (not '{value}')"
-        )));
-    }
-    value.parse().map_err(|_| {
-        RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{value}')"))
-    })
-}
 
 /// Resolves Core's `hash_or_height` argument to an entry: a height on the
 /// active chain or the hash of any known block (Core's `ParseHashOrHeight`).
@@ -231,16 +191,6 @@ fn coinbase_json(tx: &bitcoin::Transaction) -> Value {
     Value::Object(o)
 }
 
-fn chain_name(cs: &Chainstate) -> &'static str {
-    match cs.params().chain {
-        common::chaintype::ChainType::Main => "main",
-        common::chaintype::ChainType::Testnet => "test",
-        common::chaintype::ChainType::Testnet4 => "testnet4",
-        common::chaintype::ChainType::Signet => "signet",
-        common::chaintype::ChainType::Regtest => "regtest",
-    }
-}
-
 fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
     let mut o = Map::new();
     let Some(tip) = cs.tip_entry() else {
@@ -251,7 +201,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
         .and_then(|b| cs.index().entry(b))
         .map_or(tip.height, |e| e.height);
     let size_on_disk = cs.files().current_usage();
-    o.insert("chain".into(), json!(chain_name(cs)));
+    o.insert("chain".into(), json!(cs.params().chain.as_str()));
     o.insert("blocks".into(), json!(tip.height));
     o.insert("headers".into(), json!(headers));
     o.insert("bestblockhash".into(), json!(tip.hash.to_string()));
@@ -519,29 +469,4 @@ pub fn register(
             Arg::with_default("timeout", ArgType::Num, json!(0), "Time in milliseconds to wait for a response. 0 indicates no timeout."),
         ]),
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regtest_and_mainnet_difficulty() {
-        assert_eq!(difficulty(CompactTarget::from_consensus(0x1d00ffff)), 1.0);
-        let d = difficulty(CompactTarget::from_consensus(0x207fffff));
-        assert!((d - 4.656542373906925e-10).abs() < 1e-20, "{d}");
-    }
-
-    #[test]
-    fn hash_argument_errors_match_core() {
-        assert_eq!(
-            parse_hash("abc", "blockhash").unwrap_err().message,
-            "blockhash must be of length 64 (not 3, for 'abc')"
-        );
-        let z = "z".repeat(64);
-        assert_eq!(
-            parse_hash(&z, "blockhash").unwrap_err().message,
-            format!("blockhash must be hexadecimal string (not '{z}')")
-        );
-    }
 }

@@ -18,10 +18,11 @@ use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use crate::block_assembler::{Assembled, BlockAssembler, Contents, Request};
-use crate::rpc_blockchain::{parse_hash, target_hex};
 use crate::rpc_mining::{bip22_result, decode_block, DEFAULT_COINBASE_SIGOPS};
 use chainstate_service::ChainView;
 use common::shutdown::Shutdown;
+use consensus::pow::target_hex;
+use rpc::json::parse_hash;
 
 /// Core's product name in the "not connected" / "initial sync" errors.
 const CLIENT_NAME: &str = "Bitcoin Core";

@@ -7,8 +7,9 @@ use chain::{Chainstate, IndexEntry};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::{lookup, parse_hash};
+use crate::rpc_blockchain::lookup;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 /// Default window: about one month of blocks.
 const DEFAULT_WINDOW_SECS: i64 = 30 * 24 * 60 * 60;

@@ -9,8 +9,8 @@ use rpc::json::amount_to_value;
 use rpc::{Params, RpcError};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 fn unreadable() -> RpcError {
     RpcError::new(code::INTERNAL_ERROR, "Unable to read UTXO set")

@@ -9,8 +9,9 @@ use consensus::versionbits::{deployment_active_after, signalling_string};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::{lookup, parse_hash};
+use crate::rpc_blockchain::lookup;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 /// Buried deployments in the order Core lists them.
 const BURIED_ORDER: [BuriedDeployment; 5] = [

@@ -11,8 +11,9 @@ use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 use utility_rpc::address::ChainParams;
 
-use crate::rpc_blockchain::{lookup, parse_hash};
+use crate::rpc_blockchain::lookup;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 /// The block an event was confirmed in, if any.
 type Place = Option<(BlockHash, u32)>;

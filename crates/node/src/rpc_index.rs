@@ -14,8 +14,8 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 fn getindexinfo(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
     let wanted = params.opt_str(0)?.unwrap_or("");

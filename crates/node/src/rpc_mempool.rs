@@ -14,8 +14,8 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
 /// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).

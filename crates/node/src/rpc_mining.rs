@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 
 use crate::block_assembler::{BlockAssembler, Contents, Request};
 use crate::miner::{merkle_root, solve};
-use crate::rpc_blockchain::{difficulty, target_hex};
 use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
+use consensus::pow::{difficulty, target_hex};
 
 /// Nonces tried per `generate*` call unless `maxtries` says otherwise.
 const DEFAULT_MAX_TRIES: i64 = 1_000_000;
@@ -334,16 +334,6 @@ fn network_hash_ps(cs: &chain::Chainstate, lookup: i64, height: i64) -> Result<V
     Ok(json!(work / f64::from(max_time - min_time)))
 }
 
-fn chain_name(chain: common::chaintype::ChainType) -> &'static str {
-    match chain {
-        common::chaintype::ChainType::Main => "main",
-        common::chaintype::ChainType::Testnet => "test",
-        common::chaintype::ChainType::Testnet4 => "testnet4",
-        common::chaintype::ChainType::Signet => "signet",
-        common::chaintype::ChainType::Regtest => "regtest",
-    }
-}
-
 fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
     let chain = assembler.chain();
     let cs = chain.lock();
@@ -376,7 +366,7 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
         "blockmintxfee".into(),
         rpc::json::amount_to_value(assembler.args().block_min_fee),
     );
-    out.insert("chain".into(), json!(chain_name(cs.params().chain)));
+    out.insert("chain".into(), json!(cs.params().chain.as_str()));
     if cs.params().signet_blocks {
         out.insert(
             "signet_challenge".into(),

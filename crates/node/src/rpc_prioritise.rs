@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 fn prioritise(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
     let txid = parse_hash(params.str_at(0)?, "txid")

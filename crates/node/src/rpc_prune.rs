@@ -9,8 +9,8 @@ use chain::prune::MIN_BLOCKS_TO_KEEP;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 /// Arguments above this are UNIX times, not heights (Sep 2001).
 const TIME_THRESHOLD: i64 = 1_000_000_000;

@@ -10,8 +10,8 @@ use rpc::json::type_check_obj;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::parse_hash;
 use chainstate_service::NodeChain;
+use rpc::json::parse_hash;
 
 /// One requested output: where it is and the object it was asked with
 /// (echoed back in the answer).

@@ -42,6 +42,24 @@ pub fn amount_from_value(value: &Value, decimals: u32) -> RpcResult<i64> {
     Ok(amount)
 }
 
+/// Parses a block hash argument as Core's `ParseHashV`.
+pub fn parse_hash(value: &str, name: &str) -> Result<bitcoin::BlockHash, RpcError> {
+    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if value.len() != 64 {
+            return Err(RpcError::invalid_parameter(format!(
+                "{name} must be of length 64 (not {}, for '{value}')",
+                value.len()
+            )));
+        }
+        return Err(RpcError::invalid_parameter(format!(
+            "{name} must be hexadecimal string (not '{value}')"
+        )));
+    }
+    value.parse().map_err(|_| {
+        RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{value}')"))
+    })
+}
+
 /// Serializes like UniValue's `write(4)`: 4-space indentation, `"key": value`.
 pub fn to_string_pretty4(value: &Value) -> String {
     let mut out = Vec::new();
@@ -56,6 +74,19 @@ pub fn to_string_pretty4(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_argument_errors_match_core() {
+        assert_eq!(
+            parse_hash("abc", "blockhash").unwrap_err().message,
+            "blockhash must be of length 64 (not 3, for 'abc')"
+        );
+        let z = "z".repeat(64);
+        assert_eq!(
+            parse_hash(&z, "blockhash").unwrap_err().message,
+            format!("blockhash must be hexadecimal string (not '{z}')")
+        );
+    }
 
     #[test]
     fn amounts_print_with_eight_decimals() {
