@@ -3,12 +3,13 @@
 //! waiting for a shutdown request and tearing down in reverse.
 
 use crate::datadir::{self, DirLock, LockError, PidFile};
-use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
+use crate::rpc_control::{self, ControlContext};
 use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
 use chainstate_service::ChainView;
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use common::init::InitFailure;
+use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
 use common::system::{run_command, run_command_detached};
 use rpc::RpcTable;
@@ -269,7 +270,7 @@ fn init_main(
         true,
     );
     let pid = Some(PidFile::create(&pid_path)?);
-    let mining_args = crate::mining_args::MiningArgs::from_args(args, chain)?;
+    let mining_args = mining::MiningArgs::from_args(args, chain)?;
 
     let table = Arc::new(RpcTable::new());
     let control = Arc::new(ControlContext {
@@ -314,13 +315,8 @@ fn init_main(
     crate::rpc_spending::register(&table, node_chain.clone());
     crate::rpc_snapshot::register(&table, node_chain.clone(), net_dir.to_path_buf());
     crate::rpc_verifychain::register(&table, node_chain.clone(), args);
-    let assembler = Arc::new(crate::block_assembler::BlockAssembler::new(
-        node_chain.clone(),
-        mining_args,
-    ));
-    crate::rpc_mining::register(&table, assembler.clone(), shutdown.clone(), network);
-    crate::rpc_blocktemplate::register(&table, assembler.clone(), shutdown.clone());
-    crate::rpc_prioritise::register(&table, node_chain.clone());
+    let assembler = Arc::new(mining::BlockAssembler::new(node_chain.clone(), mining_args));
+    mining::rpc::register(&table, assembler.clone(), shutdown.clone(), network);
     rpc_net::register(
         &table,
         args,
@@ -350,7 +346,7 @@ fn init_main(
         ))
     });
     let _ = node_ipc.init.rpc.set(service);
-    let mining = crate::mining_service::NodeMining::new(assembler, shutdown.clone());
+    let mining = mining::NodeMining::new(assembler, shutdown.clone());
     node_ipc
         .init
         .set_mining(Arc::new(move || Box::new(mining.new_client())));

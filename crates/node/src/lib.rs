@@ -1,7 +1,6 @@
 //! `bitcoin-node`: start-up, shutdown and the node's own RPCs, wired from the
 //! framework crates (`common`, `rpc`, `utility-rpc`).
 
-pub mod block_assembler;
 pub mod block_import;
 pub mod block_read;
 pub mod daemon;
@@ -10,15 +9,11 @@ pub mod indexes;
 pub mod init;
 pub mod ipc_setup;
 pub mod logging_setup;
-pub mod miner;
-pub mod mining_args;
-pub mod mining_service;
 pub mod p2p_backend;
 pub mod rest;
 pub mod rpc_addrman;
 pub mod rpc_blockchain;
 pub mod rpc_blockstats;
-pub mod rpc_blocktemplate;
 pub mod rpc_chain;
 pub mod rpc_chaintxstats;
 pub mod rpc_coinstats;
@@ -31,11 +26,9 @@ pub mod rpc_index;
 pub mod rpc_ipc;
 pub mod rpc_logging;
 pub mod rpc_mempool;
-pub mod rpc_mining;
 pub mod rpc_net;
 pub mod rpc_orphans;
 pub mod rpc_p2p;
-pub mod rpc_prioritise;
 pub mod rpc_prune;
 pub mod rpc_rawtx;
 pub mod rpc_scanblocks;

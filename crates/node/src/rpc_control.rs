@@ -1,14 +1,12 @@
 //! Control and utility RPCs of the node itself: `help`, `stop`, `uptime`,
 //! `getrpcinfo`, `echo`, `echojson`, `setmocktime`, `getmemoryinfo`.
 
+use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-
-/// Name used in user-facing texts that Core's tests check.
-pub const CLIENT_NAME: &str = "Bitcoin Core";
 
 /// What the control RPCs need from the running node.
 pub struct ControlContext {

@@ -17,9 +17,9 @@ use interfaces::mining::{
 };
 use interfaces::Result;
 
-use crate::block_assembler::{BlockAssembler, Contents, Request};
+use crate::args::{check_limits, LimitNames};
+use crate::assembler::{BlockAssembler, Contents, Request};
 use crate::miner::merkle_root;
-use crate::mining_args::{check_limits, LimitNames};
 use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 

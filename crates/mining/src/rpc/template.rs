@@ -17,15 +17,15 @@ use rpc::error::code as codes;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::block_assembler::{Assembled, BlockAssembler, Contents, Request};
-use crate::rpc_mining::{bip22_result, decode_block, DEFAULT_COINBASE_SIGOPS};
+use super::submit::{bip22_result, decode_block};
+use super::DEFAULT_COINBASE_SIGOPS;
+use crate::assembler::{Assembled, BlockAssembler, Contents, Request};
 use chainstate_service::ChainView;
+use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
 use consensus::pow::target_hex;
 use rpc::json::parse_hash;
 
-/// Core's product name in the "not connected" / "initial sync" errors.
-const CLIENT_NAME: &str = "Bitcoin Core";
 /// First long-poll check for new transactions, then every `LONGPOLL_RECHECK`.
 const LONGPOLL_FIRST: Duration = Duration::from_secs(60);
 const LONGPOLL_RECHECK: Duration = Duration::from_secs(10);
@@ -354,7 +354,7 @@ fn witness_commitment(block: &Block) -> Option<ScriptBuf> {
 }
 
 /// Registers `getblocktemplate`.
-pub fn register(table: &RpcTable, assembler: Arc<BlockAssembler>, shutdown: Arc<Shutdown>) {
+pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>, shutdown: Arc<Shutdown>) {
     table.register(
         RpcMethod::new(
             "getblocktemplate",

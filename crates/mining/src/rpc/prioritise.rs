@@ -49,7 +49,7 @@ fn prioritised(chain: &NodeChain) -> Value {
 }
 
 /// Registers the prioritisation RPCs.
-pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
+pub(super) fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
     table.register(
         RpcMethod::new(

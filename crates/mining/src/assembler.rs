@@ -14,8 +14,8 @@ use consensus::tx_check::MAX_BLOCK_SIGOPS_COST;
 use consensus::tx_verify::is_final_tx;
 use mempool::{Entry, Mempool};
 
+use crate::args::MiningArgs;
 use crate::miner::build_block;
-use crate::mining_args::MiningArgs;
 use chainstate_service::NodeChain;
 
 /// After this many packages in a row failed to fit a nearly full block,

@@ -1,7 +1,7 @@
 //! Building a block on the tip from chosen transactions (the shape of
 //! Core's `CreateNewBlock` output: coinbase, commitment, time, bits) and the
 //! nonce search used by the `generate*` RPCs. Choosing the transactions is
-//! `block_assembler`'s job.
+//! the [`crate::assembler`]'s job.
 
 use bitcoin::absolute::LockTime;
 use bitcoin::blockdata::script::Builder;

@@ -1,28 +1,21 @@
-//! Mining RPCs: `generatetoaddress`, `generatetodescriptor`, `submitblock`,
-//! `submitheader`, `getmininginfo`, and the retired `generate`.
+//! Mining on request: `generatetoaddress`, `generatetodescriptor`,
+//! `generateblock`, and the retired `generate`.
 
 use std::sync::Arc;
 
-use bitcoin::block::Header;
 use bitcoin::{Block, ScriptBuf};
-use blockstore::status;
-use chain::ChainError;
+use chainstate_service::NodeChain;
+use common::shutdown::Shutdown;
 use rpc::error::code as codes;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::block_assembler::{BlockAssembler, Contents, Request};
+use super::DEFAULT_COINBASE_SIGOPS;
+use crate::assembler::{BlockAssembler, Contents, Request};
 use crate::miner::{merkle_root, solve};
-use chainstate_service::NodeChain;
-use common::shutdown::Shutdown;
-use consensus::pow::{difficulty, target_hex};
 
 /// Nonces tried per `generate*` call unless `maxtries` says otherwise.
 const DEFAULT_MAX_TRIES: i64 = 1_000_000;
-/// Blocks `getnetworkhashps` looks back over by default.
-const DEFAULT_HASHPS_LOOKUP: i64 = 120;
-/// Sigops Core keeps free for extra coinbase outputs in RPC-made blocks.
-pub(crate) const DEFAULT_COINBASE_SIGOPS: u64 = 400;
 
 /// What the `generate*` RPCs need.
 struct Miner {
@@ -204,198 +197,15 @@ fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf,
         })
 }
 
-/// Decodes a hex block; like Core, bytes after the block are ignored.
-pub(crate) fn decode_block(hex_data: &str) -> Result<Block, RpcError> {
-    hex::decode(hex_data)
-        .ok()
-        .and_then(|b| consensus::codec::read_block_prefix(&b).ok())
-        .map(|(block, _)| block)
-        .ok_or_else(|| RpcError::deserialization("Block decode failed"))
-}
-
-/// A validation outcome as BIP22 reports it: null when valid, else the
-/// reject reason ("rejected" when there is none); internal errors throw.
-pub(crate) fn bip22_result(r: Result<(), ChainError>) -> Result<Value, RpcError> {
-    match r {
-        Ok(()) => Ok(Value::Null),
-        Err(ChainError::Invalid(v)) if v.reason.is_empty() => Ok(json!("rejected")),
-        Err(ChainError::Invalid(v)) => Ok(json!(v.reason)),
-        Err(other) => Err(RpcError::new(codes::VERIFY_ERROR, other.to_string())),
-    }
-}
-
-fn submit_block(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
-    let mut block = decode_block(hex_data)?;
-    let hash = block.block_hash();
-    chain.with_pool(|cs, pool| {
-        if let Some(e) = cs.index().get(&hash) {
-            if e.status & status::HAVE_DATA != 0 {
-                if e.status & status::FAILED_MASK != 0 {
-                    return Ok(json!("duplicate-invalid"));
-                }
-                return Ok(json!("duplicate"));
-            }
-        }
-        if let Some(prev) = cs.index().get(&block.header.prev_blockhash) {
-            let segwit = consensus::flags::deployment_active_at(
-                prev.height + 1,
-                consensus::BuriedDeployment::Segwit,
-                cs.params(),
-            );
-            consensus::merkle::update_uncommitted_block_structures(&mut block, segwit);
-        }
-        // A pruned block of the active chain is stored again but not
-        // validated again, which Core reports as inconclusive.
-        let already_connected = cs.index().id(&hash).is_some_and(|id| cs.is_active(id));
-        match cs.process_new_block(Arc::new(block), true, pool) {
-            Ok(p) if !p.new_block => Ok(json!("duplicate")),
-            Ok(p) if cs.is_active(p.id) && !already_connected => Ok(Value::Null),
-            Ok(_) => Ok(json!("inconclusive")),
-            Err(e) => bip22_result(Err(e)),
-        }
-    })
-}
-
-fn submit_header(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
-    // Like Core, bytes after the header are ignored.
-    let header: Header = hex::decode(hex_data)
-        .ok()
-        .and_then(|b| bitcoin::consensus::Decodable::consensus_decode(&mut b.as_slice()).ok())
-        .ok_or_else(|| RpcError::deserialization("Block header decode failed"))?;
-    chain.with(|cs| {
-        if cs.index().id(&header.prev_blockhash).is_none() {
-            return Err(RpcError::new(
-                codes::VERIFY_ERROR,
-                format!(
-                    "Must submit previous header ({}) first",
-                    header.prev_blockhash
-                ),
-            ));
-        }
-        match cs.accept_header(&header) {
-            Ok(_) => Ok(Value::Null),
-            Err(ChainError::Invalid(v)) => Err(RpcError::new(codes::VERIFY_ERROR, v.reason)),
-            Err(e) => Err(RpcError::new(codes::VERIFY_ERROR, e.to_string())),
-        }
-    })
-}
-
-/// `bitcoin::pow::Work` as a float, for hash-rate estimates.
-fn work_f64(w: bitcoin::pow::Work) -> f64 {
-    w.to_be_bytes()
-        .iter()
-        .fold(0.0, |acc, b| acc * 256.0 + f64::from(*b))
-}
-
-/// Core's `GetNetworkHashPS`: work per second over the last `lookup` blocks
-/// ending at `height` (-1: the tip; lookup -1: since the last retarget).
-fn network_hash_ps(cs: &chain::Chainstate, lookup: i64, height: i64) -> Result<Value, RpcError> {
-    if lookup < -1 || lookup == 0 {
-        return Err(RpcError::invalid_parameter(
-            "Invalid nblocks. Must be a positive number or -1.",
-        ));
-    }
-    if height < -1 || height > i64::from(cs.height()) {
-        return Err(RpcError::invalid_parameter(
-            "Block does not exist at specified height",
-        ));
-    }
-    let at = if height >= 0 {
-        height as u32
-    } else {
-        cs.height()
-    };
-    let Some(end) = cs.at_height(at).and_then(|id| cs.index().entry(id)) else {
-        return Ok(json!(0));
-    };
-    if end.height == 0 {
-        return Ok(json!(0));
-    }
-    let mut lookup = if lookup == -1 {
-        i64::from(end.height % cs.params().difficulty_adjustment_interval()) + 1
-    } else {
-        lookup
-    };
-    lookup = lookup.min(i64::from(end.height));
-    let (mut min_time, mut max_time) = (end.header.time, end.header.time);
-    let mut start = end;
-    for _ in 0..lookup {
-        let Some(prev) = start.parent.and_then(|p| cs.index().entry(p)) else {
-            break;
-        };
-        start = prev;
-        min_time = min_time.min(start.header.time);
-        max_time = max_time.max(start.header.time);
-    }
-    if min_time == max_time {
-        return Ok(json!(0));
-    }
-    let work = work_f64(end.chain_work) - work_f64(start.chain_work);
-    Ok(json!(work / f64::from(max_time - min_time)))
-}
-
-fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
-    let chain = assembler.chain();
-    let cs = chain.lock();
-    let pooled = chain.pool().len();
-    let tip = cs
-        .tip_entry()
-        .ok_or_else(|| RpcError::new(codes::INTERNAL_ERROR, "no tip"))?;
-    let prev = tip.info();
-    let next_time = crate::miner::minimum_time(&prev, cs.params()).max(common::time::now_secs());
-    let next_bits =
-        consensus::pow::get_next_work_required(&prev, next_time as u32, cs.index(), cs.params());
-    let mut out = serde_json::Map::new();
-    out.insert("blocks".into(), json!(tip.height));
-    if let Some(last) = assembler.last_block() {
-        out.insert("currentblockweight".into(), json!(last.weight));
-        out.insert("currentblocktx".into(), json!(last.txs));
-    }
-    out.insert(
-        "bits".into(),
-        json!(format!("{:08x}", tip.header.bits.to_consensus())),
-    );
-    out.insert("difficulty".into(), json!(difficulty(tip.header.bits)));
-    out.insert("target".into(), json!(target_hex(tip.header.bits)));
-    out.insert(
-        "networkhashps".into(),
-        network_hash_ps(&cs, DEFAULT_HASHPS_LOOKUP, -1)?,
-    );
-    out.insert("pooledtx".into(), json!(pooled));
-    out.insert(
-        "blockmintxfee".into(),
-        rpc::json::amount_to_value(assembler.args().block_min_fee),
-    );
-    out.insert("chain".into(), json!(cs.params().chain.as_str()));
-    if cs.params().signet_blocks {
-        out.insert(
-            "signet_challenge".into(),
-            json!(hex::encode(&cs.params().signet_challenge)),
-        );
-    }
-    out.insert(
-        "next".into(),
-        json!({
-            "height": tip.height + 1,
-            "bits": format!("{:08x}", next_bits.to_consensus()),
-            "difficulty": difficulty(next_bits),
-            "target": target_hex(next_bits),
-        }),
-    );
-    out.insert("warnings".into(), json!([]));
-    Ok(Value::Object(out))
-}
-
-/// Registers the mining RPCs.
-pub fn register(
+/// Registers the `generate*` RPCs.
+pub(super) fn register(
     table: &RpcTable,
     assembler: Arc<BlockAssembler>,
     shutdown: Arc<Shutdown>,
     network: bitcoin::Network,
 ) {
-    let chain = assembler.chain().clone();
     let miner = Arc::new(Miner {
-        chain: chain.clone(),
+        chain: assembler.chain().clone(),
         assembler: assembler.clone(),
         shutdown,
     });
@@ -504,55 +314,5 @@ pub fn register(
             },
         )
         .hidden(),
-    );
-
-    let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "submitblock",
-            "mining",
-            "Attempts to submit new block to network.\nSee https://en.bitcoin.it/wiki/BIP_0022 for full specification.",
-            move |req| submit_block(&c, req.params.str_at(0)?),
-        )
-        .args(vec![
-            Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block data to submit"),
-            Arg::with_default("dummy", ArgType::Str, json!("ignored"), "dummy value, for compatibility with BIP22. This value is ignored."),
-        ]),
-    );
-
-    let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "submitheader",
-            "mining",
-            "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",
-            move |req| submit_header(&c, req.params.str_at(0)?),
-        )
-        .args(vec![Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block header data")]),
-    );
-
-    let a = assembler;
-    table.register(RpcMethod::new(
-        "getmininginfo",
-        "mining",
-        "Returns a json object containing mining-related information.",
-        move |_| mining_info(&a),
-    ));
-
-    table.register(
-        RpcMethod::new(
-            "getnetworkhashps",
-            "mining",
-            "Returns the estimated network hashes per second based on the last n blocks.\nPass in [blocks] to override # of blocks, -1 specifies since last difficulty change.\nPass in [height] to estimate the network speed at the time when a certain block was found.",
-            move |req| {
-                let lookup = req.params.opt_i64(0)?.unwrap_or(DEFAULT_HASHPS_LOOKUP);
-                let height = req.params.opt_i64(1)?.unwrap_or(-1);
-                network_hash_ps(&chain.lock(), lookup, height)
-            },
-        )
-        .args(vec![
-            Arg::with_default("nblocks", ArgType::Num, json!(DEFAULT_HASHPS_LOOKUP), "The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change."),
-            Arg::with_default("height", ArgType::Num, json!(-1), "To estimate at the time of the given height."),
-        ]),
     );
 }
