@@ -3,6 +3,8 @@
 
 use common::args::ArgsManager;
 use consensus::Params;
+
+use crate::message::MAX_SUBVERSION_LENGTH;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Core's `DEFAULT_MAX_PEER_CONNECTIONS`.
@@ -332,6 +334,39 @@ pub fn parse_whitelist(value: &str) -> Result<WhitelistEntry, String> {
         inbound,
         outbound,
     })
+}
+
+/// Name in the user agent string.
+pub const UA_NAME: &str = "bitcoin-node";
+
+fn is_safe_ua_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " .,;-_?@".contains(c)
+}
+
+/// Builds the BIP14 user agent (`-uacomment`), with Core's init errors.
+pub fn user_agent(args: &ArgsManager) -> Result<String, String> {
+    let mut comments = Vec::new();
+    for c in args.get_args("-uacomment") {
+        if !c.chars().all(is_safe_ua_char) {
+            return Err(format!(
+                "User Agent comment ({c}) contains unsafe characters."
+            ));
+        }
+        comments.push(c);
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let ua = if comments.is_empty() {
+        format!("/{UA_NAME}:{version}/")
+    } else {
+        format!("/{UA_NAME}:{version}({})/", comments.join("; "))
+    };
+    if ua.len() > MAX_SUBVERSION_LENGTH {
+        return Err(format!(
+            "Total length of network version string ({}) exceeds maximum length ({MAX_SUBVERSION_LENGTH}). Reduce the number or size of uacomments.",
+            ua.len()
+        ));
+    }
+    Ok(ua)
 }
 
 impl NetConfig {

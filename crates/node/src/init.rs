@@ -3,9 +3,9 @@
 //! waiting for a shutdown request and tearing down in reverse.
 
 use crate::datadir::{self, DirLock, LockError, PidFile};
-use crate::rpc_control::{self, ControlContext};
-use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
-use chainstate_service::ChainView;
+use crate::rpc::control::{self as rpc_control, ControlContext};
+use crate::rpc::{net as rpc_net, server as rpc_server};
+use crate::{daemon, logging_setup, signals};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use common::init::InitFailure;
@@ -102,7 +102,7 @@ fn usage_text(args: &ArgsManager) -> String {
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
     _ipc: crate::ipc_setup::NodeIpc,
-    _p2p: Option<crate::rpc_p2p::P2p>,
+    _p2p: Option<crate::p2p::P2p>,
     chain: Arc<chainstate_service::NodeChain>,
     indexes: Arc<index::Indexes>,
     /// The `initload` thread; joined before the final flush.
@@ -227,7 +227,7 @@ fn init_main(
         tracing::info!("Warning: Support for testnet3 is deprecated and will be removed in an upcoming release. Consider switching to testnet4.");
     }
     let policy = mempool::Policy::from_args(args, chain)?;
-    let subversion = rpc_net::user_agent(args)?;
+    let subversion = net::config::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
     if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
         common::time::set_mock_time(t);
@@ -282,7 +282,7 @@ fn init_main(
         mockable_chain: chain == ChainType::Regtest,
     });
     rpc_control::register(&table, control);
-    crate::rpc_logging::register(&table);
+    crate::rpc::logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
     let proxies = net::proxies::NetworkProxies::from_args(args)?;
@@ -301,20 +301,7 @@ fn init_main(
         &node_chain,
         args.get_bool_arg("-reindex", false),
     )?;
-    crate::rpc_index::register(&table, node_chain.clone());
-    crate::rpc_prune::register(&table, node_chain.clone());
-    crate::rpc_scanblocks::register(&table, node_chain.clone(), network);
-    let chain_view: Arc<dyn ChainView> = node_chain.clone();
-    rpc_chain::register(&table, chain_view, shutdown.clone());
-    crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
-    crate::rpc_coinstats::register(&table, node_chain.clone());
-    crate::rpc_blockstats::register(&table, node_chain.clone());
-    crate::rpc_chaintxstats::register(&table, node_chain.clone());
-    crate::rpc_deployment::register(&table, node_chain.clone());
-    crate::rpc_descriptoractivity::register(&table, node_chain.clone(), network);
-    crate::rpc_spending::register(&table, node_chain.clone());
-    crate::rpc_snapshot::register(&table, node_chain.clone(), net_dir.to_path_buf());
-    crate::rpc_verifychain::register(&table, node_chain.clone(), args);
+    crate::rpc::register_chain(&table, &node_chain, shutdown, args, net_dir, network);
     let assembler = Arc::new(mining::BlockAssembler::new(node_chain.clone(), mining_args));
     mining::rpc::register(&table, assembler.clone(), shutdown.clone(), network);
     rpc_net::register(
@@ -324,12 +311,13 @@ fn init_main(
         &proxies,
         node_chain.policy(),
     );
-    crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
-    crate::rpc_rawtx::register(&table, node_chain.clone(), network);
-    crate::rpc_fees::register(&table);
+    crate::rpc::mempool::register(&table, args, node_chain.clone(), network);
+    crate::rpc::rawtx::register(&table, node_chain.clone(), network);
+    crate::rpc::utxo::register(&table, node_chain.clone(), network);
+    crate::rpc::fees::register(&table);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
-    crate::rpc_ipc::register(&table, node_ipc.ipc.clone(), argv0);
+    crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0);
     let rpc = if args.get_bool_arg("-server", true) {
         let server = rpc_server::RpcServer::start(args, chain, table.clone())?;
         if args.get_bool_arg("-rest", false) {
@@ -357,7 +345,7 @@ fn init_main(
     }
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
     let params = node_chain.lock().params_arc();
-    let p2p = crate::rpc_p2p::start(&table, args, &params, subversion, p2p_backend)?;
+    let p2p = crate::p2p::start(&table, args, &params, subversion, p2p_backend)?;
     node_chain.set_peers(Box::new(crate::p2p_backend::P2pPeers(p2p.handle())));
     let load_files = args
         .get_args("-loadblock")

@@ -60,6 +60,11 @@ pub fn parse_hash(value: &str, name: &str) -> Result<bitcoin::BlockHash, RpcErro
     })
 }
 
+/// Parses a txid argument as Core's `ParseHashV`.
+pub fn parse_txid(value: &str, name: &str) -> Result<bitcoin::Txid, RpcError> {
+    parse_hash(value, name).map(|h| bitcoin::Txid::from_raw_hash(h.to_raw_hash()))
+}
+
 /// Serializes like UniValue's `write(4)`: 4-space indentation, `"key": value`.
 pub fn to_string_pretty4(value: &Value) -> String {
     let mut out = Vec::new();

@@ -1,79 +1,14 @@
-//! Starting the P2P layer and its RPCs: `addnode`, `disconnectnode`,
-//! `getpeerinfo`, `getconnectioncount`, `getaddednodeinfo`, `getnettotals`,
-//! `ping`, `setnetworkactive`, `setban`, `listbanned`, `clearbanned`, and the
-//! connection figures of `getnetworkinfo`.
+//! Peer RPCs: `getpeerinfo`, `getconnectioncount`, `addnode`,
+//! `disconnectnode`, `getaddednodeinfo`, `getnettotals`, `ping`,
+//! `setnetworkactive` and the test-only `addconnection`.
 
-use common::args::ArgsManager;
-use common::chaintype::ChainType;
-use net::config::{NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
-use net::{NetConfig, NetHandle, NetManager, NodeBackend, Peer};
+use std::net::IpAddr;
+
+use net::{NetHandle, Peer};
 use rpc::{code, Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
-use std::net::IpAddr;
-use std::sync::Arc;
 
-/// Core's `RPC_CLIENT_NODE_ALREADY_ADDED`.
-const NODE_ALREADY_ADDED: i32 = -23;
-/// Core's `RPC_CLIENT_NODE_NOT_ADDED`.
-const NODE_NOT_ADDED: i32 = -24;
-/// Core's `RPC_CLIENT_NODE_CAPACITY_REACHED`.
-const NODE_CAPACITY_REACHED: i32 = -34;
-/// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
-pub(crate) const INVALID_IP_OR_SUBNET: i32 = -30;
-
-/// The running P2P layer; dropping it closes every connection.
-pub struct P2p {
-    manager: NetManager,
-}
-
-impl P2p {
-    /// Handle for notifications (new tip, RPC-submitted transactions).
-    pub fn handle(&self) -> NetHandle {
-        self.manager.handle()
-    }
-}
-
-/// Starts P2P networking with `backend` and registers the network RPCs.
-/// Errors are init-error texts (bad options, ports that cannot be bound).
-pub fn start(
-    table: &RpcTable,
-    args: &ArgsManager,
-    params: &consensus::Params,
-    subversion: String,
-    backend: Arc<dyn NodeBackend>,
-) -> Result<P2p, String> {
-    let config = NetConfig::from_args(args, params, subversion)?;
-    let v2_enabled = args.get_bool_arg("-v2transport", true);
-    let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
-    let manager = NetManager::start(config, backend)?;
-    crate::rpc_addrman::register(table, manager.handle());
-    crate::rpc_orphans::register(table, manager.handle());
-    register(
-        table,
-        manager.handle(),
-        v2_enabled,
-        bantime,
-        params.chain == ChainType::Regtest,
-    );
-    Ok(P2p { manager })
-}
-
-/// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them.
-fn services_names(services: u64) -> Vec<&'static str> {
-    const NAMES: &[(u64, &str)] = &[
-        (1, "NETWORK"),
-        (1 << 2, "BLOOM"),
-        (1 << 3, "WITNESS"),
-        (1 << 6, "COMPACT_FILTERS"),
-        (1 << 10, "NETWORK_LIMITED"),
-        (1 << 11, "P2P_V2"),
-    ];
-    NAMES
-        .iter()
-        .filter(|(bit, _)| services & bit != 0)
-        .map(|(_, n)| *n)
-        .collect()
-}
+use super::{services_names, NODE_ALREADY_ADDED, NODE_CAPACITY_REACHED, NODE_NOT_ADDED};
 
 /// Core's network class of a peer address (`ipv4`, `ipv6`, `onion`,
 /// `not_publicly_routable`).
@@ -161,12 +96,8 @@ fn peer_json(peer: &Peer) -> Value {
     Value::Object(o)
 }
 
-fn help_error(table_help: &str) -> RpcError {
-    RpcError::misc(table_help)
-}
-
-/// Registers the network RPCs on `table`.
-pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64, regtest: bool) {
+/// Registers the peer RPCs on `table`.
+pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regtest: bool) {
     let h = net.clone();
     table.register(
         RpcMethod::new(
@@ -203,7 +134,7 @@ pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64
                 let command = req.params.str_at(1)?.to_string();
                 let v2 = req.params.opt_bool(2)?.unwrap_or(false);
                 if !matches!(command.as_str(), "onetry" | "add" | "remove") {
-                    return Err(help_error("addnode \"node\" \"command\" ( v2transport )"));
+                    return Err(RpcError::misc("addnode \"node\" \"command\" ( v2transport )"));
                 }
                 if v2 && !v2_enabled {
                     return Err(RpcError::invalid_parameter(
@@ -376,89 +307,6 @@ pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64
     let h = net.clone();
     table.register(
         RpcMethod::new(
-            "setban",
-            "network",
-            "Attempts to add or remove an IP/Subnet from the banned list.",
-            move |req| {
-                let subnet = req.params.str_at(0)?.to_string();
-                let command = req.params.str_at(1)?.to_string();
-                match command.as_str() {
-                    "add" => {
-                        let mut duration = req.params.opt_i64(2)?.unwrap_or(0);
-                        let absolute = req.params.opt_bool(3)?.unwrap_or(false);
-                        let now = common::time::now_secs();
-                        if duration <= 0 {
-                            duration = bantime;
-                        }
-                        let until = if absolute { duration } else { now + duration };
-                        if absolute && until < now {
-                            return Err(RpcError::invalid_parameter("Error: Absolute timestamp is in the past"));
-                        }
-                        h.ban(&subnet, until).map_err(|e| match e {
-                            None => RpcError::new(INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet"),
-                            Some(()) => RpcError::new(NODE_ALREADY_ADDED, "Error: IP/Subnet already banned"),
-                        })?;
-                    }
-                    "remove" => h.unban(&subnet).map_err(|e| match e {
-                        None => RpcError::new(INVALID_IP_OR_SUBNET, "Error: Invalid IP/Subnet"),
-                        Some(()) => RpcError::new(
-                            INVALID_IP_OR_SUBNET,
-                            "Error: Unban failed. Requested address/subnet was not previously manually banned.",
-                        ),
-                    })?,
-                    _ => return Err(help_error("setban \"subnet\" \"command\" ( bantime absolute )")),
-                }
-                Ok(Value::Null)
-            },
-        )
-        .args(vec![
-            Arg::required("subnet", ArgType::Str, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)"),
-            Arg::required("command", ArgType::Str, "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"),
-            Arg::with_default("bantime", ArgType::Num, json!(0), "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)"),
-            Arg::with_default("absolute", ArgType::Bool, json!(false), "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time"),
-        ])
-        .result("null    (json null)"),
-    );
-
-    let h = net.clone();
-    table.register(
-        RpcMethod::new("listbanned", "network", "List all manually banned IPs/Subnets.", move |_| {
-            let now = common::time::now_secs();
-            Ok(Value::Array(
-                h.bans()
-                    .into_iter()
-                    .map(|(addr, e)| {
-                        json!({
-                            "address": addr,
-                            "ban_created": e.created,
-                            "banned_until": e.until,
-                            "ban_duration": e.until - e.created,
-                            "time_remaining": e.until - now,
-                        })
-                    })
-                    .collect(),
-            ))
-        })
-        .result("[\n  {\n    \"address\" : \"str\",    (string) The IP/Subnet of the banned node\n    ...\n  },\n  ...\n]"),
-    );
-
-    let h = net.clone();
-    table.register(
-        RpcMethod::new(
-            "clearbanned",
-            "network",
-            "Clear all banned IPs.",
-            move |_| {
-                h.clear_bans();
-                Ok(Value::Null)
-            },
-        )
-        .result("null    (json null)"),
-    );
-
-    let h = net.clone();
-    table.register(
-        RpcMethod::new(
             "addconnection",
             "hidden",
             "Open an outbound connection to a specified node. This RPC is for testing only.",
@@ -497,44 +345,4 @@ pub fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, bantime: i64
         .hidden()
         .result("{\n  \"address\" : \"str\",    (string) Address of newly added connection.\n  \"connection_type\" : \"str\"    (string) Type of connection opened.\n}"),
     );
-
-    wrap_getnetworkinfo(table, net);
-}
-
-/// Fills the connection figures into the existing `getnetworkinfo` (registered
-/// by `rpc_net`), so that module keeps the static parts.
-fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle) {
-    let Some(mut method) = table.get("getnetworkinfo") else {
-        return;
-    };
-    let inner = method.handler.clone();
-    let services = NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED;
-    method.handler = Arc::new(move |req| {
-        let mut v = inner(req)?;
-        if let Some(o) = v.as_object_mut() {
-            let (i, out) = net.connection_counts();
-            o.insert("localservices".into(), json!(format!("{services:016x}")));
-            o.insert("localservicesnames".into(), json!(services_names(services)));
-            o.insert("networkactive".into(), json!(net.network_active()));
-            o.insert("connections".into(), json!(i + out));
-            o.insert("connections_in".into(), json!(i));
-            o.insert("connections_out".into(), json!(out));
-        }
-        Ok(v)
-    });
-    table.register(method);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_names_follow_core() {
-        assert_eq!(
-            services_names(0x409),
-            vec!["NETWORK", "WITNESS", "NETWORK_LIMITED"]
-        );
-        assert!(services_names(0).is_empty());
-    }
 }

@@ -109,7 +109,7 @@ fn block_json(
     verbosity: i64,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let block = crate::block_read::block(cs, id)?;
+    let block = crate::rpc::block_read::block(cs, id)?;
     let mut o = header_json(cs, id);
     let size = bitcoin::consensus::encode::serialize(&block).len();
     let stripped = consensus::block_check::block_base_size(&block);
@@ -126,7 +126,7 @@ fn block_json(
             .map(|t| json!(t.compute_txid().to_string()))
             .collect()
     } else {
-        let undo = crate::block_read::undo_if_connected(cs, id)?;
+        let undo = crate::rpc::block_read::undo_if_connected(cs, id)?;
         let chain_params = utility_rpc::address::ChainParams::for_network(network);
         block
             .txdata
@@ -352,7 +352,7 @@ pub fn register(
                 let cs = c.lock();
                 let id = lookup(&cs, &hash)?;
                 if verbosity <= 0 {
-                    let raw = crate::block_read::raw_block(&cs, id)?;
+                    let raw = crate::rpc::block_read::raw_block(&cs, id)?;
                     return Ok(json!(hex::encode(raw)));
                 }
                 block_json(&cs, id, verbosity, network)

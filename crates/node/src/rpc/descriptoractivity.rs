@@ -11,7 +11,7 @@ use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 use utility_rpc::address::ChainParams;
 
-use crate::rpc_blockchain::lookup;
+use crate::rpc::blockchain::lookup;
 use chainstate_service::NodeChain;
 use rpc::json::parse_hash;
 
@@ -132,8 +132,8 @@ fn scan_blocks(
                 .map(|e| e.hash)
                 .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?;
             (
-                crate::block_read::block(&cs, id)?,
-                crate::block_read::undo(&cs, id)?,
+                crate::rpc::block_read::block(&cs, id)?,
+                crate::rpc::block_read::undo(&cs, id)?,
                 hash,
             )
         };

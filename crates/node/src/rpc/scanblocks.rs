@@ -13,7 +13,7 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::rpc_index::filter_index;
+use crate::rpc::index::filter_index;
 use chainstate_service::NodeChain;
 
 /// The running scan, if any.

@@ -9,7 +9,7 @@ use consensus::versionbits::{deployment_active_after, signalling_string};
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use crate::rpc_blockchain::lookup;
+use crate::rpc::blockchain::lookup;
 use chainstate_service::NodeChain;
 use rpc::json::parse_hash;
 

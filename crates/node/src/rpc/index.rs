@@ -168,7 +168,7 @@ fn gettxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError>
     }
     let cs = chain.lock();
     let id = block_id.ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?;
-    crate::block_read::check_available(&cs, id, false)?;
+    crate::rpc::block_read::check_available(&cs, id, false)?;
     let block = cs
         .read_block(id)
         .map_err(|_| RpcError::new(code::INTERNAL_ERROR, "Can't read block from disk"))?;

@@ -1,16 +1,19 @@
-//! Pruned block data: `pruneblockchain` deletes old block files on request
-//! (`-prune`), `getblockfrompeer` fetches a missing block again.
+//! Block storage RPCs: `pruneblockchain` deletes old block files on request
+//! (`-prune`), `getblockfrompeer` fetches a missing block again, and
+//! `verifychain` re-checks the last blocks of the active chain without
+//! changing anything.
 
 use std::sync::Arc;
 
 use bitcoin::BlockHash;
 use blockstore::store::status;
 use chain::prune::MIN_BLOCKS_TO_KEEP;
+use chain::verify::{VerifyOutcome, DEFAULT_CHECKBLOCKS, DEFAULT_CHECKLEVEL};
+use chainstate_service::NodeChain;
+use common::args::ArgsManager;
+use rpc::json::parse_hash;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
-
-use chainstate_service::NodeChain;
-use rpc::json::parse_hash;
 
 /// Arguments above this are UNIX times, not heights (Sep 2001).
 const TIME_THRESHOLD: i64 = 1_000_000_000;
@@ -19,8 +22,14 @@ const TIME_THRESHOLD: i64 = 1_000_000_000;
 /// since block times may run behind (Core's `TIMESTAMP_WINDOW`).
 const TIMESTAMP_WINDOW: i64 = 2 * 60 * 60;
 
+/// Registers `pruneblockchain`, `getblockfrompeer` and `verifychain`.
+pub fn register(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsManager) {
+    register_prune(table, chain.clone());
+    register_verifychain(table, chain, args);
+}
+
 /// Registers `pruneblockchain` and `getblockfrompeer`.
-pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
+fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
     table.register(
         RpcMethod::new(
@@ -128,4 +137,28 @@ fn earliest_at_time(cs: &chain::Chainstate, time: i64) -> Option<i64> {
         max_time = max_time.max(i64::from(e.header.time));
         (max_time >= time).then_some(i64::from(h))
     })
+}
+
+/// Registers `verifychain`; its defaults follow `-checklevel` / `-checkblocks`.
+fn register_verifychain(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsManager) {
+    let default_level = args.get_int_arg("-checklevel", DEFAULT_CHECKLEVEL);
+    let default_depth = args.get_int_arg("-checkblocks", DEFAULT_CHECKBLOCKS);
+    table.register(
+        RpcMethod::new(
+            "verifychain",
+            "blockchain",
+            "Verifies blockchain database.",
+            move |req| {
+                let level = req.params.opt_i64(0)?.unwrap_or(default_level);
+                let depth = req.params.opt_i64(1)?.unwrap_or(default_depth);
+                let outcome = chain.lock().verify_db(level, depth);
+                Ok(json!(outcome == VerifyOutcome::Success))
+            },
+        )
+        .args(vec![
+            Arg::with_hint("checklevel", ArgType::Num, &format!("{default_level}, range=0-4"), "How thorough the block verification is:\n- level 0 reads the blocks from disk\n- level 1 verifies block validity\n- level 2 verifies undo data\n- level 3 checks disconnection of tip blocks\n- level 4 tries to reconnect the blocks\n- each level includes the checks of the previous levels"),
+            Arg::with_hint("nblocks", ArgType::Num, &format!("{default_depth}, 0=all"), "The number of blocks to check."),
+        ])
+        .result("true|false    (boolean) Verification finished successfully. If false, check debug.log for reason."),
+    );
 }

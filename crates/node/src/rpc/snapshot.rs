@@ -17,7 +17,7 @@ use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
-use crate::rpc_blockchain::parse_hash_or_height;
+use crate::rpc::blockchain::parse_hash_or_height;
 use chainstate_service::NodeChain;
 
 /// First bytes of every snapshot file.

@@ -5,17 +5,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use bitcoin::consensus::encode::serialize_hex;
 use bitcoin::{OutPoint, Transaction, Txid};
 use common::args::ArgsManager;
-use consensus::{CoinsView, TxResult, ValidationError};
-use mempool::{Entry, Mempool, PoolCoins};
+use consensus::{TxResult, ValidationError};
+use mempool::{Entry, Mempool};
 use rpc::error::code;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use chainstate_service::NodeChain;
-use rpc::json::parse_hash;
+use rpc::json::parse_txid;
 
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
 /// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).
@@ -23,10 +22,6 @@ const DEFAULT_MAX_FEE_RATE: i64 = 10_000_000;
 
 fn amount(sat: i64) -> Value {
     rpc::json::amount_to_value(sat)
-}
-
-fn parse_txid(s: &str, name: &str) -> Result<Txid, RpcError> {
-    parse_hash(s, name).map(|h| Txid::from_raw_hash(h.to_raw_hash()))
 }
 
 fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
@@ -294,214 +289,12 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
     Ok(Value::Array(out))
 }
 
-fn get_raw_transaction(
-    chain: &NodeChain,
-    req_params: &[Value],
-    network: bitcoin::Network,
-) -> Result<Value, RpcError> {
-    let txid = parse_txid(req_params.str_at(0)?, "parameter 1")?;
-    let verbosity = match req_params.opt(1) {
-        None | Some(Value::Null) => 0,
-        Some(Value::Bool(b)) => i64::from(*b),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| RpcError::type_error("Expected type number"))?,
-        Some(_) => {
-            return Err(RpcError::type_error(
-                "JSON value of type string is not of expected type number",
-            ))
-        }
-    };
-    let block_hash = match req_params.opt(2) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_hash(v.as_str().unwrap_or_default(), "parameter 3")?),
-    };
-    if block_hash.is_none() {
-        crate::indexes::wait_for_txindex(chain);
-    }
-    let cs = chain.lock();
-    let (tx, block_id) = match block_hash {
-        None => {
-            let in_pool = chain.pool().get(&txid).map(|e| (*e.tx).clone());
-            match in_pool {
-                Some(tx) => (tx, None),
-                None => crate::indexes::find_confirmed_tx(chain, &cs, &txid)?,
-            }
-        }
-        Some(h) => {
-            let id = cs
-                .index()
-                .id(&h)
-                .ok_or_else(|| RpcError::invalid_address_or_key("Block hash not found"))?;
-            let block = cs
-                .read_block(id)
-                .map_err(|_| RpcError::misc("Block not available"))?;
-            let tx = block
-                .txdata
-                .into_iter()
-                .find(|t| t.compute_txid() == txid)
-                .ok_or_else(|| RpcError::invalid_address_or_key("No such transaction found in the provided block. Use gettransaction for wallet transactions."))?;
-            (tx, Some(id))
-        }
-    };
-    if verbosity <= 0 {
-        return Ok(json!(serialize_hex(&tx)));
-    }
-    let mut o = Map::new();
-    // Only a caller-given block gets `in_active_chain` (not a -txindex hit).
-    if let Some(id) = block_id.filter(|_| block_hash.is_some()) {
-        o.insert("in_active_chain".into(), json!(cs.is_active(id)));
-    }
-    let params = utility_rpc::address::ChainParams::for_network(network);
-    o.extend(utility_rpc::tojson::tx_to_json(&tx, &params));
-    o.insert("hex".into(), json!(serialize_hex(&tx)));
-    if let Some(e) = block_id.and_then(|id| cs.index().entry(id)) {
-        o.insert("blockhash".into(), json!(e.hash.to_string()));
-        if let Some(id) = block_id.filter(|id| cs.is_active(*id)) {
-            o.insert("confirmations".into(), json!(cs.height() - e.height + 1));
-            let _ = id;
-            o.insert("time".into(), json!(e.header.time));
-            o.insert("blocktime".into(), json!(e.header.time));
-        } else {
-            o.insert("confirmations".into(), json!(0));
-        }
-    }
-    Ok(Value::Object(o))
-}
-
-fn get_tx_out(
-    chain: &NodeChain,
-    req_params: &[Value],
-    network: bitcoin::Network,
-) -> Result<Value, RpcError> {
-    let txid = parse_txid(req_params.str_at(0)?, "txid")?;
-    let n = req_params.opt_i64(1)?.unwrap_or(0);
-    let vout = u32::try_from(n).map_err(|_| RpcError::invalid_parameter("Invalid vout"))?;
-    let include_mempool = req_params.opt_bool(2)?.unwrap_or(true);
-    let cs = chain.lock();
-    let pool = chain.pool();
-    let outpoint = OutPoint::new(txid, vout);
-    let coin = if include_mempool {
-        PoolCoins {
-            chain: cs.coins(),
-            pool: &pool,
-            pool_height: u32::MAX,
-        }
-        .coin(&outpoint)
-    } else {
-        cs.coins().coin(&outpoint)
-    };
-    let Some(coin) = coin else {
-        return Ok(Value::Null);
-    };
-    let tip = cs
-        .tip_entry()
-        .map(|t| (t.hash, t.height))
-        .unwrap_or((cs.params().genesis_hash, 0));
-    let confirmations = if coin.height == u32::MAX {
-        0
-    } else {
-        tip.1 - coin.height + 1
-    };
-    let params = utility_rpc::address::ChainParams::for_network(network);
-    Ok(json!({
-        "bestblock": tip.0.to_string(),
-        "confirmations": confirmations,
-        "value": amount(coin.output.value.to_sat() as i64),
-        "scriptPubKey": utility_rpc::tojson::script_to_json(coin.output.script_pubkey.as_bytes(), true, true, &[], &params),
-        "coinbase": coin.is_coinbase,
-    }))
-}
-
-fn scan_tx_out_set(
-    chain: &NodeChain,
-    req_params: &[Value],
-    network: bitcoin::Network,
-) -> Result<Value, RpcError> {
-    let action = req_params.str_at(0)?;
-    match action {
-        "status" => return Ok(Value::Null),
-        "abort" => return Ok(json!(false)),
-        "start" => {}
-        _ => {
-            return Err(RpcError::invalid_parameter(
-                "Invalid action '".to_string() + action + "'",
-            ))
-        }
-    }
-    let objects = match req_params.opt(1) {
-        Some(Value::Array(a)) => a.clone(),
-        _ => {
-            return Err(RpcError::misc(
-                "scanobjects argument is required for the start action",
-            ))
-        }
-    };
-    // Script → the descriptor its scan object describes it by, if any.
-    let mut wanted: std::collections::HashMap<Vec<u8>, Option<String>> = Default::default();
-    for obj in &objects {
-        for (script, desc) in utility_rpc::scan_objects::eval_scan_object(obj, network)? {
-            let slot = wanted.entry(script).or_default();
-            if slot.is_none() {
-                *slot = desc;
-            }
-        }
-    }
-    let mut cs = chain.lock();
-    cs.flush()
-        .map_err(|e| RpcError::misc(format!("Unable to flush the UTXO set: {e}")))?;
-    let (tip_hash, tip_height) = cs
-        .tip_entry()
-        .map(|t| (t.hash, t.height))
-        .unwrap_or((cs.params().genesis_hash, 0));
-    let cursor = cs
-        .store()
-        .coins_cursor()
-        .map_err(|e| RpcError::misc(e.to_string()))?;
-    let params = utility_rpc::address::ChainParams::for_network(network);
-    let mut unspents = Vec::new();
-    let mut total = 0i64;
-    let mut count = 0u64;
-    for item in cursor {
-        let (outpoint, coin) = item.map_err(|e| RpcError::misc(e.to_string()))?;
-        count += 1;
-        let spk = coin.output.script_pubkey.as_bytes();
-        let Some(described) = wanted.get(spk) else {
-            continue;
-        };
-        total += coin.output.value.to_sat() as i64;
-        let block_hash = cs
-            .at_height(coin.height)
-            .and_then(|id| cs.index().entry(id))
-            .map(|e| e.hash.to_string());
-        unspents.push(json!({
-            "txid": outpoint.txid.to_string(),
-            "vout": outpoint.vout,
-            "scriptPubKey": hex::encode(spk),
-            "desc": described.clone().unwrap_or_else(|| utility_rpc::descriptor::infer(spk, &[], &params)),
-            "amount": amount(coin.output.value.to_sat() as i64),
-            "coinbase": coin.is_coinbase,
-            "height": coin.height,
-            "blockhash": block_hash,
-            "confirmations": tip_height - coin.height + 1,
-        }));
-    }
-    Ok(json!({
-        "success": true,
-        "txouts": count,
-        "height": tip_height,
-        "bestblock": tip_hash.to_string(),
-        "unspents": unspents,
-        "total_amount": amount(total),
-    }))
-}
-
 /// Registers the mempool and transaction RPCs.
 pub fn register(
     table: &RpcTable,
     args: &Arc<ArgsManager>,
     chain: Arc<NodeChain>,
-    network: bitcoin::Network,
+    _network: bitcoin::Network,
 ) {
     let max_bytes = args
         .get_int_arg("-maxmempool", DEFAULT_MAX_MEMPOOL_MB)
@@ -655,55 +448,6 @@ pub fn register(
         .args(vec![
             Arg::required("rawtxs", ArgType::Arr, "An array of hex strings of raw transactions."),
             Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
-        ]),
-    );
-
-    let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "getrawtransaction",
-            "rawtransactions",
-            "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\nand no blockhash argument is passed, it will return the transaction if it is in a block in the blockchain.",
-            move |req| get_raw_transaction(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("txid", ArgType::StrHex, "The transaction id"),
-            Arg::with_default("verbosity|verbose", ArgType::Num, json!(0), "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").skip_type_check(),
-            Arg::optional("blockhash", ArgType::StrHex, "The block in which to look for the transaction"),
-        ]),
-    );
-
-    let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "gettxout",
-            "blockchain",
-            "Returns details about an unspent transaction output.",
-            move |req| get_tx_out(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("txid", ArgType::StrHex, "The transaction id"),
-            Arg::required("n", ArgType::Num, "vout number"),
-            Arg::with_default(
-                "include_mempool",
-                ArgType::Bool,
-                json!(true),
-                "Whether to include the mempool.",
-            ),
-        ]),
-    );
-
-    let c = chain;
-    table.register(
-        RpcMethod::new(
-            "scantxoutset",
-            "blockchain",
-            "Scans the unspent transaction output set for entries that match certain output descriptors.",
-            move |req| scan_tx_out_set(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("action", ArgType::Str, "The action to execute"),
-            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects.").oneline("[scanobjects,...]"),
         ]),
     );
 }

@@ -1,7 +1,7 @@
 //! RPCs over the address manager: `getnodeaddresses` and the test-only
 //! `addpeeraddress`.
 
-use crate::rpc_p2p::INVALID_IP_OR_SUBNET;
+use super::INVALID_IP_OR_SUBNET;
 use net::NetHandle;
 use rpc::{code, Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
