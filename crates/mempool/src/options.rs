@@ -88,11 +88,7 @@ mod tests {
     use super::*;
 
     fn policy(chain: ChainType, argv: &[&str]) -> Result<Policy, String> {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
+        let args = common::options::parse_node_args(argv).expect("parse");
         Policy::from_args(&args, chain)
     }
 

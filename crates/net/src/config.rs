@@ -598,11 +598,7 @@ mod tests {
     use super::*;
 
     fn config(argv: &[&str]) -> Result<NetConfig, String> {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
+        let args = common::options::parse_node_args(argv).expect("parse");
         NetConfig::from_args(&args, &Params::regtest(), "/ua/".into())
     }
 
@@ -692,11 +688,7 @@ mod tests {
     }
 
     fn interacted(argv: &[&str]) -> (ArgsManager, Result<(), String>) {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
+        let args = common::options::parse_node_args(argv).expect("parse");
         let r = parameter_interactions(&args);
         (args, r)
     }
@@ -735,11 +727,7 @@ mod tests {
     }
 
     fn signet_config(argv: &[&str]) -> NetConfig {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string(), "-signet".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
+        let args = common::options::parse_node_args(&[&["-signet"], argv].concat()).expect("parse");
         let params =
             Params::for_chain(common::chaintype::ChainType::Signet, &args).expect("params");
         NetConfig::from_args(&args, &params, "/ua/".into()).expect("config")

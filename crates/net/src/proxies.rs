@@ -179,11 +179,7 @@ mod tests {
     use super::*;
 
     fn proxies(argv: &[&str]) -> Result<NetworkProxies, String> {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut full = vec!["bitcoin-node".to_string()];
-        full.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&full).map_err(|e| e.to_string())?;
+        let args = common::options::parse_node_args(argv)?;
         NetworkProxies::from_args(&args)
     }
 
