@@ -2,6 +2,10 @@
 //! named by `BITCOIND`, so the same tests can run against Core's `bitcoind`) in a
 //! temporary data directory with unique ports, and talks JSON-RPC and raw HTTP.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {hex as _, interfaces as _, ipc as _, tracing as _, tracing_subscriber as _};
+
 pub mod blocks;
 pub mod op_true;
 pub mod peer;

@@ -2,6 +2,13 @@
 //! invalidation and reconsideration, and invalid blocks from `submitblock`
 //! rejected with Core's reasons while the node keeps running.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::absolute::LockTime;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
 use bitcoin::hashes::Hash;

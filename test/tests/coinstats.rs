@@ -1,6 +1,13 @@
 //! `gettxoutsetinfo` through RPC: fields and their order, the three hash
 //! types, hashes changing as blocks are mined, and Core's parameter errors.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use serde_json::{json, Value};
 

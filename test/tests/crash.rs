@@ -3,6 +3,13 @@
 //! active chain links back to genesis and the UTXO set holds exactly the
 //! subsidies of the active chain's blocks.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -2,6 +2,13 @@
 //! filters and coin statistics, a reorg (stale blocks keep their filters
 //! and statistics), restarts, and Core's errors.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use std::time::{Duration, Instant};
 
 use bitcoin::bip158::{BlockFilter, FilterHeader};

@@ -2,6 +2,10 @@
 //! spawned `-ipcfd` child, `echoipc`, Core's errors, `-debug=ipc` lines, and
 //! hostile clients that must not take the node down.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {base64 as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
+
 use functional::{node_binary, run_binary, TestNode};
 use interfaces::init::Init;
 use serde_json::json;

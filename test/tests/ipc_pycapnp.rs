@@ -2,6 +2,13 @@
 //! interface_ipc tests connect, and Core's mining flows against the
 //! `ipc-test-server` stand-in. `contrib/test.sh` installs pycapnp.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, libc as _, serde_json as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -4,6 +4,13 @@
 //! options' init errors, and the mempool (with its deltas) surviving a
 //! restart through `mempool.dat`.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, Transaction};

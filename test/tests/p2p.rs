@@ -2,6 +2,13 @@
 //! (`connect_nodes`: `addnode <ip:port> onetry`, then `getpeerinfo` on both sides
 //! until each has received a pong), plus the network RPCs around it.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -3,6 +3,13 @@
 //! (punished for invalid blocks, even ones found invalid only later; never for
 //! transactions), plus orphan transactions and the anti-DoS work rule.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::consensus::encode::serialize;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::message::NetworkMessage;

@@ -2,6 +2,13 @@
 //! last 288 blocks and below the indexes' progress, pruned blocks answer
 //! Core's errors, and the pruned state survives a restart.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use serde_json::{json, Value};
 

@@ -3,6 +3,13 @@
 //! update from the UTXO set and mempool, sign with a descriptor, finalize,
 //! broadcast, confirm).
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::secp256k1::SecretKey;
 use bitcoin::{Network, PrivateKey};
 use functional::{op_true, TestNode};

@@ -1,6 +1,13 @@
 //! The public REST interface (`-rest`): every endpoint in each format, its
 //! agreement with the matching RPC, and Core's status codes and error texts.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use bitcoin::{Address, CompressedPublicKey, Network, PrivateKey};
 use functional::{HttpResponse, TestNode};

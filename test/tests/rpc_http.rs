@@ -1,5 +1,12 @@
 //! The JSON-RPC server's behaviour on the wire, including hostile input.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    bitcoin as _, hex as _, interfaces as _, ipc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -1,5 +1,12 @@
 //! Start-up, shutdown, options, datadir and config behaviour of the node binary.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use functional::{run_binary, TestNode};
 use serde_json::json;
 

@@ -4,6 +4,13 @@
 //! context-free checks, standardness, inputs, fees, finality, duplicates,
 //! scripts) and of `submitheader`.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, interfaces as _, ipc as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use bitcoin::absolute::LockTime;
 use bitcoin::blockdata::script::Builder;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};

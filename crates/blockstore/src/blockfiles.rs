@@ -358,8 +358,8 @@ impl BlockFiles {
         if header[..4] != self.magic {
             return Err(StoreError::corrupt(format!(
                 "Block magic mismatch for {pos}: {} versus expected {} while reading raw block",
-                hex(&header[..4]),
-                hex(&self.magic)
+                hex::encode(&header[..4]),
+                hex::encode(self.magic)
             )));
         }
         let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
@@ -452,8 +452,8 @@ impl BlockFiles {
         if header[..4] != self.magic {
             return Err(StoreError::corrupt(format!(
                 "Undo magic mismatch for {pos}: {} versus expected {} while reading block undo",
-                hex(&header[..4]),
-                hex(&self.magic)
+                hex::encode(&header[..4]),
+                hex::encode(self.magic)
             )));
         }
         let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
@@ -551,10 +551,6 @@ impl BlockFiles {
             },
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Iterator returned by [`BlockFiles::scan_blocks`].

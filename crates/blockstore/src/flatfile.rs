@@ -63,11 +63,6 @@ impl XorKey {
             }
         }
     }
-
-    /// Lower-case hex of the key, as Core logs it.
-    pub fn hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
-    }
 }
 
 /// How the caller wants the blocks directory obfuscated (`-blocksxor`).
@@ -147,7 +142,7 @@ pub fn init_xor_key(blocks_dir: &Path, setting: XorSetting) -> Result<XorKey> {
         return Err(StoreError::Config(format!(
             "The blocksdir XOR-key can not be disabled when a random key was already stored! \
              Stored key: '{}', stored path: '{}'.",
-            key.hex(),
+            hex::encode(key.0),
             path.display()
         )));
     }

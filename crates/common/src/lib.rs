@@ -2,7 +2,11 @@
 pub mod args;
 pub mod chaintype;
 pub mod config;
+pub mod init;
 pub mod logging;
 pub mod options;
 pub mod settings;
+pub mod shutdown;
+pub mod strencodings;
+pub mod system;
 pub mod time;

@@ -444,6 +444,17 @@ pub fn register_node_options(args: &ArgsManager) {
     args.add_hidden_args(HIDDEN);
 }
 
+/// An [`ArgsManager`] with the node's options registered and `argv` (without
+/// the program name) parsed: what option-reading code needs in its tests.
+pub fn parse_node_args(argv: &[&str]) -> Result<ArgsManager, String> {
+    let args = ArgsManager::new();
+    register_node_options(&args);
+    let mut full = vec!["bitcoin-node".to_string()];
+    full.extend(argv.iter().map(|s| s.to_string()));
+    args.parse_parameters(&full)?;
+    Ok(args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -278,16 +278,10 @@ pub fn size_and_weight(tx: &Transaction) -> (usize, usize) {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-            .collect()
-    }
-
     #[test]
     fn input_and_output_less_tx_reads_as_empty() {
         // version | no inputs | zero "flag" (no outputs) | locktime
-        let bytes = hex("01000000000000000000");
+        let bytes = hex::decode("01000000000000000000").unwrap();
         let tx = decode_tx(&bytes, true).unwrap();
         assert!(tx.input.is_empty() && tx.output.is_empty());
         assert_eq!(serialize_tx(&tx, true), bytes);
@@ -296,7 +290,7 @@ mod tests {
     #[test]
     fn witness_flag_rules_follow_core() {
         // Marker and flag, one input with an empty witness.
-        let superfluous = hex(concat!(
+        let superfluous = hex::decode(concat!(
             "010000000001",
             "01",
             "0000000000000000000000000000000000000000000000000000000000000000",
@@ -306,18 +300,21 @@ mod tests {
             "00",
             "00",
             "00000000"
-        ));
+        ))
+        .unwrap();
         assert_eq!(
             decode_tx(&superfluous, true).unwrap_err().0,
             "Superfluous witness record"
         );
-        let unknown = hex("0100000000020000000000000000");
+        let unknown = hex::decode("0100000000020000000000000000").unwrap();
         assert_eq!(
             decode_tx(&unknown, true).unwrap_err().0,
             "Unknown transaction optional data"
         );
         assert_eq!(
-            decode_tx(&hex("01000000"), true).unwrap_err().0,
+            decode_tx(&hex::decode("01000000").unwrap(), true)
+                .unwrap_err()
+                .0,
             END_OF_DATA
         );
     }
@@ -326,7 +323,7 @@ mod tests {
     fn block_with_input_less_tx_decodes() {
         let mut bytes = vec![0u8; 80];
         bytes.push(1);
-        bytes.extend(hex("01000000000000000000"));
+        bytes.extend(hex::decode("01000000000000000000").unwrap());
         let (block, used) = read_block_prefix(&bytes).unwrap();
         assert_eq!(used, bytes.len());
         assert_eq!(block.txdata.len(), 1);
@@ -337,7 +334,7 @@ mod tests {
     fn witness_items_up_to_core_max_size_decode() {
         // One input with a 5 MB witness item: over rust-bitcoin's 4 MB cap,
         // within Core's 32 MB.
-        let mut bytes = hex("0100000000010100000000000000000000000000000000000000000000000000000000000000000000000000ffffffff00");
+        let mut bytes = hex::decode("0100000000010100000000000000000000000000000000000000000000000000000000000000000000000000ffffffff00").unwrap();
         bytes.push(1);
         bytes.push(0xfe);
         bytes.extend(5_000_000u32.to_le_bytes());

@@ -47,13 +47,6 @@ pub use versionbits::{ThresholdState, VersionBitsCache};
 pub(crate) mod testdata {
     //! Real testnet3 blocks (from Core's blockfilters.json test vectors).
 
-    fn hex(s: &str) -> Vec<u8> {
-        let s = s.trim();
-        (0..s.len() / 2)
-            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-            .collect()
-    }
-
     /// The testnet3 block at `height` (2, 49291, 180480 or 1263442).
     pub(crate) fn block(height: u32) -> bitcoin::Block {
         let text = match height {
@@ -63,6 +56,6 @@ pub(crate) mod testdata {
             1263442 => include_str!("../testdata/testnet3-1263442.hex"),
             _ => panic!("no test block at {height}"),
         };
-        bitcoin::consensus::deserialize(&hex(text)).expect("block")
+        bitcoin::consensus::deserialize(&hex::decode(text.trim()).expect("hex")).expect("block")
     }
 }

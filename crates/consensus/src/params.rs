@@ -201,6 +201,8 @@ pub struct Params {
     pub message_start: [u8; 4],
     /// Default P2P port.
     pub default_port: u16,
+    /// DNS seeds (Core's `vSeeds`); a custom signet has none.
+    pub dns_seeds: Vec<String>,
     /// Pruning never deletes below this height.
     pub prune_after_height: u64,
     /// Known transaction history, for estimating verification progress.
@@ -227,15 +229,8 @@ fn hash(s: &str) -> BlockHash {
 
 /// A 256-bit number typed by a user: hex with an optional `0x`, at most 64
 /// digits (Core's `uint256::FromUserHex`).
-fn parse_user_work(s: &str) -> Option<Work> {
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    if digits.len() > 64 || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-        return None;
-    }
-    Work::from_unprefixed_hex(&format!("{digits:0>64}")).ok()
+fn strings(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
 
 fn work(s: &str) -> Work {
@@ -315,6 +310,15 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xf9, 0xbe, 0xb4, 0xd9],
             default_port: 8333,
+            dns_seeds: strings(&[
+                "dnsseed.bluematt.me.",
+                "seed.bitcoin.jonasschnelli.ch.",
+                "seed.btc.petertodd.net.",
+                "seed.bitcoin.sprovoost.nl.",
+                "dnsseed.emzy.de.",
+                "seed.bitcoin.wiz.biz.",
+                "seed.mainnet.achownodes.xyz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772055173,
                 tx_count: 1_315_805_869,
@@ -370,6 +374,13 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x0b, 0x11, 0x09, 0x07],
             default_port: 18333,
+            dns_seeds: strings(&[
+                "testnet-seed.bitcoin.jonasschnelli.ch.",
+                "seed.tbtc.petertodd.net.",
+                "seed.testnet.bitcoin.sprovoost.nl.",
+                "testnet-seed.bluematt.me.",
+                "seed.testnet.achownodes.xyz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772051651,
                 tx_count: 536_108_416,
@@ -420,6 +431,10 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0x1c, 0x16, 0x3f, 0x28],
             default_port: 48333,
+            dns_seeds: strings(&[
+                "seed.testnet4.bitcoin.sprovoost.nl.",
+                "seed.testnet4.wiz.biz.",
+            ]),
             chain_tx_data: ChainTxData {
                 time: 1772013387,
                 tx_count: 14_191_421,
@@ -443,8 +458,9 @@ impl Params {
     pub fn signet(challenge: Option<Vec<u8>>) -> Params {
         let genesis = genesis_block(Network::Signet);
         let custom = challenge.is_some();
-        let challenge = challenge
-            .unwrap_or_else(|| parse_hex(Self::DEFAULT_SIGNET_CHALLENGE).unwrap_or_default());
+        let challenge = challenge.unwrap_or_else(|| {
+            common::strencodings::try_parse_hex(Self::DEFAULT_SIGNET_CHALLENGE).unwrap_or_default()
+        });
         // The message start is the first four bytes of the double SHA256 of
         // the serialized (length-prefixed) challenge.
         let serialized = bitcoin::consensus::serialize(&challenge);
@@ -490,6 +506,14 @@ impl Params {
             signet_challenge: challenge,
             message_start,
             default_port: 38333,
+            dns_seeds: if custom {
+                Vec::new()
+            } else {
+                strings(&[
+                    "seed.signet.bitcoin.sprovoost.nl.",
+                    "seed.signet.achownodes.xyz.",
+                ])
+            },
             chain_tx_data: if custom {
                 ChainTxData::default()
             } else {
@@ -540,6 +564,7 @@ impl Params {
             signet_challenge: Vec::new(),
             message_start: [0xfa, 0xbf, 0xb5, 0xda],
             default_port: 18444,
+            dns_seeds: strings(&["dummySeed.invalid."]),
             chain_tx_data: ChainTxData {
                 time: 0,
                 tx_count: 0,
@@ -559,7 +584,8 @@ impl Params {
     /// Core's `CreateChainParams`. Errors carry Core's messages.
     ///
     /// Regtest reads `-fastprune`, `-test=bip94`; signet reads
-    /// `-signetchallenge`; every chain reads `-testactivationheight` and
+    /// `-signetchallenge`; every chain reads `-minimumchainwork`, `-maxtipage`,
+    /// `-testactivationheight` and
     /// `-vbparams` (Core parses them for every chain too; on the public
     /// networks the node's init rejects them earlier).
     pub fn for_chain(chain: ChainType, args: &ArgsManager) -> Result<Params, String> {
@@ -575,7 +601,7 @@ impl Params {
                     if values.len() != 1 {
                         return Err("-signetchallenge cannot be multiple values.".to_string());
                     }
-                    match parse_hex(&values[0]) {
+                    match common::strencodings::try_parse_hex(&values[0]) {
                         Some(v) => Some(v),
                         None => {
                             return Err(format!(
@@ -599,9 +625,13 @@ impl Params {
             }
         };
         if let Some(value) = args.get_arg("-minimumchainwork") {
-            params.minimum_chain_work = parse_user_work(&value).ok_or_else(|| {
+            let work = common::strencodings::from_user_hex_256(&value).ok_or_else(|| {
                 format!("Invalid minimum work specified ({value}), must be up to 64 hex digits")
             })?;
+            params.minimum_chain_work = Work::from_be_bytes(work);
+        }
+        if let Some(age) = args.get_int_arg_opt("-maxtipage") {
+            params.max_tip_age = age;
         }
         let opts = parse_deployment_args(args)?;
         params.apply_deployment_options(&opts);
@@ -669,22 +699,6 @@ impl Params {
             .find(|(h, _)| h == hash)
             .map(|(_, f)| *f)
     }
-}
-
-/// Core's `TryParseHex`: pairs of hex digits, whitespace allowed between
-/// pairs; `None` on anything else.
-pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut it = s.bytes().peekable();
-    while let Some(c) = it.next() {
-        if c.is_ascii_whitespace() || c == 0x0b {
-            continue;
-        }
-        let hi = (c as char).to_digit(16)?;
-        let lo = (it.next()? as char).to_digit(16)?;
-        out.push((hi * 16 + lo) as u8);
-    }
-    Some(out)
 }
 
 /// Core's `ToIntegral`: an optional '-' then decimal digits, nothing else,
@@ -930,13 +944,5 @@ mod tests {
         assert_eq!(p.prune_after_height, 1000);
         assert!(!p.enforce_bip94);
         assert_eq!(p.segwit_height, 0);
-    }
-
-    #[test]
-    fn hex_parsing() {
-        assert_eq!(parse_hex("00 ff"), Some(vec![0, 0xff]));
-        assert_eq!(parse_hex(""), Some(vec![]));
-        assert_eq!(parse_hex("0"), None);
-        assert_eq!(parse_hex("0 0"), None);
     }
 }

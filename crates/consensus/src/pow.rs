@@ -217,6 +217,31 @@ pub fn permitted_difficulty_transition(
     }
 }
 
+/// Core's `GetDifficulty`: the target of difficulty 1 divided by `bits`' target.
+pub fn difficulty(bits: CompactTarget) -> f64 {
+    let bits = bits.to_consensus();
+    let mut shift = (bits >> 24) & 0xff;
+    let mantissa = f64::from(bits & 0x00ff_ffff);
+    if mantissa == 0.0 {
+        return 0.0;
+    }
+    let mut diff = f64::from(0x0000_ffffu32) / mantissa;
+    while shift < 29 {
+        diff *= 256.0;
+        shift += 1;
+    }
+    while shift > 29 {
+        diff /= 256.0;
+        shift -= 1;
+    }
+    diff
+}
+
+/// The 64-digit hex target of `bits`.
+pub fn target_hex(bits: CompactTarget) -> String {
+    hex::encode(bitcoin::Target::from_compact(bits).to_be_bytes())
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

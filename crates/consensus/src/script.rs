@@ -342,7 +342,8 @@ mod tests {
                     .map(|_| TxOut {
                         value: Amount::from_sat(0),
                         script_pubkey: ScriptBuf::from_bytes(
-                            crate::params::parse_hex(it.next().copied().unwrap_or("")).unwrap(),
+                            common::strencodings::try_parse_hex(it.next().copied().unwrap_or(""))
+                                .unwrap(),
                         ),
                     })
                     .collect()

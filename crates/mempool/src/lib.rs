@@ -7,6 +7,7 @@ mod accept;
 mod diagram;
 pub mod dust;
 mod input_standard;
+mod options;
 mod persist;
 pub mod pool;
 mod prioritise;

@@ -2,7 +2,9 @@
 //! parameter interactions (`-bind` implies `-listen`, `-connect` disables it).
 
 use common::args::ArgsManager;
-use common::chaintype::ChainType;
+use consensus::Params;
+
+use crate::message::MAX_SUBVERSION_LENGTH;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Core's `DEFAULT_MAX_PEER_CONNECTIONS`.
@@ -162,39 +164,6 @@ impl SeedConfig {
 /// The networks `-onlynet` accepts.
 const NETWORK_NAMES: [&str; 5] = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
 
-/// The DNS seeds of a chain (Core's chain parameters); a custom signet has none.
-pub fn dns_seeds(chain: ChainType, custom_signet: bool) -> Vec<String> {
-    let seeds: &[&str] = match chain {
-        ChainType::Main => &[
-            "dnsseed.bluematt.me.",
-            "seed.bitcoin.jonasschnelli.ch.",
-            "seed.btc.petertodd.net.",
-            "seed.bitcoin.sprovoost.nl.",
-            "dnsseed.emzy.de.",
-            "seed.bitcoin.wiz.biz.",
-            "seed.mainnet.achownodes.xyz.",
-        ],
-        ChainType::Testnet => &[
-            "testnet-seed.bitcoin.jonasschnelli.ch.",
-            "seed.tbtc.petertodd.net.",
-            "seed.testnet.bitcoin.sprovoost.nl.",
-            "testnet-seed.bluematt.me.",
-            "seed.testnet.achownodes.xyz.",
-        ],
-        ChainType::Testnet4 => &[
-            "seed.testnet4.bitcoin.sprovoost.nl.",
-            "seed.testnet4.wiz.biz.",
-        ],
-        ChainType::Signet if custom_signet => &[],
-        ChainType::Signet => &[
-            "seed.signet.bitcoin.sprovoost.nl.",
-            "seed.signet.achownodes.xyz.",
-        ],
-        ChainType::Regtest => &["dummySeed.invalid."],
-    };
-    seeds.iter().map(|s| s.to_string()).collect()
-}
-
 /// Core's P2P parameter interactions: soft-sets `-listen` and `-dnsseed` from
 /// `-bind`, `-connect`, `-maxconnections`, `-proxy` and `-onlynet`, logging
 /// each change. Errors are init-error texts.
@@ -264,29 +233,6 @@ pub const NODE_NETWORK: u64 = 1;
 pub const NODE_WITNESS: u64 = 1 << 3;
 /// `NODE_NETWORK_LIMITED`.
 pub const NODE_NETWORK_LIMITED: u64 = 1 << 10;
-
-/// Default P2P port of a chain.
-pub fn default_port(chain: ChainType) -> u16 {
-    match chain {
-        ChainType::Main => 8333,
-        ChainType::Testnet => 18333,
-        ChainType::Testnet4 => 48333,
-        ChainType::Signet => 38333,
-        ChainType::Regtest => 18444,
-    }
-}
-
-/// Network magic of a chain.
-pub fn magic(chain: ChainType) -> [u8; 4] {
-    let network = match chain {
-        ChainType::Main => bitcoin::Network::Bitcoin,
-        ChainType::Testnet => bitcoin::Network::Testnet,
-        ChainType::Testnet4 => bitcoin::Network::Testnet4,
-        ChainType::Signet => bitcoin::Network::Signet,
-        ChainType::Regtest => bitcoin::Network::Regtest,
-    };
-    network.magic().to_bytes()
-}
 
 /// Parses `host`, `host:port`, `[v6]`, `[v6]:port`; `None` if not an IP address.
 pub fn parse_host_port(s: &str, default_port: u16) -> Option<SocketAddr> {
@@ -390,14 +336,48 @@ pub fn parse_whitelist(value: &str) -> Result<WhitelistEntry, String> {
     })
 }
 
+/// Name in the user agent string.
+pub const UA_NAME: &str = "bitcoin-node";
+
+fn is_safe_ua_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || " .,;-_?@".contains(c)
+}
+
+/// Builds the BIP14 user agent (`-uacomment`), with Core's init errors.
+pub fn user_agent(args: &ArgsManager) -> Result<String, String> {
+    let mut comments = Vec::new();
+    for c in args.get_args("-uacomment") {
+        if !c.chars().all(is_safe_ua_char) {
+            return Err(format!(
+                "User Agent comment ({c}) contains unsafe characters."
+            ));
+        }
+        comments.push(c);
+    }
+    let version = env!("CARGO_PKG_VERSION");
+    let ua = if comments.is_empty() {
+        format!("/{UA_NAME}:{version}/")
+    } else {
+        format!("/{UA_NAME}:{version}({})/", comments.join("; "))
+    };
+    if ua.len() > MAX_SUBVERSION_LENGTH {
+        return Err(format!(
+            "Total length of network version string ({}) exceeds maximum length ({MAX_SUBVERSION_LENGTH}). Reduce the number or size of uacomments.",
+            ua.len()
+        ));
+    }
+    Ok(ua)
+}
+
 impl NetConfig {
-    /// Reads the P2P options for `chain`. Errors are init-error texts.
+    /// Reads the P2P options for the chain of `params` (which gives the
+    /// magic, default port and seeds). Errors are init-error texts.
     pub fn from_args(
         args: &ArgsManager,
-        chain: ChainType,
+        params: &Params,
         user_agent: String,
     ) -> Result<NetConfig, String> {
-        let default_port = default_port(chain);
+        let default_port = params.default_port;
         let port = match args.get_int_arg_opt("-port") {
             Some(p) if (1..=65535).contains(&p) => p as u16,
             Some(_) => {
@@ -518,13 +498,13 @@ impl NetConfig {
         let blocksonly = args.get_bool_arg("-blocksonly", false);
         let seeding = seed_config(
             args,
-            chain,
+            params,
             connect
                 .as_ref()
                 .is_some_and(|c: &Vec<String>| !c.is_empty()),
         )?;
         Ok(NetConfig {
-            magic: magic(chain),
+            magic: params.message_start,
             listen,
             binds,
             connect,
@@ -545,8 +525,9 @@ impl NetConfig {
 
     /// A configuration for tests and embedding: regtest magic, no listening sockets.
     pub fn for_tests(user_agent: &str) -> NetConfig {
+        let regtest = Params::regtest();
         NetConfig {
-            magic: magic(ChainType::Regtest),
+            magic: regtest.message_start,
             listen: false,
             binds: Vec::new(),
             connect: Some(Vec::new()),
@@ -558,7 +539,7 @@ impl NetConfig {
             user_agent: user_agent.to_string(),
             services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
             relay_txs: true,
-            default_port: default_port(ChainType::Regtest),
+            default_port: regtest.default_port,
             data_dir: None,
             capture_messages: false,
             seeding: SeedConfig::default(),
@@ -580,7 +561,7 @@ impl NetConfig {
 }
 
 /// The seeding options; `connect` tells whether `-connect` names peers.
-fn seed_config(args: &ArgsManager, chain: ChainType, connect: bool) -> Result<SeedConfig, String> {
+fn seed_config(args: &ArgsManager, params: &Params, connect: bool) -> Result<SeedConfig, String> {
     let mut seednodes = args.get_args("-seednode");
     if connect && !seednodes.is_empty() {
         tracing::info!("-seednode is ignored when -connect is used");
@@ -605,7 +586,7 @@ fn seed_config(args: &ArgsManager, chain: ChainType, connect: bool) -> Result<Se
         seednodes,
         onlynet,
         proxy,
-        dns_seeds: dns_seeds(chain, args.is_arg_set("-signetchallenge")),
+        dns_seeds: params.dns_seeds.clone(),
         // The chains' fixed seed lists are not carried yet; the fallback
         // logic runs and adds none (as on regtest).
         fixed_seeds: Vec::new(),
@@ -617,12 +598,8 @@ mod tests {
     use super::*;
 
     fn config(argv: &[&str]) -> Result<NetConfig, String> {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
-        NetConfig::from_args(&args, ChainType::Regtest, "/ua/".into())
+        let args = common::options::parse_node_args(argv).expect("parse");
+        NetConfig::from_args(&args, &Params::regtest(), "/ua/".into())
     }
 
     #[test]
@@ -711,11 +688,7 @@ mod tests {
     }
 
     fn interacted(argv: &[&str]) -> (ArgsManager, Result<(), String>) {
-        let args = ArgsManager::new();
-        common::options::register_node_options(&args);
-        let mut v = vec!["bitcoin-node".to_string()];
-        v.extend(argv.iter().map(|s| s.to_string()));
-        args.parse_parameters(&v).expect("parse");
+        let args = common::options::parse_node_args(argv).expect("parse");
         let r = parameter_interactions(&args);
         (args, r)
     }
@@ -751,8 +724,28 @@ mod tests {
         assert!(!c.seeding.reachable(&"1.2.3.4:8333".parse().unwrap()));
         assert!(c.seeding.reachable(&"[2a01::1]:8333".parse().unwrap()));
         assert_eq!(c.seeding.dns_seeds, ["dummySeed.invalid."]);
-        assert!(dns_seeds(ChainType::Signet, true).is_empty());
-        assert_eq!(dns_seeds(ChainType::Main, false).len(), 7);
+    }
+
+    fn signet_config(argv: &[&str]) -> NetConfig {
+        let args = common::options::parse_node_args(&[&["-signet"], argv].concat()).expect("parse");
+        let params =
+            Params::for_chain(common::chaintype::ChainType::Signet, &args).expect("params");
+        NetConfig::from_args(&args, &params, "/ua/".into()).expect("config")
+    }
+
+    #[test]
+    fn custom_signet_has_its_own_magic_and_no_seeds() {
+        let default = signet_config(&[]);
+        assert_eq!(default.magic, [0x0a, 0x03, 0xcf, 0x40]);
+        assert_eq!(default.default_port, 38333);
+        assert_eq!(default.seeding.dns_seeds.len(), 2);
+        // Core: the first four bytes of sha256d of the challenge serialized as a vector.
+        let custom = signet_config(&["-signetchallenge=51"]);
+        assert_ne!(custom.magic, default.magic);
+        use bitcoin::hashes::Hash;
+        let digest = bitcoin::hashes::sha256d::Hash::hash(&[0x01, 0x51]);
+        assert_eq!(custom.magic, digest.as_byte_array()[..4]);
+        assert!(custom.seeding.dns_seeds.is_empty());
     }
 
     #[test]

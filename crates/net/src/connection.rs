@@ -5,7 +5,7 @@
 use crate::message::{decode, DecodeError};
 use crate::peer::{Outgoing, Peer};
 use crate::processing::Event;
-use crate::wire::{checksum, hex, MessageHeader, HEADER_SIZE};
+use crate::wire::{checksum, MessageHeader, HEADER_SIZE};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -146,8 +146,8 @@ async fn read_loop(mut r: OwnedReadHalf, peer: &Peer, events: &Sender<Event>) ->
                 target: "net",
                 "Header error: Wrong checksum ({msg_type}, {} bytes), expected {} was {}, peer={}",
                 payload.len(),
-                hex(&sum),
-                hex(&header.checksum),
+                hex::encode(sum),
+                hex::encode(header.checksum),
                 peer.id
             );
             continue;

@@ -25,6 +25,7 @@ pub mod orphanage;
 mod outbound;
 pub mod peer;
 pub mod processing;
+pub mod proxies;
 pub mod wire;
 
 pub use backend::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};

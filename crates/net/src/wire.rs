@@ -42,7 +42,10 @@ impl HeaderError {
     pub fn log_text(&self) -> String {
         match self {
             HeaderError::WrongMagic(m) => {
-                format!("Header error: Wrong MessageStart {} received", hex(m))
+                format!(
+                    "Header error: Wrong MessageStart {} received",
+                    hex::encode(m)
+                )
             }
             HeaderError::TooLarge { msg_type, length } => {
                 format!("Header error: Size too large ({msg_type}, {length} bytes)")
@@ -128,11 +131,6 @@ pub fn encode_frame(magic: [u8; 4], msg_type: &str, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&checksum(payload));
     out.extend_from_slice(payload);
     out
-}
-
-/// Lower-case hex of a byte string.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Core's `SanitizeString`: keeps letters, digits and ` .,;-_/:?@()`, drops the rest,

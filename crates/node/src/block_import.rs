@@ -13,8 +13,8 @@ use bitcoin::{Block, BlockHash};
 use blockstore::FlatFilePos;
 use chain::{Chainstate, Imported};
 
-use crate::node_chain::NodeChain;
-use crate::shutdown::Shutdown;
+use chainstate_service::NodeChain;
+use common::shutdown::Shutdown;
 
 /// Blocks connected per hold of the node's lock at the end of the import.
 const CONNECTS_PER_LOCK: usize = 32;

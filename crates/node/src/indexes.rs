@@ -3,26 +3,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
-use bitcoin::BlockHash;
 use chain::Chainstate;
 use common::args::ArgsManager;
 use index::{ChainSource, IndexConfig, Indexes, StartError};
 
-use crate::node_chain::NodeChain;
-use crate::shutdown::Shutdown;
-
-impl ChainSource for NodeChain {
-    fn read(&self, f: &mut dyn FnMut(&Chainstate)) {
-        f(&self.lock());
-    }
-
-    fn wait_for_tip_change(&self, current: BlockHash, timeout: Duration) {
-        // Index threads stop through their own flag; the wait is bounded anyway.
-        self.wait_until(Some(timeout), &Shutdown::new(), |t| t.1 != current);
-    }
-}
+use chainstate_service::NodeChain;
 
 /// Reads the index options; Core's init errors for bad values and for
 /// options that need block data `-prune` deletes.

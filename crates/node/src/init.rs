@@ -2,13 +2,16 @@
 //! arguments and config, data directory and locks, logging, RPC server, then
 //! waiting for a shutdown request and tearing down in reverse.
 
-use crate::chain_view::ChainView;
 use crate::datadir::{self, DirLock, LockError, PidFile};
-use crate::rpc_control::{self, ControlContext, CLIENT_NAME};
-use crate::shutdown::Shutdown;
-use crate::{daemon, logging_setup, rpc_chain, rpc_net, rpc_server, signals};
+use crate::rpc::control::{self as rpc_control, ControlContext};
+use crate::rpc::{net as rpc_net, server as rpc_server};
+use crate::{daemon, logging_setup, signals};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
+use common::init::InitFailure;
+use common::settings::CLIENT_NAME;
+use common::shutdown::Shutdown;
+use common::system::{run_command, run_command_detached};
 use rpc::RpcTable;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,22 +28,6 @@ fn init_error(msg: &str) -> ExitCode {
     tracing::error!("{msg}");
     eprintln!("Error: {msg}");
     1
-}
-
-/// Why start-up stopped.
-#[derive(Debug)]
-pub enum InitFailure {
-    /// An init error, printed as `Error: …`.
-    Error(String),
-    /// A question Core would ask in the GUI (e.g. whether to reindex); a
-    /// daemon cannot ask, so it prints the text as it is and stops.
-    Question(String),
-}
-
-impl From<String> for InitFailure {
-    fn from(e: String) -> Self {
-        InitFailure::Error(e)
-    }
 }
 
 /// Runs `bitcoin-node` with `argv` (including the program name) and returns the
@@ -115,8 +102,8 @@ fn usage_text(args: &ArgsManager) -> String {
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
     _ipc: crate::ipc_setup::NodeIpc,
-    _p2p: Option<crate::rpc_p2p::P2p>,
-    chain: Arc<crate::node_chain::NodeChain>,
+    _p2p: Option<crate::p2p::P2p>,
+    chain: Arc<chainstate_service::NodeChain>,
     indexes: Arc<index::Indexes>,
     /// The `initload` thread; joined before the final flush.
     initload: Option<std::thread::JoinHandle<()>>,
@@ -239,15 +226,8 @@ fn init_main(
     if chain == ChainType::Testnet {
         tracing::info!("Warning: Support for testnet3 is deprecated and will be removed in an upcoming release. Consider switching to testnet4.");
     }
-    // Relaying non-standard transactions is for test chains only, as in Core.
-    if chain == ChainType::Main && args.get_bool_arg("-acceptnonstdtxn", false) {
-        return Err(format!(
-            "acceptnonstdtxn is not currently supported for {} chain",
-            chain.as_str()
-        )
-        .into());
-    }
-    let subversion = rpc_net::user_agent(args)?;
+    let policy = mempool::Policy::from_args(args, chain)?;
+    let subversion = net::config::user_agent(args)?;
     // Set before the chain loads: start-up checks compare block times to it.
     if let Some(t) = args.get_int_arg_opt("-mocktime").filter(|t| *t != 0) {
         common::time::set_mock_time(t);
@@ -290,7 +270,7 @@ fn init_main(
         true,
     );
     let pid = Some(PidFile::create(&pid_path)?);
-    let mining_args = crate::mining_args::MiningArgs::from_args(args, chain)?;
+    let mining_args = mining::MiningArgs::from_args(args, chain)?;
 
     let table = Arc::new(RpcTable::new());
     let control = Arc::new(ControlContext {
@@ -302,18 +282,18 @@ fn init_main(
         mockable_chain: chain == ChainType::Regtest,
     });
     rpc_control::register(&table, control);
-    crate::rpc_logging::register(&table);
+    crate::rpc::logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
-    let proxies = crate::proxies::NetworkProxies::from_args(args)?;
-    if let Some(warning) = crate::proxies::check_private_broadcast(args, &proxies)? {
+    let proxies = net::proxies::NetworkProxies::from_args(args)?;
+    if let Some(warning) = net::proxies::check_private_broadcast(args, &proxies)? {
         // Core's init warnings go to the log and to stderr.
         tracing::warn!("{warning}");
         eprintln!("Warning: {warning}");
     }
     table.set_warmup_status("Loading block index…");
     let index_config = crate::indexes::config_from_args(args, net_dir)?;
-    let node_chain = crate::node_chain::NodeChain::open(args, chain, net_dir)?;
+    let node_chain = chainstate_service::NodeChain::open(args, chain, net_dir, policy)?;
     let stopper = shutdown.clone();
     node_chain.on_stop_height(Box::new(move || stopper.request()));
     let indexes = crate::indexes::start(
@@ -321,34 +301,23 @@ fn init_main(
         &node_chain,
         args.get_bool_arg("-reindex", false),
     )?;
-    crate::rpc_index::register(&table, node_chain.clone());
-    crate::rpc_prune::register(&table, node_chain.clone());
-    crate::rpc_scanblocks::register(&table, node_chain.clone(), network);
-    let chain_view: Arc<dyn ChainView> = node_chain.clone();
-    rpc_chain::register(&table, chain_view, shutdown.clone());
-    crate::rpc_blockchain::register(&table, node_chain.clone(), shutdown.clone(), network);
-    crate::rpc_coinstats::register(&table, node_chain.clone());
-    crate::rpc_blockstats::register(&table, node_chain.clone());
-    crate::rpc_chaintxstats::register(&table, node_chain.clone());
-    crate::rpc_deployment::register(&table, node_chain.clone());
-    crate::rpc_descriptoractivity::register(&table, node_chain.clone(), network);
-    crate::rpc_spending::register(&table, node_chain.clone());
-    crate::rpc_snapshot::register(&table, node_chain.clone(), net_dir.to_path_buf());
-    crate::rpc_verifychain::register(&table, node_chain.clone(), args);
-    let assembler = Arc::new(crate::block_assembler::BlockAssembler::new(
-        node_chain.clone(),
-        mining_args,
-    ));
-    crate::rpc_mining::register(&table, assembler.clone(), shutdown.clone(), network);
-    crate::rpc_blocktemplate::register(&table, assembler.clone(), shutdown.clone());
-    crate::rpc_prioritise::register(&table, node_chain.clone());
-    rpc_net::register(&table, args, subversion.clone(), &proxies);
-    crate::rpc_mempool::register(&table, args, node_chain.clone(), network);
-    crate::rpc_rawtx::register(&table, node_chain.clone(), network);
-    crate::rpc_fees::register(&table);
+    crate::rpc::register_chain(&table, &node_chain, shutdown, args, net_dir, network);
+    let assembler = Arc::new(mining::BlockAssembler::new(node_chain.clone(), mining_args));
+    mining::rpc::register(&table, assembler.clone(), shutdown.clone(), network);
+    rpc_net::register(
+        &table,
+        args,
+        subversion.clone(),
+        &proxies,
+        node_chain.policy(),
+    );
+    crate::rpc::mempool::register(&table, args, node_chain.clone(), network);
+    crate::rpc::rawtx::register(&table, node_chain.clone(), network);
+    crate::rpc::utxo::register(&table, node_chain.clone(), network);
+    crate::rpc::fees::register(&table);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
-    crate::rpc_ipc::register(&table, node_ipc.ipc.clone(), argv0);
+    crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0);
     let rpc = if args.get_bool_arg("-server", true) {
         let server = rpc_server::RpcServer::start(args, chain, table.clone())?;
         if args.get_bool_arg("-rest", false) {
@@ -365,7 +334,7 @@ fn init_main(
         ))
     });
     let _ = node_ipc.init.rpc.set(service);
-    let mining = crate::mining_service::NodeMining::new(assembler, shutdown.clone());
+    let mining = mining::NodeMining::new(assembler, shutdown.clone());
     node_ipc
         .init
         .set_mining(Arc::new(move || Box::new(mining.new_client())));
@@ -375,8 +344,9 @@ fn init_main(
         return Err("Shutdown requested during init".to_string().into());
     }
     let p2p_backend = Arc::new(crate::p2p_backend::ChainBackend::new(node_chain.clone()));
-    let p2p = crate::rpc_p2p::start(&table, args, chain, subversion, p2p_backend)?;
-    node_chain.set_net(p2p.handle());
+    let params = node_chain.lock().params_arc();
+    let p2p = crate::p2p::start(&table, args, &params, subversion, p2p_backend)?;
+    node_chain.set_peers(Box::new(crate::p2p_backend::P2pPeers(p2p.handle())));
     let load_files = args
         .get_args("-loadblock")
         .iter()
@@ -406,28 +376,4 @@ pub fn network_of(chain: ChainType) -> bitcoin::Network {
         ChainType::Signet => bitcoin::Network::Signet,
         ChainType::Regtest => bitcoin::Network::Regtest,
     }
-}
-
-fn run_command(cmd: &str) {
-    match std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .status()
-    {
-        Ok(status) if !status.success() => {
-            tracing::warn!(
-                "runCommand error: system({cmd}) returned {}",
-                status.code().unwrap_or(-1)
-            )
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!("runCommand error: system({cmd}) failed: {e}"),
-    }
-}
-
-pub(crate) fn run_command_detached(cmd: &str) {
-    let cmd = cmd.to_string();
-    let _ = std::thread::Builder::new()
-        .name("startupnotify".into())
-        .spawn(move || run_command(&cmd));
 }

@@ -1,50 +1,16 @@
 //! `bitcoin-node`: start-up, shutdown and the node's own RPCs, wired from the
-//! framework crates (`common`, `rpc`, `utility-rpc`).
+//! framework crates (`common`, `rpc`, `utility-rpc`), the chainstate service,
+//! mining and P2P.
 
-pub mod block_assembler;
 pub mod block_import;
-pub mod block_read;
-pub mod chain_view;
 pub mod daemon;
 pub mod datadir;
 pub mod indexes;
 pub mod init;
 pub mod ipc_setup;
 pub mod logging_setup;
-pub mod miner;
-pub mod mining_args;
-pub mod mining_service;
-pub mod node_chain;
+pub mod p2p;
 pub mod p2p_backend;
-pub mod proxies;
 pub mod rest;
-pub mod rpc_addrman;
-pub mod rpc_blockchain;
-pub mod rpc_blockstats;
-pub mod rpc_blocktemplate;
-pub mod rpc_chain;
-pub mod rpc_chaintxstats;
-pub mod rpc_coinstats;
-pub mod rpc_coinstats_index;
-pub mod rpc_control;
-pub mod rpc_deployment;
-pub mod rpc_descriptoractivity;
-pub mod rpc_fees;
-pub mod rpc_index;
-pub mod rpc_ipc;
-pub mod rpc_logging;
-pub mod rpc_mempool;
-pub mod rpc_mining;
-pub mod rpc_net;
-pub mod rpc_orphans;
-pub mod rpc_p2p;
-pub mod rpc_prioritise;
-pub mod rpc_prune;
-pub mod rpc_rawtx;
-pub mod rpc_scanblocks;
-pub mod rpc_server;
-pub mod rpc_snapshot;
-pub mod rpc_spending;
-pub mod rpc_verifychain;
-pub mod shutdown;
+pub mod rpc;
 pub mod signals;

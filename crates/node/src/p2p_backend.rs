@@ -1,5 +1,6 @@
-//! The P2P layer's view of this node ([`net::NodeBackend`]) over the shared
-//! chainstate and mempool.
+//! The two directions between the P2P layer and the shared chainstate and
+//! mempool: the P2P layer's view of this node ([`net::NodeBackend`]) and the
+//! chainstate's view of the P2P layer ([`chainstate_service::Peers`]).
 
 use std::sync::Arc;
 
@@ -11,8 +12,7 @@ use chain::{BlockId, ChainError, ChainListener, Chainstate};
 use consensus::{BlockResult, ValidationError};
 use net::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
 
-use crate::chain_view::ChainView;
-use crate::node_chain::NodeChain;
+use chainstate_service::{ChainView, NodeChain, Peers};
 
 /// Backend of the P2P layer on the node's chainstate.
 pub struct ChainBackend {
@@ -23,6 +23,28 @@ impl ChainBackend {
     /// A backend over `chain`.
     pub fn new(chain: Arc<NodeChain>) -> Self {
         ChainBackend { chain }
+    }
+}
+
+/// The running P2P layer as the chainstate's [`Peers`].
+pub struct P2pPeers(pub net::NetHandle);
+
+impl Peers for P2pPeers {
+    fn block_tip_changed(&self, tip: BlockHash) {
+        self.0.block_tip_changed(tip);
+    }
+
+    fn relay_transaction(&self, txid: bitcoin::Txid, wtxid: bitcoin::Wtxid) {
+        self.0.relay_transaction(txid, wtxid);
+    }
+
+    fn connection_count(&self) -> usize {
+        let (inbound, outbound) = self.0.connection_counts();
+        inbound + outbound
+    }
+
+    fn fetch_block(&self, id: i64, hash: BlockHash) -> Result<(), String> {
+        self.0.fetch_block(id, hash)
     }
 }
 

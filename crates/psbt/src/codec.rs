@@ -164,7 +164,7 @@ impl MapKeys {
             return Err(DecodeError::stream(format!(
                 "Duplicate Key, {} key \"{}\" already provided",
                 self.what,
-                crate::input::hex(&key)
+                hex::encode(&key)
             )));
         }
         let ty = Reader::new(&key).compact()?;

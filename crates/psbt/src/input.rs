@@ -638,8 +638,3 @@ fn check_schnorr_len(sig: &[u8], path: &str) -> Result<()> {
     }
     Ok(())
 }
-
-/// Lower-case hex of `data`.
-pub fn hex(data: &[u8]) -> String {
-    data.iter().map(|b| format!("{b:02x}")).collect()
-}

@@ -34,71 +34,35 @@ pub fn amount_from_value(value: &Value, decimals: u32) -> RpcResult<i64> {
         Value::String(s) => s.clone(),
         _ => return Err(RpcError::type_error("Amount is not a number or string")),
     };
-    let amount =
-        parse_fixed_point(&text, decimals).ok_or_else(|| RpcError::type_error("Invalid amount"))?;
+    let amount = common::strencodings::parse_fixed_point(&text, decimals)
+        .ok_or_else(|| RpcError::type_error("Invalid amount"))?;
     if !(0..=MAX_MONEY).contains(&amount) {
         return Err(RpcError::type_error("Amount out of range"));
     }
     Ok(amount)
 }
 
-/// Parses a decimal number (optionally with exponent) into an integer scaled by
-/// `10^decimals`, rejecting anything that would lose precision or exceed 10^18.
-pub fn parse_fixed_point(text: &str, decimals: u32) -> Option<i64> {
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(pos) => (&text[..pos], text[pos + 1..].parse::<i64>().ok()?),
-        None => (text, 0),
-    };
-    let (negative, digits) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa),
-    };
-    let (int_part, frac_part) = match digits.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (digits, ""),
-    };
-    if int_part.is_empty() || !int_part.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if (digits.contains('.') && frac_part.is_empty())
-        || !frac_part.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    if int_part.len() > 1 && int_part.starts_with('0') {
-        return None;
-    }
-    let all_digits: String = format!("{int_part}{frac_part}");
-    let all_digits = all_digits.trim_start_matches('0');
-    // Position of the decimal point after scaling.
-    let shift = decimals as i64 + exponent - frac_part.len() as i64;
-    let mut value: i128 = 0;
-    for b in all_digits.bytes() {
-        value = value.checked_mul(10)?.checked_add((b - b'0') as i128)?;
-        if value > 10i128.pow(30) {
-            return None;
+/// Parses a block hash argument as Core's `ParseHashV`.
+pub fn parse_hash(value: &str, name: &str) -> Result<bitcoin::BlockHash, RpcError> {
+    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        if value.len() != 64 {
+            return Err(RpcError::invalid_parameter(format!(
+                "{name} must be of length 64 (not {}, for '{value}')",
+                value.len()
+            )));
         }
+        return Err(RpcError::invalid_parameter(format!(
+            "{name} must be hexadecimal string (not '{value}')"
+        )));
     }
-    if shift >= 0 {
-        for _ in 0..shift {
-            value = value.checked_mul(10)?;
-            if value > 10i128.pow(30) {
-                return None;
-            }
-        }
-    } else {
-        for _ in 0..(-shift) {
-            if value % 10 != 0 {
-                return None;
-            }
-            value /= 10;
-        }
-    }
-    if value >= 10i128.pow(18) {
-        return None;
-    }
-    let v = value as i64;
-    Some(if negative { -v } else { v })
+    value.parse().map_err(|_| {
+        RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{value}')"))
+    })
+}
+
+/// Parses a txid argument as Core's `ParseHashV`.
+pub fn parse_txid(value: &str, name: &str) -> Result<bitcoin::Txid, RpcError> {
+    parse_hash(value, name).map(|h| bitcoin::Txid::from_raw_hash(h.to_raw_hash()))
 }
 
 /// Serializes like UniValue's `write(4)`: 4-space indentation, `"key": value`.
@@ -117,15 +81,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_point_parsing_matches_core() {
-        assert_eq!(parse_fixed_point("0.0001", 8), Some(10_000));
-        assert_eq!(parse_fixed_point("1", 8), Some(COIN));
-        assert_eq!(parse_fixed_point("1e-8", 8), Some(1));
-        assert_eq!(parse_fixed_point("0.000000001", 8), None);
-        assert_eq!(parse_fixed_point("-0.5", 8), Some(-COIN / 2));
-        assert_eq!(parse_fixed_point("abc", 8), None);
-        assert_eq!(parse_fixed_point("1.", 8), None);
-        assert_eq!(parse_fixed_point("100000000000", 8), None);
+    fn hash_argument_errors_match_core() {
+        assert_eq!(
+            parse_hash("abc", "blockhash").unwrap_err().message,
+            "blockhash must be of length 64 (not 3, for 'abc')"
+        );
+        let z = "z".repeat(64);
+        assert_eq!(
+            parse_hash(&z, "blockhash").unwrap_err().message,
+            format!("blockhash must be hexadecimal string (not '{z}')")
+        );
     }
 
     #[test]

@@ -159,19 +159,19 @@ impl Destination {
                 put("isscript", json!(false));
                 put("iswitness", json!(true));
                 put("witness_version", json!(0));
-                put("witness_program", json!(script::hex(h)));
+                put("witness_program", json!(hex::encode(h)));
             }
             Destination::WitnessV0ScriptHash(h) => {
                 put("isscript", json!(true));
                 put("iswitness", json!(true));
                 put("witness_version", json!(0));
-                put("witness_program", json!(script::hex(h)));
+                put("witness_program", json!(hex::encode(h)));
             }
             Destination::Taproot(k) => {
                 put("isscript", json!(true));
                 put("iswitness", json!(true));
                 put("witness_version", json!(1));
-                put("witness_program", json!(script::hex(k)));
+                put("witness_program", json!(hex::encode(k)));
             }
             Destination::Anchor => {
                 put("isscript", json!(true));
@@ -180,7 +180,7 @@ impl Destination {
             Destination::WitnessUnknown { version, program } => {
                 put("iswitness", json!(true));
                 put("witness_version", json!(version));
-                put("witness_program", json!(script::hex(program)));
+                put("witness_program", json!(hex::encode(program)));
             }
         }
         m

@@ -89,7 +89,7 @@ fn infer_key(key: &[u8], ctx: Ctx) -> Option<String> {
     if !valid_non_hybrid(key) || (ctx == Ctx::P2wsh && key.len() != 33) {
         return None;
     }
-    Some(script::hex(key))
+    Some(hex::encode(key))
 }
 
 fn infer_inner(spk: &[u8], ctx: Ctx, known: &[Vec<u8>], params: &ChainParams) -> Option<String> {
@@ -128,7 +128,7 @@ fn infer_inner(spk: &[u8], ctx: Ctx, known: &[Vec<u8>], params: &ChainParams) ->
         TxoutType::WitnessV1Taproot
             if ctx == Ctx::Top && XOnlyPublicKey::from_slice(&sol[0]).is_ok() =>
         {
-            return Some(format!("rawtr({})", script::hex(&sol[0])));
+            return Some(format!("rawtr({})", hex::encode(&sol[0])));
         }
         _ => {}
     }
@@ -147,7 +147,7 @@ fn infer_inner(spk: &[u8], ctx: Ctx, known: &[Vec<u8>], params: &ChainParams) ->
             return Some(format!("addr({})", dest.encode(params)));
         }
     }
-    Some(format!("raw({})", script::hex(spk)))
+    Some(format!("raw({})", hex::encode(spk)))
 }
 
 /// Core's `InferDescriptor(script, provider).ToString()` where the provider knows
@@ -155,7 +155,7 @@ fn infer_inner(spk: &[u8], ctx: Ctx, known: &[Vec<u8>], params: &ChainParams) ->
 /// scripts, miniscript under `wsh`, `rawtr`, else `addr` or `raw`. Includes the checksum.
 pub fn infer(spk: &[u8], known: &[Vec<u8>], params: &ChainParams) -> String {
     let text = infer_inner(spk, Ctx::Top, known, params)
-        .unwrap_or_else(|| format!("raw({})", script::hex(spk)));
+        .unwrap_or_else(|| format!("raw({})", hex::encode(spk)));
     with_checksum(&text)
 }
 
@@ -266,7 +266,7 @@ impl Rewriter<'_> {
         if path.contains('*') {
             self.walk.is_range = true;
         }
-        if let Some(bytes) = script::parse_hex(key) {
+        if let Some(bytes) = common::strencodings::parse_hex(key) {
             let _ = bytes;
             return Ok(format!("{origin}{}{path}", key.to_ascii_lowercase()));
         }
@@ -279,7 +279,7 @@ impl Rewriter<'_> {
                 compressed,
             };
             let text = if xonly {
-                script::hex(&pk.inner.x_only_public_key().0.serialize())
+                hex::encode(pk.inner.x_only_public_key().0.serialize())
             } else {
                 pk.to_string()
             };
@@ -478,7 +478,7 @@ fn parse_one(
         "addr" => address::decode(args, params)
             .map(|d| Kind::Fixed(d.script_pubkey()))
             .map_err(|_| "Address is not valid".to_string()),
-        "raw" => script::parse_hex(args)
+        "raw" => common::strencodings::parse_hex(args)
             .map(Kind::Fixed)
             .ok_or_else(|| "Raw script is not hex".to_string()),
         "rawtr" => parse_mini(&format!("tr({args})"), keys).map(|d| Kind::RawTr(Box::new(d))),
@@ -957,7 +957,7 @@ mod tests {
     #[test]
     fn infers_like_core() {
         let p = ChainParams::for_network(bitcoin::Network::Regtest);
-        let tr = script::parse_hex(
+        let tr = common::strencodings::parse_hex(
             "5120eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee",
         )
         .unwrap();

@@ -44,7 +44,7 @@ pub fn validate_address(addr: &str, p: &ChainParams) -> RpcResult {
             out.insert("address".into(), json!(dest.encode(p)));
             out.insert(
                 "scriptPubKey".into(),
-                json!(script::hex(&dest.script_pubkey())),
+                json!(hex::encode(dest.script_pubkey())),
             );
             out.extend(dest.describe());
         }
@@ -63,7 +63,7 @@ fn decodescript(p: ChainParams) -> RpcMethod {
         let spk = if hex.is_empty() {
             Vec::new()
         } else {
-            script::parse_hex(hex).ok_or_else(|| {
+            common::strencodings::parse_hex(hex).ok_or_else(|| {
                 RpcError::invalid_parameter(format!("argument must be hexadecimal string (not '{hex}')"))
             })?
         };

@@ -33,7 +33,7 @@ impl OutputType {
 
 /// Core's `HexToPubKey`, with its error texts (-5).
 pub fn hex_to_pubkey(hex: &str) -> RpcResult<Vec<u8>> {
-    let Some(bytes) = script::parse_hex(hex) else {
+    let Some(bytes) = common::strencodings::parse_hex(hex) else {
         return Err(RpcError::invalid_address_or_key(format!(
             "Pubkey \"{hex}\" must be a hex string"
         )));
@@ -102,7 +102,7 @@ pub fn create(
     let desc = descriptor::infer(&dest.script_pubkey(), &known, params);
     let mut out = Map::new();
     out.insert("address".into(), json!(dest.encode(params)));
-    out.insert("redeemScript".into(), json!(script::hex(&redeem)));
+    out.insert("redeemScript".into(), json!(hex::encode(&redeem)));
     out.insert("descriptor".into(), json!(desc));
     if ty != requested {
         out.insert(

@@ -224,28 +224,6 @@ pub fn script_num(data: &[u8]) -> i64 {
     }
 }
 
-/// Hex of a byte slice, lower case.
-pub fn hex(data: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(data.len() * 2);
-    for b in data {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
-}
-
-/// Parses a hex string the way Core's `IsHex` + `ParseHex` do: non-empty, even length.
-pub fn parse_hex(s: &str) -> Option<Vec<u8>> {
-    if s.is_empty() || !s.len().is_multiple_of(2) {
-        return None;
-    }
-    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    s.as_bytes()
-        .chunks(2)
-        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
-        .collect()
-}
-
 /// Sighash names Core decodes in signatures.
 pub fn sighash_name(byte: u8) -> Option<&'static str> {
     match byte {
@@ -291,15 +269,15 @@ pub fn to_asm(script: &[u8], sighash_decode: bool) -> String {
             } else if sighash_decode && !is_unspendable(script) {
                 match looks_like_signature(ins.data) {
                     Some(name) => {
-                        out.push_str(&hex(&ins.data[..ins.data.len() - 1]));
+                        out.push_str(&hex::encode(&ins.data[..ins.data.len() - 1]));
                         out.push('[');
                         out.push_str(name);
                         out.push(']');
                     }
-                    None => out.push_str(&hex(ins.data)),
+                    None => out.push_str(&hex::encode(ins.data)),
                 }
             } else {
-                out.push_str(&hex(ins.data));
+                out.push_str(&hex::encode(ins.data));
             }
         } else {
             out.push_str(opcode_name(ins.opcode));
@@ -590,9 +568,10 @@ mod tests {
 
     #[test]
     fn solver_classifies() {
-        let pk =
-            parse_hex("2103b0da749730dc9b4b1f4a14d6902877a92541f5368778853d9c4a0cb7802dcfb2ac")
-                .unwrap();
+        let pk = common::strencodings::parse_hex(
+            "2103b0da749730dc9b4b1f4a14d6902877a92541f5368778853d9c4a0cb7802dcfb2ac",
+        )
+        .unwrap();
         assert_eq!(solve(&pk).0, TxoutType::PubKey);
         let ms = multisig_script(1, &[pk[1..34].to_vec(), pk[1..34].to_vec()]);
         assert_eq!(solve(&ms).0, TxoutType::Multisig);
@@ -604,13 +583,5 @@ mod tests {
         assert_eq!(solve(&[0x6a, 0x00]).0, TxoutType::NullData);
         assert_eq!(solve(&[0x6a, 0xee]).0, TxoutType::NonStandard);
         assert_eq!(solve(&[]).0, TxoutType::NonStandard);
-    }
-
-    #[test]
-    fn hex_parsing_is_strict() {
-        assert_eq!(parse_hex(""), None);
-        assert_eq!(parse_hex("0"), None);
-        assert_eq!(parse_hex("zz"), None);
-        assert_eq!(parse_hex("aB"), Some(vec![0xab]));
     }
 }

@@ -24,7 +24,7 @@ pub fn script_to_json(
         out.insert("desc".into(), json!(descriptor::infer(spk, known, params)));
     }
     if include_hex {
-        out.insert("hex".into(), json!(script::hex(spk)));
+        out.insert("hex".into(), json!(hex::encode(spk)));
     }
     let (ty, _) = script::solve(spk);
     if include_address && ty != script::TxoutType::PubKey {
@@ -63,7 +63,7 @@ pub fn tx_to_json(tx: &Transaction, params: &ChainParams) -> Map<String, Value> 
             if coinbase {
                 m.insert(
                     "coinbase".into(),
-                    json!(script::hex(i.script_sig.as_bytes())),
+                    json!(hex::encode(i.script_sig.as_bytes())),
                 );
             } else {
                 m.insert("txid".into(), json!(i.previous_output.txid.to_string()));
@@ -72,12 +72,12 @@ pub fn tx_to_json(tx: &Transaction, params: &ChainParams) -> Map<String, Value> 
                     "scriptSig".into(),
                     json!({
                         "asm": script::to_asm(i.script_sig.as_bytes(), true),
-                        "hex": script::hex(i.script_sig.as_bytes()),
+                        "hex": hex::encode(i.script_sig.as_bytes()),
                     }),
                 );
             }
             if !i.witness.is_empty() {
-                let items: Vec<Value> = i.witness.iter().map(|w| json!(script::hex(w))).collect();
+                let items: Vec<Value> = i.witness.iter().map(|w| json!(hex::encode(w))).collect();
                 m.insert("txinwitness".into(), Value::Array(items));
             }
             m.insert("sequence".into(), json!(i.sequence.0));
@@ -114,7 +114,7 @@ fn scripts_sane(tx: &Transaction) -> bool {
 /// Core's `DecodeHexTx`: tries extended and/or legacy serialization and picks
 /// the one whose scripts look sane, preferring the extended one.
 pub fn decode_hex_tx(hex: &str, try_no_witness: bool, try_witness: bool) -> Option<Transaction> {
-    let data = script::parse_hex(hex)?;
+    let data = common::strencodings::parse_hex(hex)?;
     let extended = if try_witness {
         consensus::codec::decode_tx(&data, true).ok()
     } else {
@@ -148,7 +148,10 @@ mod tests {
     fn decodes_legacy_tx() {
         let p = ChainParams::for_network(bitcoin::Network::Regtest);
         let tx = decode_hex_tx(TX, true, true).unwrap();
-        assert_eq!(serialize_tx(&tx, true), script::parse_hex(TX).unwrap());
+        assert_eq!(
+            serialize_tx(&tx, true),
+            common::strencodings::parse_hex(TX).unwrap()
+        );
         let j = tx_to_json(&tx, &p);
         assert_eq!(j["vin"][0]["scriptSig"]["asm"], "304402207174775824bec6c2700023309a168231ec80b82c6069282f5133e6f11cbb04460220570edc55c7c5da2ca687ebd0372d3546ebc3f810516a002350cac72dfe192dfb[ALL] 04d3f898e6487787910a690410b7a917ef198905c27fb9d3b0a42da12aceae0544fc7088d239d9a48f2828a15a09e84043001f27cc80d162cb95404e1210161536");
         assert_eq!(j["vout"][0]["value"].to_string(), "1.00000000");

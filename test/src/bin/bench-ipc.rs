@@ -7,6 +7,13 @@
 //!
 //! Usage: bench-ipc [--node PATH] [--core PATH] [--rounds N] [--calls N] [--seconds S]
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, libc as _, serde_json as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use interfaces::echo::Echo;
 use interfaces::init::Init;

@@ -5,6 +5,13 @@
 //!
 //! Usage: bench-rpc [--node PATH] [--core PATH] [--rounds N] [--seconds S]
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
 use functional::TestNode;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -8,6 +8,10 @@
 //! Usage: ipc-test-server SOCKET LOGFILE
 //! Each line `generate` on stdin mines a block; EOF on stdin stops the server.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {base64 as _, functional as _, hex as _, libc as _, serde_json as _, tempfile as _};
+
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use interfaces::echo::{Echo, LocalEcho};

@@ -2,6 +2,13 @@
 //! raw TCP peer speaking the v1 protocol, and helpers to start a node.
 #![allow(dead_code)]
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    common as _, consensus as _, hex as _, libc as _, rand as _, serde_json as _, tokio as _,
+    tracing as _,
+};
+
 use bitcoin::block::{Header, Version};
 use bitcoin::consensus::encode::{deserialize_partial, serialize};
 use bitcoin::hashes::Hash;

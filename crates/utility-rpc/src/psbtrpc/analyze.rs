@@ -62,25 +62,17 @@ fn input_json(has_utxo: bool, is_final: bool, next: Role, missing: &SigData) -> 
     o.insert("next".into(), json!(next.name()));
     let mut m = Map::new();
     if !missing.missing_pubkeys.is_empty() {
-        let v: Vec<String> = missing
-            .missing_pubkeys
-            .iter()
-            .map(|k| script::hex(k))
-            .collect();
+        let v: Vec<String> = missing.missing_pubkeys.iter().map(hex::encode).collect();
         m.insert("pubkeys".into(), json!(v));
     }
     if let Some(h) = &missing.missing_redeem_script {
-        m.insert("redeemscript".into(), json!(script::hex(h)));
+        m.insert("redeemscript".into(), json!(hex::encode(h)));
     }
     if let Some(h) = &missing.missing_witness_script {
-        m.insert("witnessscript".into(), json!(script::hex(h)));
+        m.insert("witnessscript".into(), json!(hex::encode(h)));
     }
     if !missing.missing_sigs.is_empty() {
-        let v: Vec<String> = missing
-            .missing_sigs
-            .iter()
-            .map(|k| script::hex(k))
-            .collect();
+        let v: Vec<String> = missing.missing_sigs.iter().map(hex::encode).collect();
         m.insert("signatures".into(), json!(v));
     }
     if !m.is_empty() {

@@ -15,25 +15,25 @@ fn money_range(v: i64) -> bool {
     (0..=MAX_MONEY).contains(&v)
 }
 
-fn hex(d: &[u8]) -> String {
-    script::hex(d)
-}
-
 fn proprietary_json(map: &ProprietaryMap) -> Value {
     map.values()
         .map(|p| {
             json!({
-                "identifier": hex(&p.identifier),
+                "identifier": hex::encode(&p.identifier),
                 "subtype": p.subtype,
-                "key": hex(&p.key),
-                "value": hex(&p.value),
+                "key": hex::encode(&p.key),
+                "value": hex::encode(&p.value),
             })
         })
         .collect()
 }
 
 fn unknown_json(map: &BTreeMap<Vec<u8>, Vec<u8>>) -> Value {
-    Value::Object(map.iter().map(|(k, v)| (hex(k), json!(hex(v)))).collect())
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (hex::encode(k), json!(hex::encode(v))))
+            .collect(),
+    )
 }
 
 fn keypaths_json(paths: &KeyPaths) -> Value {
@@ -41,8 +41,8 @@ fn keypaths_json(paths: &KeyPaths) -> Value {
         .iter()
         .map(|(pk, o)| {
             json!({
-                "pubkey": hex(pk),
-                "master_fingerprint": hex(&o.fingerprint),
+                "pubkey": hex::encode(pk),
+                "master_fingerprint": hex::encode(o.fingerprint),
                 "path": o.path_string(),
             })
         })
@@ -54,10 +54,10 @@ fn tap_keypaths_json(paths: &TapKeyPaths) -> Value {
         .iter()
         .map(|(xonly, (hashes, o))| {
             json!({
-                "pubkey": hex(xonly),
-                "master_fingerprint": hex(&o.fingerprint),
+                "pubkey": hex::encode(xonly),
+                "master_fingerprint": hex::encode(o.fingerprint),
                 "path": o.path_string(),
-                "leaf_hashes": hashes.iter().map(|h| hex(h)).collect::<Vec<_>>(),
+                "leaf_hashes": hashes.iter().map(hex::encode).collect::<Vec<_>>(),
             })
         })
         .collect()
@@ -67,15 +67,19 @@ fn participants_json(map: &Participants) -> Value {
     map.iter()
         .map(|(agg, parts)| {
             json!({
-                "aggregate_pubkey": hex(agg),
-                "participant_pubkeys": parts.iter().map(|p| hex(p)).collect::<Vec<_>>(),
+                "aggregate_pubkey": hex::encode(agg),
+                "participant_pubkeys": parts.iter().map(hex::encode).collect::<Vec<_>>(),
             })
         })
         .collect()
 }
 
 fn preimages_json<const N: usize>(m: &BTreeMap<[u8; N], Vec<u8>>) -> Value {
-    Value::Object(m.iter().map(|(h, p)| (hex(h), json!(hex(p)))).collect())
+    Value::Object(
+        m.iter()
+            .map(|(h, p)| (hex::encode(h), json!(hex::encode(p))))
+            .collect(),
+    )
 }
 
 fn musig_json<V: AsRef<[u8]>>(data: &psbt::input::MusigData<V>, value_name: &str) -> Value {
@@ -83,12 +87,12 @@ fn musig_json<V: AsRef<[u8]>>(data: &psbt::input::MusigData<V>, value_name: &str
     for ((agg, leaf), by_part) in data {
         for (part, v) in by_part {
             let mut o = Map::new();
-            o.insert("participant_pubkey".into(), json!(hex(part)));
-            o.insert("aggregate_pubkey".into(), json!(hex(agg)));
+            o.insert("participant_pubkey".into(), json!(hex::encode(part)));
+            o.insert("aggregate_pubkey".into(), json!(hex::encode(agg)));
             if *leaf != [0u8; 32] {
-                o.insert("leaf_hash".into(), json!(hex(leaf)));
+                o.insert("leaf_hash".into(), json!(hex::encode(leaf)));
             }
-            o.insert(value_name.into(), json!(hex(v.as_ref())));
+            o.insert(value_name.into(), json!(hex::encode(v.as_ref())));
             out.push(Value::Object(o));
         }
     }
@@ -125,7 +129,7 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         let sigs: Map<String, Value> = input
             .partial_sigs
             .values()
-            .map(|(pk, sig)| (hex(pk), json!(hex(sig))))
+            .map(|(pk, sig)| (hex::encode(pk), json!(hex::encode(sig))))
             .collect();
         o.insert("partial_signatures".into(), Value::Object(sigs));
     }
@@ -152,12 +156,12 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
             "final_scriptSig".into(),
             json!({
                 "asm": script::to_asm(&input.final_script_sig, true),
-                "hex": hex(&input.final_script_sig),
+                "hex": hex::encode(&input.final_script_sig),
             }),
         );
     }
     if !input.final_script_witness.is_empty() {
-        let items: Vec<String> = input.final_script_witness.iter().map(|w| hex(w)).collect();
+        let items: Vec<String> = input.final_script_witness.iter().map(hex::encode).collect();
         o.insert("final_scriptwitness".into(), json!(items));
     }
     for (name, empty, v) in [
@@ -202,7 +206,7 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
     if !input.tap_key_sig.is_empty() {
         o.insert(
             "taproot_key_path_sig".into(),
-            json!(hex(&input.tap_key_sig)),
+            json!(hex::encode(&input.tap_key_sig)),
         );
     }
     if !input.tap_script_sigs.is_empty() {
@@ -210,7 +214,7 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
             .tap_script_sigs
             .iter()
             .map(|((xonly, leaf), sig)| {
-                json!({"pubkey": hex(xonly), "leaf_hash": hex(leaf), "sig": hex(sig)})
+                json!({"pubkey": hex::encode(xonly), "leaf_hash": hex::encode(leaf), "sig": hex::encode(sig)})
             })
             .collect();
         o.insert("taproot_script_path_sigs".into(), json!(sigs));
@@ -221,9 +225,9 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
             .iter()
             .map(|((s, ver), blocks)| {
                 json!({
-                    "script": hex(s),
+                    "script": hex::encode(s),
                     "leaf_ver": ver,
-                    "control_blocks": blocks.iter().map(|b| hex(&b.0)).collect::<Vec<_>>(),
+                    "control_blocks": blocks.iter().map(|b| hex::encode(&b.0)).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -236,10 +240,10 @@ fn input_json(input: &Input, version: u32, p: &ChainParams) -> (Value, Option<i6
         );
     }
     if let Some(k) = &input.tap_internal_key {
-        o.insert("taproot_internal_key".into(), json!(hex(k)));
+        o.insert("taproot_internal_key".into(), json!(hex::encode(k)));
     }
     if let Some(m) = &input.tap_merkle_root {
-        o.insert("taproot_merkle_root".into(), json!(hex(m)));
+        o.insert("taproot_merkle_root".into(), json!(hex::encode(m)));
     }
     if !input.musig2_participants.is_empty() {
         o.insert(
@@ -293,13 +297,13 @@ fn output_json(output: &Output, version: u32, p: &ChainParams) -> Value {
         );
     }
     if let Some(k) = &output.tap_internal_key {
-        o.insert("taproot_internal_key".into(), json!(hex(k)));
+        o.insert("taproot_internal_key".into(), json!(hex::encode(k)));
     }
     if !output.tap_tree.is_empty() {
         let tree: Vec<Value> = output
             .tap_tree
             .iter()
-            .map(|(d, v, s)| json!({"depth": d, "leaf_ver": v, "script": hex(s)}))
+            .map(|(d, v, s)| json!({"depth": d, "leaf_ver": v, "script": hex::encode(s)}))
             .collect();
         o.insert("taproot_tree".into(), json!(tree));
     }
@@ -338,7 +342,7 @@ pub fn decode_json(psbt: &Psbt, p: &ChainParams) -> Value {
         for x in set.values() {
             xpubs.push(json!({
                 "xpub": base58::encode_check(&x.0),
-                "master_fingerprint": hex(&origin.fingerprint),
+                "master_fingerprint": hex::encode(origin.fingerprint),
                 "path": origin.path_string(),
             }));
         }

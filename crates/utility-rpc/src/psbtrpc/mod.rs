@@ -13,7 +13,7 @@ pub mod update;
 use crate::address::ChainParams;
 use crate::rawtx::sign::Keystore;
 use crate::rawtx::{create, parse_sighash_opt, CoinLookup};
-use crate::{scan_objects, script, tojson};
+use crate::{scan_objects, tojson};
 use psbt::Psbt;
 use rpc::method::json_type_name;
 use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcRequest, RpcResult, RpcTable};
@@ -161,7 +161,7 @@ fn finalizepsbt() -> RpcMethod {
             let mut out = Map::new();
             match tx.filter(|_| extract) {
                 Some(tx) => {
-                    out.insert("hex".into(), json!(script::hex(&tojson::serialize_tx(&tx, true))));
+                    out.insert("hex".into(), json!(hex::encode(tojson::serialize_tx(&tx, true))));
                 }
                 None => {
                     out.insert("psbt".into(), json!(psbt.to_base64()));
@@ -384,7 +384,7 @@ fn descriptorprocesspsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) 
             out.insert("complete".into(), json!(complete));
             if complete {
                 if let Some(tx) = roles::finalize_and_extract(&mut psbt.clone()) {
-                    out.insert("hex".into(), json!(script::hex(&tojson::serialize_tx(&tx, true))));
+                    out.insert("hex".into(), json!(hex::encode(tojson::serialize_tx(&tx, true))));
                 }
             }
             Ok(Value::Object(out))

@@ -32,7 +32,7 @@ pub fn parse_hash(v: Option<&Value>, name: &str) -> RpcResult<Txid> {
             s.len()
         )));
     }
-    let mut bytes = script::parse_hex(s).ok_or_else(|| {
+    let mut bytes = common::strencodings::parse_hex(s).ok_or_else(|| {
         RpcError::invalid_parameter(format!("{name} must be hexadecimal string (not '{s}')"))
     })?;
     bytes.reverse();
@@ -147,7 +147,7 @@ fn add_outputs(tx: &mut Transaction, outputs: Option<&Value>, p: &ChainParams) -
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            let data = script::parse_hex(&text).ok_or_else(|| {
+            let data = common::strencodings::parse_hex(&text).ok_or_else(|| {
                 RpcError::invalid_parameter(format!(
                     "Data must be hexadecimal string (not '{text}')"
                 ))

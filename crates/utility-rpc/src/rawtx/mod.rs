@@ -55,7 +55,7 @@ fn createrawtransaction(p: ChainParams) -> RpcMethod {
             let rbf = r.params.opt_bool(3)?;
             let version = r.params.opt_i64(4)?.unwrap_or(2);
             let tx = create::construct(r.params.opt(0), r.params.opt(1), locktime, rbf, version, &p)?;
-            Ok(json!(script::hex(&tojson::serialize_tx(&tx, true))))
+            Ok(json!(hex::encode(tojson::serialize_tx(&tx, true))))
         },
     )
     .args(vec![
@@ -222,7 +222,7 @@ fn parse_prevouts(
 fn hex_field(o: &Map<String, Value>, key: &str) -> RpcResult<Option<Vec<u8>>> {
     match o.get(key).and_then(Value::as_str) {
         None => Ok(None),
-        Some(s) => script::parse_hex(s).map(Some).ok_or_else(|| {
+        Some(s) => common::strencodings::parse_hex(s).map(Some).ok_or_else(|| {
             RpcError::invalid_parameter(format!("{key} must be hexadecimal string (not '{s}')"))
         }),
     }
@@ -230,12 +230,12 @@ fn hex_field(o: &Map<String, Value>, key: &str) -> RpcResult<Option<Vec<u8>>> {
 
 fn tx_in_error(tx: &Transaction, i: usize, msg: &str) -> Value {
     let txin = &tx.input[i];
-    let witness: Vec<String> = txin.witness.iter().map(script::hex).collect();
+    let witness: Vec<String> = txin.witness.iter().map(hex::encode).collect();
     json!({
         "txid": txin.previous_output.txid.to_string(),
         "vout": txin.previous_output.vout,
         "witness": witness,
-        "scriptSig": script::hex(txin.script_sig.as_bytes()),
+        "scriptSig": hex::encode(txin.script_sig.as_bytes()),
         "sequence": txin.sequence.0,
         "error": msg,
     })
@@ -244,7 +244,7 @@ fn tx_in_error(tx: &Transaction, i: usize, msg: &str) -> Value {
 /// Core's `CTxOut::ToString`.
 fn txout_string(o: &TxOut) -> String {
     let sats = o.value.to_sat();
-    let hex = script::hex(o.script_pubkey.as_bytes());
+    let hex = hex::encode(o.script_pubkey.as_bytes());
     format!(
         "CTxOut(nValue={}.{:08}, scriptPubKey={})",
         sats / 100_000_000,
@@ -394,7 +394,7 @@ fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> Rpc
             let sighash = parse_sighash_opt(r.params.opt(3))?.unwrap_or(0);
             let errors = sign_transaction(&mut tx, &[], &keystore, &coins, sighash)?;
             let mut out = Map::new();
-            out.insert("hex".into(), json!(script::hex(&tojson::serialize_tx(&tx, true))));
+            out.insert("hex".into(), json!(hex::encode(tojson::serialize_tx(&tx, true))));
             out.insert("complete".into(), json!(errors.is_empty()));
             if !errors.is_empty() {
                 out.insert("errors".into(), Value::Array(errors));
@@ -463,7 +463,7 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
             let keystore = Keystore::default();
             let others = txs[1..].to_vec();
             sign_transaction(&mut merged, &others, &keystore, &coins, 0)?;
-            Ok(json!(script::hex(&tojson::serialize_tx(&merged, true))))
+            Ok(json!(hex::encode(tojson::serialize_tx(&merged, true))))
         },
     )
     .args(vec![Arg::required("txs", ArgType::Arr, "The hex strings of partially signed transactions")

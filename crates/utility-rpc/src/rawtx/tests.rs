@@ -84,7 +84,7 @@ fn verify(hex: &str, spk: &[u8]) {
 }
 
 fn prevtx(spk: &[u8], extra: Value) -> Value {
-    let mut o = json!({"txid": PREV, "vout": 0, "scriptPubKey": script::hex(spk), "amount": 1});
+    let mut o = json!({"txid": PREV, "vout": 0, "scriptPubKey": hex::encode(spk), "amount": 1});
     if let (Some(o), Some(e)) = (o.as_object_mut(), extra.as_object()) {
         o.extend(e.clone());
     }
@@ -116,7 +116,7 @@ fn signs_single_key_types() {
     let wpkh = Destination::WitnessV0KeyHash(h).script_pubkey();
     sign_and_verify(wpkh.clone(), std::slice::from_ref(&wif), json!({}));
     let sh = Destination::p2sh(&wpkh).script_pubkey();
-    sign_and_verify(sh, &[wif], json!({"redeemScript": script::hex(&wpkh)}));
+    sign_and_verify(sh, &[wif], json!({"redeemScript": hex::encode(&wpkh)}));
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn signs_multisig_in_two_steps() {
     let sh = Destination::p2sh(&ms).script_pubkey();
     let f = Fixture::new();
     let hex = unsigned(&f);
-    let prev = prevtx(&sh, json!({"redeemScript": script::hex(&ms)}));
+    let prev = prevtx(&sh, json!({"redeemScript": hex::encode(&ms)}));
     let r = f
         .call("signrawtransactionwithkey", json!([hex, [w1], prev]))
         .unwrap();
@@ -152,7 +152,7 @@ fn signs_p2wsh_multisig_and_combines() {
     sign_and_verify(
         wsh.clone(),
         &[w1.clone(), w2.clone()],
-        json!({"witnessScript": script::hex(&ms)}),
+        json!({"witnessScript": hex::encode(&ms)}),
     );
 
     let f = Fixture::new();
@@ -167,7 +167,7 @@ fn signs_p2wsh_multisig_and_combines() {
         },
     );
     let hex = unsigned(&f);
-    let prev = prevtx(&wsh, json!({"witnessScript": script::hex(&ms)}));
+    let prev = prevtx(&wsh, json!({"witnessScript": hex::encode(&ms)}));
     let a = f
         .call("signrawtransactionwithkey", json!([hex, [w1], prev]))
         .unwrap();

@@ -1,0 +1,13 @@
+//! The chainstate as a service to the rest of the node: [`NodeChain`] owns the
+//! `chain::Chainstate` and the `mempool::Mempool` (always locked in that
+//! order), reads the chainstate options, wakes tip waiters and tells the P2P
+//! layer (through [`Peers`]) about new tips. RPC, P2P, IPC, mining and the
+//! indexes all use it; it knows none of them.
+
+mod chain_view;
+mod node_chain;
+mod peers;
+
+pub use chain_view::ChainView;
+pub use node_chain::{NodeChain, PRUNE_TARGET_MANUAL};
+pub use peers::Peers;

@@ -1,0 +1,271 @@
+//! Control and utility RPCs of the node itself: `help`, `stop`, `uptime`,
+//! `getrpcinfo`, `echo`, `echojson`, `setmocktime`, `getmemoryinfo`.
+
+use common::settings::CLIENT_NAME;
+use common::shutdown::Shutdown;
+use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use serde_json::{json, Value};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+/// What the control RPCs need from the running node.
+pub struct ControlContext {
+    /// Shutdown flag set by `stop`.
+    pub shutdown: Arc<Shutdown>,
+    /// When the process started (monotonic, so mock time does not move it).
+    pub started: Instant,
+    /// Path of debug.log, reported by `getrpcinfo`.
+    pub log_path: String,
+    /// Whether `setmocktime` is allowed (regtest only).
+    pub mockable_chain: bool,
+}
+
+/// Registers the control RPCs into `table`.
+pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
+    let weak: Weak<RpcTable> = Arc::downgrade(table);
+    table.register(
+        RpcMethod::new(
+            "help",
+            "control",
+            "List all commands, or get help for a specified command.",
+            move |req| {
+                let command = req.params.opt_str(0)?.unwrap_or("");
+                let Some(table) = weak.upgrade() else {
+                    return Err(RpcError::misc("RPC server stopped"));
+                };
+                if command == "dump_all_command_conversions" {
+                    return Ok(table.arg_map());
+                }
+                Ok(Value::String(table.help(command)))
+            },
+        )
+        .args(vec![Arg::with_hint(
+            "command",
+            ArgType::Str,
+            "all commands",
+            "The command to get help on",
+        )])
+        .result("\"str\"    (string) The help text"),
+    );
+
+    let c = ctx.clone();
+    table.register(
+        RpcMethod::new(
+            "stop",
+            "control",
+            format!("Request a graceful shutdown of {CLIENT_NAME}."),
+            move |req| {
+                c.shutdown.request();
+                if let Some(ms) = req.params.opt_i64(0)? {
+                    std::thread::sleep(Duration::from_millis(ms.clamp(0, i32::MAX as i64) as u64));
+                }
+                Ok(Value::String(format!("{CLIENT_NAME} stopping")))
+            },
+        )
+        .args(vec![Arg::optional(
+            "wait",
+            ArgType::Num,
+            "how long to wait in ms",
+        )
+        .hidden()])
+        .result(format!(
+            "\"str\"    (string) A string with the content '{CLIENT_NAME} stopping'"
+        )),
+    );
+
+    let c = ctx.clone();
+    table.register(
+        RpcMethod::new(
+            "uptime",
+            "control",
+            "Returns the total uptime of the server.",
+            move |_| Ok(json!(c.started.elapsed().as_secs())),
+        )
+        .result("n    (numeric) The number of seconds that the server has been running")
+        .examples("> bitcoin-cli uptime \n"),
+    );
+
+    let weak: Weak<RpcTable> = Arc::downgrade(table);
+    let c = ctx.clone();
+    table.register(
+        RpcMethod::new("getrpcinfo", "control", "Returns details of the RPC server.", move |_| {
+            let Some(table) = weak.upgrade() else { return Err(RpcError::misc("RPC server stopped")) };
+            let active: Vec<Value> = table
+                .active_commands()
+                .into_iter()
+                .map(|a| json!({"method": a.method, "duration": a.start.elapsed().as_micros() as u64}))
+                .collect();
+            Ok(json!({"active_commands": active, "logpath": c.log_path}))
+        })
+        .result("{\n  \"active_commands\" : [...],    (json array) All active commands\n  \"logpath\" : \"str\"    (string) The complete file path to the debug log\n}"),
+    );
+
+    for name in ["echo", "echojson"] {
+        let args = (0..10)
+            .map(|i| Arg::optional(ECHO_ARG_NAMES[i], ArgType::Str, "").skip_type_check())
+            .collect();
+        table.register(
+            RpcMethod::new(
+                name,
+                "hidden",
+                "Simply echo back the input arguments. This command is for testing.\n\nIt will return an internal bug report when arg9='trigger_internal_bug' is passed.\n\nechojson differs from echo only in bitcoin-cli's argument conversion; the server treats both alike.",
+                |req| {
+                    if req.params.get(9).and_then(Value::as_str) == Some("trigger_internal_bug") {
+                        return Err(RpcError::misc(internal_bug(
+                            "request.params[9].get_str() != \"trigger_internal_bug\"",
+                        )));
+                    }
+                    Ok(Value::Array(req.params.clone()))
+                },
+            )
+            .args(args)
+            .result("any    (any) Returns whatever was passed in"),
+        );
+    }
+
+    let c = ctx.clone();
+    table.register(
+        RpcMethod::new(
+            "setmocktime",
+            "hidden",
+            "Set the local time to given timestamp (-regtest only)",
+            move |req| {
+                if !c.mockable_chain {
+                    return Err(RpcError::misc(
+                        "setmocktime is for regression testing (-regtest mode) only",
+                    ));
+                }
+                let time = req.params.opt_i64(0)?.unwrap_or(0);
+                let max = u32::MAX as i64;
+                if !(0..=max).contains(&time) {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Mocktime must be in the range [0, {max}], not {time}."
+                    )));
+                }
+                common::time::set_mock_time(time);
+                Ok(Value::Null)
+            },
+        )
+        .args(vec![Arg::required(
+            "timestamp",
+            ArgType::Num,
+            "UNIX epoch time. Pass 0 to go back to using the system time.",
+        )]),
+    );
+
+    table.register(
+        RpcMethod::new("getmemoryinfo", "control", "Returns an object containing information about memory usage.", |req| {
+            match req.params.opt_str(0)?.unwrap_or("stats") {
+                "stats" => Ok(json!({"locked": {
+                    "used": 0, "free": 0, "total": 0, "locked": 0, "chunks_used": 0, "chunks_free": 0
+                }})),
+                "mallocinfo" => Err(RpcError::invalid_parameter("mallocinfo mode not available")),
+                other => Err(RpcError::invalid_parameter(format!("unknown mode {other}"))),
+            }
+        })
+        .args(vec![Arg::with_default(
+            "mode",
+            ArgType::Str,
+            json!("stats"),
+            "determines what kind of information is returned: \"stats\" (general statistics about memory usage in the daemon) or \"mallocinfo\".",
+        )]),
+    );
+}
+
+const ECHO_ARG_NAMES: [&str; 10] = [
+    "arg0", "arg1", "arg2", "arg3", "arg4", "arg5", "arg6", "arg7", "arg8", "arg9",
+];
+
+/// The text of an internal-bug error, shaped like Core's `NonFatalCheckError`.
+pub fn internal_bug(what: &str) -> String {
+    format!(
+        "Internal bug detected: {what}\n{}:{} ({})\n{CLIENT_NAME} {}\nPlease report this issue here: https://github.com/bitcoin/bitcoin/issues\n",
+        file!(),
+        line!(),
+        module_path!(),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rpc::RpcRequest;
+
+    fn setup() -> (Arc<RpcTable>, Arc<ControlContext>) {
+        let table = Arc::new(RpcTable::new());
+        table.finish_warmup();
+        let ctx = Arc::new(ControlContext {
+            shutdown: Arc::new(Shutdown::new()),
+            started: Instant::now(),
+            log_path: "/tmp/debug.log".into(),
+            mockable_chain: true,
+        });
+        register(&table, ctx.clone());
+        (table, ctx)
+    }
+
+    fn call(table: &RpcTable, method: &str, params: Value) -> Result<Value, RpcError> {
+        table.execute(RpcRequest::new(method, vec![]), params)
+    }
+
+    #[test]
+    fn stop_requests_shutdown() {
+        let (table, ctx) = setup();
+        assert_eq!(
+            call(&table, "stop", json!([])).unwrap(),
+            json!("Bitcoin Core stopping")
+        );
+        assert!(ctx.shutdown.is_requested());
+    }
+
+    #[test]
+    fn echo_returns_params_and_named_args_mix() {
+        let (table, _) = setup();
+        assert_eq!(
+            call(&table, "echo", json!([1, "x"])).unwrap(),
+            json!([1, "x"])
+        );
+        assert_eq!(
+            call(&table, "echojson", json!({"arg1": 5})).unwrap(),
+            json!([null, 5])
+        );
+        let e = call(&table, "echo", json!({"nope": 1})).unwrap_err();
+        assert_eq!(e.message, "Unknown named parameter nope");
+    }
+
+    #[test]
+    fn help_lists_and_explains() {
+        let (table, _) = setup();
+        let all = call(&table, "help", json!([])).unwrap();
+        assert!(all.as_str().unwrap().starts_with("== Control ==\n"));
+        assert!(!all.as_str().unwrap().contains("echojson"));
+        let one = call(&table, "help", json!({"command": "uptime"})).unwrap();
+        assert!(one
+            .as_str()
+            .unwrap()
+            .starts_with("uptime\n\nReturns the total uptime"));
+        let unknown = call(&table, "help", json!(["nosuch"])).unwrap();
+        assert_eq!(unknown, json!("help: unknown command: nosuch"));
+    }
+
+    #[test]
+    fn setmocktime_range_and_types() {
+        let (table, _) = setup();
+        let e = call(&table, "setmocktime", json!([-1])).unwrap_err();
+        assert_eq!(e.code, -8);
+        let e = call(&table, "setmocktime", json!(["x"])).unwrap_err();
+        assert_eq!(e.code, -3);
+        let e = call(&table, "setmocktime", json!([])).unwrap_err();
+        assert_eq!(e.code, -1);
+        assert!(e.message.starts_with("setmocktime timestamp"));
+    }
+
+    #[test]
+    fn getrpcinfo_lists_itself() {
+        let (table, _) = setup();
+        let info = call(&table, "getrpcinfo", json!([])).unwrap();
+        assert_eq!(info["active_commands"][0]["method"], json!("getrpcinfo"));
+        assert_eq!(info["logpath"], json!("/tmp/debug.log"));
+    }
+}

@@ -1,0 +1,453 @@
+//! Mempool and transaction RPCs: `getmempoolinfo`, `getrawmempool`,
+//! `getmempoolentry`, `sendrawtransaction`, `testmempoolaccept`,
+//! `getrawtransaction`, `gettxout`, `scantxoutset`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use bitcoin::{OutPoint, Transaction, Txid};
+use common::args::ArgsManager;
+use consensus::{TxResult, ValidationError};
+use mempool::{Entry, Mempool};
+use rpc::error::code;
+use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use serde_json::{json, Map, Value};
+
+use chainstate_service::NodeChain;
+use rpc::json::parse_txid;
+
+const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
+/// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).
+const DEFAULT_MAX_FEE_RATE: i64 = 10_000_000;
+
+fn amount(sat: i64) -> Value {
+    rpc::json::amount_to_value(sat)
+}
+
+fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
+    utility_rpc::tojson::decode_hex_tx(hex, true, true).ok_or_else(|| {
+        RpcError::deserialization("TX decode failed. Make sure the tx has at least one input.")
+    })
+}
+
+/// `importmempool`: loads a mempool file with the options' metadata choices.
+fn import_mempool(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
+    if chain.lock().is_initial_block_download() {
+        return Err(RpcError::new(
+            code::CLIENT_IN_INITIAL_DOWNLOAD,
+            "Can only import the mempool after the block download and sync is done.",
+        ));
+    }
+    let path = std::path::PathBuf::from(params.str_at(0)?);
+    let flag = |name: &str, default: bool| -> Result<bool, RpcError> {
+        match params.opt(1).and_then(|o| o.get(name)) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(v) => Err(RpcError::type_error(format!(
+                "JSON value of type {} for field {name} is not of expected type bool",
+                rpc::method::json_type_name(v)
+            ))),
+        }
+    };
+    let options = mempool::LoadOptions {
+        use_current_time: flag("use_current_time", true)?,
+        apply_fee_deltas: flag("apply_fee_delta_priority", false)?,
+    };
+    // No unbroadcast set is kept, so that option has nothing to apply.
+    flag("apply_unbroadcast_set", false)?;
+    chain
+        .import_mempool(&path, options)
+        .map_err(|_| RpcError::misc("Unable to import mempool file, see debug.log for details."))?;
+    Ok(json!({}))
+}
+
+/// In-pool ancestors (or descendants) of `txid`, excluding itself.
+fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![*txid];
+    while let Some(t) = stack.pop() {
+        let Some(e) = pool.get(&t) else { continue };
+        let next: Vec<Txid> = if up {
+            e.tx.input
+                .iter()
+                .map(|i| i.previous_output.txid)
+                .filter(|p| pool.get(p).is_some())
+                .collect()
+        } else {
+            (0..e.tx.output.len() as u32)
+                .filter_map(|v| pool.spender(&OutPoint::new(t, v)))
+                .collect()
+        };
+        for n in next {
+            if seen.insert(n) {
+                stack.push(n);
+            }
+        }
+    }
+    seen.into_iter().collect()
+}
+
+fn entry_json(pool: &Mempool, e: &Entry) -> Value {
+    let txid = e.tx.compute_txid();
+    let anc = relatives(pool, &txid, true);
+    let desc = relatives(pool, &txid, false);
+    let sum = |ids: &[Txid], f: &dyn Fn(&Entry) -> i64| -> i64 {
+        ids.iter().filter_map(|t| pool.get(t)).map(f).sum()
+    };
+    let anc_size = e.vsize as i64 + sum(&anc, &|x| x.vsize as i64);
+    let desc_size = e.vsize as i64 + sum(&desc, &|x| x.vsize as i64);
+    // Core reports relatives' fees with their prioritisation applied.
+    let modified = pool.modified_fee(e);
+    let anc_fee = modified + sum(&anc, &|x| pool.modified_fee(x));
+    let desc_fee = modified + sum(&desc, &|x| pool.modified_fee(x));
+    let mut depends: Vec<String> =
+        e.tx.input
+            .iter()
+            .map(|i| i.previous_output.txid)
+            .filter(|p| pool.get(p).is_some())
+            .map(|t| t.to_string())
+            .collect();
+    depends.sort();
+    depends.dedup();
+    let mut spentby: Vec<String> = (0..e.tx.output.len() as u32)
+        .filter_map(|v| pool.spender(&OutPoint::new(txid, v)))
+        .map(|t| t.to_string())
+        .collect();
+    spentby.sort();
+    spentby.dedup();
+    json!({
+        "vsize": e.vsize,
+        "weight": e.weight,
+        "time": e.time,
+        "height": e.height,
+        "descendantcount": desc.len() + 1,
+        "descendantsize": desc_size,
+        "ancestorcount": anc.len() + 1,
+        "ancestorsize": anc_size,
+        "wtxid": e.wtxid.to_string(),
+        "fees": {
+            "base": amount(e.fee),
+            "modified": amount(modified),
+            "ancestor": amount(anc_fee),
+            "descendant": amount(desc_fee),
+        },
+        "depends": depends,
+        "spentby": spentby,
+        "bip125-replaceable": false,
+        "unbroadcast": false,
+    })
+}
+
+/// A `maxfeerate` argument (Core's `ParseFeeRate`): at most just under 1 BTC/kvB.
+fn max_fee_rate(v: Option<&Value>) -> Result<i64, RpcError> {
+    match v {
+        None | Some(Value::Null) => Ok(DEFAULT_MAX_FEE_RATE),
+        Some(v) => {
+            let rate = rpc::json::amount_from_value(v, 8)?;
+            if rate >= 100_000_000 {
+                return Err(RpcError::invalid_parameter(
+                    "Fee rates larger than or equal to 1BTC/kvB are not accepted",
+                ));
+            }
+            Ok(rate)
+        }
+    }
+}
+
+fn send_raw_transaction(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
+    let tx = decode_tx(req_params.str_at(0)?)?;
+    let max_rate = max_fee_rate(req_params.opt(1))?;
+    let max_burn = match req_params.opt(2) {
+        None | Some(Value::Null) => 0,
+        Some(v) => rpc::json::amount_from_value(v, 8)?,
+    };
+    for out in &tx.output {
+        let script = out.script_pubkey.as_bytes();
+        let unspendable = script.first() == Some(&0x6a) || script.len() > 10_000;
+        if unspendable && out.value.to_sat() as i64 > max_burn {
+            return Err(RpcError::new(
+                code::VERIFY_ERROR,
+                "Unspendable output exceeds maximum configured by user (maxburnamount)",
+            ));
+        }
+    }
+    let txid = tx.compute_txid();
+    let wtxid = tx.compute_wtxid();
+    let tx = Arc::new(tx);
+    let result = {
+        let cs = chain.lock();
+        let mut pool = chain.pool();
+        if pool.get_by_wtxid(&wtxid).is_some() {
+            return Ok(json!(txid.to_string()));
+        }
+        let checked = pool.accept(&cs, tx.clone(), chain.policy(), true);
+        match checked {
+            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
+                return Err(RpcError::new(
+                    code::VERIFY_ERROR,
+                    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+                ))
+            }
+            Ok(_) => pool.accept(&cs, tx, chain.policy(), false),
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(a) => {
+            chain.relay_transaction(a.txid, wtxid);
+            Ok(json!(a.txid.to_string()))
+        }
+        Err(e) => Err(reject_error(&e)),
+    }
+}
+
+fn reject_error(e: &ValidationError) -> RpcError {
+    match e.tx_result() {
+        Some(TxResult::MissingInputs) => {
+            RpcError::new(code::VERIFY_ERROR, "bad-txns-inputs-missingorspent")
+        }
+        _ if e.reason == "txn-already-known" => RpcError::new(
+            code::VERIFY_ALREADY_IN_UTXO_SET,
+            "Transaction outputs already in utxo set",
+        ),
+        _ => RpcError::new(code::VERIFY_REJECTED, e.to_string()),
+    }
+}
+
+fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
+    let raw = match req_params.opt(0) {
+        Some(Value::Array(a)) => a.clone(),
+        _ => return Err(RpcError::type_error("Expected type array")),
+    };
+    if raw.is_empty() || raw.len() > 25 {
+        return Err(RpcError::invalid_parameter(
+            "Array must contain between 1 and 25 transactions.",
+        ));
+    }
+    let max_rate = max_fee_rate(req_params.opt(1))?;
+    let txs: Vec<Transaction> = raw
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| RpcError::type_error("Expected type string"))
+                .and_then(decode_tx)
+        })
+        .collect::<Result<_, _>>()?;
+    // A package naming one transaction twice is malformed as a whole.
+    let distinct: HashSet<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
+    let package_error = if distinct.len() < txs.len() {
+        "package-contains-duplicates"
+    } else {
+        "package-not-validated"
+    };
+    let cs = chain.lock();
+    let mut pool = chain.pool();
+    let mut out = Vec::new();
+    for tx in txs {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        let mut r = Map::new();
+        r.insert("txid".into(), json!(txid.to_string()));
+        r.insert("wtxid".into(), json!(wtxid.to_string()));
+        if raw.len() > 1 {
+            // Packages are not evaluated yet: report as Core does for an unchecked member.
+            r.insert("package-error".into(), json!(package_error));
+            out.push(Value::Object(r));
+            continue;
+        }
+        match pool.accept(&cs, Arc::new(tx), chain.policy(), true) {
+            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
+                r.insert("allowed".into(), json!(false));
+                r.insert("reject-reason".into(), json!("max-fee-exceeded"));
+            }
+            Ok(a) => {
+                r.insert("allowed".into(), json!(true));
+                r.insert("vsize".into(), json!(a.vsize));
+                r.insert(
+                    "fees".into(),
+                    json!({
+                        "base": amount(a.fee),
+                        "effective-feerate": amount(a.fee * 1000 / a.vsize.max(1) as i64),
+                        "effective-includes": [wtxid.to_string()],
+                    }),
+                );
+            }
+            Err(e) => {
+                r.insert("allowed".into(), json!(false));
+                let reason = if e.tx_result() == Some(TxResult::MissingInputs) {
+                    "missing-inputs".to_string()
+                } else {
+                    e.reason.clone()
+                };
+                r.insert("reject-reason".into(), json!(reason));
+                r.insert("reject-details".into(), json!(e.to_string()));
+            }
+        }
+        out.push(Value::Object(r));
+    }
+    let _ = &mut pool;
+    Ok(Value::Array(out))
+}
+
+/// Registers the mempool and transaction RPCs.
+pub fn register(
+    table: &RpcTable,
+    args: &Arc<ArgsManager>,
+    chain: Arc<NodeChain>,
+    _network: bitcoin::Network,
+) {
+    let max_bytes = args
+        .get_int_arg("-maxmempool", DEFAULT_MAX_MEMPOOL_MB)
+        .saturating_mul(1_000_000);
+    let min_relay = chain.policy().min_relay_fee_per_kvb;
+    let incremental = chain.policy().incremental_relay_fee_per_kvb;
+    let show_fullrbf = args
+        .get_args("-deprecatedrpc")
+        .iter()
+        .any(|v| v == "fullrbf");
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "savemempool",
+        "blockchain",
+        "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
+        move |_| {
+            if !c.mempool_loaded() {
+                return Err(RpcError::misc("The mempool was not loaded yet"));
+            }
+            let path = c
+                .save_mempool()
+                .map_err(|_| RpcError::misc("Unable to dump mempool to disk"))?;
+            Ok(json!({"filename": path.display().to_string()}))
+        },
+    ));
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "importmempool",
+            "blockchain",
+            "Import a mempool.dat file and attempt to add its contents to the mempool.\nWarning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
+            move |req| import_mempool(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("filepath", ArgType::Str, "The mempool file"),
+            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
+                Arg::with_default("use_current_time", ArgType::Bool, json!(true), "Whether to use the current system time or use the entry time metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+                Arg::with_default("apply_fee_delta_priority", ArgType::Bool, json!(false), "Whether to apply the fee delta metadata from the mempool file.\nIt will be added to any existing fee deltas.\nThe fee delta can be set by the prioritisetransaction RPC.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.\nOnly set this bool if you understand what it does."),
+                Arg::with_default("apply_unbroadcast_set", ArgType::Bool, json!(false), "Whether to apply the unbroadcast set metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
+            ]),
+        ]),
+    );
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getmempoolinfo",
+        "blockchain",
+        "Returns details on the active state of the TX memory pool.",
+        move |_| {
+            let pool = c.pool();
+            let mut info = json!({
+                "loaded": c.mempool_loaded(),
+                "size": pool.len(),
+                "bytes": pool.total_vsize(),
+                "usage": pool.total_vsize() * 4,
+                "total_fee": amount(pool.total_fee()),
+                "maxmempool": max_bytes,
+                "mempoolminfee": amount(min_relay),
+                "minrelaytxfee": amount(min_relay),
+                "incrementalrelayfee": amount(incremental),
+                "unbroadcastcount": 0,
+                "permitbaremultisig": c.policy().permit_bare_multisig,
+                "maxdatacarriersize": c.policy().max_datacarrier_bytes.unwrap_or(0),
+                "limitclustercount": c.policy().cluster_count,
+                "limitclustersize": c.policy().cluster_vbytes,
+            });
+            if show_fullrbf {
+                info["fullrbf"] = json!(true);
+            }
+            Ok(info)
+        },
+    ));
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "getrawmempool",
+            "blockchain",
+            "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\nHint: use getmempoolentry to fetch a specific transaction from the mempool.",
+            move |req| {
+                let verbose = req.params.opt_bool(0)?.unwrap_or(false);
+                let sequence = req.params.opt_bool(1)?.unwrap_or(false);
+                if verbose && sequence {
+                    return Err(RpcError::invalid_parameter("Verbose results cannot contain mempool sequence values."));
+                }
+                let pool = c.pool();
+                if verbose {
+                    let mut o = Map::new();
+                    for e in pool.in_order() {
+                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e));
+                    }
+                    return Ok(Value::Object(o));
+                }
+                let ids: Vec<String> = pool.in_order().map(|e| e.tx.compute_txid().to_string()).collect();
+                if sequence {
+                    return Ok(json!({"txids": ids, "mempool_sequence": pool.change_sequence()}));
+                }
+                Ok(json!(ids))
+            },
+        )
+        .args(vec![
+            Arg::with_default("verbose", ArgType::Bool, json!(false), "True for a json object, false for array of transaction ids"),
+            Arg::with_default("mempool_sequence", ArgType::Bool, json!(false), "If verbose=false, returns a json object with transaction list and mempool sequence number attached."),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "getmempoolentry",
+            "blockchain",
+            "Returns mempool data for given transaction",
+            move |req| {
+                let txid = parse_txid(req.params.str_at(0)?, "txid")?;
+                let pool = c.pool();
+                let e = pool.get(&txid).ok_or_else(|| {
+                    RpcError::invalid_address_or_key("Transaction not in mempool")
+                })?;
+                Ok(entry_json(&pool, e))
+            },
+        )
+        .args(vec![Arg::required(
+            "txid",
+            ArgType::StrHex,
+            "The transaction id (must be in mempool)",
+        )]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "sendrawtransaction",
+            "rawtransactions",
+            "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
+            move |req| send_raw_transaction(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("hexstring", ArgType::StrHex, "The hex string of the raw transaction"),
+            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
+            Arg::with_default("maxburnamount", ArgType::Amount, json!("0"), "Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in BTC."),
+        ]),
+    );
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "testmempoolaccept",
+            "rawtransactions",
+            "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.",
+            move |req| test_mempool_accept(&c, &req.params),
+        )
+        .args(vec![
+            Arg::required("rawtxs", ArgType::Arr, "An array of hex strings of raw transactions."),
+            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
+        ]),
+    );
+}

@@ -1,0 +1,162 @@
+//! Network RPCs: `getnetworkinfo` (its static parts at start-up, the
+//! connection figures once P2P runs) and, through the running P2P layer,
+//! the peer, ban-list, address-manager and orphan RPCs.
+
+use std::sync::Arc;
+
+use common::args::ArgsManager;
+use net::config::{NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
+use net::proxies::{NetworkProxies, NETWORKS};
+use net::NetHandle;
+use rpc::{RpcMethod, RpcTable};
+use serde_json::json;
+
+pub mod addrman;
+mod ban;
+pub mod orphans;
+mod peers;
+
+/// Core's `RPC_CLIENT_NODE_ALREADY_ADDED`.
+const NODE_ALREADY_ADDED: i32 = -23;
+/// Core's `RPC_CLIENT_NODE_NOT_ADDED`.
+const NODE_NOT_ADDED: i32 = -24;
+/// Core's `RPC_CLIENT_NODE_CAPACITY_REACHED`.
+const NODE_CAPACITY_REACHED: i32 = -34;
+/// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
+const INVALID_IP_OR_SUBNET: i32 = -30;
+
+/// The Bitcoin Core release whose RPC interface we serve, as `getnetworkinfo`'s
+/// numeric `version` (MMmmpp). Clients gate features on this number (Core's
+/// `bitcoin-cli -netinfo` needs at least 0.21), so it names the interface
+/// rather than our own crate version, which `-version` prints.
+const CORE_API_VERSION: u64 = 310_000;
+
+/// Numeric client version as `getnetworkinfo` reports it (MMmmpp).
+fn numeric_version() -> u64 {
+    CORE_API_VERSION
+}
+
+/// Registers `getnetworkinfo`.
+pub fn register(
+    table: &RpcTable,
+    args: &Arc<ArgsManager>,
+    subversion: String,
+    proxies: &NetworkProxies,
+    policy: &mempool::Policy,
+) {
+    let relay_fee = policy.min_relay_fee_per_kvb;
+    let incremental = policy.incremental_relay_fee_per_kvb;
+    let network_active = args.get_bool_arg("-networkactive", true);
+    let networks: Vec<_> = NETWORKS
+        .iter()
+        .map(|n| {
+            let proxy = proxies.proxy(n);
+            json!({
+                "name": n,
+                "limited": !proxies.reachable(n),
+                "reachable": proxies.reachable(n),
+                "proxy": proxy.map(|p| p.address.as_str()).unwrap_or(""),
+                "proxy_randomize_credentials": proxy.is_some_and(|p| p.randomize_credentials),
+            })
+        })
+        .collect();
+    table.register(
+        RpcMethod::new(
+            "getnetworkinfo",
+            "network",
+            "Returns an object containing various state info regarding P2P networking.",
+            move |_| {
+                Ok(json!({
+                    "version": numeric_version(),
+                    "subversion": subversion,
+                    "protocolversion": net::PROTOCOL_VERSION,
+                    "localservices": "0000000000000000",
+                    "localservicesnames": [],
+                    "localrelay": true,
+                    "timeoffset": 0,
+                    "networkactive": network_active,
+                    "connections": 0,
+                    "connections_in": 0,
+                    "connections_out": 0,
+                    "networks": networks,
+                    "relayfee": rpc::json::amount_to_value(relay_fee),
+                    "incrementalfee": rpc::json::amount_to_value(incremental),
+                    "localaddresses": [],
+                    "warnings": [],
+                }))
+            },
+        )
+        .result("{\n  \"version\" : n,    (numeric) the server version\n  \"subversion\" : \"str\",    (string) the server subversion string\n  ...\n}"),
+    );
+}
+
+/// Registers the RPCs that need the running P2P layer (`net`); `bantime` is
+/// `-bantime`, `addconnection` works on regtest only.
+pub fn register_p2p(
+    table: &RpcTable,
+    net: NetHandle,
+    v2_enabled: bool,
+    bantime: i64,
+    regtest: bool,
+) {
+    addrman::register(table, net.clone());
+    orphans::register(table, net.clone());
+    peers::register(table, net.clone(), v2_enabled, regtest);
+    ban::register(table, net.clone(), bantime);
+    wrap_getnetworkinfo(table, net);
+}
+
+/// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them.
+fn services_names(services: u64) -> Vec<&'static str> {
+    const NAMES: &[(u64, &str)] = &[
+        (1, "NETWORK"),
+        (1 << 2, "BLOOM"),
+        (1 << 3, "WITNESS"),
+        (1 << 6, "COMPACT_FILTERS"),
+        (1 << 10, "NETWORK_LIMITED"),
+        (1 << 11, "P2P_V2"),
+    ];
+    NAMES
+        .iter()
+        .filter(|(bit, _)| services & bit != 0)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// Fills the connection figures into the existing `getnetworkinfo` (registered
+/// by [`register`]), so that module keeps the static parts.
+fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle) {
+    let Some(mut method) = table.get("getnetworkinfo") else {
+        return;
+    };
+    let inner = method.handler.clone();
+    let services = NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED;
+    method.handler = Arc::new(move |req| {
+        let mut v = inner(req)?;
+        if let Some(o) = v.as_object_mut() {
+            let (i, out) = net.connection_counts();
+            o.insert("localservices".into(), json!(format!("{services:016x}")));
+            o.insert("localservicesnames".into(), json!(services_names(services)));
+            o.insert("networkactive".into(), json!(net.network_active()));
+            o.insert("connections".into(), json!(i + out));
+            o.insert("connections_in".into(), json!(i));
+            o.insert("connections_out".into(), json!(out));
+        }
+        Ok(v)
+    });
+    table.register(method);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_follow_core() {
+        assert_eq!(
+            services_names(0x409),
+            vec!["NETWORK", "WITNESS", "NETWORK_LIMITED"]
+        );
+        assert!(services_names(0).is_empty());
+    }
+}
