@@ -12,7 +12,9 @@
 //! * [`error`] — [`StoreError`].
 
 pub mod blockfiles;
-pub mod compress;
+/// The coin and output compression codec (it lives in `consensus`, where the
+/// wallet and IPC reach it too).
+pub use consensus::compress;
 pub mod error;
 pub mod flatfile;
 pub mod store;

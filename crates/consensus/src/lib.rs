@@ -23,6 +23,7 @@ pub mod arith;
 pub mod block_check;
 pub mod codec;
 pub mod coin;
+pub mod compress;
 pub mod error;
 pub mod flags;
 pub mod interpreter;

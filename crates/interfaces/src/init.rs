@@ -6,7 +6,8 @@ use crate::echo::Echo;
 use crate::mining::Mining;
 use crate::node::Node;
 use crate::rpc::Rpc;
-use crate::Result;
+use crate::wallet::WalletLoader;
+use crate::{GlobalArgs, Result};
 
 /// Factory of a process's services. `Ok(None)` means the service is not
 /// available in this process (sent as a null capability).
@@ -30,6 +31,15 @@ pub trait Init: Send + Sync {
     }
     /// The node interface for a GUI process.
     fn make_node(&self) -> Result<Option<Box<dyn Node>>> {
+        Ok(None)
+    }
+    /// A wallet process's loader, given the parent's arguments and the
+    /// node's chain.
+    fn make_wallet_loader(
+        &self,
+        _global_args: &GlobalArgs,
+        _chain: Box<dyn Chain>,
+    ) -> Result<Option<Box<dyn WalletLoader>>> {
         Ok(None)
     }
 }

@@ -11,8 +11,9 @@ pub mod mining;
 pub mod node;
 pub mod rpc;
 pub mod testing;
+pub mod wallet;
 
-pub use common::{BilingualStr, Outcome};
+pub use common::{BilingualStr, FeeRate, GlobalArgs, Outcome, Settings};
 
 use std::fmt;
 

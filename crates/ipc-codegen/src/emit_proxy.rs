@@ -49,7 +49,7 @@ fn plan<'f>(
     }
     let exceptions = m.results.iter().filter(|f| f.exception.is_some()).collect();
     let struct_def = match &tm.ret {
-        RType::Leaf(name) => api.structs.get(name.trim()),
+        RType::Leaf(name) => api.find_struct(name.trim()).map(|(_, d)| d),
         _ => None,
     };
     let results = match struct_def {
@@ -102,14 +102,15 @@ pub struct InterfaceOut {
 pub fn emit_interface(
     v: &Values<'_>,
     node: &Node,
+    iname: &str,
     tr: &TraitDef,
     bases: &[(String, String)],
 ) -> Result<InterfaceOut, String> {
     let Kind::Interface { methods, .. } = &node.kind else {
         return Err(format!("{} is not an interface", node.name));
     };
-    let iname = &node.name;
     let cap = &node.rust_path;
+    let schema_name = &node.name;
     let mut server = String::new();
     let mut client = String::new();
     let mk = marker(iname);
@@ -118,9 +119,18 @@ pub fn emit_interface(
         "impl<T: ?Sized + {iname} + 'static> {cap}::Server for crate::proxy::ServerObject<T> {{"
     )
     .ok();
+    let supers: Vec<String> = bases
+        .iter()
+        .map(|(m, b)| format!("crate::generated::proxies::{m}::{}", marker(b)))
+        .collect();
+    let supers = if supers.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", supers.join(" + "))
+    };
     writeln!(
         client,
-        "/// Proxies of interfaces that are or extend `{iname}`.\npub trait {mk} {{}}\nimpl {mk} for dyn {iname} {{}}"
+        "/// Proxies of interfaces that are or extend `{iname}`.\npub trait {mk}{supers} {{}}\nimpl {mk} for dyn {iname} {{}}"
     )
     .ok();
     for (base_module, base) in bases {
@@ -141,7 +151,7 @@ pub fn emit_interface(
         let snake = capnpc_snake(&m.name);
         let cap_method = snake.clone();
         let alias = capitalize(&m.name);
-        let label = format!("{iname}.{}", m.name);
+        let label = format!("{schema_name}.{}", m.name);
         let sig = format!(
             "fn {cap_method}(self: ::std::rc::Rc<Self>, params: {cap}::{alias}Params, mut results: {cap}::{alias}Results) -> impl ::std::future::Future<Output = ::capnp::Result<()>> + 'static"
         );
@@ -160,7 +170,7 @@ pub fn emit_interface(
             writeln!(
                 server,
                 "{sig} {{ crate::overrides::{}_{}(self, params, results) }}",
-                capnpc_snake(iname).trim_end_matches('_'),
+                capnpc_snake(schema_name).trim_end_matches('_'),
                 snake.trim_end_matches('_')
             )
             .ok();
@@ -293,10 +303,9 @@ fn build_results(
             None
         }
         (RType::Leaf(name), _) => {
-            let def = v
+            let (_, def) = v
                 .api
-                .structs
-                .get(name.trim())
+                .find_struct(name.trim())
                 .ok_or_else(|| format!("{name} is not a struct of interfaces"))?;
             for f in &p.results {
                 let mem = member(def, &f.name)
@@ -343,10 +352,9 @@ fn read_results(
             format!("({},)", parts.join(", "))
         }
         (RType::Leaf(name), _) => {
-            let def = v
+            let (_, def) = v
                 .api
-                .structs
-                .get(name.trim())
+                .find_struct(name.trim())
                 .ok_or_else(|| format!("{name} is not a struct of interfaces"))?;
             let mut parts = Vec::new();
             for f in &p.results {

@@ -98,7 +98,7 @@ pub fn value_fields<'f>(
 ) -> Vec<&'f Field> {
     fields
         .iter()
-        .filter(|f| f.name != "context" && f.exception.is_none())
+        .filter(|f| f.name != "context" && f.exception.is_none() && f.ty != CType::Void)
         .filter(|f| !is_presence_flag(f, fields) || flag_is_member(&f.name))
         .collect()
 }
@@ -437,7 +437,7 @@ impl<'a> Values<'a> {
             ),
             CType::Data => Self::set_stmt(
                 sink,
-                &format!("crate::convert::DataValue::to_data(&{place}).as_ref()"),
+                &format!("crate::convert::DataValue::to_data(&{place})?.as_ref()"),
                 ct,
             ),
             CType::Interface(id) => {

@@ -8,6 +8,7 @@
 //! `contrib/regen-ipc.sh` runs it; the output is committed so that building
 //! the project never needs the compiler.
 
+mod emit_fakes;
 mod emit_proxy;
 mod emit_value;
 mod rust_api;
@@ -30,10 +31,11 @@ fn schema_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 4 {
-        eprintln!("usage: ipc-codegen SCHEMA_DIR INTERFACES_SRC OUT_DIR");
+    if args.len() != 5 {
+        eprintln!("usage: ipc-codegen SCHEMA_DIR INTERFACES_SRC OUT_DIR FAKES_FILE");
         std::process::exit(2);
     }
+    let fakes_file = PathBuf::from(&args[4]);
     let (schema_dir, interfaces_dir, out_dir) = (
         PathBuf::from(&args[1]),
         PathBuf::from(&args[2]),
@@ -70,7 +72,10 @@ fn main() {
                 .map_err(|e| format!("writing methods.rs: {e}"))?;
             let schema = schema::Schema::load(&bytes).map_err(|e| e.to_string())?;
             let api = rust_api::RustApi::load(&interfaces_dir)?;
-            write_proxies(&schema, &api, &out_dir.join("proxies"))
+            write_proxies(&schema, &api, &out_dir.join("proxies"))?;
+            let (labels, exceptions) = method_labels(&schema, &api);
+            std::fs::write(&fakes_file, emit_fakes::emit(&api, &labels, &exceptions))
+                .map_err(|e| format!("writing {}: {e}", fakes_file.display()))
         });
     if let Err(e) = result {
         eprintln!("Error: {e}");
@@ -97,7 +102,7 @@ fn write_proxies(
         }
         match &node.kind {
             Kind::Interface { .. } => {
-                let Some(tr) = api.traits.get(&node.name) else {
+                let Some((_, tr)) = api.find_trait(&node.name) else {
                     without_trait.push(node.name.clone());
                     continue;
                 };
@@ -105,25 +110,28 @@ fn write_proxies(
                     .into_iter()
                     .filter_map(|id| schema.node(id))
                     .filter_map(|b| {
-                        api.traits
-                            .get(&b.name)
-                            .map(|t| (file_name(&t.module), b.name.clone()))
+                        api.find_trait(&b.name)
+                            .map(|(n, t)| (file_name(&t.module), n.to_string()))
                     })
                     .collect::<Vec<_>>();
-                let out = emit_proxy::emit_interface(&values, node, tr, &bases)?;
+                let rust_name = api
+                    .find_trait(&node.name)
+                    .map(|(n, _)| n)
+                    .unwrap_or(&node.name);
+                let out = emit_proxy::emit_interface(&values, node, rust_name, tr, &bases)?;
                 let items = modules.entry(tr.module.clone()).or_default();
                 items.push((format!("1 {}", node.name), out.server));
                 items.push((format!("2 {}", node.name), out.client));
             }
             Kind::Struct(fields) => {
                 let generic = fields.iter().any(|f| contains_param(&f.ty));
-                let Some(def) = api.structs.get(&node.name) else {
+                let Some((rust_name, def)) = api.find_struct(&node.name) else {
                     continue;
                 };
                 if generic {
                     continue;
                 }
-                let text = emit_proxy::emit_struct(&values, node, &node.name, def)?;
+                let text = emit_proxy::emit_struct(&values, node, rust_name, def)?;
                 modules
                     .entry(def.module.clone())
                     .or_default()
@@ -171,6 +179,47 @@ fn write_proxies(
             .map_err(|e| format!("writing {file}.rs: {e}"))?;
     }
     std::fs::write(dir.join("mod.rs"), mod_rs).map_err(|e| format!("writing mod.rs: {e}"))
+}
+
+/// For every trait method that serves a schema method: its schema label
+/// (`Chain.findBlock`), and the error kinds its exception fields carry.
+#[allow(clippy::type_complexity)]
+fn method_labels(
+    schema: &schema::Schema,
+    api: &rust_api::RustApi,
+) -> (
+    BTreeMap<String, String>,
+    BTreeMap<String, Vec<&'static str>>,
+) {
+    let mut labels = BTreeMap::new();
+    let mut exceptions = BTreeMap::new();
+    for node in schema.nodes.values() {
+        let schema::Kind::Interface { methods, .. } = &node.kind else {
+            continue;
+        };
+        let Some((trait_name, _)) = api.find_trait(&node.name) else {
+            continue;
+        };
+        for m in methods {
+            let rust = emit_value::rust_snake(m.proxy_name.as_deref().unwrap_or(&m.name));
+            let label = format!("{}.{}", node.name, m.name);
+            let kinds: Vec<&'static str> = m
+                .results
+                .iter()
+                .filter_map(|f| match f.exception.as_deref() {
+                    Some("std::exception") => Some("Remote"),
+                    Some("UniValue") => Some("Rpc"),
+                    Some("HelpResult") => Some("Help"),
+                    _ => None,
+                })
+                .collect();
+            if !kinds.is_empty() {
+                exceptions.insert(label.clone(), kinds);
+            }
+            labels.insert(format!("{trait_name}::{rust}"), label);
+        }
+    }
+    (labels, exceptions)
 }
 
 /// The file name for module `m` of `interfaces`.

@@ -66,6 +66,9 @@ impl RType {
             RType::Ref(t) => match &**t {
                 RType::Str => RType::Leaf("String".into()),
                 RType::Slice(e) => RType::Vec(e.clone()),
+                RType::Leaf(p) if p.trim().ends_with("Path") => {
+                    RType::Leaf("std::path::PathBuf".into())
+                }
                 t => t.clone(),
             },
             t => t.clone(),
@@ -102,6 +105,8 @@ pub struct TraitMethod {
 pub struct TraitDef {
     /// Its module (`chain`, `node`, …).
     pub module: String,
+    /// The traits of `interfaces` it extends (not `Send`/`Sync`).
+    pub supertraits: Vec<String>,
     /// Its methods.
     pub methods: Vec<TraitMethod>,
 }
@@ -124,6 +129,8 @@ pub struct RustApi {
     pub structs: HashMap<String, StructDef>,
     /// Per module, its `use` items rewritten for use from another crate.
     pub uses: HashMap<String, Vec<String>>,
+    /// Type aliases (`type CoinsByDestination = Vec<…>`), seen through.
+    pub aliases: HashMap<String, RType>,
 }
 
 fn last_segment(p: &syn::TypePath) -> Option<(&syn::Ident, Vec<&syn::Type>)> {
@@ -153,6 +160,15 @@ fn dyn_trait(t: &syn::Type) -> Option<String> {
     None
 }
 
+/// A type as written, with `crate::` paths as another crate writes them.
+fn written(t: &syn::Type) -> String {
+    let text = t.to_token_stream().to_string();
+    match text.strip_prefix("crate ::") {
+        Some(rest) => format!("interfaces ::{rest}"),
+        None => text,
+    }
+}
+
 /// The shape of a `syn` type.
 pub fn shape(t: &syn::Type) -> RType {
     match t {
@@ -163,7 +179,7 @@ pub fn shape(t: &syn::Type) -> RType {
         syn::Type::Tuple(t) => RType::Tuple(t.elems.iter().map(shape).collect()),
         syn::Type::Path(p) => {
             let Some((ident, args)) = last_segment(p) else {
-                return RType::Leaf(t.to_token_stream().to_string());
+                return RType::Leaf(written(t));
             };
             let one = args.first().copied();
             match (ident.to_string().as_str(), one) {
@@ -177,12 +193,12 @@ pub fn shape(t: &syn::Type) -> RType {
                 },
                 ("Arc", Some(a)) => match dyn_trait(a) {
                     Some(tr) => RType::DynArc(tr),
-                    None => RType::Leaf(t.to_token_stream().to_string()),
+                    None => RType::Leaf(written(t)),
                 },
-                _ => RType::Leaf(t.to_token_stream().to_string()),
+                _ => RType::Leaf(written(t)),
             }
         }
-        _ => RType::Leaf(t.to_token_stream().to_string()),
+        _ => RType::Leaf(written(t)),
     }
 }
 
@@ -252,6 +268,17 @@ fn rewrite_use(u: &syn::ItemUse) -> String {
 }
 
 impl RustApi {
+    /// The trait for schema interface `name`: the same name, or the same
+    /// letters in Rust's casing (`JSONRPCRequest` ↔ `JsonRpcRequest`).
+    pub fn find_trait(&self, name: &str) -> Option<(&str, &TraitDef)> {
+        find(&self.traits, name)
+    }
+
+    /// The struct for schema struct `name`, matched like [`RustApi::find_trait`].
+    pub fn find_struct(&self, name: &str) -> Option<(&str, &StructDef)> {
+        find(&self.structs, name)
+    }
+
     /// Reads every `.rs` file under `root` (the crate's `src`).
     pub fn load(root: &Path) -> Result<RustApi, String> {
         let mut api = RustApi::default();
@@ -266,7 +293,27 @@ impl RustApi {
             let module = module_of(root, &file);
             api.read_items(&module, &parsed.items)?;
         }
+        api.expand_aliases();
         Ok(api)
+    }
+
+    /// Replaces every alias name by the type it stands for.
+    fn expand_aliases(&mut self) {
+        let aliases = self.aliases.clone();
+        let expand = |t: &mut RType| expand(t, &aliases, 0);
+        for tr in self.traits.values_mut() {
+            for m in &mut tr.methods {
+                expand(&mut m.ret);
+                for p in &mut m.params {
+                    expand(&mut p.ty);
+                }
+            }
+        }
+        for st in self.structs.values_mut() {
+            for f in &mut st.fields {
+                expand(&mut f.ty);
+            }
+        }
     }
 
     fn read_items(&mut self, module: &str, items: &[syn::Item]) -> Result<(), String> {
@@ -300,13 +347,28 @@ impl RustApi {
                             has_default: f.default.is_some(),
                         });
                     }
+                    let supertraits = t
+                        .supertraits
+                        .iter()
+                        .filter_map(|b| match b {
+                            syn::TypeParamBound::Trait(tb) => {
+                                tb.path.segments.last().map(|s| s.ident.to_string())
+                            }
+                            _ => None,
+                        })
+                        .filter(|n| n != "Send" && n != "Sync")
+                        .collect();
                     self.traits.insert(
                         t.ident.to_string(),
                         TraitDef {
                             module: module.to_string(),
+                            supertraits,
                             methods,
                         },
                     );
+                }
+                syn::Item::Type(t) if t.generics.params.is_empty() => {
+                    self.aliases.insert(t.ident.to_string(), shape(&t.ty));
                 }
                 syn::Item::Struct(s) => {
                     if let syn::Fields::Named(named) = &s.fields {
@@ -345,6 +407,37 @@ impl RustApi {
         }
         Ok(())
     }
+}
+
+/// `t` with alias names replaced (aliases of aliases too, a few levels deep).
+fn expand(t: &mut RType, aliases: &HashMap<String, RType>, depth: u32) {
+    match t {
+        RType::Leaf(name) => {
+            let key = name.rsplit("::").next().unwrap_or(name).trim().to_string();
+            if let (Some(a), true) = (aliases.get(&key), depth < 8) {
+                *t = a.clone();
+                expand(t, aliases, depth + 1);
+            }
+        }
+        RType::Ref(i)
+        | RType::Slice(i)
+        | RType::Option(i)
+        | RType::Vec(i)
+        | RType::Boxed(i)
+        | RType::Outcome(i) => expand(i, aliases, depth),
+        RType::Tuple(items) => items.iter_mut().for_each(|i| expand(i, aliases, depth)),
+        RType::Unit | RType::Str | RType::DynBox(_) | RType::DynArc(_) => {}
+    }
+}
+
+fn find<'a, T>(map: &'a HashMap<String, T>, name: &str) -> Option<(&'a str, &'a T)> {
+    if let Some((k, v)) = map.get_key_value(name) {
+        return Some((k.as_str(), v));
+    }
+    let lower = name.to_ascii_lowercase();
+    map.iter()
+        .find(|(k, _)| k.to_ascii_lowercase() == lower)
+        .map(|(k, v)| (k.as_str(), v))
 }
 
 fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {

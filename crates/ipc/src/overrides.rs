@@ -72,17 +72,3 @@ pub fn calculator_construct<T: ?Sized>(
         Ok(())
     })
 }
-
-/// `Init.makeWalletLoader`: no process serves a wallet loader over this
-/// `Init` yet (the trait method arrives with the wallet interfaces).
-pub fn init_make_wallet_loader<T: ?Sized>(
-    _this: Rc<ServerObject<T>>,
-    _params: init::MakeWalletLoaderParams,
-    _results: init::MakeWalletLoaderResults,
-) -> Ready<capnp::Result<()>> {
-    logged("Init.makeWalletLoader", || {
-        Err(capnp::Error::unimplemented(
-            "Init.makeWalletLoader is not served".into(),
-        ))
-    })
-}

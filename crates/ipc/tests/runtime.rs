@@ -242,35 +242,6 @@ fn block_template_values_and_interrupt_wait_twice() {
 }
 
 #[test]
-fn chain_and_node_first_versions_cross_intact() {
-    let p = pair();
-    let chain = p.init.make_chain().unwrap().expect("chain");
-    assert_eq!(chain.get_height().unwrap(), Some(2));
-    assert_eq!(
-        chain.get_block_hash(1).unwrap(),
-        bitcoin::BlockHash::from_byte_array([1; 32])
-    );
-    // Out-of-range heights are an error for the caller, not a crash (Core asserts).
-    assert_eq!(
-        chain.get_block_hash(1_000_000),
-        Err(interfaces::Error::Remote(
-            "block height 1000000 out of range".into()
-        ))
-    );
-    assert!(chain.have_block_on_disk(0).unwrap());
-    assert!(!chain.have_block_on_disk(-1).unwrap());
-    let node = p.init.make_node().unwrap().expect("node");
-    node.init_logging().unwrap();
-    assert_eq!(
-        node.init_parameter_interaction(),
-        Err(interfaces::Error::Remote("bad parameters".into()))
-    );
-    assert_eq!(node.get_warnings().unwrap().translated, "Warnung");
-    assert_eq!(node.get_log_categories().unwrap(), 1 << 22);
-    assert_eq!(node.get_exit_status().unwrap(), 3);
-}
-
-#[test]
 fn a_panicking_implementation_is_an_error_and_the_worker_survives() {
     let p = pair();
     let echo = p.init.make_echo().unwrap().unwrap();

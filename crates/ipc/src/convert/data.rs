@@ -12,8 +12,8 @@ use std::borrow::Cow;
 
 /// A Rust value carried in a capnp `Data` field.
 pub trait DataValue: Sized {
-    /// The bytes to send.
-    fn to_data(&self) -> Cow<'_, [u8]>;
+    /// The bytes to send; an error for a value the wire cannot carry.
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>>;
     /// The value read from received bytes.
     fn from_data(d: &[u8]) -> capnp::Result<Self>;
 }
@@ -48,8 +48,8 @@ fn encode<T: Encodable>(v: &T) -> Cow<'static, [u8]> {
 }
 
 impl DataValue for Vec<u8> {
-    fn to_data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(self)
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Borrowed(self))
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
         Ok(d.to_vec())
@@ -57,11 +57,20 @@ impl DataValue for Vec<u8> {
 }
 
 impl DataValue for [u8; 32] {
-    fn to_data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(self)
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Borrowed(self))
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
         <[u8; 32]>::try_from(d).map_err(|_| failed(&format!("expected 32 bytes, got {}", d.len())))
+    }
+}
+
+impl DataValue for [u8; 20] {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Borrowed(self))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        <[u8; 20]>::try_from(d).map_err(|_| failed(&format!("expected 20 bytes, got {}", d.len())))
     }
 }
 
@@ -69,9 +78,9 @@ impl DataValue for [u8; 32] {
 macro_rules! hash_data {
     ($($t:ty),*) => {$(
         impl DataValue for $t {
-            fn to_data(&self) -> Cow<'_, [u8]> {
-                Cow::Borrowed(self.as_byte_array())
-            }
+            fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Borrowed(self.as_byte_array()))
+    }
             fn from_data(d: &[u8]) -> capnp::Result<Self> {
                 <[u8; 32]>::from_data(d).map(<$t>::from_byte_array)
             }
@@ -84,9 +93,9 @@ hash_data!(bitcoin::BlockHash, bitcoin::Txid, bitcoin::Wtxid);
 macro_rules! serialized_data {
     ($($t:ty),*) => {$(
         impl DataValue for $t {
-            fn to_data(&self) -> Cow<'_, [u8]> {
-                encode(self)
-            }
+            fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(encode(self))
+    }
             fn from_data(d: &[u8]) -> capnp::Result<Self> {
                 decode_prefix(d)
             }
@@ -96,13 +105,14 @@ macro_rules! serialized_data {
 serialized_data!(
     bitcoin::block::Header,
     bitcoin::OutPoint,
+    bitcoin::TxIn,
     bitcoin::TxOut,
     bitcoin::ScriptBuf
 );
 
 impl DataValue for bitcoin::Transaction {
-    fn to_data(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(consensus::codec::serialize_tx(self, true))
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Owned(consensus::codec::serialize_tx(self, true)))
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
         let mut rest = d;
@@ -111,8 +121,8 @@ impl DataValue for bitcoin::Transaction {
 }
 
 impl DataValue for bitcoin::Block {
-    fn to_data(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(consensus::codec::serialize_block(self))
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Owned(consensus::codec::serialize_block(self)))
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
         let mut rest = d;
@@ -120,15 +130,96 @@ impl DataValue for bitcoin::Block {
     }
 }
 
+/// Core's `CBlockLocator`: a version number, then the hashes.
+impl DataValue for interfaces::chain::BlockLocator {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        let mut out = LOCATOR_VERSION.to_le_bytes().to_vec();
+        out.extend_from_slice(&bitcoin::consensus::serialize(&self.0));
+        Ok(Cow::Owned(out))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        let (_version, hashes): (i32, Vec<bitcoin::BlockHash>) = decode_prefix(d)?;
+        Ok(interfaces::chain::BlockLocator(hashes))
+    }
+}
+
+/// The version Core writes at the start of a locator (its `DUMMY_VERSION`).
+const LOCATOR_VERSION: i32 = 70016;
+
+/// Core's `CFeeRate`: the fee, then the size.
+impl DataValue for interfaces::FeeRate {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        let mut out = self.fee.to_le_bytes().to_vec();
+        out.extend_from_slice(&self.size.to_le_bytes());
+        Ok(Cow::Owned(out))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        let (fee, size): (i64, i32) = decode_prefix(d)?;
+        Ok(interfaces::FeeRate { fee, size })
+    }
+}
+
+/// Core keeps a coin's height in 31 bits.
+const MAX_COIN_HEIGHT: u32 = 0x7fff_ffff;
+
+/// Core's `Coin`: the height and coinbase flag in one VARINT, then the
+/// compressed output, as the UTXO database stores it.
+impl DataValue for interfaces::chain::Coin {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        if self.height > MAX_COIN_HEIGHT {
+            return Err(failed(&format!("coin height {} out of range", self.height)));
+        }
+        let coin = consensus::Coin {
+            output: self.output.clone(),
+            height: self.height,
+            is_coinbase: self.is_coinbase,
+        };
+        Ok(Cow::Owned(consensus::compress::serialize_coin(&coin)))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        let mut r = consensus::compress::Reader::new(d);
+        let c = consensus::compress::read_coin(&mut r).map_err(codec_error)?;
+        Ok(interfaces::chain::Coin {
+            output: c.output,
+            height: c.height,
+            is_coinbase: c.is_coinbase,
+        })
+    }
+}
+
+/// Addresses travel as their text.
+impl DataValue for interfaces::node::NetAddress {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(Cow::Borrowed(self.0.as_bytes()))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        std::str::from_utf8(d)
+            .map(|s| interfaces::node::NetAddress(s.to_string()))
+            .map_err(|_| failed("address received over IPC is not valid UTF-8"))
+    }
+}
+
+/// Paths travel as their bytes (Core's `fs::path` on Unix).
+impl DataValue for std::path::PathBuf {
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(Cow::Borrowed(self.as_os_str().as_bytes()))
+    }
+    fn from_data(d: &[u8]) -> capnp::Result<Self> {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(std::path::PathBuf::from(std::ffi::OsStr::from_bytes(d)))
+    }
+}
+
 /// An optional object in a list: empty bytes are a null pointer (a
 /// transaction that was not found), as libmultiprocess sends a null
 /// `CTransactionRef`.
 impl<T: DataValue> DataValue for Option<T> {
-    fn to_data(&self) -> Cow<'_, [u8]> {
-        match self {
-            Some(v) => v.to_data(),
+    fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
+        Ok(match self {
+            Some(v) => v.to_data()?,
             None => Cow::Borrowed(&[]),
-        }
+        })
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
         if d.is_empty() {
@@ -150,7 +241,7 @@ mod tests {
         assert!(tx.input.is_empty() && tx.output.is_empty());
         assert!(bitcoin::Transaction::from_data(&[1u8, 0, 0]).is_err());
         // Written back without a segwit marker, as Core writes it.
-        assert_eq!(tx.to_data().len(), 10);
+        assert_eq!(tx.to_data().expect("encode").len(), 10);
         assert_eq!(
             Option::<bitcoin::Transaction>::from_data(&[]).expect("null"),
             None
@@ -161,13 +252,13 @@ mod tests {
     fn hashes_must_be_32_bytes() {
         assert!(bitcoin::BlockHash::from_data(&[1u8; 31]).is_err());
         let h = bitcoin::BlockHash::from_data(&[2u8; 32]).expect("32");
-        assert_eq!(h.to_data().as_ref(), &[2u8; 32]);
+        assert_eq!(h.to_data().expect("encode").as_ref(), &[2u8; 32]);
     }
 
     #[test]
     fn objects_read_from_the_front_and_run_out_as_core_says() {
         let script = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
-        let mut bytes = script.to_data().into_owned();
+        let mut bytes = script.to_data().expect("encode").into_owned();
         bytes.push(0xff);
         assert_eq!(
             bitcoin::ScriptBuf::from_data(&bytes).expect("prefix"),

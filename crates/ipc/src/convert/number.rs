@@ -74,6 +74,28 @@ impl Number<f64> for Option<Duration> {
     }
 }
 
+/// Enums of `interfaces` travel as their `i32` value.
+macro_rules! enum_number {
+    ($($t:ty),*) => {$(
+        impl Number<i32> for $t {
+            fn to_wire(&self) -> capnp::Result<i32> {
+                Ok(*self as i32)
+            }
+            fn from_wire(w: i32) -> capnp::Result<Self> {
+                <$t>::try_from(w)
+                    .map_err(|_| failed(&format!("invalid {} {w} received", stringify!($t))))
+            }
+        }
+    )*};
+}
+enum_number!(
+    interfaces::chain::RbfTransactionState,
+    interfaces::chain::TxBroadcast,
+    interfaces::chain::MemPoolRemovalReason,
+    interfaces::chain::SettingsAction,
+    interfaces::node::SyncState
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,12 +145,6 @@ impl Init for TestInit {
     fn make_rpc(&self) -> interfaces::Result<Option<Box<dyn interfaces::rpc::Rpc>>> {
         Ok(Some(Box::new(TestRpc)))
     }
-    fn make_chain(&self) -> interfaces::Result<Option<Box<dyn interfaces::chain::Chain>>> {
-        Ok(Some(Box::new(TestChain)))
-    }
-    fn make_node(&self) -> interfaces::Result<Option<Box<dyn interfaces::node::Node>>> {
-        Ok(Some(Box::new(TestNodeImpl)))
-    }
 }
 
 /// Answers every request with its own text.
@@ -159,50 +153,6 @@ pub struct TestRpc;
 impl interfaces::rpc::Rpc for TestRpc {
     fn execute_rpc(&self, request: &str, uri: &str, user: &str) -> interfaces::Result<String> {
         Ok(format!("{request}|{uri}|{user}"))
-    }
-}
-
-/// A chain of three blocks (heights 0..=2) whose hashes are `[height; 32]`.
-pub struct TestChain;
-
-impl interfaces::chain::Chain for TestChain {
-    fn get_height(&self) -> interfaces::Result<Option<i32>> {
-        Ok(Some(2))
-    }
-    fn get_block_hash(&self, height: i32) -> interfaces::Result<BlockHash> {
-        if !(0..=2).contains(&height) {
-            return Err(interfaces::Error::Remote(format!(
-                "block height {height} out of range"
-            )));
-        }
-        Ok(BlockHash::from_byte_array([height as u8; 32]))
-    }
-    fn have_block_on_disk(&self, height: i32) -> interfaces::Result<bool> {
-        Ok((0..=2).contains(&height))
-    }
-}
-
-/// A node reporting fixed values.
-pub struct TestNodeImpl;
-
-impl interfaces::node::Node for TestNodeImpl {
-    fn init_logging(&self) -> interfaces::Result<()> {
-        Ok(())
-    }
-    fn init_parameter_interaction(&self) -> interfaces::Result<()> {
-        Err(interfaces::Error::Remote("bad parameters".into()))
-    }
-    fn get_warnings(&self) -> interfaces::Result<interfaces::BilingualStr> {
-        Ok(interfaces::BilingualStr {
-            original: "warn".into(),
-            translated: "Warnung".into(),
-        })
-    }
-    fn get_log_categories(&self) -> interfaces::Result<u64> {
-        Ok(1 << 22)
-    }
-    fn get_exit_status(&self) -> interfaces::Result<i32> {
-        Ok(3)
     }
 }
 
@@ -362,19 +312,23 @@ impl Listening {
 }
 
 pub fn listening() -> Listening {
+    let mining = Arc::new(TestMining::default());
+    listening_with(
+        Arc::new(TestInit {
+            mining: mining.clone(),
+        }),
+        mining,
+    )
+}
+
+/// A server running `init` on a listening socket in a temp dir.
+pub fn listening_with(init: Arc<dyn Init>, mining: Arc<TestMining>) -> Listening {
     logs();
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("node.sock");
     let ipc = ipc::Ipc::new("test-server").expect("loop");
-    let mining = Arc::new(TestMining::default());
     let listener = ipc::socket::bind(&path).expect("bind");
-    ipc.listen(
-        listener,
-        Arc::new(TestInit {
-            mining: mining.clone(),
-        }),
-    )
-    .expect("listen");
+    ipc.listen(listener, init).expect("listen");
     Listening {
         ipc,
         path,

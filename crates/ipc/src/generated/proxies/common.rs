@@ -30,3 +30,228 @@ impl crate::convert::StructValue<crate::generated::common_capnp::bilingual_str::
         })
     }
 }
+
+impl crate::convert::StructValue<crate::generated::common_capnp::global_args::Owned>
+    for GlobalArgs
+{
+    fn build(
+        &self,
+        mut b: crate::generated::common_capnp::global_args::Builder<'_>,
+        cx: &crate::convert::Cx,
+    ) -> ::capnp::Result<()> {
+        let _ = cx;
+        crate::convert::StructValue::<crate::generated::common_capnp::settings::Owned>::build(
+            &self.settings,
+            b.reborrow().init_settings(),
+            cx,
+        )?;
+        crate::convert::settled(
+            b.set_config_path(crate::convert::TextValue::to_text(&self.config_path)),
+        )?;
+        Ok(())
+    }
+    fn read(
+        r: crate::generated::common_capnp::global_args::Reader<'_>,
+        cx: &crate::convert::Cx,
+    ) -> ::capnp::Result<Self> {
+        let _ = cx;
+        Ok(
+            GlobalArgs {
+                settings: crate::convert::StructValue::<
+                    crate::generated::common_capnp::settings::Owned,
+                >::read(r.get_settings()?, cx)?,
+                config_path: crate::convert::TextValue::from_text(r.get_config_path()?)?,
+            },
+        )
+    }
+}
+
+impl crate::convert::StructValue<crate::generated::common_capnp::settings::Owned> for Settings {
+    fn build(
+        &self,
+        mut b: crate::generated::common_capnp::settings::Builder<'_>,
+        cx: &crate::convert::Cx,
+    ) -> ::capnp::Result<()> {
+        let _ = cx;
+        {
+            let mut l144 = b
+                .reborrow()
+                .init_forced_settings(crate::convert::len(self.forced_settings.len())?);
+            for (i145, e146) in self.forced_settings.iter().enumerate() {
+                {
+                    let mut b147 = l144.reborrow().get(i145 as u32);
+                    let (t148, t149) = &(*e146);
+                    crate::convert::settled(
+                        b147.set_key(crate::convert::TextValue::to_text(&(*t148))),
+                    )?;
+                    crate::convert::settled(
+                        b147.set_value(crate::convert::TextValue::to_text(&(*t149))),
+                    )?;
+                }
+            }
+        }
+        {
+            let mut l154 = b
+                .reborrow()
+                .init_command_line_options(crate::convert::len(self.command_line_options.len())?);
+            for (i155, e156) in self.command_line_options.iter().enumerate() {
+                {
+                    let mut b157 = l154.reborrow().get(i155 as u32);
+                    let (t158, t159) = &(*e156);
+                    crate::convert::settled(
+                        b157.set_key(crate::convert::TextValue::to_text(&(*t158))),
+                    )?;
+                    {
+                        let mut l160 = b157
+                            .reborrow()
+                            .initn_value(crate::convert::len((*t159).len())?);
+                        for (i161, e162) in (*t159).iter().enumerate() {
+                            l160.set(i161 as u32, crate::convert::TextValue::to_text(&(*e162)));
+                        }
+                    }
+                }
+            }
+        }
+        {
+            let mut l170 = b
+                .reborrow()
+                .init_rw_settings(crate::convert::len(self.rw_settings.len())?);
+            for (i171, e172) in self.rw_settings.iter().enumerate() {
+                {
+                    let mut b173 = l170.reborrow().get(i171 as u32);
+                    let (t174, t175) = &(*e172);
+                    crate::convert::settled(
+                        b173.set_key(crate::convert::TextValue::to_text(&(*t174))),
+                    )?;
+                    crate::convert::settled(
+                        b173.set_value(crate::convert::TextValue::to_text(&(*t175))),
+                    )?;
+                }
+            }
+        }
+        {
+            let mut l180 = b
+                .reborrow()
+                .init_ro_config(crate::convert::len(self.ro_config.len())?);
+            for (i181, e182) in self.ro_config.iter().enumerate() {
+                {
+                    let mut b183 = l180.reborrow().get(i181 as u32);
+                    let (t184, t185) = &(*e182);
+                    crate::convert::settled(
+                        b183.set_key(crate::convert::TextValue::to_text(&(*t184))),
+                    )?;
+                    {
+                        let mut l186 = b183
+                            .reborrow()
+                            .initn_value(crate::convert::len((*t185).len())?);
+                        for (i187, e188) in (*t185).iter().enumerate() {
+                            {
+                                let mut b189 = l186.reborrow().get(i187 as u32);
+                                let (t190, t191) = &(*e188);
+                                crate::convert::settled(
+                                    b189.set_key(crate::convert::TextValue::to_text(&(*t190))),
+                                )?;
+                                {
+                                    let mut l192 = b189
+                                        .reborrow()
+                                        .initn_value(crate::convert::len((*t191).len())?);
+                                    for (i193, e194) in (*t191).iter().enumerate() {
+                                        l192.set(
+                                            i193 as u32,
+                                            crate::convert::TextValue::to_text(&(*e194)),
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    fn read(
+        r: crate::generated::common_capnp::settings::Reader<'_>,
+        cx: &crate::convert::Cx,
+    ) -> ::capnp::Result<Self> {
+        let _ = cx;
+        Ok(Settings {
+            forced_settings: {
+                let l150 = r.get_forced_settings()?;
+                let mut v152 = Vec::with_capacity(l150.len() as usize);
+                for i151 in 0..l150.len() {
+                    v152.push({
+                        let s153 = l150.get(i151);
+                        (
+                            crate::convert::TextValue::from_text(s153.get_key()?)?,
+                            crate::convert::TextValue::from_text(s153.get_value()?)?,
+                        )
+                    });
+                }
+                v152
+            },
+            command_line_options: {
+                let l163 = r.get_command_line_options()?;
+                let mut v165 = Vec::with_capacity(l163.len() as usize);
+                for i164 in 0..l163.len() {
+                    v165.push({
+                        let s166 = l163.get(i164);
+                        (crate::convert::TextValue::from_text(s166.get_key()?)?, {
+                            let l167 = s166.get_value()?;
+                            let mut v169 = Vec::with_capacity(l167.len() as usize);
+                            for i168 in 0..l167.len() {
+                                v169.push(crate::convert::TextValue::from_text(l167.get(i168)?)?);
+                            }
+                            v169
+                        })
+                    });
+                }
+                v165
+            },
+            rw_settings: {
+                let l176 = r.get_rw_settings()?;
+                let mut v178 = Vec::with_capacity(l176.len() as usize);
+                for i177 in 0..l176.len() {
+                    v178.push({
+                        let s179 = l176.get(i177);
+                        (
+                            crate::convert::TextValue::from_text(s179.get_key()?)?,
+                            crate::convert::TextValue::from_text(s179.get_value()?)?,
+                        )
+                    });
+                }
+                v178
+            },
+            ro_config: {
+                let l195 = r.get_ro_config()?;
+                let mut v197 = Vec::with_capacity(l195.len() as usize);
+                for i196 in 0..l195.len() {
+                    v197.push({
+                        let s198 = l195.get(i196);
+                        (crate::convert::TextValue::from_text(s198.get_key()?)?, {
+                            let l199 = s198.get_value()?;
+                            let mut v201 = Vec::with_capacity(l199.len() as usize);
+                            for i200 in 0..l199.len() {
+                                v201.push({
+                                    let s202 = l199.get(i200);
+                                    (crate::convert::TextValue::from_text(s202.get_key()?)?, {
+                                        let l203 = s202.get_value()?;
+                                        let mut v205 = Vec::with_capacity(l203.len() as usize);
+                                        for i204 in 0..l203.len() {
+                                            v205.push(crate::convert::TextValue::from_text(
+                                                l203.get(i204)?,
+                                            )?);
+                                        }
+                                        v205
+                                    })
+                                });
+                            }
+                            v201
+                        })
+                    });
+                }
+                v197
+            },
+        })
+    }
+}

@@ -6,7 +6,8 @@ use interfaces::init::*;
 use interfaces::mining::Mining;
 use interfaces::node::Node;
 use interfaces::rpc::Rpc;
-use interfaces::Result;
+use interfaces::wallet::WalletLoader;
+use interfaces::{GlobalArgs, Result};
 
 impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
     for crate::proxy::ServerObject<T>
@@ -36,12 +37,12 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
             |imp, ()| imp.make_echo(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o1) = out {
+                if let Some(o206) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn Echo,
                         crate::generated::echo_capnp::echo::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o1)
+                        cx, ::std::sync::Arc::from(o206)
                     )))?;
                 }
                 Ok(())
@@ -73,12 +74,12 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
             |imp, ()| imp.make_mining(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o2) = out {
+                if let Some(o207) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn Mining,
                         crate::generated::mining_capnp::mining::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o2)
+                        cx, ::std::sync::Arc::from(o207)
                     )))?;
                 }
                 Ok(())
@@ -103,12 +104,12 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
             |imp, ()| imp.make_rpc(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o3) = out {
+                if let Some(o208) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn Rpc,
                         crate::generated::rpc_capnp::rpc::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o3)
+                        cx, ::std::sync::Arc::from(o208)
                     )))?;
                 }
                 Ok(())
@@ -133,12 +134,12 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
             |imp, ()| imp.make_chain(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o4) = out {
+                if let Some(o209) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn Chain,
                         crate::generated::chain_capnp::chain::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o4)
+                        cx, ::std::sync::Arc::from(o209)
                     )))?;
                 }
                 Ok(())
@@ -163,12 +164,12 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
             |imp, ()| imp.make_node(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o5) = out {
+                if let Some(o210) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn Node,
                         crate::generated::node_capnp::node::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o5)
+                        cx, ::std::sync::Arc::from(o210)
                     )))?;
                 }
                 Ok(())
@@ -180,7 +181,37 @@ impl<T: ?Sized + Init + 'static> crate::generated::init_capnp::init::Server
         params: crate::generated::init_capnp::init::MakeWalletLoaderParams,
         mut results: crate::generated::init_capnp::init::MakeWalletLoaderResults,
     ) -> impl ::std::future::Future<Output = ::capnp::Result<()>> + 'static {
-        crate::overrides::init_make_wallet_loader(self, params, results)
+        crate::serve!(
+            worker,
+            self,
+            params,
+            results,
+            "Init.makeWalletLoader",
+            |p, cx| {
+                let _ = &cx;
+                let a0: GlobalArgs = crate::convert::StructValue::<
+                    crate::generated::common_capnp::global_args::Owned,
+                >::read(p.get_global_args()?, cx)?;
+                let a1: Box<dyn Chain> = Box::new(crate::convert::interface::import::<dyn Chain>(
+                    cx,
+                    p.get_chain()?.client,
+                )) as Box<dyn Chain>;
+                Ok((a0, a1))
+            },
+            |imp, (a0, a1)| imp.make_wallet_loader(&a0, a1),
+            |r, out| {
+                let _ = &cx;
+                if let Some(o212) = out {
+                    crate::convert::settled(r.set_result(crate::convert::interface::export::<
+                        dyn WalletLoader,
+                        crate::generated::wallet_capnp::wallet_loader::Client,
+                    >(
+                        cx, ::std::sync::Arc::from(o212)
+                    )))?;
+                }
+                Ok(())
+            }
+        )
     }
 }
 
@@ -302,6 +333,44 @@ impl<T: ?Sized + IsInit> Init for crate::proxy::Remote<T> {
                         cx,
                         r.get_result()?.client,
                     )) as Box<dyn Node>)
+                } else {
+                    None
+                })
+            }
+        )
+    }
+    fn make_wallet_loader(
+        &self,
+        a0: &GlobalArgs,
+        a1: Box<dyn Chain>,
+    ) -> interfaces::Result<Option<Box<dyn WalletLoader>>> {
+        let a0 = ::std::borrow::ToOwned::to_owned(a0);
+        crate::call!(
+            self.cap,
+            crate::generated::init_capnp::init::Client,
+            "Init.makeWalletLoader",
+            make_wallet_loader_request,
+            true,
+            |p, cx| {
+                let _ = &cx;
+                crate::convert::StructValue::<crate::generated::common_capnp::global_args::Owned>::build(&a0, p.reborrow().init_global_args(), cx)?;
+                crate::convert::settled(p.set_chain(crate::convert::interface::export::<
+                    dyn Chain,
+                    crate::generated::chain_capnp::chain::Client,
+                >(
+                    cx, ::std::sync::Arc::from(a1)
+                )))?;
+                Ok(())
+            },
+            |r, cx| {
+                let _ = &cx;
+                Ok(if r.has_result() {
+                    Some(
+                        Box::new(crate::convert::interface::import::<dyn WalletLoader>(
+                            cx,
+                            r.get_result()?.client,
+                        )) as Box<dyn WalletLoader>,
+                    )
                 } else {
                     None
                 })

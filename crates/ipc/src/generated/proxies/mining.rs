@@ -79,7 +79,7 @@ impl crate::convert::StructValue<crate::generated::common_capnp::block_ref::Owne
     ) -> ::capnp::Result<()> {
         let _ = cx;
         crate::convert::settled(
-            b.set_hash(crate::convert::DataValue::to_data(&self.hash).as_ref()),
+            b.set_hash(crate::convert::DataValue::to_data(&self.hash)?.as_ref()),
         )?;
         b.set_height(<_ as crate::convert::Number<i32>>::to_wire(&self.height)?);
         Ok(())
@@ -135,24 +135,24 @@ impl crate::convert::StructValue<crate::generated::mining_capnp::coinbase_tx::Ow
         b.set_version(<_ as crate::convert::Number<u32>>::to_wire(&self.version)?);
         b.set_sequence(<_ as crate::convert::Number<u32>>::to_wire(&self.sequence)?);
         crate::convert::settled(b.set_script_sig_prefix(
-            crate::convert::DataValue::to_data(&self.script_sig_prefix).as_ref(),
+            crate::convert::DataValue::to_data(&self.script_sig_prefix)?.as_ref(),
         ))?;
-        if let Some(o29) = &self.witness {
+        if let Some(o237) = &self.witness {
             crate::convert::settled(
-                b.set_witness(crate::convert::DataValue::to_data(&(*o29)).as_ref()),
+                b.set_witness(crate::convert::DataValue::to_data(&(*o237))?.as_ref()),
             )?;
         }
         b.set_block_reward_remaining(<_ as crate::convert::Number<i64>>::to_wire(
             &self.block_reward_remaining,
         )?);
         {
-            let mut l30 = b
+            let mut l238 = b
                 .reborrow()
                 .init_required_outputs(crate::convert::len(self.required_outputs.len())?);
-            for (i31, e32) in self.required_outputs.iter().enumerate() {
-                l30.set(
-                    i31 as u32,
-                    crate::convert::DataValue::to_data(&(*e32)).as_ref(),
+            for (i239, e240) in self.required_outputs.iter().enumerate() {
+                l238.set(
+                    i239 as u32,
+                    crate::convert::DataValue::to_data(&(*e240))?.as_ref(),
                 );
             }
         }
@@ -179,12 +179,12 @@ impl crate::convert::StructValue<crate::generated::mining_capnp::coinbase_tx::Ow
                 r.get_block_reward_remaining(),
             )?,
             required_outputs: {
-                let l33 = r.get_required_outputs()?;
-                let mut v35 = Vec::with_capacity(l33.len() as usize);
-                for i34 in 0..l33.len() {
-                    v35.push(crate::convert::DataValue::from_data(l33.get(i34)?)?);
+                let l241 = r.get_required_outputs()?;
+                let mut v243 = Vec::with_capacity(l241.len() as usize);
+                for i242 in 0..l241.len() {
+                    v243.push(crate::convert::DataValue::from_data(l241.get(i242)?)?);
                 }
-                v35
+                v243
             },
             lock_time: crate::convert::Number::from_wire(r.get_lock_time())?,
         })
@@ -221,7 +221,7 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |r, out| {
                 let _ = &cx;
                 crate::convert::settled(
-                    r.set_result(crate::convert::DataValue::to_data(&out).as_ref()),
+                    r.set_result(crate::convert::DataValue::to_data(&out)?.as_ref()),
                 )?;
                 Ok(())
             }
@@ -246,7 +246,7 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |r, out| {
                 let _ = &cx;
                 crate::convert::settled(
-                    r.set_result(crate::convert::DataValue::to_data(&out).as_ref()),
+                    r.set_result(crate::convert::DataValue::to_data(&out)?.as_ref()),
                 )?;
                 Ok(())
             }
@@ -271,9 +271,12 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l6 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i7, e8) in out.into_iter().enumerate() {
-                        l6.set(i7 as u32, <_ as crate::convert::Number<i64>>::to_wire(&e8)?);
+                    let mut l214 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i215, e216) in out.into_iter().enumerate() {
+                        l214.set(
+                            i215 as u32,
+                            <_ as crate::convert::Number<i64>>::to_wire(&e216)?,
+                        );
                     }
                 }
                 Ok(())
@@ -299,11 +302,11 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l12 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i13, e14) in out.into_iter().enumerate() {
-                        l12.set(
-                            i13 as u32,
-                            <_ as crate::convert::Number<i64>>::to_wire(&e14)?,
+                    let mut l220 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i221, e222) in out.into_iter().enumerate() {
+                        l220.set(
+                            i221 as u32,
+                            <_ as crate::convert::Number<i64>>::to_wire(&e222)?,
                         );
                     }
                 }
@@ -353,11 +356,11 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l20 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i21, e22) in out.into_iter().enumerate() {
-                        l20.set(
-                            i21 as u32,
-                            crate::convert::DataValue::to_data(&e22).as_ref(),
+                    let mut l228 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i229, e230) in out.into_iter().enumerate() {
+                        l228.set(
+                            i229 as u32,
+                            crate::convert::DataValue::to_data(&e230)?.as_ref(),
                         );
                     }
                 }
@@ -413,12 +416,12 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |imp, (a0,)| imp.wait_next(&a0),
             |r, out| {
                 let _ = &cx;
-                if let Some(o27) = out {
+                if let Some(o235) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn BlockTemplate,
                         crate::generated::mining_capnp::block_template::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o27)
+                        cx, ::std::sync::Arc::from(o235)
                     )))?;
                 }
                 Ok(())
@@ -517,8 +520,8 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, ()| imp.get_tip(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o36) = out {
-                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o36, r.reborrow().init_result(), cx)?;
+                if let Some(o244) = out {
+                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o244, r.reborrow().init_result(), cx)?;
                     r.set_has_result(true);
                 }
                 Ok(())
@@ -545,8 +548,8 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, (a0, a1)| imp.wait_tip_changed(a0, a1),
             |r, out| {
                 let _ = &cx;
-                if let Some(o39) = out {
-                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o39, r.reborrow().init_result(), cx)?;
+                if let Some(o247) = out {
+                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o247, r.reborrow().init_result(), cx)?;
                 }
                 Ok(())
             }
@@ -574,12 +577,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, (a0, a1)| imp.create_new_block(&a0, a1),
             |r, out| {
                 let _ = &cx;
-                if let Some(o43) = out {
+                if let Some(o251) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn BlockTemplate,
                         crate::generated::mining_capnp::block_template::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o43)
+                        cx, ::std::sync::Arc::from(o251)
                     )))?;
                 }
                 Ok(())
@@ -686,12 +689,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Txid> = {
-                    let l47 = p.get_txids()?;
-                    let mut v49 = Vec::with_capacity(l47.len() as usize);
-                    for i48 in 0..l47.len() {
-                        v49.push(crate::convert::DataValue::from_data(l47.get(i48)?)?);
+                    let l255 = p.get_txids()?;
+                    let mut v257 = Vec::with_capacity(l255.len() as usize);
+                    for i256 in 0..l255.len() {
+                        v257.push(crate::convert::DataValue::from_data(l255.get(i256)?)?);
                     }
-                    v49
+                    v257
                 };
                 Ok((a0,))
             },
@@ -699,11 +702,11 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l50 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i51, e52) in out.into_iter().enumerate() {
-                        l50.set(
-                            i51 as u32,
-                            crate::convert::DataValue::to_data(&e52).as_ref(),
+                    let mut l258 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i259, e260) in out.into_iter().enumerate() {
+                        l258.set(
+                            i259 as u32,
+                            crate::convert::DataValue::to_data(&e260)?.as_ref(),
                         );
                     }
                 }
@@ -725,12 +728,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Wtxid> = {
-                    let l59 = p.get_wtxids()?;
-                    let mut v61 = Vec::with_capacity(l59.len() as usize);
-                    for i60 in 0..l59.len() {
-                        v61.push(crate::convert::DataValue::from_data(l59.get(i60)?)?);
+                    let l267 = p.get_wtxids()?;
+                    let mut v269 = Vec::with_capacity(l267.len() as usize);
+                    for i268 in 0..l267.len() {
+                        v269.push(crate::convert::DataValue::from_data(l267.get(i268)?)?);
                     }
-                    v61
+                    v269
                 };
                 Ok((a0,))
             },
@@ -738,11 +741,11 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l62 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i63, e64) in out.into_iter().enumerate() {
-                        l62.set(
-                            i63 as u32,
-                            crate::convert::DataValue::to_data(&e64).as_ref(),
+                    let mut l270 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i271, e272) in out.into_iter().enumerate() {
+                        l270.set(
+                            i271 as u32,
+                            crate::convert::DataValue::to_data(&e272)?.as_ref(),
                         );
                     }
                 }
@@ -804,12 +807,12 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l9 = r.get_result()?;
-                    let mut v11 = Vec::with_capacity(l9.len() as usize);
-                    for i10 in 0..l9.len() {
-                        v11.push(crate::convert::Number::from_wire(l9.get(i10))?);
+                    let l217 = r.get_result()?;
+                    let mut v219 = Vec::with_capacity(l217.len() as usize);
+                    for i218 in 0..l217.len() {
+                        v219.push(crate::convert::Number::from_wire(l217.get(i218))?);
                     }
-                    v11
+                    v219
                 })
             }
         )
@@ -828,12 +831,12 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l15 = r.get_result()?;
-                    let mut v17 = Vec::with_capacity(l15.len() as usize);
-                    for i16 in 0..l15.len() {
-                        v17.push(crate::convert::Number::from_wire(l15.get(i16))?);
+                    let l223 = r.get_result()?;
+                    let mut v225 = Vec::with_capacity(l223.len() as usize);
+                    for i224 in 0..l223.len() {
+                        v225.push(crate::convert::Number::from_wire(l223.get(i224))?);
                     }
-                    v17
+                    v225
                 })
             }
         )
@@ -871,12 +874,12 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l23 = r.get_result()?;
-                    let mut v25 = Vec::with_capacity(l23.len() as usize);
-                    for i24 in 0..l23.len() {
-                        v25.push(crate::convert::DataValue::from_data(l23.get(i24)?)?);
+                    let l231 = r.get_result()?;
+                    let mut v233 = Vec::with_capacity(l231.len() as usize);
+                    for i232 in 0..l231.len() {
+                        v233.push(crate::convert::DataValue::from_data(l231.get(i232)?)?);
                     }
-                    v25
+                    v233
                 })
             }
         )
@@ -900,7 +903,7 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
                 p.set_timestamp(<_ as crate::convert::Number<u32>>::to_wire(&a1)?);
                 p.set_nonce(<_ as crate::convert::Number<u32>>::to_wire(&a2)?);
                 crate::convert::settled(
-                    p.set_coinbase(crate::convert::DataValue::to_data(&a3).as_ref()),
+                    p.set_coinbase(crate::convert::DataValue::to_data(&a3)?.as_ref()),
                 )?;
                 Ok(())
             },
@@ -1037,7 +1040,7 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 crate::convert::settled(
-                    p.set_current_tip(crate::convert::DataValue::to_data(&a0).as_ref()),
+                    p.set_current_tip(crate::convert::DataValue::to_data(&a0)?.as_ref()),
                 )?;
                 p.set_timeout(<_ as crate::convert::Number<f64>>::to_wire(&a1)?);
                 Ok(())
@@ -1101,7 +1104,7 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 crate::convert::settled(
-                    p.set_block(crate::convert::DataValue::to_data(&a0).as_ref()),
+                    p.set_block(crate::convert::DataValue::to_data(&a0)?.as_ref()),
                 )?;
                 crate::convert::StructValue::<
                     crate::generated::mining_capnp::block_check_options::Owned,
@@ -1146,7 +1149,7 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 crate::convert::settled(
-                    p.set_block(crate::convert::DataValue::to_data(&a0).as_ref()),
+                    p.set_block(crate::convert::DataValue::to_data(&a0)?.as_ref()),
                 )?;
                 Ok(())
             },
@@ -1174,11 +1177,11 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l53 = p.reborrow().init_txids(crate::convert::len(a0.len())?);
-                    for (i54, e55) in a0.into_iter().enumerate() {
-                        l53.set(
-                            i54 as u32,
-                            crate::convert::DataValue::to_data(&e55).as_ref(),
+                    let mut l261 = p.reborrow().init_txids(crate::convert::len(a0.len())?);
+                    for (i262, e263) in a0.into_iter().enumerate() {
+                        l261.set(
+                            i262 as u32,
+                            crate::convert::DataValue::to_data(&e263)?.as_ref(),
                         );
                     }
                 }
@@ -1187,12 +1190,12 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l56 = r.get_result()?;
-                    let mut v58 = Vec::with_capacity(l56.len() as usize);
-                    for i57 in 0..l56.len() {
-                        v58.push(crate::convert::DataValue::from_data(l56.get(i57)?)?);
+                    let l264 = r.get_result()?;
+                    let mut v266 = Vec::with_capacity(l264.len() as usize);
+                    for i265 in 0..l264.len() {
+                        v266.push(crate::convert::DataValue::from_data(l264.get(i265)?)?);
                     }
-                    v58
+                    v266
                 })
             }
         )
@@ -1211,11 +1214,11 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l65 = p.reborrow().init_wtxids(crate::convert::len(a0.len())?);
-                    for (i66, e67) in a0.into_iter().enumerate() {
-                        l65.set(
-                            i66 as u32,
-                            crate::convert::DataValue::to_data(&e67).as_ref(),
+                    let mut l273 = p.reborrow().init_wtxids(crate::convert::len(a0.len())?);
+                    for (i274, e275) in a0.into_iter().enumerate() {
+                        l273.set(
+                            i274 as u32,
+                            crate::convert::DataValue::to_data(&e275)?.as_ref(),
                         );
                     }
                 }
@@ -1224,12 +1227,12 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l68 = r.get_result()?;
-                    let mut v70 = Vec::with_capacity(l68.len() as usize);
-                    for i69 in 0..l68.len() {
-                        v70.push(crate::convert::DataValue::from_data(l68.get(i69)?)?);
+                    let l276 = r.get_result()?;
+                    let mut v278 = Vec::with_capacity(l276.len() as usize);
+                    for i277 in 0..l276.len() {
+                        v278.push(crate::convert::DataValue::from_data(l276.get(i277)?)?);
                     }
-                    v70
+                    v278
                 })
             }
         )

@@ -6,9 +6,9 @@
 //! UTXO entries kept in the database, so both stay byte-identical to what
 //! Bitcoin Core writes.
 
+use crate::Coin;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, OutPoint, ScriptBuf, TxOut};
-use consensus::Coin;
 
 /// Largest length accepted for a CompactSize-prefixed container (Core's `MAX_SIZE`).
 pub const MAX_SIZE: u64 = 0x0200_0000;
@@ -22,7 +22,7 @@ pub const SPECIAL_SCRIPTS: u64 = 6;
 
 /// A decoding failure: malformed or truncated bytes (the one error type of
 /// every Core-format reader).
-pub use consensus::codec::DecodeError;
+pub use crate::codec::DecodeError;
 
 fn derr(msg: &str) -> DecodeError {
     DecodeError(msg.to_string())
@@ -230,7 +230,7 @@ pub fn compress_amount(mut n: u64) -> u64 {
         return 0;
     }
     let mut e = 0u64;
-    while n % 10 == 0 && e < 9 {
+    while n.is_multiple_of(10) && e < 9 {
         n /= 10;
         e += 1;
     }
