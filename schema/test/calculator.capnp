@@ -5,6 +5,7 @@
 @0xb4c04169e765e4d8;
 
 using Proxy = import "/mp/proxy.capnp";
+using Common = import "/common.capnp";
 using Handler = import "/handler.capnp";
 
 interface Calculator {
@@ -16,6 +17,10 @@ interface Calculator {
     subscribe @3 (context :Proxy.Context, callback :Callback) -> (result :Handler.Handler);
     # Calls every subscribed callback; returns how many answered.
     notify @4 (context :Proxy.Context, value :Int32) -> (result :Int32);
+    # Exists only to show that a method added to a schema and its trait
+    # works over IPC with no change to the runtime: returns its argument
+    # with each value reversed.
+    reversePairs @5 (context :Proxy.Context, pairs :List(Common.Pair(Text, Data))) -> (result :List(Common.Pair(Text, Data)));
 }
 
 interface Callback {

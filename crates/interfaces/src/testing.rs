@@ -20,4 +20,7 @@ pub trait Calculator: Send + Sync {
     fn subscribe(&self, callback: Box<dyn Callback>) -> Result<Box<dyn Handler>>;
     /// Calls every subscribed callback; returns how many answered.
     fn notify(&self, value: i32) -> Result<i32>;
+    /// Returns `pairs` with each value reversed (a method that exists only
+    /// to show that schema plus trait is all a new method needs).
+    fn reverse_pairs(&self, pairs: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>>;
 }

@@ -158,6 +158,13 @@ pub const METHODS: &[Method] = &[
         has_context: true,
     },
     Method {
+        interface: "Calculator",
+        interface_id: 0xd8bdef10cf3320b4,
+        ordinal: 5,
+        name: "reversePairs",
+        has_context: true,
+    },
+    Method {
         interface: "Callback",
         interface_id: 0xef2e5876b3359025,
         ordinal: 0,

@@ -4069,6 +4069,16 @@ pub mod testing {
             );
             support::answer(&[])
         }
+        fn reverse_pairs(
+            &self,
+            a0: &[(String, Vec<u8>)],
+        ) -> interfaces::Result<Vec<(String, Vec<u8>)>> {
+            support::record(
+                "Calculator.reversePairs",
+                vec![support::Fingerprint::fingerprint(a0)],
+            );
+            support::answer(&[])
+        }
     }
     /// Calls every method of `x` with sample arguments.
     pub fn probe_calculator(x: &dyn Calculator) -> String {
@@ -4087,6 +4097,12 @@ pub mod testing {
         out.push(format!(
             "Calculator.notify -> {}",
             support::outcome(x.notify(<i32 as support::Sample>::sample()))
+        ));
+        out.push(format!(
+            "Calculator.reversePairs -> {}",
+            support::outcome(
+                x.reverse_pairs(&<Vec<(String, Vec<u8>,)> as support::Sample>::sample())
+            )
         ));
         out.join("; ")
     }

@@ -106,6 +106,57 @@ impl<T: ?Sized + Calculator + 'static> crate::generated::calculator_capnp::calcu
             }
         )
     }
+    fn reverse_pairs(
+        self: ::std::rc::Rc<Self>,
+        params: crate::generated::calculator_capnp::calculator::ReversePairsParams,
+        mut results: crate::generated::calculator_capnp::calculator::ReversePairsResults,
+    ) -> impl ::std::future::Future<Output = ::capnp::Result<()>> + 'static {
+        crate::serve!(
+            worker,
+            self,
+            params,
+            results,
+            "Calculator.reversePairs",
+            |p, cx| {
+                let _ = &cx;
+                let a0: Vec<(String, Vec<u8>)> = {
+                    let l360 = p.get_pairs()?;
+                    let mut v362 = Vec::with_capacity(l360.len() as usize);
+                    for i361 in 0..l360.len() {
+                        v362.push({
+                            let s363 = l360.get(i361);
+                            (
+                                crate::convert::TextValue::from_text(s363.get_key()?)?,
+                                crate::convert::DataValue::from_data(s363.get_value()?)?,
+                            )
+                        });
+                    }
+                    v362
+                };
+                Ok((a0,))
+            },
+            |imp, (a0,)| imp.reverse_pairs(&a0),
+            |r, out| {
+                let _ = &cx;
+                {
+                    let mut l364 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i365, e366) in out.into_iter().enumerate() {
+                        {
+                            let mut b367 = l364.reborrow().get(i365 as u32);
+                            let (t368, t369) = e366;
+                            crate::convert::settled(
+                                b367.set_key(crate::convert::TextValue::to_text(&t368)),
+                            )?;
+                            crate::convert::settled(
+                                b367.set_value(crate::convert::DataValue::to_data(&t369)?.as_ref()),
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            }
+        )
+    }
 }
 
 impl<T: ?Sized + Callback + 'static> crate::generated::calculator_capnp::callback::Server
@@ -214,6 +265,55 @@ impl<T: ?Sized + IsCalculator> Calculator for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok(crate::convert::Number::from_wire(r.get_result())?)
+            }
+        )
+    }
+    fn reverse_pairs(
+        &self,
+        a0: &[(String, Vec<u8>)],
+    ) -> interfaces::Result<Vec<(String, Vec<u8>)>> {
+        let a0 = ::std::borrow::ToOwned::to_owned(a0);
+        crate::call!(
+            self.cap,
+            crate::generated::calculator_capnp::calculator::Client,
+            "Calculator.reversePairs",
+            reverse_pairs_request,
+            true,
+            |p, cx| {
+                let _ = &cx;
+                {
+                    let mut l370 = p.reborrow().init_pairs(crate::convert::len(a0.len())?);
+                    for (i371, e372) in a0.into_iter().enumerate() {
+                        {
+                            let mut b373 = l370.reborrow().get(i371 as u32);
+                            let (t374, t375) = e372;
+                            crate::convert::settled(
+                                b373.set_key(crate::convert::TextValue::to_text(&t374)),
+                            )?;
+                            crate::convert::settled(
+                                b373.set_value(crate::convert::DataValue::to_data(&t375)?.as_ref()),
+                            )?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+            |r, cx| {
+                let _ = &cx;
+                Ok({
+                    let l376 = r.get_result()?;
+                    let mut v378 = Vec::with_capacity(l376.len() as usize);
+                    for i377 in 0..l376.len() {
+                        v378.push({
+                            let s379 = l376.get(i377);
+                            (
+                                crate::convert::TextValue::from_text(s379.get_key()?)?,
+                                crate::convert::DataValue::from_data(s379.get_value()?)?,
+                            )
+                        });
+                    }
+                    v378
+                })
             }
         )
     }

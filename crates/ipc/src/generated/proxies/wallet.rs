@@ -17,11 +17,11 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
         cx: &crate::convert::Cx,
     ) -> ::capnp::Result<()> {
         let _ = cx;
-        if let Some(o362) = &self.dest_change {
-            crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*o362), b.reborrow().init_dest_change(), cx)?;
+        if let Some(o382) = &self.dest_change {
+            crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*o382), b.reborrow().init_dest_change(), cx)?;
         }
-        if let Some(o365) = &self.change_type {
-            b.set_change_type(<_ as crate::convert::Number<i32>>::to_wire(&(*o365))?);
+        if let Some(o385) = &self.change_type {
+            b.set_change_type(<_ as crate::convert::Number<i32>>::to_wire(&(*o385))?);
             b.set_has_change_type(true);
         }
         b.set_include_unsafe_inputs(<_ as crate::convert::Number<bool>>::to_wire(
@@ -36,18 +36,18 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
         b.set_override_fee_rate(<_ as crate::convert::Number<bool>>::to_wire(
             &self.override_fee_rate,
         )?);
-        if let Some(o366) = &self.fee_rate {
+        if let Some(o386) = &self.fee_rate {
             crate::convert::settled(
-                b.set_fee_rate(crate::convert::DataValue::to_data(&(*o366))?.as_ref()),
+                b.set_fee_rate(crate::convert::DataValue::to_data(&(*o386))?.as_ref()),
             )?;
             b.set_has_fee_rate(true);
         }
-        if let Some(o367) = &self.confirm_target {
-            b.set_confirm_target(<_ as crate::convert::Number<i32>>::to_wire(&(*o367))?);
+        if let Some(o387) = &self.confirm_target {
+            b.set_confirm_target(<_ as crate::convert::Number<i32>>::to_wire(&(*o387))?);
             b.set_has_confirm_target(true);
         }
-        if let Some(o368) = &self.signal_rbf {
-            b.set_signal_rbf(<_ as crate::convert::Number<bool>>::to_wire(&(*o368))?);
+        if let Some(o388) = &self.signal_rbf {
+            b.set_signal_rbf(<_ as crate::convert::Number<bool>>::to_wire(&(*o388))?);
             b.set_has_signal_rbf(true);
         }
         b.set_avoid_partial_spends(<_ as crate::convert::Number<bool>>::to_wire(
@@ -80,13 +80,13 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
             &self.max_tx_weight,
         )?);
         {
-            let mut l369 = b
+            let mut l389 = b
                 .reborrow()
                 .init_set_selected(crate::convert::len(self.set_selected.len())?);
-            for (i370, e371) in self.set_selected.iter().enumerate() {
-                l369.set(
-                    i370 as u32,
-                    crate::convert::DataValue::to_data(&(*e371))?.as_ref(),
+            for (i390, e391) in self.set_selected.iter().enumerate() {
+                l389.set(
+                    i390 as u32,
+                    crate::convert::DataValue::to_data(&(*e391))?.as_ref(),
                 );
             }
         }
@@ -143,12 +143,12 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
             has_max_tx_weight: crate::convert::Number::from_wire(r.get_has_max_tx_weight())?,
             max_tx_weight: crate::convert::Number::from_wire(r.get_max_tx_weight())?,
             set_selected: {
-                let l372 = r.get_set_selected()?;
-                let mut v374 = Vec::with_capacity(l372.len() as usize);
-                for i373 in 0..l372.len() {
-                    v374.push(crate::convert::DataValue::from_data(l372.get(i373)?)?);
+                let l392 = r.get_set_selected()?;
+                let mut v394 = Vec::with_capacity(l392.len() as usize);
+                for i393 in 0..l392.len() {
+                    v394.push(crate::convert::DataValue::from_data(l392.get(i393)?)?);
                 }
-                v374
+                v394
             },
         })
     }
@@ -256,11 +256,11 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_migratio
         cx: &crate::convert::Cx,
     ) -> ::capnp::Result<()> {
         let _ = cx;
-        if let Some(o618) = &self.wallet {
+        if let Some(o638) = &self.wallet {
             crate::convert::settled(b.set_wallet(crate::convert::interface::export::<
                 dyn Wallet,
                 crate::generated::wallet_capnp::wallet::Client,
-            >(cx, (*o618).clone())))?;
+            >(cx, (*o638).clone())))?;
         }
         crate::convert::settled(
             b.set_watchonly_wallet_name(crate::convert::TextValue::to_text(
@@ -313,54 +313,54 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         let _ = cx;
         crate::convert::settled(b.set_tx(crate::convert::DataValue::to_data(&self.tx)?.as_ref()))?;
         {
-            let mut l619 = b
+            let mut l639 = b
                 .reborrow()
                 .init_txin_is_mine(crate::convert::len(self.txin_is_mine.len())?);
-            for (i620, e621) in self.txin_is_mine.iter().enumerate() {
-                l619.set(
-                    i620 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e621))?,
+            for (i640, e641) in self.txin_is_mine.iter().enumerate() {
+                l639.set(
+                    i640 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e641))?,
                 );
-            }
-        }
-        {
-            let mut l625 = b
-                .reborrow()
-                .init_txout_is_mine(crate::convert::len(self.txout_is_mine.len())?);
-            for (i626, e627) in self.txout_is_mine.iter().enumerate() {
-                l625.set(
-                    i626 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e627))?,
-                );
-            }
-        }
-        {
-            let mut l631 = b
-                .reborrow()
-                .init_txout_is_change(crate::convert::len(self.txout_is_change.len())?);
-            for (i632, e633) in self.txout_is_change.iter().enumerate() {
-                l631.set(
-                    i632 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e633))?,
-                );
-            }
-        }
-        {
-            let mut l637 = b
-                .reborrow()
-                .init_txout_address(crate::convert::len(self.txout_address.len())?);
-            for (i638, e639) in self.txout_address.iter().enumerate() {
-                crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*e639), l637.reborrow().get(i638 as u32), cx)?;
             }
         }
         {
             let mut l645 = b
                 .reborrow()
-                .init_txout_address_is_mine(crate::convert::len(self.txout_address_is_mine.len())?);
-            for (i646, e647) in self.txout_address_is_mine.iter().enumerate() {
+                .init_txout_is_mine(crate::convert::len(self.txout_is_mine.len())?);
+            for (i646, e647) in self.txout_is_mine.iter().enumerate() {
                 l645.set(
                     i646 as u32,
                     <_ as crate::convert::Number<bool>>::to_wire(&(*e647))?,
+                );
+            }
+        }
+        {
+            let mut l651 = b
+                .reborrow()
+                .init_txout_is_change(crate::convert::len(self.txout_is_change.len())?);
+            for (i652, e653) in self.txout_is_change.iter().enumerate() {
+                l651.set(
+                    i652 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e653))?,
+                );
+            }
+        }
+        {
+            let mut l657 = b
+                .reborrow()
+                .init_txout_address(crate::convert::len(self.txout_address.len())?);
+            for (i658, e659) in self.txout_address.iter().enumerate() {
+                crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*e659), l657.reborrow().get(i658 as u32), cx)?;
+            }
+        }
+        {
+            let mut l665 = b
+                .reborrow()
+                .init_txout_address_is_mine(crate::convert::len(self.txout_address_is_mine.len())?);
+            for (i666, e667) in self.txout_address_is_mine.iter().enumerate() {
+                l665.set(
+                    i666 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e667))?,
                 );
             }
         }
@@ -369,18 +369,18 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         b.set_change(<_ as crate::convert::Number<i64>>::to_wire(&self.change)?);
         b.set_time(<_ as crate::convert::Number<i64>>::to_wire(&self.time)?);
         {
-            let mut l651 = b
+            let mut l671 = b
                 .reborrow()
                 .init_value_map(crate::convert::len(self.value_map.len())?);
-            for (i652, e653) in self.value_map.iter().enumerate() {
+            for (i672, e673) in self.value_map.iter().enumerate() {
                 {
-                    let mut b654 = l651.reborrow().get(i652 as u32);
-                    let (t655, t656) = &(*e653);
+                    let mut b674 = l671.reborrow().get(i672 as u32);
+                    let (t675, t676) = &(*e673);
                     crate::convert::settled(
-                        b654.set_key(crate::convert::TextValue::to_text(&(*t655))),
+                        b674.set_key(crate::convert::TextValue::to_text(&(*t675))),
                     )?;
                     crate::convert::settled(
-                        b654.set_value(crate::convert::TextValue::to_text(&(*t656))),
+                        b674.set_value(crate::convert::TextValue::to_text(&(*t676))),
                     )?;
                 }
             }
@@ -398,64 +398,64 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         Ok(WalletTx {
             tx: crate::convert::DataValue::from_data(r.get_tx()?)?,
             txin_is_mine: {
-                let l622 = r.get_txin_is_mine()?;
-                let mut v624 = Vec::with_capacity(l622.len() as usize);
-                for i623 in 0..l622.len() {
-                    v624.push(crate::convert::Number::from_wire(l622.get(i623))?);
+                let l642 = r.get_txin_is_mine()?;
+                let mut v644 = Vec::with_capacity(l642.len() as usize);
+                for i643 in 0..l642.len() {
+                    v644.push(crate::convert::Number::from_wire(l642.get(i643))?);
                 }
-                v624
+                v644
             },
             txout_is_mine: {
-                let l628 = r.get_txout_is_mine()?;
-                let mut v630 = Vec::with_capacity(l628.len() as usize);
-                for i629 in 0..l628.len() {
-                    v630.push(crate::convert::Number::from_wire(l628.get(i629))?);
-                }
-                v630
-            },
-            txout_is_change: {
-                let l634 = r.get_txout_is_change()?;
-                let mut v636 = Vec::with_capacity(l634.len() as usize);
-                for i635 in 0..l634.len() {
-                    v636.push(crate::convert::Number::from_wire(l634.get(i635))?);
-                }
-                v636
-            },
-            txout_address: {
-                let l641 = r.get_txout_address()?;
-                let mut v643 = Vec::with_capacity(l641.len() as usize);
-                for i642 in 0..l641.len() {
-                    v643.push(crate::convert::StructValue::<
-                        crate::generated::wallet_capnp::tx_destination::Owned,
-                    >::read(l641.get(i642), cx)?);
-                }
-                v643
-            },
-            txout_address_is_mine: {
-                let l648 = r.get_txout_address_is_mine()?;
+                let l648 = r.get_txout_is_mine()?;
                 let mut v650 = Vec::with_capacity(l648.len() as usize);
                 for i649 in 0..l648.len() {
                     v650.push(crate::convert::Number::from_wire(l648.get(i649))?);
                 }
                 v650
             },
+            txout_is_change: {
+                let l654 = r.get_txout_is_change()?;
+                let mut v656 = Vec::with_capacity(l654.len() as usize);
+                for i655 in 0..l654.len() {
+                    v656.push(crate::convert::Number::from_wire(l654.get(i655))?);
+                }
+                v656
+            },
+            txout_address: {
+                let l661 = r.get_txout_address()?;
+                let mut v663 = Vec::with_capacity(l661.len() as usize);
+                for i662 in 0..l661.len() {
+                    v663.push(crate::convert::StructValue::<
+                        crate::generated::wallet_capnp::tx_destination::Owned,
+                    >::read(l661.get(i662), cx)?);
+                }
+                v663
+            },
+            txout_address_is_mine: {
+                let l668 = r.get_txout_address_is_mine()?;
+                let mut v670 = Vec::with_capacity(l668.len() as usize);
+                for i669 in 0..l668.len() {
+                    v670.push(crate::convert::Number::from_wire(l668.get(i669))?);
+                }
+                v670
+            },
             credit: crate::convert::Number::from_wire(r.get_credit())?,
             debit: crate::convert::Number::from_wire(r.get_debit())?,
             change: crate::convert::Number::from_wire(r.get_change())?,
             time: crate::convert::Number::from_wire(r.get_time())?,
             value_map: {
-                let l657 = r.get_value_map()?;
-                let mut v659 = Vec::with_capacity(l657.len() as usize);
-                for i658 in 0..l657.len() {
-                    v659.push({
-                        let s660 = l657.get(i658);
+                let l677 = r.get_value_map()?;
+                let mut v679 = Vec::with_capacity(l677.len() as usize);
+                for i678 in 0..l677.len() {
+                    v679.push({
+                        let s680 = l677.get(i678);
                         (
-                            crate::convert::TextValue::from_text(s660.get_key()?)?,
-                            crate::convert::TextValue::from_text(s660.get_value()?)?,
+                            crate::convert::TextValue::from_text(s680.get_key()?)?,
+                            crate::convert::TextValue::from_text(s680.get_value()?)?,
                         )
                     });
                 }
-                v659
+                v679
             },
             is_coinbase: crate::convert::Number::from_wire(r.get_is_coinbase())?,
         })
@@ -1079,21 +1079,21 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b377 = r.reborrow().init_result();
+                    let mut b397 = r.reborrow().init_result();
                     match out {
-                        Ok(v378) => {
-                            let _ = &v378;
+                        Ok(v398) => {
+                            let _ = &v398;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::tx_destination::Owned,
                             >::build(
-                                &v378, b377.reborrow().init_value(), cx
+                                &v398, b397.reborrow().init_value(), cx
                             )?;
                         }
-                        Err(err379) => {
+                        Err(err399) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err379, b377.reborrow().init_error(), cx
+                                &err399, b397.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1288,12 +1288,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l393 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i394, e395) in out.into_iter().enumerate() {
+                    let mut l413 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i414, e415) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_address::Owned,
                         >::build(
-                            &e395, l393.reborrow().get(i394 as u32), cx
+                            &e415, l413.reborrow().get(i414 as u32), cx
                         )?;
                     }
                 }
@@ -1320,11 +1320,11 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l401 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i402, e403) in out.into_iter().enumerate() {
-                        l401.set(
-                            i402 as u32,
-                            crate::convert::DataValue::to_data(&e403)?.as_ref(),
+                    let mut l421 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i422, e423) in out.into_iter().enumerate() {
+                        l421.set(
+                            i422 as u32,
+                            crate::convert::DataValue::to_data(&e423)?.as_ref(),
                         );
                     }
                 }
@@ -1383,16 +1383,16 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b410 = r.reborrow().init_result();
+                    let mut b430 = r.reborrow().init_result();
                     match out {
-                        Ok(v411) => {
-                            let _ = &v411;
+                        Ok(v431) => {
+                            let _ = &v431;
                         }
-                        Err(err412) => {
+                        Err(err432) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err412, b410.reborrow().init_error(), cx
+                                &err432, b430.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1493,11 +1493,11 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l417 = r.reborrow().init_outputs(crate::convert::len(out.len())?);
-                    for (i418, e419) in out.into_iter().enumerate() {
-                        l417.set(
-                            i418 as u32,
-                            crate::convert::DataValue::to_data(&e419)?.as_ref(),
+                    let mut l437 = r.reborrow().init_outputs(crate::convert::len(out.len())?);
+                    for (i438, e439) in out.into_iter().enumerate() {
+                        l437.set(
+                            i438 as u32,
+                            crate::convert::DataValue::to_data(&e439)?.as_ref(),
                         );
                     }
                 }
@@ -1519,14 +1519,14 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Recipient> = {
-                    let l423 = p.get_recipients()?;
-                    let mut v425 = Vec::with_capacity(l423.len() as usize);
-                    for i424 in 0..l423.len() {
-                        v425.push(crate::convert::StructValue::<
+                    let l443 = p.get_recipients()?;
+                    let mut v445 = Vec::with_capacity(l443.len() as usize);
+                    for i444 in 0..l443.len() {
+                        v445.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::recipient::Owned,
-                        >::read(l423.get(i424), cx)?);
+                        >::read(l443.get(i444), cx)?);
                     }
-                    v425
+                    v445
                 };
                 let a1: CoinControl = crate::convert::StructValue::<
                     crate::generated::wallet_capnp::coin_control::Owned,
@@ -1543,19 +1543,19 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 r.set_fee(<_ as crate::convert::Number<i64>>::to_wire(&o1)?);
                 {
                     #[allow(unused_mut)]
-                    let mut b428 = r.reborrow().init_result();
+                    let mut b448 = r.reborrow().init_result();
                     match o2 {
-                        Ok(v429) => {
-                            let _ = &v429;
+                        Ok(v449) => {
+                            let _ = &v449;
                             crate::convert::settled(
-                                b428.set_value(crate::convert::DataValue::to_data(&v429)?.as_ref()),
+                                b448.set_value(crate::convert::DataValue::to_data(&v449)?.as_ref()),
                             )?;
                         }
-                        Err(err430) => {
+                        Err(err450) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err430, b428.reborrow().init_error(), cx
+                                &err450, b448.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1579,32 +1579,32 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 let a0: Transaction = crate::convert::DataValue::from_data(p.get_tx()?)?;
                 let a1: Vec<(String, String)> = {
-                    let l439 = p.get_value_map()?;
-                    let mut v441 = Vec::with_capacity(l439.len() as usize);
-                    for i440 in 0..l439.len() {
-                        v441.push({
-                            let s442 = l439.get(i440);
+                    let l459 = p.get_value_map()?;
+                    let mut v461 = Vec::with_capacity(l459.len() as usize);
+                    for i460 in 0..l459.len() {
+                        v461.push({
+                            let s462 = l459.get(i460);
                             (
-                                crate::convert::TextValue::from_text(s442.get_key()?)?,
-                                crate::convert::TextValue::from_text(s442.get_value()?)?,
+                                crate::convert::TextValue::from_text(s462.get_key()?)?,
+                                crate::convert::TextValue::from_text(s462.get_value()?)?,
                             )
                         });
                     }
-                    v441
+                    v461
                 };
                 let a2: Vec<(String, String)> = {
-                    let l443 = p.get_order_form()?;
-                    let mut v445 = Vec::with_capacity(l443.len() as usize);
-                    for i444 in 0..l443.len() {
-                        v445.push({
-                            let s446 = l443.get(i444);
+                    let l463 = p.get_order_form()?;
+                    let mut v465 = Vec::with_capacity(l463.len() as usize);
+                    for i464 in 0..l463.len() {
+                        v465.push({
+                            let s466 = l463.get(i464);
                             (
-                                crate::convert::TextValue::from_text(s446.get_key()?)?,
-                                crate::convert::TextValue::from_text(s446.get_value()?)?,
+                                crate::convert::TextValue::from_text(s466.get_key()?)?,
+                                crate::convert::TextValue::from_text(s466.get_value()?)?,
                             )
                         });
                     }
-                    v445
+                    v465
                 };
                 Ok((a0, a1, a2))
             },
@@ -1711,14 +1711,14 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l460 = r
+                    let mut l480 = r
                         .reborrow()
                         .init_errors(crate::convert::len(out.errors.len())?);
-                    for (i461, e462) in out.errors.into_iter().enumerate() {
+                    for (i481, e482) in out.errors.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e462, l460.reborrow().get(i461 as u32), cx
+                            &e482, l480.reborrow().get(i481 as u32), cx
                         )?;
                     }
                 }
@@ -1782,12 +1782,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 let (o0, o1, o2) = out;
                 {
-                    let mut l469 = r.reborrow().init_errors(crate::convert::len(o0.len())?);
-                    for (i470, e471) in o0.into_iter().enumerate() {
+                    let mut l489 = r.reborrow().init_errors(crate::convert::len(o0.len())?);
+                    for (i490, e491) in o0.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e471, l469.reborrow().get(i470 as u32), cx
+                            &e491, l489.reborrow().get(i490 as u32), cx
                         )?;
                     }
                 }
@@ -1818,9 +1818,9 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |imp, (a0,)| imp.get_tx(&a0),
             |r, out| {
                 let _ = &cx;
-                if let Some(o477) = out {
+                if let Some(o497) = out {
                     crate::convert::settled(
-                        r.set_result(crate::convert::DataValue::to_data(&o477)?.as_ref()),
+                        r.set_result(crate::convert::DataValue::to_data(&o497)?.as_ref()),
                     )?;
                 }
                 Ok(())
@@ -1870,12 +1870,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l480 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i481, e482) in out.into_iter().enumerate() {
+                    let mut l500 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i501, e502) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx::Owned,
                         >::build(
-                            &e482, l480.reborrow().get(i481 as u32), cx
+                            &e502, l500.reborrow().get(i501 as u32), cx
                         )?;
                     }
                 }
@@ -1936,18 +1936,18 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                     crate::generated::wallet_capnp::wallet_tx_status::Owned,
                 >::build(&out.tx_status, r.reborrow().init_tx_status(), cx)?;
                 {
-                    let mut l491 = r
+                    let mut l511 = r
                         .reborrow()
                         .init_order_form(crate::convert::len(out.order_form.len())?);
-                    for (i492, e493) in out.order_form.into_iter().enumerate() {
+                    for (i512, e513) in out.order_form.into_iter().enumerate() {
                         {
-                            let mut b494 = l491.reborrow().get(i492 as u32);
-                            let (t495, t496) = e493;
+                            let mut b514 = l511.reborrow().get(i512 as u32);
+                            let (t515, t516) = e513;
                             crate::convert::settled(
-                                b494.set_key(crate::convert::TextValue::to_text(&t495)),
+                                b514.set_key(crate::convert::TextValue::to_text(&t515)),
                             )?;
                             crate::convert::settled(
-                                b494.set_value(crate::convert::TextValue::to_text(&t496)),
+                                b514.set_value(crate::convert::TextValue::to_text(&t516)),
                             )?;
                         }
                     }
@@ -2215,31 +2215,31 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l510 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i511, e512) in out.into_iter().enumerate() {
+                    let mut l530 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i531, e532) in out.into_iter().enumerate() {
                         {
-                            let mut b513 = l510.reborrow().get(i511 as u32);
-                            let (t514, t515) = e512;
+                            let mut b533 = l530.reborrow().get(i531 as u32);
+                            let (t534, t535) = e532;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::tx_destination::Owned,
                             >::build(
-                                &t514, b513.reborrow().init_key(), cx
+                                &t534, b533.reborrow().init_key(), cx
                             )?;
                             {
-                                let mut l517 = b513
+                                let mut l537 = b533
                                     .reborrow()
-                                    .initn_value(crate::convert::len(t515.len())?);
-                                for (i518, e519) in t515.into_iter().enumerate() {
+                                    .initn_value(crate::convert::len(t535.len())?);
+                                for (i538, e539) in t535.into_iter().enumerate() {
                                     {
-                                        let mut b520 = l517.reborrow().get(i518 as u32);
-                                        let (t521, t522) = e519;
-                                        crate::convert::settled(b520.set_key(
-                                            crate::convert::DataValue::to_data(&t521)?.as_ref(),
+                                        let mut b540 = l537.reborrow().get(i538 as u32);
+                                        let (t541, t542) = e539;
+                                        crate::convert::settled(b540.set_key(
+                                            crate::convert::DataValue::to_data(&t541)?.as_ref(),
                                         ))?;
                                         crate::convert::StructValue::<
                                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
                                         >::build(
-                                            &t522, b520.reborrow().init_value(), cx
+                                            &t542, b540.reborrow().init_value(), cx
                                         )?;
                                     }
                                 }
@@ -2265,12 +2265,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<OutPoint> = {
-                    let l534 = p.get_outputs()?;
-                    let mut v536 = Vec::with_capacity(l534.len() as usize);
-                    for i535 in 0..l534.len() {
-                        v536.push(crate::convert::DataValue::from_data(l534.get(i535)?)?);
+                    let l554 = p.get_outputs()?;
+                    let mut v556 = Vec::with_capacity(l554.len() as usize);
+                    for i555 in 0..l554.len() {
+                        v556.push(crate::convert::DataValue::from_data(l554.get(i555)?)?);
                     }
-                    v536
+                    v556
                 };
                 Ok((a0,))
             },
@@ -2278,12 +2278,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l537 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i538, e539) in out.into_iter().enumerate() {
+                    let mut l557 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i558, e559) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
                         >::build(
-                            &e539, l537.reborrow().get(i538 as u32), cx
+                            &e559, l557.reborrow().get(i558 as u32), cx
                         )?;
                     }
                 }
@@ -2783,35 +2783,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l552 = r
+                    let mut l572 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i553, e554) in out.warning.into_iter().enumerate() {
+                    for (i573, e574) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e554, l552.reborrow().get(i553 as u32), cx
+                            &e574, l572.reborrow().get(i573 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b556 = r.reborrow().init_result();
+                    let mut b576 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v557) => {
-                            let _ = &v557;
-                            crate::convert::settled(b556.set_value(
+                        Ok(v577) => {
+                            let _ = &v577;
+                            crate::convert::settled(b576.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v557)),
+                                >(cx, ::std::sync::Arc::from(v577)),
                             ))?;
                         }
-                        Err(err558) => {
+                        Err(err578) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err558, b556.reborrow().init_error(), cx
+                                &err578, b576.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2840,35 +2840,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l566 = r
+                    let mut l586 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i567, e568) in out.warning.into_iter().enumerate() {
+                    for (i587, e588) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e568, l566.reborrow().get(i567 as u32), cx
+                            &e588, l586.reborrow().get(i587 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b570 = r.reborrow().init_result();
+                    let mut b590 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v571) => {
-                            let _ = &v571;
-                            crate::convert::settled(b570.set_value(
+                        Ok(v591) => {
+                            let _ = &v591;
+                            crate::convert::settled(b590.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v571)),
+                                >(cx, ::std::sync::Arc::from(v591)),
                             ))?;
                         }
-                        Err(err572) => {
+                        Err(err592) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err572, b570.reborrow().init_error(), cx
+                                &err592, b590.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2923,35 +2923,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l580 = r
+                    let mut l600 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i581, e582) in out.warning.into_iter().enumerate() {
+                    for (i601, e602) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e582, l580.reborrow().get(i581 as u32), cx
+                            &e602, l600.reborrow().get(i601 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b584 = r.reborrow().init_result();
+                    let mut b604 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v585) => {
-                            let _ = &v585;
-                            crate::convert::settled(b584.set_value(
+                        Ok(v605) => {
+                            let _ = &v605;
+                            crate::convert::settled(b604.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v585)),
+                                >(cx, ::std::sync::Arc::from(v605)),
                             ))?;
                         }
-                        Err(err586) => {
+                        Err(err606) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err586, b584.reborrow().init_error(), cx
+                                &err606, b604.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2982,21 +2982,21 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b594 = r.reborrow().init_result();
+                    let mut b614 = r.reborrow().init_result();
                     match out {
-                        Ok(v595) => {
-                            let _ = &v595;
+                        Ok(v615) => {
+                            let _ = &v615;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::wallet_migration_result::Owned,
                             >::build(
-                                &v595, b594.reborrow().init_value(), cx
+                                &v615, b614.reborrow().init_value(), cx
                             )?;
                         }
-                        Err(err596) => {
+                        Err(err616) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err596, b594.reborrow().init_error(), cx
+                                &err616, b614.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -3048,16 +3048,16 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l602 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i603, e604) in out.into_iter().enumerate() {
+                    let mut l622 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i623, e624) in out.into_iter().enumerate() {
                         {
-                            let mut b605 = l602.reborrow().get(i603 as u32);
-                            let (t606, t607) = e604;
+                            let mut b625 = l622.reborrow().get(i623 as u32);
+                            let (t626, t627) = e624;
                             crate::convert::settled(
-                                b605.set_key(crate::convert::TextValue::to_text(&t606)),
+                                b625.set_key(crate::convert::TextValue::to_text(&t626)),
                             )?;
                             crate::convert::settled(
-                                b605.set_value(crate::convert::TextValue::to_text(&t607)),
+                                b625.set_value(crate::convert::TextValue::to_text(&t627)),
                             )?;
                         }
                     }
@@ -3085,14 +3085,14 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l612 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i613, e614) in out.into_iter().enumerate() {
-                        l612.set(
-                            i613 as u32,
+                    let mut l632 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i633, e634) in out.into_iter().enumerate() {
+                        l632.set(
+                            i633 as u32,
                             crate::convert::interface::export::<
                                 dyn Wallet,
                                 crate::generated::wallet_capnp::wallet::Client,
-                            >(cx, ::std::sync::Arc::from(e614))
+                            >(cx, ::std::sync::Arc::from(e634))
                             .client
                             .hook,
                         );
@@ -3530,15 +3530,15 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s382 = r.get_result()?;
-                    if s382.has_error() {
+                    let s402 = r.get_result()?;
+                    if s402.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s382.get_error()?, cx)?)
+                        >::read(s402.get_error()?, cx)?)
                     } else {
                         Ok(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::tx_destination::Owned,
-                        >::read(s382.get_value()?, cx)?)
+                        >::read(s402.get_value()?, cx)?)
                     }
                 })
             }
@@ -3702,14 +3702,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l397 = r.get_result()?;
-                    let mut v399 = Vec::with_capacity(l397.len() as usize);
-                    for i398 in 0..l397.len() {
-                        v399.push(crate::convert::StructValue::<
+                    let l417 = r.get_result()?;
+                    let mut v419 = Vec::with_capacity(l417.len() as usize);
+                    for i418 in 0..l417.len() {
+                        v419.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_address::Owned,
-                        >::read(l397.get(i398), cx)?);
+                        >::read(l417.get(i418), cx)?);
                     }
-                    v399
+                    v419
                 })
             }
         )
@@ -3728,12 +3728,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l404 = r.get_result()?;
-                    let mut v406 = Vec::with_capacity(l404.len() as usize);
-                    for i405 in 0..l404.len() {
-                        v406.push(crate::convert::DataValue::from_data(l404.get(i405)?)?);
+                    let l424 = r.get_result()?;
+                    let mut v426 = Vec::with_capacity(l424.len() as usize);
+                    for i425 in 0..l424.len() {
+                        v426.push(crate::convert::DataValue::from_data(l424.get(i425)?)?);
                     }
-                    v406
+                    v426
                 })
             }
         )
@@ -3786,11 +3786,11 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s415 = r.get_result()?;
-                    if s415.has_error() {
+                    let s435 = r.get_result()?;
+                    if s435.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s415.get_error()?, cx)?)
+                        >::read(s435.get_error()?, cx)?)
                     } else {
                         Ok(())
                     }
@@ -3876,12 +3876,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l420 = r.get_outputs()?;
-                    let mut v422 = Vec::with_capacity(l420.len() as usize);
-                    for i421 in 0..l420.len() {
-                        v422.push(crate::convert::DataValue::from_data(l420.get(i421)?)?);
+                    let l440 = r.get_outputs()?;
+                    let mut v442 = Vec::with_capacity(l440.len() as usize);
+                    for i441 in 0..l440.len() {
+                        v442.push(crate::convert::DataValue::from_data(l440.get(i441)?)?);
                     }
-                    v422
+                    v442
                 })
             }
         )
@@ -3904,12 +3904,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l432 = p.reborrow().init_recipients(crate::convert::len(a0.len())?);
-                    for (i433, e434) in a0.into_iter().enumerate() {
+                    let mut l452 = p.reborrow().init_recipients(crate::convert::len(a0.len())?);
+                    for (i453, e454) in a0.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::recipient::Owned,
                         >::build(
-                            &e434, l432.reborrow().get(i433 as u32), cx
+                            &e454, l452.reborrow().get(i453 as u32), cx
                         )?;
                     }
                 }
@@ -3924,13 +3924,13 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                     crate::convert::Number::from_wire(r.get_change_pos())?,
                     crate::convert::Number::from_wire(r.get_fee())?,
                     {
-                        let s437 = r.get_result()?;
-                        if s437.has_error() {
+                        let s457 = r.get_result()?;
+                        if s457.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s437.get_error()?, cx)?)
+                            >::read(s457.get_error()?, cx)?)
                         } else {
-                            Ok(crate::convert::DataValue::from_data(s437.get_value()?)?)
+                            Ok(crate::convert::DataValue::from_data(s457.get_value()?)?)
                         }
                     },
                 ))
@@ -3958,31 +3958,31 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                     p.set_tx(crate::convert::DataValue::to_data(&a0)?.as_ref()),
                 )?;
                 {
-                    let mut l447 = p.reborrow().init_value_map(crate::convert::len(a1.len())?);
-                    for (i448, e449) in a1.into_iter().enumerate() {
+                    let mut l467 = p.reborrow().init_value_map(crate::convert::len(a1.len())?);
+                    for (i468, e469) in a1.into_iter().enumerate() {
                         {
-                            let mut b450 = l447.reborrow().get(i448 as u32);
-                            let (t451, t452) = e449;
+                            let mut b470 = l467.reborrow().get(i468 as u32);
+                            let (t471, t472) = e469;
                             crate::convert::settled(
-                                b450.set_key(crate::convert::TextValue::to_text(&t451)),
+                                b470.set_key(crate::convert::TextValue::to_text(&t471)),
                             )?;
                             crate::convert::settled(
-                                b450.set_value(crate::convert::TextValue::to_text(&t452)),
+                                b470.set_value(crate::convert::TextValue::to_text(&t472)),
                             )?;
                         }
                     }
                 }
                 {
-                    let mut l453 = p.reborrow().init_order_form(crate::convert::len(a2.len())?);
-                    for (i454, e455) in a2.into_iter().enumerate() {
+                    let mut l473 = p.reborrow().init_order_form(crate::convert::len(a2.len())?);
+                    for (i474, e475) in a2.into_iter().enumerate() {
                         {
-                            let mut b456 = l453.reborrow().get(i454 as u32);
-                            let (t457, t458) = e455;
+                            let mut b476 = l473.reborrow().get(i474 as u32);
+                            let (t477, t478) = e475;
                             crate::convert::settled(
-                                b456.set_key(crate::convert::TextValue::to_text(&t457)),
+                                b476.set_key(crate::convert::TextValue::to_text(&t477)),
                             )?;
                             crate::convert::settled(
-                                b456.set_value(crate::convert::TextValue::to_text(&t458)),
+                                b476.set_value(crate::convert::TextValue::to_text(&t478)),
                             )?;
                         }
                     }
@@ -4083,14 +4083,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(BumpTransaction {
                     errors: {
-                        let l465 = r.get_errors()?;
-                        let mut v467 = Vec::with_capacity(l465.len() as usize);
-                        for i466 in 0..l465.len() {
-                            v467.push(crate::convert::StructValue::<
+                        let l485 = r.get_errors()?;
+                        let mut v487 = Vec::with_capacity(l485.len() as usize);
+                        for i486 in 0..l485.len() {
+                            v487.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l465.get(i466), cx)?);
+                            >::read(l485.get(i486), cx)?);
                         }
-                        v467
+                        v487
                     },
                     old_fee: crate::convert::Number::from_wire(r.get_old_fee())?,
                     new_fee: crate::convert::Number::from_wire(r.get_new_fee())?,
@@ -4151,14 +4151,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok((
                     {
-                        let l473 = r.get_errors()?;
-                        let mut v475 = Vec::with_capacity(l473.len() as usize);
-                        for i474 in 0..l473.len() {
-                            v475.push(crate::convert::StructValue::<
+                        let l493 = r.get_errors()?;
+                        let mut v495 = Vec::with_capacity(l493.len() as usize);
+                        for i494 in 0..l493.len() {
+                            v495.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l473.get(i474), cx)?);
+                            >::read(l493.get(i494), cx)?);
                         }
-                        v475
+                        v495
                     },
                     crate::convert::DataValue::from_data(r.get_bumped_txid()?)?,
                     crate::convert::Number::from_wire(r.get_result())?,
@@ -4228,14 +4228,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l484 = r.get_result()?;
-                    let mut v486 = Vec::with_capacity(l484.len() as usize);
-                    for i485 in 0..l484.len() {
-                        v486.push(crate::convert::StructValue::<
+                    let l504 = r.get_result()?;
+                    let mut v506 = Vec::with_capacity(l504.len() as usize);
+                    for i505 in 0..l504.len() {
+                        v506.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx::Owned,
-                        >::read(l484.get(i485), cx)?);
+                        >::read(l504.get(i505), cx)?);
                     }
-                    v486
+                    v506
                 })
             }
         )
@@ -4290,18 +4290,18 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                         crate::generated::wallet_capnp::wallet_tx_status::Owned,
                     >::read(r.get_tx_status()?, cx)?,
                     order_form: {
-                        let l499 = r.get_order_form()?;
-                        let mut v501 = Vec::with_capacity(l499.len() as usize);
-                        for i500 in 0..l499.len() {
-                            v501.push({
-                                let s502 = l499.get(i500);
+                        let l519 = r.get_order_form()?;
+                        let mut v521 = Vec::with_capacity(l519.len() as usize);
+                        for i520 in 0..l519.len() {
+                            v521.push({
+                                let s522 = l519.get(i520);
                                 (
-                                    crate::convert::TextValue::from_text(s502.get_key()?)?,
-                                    crate::convert::TextValue::from_text(s502.get_value()?)?,
+                                    crate::convert::TextValue::from_text(s522.get_key()?)?,
+                                    crate::convert::TextValue::from_text(s522.get_value()?)?,
                                 )
                             });
                         }
-                        v501
+                        v521
                     },
                     in_mempool: crate::convert::Number::from_wire(r.get_in_mempool())?,
                     num_blocks: crate::convert::Number::from_wire(r.get_num_blocks())?,
@@ -4520,12 +4520,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l524 = r.get_result()?;
-                    let mut v526 = Vec::with_capacity(l524.len() as usize);
-                    for i525 in 0..l524.len() {
-                        v526.push({ let s527 = l524.get(i525); (crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::read(s527.get_key()?, cx)?, { let l529 = s527.get_value()?; let mut v531 = Vec::with_capacity(l529.len() as usize); for i530 in 0..l529.len() { v531.push({ let s532 = l529.get(i530); (crate::convert::DataValue::from_data(s532.get_key()?)?, crate::convert::StructValue::<crate::generated::wallet_capnp::wallet_tx_out::Owned>::read(s532.get_value()?, cx)?,) }); } v531 },) });
+                    let l544 = r.get_result()?;
+                    let mut v546 = Vec::with_capacity(l544.len() as usize);
+                    for i545 in 0..l544.len() {
+                        v546.push({ let s547 = l544.get(i545); (crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::read(s547.get_key()?, cx)?, { let l549 = s547.get_value()?; let mut v551 = Vec::with_capacity(l549.len() as usize); for i550 in 0..l549.len() { v551.push({ let s552 = l549.get(i550); (crate::convert::DataValue::from_data(s552.get_key()?)?, crate::convert::StructValue::<crate::generated::wallet_capnp::wallet_tx_out::Owned>::read(s552.get_value()?, cx)?,) }); } v551 },) });
                     }
-                    v526
+                    v546
                 })
             }
         )
@@ -4541,11 +4541,11 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l541 = p.reborrow().init_outputs(crate::convert::len(a0.len())?);
-                    for (i542, e543) in a0.into_iter().enumerate() {
-                        l541.set(
-                            i542 as u32,
-                            crate::convert::DataValue::to_data(&e543)?.as_ref(),
+                    let mut l561 = p.reborrow().init_outputs(crate::convert::len(a0.len())?);
+                    for (i562, e563) in a0.into_iter().enumerate() {
+                        l561.set(
+                            i562 as u32,
+                            crate::convert::DataValue::to_data(&e563)?.as_ref(),
                         );
                     }
                 }
@@ -4554,14 +4554,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l544 = r.get_result()?;
-                    let mut v546 = Vec::with_capacity(l544.len() as usize);
-                    for i545 in 0..l544.len() {
-                        v546.push(crate::convert::StructValue::<
+                    let l564 = r.get_result()?;
+                    let mut v566 = Vec::with_capacity(l564.len() as usize);
+                    for i565 in 0..l564.len() {
+                        v566.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
-                        >::read(l544.get(i545), cx)?);
+                        >::read(l564.get(i565), cx)?);
                     }
-                    v546
+                    v566
                 })
             }
         )
@@ -4970,25 +4970,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l560 = r.get_warning()?;
-                        let mut v562 = Vec::with_capacity(l560.len() as usize);
-                        for i561 in 0..l560.len() {
-                            v562.push(crate::convert::StructValue::<
+                        let l580 = r.get_warning()?;
+                        let mut v582 = Vec::with_capacity(l580.len() as usize);
+                        for i581 in 0..l580.len() {
+                            v582.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l560.get(i561), cx)?);
+                            >::read(l580.get(i581), cx)?);
                         }
-                        v562
+                        v582
                     },
                     wallet: {
-                        let s564 = r.get_result()?;
-                        if s564.has_error() {
+                        let s584 = r.get_result()?;
+                        if s584.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s564.get_error()?, cx)?)
+                            >::read(s584.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s564.get_value()?.client,
+                                s584.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5013,25 +5013,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l574 = r.get_warning()?;
-                        let mut v576 = Vec::with_capacity(l574.len() as usize);
-                        for i575 in 0..l574.len() {
-                            v576.push(crate::convert::StructValue::<
+                        let l594 = r.get_warning()?;
+                        let mut v596 = Vec::with_capacity(l594.len() as usize);
+                        for i595 in 0..l594.len() {
+                            v596.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l574.get(i575), cx)?);
+                            >::read(l594.get(i595), cx)?);
                         }
-                        v576
+                        v596
                     },
                     wallet: {
-                        let s578 = r.get_result()?;
-                        if s578.has_error() {
+                        let s598 = r.get_result()?;
+                        if s598.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s578.get_error()?, cx)?)
+                            >::read(s598.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s578.get_value()?.client,
+                                s598.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5078,25 +5078,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l588 = r.get_warning()?;
-                        let mut v590 = Vec::with_capacity(l588.len() as usize);
-                        for i589 in 0..l588.len() {
-                            v590.push(crate::convert::StructValue::<
+                        let l608 = r.get_warning()?;
+                        let mut v610 = Vec::with_capacity(l608.len() as usize);
+                        for i609 in 0..l608.len() {
+                            v610.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l588.get(i589), cx)?);
+                            >::read(l608.get(i609), cx)?);
                         }
-                        v590
+                        v610
                     },
                     wallet: {
-                        let s592 = r.get_result()?;
-                        if s592.has_error() {
+                        let s612 = r.get_result()?;
+                        if s612.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s592.get_error()?, cx)?)
+                            >::read(s612.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s592.get_value()?.client,
+                                s612.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5126,15 +5126,15 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s599 = r.get_result()?;
-                    if s599.has_error() {
+                    let s619 = r.get_result()?;
+                    if s619.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s599.get_error()?, cx)?)
+                        >::read(s619.get_error()?, cx)?)
                     } else {
                         Ok(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_migration_result::Owned,
-                        >::read(s599.get_value()?, cx)?)
+                        >::read(s619.get_value()?, cx)?)
                     }
                 })
             }
@@ -5173,18 +5173,18 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l608 = r.get_result()?;
-                    let mut v610 = Vec::with_capacity(l608.len() as usize);
-                    for i609 in 0..l608.len() {
-                        v610.push({
-                            let s611 = l608.get(i609);
+                    let l628 = r.get_result()?;
+                    let mut v630 = Vec::with_capacity(l628.len() as usize);
+                    for i629 in 0..l628.len() {
+                        v630.push({
+                            let s631 = l628.get(i629);
                             (
-                                crate::convert::TextValue::from_text(s611.get_key()?)?,
-                                crate::convert::TextValue::from_text(s611.get_value()?)?,
+                                crate::convert::TextValue::from_text(s631.get_key()?)?,
+                                crate::convert::TextValue::from_text(s631.get_value()?)?,
                             )
                         });
                     }
-                    v610
+                    v630
                 })
             }
         )
@@ -5203,15 +5203,15 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l615 = r.get_result()?;
-                    let mut v617 = Vec::with_capacity(l615.len() as usize);
-                    for i616 in 0..l615.len() {
-                        v617.push(Box::new(crate::convert::interface::import::<dyn Wallet>(
+                    let l635 = r.get_result()?;
+                    let mut v637 = Vec::with_capacity(l635.len() as usize);
+                    for i636 in 0..l635.len() {
+                        v637.push(Box::new(crate::convert::interface::import::<dyn Wallet>(
                             cx,
-                            l615.get(i616)?.client,
+                            l635.get(i636)?.client,
                         )) as Box<dyn Wallet>);
                     }
-                    v617
+                    v637
                 })
             }
         )
