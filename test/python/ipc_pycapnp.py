@@ -174,11 +174,24 @@ async def t_wallet_loader_needs_a_chain(node):
         expect_kj(e, "remote exception: Message contains null capability pointer.")
 
 
-async def t_make_chain_and_node_answer_null(node):
-    # Declared, not provided by the node yet: a null capability, no error.
+async def t_make_chain_and_node_answer(node):
+    # A C++-runtime client reaches the node's Chain and Node as a Core
+    # wallet or GUI would.
     _, init, ctx = await init_ctx(node)
-    assert not (await init.makeChain(ctx))._has("result")
-    assert not (await init.makeNode(ctx))._has("result")
+    chain = (await init.makeChain(ctx)).result
+    height = await chain.getHeight(ctx)
+    assert height.hasResult and height.result == 0, height
+    genesis = (await chain.getBlockHash(ctx, 0)).result
+    assert genesis[::-1].hex() == node.rpc("getblockhash", [0])
+    try:
+        await chain.getBlockHash(ctx, 5)
+        raise AssertionError("a height above the tip answered")
+    except capnp.KjException as e:
+        expect_kj(e, "remote exception: std::exception: block height 5 out of range")
+    gui = (await init.makeNode(ctx)).result
+    assert (await gui.getNumBlocks(ctx)).result == 0
+    reply = await gui.executeRpc(ctx, "getblockcount", "[]", "/")
+    assert not reply._has("rpcError") and reply.result == "0", reply
 
 
 async def t_make_mining_answers(node):
@@ -220,7 +233,7 @@ async def t_oversized_message(node):
 
 
 TESTS = [t_echo, t_deprecated_mining, t_no_thread, t_call_after_destroy, t_pipelined_fifo,
-         t_execute_rpc, t_wallet_loader_needs_a_chain, t_make_chain_and_node_answer_null, t_make_mining_answers, t_oversized_message, t_hostile_then_alive]
+         t_execute_rpc, t_wallet_loader_needs_a_chain, t_make_chain_and_node_answer, t_make_mining_answers, t_oversized_message, t_hostile_then_alive]
 
 
 def main():

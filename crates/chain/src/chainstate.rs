@@ -89,6 +89,8 @@ pub struct Chainstate {
     pub(crate) versionbits: VersionBitsCache,
     pub(crate) ibd_done: AtomicBool,
     pub(crate) last_flush: Instant,
+    /// Completed flushes.
+    pub(crate) flushes: u64,
     /// A block just received, kept so connecting it does not read it back.
     pub(crate) recent: Option<(BlockHash, Arc<Block>)>,
     /// The last script-check reason logged (`Some(None)`: checks disabled),
@@ -171,6 +173,7 @@ impl Chainstate {
             versionbits: VersionBitsCache::new(),
             ibd_done: AtomicBool::new(false),
             last_flush: Instant::now(),
+            flushes: 0,
             recent: None,
             last_script_check_reason: None,
             connect_log: (0, std::collections::VecDeque::new()),
@@ -496,6 +499,29 @@ impl Chainstate {
         }
     }
 
+    /// A locator for `id`: hashes back to genesis, the last ten densely,
+    /// then in doubling steps (Core's `GetLocator`).
+    pub fn locator(&self, id: BlockId) -> Vec<BlockHash> {
+        let mut out = Vec::new();
+        let mut step = 1u32;
+        let mut cur = Some(id);
+        while let Some(c) = cur {
+            let Some(e) = self.index().entry(c) else {
+                break;
+            };
+            out.push(e.hash);
+            if e.height == 0 {
+                break;
+            }
+            let h = e.height.saturating_sub(step);
+            cur = self.index().ancestor_id(c, h);
+            if out.len() > 10 {
+                step = step.saturating_mul(2);
+            }
+        }
+        out
+    }
+
     /// Whether `id` is in the active chain.
     pub fn is_active(&self, id: BlockId) -> bool {
         self.index
@@ -611,6 +637,11 @@ impl Chainstate {
         self.importing.store(on, Ordering::Relaxed);
     }
 
+    /// Whether blocks are being loaded from files (`-reindex`, `-loadblock`).
+    pub fn is_importing(&self) -> bool {
+        self.importing.load(Ordering::Relaxed)
+    }
+
     /// Core's estimate of how much of the chain has been verified: the
     /// block's transaction count over the count expected by now,
     /// extrapolated from the chain's known history.
@@ -664,7 +695,14 @@ impl Chainstate {
         self.dirty_index.clear();
         self.coins.flushed();
         self.last_flush = Instant::now();
+        self.flushes += 1;
         Ok(())
+    }
+
+    /// How many times the chainstate was written to disk (clients are told
+    /// of each, as Core's `ChainStateFlushed`).
+    pub fn flushes(&self) -> u64 {
+        self.flushes
     }
 
     /// Prunes old block files when over the `-prune` target, then flushes

@@ -19,6 +19,7 @@ use common::init::InitFailure;
 use common::shutdown::Shutdown;
 use index::ChainSource;
 
+use crate::signals::{Event, ValidationSignals};
 use crate::{ChainView, Peers};
 
 /// Default `-dbcache` in MiB.
@@ -51,6 +52,10 @@ pub struct NodeChain {
     /// Set once start-up loaded blocks and the mempool (`getmempoolinfo`'s
     /// `loaded`).
     mempool_loaded: std::sync::atomic::AtomicBool,
+    /// Validation events for clients.
+    signals: Arc<ValidationSignals>,
+    /// Chainstate flushes already announced.
+    flushes_seen: std::sync::atomic::AtomicU64,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -148,10 +153,15 @@ impl NodeChain {
         let reindex = state
             .reindex_pending()
             .map_err(|e| format!("Error opening block database: {e}"))?;
+        let signals = ValidationSignals::start();
+        let mut pool = Mempool::new();
+        pool.set_events(signals.clone());
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
-            pool: Mutex::new(Mempool::new()),
+            pool: Mutex::new(pool),
+            signals,
+            flushes_seen: std::sync::atomic::AtomicU64::new(0),
             policy,
             tip_changed: Condvar::new(),
             peers: OnceLock::new(),
@@ -255,7 +265,22 @@ impl NodeChain {
     }
 
     fn after_change(&self) {
-        let now = tip_of(&self.lock());
+        let (now, flushed) = {
+            let cs = self.lock();
+            let flushes = cs.flushes();
+            let seen = self
+                .flushes_seen
+                .swap(flushes, std::sync::atomic::Ordering::SeqCst);
+            (
+                tip_of(&cs),
+                (flushes != seen)
+                    .then(|| cs.tip().map(|t| cs.locator(t)))
+                    .flatten(),
+            )
+        };
+        if let Some(locator) = flushed {
+            self.signals.push(Event::ChainStateFlushed(locator));
+        }
         let changed = {
             let mut tip = self.tip.lock().unwrap_or_else(|p| p.into_inner());
             let changed = *tip != now;
@@ -263,6 +288,7 @@ impl NodeChain {
             changed
         };
         if changed {
+            self.signals.push(Event::UpdatedBlockTip);
             self.tip_changed.notify_all();
             if let Some(peers) = self.peers.get() {
                 peers.block_tip_changed(now.1);
@@ -276,6 +302,11 @@ impl NodeChain {
                 }
             }
         }
+    }
+
+    /// The validation events clients subscribe to.
+    pub fn signals(&self) -> &Arc<ValidationSignals> {
+        &self.signals
     }
 
     /// Open P2P connections, inbound and outbound (0 before P2P starts).
@@ -370,8 +401,16 @@ impl NodeChain {
                 tracing::error!("Failed to dump mempool: {e}. Continuing anyway.");
             }
         }
-        if let Err(e) = self.lock().flush() {
-            tracing::error!("Failed to write to coin database: {e}");
+        let mut cs = self.lock();
+        match cs.flush() {
+            Ok(()) => {
+                self.flushes_seen
+                    .store(cs.flushes(), std::sync::atomic::Ordering::SeqCst);
+                if let Some(tip) = cs.tip() {
+                    self.signals.push(Event::ChainStateFlushed(cs.locator(tip)));
+                }
+            }
+            Err(e) => tracing::error!("Failed to write to coin database: {e}"),
         }
     }
 

@@ -422,7 +422,7 @@ impl Mempool {
         if !test_only {
             for old in &direct {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");
-                self.remove_recursive(old);
+                self.remove_recursive(old, crate::pool::RemovalReason::Replaced);
             }
             self.insert(Entry {
                 tx: tx.clone(),
@@ -681,7 +681,7 @@ impl Mempool {
             .collect();
         for txid in stale {
             tracing::debug!(target: "mempool", "reorg: removing {txid}, no longer valid at the tip");
-            self.remove_recursive(&txid);
+            self.remove_recursive(&txid, crate::pool::RemovalReason::Reorg);
         }
     }
 }

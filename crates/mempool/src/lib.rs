@@ -16,5 +16,5 @@ mod truc;
 
 pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
 pub use persist::{LoadOptions, LoadStats};
-pub use pool::{Entry, Mempool, PoolCoins};
+pub use pool::{Entry, Mempool, PoolCoins, PoolEvents, RemovalReason};
 pub use prioritise::Prioritised;

@@ -33,6 +33,42 @@ pub struct Entry {
     pub sequence: u64,
 }
 
+/// Why a transaction left the pool, for [`PoolEvents`] (Core's
+/// `MemPoolRemovalReason`; being mined is not reported per transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalReason {
+    /// Removed for a reorganization.
+    Reorg,
+    /// Conflicted with a transaction of a connected block.
+    Conflict,
+    /// Replaced by a transaction paying more.
+    Replaced,
+}
+
+/// Who hears of the pool's changes and of the blocks it follows, in the
+/// order they happen (Core's validation signals). Calls are made with the
+/// chainstate and pool locked: implementations only queue.
+pub trait PoolEvents: Send + Sync {
+    /// `tx` entered the pool.
+    fn transaction_added(&self, tx: &Arc<Transaction>);
+    /// `tx` left the pool for `reason`.
+    fn transaction_removed(&self, tx: &Arc<Transaction>, reason: RemovalReason);
+    /// `block` was connected at `height` (after the pool followed it).
+    fn block_connected(&self, block: &Block, height: u32);
+    /// `block`, at `height`, was disconnected.
+    fn block_disconnected(&self, block: &Block, height: u32);
+}
+
+/// The registered [`PoolEvents`], if any.
+#[derive(Default, Clone)]
+struct Listener(Option<Arc<dyn PoolEvents>>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "Listener" } else { "None" })
+    }
+}
+
 /// The transaction memory pool.
 #[derive(Debug, Default)]
 pub struct Mempool {
@@ -51,12 +87,24 @@ pub struct Mempool {
     /// Fee deltas set by `prioritisetransaction`, kept for transactions not
     /// (yet) in the pool too.
     pub(crate) deltas: HashMap<Txid, i64>,
+    /// Who hears of changes.
+    events: Listener,
 }
 
 impl Mempool {
     /// An empty pool.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Estimated memory the pool takes (`getmempoolinfo`'s `usage`).
+    pub fn dynamic_usage(&self) -> u64 {
+        self.total_vsize() * 4
+    }
+
+    /// Reports every later change to `events`.
+    pub fn set_events(&mut self, events: Arc<dyn PoolEvents>) {
+        self.events = Listener(Some(events));
     }
 
     /// Number of transactions.
@@ -141,17 +189,23 @@ impl Mempool {
         }
         self.order.insert(entry.sequence, txid);
         self.by_wtxid.insert(entry.wtxid, txid);
+        if let Some(events) = &self.events.0 {
+            events.transaction_added(&entry.tx);
+        }
         self.entries.insert(txid, entry);
         self.change_sequence += 1;
     }
 
-    /// Removes `txid` and everything spending its outputs.
-    pub fn remove_recursive(&mut self, txid: &Txid) {
+    /// Removes `txid` and everything spending its outputs, for `reason`.
+    pub fn remove_recursive(&mut self, txid: &Txid, reason: RemovalReason) {
         let mut stack = vec![*txid];
         while let Some(t) = stack.pop() {
             let Some(e) = self.entries.remove(&t) else {
                 continue;
             };
+            if let Some(events) = &self.events.0 {
+                events.transaction_removed(&e.tx, reason);
+            }
             self.order.remove(&e.sequence);
             self.by_wtxid.remove(&e.wtxid);
             for input in &e.tx.input {
@@ -191,7 +245,7 @@ impl Mempool {
             for input in &tx.input {
                 if let Some(conflict) = self.spent_by.get(&input.previous_output).copied() {
                     if conflict != txid {
-                        self.remove_recursive(&conflict);
+                        self.remove_recursive(&conflict, RemovalReason::Conflict);
                     }
                 }
             }
@@ -205,11 +259,17 @@ impl Mempool {
 }
 
 impl ChainListener for Mempool {
-    fn block_connected(&mut self, block: &Block, _height: u32) {
+    fn block_connected(&mut self, block: &Block, height: u32) {
         self.remove_for_block(block);
+        if let Some(events) = &self.events.0 {
+            events.block_connected(block, height);
+        }
     }
 
-    fn block_disconnected(&mut self, block: &Block, _height: u32) {
+    fn block_disconnected(&mut self, block: &Block, height: u32) {
+        if let Some(events) = &self.events.0 {
+            events.block_disconnected(block, height);
+        }
         // Blocks leave newest first; keep the re-add order oldest first.
         let txs: Vec<Arc<Transaction>> = block
             .txdata

@@ -101,6 +101,8 @@ fn usage_text(args: &ArgsManager) -> String {
 /// Everything that lives from the end of init until shutdown.
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
+    /// What `makeChain` and `makeNode` serve.
+    services: Arc<crate::api::Services>,
     _ipc: crate::ipc_setup::NodeIpc,
     _p2p: Option<crate::p2p::P2p>,
     chain: Arc<chainstate_service::NodeChain>,
@@ -158,7 +160,7 @@ fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitC
             return code;
         }
     };
-    tracing::info!("init message: Done loading");
+    running.services.ui.init_message("Done loading");
     for cmd in args.get_args("-startupnotify") {
         run_command_detached(&cmd);
     }
@@ -347,6 +349,27 @@ fn init_main(
     let params = node_chain.lock().params_arc();
     let p2p = crate::p2p::start(&table, args, &params, subversion, p2p_backend)?;
     node_chain.set_peers(Box::new(crate::p2p_backend::P2pPeers(p2p.handle())));
+    let services = Arc::new(crate::api::Services {
+        chain: node_chain.clone(),
+        args: args.clone(),
+        table: table.clone(),
+        shutdown: shutdown.clone(),
+        ui: crate::api::ui::UiSignals::new(),
+        time_max: Default::default(),
+        actors: Default::default(),
+        net: p2p.handle(),
+        proxies,
+    });
+    let net_handle = p2p.handle();
+    services.ui.start_watcher(
+        node_chain.clone(),
+        Box::new(move || {
+            let (inbound, outbound) = net_handle.connection_counts();
+            (inbound + outbound) as i32
+        }),
+        shutdown.clone(),
+    );
+    let _ = node_ipc.init.services.set(services.clone());
     let load_files = args
         .get_args("-loadblock")
         .iter()
@@ -357,6 +380,7 @@ fn init_main(
     table.finish_warmup();
     Ok(Running {
         rpc,
+        services,
         _ipc: node_ipc,
         _p2p: Some(p2p),
         chain: node_chain,

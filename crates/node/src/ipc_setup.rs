@@ -32,6 +32,8 @@ enum MiningState {
 pub struct NodeInit {
     /// JSON-RPC executor for `makeRpc` (unset in a spawned child).
     pub rpc: OnceLock<Arc<JsonRpcService>>,
+    /// What `makeChain` and `makeNode` serve, once the node runs.
+    pub services: OnceLock<Arc<crate::api::Services>>,
     mining: Mutex<MiningState>,
     mining_cv: Condvar,
 }
@@ -41,6 +43,7 @@ impl NodeInit {
     pub fn new() -> Self {
         NodeInit {
             rpc: OnceLock::new(),
+            services: OnceLock::new(),
             mining: Mutex::new(MiningState::Unavailable),
             mining_cv: Condvar::new(),
         }
@@ -87,6 +90,14 @@ impl Rpc for IpcRpc {
 impl Init for NodeInit {
     fn make_echo(&self) -> interfaces::Result<Option<Box<dyn Echo>>> {
         Ok(Some(Box::new(LocalEcho)))
+    }
+
+    fn make_chain(&self) -> interfaces::Result<Option<Box<dyn interfaces::chain::Chain>>> {
+        Ok(self.services.get().map(|s| s.chain_api()))
+    }
+
+    fn make_node(&self) -> interfaces::Result<Option<Box<dyn interfaces::node::Node>>> {
+        Ok(self.services.get().map(|s| s.node_api()))
     }
 
     fn make_rpc(&self) -> interfaces::Result<Option<Box<dyn Rpc>>> {

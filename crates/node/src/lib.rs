@@ -2,6 +2,7 @@
 //! framework crates (`common`, `rpc`, `utility-rpc`), the chainstate service,
 //! mining and P2P.
 
+pub mod api;
 pub mod block_import;
 pub mod daemon;
 pub mod datadir;

@@ -48,26 +48,6 @@ impl Peers for P2pPeers {
     }
 }
 
-/// Hashes from `id` back to genesis: the last ten densely, then doubling steps.
-pub fn locator(cs: &Chainstate, id: BlockId) -> Vec<BlockHash> {
-    let mut out = Vec::new();
-    let mut step = 1u32;
-    let mut cur = Some(id);
-    while let Some(c) = cur {
-        let Some(e) = cs.index().entry(c) else { break };
-        out.push(e.hash);
-        if e.height == 0 {
-            break;
-        }
-        let h = e.height.saturating_sub(step);
-        cur = cs.index().ancestor_id(c, h);
-        if out.len() > 10 {
-            step = step.saturating_mul(2);
-        }
-    }
-    out
-}
-
 fn rejected(e: ChainError) -> Rejected {
     match e {
         ChainError::Invalid(v) => rejected_block(&v),
@@ -153,7 +133,7 @@ impl NodeBackend for ChainBackend {
             Some(h) => cs.index().id(&h),
             None => cs.best_header().or(cs.tip()),
         };
-        id.map(|id| locator(&cs, id)).unwrap_or_default()
+        id.map(|id| cs.locator(id)).unwrap_or_default()
     }
 
     fn header_height(&self, hash: &BlockHash) -> Option<u32> {

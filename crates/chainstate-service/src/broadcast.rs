@@ -1,0 +1,112 @@
+//! Submitting a local transaction: to the mempool and to peers, for RPC and
+//! for wallets (Core's `node::BroadcastTransaction`).
+
+use std::sync::Arc;
+
+use bitcoin::{OutPoint, Transaction, Txid};
+use consensus::{CoinsView, TxResult};
+
+use crate::NodeChain;
+
+/// Why a transaction was not broadcast (Core's `TransactionError`; the
+/// discriminants are Core's numbers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BroadcastError {
+    /// Its inputs are missing or spent.
+    MissingInputs(String),
+    /// Its outputs are already in the UTXO set (it is confirmed).
+    AlreadyInUtxoSet,
+    /// The mempool refused it, for this reason.
+    MempoolRejected(String),
+    /// Its fee is above the caller's maximum.
+    MaxFeeExceeded,
+}
+
+impl BroadcastError {
+    /// Core's `TransactionError` number.
+    pub fn code(&self) -> i32 {
+        match self {
+            BroadcastError::MissingInputs(_) => 1,
+            BroadcastError::AlreadyInUtxoSet => 2,
+            BroadcastError::MempoolRejected(_) => 3,
+            BroadcastError::MaxFeeExceeded => 5,
+        }
+    }
+
+    /// The mempool's reason where there is one, else Core's
+    /// `TransactionErrorString`.
+    pub fn message(&self) -> String {
+        match self {
+            BroadcastError::MissingInputs(reason) | BroadcastError::MempoolRejected(reason) => {
+                reason.clone()
+            }
+            BroadcastError::AlreadyInUtxoSet => "Transaction outputs already in utxo set".into(),
+            BroadcastError::MaxFeeExceeded => {
+                "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)".into()
+            }
+        }
+    }
+}
+
+/// How far a transaction goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// Into the mempool and to every peer.
+    ToAll,
+    /// Into the mempool only.
+    MempoolOnly,
+}
+
+impl NodeChain {
+    /// Submits `tx` (unless its outputs are already confirmed or it is in the
+    /// mempool already) and announces it. `max_tx_fee` > 0 refuses higher
+    /// absolute fees. With `wait_for_clients`, returns only once clients
+    /// (wallets) were told of the new mempool transaction.
+    pub fn broadcast_transaction(
+        &self,
+        tx: Arc<Transaction>,
+        max_tx_fee: i64,
+        relay: Relay,
+        wait_for_clients: bool,
+    ) -> Result<Txid, BroadcastError> {
+        let txid = tx.compute_txid();
+        let mut wtxid = tx.compute_wtxid();
+        let mut added = false;
+        {
+            let cs = self.lock();
+            let mut pool = self.pool();
+            let confirmed = (0..tx.output.len() as u32)
+                .any(|vout| cs.coins().coin(&OutPoint::new(txid, vout)).is_some());
+            if confirmed {
+                return Err(BroadcastError::AlreadyInUtxoSet);
+            }
+            if let Some(e) = pool.get(&txid) {
+                // Announce the pool's copy, whatever witness it has.
+                wtxid = e.wtxid;
+            } else {
+                let refused = |e: consensus::ValidationError| match e.tx_result() {
+                    Some(TxResult::MissingInputs) => BroadcastError::MissingInputs(e.to_string()),
+                    _ => BroadcastError::MempoolRejected(e.to_string()),
+                };
+                if max_tx_fee > 0 {
+                    let checked = pool
+                        .accept(&cs, tx.clone(), self.policy(), true)
+                        .map_err(refused)?;
+                    if checked.fee > max_tx_fee {
+                        return Err(BroadcastError::MaxFeeExceeded);
+                    }
+                }
+                pool.accept(&cs, tx.clone(), self.policy(), false)
+                    .map_err(refused)?;
+                added = true;
+            }
+        }
+        if added && wait_for_clients {
+            self.signals().wait_idle();
+        }
+        if relay == Relay::ToAll {
+            self.relay_transaction(txid, wtxid);
+        }
+        Ok(txid)
+    }
+}

@@ -1,0 +1,226 @@
+//! Validation events for clients (wallets), delivered in the order they
+//! happened on one thread of their own (Core's `ValidationSignals` with its
+//! single-threaded scheduler queue): a slow client delays only later events,
+//! never validation itself.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+
+use bitcoin::{Block, BlockHash, Transaction};
+use mempool::{PoolEvents, RemovalReason};
+
+/// One validation event.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A transaction entered the mempool.
+    TransactionAdded(Arc<Transaction>),
+    /// A transaction left the mempool.
+    TransactionRemoved(Arc<Transaction>, RemovalReason),
+    /// A block was connected at a height.
+    BlockConnected(Arc<Block>, u32),
+    /// A block at a height was disconnected.
+    BlockDisconnected(Arc<Block>, u32),
+    /// The tip changed (after the block events that changed it).
+    UpdatedBlockTip,
+    /// The chainstate was written to disk at this tip (with its locator's hashes).
+    ChainStateFlushed(Vec<BlockHash>),
+}
+
+/// Receives events. Returning `false` unsubscribes (a client that went away).
+pub trait Subscriber: Send + Sync {
+    /// Handles one event.
+    fn notify(&self, event: &Event) -> bool;
+}
+
+#[derive(Default)]
+struct State {
+    events: VecDeque<Event>,
+    subscribers: Vec<(u64, Arc<dyn Subscriber>)>,
+    next_id: u64,
+    delivering: bool,
+    stopped: bool,
+}
+
+/// The event queue and its delivery thread.
+pub struct ValidationSignals {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+thread_local! {
+    /// Set on the delivery thread (and on calls nested into it).
+    static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+impl ValidationSignals {
+    /// A queue with its delivery thread (which ends when the queue is dropped
+    /// or stopped).
+    pub fn start() -> Arc<ValidationSignals> {
+        let signals = Arc::new(ValidationSignals {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+        });
+        let weak = Arc::downgrade(&signals);
+        let spawned = std::thread::Builder::new()
+            .name("b-scheduler".into())
+            .spawn(move || deliver(weak));
+        if let Err(e) = spawned {
+            tracing::error!("Failed to start the validation event thread: {e}");
+        }
+        signals
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Adds a subscriber; returns its id for [`ValidationSignals::unsubscribe`].
+    pub fn subscribe(&self, subscriber: Arc<dyn Subscriber>) -> u64 {
+        let mut s = self.lock();
+        s.next_id += 1;
+        let id = s.next_id;
+        s.subscribers.push((id, subscriber));
+        id
+    }
+
+    /// Removes a subscriber (events already being delivered may still reach it).
+    pub fn unsubscribe(&self, id: u64) {
+        self.lock().subscribers.retain(|(i, _)| *i != id);
+    }
+
+    /// Whether anyone listens (events are not queued otherwise).
+    pub fn has_subscribers(&self) -> bool {
+        !self.lock().subscribers.is_empty()
+    }
+
+    /// Queues `event` for every subscriber.
+    pub fn push(&self, event: Event) {
+        let mut s = self.lock();
+        if s.subscribers.is_empty() || s.stopped {
+            return;
+        }
+        s.events.push_back(event);
+        self.changed.notify_all();
+    }
+
+    /// Waits until every queued event was delivered (Core's
+    /// `SyncWithValidationInterfaceQueue`). Returns at once on the delivery
+    /// thread itself, where waiting could never end.
+    pub fn wait_idle(&self) {
+        if DELIVERING.with(|d| d.get()) {
+            return;
+        }
+        let mut s = self.lock();
+        while (!s.events.is_empty() || s.delivering) && !s.stopped {
+            s = self.changed.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    /// Stops delivering; queued events are dropped.
+    pub fn stop(&self) {
+        let mut s = self.lock();
+        s.stopped = true;
+        s.events.clear();
+        self.changed.notify_all();
+    }
+}
+
+fn deliver(weak: Weak<ValidationSignals>) {
+    DELIVERING.with(|d| d.set(true));
+    loop {
+        let Some(signals) = weak.upgrade() else {
+            return;
+        };
+        let (event, subscribers) = {
+            let mut s = signals.lock();
+            loop {
+                if s.stopped {
+                    return;
+                }
+                if let Some(e) = s.events.pop_front() {
+                    s.delivering = true;
+                    break (e, s.subscribers.clone());
+                }
+                // Wake now and then so a dropped queue ends the thread.
+                s = signals
+                    .changed
+                    .wait_timeout(s, std::time::Duration::from_millis(500))
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+                if Arc::strong_count(&signals) == 1 {
+                    return;
+                }
+            }
+        };
+        let gone: Vec<u64> = subscribers
+            .iter()
+            .filter(|(_, sub)| !sub.notify(&event))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut s = signals.lock();
+        s.subscribers.retain(|(id, _)| !gone.contains(id));
+        s.delivering = false;
+        signals.changed.notify_all();
+    }
+}
+
+/// The mempool's and the chain's events go into the queue.
+impl PoolEvents for ValidationSignals {
+    fn transaction_added(&self, tx: &Arc<Transaction>) {
+        if self.has_subscribers() {
+            self.push(Event::TransactionAdded(tx.clone()));
+        }
+    }
+
+    fn transaction_removed(&self, tx: &Arc<Transaction>, reason: RemovalReason) {
+        if self.has_subscribers() {
+            self.push(Event::TransactionRemoved(tx.clone(), reason));
+        }
+    }
+
+    fn block_connected(&self, block: &Block, height: u32) {
+        if self.has_subscribers() {
+            self.push(Event::BlockConnected(Arc::new(block.clone()), height));
+        }
+    }
+
+    fn block_disconnected(&self, block: &Block, height: u32) {
+        if self.has_subscribers() {
+            self.push(Event::BlockDisconnected(Arc::new(block.clone()), height));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Count(AtomicUsize, bool);
+
+    impl Subscriber for Count {
+        fn notify(&self, _: &Event) -> bool {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1
+        }
+    }
+
+    #[test]
+    fn events_reach_subscribers_in_order_and_wait_idle_waits() {
+        let signals = ValidationSignals::start();
+        signals.push(Event::UpdatedBlockTip); // nobody listens: dropped
+        let keep = Arc::new(Count(AtomicUsize::new(0), true));
+        let leave = Arc::new(Count(AtomicUsize::new(0), false));
+        signals.subscribe(keep.clone());
+        signals.subscribe(leave.clone());
+        for _ in 0..5 {
+            signals.push(Event::UpdatedBlockTip);
+        }
+        signals.wait_idle();
+        assert_eq!(keep.0.load(Ordering::SeqCst), 5);
+        // A subscriber that answers false is gone after its first event.
+        assert_eq!(leave.0.load(Ordering::SeqCst), 1);
+        signals.stop();
+    }
+}

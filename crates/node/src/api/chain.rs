@@ -1,0 +1,680 @@
+//! `interfaces::chain::Chain` on the node: what a wallet process asks of it
+//! (Core's `ChainImpl`).
+
+use super::blocks::{earliest_at_least, fill};
+use super::notify::Notifier;
+use super::registration::Registration;
+use super::Services;
+use bitcoin::{BlockHash, OutPoint, Transaction, Txid};
+use blockstore::store::status;
+use chainstate_service::Relay;
+use consensus::CoinsView;
+use interfaces::chain::*;
+use interfaces::handler::Handler;
+use interfaces::{BilingualStr, FeeRate, Outcome, Result};
+use mempool::Mempool;
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+
+/// The node's chain, as a wallet sees it.
+pub struct ChainApi(pub Arc<Services>);
+
+fn remote(msg: impl Into<String>) -> interfaces::Error {
+    interfaces::Error::Remote(msg.into())
+}
+
+/// The longest fee-estimate target Core tracks (`HighestTargetTracked`).
+const MAX_ESTIMATE_TARGET: u32 = 1008;
+
+/// In-pool ancestors of `txid` (the transaction itself included).
+fn ancestors(pool: &Mempool, txid: &Txid) -> BTreeSet<Txid> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![*txid];
+    while let Some(t) = todo.pop() {
+        let Some(e) = pool.get(&t) else { continue };
+        if !out.insert(t) {
+            continue;
+        }
+        todo.extend(e.tx.input.iter().map(|i| i.previous_output.txid));
+    }
+    out
+}
+
+/// In-pool descendants of `txid` (the transaction itself included).
+fn descendants(pool: &Mempool, txid: &Txid) -> BTreeSet<Txid> {
+    let mut out = BTreeSet::new();
+    let mut todo = vec![*txid];
+    while let Some(t) = todo.pop() {
+        let Some(e) = pool.get(&t) else { continue };
+        if !out.insert(t) {
+            continue;
+        }
+        for vout in 0..e.tx.output.len() as u32 {
+            if let Some(child) = pool.spender(&OutPoint::new(t, vout)) {
+                todo.push(child);
+            }
+        }
+    }
+    out
+}
+
+/// Fees and virtual size of a set of pool transactions.
+fn package(pool: &Mempool, txids: &BTreeSet<Txid>) -> (i64, u64) {
+    txids
+        .iter()
+        .filter_map(|t| pool.get(t))
+        .fold((0, 0), |(f, s), e| (f + e.fee, s + e.vsize))
+}
+
+/// What `rate` charges for `vsize` virtual bytes.
+fn fee_for(rate: &FeeRate, vsize: u64) -> i64 {
+    if rate.size <= 0 {
+        return 0;
+    }
+    let fee = i128::from(rate.fee) * i128::from(vsize) / i128::from(rate.size);
+    fee.clamp(0, i128::from(i64::MAX)) as i64
+}
+
+/// The bump needed for the unconfirmed ancestry of `txids` to pay `rate`.
+fn bump_for(pool: &Mempool, txids: impl Iterator<Item = Txid>, rate: &FeeRate) -> i64 {
+    let mut all = BTreeSet::new();
+    for t in txids {
+        all.extend(ancestors(pool, &t));
+    }
+    let (fees, vsize) = package(pool, &all);
+    (fee_for(rate, vsize) - fees).max(0)
+}
+
+impl ChainApi {
+    fn chain(&self) -> &chainstate_service::NodeChain {
+        &self.0.chain
+    }
+
+    /// `FillBlock` for the block `hash` (unknown hashes are not found).
+    fn find(&self, hash: &BlockHash, want: &FoundBlockParam) -> (FoundBlockResult, bool) {
+        let cs = self.chain().lock();
+        let r = fill(&cs, &self.0.time_max, cs.index().id(hash), want);
+        let found = r.found;
+        (r, found)
+    }
+
+    fn rw_setting_update(
+        &self,
+        name: &str,
+        update: impl FnOnce(&mut serde_json::Value) -> Option<SettingsAction>,
+    ) -> bool {
+        let args = &self.0.args;
+        let action = args.lock_settings(|settings| {
+            let mut value = settings
+                .rw_settings
+                .get(name)
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            let action = update(&mut value);
+            if value.is_null() {
+                settings.rw_settings.remove(name);
+            } else {
+                settings.rw_settings.insert(name.to_string(), value);
+            }
+            action
+        });
+        match action {
+            Some(SettingsAction::Write) => args.write_settings_file(false).is_ok(),
+            _ => true,
+        }
+    }
+}
+
+fn json(text: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(text).map_err(|_| remote(format!("invalid JSON setting value: {text}")))
+}
+
+impl Chain for ChainApi {
+    fn get_height(&self) -> Result<Option<i32>> {
+        let cs = self.chain().lock();
+        Ok(cs.tip_entry().map(|e| e.height as i32))
+    }
+
+    fn get_block_hash(&self, height: i32) -> Result<BlockHash> {
+        let cs = self.chain().lock();
+        u32::try_from(height)
+            .ok()
+            .and_then(|h| cs.at_height(h))
+            .and_then(|id| cs.index().entry(id))
+            .map(|e| e.hash)
+            .ok_or_else(|| remote(format!("block height {height} out of range")))
+    }
+
+    fn have_block_on_disk(&self, height: i32) -> Result<bool> {
+        let cs = self.chain().lock();
+        Ok(u32::try_from(height)
+            .ok()
+            .and_then(|h| cs.at_height(h))
+            .and_then(|id| cs.index().entry(id))
+            .is_some_and(|e| e.status & status::HAVE_DATA != 0 && e.n_tx > 0))
+    }
+
+    fn find_locator_fork(&self, locator: &BlockLocator) -> Result<Option<i32>> {
+        let cs = self.chain().lock();
+        Ok(locator
+            .0
+            .iter()
+            .filter_map(|h| cs.index().id(h))
+            .find(|id| cs.is_active(*id))
+            .and_then(|id| cs.index().entry(id))
+            .map(|e| e.height as i32))
+    }
+
+    fn has_block_filter_index(&self, filter_type: u8) -> Result<bool> {
+        // 0 is BIP158's basic filter, the only type there is.
+        Ok(filter_type == 0
+            && self
+                .chain()
+                .indexes()
+                .is_some_and(|i| i.blockfilter.is_some()))
+    }
+
+    fn block_filter_matches_any(
+        &self,
+        filter_type: u8,
+        block_hash: &BlockHash,
+        filter_set: &[Vec<u8>],
+    ) -> Result<Option<bool>> {
+        let index = match self.chain().indexes() {
+            Some(i) if filter_type == 0 => i.blockfilter.clone(),
+            _ => None,
+        };
+        let Some(index) = index else { return Ok(None) };
+        let Ok(Some(stored)) = index::blockfilter::lookup(index.db(), block_hash) else {
+            return Ok(None);
+        };
+        Ok(stored
+            .filter
+            .match_any(block_hash, filter_set.iter().map(Vec::as_slice))
+            .ok())
+    }
+
+    fn find_block(
+        &self,
+        hash: &BlockHash,
+        block: &FoundBlockParam,
+    ) -> Result<(FoundBlockResult, bool)> {
+        Ok(self.find(hash, block))
+    }
+
+    fn find_first_block_with_time_and_height(
+        &self,
+        min_time: i64,
+        min_height: i32,
+        block: &FoundBlockParam,
+    ) -> Result<(FoundBlockResult, bool)> {
+        let cs = self.chain().lock();
+        let id = earliest_at_least(&cs, &self.0.time_max, min_time, min_height);
+        let r = fill(&cs, &self.0.time_max, id, block);
+        let found = r.found;
+        Ok((r, found))
+    }
+
+    fn find_ancestor_by_height(
+        &self,
+        block_hash: &BlockHash,
+        ancestor_height: i32,
+        ancestor: &FoundBlockParam,
+    ) -> Result<(FoundBlockResult, bool)> {
+        let cs = self.chain().lock();
+        let id = cs.index().id(block_hash).and_then(|id| {
+            let h = u32::try_from(ancestor_height).ok()?;
+            cs.index().ancestor_id(id, h)
+        });
+        let r = fill(&cs, &self.0.time_max, id, ancestor);
+        let found = r.found;
+        Ok((r, found))
+    }
+
+    fn find_ancestor_by_hash(
+        &self,
+        block_hash: &BlockHash,
+        ancestor_hash: &BlockHash,
+        ancestor: &FoundBlockParam,
+    ) -> Result<(FoundBlockResult, bool)> {
+        let cs = self.chain().lock();
+        let id = match (cs.index().id(block_hash), cs.index().id(ancestor_hash)) {
+            (Some(b), Some(a)) => {
+                let h = cs.index().entry(a).map(|e| e.height);
+                h.and_then(|h| cs.index().ancestor_id(b, h))
+                    .filter(|x| *x == a)
+            }
+            _ => None,
+        };
+        let r = fill(&cs, &self.0.time_max, id, ancestor);
+        let found = r.found;
+        Ok((r, found))
+    }
+
+    fn find_common_ancestor(
+        &self,
+        block_hash1: &BlockHash,
+        block_hash2: &BlockHash,
+        ancestor: &FoundBlockParam,
+        block1: &FoundBlockParam,
+        block2: &FoundBlockParam,
+    ) -> Result<CommonAncestor> {
+        let cs = self.chain().lock();
+        let (b1, b2) = (cs.index().id(block_hash1), cs.index().id(block_hash2));
+        let common = match (b1, b2) {
+            (Some(a), Some(b)) => cs.index().last_common_ancestor(a, b),
+            _ => None,
+        };
+        let tm = &self.0.time_max;
+        let out = CommonAncestor {
+            ancestor: fill(&cs, tm, common, ancestor),
+            block1: fill(&cs, tm, b1, block1),
+            block2: fill(&cs, tm, b2, block2),
+            found: false,
+        };
+        Ok(CommonAncestor {
+            found: out.ancestor.found && out.block1.found && out.block2.found,
+            ..out
+        })
+    }
+
+    fn find_coins(
+        &self,
+        coins: &[(OutPoint, Option<Coin>)],
+    ) -> Result<Vec<(OutPoint, Option<Coin>)>> {
+        let cs = self.chain().lock();
+        let pool = self.chain().pool();
+        let view = mempool::PoolCoins {
+            chain: cs.coins(),
+            pool: &pool,
+            pool_height: cs.height() + 1,
+        };
+        Ok(coins
+            .iter()
+            .map(|(op, _)| {
+                let coin = view.coin(op).map(|c| Coin {
+                    output: c.output,
+                    height: c.height,
+                    is_coinbase: c.is_coinbase,
+                });
+                (*op, coin)
+            })
+            .collect())
+    }
+
+    fn guess_verification_progress(&self, block_hash: &BlockHash) -> Result<f64> {
+        let cs = self.chain().lock();
+        Ok(cs
+            .index()
+            .get(block_hash)
+            .map(|e| cs.guess_verification_progress(e))
+            .unwrap_or(0.0))
+    }
+
+    fn has_blocks(
+        &self,
+        block_hash: &BlockHash,
+        min_height: i32,
+        max_height: Option<i32>,
+    ) -> Result<bool> {
+        let cs = self.chain().lock();
+        let Some(mut id) = cs.index().id(block_hash) else {
+            return Ok(false);
+        };
+        if let Some(max) = max_height {
+            let height = cs.index().entry(id).map_or(0, |e| e.height);
+            if let Ok(max) = u32::try_from(max) {
+                if height >= max {
+                    match cs.index().ancestor_id(id, max) {
+                        Some(a) => id = a,
+                        None => return Ok(false),
+                    }
+                }
+            }
+        }
+        // Every block from there down to `min_height` has its data.
+        while let Some(e) = cs.index().entry(id) {
+            if e.status & status::HAVE_DATA == 0 {
+                return Ok(false);
+            }
+            if e.height as i64 <= i64::from(min_height) {
+                return Ok(true);
+            }
+            match e.parent {
+                Some(p) => id = p,
+                None => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+
+    fn is_rbf_opt_in(&self, tx: &Transaction) -> Result<RbfTransactionState> {
+        let signals = |t: &Transaction| t.input.iter().any(|i| i.sequence.0 < 0xffff_fffe);
+        if signals(tx) {
+            return Ok(RbfTransactionState::ReplaceableBip125);
+        }
+        let pool = self.chain().pool();
+        let txid = tx.compute_txid();
+        if pool.get(&txid).is_none() {
+            return Ok(RbfTransactionState::Unknown);
+        }
+        let replaceable = ancestors(&pool, &txid)
+            .iter()
+            .filter_map(|t| pool.get(t))
+            .any(|e| signals(&e.tx));
+        Ok(if replaceable {
+            RbfTransactionState::ReplaceableBip125
+        } else {
+            RbfTransactionState::Final
+        })
+    }
+
+    fn is_in_mempool(&self, txid: &Txid) -> Result<bool> {
+        Ok(self.chain().pool().get(txid).is_some())
+    }
+
+    fn has_descendants_in_mempool(&self, txid: &Txid) -> Result<bool> {
+        Ok(descendants(&self.chain().pool(), txid).len() > 1)
+    }
+
+    fn broadcast_transaction(
+        &self,
+        tx: &Transaction,
+        max_tx_fee: i64,
+        broadcast_method: TxBroadcast,
+    ) -> Result<Broadcast> {
+        let relay = match broadcast_method {
+            TxBroadcast::MempoolAndBroadcastToAll => Relay::ToAll,
+            TxBroadcast::MempoolNoBroadcast => Relay::MempoolOnly,
+            TxBroadcast::NoMempoolPrivateBroadcast => {
+                return Ok(Broadcast {
+                    error: "Private broadcast is not supported".into(),
+                    accepted: false,
+                })
+            }
+        };
+        let r = self
+            .chain()
+            .broadcast_transaction(Arc::new(tx.clone()), max_tx_fee, relay, false);
+        Ok(match r {
+            Ok(_) => Broadcast {
+                error: String::new(),
+                accepted: true,
+            },
+            Err(e) => Broadcast {
+                error: e.message(),
+                accepted: false,
+            },
+        })
+    }
+
+    fn get_transaction_ancestry(&self, txid: &Txid) -> Result<TxAncestry> {
+        let pool = self.chain().pool();
+        if pool.get(txid).is_none() {
+            return Ok(TxAncestry::default());
+        }
+        let up = ancestors(&pool, txid);
+        let (fees, size) = package(&pool, &up);
+        Ok(TxAncestry {
+            ancestors: up.len() as u64,
+            descendants: descendants(&pool, txid).len() as u64,
+            ancestor_size: size,
+            ancestor_fees: fees,
+        })
+    }
+
+    fn calculate_individual_bump_fees(
+        &self,
+        outpoints: &[OutPoint],
+        target_feerate: &FeeRate,
+    ) -> Result<Vec<(OutPoint, i64)>> {
+        let pool = self.chain().pool();
+        Ok(outpoints
+            .iter()
+            .map(|op| {
+                (
+                    *op,
+                    bump_for(&pool, std::iter::once(op.txid), target_feerate),
+                )
+            })
+            .collect())
+    }
+
+    fn calculate_combined_bump_fee(
+        &self,
+        outpoints: &[OutPoint],
+        target_feerate: &FeeRate,
+    ) -> Result<Option<i64>> {
+        let pool = self.chain().pool();
+        let txids: HashSet<Txid> = outpoints.iter().map(|o| o.txid).collect();
+        Ok(Some(bump_for(&pool, txids.into_iter(), target_feerate)))
+    }
+
+    fn get_package_limits(&self) -> Result<PackageLimits> {
+        let limit = u32::try_from(self.chain().policy().cluster_count).unwrap_or(u32::MAX);
+        Ok(PackageLimits {
+            ancestors: limit,
+            descendants: limit,
+        })
+    }
+
+    fn check_chain_limits(&self, tx: &Transaction) -> Result<Outcome<()>> {
+        let pool = self.chain().pool();
+        let mut cluster = BTreeSet::new();
+        for input in &tx.input {
+            cluster.extend(ancestors(&pool, &input.previous_output.txid));
+        }
+        let limit = self.chain().policy().cluster_count;
+        Ok(if cluster.len() + 1 > limit {
+            Err(BilingualStr::untranslated(format!(
+                "too many unconfirmed ancestors [limit: {limit}]"
+            )))
+        } else {
+            Ok(())
+        })
+    }
+
+    fn estimate_smart_fee(
+        &self,
+        num_blocks: i32,
+        _conservative: bool,
+        want_calc: bool,
+    ) -> Result<SmartFee> {
+        // No fee estimator yet: Core's answer without data (a zero rate).
+        Ok(SmartFee {
+            calc: want_calc.then(|| FeeCalculation {
+                desired_target: num_blocks,
+                returned_target: 0,
+                best_height: self.chain().lock().height(),
+                ..Default::default()
+            }),
+            fee_rate: FeeRate::default(),
+        })
+    }
+
+    fn estimate_max_blocks(&self) -> Result<u32> {
+        Ok(MAX_ESTIMATE_TARGET)
+    }
+
+    fn mempool_min_fee(&self) -> Result<FeeRate> {
+        // The pool is never trimmed, so its rolling minimum stays zero.
+        Ok(FeeRate::per_kvb(0))
+    }
+
+    fn relay_min_fee(&self) -> Result<FeeRate> {
+        Ok(FeeRate::per_kvb(
+            self.chain().policy().min_relay_fee_per_kvb,
+        ))
+    }
+
+    fn relay_incremental_fee(&self) -> Result<FeeRate> {
+        Ok(FeeRate::per_kvb(
+            self.chain().policy().incremental_relay_fee_per_kvb,
+        ))
+    }
+
+    fn relay_dust_fee(&self) -> Result<FeeRate> {
+        Ok(FeeRate::per_kvb(
+            self.chain().policy().dust_relay_fee_per_kvb,
+        ))
+    }
+
+    fn have_pruned(&self) -> Result<bool> {
+        Ok(self.chain().lock().prune_height().is_some())
+    }
+
+    fn get_prune_height(&self) -> Result<Option<i32>> {
+        Ok(self.chain().lock().prune_height().map(|h| h as i32))
+    }
+
+    fn is_ready_to_broadcast(&self) -> Result<bool> {
+        let cs = self.chain().lock();
+        Ok(!cs.is_importing() && !cs.is_initial_block_download())
+    }
+
+    fn is_initial_block_download(&self) -> Result<bool> {
+        Ok(self.chain().lock().is_initial_block_download())
+    }
+
+    fn shutdown_requested(&self) -> Result<bool> {
+        Ok(self.0.shutdown.is_requested())
+    }
+
+    fn init_message(&self, message: &str) -> Result<()> {
+        self.0.ui.init_message(message);
+        Ok(())
+    }
+
+    fn init_warning(&self, message: &BilingualStr) -> Result<()> {
+        self.0.ui.init_warning(message);
+        Ok(())
+    }
+
+    fn init_error(&self, message: &BilingualStr) -> Result<()> {
+        self.0.ui.init_error(message);
+        Ok(())
+    }
+
+    fn show_progress(&self, title: &str, progress: i32, resume_possible: bool) -> Result<()> {
+        self.0.ui.show_progress(title, progress, resume_possible);
+        Ok(())
+    }
+
+    fn handle_notifications(
+        &self,
+        notifications: Box<dyn ChainNotifications>,
+    ) -> Result<Box<dyn Handler>> {
+        let signals = self.chain().signals().clone();
+        let id = signals.subscribe(Arc::new(Notifier {
+            client: Arc::from(notifications),
+            chain: self.0.chain.clone(),
+            time_max: self.0.time_max.clone(),
+        }));
+        let weak = Arc::downgrade(&signals);
+        Ok(Registration::handler(move || {
+            if let Some(s) = weak.upgrade() {
+                s.unsubscribe(id);
+            }
+        }))
+    }
+
+    fn wait_for_notifications_if_tip_changed(&self, old_tip: &BlockHash) -> Result<()> {
+        let tip = chainstate_service::ChainView::tip(&*self.0.chain).1;
+        if tip != *old_tip {
+            self.chain().signals().wait_idle();
+        }
+        Ok(())
+    }
+
+    fn handle_rpc(&self, command: &RpcCommand) -> Result<Box<dyn Handler>> {
+        Ok(self.0.actors.register(&self.0.table, command))
+    }
+
+    fn rpc_enable_deprecated(&self, method: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .args
+            .get_args("-deprecatedrpc")
+            .iter()
+            .any(|m| m == method))
+    }
+
+    fn get_setting(&self, name: &str) -> Result<String> {
+        Ok(self.0.args.get_setting(&format!("-{name}")).to_string())
+    }
+
+    fn get_settings_list(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self
+            .0
+            .args
+            .get_settings_list(&format!("-{name}"))
+            .iter()
+            .map(|v| v.to_string())
+            .collect())
+    }
+
+    fn get_rw_setting(&self, name: &str) -> Result<String> {
+        Ok(self
+            .0
+            .args
+            .lock_settings(|s| s.rw_settings.get(name).cloned())
+            .unwrap_or(serde_json::Value::Null)
+            .to_string())
+    }
+
+    fn update_rw_setting(
+        &self,
+        name: &str,
+        update: Box<dyn SettingsUpdateCallback>,
+    ) -> Result<bool> {
+        // Asked outside the settings lock: the callback may be remote.
+        let current = self.get_rw_setting(name)?;
+        let (value, action) = update.call(&current)?;
+        let value = json(&value)?;
+        Ok(self.rw_setting_update(name, |v| {
+            *v = value;
+            action
+        }))
+    }
+
+    fn overwrite_rw_setting(
+        &self,
+        name: &str,
+        value: &str,
+        action: SettingsAction,
+    ) -> Result<bool> {
+        let value = json(value)?;
+        Ok(self.rw_setting_update(name, |v| {
+            *v = value;
+            Some(action)
+        }))
+    }
+
+    fn delete_rw_settings(&self, name: &str, action: SettingsAction) -> Result<bool> {
+        Ok(self.rw_setting_update(name, |v| {
+            *v = serde_json::Value::Null;
+            Some(action)
+        }))
+    }
+
+    fn request_mempool_transactions(
+        &self,
+        notifications: Box<dyn ChainNotifications>,
+    ) -> Result<()> {
+        let txs: Vec<Arc<Transaction>> = self
+            .chain()
+            .pool()
+            .in_order()
+            .map(|e| e.tx.clone())
+            .collect();
+        for tx in txs {
+            notifications.transaction_added_to_mempool(&tx)?;
+        }
+        Ok(())
+    }
+
+    fn has_assumed_valid_chain(&self) -> Result<bool> {
+        // No assumeutxo snapshot chainstates here.
+        Ok(false)
+    }
+}

@@ -1,0 +1,53 @@
+//! The node's implementations of the interfaces it serves to other
+//! processes: `Chain` for wallets ([`chain`]), `Node` for GUIs ([`node`]),
+//! and what they share: the UI notification hub ([`ui`]), block lookups
+//! ([`blocks`]), event delivery ([`notify`]), RPC methods other processes
+//! register ([`rpc_actor`]) and registration handles ([`registration`]).
+
+pub mod blocks;
+pub mod chain;
+pub mod node;
+pub mod notify;
+pub mod registration;
+pub mod rpc_actor;
+pub mod ui;
+
+use chainstate_service::NodeChain;
+use common::args::ArgsManager;
+use common::shutdown::Shutdown;
+use rpc::table::RpcTable;
+use std::sync::Arc;
+
+/// Everything the served interfaces read and act on.
+pub struct Services {
+    /// Chainstate and mempool.
+    pub chain: Arc<NodeChain>,
+    /// Options and settings.
+    pub args: Arc<ArgsManager>,
+    /// The RPC table (wallet methods join it; the GUI console runs it).
+    pub table: Arc<RpcTable>,
+    /// Shutdown requests.
+    pub shutdown: Arc<Shutdown>,
+    /// UI callbacks.
+    pub ui: Arc<ui::UiSignals>,
+    /// `nTimeMax` cache for block lookups.
+    pub time_max: Arc<blocks::TimeMax>,
+    /// Methods registered over IPC.
+    pub actors: Arc<rpc_actor::ActorMethods>,
+    /// The P2P layer.
+    pub net: net::handle::NetHandle,
+    /// Outbound proxies.
+    pub proxies: net::proxies::NetworkProxies,
+}
+
+impl Services {
+    /// The `Chain` a wallet process gets.
+    pub fn chain_api(self: &Arc<Self>) -> Box<dyn interfaces::chain::Chain> {
+        Box::new(chain::ChainApi(self.clone()))
+    }
+
+    /// The `Node` a GUI process gets.
+    pub fn node_api(self: &Arc<Self>) -> Box<dyn interfaces::node::Node> {
+        Box::new(node::NodeApi(self.clone()))
+    }
+}
