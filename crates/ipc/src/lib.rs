@@ -59,6 +59,10 @@ pub mod testing;
 
 pub use process::Ipc;
 
+// Used by the integration tests only.
+#[cfg(test)]
+use tracing_subscriber as _;
+
 /// The `Init` of another process; the connection stays open while this or
 /// any object obtained through it is alive.
 pub type InitClient = proxy::Remote<dyn interfaces::init::Init>;

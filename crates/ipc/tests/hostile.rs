@@ -2,6 +2,9 @@
 //! input never crash the server, and each gets Core's answer (reliability
 //! cases of ipc-protocol.md §6).
 
+// Each test target uses part of the crate's dependencies.
+#![allow(unused_crate_dependencies)]
+
 mod support;
 
 use std::io::Write;

@@ -1,6 +1,9 @@
 //! Runtime tests through the typed proxies: threads, FIFO, errors,
 //! disconnects in the middle of calls, cancellation logs, interrupts.
 
+// Each test target uses part of the crate's dependencies.
+#![allow(unused_crate_dependencies)]
+
 mod support;
 
 use bitcoin::hashes::Hash;
