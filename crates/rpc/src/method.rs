@@ -4,6 +4,7 @@
 //! does, so each method states its contract once.
 
 use crate::error::{RpcError, RpcResult};
+use crate::params::RpcParams;
 use crate::request::RpcRequest;
 use serde_json::Value;
 use std::sync::Arc;
@@ -91,6 +92,9 @@ pub struct Arg {
     pub hidden: bool,
     /// Accepted without a type check (the handler checks it).
     pub skip_type_check: bool,
+    /// The name Core's error texts use for the argument, when not its own
+    /// (`getblockheader`'s hash errors say `hash`).
+    pub label: Option<&'static str>,
 }
 
 impl Arg {
@@ -105,6 +109,7 @@ impl Arg {
             oneline: None,
             hidden: false,
             skip_type_check: false,
+            label: None,
         }
     }
     /// An optional argument with no default value.
@@ -157,6 +162,31 @@ impl Arg {
     pub fn skip_type_check(mut self) -> Self {
         self.skip_type_check = true;
         self
+    }
+    /// Replaces the name (`a|b` for aliases).
+    pub fn names(mut self, names: &'static str) -> Self {
+        self.names = names;
+        self
+    }
+    /// Replaces the optionality and default.
+    pub fn fallback(mut self, fallback: Fallback) -> Self {
+        self.fallback = fallback;
+        self
+    }
+    /// Replaces the help text.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+    /// Sets the name error texts use for the argument.
+    pub fn label(mut self, label: &'static str) -> Self {
+        self.label = Some(label);
+        self
+    }
+
+    /// The name error texts use: the label, else the main name.
+    pub fn error_name(&self) -> &'static str {
+        self.label.unwrap_or_else(|| self.first_name())
     }
 
     /// The main name (before any `|`).
@@ -291,25 +321,53 @@ pub struct RpcMethod {
 }
 
 impl RpcMethod {
-    /// A method with no arguments, no result or example help, and `handler`.
-    pub fn new(
+    /// A method whose parameters are the set `P` (declared with
+    /// [`rpc_params!`](crate::rpc_params), or `()` for none): its arguments
+    /// come from `P`, and `handler` receives the request converted into `P`.
+    pub fn typed<P: RpcParams + 'static>(
         name: &'static str,
         category: &'static str,
         description: impl Into<String>,
+        handler: impl Fn(&RpcRequest, P) -> RpcResult + Send + Sync + 'static,
+    ) -> Self {
+        let args = P::args();
+        let declared = args.clone();
+        Self::untyped(name, category, description, args, move |req| {
+            handler(req, P::from_positional(&req.params, &declared)?)
+        })
+    }
+
+    /// The escape hatch: a method with the argument list `args` whose handler
+    /// reads the positional `req.params` itself. For arguments that are not a
+    /// fixed set (`echo`) or are declared in another process.
+    pub fn untyped(
+        name: &'static str,
+        category: &'static str,
+        description: impl Into<String>,
+        args: Vec<Arg>,
         handler: impl Fn(&RpcRequest) -> RpcResult + Send + Sync + 'static,
     ) -> Self {
         RpcMethod {
             name,
             category,
             description: description.into(),
-            args: Vec::new(),
+            args,
             result_help: String::new(),
             examples: String::new(),
             hidden: false,
             handler: Arc::new(handler),
         }
     }
-    /// Sets the arguments.
+    /// Legacy: a method with no arguments whose handler reads `req.params`.
+    pub fn new(
+        name: &'static str,
+        category: &'static str,
+        description: impl Into<String>,
+        handler: impl Fn(&RpcRequest) -> RpcResult + Send + Sync + 'static,
+    ) -> Self {
+        Self::untyped(name, category, description, Vec::new(), handler)
+    }
+    /// Legacy: sets the arguments.
     pub fn args(mut self, args: Vec<Arg>) -> Self {
         self.args = args;
         self
