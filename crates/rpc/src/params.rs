@@ -261,8 +261,8 @@ macro_rules! rpc_params {
         impl $crate::params::RpcParams for $name {
             const ARG_COUNT: usize = 0 $( + $crate::rpc_params!(@count $ty; $($spec)*) )*;
 
+            #[allow(unused_mut, clippy::vec_init_then_push)]
             fn args() -> ::std::vec::Vec<$crate::Arg> {
-                #[allow(unused_mut)]
                 let mut args = ::std::vec::Vec::new();
                 $( $crate::rpc_params!(@push args; $field; $ty; [$($doc),*]; $($spec)*); )*
                 args
@@ -378,7 +378,7 @@ pub use serde_json::Value as __Value;
 
 #[cfg(test)]
 mod tests {
-    use crate::{rpc_params, ArgType, Fallback, RpcMethod, RpcRequest, RpcTable};
+    use crate::{ArgType, Fallback, RpcMethod, RpcRequest, RpcTable};
     use serde_json::{json, Value};
 
     rpc_params! {
