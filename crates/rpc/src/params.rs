@@ -186,6 +186,35 @@ impl<T: FromParam> FromParam for Vec<T> {
     }
 }
 
+/// An argument converted only when the handler asks for it, for arguments Core
+/// reads on some paths only (so that their conversion errors appear only there).
+#[derive(Debug, Clone)]
+pub struct Deferred<T> {
+    value: Value,
+    arg: Arg,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: FromParam> Deferred<T> {
+    /// Converts the argument (its declared default when left out).
+    pub fn get(&self) -> RpcResult<T> {
+        T::from_param(&self.value, &self.arg)
+    }
+}
+
+impl<T: FromParam> FromParam for Deferred<T> {
+    fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
+        Ok(Deferred {
+            value: value.clone(),
+            arg: arg.clone(),
+            _type: std::marker::PhantomData,
+        })
+    }
+    fn inner_args() -> Vec<Arg> {
+        T::inner_args()
+    }
+}
+
 /// The value of argument `i`: as given, else its declared default, else null.
 pub fn value_at<'a>(values: &'a [Value], i: usize, arg: &'a Arg) -> &'a Value {
     static NULL: Value = Value::Null;

@@ -61,11 +61,11 @@ pub fn register(
         })
         .collect();
     table.register(
-        RpcMethod::new(
+        RpcMethod::typed(
             "getnetworkinfo",
             "network",
             "Returns an object containing various state info regarding P2P networking.",
-            move |_| {
+            move |_, ()| {
                 Ok(json!({
                     "version": numeric_version(),
                     "subversion": subversion,
