@@ -118,7 +118,6 @@ impl FromParam for String {
     fn from_param(value: &Value, _: &Arg) -> RpcResult<Self> {
         match value {
             Value::String(s) => Ok(s.clone()),
-            Value::Null => Err(RpcError::type_error("Expected type string, got null")),
             v => Err(type_mismatch(v, "string")),
         }
     }
