@@ -372,6 +372,14 @@ impl RpcMethod {
         self.args = args;
         self
     }
+    /// Sets the help's default of argument `name` to `hint`, for a default only
+    /// known at run time (one of the node's options).
+    pub fn default_hint(mut self, name: &str, hint: impl Into<String>) -> Self {
+        if let Some(arg) = self.args.iter_mut().find(|a| a.first_name() == name) {
+            arg.fallback = Fallback::DefaultHint(hint.into());
+        }
+        self
+    }
     /// Sets the `Result:` help text.
     pub fn result(mut self, text: impl Into<String>) -> Self {
         self.result_help = text.into();
