@@ -36,7 +36,7 @@ pub enum ArgType {
 
 impl ArgType {
     /// The JSON type name Core uses in type errors, or `None` if several types fit.
-    fn expected_json_type(self) -> Option<&'static str> {
+    pub fn expected_json_type(self) -> Option<&'static str> {
         match self {
             ArgType::Str | ArgType::StrHex => Some("string"),
             ArgType::Num => Some("number"),

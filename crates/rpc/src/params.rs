@@ -214,6 +214,43 @@ impl<T: FromParam> FromParam for Deferred<T> {
     }
 }
 
+/// An options object checked as Core's `RPCTypeCheckObj(…, allow_null=true,
+/// strict=true)` before it converts into `T`: a key of the wrong JSON type, or a
+/// key `T` does not declare, is a type error (-3) with Core's texts.
+#[derive(Debug, Clone)]
+pub struct StrictObject<T>(pub T);
+
+impl<T: RpcParams + FromParam> FromParam for StrictObject<T> {
+    fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
+        let args = T::args();
+        if let Value::Object(obj) = value {
+            for a in &args {
+                let v = obj.get(a.first_name()).unwrap_or(&Value::Null);
+                match a.ty.expected_json_type() {
+                    Some(ty) if !v.is_null() && json_type_name(v) != ty => {
+                        return Err(RpcError::type_error(format!(
+                            "JSON value of type {} for field {} is not of expected type {ty}",
+                            json_type_name(v),
+                            a.first_name()
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(extra) = obj
+                .keys()
+                .find(|k| !args.iter().any(|a| a.first_name() == k.as_str()))
+            {
+                return Err(RpcError::type_error(format!("Unexpected key {extra}")));
+            }
+        }
+        T::from_param(value, arg).map(StrictObject)
+    }
+    fn inner_args() -> Vec<Arg> {
+        T::args()
+    }
+}
+
 /// The value of argument `i`: as given, else its declared default, else null.
 pub fn value_at<'a>(values: &'a [Value], i: usize, arg: &'a Arg) -> &'a Value {
     static NULL: Value = Value::Null;
