@@ -13,7 +13,7 @@ pub mod table;
 
 pub use error::{code, RpcError, RpcResult};
 pub use method::{Arg, ArgType, Fallback, Params, RpcMethod};
-pub use params::{Deferred, FromParam, RpcParams, StrictObject};
+pub use params::{CheckedObject, Deferred, FromParam, RpcParams, StrictObject};
 pub use request::{JsonRpcVersion, RpcRequest};
 pub use table::RpcTable;
 pub mod auth;

@@ -214,36 +214,59 @@ impl<T: FromParam> FromParam for Deferred<T> {
     }
 }
 
-/// An options object checked as Core's `RPCTypeCheckObj(…, allow_null=true,
-/// strict=true)` before it converts into `T`: a key of the wrong JSON type, or a
-/// key `T` does not declare, is a type error (-3) with Core's texts.
+/// An options object whose keys are checked as Core's `RPCTypeCheckObj(…,
+/// allow_null=true, strict=false)` before it converts into `T`: a key of the
+/// wrong JSON type is a type error (-3) naming the field.
+#[derive(Debug, Clone)]
+pub struct CheckedObject<T>(pub T);
+
+/// Like [`CheckedObject`] with `strict=true`: a key `T` does not declare is
+/// also a type error ("Unexpected key …").
 #[derive(Debug, Clone)]
 pub struct StrictObject<T>(pub T);
 
+/// `RPCTypeCheckObj` over the keys `args` declare, with Core's texts.
+fn type_check_object(value: &Value, args: &[Arg], strict: bool) -> RpcResult<()> {
+    let Value::Object(obj) = value else {
+        return Ok(());
+    };
+    for a in args {
+        let v = obj.get(a.first_name()).unwrap_or(&Value::Null);
+        match a.ty.expected_json_type() {
+            Some(ty) if !v.is_null() && json_type_name(v) != ty => {
+                return Err(RpcError::type_error(format!(
+                    "JSON value of type {} for field {} is not of expected type {ty}",
+                    json_type_name(v),
+                    a.first_name()
+                )))
+            }
+            _ => {}
+        }
+    }
+    if strict {
+        if let Some(extra) = obj
+            .keys()
+            .find(|k| !args.iter().any(|a| a.first_name() == k.as_str()))
+        {
+            return Err(RpcError::type_error(format!("Unexpected key {extra}")));
+        }
+    }
+    Ok(())
+}
+
+impl<T: RpcParams + FromParam> FromParam for CheckedObject<T> {
+    fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
+        type_check_object(value, &T::args(), false)?;
+        T::from_param(value, arg).map(CheckedObject)
+    }
+    fn inner_args() -> Vec<Arg> {
+        T::args()
+    }
+}
+
 impl<T: RpcParams + FromParam> FromParam for StrictObject<T> {
     fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
-        let args = T::args();
-        if let Value::Object(obj) = value {
-            for a in &args {
-                let v = obj.get(a.first_name()).unwrap_or(&Value::Null);
-                match a.ty.expected_json_type() {
-                    Some(ty) if !v.is_null() && json_type_name(v) != ty => {
-                        return Err(RpcError::type_error(format!(
-                            "JSON value of type {} for field {} is not of expected type {ty}",
-                            json_type_name(v),
-                            a.first_name()
-                        )))
-                    }
-                    _ => {}
-                }
-            }
-            if let Some(extra) = obj
-                .keys()
-                .find(|k| !args.iter().any(|a| a.first_name() == k.as_str()))
-            {
-                return Err(RpcError::type_error(format!("Unexpected key {extra}")));
-            }
-        }
+        type_check_object(value, &T::args(), true)?;
         T::from_param(value, arg).map(StrictObject)
     }
     fn inner_args() -> Vec<Arg> {
