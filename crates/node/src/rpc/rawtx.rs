@@ -8,7 +8,7 @@ use bitcoin::consensus::encode::serialize_hex;
 use chainstate_service::NodeChain;
 use consensus::CoinsView;
 use mempool::PoolCoins;
-use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 /// Coins from the chainstate's UTXO set, overlaid by the mempool.
@@ -40,13 +40,31 @@ impl utility_rpc::CoinLookup for NodeCoins {
     }
 }
 
+/// `getrawtransaction`'s verbosity: a number, or a boolean for 0 or 1.
+struct TxVerbosity(i64);
+
+impl FromParam for TxVerbosity {
+    fn from_param(value: &Value, _: &Arg) -> Result<Self, RpcError> {
+        match value {
+            Value::Bool(b) => Ok(TxVerbosity(i64::from(*b))),
+            Value::Number(n) => n
+                .as_i64()
+                .map(TxVerbosity)
+                .ok_or_else(|| RpcError::type_error("Expected type number")),
+            _ => Err(RpcError::type_error(
+                "JSON value of type string is not of expected type number",
+            )),
+        }
+    }
+}
+
 rpc_params! {
     /// `getrawtransaction`'s parameters.
     struct GetRawTransactionParams {
         /// The transaction id
         txid: bitcoin::Txid [StrHex, required, label = "parameter 1"],
         /// 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout
-        verbosity: Value [Num, default = 0, names = "verbosity|verbose", skip_type_check],
+        verbosity: TxVerbosity [Num, default = 0, names = "verbosity|verbose", skip_type_check],
         /// The block in which to look for the transaction
         blockhash: Option<bitcoin::BlockHash> [StrHex, optional, label = "parameter 3"],
     }
@@ -58,17 +76,7 @@ fn get_raw_transaction(
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
     let txid = p.txid;
-    let verbosity = match p.verbosity {
-        Value::Bool(b) => i64::from(b),
-        Value::Number(n) => n
-            .as_i64()
-            .ok_or_else(|| RpcError::type_error("Expected type number"))?,
-        _ => {
-            return Err(RpcError::type_error(
-                "JSON value of type string is not of expected type number",
-            ))
-        }
-    };
+    let verbosity = p.verbosity.0;
     let block_hash = p.blockhash;
     if block_hash.is_none() {
         crate::indexes::wait_for_txindex(chain);
