@@ -12,7 +12,7 @@ pub mod request;
 pub mod table;
 
 pub use error::{code, RpcError, RpcResult};
-pub use method::{Arg, ArgType, Fallback, Params, RpcMethod};
+pub use method::{Arg, ArgType, Fallback, RpcMethod};
 pub use params::{CheckedObject, Deferred, FromParam, RpcParams, StrictObject};
 pub use request::{JsonRpcVersion, RpcRequest};
 pub use table::RpcTable;

@@ -324,7 +324,7 @@ impl RpcMethod {
     /// A method whose parameters are the set `P` (declared with
     /// [`rpc_params!`](crate::rpc_params), or `()` for none): its arguments
     /// come from `P`, and `handler` receives the request converted into `P`.
-    pub fn typed<P: RpcParams + 'static>(
+    pub fn new<P: RpcParams + 'static>(
         name: &'static str,
         category: &'static str,
         description: impl Into<String>,
@@ -357,20 +357,6 @@ impl RpcMethod {
             hidden: false,
             handler: Arc::new(handler),
         }
-    }
-    /// Legacy: a method with no arguments whose handler reads `req.params`.
-    pub fn new(
-        name: &'static str,
-        category: &'static str,
-        description: impl Into<String>,
-        handler: impl Fn(&RpcRequest) -> RpcResult + Send + Sync + 'static,
-    ) -> Self {
-        Self::untyped(name, category, description, Vec::new(), handler)
-    }
-    /// Legacy: sets the arguments.
-    pub fn args(mut self, args: Vec<Arg>) -> Self {
-        self.args = args;
-        self
     }
     /// Sets the help's default of argument `name` to `hint`, for a default only
     /// known at run time (one of the node's options).
@@ -564,59 +550,4 @@ fn format_sections(sections: &[(String, String)]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Convenience accessors for handlers reading positional parameters, applying the
-/// declared default and giving Core's error texts on bad values.
-pub trait Params {
-    /// The parameter at `i`, or `None` when absent or null.
-    fn opt(&self, i: usize) -> Option<&Value>;
-    /// A string parameter that must be present.
-    fn str_at(&self, i: usize) -> RpcResult<&str>;
-    /// An optional string parameter.
-    fn opt_str(&self, i: usize) -> RpcResult<Option<&str>>;
-    /// An optional integer parameter (must be a whole number in `i64`).
-    fn opt_i64(&self, i: usize) -> RpcResult<Option<i64>>;
-    /// An optional boolean parameter.
-    fn opt_bool(&self, i: usize) -> RpcResult<Option<bool>>;
-}
-
-impl Params for [Value] {
-    fn opt(&self, i: usize) -> Option<&Value> {
-        self.get(i).filter(|v| !v.is_null())
-    }
-    fn str_at(&self, i: usize) -> RpcResult<&str> {
-        self.opt_str(i)?
-            .ok_or_else(|| RpcError::type_error("Expected type string, got null"))
-    }
-    fn opt_str(&self, i: usize) -> RpcResult<Option<&str>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type string",
-                json_type_name(v)
-            ))),
-        }
-    }
-    fn opt_i64(&self, i: usize) -> RpcResult<Option<i64>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::Number(n)) => crate::json::number_to_i64(n).map(Some),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type number",
-                json_type_name(v)
-            ))),
-        }
-    }
-    fn opt_bool(&self, i: usize) -> RpcResult<Option<bool>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type bool",
-                json_type_name(v)
-            ))),
-        }
-    }
 }

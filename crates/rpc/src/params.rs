@@ -18,7 +18,7 @@
 //!     }
 //! }
 //!
-//! let method = RpcMethod::typed(
+//! let method = RpcMethod::new(
 //!     "getblockheader",
 //!     "blockchain",
 //!     "Returns a block header.",
@@ -506,7 +506,7 @@ mod tests {
     fn table() -> RpcTable {
         let t = RpcTable::new();
         t.finish_warmup();
-        t.register(RpcMethod::typed("demo", "test", "Demo.", |_, p: Demo| {
+        t.register(RpcMethod::new("demo", "test", "Demo.", |_, p: Demo| {
             Ok(json!([
                 p.head.blockhash.to_string(),
                 p.head.verbosity,

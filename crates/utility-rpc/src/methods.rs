@@ -33,7 +33,7 @@ rpc_params! {
 }
 
 fn validateaddress(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed("validateaddress", "util", "Return information about the given bitcoin address.", move |_, a: ValidateAddressParams| {
+    RpcMethod::new("validateaddress", "util", "Return information about the given bitcoin address.", move |_, a: ValidateAddressParams| {
         validate_address(&a.address, &p)
     })
     .result(
@@ -73,7 +73,7 @@ rpc_params! {
 }
 
 fn decodescript(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed("decodescript", "rawtransactions", "Decodes a hex-encoded script.", move |_, a: DecodeScriptParams| {
+    RpcMethod::new("decodescript", "rawtransactions", "Decodes a hex-encoded script.", move |_, a: DecodeScriptParams| {
         let hex = &a.hexstring;
         let spk = if hex.is_empty() {
             Vec::new()
@@ -166,7 +166,7 @@ rpc_params! {
 }
 
 fn decoderawtransaction(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "decoderawtransaction",
         "rawtransactions",
         "Decodes a hex-encoded transaction into a JSON object.",
@@ -195,7 +195,7 @@ rpc_params! {
 }
 
 fn getdescriptorinfo(network: bitcoin::Network) -> RpcMethod {
-    RpcMethod::typed("getdescriptorinfo", "util", "Analyses an output descriptor.", move |_, a: DescriptorParams| {
+    RpcMethod::new("getdescriptorinfo", "util", "Analyses an output descriptor.", move |_, a: DescriptorParams| {
         let text = a.descriptor.as_str();
         let parsed = descriptor::parse(text, false, network).map_err(RpcError::invalid_address_or_key)?;
         let mut out = Map::new();
@@ -312,7 +312,7 @@ rpc_params! {
 
 fn deriveaddresses(network: bitcoin::Network) -> RpcMethod {
     let p = ChainParams::for_network(network);
-    RpcMethod::typed(
+    RpcMethod::new(
         "deriveaddresses",
         "util",
         "Derives addresses from an output descriptor (e.g. pkh(<key>), wpkh(<key>), sh(multi(<n>,<key>,...)),\nraw(<hex>), tr(<key>,multi_a(<n>,<key>,...))). Keys are hex public keys or xpub/xprv with an\noptional derivation path; \"h\" marks hardened steps. See doc/descriptors.md.",
@@ -357,7 +357,7 @@ rpc_params! {
 }
 
 fn createmultisig(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "createmultisig",
         "util",
         "Creates an m-of-n multisig address and returns it with its redeem script.",
@@ -400,7 +400,7 @@ rpc_params! {
 }
 
 fn signmessagewithprivkey(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "signmessagewithprivkey",
         "util",
         "Signs a message with a private key.",
@@ -427,24 +427,27 @@ rpc_params! {
 }
 
 fn verifymessage(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "verifymessage",
         "util",
         "Checks a signed message.",
-        move |_, a: VerifyMessageParams| {
-            match message::verify(&a.address, &a.signature, &a.message, &p) {
-                Verification::InvalidAddress => {
-                    Err(RpcError::invalid_address_or_key("Invalid address"))
-                }
-                Verification::AddressNoKey => {
-                    Err(RpcError::type_error("Address does not refer to key"))
-                }
-                Verification::MalformedSignature => {
-                    Err(RpcError::type_error("Malformed base64 encoding"))
-                }
-                Verification::PubkeyNotRecovered | Verification::NotSigned => Ok(json!(false)),
-                Verification::Ok => Ok(json!(true)),
+        move |_, a: VerifyMessageParams| match message::verify(
+            &a.address,
+            &a.signature,
+            &a.message,
+            &p,
+        ) {
+            Verification::InvalidAddress => {
+                Err(RpcError::invalid_address_or_key("Invalid address"))
             }
+            Verification::AddressNoKey => {
+                Err(RpcError::type_error("Address does not refer to key"))
+            }
+            Verification::MalformedSignature => {
+                Err(RpcError::type_error("Malformed base64 encoding"))
+            }
+            Verification::PubkeyNotRecovered | Verification::NotSigned => Ok(json!(false)),
+            Verification::Ok => Ok(json!(true)),
         },
     )
     .result("true|false    (boolean) Whether the signature is valid")

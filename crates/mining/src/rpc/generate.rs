@@ -251,7 +251,7 @@ pub(super) fn register(
     });
     let m = miner.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "generatetoaddress",
             "generating",
             "Mine to a specified address and return the block hashes.",
@@ -265,7 +265,7 @@ pub(super) fn register(
 
     let m = miner.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "generateblock",
             "generating",
             "Mine a set of ordered transactions to a specified address or descriptor and return the block hash.",
@@ -286,7 +286,7 @@ pub(super) fn register(
 
     let m = miner;
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "generatetodescriptor",
             "generating",
             "Mine to a specified descriptor and return the block hashes.",
@@ -299,7 +299,7 @@ pub(super) fn register(
     );
 
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "generate",
             "hidden",
             "has been replaced by the -generate cli option. Refer to -help for more information.",

@@ -132,7 +132,7 @@ rpc_params! {
 pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>) {
     let chain = assembler.chain().clone();
     let a = assembler;
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "getmininginfo",
         "mining",
         "Returns a json object containing mining-related information.",
@@ -140,7 +140,7 @@ pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>) {
     ));
 
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getnetworkhashps",
             "mining",
             "Returns the estimated network hashes per second based on the last n blocks.\nPass in [blocks] to override # of blocks, -1 specifies since last difficulty change.\nPass in [height] to estimate the network speed at the time when a certain block was found.",

@@ -55,15 +55,13 @@ fn prioritised(chain: &NodeChain) -> Value {
 /// Registers the prioritisation RPCs.
 pub(super) fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
-            "prioritisetransaction",
-            "mining",
-            "Accepts the transaction into mined blocks at a higher (or lower) priority",
-            move |_, p| prioritise(&c, p),
-        ),
-    );
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
+        "prioritisetransaction",
+        "mining",
+        "Accepts the transaction into mined blocks at a higher (or lower) priority",
+        move |_, p| prioritise(&c, p),
+    ));
+    table.register(RpcMethod::new(
         "getprioritisedtransactions",
         "mining",
         "Returns a map of all user-created (see prioritisetransaction) fee deltas by txid, and whether the tx is present in mempool.",

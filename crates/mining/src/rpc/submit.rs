@@ -111,7 +111,7 @@ rpc_params! {
 pub(super) fn register(table: &RpcTable, chain: &Arc<NodeChain>) {
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "submitblock",
             "mining",
             "Attempts to submit new block to network.\nSee https://en.bitcoin.it/wiki/BIP_0022 for full specification.",
@@ -121,7 +121,7 @@ pub(super) fn register(table: &RpcTable, chain: &Arc<NodeChain>) {
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "submitheader",
             "mining",
             "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",

@@ -371,7 +371,7 @@ rpc_params! {
 /// Registers `getblocktemplate`.
 pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>, shutdown: Arc<Shutdown>) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblocktemplate",
             "mining",
             "If the request parameters include a 'mode' key, that is used to explicitly select between the default 'template' request or a 'proposal'.\nIt returns data needed to construct a block to work on.\nFor full specification, see BIPs 22, 23, 9, and 145:\n    https://github.com/bitcoin/bips/blob/master/bip-0022.mediawiki\n    https://github.com/bitcoin/bips/blob/master/bip-0023.mediawiki\n    https://github.com/bitcoin/bips/blob/master/bip-0009.mediawiki#getblocktemplate_changes\n    https://github.com/bitcoin/bips/blob/master/bip-0145.mediawiki",

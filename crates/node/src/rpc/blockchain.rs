@@ -365,7 +365,7 @@ pub fn register(
     network: bitcoin::Network,
 ) {
     let c = chain.clone();
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "getblockchaininfo",
         "blockchain",
         "Returns an object containing various state info regarding blockchain processing.",
@@ -374,7 +374,7 @@ pub fn register(
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblockheader",
             "blockchain",
             "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\nIf verbose is true, returns an Object with information about blockheader <hash>.",
@@ -392,7 +392,7 @@ pub fn register(
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblock",
             "blockchain",
             "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\nIf verbosity is 1, returns an Object with information about block <hash>.\nIf verbosity is 2, returns an Object with information about block <hash> and information about each transaction.\nIf verbosity is 3, returns an Object with information about block <hash> and information about each transaction, including prevout information for inputs (only for unpruned blocks in the current best chain).",
@@ -410,7 +410,7 @@ pub fn register(
     );
 
     let c = chain.clone();
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "getchaintips",
         "blockchain",
         "Return information about all known tips in the block tree, including the main chain as well as orphaned branches.",
@@ -418,7 +418,7 @@ pub fn register(
     ));
 
     let c = chain.clone();
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "getdifficulty",
         "blockchain",
         "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
@@ -450,21 +450,24 @@ pub fn register(
     ];
     for (name, help, op) in ops {
         let c = chain.clone();
-        table.register(
-            RpcMethod::typed(name, "blockchain", help, move |_, p: BlockHashParams| {
+        table.register(RpcMethod::new(
+            name,
+            "blockchain",
+            help,
+            move |_, p: BlockHashParams| {
                 c.with_pool(|cs, pool| {
                     let id = lookup(cs, &p.blockhash)?;
                     op(cs, pool, id).map_err(chain_error)
                 })?;
                 Ok(Value::Null)
-            }),
-        );
+            },
+        ));
     }
 
     let c = chain.clone();
     let s = shutdown.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "waitforblockheight",
             "blockchain",
             "Waits for (at least) block height and returns the height and hash\nof the current tip.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
@@ -482,7 +485,7 @@ pub fn register(
 
     let c = chain;
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "waitforblock",
             "blockchain",
             "Waits for a specific new block and returns useful info about it.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",

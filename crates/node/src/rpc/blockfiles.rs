@@ -50,7 +50,7 @@ rpc_params! {
 fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblockfrompeer",
             "blockchain",
             "Attempt to fetch block from a given peer.\n\nWe must have the header for this block, e.g. using submitheader.\nThe block will not have any undo data which can limit the usage of the block data in a context where the undo data is needed.\nSubsequent calls for the same block may cause the response from the previous peer to be ignored.\nPeers generally ignore requests for a stale block that they never fully verified, or one that is more than a month old.\nWhen a peer does not respond with a block, we will disconnect.\nNote: The block could be re-pruned as soon as it is received.\n\nReturns an empty JSON object if the request was successfully scheduled.",
@@ -59,7 +59,7 @@ fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
     );
 
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "pruneblockchain",
             "blockchain",
             "Attempts to delete block and undo data up to a specified height or timestamp, if eligible for pruning.\nRequires `-prune` to be enabled at startup. While pruned data may be re-fetched in some cases (e.g., via `getblockfrompeer`), local deletion is irreversible.",
@@ -161,7 +161,7 @@ fn register_verifychain(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsMana
     let default_level = args.get_int_arg("-checklevel", DEFAULT_CHECKLEVEL);
     let default_depth = args.get_int_arg("-checkblocks", DEFAULT_CHECKBLOCKS);
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "verifychain",
             "blockchain",
             "Verifies blockchain database.",

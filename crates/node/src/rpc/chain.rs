@@ -30,7 +30,7 @@ rpc_params! {
 pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutdown>) {
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblockcount",
             "blockchain",
             "Returns the height of the most-work fully-validated chain.\nThe genesis block has height 0.",
@@ -41,7 +41,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getbestblockhash",
             "blockchain",
             "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
@@ -52,7 +52,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblockhash",
             "blockchain",
             "Returns hash of block in best-block-chain at height provided.",
@@ -67,7 +67,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
     );
 
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "syncwithvalidationinterfacequeue",
             "hidden",
             "Waits for the validation interface queue to catch up on everything that was there when we entered this function.",
@@ -78,7 +78,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
 
     let c = chain;
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "waitfornewblock",
             "blockchain",
             "Waits for any new block and returns useful info about it.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",

@@ -102,7 +102,7 @@ fn gettxoutsetinfo(chain: &NodeChain, p: GetTxOutSetInfoParams) -> Result<Value,
 /// Registers `gettxoutsetinfo`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "gettxoutsetinfo",
             "blockchain",
             "Returns statistics about the unspent transaction output set.\nNote this call may take some time if you are not using coinstatsindex.",

@@ -56,7 +56,7 @@ rpc_params! {
 pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
     let weak: Weak<RpcTable> = Arc::downgrade(table);
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "help",
             "control",
             "List all commands, or get help for a specified command.",
@@ -76,7 +76,7 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
 
     let c = ctx.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "stop",
             "control",
             format!("Request a graceful shutdown of {CLIENT_NAME}."),
@@ -95,7 +95,7 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
 
     let c = ctx.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "uptime",
             "control",
             "Returns the total uptime of the server.",
@@ -108,7 +108,7 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
     let weak: Weak<RpcTable> = Arc::downgrade(table);
     let c = ctx.clone();
     table.register(
-        RpcMethod::typed("getrpcinfo", "control", "Returns details of the RPC server.", move |_, ()| {
+        RpcMethod::new("getrpcinfo", "control", "Returns details of the RPC server.", move |_, ()| {
             let Some(table) = weak.upgrade() else { return Err(RpcError::misc("RPC server stopped")) };
             let active: Vec<Value> = table
                 .active_commands()
@@ -145,41 +145,40 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
     }
 
     let c = ctx.clone();
-    table.register(
-        RpcMethod::typed(
-            "setmocktime",
-            "hidden",
-            "Set the local time to given timestamp (-regtest only)",
-            move |_, p: SetMockTimeParams| {
-                if !c.mockable_chain {
-                    return Err(RpcError::misc(
-                        "setmocktime is for regression testing (-regtest mode) only",
-                    ));
-                }
-                let time = p.timestamp;
-                let max = u32::MAX as i64;
-                if !(0..=max).contains(&time) {
-                    return Err(RpcError::invalid_parameter(format!(
-                        "Mocktime must be in the range [0, {max}], not {time}."
-                    )));
-                }
-                common::time::set_mock_time(time);
-                Ok(Value::Null)
-            },
-        ),
-    );
-
-    table.register(
-        RpcMethod::typed("getmemoryinfo", "control", "Returns an object containing information about memory usage.", |_, p: GetMemoryInfoParams| {
-            match p.mode.as_str() {
-                "stats" => Ok(json!({"locked": {
-                    "used": 0, "free": 0, "total": 0, "locked": 0, "chunks_used": 0, "chunks_free": 0
-                }})),
-                "mallocinfo" => Err(RpcError::invalid_parameter("mallocinfo mode not available")),
-                other => Err(RpcError::invalid_parameter(format!("unknown mode {other}"))),
+    table.register(RpcMethod::new(
+        "setmocktime",
+        "hidden",
+        "Set the local time to given timestamp (-regtest only)",
+        move |_, p: SetMockTimeParams| {
+            if !c.mockable_chain {
+                return Err(RpcError::misc(
+                    "setmocktime is for regression testing (-regtest mode) only",
+                ));
             }
-        }),
-    );
+            let time = p.timestamp;
+            let max = u32::MAX as i64;
+            if !(0..=max).contains(&time) {
+                return Err(RpcError::invalid_parameter(format!(
+                    "Mocktime must be in the range [0, {max}], not {time}."
+                )));
+            }
+            common::time::set_mock_time(time);
+            Ok(Value::Null)
+        },
+    ));
+
+    table.register(RpcMethod::new(
+        "getmemoryinfo",
+        "control",
+        "Returns an object containing information about memory usage.",
+        |_, p: GetMemoryInfoParams| match p.mode.as_str() {
+            "stats" => Ok(json!({"locked": {
+                "used": 0, "free": 0, "total": 0, "locked": 0, "chunks_used": 0, "chunks_free": 0
+            }})),
+            "mallocinfo" => Err(RpcError::invalid_parameter("mallocinfo mode not available")),
+            other => Err(RpcError::invalid_parameter(format!("unknown mode {other}"))),
+        },
+    ));
 }
 
 const ECHO_ARG_NAMES: [&str; 10] = [

@@ -124,7 +124,7 @@ rpc_params! {
 /// Registers `getdeploymentinfo`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getdeploymentinfo",
             "blockchain",
             "Returns an object containing various state info regarding deployments of consensus changes.\nConsensus changes for which the new rules are enforced from genesis are not listed in \"deployments\".",

@@ -204,7 +204,7 @@ rpc_params! {
 /// Registers `getdescriptoractivity`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getdescriptoractivity",
             "blockchain",
             "Get spend and receive activity associated with a set of descriptors for a set of blocks. This command pairs well with the `relevant_blocks` output of `scanblocks()`.\nThis call may take several minutes. If you encounter timeouts, try specifying no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",

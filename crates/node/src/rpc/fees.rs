@@ -49,7 +49,7 @@ rpc_params! {
 /// Registers `estimatesmartfee` and `estimaterawfee`.
 pub fn register(table: &RpcTable) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "estimatesmartfee",
             "util",
             "Estimates the approximate fee per kilobyte needed for a transaction to begin\nconfirmation within conf_target blocks if possible and return the number of blocks\nfor which the estimate is valid.",
@@ -66,7 +66,7 @@ pub fn register(table: &RpcTable) {
         ),
     );
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "estimaterawfee",
             "hidden",
             "WARNING: This interface is unstable and may disappear or change!\n\nEstimates the approximate fee per kilobyte needed for a transaction to begin\nconfirmation within conf_target blocks if possible.",

@@ -158,13 +158,11 @@ fn gettxoutproof(chain: &NodeChain, p: GetTxOutProofParams) -> Result<Value, Rpc
     let mut block_id = {
         let cs = chain.lock();
         match p.blockhash {
-            Some(hash) => {
-                Some(
-                    cs.index()
-                        .id(&hash)
-                        .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?,
-                )
-            }
+            Some(hash) => Some(
+                cs.index()
+                    .id(&hash)
+                    .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?,
+            ),
             None => {
                 let mut found = None;
                 for txid in &txids {
@@ -259,26 +257,22 @@ fn verifytxoutproof(chain: &NodeChain, p: VerifyTxOutProofParams) -> Result<Valu
 /// Registers the index RPCs.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
-            "getindexinfo",
-            "util",
-            "Returns the status of one or all available indices currently running in the node.",
-            move |_, p| getindexinfo(&c, p),
-        ),
-    );
+    table.register(RpcMethod::new(
+        "getindexinfo",
+        "util",
+        "Returns the status of one or all available indices currently running in the node.",
+        move |_, p| getindexinfo(&c, p),
+    ));
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getblockfilter",
+        "blockchain",
+        "Retrieve a BIP 157 content filter for a particular block.",
+        move |_, p| getblockfilter(&c, p),
+    ));
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
-            "getblockfilter",
-            "blockchain",
-            "Retrieve a BIP 157 content filter for a particular block.",
-            move |_, p| getblockfilter(&c, p),
-        ),
-    );
-    let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "gettxoutproof",
             "blockchain",
             "Returns a hex-encoded proof that \"txid\" was included in a block.\n\nNOTE: By default this function only works sometimes. This is when there is an\nunspent output in the utxo for this transaction. To make it always work,\nyou need to maintain a transaction index, using the -txindex command line option or\nspecify the block in which the transaction is included manually (by blockhash).",
@@ -286,7 +280,7 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
         ),
     );
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "verifytxoutproof",
             "blockchain",
             "Verifies that a proof points to a transaction in a block, returning the transaction it commits to\nand throwing an RPC error if the block is not in our best chain",

@@ -18,7 +18,7 @@ rpc_params! {
 /// Registers `echoipc`. `argv0` locates the `bitcoin-node` to spawn.
 pub fn register(table: &Arc<RpcTable>, ipc: Arc<Ipc>, argv0: String) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "echoipc",
             "hidden",
             "Echo back the input argument, passing it through a spawned process in a multiprocess build.\nThis command is for testing.",

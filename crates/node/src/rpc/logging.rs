@@ -107,7 +107,7 @@ fn result_help() -> String {
 /// Registers `logging` (category `control`) into `table`.
 pub fn register(table: &RpcTable) {
     table.register(
-        RpcMethod::typed("logging", "control", description(), |_, p: LoggingParams| {
+        RpcMethod::new("logging", "control", description(), |_, p: LoggingParams| {
             logging_rpc(&p.include, &p.exclude)
         })
         .result(result_help())

@@ -365,7 +365,7 @@ pub fn register(
         .iter()
         .any(|v| v == "fullrbf");
     let c = chain.clone();
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "savemempool",
         "blockchain",
         "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
@@ -381,7 +381,7 @@ pub fn register(
     ));
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "importmempool",
             "blockchain",
             "Import a mempool.dat file and attempt to add its contents to the mempool.\nWarning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
@@ -389,7 +389,7 @@ pub fn register(
         ),
     );
     let c = chain.clone();
-    table.register(RpcMethod::typed(
+    table.register(RpcMethod::new(
         "getmempoolinfo",
         "blockchain",
         "Returns details on the active state of the TX memory pool.",
@@ -420,7 +420,7 @@ pub fn register(
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getrawmempool",
             "blockchain",
             "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\nHint: use getmempoolentry to fetch a specific transaction from the mempool.",
@@ -447,34 +447,30 @@ pub fn register(
     );
 
     let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
-            "getmempoolentry",
-            "blockchain",
-            "Returns mempool data for given transaction",
-            move |_, p: GetMempoolEntryParams| {
-                let pool = c.pool();
-                let e = pool.get(&p.txid).ok_or_else(|| {
-                    RpcError::invalid_address_or_key("Transaction not in mempool")
-                })?;
-                Ok(entry_json(&pool, e))
-            },
-        ),
-    );
+    table.register(RpcMethod::new(
+        "getmempoolentry",
+        "blockchain",
+        "Returns mempool data for given transaction",
+        move |_, p: GetMempoolEntryParams| {
+            let pool = c.pool();
+            let e = pool
+                .get(&p.txid)
+                .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
+            Ok(entry_json(&pool, e))
+        },
+    ));
+
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "sendrawtransaction",
+        "rawtransactions",
+        "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
+        move |_, p| send_raw_transaction(&c, p),
+    ));
 
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
-            "sendrawtransaction",
-            "rawtransactions",
-            "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
-            move |_, p| send_raw_transaction(&c, p),
-        ),
-    );
-
-    let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "testmempoolaccept",
             "rawtransactions",
             "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.",

@@ -137,7 +137,7 @@ fn get_raw_transaction(
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     let c = chain.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getrawtransaction",
             "rawtransactions",
             "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\nand no blockhash argument is passed, it will return the transaction if it is in a block in the blockchain.",

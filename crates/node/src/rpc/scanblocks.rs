@@ -217,7 +217,7 @@ fn scanblocks(
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     let state = Arc::new(ScanState::default());
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "scanblocks",
             "blockchain",
             "Return relevant blockhashes for given descriptors (requires blockfilterindex).\nThis call may take several minutes. Make sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",

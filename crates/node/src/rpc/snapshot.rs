@@ -141,7 +141,11 @@ rpc_params! {
     }
 }
 
-fn dumptxoutset(chain: &NodeChain, net_dir: &Path, p: DumpTxOutSetParams) -> Result<Value, RpcError> {
+fn dumptxoutset(
+    chain: &NodeChain,
+    net_dir: &Path,
+    p: DumpTxOutSetParams,
+) -> Result<Value, RpcError> {
     let kind = p.r#type.as_str();
     let rollback = p.options.rollback.as_ref();
     let path: PathBuf = net_dir.join(&p.path);
@@ -223,7 +227,7 @@ fn dumptxoutset(chain: &NodeChain, net_dir: &Path, p: DumpTxOutSetParams) -> Res
 /// Registers `dumptxoutset`; relative paths are taken from `net_dir`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, net_dir: PathBuf) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "dumptxoutset",
             "blockchain",
             "Write the serialized UTXO set to a file. This can be used in loadtxoutset afterwards if this snapshot height is supported in the chainparams as well.\nThis creates a temporary UTXO database when rolling back, keeping the main chain intact. Should the node experience an unclean shutdown the temporary database may need to be removed from the datadir manually.\nFor deep rollbacks, make sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0) as it may take several minutes.",

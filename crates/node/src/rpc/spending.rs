@@ -66,7 +66,10 @@ rpc_params! {
     }
 }
 
-fn gettxspendingprevout(chain: &NodeChain, p: GetTxSpendingPrevoutParams) -> Result<Value, RpcError> {
+fn gettxspendingprevout(
+    chain: &NodeChain,
+    p: GetTxSpendingPrevoutParams,
+) -> Result<Value, RpcError> {
     let outputs = p.outputs;
     if outputs.is_empty() {
         return Err(RpcError::invalid_parameter(
@@ -129,7 +132,7 @@ fn gettxspendingprevout(chain: &NodeChain, p: GetTxSpendingPrevoutParams) -> Res
 /// Registers `gettxspendingprevout`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "gettxspendingprevout",
             "blockchain",
             "Scans the mempool (and the txospenderindex, if available) to find transactions spending any of the given outputs",

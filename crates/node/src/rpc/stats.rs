@@ -231,7 +231,6 @@ fn select(all: Map<String, Value>, selected: &BTreeSet<String>) -> Result<Value,
     Ok(Value::Object(out))
 }
 
-
 /// Registers `getblockstats` and `getchaintxstats`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     register_blockstats(table, chain.clone());
@@ -251,7 +250,7 @@ rpc_params! {
 /// Registers `getblockstats`.
 fn register_blockstats(table: &RpcTable, chain: Arc<NodeChain>) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getblockstats",
             "blockchain",
             "Compute per block statistics for a given window. All amounts are in satoshis.\nIt won't work for some heights with pruning.",
@@ -363,16 +362,12 @@ rpc_params! {
 
 /// Registers `getchaintxstats`.
 fn register_chaintxstats(table: &RpcTable, chain: Arc<NodeChain>) {
-    table.register(
-        RpcMethod::typed(
-            "getchaintxstats",
-            "blockchain",
-            "Compute statistics about the total number and rate of transactions in the chain.",
-            move |_, p: GetChainTxStatsParams| {
-                chain_tx_stats(&chain.lock(), p.nblocks, p.blockhash)
-            },
-        ),
-    );
+    table.register(RpcMethod::new(
+        "getchaintxstats",
+        "blockchain",
+        "Compute statistics about the total number and rate of transactions in the chain.",
+        move |_, p: GetChainTxStatsParams| chain_tx_stats(&chain.lock(), p.nblocks, p.blockhash),
+    ));
 }
 
 #[cfg(test)]

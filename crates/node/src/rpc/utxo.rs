@@ -162,18 +162,16 @@ fn scan_tx_out_set(
 /// Registers `gettxout` and `scantxoutset`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::typed(
-            "gettxout",
-            "blockchain",
-            "Returns details about an unspent transaction output.",
-            move |_, p| get_tx_out(&c, p, network),
-        ),
-    );
+    table.register(RpcMethod::new(
+        "gettxout",
+        "blockchain",
+        "Returns details about an unspent transaction output.",
+        move |_, p| get_tx_out(&c, p, network),
+    ));
 
     let c = chain;
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "scantxoutset",
             "blockchain",
             "Scans the unspent transaction output set for entries that match certain output descriptors.",

@@ -97,7 +97,7 @@ rpc_params! {
 }
 
 fn decodepsbt(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "decodepsbt",
         "rawtransactions",
         "Return a JSON object representing the serialized, base64-encoded partially signed Bitcoin transaction.",
@@ -118,7 +118,7 @@ rpc_params! {
 }
 
 fn combinepsbt() -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "combinepsbt",
         "rawtransactions",
         "Combine multiple partially signed Bitcoin transactions into one transaction.\nImplements the Combiner role.",
@@ -153,7 +153,7 @@ rpc_params! {
 }
 
 fn finalizepsbt() -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "finalizepsbt",
         "rawtransactions",
         "Finalize the inputs of a PSBT. If the transaction is fully signed, it will produce a\nnetwork serialized transaction which can be broadcast with sendrawtransaction. Otherwise a PSBT will be\ncreated which has the final_scriptSig and final_scriptwitness fields filled for inputs that are complete.\nImplements the Finalizer and Extractor roles.",
@@ -190,7 +190,7 @@ rpc_params! {
 }
 
 fn createpsbt(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "createpsbt",
         "rawtransactions",
         "Creates a transaction in the Partially Signed Transaction format.\nImplements the Creator role.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
@@ -221,7 +221,7 @@ rpc_params! {
 }
 
 fn converttopsbt() -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "converttopsbt",
         "rawtransactions",
         "Converts a network serialized transaction to a PSBT. This should be used only with createrawtransaction and fundrawtransaction\ncreatepsbt and walletcreatefundedpsbt should be used for new applications.",
@@ -274,7 +274,7 @@ rpc_params! {
 }
 
 fn utxoupdatepsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "utxoupdatepsbt",
         "rawtransactions",
         "Updates all segwit inputs and outputs in a PSBT with data from output descriptors, the UTXO set, txindex, or the mempool.",
@@ -301,7 +301,7 @@ rpc_params! {
 }
 
 fn joinpsbts() -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "joinpsbts",
         "rawtransactions",
         "Joins multiple distinct version 0 PSBTs with different inputs and outputs into one version 0 PSBT with inputs and outputs from all of the PSBTs\nNo input in any of the PSBTs can be in more than one of the PSBTs.",
@@ -352,7 +352,7 @@ fn shuffled_indexes(n: usize) -> Vec<usize> {
 }
 
 fn analyzepsbt() -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "analyzepsbt",
         "rawtransactions",
         "Analyzes and provides information about the current status of a PSBT and its inputs",
@@ -380,7 +380,7 @@ rpc_params! {
 }
 
 fn descriptorprocesspsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "descriptorprocesspsbt",
         "rawtransactions",
         "Update all segwit inputs in a PSBT with information from output descriptors, the UTXO set or the mempool. \nThen, sign the inputs we are able to with information from the output descriptors. ",

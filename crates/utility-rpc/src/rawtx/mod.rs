@@ -78,7 +78,7 @@ impl CreateTxParams {
 }
 
 fn createrawtransaction(p: ChainParams) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "createrawtransaction",
         "rawtransactions",
         "Create a transaction spending the given inputs and creating new outputs.\nOutputs can be addresses or data.\nReturns hex-encoded raw transaction.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
@@ -404,7 +404,7 @@ rpc_params! {
 }
 
 fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "signrawtransactionwithkey",
         "rawtransactions",
         "Sign inputs for raw transaction (serialized, hex-encoded).\nThe second argument is an array of base58-encoded private\nkeys that will be the only keys used to sign the transaction.\nThe third optional argument (may be null) is an array of previous transaction outputs that\nthis transaction depends on but may not yet be in the block chain.",
@@ -455,7 +455,7 @@ rpc_params! {
 }
 
 fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
-    RpcMethod::typed(
+    RpcMethod::new(
         "combinerawtransaction",
         "rawtransactions",
         "Combine multiple partially signed transactions into one transaction.\nThe combined transaction may be another partially signed transaction or a \nfully signed transaction.",

@@ -44,7 +44,7 @@ rpc_params! {
 pub fn register(table: &RpcTable, net: NetHandle) {
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getnodeaddresses",
             "network",
             "Return known addresses, after filtering for quality and recency.\nThese can potentially be used to find new peers in the network.\nThe total number of addresses known to the node may be higher.",
@@ -85,7 +85,7 @@ pub fn register(table: &RpcTable, net: NetHandle) {
     );
 
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "addpeeraddress",
             "hidden",
             "Add the address of a potential peer to an address manager table. This RPC is for testing only.",

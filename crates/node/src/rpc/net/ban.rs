@@ -24,7 +24,7 @@ rpc_params! {
 pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "setban",
             "network",
             "Attempts to add or remove an IP/Subnet from the banned list.",
@@ -64,7 +64,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed("listbanned", "network", "List all manually banned IPs/Subnets.", move |_, ()| {
+        RpcMethod::new("listbanned", "network", "List all manually banned IPs/Subnets.", move |_, ()| {
             let now = common::time::now_secs();
             Ok(Value::Array(
                 h.bans()
@@ -86,7 +86,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "clearbanned",
             "network",
             "Clear all banned IPs.",

@@ -61,7 +61,7 @@ pub fn register(
         })
         .collect();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getnetworkinfo",
             "network",
             "Returns an object containing various state info regarding P2P networking.",

@@ -34,7 +34,7 @@ rpc_params! {
 /// Registers `getorphantxs`.
 pub fn register(table: &RpcTable, net: NetHandle) {
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getorphantxs",
             "hidden",
             "Shows transactions in the tx orphanage.\n\nEXPERIMENTAL warning: this call may be changed in future releases.",

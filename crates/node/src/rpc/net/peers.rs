@@ -150,7 +150,7 @@ rpc_params! {
 pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regtest: bool) {
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getpeerinfo",
             "network",
             "Returns data about each connected network peer as a json array of objects.",
@@ -161,7 +161,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getconnectioncount",
             "network",
             "Returns the number of connections to other nodes.",
@@ -175,7 +175,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "addnode",
             "network",
             "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.\nNodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\nfull nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\nAddnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.",
@@ -210,7 +210,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "disconnectnode",
             "network",
             "Immediately disconnects from the specified peer node.\n\nStrictly one out of 'address' and 'nodeid' can be provided to identify the node.\n\nTo disconnect by nodeid, either set 'address' to the empty string, or call using the named 'nodeid' argument only.",
@@ -244,7 +244,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getaddednodeinfo",
             "network",
             "Returns information about the given added node, or all added nodes\n(note that onetry addnodes are not listed here)",
@@ -275,7 +275,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "getnettotals",
             "network",
             "Returns information about network traffic, including bytes in, bytes out,\nand current system time.",
@@ -304,7 +304,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "ping",
             "network",
             "Requests that a ping be sent to all other nodes, to measure ping time.\nResults are provided in getpeerinfo, pingtime and pingwait fields are decimal seconds.\nPing command is handled in queue with all other commands, so it measures processing backlog, not just network ping.",
@@ -318,7 +318,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "setnetworkactive",
             "network",
             "Disable/enable all p2p network activity.",
@@ -332,7 +332,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
 
     let h = net.clone();
     table.register(
-        RpcMethod::typed(
+        RpcMethod::new(
             "addconnection",
             "hidden",
             "Open an outbound connection to a specified node. This RPC is for testing only.",
