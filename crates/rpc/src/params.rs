@@ -215,15 +215,17 @@ impl<T: FromParam> FromParam for Deferred<T> {
 }
 
 /// An options object whose keys are checked as Core's `RPCTypeCheckObj(…,
-/// allow_null=true, strict=false)` before it converts into `T`: a key of the
-/// wrong JSON type is a type error (-3) naming the field.
+/// allow_null=true, strict=STRICT)` before it converts into `T`: a key of the
+/// wrong JSON type is a type error (-3) naming the field, and with `STRICT` so
+/// is a key `T` does not declare ("Unexpected key …").
 #[derive(Debug, Clone)]
-pub struct CheckedObject<T>(pub T);
+pub struct TypeCheckedObject<T, const STRICT: bool>(pub T);
 
-/// Like [`CheckedObject`] with `strict=true`: a key `T` does not declare is
-/// also a type error ("Unexpected key …").
-#[derive(Debug, Clone)]
-pub struct StrictObject<T>(pub T);
+/// An options object checked as `RPCTypeCheckObj` (unknown keys ignored).
+pub type CheckedObject<T> = TypeCheckedObject<T, false>;
+
+/// An options object checked as strict `RPCTypeCheckObj` (unknown keys fail).
+pub type StrictObject<T> = TypeCheckedObject<T, true>;
 
 /// `RPCTypeCheckObj` over the keys `args` declare, with Core's texts.
 fn type_check_object(value: &Value, args: &[Arg], strict: bool) -> RpcResult<()> {
@@ -254,20 +256,10 @@ fn type_check_object(value: &Value, args: &[Arg], strict: bool) -> RpcResult<()>
     Ok(())
 }
 
-impl<T: RpcParams + FromParam> FromParam for CheckedObject<T> {
+impl<T: RpcParams + FromParam, const STRICT: bool> FromParam for TypeCheckedObject<T, STRICT> {
     fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
-        type_check_object(value, &T::args(), false)?;
-        T::from_param(value, arg).map(CheckedObject)
-    }
-    fn inner_args() -> Vec<Arg> {
-        T::args()
-    }
-}
-
-impl<T: RpcParams + FromParam> FromParam for StrictObject<T> {
-    fn from_param(value: &Value, arg: &Arg) -> RpcResult<Self> {
-        type_check_object(value, &T::args(), true)?;
-        T::from_param(value, arg).map(StrictObject)
+        type_check_object(value, &T::args(), STRICT)?;
+        T::from_param(value, arg).map(TypeCheckedObject)
     }
     fn inner_args() -> Vec<Arg> {
         T::args()
