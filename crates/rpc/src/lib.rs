@@ -7,11 +7,13 @@ pub mod duplicate_keys;
 pub mod error;
 pub mod json;
 pub mod method;
+pub mod params;
 pub mod request;
 pub mod table;
 
 pub use error::{code, RpcError, RpcResult};
-pub use method::{Arg, ArgType, Fallback, Params, RpcMethod};
+pub use method::{Arg, ArgType, Fallback, RpcMethod};
+pub use params::{CheckedObject, Deferred, FromParam, RpcParams, StrictObject};
 pub use request::{JsonRpcVersion, RpcRequest};
 pub use table::RpcTable;
 pub mod auth;

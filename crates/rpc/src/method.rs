@@ -4,6 +4,7 @@
 //! does, so each method states its contract once.
 
 use crate::error::{RpcError, RpcResult};
+use crate::params::RpcParams;
 use crate::request::RpcRequest;
 use serde_json::Value;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub enum ArgType {
 
 impl ArgType {
     /// The JSON type name Core uses in type errors, or `None` if several types fit.
-    fn expected_json_type(self) -> Option<&'static str> {
+    pub fn expected_json_type(self) -> Option<&'static str> {
         match self {
             ArgType::Str | ArgType::StrHex => Some("string"),
             ArgType::Num => Some("number"),
@@ -91,6 +92,9 @@ pub struct Arg {
     pub hidden: bool,
     /// Accepted without a type check (the handler checks it).
     pub skip_type_check: bool,
+    /// The name Core's error texts use for the argument, when not its own
+    /// (`getblockheader`'s hash errors say `hash`).
+    pub label: Option<&'static str>,
 }
 
 impl Arg {
@@ -105,6 +109,7 @@ impl Arg {
             oneline: None,
             hidden: false,
             skip_type_check: false,
+            label: None,
         }
     }
     /// An optional argument with no default value.
@@ -157,6 +162,31 @@ impl Arg {
     pub fn skip_type_check(mut self) -> Self {
         self.skip_type_check = true;
         self
+    }
+    /// Replaces the name (`a|b` for aliases).
+    pub fn names(mut self, names: &'static str) -> Self {
+        self.names = names;
+        self
+    }
+    /// Replaces the optionality and default.
+    pub fn fallback(mut self, fallback: Fallback) -> Self {
+        self.fallback = fallback;
+        self
+    }
+    /// Replaces the help text.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+    /// Sets the name error texts use for the argument.
+    pub fn label(mut self, label: &'static str) -> Self {
+        self.label = Some(label);
+        self
+    }
+
+    /// The name error texts use: the label, else the main name.
+    pub fn error_name(&self) -> &'static str {
+        self.label.unwrap_or_else(|| self.first_name())
     }
 
     /// The main name (before any `|`).
@@ -291,27 +321,49 @@ pub struct RpcMethod {
 }
 
 impl RpcMethod {
-    /// A method with no arguments, no result or example help, and `handler`.
-    pub fn new(
+    /// A method whose parameters are the set `P` (declared with
+    /// [`rpc_params!`](crate::rpc_params), or `()` for none): its arguments
+    /// come from `P`, and `handler` receives the request converted into `P`.
+    pub fn new<P: RpcParams + 'static>(
         name: &'static str,
         category: &'static str,
         description: impl Into<String>,
+        handler: impl Fn(&RpcRequest, P) -> RpcResult + Send + Sync + 'static,
+    ) -> Self {
+        let args = P::args();
+        let declared = args.clone();
+        Self::untyped(name, category, description, args, move |req| {
+            handler(req, P::from_positional(&req.params, &declared)?)
+        })
+    }
+
+    /// The escape hatch: a method with the argument list `args` whose handler
+    /// reads the positional `req.params` itself. For arguments that are not a
+    /// fixed set (`echo`) or are declared in another process.
+    pub fn untyped(
+        name: &'static str,
+        category: &'static str,
+        description: impl Into<String>,
+        args: Vec<Arg>,
         handler: impl Fn(&RpcRequest) -> RpcResult + Send + Sync + 'static,
     ) -> Self {
         RpcMethod {
             name,
             category,
             description: description.into(),
-            args: Vec::new(),
+            args,
             result_help: String::new(),
             examples: String::new(),
             hidden: false,
             handler: Arc::new(handler),
         }
     }
-    /// Sets the arguments.
-    pub fn args(mut self, args: Vec<Arg>) -> Self {
-        self.args = args;
+    /// Sets the help's default of argument `name` to `hint`, for a default only
+    /// known at run time (one of the node's options).
+    pub fn default_hint(mut self, name: &str, hint: impl Into<String>) -> Self {
+        if let Some(arg) = self.args.iter_mut().find(|a| a.first_name() == name) {
+            arg.fallback = Fallback::DefaultHint(hint.into());
+        }
         self
     }
     /// Sets the `Result:` help text.
@@ -498,59 +550,4 @@ fn format_sections(sections: &[(String, String)]) -> String {
         out.push('\n');
     }
     out
-}
-
-/// Convenience accessors for handlers reading positional parameters, applying the
-/// declared default and giving Core's error texts on bad values.
-pub trait Params {
-    /// The parameter at `i`, or `None` when absent or null.
-    fn opt(&self, i: usize) -> Option<&Value>;
-    /// A string parameter that must be present.
-    fn str_at(&self, i: usize) -> RpcResult<&str>;
-    /// An optional string parameter.
-    fn opt_str(&self, i: usize) -> RpcResult<Option<&str>>;
-    /// An optional integer parameter (must be a whole number in `i64`).
-    fn opt_i64(&self, i: usize) -> RpcResult<Option<i64>>;
-    /// An optional boolean parameter.
-    fn opt_bool(&self, i: usize) -> RpcResult<Option<bool>>;
-}
-
-impl Params for [Value] {
-    fn opt(&self, i: usize) -> Option<&Value> {
-        self.get(i).filter(|v| !v.is_null())
-    }
-    fn str_at(&self, i: usize) -> RpcResult<&str> {
-        self.opt_str(i)?
-            .ok_or_else(|| RpcError::type_error("Expected type string, got null"))
-    }
-    fn opt_str(&self, i: usize) -> RpcResult<Option<&str>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type string",
-                json_type_name(v)
-            ))),
-        }
-    }
-    fn opt_i64(&self, i: usize) -> RpcResult<Option<i64>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::Number(n)) => crate::json::number_to_i64(n).map(Some),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type number",
-                json_type_name(v)
-            ))),
-        }
-    }
-    fn opt_bool(&self, i: usize) -> RpcResult<Option<bool>> {
-        match self.opt(i) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type bool",
-                json_type_name(v)
-            ))),
-        }
-    }
 }

@@ -6,7 +6,7 @@ use crate::multisig::{self, OutputType};
 use crate::script::{self, TxoutType};
 use crate::{descriptor, tojson};
 use rpc::method::json_type_name;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcRequest, RpcResult};
+use rpc::{rpc_params, Arg, ArgType, FromParam, RpcError, RpcMethod, RpcRequest, RpcResult};
 use serde_json::{json, Map, Value};
 
 /// All methods of this crate for `network`.
@@ -24,11 +24,18 @@ pub fn all(network: bitcoin::Network) -> Vec<RpcMethod> {
     ]
 }
 
+rpc_params! {
+    /// `validateaddress`'s parameters.
+    struct ValidateAddressParams {
+        /// The address to check
+        address: String [Str, required],
+    }
+}
+
 fn validateaddress(p: ChainParams) -> RpcMethod {
-    RpcMethod::new("validateaddress", "util", "Return information about the given bitcoin address.", move |r: &RpcRequest| {
-        validate_address(r.params.str_at(0)?, &p)
+    RpcMethod::new("validateaddress", "util", "Return information about the given bitcoin address.", move |_, a: ValidateAddressParams| {
+        validate_address(&a.address, &p)
     })
-    .args(vec![Arg::required("address", ArgType::Str, "The address to check")])
     .result(
         "{\n  \"isvalid\" : true|false,\n  \"address\" : \"str\",\n  \"scriptPubKey\" : \"hex\",\n  \"isscript\" : true|false,\n  \"iswitness\" : true|false,\n  \"witness_version\" : n,\n  \"witness_program\" : \"hex\",\n  \"error\" : \"str\",\n  \"error_locations\" : [n,...]\n}",
     )
@@ -57,9 +64,17 @@ pub fn validate_address(addr: &str, p: &ChainParams) -> RpcResult {
     Ok(Value::Object(out))
 }
 
+rpc_params! {
+    /// `decodescript`'s parameters.
+    struct DecodeScriptParams {
+        /// The script as hex
+        hexstring: String [StrHex, required],
+    }
+}
+
 fn decodescript(p: ChainParams) -> RpcMethod {
-    RpcMethod::new("decodescript", "rawtransactions", "Decodes a hex-encoded script.", move |r: &RpcRequest| {
-        let hex = r.params.str_at(0)?;
+    RpcMethod::new("decodescript", "rawtransactions", "Decodes a hex-encoded script.", move |_, a: DecodeScriptParams| {
+        let hex = &a.hexstring;
         let spk = if hex.is_empty() {
             Vec::new()
         } else {
@@ -69,7 +84,6 @@ fn decodescript(p: ChainParams) -> RpcMethod {
         };
         Ok(Value::Object(decode_script(&spk, &p)))
     })
-    .args(vec![Arg::required("hexstring", ArgType::StrHex, "The script as hex")])
     .result(
         "{\n  \"asm\" : \"str\",\n  \"desc\" : \"str\",\n  \"type\" : \"str\",\n  \"address\" : \"str\",\n  \"p2sh\" : \"str\",\n  \"segwit\" : {\n    \"asm\" : \"str\",\n    \"hex\" : \"hex\",\n    \"type\" : \"str\",\n    \"address\" : \"str\",\n    \"desc\" : \"str\",\n    \"p2sh-segwit\" : \"str\"\n  }\n}",
     )
@@ -140,14 +154,25 @@ pub fn decode_script(spk: &[u8], p: &ChainParams) -> Map<String, Value> {
     r
 }
 
+rpc_params! {
+    /// `decoderawtransaction`'s parameters.
+    struct DecodeRawTransactionParams {
+        /// The transaction as hex
+        hexstring: String [StrHex, required],
+        /// Whether the hex uses the witness serialization. Without it both forms are tried;
+        /// true tries only the witness form, false only the legacy form.
+        iswitness: Option<bool> [Bool, hint = "depends on heuristic tests"],
+    }
+}
+
 fn decoderawtransaction(p: ChainParams) -> RpcMethod {
     RpcMethod::new(
         "decoderawtransaction",
         "rawtransactions",
         "Decodes a hex-encoded transaction into a JSON object.",
-        move |r: &RpcRequest| {
-            let hex = r.params.str_at(0)?;
-            let iswitness = r.params.opt_bool(1)?;
+        move |_, a: DecodeRawTransactionParams| {
+            let hex = &a.hexstring;
+            let iswitness = a.iswitness;
             let try_witness = iswitness.unwrap_or(true);
             let try_no_witness = iswitness.map(|w| !w).unwrap_or(true);
             let tx = tojson::decode_hex_tx(hex, try_no_witness, try_witness)
@@ -155,24 +180,23 @@ fn decoderawtransaction(p: ChainParams) -> RpcMethod {
             Ok(Value::Object(tojson::tx_to_json(&tx, &p)))
         },
     )
-    .args(vec![
-        Arg::required("hexstring", ArgType::StrHex, "The transaction as hex"),
-        Arg::with_hint(
-            "iswitness",
-            ArgType::Bool,
-            "depends on heuristic tests",
-            "Whether the hex uses the witness serialization. Without it both forms are tried;\ntrue tries only the witness form, false only the legacy form.",
-        ),
-    ])
     .result(
         "{\n  \"txid\" : \"hex\",\n  \"hash\" : \"hex\",\n  \"size\" : n,\n  \"vsize\" : n,\n  \"weight\" : n,\n  \"version\" : n,\n  \"locktime\" : xxx,\n  \"vin\" : [ ... ],\n  \"vout\" : [ ... ]\n}",
     )
     .examples("> bitcoin-cli decoderawtransaction \"hexstring\"\n")
 }
 
+rpc_params! {
+    /// The parameter of `getdescriptorinfo`.
+    struct DescriptorParams {
+        /// The descriptor.
+        descriptor: String [Str, required],
+    }
+}
+
 fn getdescriptorinfo(network: bitcoin::Network) -> RpcMethod {
-    RpcMethod::new("getdescriptorinfo", "util", "Analyses an output descriptor.", move |r: &RpcRequest| {
-        let text = r.params.str_at(0)?;
+    RpcMethod::new("getdescriptorinfo", "util", "Analyses an output descriptor.", move |_, a: DescriptorParams| {
+        let text = a.descriptor.as_str();
         let parsed = descriptor::parse(text, false, network).map_err(RpcError::invalid_address_or_key)?;
         let mut out = Map::new();
         let first = parsed.canonical.first().cloned().unwrap_or_default();
@@ -188,7 +212,6 @@ fn getdescriptorinfo(network: bitcoin::Network) -> RpcMethod {
         out.insert("hasprivatekeys".into(), json!(parsed.has_private_keys));
         Ok(Value::Object(out))
     })
-    .args(vec![Arg::required("descriptor", ArgType::Str, "The descriptor.")])
     .result(
         "{\n  \"descriptor\" : \"str\",\n  \"multipath_expansion\" : [\"str\",...],\n  \"checksum\" : \"str\",\n  \"isrange\" : true|false,\n  \"issolvable\" : true|false,\n  \"hasprivatekeys\" : true|false\n}",
     )
@@ -238,6 +261,15 @@ pub fn parse_descriptor_range(v: &Value) -> RpcResult<(i64, i64)> {
     Ok((low, high))
 }
 
+/// A descriptor range argument, parsed by [`parse_descriptor_range`].
+struct DescriptorRange((i64, i64));
+
+impl FromParam for DescriptorRange {
+    fn from_param(value: &Value, _: &Arg) -> RpcResult<Self> {
+        parse_descriptor_range(value).map(DescriptorRange)
+    }
+}
+
 fn derive_list(
     parsed: &descriptor::ParsedDescriptor,
     which: usize,
@@ -268,19 +300,27 @@ fn derive_list(
     Ok(Value::Array(out))
 }
 
+rpc_params! {
+    /// `deriveaddresses`'s parameters.
+    struct DeriveAddressesParams {
+        /// The descriptor.
+        descriptor: String [Str, required],
+        /// For ranged descriptors: the end, or [begin,end], of the range to derive.
+        range: Option<DescriptorRange> [Range, optional],
+    }
+}
+
 fn deriveaddresses(network: bitcoin::Network) -> RpcMethod {
     let p = ChainParams::for_network(network);
     RpcMethod::new(
         "deriveaddresses",
         "util",
         "Derives addresses from an output descriptor (e.g. pkh(<key>), wpkh(<key>), sh(multi(<n>,<key>,...)),\nraw(<hex>), tr(<key>,multi_a(<n>,<key>,...))). Keys are hex public keys or xpub/xprv with an\noptional derivation path; \"h\" marks hardened steps. See doc/descriptors.md.",
-        move |r: &RpcRequest| {
-            let text = r.params.str_at(0)?;
-            let mut range = (0, 0);
-            if let Some(v) = r.params.opt(1) {
-                range = parse_descriptor_range(v)?;
-            }
+        move |r: &RpcRequest, a: DeriveAddressesParams| {
+            let text = a.descriptor.as_str();
+            let range = a.range.map_or((0, 0), |r| r.0);
             let parsed = descriptor::parse(text, true, network).map_err(RpcError::invalid_address_or_key)?;
+            // Core counts the parameters passed (a null range counts too).
             if !parsed.is_range && r.params.len() > 1 {
                 return Err(RpcError::invalid_parameter("Range should not be specified for an un-ranged descriptor"));
             }
@@ -297,12 +337,23 @@ fn deriveaddresses(network: bitcoin::Network) -> RpcMethod {
             Ok(Value::Array(all))
         },
     )
-    .args(vec![
-        Arg::required("descriptor", ArgType::Str, "The descriptor."),
-        Arg::optional("range", ArgType::Range, "For ranged descriptors: the end, or [begin,end], of the range to derive."),
-    ])
     .result("[\n  \"str\",\n  ...\n]")
     .examples("> bitcoin-cli deriveaddresses \"wpkh(...)#checksum\" \"[0,2]\"\n")
+}
+
+rpc_params! {
+    /// `createmultisig`'s parameters.
+    struct CreateMultisigParams {
+        /// How many signatures are needed.
+        nrequired: i32 [Num, required],
+        /// The public keys as hex.
+        // Items stay JSON values: each is checked and parsed in turn, as Core does.
+        keys: Vec<Value> [Arr, required, inner = vec![
+            Arg::optional("key", ArgType::StrHex, "A public key as hex"),
+        ]],
+        /// Address type: "legacy", "p2sh-segwit" or "bech32".
+        address_type: String [Str, default = "legacy"],
+    }
 }
 
 fn createmultisig(p: ChainParams) -> RpcMethod {
@@ -310,15 +361,9 @@ fn createmultisig(p: ChainParams) -> RpcMethod {
         "createmultisig",
         "util",
         "Creates an m-of-n multisig address and returns it with its redeem script.",
-        move |r: &RpcRequest| {
-            let required = match r.params.opt(0) {
-                Some(Value::Number(n)) => rpc::json::number_to_i64(n)?,
-                _ => return Err(RpcError::type_error("JSON value is not an integer as expected")),
-            };
-            if i32::try_from(required).is_err() {
-                return Err(RpcError::misc("JSON integer out of range"));
-            }
-            let keys = r.params.opt(1).and_then(Value::as_array).cloned().unwrap_or_default();
+        move |_, a: CreateMultisigParams| {
+            let required = i64::from(a.nrequired);
+            let keys = a.keys;
             let mut pubkeys = Vec::with_capacity(keys.len());
             for k in &keys {
                 let Some(s) = k.as_str() else {
@@ -329,7 +374,7 @@ fn createmultisig(p: ChainParams) -> RpcMethod {
                 };
                 pubkeys.push(multisig::hex_to_pubkey(s)?);
             }
-            let ty_name = r.params.opt_str(2)?.unwrap_or("legacy");
+            let ty_name = a.address_type.as_str();
             let ty = OutputType::parse(ty_name)
                 .ok_or_else(|| RpcError::invalid_address_or_key(format!("Unknown address type '{ty_name}'")))?;
             if ty == OutputType::Bech32m {
@@ -338,24 +383,20 @@ fn createmultisig(p: ChainParams) -> RpcMethod {
             multisig::create(required, &pubkeys, ty, &p)
         },
     )
-    .args(vec![
-        Arg::required("nrequired", ArgType::Num, "How many signatures are needed."),
-        Arg::required("keys", ArgType::Arr, "The public keys as hex.").inner(vec![Arg::optional(
-            "key",
-            ArgType::StrHex,
-            "A public key as hex",
-        )]),
-        Arg::with_default(
-            "address_type",
-            ArgType::Str,
-            json!("legacy"),
-            "Address type: \"legacy\", \"p2sh-segwit\" or \"bech32\".",
-        ),
-    ])
     .result(
         "{\n  \"address\" : \"str\",\n  \"redeemScript\" : \"hex\",\n  \"descriptor\" : \"str\",\n  \"warnings\" : [\"str\",...]\n}",
     )
     .examples("> bitcoin-cli createmultisig 2 \"[\\\"<pubkey1>\\\",\\\"<pubkey2>\\\"]\"\n")
+}
+
+rpc_params! {
+    /// `signmessagewithprivkey`'s parameters.
+    struct SignMessageParams {
+        /// The private key (WIF).
+        privkey: String [Str, required],
+        /// The message to sign.
+        message: String [Str, required],
+    }
 }
 
 fn signmessagewithprivkey(p: ChainParams) -> RpcMethod {
@@ -363,20 +404,26 @@ fn signmessagewithprivkey(p: ChainParams) -> RpcMethod {
         "signmessagewithprivkey",
         "util",
         "Signs a message with a private key.",
-        move |r: &RpcRequest| {
-            let key = r.params.str_at(0)?;
-            let msg = r.params.str_at(1)?;
-            message::sign(key, msg, &p)
+        move |_, a: SignMessageParams| {
+            message::sign(&a.privkey, &a.message, &p)
                 .map(Value::String)
                 .ok_or_else(|| RpcError::invalid_address_or_key("Invalid private key"))
         },
     )
-    .args(vec![
-        Arg::required("privkey", ArgType::Str, "The private key (WIF)."),
-        Arg::required("message", ArgType::Str, "The message to sign."),
-    ])
     .result("\"str\"    (string) The signature, base64-encoded")
     .examples("> bitcoin-cli signmessagewithprivkey \"privkey\" \"my message\"\n")
+}
+
+rpc_params! {
+    /// `verifymessage`'s parameters.
+    struct VerifyMessageParams {
+        /// The address whose key signed.
+        address: String [Str, required],
+        /// The base64 signature.
+        signature: String [Str, required],
+        /// The signed message.
+        message: String [Str, required],
+    }
 }
 
 fn verifymessage(p: ChainParams) -> RpcMethod {
@@ -384,30 +431,25 @@ fn verifymessage(p: ChainParams) -> RpcMethod {
         "verifymessage",
         "util",
         "Checks a signed message.",
-        move |r: &RpcRequest| {
-            let addr = r.params.str_at(0)?;
-            let sig = r.params.str_at(1)?;
-            let msg = r.params.str_at(2)?;
-            match message::verify(addr, sig, msg, &p) {
-                Verification::InvalidAddress => {
-                    Err(RpcError::invalid_address_or_key("Invalid address"))
-                }
-                Verification::AddressNoKey => {
-                    Err(RpcError::type_error("Address does not refer to key"))
-                }
-                Verification::MalformedSignature => {
-                    Err(RpcError::type_error("Malformed base64 encoding"))
-                }
-                Verification::PubkeyNotRecovered | Verification::NotSigned => Ok(json!(false)),
-                Verification::Ok => Ok(json!(true)),
+        move |_, a: VerifyMessageParams| match message::verify(
+            &a.address,
+            &a.signature,
+            &a.message,
+            &p,
+        ) {
+            Verification::InvalidAddress => {
+                Err(RpcError::invalid_address_or_key("Invalid address"))
             }
+            Verification::AddressNoKey => {
+                Err(RpcError::type_error("Address does not refer to key"))
+            }
+            Verification::MalformedSignature => {
+                Err(RpcError::type_error("Malformed base64 encoding"))
+            }
+            Verification::PubkeyNotRecovered | Verification::NotSigned => Ok(json!(false)),
+            Verification::Ok => Ok(json!(true)),
         },
     )
-    .args(vec![
-        Arg::required("address", ArgType::Str, "The address whose key signed."),
-        Arg::required("signature", ArgType::Str, "The base64 signature."),
-        Arg::required("message", ArgType::Str, "The signed message."),
-    ])
     .result("true|false    (boolean) Whether the signature is valid")
     .examples("> bitcoin-cli verifymessage \"<address>\" \"signature\" \"my message\"\n")
 }

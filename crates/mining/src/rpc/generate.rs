@@ -7,7 +7,7 @@ use bitcoin::{Block, ScriptBuf};
 use chainstate_service::NodeChain;
 use common::shutdown::Shutdown;
 use rpc::error::code as codes;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Deferred, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use super::DEFAULT_COINBASE_SIGOPS;
@@ -197,6 +197,46 @@ fn descriptor_script(desc: &str, network: bitcoin::Network) -> Result<ScriptBuf,
         })
 }
 
+rpc_params! {
+    /// `generatetoaddress`'s parameters.
+    struct GenerateToAddressParams {
+        /// How many blocks are generated.
+        nblocks: i64 [Num, required],
+        /// The address to send the newly generated bitcoin to.
+        address: String [Str, required],
+        /// How many iterations to try.
+        // Read after the address is decoded, as Core does.
+        maxtries: Deferred<i64> [Num, default = DEFAULT_MAX_TRIES],
+    }
+}
+
+rpc_params! {
+    /// `generateblock`'s parameters.
+    struct GenerateBlockParams {
+        /// The address or descriptor to send the newly generated bitcoin to.
+        output: String [Str, required],
+        /// An array of hex strings which are either txids or raw transactions.
+        /// Txids must reference transactions currently in the mempool.
+        /// All transactions must be valid and in valid order, otherwise the block will be rejected.
+        transactions: Vec<Value> [Arr, required],
+        /// Whether to submit the block before the RPC call returns or to return it as hex.
+        submit: bool [Bool, default = true],
+    }
+}
+
+rpc_params! {
+    /// `generatetodescriptor`'s parameters.
+    struct GenerateToDescriptorParams {
+        /// How many blocks are generated.
+        num_blocks: i64 [Num, required],
+        /// The descriptor to send the newly generated bitcoin to.
+        descriptor: String [Str, required],
+        /// How many iterations to try.
+        // Read after the descriptor is parsed, as Core does.
+        maxtries: Deferred<i64> [Num, default = DEFAULT_MAX_TRIES],
+    }
+}
+
 /// Registers the `generate*` RPCs.
 pub(super) fn register(
     table: &RpcTable,
@@ -215,27 +255,11 @@ pub(super) fn register(
             "generatetoaddress",
             "generating",
             "Mine to a specified address and return the block hashes.",
-            move |req| {
-                let n = req.params.opt_i64(0)?.unwrap_or(0);
-                let script = decode_address(req.params.str_at(1)?, network)?;
-                let tries = req.params.opt_i64(2)?.unwrap_or(DEFAULT_MAX_TRIES);
-                m.generate(script, n, tries)
+            move |_, p: GenerateToAddressParams| {
+                let script = decode_address(&p.address, network)?;
+                m.generate(script, p.nblocks, p.maxtries.get()?)
             },
         )
-        .args(vec![
-            Arg::required("nblocks", ArgType::Num, "How many blocks are generated."),
-            Arg::required(
-                "address",
-                ArgType::Str,
-                "The address to send the newly generated bitcoin to.",
-            ),
-            Arg::with_default(
-                "maxtries",
-                ArgType::Num,
-                json!(DEFAULT_MAX_TRIES),
-                "How many iterations to try.",
-            ),
-        ])
         .hidden(),
     );
 
@@ -245,8 +269,8 @@ pub(super) fn register(
             "generateblock",
             "generating",
             "Mine a set of ordered transactions to a specified address or descriptor and return the block hash.",
-            move |req| {
-                let target = req.params.str_at(0)?;
+            move |_, p: GenerateBlockParams| {
+                let target = p.output.as_str();
                 let script = if utility_rpc::descriptor::parse(target, false, network).is_ok() {
                     descriptor_script(target, network)?
                 } else {
@@ -254,19 +278,9 @@ pub(super) fn register(
                         RpcError::invalid_address_or_key("Error: Invalid address or descriptor")
                     })?
                 };
-                let txs = match req.params.opt(1) {
-                    Some(Value::Array(a)) => a.clone(),
-                    _ => Vec::new(),
-                };
-                let submit = req.params.opt_bool(2)?.unwrap_or(true);
-                m.generate_block(script, &txs, submit)
+                m.generate_block(script, &p.transactions, p.submit)
             },
         )
-        .args(vec![
-            Arg::required("output", ArgType::Str, "The address or descriptor to send the newly generated bitcoin to."),
-            Arg::required("transactions", ArgType::Arr, "An array of hex strings which are either txids or raw transactions.\nTxids must reference transactions currently in the mempool.\nAll transactions must be valid and in valid order, otherwise the block will be rejected."),
-            Arg::with_default("submit", ArgType::Bool, json!(true), "Whether to submit the block before the RPC call returns or to return it as hex."),
-        ])
         .hidden(),
     );
 
@@ -276,27 +290,11 @@ pub(super) fn register(
             "generatetodescriptor",
             "generating",
             "Mine to a specified descriptor and return the block hashes.",
-            move |req| {
-                let n = req.params.opt_i64(0)?.unwrap_or(0);
-                let script = descriptor_script(req.params.str_at(1)?, network)?;
-                let tries = req.params.opt_i64(2)?.unwrap_or(DEFAULT_MAX_TRIES);
-                m.generate(script, n, tries)
+            move |_, p: GenerateToDescriptorParams| {
+                let script = descriptor_script(&p.descriptor, network)?;
+                m.generate(script, p.num_blocks, p.maxtries.get()?)
             },
         )
-        .args(vec![
-            Arg::required("num_blocks", ArgType::Num, "How many blocks are generated."),
-            Arg::required(
-                "descriptor",
-                ArgType::Str,
-                "The descriptor to send the newly generated bitcoin to.",
-            ),
-            Arg::with_default(
-                "maxtries",
-                ArgType::Num,
-                json!(DEFAULT_MAX_TRIES),
-                "How many iterations to try.",
-            ),
-        ])
         .hidden(),
     );
 
@@ -305,7 +303,7 @@ pub(super) fn register(
             "generate",
             "hidden",
             "has been replaced by the -generate cli option. Refer to -help for more information.",
-            |_| {
+            |_, ()| {
                 Err(RpcError::new(
                     codes::METHOD_NOT_FOUND,
                     // Core answers with the method's help text.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use consensus::pow::{difficulty, target_hex};
 use rpc::error::code as codes;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use crate::assembler::BlockAssembler;
@@ -118,6 +118,16 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
     Ok(Value::Object(out))
 }
 
+rpc_params! {
+    /// `getnetworkhashps`'s parameters.
+    struct GetNetworkHashPsParams {
+        /// The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change.
+        nblocks: i64 [Num, default = DEFAULT_HASHPS_LOOKUP],
+        /// To estimate at the time of the given height.
+        height: i64 [Num, default = -1],
+    }
+}
+
 /// Registers `getmininginfo` and `getnetworkhashps`.
 pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>) {
     let chain = assembler.chain().clone();
@@ -126,7 +136,7 @@ pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>) {
         "getmininginfo",
         "mining",
         "Returns a json object containing mining-related information.",
-        move |_| mining_info(&a),
+        move |_, ()| mining_info(&a),
     ));
 
     table.register(
@@ -134,15 +144,7 @@ pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>) {
             "getnetworkhashps",
             "mining",
             "Returns the estimated network hashes per second based on the last n blocks.\nPass in [blocks] to override # of blocks, -1 specifies since last difficulty change.\nPass in [height] to estimate the network speed at the time when a certain block was found.",
-            move |req| {
-                let lookup = req.params.opt_i64(0)?.unwrap_or(DEFAULT_HASHPS_LOOKUP);
-                let height = req.params.opt_i64(1)?.unwrap_or(-1);
-                network_hash_ps(&chain.lock(), lookup, height)
-            },
-        )
-        .args(vec![
-            Arg::with_default("nblocks", ArgType::Num, json!(DEFAULT_HASHPS_LOOKUP), "The number of previous blocks to calculate estimate from, or -1 for blocks since last difficulty change."),
-            Arg::with_default("height", ArgType::Num, json!(-1), "To estimate at the time of the given height."),
-        ]),
+            move |_, p: GetNetworkHashPsParams| network_hash_ps(&chain.lock(), p.nblocks, p.height),
+        ),
     );
 }

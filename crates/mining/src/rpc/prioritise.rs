@@ -4,33 +4,37 @@
 
 use std::sync::Arc;
 
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Deferred, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use chainstate_service::NodeChain;
-use rpc::json::parse_hash;
 
-fn prioritise(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let txid = parse_hash(params.str_at(0)?, "txid")
-        .map(|h| bitcoin::Txid::from_raw_hash(h.to_raw_hash()))?;
-    // The retired priority argument: any number, but it must be zero.
-    if let Some(dummy) = params.opt(1) {
-        let zero = dummy.as_f64().ok_or_else(|| {
-            RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type number",
-                rpc::method::json_type_name(dummy)
-            ))
-        })? == 0.0;
-        if !zero {
-            return Err(RpcError::invalid_parameter(
-                "Priority is no longer supported, dummy argument to prioritisetransaction must be 0.",
-            ));
-        }
+rpc_params! {
+    /// `prioritisetransaction`'s parameters.
+    struct PrioritiseParams {
+        /// The transaction id.
+        txid: bitcoin::Txid [StrHex, required],
+        /// API-Compatibility for previous API. Must be zero or null.
+        /// DEPRECATED. For forward compatibility use named arguments and omit this parameter.
+        dummy: Option<f64> [Num, optional],
+        /// The fee value (in satoshis) to add (or subtract, if negative).
+        /// Note, that this value is not a fee rate. It is a value to modify absolute fee of the TX.
+        /// The fee is not actually paid, only the algorithm for selecting transactions into a block
+        /// considers the transaction as it would have paid a higher (or lower) fee.
+        // Read after the dummy is checked, as Core does.
+        fee_delta: Deferred<i64> [Num, required],
     }
-    let delta = params
-        .opt_i64(2)?
-        .ok_or_else(|| RpcError::type_error("Expected type number, got null"))?;
-    chain.pool().prioritise(txid, delta);
+}
+
+fn prioritise(chain: &NodeChain, p: PrioritiseParams) -> Result<Value, RpcError> {
+    // The retired priority argument: any number, but it must be zero.
+    if p.dummy.is_some_and(|d| d != 0.0) {
+        return Err(RpcError::invalid_parameter(
+            "Priority is no longer supported, dummy argument to prioritisetransaction must be 0.",
+        ));
+    }
+    let delta = p.fee_delta.get()?;
+    chain.pool().prioritise(p.txid, delta);
     Ok(json!(true))
 }
 
@@ -51,31 +55,16 @@ fn prioritised(chain: &NodeChain) -> Value {
 /// Registers the prioritisation RPCs.
 pub(super) fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "prioritisetransaction",
-            "mining",
-            "Accepts the transaction into mined blocks at a higher (or lower) priority",
-            move |req| prioritise(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("txid", ArgType::StrHex, "The transaction id."),
-            Arg::optional(
-                "dummy",
-                ArgType::Num,
-                "API-Compatibility for previous API. Must be zero or null.\nDEPRECATED. For forward compatibility use named arguments and omit this parameter.",
-            ),
-            Arg::required(
-                "fee_delta",
-                ArgType::Num,
-                "The fee value (in satoshis) to add (or subtract, if negative).\nNote, that this value is not a fee rate. It is a value to modify absolute fee of the TX.\nThe fee is not actually paid, only the algorithm for selecting transactions into a block\nconsiders the transaction as it would have paid a higher (or lower) fee.",
-            ),
-        ]),
-    );
+    table.register(RpcMethod::new(
+        "prioritisetransaction",
+        "mining",
+        "Accepts the transaction into mined blocks at a higher (or lower) priority",
+        move |_, p| prioritise(&c, p),
+    ));
     table.register(RpcMethod::new(
         "getprioritisedtransactions",
         "mining",
         "Returns a map of all user-created (see prioritisetransaction) fee deltas by txid, and whether the tx is present in mempool.",
-        move |_| Ok(prioritised(&chain)),
+        move |_, ()| Ok(prioritised(&chain)),
     ));
 }

@@ -10,7 +10,7 @@ use blockstore::status;
 use chain::ChainError;
 use chainstate_service::NodeChain;
 use rpc::error::code as codes;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 /// Decodes a hex block; like Core, bytes after the block are ignored.
@@ -89,6 +89,24 @@ fn submit_header(chain: &NodeChain, hex_data: &str) -> Result<Value, RpcError> {
     })
 }
 
+rpc_params! {
+    /// `submitblock`'s parameters.
+    struct SubmitBlockParams {
+        /// the hex-encoded block data to submit
+        hexdata: String [StrHex, required],
+        /// dummy value, for compatibility with BIP22. This value is ignored.
+        _dummy: Value [Str, default = "ignored", names = "dummy"],
+    }
+}
+
+rpc_params! {
+    /// `submitheader`'s parameters.
+    struct SubmitHeaderParams {
+        /// the hex-encoded block header data
+        hexdata: String [StrHex, required],
+    }
+}
+
 /// Registers `submitblock` and `submitheader`.
 pub(super) fn register(table: &RpcTable, chain: &Arc<NodeChain>) {
     let c = chain.clone();
@@ -97,12 +115,8 @@ pub(super) fn register(table: &RpcTable, chain: &Arc<NodeChain>) {
             "submitblock",
             "mining",
             "Attempts to submit new block to network.\nSee https://en.bitcoin.it/wiki/BIP_0022 for full specification.",
-            move |req| submit_block(&c, req.params.str_at(0)?),
-        )
-        .args(vec![
-            Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block data to submit"),
-            Arg::with_default("dummy", ArgType::Str, json!("ignored"), "dummy value, for compatibility with BIP22. This value is ignored."),
-        ]),
+            move |_, p: SubmitBlockParams| submit_block(&c, &p.hexdata),
+        ),
     );
 
     let c = chain.clone();
@@ -111,8 +125,7 @@ pub(super) fn register(table: &RpcTable, chain: &Arc<NodeChain>) {
             "submitheader",
             "mining",
             "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",
-            move |req| submit_header(&c, req.params.str_at(0)?),
-        )
-        .args(vec![Arg::required("hexdata", ArgType::StrHex, "the hex-encoded block header data")]),
+            move |_, p: SubmitHeaderParams| submit_header(&c, &p.hexdata),
+        ),
     );
 }

@@ -14,7 +14,7 @@ use consensus::tx_check::{
 };
 use consensus::ThresholdState;
 use rpc::error::code as codes;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use super::submit::{bip22_result, decode_block};
@@ -353,6 +353,21 @@ fn witness_commitment(block: &Block) -> Option<ScriptBuf> {
         .map(|o| o.script_pubkey.clone())
 }
 
+rpc_params! {
+    /// `getblocktemplate`'s parameters; the request object is read by
+    /// `parse_request` with Core's texts.
+    struct GetBlockTemplateParams {
+        /// Format of the template
+        template_request: Value [Obj, required, inner = vec![
+            Arg::optional("mode", ArgType::Str, "This must be set to \"template\", \"proposal\" (see BIP 23), or omitted"),
+            Arg::optional("capabilities", ArgType::Arr, "A list of strings"),
+            Arg::required("rules", ArgType::Arr, "A list of strings"),
+            Arg::optional("longpollid", ArgType::Str, "delay processing request until the result would vary significantly from the \"longpollid\" of a prior template"),
+            Arg::optional("data", ArgType::StrHex, "proposed block data to check, encoded in hexadecimal; valid only for mode=\"proposal\""),
+        ]],
+    }
+}
+
 /// Registers `getblocktemplate`.
 pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>, shutdown: Arc<Shutdown>) {
     table.register(
@@ -360,23 +375,15 @@ pub(super) fn register(table: &RpcTable, assembler: Arc<BlockAssembler>, shutdow
             "getblocktemplate",
             "mining",
             "If the request parameters include a 'mode' key, that is used to explicitly select between the default 'template' request or a 'proposal'.\nIt returns data needed to construct a block to work on.\nFor full specification, see BIPs 22, 23, 9, and 145:\n    https://github.com/bitcoin/bips/blob/master/bip-0022.mediawiki\n    https://github.com/bitcoin/bips/blob/master/bip-0023.mediawiki\n    https://github.com/bitcoin/bips/blob/master/bip-0009.mediawiki#getblocktemplate_changes\n    https://github.com/bitcoin/bips/blob/master/bip-0145.mediawiki",
-            move |req| {
-                let (request, data) = parse_request(req.params.opt(0))?;
+            move |_, p: GetBlockTemplateParams| {
+                let (request, data) = parse_request(Some(&p.template_request))?;
                 match request.mode.as_str() {
                     "proposal" => proposal(&assembler, data),
                     "template" => template(&assembler, &shutdown, &request),
                     _ => Err(RpcError::invalid_parameter("Invalid mode")),
                 }
             },
-        )
-        .args(vec![Arg::required("template_request", ArgType::Obj, "Format of the template")
-            .inner(vec![
-                Arg::optional("mode", ArgType::Str, "This must be set to \"template\", \"proposal\" (see BIP 23), or omitted"),
-                Arg::optional("capabilities", ArgType::Arr, "A list of strings"),
-                Arg::required("rules", ArgType::Arr, "A list of strings"),
-                Arg::optional("longpollid", ArgType::Str, "delay processing request until the result would vary significantly from the \"longpollid\" of a prior template"),
-                Arg::optional("data", ArgType::StrHex, "proposed block data to check, encoded in hexadecimal; valid only for mode=\"proposal\""),
-            ])]),
+        ),
     );
 }
 

@@ -10,7 +10,7 @@ use bitcoin::consensus::encode::serialize_hex;
 use bitcoin::BlockHash;
 use blockstore::status;
 use chain::{BlockId, ChainError, Chainstate, IndexEntry};
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use consensus::pow::{difficulty, target_hex};
@@ -297,6 +297,66 @@ fn chain_tips(cs: &Chainstate) -> Value {
     Value::Array(out)
 }
 
+rpc_params! {
+    /// `getblockheader`'s parameters.
+    struct GetBlockHeaderParams {
+        /// The block hash
+        blockhash: BlockHash [StrHex, required, label = "hash"],
+        /// true for a json object, false for the hex-encoded data
+        verbose: bool [Bool, default = true],
+    }
+}
+
+rpc_params! {
+    /// `getblock`'s parameters.
+    struct GetBlockParams {
+        /// The block hash
+        blockhash: BlockHash [StrHex, required],
+        /// 0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with transaction data, and 3 for JSON object with transaction data including prevout information for inputs
+        verbosity: Verbosity [Num, default = 1, names = "verbosity|verbose", skip_type_check],
+    }
+}
+
+/// `getblock`'s verbosity: a number, or a boolean for 0 or 1.
+struct Verbosity(i64);
+
+impl rpc::FromParam for Verbosity {
+    fn from_param(value: &Value, arg: &rpc::Arg) -> Result<Self, RpcError> {
+        match value {
+            Value::Bool(b) => Ok(Verbosity(i64::from(*b))),
+            v => i64::from_param(v, arg).map(Verbosity),
+        }
+    }
+}
+
+rpc_params! {
+    /// The parameter of `invalidateblock`, `reconsiderblock` and `preciousblock`.
+    struct BlockHashParams {
+        /// the hash of the block to mark as invalid
+        blockhash: BlockHash [StrHex, required],
+    }
+}
+
+rpc_params! {
+    /// `waitforblockheight`'s parameters.
+    struct WaitForBlockHeightParams {
+        /// Block height to wait for.
+        height: i64 [Num, required],
+        /// Time in milliseconds to wait for a response. 0 indicates no timeout.
+        timeout: i64 [Num, default = 0],
+    }
+}
+
+rpc_params! {
+    /// `waitforblock`'s parameters.
+    struct WaitForBlockParams {
+        /// Block hash to wait for.
+        blockhash: BlockHash [StrHex, required],
+        /// Time in milliseconds to wait for a response. 0 indicates no timeout.
+        timeout: i64 [Num, default = 0],
+    }
+}
+
 /// Registers the block and chain RPCs.
 pub fn register(
     table: &RpcTable,
@@ -309,7 +369,7 @@ pub fn register(
         "getblockchaininfo",
         "blockchain",
         "Returns an object containing various state info regarding blockchain processing.",
-        move |_| Ok(blockchain_info(&c.lock(), c.prune_target())),
+        move |_, ()| Ok(blockchain_info(&c.lock(), c.prune_target())),
     ));
 
     let c = chain.clone();
@@ -318,22 +378,16 @@ pub fn register(
             "getblockheader",
             "blockchain",
             "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\nIf verbose is true, returns an Object with information about blockheader <hash>.",
-            move |req| {
-                let hash = parse_hash(req.params.str_at(0)?, "hash")?;
-                let verbose = req.params.opt_bool(1)?.unwrap_or(true);
+            move |_, p: GetBlockHeaderParams| {
                 let cs = c.lock();
-                let id = lookup(&cs, &hash)?;
-                if !verbose {
+                let id = lookup(&cs, &p.blockhash)?;
+                if !p.verbose {
                     let e = cs.index().entry(id).ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?;
                     return Ok(json!(serialize_hex(&e.header)));
                 }
                 Ok(Value::Object(header_json(&cs, id)))
             },
-        )
-        .args(vec![
-            Arg::required("blockhash", ArgType::StrHex, "The block hash"),
-            Arg::with_default("verbose", ArgType::Bool, json!(true), "true for a json object, false for the hex-encoded data"),
-        ]),
+        ),
     );
 
     let c = chain.clone();
@@ -342,27 +396,17 @@ pub fn register(
             "getblock",
             "blockchain",
             "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\nIf verbosity is 1, returns an Object with information about block <hash>.\nIf verbosity is 2, returns an Object with information about block <hash> and information about each transaction.\nIf verbosity is 3, returns an Object with information about block <hash> and information about each transaction, including prevout information for inputs (only for unpruned blocks in the current best chain).",
-            move |req| {
-                let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
-                let verbosity = match req.params.opt(1) {
-                    None | Some(Value::Null) => 1,
-                    Some(Value::Bool(b)) => i64::from(*b),
-                    Some(_) => req.params.opt_i64(1)?.unwrap_or(1),
-                };
+            move |_, p: GetBlockParams| {
+                let verbosity = p.verbosity.0;
                 let cs = c.lock();
-                let id = lookup(&cs, &hash)?;
+                let id = lookup(&cs, &p.blockhash)?;
                 if verbosity <= 0 {
                     let raw = crate::rpc::block_read::raw_block(&cs, id)?;
                     return Ok(json!(hex::encode(raw)));
                 }
                 block_json(&cs, id, verbosity, network)
             },
-        )
-        .args(vec![
-            Arg::required("blockhash", ArgType::StrHex, "The block hash"),
-            Arg::with_default("verbosity|verbose", ArgType::Num, json!(1), "0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with transaction data, and 3 for JSON object with transaction data including prevout information for inputs")
-                .skip_type_check(),
-        ]),
+        ),
     );
 
     let c = chain.clone();
@@ -370,7 +414,7 @@ pub fn register(
         "getchaintips",
         "blockchain",
         "Return information about all known tips in the block tree, including the main chain as well as orphaned branches.",
-        move |_| Ok(chain_tips(&c.lock())),
+        move |_, ()| Ok(chain_tips(&c.lock())),
     ));
 
     let c = chain.clone();
@@ -378,7 +422,7 @@ pub fn register(
         "getdifficulty",
         "blockchain",
         "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
-        move |_| {
+        move |_, ()| {
             Ok(json!(c
                 .lock()
                 .tip_entry()
@@ -406,21 +450,18 @@ pub fn register(
     ];
     for (name, help, op) in ops {
         let c = chain.clone();
-        table.register(
-            RpcMethod::new(name, "blockchain", help, move |req| {
-                let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
+        table.register(RpcMethod::new(
+            name,
+            "blockchain",
+            help,
+            move |_, p: BlockHashParams| {
                 c.with_pool(|cs, pool| {
-                    let id = lookup(cs, &hash)?;
+                    let id = lookup(cs, &p.blockhash)?;
                     op(cs, pool, id).map_err(chain_error)
                 })?;
                 Ok(Value::Null)
-            })
-            .args(vec![Arg::required(
-                "blockhash",
-                ArgType::StrHex,
-                "the hash of the block to mark as invalid",
-            )]),
-        );
+            },
+        ));
     }
 
     let c = chain.clone();
@@ -430,9 +471,8 @@ pub fn register(
             "waitforblockheight",
             "blockchain",
             "Waits for (at least) block height and returns the height and hash\nof the current tip.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
-            move |req| {
-                let height = req.params.opt_i64(0)?.unwrap_or(0);
-                let timeout = req.params.opt_i64(1)?.unwrap_or(0);
+            move |_, p: WaitForBlockHeightParams| {
+                let (height, timeout) = (p.height, p.timeout);
                 if timeout < 0 {
                     return Err(RpcError::misc("Negative timeout"));
                 }
@@ -440,11 +480,7 @@ pub fn register(
                 let (h, hash) = c.wait_until(limit, &s, |t| i64::from(t.0) >= height);
                 Ok(json!({"hash": hash.to_string(), "height": h}))
             },
-        )
-        .args(vec![
-            Arg::required("height", ArgType::Num, "Block height to wait for."),
-            Arg::with_default("timeout", ArgType::Num, json!(0), "Time in milliseconds to wait for a response. 0 indicates no timeout."),
-        ]),
+        ),
     );
 
     let c = chain;
@@ -453,9 +489,8 @@ pub fn register(
             "waitforblock",
             "blockchain",
             "Waits for a specific new block and returns useful info about it.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
-            move |req| {
-                let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
-                let timeout = req.params.opt_i64(1)?.unwrap_or(0);
+            move |_, p: WaitForBlockParams| {
+                let (hash, timeout) = (p.blockhash, p.timeout);
                 if timeout < 0 {
                     return Err(RpcError::misc("Negative timeout"));
                 }
@@ -463,10 +498,6 @@ pub fn register(
                 let (h, tip) = c.wait_until(limit, &shutdown, |t| t.1 == hash);
                 Ok(json!({"hash": tip.to_string(), "height": h}))
             },
-        )
-        .args(vec![
-            Arg::required("blockhash", ArgType::StrHex, "Block hash to wait for."),
-            Arg::with_default("timeout", ArgType::Num, json!(0), "Time in milliseconds to wait for a response. 0 indicates no timeout."),
-        ]),
+        ),
     );
 }

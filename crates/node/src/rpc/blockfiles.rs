@@ -11,8 +11,7 @@ use chain::prune::MIN_BLOCKS_TO_KEEP;
 use chain::verify::{VerifyOutcome, DEFAULT_CHECKBLOCKS, DEFAULT_CHECKLEVEL};
 use chainstate_service::NodeChain;
 use common::args::ArgsManager;
-use rpc::json::parse_hash;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 /// Arguments above this are UNIX times, not heights (Sep 2001).
@@ -28,6 +27,25 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsManager) {
     register_verifychain(table, chain, args);
 }
 
+rpc_params! {
+    /// `getblockfrompeer`'s parameters.
+    struct GetBlockFromPeerParams {
+        /// The block hash to try to fetch
+        blockhash: BlockHash [StrHex, required],
+        /// The peer to fetch it from (see getpeerinfo for peer IDs)
+        peer_id: i64 [Num, required],
+    }
+}
+
+rpc_params! {
+    /// `pruneblockchain`'s parameters.
+    struct PruneBlockchainParams {
+        /// The block height to prune up to. May be set to a discrete height, or to a UNIX epoch time
+        /// to prune blocks whose block time is at least 2 hours older than the provided timestamp.
+        height: i64 [Num, required],
+    }
+}
+
 /// Registers `pruneblockchain` and `getblockfrompeer`.
 fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
@@ -36,19 +54,8 @@ fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
             "getblockfrompeer",
             "blockchain",
             "Attempt to fetch block from a given peer.\n\nWe must have the header for this block, e.g. using submitheader.\nThe block will not have any undo data which can limit the usage of the block data in a context where the undo data is needed.\nSubsequent calls for the same block may cause the response from the previous peer to be ignored.\nPeers generally ignore requests for a stale block that they never fully verified, or one that is more than a month old.\nWhen a peer does not respond with a block, we will disconnect.\nNote: The block could be re-pruned as soon as it is received.\n\nReturns an empty JSON object if the request was successfully scheduled.",
-            move |req| {
-                let hash = parse_hash(req.params.str_at(0)?, "blockhash")?;
-                let peer = req
-                    .params
-                    .opt_i64(1)?
-                    .ok_or_else(|| RpcError::type_error("Expected type number, got null"))?;
-                fetch_from_peer(&c, hash, peer)
-            },
-        )
-        .args(vec![
-            Arg::required("blockhash", ArgType::StrHex, "The block hash to try to fetch"),
-            Arg::required("peer_id", ArgType::Num, "The peer to fetch it from (see getpeerinfo for peer IDs)"),
-        ]),
+            move |_, p: GetBlockFromPeerParams| fetch_from_peer(&c, p.blockhash, p.peer_id),
+        ),
     );
 
     table.register(
@@ -56,23 +63,17 @@ fn register_prune(table: &RpcTable, chain: Arc<NodeChain>) {
             "pruneblockchain",
             "blockchain",
             "Attempts to delete block and undo data up to a specified height or timestamp, if eligible for pruning.\nRequires `-prune` to be enabled at startup. While pruned data may be re-fetched in some cases (e.g., via `getblockfrompeer`), local deletion is irreversible.",
-            move |req| prune_blockchain(&chain, req.params.opt_i64(0)?),
-        )
-        .args(vec![Arg::required(
-            "height",
-            ArgType::Num,
-            "The block height to prune up to. May be set to a discrete height, or to a UNIX epoch time\nto prune blocks whose block time is at least 2 hours older than the provided timestamp.",
-        )]),
+            move |_, p: PruneBlockchainParams| prune_blockchain(&chain, p.height),
+        ),
     );
 }
 
-fn prune_blockchain(chain: &NodeChain, param: Option<i64>) -> Result<Value, RpcError> {
+fn prune_blockchain(chain: &NodeChain, param: i64) -> Result<Value, RpcError> {
     if chain.prune_target().is_none() {
         return Err(RpcError::misc(
             "Cannot prune blocks because node is not in prune mode.",
         ));
     }
-    let param = param.unwrap_or(0);
     if i32::try_from(param).is_err() {
         return Err(RpcError::type_error("JSON integer out of range"));
     }
@@ -139,6 +140,22 @@ fn earliest_at_time(cs: &chain::Chainstate, time: i64) -> Option<i64> {
     })
 }
 
+rpc_params! {
+    /// `verifychain`'s parameters (the help's defaults are set at registration).
+    struct VerifyChainParams {
+        /// How thorough the block verification is:
+        /// - level 0 reads the blocks from disk
+        /// - level 1 verifies block validity
+        /// - level 2 verifies undo data
+        /// - level 3 checks disconnection of tip blocks
+        /// - level 4 tries to reconnect the blocks
+        /// - each level includes the checks of the previous levels
+        checklevel: Option<i64> [Num, optional],
+        /// The number of blocks to check.
+        nblocks: Option<i64> [Num, optional],
+    }
+}
+
 /// Registers `verifychain`; its defaults follow `-checklevel` / `-checkblocks`.
 fn register_verifychain(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsManager) {
     let default_level = args.get_int_arg("-checklevel", DEFAULT_CHECKLEVEL);
@@ -148,17 +165,15 @@ fn register_verifychain(table: &RpcTable, chain: Arc<NodeChain>, args: &ArgsMana
             "verifychain",
             "blockchain",
             "Verifies blockchain database.",
-            move |req| {
-                let level = req.params.opt_i64(0)?.unwrap_or(default_level);
-                let depth = req.params.opt_i64(1)?.unwrap_or(default_depth);
+            move |_, p: VerifyChainParams| {
+                let level = p.checklevel.unwrap_or(default_level);
+                let depth = p.nblocks.unwrap_or(default_depth);
                 let outcome = chain.lock().verify_db(level, depth);
                 Ok(json!(outcome == VerifyOutcome::Success))
             },
         )
-        .args(vec![
-            Arg::with_hint("checklevel", ArgType::Num, &format!("{default_level}, range=0-4"), "How thorough the block verification is:\n- level 0 reads the blocks from disk\n- level 1 verifies block validity\n- level 2 verifies undo data\n- level 3 checks disconnection of tip blocks\n- level 4 tries to reconnect the blocks\n- each level includes the checks of the previous levels"),
-            Arg::with_hint("nblocks", ArgType::Num, &format!("{default_depth}, 0=all"), "The number of blocks to check."),
-        ])
+        .default_hint("checklevel", format!("{default_level}, range=0-4"))
+        .default_hint("nblocks", format!("{default_depth}, 0=all"))
         .result("true|false    (boolean) Verification finished successfully. If false, check debug.log for reason."),
     );
 }

@@ -3,10 +3,28 @@
 
 use chainstate_service::ChainView;
 use common::shutdown::Shutdown;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+
+rpc_params! {
+    /// `getblockhash`'s parameters.
+    struct GetBlockHashParams {
+        /// The height index
+        height: i64 [Num, required],
+    }
+}
+
+rpc_params! {
+    /// `waitfornewblock`'s parameters.
+    struct WaitForNewBlockParams {
+        /// Time in milliseconds to wait for a response. 0 indicates no timeout.
+        timeout: i64 [Num, default = 0],
+        /// Method waits for the chain tip to differ from this.
+        current_tip: Option<String> [StrHex, optional, hidden],
+    }
+}
 
 /// Registers the chain RPCs into `table`.
 pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutdown>) {
@@ -16,7 +34,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             "getblockcount",
             "blockchain",
             "Returns the height of the most-work fully-validated chain.\nThe genesis block has height 0.",
-            move |_| Ok(json!(c.tip().0)),
+            move |_, ()| Ok(json!(c.tip().0)),
         )
         .result("n    (numeric) The current block count"),
     );
@@ -27,7 +45,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             "getbestblockhash",
             "blockchain",
             "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
-            move |_| Ok(json!(c.tip().1.to_string())),
+            move |_, ()| Ok(json!(c.tip().1.to_string())),
         )
         .result("\"hex\"    (string) the block hash, hex-encoded"),
     );
@@ -38,18 +56,13 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             "getblockhash",
             "blockchain",
             "Returns hash of block in best-block-chain at height provided.",
-            move |req| {
-                let height = req.params.opt_i64(0)?.unwrap_or(-1);
+            move |_, p: GetBlockHashParams| {
+                let height = p.height;
                 let hash = u32::try_from(height).ok().and_then(|h| c.block_hash(h));
                 hash.map(|h| json!(h.to_string()))
                     .ok_or_else(|| RpcError::invalid_parameter("Block height out of range"))
             },
         )
-        .args(vec![Arg::required(
-            "height",
-            ArgType::Num,
-            "The height index",
-        )])
         .result("\"hex\"    (string) The block hash"),
     );
 
@@ -59,7 +72,7 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             "hidden",
             "Waits for the validation interface queue to catch up on everything that was there when we entered this function.",
             // Nothing is queued for validation-interface clients yet, so there is nothing to wait for.
-            |_| Ok(serde_json::Value::Null),
+            |_, ()| Ok(serde_json::Value::Null),
         ),
     );
 
@@ -69,12 +82,12 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
             "waitfornewblock",
             "blockchain",
             "Waits for any new block and returns useful info about it.\n\nReturns the current block on timeout or exit.\n\nMake sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
-            move |req| {
-                let timeout = req.params.opt_i64(0)?.unwrap_or(0);
+            move |_, p: WaitForNewBlockParams| {
+                let timeout = p.timeout;
                 if timeout < 0 {
                     return Err(RpcError::misc("Negative timeout"));
                 }
-                let current = match req.params.opt_str(1)? {
+                let current = match p.current_tip {
                     Some(hex) => hex
                         .parse()
                         .map_err(|_| RpcError::invalid_parameter(format!("current_tip must be hexadecimal string (not '{hex}')")))?,
@@ -85,10 +98,6 @@ pub fn register(table: &RpcTable, chain: Arc<dyn ChainView>, shutdown: Arc<Shutd
                 Ok(json!({"hash": hash.to_string(), "height": height}))
             },
         )
-        .args(vec![
-            Arg::with_default("timeout", ArgType::Num, json!(0), "Time in milliseconds to wait for a response. 0 indicates no timeout."),
-            Arg::optional("current_tip", ArgType::StrHex, "Method waits for the chain tip to differ from this.").hidden(),
-        ])
         .result("{\n  \"hash\" : \"hex\",    (string) The blockhash\n  \"height\" : n    (numeric) Block height\n}"),
     );
 }

@@ -13,7 +13,7 @@ use chainstate_service::NodeChain;
 use index::coinstats::CoinStatsRecord;
 use rpc::error::code;
 use rpc::json::{amount_to_value, parse_hash};
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 fn internal(message: &str) -> RpcError {
@@ -26,14 +26,24 @@ fn display_hex(mut bytes: [u8; 32]) -> String {
     hex::encode(bytes)
 }
 
-fn gettxoutsetinfo(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let hash_type = match params.opt_str(0)? {
-        None => HashType::HashSerialized,
-        Some(s) => HashType::parse(s).ok_or_else(|| {
-            RpcError::invalid_parameter(format!("'{s}' is not a valid hash_type"))
-        })?,
-    };
-    if let Some(answer) = from_index(chain, params, hash_type)? {
+rpc_params! {
+    /// `gettxoutsetinfo`'s parameters.
+    struct GetTxOutSetInfoParams {
+        /// Which UTXO set hash should be calculated. Options: 'hash_serialized_3' (the legacy algorithm), 'muhash', 'none'.
+        hash_type: String [Str, default = "hash_serialized_3"],
+        /// The block hash or height of the target height (only available with coinstatsindex).
+        hash_or_height: Option<Value> [Num, hint = "the current best block", skip_type_check],
+        /// Use coinstatsindex, if available.
+        use_index: bool [Bool, default = true],
+    }
+}
+
+fn gettxoutsetinfo(chain: &NodeChain, p: GetTxOutSetInfoParams) -> Result<Value, RpcError> {
+    let s = &p.hash_type;
+    let hash_type = HashType::parse(s)
+        .ok_or_else(|| RpcError::invalid_parameter(format!("'{s}' is not a valid hash_type")))?;
+    let target = p.hash_or_height.as_ref();
+    if let Some(answer) = from_index(chain, target, p.use_index, hash_type)? {
         return Ok(answer);
     }
 
@@ -41,7 +51,7 @@ fn gettxoutsetinfo(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcErro
         let mut cs = chain.lock();
         cs.flush()
             .map_err(|_| internal("Unable to read UTXO set"))?;
-        if params.opt(1).is_some() {
+        if target.is_some() {
             return Err(RpcError::invalid_parameter(
                 "Querying specific block heights requires coinstatsindex",
             ));
@@ -96,29 +106,8 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
             "gettxoutsetinfo",
             "blockchain",
             "Returns statistics about the unspent transaction output set.\nNote this call may take some time if you are not using coinstatsindex.",
-            move |req| gettxoutsetinfo(&chain, &req.params),
-        )
-        .args(vec![
-            Arg::with_default(
-                "hash_type",
-                ArgType::Str,
-                json!("hash_serialized_3"),
-                "Which UTXO set hash should be calculated. Options: 'hash_serialized_3' (the legacy algorithm), 'muhash', 'none'.",
-            ),
-            Arg::with_hint(
-                "hash_or_height",
-                ArgType::Num,
-                "the current best block",
-                "The block hash or height of the target height (only available with coinstatsindex).",
-            )
-            .skip_type_check(),
-            Arg::with_default(
-                "use_index",
-                ArgType::Bool,
-                json!(true),
-                "Use coinstatsindex, if available.",
-            ),
-        ]),
+            move |_, p| gettxoutsetinfo(&chain, p),
+        ),
     );
 }
 
@@ -165,17 +154,18 @@ fn parse_hash_or_height(
     Ok((e.hash, e.height))
 }
 
-/// Answers from the index when Core would; `None` means scan the UTXO set.
+/// Answers from the index when Core would (`hash_or_height` and `use_index`
+/// as given to `gettxoutsetinfo`); `None` means scan the UTXO set.
 pub fn from_index(
     chain: &NodeChain,
-    params: &[Value],
+    hash_or_height: Option<&Value>,
+    use_index: bool,
     hash_type: HashType,
 ) -> Result<Option<Value>, RpcError> {
     let Some(index) = chain.indexes().and_then(|i| i.coinstats.clone()) else {
         return Ok(None);
     };
-    let use_index = params.opt_bool(2)?.unwrap_or(true);
-    let target = match params.opt(1) {
+    let target = match hash_or_height {
         None => None,
         Some(v) => {
             if hash_type == HashType::HashSerialized {

@@ -3,7 +3,7 @@
 
 use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -20,6 +20,38 @@ pub struct ControlContext {
     pub mockable_chain: bool,
 }
 
+rpc_params! {
+    /// `help`'s parameters.
+    struct HelpParams {
+        /// The command to get help on
+        command: Option<String> [Str, hint = "all commands"],
+    }
+}
+
+rpc_params! {
+    /// `stop`'s parameters.
+    struct StopParams {
+        /// how long to wait in ms
+        wait: Option<i64> [Num, optional, hidden],
+    }
+}
+
+rpc_params! {
+    /// `setmocktime`'s parameters.
+    struct SetMockTimeParams {
+        /// UNIX epoch time. Pass 0 to go back to using the system time.
+        timestamp: i64 [Num, required],
+    }
+}
+
+rpc_params! {
+    /// `getmemoryinfo`'s parameters.
+    struct GetMemoryInfoParams {
+        /// determines what kind of information is returned: "stats" (general statistics about memory usage in the daemon) or "mallocinfo".
+        mode: String [Str, default = "stats"],
+    }
+}
+
 /// Registers the control RPCs into `table`.
 pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
     let weak: Weak<RpcTable> = Arc::downgrade(table);
@@ -28,23 +60,17 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
             "help",
             "control",
             "List all commands, or get help for a specified command.",
-            move |req| {
-                let command = req.params.opt_str(0)?.unwrap_or("");
+            move |_, p: HelpParams| {
+                let command = p.command.unwrap_or_default();
                 let Some(table) = weak.upgrade() else {
                     return Err(RpcError::misc("RPC server stopped"));
                 };
                 if command == "dump_all_command_conversions" {
                     return Ok(table.arg_map());
                 }
-                Ok(Value::String(table.help(command)))
+                Ok(Value::String(table.help(&command)))
             },
         )
-        .args(vec![Arg::with_hint(
-            "command",
-            ArgType::Str,
-            "all commands",
-            "The command to get help on",
-        )])
         .result("\"str\"    (string) The help text"),
     );
 
@@ -54,20 +80,14 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
             "stop",
             "control",
             format!("Request a graceful shutdown of {CLIENT_NAME}."),
-            move |req| {
+            move |_, p: StopParams| {
                 c.shutdown.request();
-                if let Some(ms) = req.params.opt_i64(0)? {
+                if let Some(ms) = p.wait {
                     std::thread::sleep(Duration::from_millis(ms.clamp(0, i32::MAX as i64) as u64));
                 }
                 Ok(Value::String(format!("{CLIENT_NAME} stopping")))
             },
         )
-        .args(vec![Arg::optional(
-            "wait",
-            ArgType::Num,
-            "how long to wait in ms",
-        )
-        .hidden()])
         .result(format!(
             "\"str\"    (string) A string with the content '{CLIENT_NAME} stopping'"
         )),
@@ -79,7 +99,7 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
             "uptime",
             "control",
             "Returns the total uptime of the server.",
-            move |_| Ok(json!(c.started.elapsed().as_secs())),
+            move |_, ()| Ok(json!(c.started.elapsed().as_secs())),
         )
         .result("n    (numeric) The number of seconds that the server has been running")
         .examples("> bitcoin-cli uptime \n"),
@@ -88,7 +108,7 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
     let weak: Weak<RpcTable> = Arc::downgrade(table);
     let c = ctx.clone();
     table.register(
-        RpcMethod::new("getrpcinfo", "control", "Returns details of the RPC server.", move |_| {
+        RpcMethod::new("getrpcinfo", "control", "Returns details of the RPC server.", move |_, ()| {
             let Some(table) = weak.upgrade() else { return Err(RpcError::misc("RPC server stopped")) };
             let active: Vec<Value> = table
                 .active_commands()
@@ -100,15 +120,17 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
         .result("{\n  \"active_commands\" : [...],    (json array) All active commands\n  \"logpath\" : \"str\"    (string) The complete file path to the debug log\n}"),
     );
 
+    // The escape hatch: echo answers with the positional array exactly as sent.
     for name in ["echo", "echojson"] {
         let args = (0..10)
             .map(|i| Arg::optional(ECHO_ARG_NAMES[i], ArgType::Str, "").skip_type_check())
             .collect();
         table.register(
-            RpcMethod::new(
+            RpcMethod::untyped(
                 name,
                 "hidden",
                 "Simply echo back the input arguments. This command is for testing.\n\nIt will return an internal bug report when arg9='trigger_internal_bug' is passed.\n\nechojson differs from echo only in bitcoin-cli's argument conversion; the server treats both alike.",
+                args,
                 |req| {
                     if req.params.get(9).and_then(Value::as_str) == Some("trigger_internal_bug") {
                         return Err(RpcError::misc(internal_bug(
@@ -118,58 +140,45 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
                     Ok(Value::Array(req.params.clone()))
                 },
             )
-            .args(args)
             .result("any    (any) Returns whatever was passed in"),
         );
     }
 
     let c = ctx.clone();
-    table.register(
-        RpcMethod::new(
-            "setmocktime",
-            "hidden",
-            "Set the local time to given timestamp (-regtest only)",
-            move |req| {
-                if !c.mockable_chain {
-                    return Err(RpcError::misc(
-                        "setmocktime is for regression testing (-regtest mode) only",
-                    ));
-                }
-                let time = req.params.opt_i64(0)?.unwrap_or(0);
-                let max = u32::MAX as i64;
-                if !(0..=max).contains(&time) {
-                    return Err(RpcError::invalid_parameter(format!(
-                        "Mocktime must be in the range [0, {max}], not {time}."
-                    )));
-                }
-                common::time::set_mock_time(time);
-                Ok(Value::Null)
-            },
-        )
-        .args(vec![Arg::required(
-            "timestamp",
-            ArgType::Num,
-            "UNIX epoch time. Pass 0 to go back to using the system time.",
-        )]),
-    );
-
-    table.register(
-        RpcMethod::new("getmemoryinfo", "control", "Returns an object containing information about memory usage.", |req| {
-            match req.params.opt_str(0)?.unwrap_or("stats") {
-                "stats" => Ok(json!({"locked": {
-                    "used": 0, "free": 0, "total": 0, "locked": 0, "chunks_used": 0, "chunks_free": 0
-                }})),
-                "mallocinfo" => Err(RpcError::invalid_parameter("mallocinfo mode not available")),
-                other => Err(RpcError::invalid_parameter(format!("unknown mode {other}"))),
+    table.register(RpcMethod::new(
+        "setmocktime",
+        "hidden",
+        "Set the local time to given timestamp (-regtest only)",
+        move |_, p: SetMockTimeParams| {
+            if !c.mockable_chain {
+                return Err(RpcError::misc(
+                    "setmocktime is for regression testing (-regtest mode) only",
+                ));
             }
-        })
-        .args(vec![Arg::with_default(
-            "mode",
-            ArgType::Str,
-            json!("stats"),
-            "determines what kind of information is returned: \"stats\" (general statistics about memory usage in the daemon) or \"mallocinfo\".",
-        )]),
-    );
+            let time = p.timestamp;
+            let max = u32::MAX as i64;
+            if !(0..=max).contains(&time) {
+                return Err(RpcError::invalid_parameter(format!(
+                    "Mocktime must be in the range [0, {max}], not {time}."
+                )));
+            }
+            common::time::set_mock_time(time);
+            Ok(Value::Null)
+        },
+    ));
+
+    table.register(RpcMethod::new(
+        "getmemoryinfo",
+        "control",
+        "Returns an object containing information about memory usage.",
+        |_, p: GetMemoryInfoParams| match p.mode.as_str() {
+            "stats" => Ok(json!({"locked": {
+                "used": 0, "free": 0, "total": 0, "locked": 0, "chunks_used": 0, "chunks_free": 0
+            }})),
+            "mallocinfo" => Err(RpcError::invalid_parameter("mallocinfo mode not available")),
+            other => Err(RpcError::invalid_parameter(format!("unknown mode {other}"))),
+        },
+    ));
 }
 
 const ECHO_ARG_NAMES: [&str; 10] = [

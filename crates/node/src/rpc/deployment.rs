@@ -6,12 +6,11 @@ use std::sync::Arc;
 use chain::{BlockId, Chainstate};
 use consensus::params::{Bip9Deployment, BuriedDeployment, DeploymentPos};
 use consensus::versionbits::{deployment_active_after, signalling_string};
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use crate::rpc::blockchain::lookup;
 use chainstate_service::NodeChain;
-use rpc::json::parse_hash;
 
 /// Buried deployments in the order Core lists them.
 const BURIED_ORDER: [BuriedDeployment; 5] = [
@@ -114,6 +113,14 @@ pub fn deployment_info(cs: &Chainstate, id: BlockId) -> Result<Value, RpcError> 
     }))
 }
 
+rpc_params! {
+    /// `getdeploymentinfo`'s parameters.
+    struct GetDeploymentInfoParams {
+        /// The block hash at which to query deployment state
+        blockhash: Option<bitcoin::BlockHash> [StrHex, hint = "hash of current chain tip"],
+    }
+}
+
 /// Registers `getdeploymentinfo`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     table.register(
@@ -121,21 +128,14 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
             "getdeploymentinfo",
             "blockchain",
             "Returns an object containing various state info regarding deployments of consensus changes.\nConsensus changes for which the new rules are enforced from genesis are not listed in \"deployments\".",
-            move |req| {
-                let hash = req.params.opt_str(0)?.map(|h| parse_hash(h, "blockhash")).transpose()?;
+            move |_, p: GetDeploymentInfoParams| {
                 let cs = chain.lock();
-                let id = match hash {
+                let id = match p.blockhash {
                     Some(h) => lookup(&cs, &h)?,
                     None => cs.tip().ok_or_else(|| RpcError::misc("No active chain"))?,
                 };
                 deployment_info(&cs, id)
             },
-        )
-        .args(vec![Arg::with_hint(
-            "blockhash",
-            ArgType::StrHex,
-            "hash of current chain tip",
-            "The block hash at which to query deployment state",
-        )]),
+        ),
     );
 }

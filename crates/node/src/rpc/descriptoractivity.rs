@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bitcoin::{BlockHash, Transaction, TxIn};
 use chain::BlockId;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 use utility_rpc::address::ChainParams;
 
@@ -189,6 +189,18 @@ fn scan_mempool(
     })
 }
 
+rpc_params! {
+    /// `getdescriptoractivity`'s parameters.
+    struct GetDescriptorActivityParams {
+        /// The list of blockhashes to examine for activity. Order doesn't matter. Must be along main chain or an error is thrown.
+        blockhashes: Vec<Value> [Arr, required],
+        /// The list of descriptors (scan objects) to examine for activity. Every scan object is either a string descriptor or an object:
+        scanobjects: Vec<Value> [Arr, required, oneline = "[scanobjects,...]"],
+        /// Whether to include unconfirmed activity
+        include_mempool: bool [Bool, default = true],
+    }
+}
+
 /// Registers `getdescriptoractivity`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     table.register(
@@ -196,10 +208,8 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
             "getdescriptoractivity",
             "blockchain",
             "Get spend and receive activity associated with a set of descriptors for a set of blocks. This command pairs well with the `relevant_blocks` output of `scanblocks()`.\nThis call may take several minutes. If you encounter timeouts, try specifying no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
-            move |req| {
-                let hashes = req.params.opt(0).and_then(Value::as_array).cloned().unwrap_or_default();
-                let objects = req.params.opt(1).and_then(Value::as_array).cloned().unwrap_or_default();
-                let include_mempool = req.params.opt_bool(2)?.unwrap_or(true);
+            move |_, p: GetDescriptorActivityParams| {
+                let (hashes, objects, include_mempool) = (p.blockhashes, p.scanobjects, p.include_mempool);
                 let blocks = requested_blocks(&chain, &hashes)?;
                 let mut watched = HashSet::new();
                 for object in &objects {
@@ -213,12 +223,6 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
                 }
                 Ok(json!({ "activity": ev.out }))
             },
-        )
-        .args(vec![
-            Arg::required("blockhashes", ArgType::Arr, "The list of blockhashes to examine for activity. Order doesn't matter. Must be along main chain or an error is thrown."),
-            Arg::required("scanobjects", ArgType::Arr, "The list of descriptors (scan objects) to examine for activity. Every scan object is either a string descriptor or an object:")
-                .oneline("[scanobjects,...]"),
-            Arg::with_default("include_mempool", ArgType::Bool, json!(true), "Whether to include unconfirmed activity"),
-        ]),
+        ),
     );
 }

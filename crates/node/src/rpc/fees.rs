@@ -2,7 +2,7 @@
 //! history), so every estimate reports Core's "insufficient data" answer after
 //! Core's argument checks.
 
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 /// Longest confirmation target any estimator horizon covers.
@@ -15,12 +15,34 @@ const HORIZONS: [(&str, i64, f64, i64); 3] = [
     ("long", 1008, 0.99931, 24),
 ];
 
-fn conf_target(v: Option<i64>) -> Result<i64, RpcError> {
-    match v {
-        Some(t) if (1..=MAX_CONF_TARGET).contains(&t) => Ok(t),
+fn conf_target(t: i64) -> Result<i64, RpcError> {
+    match t {
+        t if (1..=MAX_CONF_TARGET).contains(&t) => Ok(t),
         _ => Err(RpcError::invalid_parameter(format!(
             "Invalid conf_target, must be between 1 and {MAX_CONF_TARGET}"
         ))),
+    }
+}
+
+rpc_params! {
+    /// `estimatesmartfee`'s parameters.
+    struct EstimateSmartFeeParams {
+        /// Confirmation target in blocks (1 - 1008)
+        conf_target: i64 [Num, required],
+        /// The fee estimate mode.
+        estimate_mode: String [Str, default = "economical"],
+    }
+}
+
+rpc_params! {
+    /// `estimaterawfee`'s parameters.
+    struct EstimateRawFeeParams {
+        /// Confirmation target in blocks (1 - 1008)
+        conf_target: i64 [Num, required],
+        /// The proportion of transactions in a given feerate range that must have been
+        /// confirmed within conf_target in order to consider those feerates as high enough and proceed to check
+        /// lower buckets.
+        _threshold: f64 [Num, default = 0.95, names = "threshold"],
     }
 }
 
@@ -31,9 +53,9 @@ pub fn register(table: &RpcTable) {
             "estimatesmartfee",
             "util",
             "Estimates the approximate fee per kilobyte needed for a transaction to begin\nconfirmation within conf_target blocks if possible and return the number of blocks\nfor which the estimate is valid.",
-            |req| {
-                conf_target(req.params.opt_i64(0)?)?;
-                let mode = req.params.opt_str(1)?.unwrap_or("economical");
+            |_, p: EstimateSmartFeeParams| {
+                conf_target(p.conf_target)?;
+                let mode = p.estimate_mode;
                 if !["unset", "economical", "conservative"].contains(&mode.to_ascii_lowercase().as_str()) {
                     return Err(RpcError::invalid_parameter(
                         "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\"",
@@ -41,19 +63,15 @@ pub fn register(table: &RpcTable) {
                 }
                 Ok(json!({"errors": ["Insufficient data or no feerate found"], "blocks": 0}))
             },
-        )
-        .args(vec![
-            Arg::required("conf_target", ArgType::Num, "Confirmation target in blocks (1 - 1008)"),
-            Arg::with_default("estimate_mode", ArgType::Str, json!("economical"), "The fee estimate mode."),
-        ]),
+        ),
     );
     table.register(
         RpcMethod::new(
             "estimaterawfee",
             "hidden",
             "WARNING: This interface is unstable and may disappear or change!\n\nEstimates the approximate fee per kilobyte needed for a transaction to begin\nconfirmation within conf_target blocks if possible.",
-            |req| {
-                let target = conf_target(req.params.opt_i64(0)?)?;
+            |_, p: EstimateRawFeeParams| {
+                let target = conf_target(p.conf_target)?;
                 let mut out = serde_json::Map::new();
                 for (name, max, decay, scale) in HORIZONS {
                     if target > max {
@@ -70,10 +88,6 @@ pub fn register(table: &RpcTable) {
                 }
                 Ok(Value::Object(out))
             },
-        )
-        .args(vec![
-            Arg::required("conf_target", ArgType::Num, "Confirmation target in blocks (1 - 1008)"),
-            Arg::with_default("threshold", ArgType::Num, json!(0.95), "The proportion of transactions in a given feerate range that must have been\nconfirmed within conf_target in order to consider those feerates as high enough and proceed to check\nlower buckets."),
-        ]),
+        ),
     );
 }

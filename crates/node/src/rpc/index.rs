@@ -11,14 +11,22 @@ use bitcoin::{MerkleBlock, Txid};
 use blockstore::store::status;
 use index::IndexRunner;
 use rpc::error::code;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use chainstate_service::NodeChain;
 use rpc::json::parse_hash;
 
-fn getindexinfo(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let wanted = params.opt_str(0)?.unwrap_or("");
+rpc_params! {
+    /// `getindexinfo`'s parameters.
+    struct GetIndexInfoParams {
+        /// Filter results for an index with a specific name.
+        index_name: Option<String> [Str, optional],
+    }
+}
+
+fn getindexinfo(chain: &NodeChain, p: GetIndexInfoParams) -> Result<Value, RpcError> {
+    let wanted = p.index_name.unwrap_or_default();
     let mut out = Map::new();
     if let Some(indexes) = chain.indexes() {
         for summary in indexes.all().map(|i| i.summary()) {
@@ -44,10 +52,19 @@ pub fn filter_index(chain: &NodeChain, filtertype: &str) -> Result<Arc<IndexRunn
         .ok_or_else(|| RpcError::misc(format!("Index is not enabled for filtertype {filtertype}")))
 }
 
-fn getblockfilter(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let hash = parse_hash(params.str_at(0)?, "blockhash")?;
-    let filtertype = params.opt_str(1)?.unwrap_or(index::blockfilter::BASIC);
-    let index = filter_index(chain, filtertype)?;
+rpc_params! {
+    /// `getblockfilter`'s parameters.
+    struct GetBlockFilterParams {
+        /// The hash of the block
+        blockhash: bitcoin::BlockHash [StrHex, required],
+        /// The type name of the filter
+        filtertype: String [Str, default = index::blockfilter::BASIC],
+    }
+}
+
+fn getblockfilter(chain: &NodeChain, p: GetBlockFilterParams) -> Result<Value, RpcError> {
+    let hash = p.blockhash;
+    let index = filter_index(chain, &p.filtertype)?;
     let connected = {
         let cs = chain.lock();
         let e = cs
@@ -85,16 +102,20 @@ fn getblockfilter(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError
     }))
 }
 
-fn parse_txids(value: Option<&Value>) -> Result<BTreeSet<[u8; 32]>, RpcError> {
+/// `gettxoutproof`'s txids: not empty, no duplicates, ordered as Core's
+/// `std::set<Txid>` (by the hash's internal bytes).
+struct Txids(BTreeSet<[u8; 32]>);
+
+impl FromParam for Txids {
+    fn from_param(value: &Value, _: &Arg) -> Result<Self, RpcError> {
+        parse_txids(value).map(Txids)
+    }
+}
+
+fn parse_txids(value: &Value) -> Result<BTreeSet<[u8; 32]>, RpcError> {
     let list = match value {
-        Some(Value::Array(a)) => a,
-        Some(v) => {
-            return Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type array",
-                rpc::method::json_type_name(v)
-            )))
-        }
-        None => return Err(RpcError::type_error("Expected type array, got null")),
+        Value::Array(a) => a,
+        v => return Err(rpc::params::type_mismatch(v, "array")),
     };
     if list.is_empty() {
         return Err(RpcError::invalid_parameter(
@@ -120,20 +141,28 @@ fn parse_txids(value: Option<&Value>) -> Result<BTreeSet<[u8; 32]>, RpcError> {
     Ok(set)
 }
 
-fn gettxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let txids = parse_txids(params.first())?;
-    let txids: Vec<Txid> = txids.into_iter().map(Txid::from_byte_array).collect();
+rpc_params! {
+    /// `gettxoutproof`'s parameters.
+    struct GetTxOutProofParams {
+        /// The txids to filter
+        txids: Txids [Arr, required, inner = vec![
+            Arg::optional("txid", ArgType::StrHex, "A transaction hash"),
+        ]],
+        /// If specified, looks for txid in the block with this hash
+        blockhash: Option<bitcoin::BlockHash> [StrHex, optional],
+    }
+}
+
+fn gettxoutproof(chain: &NodeChain, p: GetTxOutProofParams) -> Result<Value, RpcError> {
+    let txids: Vec<Txid> = p.txids.0.into_iter().map(Txid::from_byte_array).collect();
     let mut block_id = {
         let cs = chain.lock();
-        match params.opt_str(1)? {
-            Some(h) => {
-                let hash = parse_hash(h, "blockhash")?;
-                Some(
-                    cs.index()
-                        .id(&hash)
-                        .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?,
-                )
-            }
+        match p.blockhash {
+            Some(hash) => Some(
+                cs.index()
+                    .id(&hash)
+                    .ok_or_else(|| RpcError::invalid_address_or_key("Block not found"))?,
+            ),
             None => {
                 let mut found = None;
                 for txid in &txids {
@@ -186,8 +215,16 @@ fn gettxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError>
     Ok(json!(serialize_hex(&proof)))
 }
 
-fn verifytxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let text = params.str_at(0)?;
+rpc_params! {
+    /// `verifytxoutproof`'s parameters.
+    struct VerifyTxOutProofParams {
+        /// The hex-encoded proof generated by gettxoutproof
+        proof: String [StrHex, required],
+    }
+}
+
+fn verifytxoutproof(chain: &NodeChain, p: VerifyTxOutProofParams) -> Result<Value, RpcError> {
+    let text = &p.proof;
     let bytes = common::strencodings::parse_hex(text)
         .filter(|b| !b.is_empty())
         .ok_or_else(|| {
@@ -220,67 +257,34 @@ fn verifytxoutproof(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcErr
 /// Registers the index RPCs.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "getindexinfo",
-            "util",
-            "Returns the status of one or all available indices currently running in the node.",
-            move |req| getindexinfo(&c, &req.params),
-        )
-        .args(vec![Arg::optional(
-            "index_name",
-            ArgType::Str,
-            "Filter results for an index with a specific name.",
-        )]),
-    );
+    table.register(RpcMethod::new(
+        "getindexinfo",
+        "util",
+        "Returns the status of one or all available indices currently running in the node.",
+        move |_, p| getindexinfo(&c, p),
+    ));
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "getblockfilter",
-            "blockchain",
-            "Retrieve a BIP 157 content filter for a particular block.",
-            move |req| getblockfilter(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("blockhash", ArgType::StrHex, "The hash of the block"),
-            Arg::with_default(
-                "filtertype",
-                ArgType::Str,
-                json!("basic"),
-                "The type name of the filter",
-            ),
-        ]),
-    );
+    table.register(RpcMethod::new(
+        "getblockfilter",
+        "blockchain",
+        "Retrieve a BIP 157 content filter for a particular block.",
+        move |_, p| getblockfilter(&c, p),
+    ));
     let c = chain.clone();
     table.register(
         RpcMethod::new(
             "gettxoutproof",
             "blockchain",
             "Returns a hex-encoded proof that \"txid\" was included in a block.\n\nNOTE: By default this function only works sometimes. This is when there is an\nunspent output in the utxo for this transaction. To make it always work,\nyou need to maintain a transaction index, using the -txindex command line option or\nspecify the block in which the transaction is included manually (by blockhash).",
-            move |req| gettxoutproof(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("txids", ArgType::Arr, "The txids to filter").inner(vec![
-                Arg::optional("txid", ArgType::StrHex, "A transaction hash"),
-            ]),
-            Arg::optional(
-                "blockhash",
-                ArgType::StrHex,
-                "If specified, looks for txid in the block with this hash",
-            ),
-        ]),
+            move |_, p| gettxoutproof(&c, p),
+        ),
     );
     table.register(
         RpcMethod::new(
             "verifytxoutproof",
             "blockchain",
             "Verifies that a proof points to a transaction in a block, returning the transaction it commits to\nand throwing an RPC error if the block is not in our best chain",
-            move |req| verifytxoutproof(&chain, &req.params),
-        )
-        .args(vec![Arg::required(
-            "proof",
-            ArgType::StrHex,
-            "The hex-encoded proof generated by gettxoutproof",
-        )]),
+            move |_, p| verifytxoutproof(&chain, p),
+        ),
     );
 }

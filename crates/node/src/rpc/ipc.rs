@@ -3,9 +3,17 @@
 
 use interfaces::init::Init;
 use ipc::Ipc;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::Value;
 use std::sync::Arc;
+
+rpc_params! {
+    /// `echoipc`'s parameters.
+    struct EchoIpcParams {
+        /// The string to echo
+        arg: String [Str, required],
+    }
+}
 
 /// Registers `echoipc`. `argv0` locates the `bitcoin-node` to spawn.
 pub fn register(table: &Arc<RpcTable>, ipc: Arc<Ipc>, argv0: String) {
@@ -14,8 +22,8 @@ pub fn register(table: &Arc<RpcTable>, ipc: Arc<Ipc>, argv0: String) {
             "echoipc",
             "hidden",
             "Echo back the input argument, passing it through a spawned process in a multiprocess build.\nThis command is for testing.",
-            move |req| {
-                let arg = req.params.str_at(0)?.to_string();
+            move |_, p: EchoIpcParams| {
+                let arg = p.arg;
                 let (init, _pid) = ipc
                     .spawn(&argv0, crate::ipc_setup::EXE_NAME)
                     .map_err(|e| RpcError::misc(e.to_string()))?;
@@ -31,7 +39,6 @@ pub fn register(table: &Arc<RpcTable>, ipc: Arc<Ipc>, argv0: String) {
                 Ok(Value::String(out))
             },
         )
-        .args(vec![Arg::required("arg", ArgType::Str, "The string to echo")])
         .result("\"str\"    (string) The echoed string.")
         .examples("> bitcoin-cli echo \"Hello world\"\n> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"echo\", \"params\": [\"Hello world\"]}' -H 'content-type: application/json' http://127.0.0.1:8332/\n"),
     );

@@ -2,7 +2,7 @@
 
 use common::logging;
 use rpc::method::json_type_name;
-use rpc::{Arg, ArgType, RpcError, RpcMethod, RpcResult, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, RpcError, RpcMethod, RpcResult, RpcTable};
 use serde_json::{Map, Value};
 
 /// Enables (`enable`) or disables each category named in `cats`, stopping at the
@@ -41,15 +41,26 @@ fn status() -> Value {
     Value::Object(obj)
 }
 
-/// Handles one `logging` call: `params[0]` categories to include, `params[1]`
-/// categories to exclude (each applied only when it is an array).
-pub fn logging_rpc(params: &[Value]) -> RpcResult {
-    if let Some(Value::Array(include)) = params.first() {
-        apply(include, true)?;
+rpc_params! {
+    /// `logging`'s parameters. The items stay JSON values: the inclusions apply
+    /// before a bad exclusion fails, as in Core.
+    struct LoggingParams {
+        /// The categories to add to debug logging
+        include: Vec<Value> [Arr, optional, inner = vec![
+            Arg::optional("include_category", ArgType::Str, "the valid logging category"),
+        ]],
+        /// The categories to remove from debug logging
+        exclude: Vec<Value> [Arr, optional, inner = vec![
+            Arg::optional("exclude_category", ArgType::Str, "the valid logging category"),
+        ]],
     }
-    if let Some(Value::Array(exclude)) = params.get(1) {
-        apply(exclude, false)?;
-    }
+}
+
+/// Handles one `logging` call: enables the categories of `include`, then
+/// disables those of `exclude`.
+pub fn logging_rpc(include: &[Value], exclude: &[Value]) -> RpcResult {
+    apply(include, true)?;
+    apply(exclude, false)?;
     Ok(status())
 }
 
@@ -96,16 +107,10 @@ fn result_help() -> String {
 /// Registers `logging` (category `control`) into `table`.
 pub fn register(table: &RpcTable) {
     table.register(
-        RpcMethod::new("logging", "control", description(), |req| logging_rpc(&req.params))
-            .args(vec![
-                Arg::optional("include", ArgType::Arr, "The categories to add to debug logging").inner(vec![
-                    Arg::optional("include_category", ArgType::Str, "the valid logging category"),
-                ]),
-                Arg::optional("exclude", ArgType::Arr, "The categories to remove from debug logging").inner(vec![
-                    Arg::optional("exclude_category", ArgType::Str, "the valid logging category"),
-                ]),
-            ])
-            .result(result_help())
+        RpcMethod::new("logging", "control", description(), |_, p: LoggingParams| {
+            logging_rpc(&p.include, &p.exclude)
+        })
+        .result(result_help())
             .examples(
                 "> bitcoin-cli logging \"[\\\"all\\\"]\" \"[\\\"http\\\"]\"\n\
                  > curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"logging\", \"params\": [[\"all\"], [\"leveldb\"]]}' -H 'content-type: application/json' http://127.0.0.1:8332/\n",
@@ -122,7 +127,7 @@ mod tests {
     // it live in one test.
     #[test]
     fn include_exclude_and_errors() {
-        let r = logging_rpc(&[json!(["all"]), json!(["http"])]).unwrap();
+        let r = logging_rpc(&[json!("all")], &[json!("http")]).unwrap();
         assert_eq!(r["http"], json!(false));
         assert_eq!(r["net"], json!(true));
         assert_eq!(
@@ -130,10 +135,10 @@ mod tests {
             Some(logging::categories::CATEGORIES.len())
         );
 
-        let r = logging_rpc(&[Value::Null, json!(["1"])]).unwrap();
+        let r = logging_rpc(&[], &[json!("1")]).unwrap();
         assert!(r.as_object().unwrap().values().all(|v| v == &json!(false)));
 
-        let e = logging_rpc(&[json!(["net", "abc"])]).unwrap_err();
+        let e = logging_rpc(&[json!("net"), json!("abc")], &[]).unwrap_err();
         assert_eq!(
             e,
             RpcError::invalid_parameter("unknown logging category abc")
@@ -141,9 +146,9 @@ mod tests {
         // The category before the bad one stays enabled.
         assert_eq!(logging::enabled_categories(), vec!["net".to_string()]);
 
-        let e = logging_rpc(&[json!([]), json!([5])]).unwrap_err();
+        let e = logging_rpc(&[], &[json!(5)]).unwrap_err();
         assert_eq!(e.code, rpc::code::TYPE_ERROR);
-        assert_eq!(logging_rpc(&[]).unwrap()["net"], json!(true));
+        assert_eq!(logging_rpc(&[], &[]).unwrap()["net"], json!(true));
 
         let table = RpcTable::new();
         register(&table);

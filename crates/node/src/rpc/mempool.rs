@@ -10,15 +10,12 @@ use common::args::ArgsManager;
 use consensus::{TxResult, ValidationError};
 use mempool::{Entry, Mempool};
 use rpc::error::code;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, CheckedObject, Deferred, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use chainstate_service::NodeChain;
-use rpc::json::parse_txid;
 
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
-/// Default `maxfeerate` of `sendrawtransaction`, in sat/kvB (0.10 BTC/kvB).
-const DEFAULT_MAX_FEE_RATE: i64 = 10_000_000;
 
 fn amount(sat: i64) -> Value {
     rpc::json::amount_to_value(sat)
@@ -30,31 +27,49 @@ fn decode_tx(hex: &str) -> Result<Transaction, RpcError> {
     })
 }
 
+rpc_params! {
+    /// `importmempool`'s options.
+    struct ImportMempoolOptions {
+        /// Whether to use the current system time or use the entry time metadata from the mempool file.
+        /// Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.
+        use_current_time: bool [Bool, default = true],
+        /// Whether to apply the fee delta metadata from the mempool file.
+        /// It will be added to any existing fee deltas.
+        /// The fee delta can be set by the prioritisetransaction RPC.
+        /// Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.
+        /// Only set this bool if you understand what it does.
+        apply_fee_delta_priority: bool [Bool, default = false],
+        /// Whether to apply the unbroadcast set metadata from the mempool file.
+        /// Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.
+        // No unbroadcast set is kept, so this has nothing to apply.
+        _apply_unbroadcast_set: bool [Bool, default = false, names = "apply_unbroadcast_set"],
+    }
+}
+
+rpc_params! {
+    /// `importmempool`'s parameters.
+    struct ImportMempoolParams {
+        /// The mempool file
+        filepath: String [Str, required],
+        // Read after the block-download check, as Core does.
+        options: Deferred<CheckedObject<ImportMempoolOptions>> [ObjNamedParams, optional],
+    }
+}
+
 /// `importmempool`: loads a mempool file with the options' metadata choices.
-fn import_mempool(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
+fn import_mempool(chain: &NodeChain, p: ImportMempoolParams) -> Result<Value, RpcError> {
     if chain.lock().is_initial_block_download() {
         return Err(RpcError::new(
             code::CLIENT_IN_INITIAL_DOWNLOAD,
             "Can only import the mempool after the block download and sync is done.",
         ));
     }
-    let path = std::path::PathBuf::from(params.str_at(0)?);
-    let flag = |name: &str, default: bool| -> Result<bool, RpcError> {
-        match params.opt(1).and_then(|o| o.get(name)) {
-            None | Some(Value::Null) => Ok(default),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} for field {name} is not of expected type bool",
-                rpc::method::json_type_name(v)
-            ))),
-        }
-    };
+    let path = std::path::PathBuf::from(p.filepath);
+    let given = p.options.get()?.0;
     let options = mempool::LoadOptions {
-        use_current_time: flag("use_current_time", true)?,
-        apply_fee_deltas: flag("apply_fee_delta_priority", false)?,
+        use_current_time: given.use_current_time,
+        apply_fee_deltas: given.apply_fee_delta_priority,
     };
-    // No unbroadcast set is kept, so that option has nothing to apply.
-    flag("apply_unbroadcast_set", false)?;
     chain
         .import_mempool(&path, options)
         .map_err(|_| RpcError::misc("Unable to import mempool file, see debug.log for details."))?;
@@ -138,29 +153,47 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
     })
 }
 
-/// A `maxfeerate` argument (Core's `ParseFeeRate`): at most just under 1 BTC/kvB.
-fn max_fee_rate(v: Option<&Value>) -> Result<i64, RpcError> {
-    match v {
-        None | Some(Value::Null) => Ok(DEFAULT_MAX_FEE_RATE),
-        Some(v) => {
-            let rate = rpc::json::amount_from_value(v, 8)?;
-            if rate >= 100_000_000 {
-                return Err(RpcError::invalid_parameter(
-                    "Fee rates larger than or equal to 1BTC/kvB are not accepted",
-                ));
-            }
-            Ok(rate)
+/// A `maxfeerate` argument in sat/kvB (Core's `ParseFeeRate`): at most just
+/// under 1 BTC/kvB.
+struct MaxFeeRate(i64);
+
+impl FromParam for MaxFeeRate {
+    fn from_param(value: &Value, _: &Arg) -> Result<Self, RpcError> {
+        let rate = rpc::json::amount_from_value(value, 8)?;
+        if rate >= 100_000_000 {
+            return Err(RpcError::invalid_parameter(
+                "Fee rates larger than or equal to 1BTC/kvB are not accepted",
+            ));
         }
+        Ok(MaxFeeRate(rate))
     }
 }
 
-fn send_raw_transaction(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
-    let tx = decode_tx(req_params.str_at(0)?)?;
-    let max_rate = max_fee_rate(req_params.opt(1))?;
-    let max_burn = match req_params.opt(2) {
-        None | Some(Value::Null) => 0,
-        Some(v) => rpc::json::amount_from_value(v, 8)?,
-    };
+/// A transaction given as hex, decoded with Core's error text.
+struct HexTx(Transaction);
+
+impl FromParam for HexTx {
+    fn from_param(value: &Value, arg: &Arg) -> Result<Self, RpcError> {
+        decode_tx(&String::from_param(value, arg)?).map(HexTx)
+    }
+}
+
+rpc_params! {
+    /// `sendrawtransaction`'s parameters.
+    struct SendRawTransactionParams {
+        /// The hex string of the raw transaction
+        hexstring: HexTx [StrHex, required],
+        /// Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB.
+        maxfeerate: MaxFeeRate [Amount, default = "0.10"],
+        /// Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in BTC.
+        maxburnamount: bitcoin::Amount [Amount, default = "0"],
+    }
+}
+
+fn send_raw_transaction(chain: &NodeChain, p: SendRawTransactionParams) -> Result<Value, RpcError> {
+    let tx = p.hexstring.0;
+    let max_rate = p.maxfeerate.0;
+    let max_burn = p.maxburnamount.to_sat() as i64;
     for out in &tx.output {
         let script = out.script_pubkey.as_bytes();
         let unspendable = script.first() == Some(&0x6a) || script.len() > 10_000;
@@ -214,17 +247,25 @@ fn reject_error(e: &ValidationError) -> RpcError {
     }
 }
 
-fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value, RpcError> {
-    let raw = match req_params.opt(0) {
-        Some(Value::Array(a)) => a.clone(),
-        _ => return Err(RpcError::type_error("Expected type array")),
-    };
+rpc_params! {
+    /// `testmempoolaccept`'s parameters.
+    struct TestMempoolAcceptParams {
+        /// An array of hex strings of raw transactions.
+        rawtxs: Vec<Value> [Arr, required],
+        /// Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB.
+        // Read after the array's length is checked, as Core does.
+        maxfeerate: Deferred<MaxFeeRate> [Amount, default = "0.10"],
+    }
+}
+
+fn test_mempool_accept(chain: &NodeChain, p: TestMempoolAcceptParams) -> Result<Value, RpcError> {
+    let raw = p.rawtxs;
     if raw.is_empty() || raw.len() > 25 {
         return Err(RpcError::invalid_parameter(
             "Array must contain between 1 and 25 transactions.",
         ));
     }
-    let max_rate = max_fee_rate(req_params.opt(1))?;
+    let max_rate = p.maxfeerate.get()?.0;
     let txs: Vec<Transaction> = raw
         .iter()
         .map(|v| {
@@ -289,6 +330,24 @@ fn test_mempool_accept(chain: &NodeChain, req_params: &[Value]) -> Result<Value,
     Ok(Value::Array(out))
 }
 
+rpc_params! {
+    /// `getrawmempool`'s parameters.
+    struct GetRawMempoolParams {
+        /// True for a json object, false for array of transaction ids
+        verbose: bool [Bool, default = false],
+        /// If verbose=false, returns a json object with transaction list and mempool sequence number attached.
+        mempool_sequence: bool [Bool, default = false],
+    }
+}
+
+rpc_params! {
+    /// `getmempoolentry`'s parameters.
+    struct GetMempoolEntryParams {
+        /// The transaction id (must be in mempool)
+        txid: Txid [StrHex, required],
+    }
+}
+
 /// Registers the mempool and transaction RPCs.
 pub fn register(
     table: &RpcTable,
@@ -310,7 +369,7 @@ pub fn register(
         "savemempool",
         "blockchain",
         "Dumps the mempool to disk. It will fail until the previous dump is fully loaded.",
-        move |_| {
+        move |_, ()| {
             if !c.mempool_loaded() {
                 return Err(RpcError::misc("The mempool was not loaded yet"));
             }
@@ -326,23 +385,15 @@ pub fn register(
             "importmempool",
             "blockchain",
             "Import a mempool.dat file and attempt to add its contents to the mempool.\nWarning: Importing untrusted files is dangerous, especially if metadata from the file is taken over.",
-            move |req| import_mempool(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("filepath", ArgType::Str, "The mempool file"),
-            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
-                Arg::with_default("use_current_time", ArgType::Bool, json!(true), "Whether to use the current system time or use the entry time metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
-                Arg::with_default("apply_fee_delta_priority", ArgType::Bool, json!(false), "Whether to apply the fee delta metadata from the mempool file.\nIt will be added to any existing fee deltas.\nThe fee delta can be set by the prioritisetransaction RPC.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.\nOnly set this bool if you understand what it does."),
-                Arg::with_default("apply_unbroadcast_set", ArgType::Bool, json!(false), "Whether to apply the unbroadcast set metadata from the mempool file.\nWarning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior."),
-            ]),
-        ]),
+            move |_, p| import_mempool(&c, p),
+        ),
     );
     let c = chain.clone();
     table.register(RpcMethod::new(
         "getmempoolinfo",
         "blockchain",
         "Returns details on the active state of the TX memory pool.",
-        move |_| {
+        move |_, ()| {
             let pool = c.pool();
             let mut info = json!({
                 "loaded": c.mempool_loaded(),
@@ -373,9 +424,8 @@ pub fn register(
             "getrawmempool",
             "blockchain",
             "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\nHint: use getmempoolentry to fetch a specific transaction from the mempool.",
-            move |req| {
-                let verbose = req.params.opt_bool(0)?.unwrap_or(false);
-                let sequence = req.params.opt_bool(1)?.unwrap_or(false);
+            move |_, p: GetRawMempoolParams| {
+                let (verbose, sequence) = (p.verbose, p.mempool_sequence);
                 if verbose && sequence {
                     return Err(RpcError::invalid_parameter("Verbose results cannot contain mempool sequence values."));
                 }
@@ -393,49 +443,30 @@ pub fn register(
                 }
                 Ok(json!(ids))
             },
-        )
-        .args(vec![
-            Arg::with_default("verbose", ArgType::Bool, json!(false), "True for a json object, false for array of transaction ids"),
-            Arg::with_default("mempool_sequence", ArgType::Bool, json!(false), "If verbose=false, returns a json object with transaction list and mempool sequence number attached."),
-        ]),
+        ),
     );
 
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "getmempoolentry",
-            "blockchain",
-            "Returns mempool data for given transaction",
-            move |req| {
-                let txid = parse_txid(req.params.str_at(0)?, "txid")?;
-                let pool = c.pool();
-                let e = pool.get(&txid).ok_or_else(|| {
-                    RpcError::invalid_address_or_key("Transaction not in mempool")
-                })?;
-                Ok(entry_json(&pool, e))
-            },
-        )
-        .args(vec![Arg::required(
-            "txid",
-            ArgType::StrHex,
-            "The transaction id (must be in mempool)",
-        )]),
-    );
+    table.register(RpcMethod::new(
+        "getmempoolentry",
+        "blockchain",
+        "Returns mempool data for given transaction",
+        move |_, p: GetMempoolEntryParams| {
+            let pool = c.pool();
+            let e = pool
+                .get(&p.txid)
+                .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
+            Ok(entry_json(&pool, e))
+        },
+    ));
 
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "sendrawtransaction",
-            "rawtransactions",
-            "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
-            move |req| send_raw_transaction(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("hexstring", ArgType::StrHex, "The hex string of the raw transaction"),
-            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
-            Arg::with_default("maxburnamount", ArgType::Amount, json!("0"), "Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in BTC."),
-        ]),
-    );
+    table.register(RpcMethod::new(
+        "sendrawtransaction",
+        "rawtransactions",
+        "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
+        move |_, p| send_raw_transaction(&c, p),
+    ));
 
     let c = chain.clone();
     table.register(
@@ -443,11 +474,7 @@ pub fn register(
             "testmempoolaccept",
             "rawtransactions",
             "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.",
-            move |req| test_mempool_accept(&c, &req.params),
-        )
-        .args(vec![
-            Arg::required("rawtxs", ArgType::Arr, "An array of hex strings of raw transactions."),
-            Arg::with_default("maxfeerate", ArgType::Amount, json!("0.10"), "Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB."),
-        ]),
+            move |_, p| test_mempool_accept(&c, p),
+        ),
     );
 }

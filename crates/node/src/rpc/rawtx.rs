@@ -8,8 +8,7 @@ use bitcoin::consensus::encode::serialize_hex;
 use chainstate_service::NodeChain;
 use consensus::CoinsView;
 use mempool::PoolCoins;
-use rpc::json::{parse_hash, parse_txid};
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Arg, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 /// Coins from the chainstate's UTXO set, overlaid by the mempool.
@@ -41,28 +40,44 @@ impl utility_rpc::CoinLookup for NodeCoins {
     }
 }
 
+/// `getrawtransaction`'s verbosity: a number, or a boolean for 0 or 1.
+struct TxVerbosity(i64);
+
+impl FromParam for TxVerbosity {
+    fn from_param(value: &Value, _: &Arg) -> Result<Self, RpcError> {
+        match value {
+            Value::Bool(b) => Ok(TxVerbosity(i64::from(*b))),
+            Value::Number(n) => n
+                .as_i64()
+                .map(TxVerbosity)
+                .ok_or_else(|| RpcError::type_error("Expected type number")),
+            _ => Err(RpcError::type_error(
+                "JSON value of type string is not of expected type number",
+            )),
+        }
+    }
+}
+
+rpc_params! {
+    /// `getrawtransaction`'s parameters.
+    struct GetRawTransactionParams {
+        /// The transaction id
+        txid: bitcoin::Txid [StrHex, required, label = "parameter 1"],
+        /// 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout
+        verbosity: TxVerbosity [Num, default = 0, names = "verbosity|verbose", skip_type_check],
+        /// The block in which to look for the transaction
+        blockhash: Option<bitcoin::BlockHash> [StrHex, optional, label = "parameter 3"],
+    }
+}
+
 fn get_raw_transaction(
     chain: &NodeChain,
-    req_params: &[Value],
+    p: GetRawTransactionParams,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let txid = parse_txid(req_params.str_at(0)?, "parameter 1")?;
-    let verbosity = match req_params.opt(1) {
-        None | Some(Value::Null) => 0,
-        Some(Value::Bool(b)) => i64::from(*b),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| RpcError::type_error("Expected type number"))?,
-        Some(_) => {
-            return Err(RpcError::type_error(
-                "JSON value of type string is not of expected type number",
-            ))
-        }
-    };
-    let block_hash = match req_params.opt(2) {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_hash(v.as_str().unwrap_or_default(), "parameter 3")?),
-    };
+    let txid = p.txid;
+    let verbosity = p.verbosity.0;
+    let block_hash = p.blockhash;
     if block_hash.is_none() {
         crate::indexes::wait_for_txindex(chain);
     }
@@ -126,13 +141,8 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
             "getrawtransaction",
             "rawtransactions",
             "By default, this call only returns a transaction if it is in the mempool. If -txindex is enabled\nand no blockhash argument is passed, it will return the transaction if it is in a block in the blockchain.",
-            move |req| get_raw_transaction(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("txid", ArgType::StrHex, "The transaction id"),
-            Arg::with_default("verbosity|verbose", ArgType::Num, json!(0), "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").skip_type_check(),
-            Arg::optional("blockhash", ArgType::StrHex, "The block in which to look for the transaction"),
-        ]),
+            move |_, p| get_raw_transaction(&c, p, network),
+        ),
     );
 
     let coins = Arc::new(NodeCoins(chain));

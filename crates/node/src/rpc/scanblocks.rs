@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use bitcoin::BlockHash;
 use chain::Chainstate;
 use rpc::error::code;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, CheckedObject, Deferred, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use crate::rpc::index::filter_index;
@@ -58,34 +58,44 @@ fn block_matches(cs: &Chainstate, hash: &BlockHash, needles: &HashSet<Vec<u8>>) 
     })
 }
 
-fn options_flag(params: &[Value]) -> Result<bool, RpcError> {
-    match params.opt(5) {
-        None => Ok(false),
-        Some(Value::Object(o)) => match o.get("filter_false_positives") {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(v) => Err(RpcError::type_error(format!(
-                "JSON value of type {} for field filter_false_positives is not of expected type bool",
-                rpc::method::json_type_name(v)
-            ))),
-        },
-        Some(v) => Err(RpcError::type_error(format!(
-            "JSON value of type {} is not of expected type object",
-            rpc::method::json_type_name(v)
-        ))),
+rpc_params! {
+    /// `scanblocks`'s options.
+    struct ScanBlocksOptions {
+        /// Filter false positives (slower and may fail on pruned nodes). Otherwise they may occur at a rate of 1/M
+        filter_false_positives: bool [Bool, default = false],
+    }
+}
+
+rpc_params! {
+    /// `scanblocks`'s parameters; only "start" reads the ones after the action.
+    struct ScanBlocksParams {
+        /// The action to execute
+        /// "start" for starting a scan
+        /// "abort" for aborting the current scan (returns true when abort was successful)
+        /// "status" for progress report (in %) of the current scan
+        action: String [Str, required],
+        /// Array of scan objects. Required for "start" action
+        /// Every scan object is either a string descriptor or an object:
+        scanobjects: Option<Value> [Arr, optional, skip_type_check],
+        /// Height to start to scan from
+        start_height: Deferred<i64> [Num, default = 0],
+        /// Height to stop to scan
+        stop_height: Deferred<Option<i64>> [Num, hint = "chain tip"],
+        /// The type name of the filter
+        filtertype: String [Str, default = index::blockfilter::BASIC],
+        options: Deferred<CheckedObject<ScanBlocksOptions>> [Obj, optional],
     }
 }
 
 fn start(
     chain: &NodeChain,
     state: &ScanState,
-    params: &[Value],
+    p: &ScanBlocksParams,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let filtertype = params.opt_str(4)?.unwrap_or(index::blockfilter::BASIC);
-    let verify = options_flag(params)?;
-    let index = filter_index(chain, filtertype)?;
-    let objects = match params.opt(1) {
+    let verify = p.options.get()?.0.filter_false_positives;
+    let index = filter_index(chain, &p.filtertype)?;
+    let objects = match &p.scanobjects {
         Some(Value::Array(a)) => a.clone(),
         _ => {
             return Err(RpcError::invalid_parameter(
@@ -100,11 +110,11 @@ fn start(
         }
     }
     let tip = chain.lock().height();
-    let start_height = params.opt_i64(2)?.unwrap_or(0);
+    let start_height = p.start_height.get()?;
     if start_height < 0 || start_height > i64::from(tip) {
         return Err(RpcError::misc("Invalid start_height"));
     }
-    let stop_height = params.opt_i64(3)?.unwrap_or(i64::from(tip));
+    let stop_height = p.stop_height.get()?.unwrap_or(i64::from(tip));
     if stop_height < start_height || stop_height > i64::from(tip) {
         return Err(RpcError::misc("Invalid stop_height"));
     }
@@ -175,10 +185,10 @@ fn scan(
 fn scanblocks(
     chain: &NodeChain,
     state: &ScanState,
-    params: &[Value],
+    p: &ScanBlocksParams,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    match params.str_at(0)? {
+    match p.action.as_str() {
         "status" => Ok(match state.progress() {
             None => Value::Null,
             Some((from, to, current)) => {
@@ -196,7 +206,7 @@ fn scanblocks(
             state.abort.store(true, Ordering::Relaxed);
             Ok(json!(true))
         }
-        "start" => start(chain, state, params, network),
+        "start" => start(chain, state, p, network),
         other => Err(RpcError::invalid_parameter(format!(
             "Invalid action '{other}'"
         ))),
@@ -211,40 +221,7 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
             "scanblocks",
             "blockchain",
             "Return relevant blockhashes for given descriptors (requires blockfilterindex).\nThis call may take several minutes. Make sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0)",
-            move |req| scanblocks(&chain, &state, &req.params, network),
-        )
-        .args(vec![
-            Arg::required(
-                "action",
-                ArgType::Str,
-                "The action to execute\n\"start\" for starting a scan\n\"abort\" for aborting the current scan (returns true when abort was successful)\n\"status\" for progress report (in %) of the current scan",
-            ),
-            Arg::optional(
-                "scanobjects",
-                ArgType::Arr,
-                "Array of scan objects. Required for \"start\" action\nEvery scan object is either a string descriptor or an object:",
-            )
-            .skip_type_check(),
-            Arg::with_default("start_height", ArgType::Num, json!(0), "Height to start to scan from"),
-            Arg::with_hint(
-                "stop_height",
-                ArgType::Num,
-                "chain tip",
-                "Height to stop to scan",
-            ),
-            Arg::with_default(
-                "filtertype",
-                ArgType::Str,
-                json!("basic"),
-                "The type name of the filter",
-            ),
-            Arg::optional("options", ArgType::Obj, "")
-                .inner(vec![Arg::with_default(
-                    "filter_false_positives",
-                    ArgType::Bool,
-                    json!(false),
-                    "Filter false positives (slower and may fail on pruned nodes). Otherwise they may occur at a rate of 1/M",
-                )]),
-        ]),
+            move |_, p| scanblocks(&chain, &state, &p, network),
+        ),
     );
 }

@@ -14,7 +14,7 @@ use chain::coinstats::{self, HashType};
 use chain::rollback::{overlay, CoinChanges};
 use consensus::Coin;
 use rpc::error::code;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use crate::rpc::blockchain::parse_hash_or_height;
@@ -118,28 +118,37 @@ fn snapshot_target(
     }
 }
 
-fn dumptxoutset(chain: &NodeChain, net_dir: &Path, params: &[Value]) -> Result<Value, RpcError> {
-    let path_arg = params.str_at(0)?;
-    let kind = params.opt_str(1)?.unwrap_or("");
-    let options = params.opt(2);
-    let rollback = options
-        .and_then(|o| o.get("rollback"))
-        .filter(|v| !v.is_null());
-    // `in_memory` only changes where Core keeps its temporary copy of the
-    // set; the rollback here keeps just the changed coins in memory anyway.
-    if let Some(v) = options
-        .and_then(|o| o.get("in_memory"))
-        .filter(|v| !v.is_null())
-    {
-        if !v.is_boolean() {
-            return Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type bool",
-                rpc::method::json_type_name(v)
-            )));
-        }
+rpc_params! {
+    /// `dumptxoutset`'s options.
+    struct DumpTxOutSetOptions {
+        /// Height or hash of the block to roll back to before creating the snapshot.
+        rollback: Option<Value> [Num, optional, skip_type_check],
+        /// If true, the temporary UTXO-set database used during rollback is kept entirely in memory.
+        // It only changes where Core keeps its temporary copy of the set; the
+        // rollback here keeps just the changed coins in memory anyway.
+        _in_memory: bool [Bool, default = false, names = "in_memory"],
     }
+}
 
-    let path: PathBuf = net_dir.join(path_arg);
+rpc_params! {
+    /// `dumptxoutset`'s parameters.
+    struct DumpTxOutSetParams {
+        /// Path to the output file. If relative, will be prefixed by datadir.
+        path: String [Str, required],
+        /// The type of snapshot to create. Can be "latest" to create a snapshot of the current UTXO set or "rollback" to temporarily roll back the state of the node to a historical block before creating the snapshot of a historical UTXO set.
+        r#type: String [Str, default = ""],
+        options: DumpTxOutSetOptions [ObjNamedParams, optional],
+    }
+}
+
+fn dumptxoutset(
+    chain: &NodeChain,
+    net_dir: &Path,
+    p: DumpTxOutSetParams,
+) -> Result<Value, RpcError> {
+    let kind = p.r#type.as_str();
+    let rollback = p.options.rollback.as_ref();
+    let path: PathBuf = net_dir.join(&p.path);
     let temp = PathBuf::from(format!("{}.incomplete", path.display()));
     if path.exists() {
         return Err(RpcError::invalid_parameter(format!(
@@ -222,16 +231,8 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, net_dir: PathBuf) {
             "dumptxoutset",
             "blockchain",
             "Write the serialized UTXO set to a file. This can be used in loadtxoutset afterwards if this snapshot height is supported in the chainparams as well.\nThis creates a temporary UTXO database when rolling back, keeping the main chain intact. Should the node experience an unclean shutdown the temporary database may need to be removed from the datadir manually.\nFor deep rollbacks, make sure to use no RPC timeout (bitcoin-cli -rpcclienttimeout=0) as it may take several minutes.",
-            move |req| dumptxoutset(&chain, &net_dir, &req.params),
-        )
-        .args(vec![
-            Arg::required("path", ArgType::Str, "Path to the output file. If relative, will be prefixed by datadir."),
-            Arg::with_default("type", ArgType::Str, json!(""), "The type of snapshot to create. Can be \"latest\" to create a snapshot of the current UTXO set or \"rollback\" to temporarily roll back the state of the node to a historical block before creating the snapshot of a historical UTXO set."),
-            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
-                Arg::optional("rollback", ArgType::Num, "Height or hash of the block to roll back to before creating the snapshot.").skip_type_check(),
-                Arg::with_default("in_memory", ArgType::Bool, json!(false), "If true, the temporary UTXO-set database used during rollback is kept entirely in memory."),
-            ]),
-        ]),
+            move |_, p| dumptxoutset(&chain, &net_dir, p),
+        ),
     );
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bitcoin::consensus::encode::serialize_hex;
 use bitcoin::{OutPoint, Transaction, Txid};
 use rpc::json::type_check_obj;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Deferred, RpcError, RpcMethod, RpcTable, StrictObject};
 use serde_json::{json, Map, Value};
 
 use chainstate_service::NodeChain;
@@ -46,40 +46,40 @@ fn parse_output(value: &Value) -> Result<Request, RpcError> {
     })
 }
 
-fn gettxspendingprevout(chain: &NodeChain, params: &[Value]) -> Result<Value, RpcError> {
-    let outputs = match params.opt(0) {
-        Some(Value::Array(a)) => a,
-        Some(v) => {
-            return Err(RpcError::type_error(format!(
-                "JSON value of type {} is not of expected type array",
-                rpc::method::json_type_name(v)
-            )))
-        }
-        None => {
-            return Err(RpcError::type_error(
-                "JSON value of type null is not of expected type array",
-            ))
-        }
-    };
+rpc_params! {
+    /// `gettxspendingprevout`'s options.
+    struct SpendingOptions {
+        /// If false and mempool lacks a relevant spend, use txospenderindex (throws an exception if not available).
+        mempool_only: Option<bool> [Bool, hint = "true if txospenderindex unavailable, otherwise false"],
+        /// If true, return the full spending tx.
+        return_spending_tx: Option<bool> [Bool, hint = "false"],
+    }
+}
+
+rpc_params! {
+    /// `gettxspendingprevout`'s parameters.
+    struct GetTxSpendingPrevoutParams {
+        /// The transaction outputs that we want to check, and within each, the txid (string) vout (numeric).
+        outputs: Vec<Value> [Arr, required],
+        // Checked after the outputs, as Core does.
+        options: Deferred<StrictObject<SpendingOptions>> [ObjNamedParams, optional],
+    }
+}
+
+fn gettxspendingprevout(
+    chain: &NodeChain,
+    p: GetTxSpendingPrevoutParams,
+) -> Result<Value, RpcError> {
+    let outputs = p.outputs;
     if outputs.is_empty() {
         return Err(RpcError::invalid_parameter(
             "Invalid parameter, outputs are missing",
         ));
     }
-    let options = match params.opt(1) {
-        Some(Value::Object(o)) => o.clone(),
-        _ => Map::new(),
-    };
-    type_check_obj(
-        &options,
-        &[("mempool_only", "bool"), ("return_spending_tx", "bool")],
-        true,
-        true,
-    )?;
-    let flag = |k: &str| options.get(k).and_then(Value::as_bool);
+    let options = p.options.get()?.0;
     let spender_index = chain.indexes().and_then(|i| i.txospender.clone());
-    let mempool_only = flag("mempool_only").unwrap_or(spender_index.is_none());
-    let return_spending_tx = flag("return_spending_tx").unwrap_or(false);
+    let mempool_only = options.mempool_only.unwrap_or(spender_index.is_none());
+    let return_spending_tx = options.return_spending_tx.unwrap_or(false);
     let requests = outputs
         .iter()
         .map(parse_output)
@@ -136,14 +136,7 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
             "gettxspendingprevout",
             "blockchain",
             "Scans the mempool (and the txospenderindex, if available) to find transactions spending any of the given outputs",
-            move |req| gettxspendingprevout(&chain, &req.params),
-        )
-        .args(vec![
-            Arg::required("outputs", ArgType::Arr, "The transaction outputs that we want to check, and within each, the txid (string) vout (numeric)."),
-            Arg::optional("options", ArgType::ObjNamedParams, "").inner(vec![
-                Arg::with_hint("mempool_only", ArgType::Bool, "true if txospenderindex unavailable, otherwise false", "If false and mempool lacks a relevant spend, use txospenderindex (throws an exception if not available)."),
-                Arg::with_hint("return_spending_tx", ArgType::Bool, "false", "If true, return the full spending tx."),
-            ]),
-        ]),
+            move |_, p| gettxspendingprevout(&chain, p),
+        ),
     );
 }

@@ -11,8 +11,7 @@ use bitcoin::{Block, TxOut};
 use blockstore::BlockUndo;
 use chain::{Chainstate, IndexEntry};
 use chainstate_service::NodeChain;
-use rpc::json::parse_hash;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use crate::rpc::blockchain::{lookup, parse_hash_or_height};
@@ -232,27 +231,20 @@ fn select(all: Map<String, Value>, selected: &BTreeSet<String>) -> Result<Value,
     Ok(Value::Object(out))
 }
 
-fn selected_stats(param: Option<&Value>) -> Result<BTreeSet<String>, RpcError> {
-    let Some(Value::Array(items)) = param else {
-        return Ok(BTreeSet::new());
-    };
-    items
-        .iter()
-        .map(|v| {
-            v.as_str().map(str::to_owned).ok_or_else(|| {
-                RpcError::type_error(format!(
-                    "JSON value of type {} is not of expected type string",
-                    rpc::method::json_type_name(v)
-                ))
-            })
-        })
-        .collect()
-}
-
 /// Registers `getblockstats` and `getchaintxstats`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>) {
     register_blockstats(table, chain.clone());
     register_chaintxstats(table, chain);
+}
+
+rpc_params! {
+    /// `getblockstats`'s parameters.
+    struct GetBlockStatsParams {
+        /// The block hash or height of the target block
+        hash_or_height: Value [Num, required, skip_type_check],
+        /// Values to plot (see result below)
+        stats: Vec<String> [Arr, hint = "all values", oneline = "stats"],
+    }
 }
 
 /// Registers `getblockstats`.
@@ -262,11 +254,10 @@ fn register_blockstats(table: &RpcTable, chain: Arc<NodeChain>) {
             "getblockstats",
             "blockchain",
             "Compute per block statistics for a given window. All amounts are in satoshis.\nIt won't work for some heights with pruning.",
-            move |req| {
-                let param = req.params.first().cloned().unwrap_or(Value::Null);
-                let selected = selected_stats(req.params.get(1))?;
+            move |_, p: GetBlockStatsParams| {
+                let selected: BTreeSet<String> = p.stats.into_iter().collect();
                 let cs = chain.lock();
-                let id = parse_hash_or_height(&cs, &param)?;
+                let id = parse_hash_or_height(&cs, &p.hash_or_height)?;
                 let block = crate::rpc::block_read::block(&cs, id)?;
                 let undo = crate::rpc::block_read::undo(&cs, id)?;
                 let entry = cs
@@ -284,13 +275,7 @@ fn register_blockstats(table: &RpcTable, chain: Arc<NodeChain>) {
                 drop(cs);
                 select(block_stats(&block, &undo, &place), &selected)
             },
-        )
-        .args(vec![
-            Arg::required("hash_or_height", ArgType::Num, "The block hash or height of the target block")
-                .skip_type_check(),
-            Arg::with_hint("stats", ArgType::Arr, "all values", "Values to plot (see result below)")
-                .oneline("stats"),
-        ]),
+        ),
     );
 }
 
@@ -327,11 +312,11 @@ fn window_stats(end: &IndexEntry, start: &IndexEntry, blocks: u32) -> Value {
 fn chain_tx_stats(
     cs: &Chainstate,
     nblocks: Option<i64>,
-    hash: Option<&str>,
+    hash: Option<bitcoin::BlockHash>,
 ) -> Result<Value, RpcError> {
     let id = match hash {
         Some(h) => {
-            let id = lookup(cs, &parse_hash(h, "blockhash")?)?;
+            let id = lookup(cs, &h)?;
             if !cs.is_active(id) {
                 return Err(RpcError::invalid_parameter("Block is not in main chain"));
             }
@@ -365,34 +350,24 @@ fn chain_tx_stats(
     Ok(window_stats(end, start, blocks))
 }
 
+rpc_params! {
+    /// `getchaintxstats`'s parameters.
+    struct GetChainTxStatsParams {
+        /// Size of the window in number of blocks
+        nblocks: Option<i64> [Num, hint = "one month"],
+        /// The hash of the block that ends the window.
+        blockhash: Option<bitcoin::BlockHash> [StrHex, hint = "chain tip"],
+    }
+}
+
 /// Registers `getchaintxstats`.
 fn register_chaintxstats(table: &RpcTable, chain: Arc<NodeChain>) {
-    table.register(
-        RpcMethod::new(
-            "getchaintxstats",
-            "blockchain",
-            "Compute statistics about the total number and rate of transactions in the chain.",
-            move |req| {
-                let nblocks = req.params.opt_i64(0)?;
-                let hash = req.params.opt_str(1)?;
-                chain_tx_stats(&chain.lock(), nblocks, hash)
-            },
-        )
-        .args(vec![
-            Arg::with_hint(
-                "nblocks",
-                ArgType::Num,
-                "one month",
-                "Size of the window in number of blocks",
-            ),
-            Arg::with_hint(
-                "blockhash",
-                ArgType::StrHex,
-                "chain tip",
-                "The hash of the block that ends the window.",
-            ),
-        ]),
-    );
+    table.register(RpcMethod::new(
+        "getchaintxstats",
+        "blockchain",
+        "Compute statistics about the total number and rate of transactions in the chain.",
+        move |_, p: GetChainTxStatsParams| chain_tx_stats(&chain.lock(), p.nblocks, p.blockhash),
+    ));
 }
 
 #[cfg(test)]

@@ -7,19 +7,30 @@ use bitcoin::OutPoint;
 use chainstate_service::NodeChain;
 use consensus::CoinsView;
 use mempool::PoolCoins;
-use rpc::json::{amount_to_value as amount, parse_txid};
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::json::amount_to_value as amount;
+use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
+
+rpc_params! {
+    /// `gettxout`'s parameters.
+    struct GetTxOutParams {
+        /// The transaction id
+        txid: bitcoin::Txid [StrHex, required],
+        /// vout number
+        n: i64 [Num, required],
+        /// Whether to include the mempool.
+        include_mempool: bool [Bool, default = true],
+    }
+}
 
 fn get_tx_out(
     chain: &NodeChain,
-    req_params: &[Value],
+    p: GetTxOutParams,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let txid = parse_txid(req_params.str_at(0)?, "txid")?;
-    let n = req_params.opt_i64(1)?.unwrap_or(0);
-    let vout = u32::try_from(n).map_err(|_| RpcError::invalid_parameter("Invalid vout"))?;
-    let include_mempool = req_params.opt_bool(2)?.unwrap_or(true);
+    let txid = p.txid;
+    let vout = u32::try_from(p.n).map_err(|_| RpcError::invalid_parameter("Invalid vout"))?;
+    let include_mempool = p.include_mempool;
     let cs = chain.lock();
     let pool = chain.pool();
     let outpoint = OutPoint::new(txid, vout);
@@ -55,12 +66,22 @@ fn get_tx_out(
     }))
 }
 
+rpc_params! {
+    /// `scantxoutset`'s parameters.
+    struct ScanTxOutSetParams {
+        /// The action to execute
+        action: String [Str, required],
+        /// Array of scan objects.
+        scanobjects: Option<Vec<Value>> [Arr, optional, oneline = "[scanobjects,...]"],
+    }
+}
+
 fn scan_tx_out_set(
     chain: &NodeChain,
-    req_params: &[Value],
+    p: ScanTxOutSetParams,
     network: bitcoin::Network,
 ) -> Result<Value, RpcError> {
-    let action = req_params.str_at(0)?;
+    let action = p.action.as_str();
     match action {
         "status" => return Ok(Value::Null),
         "abort" => return Ok(json!(false)),
@@ -71,9 +92,9 @@ fn scan_tx_out_set(
             ))
         }
     }
-    let objects = match req_params.opt(1) {
-        Some(Value::Array(a)) => a.clone(),
-        _ => {
+    let objects = match p.scanobjects {
+        Some(a) => a,
+        None => {
             return Err(RpcError::misc(
                 "scanobjects argument is required for the start action",
             ))
@@ -141,24 +162,12 @@ fn scan_tx_out_set(
 /// Registers `gettxout` and `scantxoutset`.
 pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Network) {
     let c = chain.clone();
-    table.register(
-        RpcMethod::new(
-            "gettxout",
-            "blockchain",
-            "Returns details about an unspent transaction output.",
-            move |req| get_tx_out(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("txid", ArgType::StrHex, "The transaction id"),
-            Arg::required("n", ArgType::Num, "vout number"),
-            Arg::with_default(
-                "include_mempool",
-                ArgType::Bool,
-                json!(true),
-                "Whether to include the mempool.",
-            ),
-        ]),
-    );
+    table.register(RpcMethod::new(
+        "gettxout",
+        "blockchain",
+        "Returns details about an unspent transaction output.",
+        move |_, p| get_tx_out(&c, p, network),
+    ));
 
     let c = chain;
     table.register(
@@ -166,11 +175,7 @@ pub fn register(table: &RpcTable, chain: Arc<NodeChain>, network: bitcoin::Netwo
             "scantxoutset",
             "blockchain",
             "Scans the unspent transaction output set for entries that match certain output descriptors.",
-            move |req| scan_tx_out_set(&c, &req.params, network),
-        )
-        .args(vec![
-            Arg::required("action", ArgType::Str, "The action to execute"),
-            Arg::optional("scanobjects", ArgType::Arr, "Array of scan objects.").oneline("[scanobjects,...]"),
-        ]),
+            move |_, p| scan_tx_out_set(&c, p, network),
+        ),
     );
 }

@@ -12,11 +12,11 @@ pub mod update;
 
 use crate::address::ChainParams;
 use crate::rawtx::sign::Keystore;
-use crate::rawtx::{create, parse_sighash_opt, CoinLookup};
+use crate::rawtx::{parse_sighash_opt, CoinLookup, CreateTxParams};
 use crate::{scan_objects, tojson};
 use psbt::Psbt;
 use rpc::method::json_type_name;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcRequest, RpcResult, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, Deferred, RpcError, RpcMethod, RpcResult, RpcTable};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
@@ -48,17 +48,8 @@ fn str_item(v: &Value) -> RpcResult<&str> {
     })
 }
 
-fn array_param(r: &RpcRequest, i: usize) -> Vec<Value> {
-    r.params
-        .opt(i)
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// A `psbt_version` argument: 2 unless given, and only 0 or 2.
-fn psbt_version(v: Option<i64>) -> RpcResult<u32> {
-    let v = v.unwrap_or(2);
+/// A `psbt_version` argument: only 0 or 2.
+fn psbt_version(v: i64) -> RpcResult<u32> {
     let v = u32::try_from(v).map_err(|_| RpcError::misc("JSON integer out of range"))?;
     if v != 0 && v != 2 {
         return Err(RpcError::invalid_parameter(
@@ -68,31 +59,9 @@ fn psbt_version(v: Option<i64>) -> RpcResult<u32> {
     Ok(v)
 }
 
-fn psbt_arg(desc: &'static str) -> Arg {
-    Arg::required("psbt", ArgType::Str, desc)
-}
-
-fn txs_arg() -> Arg {
-    Arg::required(
-        "txs",
-        ArgType::Arr,
-        "The base64 strings of partially signed transactions",
-    )
-    .inner(vec![Arg::optional(
-        "psbt",
-        ArgType::Str,
-        "A base64 string of a PSBT",
-    )])
-}
-
-fn descriptors_arg(required: bool) -> Arg {
-    let desc = "An array of either strings or objects";
-    let a = if required {
-        Arg::required("descriptors", ArgType::Arr, desc)
-    } else {
-        Arg::optional("descriptors", ArgType::Arr, desc)
-    };
-    a.inner(vec![
+/// The elements of a `descriptors` argument, for help.
+fn descriptors_inner() -> Vec<Arg> {
+    vec![
         Arg::optional("", ArgType::Str, "An output descriptor"),
         Arg::optional(
             "",
@@ -108,7 +77,23 @@ fn descriptors_arg(required: bool) -> Arg {
                 "Up to what index HD chains should be explored (either end or [begin,end])",
             ),
         ]),
-    ])
+    ]
+}
+
+rpc_params! {
+    /// `decodepsbt`'s parameters.
+    struct DecodePsbtParams {
+        /// The PSBT base64 string
+        psbt: String [Str, required],
+    }
+}
+
+rpc_params! {
+    /// The parameter of `analyzepsbt`.
+    struct PsbtParams {
+        /// A base64 string of a PSBT
+        psbt: String [Str, required],
+    }
 }
 
 fn decodepsbt(p: ChainParams) -> RpcMethod {
@@ -116,11 +101,20 @@ fn decodepsbt(p: ChainParams) -> RpcMethod {
         "decodepsbt",
         "rawtransactions",
         "Return a JSON object representing the serialized, base64-encoded partially signed Bitcoin transaction.",
-        move |r: &RpcRequest| Ok(decode::decode_json(&decode_psbt(r.params.str_at(0)?)?, &p)),
+        move |_, a: DecodePsbtParams| Ok(decode::decode_json(&decode_psbt(&a.psbt)?, &p)),
     )
-    .args(vec![psbt_arg("The PSBT base64 string")])
     .result("{\n  \"tx\" : {...},\n  \"global_xpubs\" : [...],\n  \"psbt_version\" : n,\n  \"proprietary\" : [...],\n  \"unknown\" : {...},\n  \"inputs\" : [...],\n  \"outputs\" : [...],\n  \"fee\" : n\n}")
     .examples("> bitcoin-cli decodepsbt \"psbt\"\n")
+}
+
+rpc_params! {
+    /// `combinepsbt`'s parameters.
+    struct CombinePsbtParams {
+        /// The base64 strings of partially signed transactions
+        txs: Vec<Value> [Arr, required, inner = vec![
+            Arg::optional("psbt", ArgType::Str, "A base64 string of a PSBT"),
+        ]],
+    }
 }
 
 fn combinepsbt() -> RpcMethod {
@@ -128,8 +122,8 @@ fn combinepsbt() -> RpcMethod {
         "combinepsbt",
         "rawtransactions",
         "Combine multiple partially signed Bitcoin transactions into one transaction.\nImplements the Combiner role.",
-        |r: &RpcRequest| {
-            let txs = array_param(r, 0);
+        |_, a: CombinePsbtParams| {
+            let txs = a.txs;
             if txs.is_empty() {
                 return Err(RpcError::invalid_parameter("Parameter 'txs' cannot be empty"));
             }
@@ -143,9 +137,19 @@ fn combinepsbt() -> RpcMethod {
             Ok(json!(merged.to_base64()))
         },
     )
-    .args(vec![txs_arg()])
     .result("\"str\"    (string) The base64-encoded partially signed transaction")
     .examples("> bitcoin-cli combinepsbt '[\"mybase64_1\", \"mybase64_2\", \"mybase64_3\"]'\n")
+}
+
+rpc_params! {
+    /// `finalizepsbt`'s parameters.
+    struct FinalizePsbtParams {
+        /// A base64 string of a PSBT
+        psbt: String [Str, required],
+        /// If true and the transaction is complete,
+        /// extract and return the complete transaction in normal network serialization instead of the PSBT.
+        extract: bool [Bool, default = true],
+    }
 }
 
 fn finalizepsbt() -> RpcMethod {
@@ -153,9 +157,9 @@ fn finalizepsbt() -> RpcMethod {
         "finalizepsbt",
         "rawtransactions",
         "Finalize the inputs of a PSBT. If the transaction is fully signed, it will produce a\nnetwork serialized transaction which can be broadcast with sendrawtransaction. Otherwise a PSBT will be\ncreated which has the final_scriptSig and final_scriptwitness fields filled for inputs that are complete.\nImplements the Finalizer and Extractor roles.",
-        |r: &RpcRequest| {
-            let mut psbt = decode_psbt(r.params.str_at(0)?)?;
-            let extract = r.params.opt_bool(1)?.unwrap_or(true);
+        |_, a: FinalizePsbtParams| {
+            let mut psbt = decode_psbt(&a.psbt)?;
+            let extract = a.extract;
             let tx = roles::finalize_and_extract(&mut psbt);
             let complete = tx.is_some();
             let mut out = Map::new();
@@ -171,67 +175,49 @@ fn finalizepsbt() -> RpcMethod {
             Ok(Value::Object(out))
         },
     )
-    .args(vec![
-        psbt_arg("A base64 string of a PSBT"),
-        Arg::with_default("extract", ArgType::Bool, json!(true), "If true and the transaction is complete,\nextract and return the complete transaction in normal network serialization instead of the PSBT."),
-    ])
     .result("{\n  \"psbt\" : \"str\",\n  \"hex\" : \"hex\",\n  \"complete\" : true|false\n}")
     .examples("> bitcoin-cli finalizepsbt \"psbt\"\n")
 }
 
-fn create_tx_args() -> Vec<Arg> {
-    vec![
-        Arg::required(
-            "inputs",
-            ArgType::Arr,
-            "The inputs: [{\"txid\":\"hex\",\"vout\":n,\"sequence\":n},...]",
-        ),
-        Arg::required(
-            "outputs",
-            ArgType::Arr,
-            "The outputs: [{\"address\":amount},{\"data\":\"hex\"},...]",
-        )
-        .skip_type_check(),
-        Arg::with_default(
-            "locktime",
-            ArgType::Num,
-            json!(0),
-            "Raw locktime. Non-0 value also locktime-activates inputs",
-        ),
-        Arg::with_default(
-            "replaceable",
-            ArgType::Bool,
-            json!(true),
-            "Marks this transaction as BIP125-replaceable.",
-        ),
-        Arg::with_default("version", ArgType::Num, json!(2), "Transaction version"),
-    ]
+rpc_params! {
+    /// `createpsbt`'s parameters.
+    struct CreatePsbtParams {
+        tx: CreateTxParams [flatten],
+        /// The PSBT version number to use.
+        // Read after the transaction is built, as Core does.
+        psbt_version: Deferred<i64> [Num, default = 2],
+    }
 }
 
 fn createpsbt(p: ChainParams) -> RpcMethod {
-    let mut args = create_tx_args();
-    args.push(Arg::with_default(
-        "psbt_version",
-        ArgType::Num,
-        json!(2),
-        "The PSBT version number to use.",
-    ));
     RpcMethod::new(
         "createpsbt",
         "rawtransactions",
         "Creates a transaction in the Partially Signed Transaction format.\nImplements the Creator role.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
-        move |r: &RpcRequest| {
-            let locktime = r.params.opt_i64(2)?;
-            let rbf = r.params.opt_bool(3)?;
-            let version = r.params.opt_i64(4)?.unwrap_or(2);
-            let tx = create::construct(r.params.opt(0), r.params.opt(1), locktime, rbf, version, &p)?;
-            let v = psbt_version(r.params.opt_i64(5)?)?;
+        move |_, a: CreatePsbtParams| {
+            let tx = a.tx.construct(&p)?;
+            let v = psbt_version(a.psbt_version.get()?)?;
             Ok(json!(Psbt::from_unsigned_tx(&tx, v).to_base64()))
         },
     )
-    .args(args)
     .result("\"str\"    (string) The resulting raw transaction (base64-encoded string)")
     .examples("> bitcoin-cli createpsbt \"[{\\\"txid\\\":\\\"myid\\\",\\\"vout\\\":0}]\" \"[{\\\"address\\\":0.01}]\"\n")
+}
+
+rpc_params! {
+    /// `converttopsbt`'s parameters.
+    struct ConvertToPsbtParams {
+        /// The hex string of a raw transaction
+        hexstring: String [StrHex, required],
+        /// If true, any signatures in the input will be discarded and conversion
+        /// will continue. If false, RPC will fail if any signatures are present.
+        permitsigdata: bool [Bool, default = false],
+        /// Whether the transaction hex is a serialized witness transaction.
+        iswitness: Option<bool> [Bool, hint = "depends on heuristic tests"],
+        /// The PSBT version number to use.
+        // Read after the transaction is decoded, as Core does.
+        psbt_version: Deferred<i64> [Num, default = 2],
+    }
 }
 
 fn converttopsbt() -> RpcMethod {
@@ -239,14 +225,14 @@ fn converttopsbt() -> RpcMethod {
         "converttopsbt",
         "rawtransactions",
         "Converts a network serialized transaction to a PSBT. This should be used only with createrawtransaction and fundrawtransaction\ncreatepsbt and walletcreatefundedpsbt should be used for new applications.",
-        |r: &RpcRequest| {
-            let permit = r.params.opt_bool(1)?.unwrap_or(false);
-            let iswitness = r.params.opt_bool(2)?;
+        |_, a: ConvertToPsbtParams| {
+            let permit = a.permitsigdata;
+            let iswitness = a.iswitness;
             let (try_no_witness, try_witness) = match iswitness {
                 Some(w) => (!w, w),
                 None => (true, true),
             };
-            let mut tx = tojson::decode_hex_tx(r.params.str_at(0)?, try_no_witness, try_witness)
+            let mut tx = tojson::decode_hex_tx(&a.hexstring, try_no_witness, try_witness)
                 .ok_or_else(|| RpcError::deserialization("TX decode failed"))?;
             for i in &mut tx.input {
                 if (!i.script_sig.is_empty() || !i.witness.is_empty()) && !permit {
@@ -257,16 +243,10 @@ fn converttopsbt() -> RpcMethod {
                 i.script_sig = bitcoin::ScriptBuf::new();
                 i.witness = bitcoin::Witness::new();
             }
-            let v = psbt_version(r.params.opt_i64(3)?)?;
+            let v = psbt_version(a.psbt_version.get()?)?;
             Ok(json!(Psbt::from_unsigned_tx(&tx, v).to_base64()))
         },
     )
-    .args(vec![
-        Arg::required("hexstring", ArgType::StrHex, "The hex string of a raw transaction"),
-        Arg::with_default("permitsigdata", ArgType::Bool, json!(false), "If true, any signatures in the input will be discarded and conversion\nwill continue. If false, RPC will fail if any signatures are present."),
-        Arg::with_hint("iswitness", ArgType::Bool, "depends on heuristic tests", "Whether the transaction hex is a serialized witness transaction."),
-        Arg::with_default("psbt_version", ArgType::Num, json!(2), "The PSBT version number to use."),
-    ])
     .result("\"str\"    (string) The resulting raw transaction (base64-encoded string)")
     .examples("> bitcoin-cli converttopsbt \"rawtransaction\"\n")
 }
@@ -283,22 +263,41 @@ fn keystore_from(
     Ok(ks)
 }
 
+rpc_params! {
+    /// `utxoupdatepsbt`'s parameters.
+    struct UtxoUpdatePsbtParams {
+        /// A base64 string of a PSBT
+        psbt: String [Str, required],
+        /// An array of either strings or objects
+        descriptors: Vec<Value> [Arr, optional, inner = descriptors_inner()],
+    }
+}
+
 fn utxoupdatepsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) -> RpcMethod {
     RpcMethod::new(
         "utxoupdatepsbt",
         "rawtransactions",
         "Updates all segwit inputs and outputs in a PSBT with data from output descriptors, the UTXO set, txindex, or the mempool.",
-        move |r: &RpcRequest| {
-            let ks = keystore_from(&array_param(r, 1), network, false)?;
+        move |_, a: UtxoUpdatePsbtParams| {
+            let ks = keystore_from(&a.descriptors, network, false)?;
             // Private keys are not needed to update; hide them as a precaution.
             let ks = ks.hiding(true, false);
-            let psbt = update::process_psbt(r.params.str_at(0)?, coins.as_ref(), &ks, None, false)?;
+            let psbt = update::process_psbt(&a.psbt, coins.as_ref(), &ks, None, false)?;
             Ok(json!(psbt.to_base64()))
         },
     )
-    .args(vec![psbt_arg("A base64 string of a PSBT"), descriptors_arg(false)])
     .result("\"str\"    (string) The base64-encoded partially signed transaction with inputs updated")
     .examples("> bitcoin-cli utxoupdatepsbt \"psbt\"\n")
+}
+
+rpc_params! {
+    /// `joinpsbts`'s parameters.
+    struct JoinPsbtsParams {
+        /// The base64 strings of partially signed transactions
+        txs: Vec<Value> [Arr, required, inner = vec![
+            Arg::required("psbt", ArgType::Str, "A base64 string of a PSBT"),
+        ]],
+    }
 }
 
 fn joinpsbts() -> RpcMethod {
@@ -306,8 +305,8 @@ fn joinpsbts() -> RpcMethod {
         "joinpsbts",
         "rawtransactions",
         "Joins multiple distinct version 0 PSBTs with different inputs and outputs into one version 0 PSBT with inputs and outputs from all of the PSBTs\nNo input in any of the PSBTs can be in more than one of the PSBTs.",
-        |r: &RpcRequest| {
-            let txs = array_param(r, 0);
+        |_, a: JoinPsbtsParams| {
+            let txs = a.txs;
             if txs.len() <= 1 {
                 return Err(RpcError::invalid_parameter(
                     "At least two PSBTs are required to join PSBTs.",
@@ -339,8 +338,6 @@ fn joinpsbts() -> RpcMethod {
             Ok(json!(shuffled.to_base64()))
         },
     )
-    .args(vec![Arg::required("txs", ArgType::Arr, "The base64 strings of partially signed transactions")
-        .inner(vec![Arg::required("psbt", ArgType::Str, "A base64 string of a PSBT")])])
     .result("\"str\"    (string) The base64-encoded partially signed transaction")
     .examples("> bitcoin-cli joinpsbts \"psbt\"\n")
 }
@@ -359,11 +356,27 @@ fn analyzepsbt() -> RpcMethod {
         "analyzepsbt",
         "rawtransactions",
         "Analyzes and provides information about the current status of a PSBT and its inputs",
-        |r: &RpcRequest| Ok(analyze::analyze(decode_psbt(r.params.str_at(0)?)?)),
+        |_, a: PsbtParams| Ok(analyze::analyze(decode_psbt(&a.psbt)?)),
     )
-    .args(vec![psbt_arg("A base64 string of a PSBT")])
     .result("{\n  \"inputs\" : [...],\n  \"estimated_vsize\" : n,\n  \"estimated_feerate\" : n,\n  \"fee\" : n,\n  \"next\" : \"str\",\n  \"error\" : \"str\"\n}")
     .examples("> bitcoin-cli analyzepsbt \"psbt\"\n")
+}
+
+rpc_params! {
+    /// `descriptorprocesspsbt`'s parameters.
+    struct DescriptorProcessPsbtParams {
+        /// The transaction base64 string
+        psbt: String [Str, required],
+        /// An array of either strings or objects
+        descriptors: Vec<Value> [Arr, required, inner = descriptors_inner()],
+        /// The signature hash type to sign with if not specified by the PSBT.
+        // Parsed after the descriptors, as Core does.
+        sighashtype: Option<Value> [Str, hint = "DEFAULT for Taproot, ALL otherwise"],
+        /// Include BIP 32 derivation paths for public keys if we know them
+        bip32derivs: bool [Bool, default = true],
+        /// Also finalize inputs if possible
+        finalize: bool [Bool, default = true],
+    }
 }
 
 fn descriptorprocesspsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) -> RpcMethod {
@@ -371,13 +384,11 @@ fn descriptorprocesspsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) 
         "descriptorprocesspsbt",
         "rawtransactions",
         "Update all segwit inputs in a PSBT with information from output descriptors, the UTXO set or the mempool. \nThen, sign the inputs we are able to with information from the output descriptors. ",
-        move |r: &RpcRequest| {
-            let ks = keystore_from(&array_param(r, 1), network, true)?;
-            let sighash = parse_sighash_opt(r.params.opt(2))?;
-            let bip32derivs = r.params.opt_bool(3)?.unwrap_or(true);
-            let finalize = r.params.opt_bool(4)?.unwrap_or(true);
-            let ks = ks.hiding(false, !bip32derivs);
-            let psbt = update::process_psbt(r.params.str_at(0)?, coins.as_ref(), &ks, sighash, finalize)?;
+        move |_, a: DescriptorProcessPsbtParams| {
+            let ks = keystore_from(&a.descriptors, network, true)?;
+            let sighash = parse_sighash_opt(a.sighashtype.as_ref())?;
+            let ks = ks.hiding(false, !a.bip32derivs);
+            let psbt = update::process_psbt(&a.psbt, coins.as_ref(), &ks, sighash, a.finalize)?;
             let complete = psbt.inputs.iter().all(psbt::Input::is_finalized);
             let mut out = Map::new();
             out.insert("psbt".into(), json!(psbt.to_base64()));
@@ -390,13 +401,6 @@ fn descriptorprocesspsbt(network: bitcoin::Network, coins: Arc<dyn CoinLookup>) 
             Ok(Value::Object(out))
         },
     )
-    .args(vec![
-        Arg::required("psbt", ArgType::Str, "The transaction base64 string"),
-        descriptors_arg(true),
-        Arg::with_hint("sighashtype", ArgType::Str, "DEFAULT for Taproot, ALL otherwise", "The signature hash type to sign with if not specified by the PSBT."),
-        Arg::with_default("bip32derivs", ArgType::Bool, json!(true), "Include BIP 32 derivation paths for public keys if we know them"),
-        Arg::with_default("finalize", ArgType::Bool, json!(true), "Also finalize inputs if possible"),
-    ])
     .result("{\n  \"psbt\" : \"str\",\n  \"complete\" : true|false,\n  \"hex\" : \"hex\"\n}")
     .examples("> bitcoin-cli descriptorprocesspsbt \"psbt\" \"[\\\"descriptor1\\\", \\\"descriptor2\\\"]\"\n")
 }

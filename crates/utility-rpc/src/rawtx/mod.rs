@@ -10,7 +10,7 @@ use crate::{script, tojson};
 use bitcoin::hashes::{hash160, Hash};
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 use rpc::method::json_type_name;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcRequest, RpcResult, RpcTable};
+use rpc::{rpc_params, Arg, ArgType, RpcError, RpcMethod, RpcResult, RpcTable};
 use serde_json::{json, Map, Value};
 use sign::Keystore;
 use std::collections::BTreeMap;
@@ -45,26 +45,48 @@ pub fn register_rawtx(table: &RpcTable, network: bitcoin::Network, coins: Arc<dy
     table.register(combinerawtransaction(coins));
 }
 
+rpc_params! {
+    /// The transaction parameters of `createrawtransaction` and `createpsbt`.
+    pub(crate) struct CreateTxParams {
+        /// The inputs: [{"txid":"hex","vout":n,"sequence":n},...]
+        inputs: Option<Value> [Arr, required],
+        /// The outputs: [{"address":amount},{"data":"hex"},...]
+        outputs: Option<Value> [Arr, required, skip_type_check],
+        /// Raw locktime. Non-0 value also locktime-activates inputs
+        locktime: Option<i64> [Num, hint = "0"],
+        /// Marks this transaction as BIP125-replaceable.
+        // Left out differs from true: only an explicit true is checked against
+        // the inputs' sequence numbers, as Core does.
+        replaceable: Option<bool> [Bool, hint = "true"],
+        /// Transaction version
+        version: i64 [Num, default = 2],
+    }
+}
+
+impl CreateTxParams {
+    /// The unsigned transaction these parameters describe.
+    pub(crate) fn construct(&self, p: &ChainParams) -> RpcResult<Transaction> {
+        create::construct(
+            self.inputs.as_ref(),
+            self.outputs.as_ref(),
+            self.locktime,
+            self.replaceable,
+            self.version,
+            p,
+        )
+    }
+}
+
 fn createrawtransaction(p: ChainParams) -> RpcMethod {
     RpcMethod::new(
         "createrawtransaction",
         "rawtransactions",
         "Create a transaction spending the given inputs and creating new outputs.\nOutputs can be addresses or data.\nReturns hex-encoded raw transaction.\nNote that the transaction's inputs are not signed, and\nit is not stored in the wallet or transmitted to the network.",
-        move |r: &RpcRequest| {
-            let locktime = r.params.opt_i64(2)?;
-            let rbf = r.params.opt_bool(3)?;
-            let version = r.params.opt_i64(4)?.unwrap_or(2);
-            let tx = create::construct(r.params.opt(0), r.params.opt(1), locktime, rbf, version, &p)?;
+        move |_, a: CreateTxParams| {
+            let tx = a.construct(&p)?;
             Ok(json!(hex::encode(tojson::serialize_tx(&tx, true))))
         },
     )
-    .args(vec![
-        Arg::required("inputs", ArgType::Arr, "The inputs: [{\"txid\":\"hex\",\"vout\":n,\"sequence\":n},...]"),
-        Arg::required("outputs", ArgType::Arr, "The outputs: [{\"address\":amount},{\"data\":\"hex\"},...]").skip_type_check(),
-        Arg::with_default("locktime", ArgType::Num, json!(0), "Raw locktime. Non-0 value also locktime-activates inputs"),
-        Arg::with_default("replaceable", ArgType::Bool, json!(true), "Marks this transaction as BIP125-replaceable."),
-        Arg::with_default("version", ArgType::Num, json!(2), "Transaction version"),
-    ])
     .result("\"hex\"    (string) hex string of the transaction")
     .examples("> bitcoin-cli createrawtransaction \"[{\\\"txid\\\":\\\"myid\\\",\\\"vout\\\":0}]\" \"[{\\\"address\\\":0.01}]\"\n")
 }
@@ -364,16 +386,32 @@ pub fn sign_transaction(
     Ok(errors)
 }
 
+rpc_params! {
+    /// `signrawtransactionwithkey`'s parameters; the keys, previous outputs and
+    /// sighash type are checked in turn by the handler, as Core does.
+    struct SignRawTransactionWithKeyParams {
+        /// The transaction hex string
+        hexstring: String [Str, required],
+        /// The base58-encoded private keys for signing
+        privkeys: Vec<Value> [Arr, required, inner = vec![
+            Arg::optional("privatekey", ArgType::StrHex, "private key in base58-encoding"),
+        ]],
+        /// The previous dependent transaction outputs
+        prevtxs: Option<Value> [Arr, optional],
+        /// The signature hash type.
+        sighashtype: Value [Str, default = "DEFAULT"],
+    }
+}
+
 fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> RpcMethod {
     RpcMethod::new(
         "signrawtransactionwithkey",
         "rawtransactions",
         "Sign inputs for raw transaction (serialized, hex-encoded).\nThe second argument is an array of base58-encoded private\nkeys that will be the only keys used to sign the transaction.\nThe third optional argument (may be null) is an array of previous transaction outputs that\nthis transaction depends on but may not yet be in the block chain.",
-        move |r: &RpcRequest| {
-            let mut tx = decode_tx(r.params.str_at(0)?)?;
+        move |_, a: SignRawTransactionWithKeyParams| {
+            let mut tx = decode_tx(&a.hexstring)?;
             let mut keystore = Keystore::default();
-            let keys = r.params.opt(1).and_then(Value::as_array).cloned().unwrap_or_default();
-            for k in &keys {
+            for k in &a.privkeys {
                 let Some(s) = k.as_str() else {
                     return Err(RpcError::type_error(format!(
                         "JSON value of type {} is not of expected type string",
@@ -390,8 +428,8 @@ fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> Rpc
                     coins.insert(txin.previous_output, c);
                 }
             }
-            parse_prevouts(r.params.opt(2), &mut keystore, &mut coins)?;
-            let sighash = parse_sighash_opt(r.params.opt(3))?.unwrap_or(0);
+            parse_prevouts(a.prevtxs.as_ref(), &mut keystore, &mut coins)?;
+            let sighash = parse_sighash_opt(Some(&a.sighashtype))?.unwrap_or(0);
             let errors = sign_transaction(&mut tx, &[], &keystore, &coins, sighash)?;
             let mut out = Map::new();
             out.insert("hex".into(), json!(hex::encode(tojson::serialize_tx(&tx, true))));
@@ -402,15 +440,18 @@ fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> Rpc
             Ok(Value::Object(out))
         },
     )
-    .args(vec![
-        Arg::required("hexstring", ArgType::Str, "The transaction hex string"),
-        Arg::required("privkeys", ArgType::Arr, "The base58-encoded private keys for signing")
-            .inner(vec![Arg::optional("privatekey", ArgType::StrHex, "private key in base58-encoding")]),
-        Arg::optional("prevtxs", ArgType::Arr, "The previous dependent transaction outputs"),
-        Arg::with_default("sighashtype", ArgType::Str, json!("DEFAULT"), "The signature hash type."),
-    ])
     .result("{\n  \"hex\" : \"hex\",\n  \"complete\" : true|false,\n  \"errors\" : [ ... ]\n}")
     .examples("> bitcoin-cli signrawtransactionwithkey \"myhex\" \"[\\\"key1\\\",\\\"key2\\\"]\"\n")
+}
+
+rpc_params! {
+    /// `combinerawtransaction`'s parameters.
+    struct CombineRawTransactionParams {
+        /// The hex strings of partially signed transactions
+        txs: Vec<Value> [Arr, required, inner = vec![
+            Arg::optional("hexstring", ArgType::StrHex, "A hex-encoded raw transaction"),
+        ]],
+    }
 }
 
 fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
@@ -418,8 +459,8 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
         "combinerawtransaction",
         "rawtransactions",
         "Combine multiple partially signed transactions into one transaction.\nThe combined transaction may be another partially signed transaction or a \nfully signed transaction.",
-        move |r: &RpcRequest| {
-            let list = r.params.opt(0).and_then(Value::as_array).cloned().unwrap_or_default();
+        move |_, a: CombineRawTransactionParams| {
+            let list = a.txs;
             if list.len() < 2 {
                 return Err(RpcError::deserialization(
                     "Missing transactions. At least two transactions required.",
@@ -466,8 +507,6 @@ fn combinerawtransaction(lookup: Arc<dyn CoinLookup>) -> RpcMethod {
             Ok(json!(hex::encode(tojson::serialize_tx(&merged, true))))
         },
     )
-    .args(vec![Arg::required("txs", ArgType::Arr, "The hex strings of partially signed transactions")
-        .inner(vec![Arg::optional("hexstring", ArgType::StrHex, "A hex-encoded raw transaction")])])
     .result("\"str\"    (string) The hex-encoded raw transaction with signature(s)")
     .examples("> bitcoin-cli combinerawtransaction [\"myhex1\", \"myhex2\", \"myhex3\"]\n")
 }

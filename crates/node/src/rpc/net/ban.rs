@@ -1,10 +1,24 @@
 //! The ban list: `setban`, `listbanned`, `clearbanned`.
 
 use net::NetHandle;
-use rpc::{Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{rpc_params, Deferred, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 use super::{INVALID_IP_OR_SUBNET, NODE_ALREADY_ADDED};
+
+rpc_params! {
+    /// `setban`'s parameters.
+    struct SetBanParams {
+        /// The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)
+        subnet: String [Str, required],
+        /// 'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list
+        command: String [Str, required],
+        /// time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)
+        bantime: Deferred<i64> [Num, default = 0],
+        /// If set, the bantime must be an absolute timestamp expressed in UNIX epoch time
+        absolute: bool [Bool, default = false],
+    }
+}
 
 /// Registers the ban-list RPCs; `bantime` is `-bantime`, the default ban.
 pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
@@ -14,13 +28,12 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
             "setban",
             "network",
             "Attempts to add or remove an IP/Subnet from the banned list.",
-            move |req| {
-                let subnet = req.params.str_at(0)?.to_string();
-                let command = req.params.str_at(1)?.to_string();
-                match command.as_str() {
+            move |_, p: SetBanParams| {
+                let subnet = p.subnet;
+                match p.command.as_str() {
                     "add" => {
-                        let mut duration = req.params.opt_i64(2)?.unwrap_or(0);
-                        let absolute = req.params.opt_bool(3)?.unwrap_or(false);
+                        let mut duration = p.bantime.get()?;
+                        let absolute = p.absolute;
                         let now = common::time::now_secs();
                         if duration <= 0 {
                             duration = bantime;
@@ -46,18 +59,12 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
                 Ok(Value::Null)
             },
         )
-        .args(vec![
-            Arg::required("subnet", ArgType::Str, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP)"),
-            Arg::required("command", ArgType::Str, "'add' to add an IP/Subnet to the list, 'remove' to remove an IP/Subnet from the list"),
-            Arg::with_default("bantime", ArgType::Num, json!(0), "time in seconds how long (or until when if [absolute] is set) the IP is banned (0 or empty means using the default time of 24h which can also be overwritten by the -bantime startup argument)"),
-            Arg::with_default("absolute", ArgType::Bool, json!(false), "If set, the bantime must be an absolute timestamp expressed in UNIX epoch time"),
-        ])
         .result("null    (json null)"),
     );
 
     let h = net.clone();
     table.register(
-        RpcMethod::new("listbanned", "network", "List all manually banned IPs/Subnets.", move |_| {
+        RpcMethod::new("listbanned", "network", "List all manually banned IPs/Subnets.", move |_, ()| {
             let now = common::time::now_secs();
             Ok(Value::Array(
                 h.bans()
@@ -83,7 +90,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, bantime: i64) {
             "clearbanned",
             "network",
             "Clear all banned IPs.",
-            move |_| {
+            move |_, ()| {
                 h.clear_bans();
                 Ok(Value::Null)
             },

@@ -65,7 +65,7 @@ pub fn register(
             "getnetworkinfo",
             "network",
             "Returns an object containing various state info regarding P2P networking.",
-            move |_| {
+            move |_, ()| {
                 Ok(json!({
                     "version": numeric_version(),
                     "subversion": subversion,

@@ -3,23 +3,31 @@
 
 use consensus::codec::{serialize_tx, size_and_weight};
 use net::NetHandle;
-use rpc::{code, Arg, ArgType, RpcError, RpcMethod, RpcTable};
+use rpc::{code, rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
 
 /// Core's `ParseVerbosity` without booleans.
-fn verbosity(param: Option<&Value>) -> Result<i64, RpcError> {
+fn verbosity(param: &Value) -> Result<i64, RpcError> {
     match param {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::Bool(_)) => Err(RpcError::type_error(
+        Value::Null => Ok(0),
+        Value::Bool(_) => Err(RpcError::type_error(
             "Verbosity was boolean but only integer allowed",
         )),
-        Some(Value::Number(n)) => n
+        Value::Number(n) => n
             .as_i64()
             .ok_or_else(|| RpcError::type_error("JSON integer out of range")),
-        Some(other) => Err(RpcError::type_error(format!(
+        other => Err(RpcError::type_error(format!(
             "JSON value of type {} is not of expected type number",
             rpc::method::json_type_name(other)
         ))),
+    }
+}
+
+rpc_params! {
+    /// `getorphantxs`'s parameters.
+    struct GetOrphanTxsParams {
+        /// 0 for an array of txids (may contain duplicates), 1 for an array of objects with tx details, and 2 for details from (1) and tx hex
+        verbosity: Value [Num, default = 0, skip_type_check],
     }
 }
 
@@ -30,8 +38,8 @@ pub fn register(table: &RpcTable, net: NetHandle) {
             "getorphantxs",
             "hidden",
             "Shows transactions in the tx orphanage.\n\nEXPERIMENTAL warning: this call may be changed in future releases.",
-            move |req| {
-                let level = verbosity(req.params.first())?;
+            move |_, p: GetOrphanTxsParams| {
+                let level = verbosity(&p.verbosity)?;
                 if !(0..=2).contains(&level) {
                     return Err(RpcError::new(
                         code::INVALID_PARAMETER,
@@ -64,13 +72,6 @@ pub fn register(table: &RpcTable, net: NetHandle) {
                 Ok(Value::Array(list))
             },
         )
-        .args(vec![Arg::with_default(
-            "verbosity",
-            ArgType::Num,
-            json!(0),
-            "0 for an array of txids (may contain duplicates), 1 for an array of objects with tx details, and 2 for details from (1) and tx hex",
-        )
-        .skip_type_check()])
         .result("[\"hex\", ...] for verbosity 0; [{\"txid\", \"wtxid\", \"bytes\", \"vsize\", \"weight\", \"from\": [n, ...]}, ...] for 1; the same with \"hex\" for 2"),
     );
 }

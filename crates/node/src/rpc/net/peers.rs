@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use net::{NetHandle, Peer};
-use rpc::{code, Arg, ArgType, Params, RpcError, RpcMethod, RpcTable};
+use rpc::{code, rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
 use super::{services_names, NODE_ALREADY_ADDED, NODE_CAPACITY_REACHED, NODE_NOT_ADDED};
@@ -96,6 +96,56 @@ fn peer_json(peer: &Peer) -> Value {
     Value::Object(o)
 }
 
+rpc_params! {
+    /// `addnode`'s parameters.
+    struct AddNodeParams {
+        /// The IP address/port of the peer to connect to
+        node: String [Str, required],
+        /// 'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once
+        command: String [Str, required],
+        /// Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command)
+        v2transport: Option<bool> [Bool, hint = "set by -v2transport"],
+    }
+}
+
+rpc_params! {
+    /// `disconnectnode`'s parameters.
+    struct DisconnectNodeParams {
+        /// The IP address/port of the node
+        address: Option<String> [Str, hint = "fallback to nodeid"],
+        /// The node ID (see getpeerinfo for node IDs)
+        nodeid: Option<Value> [Num, hint = "fallback to address"],
+    }
+}
+
+rpc_params! {
+    /// `getaddednodeinfo`'s parameters.
+    struct GetAddedNodeInfoParams {
+        /// If provided, return information about this specific node, otherwise all nodes are returned.
+        node: Option<String> [Str, hint = "all nodes"],
+    }
+}
+
+rpc_params! {
+    /// `setnetworkactive`'s parameters.
+    struct SetNetworkActiveParams {
+        /// true to enable networking, false to disable
+        state: bool [Bool, required],
+    }
+}
+
+rpc_params! {
+    /// `addconnection`'s parameters.
+    struct AddConnectionParams {
+        /// The IP address and port to attempt connecting to.
+        address: String [Str, required],
+        /// Type of connection to open ("outbound-full-relay", "block-relay-only", "addr-fetch" or "feeler").
+        connection_type: String [Str, required],
+        /// Attempt to connect using BIP324 v2 transport protocol
+        v2transport: bool [Bool, required],
+    }
+}
+
 /// Registers the peer RPCs on `table`.
 pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regtest: bool) {
     let h = net.clone();
@@ -104,7 +154,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "getpeerinfo",
             "network",
             "Returns data about each connected network peer as a json array of objects.",
-            move |_| Ok(Value::Array(h.peers().iter().map(|p| peer_json(p)).collect())),
+            move |_, ()| Ok(Value::Array(h.peers().iter().map(|p| peer_json(p)).collect())),
         )
         .result("[\n  {\n    \"id\" : n,    (numeric) Peer index\n    \"addr\" : \"str\",    (string) (host:port) The IP address and port of the peer\n    \"network\" : \"str\",    (string) Network (ipv4, ipv6, onion, i2p, cjdns, not_publicly_routable)\n    ...\n  },\n  ...\n]"),
     );
@@ -115,7 +165,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "getconnectioncount",
             "network",
             "Returns the number of connections to other nodes.",
-            move |_| {
+            move |_, ()| {
                 let (i, o) = h.connection_counts();
                 Ok(json!(i + o))
             },
@@ -129,10 +179,9 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "addnode",
             "network",
             "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.\nNodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\nfull nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\nAddnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.",
-            move |req| {
-                let node = req.params.str_at(0)?.to_string();
-                let command = req.params.str_at(1)?.to_string();
-                let v2 = req.params.opt_bool(2)?.unwrap_or(false);
+            move |_, p: AddNodeParams| {
+                let (node, command) = (p.node, p.command);
+                let v2 = p.v2transport.unwrap_or(false);
                 if !matches!(command.as_str(), "onetry" | "add" | "remove") {
                     return Err(RpcError::misc("addnode \"node\" \"command\" ( v2transport )"));
                 }
@@ -156,11 +205,6 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                 Ok(Value::Null)
             },
         )
-        .args(vec![
-            Arg::required("node", ArgType::Str, "The IP address/port of the peer to connect to"),
-            Arg::required("command", ArgType::Str, "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once"),
-            Arg::with_hint("v2transport", ArgType::Bool, "set by -v2transport", "Attempt to connect using BIP324 v2 transport protocol (ignored for 'remove' command)"),
-        ])
         .result("null    (json null)"),
     );
 
@@ -170,14 +214,10 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "disconnectnode",
             "network",
             "Immediately disconnects from the specified peer node.\n\nStrictly one out of 'address' and 'nodeid' can be provided to identify the node.\n\nTo disconnect by nodeid, either set 'address' to the empty string, or call using the named 'nodeid' argument only.",
-            move |req| {
-                let address = req.params.opt(0).filter(|v| !v.is_null());
-                let id = req.params.opt(1).filter(|v| !v.is_null());
-                let found = match (address, id) {
-                    (Some(Value::String(a)), None) => h.disconnect_address(a),
-                    (None, Some(id)) | (Some(Value::String(_)), Some(id))
-                        if address.is_none_or(|a| a.as_str() == Some("")) =>
-                    {
+            move |_, p: DisconnectNodeParams| {
+                let found = match (p.address.as_deref(), p.nodeid) {
+                    (Some(a), None) => h.disconnect_address(a),
+                    (None | Some(""), Some(id)) => {
                         let id = id
                             .as_i64()
                             .ok_or_else(|| RpcError::type_error("JSON value of type string is not of expected type number"))?;
@@ -199,10 +239,6 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                 Ok(Value::Null)
             },
         )
-        .args(vec![
-            Arg::with_hint("address", ArgType::Str, "fallback to nodeid", "The IP address/port of the node"),
-            Arg::with_hint("nodeid", ArgType::Num, "fallback to address", "The node ID (see getpeerinfo for node IDs)"),
-        ])
         .result("null    (json null)"),
     );
 
@@ -212,8 +248,8 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "getaddednodeinfo",
             "network",
             "Returns information about the given added node, or all added nodes\n(note that onetry addnodes are not listed here)",
-            move |req| {
-                let filter = req.params.opt_str(0)?.map(str::to_string);
+            move |_, p: GetAddedNodeInfoParams| {
+                let filter = p.node;
                 let added = h.added_nodes();
                 if let Some(f) = &filter {
                     if !added.iter().any(|(n, _)| n == f) {
@@ -234,7 +270,6 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                 Ok(Value::Array(list))
             },
         )
-        .args(vec![Arg::with_hint("node", ArgType::Str, "all nodes", "If provided, return information about this specific node, otherwise all nodes are returned.")])
         .result("[\n  {\n    \"addednode\" : \"str\",    (string) The node IP address or name (as provided to addnode)\n    \"connected\" : true|false,    (boolean) If connected\n    \"addresses\" : [ ... ]\n  },\n  ...\n]"),
     );
 
@@ -244,7 +279,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "getnettotals",
             "network",
             "Returns information about network traffic, including bytes in, bytes out,\nand current system time.",
-            move |_| {
+            move |_, ()| {
                 let (recv, sent) = h.totals();
                 let millis = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
@@ -273,7 +308,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "ping",
             "network",
             "Requests that a ping be sent to all other nodes, to measure ping time.\nResults are provided in getpeerinfo, pingtime and pingwait fields are decimal seconds.\nPing command is handled in queue with all other commands, so it measures processing backlog, not just network ping.",
-            move |_| {
+            move |_, ()| {
                 h.ping_all();
                 Ok(Value::Null)
             },
@@ -287,20 +322,11 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "setnetworkactive",
             "network",
             "Disable/enable all p2p network activity.",
-            move |req| {
-                let state = req
-                    .params
-                    .opt_bool(0)?
-                    .ok_or_else(|| RpcError::invalid_parameter("Missing state"))?;
-                h.set_network_active(state);
+            move |_, p: SetNetworkActiveParams| {
+                h.set_network_active(p.state);
                 Ok(json!(h.network_active()))
             },
         )
-        .args(vec![Arg::required(
-            "state",
-            ArgType::Bool,
-            "true to enable networking, false to disable",
-        )])
         .result("bool    (boolean) The value that was passed in"),
     );
 
@@ -310,13 +336,13 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "addconnection",
             "hidden",
             "Open an outbound connection to a specified node. This RPC is for testing only.",
-            move |req| {
+            move |_, p: AddConnectionParams| {
                 if !regtest {
                     return Err(RpcError::misc("addconnection is for regression testing (-regtest mode) only."));
                 }
-                let address = req.params.str_at(0)?.to_string();
-                let type_name = req.params.str_at(1)?.trim().to_string();
-                let v2 = req.params.opt_bool(2)?.unwrap_or(false);
+                let address = p.address;
+                let type_name = p.connection_type.trim().to_string();
+                let v2 = p.v2transport;
                 let Some(conn_type) = net::ConnectionType::from_addconnection(&type_name) else {
                     return Err(RpcError::invalid_parameter(
                         "addconnection \"address\" \"connection_type\" v2transport",
@@ -337,11 +363,6 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                 Ok(json!({"address": address, "connection_type": type_name}))
             },
         )
-        .args(vec![
-            Arg::required("address", ArgType::Str, "The IP address and port to attempt connecting to."),
-            Arg::required("connection_type", ArgType::Str, "Type of connection to open (\"outbound-full-relay\", \"block-relay-only\", \"addr-fetch\" or \"feeler\")."),
-            Arg::required("v2transport", ArgType::Bool, "Attempt to connect using BIP324 v2 transport protocol"),
-        ])
         .hidden()
         .result("{\n  \"address\" : \"str\",    (string) Address of newly added connection.\n  \"connection_type\" : \"str\"    (string) Type of connection opened.\n}"),
     );
