@@ -96,10 +96,11 @@ impl ActorMethods {
             .iter()
             .map(|a| Arg::optional(intern(&a.name), ArgType::Str, "").skip_type_check())
             .collect();
-        let method = RpcMethod::new(name, intern(&command.category), "", move |req| {
+        // Declared in the registering process: the escape hatch for methods
+        // whose parameters the node does not know as types.
+        let method = RpcMethod::untyped(name, intern(&command.category), "", args, move |req| {
             run(&*actor, req)
-        })
-        .args(args);
+        });
         table.register(method);
         self.0
             .lock()
