@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use bitcoin::{OutPoint, Transaction, Txid};
 use common::args::ArgsManager;
-use consensus::{TxResult, ValidationError};
+use consensus::TxResult;
 use mempool::{Entry, Mempool};
 use rpc::error::code;
 use rpc::{rpc_params, Arg, CheckedObject, Deferred, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use chainstate_service::NodeChain;
+use chainstate_service::{BroadcastError, NodeChain, Relay};
 
 const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
 
@@ -204,46 +204,23 @@ fn send_raw_transaction(chain: &NodeChain, p: SendRawTransactionParams) -> Resul
             ));
         }
     }
-    let txid = tx.compute_txid();
-    let wtxid = tx.compute_wtxid();
-    let tx = Arc::new(tx);
-    let result = {
-        let cs = chain.lock();
-        let mut pool = chain.pool();
-        if pool.get_by_wtxid(&wtxid).is_some() {
-            return Ok(json!(txid.to_string()));
-        }
-        let checked = pool.accept(&cs, tx.clone(), chain.policy(), true);
-        match checked {
-            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
-                return Err(RpcError::new(
-                    code::VERIFY_ERROR,
-                    "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
-                ))
-            }
-            Ok(_) => pool.accept(&cs, tx, chain.policy(), false),
-            Err(e) => Err(e),
-        }
+    // Core's cap: the rate's fee for the plain virtual size, rounded up.
+    let vsize = tx.weight().to_wu().div_ceil(4) as i64;
+    let max_fee = if max_rate > 0 {
+        (max_rate * vsize + 999) / 1000
+    } else {
+        0
     };
-    match result {
-        Ok(a) => {
-            chain.relay_transaction(a.txid, wtxid);
-            Ok(json!(a.txid.to_string()))
-        }
-        Err(e) => Err(reject_error(&e)),
-    }
-}
-
-fn reject_error(e: &ValidationError) -> RpcError {
-    match e.tx_result() {
-        Some(TxResult::MissingInputs) => {
-            RpcError::new(code::VERIFY_ERROR, "bad-txns-inputs-missingorspent")
-        }
-        _ if e.reason == "txn-already-known" => RpcError::new(
-            code::VERIFY_ALREADY_IN_UTXO_SET,
-            "Transaction outputs already in utxo set",
-        ),
-        _ => RpcError::new(code::VERIFY_REJECTED, e.to_string()),
+    match chain.broadcast_transaction(Arc::new(tx), max_fee, Relay::ToAll, true) {
+        Ok(txid) => Ok(json!(txid.to_string())),
+        Err(e) => Err(RpcError::new(
+            match e {
+                BroadcastError::MempoolRejected(_) => code::VERIFY_REJECTED,
+                BroadcastError::AlreadyInUtxoSet => code::VERIFY_ALREADY_IN_UTXO_SET,
+                _ => code::VERIFY_ERROR,
+            },
+            e.message(),
+        )),
     }
 }
 
