@@ -83,6 +83,19 @@ impl HttpResponse {
     }
 }
 
+/// Waits (up to 30 s) until `path` exists, e.g. a node's IPC socket.
+pub fn wait_for_file(path: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// One node under test.
 pub struct TestNode {
     /// Top data directory (`-datadir`).

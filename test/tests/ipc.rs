@@ -6,24 +6,12 @@
 // checks every target on its own.
 use {base64 as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
 
-use functional::{node_binary, run_binary, TestNode};
+use functional::{node_binary, run_binary, wait_for_file, TestNode};
 use interfaces::init::Init;
 use serde_json::json;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::time::{Duration, Instant};
-
-fn wait_for_file(path: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 /// Child processes of `pid` (none may be left: no zombies).
 fn children(pid: u32) -> Vec<String> {

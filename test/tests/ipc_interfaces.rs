@@ -7,7 +7,7 @@
 use bitcoin::hashes::Hash;
 // Dependencies of the other test targets.
 use bitcoin::BlockHash;
-use functional::{op_true, TestNode};
+use functional::{op_true, wait_for_file, TestNode};
 use interfaces::chain::*;
 use interfaces::init::Init;
 use interfaces::node::InitMessageCallback;
@@ -15,18 +15,6 @@ use serde_json::json;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use {base64 as _, hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
-
-fn wait_for_file(path: &std::path::Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Records every notification as a line.
 #[derive(Default)]

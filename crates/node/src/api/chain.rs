@@ -66,6 +66,12 @@ fn package(pool: &Mempool, txids: &BTreeSet<Txid>) -> (i64, u64) {
         .fold((0, 0), |(f, s), e| (f + e.fee, s + e.vsize))
 }
 
+/// A lookup's facts and whether the block was found (Core's return value).
+fn found(r: FoundBlockResult) -> (FoundBlockResult, bool) {
+    let ok = r.found;
+    (r, ok)
+}
+
 /// What `rate` charges for `vsize` virtual bytes.
 fn fee_for(rate: &FeeRate, vsize: u64) -> i64 {
     if rate.size <= 0 {
@@ -93,9 +99,7 @@ impl ChainApi {
     /// `FillBlock` for the block `hash` (unknown hashes are not found).
     fn find(&self, hash: &BlockHash, want: &FoundBlockParam) -> (FoundBlockResult, bool) {
         let cs = self.chain().lock();
-        let r = fill(&cs, &self.0.time_max, cs.index().id(hash), want);
-        let found = r.found;
-        (r, found)
+        found(fill(&cs, &self.0.time_max, cs.index().id(hash), want))
     }
 
     fn rw_setting_update(
@@ -210,9 +214,7 @@ impl Chain for ChainApi {
     ) -> Result<(FoundBlockResult, bool)> {
         let cs = self.chain().lock();
         let id = earliest_at_least(&cs, &self.0.time_max, min_time, min_height);
-        let r = fill(&cs, &self.0.time_max, id, block);
-        let found = r.found;
-        Ok((r, found))
+        Ok(found(fill(&cs, &self.0.time_max, id, block)))
     }
 
     fn find_ancestor_by_height(
@@ -226,9 +228,7 @@ impl Chain for ChainApi {
             let h = u32::try_from(ancestor_height).ok()?;
             cs.index().ancestor_id(id, h)
         });
-        let r = fill(&cs, &self.0.time_max, id, ancestor);
-        let found = r.found;
-        Ok((r, found))
+        Ok(found(fill(&cs, &self.0.time_max, id, ancestor)))
     }
 
     fn find_ancestor_by_hash(
@@ -246,9 +246,7 @@ impl Chain for ChainApi {
             }
             _ => None,
         };
-        let r = fill(&cs, &self.0.time_max, id, ancestor);
-        let found = r.found;
-        Ok((r, found))
+        Ok(found(fill(&cs, &self.0.time_max, id, ancestor)))
     }
 
     fn find_common_ancestor(
