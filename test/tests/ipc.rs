@@ -343,7 +343,8 @@ fn mining_clients_are_independent_and_odd_coinbases_are_refused() {
         input: vec![],
         output: vec![],
     };
-    assert_eq!(template.submit_solution(1, 0, 0, empty), Ok(false));
+    assert_eq!(template.submit_solution(1, 0, 0, Some(empty)), Ok(false));
+    assert_eq!(template.submit_solution(1, 0, 0, None), Ok(false));
     assert_eq!(node.rpc("getblockcount", json!([])), json!(1));
     drop((template, a, b, first, second));
     drop(ipc);

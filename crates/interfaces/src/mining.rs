@@ -119,13 +119,14 @@ pub trait BlockTemplate: Send + Sync {
     fn get_coinbase_tx(&self) -> Result<CoinbaseTx>;
     /// Merkle branch of the coinbase (hashes in internal byte order).
     fn get_coinbase_merkle_path(&self) -> Result<Vec<[u8; 32]>>;
-    /// Submits a solved block built from this template.
+    /// Submits a solved block built from this template; no coinbase (null
+    /// or empty data on the wire) is a refusal, `false`.
     fn submit_solution(
         &self,
         version: u32,
         timestamp: u32,
         nonce: u32,
-        coinbase: Transaction,
+        coinbase: Option<Transaction>,
     ) -> Result<bool>;
     /// Waits for a better template; `None` on timeout or interrupt.
     fn wait_next(&self, options: &BlockWaitOptions) -> Result<Option<Box<dyn BlockTemplate>>>;

@@ -207,6 +207,15 @@ impl<'a> Values<'a> {
                     accessor(&flag)
                 ));
             }
+            if f.ty == CType::Data {
+                // Unset or (for most types) empty: none, as Core reads a
+                // null `CTransactionRef`.
+                let v = self.read_value(&f.ty, rt, &src)?;
+                return Ok(format!(
+                    "if {obj}.has_{}() {{ {v} }} else {{ None }}",
+                    accessor(&f.name)
+                ));
+            }
             if f.ty.is_pointer() {
                 let v = self.read_value(&f.ty, inner, &src)?;
                 return Ok(format!(

@@ -257,6 +257,40 @@ fn stale_socket_is_replaced_by_a_second_bind() {
     assert_alive(&l);
 }
 
+/// A coinbase is read as Core reads a `CTransactionRef`: empty bytes are no
+/// coinbase (a refusal, not an error), and bytes after a transaction are
+/// ignored (64 zero bytes are an empty transaction).
+#[test]
+fn coinbase_bytes_read_as_core_reads_them() {
+    let l = listening();
+    let results = raw_client(l.connect(), |init| async move {
+        let t = make_thread(&init).await;
+        let mut req = init.make_mining_request();
+        req.get().init_context().set_thread(t.clone());
+        let mining = req.send().pipeline.get_result();
+        let mut req = mining.create_new_block_request();
+        req.get().init_context().set_thread(t.clone());
+        let template = req.send().pipeline.get_result();
+        let mut out = Vec::new();
+        for coinbase in [&[][..], &[0u8; 64][..]] {
+            let mut r = template.submit_solution_request();
+            r.get().init_context().set_thread(t.clone());
+            r.get().set_nonce(42);
+            r.get().set_coinbase(coinbase);
+            out.push(
+                r.send()
+                    .promise
+                    .await
+                    .and_then(|reply| Ok(reply.get()?.get_result()))
+                    .map_err(|e| e.extra),
+            );
+        }
+        out
+    });
+    assert_eq!(results, vec![Ok(false), Ok(true)]);
+    assert_alive(&l);
+}
+
 #[test]
 fn invalid_mining_values_are_errors() {
     let l = listening();

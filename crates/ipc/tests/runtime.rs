@@ -225,8 +225,8 @@ fn block_template_values_and_interrupt_wait_twice() {
     assert_eq!(cb.sequence, 0xffff_fffe);
     assert_eq!(t.get_coinbase_merkle_path().unwrap(), vec![[9; 32]]);
     let coinbase = genesis.txdata[0].clone();
-    assert!(t.submit_solution(1, 2, 42, coinbase.clone()).unwrap());
-    assert!(!t.submit_solution(1, 2, 41, coinbase).unwrap());
+    assert!(t.submit_solution(1, 2, 42, Some(coinbase.clone())).unwrap());
+    assert!(!t.submit_solution(1, 2, 41, Some(coinbase)).unwrap());
     // waitNext is released by interruptWait (context-less, runs at once),
     // twice in a row: the interrupt flag must be reset after use.
     for _ in 0..2 {

@@ -181,9 +181,13 @@ impl BlockTemplate for Template {
         version: u32,
         timestamp: u32,
         nonce: u32,
-        coinbase: Transaction,
+        coinbase: Option<Transaction>,
     ) -> Result<bool> {
         let mut block = self.block();
+        // No coinbase cannot make a block: refused, as Core refuses it.
+        let Some(coinbase) = coinbase else {
+            return Ok(false);
+        };
         if block.txdata.is_empty() {
             return Ok(false);
         }

@@ -75,7 +75,7 @@ impl BlockTemplate for FakeTemplate {
         _: u32,
         _: u32,
         _: u32,
-        _: bitcoin::Transaction,
+        _: Option<bitcoin::Transaction>,
     ) -> interfaces::Result<bool> {
         Ok(false)
     }

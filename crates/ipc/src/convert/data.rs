@@ -12,6 +12,10 @@ use std::borrow::Cow;
 
 /// A Rust value carried in a capnp `Data` field.
 pub trait DataValue: Sized {
+    /// Whether empty bytes are a value of this type; when not, empty bytes
+    /// in an optional field mean "none", as libmultiprocess reads a null
+    /// `CTransactionRef` from empty data.
+    const EMPTY_IS_A_VALUE: bool = false;
     /// The bytes to send; an error for a value the wire cannot carry.
     fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>>;
     /// The value read from received bytes.
@@ -48,6 +52,7 @@ fn encode<T: Encodable>(v: &T) -> Cow<'static, [u8]> {
 }
 
 impl DataValue for Vec<u8> {
+    const EMPTY_IS_A_VALUE: bool = true;
     fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
         Ok(Cow::Borrowed(self))
     }
@@ -211,9 +216,9 @@ impl DataValue for std::path::PathBuf {
     }
 }
 
-/// An optional object in a list: empty bytes are a null pointer (a
-/// transaction that was not found), as libmultiprocess sends a null
-/// `CTransactionRef`.
+/// An optional object: empty bytes are a null pointer (a transaction that
+/// was not found), as libmultiprocess sends a null `CTransactionRef`,
+/// unless empty bytes are a value of `T`.
 impl<T: DataValue> DataValue for Option<T> {
     fn to_data(&self) -> capnp::Result<Cow<'_, [u8]>> {
         Ok(match self {
@@ -222,7 +227,7 @@ impl<T: DataValue> DataValue for Option<T> {
         })
     }
     fn from_data(d: &[u8]) -> capnp::Result<Self> {
-        if d.is_empty() {
+        if d.is_empty() && !T::EMPTY_IS_A_VALUE {
             return Ok(None);
         }
         T::from_data(d).map(Some)

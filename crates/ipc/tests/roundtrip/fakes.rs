@@ -1966,7 +1966,7 @@ pub mod mining {
             a0: u32,
             a1: u32,
             a2: u32,
-            a3: Transaction,
+            a3: Option<Transaction>,
         ) -> interfaces::Result<bool> {
             support::record(
                 "BlockTemplate.submitSolution",
@@ -2027,7 +2027,7 @@ pub mod mining {
                 <u32 as support::Sample>::sample(),
                 <u32 as support::Sample>::sample(),
                 <u32 as support::Sample>::sample(),
-                <Transaction as support::Sample>::sample()
+                <Option<Transaction> as support::Sample>::sample()
             ))
         ));
         out.push(format!(

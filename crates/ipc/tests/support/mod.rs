@@ -402,9 +402,9 @@ impl BlockTemplate for TestTemplate {
         _: u32,
         _: u32,
         nonce: u32,
-        _: bitcoin::Transaction,
+        coinbase: Option<bitcoin::Transaction>,
     ) -> interfaces::Result<bool> {
-        Ok(nonce == 42)
+        Ok(nonce == 42 && coinbase.is_some())
     }
     fn wait_next(
         &self,

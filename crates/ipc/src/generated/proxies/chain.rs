@@ -49,7 +49,7 @@ impl crate::convert::StructValue<crate::generated::chain_capnp::block_info::Owne
         Ok(BlockInfo {
             hash: crate::convert::DataValue::from_data(r.get_hash()?)?,
             prev_hash: if r.has_prev_hash() {
-                Some(crate::convert::DataValue::from_data(r.get_prev_hash()?)?)
+                crate::convert::DataValue::from_data(r.get_prev_hash()?)?
             } else {
                 None
             },
@@ -57,12 +57,12 @@ impl crate::convert::StructValue<crate::generated::chain_capnp::block_info::Owne
             file_number: crate::convert::Number::from_wire(r.get_file_number())?,
             data_pos: crate::convert::Number::from_wire(r.get_data_pos())?,
             data: if r.has_data() {
-                Some(crate::convert::DataValue::from_data(r.get_data()?)?)
+                crate::convert::DataValue::from_data(r.get_data()?)?
             } else {
                 None
             },
             undo_data: if r.has_undo_data() {
-                Some(crate::convert::DataValue::from_data(r.get_undo_data()?)?)
+                crate::convert::DataValue::from_data(r.get_undo_data()?)?
             } else {
                 None
             },
@@ -320,7 +320,7 @@ impl crate::convert::StructValue<crate::generated::chain_capnp::found_block_resu
         let _ = cx;
         Ok(FoundBlockResult {
             hash: if r.has_hash() {
-                Some(crate::convert::DataValue::from_data(r.get_hash()?)?)
+                crate::convert::DataValue::from_data(r.get_hash()?)?
             } else {
                 None
             },
@@ -330,7 +330,7 @@ impl crate::convert::StructValue<crate::generated::chain_capnp::found_block_resu
             mtp_time: crate::convert::Number::from_wire(r.get_mtp_time())?,
             in_active_chain: crate::convert::Number::from_wire(r.get_in_active_chain())?,
             locator: if r.has_locator() {
-                Some(crate::convert::DataValue::from_data(r.get_locator()?)?)
+                crate::convert::DataValue::from_data(r.get_locator()?)?
             } else {
                 None
             },
@@ -342,7 +342,7 @@ impl crate::convert::StructValue<crate::generated::chain_capnp::found_block_resu
                 None
             },
             data: if r.has_data() {
-                Some(crate::convert::DataValue::from_data(r.get_data()?)?)
+                crate::convert::DataValue::from_data(r.get_data()?)?
             } else {
                 None
             },
@@ -892,7 +892,7 @@ impl<T: ?Sized + Chain + 'static> crate::generated::chain_capnp::chain::Server
                             (
                                 crate::convert::DataValue::from_data(s45.get_key()?)?,
                                 if s45.has_value() {
-                                    Some(crate::convert::DataValue::from_data(s45.get_value()?)?)
+                                    crate::convert::DataValue::from_data(s45.get_value()?)?
                                 } else {
                                     None
                                 },
@@ -2782,7 +2782,7 @@ impl<T: ?Sized + IsChain> Chain for crate::proxy::Remote<T> {
                             (
                                 crate::convert::DataValue::from_data(s63.get_key()?)?,
                                 if s63.has_value() {
-                                    Some(crate::convert::DataValue::from_data(s63.get_value()?)?)
+                                    crate::convert::DataValue::from_data(s63.get_value()?)?
                                 } else {
                                     None
                                 },

@@ -137,22 +137,22 @@ impl crate::convert::StructValue<crate::generated::mining_capnp::coinbase_tx::Ow
         crate::convert::settled(b.set_script_sig_prefix(
             crate::convert::DataValue::to_data(&self.script_sig_prefix)?.as_ref(),
         ))?;
-        if let Some(o237) = &self.witness {
+        if let Some(o238) = &self.witness {
             crate::convert::settled(
-                b.set_witness(crate::convert::DataValue::to_data(&(*o237))?.as_ref()),
+                b.set_witness(crate::convert::DataValue::to_data(&(*o238))?.as_ref()),
             )?;
         }
         b.set_block_reward_remaining(<_ as crate::convert::Number<i64>>::to_wire(
             &self.block_reward_remaining,
         )?);
         {
-            let mut l238 = b
+            let mut l239 = b
                 .reborrow()
                 .init_required_outputs(crate::convert::len(self.required_outputs.len())?);
-            for (i239, e240) in self.required_outputs.iter().enumerate() {
-                l238.set(
-                    i239 as u32,
-                    crate::convert::DataValue::to_data(&(*e240))?.as_ref(),
+            for (i240, e241) in self.required_outputs.iter().enumerate() {
+                l239.set(
+                    i240 as u32,
+                    crate::convert::DataValue::to_data(&(*e241))?.as_ref(),
                 );
             }
         }
@@ -171,7 +171,7 @@ impl crate::convert::StructValue<crate::generated::mining_capnp::coinbase_tx::Ow
             sequence: crate::convert::Number::from_wire(r.get_sequence())?,
             script_sig_prefix: crate::convert::DataValue::from_data(r.get_script_sig_prefix()?)?,
             witness: if r.has_witness() {
-                Some(crate::convert::DataValue::from_data(r.get_witness()?)?)
+                crate::convert::DataValue::from_data(r.get_witness()?)?
             } else {
                 None
             },
@@ -179,12 +179,12 @@ impl crate::convert::StructValue<crate::generated::mining_capnp::coinbase_tx::Ow
                 r.get_block_reward_remaining(),
             )?,
             required_outputs: {
-                let l241 = r.get_required_outputs()?;
-                let mut v243 = Vec::with_capacity(l241.len() as usize);
-                for i242 in 0..l241.len() {
-                    v243.push(crate::convert::DataValue::from_data(l241.get(i242)?)?);
+                let l242 = r.get_required_outputs()?;
+                let mut v244 = Vec::with_capacity(l242.len() as usize);
+                for i243 in 0..l242.len() {
+                    v244.push(crate::convert::DataValue::from_data(l242.get(i243)?)?);
                 }
-                v243
+                v244
             },
             lock_time: crate::convert::Number::from_wire(r.get_lock_time())?,
         })
@@ -384,7 +384,11 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
                 let a0: u32 = crate::convert::Number::from_wire(p.get_version())?;
                 let a1: u32 = crate::convert::Number::from_wire(p.get_timestamp())?;
                 let a2: u32 = crate::convert::Number::from_wire(p.get_nonce())?;
-                let a3: Transaction = crate::convert::DataValue::from_data(p.get_coinbase()?)?;
+                let a3: Option<Transaction> = if p.has_coinbase() {
+                    crate::convert::DataValue::from_data(p.get_coinbase()?)?
+                } else {
+                    None
+                };
                 Ok((a0, a1, a2, a3))
             },
             |imp, (a0, a1, a2, a3)| imp.submit_solution(a0, a1, a2, a3),
@@ -416,12 +420,12 @@ impl<T: ?Sized + BlockTemplate + 'static> crate::generated::mining_capnp::block_
             |imp, (a0,)| imp.wait_next(&a0),
             |r, out| {
                 let _ = &cx;
-                if let Some(o235) = out {
+                if let Some(o236) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn BlockTemplate,
                         crate::generated::mining_capnp::block_template::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o235)
+                        cx, ::std::sync::Arc::from(o236)
                     )))?;
                 }
                 Ok(())
@@ -520,8 +524,8 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, ()| imp.get_tip(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o244) = out {
-                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o244, r.reborrow().init_result(), cx)?;
+                if let Some(o245) = out {
+                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o245, r.reborrow().init_result(), cx)?;
                     r.set_has_result(true);
                 }
                 Ok(())
@@ -548,8 +552,8 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, (a0, a1)| imp.wait_tip_changed(a0, a1),
             |r, out| {
                 let _ = &cx;
-                if let Some(o247) = out {
-                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o247, r.reborrow().init_result(), cx)?;
+                if let Some(o248) = out {
+                    crate::convert::StructValue::<crate::generated::common_capnp::block_ref::Owned>::build(&o248, r.reborrow().init_result(), cx)?;
                 }
                 Ok(())
             }
@@ -577,12 +581,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |imp, (a0, a1)| imp.create_new_block(&a0, a1),
             |r, out| {
                 let _ = &cx;
-                if let Some(o251) = out {
+                if let Some(o252) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn BlockTemplate,
                         crate::generated::mining_capnp::block_template::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o251)
+                        cx, ::std::sync::Arc::from(o252)
                     )))?;
                 }
                 Ok(())
@@ -689,12 +693,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Txid> = {
-                    let l255 = p.get_txids()?;
-                    let mut v257 = Vec::with_capacity(l255.len() as usize);
-                    for i256 in 0..l255.len() {
-                        v257.push(crate::convert::DataValue::from_data(l255.get(i256)?)?);
+                    let l256 = p.get_txids()?;
+                    let mut v258 = Vec::with_capacity(l256.len() as usize);
+                    for i257 in 0..l256.len() {
+                        v258.push(crate::convert::DataValue::from_data(l256.get(i257)?)?);
                     }
-                    v257
+                    v258
                 };
                 Ok((a0,))
             },
@@ -702,11 +706,11 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l258 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i259, e260) in out.into_iter().enumerate() {
-                        l258.set(
-                            i259 as u32,
-                            crate::convert::DataValue::to_data(&e260)?.as_ref(),
+                    let mut l259 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i260, e261) in out.into_iter().enumerate() {
+                        l259.set(
+                            i260 as u32,
+                            crate::convert::DataValue::to_data(&e261)?.as_ref(),
                         );
                     }
                 }
@@ -728,12 +732,12 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Wtxid> = {
-                    let l267 = p.get_wtxids()?;
-                    let mut v269 = Vec::with_capacity(l267.len() as usize);
-                    for i268 in 0..l267.len() {
-                        v269.push(crate::convert::DataValue::from_data(l267.get(i268)?)?);
+                    let l268 = p.get_wtxids()?;
+                    let mut v270 = Vec::with_capacity(l268.len() as usize);
+                    for i269 in 0..l268.len() {
+                        v270.push(crate::convert::DataValue::from_data(l268.get(i269)?)?);
                     }
-                    v269
+                    v270
                 };
                 Ok((a0,))
             },
@@ -741,11 +745,11 @@ impl<T: ?Sized + Mining + 'static> crate::generated::mining_capnp::mining::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l270 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i271, e272) in out.into_iter().enumerate() {
-                        l270.set(
-                            i271 as u32,
-                            crate::convert::DataValue::to_data(&e272)?.as_ref(),
+                    let mut l271 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i272, e273) in out.into_iter().enumerate() {
+                        l271.set(
+                            i272 as u32,
+                            crate::convert::DataValue::to_data(&e273)?.as_ref(),
                         );
                     }
                 }
@@ -889,7 +893,7 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
         a0: u32,
         a1: u32,
         a2: u32,
-        a3: Transaction,
+        a3: Option<Transaction>,
     ) -> interfaces::Result<bool> {
         crate::call!(
             self.cap,
@@ -902,9 +906,11 @@ impl<T: ?Sized + IsBlockTemplate> BlockTemplate for crate::proxy::Remote<T> {
                 p.set_version(<_ as crate::convert::Number<u32>>::to_wire(&a0)?);
                 p.set_timestamp(<_ as crate::convert::Number<u32>>::to_wire(&a1)?);
                 p.set_nonce(<_ as crate::convert::Number<u32>>::to_wire(&a2)?);
-                crate::convert::settled(
-                    p.set_coinbase(crate::convert::DataValue::to_data(&a3)?.as_ref()),
-                )?;
+                if let Some(o234) = a3 {
+                    crate::convert::settled(
+                        p.set_coinbase(crate::convert::DataValue::to_data(&o234)?.as_ref()),
+                    )?;
+                }
                 Ok(())
             },
             |r, cx| {
@@ -1177,11 +1183,11 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l261 = p.reborrow().init_txids(crate::convert::len(a0.len())?);
-                    for (i262, e263) in a0.into_iter().enumerate() {
-                        l261.set(
-                            i262 as u32,
-                            crate::convert::DataValue::to_data(&e263)?.as_ref(),
+                    let mut l262 = p.reborrow().init_txids(crate::convert::len(a0.len())?);
+                    for (i263, e264) in a0.into_iter().enumerate() {
+                        l262.set(
+                            i263 as u32,
+                            crate::convert::DataValue::to_data(&e264)?.as_ref(),
                         );
                     }
                 }
@@ -1190,12 +1196,12 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l264 = r.get_result()?;
-                    let mut v266 = Vec::with_capacity(l264.len() as usize);
-                    for i265 in 0..l264.len() {
-                        v266.push(crate::convert::DataValue::from_data(l264.get(i265)?)?);
+                    let l265 = r.get_result()?;
+                    let mut v267 = Vec::with_capacity(l265.len() as usize);
+                    for i266 in 0..l265.len() {
+                        v267.push(crate::convert::DataValue::from_data(l265.get(i266)?)?);
                     }
-                    v266
+                    v267
                 })
             }
         )
@@ -1214,11 +1220,11 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l273 = p.reborrow().init_wtxids(crate::convert::len(a0.len())?);
-                    for (i274, e275) in a0.into_iter().enumerate() {
-                        l273.set(
-                            i274 as u32,
-                            crate::convert::DataValue::to_data(&e275)?.as_ref(),
+                    let mut l274 = p.reborrow().init_wtxids(crate::convert::len(a0.len())?);
+                    for (i275, e276) in a0.into_iter().enumerate() {
+                        l274.set(
+                            i275 as u32,
+                            crate::convert::DataValue::to_data(&e276)?.as_ref(),
                         );
                     }
                 }
@@ -1227,12 +1233,12 @@ impl<T: ?Sized + IsMining> Mining for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l276 = r.get_result()?;
-                    let mut v278 = Vec::with_capacity(l276.len() as usize);
-                    for i277 in 0..l276.len() {
-                        v278.push(crate::convert::DataValue::from_data(l276.get(i277)?)?);
+                    let l277 = r.get_result()?;
+                    let mut v279 = Vec::with_capacity(l277.len() as usize);
+                    for i278 in 0..l277.len() {
+                        v279.push(crate::convert::DataValue::from_data(l277.get(i278)?)?);
                     }
-                    v278
+                    v279
                 })
             }
         )

@@ -148,13 +148,13 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_state_stats:
             &self.ping_wait,
         )?);
         {
-            let mut l325 = b
+            let mut l326 = b
                 .reborrow()
                 .init_height_in_flight(crate::convert::len(self.height_in_flight.len())?);
-            for (i326, e327) in self.height_in_flight.iter().enumerate() {
-                l325.set(
-                    i326 as u32,
-                    <_ as crate::convert::Number<i32>>::to_wire(&(*e327))?,
+            for (i327, e328) in self.height_in_flight.iter().enumerate() {
+                l326.set(
+                    i327 as u32,
+                    <_ as crate::convert::Number<i32>>::to_wire(&(*e328))?,
                 );
             }
         }
@@ -189,12 +189,12 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_state_stats:
             starting_height: crate::convert::Number::from_wire(r.get_starting_height())?,
             ping_wait: crate::convert::Number::from_wire(r.get_ping_wait())?,
             height_in_flight: {
-                let l328 = r.get_height_in_flight()?;
-                let mut v330 = Vec::with_capacity(l328.len() as usize);
-                for i329 in 0..l328.len() {
-                    v330.push(crate::convert::Number::from_wire(l328.get(i329))?);
+                let l329 = r.get_height_in_flight()?;
+                let mut v331 = Vec::with_capacity(l329.len() as usize);
+                for i330 in 0..l329.len() {
+                    v331.push(crate::convert::Number::from_wire(l329.get(i330))?);
                 }
-                v330
+                v331
             },
             addresses_processed: crate::convert::Number::from_wire(r.get_addresses_processed())?,
             addresses_rate_limited: crate::convert::Number::from_wire(
@@ -254,19 +254,19 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_stats::Owned
             &self.send_bytes,
         )?);
         {
-            let mut l331 = b
+            let mut l332 = b
                 .reborrow()
                 .init_send_bytes_per_msg_type(crate::convert::len(
                     self.send_bytes_per_msg_type.len(),
                 )?);
-            for (i332, e333) in self.send_bytes_per_msg_type.iter().enumerate() {
+            for (i333, e334) in self.send_bytes_per_msg_type.iter().enumerate() {
                 {
-                    let mut b334 = l331.reborrow().get(i332 as u32);
-                    let (t335, t336) = &(*e333);
+                    let mut b335 = l332.reborrow().get(i333 as u32);
+                    let (t336, t337) = &(*e334);
                     crate::convert::settled(
-                        b334.set_key(crate::convert::TextValue::to_text(&(*t335))),
+                        b335.set_key(crate::convert::TextValue::to_text(&(*t336))),
                     )?;
-                    b334.set_value(<_ as crate::convert::Number<u64>>::to_wire(&(*t336))?);
+                    b335.set_value(<_ as crate::convert::Number<u64>>::to_wire(&(*t337))?);
                 }
             }
         }
@@ -274,19 +274,19 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_stats::Owned
             &self.recv_bytes,
         )?);
         {
-            let mut l341 = b
+            let mut l342 = b
                 .reborrow()
                 .init_recv_bytes_per_msg_type(crate::convert::len(
                     self.recv_bytes_per_msg_type.len(),
                 )?);
-            for (i342, e343) in self.recv_bytes_per_msg_type.iter().enumerate() {
+            for (i343, e344) in self.recv_bytes_per_msg_type.iter().enumerate() {
                 {
-                    let mut b344 = l341.reborrow().get(i342 as u32);
-                    let (t345, t346) = &(*e343);
+                    let mut b345 = l342.reborrow().get(i343 as u32);
+                    let (t346, t347) = &(*e344);
                     crate::convert::settled(
-                        b344.set_key(crate::convert::TextValue::to_text(&(*t345))),
+                        b345.set_key(crate::convert::TextValue::to_text(&(*t346))),
                     )?;
-                    b344.set_value(<_ as crate::convert::Number<u64>>::to_wire(&(*t346))?);
+                    b345.set_value(<_ as crate::convert::Number<u64>>::to_wire(&(*t347))?);
                 }
             }
         }
@@ -321,8 +321,8 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_stats::Owned
         crate::convert::settled(
             b.set_session_id(crate::convert::TextValue::to_text(&self.session_id)),
         )?;
-        if let Some(o351) = &self.state_stats {
-            crate::convert::StructValue::<crate::generated::node_capnp::node_state_stats::Owned>::build(&(*o351), b.reborrow().init_state_stats(), cx)?;
+        if let Some(o352) = &self.state_stats {
+            crate::convert::StructValue::<crate::generated::node_capnp::node_state_stats::Owned>::build(&(*o352), b.reborrow().init_state_stats(), cx)?;
         }
         Ok(())
     }
@@ -351,33 +351,33 @@ impl crate::convert::StructValue<crate::generated::node_capnp::node_stats::Owned
             starting_height: crate::convert::Number::from_wire(r.get_starting_height())?,
             send_bytes: crate::convert::Number::from_wire(r.get_send_bytes())?,
             send_bytes_per_msg_type: {
-                let l337 = r.get_send_bytes_per_msg_type()?;
-                let mut v339 = Vec::with_capacity(l337.len() as usize);
-                for i338 in 0..l337.len() {
-                    v339.push({
-                        let s340 = l337.get(i338);
+                let l338 = r.get_send_bytes_per_msg_type()?;
+                let mut v340 = Vec::with_capacity(l338.len() as usize);
+                for i339 in 0..l338.len() {
+                    v340.push({
+                        let s341 = l338.get(i339);
                         (
-                            crate::convert::TextValue::from_text(s340.get_key()?)?,
-                            crate::convert::Number::from_wire(s340.get_value())?,
+                            crate::convert::TextValue::from_text(s341.get_key()?)?,
+                            crate::convert::Number::from_wire(s341.get_value())?,
                         )
                     });
                 }
-                v339
+                v340
             },
             recv_bytes: crate::convert::Number::from_wire(r.get_recv_bytes())?,
             recv_bytes_per_msg_type: {
-                let l347 = r.get_recv_bytes_per_msg_type()?;
-                let mut v349 = Vec::with_capacity(l347.len() as usize);
-                for i348 in 0..l347.len() {
-                    v349.push({
-                        let s350 = l347.get(i348);
+                let l348 = r.get_recv_bytes_per_msg_type()?;
+                let mut v350 = Vec::with_capacity(l348.len() as usize);
+                for i349 in 0..l348.len() {
+                    v350.push({
+                        let s351 = l348.get(i349);
                         (
-                            crate::convert::TextValue::from_text(s350.get_key()?)?,
-                            crate::convert::Number::from_wire(s350.get_value())?,
+                            crate::convert::TextValue::from_text(s351.get_key()?)?,
+                            crate::convert::Number::from_wire(s351.get_value())?,
                         )
                     });
                 }
-                v349
+                v350
             },
             permission_flags: crate::convert::Number::from_wire(r.get_permission_flags())?,
             ping_time: crate::convert::Number::from_wire(r.get_ping_time())?,
@@ -1099,12 +1099,12 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
                 let _ = &cx;
                 let (o0, o1) = out;
                 {
-                    let mut l289 = r.reborrow().init_stats(crate::convert::len(o0.len())?);
-                    for (i290, e291) in o0.into_iter().enumerate() {
+                    let mut l290 = r.reborrow().init_stats(crate::convert::len(o0.len())?);
+                    for (i291, e292) in o0.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::node_capnp::node_stats::Owned,
                         >::build(
-                            &e291, l289.reborrow().get(i290 as u32), cx
+                            &e292, l290.reborrow().get(i291 as u32), cx
                         )?;
                     }
                 }
@@ -1258,14 +1258,14 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l299 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i300, e301) in out.into_iter().enumerate() {
-                        l299.set(
-                            i300 as u32,
+                    let mut l300 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i301, e302) in out.into_iter().enumerate() {
+                        l300.set(
+                            i301 as u32,
                             crate::convert::interface::export::<
                                 dyn ExternalSigner,
                                 crate::generated::node_capnp::external_signer::Client,
-                            >(cx, ::std::sync::Arc::from(e301))
+                            >(cx, ::std::sync::Arc::from(e302))
                             .client
                             .hook,
                         );
@@ -1459,18 +1459,18 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l305 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i306, e307) in out.into_iter().enumerate() {
+                    let mut l306 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i307, e308) in out.into_iter().enumerate() {
                         {
-                            let mut b308 = l305.reborrow().get(i306 as u32);
-                            let (t309, t310) = e307;
+                            let mut b309 = l306.reborrow().get(i307 as u32);
+                            let (t310, t311) = e308;
                             crate::convert::settled(
-                                b308.set_key(crate::convert::DataValue::to_data(&t309)?.as_ref()),
+                                b309.set_key(crate::convert::DataValue::to_data(&t310)?.as_ref()),
                             )?;
                             crate::convert::StructValue::<
                                 crate::generated::node_capnp::local_service_info::Owned,
                             >::build(
-                                &t310, b308.reborrow().init_value(), cx
+                                &t311, b309.reborrow().init_value(), cx
                             )?;
                         }
                     }
@@ -1728,9 +1728,9 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l317 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i318, e319) in out.into_iter().enumerate() {
-                        l317.set(i318 as u32, crate::convert::TextValue::to_text(&e319));
+                    let mut l318 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i319, e320) in out.into_iter().enumerate() {
+                        l318.set(i319 as u32, crate::convert::TextValue::to_text(&e320));
                     }
                 }
                 Ok(())
@@ -1756,9 +1756,9 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
             |imp, (a0,)| imp.get_unspent_output(&a0),
             |r, out| {
                 let _ = &cx;
-                if let Some(o323) = out {
+                if let Some(o324) = out {
                     crate::convert::settled(
-                        r.set_result(crate::convert::DataValue::to_data(&o323)?.as_ref()),
+                        r.set_result(crate::convert::DataValue::to_data(&o324)?.as_ref()),
                     )?;
                 }
                 Ok(())
@@ -1810,12 +1810,12 @@ impl<T: ?Sized + Node + 'static> crate::generated::node_capnp::node::Server
             |imp, ()| imp.wallet_loader(),
             |r, out| {
                 let _ = &cx;
-                if let Some(o324) = out {
+                if let Some(o325) = out {
                     crate::convert::settled(r.set_result(crate::convert::interface::export::<
                         dyn WalletLoader,
                         crate::generated::wallet_capnp::wallet_loader::Client,
                     >(
-                        cx, ::std::sync::Arc::from(o324)
+                        cx, ::std::sync::Arc::from(o325)
                     )))?;
                 }
                 Ok(())
@@ -2951,14 +2951,14 @@ impl<T: ?Sized + IsNode> Node for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok((
                     {
-                        let l293 = r.get_stats()?;
-                        let mut v295 = Vec::with_capacity(l293.len() as usize);
-                        for i294 in 0..l293.len() {
-                            v295.push(crate::convert::StructValue::<
+                        let l294 = r.get_stats()?;
+                        let mut v296 = Vec::with_capacity(l294.len() as usize);
+                        for i295 in 0..l294.len() {
+                            v296.push(crate::convert::StructValue::<
                                 crate::generated::node_capnp::node_stats::Owned,
-                            >::read(l293.get(i294), cx)?);
+                            >::read(l294.get(i295), cx)?);
                         }
-                        v295
+                        v296
                     },
                     crate::convert::Number::from_wire(r.get_result())?,
                 ))
@@ -3078,17 +3078,17 @@ impl<T: ?Sized + IsNode> Node for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l302 = r.get_result()?;
-                    let mut v304 = Vec::with_capacity(l302.len() as usize);
-                    for i303 in 0..l302.len() {
-                        v304.push(
+                    let l303 = r.get_result()?;
+                    let mut v305 = Vec::with_capacity(l303.len() as usize);
+                    for i304 in 0..l303.len() {
+                        v305.push(
                             Box::new(crate::convert::interface::import::<dyn ExternalSigner>(
                                 cx,
-                                l302.get(i303)?.client,
+                                l303.get(i304)?.client,
                             )) as Box<dyn ExternalSigner>,
                         );
                     }
-                    v304
+                    v305
                 })
             }
         )
@@ -3230,20 +3230,20 @@ impl<T: ?Sized + IsNode> Node for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l312 = r.get_result()?;
-                    let mut v314 = Vec::with_capacity(l312.len() as usize);
-                    for i313 in 0..l312.len() {
-                        v314.push({
-                            let s315 = l312.get(i313);
+                    let l313 = r.get_result()?;
+                    let mut v315 = Vec::with_capacity(l313.len() as usize);
+                    for i314 in 0..l313.len() {
+                        v315.push({
+                            let s316 = l313.get(i314);
                             (
-                                crate::convert::DataValue::from_data(s315.get_key()?)?,
+                                crate::convert::DataValue::from_data(s316.get_key()?)?,
                                 crate::convert::StructValue::<
                                     crate::generated::node_capnp::local_service_info::Owned,
-                                >::read(s315.get_value()?, cx)?,
+                                >::read(s316.get_value()?, cx)?,
                             )
                         });
                     }
-                    v314
+                    v315
                 })
             }
         )
@@ -3433,12 +3433,12 @@ impl<T: ?Sized + IsNode> Node for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l320 = r.get_result()?;
-                    let mut v322 = Vec::with_capacity(l320.len() as usize);
-                    for i321 in 0..l320.len() {
-                        v322.push(crate::convert::TextValue::from_text(l320.get(i321)?)?);
+                    let l321 = r.get_result()?;
+                    let mut v323 = Vec::with_capacity(l321.len() as usize);
+                    for i322 in 0..l321.len() {
+                        v323.push(crate::convert::TextValue::from_text(l321.get(i322)?)?);
                     }
-                    v322
+                    v323
                 })
             }
         )
@@ -3464,7 +3464,7 @@ impl<T: ?Sized + IsNode> Node for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok(if r.has_result() {
-                    Some(crate::convert::DataValue::from_data(r.get_result()?)?)
+                    crate::convert::DataValue::from_data(r.get_result()?)?
                 } else {
                     None
                 })

@@ -120,18 +120,18 @@ impl<T: ?Sized + Calculator + 'static> crate::generated::calculator_capnp::calcu
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<(String, Vec<u8>)> = {
-                    let l360 = p.get_pairs()?;
-                    let mut v362 = Vec::with_capacity(l360.len() as usize);
-                    for i361 in 0..l360.len() {
-                        v362.push({
-                            let s363 = l360.get(i361);
+                    let l361 = p.get_pairs()?;
+                    let mut v363 = Vec::with_capacity(l361.len() as usize);
+                    for i362 in 0..l361.len() {
+                        v363.push({
+                            let s364 = l361.get(i362);
                             (
-                                crate::convert::TextValue::from_text(s363.get_key()?)?,
-                                crate::convert::DataValue::from_data(s363.get_value()?)?,
+                                crate::convert::TextValue::from_text(s364.get_key()?)?,
+                                crate::convert::DataValue::from_data(s364.get_value()?)?,
                             )
                         });
                     }
-                    v362
+                    v363
                 };
                 Ok((a0,))
             },
@@ -139,16 +139,16 @@ impl<T: ?Sized + Calculator + 'static> crate::generated::calculator_capnp::calcu
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l364 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i365, e366) in out.into_iter().enumerate() {
+                    let mut l365 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i366, e367) in out.into_iter().enumerate() {
                         {
-                            let mut b367 = l364.reborrow().get(i365 as u32);
-                            let (t368, t369) = e366;
+                            let mut b368 = l365.reborrow().get(i366 as u32);
+                            let (t369, t370) = e367;
                             crate::convert::settled(
-                                b367.set_key(crate::convert::TextValue::to_text(&t368)),
+                                b368.set_key(crate::convert::TextValue::to_text(&t369)),
                             )?;
                             crate::convert::settled(
-                                b367.set_value(crate::convert::DataValue::to_data(&t369)?.as_ref()),
+                                b368.set_value(crate::convert::DataValue::to_data(&t370)?.as_ref()),
                             )?;
                         }
                     }
@@ -282,16 +282,16 @@ impl<T: ?Sized + IsCalculator> Calculator for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l370 = p.reborrow().init_pairs(crate::convert::len(a0.len())?);
-                    for (i371, e372) in a0.into_iter().enumerate() {
+                    let mut l371 = p.reborrow().init_pairs(crate::convert::len(a0.len())?);
+                    for (i372, e373) in a0.into_iter().enumerate() {
                         {
-                            let mut b373 = l370.reborrow().get(i371 as u32);
-                            let (t374, t375) = e372;
+                            let mut b374 = l371.reborrow().get(i372 as u32);
+                            let (t375, t376) = e373;
                             crate::convert::settled(
-                                b373.set_key(crate::convert::TextValue::to_text(&t374)),
+                                b374.set_key(crate::convert::TextValue::to_text(&t375)),
                             )?;
                             crate::convert::settled(
-                                b373.set_value(crate::convert::DataValue::to_data(&t375)?.as_ref()),
+                                b374.set_value(crate::convert::DataValue::to_data(&t376)?.as_ref()),
                             )?;
                         }
                     }
@@ -301,18 +301,18 @@ impl<T: ?Sized + IsCalculator> Calculator for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l376 = r.get_result()?;
-                    let mut v378 = Vec::with_capacity(l376.len() as usize);
-                    for i377 in 0..l376.len() {
-                        v378.push({
-                            let s379 = l376.get(i377);
+                    let l377 = r.get_result()?;
+                    let mut v379 = Vec::with_capacity(l377.len() as usize);
+                    for i378 in 0..l377.len() {
+                        v379.push({
+                            let s380 = l377.get(i378);
                             (
-                                crate::convert::TextValue::from_text(s379.get_key()?)?,
-                                crate::convert::DataValue::from_data(s379.get_value()?)?,
+                                crate::convert::TextValue::from_text(s380.get_key()?)?,
+                                crate::convert::DataValue::from_data(s380.get_value()?)?,
                             )
                         });
                     }
-                    v378
+                    v379
                 })
             }
         )

@@ -17,11 +17,11 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
         cx: &crate::convert::Cx,
     ) -> ::capnp::Result<()> {
         let _ = cx;
-        if let Some(o382) = &self.dest_change {
-            crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*o382), b.reborrow().init_dest_change(), cx)?;
+        if let Some(o383) = &self.dest_change {
+            crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*o383), b.reborrow().init_dest_change(), cx)?;
         }
-        if let Some(o385) = &self.change_type {
-            b.set_change_type(<_ as crate::convert::Number<i32>>::to_wire(&(*o385))?);
+        if let Some(o386) = &self.change_type {
+            b.set_change_type(<_ as crate::convert::Number<i32>>::to_wire(&(*o386))?);
             b.set_has_change_type(true);
         }
         b.set_include_unsafe_inputs(<_ as crate::convert::Number<bool>>::to_wire(
@@ -36,18 +36,18 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
         b.set_override_fee_rate(<_ as crate::convert::Number<bool>>::to_wire(
             &self.override_fee_rate,
         )?);
-        if let Some(o386) = &self.fee_rate {
+        if let Some(o387) = &self.fee_rate {
             crate::convert::settled(
-                b.set_fee_rate(crate::convert::DataValue::to_data(&(*o386))?.as_ref()),
+                b.set_fee_rate(crate::convert::DataValue::to_data(&(*o387))?.as_ref()),
             )?;
             b.set_has_fee_rate(true);
         }
-        if let Some(o387) = &self.confirm_target {
-            b.set_confirm_target(<_ as crate::convert::Number<i32>>::to_wire(&(*o387))?);
+        if let Some(o388) = &self.confirm_target {
+            b.set_confirm_target(<_ as crate::convert::Number<i32>>::to_wire(&(*o388))?);
             b.set_has_confirm_target(true);
         }
-        if let Some(o388) = &self.signal_rbf {
-            b.set_signal_rbf(<_ as crate::convert::Number<bool>>::to_wire(&(*o388))?);
+        if let Some(o389) = &self.signal_rbf {
+            b.set_signal_rbf(<_ as crate::convert::Number<bool>>::to_wire(&(*o389))?);
             b.set_has_signal_rbf(true);
         }
         b.set_avoid_partial_spends(<_ as crate::convert::Number<bool>>::to_wire(
@@ -80,13 +80,13 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
             &self.max_tx_weight,
         )?);
         {
-            let mut l389 = b
+            let mut l390 = b
                 .reborrow()
                 .init_set_selected(crate::convert::len(self.set_selected.len())?);
-            for (i390, e391) in self.set_selected.iter().enumerate() {
-                l389.set(
-                    i390 as u32,
-                    crate::convert::DataValue::to_data(&(*e391))?.as_ref(),
+            for (i391, e392) in self.set_selected.iter().enumerate() {
+                l390.set(
+                    i391 as u32,
+                    crate::convert::DataValue::to_data(&(*e392))?.as_ref(),
                 );
             }
         }
@@ -143,12 +143,12 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::coin_control::O
             has_max_tx_weight: crate::convert::Number::from_wire(r.get_has_max_tx_weight())?,
             max_tx_weight: crate::convert::Number::from_wire(r.get_max_tx_weight())?,
             set_selected: {
-                let l392 = r.get_set_selected()?;
-                let mut v394 = Vec::with_capacity(l392.len() as usize);
-                for i393 in 0..l392.len() {
-                    v394.push(crate::convert::DataValue::from_data(l392.get(i393)?)?);
+                let l393 = r.get_set_selected()?;
+                let mut v395 = Vec::with_capacity(l393.len() as usize);
+                for i394 in 0..l393.len() {
+                    v395.push(crate::convert::DataValue::from_data(l393.get(i394)?)?);
                 }
-                v394
+                v395
             },
         })
     }
@@ -256,11 +256,11 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_migratio
         cx: &crate::convert::Cx,
     ) -> ::capnp::Result<()> {
         let _ = cx;
-        if let Some(o638) = &self.wallet {
+        if let Some(o639) = &self.wallet {
             crate::convert::settled(b.set_wallet(crate::convert::interface::export::<
                 dyn Wallet,
                 crate::generated::wallet_capnp::wallet::Client,
-            >(cx, (*o638).clone())))?;
+            >(cx, (*o639).clone())))?;
         }
         crate::convert::settled(
             b.set_watchonly_wallet_name(crate::convert::TextValue::to_text(
@@ -313,54 +313,54 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         let _ = cx;
         crate::convert::settled(b.set_tx(crate::convert::DataValue::to_data(&self.tx)?.as_ref()))?;
         {
-            let mut l639 = b
+            let mut l640 = b
                 .reborrow()
                 .init_txin_is_mine(crate::convert::len(self.txin_is_mine.len())?);
-            for (i640, e641) in self.txin_is_mine.iter().enumerate() {
-                l639.set(
-                    i640 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e641))?,
+            for (i641, e642) in self.txin_is_mine.iter().enumerate() {
+                l640.set(
+                    i641 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e642))?,
                 );
             }
         }
         {
-            let mut l645 = b
+            let mut l646 = b
                 .reborrow()
                 .init_txout_is_mine(crate::convert::len(self.txout_is_mine.len())?);
-            for (i646, e647) in self.txout_is_mine.iter().enumerate() {
-                l645.set(
-                    i646 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e647))?,
+            for (i647, e648) in self.txout_is_mine.iter().enumerate() {
+                l646.set(
+                    i647 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e648))?,
                 );
             }
         }
         {
-            let mut l651 = b
+            let mut l652 = b
                 .reborrow()
                 .init_txout_is_change(crate::convert::len(self.txout_is_change.len())?);
-            for (i652, e653) in self.txout_is_change.iter().enumerate() {
-                l651.set(
-                    i652 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e653))?,
+            for (i653, e654) in self.txout_is_change.iter().enumerate() {
+                l652.set(
+                    i653 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e654))?,
                 );
             }
         }
         {
-            let mut l657 = b
+            let mut l658 = b
                 .reborrow()
                 .init_txout_address(crate::convert::len(self.txout_address.len())?);
-            for (i658, e659) in self.txout_address.iter().enumerate() {
-                crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*e659), l657.reborrow().get(i658 as u32), cx)?;
+            for (i659, e660) in self.txout_address.iter().enumerate() {
+                crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::build(&(*e660), l658.reborrow().get(i659 as u32), cx)?;
             }
         }
         {
-            let mut l665 = b
+            let mut l666 = b
                 .reborrow()
                 .init_txout_address_is_mine(crate::convert::len(self.txout_address_is_mine.len())?);
-            for (i666, e667) in self.txout_address_is_mine.iter().enumerate() {
-                l665.set(
-                    i666 as u32,
-                    <_ as crate::convert::Number<bool>>::to_wire(&(*e667))?,
+            for (i667, e668) in self.txout_address_is_mine.iter().enumerate() {
+                l666.set(
+                    i667 as u32,
+                    <_ as crate::convert::Number<bool>>::to_wire(&(*e668))?,
                 );
             }
         }
@@ -369,18 +369,18 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         b.set_change(<_ as crate::convert::Number<i64>>::to_wire(&self.change)?);
         b.set_time(<_ as crate::convert::Number<i64>>::to_wire(&self.time)?);
         {
-            let mut l671 = b
+            let mut l672 = b
                 .reborrow()
                 .init_value_map(crate::convert::len(self.value_map.len())?);
-            for (i672, e673) in self.value_map.iter().enumerate() {
+            for (i673, e674) in self.value_map.iter().enumerate() {
                 {
-                    let mut b674 = l671.reborrow().get(i672 as u32);
-                    let (t675, t676) = &(*e673);
+                    let mut b675 = l672.reborrow().get(i673 as u32);
+                    let (t676, t677) = &(*e674);
                     crate::convert::settled(
-                        b674.set_key(crate::convert::TextValue::to_text(&(*t675))),
+                        b675.set_key(crate::convert::TextValue::to_text(&(*t676))),
                     )?;
                     crate::convert::settled(
-                        b674.set_value(crate::convert::TextValue::to_text(&(*t676))),
+                        b675.set_value(crate::convert::TextValue::to_text(&(*t677))),
                     )?;
                 }
             }
@@ -398,64 +398,64 @@ impl crate::convert::StructValue<crate::generated::wallet_capnp::wallet_tx::Owne
         Ok(WalletTx {
             tx: crate::convert::DataValue::from_data(r.get_tx()?)?,
             txin_is_mine: {
-                let l642 = r.get_txin_is_mine()?;
-                let mut v644 = Vec::with_capacity(l642.len() as usize);
-                for i643 in 0..l642.len() {
-                    v644.push(crate::convert::Number::from_wire(l642.get(i643))?);
+                let l643 = r.get_txin_is_mine()?;
+                let mut v645 = Vec::with_capacity(l643.len() as usize);
+                for i644 in 0..l643.len() {
+                    v645.push(crate::convert::Number::from_wire(l643.get(i644))?);
                 }
-                v644
+                v645
             },
             txout_is_mine: {
-                let l648 = r.get_txout_is_mine()?;
-                let mut v650 = Vec::with_capacity(l648.len() as usize);
-                for i649 in 0..l648.len() {
-                    v650.push(crate::convert::Number::from_wire(l648.get(i649))?);
+                let l649 = r.get_txout_is_mine()?;
+                let mut v651 = Vec::with_capacity(l649.len() as usize);
+                for i650 in 0..l649.len() {
+                    v651.push(crate::convert::Number::from_wire(l649.get(i650))?);
                 }
-                v650
+                v651
             },
             txout_is_change: {
-                let l654 = r.get_txout_is_change()?;
-                let mut v656 = Vec::with_capacity(l654.len() as usize);
-                for i655 in 0..l654.len() {
-                    v656.push(crate::convert::Number::from_wire(l654.get(i655))?);
+                let l655 = r.get_txout_is_change()?;
+                let mut v657 = Vec::with_capacity(l655.len() as usize);
+                for i656 in 0..l655.len() {
+                    v657.push(crate::convert::Number::from_wire(l655.get(i656))?);
                 }
-                v656
+                v657
             },
             txout_address: {
-                let l661 = r.get_txout_address()?;
-                let mut v663 = Vec::with_capacity(l661.len() as usize);
-                for i662 in 0..l661.len() {
-                    v663.push(crate::convert::StructValue::<
+                let l662 = r.get_txout_address()?;
+                let mut v664 = Vec::with_capacity(l662.len() as usize);
+                for i663 in 0..l662.len() {
+                    v664.push(crate::convert::StructValue::<
                         crate::generated::wallet_capnp::tx_destination::Owned,
-                    >::read(l661.get(i662), cx)?);
+                    >::read(l662.get(i663), cx)?);
                 }
-                v663
+                v664
             },
             txout_address_is_mine: {
-                let l668 = r.get_txout_address_is_mine()?;
-                let mut v670 = Vec::with_capacity(l668.len() as usize);
-                for i669 in 0..l668.len() {
-                    v670.push(crate::convert::Number::from_wire(l668.get(i669))?);
+                let l669 = r.get_txout_address_is_mine()?;
+                let mut v671 = Vec::with_capacity(l669.len() as usize);
+                for i670 in 0..l669.len() {
+                    v671.push(crate::convert::Number::from_wire(l669.get(i670))?);
                 }
-                v670
+                v671
             },
             credit: crate::convert::Number::from_wire(r.get_credit())?,
             debit: crate::convert::Number::from_wire(r.get_debit())?,
             change: crate::convert::Number::from_wire(r.get_change())?,
             time: crate::convert::Number::from_wire(r.get_time())?,
             value_map: {
-                let l677 = r.get_value_map()?;
-                let mut v679 = Vec::with_capacity(l677.len() as usize);
-                for i678 in 0..l677.len() {
-                    v679.push({
-                        let s680 = l677.get(i678);
+                let l678 = r.get_value_map()?;
+                let mut v680 = Vec::with_capacity(l678.len() as usize);
+                for i679 in 0..l678.len() {
+                    v680.push({
+                        let s681 = l678.get(i679);
                         (
-                            crate::convert::TextValue::from_text(s680.get_key()?)?,
-                            crate::convert::TextValue::from_text(s680.get_value()?)?,
+                            crate::convert::TextValue::from_text(s681.get_key()?)?,
+                            crate::convert::TextValue::from_text(s681.get_value()?)?,
                         )
                     });
                 }
-                v679
+                v680
             },
             is_coinbase: crate::convert::Number::from_wire(r.get_is_coinbase())?,
         })
@@ -1079,21 +1079,21 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b397 = r.reborrow().init_result();
+                    let mut b398 = r.reborrow().init_result();
                     match out {
-                        Ok(v398) => {
-                            let _ = &v398;
+                        Ok(v399) => {
+                            let _ = &v399;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::tx_destination::Owned,
                             >::build(
-                                &v398, b397.reborrow().init_value(), cx
+                                &v399, b398.reborrow().init_value(), cx
                             )?;
                         }
-                        Err(err399) => {
+                        Err(err400) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err399, b397.reborrow().init_error(), cx
+                                &err400, b398.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1288,12 +1288,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l413 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i414, e415) in out.into_iter().enumerate() {
+                    let mut l414 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i415, e416) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_address::Owned,
                         >::build(
-                            &e415, l413.reborrow().get(i414 as u32), cx
+                            &e416, l414.reborrow().get(i415 as u32), cx
                         )?;
                     }
                 }
@@ -1320,11 +1320,11 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l421 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i422, e423) in out.into_iter().enumerate() {
-                        l421.set(
-                            i422 as u32,
-                            crate::convert::DataValue::to_data(&e423)?.as_ref(),
+                    let mut l422 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i423, e424) in out.into_iter().enumerate() {
+                        l422.set(
+                            i423 as u32,
+                            crate::convert::DataValue::to_data(&e424)?.as_ref(),
                         );
                     }
                 }
@@ -1383,16 +1383,16 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b430 = r.reborrow().init_result();
+                    let mut b431 = r.reborrow().init_result();
                     match out {
-                        Ok(v431) => {
-                            let _ = &v431;
+                        Ok(v432) => {
+                            let _ = &v432;
                         }
-                        Err(err432) => {
+                        Err(err433) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err432, b430.reborrow().init_error(), cx
+                                &err433, b431.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1493,11 +1493,11 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l437 = r.reborrow().init_outputs(crate::convert::len(out.len())?);
-                    for (i438, e439) in out.into_iter().enumerate() {
-                        l437.set(
-                            i438 as u32,
-                            crate::convert::DataValue::to_data(&e439)?.as_ref(),
+                    let mut l438 = r.reborrow().init_outputs(crate::convert::len(out.len())?);
+                    for (i439, e440) in out.into_iter().enumerate() {
+                        l438.set(
+                            i439 as u32,
+                            crate::convert::DataValue::to_data(&e440)?.as_ref(),
                         );
                     }
                 }
@@ -1519,14 +1519,14 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<Recipient> = {
-                    let l443 = p.get_recipients()?;
-                    let mut v445 = Vec::with_capacity(l443.len() as usize);
-                    for i444 in 0..l443.len() {
-                        v445.push(crate::convert::StructValue::<
+                    let l444 = p.get_recipients()?;
+                    let mut v446 = Vec::with_capacity(l444.len() as usize);
+                    for i445 in 0..l444.len() {
+                        v446.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::recipient::Owned,
-                        >::read(l443.get(i444), cx)?);
+                        >::read(l444.get(i445), cx)?);
                     }
-                    v445
+                    v446
                 };
                 let a1: CoinControl = crate::convert::StructValue::<
                     crate::generated::wallet_capnp::coin_control::Owned,
@@ -1543,19 +1543,19 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 r.set_fee(<_ as crate::convert::Number<i64>>::to_wire(&o1)?);
                 {
                     #[allow(unused_mut)]
-                    let mut b448 = r.reborrow().init_result();
+                    let mut b449 = r.reborrow().init_result();
                     match o2 {
-                        Ok(v449) => {
-                            let _ = &v449;
+                        Ok(v450) => {
+                            let _ = &v450;
                             crate::convert::settled(
-                                b448.set_value(crate::convert::DataValue::to_data(&v449)?.as_ref()),
+                                b449.set_value(crate::convert::DataValue::to_data(&v450)?.as_ref()),
                             )?;
                         }
-                        Err(err450) => {
+                        Err(err451) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err450, b448.reborrow().init_error(), cx
+                                &err451, b449.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -1579,32 +1579,32 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 let a0: Transaction = crate::convert::DataValue::from_data(p.get_tx()?)?;
                 let a1: Vec<(String, String)> = {
-                    let l459 = p.get_value_map()?;
-                    let mut v461 = Vec::with_capacity(l459.len() as usize);
-                    for i460 in 0..l459.len() {
-                        v461.push({
-                            let s462 = l459.get(i460);
+                    let l460 = p.get_value_map()?;
+                    let mut v462 = Vec::with_capacity(l460.len() as usize);
+                    for i461 in 0..l460.len() {
+                        v462.push({
+                            let s463 = l460.get(i461);
                             (
-                                crate::convert::TextValue::from_text(s462.get_key()?)?,
-                                crate::convert::TextValue::from_text(s462.get_value()?)?,
+                                crate::convert::TextValue::from_text(s463.get_key()?)?,
+                                crate::convert::TextValue::from_text(s463.get_value()?)?,
                             )
                         });
                     }
-                    v461
+                    v462
                 };
                 let a2: Vec<(String, String)> = {
-                    let l463 = p.get_order_form()?;
-                    let mut v465 = Vec::with_capacity(l463.len() as usize);
-                    for i464 in 0..l463.len() {
-                        v465.push({
-                            let s466 = l463.get(i464);
+                    let l464 = p.get_order_form()?;
+                    let mut v466 = Vec::with_capacity(l464.len() as usize);
+                    for i465 in 0..l464.len() {
+                        v466.push({
+                            let s467 = l464.get(i465);
                             (
-                                crate::convert::TextValue::from_text(s466.get_key()?)?,
-                                crate::convert::TextValue::from_text(s466.get_value()?)?,
+                                crate::convert::TextValue::from_text(s467.get_key()?)?,
+                                crate::convert::TextValue::from_text(s467.get_value()?)?,
                             )
                         });
                     }
-                    v465
+                    v466
                 };
                 Ok((a0, a1, a2))
             },
@@ -1711,14 +1711,14 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l480 = r
+                    let mut l481 = r
                         .reborrow()
                         .init_errors(crate::convert::len(out.errors.len())?);
-                    for (i481, e482) in out.errors.into_iter().enumerate() {
+                    for (i482, e483) in out.errors.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e482, l480.reborrow().get(i481 as u32), cx
+                            &e483, l481.reborrow().get(i482 as u32), cx
                         )?;
                     }
                 }
@@ -1782,12 +1782,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let _ = &cx;
                 let (o0, o1, o2) = out;
                 {
-                    let mut l489 = r.reborrow().init_errors(crate::convert::len(o0.len())?);
-                    for (i490, e491) in o0.into_iter().enumerate() {
+                    let mut l490 = r.reborrow().init_errors(crate::convert::len(o0.len())?);
+                    for (i491, e492) in o0.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e491, l489.reborrow().get(i490 as u32), cx
+                            &e492, l490.reborrow().get(i491 as u32), cx
                         )?;
                     }
                 }
@@ -1818,9 +1818,9 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |imp, (a0,)| imp.get_tx(&a0),
             |r, out| {
                 let _ = &cx;
-                if let Some(o497) = out {
+                if let Some(o498) = out {
                     crate::convert::settled(
-                        r.set_result(crate::convert::DataValue::to_data(&o497)?.as_ref()),
+                        r.set_result(crate::convert::DataValue::to_data(&o498)?.as_ref()),
                     )?;
                 }
                 Ok(())
@@ -1870,12 +1870,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l500 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i501, e502) in out.into_iter().enumerate() {
+                    let mut l501 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i502, e503) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx::Owned,
                         >::build(
-                            &e502, l500.reborrow().get(i501 as u32), cx
+                            &e503, l501.reborrow().get(i502 as u32), cx
                         )?;
                     }
                 }
@@ -1936,18 +1936,18 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                     crate::generated::wallet_capnp::wallet_tx_status::Owned,
                 >::build(&out.tx_status, r.reborrow().init_tx_status(), cx)?;
                 {
-                    let mut l511 = r
+                    let mut l512 = r
                         .reborrow()
                         .init_order_form(crate::convert::len(out.order_form.len())?);
-                    for (i512, e513) in out.order_form.into_iter().enumerate() {
+                    for (i513, e514) in out.order_form.into_iter().enumerate() {
                         {
-                            let mut b514 = l511.reborrow().get(i512 as u32);
-                            let (t515, t516) = e513;
+                            let mut b515 = l512.reborrow().get(i513 as u32);
+                            let (t516, t517) = e514;
                             crate::convert::settled(
-                                b514.set_key(crate::convert::TextValue::to_text(&t515)),
+                                b515.set_key(crate::convert::TextValue::to_text(&t516)),
                             )?;
                             crate::convert::settled(
-                                b514.set_value(crate::convert::TextValue::to_text(&t516)),
+                                b515.set_value(crate::convert::TextValue::to_text(&t517)),
                             )?;
                         }
                     }
@@ -2215,31 +2215,31 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l530 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i531, e532) in out.into_iter().enumerate() {
+                    let mut l531 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i532, e533) in out.into_iter().enumerate() {
                         {
-                            let mut b533 = l530.reborrow().get(i531 as u32);
-                            let (t534, t535) = e532;
+                            let mut b534 = l531.reborrow().get(i532 as u32);
+                            let (t535, t536) = e533;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::tx_destination::Owned,
                             >::build(
-                                &t534, b533.reborrow().init_key(), cx
+                                &t535, b534.reborrow().init_key(), cx
                             )?;
                             {
-                                let mut l537 = b533
+                                let mut l538 = b534
                                     .reborrow()
-                                    .initn_value(crate::convert::len(t535.len())?);
-                                for (i538, e539) in t535.into_iter().enumerate() {
+                                    .initn_value(crate::convert::len(t536.len())?);
+                                for (i539, e540) in t536.into_iter().enumerate() {
                                     {
-                                        let mut b540 = l537.reborrow().get(i538 as u32);
-                                        let (t541, t542) = e539;
-                                        crate::convert::settled(b540.set_key(
-                                            crate::convert::DataValue::to_data(&t541)?.as_ref(),
+                                        let mut b541 = l538.reborrow().get(i539 as u32);
+                                        let (t542, t543) = e540;
+                                        crate::convert::settled(b541.set_key(
+                                            crate::convert::DataValue::to_data(&t542)?.as_ref(),
                                         ))?;
                                         crate::convert::StructValue::<
                                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
                                         >::build(
-                                            &t542, b540.reborrow().init_value(), cx
+                                            &t543, b541.reborrow().init_value(), cx
                                         )?;
                                     }
                                 }
@@ -2265,12 +2265,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |p, cx| {
                 let _ = &cx;
                 let a0: Vec<OutPoint> = {
-                    let l554 = p.get_outputs()?;
-                    let mut v556 = Vec::with_capacity(l554.len() as usize);
-                    for i555 in 0..l554.len() {
-                        v556.push(crate::convert::DataValue::from_data(l554.get(i555)?)?);
+                    let l555 = p.get_outputs()?;
+                    let mut v557 = Vec::with_capacity(l555.len() as usize);
+                    for i556 in 0..l555.len() {
+                        v557.push(crate::convert::DataValue::from_data(l555.get(i556)?)?);
                     }
-                    v556
+                    v557
                 };
                 Ok((a0,))
             },
@@ -2278,12 +2278,12 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l557 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i558, e559) in out.into_iter().enumerate() {
+                    let mut l558 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i559, e560) in out.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
                         >::build(
-                            &e559, l557.reborrow().get(i558 as u32), cx
+                            &e560, l558.reborrow().get(i559 as u32), cx
                         )?;
                     }
                 }
@@ -2783,35 +2783,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l572 = r
+                    let mut l573 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i573, e574) in out.warning.into_iter().enumerate() {
+                    for (i574, e575) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e574, l572.reborrow().get(i573 as u32), cx
+                            &e575, l573.reborrow().get(i574 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b576 = r.reborrow().init_result();
+                    let mut b577 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v577) => {
-                            let _ = &v577;
-                            crate::convert::settled(b576.set_value(
+                        Ok(v578) => {
+                            let _ = &v578;
+                            crate::convert::settled(b577.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v577)),
+                                >(cx, ::std::sync::Arc::from(v578)),
                             ))?;
                         }
-                        Err(err578) => {
+                        Err(err579) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err578, b576.reborrow().init_error(), cx
+                                &err579, b577.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2840,35 +2840,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l586 = r
+                    let mut l587 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i587, e588) in out.warning.into_iter().enumerate() {
+                    for (i588, e589) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e588, l586.reborrow().get(i587 as u32), cx
+                            &e589, l587.reborrow().get(i588 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b590 = r.reborrow().init_result();
+                    let mut b591 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v591) => {
-                            let _ = &v591;
-                            crate::convert::settled(b590.set_value(
+                        Ok(v592) => {
+                            let _ = &v592;
+                            crate::convert::settled(b591.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v591)),
+                                >(cx, ::std::sync::Arc::from(v592)),
                             ))?;
                         }
-                        Err(err592) => {
+                        Err(err593) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err592, b590.reborrow().init_error(), cx
+                                &err593, b591.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2923,35 +2923,35 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l600 = r
+                    let mut l601 = r
                         .reborrow()
                         .init_warning(crate::convert::len(out.warning.len())?);
-                    for (i601, e602) in out.warning.into_iter().enumerate() {
+                    for (i602, e603) in out.warning.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
                         >::build(
-                            &e602, l600.reborrow().get(i601 as u32), cx
+                            &e603, l601.reborrow().get(i602 as u32), cx
                         )?;
                     }
                 }
                 {
                     #[allow(unused_mut)]
-                    let mut b604 = r.reborrow().init_result();
+                    let mut b605 = r.reborrow().init_result();
                     match out.wallet {
-                        Ok(v605) => {
-                            let _ = &v605;
-                            crate::convert::settled(b604.set_value(
+                        Ok(v606) => {
+                            let _ = &v606;
+                            crate::convert::settled(b605.set_value(
                                 crate::convert::interface::export::<
                                     dyn Wallet,
                                     crate::generated::wallet_capnp::wallet::Client,
-                                >(cx, ::std::sync::Arc::from(v605)),
+                                >(cx, ::std::sync::Arc::from(v606)),
                             ))?;
                         }
-                        Err(err606) => {
+                        Err(err607) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err606, b604.reborrow().init_error(), cx
+                                &err607, b605.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -2982,21 +2982,21 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
                 let _ = &cx;
                 {
                     #[allow(unused_mut)]
-                    let mut b614 = r.reborrow().init_result();
+                    let mut b615 = r.reborrow().init_result();
                     match out {
-                        Ok(v615) => {
-                            let _ = &v615;
+                        Ok(v616) => {
+                            let _ = &v616;
                             crate::convert::StructValue::<
                                 crate::generated::wallet_capnp::wallet_migration_result::Owned,
                             >::build(
-                                &v615, b614.reborrow().init_value(), cx
+                                &v616, b615.reborrow().init_value(), cx
                             )?;
                         }
-                        Err(err616) => {
+                        Err(err617) => {
                             crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
                             >::build(
-                                &err616, b614.reborrow().init_error(), cx
+                                &err617, b615.reborrow().init_error(), cx
                             )?;
                         }
                     }
@@ -3048,16 +3048,16 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l622 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i623, e624) in out.into_iter().enumerate() {
+                    let mut l623 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i624, e625) in out.into_iter().enumerate() {
                         {
-                            let mut b625 = l622.reborrow().get(i623 as u32);
-                            let (t626, t627) = e624;
+                            let mut b626 = l623.reborrow().get(i624 as u32);
+                            let (t627, t628) = e625;
                             crate::convert::settled(
-                                b625.set_key(crate::convert::TextValue::to_text(&t626)),
+                                b626.set_key(crate::convert::TextValue::to_text(&t627)),
                             )?;
                             crate::convert::settled(
-                                b625.set_value(crate::convert::TextValue::to_text(&t627)),
+                                b626.set_value(crate::convert::TextValue::to_text(&t628)),
                             )?;
                         }
                     }
@@ -3085,14 +3085,14 @@ impl<T: ?Sized + WalletLoader + 'static> crate::generated::wallet_capnp::wallet_
             |r, out| {
                 let _ = &cx;
                 {
-                    let mut l632 = r.reborrow().init_result(crate::convert::len(out.len())?);
-                    for (i633, e634) in out.into_iter().enumerate() {
-                        l632.set(
-                            i633 as u32,
+                    let mut l633 = r.reborrow().init_result(crate::convert::len(out.len())?);
+                    for (i634, e635) in out.into_iter().enumerate() {
+                        l633.set(
+                            i634 as u32,
                             crate::convert::interface::export::<
                                 dyn Wallet,
                                 crate::generated::wallet_capnp::wallet::Client,
-                            >(cx, ::std::sync::Arc::from(e634))
+                            >(cx, ::std::sync::Arc::from(e635))
                             .client
                             .hook,
                         );
@@ -3530,15 +3530,15 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s402 = r.get_result()?;
-                    if s402.has_error() {
+                    let s403 = r.get_result()?;
+                    if s403.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s402.get_error()?, cx)?)
+                        >::read(s403.get_error()?, cx)?)
                     } else {
                         Ok(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::tx_destination::Owned,
-                        >::read(s402.get_value()?, cx)?)
+                        >::read(s403.get_value()?, cx)?)
                     }
                 })
             }
@@ -3702,14 +3702,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l417 = r.get_result()?;
-                    let mut v419 = Vec::with_capacity(l417.len() as usize);
-                    for i418 in 0..l417.len() {
-                        v419.push(crate::convert::StructValue::<
+                    let l418 = r.get_result()?;
+                    let mut v420 = Vec::with_capacity(l418.len() as usize);
+                    for i419 in 0..l418.len() {
+                        v420.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_address::Owned,
-                        >::read(l417.get(i418), cx)?);
+                        >::read(l418.get(i419), cx)?);
                     }
-                    v419
+                    v420
                 })
             }
         )
@@ -3728,12 +3728,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l424 = r.get_result()?;
-                    let mut v426 = Vec::with_capacity(l424.len() as usize);
-                    for i425 in 0..l424.len() {
-                        v426.push(crate::convert::DataValue::from_data(l424.get(i425)?)?);
+                    let l425 = r.get_result()?;
+                    let mut v427 = Vec::with_capacity(l425.len() as usize);
+                    for i426 in 0..l425.len() {
+                        v427.push(crate::convert::DataValue::from_data(l425.get(i426)?)?);
                     }
-                    v426
+                    v427
                 })
             }
         )
@@ -3786,11 +3786,11 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s435 = r.get_result()?;
-                    if s435.has_error() {
+                    let s436 = r.get_result()?;
+                    if s436.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s435.get_error()?, cx)?)
+                        >::read(s436.get_error()?, cx)?)
                     } else {
                         Ok(())
                     }
@@ -3876,12 +3876,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l440 = r.get_outputs()?;
-                    let mut v442 = Vec::with_capacity(l440.len() as usize);
-                    for i441 in 0..l440.len() {
-                        v442.push(crate::convert::DataValue::from_data(l440.get(i441)?)?);
+                    let l441 = r.get_outputs()?;
+                    let mut v443 = Vec::with_capacity(l441.len() as usize);
+                    for i442 in 0..l441.len() {
+                        v443.push(crate::convert::DataValue::from_data(l441.get(i442)?)?);
                     }
-                    v442
+                    v443
                 })
             }
         )
@@ -3904,12 +3904,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l452 = p.reborrow().init_recipients(crate::convert::len(a0.len())?);
-                    for (i453, e454) in a0.into_iter().enumerate() {
+                    let mut l453 = p.reborrow().init_recipients(crate::convert::len(a0.len())?);
+                    for (i454, e455) in a0.into_iter().enumerate() {
                         crate::convert::StructValue::<
                             crate::generated::wallet_capnp::recipient::Owned,
                         >::build(
-                            &e454, l452.reborrow().get(i453 as u32), cx
+                            &e455, l453.reborrow().get(i454 as u32), cx
                         )?;
                     }
                 }
@@ -3924,13 +3924,13 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                     crate::convert::Number::from_wire(r.get_change_pos())?,
                     crate::convert::Number::from_wire(r.get_fee())?,
                     {
-                        let s457 = r.get_result()?;
-                        if s457.has_error() {
+                        let s458 = r.get_result()?;
+                        if s458.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s457.get_error()?, cx)?)
+                            >::read(s458.get_error()?, cx)?)
                         } else {
-                            Ok(crate::convert::DataValue::from_data(s457.get_value()?)?)
+                            Ok(crate::convert::DataValue::from_data(s458.get_value()?)?)
                         }
                     },
                 ))
@@ -3958,31 +3958,31 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                     p.set_tx(crate::convert::DataValue::to_data(&a0)?.as_ref()),
                 )?;
                 {
-                    let mut l467 = p.reborrow().init_value_map(crate::convert::len(a1.len())?);
-                    for (i468, e469) in a1.into_iter().enumerate() {
+                    let mut l468 = p.reborrow().init_value_map(crate::convert::len(a1.len())?);
+                    for (i469, e470) in a1.into_iter().enumerate() {
                         {
-                            let mut b470 = l467.reborrow().get(i468 as u32);
-                            let (t471, t472) = e469;
+                            let mut b471 = l468.reborrow().get(i469 as u32);
+                            let (t472, t473) = e470;
                             crate::convert::settled(
-                                b470.set_key(crate::convert::TextValue::to_text(&t471)),
+                                b471.set_key(crate::convert::TextValue::to_text(&t472)),
                             )?;
                             crate::convert::settled(
-                                b470.set_value(crate::convert::TextValue::to_text(&t472)),
+                                b471.set_value(crate::convert::TextValue::to_text(&t473)),
                             )?;
                         }
                     }
                 }
                 {
-                    let mut l473 = p.reborrow().init_order_form(crate::convert::len(a2.len())?);
-                    for (i474, e475) in a2.into_iter().enumerate() {
+                    let mut l474 = p.reborrow().init_order_form(crate::convert::len(a2.len())?);
+                    for (i475, e476) in a2.into_iter().enumerate() {
                         {
-                            let mut b476 = l473.reborrow().get(i474 as u32);
-                            let (t477, t478) = e475;
+                            let mut b477 = l474.reborrow().get(i475 as u32);
+                            let (t478, t479) = e476;
                             crate::convert::settled(
-                                b476.set_key(crate::convert::TextValue::to_text(&t477)),
+                                b477.set_key(crate::convert::TextValue::to_text(&t478)),
                             )?;
                             crate::convert::settled(
-                                b476.set_value(crate::convert::TextValue::to_text(&t478)),
+                                b477.set_value(crate::convert::TextValue::to_text(&t479)),
                             )?;
                         }
                     }
@@ -4083,14 +4083,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(BumpTransaction {
                     errors: {
-                        let l485 = r.get_errors()?;
-                        let mut v487 = Vec::with_capacity(l485.len() as usize);
-                        for i486 in 0..l485.len() {
-                            v487.push(crate::convert::StructValue::<
+                        let l486 = r.get_errors()?;
+                        let mut v488 = Vec::with_capacity(l486.len() as usize);
+                        for i487 in 0..l486.len() {
+                            v488.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l485.get(i486), cx)?);
+                            >::read(l486.get(i487), cx)?);
                         }
-                        v487
+                        v488
                     },
                     old_fee: crate::convert::Number::from_wire(r.get_old_fee())?,
                     new_fee: crate::convert::Number::from_wire(r.get_new_fee())?,
@@ -4151,14 +4151,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok((
                     {
-                        let l493 = r.get_errors()?;
-                        let mut v495 = Vec::with_capacity(l493.len() as usize);
-                        for i494 in 0..l493.len() {
-                            v495.push(crate::convert::StructValue::<
+                        let l494 = r.get_errors()?;
+                        let mut v496 = Vec::with_capacity(l494.len() as usize);
+                        for i495 in 0..l494.len() {
+                            v496.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l493.get(i494), cx)?);
+                            >::read(l494.get(i495), cx)?);
                         }
-                        v495
+                        v496
                     },
                     crate::convert::DataValue::from_data(r.get_bumped_txid()?)?,
                     crate::convert::Number::from_wire(r.get_result())?,
@@ -4184,7 +4184,7 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok(if r.has_result() {
-                    Some(crate::convert::DataValue::from_data(r.get_result()?)?)
+                    crate::convert::DataValue::from_data(r.get_result()?)?
                 } else {
                     None
                 })
@@ -4228,14 +4228,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l504 = r.get_result()?;
-                    let mut v506 = Vec::with_capacity(l504.len() as usize);
-                    for i505 in 0..l504.len() {
-                        v506.push(crate::convert::StructValue::<
+                    let l505 = r.get_result()?;
+                    let mut v507 = Vec::with_capacity(l505.len() as usize);
+                    for i506 in 0..l505.len() {
+                        v507.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx::Owned,
-                        >::read(l504.get(i505), cx)?);
+                        >::read(l505.get(i506), cx)?);
                     }
-                    v506
+                    v507
                 })
             }
         )
@@ -4290,18 +4290,18 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                         crate::generated::wallet_capnp::wallet_tx_status::Owned,
                     >::read(r.get_tx_status()?, cx)?,
                     order_form: {
-                        let l519 = r.get_order_form()?;
-                        let mut v521 = Vec::with_capacity(l519.len() as usize);
-                        for i520 in 0..l519.len() {
-                            v521.push({
-                                let s522 = l519.get(i520);
+                        let l520 = r.get_order_form()?;
+                        let mut v522 = Vec::with_capacity(l520.len() as usize);
+                        for i521 in 0..l520.len() {
+                            v522.push({
+                                let s523 = l520.get(i521);
                                 (
-                                    crate::convert::TextValue::from_text(s522.get_key()?)?,
-                                    crate::convert::TextValue::from_text(s522.get_value()?)?,
+                                    crate::convert::TextValue::from_text(s523.get_key()?)?,
+                                    crate::convert::TextValue::from_text(s523.get_value()?)?,
                                 )
                             });
                         }
-                        v521
+                        v522
                     },
                     in_mempool: crate::convert::Number::from_wire(r.get_in_mempool())?,
                     num_blocks: crate::convert::Number::from_wire(r.get_num_blocks())?,
@@ -4520,12 +4520,12 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l544 = r.get_result()?;
-                    let mut v546 = Vec::with_capacity(l544.len() as usize);
-                    for i545 in 0..l544.len() {
-                        v546.push({ let s547 = l544.get(i545); (crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::read(s547.get_key()?, cx)?, { let l549 = s547.get_value()?; let mut v551 = Vec::with_capacity(l549.len() as usize); for i550 in 0..l549.len() { v551.push({ let s552 = l549.get(i550); (crate::convert::DataValue::from_data(s552.get_key()?)?, crate::convert::StructValue::<crate::generated::wallet_capnp::wallet_tx_out::Owned>::read(s552.get_value()?, cx)?,) }); } v551 },) });
+                    let l545 = r.get_result()?;
+                    let mut v547 = Vec::with_capacity(l545.len() as usize);
+                    for i546 in 0..l545.len() {
+                        v547.push({ let s548 = l545.get(i546); (crate::convert::StructValue::<crate::generated::wallet_capnp::tx_destination::Owned>::read(s548.get_key()?, cx)?, { let l550 = s548.get_value()?; let mut v552 = Vec::with_capacity(l550.len() as usize); for i551 in 0..l550.len() { v552.push({ let s553 = l550.get(i551); (crate::convert::DataValue::from_data(s553.get_key()?)?, crate::convert::StructValue::<crate::generated::wallet_capnp::wallet_tx_out::Owned>::read(s553.get_value()?, cx)?,) }); } v552 },) });
                     }
-                    v546
+                    v547
                 })
             }
         )
@@ -4541,11 +4541,11 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |p, cx| {
                 let _ = &cx;
                 {
-                    let mut l561 = p.reborrow().init_outputs(crate::convert::len(a0.len())?);
-                    for (i562, e563) in a0.into_iter().enumerate() {
-                        l561.set(
-                            i562 as u32,
-                            crate::convert::DataValue::to_data(&e563)?.as_ref(),
+                    let mut l562 = p.reborrow().init_outputs(crate::convert::len(a0.len())?);
+                    for (i563, e564) in a0.into_iter().enumerate() {
+                        l562.set(
+                            i563 as u32,
+                            crate::convert::DataValue::to_data(&e564)?.as_ref(),
                         );
                     }
                 }
@@ -4554,14 +4554,14 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l564 = r.get_result()?;
-                    let mut v566 = Vec::with_capacity(l564.len() as usize);
-                    for i565 in 0..l564.len() {
-                        v566.push(crate::convert::StructValue::<
+                    let l565 = r.get_result()?;
+                    let mut v567 = Vec::with_capacity(l565.len() as usize);
+                    for i566 in 0..l565.len() {
+                        v567.push(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_tx_out::Owned,
-                        >::read(l564.get(i565), cx)?);
+                        >::read(l565.get(i566), cx)?);
                     }
-                    v566
+                    v567
                 })
             }
         )
@@ -4970,25 +4970,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l580 = r.get_warning()?;
-                        let mut v582 = Vec::with_capacity(l580.len() as usize);
-                        for i581 in 0..l580.len() {
-                            v582.push(crate::convert::StructValue::<
+                        let l581 = r.get_warning()?;
+                        let mut v583 = Vec::with_capacity(l581.len() as usize);
+                        for i582 in 0..l581.len() {
+                            v583.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l580.get(i581), cx)?);
+                            >::read(l581.get(i582), cx)?);
                         }
-                        v582
+                        v583
                     },
                     wallet: {
-                        let s584 = r.get_result()?;
-                        if s584.has_error() {
+                        let s585 = r.get_result()?;
+                        if s585.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s584.get_error()?, cx)?)
+                            >::read(s585.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s584.get_value()?.client,
+                                s585.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5013,25 +5013,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l594 = r.get_warning()?;
-                        let mut v596 = Vec::with_capacity(l594.len() as usize);
-                        for i595 in 0..l594.len() {
-                            v596.push(crate::convert::StructValue::<
+                        let l595 = r.get_warning()?;
+                        let mut v597 = Vec::with_capacity(l595.len() as usize);
+                        for i596 in 0..l595.len() {
+                            v597.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l594.get(i595), cx)?);
+                            >::read(l595.get(i596), cx)?);
                         }
-                        v596
+                        v597
                     },
                     wallet: {
-                        let s598 = r.get_result()?;
-                        if s598.has_error() {
+                        let s599 = r.get_result()?;
+                        if s599.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s598.get_error()?, cx)?)
+                            >::read(s599.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s598.get_value()?.client,
+                                s599.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5078,25 +5078,25 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
                 let _ = &cx;
                 Ok(WalletLoad {
                     warning: {
-                        let l608 = r.get_warning()?;
-                        let mut v610 = Vec::with_capacity(l608.len() as usize);
-                        for i609 in 0..l608.len() {
-                            v610.push(crate::convert::StructValue::<
+                        let l609 = r.get_warning()?;
+                        let mut v611 = Vec::with_capacity(l609.len() as usize);
+                        for i610 in 0..l609.len() {
+                            v611.push(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(l608.get(i609), cx)?);
+                            >::read(l609.get(i610), cx)?);
                         }
-                        v610
+                        v611
                     },
                     wallet: {
-                        let s612 = r.get_result()?;
-                        if s612.has_error() {
+                        let s613 = r.get_result()?;
+                        if s613.has_error() {
                             Err(crate::convert::StructValue::<
                                 crate::generated::common_capnp::bilingual_str::Owned,
-                            >::read(s612.get_error()?, cx)?)
+                            >::read(s613.get_error()?, cx)?)
                         } else {
                             Ok(Box::new(crate::convert::interface::import::<dyn Wallet>(
                                 cx,
-                                s612.get_value()?.client,
+                                s613.get_value()?.client,
                             )) as Box<dyn Wallet>)
                         }
                     },
@@ -5126,15 +5126,15 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let s619 = r.get_result()?;
-                    if s619.has_error() {
+                    let s620 = r.get_result()?;
+                    if s620.has_error() {
                         Err(crate::convert::StructValue::<
                             crate::generated::common_capnp::bilingual_str::Owned,
-                        >::read(s619.get_error()?, cx)?)
+                        >::read(s620.get_error()?, cx)?)
                     } else {
                         Ok(crate::convert::StructValue::<
                             crate::generated::wallet_capnp::wallet_migration_result::Owned,
-                        >::read(s619.get_value()?, cx)?)
+                        >::read(s620.get_value()?, cx)?)
                     }
                 })
             }
@@ -5173,18 +5173,18 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l628 = r.get_result()?;
-                    let mut v630 = Vec::with_capacity(l628.len() as usize);
-                    for i629 in 0..l628.len() {
-                        v630.push({
-                            let s631 = l628.get(i629);
+                    let l629 = r.get_result()?;
+                    let mut v631 = Vec::with_capacity(l629.len() as usize);
+                    for i630 in 0..l629.len() {
+                        v631.push({
+                            let s632 = l629.get(i630);
                             (
-                                crate::convert::TextValue::from_text(s631.get_key()?)?,
-                                crate::convert::TextValue::from_text(s631.get_value()?)?,
+                                crate::convert::TextValue::from_text(s632.get_key()?)?,
+                                crate::convert::TextValue::from_text(s632.get_value()?)?,
                             )
                         });
                     }
-                    v630
+                    v631
                 })
             }
         )
@@ -5203,15 +5203,15 @@ impl<T: ?Sized + IsWalletLoader> WalletLoader for crate::proxy::Remote<T> {
             |r, cx| {
                 let _ = &cx;
                 Ok({
-                    let l635 = r.get_result()?;
-                    let mut v637 = Vec::with_capacity(l635.len() as usize);
-                    for i636 in 0..l635.len() {
-                        v637.push(Box::new(crate::convert::interface::import::<dyn Wallet>(
+                    let l636 = r.get_result()?;
+                    let mut v638 = Vec::with_capacity(l636.len() as usize);
+                    for i637 in 0..l636.len() {
+                        v638.push(Box::new(crate::convert::interface::import::<dyn Wallet>(
                             cx,
-                            l635.get(i636)?.client,
+                            l636.get(i637)?.client,
                         )) as Box<dyn Wallet>);
                     }
-                    v637
+                    v638
                 })
             }
         )
