@@ -341,3 +341,54 @@ fn chain_and_node_serve_a_wallet_and_a_gui_over_ipc() {
     drop(ipc);
     node.stop();
 }
+
+/// A node a GUI spawns (`-ipcfd`) starts on `baseInitialize` and
+/// `appInitMain` with the GUI's settings, serves its chain, and stops on
+/// `appShutdown`, exiting when the GUI lets go.
+#[test]
+fn a_spawned_node_starts_and_stops_through_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let ipc = ipc::Ipc::new("test-gui").unwrap();
+    let binary = functional::node_binary();
+    let (init, pid) = ipc
+        .spawn(binary.to_str().unwrap(), "bitcoin-node")
+        .expect("spawn");
+    let gui = init.make_node().unwrap().expect("node");
+    assert!(gui.get_num_blocks().is_err(), "not started yet");
+    assert!(init.make_chain().unwrap().is_none());
+    let text = |v: &str| serde_json::Value::from(v).to_string();
+    let option = |k: &str, v: &str| (k.to_string(), vec![text(v)]);
+    let global = interfaces::GlobalArgs {
+        settings: interfaces::Settings {
+            command_line_options: vec![
+                option("regtest", "1"),
+                option("datadir", dir.path().to_str().unwrap()),
+                option("listen", "0"),
+                option("server", "0"),
+                option("connect", "0"),
+                option("dnsseed", "0"),
+                option("fixedseeds", "0"),
+                option("printtoconsole", "0"),
+            ],
+            ..Default::default()
+        },
+        config_path: String::new(),
+    };
+    assert!(gui.base_initialize(&global).unwrap());
+    let started = gui.app_init_main().unwrap();
+    assert!(started.started);
+    assert_eq!(started.tip_info.block_height, 0);
+    let mine = format!(r#"[2, "{}"]"#, op_true::address());
+    gui.execute_rpc("generatetoaddress", &mine, "/").unwrap();
+    assert_eq!(gui.get_num_blocks().unwrap(), 2);
+    let chain = init.make_chain().unwrap().expect("chain once running");
+    assert_eq!(chain.get_height().unwrap(), Some(2));
+    gui.app_shutdown().unwrap();
+    assert!(gui.shutdown_requested().unwrap());
+    drop((chain, gui, init));
+    drop(ipc);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+    let log = std::fs::read_to_string(dir.path().join("regtest/debug.log")).unwrap();
+    assert!(log.contains("init message: Done loading"), "{log}");
+    assert!(log.contains("Shutdown done"));
+}

@@ -114,73 +114,129 @@ struct Running {
 }
 
 fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitCode {
-    let net_dir = args.get_data_dir_net();
-    if let Err(e) = datadir::create_net_dir(&net_dir) {
-        return init_error(&format!(
-            "Unable to create the data directory '{}': {e}",
-            net_dir.display()
-        ));
-    }
-    let messages = print_messages(&args);
-    let logging = match logging_setup::start(&args, &net_dir) {
-        Ok(l) => l,
-        Err(e) => return init_error(&e),
+    let mut node = match NodeProcess::prepare(args, chain, started) {
+        Ok(n) => n,
+        Err(msg) => return init_error(&msg),
     };
-    log_startup(&args, chain);
-    for m in messages {
-        match m {
-            common::args::ArgsMessage::Warning(text) => tracing::warn!("{text}"),
-            common::args::ArgsMessage::Info(text) => tracing::info!("{text}"),
-            common::args::ArgsMessage::Stderr(_) => {}
-        }
+    signals::spawn_signal_thread(node.shutdown.clone(), logging_setup::reopen_debug_log);
+    if let Err(failure) = node.start() {
+        return node.failed(failure);
     }
-    let shutdown = Arc::new(Shutdown::new());
-    signals::spawn_signal_thread(shutdown.clone(), logging_setup::reopen_debug_log);
-
-    let mut running = match init_main(
-        &args,
-        chain,
-        &net_dir,
-        &shutdown,
-        started,
-        logging.log_path(),
-    ) {
-        Ok(r) => r,
-        Err(failure) => {
-            let code = match failure {
-                InitFailure::Error(msg) => init_error(&msg),
-                InitFailure::Question(text) => {
-                    tracing::error!("{text}");
-                    eprintln!("{text}");
-                    1
-                }
-            };
-            tracing::info!("Shutdown in progress...");
-            tracing::info!("Shutdown done");
-            return code;
-        }
-    };
-    running.services.ui.init_message("Done loading");
-    for cmd in args.get_args("-startupnotify") {
-        run_command_detached(&cmd);
-    }
-    shutdown.wait();
-    tracing::info!("Shutdown in progress...");
-    for cmd in args.get_args("-shutdownnotify") {
-        run_command(&cmd);
-    }
-    if let Some(server) = running.rpc.take() {
-        server.stop();
-    }
-    running._p2p.take();
-    if let Some(t) = running.initload.take() {
-        let _ = t.join();
-    }
-    running.chain.flush();
-    running.indexes.stop();
-    drop(running);
-    tracing::info!("Shutdown done");
+    node.shutdown.wait();
+    node.stop();
     0
+}
+
+/// One node's life: prepared (data directory, logging), started (init),
+/// stopped. `bitcoind`'s main runs these in a row; a GUI that spawned the
+/// node runs them through `Node.baseInitialize`, `appInitMain` and
+/// `appShutdown`.
+pub struct NodeProcess {
+    args: Arc<ArgsManager>,
+    chain: ChainType,
+    net_dir: PathBuf,
+    started: Instant,
+    log_path: Option<PathBuf>,
+    /// Requests the node to stop.
+    pub shutdown: Arc<Shutdown>,
+    running: Option<Running>,
+}
+
+impl NodeProcess {
+    /// Creates the network data directory and starts logging.
+    pub fn prepare(
+        args: Arc<ArgsManager>,
+        chain: ChainType,
+        started: Instant,
+    ) -> Result<NodeProcess, String> {
+        let net_dir = args.get_data_dir_net();
+        datadir::create_net_dir(&net_dir).map_err(|e| {
+            format!(
+                "Unable to create the data directory '{}': {e}",
+                net_dir.display()
+            )
+        })?;
+        let messages = print_messages(&args);
+        let logging = logging_setup::start(&args, &net_dir)?;
+        log_startup(&args, chain);
+        for m in messages {
+            match m {
+                common::args::ArgsMessage::Warning(text) => tracing::warn!("{text}"),
+                common::args::ArgsMessage::Info(text) => tracing::info!("{text}"),
+                common::args::ArgsMessage::Stderr(_) => {}
+            }
+        }
+        Ok(NodeProcess {
+            args,
+            chain,
+            net_dir,
+            started,
+            log_path: logging.log_path(),
+            shutdown: Arc::new(Shutdown::new()),
+            running: None,
+        })
+    }
+
+    /// Starts the node (Core's `AppInitMain`).
+    pub fn start(&mut self) -> Result<(), InitFailure> {
+        let running = init_main(
+            &self.args,
+            self.chain,
+            &self.net_dir,
+            &self.shutdown,
+            self.started,
+            self.log_path.clone(),
+        )?;
+        running.services.ui.init_message("Done loading");
+        for cmd in self.args.get_args("-startupnotify") {
+            run_command_detached(&cmd);
+        }
+        self.running = Some(running);
+        Ok(())
+    }
+
+    /// What the running node serves over IPC (`None` until started).
+    pub fn services(&self) -> Option<&Arc<crate::api::Services>> {
+        self.running.as_ref().map(|r| &r.services)
+    }
+
+    /// Reports a failed start as Core does and returns the exit code.
+    pub fn failed(&self, failure: InitFailure) -> ExitCode {
+        let code = match failure {
+            InitFailure::Error(msg) => init_error(&msg),
+            InitFailure::Question(text) => {
+                tracing::error!("{text}");
+                eprintln!("{text}");
+                1
+            }
+        };
+        tracing::info!("Shutdown in progress...");
+        tracing::info!("Shutdown done");
+        code
+    }
+
+    /// Stops a started node, in the reverse order of start-up.
+    pub fn stop(&mut self) {
+        let Some(mut running) = self.running.take() else {
+            return;
+        };
+        self.shutdown.request();
+        tracing::info!("Shutdown in progress...");
+        for cmd in self.args.get_args("-shutdownnotify") {
+            run_command(&cmd);
+        }
+        if let Some(server) = running.rpc.take() {
+            server.stop();
+        }
+        running._p2p.take();
+        if let Some(t) = running.initload.take() {
+            let _ = t.join();
+        }
+        running.chain.flush();
+        running.indexes.stop();
+        drop(running);
+        tracing::info!("Shutdown done");
+    }
 }
 
 fn log_startup(args: &ArgsManager, chain: ChainType) {
@@ -369,7 +425,7 @@ fn init_main(
         }),
         shutdown.clone(),
     );
-    let _ = node_ipc.init.services.set(services.clone());
+    node_ipc.init.set_services(services.clone());
     let load_files = args
         .get_args("-loadblock")
         .iter()

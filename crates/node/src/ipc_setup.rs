@@ -32,8 +32,9 @@ enum MiningState {
 pub struct NodeInit {
     /// JSON-RPC executor for `makeRpc` (unset in a spawned child).
     pub rpc: OnceLock<Arc<JsonRpcService>>,
-    /// What `makeChain` and `makeNode` serve, once the node runs.
-    pub services: OnceLock<Arc<crate::api::Services>>,
+    /// What `makeChain` and `makeNode` serve: the running node, or the node
+    /// a GUI spawned and starts through `Node`.
+    host: OnceLock<Arc<crate::api::node::NodeHost>>,
     mining: Mutex<MiningState>,
     mining_cv: Condvar,
 }
@@ -43,7 +44,7 @@ impl NodeInit {
     pub fn new() -> Self {
         NodeInit {
             rpc: OnceLock::new(),
-            services: OnceLock::new(),
+            host: OnceLock::new(),
             mining: Mutex::new(MiningState::Unavailable),
             mining_cv: Condvar::new(),
         }
@@ -62,6 +63,19 @@ impl NodeInit {
     /// The chainstate is loaded: each `makeMining` serves a new object from `factory`.
     pub fn set_mining(&self, factory: MiningFactory) {
         self.set_mining_state(MiningState::Ready(factory));
+    }
+
+    /// The node runs: `makeChain` and `makeNode` serve it.
+    pub fn set_services(&self, services: Arc<crate::api::Services>) {
+        let _ = self.host.set(crate::api::node::NodeHost::running(services));
+    }
+
+    /// A node spawned by a GUI: `makeNode` serves a node that starts on
+    /// `baseInitialize` and `appInitMain`.
+    pub fn spawned() -> Self {
+        let init = NodeInit::new();
+        let _ = init.host.set(crate::api::node::NodeHost::spawned());
+        init
     }
 
     /// Shutdown: waiting and later `makeMining` calls answer null.
@@ -93,11 +107,17 @@ impl Init for NodeInit {
     }
 
     fn make_chain(&self) -> interfaces::Result<Option<Box<dyn interfaces::chain::Chain>>> {
-        Ok(self.services.get().map(|s| s.chain_api()))
+        Ok(self
+            .host
+            .get()
+            .and_then(|h| h.services())
+            .map(|s| s.chain_api()))
     }
 
     fn make_node(&self) -> interfaces::Result<Option<Box<dyn interfaces::node::Node>>> {
-        Ok(self.services.get().map(|s| s.node_api()))
+        Ok(self.host.get().map(|h| {
+            Box::new(crate::api::node::NodeApi(h.clone())) as Box<dyn interfaces::node::Node>
+        }))
     }
 
     fn make_rpc(&self) -> interfaces::Result<Option<Box<dyn Rpc>>> {
@@ -206,9 +226,10 @@ pub fn run_spawned(argv: &[String]) -> Option<i32> {
         }
     };
     let (tx, rx) = std::sync::mpsc::channel();
+    let init = Arc::new(NodeInit::spawned());
     let served = ipc.serve(
         stream,
-        Arc::new(NodeInit::new()),
+        init.clone(),
         Box::new(move || {
             let _ = tx.send(());
         }),
@@ -218,6 +239,10 @@ pub fn run_spawned(argv: &[String]) -> Option<i32> {
         return Some(1);
     }
     let _ = rx.recv();
+    // The parent is gone: a node it started stops cleanly.
+    if let Some(host) = init.host.get() {
+        host.stop();
+    }
     drop(ipc);
     Some(0)
 }

@@ -6,6 +6,7 @@
 
 pub mod blocks;
 pub mod chain;
+pub mod global_args;
 pub mod node;
 pub mod notify;
 pub mod registration;
@@ -41,13 +42,9 @@ pub struct Services {
 }
 
 impl Services {
-    /// The `Chain` a wallet process gets.
+    /// The `Chain` a wallet process gets (the `Node` a GUI gets is a
+    /// [`node::NodeApi`] on a [`node::NodeHost`]).
     pub fn chain_api(self: &Arc<Self>) -> Box<dyn interfaces::chain::Chain> {
         Box::new(chain::ChainApi(self.clone()))
-    }
-
-    /// The `Node` a GUI process gets.
-    pub fn node_api(self: &Arc<Self>) -> Box<dyn interfaces::node::Node> {
-        Box::new(node::NodeApi(self.clone()))
     }
 }

@@ -1,10 +1,13 @@
-//! `interfaces::node::Node` on a running node: what a GUI process asks of it
-//! (Core's `NodeImpl`). A node serving `makeNode` is already started, so the
-//! start-up calls report that state rather than starting it again.
+//! `interfaces::node::Node`: what a GUI process asks of the node (Core's
+//! `NodeImpl`). A node started from a shell (serving `-ipcbind`) is running
+//! already, so the start-up calls report that state; a node a GUI spawned
+//! (`-ipcfd`) starts and stops on them.
 
 use super::Services;
+use crate::init::NodeProcess;
 use bitcoin::{BlockHash, OutPoint, Transaction};
 use chainstate_service::Relay;
+use common::args::ArgsManager;
 use interfaces::chain::Coin;
 use interfaces::handler::Handler;
 use interfaces::node::*;
@@ -13,9 +16,79 @@ use interfaces::{BilingualStr, FeeRate, GlobalArgs, Result};
 use rpc::request::RpcRequest;
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::{Mutex, OnceLock};
 
 /// The node, as a GUI sees it.
-pub struct NodeApi(pub Arc<Services>);
+pub struct NodeApi(pub Arc<NodeHost>);
+
+/// What a `Node` object stands for: a running node, or one a GUI spawned
+/// that is started and stopped through the interface.
+pub struct NodeHost {
+    services: OnceLock<Arc<Services>>,
+    args: OnceLock<Arc<ArgsManager>>,
+    /// For a spawned node: its life, driven by the GUI.
+    lifecycle: Option<Mutex<Lifecycle>>,
+}
+
+/// Where a spawned node stands.
+enum Lifecycle {
+    /// Waiting for `baseInitialize`.
+    Fresh,
+    /// Data directory and logging ready; waiting for `appInitMain`.
+    Prepared(NodeProcess),
+    /// Started.
+    Running(NodeProcess),
+    /// Stopped, or start-up failed.
+    Stopped,
+}
+
+impl NodeHost {
+    /// A node that runs already.
+    pub fn running(services: Arc<Services>) -> Arc<NodeHost> {
+        let host = NodeHost {
+            services: OnceLock::new(),
+            args: OnceLock::new(),
+            lifecycle: None,
+        };
+        let _ = host.args.set(services.args.clone());
+        let _ = host.services.set(services);
+        Arc::new(host)
+    }
+
+    /// A node spawned by a GUI, started by `baseInitialize` and `appInitMain`.
+    pub fn spawned() -> Arc<NodeHost> {
+        Arc::new(NodeHost {
+            services: OnceLock::new(),
+            args: OnceLock::new(),
+            lifecycle: Some(Mutex::new(Lifecycle::Fresh)),
+        })
+    }
+
+    /// What the running node serves (`makeChain` of the spawned node's `Init`).
+    pub fn services(&self) -> Option<&Arc<Services>> {
+        self.services.get()
+    }
+
+    /// Stops a spawned node that still runs (its GUI went away without
+    /// `appShutdown`): its state is flushed as on any shutdown.
+    pub fn stop(&self) {
+        if let Some(mut life) = self.lifecycle() {
+            if let Lifecycle::Running(mut p) = std::mem::replace(&mut *life, Lifecycle::Stopped) {
+                p.stop();
+            }
+        }
+    }
+
+    fn lifecycle(&self) -> Option<std::sync::MutexGuard<'_, Lifecycle>> {
+        self.lifecycle
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+fn not_started() -> interfaces::Error {
+    interfaces::Error::Remote("The node is not started".into())
+}
 
 /// Core's `Network` numbers, in `GetNetworkName` order after "unroutable".
 const NETWORKS: [&str; 5] = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
@@ -114,26 +187,29 @@ fn stats_of(p: &net::peer::Peer) -> NodeStats {
 }
 
 impl NodeApi {
-    fn services(&self) -> &Services {
-        &self.0
+    fn s(&self) -> Result<&Services> {
+        self.0.services.get().map(|s| &**s).ok_or_else(not_started)
     }
 
-    fn tip_info(&self) -> BlockAndHeaderTipInfo {
-        let cs = self.0.chain.lock();
+    fn args(&self) -> Result<&ArgsManager> {
+        self.0.args.get().map(|a| &**a).ok_or_else(not_started)
+    }
+
+    fn tip_info(&self) -> Result<BlockAndHeaderTipInfo> {
+        let cs = self.s()?.chain.lock();
         let tip = cs.tip_entry();
         let header = cs.best_header().and_then(|id| cs.index().entry(id)).or(tip);
-        BlockAndHeaderTipInfo {
+        Ok(BlockAndHeaderTipInfo {
             block_height: tip.map_or(-1, |e| e.height as i32),
             block_time: tip.map_or(0, |e| i64::from(e.header.time)),
             header_height: header.map_or(-1, |e| e.height as i32),
             header_time: header.map_or(0, |e| i64::from(e.header.time)),
             verification_progress: tip.map_or(0.0, |e| cs.guess_verification_progress(e)),
-        }
+        })
     }
 
     fn write_settings(&self) -> Result<()> {
-        self.0
-            .args
+        self.args()?
             .write_settings_file(false)
             .map_err(|errors| interfaces::Error::Remote(errors.join("\n")))
     }
@@ -172,34 +248,92 @@ impl Node for NodeApi {
         Ok(0)
     }
 
-    fn base_initialize(&self, _global_args: &GlobalArgs) -> Result<bool> {
-        // This node read its own arguments when it started.
+    fn base_initialize(&self, global_args: &GlobalArgs) -> Result<bool> {
+        let Some(mut life) = self.0.lifecycle() else {
+            // This node read its own arguments when it started.
+            return Ok(true);
+        };
+        if !matches!(*life, Lifecycle::Fresh) {
+            return Err(interfaces::Error::Remote(
+                "The node is initialized already".into(),
+            ));
+        }
+        let (args, chain) =
+            super::global_args::args_from(global_args).map_err(interfaces::Error::Remote)?;
+        let args = Arc::new(args);
+        let process = NodeProcess::prepare(args.clone(), chain, std::time::Instant::now())
+            .map_err(interfaces::Error::Remote)?;
+        let _ = self.0.args.set(args);
+        *life = Lifecycle::Prepared(process);
         Ok(true)
     }
 
     fn app_init_main(&self) -> Result<AppInitMain> {
+        if let Some(mut life) = self.0.lifecycle() {
+            let mut process = match std::mem::replace(&mut *life, Lifecycle::Stopped) {
+                Lifecycle::Prepared(p) => p,
+                Lifecycle::Running(p) => {
+                    *life = Lifecycle::Running(p);
+                    return Err(interfaces::Error::Remote("The node runs already".into()));
+                }
+                _ => return Err(not_started()),
+            };
+            if let Err(failure) = process.start() {
+                let message = match failure {
+                    common::init::InitFailure::Error(m)
+                    | common::init::InitFailure::Question(m) => m,
+                };
+                process.failed(common::init::InitFailure::Error(message.clone()));
+                return Err(interfaces::Error::Remote(message));
+            }
+            if let Some(services) = process.services() {
+                let _ = self.0.services.set(services.clone());
+            }
+            *life = Lifecycle::Running(process);
+        }
         Ok(AppInitMain {
-            tip_info: self.tip_info(),
+            tip_info: self.tip_info()?,
             started: true,
         })
     }
 
     fn app_shutdown(&self) -> Result<()> {
-        self.0.shutdown.request();
+        match self.0.lifecycle() {
+            Some(mut life) => {
+                if let Lifecycle::Running(mut p) = std::mem::replace(&mut *life, Lifecycle::Stopped)
+                {
+                    p.stop();
+                }
+            }
+            None => self.s()?.shutdown.request(),
+        }
         Ok(())
     }
 
     fn start_shutdown(&self) -> Result<()> {
-        self.0.shutdown.request();
+        if let Some(life) = self.0.lifecycle() {
+            if let Lifecycle::Running(p) = &*life {
+                p.shutdown.request();
+            }
+            return Ok(());
+        }
+        self.s()?.shutdown.request();
         Ok(())
     }
 
     fn shutdown_requested(&self) -> Result<bool> {
-        Ok(self.0.shutdown.is_requested())
+        if let Some(life) = self.0.lifecycle() {
+            return Ok(match &*life {
+                Lifecycle::Running(p) | Lifecycle::Prepared(p) => p.shutdown.is_requested(),
+                Lifecycle::Fresh => false,
+                Lifecycle::Stopped => true,
+            });
+        }
+        Ok(self.s()?.shutdown.is_requested())
     }
 
     fn is_setting_ignored(&self, name: &str) -> Result<bool> {
-        Ok(self.0.args.lock_settings(|s| {
+        Ok(self.args()?.lock_settings(|s| {
             s.command_line_options
                 .get(name)
                 .is_some_and(|v| !v.is_empty())
@@ -207,12 +341,12 @@ impl Node for NodeApi {
     }
 
     fn get_persistent_setting(&self, name: &str) -> Result<String> {
-        Ok(self.0.args.get_persistent_setting(name).to_string())
+        Ok(self.args()?.get_persistent_setting(name).to_string())
     }
 
     fn update_rw_setting(&self, name: &str, value: &str) -> Result<()> {
         let value = json(value)?;
-        self.0.args.lock_settings(|s| {
+        self.args()?.lock_settings(|s| {
             if value.is_null() {
                 s.rw_settings.remove(name);
             } else {
@@ -224,7 +358,7 @@ impl Node for NodeApi {
 
     fn force_setting(&self, name: &str, value: &str) -> Result<()> {
         let value = json(value)?;
-        self.0.args.lock_settings(|s| {
+        self.args()?.lock_settings(|s| {
             if value.is_null() {
                 s.forced_settings.remove(name);
             } else {
@@ -236,11 +370,10 @@ impl Node for NodeApi {
 
     fn reset_settings(&self) -> Result<()> {
         // Keep a backup of what is cleared, as Core does.
-        self.0
-            .args
-            .write_settings_file(true)
+        let args = self.args()?;
+        args.write_settings_file(true)
             .map_err(|errors| interfaces::Error::Remote(errors.join("\n")))?;
-        self.0.args.lock_settings(|s| s.rw_settings.clear());
+        args.lock_settings(|s| s.rw_settings.clear());
         self.write_settings()
     }
 
@@ -252,7 +385,8 @@ impl Node for NodeApi {
 
     fn get_proxy(&self, net: i32) -> Result<(ProxyInfo, bool)> {
         let name = usize::try_from(net - 1).ok().and_then(|i| NETWORKS.get(i));
-        Ok(match name.and_then(|n| self.0.proxies.proxy(n)) {
+        let proxies = &self.s()?.proxies;
+        Ok(match name.and_then(|n| proxies.proxy(n)) {
             Some(p) => (
                 ProxyInfo {
                     proxy: NetAddress(p.address.clone()),
@@ -265,7 +399,7 @@ impl Node for NodeApi {
     }
 
     fn get_node_count(&self, flags: i32) -> Result<u64> {
-        let (inbound, outbound) = self.0.net.connection_counts();
+        let (inbound, outbound) = self.s()?.net.connection_counts();
         let mut n = 0;
         if flags & CONNECTIONS_IN != 0 {
             n += inbound;
@@ -277,14 +411,14 @@ impl Node for NodeApi {
     }
 
     fn get_nodes_stats(&self) -> Result<(Vec<NodeStats>, bool)> {
-        let stats = self.0.net.peers().iter().map(|p| stats_of(p)).collect();
+        let stats = self.s()?.net.peers().iter().map(|p| stats_of(p)).collect();
         Ok((stats, true))
     }
 
     fn get_banned(&self) -> Result<(Banmap, bool)> {
         // The same list `listbanned` answers.
         let listed = self
-            .0
+            .s()?
             .table
             .execute(RpcRequest::new("listbanned", vec![]), Value::Null)
             .map_err(|e| interfaces::Error::Remote(e.message))?;
@@ -298,28 +432,28 @@ impl Node for NodeApi {
 
     fn ban(&self, net_addr: &NetAddress, ban_time_offset: i64) -> Result<bool> {
         let until = common::time::now_secs().saturating_add(ban_time_offset);
-        let banned = self.0.net.ban(&net_addr.0, until).is_ok();
+        let banned = self.s()?.net.ban(&net_addr.0, until).is_ok();
         if banned {
-            self.0.net.disconnect_address(&net_addr.0);
-            self.0.ui.banned_list_changed();
+            self.s()?.net.disconnect_address(&net_addr.0);
+            self.s()?.ui.banned_list_changed();
         }
         Ok(banned)
     }
 
     fn unban(&self, ip: &NetAddress) -> Result<bool> {
-        let unbanned = self.0.net.unban(&ip.0).is_ok();
+        let unbanned = self.s()?.net.unban(&ip.0).is_ok();
         if unbanned {
-            self.0.ui.banned_list_changed();
+            self.s()?.ui.banned_list_changed();
         }
         Ok(unbanned)
     }
 
     fn disconnect_by_address(&self, address: &NetAddress) -> Result<bool> {
-        Ok(self.0.net.disconnect_address(&address.0))
+        Ok(self.s()?.net.disconnect_address(&address.0))
     }
 
     fn disconnect_by_id(&self, id: i64) -> Result<bool> {
-        Ok(self.0.net.disconnect_id(id))
+        Ok(self.s()?.net.disconnect_id(id))
     }
 
     fn list_external_signers(&self) -> Result<Vec<Box<dyn ExternalSigner>>> {
@@ -328,28 +462,28 @@ impl Node for NodeApi {
     }
 
     fn get_total_bytes_recv(&self) -> Result<i64> {
-        Ok(i64::try_from(self.0.net.totals().0).unwrap_or(i64::MAX))
+        Ok(i64::try_from(self.s()?.net.totals().0).unwrap_or(i64::MAX))
     }
 
     fn get_total_bytes_sent(&self) -> Result<i64> {
-        Ok(i64::try_from(self.0.net.totals().1).unwrap_or(i64::MAX))
+        Ok(i64::try_from(self.s()?.net.totals().1).unwrap_or(i64::MAX))
     }
 
     fn get_mempool_size(&self) -> Result<u64> {
-        Ok(self.0.chain.pool().len() as u64)
+        Ok(self.s()?.chain.pool().len() as u64)
     }
 
     fn get_mempool_dynamic_usage(&self) -> Result<u64> {
-        Ok(self.0.chain.pool().dynamic_usage())
+        Ok(self.s()?.chain.pool().dynamic_usage())
     }
 
     fn get_mempool_max_usage(&self) -> Result<u64> {
-        let mb = self.0.args.get_int_arg("-maxmempool", 300).max(0);
+        let mb = self.s()?.args.get_int_arg("-maxmempool", 300).max(0);
         Ok(mb as u64 * 1_000_000)
     }
 
     fn get_header_tip(&self) -> Result<HeaderTip> {
-        let cs = self.0.chain.lock();
+        let cs = self.s()?.chain.lock();
         Ok(cs
             .best_header()
             .and_then(|id| cs.index().entry(id))
@@ -362,7 +496,7 @@ impl Node for NodeApi {
 
     fn get_num_blocks(&self) -> Result<i32> {
         Ok(self
-            .0
+            .s()?
             .chain
             .lock()
             .tip_entry()
@@ -375,39 +509,39 @@ impl Node for NodeApi {
     }
 
     fn get_best_block_hash(&self) -> Result<BlockHash> {
-        Ok(chainstate_service::ChainView::tip(&*self.services().chain).1)
+        Ok(chainstate_service::ChainView::tip(&*self.s()?.chain).1)
     }
 
     fn get_last_block_time(&self) -> Result<i64> {
-        let cs = self.0.chain.lock();
+        let cs = self.s()?.chain.lock();
         Ok(cs.tip_entry().map_or(0, |e| i64::from(e.header.time)))
     }
 
     fn get_verification_progress(&self) -> Result<f64> {
-        Ok(self.tip_info().verification_progress)
+        Ok(self.tip_info()?.verification_progress)
     }
 
     fn is_initial_block_download(&self) -> Result<bool> {
-        Ok(self.0.chain.lock().is_initial_block_download())
+        Ok(self.s()?.chain.lock().is_initial_block_download())
     }
 
     fn is_loading_blocks(&self) -> Result<bool> {
-        Ok(self.0.chain.lock().is_importing())
+        Ok(self.s()?.chain.lock().is_importing())
     }
 
     fn set_network_active(&self, active: bool) -> Result<()> {
-        self.0.net.set_network_active(active);
-        self.0.ui.network_active_changed(active);
+        self.s()?.net.set_network_active(active);
+        self.s()?.ui.network_active_changed(active);
         Ok(())
     }
 
     fn get_network_active(&self) -> Result<bool> {
-        Ok(self.0.net.network_active())
+        Ok(self.s()?.net.network_active())
     }
 
     fn get_dust_relay_fee(&self) -> Result<FeeRate> {
         Ok(FeeRate::per_kvb(
-            self.0.chain.policy().dust_relay_fee_per_kvb,
+            self.s()?.chain.policy().dust_relay_fee_per_kvb,
         ))
     }
 
@@ -415,18 +549,18 @@ impl Node for NodeApi {
         let params = json(params)?;
         let mut request = RpcRequest::new(command, Vec::new());
         request.uri = uri.to_string();
-        match self.0.table.execute(request, params) {
+        match self.s()?.table.execute(request, params) {
             Ok(v) => Ok(v.to_string()),
             Err(e) => Err(interfaces::Error::Rpc(e.to_json().to_string())),
         }
     }
 
     fn list_rpc_commands(&self) -> Result<Vec<String>> {
-        Ok(self.0.table.list())
+        Ok(self.s()?.table.list())
     }
 
     fn get_unspent_output(&self, output: &OutPoint) -> Result<Option<Coin>> {
-        let cs = self.0.chain.lock();
+        let cs = self.s()?.chain.lock();
         Ok(
             consensus::CoinsView::coin(cs.coins(), output).map(|c| Coin {
                 output: c.output,
@@ -437,7 +571,7 @@ impl Node for NodeApi {
     }
 
     fn broadcast_transaction(&self, tx: &Transaction, max_tx_fee: i64) -> Result<(String, i32)> {
-        let r = self.0.chain.broadcast_transaction(
+        let r = self.s()?.chain.broadcast_transaction(
             Arc::new(tx.clone()),
             max_tx_fee,
             Relay::ToAll,
@@ -458,73 +592,73 @@ impl Node for NodeApi {
         &self,
         callback: Box<dyn InitMessageCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.init_message.add(callback))
+        Ok(self.s()?.ui.init_message.add(callback))
     }
 
     fn handle_message_box(
         &self,
         callback: Box<dyn MessageBoxCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.message_box.add(callback))
+        Ok(self.s()?.ui.message_box.add(callback))
     }
 
     fn handle_question(&self, callback: Box<dyn QuestionCallback>) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.question.add(callback))
+        Ok(self.s()?.ui.question.add(callback))
     }
 
     fn handle_show_progress(
         &self,
         callback: Box<dyn ShowNodeProgressCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.show_progress.add(callback))
+        Ok(self.s()?.ui.show_progress.add(callback))
     }
 
     fn handle_init_wallet(
         &self,
         callback: Box<dyn InitWalletCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.init_wallet.add(callback))
+        Ok(self.s()?.ui.init_wallet.add(callback))
     }
 
     fn handle_notify_num_connections_changed(
         &self,
         callback: Box<dyn NotifyNumConnectionsChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.num_connections.add(callback))
+        Ok(self.s()?.ui.num_connections.add(callback))
     }
 
     fn handle_notify_network_active_changed(
         &self,
         callback: Box<dyn NotifyNetworkActiveChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.network_active.add(callback))
+        Ok(self.s()?.ui.network_active.add(callback))
     }
 
     fn handle_notify_alert_changed(
         &self,
         callback: Box<dyn NotifyAlertChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.alert_changed.add(callback))
+        Ok(self.s()?.ui.alert_changed.add(callback))
     }
 
     fn handle_banned_list_changed(
         &self,
         callback: Box<dyn BannedListChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.banned_list.add(callback))
+        Ok(self.s()?.ui.banned_list.add(callback))
     }
 
     fn handle_notify_block_tip(
         &self,
         callback: Box<dyn NotifyBlockTipCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.block_tip.add(callback))
+        Ok(self.s()?.ui.block_tip.add(callback))
     }
 
     fn handle_notify_header_tip(
         &self,
         callback: Box<dyn NotifyHeaderTipCallback>,
     ) -> Result<Box<dyn Handler>> {
-        Ok(self.0.ui.header_tip.add(callback))
+        Ok(self.s()?.ui.header_tip.add(callback))
     }
 }
