@@ -1,0 +1,15 @@
+//! Bitcoin Core's descriptor wallet, for the `bitcoin-wallet` process: it
+//! knows the node only as `interfaces::chain::Chain` (DESIGN §3).
+//!
+//! * [`db`]: `wallet.dat`, SQLite with Core's single key/value table and
+//!   record formats, so Core and this wallet load each other's files.
+//! * [`keys`]: seeds, descriptors and their ids, caches and ranges, the eight
+//!   default descriptors, address derivation.
+//! * [`crypto`]: Core's wallet encryption (master keys, encrypted secrets).
+//! * [`coinselection`]: Core's coin selection (BnB, CoinGrinder, Knapsack,
+//!   SRD, the waste metric).
+
+pub mod coinselection;
+pub mod crypto;
+pub mod db;
+pub mod keys;
