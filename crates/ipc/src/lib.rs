@@ -40,6 +40,7 @@ pub mod generated {
     pub mod wallet_capnp;
 }
 
+pub mod args;
 pub mod client_call;
 pub mod connection;
 pub mod convert;

@@ -6,7 +6,6 @@
 
 pub mod blocks;
 pub mod chain;
-pub mod global_args;
 pub mod node;
 pub mod notify;
 pub mod registration;

@@ -259,7 +259,7 @@ impl Node for NodeApi {
             ));
         }
         let (args, chain) =
-            super::global_args::args_from(global_args).map_err(interfaces::Error::Remote)?;
+            ipc::args::args_from(global_args).map_err(interfaces::Error::Remote)?;
         let args = Arc::new(args);
         let process = NodeProcess::prepare(args.clone(), chain, std::time::Instant::now())
             .map_err(interfaces::Error::Remote)?;

@@ -1,7 +1,8 @@
-//! The arguments a GUI hands a node it spawned (`Node.baseInitialize`):
-//! every settings source as the GUI read them, values as JSON text, turned
-//! back into the node's `ArgsManager` (Core's `GlobalArgs` read on the
-//! node side).
+//! The arguments a process hands a process it spawned (Core's
+//! `GlobalArgs`: `Node.baseInitialize`, `Init.makeWalletLoader`): every
+//! settings source as the parent read them, values as JSON text, written
+//! from one `ArgsManager` and read back into another (Core keeps this in its
+//! IPC code too, `ipc/capnp/common.cpp`).
 
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
@@ -15,6 +16,36 @@ fn value(text: &str) -> Result<SettingsValue, String> {
 
 fn values(list: &[String]) -> Result<Vec<SettingsValue>, String> {
     list.iter().map(|v| value(v)).collect()
+}
+
+/// Every setting of `args`, for a child process.
+pub fn global_args(args: &ArgsManager) -> GlobalArgs {
+    let text = |v: &SettingsValue| v.to_string();
+    let texts = |l: &Vec<SettingsValue>| l.iter().map(text).collect::<Vec<_>>();
+    let settings = args.lock_settings(|s| interfaces::Settings {
+        forced_settings: s.forced_settings.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        command_line_options: s
+            .command_line_options
+            .iter()
+            .map(|(k, v)| (k.clone(), texts(v)))
+            .collect(),
+        rw_settings: s.rw_settings.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        ro_config: s
+            .ro_config
+            .iter()
+            .map(|(section, opts)| {
+                let opts = opts.iter().map(|(k, v)| (k.clone(), texts(v))).collect();
+                (section.clone(), opts)
+            })
+            .collect(),
+    });
+    GlobalArgs {
+        settings,
+        config_path: args
+            .get_config_file_path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    }
 }
 
 /// An `ArgsManager` with the node's options holding `global`'s settings, and
@@ -68,8 +99,8 @@ mod tests {
             settings: Settings {
                 forced_settings: vec![("server".into(), "true".into())],
                 command_line_options: vec![
-                    ("regtest".into(), vec!["\"1\"".into()]),
                     ("debug".into(), vec!["\"net\"".into(), "\"rpc\"".into()]),
+                    ("regtest".into(), vec!["\"1\"".into()]),
                 ],
                 rw_settings: vec![("prune".into(), "\"0\"".into())],
                 ro_config: vec![(
@@ -84,6 +115,9 @@ mod tests {
         assert_eq!(args.get_args("-debug"), vec!["net", "rpc"]);
         assert_eq!(args.get_int_arg("-rpcport", 0), 18999);
         assert!(args.get_bool_arg("-server", false));
+        // And back: the same settings travel on.
+        let again = global_args(&args);
+        assert_eq!(again.settings, global.settings);
         let bad = GlobalArgs {
             settings: Settings {
                 rw_settings: vec![("prune".into(), "{not json".into())],
