@@ -8,6 +8,9 @@ pub enum InitFailure {
     /// A question Core would ask in the GUI (e.g. whether to reindex); a
     /// daemon cannot ask, so it prints the text as it is and stops.
     Question(String),
+    /// An error the failing step already showed (a wallet process's
+    /// `Chain.initError`).
+    Reported,
 }
 
 impl From<String> for InitFailure {

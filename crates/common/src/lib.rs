@@ -7,6 +7,7 @@ pub mod logging;
 pub mod options;
 pub mod settings;
 pub mod shutdown;
+pub mod signals;
 pub mod strencodings;
 pub mod system;
 pub mod time;

@@ -23,13 +23,21 @@ pub fn global_args(args: &ArgsManager) -> GlobalArgs {
     let text = |v: &SettingsValue| v.to_string();
     let texts = |l: &Vec<SettingsValue>| l.iter().map(text).collect::<Vec<_>>();
     let settings = args.lock_settings(|s| interfaces::Settings {
-        forced_settings: s.forced_settings.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        forced_settings: s
+            .forced_settings
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect(),
         command_line_options: s
             .command_line_options
             .iter()
             .map(|(k, v)| (k.clone(), texts(v)))
             .collect(),
-        rw_settings: s.rw_settings.iter().map(|(k, v)| (k.clone(), text(v))).collect(),
+        rw_settings: s
+            .rw_settings
+            .iter()
+            .map(|(k, v)| (k.clone(), text(v)))
+            .collect(),
         ro_config: s
             .ro_config
             .iter()

@@ -72,6 +72,30 @@ impl ConnHandle {
         }
     }
 
+    /// Runs `f` when the connection closes for any reason (the peer died,
+    /// or hung up), on the event loop thread: `f` must not block or make
+    /// IPC calls. Runs at once if the connection is closed already.
+    pub fn on_disconnect(&self, f: Cleanup) {
+        let id = self.conn;
+        let slot = std::sync::Arc::new(Mutex::new(Some(f)));
+        let queued = slot.clone();
+        let _ = self.loop_handle.run(move || {
+            Box::pin(async move {
+                let f = queued.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(f) = f {
+                    if let Some(f) = Connection::on_close(id, f) {
+                        f();
+                    }
+                }
+            })
+        });
+        // The loop is gone: so is the connection.
+        let f = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(f) = f {
+            f();
+        }
+    }
+
     /// Runs `f` after the connection is closed.
     pub fn add_cleanup(&self, f: Cleanup) {
         self.cleanups

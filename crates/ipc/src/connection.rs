@@ -65,6 +65,8 @@ pub struct Connection {
     pub loop_handle: LoopHandle,
     /// Non-owning handle shared by the capabilities the peer passes us.
     borrowed: std::cell::OnceCell<Arc<crate::client_call::ConnHandle>>,
+    /// Run once when the socket closes, for whatever reason.
+    close_hooks: RefCell<Vec<OnClose>>,
 }
 
 thread_local! {
@@ -180,6 +182,22 @@ impl Connection {
         drop(threads);
         self.disconnector.borrow_mut().take();
         CONNS.with(|c| c.borrow_mut().remove(&self.id));
+        let hooks = std::mem::take(&mut *self.close_hooks.borrow_mut());
+        for f in hooks {
+            f();
+        }
+    }
+
+    /// Runs `f` (on the loop thread) when the socket closes; at once if it
+    /// has closed already. Returns `f` back if it could not be queued.
+    pub fn on_close(id: ConnId, f: OnClose) -> Option<OnClose> {
+        match Connection::get(id) {
+            Some(c) if !c.is_closed() => {
+                c.close_hooks.borrow_mut().push(f);
+                None
+            }
+            _ => Some(f),
+        }
     }
 }
 
@@ -219,6 +237,7 @@ fn open(
         incoming: bootstrap_side(side),
         loop_handle,
         borrowed: std::cell::OnceCell::new(),
+        close_hooks: RefCell::new(Vec::new()),
     });
     CONNS.with(|c| c.borrow_mut().insert(conn.id, conn.clone()));
     Ok((conn, rpc))

@@ -5,12 +5,13 @@
 use crate::datadir::{self, DirLock, LockError, PidFile};
 use crate::rpc::control::{self as rpc_control, ControlContext};
 use crate::rpc::{net as rpc_net, server as rpc_server};
-use crate::{daemon, logging_setup, signals};
+use crate::{daemon, logging_setup};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use common::init::InitFailure;
 use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
+use common::signals;
 use common::system::{run_command, run_command_detached};
 use rpc::RpcTable;
 use std::path::{Path, PathBuf};
@@ -101,6 +102,8 @@ fn usage_text(args: &ArgsManager) -> String {
 /// Everything that lives from the end of init until shutdown.
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
+    /// The wallet process; stopped right after the RPC server.
+    wallet: Option<crate::wallet_process::WalletProcess>,
     /// What `makeChain` and `makeNode` serve.
     services: Arc<crate::api::Services>,
     _ipc: crate::ipc_setup::NodeIpc,
@@ -209,6 +212,7 @@ impl NodeProcess {
                 eprintln!("{text}");
                 1
             }
+            InitFailure::Reported => 1,
         };
         tracing::info!("Shutdown in progress...");
         tracing::info!("Shutdown done");
@@ -227,6 +231,9 @@ impl NodeProcess {
         }
         if let Some(server) = running.rpc.take() {
             server.stop();
+        }
+        if let Some(wallet) = running.wallet.take() {
+            wallet.stop();
         }
         running._p2p.take();
         if let Some(t) = running.initload.take() {
@@ -375,7 +382,7 @@ fn init_main(
     crate::rpc::fees::register(&table);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
-    crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0);
+    crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0.clone());
     let rpc = if args.get_bool_arg("-server", true) {
         let server = rpc_server::RpcServer::start(args, chain, table.clone())?;
         if args.get_bool_arg("-rest", false) {
@@ -426,6 +433,20 @@ fn init_main(
         shutdown.clone(),
     );
     node_ipc.init.set_services(services.clone());
+    let wallet = if args.get_bool_arg("-disablewallet", false) {
+        tracing::info!("Wallet disabled!");
+        None
+    } else {
+        match crate::wallet_process::WalletProcess::start(
+            node_ipc.ipc.clone(),
+            argv0,
+            services.clone(),
+        ) {
+            Ok(w) => Some(w),
+            Err(e) if e.is_empty() => return Err(InitFailure::Reported),
+            Err(e) => return Err(e.into()),
+        }
+    };
     let load_files = args
         .get_args("-loadblock")
         .iter()
@@ -436,6 +457,7 @@ fn init_main(
     table.finish_warmup();
     Ok(Running {
         rpc,
+        wallet,
         services,
         _ipc: node_ipc,
         _p2p: Some(p2p),

@@ -14,4 +14,4 @@ pub mod p2p;
 pub mod p2p_backend;
 pub mod rest;
 pub mod rpc;
-pub mod signals;
+pub mod wallet_process;

@@ -299,6 +299,10 @@ pub fn json_type_name(value: &Value) -> &'static str {
 /// Signature of an RPC handler.
 pub type Handler = Arc<dyn Fn(&RpcRequest) -> RpcResult + Send + Sync>;
 
+/// Fetches a method's help from the process that declared it (a wallet
+/// process's methods); `None` when that process cannot answer.
+pub type RemoteHelp = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// One RPC method: its description and the function that runs it.
 #[derive(Clone)]
 pub struct RpcMethod {
@@ -318,6 +322,8 @@ pub struct RpcMethod {
     pub hidden: bool,
     /// The function that runs the method.
     pub handler: Handler,
+    /// Where the help comes from when another process declared the method.
+    pub remote_help: Option<RemoteHelp>,
 }
 
 impl RpcMethod {
@@ -356,6 +362,7 @@ impl RpcMethod {
             examples: String::new(),
             hidden: false,
             handler: Arc::new(handler),
+            remote_help: None,
         }
     }
     /// Sets the help's default of argument `name` to `hint`, for a default only
@@ -380,6 +387,16 @@ impl RpcMethod {
     pub fn hidden(mut self) -> Self {
         self.hidden = true;
         self
+    }
+    /// Takes the help from `help` (the declaring process) instead of the
+    /// local description.
+    pub fn remote_help(mut self, help: RemoteHelp) -> Self {
+        self.remote_help = Some(help);
+        self
+    }
+
+    fn fetch_remote_help(&self) -> Option<String> {
+        self.remote_help.as_ref().and_then(|h| h())
     }
 
     /// Names used to map named parameters to positions: one entry per argument,
@@ -430,6 +447,9 @@ impl RpcMethod {
 
     /// The one-line synopsis used by `help` with no arguments.
     pub fn synopsis(&self) -> String {
+        if let Some(text) = self.fetch_remote_help() {
+            return text.lines().next().unwrap_or_default().to_string();
+        }
         let mut s = self.name.to_string();
         let mut was_optional = false;
         for arg in &self.args {
@@ -458,6 +478,9 @@ impl RpcMethod {
 
     /// Full help text as shown by `help <name>`.
     pub fn help_text(&self) -> String {
+        if let Some(text) = self.fetch_remote_help() {
+            return text;
+        }
         let mut s = self.synopsis();
         s.push_str("\n\n");
         s.push_str(self.description.trim());

@@ -8,8 +8,16 @@
 //! * [`crypto`]: Core's wallet encryption (master keys, encrypted secrets).
 //! * [`coinselection`]: Core's coin selection (BnB, CoinGrinder, Knapsack,
 //!   SRD, the waste metric).
+//! * [`loader`]: the `WalletLoader` the node drives; [`context`] what it
+//!   shares with the wallets and [`rpc`] methods; [`walletdir`] the wallet
+//!   directory.
 
 pub mod coinselection;
+pub mod context;
 pub mod crypto;
 pub mod db;
 pub mod keys;
+pub mod loader;
+pub mod rpc;
+pub mod wallet;
+pub mod walletdir;

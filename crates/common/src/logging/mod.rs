@@ -35,6 +35,7 @@
 
 pub mod categories;
 pub mod format;
+pub mod from_args;
 pub mod layer;
 pub mod logger;
 

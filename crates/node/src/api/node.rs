@@ -258,8 +258,7 @@ impl Node for NodeApi {
                 "The node is initialized already".into(),
             ));
         }
-        let (args, chain) =
-            ipc::args::args_from(global_args).map_err(interfaces::Error::Remote)?;
+        let (args, chain) = ipc::args::args_from(global_args).map_err(interfaces::Error::Remote)?;
         let args = Arc::new(args);
         let process = NodeProcess::prepare(args.clone(), chain, std::time::Instant::now())
             .map_err(interfaces::Error::Remote)?;
@@ -282,6 +281,7 @@ impl Node for NodeApi {
                 let message = match failure {
                     common::init::InitFailure::Error(m)
                     | common::init::InitFailure::Question(m) => m,
+                    common::init::InitFailure::Reported => "Wallet initialization failed".into(),
                 };
                 process.failed(common::init::InitFailure::Error(message.clone()));
                 return Err(interfaces::Error::Remote(message));

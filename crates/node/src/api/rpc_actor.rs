@@ -4,7 +4,7 @@
 //! endpoint, `/wallet/<name>` included.
 
 use super::registration::Registration;
-use interfaces::chain::{JsonRpcRequest, RpcCommand};
+use interfaces::chain::{JsonRpcRequest, RpcArg, RpcCommand};
 use interfaces::handler::Handler;
 use rpc::error::{code, RpcError, RpcResult};
 use rpc::method::{Arg, ArgType, RpcMethod};
@@ -12,6 +12,7 @@ use rpc::request::{JsonRpcVersion, RpcRequest};
 use rpc::table::RpcTable;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Names the table keeps as `&'static str`: each distinct name is stored
@@ -30,9 +31,48 @@ fn intern(name: &str) -> &'static str {
     leaked
 }
 
-/// Which registration owns each method name now (a later one replaces it).
+/// Which registration owns each method name now (a later one replaces it),
+/// and whether a registration that goes away leaves a stand-in behind.
 #[derive(Default)]
-pub struct ActorMethods(Mutex<HashMap<String, i64>>);
+pub struct ActorMethods {
+    owners: Mutex<Owners>,
+    stand_in: AtomicBool,
+}
+
+#[derive(Default)]
+struct Owners {
+    /// Registration id of each name a process declared.
+    live: HashMap<String, i64>,
+    /// Names left as stand-ins.
+    stand_ins: HashSet<String>,
+}
+
+/// `JSONRPCRequest::mode` asking for a method's help instead of running it.
+const MODE_GET_HELP: i32 = 1;
+
+/// The node's view of a method another process declares: it checks types
+/// itself, so every parameter is an optional string here; named-only names
+/// (Core's options keys, listed before their options object) become the
+/// keys of that object so named parameters map onto positions as there.
+fn declared_args(names: &[RpcArg]) -> Vec<Arg> {
+    let mut args = Vec::new();
+    let mut options = Vec::new();
+    for a in names {
+        let arg = Arg::optional(intern(&a.name), ArgType::Str, "").skip_type_check();
+        if a.named_only {
+            options.push(arg);
+            continue;
+        }
+        if options.is_empty() {
+            args.push(arg);
+        } else {
+            let mut object = arg.inner(std::mem::take(&mut options));
+            object.ty = ArgType::ObjNamedParams;
+            args.push(object);
+        }
+    }
+    args
+}
 
 /// The request as the actor receives it.
 fn request_for_actor(req: &RpcRequest) -> JsonRpcRequest {
@@ -62,6 +102,13 @@ fn rpc_error(json: &str) -> RpcError {
     RpcError::new(code, message)
 }
 
+/// The answer while the process that declared `method` is gone.
+fn process_gone(method: &str) -> RpcError {
+    RpcError::misc(format!(
+        "The wallet process is not running; {method} is not available until it is back"
+    ))
+}
+
 fn run(actor: &dyn interfaces::chain::ActorCallback, req: &RpcRequest) -> RpcResult {
     match actor.call(&request_for_actor(req), "null", true) {
         Ok(reply) if reply.handled => serde_json::from_str(&reply.response).map_err(|_| {
@@ -72,10 +119,7 @@ fn run(actor: &dyn interfaces::chain::ActorCallback, req: &RpcRequest) -> RpcRes
         }),
         Ok(_) => Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found")),
         Err(interfaces::Error::Rpc(json)) => Err(rpc_error(&json)),
-        Err(interfaces::Error::Disconnected) => Err(RpcError::misc(format!(
-            "The wallet process is not running; {} is not available until it is back",
-            req.method
-        ))),
+        Err(interfaces::Error::Disconnected) => Err(process_gone(&req.method)),
         Err(e) => Err(RpcError::misc(e.to_string())),
     }
 }
@@ -89,23 +133,33 @@ impl ActorMethods {
     ) -> Box<dyn Handler> {
         let name = intern(&command.name);
         let actor = command.actor.clone();
-        // The registering process checks types; here every parameter is
-        // optional so named arguments map onto positions as it declares them.
-        let args: Vec<Arg> = command
-            .arg_names
-            .iter()
-            .map(|a| Arg::optional(intern(&a.name), ArgType::Str, "").skip_type_check())
-            .collect();
-        // Declared in the registering process: the escape hatch for methods
-        // whose parameters the node does not know as types.
-        let method = RpcMethod::untyped(name, intern(&command.category), "", args, move |req| {
-            run(&*actor, req)
-        });
+        let help_actor = command.actor.clone();
+        let help_request = JsonRpcRequest {
+            method: command.name.clone(),
+            params: "[]".into(),
+            mode: MODE_GET_HELP,
+            ..Default::default()
+        };
+        let method = RpcMethod::untyped(
+            name,
+            intern(&command.category),
+            "",
+            declared_args(&command.arg_names),
+            move |req| run(&*actor, req),
+        )
+        .remote_help(Arc::new(move || {
+            match help_actor.call(&help_request, "null", true) {
+                Err(interfaces::Error::Help(text)) => Some(text),
+                _ => None,
+            }
+        }));
+        let stand_in = method.clone();
         table.register(method);
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(command.name.clone(), command.unique_id);
+        {
+            let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+            owners.stand_ins.remove(&command.name);
+            owners.live.insert(command.name.clone(), command.unique_id);
+        }
         let (me, table, id) = (
             Arc::downgrade(self),
             Arc::downgrade(table),
@@ -116,12 +170,38 @@ impl ActorMethods {
             let (Some(me), Some(table)) = (me.upgrade(), table.upgrade()) else {
                 return;
             };
-            let mut owners = me.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut owners = me.owners.lock().unwrap_or_else(|p| p.into_inner());
             // Only the registration that still owns the name removes it.
-            if owners.get(&name) == Some(&id) {
-                owners.remove(&name);
+            if owners.live.get(&name) != Some(&id) {
+                return;
+            }
+            owners.live.remove(&name);
+            if me.stand_in.load(Ordering::SeqCst) {
+                owners.stand_ins.insert(name);
+                let method = stand_in.name;
+                table.register(RpcMethod {
+                    handler: Arc::new(move |_| Err(process_gone(method))),
+                    remote_help: None,
+                    ..stand_in
+                });
+            } else {
                 table.unregister(&name);
             }
         })
+    }
+
+    /// While set, a method whose process goes away stays listed and answers
+    /// that the process is not running (the node restarts its wallet
+    /// process); cleared, it is removed (a wallet that detached, shutdown).
+    pub fn keep_stand_ins(&self, keep: bool) {
+        self.stand_in.store(keep, Ordering::SeqCst);
+    }
+
+    /// Removes the stand-ins left by [`ActorMethods::keep_stand_ins`].
+    pub fn drop_stand_ins(&self, table: &RpcTable) {
+        let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        for name in std::mem::take(&mut owners.stand_ins) {
+            table.unregister(&name);
+        }
     }
 }

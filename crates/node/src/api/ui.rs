@@ -81,13 +81,25 @@ impl UiSignals {
     /// An init warning (logged, and shown as a warning box).
     pub fn init_warning(&self, message: &BilingualStr) {
         tracing::warn!("{}", message.original);
-        self.message_box(message, "", MSG_WARNING);
+        self.message_box_or_stderr(message, "Warning", MSG_WARNING);
     }
 
     /// An init error (logged, and shown as an error box).
     pub fn init_error(&self, message: &BilingualStr) {
         tracing::error!("{}", message.original);
-        self.message_box(message, "", MSG_ERROR);
+        self.message_box_or_stderr(message, "Error", MSG_ERROR);
+    }
+
+    /// Without a GUI to show it, the message goes to stderr as `bitcoind`
+    /// prints it (`Error: …`).
+    fn message_box_or_stderr(&self, message: &BilingualStr, caption: &str, style: u32) {
+        let shown = self
+            .message_box
+            .ask(|cb| cb.call(message, "", style))
+            .is_some();
+        if !shown {
+            eprintln!("{caption}: {}", message.original);
+        }
     }
 
     /// Progress of a long task.

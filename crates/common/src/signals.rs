@@ -2,7 +2,7 @@
 //! The signals are blocked in every thread and taken synchronously by one thread
 //! with `sigwait`, so no work happens in signal-handler context.
 
-use common::shutdown::Shutdown;
+use crate::shutdown::Shutdown;
 use std::sync::Arc;
 
 fn signal_set() -> libc::sigset_t {

@@ -1,0 +1,10 @@
+//! `bitcoin-wallet`: the wallet process. Spawned by `bitcoin-node` as
+//! `bitcoin-wallet -ipcfd N`, or started on its own with `-ipcconnect` to
+//! attach to a node that listens with `-ipcbind`.
+
+mod process;
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    std::process::exit(process::run(argv));
+}

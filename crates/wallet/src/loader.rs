@@ -1,0 +1,185 @@
+//! The `WalletLoader` the node drives (Core's `WalletLoaderImpl`): its
+//! life cycle as a chain client (register RPCs, verify, load, start, stop)
+//! and the wallet-set operations the node and the GUI call.
+
+use crate::context::WalletContext;
+use common::args::ArgsManager;
+use interfaces::chain::{Chain, ChainClient};
+use interfaces::common::BilingualStr;
+use interfaces::handler::Handler;
+use interfaces::wallet::{
+    LoadWalletCallback, Wallet as WalletInterface, WalletLoad, WalletLoader, WalletMigrationResult,
+};
+use interfaces::{Error, Outcome, Result};
+use rpc::table::RpcTable;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// The wallet process's loader.
+pub struct Loader {
+    context: Arc<WalletContext>,
+    table: Arc<RpcTable>,
+    rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
+}
+
+impl Loader {
+    /// A loader for the node `chain`, configured by the node's `args`.
+    pub fn new(chain: Box<dyn Chain>, args: ArgsManager) -> std::result::Result<Self, String> {
+        let context = Arc::new(WalletContext::new(Arc::from(chain), Arc::new(args))?);
+        let table = crate::rpc::table(&context);
+        Ok(Loader {
+            context,
+            table,
+            rpc_handlers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The shared state (for tests and the offline tool).
+    pub fn context(&self) -> &Arc<WalletContext> {
+        &self.context
+    }
+
+    fn init_error(&self, text: String) -> Result<bool> {
+        self.context.chain.init_error(&BilingualStr {
+            original: text.clone(),
+            translated: text,
+        })?;
+        Ok(false)
+    }
+
+    fn not_available<T>(&self, what: &str) -> Result<T> {
+        Err(Error::Remote(format!(
+            "{what} is not available in this wallet yet"
+        )))
+    }
+}
+
+impl ChainClient for Loader {
+    fn register_rpcs(&self) -> Result<()> {
+        let handlers = crate::rpc::register_with_node(&self.context, &self.table)?;
+        *self.rpc_handlers.lock().unwrap_or_else(|p| p.into_inner()) = handlers;
+        Ok(())
+    }
+
+    fn verify(&self) -> Result<bool> {
+        if let Err(e) = crate::walletdir::verify_wallet_dir(&self.context.args) {
+            return self.init_error(e);
+        }
+        tracing::info!(
+            "Using wallet directory {}",
+            self.context.wallet_dir().display()
+        );
+        self.context.chain.init_message("Verifying wallet(s)…")?;
+        for value in self.context.args.get_settings_list("-wallet") {
+            if !value.is_string() {
+                return self.init_error("Invalid value detected for '-wallet' or '-nowallet'. '-wallet' requires a string value, while '-nowallet' accepts only '1' to disable all wallets".into());
+            }
+        }
+        Ok(true)
+    }
+
+    fn load(&self) -> Result<bool> {
+        Ok(true)
+    }
+
+    fn start(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<()> {
+        for wallet in self.context.wallets().iter().rev() {
+            self.context.remove_wallet(wallet.name());
+        }
+        Ok(())
+    }
+
+    fn set_mock_time(&self, time: i64) -> Result<()> {
+        common::time::set_mock_time(time);
+        Ok(())
+    }
+
+    fn scheduler_mock_forward(&self, _delta_seconds: i64) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl WalletLoader for Loader {
+    fn create_wallet(&self, _name: &str, _passphrase: &str, _flags: u64) -> Result<WalletLoad> {
+        self.not_available("createWallet")
+    }
+
+    fn load_wallet(&self, _name: &str) -> Result<WalletLoad> {
+        self.not_available("loadWallet")
+    }
+
+    fn get_wallet_dir(&self) -> Result<String> {
+        Ok(self.context.wallet_dir().display().to_string())
+    }
+
+    fn restore_wallet(
+        &self,
+        _backup_file: &Path,
+        _name: &str,
+        _load_after_restore: bool,
+    ) -> Result<WalletLoad> {
+        self.not_available("restoreWallet")
+    }
+
+    fn migrate_wallet(
+        &self,
+        _name: &str,
+        _passphrase: &str,
+    ) -> Result<Outcome<WalletMigrationResult>> {
+        self.not_available("migrateWallet")
+    }
+
+    fn is_encrypted(&self, _name: &str) -> Result<bool> {
+        self.not_available("isEncrypted")
+    }
+
+    fn list_wallet_dir(&self) -> Result<Vec<(String, String)>> {
+        let dir = self.context.wallet_dir();
+        Ok(
+            crate::walletdir::list_databases(&dir, self.context.params.message_start)
+                .into_iter()
+                .map(|(name, format)| (name, format.as_str().to_string()))
+                .collect(),
+        )
+    }
+
+    fn get_wallets(&self) -> Result<Vec<Box<dyn WalletInterface>>> {
+        self.not_available("getWallets")
+    }
+
+    fn handle_load_wallet(
+        &self,
+        callback: Box<dyn LoadWalletCallback>,
+    ) -> Result<Box<dyn Handler>> {
+        let id = self.context.add_load_callback(Arc::from(callback));
+        Ok(Box::new(LoadCallbackHandler {
+            context: Arc::downgrade(&self.context),
+            id,
+        }))
+    }
+}
+
+/// Removes a load callback when disconnected or dropped.
+struct LoadCallbackHandler {
+    context: std::sync::Weak<WalletContext>,
+    id: u64,
+}
+
+impl Handler for LoadCallbackHandler {
+    fn disconnect(&self) -> Result<()> {
+        if let Some(c) = self.context.upgrade() {
+            c.remove_load_callback(self.id);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for LoadCallbackHandler {
+    fn drop(&mut self) {
+        let _ = self.disconnect();
+    }
+}
