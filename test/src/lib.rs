@@ -49,6 +49,54 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Path of the wallet binary the node spawns (next to the node's).
+pub fn wallet_binary() -> PathBuf {
+    node_binary().with_file_name("bitcoin-wallet")
+}
+
+/// The pids of the running processes whose parent is `parent`.
+pub fn child_pids(parent: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let mut fields = after.split_whitespace();
+        let state = fields.next();
+        let ppid = fields.next().and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) && state != Some("Z") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// A process's argv (`/proc/<pid>/cmdline`).
+pub fn process_argv(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|raw| {
+            raw.split(|b| *b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A JSON-RPC error returned by the node.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RpcError {
@@ -110,6 +158,8 @@ pub struct TestNode {
     pub credentials: Option<String>,
     /// Node number: the user agent carries `(testnode<index>)`, as in Core's framework.
     pub index: u32,
+    /// Whether the node runs its wallet process (otherwise `-disablewallet`).
+    pub wallet: bool,
     process: Option<Child>,
     _tmp: Option<tempfile::TempDir>,
 }
@@ -142,6 +192,7 @@ impl TestNode {
             binary: node_binary(),
             credentials: None,
             index: 0,
+            wallet: false,
             process: None,
             _tmp: None,
         }
@@ -162,7 +213,7 @@ impl TestNode {
     }
 
     fn base_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             format!("-datadir={}", self.datadir.display()),
             "-logtimemicros".into(),
             "-debug".into(),
@@ -175,7 +226,11 @@ impl TestNode {
             "-loglevel=trace".into(),
             "-nologratelimit".into(),
             "-v2transport=0".into(),
-        ]
+        ];
+        if self.wallet {
+            args.retain(|a| a != "-disablewallet");
+        }
+        args
     }
 
     /// Starts the node with the framework's arguments plus `extra`, and waits
