@@ -3,6 +3,13 @@
 //! with the node, restarted when it dies while the node keeps answering,
 //! and attachable on its own with `-ipcconnect`.
 
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
+
 use functional::{child_pids, process_argv, wallet_binary, TestNode};
 use serde_json::json;
 use std::process::{Command, Stdio};
