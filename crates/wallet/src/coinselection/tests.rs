@@ -1,0 +1,1 @@
+//! Tests ported from Core's coin selection tests.
