@@ -105,8 +105,10 @@ impl Coin {
         self
     }
 
-    /// Adds the fee to bump the coin's unconfirmed ancestors to the target
-    /// rate: spending it costs that much more (Core's `ApplyBumpFee`).
+    /// Sets the fee to bump the coin's unconfirmed ancestors to the target
+    /// rate: spending it costs that much more (Core's `ApplyBumpFee`). A
+    /// second call replaces the first bump instead of stacking on it, so the
+    /// fee never counts a stale estimate.
     pub fn apply_bump_fee(&mut self, bump_fee: i64) {
         debug_assert!(bump_fee >= 0);
         self.fee += bump_fee - self.ancestor_bump_fees;
