@@ -1143,7 +1143,7 @@ mod tests {
         let junk: Vec<u8> = (0..100_000)
             .map(|_| {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-                if x % 7 == 0 {
+                if x.is_multiple_of(7) {
                     0xf9
                 } else {
                     (x >> 16) as u8

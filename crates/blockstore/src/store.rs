@@ -768,7 +768,7 @@ mod tests {
                 script_pubkey: ScriptBuf::from_bytes(vec![0x51, (v & 0xff) as u8]),
             },
             height: h,
-            is_coinbase: h % 2 == 0,
+            is_coinbase: h.is_multiple_of(2),
         }
     }
 
