@@ -267,20 +267,14 @@ fn secp() -> &'static Secp256k1<secp256k1::All> {
 const DER_COMPRESSED_BEGIN: [u8; 8] = [0x30, 0x81, 0xD3, 0x02, 0x01, 0x01, 0x04, 0x20];
 /// The same for an uncompressed key.
 const DER_UNCOMPRESSED_BEGIN: [u8; 9] = [0x30, 0x82, 0x01, 0x13, 0x02, 0x01, 0x01, 0x04, 0x20];
-/// The secp256k1 curve parameters Core embeds after the secret, up to the
-/// generator point (which differs between the two forms).
-const DER_CURVE_PARAMS: [u8; 55] = [
-    0x30, 0x2C, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x01, 0x01, 0x02, 0x21, 0x00, 0xFF, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFC, 0x2F,
-    0x30, 0x06, 0x04, 0x01, 0x00, 0x04, 0x01,
+/// The ECParameters header Core embeds after the secret: version 1, the
+/// prime-field OID and the field prime's INTEGER header (the prime follows).
+const DER_PARAMS_HEAD: [u8; 14] = [
+    0x30, 0x2C, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x01, 0x01, 0x02, 0x21, 0x00,
 ];
-/// The curve order and cofactor that follow the generator.
-const DER_ORDER: [u8; 38] = [
-    0x02, 0x21, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-    0xFF, 0xFF, 0xFE, 0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0,
-    0x36, 0x41, 0x41, 0x02, 0x01, 0x01,
-];
+/// After the prime: the curve coefficients a = 0 and b = 7, and the header
+/// of the generator point.
+const DER_CURVE_AB: [u8; 8] = [0x30, 0x06, 0x04, 0x01, 0x00, 0x04, 0x01, 0x07];
 
 /// Core's `CPrivKey` for `secret`: the SEC1 DER `ECPrivateKey` that
 /// `ec_seckey_export_der` writes (214 bytes compressed, 279 uncompressed),
@@ -293,25 +287,39 @@ pub fn privkey_to_der(secret: &SecretKey, compressed: bool) -> Vec<u8> {
         out.extend_from_slice(&DER_COMPRESSED_BEGIN);
         out.extend_from_slice(&secret.secret_bytes());
         out.extend_from_slice(&[0xA0, 0x81, 0x85, 0x30, 0x81, 0x82, 0x02, 0x01, 0x01]);
-        out.extend_from_slice(&DER_CURVE_PARAMS);
-        out.extend_from_slice(&[0x07, 0x04, 0x21, 0x02]);
+        der_curve(&mut out);
+        out.extend_from_slice(&[0x04, 0x21, 0x02]);
         out.extend_from_slice(&gen);
-        out.extend_from_slice(&DER_ORDER);
+        der_order(&mut out);
         out.extend_from_slice(&[0xA1, 0x24, 0x03, 0x22, 0x00]);
         out.extend_from_slice(&pubkey.serialize());
     } else {
         out.extend_from_slice(&DER_UNCOMPRESSED_BEGIN);
         out.extend_from_slice(&secret.secret_bytes());
         out.extend_from_slice(&[0xA0, 0x81, 0xA5, 0x30, 0x81, 0xA2, 0x02, 0x01, 0x01]);
-        out.extend_from_slice(&DER_CURVE_PARAMS);
-        out.extend_from_slice(&[0x07, 0x04, 0x41, 0x04]);
+        der_curve(&mut out);
+        out.extend_from_slice(&[0x04, 0x41, 0x04]);
         out.extend_from_slice(&gen);
         out.extend_from_slice(&secp256k1::constants::GENERATOR_Y);
-        out.extend_from_slice(&DER_ORDER);
+        der_order(&mut out);
         out.extend_from_slice(&[0xA1, 0x44, 0x03, 0x42, 0x00]);
         out.extend_from_slice(&pubkey.serialize_uncompressed());
     }
     out
+}
+
+/// The field prime and curve coefficients of the embedded ECParameters.
+fn der_curve(out: &mut Vec<u8>) {
+    out.extend_from_slice(&DER_PARAMS_HEAD);
+    out.extend_from_slice(&secp256k1::constants::FIELD_SIZE);
+    out.extend_from_slice(&DER_CURVE_AB);
+}
+
+/// The curve order (as a positive INTEGER) and the cofactor 1.
+fn der_order(out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0x02, 0x21, 0x00]);
+    out.extend_from_slice(&secp256k1::constants::CURVE_ORDER);
+    out.extend_from_slice(&[0x02, 0x01, 0x01]);
 }
 
 /// The secret in a `CPrivKey`, read as Core's `ec_seckey_import_der` does:
@@ -1384,5 +1392,626 @@ impl Record for TxRecord {
             txid: Self::decode_key(key)?,
             wtx: WalletTx::decode(value)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::ser::hex_lower;
+    use bitcoin::absolute::LockTime;
+    use bitcoin::transaction::Version;
+    use bitcoin::{Amount, ScriptBuf, Sequence, TxIn, TxOut, Witness};
+
+    fn h(s: &str) -> Vec<u8> {
+        crate::db::ser::parse_hex(s).expect("test hex")
+    }
+
+    /// `str(s)` in hex, built independently of [`Writer`].
+    fn hs(s: &str) -> String {
+        format!("{:02x}{}", s.len(), hex_lower(s.as_bytes()))
+    }
+
+    fn round_trip<R: Record + PartialEq + std::fmt::Debug>(r: &R, key_hex: &str, value_hex: &str) {
+        assert_eq!(hex_lower(&r.key()), key_hex, "key");
+        assert_eq!(hex_lower(&r.value()), value_hex, "value");
+        let back = R::decode(&h(key_hex), &h(value_hex)).expect("decodes");
+        assert_eq!(&back, r);
+    }
+
+    pub(crate) fn sample_tx(witness: bool, tag: u8) -> Transaction {
+        Transaction {
+            version: Version::TWO,
+            lock_time: LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint {
+                    txid: Txid::from_byte_array([tag; 32]),
+                    vout: 1,
+                },
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: if witness {
+                    Witness::from_slice(&[vec![1u8, 2, 3], vec![4u8; 33]])
+                } else {
+                    Witness::new()
+                },
+            }],
+            output: vec![TxOut {
+                value: Amount::from_sat(50_000),
+                script_pubkey: ScriptBuf::from_bytes([vec![0x00, 0x14], vec![9u8; 20]].concat()),
+            }],
+        }
+    }
+
+    #[test]
+    fn singletons() {
+        round_trip(&VersionRecord(319900), &hs("version"), "9ce10400");
+        round_trip(
+            &FlagsRecord(0x4_0000_0004),
+            &hs("flags"),
+            "0400000004000000",
+        );
+        round_trip(
+            &OrderPosNextRecord(7),
+            &hs("orderposnext"),
+            "0700000000000000",
+        );
+        let hash = BlockHash::from_byte_array([0xab; 32]);
+        round_trip(
+            &BestBlockRecord {
+                nomerkle: true,
+                locator: Locator { hashes: vec![hash] },
+            },
+            &hs("bestblock_nomerkle"),
+            &format!("80110100{}{}", "01", "ab".repeat(32)),
+        );
+        // Core's empty `bestblock`.
+        round_trip(
+            &BestBlockRecord {
+                nomerkle: false,
+                locator: Locator::default(),
+            },
+            &hs("bestblock"),
+            "8011010000",
+        );
+    }
+
+    #[test]
+    fn descriptor_records() {
+        let id = [0x11u8; 32];
+        let desc = "wpkh(tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp/84h/1h/0h/0/*)#abcdefgh";
+        round_trip(
+            &DescriptorRecord {
+                id,
+                descriptor: desc.into(),
+                creation_time: 1_700_000_000,
+                next_index: 5,
+                range_start: 0,
+                range_end: 1005,
+            },
+            &format!("{}{}", hs("walletdescriptor"), "11".repeat(32)),
+            &format!(
+                "{}{}{}{}{}",
+                hs(desc),
+                "00f1536500000000",
+                "05000000",
+                "00000000",
+                "ed030000"
+            ),
+        );
+        let mut x = [0u8; 74];
+        x[0] = 3;
+        x[8] = 1;
+        x[41] = 2;
+        let xpub = ExtPubKeyBytes(x);
+        let xhex = format!("4a{}", hex_lower(&x));
+        round_trip(
+            &DescriptorCacheRecord {
+                id,
+                key_exp_index: 0,
+                der_index: None,
+                xpub,
+            },
+            &format!("{}{}00000000", hs("walletdescriptorcache"), "11".repeat(32)),
+            &xhex,
+        );
+        round_trip(
+            &DescriptorCacheRecord {
+                id,
+                key_exp_index: 1,
+                der_index: Some(0x8000_0005),
+                xpub,
+            },
+            &format!(
+                "{}{}0100000005000080",
+                hs("walletdescriptorcache"),
+                "11".repeat(32)
+            ),
+            &xhex,
+        );
+        round_trip(
+            &DescriptorLhCacheRecord {
+                id,
+                key_exp_index: 2,
+                xpub,
+            },
+            &format!(
+                "{}{}02000000",
+                hs("walletdescriptorlhcache"),
+                "11".repeat(32)
+            ),
+            &xhex,
+        );
+        // An xpub value of another length is not one Core wrote.
+        let bad = DescriptorLhCacheRecord::decode(
+            &h(&format!(
+                "{}{}02000000",
+                hs("walletdescriptorlhcache"),
+                "11".repeat(32)
+            )),
+            &h("0300aabb"),
+        );
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn xpub_bytes_convert() {
+        let xpub: Xpub = "tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp"
+            .parse()
+            .expect("valid tpub");
+        let b = ExtPubKeyBytes::from_xpub(&xpub);
+        assert_eq!(b.to_xpub(NetworkKind::Test).expect("decodes"), xpub);
+    }
+
+    /// Core's `ec_seckey_export_der` output for the secret 0x01…01
+    /// (compressed): header, secret, curve parameters, public key.
+    const DER_0101_COMPRESSED: &str = "3081d302010104200101010101010101010101010101010101010101010101010101010101010101a08185308182020101302c06072a8648ce3d0101022100fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f300604010004010704210279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798022100fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141020101a124032200031b84c5567b126440995d3ed5aaba0565d71e1834604819ff9c17f5e9d5dd078f";
+
+    #[test]
+    fn der_private_keys() {
+        let sk = SecretKey::from_slice(&[1u8; 32]).expect("valid");
+        let c = privkey_to_der(&sk, true);
+        assert_eq!(c.len(), 214);
+        assert_eq!(hex_lower(&c), DER_0101_COMPRESSED);
+        let u = privkey_to_der(&sk, false);
+        assert_eq!(u.len(), 279);
+        assert_eq!(
+            &u[..9],
+            &[0x30, 0x82, 0x01, 0x13, 0x02, 0x01, 0x01, 0x04, 0x20]
+        );
+        assert_eq!(
+            &u[u.len() - 65..],
+            &PublicKey::from_secret_key(secp(), &sk).serialize_uncompressed()
+        );
+        assert_eq!(privkey_from_der(&c), Some(sk));
+        assert_eq!(privkey_from_der(&u), Some(sk));
+        // Core's reader: short octet strings are left-padded; junk after it
+        // is ignored; a bad version or a zero scalar is refused.
+        let mut short = vec![0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x05];
+        let mut five = [0u8; 32];
+        five[31] = 5;
+        assert_eq!(
+            privkey_from_der(&short),
+            Some(SecretKey::from_slice(&five).expect("valid"))
+        );
+        short.extend_from_slice(&[0xde, 0xad]);
+        assert!(privkey_from_der(&short).is_some());
+        assert!(
+            privkey_from_der(&[0x30, 0x81, 0x06, 0x02, 0x01, 0x02, 0x04, 0x01, 0x05]).is_none()
+        );
+        assert!(
+            privkey_from_der(&[0x30, 0x81, 0x06, 0x02, 0x01, 0x01, 0x04, 0x01, 0x00]).is_none()
+        );
+        assert!(privkey_from_der(&[0x30]).is_none());
+        assert!(privkey_from_der(&[]).is_none());
+    }
+
+    #[test]
+    fn descriptor_keys() {
+        let id = [0x22u8; 32];
+        let sk = SecretKey::from_slice(&[1u8; 32]).expect("valid");
+        let pk = PublicKey::from_secret_key(secp(), &sk);
+        for (pubkey, der_len) in [
+            (pk.serialize().to_vec(), 214usize),
+            (pk.serialize_uncompressed().to_vec(), 279),
+        ] {
+            let rec = DescriptorKeyRecord {
+                id,
+                pubkey: pubkey.clone(),
+                secret: sk,
+            };
+            let der = privkey_to_der(&sk, pubkey.len() == 33);
+            assert_eq!(der.len(), der_len);
+            let hash = sha256d::Hash::hash(&[pubkey.clone(), der.clone()].concat()).to_byte_array();
+            let key_hex = format!(
+                "{}{}{:02x}{}",
+                hs("walletdescriptorkey"),
+                "22".repeat(32),
+                pubkey.len(),
+                hex_lower(&pubkey)
+            );
+            let value_hex = format!(
+                "{}{}{}",
+                if der_len < 253 {
+                    format!("{der_len:02x}")
+                } else {
+                    "fd1701".into()
+                },
+                hex_lower(&der),
+                hex_lower(&hash)
+            );
+            round_trip(&rec, &key_hex, &value_hex);
+
+            // A wrong hash is Core's "CPubKey/CPrivKey corrupt".
+            let mut bad = h(&value_hex);
+            let last = bad.len() - 1;
+            bad[last] ^= 1;
+            let e = DescriptorKeyRecord::decode(&h(&key_hex), &bad).expect_err("hash mismatch");
+            assert!(e.0.contains("CPubKey/CPrivKey corrupt"), "{e}");
+        }
+        // An invalid public key.
+        let key = format!("{}{}0205ab", hs("walletdescriptorkey"), "22".repeat(32));
+        let e = DescriptorKeyRecord::decode(&h(&key), &[]).expect_err("bad pubkey");
+        assert!(e.0.contains("descriptor unencrypted key CPubKey corrupt"));
+        // A DER that does not import, with a matching hash.
+        let pubkey = pk.serialize();
+        let der = vec![0x30u8, 0x00];
+        let hash = sha256d::Hash::hash(&[pubkey.to_vec(), der.clone()].concat()).to_byte_array();
+        let key = format!(
+            "{}{}21{}",
+            hs("walletdescriptorkey"),
+            "22".repeat(32),
+            hex_lower(&pubkey)
+        );
+        let value = format!("02{}{}", hex_lower(&der), hex_lower(&hash));
+        let e = DescriptorKeyRecord::decode(&h(&key), &h(&value)).expect_err("bad der");
+        assert!(e.0.contains("descriptor unencrypted key CPrivKey corrupt"));
+
+        let ck = DescriptorCKeyRecord {
+            id,
+            pubkey: pubkey.to_vec(),
+            crypted_secret: vec![0x5a; 48],
+        };
+        round_trip(
+            &ck,
+            &format!(
+                "{}{}21{}",
+                hs("walletdescriptorckey"),
+                "22".repeat(32),
+                hex_lower(&pubkey)
+            ),
+            &format!("30{}", "5a".repeat(48)),
+        );
+    }
+
+    #[test]
+    fn master_key_active_spk_and_address_book() {
+        let mk = MasterKey {
+            crypted_key: vec![0xc1; 48],
+            salt: vec![0x5a; 8],
+            derivation_method: 0,
+            derive_iterations: 25000,
+            other_derivation_parameters: vec![],
+        };
+        round_trip(
+            &MasterKeyRecord {
+                id: 1,
+                master_key: mk,
+            },
+            &format!("{}01000000", hs("mkey")),
+            &format!(
+                "30{}08{}00000000a861000000",
+                "c1".repeat(48),
+                "5a".repeat(8)
+            ),
+        );
+        round_trip(
+            &ActiveSpkRecord {
+                internal: false,
+                output_type: OutputType::Bech32m,
+                id: [0x33; 32],
+            },
+            &format!("{}03", hs("activeexternalspk")),
+            &"33".repeat(32),
+        );
+        round_trip(
+            &ActiveSpkRecord {
+                internal: true,
+                output_type: OutputType::Legacy,
+                id: [0x34; 32],
+            },
+            &format!("{}00", hs("activeinternalspk")),
+            &"34".repeat(32),
+        );
+        round_trip(
+            &ActiveSpkRecord {
+                internal: true,
+                output_type: OutputType::Other(9),
+                id: [0x34; 32],
+            },
+            &format!("{}09", hs("activeinternalspk")),
+            &"34".repeat(32),
+        );
+        let addr = "bcrt1qxyz";
+        round_trip(
+            &NameRecord {
+                address: addr.into(),
+                label: "savings".into(),
+            },
+            &format!("{}{}", hs("name"), hs(addr)),
+            &hs("savings"),
+        );
+        round_trip(
+            &PurposeRecord {
+                address: addr.into(),
+                purpose: "receive".into(),
+            },
+            &format!("{}{}", hs("purpose"), hs(addr)),
+            &hs("receive"),
+        );
+        round_trip(
+            &DestDataRecord {
+                address: addr.into(),
+                key: "used".into(),
+                value: "1".into(),
+            },
+            &format!("{}{}{}", hs("destdata"), hs(addr), hs("used")),
+            &hs("1"),
+        );
+        let op = OutPoint {
+            txid: Txid::from_byte_array([0x44; 32]),
+            vout: 3,
+        };
+        round_trip(
+            &LockedUtxoRecord { outpoint: op },
+            &format!("{}{}03000000", hs("lockedutxo"), "44".repeat(32)),
+            "31",
+        );
+        assert_eq!(AddressPurpose::parse("send"), Some(AddressPurpose::Send));
+        assert_eq!(AddressPurpose::parse("bogus"), None);
+    }
+
+    /// The bytes Core's `CWalletTx::Serialize` writes, assembled by hand.
+    fn core_wtx_bytes(
+        tx: &Transaction,
+        hash: &str,
+        index: i32,
+        map: &[(&str, &str)],
+        reqs: &[(&str, &str)],
+        received: u32,
+    ) -> String {
+        let mut s = hex_lower(&bitcoin::consensus::encode::serialize(tx));
+        s += hash;
+        s += "00";
+        s += &hex_lower(&index.to_le_bytes());
+        s += "00";
+        s += &format!("{:02x}", map.len());
+        for (k, v) in map {
+            s += &hs(k);
+            s += &hs(v);
+        }
+        s += &format!("{:02x}", reqs.len());
+        for (k, v) in reqs {
+            s += &hs(k);
+            s += &hs(v);
+        }
+        s += "00000000";
+        s += &hex_lower(&received.to_le_bytes());
+        s += "0000";
+        s
+    }
+
+    #[test]
+    fn wallet_tx_in_every_state() {
+        let block = BlockHash::from_byte_array([0xbb; 32]);
+        let states: [(TxState, String, i32); 4] = [
+            (
+                TxState::Confirmed {
+                    block_hash: block,
+                    index: 2,
+                },
+                "bb".repeat(32),
+                2,
+            ),
+            (TxState::Inactive, "00".repeat(32), 0),
+            (TxState::Abandoned, format!("01{}", "00".repeat(31)), -1),
+            (
+                TxState::Conflicted { block_hash: block },
+                "bb".repeat(32),
+                -1,
+            ),
+        ];
+        for (state, hash, index) in states {
+            for witness in [false, true] {
+                let tx = sample_tx(witness, 7);
+                let mut wtx = WalletTx::new(tx.clone(), state);
+                wtx.order_pos = Some(3);
+                wtx.time_smart = 1_700_000_000;
+                wtx.time_received = 1_700_000_001;
+                wtx.comment = Some("hi".into());
+                wtx.messages = vec!["pay".into()];
+                let expected = core_wtx_bytes(
+                    &tx,
+                    &hash,
+                    index,
+                    &[
+                        ("comment", "hi"),
+                        ("fromaccount", ""),
+                        ("n", "3"),
+                        ("timesmart", "1700000000"),
+                    ],
+                    &[("Message", "pay")],
+                    1_700_000_001,
+                );
+                let rec = TxRecord::new(wtx.clone());
+                let key_hex = format!(
+                    "{}{}",
+                    hs("tx"),
+                    hex_lower(&tx.compute_txid().to_byte_array())
+                );
+                round_trip(&rec, &key_hex, &expected);
+                assert_eq!(
+                    WalletTx::decode(&h(&expected)).expect("decodes").state,
+                    state
+                );
+            }
+        }
+        // Combinations Core does not recognize survive a round trip.
+        let odd = TxState::from_serialized([0u8; 32], 5);
+        assert_eq!(
+            odd,
+            TxState::Unrecognized {
+                block_hash: [0u8; 32],
+                index: 5
+            }
+        );
+        assert_eq!(
+            TxState::from_serialized(UINT256_ONE, 0),
+            TxState::Unrecognized {
+                block_hash: UINT256_ONE,
+                index: 0
+            }
+        );
+        assert_eq!(
+            TxState::from_serialized([9u8; 32], -2),
+            TxState::Unrecognized {
+                block_hash: [9u8; 32],
+                index: -2
+            }
+        );
+        let wtx = WalletTx::new(sample_tx(false, 1), odd);
+        assert_eq!(WalletTx::decode(&wtx.encode()).expect("decodes"), wtx);
+    }
+
+    #[test]
+    fn wallet_tx_map_value_rules() {
+        let tx = sample_tx(true, 8);
+        let zero = "00".repeat(32);
+        let replaced = Txid::from_byte_array([0x5e; 32]);
+        let replaced_hex = u256_to_display_hex(&[0x5e; 32]);
+        // Every key Core writes or drops.
+        let bytes = core_wtx_bytes(
+            &tx,
+            &zero,
+            0,
+            &[
+                ("comment", "c"),
+                ("from", "f"),
+                ("fromaccount", ""),
+                ("message", "m"),
+                ("n", "-1"),
+                ("replaced_by_txid", &replaced_hex),
+                ("replaces_txid", "nothex"),
+                ("spent", "1"),
+                ("timesmart", "5"),
+                ("to", "t"),
+            ],
+            &[("PaymentRequest", "pr"), ("Message", "m1")],
+            9,
+        );
+        let wtx = WalletTx::decode(&h(&bytes)).expect("decodes");
+        assert_eq!(wtx.comment.as_deref(), Some("c"));
+        assert_eq!(wtx.comment_to.as_deref(), Some("t"));
+        assert_eq!(wtx.from.as_deref(), Some("f"));
+        assert_eq!(wtx.message.as_deref(), Some("m"));
+        assert_eq!(wtx.order_pos, None);
+        assert_eq!(wtx.time_smart, 5);
+        assert_eq!(wtx.replaced_by_txid, Some(replaced));
+        assert_eq!(
+            wtx.replaces_txid, None,
+            "an unparsable txid is dropped as in Core"
+        );
+        assert_eq!(wtx.messages, vec!["m1".to_string()]);
+        assert_eq!(wtx.payment_requests, vec!["pr".to_string()]);
+        assert_eq!(wtx.time_received, 9);
+        assert!(!wtx.map_value().contains_key("spent"));
+
+        // Unknown mapValue keys and order-form types are refused.
+        let bad = core_wtx_bytes(
+            &tx,
+            &zero,
+            0,
+            &[("fromaccount", ""), ("label", "x")],
+            &[],
+            0,
+        );
+        assert_eq!(
+            WalletTx::decode(&h(&bad)).expect_err("unknown key").0,
+            "Unexpected value in CWalletTx strings value map"
+        );
+        let bad = core_wtx_bytes(&tx, &zero, 0, &[("fromaccount", "")], &[("Note", "x")], 0);
+        assert_eq!(
+            WalletTx::decode(&h(&bad)).expect_err("unknown type").0,
+            "Unknown type in CWalletTx messages and requests vector"
+        );
+        // Truncated values are errors, not panics.
+        let full = h(&core_wtx_bytes(
+            &tx,
+            &zero,
+            0,
+            &[("fromaccount", "")],
+            &[],
+            0,
+        ));
+        for cut in [0, 10, full.len() - 1] {
+            assert!(WalletTx::decode(&full[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn wallet_tx_skips_old_vtxprev() {
+        // Very old wallets stored a merkle branch and previous transactions.
+        let tx = sample_tx(false, 9);
+        let prev = sample_tx(false, 10);
+        let mut s = hex_lower(&bitcoin::consensus::encode::serialize(&tx));
+        s += &"cc".repeat(32);
+        s += &format!("01{}", "dd".repeat(32)); // merkle branch of one hash
+        s += "04000000";
+        s += "01"; // one CMerkleTx
+        s += &hex_lower(&bitcoin::consensus::encode::serialize(&prev));
+        s += &"ee".repeat(32);
+        s += "00";
+        s += "00000000";
+        s += &format!("01{}{}", hs("fromaccount"), hs(""));
+        s += "00";
+        s += "00000000";
+        s += "2a000000";
+        s += "0101";
+        let wtx = WalletTx::decode(&h(&s)).expect("decodes");
+        assert_eq!(
+            wtx.state,
+            TxState::Confirmed {
+                block_hash: BlockHash::from_byte_array([0xcc; 32]),
+                index: 4
+            }
+        );
+        assert_eq!(wtx.time_received, 42);
+    }
+
+    #[test]
+    fn flag_rules() {
+        assert!(!flags::has_unknown_critical(
+            flags::DESCRIPTORS | flags::LAST_HARDENED_XPUB_CACHED | (1 << 20)
+        ));
+        assert!(flags::has_unknown_critical(flags::DESCRIPTORS | (1 << 40)));
+    }
+
+    #[test]
+    fn type_prefixes_do_not_overlap() {
+        let d = type_prefix(types::WALLETDESCRIPTOR);
+        let c = type_prefix(types::WALLETDESCRIPTORCACHE);
+        assert!(!c.starts_with(&d));
+        let key = DescriptorRecord {
+            id: [1; 32],
+            descriptor: String::new(),
+            creation_time: 0,
+            next_index: 0,
+            range_start: 0,
+            range_end: 0,
+        }
+        .key();
+        let (ty, rest) = split_key(&key).expect("splits");
+        assert_eq!(ty, "walletdescriptor");
+        assert_eq!(rest.remaining(), &[1u8; 32]);
     }
 }
