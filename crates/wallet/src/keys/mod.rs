@@ -5,16 +5,31 @@
 //! [`DescriptorSpkm`], Core's `DescriptorScriptPubKeyMan`.
 
 mod cache;
+mod der;
 mod descriptor;
 mod error;
 mod keyexpr;
+mod spkm;
+mod wallet_descriptor;
 
 pub use cache::{decode_xpub74, encode_xpub74, DescriptorCache, XPUB74_LEN};
+pub use der::{
+    descriptor_key_checksum, privkey_from_der, privkey_to_der, DER_COMPRESSED_SIZE,
+    DER_UNCOMPRESSED_SIZE,
+};
 pub use descriptor::{
     add_checksum, check_checksum, DerivedKey, DescriptorId, Expansion, KeyMap, OutputType,
     ParsedDescriptor,
 };
 pub use error::KeyError;
+pub use spkm::{
+    DescriptorSpkm, KeyAccess, KeyRecord, MarkUsed, NewDestination, SigningProvider, TopUp,
+    DEFAULT_KEYPOOL_SIZE,
+};
+pub use wallet_descriptor::{
+    default_descriptor_string, default_descriptors, generate_seed, generate_wallet_descriptor,
+    is_test_chain, master_key_from_seed, DefaultDescriptor, WalletDescriptor,
+};
 
 #[cfg(test)]
 mod tests;
