@@ -100,7 +100,9 @@ pub fn privkey_from_der(der: &[u8], pubkey: &PublicKey) -> Result<PrivateKey, Ke
         return Err(bad("length"));
     }
     let lbytes = der.get(2..2 + lenb).ok_or_else(|| bad("truncated"))?;
-    let len = lbytes.iter().fold(0usize, |a, &b| (a << 8) | usize::from(b));
+    let len = lbytes
+        .iter()
+        .fold(0usize, |a, &b| (a << 8) | usize::from(b));
     let mut q = &der[2 + lenb..];
     if q.len() < len {
         return Err(bad("truncated"));
@@ -120,10 +122,16 @@ pub fn privkey_from_der(der: &[u8], pubkey: &PublicKey) -> Result<PrivateKey, Ke
     let mut secret = [0u8; 32];
     secret[32 - oslen..].copy_from_slice(&q[..oslen]);
     let sk = SecretKey::from_slice(&secret).map_err(|_| bad("invalid scalar"))?;
-    let key = PrivateKey { compressed: pubkey.compressed, network: NetworkKind::Main, inner: sk };
+    let key = PrivateKey {
+        compressed: pubkey.compressed,
+        network: NetworkKind::Main,
+        inner: sk,
+    };
     let secp = bitcoin::secp256k1::Secp256k1::signing_only();
     if key.public_key(&secp) != *pubkey {
-        return Err(KeyError::Corrupt("private key does not match its public key".into()));
+        return Err(KeyError::Corrupt(
+            "private key does not match its public key".into(),
+        ));
     }
     Ok(key)
 }
@@ -151,7 +159,11 @@ mod tests {
             (true, DER_COMPRESSED_SIZE, "3081d30201010420"),
             (false, DER_UNCOMPRESSED_SIZE, "308201130201010420"),
         ] {
-            let k = PrivateKey { compressed, network: NetworkKind::Main, inner: sk };
+            let k = PrivateKey {
+                compressed,
+                network: NetworkKind::Main,
+                inner: sk,
+            };
             let der = privkey_to_der(&k);
             assert_eq!(der.len(), size);
             assert!(der.to_lower_hex_string().starts_with(head));
@@ -163,20 +175,38 @@ mod tests {
             assert_eq!(back.compressed, compressed);
         }
         // Compressed middle section as in Core (parameters block start).
-        let der = privkey_to_der(&PrivateKey { compressed: true, network: NetworkKind::Main, inner: sk });
-        assert_eq!(der[40..52].to_lower_hex_string(), "a08185308182020101302c06");
+        let der = privkey_to_der(&PrivateKey {
+            compressed: true,
+            network: NetworkKind::Main,
+            inner: sk,
+        });
+        assert_eq!(
+            der[40..52].to_lower_hex_string(),
+            "a08185308182020101302c06"
+        );
         assert!(der.to_lower_hex_string().contains("a124032200"));
     }
 
     #[test]
     fn der_import_rejects_mismatch_and_garbage() {
         let secp = bitcoin::secp256k1::Secp256k1::new();
-        let k = PrivateKey { compressed: true, network: NetworkKind::Main, inner: SecretKey::from_slice(&[0x42; 32]).unwrap() };
-        let other = PrivateKey { compressed: true, network: NetworkKind::Main, inner: SecretKey::from_slice(&[0x43; 32]).unwrap() };
+        let k = PrivateKey {
+            compressed: true,
+            network: NetworkKind::Main,
+            inner: SecretKey::from_slice(&[0x42; 32]).unwrap(),
+        };
+        let other = PrivateKey {
+            compressed: true,
+            network: NetworkKind::Main,
+            inner: SecretKey::from_slice(&[0x43; 32]).unwrap(),
+        };
         let der = privkey_to_der(&k);
         assert!(privkey_from_der(&der, &other.public_key(&secp)).is_err());
         assert!(privkey_from_der(&der[..5], &k.public_key(&secp)).is_err());
         assert!(privkey_from_der(&[], &k.public_key(&secp)).is_err());
-        assert_eq!(descriptor_key_checksum(&k.public_key(&secp), &der).len(), 32);
+        assert_eq!(
+            descriptor_key_checksum(&k.public_key(&secp), &der).len(),
+            32
+        );
     }
 }

@@ -106,23 +106,31 @@ impl SigningProvider {
     /// BIP32 derivations, taproot data), as Core's `FillPSBT` does before
     /// signing.
     pub fn update_psbt_input(&self, psbt: &mut Psbt, input: usize) -> Result<(), KeyError> {
-        let d = self
-            .descriptor
-            .as_ref()
-            .ok_or_else(|| KeyError::Unsupported("PSBT update needs a miniscript descriptor".into()))?;
-        psbt.update_input_with_descriptor(input, d).map_err(|e| KeyError::Keys(e.to_string()))
+        let d = self.descriptor.as_ref().ok_or_else(|| {
+            KeyError::Unsupported("PSBT update needs a miniscript descriptor".into())
+        })?;
+        psbt.update_input_with_descriptor(input, d)
+            .map_err(|e| KeyError::Keys(e.to_string()))
     }
 }
 
 impl GetKey for SigningProvider {
     type Error = GetKeyError;
 
-    fn get_key<C: Signing>(&self, request: KeyRequest, secp: &Secp256k1<C>) -> Result<Option<PrivateKey>, GetKeyError> {
+    fn get_key<C: Signing>(
+        &self,
+        request: KeyRequest,
+        secp: &Secp256k1<C>,
+    ) -> Result<Option<PrivateKey>, GetKeyError> {
         match request {
             // Answer BIP32 requests from our own derivations, so Psbt::sign
             // finds keys by the origins update_psbt_input wrote.
             KeyRequest::Bip32(src) => {
-                let pk = self.pubkeys.iter().find(|k| k.origin == src).map(|k| k.pubkey);
+                let pk = self
+                    .pubkeys
+                    .iter()
+                    .find(|k| k.origin == src)
+                    .map(|k| k.pubkey);
                 match pk {
                     Some(pk) => self.keys.get_key(KeyRequest::Pubkey(pk), secp),
                     None => Ok(None),
@@ -170,18 +178,23 @@ impl DescriptorSpkm {
         crypted_keys: BTreeMap<PublicKey, Vec<u8>>,
     ) -> Result<Self, KeyError> {
         if !keys.is_empty() && !crypted_keys.is_empty() {
-            return Err(KeyError::Corrupt("Wallet contains both unencrypted and encrypted keys".into()));
+            return Err(KeyError::Corrupt(
+                "Wallet contains both unencrypted and encrypted keys".into(),
+            ));
         }
         let mut s = Self::empty(wdesc, keypool_size);
         s.keys = keys;
         s.crypted_keys = crypted_keys;
         for i in s.wdesc.range_start..s.wdesc.range_end {
-            let pos = u32::try_from(i).map_err(|_| KeyError::Corrupt(format!("negative index {i}")))?;
+            let pos =
+                u32::try_from(i).map_err(|_| KeyError::Corrupt(format!("negative index {i}")))?;
             let e = s
                 .wdesc
                 .descriptor
                 .expand_from_cache(pos, &s.wdesc.cache)
-                .map_err(|_| KeyError::Corrupt("Error: Unable to expand wallet descriptor from cache".into()))?;
+                .map_err(|_| {
+                    KeyError::Corrupt("Error: Unable to expand wallet descriptor from cache".into())
+                })?;
             for script in e.scripts {
                 if let Some(old) = s.script_index.get(&script) {
                     return Err(KeyError::Corrupt(format!(
@@ -211,7 +224,9 @@ impl DescriptorSpkm {
         for key in keys.values() {
             records.extend(s.add_key(key, access)?);
         }
-        let top_up = s.top_up(0, access).map_err(|e| KeyError::Keys(format!("Could not top up scriptPubKeys: {e}")))?;
+        let top_up = s
+            .top_up(0, access)
+            .map_err(|e| KeyError::Keys(format!("Could not top up scriptPubKeys: {e}")))?;
         Ok((s, records, top_up))
     }
 
@@ -230,7 +245,8 @@ impl DescriptorSpkm {
     ) -> Result<(Self, Vec<KeyRecord>, TopUp), KeyError> {
         let secp = Secp256k1::new();
         let xpub = Xpub::from_priv(&secp, master);
-        let wdesc = generate_wallet_descriptor(&xpub, output_type, internal, network, creation_time)?;
+        let wdesc =
+            generate_wallet_descriptor(&xpub, output_type, internal, network, creation_time)?;
         let mut s = Self::empty(wdesc, keypool_size);
         let records = s.add_key(&master.to_priv(), access)?.into_iter().collect();
         if matches!(access, KeyAccess::Unlocked(_)) {
@@ -278,11 +294,21 @@ impl DescriptorSpkm {
     /// Core's `GetKeys`: the usable root secrets. Locked gives none.
     pub fn keys(&self, access: KeyAccess<'_>) -> Result<KeyMap, KeyError> {
         match access {
-            KeyAccess::Unlocked(master) if !self.crypted_keys.is_empty() => self
-                .crypted_keys
-                .iter()
-                .map(|(pk, ct)| Ok((*pk, decrypt_key(master, ct, pk)?)))
-                .collect(),
+            KeyAccess::Unlocked(master) if !self.crypted_keys.is_empty() => {
+                let network = bitcoin::NetworkKind::from(self.wdesc.descriptor.network());
+                self.crypted_keys
+                    .iter()
+                    .map(|(pk, ct)| {
+                        Ok((
+                            *pk,
+                            PrivateKey {
+                                network,
+                                ..decrypt_key(master, ct, pk)?
+                            },
+                        ))
+                    })
+                    .collect()
+            }
             KeyAccess::Locked if !self.crypted_keys.is_empty() => Ok(KeyMap::new()),
             _ => Ok(self.keys.clone()),
         }
@@ -300,7 +326,11 @@ impl DescriptorSpkm {
 
     /// Core's `AddDescriptorKeyWithDB`: stores a private key, encrypted if
     /// the wallet is; returns the record to write (none if already held).
-    pub fn add_key(&mut self, key: &PrivateKey, access: KeyAccess<'_>) -> Result<Option<KeyRecord>, KeyError> {
+    pub fn add_key(
+        &mut self,
+        key: &PrivateKey,
+        access: KeyAccess<'_>,
+    ) -> Result<Option<KeyRecord>, KeyError> {
         let secp = Secp256k1::signing_only();
         let pubkey = key.public_key(&secp);
         if self.keys.contains_key(&pubkey) || self.crypted_keys.contains_key(&pubkey) {
@@ -325,13 +355,18 @@ impl DescriptorSpkm {
     /// erased).
     pub fn encrypt(&mut self, master: &KeyingMaterial) -> Result<Vec<KeyRecord>, KeyError> {
         if !self.crypted_keys.is_empty() {
-            return Err(KeyError::Keys("descriptor keys are already encrypted".into()));
+            return Err(KeyError::Keys(
+                "descriptor keys are already encrypted".into(),
+            ));
         }
         let mut crypted = BTreeMap::new();
         let mut records = Vec::new();
         for (pk, key) in &self.keys {
             let ct = encrypt_key(master, key)?;
-            records.push(KeyRecord::Crypted { pubkey: *pk, crypted: ct.clone() });
+            records.push(KeyRecord::Crypted {
+                pubkey: *pk,
+                crypted: ct.clone(),
+            });
             crypted.insert(*pk, ct);
         }
         self.crypted_keys = crypted;
@@ -377,7 +412,11 @@ impl DescriptorSpkm {
     pub fn top_up(&mut self, size: u32, access: KeyAccess<'_>) -> Result<TopUp, KeyError> {
         let target = if size > 0 { size } else { self.keypool_size };
         let target = i32::try_from(target).unwrap_or(i32::MAX);
-        let mut new_range_end = self.wdesc.next_index.saturating_add(target).max(self.wdesc.range_end);
+        let mut new_range_end = self
+            .wdesc
+            .next_index
+            .saturating_add(target)
+            .max(self.wdesc.range_end);
         if !self.wdesc.descriptor.is_range() {
             new_range_end = 1;
             self.wdesc.range_end = 1;
@@ -389,12 +428,16 @@ impl DescriptorSpkm {
         let mut new_scripts = Vec::new();
         let mut new_pubkeys = Vec::new();
         for i in self.max_cached_index + 1..new_range_end {
-            let pos = u32::try_from(i).map_err(|_| KeyError::Derive(format!("negative index {i}")))?;
+            let pos =
+                u32::try_from(i).map_err(|_| KeyError::Derive(format!("negative index {i}")))?;
             let e = match self.wdesc.descriptor.expand_from_cache(pos, &cache) {
                 Ok(e) => e,
                 Err(_) => {
                     let mut temp = DescriptorCache::new();
-                    let e = self.wdesc.descriptor.expand(pos, Some(&keys), Some(&mut temp))?;
+                    let e = self
+                        .wdesc
+                        .descriptor
+                        .expand(pos, Some(&keys), Some(&mut temp))?;
                     let diff = cache.merge_and_diff(&temp)?;
                     new_cache.merge_and_diff(&diff)?;
                     e
@@ -412,7 +455,10 @@ impl DescriptorSpkm {
         self.wdesc.cache = cache;
         self.max_cached_index = self.max_cached_index.max(new_range_end - 1);
         self.wdesc.range_end = new_range_end;
-        Ok(TopUp { new_scripts, new_cache })
+        Ok(TopUp {
+            new_scripts,
+            new_cache,
+        })
     }
 
     /// Core's `CanGetAddresses`: single type, ranged, and able to produce
@@ -421,12 +467,18 @@ impl DescriptorSpkm {
         let d = &self.wdesc.descriptor;
         d.is_single_type()
             && d.is_range()
-            && (self.have_private_keys() || self.wdesc.next_index < self.wdesc.range_end || d.can_self_expand())
+            && (self.have_private_keys()
+                || self.wdesc.next_index < self.wdesc.range_end
+                || d.can_self_expand())
     }
 
     /// Core's `GetNewDestination`: tops up, then hands out the script at
     /// `next_index` and advances it.
-    pub fn get_new_destination(&mut self, output_type: OutputType, access: KeyAccess<'_>) -> Result<NewDestination, KeyError> {
+    pub fn get_new_destination(
+        &mut self,
+        output_type: OutputType,
+        access: KeyAccess<'_>,
+    ) -> Result<NewDestination, KeyError> {
         if !self.can_get_addresses() {
             return Err(KeyError::Addresses("No addresses available".into()));
         }
@@ -438,19 +490,33 @@ impl DescriptorSpkm {
         // Core ignores a failed top-up here: the cached window may still
         // have room.
         let top_up = self.top_up(0, access).ok();
-        let ran_out = || KeyError::Addresses("Error: Keypool ran out, please call keypoolrefill first".into());
+        let ran_out = || {
+            KeyError::Addresses("Error: Keypool ran out, please call keypoolrefill first".into())
+        };
         let index = self.wdesc.next_index;
         if index >= self.wdesc.range_end {
             return Err(ran_out());
         }
         let pos = u32::try_from(index).map_err(|_| ran_out())?;
-        let e = self.wdesc.descriptor.expand_from_cache(pos, &self.wdesc.cache).map_err(|_| ran_out())?;
+        let e = self
+            .wdesc
+            .descriptor
+            .expand_from_cache(pos, &self.wdesc.cache)
+            .map_err(|_| ran_out())?;
         let script = e.scripts.into_iter().next().ok_or_else(ran_out)?;
-        let address = Address::from_script(&script, self.wdesc.descriptor.network()).map_err(|_| {
-            KeyError::Addresses("Error: Cannot extract destination from the generated scriptpubkey".into())
-        })?;
+        let address =
+            Address::from_script(&script, self.wdesc.descriptor.network()).map_err(|_| {
+                KeyError::Addresses(
+                    "Error: Cannot extract destination from the generated scriptpubkey".into(),
+                )
+            })?;
         self.wdesc.next_index += 1;
-        Ok(NewDestination { address, script, index, top_up })
+        Ok(NewDestination {
+            address,
+            script,
+            index,
+            top_up,
+        })
     }
 
     /// Core's `ReturnDestination`: gives back the most recent index.
@@ -472,7 +538,11 @@ impl DescriptorSpkm {
 
     /// Core's `GetScriptPubKeys(minimum_index)`.
     pub fn script_pub_keys(&self, minimum_index: i32) -> Vec<ScriptBuf> {
-        self.script_index.iter().filter(|(_, &i)| i >= minimum_index).map(|(s, _)| s.clone()).collect()
+        self.script_index
+            .iter()
+            .filter(|(_, &i)| i >= minimum_index)
+            .map(|(s, _)| s.clone())
+            .collect()
     }
 
     /// Core's `GetKeyPoolSize`: unused indexes left in the window.
@@ -488,19 +558,31 @@ impl DescriptorSpkm {
     /// Core's `MarkUnusedAddresses`: a script seen on chain at or beyond
     /// `next_index` marks every index up to it used, then the keypool is
     /// topped up (a failed top-up, e.g. locked, is not an error).
-    pub fn mark_used(&mut self, script: &ScriptBuf, access: KeyAccess<'_>) -> Result<MarkUsed, KeyError> {
+    pub fn mark_used(
+        &mut self,
+        script: &ScriptBuf,
+        access: KeyAccess<'_>,
+    ) -> Result<MarkUsed, KeyError> {
         let Some(index) = self.script_index(script) else {
             return Ok(MarkUsed::default());
         };
         let mut used = Vec::new();
         while index >= self.wdesc.next_index {
-            let pos = u32::try_from(self.wdesc.next_index).map_err(|_| KeyError::Corrupt("negative index".into()))?;
+            let pos = u32::try_from(self.wdesc.next_index)
+                .map_err(|_| KeyError::Corrupt("negative index".into()))?;
             let e = self
                 .wdesc
                 .descriptor
                 .expand_from_cache(pos, &self.wdesc.cache)
-                .map_err(|_| KeyError::Corrupt("MarkUnusedAddresses: Unable to expand descriptor from cache".into()))?;
-            used.push((self.wdesc.next_index, e.scripts.into_iter().next().unwrap_or_default()));
+                .map_err(|_| {
+                    KeyError::Corrupt(
+                        "MarkUnusedAddresses: Unable to expand descriptor from cache".into(),
+                    )
+                })?;
+            used.push((
+                self.wdesc.next_index,
+                e.scripts.into_iter().next().unwrap_or_default(),
+            ));
             self.wdesc.next_index += 1;
         }
         let top_up = self.top_up(0, access).ok();
@@ -509,28 +591,53 @@ impl DescriptorSpkm {
 
     /// Scripts for each index of `range`, from the cache or, for keys that
     /// need no private keys, from the descriptor (nothing is stored).
-    pub fn derive_scripts(&self, range: std::ops::Range<i32>) -> Result<Vec<(i32, Vec<ScriptBuf>)>, KeyError> {
+    pub fn derive_scripts(
+        &self,
+        range: std::ops::Range<i32>,
+    ) -> Result<Vec<(i32, Vec<ScriptBuf>)>, KeyError> {
         range
             .map(|i| {
-                let pos = u32::try_from(i).map_err(|_| KeyError::Derive(format!("negative index {i}")))?;
+                let pos = u32::try_from(i)
+                    .map_err(|_| KeyError::Derive(format!("negative index {i}")))?;
                 let d = &self.wdesc.descriptor;
-                let e = d.expand_from_cache(pos, &self.wdesc.cache).or_else(|_| d.expand(pos, None, None))?;
+                let e = d
+                    .expand_from_cache(pos, &self.wdesc.cache)
+                    .or_else(|_| d.expand(pos, None, None))?;
                 Ok((i, e.scripts))
             })
             .collect()
     }
 
-    fn provider_at(&self, index: i32, include_private: bool, access: KeyAccess<'_>) -> Result<Option<SigningProvider>, KeyError> {
-        let Ok(pos) = u32::try_from(index) else { return Ok(None) };
-        let Ok(e) = self.wdesc.descriptor.expand_from_cache(pos, &self.wdesc.cache) else {
+    fn provider_at(
+        &self,
+        index: i32,
+        include_private: bool,
+        access: KeyAccess<'_>,
+    ) -> Result<Option<SigningProvider>, KeyError> {
+        let Ok(pos) = u32::try_from(index) else {
+            return Ok(None);
+        };
+        let Ok(e) = self
+            .wdesc
+            .descriptor
+            .expand_from_cache(pos, &self.wdesc.cache)
+        else {
             return Ok(None);
         };
         let keys = if include_private && self.have_private_keys() {
-            self.wdesc.descriptor.expand_private(pos, &self.keys(access)?)?
+            self.wdesc
+                .descriptor
+                .expand_private(pos, &self.keys(access)?)?
         } else {
             KeyMap::new()
         };
-        Ok(Some(SigningProvider { index, scripts: e.scripts, pubkeys: e.keys, descriptor: e.descriptor, keys }))
+        Ok(Some(SigningProvider {
+            index,
+            scripts: e.scripts,
+            pubkeys: e.keys,
+            descriptor: e.descriptor,
+            keys,
+        }))
     }
 
     /// Core's `GetSigningProvider(script)`: keys, origins and scripts for an
@@ -549,15 +656,29 @@ impl DescriptorSpkm {
 
     /// Core's `GetSigningProvider(pubkey)`: the provider for the index that
     /// derived `pubkey`, only if its private key is available.
-    pub fn signing_provider_for_pubkey(&self, pubkey: &PublicKey, access: KeyAccess<'_>) -> Result<Option<SigningProvider>, KeyError> {
-        let Some(&i) = self.pubkey_index.get(pubkey) else { return Ok(None) };
-        Ok(self.provider_at(i, true, access)?.filter(|p| p.keys.contains_key(pubkey)))
+    pub fn signing_provider_for_pubkey(
+        &self,
+        pubkey: &PublicKey,
+        access: KeyAccess<'_>,
+    ) -> Result<Option<SigningProvider>, KeyError> {
+        let Some(&i) = self.pubkey_index.get(pubkey) else {
+            return Ok(None);
+        };
+        Ok(self
+            .provider_at(i, true, access)?
+            .filter(|p| p.keys.contains_key(pubkey)))
     }
 
     /// The private key that signs for `script` when it is a single-key
     /// script (pkh, wpkh, sh-wpkh, key-path tr, combo), if available.
-    pub fn get_signing_key(&self, script: &ScriptBuf, access: KeyAccess<'_>) -> Result<Option<PrivateKey>, KeyError> {
-        let Some(p) = self.signing_provider(script, true, access)? else { return Ok(None) };
+    pub fn get_signing_key(
+        &self,
+        script: &ScriptBuf,
+        access: KeyAccess<'_>,
+    ) -> Result<Option<PrivateKey>, KeyError> {
+        let Some(p) = self.signing_provider(script, true, access)? else {
+            return Ok(None);
+        };
         Ok(match p.pubkeys.as_slice() {
             [k] => p.keys.get(&k.pubkey).copied(),
             _ => None,
@@ -567,7 +688,11 @@ impl DescriptorSpkm {
     /// Core's `GetDescriptorString`: with `private`, the root secrets in
     /// place of public keys (fails without any); otherwise the normalized
     /// form (`listdescriptors`).
-    pub fn descriptor_string(&self, private: bool, access: KeyAccess<'_>) -> Result<String, KeyError> {
+    pub fn descriptor_string(
+        &self,
+        private: bool,
+        access: KeyAccess<'_>,
+    ) -> Result<String, KeyError> {
         let keys = self.keys(access)?;
         if private {
             let (s, any) = self.wdesc.descriptor.to_private_string(&keys);
@@ -576,18 +701,29 @@ impl DescriptorSpkm {
             }
             return Ok(s);
         }
-        self.wdesc.descriptor.to_normalized_string(&keys, Some(&self.wdesc.cache))
+        self.wdesc
+            .descriptor
+            .to_normalized_string(&keys, Some(&self.wdesc.cache))
     }
 
     /// Core's `UpgradeDescriptorCache`: adds last-hardened xpubs when the
     /// wallet flag is missing and keys are usable; returns the new items.
-    pub fn upgrade_descriptor_cache(&mut self, access: KeyAccess<'_>, flag_set: bool) -> Result<Option<DescriptorCache>, KeyError> {
-        if matches!(access, KeyAccess::Locked) || flag_set || !self.wdesc.cache.last_hardened_all().is_empty() {
+    pub fn upgrade_descriptor_cache(
+        &mut self,
+        access: KeyAccess<'_>,
+        flag_set: bool,
+    ) -> Result<Option<DescriptorCache>, KeyError> {
+        if matches!(access, KeyAccess::Locked)
+            || flag_set
+            || !self.wdesc.cache.last_hardened_all().is_empty()
+        {
             return Ok(None);
         }
         let keys = self.keys(access)?;
         let mut temp = DescriptorCache::new();
-        self.wdesc.descriptor.expand(0, Some(&keys), Some(&mut temp))?;
+        self.wdesc
+            .descriptor
+            .expand(0, Some(&keys), Some(&mut temp))?;
         Ok(Some(self.wdesc.cache.merge_and_diff(&temp)?))
     }
 
@@ -604,7 +740,8 @@ impl DescriptorSpkm {
             return Err(KeyError::Keys("can only update matching descriptor".into()));
         }
         if wdesc.descriptor.is_range()
-            && (wdesc.range_start > self.wdesc.range_start || wdesc.range_end < self.wdesc.range_end)
+            && (wdesc.range_start > self.wdesc.range_start
+                || wdesc.range_end < self.wdesc.range_end)
         {
             return Err(KeyError::Keys(format!(
                 "new range must include current range = [{},{}]",
@@ -620,7 +757,9 @@ impl DescriptorSpkm {
         for key in keys.values() {
             records.extend(self.add_key(key, access)?);
         }
-        let top_up = self.top_up(0, access).map_err(|e| KeyError::Keys(format!("Could not top up scriptPubKeys: {e}")))?;
+        let top_up = self
+            .top_up(0, access)
+            .map_err(|e| KeyError::Keys(format!("Could not top up scriptPubKeys: {e}")))?;
         Ok((records, top_up))
     }
 }

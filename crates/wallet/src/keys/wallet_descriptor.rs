@@ -33,9 +33,23 @@ pub struct WalletDescriptor {
 impl WalletDescriptor {
     /// Wraps a parsed descriptor; the id is computed here, as in Core's
     /// constructor.
-    pub fn new(descriptor: ParsedDescriptor, creation_time: u64, range_start: i32, range_end: i32, next_index: i32) -> Self {
+    pub fn new(
+        descriptor: ParsedDescriptor,
+        creation_time: u64,
+        range_start: i32,
+        range_end: i32,
+        next_index: i32,
+    ) -> Self {
         let id = descriptor.id();
-        WalletDescriptor { descriptor, id, creation_time, range_start, range_end, next_index, cache: DescriptorCache::new() }
+        WalletDescriptor {
+            descriptor,
+            id,
+            creation_time,
+            range_start,
+            range_end,
+            next_index,
+            cache: DescriptorCache::new(),
+        }
     }
 
     /// Core's `DeserializeDescriptor` plus the record fields: the checksum
@@ -51,7 +65,13 @@ impl WalletDescriptor {
     ) -> Result<Self, KeyError> {
         let (d, _) = ParsedDescriptor::parse(descriptor, network, true)
             .map_err(|e| KeyError::Parse(format!("Invalid descriptor: {e}")))?;
-        Ok(WalletDescriptor::new(d, creation_time, range_start, range_end, next_index))
+        Ok(WalletDescriptor::new(
+            d,
+            creation_time,
+            range_start,
+            range_end,
+            next_index,
+        ))
     }
 
     /// The string Core stores: `ToString()` with checksum.
@@ -88,8 +108,24 @@ impl WalletDescriptor {
     pub fn from_record_value(data: &[u8], network: Network) -> Result<Self, KeyError> {
         let bad = || KeyError::Corrupt("malformed walletdescriptor record".into());
         let (len, off) = match *data.first().ok_or_else(bad)? {
-            0xfd => (u64::from(u16::from_le_bytes(data.get(1..3).ok_or_else(bad)?.try_into().map_err(|_| bad())?)), 3),
-            0xfe => (u64::from(u32::from_le_bytes(data.get(1..5).ok_or_else(bad)?.try_into().map_err(|_| bad())?)), 5),
+            0xfd => (
+                u64::from(u16::from_le_bytes(
+                    data.get(1..3)
+                        .ok_or_else(bad)?
+                        .try_into()
+                        .map_err(|_| bad())?,
+                )),
+                3,
+            ),
+            0xfe => (
+                u64::from(u32::from_le_bytes(
+                    data.get(1..5)
+                        .ok_or_else(bad)?
+                        .try_into()
+                        .map_err(|_| bad())?,
+                )),
+                5,
+            ),
             0xff => return Err(bad()),
             n => (u64::from(n), 1),
         };
@@ -100,8 +136,18 @@ impl WalletDescriptor {
         if rest.len() != 20 {
             return Err(bad());
         }
-        let u64_at = |i: usize| rest[i..i + 8].try_into().map(u64::from_le_bytes).map_err(|_| bad());
-        let i32_at = |i: usize| rest[i..i + 4].try_into().map(i32::from_le_bytes).map_err(|_| bad());
+        let u64_at = |i: usize| {
+            rest[i..i + 8]
+                .try_into()
+                .map(u64::from_le_bytes)
+                .map_err(|_| bad())
+        };
+        let i32_at = |i: usize| {
+            rest[i..i + 4]
+                .try_into()
+                .map(i32::from_le_bytes)
+                .map_err(|_| bad())
+        };
         WalletDescriptor::from_stored(s, network, u64_at(0)?, i32_at(8)?, i32_at(12)?, i32_at(16)?)
     }
 }
@@ -121,12 +167,18 @@ pub fn generate_seed() -> [u8; 32] {
 
 /// The BIP32 master key of a seed (HMAC-SHA512 keyed with "Bitcoin seed").
 pub fn master_key_from_seed(seed: &[u8], network: Network) -> Result<Xpriv, KeyError> {
-    Xpriv::new_master(NetworkKind::from(network), seed).map_err(|e| KeyError::Keys(format!("invalid seed: {e}")))
+    Xpriv::new_master(NetworkKind::from(network), seed)
+        .map_err(|e| KeyError::Keys(format!("invalid seed: {e}")))
 }
 
 /// Core's default descriptor text for an output type, without checksum,
 /// e.g. `wpkh(tpub…/84h/1h/0h/1/*)`.
-pub fn default_descriptor_string(master: &Xpub, output_type: OutputType, internal: bool, network: Network) -> String {
+pub fn default_descriptor_string(
+    master: &Xpub,
+    output_type: OutputType,
+    internal: bool,
+    network: Network,
+) -> String {
     let coin = if is_test_chain(network) { "1h" } else { "0h" };
     let branch = if internal { 1 } else { 0 };
     let (open, purpose, close) = match output_type {
@@ -175,8 +227,13 @@ pub fn default_descriptors(
     let mut out = Vec::with_capacity(8);
     for internal in [false, true] {
         for output_type in OutputType::ALL {
-            let descriptor = generate_wallet_descriptor(&xpub, output_type, internal, network, creation_time)?;
-            out.push(DefaultDescriptor { output_type, internal, descriptor });
+            let descriptor =
+                generate_wallet_descriptor(&xpub, output_type, internal, network, creation_time)?;
+            out.push(DefaultDescriptor {
+                output_type,
+                internal,
+                descriptor,
+            });
         }
     }
     let sk = master.to_priv();
