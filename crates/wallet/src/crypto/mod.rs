@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use bitcoin::hashes::{sha256d, sha512, Hash, HashEngine};
-use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::secp256k1::SecretKey;
 use bitcoin::{PrivateKey, PublicKey};
 use rand::RngCore;
 
@@ -482,8 +482,8 @@ pub fn encrypt_secret(
 
 /// Encrypts the secret of `key` for storage under its own public key.
 pub fn encrypt_key(master_key: &KeyingMaterial, key: &PrivateKey) -> Result<Vec<u8>, CryptoError> {
-    let secp = Secp256k1::signing_only();
-    let pubkey = key.public_key(&secp);
+    let secp = crate::keys::secp();
+    let pubkey = key.public_key(secp);
     encrypt_secret(master_key, &key.inner.secret_bytes(), &pubkey)
 }
 
@@ -507,8 +507,8 @@ pub fn decrypt_key(
         network: bitcoin::NetworkKind::Main,
         inner: sk,
     };
-    let secp = Secp256k1::signing_only();
-    if key.public_key(&secp) != *pubkey {
+    let secp = crate::keys::secp();
+    if key.public_key(secp) != *pubkey {
         return Err(CryptoError::KeyMismatch);
     }
     Ok(key)

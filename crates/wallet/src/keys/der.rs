@@ -43,8 +43,8 @@ fn der_uint(bytes: &[u8]) -> Vec<u8> {
 /// Serializes `key` as Core's `CPrivKey` (214 bytes compressed, 279
 /// uncompressed), public key form following `key.compressed`.
 pub fn privkey_to_der(key: &PrivateKey) -> Vec<u8> {
-    let secp = bitcoin::secp256k1::Secp256k1::signing_only();
-    let pubkey = key.public_key(&secp).to_bytes();
+    let secp = crate::keys::secp();
+    let pubkey = key.public_key(secp).to_bytes();
     let generator: Vec<u8> = if key.compressed {
         let mut g = vec![0x02 | (GENERATOR_Y[31] & 1)];
         g.extend_from_slice(&GENERATOR_X);
@@ -127,8 +127,8 @@ pub fn privkey_from_der(der: &[u8], pubkey: &PublicKey) -> Result<PrivateKey, Ke
         network: NetworkKind::Main,
         inner: sk,
     };
-    let secp = bitcoin::secp256k1::Secp256k1::signing_only();
-    if key.public_key(&secp) != *pubkey {
+    let secp = crate::keys::secp();
+    if key.public_key(secp) != *pubkey {
         return Err(KeyError::Corrupt(
             "private key does not match its public key".into(),
         ));

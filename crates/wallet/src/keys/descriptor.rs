@@ -16,7 +16,7 @@ use std::str::FromStr;
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, KeySource, Xpub};
 use bitcoin::hashes::{hash160, sha256, Hash};
 use bitcoin::key::TweakedPublicKey;
-use bitcoin::secp256k1::{Secp256k1, XOnlyPublicKey};
+use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::{Address, Network, NetworkKind, PrivateKey, PublicKey, ScriptBuf};
 use miniscript::descriptor::checksum::desc_checksum;
 use miniscript::descriptor::{ShInner, SinglePub, SinglePubKey, Wildcard, Wsh, WshInner};
@@ -613,7 +613,7 @@ impl ParsedDescriptor {
         keys: &KeyMap,
         cache: Option<&DescriptorCache>,
     ) -> Result<String, KeyError> {
-        let secp = Secp256k1::new();
+        let secp = crate::keys::secp();
         self.render_with(|j, k| {
             let j = j as u32;
             let mut lh = cache.and_then(|c| c.last_hardened(j)).copied();
@@ -622,9 +622,9 @@ impl ParsedDescriptor {
                     let path: &[ChildNumber] = x.derivation_path.as_ref();
                     if let Some(last) = path.iter().rposition(|c| c.is_hardened()) {
                         let xprv = xprv_from(&x.xkey, &sk.inner)
-                            .derive_priv(&secp, &path[..=last].to_vec())
+                            .derive_priv(secp, &path[..=last].to_vec())
                             .map_err(derive_err)?;
-                        lh = Some(Xpub::from_priv(&secp, &xprv));
+                        lh = Some(Xpub::from_priv(secp, &xprv));
                     }
                 }
             }
@@ -675,7 +675,7 @@ impl ParsedDescriptor {
     /// Derives one key expression at `pos` (Core's
     /// `BIP32PubkeyProvider::GetPubKey` plus the origin wrapper).
     fn derive_key(&self, j: usize, pos: u32, src: &mut Source<'_>) -> Result<DerivedKey, KeyError> {
-        let secp = Secp256k1::new();
+        let secp = crate::keys::secp();
         let expr = &self.keys[j];
         let exp = j as u32;
         match &expr.key {
@@ -724,7 +724,7 @@ impl ParsedDescriptor {
                             }
                             let parent = cache.parent(exp).ok_or(miss)?;
                             match child {
-                                Some(c) => parent.ckd_pub(&secp, c).map_err(derive_err)?,
+                                Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
                                 None => *parent,
                             }
                         }
@@ -739,24 +739,24 @@ impl ParsedDescriptor {
                             let mut xprv = xprv_from(&x.xkey, &sk.inner);
                             let mut lh = None;
                             for c in path {
-                                xprv = xprv.derive_priv(&secp, &[*c]).map_err(derive_err)?;
+                                xprv = xprv.derive_priv(secp, &[*c]).map_err(derive_err)?;
                                 if c.is_hardened() {
                                     lh = Some(xprv);
                                 }
                             }
-                            let parent = Xpub::from_priv(&secp, &xprv);
+                            let parent = Xpub::from_priv(secp, &xprv);
                             let fin = match child {
                                 Some(c) => Xpub::from_priv(
-                                    &secp,
-                                    &xprv.derive_priv(&secp, &[c]).map_err(derive_err)?,
+                                    secp,
+                                    &xprv.derive_priv(secp, &[c]).map_err(derive_err)?,
                                 ),
                                 None => parent,
                             };
-                            (parent, fin, lh.map(|l| Xpub::from_priv(&secp, &l)))
+                            (parent, fin, lh.map(|l| Xpub::from_priv(secp, &l)))
                         } else {
-                            let parent = x.xkey.derive_pub(&secp, &path).map_err(derive_err)?;
+                            let parent = x.xkey.derive_pub(secp, &path).map_err(derive_err)?;
                             let fin = match child {
-                                Some(c) => parent.ckd_pub(&secp, c).map_err(derive_err)?,
+                                Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
                                 None => parent,
                             };
                             (parent, fin, None)
@@ -871,7 +871,7 @@ impl ParsedDescriptor {
     /// Core's `ExpandPrivate`: the private keys at `pos` derivable from the
     /// root secrets in `keys`, keyed by their public keys.
     pub fn expand_private(&self, pos: u32, keys: &KeyMap) -> Result<KeyMap, KeyError> {
-        let secp = Secp256k1::new();
+        let secp = crate::keys::secp();
         let mut out = KeyMap::new();
         for expr in &self.keys {
             let Some(sk) = find_secret(keys, expr) else {
@@ -891,7 +891,7 @@ impl ParsedDescriptor {
                         }
                     }
                     let xprv = xprv_from(&x.xkey, &sk.inner)
-                        .derive_priv(&secp, &path)
+                        .derive_priv(secp, &path)
                         .map_err(derive_err)?;
                     PrivateKey {
                         compressed: true,
@@ -901,7 +901,7 @@ impl ParsedDescriptor {
                 }
                 DescriptorPublicKey::MultiXPub(_) => continue,
             };
-            out.insert(derived.public_key(&secp), derived);
+            out.insert(derived.public_key(secp), derived);
         }
         Ok(out)
     }

@@ -12,7 +12,7 @@ use std::str::FromStr;
 
 use bitcoin::bip32::{ChildNumber, DerivationPath, Fingerprint, Xpriv, Xpub};
 use bitcoin::hashes::{hash160, ripemd160, sha256};
-use bitcoin::secp256k1::{Secp256k1, SecretKey, XOnlyPublicKey};
+use bitcoin::secp256k1::{SecretKey, XOnlyPublicKey};
 use bitcoin::{NetworkKind, PrivateKey, PublicKey};
 use miniscript::descriptor::{DescriptorXKey, SinglePub, SinglePubKey, Wildcard};
 use miniscript::{hash256, DescriptorPublicKey, MiniscriptKey};
@@ -67,8 +67,8 @@ impl ParseKey {
     /// `walletdescriptorkey` by it) with its private key.
     pub fn root_secret(&self, network: NetworkKind) -> Option<(PublicKey, PrivateKey)> {
         let sk = self.secret.as_ref()?.to_private_key(network)?;
-        let secp = Secp256k1::signing_only();
-        Some((sk.public_key(&secp), sk))
+        let secp = crate::keys::secp();
+        Some((sk.public_key(secp), sk))
     }
 }
 
@@ -460,7 +460,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
             "Key '{key_str}' is invalid due to whitespace"
         )));
     }
-    let secp = Secp256k1::new();
+    let secp = crate::keys::secp();
     if split.len() == 1 {
         if is_hex(key_str) {
             let data = hex_bytes(key_str);
@@ -487,7 +487,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
             });
         }
         if let Ok(sk) = PrivateKey::from_wif(key_str) {
-            let pk = sk.public_key(&secp);
+            let pk = sk.public_key(secp);
             return Ok(ParseKey {
                 expr: KeyExpr {
                     key: DescriptorPublicKey::Single(SinglePub {
@@ -509,7 +509,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
             bytes: xprv.private_key.secret_bytes(),
             compressed: true,
         };
-        (Xpub::from_priv(&secp, &xprv), Some(secret))
+        (Xpub::from_priv(secp, &xprv), Some(secret))
     } else if let Ok(xpub) = Xpub::from_str(key_str) {
         (xpub, None)
     } else {

@@ -33,3 +33,11 @@ pub use wallet_descriptor::{
 
 #[cfg(test)]
 mod tests;
+
+/// One shared secp256k1 context: creating a context per derivation would
+/// dominate the cost of topping up 1000-key windows.
+pub(crate) fn secp() -> &'static bitcoin::secp256k1::Secp256k1<bitcoin::secp256k1::All> {
+    static CTX: std::sync::OnceLock<bitcoin::secp256k1::Secp256k1<bitcoin::secp256k1::All>> =
+        std::sync::OnceLock::new();
+    CTX.get_or_init(bitcoin::secp256k1::Secp256k1::new)
+}

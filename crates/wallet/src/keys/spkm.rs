@@ -243,8 +243,8 @@ impl DescriptorSpkm {
         creation_time: u64,
         access: KeyAccess<'_>,
     ) -> Result<(Self, Vec<KeyRecord>, TopUp), KeyError> {
-        let secp = Secp256k1::new();
-        let xpub = Xpub::from_priv(&secp, master);
+        let secp = crate::keys::secp();
+        let xpub = Xpub::from_priv(secp, master);
         let wdesc =
             generate_wallet_descriptor(&xpub, output_type, internal, network, creation_time)?;
         let mut s = Self::empty(wdesc, keypool_size);
@@ -331,8 +331,8 @@ impl DescriptorSpkm {
         key: &PrivateKey,
         access: KeyAccess<'_>,
     ) -> Result<Option<KeyRecord>, KeyError> {
-        let secp = Secp256k1::signing_only();
-        let pubkey = key.public_key(&secp);
+        let secp = crate::keys::secp();
+        let pubkey = key.public_key(secp);
         if self.keys.contains_key(&pubkey) || self.crypted_keys.contains_key(&pubkey) {
             return Ok(None);
         }

@@ -3,7 +3,7 @@
 //! eight default descriptors of a new wallet (`GenerateWalletDescriptor`).
 
 use bitcoin::bip32::{Xpriv, Xpub};
-use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::secp256k1::SecretKey;
 use bitcoin::{Network, NetworkKind};
 
 use super::cache::DescriptorCache;
@@ -222,8 +222,8 @@ pub fn default_descriptors(
     network: Network,
     creation_time: u64,
 ) -> Result<(Vec<DefaultDescriptor>, KeyMap), KeyError> {
-    let secp = Secp256k1::new();
-    let xpub = Xpub::from_priv(&secp, master);
+    let secp = crate::keys::secp();
+    let xpub = Xpub::from_priv(secp, master);
     let mut out = Vec::with_capacity(8);
     for internal in [false, true] {
         for output_type in OutputType::ALL {
@@ -238,6 +238,6 @@ pub fn default_descriptors(
     }
     let sk = master.to_priv();
     let mut keys = KeyMap::new();
-    keys.insert(sk.public_key(&secp), sk);
+    keys.insert(sk.public_key(secp), sk);
     Ok((out, keys))
 }

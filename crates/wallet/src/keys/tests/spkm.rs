@@ -676,3 +676,33 @@ fn psbt_signing_for_all_default_types() {
     assert!(tx.input[0].script_sig.len() > 100);
     assert_eq!(tx.input[3].witness.len(), 1);
 }
+
+#[test]
+fn default_keypool_window_and_reload() {
+    let m = master(Network::Regtest);
+    let (s, _, top) = DescriptorSpkm::generate(
+        &m,
+        OutputType::Bech32m,
+        false,
+        Network::Regtest,
+        DEFAULT_KEYPOOL_SIZE,
+        0,
+        KeyAccess::Plain,
+    )
+    .unwrap();
+    assert_eq!(s.wallet_descriptor().range_end, 1000);
+    assert_eq!(top.new_scripts.len(), 1000);
+    assert_eq!(s.keypool_remaining(), 1000);
+    // Core's load: the whole window from the cache, no keys.
+    let l = DescriptorSpkm::load(
+        s.wallet_descriptor().clone(),
+        DEFAULT_KEYPOOL_SIZE,
+        KeyMap::new(),
+        BTreeMap::new(),
+    )
+    .unwrap();
+    for (script, i) in &top.new_scripts {
+        assert_eq!(l.script_index(script), Some(*i));
+    }
+    assert_eq!(l.script_pub_keys(990).len(), 10);
+}
