@@ -401,6 +401,19 @@ impl MasterKey {
     }
 }
 
+/// Core's unlock, first step: the plaintext master key from the first
+/// `mkey` record `passphrase` decrypts. The caller then checks it against
+/// every descriptor's encrypted keys (`DescriptorSpkm::check_decryption_key`).
+pub fn unlock_master_key<'a>(
+    records: impl IntoIterator<Item = &'a MasterKey>,
+    passphrase: &[u8],
+) -> Result<KeyingMaterial, CryptoError> {
+    records
+        .into_iter()
+        .find_map(|mk| mk.decrypt(passphrase).ok())
+        .ok_or(CryptoError::WrongPassphrase)
+}
+
 fn write_vec(out: &mut Vec<u8>, v: &[u8]) {
     // Fields here are far below 253 bytes except in corrupt data, but write
     // the full CompactSize form anyway.

@@ -273,3 +273,24 @@ fn keying_material_debug_is_redacted() {
     let k = KeyingMaterial::new(vec![0xab; 32]);
     assert!(!format!("{k:?}").contains("ab"));
 }
+
+#[test]
+fn unlock_tries_every_master_key() {
+    let (a, plain) = fixed_master_key(25_000);
+    let mut b = a.clone();
+    b.encrypt_with_iterations(b"second", &plain, 25_001)
+        .unwrap();
+    assert_eq!(unlock_master_key([&a, &b], b"second").unwrap(), plain);
+    assert_eq!(
+        unlock_master_key([&a, &b], b"correct horse").unwrap(),
+        plain
+    );
+    assert_eq!(
+        unlock_master_key([&a, &b], b"nope").unwrap_err(),
+        CryptoError::WrongPassphrase
+    );
+    assert_eq!(
+        unlock_master_key([], b"x").unwrap_err(),
+        CryptoError::WrongPassphrase
+    );
+}

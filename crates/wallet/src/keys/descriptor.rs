@@ -516,6 +516,74 @@ impl ParsedDescriptor {
         ))
     }
 
+    /// Core's `Parse` as `importdescriptors` uses it: a descriptor with
+    /// BIP389 multipath steps (`/<0;1>/*`) becomes one descriptor per
+    /// alternative (all multipath steps must have the same number of
+    /// alternatives; plain keys are shared); otherwise a single descriptor.
+    /// The checksum, if any, covers the multipath text.
+    pub fn parse_multipath(
+        s: &str,
+        network: Network,
+        require_checksum: bool,
+    ) -> Result<Vec<(Self, KeyMap)>, KeyError> {
+        let payload = check_checksum(s, require_checksum)?;
+        // (start, end) byte ranges of each `<...>` and its alternatives.
+        let mut groups: Vec<(usize, usize, Vec<&str>)> = Vec::new();
+        let mut rest = 0;
+        while let Some(open) = payload[rest..].find('<').map(|i| i + rest) {
+            let close = payload[open..]
+                .find('>')
+                .map(|i| i + open)
+                .ok_or_else(|| parse_err("Unterminated multipath specifier"))?;
+            let alts: Vec<&str> = payload[open + 1..close].split(';').collect();
+            if alts.len() < 2 {
+                return Err(parse_err(
+                    "Multipath key path specifiers must have at least two items",
+                ));
+            }
+            let mut seen: Vec<String> = Vec::new();
+            for a in &alts {
+                let norm = a.replace('\'', "h");
+                if seen.contains(&norm) {
+                    return Err(parse_err(format!(
+                        "Duplicated key path value {a} in multipath specifier"
+                    )));
+                }
+                seen.push(norm);
+            }
+            if let Some((_, prev_end, _)) = groups.last() {
+                // Two groups with only key-path text between them belong to
+                // the same key expression.
+                if !payload[*prev_end..open].contains(['(', ')', ',', '{', '}']) {
+                    return Err(parse_err("Multiple multipath key path specifiers found"));
+                }
+            }
+            groups.push((open, close + 1, alts));
+            rest = close + 1;
+        }
+        let Some(n) = groups.first().map(|g| g.2.len()) else {
+            return Ok(vec![ParsedDescriptor::parse(payload, network, false)?]);
+        };
+        if groups.iter().any(|g| g.2.len() != n) {
+            return Err(parse_err(
+                "Multipath derivation paths have mismatched lengths",
+            ));
+        }
+        (0..n)
+            .map(|i| {
+                let mut text = String::with_capacity(payload.len());
+                let mut at = 0;
+                for (start, end, alts) in &groups {
+                    text.push_str(&payload[at..*start]);
+                    text.push_str(alts[i]);
+                    at = *end;
+                }
+                text.push_str(&payload[at..]);
+                ParsedDescriptor::parse(&text, network, false)
+            })
+            .collect()
+    }
+
     /// The network the descriptor was parsed for.
     pub fn network(&self) -> Network {
         self.network

@@ -63,6 +63,11 @@ impl WalletDescriptor {
         range_start: i32,
         range_end: i32,
     ) -> Result<Self, KeyError> {
+        if descriptor.contains('<') {
+            return Err(KeyError::Parse(
+                "Can't load a multipath descriptor from databases".into(),
+            ));
+        }
         let (d, _) = ParsedDescriptor::parse(descriptor, network, true)
             .map_err(|e| KeyError::Parse(format!("Invalid descriptor: {e}")))?;
         Ok(WalletDescriptor::new(

@@ -438,3 +438,57 @@ fn unsupported_constructs_fail_cleanly() {
         assert!(parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn multipath_expands_for_import() {
+    // From descriptor_tests.cpp `CheckMultipath`.
+    let v = ParsedDescriptor::parse_multipath(
+        "wpkh([ffffffff/13h]xprv9vHkqa6EV4sPZHYqZznhT2NPtPCjKuDKGY38FBWLvgaDx45zo9WQRUT3dKYnjwih2yJD9mkrocEZXo1ex8G81dwSM1fwqWpWkeS3v86pgKt/<1;3>/2/*)",
+        Network::Bitcoin,
+        false,
+    )
+    .unwrap();
+    assert_eq!(v.len(), 2);
+    assert!(equal_descriptor(&v[0].0.to_public_string(), "wpkh([ffffffff/13h]xpub69H7F5d8KSRgmmdJg2KhpAK8SR3DjMwAdkxj3ZuxV27CprR9LgpeyGmXUbC6wb7ERfvrnKZjXoUmmDznezpbZb7ap6r1D3tgFxHmwMkQTPH/1/2/*)"));
+    assert!(equal_descriptor(&v[1].0.to_public_string(), "wpkh([ffffffff/13h]xpub69H7F5d8KSRgmmdJg2KhpAK8SR3DjMwAdkxj3ZuxV27CprR9LgpeyGmXUbC6wb7ERfvrnKZjXoUmmDznezpbZb7ap6r1D3tgFxHmwMkQTPH/3/2/*)"));
+    assert_eq!(v[0].1.len(), 1);
+    let e = v[0].0.expand(0, None, None).unwrap();
+    assert_eq!(
+        e.scripts[0].as_bytes().to_lower_hex_string(),
+        "0014326b2249e3a25d5dc60935f044ee835d090ba859"
+    );
+    // Non-multipath input gives one descriptor.
+    assert_eq!(
+        ParsedDescriptor::parse_multipath("raw(deadbeef)", Network::Bitcoin, false)
+            .unwrap()
+            .len(),
+        1
+    );
+    let x = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+    let bad = |s: String| ParsedDescriptor::parse_multipath(&s, Network::Bitcoin, false).is_err();
+    assert!(bad(format!("wsh(multi(1,{x}/<0;1>/*,{x}/<0;1;2>/*))")));
+    assert!(bad(format!("wpkh({x}/<0;1>/<2;3>/*)")));
+    assert!(bad(format!("wpkh({x}/<0;0>/*)")));
+    assert!(bad(format!("wpkh({x}/<0>/*)")));
+    // Two multipath keys of equal length pair up.
+    let v = ParsedDescriptor::parse_multipath(
+        &format!("wsh(multi(1,{x}/<0;1>/*,{x}/9/<2;3>/*))"),
+        Network::Bitcoin,
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        v[1].0.key_expressions()[1].to_string(),
+        format!("{x}/9/3/*")
+    );
+    // The database loader refuses multipath.
+    assert!(WalletDescriptor::from_stored(
+        &add_checksum(&format!("wpkh({x}/<0;1>/*)")).unwrap(),
+        Network::Bitcoin,
+        0,
+        0,
+        0,
+        0
+    )
+    .is_err());
+}
