@@ -6,6 +6,7 @@
 //! * [`keys`]: seeds, descriptors and their ids, caches and ranges, the eight
 //!   default descriptors, address derivation.
 //! * [`crypto`]: Core's wallet encryption (master keys, encrypted secrets).
+//! * [`ledger`]: the wallet's transactions, their states and balances.
 //! * [`coinselection`]: Core's coin selection (BnB, CoinGrinder, Knapsack,
 //!   SRD, the waste metric).
 //! * [`loader`]: the `WalletLoader` the node drives; [`context`] what it
@@ -17,6 +18,7 @@ pub mod context;
 pub mod crypto;
 pub mod db;
 pub mod keys;
+pub mod ledger;
 pub mod loader;
 pub mod rpc;
 pub mod wallet;

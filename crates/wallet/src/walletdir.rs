@@ -2,9 +2,8 @@
 //! when present, else the data directory), Core's start-up checks of it, and
 //! the wallets it holds (`listwalletdir`, Core's `ListDatabases`).
 
+use crate::db::sqlite::{is_bdb_file, is_sqlite_file};
 use common::args::ArgsManager;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The file name of a wallet's database inside its directory.
@@ -69,46 +68,6 @@ impl Format {
             Format::Bdb => "bdb",
         }
     }
-}
-
-/// The first `n` bytes of `path` at `offset` (fewer when the file is short).
-fn read_at(path: &Path, offset: u64, n: usize) -> Option<Vec<u8>> {
-    use std::io::{Seek, SeekFrom};
-    let mut f = File::open(path).ok()?;
-    f.seek(SeekFrom::Start(offset)).ok()?;
-    let mut buf = vec![0; n];
-    let got = f.read(&mut buf).ok()?;
-    buf.truncate(got);
-    Some(buf)
-}
-
-fn file_size(path: &Path) -> Option<u64> {
-    std::fs::metadata(path)
-        .ok()
-        .filter(|m| m.is_file())
-        .map(|m| m.len())
-}
-
-/// Whether `path` is an SQLite database whose application id is this
-/// chain's message start (how Core tells its wallets of one chain apart).
-pub fn is_sqlite_file(path: &Path, message_start: [u8; 4]) -> bool {
-    if file_size(path).is_none_or(|s| s < 512) {
-        return false;
-    }
-    let magic = read_at(path, 0, 16);
-    let app_id = read_at(path, 68, 4);
-    magic.as_deref() == Some(b"SQLite format 3\0") && app_id.as_deref() == Some(&message_start)
-}
-
-/// Whether `path` is a Berkeley DB btree file (either byte order).
-pub fn is_bdb_file(path: &Path) -> bool {
-    if file_size(path).is_none_or(|s| s < 4096) {
-        return false;
-    }
-    matches!(
-        read_at(path, 12, 4).as_deref(),
-        Some([0x62, 0x31, 0x05, 0x00]) | Some([0x00, 0x05, 0x31, 0x62])
-    )
 }
 
 /// The wallets under `dir`: directories holding a wallet database (at any
