@@ -222,6 +222,17 @@ pub struct Params {
     pub is_mockable_chain: bool,
 }
 
+/// The `bitcoin` crate's network for a chain type (addresses, key prefixes).
+pub fn network(chain: ChainType) -> Network {
+    match chain {
+        ChainType::Main => Network::Bitcoin,
+        ChainType::Testnet => Network::Testnet,
+        ChainType::Testnet4 => Network::Testnet4,
+        ChainType::Signet => Network::Signet,
+        ChainType::Regtest => Network::Regtest,
+    }
+}
+
 fn hash(s: &str) -> BlockHash {
     // Only called with the literal constants below.
     s.parse().unwrap_or_else(|_| BlockHash::all_zeros())

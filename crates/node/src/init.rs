@@ -471,11 +471,5 @@ fn init_main(
 
 /// The `bitcoin` crate's network for a chain type.
 pub fn network_of(chain: ChainType) -> bitcoin::Network {
-    match chain {
-        ChainType::Main => bitcoin::Network::Bitcoin,
-        ChainType::Testnet => bitcoin::Network::Testnet,
-        ChainType::Testnet4 => bitcoin::Network::Testnet4,
-        ChainType::Signet => bitcoin::Network::Signet,
-        ChainType::Regtest => bitcoin::Network::Regtest,
-    }
+    consensus::params::network(chain)
 }

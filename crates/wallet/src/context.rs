@@ -17,6 +17,8 @@ pub struct WalletContext {
     pub args: Arc<ArgsManager>,
     /// The chain's parameters (message start, address prefixes).
     pub params: Params,
+    /// The chain's network (addresses, keys).
+    pub network: bitcoin::Network,
     wallets: Mutex<Vec<Arc<Wallet>>>,
     load_callbacks: Mutex<Vec<(u64, Arc<dyn LoadWalletCallback>)>>,
 }
@@ -30,6 +32,7 @@ impl WalletContext {
             chain,
             args,
             params,
+            network: consensus::params::network(chain_type),
             wallets: Mutex::new(Vec::new()),
             load_callbacks: Mutex::new(Vec::new()),
         })

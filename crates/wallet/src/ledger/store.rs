@@ -147,6 +147,16 @@ impl Ledger {
         tracing::info!("[{}] {text}", self.name);
     }
 
+    /// Asks for the sync point to be written with the next changes.
+    pub fn request_best_block(&mut self) {
+        self.pending.best_block = true;
+    }
+
+    /// Asks for `txid` to be written with the next changes.
+    pub fn mark_dirty(&mut self, txid: Txid) {
+        self.pending.write.insert(txid);
+    }
+
     /// Takes the changes made since the last call.
     pub fn take_pending(&mut self) -> Pending {
         std::mem::take(&mut self.pending)

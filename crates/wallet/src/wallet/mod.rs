@@ -1,0 +1,408 @@
+//! One loaded wallet (Core's `CWallet`): its database, descriptors,
+//! transactions, address book and locked coins behind one lock (Core's
+//! `cs_wallet`), kept in step with the node through `Chain` notifications.
+//! Every change is written in one database transaction before the call
+//! that made it returns.
+//!
+//! * [`keystore`]: descriptor managers and their records.
+//! * [`open`]: creating and loading wallets.
+//! * [`sync`]: chain notifications, attaching to the chain, rescans.
+//! * [`addresses`]: new addresses, labels, the address book.
+//! * [`options`]: the wallet options read from the node's arguments.
+
+pub mod addresses;
+pub mod keystore;
+pub mod open;
+pub mod options;
+pub mod sync;
+
+use crate::crypto::KeyingMaterial;
+use crate::db::batch::WalletBatch;
+use crate::db::load::AddressBookEntry;
+use crate::db::records::MasterKey;
+use crate::db::records::{flags, Locator};
+use crate::db::SqliteDatabase;
+use crate::keys::KeyAccess;
+use crate::ledger::{Change, Ledger, LedgerEnv};
+use bitcoin::{BlockHash, Network, OutPoint, Script, Txid};
+use interfaces::chain::{Chain, FoundBlockParam};
+use interfaces::handler::Handler;
+use keystore::{KeyWrites, Keystore};
+use options::WalletOptions;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Everything behind the wallet lock.
+pub struct State {
+    /// The database.
+    pub db: SqliteDatabase,
+    /// Wallet flags.
+    pub flags: u64,
+    /// Descriptors.
+    pub keys: Keystore,
+    /// Transactions.
+    pub ledger: Ledger,
+    /// Address book by address string.
+    pub address_book: BTreeMap<String, AddressBookEntry>,
+    /// Locked coins; `true` when the lock is stored.
+    pub locked_coins: BTreeMap<OutPoint, bool>,
+    /// Encryption master keys by id.
+    pub master_keys: BTreeMap<u32, MasterKey>,
+    /// The master key while unlocked.
+    pub master_key: Option<KeyingMaterial>,
+}
+
+impl State {
+    /// Whether a flag is set.
+    pub fn has_flag(&self, flag: u64) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// Whether the wallet is encrypted.
+    pub fn is_crypted(&self) -> bool {
+        !self.master_keys.is_empty()
+    }
+
+    /// How private keys may be reached now.
+    pub fn key_access(&self) -> KeyAccess<'_> {
+        key_access(self.is_crypted(), self.master_key.as_ref())
+    }
+
+    /// Whether the wallet is encrypted and locked.
+    pub fn is_locked(&self) -> bool {
+        self.is_crypted() && self.master_key.is_none()
+    }
+}
+
+/// How private keys may be reached: plain when not encrypted, else with
+/// the master key while unlocked.
+pub fn key_access(crypted: bool, master_key: Option<&KeyingMaterial>) -> KeyAccess<'_> {
+    match (crypted, master_key) {
+        (false, _) => KeyAccess::Plain,
+        (true, Some(k)) => KeyAccess::Unlocked(k),
+        (true, None) => KeyAccess::Locked,
+    }
+}
+
+/// The ledger's view of the wallet and the node.
+pub struct Env<'a> {
+    /// Descriptors, for ownership.
+    pub keys: &'a Keystore,
+    /// The node.
+    pub chain: &'a dyn Chain,
+}
+
+impl LedgerEnv for Env<'_> {
+    fn is_mine(&self, script: &Script) -> bool {
+        self.keys.is_mine(script)
+    }
+
+    fn block_times(&self, hash: &BlockHash) -> Option<(i64, i64)> {
+        let want = FoundBlockParam {
+            want_time: true,
+            want_max_time: true,
+            ..Default::default()
+        };
+        match self.chain.find_block(hash, &want) {
+            Ok((found, true)) => Some((found.time, found.max_time)),
+            _ => None,
+        }
+    }
+
+    fn in_mempool(&self, txid: &Txid) -> bool {
+        self.chain.is_in_mempool(txid).unwrap_or(false)
+    }
+
+    fn now(&self) -> i64 {
+        common::time::now_secs()
+    }
+}
+
+/// Callbacks other processes registered on a wallet (the GUI's).
+#[derive(Default)]
+pub struct Callbacks {
+    /// `handleUnload`.
+    pub unload: Mutex<Vec<(u64, Arc<dyn interfaces::wallet::UnloadWalletCallback>)>>,
+    /// `handleTransactionChanged`.
+    pub transaction_changed:
+        Mutex<Vec<(u64, Arc<dyn interfaces::wallet::TransactionChangedCallback>)>>,
+    /// `handleStatusChanged`.
+    pub status_changed: Mutex<Vec<(u64, Arc<dyn interfaces::wallet::StatusChangedCallback>)>>,
+}
+
+/// Records to write besides the ledger's (descriptors, address book,
+/// locked coins, flags), in the same database transaction.
+#[derive(Debug, Default)]
+pub struct Writes {
+    /// Descriptor records.
+    pub keys: KeyWrites,
+    /// Labels to write: (address, label).
+    pub names: Vec<(String, String)>,
+    /// Purposes to write: (address, purpose).
+    pub purposes: Vec<(String, String)>,
+    /// New wallet flags.
+    pub flags: Option<u64>,
+    /// Coins to lock persistently (true) or unlock (false).
+    pub locked: Vec<(OutPoint, bool)>,
+}
+
+impl Writes {
+    fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+            && self.names.is_empty()
+            && self.purposes.is_empty()
+            && self.flags.is_none()
+            && self.locked.is_empty()
+    }
+}
+
+impl From<KeyWrites> for Writes {
+    fn from(keys: KeyWrites) -> Self {
+        Writes {
+            keys,
+            ..Default::default()
+        }
+    }
+}
+
+/// A loaded wallet.
+pub struct Wallet {
+    name: String,
+    /// The node.
+    pub chain: Arc<dyn Chain>,
+    /// The chain's network.
+    pub network: Network,
+    /// Options from the node's arguments.
+    pub options: WalletOptions,
+    state: Mutex<State>,
+    /// The registration for chain notifications.
+    notifications: Mutex<Option<Box<dyn Handler>>>,
+    /// A rescan is running.
+    pub(crate) rescanning: AtomicBool,
+    /// `abortrescan` asked the running rescan to stop.
+    pub(crate) abort_rescan: AtomicBool,
+    /// Registered callbacks.
+    pub callbacks: Callbacks,
+}
+
+impl Wallet {
+    pub(crate) fn new(
+        name: &str,
+        chain: Arc<dyn Chain>,
+        network: Network,
+        options: WalletOptions,
+        state: State,
+    ) -> Wallet {
+        Wallet {
+            name: name.to_string(),
+            chain,
+            network,
+            options,
+            state: Mutex::new(state),
+            notifications: Mutex::new(None),
+            rescanning: AtomicBool::new(false),
+            abort_rescan: AtomicBool::new(false),
+            callbacks: Callbacks::default(),
+        }
+    }
+
+    /// The wallet's name (its path relative to the wallet directory).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Takes the wallet lock.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Core's `WalletLogPrintf`: log lines carry the wallet's name.
+    pub fn log(&self, text: std::fmt::Arguments) {
+        tracing::info!("[{}] {text}", self.display_name());
+    }
+
+    /// The name as Core shows it in logs (`default wallet` for "").
+    pub fn display_name(&self) -> &str {
+        if self.name.is_empty() {
+            "default wallet"
+        } else {
+            &self.name
+        }
+    }
+
+    /// Whether a flag is set.
+    pub fn has_flag(&self, flag: u64) -> bool {
+        self.lock().has_flag(flag)
+    }
+
+    /// Private keys are disabled (watch-only wallet).
+    pub fn private_keys_disabled(&self) -> bool {
+        self.has_flag(flags::DISABLE_PRIVATE_KEYS)
+    }
+
+    /// Makes every change recorded in `state` (ledger and `keys`) durable
+    /// in one database transaction, then announces the changed
+    /// transactions. Core throws when a transaction cannot be written; the
+    /// error is returned here.
+    pub fn commit(&self, state: &mut State, writes: impl Into<Writes>) -> Result<(), String> {
+        let writes: Writes = writes.into();
+        let pending = state.ledger.take_pending();
+        let locator = if pending.best_block {
+            state
+                .ledger
+                .last_block()
+                .and_then(|(hash, _)| self.locator(&hash))
+        } else {
+            None
+        };
+        let State {
+            db,
+            ledger,
+            keys: ks,
+            locked_coins,
+            ..
+        } = state;
+        let nothing = pending.write.is_empty()
+            && !pending.order_pos_next
+            && locator.is_none()
+            && writes.is_empty()
+            && pending.unlocked.is_empty();
+        if !nothing {
+            db.run_in_txn(|batch| {
+                ks.write(batch, &writes.keys)?;
+                for (address, label) in &writes.names {
+                    batch.write_name(address, label)?;
+                }
+                for (address, purpose) in &writes.purposes {
+                    batch.write_purpose(address, purpose)?;
+                }
+                if let Some(f) = writes.flags {
+                    batch.write_wallet_flags(f)?;
+                }
+                for (outpoint, lock) in &writes.locked {
+                    if *lock {
+                        batch.write_locked_utxo(outpoint)?;
+                    } else {
+                        batch.erase_locked_utxo(outpoint)?;
+                    }
+                }
+                for txid in &pending.write {
+                    if let Some(e) = ledger.get(txid) {
+                        batch.write_tx(&e.stored())?;
+                    }
+                }
+                if pending.order_pos_next {
+                    batch.write_order_pos_next(ledger.order_pos_next())?;
+                }
+                if let Some(l) = &locator {
+                    batch.write_best_block(l)?;
+                }
+                for outpoint in &pending.unlocked {
+                    if locked_coins.remove(outpoint) == Some(true) {
+                        batch.erase_locked_utxo(outpoint)?;
+                    }
+                }
+                Ok::<(), crate::db::StorageError>(())
+            })
+            .map_err(|e| format!("DB error writing the wallet: {}", e.message))?;
+        }
+        for outpoint in &pending.unlocked {
+            locked_coins.remove(outpoint);
+        }
+        for txid in &pending.wallet_notify {
+            self.run_wallet_notify(ledger, txid);
+        }
+        let list: Vec<_> = self
+            .callbacks
+            .transaction_changed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(_, c)| c.clone())
+            .collect();
+        if !list.is_empty() {
+            for (txid, change) in &pending.notify {
+                let status = match change {
+                    Change::New => 0,
+                    Change::Updated => 1,
+                };
+                for c in &list {
+                    let _ = c.call(txid, status);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The locator of `hash` from the node.
+    fn locator(&self, hash: &BlockHash) -> Option<Locator> {
+        let want = FoundBlockParam {
+            want_locator: true,
+            ..Default::default()
+        };
+        match self.chain.find_block(hash, &want) {
+            Ok((found, true)) => found.locator.map(|l| Locator { hashes: l.0 }),
+            _ => None,
+        }
+    }
+
+    /// Core's `-walletnotify`: `%s` txid, `%b` block hash, `%h` height,
+    /// `%w` wallet name.
+    fn run_wallet_notify(&self, ledger: &Ledger, txid: &Txid) {
+        let Some(cmd) = self.options.wallet_notify.as_deref() else {
+            return;
+        };
+        let (block, height) = match ledger.get(txid).map(|e| e.state) {
+            Some(crate::ledger::TxState::Confirmed {
+                block_hash, height, ..
+            }) => (block_hash.to_string(), height.to_string()),
+            _ => ("unconfirmed".to_string(), "-1".to_string()),
+        };
+        let cmd = cmd
+            .replace("%s", &txid.to_string())
+            .replace("%b", &block)
+            .replace("%h", &height)
+            .replace("%w", &shell_escape(&self.name));
+        common::system::run_command_detached(&cmd);
+    }
+
+    /// Registers for chain notifications (kept until [`Wallet::disconnect`]).
+    pub(crate) fn set_notifications(&self, handler: Box<dyn Handler>) {
+        *self.notifications.lock().unwrap_or_else(|p| p.into_inner()) = Some(handler);
+    }
+
+    /// Stops chain notifications and tells the unload callbacks (Core's
+    /// `RemoveWallet` path).
+    pub fn disconnect(&self) {
+        let handler = self
+            .notifications
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(h) = handler {
+            let _ = h.disconnect();
+        }
+        let callbacks: Vec<_> = self
+            .callbacks
+            .unload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .map(|(_, c)| c)
+            .collect();
+        for c in callbacks {
+            let _ = c.call();
+        }
+    }
+
+    /// Whether a rescan is running.
+    pub fn is_scanning(&self) -> bool {
+        self.rescanning.load(Ordering::SeqCst)
+    }
+}
+
+/// Single-quotes `s` for a POSIX shell (Core's `ShellEscape`).
+fn shell_escape(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
+}

@@ -1,0 +1,396 @@
+//! Creating and loading wallets (Core's `CreateWallet`, `LoadWallet`,
+//! `CWallet::CreateNew`, `CWallet::LoadExisting`, `GetWalletPath`), with
+//! Core's texts and the failure classes the RPCs map to error codes.
+
+use super::keystore::{KeyWrites, Keystore};
+use super::options::WalletOptions;
+use super::{State, Wallet, Writes};
+use crate::context::WalletContext;
+use crate::db::batch::WalletBatch;
+use crate::db::records::{flags, CLIENT_VERSION};
+use crate::db::sqlite::{DatabaseOptions, DatabaseStatus};
+use crate::db::{load_wallet, DbErrors, SqliteDatabase};
+use crate::keys::{self, DescriptorSpkm, OutputType};
+use crate::ledger::{Ledger, TxState};
+use bitcoin::BlockHash;
+use interfaces::chain::FoundBlockParam;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// Why a wallet could not be created or loaded (Core's `DatabaseStatus`
+/// plus the creation failures), for the RPC error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Not found or a bad path (`RPC_WALLET_NOT_FOUND`).
+    NotFound,
+    /// Exists already (`RPC_WALLET_ALREADY_EXISTS`).
+    AlreadyExists,
+    /// Loaded already (`RPC_WALLET_ALREADY_LOADED`).
+    AlreadyLoaded,
+    /// Encryption failed (`RPC_WALLET_ENCRYPTION_FAILED`).
+    Encrypt,
+    /// Anything else (`RPC_WALLET_ERROR`).
+    Other,
+}
+
+/// A failure with Core's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFailure {
+    /// Its class.
+    pub kind: Failure,
+    /// Core's message.
+    pub message: String,
+}
+
+impl OpenFailure {
+    fn new(kind: Failure, message: impl Into<String>) -> Self {
+        OpenFailure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A wallet brought up, with the warnings met.
+pub type Opened = (Arc<Wallet>, Vec<String>);
+
+/// Core's `GetWalletPath`: the wallet's directory for `name`, which must be
+/// a normalized path (absolute, or relative to the wallet directory).
+pub fn wallet_path(wallet_dir: &Path, name: &str) -> Result<PathBuf, String> {
+    let p = Path::new(name);
+    let normalized = normalize(p);
+    let as_given: PathBuf = p.components().collect();
+    if normalized != as_given || (name.ends_with('/') && !name.is_empty() && name != "/") {
+        return Err("Wallet name given as a path must be normalized".into());
+    }
+    if matches!(
+        p.components().next(),
+        Some(Component::CurDir) | Some(Component::ParentDir)
+    ) || name == "."
+        || name == ".."
+    {
+        return Err("Wallet name given as a relative path cannot begin with ./ or ../, for wallets not in the walletdir, please use an absolute path.".into());
+    }
+    if p.has_root() && p.parent().is_none() {
+        return Err("Wallet name cannot be the root path".into());
+    }
+    let path = wallet_dir.join(p);
+    let ok = match std::fs::symlink_metadata(&path) {
+        Err(_) => true,
+        Ok(m) if m.is_dir() => true,
+        Ok(m) if m.file_type().is_symlink() => path.is_dir(),
+        Ok(m) if m.is_file() => p.file_name().map(Path::new) == Some(p),
+        Ok(_) => false,
+    };
+    if !ok {
+        return Err(format!(
+            "Invalid -wallet path '{name}'. -wallet path should point to a directory where wallet.dat and database/log.?????????? files can be stored, a location where such a directory could be created, or (for backwards compatibility) the name of an existing data file in -walletdir (\"{}\")",
+            wallet_dir.display()
+        ));
+    }
+    Ok(path)
+}
+
+/// `.` and `..` folded as `lexically_normal` does.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+fn status_failure(status: DatabaseStatus) -> Failure {
+    match status {
+        DatabaseStatus::FailedBadPath | DatabaseStatus::FailedNotFound => Failure::NotFound,
+        DatabaseStatus::FailedAlreadyExists => Failure::AlreadyExists,
+        _ => Failure::Other,
+    }
+}
+
+/// Core's `MakeWalletDatabase`.
+fn open_database(
+    context: &WalletContext,
+    name: &str,
+    require_existing: bool,
+    require_create: bool,
+) -> Result<SqliteDatabase, OpenFailure> {
+    let path = wallet_path(&context.wallet_dir(), name)
+        .map_err(|m| OpenFailure::new(Failure::NotFound, m))?;
+    let mut options = DatabaseOptions::new(context.params.message_start);
+    options.require_existing = require_existing;
+    options.require_create = require_create;
+    options.use_unsafe_sync = context.args.get_bool_arg("-unsafesqlitesync", false);
+    SqliteDatabase::open(&path, &options)
+        .map_err(|e| OpenFailure::new(status_failure(e.status), e.message))
+}
+
+fn empty_state(db: SqliteDatabase, name: &str, flags: u64) -> State {
+    State {
+        db,
+        flags,
+        keys: Keystore::default(),
+        ledger: Ledger::new(if name.is_empty() {
+            "default wallet"
+        } else {
+            name
+        }),
+        address_book: Default::default(),
+        locked_coins: Default::default(),
+        master_keys: Default::default(),
+        master_key: None,
+    }
+}
+
+/// Core's `CreateWallet` (without encryption, which the caller runs
+/// after): a new `wallet.dat` with the version, the flags and, unless blank
+/// or watch-only, a seed with the eight default descriptors; synced to the
+/// tip and registered for notifications.
+pub fn create(
+    context: &Arc<WalletContext>,
+    name: &str,
+    create_flags: u64,
+    born_encrypted: bool,
+) -> Result<Opened, OpenFailure> {
+    if name.is_empty() {
+        return Err(OpenFailure::new(
+            Failure::Other,
+            "Wallet name cannot be empty",
+        ));
+    }
+    if create_flags & flags::EXTERNAL_SIGNER != 0 && create_flags & flags::DISABLE_PRIVATE_KEYS == 0
+    {
+        return Err(OpenFailure::new(
+            Failure::Other,
+            "Private keys must be disabled when using an external signer",
+        ));
+    }
+    if born_encrypted && create_flags & flags::DISABLE_PRIVATE_KEYS != 0 {
+        return Err(OpenFailure::new(Failure::Other, "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled."));
+    }
+    let verify_failed = |e: OpenFailure| {
+        OpenFailure::new(
+            e.kind,
+            format!("Wallet file verification failed. {}", e.message),
+        )
+    };
+    let db = open_database(context, name, false, true).map_err(verify_failed)?;
+    context.chain.init_message("Creating wallet…").ok();
+    let options = WalletOptions::from_args(&context.args)
+        .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
+    let file = db.filename().display().to_string();
+    let state = empty_state(db, name, create_flags | flags::LAST_HARDENED_XPUB_CACHED);
+    let creation_failed =
+        |m: String| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}"));
+    state.db.write_version(CLIENT_VERSION).map_err(|_| {
+        creation_failed(format!(
+            "Error creating {file}: Could not write version metadata."
+        ))
+    })?;
+    state
+        .db
+        .write_wallet_flags(state.flags)
+        .map_err(|e| creation_failed(e.message))?;
+    let wallet = Arc::new(Wallet::new(
+        name,
+        context.chain.clone(),
+        context.network,
+        options,
+        state,
+    ));
+    {
+        let mut state = wallet.lock();
+        let generate = !born_encrypted
+            && !state.has_flag(flags::BLANK_WALLET)
+            && !state.has_flag(flags::DISABLE_PRIVATE_KEYS);
+        let mut writes = KeyWrites::default();
+        if generate {
+            writes = setup_descriptors(&wallet, &mut state).map_err(creation_failed)?;
+        }
+        if let Ok(Some(height)) = wallet.chain.get_height() {
+            if let Ok(hash) = wallet.chain.get_block_hash(height) {
+                state.ledger.set_last_block(hash, height);
+            }
+        }
+        wallet.commit(&mut state, writes).map_err(creation_failed)?;
+        if let Some((hash, _)) = state.ledger.last_block() {
+            if let Some(l) = wallet.locator_of(&hash) {
+                state
+                    .db
+                    .write_best_block(&l)
+                    .map_err(|e| creation_failed(e.message))?;
+            }
+        }
+    }
+    wallet.log(format_args!("Wallet completed creation"));
+    let mut warnings = Vec::new();
+    super::sync::attach_chain(&wallet, false, &mut warnings)
+        .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
+    Ok((wallet, warnings))
+}
+
+/// Core's `SetupOwnDescriptorScriptPubKeyMans`: a new seed and the eight
+/// default descriptors made active.
+pub fn setup_descriptors(wallet: &Wallet, state: &mut State) -> Result<KeyWrites, String> {
+    let seed = keys::generate_seed();
+    let master = keys::master_key_from_seed(&seed, wallet.network).map_err(|e| e.to_string())?;
+    let now = u64::try_from(common::time::now_secs()).unwrap_or(0);
+    let mut writes = KeyWrites::default();
+    for internal in [false, true] {
+        for output_type in OutputType::ALL {
+            let (spkm, records, _) = DescriptorSpkm::generate(
+                &master,
+                output_type,
+                internal,
+                wallet.network,
+                wallet.options.keypool_size,
+                now,
+                state.key_access(),
+            )
+            .map_err(|e| e.to_string())?;
+            let id = spkm.id();
+            state.keys.spkms.insert(id, spkm);
+            let all = state.keys.full_writes(id, records);
+            writes.descriptors.extend(all.descriptors);
+            writes.caches.extend(all.caches);
+            writes.keys.extend(all.keys);
+            writes.active.push((output_type, internal, id));
+            if internal {
+                state.keys.internal.insert(output_type, id);
+            } else {
+                state.keys.external.insert(output_type, id);
+            }
+        }
+    }
+    state
+        .ledger
+        .maybe_update_birth_time(i64::try_from(now).unwrap_or(i64::MAX));
+    Ok(writes)
+}
+
+/// Core's `LoadWallet` up to `LoadExisting`: opens and verifies the file,
+/// reads every record, rebuilds descriptors and transactions, then
+/// attaches to the chain (rescanning what was missed).
+pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFailure> {
+    let verify_failed = |e: OpenFailure| {
+        OpenFailure::new(
+            e.kind,
+            format!("Wallet file verification failed. {}", e.message),
+        )
+    };
+    let db = open_database(context, name, true, false).map_err(verify_failed)?;
+    context.chain.init_message("Loading wallet…").ok();
+    let load_failed =
+        |m: String| OpenFailure::new(Failure::Other, format!("Wallet loading failed. {m}"));
+    let options = WalletOptions::from_args(&context.args).map_err(load_failed)?;
+    let file = db.filename().display().to_string();
+    let records = load_wallet(&db, name).map_err(|e| load_failed(e.message(&file)))?;
+    for line in &records.log {
+        tracing::info!(
+            "[{}] {line}",
+            if name.is_empty() {
+                "default wallet"
+            } else {
+                name
+            }
+        );
+    }
+    let mut warnings = Vec::new();
+    if let Some(w) = records.status.message(&file) {
+        warnings.push(w);
+    }
+    let rescan_required = records.status == DbErrors::NeedRescan;
+    let network = context.network;
+    let keys = Keystore::load(
+        &records.descriptors,
+        &records.active_external,
+        &records.active_internal,
+        network,
+        options.keypool_size,
+    )
+    .map_err(|m| load_failed(format!("Error loading {file}: {m}")))?;
+    let mut state = empty_state(db, name, records.flags);
+    state.keys = keys;
+    state.address_book = records.address_book.clone();
+    state.locked_coins = records.locked_utxos.iter().map(|o| (*o, true)).collect();
+    state.master_keys = records.master_keys.clone();
+    for spkm in state.keys.spkms.values() {
+        let t = i64::try_from(spkm.wallet_descriptor().creation_time).unwrap_or(i64::MAX);
+        state.ledger.maybe_update_birth_time(t);
+    }
+    if let Some(n) = records.order_pos_next {
+        state.ledger.set_order_pos_next(n);
+    }
+    if state.has_flag(flags::DISABLE_PRIVATE_KEYS)
+        && state.keys.spkms.values().any(|s| s.have_private_keys())
+    {
+        warnings.push(format!(
+            "Warning: Private keys detected in wallet {{{file}}} with disabled private keys"
+        ));
+    }
+    let wallet = Arc::new(Wallet::new(
+        name,
+        context.chain.clone(),
+        network,
+        options,
+        state,
+    ));
+    {
+        let mut state = wallet.lock();
+        let State { ledger, keys, .. } = &mut *state;
+        let env = super::Env {
+            keys,
+            chain: &*wallet.chain,
+        };
+        for (_, wtx) in records.txs {
+            let stored = wtx.state;
+            let resolved = TxState::from_stored(stored, |h| wallet.active_height(h));
+            ledger.load(wtx, resolved, &env);
+        }
+        // States resolved differently from what is stored are written back.
+        let changed: Vec<_> = ledger
+            .entries()
+            .filter(|(_, e)| e.state.to_stored() != e.record.state)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in changed {
+            ledger.mark_dirty(t);
+        }
+        wallet
+            .commit(&mut state, Writes::default())
+            .map_err(load_failed)?;
+    }
+    wallet.log(format_args!("Wallet completed loading"));
+    super::sync::attach_chain(&wallet, rescan_required, &mut warnings).map_err(load_failed)?;
+    Ok((wallet, warnings))
+}
+
+impl Wallet {
+    /// The height of `hash` when it is on the active chain.
+    pub fn active_height(&self, hash: &BlockHash) -> Option<i32> {
+        let want = FoundBlockParam {
+            want_height: true,
+            want_in_active_chain: true,
+            ..Default::default()
+        };
+        match self.chain.find_block(hash, &want) {
+            Ok((found, true)) if found.in_active_chain => Some(found.height),
+            _ => None,
+        }
+    }
+
+    /// The locator of `hash` from the node.
+    pub fn locator_of(&self, hash: &BlockHash) -> Option<crate::db::records::Locator> {
+        self.locator(hash)
+    }
+}

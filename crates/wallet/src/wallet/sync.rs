@@ -1,0 +1,404 @@
+//! Keeping a wallet in step with the node: the `ChainNotifications` it
+//! registers, attaching to the chain at load (catching up from the last
+//! block it processed: fork point, rescan of the gap, mempool again), and
+//! rescans (Core's `AttachChain`, `ScanForWalletTransactions`).
+//!
+//! Lock discipline: the wallet lock is never held across a `Chain` call
+//! that can call back into this wallet (`requestMempoolTransactions`,
+//! waiting for notifications), because the node's callback would run on
+//! this very thread and find the lock taken.
+
+use super::{Env, State, Wallet, Writes};
+use crate::db::batch::WalletBatch;
+use crate::ledger::{Ledger, SyncState};
+use bitcoin::{BlockHash, Transaction};
+use interfaces::chain::{
+    BlockInfo, BlockLocator, ChainNotifications, ChainstateRole, FoundBlockParam,
+    MemPoolRemovalReason,
+};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+/// How a rescan ended (Core's `ScanResult`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanStatus {
+    /// Reached the end.
+    Success,
+    /// A block could not be read or left the chain.
+    Failure,
+    /// Stopped by `abortrescan` or shutdown.
+    UserAbort,
+}
+
+/// What a rescan did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanResult {
+    /// How it ended.
+    pub status: ScanStatus,
+    /// The last block scanned, if any.
+    pub last_scanned: Option<(BlockHash, i32)>,
+    /// The last block that could not be scanned, if any.
+    pub last_failed: Option<BlockHash>,
+}
+
+/// The chain notifications of one wallet.
+struct Notifications(Weak<Wallet>);
+
+impl Notifications {
+    /// Runs `f` on the ledger under the wallet lock and makes its changes
+    /// durable before the node's call returns.
+    fn apply(&self, f: impl FnOnce(&mut Ledger, &Env), what: &str) {
+        let Some(wallet) = self.0.upgrade() else {
+            return;
+        };
+        let mut state = wallet.lock();
+        {
+            let State { ledger, keys, .. } = &mut *state;
+            let env = Env {
+                keys,
+                chain: &*wallet.chain,
+            };
+            f(ledger, &env);
+        }
+        if let Err(e) = wallet.commit(&mut state, Writes::default()) {
+            tracing::error!("[{}] {what}: {e}", wallet.display_name());
+        }
+    }
+}
+
+impl ChainNotifications for Notifications {
+    fn transaction_added_to_mempool(&self, tx: &Transaction) -> interfaces::Result<()> {
+        self.apply(
+            |ledger, env| ledger.transaction_added_to_mempool(tx, env),
+            "transactionAddedToMempool",
+        );
+        Ok(())
+    }
+
+    fn transaction_removed_from_mempool(
+        &self,
+        tx: &Transaction,
+        reason: MemPoolRemovalReason,
+    ) -> interfaces::Result<()> {
+        let conflict = reason == MemPoolRemovalReason::Conflict;
+        self.apply(
+            |ledger, env| ledger.transaction_removed_from_mempool(tx, conflict, env),
+            "transactionRemovedFromMempool",
+        );
+        Ok(())
+    }
+
+    fn block_connected(&self, role: &ChainstateRole, block: &BlockInfo) -> interfaces::Result<()> {
+        if role.historical {
+            return Ok(());
+        }
+        let Some(data) = &block.data else {
+            return Ok(());
+        };
+        self.apply(
+            |ledger, env| {
+                ledger.block_connected(
+                    data,
+                    block.hash,
+                    block.height,
+                    i64::from(block.chain_time_max),
+                    env,
+                )
+            },
+            "blockConnected",
+        );
+        Ok(())
+    }
+
+    fn block_disconnected(&self, block: &BlockInfo) -> interfaces::Result<()> {
+        let (Some(data), Some(prev)) = (&block.data, block.prev_hash) else {
+            return Ok(());
+        };
+        self.apply(
+            |ledger, env| ledger.block_disconnected(data, block.height, prev, env),
+            "blockDisconnected",
+        );
+        Ok(())
+    }
+
+    fn chain_state_flushed(
+        &self,
+        _role: &ChainstateRole,
+        locator: &BlockLocator,
+    ) -> interfaces::Result<()> {
+        // Core writes the node's flushed locator as the wallet's sync point
+        // only while the wallet is not behind it; the next block writes it
+        // anyway, so nothing is lost by leaving it to the wallet's own writes.
+        let _ = locator;
+        Ok(())
+    }
+}
+
+/// Core's `AttachChain`: checks the wallet belongs to this chain,
+/// registers for notifications, and rescans from the fork point of the
+/// last processed block (everything when `rescan_required`), holding the
+/// wallet lock so notifications wait until it is caught up.
+pub fn attach_chain(
+    wallet: &Arc<Wallet>,
+    rescan_required: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let _ = warnings;
+    let chain = wallet.chain.clone();
+    let mut state = wallet.lock();
+    let stored = state.db.read_best_block().ok().flatten();
+    if !wallet.options.cross_chain {
+        if let (Some(loc), Ok(Some(_))) = (&stored, chain.get_height()) {
+            if let (Some(genesis), Ok(ours)) = (loc.hashes.last(), chain.get_block_hash(0)) {
+                if *genesis != ours {
+                    return Err("Wallet files should not be reused across chains. Restart bitcoind with -walletcrosschain to override.".into());
+                }
+            }
+        }
+    }
+    let handler = chain
+        .handle_notifications(Box::new(Notifications(Arc::downgrade(wallet))))
+        .map_err(|e| e.to_string())?;
+    wallet.set_notifications(handler);
+    let mut rescan_height = 0;
+    if !rescan_required {
+        if let Some(loc) = &stored {
+            if let Ok(Some(fork)) = chain.find_locator_fork(&BlockLocator(loc.hashes.clone())) {
+                rescan_height = fork;
+            }
+        }
+    }
+    let tip_height = chain.get_height().map_err(|e| e.to_string())?;
+    match tip_height {
+        Some(h) => {
+            let hash = chain.get_block_hash(h).map_err(|e| e.to_string())?;
+            state.ledger.set_last_block(hash, h);
+        }
+        None => return Ok(()),
+    }
+    let Some(tip_height) = tip_height else {
+        return Ok(());
+    };
+    if tip_height != rescan_height {
+        let birth = state.ledger.birth_time();
+        if birth != i64::MAX {
+            let want = FoundBlockParam {
+                want_height: true,
+                ..Default::default()
+            };
+            match chain.find_first_block_with_time_and_height(
+                birth - crate::ledger::store::TIMESTAMP_WINDOW,
+                rescan_height,
+                &want,
+            ) {
+                Ok((found, true)) => rescan_height = found.height,
+                // The wallet is newer than the tip: nothing to scan.
+                _ => rescan_height = tip_height,
+            }
+        }
+        if chain.have_pruned().unwrap_or(false) {
+            let mut block_height = tip_height;
+            while block_height > 0
+                && chain.have_block_on_disk(block_height - 1).unwrap_or(false)
+                && rescan_height != block_height
+            {
+                block_height -= 1;
+            }
+            if rescan_height != block_height {
+                return Err("Prune: last wallet synchronisation goes beyond pruned data. You need to -reindex (download the whole blockchain again in case of a pruned node)".into());
+            }
+        }
+    }
+    if tip_height != rescan_height {
+        chain.init_message("Rescanning…").ok();
+        wallet.log(format_args!(
+            "Rescanning last {} blocks (from block {rescan_height})...",
+            tip_height - rescan_height
+        ));
+        if wallet.rescanning.swap(true, Ordering::SeqCst) {
+            return Err("Failed to acquire rescan reserver during wallet initialization".into());
+        }
+        let start = chain
+            .get_block_hash(rescan_height)
+            .map_err(|e| e.to_string())?;
+        let result = scan_locked(wallet, &mut state, start, rescan_height, None, true);
+        wallet.rescanning.store(false, Ordering::SeqCst);
+        if result.status != ScanStatus::Success {
+            return Err("Failed to rescan the wallet during initialization".into());
+        }
+        if let Some((hash, height)) = result.last_scanned {
+            state.ledger.set_last_block(hash, height);
+        }
+    }
+    state.ledger.request_best_block();
+    wallet.commit(&mut state, Writes::default())?;
+    Ok(())
+}
+
+/// Core's `postInitProcess`: the mempool's transactions again (the wallet
+/// may have missed some while it was away). Must run without the wallet
+/// lock: the node calls back into the wallet on this thread.
+pub fn post_init(wallet: &Arc<Wallet>) {
+    let n = Notifications(Arc::downgrade(wallet));
+    if let Err(e) = wallet.chain.request_mempool_transactions(Box::new(n)) {
+        wallet.log(format_args!("requestMempoolTransactions failed: {e}"));
+    }
+}
+
+/// Rescans blocks from `start` (at `start_height`) to `max_height` or the
+/// tip, taking the wallet lock per block (Core's `ScanForWalletTransactions`
+/// for `rescanblockchain` and `importdescriptors`).
+pub fn scan(
+    wallet: &Arc<Wallet>,
+    start: BlockHash,
+    start_height: i32,
+    max_height: Option<i32>,
+) -> ScanResult {
+    scan_blocks(wallet, None, start, start_height, max_height, false)
+}
+
+fn scan_locked(
+    wallet: &Arc<Wallet>,
+    state: &mut State,
+    start: BlockHash,
+    start_height: i32,
+    max_height: Option<i32>,
+    save_progress: bool,
+) -> ScanResult {
+    scan_blocks(
+        wallet,
+        Some(state),
+        start,
+        start_height,
+        max_height,
+        save_progress,
+    )
+}
+
+fn scan_blocks(
+    wallet: &Arc<Wallet>,
+    mut held: Option<&mut State>,
+    start: BlockHash,
+    start_height: i32,
+    max_height: Option<i32>,
+    save_progress: bool,
+) -> ScanResult {
+    let started = Instant::now();
+    wallet.log(format_args!(
+        "Rescan started from block {start}... (slow variant inspecting all blocks)"
+    ));
+    wallet.abort_rescan.store(false, Ordering::SeqCst);
+    let chain = &wallet.chain;
+    let mut result = ScanResult {
+        status: ScanStatus::Success,
+        last_scanned: None,
+        last_failed: None,
+    };
+    let mut hash = start;
+    let mut height = start_height;
+    let mut last_progress_save = Instant::now();
+    let want = FoundBlockParam {
+        want_data: true,
+        want_in_active_chain: true,
+        next_block: Some(Box::new(FoundBlockParam {
+            want_hash: true,
+            want_in_active_chain: true,
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    loop {
+        if wallet.abort_rescan.load(Ordering::SeqCst) || chain.shutdown_requested().unwrap_or(false)
+        {
+            result.status = ScanStatus::UserAbort;
+            wallet.log(format_args!("Rescan aborted at block {height}."));
+            break;
+        }
+        let found = chain.find_block(&hash, &want);
+        let (found, ok) = match found {
+            Ok(f) => f,
+            Err(_) => {
+                result.status = ScanStatus::Failure;
+                result.last_failed = Some(hash);
+                break;
+            }
+        };
+        match (&found.data, ok) {
+            (Some(block), true) => {
+                if !found.in_active_chain {
+                    result.last_failed = Some(hash);
+                    result.status = ScanStatus::Failure;
+                    break;
+                }
+                let mut guard;
+                let state: &mut State = match held.as_deref_mut() {
+                    Some(s) => s,
+                    None => {
+                        guard = wallet.lock();
+                        &mut guard
+                    }
+                };
+                {
+                    let State { ledger, keys, .. } = &mut *state;
+                    let env = Env {
+                        keys,
+                        chain: &**chain,
+                    };
+                    for (i, tx) in block.txdata.iter().enumerate() {
+                        let s = SyncState::Confirmed {
+                            block_hash: hash,
+                            height,
+                            index: i as i32,
+                        };
+                        ledger.sync_transaction(tx, s, true, &env);
+                    }
+                }
+                result.last_scanned = Some((hash, height));
+                if let Err(e) = wallet.commit(state, Writes::default()) {
+                    wallet.log(format_args!("Rescan could not write: {e}"));
+                    result.status = ScanStatus::Failure;
+                    break;
+                }
+                if save_progress && last_progress_save.elapsed().as_secs() >= 60 {
+                    if let Some(l) = wallet.locator_of(&hash) {
+                        wallet.log(format_args!("Saving scan progress {height}."));
+                        let _ = state.db.write_best_block(&l);
+                    }
+                    last_progress_save = Instant::now();
+                }
+            }
+            _ => {
+                result.last_failed = Some(hash);
+                result.status = ScanStatus::Failure;
+            }
+        }
+        if max_height.is_some_and(|m| height >= m) {
+            break;
+        }
+        let last_height = match held.as_deref() {
+            Some(s) => s.ledger.last_height(),
+            None => wallet.lock().ledger.last_height(),
+        };
+        if height >= last_height {
+            break;
+        }
+        match found.next_block.as_deref() {
+            Some(next) if next.in_active_chain => match next.hash {
+                Some(h) => {
+                    hash = h;
+                    height += 1;
+                }
+                None => break,
+            },
+            _ => break,
+        }
+    }
+    if result.status == ScanStatus::Success {
+        wallet.log(format_args!(
+            "Rescan completed in {:>15}ms",
+            started.elapsed().as_millis()
+        ));
+    }
+    result
+}
