@@ -8,6 +8,9 @@
 //! * [`crypto`]: Core's wallet encryption (master keys, encrypted secrets).
 //! * [`coinselection`]: Core's coin selection (BnB, CoinGrinder, Knapsack,
 //!   SRD, the waste metric).
+//! * [`spend`]: Core's transaction creation (fee rates, coin control,
+//!   available coins, `CreateTransaction`), as pure logic over explicit
+//!   wallet and chain facts.
 //! * [`loader`]: the `WalletLoader` the node drives; [`context`] what it
 //!   shares with the wallets and [`rpc`] methods; [`walletdir`] the wallet
 //!   directory.
@@ -19,5 +22,6 @@ pub mod db;
 pub mod keys;
 pub mod loader;
 pub mod rpc;
+pub mod spend;
 pub mod wallet;
 pub mod walletdir;
