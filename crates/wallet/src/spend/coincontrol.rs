@@ -156,10 +156,19 @@ pub struct CoinControl {
     pub locktime: Option<u32>,
     /// Weight limit of the transaction.
     pub max_tx_weight: Option<i64>,
-    /// The inputs that must be spent.
-    selected: BTreeMap<OutPoint, PreselectedInput>,
+    /// The inputs that must be spent (see [`CoinControl::select`]).
+    pub selection: Selection,
+}
+
+/// The inputs coin control requires, in the order they were selected. Its
+/// own type so that [`CoinControl`]'s fields stay public for struct update
+/// syntax while the order bookkeeping stays consistent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// The inputs by outpoint.
+    inputs: BTreeMap<OutPoint, PreselectedInput>,
     /// Next selection position.
-    selection_pos: u32,
+    next_pos: u32,
 }
 
 impl Default for CoinControl {
@@ -182,8 +191,7 @@ impl Default for CoinControl {
             version: CURRENT_TX_VERSION,
             locktime: None,
             max_tx_weight: None,
-            selected: BTreeMap::new(),
-            selection_pos: 0,
+            selection: Selection::default(),
         }
     }
 }
@@ -200,88 +208,93 @@ impl CoinControl {
 
     /// Whether inputs were selected.
     pub fn has_selected(&self) -> bool {
-        !self.selected.is_empty()
+        !self.selection.inputs.is_empty()
     }
 
     /// Whether `outpoint` is selected.
     pub fn is_selected(&self, outpoint: &OutPoint) -> bool {
-        self.selected.contains_key(outpoint)
+        self.selection.inputs.contains_key(outpoint)
     }
 
     /// Whether `outpoint` is selected as an external input (its output set).
     pub fn is_external_selected(&self, outpoint: &OutPoint) -> bool {
-        self.selected
+        self.selection
+            .inputs
             .get(outpoint)
             .is_some_and(|i| i.txout.is_some())
     }
 
     /// The output of an external selected input.
     pub fn external_output(&self, outpoint: &OutPoint) -> Option<&TxOut> {
-        self.selected.get(outpoint).and_then(|i| i.txout.as_ref())
+        self.selection
+            .inputs
+            .get(outpoint)
+            .and_then(|i| i.txout.as_ref())
     }
 
     /// Selects `outpoint` for spending and gives access to its settings;
     /// selecting again keeps the settings but moves it to the end of the
     /// order, as Core does.
     pub fn select(&mut self, outpoint: OutPoint) -> &mut PreselectedInput {
-        let pos = self.selection_pos;
-        self.selection_pos = self.selection_pos.saturating_add(1);
-        let input = self.selected.entry(outpoint).or_default();
+        let pos = self.selection.next_pos;
+        self.selection.next_pos = pos.saturating_add(1);
+        let input = self.selection.inputs.entry(outpoint).or_default();
         input.position = Some(pos);
         input
     }
 
     /// Unselects `outpoint`.
     pub fn unselect(&mut self, outpoint: &OutPoint) {
-        self.selected.remove(outpoint);
+        self.selection.inputs.remove(outpoint);
     }
 
     /// Unselects everything.
     pub fn unselect_all(&mut self) {
-        self.selected.clear();
+        self.selection.inputs.clear();
     }
 
     /// The selected outpoints, in outpoint order.
     pub fn list_selected(&self) -> Vec<OutPoint> {
-        self.selected.keys().copied().collect()
+        self.selection.inputs.keys().copied().collect()
     }
 
     /// The selected input's settings.
     pub fn selected_input(&self, outpoint: &OutPoint) -> Option<&PreselectedInput> {
-        self.selected.get(outpoint)
+        self.selection.inputs.get(outpoint)
     }
 
     /// Fixes an input's weight (selecting it without a position if it was
     /// not selected, as Core's map insertion does).
     pub fn set_input_weight(&mut self, outpoint: OutPoint, weight: i64) {
-        self.selected.entry(outpoint).or_default().weight = Some(weight);
+        self.selection.inputs.entry(outpoint).or_default().weight = Some(weight);
     }
 
     /// An input's fixed weight.
     pub fn input_weight(&self, outpoint: &OutPoint) -> Option<i64> {
-        self.selected.get(outpoint).and_then(|i| i.weight)
+        self.selection.inputs.get(outpoint).and_then(|i| i.weight)
     }
 
     /// An input's fixed sequence.
     pub fn sequence(&self, outpoint: &OutPoint) -> Option<u32> {
-        self.selected.get(outpoint).and_then(|i| i.sequence)
+        self.selection.inputs.get(outpoint).and_then(|i| i.sequence)
     }
 
     /// An input's scriptSig and witness to carry.
     pub fn scripts(&self, outpoint: &OutPoint) -> (Option<&ScriptBuf>, Option<&Witness>) {
-        self.selected
+        self.selection
+            .inputs
             .get(outpoint)
             .map_or((None, None), PreselectedInput::scripts)
     }
 
     /// Whether inputs were selected in an order to keep.
     pub fn has_selected_order(&self) -> bool {
-        self.selection_pos > 0
+        self.selection.next_pos > 0
     }
 
     /// An input's place in the selection order.
     pub fn selection_pos(&self, outpoint: &OutPoint) -> Option<u32> {
-        self.selected.get(outpoint).and_then(|i| i.position)
+        self.selection.inputs.get(outpoint).and_then(|i| i.position)
     }
 }
 

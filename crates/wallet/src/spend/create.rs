@@ -262,6 +262,23 @@ fn selection_failure(
     SpendError::InsufficientFunds
 }
 
+/// Sets the size of a change output paying `script_change` and of the
+/// input that will spend it. Change the wallet cannot size is assumed a
+/// P2SH-P2WPKH spend, a lower bound that keeps BnB useful.
+pub(super) fn set_change_sizes(
+    env: &dyn SpendEnv,
+    script_change: &bitcoin::Script,
+    params: &mut CoinSelectionParams,
+) {
+    params.change_output_size = to_u32(txout_size(script_change));
+    params.change_spend_size = if script_change.is_empty() {
+        None
+    } else {
+        env.input_satisfaction(script_change)
+    }
+    .map_or(DUMMY_NESTED_P2WPKH_INPUT_SIZE, |s| s.input_vsize());
+}
+
 /// One attempt at the transaction (Core's `CreateTransactionInternal`).
 fn create_transaction_internal<R: Rng + ?Sized>(
     wallet: &SpendWallet<'_>,
@@ -321,15 +338,7 @@ fn create_transaction_internal<R: Rng + ?Sized>(
         value: Amount::ZERO,
         script_pubkey: script_change.clone(),
     };
-    params.change_output_size = to_u32(txout_size(&script_change));
-    // Change the wallet cannot size is assumed a P2SH-P2WPKH spend, a lower
-    // bound that keeps BnB useful.
-    params.change_spend_size = if script_change.is_empty() {
-        None
-    } else {
-        env.input_satisfaction(&script_change)
-    }
-    .map_or(DUMMY_NESTED_P2WPKH_INPUT_SIZE, |s| s.input_vsize());
+    set_change_sizes(env, &script_change, &mut params);
 
     params.discard_feerate = get_discard_rate(config, env)?;
     let (effective_feerate, fee_calc) = get_minimum_fee_rate(config, env, coin_control)?;

@@ -34,7 +34,7 @@ mod tests;
 pub use available::{
     available_coins, fetch_selected_inputs, CandidateOutput, CoinFilterParams, SpendWallet,
 };
-pub use coincontrol::{CoinControl, FeeEstimateMode, PreselectedInput};
+pub use coincontrol::{CoinControl, FeeEstimateMode, PreselectedInput, Selection};
 pub use config::{parse_money, WalletFeeConfig};
 pub use create::{
     create_transaction, discourage_fee_sniping, is_current_for_anti_fee_sniping,
