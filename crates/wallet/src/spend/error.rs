@@ -48,6 +48,9 @@ pub enum SpendError {
     TrucPresetInNonTruc(u32),
     /// An unconfirmed preset input of this version in a TRUC transaction.
     NonTrucPresetInTruc(u32),
+    /// An input of a transaction to fund is neither the wallet's nor in
+    /// the UTXO set.
+    ExternalUtxoNotFound,
     /// Coin selection's own error.
     Selection(SelectionError),
     /// The balance covers the amounts but not this fee on top.
@@ -132,6 +135,9 @@ impl fmt::Display for SpendError {
                 f,
                 "Can't spend unconfirmed version {v} pre-selected input with a version 3 tx"
             ),
+            SpendError::ExternalUtxoNotFound => {
+                f.write_str("Unable to find UTXO for external input")
+            }
             SpendError::Selection(e) => write!(f, "{e}"),
             SpendError::FeeExceedsBalance(fee) => write!(
                 f,

@@ -16,7 +16,8 @@
 //! * [`size`]: signed input and transaction size estimates.
 //! * [`available`]: which wallet outputs may be spent (`AvailableCoins`) and
 //!   the preset inputs (`FetchSelectedInputs`).
-//! * [`create`]: `CreateTransaction`, anti-fee-sniping and the change type.
+//! * [`create`]: `CreateTransaction`, anti-fee-sniping and the change type;
+//!   [`fund`]: `FundTransaction` on top of it.
 
 pub mod available;
 pub mod coincontrol;
@@ -26,6 +27,7 @@ pub mod dust;
 pub mod env;
 pub mod error;
 pub mod fees;
+pub mod fund;
 pub mod script;
 pub mod size;
 #[cfg(test)]
@@ -47,6 +49,7 @@ pub use fees::{
     get_discard_rate, get_minimum_fee, get_minimum_fee_rate, get_required_fee,
     get_required_fee_rate, FeeCalculation, FeeReason,
 };
+pub use fund::fund_transaction;
 pub use size::{calculate_maximum_signed_tx_size, InputSatisfaction, InputSizeInfo, TxSize};
 
 /// Satoshis per bitcoin.

@@ -4,6 +4,7 @@ mod available;
 mod create;
 mod errors;
 mod fees;
+mod fund;
 mod sniping;
 
 use std::cell::{Cell, RefCell};
