@@ -4,28 +4,22 @@
 //! fee, fees subtracted from recipients, sequences and the anti-fee-sniping
 //! lock time, and the final limits. The result is unsigned.
 
-use bitcoin::absolute::LockTime;
-use bitcoin::transaction::Version;
-use bitcoin::{Amount, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut};
+use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 use rand::Rng;
 
 use super::available::{available_coins, fetch_selected_inputs, CoinFilterParams, SpendWallet};
+use super::change::{set_change_sizes, transaction_change_type, ChangeReservation};
 use super::coincontrol::CoinControl;
 use super::dust::{get_dust_threshold, is_dust_value};
-use super::env::{ChainTip, SpendEnv};
 use super::error::SpendError;
 use super::fees::{get_discard_rate, get_minimum_fee_rate, FeeCalculation, FeeReason};
-use super::script::{
-    compact_size_len, recipient_kind, script_for_destination, txout_size, RecipientKind,
-};
-use super::size::{calculate_maximum_signed_tx_size, InputSizeInfo};
-use super::{
-    DUMMY_NESTED_P2WPKH_INPUT_SIZE, LOCKTIME_THRESHOLD, MAX_ANTI_FEE_SNIPING_TIP_AGE,
-    MAX_BIP125_RBF_SEQUENCE, MAX_SEQUENCE_NONFINAL, MIN_STANDARD_TX_NONWITNESS_SIZE,
-};
+use super::inputs::{input_size_info, ordered_inputs, unsigned_transaction};
+use super::script::{compact_size_len, script_for_destination, txout_size};
+use super::size::calculate_maximum_signed_tx_size;
+use super::MIN_STANDARD_TX_NONWITNESS_SIZE;
 use crate::coinselection::{
-    generate_change_target, select_coins, CoinSelectionParams, CoinsResult, FeeRate, OutputType,
-    SelectionContext, SelectionResult, MAX_STANDARD_TX_WEIGHT, WITNESS_SCALE_FACTOR,
+    generate_change_target, select_coins, CoinSelectionParams, CoinsResult, FeeRate,
+    SelectionContext, MAX_STANDARD_TX_WEIGHT, WITNESS_SCALE_FACTOR,
 };
 
 /// One payment of the transaction (Core's `CRecipient`).
@@ -112,104 +106,6 @@ pub fn create_transaction<R: Rng + ?Sized>(
     Ok(ungrouped)
 }
 
-/// A change script reserved from the wallet: given back unless kept, as
-/// Core's `ReserveDestination` does on destruction.
-struct ChangeReservation<'a> {
-    env: &'a dyn SpendEnv,
-    script: Option<ScriptBuf>,
-}
-
-impl ChangeReservation<'_> {
-    /// Marks the reserved script as used.
-    fn keep(&mut self) {
-        if let Some(s) = self.script.take() {
-            self.env.keep_change_script(&s);
-        }
-    }
-}
-
-impl Drop for ChangeReservation<'_> {
-    fn drop(&mut self) {
-        if let Some(s) = self.script.take() {
-            self.env.return_change_script(&s);
-        }
-    }
-}
-
-/// The change output type (Core's `CWallet::TransactionChangeType`):
-/// `change_type` if given; legacy for a legacy wallet; else the type of a
-/// recipient the wallet has change descriptors for (taproot, then P2WPKH,
-/// P2SH, P2PKH), so change looks like the payment; else taproot or segwit
-/// v0 if the wallet has them; else the address type.
-pub fn transaction_change_type(
-    env: &dyn SpendEnv,
-    default_address_type: OutputType,
-    change_type: Option<OutputType>,
-    recipients: &[Recipient],
-) -> OutputType {
-    if let Some(t) = change_type {
-        return t;
-    }
-    if default_address_type == OutputType::Legacy {
-        return OutputType::Legacy;
-    }
-    let kinds: Vec<RecipientKind> = recipients
-        .iter()
-        .map(|r| recipient_kind(&r.script_pubkey))
-        .collect();
-    let any = |k| kinds.contains(&k);
-    let has = |t| env.has_change_descriptor(t);
-    if has(OutputType::Bech32m) && any(RecipientKind::Taproot) {
-        return OutputType::Bech32m;
-    }
-    if has(OutputType::Bech32) && any(RecipientKind::WitnessKeyHash) {
-        return OutputType::Bech32;
-    }
-    if has(OutputType::P2shSegwit) && any(RecipientKind::ScriptHash) {
-        return OutputType::P2shSegwit;
-    }
-    if has(OutputType::Legacy) && any(RecipientKind::PubkeyHash) {
-        return OutputType::Legacy;
-    }
-    if has(OutputType::Bech32m) {
-        return OutputType::Bech32m;
-    }
-    if has(OutputType::Bech32) {
-        return OutputType::Bech32;
-    }
-    default_address_type
-}
-
-/// Whether the wallet's chain is recent enough to set an anti-fee-sniping
-/// lock time: not in initial block download and a tip at most eight hours
-/// old. An unknown tip block counts as not recent.
-pub fn is_current_for_anti_fee_sniping(tip: &ChainTip) -> bool {
-    !tip.in_initial_block_download
-        && tip
-            .block_time
-            .is_some_and(|t| t >= tip.now.saturating_sub(MAX_ANTI_FEE_SNIPING_TIP_AGE))
-}
-
-/// Sets the lock time so that only the next block can include `tx` (Core's
-/// `DiscourageFeeSniping`): a miner re-mining the tip to take its fees gains
-/// nothing from this transaction. One time in ten it goes up to 99 blocks
-/// further back, so transactions delayed before broadcast do not stand
-/// out. A lagging chain gets lock time 0, the one value that leaks nothing.
-pub fn discourage_fee_sniping<R: Rng + ?Sized>(tx: &mut Transaction, rng: &mut R, tip: &ChainTip) {
-    let mut lock_time = 0;
-    if is_current_for_anti_fee_sniping(tip) {
-        lock_time = tip.height;
-        if rng.gen_range(0..10u32) == 0 {
-            lock_time = lock_time.saturating_sub(rng.gen_range(0..100u32));
-        }
-    }
-    // A height this large would read as a timestamp; Core asserts it away.
-    if lock_time >= LOCKTIME_THRESHOLD {
-        lock_time = 0;
-    }
-    tx.lock_time = LockTime::from_consensus(lock_time);
-}
-
 /// The coin selection parameters that do not depend on fee rates.
 fn base_params(coin_control: &CoinControl) -> Result<CoinSelectionParams, SpendError> {
     let max_tx_weight = coin_control.max_tx_weight.unwrap_or(MAX_STANDARD_TX_WEIGHT);
@@ -262,23 +158,6 @@ fn selection_failure(
     SpendError::InsufficientFunds
 }
 
-/// Sets the size of a change output paying `script_change` and of the
-/// input that will spend it. Change the wallet cannot size is assumed a
-/// P2SH-P2WPKH spend, a lower bound that keeps BnB useful.
-pub(super) fn set_change_sizes(
-    env: &dyn SpendEnv,
-    script_change: &bitcoin::Script,
-    params: &mut CoinSelectionParams,
-) {
-    params.change_output_size = to_u32(txout_size(script_change));
-    params.change_spend_size = if script_change.is_empty() {
-        None
-    } else {
-        env.input_satisfaction(script_change)
-    }
-    .map_or(DUMMY_NESTED_P2WPKH_INPUT_SIZE, |s| s.input_vsize());
-}
-
 /// One attempt at the transaction (Core's `CreateTransactionInternal`).
 fn create_transaction_internal<R: Rng + ?Sized>(
     wallet: &SpendWallet<'_>,
@@ -302,7 +181,6 @@ fn create_transaction_internal<R: Rng + ?Sized>(
     );
     let dust_relay_fee = env.relay_dust_fee()?;
     let mut recipients_sum: i64 = 0;
-    let mut outputs_to_subtract_fee_from: i64 = 0;
     for r in recipients {
         if is_dust_value(r.amount, &r.script_pubkey, dust_relay_fee) {
             return Err(SpendError::AmountTooSmall);
@@ -310,30 +188,13 @@ fn create_transaction_internal<R: Rng + ?Sized>(
         tx_noinputs_size += txout_size(&r.script_pubkey);
         recipients_sum = recipients_sum.saturating_add(r.amount);
         if r.subtract_fee {
-            outputs_to_subtract_fee_from += 1;
             params.subtract_fee_outputs = true;
         }
     }
     params.tx_noinputs_size = to_u32(tx_noinputs_size);
 
-    // A fresh change address each time keeps change from being obvious; if
-    // none can be had, go on with an empty script and fail only if change
-    // turns out to be needed.
-    let mut reservation = ChangeReservation { env, script: None };
-    let mut change_error = String::new();
-    let script_change = match coin_control.dest_change.as_ref().filter(|s| !s.is_empty()) {
-        Some(s) => s.clone(),
-        None => match env.reserve_change_script(change_type) {
-            Ok(s) => {
-                reservation.script = Some(s.clone());
-                s
-            }
-            Err(e) => {
-                change_error = e;
-                ScriptBuf::new()
-            }
-        },
-    };
+    let (mut reservation, script_change, change_error) =
+        ChangeReservation::for_transaction(env, coin_control, change_type);
     let change_prototype = TxOut {
         value: Amount::ZERO,
         script_pubkey: script_change.clone(),
@@ -438,90 +299,21 @@ fn create_transaction_internal<R: Rng + ?Sized>(
     let selected = ordered_inputs(&result, coin_control, rng);
     let mut tx = unsigned_transaction(wallet, &selected, coin_control, rng)?;
 
-    let size_info: Vec<InputSizeInfo> = selected
-        .iter()
-        .map(|c| InputSizeInfo {
-            weight: coin_control.input_weight(&c.outpoint),
-            satisfaction: wallet
-                .output(&c.outpoint)
-                .and_then(|o| o.satisfaction)
-                .or_else(|| {
-                    coin_control
-                        .external_solving
-                        .get(&c.txout.script_pubkey)
-                        .copied()
-                }),
-        })
-        .collect();
+    let size_info = input_size_info(wallet, coin_control, &selected);
     let tx_size =
         calculate_maximum_signed_tx_size(&size_info, outputs.iter().map(|(_, s)| s.as_script()))
             .ok_or(SpendError::MissingSolvingData)?;
     let fee_needed = effective_feerate
         .fee(to_u32(tx_size.vsize))
         .saturating_add(result.total_bump_fees());
-    let selected_value = result.selected_value();
-    let output_value = |outputs: &[(i64, ScriptBuf)]| {
-        outputs
-            .iter()
-            .fold(0i64, |acc, (v, _)| acc.saturating_add(*v))
-    };
-    let mut current_fee = selected_value - output_value(&outputs);
-    if current_fee < 0 {
-        return Err(SpendError::InternalBug("Fee paid < 0"));
-    }
-
-    // Overpaying with change present: the excess goes back to the change.
-    if let Some(pos) = change_pos {
-        if fee_needed < current_fee {
-            outputs[pos].0 += current_fee - fee_needed;
-            current_fee = selected_value - output_value(&outputs);
-            if fee_needed != current_fee {
-                return Err(SpendError::InternalBug(
-                    "Change adjustment: Fee needed != fee paid",
-                ));
-            }
-        }
-    }
-
-    if params.subtract_fee_outputs {
-        // May be negative: what selection left over beyond the fee goes to
-        // the recipients rather than to the miner.
-        let to_reduce = fee_needed - current_fee;
-        let mut i = 0;
-        let mut first = true;
-        for r in recipients {
-            if change_pos == Some(i) {
-                i += 1;
-            }
-            if r.subtract_fee {
-                let Some(out) = outputs.get_mut(i) else {
-                    return Err(SpendError::InternalBug("SFFO: output index"));
-                };
-                out.0 -= to_reduce / outputs_to_subtract_fee_from;
-                // The first recipient pays what does not divide evenly.
-                if first {
-                    first = false;
-                    out.0 -= to_reduce % outputs_to_subtract_fee_from;
-                }
-                if is_dust_value(out.0, &out.1, dust_relay_fee) {
-                    return Err(if out.0 < 0 {
-                        SpendError::AmountTooSmallToPayFee
-                    } else {
-                        SpendError::AmountTooSmallAfterFee
-                    });
-                }
-            }
-            i += 1;
-        }
-        current_fee = selected_value - output_value(&outputs);
-        if fee_needed != current_fee {
-            return Err(SpendError::InternalBug("SFFO: Fee needed != fee paid"));
-        }
-    }
-
-    if fee_needed > current_fee {
-        return Err(SpendError::InternalBug("Fee needed > fee paid"));
-    }
+    let current_fee = settle_fees(
+        &mut outputs,
+        recipients,
+        change_pos,
+        result.selected_value(),
+        fee_needed,
+        dust_relay_fee,
+    )?;
     if script_change.is_empty() && change_pos.is_some() {
         return Err(SpendError::NoChangeAddress(change_error));
     }
@@ -575,76 +367,85 @@ fn create_transaction_internal<R: Rng + ?Sized>(
     })
 }
 
-/// The selected coins in random order, except that coin control's inputs
-/// come first in the order the user selected them.
-fn ordered_inputs<R: Rng + ?Sized>(
-    result: &SelectionResult,
-    coin_control: &CoinControl,
-    rng: &mut R,
-) -> Vec<crate::coinselection::Coin> {
-    let mut selected = result.shuffled_inputs(rng);
-    if coin_control.has_selected() && coin_control.has_selected_order() {
-        // Stable, so unordered coins keep their random order after them.
-        selected.sort_by(|a, b| {
-            match (
-                coin_control.selection_pos(&a.outpoint),
-                coin_control.selection_pos(&b.outpoint),
-            ) {
-                (Some(x), Some(y)) => x.cmp(&y),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, Some(_)) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            }
-        });
-    }
-    selected
+/// Total of the outputs' values.
+fn output_value(outputs: &[(i64, ScriptBuf)]) -> i64 {
+    outputs
+        .iter()
+        .fold(0i64, |acc, (v, _)| acc.saturating_add(*v))
 }
 
-/// The transaction's version, inputs with their sequences and preset
-/// scripts, and lock time (coin control's, or anti-fee-sniping's unless a
-/// preset sequence or lock time rules it out); outputs come later.
-fn unsigned_transaction<R: Rng + ?Sized>(
-    wallet: &SpendWallet<'_>,
-    selected: &[crate::coinselection::Coin],
-    coin_control: &CoinControl,
-    rng: &mut R,
-) -> Result<Transaction, SpendError> {
-    // Non-final so the lock time applies; BIP125 signals with the highest
-    // sequence below MAX-1, the smallest change from not signalling.
-    let default_sequence = if coin_control.signal_rbf.unwrap_or(wallet.config.signal_rbf) {
-        MAX_BIP125_RBF_SEQUENCE
-    } else {
-        MAX_SEQUENCE_NONFINAL
-    };
-    let mut use_anti_fee_sniping = true;
-    let mut input = Vec::with_capacity(selected.len());
-    for coin in selected {
-        let sequence = coin_control.sequence(&coin.outpoint);
-        // A user's sequence may mean something the lock time would upset.
-        if sequence.is_some() {
-            use_anti_fee_sniping = false;
+/// Makes the transaction pay exactly `fee_needed` and returns it: an
+/// overpayment goes back to the change, and with fees subtracted from
+/// recipients they are reduced by the difference, split evenly with the
+/// first paying the remainder. Fails when a reduced output becomes dust,
+/// or when Core's invariants on the fee do not hold.
+fn settle_fees(
+    outputs: &mut [(i64, ScriptBuf)],
+    recipients: &[Recipient],
+    change_pos: Option<usize>,
+    selected_value: i64,
+    fee_needed: i64,
+    dust_relay_fee: FeeRate,
+) -> Result<i64, SpendError> {
+    let mut current_fee = selected_value - output_value(outputs);
+    if current_fee < 0 {
+        return Err(SpendError::InternalBug("Fee paid < 0"));
+    }
+
+    if let Some(pos) = change_pos {
+        if fee_needed < current_fee {
+            let Some(change) = outputs.get_mut(pos) else {
+                return Err(SpendError::InternalBug("change position"));
+            };
+            change.0 += current_fee - fee_needed;
+            current_fee = selected_value - output_value(outputs);
+            if fee_needed != current_fee {
+                return Err(SpendError::InternalBug(
+                    "Change adjustment: Fee needed != fee paid",
+                ));
+            }
         }
-        let (script_sig, witness) = coin_control.scripts(&coin.outpoint);
-        input.push(TxIn {
-            previous_output: coin.outpoint,
-            script_sig: script_sig.cloned().unwrap_or_default(),
-            sequence: Sequence(sequence.unwrap_or(default_sequence)),
-            witness: witness.cloned().unwrap_or_default(),
-        });
     }
-    // Core's version is unsigned; the wire format is the same bits.
-    let mut tx = Transaction {
-        version: Version(coin_control.version as i32),
-        lock_time: LockTime::ZERO,
-        input,
-        output: Vec::new(),
-    };
-    if let Some(lock_time) = coin_control.locktime {
-        tx.lock_time = LockTime::from_consensus(lock_time);
-        use_anti_fee_sniping = false;
+
+    let subtracting = recipients.iter().filter(|r| r.subtract_fee).count() as i64;
+    if subtracting > 0 {
+        // May be negative: what selection left beyond the fee goes to the
+        // recipients rather than to the miner.
+        let to_reduce = fee_needed - current_fee;
+        let mut i = 0;
+        let mut first = true;
+        for r in recipients {
+            if change_pos == Some(i) {
+                i += 1;
+            }
+            if r.subtract_fee {
+                let Some(out) = outputs.get_mut(i) else {
+                    return Err(SpendError::InternalBug("SFFO: output index"));
+                };
+                out.0 -= to_reduce / subtracting;
+                // The first recipient pays what does not divide evenly.
+                if first {
+                    first = false;
+                    out.0 -= to_reduce % subtracting;
+                }
+                if is_dust_value(out.0, &out.1, dust_relay_fee) {
+                    return Err(if out.0 < 0 {
+                        SpendError::AmountTooSmallToPayFee
+                    } else {
+                        SpendError::AmountTooSmallAfterFee
+                    });
+                }
+            }
+            i += 1;
+        }
+        current_fee = selected_value - output_value(outputs);
+        if fee_needed != current_fee {
+            return Err(SpendError::InternalBug("SFFO: Fee needed != fee paid"));
+        }
     }
-    if use_anti_fee_sniping && !tx.input.is_empty() {
-        discourage_fee_sniping(&mut tx, rng, &wallet.env.tip()?);
+
+    if fee_needed > current_fee {
+        return Err(SpendError::InternalBug("Fee needed > fee paid"));
     }
-    Ok(tx)
+    Ok(current_fee)
 }

@@ -94,7 +94,9 @@ pub trait SpendEnv: FeeEnv {
         feerate: FeeRate,
     ) -> Result<Option<i64>, EnvError>;
     /// Whether the mempool would accept `tx` within its chain limits; the
-    /// error is the mempool's reason.
+    /// error is the mempool's reason. `tx` is unsigned (Core checks the
+    /// signed one when it signs), so a wallet signing afterwards may want
+    /// to check again.
     fn check_chain_limits(&self, tx: &Transaction) -> Result<(), EnvError>;
     /// Whether the wallet has an internal (change) descriptor of this type.
     fn has_change_descriptor(&self, output_type: OutputType) -> bool;

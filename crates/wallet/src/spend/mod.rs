@@ -16,10 +16,11 @@
 //! * [`size`]: signed input and transaction size estimates.
 //! * [`available`]: which wallet outputs may be spent (`AvailableCoins`) and
 //!   the preset inputs (`FetchSelectedInputs`).
-//! * [`create`]: `CreateTransaction`, anti-fee-sniping and the change type;
-//!   [`fund`]: `FundTransaction` on top of it.
+//! * [`create`]: `CreateTransaction`; [`fund`]: `FundTransaction` on top
+//!   of it; [`change`]: the change output; [`locktime`]: anti-fee-sniping.
 
 pub mod available;
+pub mod change;
 pub mod coincontrol;
 pub mod config;
 pub mod create;
@@ -28,6 +29,8 @@ pub mod env;
 pub mod error;
 pub mod fees;
 pub mod fund;
+mod inputs;
+pub mod locktime;
 pub mod script;
 pub mod size;
 #[cfg(test)]
@@ -36,12 +39,10 @@ mod tests;
 pub use available::{
     available_coins, fetch_selected_inputs, CandidateOutput, CoinFilterParams, SpendWallet,
 };
+pub use change::transaction_change_type;
 pub use coincontrol::{CoinControl, FeeEstimateMode, PreselectedInput, Selection};
 pub use config::{parse_money, WalletFeeConfig};
-pub use create::{
-    create_transaction, discourage_fee_sniping, is_current_for_anti_fee_sniping,
-    transaction_change_type, CreatedTransaction, Recipient,
-};
+pub use create::{create_transaction, CreatedTransaction, Recipient};
 pub use dust::{get_dust_threshold, is_dust, DUST_RELAY_TX_FEE};
 pub use env::{ChainTip, EnvError, FeeEnv, FeeEstimate, SpendEnv};
 pub use error::SpendError;
@@ -50,6 +51,7 @@ pub use fees::{
     get_required_fee_rate, FeeCalculation, FeeReason,
 };
 pub use fund::fund_transaction;
+pub use locktime::{discourage_fee_sniping, is_current_for_anti_fee_sniping};
 pub use size::{calculate_maximum_signed_tx_size, InputSatisfaction, InputSizeInfo, TxSize};
 
 /// Satoshis per bitcoin.

@@ -162,6 +162,12 @@ mod tests {
         assert_eq!(InputSatisfaction::p2pkh(true).input_weight(false), 592);
         assert_eq!(InputSatisfaction::p2pkh(true).input_vsize(), 149);
         assert_eq!(InputSatisfaction::p2pkh(false).input_weight(false), 588);
+        // Core's max_signed_input_size_uses_external_outpoint: an external
+        // input's maximal signature costs one vbyte more.
+        assert_eq!(
+            InputSatisfaction::p2pkh(true).input_vsize(),
+            InputSatisfaction::p2pkh(false).input_vsize() + 1
+        );
         // A non-segwit input in a segwit transaction carries an empty
         // witness count.
         assert_eq!(InputSatisfaction::p2pkh(false).input_weight(true), 589);

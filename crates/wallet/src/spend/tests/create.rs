@@ -387,7 +387,7 @@ fn change_output_and_spend_sizes() {
     let env = MockEnv::default();
     let sizes = |script: &ScriptBuf| {
         let mut params = crate::coinselection::CoinSelectionParams::default();
-        super::super::create::set_change_sizes(&env, script, &mut params);
+        super::super::change::set_change_sizes(&env, script, &mut params);
         (params.change_output_size, params.change_spend_size)
     };
     // A change script the wallet cannot solve (or none at all) is assumed

@@ -105,6 +105,27 @@ fn fee_rate_below_the_minimum() {
         fails(&env, &config, &outputs, &[pay(10_000)], None, &cc),
         "Fee rate (0.999 sat/vB) is lower than the minimum fee rate setting (1.000 sat/vB).\nConsider modifying -mintxfee (1.000 sat/vB) or -minrelaytxfee (0.100 sat/vB)."
     );
+    // Core's wallet_basic: a zero rate, raised to the required one.
+    let zero = CoinControl {
+        fee_rate: Some(FeeRate::ZERO),
+        ..Default::default()
+    };
+    assert!(
+        fails(&env, &config, &outputs, &[pay(10_000)], None, &zero).starts_with(
+            "Fee rate (0.000 sat/vB) is lower than the minimum fee rate setting (1.000 sat/vB)."
+        )
+    );
+    // A user's rate is held only to the required rate, not to the mempool
+    // minimum, so it is paid as asked.
+    env.mempool_min.set(FeeRate::from_sat_per_kvb(8000));
+    let below_mempool = CoinControl {
+        fee_rate: Some(FeeRate::from_sat_per_kvb(2000)),
+        ..Default::default()
+    };
+    let w = wallet(&env, &config, &outputs);
+    let tx = create_transaction(&w, &[pay(10_000)], None, &below_mempool, &mut rng(1)).unwrap();
+    assert_eq!(tx.fee, 282);
+    env.mempool_min.set(FeeRate::ZERO);
     // With the override the low rate is used.
     let cc = CoinControl {
         override_fee_rate: true,
