@@ -9,6 +9,9 @@
 //! * [`ledger`]: the wallet's transactions, their states and balances.
 //! * [`coinselection`]: Core's coin selection (BnB, CoinGrinder, Knapsack,
 //!   SRD, the waste metric).
+//! * [`spend`]: Core's transaction creation (fee rates, coin control,
+//!   available coins, `CreateTransaction`), as pure logic over explicit
+//!   wallet and chain facts.
 //! * [`loader`]: the `WalletLoader` the node drives; [`context`] what it
 //!   shares with the wallets and [`rpc`] methods; [`walletdir`] the wallet
 //!   directory.
@@ -21,5 +24,6 @@ pub mod keys;
 pub mod ledger;
 pub mod loader;
 pub mod rpc;
+pub mod spend;
 pub mod wallet;
 pub mod walletdir;
