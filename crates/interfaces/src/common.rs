@@ -9,6 +9,16 @@ pub struct BilingualStr {
     pub translated: String,
 }
 
+impl From<&str> for BilingualStr {
+    /// An untranslated text (both forms the same).
+    fn from(text: &str) -> Self {
+        BilingualStr {
+            original: text.to_string(),
+            translated: text.to_string(),
+        }
+    }
+}
+
 impl BilingualStr {
     /// A message that has no translation.
     pub fn untranslated(text: impl Into<String>) -> Self {

@@ -11,6 +11,8 @@
 //! * [`options`]: the wallet options read from the node's arguments.
 
 pub mod addresses;
+pub mod coins;
+pub mod crypt;
 pub mod keystore;
 pub mod open;
 pub mod options;

@@ -112,7 +112,9 @@ fn normalize(p: &Path) -> PathBuf {
 
 fn status_failure(status: DatabaseStatus) -> Failure {
     match status {
-        DatabaseStatus::FailedBadPath | DatabaseStatus::FailedNotFound => Failure::NotFound,
+        DatabaseStatus::FailedNotFound
+        | DatabaseStatus::FailedBadFormat
+        | DatabaseStatus::FailedLegacyDisabled => Failure::NotFound,
         DatabaseStatus::FailedAlreadyExists => Failure::AlreadyExists,
         _ => Failure::Other,
     }
@@ -126,13 +128,24 @@ fn open_database(
     require_create: bool,
 ) -> Result<SqliteDatabase, OpenFailure> {
     let path = wallet_path(&context.wallet_dir(), name)
-        .map_err(|m| OpenFailure::new(Failure::NotFound, m))?;
+        .map_err(|m| OpenFailure::new(Failure::Other, m))?;
     let mut options = DatabaseOptions::new(context.params.message_start);
     options.require_existing = require_existing;
     options.require_create = require_create;
     options.use_unsafe_sync = context.args.get_bool_arg("-unsafesqlitesync", false);
     SqliteDatabase::open(&path, &options)
         .map_err(|e| OpenFailure::new(status_failure(e.status), e.message))
+}
+
+/// Core's start-up check of a `-wallet` entry: the database opens and
+/// verifies (and is closed again).
+pub fn check_database(context: &WalletContext, name: &str) -> Result<(), OpenFailure> {
+    if context.wallet(name).is_some() {
+        return Ok(());
+    }
+    let db = open_database(context, name, true, false)?;
+    drop(db);
+    Ok(())
 }
 
 fn empty_state(db: SqliteDatabase, name: &str, flags: u64) -> State {
