@@ -33,6 +33,26 @@ pub mod code {
     pub const CLIENT_IN_INITIAL_DOWNLOAD: i32 = -10;
     /// No wallet of that name.
     pub const WALLET_NOT_FOUND: i32 = -18;
+    /// Not enough funds in the wallet or account.
+    pub const WALLET_INSUFFICIENT_FUNDS: i32 = -6;
+    /// Invalid label name.
+    pub const WALLET_INVALID_LABEL_NAME: i32 = -11;
+    /// The keypool ran out.
+    pub const WALLET_KEYPOOL_RAN_OUT: i32 = -12;
+    /// The wallet must be unlocked first.
+    pub const WALLET_UNLOCK_NEEDED: i32 = -13;
+    /// Wrong passphrase.
+    pub const WALLET_PASSPHRASE_INCORRECT: i32 = -14;
+    /// Encryption command on an unencrypted wallet or the reverse.
+    pub const WALLET_WRONG_ENC_STATE: i32 = -15;
+    /// Encrypting the wallet failed.
+    pub const WALLET_ENCRYPTION_FAILED: i32 = -16;
+    /// The wallet is unlocked already.
+    pub const WALLET_ALREADY_UNLOCKED: i32 = -17;
+    /// The wallet is loaded already.
+    pub const WALLET_ALREADY_LOADED: i32 = -35;
+    /// A wallet of that name exists already.
+    pub const WALLET_ALREADY_EXISTS: i32 = -36;
     /// Several wallets are loaded and the request names none.
     pub const WALLET_NOT_SPECIFIED: i32 = -19;
     /// A database error.

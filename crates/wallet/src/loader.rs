@@ -47,6 +47,22 @@ impl Loader {
         Ok(false)
     }
 
+    fn wallet_load(&self, done: std::result::Result<crate::wallet::open::Opened, crate::wallet::open::OpenFailure>) -> WalletLoad {
+        match done {
+            Ok((wallet, warnings)) => WalletLoad {
+                warning: warnings.iter().map(|w| BilingualStr::from(w.as_str())).collect(),
+                wallet: Outcome::Ok(Box::new(crate::interface::WalletInterface::new(
+                    self.context.clone(),
+                    wallet,
+                ))),
+            },
+            Err(e) => WalletLoad {
+                warning: Vec::new(),
+                wallet: Outcome::Err(BilingualStr::from(e.message.as_str())),
+            },
+        }
+    }
+
     fn not_available<T>(&self, what: &str) -> Result<T> {
         Err(Error::Remote(format!(
             "{what} is not available in this wallet yet"
@@ -70,16 +86,11 @@ impl ChainClient for Loader {
             self.context.wallet_dir().display()
         );
         self.context.chain.init_message("Verifying wallet(s)…")?;
-        for value in self.context.args.get_settings_list("-wallet") {
-            if !value.is_string() {
-                return self.init_error("Invalid value detected for '-wallet' or '-nowallet'. '-wallet' requires a string value, while '-nowallet' accepts only '1' to disable all wallets".into());
-            }
-        }
-        Ok(true)
+        crate::manage::verify_startup_wallets(&self.context).map_err(Error::Remote)
     }
 
     fn load(&self) -> Result<bool> {
-        Ok(true)
+        crate::manage::load_startup_wallets(&self.context).map_err(Error::Remote)
     }
 
     fn start(&self) -> Result<()> {
@@ -89,6 +100,7 @@ impl ChainClient for Loader {
     fn stop(&self) -> Result<()> {
         for wallet in self.context.wallets().iter().rev() {
             self.context.remove_wallet(wallet.name());
+            wallet.disconnect();
         }
         Ok(())
     }
@@ -104,12 +116,14 @@ impl ChainClient for Loader {
 }
 
 impl WalletLoader for Loader {
-    fn create_wallet(&self, _name: &str, _passphrase: &str, _flags: u64) -> Result<WalletLoad> {
-        self.not_available("createWallet")
+    fn create_wallet(&self, name: &str, passphrase: &str, flags: u64) -> Result<WalletLoad> {
+        let done = crate::manage::create_wallet(&self.context, name, flags, passphrase, None);
+        Ok(self.wallet_load(done))
     }
 
-    fn load_wallet(&self, _name: &str) -> Result<WalletLoad> {
-        self.not_available("loadWallet")
+    fn load_wallet(&self, name: &str) -> Result<WalletLoad> {
+        let done = crate::manage::load_wallet(&self.context, name, None);
+        Ok(self.wallet_load(done))
     }
 
     fn get_wallet_dir(&self) -> Result<String> {
@@ -148,7 +162,15 @@ impl WalletLoader for Loader {
     }
 
     fn get_wallets(&self) -> Result<Vec<Box<dyn WalletInterface>>> {
-        self.not_available("getWallets")
+        Ok(self
+            .context
+            .wallets()
+            .into_iter()
+            .map(|w| {
+                Box::new(crate::interface::WalletInterface::new(self.context.clone(), w))
+                    as Box<dyn WalletInterface>
+            })
+            .collect())
     }
 
     fn handle_load_wallet(

@@ -2,10 +2,14 @@
 //! this process, and registered with the node through `Chain.handleRpc` so
 //! they answer on the node's RPC port (`/wallet/<name>` included).
 
+mod addresses;
+mod balances;
+mod encryption;
+mod transactions;
+pub mod util;
 mod wallets;
 
 use crate::context::WalletContext;
-use crate::wallet::Wallet;
 use interfaces::chain::{ActorCallback, ActorReply, JsonRpcRequest, RpcArg, RpcCommand};
 use interfaces::handler::Handler;
 use rpc::error::{code, RpcError};
@@ -23,6 +27,10 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     let table = Arc::new(RpcTable::new());
     table.finish_warmup();
     wallets::register(&table, context);
+    addresses::register(&table, context);
+    balances::register(&table, context);
+    transactions::register(&table, context);
+    encryption::register(&table, context);
     table
 }
 
@@ -108,30 +116,3 @@ impl ActorCallback for Actor {
     }
 }
 
-/// The wallet a request is for (Core's `GetWalletForJSONRPCRequest`): the
-/// one named by `/wallet/<name>`, else the only one loaded.
-pub fn wallet_for_request(
-    context: &WalletContext,
-    request: &RpcRequest,
-) -> Result<Arc<Wallet>, RpcError> {
-    if let Some(name) = request.wallet_name() {
-        return context.wallet(&name).ok_or_else(|| {
-            RpcError::new(
-                code::WALLET_NOT_FOUND,
-                "Requested wallet does not exist or is not loaded",
-            )
-        });
-    }
-    let mut wallets = context.wallets();
-    match wallets.len() {
-        1 => Ok(wallets.remove(0)),
-        0 => Err(RpcError::new(
-            code::WALLET_NOT_FOUND,
-            "No wallet is loaded. Load a wallet using loadwallet or create a new one with createwallet. (Note: A default wallet is no longer automatically created)",
-        )),
-        _ => Err(RpcError::new(
-            code::WALLET_NOT_SPECIFIED,
-            "Multiple wallets are loaded. Please select which wallet to use by requesting the RPC through the /wallet/<walletname> URI path.",
-        )),
-    }
-}

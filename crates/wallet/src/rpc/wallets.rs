@@ -1,11 +1,106 @@
 //! Methods about the set of wallets: which are loaded, which are on disk.
 
+use super::util::{last_processed_block, synced_wallet};
 use crate::context::WalletContext;
+use crate::db::records::flags;
+use crate::manage;
+use crate::wallet::open::{Failure, OpenFailure};
 use crate::walletdir::{self, Format};
+use rpc::error::{code, RpcError};
 use rpc::method::RpcMethod;
+use rpc::rpc_params;
 use rpc::table::RpcTable;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
+
+rpc_params! {
+    /// `createwallet`'s parameters.
+    struct CreateWalletParams {
+        /// The name for the new wallet. If this is a path, the wallet will be created at the path location.
+        wallet_name: String [Str, required],
+        /// Disable the possibility of private keys (only watchonlys are possible in this mode).
+        disable_private_keys: bool [Bool, default = false],
+        /// Create a blank wallet. A blank wallet has no keys.
+        blank: bool [Bool, default = false],
+        /// Encrypt the wallet with this passphrase.
+        passphrase: Option<String> [Str, optional],
+        /// Keep track of coin reuse, and treat dirty and clean coins differently with privacy considerations in mind.
+        avoid_reuse: bool [Bool, default = false],
+        /// If set, must be "true"
+        descriptors: bool [Bool, default = true],
+        /// Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.
+        load_on_startup: Option<bool> [Bool, optional],
+        /// Use an external signer such as a hardware wallet. Requires -signer to be configured. Wallet creation will fail if keys cannot be fetched. Requires disable_private_keys and descriptors set to true.
+        external_signer: bool [Bool, default = false],
+    }
+}
+
+rpc_params! {
+    /// `loadwallet`'s parameters.
+    struct LoadWalletParams {
+        /// The path to the directory of the wallet to be loaded, either absolute or relative to the "wallets" directory. The "wallets" directory is set by the -walletdir option and defaults to the "wallets" folder within the data directory.
+        filename: String [Str, required],
+        /// Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.
+        load_on_startup: Option<bool> [Bool, optional],
+    }
+}
+
+rpc_params! {
+    /// `unloadwallet`'s parameters.
+    struct UnloadWalletParams {
+        /// The name of the wallet to unload. If provided both here and in the RPC endpoint, the two must be identical.
+        wallet_name: Option<String> [Str, hint = "the wallet name from the RPC endpoint"],
+        /// Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.
+        load_on_startup: Option<bool> [Bool, optional],
+    }
+}
+
+/// Core's `HandleWalletError`.
+fn wallet_error(e: OpenFailure) -> RpcError {
+    let c = match e.kind {
+        Failure::NotFound => code::WALLET_NOT_FOUND,
+        Failure::AlreadyLoaded => code::WALLET_ALREADY_LOADED,
+        Failure::AlreadyExists => code::WALLET_ALREADY_EXISTS,
+        Failure::Encrypt => code::WALLET_ENCRYPTION_FAILED,
+        Failure::InvalidParameter => code::INVALID_PARAMETER,
+        Failure::Other => code::WALLET_ERROR,
+    };
+    RpcError::new(c, e.message)
+}
+
+/// `{"name": …, "warnings": […]}` with warnings only when there are some.
+fn name_and_warnings(name: &str, warnings: Vec<String>) -> Value {
+    let mut o = Map::new();
+    o.insert("name".into(), json!(name));
+    if !warnings.is_empty() {
+        o.insert("warnings".into(), json!(warnings));
+    }
+    Value::Object(o)
+}
+
+/// The flag names Core lists in `getwalletinfo`.
+fn flag_names(f: u64) -> Vec<String> {
+    let known = [
+        (flags::AVOID_REUSE, "avoid_reuse"),
+        (flags::KEY_ORIGIN_METADATA, "key_origin_metadata"),
+        (flags::LAST_HARDENED_XPUB_CACHED, "last_hardened_xpub_cached"),
+        (flags::DISABLE_PRIVATE_KEYS, "disable_private_keys"),
+        (flags::BLANK_WALLET, "blank"),
+        (flags::DESCRIPTORS, "descriptor_wallet"),
+        (flags::EXTERNAL_SIGNER, "external_signer"),
+    ];
+    (0..64)
+        .map(|i| 1u64 << i)
+        .filter(|bit| f & bit != 0)
+        .map(|bit| {
+            known
+                .iter()
+                .find(|(k, _)| *k == bit)
+                .map(|(_, n)| n.to_string())
+                .unwrap_or_else(|| format!("unknown_flag_{}", bit.trailing_zeros()))
+        })
+        .collect()
+}
 
 /// Registers the wallet-set methods.
 pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
@@ -54,4 +149,126 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         .result("[           (json array)\n  \"str\",    (string) the wallet name\n  ...\n]")
         .examples("> bitcoin-cli listwallets \n> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"listwallets\", \"params\": []}' -H 'content-type: application/json' http://127.0.0.1:8332/\n"),
     );
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "createwallet",
+        "wallet",
+        "Creates and loads a new wallet.",
+        move |_, p: CreateWalletParams| {
+            let mut f = flags::DESCRIPTORS;
+            if p.disable_private_keys {
+                f |= flags::DISABLE_PRIVATE_KEYS;
+            }
+            if p.blank {
+                f |= flags::BLANK_WALLET;
+            }
+            if p.avoid_reuse {
+                f |= flags::AVOID_REUSE;
+            }
+            let mut warnings = Vec::new();
+            let given = p.passphrase.is_some();
+            let passphrase = p.passphrase.unwrap_or_default();
+            if given && passphrase.is_empty() {
+                warnings.push("Empty string given as passphrase, wallet will not be encrypted.".to_string());
+            }
+            if !p.descriptors {
+                return Err(RpcError::new(code::WALLET_ERROR, "descriptors argument must be set to \"true\"; it is no longer possible to create a legacy wallet."));
+            }
+            if p.external_signer {
+                return Err(RpcError::new(code::WALLET_ERROR, "Compiled without external signing support (required for external signing)"));
+            }
+            let (wallet, more) = manage::create_wallet(&c, &p.wallet_name, f, &passphrase, p.load_on_startup)
+                .map_err(wallet_error)?;
+            warnings.extend(more);
+            Ok(name_and_warnings(wallet.name(), warnings))
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "loadwallet",
+        "wallet",
+        "Loads a wallet from a wallet file or directory.\nNote that all wallet command-line options used when starting bitcoind will be\napplied to the new wallet.",
+        move |_, p: LoadWalletParams| {
+            let (wallet, warnings) = manage::load_wallet(&c, &p.filename, p.load_on_startup)
+                .map_err(wallet_error)?;
+            Ok(name_and_warnings(wallet.name(), warnings))
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "unloadwallet",
+        "wallet",
+        "Unloads the wallet referenced by the request endpoint or the wallet_name argument.\nIf both are specified, they must be identical.",
+        move |req, p: UnloadWalletParams| {
+            let name = match (req.wallet_name(), p.wallet_name) {
+                (Some(endpoint), Some(given)) if endpoint != given => {
+                    return Err(RpcError::invalid_parameter("The RPC endpoint wallet and the wallet name parameter specify different wallets"))
+                }
+                (Some(endpoint), _) => endpoint,
+                (None, Some(given)) => given,
+                (None, None) => {
+                    return Err(RpcError::invalid_parameter("Either the RPC endpoint wallet or the wallet name parameter must be provided"))
+                }
+            };
+            if c.wallet(&name).is_none() {
+                return Err(RpcError::new(code::WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded"));
+            }
+            let warnings = manage::unload_wallet(&c, &name, p.load_on_startup).map_err(|e| {
+                if e.starts_with("Wallet is currently rescanning") {
+                    RpcError::new(code::WALLET_ERROR, e)
+                } else {
+                    RpcError::misc(e)
+                }
+            })?;
+            let mut o = Map::new();
+            if !warnings.is_empty() {
+                o.insert("warnings".into(), json!(warnings));
+            }
+            Ok(Value::Object(o))
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "getwalletinfo",
+        "wallet",
+        "Returns an object containing various wallet state info.",
+        move |req, ()| {
+            let wallet = synced_wallet(&c, req)?;
+            let state = wallet.lock();
+            let remaining = |internal: bool| -> i64 {
+                let map = if internal { &state.keys.internal } else { &state.keys.external };
+                map.values()
+                    .filter_map(|id| state.keys.spkms.get(id))
+                    .map(|s| s.keypool_remaining())
+                    .sum()
+            };
+            let mut o = Map::new();
+            o.insert("walletname".into(), json!(wallet.name()));
+            o.insert("walletversion".into(), json!(169900));
+            o.insert("format".into(), json!("sqlite"));
+            o.insert("txcount".into(), json!(state.ledger.len()));
+            o.insert("keypoolsize".into(), json!(remaining(false)));
+            o.insert("keypoolsize_hd_internal".into(), json!(remaining(true)));
+            if state.is_crypted() {
+                o.insert("unlocked_until".into(), json!(wallet.relock_time()));
+            }
+            o.insert("private_keys_enabled".into(), json!(!state.has_flag(flags::DISABLE_PRIVATE_KEYS)));
+            o.insert("avoid_reuse".into(), json!(state.has_flag(flags::AVOID_REUSE)));
+            o.insert("scanning".into(), if wallet.is_scanning() { json!({"duration": 0, "progress": 0}) } else { json!(false) });
+            o.insert("descriptors".into(), json!(state.has_flag(flags::DESCRIPTORS)));
+            o.insert("external_signer".into(), json!(state.has_flag(flags::EXTERNAL_SIGNER)));
+            o.insert("blank".into(), json!(state.has_flag(flags::BLANK_WALLET)));
+            let birth = state.ledger.birth_time();
+            if birth != i64::MAX {
+                o.insert("birthtime".into(), json!(birth));
+            }
+            o.insert("flags".into(), json!(flag_names(state.flags)));
+            o.insert("lastprocessedblock".into(), last_processed_block(&state));
+            Ok(Value::Object(o))
+        },
+    ));
 }

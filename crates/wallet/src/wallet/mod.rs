@@ -184,6 +184,8 @@ pub struct Wallet {
     pub(crate) rescanning: AtomicBool,
     /// `abortrescan` asked the running rescan to stop.
     pub(crate) abort_rescan: AtomicBool,
+    /// When `walletpassphrase` unlocked it until (0: locked).
+    pub(crate) relock_time: std::sync::atomic::AtomicI64,
     /// Registered callbacks.
     pub callbacks: Callbacks,
 }
@@ -205,6 +207,7 @@ impl Wallet {
             notifications: Mutex::new(None),
             rescanning: AtomicBool::new(false),
             abort_rescan: AtomicBool::new(false),
+            relock_time: std::sync::atomic::AtomicI64::new(0),
             callbacks: Callbacks::default(),
         }
     }
@@ -396,6 +399,11 @@ impl Wallet {
         for c in callbacks {
             let _ = c.call();
         }
+    }
+
+    /// The time `walletpassphrase` relocks the wallet at (0 when locked).
+    pub fn relock_time(&self) -> i64 {
+        self.relock_time.load(Ordering::SeqCst)
     }
 
     /// Whether a rescan is running.

@@ -29,6 +29,8 @@ pub enum Failure {
     AlreadyLoaded,
     /// Encryption failed (`RPC_WALLET_ENCRYPTION_FAILED`).
     Encrypt,
+    /// A bad argument, such as an empty name (`RPC_INVALID_PARAMETER`).
+    InvalidParameter,
     /// Anything else (`RPC_WALLET_ERROR`).
     Other,
 }

@@ -402,3 +402,15 @@ fn scan_blocks(
     }
     result
 }
+
+impl Wallet {
+    /// Waits until the node has delivered the notifications up to its
+    /// current tip (Core's `BlockUntilSyncedToCurrentChain`), so a call
+    /// right after a block sees it. Never under the wallet lock.
+    pub fn block_until_synced(&self) {
+        let last = self.lock().ledger.last_block().map(|(h, _)| h);
+        if let Some(h) = last {
+            let _ = self.chain.wait_for_notifications_if_tip_changed(&h);
+        }
+    }
+}

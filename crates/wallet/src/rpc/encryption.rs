@@ -1,0 +1,195 @@
+//! Encryption and backups: `encryptwallet`, `walletpassphrase`,
+//! `walletlock`, `walletpassphrasechange`, `backupwallet`.
+
+use super::util::{synced_wallet, wallet_for_request};
+use crate::context::WalletContext;
+use crate::db::records::flags;
+use crate::wallet::{crypt, Wallet};
+use rpc::error::{code, RpcError};
+use rpc::method::RpcMethod;
+use rpc::rpc_params;
+use rpc::table::RpcTable;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+rpc_params! {
+    /// `encryptwallet`'s parameters.
+    struct EncryptParams {
+        /// The pass phrase to encrypt the wallet with. It must be at least 1 character, but should be long.
+        passphrase: String [Str, required],
+    }
+}
+
+rpc_params! {
+    /// `walletpassphrase`'s parameters.
+    struct PassphraseParams {
+        /// The wallet passphrase
+        passphrase: String [Str, required],
+        /// The time to keep the decryption key in seconds; capped at 100000000 (~3 years).
+        timeout: i64 [Num, required],
+    }
+}
+
+rpc_params! {
+    /// `walletpassphrasechange`'s parameters.
+    struct PassphraseChangeParams {
+        /// The current passphrase
+        oldpassphrase: String [Str, required],
+        /// The new passphrase
+        newpassphrase: String [Str, required],
+    }
+}
+
+rpc_params! {
+    /// `backupwallet`'s parameters.
+    struct BackupParams {
+        /// The destination directory or file
+        destination: String [Str, required],
+    }
+}
+
+fn wrong_state(call: &str, wallet: &Wallet, crypted: bool) -> Result<(), RpcError> {
+    if wallet.lock().is_crypted() != crypted {
+        let running = if crypted { "an unencrypted" } else { "an encrypted" };
+        return Err(RpcError::new(
+            code::WALLET_WRONG_ENC_STATE,
+            format!("Error: running with {running} wallet, but {call} was called."),
+        ));
+    }
+    Ok(())
+}
+
+fn no_rescan(wallet: &Wallet, what: &str) -> Result<(), RpcError> {
+    if wallet.is_scanning() {
+        return Err(RpcError::new(code::WALLET_ERROR, format!("Error: the wallet is currently being used to rescan the blockchain for related transactions. Please call `abortrescan` before {what}.")));
+    }
+    Ok(())
+}
+
+/// Locks `wallet` at `relock` unless a later `walletpassphrase` or
+/// `walletlock` moved the time.
+fn schedule_relock(wallet: Weak<Wallet>, relock: i64) {
+    let _ = std::thread::Builder::new()
+        .name("walletrelock".into())
+        .spawn(move || loop {
+            let Some(w) = wallet.upgrade() else {
+                return;
+            };
+            if w.relock_time.load(Ordering::SeqCst) != relock {
+                return;
+            }
+            let now = common::time::now_secs();
+            if now >= relock {
+                crypt::lock(&w);
+                w.relock_time.store(0, Ordering::SeqCst);
+                return;
+            }
+            drop(w);
+            std::thread::sleep(std::time::Duration::from_millis(
+                ((relock - now).clamp(0, 1) * 1000) as u64,
+            ));
+        });
+}
+
+/// Registers the encryption and backup methods.
+pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "encryptwallet",
+        "wallet",
+        "Encrypts the wallet with 'passphrase'. This is for first time encryption.\nAfter this, any calls that interact with private keys such as sending or signing \nwill require the passphrase to be set prior to making these calls.\nUse the walletpassphrase call for this, and then walletlock call.\nIf the wallet is already encrypted, use the walletpassphrasechange call.\n** IMPORTANT **\nFor security reasons, the encryption process will generate a new HD seed, resulting\nin the creation of a fresh set of active descriptors. Therefore, it is crucial to\nsecurely back up the newly generated wallet file using the backupwallet RPC.",
+        move |req, p: EncryptParams| {
+            let wallet = wallet_for_request(&c, req)?;
+            if wallet.has_flag(flags::DISABLE_PRIVATE_KEYS) {
+                return Err(RpcError::new(code::WALLET_ENCRYPTION_FAILED, "Error: wallet does not contain private keys, nothing to encrypt."));
+            }
+            wrong_state("encryptwallet", &wallet, false)?;
+            no_rescan(&wallet, "encrypting the wallet")?;
+            if p.passphrase.is_empty() {
+                return Err(RpcError::invalid_parameter("passphrase cannot be empty"));
+            }
+            crypt::encrypt(&wallet, p.passphrase.as_bytes()).map_err(|_| {
+                RpcError::new(code::WALLET_ENCRYPTION_FAILED, "Error: Failed to encrypt the wallet.")
+            })?;
+            Ok(json!("wallet encrypted; The keypool has been flushed and a new HD seed was generated. You need to make a new backup with the backupwallet RPC."))
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "walletpassphrase",
+        "wallet",
+        "Stores the wallet decryption key in memory for 'timeout' seconds.\nThis is needed prior to performing transactions related to private keys such as sending bitcoins\n\nNote:\nIssuing the walletpassphrase command while the wallet is already unlocked will set a new unlock\ntime that overrides the old one.",
+        move |req, p: PassphraseParams| {
+            let wallet = wallet_for_request(&c, req)?;
+            wrong_state("walletpassphrase", &wallet, true)?;
+            no_rescan(&wallet, "unlocking the wallet")?;
+            if p.timeout < 0 {
+                return Err(RpcError::invalid_parameter("Timeout cannot be negative."));
+            }
+            let timeout = p.timeout.min(100_000_000);
+            if p.passphrase.is_empty() {
+                return Err(RpcError::invalid_parameter("passphrase cannot be empty"));
+            }
+            crypt::unlock(&wallet, p.passphrase.as_bytes()).map_err(|e| {
+                if e.contains("passphrase entered was incorrect") {
+                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e)
+                } else {
+                    RpcError::new(code::WALLET_ERROR, e)
+                }
+            })?;
+            let relock = common::time::now_secs() + timeout;
+            wallet.relock_time.store(relock, Ordering::SeqCst);
+            schedule_relock(Arc::downgrade(&wallet), relock);
+            Ok(Value::Null)
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "walletlock",
+        "wallet",
+        "Removes the wallet encryption key from memory, locking the wallet.\nAfter calling this method, you will need to call walletpassphrase again\nbefore being able to call any methods which require the wallet to be unlocked.",
+        move |req, ()| {
+            let wallet = wallet_for_request(&c, req)?;
+            wrong_state("walletlock", &wallet, true)?;
+            crypt::lock(&wallet);
+            wallet.relock_time.store(0, Ordering::SeqCst);
+            Ok(Value::Null)
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "walletpassphrasechange",
+        "wallet",
+        "Changes the wallet passphrase from 'oldpassphrase' to 'newpassphrase'.",
+        move |req, p: PassphraseChangeParams| {
+            let wallet = wallet_for_request(&c, req)?;
+            wrong_state("walletpassphrasechange", &wallet, true)?;
+            no_rescan(&wallet, "changing the passphrase")?;
+            if p.oldpassphrase.is_empty() || p.newpassphrase.is_empty() {
+                return Err(RpcError::invalid_parameter("passphrase cannot be empty"));
+            }
+            crypt::change_passphrase(&wallet, p.oldpassphrase.as_bytes(), p.newpassphrase.as_bytes())
+                .map_err(|e| RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e))?;
+            wallet.relock_time.store(0, Ordering::SeqCst);
+            Ok(Value::Null)
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "backupwallet",
+        "wallet",
+        "Safely copies the current wallet file to the specified destination, which can either be a directory or a path with a filename.",
+        move |req, p: BackupParams| {
+            let wallet = synced_wallet(&c, req)?;
+            wallet
+                .backup(std::path::Path::new(&p.destination))
+                .map_err(|_| RpcError::new(code::WALLET_ERROR, "Error: Wallet backup failed!"))?;
+            Ok(Value::Null)
+        },
+    ));
+}
