@@ -343,6 +343,42 @@ impl TestNode {
 
     /// Calls `method`; `Err(None)` when the transport failed.
     pub fn try_rpc(&self, method: &str, params: Value) -> Result<Value, Option<RpcError>> {
+        self.try_rpc_at("/", method, params)
+    }
+
+    /// Calls `method` of wallet `wallet` (`/wallet/<name>`); panics on error.
+    pub fn wallet_rpc(&self, wallet: &str, method: &str, params: Value) -> Value {
+        self.try_wallet_rpc(wallet, method, params)
+            .unwrap_or_else(|e| panic!("{method} on wallet {wallet} failed: {e:?}"))
+    }
+
+    /// Calls `method` of wallet `wallet` (`/wallet/<name>`).
+    pub fn try_wallet_rpc(
+        &self,
+        wallet: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Option<RpcError>> {
+        let escaped: String = wallet
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        self.try_rpc_at(&format!("/wallet/{escaped}"), method, params)
+    }
+
+    /// Calls `method` on the HTTP path `path`; `Err(None)` when the
+    /// transport failed.
+    pub fn try_rpc_at(
+        &self,
+        path: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Option<RpcError>> {
         let body =
             json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
         let Some(auth) = self.cookie().map(|c| {
@@ -355,7 +391,7 @@ impl TestNode {
         };
         let resp = self
             .http_request(&format!(
-                "POST / HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             ))
             .map_err(|_| None)?;

@@ -25,7 +25,9 @@ impl WalletInterface {
 }
 
 fn not_yet<T>(call: &str) -> Result<T> {
-    Err(Error::Remote(format!("Wallet.{call} is not available in this wallet yet")))
+    Err(Error::Remote(format!(
+        "Wallet.{call} is not available in this wallet yet"
+    )))
 }
 
 /// The output script of an interface destination.
@@ -211,11 +213,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
             return Ok((String::new(), -1, false));
         };
         Ok(match self.wallet.address_book_entry(&address) {
-            Some(e) => (
-                e.label.unwrap_or_default(),
-                purpose_number(e.purpose),
-                true,
-            ),
+            Some(e) => (e.label.unwrap_or_default(), purpose_number(e.purpose), true),
             None => (String::new(), -1, false),
         })
     }

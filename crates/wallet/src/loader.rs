@@ -47,10 +47,16 @@ impl Loader {
         Ok(false)
     }
 
-    fn wallet_load(&self, done: std::result::Result<crate::wallet::open::Opened, crate::wallet::open::OpenFailure>) -> WalletLoad {
+    fn wallet_load(
+        &self,
+        done: std::result::Result<crate::wallet::open::Opened, crate::wallet::open::OpenFailure>,
+    ) -> WalletLoad {
         match done {
             Ok((wallet, warnings)) => WalletLoad {
-                warning: warnings.iter().map(|w| BilingualStr::from(w.as_str())).collect(),
+                warning: warnings
+                    .iter()
+                    .map(|w| BilingualStr::from(w.as_str()))
+                    .collect(),
                 wallet: Outcome::Ok(Box::new(crate::interface::WalletInterface::new(
                     self.context.clone(),
                     wallet,
@@ -167,8 +173,10 @@ impl WalletLoader for Loader {
             .wallets()
             .into_iter()
             .map(|w| {
-                Box::new(crate::interface::WalletInterface::new(self.context.clone(), w))
-                    as Box<dyn WalletInterface>
+                Box::new(crate::interface::WalletInterface::new(
+                    self.context.clone(),
+                    w,
+                )) as Box<dyn WalletInterface>
             })
             .collect())
     }

@@ -40,8 +40,10 @@ pub fn verify_startup_wallets(context: &WalletContext) -> Result<bool, String> {
         let unnamed = context.wallet_dir().join(crate::walletdir::DATABASE_FILE);
         if crate::db::sqlite::is_sqlite_file(&unnamed, context.params.message_start) {
             context.args.lock_settings(|s| {
-                s.rw_settings
-                    .insert("wallet".into(), Value::Array(vec![Value::String(String::new())]));
+                s.rw_settings.insert(
+                    "wallet".into(),
+                    Value::Array(vec![Value::String(String::new())]),
+                );
             });
         }
     }

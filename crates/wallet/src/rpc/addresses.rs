@@ -43,7 +43,10 @@ rpc_params! {
 /// Core's `LabelFromValue`: `*` is not a label.
 pub fn label_from(value: &str) -> Result<String, RpcError> {
     if value == "*" {
-        return Err(RpcError::new(code::WALLET_INVALID_LABEL_NAME, "Invalid label name"));
+        return Err(RpcError::new(
+            code::WALLET_INVALID_LABEL_NAME,
+            "Invalid label name",
+        ));
     }
     Ok(value.to_string())
 }
@@ -120,10 +123,20 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 .ok_or_else(|| RpcError::invalid_address_or_key("Invalid Bitcoin address"))?;
             let label = label_from(&p.label)?;
             let mine = wallet.lock().keys.is_mine(&address.script_pubkey());
-            let purpose = if mine { AddressPurpose::Receive } else { AddressPurpose::Send };
-            let known = wallet.address_book_entry(&address.to_string()).is_some_and(|e| e.purpose.is_some());
+            let purpose = if mine {
+                AddressPurpose::Receive
+            } else {
+                AddressPurpose::Send
+            };
+            let known = wallet
+                .address_book_entry(&address.to_string())
+                .is_some_and(|e| e.purpose.is_some());
             wallet
-                .set_address_book(&address.to_string(), Some(&label), (!known).then_some(purpose))
+                .set_address_book(
+                    &address.to_string(),
+                    Some(&label),
+                    (!known).then_some(purpose),
+                )
                 .map_err(RpcError::misc)?;
             Ok(Value::Null)
         },

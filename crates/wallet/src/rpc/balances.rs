@@ -23,7 +23,7 @@ rpc_params! {
         /// No longer used
         include_watchonly: Option<bool> [Bool, optional],
         /// (only available if avoid_reuse wallet flag is set) Do not include balance in dirty outputs; addresses are considered dirty if they have previously been used in a transaction.
-        avoid_reuse: Option<bool> [Bool, default = true],
+        avoid_reuse: Option<bool> [Bool, hint = "true"],
     }
 }
 
@@ -53,9 +53,9 @@ fn avoid_reuse_flag(wallet: &Wallet, param: Option<bool>) -> Result<bool, RpcErr
 }
 
 fn parse_outpoint(o: &Value) -> Result<OutPoint, RpcError> {
-    let obj = o
-        .as_object()
-        .ok_or_else(|| RpcError::type_error("JSON value of type array is not of expected type object"))?;
+    let obj = o.as_object().ok_or_else(|| {
+        RpcError::type_error("JSON value of type array is not of expected type object")
+    })?;
     let txid = obj
         .get("txid")
         .and_then(Value::as_str)
@@ -66,7 +66,9 @@ fn parse_outpoint(o: &Value) -> Result<OutPoint, RpcError> {
         .and_then(Value::as_i64)
         .ok_or_else(|| RpcError::type_error("Missing vout"))?;
     if vout < 0 {
-        return Err(RpcError::invalid_parameter("Invalid parameter, vout cannot be negative"));
+        return Err(RpcError::invalid_parameter(
+            "Invalid parameter, vout cannot be negative",
+        ));
     }
     Ok(OutPoint::new(txid, u32::try_from(vout).unwrap_or(u32::MAX)))
 }

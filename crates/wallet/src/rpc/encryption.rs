@@ -51,7 +51,11 @@ rpc_params! {
 
 fn wrong_state(call: &str, wallet: &Wallet, crypted: bool) -> Result<(), RpcError> {
     if wallet.lock().is_crypted() != crypted {
-        let running = if crypted { "an unencrypted" } else { "an encrypted" };
+        let running = if crypted {
+            "an unencrypted"
+        } else {
+            "an encrypted"
+        };
         return Err(RpcError::new(
             code::WALLET_WRONG_ENC_STATE,
             format!("Error: running with {running} wallet, but {call} was called."),
@@ -172,8 +176,12 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             if p.oldpassphrase.is_empty() || p.newpassphrase.is_empty() {
                 return Err(RpcError::invalid_parameter("passphrase cannot be empty"));
             }
-            crypt::change_passphrase(&wallet, p.oldpassphrase.as_bytes(), p.newpassphrase.as_bytes())
-                .map_err(|e| RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e))?;
+            crypt::change_passphrase(
+                &wallet,
+                p.oldpassphrase.as_bytes(),
+                p.newpassphrase.as_bytes(),
+            )
+            .map_err(|e| RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e))?;
             wallet.relock_time.store(0, Ordering::SeqCst);
             Ok(Value::Null)
         },

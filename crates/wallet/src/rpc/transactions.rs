@@ -1,6 +1,8 @@
 //! Transactions: listing, details, abandonment, rescans.
 
-use super::util::{ensure_unlocked, list_entries, synced_wallet, wallet_for_request, wallet_tx_json};
+use super::util::{
+    ensure_unlocked, list_entries, synced_wallet, wallet_for_request, wallet_tx_json,
+};
 use crate::context::WalletContext;
 use crate::ledger::balance;
 use crate::wallet::sync::{self, ScanStatus};
@@ -69,12 +71,19 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let txid = rpc::json::parse_txid(&p.txid, "txid")?;
             let state = wallet.lock();
             let Some(entry) = state.ledger.get(&txid) else {
-                return Err(RpcError::invalid_address_or_key("Invalid or non-wallet transaction id"));
+                return Err(RpcError::invalid_address_or_key(
+                    "Invalid or non-wallet transaction id",
+                ));
             };
             let credit = balance::credit(&state.ledger, entry);
             let debit = balance::debit(&state.ledger, entry.tx());
             let from_me = state.ledger.is_from_me(entry.tx());
-            let value_out: i64 = entry.tx().output.iter().map(|o| o.value.to_sat() as i64).sum();
+            let value_out: i64 = entry
+                .tx()
+                .output
+                .iter()
+                .map(|o| o.value.to_sat() as i64)
+                .sum();
             let fee = if from_me { value_out - debit } else { 0 };
             let mut o = Map::new();
             o.insert("amount".into(), amount_to_value(credit - debit - fee));
@@ -84,9 +93,18 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             wallet_tx_json(&wallet, &state, entry, &mut o);
             let details = list_entries(&wallet, &state, entry, 0, false, None, false);
             o.insert("details".into(), Value::Array(details));
-            o.insert("hex".into(), json!(bitcoin::consensus::encode::serialize_hex(entry.tx())));
+            o.insert(
+                "hex".into(),
+                json!(bitcoin::consensus::encode::serialize_hex(entry.tx())),
+            );
             if p.verbose {
-                o.insert("decoded".into(), Value::Object(utility_rpc::tojson::tx_to_json(entry.tx(), &utility_rpc::address::ChainParams::for_network(wallet.network))));
+                o.insert(
+                    "decoded".into(),
+                    Value::Object(utility_rpc::tojson::tx_to_json(
+                        entry.tx(),
+                        &utility_rpc::address::ChainParams::for_network(wallet.network),
+                    )),
+                );
             }
             Ok(Value::Object(o))
         },

@@ -44,7 +44,10 @@ pub fn wallet_for_request(
 
 /// The wallet for the request, caught up with the node's tip first (Core's
 /// `BlockUntilSyncedToCurrentChain`, which most wallet RPCs call).
-pub fn synced_wallet(context: &WalletContext, request: &RpcRequest) -> Result<Arc<Wallet>, RpcError> {
+pub fn synced_wallet(
+    context: &WalletContext,
+    request: &RpcRequest,
+) -> Result<Arc<Wallet>, RpcError> {
     let wallet = wallet_for_request(context, request)?;
     wallet.block_until_synced();
     Ok(wallet)
@@ -65,7 +68,9 @@ pub fn ensure_unlocked(state: &State) -> Result<(), RpcError> {
 pub fn last_processed_block(state: &State) -> Value {
     match state.ledger.last_block() {
         Some((hash, height)) => json!({"hash": hash.to_string(), "height": height}),
-        None => json!({"hash": "0000000000000000000000000000000000000000000000000000000000000000", "height": -1}),
+        None => {
+            json!({"hash": "0000000000000000000000000000000000000000000000000000000000000000", "height": -1})
+        }
     }
 }
 
@@ -139,7 +144,11 @@ pub fn wallet_tx_json(wallet: &Wallet, state: &State, entry: &Entry, out: &mut M
     out.insert("mempoolconflicts".into(), Value::Array(mempool));
     out.insert("time".into(), json!(entry.time()));
     out.insert("timereceived".into(), json!(entry.record.time_received));
-    if wallet.chain.rpc_enable_deprecated("bip125").unwrap_or(false) {
+    if wallet
+        .chain
+        .rpc_enable_deprecated("bip125")
+        .unwrap_or(false)
+    {
         let status = if depth > 0 {
             "no"
         } else {
@@ -182,7 +191,10 @@ pub fn list_entries(
     let mut out = Vec::new();
     let label_of = |script: &ScriptBuf| -> Option<String> {
         let a = wallet.address_of(script)?;
-        state.address_book.get(&a).map(|e| e.label.clone().unwrap_or_default())
+        state
+            .address_book
+            .get(&a)
+            .map(|e| e.label.clone().unwrap_or_default())
     };
     if filter_label.is_none() {
         for s in &amounts.sent {
@@ -217,7 +229,10 @@ pub fn list_entries(
             if let Some(a) = wallet.address_of(&r.script) {
                 e.insert("address".into(), json!(a));
             }
-            e.insert("parent_descs".into(), Value::Array(parent_descs(state, &r.script)));
+            e.insert(
+                "parent_descs".into(),
+                Value::Array(parent_descs(state, &r.script)),
+            );
             let category = if entry.tx().is_coinbase() {
                 if depth < 1 {
                     "orphan"

@@ -83,7 +83,10 @@ fn flag_names(f: u64) -> Vec<String> {
     let known = [
         (flags::AVOID_REUSE, "avoid_reuse"),
         (flags::KEY_ORIGIN_METADATA, "key_origin_metadata"),
-        (flags::LAST_HARDENED_XPUB_CACHED, "last_hardened_xpub_cached"),
+        (
+            flags::LAST_HARDENED_XPUB_CACHED,
+            "last_hardened_xpub_cached",
+        ),
         (flags::DISABLE_PRIVATE_KEYS, "disable_private_keys"),
         (flags::BLANK_WALLET, "blank"),
         (flags::DESCRIPTORS, "descriptor_wallet"),
@@ -240,7 +243,11 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let wallet = synced_wallet(&c, req)?;
             let state = wallet.lock();
             let remaining = |internal: bool| -> i64 {
-                let map = if internal { &state.keys.internal } else { &state.keys.external };
+                let map = if internal {
+                    &state.keys.internal
+                } else {
+                    &state.keys.external
+                };
                 map.values()
                     .filter_map(|id| state.keys.spkms.get(id))
                     .map(|s| s.keypool_remaining())
@@ -256,11 +263,30 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             if state.is_crypted() {
                 o.insert("unlocked_until".into(), json!(wallet.relock_time()));
             }
-            o.insert("private_keys_enabled".into(), json!(!state.has_flag(flags::DISABLE_PRIVATE_KEYS)));
-            o.insert("avoid_reuse".into(), json!(state.has_flag(flags::AVOID_REUSE)));
-            o.insert("scanning".into(), if wallet.is_scanning() { json!({"duration": 0, "progress": 0}) } else { json!(false) });
-            o.insert("descriptors".into(), json!(state.has_flag(flags::DESCRIPTORS)));
-            o.insert("external_signer".into(), json!(state.has_flag(flags::EXTERNAL_SIGNER)));
+            o.insert(
+                "private_keys_enabled".into(),
+                json!(!state.has_flag(flags::DISABLE_PRIVATE_KEYS)),
+            );
+            o.insert(
+                "avoid_reuse".into(),
+                json!(state.has_flag(flags::AVOID_REUSE)),
+            );
+            o.insert(
+                "scanning".into(),
+                if wallet.is_scanning() {
+                    json!({"duration": 0, "progress": 0})
+                } else {
+                    json!(false)
+                },
+            );
+            o.insert(
+                "descriptors".into(),
+                json!(state.has_flag(flags::DESCRIPTORS)),
+            );
+            o.insert(
+                "external_signer".into(),
+                json!(state.has_flag(flags::EXTERNAL_SIGNER)),
+            );
             o.insert("blank".into(), json!(state.has_flag(flags::BLANK_WALLET)));
             let birth = state.ledger.birth_time();
             if birth != i64::MAX {

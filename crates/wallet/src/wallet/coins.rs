@@ -57,9 +57,15 @@ impl Wallet {
     /// Unlocks every coin (Core's `UnlockAllCoins`).
     pub fn unlock_all_coins(&self) -> Result<(), String> {
         let mut state = self.lock();
-        let all: Vec<(OutPoint, bool)> = std::mem::take(&mut state.locked_coins).into_iter().collect();
+        let all: Vec<(OutPoint, bool)> = std::mem::take(&mut state.locked_coins)
+            .into_iter()
+            .collect();
         let mut writes = Writes::default();
-        writes.locked = all.into_iter().filter(|(_, p)| *p).map(|(o, _)| (o, false)).collect();
+        writes.locked = all
+            .into_iter()
+            .filter(|(_, p)| *p)
+            .map(|(o, _)| (o, false))
+            .collect();
         self.commit(&mut state, writes)
     }
 

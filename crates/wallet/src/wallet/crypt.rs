@@ -34,7 +34,9 @@ fn to_stored(m: &crypto::MasterKey) -> StoredMasterKey {
 pub fn encrypt(wallet: &Wallet, passphrase: &[u8]) -> Result<(), String> {
     let mut state = wallet.lock();
     if state.is_crypted() {
-        return Err("Error: running with an encrypted wallet, but encryptwallet was called.".into());
+        return Err(
+            "Error: running with an encrypted wallet, but encryptwallet was called.".into(),
+        );
     }
     let plain = KeyingMaterial::random_master_key();
     let master = crypto::MasterKey::create(passphrase, &plain).map_err(|e| e.to_string())?;

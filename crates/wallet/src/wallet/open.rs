@@ -179,7 +179,7 @@ pub fn create(
 ) -> Result<Opened, OpenFailure> {
     if name.is_empty() {
         return Err(OpenFailure::new(
-            Failure::Other,
+            Failure::InvalidParameter,
             "Wallet name cannot be empty",
         ));
     }

@@ -1,0 +1,261 @@
+//! The wallet through the node's RPC port: creating, loading and unloading
+//! wallets, addresses of every type, mined coins and their maturity,
+//! transaction listings, multiwallet routing, encryption, and a wallet
+//! that outlives its process (killed, restarted, reloaded, same balance).
+
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
+use functional::{child_pids, TestNode};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn wallet_node() -> TestNode {
+    let mut node = TestNode::new();
+    node.wallet = true;
+    node
+}
+
+fn btc(v: &Value) -> f64 {
+    v.as_f64().expect("amount")
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_wallet_receives_mined_coins_lists_them_and_keeps_them_across_processes() {
+    let mut node = wallet_node();
+    node.start(&[]);
+    assert_eq!(
+        node.rpc("createwallet", json!(["w1"])),
+        json!({"name": "w1"})
+    );
+    // Every address type, receive and change.
+    for (t, prefix) in [
+        ("legacy", "m"),
+        ("p2sh-segwit", "2"),
+        ("bech32", "bcrt1q"),
+        ("bech32m", "bcrt1p"),
+    ] {
+        let a = node.rpc("getnewaddress", json!(["", t]));
+        let a = a.as_str().unwrap();
+        assert!(
+            a.starts_with(prefix) || (t == "legacy" && a.starts_with('n')),
+            "{t}: {a}"
+        );
+        let c = node.rpc("getrawchangeaddress", json!([t]));
+        assert!(c.as_str().unwrap().starts_with(&prefix[..1]) || t == "legacy");
+    }
+    let err = node.rpc_err("getnewaddress", json!(["", "nope"]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-5, "Unknown address type 'nope'")
+    );
+    let err = node.rpc_err("getnewaddress", json!(["*"]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-11, "Invalid label name")
+    );
+
+    let addr = node.rpc("getnewaddress", json!(["mining"]));
+    let addr = addr.as_str().unwrap().to_string();
+    node.generate_to_address(101, &addr);
+    let b = node.rpc("getbalances", json!([]));
+    assert_eq!(btc(&b["mine"]["trusted"]), 50.0);
+    assert_eq!(btc(&b["mine"]["immature"]), 5000.0);
+    assert_eq!(b["lastprocessedblock"]["height"], json!(101));
+    assert_eq!(btc(&node.rpc("getbalance", json!([]))), 50.0);
+    assert_eq!(btc(&node.rpc("getbalance", json!(["*", 101]))), 50.0);
+    assert_eq!(btc(&node.rpc("getbalance", json!(["*", 102]))), 0.0);
+
+    let list = node.rpc("listtransactions", json!(["*", 3]));
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    // Oldest to newest; the newest coinbase is immature, its label kept.
+    assert_eq!(list[2]["category"], json!("immature"));
+    assert_eq!(list[2]["confirmations"], json!(1));
+    assert_eq!(list[2]["label"], json!("mining"));
+    assert_eq!(list[2]["address"], json!(addr));
+    let txid = list[2]["txid"].as_str().unwrap().to_string();
+    let tx = node.rpc("gettransaction", json!([txid]));
+    assert_eq!(tx["generated"], json!(true));
+    assert_eq!(tx["blockheight"], json!(101));
+    assert_eq!(tx["details"][0]["category"], json!("immature"));
+    let err = node.rpc_err("gettransaction", json!(["00".repeat(32)]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-5, "Invalid or non-wallet transaction id")
+    );
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["walletname"], json!("w1"));
+    assert_eq!(info["txcount"], json!(101));
+    assert_eq!(info["descriptors"], json!(true));
+
+    // The wallet process dies: the node answers, restarts it, reloads w1.
+    let pid = node.pid().unwrap();
+    let child = wait_for("the wallet child", || child_pids(pid).first().copied());
+    // SAFETY: kill(2) on the node's child.
+    unsafe {
+        libc::kill(child as i32, libc::SIGKILL);
+    }
+    let balances = wait_for("the wallet back", || {
+        let now = child_pids(pid);
+        if now.first().is_some_and(|c| *c != child) {
+            node.try_rpc("getbalances", json!([])).ok()
+        } else {
+            None
+        }
+    });
+    assert_eq!(balances["mine"], b["mine"]);
+    assert_eq!(node.rpc("listwallets", json!([])), json!(["w1"]));
+
+    // And across a node restart, loaded by -wallet.
+    node.stop();
+    node.start(&["-wallet=w1"]);
+    assert_eq!(node.rpc("getbalances", json!([]))["mine"], b["mine"]);
+    assert_eq!(
+        node.rpc("listtransactions", json!(["*", 1000]))
+            .as_array()
+            .unwrap()
+            .len(),
+        101
+    );
+    node.stop();
+}
+
+#[test]
+fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
+    let mut node = wallet_node();
+    node.start(&[]);
+    let err = node.rpc_err("getbalance", json!([]));
+    assert_eq!(err.code, -18);
+    assert!(
+        err.message.starts_with("No wallet is loaded."),
+        "{}",
+        err.message
+    );
+    node.rpc("createwallet", json!(["a"]));
+    node.rpc("createwallet", json!({"wallet_name": "b", "blank": true}));
+    let err = node.rpc_err("getbalance", json!([]));
+    assert_eq!(err.code, -19);
+    assert_eq!(btc(&node.wallet_rpc("a", "getbalance", json!([]))), 0.0);
+    let err = node.rpc_err("createwallet", json!(["a"]));
+    assert_eq!(err.code, -36);
+    assert!(
+        err.message.ends_with("Database already exists."),
+        "{}",
+        err.message
+    );
+    let err = node.rpc_err("loadwallet", json!(["a"]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-35, "Wallet \"a\" is already loaded.")
+    );
+    let err = node.rpc_err("loadwallet", json!(["nothere"]));
+    assert_eq!(err.code, -18);
+    assert!(
+        err.message.contains("Path does not exist"),
+        "{}",
+        err.message
+    );
+    let err = node.rpc_err("createwallet", json!([""]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet name cannot be empty")
+    );
+    // A blank wallet has no keys.
+    let err = node
+        .try_wallet_rpc("b", "getnewaddress", json!([]))
+        .unwrap_err()
+        .unwrap();
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-4, "Error: This wallet has no available keys")
+    );
+    let mut names: Vec<String> = node.rpc("listwalletdir", json!([]))["wallets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["a", "b"]);
+    assert_eq!(node.wallet_rpc("b", "unloadwallet", json!([])), json!({}));
+    assert_eq!(node.rpc("listwallets", json!([])), json!(["a"]));
+    let err = node.rpc_err("unloadwallet", json!(["b"]));
+    assert_eq!(err.code, -18);
+    // load_on_startup is kept in settings.json.
+    node.rpc(
+        "loadwallet",
+        json!({"filename": "b", "load_on_startup": true}),
+    );
+    node.stop();
+    node.start(&[]);
+    assert_eq!(node.rpc("listwallets", json!([])), json!(["b"]));
+    node.stop();
+}
+
+#[test]
+fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
+    let mut node = wallet_node();
+    node.start(&[]);
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "e", "passphrase": "secret"}),
+    );
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["unlocked_until"], json!(0));
+    // Addresses come from the window derived before locking.
+    node.rpc("getnewaddress", json!([]));
+    let err = node.rpc_err("walletpassphrase", json!(["wrong", 10]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-14, "Error: The wallet passphrase entered was incorrect.")
+    );
+    node.rpc("walletpassphrase", json!(["secret", 100]));
+    assert!(
+        node.rpc("getwalletinfo", json!([]))["unlocked_until"]
+            .as_i64()
+            .unwrap()
+            > 0
+    );
+    node.rpc("walletlock", json!([]));
+    assert_eq!(
+        node.rpc("getwalletinfo", json!([]))["unlocked_until"],
+        json!(0)
+    );
+    node.rpc("walletpassphrasechange", json!(["secret", "other"]));
+    let err = node.rpc_err("walletpassphrase", json!(["secret", 10]));
+    assert_eq!(err.code, -14);
+    node.rpc("walletpassphrase", json!(["other", 10]));
+    let err = node.rpc_err("encryptwallet", json!(["x"]));
+    assert_eq!(err.code, -15);
+    node.rpc("createwallet", json!(["plain"]));
+    let err = node
+        .try_wallet_rpc("plain", "walletlock", json!([]))
+        .unwrap_err()
+        .unwrap();
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (
+            -15,
+            "Error: running with an unencrypted wallet, but walletlock was called."
+        )
+    );
+    let r = node.wallet_rpc("plain", "encryptwallet", json!(["pw"]));
+    assert!(r.as_str().unwrap().starts_with("wallet encrypted;"));
+    node.stop();
+}
