@@ -563,7 +563,11 @@ fn load_master_keys<S: KvStore + ?Sized>(db: &S, records: &mut WalletRecords, ou
     for (k, v) in scan(db, types::MASTER_KEY, &type_prefix(types::MASTER_KEY), out) {
         match MasterKeyRecord::decode(&k, &v) {
             Ok(r) => {
-                if records.master_keys.contains_key(&r.id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    records.master_keys.entry(r.id)
+                {
+                    slot.insert(r.master_key);
+                } else {
                     out.fail(
                         DbErrors::Corrupt,
                         format!(
@@ -571,8 +575,6 @@ fn load_master_keys<S: KvStore + ?Sized>(db: &S, records: &mut WalletRecords, ou
                             r.id
                         ),
                     );
-                } else {
-                    records.master_keys.insert(r.id, r.master_key);
                 }
             }
             Err(e) => out.fail(DbErrors::Corrupt, e.to_string()),

@@ -20,4 +20,4 @@ pub mod sqlite;
 
 pub use batch::WalletBatch;
 pub use load::{load_wallet, DbErrors, LoadError, WalletRecords};
-pub use sqlite::{DatabaseOptions, KvStore, OpenError, SqliteDatabase, StorageError, Txn};
+pub use sqlite::{DatabaseOptions, KvPairs, KvStore, OpenError, SqliteDatabase, StorageError, Txn};

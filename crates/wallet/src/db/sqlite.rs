@@ -192,6 +192,9 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         if matches!(err.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
+/// Raw records as stored: (key, value) pairs.
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// An open `wallet.dat`. It holds SQLite's exclusive lock from open until it
 /// is dropped, as Core does, so no second process (Core or ours) can open
 /// the same wallet meanwhile.
@@ -590,7 +593,7 @@ impl SqliteDatabase {
 
     /// Every key/value pair in table order, as Core's unordered cursor
     /// returns them (used by `dump`).
-    pub fn scan_all(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    pub fn scan_all(&self) -> Result<KvPairs, StorageError> {
         conn_scan_all(&self.conn)
     }
 }
@@ -637,7 +640,7 @@ pub trait KvStore {
     /// Whether `key` is present.
     fn exists(&self, key: &[u8]) -> Result<bool, StorageError>;
     /// Every pair whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StorageError>;
 }
 
 macro_rules! impl_kv_store {
@@ -667,7 +670,7 @@ macro_rules! impl_kv_store {
                 let $conn = self;
                 Ok(conn_read($get, key)?.is_some())
             }
-            fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+            fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StorageError> {
                 let $conn = self;
                 conn_scan_prefix($get, prefix)
             }
@@ -740,7 +743,7 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 fn collect_rows(
     stmt: &mut rusqlite::Statement<'_>,
     params: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+) -> Result<KvPairs, StorageError> {
     let rows = stmt
         .query_map(params, |row| {
             Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
@@ -750,10 +753,7 @@ fn collect_rows(
         .map_err(|e| StorageError::sql("Unable to execute cursor step", &e))
 }
 
-fn conn_scan_prefix(
-    conn: &Connection,
-    prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+fn conn_scan_prefix(conn: &Connection, prefix: &[u8]) -> Result<KvPairs, StorageError> {
     // A blob range uses the primary key index, unlike instr() or LIKE.
     match prefix_end(prefix) {
         Some(end) => {
@@ -775,7 +775,7 @@ fn conn_scan_prefix(
     }
 }
 
-fn conn_scan_all(conn: &Connection) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+fn conn_scan_all(conn: &Connection) -> Result<KvPairs, StorageError> {
     let mut stmt = conn
         .prepare("SELECT key, value FROM main")
         .map_err(|e| StorageError::sql("Failed to setup cursor SQL statement", &e))?;
