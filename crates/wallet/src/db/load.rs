@@ -268,8 +268,11 @@ fn id_prefix(ty: &str, id: &DescriptorId) -> Vec<u8> {
 ///
 /// `Ok` when the wallet loads (perhaps with `status` NEED_RESCAN or
 /// NONCRITICAL_ERROR); `Err` with the worst critical outcome otherwise.
-/// Core's follow-up writes on load (version, reordering, cache upgrades)
-/// are the caller's: this only reads.
+/// Core's follow-up writes on load (version, reordering, cache upgrades,
+/// erasing stray master keys of watch-only wallets) are the caller's: this
+/// only reads. So is refusing an EXTERNAL_SIGNER wallet in a build without
+/// signer support ([`DbErrors::ExternalSignerSupportRequired`]), and
+/// abandoning inactive coinbase transactions, which needs the chain.
 pub fn load_wallet<S: KvStore + ?Sized>(
     db: &S,
     wallet_name: &str,
