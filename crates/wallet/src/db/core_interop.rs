@@ -283,7 +283,7 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
     node.rpc(None, "createwallet", r#"["w1"]"#);
     let w = Some("w1");
     let addr1 = unquote(&node.rpc(w, "getnewaddress", r#"["first label"]"#));
-    node.rpc(None, "generatetoaddress", &format!(r#"[101,"{addr1}"]"#));
+    node.rpc(None, "generatetoaddress", &format!(r#"[110,"{addr1}"]"#));
     let addr2 = unquote(&node.rpc(w, "getnewaddress", r#"["","bech32m"]"#));
     let sent = unquote(&node.rpc(
         w,
@@ -323,6 +323,7 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
     // w1: everything.
     let db = open_existing(&wallets.join("w1"));
     let counts = check_reencoding(&db);
+    println!("records of Core's wallet w1, each re-encoded byte for byte: {counts:?}");
     let recs = load_clean(&db);
     assert_eq!(recs.descriptors.len(), 8);
     assert_eq!(recs.active_external.len(), 4);
