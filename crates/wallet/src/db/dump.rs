@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use bitcoin::hashes::{sha256d, Hash, HashEngine};
 
 use super::ser::{hex_lower, is_hex, parse_hex};
-use super::sqlite::{DatabaseOptions, KvStore, SqliteDatabase};
+use super::sqlite::{DatabaseOptions, KvPairs, KvStore, SqliteDatabase};
 
 /// The first field of a dump file.
 pub const DUMP_MAGIC: &str = "BITCOIN_CORE_WALLET_DUMP";
@@ -252,7 +252,7 @@ impl<'a> DumpReader<'a> {
 
 /// Reads a dump fully and checks it, without touching any database: the
 /// records in file order, or Core's error text.
-pub fn parse_dump(data: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+pub fn parse_dump(data: &[u8]) -> Result<KvPairs, String> {
     let reader = DumpReader::open(data)?;
     let mut out = Vec::new();
     reader.records(|k, v| {
@@ -316,4 +316,155 @@ pub fn create_from_dump(
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::sqlite::tests::{new_wallet, REGTEST};
+
+    fn sample_db(dir: &Path) -> SqliteDatabase {
+        let db = new_wallet(dir);
+        db.write(b"\x05flags", &[4, 0, 0, 0, 4, 0, 0, 0])
+            .expect("writes");
+        db.write(b"\x04name\x03abc", b"\x05label").expect("writes");
+        db.write(b"\x02tx\x01", &[0u8; 300]).expect("writes");
+        db
+    }
+
+    fn dump_text(db: &SqliteDatabase) -> String {
+        let mut out = Vec::new();
+        write_dump(db, &mut out).expect("dumps");
+        String::from_utf8(out).expect("ascii")
+    }
+
+    /// A dump with the checksum line recomputed for `body` (everything
+    /// before the checksum line).
+    fn with_checksum(body: &str) -> String {
+        let digest = sha256d::Hash::hash(body.as_bytes());
+        format!("{body}checksum,{}\n", hex_lower(digest.as_byte_array()))
+    }
+
+    #[test]
+    fn dump_format_and_round_trip() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let db = sample_db(&tmp.path().join("src"));
+        let text = dump_text(&db);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "BITCOIN_CORE_WALLET_DUMP,1");
+        assert_eq!(lines[1], "format,sqlite");
+        assert_eq!(lines[2], "05666c616773,0400000004000000");
+        assert_eq!(lines.len(), 6);
+        let body_len = text.len() - lines[5].len() - 1;
+        assert_eq!(with_checksum(&text[..body_len]), text);
+
+        // Through files, as the wallet tool does.
+        let dump_path = tmp.path().join("dump.txt");
+        dump_wallet(&db, &dump_path).expect("dumps");
+        let e = dump_wallet(&db, &dump_path).expect_err("never overwrites");
+        assert_eq!(
+            e,
+            format!(
+                "File {} already exists. If you are sure this is what you want, move it out of the way first.",
+                dump_path.display()
+            )
+        );
+        let restored = tmp.path().join("restored");
+        create_from_dump(&dump_path, &restored, &DatabaseOptions::new(REGTEST)).expect("creates");
+        let copy = SqliteDatabase::open(
+            &restored,
+            &DatabaseOptions {
+                require_existing: true,
+                ..DatabaseOptions::new(REGTEST)
+            },
+        )
+        .expect("opens");
+        assert_eq!(
+            copy.scan_all().expect("scans"),
+            db.scan_all().expect("scans")
+        );
+        assert_eq!(dump_text(&copy), text);
+
+        // Never over an existing wallet.
+        let e = create_from_dump(&dump_path, &restored, &DatabaseOptions::new(REGTEST))
+            .expect_err("exists");
+        assert!(e.ends_with("Database already exists."), "{e}");
+    }
+
+    #[test]
+    fn dump_errors_in_cores_words() {
+        let good = with_checksum("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00aa,01\n");
+        assert_eq!(
+            parse_dump(good.as_bytes()).expect("parses"),
+            vec![(vec![0x00, 0xaa], vec![0x01])]
+        );
+        // Lines with an empty side count in the checksum but are skipped.
+        let skip = with_checksum("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n,\n00aa,01\n");
+        assert_eq!(parse_dump(skip.as_bytes()).expect("parses").len(), 1);
+
+        let cases: &[(&str, &str)] = &[
+            ("BITCOIN_CORE_WALLET_DUMPX,1\n", "Error: Dumpfile identifier record is incorrect. Got \"BITCOIN_CORE_WALLET_DUMPX\", expected \"BITCOIN_CORE_WALLET_DUMP\"."),
+            ("BITCOIN_CORE_WALLET_DUMP,+1\n", "Error: Unable to parse version +1 as a uint32_t"),
+            ("BITCOIN_CORE_WALLET_DUMP,2\n", "Error: Dumpfile version is not supported. This version of bitcoin-wallet only supports version 1 dumpfiles. Got dumpfile with version 2"),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformatx,sqlite\n", "Error: Dumpfile format record is incorrect. Got \"formatx\", expected \"format\"."),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformat,bdb\n", "Error: Dumpfile specifies an unsupported database format (bdb). Only sqlite database dumps are supported"),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\nzz,00\n", "Error: Got key that was not hex: zz"),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00,abc\n", "Error: Got value that was not hex: abc"),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00,00\nchecksum,00ff\n", "Error: Checksum is not the correct size"),
+            ("BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00,00\n", "Error: Missing checksum"),
+        ];
+        for (input, err) in cases {
+            assert_eq!(parse_dump(input.as_bytes()).expect_err(input), *err);
+        }
+
+        // A changed record no longer matches the checksum.
+        let tampered = good.replace("00aa,01", "00aa,02");
+        let computed = hex_lower(
+            sha256d::Hash::hash(b"BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00aa,02\n")
+                .as_byte_array(),
+        );
+        let expected = good
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("checksum,"))
+            .expect("checksum line");
+        assert_eq!(
+            parse_dump(tampered.as_bytes()).expect_err("mismatch"),
+            format!(
+                "Error: Dumpfile checksum does not match. Computed {computed}, expected {expected}"
+            )
+        );
+    }
+
+    #[test]
+    fn failed_create_from_dump_leaves_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dump_path = tmp.path().join("bad.txt");
+        fs::write(
+            &dump_path,
+            "BITCOIN_CORE_WALLET_DUMP,1\nformat,sqlite\n00,00\n01,01\nchecksum,".to_string()
+                + &"11".repeat(32)
+                + "\n",
+        )
+        .expect("writes");
+        let wallet = tmp.path().join("new");
+        let e = create_from_dump(&dump_path, &wallet, &DatabaseOptions::new(REGTEST))
+            .expect_err("bad checksum");
+        assert!(
+            e.starts_with("Error: Dumpfile checksum does not match."),
+            "{e}"
+        );
+        assert!(!wallet.exists(), "the new wallet is removed");
+
+        let e = create_from_dump(
+            &tmp.path().join("none.txt"),
+            &wallet,
+            &DatabaseOptions::new(REGTEST),
+        )
+        .expect_err("missing");
+        assert!(
+            e.starts_with("Dump file ") && e.ends_with(" does not exist."),
+            "{e}"
+        );
+    }
 }

@@ -268,8 +268,11 @@ fn id_prefix(ty: &str, id: &DescriptorId) -> Vec<u8> {
 ///
 /// `Ok` when the wallet loads (perhaps with `status` NEED_RESCAN or
 /// NONCRITICAL_ERROR); `Err` with the worst critical outcome otherwise.
-/// Core's follow-up writes on load (version, reordering, cache upgrades)
-/// are the caller's: this only reads.
+/// Core's follow-up writes on load (version, reordering, cache upgrades,
+/// erasing stray master keys of watch-only wallets) are the caller's: this
+/// only reads. So is refusing an EXTERNAL_SIGNER wallet in a build without
+/// signer support ([`DbErrors::ExternalSignerSupportRequired`]), and
+/// abandoning inactive coinbase transactions, which needs the chain.
 pub fn load_wallet<S: KvStore + ?Sized>(
     db: &S,
     wallet_name: &str,
@@ -563,7 +566,11 @@ fn load_master_keys<S: KvStore + ?Sized>(db: &S, records: &mut WalletRecords, ou
     for (k, v) in scan(db, types::MASTER_KEY, &type_prefix(types::MASTER_KEY), out) {
         match MasterKeyRecord::decode(&k, &v) {
             Ok(r) => {
-                if records.master_keys.contains_key(&r.id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    records.master_keys.entry(r.id)
+                {
+                    slot.insert(r.master_key);
+                } else {
                     out.fail(
                         DbErrors::Corrupt,
                         format!(
@@ -571,8 +578,6 @@ fn load_master_keys<S: KvStore + ?Sized>(db: &S, records: &mut WalletRecords, ou
                             r.id
                         ),
                     );
-                } else {
-                    records.master_keys.insert(r.id, r.master_key);
                 }
             }
             Err(e) => out.fail(DbErrors::Corrupt, e.to_string()),
@@ -628,5 +633,437 @@ fn load_txs<S: KvStore + ?Sized>(db: &S, records: &mut WalletRecords, out: &mut 
             Ok(r) => records.order_pos_next = Some(r.0),
             Err(e) => out.fail(DbErrors::NoncriticalError, e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::records::{tests::sample_tx, TxState, UINT256_ONE};
+    use crate::db::sqlite::SqliteDatabase;
+    use bitcoin::hashes::Hash;
+    use bitcoin::secp256k1::{PublicKey, Secp256k1};
+    use bitcoin::BlockHash;
+
+    const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
+    const DEFAULT_FLAGS: u64 = flags::DESCRIPTORS | flags::LAST_HARDENED_XPUB_CACHED;
+
+    fn db() -> SqliteDatabase {
+        SqliteDatabase::open_in_memory(REGTEST).expect("opens")
+    }
+
+    fn xpub(tag: u8) -> ExtPubKeyBytes {
+        let mut x = [tag; 74];
+        x[41] = 2;
+        ExtPubKeyBytes(x)
+    }
+
+    fn descriptor(tag: u8) -> DescriptorRecord {
+        DescriptorRecord {
+            id: [tag; 32],
+            descriptor: format!("wpkh(tpub{tag}/0/*)#checksum"),
+            creation_time: 1_700_000_000,
+            next_index: 1,
+            range_start: 0,
+            range_end: 1001,
+        }
+    }
+
+    fn wtx(tag: u8, state: TxState, n: i64) -> WalletTx {
+        let mut w = WalletTx::new(sample_tx(true, tag), state);
+        w.order_pos = Some(n);
+        w.time_received = 1_700_000_000 + u32::from(tag);
+        w
+    }
+
+    /// A wallet with every record type, written with the batch helpers.
+    fn full_wallet() -> (SqliteDatabase, WalletRecords) {
+        let mut db = db();
+        let sk = SecretKey::from_slice(&[1u8; 32]).expect("valid");
+        let pk = PublicKey::from_secret_key(&Secp256k1::new(), &sk)
+            .serialize()
+            .to_vec();
+        let d1 = descriptor(1);
+        let d2 = descriptor(2);
+        let mk = MasterKey {
+            crypted_key: vec![9; 48],
+            salt: vec![8; 8],
+            derivation_method: 0,
+            derive_iterations: 25000,
+            other_derivation_parameters: vec![],
+        };
+        let block = BlockHash::from_byte_array([0xbb; 32]);
+        let txs = [
+            wtx(
+                1,
+                TxState::Confirmed {
+                    block_hash: block,
+                    index: 1,
+                },
+                0,
+            ),
+            wtx(2, TxState::Inactive, 1),
+            wtx(3, TxState::Abandoned, 2),
+            wtx(4, TxState::Conflicted { block_hash: block }, 3),
+        ];
+        let locked = OutPoint {
+            txid: txs[0].txid(),
+            vout: 0,
+        };
+        let locator = Locator {
+            hashes: vec![block, BlockHash::from_byte_array([0x0f; 32])],
+        };
+        db.run_in_txn(|t| {
+            t.write_version(CLIENT_VERSION)?;
+            t.write_wallet_flags(DEFAULT_FLAGS)?;
+            t.write_descriptor(&d1)?;
+            t.write_descriptor(&d2)?;
+            t.write_descriptor_parent_cache(&d1.id, 0, &xpub(3))?;
+            t.write_descriptor_derived_cache(&d1.id, 0, 7, &xpub(4))?;
+            t.write_descriptor_last_hardened_cache(&d1.id, 0, &xpub(5))?;
+            t.write_descriptor_parent_cache(&d2.id, 0, &xpub(6))?;
+            assert!(t.write_descriptor_key(&d1.id, &pk, &sk)?);
+            assert!(
+                !t.write_descriptor_key(&d1.id, &pk, &sk)?,
+                "keys are insert-only"
+            );
+            assert!(t.write_descriptor_key(&d2.id, &pk, &sk)?);
+            assert!(t.write_crypted_descriptor_key(&d2.id, &pk, &[0xcc; 48])?);
+            t.write_master_key(1, &mk)?;
+            t.write_active_spk(OutputType::Bech32, &d1.id, false)?;
+            t.write_active_spk(OutputType::Bech32, &d2.id, true)?;
+            for w in &txs {
+                t.write_tx(w)?;
+            }
+            t.write_locked_utxo(&locked)?;
+            t.write_order_pos_next(4)?;
+            t.write_name("bcrt1qa", "label a")?;
+            t.write_purpose("bcrt1qa", "receive")?;
+            t.write_address_previously_spent("bcrt1qa", true)?;
+            t.write_address_receive_request("bcrt1qa", "1", "request")?;
+            t.write_purpose("bcrt1qb", "send")?;
+            t.write_best_block(&locator)?;
+            // Record types Core ignores, and one no version knows.
+            t.write(&type_prefix(types::MINVERSION), &[1, 2, 3, 4])?;
+            t.write(&type_prefix("zzzfuture"), b"whatever")?;
+            Ok::<_, crate::db::StorageError>(())
+        })
+        .expect("writes");
+
+        let mut cache = DescriptorCache::default();
+        cache.parent.insert(0, xpub(3));
+        cache.derived.entry(0).or_default().insert(7, xpub(4));
+        cache.last_hardened.insert(0, xpub(5));
+        let mut d1_keys = BTreeMap::new();
+        d1_keys.insert(pk.clone(), sk);
+        let mut d2_ckeys = BTreeMap::new();
+        d2_ckeys.insert(pk.clone(), vec![0xcc; 48]);
+        let mut d2_cache = DescriptorCache::default();
+        d2_cache.parent.insert(0, xpub(6));
+        let mut descriptors = BTreeMap::new();
+        descriptors.insert(
+            d1.id,
+            LoadedDescriptor {
+                record: d1.clone(),
+                cache,
+                keys: d1_keys,
+                crypted_keys: BTreeMap::new(),
+            },
+        );
+        descriptors.insert(
+            d2.id,
+            LoadedDescriptor {
+                record: d2.clone(),
+                cache: d2_cache,
+                keys: BTreeMap::new(),
+                crypted_keys: d2_ckeys,
+            },
+        );
+        let mut address_book = BTreeMap::new();
+        address_book.insert(
+            "bcrt1qa".to_string(),
+            AddressBookEntry {
+                label: Some("label a".into()),
+                purpose: Some(AddressPurpose::Receive),
+                previously_spent: true,
+                receive_requests: [("1".to_string(), "request".to_string())]
+                    .into_iter()
+                    .collect(),
+            },
+        );
+        address_book.insert(
+            "bcrt1qb".to_string(),
+            AddressBookEntry {
+                purpose: Some(AddressPurpose::Send),
+                ..Default::default()
+            },
+        );
+        let expected = WalletRecords {
+            last_client_version: Some(CLIENT_VERSION),
+            flags: DEFAULT_FLAGS,
+            descriptors,
+            address_book,
+            active_external: [(OutputType::Bech32, d1.id)].into_iter().collect(),
+            active_internal: [(OutputType::Bech32, d2.id)].into_iter().collect(),
+            master_keys: [(1, mk)].into_iter().collect(),
+            txs: txs.iter().map(|w| (w.txid(), w.clone())).collect(),
+            locked_utxos: [locked].into_iter().collect(),
+            order_pos_next: Some(4),
+            best_block: Some(locator),
+            status: DbErrors::LoadOk,
+            log: vec![],
+        };
+        (db, expected)
+    }
+
+    #[test]
+    fn loads_every_record() {
+        let (db, expected) = full_wallet();
+        let got = load_wallet(&db, "w").expect("loads");
+        assert_eq!(got, expected);
+        assert!(!got.any_unordered());
+        // The crypted key erased the plaintext one of the same descriptor.
+        assert!(got.descriptors[&[2u8; 32]].keys.is_empty());
+    }
+
+    fn expect_err(db: &SqliteDatabase, kind: DbErrors) -> LoadError {
+        let e = load_wallet(db, "w").expect_err("fails");
+        assert_eq!(e.kind, kind, "{e}");
+        e
+    }
+
+    #[test]
+    fn flag_outcomes() {
+        let db = db();
+        expect_err(&db, DbErrors::LegacyWallet);
+        db.write_wallet_flags(flags::LAST_HARDENED_XPUB_CACHED)
+            .expect("writes");
+        let e = expect_err(&db, DbErrors::LegacyWallet);
+        assert_eq!(
+            e.message("/w/wallet.dat"),
+            "Error loading /w/wallet.dat: Wallet is a legacy wallet. Please migrate to a descriptor wallet using the migration tool (migratewallet RPC)."
+        );
+        db.write_wallet_flags(DEFAULT_FLAGS | (1 << 40))
+            .expect("writes");
+        let e = expect_err(&db, DbErrors::TooNew);
+        assert_eq!(
+            e.message("f"),
+            "Error loading f: Wallet requires newer version of Bitcoin Core"
+        );
+        // Unknown low bits are tolerated and kept.
+        db.write_wallet_flags(DEFAULT_FLAGS | (1 << 20))
+            .expect("writes");
+        assert_eq!(
+            load_wallet(&db, "w").expect("loads").flags,
+            DEFAULT_FLAGS | (1 << 20)
+        );
+    }
+
+    #[test]
+    fn legacy_records_are_refused() {
+        for ty in types::LEGACY_TYPES {
+            let db = db();
+            db.write_wallet_flags(DEFAULT_FLAGS).expect("writes");
+            let mut key = type_prefix(ty);
+            key.extend_from_slice(&[0x21, 0x02]);
+            db.write(&key, b"x").expect("writes");
+            let e = expect_err(&db, DbErrors::UnexpectedLegacyEntry);
+            assert!(e.message("f").starts_with(
+                "Unexpected legacy entry in descriptor wallet found. Loading wallet f\n\n"
+            ));
+        }
+    }
+
+    #[test]
+    fn unreadable_descriptor_is_unknown_not_corrupt() {
+        let (db, _) = full_wallet();
+        let d = descriptor(1);
+        db.write(&d.key(), &d.value()[..10]).expect("writes");
+        let e = expect_err(&db, DbErrors::UnknownDescriptor);
+        assert!(
+            e.log[0].starts_with(
+                "Error: Unrecognized descriptor found in wallet w. The database might be corrupted"
+            ),
+            "{e}"
+        );
+        assert!(e
+            .message("f")
+            .starts_with("Unrecognized descriptor found. Loading wallet f\n\n"));
+        // A newer client wrote it: Core says so.
+        db.write_version(CLIENT_VERSION + 10000).expect("writes");
+        let e = expect_err(&db, DbErrors::UnknownDescriptor);
+        assert!(
+            e.log[0].contains("The wallet might have been created on a newer version."),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn corrupt_records() {
+        // An active descriptor that does not exist.
+        let (db, _) = full_wallet();
+        db.write_active_spk(OutputType::Bech32m, &[0x77; 32], false)
+            .expect("writes");
+        expect_err(&db, DbErrors::Corrupt);
+
+        // A private key whose checksum does not match.
+        let (db, _) = full_wallet();
+        let rows = db
+            .scan_prefix(&type_prefix(types::WALLETDESCRIPTORKEY))
+            .expect("scans");
+        let (k, mut v) = rows[0].clone();
+        let last = v.len() - 1;
+        v[last] ^= 0xff;
+        db.write(&k, &v).expect("writes");
+        let e = expect_err(&db, DbErrors::Corrupt);
+        assert_eq!(e.log, vec!["Error reading wallet database: descriptor unencrypted key CPubKey/CPrivKey corrupt"]);
+        assert_eq!(e.message("f"), "Error loading f: Wallet corrupted");
+
+        // A transaction with a mapValue key Core does not know.
+        let (db, _) = full_wallet();
+        let w = wtx(9, TxState::Inactive, 9);
+        let mut bytes = w.encode();
+        // Rename "n" to "x": same length, so the rest still parses.
+        let pos = bytes
+            .windows(3)
+            .position(|s| s == [0x01, b'n', 0x01])
+            .expect("finds n");
+        bytes[pos + 1] = b'x';
+        db.write(&TxRecord::new(w).key(), &bytes).expect("writes");
+        let e = expect_err(&db, DbErrors::Corrupt);
+        assert_eq!(
+            e.log,
+            vec!["Unexpected value in CWalletTx strings value map"]
+        );
+
+        // A cache entry that is not an xpub, a truncated locked coin, a bad
+        // master key.
+        for (key, value) in [
+            (
+                DescriptorCacheRecord {
+                    id: [1; 32],
+                    key_exp_index: 9,
+                    der_index: None,
+                    xpub: xpub(1),
+                }
+                .key(),
+                vec![1u8, 2],
+            ),
+            (type_prefix(types::LOCKED_UTXO), vec![0x31]),
+            (
+                MasterKeyRecord {
+                    id: 2,
+                    master_key: MasterKey {
+                        crypted_key: vec![],
+                        salt: vec![],
+                        derivation_method: 0,
+                        derive_iterations: 0,
+                        other_derivation_parameters: vec![],
+                    },
+                }
+                .key(),
+                vec![0xff],
+            ),
+            (type_prefix(types::NAME), vec![]),
+        ] {
+            let (db, _) = full_wallet();
+            db.write(&key, &value).expect("writes");
+            expect_err(&db, DbErrors::Corrupt);
+        }
+    }
+
+    #[test]
+    fn non_critical_outcomes_still_load() {
+        // A txid that does not match its transaction: rescan.
+        let (db, expected) = full_wallet();
+        let w = wtx(9, TxState::Inactive, 9);
+        let mut rec = TxRecord::new(w);
+        rec.txid = Txid::from_byte_array([0x99; 32]);
+        db.write_record(&rec).expect("writes");
+        let got = load_wallet(&db, "w").expect("loads");
+        assert_eq!(got.status, DbErrors::NeedRescan);
+        assert_eq!(got.txs, expected.txs);
+        assert_eq!(
+            DbErrors::NeedRescan.message("f").expect("warning"),
+            "Error reading f! Transaction data may be missing or incorrect. Rescanning wallet."
+        );
+
+        // A bad orderposnext only loses that hint.
+        let (db, _) = full_wallet();
+        db.write(&type_prefix(types::ORDERPOSNEXT), &[1, 2, 3])
+            .expect("writes");
+        let got = load_wallet(&db, "w").expect("loads");
+        assert_eq!(got.status, DbErrors::NoncriticalError);
+        assert_eq!(got.order_pos_next, None);
+
+        // A nonstandard purpose is logged and treated as unset.
+        let (db, _) = full_wallet();
+        db.write_purpose("bcrt1qa", "gift").expect("writes");
+        let got = load_wallet(&db, "w").expect("loads");
+        assert_eq!(got.status, DbErrors::LoadOk);
+        assert_eq!(got.address_book["bcrt1qa"].purpose, None);
+        assert_eq!(
+            got.log,
+            vec!["Warning: nonstandard purpose string 'gift' for address 'bcrt1qa'"]
+        );
+
+        // An unordered transaction is reported for renumbering.
+        let (db, _) = full_wallet();
+        let mut w = wtx(10, TxState::Inactive, 0);
+        w.order_pos = None;
+        db.write_tx(&w).expect("writes");
+        assert!(load_wallet(&db, "w").expect("loads").any_unordered());
+    }
+
+    #[test]
+    fn best_block_choice() {
+        let db = db();
+        db.write_wallet_flags(DEFAULT_FLAGS).expect("writes");
+        assert_eq!(load_wallet(&db, "w").expect("loads").best_block, None);
+        let a = Locator {
+            hashes: vec![BlockHash::from_byte_array([1; 32])],
+        };
+        let b = Locator {
+            hashes: vec![BlockHash::from_byte_array([2; 32])],
+        };
+        db.write_best_block(&a).expect("writes");
+        assert_eq!(
+            load_wallet(&db, "w").expect("loads").best_block,
+            Some(a.clone())
+        );
+        // An old non-empty `bestblock` wins, as in Core's ReadBestBlock.
+        db.write_record(&crate::db::records::BestBlockRecord {
+            nomerkle: false,
+            locator: b.clone(),
+        })
+        .expect("writes");
+        assert_eq!(load_wallet(&db, "w").expect("loads").best_block, Some(b));
+        let _ = UINT256_ONE;
+    }
+
+    #[test]
+    fn erase_helpers() {
+        let (db, _) = full_wallet();
+        db.erase_address_data("bcrt1qa").expect("erases");
+        db.erase_name("bcrt1qa").expect("erases");
+        db.erase_purpose("bcrt1qa").expect("erases");
+        db.erase_active_spk(OutputType::Bech32, true)
+            .expect("erases");
+        db.erase_master_key(1).expect("erases");
+        let before = load_wallet(&db, "w").expect("loads");
+        let first = *before.txs.keys().next().expect("a tx");
+        db.erase_tx(&first).expect("erases");
+        for op in &before.locked_utxos {
+            db.erase_locked_utxo(op).expect("erases");
+        }
+        let got = load_wallet(&db, "w").expect("loads");
+        assert!(!got.address_book.contains_key("bcrt1qa"));
+        assert!(got.active_internal.is_empty());
+        assert!(got.master_keys.is_empty());
+        assert!(!db.is_encrypted().expect("reads"));
+        assert!(!got.txs.contains_key(&first));
+        assert!(got.locked_utxos.is_empty());
+        db.erase_records(&[types::TX]).expect("erases");
+        assert!(load_wallet(&db, "w").expect("loads").txs.is_empty());
     }
 }

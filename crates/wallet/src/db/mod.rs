@@ -18,6 +18,9 @@ pub mod records;
 pub mod ser;
 pub mod sqlite;
 
+#[cfg(test)]
+mod core_interop;
+
 pub use batch::WalletBatch;
 pub use load::{load_wallet, DbErrors, LoadError, WalletRecords};
-pub use sqlite::{DatabaseOptions, KvStore, OpenError, SqliteDatabase, StorageError, Txn};
+pub use sqlite::{DatabaseOptions, KvPairs, KvStore, OpenError, SqliteDatabase, StorageError, Txn};

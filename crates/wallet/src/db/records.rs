@@ -1396,7 +1396,7 @@ impl Record for TxRecord {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::db::ser::hex_lower;
     use bitcoin::absolute::LockTime;

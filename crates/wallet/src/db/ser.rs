@@ -299,7 +299,7 @@ pub fn hex_digit(c: u8) -> Option<u8> {
 
 /// Core's `IsHex`: non-empty, even length, only hex digits.
 pub fn is_hex(s: &str) -> bool {
-    !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|c| hex_digit(c).is_some())
+    !s.is_empty() && s.len().is_multiple_of(2) && s.bytes().all(|c| hex_digit(c).is_some())
 }
 
 /// Core's `TryParseHex`: pairs of hex digits, whitespace allowed between

@@ -186,6 +186,15 @@ fn errstr(e: &rusqlite::Error) -> String {
     }
 }
 
+/// Whether `e` is SQLite reporting that another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(err, _)
+        if matches!(err.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// Raw records as stored: (key, value) pairs.
+pub type KvPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// An open `wallet.dat`. It holds SQLite's exclusive lock from open until it
 /// is dropped, as Core does, so no second process (Core or ours) can open
 /// the same wallet meanwhile.
@@ -349,7 +358,17 @@ impl SqliteDatabase {
         .map_err(load_err)?;
         // In exclusive locking mode the lock taken by this transaction is
         // kept after COMMIT until the connection closes.
-        if conn.execute_batch("BEGIN EXCLUSIVE TRANSACTION").is_err() {
+        if let Err(e) = conn.execute_batch("BEGIN EXCLUSIVE TRANSACTION") {
+            // Core words every failure here as a lock conflict. A damaged
+            // file fails here too (SQLite reads the header to lock); saying
+            // "in use" would send the user looking for another process, so
+            // only a real lock conflict gets Core's text.
+            if !is_busy(&e) {
+                return Err(load_err(format!(
+                    "SQLiteDatabase: Failed to open database: {}\n",
+                    errstr(&e)
+                )));
+            }
             return Err(load_err(format!(
                 "SQLiteDatabase: Unable to obtain an exclusive lock on the database, is it being used by another instance of {CLIENT_NAME}?\n"
             )));
@@ -574,7 +593,7 @@ impl SqliteDatabase {
 
     /// Every key/value pair in table order, as Core's unordered cursor
     /// returns them (used by `dump`).
-    pub fn scan_all(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    pub fn scan_all(&self) -> Result<KvPairs, StorageError> {
         conn_scan_all(&self.conn)
     }
 }
@@ -621,7 +640,7 @@ pub trait KvStore {
     /// Whether `key` is present.
     fn exists(&self, key: &[u8]) -> Result<bool, StorageError>;
     /// Every pair whose key starts with `prefix`, in key order.
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StorageError>;
 }
 
 macro_rules! impl_kv_store {
@@ -651,7 +670,7 @@ macro_rules! impl_kv_store {
                 let $conn = self;
                 Ok(conn_read($get, key)?.is_some())
             }
-            fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+            fn scan_prefix(&self, prefix: &[u8]) -> Result<KvPairs, StorageError> {
                 let $conn = self;
                 conn_scan_prefix($get, prefix)
             }
@@ -724,7 +743,7 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 fn collect_rows(
     stmt: &mut rusqlite::Statement<'_>,
     params: &[&dyn rusqlite::ToSql],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+) -> Result<KvPairs, StorageError> {
     let rows = stmt
         .query_map(params, |row| {
             Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, Vec<u8>>(1)?))
@@ -734,10 +753,7 @@ fn collect_rows(
         .map_err(|e| StorageError::sql("Unable to execute cursor step", &e))
 }
 
-fn conn_scan_prefix(
-    conn: &Connection,
-    prefix: &[u8],
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+fn conn_scan_prefix(conn: &Connection, prefix: &[u8]) -> Result<KvPairs, StorageError> {
     // A blob range uses the primary key index, unlike instr() or LIKE.
     match prefix_end(prefix) {
         Some(end) => {
@@ -759,7 +775,7 @@ fn conn_scan_prefix(
     }
 }
 
-fn conn_scan_all(conn: &Connection) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+fn conn_scan_all(conn: &Connection) -> Result<KvPairs, StorageError> {
     let mut stmt = conn
         .prepare("SELECT key, value FROM main")
         .map_err(|e| StorageError::sql("Failed to setup cursor SQL statement", &e))?;
@@ -801,5 +817,472 @@ fn dir_is_writable(dir: &Path) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    /// Regtest's message start.
+    pub(crate) const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
+    /// Mainnet's message start.
+    const MAINNET: [u8; 4] = [0xf9, 0xbe, 0xb4, 0xd9];
+
+    pub(crate) fn new_wallet(dir: &Path) -> SqliteDatabase {
+        SqliteDatabase::open(
+            dir,
+            &DatabaseOptions {
+                require_create: true,
+                ..DatabaseOptions::new(REGTEST)
+            },
+        )
+        .expect("creates")
+    }
+
+    fn existing() -> DatabaseOptions {
+        DatabaseOptions {
+            require_existing: true,
+            ..DatabaseOptions::new(REGTEST)
+        }
+    }
+
+    #[test]
+    fn creates_core_schema() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w1");
+        let db = new_wallet(&wdir);
+        let app_id: i32 = db
+            .conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(app_id, -88099366);
+        let uv: i32 = db
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(uv, 0);
+        let sql: String = db
+            .conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type='table'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("reads");
+        assert_eq!(
+            sql,
+            "CREATE TABLE main(key BLOB PRIMARY KEY NOT NULL, value BLOB NOT NULL)"
+        );
+        // Durable commits: FULL unless -unsafesqlitesync; rollback journal.
+        let sync: i32 = db
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(sync, 2);
+        let jm: String = db
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(jm, "delete");
+        db.write(b"k", b"v").expect("writes");
+        assert_eq!(db.files()[0], wdir.join("wallet.dat"));
+        drop(db);
+        assert!(is_sqlite_file(&wdir.join("wallet.dat"), REGTEST));
+        assert!(!is_sqlite_file(&wdir.join("wallet.dat"), MAINNET));
+        let db = SqliteDatabase::open(&wdir, &existing()).expect("reopens");
+        assert_eq!(db.read(b"k").expect("reads"), Some(b"v".to_vec()));
+
+        let unsafe_dir = tmp.path().join("w2");
+        let db = SqliteDatabase::open(
+            &unsafe_dir,
+            &DatabaseOptions {
+                use_unsafe_sync: true,
+                ..DatabaseOptions::new(REGTEST)
+            },
+        )
+        .expect("creates");
+        let sync: i32 = db
+            .conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("reads");
+        assert_eq!(sync, 0);
+    }
+
+    #[test]
+    fn key_value_operations() {
+        let mut db = SqliteDatabase::open_in_memory(REGTEST).expect("opens");
+        db.write(b"\x02aa1", b"one").expect("writes");
+        db.write(b"\x02aa2", b"two").expect("writes");
+        db.write(b"\x02ab1", b"x").expect("writes");
+        db.write(b"\x02aa1", b"uno").expect("overwrites");
+        assert_eq!(db.read(b"\x02aa1").expect("reads"), Some(b"uno".to_vec()));
+        assert!(!db.insert(b"\x02aa1", b"nope").expect("inserts"));
+        assert!(db.insert(b"\x02aa3", b"three").expect("inserts"));
+        assert!(db.exists(b"\x02aa3").expect("reads"));
+        let rows = db.scan_prefix(b"\x02aa").expect("scans");
+        assert_eq!(
+            rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+            vec![
+                b"\x02aa1".to_vec(),
+                b"\x02aa2".to_vec(),
+                b"\x02aa3".to_vec()
+            ]
+        );
+        db.erase(b"\x02aa2").expect("erases");
+        db.erase(b"\x02zz").expect("absent is fine");
+        assert_eq!(db.scan_prefix(b"\x02aa").expect("scans").len(), 2);
+        db.erase_prefix(b"\x02aa").expect("erases");
+        assert!(db.scan_prefix(b"\x02aa").expect("scans").is_empty());
+        assert_eq!(db.scan_all().expect("scans").len(), 1);
+        // Prefixes ending in 0xff and empty values.
+        db.write(b"\xff\xff", b"").expect("writes");
+        db.write(b"\xff\xff\x01", b"").expect("writes");
+        assert_eq!(db.scan_prefix(b"\xff\xff").expect("scans").len(), 2);
+        assert_eq!(db.scan_prefix(b"\xff").expect("scans").len(), 2);
+        assert_eq!(db.read(b"\xff\xff").expect("reads"), Some(vec![]));
+        let _ = &mut db;
+    }
+
+    #[test]
+    fn prefix_end_is_next_key() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+    }
+
+    #[test]
+    fn failed_batch_leaves_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w");
+        let mut db = new_wallet(&wdir);
+        db.write(b"before", b"1").expect("writes");
+        let r: Result<(), StorageError> = db.run_in_txn(|t| {
+            t.write(b"a", b"1")?;
+            t.erase(b"before")?;
+            Err(StorageError {
+                message: "boom".into(),
+            })
+        });
+        assert!(r.is_err());
+        assert_eq!(db.read(b"a").expect("reads"), None);
+        assert_eq!(db.read(b"before").expect("reads"), Some(b"1".to_vec()));
+        {
+            let t = db.begin().expect("begins");
+            t.write(b"b", b"2").expect("writes");
+            assert_eq!(t.read(b"b").expect("reads"), Some(b"2".to_vec()));
+            // Dropped without commit.
+        }
+        assert_eq!(db.read(b"b").expect("reads"), None);
+        let t = db.begin().expect("begins");
+        t.write(b"c", b"3").expect("writes");
+        t.abort().expect("aborts");
+        assert_eq!(db.read(b"c").expect("reads"), None);
+        db.run_in_txn(|t| {
+            t.write(b"d", b"4")?;
+            t.write(b"e", b"5")
+        })
+        .expect("commits");
+        drop(db);
+        let db = SqliteDatabase::open(&wdir, &existing()).expect("reopens");
+        assert_eq!(db.read(b"d").expect("reads"), Some(b"4".to_vec()));
+        assert_eq!(db.read(b"e").expect("reads"), Some(b"5".to_vec()));
+    }
+
+    #[test]
+    fn second_open_is_refused_while_locked() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w");
+        let db = new_wallet(&wdir);
+        let e = SqliteDatabase::open(&wdir, &existing()).expect_err("locked");
+        assert_eq!(e.status, DatabaseStatus::FailedLoad);
+        assert_eq!(
+            e.message,
+            "SQLiteDatabase: Unable to obtain an exclusive lock on the database, is it being used by another instance of Bitcoin Core?\n"
+        );
+        drop(db);
+        SqliteDatabase::open(&wdir, &existing()).expect("opens once released");
+    }
+
+    /// Run by the tests below in a child process (this test binary again),
+    /// selected by the environment; does nothing in a normal test run.
+    #[test]
+    fn child_process_helper() {
+        let Ok(task) = std::env::var("WALLET_DB_CHILD") else {
+            return;
+        };
+        let (what, dir) = task.split_once(':').expect("task:dir");
+        let mut db = SqliteDatabase::open(Path::new(dir), &existing()).expect("child opens");
+        match what {
+            "hold" => {
+                // A marker file, not stdout: the test harness may capture
+                // this test's output.
+                fs::write(Path::new(dir).join("locked-by-child"), b"").expect("marker");
+                let mut line = String::new();
+                let _ = std::io::stdin().read_line(&mut line);
+            }
+            "crash" => {
+                let t = db.begin().expect("begins");
+                for i in 0..100u32 {
+                    t.write(&i.to_le_bytes(), &[7u8; 500]).expect("writes");
+                }
+                t.erase(b"keep").expect("erases");
+                // Die mid-batch: the journal must undo all of it.
+                std::process::abort();
+            }
+            other => panic!("unknown task {other}"),
+        }
+    }
+
+    fn child(task: &str, dir: &Path) -> std::process::Child {
+        Command::new(std::env::current_exe().expect("test exe"))
+            .args([
+                "--exact",
+                "db::sqlite::tests::child_process_helper",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("WALLET_DB_CHILD", format!("{task}:{}", dir.display()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns")
+    }
+
+    #[test]
+    fn another_process_holding_the_wallet_locks_it() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w");
+        drop(new_wallet(&wdir));
+        let mut c = child("hold", &wdir);
+        let marker = wdir.join("locked-by-child");
+        let start = std::time::Instant::now();
+        while !marker.exists() {
+            if let Some(status) = c.try_wait().expect("polls") {
+                panic!("child ended before locking: {status}");
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "child never locked"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let e = SqliteDatabase::open(&wdir, &existing()).expect_err("locked by the child");
+        assert!(
+            e.message
+                .starts_with("SQLiteDatabase: Unable to obtain an exclusive lock"),
+            "{e}"
+        );
+        drop(c.stdin.take());
+        c.wait().expect("child exits");
+        SqliteDatabase::open(&wdir, &existing()).expect("opens after the child exits");
+    }
+
+    #[test]
+    fn a_crash_mid_batch_leaves_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w");
+        let db = new_wallet(&wdir);
+        db.write(b"keep", b"1").expect("writes");
+        drop(db);
+        let status = child("crash", &wdir).wait().expect("child ends");
+        assert!(!status.success());
+        let db = SqliteDatabase::open(&wdir, &existing()).expect("reopens");
+        assert_eq!(
+            db.scan_all().expect("scans"),
+            vec![(b"keep".to_vec(), b"1".to_vec())]
+        );
+    }
+
+    #[test]
+    fn open_errors_in_cores_words() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let shown = |p: &Path| p.display().to_string();
+
+        // Missing.
+        let missing = tmp.path().join("missing");
+        let e = SqliteDatabase::open(&missing, &existing()).expect_err("missing");
+        assert_eq!(e.status, DatabaseStatus::FailedNotFound);
+        assert_eq!(
+            e.message,
+            format!(
+                "Failed to load database path '{}'. Path does not exist.",
+                shown(&missing)
+            )
+        );
+
+        // A directory without a wallet.
+        let empty = tmp.path().join("empty");
+        fs::create_dir(&empty).expect("mkdir");
+        let e = SqliteDatabase::open(&empty, &existing()).expect_err("nothing there");
+        assert_eq!(e.status, DatabaseStatus::FailedBadFormat);
+        assert_eq!(
+            e.message,
+            format!(
+                "Failed to load database path '{}'. Data is not in recognized format.",
+                shown(&empty)
+            )
+        );
+
+        // A foreign SQLite file.
+        let foreign = tmp.path().join("foreign");
+        fs::create_dir(&foreign).expect("mkdir");
+        {
+            let c = Connection::open(foreign.join("wallet.dat")).expect("opens");
+            c.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+                .expect("writes");
+        }
+        let e = SqliteDatabase::open(&foreign, &existing()).expect_err("foreign");
+        assert_eq!(
+            e.message,
+            format!(
+                "Failed to load database path '{}'. Data is not in recognized format.",
+                shown(&foreign)
+            )
+        );
+
+        // A wallet of another network.
+        let regtest = tmp.path().join("regtest");
+        drop(new_wallet(&regtest));
+        let main_opts = DatabaseOptions {
+            require_existing: true,
+            ..DatabaseOptions::new(MAINNET)
+        };
+        let e = SqliteDatabase::open(&regtest, &main_opts).expect_err("other network");
+        assert_eq!(e.status, DatabaseStatus::FailedBadFormat);
+        // Core's Verify check, reached when the header check is bypassed.
+        let db = SqliteDatabase::open_file(
+            &regtest,
+            &regtest.join("wallet.dat"),
+            &DatabaseOptions::new(MAINNET),
+        )
+        .expect("opens unverified");
+        assert_eq!(
+            db.verify(MAINNET).expect_err("wrong id"),
+            format!(
+                "SQLiteDatabase: Unexpected application id. Expected {}, got {}",
+                0xf9beb4d9u32, 0xfabfb5dau32
+            )
+        );
+        drop(db);
+
+        // Creating over an existing wallet.
+        let e = SqliteDatabase::open(
+            &regtest,
+            &DatabaseOptions {
+                require_create: true,
+                ..DatabaseOptions::new(REGTEST)
+            },
+        )
+        .expect_err("exists");
+        assert_eq!(e.status, DatabaseStatus::FailedAlreadyExists);
+        assert_eq!(
+            e.message,
+            format!(
+                "Failed to create database path '{}'. Database already exists.",
+                shown(&regtest)
+            )
+        );
+
+        // Another schema version.
+        {
+            let c = Connection::open(regtest.join("wallet.dat")).expect("opens");
+            c.execute_batch("PRAGMA user_version = 1").expect("writes");
+        }
+        let e = SqliteDatabase::open(&regtest, &existing()).expect_err("schema");
+        assert_eq!(e.status, DatabaseStatus::FailedVerify);
+        assert_eq!(
+            e.message,
+            "SQLiteDatabase: Unknown sqlite wallet schema version 1. Only version 0 is supported"
+        );
+
+        // A Berkeley DB (legacy) wallet.
+        let bdb = tmp.path().join("bdb");
+        fs::create_dir(&bdb).expect("mkdir");
+        let mut data = vec![0u8; 8192];
+        data[12..16].copy_from_slice(&[0x62, 0x31, 0x05, 0x00]);
+        fs::write(bdb.join("wallet.dat"), &data).expect("writes");
+        let e = SqliteDatabase::open(&bdb, &existing()).expect_err("bdb");
+        assert_eq!(e.status, DatabaseStatus::FailedLegacyDisabled);
+        assert!(e.message.contains(
+            "The wallet appears to be a Legacy wallet, please use the wallet migration tool"
+        ));
+    }
+
+    /// A wallet file with many pages of records.
+    fn big_wallet(dir: &Path) -> PathBuf {
+        let mut db = new_wallet(dir);
+        db.run_in_txn(|t| {
+            for i in 0..300u32 {
+                t.write(&i.to_be_bytes(), &[i as u8; 700])?;
+            }
+            Ok::<_, StorageError>(())
+        })
+        .expect("writes");
+        drop(db);
+        dir.join("wallet.dat")
+    }
+
+    #[test]
+    fn damaged_files_are_clear_errors() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+
+        // Cut below the 512-byte minimum: not a wallet at all.
+        let tiny = tmp.path().join("tiny");
+        let f = big_wallet(&tiny);
+        let bytes = fs::read(&f).expect("reads");
+        fs::write(&f, &bytes[..300]).expect("writes");
+        let e = SqliteDatabase::open(&tiny, &existing()).expect_err("tiny");
+        assert_eq!(e.status, DatabaseStatus::FailedBadFormat);
+
+        // Cut in the middle: the header still matches, the pages are gone.
+        let cut = tmp.path().join("cut");
+        let f = big_wallet(&cut);
+        let bytes = fs::read(&f).expect("reads");
+        fs::write(&f, &bytes[..bytes.len() / 3]).expect("writes");
+        let e = SqliteDatabase::open(&cut, &existing()).expect_err("truncated");
+        assert_eq!(e.status, DatabaseStatus::FailedLoad);
+        assert_eq!(
+            e.message,
+            "SQLiteDatabase: Failed to open database: database disk image is malformed\n"
+        );
+
+        // Pages overwritten with garbage.
+        let junk = tmp.path().join("junk");
+        let f = big_wallet(&junk);
+        let mut bytes = fs::read(&f).expect("reads");
+        let len = bytes.len();
+        for b in &mut bytes[4096..len - 4096] {
+            *b = 0xa5;
+        }
+        fs::write(&f, &bytes).expect("writes");
+        let e = SqliteDatabase::open(&junk, &existing()).expect_err("corrupt");
+        assert_eq!(e.status, DatabaseStatus::FailedVerify, "{e:?}");
+        assert_eq!(
+            e.message,
+            "SQLiteDatabase: Failed to execute statement to verify database: database disk image is malformed"
+        );
+    }
+
+    #[test]
+    fn backup_copies_an_open_wallet() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let wdir = tmp.path().join("w");
+        let db = new_wallet(&wdir);
+        db.write(b"k1", b"v1").expect("writes");
+        db.write(b"k2", b"v2").expect("writes");
+        let dest_dir = tmp.path().join("restored");
+        fs::create_dir(&dest_dir).expect("mkdir");
+        db.backup(&dest_dir.join("wallet.dat")).expect("backs up");
+        // The source stays open and usable.
+        db.write(b"k3", b"v3").expect("writes");
+        let copy = SqliteDatabase::open(&dest_dir, &existing()).expect("the copy is a wallet");
+        assert_eq!(copy.scan_all().expect("scans").len(), 2);
+        // A destination that cannot be created fails cleanly.
+        assert!(db
+            .backup(&tmp.path().join("no/such/dir/wallet.dat"))
+            .is_err());
     }
 }
