@@ -116,9 +116,12 @@ fn next_id() -> u64 {
 
 /// Registers `cb` in `list` (a field of the wallet's callbacks) until the
 /// returned handler goes.
+/// A list of registered callbacks of one kind on a wallet.
+type CallbackList<T> = Mutex<Vec<(u64, Arc<T>)>>;
+
 fn register<T: ?Sized + Send + Sync + 'static>(
     wallet: &Arc<Wallet>,
-    pick: fn(&Wallet) -> &Mutex<Vec<(u64, Arc<T>)>>,
+    pick: fn(&Wallet) -> &CallbackList<T>,
     cb: Arc<T>,
 ) -> Box<dyn Handler> {
     let id = next_id();
@@ -351,7 +354,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
             .ledger
             .last_block()
             .map(|(h, _)| h)
-            .unwrap_or_else(|| <BlockHash as bitcoin::hashes::Hash>::all_zeros());
+            .unwrap_or_else(<BlockHash as bitcoin::hashes::Hash>::all_zeros);
         Ok((balances, tip, true))
     }
     fn get_balance(&self) -> Result<i64> {

@@ -413,7 +413,7 @@ impl Ledger {
         state: TxState,
         rescanning_old_block: bool,
         env: &dyn LedgerEnv,
-        update: Option<&mut dyn FnMut(&mut Entry, bool) -> bool>,
+        update: Option<UpdateFn<'_>>,
     ) -> Txid {
         let txid = tx.compute_txid();
         let inserted = !self.txs.contains_key(&txid);
@@ -935,6 +935,10 @@ impl Ledger {
         self.pending.best_block = true;
     }
 }
+
+/// Edits an entry on [`Ledger::add`] (second argument: newly inserted);
+/// returns whether it changed anything.
+pub type UpdateFn<'a> = &'a mut dyn FnMut(&mut Entry, bool) -> bool;
 
 /// What a state update did (Core's `TxUpdate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

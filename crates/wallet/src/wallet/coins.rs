@@ -60,12 +60,14 @@ impl Wallet {
         let all: Vec<(OutPoint, bool)> = std::mem::take(&mut state.locked_coins)
             .into_iter()
             .collect();
-        let mut writes = Writes::default();
-        writes.locked = all
-            .into_iter()
-            .filter(|(_, p)| *p)
-            .map(|(o, _)| (o, false))
-            .collect();
+        let writes = Writes {
+            locked: all
+                .into_iter()
+                .filter(|(_, p)| *p)
+                .map(|(o, _)| (o, false))
+                .collect(),
+            ..Default::default()
+        };
         self.commit(&mut state, writes)
     }
 

@@ -159,7 +159,7 @@ impl Keystore {
 
     /// Whether any descriptor covers `script` (Core's `IsMine`).
     pub fn is_mine(&self, script: &Script) -> bool {
-        let script = ScriptBuf::from(script.to_owned());
+        let script = script.to_owned();
         self.spkms.values().any(|s| s.is_mine(&script))
     }
 
