@@ -9,6 +9,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use functional::{op_true, wait_for_file, TestNode};
 use interfaces::chain::*;
+use interfaces::handler::Handler;
 use interfaces::init::Init;
 use interfaces::node::InitMessageCallback;
 use serde_json::json;
@@ -290,6 +291,9 @@ fn chain_and_node_serve_a_wallet_and_a_gui_over_ipc() {
         reply.json()["result"],
         json!({"params": ["w"], "uri": "/wallet/w1"})
     );
+    // Disconnecting is synchronous; a dropped proxy's release reaches the
+    // node asynchronously, so the test does not race it.
+    registered.disconnect().unwrap();
     drop(registered);
     assert_eq!(node.rpc_err("ipcecho", json!([])).code, -32601);
 
