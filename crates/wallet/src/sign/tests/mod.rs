@@ -252,8 +252,8 @@ pub(super) fn assert_default_spends(tx: &Transaction, spent: &[TxOut], first: us
     assert_schnorr_key_path(tx, i, spent, sig);
 }
 
-/// The keys of a multisig script, in script order.
-pub(super) fn multisig_keys(script: &Script) -> Vec<Vec<u8>> {
+/// The 33-byte pushes of a script (its keys), in order.
+pub(super) fn key_pushes(script: &Script) -> Vec<Vec<u8>> {
     script
         .instructions()
         .filter_map(|i| match i.unwrap() {

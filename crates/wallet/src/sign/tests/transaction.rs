@@ -282,7 +282,7 @@ fn partial_multisig_is_completed_by_the_cosigner() {
     assert!(w[0].is_empty());
     let ws = ScriptBuf::from_bytes(w[3].clone());
     assert_eq!(ws.to_p2wsh(), prev.output[0].script_pubkey);
-    let keys = multisig_keys(&ws);
+    let keys = key_pushes(&ws);
     let ours = ka
         .spkms
         .values()
