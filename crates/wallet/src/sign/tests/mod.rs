@@ -7,6 +7,7 @@
 mod fill;
 mod message;
 mod satisfaction;
+mod scripts;
 mod transaction;
 
 use bitcoin::bip32::Xpriv;
@@ -15,7 +16,7 @@ use bitcoin::secp256k1::{ecdsa, schnorr, Message, PublicKey as SecpPublicKey, XO
 use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
 use bitcoin::{
     absolute, Amount, Network, OutPoint, PublicKey, Script, ScriptBuf, Sequence, Transaction, TxIn,
-    TxOut, Witness,
+    TxOut, Txid, Witness,
 };
 
 use crate::keys::{
@@ -87,7 +88,7 @@ pub(super) fn funding(scripts: &[ScriptBuf], sats: u64) -> Transaction {
         version: bitcoin::transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
         input: vec![TxIn {
-            previous_output: OutPoint::new(bitcoin::Txid::from_byte_array([1; 32]), 0),
+            previous_output: OutPoint::new(Txid::from_byte_array([1; 32]), 0),
             ..TxIn::default()
         }],
         output: scripts
@@ -263,4 +264,14 @@ pub(super) fn key_pushes(script: &Script) -> Vec<Vec<u8>> {
             _ => None,
         })
         .collect()
+}
+
+/// The wallet's transaction lookup, knowing only `prev`.
+pub(super) fn lookup(prev: &Transaction) -> impl Fn(&Txid) -> Option<Transaction> + '_ {
+    move |txid| (*txid == prev.compute_txid()).then(|| prev.clone())
+}
+
+/// A wallet that knows no transactions.
+pub(super) fn no_lookup(_: &Txid) -> Option<Transaction> {
+    None
 }

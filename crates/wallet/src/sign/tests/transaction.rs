@@ -7,7 +7,7 @@ use bitcoin::psbt::PsbtSighashType;
 use bitcoin::sighash::EcdsaSighashType;
 use bitcoin::{Amount, OutPoint, ScriptBuf, Transaction, TxOut};
 
-use super::fill::multisig_pair;
+use super::scripts::multisig_pair;
 use super::*;
 use crate::crypto::KeyingMaterial;
 use crate::sign::{
