@@ -218,14 +218,13 @@ impl Pass<'_> {
             return Ok(done);
         }
         let input = &psbt.inputs[i];
-        let known_keys: Vec<PublicKey> = pubkeys.to_vec();
         Ok(produce(
             spk,
             &Known {
                 redeem_script: input.redeem_script.as_deref(),
                 witness_script: input.witness_script.as_deref(),
                 sigs: &input.partial_sigs,
-                pubkeys: &known_keys,
+                pubkeys,
                 tap_key_sig: input.tap_key_sig,
             },
         ))
@@ -317,12 +316,7 @@ fn adopt_scripts(input: &mut Input, spk: &Script, txin: &TxIn) {
 /// Core's `CTxOut::ToString`, quoted by the missing-amount error.
 fn txout_string(out: &TxOut) -> String {
     let sat = out.value.to_sat();
-    let hex: String = out
-        .script_pubkey
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = hex(out.script_pubkey.as_bytes());
     format!(
         "CTxOut(nValue={}.{:08}, scriptPubKey={})",
         sat / 100_000_000,
