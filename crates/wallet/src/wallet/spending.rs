@@ -9,8 +9,7 @@ use crate::keys::{KeyAccess, OutputType};
 use crate::ledger::{balance, TxState};
 use crate::spend::{
     self, CandidateOutput, ChainTip, CoinControl, CreatedTransaction, EnvError, FeeEnv,
-    FeeEstimate, FeeReason, InputSatisfaction, Recipient, SpendEnv, SpendWallet,
-    WalletFeeConfig,
+    FeeEstimate, FeeReason, InputSatisfaction, Recipient, SpendEnv, SpendWallet, WalletFeeConfig,
 };
 use bitcoin::{OutPoint, Script, ScriptBuf, Transaction, Txid};
 use interfaces::chain::{Chain, FoundBlockParam, TxBroadcast};
@@ -64,14 +63,12 @@ impl FeeEnv for NodeFees<'_> {
         if rate.sat_per_kvb() == 0 {
             return Ok(None);
         }
-        let (returned, reason) = answer
-            .calc
-            .map_or((target, FeeReason::None), |c| {
-                (
-                    u32::try_from(c.returned_target).unwrap_or(target),
-                    FeeReason::from_i32(c.reason),
-                )
-            });
+        let (returned, reason) = answer.calc.map_or((target, FeeReason::None), |c| {
+            (
+                u32::try_from(c.returned_target).unwrap_or(target),
+                FeeReason::from_i32(c.reason),
+            )
+        });
         Ok(Some(FeeEstimate {
             fee_rate: rate,
             returned_target: returned,
@@ -238,11 +235,16 @@ impl SpendEnv for WalletSpendEnv<'_> {
         Ok(dest.script)
     }
     fn keep_change_script(&self, script: &Script) {
-        self.reserved.borrow_mut().retain(|(s, _, _)| s.as_script() != script);
+        self.reserved
+            .borrow_mut()
+            .retain(|(s, _, _)| s.as_script() != script);
     }
     fn return_change_script(&self, script: &Script) {
         let mut reserved = self.reserved.borrow_mut();
-        if let Some(pos) = reserved.iter().position(|(s, _, _)| s.as_script() == script) {
+        if let Some(pos) = reserved
+            .iter()
+            .position(|(s, _, _)| s.as_script() == script)
+        {
             let (_, id, index) = reserved.remove(pos);
             if let Some(spkm) = self.state.borrow_mut().keys.spkms.get_mut(&id) {
                 spkm.return_destination(index);
@@ -292,15 +294,15 @@ impl Wallet {
             c.truc_child_in_mempool = entry.truc_child_in_mempool.is_some();
             c.from_me = state.ledger.is_from_me(entry.tx());
             c.is_locked = state.locked_coins.contains_key(outpoint);
-            c.is_spent = state.ledger.is_spent(outpoint)
-                || entry.state.is_abandoned()
-                || (depth < 0);
+            c.is_spent =
+                state.ledger.is_spent(outpoint) || entry.state.is_abandoned() || (depth < 0);
             c.address_used = avoid_reuse
                 && self
                     .address_of(&txout.script_pubkey)
                     .and_then(|a| state.address_book.get(&a))
                     .is_some_and(|e| e.previously_spent);
-            c.satisfaction = crate::sign::input_satisfaction(&state.keys, &txout.script_pubkey, true);
+            c.satisfaction =
+                crate::sign::input_satisfaction(&state.keys, &txout.script_pubkey, true);
             if depth == 0 && entry.state.in_mempool() {
                 if let Ok(a) = self.chain.get_transaction_ancestry(&outpoint.txid) {
                     c.ancestors = usize::try_from(a.ancestors).unwrap_or(usize::MAX);
@@ -360,7 +362,9 @@ impl Wallet {
     pub fn sign_own(&self, state: &State, tx: &mut Transaction) -> Result<(), String> {
         let access = state.key_access();
         if matches!(access, KeyAccess::Locked) {
-            return Err("Error: Please enter the wallet passphrase with walletpassphrase first.".into());
+            return Err(
+                "Error: Please enter the wallet passphrase with walletpassphrase first.".into(),
+            );
         }
         let coins: BTreeMap<OutPoint, bitcoin::TxOut> = tx
             .input
