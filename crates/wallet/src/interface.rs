@@ -430,7 +430,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
             .has_flag(crate::db::records::flags::EXTERNAL_SIGNER))
     }
     fn get_default_address_type(&self) -> Result<i32> {
-        Ok(i32::from(self.wallet.options.address_type.to_u8()))
+        Ok(i32::from(self.wallet.options.address_type().to_u8()))
     }
     fn get_default_max_tx_fee(&self) -> Result<i64> {
         not_yet("getDefaultMaxTxFee")

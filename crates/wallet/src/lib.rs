@@ -12,6 +12,8 @@
 //! * [`spend`]: Core's transaction creation (fee rates, coin control,
 //!   available coins, `CreateTransaction`), as pure logic over explicit
 //!   wallet and chain facts.
+//! * [`sign`]: Core's `FillPSBT`, `SignTransaction` and `SignMessage` over
+//!   the wallet's descriptors, and signed input sizes for fee estimation.
 //! * [`loader`]: the `WalletLoader` the node drives; [`context`] what it
 //!   shares with the wallets and [`rpc`] methods; [`walletdir`] the wallet
 //!   directory.
@@ -26,6 +28,7 @@ pub mod ledger;
 pub mod loader;
 pub mod manage;
 pub mod rpc;
+pub mod sign;
 pub mod spend;
 pub mod wallet;
 pub mod walletdir;

@@ -284,6 +284,8 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
     let w = Some("w1");
     let addr1 = unquote(&node.rpc(w, "getnewaddress", r#"["first label"]"#));
     node.rpc(None, "generatetoaddress", &format!(r#"[110,"{addr1}"]"#));
+    // Avoid-reuse first: spending then marks addresses used (`destdata`).
+    node.rpc(w, "setwalletflag", r#"["avoid_reuse"]"#);
     let addr2 = unquote(&node.rpc(w, "getnewaddress", r#"["","bech32m"]"#));
     let sent = unquote(&node.rpc(
         w,
@@ -291,8 +293,15 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
         &format!(r#"["{addr2}",1.5,"a comment","someone",false,true]"#),
     ));
     node.rpc(w, "bumpfee", &format!(r#"["{sent}"]"#));
+    // Confirm it, so its change can pay for the next send.
+    node.rpc(None, "generatetoaddress", &format!(r#"[1,"{addr1}"]"#));
     let addr3 = unquote(&node.rpc(w, "getnewaddress", r#"["","legacy"]"#));
-    node.rpc(w, "sendtoaddress", &format!(r#"["{addr3}",0.5]"#));
+    // The first send marked the mined-to address used; spend it anyway.
+    node.rpc(
+        w,
+        "sendtoaddress",
+        &format!(r#"{{"address":"{addr3}","amount":0.5,"avoid_reuse":false}}"#),
+    );
     node.rpc(None, "generatetoaddress", &format!(r#"[1,"{addr1}"]"#));
     let unspent = node.rpc(w, "listunspent", "[]");
     let (lock_txid, lock_vout) = (field(&unspent, "txid"), field(&unspent, "vout"));
@@ -302,7 +311,21 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
         &format!(r#"[false,[{{"txid":"{lock_txid}","vout":{lock_vout}}}],true]"#),
     );
     node.rpc(w, "setlabel", &format!(r#"["{addr3}","legacy label"]"#));
-    node.rpc(w, "setwalletflag", r#"["avoid_reuse"]"#);
+    // A descriptor with a hardened range: Core caches each derived xpub.
+    let listed = node.rpc(w, "listdescriptors", "[true]");
+    let private = field(&listed, "desc");
+    let base = private
+        .split('#')
+        .next()
+        .expect("descriptor")
+        .replace("/0/*)", "/7/*h)");
+    let info = node.rpc(None, "getdescriptorinfo", &format!(r#"["{base}"]"#));
+    let hardened = format!("{base}#{}", field(&info, "checksum"));
+    node.rpc(
+        w,
+        "importdescriptors",
+        &format!(r#"[[{{"desc":"{hardened}","timestamp":"now","range":[0,4]}}]]"#),
+    );
     let balance = node.rpc(w, "getbalance", "[]");
     let txcount = field(&node.rpc(w, "getwalletinfo", "[]"), "txcount");
 
@@ -325,7 +348,7 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
     let counts = check_reencoding(&db);
     println!("records of Core's wallet w1, each re-encoded byte for byte: {counts:?}");
     let recs = load_clean(&db);
-    assert_eq!(recs.descriptors.len(), 8);
+    assert_eq!(recs.descriptors.len(), 9);
     assert_eq!(recs.active_external.len(), 4);
     assert_eq!(recs.active_internal.len(), 4);
     assert!(recs
@@ -335,7 +358,23 @@ fn loads_wallets_written_by_core_and_core_loads_ours() {
     assert!(recs
         .descriptors
         .values()
-        .all(|d| !d.cache.parent.is_empty() && !d.cache.last_hardened.is_empty()));
+        .all(|d| !d.cache.parent.is_empty() || !d.cache.derived.is_empty()));
+    let hard = recs
+        .descriptors
+        .values()
+        .find(|d| !d.cache.derived.is_empty())
+        .expect("a hardened range");
+    // One derived xpub per index of the window, as Core needs to expand it.
+    let window: Vec<u32> = (hard.record.range_start as u32..hard.record.range_end as u32).collect();
+    assert_eq!(
+        hard.cache.derived[&0].keys().copied().collect::<Vec<_>>(),
+        window
+    );
+    assert!(recs
+        .descriptors
+        .values()
+        .any(|d| !d.cache.last_hardened.is_empty()));
+    assert!(recs.address_book.values().any(|e| e.previously_spent));
     assert_eq!(recs.txs.len().to_string(), txcount);
     assert_eq!(recs.locked_utxos.len(), 1);
     let locked = recs.locked_utxos.iter().next().expect("one");

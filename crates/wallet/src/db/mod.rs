@@ -10,6 +10,14 @@
 //!   Core's load order and error classes (`DBErrors`).
 //! * [`batch`]: writing each record type, directly or inside a batch.
 //! * [`dump`]: `bitcoin-wallet dump` / `createfromdump` files.
+//!
+//! Descriptor strings, ids and cache expansion belong to the keys module;
+//! this module stores and returns them as Core wrote them.
+//!
+//! Against real Core wallets: set `CORE_BITCOIND` (and optionally
+//! `CORE_BITCOIN_WALLET`) to binaries built with wallet support and run
+//! `cargo test -p wallet core_interop`; without them that test only prints
+//! a note.
 
 pub mod batch;
 pub mod dump;

@@ -82,7 +82,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let label = label_from(&p.label)?;
             let t = match p.address_type {
                 Some(t) => parse_type(&t)?,
-                None => wallet.options.address_type,
+                None => wallet.options.address_type(),
             };
             let address = wallet.new_destination(t, &label, false).map_err(address_error)?;
             Ok(json!(address.to_string()))
@@ -101,7 +101,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             }
             let t = match p.address_type {
                 Some(t) => parse_type(&t)?,
-                None => wallet.options.change_type.unwrap_or(wallet.options.address_type),
+                None => wallet.options.change_type().unwrap_or(wallet.options.address_type()),
             };
             let address = wallet.new_destination(t, "", true).map_err(address_error)?;
             Ok(json!(address.to_string()))

@@ -5,6 +5,7 @@
 mod addresses;
 mod balances;
 mod encryption;
+mod send;
 mod transactions;
 pub mod util;
 mod wallets;
@@ -31,6 +32,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     balances::register(&table, context);
     transactions::register(&table, context);
     encryption::register(&table, context);
+    send::register(&table, context);
     table
 }
 

@@ -113,7 +113,7 @@ pub fn wallet_tx_json(wallet: &Wallet, state: &State, entry: &Entry, out: &mut M
         let trusted = balance::is_trusted(
             &state.ledger,
             entry,
-            wallet.options.spend_zero_conf_change,
+            wallet.options.spend_zero_conf_change(),
             &mut BTreeSet::new(),
         );
         out.insert("trusted".into(), json!(trusted));

@@ -24,7 +24,7 @@ impl Wallet {
             min_depth,
             avoid,
             false,
-            self.options.spend_zero_conf_change,
+            self.options.spend_zero_conf_change(),
         )
     }
 

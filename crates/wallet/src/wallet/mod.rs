@@ -16,6 +16,7 @@ pub mod crypt;
 pub mod keystore;
 pub mod open;
 pub mod options;
+pub mod spending;
 pub mod sync;
 
 use crate::crypto::KeyingMaterial;

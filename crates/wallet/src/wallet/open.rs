@@ -150,6 +150,16 @@ pub fn check_database(context: &WalletContext, name: &str) -> Result<(), OpenFai
     Ok(())
 }
 
+/// The wallet options, with the node's relay fee for Core's warnings.
+fn wallet_options(context: &WalletContext) -> Result<(WalletOptions, Vec<String>), String> {
+    let relay = context
+        .chain
+        .relay_min_fee()
+        .ok()
+        .map(crate::coinselection::FeeRate::from);
+    WalletOptions::from_args(&context.args, relay)
+}
+
 fn empty_state(db: SqliteDatabase, name: &str, flags: u64) -> State {
     State {
         db,
@@ -201,7 +211,7 @@ pub fn create(
     };
     let db = open_database(context, name, false, true).map_err(verify_failed)?;
     context.chain.init_message("Creating wallet…").ok();
-    let options = WalletOptions::from_args(&context.args)
+    let (options, option_warnings) = wallet_options(context)
         .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
     let file = db.filename().display().to_string();
     let state = empty_state(db, name, create_flags | flags::LAST_HARDENED_XPUB_CACHED);
@@ -248,7 +258,7 @@ pub fn create(
         }
     }
     wallet.log(format_args!("Wallet completed creation"));
-    let mut warnings = Vec::new();
+    let mut warnings = option_warnings;
     super::sync::attach_chain(&wallet, false, &mut warnings)
         .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
     Ok((wallet, warnings))
@@ -307,7 +317,7 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     context.chain.init_message("Loading wallet…").ok();
     let load_failed =
         |m: String| OpenFailure::new(Failure::Other, format!("Wallet loading failed. {m}"));
-    let options = WalletOptions::from_args(&context.args).map_err(load_failed)?;
+    let (options, option_warnings) = wallet_options(context).map_err(load_failed)?;
     let file = db.filename().display().to_string();
     let records = load_wallet(&db, name).map_err(|e| load_failed(e.message(&file)))?;
     for line in &records.log {
@@ -320,7 +330,7 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
             }
         );
     }
-    let mut warnings = Vec::new();
+    let mut warnings = option_warnings;
     if let Some(w) = records.status.message(&file) {
         warnings.push(w);
     }

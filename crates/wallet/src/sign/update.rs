@@ -1,0 +1,215 @@
+//! What a descriptor tells a PSBT input or output about its script: redeem
+//! and witness scripts, key origins and taproot spend data (Core fills these
+//! as a side effect of `ProduceSignature` and copies them over with
+//! `FromSignatureData`). Fields already present are kept, as Core's
+//! `emplace` keeps them.
+
+use std::collections::BTreeMap;
+
+use bitcoin::bip32::KeySource;
+use bitcoin::psbt::{Input, Output};
+use bitcoin::secp256k1::XOnlyPublicKey;
+use bitcoin::taproot::{
+    ControlBlock, LeafVersion, TapLeafHash, TapNodeHash, TapTree, TaprootBuilder,
+};
+use bitcoin::{PublicKey, Script, ScriptBuf};
+use miniscript::descriptor::{DescriptorPublicKey, ShInner, SinglePub, SinglePubKey};
+use miniscript::{DefiniteDescriptorKey, Descriptor, ForEachKey};
+
+use crate::keys::SigningProvider;
+
+/// The miniscript descriptor behind `spk` in `provider`: the provider's own
+/// for miniscript kinds, or for `combo()` the one of its four scripts that
+/// `spk` is. `None` for `rawtr()`, `addr()` and `raw()`, which say nothing
+/// more than the script itself.
+pub(super) fn descriptor_for_script(
+    provider: &SigningProvider,
+    spk: &Script,
+) -> Option<Descriptor<DefiniteDescriptorKey>> {
+    if let Some(d) = &provider.descriptor {
+        return (d.script_pubkey().as_script() == spk).then(|| d.clone());
+    }
+    let [key] = provider.pubkeys.as_slice() else {
+        return None;
+    };
+    if key.xonly {
+        return None;
+    }
+    let definite = DefiniteDescriptorKey::new(DescriptorPublicKey::Single(SinglePub {
+        origin: Some(key.origin.clone()),
+        key: SinglePubKey::FullKey(key.pubkey),
+    }))?;
+    let candidates = [
+        Some(Descriptor::new_pk(definite.clone())),
+        Descriptor::new_pkh(definite.clone()).ok(),
+        Descriptor::new_wpkh(definite.clone()).ok(),
+        Descriptor::new_sh_wpkh(definite).ok(),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.script_pubkey().as_script() == spk)
+}
+
+/// Everything a descriptor contributes to a PSBT input or output.
+#[derive(Debug, Default)]
+pub(super) struct ScriptData {
+    /// P2SH redeem script.
+    pub redeem_script: Option<ScriptBuf>,
+    /// P2WSH witness script.
+    pub witness_script: Option<ScriptBuf>,
+    /// ECDSA key origins.
+    pub bip32: Vec<(bitcoin::secp256k1::PublicKey, KeySource)>,
+    /// Taproot internal key.
+    pub tap_internal_key: Option<XOnlyPublicKey>,
+    /// Taproot merkle root (none for a key-only output).
+    pub tap_merkle_root: Option<TapNodeHash>,
+    /// Taproot leaves with their control blocks.
+    pub tap_scripts: Vec<(ControlBlock, (ScriptBuf, LeafVersion))>,
+    /// Taproot key origins with the leaves each key appears in.
+    pub tap_origins: BTreeMap<XOnlyPublicKey, (Vec<TapLeafHash>, KeySource)>,
+    /// The script tree, for outputs.
+    pub tap_tree: Option<TapTree>,
+}
+
+fn origin_of(k: &DefiniteDescriptorKey) -> Option<KeySource> {
+    Some((k.master_fingerprint(), k.full_derivation_path()?))
+}
+
+fn derive(k: &DefiniteDescriptorKey) -> Option<PublicKey> {
+    k.derive_public_key(crate::keys::secp()).ok()
+}
+
+/// Collects what `desc` knows; `None` if its keys do not derive (they are
+/// definite, so only a malformed descriptor fails).
+pub(super) fn script_data(desc: &Descriptor<DefiniteDescriptorKey>) -> Option<ScriptData> {
+    let secp = crate::keys::secp();
+    let derived = desc.derived_descriptor(secp).ok()?;
+    let mut data = ScriptData::default();
+    if let (Descriptor::Tr(tr), Descriptor::Tr(tr_derived)) = (desc, &derived) {
+        let info = tr_derived.spend_info();
+        data.tap_internal_key = Some(info.internal_key());
+        data.tap_merkle_root = info.merkle_root();
+        let ik = tr.internal_key();
+        data.tap_origins
+            .insert(info.internal_key(), (Vec::new(), origin_of(ik)?));
+        let mut builder = TaprootBuilder::new();
+        let mut has_leaves = false;
+        for ((depth, ms), (_, ms_derived)) in tr.iter_scripts().zip(tr_derived.iter_scripts()) {
+            let script = ms_derived.encode();
+            let leaf = (script.clone(), LeafVersion::TapScript);
+            let leaf_hash = TapLeafHash::from_script(&script, LeafVersion::TapScript);
+            if let Some(cb) = info.control_block(&leaf) {
+                data.tap_scripts.push((cb, leaf));
+            }
+            builder = builder.add_leaf(depth, script).ok()?;
+            has_leaves = true;
+            for k in ms.iter_pk() {
+                let xonly = XOnlyPublicKey::from(derive(&k)?.inner);
+                let origin = origin_of(&k)?;
+                data.tap_origins
+                    .entry(xonly)
+                    .or_insert_with(|| (Vec::new(), origin))
+                    .0
+                    .push(leaf_hash);
+            }
+        }
+        // Core keeps leaf hashes in a sorted set.
+        for (hashes, _) in data.tap_origins.values_mut() {
+            hashes.sort();
+            hashes.dedup();
+        }
+        if has_leaves {
+            data.tap_tree = TapTree::try_from(builder).ok();
+        }
+        return Some(data);
+    }
+    let mut keys = Vec::new();
+    desc.for_each_key(|k| {
+        keys.push(k.clone());
+        true
+    });
+    for k in &keys {
+        data.bip32.push((derive(k)?.inner, origin_of(k)?));
+    }
+    match &derived {
+        Descriptor::Sh(sh) => match sh.as_inner() {
+            ShInner::Wsh(wsh) => {
+                let ws = wsh.inner_script();
+                data.redeem_script = Some(ws.to_p2wsh());
+                data.witness_script = Some(ws);
+            }
+            _ => data.redeem_script = Some(sh.inner_script()),
+        },
+        Descriptor::Wsh(wsh) => data.witness_script = Some(wsh.inner_script()),
+        _ => {}
+    }
+    Some(data)
+}
+
+impl ScriptData {
+    /// Adds this data to a PSBT input; key origins only with `bip32derivs`
+    /// (Core hides origins from the signer otherwise).
+    pub(super) fn apply_to_input(&self, input: &mut Input, bip32derivs: bool) {
+        if input.redeem_script.is_none() {
+            input.redeem_script.clone_from(&self.redeem_script);
+        }
+        if input.witness_script.is_none() {
+            input.witness_script.clone_from(&self.witness_script);
+        }
+        if let Some(k) = self.tap_internal_key {
+            input.tap_internal_key = Some(k);
+        }
+        if let Some(r) = self.tap_merkle_root {
+            input.tap_merkle_root = Some(r);
+        }
+        for (cb, leaf) in &self.tap_scripts {
+            input
+                .tap_scripts
+                .entry(cb.clone())
+                .or_insert_with(|| leaf.clone());
+        }
+        if bip32derivs {
+            for (pk, origin) in &self.bip32 {
+                input
+                    .bip32_derivation
+                    .entry(*pk)
+                    .or_insert_with(|| origin.clone());
+            }
+            for (k, v) in &self.tap_origins {
+                input.tap_key_origins.entry(*k).or_insert_with(|| v.clone());
+            }
+        }
+    }
+
+    /// Adds this data to a PSBT output (Core's `UpdatePSBTOutput`), so
+    /// signers can recognise change.
+    pub(super) fn apply_to_output(&self, output: &mut Output, bip32derivs: bool) {
+        if output.redeem_script.is_none() {
+            output.redeem_script.clone_from(&self.redeem_script);
+        }
+        if output.witness_script.is_none() {
+            output.witness_script.clone_from(&self.witness_script);
+        }
+        if let Some(k) = self.tap_internal_key {
+            output.tap_internal_key = Some(k);
+        }
+        if self.tap_tree.is_some() {
+            output.tap_tree.clone_from(&self.tap_tree);
+        }
+        if bip32derivs {
+            for (pk, origin) in &self.bip32 {
+                output
+                    .bip32_derivation
+                    .entry(*pk)
+                    .or_insert_with(|| origin.clone());
+            }
+            for (k, v) in &self.tap_origins {
+                output
+                    .tap_key_origins
+                    .entry(*k)
+                    .or_insert_with(|| v.clone());
+            }
+        }
+    }
+}
