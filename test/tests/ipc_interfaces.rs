@@ -9,7 +9,6 @@ use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use functional::{op_true, wait_for_file, TestNode};
 use interfaces::chain::*;
-use interfaces::handler::Handler;
 use interfaces::init::Init;
 use interfaces::node::InitMessageCallback;
 use serde_json::json;
