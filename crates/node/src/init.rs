@@ -345,8 +345,9 @@ fn init_main(
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
         mockable_chain: chain == ChainType::Regtest,
+        mock_time_listeners: Default::default(),
     });
-    rpc_control::register(&table, control);
+    rpc_control::register(&table, control.clone());
     crate::rpc::logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
@@ -442,7 +443,10 @@ fn init_main(
             argv0,
             services.clone(),
         ) {
-            Ok(w) => Some(w),
+            Ok(w) => {
+                control.on_mock_time(w.mock_time_forwarder());
+                Some(w)
+            }
             Err(e) if e.is_empty() => return Err(InitFailure::Reported),
             Err(e) => return Err(e.into()),
         }

@@ -123,6 +123,22 @@ impl WalletProcess {
         self.shared.lock().child.as_ref().map(|c| c.loader.clone())
     }
 
+    /// Forwards `setmocktime` to the wallet process (Core's
+    /// `ChainClient::setMockTime`); a restarted one gets the time at launch.
+    pub fn mock_time_forwarder(&self) -> Box<dyn Fn(i64) + Send + Sync> {
+        let shared = Arc::downgrade(&self.shared);
+        Box::new(move |t| {
+            let loader = shared
+                .upgrade()
+                .and_then(|s| s.lock().child.as_ref().map(|c| c.loader.clone()));
+            if let Some(l) = loader {
+                if let Err(e) = l.set_mock_time(t) {
+                    tracing::warn!("setmocktime did not reach the wallet process: {e}");
+                }
+            }
+        })
+    }
+
     /// Stops the wallets and the process (Core's `ChainClient::stop` at
     /// shutdown), waiting until it has exited.
     pub fn stop(mut self) {
@@ -209,6 +225,10 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
         }
         Err(e) => return Err(failed(e)),
     };
+    let mock = common::time::mock_time();
+    if mock != 0 {
+        loader.set_mock_time(mock).map_err(failed)?;
+    }
     let load_handler = loader
         .handle_load_wallet(Box::new(LoadTracker(Arc::downgrade(shared))))
         .map_err(failed)?;

@@ -18,6 +18,19 @@ pub struct ControlContext {
     pub log_path: String,
     /// Whether `setmocktime` is allowed (regtest only).
     pub mockable_chain: bool,
+    /// Told about each `setmocktime` (the chain clients: Core calls
+    /// `setMockTime` on each).
+    pub mock_time_listeners: std::sync::Mutex<Vec<Box<dyn Fn(i64) + Send + Sync>>>,
+}
+
+impl ControlContext {
+    /// Calls `f` with every new mock time.
+    pub fn on_mock_time(&self, f: Box<dyn Fn(i64) + Send + Sync>) {
+        self.mock_time_listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f);
+    }
 }
 
 rpc_params! {
@@ -163,6 +176,14 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
                 )));
             }
             common::time::set_mock_time(time);
+            for f in c
+                .mock_time_listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+            {
+                f(time);
+            }
             Ok(Value::Null)
         },
     ));
@@ -209,6 +230,7 @@ mod tests {
             started: Instant::now(),
             log_path: "/tmp/debug.log".into(),
             mockable_chain: true,
+            mock_time_listeners: Default::default(),
         });
         register(&table, ctx.clone());
         (table, ctx)
