@@ -4,6 +4,7 @@
 
 mod addresses;
 mod balances;
+mod descriptors;
 mod encryption;
 mod transactions;
 pub mod util;
@@ -31,6 +32,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     balances::register(&table, context);
     transactions::register(&table, context);
     encryption::register(&table, context);
+    descriptors::register(&table, context);
     table
 }
 
