@@ -332,12 +332,16 @@ pub struct HdKey {
     pub descriptors: Vec<(String, bool)>,
 }
 
+/// A descriptor using an HD key: (normalized string, active, holds the
+/// key's private key); ordered as Core's set of these tuples.
+type UsingDescriptor = (String, bool, bool);
+
 /// Core's `gethdkeys` body: the root xpubs of the descriptors (the active
 /// ones only with `active_only`) with the descriptors using them, and the
 /// xprvs with `private` (the caller checks the wallet is unlocked).
 pub fn hd_keys(state: &State, active_only: bool, private: bool) -> Result<Vec<HdKey>, KeyError> {
     let access = state.key_access();
-    let mut xpubs: BTreeMap<XpubKey, (Xpub, BTreeSet<(String, bool, bool)>)> = BTreeMap::new();
+    let mut xpubs: BTreeMap<XpubKey, (Xpub, BTreeSet<UsingDescriptor>)> = BTreeMap::new();
     let mut xprvs: BTreeMap<XpubKey, Xpriv> = BTreeMap::new();
     for (id, spkm) in &state.keys.spkms {
         let active = state.keys.is_internal(id).is_some();
