@@ -9,7 +9,7 @@
 //! [`Writes`]; the caller makes them durable with [`Wallet::commit`].
 
 use super::addresses::set_address_book;
-use super::keystore::KeyWrites;
+use super::keystore::{KeyWrites, Keystore};
 use super::sync::{self, ScanStatus};
 use super::{key_access, State, Wallet, Writes};
 use crate::db::records::{flags, AddressPurpose};
@@ -132,21 +132,7 @@ pub fn activate(
         "Setting spkMan to active: id = {id}, type = {}, internal = {internal}",
         output_type.name()
     ));
-    let ks = &mut state.keys;
-    let (mine, other) = if internal {
-        (&mut ks.internal, &mut ks.external)
-    } else {
-        (&mut ks.external, &mut ks.internal)
-    };
-    mine.insert(output_type, id);
-    writes.keys.active.push((output_type, internal, id));
-    if other.get(&output_type) == Some(&id) {
-        other.remove(&output_type);
-        // Core only forgets the other branch in memory; its record would
-        // make the manager active on both branches after a reload, so it
-        // is erased here.
-        writes.keys.inactive.push((output_type, !internal));
-    }
+    set_active(&mut state.keys, &mut writes.keys, id, output_type, internal);
 }
 
 /// Core's `DeactivateScriptPubKeyMan`: if `id` is the active manager of
@@ -159,20 +145,57 @@ pub fn deactivate(
     output_type: OutputType,
     internal: bool,
 ) {
-    if state.keys.active(output_type, internal) != Some(id) {
-        return;
+    if unset_active(&mut state.keys, &mut writes.keys, id, output_type, internal) {
+        wallet.log(format_args!(
+            "Deactivate spkMan: id = {id}, type = {}, internal = {internal}",
+            output_type.name()
+        ));
     }
-    wallet.log(format_args!(
-        "Deactivate spkMan: id = {id}, type = {}, internal = {internal}",
-        output_type.name()
-    ));
-    let map = if internal {
-        &mut state.keys.internal
+}
+
+/// The bookkeeping of [`activate`].
+fn set_active(
+    ks: &mut Keystore,
+    writes: &mut KeyWrites,
+    id: DescriptorId,
+    output_type: OutputType,
+    internal: bool,
+) {
+    let (mine, other) = if internal {
+        (&mut ks.internal, &mut ks.external)
     } else {
-        &mut state.keys.external
+        (&mut ks.external, &mut ks.internal)
+    };
+    mine.insert(output_type, id);
+    writes.active.push((output_type, internal, id));
+    if other.get(&output_type) == Some(&id) {
+        other.remove(&output_type);
+        // Core only forgets the other branch in memory; its record would
+        // make the manager active on both branches after a reload, so it
+        // is erased here.
+        writes.inactive.push((output_type, !internal));
+    }
+}
+
+/// The bookkeeping of [`deactivate`]; whether anything changed.
+fn unset_active(
+    ks: &mut Keystore,
+    writes: &mut KeyWrites,
+    id: DescriptorId,
+    output_type: OutputType,
+    internal: bool,
+) -> bool {
+    if ks.active(output_type, internal) != Some(id) {
+        return false;
+    }
+    let map = if internal {
+        &mut ks.internal
+    } else {
+        &mut ks.external
     };
     map.remove(&output_type);
-    writes.keys.inactive.push((output_type, internal));
+    writes.inactive.push((output_type, internal));
+    true
 }
 
 /// Core's `WalletRescanReserver`: at most one rescan (or import) at a time
@@ -477,4 +500,104 @@ pub fn create_wallet_descriptors(
         created.push(id);
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::load::load_wallet;
+    use crate::db::records::OutputType as StoredType;
+    use crate::db::{batch::WalletBatch, SqliteDatabase};
+    use crate::keys::KeyAccess;
+    use bitcoin::Network;
+
+    const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
+
+    /// A watch-only ranged manager on the xpub of a one-byte seed.
+    fn manager(seed: u8) -> DescriptorSpkm {
+        let master = Xpriv::new_master(bitcoin::NetworkKind::Test, &[seed; 32]).expect("master");
+        let xpub = Xpub::from_priv(crate::keys::secp(), &master);
+        let (d, _) = ParsedDescriptor::parse(&format!("wpkh({xpub}/0/*)"), Network::Regtest, false)
+            .expect("parses");
+        let wdesc = WalletDescriptor::new(d, 1, 0, 2, 0);
+        let (spkm, _, _) =
+            DescriptorSpkm::import(wdesc, 2, &KeyMap::new(), KeyAccess::Plain).expect("imports");
+        spkm
+    }
+
+    /// Writes `writes` and reads back the active records.
+    fn write_and_load(
+        db: &mut SqliteDatabase,
+        ks: &Keystore,
+        writes: &KeyWrites,
+    ) -> (
+        BTreeMap<StoredType, [u8; 32]>,
+        BTreeMap<StoredType, [u8; 32]>,
+    ) {
+        db.run_in_txn(|b| ks.write(b, writes)).expect("writes");
+        let r = load_wallet(&*db, "t").expect("loads");
+        (r.active_external, r.active_internal)
+    }
+
+    #[test]
+    fn active_records_follow_the_managers_whatever_the_order_of_changes() {
+        let mut db = SqliteDatabase::open_in_memory(REGTEST).expect("opens");
+        db.write_wallet_flags(flags::DESCRIPTORS).expect("flags");
+        let (a, b) = (manager(1), manager(2));
+        let (ida, idb) = (a.id(), b.id());
+        let mut ks = Keystore::default();
+        ks.spkms.insert(ida, a);
+        ks.spkms.insert(idb, b);
+        let mut w = ks.full_writes(ida, Vec::new());
+        merge(&mut w, ks.full_writes(idb, Vec::new()));
+        let t = OutputType::Bech32;
+        let st = StoredType::from_u8(t.to_u8());
+
+        // A receives, then moves to change; B takes the receive slot.
+        set_active(&mut ks, &mut w, ida, t, false);
+        set_active(&mut ks, &mut w, ida, t, true);
+        assert_eq!(ks.active(t, false), None);
+        set_active(&mut ks, &mut w, idb, t, false);
+        let (ext, int) = write_and_load(&mut db, &ks, &w);
+        assert_eq!(ext.get(&st), Some(&idb.0));
+        assert_eq!(int.get(&st), Some(&ida.0));
+
+        // In one batch: A back to receive (its change record goes), then B
+        // to change. The change slot ends with B, not erased.
+        let mut w = KeyWrites::default();
+        set_active(&mut ks, &mut w, ida, t, false);
+        set_active(&mut ks, &mut w, idb, t, true);
+        let (ext, int) = write_and_load(&mut db, &ks, &w);
+        assert_eq!(ext.get(&st), Some(&ida.0));
+        assert_eq!(int.get(&st), Some(&idb.0));
+
+        // Deactivating needs the manager to be the active one there.
+        let mut w = KeyWrites::default();
+        assert!(!unset_active(&mut ks, &mut w, ida, t, true));
+        assert!(unset_active(&mut ks, &mut w, idb, t, true));
+        let (ext, int) = write_and_load(&mut db, &ks, &w);
+        assert_eq!(ext.get(&st), Some(&ida.0));
+        assert!(int.is_empty());
+    }
+
+    #[test]
+    fn hd_keys_group_descriptors_by_root_xpub() {
+        let a = manager(1);
+        let xpub = root_xpubs(a.descriptor());
+        assert_eq!(xpub.len(), 1);
+        let (d, _) = ParsedDescriptor::parse(
+            &format!("wsh(multi(1,{}/1/*,{}/2/*))", xpub[0], xpub[0]),
+            Network::Regtest,
+            false,
+        )
+        .expect("parses");
+        assert_eq!(root_xpubs(&d), vec![xpub[0], xpub[0]]);
+        let (addr, _) = ParsedDescriptor::parse(
+            "addr(bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080)",
+            Network::Regtest,
+            false,
+        )
+        .expect("parses");
+        assert!(root_xpubs(&addr).is_empty());
+    }
 }
