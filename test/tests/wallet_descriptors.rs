@@ -103,8 +103,26 @@ fn a_watch_only_wallet_imports_a_ranged_descriptor_and_finds_its_coins() {
     let addresses = node.rpc("deriveaddresses", json!([desc, [0, 2]]));
     let first = addresses[0].as_str().unwrap().to_string();
     assert_eq!(first, wpkh_address(&derive(&account, "m/0/0")));
-    // Coins for the descriptor exist before the wallet does.
+    // Coins for the descriptor exist before the wallet does: coinbases,
+    // and a payment still in the mempool (from a key outside any wallet).
+    let key = PrivateKey::new(SecretKey::from_slice(&[9; 32]).unwrap(), NetworkKind::Test);
+    let key_address = Address::p2pkh(key.public_key(&Secp256k1::new()), Network::Regtest);
+    let hashes = node.generate_to_address(1, &key_address.to_string());
     node.generate_to_address(101, &first);
+    let coinbase = node.rpc("getblock", json!([hashes[0], 1]))["tx"][0].clone();
+    let raw = node.rpc(
+        "createrawtransaction",
+        json!([[{"txid": coinbase, "vout": 0}],
+               [{(addresses[1].as_str().unwrap()): 10}, {key_address.to_string(): 39.999}]]),
+    );
+    let prev = json!([{"txid": coinbase, "vout": 0, "amount": 50,
+                       "scriptPubKey": key_address.script_pubkey().to_hex_string()}]);
+    let signed = node.rpc(
+        "signrawtransactionwithkey",
+        json!([raw, [key.to_wif()], prev]),
+    );
+    assert_eq!(signed["complete"], json!(true), "{signed}");
+    let payment = node.rpc("sendrawtransaction", json!([signed["hex"]]));
 
     node.rpc(
         "createwallet",
@@ -125,24 +143,37 @@ fn a_watch_only_wallet_imports_a_ranged_descriptor_and_finds_its_coins() {
     );
     assert_eq!(r, json!([{"success": true}]));
 
-    // The rescan found every coinbase.
+    // The rescan found every coinbase, and the mempool the payment.
     let b = node.wallet_rpc("watch", "getbalances", json!([]));
     assert_eq!(btc(&b["mine"]["trusted"]), 50.0);
     assert_eq!(btc(&b["mine"]["immature"]), 5000.0);
+    assert_eq!(btc(&b["mine"]["untrusted_pending"]), 10.0);
     let list = node.wallet_rpc("watch", "listtransactions", json!(["*", 200]));
     let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 101);
+    assert_eq!(list.len(), 102);
     assert_eq!(list[0]["category"], json!("generate"));
     assert_eq!(list[0]["address"], json!(first));
     assert_eq!(list[0]["parent_descs"], json!([desc]));
     assert_eq!(list[100]["category"], json!("immature"));
+    let received: Vec<&Value> = list
+        .iter()
+        .filter(|e| e["category"] == json!("receive"))
+        .collect();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0]["txid"], payment);
+    assert_eq!(received[0]["address"], addresses[1]);
+    assert_eq!(received[0]["confirmations"], json!(0));
+    assert_eq!(btc(&received[0]["amount"]), 10.0);
 
-    // A block after the import is seen as it arrives.
+    // A block after the import is seen as it arrives: it confirms the
+    // payment (its fee goes to the new coinbase) and matures one more
+    // coinbase.
     let third = addresses[2].as_str().unwrap();
     node.generate_to_address(1, third);
     let b2 = node.wallet_rpc("watch", "getbalances", json!([]));
-    assert_eq!(btc(&b2["mine"]["trusted"]), 100.0);
-    assert_eq!(btc(&b2["mine"]["immature"]), 5000.0);
+    assert_eq!(btc(&b2["mine"]["trusted"]), 110.0);
+    assert_eq!(btc(&b2["mine"]["immature"]), 5000.001);
+    assert_eq!(btc(&b2["mine"]["untrusted_pending"]), 0.0);
 
     // Listed as Core lists it: public form, the range as imported
     // (inclusive), the creation time raised to 1. (`next_index` is left
