@@ -4,6 +4,7 @@
 
 mod addresses;
 mod balances;
+mod descriptors;
 mod encryption;
 mod send;
 mod transactions;
@@ -33,6 +34,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     transactions::register(&table, context);
     encryption::register(&table, context);
     send::register(&table, context);
+    descriptors::register(&table, context);
     table
 }
 

@@ -35,6 +35,10 @@ pub struct KeyWrites {
     pub keys: Vec<(DescriptorId, KeyRecord)>,
     /// Active manager changes: (type, internal, id).
     pub active: Vec<(OutputType, bool, DescriptorId)>,
+    /// Active slots (type, internal) that may have been emptied; each is
+    /// written as it stands in memory when the batch is written (erased if
+    /// empty), so the order of changes within one batch cannot matter.
+    pub inactive: Vec<(OutputType, bool)>,
 }
 
 impl KeyWrites {
@@ -52,6 +56,7 @@ impl KeyWrites {
             && self.caches.is_empty()
             && self.keys.is_empty()
             && self.active.is_empty()
+            && self.inactive.is_empty()
     }
 }
 
@@ -222,6 +227,12 @@ impl Keystore {
         }
         for (t, internal, id) in &writes.active {
             batch.write_active_spk(stored_type(*t), &id.0, *internal)?;
+        }
+        for (t, internal) in &writes.inactive {
+            match self.active(*t, *internal) {
+                Some(id) => batch.write_active_spk(stored_type(*t), &id.0, *internal)?,
+                None => batch.erase_active_spk(stored_type(*t), *internal)?,
+            }
         }
         Ok(())
     }

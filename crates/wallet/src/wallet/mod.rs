@@ -13,6 +13,7 @@
 pub mod addresses;
 pub mod coins;
 pub mod crypt;
+pub mod import;
 pub mod keystore;
 pub mod open;
 pub mod options;
