@@ -3,8 +3,10 @@
 //! they answer on the node's RPC port (`/wallet/<name>` included).
 
 mod addresses;
+mod addressinfo;
 mod balances;
 mod encryption;
+mod received;
 mod transactions;
 pub mod util;
 mod wallets;
@@ -31,6 +33,8 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     balances::register(&table, context);
     transactions::register(&table, context);
     encryption::register(&table, context);
+    received::register(&table, context);
+    addressinfo::register(&table, context);
     table
 }
 
