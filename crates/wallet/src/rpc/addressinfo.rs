@@ -14,8 +14,11 @@ use bitcoin::bip32::{ChildNumber, KeySource};
 use bitcoin::hashes::{hash160, sha256, Hash};
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::ScriptBuf;
-use miniscript::descriptor::ShInner;
-use miniscript::{DefiniteDescriptorKey, Descriptor};
+use miniscript::descriptor::{ShInner, SinglePub, SinglePubKey};
+use miniscript::{
+    translate_hash_clone, DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, TranslatePk,
+    Translator,
+};
 use rpc::error::{code, RpcError};
 use rpc::method::RpcMethod;
 use rpc::rpc_params;
@@ -132,6 +135,25 @@ impl Known {
     }
 }
 
+/// Turns whole keys into x-only ones, as Core prints keys under `tr()`.
+struct XOnlyKeys;
+
+impl Translator<DefiniteDescriptorKey, DescriptorPublicKey, ()> for XOnlyKeys {
+    fn pk(&mut self, pk: &DefiniteDescriptorKey) -> Result<DescriptorPublicKey, ()> {
+        Ok(match pk.as_descriptor_public_key().clone() {
+            DescriptorPublicKey::Single(SinglePub {
+                origin,
+                key: SinglePubKey::FullKey(k),
+            }) => DescriptorPublicKey::Single(SinglePub {
+                origin,
+                key: SinglePubKey::XOnly(k.inner.into()),
+            }),
+            other => other,
+        })
+    }
+    translate_hash_clone!(DefiniteDescriptorKey, DescriptorPublicKey, ());
+}
+
 fn definite_xonly(key: &DefiniteDescriptorKey) -> XOnlyPublicKey {
     use miniscript::ToPublicKey;
     key.to_x_only_pubkey()
@@ -186,8 +208,13 @@ fn infer_descriptor(script: &ScriptBuf, known: &Known) -> Option<String> {
         // what inference finds; `#` leaves miniscript's checksum out so
         // Core's `h` markers can replace miniscript's `'` before one is
         // computed.
-        let text = format!("{d:#}").replace('\'', "h");
-        return add_checksum(&text).ok();
+        let text = match d {
+            // Keys under tr() are x-only; the derived descriptor holds
+            // them whole.
+            Descriptor::Tr(_) => format!("{:#}", d.translate_pk(&mut XOnlyKeys).ok()?),
+            _ => format!("{d:#}"),
+        };
+        return add_checksum(&text.replace('\'', "h")).ok();
     }
     // combo() and rawtr(): one key, the script's shape says which form.
     let [k] = known.provider.pubkeys.as_slice() else {
@@ -214,7 +241,11 @@ fn infer_descriptor(script: &ScriptBuf, known: &Known) -> Option<String> {
 }
 
 /// Core's `DescribeWalletAddressVisitor`: keys and scripts behind `dest`.
-fn wallet_detail(dest: &Destination, known: Option<&Known>, params: &ChainParams) -> Map<String, Value> {
+fn wallet_detail(
+    dest: &Destination,
+    known: Option<&Known>,
+    params: &ChainParams,
+) -> Map<String, Value> {
     let mut out = Map::new();
     let Some(known) = known else {
         return out;
@@ -248,7 +279,12 @@ fn wallet_detail(dest: &Destination, known: Option<&Known>, params: &ChainParams
 
 /// Core's `ProcessSubScript`: a redeem or witness script, with the address
 /// it embeds described in turn.
-fn sub_script(script: &ScriptBuf, known: &Known, params: &ChainParams, out: &mut Map<String, Value>) {
+fn sub_script(
+    script: &ScriptBuf,
+    known: &Known,
+    params: &ChainParams,
+    out: &mut Map<String, Value>,
+) {
     let (ty, solutions) = solve(script.as_bytes());
     out.insert("script".into(), json!(ty.name()));
     out.insert("hex".into(), json!(hex_of(script)));

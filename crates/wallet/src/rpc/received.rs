@@ -256,16 +256,18 @@ fn list_received(
         None => None,
     };
     let state = wallet.lock();
-    let tallies = tally(&state, &params, min_depth, include_immature, filter.as_ref());
+    let tallies = tally(
+        &state,
+        &params,
+        min_depth,
+        include_immature,
+        filter.as_ref(),
+    );
     let book: Vec<(&String, &AddressBookEntry)> = match &filter {
         // Only the filtered address, if it is in the book.
         Some(dest) => {
             let a = dest.encode(&params);
-            state
-                .address_book
-                .get_key_value(&a)
-                .into_iter()
-                .collect()
+            state.address_book.get_key_value(&a).into_iter().collect()
         }
         None => ordered_book(&state, &params),
     };
@@ -411,12 +413,10 @@ fn list_since_block(wallet: &Wallet, p: ListSinceBlockParams) -> Result<Value, R
         .map_err(chain_error)?;
     let lastblock = match (ok, found.hash) {
         (true, Some(h)) => h,
-        _ => {
-            return Err(RpcError::new(
-                code::INTERNAL_ERROR,
-                "Internal bug detected: the wallet's last block has no ancestor at the target height",
-            ))
-        }
+        _ => return Err(RpcError::new(
+            code::INTERNAL_ERROR,
+            "Internal bug detected: the wallet's last block has no ancestor at the target height",
+        )),
     };
     let mut ret = serde_json::Map::new();
     ret.insert("transactions".into(), Value::Array(transactions));
