@@ -286,6 +286,8 @@ fn listsinceblock_lists_new_transactions_and_those_a_reorganisation_removed() {
     let all = node.rpc("listsinceblock", json!([]));
     assert_eq!(all["lastblock"], json!(b1));
     assert_eq!(all["removed"], json!([]));
+    // An empty block hash is no block hash.
+    assert_eq!(node.rpc("listsinceblock", json!([""])), all);
     let txs = all["transactions"].as_array().unwrap();
     assert_eq!(txs.len(), 2, "{all}");
     let receive = txs.iter().find(|t| t["txid"] == json!(txid)).unwrap();

@@ -529,3 +529,21 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         },
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::bip32::{DerivationPath, Fingerprint};
+    use std::str::FromStr;
+
+    #[test]
+    fn key_paths_and_origins_use_h_for_hardened_steps() {
+        let path = DerivationPath::from_str("m/84'/1'/0'/0/7").unwrap();
+        let origin = (Fingerprint::from([0xd3, 0x4d, 0xb3, 0x3f]), path);
+        assert_eq!(hd_keypath(&origin), "m/84h/1h/0h/0/7");
+        assert_eq!(origin_text(&origin), "[d34db33f/84h/1h/0h/0/7]");
+        let bare = (Fingerprint::from([0; 4]), DerivationPath::master());
+        assert_eq!(hd_keypath(&bare), "m");
+        assert_eq!(origin_text(&bare), "[00000000]");
+    }
+}

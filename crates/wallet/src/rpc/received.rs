@@ -519,3 +519,50 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         },
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_sort_in_core_variant_order_then_by_bytes() {
+        let params = ChainParams::for_network(bitcoin::Network::Regtest);
+        let enc = |d: Destination| d.encode(&params);
+        let pkh_hi = enc(Destination::PubKeyHash([0xff; 20]));
+        let pkh_lo = enc(Destination::PubKeyHash([0x01; 20]));
+        let sh = enc(Destination::ScriptHash([0; 20]));
+        let wsh = enc(Destination::WitnessV0ScriptHash([0; 32]));
+        let wpkh = enc(Destination::WitnessV0KeyHash([0; 20]));
+        let tr = enc(Destination::Taproot([0; 32]));
+        let mut all = vec![
+            "not an address".to_string(),
+            tr.clone(),
+            wpkh.clone(),
+            wsh.clone(),
+            sh.clone(),
+            pkh_hi.clone(),
+            pkh_lo.clone(),
+        ];
+        all.sort_by_cached_key(|a| destination_order(a, &params));
+        // WSH before WPKH, as in Core's variant list; bytes, not text,
+        // order within a kind; what does not decode goes last.
+        assert_eq!(
+            all,
+            vec![
+                pkh_lo,
+                pkh_hi,
+                sh,
+                wsh,
+                wpkh,
+                tr,
+                "not an address".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_tally_shows_zero_confirmations() {
+        assert_eq!(confirmations(Tally::default().conf), 0);
+        assert_eq!(confirmations(3), 3);
+    }
+}
