@@ -3,9 +3,11 @@
 //! they answer on the node's RPC port (`/wallet/<name>` included).
 
 mod addresses;
+mod addressinfo;
 mod balances;
 mod descriptors;
 mod encryption;
+mod received;
 mod send;
 mod transactions;
 pub mod util;
@@ -35,6 +37,8 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     encryption::register(&table, context);
     send::register(&table, context);
     descriptors::register(&table, context);
+    received::register(&table, context);
+    addressinfo::register(&table, context);
     table
 }
 
