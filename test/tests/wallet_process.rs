@@ -146,6 +146,14 @@ fn a_killed_wallet_process_is_restarted_while_the_node_keeps_answering() {
         // The restart waits a back-off second or more: long enough to see.
         assert!(saw_gone, "round {round}: no stand-in answer seen");
         child = next;
+        // Let the new process finish registering its methods before the
+        // next kill: a kill mid-start-up is a failed launch, retried later.
+        wait_for("the restarted wallet's start-up", || {
+            node.try_rpc("walletprocesspsbt", json!(["x"]))
+                .err()
+                .flatten()
+                .filter(|e| e.code == -18)
+        });
     }
     let log = node.debug_log();
     assert!(

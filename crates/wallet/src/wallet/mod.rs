@@ -33,7 +33,7 @@ use interfaces::chain::{Chain, FoundBlockParam};
 use interfaces::handler::Handler;
 use keystore::{KeyWrites, Keystore};
 use options::WalletOptions;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -253,8 +253,9 @@ impl Wallet {
     /// transactions. Core throws when a transaction cannot be written; the
     /// error is returned here.
     pub fn commit(&self, state: &mut State, writes: impl Into<Writes>) -> Result<(), String> {
-        let writes: Writes = writes.into();
+        let mut writes: Writes = writes.into();
         let pending = state.ledger.take_pending();
+        self.mark_used(state, &pending.write, &mut writes);
         let locator = if pending.best_block {
             state
                 .ledger
@@ -340,6 +341,58 @@ impl Wallet {
             }
         }
         Ok(())
+    }
+
+    /// Core's `MarkUnusedAddresses` for the outputs of `txids`: an output
+    /// paying an index at or beyond a descriptor's next index marks the
+    /// indexes up to it used (so they are not handed out) and tops the
+    /// window up; a receive address seen this way joins the address book.
+    fn mark_used(&self, state: &mut State, txids: &BTreeSet<Txid>, writes: &mut Writes) {
+        let scripts: Vec<bitcoin::ScriptBuf> = txids
+            .iter()
+            .filter_map(|t| state.ledger.get(t))
+            .flat_map(|e| e.tx().output.iter().map(|o| o.script_pubkey.clone()))
+            .filter(|s| state.keys.is_mine(s))
+            .collect();
+        for script in scripts {
+            let ids = state.keys.managers_of(&script);
+            for id in ids {
+                let internal = state.keys.is_internal(&id);
+                let State {
+                    keys,
+                    master_key,
+                    master_keys,
+                    ..
+                } = &mut *state;
+                let access = key_access(!master_keys.is_empty(), master_key.as_ref());
+                let Some(spkm) = keys.spkms.get_mut(&id) else {
+                    continue;
+                };
+                match spkm.mark_used(&script, access) {
+                    Ok(r) if !r.used.is_empty() => {
+                        writes.keys.descriptors.push(id);
+                        if let Some(t) = r.top_up {
+                            writes.keys.top_up(id, t);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.log(format_args!("Marking used addresses failed: {e}")),
+                }
+                if internal == Some(false) {
+                    if let Some(address) = self.address_of(&script) {
+                        if !state.address_book.contains_key(&address) {
+                            addresses::set_address_book(
+                                state,
+                                writes,
+                                &address,
+                                Some(""),
+                                Some(crate::db::records::AddressPurpose::Receive),
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The locator of `hash` from the node.
