@@ -20,12 +20,15 @@ pub struct ControlContext {
     pub mockable_chain: bool,
     /// Told about each `setmocktime` (the chain clients: Core calls
     /// `setMockTime` on each).
-    pub mock_time_listeners: std::sync::Mutex<Vec<Box<dyn Fn(i64) + Send + Sync>>>,
+    pub mock_time_listeners: std::sync::Mutex<Vec<MockTimeListener>>,
 }
+
+/// Told the new time on each `setmocktime`.
+pub type MockTimeListener = Box<dyn Fn(i64) + Send + Sync>;
 
 impl ControlContext {
     /// Calls `f` with every new mock time.
-    pub fn on_mock_time(&self, f: Box<dyn Fn(i64) + Send + Sync>) {
+    pub fn on_mock_time(&self, f: MockTimeListener) {
         self.mock_time_listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
