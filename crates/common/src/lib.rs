@@ -11,3 +11,4 @@ pub mod signals;
 pub mod strencodings;
 pub mod system;
 pub mod time;
+pub mod version;

@@ -46,8 +46,13 @@ pub fn lock_directory(dir: &Path) -> Result<DirLock, LockError> {
     Ok(DirLock { _file: file })
 }
 
-/// Creates `<datadir_net>` and its empty `wallets/`, as Core does for a new net dir.
+/// Creates `<datadir_net>` and, only when it is new, its empty `wallets/`, as
+/// Core does: an existing net dir without `wallets/` keeps its wallets at the top
+/// level (the older layout), and creating `wallets/` would hide them.
 pub fn create_net_dir(net_dir: &Path) -> std::io::Result<()> {
+    if net_dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(net_dir)?;
     std::fs::create_dir_all(net_dir.join("wallets"))
 }
@@ -113,6 +118,15 @@ mod tests {
         create_net_dir(&net).unwrap();
         assert!(net.join("wallets").is_dir());
         assert_eq!(std::fs::read_dir(net.join("wallets")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn existing_net_dir_gets_no_wallets_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = dir.path().join("regtest");
+        std::fs::create_dir_all(net.join("blocks")).unwrap();
+        create_net_dir(&net).unwrap();
+        assert!(!net.join("wallets").exists());
     }
 
     #[test]

@@ -495,7 +495,7 @@ impl AddressPurpose {
 pub struct VersionRecord(pub i32);
 
 /// The `CLIENT_VERSION` of the Core release this wallet format follows.
-pub const CLIENT_VERSION: i32 = 319900;
+pub const CLIENT_VERSION: i32 = common::version::CORE_CLIENT_VERSION;
 
 impl Record for VersionRecord {
     fn key(&self) -> Vec<u8> {

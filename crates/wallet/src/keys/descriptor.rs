@@ -253,7 +253,7 @@ fn parse_tree(s: &str) -> Result<Node<'_>, KeyError> {
 }
 
 /// Key expression texts in the order Core numbers them.
-fn collect_key_texts<'a>(node: &Node<'a>, out: &mut Vec<&'a str>) {
+fn collect_key_texts<'a>(node: &Node<'a>, out: &mut Vec<(&'a str, &'a str)>) {
     let base = node.name.rsplit(':').next().unwrap_or(node.name);
     let key_args: &[Node<'a>] = match base {
         "pk" | "pkh" | "wpkh" | "pk_k" | "pk_h" | "combo" | "rawtr" => &node.args,
@@ -263,7 +263,7 @@ fn collect_key_texts<'a>(node: &Node<'a>, out: &mut Vec<&'a str>) {
     };
     for a in key_args {
         if a.args.is_empty() {
-            out.push(a.name);
+            out.push((a.name, base));
         }
     }
     let rest: &[Node<'a>] = match base {
@@ -273,6 +273,21 @@ fn collect_key_texts<'a>(node: &Node<'a>, out: &mut Vec<&'a str>) {
     };
     for a in rest {
         collect_key_texts(a, out);
+    }
+}
+
+/// Core names the function whose key failed to parse (`pkh(): Key '…' is
+/// invalid`, `Multi: …`); callers and tests match on that prefix.
+fn in_function(e: KeyError, func: &str) -> KeyError {
+    match e {
+        KeyError::Parse(m) => match func {
+            "pk" | "pkh" | "wpkh" | "combo" | "tr" | "rawtr" => parse_err(format!("{func}(): {m}")),
+            "multi" | "sortedmulti" | "multi_a" | "sortedmulti_a" => {
+                parse_err(format!("Multi: {m}"))
+            }
+            _ => KeyError::Parse(m),
+        },
+        other => other,
     }
 }
 
@@ -434,7 +449,11 @@ impl ParsedDescriptor {
         };
         let keys = texts
             .iter()
-            .map(|t| parse_key_expr(t).and_then(|k| strip.strip(&k)))
+            .map(|(t, func)| {
+                parse_key_expr(t)
+                    .and_then(|k| strip.strip(&k))
+                    .map_err(|e| in_function(e, func))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let single_key = |name: &str| -> Result<KeyExpr, KeyError> {
             match (tree.args.as_slice(), keys.as_slice()) {

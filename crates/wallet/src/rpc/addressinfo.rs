@@ -200,6 +200,23 @@ fn hd_keypath(origin: &KeySource) -> String {
     s
 }
 
+/// The descriptor Core infers for `script` from the first manager covering it
+/// (`listunspent`'s `desc`); `None` when the wallet cannot solve it.
+pub(crate) fn wallet_inferred_descriptor(state: &State, script: &ScriptBuf) -> Option<String> {
+    let access = state.key_access();
+    let spkm = state
+        .keys
+        .managers_of(script)
+        .first()
+        .and_then(|id| state.keys.spkms.get(id))?;
+    let known = spkm
+        .signing_provider(script, false, access)
+        .ok()
+        .flatten()
+        .map(Known::new)?;
+    infer_descriptor(script, &known)
+}
+
 /// Core's `InferDescriptor(script, provider)->ToString()` for a script the
 /// wallet can solve; `None` when it cannot (Core's `IsSolvable` false).
 fn infer_descriptor(script: &ScriptBuf, known: &Known) -> Option<String> {

@@ -368,26 +368,24 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 }
                 filter = Some(set);
             }
-            let q = p.query_options.unwrap_or(Value::Null);
-            let min_amount = match q.get("minimumAmount") {
-                Some(v) => amount_from_value(v, 8)?,
-                None => 0,
-            };
-            let max_amount = match q.get("maximumAmount") {
-                Some(v) => Some(amount_from_value(v, 8)?),
-                None => None,
-            };
-            let max_count = q.get("maximumCount").and_then(Value::as_i64).filter(|n| *n > 0);
+            let q = UnspentQuery::from_options(p.query_options.as_ref())?;
             let state = wallet.lock();
+            let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
             let mut out = Vec::new();
+            let mut sum: i64 = 0;
             for c in wallet.candidate_outputs(&state) {
-                if c.is_spent || c.is_locked || c.immature_coinbase {
+                // Core's AvailableCoins: no spent, locked, conflicted or
+                // unrelayed outputs; immature coinbases only on request.
+                if c.is_spent || c.is_locked || c.depth < 0 || (c.depth == 0 && !c.in_mempool) {
+                    continue;
+                }
+                if c.immature_coinbase && !q.include_immature_coinbase {
                     continue;
                 }
                 if i64::from(c.depth) < p.minconf || i64::from(c.depth) > p.maxconf {
                     continue;
                 }
-                let safe = c.depth > 0 || (c.trusted && c.from_me);
+                let safe = c.is_safe();
                 if !p.include_unsafe && !safe {
                     continue;
                 }
@@ -395,35 +393,48 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                     continue;
                 }
                 let value = c.txout.value.to_sat() as i64;
-                if value < min_amount || max_amount.is_some_and(|m| value > m) {
+                if value < q.min_amount || q.max_amount.is_some_and(|m| value > m) {
                     continue;
                 }
                 let mut o = Map::new();
                 o.insert("txid".into(), json!(c.outpoint.txid.to_string()));
                 o.insert("vout".into(), json!(c.outpoint.vout));
                 if let Some(a) = wallet.address_of(&c.txout.script_pubkey) {
+                    o.insert("address".into(), json!(a));
                     if let Some(e) = state.address_book.get(&a) {
                         o.insert("label".into(), json!(e.label.clone().unwrap_or_default()));
                     }
-                    o.insert("address".into(), json!(a));
                 }
                 o.insert("scriptPubKey".into(), json!(c.txout.script_pubkey.to_hex_string()));
                 o.insert("amount".into(), amount_to_value(value));
                 o.insert("confirmations".into(), json!(c.depth));
                 if c.depth == 0 {
                     if let Ok(a) = wallet.chain.get_transaction_ancestry(&c.outpoint.txid) {
-                        o.insert("ancestorcount".into(), json!(a.ancestors));
-                        o.insert("ancestorsize".into(), json!(a.ancestor_size));
-                        o.insert("ancestorfees".into(), json!(a.ancestor_fees));
+                        if a.ancestors > 0 {
+                            o.insert("ancestorcount".into(), json!(a.ancestors));
+                            o.insert("ancestorsize".into(), json!(a.ancestor_size));
+                            o.insert("ancestorfees".into(), json!(a.ancestor_fees));
+                        }
                     }
                 }
-                let solvable = c.satisfaction.is_some();
                 o.insert("spendable".into(), json!(true));
-                o.insert("solvable".into(), json!(solvable));
+                o.insert("solvable".into(), json!(c.satisfaction.is_some()));
+                if c.satisfaction.is_some() {
+                    if let Some(d) = super::addressinfo::wallet_inferred_descriptor(&state, &c.txout.script_pubkey) {
+                        o.insert("desc".into(), json!(d));
+                    }
+                }
                 o.insert("parent_descs".into(), Value::Array(parent_descs(&state, &c.txout.script_pubkey)));
+                if avoid_reuse {
+                    o.insert("reused".into(), json!(c.address_used));
+                }
                 o.insert("safe".into(), json!(safe));
                 out.push(Value::Object(o));
-                if max_count.is_some_and(|m| out.len() as i64 >= m) {
+                sum = sum.saturating_add(value);
+                if q.min_sum_amount.is_some_and(|m| sum >= m) {
+                    break;
+                }
+                if q.max_count.is_some_and(|m| out.len() as i64 >= m) {
                     break;
                 }
             }
@@ -527,4 +538,55 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 })
         },
     ));
+}
+
+/// `listunspent`'s `query_options` (Core's `CoinFilterParams` as that RPC
+/// fills them; unknown keys are refused as Core's strict type check does).
+struct UnspentQuery {
+    min_amount: i64,
+    max_amount: Option<i64>,
+    min_sum_amount: Option<i64>,
+    max_count: Option<i64>,
+    include_immature_coinbase: bool,
+}
+
+impl UnspentQuery {
+    fn from_options(options: Option<&Value>) -> Result<UnspentQuery, RpcError> {
+        let empty = Map::new();
+        let o = match options {
+            Some(Value::Object(o)) => o,
+            _ => &empty,
+        };
+        rpc::json::type_check_obj(
+            o,
+            &[
+                ("minimumAmount", ""),
+                ("maximumAmount", ""),
+                ("minimumSumAmount", ""),
+                ("maximumCount", "number"),
+                ("include_immature_coinbase", "bool"),
+            ],
+            true,
+            true,
+        )?;
+        let amount = |k: &str| {
+            o.get(k)
+                .filter(|v| !v.is_null())
+                .map(|v| amount_from_value(v, 8))
+                .transpose()
+        };
+        Ok(UnspentQuery {
+            min_amount: amount("minimumAmount")?.unwrap_or(0),
+            max_amount: amount("maximumAmount")?,
+            min_sum_amount: amount("minimumSumAmount")?,
+            max_count: o
+                .get("maximumCount")
+                .and_then(Value::as_i64)
+                .filter(|n| *n > 0),
+            include_immature_coinbase: o
+                .get("include_immature_coinbase")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        })
+    }
 }

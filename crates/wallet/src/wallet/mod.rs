@@ -231,11 +231,7 @@ impl Wallet {
 
     /// The name as Core shows it in logs (`default wallet` for "").
     pub fn display_name(&self) -> &str {
-        if self.name.is_empty() {
-            "default wallet"
-        } else {
-            &self.name
-        }
+        display_name(&self.name)
     }
 
     /// Whether a flag is set.
@@ -470,4 +466,13 @@ impl Wallet {
 /// Single-quotes `s` for a POSIX shell (Core's `ShellEscape`).
 fn shell_escape(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+/// A wallet name as Core shows it in logs: `default wallet` for "".
+pub fn display_name(name: &str) -> &str {
+    if name.is_empty() {
+        "default wallet"
+    } else {
+        name
+    }
 }

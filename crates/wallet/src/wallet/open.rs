@@ -4,7 +4,7 @@
 
 use super::keystore::{KeyWrites, Keystore};
 use super::options::WalletOptions;
-use super::{State, Wallet, Writes};
+use super::{display_name, State, Wallet, Writes};
 use crate::context::WalletContext;
 use crate::db::batch::WalletBatch;
 use crate::db::records::{flags, CLIENT_VERSION};
@@ -321,14 +321,7 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     let file = db.filename().display().to_string();
     let records = load_wallet(&db, name).map_err(|e| load_failed(e.message(&file)))?;
     for line in &records.log {
-        tracing::info!(
-            "[{}] {line}",
-            if name.is_empty() {
-                "default wallet"
-            } else {
-                name
-            }
-        );
+        tracing::info!("[{}] {line}", display_name(name));
     }
     let mut warnings = option_warnings;
     if let Some(w) = records.status.message(&file) {
@@ -343,7 +336,12 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
         network,
         options.keypool_size,
     )
-    .map_err(|m| load_failed(format!("Error loading {file}: {m}")))?;
+    .map_err(|m| {
+        // Core treats what its loaders throw as corruption: the reason goes to
+        // the log, the caller hears "Wallet corrupted".
+        tracing::info!("[{}] {m}", display_name(name));
+        load_failed(DbErrors::Corrupt.message(&file).unwrap_or(m))
+    })?;
     let mut state = empty_state(db, name, records.flags);
     state.keys = keys;
     state.address_book = records.address_book.clone();
@@ -396,6 +394,14 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
             .map_err(load_failed)?;
     }
     wallet.log(format_args!("Wallet completed loading"));
+    {
+        // Core tops the keypool up before attaching to the chain, so that a
+        // small -keypool still watches the next address of every descriptor
+        // while the gap is scanned (a no-op when locked).
+        let mut state = wallet.lock();
+        let writes = super::crypt::top_up(&mut state);
+        wallet.commit(&mut state, writes).map_err(load_failed)?;
+    }
     super::sync::attach_chain(&wallet, rescan_required, &mut warnings).map_err(load_failed)?;
     Ok((wallet, warnings))
 }

@@ -25,15 +25,10 @@ const NODE_CAPACITY_REACHED: i32 = -34;
 /// Core's `RPC_CLIENT_INVALID_IP_OR_SUBNET`.
 const INVALID_IP_OR_SUBNET: i32 = -30;
 
-/// The Bitcoin Core release whose RPC interface we serve, as `getnetworkinfo`'s
-/// numeric `version` (MMmmpp). Clients gate features on this number (Core's
-/// `bitcoin-cli -netinfo` needs at least 0.21), so it names the interface
-/// rather than our own crate version, which `-version` prints.
-const CORE_API_VERSION: u64 = 310_000;
-
-/// Numeric client version as `getnetworkinfo` reports it (MMmmpp).
+/// Numeric client version as `getnetworkinfo` reports it (MMmmpp); Core's
+/// `bitcoin-cli -netinfo` needs at least 0.21.
 fn numeric_version() -> u64 {
-    CORE_API_VERSION
+    common::version::CORE_CLIENT_VERSION as u64
 }
 
 /// Registers `getnetworkinfo`.
