@@ -105,11 +105,9 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             mine.insert("trusted".into(), amount_to_value(b.trusted));
             mine.insert("untrusted_pending".into(), amount_to_value(b.untrusted_pending));
             mine.insert("immature".into(), amount_to_value(b.immature));
+            mine.insert("nonmempool".into(), amount_to_value(b.nonmempool));
             if state.has_flag(flags::AVOID_REUSE) {
                 mine.insert("used".into(), amount_to_value(b.used));
-            }
-            if b.nonmempool != 0 {
-                mine.insert("nonmempool".into(), amount_to_value(b.nonmempool));
             }
             Ok(json!({"mine": Value::Object(mine), "lastprocessedblock": last_processed_block(&state)}))
         },

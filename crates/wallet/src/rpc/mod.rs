@@ -7,6 +7,7 @@ mod addressinfo;
 mod balances;
 mod descriptors;
 mod encryption;
+mod groupings;
 mod received;
 mod send;
 mod transactions;
@@ -39,6 +40,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     descriptors::register(&table, context);
     received::register(&table, context);
     addressinfo::register(&table, context);
+    groupings::register(&table, context);
     table
 }
 

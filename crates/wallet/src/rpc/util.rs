@@ -81,7 +81,9 @@ pub fn parent_descs(state: &State, script: &ScriptBuf) -> Vec<Value> {
         .managers_of(script)
         .into_iter()
         .filter_map(|id| state.keys.spkms.get(&id))
-        .map(|s| Value::String(s.wallet_descriptor().descriptor_string()))
+        // Core shows the normalized form (xpubs at their last hardened step).
+        .filter_map(|s| s.descriptor_string(false, state.key_access()).ok())
+        .map(Value::String)
         .collect()
 }
 

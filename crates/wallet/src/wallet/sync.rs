@@ -248,14 +248,20 @@ pub fn post_init(wallet: &Arc<Wallet>) {
 
 /// Rescans blocks from `start` (at `start_height`) to `max_height` or the
 /// tip, taking the wallet lock per block (Core's `ScanForWalletTransactions`
-/// for `rescanblockchain` and `importdescriptors`).
+/// for `rescanblockchain` and `importdescriptors`). A scan to the tip ends
+/// with the mempool, so unconfirmed payments to newly imported scripts show.
 pub fn scan(
     wallet: &Arc<Wallet>,
     start: BlockHash,
     start_height: i32,
     max_height: Option<i32>,
 ) -> ScanResult {
-    scan_blocks(wallet, None, start, start_height, max_height, false)
+    let result = scan_blocks(wallet, None, start, start_height, max_height, false);
+    if max_height.is_none() {
+        wallet.log(format_args!("Scanning current mempool transactions."));
+        post_init(wallet);
+    }
+    result
 }
 
 fn scan_locked(
