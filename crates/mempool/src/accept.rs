@@ -21,7 +21,7 @@ use consensus::tx_verify::{
 use consensus::{Coin, CoinsView, ConsensusScriptVerifier, TxResult, ValidationError};
 
 use crate::diagram;
-use crate::pool::{Entry, Mempool, PoolCoins};
+use crate::pool::{Entry, Mempool, PoolCoins, RemovalReason};
 use crate::truc::TrucFailure;
 
 /// Core's `MAX_STANDARD_TX_SIGOPS_COST`: a fifth of a block's sigop budget.
@@ -634,6 +634,70 @@ impl Mempool {
             }
         }
         self.remove_for_reorg(cs);
+        self.trim_oversized_clusters(policy);
+    }
+
+    /// Re-added transactions bypass the cluster limits, so afterwards every
+    /// cluster over `-limitclustercount` / `-limitclustersize` keeps only
+    /// the longest parents-first prefix that fits and loses the rest with
+    /// their descendants (Core trims its transaction graph the same way).
+    fn trim_oversized_clusters(&mut self, policy: &Policy) {
+        let mut seen: HashSet<Txid> = HashSet::new();
+        let txids: Vec<Txid> = self.entries.keys().copied().collect();
+        for t in txids {
+            if seen.contains(&t) || !self.entries.contains_key(&t) {
+                continue;
+            }
+            let cluster = self.cluster_of(std::iter::once(t));
+            seen.extend(cluster.iter().copied());
+            let vbytes: u64 = cluster
+                .iter()
+                .filter_map(|c| self.entries.get(c))
+                .map(|e| e.vsize)
+                .sum();
+            if cluster.len() <= policy.cluster_count && vbytes <= policy.cluster_vbytes {
+                continue;
+            }
+            let (mut count, mut size) = (0usize, 0u64);
+            for member in self.parents_first(&cluster) {
+                let Some(vsize) = self.entries.get(&member).map(|e| e.vsize) else {
+                    continue; // already gone with an ancestor
+                };
+                if count + 1 > policy.cluster_count || size + vsize > policy.cluster_vbytes {
+                    self.remove_recursive(&member, RemovalReason::Reorg);
+                } else {
+                    count += 1;
+                    size += vsize;
+                }
+            }
+        }
+    }
+
+    /// `cluster`'s members, every parent before its children and otherwise
+    /// oldest first.
+    fn parents_first(&self, cluster: &HashSet<Txid>) -> Vec<Txid> {
+        let mut left: Vec<(u64, Txid)> = cluster
+            .iter()
+            .filter_map(|t| self.entries.get(t).map(|e| (e.sequence, *t)))
+            .collect();
+        left.sort();
+        let mut placed: HashSet<Txid> = HashSet::new();
+        let mut out = Vec::with_capacity(left.len());
+        while !left.is_empty() {
+            let ready = left.iter().position(|(_, t)| {
+                self.entries.get(t).is_none_or(|e| {
+                    e.tx.input.iter().all(|i| {
+                        let p = i.previous_output.txid;
+                        !cluster.contains(&p) || placed.contains(&p)
+                    })
+                })
+            });
+            // A cycle cannot happen among valid spends; take the oldest anyway.
+            let (_, t) = left.remove(ready.unwrap_or(0));
+            placed.insert(t);
+            out.push(t);
+        }
+        out
     }
 
     /// After a reorg, drops what the new tip no longer allows (Core's

@@ -454,15 +454,18 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let sighash = sighash_from(&p.sighashtype)?;
             let state = wallet.lock();
             ensure_unlocked(&state)?;
-            let mut coins: BTreeMap<OutPoint, TxOut> = BTreeMap::new();
-            for i in &tx.input {
-                let op = i.previous_output;
-                if let Some(o) = state.ledger.get(&op.txid).and_then(|e| e.tx().output.get(op.vout as usize)) {
-                    if !state.ledger.is_spent(&op) {
-                        coins.insert(op, o.clone());
-                    }
-                }
-            }
+            // Core looks the spent coins up in the node's UTXO set and
+            // mempool, not the wallet: a wallet transaction that left the
+            // mempool must not hide the coins a replacement spends again.
+            let wanted: Vec<(OutPoint, Option<interfaces::chain::Coin>)> =
+                tx.input.iter().map(|i| (i.previous_output, None)).collect();
+            let mut coins: BTreeMap<OutPoint, TxOut> = wallet
+                .chain
+                .find_coins(&wanted)
+                .map_err(|e| RpcError::misc(e.to_string()))?
+                .into_iter()
+                .filter_map(|(op, coin)| coin.map(|c| (op, c.output)))
+                .collect();
             if let Some(Value::Array(prev)) = &p.prevtxs {
                 for pt in prev {
                     let txid = pt.get("txid").and_then(Value::as_str).unwrap_or_default();

@@ -1,7 +1,8 @@
 //! Transactions: listing, details, abandonment, rescans.
 
 use super::util::{
-    ensure_unlocked, list_entries, synced_wallet, wallet_for_request, wallet_tx_json,
+    ensure_unlocked, last_processed_block, list_entries, synced_wallet, wallet_for_request,
+    wallet_tx_json,
 };
 use crate::context::WalletContext;
 use crate::ledger::balance;
@@ -106,6 +107,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                     )),
                 );
             }
+            o.insert("lastprocessedblock".into(), last_processed_block(&state));
             Ok(Value::Object(o))
         },
     ));

@@ -246,10 +246,8 @@ pub fn rescan_from_time(wallet: &Arc<Wallet>, start_time: i64) -> i64 {
     let Some((hash, height)) = start else {
         return start_time;
     };
+    // A scan to the tip takes in the mempool too.
     let result = sync::scan(wallet, hash, height, None);
-    // A scan without an end height takes in the mempool too, as Core's does.
-    wallet.log(format_args!("Scanning current mempool transactions."));
-    sync::post_init(wallet);
     if result.status == ScanStatus::Failure {
         if let Some(failed) = result.last_failed {
             let want = FoundBlockParam {
