@@ -147,6 +147,9 @@ enum Kind {
     RawTr(KeyExpr),
     Addr(Address),
     Raw(ScriptBuf),
+    /// `unused(KEY)`: a key the wallet holds for later use (`addhdkey`),
+    /// producing no scripts.
+    Unused(KeyExpr),
 }
 
 /// A parsed descriptor without private keys: what Core's `Descriptor`
@@ -256,7 +259,7 @@ fn parse_tree(s: &str) -> Result<Node<'_>, KeyError> {
 fn collect_key_texts<'a>(node: &Node<'a>, out: &mut Vec<(&'a str, &'a str)>) {
     let base = node.name.rsplit(':').next().unwrap_or(node.name);
     let key_args: &[Node<'a>] = match base {
-        "pk" | "pkh" | "wpkh" | "pk_k" | "pk_h" | "combo" | "rawtr" => &node.args,
+        "pk" | "pkh" | "wpkh" | "pk_k" | "pk_h" | "combo" | "rawtr" | "unused" => &node.args,
         "multi" | "sortedmulti" | "multi_a" | "sortedmulti_a" => node.args.get(1..).unwrap_or(&[]),
         "tr" => node.args.get(..1).unwrap_or(&[]),
         _ => &[],
@@ -484,6 +487,13 @@ impl ParsedDescriptor {
                 Kind::Raw(ScriptBuf::from_bytes(hex_bytes(h)))
             }
             "combo" => Kind::Combo(single_key("combo")?),
+            "unused" => {
+                let k = single_key("unused")?;
+                if k.key.has_wildcard() {
+                    return Err(parse_err("unused(): key cannot be ranged"));
+                }
+                Kind::Unused(k)
+            }
             "rawtr" => {
                 let k = single_key("rawtr")?;
                 if k.key.is_uncompressed() {
@@ -650,6 +660,7 @@ impl ParsedDescriptor {
             }
             Kind::Combo(k) => format!("combo({})", f(0, k)?),
             Kind::RawTr(k) => format!("rawtr({})", f(0, k)?),
+            Kind::Unused(k) => format!("unused({})", f(0, k)?),
             Kind::Addr(a) => format!("addr({a})"),
             Kind::Raw(s) => format!("raw({})", hex_lower(s.as_bytes())),
         };
@@ -723,7 +734,7 @@ impl ParsedDescriptor {
     pub fn is_range(&self) -> bool {
         match &self.kind {
             Kind::Ms(d) => d.for_any_key(|k| k.key.has_wildcard()),
-            Kind::Combo(k) | Kind::RawTr(k) => k.key.has_wildcard(),
+            Kind::Combo(k) | Kind::RawTr(k) | Kind::Unused(k) => k.key.has_wildcard(),
             Kind::Addr(_) | Kind::Raw(_) => false,
         }
     }
@@ -752,7 +763,7 @@ impl ParsedDescriptor {
                 },
                 Descriptor::Tr(_) => Some(OutputType::Bech32m),
             },
-            Kind::Combo(_) => None,
+            Kind::Combo(_) | Kind::Unused(_) => None,
             Kind::RawTr(_) => Some(OutputType::Bech32m),
             Kind::Addr(a) => output_type_of_script(&a.script_pubkey()),
             Kind::Raw(s) => output_type_of_script(s),
@@ -920,6 +931,7 @@ impl ParsedDescriptor {
             }
             Kind::Addr(a) => (vec![a.script_pubkey()], None),
             Kind::Raw(s) => (vec![s.clone()], None),
+            Kind::Unused(_) => (Vec::new(), None),
         };
         Ok(Expansion {
             scripts,

@@ -53,6 +53,11 @@ pub struct Pending {
     pub wallet_notify: Vec<Txid>,
     /// Coins unlocked because a wallet transaction spends them.
     pub unlocked: Vec<OutPoint>,
+    /// Transactions synced that involve the wallet, changed or not: their
+    /// outputs mark addresses used (Core's `MarkUnusedAddresses`, which runs
+    /// again when a rescan or the mempool shows a known transaction to a
+    /// newly imported descriptor).
+    pub involved: BTreeSet<Txid>,
 }
 
 /// One wallet transaction.
@@ -559,6 +564,7 @@ impl Ledger {
         }
         let existed = self.txs.contains_key(&txid);
         if existed || Self::is_mine_tx(tx, env) || self.is_from_me(tx) {
+            self.pending.involved.insert(txid);
             self.add(tx.clone(), state.into(), rescanning_old_block, env, None);
             return true;
         }

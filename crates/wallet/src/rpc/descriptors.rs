@@ -1,5 +1,5 @@
 //! Descriptor methods: `importdescriptors`, `listdescriptors`,
-//! `gethdkeys` and `createwalletdescriptor`.
+//! `gethdkeys`, `addhdkey` and `createwalletdescriptor`.
 //!
 //! * [`request`]: one `importdescriptors` request.
 
@@ -8,11 +8,11 @@ mod request;
 use super::util::{ensure_unlocked, wallet_for_request};
 use crate::context::WalletContext;
 use crate::db::records::flags;
-use crate::keys::OutputType;
+use crate::keys::{self, OutputType, ParsedDescriptor, WalletDescriptor};
 use crate::ledger::store::TIMESTAMP_WINDOW;
 use crate::wallet::import::{self, RescanReserver};
 use crate::wallet::{Env, State, Wallet, Writes};
-use bitcoin::bip32::Xpub;
+use bitcoin::bip32::{Xpriv, Xpub};
 use bitcoin::{NetworkKind, PublicKey};
 use interfaces::chain::FoundBlockParam;
 use request::{get_bool, get_str, import_timestamp, process_import, request_fields};
@@ -55,6 +55,14 @@ rpc_params! {
     /// `gethdkeys`'s parameters.
     struct GetHdKeysParams {
         options: GetHdKeysOptions [ObjNamedParams, optional],
+    }
+}
+
+rpc_params! {
+    /// `addhdkey`'s parameters.
+    struct AddHdKeyParams {
+        /// The BIP 32 extended private key to add; a new random one when absent
+        hdkey: Option<String> [Str, hint = "Automatically generated new key"],
     }
 }
 
@@ -234,6 +242,48 @@ fn get_hd_keys(wallet: &Wallet, options: &GetHdKeysOptions) -> Result<Value, Rpc
     ))
 }
 
+/// `addhdkey`: the key is kept as an `unused(KEY)` descriptor, which yields
+/// no scripts but lets `createwalletdescriptor` and `gethdkeys` find it.
+fn add_hd_key(wallet: &Wallet, hdkey: Option<&str>) -> Result<Value, RpcError> {
+    let mut state = wallet.lock();
+    if state.has_flag(flags::DISABLE_PRIVATE_KEYS) {
+        return Err(RpcError::new(
+            code::WALLET_ERROR,
+            "addhdkey is not available for wallets without private keys",
+        ));
+    }
+    ensure_unlocked(&state)?;
+    let network = NetworkKind::from(wallet.network);
+    let xprv = match hdkey {
+        None => keys::master_key_from_seed(&keys::generate_seed(), wallet.network)
+            .map_err(|e| RpcError::misc(e.to_string()))?,
+        Some(text) => match Xpriv::from_str(text) {
+            Ok(x) if x.network == network => x,
+            _ if Xpub::from_str(text).is_ok_and(|x| x.network == network) => {
+                return Err(RpcError::invalid_address_or_key(
+                    "Extended public key (xpub) provided, but extended private key (xprv) is required",
+                ))
+            }
+            _ => return Err(RpcError::invalid_address_or_key("Could not parse HD key")),
+        },
+    };
+    let (parsed, secrets) =
+        ParsedDescriptor::parse(&format!("unused({xprv})"), wallet.network, false)
+            .map_err(|e| RpcError::misc(e.to_string()))?;
+    let now = u64::try_from(common::time::now_secs()).unwrap_or(0);
+    let wdesc = WalletDescriptor::new(parsed, now, 0, 0, 0);
+    if state.keys.spkms.contains_key(&wdesc.id) {
+        return Err(RpcError::new(code::WALLET_ERROR, "HD key already exists"));
+    }
+    let mut writes = Writes::default();
+    let added =
+        import::add_wallet_descriptor(wallet, &mut state, &mut writes, wdesc, &secrets, "", false);
+    wallet.commit(&mut state, writes).map_err(RpcError::misc)?;
+    added.map_err(|m| RpcError::new(code::WALLET_ERROR, m))?;
+    let xpub = Xpub::from_priv(&bitcoin::secp256k1::Secp256k1::new(), &xprv);
+    Ok(json!({ "xpub": xpub.to_string() }))
+}
+
 /// `createwalletdescriptor`.
 fn create_wallet_descriptor(
     wallet: &Wallet,
@@ -336,6 +386,17 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         move |req, p: GetHdKeysParams| {
             let wallet = wallet_for_request(&c, req)?;
             get_hd_keys(&wallet, &p.options)
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "addhdkey",
+        "wallet",
+        "Add a BIP 32 HD key to the wallet that can be used with 'createwalletdescriptor'",
+        move |req, p: AddHdKeyParams| {
+            let wallet = wallet_for_request(&c, req)?;
+            add_hd_key(&wallet, p.hdkey.as_deref())
         },
     ));
 

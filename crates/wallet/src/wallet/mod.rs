@@ -251,7 +251,8 @@ impl Wallet {
     pub fn commit(&self, state: &mut State, writes: impl Into<Writes>) -> Result<(), String> {
         let mut writes: Writes = writes.into();
         let pending = state.ledger.take_pending();
-        self.mark_used(state, &pending.write, &mut writes);
+        let touched: BTreeSet<Txid> = pending.write.union(&pending.involved).copied().collect();
+        self.mark_used(state, &touched, &mut writes);
         let locator = if pending.best_block {
             state
                 .ledger
