@@ -739,6 +739,11 @@ impl ParsedDescriptor {
         }
     }
 
+    /// Whether it yields scripts at all (Core's `HasScripts`: not `unused()`).
+    pub fn has_scripts(&self) -> bool {
+        !matches!(self.kind, Kind::Unused(_))
+    }
+
     /// Whether it yields one script per index (not `combo()`).
     pub fn is_single_type(&self) -> bool {
         !matches!(self.kind, Kind::Combo(_))

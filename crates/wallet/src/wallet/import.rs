@@ -52,6 +52,8 @@ pub fn add_wallet_descriptor(
     let id = wdesc.id;
     let creation_time = i64::try_from(wdesc.creation_time).unwrap_or(i64::MAX);
     let is_range = wdesc.descriptor.is_range();
+    // Labels apply to single-script descriptors only; unused() has none.
+    let labelled = !is_range && wdesc.descriptor.has_scripts();
     let access = key_access(!state.master_keys.is_empty(), state.master_key.as_ref());
     let ks = &mut state.keys;
     if let Some(spkm) = ks.spkms.get_mut(&id) {
@@ -88,7 +90,7 @@ pub fn add_wallet_descriptor(
         merge(&mut writes.keys, all);
     }
     state.ledger.maybe_update_birth_time(creation_time);
-    if !is_range {
+    if labelled {
         let mut scripts = state
             .keys
             .spkms
