@@ -37,6 +37,9 @@ const WALLET: &str = "w";
 const KILLS: u32 = 20;
 /// Coinbase outputs mature after this many confirmations on top.
 const COINBASE_MATURITY: u64 = 100;
+/// What "answers at once" means for a debug build on a busy machine: far
+/// below the 60 s an HTTP call waits before the test calls it hung.
+const PROMPT: Duration = Duration::from_secs(10);
 
 /// splitmix64: a small seeded generator, enough for random moments.
 struct Rng(u64);
@@ -141,9 +144,17 @@ impl Shared {
     /// A wallet method; `None` while the wallet is away, panics on any
     /// other error.
     fn wallet(&self, method: &str, params: Value) -> Option<Value> {
+        let asked = Instant::now();
         match self.node.try_wallet_rpc(WALLET, method, params) {
             Ok(v) => Some(v),
             Err(e) if wallet_down(&e) => {
+                // The stand-in answers at once; a call in flight when the
+                // process died ends with its connection.
+                let waited = asked.elapsed();
+                assert!(
+                    waited < PROMPT,
+                    "{method} took {waited:?} to say the wallet is away"
+                );
                 self.refused.fetch_add(1, Ordering::SeqCst);
                 None
             }
@@ -800,14 +811,27 @@ fn a_wallet_process_killed_twenty_times_keeps_the_chains_balance_and_transaction
         unsafe {
             libc::kill(child as i32, libc::SIGKILL);
         }
+        let killed = Instant::now();
         // The node answers throughout; the wallet comes back with `w`.
         let mut saw_stand_in = false;
         let next = wait_for("the wallet process back with its wallet", || {
+            let asked = Instant::now();
             shared
                 .node
                 .try_rpc("getblockcount", json!([]))
                 .unwrap_or_else(|e| panic!("round {round}: getblockcount failed: {e:?}"));
+            let waited = asked.elapsed();
+            assert!(
+                waited < PROMPT,
+                "round {round}: getblockcount took {waited:?} while the wallet was away"
+            );
+            let asked = Instant::now();
             let listed = shared.node.try_rpc("listwallets", json!([]));
+            let waited = asked.elapsed();
+            assert!(
+                waited < PROMPT,
+                "round {round}: listwallets took {waited:?} while the wallet was away"
+            );
             match listed {
                 Err(e) if wallet_down(&e) => {
                     saw_stand_in |= e.is_some_and(|e| e.code == -1);
@@ -828,13 +852,17 @@ fn a_wallet_process_killed_twenty_times_keeps_the_chains_balance_and_transaction
             "round {round}: the payment thread ended"
         );
         // Pause payments and compare with the chain.
+        let away = killed.elapsed();
         let gate = shared.lock(&shared.gate);
+        let checking = Instant::now();
         let (entries, acknowledged) = check(&shared, &mut chain, &mut scripts, round);
         drop(gate);
         println!(
-            "round {round}: wallet pid {child}, height {}, {entries} entries, {acknowledged} acknowledged, {} arrived",
+            "round {round}: wallet pid {child}, height {}, {entries} entries, {acknowledged} acknowledged, {} arrived; back after {:.2}s, checked in {:.2}s",
             chain.tip_height(),
-            shared.lock(&shared.arrived).len()
+            shared.lock(&shared.arrived).len(),
+            away.as_secs_f64(),
+            checking.elapsed().as_secs_f64()
         );
     }
 
