@@ -249,7 +249,7 @@ pub fn rescan_from_time(wallet: &Arc<Wallet>, start_time: i64) -> i64 {
     let result = sync::scan(wallet, hash, height, None);
     // A scan without an end height takes in the mempool too, as Core's does.
     wallet.log(format_args!("Scanning current mempool transactions."));
-    sync::post_init(wallet);
+    sync::request_mempool(wallet);
     if result.status == ScanStatus::Failure {
         if let Some(failed) = result.last_failed {
             let want = FoundBlockParam {

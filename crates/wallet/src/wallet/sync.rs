@@ -243,6 +243,14 @@ pub fn attach_chain(
 /// this thread.
 pub fn post_init(wallet: &Arc<Wallet>) {
     resubmit_unconfirmed(wallet);
+    request_mempool(wallet);
+}
+
+/// The mempool's transactions, each as a `transactionAddedToMempool`
+/// (Core's `requestMempoolTransactions`, also the end of a rescan without
+/// an end height). Must be called without the wallet lock, as
+/// [`post_init`].
+pub fn request_mempool(wallet: &Arc<Wallet>) {
     let n = Notifications(Arc::downgrade(wallet));
     if let Err(e) = wallet.chain.request_mempool_transactions(Box::new(n)) {
         wallet.log(format_args!("requestMempoolTransactions failed: {e}"));
