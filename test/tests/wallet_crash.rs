@@ -10,7 +10,7 @@
 //! transaction the wallet acknowledged is in it.
 //!
 //! The node runs with `-test=fastwalletrestart` (the restart back-off
-//! divided by 20) so twenty quick deaths fit in a short run. The random
+//! divided by 40) so twenty quick deaths fit in a short run. The random
 //! moments come from a seeded generator; the seed is printed, and
 //! `WALLET_CRASH_SEED=<n>` replays it.
 

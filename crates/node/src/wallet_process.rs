@@ -27,8 +27,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A wallet process that lived this long starts the back-off afresh.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
 /// `-test=fastwalletrestart` divides the three durations above by this, so
-/// a test can kill the process many times in a short run.
-const FAST_RESTART_DIVISOR: u32 = 20;
+/// a test can kill the process many times in a short run (the back-off
+/// still doubles, to 0.75 s).
+const FAST_RESTART_DIVISOR: u32 = 40;
 
 /// The restart back-off: first wait, longest wait, and the life that
 /// starts it afresh.
@@ -330,7 +331,7 @@ fn supervise(shared: &Arc<Shared>) {
     }
 }
 
-/// `1s`, `30s`; `0.05s` under `-test=fastwalletrestart`.
+/// `1s`, `30s`; `0.025s` under `-test=fastwalletrestart`.
 fn seconds(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())
@@ -392,14 +393,14 @@ mod tests {
         assert_eq!(
             fast,
             Schedule {
-                first: Duration::from_millis(50),
-                max: Duration::from_millis(1500),
-                healthy_after: Duration::from_secs(3),
+                first: Duration::from_millis(25),
+                max: Duration::from_millis(750),
+                healthy_after: Duration::from_millis(1500),
             }
         );
         assert_eq!(seconds(normal.first), "1s");
         assert_eq!(seconds(normal.max), "30s");
-        assert_eq!(seconds(fast.first), "0.05s");
-        assert_eq!(seconds(fast.max), "1.5s");
+        assert_eq!(seconds(fast.first), "0.025s");
+        assert_eq!(seconds(fast.max), "0.75s");
     }
 }
