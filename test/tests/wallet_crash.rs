@@ -838,8 +838,20 @@ fn a_wallet_process_killed_twenty_times_keeps_the_chains_balance_and_transaction
                     None
                 }
                 Err(e) => panic!("round {round}: listwallets failed: {e:?}"),
+                // The supervisor's line says the launch is over (the wallet
+                // is listed before the process's `start`): the next kill is
+                // a death, not a failed launch.
                 Ok(v) if v == json!([WALLET]) => match child_pids(node_pid).as_slice() {
-                    [c] if *c != child => Some(*c),
+                    [c] if *c != child
+                        && shared
+                            .node
+                            .debug_log()
+                            .matches("Wallet process restarted; reloaded 1 wallet(s)")
+                            .count()
+                            == round as usize =>
+                    {
+                        Some(*c)
+                    }
                     _ => None,
                 },
                 Ok(_) => None,
