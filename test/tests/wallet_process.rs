@@ -146,13 +146,16 @@ fn a_killed_wallet_process_is_restarted_while_the_node_keeps_answering() {
         // The restart waits a back-off second or more: long enough to see.
         assert!(saw_gone, "round {round}: no stand-in answer seen");
         child = next;
-        // Let the new process finish registering its methods before the
-        // next kill: a kill mid-start-up is a failed launch, retried later.
+        // Let the supervisor finish the launch (load and start follow the
+        // methods' registration, so a method answering is not enough)
+        // before the next kill: a kill mid-start-up is a failed launch,
+        // retried later without the "restarting it in" line.
         wait_for("the restarted wallet's start-up", || {
-            node.try_rpc("walletprocesspsbt", json!(["x"]))
-                .err()
-                .flatten()
-                .filter(|e| e.code == -18)
+            let restarts = node
+                .debug_log()
+                .matches("Wallet process restarted; reloaded 0 wallet(s)")
+                .count();
+            (restarts == round + 1).then_some(())
         });
     }
     let log = node.debug_log();

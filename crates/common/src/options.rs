@@ -214,7 +214,7 @@ const DEBUG: &[Spec] = &[
     ("-stopatheight", "Exit once the best chain reaches this height (default: 0)", DBG, DebugTest),
     ("-limitancestorcount=<n>", "(deprecated) Ancestor count limit, used only by wallet coin selection (default: 25)", DBG, DebugTest),
     ("-limitdescendantcount=<n>", "(deprecated) Descendant count limit, used only by wallet coin selection (default: 25)", DBG, DebugTest),
-    ("-test=<option>", "Test-only switch: addrman, reindex_after_failure_noninteractive_yes, bip94", DBG, DebugTest),
+    ("-test=<option>", "Test-only switch: addrman, reindex_after_failure_noninteractive_yes, bip94, fastwalletrestart", DBG, DebugTest),
     ("-limitclustercount=<n>", "Largest mempool cluster, in transactions (default: 64)", DBG, DebugTest),
     ("-limitclustersize=<n>", "Largest mempool cluster, in kvB (default: 101)", DBG, DebugTest),
     ("-capturemessages", "Write all P2P messages to disk", DBG, DebugTest),

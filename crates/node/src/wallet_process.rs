@@ -26,6 +26,30 @@ const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// A wallet process that lived this long starts the back-off afresh.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+/// `-test=fastwalletrestart` divides the three durations above by this, so
+/// a test can kill the process many times in a short run (the back-off
+/// still doubles, to 0.75 s).
+const FAST_RESTART_DIVISOR: u32 = 40;
+
+/// The restart back-off: first wait, longest wait, and the life that
+/// starts it afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Schedule {
+    first: Duration,
+    max: Duration,
+    healthy_after: Duration,
+}
+
+impl Schedule {
+    fn new(fast: bool) -> Schedule {
+        let divisor = if fast { FAST_RESTART_DIVISOR } else { 1 };
+        Schedule {
+            first: FIRST_BACKOFF / divisor,
+            max: MAX_BACKOFF / divisor,
+            healthy_after: HEALTHY_AFTER / divisor,
+        }
+    }
+}
 
 /// One running wallet process.
 struct Child {
@@ -250,7 +274,8 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
 
 /// Waits for the wallet process to die and restarts it, with back-off.
 fn supervise(shared: &Arc<Shared>) {
-    let mut backoff = FIRST_BACKOFF;
+    let schedule = Schedule::new(shared.services.args.has_test_option("fastwalletrestart"));
+    let mut backoff = schedule.first;
     loop {
         let (child, reload) = {
             let mut state = shared.lock();
@@ -269,12 +294,12 @@ fn supervise(shared: &Arc<Shared>) {
         // Dropped outside the lock: closing a connection runs its hooks,
         // which take the lock.
         let lived = child.map(|c| c.started.elapsed());
-        if lived.is_some_and(|l| l >= HEALTHY_AFTER) {
-            backoff = FIRST_BACKOFF;
+        if lived.is_some_and(|l| l >= schedule.healthy_after) {
+            backoff = schedule.first;
         }
         tracing::warn!(
-            "The wallet process exited unexpectedly; restarting it in {}s",
-            backoff.as_secs()
+            "The wallet process exited unexpectedly; restarting it in {}",
+            seconds(backoff)
         );
         loop {
             let state = shared.lock();
@@ -286,7 +311,7 @@ fn supervise(shared: &Arc<Shared>) {
                 return;
             }
             drop(state);
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            backoff = (backoff * 2).min(schedule.max);
             match launch(shared, Some(reload.clone())) {
                 Ok(()) => {
                     tracing::info!(
@@ -303,6 +328,15 @@ fn supervise(shared: &Arc<Shared>) {
                 }
             }
         }
+    }
+}
+
+/// `1s`, `30s`; `0.025s` under `-test=fastwalletrestart`.
+fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}s", d.as_secs_f64())
     }
 }
 
@@ -337,5 +371,36 @@ impl UnloadWalletCallback for UnloadTracker {
             shared.lock().loaded.remove(&self.name);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fast_schedule_is_the_normal_one_divided() {
+        let normal = Schedule::new(false);
+        assert_eq!(
+            normal,
+            Schedule {
+                first: Duration::from_secs(1),
+                max: Duration::from_secs(30),
+                healthy_after: Duration::from_secs(60),
+            }
+        );
+        let fast = Schedule::new(true);
+        assert_eq!(
+            fast,
+            Schedule {
+                first: Duration::from_millis(25),
+                max: Duration::from_millis(750),
+                healthy_after: Duration::from_millis(1500),
+            }
+        );
+        assert_eq!(seconds(normal.first), "1s");
+        assert_eq!(seconds(normal.max), "30s");
+        assert_eq!(seconds(fast.first), "0.025s");
+        assert_eq!(seconds(fast.max), "0.75s");
     }
 }

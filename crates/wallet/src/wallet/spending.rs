@@ -428,38 +428,43 @@ impl Wallet {
         if !self.options.broadcast {
             return Ok(txid);
         }
-        self.submit_to_mempool(state, &tx);
+        if let Err(e) = self.submit_to_mempool(state, &tx, TxBroadcast::MempoolAndBroadcastToAll) {
+            self.log(format_args!(
+                "CommitTransaction(): Transaction cannot be broadcast immediately, {e}"
+            ));
+        }
         Ok(txid)
     }
 
-    /// Core's `SubmitTxMemoryPoolAndRelay`: hands `tx` to the node; in the
-    /// mempool it is marked so.
-    pub fn submit_to_mempool(&self, state: &mut State, tx: &Transaction) {
+    /// Core's `SubmitTxMemoryPoolAndRelay`: hands `tx` to the node (to
+    /// its mempool, and to peers as `broadcast` says); in the mempool it is
+    /// marked so. The error is the node's reason for refusing it.
+    pub fn submit_to_mempool(
+        &self,
+        state: &mut State,
+        tx: &Transaction,
+        broadcast: TxBroadcast,
+    ) -> Result<(), String> {
         let max_fee = self.options.fees.max_tx_fee;
-        match self
-            .chain
-            .broadcast_transaction(tx, max_fee, TxBroadcast::MempoolAndBroadcastToAll)
-        {
+        self.log(format_args!(
+            "Submitting wtx {} to mempool for relay",
+            tx.compute_txid()
+        ));
+        match self.chain.broadcast_transaction(tx, max_fee, broadcast) {
             Ok(b) if b.accepted => {
-                let txid = tx.compute_txid();
                 let State { ledger, keys, .. } = &mut *state;
                 let env = super::Env {
                     keys,
                     chain: &*self.chain,
                 };
                 ledger.transaction_added_to_mempool(tx, &env);
-                let _ = txid;
                 if let Err(e) = self.commit(state, Writes::default()) {
                     self.log(format_args!("CommitTransaction(): {e}"));
                 }
+                Ok(())
             }
-            Ok(b) => self.log(format_args!(
-                "CommitTransaction(): Transaction cannot be broadcast immediately, {}",
-                b.error
-            )),
-            Err(e) => self.log(format_args!(
-                "CommitTransaction(): Transaction cannot be broadcast immediately, {e}"
-            )),
+            Ok(b) => Err(b.error),
+            Err(e) => Err(e.to_string()),
         }
     }
 }

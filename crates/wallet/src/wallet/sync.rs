@@ -14,7 +14,7 @@ use crate::ledger::{Ledger, SyncState};
 use bitcoin::{BlockHash, Transaction};
 use interfaces::chain::{
     BlockInfo, BlockLocator, ChainNotifications, ChainstateRole, FoundBlockParam,
-    MemPoolRemovalReason,
+    MemPoolRemovalReason, TxBroadcast,
 };
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
@@ -236,13 +236,57 @@ pub fn attach_chain(
     Ok(())
 }
 
-/// Core's `postInitProcess`: the mempool's transactions again (the wallet
-/// may have missed some while it was away). Must run without the wallet
-/// lock: the node calls back into the wallet on this thread.
+/// Core's `postInitProcess`: the wallet's own transactions not yet in a
+/// block go to the node's mempool, then the mempool's transactions come
+/// again (the wallet may have missed some while it was away). Must be
+/// called without the wallet lock: the node calls back into the wallet on
+/// this thread.
 pub fn post_init(wallet: &Arc<Wallet>) {
+    resubmit_unconfirmed(wallet);
+    request_mempool(wallet);
+}
+
+/// The mempool's transactions, each as a `transactionAddedToMempool`
+/// (Core's `requestMempoolTransactions`, also the end of a rescan without
+/// an end height). Must be called without the wallet lock, as
+/// [`post_init`].
+pub fn request_mempool(wallet: &Arc<Wallet>) {
     let n = Notifications(Arc::downgrade(wallet));
     if let Err(e) = wallet.chain.request_mempool_transactions(Box::new(n)) {
         wallet.log(format_args!("requestMempoolTransactions failed: {e}"));
+    }
+}
+
+/// Core's `ResubmitWalletTransactions(MEMPOOL_NO_BROADCAST, force)`: each
+/// unconfirmed transaction (not abandoned, conflicted or coinbase) goes to
+/// the node's mempool, oldest first. A transaction the wallet stored but
+/// that never reached the mempool (the process died between the two, or
+/// the node restarted without its mempool) would otherwise spend the
+/// wallet's coins from nowhere for good.
+fn resubmit_unconfirmed(wallet: &Arc<Wallet>) {
+    if !wallet.options.broadcast {
+        return;
+    }
+    let mut state = wallet.lock();
+    let ledger = &state.ledger;
+    let unconfirmed: Vec<Transaction> = ledger
+        .ordered()
+        .filter(|e| e.is_unconfirmed() && !e.tx().is_coinbase() && ledger.depth(e) == 0)
+        .map(|e| e.tx().clone())
+        .collect();
+    let mut submitted = 0;
+    for tx in &unconfirmed {
+        if wallet
+            .submit_to_mempool(&mut state, tx, TxBroadcast::MempoolNoBroadcast)
+            .is_ok()
+        {
+            submitted += 1;
+        }
+    }
+    if submitted > 0 {
+        wallet.log(format_args!(
+            "ResubmitWalletTransactions: resubmit {submitted} unconfirmed transactions"
+        ));
     }
 }
 
@@ -259,7 +303,7 @@ pub fn scan(
     let result = scan_blocks(wallet, None, start, start_height, max_height, false);
     if max_height.is_none() {
         wallet.log(format_args!("Scanning current mempool transactions."));
-        post_init(wallet);
+        request_mempool(wallet);
     }
     result
 }
