@@ -4,7 +4,7 @@
 
 use super::keystore::{KeyWrites, Keystore};
 use super::options::WalletOptions;
-use super::{State, Wallet, Writes};
+use super::{State, Wallet};
 use crate::context::WalletContext;
 use crate::db::batch::WalletBatch;
 use crate::db::records::{flags, CLIENT_VERSION};
@@ -391,9 +391,10 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
         for t in changed {
             ledger.mark_dirty(t);
         }
-        wallet
-            .commit(&mut state, Writes::default())
-            .map_err(load_failed)?;
+        // Core's TopUpKeyPool after loading: the window reaches
+        // next_index + keypool again, and is written.
+        let writes = super::crypt::top_up_active(&mut state);
+        wallet.commit(&mut state, writes).map_err(load_failed)?;
     }
     wallet.log(format_args!("Wallet completed loading"));
     super::sync::attach_chain(&wallet, rescan_required, &mut warnings).map_err(load_failed)?;
