@@ -336,6 +336,26 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     }
     let rescan_required = records.status == DbErrors::NeedRescan;
     let network = context.network;
+    // Core parses each stored descriptor while reading the records and
+    // reports one it cannot parse as an unknown descriptor (perhaps from a
+    // newer version), not as some other load error.
+    for loaded in records.descriptors.values() {
+        let r = &loaded.record;
+        if let Err(e) = keys::WalletDescriptor::from_stored(
+            &r.descriptor,
+            network,
+            r.creation_time,
+            r.next_index,
+            r.range_start,
+            r.range_end,
+        ) {
+            tracing::info!("[{name}] Unrecognized descriptor {:?}: {e}", r.descriptor);
+            let text = DbErrors::UnknownDescriptor
+                .message(&file)
+                .unwrap_or_default();
+            return Err(load_failed(text));
+        }
+    }
     let keys = Keystore::load(
         &records.descriptors,
         &records.active_external,
