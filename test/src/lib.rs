@@ -131,6 +131,32 @@ impl HttpResponse {
     }
 }
 
+/// Polls `f` every 50 ms until it answers `Some` (panics after 30 s).
+pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Copies the directory `from` (files and subdirectories) to `to`.
+pub fn copy_dir_all(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create copy directory");
+    for entry in std::fs::read_dir(from).expect("read directory to copy") {
+        let entry = entry.expect("directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir_all(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}
+
 /// Waits (up to 30 s) until `path` exists, e.g. a node's IPC socket.
 pub fn wait_for_file(path: &Path) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -173,6 +199,13 @@ impl TestNode {
             .expect("tempdir");
         let mut node = TestNode::in_dir(tmp.path().join("node0"));
         node._tmp = Some(tmp);
+        node
+    }
+
+    /// A node in a fresh temporary datadir that runs its wallet process.
+    pub fn with_wallet() -> TestNode {
+        let mut node = TestNode::new();
+        node.wallet = true;
         node
     }
 

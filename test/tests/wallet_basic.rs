@@ -10,34 +10,16 @@ use {
     tracing as _, tracing_subscriber as _,
 };
 
-use functional::{child_pids, TestNode};
+use functional::{child_pids, wait_for, TestNode};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-fn wallet_node() -> TestNode {
-    let mut node = TestNode::new();
-    node.wallet = true;
-    node
-}
 
 fn btc(v: &Value) -> f64 {
     v.as_f64().expect("amount")
 }
 
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn a_wallet_receives_mined_coins_lists_them_and_keeps_them_across_processes() {
-    let mut node = wallet_node();
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     assert_eq!(
         node.rpc("createwallet", json!(["w1"])),
@@ -138,7 +120,7 @@ fn a_wallet_receives_mined_coins_lists_them_and_keeps_them_across_processes() {
 
 #[test]
 fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
-    let mut node = wallet_node();
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     let err = node.rpc_err("getbalance", json!([]));
     assert_eq!(err.code, -18);
@@ -210,7 +192,7 @@ fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
 
 #[test]
 fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
-    let mut node = wallet_node();
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     node.rpc(
         "createwallet",

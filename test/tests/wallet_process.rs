@@ -10,28 +10,10 @@ use {
     tracing_subscriber as _,
 };
 
-use functional::{child_pids, process_argv, wallet_binary, TestNode};
+use functional::{child_pids, process_argv, wait_for, wallet_binary, TestNode};
 use serde_json::json;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-fn wallet_node() -> TestNode {
-    let mut node = TestNode::new();
-    node.wallet = true;
-    node
-}
-
-/// Polls `f` until it answers `Some` (panics after 30 s).
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use std::time::Duration;
 
 fn only_child(node: &TestNode) -> u32 {
     let pid = node.pid().expect("running");
@@ -50,7 +32,7 @@ fn process_gone(pid: u32) -> bool {
 
 #[test]
 fn the_node_runs_one_wallet_child_with_exactly_ipcfd_n_and_stops_it_first() {
-    let mut node = wallet_node();
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     let child = only_child(&node);
     let argv = process_argv(child);
@@ -110,7 +92,7 @@ fn disablewallet_runs_no_wallet_and_wallet_methods_are_not_found() {
 
 #[test]
 fn a_killed_wallet_process_is_restarted_while_the_node_keeps_answering() {
-    let mut node = wallet_node();
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     let mut child = only_child(&node);
     for round in 0..2 {
@@ -169,7 +151,7 @@ fn a_killed_wallet_process_is_restarted_while_the_node_keeps_answering() {
 
 #[test]
 fn walletdir_problems_stop_start_up_with_cores_errors() {
-    let node = wallet_node();
+    let node = TestNode::with_wallet();
     let missing = node.datadir.join("nowhere");
     node.assert_start_raises_init_error(
         &[&format!("-walletdir={}", missing.display())],

@@ -21,8 +21,7 @@ use functional::{op_true, TestNode};
 use serde_json::{json, Value};
 
 fn wallet_node() -> TestNode {
-    let mut node = TestNode::new();
-    node.wallet = true;
+    let mut node = TestNode::with_wallet();
     node.start(&[]);
     node
 }

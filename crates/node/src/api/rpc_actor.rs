@@ -31,8 +31,12 @@ fn intern(name: &str) -> &'static str {
     leaked
 }
 
-/// Which registration owns each method name now (a later one replaces it),
-/// and whether a registration that goes away leaves a stand-in behind.
+/// The registrations of each method name, newest on top (it is the one in
+/// the table), and whether a registration that goes away leaves a stand-in
+/// behind. As in Core's `CRPCTable`, where one process's removal takes out
+/// only its own command, a registration that goes away uncovers the one
+/// below it: a second wallet process that attaches and leaves does not take
+/// the node's own wallet's methods with it.
 #[derive(Default)]
 pub struct ActorMethods {
     owners: Mutex<Owners>,
@@ -41,8 +45,9 @@ pub struct ActorMethods {
 
 #[derive(Default)]
 struct Owners {
-    /// Registration id of each name a process declared.
-    live: HashMap<String, i64>,
+    /// Registrations (id, method) of each name a process declared, oldest
+    /// first.
+    live: HashMap<String, Vec<(i64, RpcMethod)>>,
     /// Names left as stand-ins.
     stand_ins: HashSet<String>,
 }
@@ -154,11 +159,15 @@ impl ActorMethods {
             }
         }));
         let stand_in = method.clone();
-        table.register(method);
         {
             let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
             owners.stand_ins.remove(&command.name);
-            owners.live.insert(command.name.clone(), command.unique_id);
+            owners
+                .live
+                .entry(command.name.clone())
+                .or_default()
+                .push((command.unique_id, method.clone()));
+            table.register(method);
         }
         let (me, table, id) = (
             Arc::downgrade(self),
@@ -171,8 +180,20 @@ impl ActorMethods {
                 return;
             };
             let mut owners = me.owners.lock().unwrap_or_else(|p| p.into_inner());
-            // Only the registration that still owns the name removes it.
-            if owners.live.get(&name) != Some(&id) {
+            let Some(stack) = owners.live.get_mut(&name) else {
+                return;
+            };
+            let Some(pos) = stack.iter().rposition(|(i, _)| *i == id) else {
+                return;
+            };
+            stack.remove(pos);
+            // Covered by a newer registration: the table is unchanged.
+            if pos < stack.len() {
+                return;
+            }
+            // The one below takes the name back.
+            if let Some((_, below)) = stack.last() {
+                table.register(below.clone());
                 return;
             }
             owners.live.remove(&name);

@@ -74,15 +74,23 @@ pub fn last_processed_block(state: &State) -> Value {
     }
 }
 
-/// The descriptors (public, with checksum) covering `script`.
+/// The descriptors covering `script`, in Core's normalized form (keys with
+/// hardened steps shown from their cached last hardened xpub, as
+/// `listdescriptors` shows them), without private keys as Core's
+/// `PushParentDescriptors` does.
 pub fn parent_descs(state: &State, script: &ScriptBuf) -> Vec<Value> {
+    let no_keys = crate::keys::KeyMap::new();
     state
         .keys
         .managers_of(script)
         .into_iter()
         .filter_map(|id| state.keys.spkms.get(&id))
-        // Core shows the normalized form (xpubs at their last hardened step).
-        .filter_map(|s| s.descriptor_string(false, state.key_access()).ok())
+        .filter_map(|s| {
+            let w = s.wallet_descriptor();
+            w.descriptor
+                .to_normalized_string(&no_keys, Some(&w.cache))
+                .ok()
+        })
         .map(Value::String)
         .collect()
 }

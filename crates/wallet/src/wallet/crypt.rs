@@ -124,6 +124,23 @@ fn unlocked_key(state: &mut State, passphrase: &[u8]) -> Result<KeyingMaterial, 
 
 /// Tops up every descriptor's window with the keys now reachable.
 pub fn top_up(state: &mut State) -> Writes {
+    top_up_where(state, |_| true)
+}
+
+/// Core's `TopUpKeyPool`: tops up the active descriptors' windows (a
+/// locked wallet tops up what its caches allow).
+pub fn top_up_active(state: &mut State) -> Writes {
+    let active: std::collections::BTreeSet<_> = state
+        .keys
+        .external
+        .values()
+        .chain(state.keys.internal.values())
+        .copied()
+        .collect();
+    top_up_where(state, |id| active.contains(id))
+}
+
+fn top_up_where(state: &mut State, wanted: impl Fn(&crate::keys::DescriptorId) -> bool) -> Writes {
     let State {
         keys,
         master_key,
@@ -132,7 +149,7 @@ pub fn top_up(state: &mut State) -> Writes {
     } = state;
     let access = super::key_access(!master_keys.is_empty(), master_key.as_ref());
     let mut writes = KeyWrites::default();
-    for (id, spkm) in keys.spkms.iter_mut() {
+    for (id, spkm) in keys.spkms.iter_mut().filter(|(id, _)| wanted(id)) {
         if let Ok(t) = spkm.top_up(0, access) {
             if !t.new_scripts.is_empty() || !t.new_cache.is_empty() {
                 writes.top_up(*id, t);

@@ -366,13 +366,19 @@ impl Wallet {
                     continue;
                 };
                 match spkm.mark_used(&script, access) {
-                    Ok(r) if !r.used.is_empty() => {
-                        writes.keys.descriptors.push(id);
+                    Ok(r) => {
+                        if !r.used.is_empty() {
+                            writes.keys.descriptors.push(id);
+                        }
+                        // Core's TopUp writes the record whenever the window
+                        // grew, even when no index was newly used (e.g. an
+                        // address handed out earlier receiving coins).
                         if let Some(t) = r.top_up {
-                            writes.keys.top_up(id, t);
+                            if !t.new_scripts.is_empty() || !t.new_cache.is_empty() {
+                                writes.keys.top_up(id, t);
+                            }
                         }
                     }
-                    Ok(_) => {}
                     Err(e) => self.log(format_args!("Marking used addresses failed: {e}")),
                 }
                 if internal == Some(false) {

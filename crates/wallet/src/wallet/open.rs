@@ -4,7 +4,7 @@
 
 use super::keystore::{KeyWrites, Keystore};
 use super::options::WalletOptions;
-use super::{display_name, State, Wallet, Writes};
+use super::{display_name, State, Wallet};
 use crate::context::WalletContext;
 use crate::db::batch::WalletBatch;
 use crate::db::records::{flags, CLIENT_VERSION};
@@ -329,6 +329,26 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     }
     let rescan_required = records.status == DbErrors::NeedRescan;
     let network = context.network;
+    // Core parses each stored descriptor while reading the records and
+    // reports one it cannot parse as an unknown descriptor (perhaps from a
+    // newer version), not as some other load error.
+    for loaded in records.descriptors.values() {
+        let r = &loaded.record;
+        if let Err(e) = keys::WalletDescriptor::from_stored(
+            &r.descriptor,
+            network,
+            r.creation_time,
+            r.next_index,
+            r.range_start,
+            r.range_end,
+        ) {
+            tracing::info!("[{name}] Unrecognized descriptor {:?}: {e}", r.descriptor);
+            let text = DbErrors::UnknownDescriptor
+                .message(&file)
+                .unwrap_or_default();
+            return Err(load_failed(text));
+        }
+    }
     let keys = Keystore::load(
         &records.descriptors,
         &records.active_external,
@@ -389,19 +409,12 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
         for t in changed {
             ledger.mark_dirty(t);
         }
-        wallet
-            .commit(&mut state, Writes::default())
-            .map_err(load_failed)?;
-    }
-    wallet.log(format_args!("Wallet completed loading"));
-    {
-        // Core tops the keypool up before attaching to the chain, so that a
-        // small -keypool still watches the next address of every descriptor
-        // while the gap is scanned (a no-op when locked).
-        let mut state = wallet.lock();
-        let writes = super::crypt::top_up(&mut state);
+        // Core's TopUpKeyPool after loading: the window reaches
+        // next_index + keypool again, and is written.
+        let writes = super::crypt::top_up_active(&mut state);
         wallet.commit(&mut state, writes).map_err(load_failed)?;
     }
+    wallet.log(format_args!("Wallet completed loading"));
     super::sync::attach_chain(&wallet, rescan_required, &mut warnings).map_err(load_failed)?;
     Ok((wallet, warnings))
 }

@@ -154,6 +154,18 @@ fn holds_key(keys: &KeyMap, k: &crate::keys::DerivedKey) -> bool {
             .any(|p| p.inner.x_only_public_key().0 == k.pubkey.inner.x_only_public_key().0)
 }
 
+/// The text of a descriptor the wallet cannot parse. The wallet's parser
+/// (built around miniscript's) words some failures its own way, e.g. a bad
+/// key without its function's name, or an unknown function as a miniscript
+/// error; the node's parser behind `getdescriptorinfo` words them as Core
+/// does, so its text is used whenever it rejects the string too.
+fn core_parse_error(descriptor: &str, wallet: &Wallet, e: crate::keys::KeyError) -> String {
+    match utility_rpc::descriptor::parse(descriptor, true, wallet.network) {
+        Err(core_text) => core_text,
+        Ok(_) => e.to_string(),
+    }
+}
+
 /// Core's `ProcessDescriptorImport` up to the result object: checks the
 /// request, adds its descriptor(s) and sets them active or not. Changes
 /// are applied to `state` and queued in `writes` as they are made.
@@ -183,8 +195,13 @@ fn import_one(
     }
     let has_label = field("label").is_some();
 
-    let parsed = ParsedDescriptor::parse_multipath(descriptor, wallet.network, true)
-        .map_err(|e| req(code::INVALID_ADDRESS_OR_KEY, e.to_string()))?;
+    let parsed =
+        ParsedDescriptor::parse_multipath(descriptor, wallet.network, true).map_err(|e| {
+            req(
+                code::INVALID_ADDRESS_OR_KEY,
+                core_parse_error(descriptor, wallet, e),
+            )
+        })?;
     let Some((first, _)) = parsed.first() else {
         return Err(req(code::INVALID_ADDRESS_OR_KEY, "Descriptor is empty"));
     };
