@@ -46,8 +46,13 @@ pub fn lock_directory(dir: &Path) -> Result<DirLock, LockError> {
     Ok(DirLock { _file: file })
 }
 
-/// Creates `<datadir_net>` and its empty `wallets/`, as Core does for a new net dir.
+/// Creates `<datadir_net>`, and its empty `wallets/` only when the net dir
+/// is new, as Core does: an existing data directory without `wallets/`
+/// keeps the data directory itself as its wallet directory.
 pub fn create_net_dir(net_dir: &Path) -> std::io::Result<()> {
+    if net_dir.is_dir() {
+        return Ok(());
+    }
     std::fs::create_dir_all(net_dir)?;
     std::fs::create_dir_all(net_dir.join("wallets"))
 }
@@ -113,6 +118,15 @@ mod tests {
         create_net_dir(&net).unwrap();
         assert!(net.join("wallets").is_dir());
         assert_eq!(std::fs::read_dir(net.join("wallets")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn existing_net_dir_without_wallets_dir_stays_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = dir.path().join("regtest");
+        std::fs::create_dir_all(&net).unwrap();
+        create_net_dir(&net).unwrap();
+        assert!(!net.join("wallets").exists());
     }
 
     #[test]
