@@ -148,11 +148,22 @@ pub fn load_wallet(
     name: &str,
     load_on_start: Option<bool>,
 ) -> Result<Opened, OpenFailure> {
+    let already_loaded = || OpenFailure {
+        kind: Failure::AlreadyLoaded,
+        message: format!("Wallet \"{name}\" is already loaded."),
+    };
     if context.wallet(name).is_some() {
+        return Err(already_loaded());
+    }
+    let Some(_loading) = context.begin_loading(name) else {
         return Err(OpenFailure {
-            kind: Failure::AlreadyLoaded,
-            message: format!("Wallet \"{name}\" is already loaded."),
+            kind: Failure::Other,
+            message: "Wallet already loading.".into(),
         });
+    };
+    // Another call may have finished loading it in between.
+    if context.wallet(name).is_some() {
+        return Err(already_loaded());
     }
     let (wallet, mut warnings) = open::load(context, name)?;
     add_loaded(context, &wallet);
