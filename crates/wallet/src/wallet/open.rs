@@ -248,9 +248,11 @@ pub fn create(
     if born_encrypted && create_flags & flags::DISABLE_PRIVATE_KEYS != 0 {
         return Err(OpenFailure::new(Failure::Other, "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled."));
     }
+    // Unlike loading, creating reports every verification failure as a
+    // plain wallet error (Core sets `FAILED_VERIFY` here).
     let verify_failed = |e: OpenFailure| {
         OpenFailure::new(
-            e.kind,
+            Failure::Other,
             format!("Wallet file verification failed. {}", e.message),
         )
     };
