@@ -273,3 +273,35 @@ fn a_reloaded_wallet_scans_the_block_it_missed_at_its_birthday() {
     assert_eq!(b["lastprocessedblock"]["height"], json!(1));
     node.stop();
 }
+
+#[test]
+fn concurrent_loads_of_one_wallet_get_wallet_already_loading() {
+    let mut node = wallet_node();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["busy"]));
+    node.rpc("unloadwallet", json!(["busy"]));
+    let seen = std::sync::atomic::AtomicBool::new(false);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !seen.load(std::sync::atomic::Ordering::SeqCst)
+                    && std::time::Instant::now() < deadline
+                {
+                    match node.try_rpc("loadwallet", json!(["busy"])) {
+                        Err(Some(e)) if e.message == "Wallet already loading." => {
+                            assert_eq!(e.code, -4);
+                            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
+                        Ok(_) => {
+                            let _ = node.try_rpc("unloadwallet", json!(["busy"]));
+                        }
+                        Err(_) => {}
+                    }
+                }
+            });
+        }
+    });
+    assert!(seen.into_inner(), "no load was refused as already loading");
+    node.stop();
+}
