@@ -135,7 +135,7 @@ fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
     assert_eq!(err.code, -19);
     assert_eq!(btc(&node.wallet_rpc("a", "getbalance", json!([]))), 0.0);
     let err = node.rpc_err("createwallet", json!(["a"]));
-    assert_eq!(err.code, -36);
+    assert_eq!(err.code, -4);
     assert!(
         err.message.ends_with("Database already exists."),
         "{}",

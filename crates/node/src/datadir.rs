@@ -46,9 +46,9 @@ pub fn lock_directory(dir: &Path) -> Result<DirLock, LockError> {
     Ok(DirLock { _file: file })
 }
 
-/// Creates `<datadir_net>` and, only when it is new, its empty `wallets/`, as
-/// Core does: an existing net dir without `wallets/` keeps its wallets at the top
-/// level (the older layout), and creating `wallets/` would hide them.
+/// Creates `<datadir_net>`, and its empty `wallets/` only when the net dir
+/// is new, as Core does: an existing data directory without `wallets/`
+/// keeps the data directory itself as its wallet directory.
 pub fn create_net_dir(net_dir: &Path) -> std::io::Result<()> {
     if net_dir.is_dir() {
         return Ok(());
@@ -121,10 +121,10 @@ mod tests {
     }
 
     #[test]
-    fn existing_net_dir_gets_no_wallets_dir() {
+    fn existing_net_dir_without_wallets_dir_stays_so() {
         let dir = tempfile::tempdir().unwrap();
         let net = dir.path().join("regtest");
-        std::fs::create_dir_all(net.join("blocks")).unwrap();
+        std::fs::create_dir_all(&net).unwrap();
         create_net_dir(&net).unwrap();
         assert!(!net.join("wallets").exists());
     }

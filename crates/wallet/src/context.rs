@@ -7,6 +7,7 @@ use common::args::ArgsManager;
 use consensus::params::Params;
 use interfaces::chain::Chain;
 use interfaces::wallet::LoadWalletCallback;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// The wallet process's shared state.
@@ -21,6 +22,23 @@ pub struct WalletContext {
     pub network: bitcoin::Network,
     wallets: Mutex<Vec<Arc<Wallet>>>,
     load_callbacks: Mutex<Vec<(u64, Arc<dyn LoadWalletCallback>)>>,
+    loading: Mutex<BTreeSet<String>>,
+}
+
+/// A wallet name being loaded; the name is free again when this drops.
+pub struct Loading<'a> {
+    context: &'a WalletContext,
+    name: String,
+}
+
+impl Drop for Loading<'_> {
+    fn drop(&mut self) {
+        self.context
+            .loading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.name);
+    }
 }
 
 impl WalletContext {
@@ -35,6 +53,22 @@ impl WalletContext {
             network: consensus::params::network(chain_type),
             wallets: Mutex::new(Vec::new()),
             load_callbacks: Mutex::new(Vec::new()),
+            loading: Mutex::new(BTreeSet::new()),
+        })
+    }
+
+    /// Marks `name` as being loaded, or `None` when another call is loading
+    /// it already (Core's `g_loading_wallet_set`): two loads of one wallet
+    /// at once would both open it.
+    pub fn begin_loading(&self, name: &str) -> Option<Loading<'_>> {
+        let fresh = self
+            .loading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string());
+        fresh.then(|| Loading {
+            context: self,
+            name: name.to_string(),
         })
     }
 

@@ -107,6 +107,10 @@ impl ChainClient for Loader {
         for wallet in self.context.wallets().iter().rev() {
             self.context.remove_wallet(wallet.name());
             wallet.disconnect();
+            // A notification already being handled holds the wallet lock
+            // until its changes are written; waiting for it here keeps the
+            // process from exiting in the middle of that write.
+            drop(wallet.lock());
         }
         Ok(())
     }

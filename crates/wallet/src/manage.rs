@@ -10,6 +10,7 @@ use interfaces::chain::{SettingsAction, SettingsUpdateCallback};
 use interfaces::common::BilingualStr;
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 
 fn bilingual(text: &str) -> BilingualStr {
@@ -147,16 +148,113 @@ pub fn load_wallet(
     name: &str,
     load_on_start: Option<bool>,
 ) -> Result<Opened, OpenFailure> {
+    let already_loaded = || OpenFailure {
+        kind: Failure::AlreadyLoaded,
+        message: format!("Wallet \"{name}\" is already loaded."),
+    };
     if context.wallet(name).is_some() {
+        return Err(already_loaded());
+    }
+    let Some(_loading) = context.begin_loading(name) else {
         return Err(OpenFailure {
-            kind: Failure::AlreadyLoaded,
-            message: format!("Wallet \"{name}\" is already loaded."),
+            kind: Failure::Other,
+            message: "Wallet already loading.".into(),
         });
+    };
+    // Another call may have finished loading it in between.
+    if context.wallet(name).is_some() {
+        return Err(already_loaded());
     }
     let (wallet, mut warnings) = open::load(context, name)?;
     add_loaded(context, &wallet);
     update_wallet_setting(context, name, load_on_start, &mut warnings);
     Ok((wallet, warnings))
+}
+
+/// Core's `RestoreWallet` for `restorewallet`: copies `backup_file` to
+/// `<walletdir>/<name>/wallet.dat` (the directory may exist but must hold
+/// no `wallet.dat`), then loads it; a failed load removes what the restore
+/// made, so a bad backup leaves the wallet directory as it was.
+pub fn restore_wallet(
+    context: &Arc<WalletContext>,
+    backup_file: &Path,
+    name: &str,
+    load_on_start: Option<bool>,
+) -> Result<Opened, OpenFailure> {
+    if name.is_empty() {
+        return Err(OpenFailure {
+            kind: Failure::InvalidParameter,
+            message: "Wallet name cannot be empty".into(),
+        });
+    }
+    if !backup_file.exists() {
+        return Err(OpenFailure {
+            kind: Failure::InvalidParameter,
+            message: "Backup file does not exist".into(),
+        });
+    }
+    // Checked before anything is written, so a bad name never makes a
+    // directory outside the wallet directory.
+    let wallet_path = open::wallet_path(&context.wallet_dir(), name).map_err(|m| OpenFailure {
+        kind: Failure::Other,
+        message: format!("Wallet file verification failed. {m}"),
+    })?;
+    let wallet_file = wallet_path.join(crate::walletdir::DATABASE_FILE);
+    let exists = |message: String| OpenFailure {
+        kind: Failure::AlreadyExists,
+        message,
+    };
+    let created_dir = if wallet_path.exists() {
+        if !wallet_path.is_dir() {
+            return Err(exists(format!(
+                "Failed to restore wallet. Database file exists '{}'.",
+                wallet_path.display()
+            )));
+        }
+        if wallet_file.exists() {
+            return Err(exists(format!(
+                "Failed to restore wallet. Database file exists in '{}'.",
+                wallet_file.display()
+            )));
+        }
+        false
+    } else {
+        std::fs::create_dir_all(&wallet_path).map_err(|_| {
+            exists(format!(
+                "Failed to restore database path '{}'.",
+                wallet_path.display()
+            ))
+        })?;
+        true
+    };
+    let cleanup = |copied: bool| {
+        if copied {
+            let _ = std::fs::remove_file(&wallet_file);
+        }
+        if created_dir {
+            let _ = std::fs::remove_dir(&wallet_path);
+        }
+    };
+    if let Err(e) = copy_new(backup_file, &wallet_file) {
+        cleanup(false);
+        return Err(OpenFailure {
+            kind: Failure::Other,
+            message: format!("Unexpected exception: {e}"),
+        });
+    }
+    load_wallet(context, name, load_on_start).inspect_err(|_| cleanup(true))
+}
+
+/// Copies `from` to `to`, refusing to replace a file at `to` (a wallet
+/// created there meanwhile must never be overwritten).
+fn copy_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    dst.sync_all()
 }
 
 /// Core's `CreateWallet` for `createwallet`: creates, encrypts when given

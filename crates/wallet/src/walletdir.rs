@@ -104,6 +104,18 @@ fn visit(
         // Follows links to directories as Core's iterator reports them.
         if path.is_dir() {
             let db = path.join(DATABASE_FILE);
+            // A `wallet.dat` that cannot even be looked at (a link loop, no
+            // permission) makes Core skip the entry with a warning rather
+            // than list it or give up on the whole directory.
+            if let Err(e) = std::fs::metadata(&db) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(
+                        "Error while scanning wallet dir item: {e} [{}].",
+                        path.display()
+                    );
+                    continue;
+                }
+            }
             if is_bdb_file(&db) {
                 found.push((name, Format::Bdb));
             } else if is_sqlite_file(&db, message_start) {
@@ -169,6 +181,23 @@ mod tests {
                 ("w1".into(), Format::Sqlite),
                 (String::new(), Format::Sqlite),
             ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_wallet_dat_link_loop_skips_only_that_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        sqlite_like(&root.join("w1/wallet.dat"), MAGIC);
+        std::fs::create_dir_all(root.join("loop/inner")).unwrap();
+        sqlite_like(&root.join("loop/inner/wallet.dat"), MAGIC);
+        std::os::unix::fs::symlink("wallet.dat", root.join("loop/wallet.dat")).unwrap();
+        // The looping entry and what lies below it are left out; the rest is
+        // still listed.
+        assert_eq!(
+            list_databases(root, MAGIC),
+            vec![("w1".into(), Format::Sqlite)]
         );
     }
 

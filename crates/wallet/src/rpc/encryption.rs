@@ -49,6 +49,12 @@ rpc_params! {
     }
 }
 
+/// Core's answer to a wrong passphrase holding a NUL byte.
+const NUL_IN_PASSPHRASE: &str = "Error: The wallet passphrase entered is incorrect. It contains a null character (ie - a zero byte). If the passphrase was set with a version of this software prior to 25.0, please try again with only the characters up to — but not including — the first null character. If this is successful, please set a new passphrase to avoid this issue in the future.";
+
+/// Core's answer to a wrong old passphrase holding a NUL byte.
+const NUL_IN_OLD_PASSPHRASE: &str = "Error: The old wallet passphrase entered is incorrect. It contains a null character (ie - a zero byte). If the old passphrase was set with a version of this software prior to 25.0, please try again with only the characters up to — but not including — the first null character.";
+
 fn wrong_state(call: &str, wallet: &Wallet, crypted: bool) -> Result<(), RpcError> {
     if wallet.lock().is_crypted() != crypted {
         let running = if crypted {
@@ -137,10 +143,14 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 return Err(RpcError::invalid_parameter("passphrase cannot be empty"));
             }
             crypt::unlock(&wallet, p.passphrase.as_bytes()).map_err(|e| {
-                if e.contains("passphrase entered was incorrect") {
-                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e)
-                } else {
+                if !e.contains("passphrase entered was incorrect") {
                     RpcError::new(code::WALLET_ERROR, e)
+                } else if p.passphrase.contains('\0') {
+                    // Versions before 25.0 cut passphrases at the first NUL
+                    // (Core #27067); the text tells such users what to try.
+                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, NUL_IN_PASSPHRASE)
+                } else {
+                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e)
                 }
             })?;
             let relock = common::time::now_secs() + timeout;
@@ -181,7 +191,14 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 p.oldpassphrase.as_bytes(),
                 p.newpassphrase.as_bytes(),
             )
-            .map_err(|e| RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e))?;
+            .map_err(|e| {
+                if p.oldpassphrase.contains('\0') && e.contains("passphrase entered was incorrect")
+                {
+                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, NUL_IN_OLD_PASSPHRASE)
+                } else {
+                    RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e)
+                }
+            })?;
             wallet.relock_time.store(0, Ordering::SeqCst);
             Ok(Value::Null)
         },

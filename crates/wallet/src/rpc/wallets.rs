@@ -55,6 +55,18 @@ rpc_params! {
     }
 }
 
+rpc_params! {
+    /// `restorewallet`'s parameters.
+    struct RestoreWalletParams {
+        /// The name that will be applied to the restored wallet
+        wallet_name: String [Str, required],
+        /// The backup file that will be used to restore the wallet.
+        backup_file: String [Str, required],
+        /// Save wallet name to persistent settings and load on startup. True to add wallet to startup list, false to remove, null to leave unchanged.
+        load_on_startup: Option<bool> [Bool, optional],
+    }
+}
+
 /// Core's `HandleWalletError`.
 fn wallet_error(e: OpenFailure) -> RpcError {
     let c = match e.kind {
@@ -196,6 +208,20 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         move |_, p: LoadWalletParams| {
             let (wallet, warnings) = manage::load_wallet(&c, &p.filename, p.load_on_startup)
                 .map_err(wallet_error)?;
+            Ok(name_and_warnings(wallet.name(), warnings))
+        },
+    ));
+
+    let c = context.clone();
+    table.register(RpcMethod::new(
+        "restorewallet",
+        "wallet",
+        "Restores and loads a wallet from backup.\n\nThe rescan is significantly faster if block filters are available\n(using startup option \"-blockfilterindex=1\").",
+        move |_, p: RestoreWalletParams| {
+            let backup = std::path::Path::new(&p.backup_file);
+            let (wallet, warnings) =
+                manage::restore_wallet(&c, backup, &p.wallet_name, p.load_on_startup)
+                    .map_err(wallet_error)?;
             Ok(name_and_warnings(wallet.name(), warnings))
         },
     ));

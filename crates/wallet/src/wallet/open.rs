@@ -14,7 +14,7 @@ use crate::keys::{self, DescriptorSpkm, OutputType};
 use crate::ledger::{Ledger, TxState};
 use bitcoin::BlockHash;
 use interfaces::chain::FoundBlockParam;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Why a wallet could not be created or loaded (Core's `DatabaseStatus`
@@ -59,23 +59,20 @@ pub type Opened = (Arc<Wallet>, Vec<String>);
 /// Core's `GetWalletPath`: the wallet's directory for `name`, which must be
 /// a normalized path (absolute, or relative to the wallet directory).
 pub fn wallet_path(wallet_dir: &Path, name: &str) -> Result<PathBuf, String> {
-    let p = Path::new(name);
-    let normalized = normalize(p);
-    let as_given: PathBuf = p.components().collect();
-    if normalized != as_given || (name.ends_with('/') && !name.is_empty() && name != "/") {
+    let given = PathElements::parse(name);
+    if given != given.lexically_normal() {
         return Err("Wallet name given as a path must be normalized".into());
     }
     if matches!(
-        p.components().next(),
-        Some(Component::CurDir) | Some(Component::ParentDir)
-    ) || name == "."
-        || name == ".."
-    {
+        given.names.first().map(String::as_str),
+        Some(".") | Some("..")
+    ) {
         return Err("Wallet name given as a relative path cannot begin with ./ or ../, for wallets not in the walletdir, please use an absolute path.".into());
     }
-    if p.has_root() && p.parent().is_none() {
+    if given.root && given.names.is_empty() {
         return Err("Wallet name cannot be the root path".into());
     }
+    let p = Path::new(name);
     let path = wallet_dir.join(p);
     let ok = match std::fs::symlink_metadata(&path) {
         Err(_) => true,
@@ -93,23 +90,71 @@ pub fn wallet_path(wallet_dir: &Path, name: &str) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// `.` and `..` folded as `lexically_normal` does.
-fn normalize(p: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
+/// A path as C++'s `std::filesystem::path` iterates it: an optional root
+/// directory, then the file names, with an empty last name standing for a
+/// trailing separator. Rust's `Path::components` already drops `.` and
+/// trailing separators, which would hide exactly what Core rejects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PathElements {
+    root: bool,
+    names: Vec<String>,
+}
+
+impl PathElements {
+    fn parse(s: &str) -> Self {
+        let root = s.starts_with('/');
+        let mut names: Vec<String> = s
+            .split('/')
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
+        if s.ends_with('/') && !names.is_empty() {
+            names.push(String::new());
+        }
+        PathElements { root, names }
+    }
+
+    /// `path::lexically_normal`: drops `.`, folds `name/..`, drops `..`
+    /// right after the root, keeps a trailing separator except after `..`,
+    /// and makes an emptied relative path `.`.
+    fn lexically_normal(&self) -> Self {
+        if !self.root && self.names.is_empty() {
+            return self.clone();
+        }
+        let mut out: Vec<String> = Vec::new();
+        // Whether the last element removed leaves a separator at the end.
+        let mut trailing = false;
+        for name in &self.names {
+            match name.as_str() {
+                "" | "." => trailing = true,
+                ".." => {
+                    if out.last().is_some_and(|l| l != "..") {
+                        out.pop();
+                        trailing = true;
+                    } else if self.root && out.is_empty() {
+                        trailing = false;
+                    } else {
+                        out.push(name.clone());
+                        trailing = false;
+                    }
                 }
-                Some(Component::RootDir) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
+                _ => {
+                    out.push(name.clone());
+                    trailing = false;
+                }
+            }
+        }
+        if trailing && out.last().is_some_and(|l| l != "..") {
+            out.push(String::new());
+        }
+        if !self.root && out.is_empty() {
+            out.push(".".into());
+        }
+        PathElements {
+            root: self.root,
+            names: out,
         }
     }
-    out.iter().collect()
 }
 
 fn status_failure(status: DatabaseStatus) -> Failure {
@@ -203,9 +248,11 @@ pub fn create(
     if born_encrypted && create_flags & flags::DISABLE_PRIVATE_KEYS != 0 {
         return Err(OpenFailure::new(Failure::Other, "Passphrase provided but private keys are disabled. A passphrase is only used to encrypt private keys, so cannot be used for wallets with private keys disabled."));
     }
+    // Unlike loading, creating reports every verification failure as a
+    // plain wallet error (Core sets `FAILED_VERIFY` here).
     let verify_failed = |e: OpenFailure| {
         OpenFailure::new(
-            e.kind,
+            Failure::Other,
             format!("Wallet file verification failed. {}", e.message),
         )
     };
@@ -436,5 +483,72 @@ impl Wallet {
     /// The locator of `hash` from the node.
     pub fn locator_of(&self, hash: &BlockHash) -> Option<crate::db::records::Locator> {
         self.locator(hash)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normal(s: &str) -> PathElements {
+        PathElements::parse(s).lexically_normal()
+    }
+
+    #[test]
+    fn lexically_normal_matches_std_filesystem() {
+        for (given, want) in [
+            ("bad/./path", "bad/path"),
+            ("bad/../path", "path"),
+            ("/bad/./path", "/bad/path"),
+            ("/bad/../path", "/path"),
+            ("../", ".."),
+            ("./", "."),
+            ("./wallet", "wallet"),
+            ("../wallets/../wallets/wallet", "../wallets/wallet"),
+            ("foo/./bar/..", "foo/"),
+            ("a/..", "."),
+            ("/..", "/"),
+            ("w1", "w1"),
+            ("sub/w1/", "sub/w1/"),
+        ] {
+            assert_eq!(normal(given), PathElements::parse(want), "{given}");
+        }
+    }
+
+    #[test]
+    fn wallet_path_rejects_what_core_rejects() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for name in [
+            "bad/./path",
+            "bad/../path",
+            "/bad/./path",
+            "/bad/../path",
+            "../",
+            "./",
+            "./wallet",
+            "../wallets/../wallets/wallet",
+        ] {
+            assert_eq!(
+                wallet_path(root, name).unwrap_err(),
+                "Wallet name given as a path must be normalized",
+                "{name}"
+            );
+        }
+        for name in ["../wallets/wallet", "..", "."] {
+            assert!(wallet_path(root, name)
+                .unwrap_err()
+                .starts_with("Wallet name given as a relative path cannot begin with ./ or ../"));
+        }
+        assert_eq!(
+            wallet_path(root, "/").unwrap_err(),
+            "Wallet name cannot be the root path"
+        );
+        assert_eq!(wallet_path(root, "w1").unwrap(), root.join("w1"));
+        assert_eq!(wallet_path(root, "").unwrap(), root.join(""));
+        assert_eq!(
+            wallet_path(root, "/abs/w").unwrap(),
+            PathBuf::from("/abs/w")
+        );
     }
 }

@@ -180,7 +180,11 @@ pub fn attach_chain(
     let Some(tip_height) = tip_height else {
         return Ok(());
     };
-    if tip_height != rescan_height {
+    // Decided before the birthday moves the start: the block the birthday
+    // points at is scanned too, even when it is the tip (Core scans from
+    // `rescan_height` inclusive).
+    let behind = tip_height != rescan_height;
+    if behind {
         let birth = state.ledger.birth_time();
         if birth != i64::MAX {
             let want = FoundBlockParam {
@@ -210,7 +214,7 @@ pub fn attach_chain(
             }
         }
     }
-    if tip_height != rescan_height {
+    if behind {
         chain.init_message("Rescanning…").ok();
         wallet.log(format_args!(
             "Rescanning last {} blocks (from block {rescan_height})...",
