@@ -163,9 +163,12 @@ fn median(v: &[f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// Picks one method's latencies out of a round's figures.
+type Pick = fn(&Figures) -> &Calls;
+
 fn rows(rounds: &[Figures]) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    let calls: [(&str, fn(&Figures) -> &Calls); 4] = [
+    let calls: [(&str, Pick); 4] = [
         ("getnewaddress", |f| &f.getnewaddress),
         ("getbalances", |f| &f.getbalances),
         ("listunspent (1000 UTXOs)", |f| &f.listunspent),
