@@ -297,9 +297,6 @@ pub fn load_wallet<S: KvStore + ?Sized>(
             return Err(err(out));
         }
     };
-    if let Some(v) = last_client_version {
-        out.log.push(format!("Last client version = {v}"));
-    }
 
     // Flags first, so everything after knows what kind of wallet this is.
     let flags_key = type_prefix(types::FLAGS);

@@ -367,6 +367,10 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     let (options, option_warnings) = wallet_options(context).map_err(load_failed)?;
     let file = db.filename().display().to_string();
     let records = load_wallet(&db, name).map_err(|e| load_failed(e.message(&file)))?;
+    // Core logs the version record's value on every load (not on creation).
+    if let Some(v) = records.last_client_version {
+        tracing::info!("[{}] Last client version = {v}", display_name(name));
+    }
     for line in &records.log {
         tracing::info!("[{}] {line}", display_name(name));
     }
