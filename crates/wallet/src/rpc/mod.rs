@@ -5,8 +5,10 @@
 mod addresses;
 mod addressinfo;
 mod balances;
+mod bump;
 mod descriptors;
 mod encryption;
+mod fund;
 mod received;
 mod send;
 mod transactions;
@@ -39,6 +41,8 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     descriptors::register(&table, context);
     received::register(&table, context);
     addressinfo::register(&table, context);
+    fund::register(&table, context);
+    bump::register(&table, context);
     table
 }
 

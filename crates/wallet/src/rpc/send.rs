@@ -482,7 +482,9 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         "Update a PSBT with input information from our wallet and then sign inputs\nthat we can sign for.",
         move |req, p: ProcessPsbtParams| {
             let wallet = synced_wallet(&c, req)?;
-            let mut psbt: Psbt = p.psbt.parse().map_err(|e| RpcError::deserialization(format!("TX decode failed {e}")))?;
+            // Either PSBT version; the signer works on version 0.
+            let original = utility_rpc::psbtrpc::decode_psbt(&p.psbt)?;
+            let mut psbt: Psbt = super::fund::psbt_io::to_signer(&original)?;
             let sighash = if p.sighashtype.starts_with("DEFAULT") { None } else { Some(sighash_from(&p.sighashtype)?) };
             let state = wallet.lock();
             if p.sign {
@@ -493,7 +495,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let r = crate::sign::fill_psbt(&state.keys, state.key_access(), &mut psbt, &opts, &lookup)
                 .map_err(|e| RpcError::misc(e.to_string()))?;
             let mut o = Map::new();
-            o.insert("psbt".into(), json!(psbt.to_string()));
+            o.insert("psbt".into(), json!(super::fund::psbt_io::from_signer(&psbt, &original)?.to_base64()));
             o.insert("complete".into(), json!(r.complete));
             if r.complete && p.finalize {
                 let tx = psbt.clone().extract_tx_unchecked_fee_rate();

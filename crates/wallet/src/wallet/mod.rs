@@ -11,6 +11,7 @@
 //! * [`options`]: the wallet options read from the node's arguments.
 
 pub mod addresses;
+pub mod bump;
 pub mod coins;
 pub mod crypt;
 pub mod import;
