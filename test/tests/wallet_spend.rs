@@ -421,8 +421,15 @@ fn raw_transactions_and_psbts_are_funded_signed_and_broadcast() {
         json!([[{"txid": coin["txid"], "vout": coin["vout"]}], {to.clone(): 60}, 0, {"add_inputs": true}]),
     );
     let decoded = node.rpc("decodepsbt", json!([topped["psbt"]]));
-    assert!(decoded["tx"]["vin"].as_array().unwrap().len() >= 2);
-    assert_eq!(decoded["tx"]["vin"][0]["txid"], coin["txid"]);
+    // Version 2 PSBTs carry their inputs' outpoints per input.
+    let inputs = decoded["inputs"].as_array().expect("inputs");
+    assert!(inputs.len() >= 2, "{decoded}");
+    assert!(
+        inputs
+            .iter()
+            .any(|i| i["previous_txid"] == coin["txid"] && i["previous_vout"] == coin["vout"]),
+        "{decoded}"
+    );
 }
 
 #[test]
@@ -701,7 +708,7 @@ fn sendall_empties_the_wallet_to_one_or_more_recipients() {
         &node,
         w,
         "sendall",
-        json!({"recipients": [b.clone()], "feeRate": 1}),
+        json!({"recipients": [b.clone()], "options": {"feeRate": 1}}),
         -8,
         "Use fee_rate (sat/vB) instead of feeRate",
     );
@@ -880,13 +887,21 @@ fn bumpfee_replaces_a_payment_with_a_higher_fee() {
         sats(&node.wallet_rpc("miner", "getreceivedbyaddress", json!([dest]))),
         100_000_000
     );
+    // Once mined its inputs are gone from the UTXO set, which Core checks
+    // first.
+    let mined = node.wallet_rpc(w, "gettransaction", json!([newest, false, true]));
+    let spent = &mined["decoded"]["vin"][0];
     assert_err(
         &node,
         w,
         b,
         json!([newest]),
-        -4,
-        "Transaction has been mined, or is conflicted with a mined transaction",
+        -1,
+        &format!(
+            "{}:{} is already spent",
+            spent["txid"].as_str().unwrap(),
+            spent["vout"]
+        ),
     );
 
     // A transaction whose change is spent has descendants.
