@@ -202,6 +202,22 @@ fn hd_keypath(origin: &KeySource) -> String {
 
 /// Core's `InferDescriptor(script, provider)->ToString()` for a script the
 /// wallet can solve; `None` when it cannot (Core's `IsSolvable` false).
+/// The descriptor the wallet infers for `script` from what its first
+/// manager covering it knows (Core's `InferDescriptor` over the wallet's
+/// solving provider), as `listunspent` reports it.
+pub(super) fn wallet_descriptor_for(state: &State, script: &ScriptBuf) -> Option<String> {
+    let spkm = state
+        .keys
+        .managers_of(script)
+        .first()
+        .and_then(|id| state.keys.spkms.get(id))?;
+    let provider = spkm
+        .signing_provider(script, false, state.key_access())
+        .ok()
+        .flatten()?;
+    infer_descriptor(script, &Known::new(provider))
+}
+
 fn infer_descriptor(script: &ScriptBuf, known: &Known) -> Option<String> {
     if let Some(d) = &known.provider.descriptor {
         // The derived descriptor has single keys with full origins, which is

@@ -420,6 +420,11 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 let solvable = c.satisfaction.is_some();
                 o.insert("spendable".into(), json!(true));
                 o.insert("solvable".into(), json!(solvable));
+                if solvable {
+                    if let Some(d) = super::addressinfo::wallet_descriptor_for(&state, &c.txout.script_pubkey) {
+                        o.insert("desc".into(), json!(d));
+                    }
+                }
                 o.insert("parent_descs".into(), Value::Array(parent_descs(&state, &c.txout.script_pubkey)));
                 o.insert("safe".into(), json!(safe));
                 out.push(Value::Object(o));

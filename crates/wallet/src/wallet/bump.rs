@@ -215,9 +215,12 @@ impl Wallet {
                     .get(&op.txid)
                     .and_then(|e| e.tx().output.get(op.vout as usize))
                     .or_else(|| cc.external_output(&op))?;
-                let satisfaction =
-                    crate::sign::input_satisfaction(&state.keys, &txout.script_pubkey, true)
-                        .or_else(|| cc.external_solving.get(&txout.script_pubkey).copied());
+                let satisfaction = crate::sign::input_satisfaction(
+                    &state.keys,
+                    &txout.script_pubkey,
+                    !state.can_grind_r(),
+                )
+                .or_else(|| cc.external_solving.get(&txout.script_pubkey).copied());
                 Some(InputSizeInfo {
                     weight: cc.input_weight(&op),
                     satisfaction,

@@ -64,6 +64,13 @@ impl State {
         self.flags & flag != 0
     }
 
+    /// Whether the wallet signs with low-R grinding (Core's `CanGrindR`):
+    /// only when it holds private keys, so sizes assume 71-byte signatures
+    /// then and 72-byte ones otherwise.
+    pub fn can_grind_r(&self) -> bool {
+        !self.has_flag(crate::db::records::flags::DISABLE_PRIVATE_KEYS)
+    }
+
     /// Whether the wallet is encrypted.
     pub fn is_crypted(&self) -> bool {
         !self.master_keys.is_empty()

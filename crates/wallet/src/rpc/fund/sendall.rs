@@ -282,7 +282,7 @@ fn spend_all(
                 satisfaction: crate::sign::input_satisfaction(
                     &state.keys,
                     &txout.script_pubkey,
-                    true,
+                    !state.can_grind_r(),
                 ),
             })
         })
