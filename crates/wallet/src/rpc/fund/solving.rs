@@ -8,10 +8,12 @@
 use super::json::{get_array, get_str};
 use crate::keys::ParsedDescriptor;
 use crate::spend::{CoinControl, InputSatisfaction};
+use bitcoin::hashes::{hash160, Hash};
 use bitcoin::{PublicKey, Script, ScriptBuf};
-use miniscript::{BareCtx, Descriptor, Legacy, Miniscript, Segwitv0};
+use miniscript::{BareCtx, Descriptor, ExtParams, Legacy, Miniscript, ScriptContext, Segwitv0};
 use rpc::error::{RpcError, RpcResult};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// External inputs are sized with 72-byte signatures: the signer's
 /// low-R grinding cannot be assumed.
@@ -41,10 +43,41 @@ fn add_pubkey(cc: &mut CoinControl, key: PublicKey) {
     }
 }
 
+/// The keys by the hash a script names them with (each encoding is its
+/// own hash, as a script commits to one).
+fn key_hashes(keys: &[PublicKey]) -> BTreeMap<hash160::Hash, PublicKey> {
+    keys.iter()
+        .map(|k| (hash160::Hash::hash(&k.to_bytes()), *k))
+        .collect()
+}
+
+/// `ms` with its key hashes replaced by the keys in `keys`; `None` when
+/// one is unknown. Miniscript's own substitution only rewrites leaves
+/// without wrappers, so this goes through the text form, where a checked
+/// key hash reads `expr_raw_pkh` and a bare one `expr_raw_pk_h`.
+fn resolve_key_hashes<Ctx: ScriptContext>(
+    ms: &Miniscript<PublicKey, Ctx>,
+    keys: &BTreeMap<hash160::Hash, PublicKey>,
+) -> Option<Miniscript<PublicKey, Ctx>> {
+    let mut text = ms.to_string();
+    if text.contains("expr_raw_pk") {
+        for (h, k) in keys {
+            text = text
+                .replace(&format!("expr_raw_pkh({h})"), &format!("pkh({k})"))
+                .replace(&format!("expr_raw_pk_h({h})"), &format!("pk_h({k})"));
+        }
+    }
+    Miniscript::from_str_insane(&text).ok()
+}
+
 /// What a known script makes solvable: P2SH and P2WSH outputs (and P2WSH
 /// in P2SH) whose script it is, when it is a script the wallet can size.
-fn add_script(cc: &mut CoinControl, script: &Script) {
-    if let Ok(ms) = Miniscript::<PublicKey, Segwitv0>::parse_insane(script) {
+/// Key hashes in it are resolved with `keys`, as Core's provider finds a
+/// key by its id.
+fn add_script(cc: &mut CoinControl, script: &Script, keys: &BTreeMap<hash160::Hash, PublicKey>) {
+    let ext = ExtParams::insane().raw_pkh();
+    let segwit = Miniscript::<PublicKey, Segwitv0>::parse_with_ext(script, &ext).ok();
+    if let Some(ms) = segwit.and_then(|ms| resolve_key_hashes(&ms, keys)) {
         if let Ok(d) = Descriptor::new_wsh(ms.clone()) {
             add(cc, &d);
         }
@@ -52,7 +85,8 @@ fn add_script(cc: &mut CoinControl, script: &Script) {
             add(cc, &d);
         }
     }
-    if let Ok(ms) = Miniscript::<PublicKey, Legacy>::parse_insane(script) {
+    let legacy = Miniscript::<PublicKey, Legacy>::parse_with_ext(script, &ext).ok();
+    if let Some(ms) = legacy.and_then(|ms| resolve_key_hashes(&ms, keys)) {
         if let Ok(d) = Descriptor::new_sh(ms) {
             add(cc, &d);
         }
@@ -92,18 +126,25 @@ fn parse_pubkey(v: &Value) -> RpcResult<PublicKey> {
     })
 }
 
-/// One descriptor (with its checksum), expanded at index 0 as Core does.
-fn add_descriptor(network: bitcoin::Network, cc: &mut CoinControl, text: &str) -> RpcResult<()> {
+/// One descriptor (with its checksum), expanded at index 0 as Core does;
+/// its keys are added to `keys`.
+fn add_descriptor(
+    network: bitcoin::Network,
+    cc: &mut CoinControl,
+    text: &str,
+    keys: &mut Vec<PublicKey>,
+) -> RpcResult<()> {
     let parsed = ParsedDescriptor::parse_multipath(text, network, true).map_err(|e| {
         RpcError::invalid_parameter(format!("Unable to parse descriptor '{text}': {e}"))
     })?;
-    for (desc, keys) in parsed {
+    for (desc, secrets) in parsed {
         // Hardened steps need the secrets the text may carry.
-        let Ok(expansion) = desc.expand(0, Some(&keys), None) else {
+        let Ok(expansion) = desc.expand(0, Some(&secrets), None) else {
             continue;
         };
         for k in &expansion.keys {
             add_pubkey(cc, k.pubkey);
+            keys.push(k.pubkey);
         }
         if let Some(d) = expansion.descriptor {
             if let Ok(d) = d.derived_descriptor(crate::keys::secp()) {
@@ -115,29 +156,38 @@ fn add_descriptor(network: bitcoin::Network, cc: &mut CoinControl, text: &str) -
 }
 
 /// Adds `solving_data` (`pubkeys`, `scripts`, `descriptors`) to `cc`,
-/// failing with Core's texts on malformed entries.
+/// failing with Core's texts on malformed entries (checked in that
+/// order). Scripts are sized last, so that they find every key given.
 pub fn add_solving_data(
     network: bitcoin::Network,
     solving: &Map<String, Value>,
     cc: &mut CoinControl,
 ) -> RpcResult<()> {
+    let mut keys = Vec::new();
     if let Some(v) = solving.get("pubkeys") {
         for pk in get_array(v)? {
-            add_pubkey(cc, parse_pubkey(pk)?);
+            let key = parse_pubkey(pk)?;
+            add_pubkey(cc, key);
+            keys.push(key);
         }
     }
+    let mut scripts = Vec::new();
     if let Some(v) = solving.get("scripts") {
         for s in get_array(v)? {
             let text = get_str(s)?;
             let bytes = common::strencodings::parse_hex(text)
                 .ok_or_else(|| RpcError::invalid_address_or_key(format!("'{text}' is not hex")))?;
-            add_script(cc, &ScriptBuf::from_bytes(bytes));
+            scripts.push(ScriptBuf::from_bytes(bytes));
         }
     }
     if let Some(v) = solving.get("descriptors") {
         for d in get_array(v)? {
-            add_descriptor(network, cc, get_str(d)?)?;
+            add_descriptor(network, cc, get_str(d)?, &mut keys)?;
         }
+    }
+    let by_hash = key_hashes(&keys);
+    for script in &scripts {
+        add_script(cc, script, &by_hash);
     }
     Ok(())
 }
@@ -218,6 +268,19 @@ mod tests {
         .unwrap();
         let wsh = ScriptBuf::new_p2wsh(&script.wscript_hash());
         assert!(cc.external_solving.contains_key(&wsh));
+        // A key hash script, its key given apart, in P2SH and P2SH-P2WSH.
+        let pkh = ScriptBuf::new_p2pkh(&key.pubkey_hash());
+        let data = json!({"pubkeys": [KEY], "scripts": [pkh.to_hex_string()]});
+        add_solving_data(
+            bitcoin::Network::Regtest,
+            data.as_object().unwrap(),
+            &mut cc,
+        )
+        .unwrap();
+        let sh = ScriptBuf::new_p2sh(&pkh.script_hash());
+        assert!(cc.external_solving.contains_key(&sh));
+        let sh_wsh = ScriptBuf::new_p2sh(&ScriptBuf::new_p2wsh(&pkh.wscript_hash()).script_hash());
+        assert!(cc.external_solving.contains_key(&sh_wsh));
         let p2tr = ScriptBuf::from_hex(&format!("5120{}", &KEY[2..])).unwrap();
         add_inferable(&mut cc, &p2tr);
         assert_eq!(
