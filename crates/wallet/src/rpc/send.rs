@@ -86,8 +86,46 @@ rpc_params! {
         /// Include outputs that are not safe to spend
         include_unsafe: bool [Bool, default = true],
         /// JSON with query options
-        query_options: Option<Value> [Obj, optional],
+        query_options: Option<Value> [ObjNamedParams, optional, oneline = "query_options", inner = list_unspent_query_options()],
     }
+}
+
+/// `listunspent`'s query option keys, which may be passed as named
+/// arguments too.
+fn list_unspent_query_options() -> Vec<rpc::Arg> {
+    use rpc::{Arg, ArgType};
+    vec![
+        Arg::with_default(
+            "minimumAmount",
+            ArgType::Amount,
+            json!(0),
+            "Minimum value of each UTXO in BTC",
+        ),
+        Arg::with_hint(
+            "maximumAmount",
+            ArgType::Amount,
+            "unlimited",
+            "Maximum value of each UTXO in BTC",
+        ),
+        Arg::with_hint(
+            "maximumCount",
+            ArgType::Num,
+            "unlimited",
+            "Maximum number of UTXOs",
+        ),
+        Arg::with_hint(
+            "minimumSumAmount",
+            ArgType::Amount,
+            "unlimited",
+            "Minimum sum value of all UTXOs in BTC",
+        ),
+        Arg::with_default(
+            "include_immature_coinbase",
+            ArgType::Bool,
+            json!(false),
+            "Include immature coinbase UTXOs",
+        ),
+    ]
 }
 
 rpc_params! {
@@ -448,15 +486,21 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let sighash = sighash_from(&p.sighashtype)?;
             let state = wallet.lock();
             ensure_unlocked(&state)?;
-            let mut coins: BTreeMap<OutPoint, TxOut> = BTreeMap::new();
-            for i in &tx.input {
-                let op = i.previous_output;
-                if let Some(o) = state.ledger.get(&op.txid).and_then(|e| e.tx().output.get(op.vout as usize)) {
-                    if !state.ledger.is_spent(&op) {
-                        coins.insert(op, o.clone());
-                    }
-                }
-            }
+            // The spent outputs come from the node (chain and mempool, as
+            // Core's `findCoins`), so that a replacement of a wallet
+            // transaction can be signed.
+            let query: Vec<(OutPoint, Option<interfaces::chain::Coin>)> = tx.input.iter().map(|i| (i.previous_output, None)).collect();
+            let mut coins: BTreeMap<OutPoint, TxOut> = if query.is_empty() {
+                BTreeMap::new()
+            } else {
+                wallet
+                    .chain
+                    .find_coins(&query)
+                    .map_err(|e| RpcError::misc(e.to_string()))?
+                    .into_iter()
+                    .filter_map(|(op, c)| c.map(|c| (op, c.output)))
+                    .collect()
+            };
             if let Some(Value::Array(prev)) = &p.prevtxs {
                 for pt in prev {
                     let txid = pt.get("txid").and_then(Value::as_str).unwrap_or_default();

@@ -81,7 +81,10 @@ pub fn parent_descs(state: &State, script: &ScriptBuf) -> Vec<Value> {
         .managers_of(script)
         .into_iter()
         .filter_map(|id| state.keys.spkms.get(&id))
-        .map(|s| Value::String(s.wallet_descriptor().descriptor_string()))
+        // The normalized form, as `listdescriptors` shows it, so that a
+        // watch-only copy lists the same parents.
+        .filter_map(|s| s.descriptor_string(false, state.key_access()).ok())
+        .map(Value::String)
         .collect()
 }
 
