@@ -425,7 +425,8 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 if i64::from(c.depth) < p.minconf || i64::from(c.depth) > p.maxconf {
                     continue;
                 }
-                let safe = c.depth > 0 || (c.trusted && c.from_me);
+                // Core's `safe`: trusted, and not an unconfirmed replacement or replaced.
+                let safe = c.is_safe();
                 if !p.include_unsafe && !safe {
                     continue;
                 }
