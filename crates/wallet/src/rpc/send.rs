@@ -543,7 +543,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let opts = crate::sign::FillOptions { sighash_type: sighash, sign: p.sign, bip32derivs: p.bip32derivs, finalize: p.finalize };
             let lookup = |t: &bitcoin::Txid| state.ledger.get(t).map(|e| e.tx().clone());
             let r = crate::sign::fill_psbt(&state.keys, state.key_access(), &mut psbt, &opts, &lookup)
-                .map_err(|e| RpcError::misc(e.to_string()))?;
+                .map_err(super::fund::psbt_error)?;
             let mut o = Map::new();
             o.insert("psbt".into(), json!(super::fund::psbt_io::from_signer(&psbt, &original)?.to_base64()));
             o.insert("complete".into(), json!(r.complete));

@@ -43,11 +43,13 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
     sendall::register(table, context);
 }
 
-/// Core's `JSONRPCPSBTError`: PSBT problems the caller caused are
-/// deserialization errors, the rest transaction errors.
+/// Core's `JSONRPCPSBTError`: a sighash mismatch is a deserialization
+/// error, other PSBT problems transaction errors; failing to reach the
+/// wallet's keys is not the PSBT's fault.
 pub fn psbt_error(e: SignError) -> RpcError {
     let c = match e {
-        SignError::MissingInputs | SignError::SighashMismatch => code::DESERIALIZATION_ERROR,
+        SignError::SighashMismatch => code::DESERIALIZATION_ERROR,
+        SignError::Keys(_) => code::MISC_ERROR,
         _ => code::VERIFY_ERROR,
     };
     RpcError::new(c, e.to_string())
