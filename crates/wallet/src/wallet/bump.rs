@@ -535,6 +535,7 @@ impl Wallet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bitcoin::hashes::Hash;
     use bitcoin::{ScriptBuf, Witness};
 
     fn der_sig(len: usize) -> Vec<u8> {
@@ -565,8 +566,10 @@ mod tests {
     fn external_weight_grows_signatures_to_72_bytes() {
         let sig = der_sig(71);
         assert!(consensus::interpreter::is_valid_signature_encoding(&sig));
-        let mut txin = TxIn::default();
-        txin.witness = Witness::from_slice(&[sig.clone(), vec![2u8; 33]]);
+        let txin = TxIn {
+            witness: Witness::from_slice(&[sig.clone(), vec![2u8; 33]]),
+            ..Default::default()
+        };
         let spent = TxOut {
             value: bitcoin::Amount::from_sat(1000),
             script_pubkey: ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([0; 20])),
@@ -590,5 +593,4 @@ mod tests {
             input_weight(&legacy) + 4
         );
     }
-    use bitcoin::hashes::Hash;
 }
