@@ -111,6 +111,29 @@ fn raw_transactions_and_psbts_are_funded_signed_and_broadcast() {
     let txid = node.rpc("sendrawtransaction", json!([signed["hex"]]));
     assert!(in_mempool(&node, txid.as_str().unwrap()));
 
+    // A replacement re-spending its input is funded and signed although
+    // that coin is spent in the mempool (Core finds it there).
+    let first = decode(&node, &signed["hex"]);
+    let vin0 = &first["vin"][0];
+    let raw2 = node.rpc(
+        "createrawtransaction",
+        json!([[{"txid": vin0["txid"], "vout": vin0["vout"]}], {to.clone(): 1}]),
+    );
+    let funded2 = node.wallet_rpc(
+        "miner",
+        "fundrawtransaction",
+        json!([raw2, {"fee_rate": 50}]),
+    );
+    let signed2 = node.wallet_rpc(
+        "miner",
+        "signrawtransactionwithwallet",
+        json!([funded2["hex"]]),
+    );
+    assert_eq!(signed2["complete"], json!(true), "{signed2}");
+    let txid2 = node.rpc("sendrawtransaction", json!([signed2["hex"]]));
+    assert!(in_mempool(&node, txid2.as_str().unwrap()));
+    assert!(!in_mempool(&node, txid.as_str().unwrap()));
+
     // Change where asked, to the address asked, at the rate asked.
     let change = node
         .wallet_rpc("miner", "getrawchangeaddress", json!([]))
@@ -442,6 +465,9 @@ fn send_signs_broadcasts_or_returns_the_transaction() {
     assert!(r.get("hex").is_none() && r.get("psbt").is_none());
     assert!(in_mempool(&node, &txid));
     node.wallet_rpc("miner", "gettransaction", json!([txid]));
+    // Every coin's spender is in the mempool: nothing spent outside it.
+    let balances = node.wallet_rpc("miner", "getbalances", json!([]));
+    assert_eq!(sats(&balances["mine"]["nonmempool"]), 0, "{balances}");
 
     // A PSBT and the transaction, neither kept nor broadcast.
     let r = node.wallet_rpc(
