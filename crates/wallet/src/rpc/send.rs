@@ -416,10 +416,25 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 None => None,
             };
             let max_count = q.get("maximumCount").and_then(Value::as_i64).filter(|n| *n > 0);
+            let min_sum = match q.get("minimumSumAmount") {
+                Some(v) => Some(amount_from_value(v, 8)?),
+                None => None,
+            };
+            let include_immature = match q.get("include_immature_coinbase") {
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(RpcError::type_error(format!(
+                        "JSON value of type {} for field include_immature_coinbase is not of expected type bool",
+                        rpc::method::json_type_name(other)
+                    )))
+                }
+                None => false,
+            };
+            let mut total = 0i64;
             let state = wallet.lock();
             let mut out = Vec::new();
             for c in wallet.candidate_outputs(&state) {
-                if c.is_spent || c.is_locked || c.immature_coinbase {
+                if c.is_spent || c.is_locked || (c.immature_coinbase && !include_immature) {
                     continue;
                 }
                 if i64::from(c.depth) < p.minconf || i64::from(c.depth) > p.maxconf {
@@ -467,6 +482,11 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 o.insert("parent_descs".into(), Value::Array(parent_descs(&state, &c.txout.script_pubkey)));
                 o.insert("safe".into(), json!(safe));
                 out.push(Value::Object(o));
+                // Core stops once the coins listed reach minimumSumAmount.
+                total = total.saturating_add(value);
+                if min_sum.is_some_and(|m| total >= m) {
+                    break;
+                }
                 if max_count.is_some_and(|m| out.len() as i64 >= m) {
                     break;
                 }
@@ -521,7 +541,8 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             }
             let result = crate::sign::sign_transaction(&state.keys, state.key_access(), &mut tx, &coins, sighash)
                 .map_err(|e| RpcError::misc(e.to_string()))?;
-            crate::sign::sign_result_json(&tx, &result, &coins).map_err(RpcError::misc)
+            // Its only failure is Core's "Missing amount for …", a type error.
+            crate::sign::sign_result_json(&tx, &result, &coins).map_err(RpcError::type_error)
         },
     ));
 
