@@ -330,7 +330,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
         not_yet("getWalletTxDetails")
     }
     fn get_balances(&self) -> Result<WalletBalances> {
-        let b = self.wallet.balance(0, false);
+        let b = self.wallet.balance(0, false, false);
         Ok(WalletBalances {
             balance: b.trusted,
             unconfirmed_balance: b.untrusted_pending,
@@ -358,7 +358,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
         Ok((balances, tip, true))
     }
     fn get_balance(&self) -> Result<i64> {
-        Ok(self.wallet.balance(0, false).trusted)
+        Ok(self.wallet.balance(0, false, false).trusted)
     }
     fn get_available_balance(&self, _coin_control: &CoinControl) -> Result<i64> {
         not_yet("getAvailableBalance")

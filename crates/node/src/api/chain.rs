@@ -280,21 +280,27 @@ impl Chain for ChainApi {
         &self,
         coins: &[(OutPoint, Option<Coin>)],
     ) -> Result<Vec<(OutPoint, Option<Coin>)>> {
+        // As Core's `FindCoins`: mempool outputs over the chain's, and a
+        // coin a mempool transaction spends is still found (fee bumping
+        // looks up the inputs of the transaction it replaces).
         let cs = self.chain().lock();
         let pool = self.chain().pool();
-        let view = mempool::PoolCoins {
-            chain: cs.coins(),
-            pool: &pool,
-            pool_height: cs.height() + 1,
-        };
+        let pool_height = cs.height() + 1;
         Ok(coins
             .iter()
             .map(|(op, _)| {
-                let coin = view.coin(op).map(|c| Coin {
-                    output: c.output,
-                    height: c.height,
-                    is_coinbase: c.is_coinbase,
-                });
+                let coin = match pool.get(&op.txid) {
+                    Some(e) => e.tx.output.get(op.vout as usize).map(|o| Coin {
+                        output: o.clone(),
+                        height: pool_height,
+                        is_coinbase: false,
+                    }),
+                    None => cs.coins().coin(op).map(|c| Coin {
+                        output: c.output,
+                        height: c.height,
+                        is_coinbase: c.is_coinbase,
+                    }),
+                };
                 (*op, coin)
             })
             .collect())

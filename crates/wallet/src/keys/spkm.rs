@@ -664,9 +664,13 @@ impl DescriptorSpkm {
         let Some(&i) = self.pubkey_index.get(pubkey) else {
             return Ok(None);
         };
-        Ok(self
-            .provider_at(i, true, access)?
-            .filter(|p| p.keys.contains_key(pubkey)))
+        // Taproot keys may be held under their even-parity form.
+        let xonly = pubkey.inner.x_only_public_key().0;
+        Ok(self.provider_at(i, true, access)?.filter(|p| {
+            p.keys
+                .keys()
+                .any(|k| k == pubkey || k.inner.x_only_public_key().0 == xonly)
+        }))
     }
 
     /// The private key that signs for `script` when it is a single-key

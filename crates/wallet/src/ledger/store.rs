@@ -746,6 +746,21 @@ impl Ledger {
         (0..tx.output.len()).any(|i| self.is_spent(&OutPoint::new(txid, i as u32)))
     }
 
+    /// Records that `by` replaced `txid` (Core's `MarkReplaced`): its
+    /// mempool status is re-read, and the entry is written and announced
+    /// (without `-walletnotify`, which only new data triggers). False when
+    /// `txid` is not in the wallet.
+    pub fn mark_replaced(&mut self, txid: &Txid, by: Txid, env: &dyn LedgerEnv) -> bool {
+        let Some(e) = self.txs.get_mut(txid) else {
+            return false;
+        };
+        e.record.replaced_by_txid = Some(by);
+        self.refresh_mempool_status(txid, env);
+        self.pending.write.insert(*txid);
+        self.pending.notify.push((*txid, Change::Updated));
+        true
+    }
+
     /// Re-reads whether `txid` is in the mempool (Core's
     /// `RefreshMempoolStatus`).
     fn refresh_mempool_status(&mut self, txid: &Txid, env: &dyn LedgerEnv) {

@@ -87,7 +87,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             }
             let avoid = avoid_reuse_flag(&wallet, p.avoid_reuse)?;
             let min_depth = i32::try_from(p.minconf).unwrap_or(i32::MAX);
-            let b = wallet.balance(min_depth, avoid);
+            let b = wallet.balance(min_depth, avoid, false);
             Ok(amount_to_value(b.trusted + if avoid { 0 } else { b.used }))
         },
     ).result("n    (numeric) The total amount in BTC received for this wallet."));
@@ -99,7 +99,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         "Returns an object with all balances in BTC.",
         move |req, ()| {
             let wallet = synced_wallet(&c, req)?;
-            let b = wallet.balance(0, true);
+            let b = wallet.balance(0, true, true);
             let state = wallet.lock();
             let mut mine = Map::new();
             mine.insert("trusted".into(), amount_to_value(b.trusted));

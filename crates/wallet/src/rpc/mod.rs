@@ -5,8 +5,10 @@
 mod addresses;
 mod addressinfo;
 mod balances;
+mod bump;
 mod descriptors;
 mod encryption;
+mod fund;
 mod groupings;
 mod received;
 mod send;
@@ -41,6 +43,8 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     received::register(&table, context);
     addressinfo::register(&table, context);
     groupings::register(&table, context);
+    fund::register(&table, context);
+    bump::register(&table, context);
     table
 }
 

@@ -86,8 +86,46 @@ rpc_params! {
         /// Include outputs that are not safe to spend
         include_unsafe: bool [Bool, default = true],
         /// JSON with query options
-        query_options: Option<Value> [Obj, optional],
+        query_options: Option<Value> [ObjNamedParams, optional, oneline = "query_options", inner = list_unspent_query_options()],
     }
+}
+
+/// `listunspent`'s query option keys, which may be passed as named
+/// arguments too.
+fn list_unspent_query_options() -> Vec<rpc::Arg> {
+    use rpc::{Arg, ArgType};
+    vec![
+        Arg::with_default(
+            "minimumAmount",
+            ArgType::Amount,
+            json!(0),
+            "Minimum value of each UTXO in BTC",
+        ),
+        Arg::with_hint(
+            "maximumAmount",
+            ArgType::Amount,
+            "unlimited",
+            "Maximum value of each UTXO in BTC",
+        ),
+        Arg::with_hint(
+            "maximumCount",
+            ArgType::Num,
+            "unlimited",
+            "Maximum number of UTXOs",
+        ),
+        Arg::with_hint(
+            "minimumSumAmount",
+            ArgType::Amount,
+            "unlimited",
+            "Minimum sum value of all UTXOs in BTC",
+        ),
+        Arg::with_default(
+            "include_immature_coinbase",
+            ArgType::Bool,
+            json!(false),
+            "Include immature coinbase UTXOs",
+        ),
+    ]
 }
 
 rpc_params! {
@@ -320,24 +358,34 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         move |req, p: SendManyParams| {
             let wallet = synced_wallet(&c, req)?;
             if p.dummy.as_deref().is_some_and(|d| !d.is_empty()) {
-                return Err(RpcError::invalid_parameter("Dummy value must be set to \"\""));
+                return Err(RpcError::invalid_parameter(
+                    "Dummy value must be set to \"\"",
+                ));
             }
             let Value::Object(amounts) = p.amounts else {
-                return Err(RpcError::type_error("JSON value is not an object as expected"));
+                return Err(RpcError::type_error(
+                    "JSON value is not an object as expected",
+                ));
             };
             let mut cc = CoinControl::new(wallet.fee_config());
             cc.signal_rbf = p.replaceable;
-            set_fee_estimate_mode(&wallet, &mut cc, p.conf_target, p.estimate_mode.as_deref(), p.fee_rate.as_ref())?;
-            let mut subtract = BTreeSet::new();
-            if let Some(Value::Array(list)) = &p.subtractfeefrom {
-                for a in list {
-                    let a = a.as_str().unwrap_or_default().to_string();
-                    if !amounts.contains_key(&a) {
-                        return Err(RpcError::invalid_parameter(format!("Invalid parameter 'subtract fee from output', destination {a} not found in tx outputs")));
-                    }
-                    subtract.insert(a);
-                }
-            }
+            set_fee_estimate_mode(
+                &wallet,
+                &mut cc,
+                p.conf_target,
+                p.estimate_mode.as_deref(),
+                p.fee_rate.as_ref(),
+            )?;
+            // Core's checks of the instructions (unknown, duplicated or
+            // out-of-range entries), by destination or position.
+            let destinations: Vec<String> = amounts.keys().cloned().collect();
+            let subtract: BTreeSet<String> = match &p.subtractfeefrom {
+                Some(list) => super::fund::options::interpret_sffo(list, &destinations)?
+                    .into_iter()
+                    .filter_map(|i| destinations.get(i).cloned())
+                    .collect(),
+                None => BTreeSet::new(),
+            };
             let recipients = parse_recipients(&wallet, &amounts, &subtract)?;
             let info = SentInfo {
                 comment: p.comment.filter(|s| !s.is_empty()),
@@ -485,7 +533,8 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             }
             let result = crate::sign::sign_transaction(&state.keys, state.key_access(), &mut tx, &coins, sighash)
                 .map_err(|e| RpcError::misc(e.to_string()))?;
-            crate::sign::sign_result_json(&tx, &result, &coins).map_err(RpcError::misc)
+            // Its only failure is Core's "Missing amount for …", a type error.
+            crate::sign::sign_result_json(&tx, &result, &coins).map_err(RpcError::type_error)
         },
     ));
 
@@ -496,7 +545,9 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         "Update a PSBT with input information from our wallet and then sign inputs\nthat we can sign for.",
         move |req, p: ProcessPsbtParams| {
             let wallet = synced_wallet(&c, req)?;
-            let mut psbt: Psbt = p.psbt.parse().map_err(|e| RpcError::deserialization(format!("TX decode failed {e}")))?;
+            // Either PSBT version; the signer works on version 0.
+            let original = utility_rpc::psbtrpc::decode_psbt(&p.psbt)?;
+            let mut psbt: Psbt = super::fund::psbt_io::to_signer(&original)?;
             let sighash = if p.sighashtype.starts_with("DEFAULT") { None } else { Some(sighash_from(&p.sighashtype)?) };
             let state = wallet.lock();
             if p.sign {
@@ -505,9 +556,9 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let opts = crate::sign::FillOptions { sighash_type: sighash, sign: p.sign, bip32derivs: p.bip32derivs, finalize: p.finalize };
             let lookup = |t: &bitcoin::Txid| state.ledger.get(t).map(|e| e.tx().clone());
             let r = crate::sign::fill_psbt(&state.keys, state.key_access(), &mut psbt, &opts, &lookup)
-                .map_err(|e| RpcError::misc(e.to_string()))?;
+                .map_err(super::fund::psbt_error)?;
             let mut o = Map::new();
-            o.insert("psbt".into(), json!(psbt.to_string()));
+            o.insert("psbt".into(), json!(super::fund::psbt_io::from_signer(&psbt, &original)?.to_base64()));
             o.insert("complete".into(), json!(r.complete));
             if r.complete && p.finalize {
                 let tx = psbt.clone().extract_tx_unchecked_fee_rate();

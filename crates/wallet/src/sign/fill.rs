@@ -180,6 +180,15 @@ fn keys_for_input(
     for x in input.tap_key_origins.keys() {
         pubkeys.extend(both(*x));
     }
+    // Keys a leaf script names, as Core's signer asks its provider for
+    // each key of a leaf it tries (the PSBT may carry no origin for them).
+    for (script, _) in input.tap_scripts.values() {
+        for push in super::signer::pushes(script) {
+            if let Ok(x) = XOnlyPublicKey::from_slice(push) {
+                pubkeys.extend(both(x));
+            }
+        }
+    }
     let mut keys = KeyMap::new();
     for pk in pubkeys {
         if let Some(p) = spkm.signing_provider_for_pubkey(&pk, access)? {

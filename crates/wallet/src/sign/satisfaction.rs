@@ -134,6 +134,16 @@ fn wsh_inner(inner: &WshInner<PublicKey>, sig: i64) -> Option<(i64, i64, i64)> {
     Some((compact_size_len(ss) + ss + sat, 1 + elems, ss))
 }
 
+/// The satisfaction size of an output described by `d` (Core's
+/// `MaxSatisfactionWeight` of a descriptor the caller supplies, as for
+/// `solving_data`); `use_max_sig` as in [`input_satisfaction`].
+pub fn descriptor_satisfaction(
+    d: &Descriptor<PublicKey>,
+    use_max_sig: bool,
+) -> Option<InputSatisfaction> {
+    of_descriptor(d, if use_max_sig { 72 } else { 71 })
+}
+
 fn of_descriptor(d: &Descriptor<PublicKey>, sig: i64) -> Option<InputSatisfaction> {
     match d {
         Descriptor::Bare(b) => {

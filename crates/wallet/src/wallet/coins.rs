@@ -6,8 +6,10 @@ use bitcoin::{OutPoint, Txid};
 use std::path::Path;
 
 impl Wallet {
-    /// The wallet's balances at `min_depth` (Core's `GetBalance`).
-    pub fn balance(&self, min_depth: i32, avoid_reuse: bool) -> Balance {
+    /// The wallet's balances at `min_depth` (Core's `GetBalance`); with
+    /// `include_nonmempool` coins spent by wallet transactions outside the
+    /// mempool still count, and `nonmempool` sums them (negatively).
+    pub fn balance(&self, min_depth: i32, avoid_reuse: bool, include_nonmempool: bool) -> Balance {
         let state = self.lock();
         let reuse_check = |s: &bitcoin::Script| {
             self.address_of(&s.to_owned())
@@ -23,7 +25,7 @@ impl Wallet {
             &state.ledger,
             min_depth,
             avoid,
-            false,
+            include_nonmempool,
             self.options.spend_zero_conf_change(),
         )
     }

@@ -11,6 +11,7 @@
 //! * [`options`]: the wallet options read from the node's arguments.
 
 pub mod addresses;
+pub mod bump;
 pub mod coins;
 pub mod crypt;
 pub mod import;
@@ -61,6 +62,13 @@ impl State {
     /// Whether a flag is set.
     pub fn has_flag(&self, flag: u64) -> bool {
         self.flags & flag != 0
+    }
+
+    /// Whether the wallet signs with low-R grinding (Core's `CanGrindR`):
+    /// only when it holds private keys, so sizes assume 71-byte signatures
+    /// then and 72-byte ones otherwise.
+    pub fn can_grind_r(&self) -> bool {
+        !self.has_flag(crate::db::records::flags::DISABLE_PRIVATE_KEYS)
     }
 
     /// Whether the wallet is encrypted.

@@ -253,7 +253,7 @@ impl SpendEnv for WalletSpendEnv<'_> {
     }
     fn input_satisfaction(&self, script_pubkey: &Script) -> Option<InputSatisfaction> {
         let state = self.state.borrow();
-        crate::sign::input_satisfaction(&state.keys, script_pubkey, true)
+        crate::sign::input_satisfaction(&state.keys, script_pubkey, !state.can_grind_r())
     }
 }
 
@@ -301,8 +301,11 @@ impl Wallet {
                     .address_of(&txout.script_pubkey)
                     .and_then(|a| state.address_book.get(&a))
                     .is_some_and(|e| e.previously_spent);
-            c.satisfaction =
-                crate::sign::input_satisfaction(&state.keys, &txout.script_pubkey, true);
+            c.satisfaction = crate::sign::input_satisfaction(
+                &state.keys,
+                &txout.script_pubkey,
+                !state.can_grind_r(),
+            );
             if depth == 0 && entry.state.in_mempool() {
                 if let Ok(a) = self.chain.get_transaction_ancestry(&outpoint.txid) {
                     c.ancestors = usize::try_from(a.ancestors).unwrap_or(usize::MAX);

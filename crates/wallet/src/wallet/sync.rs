@@ -11,6 +11,7 @@
 use super::{Env, State, Wallet, Writes};
 use crate::db::batch::WalletBatch;
 use crate::ledger::{Ledger, SyncState};
+use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, Transaction};
 use interfaces::chain::{
     BlockInfo, BlockLocator, ChainNotifications, ChainstateRole, FoundBlockParam,
@@ -458,13 +459,19 @@ fn scan_blocks(
 }
 
 impl Wallet {
-    /// Waits until the node has delivered the notifications up to its
-    /// current tip (Core's `BlockUntilSyncedToCurrentChain`), so a call
-    /// right after a block sees it. Never under the wallet lock.
+    /// Waits until the node has delivered the notifications it has queued
+    /// (Core's `BlockUntilSyncedToCurrentChain`), so a call right after a
+    /// block sees it. Never under the wallet lock.
+    ///
+    /// Core waits only when the tip moved since the wallet's last block.
+    /// Here mempool notifications cross a process boundary and every
+    /// wallet writes each one durably before the next is sent, which takes
+    /// long enough that a client's next call (a balance right after a
+    /// payment from another wallet) would miss it. Asking with a tip that
+    /// never matches waits for the whole queue, mempool events included.
     pub fn block_until_synced(&self) {
-        let last = self.lock().ledger.last_block().map(|(h, _)| h);
-        if let Some(h) = last {
-            let _ = self.chain.wait_for_notifications_if_tip_changed(&h);
-        }
+        let _ = self
+            .chain
+            .wait_for_notifications_if_tip_changed(&BlockHash::all_zeros());
     }
 }
