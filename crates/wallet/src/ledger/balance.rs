@@ -30,7 +30,7 @@ pub fn is_trusted(
     spend_zero_conf_change: bool,
     trusted: &mut BTreeSet<Txid>,
 ) -> bool {
-    let txid = entry.tx().compute_txid();
+    let txid = entry.txid;
     if trusted.contains(&txid) || entry.state.is_confirmed() {
         return true;
     }
@@ -126,7 +126,7 @@ pub fn credit(ledger: &Ledger, entry: &Entry) -> i64 {
     if ledger.is_immature_coinbase(entry) {
         return 0;
     }
-    let txid = entry.tx().compute_txid();
+    let txid = entry.txid;
     (0..entry.tx().output.len() as u32)
         .filter_map(|i| ledger.txos().get(&bitcoin::OutPoint::new(txid, i)))
         .map(|o| o.value.to_sat() as i64)

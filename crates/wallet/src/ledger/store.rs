@@ -63,6 +63,9 @@ pub struct Pending {
 /// One wallet transaction.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// The transaction's id, kept because hashing a large transaction on
+    /// every balance query would dominate it.
+    pub txid: Txid,
     /// The transaction and what is stored about it (`record.state` is
     /// brought up to date when written).
     pub record: WalletTx,
@@ -251,6 +254,7 @@ impl Ledger {
         let txid = record.txid();
         let order_pos = record.order_pos.unwrap_or(-1);
         let entry = Entry {
+            txid,
             record,
             state,
             mempool_conflicts: BTreeSet::new(),
@@ -426,6 +430,7 @@ impl Ledger {
             self.txs.insert(
                 txid,
                 Entry {
+                    txid,
                     record: WalletTx::new(tx.clone(), state.to_stored()),
                     state,
                     mempool_conflicts: BTreeSet::new(),

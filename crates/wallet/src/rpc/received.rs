@@ -219,7 +219,7 @@ fn tally(
             continue;
         }
         let depth = state.ledger.depth(entry);
-        let txid = entry.tx().compute_txid();
+        let txid = entry.txid;
         for o in &entry.tx().output {
             let Some(dest) = extract_destination(o.script_pubkey.as_bytes()) else {
                 continue;

@@ -128,7 +128,7 @@ pub fn wallet_tx_json(wallet: &Wallet, state: &State, entry: &Entry, out: &mut M
         );
         out.insert("trusted".into(), json!(trusted));
     }
-    let txid = entry.tx().compute_txid();
+    let txid = entry.txid;
     out.insert("txid".into(), json!(txid.to_string()));
     out.insert(
         "wtxid".into(),
