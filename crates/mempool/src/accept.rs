@@ -567,6 +567,14 @@ impl Mempool {
 
     /// Whether `tx` (of `vsize`) would join a cluster beyond the limits,
     /// once `evicted` is gone.
+    /// Whether `tx` would join a cluster over the count or size limits
+    /// (Core's `CheckPolicyLimits`, which the wallet asks before it commits
+    /// a transaction under `-walletrejectlongchains`).
+    pub fn exceeds_cluster_limits(&self, tx: &Transaction, policy: &Policy) -> bool {
+        let vsize = tx.weight().to_vbytes_ceil();
+        self.cluster_too_large(tx, vsize, &HashSet::new(), policy)
+    }
+
     fn cluster_too_large(
         &self,
         tx: &Transaction,

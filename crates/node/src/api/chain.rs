@@ -464,15 +464,10 @@ impl Chain for ChainApi {
 
     fn check_chain_limits(&self, tx: &Transaction) -> Result<Outcome<()>> {
         let pool = self.chain().pool();
-        let mut cluster = BTreeSet::new();
-        for input in &tx.input {
-            cluster.extend(ancestors(&pool, &input.previous_output.txid));
-        }
-        let limit = self.chain().policy().cluster_count;
-        Ok(if cluster.len() + 1 > limit {
-            Err(BilingualStr::untranslated(format!(
-                "too many unconfirmed ancestors [limit: {limit}]"
-            )))
+        Ok(if pool.exceeds_cluster_limits(tx, self.chain().policy()) {
+            Err(BilingualStr::untranslated(
+                "too many unconfirmed transactions in cluster",
+            ))
         } else {
             Ok(())
         })

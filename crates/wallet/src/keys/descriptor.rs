@@ -667,6 +667,31 @@ impl ParsedDescriptor {
         add_checksum(&payload)
     }
 
+    /// Core's parse warnings: an `older()` whose value part exceeds what a
+    /// relative lock time can express (BIP68 keeps 16 bits) cannot be
+    /// satisfied as written.
+    pub fn warnings(&self) -> Vec<String> {
+        const TYPE_FLAG: u32 = 1 << 22;
+        let Kind::Ms(_) = &self.kind else {
+            return Vec::new();
+        };
+        let text = self.to_public_string();
+        text.match_indices("older(")
+            .filter_map(|(i, m)| {
+                let rest = &text[i + m.len()..];
+                rest[..rest.find(')')?].parse::<u32>().ok()
+            })
+            .filter(|raw| raw & !TYPE_FLAG > 0xffff)
+            .map(|raw| {
+                if raw & TYPE_FLAG != 0 {
+                    format!("time-based relative locktime: older({raw}) > (65535 * 512) seconds is unsafe")
+                } else {
+                    format!("height-based relative locktime: older({raw}) > 65535 blocks is unsafe")
+                }
+            })
+            .collect()
+    }
+
     /// Core's `ToString()`: the public form with checksum, hardened steps
     /// written as parsed. This is the string `walletdescriptor` stores.
     pub fn to_public_string(&self) -> String {

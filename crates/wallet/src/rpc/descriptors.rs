@@ -121,7 +121,13 @@ fn tip_times(wallet: &Wallet, state: &State) -> Result<(i64, i64), RpcError> {
 /// rescan from the earliest timestamp. A call that fails part way keeps
 /// what the earlier requests changed, as Core's does.
 fn import_descriptors(wallet: &Arc<Wallet>, requests: &[Value]) -> Result<Value, RpcError> {
-    let _reserved = RescanReserver::reserve(wallet).ok_or_else(|| {
+    let with_passphrase = wallet.lock().is_crypted();
+    let reserve = if with_passphrase {
+        RescanReserver::reserve_with_passphrase
+    } else {
+        RescanReserver::reserve
+    };
+    let _reserved = reserve(wallet).ok_or_else(|| {
         RpcError::new(
             code::WALLET_ERROR,
             "Wallet is currently rescanning. Abort existing rescan or wait.",

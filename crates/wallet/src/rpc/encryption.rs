@@ -70,8 +70,9 @@ fn wrong_state(call: &str, wallet: &Wallet, crypted: bool) -> Result<(), RpcErro
     Ok(())
 }
 
+/// Refuses `what` while an import holds the wallet unlocked for its rescan.
 fn no_rescan(wallet: &Wallet, what: &str) -> Result<(), RpcError> {
-    if wallet.is_scanning() {
+    if wallet.scanning_with_passphrase.load(Ordering::SeqCst) {
         return Err(RpcError::new(code::WALLET_ERROR, format!("Error: the wallet is currently being used to rescan the blockchain for related transactions. Please call `abortrescan` before {what}.")));
     }
     Ok(())
@@ -90,14 +91,17 @@ fn schedule_relock(wallet: Weak<Wallet>, relock: i64) {
                 return;
             }
             let now = common::time::now_secs();
-            if now >= relock {
+            // An import rescanning with the passphrase keeps the wallet
+            // unlocked; the relock waits for it (Core's relock mutex).
+            if now >= relock && !w.scanning_with_passphrase.load(Ordering::SeqCst) {
                 crypt::lock(&w);
                 w.relock_time.store(0, Ordering::SeqCst);
                 return;
             }
             drop(w);
+            // At most a second, at least a tenth (while a rescan defers it).
             std::thread::sleep(std::time::Duration::from_millis(
-                ((relock - now).clamp(0, 1) * 1000) as u64,
+                ((relock - now).clamp(0, 1) * 1000).max(100) as u64,
             ));
         });
 }
@@ -134,7 +138,6 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         move |req, p: PassphraseParams| {
             let wallet = wallet_for_request(&c, req)?;
             wrong_state("walletpassphrase", &wallet, true)?;
-            no_rescan(&wallet, "unlocking the wallet")?;
             if p.timeout < 0 {
                 return Err(RpcError::invalid_parameter("Timeout cannot be negative."));
             }
@@ -168,6 +171,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         move |req, ()| {
             let wallet = wallet_for_request(&c, req)?;
             wrong_state("walletlock", &wallet, true)?;
+            no_rescan(&wallet, "locking the wallet")?;
             crypt::lock(&wallet);
             wallet.relock_time.store(0, Ordering::SeqCst);
             Ok(Value::Null)

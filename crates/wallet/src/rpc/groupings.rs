@@ -86,14 +86,6 @@ fn address_balances(wallet: &Wallet, state: &State) -> BTreeMap<String, i64> {
 /// group of its own, and groups sharing an address are merged.
 fn address_groupings(wallet: &Wallet, state: &State) -> BTreeSet<BTreeSet<String>> {
     let is_mine = |s: &bitcoin::ScriptBuf| state.keys.is_mine(s);
-    // Core counts an owned output whose address has no address book entry
-    // as change.
-    let is_change = |s: &bitcoin::ScriptBuf| {
-        is_mine(s)
-            && wallet
-                .address_of(s)
-                .is_none_or(|a| !state.address_book.contains_key(&a))
-    };
     let mut groupings: Vec<BTreeSet<String>> = Vec::new();
     for (_, entry) in state.ledger.entries() {
         let tx = entry.tx();
@@ -118,7 +110,7 @@ fn address_groupings(wallet: &Wallet, state: &State) -> BTreeSet<BTreeSet<String
         }
         if any_mine {
             for out in &tx.output {
-                if is_change(&out.script_pubkey) {
+                if wallet.is_change(state, &out.script_pubkey) {
                     if let Some(a) = wallet.address_of(&out.script_pubkey) {
                         group.insert(a);
                     }

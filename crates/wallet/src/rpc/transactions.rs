@@ -99,13 +99,21 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 json!(bitcoin::consensus::encode::serialize_hex(entry.tx())),
             );
             if p.verbose {
-                o.insert(
-                    "decoded".into(),
-                    Value::Object(utility_rpc::tojson::tx_to_json(
-                        entry.tx(),
-                        &utility_rpc::address::ChainParams::for_network(wallet.network),
-                    )),
+                let mut decoded = utility_rpc::tojson::tx_to_json(
+                    entry.tx(),
+                    &utility_rpc::address::ChainParams::for_network(wallet.network),
                 );
+                // Core marks the change outputs in the decoded form.
+                if let Some(Value::Array(vout)) = decoded.get_mut("vout") {
+                    for (out, txout) in vout.iter_mut().zip(&entry.tx().output) {
+                        if let (Value::Object(o), true) =
+                            (out, wallet.is_change(&state, &txout.script_pubkey))
+                        {
+                            o.insert("ischange".into(), json!(true));
+                        }
+                    }
+                }
+                o.insert("decoded".into(), Value::Object(decoded));
             }
             o.insert("lastprocessedblock".into(), last_processed_block(&state));
             Ok(Value::Object(o))

@@ -207,15 +207,32 @@ pub struct RescanReserver<'a>(&'a Wallet);
 impl<'a> RescanReserver<'a> {
     /// Reserves the wallet for a rescan; `None` if one is running.
     pub fn reserve(wallet: &'a Wallet) -> Option<Self> {
+        Self::reserve_with(wallet, false)
+    }
+
+    /// Reserves the wallet for a rescan that needs it unlocked throughout
+    /// (an import of private keys into an encrypted wallet): until it ends,
+    /// the wallet cannot be locked and its passphrase cannot change.
+    pub fn reserve_with_passphrase(wallet: &'a Wallet) -> Option<Self> {
+        Self::reserve_with(wallet, true)
+    }
+
+    fn reserve_with(wallet: &'a Wallet, with_passphrase: bool) -> Option<Self> {
         if wallet.rescanning.swap(true, Ordering::SeqCst) {
             return None;
         }
+        wallet
+            .scanning_with_passphrase
+            .store(with_passphrase, Ordering::SeqCst);
         Some(RescanReserver(wallet))
     }
 }
 
 impl Drop for RescanReserver<'_> {
     fn drop(&mut self) {
+        self.0
+            .scanning_with_passphrase
+            .store(false, Ordering::SeqCst);
         self.0.rescanning.store(false, Ordering::SeqCst);
     }
 }

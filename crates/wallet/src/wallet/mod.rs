@@ -192,6 +192,10 @@ pub struct Wallet {
     notifications: Mutex<Option<Box<dyn Handler>>>,
     /// A rescan is running.
     pub(crate) rescanning: AtomicBool,
+    /// The running rescan imports private keys into an encrypted wallet, so
+    /// the wallet must stay unlocked until it ends (Core's
+    /// `m_scanning_with_passphrase`).
+    pub(crate) scanning_with_passphrase: AtomicBool,
     /// `abortrescan` asked the running rescan to stop.
     pub(crate) abort_rescan: AtomicBool,
     /// When `walletpassphrase` unlocked it until (0: locked).
@@ -216,6 +220,7 @@ impl Wallet {
             state: Mutex::new(state),
             notifications: Mutex::new(None),
             rescanning: AtomicBool::new(false),
+            scanning_with_passphrase: AtomicBool::new(false),
             abort_rescan: AtomicBool::new(false),
             relock_time: std::sync::atomic::AtomicI64::new(0),
             callbacks: Callbacks::default(),

@@ -492,3 +492,27 @@ fn multipath_expands_for_import() {
     )
     .is_err());
 }
+
+#[test]
+fn unsafe_relative_locktimes_warn_as_core() {
+    let key = "03a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+    let warn = |n: u32| {
+        let d = format!("wsh(and_v(v:pk({key}),older({n})))");
+        ParsedDescriptor::parse(&d, bitcoin::Network::Regtest, false)
+            .expect("parses")
+            .0
+            .warnings()
+    };
+    assert!(warn(65535).is_empty());
+    assert_eq!(
+        warn(65536),
+        vec!["height-based relative locktime: older(65536) > 65535 blocks is unsafe"]
+    );
+    let time_based = (1 << 22) | 65536;
+    assert_eq!(
+        warn(time_based),
+        vec![format!(
+            "time-based relative locktime: older({time_based}) > (65535 * 512) seconds is unsafe"
+        )]
+    );
+}

@@ -205,6 +205,7 @@ fn import_one(
     let Some((first, _)) = parsed.first() else {
         return Err(req(code::INVALID_ADDRESS_OR_KEY, "Descriptor is empty"));
     };
+    warnings.extend(first.warnings());
     let mut internal = None;
     if let Some(v) = field("internal") {
         if parsed.len() > 1 {
