@@ -326,6 +326,9 @@ fn import_one(
                 );
             }
         }
+        if !d.has_scripts() {
+            unused_key_check(state, &d)?;
+        }
         let output_type = d.output_type();
         let creation_time = u64::try_from(timestamp).unwrap_or(1);
         let wdesc = WalletDescriptor::new(d, creation_time, range_start, range_end, next_index);
@@ -384,4 +387,32 @@ pub(super) fn process_import(
         result.insert("warnings".into(), json!(warnings));
     }
     Ok(Value::Object(result))
+}
+
+/// Core's checks of an `unused(KEY)` import: only into a wallet with private
+/// keys, and only for a key the wallet does not hold already.
+fn unused_key_check(state: &State, d: &ParsedDescriptor) -> Result<(), Fail> {
+    use miniscript::descriptor::{DescriptorPublicKey, SinglePubKey};
+    if state.has_flag(flags::DISABLE_PRIVATE_KEYS) {
+        return Err(req(
+            code::WALLET_ERROR,
+            "Cannot import unused() to wallet without private keys enabled",
+        ));
+    }
+    let pubkey = match d.key_expressions().first() {
+        Some(DescriptorPublicKey::XPub(x)) => Some(bitcoin::PublicKey::new(x.xkey.public_key)),
+        Some(DescriptorPublicKey::Single(s)) => match s.key {
+            SinglePubKey::FullKey(k) => Some(k),
+            SinglePubKey::XOnly(_) => None,
+        },
+        _ => None,
+    };
+    let held = pubkey.is_some_and(|k| import::private_key(state, &k).ok().flatten().is_some());
+    if held {
+        return Err(req(
+            code::WALLET_ERROR,
+            "Cannot import an unused() descriptor when its private key is already in the wallet",
+        ));
+    }
+    Ok(())
 }
