@@ -2,7 +2,7 @@
 //! `signrawtransactionwithwallet`, `walletprocesspsbt`, `signmessage`,
 //! with Core's argument handling (`SetFeeEstimateMode`, `ParseOutputs`).
 
-use super::util::{ensure_unlocked, parent_descs, synced_wallet};
+use super::util::{ensure_unlocked, synced_wallet, ParentDescs};
 use crate::coinselection::FeeRate;
 use crate::context::WalletContext;
 use crate::db::records::flags;
@@ -421,6 +421,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
             let mut out = Vec::new();
             let mut sum: i64 = 0;
+            let mut parents = ParentDescs::new(&state);
             for c in wallet.candidate_outputs(&state) {
                 // Core's AvailableCoins: no spent, locked, conflicted or
                 // unrelayed outputs; immature coinbases only on request.
@@ -472,7 +473,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                         o.insert("desc".into(), json!(d));
                     }
                 }
-                o.insert("parent_descs".into(), Value::Array(parent_descs(&state, &c.txout.script_pubkey)));
+                o.insert("parent_descs".into(), Value::Array(parents.of(&c.txout.script_pubkey)));
                 if avoid_reuse {
                     o.insert("reused".into(), json!(c.address_used));
                 }

@@ -79,20 +79,46 @@ pub fn last_processed_block(state: &State) -> Value {
 /// `listdescriptors` shows them), without private keys as Core's
 /// `PushParentDescriptors` does.
 pub fn parent_descs(state: &State, script: &ScriptBuf) -> Vec<Value> {
-    let no_keys = crate::keys::KeyMap::new();
-    state
-        .keys
-        .managers_of(script)
-        .into_iter()
-        .filter_map(|id| state.keys.spkms.get(&id))
-        .filter_map(|s| {
-            let w = s.wallet_descriptor();
-            w.descriptor
-                .to_normalized_string(&no_keys, Some(&w.cache))
-                .ok()
-        })
-        .map(Value::String)
-        .collect()
+    ParentDescs::new(state).of(script)
+}
+
+/// [`parent_descs`] for many scripts: each descriptor's normalized form is
+/// rendered once (rendering derives and encodes its xpubs).
+pub struct ParentDescs<'a> {
+    state: &'a State,
+    rendered: std::collections::HashMap<crate::keys::DescriptorId, Option<String>>,
+}
+
+impl<'a> ParentDescs<'a> {
+    /// An empty memo over `state`.
+    pub fn new(state: &'a State) -> Self {
+        ParentDescs {
+            state,
+            rendered: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The descriptors covering `script`.
+    pub fn of(&mut self, script: &ScriptBuf) -> Vec<Value> {
+        let state = self.state;
+        state
+            .keys
+            .managers_of(script)
+            .into_iter()
+            .filter_map(|id| {
+                self.rendered
+                    .entry(id)
+                    .or_insert_with(|| {
+                        let w = state.keys.spkms.get(&id)?.wallet_descriptor();
+                        w.descriptor
+                            .to_normalized_string(&crate::keys::KeyMap::new(), Some(&w.cache))
+                            .ok()
+                    })
+                    .clone()
+            })
+            .map(Value::String)
+            .collect()
+    }
 }
 
 /// Core's `WalletTxToJSON`: confirmations, block, trust, ids, conflicts,

@@ -269,6 +269,13 @@ impl Wallet {
         let mut trusted = BTreeSet::new();
         let mut out = Vec::new();
         let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let use_max_sig = !state.can_grind_r();
+        // A descriptor's outputs of one shape share their satisfaction size,
+        // and deriving keys for every output would dominate large wallets:
+        // one computation per (managers, script shape).
+        type Shape = (Vec<crate::keys::DescriptorId>, usize, Option<u8>);
+        let mut satisfactions: std::collections::HashMap<Shape, Option<InputSatisfaction>> =
+            std::collections::HashMap::new();
         for (outpoint, txout) in state.ledger.txos() {
             let Some(entry) = state.ledger.get(&outpoint.txid) else {
                 continue;
@@ -301,11 +308,15 @@ impl Wallet {
                     .address_of(&txout.script_pubkey)
                     .and_then(|a| state.address_book.get(&a))
                     .is_some_and(|e| e.previously_spent);
-            c.satisfaction = crate::sign::input_satisfaction(
-                &state.keys,
-                &txout.script_pubkey,
-                !state.can_grind_r(),
+            let spk = &txout.script_pubkey;
+            let shape = (
+                state.keys.managers_of(spk),
+                spk.len(),
+                spk.as_bytes().first().copied(),
             );
+            c.satisfaction = *satisfactions
+                .entry(shape)
+                .or_insert_with(|| crate::sign::input_satisfaction(&state.keys, spk, use_max_sig));
             if depth == 0 && entry.state.in_mempool() {
                 if let Ok(a) = self.chain.get_transaction_ancestry(&outpoint.txid) {
                     c.ancestors = usize::try_from(a.ancestors).unwrap_or(usize::MAX);
