@@ -419,13 +419,7 @@ fn keypool_refill(wallet: &Wallet, newsize: Option<i32>) -> Result<(), RpcError>
     };
     let mut state = wallet.lock();
     ensure_unlocked(&state)?;
-    let active: BTreeSet<_> = state
-        .keys
-        .external
-        .values()
-        .chain(state.keys.internal.values())
-        .copied()
-        .collect();
+    let active = state.keys.active_ids();
     let mut writes = KeyWrites::default();
     let mut pool: i64 = 0;
     {

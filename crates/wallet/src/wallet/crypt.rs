@@ -130,13 +130,7 @@ pub fn top_up(state: &mut State) -> Writes {
 /// Core's `TopUpKeyPool`: tops up the active descriptors' windows (a
 /// locked wallet tops up what its caches allow).
 pub fn top_up_active(state: &mut State) -> Writes {
-    let active: std::collections::BTreeSet<_> = state
-        .keys
-        .external
-        .values()
-        .chain(state.keys.internal.values())
-        .copied()
-        .collect();
+    let active = state.keys.active_ids();
     top_up_where(state, |id| active.contains(id))
 }
 

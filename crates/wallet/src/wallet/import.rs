@@ -431,14 +431,7 @@ pub fn hd_keys(state: &State, active_only: bool, private: bool) -> Result<Vec<Hd
 /// descriptors.
 pub fn active_hd_pubkeys(state: &State) -> Vec<Xpub> {
     let mut out: BTreeMap<XpubKey, Xpub> = BTreeMap::new();
-    let active: BTreeSet<DescriptorId> = state
-        .keys
-        .external
-        .values()
-        .chain(state.keys.internal.values())
-        .copied()
-        .collect();
-    for id in active {
+    for id in state.keys.active_ids() {
         if let Some(spkm) = state.keys.spkms.get(&id) {
             for x in root_xpubs(spkm.descriptor()) {
                 out.entry(xpub_key(&x)).or_insert(x);

@@ -162,6 +162,15 @@ impl Keystore {
         Ok(ks)
     }
 
+    /// The ids of the active descriptors, receive and change.
+    pub fn active_ids(&self) -> std::collections::BTreeSet<DescriptorId> {
+        self.external
+            .values()
+            .chain(self.internal.values())
+            .copied()
+            .collect()
+    }
+
     /// Whether any descriptor covers `script` (Core's `IsMine`).
     pub fn is_mine(&self, script: &Script) -> bool {
         let script = script.to_owned();
