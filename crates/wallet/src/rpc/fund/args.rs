@@ -185,34 +185,9 @@ pub fn fundraw_options() -> Vec<Arg> {
         include_unsafe(),
         minconf(),
         maxconf(),
-        hint(
-            "changeAddress",
-            ArgType::Str,
-            "automatic",
-            "The address receiving the change",
-        ),
-        hint(
-            "changePosition",
-            ArgType::Num,
-            "random",
-            "The index of the change output",
-        ),
-        change_type("changeAddress"),
-        watching("includeWatching"),
-        default(
-            "lockUnspents",
-            ArgType::Bool,
-            json!(false),
-            "Lock the inputs chosen",
-        ),
-        fee_rate(),
-        hint(
-            "feeRate",
-            ArgType::Amount,
-            "not set, fall back to wallet fee estimation",
-            "Fee rate in BTC/kvB.",
-        ),
-        sffo("subtractFeeFromOutputs"),
+    ];
+    args.extend(change_and_fee_options());
+    args.extend([
         optional(
             "input_weights",
             ArgType::Arr,
@@ -220,18 +195,15 @@ pub fn fundraw_options() -> Vec<Arg> {
         )
         .inner(input_items(false, true)),
         max_tx_weight(),
-    ];
+    ]);
     args.extend(fund_tx_doc(true));
     args
 }
 
-/// `walletcreatefundedpsbt`'s option keys.
-pub fn psbt_options() -> Vec<Arg> {
-    let mut args = vec![
-        add_inputs_auto(),
-        include_unsafe(),
-        minconf(),
-        maxconf(),
+/// The change and fee keys `fundrawtransaction` and `walletcreatefundedpsbt`
+/// share, in Core's order.
+fn change_and_fee_options() -> Vec<Arg> {
+    vec![
         hint(
             "changeAddress",
             ArgType::Str,
@@ -260,8 +232,14 @@ pub fn psbt_options() -> Vec<Arg> {
             "Fee rate in BTC/kvB.",
         ),
         sffo("subtractFeeFromOutputs"),
-        max_tx_weight(),
-    ];
+    ]
+}
+
+/// `walletcreatefundedpsbt`'s option keys.
+pub fn psbt_options() -> Vec<Arg> {
+    let mut args = vec![add_inputs_auto(), include_unsafe(), minconf(), maxconf()];
+    args.extend(change_and_fee_options());
+    args.push(max_tx_weight());
     args.extend(fund_tx_doc(true));
     args
 }
