@@ -309,6 +309,32 @@ impl NodeChain {
         &self.signals
     }
 
+    /// Calls `f` with the mempool's transactions, oldest first, in the
+    /// order of the validation events: after every event about the mempool
+    /// as it is now, before any about later changes (a client told of a
+    /// block first and of its transactions "entering the mempool" after
+    /// would take them for unconfirmed). Blocks until `f` returned; `None`
+    /// when shutdown dropped it.
+    pub fn with_mempool_in_event_order<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(Vec<Arc<bitcoin::Transaction>>) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (send, done) = std::sync::mpsc::sync_channel(1);
+        let queued = {
+            // The snapshot and its place in the queue are taken under the
+            // mempool lock, under which the mempool queues its own events.
+            let pool = self.pool();
+            let txs = pool.in_order().map(|e| e.tx.clone()).collect();
+            self.signals.push_task(Box::new(move || {
+                let _ = send.send(f(txs));
+            }))
+        };
+        if let Err(task) = queued {
+            task();
+        }
+        done.recv().ok()
+    }
+
     /// Open P2P connections, inbound and outbound (0 before P2P starts).
     pub fn connection_count(&self) -> usize {
         self.peers.get().map_or(0, |p| p.connection_count())

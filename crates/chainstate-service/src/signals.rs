@@ -32,9 +32,18 @@ pub trait Subscriber: Send + Sync {
     fn notify(&self, event: &Event) -> bool;
 }
 
+/// A work item on the delivery thread that runs once, in queue order.
+type Task = Box<dyn FnOnce() + Send>;
+
+/// What waits in the queue: an event for every subscriber, or a task.
+enum Queued {
+    Event(Event),
+    Task(Task),
+}
+
 #[derive(Default)]
 struct State {
-    events: VecDeque<Event>,
+    events: VecDeque<Queued>,
     subscribers: Vec<(u64, Arc<dyn Subscriber>)>,
     next_id: u64,
     delivering: bool,
@@ -99,8 +108,26 @@ impl ValidationSignals {
         if s.subscribers.is_empty() || s.stopped {
             return;
         }
-        s.events.push_back(event);
+        s.events.push_back(Queued::Event(event));
         self.changed.notify_all();
+    }
+
+    /// Queues `task` to run once on the delivery thread, after every event
+    /// queued before it and before any queued after (Core gets this order
+    /// by calling back under `cs_main` and the mempool lock). Hands the task
+    /// back when it cannot wait its turn: on the delivery thread itself
+    /// (where everything earlier already ran) or after [`Self::stop`].
+    pub fn push_task(&self, task: Task) -> Result<(), Task> {
+        if DELIVERING.with(|d| d.get()) {
+            return Err(task);
+        }
+        let mut s = self.lock();
+        if s.stopped {
+            return Err(task);
+        }
+        s.events.push_back(Queued::Task(task));
+        self.changed.notify_all();
+        Ok(())
     }
 
     /// Waits until every queued event was delivered (Core's
@@ -152,11 +179,17 @@ fn deliver(weak: Weak<ValidationSignals>) {
                 }
             }
         };
-        let gone: Vec<u64> = subscribers
-            .iter()
-            .filter(|(_, sub)| !sub.notify(&event))
-            .map(|(id, _)| *id)
-            .collect();
+        let gone: Vec<u64> = match event {
+            Queued::Event(event) => subscribers
+                .iter()
+                .filter(|(_, sub)| !sub.notify(&event))
+                .map(|(id, _)| *id)
+                .collect(),
+            Queued::Task(task) => {
+                task();
+                Vec::new()
+            }
+        };
         let mut s = signals.lock();
         s.subscribers.retain(|(id, _)| !gone.contains(id));
         s.delivering = false;
@@ -222,5 +255,30 @@ mod tests {
         // A subscriber that answers false is gone after its first event.
         assert_eq!(leave.0.load(Ordering::SeqCst), 1);
         signals.stop();
+    }
+
+    #[test]
+    fn a_task_runs_after_the_events_before_it_and_before_those_after() {
+        let signals = ValidationSignals::start();
+        let count = Arc::new(Count(AtomicUsize::new(0), true));
+        signals.subscribe(count.clone());
+        for _ in 0..3 {
+            signals.push(Event::UpdatedBlockTip);
+        }
+        let (send, seen) = std::sync::mpsc::channel();
+        let c = count.clone();
+        let queued = signals.push_task(Box::new(move || {
+            let _ = send.send(c.0.load(Ordering::SeqCst));
+        }));
+        assert!(queued.is_ok());
+        for _ in 0..3 {
+            signals.push(Event::UpdatedBlockTip);
+        }
+        assert_eq!(seen.recv().ok(), Some(3));
+        signals.wait_idle();
+        assert_eq!(count.0.load(Ordering::SeqCst), 6);
+        signals.stop();
+        // Stopped: the task comes back to be run by the caller.
+        assert!(signals.push_task(Box::new(|| {})).is_err());
     }
 }

@@ -660,16 +660,13 @@ impl Chain for ChainApi {
         &self,
         notifications: Box<dyn ChainNotifications>,
     ) -> Result<()> {
-        let txs: Vec<Arc<Transaction>> = self
-            .chain()
-            .pool()
-            .in_order()
-            .map(|e| e.tx.clone())
-            .collect();
-        for tx in txs {
-            notifications.transaction_added_to_mempool(&tx)?;
-        }
-        Ok(())
+        // On the event thread, so that no block's events overtake these.
+        self.chain()
+            .with_mempool_in_event_order(move |txs| {
+                txs.iter()
+                    .try_for_each(|tx| notifications.transaction_added_to_mempool(tx))
+            })
+            .unwrap_or(Err(interfaces::Error::Canceled))
     }
 
     fn has_assumed_valid_chain(&self) -> Result<bool> {
