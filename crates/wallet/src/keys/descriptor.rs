@@ -19,7 +19,9 @@ use bitcoin::key::TweakedPublicKey;
 use bitcoin::secp256k1::XOnlyPublicKey;
 use bitcoin::{Address, Network, NetworkKind, PrivateKey, PublicKey, ScriptBuf};
 use miniscript::descriptor::checksum::desc_checksum;
-use miniscript::descriptor::{ShInner, SinglePub, SinglePubKey, Wildcard, Wsh, WshInner};
+use miniscript::descriptor::{
+    DescriptorXKey, ShInner, SinglePub, SinglePubKey, Wildcard, Wsh, WshInner,
+};
 use miniscript::{
     translate_hash_clone, DefiniteDescriptorKey, Descriptor, DescriptorPublicKey, ForEachKey,
     Miniscript, MiniscriptKey, ScriptContext, Terminal, TranslateErr, TranslatePk, Translator,
@@ -30,6 +32,7 @@ use super::error::{parse_err, KeyError};
 use super::keyexpr::{
     hex_bytes, is_hex, parse_key_expr, xprv_from, KeyExpr, ParseKey, RenderedKey,
 };
+use super::musig;
 
 /// Private keys by the public key they belong to: the root secrets of key
 /// expressions as Core stores them (`walletdescriptorkey`), or derived
@@ -298,10 +301,21 @@ struct StripSecrets {
     network: NetworkKind,
     taproot: bool,
     secrets: KeyMap,
+    /// `musig()` expressions by their placeholder keys.
+    musig: BTreeMap<DescriptorPublicKey, KeyExpr>,
 }
 
 impl StripSecrets {
     fn strip(&mut self, pk: &ParseKey) -> Result<KeyExpr, KeyError> {
+        if let Some(m) = self.musig.get(&pk.expr.key) {
+            return Ok(m.clone());
+        }
+        self.strip_as(pk, self.taproot)
+    }
+
+    /// Records the key's root secret and returns its public form, used
+    /// x-only when `taproot` says the key sits in a tr() context.
+    fn strip_as(&mut self, pk: &ParseKey, taproot: bool) -> Result<KeyExpr, KeyError> {
         if let Some(n) = pk.network {
             if n != self.network {
                 return Err(parse_err(format!(
@@ -313,7 +327,7 @@ impl StripSecrets {
         if let Some((p, s)) = pk.root_secret(self.network) {
             self.secrets.insert(p, s);
         }
-        Ok(if self.taproot {
+        Ok(if taproot {
             pk.expr.clone().into_taproot_context(pk.secret.is_some())
         } else {
             pk.expr.clone()
@@ -400,6 +414,12 @@ fn hash160_fingerprint(bytes: &[u8]) -> Fingerprint {
     Fingerprint::from([h[0], h[1], h[2], h[3]])
 }
 
+/// Whether an extended key needs private keys or a cache to derive (Core's
+/// `IsHardened`).
+fn xkey_hardened(x: &DescriptorXKey<Xpub>) -> bool {
+    x.wildcard == Wildcard::Hardened || x.derivation_path.into_iter().any(|c| c.is_hardened())
+}
+
 fn derive_err(e: impl fmt::Display) -> KeyError {
     KeyError::Derive(e.to_string())
 }
@@ -438,28 +458,43 @@ impl ParsedDescriptor {
         require_checksum: bool,
     ) -> Result<(Self, KeyMap), KeyError> {
         let payload = check_checksum(s, require_checksum)?;
-        if payload.contains("musig(") {
-            return Err(KeyError::Unsupported("musig() key expressions".into()));
-        }
+        let kind_net = NetworkKind::from(network);
+        // miniscript cannot read `musig(…)`: each becomes a placeholder key.
+        let (text, musigs) = musig::substitute(payload, kind_net)?;
+        let payload = text.as_str();
         let tree = parse_tree(payload)?;
         let mut texts = Vec::new();
         collect_key_texts(&tree, &mut texts);
         let taproot = matches!(tree.name, "tr" | "rawtr");
         let mut strip = StripSecrets {
-            network: NetworkKind::from(network),
+            network: kind_net,
             taproot,
             secrets: KeyMap::new(),
+            musig: BTreeMap::new(),
         };
-        let keys = texts
-            .iter()
-            .map(|(t, func)| {
-                parse_key_expr(t)
+        let mut keys = Vec::new();
+        // The key expressions miniscript sees (participants are not).
+        let mut top = Vec::new();
+        for (t, func) in &texts {
+            let found = musigs.iter().find(|m| m.placeholder == *t);
+            let key = match found {
+                Some(m) => {
+                    for p in &m.participants {
+                        // Participants are full keys even inside tr().
+                        keys.push(strip.strip_as(p, false).map_err(|e| in_function(e, func))?);
+                    }
+                    strip.musig.insert(m.expr.key.clone(), m.expr.clone());
+                    m.expr.clone()
+                }
+                None => parse_key_expr(t)
                     .and_then(|k| strip.strip(&k))
-                    .map_err(|e| in_function(e, func))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+                    .map_err(|e| in_function(e, func))?,
+            };
+            keys.push(key.clone());
+            top.push(key);
+        }
         let single_key = |name: &str| -> Result<KeyExpr, KeyError> {
-            match (tree.args.as_slice(), keys.as_slice()) {
+            match (tree.args.as_slice(), top.as_slice()) {
                 ([a], [k]) if a.args.is_empty() => Ok(k.clone()),
                 _ => Err(parse_err(format!("{name}(): expected one key"))),
             }
@@ -509,19 +544,20 @@ impl ParsedDescriptor {
             _ => {
                 let d = Descriptor::<ParseKey>::from_str(payload)
                     .map_err(|e| parse_err(e.to_string()))?;
-                let mut strip = StripSecrets {
-                    network: NetworkKind::from(network),
+                let mut again = StripSecrets {
+                    network: kind_net,
                     taproot,
                     secrets: KeyMap::new(),
+                    musig: std::mem::take(&mut strip.musig),
                 };
-                let d = d.translate_pk(&mut strip).map_err(translate_err)?;
+                let d = d.translate_pk(&mut again).map_err(translate_err)?;
                 // Every key miniscript saw must be one we numbered.
                 let mut seen = Vec::new();
                 d.for_each_key(|k| {
                     seen.push(k.clone());
                     true
                 });
-                if seen.len() != keys.len() || seen.iter().any(|k| !keys.contains(k)) {
+                if seen.len() != top.len() || seen.iter().any(|k| !top.contains(k)) {
                     return Err(KeyError::Unsupported(
                         "could not number the key expressions of this descriptor".into(),
                     ));
@@ -590,6 +626,8 @@ impl ParsedDescriptor {
             groups.push((open, close + 1, alts));
             rest = close + 1;
         }
+        let starts: Vec<usize> = groups.iter().map(|g| g.0).collect();
+        musig::check_multipath(payload, &starts)?;
         let Some(n) = groups.first().map(|g| g.2.len()) else {
             return Ok(vec![ParsedDescriptor::parse(payload, network, false)?]);
         };
@@ -636,8 +674,14 @@ impl ParsedDescriptor {
     }
 
     /// The key expressions in Core's numbering (index = key_exp_index).
+    /// A `musig()` has no key of its own (Core's `GetRootPubKey` is empty
+    /// for it); its participants are listed.
     pub fn key_expressions(&self) -> Vec<DescriptorPublicKey> {
-        self.keys.iter().map(|k| k.key.clone()).collect()
+        self.keys
+            .iter()
+            .filter(|k| k.musig.is_none())
+            .map(|k| k.key.clone())
+            .collect()
     }
 
     /// Number of key expressions.
@@ -645,10 +689,24 @@ impl ParsedDescriptor {
         self.keys.len()
     }
 
+    /// Renders the descriptor with `f` rendering each key expression (by
+    /// its number); a `musig()` is rendered around its participants.
     fn render_with(
         &self,
         mut f: impl FnMut(usize, &KeyExpr) -> Result<String, KeyError>,
     ) -> Result<String, KeyError> {
+        let keys = &self.keys;
+        let mut f = |j: usize, k: &KeyExpr| match &k.musig {
+            Some(m) => {
+                let parts = (j.saturating_sub(m.participants)..j)
+                    .map(|i| f(i, &keys[i]))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(format!("musig({}){}", parts.join(","), m.suffix()))
+            }
+            None => f(j, k),
+        };
+        // The single key of combo/rawtr/unused comes after any participants.
+        let last = keys.len().saturating_sub(1);
         let payload = match &self.kind {
             Kind::Ms(d) => {
                 let mut r = Render {
@@ -658,9 +716,9 @@ impl ParsedDescriptor {
                 let rendered = d.translate_pk(&mut r).map_err(translate_err)?;
                 return Ok(rendered.to_string());
             }
-            Kind::Combo(k) => format!("combo({})", f(0, k)?),
-            Kind::RawTr(k) => format!("rawtr({})", f(0, k)?),
-            Kind::Unused(k) => format!("unused({})", f(0, k)?),
+            Kind::Combo(k) => format!("combo({})", f(last, k)?),
+            Kind::RawTr(k) => format!("rawtr({})", f(last, k)?),
+            Kind::Unused(k) => format!("unused({})", f(last, k)?),
             Kind::Addr(a) => format!("addr({a})"),
             Kind::Raw(s) => format!("raw({})", hex_lower(s.as_bytes())),
         };
@@ -803,7 +861,6 @@ impl ParsedDescriptor {
     /// Derives one key expression at `pos` (Core's
     /// `BIP32PubkeyProvider::GetPubKey` plus the origin wrapper).
     fn derive_key(&self, j: usize, pos: u32, src: &mut Source<'_>) -> Result<DerivedKey, KeyError> {
-        let secp = crate::keys::secp();
         let expr = &self.keys[j];
         let exp = j as u32;
         match &expr.key {
@@ -828,105 +885,157 @@ impl ParsedDescriptor {
                     origin,
                 })
             }
-            DescriptorPublicKey::XPub(x) => {
-                let path: &[ChildNumber] = x.derivation_path.as_ref();
-                let child = match x.wildcard {
-                    Wildcard::None => None,
-                    Wildcard::Unhardened => {
-                        Some(ChildNumber::from_normal_idx(pos).map_err(derive_err)?)
-                    }
-                    Wildcard::Hardened => {
-                        Some(ChildNumber::from_hardened_idx(pos).map_err(derive_err)?)
-                    }
-                };
-                let final_xpub = match src {
-                    Source::Cache(cache) => match cache.derived(exp, pos) {
-                        Some(d) => *d,
-                        None => {
-                            let miss = KeyError::CacheMiss {
-                                key_exp_index: exp,
-                                pos,
-                            };
-                            if x.wildcard == Wildcard::Hardened {
-                                return Err(miss);
-                            }
-                            let parent = cache.parent(exp).ok_or(miss)?;
-                            match child {
-                                Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
-                                None => *parent,
-                            }
-                        }
-                    },
-                    Source::Derive { keys, write } => {
-                        let (parent, final_xpub, lh) = if expr.is_hardened() {
-                            let sk = keys.and_then(|m| find_secret(m, expr)).ok_or_else(|| {
-                                KeyError::Derive(format!(
-                                    "hardened derivation of key expression {exp} needs its private key"
-                                ))
-                            })?;
-                            let mut xprv = xprv_from(&x.xkey, &sk.inner);
-                            let mut lh = None;
-                            for c in path {
-                                xprv = xprv.derive_priv(secp, &[*c]).map_err(derive_err)?;
-                                if c.is_hardened() {
-                                    lh = Some(xprv);
-                                }
-                            }
-                            let parent = Xpub::from_priv(secp, &xprv);
-                            let fin = match child {
-                                Some(c) => Xpub::from_priv(
-                                    secp,
-                                    &xprv.derive_priv(secp, &[c]).map_err(derive_err)?,
-                                ),
-                                None => parent,
-                            };
-                            (parent, fin, lh.map(|l| Xpub::from_priv(secp, &l)))
-                        } else {
-                            let parent = x.xkey.derive_pub(secp, &path).map_err(derive_err)?;
-                            let fin = match child {
-                                Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
-                                None => parent,
-                            };
-                            (parent, fin, None)
-                        };
-                        if let Some(w) = write.as_deref_mut() {
-                            if x.wildcard != Wildcard::Hardened {
-                                w.cache_parent(exp, parent);
-                                if let Some(lh) = lh {
-                                    w.cache_last_hardened(exp, lh);
-                                }
-                            } else {
-                                w.cache_derived(exp, pos, final_xpub);
-                            }
-                        }
-                        final_xpub
-                    }
-                };
-                let mut full: Vec<ChildNumber> = path.to_vec();
-                full.extend(child);
-                let origin = match &x.origin {
-                    Some((fp, opath)) => {
-                        let mut p: Vec<ChildNumber> = opath.as_ref().to_vec();
-                        p.extend(full);
-                        (*fp, DerivationPath::from(p))
-                    }
-                    None => (x.xkey.fingerprint(), DerivationPath::from(full)),
-                };
-                Ok(DerivedKey {
-                    key_exp_index: exp,
-                    pubkey: PublicKey::new(final_xpub.public_key),
-                    xonly: false,
-                    origin,
-                })
-            }
+            DescriptorPublicKey::XPub(x) => self.derive_xkey(exp, expr, x, pos, src),
             DescriptorPublicKey::MultiXPub(_) => Err(KeyError::Unsupported("multipath key".into())),
         }
     }
 
+    /// Derives an extended key expression at `pos` (Core's
+    /// `BIP32PubkeyProvider::GetPubKey`): from the cache, or from the xpub
+    /// (and the root secret of `expr` for hardened steps), recording what
+    /// the cache should hold.
+    fn derive_xkey(
+        &self,
+        exp: u32,
+        expr: &KeyExpr,
+        x: &DescriptorXKey<Xpub>,
+        pos: u32,
+        src: &mut Source<'_>,
+    ) -> Result<DerivedKey, KeyError> {
+        let secp = crate::keys::secp();
+        let path: &[ChildNumber] = x.derivation_path.as_ref();
+        let child = match x.wildcard {
+            Wildcard::None => None,
+            Wildcard::Unhardened => Some(ChildNumber::from_normal_idx(pos).map_err(derive_err)?),
+            Wildcard::Hardened => Some(ChildNumber::from_hardened_idx(pos).map_err(derive_err)?),
+        };
+        let final_xpub = match src {
+            Source::Cache(cache) => match cache.derived(exp, pos) {
+                Some(d) => *d,
+                None => {
+                    let miss = KeyError::CacheMiss {
+                        key_exp_index: exp,
+                        pos,
+                    };
+                    if x.wildcard == Wildcard::Hardened {
+                        return Err(miss);
+                    }
+                    let parent = cache.parent(exp).ok_or(miss)?;
+                    match child {
+                        Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
+                        None => *parent,
+                    }
+                }
+            },
+            Source::Derive { keys, write } => {
+                let (parent, final_xpub, lh) = if xkey_hardened(x) {
+                    let sk = keys.and_then(|m| find_secret(m, expr)).ok_or_else(|| {
+                        KeyError::Derive(format!(
+                            "hardened derivation of key expression {exp} needs its private key"
+                        ))
+                    })?;
+                    let mut xprv = xprv_from(&x.xkey, &sk.inner);
+                    let mut lh = None;
+                    for c in path {
+                        xprv = xprv.derive_priv(secp, &[*c]).map_err(derive_err)?;
+                        if c.is_hardened() {
+                            lh = Some(xprv);
+                        }
+                    }
+                    let parent = Xpub::from_priv(secp, &xprv);
+                    let fin = match child {
+                        Some(c) => Xpub::from_priv(
+                            secp,
+                            &xprv.derive_priv(secp, &[c]).map_err(derive_err)?,
+                        ),
+                        None => parent,
+                    };
+                    (parent, fin, lh.map(|l| Xpub::from_priv(secp, &l)))
+                } else {
+                    let parent = x.xkey.derive_pub(secp, &path).map_err(derive_err)?;
+                    let fin = match child {
+                        Some(c) => parent.ckd_pub(secp, c).map_err(derive_err)?,
+                        None => parent,
+                    };
+                    (parent, fin, None)
+                };
+                if let Some(w) = write.as_deref_mut() {
+                    if x.wildcard != Wildcard::Hardened {
+                        w.cache_parent(exp, parent);
+                        if let Some(lh) = lh {
+                            w.cache_last_hardened(exp, lh);
+                        }
+                    } else {
+                        w.cache_derived(exp, pos, final_xpub);
+                    }
+                }
+                final_xpub
+            }
+        };
+        let mut full: Vec<ChildNumber> = path.to_vec();
+        full.extend(child);
+        let origin = match &x.origin {
+            Some((fp, opath)) => {
+                let mut p: Vec<ChildNumber> = opath.as_ref().to_vec();
+                p.extend(full);
+                (*fp, DerivationPath::from(p))
+            }
+            None => (x.xkey.fingerprint(), DerivationPath::from(full)),
+        };
+        Ok(DerivedKey {
+            key_exp_index: exp,
+            pubkey: PublicKey::new(final_xpub.public_key),
+            xonly: false,
+            origin,
+        })
+    }
+
+    /// A `musig()` at `pos` (Core's `MuSigPubkeyProvider::GetPubKey`): the
+    /// aggregate of its derived participants `parts`, used as it is or
+    /// derived through its synthetic xpub.
+    fn derive_musig(
+        &self,
+        j: usize,
+        m: &musig::MuSigExpr,
+        parts: &[DerivedKey],
+        pos: u32,
+        src: &mut Source<'_>,
+    ) -> Result<DerivedKey, KeyError> {
+        let keys: Vec<PublicKey> = parts.iter().map(|d| d.pubkey).collect();
+        let agg = musig::aggregate(&keys)
+            .ok_or_else(|| KeyError::Derive("musig(): key aggregation failed".into()))?;
+        if m.derives() {
+            let x = m.synthetic(&agg, NetworkKind::from(self.network));
+            return self.derive_xkey(j as u32, &self.keys[j], &x, pos, src);
+        }
+        Ok(DerivedKey {
+            key_exp_index: j as u32,
+            pubkey: agg,
+            xonly: false,
+            origin: (
+                hash160_fingerprint(&agg.to_bytes()),
+                DerivationPath::master(),
+            ),
+        })
+    }
+
     fn expand_with(&self, pos: u32, mut src: Source<'_>) -> Result<Expansion, KeyError> {
-        let derived = (0..self.keys.len())
-            .map(|j| self.derive_key(j, pos, &mut src))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut derived: Vec<DerivedKey> = Vec::with_capacity(self.keys.len());
+        for (j, expr) in self.keys.iter().enumerate() {
+            let key = match &expr.musig {
+                Some(m) => {
+                    let parts = &derived[j.saturating_sub(m.participants)..j];
+                    self.derive_musig(j, m, parts, pos, &mut src)?
+                }
+                None => self.derive_key(j, pos, &mut src)?,
+            };
+            derived.push(key);
+        }
+        // The key of combo/rawtr/unused: the last, after any participants.
+        let single = derived
+            .last()
+            .cloned()
+            .ok_or_else(|| KeyError::Corrupt("descriptor without keys".into()));
         let (scripts, descriptor) = match &self.kind {
             Kind::Ms(d) => {
                 let def = d
@@ -938,7 +1047,7 @@ impl ParsedDescriptor {
                 (vec![def.script_pubkey()], Some(def))
             }
             Kind::Combo(_) => {
-                let pk = derived[0].pubkey;
+                let pk = single?.pubkey;
                 let mut v = vec![
                     ScriptBuf::new_p2pk(&pk),
                     ScriptBuf::new_p2pkh(&pk.pubkey_hash()),
@@ -951,7 +1060,7 @@ impl ParsedDescriptor {
                 (v, None)
             }
             Kind::RawTr(_) => {
-                let x = XOnlyPublicKey::from(derived[0].pubkey.inner);
+                let x = XOnlyPublicKey::from(single?.pubkey.inner);
                 (
                     vec![ScriptBuf::new_p2tr_tweaked(
                         TweakedPublicKey::dangerous_assume_tweaked(x),

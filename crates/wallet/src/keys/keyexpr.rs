@@ -18,6 +18,7 @@ use miniscript::descriptor::{DescriptorXKey, SinglePub, SinglePubKey, Wildcard};
 use miniscript::{hash256, DescriptorPublicKey, MiniscriptKey};
 
 use super::error::{parse_err, KeyError};
+use super::musig::MuSigExpr;
 
 /// A parsed key expression without private data: the public key (with
 /// origin, path and wildcard) and Core's `m_apostrophe` flag.
@@ -26,6 +27,9 @@ pub(crate) struct KeyExpr {
     pub key: DescriptorPublicKey,
     /// Core's flag: the last hardened marker in the expression was `'`.
     pub apostrophe: bool,
+    /// For `musig()`: `key` is a placeholder and this says what it stands
+    /// for (the participants are numbered just before it).
+    pub musig: Option<MuSigExpr>,
 }
 
 /// Secret bytes of a key expression root; compared and hashed only so the
@@ -300,6 +304,9 @@ impl KeyExpr {
 
     /// The public key the root secret of this expression is stored under.
     pub fn root_pubkey(&self) -> Option<PublicKey> {
+        if self.musig.is_some() {
+            return None;
+        }
         match &self.key {
             DescriptorPublicKey::Single(s) => match s.key {
                 SinglePubKey::FullKey(pk) => Some(pk),
@@ -322,10 +329,12 @@ impl KeyExpr {
                     key: SinglePubKey::XOnly(XOnlyPublicKey::from(pk.inner)),
                 }),
                 apostrophe: self.apostrophe,
+                musig: self.musig,
             },
             key => KeyExpr {
                 key,
                 apostrophe: self.apostrophe,
+                musig: self.musig,
             },
         }
     }
@@ -359,7 +368,7 @@ fn multipath_err() -> KeyError {
 
 /// Core's `ParseKeyPathNum`: decimal u32 ≤ 0x7fffffff with an optional `'`
 /// or `h`; updates the apostrophe flag on each hardened step.
-fn parse_path_elem(elem: &str, apostrophe: &mut bool) -> Result<ChildNumber, KeyError> {
+pub(crate) fn parse_path_elem(elem: &str, apostrophe: &mut bool) -> Result<ChildNumber, KeyError> {
     let (num, hardened) = match elem.strip_suffix('\'') {
         Some(n) => {
             *apostrophe = true;
@@ -411,8 +420,8 @@ pub(crate) fn hex_bytes(s: &str) -> Vec<u8> {
 /// inside tr()), WIF, xpub/xprv with a path and `*`/`*'`/`*h`, and an
 /// optional `[fingerprint/path]` origin.
 pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
-    if s.contains("musig(") {
-        return Err(KeyError::Unsupported("musig() key expressions".into()));
+    if s.starts_with("musig(") {
+        return Err(parse_err("musig() is only allowed in tr() and rawtr()"));
     }
     let mut apostrophe = false;
     let parts: Vec<&str> = s.split(']').collect();
@@ -481,6 +490,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
                 expr: KeyExpr {
                     key: DescriptorPublicKey::Single(SinglePub { origin, key }),
                     apostrophe,
+                    musig: None,
                 },
                 secret: None,
                 network: None,
@@ -495,6 +505,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
                         key: SinglePubKey::FullKey(pk),
                     }),
                     apostrophe,
+                    musig: None,
                 },
                 secret: Some(SecretSlot {
                     bytes: sk.inner.secret_bytes(),
@@ -542,6 +553,7 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
                 wildcard,
             }),
             apostrophe,
+            musig: None,
         },
         secret,
         network: Some(xpub.network),

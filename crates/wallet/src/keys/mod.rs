@@ -9,6 +9,7 @@ mod der;
 mod descriptor;
 mod error;
 mod keyexpr;
+mod musig;
 mod spkm;
 mod wallet_descriptor;
 
