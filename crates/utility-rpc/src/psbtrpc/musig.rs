@@ -11,7 +11,7 @@ use bitcoin::secp256k1::{
 use std::collections::BTreeMap;
 
 /// The chain code of the synthetic xpub an aggregate key is derived from (BIP328).
-const MUSIG_CHAINCODE: [u8; 32] = [
+pub const MUSIG_CHAINCODE: [u8; 32] = [
     0x86, 0x80, 0x87, 0xca, 0x02, 0xa6, 0xf9, 0x74, 0xc4, 0x59, 0x89, 0x24, 0xc3, 0x6b, 0x57, 0x76,
     0x2d, 0x32, 0xcb, 0x45, 0x71, 0x71, 0x67, 0xe3, 0x00, 0x62, 0x2c, 0x71, 0x67, 0xe3, 0x89, 0x65,
 ];
@@ -126,7 +126,10 @@ struct KeyAgg {
     tacc: Sc,
 }
 
-fn key_agg(participants: &[Vec<u8>]) -> Option<PublicKey> {
+/// BIP327 `KeyAgg` of the serialized participant keys in the order given:
+/// the plain aggregate key; `None` for an invalid key or the point at
+/// infinity.
+pub fn key_agg(participants: &[Vec<u8>]) -> Option<PublicKey> {
     let keys: Vec<PublicKey> = participants
         .iter()
         .map(|p| PublicKey::from_slice(p).ok())

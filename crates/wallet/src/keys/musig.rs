@@ -2,26 +2,22 @@
 //! keys are sorted and aggregated with BIP327 `KeyAgg`; derivation after
 //! `musig()` goes through the aggregate's BIP328 synthetic xpub.
 //!
-//! The `secp256k1` crate rust-bitcoin builds on has no MuSig2 module, and
-//! miniscript has no `musig()`, so both are done here: `KeyAgg` from the
-//! crate's point arithmetic, and the descriptor text with each `musig(…)`
-//! replaced by a placeholder key miniscript can parse (see [`substitute`]).
+//! miniscript has no `musig()`, so the descriptor text is parsed with each
+//! `musig(…)` replaced by a placeholder key it can read (see
+//! [`substitute`]). `KeyAgg` is the PSBT code's (`utility_rpc`), which the
+//! `secp256k1` crate rust-bitcoin builds on does not provide.
 
 use bitcoin::bip32::{ChainCode, ChildNumber, DerivationPath, Xpub};
-use bitcoin::hashes::{sha256, Hash, HashEngine};
-use bitcoin::secp256k1::{Scalar, SecretKey};
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::secp256k1::SecretKey;
 use bitcoin::{NetworkKind, PublicKey};
 use miniscript::descriptor::{DescriptorXKey, Wildcard};
 use miniscript::{DescriptorPublicKey, MiniscriptKey};
 
+use utility_rpc::psbtrpc::musig::{key_agg, MUSIG_CHAINCODE};
+
 use super::error::{parse_err, KeyError};
 use super::keyexpr::{fmt_path, parse_key_expr, parse_path_elem, KeyExpr, ParseKey};
-
-/// BIP328's chain code of the synthetic xpub.
-const MUSIG_CHAINCODE: [u8; 32] = [
-    0x86, 0x80, 0x87, 0xca, 0x02, 0xa6, 0xf9, 0x74, 0xc4, 0x59, 0x89, 0x24, 0xc3, 0x6b, 0x57, 0x76,
-    0x2d, 0x32, 0xcb, 0x45, 0x71, 0x71, 0x67, 0xe3, 0x00, 0x62, 0x2c, 0x71, 0x67, 0xe3, 0x89, 0x65,
-];
 
 /// What a `musig()` key expression holds beyond its placeholder key. Its
 /// participants are the `participants` key expressions numbered just before
@@ -78,68 +74,12 @@ pub(crate) struct Parsed {
     pub placeholder: String,
 }
 
-fn tagged(tag: &str) -> sha256::HashEngine {
-    let t = sha256::Hash::hash(tag.as_bytes());
-    let mut e = sha256::Hash::engine();
-    e.input(t.as_ref());
-    e.input(t.as_ref());
-    e
-}
-
-/// A 32-byte hash as a scalar mod the group order (BIP327 reduces the
-/// coefficient hash; a hash at or above the order is astronomically rare,
-/// so it is reduced by one subtraction).
-fn scalar_mod_n(h: [u8; 32]) -> Scalar {
-    if let Ok(s) = Scalar::from_be_bytes(h) {
-        return s;
-    }
-    let n = Scalar::MAX.to_be_bytes();
-    // h - n = h - (MAX + 1) = (h - MAX) - 1, computed with borrows.
-    let mut out = [0u8; 32];
-    let mut borrow = 1i16; // the "+1" of n = MAX + 1
-    for i in (0..32).rev() {
-        let v = i16::from(h[i]) - i16::from(n[i]) - borrow;
-        borrow = i16::from(v < 0);
-        out[i] = v.rem_euclid(256) as u8;
-    }
-    Scalar::from_be_bytes(out).unwrap_or(Scalar::ZERO)
-}
-
-/// BIP327 `KeyAgg` of `keys` in the order given (Core sorts them first):
-/// the plain aggregate key, or `None` when it is the point at infinity.
-pub(crate) fn key_agg(keys: &[PublicKey]) -> Option<PublicKey> {
-    let first = keys.first()?;
-    let mut list = tagged("KeyAgg list");
-    for k in keys {
-        list.input(&k.inner.serialize());
-    }
-    let l = sha256::Hash::from_engine(list);
-    let second = keys.iter().find(|k| k.inner != first.inner);
-    let secp = super::secp();
-    let mut terms = Vec::with_capacity(keys.len());
-    for k in keys {
-        if second.is_some_and(|s| s.inner == k.inner) {
-            terms.push(k.inner);
-            continue;
-        }
-        let mut coef = tagged("KeyAgg coefficient");
-        coef.input(l.as_ref());
-        coef.input(&k.inner.serialize());
-        let a = scalar_mod_n(sha256::Hash::from_engine(coef).to_byte_array());
-        terms.push(k.inner.mul_tweak(secp, &a).ok()?);
-    }
-    let refs: Vec<_> = terms.iter().collect();
-    bitcoin::secp256k1::PublicKey::combine_keys(&refs)
-        .ok()
-        .map(PublicKey::new)
-}
-
 /// Core's `MuSig2AggregatePubkeys` as descriptors use it: sorted, then
 /// aggregated.
 pub(crate) fn aggregate(keys: &[PublicKey]) -> Option<PublicKey> {
-    let mut keys = keys.to_vec();
-    keys.sort_by_key(|k| k.inner.serialize());
-    key_agg(&keys)
+    let mut keys: Vec<Vec<u8>> = keys.iter().map(|k| k.inner.serialize().to_vec()).collect();
+    keys.sort();
+    key_agg(&keys).map(PublicKey::new)
 }
 
 /// BIP328: the aggregate as an xpub at depth 0 with the MuSig2 chain code.
