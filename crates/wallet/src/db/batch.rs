@@ -5,7 +5,7 @@
 //! The helpers are provided methods of [`WalletBatch`], implemented for
 //! every [`KvStore`]:
 //!
-//! ```ignore
+//! ```text
 //! db.run_in_txn(|txn| {
 //!     txn.write_tx(&wtx)?;
 //!     txn.write_order_pos_next(n + 1)
