@@ -105,20 +105,71 @@ impl ConnHandle {
     }
 }
 
-impl Drop for ConnHandle {
-    fn drop(&mut self) {
-        if !self.owns {
+impl ConnHandle {
+    /// Closes the connection now, even while other proxies of it live on
+    /// (their calls then fail as disconnected), and runs the cleanups. A
+    /// process that hands capabilities of this connection on to its own
+    /// clients (the node forwarding its wallet process's `Wallet`s) uses it
+    /// to end the connection when it decides, not when the last client lets
+    /// go. Does nothing the second time.
+    pub fn close(&self) {
+        let cleanups =
+            std::mem::take(&mut *self.cleanups.lock().unwrap_or_else(|p| p.into_inner()));
+        let id = self.conn;
+        if crate::event_loop::on_loop_thread() {
+            // The last proxy went on the loop thread itself (a server object
+            // forwarding to this connection was released): blocking here
+            // would stall the loop the close needs, and a cleanup waiting
+            // for the peer process to exit would never see it go. Close on
+            // the loop later, then run the cleanups on a thread of their own.
+            let posted = self.loop_handle.spawn(move || {
+                Box::pin(async move {
+                    connection::close(id).await;
+                    run_cleanups_off_loop(cleanups);
+                })
+            });
+            if !posted {
+                log::log(
+                    Level::Warning,
+                    format_args!("IPC connection closed with its event loop stopped"),
+                );
+            }
             return;
         }
-        let id = self.conn;
         // Blocks until the socket is closed so cleanups (waitpid) see it shut.
         let _ = self
             .loop_handle
             .run(move || Box::pin(async move { connection::close(id).await }));
-        let cleanups =
-            std::mem::take(&mut *self.cleanups.lock().unwrap_or_else(|p| p.into_inner()));
         for f in cleanups {
             f();
+        }
+    }
+}
+
+/// Runs `cleanups` on a new thread (they may block, e.g. in `waitpid`).
+fn run_cleanups_off_loop(cleanups: Vec<Cleanup>) {
+    if cleanups.is_empty() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("b-capnp-cleanup".into())
+        .spawn(move || {
+            for f in cleanups {
+                f();
+            }
+        });
+    if let Err(e) = spawned {
+        log::log(
+            Level::Warning,
+            format_args!("IPC connection cleanup skipped: {e}"),
+        );
+    }
+}
+
+impl Drop for ConnHandle {
+    fn drop(&mut self) {
+        if self.owns {
+            self.close();
         }
     }
 }

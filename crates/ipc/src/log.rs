@@ -79,6 +79,20 @@ pub fn next_request_number() -> u64 {
     SERVER_REQUESTS.fetch_add(1, Ordering::Relaxed) + 1
 }
 
+/// `{:?}` of a capnp message for the payload trace. capnp's printer gives up
+/// (`fmt::Error`) on some values, e.g. a capability in the field of a
+/// generic struct (`Result(Wallet)`), and `format!` turns that into a panic
+/// of the thread, here the event loop; this keeps what was printed and
+/// marks the rest.
+pub fn debug_text(value: &dyn std::fmt::Debug) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    if write!(text, "{value:?}").is_err() {
+        text.push_str("<not printable>");
+    }
+    text
+}
+
 /// Whether a message at `level` would be written (avoids formatting payloads).
 pub fn enabled(level: Level) -> bool {
     match level {

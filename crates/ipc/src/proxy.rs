@@ -109,7 +109,7 @@ macro_rules! serve {
         async move {
             let res: ::capnp::Result<()> = async {
                 let $p = $params.get()?;
-                $crate::server_call::trace_payload("request data", || format!("{:?}", $p));
+                $crate::server_call::trace_payload("request data", || $crate::log::debug_text(&$p));
                 let cx = $crate::convert::Cx::server(&$this.conn);
                 let $cx = &cx;
                 let args = (|| -> ::capnp::Result<_> { $read })()?;
@@ -130,7 +130,7 @@ macro_rules! serve {
                 let mut $r = $results.get();
                 (|| -> ::capnp::Result<()> { $write })()?;
                 $crate::server_call::trace_payload("response data", || {
-                    format!("{:?}", $results.get().into_reader())
+                    $crate::log::debug_text(&$results.get().into_reader())
                 });
                 Ok(())
             }
@@ -212,11 +212,11 @@ macro_rules! call {
                     (|| -> ::capnp::Result<()> { $build })()?;
                 }
                 $crate::client_call::trace_plain("send data", || {
-                    format!("{:?}", request.get().into_reader())
+                    $crate::log::debug_text(&request.get().into_reader())
                 });
                 let reply = request.send().promise.await?;
                 let $r = reply.get()?;
-                $crate::client_call::trace_plain("recv data", || format!("{:?}", $r));
+                $crate::client_call::trace_plain("recv data", || $crate::log::debug_text(&$r));
                 let $rcx = &cx;
                 (|| -> ::capnp::Result<_> { $read })()
             })

@@ -14,6 +14,7 @@
 mod fakes;
 #[path = "roundtrip/samples.rs"]
 mod samples;
+mod support;
 
 use ipc::generated::methods::METHODS;
 use samples::{reset, take_log, Fake};
@@ -46,6 +47,9 @@ fn called(log: &[String], into: &mut BTreeSet<String>) {
 
 #[test]
 fn every_method_of_every_interface_round_trips() {
+    // With `ipc` trace logging on, so every request and reply is also
+    // printed (`request data:` …), as `-loglevel=ipc:trace` does.
+    support::logs();
     let server = ipc::Ipc::new("test-server").expect("server loop");
     let client = ipc::Ipc::new("test-client").expect("client loop");
     let (a, b) = std::os::unix::net::UnixStream::pair().expect("pair");
