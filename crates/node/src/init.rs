@@ -423,6 +423,7 @@ fn init_main(
         actors: Default::default(),
         net: p2p.handle(),
         proxies,
+        wallet: Default::default(),
     });
     let net_handle = p2p.handle();
     services.ui.start_watcher(

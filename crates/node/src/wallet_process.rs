@@ -5,16 +5,25 @@
 //! restarted with back-off when it dies, reloading the wallets it had
 //! loaded. Its death never reaches the node: its RPC methods stay listed and
 //! answer that the wallet process is not running until it is back.
+//!
+//! Clients of the node reach the wallets through `Node.walletLoader`
+//! ([`WalletLink::loader`]): a loader that forwards each call to the process
+//! running at the time, and whose `handleLoadWallet` registrations carry
+//! over to a restarted process. The `Wallet`s it returns are the wallet
+//! process's own capabilities, which the IPC layer serves on to the client.
 
 use crate::api::Services;
+use interfaces::chain::ChainClient;
 use interfaces::handler::Handler;
 use interfaces::init::Init;
 use interfaces::wallet::{
     LoadWalletCallback, UnloadWalletCallback, Wallet as WalletInterface, WalletLoader,
 };
+use interfaces::wallet::{WalletLoad, WalletMigrationResult};
+use interfaces::Outcome;
 use ipc::{InitClient, Ipc};
-use std::collections::BTreeSet;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// The executable spawned next to `bitcoin-node`.
@@ -58,7 +67,21 @@ struct Child {
     /// Declared before `_init`: the loader goes first, then the connection.
     loader: Arc<dyn WalletLoader>,
     _load_handler: Box<dyn Handler>,
-    _init: InitClient,
+    /// The registrations of [`State::client_load_callbacks`] with this
+    /// process, by id.
+    client_load_handlers: BTreeMap<u64, Box<dyn Handler>>,
+    init: InitClient,
+}
+
+impl Child {
+    /// Ends the connection, even while clients still hold `Wallet`s of this
+    /// process through `Node.walletLoader` (their calls then fail), and
+    /// reaps the process. Not on the event loop thread, nor under the lock.
+    fn close(self) {
+        let conn = self.init.connection().clone();
+        drop(self);
+        conn.close();
+    }
 }
 
 #[derive(Default)]
@@ -74,6 +97,11 @@ struct State {
     unload_handlers: Vec<Box<dyn Handler>>,
     /// Incremented per spawn: a late death notice of an old child is ignored.
     generation: u64,
+    /// `handleLoadWallet` callbacks clients registered through
+    /// `Node.walletLoader`, by id: registered with every process the node
+    /// starts, so a client hears of the wallets a restarted one reloads.
+    client_load_callbacks: BTreeMap<u64, Arc<dyn LoadWalletCallback>>,
+    next_client_callback: u64,
 }
 
 struct Shared {
@@ -115,10 +143,11 @@ impl WalletProcess {
         let shared = Arc::new(Shared {
             ipc,
             argv0,
-            services,
+            services: services.clone(),
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
+        services.wallet.attach(&shared);
         match launch(&shared, None) {
             Ok(()) => {}
             Err(LaunchError::Failed(e)) => return Err(e),
@@ -170,15 +199,16 @@ impl WalletProcess {
     }
 
     fn stop_now(&mut self) {
-        let (child, handlers) = {
+        let (child, handlers, callbacks) = {
             let mut state = self.shared.lock();
             state.stopping = true;
             (
                 state.child.take(),
                 std::mem::take(&mut state.unload_handlers),
+                std::mem::take(&mut state.client_load_callbacks),
             )
         };
-        drop(handlers);
+        drop((handlers, callbacks));
         self.shared.changed.notify_all();
         if let Some(t) = self.supervisor.take() {
             let _ = t.join();
@@ -189,9 +219,8 @@ impl WalletProcess {
             if let Err(e) = child.loader.stop() {
                 tracing::warn!("Wallet process did not stop cleanly: {e}");
             }
-            // Dropping the last proxies closes the socket; the child exits
-            // and is reaped.
-            drop(child);
+            // Closing the socket makes the child exit; it is reaped.
+            child.close();
         }
         actors.drop_stand_ins(&self.shared.services.table);
     }
@@ -256,6 +285,16 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
     let load_handler = loader
         .handle_load_wallet(Box::new(LoadTracker(Arc::downgrade(shared))))
         .map_err(failed)?;
+    // Before `load`, so clients hear of the wallets a restarted process
+    // reloads.
+    let callbacks = shared.lock().client_load_callbacks.clone();
+    let mut client_load_handlers = BTreeMap::new();
+    for (id, callback) in callbacks {
+        let handler = loader
+            .handle_load_wallet(Box::new(SharedLoadCallback(callback)))
+            .map_err(failed)?;
+        client_load_handlers.insert(id, handler);
+    }
     loader.register_rpcs().map_err(failed)?;
     if !loader.verify().map_err(failed)? || !loader.load().map_err(failed)? {
         return Err(LaunchError::Refused);
@@ -267,9 +306,74 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
         started: Instant::now(),
         loader,
         _load_handler: load_handler,
-        _init: init,
+        client_load_handlers,
+        init,
     });
+    drop(state);
+    // Clients that registered while this process came up.
+    sync_client_callbacks(shared);
     Ok(())
+}
+
+/// Brings the current process's registrations in line with
+/// [`State::client_load_callbacks`]: registers the missing ones and drops
+/// those clients have let go of. The IPC calls are made outside the lock.
+fn sync_client_callbacks(shared: &Shared) {
+    loop {
+        let (loader, generation, missing, stale) = {
+            let mut state = shared.lock();
+            let generation = state.generation;
+            let State {
+                child,
+                client_load_callbacks,
+                ..
+            } = &mut *state;
+            let Some(child) = child.as_mut() else { return };
+            let gone: Vec<u64> = child
+                .client_load_handlers
+                .keys()
+                .filter(|id| !client_load_callbacks.contains_key(id))
+                .copied()
+                .collect();
+            let stale: Vec<Box<dyn Handler>> = gone
+                .iter()
+                .filter_map(|id| child.client_load_handlers.remove(id))
+                .collect();
+            let missing = client_load_callbacks
+                .iter()
+                .find(|(id, _)| !child.client_load_handlers.contains_key(id))
+                .map(|(id, c)| (*id, c.clone()));
+            (child.loader.clone(), generation, missing, stale)
+        };
+        drop(stale);
+        let Some((id, callback)) = missing else {
+            return;
+        };
+        let handler = match loader.handle_load_wallet(Box::new(SharedLoadCallback(callback))) {
+            Ok(h) => h,
+            Err(e) => {
+                // The process went away; the next one gets the callback at launch.
+                tracing::warn!(
+                    "A client's wallet load callback did not reach the wallet process: {e}"
+                );
+                return;
+            }
+        };
+        let mut state = shared.lock();
+        let current = state.generation == generation;
+        let wanted = state.client_load_callbacks.contains_key(&id);
+        match state.child.as_mut() {
+            Some(child) if current && wanted && !child.client_load_handlers.contains_key(&id) => {
+                child.client_load_handlers.insert(id, handler);
+            }
+            // Registered twice by a concurrent sync, unregistered meanwhile,
+            // or for a process that is gone: dropped outside the lock.
+            _ => {
+                drop(state);
+                drop(handler);
+            }
+        }
+    }
 }
 
 /// Waits for the wallet process to die and restarts it, with back-off.
@@ -291,9 +395,14 @@ fn supervise(shared: &Arc<Shared>) {
             let reload = state.loaded.iter().cloned().collect::<Vec<_>>();
             (state.child.take(), reload)
         };
-        // Dropped outside the lock: closing a connection runs its hooks,
-        // which take the lock.
-        let lived = child.map(|c| c.started.elapsed());
+        // Closed outside the lock: closing a connection runs its hooks,
+        // which take the lock. Closed explicitly because clients may still
+        // hold its `Wallet`s, which would keep the dead child unreaped.
+        let lived = child.map(|c| {
+            let lived = c.started.elapsed();
+            c.close();
+            lived
+        });
         if lived.is_some_and(|l| l >= schedule.healthy_after) {
             backoff = schedule.first;
         }
@@ -371,6 +480,219 @@ impl UnloadWalletCallback for UnloadTracker {
             shared.lock().loaded.remove(&self.name);
         }
         Ok(())
+    }
+}
+
+/// Where `Node.walletLoader` finds the wallet process ([`Services::wallet`]):
+/// attached when the process is first started, never with `-disablewallet`.
+///
+/// [`Services::wallet`]: crate::api::Services::wallet
+#[derive(Default)]
+pub struct WalletLink(OnceLock<Weak<Shared>>);
+
+impl WalletLink {
+    fn attach(&self, shared: &Arc<Shared>) {
+        let _ = self.0.set(Arc::downgrade(shared));
+    }
+
+    /// The loader `Node.walletLoader` hands out: each call goes to the
+    /// wallet process running when it is made.
+    pub fn loader(self: &Arc<Self>) -> Box<dyn WalletLoader> {
+        Box::new(LoaderForwarder { link: self.clone() })
+    }
+}
+
+/// The error of a forwarded call while no wallet process runs.
+fn not_running() -> interfaces::Error {
+    interfaces::Error::Remote(
+        "The wallet process is not running; the node restarts it, try again when it is back".into(),
+    )
+}
+
+/// A process that died under a call is, for the client, one that is not
+/// running (rather than a disconnection of its own connection to the node).
+fn away(e: interfaces::Error) -> interfaces::Error {
+    match e {
+        interfaces::Error::Disconnected => not_running(),
+        other => other,
+    }
+}
+
+/// `Node.walletLoader`: forwards to the current process's loader.
+struct LoaderForwarder {
+    link: Arc<WalletLink>,
+}
+
+impl LoaderForwarder {
+    fn shared(&self) -> interfaces::Result<Arc<Shared>> {
+        self.link
+            .0
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(not_running)
+    }
+
+    /// Looked up per call, so a restarted process serves the next one.
+    fn current(&self) -> interfaces::Result<Arc<dyn WalletLoader>> {
+        let shared = self.shared()?;
+        let state = shared.lock();
+        state
+            .child
+            .as_ref()
+            .map(|c| c.loader.clone())
+            .ok_or_else(not_running)
+    }
+
+    fn forward<T>(
+        &self,
+        f: impl FnOnce(&dyn WalletLoader) -> interfaces::Result<T>,
+    ) -> interfaces::Result<T> {
+        f(&*self.current()?).map_err(away)
+    }
+}
+
+/// The life cycle belongs to the node's supervisor: a client must not stop
+/// (or re-run) the wallets other clients and the node's RPC use.
+fn node_managed(method: &str) -> interfaces::Error {
+    interfaces::Error::Remote(format!(
+        "{method} is managed by the node and not available through Node.walletLoader"
+    ))
+}
+
+impl ChainClient for LoaderForwarder {
+    fn register_rpcs(&self) -> interfaces::Result<()> {
+        Err(node_managed("registerRpcs"))
+    }
+    fn verify(&self) -> interfaces::Result<bool> {
+        Err(node_managed("verify"))
+    }
+    fn load(&self) -> interfaces::Result<bool> {
+        Err(node_managed("load"))
+    }
+    fn start(&self) -> interfaces::Result<()> {
+        Err(node_managed("start"))
+    }
+    fn stop(&self) -> interfaces::Result<()> {
+        Err(node_managed("stop"))
+    }
+    fn set_mock_time(&self, _time: i64) -> interfaces::Result<()> {
+        Err(node_managed("setMockTime"))
+    }
+    fn scheduler_mock_forward(&self, _delta_seconds: i64) -> interfaces::Result<()> {
+        Err(node_managed("schedulerMockForward"))
+    }
+}
+
+impl WalletLoader for LoaderForwarder {
+    fn create_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+        flags: u64,
+    ) -> interfaces::Result<WalletLoad> {
+        self.forward(|l| l.create_wallet(name, passphrase, flags))
+    }
+    fn load_wallet(&self, name: &str) -> interfaces::Result<WalletLoad> {
+        self.forward(|l| l.load_wallet(name))
+    }
+    fn get_wallet_dir(&self) -> interfaces::Result<String> {
+        self.forward(|l| l.get_wallet_dir())
+    }
+    fn restore_wallet(
+        &self,
+        backup_file: &std::path::Path,
+        wallet_name: &str,
+        load_after_restore: bool,
+    ) -> interfaces::Result<WalletLoad> {
+        self.forward(|l| l.restore_wallet(backup_file, wallet_name, load_after_restore))
+    }
+    fn migrate_wallet(
+        &self,
+        name: &str,
+        passphrase: &str,
+    ) -> interfaces::Result<Outcome<WalletMigrationResult>> {
+        self.forward(|l| l.migrate_wallet(name, passphrase))
+    }
+    fn is_encrypted(&self, wallet_name: &str) -> interfaces::Result<bool> {
+        self.forward(|l| l.is_encrypted(wallet_name))
+    }
+    fn list_wallet_dir(&self) -> interfaces::Result<Vec<(String, String)>> {
+        self.forward(|l| l.list_wallet_dir())
+    }
+    fn get_wallets(&self) -> interfaces::Result<Vec<Box<dyn WalletInterface>>> {
+        self.forward(|l| l.get_wallets())
+    }
+    fn handle_load_wallet(
+        &self,
+        callback: Box<dyn LoadWalletCallback>,
+    ) -> interfaces::Result<Box<dyn Handler>> {
+        let shared = self.shared()?;
+        let id = {
+            let mut state = shared.lock();
+            if state.stopping {
+                return Err(not_running());
+            }
+            let id = state.next_client_callback;
+            state.next_client_callback += 1;
+            state.client_load_callbacks.insert(id, Arc::from(callback));
+            id
+        };
+        // Registered with the running process now; a process started later
+        // registers it at launch.
+        sync_client_callbacks(&shared);
+        Ok(Box::new(ClientLoadHandler {
+            shared: Arc::downgrade(&shared),
+            id,
+        }))
+    }
+}
+
+/// One client callback, registered with each process in turn.
+struct SharedLoadCallback(Arc<dyn LoadWalletCallback>);
+
+impl LoadWalletCallback for SharedLoadCallback {
+    fn call(&self, wallet: Box<dyn WalletInterface>) -> interfaces::Result<()> {
+        self.0.call(wallet)
+    }
+}
+
+/// A client's `handleLoadWallet` registration through the forwarder.
+struct ClientLoadHandler {
+    shared: Weak<Shared>,
+    id: u64,
+}
+
+impl ClientLoadHandler {
+    /// Forgets the callback; returns its registration with the current
+    /// process, to be dropped outside the lock.
+    fn unregister(&self) -> Option<Box<dyn Handler>> {
+        let shared = self.shared.upgrade()?;
+        let mut state = shared.lock();
+        state.client_load_callbacks.remove(&self.id);
+        state
+            .child
+            .as_mut()
+            .and_then(|c| c.client_load_handlers.remove(&self.id))
+    }
+}
+
+impl Handler for ClientLoadHandler {
+    fn disconnect(&self) -> interfaces::Result<()> {
+        if let Some(handler) = self.unregister() {
+            // A process that has just died forgot the callback already.
+            if let Err(e) = handler.disconnect() {
+                tracing::debug!("Unregistering a wallet load callback: {e}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ClientLoadHandler {
+    fn drop(&mut self) {
+        // Often on the IPC loop thread (the client released it): releasing
+        // the registration's proxy does not block.
+        drop(self.unregister());
     }
 }
 

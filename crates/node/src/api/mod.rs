@@ -38,6 +38,9 @@ pub struct Services {
     pub net: net::handle::NetHandle,
     /// Outbound proxies.
     pub proxies: net::proxies::NetworkProxies,
+    /// The wallet process, for `Node.walletLoader` (never attached with
+    /// `-disablewallet`).
+    pub wallet: Arc<crate::wallet_process::WalletLink>,
 }
 
 impl Services {

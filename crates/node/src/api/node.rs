@@ -584,8 +584,14 @@ impl Node for NodeApi {
     }
 
     fn wallet_loader(&self) -> Result<Option<Box<dyn WalletLoader>>> {
-        // No wallet process is attached to this node.
-        Ok(None)
+        let s = self.s()?;
+        if s.args.get_bool_arg("-disablewallet", false) {
+            return Ok(None);
+        }
+        // Decided by the option, not by whether the process is up: a client
+        // asking while it starts or restarts still gets the loader, whose
+        // calls reach whichever process runs when they are made.
+        Ok(Some(s.wallet.loader()))
     }
 
     fn handle_init_message(
