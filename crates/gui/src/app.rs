@@ -56,6 +56,9 @@ pub struct App {
     pub progress: std::collections::VecDeque<(Instant, f64)>,
     /// Frames drawn (the stall test and the benchmark read it).
     pub frames: u64,
+    /// The console's input line takes the keyboard on the next frame (as
+    /// bitcoin-qt focuses it when the console is shown).
+    pub focus_console: bool,
     /// When the GUI started (seconds since 1970), for the Information tab.
     pub started: i64,
     /// `-min`: minimise on the first frame.
@@ -76,6 +79,7 @@ impl App {
             overlay_hidden: false,
             progress: std::collections::VecDeque::new(),
             frames: 0,
+            focus_console: false,
             started: crate::views::unix_now(),
             start_minimized: false,
         }
@@ -134,6 +138,12 @@ impl App {
         }
     }
 
+    /// Opens the node window on `tab`.
+    pub fn open_node_window(&mut self, tab: NodeTab) {
+        self.focus_console = tab == NodeTab::Console;
+        self.node_window = Some(tab);
+    }
+
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let (console, node, quit) = ctx.input_mut(|i| {
             let cs = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
@@ -144,10 +154,10 @@ impl App {
             )
         });
         if console {
-            self.node_window = Some(NodeTab::Console);
+            self.open_node_window(NodeTab::Console);
         }
         if node {
-            self.node_window = Some(NodeTab::Information);
+            self.open_node_window(NodeTab::Information);
         }
         if quit {
             self.model.shutdown();
@@ -156,6 +166,13 @@ impl App {
 }
 
 impl eframe::App for App {
+    /// Also runs while the window is minimised or covered, when `ui` does
+    /// not: a close request or a finished shutdown is acted on there too.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let view = self.model.view();
+        self.handle_close(ctx, &view);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.draw(ui);
     }

@@ -61,6 +61,11 @@ pub fn parse(argv: &[String]) -> Result<Parsed, Early> {
     }
     // GUI programs do not print to the console unless asked (bitcoin-qt).
     args.soft_set_bool_arg("-printtoconsole", false);
+    // An attached GUI uses the node's settings through the node; writing
+    // its settings.json too would race the node and other GUIs.
+    if args.is_arg_set("-ipcconnect") && !args.is_arg_negated("-ipcconnect") {
+        args.soft_negate_arg("-settings");
+    }
     let chain = args
         .init_config()
         .map_err(|e| Early::Error(format!("Error: {e}")))?;
@@ -111,6 +116,9 @@ mod tests {
         assert!(p.gui.min && !p.gui.splash && !p.gui.choose_datadir);
         assert_eq!(p.gui.ipc_connect.as_deref(), Some("unix"));
         assert!(p.args.get_bool_arg("-regtest", false));
+        // Attached: the node's settings.json is the node's business.
+        assert!(p.args.get_settings_path(false, false).is_none());
+        assert!(!dir.join("regtest/settings.json").exists());
         std::fs::remove_dir_all(&dir).ok();
     }
 

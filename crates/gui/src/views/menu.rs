@@ -21,7 +21,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                     ("Network Traffic", NodeTab::Traffic),
                 ] {
                     if ui.button(label).clicked() {
-                        app.node_window = Some(tab);
+                        app.open_node_window(tab);
                     }
                 }
             });

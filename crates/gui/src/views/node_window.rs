@@ -23,7 +23,12 @@ pub fn show(ctx: &egui::Context, app: &mut App, view: &View) {
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut tab, NodeTab::Information, "Information");
-                ui.selectable_value(&mut tab, NodeTab::Console, "Console");
+                if ui
+                    .selectable_value(&mut tab, NodeTab::Console, "Console")
+                    .clicked()
+                {
+                    app.focus_console = true;
+                }
                 ui.selectable_value(&mut tab, NodeTab::Traffic, "Network Traffic");
             });
             ui.separator();
@@ -109,6 +114,9 @@ fn console(ui: &mut egui::Ui, app: &mut App, view: &View) {
                 .hint_text("Enter a command")
                 .id_salt("console-input"),
         );
+        if std::mem::take(&mut app.focus_console) {
+            input.request_focus();
+        }
         let enter = input.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
         if input.has_focus() {
             browse_history(ui, app);
