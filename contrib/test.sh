@@ -12,6 +12,8 @@ python3 -m pip --version >/dev/null 2>&1 || need_apt+=(python3-pip)
 if [ ${#need_apt[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
+# The GUI's window tests run bitcoin-gui under Xvfb and drive it with xdotool.
+contrib/gui-deps.sh --test
 # pycapnp: the IPC tests connect to our node with it, as Core's tests do.
 python3 -c 'import capnp' >/dev/null 2>&1 ||
     python3 -m pip install --quiet pycapnp ||

@@ -854,6 +854,20 @@ impl ArgsManager {
         self.soft_set_arg(arg, if value { "1" } else { "0" })
     }
 
+    /// Sets `arg` as if `-no<arg>` had been given, unless it is set
+    /// (for options whose `0` would be read as a value, like `-settings`).
+    pub fn soft_negate_arg(&self, arg: &str) -> bool {
+        let mut inner = self.write();
+        if !inner.get_setting(arg).is_null() {
+            return false;
+        }
+        inner
+            .settings
+            .forced_settings
+            .insert(setting_name(arg).to_string(), Value::Bool(false));
+        true
+    }
+
     /// Sets the option, overriding every other source.
     pub fn force_set_arg(&self, arg: &str, value: &str) {
         self.write().settings.forced_settings.insert(

@@ -1,0 +1,179 @@
+//! The window: splash while a spawned node starts, then bitcoin-qt's main
+//! window (toolbar tabs, status bar, sync overlay), the node window, and
+//! the shutdown window. State that only the UI needs lives here; all node
+//! data comes from [`NodeModel::view`].
+
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::model::{NodeModel, Phase, View};
+use crate::views;
+
+/// bitcoin-qt's toolbar tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Balances and recent transactions.
+    Overview,
+    /// Send coins.
+    Send,
+    /// Receive requests.
+    Receive,
+    /// Transaction list.
+    Transactions,
+}
+
+/// The node window's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeTab {
+    /// Client and chain information.
+    Information,
+    /// RPC console.
+    Console,
+    /// Bytes in and out.
+    Traffic,
+}
+
+/// The GUI's own state.
+pub struct App {
+    /// The node, through its model.
+    pub model: NodeModel,
+    /// The chain's name for the title and splash (`main`, `regtest`, …).
+    pub chain: String,
+    /// The open toolbar tab.
+    pub tab: Tab,
+    /// The node window, when open, on this tab.
+    pub node_window: Option<NodeTab>,
+    /// The console's input line.
+    pub console_input: String,
+    /// Console history (newest last) and the position while browsing it.
+    pub history: Vec<String>,
+    /// Index into `history` while browsing with the arrow keys.
+    pub history_pos: Option<usize>,
+    /// The user hid the sync overlay.
+    pub overlay_hidden: bool,
+    /// (time, verification progress) samples for the overlay's ETA.
+    pub progress: std::collections::VecDeque<(Instant, f64)>,
+    /// Frames drawn (the stall test and the benchmark read it).
+    pub frames: u64,
+    /// The console's input line takes the keyboard on the next frame (as
+    /// bitcoin-qt focuses it when the console is shown).
+    pub focus_console: bool,
+    /// When the GUI started (seconds since 1970), for the Information tab.
+    pub started: i64,
+    /// `-min`: minimise on the first frame.
+    pub start_minimized: bool,
+}
+
+impl App {
+    /// A window over `model` for `chain`.
+    pub fn new(model: NodeModel, chain: &str) -> App {
+        App {
+            model,
+            chain: chain.to_string(),
+            tab: Tab::Overview,
+            node_window: None,
+            console_input: String::new(),
+            history: Vec::new(),
+            history_pos: None,
+            overlay_hidden: false,
+            progress: std::collections::VecDeque::new(),
+            frames: 0,
+            focus_console: false,
+            started: crate::views::unix_now(),
+            start_minimized: false,
+        }
+    }
+
+    /// "Bitcoin Core[ - [chain]]", as bitcoin-qt's title.
+    pub fn title(&self) -> String {
+        match self.chain.as_str() {
+            "main" => "Bitcoin Core".to_string(),
+            c => format!("Bitcoin Core - [{c}]"),
+        }
+    }
+
+    /// Draws one frame into the window's root `ui`.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        self.frames += 1;
+        let view = self.model.view();
+        let ctx = ui.ctx().clone();
+        if std::mem::take(&mut self.start_minimized) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
+        }
+        self.handle_close(&ctx, &view);
+        self.shortcuts(&ctx);
+        match &view.phase {
+            Phase::Starting => views::splash::show(ui, self, &view),
+            Phase::ShuttingDown | Phase::Stopped(_) => views::splash::shutting_down(ui),
+            Phase::Failed(message) => views::splash::failed(ui, self, message),
+            Phase::Running => self.main_window(ui, &view),
+        }
+    }
+
+    fn main_window(&mut self, ui: &mut egui::Ui, view: &View) {
+        views::menu::show(ui, self);
+        views::status_bar::show(ui, self, view);
+        egui::CentralPanel::default().show(ui, |ui| {
+            if views::overlay::wanted(self, view) {
+                views::overlay::show(ui, self, view);
+            } else {
+                views::wallet_frame::show(ui, self, view);
+            }
+        });
+        views::node_window::show(ui.ctx(), self, view);
+    }
+
+    /// Closing the window stops a spawned node first (bitcoin-qt's
+    /// `requestShutdown`); the window closes when that is done.
+    fn handle_close(&mut self, ctx: &egui::Context, view: &View) {
+        let asked = ctx.input(|i| i.viewport().close_requested());
+        match view.phase {
+            Phase::Stopped(_) => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            _ if asked => {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.model.shutdown();
+            }
+            _ => {}
+        }
+    }
+
+    /// Opens the node window on `tab`.
+    pub fn open_node_window(&mut self, tab: NodeTab) {
+        self.focus_console = tab == NodeTab::Console;
+        self.node_window = Some(tab);
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        let (console, node, quit) = ctx.input_mut(|i| {
+            let cs = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+            (
+                i.consume_key(cs, egui::Key::C),
+                i.consume_key(cs, egui::Key::D),
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q),
+            )
+        });
+        if console {
+            self.open_node_window(NodeTab::Console);
+        }
+        if node {
+            self.open_node_window(NodeTab::Information);
+        }
+        if quit {
+            self.model.shutdown();
+        }
+    }
+}
+
+impl eframe::App for App {
+    /// Also runs while the window is minimised or covered, when `ui` does
+    /// not: a close request or a finished shutdown is acted on there too.
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let view = self.model.view();
+        self.handle_close(ctx, &view);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.draw(ui);
+    }
+}

@@ -1,0 +1,102 @@
+//! `bitcoin-gui`: bitcoin-qt's desktop wallet in egui. It spawns
+//! `bitcoin-node -ipcfd N` (which spawns the wallet) or attaches to a node
+//! with `-ipcconnect`, and draws from models over `interfaces::Node`; every
+//! IPC call runs on a worker thread ([`model`]), never on the UI thread.
+//! `doc/gui.md` describes the screens and tests.
+
+pub mod app;
+pub mod console;
+pub mod launch;
+pub mod model;
+pub mod options;
+pub mod views;
+
+// Pulled in only to turn on its dlopen Wayland backend (see Cargo.toml).
+use winit as _;
+// Used by the screen tests only.
+#[cfg(test)]
+use {bitcoin as _, egui_kittest as _};
+
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
+
+/// Runs the GUI with `argv`; returns the process exit code.
+pub fn run(argv: Vec<String>) -> i32 {
+    let parsed = match options::parse(&argv) {
+        Ok(p) => p,
+        Err(options::Early::Print(text)) => {
+            print!("{text}");
+            return 0;
+        }
+        Err(options::Early::Error(text)) => {
+            eprintln!("{text}");
+            return 1;
+        }
+    };
+    let argv0 = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "bitcoin-gui".into());
+    let launched = match launch::launch(&argv0, &parsed) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            return 1;
+        }
+    };
+    let chain = parsed.chain.to_string();
+    // The model wakes the window; the context exists only once it opens.
+    let ctx_slot: Arc<Mutex<Option<egui::Context>>> = Arc::new(Mutex::new(None));
+    let slot = ctx_slot.clone();
+    let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+        if let Some(ctx) = slot.lock().ok().and_then(|c| c.clone()) {
+            ctx.request_repaint();
+        }
+    });
+    let model = model::NodeModel::start(launched.node.clone(), launched.start.clone(), repaint);
+    let mut app = app::App::new(model.clone(), &chain);
+    app.start_minimized = parsed.gui.min;
+    let title = app.title();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title(&title)
+            .with_inner_size([900.0, 600.0]),
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        &title,
+        options,
+        Box::new(move |cc| {
+            if let Ok(mut c) = ctx_slot.lock() {
+                *c = Some(cc.egui_ctx.clone());
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    if let Err(e) = result {
+        eprintln!("Error: {e}");
+        // No window: stop a spawned node before leaving.
+        model.shutdown();
+        wait_stopped(&model);
+        return 1;
+    }
+    // The window closed on its own (or the display went away): the node
+    // must still stop cleanly.
+    model.shutdown();
+    let code = wait_stopped(&model);
+    drop(launched);
+    code
+}
+
+/// Waits for the shutdown to finish; the node's exit status.
+fn wait_stopped(model: &model::NodeModel) -> i32 {
+    loop {
+        match model.view().phase {
+            model::Phase::Stopped(code) => return code,
+            model::Phase::Failed(_) => return 1,
+            _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+}

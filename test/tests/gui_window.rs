@@ -1,0 +1,335 @@
+//! `bitcoin-gui` in a real window under Xvfb, driven with xdotool: it
+//! spawns the node, which spawns the wallet; the console runs commands
+//! through the node; closing the window stops all three with status 0.
+//! And two GUIs attached to one `-ipcbind` node: closing one leaves the
+//! node and the other running. (`contrib/test.sh` installs Xvfb and
+//! xdotool.)
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+// Dependencies of other targets of this package; `unused_crate_dependencies`
+// checks every target on its own.
+use {
+    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
+    tracing as _, tracing_subscriber as _,
+};
+
+use functional::{child_pids, node_binary, op_true, process_argv, wait_for, TestNode};
+use serde_json::json;
+
+/// An X server of our own on a free display.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        // Tests of one run take different numbers; other runs' servers hold
+        // lock files, and a server that lost the race exits at once.
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        for _ in 0..100 {
+            let n = 100 + (std::process::id() % 50) * 4 + NEXT.fetch_add(1, Ordering::SeqCst) % 200;
+            if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+                continue;
+            }
+            let mut child = Command::new("Xvfb")
+                .args([
+                    &format!(":{n}"),
+                    "-screen",
+                    "0",
+                    "1280x800x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (contrib/test.sh installs it)");
+            let socket = format!("/tmp/.X11-unix/X{n}");
+            let end = Instant::now() + Duration::from_secs(10);
+            while Instant::now() < end {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if std::path::Path::new(&socket).exists() {
+                    std::thread::sleep(Duration::from_millis(300));
+                    if let Ok(None) = child.try_wait() {
+                        return Xvfb {
+                            child,
+                            display: format!(":{n}"),
+                        };
+                    }
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no display for Xvfb");
+    }
+
+    /// Runs xdotool on this display; its output.
+    fn xdotool(&self, args: &[&str]) -> String {
+        let out = Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xdotool (contrib/test.sh installs it)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The window of process `pid`, once it is mapped; on a time-out,
+    /// the panic shows what the GUI printed to `stderr`.
+    fn window_of(&self, pid: u32, stderr: &std::path::Path) -> String {
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self.xdotool(&["search", "--onlyvisible", "--pid", &pid.to_string()]);
+            if let Some(w) = found.lines().last() {
+                return w.to_string();
+            }
+            assert!(
+                Instant::now() < end,
+                "no window from bitcoin-gui; it printed: {}",
+                std::fs::read_to_string(stderr).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Raises and focuses `window`, as a window manager would for a click:
+    /// eframe does not run the UI of a window that is fully covered.
+    fn activate(&self, window: &str) {
+        self.xdotool(&["windowraise", window]);
+        self.xdotool(&["windowfocus", "--sync", window]);
+    }
+
+    /// Sends keys to `window`.
+    fn keys(&self, window: &str, keys: &[&str]) {
+        self.activate(window);
+        for k in keys {
+            self.xdotool(&["key", k]);
+        }
+    }
+
+    /// Types `text` and Return into `window`.
+    fn type_line(&self, window: &str, text: &str) {
+        self.activate(window);
+        self.xdotool(&["type", "--delay", "10", text]);
+        self.xdotool(&["key", "Return"]);
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn gui_binary() -> PathBuf {
+    node_binary().with_file_name("bitcoin-gui")
+}
+
+/// Starts `bitcoin-gui` on the display; its stderr goes to `stderr`.
+fn start_gui(x: &Xvfb, args: &[String], stderr: &std::path::Path) -> Child {
+    let log = std::fs::File::create(stderr).expect("stderr file");
+    Command::new(gui_binary())
+        .args(args)
+        .env("DISPLAY", &x.display)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn bitcoin-gui")
+}
+
+/// Waits for `child` to exit; its status code.
+fn exit_code(child: &mut Child, what: &str) -> i32 {
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return s.code().unwrap_or(-1);
+        }
+        assert!(Instant::now() < end, "{what} did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn gone(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+        })
+}
+
+/// Does `act` until `done` holds (each try gets 5 s to show its effect);
+/// fails after 60 s.
+fn retry(what: &str, mut act: impl FnMut(), done: impl Fn() -> bool) {
+    let end = Instant::now() + Duration::from_secs(60);
+    loop {
+        act();
+        let tried = Instant::now();
+        while tried.elapsed() < Duration::from_secs(5) {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+    }
+}
+
+/// How many `Node.<method>` requests the node logged (`-debug=ipc`).
+fn ipc_requests(node: &TestNode, method: &str) -> usize {
+    let request = format!("Node.{method}$");
+    node.debug_log()
+        .lines()
+        .filter(|l| l.contains("recv request") && l.contains(&request))
+        .count()
+}
+
+#[test]
+fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
+    let x = Xvfb::start();
+    let node = TestNode::new();
+    let mut gui = start_gui(
+        &x,
+        &[
+            format!("-datadir={}", node.datadir.display()),
+            "-debug=ipc".into(),
+        ],
+        &node.datadir.join("gui.stderr"),
+    );
+    let gui_pid = gui.id();
+    let window = x.window_of(gui_pid, &node.datadir.join("gui.stderr"));
+    wait_for("the node's RPC", || {
+        node.try_rpc("getblockcount", json!([])).ok()
+    });
+
+    // The process tree: bitcoin-gui → bitcoin-node -ipcfd N → bitcoin-wallet -ipcfd M.
+    let node_pid = wait_for("one node child", || match child_pids(gui_pid).as_slice() {
+        [p] => Some(*p),
+        _ => None,
+    });
+    let argv = process_argv(node_pid);
+    assert_eq!(argv.len(), 3, "{argv:?}");
+    assert!(
+        argv[0].ends_with("bitcoin-node") && argv[1] == "-ipcfd",
+        "{argv:?}"
+    );
+    let wallet_pid = wait_for("one wallet child", || {
+        match child_pids(node_pid).as_slice() {
+            [p] => Some(*p),
+            _ => None,
+        }
+    });
+    let argv = process_argv(wallet_pid);
+    assert_eq!(argv.len(), 3, "{argv:?}");
+    assert!(
+        argv[0].ends_with("bitcoin-wallet") && argv[1] == "-ipcfd",
+        "{argv:?}"
+    );
+
+    // The window polls once the node runs; then the console.
+    wait_for("the GUI's polls", || {
+        (ipc_requests(&node, "getNumBlocks") > 0).then_some(())
+    });
+    node.rpc("generatetoaddress", json!([3, op_true::address()]));
+    // The console: Ctrl+Shift+C opens it with the keyboard on its line.
+    // Keys can arrive before the frame that focuses the line (the test
+    // machine may be busy), so the command is retried until it runs.
+    let before = ipc_requests(&node, "executeRpc");
+    retry(
+        "the console's executeRpc",
+        || {
+            x.keys(&window, &["ctrl+shift+c"]);
+            std::thread::sleep(Duration::from_millis(300));
+            x.type_line(&window, "getblockcount");
+        },
+        || ipc_requests(&node, "executeRpc") > before,
+    );
+    // A command with an effect the test can see: the console mines a block.
+    let count = || node.rpc("getblockcount", json!([])).as_u64().unwrap_or(0);
+    retry(
+        "the block the console mined",
+        || {
+            x.type_line(
+                &window,
+                &format!("generatetoaddress 1 {}", op_true::address()),
+            )
+        },
+        || count() > 3,
+    );
+
+    // Closing the window (Ctrl+Q, as File > Exit) stops all three.
+    retry(
+        "bitcoin-gui to close",
+        || x.keys(&window, &["ctrl+q"]),
+        || gone(gui_pid),
+    );
+    assert_eq!(exit_code(&mut gui, "bitcoin-gui"), 0);
+    wait_for("node and wallet gone", || {
+        (gone(node_pid) && gone(wallet_pid)).then_some(())
+    });
+    let log = node.debug_log();
+    assert!(
+        log.contains("Shutdown done"),
+        "the node did not shut down cleanly"
+    );
+}
+
+#[test]
+fn two_guis_share_one_node_and_one_can_leave() {
+    let x = Xvfb::start();
+    let mut node = TestNode::with_wallet();
+    node.start(&["-ipcbind=unix"]);
+    let args = [
+        format!("-datadir={}", node.datadir.display()),
+        "-ipcconnect=unix".to_string(),
+    ];
+    let mut first = start_gui(&x, &args, &node.datadir.join("gui1.stderr"));
+    let mut second = start_gui(&x, &args, &node.datadir.join("gui2.stderr"));
+    let w1 = x.window_of(first.id(), &node.datadir.join("gui1.stderr"));
+    x.window_of(second.id(), &node.datadir.join("gui2.stderr"));
+    // Both poll the node.
+    wait_for("both GUIs polling", || {
+        (ipc_requests(&node, "getNumBlocks") > 4).then_some(())
+    });
+
+    let first_pid = first.id();
+    retry(
+        "the first GUI to close",
+        || x.keys(&w1, &["ctrl+q"]),
+        || gone(first_pid),
+    );
+    assert_eq!(exit_code(&mut first, "the first GUI"), 0);
+    // The node goes on, and so does the other GUI.
+    node.rpc("generatetoaddress", json!([1, op_true::address()]));
+    let polls = ipc_requests(&node, "getNumBlocks");
+    wait_for("the second GUI still polling", || {
+        (ipc_requests(&node, "getNumBlocks") > polls + 2).then_some(())
+    });
+    assert!(
+        second.try_wait().ok().flatten().is_none(),
+        "the second GUI exited"
+    );
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(1));
+
+    let w2 = x.window_of(second.id(), &node.datadir.join("gui2.stderr"));
+    let second_pid = second.id();
+    retry(
+        "the second GUI to close",
+        || x.keys(&w2, &["ctrl+q"]),
+        || gone(second_pid),
+    );
+    assert_eq!(exit_code(&mut second, "the second GUI"), 0);
+    assert_eq!(node.rpc("getblockcount", json!([])), json!(1));
+    node.stop();
+}
