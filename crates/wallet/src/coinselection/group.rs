@@ -2,6 +2,7 @@
 //! `COutput`, `OutputGroup`, `CoinEligibilityFilter`, `CoinsResult`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bitcoin::{OutPoint, TxOut};
 use rand::seq::SliceRandom;
@@ -184,8 +185,10 @@ impl CoinEligibilityFilter {
 /// address's coins are spent all at once and reuse leaks less.
 #[derive(Clone, Debug)]
 pub struct OutputGroup {
-    /// The coins of the group.
-    pub outputs: Vec<Coin>,
+    /// The coins of the group, shared as Core's `shared_ptr<COutput>`: a
+    /// group is copied into the lists of every eligibility filter and
+    /// output type, which must not copy each coin's script again.
+    pub outputs: Vec<Arc<Coin>>,
     /// Whether every coin was sent by this wallet to itself.
     pub from_me: bool,
     /// Sum of the coins' values.
@@ -259,7 +262,7 @@ impl OutputGroup {
         if coin.input_bytes.is_some_and(|b| b > 0) {
             self.weight += coin.weight();
         }
-        self.outputs.push(coin);
+        self.outputs.push(Arc::new(coin));
     }
 
     /// Whether the group passes `filter`'s confirmation and mempool limits.

@@ -160,7 +160,7 @@ impl SelectionResult {
 
     /// Adds every coin of `group`.
     pub fn add_input(&mut self, group: &OutputGroup) -> Result<(), SelectionError> {
-        self.insert_inputs(&group.outputs)?;
+        self.insert_inputs(group.outputs.iter().map(|c| &**c))?;
         self.use_effective = !group.subtract_fee_outputs;
         self.weight += group.weight;
         Ok(())

@@ -1116,7 +1116,7 @@ fn add_priced_coin(r: &mut SelectionResult, value: i64, fee: i64, long_term_fee:
     let mut g = OutputGroup::default();
     g.insert(coin);
     // Inserting priced the long-term fee at the group's rate; override it.
-    g.outputs[0].long_term_fee = long_term_fee;
+    std::sync::Arc::make_mut(&mut g.outputs[0]).long_term_fee = long_term_fee;
     r.add_input(&g).unwrap();
 }
 

@@ -4,6 +4,7 @@
 //! Core would write (descriptor record, cache items, key records).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use bitcoin::bip32::{Xpriv, Xpub};
 use bitcoin::psbt::{GetKey, GetKeyError, KeyRequest, Psbt};
@@ -141,6 +142,51 @@ impl GetKey for SigningProvider {
     }
 }
 
+/// The public part of a [`SigningProvider`] (no private keys).
+#[derive(Debug)]
+struct PublicProvider {
+    scripts: Vec<ScriptBuf>,
+    pubkeys: Vec<DerivedKey>,
+    descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+}
+
+/// Core's `m_map_signing_providers`: the public signing data of each index
+/// once expanded. Expanding an index derives a child key (an EC
+/// multiplication) and the script's keys again, which `listunspent`'s
+/// `desc` and every signature would otherwise repeat per output and call.
+/// Behind a mutex because lookups fill it through `&self`.
+#[derive(Debug, Default)]
+struct ProviderCache(Mutex<HashMap<i32, Arc<PublicProvider>>>);
+
+impl ProviderCache {
+    fn get(&self, index: i32) -> Option<Arc<PublicProvider>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&index)
+            .cloned()
+    }
+
+    fn insert(&self, index: i32, provider: Arc<PublicProvider>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(index, provider);
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
+impl Clone for ProviderCache {
+    fn clone(&self) -> Self {
+        ProviderCache(Mutex::new(
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+        ))
+    }
+}
+
 /// Core's `DescriptorScriptPubKeyMan`.
 #[derive(Debug, Clone)]
 pub struct DescriptorSpkm {
@@ -152,6 +198,7 @@ pub struct DescriptorSpkm {
     pubkey_index: HashMap<PublicKey, i32>,
     max_cached_index: i32,
     decryption_thoroughly_checked: bool,
+    providers: ProviderCache,
 }
 
 impl DescriptorSpkm {
@@ -165,6 +212,7 @@ impl DescriptorSpkm {
             pubkey_index: HashMap::new(),
             max_cached_index: -1,
             decryption_thoroughly_checked: false,
+            providers: ProviderCache::default(),
         }
     }
 
@@ -608,34 +656,49 @@ impl DescriptorSpkm {
             .collect()
     }
 
+    /// The public signing data at `index`, expanded from the cache once
+    /// and kept (Core's `m_map_signing_providers`); `None` when the index
+    /// cannot be expanded.
+    fn public_provider(&self, index: i32) -> Option<Arc<PublicProvider>> {
+        if let Some(p) = self.providers.get(index) {
+            return Some(p);
+        }
+        let pos = u32::try_from(index).ok()?;
+        let e = self
+            .wdesc
+            .descriptor
+            .expand_from_cache(pos, &self.wdesc.cache)
+            .ok()?;
+        let p = Arc::new(PublicProvider {
+            scripts: e.scripts,
+            pubkeys: e.keys,
+            descriptor: e.descriptor,
+        });
+        self.providers.insert(index, p.clone());
+        Some(p)
+    }
+
     fn provider_at(
         &self,
         index: i32,
         include_private: bool,
         access: KeyAccess<'_>,
     ) -> Result<Option<SigningProvider>, KeyError> {
-        let Ok(pos) = u32::try_from(index) else {
+        let Some(public) = self.public_provider(index) else {
             return Ok(None);
         };
-        let Ok(e) = self
-            .wdesc
-            .descriptor
-            .expand_from_cache(pos, &self.wdesc.cache)
-        else {
-            return Ok(None);
-        };
-        let keys = if include_private && self.have_private_keys() {
-            self.wdesc
+        let keys = match u32::try_from(index) {
+            Ok(pos) if include_private && self.have_private_keys() => self
+                .wdesc
                 .descriptor
-                .expand_private(pos, &self.keys(access)?)?
-        } else {
-            KeyMap::new()
+                .expand_private(pos, &self.keys(access)?)?,
+            _ => KeyMap::new(),
         };
         Ok(Some(SigningProvider {
             index,
-            scripts: e.scripts,
-            pubkeys: e.keys,
-            descriptor: e.descriptor,
+            scripts: public.scripts.clone(),
+            pubkeys: public.pubkeys.clone(),
+            descriptor: public.descriptor.clone(),
             keys,
         }))
     }
@@ -755,6 +818,7 @@ impl DescriptorSpkm {
         }
         self.script_index.clear();
         self.pubkey_index.clear();
+        self.providers.clear();
         self.max_cached_index = -1;
         self.wdesc = wdesc;
         let mut records = Vec::new();

@@ -18,6 +18,7 @@ pub mod import;
 pub mod keystore;
 pub mod open;
 pub mod options;
+mod prefetch;
 pub mod spending;
 pub mod sync;
 

@@ -8,18 +8,19 @@
 //! waiting for notifications), because the node's callback would run on
 //! this very thread and find the lock taken.
 
+use super::prefetch::ReadAhead;
 use super::{Env, State, Wallet, Writes};
 use crate::db::batch::WalletBatch;
-use crate::ledger::{Ledger, SyncState};
+use crate::ledger::{Ledger, LedgerEnv, SyncState};
 use bitcoin::hashes::Hash;
-use bitcoin::{BlockHash, Transaction};
+use bitcoin::{Block, BlockHash, Transaction};
 use interfaces::chain::{
-    BlockInfo, BlockLocator, ChainNotifications, ChainstateRole, FoundBlockParam,
-    MemPoolRemovalReason, TxBroadcast,
+    BlockInfo, BlockLocator, Chain, ChainNotifications, ChainstateRole, FoundBlockParam,
+    FoundBlockResult, MemPoolRemovalReason, TxBroadcast,
 };
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How a rescan ended (Core's `ScanResult`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,6 +332,126 @@ fn scan_locked(
     )
 }
 
+/// How often a rescan asks the node whether it is shutting down. Each ask
+/// is an IPC round trip; once per block it would double the rescan's calls
+/// while a shutdown would be seen only a moment sooner.
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
+
+/// Asks `shutdownRequested` at most every [`SHUTDOWN_POLL`] (first at once).
+#[derive(Default)]
+struct ShutdownPoll {
+    last: Option<Instant>,
+}
+
+impl ShutdownPoll {
+    fn requested(&mut self, chain: &dyn Chain) -> bool {
+        if self.last.is_some_and(|t| t.elapsed() < SHUTDOWN_POLL) {
+            return false;
+        }
+        self.last = Some(Instant::now());
+        chain.shutdown_requested().unwrap_or(false)
+    }
+}
+
+/// What the scan asks of each block: its data, whether it is still on the
+/// active chain, its times (for the transactions' smart times) and its
+/// active successor.
+fn scan_want() -> FoundBlockParam {
+    FoundBlockParam {
+        want_data: true,
+        want_in_active_chain: true,
+        want_time: true,
+        want_max_time: true,
+        next_block: Some(Box::new(FoundBlockParam {
+            want_hash: true,
+            want_in_active_chain: true,
+            ..Default::default()
+        })),
+        ..Default::default()
+    }
+}
+
+/// Reads ahead the blocks after `start_height` up to the wallet's last
+/// block (or `max_height`), on the chain ending at the wallet's last block.
+fn read_ahead_for(
+    wallet: &Wallet,
+    held: Option<&State>,
+    start_height: i32,
+    max_height: Option<i32>,
+    want: &FoundBlockParam,
+) -> Option<ReadAhead> {
+    let last = match held {
+        Some(s) => s.ledger.last_block(),
+        None => wallet.lock().ledger.last_block(),
+    };
+    let (anchor, last_height) = last?;
+    let end = max_height.map_or(last_height, |m| m.min(last_height));
+    (end > start_height).then(|| {
+        ReadAhead::new(
+            wallet.chain.clone(),
+            anchor,
+            start_height.saturating_add(1),
+            end,
+            want,
+        )
+    })
+}
+
+/// The ledger's view during a scan: the scanned block's times come with
+/// it, so a new transaction's smart time needs no extra call to the node.
+struct ScanEnv<'a> {
+    env: Env<'a>,
+    block: BlockHash,
+    times: (i64, i64),
+}
+
+impl LedgerEnv for ScanEnv<'_> {
+    fn is_mine(&self, script: &bitcoin::Script) -> bool {
+        self.env.is_mine(script)
+    }
+
+    fn block_times(&self, hash: &BlockHash) -> Option<(i64, i64)> {
+        if *hash == self.block {
+            return Some(self.times);
+        }
+        self.env.block_times(hash)
+    }
+
+    fn in_mempool(&self, txid: &bitcoin::Txid) -> bool {
+        self.env.in_mempool(txid)
+    }
+
+    fn now(&self) -> i64 {
+        self.env.now()
+    }
+}
+
+/// Adds the wallet's transactions of one block (Core's `SyncTransaction`
+/// with `rescanning_old_block`).
+fn scan_block(
+    state: &mut State,
+    chain: &dyn Chain,
+    found: &FoundBlockResult,
+    block: &Block,
+    hash: BlockHash,
+    height: i32,
+) {
+    let State { ledger, keys, .. } = state;
+    let env = ScanEnv {
+        env: Env { keys, chain },
+        block: hash,
+        times: (found.time, found.max_time),
+    };
+    for (i, tx) in block.txdata.iter().enumerate() {
+        let s = SyncState::Confirmed {
+            block_hash: hash,
+            height,
+            index: i as i32,
+        };
+        ledger.sync_transaction(tx, s, true, &env);
+    }
+}
+
 fn scan_blocks(
     wallet: &Arc<Wallet>,
     mut held: Option<&mut State>,
@@ -353,24 +474,20 @@ fn scan_blocks(
     let mut hash = start;
     let mut height = start_height;
     let mut last_progress_save = Instant::now();
-    let want = FoundBlockParam {
-        want_data: true,
-        want_in_active_chain: true,
-        next_block: Some(Box::new(FoundBlockParam {
-            want_hash: true,
-            want_in_active_chain: true,
-            ..Default::default()
-        })),
-        ..Default::default()
-    };
+    let want = scan_want();
+    let mut read_ahead = read_ahead_for(wallet, held.as_deref(), start_height, max_height, &want);
+    let mut shutdown = ShutdownPoll::default();
     loop {
-        if wallet.abort_rescan.load(Ordering::SeqCst) || chain.shutdown_requested().unwrap_or(false)
-        {
+        if wallet.abort_rescan.load(Ordering::SeqCst) || shutdown.requested(&**chain) {
             result.status = ScanStatus::UserAbort;
             wallet.log(format_args!("Rescan aborted at block {height}."));
             break;
         }
-        let found = chain.find_block(&hash, &want);
+        let read = read_ahead.as_mut().and_then(|r| r.take(height, &hash));
+        let found = match read {
+            Some(f) => Ok(f),
+            None => chain.find_block(&hash, &want),
+        };
         let (found, ok) = match found {
             Ok(f) => f,
             Err(_) => {
@@ -394,21 +511,7 @@ fn scan_blocks(
                         &mut guard
                     }
                 };
-                {
-                    let State { ledger, keys, .. } = &mut *state;
-                    let env = Env {
-                        keys,
-                        chain: &**chain,
-                    };
-                    for (i, tx) in block.txdata.iter().enumerate() {
-                        let s = SyncState::Confirmed {
-                            block_hash: hash,
-                            height,
-                            index: i as i32,
-                        };
-                        ledger.sync_transaction(tx, s, true, &env);
-                    }
-                }
+                scan_block(state, &**chain, &found, block, hash, height);
                 result.last_scanned = Some((hash, height));
                 if let Err(e) = wallet.commit(state, Writes::default()) {
                     wallet.log(format_args!("Rescan could not write: {e}"));
