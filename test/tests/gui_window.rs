@@ -116,6 +116,22 @@ impl Xvfb {
         }
     }
 
+    /// With `GUI_SCREENSHOTS=<dir>`, saves `window` as `<dir>/<name>.png`
+    /// (`doc/gui/` holds the ones of the last regeneration).
+    fn shot(&self, window: &str, name: &str) {
+        let Ok(dir) = std::env::var("GUI_SCREENSHOTS") else {
+            return;
+        };
+        self.activate(window);
+        std::thread::sleep(Duration::from_millis(500));
+        let path = format!("{dir}/{name}.png");
+        let ok = Command::new("import")
+            .args(["-display", &self.display, "-window", window, &path])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "import (imagemagick) could not save {path}");
+    }
+
     /// Types `text` and Return into `window`.
     fn type_line(&self, window: &str, text: &str) {
         self.activate(window);
@@ -267,6 +283,69 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
         },
         || count() > 3,
     );
+
+    x.shot(&window, "console");
+    x.keys(&window, &["ctrl+w"]);
+
+    // A wallet, made in the window: Enter presses "Create a new wallet",
+    // whose dialog takes the name.
+    let wallets = || node.rpc("listwallets", json!([]));
+    retry(
+        "the wallet created in the window",
+        || {
+            x.keys(&window, &["Return"]);
+            std::thread::sleep(Duration::from_millis(300));
+            x.type_line(&window, "guiwallet");
+        },
+        || wallets() == json!(["guiwallet"]),
+    );
+    // Receive (Alt+3): a labelled address.
+    let labelled = || {
+        node.try_wallet_rpc("guiwallet", "getaddressesbylabel", json!(["from-test"]))
+            .ok()
+            .and_then(|v| v.as_object().and_then(|o| o.keys().next().cloned()))
+    };
+    retry(
+        "the receiving address made in the window",
+        || {
+            x.keys(&window, &["alt+3", "ctrl+a"]);
+            std::thread::sleep(Duration::from_millis(300));
+            x.type_line(&window, "from-test");
+        },
+        || labelled().is_some(),
+    );
+    let address = labelled().unwrap_or_default();
+    x.shot(&window, "receive");
+    node.rpc("generatetoaddress", json!([101, address]));
+    x.keys(&window, &["alt+1"]);
+    std::thread::sleep(Duration::from_secs(2));
+    x.shot(&window, "overview");
+    // Send (Alt+2): 1.5 BTC out, seen in the wallet's own list.
+    let sent = || {
+        node.wallet_rpc("guiwallet", "listtransactions", json!(["*", 200]))
+            .as_array()
+            .is_some_and(|l| {
+                l.iter()
+                    .any(|t| t["category"] == "send" && t["amount"].as_f64() == Some(-1.5))
+            })
+    };
+    retry(
+        "the payment sent from the window",
+        || {
+            x.keys(&window, &["alt+2"]);
+            std::thread::sleep(Duration::from_millis(300));
+            // Select all first: a retry replaces what an earlier try typed.
+            x.xdotool(&["key", "ctrl+a"]);
+            x.xdotool(&["type", "--delay", "10", &op_true::address()]);
+            x.xdotool(&["key", "Tab", "ctrl+a"]);
+            x.type_line(&window, "1.5");
+        },
+        sent,
+    );
+    x.shot(&window, "send");
+    x.keys(&window, &["alt+4"]);
+    std::thread::sleep(Duration::from_secs(1));
+    x.shot(&window, "transactions");
 
     // Closing the window (Ctrl+Q, as File > Exit) stops all three.
     retry(

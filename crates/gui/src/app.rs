@@ -9,6 +9,7 @@ use eframe::egui;
 
 use crate::model::{NodeModel, Phase, View};
 use crate::views;
+use crate::wallets::WalletsModel;
 
 /// bitcoin-qt's toolbar tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,24 @@ pub struct App {
     pub started: i64,
     /// `-min`: minimise on the first frame.
     pub start_minimized: bool,
+    /// The wallets, when the node serves them.
+    pub wallets: Option<WalletsModel>,
+    /// The chosen wallet.
+    pub wallet_index: usize,
+    /// Receive tab's label field.
+    pub receive_label: String,
+    /// Send tab's address field.
+    pub send_address: String,
+    /// Send tab's amount field (BTC).
+    pub send_amount: String,
+    /// The create-wallet dialog is open.
+    pub create_open: bool,
+    /// Its name field.
+    pub create_name: String,
+    /// Its name field takes the keyboard on the next frame.
+    pub focus_create: bool,
+    /// The open tab's first field takes the keyboard on the next frame.
+    pub focus_tab: bool,
 }
 
 impl App {
@@ -82,6 +101,15 @@ impl App {
             focus_console: false,
             started: crate::views::unix_now(),
             start_minimized: false,
+            wallets: None,
+            wallet_index: 0,
+            receive_label: String::new(),
+            send_address: String::new(),
+            send_amount: String::new(),
+            create_open: false,
+            create_name: String::new(),
+            focus_create: false,
+            focus_tab: false,
         }
     }
 
@@ -138,6 +166,18 @@ impl App {
         }
     }
 
+    /// Switches to `tab`, with the keyboard on its first field.
+    pub fn open_tab(&mut self, tab: Tab) {
+        self.tab = tab;
+        self.focus_tab = true;
+    }
+
+    /// Opens the create-wallet dialog with the keyboard on its name.
+    pub fn open_create_dialog(&mut self) {
+        self.create_open = true;
+        self.focus_create = true;
+    }
+
     /// Opens the node window on `tab`.
     pub fn open_node_window(&mut self, tab: NodeTab) {
         self.focus_console = tab == NodeTab::Console;
@@ -145,14 +185,37 @@ impl App {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        let (console, node, quit) = ctx.input_mut(|i| {
+        let (console, node, quit, tab, close_front) = ctx.input_mut(|i| {
             let cs = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
+            // bitcoin-qt's toolbar shortcuts, Alt+1 to Alt+4.
+            let tab = [
+                (egui::Key::Num1, Tab::Overview),
+                (egui::Key::Num2, Tab::Send),
+                (egui::Key::Num3, Tab::Receive),
+                (egui::Key::Num4, Tab::Transactions),
+            ]
+            .into_iter()
+            .find(|(k, _)| i.consume_key(egui::Modifiers::ALT, *k))
+            .map(|(_, t)| t);
             (
                 i.consume_key(cs, egui::Key::C),
                 i.consume_key(cs, egui::Key::D),
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q),
+                tab,
+                i.consume_key(egui::Modifiers::COMMAND, egui::Key::W),
             )
         });
+        // Ctrl+W closes the front window: the node window, else the main one.
+        if close_front {
+            if self.node_window.is_some() {
+                self.node_window = None;
+            } else {
+                self.model.shutdown();
+            }
+        }
+        if let Some(tab) = tab {
+            self.open_tab(tab);
+        }
         if console {
             self.open_node_window(NodeTab::Console);
         }

@@ -10,12 +10,13 @@ pub mod launch;
 pub mod model;
 pub mod options;
 pub mod views;
+pub mod wallets;
 
 // Pulled in only to turn on its dlopen Wayland backend (see Cargo.toml).
 use winit as _;
 // Used by the screen tests only.
 #[cfg(test)]
-use {bitcoin as _, egui_kittest as _};
+use egui_kittest as _;
 
 use std::sync::{Arc, Mutex};
 
@@ -54,9 +55,20 @@ pub fn run(argv: Vec<String>) -> i32 {
             ctx.request_repaint();
         }
     });
-    let model = model::NodeModel::start(launched.node.clone(), launched.start.clone(), repaint);
+    let model = model::NodeModel::start(
+        launched.node.clone(),
+        launched.start.clone(),
+        repaint.clone(),
+    );
     let mut app = app::App::new(model.clone(), &chain);
     app.start_minimized = parsed.gui.min;
+    let running = model.clone();
+    app.wallets = Some(wallets::WalletsModel::start(
+        launched.node.clone(),
+        network(parsed.chain),
+        move || running.view().phase == model::Phase::Running,
+        repaint.clone(),
+    ));
     let title = app.title();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
@@ -88,6 +100,18 @@ pub fn run(argv: Vec<String>) -> i32 {
     let code = wait_stopped(&model);
     drop(launched);
     code
+}
+
+/// The address network of a chain.
+fn network(chain: common::chaintype::ChainType) -> bitcoin::Network {
+    use common::chaintype::ChainType;
+    match chain {
+        ChainType::Main => bitcoin::Network::Bitcoin,
+        ChainType::Testnet => bitcoin::Network::Testnet,
+        ChainType::Testnet4 => bitcoin::Network::Testnet4,
+        ChainType::Signet => bitcoin::Network::Signet,
+        ChainType::Regtest => bitcoin::Network::Regtest,
+    }
 }
 
 /// Waits for the shutdown to finish; the node's exit status.

@@ -36,6 +36,78 @@ pub enum TxDestination {
     },
 }
 
+impl TxDestination {
+    /// The output script paying this destination (Core's
+    /// `GetScriptForDestination`); `None` for no destination or a malformed
+    /// one.
+    pub fn script_pubkey(&self) -> Option<bitcoin::ScriptBuf> {
+        use bitcoin::hashes::Hash;
+        use bitcoin::ScriptBuf;
+        use bitcoin::{PubkeyHash, ScriptHash, WPubkeyHash, WScriptHash};
+        Some(match self {
+            TxDestination::None => return None,
+            TxDestination::PubKey(pk) => {
+                let pk = bitcoin::PublicKey::from_slice(pk).ok()?;
+                ScriptBuf::new_p2pk(&pk)
+            }
+            TxDestination::PkHash(h) => ScriptBuf::new_p2pkh(&PubkeyHash::from_byte_array(*h)),
+            TxDestination::ScriptHash(h) => ScriptBuf::new_p2sh(&ScriptHash::from_byte_array(*h)),
+            TxDestination::WitnessV0KeyHash(h) => {
+                ScriptBuf::new_p2wpkh(&WPubkeyHash::from_byte_array(*h))
+            }
+            TxDestination::WitnessV0ScriptHash(h) => {
+                ScriptBuf::new_p2wsh(&WScriptHash::from_byte_array(*h))
+            }
+            TxDestination::WitnessV1Taproot(k) => {
+                let key = bitcoin::key::TweakedPublicKey::dangerous_assume_tweaked(
+                    bitcoin::XOnlyPublicKey::from_slice(k).ok()?,
+                );
+                ScriptBuf::new_p2tr_tweaked(key)
+            }
+            TxDestination::WitnessUnknown { version, program } => {
+                let v = bitcoin::WitnessVersion::try_from(u8::try_from(*version).ok()?).ok()?;
+                let p = bitcoin::script::PushBytesBuf::try_from(program.clone()).ok()?;
+                ScriptBuf::new_witness_program(&bitcoin::WitnessProgram::new(v, p.as_bytes()).ok()?)
+            }
+        })
+    }
+
+    /// The destination an output script pays (Core's `ExtractDestination`).
+    pub fn from_script(script: &bitcoin::ScriptBuf) -> TxDestination {
+        let b = script.as_bytes();
+        if script.is_p2pkh() {
+            let mut h = [0; 20];
+            h.copy_from_slice(&b[3..23]);
+            TxDestination::PkHash(h)
+        } else if script.is_p2sh() {
+            let mut h = [0; 20];
+            h.copy_from_slice(&b[2..22]);
+            TxDestination::ScriptHash(h)
+        } else if script.is_p2wpkh() {
+            let mut h = [0; 20];
+            h.copy_from_slice(&b[2..22]);
+            TxDestination::WitnessV0KeyHash(h)
+        } else if script.is_p2wsh() {
+            let mut h = [0; 32];
+            h.copy_from_slice(&b[2..34]);
+            TxDestination::WitnessV0ScriptHash(h)
+        } else if script.is_p2tr() {
+            let mut h = [0; 32];
+            h.copy_from_slice(&b[2..34]);
+            TxDestination::WitnessV1Taproot(h)
+        } else if let Some(v) = script.witness_version() {
+            TxDestination::WitnessUnknown {
+                version: u32::from(v.to_num()),
+                program: b[2..].to_vec(),
+            }
+        } else if script.is_p2pk() {
+            TxDestination::PubKey(b[1..b.len() - 1].to_vec())
+        } else {
+            TxDestination::None
+        }
+    }
+}
+
 /// An address book entry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WalletAddress {

@@ -30,38 +30,6 @@ fn not_yet<T>(call: &str) -> Result<T> {
     )))
 }
 
-/// The output script of an interface destination.
-pub fn destination_script(dest: &TxDestination) -> Option<ScriptBuf> {
-    use bitcoin::hashes::Hash;
-    use bitcoin::{PubkeyHash, ScriptHash, WPubkeyHash, WScriptHash};
-    Some(match dest {
-        TxDestination::None => return None,
-        TxDestination::PubKey(pk) => {
-            let pk = bitcoin::PublicKey::from_slice(pk).ok()?;
-            ScriptBuf::new_p2pk(&pk)
-        }
-        TxDestination::PkHash(h) => ScriptBuf::new_p2pkh(&PubkeyHash::from_byte_array(*h)),
-        TxDestination::ScriptHash(h) => ScriptBuf::new_p2sh(&ScriptHash::from_byte_array(*h)),
-        TxDestination::WitnessV0KeyHash(h) => {
-            ScriptBuf::new_p2wpkh(&WPubkeyHash::from_byte_array(*h))
-        }
-        TxDestination::WitnessV0ScriptHash(h) => {
-            ScriptBuf::new_p2wsh(&WScriptHash::from_byte_array(*h))
-        }
-        TxDestination::WitnessV1Taproot(k) => {
-            let key = bitcoin::key::TweakedPublicKey::dangerous_assume_tweaked(
-                bitcoin::XOnlyPublicKey::from_slice(k).ok()?,
-            );
-            ScriptBuf::new_p2tr_tweaked(key)
-        }
-        TxDestination::WitnessUnknown { version, program } => {
-            let v = bitcoin::WitnessVersion::try_from(u8::try_from(*version).ok()?).ok()?;
-            let p = bitcoin::script::PushBytesBuf::try_from(program.clone()).ok()?;
-            ScriptBuf::new_witness_program(&bitcoin::WitnessProgram::new(v, p.as_bytes()).ok()?)
-        }
-    })
-}
-
 fn purpose_number(p: Option<AddressPurpose>) -> i32 {
     match p {
         Some(AddressPurpose::Receive) => 0,
@@ -179,7 +147,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
             return Ok(Outcome::Err(BilingualStr::from("Unknown address type")));
         };
         Ok(match self.wallet.new_destination(t, label, false) {
-            Ok(a) => Outcome::Ok(script_destination(&a.script_pubkey())),
+            Ok(a) => Outcome::Ok(TxDestination::from_script(&a.script_pubkey())),
             Err(e) => Outcome::Err(BilingualStr::from(e.to_string().as_str())),
         })
     }
@@ -190,10 +158,14 @@ impl interfaces::wallet::Wallet for WalletInterface {
         not_yet("signMessage")
     }
     fn is_spendable(&self, dest: &TxDestination) -> Result<bool> {
-        Ok(destination_script(dest).is_some_and(|s| self.wallet.lock().keys.is_mine(&s)))
+        Ok(dest
+            .script_pubkey()
+            .is_some_and(|s| self.wallet.lock().keys.is_mine(&s)))
     }
     fn set_address_book(&self, dest: &TxDestination, name: &str, purpose: i32) -> Result<bool> {
-        let Some(address) = destination_script(dest).and_then(|s| self.wallet.address_of(&s))
+        let Some(address) = dest
+            .script_pubkey()
+            .and_then(|s| self.wallet.address_of(&s))
         else {
             return Ok(false);
         };
@@ -211,7 +183,9 @@ impl interfaces::wallet::Wallet for WalletInterface {
         _want_name: bool,
         _want_purpose: bool,
     ) -> Result<(String, i32, bool)> {
-        let Some(address) = destination_script(dest).and_then(|s| self.wallet.address_of(&s))
+        let Some(address) = dest
+            .script_pubkey()
+            .and_then(|s| self.wallet.address_of(&s))
         else {
             return Ok((String::new(), -1, false));
         };
@@ -230,7 +204,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
             };
             let script = a.assume_checked_ref().script_pubkey();
             out.push(WalletAddress {
-                dest: script_destination(&script),
+                dest: TxDestination::from_script(&script),
                 is_mine: state.keys.is_mine(&script),
                 name: entry.label.clone().unwrap_or_default(),
                 purpose: purpose_number(entry.purpose),
@@ -273,20 +247,58 @@ impl interfaces::wallet::Wallet for WalletInterface {
     }
     fn create_transaction(
         &self,
-        _recipients: &[Recipient],
-        _coin_control: &CoinControl,
-        _sign: bool,
-        _change_pos: i32,
+        recipients: &[Recipient],
+        coin_control: &CoinControl,
+        sign: bool,
+        change_pos: i32,
     ) -> Result<(i32, i64, Outcome<Transaction>)> {
-        not_yet("createTransaction")
+        let recipients: Vec<crate::spend::create::Recipient> =
+            recipients.iter().map(Into::into).collect();
+        let cc = crate::spend::coincontrol::CoinControl::from(coin_control);
+        let mut state = self.wallet.lock();
+        let change = usize::try_from(change_pos).ok();
+        match self
+            .wallet
+            .create_transaction(&mut state, &recipients, change, &cc, sign)
+        {
+            Ok((created, writes)) => {
+                // The change key it reserved is kept, as Core keeps it.
+                self.wallet
+                    .commit(&mut state, writes)
+                    .map_err(Error::Remote)?;
+                let pos = created.change_pos.map_or(-1, |p| p as i32);
+                Ok((pos, created.fee, Ok(created.tx)))
+            }
+            Err(e) => Ok((change_pos, 0, Err(BilingualStr::from(e.as_str())))),
+        }
     }
     fn commit_transaction(
         &self,
-        _tx: &Transaction,
-        _value_map: &[(String, String)],
-        _order_form: &[(String, String)],
+        tx: &Transaction,
+        value_map: &[(String, String)],
+        order_form: &[(String, String)],
     ) -> Result<()> {
-        not_yet("commitTransaction")
+        let get = |k: &str| {
+            value_map
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let info = crate::wallet::spending::SentInfo {
+            comment: get("comment"),
+            comment_to: get("to"),
+            replaces: None,
+            messages: order_form
+                .iter()
+                .filter(|(k, _)| k == "Message")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        };
+        let mut state = self.wallet.lock();
+        self.wallet
+            .commit_transaction(&mut state, tx.clone(), info, Default::default())
+            .map(|_| ())
+            .map_err(Error::Remote)
     }
     fn transaction_can_be_abandoned(&self, txid: &Txid) -> Result<bool> {
         Ok(self.wallet.lock().ledger.can_abandon(txid))
@@ -321,7 +333,53 @@ impl interfaces::wallet::Wallet for WalletInterface {
         not_yet("getWalletTx")
     }
     fn get_wallet_txs(&self) -> Result<Vec<WalletTx>> {
-        not_yet("getWalletTxs")
+        let state = self.wallet.lock();
+        let ledger = &state.ledger;
+        Ok(ledger
+            .ordered()
+            .map(|e| {
+                let tx = e.tx();
+                let txout_is_mine: Vec<bool> = tx
+                    .output
+                    .iter()
+                    .map(|o| state.keys.is_mine(&o.script_pubkey))
+                    .collect();
+                let txout_is_change: Vec<bool> = tx
+                    .output
+                    .iter()
+                    .map(|o| self.wallet.is_change(&state, &o.script_pubkey))
+                    .collect();
+                let change = tx
+                    .output
+                    .iter()
+                    .zip(&txout_is_change)
+                    .filter(|(_, c)| **c)
+                    .map(|(o, _)| o.value.to_sat() as i64)
+                    .sum();
+                WalletTx {
+                    txin_is_mine: tx
+                        .input
+                        .iter()
+                        .map(|i| ledger.txos().contains_key(&i.previous_output))
+                        .collect(),
+                    txout_address: tx
+                        .output
+                        .iter()
+                        .map(|o| TxDestination::from_script(&o.script_pubkey))
+                        .collect(),
+                    txout_address_is_mine: txout_is_mine.clone(),
+                    txout_is_mine,
+                    txout_is_change,
+                    credit: crate::ledger::balance::credit(ledger, e),
+                    debit: crate::ledger::balance::debit(ledger, tx),
+                    change,
+                    time: e.time(),
+                    value_map: Vec::new(),
+                    is_coinbase: tx.is_coinbase(),
+                    tx: tx.clone(),
+                }
+            })
+            .collect())
     }
     fn try_get_tx_status(&self, _txid: &Txid) -> Result<(WalletTxStatus, i32, i64, bool)> {
         not_yet("tryGetTxStatus")
@@ -484,40 +542,5 @@ impl interfaces::wallet::Wallet for WalletInterface {
         _callback: Box<dyn CanGetAddressesChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
         not_yet("handleCanGetAddressesChanged")
-    }
-}
-
-/// The interface destination of an output script.
-pub fn script_destination(script: &ScriptBuf) -> TxDestination {
-    let b = script.as_bytes();
-    if script.is_p2pkh() {
-        let mut h = [0; 20];
-        h.copy_from_slice(&b[3..23]);
-        TxDestination::PkHash(h)
-    } else if script.is_p2sh() {
-        let mut h = [0; 20];
-        h.copy_from_slice(&b[2..22]);
-        TxDestination::ScriptHash(h)
-    } else if script.is_p2wpkh() {
-        let mut h = [0; 20];
-        h.copy_from_slice(&b[2..22]);
-        TxDestination::WitnessV0KeyHash(h)
-    } else if script.is_p2wsh() {
-        let mut h = [0; 32];
-        h.copy_from_slice(&b[2..34]);
-        TxDestination::WitnessV0ScriptHash(h)
-    } else if script.is_p2tr() {
-        let mut h = [0; 32];
-        h.copy_from_slice(&b[2..34]);
-        TxDestination::WitnessV1Taproot(h)
-    } else if let Some(v) = script.witness_version() {
-        TxDestination::WitnessUnknown {
-            version: u32::from(v.to_num()),
-            program: b[2..].to_vec(),
-        }
-    } else if script.is_p2pk() {
-        TxDestination::PubKey(b[1..b.len() - 1].to_vec())
-    } else {
-        TxDestination::None
     }
 }

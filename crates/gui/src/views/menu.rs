@@ -10,6 +10,13 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
+                let can_create = app.wallets.as_ref().is_some_and(|w| w.view().available);
+                if ui
+                    .add_enabled(can_create, egui::Button::new("Create Wallet…"))
+                    .clicked()
+                {
+                    app.open_create_dialog();
+                }
                 if ui.button("Exit").clicked() {
                     app.model.shutdown();
                 }
@@ -34,7 +41,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                 ("Transactions", Tab::Transactions),
             ] {
                 if ui.selectable_label(app.tab == tab, label).clicked() {
-                    app.tab = tab;
+                    app.open_tab(tab);
                 }
             }
         });

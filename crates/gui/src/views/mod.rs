@@ -3,9 +3,42 @@
 pub mod menu;
 pub mod node_window;
 pub mod overlay;
+pub mod overview;
+pub mod receive;
+pub mod send;
 pub mod splash;
 pub mod status_bar;
+pub mod transactions;
 pub mod wallet_frame;
+
+/// Satoshis as bitcoin-qt shows BTC: eight decimals and the unit.
+pub fn format_btc(sats: i64) -> String {
+    let sign = if sats < 0 { "-" } else { "" };
+    let abs = sats.unsigned_abs();
+    format!("{sign}{}.{:08} BTC", abs / 100_000_000, abs % 100_000_000)
+}
+
+/// Parses a BTC amount as typed ("1", "0.5", "0.00000001") into satoshis.
+pub fn parse_btc(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && frac.is_empty()
+        || frac.len() > 8
+        || !whole
+            .bytes()
+            .chain(frac.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = format!("{frac:0<8}").parse().ok()?;
+    whole.checked_mul(100_000_000)?.checked_add(frac)
+}
 
 /// Seconds since 1970.
 pub fn unix_now() -> i64 {
@@ -81,5 +114,13 @@ mod tests {
         assert_eq!(format_bytes(2048), "2 KB");
         assert_eq!(format_time(0), "1970-01-01 00:00:00");
         assert_eq!(format_time(1_296_688_602), "2011-02-02 23:16:42");
+        assert_eq!(format_btc(150_000_000), "1.50000000 BTC");
+        assert_eq!(format_btc(-1), "-0.00000001 BTC");
+        assert_eq!(parse_btc("1.5"), Some(150_000_000));
+        assert_eq!(parse_btc("0.00000001"), Some(1));
+        assert_eq!(parse_btc(".1"), Some(10_000_000));
+        for bad in ["", "1.000000001", "abc", "-1", "1,5"] {
+            assert_eq!(parse_btc(bad), None, "{bad}");
+        }
     }
 }
