@@ -9,6 +9,7 @@ use {hex as _, interfaces as _, ipc as _, tracing as _, tracing_subscriber as _}
 pub mod blocks;
 pub mod op_true;
 pub mod peer;
+pub mod xvfb;
 
 use base64::Engine;
 use serde_json::{json, Value};

@@ -82,6 +82,8 @@ pub struct App {
     pub focus_create: bool,
     /// The open tab's first field takes the keyboard on the next frame.
     pub focus_tab: bool,
+    /// Frame timing for the benchmark, when asked for.
+    pub frame_stats: Option<crate::frame_stats::FrameStats>,
 }
 
 impl App {
@@ -110,6 +112,7 @@ impl App {
             create_name: String::new(),
             focus_create: false,
             focus_tab: false,
+            frame_stats: None,
         }
     }
 
@@ -123,6 +126,19 @@ impl App {
 
     /// Draws one frame into the window's root `ui`.
     pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let began = std::time::Instant::now();
+        self.draw_frame(ui);
+        if let Some(stats) = &mut self.frame_stats {
+            let view = self.model.view();
+            stats.frame(
+                began.elapsed(),
+                view.phase == Phase::Running && view.status.is_some(),
+            );
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn draw_frame(&mut self, ui: &mut egui::Ui) {
         self.frames += 1;
         let view = self.model.view();
         let ctx = ui.ctx().clone();

@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod console;
+pub mod frame_stats;
 pub mod launch;
 pub mod model;
 pub mod options;
@@ -62,6 +63,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     );
     let mut app = app::App::new(model.clone(), &chain);
     app.start_minimized = parsed.gui.min;
+    app.frame_stats = frame_stats::FrameStats::from_env();
     let running = model.clone();
     app.wallets = Some(wallets::WalletsModel::start(
         launched.node.clone(),
