@@ -89,6 +89,12 @@ fn main() {
     wait_for("the node's RPC", || {
         node.try_rpc("getblockcount", json!([])).ok()
     });
+    let count = wait_for("the wallet loaded", || {
+        node.try_wallet_rpc("bench", "getwalletinfo", json!([]))
+            .ok()
+            .map(|i| i["txcount"].clone())
+    });
+    println!("the wallet holds {count} transactions");
     std::thread::sleep(Duration::from_secs(2));
     x.keys(&window, &["alt+4"]);
     // Blocks keep coming while the window draws.
