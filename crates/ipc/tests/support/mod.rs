@@ -2,6 +2,8 @@
 //! a log capture, and a raw capnp client for wire-level (hostile) tests.
 #![allow(dead_code)]
 
+pub mod calculator;
+
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use interfaces::echo::Echo;
