@@ -256,7 +256,9 @@ pub fn run(node: &dyn Node, line: &str, wallet: Option<&str>) -> ConsoleLine {
     }
 }
 
-fn percent_encode(s: &str) -> String {
+/// RFC 3986 percent-encoding of everything but unreserved characters (wallet
+/// names in RPC paths, labels in BIP21 URIs).
+pub fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -2,7 +2,6 @@
 //! executable (the node then spawns the wallet), or attach to a node that
 //! listens with `-ipcbind` (`-ipcconnect`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use interfaces::init::Init;
@@ -25,8 +24,6 @@ pub struct Launched {
     pub start: Start,
     /// The spawned node's pid.
     pub pid: Option<u32>,
-    /// Set when the connection closes.
-    pub disconnected: Arc<AtomicBool>,
     // Dropped after the node: the connection, then the event loop.
     _init: InitClient,
     _ipc: Ipc,
@@ -49,10 +46,6 @@ pub fn launch(argv0: &str, parsed: &Parsed) -> Result<Launched, String> {
             (init, Some(pid), Start::Spawned(global))
         }
     };
-    let disconnected = Arc::new(AtomicBool::new(false));
-    let flag = disconnected.clone();
-    init.connection()
-        .on_disconnect(Box::new(move || flag.store(true, Ordering::SeqCst)));
     let node: Arc<dyn Node> = match init.make_node() {
         Ok(Some(n)) => Arc::from(n),
         Ok(None) => return Err(format!("{NODE_EXE} does not serve a Node interface")),
@@ -62,7 +55,6 @@ pub fn launch(argv0: &str, parsed: &Parsed) -> Result<Launched, String> {
         node,
         start,
         pid,
-        disconnected,
         _init: init,
         _ipc: ipc,
     })

@@ -56,15 +56,6 @@ pub fn bip21(address: &str, label: &str) -> String {
     if label.is_empty() {
         return format!("bitcoin:{address}");
     }
-    let encoded: String = label
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+    let encoded = crate::console::percent_encode(label);
     format!("bitcoin:{address}?label={encoded}")
 }
