@@ -73,18 +73,16 @@ pub struct App {
     pub wallets: Option<WalletsModel>,
     /// The chosen wallet.
     pub wallet_index: usize,
-    /// Receive tab's label field.
-    pub receive_label: String,
-    /// Send tab's address field.
-    pub send_address: String,
-    /// Send tab's amount field (BTC).
-    pub send_amount: String,
-    /// The create-wallet dialog is open.
-    pub create_open: bool,
-    /// Its name field.
-    pub create_name: String,
-    /// Its name field takes the keyboard on the next frame.
-    pub focus_create: bool,
+    /// The address network of the chain.
+    pub network: bitcoin::Network,
+    /// The Send tab's entries and fee choice.
+    pub send: views::send::SendForm,
+    /// The Receive tab's fields.
+    pub receive: views::receive::ReceiveForm,
+    /// The Transactions tab's filters and selection.
+    pub tx_view: views::transactions::TxView,
+    /// The wallet menu's open dialog.
+    pub dialogs: views::wallet_dialogs::Dialogs,
     /// The open tab's first field takes the keyboard on the next frame.
     pub focus_tab: bool,
     /// Frame timing for the benchmark, when asked for.
@@ -112,12 +110,11 @@ impl App {
             start_minimized: false,
             wallets: None,
             wallet_index: 0,
-            receive_label: String::new(),
-            send_address: String::new(),
-            send_amount: String::new(),
-            create_open: false,
-            create_name: String::new(),
-            focus_create: false,
+            network: bitcoin::Network::Regtest,
+            send: Default::default(),
+            receive: Default::default(),
+            tx_view: Default::default(),
+            dialogs: Default::default(),
             focus_tab: false,
             frame_stats: None,
         }
@@ -197,8 +194,10 @@ impl App {
 
     /// Opens the create-wallet dialog with the keyboard on its name.
     pub fn open_create_dialog(&mut self) {
-        self.create_open = true;
-        self.focus_create = true;
+        self.dialogs.show(views::wallet_dialogs::Dialog::Create(
+            Default::default(),
+            String::new(),
+        ));
     }
 
     /// Opens the node window on `tab`.

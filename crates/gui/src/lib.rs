@@ -65,6 +65,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     );
     let mut app = app::App::new(model.clone(), &chain);
     app.start_minimized = parsed.gui.min;
+    app.network = network(parsed.chain);
     app.settings_store = gui_settings(parsed.chain);
     app.settings = settings::GuiSettings::load(&app.settings_store);
     app.frame_stats = frame_stats::FrameStats::from_env();
@@ -72,7 +73,10 @@ pub fn run(argv: Vec<String>) -> i32 {
     app.wallets = Some(wallets::WalletsModel::start(
         launched.node.clone(),
         network(parsed.chain),
-        move || running.view().phase == model::Phase::Running,
+        move || {
+            let v = running.view();
+            (v.phase == model::Phase::Running).then(|| v.status.map_or(0, |s| s.blocks))
+        },
         repaint.clone(),
     ));
     let title = app.title();

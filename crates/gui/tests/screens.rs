@@ -7,8 +7,11 @@ mod support;
 // The library's dependencies, not used by the tests themselves.
 use common as _;
 use ipc as _;
+use psbt as _;
+use qrcode as _;
 use serde_json as _;
 use tracing as _;
+use utility_rpc as _;
 use winit as _;
 
 use std::sync::atomic::Ordering;

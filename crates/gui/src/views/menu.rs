@@ -4,23 +4,19 @@
 use eframe::egui;
 
 use crate::app::{App, NodeTab, Tab};
+use crate::views::wallet_dialogs;
 
 /// Draws the menu bar and the toolbar.
 pub fn show(ui: &mut egui::Ui, app: &mut App) {
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
-                let can_create = app.wallets.as_ref().is_some_and(|w| w.view().available);
-                if ui
-                    .add_enabled(can_create, egui::Button::new("Create Wallet…"))
-                    .clicked()
-                {
-                    app.open_create_dialog();
-                }
+                wallet_dialogs::file_menu(ui, app);
                 if ui.button("Exit").clicked() {
                     app.model.shutdown();
                 }
             });
+            ui.menu_button("Settings", |ui| wallet_dialogs::settings_menu(ui, app));
             ui.menu_button("Window", |ui| {
                 for (label, tab) in [
                     ("Information", NodeTab::Information),

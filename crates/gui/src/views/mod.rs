@@ -4,11 +4,13 @@ pub mod menu;
 pub mod node_window;
 pub mod overlay;
 pub mod overview;
+pub mod qr;
 pub mod receive;
 pub mod send;
 pub mod splash;
 pub mod status_bar;
 pub mod transactions;
+pub mod wallet_dialogs;
 pub mod wallet_frame;
 
 /// Satoshis as bitcoin-qt shows BTC: eight decimals and the unit.

@@ -1,19 +1,25 @@
 //! Overview (bitcoin-qt's `OverviewPage`): balances and the five newest
-//! transactions.
+//! transactions; a click on one opens it in Transactions.
 
 use eframe::egui;
 
-use crate::views::{format_btc, format_time};
+use crate::app::{App, Tab};
+use crate::views::format_time;
+use crate::wallets::records::Status;
 use crate::wallets::WalletInfo;
 
+/// How many recent transactions bitcoin-qt shows.
+const RECENT: usize = 5;
+
 /// Draws the Overview of `wallet`.
-pub fn show(ui: &mut egui::Ui, wallet: &WalletInfo) {
+pub fn show(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo) {
+    let unit = app.settings.display_unit;
     ui.heading("Balances");
     let b = &wallet.balances;
     egui::Grid::new("balances").num_columns(2).show(ui, |ui| {
         let mut row = |k: &str, v: i64| {
             ui.label(k);
-            ui.label(format_btc(v));
+            ui.label(unit.format_with_unit(v));
             ui.end_row();
         };
         row("Available:", b.balance);
@@ -28,17 +34,36 @@ pub fn show(ui: &mut egui::Ui, wallet: &WalletInfo) {
     });
     ui.add_space(12.0);
     ui.heading("Recent transactions");
+    let mut open = None;
     egui::Grid::new("recent").num_columns(3).show(ui, |ui| {
-        for t in wallet.txs.iter().take(5) {
-            ui.label(format_time(t.time));
-            let amount = egui::RichText::new(format_btc(t.amount));
-            ui.label(if t.amount < 0 {
-                amount.color(egui::Color32::from_rgb(200, 0, 0))
+        for r in wallet
+            .records
+            .iter()
+            .filter(|r| r.status.status != Status::Conflicted)
+            .take(RECENT)
+        {
+            ui.label(format_time(r.time));
+            let pending = r.status.depth <= 0;
+            let text = if pending {
+                format!("[{}]", unit.format_with_unit(r.amount))
             } else {
-                amount
-            });
-            ui.label(&t.address);
+                unit.format_with_unit(r.amount)
+            };
+            let mut amount = egui::RichText::new(text);
+            if r.amount < 0 {
+                amount = amount.color(egui::Color32::from_rgb(200, 0, 0));
+            } else if pending {
+                amount = amount.color(egui::Color32::GRAY);
+            }
+            ui.label(amount);
+            if ui.link(wallet.label_of(r)).clicked() {
+                open = Some((r.txid, r.vout));
+            }
             ui.end_row();
         }
     });
+    if let Some(key) = open {
+        app.tx_view.selected = Some(key);
+        app.tab = Tab::Transactions;
+    }
 }

@@ -1,13 +1,13 @@
 //! The wallet area (bitcoin-qt's `WalletFrame`): the open tab of the chosen
-//! wallet, the "no wallet" message with "Create a new wallet", the create
-//! dialog, the result of the last action, and the Overview's alerts.
+//! wallet, the "no wallet" message with "Create a new wallet", the wallet
+//! dialogs, the result of the last action, and the Overview's alerts.
 
 use eframe::egui;
 
 use crate::app::{App, Tab};
 use crate::model::View;
-use crate::views::{overview, receive, send, transactions};
-use crate::wallets::WalletCommand;
+use crate::views::{overview, receive, send, transactions, wallet_dialogs};
+use crate::wallets::Dismiss;
 
 /// Draws the wallet area for the open tab.
 pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
@@ -17,18 +17,26 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
         }
     }
     let Some(wallets) = app.wallets.as_ref().map(|w| w.view()) else {
-        return no_wallet(ui, app, false);
+        return no_wallet(ui, app, false, &Default::default());
     };
     if let Some(message) = &wallets.message {
-        match message {
-            Ok(m) => ui.label(m),
-            Err(e) => ui.colored_label(egui::Color32::from_rgb(200, 0, 0), e),
-        };
+        ui.horizontal(|ui| {
+            match message {
+                Ok(m) => ui.label(m),
+                Err(e) => ui.colored_label(egui::Color32::from_rgb(200, 0, 0), e),
+            };
+            if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+                if let Some(w) = &app.wallets {
+                    w.dismiss(Dismiss::Message);
+                }
+            }
+        });
     }
     if wallets.wallets.is_empty() {
-        return no_wallet(ui, app, wallets.available);
+        return no_wallet(ui, app, wallets.available, &wallets);
     }
     let index = app.wallet_index.min(wallets.wallets.len() - 1);
+    app.wallet_index = index;
     if wallets.wallets.len() > 1 {
         egui::ComboBox::from_label("Wallet:")
             .selected_text(wallets.wallets[index].display_name())
@@ -40,15 +48,20 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
     }
     let wallet = &wallets.wallets[index];
     match app.tab {
-        Tab::Overview => overview::show(ui, wallet),
+        Tab::Overview => overview::show(ui, app, wallet),
         Tab::Send => send::show(ui, app, &wallets, index),
         Tab::Receive => receive::show(ui, app, &wallets, index),
-        Tab::Transactions => transactions::show(ui, wallet),
+        Tab::Transactions => transactions::show(ui, app, &wallets, index),
     }
-    create_dialog(ui, app);
+    wallet_dialogs::show(ui, app, &wallets, index);
 }
 
-fn no_wallet(ui: &mut egui::Ui, app: &mut App, can_create: bool) {
+fn no_wallet(
+    ui: &mut egui::Ui,
+    app: &mut App,
+    can_create: bool,
+    view: &crate::wallets::WalletsView,
+) {
     ui.vertical_centered(|ui| {
         ui.add_space(ui.available_height() / 3.0);
         if can_create {
@@ -57,7 +70,8 @@ fn no_wallet(ui: &mut egui::Ui, app: &mut App, can_create: bool) {
             );
             let button = ui.button("Create a new wallet");
             // The only action here: Enter or Space presses it.
-            if !app.create_open && ui.memory(|m| m.focused().is_none()) {
+            let dialog_open = app.dialogs.open != wallet_dialogs::Dialog::None;
+            if !dialog_open && ui.memory(|m| m.focused().is_none()) {
                 button.request_focus();
             }
             if button.clicked() {
@@ -67,37 +81,5 @@ fn no_wallet(ui: &mut egui::Ui, app: &mut App, can_create: bool) {
             ui.label("No wallet has been loaded.");
         }
     });
-    create_dialog(ui, app);
-}
-
-/// bitcoin-qt's `CreateWalletDialog` (name only; descriptor wallet).
-fn create_dialog(ui: &mut egui::Ui, app: &mut App) {
-    if !app.create_open {
-        return;
-    }
-    let mut open = true;
-    let mut submit = false;
-    egui::Window::new("Create Wallet")
-        .open(&mut open)
-        .collapsible(false)
-        .show(ui.ctx(), |ui| {
-            ui.horizontal(|ui| {
-                ui.label("Wallet Name");
-                let field =
-                    ui.add(egui::TextEdit::singleline(&mut app.create_name).id_salt("create-name"));
-                if std::mem::take(&mut app.focus_create) {
-                    field.request_focus();
-                }
-                submit |= field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-            });
-            submit |= ui.button("Create").clicked();
-        });
-    if submit && !app.create_name.trim().is_empty() {
-        if let Some(w) = &app.wallets {
-            w.send(WalletCommand::Create(app.create_name.trim().to_string()));
-        }
-        app.create_name.clear();
-        open = false;
-    }
-    app.create_open = open;
+    wallet_dialogs::show(ui, app, view, 0);
 }
