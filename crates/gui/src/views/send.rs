@@ -142,7 +142,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
                             if i == 0 && std::mem::take(&mut app.focus_tab) {
                                 field.request_focus();
                             }
-                            if count > 1 && ui.small_button("🗑").on_hover_text("Remove this entry").clicked() {
+                            if count > 1 && ui.small_button("×").on_hover_text("Remove this entry").clicked() {
                                 remove = Some(i);
                             }
                         });
@@ -269,7 +269,7 @@ fn fee_section(
     if form.asked_fee != Some((index, form.target)) {
         form.asked_fee = Some((index, form.target));
         if let Some(w) = &app.wallets {
-            w.send(WalletCommand::Fee(index, form.target));
+            w.ask(WalletCommand::Fee(index, form.target));
         }
     }
     ui.horizontal(|ui| {
@@ -312,7 +312,7 @@ fn coin_control_bar(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index:
         if ui.button("Inputs…").clicked() {
             app.send.coin_control_open = true;
             if let Some(w) = &app.wallets {
-                w.send(WalletCommand::LoadCoins(index));
+                w.ask(WalletCommand::LoadCoins(index));
             }
         }
         if app.send.coins.is_empty() {
@@ -428,6 +428,8 @@ fn confirm_window(
         app.send.confirm_since = None;
         return;
     };
+    // Cancel is the default, as in bitcoin-qt: Enter right away sends nothing.
+    let first = app.send.confirm_since.is_none();
     let since = *app.send.confirm_since.get_or_insert_with(Instant::now);
     let left = CONFIRM_DELAY.saturating_sub(since.elapsed());
     let title = if p.unsigned {
@@ -482,7 +484,11 @@ fn confirm_window(
                 {
                     answer = Some(true);
                 }
-                if ui.button("Cancel").clicked() {
+                let cancel = ui.button("Cancel");
+                if first {
+                    cancel.request_focus();
+                }
+                if cancel.clicked() {
                     answer = Some(false);
                 }
             });

@@ -148,10 +148,19 @@ impl TxView {
     }
 }
 
-fn row(ui: &mut egui::Ui, cells: [egui::WidgetText; 5], selected: bool) -> egui::Response {
+fn row(
+    ui: &mut egui::Ui,
+    dot: Option<egui::Color32>,
+    cells: [egui::WidgetText; 4],
+    selected: bool,
+) -> egui::Response {
     let r = ui.horizontal(|ui| {
-        for (cell, w) in cells.into_iter().zip(WIDTHS) {
-            ui.add_sized([w, 18.0], egui::Label::new(cell).truncate());
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(WIDTHS[0], 18.0), egui::Sense::hover());
+        if let Some(color) = dot {
+            ui.painter().circle_filled(rect.center(), 5.0, color);
+        }
+        for (cell, w) in cells.into_iter().zip(&WIDTHS[1..]) {
+            ui.add_sized([*w, 18.0], egui::Label::new(cell).truncate());
         }
     });
     let response = ui.interact(
@@ -169,13 +178,17 @@ fn row(ui: &mut egui::Ui, cells: [egui::WidgetText; 5], selected: bool) -> egui:
     response
 }
 
-fn status_icon(r: &TxRecord) -> &'static str {
+/// The status column's mark: a coloured dot (bitcoin-qt draws clock and
+/// tick icons; the default font has no such glyphs).
+fn status_color(r: &TxRecord) -> egui::Color32 {
     match r.status.status {
-        Status::Confirmed => "✔",
-        Status::Confirming => "◔",
-        Status::Unconfirmed => "?",
-        Status::Abandoned | Status::Conflicted | Status::NotAccepted => "✖",
-        Status::Immature => "⌛",
+        Status::Confirmed => egui::Color32::from_rgb(0, 150, 0),
+        Status::Confirming => egui::Color32::from_rgb(220, 170, 0),
+        Status::Unconfirmed => egui::Color32::GRAY,
+        Status::Abandoned | Status::Conflicted | Status::NotAccepted => {
+            egui::Color32::from_rgb(200, 0, 0)
+        }
+        Status::Immature => egui::Color32::from_rgb(0, 90, 200),
     }
 }
 
@@ -219,8 +232,8 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
     let rows = tv.filter(wallet, unit, unix_now());
     row(
         ui,
+        None,
         [
-            "".into(),
             egui::RichText::new("Date").strong().into(),
             egui::RichText::new("Type").strong().into(),
             egui::RichText::new("Label").strong().into(),
@@ -248,8 +261,8 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
                 }
                 let response = row(
                     ui,
+                    Some(status_color(r)),
                     [
-                        status_icon(r).into(),
                         format_time(r.time).into(),
                         r.kind.label().into(),
                         wallet.label_of(r).into(),
@@ -313,7 +326,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
         ui.label(format!("{} of {} rows", rows.len(), wallet.records.len()));
     });
     if let (Some(c), Some(w)) = (command, &app.wallets) {
-        w.send(c);
+        match c {
+            WalletCommand::Details(..) => w.ask(c),
+            c => w.send(c),
+        }
     }
     export_window(ui, app, wallet, unit);
     details_window(ui, app, view);

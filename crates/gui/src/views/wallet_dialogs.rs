@@ -115,7 +115,7 @@ pub fn file_menu(ui: &mut egui::Ui, app: &mut App) {
     if open_menu.inner.response.hovered() || open_menu.inner.response.clicked() {
         if let Some(w) = app.wallets.as_ref().filter(|_| !view.busy) {
             if view.wallet_dir.is_empty() {
-                w.send(WalletCommand::ListDir);
+                w.ask(WalletCommand::ListDir);
             }
         }
     }

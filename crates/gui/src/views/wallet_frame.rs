@@ -25,7 +25,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
                 Ok(m) => ui.label(m),
                 Err(e) => ui.colored_label(egui::Color32::from_rgb(200, 0, 0), e),
             };
-            if ui.small_button("✖").on_hover_text("Dismiss").clicked() {
+            if ui.small_button("×").on_hover_text("Dismiss").clicked() {
                 if let Some(w) = &app.wallets {
                     w.dismiss(Dismiss::Message);
                 }

@@ -321,6 +321,12 @@ impl WalletsModel {
         let _ = self.commands.send(command);
     }
 
+    /// Queues a read that changes nothing (a fee estimate, the coin list,
+    /// the wallet directory, details): the forms stay usable meanwhile.
+    pub fn ask(&self, command: WalletCommand) {
+        let _ = self.commands.send(command);
+    }
+
     /// Shows an error found before anything was asked of the wallet.
     pub fn fail(&self, message: String) {
         self.update(|v| v.message = Some(Err(message)));

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod wallet;
+
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -37,6 +39,8 @@ pub struct FakeNode {
     pub rpc: Mutex<Vec<(String, String)>>,
     /// Init message callbacks.
     pub init_callbacks: Mutex<Vec<Box<dyn InitMessageCallback>>>,
+    /// The wallet loader it serves, if any.
+    pub loader: Mutex<Option<wallet::FakeLoader>>,
 }
 
 impl FakeNode {
@@ -257,7 +261,12 @@ impl Node for FakeNode {
         not_faked()
     }
     fn wallet_loader(&self) -> Result<Option<Box<dyn WalletLoader>>> {
-        Ok(None)
+        Ok(self
+            .loader
+            .lock()
+            .unwrap()
+            .clone()
+            .map(|l| Box::new(l) as Box<dyn WalletLoader>))
     }
     fn handle_init_message(
         &self,
