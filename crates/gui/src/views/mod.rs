@@ -23,6 +23,12 @@ pub fn parse_btc(text: &str) -> Option<i64> {
     crate::units::Unit::Btc.parse(text)
 }
 
+/// The middle of the window, where dialogs open (as Qt centres them on
+/// their parent).
+pub fn center(ctx: &eframe::egui::Context) -> eframe::egui::Pos2 {
+    ctx.content_rect().center()
+}
+
 /// Seconds since 1970.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()

@@ -250,6 +250,8 @@ fn history(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo, index: usize) 
     if let Some(r) = app.receive.shown.clone() {
         let mut open = true;
         egui::Window::new(format!("Request payment to {}", r.address))
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(crate::views::center(ui.ctx()))
             .open(&mut open)
             .collapsible(false)
             .show(ui.ctx(), |ui| request_panel(ui, &r, wallet, unit));

@@ -336,6 +336,8 @@ fn coin_control_bar(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index:
     let mut open = true;
     let coins = coins_of(view, index);
     egui::Window::new("Coin Selection")
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .open(&mut open)
         .default_size([640.0, 360.0])
         .show(ui.ctx(), |ui| {
@@ -439,6 +441,8 @@ fn confirm_window(
     };
     let mut answer = None;
     egui::Window::new(title)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .collapsible(false)
         .resizable(false)
         .show(ui.ctx(), |ui| {
@@ -513,6 +517,8 @@ fn psbt_window(ui: &mut egui::Ui, app: &mut App, view: &WalletsView) {
     let Some(psbt) = &view.psbt else { return };
     let mut open = true;
     egui::Window::new("Unsigned transaction")
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .open(&mut open)
         .show(ui.ctx(), |ui| {
             ui.label("The PSBT, to be signed by a wallet that holds the keys:");

@@ -343,6 +343,8 @@ fn export_window(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo, unit: Un
     let mut open = true;
     let mut save = false;
     egui::Window::new("Export Transaction History")
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .open(&mut open)
         .collapsible(false)
         .show(ui.ctx(), |ui| {
@@ -384,6 +386,8 @@ fn details_window(ui: &mut egui::Ui, app: &mut App, view: &WalletsView) {
     let Some(d) = &view.details else { return };
     let mut open = true;
     egui::Window::new(format!("Details for {}", d.txid))
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .open(&mut open)
         .default_width(560.0)
         .show(ui.ctx(), |ui| {
@@ -412,6 +416,8 @@ fn bump_window(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, unit: Unit)
     let locked = view.wallets.get(b.index).is_some_and(|w| w.flags.locked);
     let mut answer = None;
     egui::Window::new("Confirm fee bump")
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .collapsible(false)
         .show(ui.ctx(), |ui| {
             ui.label("Do you want to increase the fee?");

@@ -225,6 +225,8 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
         Dialog::Verify(..) => "Verify Message",
     };
     egui::Window::new(title)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(crate::views::center(ui.ctx()))
         .open(&mut open)
         .collapsible(false)
         .show(ui.ctx(), |ui| {
