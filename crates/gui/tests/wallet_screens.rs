@@ -425,3 +425,35 @@ fn the_wallet_menu_encrypts_creates_opens_and_verifies() {
         has(h, "Message verification failed.")
     });
 }
+
+#[test]
+fn closed_and_unloaded_wallets_leave_the_window() {
+    let (a, b, c) = (
+        alice(),
+        FakeWallet::named("bob"),
+        FakeWallet::named("carol"),
+    );
+    let (mut h, _) = harness(&[a, b.clone(), c.clone()]);
+    settle(&mut h, "three wallets", |h| {
+        h.state().wallets.as_ref().unwrap().view().wallets.len() == 3
+    });
+    // Unloaded elsewhere (another client's unloadwallet).
+    b.unload_now();
+    settle(&mut h, "bob gone", |h| {
+        let v = h.state().wallets.as_ref().unwrap().view();
+        v.wallets.iter().map(|w| w.name.clone()).collect::<Vec<_>>() == ["alice", "carol"]
+    });
+    // Closed from the menu.
+    h.state_mut().wallet_index = 1;
+    h.state_mut().dialogs.show(Dialog::Close(1));
+    h.run_steps(2);
+    h.get_by_label("Yes").click();
+    settle(&mut h, "carol closed", |h| {
+        has(h, "Wallet \"carol\" closed.")
+    });
+    let v = h.state().wallets.as_ref().unwrap().view();
+    assert_eq!(v.wallets.len(), 1);
+    assert_eq!(v.wallets[0].name, "alice");
+    // The window goes on with the wallet left.
+    settle(&mut h, "alice shown", |h| has(h, "1.50000000 BTC"));
+}

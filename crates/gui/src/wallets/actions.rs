@@ -288,13 +288,7 @@ impl WalletsModel {
         let w = self.wallet(index)?;
         let name = w.get_wallet_name().unwrap_or_default();
         w.remove().map_err(ipc)?;
-        let mut s = lock(&self.shared);
-        if index < s.wallets.len() {
-            s.wallets.remove(index);
-        }
-        if let Some(i) = s.view.wallets.iter().position(|w| w.name == name) {
-            s.view.wallets.remove(i);
-        }
+        super::remove_wallet(&self.shared, &name);
         Ok(format!("Wallet \"{name}\" closed."))
     }
 

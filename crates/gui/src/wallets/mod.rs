@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bitcoin::{Address, Network, OutPoint, Txid};
+use interfaces::handler::Handler;
 use interfaces::node::Node;
 use interfaces::wallet::{
-    LoadWalletCallback, TxDestination, Wallet, WalletBalances, WalletLoader, WalletTxStatus,
+    LoadWalletCallback, TxDestination, UnloadWalletCallback, Wallet, WalletBalances, WalletLoader,
+    WalletTxStatus,
 };
 
 pub use records::TxRecord;
@@ -242,6 +244,11 @@ struct Shared {
     view: WalletsView,
     wallets: Vec<Arc<dyn Wallet>>,
     statuses: HashMap<Txid, (WalletTxStatus, i32)>,
+    /// Unload registrations by wallet name.
+    unload_handlers: Vec<(String, Box<dyn Handler>)>,
+    /// Registrations of wallets gone, dropped by the wallets' thread (a
+    /// handler is never released from inside its own callback).
+    retired: Vec<Box<dyn Handler>>,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -267,17 +274,56 @@ impl LoadWalletCallback for Loaded {
     }
 }
 
-fn add_wallet(shared: &Mutex<Shared>, wallet: Arc<dyn Wallet>) {
+/// A wallet unloaded elsewhere (`unloadwallet`, another GUI) leaves the
+/// window, as bitcoin-qt's `handleUnload` removes its view.
+struct Unloaded(std::sync::Weak<Mutex<Shared>>, String);
+
+impl UnloadWalletCallback for Unloaded {
+    fn call(&self) -> interfaces::Result<()> {
+        if let Some(shared) = self.0.upgrade() {
+            remove_wallet(&shared, &self.1);
+            let repaint = lock(&shared).repaint.clone();
+            repaint();
+        }
+        Ok(())
+    }
+}
+
+fn add_wallet(shared: &Arc<Mutex<Shared>>, wallet: Arc<dyn Wallet>) {
     let name = wallet.get_wallet_name().unwrap_or_default();
+    if lock(shared).view.wallets.iter().any(|w| w.name == name) {
+        return;
+    }
+    let handler = wallet
+        .handle_unload(Box::new(Unloaded(Arc::downgrade(shared), name.clone())))
+        .ok();
     let mut s = lock(shared);
     if s.view.wallets.iter().any(|w| w.name == name) {
         return;
     }
     s.view.wallets.push(WalletInfo {
-        name,
+        name: name.clone(),
         ..Default::default()
     });
     s.wallets.push(wallet);
+    if let Some(h) = handler {
+        s.unload_handlers.push((name, h));
+    }
+}
+
+/// Takes the wallet called `name` out of the window, if it is there.
+fn remove_wallet(shared: &Mutex<Shared>, name: &str) {
+    let mut s = lock(shared);
+    if let Some(i) = s.view.wallets.iter().position(|w| w.name == name) {
+        s.view.wallets.remove(i);
+        if i < s.wallets.len() {
+            s.wallets.remove(i);
+        }
+    }
+    while let Some(i) = s.unload_handlers.iter().position(|(n, _)| n == name) {
+        let (_, h) = s.unload_handlers.remove(i);
+        s.retired.push(h);
+    }
 }
 
 impl WalletsModel {
@@ -293,6 +339,8 @@ impl WalletsModel {
             view: WalletsView::default(),
             wallets: Vec::new(),
             statuses: HashMap::new(),
+            unload_handlers: Vec::new(),
+            retired: Vec::new(),
             repaint,
         }));
         let (tx, rx) = channel();
@@ -394,6 +442,8 @@ impl WalletsModel {
     }
 
     fn refresh(&self, network: Network, tip: i32) {
+        let retired = std::mem::take(&mut lock(&self.shared).retired);
+        drop(retired);
         let wallets = lock(&self.shared).wallets.clone();
         let mut infos = Vec::with_capacity(wallets.len());
         for w in &wallets {
@@ -401,6 +451,15 @@ impl WalletsModel {
         }
         let changed = {
             let mut s = lock(&self.shared);
+            let same = s.wallets.len() == wallets.len()
+                && s.wallets
+                    .iter()
+                    .zip(&wallets)
+                    .all(|(a, b)| Arc::ptr_eq(a, b));
+            // A wallet came or went meanwhile: the next refresh shows it.
+            if !same {
+                return;
+            }
             let changed = s.view.wallets != infos;
             s.view.wallets = infos;
             changed

@@ -59,6 +59,8 @@ pub struct State {
     pub next_address: u8,
     /// Fee per kvB getMinimumFee answers.
     pub fee_per_kvb: i64,
+    /// Unload registrations.
+    pub unload: Vec<Box<dyn UnloadWalletCallback>>,
 }
 
 /// A fake wallet; clones share their state.
@@ -75,6 +77,14 @@ impl FakeWallet {
             s.fee_per_kvb = 1_000;
         }
         w
+    }
+
+    /// Unloads it, as `unloadwallet` does: the registrations hear of it.
+    pub fn unload_now(&self) {
+        let callbacks = std::mem::take(&mut self.state().unload);
+        for c in callbacks {
+            let _ = c.call();
+        }
     }
 
     /// Its state.
@@ -546,9 +556,11 @@ impl Wallet for FakeWallet {
         Ok(10_000_000)
     }
     fn remove(&self) -> Result<()> {
+        self.unload_now();
         Ok(())
     }
-    fn handle_unload(&self, _: Box<dyn UnloadWalletCallback>) -> Result<Box<dyn Handler>> {
+    fn handle_unload(&self, cb: Box<dyn UnloadWalletCallback>) -> Result<Box<dyn Handler>> {
+        self.state().unload.push(cb);
         handler()
     }
     fn handle_show_progress(
