@@ -210,8 +210,9 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
             // Select all first: a retry replaces what an earlier try typed.
             x.xdotool(&["key", "ctrl+a"]);
             x.xdotool(&["type", "--delay", "10", &op_true::address()]);
-            // Past the label to the amount; Enter asks for confirmation.
-            x.xdotool(&["key", "Tab", "Tab", "ctrl+a"]);
+            // Past the address book button and the label to the amount;
+            // Enter asks for confirmation.
+            x.xdotool(&["key", "Tab", "Tab", "Tab", "ctrl+a"]);
             x.type_line(&window, "1.5");
             // The confirmation's Send waits 3 s; Cancel has the keyboard.
             std::thread::sleep(Duration::from_millis(3500));

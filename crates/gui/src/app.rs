@@ -83,6 +83,10 @@ pub struct App {
     pub tx_view: views::transactions::TxView,
     /// The wallet menu's open dialog.
     pub dialogs: views::wallet_dialogs::Dialogs,
+    /// The address book window.
+    pub address_book: views::address_book::AddressBook,
+    /// Settings > Mask values: amounts show as "#".
+    pub mask_values: bool,
     /// The open tab's first field takes the keyboard on the next frame.
     pub focus_tab: bool,
     /// Frame timing for the benchmark, when asked for.
@@ -115,6 +119,8 @@ impl App {
             receive: Default::default(),
             tx_view: Default::default(),
             dialogs: Default::default(),
+            address_book: Default::default(),
+            mask_values: false,
             focus_tab: false,
             frame_stats: None,
         }
@@ -207,6 +213,14 @@ impl App {
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| {
+            i.consume_key(
+                egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+                egui::Key::M,
+            )
+        }) {
+            self.mask_values = !self.mask_values;
+        }
         let (console, node, quit, tab, close_front) = ctx.input_mut(|i| {
             let cs = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
             // bitcoin-qt's toolbar shortcuts, Alt+1 to Alt+4.

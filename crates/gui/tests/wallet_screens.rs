@@ -93,7 +93,7 @@ fn alice() -> FakeWallet {
     w.receive(2, 50_000_000, 2, T0 + 60);
     w.receive(3, 5_000, 0, T0 + 120);
     let dest = interfaces::wallet::TxDestination::from_script(&support::wallet::p2wpkh(1));
-    w.state().book.push((dest, "salary".into(), 2));
+    w.state().book.push((dest, "salary".into(), 0));
     w
 }
 
@@ -456,4 +456,59 @@ fn closed_and_unloaded_wallets_leave_the_window() {
     assert_eq!(v.wallets[0].name, "alice");
     // The window goes on with the wallet left.
     settle(&mut h, "alice shown", |h| has(h, "1.50000000 BTC"));
+}
+
+#[test]
+fn the_address_book_adds_chooses_and_deletes_sending_addresses() {
+    use gui::views::address_book::Book;
+    let w = alice();
+    let (mut h, _) = harness(std::slice::from_ref(&w));
+    settle(&mut h, "wallet", |h| has(h, "1.50000000 BTC"));
+    h.state_mut().address_book.open = Some(Book::Receiving);
+    settle(&mut h, "receiving list", |h| has(h, "salary"));
+    h.state_mut().address_book.open = Some(Book::Sending);
+    h.run_steps(2);
+    h.get_by_label("New").click();
+    h.run_steps(2);
+    h.state_mut().address_book.edit = Some((address(50), "shop".into(), true));
+    h.run_steps(2);
+    h.get_by_label("OK").click();
+    settle(&mut h, "added", |h| has(h, "shop"));
+    assert!(w
+        .state()
+        .book
+        .iter()
+        .any(|(_, l, p)| l == "shop" && *p == gui::wallets::PURPOSE_SEND));
+    // Chosen from a Send entry, it fills the entry.
+    h.state_mut().open_tab(Tab::Send);
+    h.run_steps(2);
+    h.get_by_label("…").click();
+    settle(&mut h, "chooser", |h| has(h, "Choose"));
+    // A new window is laid out once unseen before it takes clicks.
+    h.run_steps(3);
+    h.get_by_label("Choose").click();
+    settle(&mut h, "chosen", |h| {
+        h.state().send.entries.first().map(|e| e.address.clone()) == Some(address(50))
+    });
+    assert_eq!(h.state().send.entries[0].label, "shop");
+    h.state_mut().address_book.open = Some(Book::Sending);
+    h.run_steps(2);
+    h.get_by_label("Delete").click();
+    settle(&mut h, "deleted", |_| {
+        !w.state().book.iter().any(|(_, l, _)| l == "shop")
+    });
+}
+
+#[test]
+fn masked_values_hide_amounts_and_the_transaction_list() {
+    let (mut h, _) = harness(&[alice()]);
+    settle(&mut h, "wallet", |h| has(h, "1.50000000 BTC"));
+    h.state_mut().mask_values = true;
+    settle(&mut h, "masked", |h| has(h, "#.######## BTC"));
+    assert!(!has(&h, "1.50000000 BTC"));
+    assert!(!has(&h, "salary"), "recent transactions hidden");
+    h.state_mut().open_tab(Tab::Transactions);
+    settle(&mut h, "hidden list", |h| {
+        has(h, "hidden while values are masked")
+    });
 }

@@ -18,6 +18,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
             });
             ui.menu_button("Settings", |ui| wallet_dialogs::settings_menu(ui, app));
             ui.menu_button("Window", |ui| {
+                wallet_dialogs::window_menu(ui, app);
                 for (label, tab) in [
                     ("Information", NodeTab::Information),
                     ("Console", NodeTab::Console),

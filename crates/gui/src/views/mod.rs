@@ -1,5 +1,6 @@
 //! The screens, one module each, drawing from the model's [`crate::model::View`].
 
+pub mod address_book;
 pub mod menu;
 pub mod node_window;
 pub mod overlay;
@@ -27,6 +28,13 @@ pub fn parse_btc(text: &str) -> Option<i64> {
 /// their parent).
 pub fn center(ctx: &eframe::egui::Context) -> eframe::egui::Pos2 {
     ctx.content_rect().center()
+}
+
+/// bitcoin-qt's masked value: every digit a "#".
+pub fn masked(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
 }
 
 /// Seconds since 1970.

@@ -14,12 +14,18 @@ const RECENT: usize = 5;
 /// Draws the Overview of `wallet`.
 pub fn show(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo) {
     let unit = app.settings.display_unit;
+    let mask = app.mask_values;
     ui.heading("Balances");
     let b = &wallet.balances;
     egui::Grid::new("balances").num_columns(2).show(ui, |ui| {
         let mut row = |k: &str, v: i64| {
             ui.label(k);
-            ui.label(unit.format_with_unit(v));
+            let text = unit.format_with_unit(v);
+            ui.label(if mask {
+                crate::views::masked(&text)
+            } else {
+                text
+            });
             ui.end_row();
         };
         row("Available:", b.balance);
@@ -33,6 +39,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo) {
         );
     });
     ui.add_space(12.0);
+    // Masked: the list is hidden, as in bitcoin-qt.
+    if mask {
+        return;
+    }
     ui.heading("Recent transactions");
     let mut open = None;
     egui::Grid::new("recent").num_columns(3).show(ui, |ui| {

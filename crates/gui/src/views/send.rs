@@ -123,6 +123,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
     }
     let mut enter = false;
     let mut remove = None;
+    let mut pick = None;
     let count = app.send.entries.len();
     egui::ScrollArea::vertical()
         .id_salt("send-entries")
@@ -141,6 +142,13 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
                             );
                             if i == 0 && std::mem::take(&mut app.focus_tab) {
                                 field.request_focus();
+                            }
+                            if ui
+                                .small_button("…")
+                                .on_hover_text("Choose previously used address")
+                                .clicked()
+                            {
+                                pick = Some(i);
                             }
                             if count > 1 && ui.small_button("×").on_hover_text("Remove this entry").clicked() {
                                 remove = Some(i);
@@ -176,6 +184,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
         });
     if let Some(i) = remove {
         app.send.entries.remove(i);
+    }
+    if let Some(i) = pick {
+        app.address_book.open = Some(crate::views::address_book::Book::Sending);
+        app.address_book.choose_for = Some(i);
     }
     fee_section(ui, app, view, wallet, index);
     let unsigned = wallet.flags.private_keys_disabled;
@@ -262,7 +274,7 @@ fn fee_section(
                 }
             }
             None => {
-                ui.label("…");
+                ui.label("Estimating…");
             }
         }
     });

@@ -200,6 +200,10 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
         return;
     };
     let unit = app.settings.display_unit;
+    if app.mask_values {
+        ui.label("Transactions are hidden while values are masked (Settings > Mask values).");
+        return;
+    }
     let tv = &mut app.tx_view;
     ui.horizontal(|ui| {
         egui::ComboBox::from_id_salt("date-filter")

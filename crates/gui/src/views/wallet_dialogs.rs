@@ -149,7 +149,27 @@ pub fn file_menu(ui: &mut egui::Ui, app: &mut App) {
     ui.separator();
 }
 
-/// The Settings menu's wallet items: Encrypt Wallet, Change Passphrase.
+/// The Window menu's wallet items: the sending and receiving address books.
+pub fn window_menu(ui: &mut egui::Ui, app: &mut App) {
+    use crate::views::address_book::Book;
+    let loaded = app
+        .wallets
+        .as_ref()
+        .is_some_and(|w| !w.view().wallets.is_empty());
+    for (label, book) in [
+        ("Sending addresses", Book::Sending),
+        ("Receiving addresses", Book::Receiving),
+    ] {
+        if ui.add_enabled(loaded, egui::Button::new(label)).clicked() {
+            app.address_book.open = Some(book);
+            ui.close();
+        }
+    }
+    ui.separator();
+}
+
+/// The Settings menu's wallet items: Encrypt Wallet, Change Passphrase,
+/// Lock, Mask values.
 pub fn settings_menu(ui: &mut egui::Ui, app: &mut App) {
     let view = app.wallets.as_ref().map(|w| w.view()).unwrap_or_default();
     let flags = view

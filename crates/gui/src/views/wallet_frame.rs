@@ -6,7 +6,7 @@ use eframe::egui;
 
 use crate::app::{App, Tab};
 use crate::model::View;
-use crate::views::{overview, receive, send, transactions, wallet_dialogs};
+use crate::views::{address_book, overview, receive, send, transactions, wallet_dialogs};
 use crate::wallets::Dismiss;
 
 /// Draws the wallet area for the open tab.
@@ -54,6 +54,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
         Tab::Transactions => transactions::show(ui, app, &wallets, index),
     }
     wallet_dialogs::show(ui, app, &wallets, index);
+    address_book::show(ui, app, wallet, index);
 }
 
 fn no_wallet(

@@ -236,6 +236,26 @@ impl WalletsModel {
                     Err(e) => Some(Err(e)),
                 };
             }
+            C::SetLabel(index, address, label, purpose) => self.wallet(index).and_then(|w| {
+                let dest = parse_address(&address, network).ok_or_else(|| {
+                    format!("The entered address \"{address}\" is not a valid Bitcoin address.")
+                })?;
+                // bitcoin-qt's EditAddressDialog rules: a receiving address
+                // of ours never becomes a sending one.
+                let (name, existing, known) = w.get_address(&dest, true, true).map_err(ipc)?;
+                if known && existing == super::PURPOSE_RECEIVE && purpose == super::PURPOSE_SEND {
+                    return Err(format!("Address \"{address}\" already exists as a receiving address with label \"{name}\" and so cannot be added as a sending address."));
+                }
+                w.set_address_book(&dest, &label, purpose)
+                    .map_err(ipc)
+                    .map(|_| "Address book updated.".into())
+            }),
+            C::DeleteAddress(index, address) => self.wallet(index).and_then(|w| {
+                let dest = parse_address(&address, network).ok_or("Invalid address")?;
+                w.del_address_book(&dest)
+                    .map_err(ipc)
+                    .map(|_| "Address deleted.".into())
+            }),
             C::Fee(index, target) => {
                 let cc = CoinControl {
                     confirm_target: Some(target),

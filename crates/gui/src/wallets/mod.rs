@@ -71,6 +71,8 @@ pub struct WalletInfo {
     pub records: Vec<TxRecord>,
     /// Address book labels by address.
     pub labels: HashMap<String, String>,
+    /// The address book, by label: (address, label, purpose).
+    pub book: Vec<BookEntry>,
     /// Saved payment requests, newest first.
     pub requests: Vec<ReceiveRequest>,
     /// Lock and capability flags.
@@ -96,6 +98,22 @@ impl WalletInfo {
             _ => r.address.clone(),
         }
     }
+}
+
+/// Core's `AddressPurpose::RECEIVE`.
+pub const PURPOSE_RECEIVE: i32 = 0;
+/// Core's `AddressPurpose::SEND`.
+pub const PURPOSE_SEND: i32 = 1;
+
+/// One address book entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookEntry {
+    /// The address.
+    pub address: String,
+    /// Its label.
+    pub label: String,
+    /// Core's `AddressPurpose` number.
+    pub purpose: i32,
 }
 
 /// One spendable coin for coin control.
@@ -238,6 +256,10 @@ pub enum WalletCommand {
     LockCoin(usize, OutPoint, bool),
     /// The recommended fee for a confirmation target.
     Fee(usize, i32),
+    /// Set an address's label (index, address, label, purpose).
+    SetLabel(usize, String, String, i32),
+    /// Delete a sending address from the address book.
+    DeleteAddress(usize, String),
 }
 
 struct Shared {
@@ -481,11 +503,22 @@ impl WalletsModel {
             taproot: w.taproot_enabled().unwrap_or(false),
             default_address_type: w.get_default_address_type().unwrap_or(2),
         };
-        let labels = w
+        let mut book: Vec<BookEntry> = w
             .get_addresses()
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|a| address_of(&a.dest, network).map(|s| (s, a.name)))
+            .filter_map(|a| {
+                address_of(&a.dest, network).map(|address| BookEntry {
+                    address,
+                    label: a.name,
+                    purpose: a.purpose,
+                })
+            })
+            .collect();
+        book.sort_by(|a, b| (&a.label, &a.address).cmp(&(&b.label, &b.address)));
+        let labels = book
+            .iter()
+            .map(|e| (e.address.clone(), e.label.clone()))
             .collect();
         let mut requests: Vec<ReceiveRequest> = w
             .get_address_receive_requests()
@@ -511,6 +544,7 @@ impl WalletsModel {
             balances,
             records,
             labels,
+            book,
             requests,
             flags,
         }

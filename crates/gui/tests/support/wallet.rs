@@ -215,7 +215,7 @@ impl Wallet for FakeWallet {
         }
         s.next_address += 1;
         let dest = TxDestination::from_script(&p2wpkh(200 + s.next_address));
-        s.book.push((dest.clone(), label.into(), 2));
+        s.book.push((dest.clone(), label.into(), 0));
         Ok(Ok(dest))
     }
     fn get_pub_key(&self, _: &ScriptBuf, _: &[u8; 20]) -> Result<(Vec<u8>, bool)> {
@@ -228,11 +228,16 @@ impl Wallet for FakeWallet {
         Ok(true)
     }
     fn set_address_book(&self, dest: &TxDestination, name: &str, purpose: i32) -> Result<bool> {
-        self.state().book.push((dest.clone(), name.into(), purpose));
+        let mut s = self.state();
+        s.book.retain(|(d, _, _)| d != dest);
+        s.book.push((dest.clone(), name.into(), purpose));
         Ok(true)
     }
-    fn del_address_book(&self, _: &TxDestination) -> Result<bool> {
-        Ok(false)
+    fn del_address_book(&self, dest: &TxDestination) -> Result<bool> {
+        let mut s = self.state();
+        let before = s.book.len();
+        s.book.retain(|(d, _, _)| d != dest);
+        Ok(s.book.len() < before)
     }
     fn get_address(&self, _: &TxDestination, _: bool, _: bool) -> Result<(String, i32, bool)> {
         Ok((String::new(), 0, false))
@@ -244,7 +249,7 @@ impl Wallet for FakeWallet {
             .iter()
             .map(|(dest, name, purpose)| WalletAddress {
                 dest: dest.clone(),
-                is_mine: *purpose == 2,
+                is_mine: *purpose == 0,
                 name: name.clone(),
                 purpose: *purpose,
             })
