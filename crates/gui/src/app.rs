@@ -85,6 +85,8 @@ pub struct App {
     pub dialogs: views::wallet_dialogs::Dialogs,
     /// The address book window.
     pub address_book: views::address_book::AddressBook,
+    /// File > Load PSBT.
+    pub psbt: views::psbt::PsbtDialog,
     /// Settings > Mask values: amounts show as "#".
     pub mask_values: bool,
     /// The open tab's first field takes the keyboard on the next frame.
@@ -121,6 +123,7 @@ impl App {
             dialogs: Default::default(),
             address_book: Default::default(),
             mask_values: false,
+            psbt: Default::default(),
             focus_tab: false,
             frame_stats: None,
         }

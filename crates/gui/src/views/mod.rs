@@ -5,6 +5,7 @@ pub mod menu;
 pub mod node_window;
 pub mod overlay;
 pub mod overview;
+pub mod psbt;
 pub mod qr;
 pub mod receive;
 pub mod send;

@@ -146,6 +146,13 @@ pub fn file_menu(ui: &mut egui::Ui, app: &mut App) {
             ui.close();
         }
     }
+    if ui
+        .add_enabled(loaded, egui::Button::new("Load PSBT…"))
+        .clicked()
+    {
+        app.psbt.open = true;
+        ui.close();
+    }
     ui.separator();
 }
 

@@ -55,6 +55,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
     }
     wallet_dialogs::show(ui, app, &wallets, index);
     address_book::show(ui, app, wallet, index);
+    crate::views::psbt::show(ui, app);
 }
 
 fn no_wallet(

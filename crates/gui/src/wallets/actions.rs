@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use bitcoin::{Network, Txid};
+use interfaces::node::Node;
 use interfaces::wallet::{CoinControl, TxDestination, Wallet, WalletLoader};
 
 use super::records::{decompose, RowStatus};
@@ -42,8 +43,17 @@ fn unlocked<T>(
 }
 
 impl WalletsModel {
-    pub(super) fn act(&self, loader: &dyn WalletLoader, network: Network, command: WalletCommand) {
-        let result = self.act_on(loader, network, command);
+    pub(super) fn act(
+        &self,
+        node: &dyn Node,
+        loader: &dyn WalletLoader,
+        network: Network,
+        command: WalletCommand,
+    ) {
+        let result = match command {
+            WalletCommand::Broadcast(tx) => Some(broadcast(node, &tx)),
+            command => self.act_on(loader, network, command),
+        };
         {
             let mut s = lock(&self.shared);
             if let Some(result) = result {
@@ -256,6 +266,7 @@ impl WalletsModel {
                     .map_err(ipc)
                     .map(|_| "Address deleted.".into())
             }),
+            C::Broadcast(_) => return None,
             C::Fee(index, target) => {
                 let cc = CoinControl {
                     confirm_target: Some(target),
@@ -404,6 +415,22 @@ impl WalletsModel {
             format_btc(bump.old_fee),
             format_btc(bump.new_fee)
         ))
+    }
+}
+
+/// bitcoin-qt's PSBT broadcast: at most 0.1 BTC/kvB of fee
+/// (`DEFAULT_MAX_RAW_TX_FEE_RATE`), the node's error text on failure.
+fn broadcast(node: &dyn Node, tx: &bitcoin::Transaction) -> Result<String, String> {
+    let vsize = tx.vsize() as i64;
+    let max_fee = 10_000_000 * vsize / 1000;
+    let (error, code) = node.broadcast_transaction(tx, max_fee).map_err(ipc)?;
+    if code == 0 {
+        Ok(format!(
+            "Transaction broadcast successfully! Transaction ID: {}",
+            tx.compute_txid()
+        ))
+    } else {
+        Err(format!("Transaction broadcast failed: {error}"))
     }
 }
 

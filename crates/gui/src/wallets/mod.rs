@@ -260,6 +260,8 @@ pub enum WalletCommand {
     SetLabel(usize, String, String, i32),
     /// Delete a sending address from the address book.
     DeleteAddress(usize, String),
+    /// Broadcast a finished transaction through the node.
+    Broadcast(bitcoin::Transaction),
 }
 
 struct Shared {
@@ -456,7 +458,7 @@ impl WalletsModel {
         loop {
             self.refresh(network, tip().unwrap_or(0));
             match rx.recv_timeout(REFRESH) {
-                Ok(command) => self.act(&*loader, network, command),
+                Ok(command) => self.act(&*node, &*loader, network, command),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
