@@ -215,7 +215,7 @@ mod tests {
         };
         let mut p = psbt::Psbt::from_unsigned_tx(&tx, 0);
         let text = p.to_base64();
-        assert_eq!(load(&text).unwrap(), p);
+        assert_eq!(load(&text).unwrap().serialize(), p.serialize());
         let (lines, status) = describe(&p, Unit::Sat, bitcoin::Network::Regtest);
         assert!(
             lines[0].starts_with("Sends 90000 sat to bcrt1q"),
@@ -244,7 +244,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("t.psbt");
         std::fs::write(&file, p.serialize()).unwrap();
-        assert_eq!(load(file.to_str().unwrap()).unwrap(), p);
+        assert_eq!(load(file.to_str().unwrap()).unwrap().serialize(), p.serialize());
         assert!(load("not a psbt").is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
