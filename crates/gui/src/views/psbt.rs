@@ -233,7 +233,7 @@ mod tests {
         });
         let (lines, status) = describe(&p, Unit::Sat, bitcoin::Network::Regtest);
         assert!(
-            lines.contains(&"Pays transaction fee: 10000 sat".to_string()),
+            lines.contains(&"Pays transaction fee: 10\u{2009}000 sat".to_string()),
             "{lines:?}"
         );
         assert!(
