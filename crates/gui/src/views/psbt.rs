@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(load(&text).unwrap().serialize(), p.serialize());
         let (lines, status) = describe(&p, Unit::Sat, bitcoin::Network::Regtest);
         assert!(
-            lines[0].starts_with("Sends 90000 sat to bcrt1q"),
+            lines[0].starts_with("Sends 90\u{2009}000 sat to bcrt1q"),
             "{lines:?}"
         );
         assert!(lines.iter().any(|l| l.starts_with("Unable to calculate")));
@@ -244,7 +244,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("t.psbt");
         std::fs::write(&file, p.serialize()).unwrap();
-        assert_eq!(load(file.to_str().unwrap()).unwrap().serialize(), p.serialize());
+        assert_eq!(
+            load(file.to_str().unwrap()).unwrap().serialize(),
+            p.serialize()
+        );
         assert!(load("not a psbt").is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
