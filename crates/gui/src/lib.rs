@@ -10,6 +10,7 @@ pub mod frame_stats;
 pub mod launch;
 pub mod model;
 pub mod options;
+pub mod units;
 pub mod views;
 pub mod wallets;
 

@@ -13,31 +13,12 @@ pub mod wallet_frame;
 
 /// Satoshis as bitcoin-qt shows BTC: eight decimals and the unit.
 pub fn format_btc(sats: i64) -> String {
-    let sign = if sats < 0 { "-" } else { "" };
-    let abs = sats.unsigned_abs();
-    format!("{sign}{}.{:08} BTC", abs / 100_000_000, abs % 100_000_000)
+    format!("{} BTC", crate::units::Unit::Btc.format(sats))
 }
 
 /// Parses a BTC amount as typed ("1", "0.5", "0.00000001") into satoshis.
 pub fn parse_btc(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() && frac.is_empty()
-        || frac.len() > 8
-        || !whole
-            .bytes()
-            .chain(frac.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let frac: i64 = format!("{frac:0<8}").parse().ok()?;
-    whole.checked_mul(100_000_000)?.checked_add(frac)
+    crate::units::Unit::Btc.parse(text)
 }
 
 /// Seconds since 1970.
