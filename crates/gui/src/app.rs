@@ -60,6 +60,11 @@ pub struct App {
     /// The console's input line takes the keyboard on the next frame (as
     /// bitcoin-qt focuses it when the console is shown).
     pub focus_console: bool,
+    /// The GUI's own settings (bitcoin-qt's QSettings): display unit,
+    /// coin control, subtract fee, PSBT controls, …
+    pub settings: crate::settings::GuiSettings,
+    /// The QSettings file they are read from and saved to.
+    pub settings_store: crate::settings::QtSettings,
     /// When the GUI started (seconds since 1970), for the Information tab.
     pub started: i64,
     /// `-min`: minimise on the first frame.
@@ -101,6 +106,8 @@ impl App {
             progress: std::collections::VecDeque::new(),
             frames: 0,
             focus_console: false,
+            settings: crate::settings::GuiSettings::default(),
+            settings_store: crate::settings::QtSettings::default(),
             started: crate::views::unix_now(),
             start_minimized: false,
             wallets: None,

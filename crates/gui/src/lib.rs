@@ -10,6 +10,7 @@ pub mod frame_stats;
 pub mod launch;
 pub mod model;
 pub mod options;
+pub mod settings;
 pub mod units;
 pub mod views;
 pub mod wallets;
@@ -64,6 +65,8 @@ pub fn run(argv: Vec<String>) -> i32 {
     );
     let mut app = app::App::new(model.clone(), &chain);
     app.start_minimized = parsed.gui.min;
+    app.settings_store = gui_settings(parsed.chain);
+    app.settings = settings::GuiSettings::load(&app.settings_store);
     app.frame_stats = frame_stats::FrameStats::from_env();
     let running = model.clone();
     app.wallets = Some(wallets::WalletsModel::start(
@@ -103,6 +106,20 @@ pub fn run(argv: Vec<String>) -> i32 {
     let code = wait_stopped(&model);
     drop(launched);
     code
+}
+
+/// The chain's QSettings store; a store that cannot be read is reported
+/// and replaced by defaults (bitcoin-qt goes on with defaults too).
+fn gui_settings(chain: common::chaintype::ChainType) -> settings::QtSettings {
+    let app = settings::app_name(chain);
+    let Some(path) = settings::settings_path(app) else {
+        eprintln!("Warning: neither XDG_CONFIG_HOME nor HOME is set; GUI settings are not kept");
+        return settings::QtSettings::default();
+    };
+    settings::QtSettings::open(&path).unwrap_or_else(|e| {
+        eprintln!("Warning: {e}; using default GUI settings");
+        settings::QtSettings::at(&path)
+    })
 }
 
 /// The address network of a chain.
