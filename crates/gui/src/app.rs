@@ -33,6 +33,8 @@ pub enum NodeTab {
     Console,
     /// Bytes in and out.
     Traffic,
+    /// Connected and banned peers.
+    Peers,
 }
 
 /// The GUI's own state.
@@ -65,6 +67,8 @@ pub struct App {
     pub settings: crate::settings::GuiSettings,
     /// The QSettings file they are read from and saved to.
     pub settings_store: crate::settings::QtSettings,
+    /// The node window's peer selection.
+    pub node_ui: crate::views::node_window::NodeWindowState,
     /// When the GUI started (seconds since 1970), for the Information tab.
     pub started: i64,
     /// `-min`: minimise on the first frame.
@@ -108,6 +112,7 @@ impl App {
             focus_console: false,
             settings: crate::settings::GuiSettings::default(),
             settings_store: crate::settings::QtSettings::default(),
+            node_ui: Default::default(),
             started: crate::views::unix_now(),
             start_minimized: false,
             wallets: None,

@@ -26,6 +26,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                     ("Information", NodeTab::Information),
                     ("Console", NodeTab::Console),
                     ("Network Traffic", NodeTab::Traffic),
+                    ("Peers", NodeTab::Peers),
                 ] {
                     if ui.button(label).clicked() {
                         app.open_node_window(tab);

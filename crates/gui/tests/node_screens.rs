@@ -1,0 +1,165 @@
+//! The node window's Peers and Network Traffic tabs, the Options dialog
+//! and the Intro on a fake node, headless (egui_kittest over AccessKit).
+
+mod support;
+
+// The library's dependencies, not used by the tests themselves.
+use common as _;
+use ipc as _;
+use serde_json as _;
+use tracing as _;
+use winit as _;
+
+use std::sync::Arc;
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use gui::app::{App, NodeTab};
+use gui::model::{NodeModel, Start};
+use support::{settle, FakeNode};
+
+fn app(node: &Arc<FakeNode>) -> App {
+    let model = NodeModel::start(node.clone(), Start::Attached, Arc::new(|| {}));
+    App::new(model, "regtest")
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(eframe::egui::vec2(1200.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.draw(ui), app)
+}
+
+/// The main window up, then the node window on `tab`.
+fn node_window(node: &Arc<FakeNode>, tab: NodeTab) -> Harness<'static, App> {
+    let mut h = harness(app(node));
+    settle(&mut h, "main window", |h| {
+        h.query_by_label("Overview").is_some()
+    });
+    h.state_mut().open_node_window(tab);
+    h
+}
+
+fn two_peers() -> Arc<FakeNode> {
+    let node = FakeNode::synced(120);
+    node.nodes.lock().unwrap().extend([
+        FakeNode::peer(7, "1.2.3.4:8333", false, "/Satoshi:27.0.0/"),
+        FakeNode::peer(9, "5.6.7.8:50000", true, "/Satoshi:26.1.0/"),
+    ]);
+    node
+}
+
+#[test]
+fn the_peers_table_shows_the_peers_and_details_on_selection() {
+    let node = two_peers();
+    let mut h = node_window(&node, NodeTab::Peers);
+    settle(&mut h, "the peers", |h| {
+        h.query_by_label("/Satoshi:27.0.0/").is_some()
+            && h.query_by_label("/Satoshi:26.1.0/").is_some()
+    });
+    for cell in [
+        "Outbound",
+        "Inbound",
+        "Full Relay",
+        "IPv4",
+        "40 ms",
+        "5 KB",
+        "7 MB",
+        "3 h",
+    ] {
+        assert!(
+            h.query_all_by_label(cell).next().is_some(),
+            "no cell {cell}"
+        );
+    }
+    assert!(h
+        .query_by_label("Select a peer to view detailed information.")
+        .is_some());
+    h.get_by_label("1.2.3.4:8333").click();
+    settle(&mut h, "the details", |h| {
+        h.query_by_label("1.2.3.4:8333 (peer: 7)").is_some()
+    });
+    for field in [
+        "Outbound Full Relay",
+        "NETWORK, WITNESS",
+        "70016",
+        "Synced Headers",
+        "118",
+        "117",
+        "42 ms",
+        "3 h",
+        "v1",
+    ] {
+        assert!(
+            h.query_all_by_label(field).next().is_some(),
+            "no detail {field}"
+        );
+    }
+    // Peers are polled only while the tab is on screen.
+    let polls = || {
+        node.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| *c == "getNodesStats")
+            .count()
+    };
+    assert!(polls() > 0);
+    h.state_mut().node_window = Some(NodeTab::Information);
+    h.run_steps(2);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let after_hiding = polls();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    assert_eq!(polls(), after_hiding, "polled with the tab hidden");
+}
+
+#[test]
+fn disconnect_ban_and_unban_go_to_the_node() {
+    let node = two_peers();
+    let mut h = node_window(&node, NodeTab::Peers);
+    settle(&mut h, "the peers", |h| {
+        h.query_by_label("1.2.3.4:8333").is_some()
+    });
+    h.get_by_label("5.6.7.8:50000").click();
+    h.run_steps(2);
+    h.get_by_label("Disconnect").click();
+    settle(&mut h, "peer 9 gone", |h| {
+        h.query_by_label("5.6.7.8:50000").is_none()
+    });
+    assert!(node.called("disconnectById(9)"));
+    assert!(
+        h.query_by_label("Banned peers").is_none(),
+        "the ban table shows only when there are bans"
+    );
+    h.get_by_label("1.2.3.4:8333").click();
+    h.run_steps(2);
+    h.get_by_label("Ban for 1 day").click();
+    settle(&mut h, "the ban table", |h| {
+        h.query_by_label("1.2.3.4/32").is_some()
+    });
+    assert!(node.called("ban(1.2.3.4, 86400)"));
+    assert!(node.called("disconnectByAddress(1.2.3.4)"));
+    assert!(h.query_by_label("Banned peers").is_some());
+    h.get_by_label("Unban").click();
+    settle(&mut h, "ban lifted", |h| {
+        h.query_by_label("1.2.3.4/32").is_none()
+    });
+    assert!(node.called("unban(1.2.3.4/32)"));
+}
+
+#[test]
+fn the_traffic_tab_shows_the_totals_and_the_range() {
+    let node = FakeNode::synced(5);
+    node.bytes_recv
+        .store(3 * 1024 * 1024, std::sync::atomic::Ordering::SeqCst);
+    let mut h = node_window(&node, NodeTab::Traffic);
+    settle(&mut h, "the totals", |h| {
+        h.query_by_label("3 MB").is_some() && h.query_by_label("2 KB").is_some()
+    });
+    assert!(h.query_by_label("Received").is_some() && h.query_by_label("Sent").is_some());
+    assert_eq!(h.state().model.view().traffic.range_minutes(), 30);
+    assert!(h.query_by_label_contains("30 m").is_some());
+    h.state().model.set_traffic_range(24 * 60);
+    settle(&mut h, "a day's range", |h| {
+        h.query_by_label_contains("1 d").is_some()
+    });
+}
