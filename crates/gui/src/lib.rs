@@ -9,6 +9,7 @@ pub mod console;
 pub mod frame_stats;
 pub mod launch;
 pub mod model;
+pub mod node_options;
 pub mod options;
 pub mod settings;
 pub mod units;
@@ -67,6 +68,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     app.start_minimized = parsed.gui.min;
     app.settings_store = gui_settings(parsed.chain);
     app.settings = settings::GuiSettings::load(&app.settings_store);
+    app.data_dir_net = Some(parsed.args.get_data_dir_net());
     app.frame_stats = frame_stats::FrameStats::from_env();
     let running = model.clone();
     app.wallets = Some(wallets::WalletsModel::start(
@@ -116,10 +118,19 @@ fn gui_settings(chain: common::chaintype::ChainType) -> settings::QtSettings {
         eprintln!("Warning: neither XDG_CONFIG_HOME nor HOME is set; GUI settings are not kept");
         return settings::QtSettings::default();
     };
-    settings::QtSettings::open(&path).unwrap_or_else(|e| {
+    let mut store = settings::QtSettings::open(&path).unwrap_or_else(|e| {
         eprintln!("Warning: {e}; using default GUI settings");
         settings::QtSettings::at(&path)
-    })
+    });
+    // A restart happened: what needed one is in effect now (bitcoin-qt
+    // clears the flag at start as well).
+    if store.get_bool(settings::keys::RESTART_REQUIRED) == Some(true) {
+        store.set_bool(settings::keys::RESTART_REQUIRED, false);
+        if let Err(e) = store.save() {
+            eprintln!("Warning: {e}");
+        }
+    }
+    store
 }
 
 /// The address network of a chain.

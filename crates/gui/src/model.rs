@@ -19,9 +19,11 @@ use interfaces::GlobalArgs;
 
 use crate::console::{self, ConsoleLine};
 
+pub mod node_settings;
 pub mod peers;
 pub mod traffic;
 
+pub use node_settings::{NodeSettings, SettingsAction};
 pub use peers::{host_of, Ban, PeerAction, Peers};
 pub use traffic::Traffic;
 
@@ -113,6 +115,8 @@ pub struct View {
     pub peers: Peers,
     /// The Network Traffic graph.
     pub traffic: Traffic,
+    /// The node's settings as the Options dialog read them.
+    pub node_settings: NodeSettings,
 }
 
 /// What the user asks of the node.
@@ -124,6 +128,8 @@ pub enum Command {
     SetNetworkActive(bool),
     /// Disconnect, ban or unban.
     Peer(PeerAction),
+    /// Read or write the node's settings.
+    Settings(SettingsAction),
 }
 
 struct Shared {
@@ -198,6 +204,7 @@ impl NodeModel {
                 owns_node,
                 peers: Peers::default(),
                 traffic: Traffic::default(),
+                node_settings: NodeSettings::default(),
             },
             node: node.clone(),
             repaint,
@@ -367,6 +374,7 @@ impl NodeModel {
                     let _ = node.set_network_active(on);
                 }
                 Command::Peer(action) => self.peer_action(&*node, action),
+                Command::Settings(action) => self.settings_action(&*node, action),
             }
         }
     }

@@ -163,3 +163,155 @@ fn the_traffic_tab_shows_the_totals_and_the_range() {
         h.query_by_label_contains("1 d").is_some()
     });
 }
+
+/// A fresh directory for one test's settings files.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gui-node-screens-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The main window with its GUI settings in `dir`.
+fn options_harness(node: &Arc<FakeNode>, dir: &std::path::Path) -> Harness<'static, App> {
+    let mut app = app(node);
+    app.settings_store =
+        gui::settings::QtSettings::at(&dir.join("Bitcoin/Bitcoin-Qt-regtest.conf"));
+    app.data_dir_net = Some(dir.join("regtest"));
+    let mut h = harness(app);
+    settle(&mut h, "main window", |h| {
+        h.query_by_label("Overview").is_some()
+    });
+    h
+}
+
+fn open_options(h: &mut Harness<'static, App>) {
+    h.get_by_label("Settings").click();
+    h.run_steps(2);
+    h.get_by_label("Options…").click();
+    settle(h, "the node's settings in the dialog", |h| {
+        h.query_by_label("Reading the node's settings…").is_none()
+            && h.query_by_label("OK").is_some()
+    });
+}
+
+fn ticked(h: &Harness<'static, App>, label: &str) -> bool {
+    use egui_kittest::kittest::NodeT;
+    h.get_by_label(label).accesskit_node().toggled() == Some(eframe::egui::accesskit::Toggled::True)
+}
+
+#[test]
+fn options_write_node_settings_and_the_qt_settings_file() {
+    let node = FakeNode::synced(5);
+    node.rw_settings
+        .lock()
+        .unwrap()
+        .push(("dbcache".into(), "\"600\"".into()));
+    let dir = temp_dir("options");
+    let mut h = options_harness(&node, &dir);
+    open_options(&mut h);
+    assert!(!ticked(&h, "Enable RPC server"));
+    h.get_by_label("Enable RPC server").click();
+    h.get_by_label("Network").click();
+    h.run_steps(2);
+    assert!(ticked(&h, "Allow incoming connections"));
+    h.get_by_label("Allow incoming connections").click();
+    h.get_by_label("Map port using PCP or NAT-PMP").click();
+    h.get_by_label("Wallet").click();
+    h.run_steps(2);
+    h.get_by_label("Enable coin control features").click();
+    h.get_by_label("Display").click();
+    h.run_steps(2);
+    h.get_by_role(eframe::egui::accesskit::Role::ComboBox)
+        .click();
+    h.run_steps(2);
+    h.get_by_label("Satoshi (sat)").click();
+    h.run_steps(2);
+    assert!(h
+        .query_by_label("Client restart required to activate changes.")
+        .is_some());
+    h.get_by_label("OK").click();
+    settle(&mut h, "the node settings written", |_| {
+        node.called("mapPort(true)")
+    });
+    assert!(h.state().options.is_none(), "OK closes the dialog");
+    assert_eq!(node.rw_setting("server").as_deref(), Some("true"));
+    assert_eq!(node.rw_setting("listen").as_deref(), Some("false"));
+    assert_eq!(node.rw_setting("natpmp").as_deref(), Some("true"));
+    // Unchanged options are left as they were.
+    assert!(!node
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|c| c.contains("dbcache")));
+    assert_eq!(h.state().settings.display_unit, gui::units::Unit::Sat);
+    assert!(h.state().settings.coin_control);
+
+    let path = dir.join("Bitcoin/Bitcoin-Qt-regtest.conf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("fCoinControlFeatures=true\n"), "{text}");
+    assert!(text.contains("fRestartRequired=true\n"), "{text}");
+    let read = gui::settings::GuiSettings::load(&gui::settings::QtSettings::open(&path).unwrap());
+    assert_eq!(read, h.state().settings);
+
+    // Opened again, the dialog shows what was saved.
+    open_options(&mut h);
+    assert!(ticked(&h, "Enable RPC server"));
+    h.get_by_label("Wallet").click();
+    h.run_steps(2);
+    assert!(ticked(&h, "Enable coin control features"));
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert!(h.state().options.is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn options_list_what_the_command_line_overrides() {
+    let node = FakeNode::synced(5);
+    node.ignored.lock().unwrap().push("dbcache".into());
+    let dir = temp_dir("overridden");
+    let mut h = options_harness(&node, &dir);
+    open_options(&mut h);
+    assert!(h
+        .query_by_label("Options set in this dialog are overridden by the command line:")
+        .is_some());
+    assert!(h.query_by_label("-dbcache").is_some());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn reset_options_resets_both_stores_and_quits() {
+    let node = FakeNode::synced(5);
+    node.rw_settings
+        .lock()
+        .unwrap()
+        .push(("server".into(), "true".into()));
+    let dir = temp_dir("reset");
+    let path = dir.join("Bitcoin/Bitcoin-Qt-regtest.conf");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        "[General]\nfCoinControlFeatures=true\nstrDataDir=/data/btc\n",
+    )
+    .unwrap();
+    let mut h = options_harness(&node, &dir);
+    h.state_mut().settings_store = gui::settings::QtSettings::open(&path).unwrap();
+    open_options(&mut h);
+    h.get_by_label("Reset Options").click();
+    h.run_steps(2);
+    assert!(node.rw_setting("server").is_some(), "not before confirming");
+    h.get_by_label("Yes").click();
+    settle(&mut h, "stopped", |h| {
+        matches!(h.state().model.view().phase, gui::model::Phase::Stopped(_))
+    });
+    assert!(node.called("resetSettings"));
+    let after = gui::settings::QtSettings::open(&path).unwrap();
+    assert_eq!(after.get_bool("fReset"), Some(true));
+    assert_eq!(after.get_str("strDataDir").as_deref(), Some("/data/btc"));
+    assert!(!after.contains("fCoinControlFeatures"));
+    let backup = std::fs::read_to_string(dir.join("regtest/guisettings.ini.bak")).unwrap();
+    assert!(backup.contains("fCoinControlFeatures=true"));
+    std::fs::remove_dir_all(&dir).ok();
+}

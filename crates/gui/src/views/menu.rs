@@ -21,6 +21,11 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                     app.model.shutdown();
                 }
             });
+            ui.menu_button("Settings", |ui| {
+                if ui.button("Options…").clicked() {
+                    crate::views::options::open(app);
+                }
+            });
             ui.menu_button("Window", |ui| {
                 for (label, tab) in [
                     ("Information", NodeTab::Information),

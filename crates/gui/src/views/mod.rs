@@ -2,6 +2,7 @@
 
 pub mod menu;
 pub mod node_window;
+pub mod options;
 pub mod overlay;
 pub mod overview;
 pub mod receive;
