@@ -34,6 +34,16 @@ pub const DEFAULT_PROXY: (&str, &str) = ("127.0.0.1", "9050");
 const GB_BYTES: i64 = 1_000_000_000;
 const MIB_BYTES: i64 = 1 << 20;
 
+/// A prune target in MiB as whole GB (10^9 bytes), rounded up.
+pub fn prune_mib_to_gb(mib: i64) -> i64 {
+    (mib * MIB_BYTES + GB_BYTES - 1) / GB_BYTES
+}
+
+/// A prune target in GB as the MiB the node takes.
+pub fn prune_gb_to_mib(gb: i64) -> i64 {
+    gb * GB_BYTES / MIB_BYTES
+}
+
 /// A SOCKS5 proxy choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proxy {
@@ -192,7 +202,7 @@ impl NodeOptions {
             // -prune=1 is manual pruning, which the dialog shows as off.
             prune: prune_mib > 1,
             prune_gb: if prune_mib > 1 {
-                (prune_mib * MIB_BYTES + GB_BYTES - 1) / GB_BYTES
+                prune_mib_to_gb(prune_mib)
             } else {
                 defaults.prune_gb
             },
@@ -214,7 +224,7 @@ impl NodeOptions {
     /// The prune setting in MiB (0: off), as bitcoin-qt converts GB.
     pub fn prune_mib(&self) -> i64 {
         if self.prune {
-            self.prune_gb.max(1) * GB_BYTES / MIB_BYTES
+            prune_gb_to_mib(self.prune_gb.max(1))
         } else {
             0
         }

@@ -5,7 +5,9 @@ mod support;
 
 // The library's dependencies, not used by the tests themselves.
 use common as _;
+use consensus as _;
 use ipc as _;
+use libc as _;
 use serde_json as _;
 use tracing as _;
 use winit as _;
@@ -313,5 +315,50 @@ fn reset_options_resets_both_stores_and_quits() {
     assert!(!after.contains("fCoinControlFeatures"));
     let backup = std::fs::read_to_string(dir.join("regtest/guisettings.ini.bak")).unwrap();
     assert!(backup.contains("fCoinControlFeatures=true"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_intros_ok_creates_the_directory_and_writes_str_data_dir() {
+    use gui::intro::{Intro, Outcome};
+    let dir = temp_dir("intro");
+    let store = gui::settings::QtSettings::at(&dir.join("Bitcoin/Bitcoin-Qt.conf"));
+    let intro = Intro::new(&dir.join("default"), &dir.join("default"), store);
+    let mut h = Harness::builder()
+        .with_size(eframe::egui::vec2(700.0, 500.0))
+        .build_ui_state(|ui, intro: &mut Intro| gui::intro::show(ui, intro), intro);
+    h.run_steps(2);
+    assert!(h.query_by_label("Welcome to Bitcoin Core.").is_some());
+    assert!(h.query_by_label_contains("GB of space available").is_some());
+    h.get_by_role_and_label(
+        eframe::egui::accesskit::Role::RadioButton,
+        "Use a custom data directory:",
+    )
+    .click();
+    h.run_steps(2);
+    assert!(!h.state().use_default);
+    let chosen = dir.join("chosen");
+    h.state_mut().custom_dir = chosen.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("OK").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().outcome,
+        Some(Outcome::Accepted {
+            dir: chosen.clone(),
+            prune_mib: 0
+        })
+    );
+    assert!(chosen.join("wallets").is_dir());
+    let saved = gui::settings::QtSettings::open(&dir.join("Bitcoin/Bitcoin-Qt.conf")).unwrap();
+    assert_eq!(
+        saved.get_str("strDataDir"),
+        Some(chosen.display().to_string())
+    );
+    assert_eq!(saved.get_bool("fReset"), Some(false));
+    h.state_mut().outcome = None;
+    h.get_by_label("Cancel").click();
+    h.run_steps(2);
+    assert_eq!(h.state().outcome, Some(Outcome::Cancelled));
     std::fs::remove_dir_all(&dir).ok();
 }

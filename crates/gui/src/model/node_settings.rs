@@ -29,8 +29,12 @@ pub enum SettingsAction {
     Write(Vec<(String, String)>),
     /// Turn port mapping on or off now.
     MapPort(bool),
-    /// Back up and clear `settings.json`, then stop (Reset Options).
-    Reset,
+    /// Back up and clear `settings.json`; then stop if `quit` (Reset
+    /// Options quits, `-resetguisettings` goes on).
+    Reset {
+        /// Shut down afterwards.
+        quit: bool,
+    },
 }
 
 impl NodeModel {
@@ -50,6 +54,21 @@ impl NodeModel {
             names, request,
         )));
         request
+    }
+
+    /// Runs `action` once the node has started (a spawned node takes
+    /// settings only after `baseInitialize`); dropped if it never does.
+    pub fn when_running(&self, action: SettingsAction) {
+        let m = self.clone();
+        super::spawn("gui-settings", move || loop {
+            match m.view().phase {
+                super::Phase::Running => {
+                    return m.send(super::Command::Settings(action));
+                }
+                super::Phase::Starting => std::thread::sleep(super::POLL),
+                _ => return,
+            }
+        });
     }
 
     /// The user has seen the last settings error.
@@ -73,9 +92,11 @@ impl NodeModel {
             SettingsAction::MapPort(on) => node
                 .map_port(on)
                 .map_err(|e| format!("Could not change port mapping: {e}")),
-            SettingsAction::Reset => match node.reset_settings() {
+            SettingsAction::Reset { quit } => match node.reset_settings() {
                 Ok(()) => {
-                    self.shutdown();
+                    if quit {
+                        self.shutdown();
+                    }
                     Ok(())
                 }
                 Err(e) => Err(format!("Could not reset the node's settings: {e}")),

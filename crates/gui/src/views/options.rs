@@ -226,25 +226,28 @@ fn body(ui: &mut egui::Ui, app: &App, dialog: &mut OptionsDialog, view: &View) -
 
 fn main_tab(ui: &mut egui::Ui, node: &mut NodeOptions) {
     ui.horizontal(|ui| {
-        ui.checkbox(&mut node.prune, "Prune block storage to");
+        let prune = ui.checkbox(&mut node.prune, "Prune block storage to");
         ui.add_enabled(
             node.prune,
             egui::DragValue::new(&mut node.prune_gb).range(1..=1_000_000),
-        );
+        )
+        .labelled_by(prune.id);
         ui.label("GB");
     });
     ui.horizontal(|ui| {
-        ui.label("Size of database cache");
+        let label = ui.label("Size of database cache");
         ui.add(
             egui::DragValue::new(&mut node.dbcache_mib)
                 .range(node_options::MIN_DBCACHE_MIB..=1_048_576),
-        );
+        )
+        .labelled_by(label.id);
         ui.label("MiB");
     });
     ui.horizontal(|ui| {
-        ui.label("Number of script verification threads");
+        let label = ui.label("Number of script verification threads");
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as i64);
-        ui.add(egui::DragValue::new(&mut node.par).range(-cores..=node_options::MAX_PAR));
+        ui.add(egui::DragValue::new(&mut node.par).range(-cores..=node_options::MAX_PAR))
+            .labelled_by(label.id);
         ui.label("(0 = auto, <0 = leave that many cores free)");
     });
     ui.checkbox(&mut node.server, "Enable RPC server");
@@ -262,8 +265,9 @@ fn wallet_tab(ui: &mut egui::Ui, gui: &mut GuiSettings, node: &mut NodeOptions, 
     ui.checkbox(&mut gui.psbt_controls, "Enable PSBT controls");
     ui.add_enabled_ui(loaded, |ui| {
         ui.horizontal(|ui| {
-            ui.label("External signer script path");
-            ui.add(egui::TextEdit::singleline(&mut node.signer).id_salt("options-signer"));
+            let label = ui.label("External signer script path");
+            ui.add(egui::TextEdit::singleline(&mut node.signer).id_salt("options-signer"))
+                .labelled_by(label.id);
         });
     });
 }
@@ -289,18 +293,20 @@ fn proxy(ui: &mut egui::Ui, proxy: &mut Proxy, label: &str, id: &str) {
     ui.checkbox(&mut proxy.enabled, label);
     ui.add_enabled_ui(proxy.enabled, |ui| {
         ui.horizontal(|ui| {
-            ui.label("Proxy IP");
+            let ip = ui.label("Proxy IP");
             ui.add(
                 egui::TextEdit::singleline(&mut proxy.ip)
                     .desired_width(140.0)
                     .id_salt(format!("{id}-ip")),
-            );
-            ui.label("Port");
+            )
+            .labelled_by(ip.id);
+            let port = ui.label("Port");
             ui.add(
                 egui::TextEdit::singleline(&mut proxy.port)
                     .desired_width(60.0)
                     .id_salt(format!("{id}-port")),
-            );
+            )
+            .labelled_by(port.id);
         });
     });
 }
@@ -316,12 +322,13 @@ fn display_tab(ui: &mut egui::Ui, gui: &mut GuiSettings) {
                 }
             });
     });
-    ui.label("Third-party transaction URLs (%s is replaced by the transaction hash; separate several with |)");
+    let label = ui.label("Third-party transaction URLs (%s is replaced by the transaction hash; separate several with |)");
     ui.add(
         egui::TextEdit::singleline(&mut gui.third_party_tx_urls)
             .desired_width(f32::INFINITY)
             .id_salt("options-urls"),
-    );
+    )
+    .labelled_by(label.id);
 }
 
 /// Whether OK would change something that takes effect only on restart.
@@ -380,5 +387,6 @@ fn reset(app: &mut App) {
         tracing::error!("resetting the GUI settings: {e}");
     }
     app.settings = GuiSettings::load(&app.settings_store);
-    app.model.send(Command::Settings(SettingsAction::Reset));
+    app.model
+        .send(Command::Settings(SettingsAction::Reset { quit: true }));
 }
