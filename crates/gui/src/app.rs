@@ -33,6 +33,8 @@ pub enum NodeTab {
     Console,
     /// Bytes in and out.
     Traffic,
+    /// Connected and banned peers.
+    Peers,
 }
 
 /// The GUI's own state.
@@ -65,6 +67,13 @@ pub struct App {
     pub settings: crate::settings::GuiSettings,
     /// The QSettings file they are read from and saved to.
     pub settings_store: crate::settings::QtSettings,
+    /// The node window's peer selection.
+    pub node_ui: crate::views::node_window::NodeWindowState,
+    /// The Options dialog, when open.
+    pub options: Option<crate::views::options::OptionsDialog>,
+    /// The chain's data directory (Reset Options backs the GUI settings
+    /// up there).
+    pub data_dir_net: Option<std::path::PathBuf>,
     /// When the GUI started (seconds since 1970), for the Information tab.
     pub started: i64,
     /// `-min`: minimise on the first frame.
@@ -112,6 +121,9 @@ impl App {
             focus_console: false,
             settings: crate::settings::GuiSettings::default(),
             settings_store: crate::settings::QtSettings::default(),
+            node_ui: Default::default(),
+            options: None,
+            data_dir_net: None,
             started: crate::views::unix_now(),
             start_minimized: false,
             wallets: None,
@@ -179,6 +191,7 @@ impl App {
             }
         });
         views::node_window::show(ui.ctx(), self, view);
+        views::options::show(ui.ctx(), self, view);
     }
 
     /// Closing the window stops a spawned node first (bitcoin-qt's
@@ -187,6 +200,11 @@ impl App {
         let asked = ctx.input(|i| i.viewport().close_requested());
         match view.phase {
             Phase::Stopped(_) => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            // Options > Window: closing minimises instead (bitcoin-qt).
+            Phase::Running if asked && self.settings.minimize_on_close => {
+                ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(true));
+            }
             _ if asked => {
                 ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
                 self.model.shutdown();

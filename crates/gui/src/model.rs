@@ -19,6 +19,14 @@ use interfaces::GlobalArgs;
 
 use crate::console::{self, ConsoleLine};
 
+pub mod node_settings;
+pub mod peers;
+pub mod traffic;
+
+pub use node_settings::{NodeSettings, SettingsAction};
+pub use peers::{host_of, Ban, PeerAction, Peers};
+pub use traffic::Traffic;
+
 /// How often the status is refreshed (bitcoin-qt polls mempool and traffic
 /// every 250 ms).
 pub const POLL: Duration = Duration::from_millis(250);
@@ -103,6 +111,12 @@ pub struct View {
     pub commands: Vec<String>,
     /// Whether this GUI spawned the node (and so stops it when closing).
     pub owns_node: bool,
+    /// Peers and bans (refreshed while the Peers tab is shown).
+    pub peers: Peers,
+    /// The Network Traffic graph.
+    pub traffic: Traffic,
+    /// The node's settings as the Options dialog read them.
+    pub node_settings: NodeSettings,
 }
 
 /// What the user asks of the node.
@@ -112,6 +126,10 @@ pub enum Command {
     Console(String, Option<String>),
     /// Turn P2P on or off.
     SetNetworkActive(bool),
+    /// Disconnect, ban or unban.
+    Peer(PeerAction),
+    /// Read or write the node's settings.
+    Settings(SettingsAction),
 }
 
 struct Shared {
@@ -121,6 +139,8 @@ struct Shared {
     repaint: Arc<dyn Fn() + Send + Sync>,
     /// Kept so init messages keep coming.
     handlers: Vec<Box<dyn Handler>>,
+    /// When the Peers tab was last drawn (`None`: never; no poller yet).
+    peers_shown: Option<Instant>,
 }
 
 /// The window's handle on the node.
@@ -182,10 +202,14 @@ impl NodeModel {
                 console_busy: false,
                 commands: Vec::new(),
                 owns_node,
+                peers: Peers::default(),
+                traffic: Traffic::default(),
+                node_settings: NodeSettings::default(),
             },
             node: node.clone(),
             repaint,
             handlers: Vec::new(),
+            peers_shown: None,
         }));
         let (tx, rx) = channel();
         let model = NodeModel {
@@ -213,6 +237,11 @@ impl NodeModel {
         }
         // The worker only goes away with the model.
         let _ = self.commands.send(command);
+    }
+
+    /// The traffic graph's range (5 min to 24 h); a new range starts over.
+    pub fn set_traffic_range(&self, minutes: u32) {
+        lock(&self.shared).view.traffic.set_range(minutes);
     }
 
     /// Empties the console (Ctrl+L).
@@ -312,6 +341,8 @@ impl NodeModel {
                 Ok(status) => {
                     {
                         let mut s = lock(&self.shared);
+                        let (recv, sent) = (status.bytes_recv, status.bytes_sent);
+                        s.view.traffic.record(Instant::now(), recv, sent);
                         s.view.status = Some(status);
                         s.view.polled_at = Some(Instant::now());
                     }
@@ -342,6 +373,8 @@ impl NodeModel {
                 Command::SetNetworkActive(on) => {
                     let _ = node.set_network_active(on);
                 }
+                Command::Peer(action) => self.peer_action(&*node, action),
+                Command::Settings(action) => self.settings_action(&*node, action),
             }
         }
     }

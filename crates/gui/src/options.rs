@@ -42,6 +42,16 @@ pub enum Early {
 
 /// Parses `argv` (program name first) as bitcoin-qt does.
 pub fn parse(argv: &[String]) -> Result<Parsed, Early> {
+    parse_with(argv, |_| Ok(()))
+}
+
+/// [`parse`], running `before_config` on the command line before the
+/// config file is read (where bitcoin-qt shows its Intro, which may set
+/// `-datadir`).
+pub fn parse_with(
+    argv: &[String],
+    before_config: impl FnOnce(&ArgsManager) -> Result<(), Early>,
+) -> Result<Parsed, Early> {
     let args = ArgsManager::new();
     common::options::register_node_options(&args);
     args.parse_parameters(argv)
@@ -66,6 +76,7 @@ pub fn parse(argv: &[String]) -> Result<Parsed, Early> {
     if args.is_arg_set("-ipcconnect") && !args.is_arg_negated("-ipcconnect") {
         args.soft_negate_arg("-settings");
     }
+    before_config(&args)?;
     let chain = args
         .init_config()
         .map_err(|e| Early::Error(format!("Error: {e}")))?;

@@ -8,7 +8,9 @@ mod support;
 
 // The library's dependencies, not used by the tests themselves.
 use common as _;
+use consensus as _;
 use ipc as _;
+use libc as _;
 use qrcode as _;
 use serde_json as _;
 use tracing as _;

@@ -16,13 +16,20 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                     app.model.shutdown();
                 }
             });
-            ui.menu_button("Settings", |ui| wallet_dialogs::settings_menu(ui, app));
+            ui.menu_button("Settings", |ui| {
+                wallet_dialogs::settings_menu(ui, app);
+                ui.separator();
+                if ui.button("Options…").clicked() {
+                    crate::views::options::open(app);
+                }
+            });
             ui.menu_button("Window", |ui| {
                 wallet_dialogs::window_menu(ui, app);
                 for (label, tab) in [
                     ("Information", NodeTab::Information),
                     ("Console", NodeTab::Console),
                     ("Network Traffic", NodeTab::Traffic),
+                    ("Peers", NodeTab::Peers),
                 ] {
                     if ui.button(label).clicked() {
                         app.open_node_window(tab);

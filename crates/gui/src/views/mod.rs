@@ -3,6 +3,7 @@
 pub mod address_book;
 pub mod menu;
 pub mod node_window;
+pub mod options;
 pub mod overlay;
 pub mod overview;
 pub mod psbt;

@@ -63,7 +63,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
                 };
                 ui.menu_button(peers, |ui| {
                     if ui.button("Show Peers tab").clicked() {
-                        app.node_window = Some(NodeTab::Information);
+                        app.node_window = Some(NodeTab::Peers);
                     }
                     let toggle = if s.network_active {
                         "Disable network activity"

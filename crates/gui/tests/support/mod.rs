@@ -6,7 +6,7 @@
 
 pub mod wallet;
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -41,6 +41,18 @@ pub struct FakeNode {
     pub init_callbacks: Mutex<Vec<Box<dyn InitMessageCallback>>>,
     /// The wallet loader it serves, if any.
     pub loader: Mutex<Option<wallet::FakeLoader>>,
+    /// Connected peers (`getNodesStats`); disconnecting removes one.
+    pub nodes: Mutex<Vec<NodeStats>>,
+    /// Banned subnets and until when (`getBanned`).
+    pub banned: Mutex<Vec<(String, i64)>>,
+    /// Bytes received in all.
+    pub bytes_recv: AtomicI64,
+    /// Bytes sent in all.
+    pub bytes_sent: AtomicI64,
+    /// `settings.json` as name and JSON text.
+    pub rw_settings: Mutex<Vec<(String, String)>>,
+    /// Settings the command line overrides.
+    pub ignored: Mutex<Vec<String>>,
 }
 
 impl FakeNode {
@@ -54,7 +66,50 @@ impl FakeNode {
         n.block_time.store(now, Ordering::SeqCst);
         n.peers.store(1, Ordering::SeqCst);
         n.network.store(true, Ordering::SeqCst);
+        n.bytes_recv.store(4096, Ordering::SeqCst);
+        n.bytes_sent.store(2048, Ordering::SeqCst);
         Arc::new(n)
+    }
+
+    /// A peer as the node reports it.
+    pub fn peer(id: i64, addr: &str, inbound: bool, agent: &str) -> NodeStats {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        NodeStats {
+            nodeid: id,
+            addr_name: addr.to_string(),
+            addr: NetAddress(addr.to_string()),
+            inbound,
+            conn_type: if inbound { 0 } else { 1 },
+            network: 1,
+            clean_sub_ver: agent.to_string(),
+            version: 70016,
+            time_connected: now - 3 * 3600,
+            last_send: now - 2,
+            last_recv: now - 1,
+            send_bytes: 5 * 1024,
+            recv_bytes: 7 * 1024 * 1024,
+            ping_time: 42_000,
+            min_ping_time: 40_000,
+            transport_type: 1,
+            state_stats: Some(NodeStateStats {
+                sync_height: 118,
+                common_height: 117,
+                their_services: 1 | (1 << 3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// The value `update_rw_setting` last wrote for `name`.
+    pub fn rw_setting(&self, name: &str) -> Option<String> {
+        let settings = self.rw_settings.lock().unwrap();
+        settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
     }
 
     fn note(&self, what: &str) {
@@ -132,22 +187,31 @@ impl Node for FakeNode {
     fn shutdown_requested(&self) -> Result<bool> {
         Ok(self.called("startShutdown"))
     }
-    fn is_setting_ignored(&self, _: &str) -> Result<bool> {
-        Ok(false)
+    fn is_setting_ignored(&self, name: &str) -> Result<bool> {
+        Ok(self.ignored.lock().unwrap().iter().any(|n| n == name))
     }
-    fn get_persistent_setting(&self, _: &str) -> Result<String> {
-        Ok("null".into())
+    fn get_persistent_setting(&self, name: &str) -> Result<String> {
+        Ok(self.rw_setting(name).unwrap_or_else(|| "null".into()))
     }
-    fn update_rw_setting(&self, _: &str, _: &str) -> Result<()> {
+    fn update_rw_setting(&self, name: &str, value: &str) -> Result<()> {
+        self.note(&format!("updateRwSetting({name}, {value})"));
+        let mut settings = self.rw_settings.lock().unwrap();
+        settings.retain(|(n, _)| n != name);
+        if value != "null" {
+            settings.push((name.to_string(), value.to_string()));
+        }
         Ok(())
     }
     fn force_setting(&self, _: &str, _: &str) -> Result<()> {
         Ok(())
     }
     fn reset_settings(&self) -> Result<()> {
+        self.note("resetSettings");
+        self.rw_settings.lock().unwrap().clear();
         Ok(())
     }
-    fn map_port(&self, _: bool) -> Result<()> {
+    fn map_port(&self, on: bool) -> Result<()> {
+        self.note(&format!("mapPort({on})"));
         Ok(())
     }
     fn get_proxy(&self, _: i32) -> Result<(ProxyInfo, bool)> {
@@ -162,31 +226,66 @@ impl Node for FakeNode {
         })
     }
     fn get_nodes_stats(&self) -> Result<(Vec<NodeStats>, bool)> {
-        Ok((Vec::new(), false))
+        self.note("getNodesStats");
+        self.stall();
+        Ok((self.nodes.lock().unwrap().clone(), true))
     }
     fn get_banned(&self) -> Result<(Banmap, bool)> {
-        not_faked()
+        let list: Vec<String> = self
+            .banned
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(a, until)| {
+                format!(r#"{{"address":"{a}","ban_created":0,"banned_until":{until}}}"#)
+            })
+            .collect();
+        Ok((
+            Banmap {
+                json: format!("[{}]", list.join(",")),
+            },
+            true,
+        ))
     }
-    fn ban(&self, _: &NetAddress, _: i64) -> Result<bool> {
-        not_faked()
+    fn ban(&self, addr: &NetAddress, seconds: i64) -> Result<bool> {
+        self.note(&format!("ban({}, {seconds})", addr.0));
+        let subnet = format!("{}/32", addr.0);
+        self.banned
+            .lock()
+            .unwrap()
+            .push((subnet, 1_700_000_000 + seconds));
+        Ok(true)
     }
-    fn unban(&self, _: &NetAddress) -> Result<bool> {
-        not_faked()
+    fn unban(&self, addr: &NetAddress) -> Result<bool> {
+        self.note(&format!("unban({})", addr.0));
+        self.banned.lock().unwrap().retain(|(a, _)| *a != addr.0);
+        Ok(true)
     }
-    fn disconnect_by_address(&self, _: &NetAddress) -> Result<bool> {
-        not_faked()
+    fn disconnect_by_address(&self, addr: &NetAddress) -> Result<bool> {
+        self.note(&format!("disconnectByAddress({})", addr.0));
+        let host = |a: &str| {
+            a.rsplit_once(':')
+                .map_or(a.to_string(), |(h, _)| h.to_string())
+        };
+        self.nodes
+            .lock()
+            .unwrap()
+            .retain(|p| host(&p.addr.0) != addr.0);
+        Ok(true)
     }
-    fn disconnect_by_id(&self, _: i64) -> Result<bool> {
-        not_faked()
+    fn disconnect_by_id(&self, id: i64) -> Result<bool> {
+        self.note(&format!("disconnectById({id})"));
+        self.nodes.lock().unwrap().retain(|p| p.nodeid != id);
+        Ok(true)
     }
     fn list_external_signers(&self) -> Result<Vec<Box<dyn ExternalSigner>>> {
         Ok(Vec::new())
     }
     fn get_total_bytes_recv(&self) -> Result<i64> {
-        Ok(4096)
+        Ok(self.bytes_recv.load(Ordering::SeqCst))
     }
     fn get_total_bytes_sent(&self) -> Result<i64> {
-        Ok(2048)
+        Ok(self.bytes_sent.load(Ordering::SeqCst))
     }
     fn get_mempool_size(&self) -> Result<u64> {
         Ok(3)
@@ -325,5 +424,23 @@ impl Node for FakeNode {
         _: Box<dyn NotifyHeaderTipCallback>,
     ) -> Result<Box<dyn Handler>> {
         handler()
+    }
+}
+
+/// Steps the UI until `done` holds (the model's threads work in the
+/// background); fails after 10 s.
+pub fn settle<S>(
+    h: &mut egui_kittest::Harness<'static, S>,
+    what: &str,
+    done: impl Fn(&egui_kittest::Harness<'static, S>) -> bool,
+) {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        h.step();
+        if done(h) {
+            return;
+        }
+        assert!(std::time::Instant::now() < end, "never: {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
