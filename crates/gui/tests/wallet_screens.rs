@@ -149,8 +149,12 @@ fn transactions_filter_show_details_abandon_bump_and_export() {
     settle(&mut h, "abandoned", |h| {
         !w.state().abandoned.is_empty() && has(h, "abandoned")
     });
+    // The wallet's change notice makes the row show it.
     settle(&mut h, "status", |h| {
-        h.query_by_label(&pending).is_some() && w.state().statuses.values().any(|s| s.is_abandoned)
+        h.state().wallets.as_ref().unwrap().view().wallets[0]
+            .records
+            .iter()
+            .any(|r| r.status.status == gui::wallets::records::Status::Abandoned)
     });
     // Fee bump: the question, then sign and commit.
     let txid = w.state().txs[2].tx.compute_txid();

@@ -22,8 +22,8 @@ use bitcoin::{Address, Network, OutPoint, Txid};
 use interfaces::handler::Handler;
 use interfaces::node::Node;
 use interfaces::wallet::{
-    LoadWalletCallback, TxDestination, UnloadWalletCallback, Wallet, WalletBalances, WalletLoader,
-    WalletTxStatus,
+    LoadWalletCallback, TransactionChangedCallback, TxDestination, UnloadWalletCallback, Wallet,
+    WalletBalances, WalletLoader, WalletTxStatus,
 };
 
 pub use records::TxRecord;
@@ -268,8 +268,10 @@ struct Shared {
     view: WalletsView,
     wallets: Vec<Arc<dyn Wallet>>,
     statuses: HashMap<Txid, (WalletTxStatus, i32)>,
-    /// Unload registrations by wallet name.
-    unload_handlers: Vec<(String, Box<dyn Handler>)>,
+    /// Transactions the wallet reported changed since their status was read.
+    dirty: std::collections::HashSet<Txid>,
+    /// Unload and transaction-change registrations by wallet name.
+    handlers: Vec<(String, Box<dyn Handler>)>,
     /// Registrations of wallets gone, dropped by the wallets' thread (a
     /// handler is never released from inside its own callback).
     retired: Vec<Box<dyn Handler>>,
@@ -313,14 +315,29 @@ impl UnloadWalletCallback for Unloaded {
     }
 }
 
+/// A transaction the wallet changed (confirmed, abandoned, replaced)
+/// has its status read again at the next refresh (bitcoin-qt's
+/// `NotifyTransactionChanged`).
+struct Changed(std::sync::Weak<Mutex<Shared>>);
+
+impl TransactionChangedCallback for Changed {
+    fn call(&self, txid: &Txid, _status: i32) -> interfaces::Result<()> {
+        if let Some(shared) = self.0.upgrade() {
+            lock(&shared).dirty.insert(*txid);
+        }
+        Ok(())
+    }
+}
+
 fn add_wallet(shared: &Arc<Mutex<Shared>>, wallet: Arc<dyn Wallet>) {
     let name = wallet.get_wallet_name().unwrap_or_default();
     if lock(shared).view.wallets.iter().any(|w| w.name == name) {
         return;
     }
-    let handler = wallet
-        .handle_unload(Box::new(Unloaded(Arc::downgrade(shared), name.clone())))
-        .ok();
+    let handlers = [
+        wallet.handle_unload(Box::new(Unloaded(Arc::downgrade(shared), name.clone()))),
+        wallet.handle_transaction_changed(Box::new(Changed(Arc::downgrade(shared)))),
+    ];
     let mut s = lock(shared);
     if s.view.wallets.iter().any(|w| w.name == name) {
         return;
@@ -330,8 +347,8 @@ fn add_wallet(shared: &Arc<Mutex<Shared>>, wallet: Arc<dyn Wallet>) {
         ..Default::default()
     });
     s.wallets.push(wallet);
-    if let Some(h) = handler {
-        s.unload_handlers.push((name, h));
+    for h in handlers.into_iter().flatten() {
+        s.handlers.push((name.clone(), h));
     }
 }
 
@@ -344,8 +361,8 @@ fn remove_wallet(shared: &Mutex<Shared>, name: &str) {
             s.wallets.remove(i);
         }
     }
-    while let Some(i) = s.unload_handlers.iter().position(|(n, _)| n == name) {
-        let (_, h) = s.unload_handlers.remove(i);
+    while let Some(i) = s.handlers.iter().position(|(n, _)| n == name) {
+        let (_, h) = s.handlers.remove(i);
         s.retired.push(h);
     }
 }
@@ -363,7 +380,8 @@ impl WalletsModel {
             view: WalletsView::default(),
             wallets: Vec::new(),
             statuses: HashMap::new(),
-            unload_handlers: Vec::new(),
+            dirty: Default::default(),
+            handlers: Vec::new(),
             retired: Vec::new(),
             repaint,
         }));
@@ -552,23 +570,29 @@ impl WalletsModel {
         }
     }
 
-    /// A transaction's status. Statuses of transactions deep in the chain
-    /// are aged by the tip's height instead of asked again, so a wallet of
-    /// thousands of transactions costs a few calls per refresh.
+    /// A transaction's status. It is read again only when the tip moved
+    /// (for transactions less than [`RECHECK_DEPTH`] deep; deeper ones are
+    /// aged by the tip's height) or the wallet reported the transaction
+    /// changed, so a refresh of a large wallet costs a few IPC calls.
     fn status(&self, w: &dyn Wallet, txid: Txid, tip: i32) -> Option<WalletTxStatus> {
-        let cached = lock(&self.shared).statuses.get(&txid).cloned();
-        if let Some((s, at)) = &cached {
-            if s.depth_in_main_chain >= RECHECK_DEPTH && tip >= *at {
+        let (cached, dirty) = {
+            let mut s = lock(&self.shared);
+            let dirty = s.dirty.remove(&txid);
+            (s.statuses.get(&txid).cloned(), dirty)
+        };
+        if let Some((s, at)) = cached.as_ref().filter(|_| !dirty) {
+            if tip == *at {
+                return Some(s.clone());
+            }
+            if s.depth_in_main_chain >= RECHECK_DEPTH && tip > *at {
                 let mut s = s.clone();
                 s.depth_in_main_chain += tip - at;
                 return Some(s);
             }
         }
         match w.try_get_tx_status(&txid) {
-            Ok((s, height, _, true)) => {
-                lock(&self.shared)
-                    .statuses
-                    .insert(txid, (s.clone(), height));
+            Ok((s, _, _, true)) => {
+                lock(&self.shared).statuses.insert(txid, (s.clone(), tip));
                 Some(s)
             }
             _ => cached.map(|(s, _)| s),

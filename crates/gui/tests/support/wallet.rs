@@ -61,6 +61,8 @@ pub struct State {
     pub fee_per_kvb: i64,
     /// Unload registrations.
     pub unload: Vec<Box<dyn UnloadWalletCallback>>,
+    /// Transaction-change registrations.
+    pub changed: Vec<Box<dyn TransactionChangedCallback>>,
 }
 
 /// A fake wallet; clones share their state.
@@ -362,11 +364,19 @@ impl Wallet for FakeWallet {
             .is_some_and(|s| s.depth_in_main_chain == 0))
     }
     fn abandon_transaction(&self, txid: &Txid) -> Result<bool> {
-        let mut s = self.state();
-        s.abandoned.push(*txid);
-        if let Some(st) = s.statuses.get_mut(txid) {
-            st.is_abandoned = true;
+        let callbacks = {
+            let mut s = self.state();
+            s.abandoned.push(*txid);
+            if let Some(st) = s.statuses.get_mut(txid) {
+                st.is_abandoned = true;
+            }
+            std::mem::take(&mut s.changed)
+        };
+        // As Core's wallet, it tells its listeners.
+        for c in &callbacks {
+            let _ = c.call(txid, 1);
         }
+        self.state().changed = callbacks;
         Ok(true)
     }
     fn transaction_can_be_bumped(&self, _: &Txid) -> Result<bool> {
@@ -585,8 +595,9 @@ impl Wallet for FakeWallet {
     }
     fn handle_transaction_changed(
         &self,
-        _: Box<dyn TransactionChangedCallback>,
+        cb: Box<dyn TransactionChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
+        self.state().changed.push(cb);
         handler()
     }
     fn handle_can_get_addresses_changed(
