@@ -94,6 +94,8 @@ pub struct App {
     pub dialogs: views::wallet_dialogs::Dialogs,
     /// The address book window.
     pub address_book: views::address_book::AddressBook,
+    /// `bitcoin:` URIs waiting for a wallet to fill Send with.
+    pub pending_uris: Vec<String>,
     /// File > Load PSBT.
     pub psbt: views::psbt::PsbtDialog,
     /// Settings > Mask values: amounts show as "#".
@@ -136,6 +138,7 @@ impl App {
             address_book: Default::default(),
             mask_values: false,
             psbt: Default::default(),
+            pending_uris: Vec::new(),
             focus_tab: false,
             frame_stats: None,
         }

@@ -14,6 +14,7 @@ pub mod node_options;
 pub mod options;
 pub mod settings;
 pub mod units;
+pub mod uri;
 pub mod views;
 pub mod wallets;
 
@@ -74,6 +75,7 @@ pub fn run(argv: Vec<String>) -> i32 {
     let mut app = app::App::new(model.clone(), &chain);
     app.start_minimized = parsed.gui.min;
     app.network = network(parsed.chain);
+    app.pending_uris = parsed.gui.uris.clone();
     app.settings_store = gui_settings(parsed.chain);
     app.data_dir_net = Some(parsed.args.get_data_dir_net());
     if parsed.gui.reset_gui_settings {

@@ -19,6 +19,8 @@ pub struct GuiOptions {
     pub reset_gui_settings: bool,
     /// `-ipcconnect=<address>`: attach to this node instead of spawning one.
     pub ipc_connect: Option<String>,
+    /// `bitcoin:` URIs after the options: payments to fill in on Send.
+    pub uris: Vec<String>,
 }
 
 /// The parsed command line.
@@ -54,9 +56,23 @@ pub fn parse_with(
 ) -> Result<Parsed, Early> {
     let args = ArgsManager::new();
     common::options::register_node_options(&args);
-    args.parse_parameters(argv)
+    // bitcoin-qt takes `bitcoin:` URIs after the options; they are no
+    // options to parse or to reject.
+    let uris: Vec<String> = argv
+        .iter()
+        .skip(1)
+        .filter(|a| crate::uri::is_uri(a))
+        .cloned()
+        .collect();
+    let argv: Vec<String> = argv
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i == 0 || !crate::uri::is_uri(a))
+        .map(|(_, a)| a.clone())
+        .collect();
+    args.parse_parameters(&argv)
         .map_err(|e| Early::Error(common::args::parse_error_message(&e)))?;
-    common::args::check_unexpected_tokens(argv).map_err(Early::Error)?;
+    common::args::check_unexpected_tokens(&argv).map_err(Early::Error)?;
     if args.is_arg_set("-version") {
         return Err(Early::Print(format!(
             "Bitcoin Core (bitcoin-gui) version v{}\n",
@@ -95,6 +111,7 @@ pub fn parse_with(
         choose_datadir: flag("-choosedatadir", false),
         reset_gui_settings: flag("-resetguisettings", false),
         ipc_connect,
+        uris,
     };
     Ok(Parsed { args, chain, gui })
 }
@@ -143,5 +160,13 @@ mod tests {
             matches!(parse(&argv(&["-version"])), Err(Early::Print(v)) if v.contains("version"))
         );
         assert!(matches!(parse(&argv(&["stray"])), Err(Early::Error(_))));
+        // Payment URIs may follow the options.
+        let dir = std::env::temp_dir().join(format!("gui-uri-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let datadir = format!("-datadir={}", dir.display());
+        let p = parse(&argv(&[&datadir, "-regtest", "bitcoin:bcrt1qx?amount=1"]))
+            .unwrap_or_else(|_| panic!("parse"));
+        assert_eq!(p.gui.uris, ["bitcoin:bcrt1qx?amount=1"]);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

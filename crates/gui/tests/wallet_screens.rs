@@ -518,3 +518,28 @@ fn masked_values_hide_amounts_and_the_transaction_list() {
         has(h, "hidden while values are masked")
     });
 }
+
+#[test]
+fn payment_uris_fill_send_once_a_wallet_is_there() {
+    let node_wallet = alice();
+    let (mut h, _) = harness(&[node_wallet]);
+    let uri = format!("bitcoin:{}?amount=0.5&label=shop", address(9));
+    h.state_mut().pending_uris = vec![uri, "bitcoin:nonsense".into()];
+    settle(&mut h, "send filled", |h| {
+        h.state().tab == Tab::Send
+            && h.state().send.entries.first().map(|e| e.amount.clone()) == Some("0.50000000".into())
+    });
+    assert_eq!(h.state().send.entries[0].label, "shop");
+    assert_eq!(h.state().send.entries.len(), 1);
+    settle(&mut h, "bad uri", |h| has(h, "URI cannot be parsed!"));
+    // File > Open URI… adds a second payment.
+    h.state_mut().dialogs.show(Dialog::OpenUri(format!(
+        "bitcoin:{}?amount=0.1",
+        address(8)
+    )));
+    h.run_steps(3);
+    h.get_by_label("OK").click();
+    settle(&mut h, "second entry", |h| {
+        h.state().send.entries.len() == 2
+    });
+}

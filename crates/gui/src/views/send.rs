@@ -106,6 +106,34 @@ impl SendForm {
     }
 }
 
+/// Fills Send from a `bitcoin:` URI (bitcoin-qt's `handlePaymentRequest`):
+/// the URI's payment replaces an empty first entry or is added. `Err`
+/// with bitcoin-qt's message when the URI or its address is not valid.
+pub fn open_uri(app: &mut App, text: &str) -> Result<(), String> {
+    const BAD: &str = "URI cannot be parsed! This can be caused by an invalid Bitcoin address or malformed URI parameters.";
+    let uri = crate::uri::parse(text).ok_or(BAD)?;
+    crate::wallets::parse_address(&uri.address, app.network).ok_or(BAD)?;
+    let unit = app.settings.display_unit;
+    let entry = Entry {
+        address: uri.address,
+        label: uri.label,
+        amount: if uri.amount > 0 {
+            unit.format(uri.amount)
+        } else {
+            String::new()
+        },
+        subtract: app.settings.sub_fee_from_amount,
+    };
+    match app.send.entries.first() {
+        Some(e) if app.send.entries.len() == 1 && e.address.is_empty() && e.amount.is_empty() => {
+            app.send.entries[0] = entry;
+        }
+        _ => app.send.entries.push(entry),
+    }
+    app.tab = crate::app::Tab::Send;
+    Ok(())
+}
+
 /// Draws the Send tab for the wallet at `index`.
 pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) {
     let Some(wallet) = view.wallets.get(index) else {

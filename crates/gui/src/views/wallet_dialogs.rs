@@ -36,6 +36,8 @@ pub enum Dialog {
     Sign(String, String, String),
     /// Verify message: address, message, signature, and the result.
     Verify(String, String, String, Option<Result<String, String>>),
+    /// Open URI: the URI.
+    OpenUri(String),
 }
 
 /// The open dialog and whether its first field takes the keyboard.
@@ -239,6 +241,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
     let mut open = true;
     let mut done: Option<WalletCommand> = None;
     let mut close = false;
+    let mut uri = None;
     let title = match &d.open {
         Dialog::None => return,
         Dialog::Create(..) => "Create Wallet",
@@ -250,6 +253,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
         Dialog::ChangePassphrase(..) => "Change passphrase",
         Dialog::Sign(..) => "Sign Message",
         Dialog::Verify(..) => "Verify Message",
+        Dialog::OpenUri(_) => "Open URI",
     };
     egui::Window::new(title)
         .pivot(egui::Align2::CENTER_CENTER)
@@ -379,6 +383,15 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
                         }
                     });
                 }
+                Dialog::OpenUri(text) => {
+                    ui.label("Open payment request from URI or file");
+                    egui::Grid::new("open-uri").num_columns(2).show(ui, |ui| {
+                        field(ui, "URI:", text, false, focus);
+                    });
+                    if ui.button("OK").clicked() {
+                        uri = Some(text.trim().to_string());
+                    }
+                }
                 Dialog::Verify(address, message, signature, result) => {
                     egui::Grid::new("verify").num_columns(2).show(ui, |ui| {
                         field(ui, "Address", address, false, focus);
@@ -401,6 +414,14 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &WalletsView, index: usize) 
             }
             close = ui.input(|i| i.key_pressed(egui::Key::Escape));
         });
+    if let Some(text) = uri {
+        match crate::views::send::open_uri(app, &text) {
+            Ok(()) => app.dialogs.open = Dialog::None,
+            Err(e) => wallets.fail(e),
+        }
+        return;
+    }
+    let d = &mut app.dialogs;
     // Sign and Verify stay open after their action; the others close.
     let keep = matches!(d.open, Dialog::Sign(..) | Dialog::Verify(..));
     if let Some(c) = done {

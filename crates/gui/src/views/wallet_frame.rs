@@ -35,6 +35,12 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
     if wallets.wallets.is_empty() {
         return no_wallet(ui, app, wallets.available, &wallets);
     }
+    // URIs from the command line wait for a wallet, as in bitcoin-qt.
+    for uri in std::mem::take(&mut app.pending_uris) {
+        if let (Err(e), Some(w)) = (send::open_uri(app, &uri), &app.wallets) {
+            w.fail(e);
+        }
+    }
     let index = app.wallet_index.min(wallets.wallets.len() - 1);
     app.wallet_index = index;
     if wallets.wallets.len() > 1 {
