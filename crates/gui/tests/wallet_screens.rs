@@ -543,3 +543,28 @@ fn payment_uris_fill_send_once_a_wallet_is_there() {
         h.state().send.entries.len() == 2
     });
 }
+
+#[test]
+fn the_status_bar_shows_the_wallet_state_and_switches_the_unit() {
+    let w = alice();
+    {
+        let mut s = w.state();
+        s.passphrase = Some("x".into());
+        s.locked = true;
+    }
+    let (mut h, _) = harness(std::slice::from_ref(&w));
+    settle(&mut h, "lock state", |h| has(h, "Locked") && has(h, "HD"));
+    let dir = std::env::temp_dir().join(format!("gui-unit-{}", std::process::id()));
+    let path = dir.join("Bitcoin-Qt-regtest.conf");
+    h.state_mut().settings_store = gui::settings::QtSettings::at(&path);
+    h.get_by_label("BTC").click();
+    h.run_steps(3);
+    h.get_by_label("Satoshi (sat)").click();
+    settle(&mut h, "sat balances", |h| {
+        has(h, "150\u{2009}000\u{2009}000 sat")
+    });
+    // Saved where bitcoin-qt keeps it.
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("DisplayBitcoinUnit"), "{saved}");
+    let _ = std::fs::remove_dir_all(dir);
+}

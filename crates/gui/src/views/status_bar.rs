@@ -50,6 +50,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                wallet_icons(ui, app);
                 let sync = if behind(s) { "Syncing" } else { "Up to date" };
                 ui.label(sync).on_hover_text(format!(
                     "Processed {} blocks of transaction history.\nLast received block was generated {} ago.",
@@ -77,4 +78,48 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, view: &View) {
             });
         });
     });
+}
+
+/// The wallet's part of the status bar (bitcoin-qt's unit label, lock and
+/// HD icons, drawn as words): the unit opens a menu that changes the
+/// display unit and saves it as Options does.
+fn wallet_icons(ui: &mut egui::Ui, app: &mut App) {
+    let Some(view) = app.wallets.as_ref().map(|w| w.view()) else {
+        return;
+    };
+    let Some(wallet) = view.wallets.get(app.wallet_index) else {
+        return;
+    };
+    let flags = wallet.flags;
+    if flags.private_keys_disabled {
+        ui.label("Watch-only").on_hover_text("Private key disabled");
+    } else {
+        ui.label("HD").on_hover_text("HD key generation is enabled");
+    }
+    if flags.crypted {
+        let (text, tip) = if flags.locked {
+            ("Locked", "Wallet is encrypted and currently locked")
+        } else {
+            ("Unlocked", "Wallet is encrypted and currently unlocked")
+        };
+        ui.label(text).on_hover_text(tip);
+    }
+    let unit = app.settings.display_unit;
+    ui.menu_button(unit.label(), |ui| {
+        for u in crate::units::Unit::ALL {
+            if ui.selectable_label(u == unit, u.long_name()).clicked() {
+                app.settings.display_unit = u;
+                app.settings.store(&mut app.settings_store);
+                if let Err(e) = app.settings_store.save() {
+                    if let Some(w) = &app.wallets {
+                        w.fail(e);
+                    }
+                }
+                ui.close();
+            }
+        }
+    })
+    .response
+    .on_hover_text("Unit to show amounts in. Click to select another unit.");
+    ui.separator();
 }
