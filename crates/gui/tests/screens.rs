@@ -180,3 +180,23 @@ fn the_window_keeps_drawing_while_the_node_stalls() {
     assert!(slowest < Duration::from_secs(1), "a frame took {slowest:?}");
     assert!(h.query_by_label("Overview").is_some());
 }
+
+#[test]
+fn a_node_behind_shows_the_sync_overlay_until_hidden() {
+    let node = FakeNode::synced(7);
+    let three_days_ago = node.block_time.load(Ordering::SeqCst) - 3 * 86_400;
+    node.block_time.store(three_days_ago, Ordering::SeqCst);
+    let mut h = harness(app(&node, Start::Attached));
+    settle(&mut h, "overlay", |h| {
+        h.query_by_label("Number of blocks left").is_some()
+    });
+    assert!(h
+        .query_by_label("Estimated time left until synced")
+        .is_some());
+    // The status bar says how far behind, as bitcoin-qt's progress bar.
+    assert!(h.query_by_label_contains("3 days behind").is_some());
+    h.get_by_label("Hide").click();
+    settle(&mut h, "hidden", |h| {
+        h.query_by_label("Number of blocks left").is_none()
+    });
+}
