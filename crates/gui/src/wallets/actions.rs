@@ -49,6 +49,7 @@ impl WalletsModel {
         loader: &dyn WalletLoader,
         network: Network,
         command: WalletCommand,
+        counted: bool,
     ) {
         let result = match command {
             WalletCommand::Broadcast(tx) => Some(broadcast(node, &tx)),
@@ -59,7 +60,10 @@ impl WalletsModel {
             if let Some(result) = result {
                 s.view.message = Some(result);
             }
-            s.view.busy = false;
+            if counted {
+                s.actions = s.actions.saturating_sub(1);
+            }
+            s.view.busy = s.actions > 0;
         }
         self.repaint();
     }

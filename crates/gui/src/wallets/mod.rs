@@ -268,6 +268,8 @@ struct Shared {
     view: WalletsView,
     wallets: Vec<Arc<dyn Wallet>>,
     statuses: HashMap<Txid, (WalletTxStatus, i32)>,
+    /// Actions queued or running (the forms are busy while any is).
+    actions: usize,
     /// Transactions the wallet reported changed since their status was read.
     dirty: std::collections::HashSet<Txid>,
     /// Unload and transaction-change registrations by wallet name.
@@ -282,7 +284,8 @@ struct Shared {
 #[derive(Clone)]
 pub struct WalletsModel {
     shared: Arc<Mutex<Shared>>,
-    commands: Sender<WalletCommand>,
+    /// Commands, and whether each counts as an action the forms wait for.
+    commands: Sender<(WalletCommand, bool)>,
 }
 
 fn lock(m: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -381,6 +384,7 @@ impl WalletsModel {
             wallets: Vec::new(),
             statuses: HashMap::new(),
             dirty: Default::default(),
+            actions: 0,
             handlers: Vec::new(),
             retired: Vec::new(),
             repaint,
@@ -407,14 +411,18 @@ impl WalletsModel {
 
     /// Queues an action.
     pub fn send(&self, command: WalletCommand) {
-        lock(&self.shared).view.busy = true;
-        let _ = self.commands.send(command);
+        {
+            let mut s = lock(&self.shared);
+            s.actions += 1;
+            s.view.busy = true;
+        }
+        let _ = self.commands.send((command, true));
     }
 
     /// Queues a read that changes nothing (a fee estimate, the coin list,
     /// the wallet directory, details): the forms stay usable meanwhile.
     pub fn ask(&self, command: WalletCommand) {
-        let _ = self.commands.send(command);
+        let _ = self.commands.send((command, false));
     }
 
     /// Shows an error found before anything was asked of the wallet.
@@ -453,7 +461,7 @@ impl WalletsModel {
         node: Arc<dyn Node>,
         network: Network,
         tip: impl Fn() -> Option<i32>,
-        rx: Receiver<WalletCommand>,
+        rx: Receiver<(WalletCommand, bool)>,
     ) {
         while tip().is_none() {
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -476,7 +484,7 @@ impl WalletsModel {
         loop {
             self.refresh(network, tip().unwrap_or(0));
             match rx.recv_timeout(REFRESH) {
-                Ok(command) => self.act(&*node, &*loader, network, command),
+                Ok((command, counted)) => self.act(&*node, &*loader, network, command, counted),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
