@@ -1,11 +1,19 @@
 //! A loaded wallet seen from another process (Core's `WalletImpl`): what
-//! the node's supervisor and the GUI call through `interfaces::Wallet`.
-//! Calls this wallet cannot serve yet answer a clear error naming the call.
+//! the node's supervisor and the GUI call through `interfaces::Wallet`,
+//! each call answered as Core's `WalletImpl` answers it, from the wallet's
+//! own implementations (the ones its RPCs use).
 
 use crate::context::WalletContext;
 use crate::db::records::AddressPurpose;
-use crate::wallet::Wallet;
+use crate::ledger::{balance, Entry};
+use crate::spend::{get_minimum_fee, get_required_fee};
+use crate::wallet::addresses::{purpose_or_derived, script_of_address};
+use crate::wallet::bump::BumpRequest;
+use crate::wallet::spending::NodeFees;
+use crate::wallet::{CallbackList, State, Wallet, Writes};
+use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, OutPoint, ScriptBuf, Transaction, TxIn, TxOut, Txid};
+use interfaces::chain::FoundBlockParam;
 use interfaces::handler::Handler;
 use interfaces::wallet::*;
 use interfaces::{BilingualStr, Error, Outcome, Result};
@@ -22,30 +30,172 @@ impl WalletInterface {
     pub fn new(context: Arc<WalletContext>, wallet: Arc<Wallet>) -> Self {
         WalletInterface { context, wallet }
     }
-}
 
-fn not_yet<T>(call: &str) -> Result<T> {
-    Err(Error::Remote(format!(
-        "Wallet.{call} is not available in this wallet yet"
-    )))
-}
+    /// The address string of `dest` on the wallet's network.
+    fn address_of(&self, dest: &TxDestination) -> Option<String> {
+        dest.script_pubkey()
+            .and_then(|s| self.wallet.address_of(&s))
+    }
 
-fn purpose_number(p: Option<AddressPurpose>) -> i32 {
-    match p {
-        Some(AddressPurpose::Receive) => 0,
-        Some(AddressPurpose::Send) => 1,
-        Some(AddressPurpose::Refund) => 2,
-        None => -1,
+    /// The time of the wallet's last processed block, from the node.
+    fn last_block_time(&self, state: &State) -> Option<i64> {
+        let (hash, _) = state.ledger.last_block()?;
+        let want = FoundBlockParam {
+            want_time: true,
+            ..Default::default()
+        };
+        match self.wallet.chain.find_block(&hash, &want) {
+            Ok((found, true)) => Some(found.time),
+            _ => None,
+        }
     }
 }
 
-fn purpose_of(n: i32) -> Option<AddressPurpose> {
-    match n {
-        0 => Some(AddressPurpose::Receive),
-        1 => Some(AddressPurpose::Send),
-        2 => Some(AddressPurpose::Refund),
-        _ => None,
+/// Core's `SigningResult::OK`.
+const SIGNING_OK: i32 = 0;
+/// Core's `SigningResult::PRIVATE_KEY_NOT_AVAILABLE`.
+const PRIVATE_KEY_NOT_AVAILABLE: i32 = 1;
+/// Core's `SigningResult::SIGNING_FAILED`.
+const SIGNING_FAILED: i32 = 2;
+
+/// A default-constructed `CMutableTransaction` (version 2, nothing in it):
+/// what Core's out-parameters hold when a call fails.
+fn empty_tx() -> Transaction {
+    Transaction {
+        version: bitcoin::transaction::Version::TWO,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: Vec::new(),
+        output: Vec::new(),
     }
+}
+
+/// Core's default `WalletTx`, answered for a transaction the wallet does
+/// not have.
+fn no_wallet_tx() -> WalletTx {
+    WalletTx {
+        tx: empty_tx(),
+        txin_is_mine: Vec::new(),
+        txout_is_mine: Vec::new(),
+        txout_is_change: Vec::new(),
+        txout_address: Vec::new(),
+        txout_address_is_mine: Vec::new(),
+        credit: 0,
+        debit: 0,
+        change: 0,
+        time: 0,
+        value_map: Vec::new(),
+        is_coinbase: false,
+    }
+}
+
+/// Core's default `WalletTxOut` (a null output at depth -1), answered for
+/// a coin the wallet does not have.
+fn no_wallet_tx_out() -> WalletTxOut {
+    WalletTxOut {
+        txout: TxOut::NULL,
+        time: 0,
+        depth_in_main_chain: -1,
+        is_spent: false,
+    }
+}
+
+/// Core's `MakeWalletTx`: the transaction with what the wallet knows about
+/// each input and output, its amounts, time and `mapValue`.
+fn make_wallet_tx(wallet: &Wallet, state: &State, entry: &Entry) -> WalletTx {
+    let ledger = &state.ledger;
+    let tx = entry.tx();
+    let txout_is_mine: Vec<bool> = tx
+        .output
+        .iter()
+        .map(|o| state.keys.is_mine(&o.script_pubkey))
+        .collect();
+    let txout_is_change: Vec<bool> = tx
+        .output
+        .iter()
+        .map(|o| wallet.is_change(state, &o.script_pubkey))
+        .collect();
+    let change = tx
+        .output
+        .iter()
+        .zip(&txout_is_change)
+        .filter(|(_, c)| **c)
+        .map(|(o, _)| o.value.to_sat() as i64)
+        .sum();
+    // The in-memory `mapValue`: what Core reads back without its
+    // bookkeeping keys.
+    let value_map = entry
+        .record
+        .map_value()
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "fromaccount" | "n" | "timesmart" | "spent"))
+        .collect();
+    WalletTx {
+        txin_is_mine: tx
+            .input
+            .iter()
+            .map(|i| ledger.txos().contains_key(&i.previous_output))
+            .collect(),
+        txout_address: tx
+            .output
+            .iter()
+            .map(|o| TxDestination::from_script(&o.script_pubkey))
+            .collect(),
+        txout_address_is_mine: txout_is_mine.clone(),
+        txout_is_mine,
+        txout_is_change,
+        credit: balance::credit(ledger, entry),
+        debit: balance::debit(ledger, tx),
+        change,
+        time: entry.time(),
+        value_map,
+        is_coinbase: tx.is_coinbase(),
+        tx: tx.clone(),
+    }
+}
+
+/// Core's `MakeWalletTxStatus`.
+fn make_wallet_tx_status(wallet: &Wallet, state: &State, entry: &Entry) -> WalletTxStatus {
+    let ledger = &state.ledger;
+    let block_height = match entry.state {
+        crate::ledger::TxState::Confirmed { height, .. }
+        | crate::ledger::TxState::BlockConflicted { height, .. } => height,
+        _ => i32::MAX,
+    };
+    let mut trusted = std::collections::BTreeSet::new();
+    WalletTxStatus {
+        block_height,
+        blocks_to_maturity: ledger.blocks_to_maturity(entry),
+        depth_in_main_chain: ledger.depth(entry),
+        time_received: entry.record.time_received,
+        lock_time: entry.tx().lock_time.to_consensus_u32(),
+        is_trusted: balance::is_trusted(
+            ledger,
+            entry,
+            wallet.options.spend_zero_conf_change(),
+            &mut trusted,
+        ),
+        is_abandoned: entry.state.is_abandoned(),
+        is_coinbase: entry.tx().is_coinbase(),
+        is_in_main_chain: entry.state.is_confirmed(),
+    }
+}
+
+/// Core's `MakeWalletTxOut` for output `n` of `entry` at `depth`.
+fn make_wallet_tx_out(state: &State, entry: &Entry, n: u32, depth: i32) -> Option<WalletTxOut> {
+    Some(WalletTxOut {
+        txout: entry.tx().output.get(n as usize)?.clone(),
+        time: entry.time(),
+        depth_in_main_chain: depth,
+        is_spent: state.ledger.is_spent(&OutPoint::new(entry.txid, n)),
+    })
+}
+
+/// Core's serialization of a `CPubKey` (its length, then the key), as
+/// `getPubKey` carries it.
+fn serialized_pubkey(key: &bitcoin::PublicKey) -> Vec<u8> {
+    let mut w = crate::db::ser::Writer::new();
+    w.var_bytes(&key.to_bytes());
+    w.into_bytes()
 }
 
 /// Removes a registered callback when disconnected or dropped.
@@ -84,9 +234,6 @@ fn next_id() -> u64 {
 
 /// Registers `cb` in `list` (a field of the wallet's callbacks) until the
 /// returned handler goes.
-/// A list of registered callbacks of one kind on a wallet.
-type CallbackList<T> = Mutex<Vec<(u64, Arc<T>)>>;
-
 fn register<T: ?Sized + Send + Sync + 'static>(
     wallet: &Arc<Wallet>,
     pick: fn(&Wallet) -> &CallbackList<T>,
@@ -151,11 +298,47 @@ impl interfaces::wallet::Wallet for WalletInterface {
             Err(e) => Outcome::Err(BilingualStr::from(e.to_string().as_str())),
         })
     }
-    fn get_pub_key(&self, _script: &ScriptBuf, _address: &[u8; 20]) -> Result<(Vec<u8>, bool)> {
-        not_yet("getPubKey")
+    /// The public key comes as Core serializes a `CPubKey`: its length,
+    /// then the key.
+    fn get_pub_key(&self, script: &ScriptBuf, address: &[u8; 20]) -> Result<(Vec<u8>, bool)> {
+        let state = self.wallet.lock();
+        // Core's `GetSolvingProvider`: the first descriptor that can solve
+        // the script, public data only.
+        let provider = state
+            .keys
+            .managers_of(script)
+            .first()
+            .and_then(|id| state.keys.spkms.get(id))
+            .and_then(|spkm| {
+                spkm.signing_provider(script, false, state.key_access())
+                    .ok()
+                    .flatten()
+            });
+        let key = provider.and_then(|p| {
+            p.pubkeys
+                .iter()
+                .map(|k| k.pubkey)
+                .find(|k| k.pubkey_hash().as_byte_array() == address)
+        });
+        Ok(match key {
+            Some(k) => (serialized_pubkey(&k), true),
+            None => (Vec::new(), false),
+        })
     }
-    fn sign_message(&self, _message: &str, _pkhash: &[u8; 20]) -> Result<(String, i32)> {
-        not_yet("signMessage")
+    fn sign_message(&self, message: &str, pkhash: &[u8; 20]) -> Result<(String, i32)> {
+        let state = self.wallet.lock();
+        let address = bitcoin::Address::p2pkh(
+            bitcoin::PubkeyHash::from_byte_array(*pkhash),
+            self.wallet.network,
+        );
+        Ok(
+            match crate::sign::sign_message(&state.keys, state.key_access(), &address, message) {
+                Ok(signature) => (signature, SIGNING_OK),
+                Err(crate::sign::SignError::SigningFailed) => (String::new(), SIGNING_FAILED),
+                // No descriptor has the key, or it is locked away.
+                Err(_) => (String::new(), PRIVATE_KEY_NOT_AVAILABLE),
+            },
+        )
     }
     fn is_spendable(&self, dest: &TxDestination) -> Result<bool> {
         Ok(dest
@@ -163,19 +346,23 @@ impl interfaces::wallet::Wallet for WalletInterface {
             .is_some_and(|s| self.wallet.lock().keys.is_mine(&s)))
     }
     fn set_address_book(&self, dest: &TxDestination, name: &str, purpose: i32) -> Result<bool> {
-        let Some(address) = dest
-            .script_pubkey()
-            .and_then(|s| self.wallet.address_of(&s))
-        else {
+        let Some(address) = self.address_of(dest) else {
             return Ok(false);
         };
         Ok(self
             .wallet
-            .set_address_book(&address, Some(name), purpose_of(purpose))
+            .set_address_book(
+                &address,
+                Some(name),
+                AddressPurpose::from_core_number(purpose),
+            )
             .is_ok())
     }
-    fn del_address_book(&self, _dest: &TxDestination) -> Result<bool> {
-        not_yet("delAddressBook")
+    fn del_address_book(&self, dest: &TxDestination) -> Result<bool> {
+        let Some(address) = self.address_of(dest) else {
+            return Ok(false);
+        };
+        Ok(self.wallet.del_address_book(&address).unwrap_or(false))
     }
     fn get_address(
         &self,
@@ -183,14 +370,19 @@ impl interfaces::wallet::Wallet for WalletInterface {
         _want_name: bool,
         _want_purpose: bool,
     ) -> Result<(String, i32, bool)> {
-        let Some(address) = dest
-            .script_pubkey()
-            .and_then(|s| self.wallet.address_of(&s))
-        else {
+        let (Some(script), Some(address)) = (dest.script_pubkey(), self.address_of(dest)) else {
             return Ok((String::new(), -1, false));
         };
-        Ok(match self.wallet.address_book_entry(&address) {
-            Some(e) => (e.label.unwrap_or_default(), purpose_number(e.purpose), true),
+        let state = self.wallet.lock();
+        Ok(match state.find_address_book_entry(&address) {
+            Some(e) => {
+                let is_mine = state.keys.is_mine(&script);
+                (
+                    e.label.clone().unwrap_or_default(),
+                    purpose_or_derived(e.purpose, is_mine).core_number(),
+                    true,
+                )
+            }
             None => (String::new(), -1, false),
         })
     }
@@ -198,35 +390,39 @@ impl interfaces::wallet::Wallet for WalletInterface {
         let state = self.wallet.lock();
         let mut out = Vec::new();
         for (address, entry) in &state.address_book {
-            let Ok(a) = address.parse::<bitcoin::Address<bitcoin::address::NetworkUnchecked>>()
-            else {
+            // Entries without a label only hold a change address's data.
+            let Some(label) = &entry.label else {
                 continue;
             };
-            let script = a.assume_checked_ref().script_pubkey();
+            let Some(script) = script_of_address(address) else {
+                continue;
+            };
+            let is_mine = state.keys.is_mine(&script);
             out.push(WalletAddress {
                 dest: TxDestination::from_script(&script),
-                is_mine: state.keys.is_mine(&script),
-                name: entry.label.clone().unwrap_or_default(),
-                purpose: purpose_number(entry.purpose),
+                is_mine,
+                name: label.clone(),
+                purpose: purpose_or_derived(entry.purpose, is_mine).core_number(),
             });
         }
         Ok(out)
     }
     fn get_address_receive_requests(&self) -> Result<Vec<Vec<u8>>> {
-        let state = self.wallet.lock();
-        Ok(state
-            .address_book
-            .values()
-            .flat_map(|e| e.receive_requests.values().map(|v| v.as_bytes().to_vec()))
-            .collect())
+        Ok(self.wallet.address_receive_requests())
     }
     fn set_address_receive_request(
         &self,
-        _dest: &TxDestination,
-        _id: &[u8],
-        _value: &[u8],
+        dest: &TxDestination,
+        id: &[u8],
+        value: &[u8],
     ) -> Result<bool> {
-        not_yet("setAddressReceiveRequest")
+        let (Some(address), Ok(id)) = (self.address_of(dest), std::str::from_utf8(id)) else {
+            return Ok(false);
+        };
+        Ok(self
+            .wallet
+            .set_address_receive_request(&address, id, value)
+            .is_ok())
     }
     fn display_address(&self, _dest: &TxDestination) -> Result<Outcome<()>> {
         Ok(Outcome::Err(BilingualStr::from(
@@ -306,86 +502,154 @@ impl interfaces::wallet::Wallet for WalletInterface {
     fn abandon_transaction(&self, txid: &Txid) -> Result<bool> {
         Ok(self.wallet.abandon(txid).unwrap_or(false))
     }
-    fn transaction_can_be_bumped(&self, _txid: &Txid) -> Result<bool> {
-        not_yet("transactionCanBeBumped")
+    fn transaction_can_be_bumped(&self, txid: &Txid) -> Result<bool> {
+        Ok(self.wallet.transaction_can_be_bumped(txid))
     }
     fn create_bump_transaction(
         &self,
-        _txid: &Txid,
-        _coin_control: &CoinControl,
+        txid: &Txid,
+        coin_control: &CoinControl,
     ) -> Result<BumpTransaction> {
-        not_yet("createBumpTransaction")
+        // The original's outputs, every input the wallet's (Core's
+        // `createBumpTransaction`).
+        let request = BumpRequest {
+            coin_control: crate::spend::coincontrol::CoinControl::from(coin_control),
+            require_mine: true,
+            ..Default::default()
+        };
+        let mut state = self.wallet.lock();
+        match self
+            .wallet
+            .create_rate_bump_transaction(&mut state, txid, &request)
+        {
+            Ok(proposal) => {
+                // The change key it reserved is kept, as Core keeps it.
+                self.wallet
+                    .commit(&mut state, proposal.writes)
+                    .map_err(Error::Remote)?;
+                Ok(BumpTransaction {
+                    errors: Vec::new(),
+                    old_fee: proposal.old_fee,
+                    new_fee: proposal.new_fee,
+                    mtx: proposal.tx,
+                    made: true,
+                })
+            }
+            Err(e) => Ok(BumpTransaction {
+                errors: vec![BilingualStr::from(e.message.as_str())],
+                old_fee: 0,
+                new_fee: 0,
+                mtx: empty_tx(),
+                made: false,
+            }),
+        }
     }
-    fn sign_bump_transaction(&self, _mtx: &Transaction) -> Result<(Transaction, bool)> {
-        not_yet("signBumpTransaction")
+    fn sign_bump_transaction(&self, mtx: &Transaction) -> Result<(Transaction, bool)> {
+        // Core's `feebumper::SignTransaction`: the wallet signs its inputs;
+        // anything left unsigned (a locked wallet, a foreign input) fails.
+        let state = self.wallet.lock();
+        let mut tx = mtx.clone();
+        let signed = self.wallet.sign_own(&state, &mut tx).is_ok();
+        Ok((tx, signed))
     }
     fn commit_bump_transaction(
         &self,
-        _txid: &Txid,
-        _mtx: &Transaction,
+        txid: &Txid,
+        mtx: &Transaction,
     ) -> Result<(Vec<BilingualStr>, Txid, bool)> {
-        not_yet("commitBumpTransaction")
+        let mut state = self.wallet.lock();
+        Ok(
+            match self.wallet.commit_bump_transaction(
+                &mut state,
+                txid,
+                mtx.clone(),
+                Writes::default(),
+            ) {
+                Ok((bumped, errors)) => (
+                    errors
+                        .iter()
+                        .map(|e| BilingualStr::from(e.as_str()))
+                        .collect(),
+                    bumped,
+                    true,
+                ),
+                Err(e) => (
+                    vec![BilingualStr::from(e.message.as_str())],
+                    Txid::all_zeros(),
+                    false,
+                ),
+            },
+        )
     }
     fn get_tx(&self, txid: &Txid) -> Result<Option<Transaction>> {
         Ok(self.wallet.lock().ledger.get(txid).map(|e| e.tx().clone()))
     }
-    fn get_wallet_tx(&self, _txid: &Txid) -> Result<WalletTx> {
-        not_yet("getWalletTx")
+    fn get_wallet_tx(&self, txid: &Txid) -> Result<WalletTx> {
+        let state = self.wallet.lock();
+        Ok(match state.ledger.get(txid) {
+            Some(e) => make_wallet_tx(&self.wallet, &state, e),
+            None => no_wallet_tx(),
+        })
     }
     fn get_wallet_txs(&self) -> Result<Vec<WalletTx>> {
         let state = self.wallet.lock();
-        let ledger = &state.ledger;
-        Ok(ledger
+        Ok(state
+            .ledger
             .ordered()
-            .map(|e| {
-                let tx = e.tx();
-                let txout_is_mine: Vec<bool> = tx
-                    .output
-                    .iter()
-                    .map(|o| state.keys.is_mine(&o.script_pubkey))
-                    .collect();
-                let txout_is_change: Vec<bool> = tx
-                    .output
-                    .iter()
-                    .map(|o| self.wallet.is_change(&state, &o.script_pubkey))
-                    .collect();
-                let change = tx
-                    .output
-                    .iter()
-                    .zip(&txout_is_change)
-                    .filter(|(_, c)| **c)
-                    .map(|(o, _)| o.value.to_sat() as i64)
-                    .sum();
-                WalletTx {
-                    txin_is_mine: tx
-                        .input
-                        .iter()
-                        .map(|i| ledger.txos().contains_key(&i.previous_output))
-                        .collect(),
-                    txout_address: tx
-                        .output
-                        .iter()
-                        .map(|o| TxDestination::from_script(&o.script_pubkey))
-                        .collect(),
-                    txout_address_is_mine: txout_is_mine.clone(),
-                    txout_is_mine,
-                    txout_is_change,
-                    credit: crate::ledger::balance::credit(ledger, e),
-                    debit: crate::ledger::balance::debit(ledger, tx),
-                    change,
-                    time: e.time(),
-                    value_map: Vec::new(),
-                    is_coinbase: tx.is_coinbase(),
-                    tx: tx.clone(),
-                }
-            })
+            .map(|e| make_wallet_tx(&self.wallet, &state, e))
             .collect())
     }
-    fn try_get_tx_status(&self, _txid: &Txid) -> Result<(WalletTxStatus, i32, i64, bool)> {
-        not_yet("tryGetTxStatus")
+    fn try_get_tx_status(&self, txid: &Txid) -> Result<(WalletTxStatus, i32, i64, bool)> {
+        let not_read = (WalletTxStatus::default(), 0, 0, false);
+        // Core's `TRY_LOCK`: a busy wallet answers "not now".
+        let Some(state) = self.wallet.try_lock() else {
+            return Ok(not_read);
+        };
+        let Some(entry) = state.ledger.get(txid) else {
+            return Ok(not_read);
+        };
+        let num_blocks = state.ledger.last_height();
+        let block_time = self.last_block_time(&state).unwrap_or(-1);
+        Ok((
+            make_wallet_tx_status(&self.wallet, &state, entry),
+            num_blocks,
+            block_time,
+            true,
+        ))
     }
-    fn get_wallet_tx_details(&self, _txid: &Txid) -> Result<WalletTxDetails> {
-        not_yet("getWalletTxDetails")
+    fn get_wallet_tx_details(&self, txid: &Txid) -> Result<WalletTxDetails> {
+        let state = self.wallet.lock();
+        let Some(entry) = state.ledger.get(txid) else {
+            return Ok(WalletTxDetails {
+                tx_status: WalletTxStatus::default(),
+                order_form: Vec::new(),
+                in_mempool: false,
+                num_blocks: 0,
+                wtx: no_wallet_tx(),
+            });
+        };
+        // Core's `vOrderForm`: the BIP21 messages, then the payment
+        // requests.
+        let order_form = entry
+            .record
+            .messages
+            .iter()
+            .map(|m| ("Message".to_string(), m.clone()))
+            .chain(
+                entry
+                    .record
+                    .payment_requests
+                    .iter()
+                    .map(|p| ("PaymentRequest".to_string(), p.clone())),
+            )
+            .collect();
+        Ok(WalletTxDetails {
+            tx_status: make_wallet_tx_status(&self.wallet, &state, entry),
+            order_form,
+            in_mempool: entry.state.in_mempool(),
+            num_blocks: state.ledger.last_height(),
+            wtx: make_wallet_tx(&self.wallet, &state, entry),
+        })
     }
     fn get_balances(&self) -> Result<WalletBalances> {
         let b = self.wallet.balance(0, false, false);
@@ -402,7 +666,13 @@ impl interfaces::wallet::Wallet for WalletInterface {
         _bip32derivs: bool,
         _want_n_signed: bool,
     ) -> Result<(u64, Vec<u8>, bool, i32)> {
-        not_yet("fillPSBT")
+        // Core's `FillPSBT` fills the PSBT it is given. This revision of the
+        // schema sends none (its `psbt` is a result only), so there is
+        // nothing to fill; answering an empty PSBT as "complete" would
+        // mislead the caller.
+        Err(Error::Remote(
+            "Wallet.fillPSBT: the request carries no PSBT to fill (the schema's fillPSBT has the PSBT in its results only); use walletprocesspsbt".into(),
+        ))
     }
     fn try_get_balances(&self) -> Result<(WalletBalances, BlockHash, bool)> {
         let balances = self.get_balances()?;
@@ -412,14 +682,15 @@ impl interfaces::wallet::Wallet for WalletInterface {
             .ledger
             .last_block()
             .map(|(h, _)| h)
-            .unwrap_or_else(<BlockHash as bitcoin::hashes::Hash>::all_zeros);
+            .unwrap_or_else(BlockHash::all_zeros);
         Ok((balances, tip, true))
     }
     fn get_balance(&self) -> Result<i64> {
         Ok(self.wallet.balance(0, false, false).trusted)
     }
-    fn get_available_balance(&self, _coin_control: &CoinControl) -> Result<i64> {
-        not_yet("getAvailableBalance")
+    fn get_available_balance(&self, coin_control: &CoinControl) -> Result<i64> {
+        let cc = crate::spend::coincontrol::CoinControl::from(coin_control);
+        Ok(self.wallet.available_balance(&cc))
     }
     fn txin_is_mine(&self, txin: &TxIn) -> Result<bool> {
         Ok(self
@@ -445,25 +716,85 @@ impl interfaces::wallet::Wallet for WalletInterface {
         Ok(if mine { txout.value.to_sat() as i64 } else { 0 })
     }
     fn list_coins(&self) -> Result<CoinsByDestination> {
-        not_yet("listCoins")
+        let mut state = self.wallet.lock();
+        let mut groups = self.wallet.list_coins(&mut state);
+        // Core's `std::map<CTxDestination, …>` order.
+        let params = utility_rpc::address::ChainParams::for_network(self.wallet.network);
+        groups.sort_by_cached_key(|(dest, _)| {
+            let address = self.address_of(dest).unwrap_or_default();
+            crate::rpc::received::destination_order(&address, &params)
+        });
+        Ok(groups
+            .into_iter()
+            .map(|(dest, coins)| {
+                let outs = coins
+                    .iter()
+                    .map(|c| {
+                        let out = WalletTxOut {
+                            txout: c.txout.clone(),
+                            time: state.ledger.get(&c.outpoint.txid).map_or(0, Entry::time),
+                            depth_in_main_chain: c.depth,
+                            is_spent: state.ledger.is_spent(&c.outpoint),
+                        };
+                        (c.outpoint, out)
+                    })
+                    .collect();
+                (dest, outs)
+            })
+            .collect())
     }
-    fn get_coins(&self, _outputs: &[OutPoint]) -> Result<Vec<WalletTxOut>> {
-        not_yet("getCoins")
+    fn get_coins(&self, outputs: &[OutPoint]) -> Result<Vec<WalletTxOut>> {
+        let state = self.wallet.lock();
+        Ok(outputs
+            .iter()
+            .map(|o| {
+                state
+                    .ledger
+                    .get(&o.txid)
+                    .and_then(|e| {
+                        let depth = state.ledger.depth(e);
+                        (depth >= 0)
+                            .then(|| make_wallet_tx_out(&state, e, o.vout, depth))
+                            .flatten()
+                    })
+                    .unwrap_or_else(no_wallet_tx_out)
+            })
+            .collect())
     }
-    fn get_required_fee(&self, _tx_bytes: u32) -> Result<i64> {
-        not_yet("getRequiredFee")
+    fn get_required_fee(&self, tx_bytes: u32) -> Result<i64> {
+        get_required_fee(
+            self.wallet.fee_config(),
+            &NodeFees(&*self.wallet.chain),
+            tx_bytes,
+        )
+        .map_err(|e| Error::Remote(e.0))
     }
     fn get_minimum_fee(
         &self,
-        _tx_bytes: u32,
-        _coin_control: &CoinControl,
-        _want_returned_target: bool,
-        _want_reason: bool,
+        tx_bytes: u32,
+        coin_control: &CoinControl,
+        want_returned_target: bool,
+        want_reason: bool,
     ) -> Result<(i32, i32, i64)> {
-        not_yet("getMinimumFee")
+        let cc = crate::spend::coincontrol::CoinControl::from(coin_control);
+        let (fee, calc) = get_minimum_fee(
+            self.wallet.fee_config(),
+            &NodeFees(&*self.wallet.chain),
+            tx_bytes,
+            &cc,
+        )
+        .map_err(|e| Error::Remote(e.0))?;
+        // Core fills only the outputs it is asked for.
+        let target = if want_returned_target {
+            i32::try_from(calc.returned_target).unwrap_or(i32::MAX)
+        } else {
+            0
+        };
+        let reason = if want_reason { calc.reason.as_i32() } else { 0 };
+        Ok((target, reason, fee))
     }
     fn get_confirm_target(&self) -> Result<u32> {
-        not_yet("getConfirmTarget")
+        Ok(self.wallet.fee_config().confirm_target)
     }
     fn hd_enabled(&self) -> Result<bool> {
         Ok(!self.wallet.lock().keys.spkms.is_empty())
@@ -491,7 +822,7 @@ impl interfaces::wallet::Wallet for WalletInterface {
         Ok(i32::from(self.wallet.options.address_type().to_u8()))
     }
     fn get_default_max_tx_fee(&self) -> Result<i64> {
-        not_yet("getDefaultMaxTxFee")
+        Ok(self.wallet.fee_config().max_tx_fee)
     }
     fn remove(&self) -> Result<()> {
         crate::manage::unload_wallet(&self.context, self.wallet.name(), None)
@@ -507,9 +838,13 @@ impl interfaces::wallet::Wallet for WalletInterface {
     }
     fn handle_show_progress(
         &self,
-        _callback: Box<dyn ShowWalletProgressCallback>,
+        callback: Box<dyn ShowWalletProgressCallback>,
     ) -> Result<Box<dyn Handler>> {
-        not_yet("handleShowProgress")
+        Ok(register(
+            &self.wallet,
+            |w| &w.callbacks.show_progress,
+            Arc::from(callback),
+        ))
     }
     fn handle_status_changed(
         &self,
@@ -523,9 +858,13 @@ impl interfaces::wallet::Wallet for WalletInterface {
     }
     fn handle_address_book_changed(
         &self,
-        _callback: Box<dyn AddressBookChangedCallback>,
+        callback: Box<dyn AddressBookChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        not_yet("handleAddressBookChanged")
+        Ok(register(
+            &self.wallet,
+            |w| &w.callbacks.address_book_changed,
+            Arc::from(callback),
+        ))
     }
     fn handle_transaction_changed(
         &self,
@@ -539,8 +878,12 @@ impl interfaces::wallet::Wallet for WalletInterface {
     }
     fn handle_can_get_addresses_changed(
         &self,
-        _callback: Box<dyn CanGetAddressesChangedCallback>,
+        callback: Box<dyn CanGetAddressesChangedCallback>,
     ) -> Result<Box<dyn Handler>> {
-        not_yet("handleCanGetAddressesChanged")
+        Ok(register(
+            &self.wallet,
+            |w| &w.callbacks.can_get_addresses_changed,
+            Arc::from(callback),
+        ))
     }
 }

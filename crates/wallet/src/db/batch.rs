@@ -313,7 +313,7 @@ pub trait WalletBatch: KvStore {
         let rec = DestDataRecord {
             address: address.into(),
             key: "used".into(),
-            value: "1".into(),
+            value: b"1".to_vec(),
         };
         if spent {
             self.write_record(&rec)
@@ -327,12 +327,12 @@ pub trait WalletBatch: KvStore {
         &self,
         address: &str,
         id: &str,
-        request: &str,
+        request: &[u8],
     ) -> Result<(), StorageError> {
         self.write_record(&DestDataRecord {
             address: address.into(),
             key: format!("rr{id}"),
-            value: request.into(),
+            value: request.to_vec(),
         })
     }
 
@@ -342,7 +342,7 @@ pub trait WalletBatch: KvStore {
             &DestDataRecord {
                 address: address.into(),
                 key: format!("rr{id}"),
-                value: String::new(),
+                value: Vec::new(),
             }
             .key(),
         )

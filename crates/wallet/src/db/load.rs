@@ -175,8 +175,9 @@ pub struct AddressBookEntry {
     pub purpose: Option<AddressPurpose>,
     /// `destdata` `used`: spent from while avoid-reuse was on.
     pub previously_spent: bool,
-    /// `destdata` `rr<id>`: receive requests by id.
-    pub receive_requests: BTreeMap<String, String>,
+    /// `destdata` `rr<id>`: receive requests by id (opaque bytes, the GUI's
+    /// serialization).
+    pub receive_requests: BTreeMap<String, Vec<u8>>,
 }
 
 /// Everything a wallet file holds, decoded.
@@ -740,7 +741,7 @@ mod tests {
             t.write_name("bcrt1qa", "label a")?;
             t.write_purpose("bcrt1qa", "receive")?;
             t.write_address_previously_spent("bcrt1qa", true)?;
-            t.write_address_receive_request("bcrt1qa", "1", "request")?;
+            t.write_address_receive_request("bcrt1qa", "1", b"request\xff")?;
             t.write_purpose("bcrt1qb", "send")?;
             t.write_best_block(&locator)?;
             // Record types Core ignores, and one no version knows.
@@ -786,7 +787,7 @@ mod tests {
                 label: Some("label a".into()),
                 purpose: Some(AddressPurpose::Receive),
                 previously_spent: true,
-                receive_requests: [("1".to_string(), "request".to_string())]
+                receive_requests: [("1".to_string(), b"request\xff".to_vec())]
                     .into_iter()
                     .collect(),
             },

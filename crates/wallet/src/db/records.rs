@@ -483,6 +483,25 @@ impl AddressPurpose {
             _ => None,
         }
     }
+
+    /// Core's number for the purpose (its enum order, as carried over IPC).
+    pub fn core_number(self) -> i32 {
+        match self {
+            AddressPurpose::Receive => 0,
+            AddressPurpose::Send => 1,
+            AddressPurpose::Refund => 2,
+        }
+    }
+
+    /// The purpose Core numbers `n`; `None` for other numbers.
+    pub fn from_core_number(n: i32) -> Option<Self> {
+        match n {
+            0 => Some(AddressPurpose::Receive),
+            1 => Some(AddressPurpose::Send),
+            2 => Some(AddressPurpose::Refund),
+            _ => None,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1010,8 +1029,9 @@ pub struct DestDataRecord {
     pub address: String,
     /// The sub-key (`used`, `rr<id>`, others ignored by Core).
     pub key: String,
-    /// The data.
-    pub value: String,
+    /// The data: bytes, as Core's GUI stores a receive request in its own
+    /// binary serialization.
+    pub value: Vec<u8>,
 }
 
 impl Record for DestDataRecord {
@@ -1024,7 +1044,7 @@ impl Record for DestDataRecord {
     }
     fn value(&self) -> Vec<u8> {
         let mut w = Writer::new();
-        w.string(&self.value);
+        w.var_bytes(&self.value);
         w.into_bytes()
     }
     fn decode(key: &[u8], value: &[u8]) -> Result<Self, DecodeError> {
@@ -1034,7 +1054,7 @@ impl Record for DestDataRecord {
         Ok(DestDataRecord {
             address,
             key,
-            value: Reader::new(value).string()?,
+            value: Reader::new(value).var_bytes()?,
         })
     }
 }
@@ -1753,10 +1773,20 @@ pub(crate) mod tests {
             &DestDataRecord {
                 address: addr.into(),
                 key: "used".into(),
-                value: "1".into(),
+                value: b"1".to_vec(),
             },
             &format!("{}{}{}", hs("destdata"), hs(addr), hs("used")),
             &hs("1"),
+        );
+        // A receive request as Core's GUI writes it: binary, not text.
+        round_trip(
+            &DestDataRecord {
+                address: addr.into(),
+                key: "rr7".into(),
+                value: vec![0x01, 0x00, 0xff, 0xfe],
+            },
+            &format!("{}{}{}", hs("destdata"), hs(addr), hs("rr7")),
+            "040100fffe",
         );
         let op = OutPoint {
             txid: Txid::from_byte_array([0x44; 32]),

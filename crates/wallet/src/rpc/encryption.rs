@@ -203,7 +203,8 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                     RpcError::new(code::WALLET_PASSPHRASE_INCORRECT, e)
                 }
             })?;
-            wallet.relock_time.store(0, Ordering::SeqCst);
+            // An unlocked wallet stays unlocked until its scheduled relock,
+            // as in Core.
             Ok(Value::Null)
         },
     ));

@@ -10,7 +10,7 @@ mod descriptors;
 mod encryption;
 mod fund;
 mod groupings;
-mod received;
+pub(crate) mod received;
 mod send;
 mod transactions;
 pub mod util;

@@ -97,7 +97,7 @@ rpc_params! {
 
 /// Core's `CTxDestination` order (variant, then its bytes), the order of
 /// the wallet's address book and so of every list walking it.
-pub(super) fn destination_order(address: &str, params: &ChainParams) -> (u8, Vec<u8>) {
+pub(crate) fn destination_order(address: &str, params: &ChainParams) -> (u8, Vec<u8>) {
     // Ranks follow the variant list of Core's `CTxDestination`; a book entry
     // that does not decode (never written by this wallet) sorts last.
     match decode(address, params) {

@@ -26,8 +26,8 @@ impl fmt::Display for EnvError {
 
 impl std::error::Error for EnvError {}
 
-/// A fee estimate that has data (Core's `estimateSmartFee` answer with its
-/// `FeeCalculation`).
+/// A fee estimate (Core's `estimateSmartFee` answer with its
+/// `FeeCalculation`); a zero rate means the estimator had no data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FeeEstimate {
     /// The estimated rate.
@@ -55,9 +55,10 @@ pub struct ChainTip {
 
 /// The node's fee facts (Core's `Chain` fee methods).
 pub trait FeeEnv {
-    /// A fee estimate for confirmation within `target` blocks; `None` when
-    /// the estimator lacks data (Core's zero rate). The node receives the
-    /// target as Core's `int`, so huge values wrap as they do there.
+    /// A fee estimate for confirmation within `target` blocks; `None`, or a
+    /// zero rate with the target the estimator fell back to, when it lacks
+    /// data (Core's zero rate). The node receives the target as Core's
+    /// `int`, so huge values wrap as they do there.
     fn estimate_smart_fee(
         &self,
         target: u32,

@@ -123,10 +123,14 @@ pub fn get_minimum_fee_rate(
         }
         calc.desired_target = target;
         calc.returned_target = target;
-        let estimate = env
-            .estimate_smart_fee(target, conservative)?
-            .filter(|e| e.fee_rate != FeeRate::ZERO);
-        match estimate {
+        let answer = env.estimate_smart_fee(target, conservative)?;
+        if let Some(e) = &answer {
+            // Without enough data the estimator still says which target it
+            // could have answered for (0 with none at all), as Core's
+            // `FeeCalculation` does.
+            calc.returned_target = e.returned_target;
+        }
+        match answer.filter(|e| e.fee_rate != FeeRate::ZERO) {
             Some(e) => {
                 feerate_needed = e.fee_rate;
                 calc.returned_target = e.returned_target;

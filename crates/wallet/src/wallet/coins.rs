@@ -1,8 +1,17 @@
-//! Balances, locked coins, abandonment and backups of one wallet.
+//! Balances, the coins the GUI's coin control lists, locked coins,
+//! abandonment and backups of one wallet.
 
-use super::{Wallet, Writes};
+use super::spending::WalletSpendEnv;
+use super::{State, Wallet, Writes};
+use crate::coinselection::{Coin, FeeRate};
 use crate::ledger::{balance, Balance};
-use bitcoin::{OutPoint, Txid};
+use crate::spend::{
+    available_coins, fetch_selected_inputs, CoinControl, CoinFilterParams, SpendWallet,
+};
+use bitcoin::hashes::Hash;
+use bitcoin::{OutPoint, TxOut, Txid};
+use interfaces::wallet::TxDestination;
+use std::collections::HashMap;
 use std::path::Path;
 
 impl Wallet {
@@ -28,6 +37,112 @@ impl Wallet {
             include_nonmempool,
             self.options.spend_zero_conf_change(),
         )
+    }
+
+    /// What coin control could spend (Core's `getAvailableBalance`): the
+    /// selected coins (when they can be used; errors are swallowed, as in
+    /// Core) plus, when coin control allows other inputs, the wallet's
+    /// available coins.
+    pub fn available_balance(&self, coin_control: &CoinControl) -> i64 {
+        let mut state = self.lock();
+        let outputs = self.candidate_outputs(&state);
+        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let env = WalletSpendEnv::new(self, &mut state);
+        let wallet = SpendWallet {
+            env: &env,
+            config: self.fee_config(),
+            outputs: &outputs,
+            avoid_reuse,
+        };
+        let mut total = 0i64;
+        if coin_control.has_selected() {
+            if let Ok(selected) = fetch_selected_inputs(&wallet, coin_control, FeeRate::ZERO) {
+                total = total.saturating_add(selected.total_amount());
+            }
+        }
+        if coin_control.allow_other_inputs {
+            let params = CoinFilterParams::default();
+            if let Ok(coins) = available_coins(&wallet, Some(coin_control), None, &params) {
+                total = total.saturating_add(coins.total_amount());
+            }
+        }
+        total
+    }
+
+    /// The output a coin "comes from" for coin control's tree (Core's
+    /// `FindNonChangeParentOutput`): following change back through first
+    /// inputs while they spend the wallet's own outputs.
+    pub fn non_change_parent_output<'a>(
+        &self,
+        state: &'a State,
+        outpoint: &OutPoint,
+    ) -> Option<&'a TxOut> {
+        let mut tx = state.ledger.get(&outpoint.txid)?.tx();
+        let mut n = outpoint.vout as usize;
+        while tx
+            .output
+            .get(n)
+            .is_some_and(|o| self.is_change(state, &o.script_pubkey))
+        {
+            let Some(prevout) = tx.input.first().map(|i| i.previous_output) else {
+                break;
+            };
+            let Some(parent) = state.ledger.get(&prevout.txid).map(|e| e.tx()) else {
+                break;
+            };
+            match parent.output.get(prevout.vout as usize) {
+                Some(o) if state.keys.is_mine(&o.script_pubkey) => {}
+                _ => break,
+            }
+            tx = parent;
+            n = prevout.vout as usize;
+        }
+        tx.output.get(n)
+    }
+
+    /// The coins coin control shows (Core's `ListCoins`): the available
+    /// coins, locked ones included, grouped by the destination of their
+    /// non-change parent output (bare public keys as their key hash), in
+    /// the order the destinations first appear.
+    pub fn list_coins(&self, state: &mut State) -> Vec<(TxDestination, Vec<Coin>)> {
+        let outputs = self.candidate_outputs(state);
+        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let coins = {
+            let env = WalletSpendEnv::new(self, state);
+            let wallet = SpendWallet {
+                env: &env,
+                config: self.fee_config(),
+                outputs: &outputs,
+                avoid_reuse,
+            };
+            let params = CoinFilterParams {
+                skip_locked: false,
+                ..Default::default()
+            };
+            let cc = CoinControl::new(self.fee_config());
+            // Without a fee rate the node is not asked anything.
+            available_coins(&wallet, Some(&cc), None, &params).unwrap_or_default()
+        };
+        let mut groups: Vec<(TxDestination, Vec<Coin>)> = Vec::new();
+        let mut index: HashMap<TxDestination, usize> = HashMap::new();
+        for (_, coin) in coins.all() {
+            let Some(parent) = self.non_change_parent_output(state, &coin.outpoint) else {
+                continue;
+            };
+            let dest = match TxDestination::from_script(&parent.script_pubkey) {
+                TxDestination::None => continue,
+                TxDestination::PubKey(k) => {
+                    TxDestination::PkHash(bitcoin::hashes::hash160::Hash::hash(&k).to_byte_array())
+                }
+                d => d,
+            };
+            let i = *index.entry(dest.clone()).or_insert_with(|| {
+                groups.push((dest, Vec::new()));
+                groups.len() - 1
+            });
+            groups[i].1.push(coin.clone());
+        }
+        groups
     }
 
     /// Locks a coin against spending (Core's `LockCoin`); stored when
@@ -92,15 +207,7 @@ impl Wallet {
 
     /// Tells the status callbacks the lock state changed.
     pub fn notify_status_changed(&self) {
-        let list: Vec<_> = self
-            .callbacks
-            .status_changed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect();
-        for c in list {
+        for c in super::registered(&self.callbacks.status_changed) {
             let _ = c.call();
         }
     }

@@ -166,19 +166,38 @@ pub fn lock(wallet: &Wallet) -> bool {
 }
 
 /// Re-encrypts the master key under a new passphrase (Core's
-/// `ChangeWalletPassphrase`); the wallet ends up locked.
+/// `ChangeWalletPassphrase`): the wallet is locked first, unlocked with the
+/// old passphrase, and locked again only if it was locked before. As in
+/// Core, a master key the old passphrase does not decrypt ends the attempt
+/// (leaving the wallet locked).
 pub fn change_passphrase(wallet: &Wallet, old: &[u8], new: &[u8]) -> Result<(), String> {
     let mut state = wallet.lock();
+    let crypted = state.is_crypted();
+    let was_locked = state.is_locked();
     state.master_key = None;
+    let result = rewrap_master_key(wallet, &mut state, old, new, was_locked);
+    drop(state);
+    if crypted {
+        wallet.notify_status_changed();
+    }
+    result
+}
+
+fn rewrap_master_key(
+    wallet: &Wallet,
+    state: &mut State,
+    old: &[u8],
+    new: &[u8],
+    was_locked: bool,
+) -> Result<(), String> {
+    let incorrect = || "Error: The wallet passphrase entered was incorrect.".to_string();
     let ids: Vec<u32> = state.master_keys.keys().copied().collect();
     for id in ids {
         let Some(stored) = state.master_keys.get(&id) else {
             continue;
         };
         let mut m = to_crypto(stored);
-        let Ok(plain) = m.decrypt(old) else {
-            continue;
-        };
+        let plain = m.decrypt(old).map_err(|_| incorrect())?;
         let mut check = state.keys.spkms.clone();
         if !check
             .values_mut()
@@ -186,6 +205,7 @@ pub fn change_passphrase(wallet: &Wallet, old: &[u8], new: &[u8]) -> Result<(), 
         {
             continue;
         }
+        state.master_key = Some(plain.clone());
         m.encrypt(new, &plain).map_err(|e| e.to_string())?;
         wallet.log(format_args!(
             "Wallet passphrase changed to an nDeriveIterations of {}",
@@ -197,7 +217,10 @@ pub fn change_passphrase(wallet: &Wallet, old: &[u8], new: &[u8]) -> Result<(), 
             .write_master_key(id, &stored)
             .map_err(|e| e.message)?;
         state.master_keys.insert(id, stored);
+        if was_locked {
+            state.master_key = None;
+        }
         return Ok(());
     }
-    Err("Error: The wallet passphrase entered was incorrect.".into())
+    Err(incorrect())
 }

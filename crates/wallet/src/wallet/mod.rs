@@ -86,6 +86,13 @@ impl State {
     pub fn is_locked(&self) -> bool {
         self.is_crypted() && self.master_key.is_none()
     }
+
+    /// The address book entry of `address`, unless it only holds data of a
+    /// change address (no label): Core's `FindAddressBookEntry` without
+    /// `allow_change`.
+    pub fn find_address_book_entry(&self, address: &str) -> Option<&AddressBookEntry> {
+        self.address_book.get(address).filter(|e| e.label.is_some())
+    }
 }
 
 /// How private keys may be reached: plain when not encrypted, else with
@@ -132,16 +139,36 @@ impl LedgerEnv for Env<'_> {
     }
 }
 
+/// Callbacks of one kind, by registration id.
+pub type CallbackList<T> = Mutex<Vec<(u64, Arc<T>)>>;
+
 /// Callbacks other processes registered on a wallet (the GUI's).
 #[derive(Default)]
 pub struct Callbacks {
     /// `handleUnload`.
-    pub unload: Mutex<Vec<(u64, Arc<dyn interfaces::wallet::UnloadWalletCallback>)>>,
+    pub unload: CallbackList<dyn interfaces::wallet::UnloadWalletCallback>,
     /// `handleTransactionChanged`.
-    pub transaction_changed:
-        Mutex<Vec<(u64, Arc<dyn interfaces::wallet::TransactionChangedCallback>)>>,
+    pub transaction_changed: CallbackList<dyn interfaces::wallet::TransactionChangedCallback>,
     /// `handleStatusChanged`.
-    pub status_changed: Mutex<Vec<(u64, Arc<dyn interfaces::wallet::StatusChangedCallback>)>>,
+    pub status_changed: CallbackList<dyn interfaces::wallet::StatusChangedCallback>,
+    /// `handleShowProgress` (Core's `ShowProgress`: rescans).
+    pub show_progress: CallbackList<dyn interfaces::wallet::ShowWalletProgressCallback>,
+    /// `handleAddressBookChanged` (Core's `NotifyAddressBookChanged`).
+    pub address_book_changed: CallbackList<dyn interfaces::wallet::AddressBookChangedCallback>,
+    /// `handleCanGetAddressesChanged` (Core's
+    /// `NotifyCanGetAddressesChanged`).
+    pub can_get_addresses_changed:
+        CallbackList<dyn interfaces::wallet::CanGetAddressesChangedCallback>,
+}
+
+/// The callbacks registered in `list` now, so they are called without
+/// holding the list's lock (a callback may register or unregister).
+pub fn registered<T: ?Sized>(list: &CallbackList<T>) -> Vec<Arc<T>> {
+    list.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .map(|(_, c)| c.clone())
+        .collect()
 }
 
 /// Records to write besides the ledger's (descriptors, address book,
@@ -158,6 +185,14 @@ pub struct Writes {
     pub flags: Option<u64>,
     /// Coins to lock persistently (true) or unlock (false).
     pub locked: Vec<(OutPoint, bool)>,
+    /// Address book entries to erase with their `destdata` (Core's
+    /// `DelAddressBookWithDB`).
+    pub erased: Vec<String>,
+    /// Receive requests to write (`Some`) or erase (`None`):
+    /// (address, id, request).
+    pub receive_requests: Vec<(String, String, Option<Vec<u8>>)>,
+    /// Address book changes to announce once written.
+    pub address_book_changed: Vec<addresses::AddressBookChange>,
 }
 
 impl Writes {
@@ -167,6 +202,19 @@ impl Writes {
             && self.purposes.is_empty()
             && self.flags.is_none()
             && self.locked.is_empty()
+            && self.erased.is_empty()
+            && self.receive_requests.is_empty()
+    }
+
+    /// Whether descriptor records change: addresses handed out or given
+    /// back, windows topped up, descriptors added or (de)activated, where
+    /// Core's `TopUp`, `ReturnDestination`, `LoadActiveScriptPubKeyMan` and
+    /// `DeactivateScriptPubKeyMan` announce that the wallet's ability to
+    /// hand out addresses may have changed.
+    fn changes_descriptors(&self) -> bool {
+        !self.keys.descriptors.is_empty()
+            || !self.keys.active.is_empty()
+            || !self.keys.inactive.is_empty()
     }
 }
 
@@ -238,6 +286,15 @@ impl Wallet {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Takes the wallet lock if no one holds it (Core's `TRY_LOCK`).
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Core's `WalletLogPrintf`: log lines carry the wallet's name.
     pub fn log(&self, text: std::fmt::Arguments) {
         tracing::info!("[{}] {text}", self.display_name());
@@ -306,6 +363,17 @@ impl Wallet {
                         batch.erase_locked_utxo(outpoint)?;
                     }
                 }
+                for address in &writes.erased {
+                    batch.erase_address_data(address)?;
+                    batch.erase_purpose(address)?;
+                    batch.erase_name(address)?;
+                }
+                for (address, id, request) in &writes.receive_requests {
+                    match request {
+                        Some(r) => batch.write_address_receive_request(address, id, r)?,
+                        None => batch.erase_address_receive_request(address, id)?,
+                    }
+                }
                 for txid in &pending.write {
                     if let Some(e) = ledger.get(txid) {
                         batch.write_tx(&e.stored())?;
@@ -332,14 +400,7 @@ impl Wallet {
         for txid in &pending.wallet_notify {
             self.run_wallet_notify(ledger, txid);
         }
-        let list: Vec<_> = self
-            .callbacks
-            .transaction_changed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .map(|(_, c)| c.clone())
-            .collect();
+        let list = registered(&self.callbacks.transaction_changed);
         if !list.is_empty() {
             for (txid, change) in &pending.notify {
                 let status = match change {
@@ -351,7 +412,34 @@ impl Wallet {
                 }
             }
         }
+        if writes.changes_descriptors() {
+            for c in registered(&self.callbacks.can_get_addresses_changed) {
+                let _ = c.call();
+            }
+        }
+        if !writes.address_book_changed.is_empty() {
+            let list = registered(&self.callbacks.address_book_changed);
+            for change in &writes.address_book_changed {
+                for c in &list {
+                    let _ = c.call(
+                        &change.dest,
+                        &change.label,
+                        change.is_mine,
+                        change.purpose.core_number(),
+                        change.status as i32,
+                    );
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Tells the progress callbacks how far a long task (a rescan) is, in
+    /// percent (Core's `ShowProgress`).
+    pub fn show_progress(&self, title: &str, progress: i32) {
+        for c in registered(&self.callbacks.show_progress) {
+            let _ = c.call(title, progress);
+        }
     }
 
     /// Core's `MarkUnusedAddresses` for the outputs of `txids`: an output
@@ -397,7 +485,7 @@ impl Wallet {
                 }
                 if internal == Some(false) {
                     if let Some(address) = self.address_of(&script) {
-                        if !state.address_book.contains_key(&address) {
+                        if state.find_address_book_entry(&address).is_none() {
                             addresses::set_address_book(
                                 state,
                                 writes,

@@ -60,9 +60,7 @@ impl FeeEnv for NodeFees<'_> {
             .estimate_smart_fee(target_i, conservative, true)
             .map_err(env_err)?;
         let rate = fee_rate(answer.fee_rate);
-        if rate.sat_per_kvb() == 0 {
-            return Ok(None);
-        }
+        // A zero rate (no estimate) still carries the estimator's target.
         let (returned, reason) = answer.calc.map_or((target, FeeReason::None), |c| {
             (
                 u32::try_from(c.returned_target).unwrap_or(target),

@@ -452,6 +452,86 @@ fn scan_block(
     }
 }
 
+/// The rescan's progress as the GUI is told it (Core's `ShowProgress` in
+/// `ScanForWalletTransactions`): 0 at the start, every 100th block the
+/// share of the verification progress between the start and the end
+/// block (1 to 99, only when the range has any), 100 at the end.
+struct ScanProgress {
+    title: String,
+    begin: f64,
+    end: f64,
+    /// The end follows the wallet's tip (no end height was given).
+    to_tip: bool,
+}
+
+impl ScanProgress {
+    fn start(
+        wallet: &Wallet,
+        held: Option<&State>,
+        start: BlockHash,
+        max_height: Option<i32>,
+    ) -> ScanProgress {
+        let title = format!("[{}] Rescanning…", wallet.display_name());
+        wallet.show_progress(&title, 0);
+        let chain = &wallet.chain;
+        let guess = |h: &BlockHash| chain.guess_verification_progress(h).unwrap_or(0.0);
+        let tip = last_block(wallet, held).map(|(h, _)| h);
+        let end_hash = match (tip, max_height) {
+            (Some(tip), Some(m)) => {
+                let want = FoundBlockParam {
+                    want_hash: true,
+                    ..Default::default()
+                };
+                match chain.find_ancestor_by_height(&tip, m, &want) {
+                    Ok((found, true)) => found.hash.or(Some(tip)),
+                    _ => Some(tip),
+                }
+            }
+            (tip, _) => tip,
+        };
+        ScanProgress {
+            title,
+            begin: guess(&start),
+            end: end_hash.as_ref().map_or(0.0, guess),
+            to_tip: max_height.is_none(),
+        }
+    }
+
+    /// Before scanning block `hash` at `height`.
+    fn at(&mut self, wallet: &Wallet, held: Option<&State>, hash: BlockHash, height: i32) {
+        if height % 100 != 0 {
+            return;
+        }
+        let chain = &wallet.chain;
+        if self.to_tip {
+            // The tip may have moved since the scan began.
+            if let Some((tip, _)) = last_block(wallet, held) {
+                self.end = chain.guess_verification_progress(&tip).unwrap_or(self.end);
+            }
+        }
+        if self.end - self.begin > 0.0 {
+            let current = chain
+                .guess_verification_progress(&hash)
+                .unwrap_or(self.begin);
+            let share = (current - self.begin) / (self.end - self.begin);
+            wallet.show_progress(&self.title, ((share * 100.0) as i32).clamp(1, 99));
+        }
+    }
+
+    fn done(&self, wallet: &Wallet) {
+        wallet.show_progress(&self.title, 100);
+    }
+}
+
+/// The wallet's last processed block, read from `held` when the caller
+/// holds the lock.
+fn last_block(wallet: &Wallet, held: Option<&State>) -> Option<(BlockHash, i32)> {
+    match held {
+        Some(s) => s.ledger.last_block(),
+        None => wallet.lock().ledger.last_block(),
+    }
+}
+
 fn scan_blocks(
     wallet: &Arc<Wallet>,
     mut held: Option<&mut State>,
@@ -466,6 +546,7 @@ fn scan_blocks(
     ));
     wallet.abort_rescan.store(false, Ordering::SeqCst);
     let chain = &wallet.chain;
+    let mut progress = ScanProgress::start(wallet, held.as_deref(), start, max_height);
     let mut result = ScanResult {
         status: ScanStatus::Success,
         last_scanned: None,
@@ -478,6 +559,7 @@ fn scan_blocks(
     let mut read_ahead = read_ahead_for(wallet, held.as_deref(), start_height, max_height, &want);
     let mut shutdown = ShutdownPoll::default();
     loop {
+        progress.at(wallet, held.as_deref(), hash, height);
         if wallet.abort_rescan.load(Ordering::SeqCst) || shutdown.requested(&**chain) {
             result.status = ScanStatus::UserAbort;
             wallet.log(format_args!("Rescan aborted at block {height}."));
@@ -552,6 +634,7 @@ fn scan_blocks(
             _ => break,
         }
     }
+    progress.done(wallet);
     if result.status == ScanStatus::Success {
         wallet.log(format_args!(
             "Rescan completed in {:>15}ms",

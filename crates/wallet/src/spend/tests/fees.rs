@@ -112,10 +112,18 @@ fn fallback_fee_when_there_is_no_estimate() {
         get_minimum_fee_rate(&WalletFeeConfig::default(), &env, &CoinControl::default()).unwrap();
     assert_eq!((r, calc.reason), (FeeRate::ZERO, FeeReason::Fallback));
 
-    // An estimator answering zero counts as no estimate.
+    // An estimator answering zero counts as no estimate, and the target it
+    // fell back to is the one returned (0 without any data, as Core's
+    // estimator answers before it has seen blocks).
     env.set_estimate(6, 0);
-    let (r, _) = get_minimum_fee_rate(&config, &env, &CoinControl::default()).unwrap();
-    assert_eq!(r, rate(20_000));
+    env.estimates
+        .borrow_mut()
+        .get_mut(&6)
+        .unwrap()
+        .returned_target = 0;
+    let (r, calc) = get_minimum_fee_rate(&config, &env, &CoinControl::default()).unwrap();
+    assert_eq!((r, calc.reason), (rate(20_000), FeeReason::Fallback));
+    assert_eq!((calc.desired_target, calc.returned_target), (6, 0));
 }
 
 #[test]
