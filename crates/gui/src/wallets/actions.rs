@@ -169,7 +169,7 @@ impl WalletsModel {
             C::Bump(index, txid) => {
                 let preview = self.wallet(index).and_then(|w| {
                     let b = w
-                        .create_bump_transaction(&txid, &CoinControl::default())
+                        .create_bump_transaction(&txid, &super::send::core_coin_control())
                         .map_err(ipc)?;
                     if !b.made {
                         let why: Vec<String> = b.errors.into_iter().map(|e| e.original).collect();
@@ -274,7 +274,7 @@ impl WalletsModel {
             C::Fee(index, target) => {
                 let cc = CoinControl {
                     confirm_target: Some(target),
-                    ..Default::default()
+                    ..super::send::core_coin_control()
                 };
                 let fee = self
                     .wallet(index)

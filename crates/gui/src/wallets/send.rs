@@ -70,16 +70,24 @@ pub struct Prepared {
     pub unsigned: bool,
 }
 
+/// Core's `CCoinControl` defaults, which bitcoin-qt sends as they are
+/// (the interface type's `Default` is all zeros: no coin deeper than 0).
+pub fn core_coin_control() -> CoinControl {
+    CoinControl {
+        allow_other_inputs: true,
+        max_depth: DEFAULT_MAX_DEPTH,
+        ..Default::default()
+    }
+}
+
 impl SendRequest {
     /// The coin control bitcoin-qt sends for this request.
     pub fn coin_control(&self) -> CoinControl {
         let mut cc = CoinControl {
             allow_other_inputs: self.coins.is_empty(),
-            // Core's `CCoinControl` defaults, which bitcoin-qt sends as they are.
-            max_depth: DEFAULT_MAX_DEPTH,
             signal_rbf: Some(true),
             set_selected: self.coins.clone(),
-            ..Default::default()
+            ..core_coin_control()
         };
         match self.fee {
             FeeChoice::Target(t) => cc.confirm_target = Some(t),
