@@ -50,7 +50,7 @@ interface Wallet {
     tryGetTxStatus @36 (context :Proxy.Context, txid :Data) -> (txStatus :WalletTxStatus, numBlocks :Int32, blockTime :Int64, result :Bool);
     getWalletTxDetails @37 (context :Proxy.Context, txid :Data) -> (txStatus :WalletTxStatus, orderForm :List(Common.Pair(Text, Text)), inMempool :Bool, numBlocks :Int32, result :WalletTx);
     getBalances @38 (context :Proxy.Context) -> (result :WalletBalances);
-    fillPSBT @39 (context :Proxy.Context, sighashType :Int32, sign :Bool, bip32derivs :Bool, wantNSigned :Bool) -> (nSigned :UInt64, psbt :Data, complete :Bool, result :Int32);
+    fillPSBT @39 (context :Proxy.Context, sighashType :Int32, sign :Bool, bip32derivs :Bool, wantNSigned :Bool, psbt :Data) -> (nSigned :UInt64, psbt :Data, complete :Bool, result :Int32);
     tryGetBalances @40 (context :Proxy.Context) -> (balances :WalletBalances, blockHash :Data, result :Bool);
     getBalance @41 (context :Proxy.Context) -> (result :Int64);
     getAvailableBalance @42 (context :Proxy.Context, coinControl :CoinControl) -> (result :Int64);

@@ -7,7 +7,7 @@
 //! when the wallet changes whatever made the change.
 
 // Dependencies of the other test targets.
-use {base64 as _, hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
+use {hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
 
 use bitcoin::address::NetworkUnchecked;
 use bitcoin::hashes::{hash160, Hash};
@@ -635,12 +635,6 @@ fn messages_keys_fees_encryption_and_backups() {
     assert_eq!(wallet.get_confirm_target().unwrap(), 9);
     assert_eq!(wallet.get_default_max_tx_fee().unwrap(), 5_000_000);
 
-    // fillPSBT: this schema revision sends no PSBT to fill.
-    match wallet.fill_psbt(1, true, true, true) {
-        Err(interfaces::Error::Remote(e)) => assert!(e.contains("no PSBT to fill"), "{e}"),
-        other => panic!("fillPSBT answered {other:?}"),
-    }
-
     // Encryption and the lock, with the status callback told each time.
     let statuses = Arc::new(AtomicUsize::new(0));
     let status_handler = wallet
@@ -965,5 +959,48 @@ fn address_book_receive_requests_and_notifications() {
     drop(progress_handler);
 
     drop((book, watch));
+    gui.finish();
+}
+
+/// Core's `PSBTError::OK`, `fillPSBT`'s answer when nothing went wrong.
+const PSBT_OK: i32 = 7;
+
+#[test]
+fn fill_psbt_updates_and_signs_what_the_wallet_funded() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let gui = Gui::start(&[]);
+    let (wallet, addr) = gui.funded("psbt");
+    let made = gui.node.wallet_rpc(
+        "psbt",
+        "walletcreatefundedpsbt",
+        json!([[], [{ addr.clone(): 1 }]]),
+    );
+    let bytes = b64
+        .decode(made["psbt"].as_str().expect("a psbt"))
+        .expect("base64");
+    // Update only: nothing signed, not complete.
+    let (_, updated, complete, error) = wallet.fill_psbt(0, false, true, false, &bytes).unwrap();
+    assert_eq!(error, PSBT_OK);
+    assert!(!complete);
+    assert!(!updated.is_empty());
+    // Signed: complete, and the node takes it once finalized.
+    let (signed_inputs, signed, complete, error) =
+        wallet.fill_psbt(0, true, true, false, &bytes).unwrap();
+    assert_eq!(error, PSBT_OK);
+    assert!(complete && signed_inputs >= 1, "{signed_inputs}");
+    let finalized = gui.node.rpc("finalizepsbt", json!([b64.encode(&signed)]));
+    assert_eq!(finalized["complete"], json!(true));
+    let accepted = gui
+        .node
+        .rpc("testmempoolaccept", json!([[finalized["hex"]]]));
+    assert_eq!(accepted[0]["allowed"], json!(true), "{accepted}");
+    // Bytes that are no PSBT: a clear error, and the wallet goes on.
+    match wallet.fill_psbt(0, true, true, false, b"nonsense") {
+        Err(interfaces::Error::Remote(e)) => assert!(e.contains("TX decode failed"), "{e}"),
+        other => panic!("fillPSBT of garbage answered {other:?}"),
+    }
+    assert_eq!(wallet.get_balances().unwrap().balance, 50 * COIN);
+    drop(wallet);
     gui.finish();
 }

@@ -352,6 +352,8 @@ fn a_watch_only_wallet_makes_an_unsigned_psbt() {
     assert_eq!(psbt.inputs.len(), 1);
     assert!(psbt.inputs[0].witness_utxo.is_some(), "the coin it spends");
     assert!(!w.state().created[0].2, "not signed");
+    // Updated by the wallet's fillPSBT, without signing.
+    assert_eq!(w.state().filled, 1);
     assert!(w.state().committed.is_empty());
 }
 
@@ -567,4 +569,36 @@ fn the_status_bar_shows_the_wallet_state_and_switches_the_unit() {
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("DisplayBitcoinUnit"), "{saved}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn load_psbt_signs_with_the_wallet_and_offers_broadcast() {
+    let w = alice();
+    let (mut h, _) = harness(std::slice::from_ref(&w));
+    settle(&mut h, "wallet", |h| has(h, "1.50000000 BTC"));
+    let tx = w.state().txs[0].tx.clone();
+    let mut unsigned = tx.clone();
+    for i in &mut unsigned.input {
+        i.witness = bitcoin::Witness::new();
+    }
+    let p = psbt::Psbt::from_unsigned_tx(&unsigned, 0);
+    {
+        let app = h.state_mut();
+        app.psbt.open = true;
+        app.psbt.input = p.to_base64();
+    }
+    h.run_steps(3);
+    h.get_by_label("Load").click();
+    settle(&mut h, "loaded", |h| has(h, "Sends 1.00000000 BTC to"));
+    h.run_steps(3);
+    h.get_by_label("Sign Tx").click();
+    settle(&mut h, "signed", |h| {
+        let v = h.state().wallets.as_ref().unwrap().view();
+        assert_eq!(v.message, None);
+        has(
+            h,
+            "Signed transaction successfully. Transaction is ready to broadcast.",
+        )
+    });
+    assert_eq!(w.state().filled, 1);
 }

@@ -472,15 +472,17 @@ pub trait Wallet: Send + Sync {
     fn get_wallet_tx_details(&self, txid: &Txid) -> Result<WalletTxDetails>;
     /// Balances.
     fn get_balances(&self) -> Result<WalletBalances>;
-    /// Fills and signs a PSBT (the schema of the pinned revision carries
-    /// the PSBT out only): inputs signed, the PSBT, whether complete, and
-    /// Core's `PSBTError`.
+    /// Fills and signs `psbt` (Core's in/out `PartiallySignedTransaction&`:
+    /// the pinned revision carried it out only, so it is appended to the
+    /// request, which older peers leave empty): inputs signed, the PSBT,
+    /// whether complete, and Core's `PSBTError`.
     fn fill_psbt(
         &self,
         sighash_type: i32,
         sign: bool,
         bip32derivs: bool,
         want_n_signed: bool,
+        psbt: &[u8],
     ) -> Result<(u64, Vec<u8>, bool, i32)>;
     /// Balances without blocking: balances, tip they are for, whether read.
     fn try_get_balances(&self) -> Result<(WalletBalances, BlockHash, bool)>;

@@ -19,6 +19,24 @@ use interfaces::wallet::*;
 use interfaces::{BilingualStr, Error, Outcome, Result};
 use std::sync::{Arc, Mutex, Weak};
 
+/// Core's `PSBTError::INVALID_TX`.
+const PSBT_ERROR_INVALID_TX: i32 = 6;
+/// Core's `PSBTError::OK`: `fillPSBT`'s result when nothing went wrong
+/// (Core answers an empty optional, which this `Int32` cannot carry).
+const PSBT_ERROR_OK: i32 = 7;
+
+/// Core's `PSBTError` number of a signing error.
+fn psbt_error_number(e: &crate::sign::SignError) -> i32 {
+    use crate::sign::SignError as S;
+    match e {
+        S::MissingInputs => 0,
+        S::SighashMismatch => 1,
+        S::InvalidTx => PSBT_ERROR_INVALID_TX,
+        // Key failures have no PSBTError of their own.
+        _ => 4,
+    }
+}
+
 /// `interfaces::Wallet` over a loaded wallet.
 pub struct WalletInterface {
     context: Arc<WalletContext>,
@@ -661,18 +679,41 @@ impl interfaces::wallet::Wallet for WalletInterface {
     }
     fn fill_psbt(
         &self,
-        _sighash_type: i32,
-        _sign: bool,
-        _bip32derivs: bool,
+        sighash_type: i32,
+        sign: bool,
+        bip32derivs: bool,
         _want_n_signed: bool,
+        psbt: &[u8],
     ) -> Result<(u64, Vec<u8>, bool, i32)> {
-        // Core's `FillPSBT` fills the PSBT it is given. This revision of the
-        // schema sends none (its `psbt` is a result only), so there is
-        // nothing to fill; answering an empty PSBT as "complete" would
-        // mislead the caller.
-        Err(Error::Remote(
-            "Wallet.fillPSBT: the request carries no PSBT to fill (the schema's fillPSBT has the PSBT in its results only); use walletprocesspsbt".into(),
-        ))
+        let original = match ::psbt::Psbt::deserialize(psbt) {
+            Ok(p) => p,
+            Err(e) => return Err(Error::Remote(format!("TX decode failed {e}"))),
+        };
+        let Ok(mut filled) = crate::rpc::fund::psbt_io::to_signer(&original) else {
+            return Ok((0, psbt.to_vec(), false, PSBT_ERROR_INVALID_TX));
+        };
+        // 0 is Core's SIGHASH_DEFAULT: no type asked for.
+        let sighash = (sighash_type > 0)
+            .then(|| bitcoin::psbt::PsbtSighashType::from_u32(sighash_type as u32));
+        let opts = crate::sign::FillOptions {
+            sighash_type: sighash,
+            sign,
+            bip32derivs,
+            finalize: true,
+        };
+        let state = self.wallet.lock();
+        let lookup = |t: &Txid| state.ledger.get(t).map(|e| e.tx().clone());
+        let result =
+            crate::sign::fill_psbt(&state.keys, state.key_access(), &mut filled, &opts, &lookup);
+        drop(state);
+        let r = match result {
+            Ok(r) => r,
+            Err(e) => return Ok((0, psbt.to_vec(), false, psbt_error_number(&e))),
+        };
+        let out = crate::rpc::fund::psbt_io::from_signer(&filled, &original)
+            .map(|p| p.serialize())
+            .unwrap_or_else(|_| psbt.to_vec());
+        Ok((r.signed_inputs as u64, out, r.complete, PSBT_ERROR_OK))
     }
     fn try_get_balances(&self) -> Result<(WalletBalances, BlockHash, bool)> {
         let balances = self.get_balances()?;

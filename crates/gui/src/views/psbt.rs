@@ -1,7 +1,8 @@
 //! File > Load PSBT (bitcoin-qt's `PSBTOperationsDialog`): a PSBT from a
 //! file (binary or base64, at most 100 MB) or pasted base64; what it
 //! sends, its fee and how complete it is, from the shared PSBT code's
-//! analysis; Copy, Save, and Broadcast once fully signed.
+//! analysis; Sign Tx with the chosen wallet (`fillPSBT`), Copy, Save, and
+//! Broadcast once fully signed.
 
 use eframe::egui;
 use serde_json::Value;
@@ -26,6 +27,8 @@ pub struct PsbtDialog {
     pub status: Option<(String, bool)>,
     /// Where Save writes.
     pub save_path: String,
+    /// Passphrase for signing with a locked wallet.
+    pub passphrase: String,
 }
 
 /// Reads a PSBT from `input`: a path to a file (binary or base64), else
@@ -113,9 +116,34 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
     }
     let unit = app.settings.display_unit;
     let network = app.network;
+    let index = app.wallet_index;
+    let view = app.wallets.as_ref().map(|w| w.view()).unwrap_or_default();
+    let flags = view.wallets.get(index).map(|w| w.flags).unwrap_or_default();
     let d = &mut app.psbt;
+    // A signing result replaces the PSBT shown, with bitcoin-qt's words.
+    if let (Some((bytes, n, complete)), Some(w)) = (&view.signed_psbt, &app.wallets) {
+        match psbt::Psbt::deserialize(bytes) {
+            Ok(p) => {
+                d.loaded = Some(p);
+                let text = match (*n, *complete) {
+                    (_, true) => {
+                        "Signed transaction successfully. Transaction is ready to broadcast."
+                            .to_string()
+                    }
+                    (0, false) => "Could not sign any more inputs.".to_string(),
+                    (n, false) => {
+                        format!("Signed {n} input(s), but more signatures are still required.")
+                    }
+                };
+                d.status = Some((text, false));
+            }
+            Err(e) => d.status = Some((format!("Failed to sign transaction: {e}"), true)),
+        }
+        w.dismiss(crate::wallets::Dismiss::SignedPsbt);
+    }
     let mut open = true;
     let mut broadcast = None;
+    let mut sign = None;
     egui::Window::new("PSBT Operations")
         .open(&mut open)
         .default_width(560.0)
@@ -169,6 +197,22 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                             Err(e) => (format!("Failed to save: {e}"), true),
                         });
                     }
+                    let can_sign = !view.wallets.is_empty() && !flags.private_keys_disabled;
+                    if flags.locked {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut d.passphrase)
+                                .password(true)
+                                .hint_text("passphrase")
+                                .desired_width(100.0)
+                                .id_salt("psbt-pass"),
+                        );
+                    }
+                    if ui
+                        .add_enabled(can_sign && !view.busy, egui::Button::new("Sign Tx"))
+                        .clicked()
+                    {
+                        sign = Some(p.serialize());
+                    }
                     let mut finished = p.clone();
                     let tx = utility_rpc::psbtrpc::roles::finalize_and_extract(&mut finished);
                     if ui
@@ -187,11 +231,21 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                 }
             }
         });
+    if !open {
+        *d = PsbtDialog::default();
+    }
     if let (Some(tx), Some(w)) = (broadcast, &app.wallets) {
         w.send(WalletCommand::Broadcast(tx));
     }
-    if !open {
-        *d = PsbtDialog::default();
+    if let Some(bytes) = sign {
+        let pass = std::mem::take(&mut app.psbt.passphrase);
+        if let Some(w) = &app.wallets {
+            w.send(WalletCommand::SignPsbt(
+                index,
+                bytes,
+                (!pass.is_empty()).then_some(pass),
+            ));
+        }
     }
 }
 

@@ -271,6 +271,24 @@ impl WalletsModel {
                     .map(|_| "Address deleted.".into())
             }),
             C::Broadcast(_) => return None,
+            C::SignPsbt(index, bytes, pass) => {
+                let signed = self.wallet(index).and_then(|w| {
+                    unlocked(&*w, pass.as_deref(), || {
+                        w.fill_psbt(0, true, true, false, &bytes).map_err(ipc)
+                    })
+                });
+                return match signed {
+                    Ok((n, out, complete, super::send::PSBT_OK)) => {
+                        self.update(|v| v.signed_psbt = Some((out, n, complete)));
+                        None
+                    }
+                    Ok((_, _, _, error)) => Some(Err(format!(
+                        "Failed to sign transaction: {}",
+                        psbt_error_text(error)
+                    ))),
+                    Err(e) => Some(Err(format!("Failed to sign transaction: {e}"))),
+                };
+            }
             C::Fee(index, target) => {
                 let cc = CoinControl {
                     confirm_target: Some(target),
@@ -419,6 +437,20 @@ impl WalletsModel {
             format_btc(bump.old_fee),
             format_btc(bump.new_fee)
         ))
+    }
+}
+
+/// Core's `PSBTErrorString` for a `PSBTError` number.
+fn psbt_error_text(error: i32) -> &'static str {
+    match error {
+        0 => "Inputs missing or spent",
+        1 => "Specified sighash value does not match value stored in PSBT",
+        2 => "External signer not found",
+        3 => "External signer failed to sign",
+        4 => "Signer does not support PSBT",
+        5 => "Input needs additional signatures or other data",
+        6 => "The transaction cannot be valid",
+        _ => "Unknown error",
     }
 }
 

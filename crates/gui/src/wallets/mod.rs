@@ -182,6 +182,9 @@ pub struct WalletsView {
     pub signature: Option<String>,
     /// The last unsigned PSBT made, base64.
     pub psbt: Option<String>,
+    /// The last PSBT signed by Load PSBT's "Sign Tx": its bytes, the
+    /// inputs signed, and whether it is complete.
+    pub signed_psbt: Option<(Vec<u8>, u64, bool)>,
     /// Coins of the wallet at this index, for coin control.
     pub coins: Option<(usize, Vec<CoinRow>)>,
     /// The recommended fee: (wallet, target asked, target used, reason,
@@ -262,6 +265,9 @@ pub enum WalletCommand {
     DeleteAddress(usize, String),
     /// Broadcast a finished transaction through the node.
     Broadcast(bitcoin::Transaction),
+    /// Sign a PSBT (its bytes) with the wallet at this index (passphrase
+    /// if locked).
+    SignPsbt(usize, Vec<u8>, Option<String>),
 }
 
 struct Shared {
@@ -443,6 +449,7 @@ impl WalletsModel {
             Dismiss::Details => s.view.details = None,
             Dismiss::Signature => s.view.signature = None,
             Dismiss::Psbt => s.view.psbt = None,
+            Dismiss::SignedPsbt => s.view.signed_psbt = None,
         }
     }
 
@@ -627,6 +634,8 @@ pub enum Dismiss {
     Signature,
     /// The PSBT.
     Psbt,
+    /// The signed PSBT (taken by the PSBT dialog).
+    SignedPsbt,
 }
 
 /// Parses an address typed by the user for `network` into a destination.

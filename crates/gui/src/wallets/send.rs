@@ -180,10 +180,14 @@ impl SendRequest {
     }
 }
 
-/// An unsigned PSBT (version 0) of `tx`, each input with the coin it
-/// spends, base64. bitcoin-qt asks the wallet's `fillPSBT`; the pinned IPC
-/// schema carries no PSBT into that call, so the GUI fills the coins here
-/// from `getCoins` and a signer finds its keys by script.
+/// Core's `PSBTError::OK`, `fillPSBT`'s answer when nothing went wrong.
+pub const PSBT_OK: i32 = 7;
+
+/// An unsigned PSBT (version 0) of `tx`, base64: each input with the coin
+/// it spends (from `getCoins`), then updated by the wallet's `fillPSBT`
+/// without signing (BIP32 derivations, scripts), as bitcoin-qt's "Create
+/// Unsigned" does. A wallet that cannot update leaves the coins-only PSBT,
+/// which a signer can still use by script.
 pub fn unsigned_psbt(w: &dyn Wallet, tx: &Transaction) -> Result<String, String> {
     let outpoints: Vec<OutPoint> = tx.input.iter().map(|i| i.previous_output).collect();
     let coins = w.get_coins(&outpoints).map_err(|e| e.to_string())?;
@@ -194,7 +198,12 @@ pub fn unsigned_psbt(w: &dyn Wallet, tx: &Transaction) -> Result<String, String>
             input.witness_utxo = Some(coin.txout);
         }
     }
-    Ok(p.to_base64())
+    let bytes = p.serialize();
+    let updated = match w.fill_psbt(0, false, true, false, &bytes) {
+        Ok((_, out, _, PSBT_OK)) => psbt::Psbt::deserialize(&out).ok(),
+        _ => None,
+    };
+    Ok(updated.unwrap_or(p).to_base64())
 }
 
 #[cfg(test)]

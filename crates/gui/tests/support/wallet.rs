@@ -17,7 +17,7 @@ use bitcoin::{
 use interfaces::chain::ChainClient;
 use interfaces::handler::Handler;
 use interfaces::wallet::*;
-use interfaces::{BilingualStr, Outcome, Result};
+use interfaces::{BilingualStr, Error, Outcome, Result};
 
 use super::{handler, not_faked};
 
@@ -63,6 +63,8 @@ pub struct State {
     pub unload: Vec<Box<dyn UnloadWalletCallback>>,
     /// Transaction-change registrations.
     pub changed: Vec<Box<dyn TransactionChangedCallback>>,
+    /// fillPSBT calls.
+    pub filled: usize,
 }
 
 /// A fake wallet; clones share their state.
@@ -468,8 +470,25 @@ impl Wallet for FakeWallet {
     fn get_balances(&self) -> Result<WalletBalances> {
         Ok(self.state().balances)
     }
-    fn fill_psbt(&self, _: i32, _: bool, _: bool, _: bool) -> Result<(u64, Vec<u8>, bool, i32)> {
-        not_faked()
+    fn fill_psbt(
+        &self,
+        _: i32,
+        sign: bool,
+        _: bool,
+        _: bool,
+        psbt: &[u8],
+    ) -> Result<(u64, Vec<u8>, bool, i32)> {
+        // Updates are recorded; "signing" finalizes every input with a
+        // dummy witness, so the GUI sees a complete PSBT.
+        let mut p = psbt::Psbt::deserialize(psbt).map_err(|e| Error::Remote(e.to_string()))?;
+        self.state().filled += 1;
+        if sign && !self.state().locked {
+            for input in &mut p.inputs {
+                input.final_script_witness = vec![vec![1u8; 64]];
+            }
+        }
+        let n = if sign { p.inputs.len() as u64 } else { 0 };
+        Ok((n, p.serialize(), sign, 7))
     }
     fn try_get_balances(&self) -> Result<(WalletBalances, BlockHash, bool)> {
         Ok((self.state().balances, BlockHash::all_zeros(), true))

@@ -4796,6 +4796,7 @@ pub mod wallet {
             a1: bool,
             a2: bool,
             a3: bool,
+            a4: &[u8],
         ) -> interfaces::Result<(u64, Vec<u8>, bool, i32)> {
             support::record(
                 "Wallet.fillPSBT",
@@ -4804,6 +4805,7 @@ pub mod wallet {
                     support::Fingerprint::fingerprint(&a1),
                     support::Fingerprint::fingerprint(&a2),
                     support::Fingerprint::fingerprint(&a3),
+                    support::Fingerprint::fingerprint(a4),
                 ],
             );
             support::answer(&[])
@@ -5186,7 +5188,8 @@ pub mod wallet {
                 <i32 as support::Sample>::sample(),
                 <bool as support::Sample>::sample(),
                 <bool as support::Sample>::sample(),
-                <bool as support::Sample>::sample()
+                <bool as support::Sample>::sample(),
+                &<Vec<u8> as support::Sample>::sample()
             ))
         ));
         out.push(format!(

@@ -8,7 +8,7 @@ mod balances;
 mod bump;
 mod descriptors;
 mod encryption;
-mod fund;
+pub(crate) mod fund;
 mod groupings;
 pub(crate) mod received;
 mod send;

@@ -2005,9 +2005,10 @@ impl<T: ?Sized + Wallet + 'static> crate::generated::wallet_capnp::wallet::Serve
                 let a1: bool = crate::convert::Number::from_wire(p.get_sign())?;
                 let a2: bool = crate::convert::Number::from_wire(p.get_bip32derivs())?;
                 let a3: bool = crate::convert::Number::from_wire(p.get_want_n_signed())?;
-                Ok((a0, a1, a2, a3))
+                let a4: Vec<u8> = crate::convert::DataValue::from_data(p.get_psbt()?)?;
+                Ok((a0, a1, a2, a3, a4))
             },
-            |imp, (a0, a1, a2, a3)| imp.fill_psbt(a0, a1, a2, a3),
+            |imp, (a0, a1, a2, a3, a4)| imp.fill_psbt(a0, a1, a2, a3, &a4),
             |r, out| {
                 let _ = &cx;
                 let (o0, o1, o2, o3) = out;
@@ -4337,7 +4338,9 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
         a1: bool,
         a2: bool,
         a3: bool,
+        a4: &[u8],
     ) -> interfaces::Result<(u64, Vec<u8>, bool, i32)> {
+        let a4 = ::std::borrow::ToOwned::to_owned(a4);
         crate::call!(
             self.cap,
             crate::generated::wallet_capnp::wallet::Client,
@@ -4350,6 +4353,9 @@ impl<T: ?Sized + IsWallet> Wallet for crate::proxy::Remote<T> {
                 p.set_sign(<_ as crate::convert::Number<bool>>::to_wire(&a1)?);
                 p.set_bip32derivs(<_ as crate::convert::Number<bool>>::to_wire(&a2)?);
                 p.set_want_n_signed(<_ as crate::convert::Number<bool>>::to_wire(&a3)?);
+                crate::convert::settled(
+                    p.set_psbt(crate::convert::DataValue::to_data(&a4)?.as_ref()),
+                )?;
                 Ok(())
             },
             |r, cx| {
