@@ -190,6 +190,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
     if let (Some(tx), Some(w)) = (broadcast, &app.wallets) {
         w.send(WalletCommand::Broadcast(tx));
     }
+    open &= !crate::views::escape(ui.ctx());
     if !open {
         *d = PsbtDialog::default();
     }
