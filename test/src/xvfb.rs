@@ -104,22 +104,6 @@ impl Xvfb {
         }
     }
 
-    /// With `GUI_SCREENSHOTS=<dir>`, saves `window` as `<dir>/<name>.png`
-    /// (`doc/gui/` holds the ones of the last regeneration).
-    pub fn shot(&self, window: &str, name: &str) {
-        let Ok(dir) = std::env::var("GUI_SCREENSHOTS") else {
-            return;
-        };
-        self.activate(window);
-        std::thread::sleep(Duration::from_millis(500));
-        let path = format!("{dir}/{name}.png");
-        let ok = Command::new("import")
-            .args(["-display", &self.display, "-window", window, &path])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "import (imagemagick) could not save {path}");
-    }
-
     /// Types `text` and Return into `window`.
     pub fn type_line(&self, window: &str, text: &str) {
         self.activate(window);

@@ -157,7 +157,6 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
         || count() > 3,
     );
 
-    x.shot(&window, "console");
     x.keys(&window, &["ctrl+w"]);
 
     // A wallet, made in the window: Enter presses "Create a new wallet",
@@ -188,11 +187,9 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
         || labelled().is_some(),
     );
     let address = labelled().unwrap_or_default();
-    x.shot(&window, "receive");
     node.rpc("generatetoaddress", json!([101, address]));
     x.keys(&window, &["alt+1"]);
     std::thread::sleep(Duration::from_secs(2));
-    x.shot(&window, "overview");
     // Send (Alt+2): 1.5 BTC out, seen in the wallet's own list.
     let sent = || {
         node.wallet_rpc("guiwallet", "listtransactions", json!(["*", 200]))
@@ -216,15 +213,12 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
             x.type_line(&window, "1.5");
             // The confirmation's Send waits 3 s; Cancel has the keyboard.
             std::thread::sleep(Duration::from_millis(3500));
-            x.shot(&window, "send-confirm");
             x.keys(&window, &["shift+Tab", "Return"]);
         },
         sent,
     );
-    x.shot(&window, "send");
     x.keys(&window, &["alt+4"]);
     std::thread::sleep(Duration::from_secs(1));
-    x.shot(&window, "transactions");
 
     // Closing the window (Ctrl+Q, as File > Exit) stops all three.
     retry(

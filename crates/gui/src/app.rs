@@ -37,6 +37,15 @@ pub enum NodeTab {
     Peers,
 }
 
+/// The node window's tabs with their Window menu labels and shortcuts, as
+/// bitcoin-qt's (`Ctrl` is Command on macOS).
+pub const NODE_TAB_KEYS: [(egui::Key, NodeTab, &str); 4] = [
+    (egui::Key::I, NodeTab::Information, "Information"),
+    (egui::Key::T, NodeTab::Console, "Console"),
+    (egui::Key::N, NodeTab::Traffic, "Network Traffic"),
+    (egui::Key::P, NodeTab::Peers, "Peers"),
+];
+
 /// The GUI's own state.
 pub struct App {
     /// The node, through its model.
@@ -245,7 +254,7 @@ impl App {
         }) {
             self.mask_values = !self.mask_values;
         }
-        let (console, node, quit, tab, close_front) = ctx.input_mut(|i| {
+        let (console, node, quit, tab, close_front, node_tab) = ctx.input_mut(|i| {
             let cs = egui::Modifiers::COMMAND | egui::Modifiers::SHIFT;
             // bitcoin-qt's toolbar shortcuts, Alt+1 to Alt+4.
             let tab = [
@@ -257,12 +266,19 @@ impl App {
             .into_iter()
             .find(|(k, _)| i.consume_key(egui::Modifiers::ALT, *k))
             .map(|(_, t)| t);
+            // bitcoin-qt's Window menu opens the node window on a tab with
+            // Ctrl+I, Ctrl+T, Ctrl+N and Ctrl+P.
+            let node_tab = NODE_TAB_KEYS
+                .into_iter()
+                .find(|(k, _, _)| i.consume_key(egui::Modifiers::COMMAND, *k))
+                .map(|(_, t, _)| t);
             (
                 i.consume_key(cs, egui::Key::C),
                 i.consume_key(cs, egui::Key::D),
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::Q),
                 tab,
                 i.consume_key(egui::Modifiers::COMMAND, egui::Key::W),
+                node_tab,
             )
         });
         // Ctrl+W closes the front window: the node window, else the main one.
@@ -281,6 +297,9 @@ impl App {
         }
         if node {
             self.open_node_window(NodeTab::Information);
+        }
+        if let Some(tab) = node_tab {
+            self.open_node_window(tab);
         }
         if quit {
             self.model.shutdown();

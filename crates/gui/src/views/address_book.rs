@@ -193,6 +193,15 @@ pub fn show(ui: &mut egui::Ui, app: &mut App, wallet: &WalletInfo, index: usize)
         ab.choose_for = None;
         open = false;
     }
+    // Escape leaves an open edit or export first, then the book.
+    if crate::views::escape(ui.ctx()) {
+        if ab.edit.is_some() || ab.export.is_some() {
+            ab.edit = None;
+            ab.export = None;
+        } else {
+            open = false;
+        }
+    }
     if !open {
         ab.open = None;
         ab.choose_for = None;

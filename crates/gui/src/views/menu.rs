@@ -3,7 +3,7 @@
 
 use eframe::egui;
 
-use crate::app::{App, NodeTab, Tab};
+use crate::app::{App, Tab, NODE_TAB_KEYS};
 use crate::views::wallet_dialogs;
 
 /// Draws the menu bar and the toolbar.
@@ -25,13 +25,11 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
             });
             ui.menu_button("Window", |ui| {
                 wallet_dialogs::window_menu(ui, app);
-                for (label, tab) in [
-                    ("Information", NodeTab::Information),
-                    ("Console", NodeTab::Console),
-                    ("Network Traffic", NodeTab::Traffic),
-                    ("Peers", NodeTab::Peers),
-                ] {
-                    if ui.button(label).clicked() {
+                for (key, tab, label) in NODE_TAB_KEYS {
+                    let shortcut = egui::KeyboardShortcut::new(egui::Modifiers::COMMAND, key);
+                    let button =
+                        egui::Button::new(label).shortcut_text(ui.ctx().format_shortcut(&shortcut));
+                    if ui.add(button).clicked() {
                         app.open_node_window(tab);
                     }
                 }

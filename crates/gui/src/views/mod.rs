@@ -32,6 +32,12 @@ pub fn center(ctx: &eframe::egui::Context) -> eframe::egui::Pos2 {
     ctx.content_rect().center()
 }
 
+/// Escape was pressed: it closes the front dialog, as it closes a Qt
+/// dialog (rejects it).
+pub fn escape(ctx: &eframe::egui::Context) -> bool {
+    ctx.input(|i| i.key_pressed(eframe::egui::Key::Escape))
+}
+
 /// bitcoin-qt's masked value: every digit a "#".
 pub fn masked(text: &str) -> String {
     text.chars()

@@ -231,6 +231,7 @@ pub fn show(ui: &mut egui::Ui, app: &mut App) {
                 }
             }
         });
+    open &= !crate::views::escape(ui.ctx());
     if !open {
         *d = PsbtDialog::default();
     }

@@ -406,6 +406,7 @@ fn details_window(ui: &mut egui::Ui, app: &mut App, view: &WalletsView) {
                 ui.ctx().copy_text(d.hex.clone());
             }
         });
+    open &= !crate::views::escape(ui.ctx());
     if !open {
         if let Some(w) = &app.wallets {
             w.dismiss(Dismiss::Details);
