@@ -103,8 +103,6 @@ pub fn show(ctx: &egui::Context, app: &mut App, view: &View) {
         .open(&mut open)
         .collapsible(false)
         .default_size([520.0, 420.0])
-        .pivot(egui::Align2::CENTER_CENTER)
-        .default_pos(crate::views::center(ctx))
         .show(ctx, |ui| {
             outcome = body(ui, app, &mut dialog, view);
         });

@@ -27,8 +27,6 @@ pub fn show(ctx: &egui::Context, app: &mut App, view: &View) {
     egui::Window::new("Node window")
         .open(&mut open)
         .default_size([760.0, 480.0])
-        .pivot(egui::Align2::CENTER_CENTER)
-        .default_pos(crate::views::center(ctx))
         .show(ctx, |ui| {
             ui.horizontal(|ui| {
                 ui.selectable_value(&mut tab, NodeTab::Information, "Information");
