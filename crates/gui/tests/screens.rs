@@ -24,7 +24,7 @@ use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use gui::app::{App, NodeTab};
 use gui::model::{NodeModel, Phase, Start};
-use support::FakeNode;
+use support::{settle, FakeNode};
 
 fn app(node: &Arc<FakeNode>, start: Start) -> App {
     let model = NodeModel::start(node.clone(), start, Arc::new(|| {}));
@@ -33,24 +33,6 @@ fn app(node: &Arc<FakeNode>, start: Start) -> App {
 
 fn harness(app: App) -> Harness<'static, App> {
     Harness::new_ui_state(|ui, app: &mut App| app.draw(ui), app)
-}
-
-/// Steps the UI until `done` holds (the model's threads work in the
-/// background); fails after 10 s.
-fn settle(
-    h: &mut Harness<'static, App>,
-    what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
-) {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < end, "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -17,7 +17,6 @@ use tracing as _;
 use winit as _;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
@@ -29,7 +28,7 @@ use gui::views::wallet_dialogs::Dialog;
 use gui::wallets::requests::ReceiveRequest;
 use gui::wallets::WalletsModel;
 use support::wallet::{address, FakeLoader, FakeWallet};
-use support::FakeNode;
+use support::{settle, FakeNode};
 
 const T0: i64 = 1_700_000_000;
 
@@ -52,23 +51,6 @@ fn harness(wallets: &[FakeWallet]) -> (Harness<'static, App>, FakeLoader) {
         .with_size(eframe::egui::vec2(1100.0, 800.0))
         .build_ui_state(|ui, app: &mut App| app.draw(ui), app);
     (h, loader)
-}
-
-/// Steps the UI until `done` holds; fails after 10 s.
-fn settle(
-    h: &mut Harness<'static, App>,
-    what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
-) {
-    let end = Instant::now() + Duration::from_secs(10);
-    loop {
-        h.step();
-        if done(h) {
-            return;
-        }
-        assert!(Instant::now() < end, "never: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 fn has(h: &Harness<'static, App>, text: &str) -> bool {

@@ -87,8 +87,19 @@ pub fn format_bytes(bytes: i64) -> String {
 /// A UTC date and time `YYYY-MM-DD HH:MM:SS` (civil from days, Howard
 /// Hinnant's algorithm) for block and start-up times.
 pub fn format_time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
+    let (y, m, d) = civil(unix.div_euclid(86_400));
     let rem = unix.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// (year, month, day) of a day count since 1970 (Howard Hinnant's
+/// civil-from-days).
+pub fn civil(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -97,13 +108,7 @@ pub fn format_time(unix: i64) -> String {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use eframe::egui;
 
 use crate::app::App;
 use crate::units::Unit;
-use crate::views::{format_time, unix_now};
+use crate::views::{civil, format_time, unix_now};
 use crate::wallets::records::{Status, TxRecord, TypeFilter};
 use crate::wallets::{export, Dismiss, WalletCommand, WalletInfo, WalletsView};
 
@@ -77,20 +77,6 @@ impl DateFilter {
             }
         }
     }
-}
-
-/// (year, month, day) of a day count since 1970 (Howard Hinnant's
-/// civil-from-days).
-fn civil(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Days since 1970 of a date (days-from-civil).

@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use bitcoin::OutPoint;
 use bitcoin::{Network, Txid};
 use interfaces::node::Node;
-use interfaces::wallet::{CoinControl, TxDestination, Wallet, WalletLoader};
+use interfaces::wallet::{CoinControl, TxDestination, Wallet, WalletLoader, WalletTxOut};
 
 use super::records::{decompose, RowStatus};
 use super::send::unsigned_psbt;
@@ -502,20 +503,23 @@ fn coins(w: &dyn Wallet, network: Network) -> Result<Vec<CoinRow>, String> {
         .into_iter()
         .filter_map(|a| address_of(&a.dest, network).map(|s| (s, a.name)))
         .collect();
+    let row = |outpoint: OutPoint, c: &WalletTxOut, locked: bool| {
+        let address = address_of(&TxDestination::from_script(&c.txout.script_pubkey), network)
+            .unwrap_or_default();
+        CoinRow {
+            outpoint,
+            amount: c.txout.value.to_sat() as i64,
+            label: labels.get(&address).cloned().unwrap_or_default(),
+            address,
+            time: c.time,
+            depth: c.depth_in_main_chain,
+            locked,
+        }
+    };
     let mut rows = Vec::new();
     for (_, coins) in w.list_coins().map_err(ipc)? {
         for (outpoint, c) in coins {
-            let address = address_of(&TxDestination::from_script(&c.txout.script_pubkey), network)
-                .unwrap_or_default();
-            rows.push(CoinRow {
-                outpoint,
-                amount: c.txout.value.to_sat() as i64,
-                label: labels.get(&address).cloned().unwrap_or_default(),
-                address,
-                time: c.time,
-                depth: c.depth_in_main_chain,
-                locked: locked.contains(&outpoint),
-            });
+            rows.push(row(outpoint, &c, locked.contains(&outpoint)));
         }
     }
     // Locked coins are not in listCoins; bitcoin-qt lists them disabled.
@@ -525,18 +529,7 @@ fn coins(w: &dyn Wallet, network: Network) -> Result<Vec<CoinRow>, String> {
         }
         if let Ok(found) = w.get_coins(&[outpoint]) {
             for c in found.into_iter().filter(|c| !c.is_spent) {
-                let address =
-                    address_of(&TxDestination::from_script(&c.txout.script_pubkey), network)
-                        .unwrap_or_default();
-                rows.push(CoinRow {
-                    outpoint,
-                    amount: c.txout.value.to_sat() as i64,
-                    label: labels.get(&address).cloned().unwrap_or_default(),
-                    address,
-                    time: c.time,
-                    depth: c.depth_in_main_chain,
-                    locked: true,
-                });
+                rows.push(row(outpoint, &c, true));
             }
         }
     }
