@@ -24,6 +24,9 @@ impl Xvfb {
             if std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists() {
                 continue;
             }
+            // Without its lock file a socket is a killed server's leftover;
+            // left in place, it would pass for this server's before it listens.
+            let _ = std::fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
             let mut child = Command::new("Xvfb")
                 .args([
                     &format!(":{n}"),
