@@ -13,6 +13,10 @@ use std::sync::{Arc, Once};
 /// Name used in thread names and log lines.
 const EXE_NAME: &str = "bitcoin-wallet";
 
+/// Shown by the offline tool's `-version` (the node's version, as both
+/// ship together).
+const VERSION: &str = concat!("v", env!("CARGO_PKG_VERSION"));
+
 /// Runs the role `argv` asks for and returns the exit code.
 pub fn run(argv: Vec<String>) -> i32 {
     if let Some(fd) = ipc::spawn::check_spawned(&argv) {
@@ -23,6 +27,9 @@ pub fn run(argv: Vec<String>) -> i32 {
                 1
             }
         };
+    }
+    if !wants_ipcconnect(&argv) {
+        return wallet::tool::run(&argv, VERSION);
     }
     common::signals::block_in_all_threads();
     common::logging::install();
@@ -36,13 +43,24 @@ pub fn run(argv: Vec<String>) -> i32 {
         eprintln!("Error: {e}");
         return 1;
     }
-    if args.is_arg_set("-ipcconnect") && !args.is_arg_negated("-ipcconnect") {
-        return run_attached(args);
+    if args.is_arg_negated("-ipcconnect") {
+        // `-noipcconnect` after `-ipcconnect`: neither role was asked for.
+        eprintln!("Error: -ipcconnect was given and negated; give it once to attach to a node");
+        return 1;
     }
-    eprintln!(
-        "Error: bitcoin-wallet runs as a node's wallet process: bitcoin-node starts it, or start it with -ipcconnect to attach to a node started with -ipcbind. The offline wallet commands are not available."
-    );
-    1
+    run_attached(args)
+}
+
+/// Whether the options (before any command word) ask to attach to a node.
+/// Without one this is Core's offline tool, whose options differ.
+fn wants_ipcconnect(argv: &[String]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|a| a.starts_with('-'))
+        .any(|a| {
+            let key = a.trim_start_matches('-');
+            key == "ipcconnect" || key.starts_with("ipcconnect=")
+        })
 }
 
 /// Starts logging from the node's options (once per process): into the

@@ -1138,6 +1138,30 @@ impl ArgsManager {
             .any(|a| self.is_arg_set(a))
     }
 
+    /// Core's `CheckCommandOptions`: one complaint for each command option
+    /// that was given but does not belong to `command`.
+    pub fn check_command_options(&self, command: &str) -> Vec<String> {
+        let names: Vec<String> = {
+            let inner = self.read();
+            let valid = inner.command_args.get(command);
+            inner
+                .available_args
+                .get(&OptionsCategory::CommandOptions)
+                .map(|opts| {
+                    opts.keys()
+                        .filter(|name| !valid.is_some_and(|v| v.contains(*name)))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        names
+            .into_iter()
+            .filter(|name| self.is_arg_set(name))
+            .map(|name| format!("The {name} option cannot be used with the '{command}' command."))
+            .collect()
+    }
+
     /// Whether `-test=<option>` was given with this option.
     pub fn has_test_option(&self, option: &str) -> bool {
         self.get_args("-test").iter().any(|o| o == option)

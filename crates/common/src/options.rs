@@ -437,11 +437,21 @@ pub fn register_node_options(args: &ArgsManager) {
     for group in [
         GENERAL, LOGGING, CONNECTION, WALLET, ZMQ, DEBUG, CHAIN, RELAY, BLOCK, RPC, IPC,
     ] {
-        for (name, help, flags, cat) in group {
-            args.add_arg(name, help, *flags, *cat);
-        }
+        register(args, group);
     }
     args.add_hidden_args(HIDDEN);
+}
+
+/// Registers the chain selection options (Core's
+/// `SetupChainParamsBaseOptions`), for tools that pick a network.
+pub fn register_chain_options(args: &ArgsManager) {
+    register(args, CHAIN);
+}
+
+fn register(args: &ArgsManager, group: &[Spec]) {
+    for (name, help, flags, cat) in group {
+        args.add_arg(name, help, *flags, *cat);
+    }
 }
 
 /// An [`ArgsManager`] with the node's options registered and `argv` (without

@@ -30,5 +30,6 @@ pub mod manage;
 pub mod rpc;
 pub mod sign;
 pub mod spend;
+pub mod tool;
 pub mod wallet;
 pub mod walletdir;

@@ -232,6 +232,21 @@ pub fn create(
     create_flags: u64,
     born_encrypted: bool,
 ) -> Result<Opened, OpenFailure> {
+    let (wallet, mut warnings) = create_file(context, name, create_flags, born_encrypted)?;
+    super::sync::attach_chain(&wallet, false, &mut warnings)
+        .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
+    Ok((wallet, warnings))
+}
+
+/// [`create`] up to the file: written and complete, but not attached to the
+/// chain. The offline tool stops here (its chain answers nothing, so no
+/// best block is written, as in Core's tool).
+pub fn create_file(
+    context: &Arc<WalletContext>,
+    name: &str,
+    create_flags: u64,
+    born_encrypted: bool,
+) -> Result<Opened, OpenFailure> {
     if name.is_empty() {
         return Err(OpenFailure::new(
             Failure::InvalidParameter,
@@ -305,10 +320,7 @@ pub fn create(
         }
     }
     wallet.log(format_args!("Wallet completed creation"));
-    let mut warnings = option_warnings;
-    super::sync::attach_chain(&wallet, false, &mut warnings)
-        .map_err(|m| OpenFailure::new(Failure::Other, format!("Wallet creation failed. {m}")))?;
-    Ok((wallet, warnings))
+    Ok((wallet, option_warnings))
 }
 
 /// Core's `SetupOwnDescriptorScriptPubKeyMans`: a new seed and the eight
@@ -418,6 +430,7 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     state.address_book = records.address_book.clone();
     state.locked_coins = records.locked_utxos.iter().map(|o| (*o, true)).collect();
     state.master_keys = records.master_keys.clone();
+    drop_extraneous_master_keys(&mut state, name).map_err(load_failed)?;
     for spkm in state.keys.spkms.values() {
         let t = i64::try_from(spkm.wallet_descriptor().creation_time).unwrap_or(i64::MAX);
         state.ledger.maybe_update_birth_time(t);
@@ -468,6 +481,30 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
     wallet.log(format_args!("Wallet completed loading"));
     super::sync::attach_chain(&wallet, rescan_required, &mut warnings).map_err(load_failed)?;
     Ok((wallet, warnings))
+}
+
+/// Core's clean-up of a watch-only wallet that was "encrypted" (older
+/// versions allowed it): master keys that protect no key are erased on load.
+fn drop_extraneous_master_keys(state: &mut State, name: &str) -> Result<(), String> {
+    if !state.has_flag(flags::DISABLE_PRIVATE_KEYS)
+        || state.master_keys.is_empty()
+        || state.keys.spkms.values().any(|s| s.have_crypted_keys())
+    {
+        return Ok(());
+    }
+    let shown = display_name(name);
+    tracing::info!("[{shown}] Detected extraneous encryption keys in this wallet without private keys. Removing extraneous encryption keys.");
+    for id in state.master_keys.keys() {
+        if state.db.erase_master_key(*id).is_err() {
+            tracing::info!(
+                "[{shown}] Error: Unable to remove extraneous encryption key '{id}'. Wallet corrupted."
+            );
+            let file = state.db.filename().display().to_string();
+            return Err(DbErrors::Corrupt.message(&file).unwrap_or_default());
+        }
+    }
+    state.master_keys.clear();
+    Ok(())
 }
 
 impl Wallet {
