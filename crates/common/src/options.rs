@@ -132,6 +132,7 @@ const WALLET: &[Spec] = &[
     ("-txconfirmtarget=<n>", "Aim for confirmation within <n> blocks (default: 6)", ANY, Wallet),
     ("-wallet=<path>", "Wallet to load at startup; repeatable", NET, Wallet),
     ("-walletbroadcast", "Broadcast wallet transactions (default: 1)", ANY, Wallet),
+    ("-walletprocess=<mode>", "How wallets run: shared (one wallet process for all) or per-wallet (a process for each loaded wallet) (default: shared)", ANY, Wallet),
     ("-walletdir=<dir>", "Wallet directory (default: <datadir>/wallets if present, else <datadir>)", NET, Wallet),
     ("-walletnotify=<cmd>", "Run a command when a wallet transaction changes (%s txid, %w wallet, %b block hash, %h height)", ANY, Wallet),
     ("-walletrbf", "(deprecated) Signal RBF on wallet transactions (default: 1)", ANY, Wallet),

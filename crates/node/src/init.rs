@@ -102,8 +102,8 @@ fn usage_text(args: &ArgsManager) -> String {
 /// Everything that lives from the end of init until shutdown.
 struct Running {
     rpc: Option<rpc_server::RpcServer>,
-    /// The wallet process; stopped right after the RPC server.
-    wallet: Option<crate::wallet_process::WalletProcess>,
+    /// The wallet processes; stopped right after the RPC server.
+    wallet: Option<crate::wallet_processes::WalletProcesses>,
     /// What `makeChain` and `makeNode` serve.
     services: Arc<crate::api::Services>,
     _ipc: crate::ipc_setup::NodeIpc,
@@ -439,7 +439,7 @@ fn init_main(
         tracing::info!("Wallet disabled!");
         None
     } else {
-        match crate::wallet_process::WalletProcess::start(
+        match crate::wallet_processes::WalletProcesses::start(
             node_ipc.ipc.clone(),
             argv0,
             services.clone(),

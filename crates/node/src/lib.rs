@@ -15,3 +15,4 @@ pub mod p2p_backend;
 pub mod rest;
 pub mod rpc;
 pub mod wallet_process;
+pub mod wallet_processes;

@@ -63,6 +63,8 @@ impl Schedule {
 /// One running wallet process.
 struct Child {
     pid: u32,
+    /// The `Chain` client id its RPC declarations carry.
+    client: u64,
     started: Instant,
     /// Declared before `_init`: the loader goes first, then the connection.
     loader: Arc<dyn WalletLoader>,
@@ -134,11 +136,15 @@ enum LaunchError {
 
 impl WalletProcess {
     /// Spawns the wallet process and brings it up; an error fails the
-    /// node's start-up as Core's wallet init errors do.
+    /// node's start-up as Core's wallet init errors do. `wallets` names the
+    /// wallets it loads instead of `-wallet` and settings.json; `link` makes
+    /// it the process `Node.walletLoader` reaches.
     pub fn start(
         ipc: Arc<Ipc>,
         argv0: String,
         services: Arc<Services>,
+        wallets: Option<Vec<String>>,
+        link: bool,
     ) -> Result<WalletProcess, String> {
         let shared = Arc::new(Shared {
             ipc,
@@ -147,14 +153,15 @@ impl WalletProcess {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
-        services.wallet.attach(&shared);
-        match launch(&shared, None) {
+        if link {
+            services.wallet.attach(&shared);
+        }
+        match launch(&shared, wallets) {
             Ok(()) => {}
             Err(LaunchError::Failed(e)) => return Err(e),
             // The wallet already printed its error; the node exits with it.
             Err(LaunchError::Refused) => return Err(String::new()),
         }
-        shared.services.actors.keep_stand_ins(true);
         let s = shared.clone();
         let supervisor = std::thread::Builder::new()
             .name("walletsup".into())
@@ -171,6 +178,17 @@ impl WalletProcess {
         self.shared.lock().child.as_ref().map(|c| c.pid)
     }
 
+    /// The `Chain` client id of the current process (`None` while it is
+    /// restarting).
+    pub fn client(&self) -> Option<u64> {
+        self.shared.lock().child.as_ref().map(|c| c.client)
+    }
+
+    /// The wallets the process has loaded (or had, while it restarts).
+    pub fn wallets(&self) -> BTreeSet<String> {
+        self.shared.lock().loaded.clone()
+    }
+
     /// The current loader (for `Node.walletLoader` and `setmocktime`).
     pub fn loader(&self) -> Option<Arc<dyn WalletLoader>> {
         self.shared.lock().child.as_ref().map(|c| c.loader.clone())
@@ -178,18 +196,12 @@ impl WalletProcess {
 
     /// Forwards `setmocktime` to the wallet process (Core's
     /// `ChainClient::setMockTime`); a restarted one gets the time at launch.
-    pub fn mock_time_forwarder(&self) -> Box<dyn Fn(i64) + Send + Sync> {
-        let shared = Arc::downgrade(&self.shared);
-        Box::new(move |t| {
-            let loader = shared
-                .upgrade()
-                .and_then(|s| s.lock().child.as_ref().map(|c| c.loader.clone()));
-            if let Some(l) = loader {
-                if let Err(e) = l.set_mock_time(t) {
-                    tracing::warn!("setmocktime did not reach the wallet process: {e}");
-                }
+    pub fn set_mock_time(&self, time: i64) {
+        if let Some(l) = self.loader() {
+            if let Err(e) = l.set_mock_time(time) {
+                tracing::warn!("setmocktime did not reach the wallet process: {e}");
             }
-        })
+        }
     }
 
     /// Stops the wallets and the process (Core's `ChainClient::stop` at
@@ -213,8 +225,6 @@ impl WalletProcess {
         if let Some(t) = self.supervisor.take() {
             let _ = t.join();
         }
-        let actors = &self.shared.services.actors;
-        actors.keep_stand_ins(false);
         if let Some(child) = child {
             if let Err(e) = child.loader.stop() {
                 tracing::warn!("Wallet process did not stop cleanly: {e}");
@@ -222,7 +232,6 @@ impl WalletProcess {
             // Closing the socket makes the child exit; it is reaped.
             child.close();
         }
-        actors.drop_stand_ins(&self.shared.services.table);
     }
 }
 
@@ -268,7 +277,7 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
         forced.retain(|(name, _)| name != "wallet");
         forced.push(("wallet".to_string(), list));
     }
-    let chain = shared.services.chain_api();
+    let (chain, client) = shared.services.chain_client();
     let loader: Arc<dyn WalletLoader> = match init.make_wallet_loader(&global, chain) {
         Ok(Some(l)) => Arc::from(l),
         Ok(None) => {
@@ -303,6 +312,7 @@ fn launch(shared: &Arc<Shared>, reload: Option<Vec<String>>) -> Result<(), Launc
     let mut state = shared.lock();
     state.child = Some(Child {
         pid,
+        client,
         started: Instant::now(),
         loader,
         _load_handler: load_handler,

@@ -16,8 +16,8 @@ use mempool::Mempool;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-/// The node's chain, as a wallet sees it.
-pub struct ChainApi(pub Arc<Services>);
+/// The node's chain, as a wallet sees it; the number names the client.
+pub struct ChainApi(pub Arc<Services>, pub u64);
 
 fn remote(msg: impl Into<String>) -> interfaces::Error {
     interfaces::Error::Remote(msg.into())
@@ -586,7 +586,7 @@ impl Chain for ChainApi {
     }
 
     fn handle_rpc(&self, command: &RpcCommand) -> Result<Box<dyn Handler>> {
-        Ok(self.0.actors.register(&self.0.table, command))
+        Ok(self.0.actors.register(&self.0.table, command, self.1))
     }
 
     fn rpc_enable_deprecated(&self, method: &str) -> Result<bool> {

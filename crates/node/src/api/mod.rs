@@ -10,6 +10,7 @@ pub mod node;
 pub mod notify;
 pub mod registration;
 pub mod rpc_actor;
+pub mod rpc_route;
 pub mod ui;
 
 use chainstate_service::NodeChain;
@@ -47,6 +48,14 @@ impl Services {
     /// The `Chain` a wallet process gets (the `Node` a GUI gets is a
     /// [`node::NodeApi`] on a [`node::NodeHost`]).
     pub fn chain_api(self: &Arc<Self>) -> Box<dyn interfaces::chain::Chain> {
-        Box::new(chain::ChainApi(self.clone()))
+        self.chain_client().0
+    }
+
+    /// A `Chain` for one client process, and the id its RPC declarations
+    /// carry (which tells the processes declaring one method apart).
+    pub fn chain_client(self: &Arc<Self>) -> (Box<dyn interfaces::chain::Chain>, u64) {
+        static NEXT_CLIENT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_CLIENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (Box::new(chain::ChainApi(self.clone(), id)), id)
     }
 }

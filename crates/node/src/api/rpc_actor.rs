@@ -31,23 +31,43 @@ fn intern(name: &str) -> &'static str {
     leaked
 }
 
-/// The registrations of each method name, newest on top (it is the one in
-/// the table), and whether a registration that goes away leaves a stand-in
-/// behind. As in Core's `CRPCTable`, where one process's removal takes out
-/// only its own command, a registration that goes away uncovers the one
-/// below it: a second wallet process that attaches and leaves does not take
-/// the node's own wallet's methods with it.
+/// The registrations of each method name, and whether a name whose last
+/// registration goes away leaves a stand-in behind. Several processes may
+/// declare one name (a wallet process per wallet, wallets attached with
+/// `-ipcconnect`): the table holds one entry per name, which hands each
+/// request to the registration that should answer it ([`super::rpc_route`]).
 #[derive(Default)]
 pub struct ActorMethods {
     owners: Mutex<Owners>,
     stand_in: AtomicBool,
+    overrides: Mutex<HashMap<String, Override>>,
+    owner_lookup: Mutex<Option<OwnerLookup>>,
+}
+
+/// Which client holds a wallet, when the node knows (per-wallet mode).
+pub type OwnerLookup = Arc<dyn Fn(&str) -> Option<u64> + Send + Sync>;
+
+/// What the node runs instead of routing a method (per-wallet mode starts
+/// a process for `createwallet`).
+pub type Override = Arc<dyn Fn(&RpcRequest) -> RpcResult + Send + Sync>;
+
+/// One process's declaration of a method.
+#[derive(Clone)]
+pub struct Declared {
+    /// The registration's id (`RpcCommand::unique_id`).
+    pub id: i64,
+    /// The `Chain` client (the process) that declared it.
+    pub client: u64,
+    /// What runs it there.
+    pub actor: Arc<dyn interfaces::chain::ActorCallback>,
+    method: RpcMethod,
 }
 
 #[derive(Default)]
 struct Owners {
-    /// Registrations (id, method) of each name a process declared, oldest
-    /// first.
-    live: HashMap<String, Vec<(i64, RpcMethod)>>,
+    /// Registrations of each name a process declared, oldest first (the
+    /// order Core's table tries them in).
+    live: HashMap<String, Vec<Declared>>,
     /// Names left as stand-ins.
     stand_ins: HashSet<String>,
 }
@@ -108,36 +128,68 @@ fn rpc_error(json: &str) -> RpcError {
 }
 
 /// The answer while the process that declared `method` is gone.
-fn process_gone(method: &str) -> RpcError {
+pub(super) fn process_gone(method: &str) -> RpcError {
     RpcError::misc(format!(
         "The wallet process is not running; {method} is not available until it is back"
     ))
 }
 
-fn run(actor: &dyn interfaces::chain::ActorCallback, req: &RpcRequest) -> RpcResult {
-    match actor.call(&request_for_actor(req), "null", true) {
-        Ok(reply) if reply.handled => serde_json::from_str(&reply.response).map_err(|_| {
-            RpcError::new(
-                code::INTERNAL_ERROR,
-                "invalid JSON result from the wallet process",
-            )
-        }),
-        Ok(_) => Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found")),
-        Err(interfaces::Error::Rpc(json)) => Err(rpc_error(&json)),
-        Err(interfaces::Error::Disconnected) => Err(process_gone(&req.method)),
-        Err(e) => Err(RpcError::misc(e.to_string())),
+/// How one process's actor took a request.
+pub(super) enum Reply {
+    /// It answered (a result or an RPC error).
+    Answer(RpcResult),
+    /// It left the request to the next declaration.
+    Declined,
+    /// Its process is gone.
+    Gone,
+}
+
+/// Runs `req` on one process's actor; `last` tells the actor whether
+/// another declaration would get the request if it declines.
+pub(super) fn call(
+    actor: &dyn interfaces::chain::ActorCallback,
+    req: &RpcRequest,
+    last: bool,
+) -> Reply {
+    match actor.call(&request_for_actor(req), "null", last) {
+        Ok(reply) if reply.handled => {
+            Reply::Answer(serde_json::from_str(&reply.response).map_err(|_| {
+                RpcError::new(
+                    code::INTERNAL_ERROR,
+                    "invalid JSON result from the wallet process",
+                )
+            }))
+        }
+        Ok(_) => Reply::Declined,
+        Err(interfaces::Error::Rpc(json)) => Reply::Answer(Err(rpc_error(&json))),
+        Err(interfaces::Error::Disconnected) => Reply::Gone,
+        Err(e) => Reply::Answer(Err(RpcError::misc(e.to_string()))),
+    }
+}
+
+/// [`call`] as the one declaration that answers.
+pub(super) fn run(
+    actor: &dyn interfaces::chain::ActorCallback,
+    req: &RpcRequest,
+    last: bool,
+) -> RpcResult {
+    match call(actor, req, last) {
+        Reply::Answer(r) => r,
+        Reply::Declined => Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found")),
+        Reply::Gone => Err(process_gone(&req.method)),
     }
 }
 
 impl ActorMethods {
-    /// Adds `command` to `table` until the returned handler goes away.
+    /// Adds `command`, declared by the `Chain` client `client`, to `table`
+    /// until the returned handler goes away.
     pub fn register(
         self: &Arc<Self>,
         table: &Arc<RpcTable>,
         command: &RpcCommand,
+        client: u64,
     ) -> Box<dyn Handler> {
         let name = intern(&command.name);
-        let actor = command.actor.clone();
         let help_actor = command.actor.clone();
         let help_request = JsonRpcRequest {
             method: command.name.clone(),
@@ -145,12 +197,16 @@ impl ActorMethods {
             mode: MODE_GET_HELP,
             ..Default::default()
         };
+        let router = Arc::downgrade(self);
         let method = RpcMethod::untyped(
             name,
             intern(&command.category),
             "",
             declared_args(&command.arg_names),
-            move |req| run(&*actor, req),
+            move |req| match router.upgrade() {
+                Some(r) => r.route(name, req),
+                None => Err(process_gone(name)),
+            },
         )
         .remote_help(Arc::new(move || {
             match help_actor.call(&help_request, "null", true) {
@@ -162,12 +218,16 @@ impl ActorMethods {
         {
             let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
             owners.stand_ins.remove(&command.name);
-            owners
-                .live
-                .entry(command.name.clone())
-                .or_default()
-                .push((command.unique_id, method.clone()));
-            table.register(method);
+            let list = owners.live.entry(command.name.clone()).or_default();
+            list.push(Declared {
+                id: command.unique_id,
+                client,
+                actor: command.actor.clone(),
+                method: method.clone(),
+            });
+            if list.len() == 1 {
+                table.register(method);
+            }
         }
         let (me, table, id) = (
             Arc::downgrade(self),
@@ -180,20 +240,18 @@ impl ActorMethods {
                 return;
             };
             let mut owners = me.owners.lock().unwrap_or_else(|p| p.into_inner());
-            let Some(stack) = owners.live.get_mut(&name) else {
+            let Some(list) = owners.live.get_mut(&name) else {
                 return;
             };
-            let Some(pos) = stack.iter().rposition(|(i, _)| *i == id) else {
+            let Some(pos) = list.iter().rposition(|d| d.id == id && d.client == client) else {
                 return;
             };
-            stack.remove(pos);
-            // Covered by a newer registration: the table is unchanged.
-            if pos < stack.len() {
-                return;
-            }
-            // The one below takes the name back.
-            if let Some((_, below)) = stack.last() {
-                table.register(below.clone());
+            list.remove(pos);
+            // The table entry's help comes from the oldest declaration.
+            if let Some(first) = list.first() {
+                if pos == 0 {
+                    table.register(first.method.clone());
+                }
                 return;
             }
             owners.live.remove(&name);
@@ -209,6 +267,44 @@ impl ActorMethods {
                 table.unregister(&name);
             }
         })
+    }
+
+    /// The declarations of `name`, oldest first.
+    pub fn declared(&self, name: &str) -> Vec<Declared> {
+        let owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());
+        owners.live.get(name).cloned().unwrap_or_default()
+    }
+
+    /// Runs `name` the way the node overrides it, if it does.
+    pub(super) fn override_of(&self, name: &str) -> Option<Override> {
+        let overrides = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
+        overrides.get(name).cloned()
+    }
+
+    /// Makes the node run `f` for `name` instead of routing it to the
+    /// processes that declared it (`None` routes it again).
+    pub fn set_override(&self, name: &str, f: Option<Override>) {
+        let mut overrides = self.overrides.lock().unwrap_or_else(|p| p.into_inner());
+        match f {
+            Some(f) => overrides.insert(name.to_string(), f),
+            None => overrides.remove(name),
+        };
+    }
+
+    /// Lets requests naming a wallet go straight to the client holding it
+    /// (`None`: try the declarations in turn).
+    pub fn set_wallet_owner_lookup(&self, lookup: Option<OwnerLookup>) {
+        *self.owner_lookup.lock().unwrap_or_else(|p| p.into_inner()) = lookup;
+    }
+
+    /// The client holding `wallet`, if the node knows.
+    pub(super) fn owner_of(&self, wallet: &str) -> Option<u64> {
+        let lookup = self
+            .owner_lookup
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        lookup.and_then(|f| f(wallet))
     }
 
     /// While set, a method whose process goes away stays listed and answers

@@ -153,6 +153,7 @@ fn usage(args: &ArgsManager, version: &str) -> String {
             "\nbitcoin-wallet is an offline tool for creating and interacting with {CLIENT_NAME} wallet files.\n\n\
              By default bitcoin-wallet will act on wallets in the default mainnet wallet directory in the datadir.\n\n\
              To change the target wallet, use the -datadir, -wallet and (test)chain selection arguments.\n\n\
+             Started by bitcoin-node (-ipcfd) or with -ipcconnect=<address>, bitcoin-wallet serves a running node's wallets instead.\n\n\
              Usage: bitcoin-wallet [options] <command>\n\n\n"
         ));
         s.push_str(&args.get_help_message());
