@@ -1,10 +1,12 @@
 //! Benchmark of the wallet through the node's RPC port (so our IPC hop to the
 //! wallet process is included): `getnewaddress`, `getbalances`, `listunspent`
-//! over 1000 UTXOs and `sendtoaddress` (calls/s with p50/p99 latency), and a
+//! over 1000 UTXOs, `sendtoaddress`, `fundrawtransaction`,
+//! `walletprocesspsbt` and `bumpfee` (calls/s with p50/p99 latency), and a
 //! `rescanblockchain` of a 3000-block regtest chain holding ~4000 wallet
-//! transactions (blocks/s). With `--core PATH` (Core's `bitcoind` built with
-//! its wallet) the same runs are made against that binary, interleaved, and
-//! ratios are printed.
+//! transactions (blocks/s). Our node runs twice, with one wallet process
+//! (`shared`) and with `-walletprocess=per-wallet`. With `--core PATH`
+//! (Core's `bitcoind` built with its wallet) the same runs are made against
+//! that binary, interleaved, and ratios are printed.
 //!
 //! Usage: bench-wallet [--node PATH] [--core PATH] [--rounds N]
 
@@ -57,6 +59,9 @@ struct Figures {
     getbalances: Calls,
     listunspent: Calls,
     sendtoaddress: Calls,
+    fundrawtransaction: Calls,
+    walletprocesspsbt: Calls,
+    bumpfee: Calls,
     rescan_bps: f64,
     wallet_txs: u64,
 }
@@ -106,11 +111,13 @@ impl Client {
     }
 }
 
-fn run_once(binary: &Path, figures: &mut Figures) {
+fn run_once(binary: &Path, extra: &[&str], figures: &mut Figures) {
     let mut node = TestNode::new();
     node.binary = binary.to_path_buf();
     node.wallet = true;
-    node.start(&["-debug=0", "-keypool=1000"]);
+    let mut args = vec!["-debug=0", "-keypool=1000"];
+    args.extend_from_slice(extra);
+    node.start(&args);
     node.rpc("createwallet", json!([WALLET]));
     let mut client = Client::new(&node);
 
@@ -141,6 +148,35 @@ fn run_once(binary: &Path, figures: &mut Figures) {
         node.generate_to_address(1, EXTERNAL);
     }
 
+    // Funding and signing without sending: the same request each time.
+    let raw = node.rpc("createrawtransaction", json!([[], [{EXTERNAL: 0.01}]]));
+    client.timed(
+        "fundrawtransaction",
+        json!([raw]),
+        50,
+        &mut figures.fundrawtransaction,
+    );
+    let (funded, _) = client.call("walletcreatefundedpsbt", json!([[], [{EXTERNAL: 0.01}]]));
+    client.timed(
+        "walletprocesspsbt",
+        json!([funded["psbt"]]),
+        50,
+        &mut figures.walletprocesspsbt,
+    );
+    // Each bump replaces a fresh payment.
+    for _ in 0..5 {
+        let mut txids = Vec::new();
+        for _ in 0..10 {
+            let (txid, _) = client.call("sendtoaddress", json!([EXTERNAL, 0.01]));
+            txids.push(txid);
+        }
+        for txid in txids {
+            let (_, t) = client.call("bumpfee", json!([txid]));
+            figures.bumpfee.0.push(t);
+        }
+        node.generate_to_address(1, EXTERNAL);
+    }
+
     // The rescan: coinbases to the wallet fill the chain up to RESCAN_HEIGHT.
     let height = node.rpc("getblockcount", json!([])).as_u64().unwrap_or(0);
     let mut left = RESCAN_HEIGHT.saturating_sub(height);
@@ -168,11 +204,14 @@ type Pick = fn(&Figures) -> &Calls;
 
 fn rows(rounds: &[Figures]) -> Vec<(String, f64)> {
     let mut out = Vec::new();
-    let calls: [(&str, Pick); 4] = [
+    let calls: [(&str, Pick); 7] = [
         ("getnewaddress", |f| &f.getnewaddress),
         ("getbalances", |f| &f.getbalances),
         ("listunspent (1000 UTXOs)", |f| &f.listunspent),
         ("sendtoaddress", |f| &f.sendtoaddress),
+        ("fundrawtransaction", |f| &f.fundrawtransaction),
+        ("walletprocesspsbt", |f| &f.walletprocesspsbt),
+        ("bumpfee", |f| &f.bumpfee),
     ];
     for (name, get) in calls {
         let per_s: Vec<f64> = rounds.iter().map(|f| get(f).per_second()).collect();
@@ -209,32 +248,45 @@ fn main() {
         }
     }
     let mut ours = Vec::new();
+    let mut per_wallet = Vec::new();
     let mut core = Vec::new();
     for _ in 0..rounds {
         let mut f = Figures::default();
-        run_once(&node_bin, &mut f);
+        run_once(&node_bin, &[], &mut f);
         ours.push(f);
+        let mut f = Figures::default();
+        run_once(&node_bin, &["-walletprocess=per-wallet"], &mut f);
+        per_wallet.push(f);
         if let Some(c) = &core_bin {
             let mut f = Figures::default();
-            run_once(c, &mut f);
+            run_once(c, &[], &mut f);
             core.push(f);
         }
     }
     println!("medians over {rounds} round(s); calls through the node's RPC port");
     println!(
-        "{:<44} {:>12} {:>12} {:>8}",
-        "metric", "ours", "core", "ratio"
+        "{:<44} {:>10} {:>10} {:>10} {:>11} {:>10}",
+        "metric", "shared", "per-wallet", "core", "shared/core", "per/shared"
     );
     let ours = rows(&ours);
+    let per_wallet = rows(&per_wallet);
     let core = if core.is_empty() {
         Vec::new()
     } else {
         rows(&core)
     };
     for (i, (name, a)) in ours.iter().enumerate() {
+        let p = per_wallet.get(i).map_or(0.0, |(_, p)| *p);
+        let per_shared = if *a > 0.0 { p / a } else { 0.0 };
         match core.get(i) {
-            Some((_, b)) if *b > 0.0 => println!("{name:<44} {a:>12.1} {b:>12.1} {:>8.2}", a / b),
-            _ => println!("{name:<44} {a:>12.1} {:>12} {:>8}", "-", "-"),
+            Some((_, b)) if *b > 0.0 => println!(
+                "{name:<44} {a:>10.1} {p:>10.1} {b:>10.1} {:>11.2} {per_shared:>10.2}",
+                a / b
+            ),
+            _ => println!(
+                "{name:<44} {a:>10.1} {p:>10.1} {:>10} {:>11} {per_shared:>10.2}",
+                "-", "-"
+            ),
         }
     }
 }
