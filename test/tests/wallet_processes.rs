@@ -1,5 +1,6 @@
 //! Wallets in several processes on one node: `-walletprocess=per-wallet`
-//! (a process per wallet, one SIGKILLed while another sends and receives)
+//! (a process per wallet, one SIGKILLed, then SIGSTOPped, while another
+//! sends and receives)
 //! and several `bitcoin-wallet -ipcconnect` processes attached side by side.
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
@@ -91,6 +92,28 @@ fn per_wallet_processes_survive_each_other() {
         );
         a_pid = new_pid;
     }
+
+    // A wallet process that hangs holds up none of the others.
+    // SAFETY: kill(2) on the node's child.
+    unsafe {
+        libc::kill(a_pid as i32, libc::SIGSTOP);
+    }
+    let txid = node.wallet_rpc("b", "sendtoaddress", json!([a_addr, 1.0]));
+    paid += 1.0;
+    node.generate_to_address(1, b_addr.as_str().unwrap());
+    let tx = node.wallet_rpc("b", "gettransaction", json!([txid]));
+    assert_eq!(tx["confirmations"], 1);
+    assert!(btc(&node.wallet_rpc("b", "getbalance", json!([]))) > 0.0);
+    // SAFETY: kill(2) on the node's child.
+    unsafe {
+        libc::kill(a_pid as i32, libc::SIGCONT);
+    }
+    let a_tx = node.wallet_rpc("a", "gettransaction", json!([txid]));
+    assert_eq!(a_tx["confirmations"], 1);
+    assert_eq!(
+        btc(&node.wallet_rpc("a", "getbalance", json!([]))),
+        50.0 + paid
+    );
 
     // Unloading empties a process, which goes; loading starts one again.
     node.rpc("unloadwallet", json!(["a"]));

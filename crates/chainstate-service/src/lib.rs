@@ -7,6 +7,7 @@
 
 mod broadcast;
 mod chain_view;
+pub mod lanes;
 mod node_chain;
 mod peers;
 pub mod signals;

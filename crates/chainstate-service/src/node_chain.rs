@@ -313,10 +313,11 @@ impl NodeChain {
     /// order of the validation events: after every event about the mempool
     /// as it is now, before any about later changes (a client told of a
     /// block first and of its transactions "entering the mempool" after
-    /// would take them for unconfirmed). Blocks until `f` returned; `None`
-    /// when shutdown dropped it.
+    /// would take them for unconfirmed), as the client `client` receives
+    /// them. Blocks until `f` returned; `None` when shutdown dropped it.
     pub fn with_mempool_in_event_order<R: Send + 'static>(
         &self,
+        client: u64,
         f: impl FnOnce(Vec<Arc<bitcoin::Transaction>>) -> R + Send + 'static,
     ) -> Option<R> {
         let (send, done) = std::sync::mpsc::sync_channel(1);
@@ -325,9 +326,12 @@ impl NodeChain {
             // mempool lock, under which the mempool queues its own events.
             let pool = self.pool();
             let txs = pool.in_order().map(|e| e.tx.clone()).collect();
-            self.signals.push_task(Box::new(move || {
-                let _ = send.send(f(txs));
-            }))
+            self.signals.push_task_for(
+                client,
+                Box::new(move || {
+                    let _ = send.send(f(txs));
+                }),
+            )
         };
         if let Err(task) = queued {
             task();

@@ -1,13 +1,17 @@
 //! Validation events for clients (wallets), delivered in the order they
 //! happened on one thread of their own (Core's `ValidationSignals` with its
 //! single-threaded scheduler queue): a slow client delays only later events,
-//! never validation itself.
+//! never validation itself. Subscriptions made for a client process go
+//! through that client's [`Lane`], so a client that hangs delays only its
+//! own events.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 
 use bitcoin::{Block, BlockHash, Transaction};
 use mempool::{PoolEvents, RemovalReason};
+
+use crate::lanes::{Lane, LaneSubscriber, Queued as LaneQueued};
 
 /// One validation event.
 #[derive(Debug, Clone)]
@@ -33,7 +37,7 @@ pub trait Subscriber: Send + Sync {
 }
 
 /// A work item on the delivery thread that runs once, in queue order.
-type Task = Box<dyn FnOnce() + Send>;
+pub type Task = Box<dyn FnOnce() + Send>;
 
 /// What waits in the queue: an event for every subscriber, or a task.
 enum Queued {
@@ -48,6 +52,8 @@ struct State {
     next_id: u64,
     delivering: bool,
     stopped: bool,
+    /// Each client's lane, while it has subscriptions.
+    lanes: HashMap<u64, Weak<Lane>>,
 }
 
 /// The event queue and its delivery thread.
@@ -57,8 +63,8 @@ pub struct ValidationSignals {
 }
 
 thread_local! {
-    /// Set on the delivery thread (and on calls nested into it).
-    static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Set on the delivery and lane threads (and on calls nested into them).
+    pub(crate) static DELIVERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 impl ValidationSignals {
@@ -90,6 +96,28 @@ impl ValidationSignals {
         let id = s.next_id;
         s.subscribers.push((id, subscriber));
         id
+    }
+
+    /// Adds a subscriber of the client `client`, delivered through that
+    /// client's lane; returns its id for [`ValidationSignals::unsubscribe`].
+    pub fn subscribe_in_lane(&self, client: u64, subscriber: Arc<dyn Subscriber>) -> u64 {
+        let lane = {
+            let mut s = self.lock();
+            s.lanes.retain(|_, l| l.strong_count() > 0);
+            match s.lanes.get(&client).and_then(Weak::upgrade) {
+                Some(l) => l,
+                None => {
+                    let l = Lane::start(client);
+                    s.lanes.insert(client, Arc::downgrade(&l));
+                    l
+                }
+            }
+        };
+        self.subscribe(Arc::new(LaneQueued(LaneSubscriber::new(lane, subscriber))))
+    }
+
+    fn lane(&self, client: u64) -> Option<Arc<Lane>> {
+        self.lock().lanes.get(&client).and_then(Weak::upgrade)
     }
 
     /// Removes a subscriber (events already being delivered may still reach it).
@@ -130,10 +158,59 @@ impl ValidationSignals {
         Ok(())
     }
 
-    /// Waits until every queued event was delivered (Core's
-    /// `SyncWithValidationInterfaceQueue`). Returns at once on the delivery
-    /// thread itself, where waiting could never end.
+    /// Like [`Self::push_task`], but ordered among the events of the
+    /// client `client`: the task runs in its lane after the events queued
+    /// before it have reached that client (on the shared queue when the
+    /// client has no lane).
+    pub fn push_task_for(self: &Arc<Self>, client: u64, task: Task) -> Result<(), Task> {
+        let on_delivery_thread = DELIVERING.with(|d| d.get());
+        if on_delivery_thread || self.lock().stopped || self.lane(client).is_none() {
+            return self.push_task(task);
+        }
+        let weak = Arc::downgrade(self);
+        self.push_task(Box::new(move || {
+            // Runs on the delivery thread: every earlier event is in the
+            // lane by now.
+            let lane = weak.upgrade().and_then(|s| s.lane(client));
+            match lane {
+                Some(l) => {
+                    if let Err(task) = l.push_task(task) {
+                        task();
+                    }
+                }
+                None => task(),
+            }
+        }))
+        // Stopped meanwhile: the task was dropped with the queue.
+        .map_err(|_| Box::new(|| {}) as Task)
+    }
+
+    /// Waits until every queued event was delivered, through every lane
+    /// (Core's `SyncWithValidationInterfaceQueue`). Returns at once on a
+    /// delivery thread, where waiting could never end.
     pub fn wait_idle(&self) {
+        self.wait_shared_idle();
+        let lanes: Vec<Arc<Lane>> = self
+            .lock()
+            .lanes
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for lane in lanes {
+            lane.wait_idle();
+        }
+    }
+
+    /// Waits until every queued event reached the client `client` (the
+    /// other clients' lanes are not waited for).
+    pub fn wait_idle_for(&self, client: u64) {
+        self.wait_shared_idle();
+        if let Some(lane) = self.lane(client) {
+            lane.wait_idle();
+        }
+    }
+
+    fn wait_shared_idle(&self) {
         if DELIVERING.with(|d| d.get()) {
             return;
         }
@@ -145,10 +222,16 @@ impl ValidationSignals {
 
     /// Stops delivering; queued events are dropped.
     pub fn stop(&self) {
-        let mut s = self.lock();
-        s.stopped = true;
-        s.events.clear();
-        self.changed.notify_all();
+        let lanes: Vec<Arc<Lane>> = {
+            let mut s = self.lock();
+            s.stopped = true;
+            s.events.clear();
+            self.changed.notify_all();
+            s.lanes.drain().filter_map(|(_, l)| l.upgrade()).collect()
+        };
+        for lane in lanes {
+            lane.close();
+        }
     }
 }
 
@@ -280,5 +363,50 @@ mod tests {
         signals.stop();
         // Stopped: the task comes back to be run by the caller.
         assert!(signals.push_task(Box::new(|| {})).is_err());
+    }
+
+    /// Blocks in `notify` until told to go on.
+    struct Stuck(Mutex<std::sync::mpsc::Receiver<()>>, AtomicUsize);
+
+    impl Subscriber for Stuck {
+        fn notify(&self, _: &Event) -> bool {
+            let _ = self.0.lock().map(|r| r.recv());
+            self.1.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+    }
+
+    #[test]
+    fn a_client_that_hangs_holds_up_only_its_own_lane() {
+        let signals = ValidationSignals::start();
+        let (go, wait) = std::sync::mpsc::channel();
+        let stuck = Arc::new(Stuck(Mutex::new(wait), AtomicUsize::new(0)));
+        let fine = Arc::new(Count(AtomicUsize::new(0), true));
+        signals.subscribe_in_lane(1, stuck.clone());
+        signals.subscribe_in_lane(2, fine.clone());
+        for _ in 0..3 {
+            signals.push(Event::UpdatedBlockTip);
+        }
+        // Client 2 gets every event while client 1 is stuck in the first.
+        signals.wait_idle_for(2);
+        assert_eq!(fine.0.load(Ordering::SeqCst), 3);
+        assert_eq!(stuck.1.load(Ordering::SeqCst), 0);
+        // A task for client 2 runs after its events, not behind client 1.
+        let (send, seen) = std::sync::mpsc::channel();
+        let f = fine.clone();
+        let queued = signals.push_task_for(
+            2,
+            Box::new(move || {
+                let _ = send.send(f.0.load(Ordering::SeqCst));
+            }),
+        );
+        assert!(queued.is_ok());
+        assert_eq!(seen.recv().ok(), Some(3));
+        for _ in 0..3 {
+            let _ = go.send(());
+        }
+        signals.wait_idle();
+        assert_eq!(stuck.1.load(Ordering::SeqCst), 3);
+        signals.stop();
     }
 }

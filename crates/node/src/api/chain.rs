@@ -564,11 +564,14 @@ impl Chain for ChainApi {
         notifications: Box<dyn ChainNotifications>,
     ) -> Result<Box<dyn Handler>> {
         let signals = self.chain().signals().clone();
-        let id = signals.subscribe(Arc::new(Notifier {
-            client: Arc::from(notifications),
-            chain: self.0.chain.clone(),
-            time_max: self.0.time_max.clone(),
-        }));
+        let id = signals.subscribe_in_lane(
+            self.1,
+            Arc::new(Notifier {
+                client: Arc::from(notifications),
+                chain: self.0.chain.clone(),
+                time_max: self.0.time_max.clone(),
+            }),
+        );
         let weak = Arc::downgrade(&signals);
         Ok(Registration::handler(move || {
             if let Some(s) = weak.upgrade() {
@@ -580,7 +583,9 @@ impl Chain for ChainApi {
     fn wait_for_notifications_if_tip_changed(&self, old_tip: &BlockHash) -> Result<()> {
         let tip = chainstate_service::ChainView::tip(&*self.0.chain).1;
         if tip != *old_tip {
-            self.chain().signals().wait_idle();
+            // This client's events only: another client that hangs does
+            // not hold this one up.
+            self.chain().signals().wait_idle_for(self.1);
         }
         Ok(())
     }
@@ -662,7 +667,7 @@ impl Chain for ChainApi {
     ) -> Result<()> {
         // On the event thread, so that no block's events overtake these.
         self.chain()
-            .with_mempool_in_event_order(move |txs| {
+            .with_mempool_in_event_order(self.1, move |txs| {
                 txs.iter()
                     .try_for_each(|tx| notifications.transaction_added_to_mempool(tx))
             })
