@@ -241,3 +241,44 @@ fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
     assert!(r.as_str().unwrap().starts_with("wallet encrypted;"));
     node.stop();
 }
+
+#[test]
+fn unconfirmed_payments_are_resent_when_the_random_timer_comes() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["w"]));
+    let addr = node.wallet_rpc("w", "getnewaddress", json!([]));
+    node.generate_to_address(101, addr.as_str().unwrap());
+    // The wallet drew its first resend time from the real clock.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    node.rpc("setmocktime", json!([now]));
+    let txid = node.wallet_rpc("w", "sendtoaddress", json!([addr, 1.0]));
+    // A block without it, six minutes later: only then is it "old".
+    node.rpc("setmocktime", json!([now + 6 * 60]));
+    let block = node.rpc("generateblock", json!([addr, []]));
+    assert!(block["hash"].is_string());
+    node.rpc("syncwithvalidationinterfacequeue", json!([]));
+    let tx = node.wallet_rpc("w", "gettransaction", json!([txid]));
+    assert_eq!(tx["confirmations"], 0);
+
+    let err = node.rpc_err("mockscheduler", json!([0]));
+    assert_eq!(
+        err.message,
+        "delta_time must be between 1 and 3600 seconds (1 hr)"
+    );
+    // Not within the first 12 hours…
+    node.rpc("setmocktime", json!([now + 12 * 3600 - 120]));
+    node.rpc("mockscheduler", json!([60]));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let resent = "ResubmitWalletTransactions: resubmit 1 unconfirmed transactions";
+    assert!(!node.debug_log().contains(resent));
+    // …but surely within 36.
+    node.rpc("setmocktime", json!([now + 36 * 3600]));
+    node.rpc("mockscheduler", json!([60]));
+    wait_for("the resend", || {
+        node.debug_log().contains(resent).then_some(())
+    });
+    node.stop();
+}

@@ -346,6 +346,7 @@ fn init_main(
             .unwrap_or_default(),
         mockable_chain: chain == ChainType::Regtest,
         mock_time_listeners: Default::default(),
+        scheduler_listeners: Default::default(),
     });
     rpc_control::register(&table, control.clone());
     crate::rpc::logging::register(&table);
@@ -446,6 +447,9 @@ fn init_main(
         ) {
             Ok(w) => {
                 control.on_mock_time(w.mock_time_forwarder());
+                let chain = node_chain.clone();
+                control.on_mock_scheduler(Box::new(move |_| chain.signals().wait_idle()));
+                control.on_mock_scheduler(w.scheduler_forwarder());
                 Some(w)
             }
             Err(e) if e.is_empty() => return Err(InitFailure::Reported),

@@ -204,6 +204,16 @@ impl WalletProcess {
         }
     }
 
+    /// Forwards `mockscheduler` to the process (Core's
+    /// `ChainClient::schedulerMockForward`).
+    pub fn scheduler_mock_forward(&self, delta_seconds: i64) {
+        if let Some(l) = self.loader() {
+            if let Err(e) = l.scheduler_mock_forward(delta_seconds) {
+                tracing::warn!("mockscheduler did not reach the wallet process: {e}");
+            }
+        }
+    }
+
     /// Stops the wallets and the process (Core's `ChainClient::stop` at
     /// shutdown), waiting until it has exited.
     pub fn stop(mut self) {

@@ -137,6 +137,18 @@ impl WalletProcesses {
         })
     }
 
+    /// Forwards `mockscheduler` to every process's scheduler.
+    pub fn scheduler_forwarder(&self) -> Box<dyn Fn(i64) + Send + Sync> {
+        let weak = Arc::downgrade(&self.inner);
+        Box::new(move |delta| {
+            if let Some(inner) = weak.upgrade() {
+                for p in inner.lock().iter() {
+                    p.scheduler_mock_forward(delta);
+                }
+            }
+        })
+    }
+
     /// The pids of the running processes, first process first.
     pub fn pids(&self) -> Vec<u32> {
         self.inner.lock().iter().filter_map(|p| p.pid()).collect()

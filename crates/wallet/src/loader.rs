@@ -20,6 +20,8 @@ pub struct Loader {
     context: Arc<WalletContext>,
     table: Arc<RpcTable>,
     rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
+    /// The periodic work, from `start` to `stop`.
+    scheduler: Mutex<Option<Arc<crate::scheduler::Scheduler>>>,
 }
 
 impl Loader {
@@ -31,6 +33,7 @@ impl Loader {
             context,
             table,
             rpc_handlers: Mutex::new(Vec::new()),
+            scheduler: Mutex::new(None),
         })
     }
 
@@ -100,10 +103,26 @@ impl ChainClient for Loader {
     }
 
     fn start(&self) -> Result<()> {
+        let scheduler = crate::scheduler::Scheduler::start();
+        let context = Arc::downgrade(&self.context);
+        scheduler.every(std::time::Duration::from_secs(60), move || {
+            if let Some(c) = context.upgrade() {
+                crate::wallet::sync::maybe_resend(&c.wallets());
+            }
+        });
+        *self.scheduler.lock().unwrap_or_else(|p| p.into_inner()) = Some(scheduler);
         Ok(())
     }
 
     fn stop(&self) -> Result<()> {
+        if let Some(s) = self
+            .scheduler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            s.stop();
+        }
         for wallet in self.context.wallets().iter().rev() {
             self.context.remove_wallet(wallet.name());
             wallet.disconnect();
@@ -120,7 +139,11 @@ impl ChainClient for Loader {
         Ok(())
     }
 
-    fn scheduler_mock_forward(&self, _delta_seconds: i64) -> Result<()> {
+    fn scheduler_mock_forward(&self, delta_seconds: i64) -> Result<()> {
+        let delta = std::time::Duration::from_secs(u64::try_from(delta_seconds).unwrap_or(0));
+        if let Some(s) = &*self.scheduler.lock().unwrap_or_else(|p| p.into_inner()) {
+            s.mock_forward(delta);
+        }
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Control and utility RPCs of the node itself: `help`, `stop`, `uptime`,
-//! `getrpcinfo`, `echo`, `echojson`, `setmocktime`, `getmemoryinfo`.
+//! `getrpcinfo`, `echo`, `echojson`, `setmocktime`, `mockscheduler`,
+//! `getmemoryinfo`.
 
 use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
@@ -21,6 +22,9 @@ pub struct ControlContext {
     /// Told about each `setmocktime` (the chain clients: Core calls
     /// `setMockTime` on each).
     pub mock_time_listeners: std::sync::Mutex<Vec<MockTimeListener>>,
+    /// Told each `mockscheduler` jump in seconds, in order (the node's
+    /// event queue, then the chain clients' schedulers).
+    pub scheduler_listeners: std::sync::Mutex<Vec<MockTimeListener>>,
 }
 
 /// Told the new time on each `setmocktime`.
@@ -30,6 +34,14 @@ impl ControlContext {
     /// Calls `f` with every new mock time.
     pub fn on_mock_time(&self, f: MockTimeListener) {
         self.mock_time_listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f);
+    }
+
+    /// Calls `f` with every `mockscheduler` jump.
+    pub fn on_mock_scheduler(&self, f: MockTimeListener) {
+        self.scheduler_listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(f);
@@ -57,6 +69,14 @@ rpc_params! {
     struct SetMockTimeParams {
         /// UNIX epoch time. Pass 0 to go back to using the system time.
         timestamp: i64 [Num, required],
+    }
+}
+
+rpc_params! {
+    /// `mockscheduler`'s parameters.
+    struct MockSchedulerParams {
+        /// Number of seconds to forward the scheduler into the future.
+        delta_time: i64 [Num, required],
     }
 }
 
@@ -191,6 +211,35 @@ pub fn register(table: &Arc<RpcTable>, ctx: Arc<ControlContext>) {
         },
     ));
 
+    let c = ctx.clone();
+    table.register(RpcMethod::new(
+        "mockscheduler",
+        "hidden",
+        "Bump the scheduler into the future (-regtest only)",
+        move |_, p: MockSchedulerParams| {
+            if !c.mockable_chain {
+                return Err(RpcError::misc(
+                    "mockscheduler is for regression testing (-regtest mode) only",
+                ));
+            }
+            let delta = p.delta_time;
+            if !(1..=3600).contains(&delta) {
+                return Err(RpcError::misc(
+                    "delta_time must be between 1 and 3600 seconds (1 hr)",
+                ));
+            }
+            for f in c
+                .scheduler_listeners
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+            {
+                f(delta);
+            }
+            Ok(Value::Null)
+        },
+    ));
+
     table.register(RpcMethod::new(
         "getmemoryinfo",
         "control",
@@ -234,6 +283,7 @@ mod tests {
             log_path: "/tmp/debug.log".into(),
             mockable_chain: true,
             mock_time_listeners: Default::default(),
+            scheduler_listeners: Default::default(),
         });
         register(&table, ctx.clone());
         (table, ctx)

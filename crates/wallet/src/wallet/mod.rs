@@ -249,6 +249,10 @@ pub struct Wallet {
     pub(crate) abort_rescan: AtomicBool,
     /// When `walletpassphrase` unlocked it until (0: locked).
     pub(crate) relock_time: std::sync::atomic::AtomicI64,
+    /// When the tip last changed (Core's `m_best_block_time`, mock time).
+    pub(crate) best_block_time: std::sync::atomic::AtomicI64,
+    /// When the periodic resend may next run (Core's `m_next_resend`).
+    pub(crate) next_resend: std::sync::atomic::AtomicI64,
     /// Registered callbacks.
     pub callbacks: Callbacks,
 }
@@ -272,6 +276,8 @@ impl Wallet {
             scanning_with_passphrase: AtomicBool::new(false),
             abort_rescan: AtomicBool::new(false),
             relock_time: std::sync::atomic::AtomicI64::new(0),
+            best_block_time: std::sync::atomic::AtomicI64::new(0),
+            next_resend: std::sync::atomic::AtomicI64::new(sync::default_next_resend()),
             callbacks: Callbacks::default(),
         }
     }

@@ -124,6 +124,15 @@ impl ChainNotifications for Notifications {
         Ok(())
     }
 
+    fn updated_block_tip(&self) -> interfaces::Result<()> {
+        if let Some(wallet) = self.0.upgrade() {
+            wallet
+                .best_block_time
+                .store(common::time::now_secs(), Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
     fn chain_state_flushed(
         &self,
         _role: &ChainstateRole,
@@ -248,7 +257,7 @@ pub fn attach_chain(
 /// called without the wallet lock: the node calls back into the wallet on
 /// this thread.
 pub fn post_init(wallet: &Arc<Wallet>) {
-    resubmit_unconfirmed(wallet);
+    resubmit(wallet, TxBroadcast::MempoolNoBroadcast, true);
     request_mempool(wallet);
 }
 
@@ -263,29 +272,29 @@ pub fn request_mempool(wallet: &Arc<Wallet>) {
     }
 }
 
-/// Core's `ResubmitWalletTransactions(MEMPOOL_NO_BROADCAST, force)`: each
-/// unconfirmed transaction (not abandoned, conflicted or coinbase) goes to
-/// the node's mempool, oldest first. A transaction the wallet stored but
-/// that never reached the mempool (the process died between the two, or
-/// the node restarted without its mempool) would otherwise spend the
-/// wallet's coins from nowhere for good.
-fn resubmit_unconfirmed(wallet: &Arc<Wallet>) {
+/// Core's `ResubmitWalletTransactions`: each unconfirmed transaction (not
+/// abandoned, conflicted or coinbase) goes to the node's mempool, oldest
+/// first, and to peers as `broadcast` says. Unless `force`, only those
+/// received more than five minutes before the tip last changed (the
+/// periodic resend; at start-up everything goes, unrelayed, so that a
+/// transaction stored but never accepted does not spend the wallet's coins
+/// from nowhere for good).
+pub fn resubmit(wallet: &Arc<Wallet>, broadcast: TxBroadcast, force: bool) {
     if !wallet.options.broadcast {
         return;
     }
+    let best_block_time = wallet.best_block_time.load(Ordering::SeqCst);
     let mut state = wallet.lock();
     let ledger = &state.ledger;
     let unconfirmed: Vec<Transaction> = ledger
         .ordered()
         .filter(|e| e.is_unconfirmed() && !e.tx().is_coinbase() && ledger.depth(e) == 0)
+        .filter(|e| force || i64::from(e.record.time_received) <= best_block_time - 5 * 60)
         .map(|e| e.tx().clone())
         .collect();
     let mut submitted = 0;
     for tx in &unconfirmed {
-        if wallet
-            .submit_to_mempool(&mut state, tx, TxBroadcast::MempoolNoBroadcast)
-            .is_ok()
-        {
+        if wallet.submit_to_mempool(&mut state, tx, broadcast).is_ok() {
             submitted += 1;
         }
     }
@@ -293,6 +302,30 @@ fn resubmit_unconfirmed(wallet: &Arc<Wallet>) {
         wallet.log(format_args!(
             "ResubmitWalletTransactions: resubmit {submitted} unconfirmed transactions"
         ));
+    }
+}
+
+/// Core's `GetDefaultNextResend`: 12 to 36 hours from now.
+pub fn default_next_resend() -> i64 {
+    use rand::Rng;
+    common::time::now_secs() + 12 * 3600 + rand::thread_rng().gen_range(0..24 * 3600)
+}
+
+/// Core's `MaybeResendWalletTxs`, run every minute: each wallet whose
+/// random resend time has come relays its unconfirmed transactions again.
+pub fn maybe_resend(wallets: &[Arc<Wallet>]) {
+    for wallet in wallets {
+        let now = common::time::now_secs();
+        if !wallet.options.broadcast
+            || !wallet.chain.is_ready_to_broadcast().unwrap_or(false)
+            || now < wallet.next_resend.load(Ordering::SeqCst)
+        {
+            continue;
+        }
+        resubmit(wallet, TxBroadcast::MempoolAndBroadcastToAll, false);
+        wallet
+            .next_resend
+            .store(default_next_resend(), Ordering::SeqCst);
     }
 }
 
