@@ -282,3 +282,27 @@ fn unconfirmed_payments_are_resent_when_the_random_timer_comes() {
     });
     node.stop();
 }
+
+#[test]
+fn a_coinbase_whose_block_left_the_chain_is_abandoned_at_load() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "w", "load_on_startup": true}),
+    );
+    let addr = node.wallet_rpc("w", "getnewaddress", json!([]));
+    let hashes = node.generate_to_address(1, addr.as_str().unwrap());
+    let block = node.rpc("getblock", json!([hashes[0], 1]));
+    let coinbase = block["tx"][0].clone();
+    node.stop();
+    // A fresh chain: the coinbase's block is known no more.
+    for dir in ["blocks", "chainstate"] {
+        std::fs::remove_dir_all(node.chain_path().join(dir)).expect("remove chain data");
+    }
+    node.start(&[]);
+    let tx = node.wallet_rpc("w", "gettransaction", json!([coinbase]));
+    assert_eq!(tx["details"][0]["abandoned"], true, "{tx}");
+    assert_eq!(tx["details"][0]["category"], "orphan", "{tx}");
+    node.stop();
+}

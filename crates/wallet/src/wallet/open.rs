@@ -464,6 +464,19 @@ pub fn load(context: &Arc<WalletContext>, name: &str) -> Result<Opened, OpenFail
             let resolved = TxState::from_stored(stored, |h| wallet.active_height(h));
             ledger.load(wtx, resolved, &env);
         }
+        // A coinbase whose block left the active chain (the chain was
+        // replaced, or the wallet comes from elsewhere) can never confirm
+        // again: abandoned with what spends it, as Core does after loading.
+        let orphaned: Vec<_> = ledger
+            .entries()
+            .filter(|(_, e)| {
+                e.tx().is_coinbase() && matches!(e.state, TxState::Inactive { abandoned: false })
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for t in orphaned {
+            ledger.abandon(&t);
+        }
         // States resolved differently from what is stored are written back.
         let changed: Vec<_> = ledger
             .entries()
