@@ -241,3 +241,68 @@ fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
     assert!(r.as_str().unwrap().starts_with("wallet encrypted;"));
     node.stop();
 }
+
+#[test]
+fn setwalletflag_toggles_avoid_reuse_durably_and_refuses_other_flags() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["f"]));
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["avoid_reuse"], json!(false));
+    // The value defaults to true; setting avoid_reuse warns about history.
+    let res = node.rpc("setwalletflag", json!(["avoid_reuse"]));
+    assert_eq!(res["flag_name"], json!("avoid_reuse"));
+    assert_eq!(res["flag_state"], json!(true));
+    assert!(
+        res["warnings"]
+            .as_str()
+            .unwrap()
+            .starts_with("You need to rescan the blockchain"),
+        "{res}"
+    );
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["avoid_reuse"], json!(true));
+    assert!(info["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("avoid_reuse")));
+    let err = node.rpc_err("setwalletflag", json!(["avoid_reuse", true]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is already set to true: avoid_reuse")
+    );
+    let err = node.rpc_err("setwalletflag", json!(["blank", false]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is immutable: blank")
+    );
+    let err = node.rpc_err("setwalletflag", json!(["nope"]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Unknown wallet flag: nope")
+    );
+    // The flag is written: it survives reloading the wallet.
+    node.rpc("unloadwallet", json!(["f"]));
+    node.rpc("loadwallet", json!(["f"]));
+    assert_eq!(
+        node.rpc("getwalletinfo", json!([]))["avoid_reuse"],
+        json!(true)
+    );
+    // Clearing it gives no warning, and is durable too.
+    assert_eq!(
+        node.rpc("setwalletflag", json!(["avoid_reuse", false])),
+        json!({"flag_name": "avoid_reuse", "flag_state": false})
+    );
+    let err = node.rpc_err("setwalletflag", json!(["avoid_reuse", false]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is already set to false: avoid_reuse")
+    );
+    node.rpc("unloadwallet", json!(["f"]));
+    node.rpc("loadwallet", json!(["f"]));
+    assert_eq!(
+        node.rpc("getwalletinfo", json!([]))["avoid_reuse"],
+        json!(false)
+    );
+    node.stop();
+}

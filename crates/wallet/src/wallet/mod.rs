@@ -315,6 +315,24 @@ impl Wallet {
         self.has_flag(flags::DISABLE_PRIVATE_KEYS)
     }
 
+    /// Sets (`value`) or clears one or more flag bits and writes the flags
+    /// record (Core's `SetWalletFlag` / `UnsetWalletFlag`).
+    pub fn set_flag(&self, flag: u64, value: bool) -> Result<(), String> {
+        let mut state = self.lock();
+        let new = if value {
+            state.flags | flag
+        } else {
+            state.flags & !flag
+        };
+        let writes = Writes {
+            flags: Some(new),
+            ..Default::default()
+        };
+        self.commit(&mut state, writes)?;
+        state.flags = new;
+        Ok(())
+    }
+
     /// Makes every change recorded in `state` (ledger and `keys`) durable
     /// in one database transaction, then announces the changed
     /// transactions. Core throws when a transaction cannot be written; the
