@@ -306,3 +306,48 @@ fn setwalletflag_toggles_avoid_reuse_durably_and_refuses_other_flags() {
     );
     node.stop();
 }
+
+#[test]
+fn with_avoid_reuse_an_address_spent_from_marks_its_later_coins_reused() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "r", "avoid_reuse": true}),
+    );
+    let a = node.rpc("getnewaddress", json!([]));
+    let a = a.as_str().unwrap().to_string();
+    let miner = node.rpc("getnewaddress", json!([]));
+    let miner = miner.as_str().unwrap().to_string();
+    node.generate_to_address(1, &a);
+    node.generate_to_address(100, &miner);
+    // Spending the coinbase at `a` marks `a` as spent from; a new payment to
+    // it is then reused.
+    let b = node.rpc("getnewaddress", json!([]));
+    node.rpc("sendtoaddress", json!([b, 1]));
+    node.generate_to_address(1, &miner);
+    node.rpc("sendtoaddress", json!([a, 2]));
+    node.generate_to_address(1, &miner);
+    let check = |node: &TestNode| {
+        let list = node.rpc("listunspent", json!([0]));
+        let list = list.as_array().unwrap();
+        let at_a: Vec<&Value> = list.iter().filter(|u| u["address"] == json!(a)).collect();
+        assert_eq!(at_a.len(), 1, "{list:?}");
+        assert_eq!(at_a[0]["reused"], json!(true));
+        assert_eq!(btc(&at_a[0]["amount"]), 2.0);
+        assert!(
+            list.iter()
+                .filter(|u| u["address"] != json!(a))
+                .all(|u| u["reused"] == json!(false)),
+            "{list:?}"
+        );
+        let used = node.rpc("getbalances", json!([]))["mine"]["used"].clone();
+        assert_eq!(btc(&used), 2.0);
+    };
+    check(&node);
+    // The mark is written (`destdata` `used`).
+    node.rpc("unloadwallet", json!(["r"]));
+    node.rpc("loadwallet", json!(["r"]));
+    check(&node);
+    node.stop();
+}
