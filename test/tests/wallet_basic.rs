@@ -243,6 +243,116 @@ fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
 }
 
 #[test]
+fn setwalletflag_toggles_avoid_reuse_durably_and_refuses_other_flags() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["f"]));
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["avoid_reuse"], json!(false));
+    // The value defaults to true; setting avoid_reuse warns about history.
+    let res = node.rpc("setwalletflag", json!(["avoid_reuse"]));
+    assert_eq!(res["flag_name"], json!("avoid_reuse"));
+    assert_eq!(res["flag_state"], json!(true));
+    assert!(
+        res["warnings"]
+            .as_str()
+            .unwrap()
+            .starts_with("You need to rescan the blockchain"),
+        "{res}"
+    );
+    let info = node.rpc("getwalletinfo", json!([]));
+    assert_eq!(info["avoid_reuse"], json!(true));
+    assert!(info["flags"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("avoid_reuse")));
+    let err = node.rpc_err("setwalletflag", json!(["avoid_reuse", true]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is already set to true: avoid_reuse")
+    );
+    let err = node.rpc_err("setwalletflag", json!(["blank", false]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is immutable: blank")
+    );
+    let err = node.rpc_err("setwalletflag", json!(["nope"]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Unknown wallet flag: nope")
+    );
+    // The flag is written: it survives reloading the wallet.
+    node.rpc("unloadwallet", json!(["f"]));
+    node.rpc("loadwallet", json!(["f"]));
+    assert_eq!(
+        node.rpc("getwalletinfo", json!([]))["avoid_reuse"],
+        json!(true)
+    );
+    // Clearing it gives no warning, and is durable too.
+    assert_eq!(
+        node.rpc("setwalletflag", json!(["avoid_reuse", false])),
+        json!({"flag_name": "avoid_reuse", "flag_state": false})
+    );
+    let err = node.rpc_err("setwalletflag", json!(["avoid_reuse", false]));
+    assert_eq!(
+        (err.code, err.message.as_str()),
+        (-8, "Wallet flag is already set to false: avoid_reuse")
+    );
+    node.rpc("unloadwallet", json!(["f"]));
+    node.rpc("loadwallet", json!(["f"]));
+    assert_eq!(
+        node.rpc("getwalletinfo", json!([]))["avoid_reuse"],
+        json!(false)
+    );
+    node.stop();
+}
+
+#[test]
+fn with_avoid_reuse_an_address_spent_from_marks_its_later_coins_reused() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "r", "avoid_reuse": true}),
+    );
+    let a = node.rpc("getnewaddress", json!([]));
+    let a = a.as_str().unwrap().to_string();
+    let miner = node.rpc("getnewaddress", json!([]));
+    let miner = miner.as_str().unwrap().to_string();
+    node.generate_to_address(1, &a);
+    node.generate_to_address(100, &miner);
+    // Spending the coinbase at `a` marks `a` as spent from; a new payment to
+    // it is then reused.
+    let b = node.rpc("getnewaddress", json!([]));
+    node.rpc("sendtoaddress", json!([b, 1]));
+    node.generate_to_address(1, &miner);
+    node.rpc("sendtoaddress", json!([a, 2]));
+    node.generate_to_address(1, &miner);
+    let check = |node: &TestNode| {
+        let list = node.rpc("listunspent", json!([0]));
+        let list = list.as_array().unwrap();
+        let at_a: Vec<&Value> = list.iter().filter(|u| u["address"] == json!(a)).collect();
+        assert_eq!(at_a.len(), 1, "{list:?}");
+        assert_eq!(at_a[0]["reused"], json!(true));
+        assert_eq!(btc(&at_a[0]["amount"]), 2.0);
+        assert!(
+            list.iter()
+                .filter(|u| u["address"] != json!(a))
+                .all(|u| u["reused"] == json!(false)),
+            "{list:?}"
+        );
+        let used = node.rpc("getbalances", json!([]))["mine"]["used"].clone();
+        assert_eq!(btc(&used), 2.0);
+    };
+    check(&node);
+    // The mark is written (`destdata` `used`).
+    node.rpc("unloadwallet", json!(["r"]));
+    node.rpc("loadwallet", json!(["r"]));
+    check(&node);
+    node.stop();
+}
+
+#[test]
 fn unconfirmed_payments_are_resent_when_the_random_timer_comes() {
     let mut node = TestNode::with_wallet();
     node.start(&[]);

@@ -402,8 +402,9 @@ fn expand_multipath(s: &str) -> Result<Vec<String>, String> {
 enum Kind {
     /// Fixed script (addr/raw).
     Fixed(Vec<u8>),
-    /// Parsed by miniscript.
-    Mini(Box<Descriptor<DescriptorPublicKey>>),
+    /// Parsed by miniscript; for `tr()`, which leaves were `sortedmulti_a`
+    /// (see [`crate::sorted_multi_a`]).
+    Mini(Box<Descriptor<DescriptorPublicKey>>, Vec<bool>),
     /// rawtr(K): the key is the output key; parsed as tr(K).
     RawTr(Box<Descriptor<DescriptorPublicKey>>),
     /// combo(K): P2PK, P2PKH and, for compressed keys, P2WPKH and P2SH-P2WPKH.
@@ -495,7 +496,8 @@ fn parse_one(
         }
         _ => {
             let _ = public;
-            parse_mini(text, keys).map(|d| Kind::Mini(Box::new(d)))
+            let (plain, sorted) = crate::sorted_multi_a::unsort(text);
+            parse_mini(&plain, keys).map(|d| Kind::Mini(Box::new(d), sorted))
         }
     }
 }
@@ -747,6 +749,7 @@ type Derived = (
 
 fn derive_at<'a>(
     d: &Descriptor<DescriptorPublicKey>,
+    sorted: &[bool],
     index: u32,
     keys: &'a KeyMap,
 ) -> Result<(Descriptor<bitcoin::PublicKey>, AtIndex<'a>), DeriveError> {
@@ -762,15 +765,17 @@ fn derive_at<'a>(
         miniscript::TranslateErr::TranslatorErr(e) => e,
         miniscript::TranslateErr::OuterError(_) => DeriveError::NeedsPrivateKey,
     })?;
+    let derived = crate::sorted_multi_a::sort_leaves(derived, sorted);
     Ok((derived, at))
 }
 
 fn derive_script(
     d: &Descriptor<DescriptorPublicKey>,
+    sorted: &[bool],
     index: u32,
     keys: &KeyMap,
 ) -> Result<Derived, DeriveError> {
-    let (derived, at) = derive_at(d, index, keys)?;
+    let (derived, at) = derive_at(d, sorted, index, keys)?;
     Ok((derived, at.origins))
 }
 
@@ -869,13 +874,15 @@ impl ParsedDescriptor {
         ks: &mut crate::rawtx::sign::Keystore,
         with_private: bool,
     ) -> Result<(), DeriveError> {
-        let subs: Vec<&Descriptor<DescriptorPublicKey>> = match self.kinds.get(which) {
-            None | Some(Kind::Fixed(_)) => return Ok(()),
-            Some(Kind::Mini(d)) | Some(Kind::RawTr(d)) => vec![d],
-            Some(Kind::Combo(subs)) => subs.iter().collect(),
-        };
+        let (subs, sorted): (Vec<&Descriptor<DescriptorPublicKey>>, &[bool]) =
+            match self.kinds.get(which) {
+                None | Some(Kind::Fixed(_)) => return Ok(()),
+                Some(Kind::Mini(d, sorted)) => (vec![d], sorted),
+                Some(Kind::RawTr(d)) => (vec![d], &[]),
+                Some(Kind::Combo(subs)) => (subs.iter().collect(), &[]),
+            };
         for d in subs {
-            let (derived, at) = derive_at(d, index, &self.keys)?;
+            let (derived, at) = derive_at(d, sorted, index, &self.keys)?;
             fill_keystore_from(&derived, &at, ks, with_private);
         }
         Ok(())
@@ -892,16 +899,18 @@ impl ParsedDescriptor {
         let Some(kind) = self.kinds.get(which) else {
             return Ok(Vec::new());
         };
-        let one = |d: &Descriptor<DescriptorPublicKey>| -> Result<DescribedScript, DeriveError> {
-            let (derived, origins) = derive_script(d, index, &self.keys)?;
+        let one = |d: &Descriptor<DescriptorPublicKey>,
+                   sorted: &[bool]|
+         -> Result<DescribedScript, DeriveError> {
+            let (derived, origins) = derive_script(d, sorted, index, &self.keys)?;
             let text = described(&derived, &origins);
             Ok((derived.script_pubkey().to_bytes(), text))
         };
         match kind {
             Kind::Fixed(s) => Ok(vec![(s.clone(), None)]),
-            Kind::Mini(d) => Ok(vec![one(d)?]),
+            Kind::Mini(d, sorted) => Ok(vec![one(d, sorted)?]),
             Kind::RawTr(d) => {
-                let (derived, _) = derive_script(d, index, &self.keys)?;
+                let (derived, _) = derive_script(d, &[], index, &self.keys)?;
                 let Descriptor::Tr(tr) = derived else {
                     return Ok(Vec::new());
                 };
@@ -910,7 +919,7 @@ impl ParsedDescriptor {
                 s.extend_from_slice(&x.serialize());
                 Ok(vec![(s, None)])
             }
-            Kind::Combo(subs) => subs.iter().map(one).collect(),
+            Kind::Combo(subs) => subs.iter().map(|d| one(d, &[])).collect(),
         }
     }
 }

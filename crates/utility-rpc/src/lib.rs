@@ -12,6 +12,7 @@ pub mod psbtrpc;
 pub mod rawtx;
 pub mod scan_objects;
 pub mod script;
+pub mod sorted_multi_a;
 pub mod tojson;
 
 mod methods;

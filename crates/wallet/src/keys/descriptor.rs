@@ -160,6 +160,10 @@ enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedDescriptor {
     kind: Kind,
+    /// For a `tr()`, which script-path leaves (in tree order) are
+    /// `sortedmulti_a`, read as `multi_a` (see
+    /// [`utility_rpc::sorted_multi_a`]).
+    sorted_leaves: Vec<bool>,
     /// Key expressions in textual order: index = Core's key_exp_index.
     keys: Vec<KeyExpr>,
     network: Network,
@@ -505,6 +509,7 @@ impl ParsedDescriptor {
                 _ => Err(parse_err(format!("{}(): expected one argument", tree.name))),
             }
         };
+        let mut sorted_leaves = Vec::new();
         let kind = match tree.name {
             "addr" => {
                 let a = only_arg()?;
@@ -542,7 +547,9 @@ impl ParsedDescriptor {
                 ));
             }
             _ => {
-                let d = Descriptor::<ParseKey>::from_str(payload)
+                let (plain, sorted) = utility_rpc::sorted_multi_a::unsort(payload);
+                sorted_leaves = sorted;
+                let d = Descriptor::<ParseKey>::from_str(&plain)
                     .map_err(|e| parse_err(e.to_string()))?;
                 let mut again = StripSecrets {
                     network: kind_net,
@@ -574,6 +581,7 @@ impl ParsedDescriptor {
         Ok((
             ParsedDescriptor {
                 kind,
+                sorted_leaves,
                 keys,
                 network,
             },
@@ -714,6 +722,11 @@ impl ParsedDescriptor {
                     f: &mut f,
                 };
                 let rendered = d.translate_pk(&mut r).map_err(translate_err)?;
+                if let Some(text) =
+                    utility_rpc::sorted_multi_a::render(&rendered, &self.sorted_leaves)
+                {
+                    return add_checksum(&text);
+                }
                 return Ok(rendered.to_string());
             }
             Kind::Combo(k) => format!("combo({})", f(last, k)?),
@@ -1044,6 +1057,7 @@ impl ParsedDescriptor {
                         derived: &derived,
                     })
                     .map_err(translate_err)?;
+                let def = utility_rpc::sorted_multi_a::sort_leaves(def, &self.sorted_leaves);
                 (vec![def.script_pubkey()], Some(def))
             }
             Kind::Combo(_) => {

@@ -1,6 +1,6 @@
 //! Methods about the set of wallets: which are loaded, which are on disk.
 
-use super::util::{last_processed_block, synced_wallet};
+use super::util::{last_processed_block, synced_wallet, wallet_for_request};
 use crate::context::WalletContext;
 use crate::db::records::flags;
 use crate::manage;
@@ -67,6 +67,34 @@ rpc_params! {
     }
 }
 
+rpc_params! {
+    /// `setwalletflag`'s parameters.
+    struct SetWalletFlagParams {
+        /// The name of the flag to change. Current available flags: avoid_reuse
+        flag: String [Str, required],
+        /// The new state.
+        value: bool [Bool, default = true],
+    }
+}
+
+/// Flags `setwalletflag` may change (Core's `MUTABLE_WALLET_FLAGS`).
+const MUTABLE_FLAGS: u64 = flags::AVOID_REUSE;
+
+/// What setting a flag means for the user (Core's `WALLET_FLAG_CAVEATS`).
+fn flag_caveat(flag: u64) -> Option<&'static str> {
+    (flag == flags::AVOID_REUSE).then_some(
+        "You need to rescan the blockchain in order to correctly mark used destinations in the past. Until this is done, some destinations may be considered unused, even if the opposite is the case.",
+    )
+}
+
+/// The flag a name stands for (Core's `STRING_TO_WALLET_FLAG`).
+fn flag_by_name(name: &str) -> Option<u64> {
+    KNOWN_FLAG_NAMES
+        .iter()
+        .find(|(_, n)| *n == name)
+        .map(|(f, _)| *f)
+}
+
 /// Core's `HandleWalletError`.
 fn wallet_error(e: OpenFailure) -> RpcError {
     let c = match e.kind {
@@ -90,20 +118,23 @@ fn name_and_warnings(name: &str, warnings: Vec<String>) -> Value {
     Value::Object(o)
 }
 
+/// Core's names of the wallet flags (`WALLET_FLAG_TO_STRING`).
+const KNOWN_FLAG_NAMES: [(u64, &str); 7] = [
+    (flags::AVOID_REUSE, "avoid_reuse"),
+    (flags::KEY_ORIGIN_METADATA, "key_origin_metadata"),
+    (
+        flags::LAST_HARDENED_XPUB_CACHED,
+        "last_hardened_xpub_cached",
+    ),
+    (flags::DISABLE_PRIVATE_KEYS, "disable_private_keys"),
+    (flags::BLANK_WALLET, "blank"),
+    (flags::DESCRIPTORS, "descriptor_wallet"),
+    (flags::EXTERNAL_SIGNER, "external_signer"),
+];
+
 /// The flag names Core lists in `getwalletinfo`.
 fn flag_names(f: u64) -> Vec<String> {
-    let known = [
-        (flags::AVOID_REUSE, "avoid_reuse"),
-        (flags::KEY_ORIGIN_METADATA, "key_origin_metadata"),
-        (
-            flags::LAST_HARDENED_XPUB_CACHED,
-            "last_hardened_xpub_cached",
-        ),
-        (flags::DISABLE_PRIVATE_KEYS, "disable_private_keys"),
-        (flags::BLANK_WALLET, "blank"),
-        (flags::DESCRIPTORS, "descriptor_wallet"),
-        (flags::EXTERNAL_SIGNER, "external_signer"),
-    ];
+    let known = KNOWN_FLAG_NAMES;
     (0..64)
         .map(|i| 1u64 << i)
         .filter(|bit| f & bit != 0)
@@ -259,6 +290,45 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             Ok(Value::Object(o))
         },
     ));
+
+    let c = context.clone();
+    table.register(
+        RpcMethod::new(
+            "setwalletflag",
+            "wallet",
+            "Change the state of the given wallet flag for a wallet.",
+            move |req, p: SetWalletFlagParams| {
+                let wallet = wallet_for_request(&c, req)?;
+                let flag = flag_by_name(&p.flag).ok_or_else(|| {
+                    RpcError::invalid_parameter(format!("Unknown wallet flag: {}", p.flag))
+                })?;
+                if flag & MUTABLE_FLAGS == 0 {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Wallet flag is immutable: {}",
+                        p.flag
+                    )));
+                }
+                if wallet.has_flag(flag) == p.value {
+                    return Err(RpcError::invalid_parameter(format!(
+                        "Wallet flag is already set to {}: {}",
+                        p.value, p.flag
+                    )));
+                }
+                wallet.set_flag(flag, p.value).map_err(RpcError::misc)?;
+                let mut o = Map::new();
+                o.insert("flag_name".into(), json!(p.flag));
+                o.insert("flag_state".into(), json!(p.value));
+                if p.value {
+                    if let Some(caveat) = flag_caveat(flag) {
+                        o.insert("warnings".into(), json!(caveat));
+                    }
+                }
+                Ok(Value::Object(o))
+            },
+        )
+        .result("{                               (json object)\n  \"flag_name\" : \"str\",          (string) The name of the flag that was modified\n  \"flag_state\" : true|false,    (boolean) The new state of the flag\n  \"warnings\" : \"str\"            (string, optional) Any warnings associated with the change\n}")
+        .examples("> bitcoin-cli setwalletflag avoid_reuse\n> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"setwalletflag\", \"params\": [\"avoid_reuse\"]}' -H 'content-type: application/json' http://127.0.0.1:8332/\n"),
+    );
 
     let c = context.clone();
     table.register(RpcMethod::new(

@@ -92,12 +92,12 @@ pub fn create_transaction<R: Rng + ?Sized>(
             create_transaction_internal(wallet, recipients, change_pos, &grouped_cc, rng)
         {
             let use_aps = grouped.fee <= ungrouped.fee.saturating_add(wallet.config.max_aps_fee);
-            tracing::debug!(
+            wallet.env.log(format_args!(
                 "Fee non-grouped = {}, grouped = {}, using {}",
                 ungrouped.fee,
                 grouped.fee,
                 if use_aps { "grouped" } else { "non-grouped" }
-            );
+            ));
             if use_aps {
                 return Ok(grouped);
             }
@@ -346,19 +346,19 @@ fn create_transaction_internal<R: Rng + ?Sized>(
     // handed out twice.
     reservation.keep();
 
-    tracing::debug!(
+    env.log(format_args!(
         "Coin Selection: Algorithm:{}, Waste Metric Score:{}",
         result.algo().name(),
         result.waste().unwrap_or_default()
-    );
-    tracing::debug!(
+    ));
+    env.log(format_args!(
         "Fee Calculation: Fee:{} Bytes:{} Tgt:{} (requested {}) Reason:\"{}\"",
         current_fee,
         tx_size.vsize,
         fee_calc.returned_target,
         fee_calc.desired_target,
         fee_calc.reason.description()
-    );
+    ));
     Ok(CreatedTransaction {
         tx,
         fee: current_fee,

@@ -115,4 +115,9 @@ pub trait SpendEnv: FeeEnv {
     /// `None` when it cannot solve it. Signatures are sized as the wallet
     /// signs: maximal when it cannot grind low-R ones.
     fn input_satisfaction(&self, script_pubkey: &Script) -> Option<InputSatisfaction>;
+    /// Writes a line to the wallet's log (Core's `WalletLogPrintf`); by
+    /// default without a wallet name.
+    fn log(&self, text: std::fmt::Arguments) {
+        tracing::info!("{text}");
+    }
 }

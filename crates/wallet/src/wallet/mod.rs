@@ -193,6 +193,9 @@ pub struct Writes {
     pub receive_requests: Vec<(String, String, Option<Vec<u8>>)>,
     /// Address book changes to announce once written.
     pub address_book_changed: Vec<addresses::AddressBookChange>,
+    /// Addresses newly spent from while avoid-reuse is on (`destdata`
+    /// `used`).
+    pub previously_spent: Vec<String>,
 }
 
 impl Writes {
@@ -204,6 +207,7 @@ impl Writes {
             && self.locked.is_empty()
             && self.erased.is_empty()
             && self.receive_requests.is_empty()
+            && self.previously_spent.is_empty()
     }
 
     /// Whether descriptor records change: addresses handed out or given
@@ -321,6 +325,24 @@ impl Wallet {
         self.has_flag(flags::DISABLE_PRIVATE_KEYS)
     }
 
+    /// Sets (`value`) or clears one or more flag bits and writes the flags
+    /// record (Core's `SetWalletFlag` / `UnsetWalletFlag`).
+    pub fn set_flag(&self, flag: u64, value: bool) -> Result<(), String> {
+        let mut state = self.lock();
+        let new = if value {
+            state.flags | flag
+        } else {
+            state.flags & !flag
+        };
+        let writes = Writes {
+            flags: Some(new),
+            ..Default::default()
+        };
+        self.commit(&mut state, writes)?;
+        state.flags = new;
+        Ok(())
+    }
+
     /// Makes every change recorded in `state` (ledger and `keys`) durable
     /// in one database transaction, then announces the changed
     /// transactions. Core throws when a transaction cannot be written; the
@@ -329,6 +351,9 @@ impl Wallet {
         let mut writes: Writes = writes.into();
         let pending = state.ledger.take_pending();
         let touched: BTreeSet<Txid> = pending.write.union(&pending.involved).copied().collect();
+        if state.has_flag(flags::AVOID_REUSE) {
+            self.mark_spent_addresses(state, &pending.write, &mut writes);
+        }
         self.mark_used(state, &touched, &mut writes);
         let locator = if pending.best_block {
             state
@@ -373,6 +398,9 @@ impl Wallet {
                     batch.erase_address_data(address)?;
                     batch.erase_purpose(address)?;
                     batch.erase_name(address)?;
+                }
+                for address in &writes.previously_spent {
+                    batch.write_address_previously_spent(address, true)?;
                 }
                 for (address, id, request) in &writes.receive_requests {
                     match request {
@@ -452,6 +480,33 @@ impl Wallet {
     /// paying an index at or beyond a descriptor's next index marks the
     /// indexes up to it used (so they are not handed out) and tops the
     /// window up; a receive address seen this way joins the address book.
+    /// Core's `SetSpentKeyState` for the inputs of each transaction written
+    /// (`AddToWallet` with avoid-reuse on): every address of the wallet
+    /// they spend from is marked as previously spent.
+    fn mark_spent_addresses(&self, state: &mut State, txids: &BTreeSet<Txid>, writes: &mut Writes) {
+        let spent: Vec<bitcoin::ScriptBuf> = txids
+            .iter()
+            .filter_map(|t| state.ledger.get(t))
+            .flat_map(|e| e.tx().input.iter().map(|i| i.previous_output))
+            .filter_map(|op| {
+                let prev = state.ledger.get(&op.txid)?;
+                let out = prev.tx().output.get(usize::try_from(op.vout).ok()?)?;
+                Some(out.script_pubkey.clone())
+            })
+            .filter(|s| state.keys.is_mine(s))
+            .collect();
+        for script in spent {
+            let Some(address) = self.address_of(&script) else {
+                continue;
+            };
+            let entry = state.address_book.entry(address.clone()).or_default();
+            if !entry.previously_spent {
+                entry.previously_spent = true;
+                writes.previously_spent.push(address);
+            }
+        }
+    }
+
     fn mark_used(&self, state: &mut State, txids: &BTreeSet<Txid>, writes: &mut Writes) {
         let scripts: Vec<bitcoin::ScriptBuf> = txids
             .iter()

@@ -253,6 +253,9 @@ impl SpendEnv for WalletSpendEnv<'_> {
         let state = self.state.borrow();
         crate::sign::input_satisfaction(&state.keys, script_pubkey, !state.can_grind_r())
     }
+    fn log(&self, text: std::fmt::Arguments) {
+        self.wallet.log(text);
+    }
 }
 
 impl Wallet {

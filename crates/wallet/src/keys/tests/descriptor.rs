@@ -531,3 +531,30 @@ fn unsafe_relative_locktimes_warn_as_core() {
         )]
     );
 }
+
+/// `sortedmulti_a` leaves keep their name in every string form and derive
+/// with their keys sorted, whatever order they were written in.
+#[test]
+fn sortedmulti_a_leaves_sort_their_keys() {
+    const K: &str = "a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+    const A: &str = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+    const B: &str = "6db06226e41c692fc82b8b56ac1c540c5bd50929b74c1a04954b78b4b6035e97";
+    let script = |s: &str| {
+        let (d, _) = parse(s).unwrap();
+        d.expand(0, None, None).unwrap().scripts
+    };
+    let written = format!("tr({K},{{pk({A}),sortedmulti_a(1,{A},{B})}})");
+    let (d, _) = parse(&written).unwrap();
+    assert_eq!(d.to_public_string(), add_checksum(&written).unwrap());
+    let swapped = format!("tr({K},{{pk({A}),sortedmulti_a(1,{B},{A})}})");
+    assert_eq!(script(&written), script(&swapped));
+    // B sorts first.
+    assert_eq!(
+        script(&written),
+        script(&format!("tr({K},{{pk({A}),multi_a(1,{B},{A})}})"))
+    );
+    assert_ne!(
+        script(&written),
+        script(&format!("tr({K},{{pk({A}),multi_a(1,{A},{B})}})"))
+    );
+}
