@@ -12,6 +12,7 @@ pub(crate) mod fund;
 mod groupings;
 pub(crate) mod received;
 mod send;
+mod simulate;
 mod transactions;
 pub mod util;
 mod wallets;
@@ -45,6 +46,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     groupings::register(&table, context);
     fund::register(&table, context);
     bump::register(&table, context);
+    simulate::register(&table, context);
     table
 }
 
