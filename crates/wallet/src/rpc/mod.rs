@@ -10,6 +10,7 @@ mod descriptors;
 mod encryption;
 pub(crate) mod fund;
 mod groupings;
+mod pruned;
 pub(crate) mod received;
 mod send;
 mod simulate;
@@ -47,6 +48,7 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     fund::register(&table, context);
     bump::register(&table, context);
     simulate::register(&table, context);
+    pruned::register(&table, context);
     table
 }
 
