@@ -1,5 +1,7 @@
-//! `simulaterawtransaction` through the node's RPC port: balance changes
-//! of chained and funded transactions with Core's errors.
+//! `simulaterawtransaction`, `importprunedfunds` and `removeprunedfunds`
+//! through the node's RPC port: balance changes of chained and funded
+//! transactions with Core's errors, and a wallet transaction taken out
+//! and put back with a merkle proof.
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
@@ -107,5 +109,89 @@ fn simulaterawtransaction_sums_what_the_wallet_spends_and_receives() {
     assert_eq!(
         werr(&node, "w0", "simulaterawtransaction", json!([[tx1]])),
         missing
+    );
+}
+
+#[test]
+fn pruned_funds_are_removed_and_imported_back_with_a_merkle_proof() {
+    let node = funded_node();
+    let a1 = text(&node.wallet_rpc("w1", "getnewaddress", json!([])));
+    let txid = text(&node.wallet_rpc("w0", "sendtoaddress", json!([a1, 0.1])));
+    let mine = text(&node.wallet_rpc("w0", "getnewaddress", json!([])));
+    let block = node.generate_to_address(1, &mine)[0].clone();
+    let raw = text(&node.wallet_rpc("w1", "gettransaction", json!([txid]))["hex"]);
+    let proof = text(&node.rpc("gettxoutproof", json!([[txid], block])));
+    assert_eq!(btc(&node.wallet_rpc("w1", "getbalance", json!([]))), 0.1);
+
+    node.wallet_rpc("w1", "removeprunedfunds", json!([txid]));
+    assert_eq!(btc(&node.wallet_rpc("w1", "getbalance", json!([]))), 0.0);
+    let listed = node.wallet_rpc("w1", "listtransactions", json!([]));
+    assert_eq!(listed, json!([]));
+    assert_eq!(
+        werr(&node, "w1", "removeprunedfunds", json!([txid])),
+        (
+            -4,
+            format!("Transaction {txid} does not belong to this wallet")
+        )
+    );
+
+    // Tampered proofs: a merkle root the tree does not give, a block the
+    // chain does not have.
+    let mut bad_root = proof.clone();
+    bad_root.replace_range(72..80, "deadbeef");
+    assert_eq!(
+        werr(&node, "w1", "importprunedfunds", json!([raw, bad_root])),
+        (-5, "Something wrong with merkleblock".into())
+    );
+    let mut bad_time = proof.clone();
+    let flipped = if &bad_time[136..138] == "00" {
+        "01"
+    } else {
+        "00"
+    };
+    bad_time.replace_range(136..138, flipped);
+    assert_eq!(
+        werr(&node, "w1", "importprunedfunds", json!([raw, bad_time])),
+        (-5, "Block not found in chain".into())
+    );
+    assert_eq!(
+        werr(&node, "w1", "importprunedfunds", json!(["00", proof])),
+        (
+            -22,
+            "TX decode failed. Make sure the tx has at least one input.".into()
+        )
+    );
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "blank", "blank": true}),
+    );
+    assert_eq!(
+        werr(&node, "blank", "importprunedfunds", json!([raw, proof])),
+        (
+            -5,
+            "No addresses in wallet correspond to included transaction".into()
+        )
+    );
+
+    assert_eq!(
+        node.wallet_rpc(
+            "w1",
+            "importprunedfunds",
+            json!({"rawtransaction": raw, "txoutproof": proof})
+        ),
+        Value::Null
+    );
+    assert_eq!(btc(&node.wallet_rpc("w1", "getbalance", json!([]))), 0.1);
+    let tx = node.wallet_rpc("w1", "gettransaction", json!([txid]));
+    assert_eq!(tx["confirmations"], json!(1));
+    assert_eq!(tx["blockhash"], json!(block));
+    assert_eq!(tx["blockheight"], json!(102));
+
+    // A proof for another transaction of the block does not prove this one.
+    let coinbase = text(&node.rpc("getblock", json!([block]))["tx"][0]);
+    let other = text(&node.rpc("gettxoutproof", json!([[coinbase], block])));
+    assert_eq!(
+        werr(&node, "w1", "importprunedfunds", json!([raw, other])),
+        (-5, "Transaction given doesn't exist in proof".into())
     );
 }
