@@ -692,6 +692,38 @@ impl Ledger {
         true
     }
 
+    /// Forgets `txid` (the in-memory half of Core's `RemoveTxs`): its
+    /// entry, its place in the order, its spends and its outputs. Other
+    /// transactions spending the same outputs keep them spent. The caller
+    /// erases the stored record. False when it is not in the wallet.
+    pub fn remove(&mut self, txid: &Txid) -> bool {
+        let Some(e) = self.txs.remove(txid) else {
+            return false;
+        };
+        if let Some(pos) = e.record.order_pos {
+            if self.ordered.get(&pos) == Some(txid) {
+                self.ordered.remove(&pos);
+            }
+        }
+        for input in &e.tx().input {
+            let prevout = input.previous_output;
+            if let Some(list) = self.spends.get_mut(&prevout) {
+                list.retain(|t| t != txid);
+                if list.is_empty() {
+                    self.spends.remove(&prevout);
+                }
+            }
+        }
+        for i in 0..e.tx().output.len() {
+            self.txos.remove(&OutPoint::new(*txid, i as u32));
+        }
+        self.pending.write.remove(txid);
+        self.pending.wallet_notify.retain(|t| t != txid);
+        self.pending.notify.retain(|(t, _)| t != txid);
+        self.pending.involved.remove(txid);
+        true
+    }
+
     /// Whether a live wallet transaction spends `outpoint`.
     pub fn is_spent(&self, outpoint: &OutPoint) -> bool {
         self.spends.get(outpoint).is_some_and(|list| {

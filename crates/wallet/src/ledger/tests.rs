@@ -370,3 +370,47 @@ fn blocks_before_the_birth_time_are_skipped() {
     assert!(l.is_empty());
     assert_eq!(l.last_height(), 1);
 }
+
+#[test]
+fn a_removed_transaction_takes_its_outputs_and_spends_but_not_a_rival_spend() {
+    let env = env();
+    let mut l = ledger_at(0);
+    let funding = spend(
+        &[OutPoint::new(Txid::all_zeros(), 3)],
+        &[(script(1), 100_000)],
+    );
+    connect(&mut l, &env, 1, vec![funding.clone()]);
+    let coin = OutPoint::new(funding.compute_txid(), 0);
+    // Two wallet transactions spend the same coin (a replacement).
+    let first = spend(&[coin], &[(script(2), 90_000)]);
+    let second = spend(&[coin], &[(script(2), 80_000)]);
+    l.add(
+        first.clone(),
+        TxState::Inactive { abandoned: false },
+        false,
+        &env,
+        None,
+    );
+    l.add(second.clone(), TxState::InMempool, false, &env, None);
+    l.take_pending();
+    assert!(l
+        .txos()
+        .contains_key(&OutPoint::new(first.compute_txid(), 0)));
+
+    assert!(l.remove(&first.compute_txid()));
+    assert!(!l.remove(&first.compute_txid()), "already gone");
+    assert!(l.get(&first.compute_txid()).is_none());
+    assert!(!l
+        .txos()
+        .contains_key(&OutPoint::new(first.compute_txid(), 0)));
+    assert_eq!(l.spenders(&coin), &[second.compute_txid()]);
+    assert!(l.is_spent(&coin), "the rival still spends it");
+    let order: Vec<Txid> = l.ordered().map(|e| e.txid).collect();
+    assert_eq!(order, vec![funding.compute_txid(), second.compute_txid()]);
+    assert!(l.take_pending().write.is_empty());
+
+    assert!(l.remove(&second.compute_txid()));
+    assert!(l.spenders(&coin).is_empty());
+    assert!(!l.is_spent(&coin));
+    assert_eq!(balance(&l, 0, None, false, true).trusted, 100_000);
+}

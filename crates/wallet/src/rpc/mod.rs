@@ -10,8 +10,10 @@ mod descriptors;
 mod encryption;
 pub(crate) mod fund;
 mod groupings;
+mod pruned;
 pub(crate) mod received;
 mod send;
+mod simulate;
 mod transactions;
 pub mod util;
 mod wallets;
@@ -45,6 +47,8 @@ pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
     groupings::register(&table, context);
     fund::register(&table, context);
     bump::register(&table, context);
+    simulate::register(&table, context);
+    pruned::register(&table, context);
     table
 }
 

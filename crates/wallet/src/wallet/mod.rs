@@ -19,6 +19,7 @@ pub mod keystore;
 pub mod open;
 pub mod options;
 mod prefetch;
+mod pruned;
 pub mod spending;
 pub mod sync;
 
