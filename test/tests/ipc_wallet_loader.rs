@@ -259,3 +259,53 @@ fn disablewallet_gives_no_wallet_loader() {
     drop(ipc);
     node.stop();
 }
+
+#[test]
+fn in_per_wallet_mode_the_loader_reaches_every_wallets_process() {
+    let mut node = TestNode::with_wallet();
+    node.start(&["-ipcbind=unix", "-walletprocess=per-wallet"]);
+    let node_pid = node.pid().expect("running");
+    let (ipc, init) = connect(&node);
+    let gui = init.make_node().unwrap().expect("node");
+    let loader: Arc<dyn WalletLoader> = Arc::from(gui.wallet_loader().unwrap().expect("loader"));
+    let announced = Arc::new(Announced::default());
+    let load_handler = loader
+        .handle_load_wallet(Box::new(OnLoad(announced.clone())))
+        .unwrap();
+    assert!(loader.get_wallets().unwrap().is_empty());
+
+    // A wallet created through the loader gets a process of its own…
+    let created = loader.create_wallet("g1", "", DESCRIPTORS).unwrap();
+    assert!(created.wallet.is_ok());
+    assert_eq!(child_pids(node_pid).len(), 2);
+    // …and so does one created over RPC; the client hears of both.
+    node.rpc("createwallet", json!(["r1"]));
+    assert_eq!(child_pids(node_pid).len(), 3);
+    wait_for("both announced", || {
+        (announced.0.lock().unwrap().len() == 2).then_some(())
+    });
+    assert_eq!(
+        *announced.0.lock().unwrap(),
+        vec!["g1".to_string(), "r1".to_string()]
+    );
+    let mut names: Vec<String> = loader
+        .get_wallets()
+        .unwrap()
+        .iter()
+        .map(|w| w.get_wallet_name().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["g1".to_string(), "r1".to_string()]);
+    // Loading a wallet some process holds is that process's refusal.
+    let again = loader.load_wallet("g1").unwrap();
+    match again.wallet {
+        Err(e) => assert!(e.original.contains("already loaded"), "{}", e.original),
+        Ok(_) => panic!("g1 loaded twice"),
+    }
+    assert_eq!(child_pids(node_pid).len(), 3);
+
+    load_handler.disconnect().unwrap();
+    drop((load_handler, created, loader, gui, init));
+    drop(ipc);
+    node.stop();
+}

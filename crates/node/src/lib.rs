@@ -14,5 +14,6 @@ pub mod p2p;
 pub mod p2p_backend;
 pub mod rest;
 pub mod rpc;
+pub mod wallet_link;
 pub mod wallet_process;
 pub mod wallet_processes;

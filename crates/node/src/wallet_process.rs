@@ -7,23 +7,18 @@
 //! answer that the wallet process is not running until it is back.
 //!
 //! Clients of the node reach the wallets through `Node.walletLoader`
-//! ([`WalletLink::loader`]): a loader that forwards each call to the process
-//! running at the time, and whose `handleLoadWallet` registrations carry
-//! over to a restarted process. The `Wallet`s it returns are the wallet
-//! process's own capabilities, which the IPC layer serves on to the client.
+//! (`crate::wallet_link`), whose `handleLoadWallet` registrations each
+//! process keeps and carries over to a restarted process.
 
 use crate::api::Services;
-use interfaces::chain::ChainClient;
 use interfaces::handler::Handler;
 use interfaces::init::Init;
 use interfaces::wallet::{
     LoadWalletCallback, UnloadWalletCallback, Wallet as WalletInterface, WalletLoader,
 };
-use interfaces::wallet::{WalletLoad, WalletMigrationResult};
-use interfaces::Outcome;
 use ipc::{InitClient, Ipc};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 /// The executable spawned next to `bitcoin-node`.
@@ -103,7 +98,6 @@ struct State {
     /// `Node.walletLoader`, by id: registered with every process the node
     /// starts, so a client hears of the wallets a restarted one reloads.
     client_load_callbacks: BTreeMap<u64, Arc<dyn LoadWalletCallback>>,
-    next_client_callback: u64,
 }
 
 struct Shared {
@@ -137,14 +131,12 @@ enum LaunchError {
 impl WalletProcess {
     /// Spawns the wallet process and brings it up; an error fails the
     /// node's start-up as Core's wallet init errors do. `wallets` names the
-    /// wallets it loads instead of `-wallet` and settings.json; `link` makes
-    /// it the process `Node.walletLoader` reaches.
+    /// wallets it loads instead of `-wallet` and settings.json.
     pub fn start(
         ipc: Arc<Ipc>,
         argv0: String,
         services: Arc<Services>,
         wallets: Option<Vec<String>>,
-        link: bool,
     ) -> Result<WalletProcess, String> {
         let shared = Arc::new(Shared {
             ipc,
@@ -153,9 +145,6 @@ impl WalletProcess {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
-        if link {
-            services.wallet.attach(&shared);
-        }
         match launch(&shared, wallets) {
             Ok(()) => {}
             Err(LaunchError::Failed(e)) => return Err(e),
@@ -202,6 +191,31 @@ impl WalletProcess {
                 tracing::warn!("setmocktime did not reach the wallet process: {e}");
             }
         }
+    }
+
+    /// Registers a client's `handleLoadWallet` callback (numbered `id` by
+    /// the caller) with this process and with every process that replaces
+    /// it.
+    pub fn add_client_callback(&self, id: u64, callback: Arc<dyn LoadWalletCallback>) {
+        {
+            let mut state = self.shared.lock();
+            if state.stopping {
+                return;
+            }
+            state.client_load_callbacks.insert(id, callback);
+        }
+        sync_client_callbacks(&self.shared);
+    }
+
+    /// Forgets callback `id`; returns its registration with the running
+    /// process, to be dropped (or disconnected) outside any lock.
+    pub fn remove_client_callback(&self, id: u64) -> Option<Box<dyn Handler>> {
+        let mut state = self.shared.lock();
+        state.client_load_callbacks.remove(&id);
+        state
+            .child
+            .as_mut()
+            .and_then(|c| c.client_load_handlers.remove(&id))
     }
 
     /// Forwards `mockscheduler` to the process (Core's
@@ -503,216 +517,12 @@ impl UnloadWalletCallback for UnloadTracker {
     }
 }
 
-/// Where `Node.walletLoader` finds the wallet process ([`Services::wallet`]):
-/// attached when the process is first started, never with `-disablewallet`.
-///
-/// [`Services::wallet`]: crate::api::Services::wallet
-#[derive(Default)]
-pub struct WalletLink(OnceLock<Weak<Shared>>);
-
-impl WalletLink {
-    fn attach(&self, shared: &Arc<Shared>) {
-        let _ = self.0.set(Arc::downgrade(shared));
-    }
-
-    /// The loader `Node.walletLoader` hands out: each call goes to the
-    /// wallet process running when it is made.
-    pub fn loader(self: &Arc<Self>) -> Box<dyn WalletLoader> {
-        Box::new(LoaderForwarder { link: self.clone() })
-    }
-}
-
-/// The error of a forwarded call while no wallet process runs.
-fn not_running() -> interfaces::Error {
-    interfaces::Error::Remote(
-        "The wallet process is not running; the node restarts it, try again when it is back".into(),
-    )
-}
-
-/// A process that died under a call is, for the client, one that is not
-/// running (rather than a disconnection of its own connection to the node).
-fn away(e: interfaces::Error) -> interfaces::Error {
-    match e {
-        interfaces::Error::Disconnected => not_running(),
-        other => other,
-    }
-}
-
-/// `Node.walletLoader`: forwards to the current process's loader.
-struct LoaderForwarder {
-    link: Arc<WalletLink>,
-}
-
-impl LoaderForwarder {
-    fn shared(&self) -> interfaces::Result<Arc<Shared>> {
-        self.link
-            .0
-            .get()
-            .and_then(Weak::upgrade)
-            .ok_or_else(not_running)
-    }
-
-    /// Looked up per call, so a restarted process serves the next one.
-    fn current(&self) -> interfaces::Result<Arc<dyn WalletLoader>> {
-        let shared = self.shared()?;
-        let state = shared.lock();
-        state
-            .child
-            .as_ref()
-            .map(|c| c.loader.clone())
-            .ok_or_else(not_running)
-    }
-
-    fn forward<T>(
-        &self,
-        f: impl FnOnce(&dyn WalletLoader) -> interfaces::Result<T>,
-    ) -> interfaces::Result<T> {
-        f(&*self.current()?).map_err(away)
-    }
-}
-
-/// The life cycle belongs to the node's supervisor: a client must not stop
-/// (or re-run) the wallets other clients and the node's RPC use.
-fn node_managed(method: &str) -> interfaces::Error {
-    interfaces::Error::Remote(format!(
-        "{method} is managed by the node and not available through Node.walletLoader"
-    ))
-}
-
-impl ChainClient for LoaderForwarder {
-    fn register_rpcs(&self) -> interfaces::Result<()> {
-        Err(node_managed("registerRpcs"))
-    }
-    fn verify(&self) -> interfaces::Result<bool> {
-        Err(node_managed("verify"))
-    }
-    fn load(&self) -> interfaces::Result<bool> {
-        Err(node_managed("load"))
-    }
-    fn start(&self) -> interfaces::Result<()> {
-        Err(node_managed("start"))
-    }
-    fn stop(&self) -> interfaces::Result<()> {
-        Err(node_managed("stop"))
-    }
-    fn set_mock_time(&self, _time: i64) -> interfaces::Result<()> {
-        Err(node_managed("setMockTime"))
-    }
-    fn scheduler_mock_forward(&self, _delta_seconds: i64) -> interfaces::Result<()> {
-        Err(node_managed("schedulerMockForward"))
-    }
-}
-
-impl WalletLoader for LoaderForwarder {
-    fn create_wallet(
-        &self,
-        name: &str,
-        passphrase: &str,
-        flags: u64,
-    ) -> interfaces::Result<WalletLoad> {
-        self.forward(|l| l.create_wallet(name, passphrase, flags))
-    }
-    fn load_wallet(&self, name: &str) -> interfaces::Result<WalletLoad> {
-        self.forward(|l| l.load_wallet(name))
-    }
-    fn get_wallet_dir(&self) -> interfaces::Result<String> {
-        self.forward(|l| l.get_wallet_dir())
-    }
-    fn restore_wallet(
-        &self,
-        backup_file: &std::path::Path,
-        wallet_name: &str,
-        load_after_restore: bool,
-    ) -> interfaces::Result<WalletLoad> {
-        self.forward(|l| l.restore_wallet(backup_file, wallet_name, load_after_restore))
-    }
-    fn migrate_wallet(
-        &self,
-        name: &str,
-        passphrase: &str,
-    ) -> interfaces::Result<Outcome<WalletMigrationResult>> {
-        self.forward(|l| l.migrate_wallet(name, passphrase))
-    }
-    fn is_encrypted(&self, wallet_name: &str) -> interfaces::Result<bool> {
-        self.forward(|l| l.is_encrypted(wallet_name))
-    }
-    fn list_wallet_dir(&self) -> interfaces::Result<Vec<(String, String)>> {
-        self.forward(|l| l.list_wallet_dir())
-    }
-    fn get_wallets(&self) -> interfaces::Result<Vec<Box<dyn WalletInterface>>> {
-        self.forward(|l| l.get_wallets())
-    }
-    fn handle_load_wallet(
-        &self,
-        callback: Box<dyn LoadWalletCallback>,
-    ) -> interfaces::Result<Box<dyn Handler>> {
-        let shared = self.shared()?;
-        let id = {
-            let mut state = shared.lock();
-            if state.stopping {
-                return Err(not_running());
-            }
-            let id = state.next_client_callback;
-            state.next_client_callback += 1;
-            state.client_load_callbacks.insert(id, Arc::from(callback));
-            id
-        };
-        // Registered with the running process now; a process started later
-        // registers it at launch.
-        sync_client_callbacks(&shared);
-        Ok(Box::new(ClientLoadHandler {
-            shared: Arc::downgrade(&shared),
-            id,
-        }))
-    }
-}
-
 /// One client callback, registered with each process in turn.
 struct SharedLoadCallback(Arc<dyn LoadWalletCallback>);
 
 impl LoadWalletCallback for SharedLoadCallback {
     fn call(&self, wallet: Box<dyn WalletInterface>) -> interfaces::Result<()> {
         self.0.call(wallet)
-    }
-}
-
-/// A client's `handleLoadWallet` registration through the forwarder.
-struct ClientLoadHandler {
-    shared: Weak<Shared>,
-    id: u64,
-}
-
-impl ClientLoadHandler {
-    /// Forgets the callback; returns its registration with the current
-    /// process, to be dropped outside the lock.
-    fn unregister(&self) -> Option<Box<dyn Handler>> {
-        let shared = self.shared.upgrade()?;
-        let mut state = shared.lock();
-        state.client_load_callbacks.remove(&self.id);
-        state
-            .child
-            .as_mut()
-            .and_then(|c| c.client_load_handlers.remove(&self.id))
-    }
-}
-
-impl Handler for ClientLoadHandler {
-    fn disconnect(&self) -> interfaces::Result<()> {
-        if let Some(handler) = self.unregister() {
-            // A process that has just died forgot the callback already.
-            if let Err(e) = handler.disconnect() {
-                tracing::debug!("Unregistering a wallet load callback: {e}");
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Drop for ClientLoadHandler {
-    fn drop(&mut self) {
-        // Often on the IPC loop thread (the client released it): releasing
-        // the registration's proxy does not block.
-        drop(self.unregister());
     }
 }
 

@@ -16,9 +16,12 @@
 use crate::api::rpc_actor::Override;
 use crate::api::Services;
 use crate::wallet_process::WalletProcess;
+use interfaces::wallet::{LoadWalletCallback, WalletLoad, WalletLoader};
 use ipc::Ipc;
 use rpc::error::{RpcError, RpcResult};
 use rpc::request::{percent_decode, RpcRequest};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 /// How wallets are spread over processes.
@@ -51,13 +54,18 @@ pub struct WalletProcesses {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+/// The processes and what `Node.walletLoader` registered with them.
+pub(crate) struct Inner {
     ipc: Arc<Ipc>,
     argv0: String,
     services: Arc<Services>,
+    mode: Mode,
     /// The first process comes first and stays; in per-wallet mode the
     /// others each hold one wallet.
     procs: Mutex<Vec<WalletProcess>>,
+    /// Clients' `handleLoadWallet` callbacks, registered with every process.
+    client_callbacks: Mutex<BTreeMap<u64, Arc<dyn LoadWalletCallback>>>,
+    next_callback: AtomicU64,
 }
 
 impl WalletProcesses {
@@ -74,15 +82,16 @@ impl WalletProcesses {
             ipc,
             argv0,
             services: services.clone(),
+            mode,
             procs: Mutex::new(Vec::new()),
+            client_callbacks: Mutex::new(BTreeMap::new()),
+            next_callback: AtomicU64::new(0),
         });
+        services.wallet.attach(&inner);
         services.actors.keep_stand_ins(true);
         let started = WalletProcesses { inner };
         match mode {
-            Mode::Shared => started
-                .inner
-                .launch(None, true)
-                .map(|p| started.inner.add(p))?,
+            Mode::Shared => started.inner.launch(None).map(|p| started.inner.add(p))?,
             Mode::PerWallet => started.start_per_wallet()?,
         }
         Ok(started)
@@ -93,13 +102,13 @@ impl WalletProcesses {
         match startup_wallets(&inner.services.args) {
             // No `-wallet`: the first process finds the unnamed wallet (or
             // reports a bad value) itself.
-            None => inner.add(inner.launch(None, true)?),
+            None => inner.add(inner.launch(None)?),
             Some(names) => {
                 let mut names = names.into_iter();
                 let first = names.next().into_iter().collect();
-                inner.add(inner.launch(Some(first), true)?);
+                inner.add(inner.launch(Some(first))?);
                 for name in names {
-                    let p = inner.launch(Some(vec![name]), false)?;
+                    let p = inner.launch(Some(vec![name]))?;
                     // A wallet that does not exist was skipped with a warning.
                     if p.wallets().is_empty() {
                         p.stop();
@@ -183,14 +192,110 @@ impl Inner {
         self.procs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn launch(&self, wallets: Option<Vec<String>>, link: bool) -> Result<WalletProcess, String> {
-        WalletProcess::start(
+    /// Starts a process loading `wallets`; the clients' load callbacks
+    /// are registered with it before anything else is loaded there.
+    fn launch(&self, wallets: Option<Vec<String>>) -> Result<WalletProcess, String> {
+        let p = WalletProcess::start(
             self.ipc.clone(),
             self.argv0.clone(),
             self.services.clone(),
             wallets,
-            link,
-        )
+        )?;
+        let callbacks = self
+            .client_callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (id, callback) in callbacks {
+            p.add_client_callback(id, callback);
+        }
+        Ok(p)
+    }
+
+    /// The first process's loader (`None` while it restarts).
+    pub(crate) fn first_loader(&self) -> Option<Arc<dyn WalletLoader>> {
+        self.lock().first().and_then(WalletProcess::loader)
+    }
+
+    /// The loaders of the running processes.
+    pub(crate) fn loaders(&self) -> Vec<Arc<dyn WalletLoader>> {
+        self.lock()
+            .iter()
+            .filter_map(WalletProcess::loader)
+            .collect()
+    }
+
+    /// `Node.walletLoader`'s create, load and restore: by the first process
+    /// in shared mode; in per-wallet mode by the process holding `name`
+    /// (which refuses with Core's error), else by a new process, kept when
+    /// it ends up holding the wallet.
+    pub(crate) fn open_wallet(
+        &self,
+        name: &str,
+        f: impl FnOnce(&dyn WalletLoader) -> interfaces::Result<WalletLoad>,
+    ) -> interfaces::Result<WalletLoad> {
+        use crate::wallet_link::{away, not_running};
+        let holder = match self.mode {
+            Mode::Shared => self.first_loader(),
+            Mode::PerWallet => self.owner(name).and_then(|owner| {
+                self.lock()
+                    .iter()
+                    .find(|p| p.client() == Some(owner))
+                    .and_then(WalletProcess::loader)
+            }),
+        };
+        if let Some(loader) = holder {
+            return f(&*loader).map_err(away);
+        }
+        if self.mode == Mode::Shared {
+            return Err(not_running());
+        }
+        let p = self.launch(Some(Vec::new())).map_err(|e| {
+            interfaces::Error::Remote(format!("Unable to start a wallet process: {e}"))
+        })?;
+        let result = match p.loader() {
+            Some(l) => f(&*l).map_err(away),
+            None => Err(not_running()),
+        };
+        if p.wallets().is_empty() {
+            p.stop();
+        } else {
+            self.add(p);
+        }
+        result
+    }
+
+    /// Registers a client's load callback with every process, present and
+    /// future; `None` when none runs.
+    pub(crate) fn add_client_callback(&self, callback: Arc<dyn LoadWalletCallback>) -> Option<u64> {
+        let procs = self.lock();
+        if procs.is_empty() {
+            return None;
+        }
+        let id = self.next_callback.fetch_add(1, Ordering::Relaxed);
+        self.client_callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, callback.clone());
+        for p in procs.iter() {
+            p.add_client_callback(id, callback.clone());
+        }
+        Some(id)
+    }
+
+    /// Forgets callback `id`; returns its registrations with the processes.
+    pub(crate) fn remove_client_callback(
+        &self,
+        id: u64,
+    ) -> Vec<Box<dyn interfaces::handler::Handler>> {
+        self.client_callbacks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&id);
+        self.lock()
+            .iter()
+            .filter_map(|p| p.remove_client_callback(id))
+            .collect()
     }
 
     fn add(&self, p: WalletProcess) {
@@ -217,7 +322,7 @@ impl Inner {
             }
         }
         let p = self
-            .launch(Some(Vec::new()), false)
+            .launch(Some(Vec::new()))
             .map_err(|e| RpcError::misc(format!("Unable to start a wallet process: {e}")))?;
         let result = match p.client().and_then(|c| actors.run_on(c, req)) {
             Some(r) => r,

@@ -41,7 +41,7 @@ pub struct Services {
     pub proxies: net::proxies::NetworkProxies,
     /// The wallet process, for `Node.walletLoader` (never attached with
     /// `-disablewallet`).
-    pub wallet: Arc<crate::wallet_process::WalletLink>,
+    pub wallet: Arc<crate::wallet_link::WalletLink>,
 }
 
 impl Services {
