@@ -190,7 +190,7 @@ pub fn strip_checksum(desc: &str, require: bool) -> Result<&str, String> {
 }
 
 /// Splits `s` at commas that are not nested in `()`, `{}` or `[]`.
-fn split_top(s: &str) -> Vec<&str> {
+pub(crate) fn split_top(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0i32;
     let mut start = 0;

@@ -10,28 +10,10 @@ use miniscript::descriptor::{Descriptor, TapTree, Tr};
 use miniscript::{Miniscript, MiniscriptKey, Tap, Terminal, ToPublicKey};
 use std::sync::Arc;
 
+use crate::descriptor::split_top;
+
 const SORTED: &str = "sortedmulti_a(";
 const PLAIN: &str = "multi_a(";
-
-/// Splits `s` at commas that are not nested in `()`, `{}` or `[]`.
-fn split_top(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '{' | '[' => depth += 1,
-            ')' | '}' | ']' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
 
 fn unsort_tree(s: &str, sorted: &mut Vec<bool>) -> String {
     if let Some(inner) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
