@@ -190,6 +190,41 @@ fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
     node.stop();
 }
 
+/// `signmessage`'s errors carry Core's codes: an undecodable address is
+/// -5, a non-P2PKH one -3, a key the wallet lacks -4.
+#[test]
+fn signmessage_refuses_bad_addresses_with_cores_codes() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["s"]));
+    node.rpc("createwallet", json!(["other"]));
+    let err_of = |address: &str| {
+        let e = node
+            .try_wallet_rpc("s", "signmessage", json!([address, "m"]))
+            .unwrap_err()
+            .unwrap();
+        (e.code, e.message)
+    };
+    assert_eq!(err_of("invalid_addr"), (-5, "Invalid address".to_string()));
+    let segwit = node.wallet_rpc("s", "getnewaddress", json!(["", "bech32"]));
+    assert_eq!(
+        err_of(segwit.as_str().unwrap()),
+        (-3, "Address does not refer to key".to_string())
+    );
+    let foreign = node.wallet_rpc("other", "getnewaddress", json!(["", "legacy"]));
+    assert_eq!(
+        err_of(foreign.as_str().unwrap()),
+        (-4, "Private key not available".to_string())
+    );
+    let own = node.wallet_rpc("s", "getnewaddress", json!(["", "legacy"]));
+    let sig = node.wallet_rpc("s", "signmessage", json!([own, "m"]));
+    assert_eq!(
+        node.rpc("verifymessage", json!([own, sig, "m"])),
+        json!(true)
+    );
+    node.stop();
+}
+
 #[test]
 fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
     let mut node = TestNode::with_wallet();

@@ -578,8 +578,10 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let wallet = synced_wallet(&c, req)?;
             let state = wallet.lock();
             ensure_unlocked(&state)?;
+            // Core: an undecodable address is RPC_INVALID_ADDRESS_OR_KEY;
+            // a missing key is a wallet error, a failed signature -5.
             let address = parse_address(&wallet, &p.address)
-                .ok_or_else(|| RpcError::type_error("Invalid address"))?;
+                .ok_or_else(|| RpcError::invalid_address_or_key("Invalid address"))?;
             crate::sign::sign_message(&state.keys, state.key_access(), &address, &p.message)
                 .map(|s| json!(s))
                 .map_err(|e| match e {
@@ -587,7 +589,10 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                         RpcError::type_error("Address does not refer to key")
                     }
                     crate::sign::SignError::PrivateKeyNotAvailable => {
-                        RpcError::invalid_address_or_key("Private key not available")
+                        RpcError::new(code::WALLET_ERROR, "Private key not available")
+                    }
+                    crate::sign::SignError::SigningFailed => {
+                        RpcError::invalid_address_or_key("Sign failed")
                     }
                     other => RpcError::new(code::WALLET_ERROR, other.to_string()),
                 })
