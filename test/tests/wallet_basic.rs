@@ -225,6 +225,39 @@ fn signmessage_refuses_bad_addresses_with_cores_codes() {
     node.stop();
 }
 
+/// `signrawtransactionwithwallet` checks each prevtx's keys as Core's
+/// `ParsePrevouts` does: a missing key is named before vout's range.
+#[test]
+fn signrawtransactionwithwallet_names_a_missing_prevtx_key() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["w"]));
+    let txid = "1d1d4e24ed99057e84c3f80fd8fbec79ed9e1acee37da269356ecea000000000";
+    let to = node.rpc("getnewaddress", json!([]));
+    let raw = node.rpc(
+        "createrawtransaction",
+        json!([[{"txid": txid, "vout": 3}], {to.as_str().unwrap(): 1}]),
+    );
+    let spk = node.rpc("getaddressinfo", json!([to]))["scriptPubKey"].clone();
+    let full = json!({"txid": txid, "vout": 3, "scriptPubKey": spk, "amount": 1});
+    let signed = node.rpc("signrawtransactionwithwallet", json!([raw, [full]]));
+    assert_eq!(signed["complete"], json!(true));
+    for key in ["vout", "txid", "scriptPubKey"] {
+        let mut prevtx = full.clone();
+        prevtx.as_object_mut().unwrap().remove(key);
+        let e = node.rpc_err("signrawtransactionwithwallet", json!([raw, [prevtx]]));
+        assert_eq!((e.code, e.message), (-3, format!("Missing {key}")));
+    }
+    let mut negative = full.clone();
+    negative["vout"] = json!(-1);
+    let e = node.rpc_err("signrawtransactionwithwallet", json!([raw, [negative]]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-22, "vout cannot be negative")
+    );
+    node.stop();
+}
+
 #[test]
 fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
     let mut node = TestNode::with_wallet();
