@@ -190,6 +190,63 @@ fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
     node.stop();
 }
 
+/// The unnamed top-level wallet loads by default while no `wallet` setting
+/// exists, and stays in the list a later `load_on_startup` change writes
+/// (Core's in-memory `wallet: [""]`), until it is unloaded with
+/// `load_on_startup` false.
+#[test]
+fn the_unnamed_wallet_survives_load_on_startup_changes() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    // createwallet refuses "", so make one and move its file to the top.
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "tmp", "load_on_startup": false}),
+    );
+    node.rpc("unloadwallet", json!(["tmp"]));
+    let wallets = node.chain_path().join("wallets");
+    std::fs::rename(wallets.join("tmp/wallet.dat"), wallets.join("wallet.dat")).unwrap();
+    std::fs::remove_dir(wallets.join("tmp")).unwrap();
+    node.stop();
+    node.start(&[]);
+    assert_eq!(node.rpc("listwallets", json!([])), json!([""]));
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "w2", "load_on_startup": true}),
+    );
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "w3", "load_on_startup": false}),
+    );
+    let names = |node: &TestNode| {
+        let mut v: Vec<String> = node
+            .rpc("listwallets", json!([]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    node.stop();
+    node.start(&[]);
+    assert_eq!(names(&node), ["", "w2"]);
+    node.rpc(
+        "unloadwallet",
+        json!({"wallet_name": "", "load_on_startup": false}),
+    );
+    node.rpc(
+        "loadwallet",
+        json!({"filename": "w3", "load_on_startup": true}),
+    );
+    node.rpc("loadwallet", json!([""]));
+    node.stop();
+    node.start(&[]);
+    assert_eq!(names(&node), ["w2", "w3"]);
+    node.stop();
+}
+
 /// `signmessage`'s errors carry Core's codes: an undecodable address is
 /// -5, a non-P2PKH one -3, a key the wallet lacks -4.
 #[test]
