@@ -190,6 +190,131 @@ fn wallets_are_created_loaded_unloaded_and_routed_as_core_does() {
     node.stop();
 }
 
+/// The unnamed top-level wallet loads by default while no `wallet` setting
+/// exists, and stays in the list a later `load_on_startup` change writes
+/// (Core's in-memory `wallet: [""]`), until it is unloaded with
+/// `load_on_startup` false.
+#[test]
+fn the_unnamed_wallet_survives_load_on_startup_changes() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    // createwallet refuses "", so make one and move its file to the top.
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "tmp", "load_on_startup": false}),
+    );
+    node.rpc("unloadwallet", json!(["tmp"]));
+    let wallets = node.chain_path().join("wallets");
+    std::fs::rename(wallets.join("tmp/wallet.dat"), wallets.join("wallet.dat")).unwrap();
+    std::fs::remove_dir(wallets.join("tmp")).unwrap();
+    node.stop();
+    node.start(&[]);
+    assert_eq!(node.rpc("listwallets", json!([])), json!([""]));
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "w2", "load_on_startup": true}),
+    );
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "w3", "load_on_startup": false}),
+    );
+    let names = |node: &TestNode| {
+        let mut v: Vec<String> = node
+            .rpc("listwallets", json!([]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    node.stop();
+    node.start(&[]);
+    assert_eq!(names(&node), ["", "w2"]);
+    node.rpc(
+        "unloadwallet",
+        json!({"wallet_name": "", "load_on_startup": false}),
+    );
+    node.rpc(
+        "loadwallet",
+        json!({"filename": "w3", "load_on_startup": true}),
+    );
+    node.rpc("loadwallet", json!([""]));
+    node.stop();
+    node.start(&[]);
+    assert_eq!(names(&node), ["w2", "w3"]);
+    node.stop();
+}
+
+/// `signmessage`'s errors carry Core's codes: an undecodable address is
+/// -5, a non-P2PKH one -3, a key the wallet lacks -4.
+#[test]
+fn signmessage_refuses_bad_addresses_with_cores_codes() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["s"]));
+    node.rpc("createwallet", json!(["other"]));
+    let err_of = |address: &str| {
+        let e = node
+            .try_wallet_rpc("s", "signmessage", json!([address, "m"]))
+            .unwrap_err()
+            .unwrap();
+        (e.code, e.message)
+    };
+    assert_eq!(err_of("invalid_addr"), (-5, "Invalid address".to_string()));
+    let segwit = node.wallet_rpc("s", "getnewaddress", json!(["", "bech32"]));
+    assert_eq!(
+        err_of(segwit.as_str().unwrap()),
+        (-3, "Address does not refer to key".to_string())
+    );
+    let foreign = node.wallet_rpc("other", "getnewaddress", json!(["", "legacy"]));
+    assert_eq!(
+        err_of(foreign.as_str().unwrap()),
+        (-4, "Private key not available".to_string())
+    );
+    let own = node.wallet_rpc("s", "getnewaddress", json!(["", "legacy"]));
+    let sig = node.wallet_rpc("s", "signmessage", json!([own, "m"]));
+    assert_eq!(
+        node.rpc("verifymessage", json!([own, sig, "m"])),
+        json!(true)
+    );
+    node.stop();
+}
+
+/// `signrawtransactionwithwallet` checks each prevtx's keys as Core's
+/// `ParsePrevouts` does: a missing key is named before vout's range.
+#[test]
+fn signrawtransactionwithwallet_names_a_missing_prevtx_key() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["w"]));
+    let txid = "1d1d4e24ed99057e84c3f80fd8fbec79ed9e1acee37da269356ecea000000000";
+    let to = node.rpc("getnewaddress", json!([]));
+    let raw = node.rpc(
+        "createrawtransaction",
+        json!([[{"txid": txid, "vout": 3}], {to.as_str().unwrap(): 1}]),
+    );
+    let spk = node.rpc("getaddressinfo", json!([to]))["scriptPubKey"].clone();
+    let full = json!({"txid": txid, "vout": 3, "scriptPubKey": spk, "amount": 1});
+    let signed = node.rpc("signrawtransactionwithwallet", json!([raw, [full]]));
+    assert_eq!(signed["complete"], json!(true));
+    for key in ["vout", "txid", "scriptPubKey"] {
+        let mut prevtx = full.clone();
+        prevtx.as_object_mut().unwrap().remove(key);
+        let e = node.rpc_err("signrawtransactionwithwallet", json!([raw, [prevtx]]));
+        assert_eq!((e.code, e.message), (-3, format!("Missing {key}")));
+    }
+    let mut negative = full.clone();
+    negative["vout"] = json!(-1);
+    let e = node.rpc_err("signrawtransactionwithwallet", json!([raw, [negative]]));
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-22, "vout cannot be negative")
+    );
+    node.stop();
+}
+
 #[test]
 fn an_encrypted_wallet_unlocks_with_its_passphrase_only() {
     let mut node = TestNode::with_wallet();

@@ -1029,3 +1029,53 @@ fn psbtbumpfee_lets_a_watch_only_wallet_propose_the_replacement() {
         w_balance
     );
 }
+
+/// Coins only at the end of an unconfirmed chain as long as the node's
+/// ancestor limit (25 by default, Core's `getPackageLimits`) are left out
+/// of selection, and `send` says why (Core's too-long-chain error).
+#[test]
+fn coins_at_the_end_of_a_too_long_unconfirmed_chain_are_not_spent() {
+    let node = funded_node();
+    let to = addr(&node, "w");
+    let first = node.wallet_rpc(
+        "miner",
+        "send",
+        json!({"outputs": [{to: 25}], "options": {"change_position": 0}}),
+    );
+    let mut txid = first["txid"].as_str().unwrap().to_string();
+    let vout = 1;
+    // 24 more, each spending the last: the final coin has 25 ancestors.
+    for i in 1..25 {
+        let to = addr(&node, "w");
+        let sent = node.wallet_rpc(
+            "w",
+            "send",
+            json!({
+                "outputs": [{to: 25 - i}],
+                "options": {
+                    "change_position": 0,
+                    "add_inputs": false,
+                    "inputs": [{"txid": txid, "vout": vout}],
+                },
+            }),
+        );
+        // The payment follows the change at position 0.
+        txid = sent["txid"].as_str().unwrap().to_string();
+    }
+    let to = addr(&node, "w");
+    assert_err(
+        &node,
+        "w",
+        "send",
+        json!({
+            "outputs": [{to.clone(): 0.3}],
+            "options": {"minconf": 0, "include_unsafe": true, "add_inputs": true},
+        }),
+        -4,
+        "Unconfirmed UTXOs are available, but spending them creates a chain of transactions that will be rejected by the mempool",
+    );
+    // Once the chain confirms, the same payment goes through.
+    mine(&node, 1);
+    let sent = node.wallet_rpc("w", "send", json!({"outputs": [{to: 0.3}]}));
+    assert_eq!(sent["complete"], json!(true));
+}

@@ -32,6 +32,11 @@ pub const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
 /// Smallest standard serialized size without witness.
 const MIN_STANDARD_TX_NONWITNESS_SIZE: usize = 65;
 
+/// Default `-limitancestorcount`.
+pub const DEFAULT_ANCESTOR_LIMIT: i64 = 25;
+/// Default `-limitdescendantcount`.
+pub const DEFAULT_DESCENDANT_LIMIT: i64 = 25;
+
 /// Policy settings for acceptance.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
@@ -55,6 +60,12 @@ pub struct Policy {
     pub cluster_count: usize,
     /// Most virtual bytes in one cluster (`-limitclustersize`, in kvB).
     pub cluster_vbytes: u64,
+    /// Transactions in a package of an entry and its ancestors
+    /// (`-limitancestorcount`); only the wallet's coin selection uses it.
+    pub ancestor_count: i64,
+    /// Transactions in a package of an entry and its descendants
+    /// (`-limitdescendantcount`); only the wallet's coin selection uses it.
+    pub descendant_count: i64,
 }
 
 impl Default for Policy {
@@ -69,6 +80,8 @@ impl Default for Policy {
             bytes_per_sigop: 20,
             cluster_count: 64,
             cluster_vbytes: 101_000,
+            ancestor_count: DEFAULT_ANCESTOR_LIMIT,
+            descendant_count: DEFAULT_DESCENDANT_LIMIT,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The relay policy options (`-minrelaytxfee`, `-incrementalrelayfee`,
 //! `-dustrelayfee`, `-datacarrier[size]`, `-permitbaremultisig`,
-//! `-bytespersigop`, `-limitcluster*`, `-acceptnonstdtxn`), read once at
+//! `-bytespersigop`, `-limitcluster*`, `-limitancestorcount`,
+//! `-limitdescendantcount`, `-acceptnonstdtxn`), read once at
 //! start-up into a [`Policy`] that everything else is handed.
 
 use common::args::ArgsManager;
@@ -67,6 +68,8 @@ impl Policy {
             )
             .unwrap_or(0)
             .saturating_mul(1000),
+            ancestor_count: args.get_int_arg("-limitancestorcount", defaults.ancestor_count),
+            descendant_count: args.get_int_arg("-limitdescendantcount", defaults.descendant_count),
         };
         if args.get_arg("-minrelaytxfee").is_none()
             && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
@@ -110,6 +113,15 @@ mod tests {
         assert_eq!(p.max_datacarrier_bytes, None);
         assert_eq!(p.cluster_vbytes, 10_000);
         assert!(!p.require_standard);
+        // The wallet's package limits: 25 each unless set.
+        let p = policy(ChainType::Regtest, &[]).unwrap();
+        assert_eq!((p.ancestor_count, p.descendant_count), (25, 25));
+        let p = policy(
+            ChainType::Regtest,
+            &["-limitancestorcount=5", "-limitdescendantcount=7"],
+        )
+        .unwrap();
+        assert_eq!((p.ancestor_count, p.descendant_count), (5, 7));
         assert_eq!(
             policy(ChainType::Main, &["-acceptnonstdtxn"]).unwrap_err(),
             "acceptnonstdtxn is not currently supported for main chain"

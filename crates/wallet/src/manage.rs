@@ -40,12 +40,21 @@ pub fn verify_startup_wallets(context: &WalletContext) -> Result<bool, String> {
     if !context.args.is_arg_set("-wallet") {
         let unnamed = context.wallet_dir().join(crate::walletdir::DATABASE_FILE);
         if crate::db::sqlite::is_sqlite_file(&unnamed, context.params.message_start) {
+            let unnamed_only = Value::Array(vec![Value::String(String::new())]);
             context.args.lock_settings(|s| {
-                s.rw_settings.insert(
-                    "wallet".into(),
-                    Value::Array(vec![Value::String(String::new())]),
-                );
+                s.rw_settings.insert("wallet".into(), unnamed_only.clone());
             });
+            // The node's copy too, unwritten (Core's overwriteRwSetting with
+            // SKIP_WRITE): a later load_on_startup change starts from it, so
+            // the unnamed wallet stays in the list it writes.
+            context
+                .chain
+                .overwrite_rw_setting(
+                    "wallet",
+                    &unnamed_only.to_string(),
+                    SettingsAction::SkipWrite,
+                )
+                .ok();
         }
     }
     let names = match startup_names(context) {

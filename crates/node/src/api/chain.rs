@@ -455,10 +455,14 @@ impl Chain for ChainApi {
     }
 
     fn get_package_limits(&self) -> Result<PackageLimits> {
-        let limit = u32::try_from(self.chain().policy().cluster_count).unwrap_or(u32::MAX);
+        // Core's getPackageLimits: the (legacy) ancestor and descendant
+        // counts, lower than the cluster limit, so coins the wallet picks
+        // also suit nodes that still enforce them.
+        let policy = self.chain().policy();
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
         Ok(PackageLimits {
-            ancestors: limit,
-            descendants: limit,
+            ancestors: count(policy.ancestor_count),
+            descendants: count(policy.descendant_count),
         })
     }
 

@@ -128,10 +128,13 @@ fn to_asm(s: &ScriptBuf) -> String {
     script::to_asm(s.as_bytes(), false)
 }
 
-/// Core's `ParsePrevouts`: fills `coins` and `keystore` from `prevtxs`.
-fn parse_prevouts(
+/// Core's `ParsePrevouts`: fills `coins` from `prevtxs` and, when a
+/// `keystore` is given (`signrawtransactionwithkey`), adds the P2SH/P2WSH
+/// scripts to it. The wallet passes none, as Core's
+/// `signrawtransactionwithwallet` does.
+pub fn parse_prevouts(
     prevtxs: Option<&Value>,
-    keystore: &mut Keystore,
+    mut keystore: Option<&mut Keystore>,
     coins: &mut BTreeMap<OutPoint, TxOut>,
 ) -> RpcResult<()> {
     let Some(prevtxs) = prevtxs else {
@@ -149,19 +152,17 @@ fn parse_prevouts(
                 "expected object with {\"txid'\",\"vout\",\"scriptPubKey\"}",
             ));
         };
-        for (key, want) in [
-            ("txid", "string"),
-            ("vout", "number"),
-            ("scriptPubKey", "string"),
-        ] {
-            let v = o.get(key).unwrap_or(&Value::Null);
-            if json_type_name(v) != want {
-                return Err(RpcError::type_error(format!(
-                    "Expected type {want} for {key}, got {}",
-                    json_type_name(v)
-                )));
-            }
-        }
+        // Core's RPCTypeCheckObj: "Missing <key>" before any value is read.
+        rpc::json::type_check_obj(
+            o,
+            &[
+                ("txid", "string"),
+                ("vout", "number"),
+                ("scriptPubKey", "string"),
+            ],
+            false,
+            false,
+        )?;
         let txid = create::parse_hash(o.get("txid"), "txid")?;
         let vout = o
             .get("vout")
@@ -198,17 +199,15 @@ fn parse_prevouts(
             },
         );
         let (is_p2sh, is_p2wsh) = (spk.is_p2sh(), spk.is_p2wsh());
-        if !(is_p2sh || is_p2wsh) {
+        let Some(keystore) = keystore.as_deref_mut().filter(|_| is_p2sh || is_p2wsh) else {
             continue;
-        }
-        for key in ["redeemScript", "witnessScript"] {
-            if let Some(v) = o.get(key).filter(|v| !v.is_null() && !v.is_string()) {
-                return Err(RpcError::type_error(format!(
-                    "Expected type string for {key}, got {}",
-                    json_type_name(v)
-                )));
-            }
-        }
+        };
+        rpc::json::type_check_obj(
+            o,
+            &[("redeemScript", "string"), ("witnessScript", "string")],
+            true,
+            false,
+        )?;
         let rs = hex_field(o, "redeemScript")?;
         let ws = hex_field(o, "witnessScript")?;
         let Some(s) = ws.clone().or(rs.clone()) else {
@@ -428,7 +427,7 @@ fn signrawtransactionwithkey(p: ChainParams, lookup: Arc<dyn CoinLookup>) -> Rpc
                     coins.insert(txin.previous_output, c);
                 }
             }
-            parse_prevouts(a.prevtxs.as_ref(), &mut keystore, &mut coins)?;
+            parse_prevouts(a.prevtxs.as_ref(), Some(&mut keystore), &mut coins)?;
             let sighash = parse_sighash_opt(Some(&a.sighashtype))?.unwrap_or(0);
             let errors = sign_transaction(&mut tx, &[], &keystore, &coins, sighash)?;
             let mut out = Map::new();

@@ -284,3 +284,49 @@ fn createrawtransaction_matches_core() {
         .unwrap_err();
     assert_eq!(e.message, "Invalid parameter, version out of range(1~3)");
 }
+
+/// Core's `ParsePrevouts` checks the keys (`Missing <key>`, type) before
+/// it reads vout's range, with or without a keystore.
+#[test]
+fn prevouts_report_missing_keys_before_the_vout_range() {
+    let spk = "0014".to_string() + &"11".repeat(20);
+    let parse = |v: Value, with_keystore: bool| {
+        let mut coins = std::collections::BTreeMap::new();
+        let mut keystore = super::sign::Keystore::default();
+        let ks = with_keystore.then_some(&mut keystore);
+        super::parse_prevouts(Some(&v), ks, &mut coins)
+            .map(|()| coins.len())
+            .map_err(|e| (e.code, e.message))
+    };
+    for with_keystore in [false, true] {
+        let missing = |key: &str| {
+            let mut o = json!({"txid": PREV, "vout": 3, "scriptPubKey": spk, "amount": 1});
+            o.as_object_mut().map(|o| o.remove(key));
+            parse(json!([o]), with_keystore)
+        };
+        assert_eq!(missing("vout"), Err((-3, "Missing vout".into())));
+        assert_eq!(missing("txid"), Err((-3, "Missing txid".into())));
+        assert_eq!(
+            missing("scriptPubKey"),
+            Err((-3, "Missing scriptPubKey".into()))
+        );
+        assert_eq!(missing("amount"), Ok(1));
+        assert_eq!(
+            parse(
+                json!([{"txid": PREV, "vout": "3", "scriptPubKey": spk}]),
+                with_keystore
+            ),
+            Err((
+                -3,
+                "JSON value of type string for field vout is not of expected type number".into()
+            ))
+        );
+        assert_eq!(
+            parse(
+                json!([{"txid": PREV, "vout": -1, "scriptPubKey": spk}]),
+                with_keystore
+            ),
+            Err((-22, "vout cannot be negative".into()))
+        );
+    }
+}

@@ -515,23 +515,13 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 .into_iter()
                 .filter_map(|(op, coin)| coin.map(|c| (op, c.output)))
                 .collect();
-            if let Some(Value::Array(prev)) = &p.prevtxs {
-                for pt in prev {
-                    let txid = pt.get("txid").and_then(Value::as_str).unwrap_or_default();
-                    let txid = rpc::json::parse_txid(txid, "txid")?;
-                    let vout = pt.get("vout").and_then(Value::as_i64).unwrap_or(-1);
-                    if vout < 0 {
-                        return Err(RpcError::deserialization("vout cannot be negative"));
-                    }
-                    let spk = pt.get("scriptPubKey").and_then(Value::as_str).unwrap_or_default();
-                    let spk = ScriptBuf::from_hex(spk).map_err(|_| RpcError::deserialization("scriptPubKey must be hexadecimal string"))?;
-                    let amount = match pt.get("amount") {
-                        Some(v) => amount_from_value(v, 8)?,
-                        None => crate::sign::MAX_MONEY.to_sat() as i64,
-                    };
-                    coins.insert(OutPoint::new(txid, vout as u32), TxOut { value: bitcoin::Amount::from_sat(amount as u64), script_pubkey: spk });
-                }
-            }
+            // Core's ParsePrevouts without a keystore: the given outputs
+            // override what the node knows, after the same key checks.
+            utility_rpc::rawtx::parse_prevouts(
+                p.prevtxs.as_ref().filter(|v| !v.is_null()),
+                None,
+                &mut coins,
+            )?;
             let result = crate::sign::sign_transaction(&state.keys, state.key_access(), &mut tx, &coins, sighash)
                 .map_err(|e| RpcError::misc(e.to_string()))?;
             // Its only failure is Core's "Missing amount for …", a type error.
@@ -578,8 +568,10 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             let wallet = synced_wallet(&c, req)?;
             let state = wallet.lock();
             ensure_unlocked(&state)?;
+            // Core: an undecodable address is RPC_INVALID_ADDRESS_OR_KEY;
+            // a missing key is a wallet error, a failed signature -5.
             let address = parse_address(&wallet, &p.address)
-                .ok_or_else(|| RpcError::type_error("Invalid address"))?;
+                .ok_or_else(|| RpcError::invalid_address_or_key("Invalid address"))?;
             crate::sign::sign_message(&state.keys, state.key_access(), &address, &p.message)
                 .map(|s| json!(s))
                 .map_err(|e| match e {
@@ -587,7 +579,10 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                         RpcError::type_error("Address does not refer to key")
                     }
                     crate::sign::SignError::PrivateKeyNotAvailable => {
-                        RpcError::invalid_address_or_key("Private key not available")
+                        RpcError::new(code::WALLET_ERROR, "Private key not available")
+                    }
+                    crate::sign::SignError::SigningFailed => {
+                        RpcError::invalid_address_or_key("Sign failed")
                     }
                     other => RpcError::new(code::WALLET_ERROR, other.to_string()),
                 })
