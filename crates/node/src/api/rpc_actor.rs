@@ -314,6 +314,11 @@ impl ActorMethods {
         self.stand_in.store(keep, Ordering::SeqCst);
     }
 
+    /// Whether a method whose processes went away stays as a stand-in.
+    pub(super) fn keeps_stand_ins(&self) -> bool {
+        self.stand_in.load(Ordering::SeqCst)
+    }
+
     /// Removes the stand-ins left by [`ActorMethods::keep_stand_ins`].
     pub fn drop_stand_ins(&self, table: &RpcTable) {
         let mut owners = self.owners.lock().unwrap_or_else(|p| p.into_inner());

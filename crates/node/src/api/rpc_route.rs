@@ -36,6 +36,9 @@ impl ActorMethods {
         }
         let declared = self.declared(name);
         match declared.as_slice() {
+            // The table entry was taken just before its last declaration
+            // went: as the stand-in that replaces it would answer.
+            [] if self.keeps_stand_ins() => Err(process_gone(name)),
             [] => Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found")),
             [only] => run(&*only.actor, req, true),
             _ if name == "listwallets" => self.list_wallets(&declared, req),
@@ -109,7 +112,7 @@ impl ActorMethods {
             [] => run(&*declared[0].actor, req, true),
             [client] => match declared.iter().find(|d| d.client == *client) {
                 Some(d) => run(&*d.actor, req, true),
-                None => Err(RpcError::new(code::METHOD_NOT_FOUND, "Method not found")),
+                None => Err(process_gone(&req.method)),
             },
             _ => Err(RpcError::new(code::WALLET_NOT_SPECIFIED, NOT_SPECIFIED)),
         }
