@@ -1173,8 +1173,57 @@ fn sane<Pk: MiniscriptKey, Ctx: ScriptContext>(ms: &Miniscript<Pk, Ctx>) -> Resu
     if is_plain(ms) {
         return Ok(());
     }
-    ms.sanity_check()
-        .map_err(|e| parse_err(format!("{ms} is not sane: {e}")))
+    // Sane but never satisfiable (`wsh(0)`): coins sent there are lost.
+    // rust-miniscript counts it as over the resource limits; Core as sane.
+    let unsatisfiable = ms.max_satisfaction_witness_elements().is_err();
+    let sane_but_limits = ms.requires_sig()
+        && ms.is_non_malleable()
+        && !ms.has_repeated_keys()
+        && !ms.has_mixed_timelocks();
+    if unsatisfiable && sane_but_limits {
+        let node = insane_sub(ms).unwrap_or(ms);
+        return Err(parse_err(format!("{node} is not satisfiable")));
+    }
+    if ms.sanity_check().is_err() {
+        return Err(parse_err(insane_reason(ms)));
+    }
+    Ok(())
+}
+
+/// Core's report of an insane miniscript: the first subexpression that is
+/// insane while none of its children is (else the whole), and why, in
+/// Core's order and words.
+fn insane_reason<Pk: MiniscriptKey, Ctx: ScriptContext>(top: &Miniscript<Pk, Ctx>) -> String {
+    let node = insane_sub(top).unwrap_or(top);
+    let why = if !node.is_non_malleable() {
+        "malleable witnesses exist"
+    } else if std::ptr::eq(node, top) && !node.requires_sig() {
+        "witnesses without signature exist"
+    } else if node.has_mixed_timelocks() {
+        "contains mixes of timelocks expressed in blocks and seconds"
+    } else if node.has_repeated_keys() {
+        "contains duplicate public keys"
+    } else if !node.within_resource_limits() {
+        "needs witnesses that may exceed resource limits"
+    } else {
+        return format!("{node} is not sane");
+    };
+    format!("{node} is not sane: {why}")
+}
+
+/// Core's `FindInsaneSub`: a subexpression that is not sane as a
+/// subexpression (signatures aside) while its children are.
+fn insane_sub<Pk: MiniscriptKey, Ctx: ScriptContext>(
+    ms: &Miniscript<Pk, Ctx>,
+) -> Option<&Miniscript<Pk, Ctx>> {
+    if let Some(sub) = ms.branches().into_iter().find_map(insane_sub) {
+        return Some(sub);
+    }
+    let sane = ms.is_non_malleable()
+        && ms.within_resource_limits()
+        && !ms.has_mixed_timelocks()
+        && !ms.has_repeated_keys();
+    (!sane).then_some(ms)
 }
 
 fn wsh_rules(w: &Wsh<KeyExpr>) -> Result<(), KeyError> {

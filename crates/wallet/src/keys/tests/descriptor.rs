@@ -558,3 +558,23 @@ fn sortedmulti_a_leaves_sort_their_keys() {
         script(&format!("tr({K},{{pk({A}),multi_a(1,{A},{B})}})"))
     );
 }
+
+#[test]
+fn insane_miniscript_is_reported_as_core_reports_it() {
+    let mut wrong = Vec::new();
+    for (_, public, err) in CORE_UNPARSABLE {
+        if !err.contains(" is not sane") {
+            continue;
+        }
+        match ParsedDescriptor::parse_multipath(public, Network::Bitcoin, false).map(|_| ()) {
+            Err(KeyError::Parse(m)) if m == *err => {}
+            other => wrong.push(format!("{public}: {other:?}, Core: {err}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Sane, but nothing can ever spend it.
+    match ParsedDescriptor::parse_multipath("wsh(0)", Network::Bitcoin, false).map(|_| ()) {
+        Err(KeyError::Parse(m)) => assert_eq!(m, "0 is not satisfiable"),
+        other => panic!("wsh(0) parsed: {other:?}"),
+    }
+}
