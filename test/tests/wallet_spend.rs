@@ -1079,3 +1079,38 @@ fn coins_at_the_end_of_a_too_long_unconfirmed_chain_are_not_spent() {
     let sent = node.wallet_rpc("w", "send", json!({"outputs": [{to: 0.3}]}));
     assert_eq!(sent["complete"], json!(true));
 }
+
+#[test]
+fn a_high_feerate_parent_does_not_pay_for_a_low_one() {
+    let node = funded_node();
+    for amount in [2.0, 2.0] {
+        let to = addr(&node, "w");
+        node.wallet_rpc("miner", "sendtoaddress", json!([to, amount]));
+    }
+    mine(&node, 1);
+    // Two unconfirmed parents: one well above the target, one far below.
+    let mut parent = |rate: u32| {
+        let to = addr(&node, "w");
+        let txid = node.wallet_rpc(
+            "w",
+            "sendtoaddress",
+            json!({"address": to, "amount": 1.5, "fee_rate": rate}),
+        );
+        node.wallet_rpc("w", "gettransaction", json!([txid, true, true]))
+    };
+    let _high = parent(60);
+    let low = parent(1);
+    let pay = addr(&node, "miner");
+    let child = node.wallet_rpc(
+        "w",
+        "sendtoaddress",
+        json!({"address": pay, "amount": 2.8, "fee_rate": 30}),
+    );
+    let child = node.wallet_rpc("w", "gettransaction", json!([child, true, true]));
+    // The child lifts the low parent to the target by itself.
+    let fee = |tx: &Value| -sats(&tx["fee"]);
+    let vsize = |tx: &Value| tx["decoded"]["vsize"].as_i64().expect("vsize");
+    let rate = (fee(&low) + fee(&child)) as f64 / (vsize(&low) + vsize(&child)) as f64;
+    assert!(rate >= 30.0, "low parent and child pay {rate} sat/vB");
+    assert!(rate <= 30.3, "low parent and child overpay: {rate} sat/vB");
+}

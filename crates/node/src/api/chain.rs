@@ -13,7 +13,7 @@ use interfaces::chain::*;
 use interfaces::handler::Handler;
 use interfaces::{BilingualStr, FeeRate, Outcome, Result};
 use mempool::Mempool;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// The node's chain, as a wallet sees it; the number names the client.
@@ -82,12 +82,55 @@ fn fee_for(rate: &FeeRate, vsize: u64) -> i64 {
 }
 
 /// The bump needed for the unconfirmed ancestry of `txids` to pay `rate`.
-fn bump_for(pool: &Mempool, txids: impl Iterator<Item = Txid>, rate: &FeeRate) -> i64 {
-    let mut all = BTreeSet::new();
-    for t in txids {
-        all.extend(ancestors(pool, &t));
+/// The fee the unconfirmed ancestry of the transactions creating
+/// `outpoints` must add to pay `rate` (Core's `MiniMiner`). The whole
+/// cluster is "mined" first, best ancestor-set feerate first, while sets
+/// pay `rate` on their own, leaving out what spends `outpoints` (it is
+/// being replaced): ancestors mined that way (paid for by a high-feerate
+/// parent or sibling) need no bump; the rest pay for themselves.
+fn bump_for(pool: &Mempool, outpoints: &[OutPoint], rate: &FeeRate) -> i64 {
+    let needed: BTreeSet<Txid> = outpoints.iter().map(|o| o.txid).collect();
+    let mut replaced = BTreeSet::new();
+    for op in outpoints {
+        if let Some(spender) = pool.spender(op) {
+            replaced.extend(descendants(pool, &spender));
+        }
     }
-    let (fees, vsize) = package(pool, &all);
+    // The connected cluster of what is needed, less what is replaced.
+    let mut cluster: BTreeSet<Txid> = BTreeSet::new();
+    let mut todo: Vec<Txid> = needed.iter().copied().collect();
+    while let Some(t) = todo.pop() {
+        if replaced.contains(&t) || pool.get(&t).is_none() || !cluster.insert(t) {
+            continue;
+        }
+        todo.extend(ancestors(pool, &t));
+        todo.extend(descendants(pool, &t));
+    }
+    let mut left = cluster;
+    loop {
+        let best = left
+            .iter()
+            .map(|t| {
+                let set: BTreeSet<Txid> = ancestors(pool, t).intersection(&left).copied().collect();
+                let (fees, vsize) = package(pool, &set);
+                (fees, vsize, set)
+            })
+            // Highest feerate first: fees_a / size_a > fees_b / size_b.
+            .max_by(|(fa, sa, _), (fb, sb, _)| {
+                (i128::from(*fa) * i128::from(*sb)).cmp(&(i128::from(*fb) * i128::from(*sa)))
+            });
+        match best {
+            Some((fees, vsize, set)) if fees >= fee_for(rate, vsize) => {
+                left.retain(|t| !set.contains(t));
+            }
+            _ => break,
+        }
+    }
+    let mut unmined = BTreeSet::new();
+    for t in &needed {
+        unmined.extend(ancestors(pool, t).into_iter().filter(|a| left.contains(a)));
+    }
+    let (fees, vsize) = package(pool, &unmined);
     (fee_for(rate, vsize) - fees).max(0)
 }
 
@@ -438,7 +481,7 @@ impl Chain for ChainApi {
             .map(|op| {
                 (
                     *op,
-                    bump_for(&pool, std::iter::once(op.txid), target_feerate),
+                    bump_for(&pool, std::slice::from_ref(op), target_feerate),
                 )
             })
             .collect())
@@ -450,8 +493,7 @@ impl Chain for ChainApi {
         target_feerate: &FeeRate,
     ) -> Result<Option<i64>> {
         let pool = self.chain().pool();
-        let txids: HashSet<Txid> = outpoints.iter().map(|o| o.txid).collect();
-        Ok(Some(bump_for(&pool, txids.into_iter(), target_feerate)))
+        Ok(Some(bump_for(&pool, outpoints, target_feerate)))
     }
 
     fn get_package_limits(&self) -> Result<PackageLimits> {
