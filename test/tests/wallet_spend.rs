@@ -1089,7 +1089,7 @@ fn a_high_feerate_parent_does_not_pay_for_a_low_one() {
     }
     mine(&node, 1);
     // Two unconfirmed parents: one well above the target, one far below.
-    let mut parent = |rate: u32| {
+    let parent = |rate: u32| {
         let to = addr(&node, "w");
         let txid = node.wallet_rpc(
             "w",
