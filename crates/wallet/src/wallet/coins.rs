@@ -5,9 +5,7 @@ use super::spending::WalletSpendEnv;
 use super::{State, Wallet, Writes};
 use crate::coinselection::{Coin, FeeRate};
 use crate::ledger::{balance, Balance};
-use crate::spend::{
-    available_coins, fetch_selected_inputs, CoinControl, CoinFilterParams, SpendWallet,
-};
+use crate::spend::{available_coins, fetch_selected_inputs, CoinControl, CoinFilterParams};
 use bitcoin::hashes::Hash;
 use bitcoin::{OutPoint, TxOut, Txid};
 use interfaces::wallet::TxDestination;
@@ -45,15 +43,9 @@ impl Wallet {
     /// available coins.
     pub fn available_balance(&self, coin_control: &CoinControl) -> i64 {
         let mut state = self.lock();
-        let outputs = self.candidate_outputs(&state);
-        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let snapshot = self.spend_snapshot(&state);
         let env = WalletSpendEnv::new(self, &mut state);
-        let wallet = SpendWallet {
-            env: &env,
-            config: self.fee_config(),
-            outputs: &outputs,
-            avoid_reuse,
-        };
+        let wallet = snapshot.view(&env, self.fee_config());
         let mut total = 0i64;
         if coin_control.has_selected() {
             if let Ok(selected) = fetch_selected_inputs(&wallet, coin_control, FeeRate::ZERO) {
@@ -105,16 +97,10 @@ impl Wallet {
     /// non-change parent output (bare public keys as their key hash), in
     /// the order the destinations first appear.
     pub fn list_coins(&self, state: &mut State) -> Vec<(TxDestination, Vec<Coin>)> {
-        let outputs = self.candidate_outputs(state);
-        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let snapshot = self.spend_snapshot(state);
         let coins = {
             let env = WalletSpendEnv::new(self, state);
-            let wallet = SpendWallet {
-                env: &env,
-                config: self.fee_config(),
-                outputs: &outputs,
-                avoid_reuse,
-            };
+            let wallet = snapshot.view(&env, self.fee_config());
             let params = CoinFilterParams {
                 skip_locked: false,
                 ..Default::default()

@@ -258,7 +258,39 @@ impl SpendEnv for WalletSpendEnv<'_> {
     }
 }
 
+/// What coin selection reads of a wallet, taken under its lock before the
+/// lock goes to a [`WalletSpendEnv`]: the outputs it owns and whether it
+/// avoids reusing addresses.
+pub struct SpendSnapshot {
+    outputs: Vec<CandidateOutput>,
+    avoid_reuse: bool,
+}
+
+impl SpendSnapshot {
+    /// The spend layer's view of the wallet, over `env`.
+    pub fn view<'a>(
+        &'a self,
+        env: &'a dyn SpendEnv,
+        config: &'a WalletFeeConfig,
+    ) -> SpendWallet<'a> {
+        SpendWallet {
+            env,
+            config,
+            outputs: &self.outputs,
+            avoid_reuse: self.avoid_reuse,
+        }
+    }
+}
+
 impl Wallet {
+    /// Takes what coin selection reads of the wallet.
+    pub fn spend_snapshot(&self, state: &State) -> SpendSnapshot {
+        SpendSnapshot {
+            outputs: self.candidate_outputs(state),
+            avoid_reuse: state.has_flag(crate::db::records::flags::AVOID_REUSE),
+        }
+    }
+
     /// The fee options (`-fallbackfee`, `-mintxfee`, …).
     pub fn fee_config(&self) -> &WalletFeeConfig {
         &self.options.fees
@@ -342,18 +374,12 @@ impl Wallet {
         coin_control: &CoinControl,
         sign: bool,
     ) -> Result<(CreatedTransaction, Writes), String> {
-        let outputs = self.candidate_outputs(state);
-        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let snapshot = self.spend_snapshot(state);
         let created;
         let writes;
         {
             let env = WalletSpendEnv::new(self, state);
-            let spend_wallet = SpendWallet {
-                env: &env,
-                config: &self.options.fees,
-                outputs: &outputs,
-                avoid_reuse,
-            };
+            let spend_wallet = snapshot.view(&env, &self.options.fees);
             created = spend::create_transaction(
                 &spend_wallet,
                 recipients,

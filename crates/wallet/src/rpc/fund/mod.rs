@@ -24,7 +24,7 @@ pub mod solving;
 
 use crate::context::WalletContext;
 use crate::sign::{FillOptions, SignError};
-use crate::spend::{CoinControl, CreatedTransaction, Recipient, SpendWallet};
+use crate::spend::{CoinControl, CreatedTransaction, Recipient};
 use crate::wallet::spending::{SentInfo, WalletSpendEnv};
 use crate::wallet::{State, Wallet, Writes};
 use bitcoin::{OutPoint, Transaction, TxOut};
@@ -156,16 +156,10 @@ pub fn fund_transaction(
     for txout in found.values() {
         solving::add_inferable(&mut cc, &txout.script_pubkey);
     }
-    let outputs = wallet.candidate_outputs(&state);
-    let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+    let snapshot = wallet.spend_snapshot(&state);
     let (created, writes) = {
         let env = WalletSpendEnv::new(wallet, &mut state);
-        let spend_wallet = SpendWallet {
-            env: &env,
-            config: wallet.fee_config(),
-            outputs: &outputs,
-            avoid_reuse,
-        };
+        let spend_wallet = snapshot.view(&env, wallet.fee_config());
         let find_coin = |op: &OutPoint| found.get(op).cloned();
         let created = crate::spend::fund_transaction(
             &spend_wallet,

@@ -14,8 +14,7 @@ use crate::rpc::util::synced_wallet;
 use crate::spend::fees::format_fee_rate_sat_vb;
 use crate::spend::{
     available_coins, calculate_maximum_signed_tx_size, get_minimum_fee_rate, is_dust, CoinControl,
-    CoinFilterParams, FeeReason, InputSizeInfo, SpendWallet, MAX_BIP125_RBF_SEQUENCE,
-    MAX_SEQUENCE_NONFINAL,
+    CoinFilterParams, FeeReason, InputSizeInfo, MAX_BIP125_RBF_SEQUENCE, MAX_SEQUENCE_NONFINAL,
 };
 use crate::wallet::spending::{NodeFees, WalletSpendEnv};
 use crate::wallet::Wallet;
@@ -183,7 +182,6 @@ fn spend_all(
     let mut state = wallet.lock();
     let send_max = opts.exists("send_max") && get_bool(opts.get("send_max"))?;
     let mut total_input_value = 0i64;
-    let outputs = wallet.candidate_outputs(&state);
     if opts.exists("inputs") && opts.exists("send_max") {
         return Err(RpcError::invalid_parameter(
             "Cannot combine send_max with specific inputs.",
@@ -227,15 +225,10 @@ fn spend_all(
             total_input_value = total_input_value.saturating_add(txout.value.to_sat() as i64);
         }
     } else {
-        let avoid_reuse = state.has_flag(crate::db::records::flags::AVOID_REUSE);
+        let snapshot = wallet.spend_snapshot(&state);
         let coins = {
             let env = WalletSpendEnv::new(wallet, &mut state);
-            let spend_wallet = SpendWallet {
-                env: &env,
-                config: wallet.fee_config(),
-                outputs: &outputs,
-                avoid_reuse,
-            };
+            let spend_wallet = snapshot.view(&env, wallet.fee_config());
             let params = CoinFilterParams {
                 min_amount: 0,
                 ..Default::default()
