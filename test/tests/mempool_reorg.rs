@@ -1,5 +1,5 @@
-//! Transactions of a disconnected block return to the mempool, within the
-//! pool's cluster limits.
+//! The pool's life cycle: transactions of a disconnected block return
+//! within the cluster limits, and old entries expire (`-mempoolexpiry`).
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
@@ -61,5 +61,48 @@ fn reorg_keeps_clusters_within_the_count_limit() {
         .map(|t| t.compute_txid().to_string())
         .collect();
     assert_eq!(pool, first_three);
+    node.stop();
+}
+
+#[test]
+fn accepting_a_transaction_expires_entries_older_than_mempoolexpiry() {
+    let mut node = TestNode::new();
+    node.start(&["-mempoolexpiry=1"]);
+    let hashes = generate(&node, 102);
+    let (first, first_value) = coinbase_of(&node, &hashes[0]);
+    let (second, second_value) = coinbase_of(&node, &hashes[1]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    node.rpc("setmocktime", json!([now]));
+    let old = spend(first, first_value, 1_000);
+    let old_child = spend(
+        OutPoint::new(old.compute_txid(), 0),
+        first_value - 1_000,
+        1_000,
+    );
+    for tx in [&old, &old_child] {
+        node.rpc("sendrawtransaction", json!([serialize_hex(tx)]));
+    }
+    let pool = |node: &TestNode| -> BTreeSet<String> {
+        node.rpc("getrawmempool", json!([]))
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|t| t.as_str().expect("txid").to_string())
+            .collect()
+    };
+    assert_eq!(pool(&node).len(), 2);
+
+    // An hour and a bit later, the next acceptance drops both (the child
+    // with its parent) and keeps the newcomer.
+    node.rpc("setmocktime", json!([now + 3_601]));
+    let fresh = spend(second, second_value, 1_000);
+    node.rpc("sendrawtransaction", json!([serialize_hex(&fresh)]));
+    assert_eq!(
+        pool(&node),
+        BTreeSet::from([fresh.compute_txid().to_string()])
+    );
     node.stop();
 }

@@ -66,6 +66,8 @@ pub struct Policy {
     /// Transactions in a package of an entry and its descendants
     /// (`-limitdescendantcount`); only the wallet's coin selection uses it.
     pub descendant_count: i64,
+    /// Seconds a transaction may stay in the pool (`-mempoolexpiry`, in hours).
+    pub expiry_secs: i64,
 }
 
 impl Default for Policy {
@@ -82,9 +84,13 @@ impl Default for Policy {
             cluster_vbytes: 101_000,
             ancestor_count: DEFAULT_ANCESTOR_LIMIT,
             descendant_count: DEFAULT_DESCENDANT_LIMIT,
+            expiry_secs: DEFAULT_EXPIRY_HOURS * 60 * 60,
         }
     }
 }
+
+/// Core's default `-mempoolexpiry`, in hours.
+pub const DEFAULT_EXPIRY_HOURS: i64 = 336;
 
 /// What a replacement evicts: the transactions it conflicts with (or the
 /// TRUC sibling it displaces) and all their descendants.
@@ -448,6 +454,11 @@ impl Mempool {
                 height: tip.height,
                 sequence: 0,
             });
+            // Core expires old entries whenever one is accepted outside a
+            // reorg (`LimitMempoolSize`).
+            if !bypass_limits {
+                self.expire(common::time::now_secs().saturating_sub(policy.expiry_secs));
+            }
         }
         Ok(Accepted { txid, fee, vsize })
     }

@@ -70,6 +70,9 @@ impl Policy {
             .saturating_mul(1000),
             ancestor_count: args.get_int_arg("-limitancestorcount", defaults.ancestor_count),
             descendant_count: args.get_int_arg("-limitdescendantcount", defaults.descendant_count),
+            expiry_secs: args
+                .get_int_arg("-mempoolexpiry", crate::accept::DEFAULT_EXPIRY_HOURS)
+                .saturating_mul(60 * 60),
         };
         if args.get_arg("-minrelaytxfee").is_none()
             && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb

@@ -16,8 +16,6 @@ use crate::pool::Mempool;
 
 const VERSION_NO_KEY: u64 = 1;
 const VERSION_XOR_KEY: u64 = 2;
-/// Core's default `-mempoolexpiry` (336 hours), in seconds.
-const EXPIRY_SECS: i64 = 336 * 60 * 60;
 
 /// What loading found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -169,7 +167,7 @@ impl Mempool {
             if delta != 0 && options.apply_fee_deltas {
                 self.prioritise(txid, delta);
             }
-            if time <= now - EXPIRY_SECS {
+            if time <= now - policy.expiry_secs {
                 stats.expired += 1;
                 continue;
             }

@@ -43,6 +43,8 @@ pub enum RemovalReason {
     Conflict,
     /// Replaced by a transaction paying more.
     Replaced,
+    /// Older than `-mempoolexpiry`.
+    Expiry,
 }
 
 /// Who hears of the pool's changes and of the blocks it follows, in the
@@ -220,6 +222,26 @@ impl Mempool {
             }
             self.change_sequence += 1;
         }
+    }
+
+    /// Removes every entry that entered before `cutoff` (seconds), with its
+    /// descendants; returns how many left.
+    pub fn expire(&mut self, cutoff: i64) -> usize {
+        let old: Vec<Txid> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.time < cutoff)
+            .map(|(t, _)| *t)
+            .collect();
+        let before = self.entries.len();
+        for t in &old {
+            self.remove_recursive(t, RemovalReason::Expiry);
+        }
+        let expired = before - self.entries.len();
+        if expired > 0 {
+            tracing::debug!(target: "mempool", "Expired {expired} transactions from the memory pool");
+        }
+        expired
     }
 
     fn remove_for_block(&mut self, block: &Block) {

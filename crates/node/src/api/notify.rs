@@ -58,6 +58,7 @@ fn reason(r: RemovalReason) -> MemPoolRemovalReason {
         RemovalReason::Reorg => MemPoolRemovalReason::Reorg,
         RemovalReason::Conflict => MemPoolRemovalReason::Conflict,
         RemovalReason::Replaced => MemPoolRemovalReason::Replaced,
+        RemovalReason::Expiry => MemPoolRemovalReason::Expiry,
     }
 }
 

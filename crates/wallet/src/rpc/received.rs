@@ -212,9 +212,10 @@ fn tally(
     filter: Option<&Destination>,
 ) -> BTreeMap<String, Tally> {
     let mut out: BTreeMap<String, Tally> = BTreeMap::new();
-    // The wallet's order, so `txids` lists oldest first (Core's order is
-    // that of a hash map).
-    for entry in state.ledger.ordered() {
+    // The ledger's hash-map order, as Core's `mapWallet`: `txids` follow no
+    // particular order, and wallet_resendwallettransactions.py relies on
+    // that to find a child listed before its parent.
+    for (_, entry) in state.ledger.entries() {
         if !counts(state, entry, min_depth, include_immature) {
             continue;
         }
