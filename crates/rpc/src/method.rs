@@ -303,6 +303,10 @@ pub type Handler = Arc<dyn Fn(&RpcRequest) -> RpcResult + Send + Sync>;
 /// process's methods); `None` when that process cannot answer.
 pub type RemoteHelp = Arc<dyn Fn() -> Option<String> + Send + Sync>;
 
+/// Fetches a method's rows of `help dump_all_command_conversions` from the
+/// process that declared it; `None` when that process cannot answer.
+pub type RemoteArgMap = Arc<dyn Fn() -> Option<Vec<serde_json::Value>> + Send + Sync>;
+
 /// One RPC method: its description and the function that runs it.
 #[derive(Clone)]
 pub struct RpcMethod {
@@ -324,6 +328,8 @@ pub struct RpcMethod {
     pub handler: Handler,
     /// Where the help comes from when another process declared the method.
     pub remote_help: Option<RemoteHelp>,
+    /// Where the argument map comes from when another process declared it.
+    pub remote_arg_map: Option<RemoteArgMap>,
 }
 
 impl RpcMethod {
@@ -363,6 +369,7 @@ impl RpcMethod {
             hidden: false,
             handler: Arc::new(handler),
             remote_help: None,
+            remote_arg_map: None,
         }
     }
     /// Sets the help's default of argument `name` to `hint`, for a default only
@@ -393,6 +400,41 @@ impl RpcMethod {
     pub fn remote_help(mut self, help: RemoteHelp) -> Self {
         self.remote_help = Some(help);
         self
+    }
+
+    /// Takes the argument map from `map` (the declaring process), whose
+    /// types the node does not know.
+    pub fn remote_arg_map(mut self, map: RemoteArgMap) -> Self {
+        self.remote_arg_map = Some(map);
+        self
+    }
+
+    /// This method's rows of `help dump_all_command_conversions`:
+    /// `[method, position, name, is-string]` for every name of every
+    /// argument and of the keys of a named-parameters object, as Core prints
+    /// them (the client converts the arguments that are not strings).
+    pub fn arg_map(&self) -> Vec<serde_json::Value> {
+        if let Some(rows) = self.remote_arg_map.as_ref().and_then(|m| m()) {
+            return rows;
+        }
+        let mut rows = Vec::new();
+        let mut push = |name: &str, pos: usize, ty: ArgType| {
+            let is_string = matches!(ty, ArgType::Str | ArgType::StrHex);
+            rows.push(serde_json::json!([self.name, pos, name, is_string]));
+        };
+        for (i, arg) in self.args.iter().enumerate() {
+            for name in arg.names.split('|') {
+                push(name, i, arg.ty);
+            }
+            if arg.ty == ArgType::ObjNamedParams {
+                for inner in &arg.inner {
+                    for name in inner.names.split('|') {
+                        push(name, i, inner.ty);
+                    }
+                }
+            }
+        }
+        rows
     }
 
     fn fetch_remote_help(&self) -> Option<String> {

@@ -202,31 +202,18 @@ impl RpcTable {
         out
     }
 
-    /// The map of every method's parameters (`help dump_all_command_conversions`):
-    /// `[method, position, name, converted-by-client]` rows as Core prints them.
+    /// The map of every method's parameters (`help dump_all_command_conversions`),
+    /// each method's [`RpcMethod::arg_map`] rows.
     pub fn arg_map(&self) -> Value {
-        use crate::method::ArgType;
-        let methods = self.methods.read().unwrap_or_else(|e| e.into_inner());
-        let mut rows = Vec::new();
-        for m in methods.values() {
-            for (i, arg) in m.args.iter().enumerate() {
-                let push = |rows: &mut Vec<Value>, name: &str, pos: usize, ty: ArgType| {
-                    let is_string = matches!(ty, ArgType::Str | ArgType::StrHex);
-                    rows.push(serde_json::json!([m.name, pos, name, !is_string]));
-                };
-                for name in arg.names.split('|') {
-                    push(&mut rows, name, i, arg.ty);
-                }
-                if arg.ty == ArgType::ObjNamedParams {
-                    for inner in &arg.inner {
-                        for name in inner.names.split('|') {
-                            push(&mut rows, name, i, inner.ty);
-                        }
-                    }
-                }
-            }
-        }
-        Value::Array(rows)
+        let methods: Vec<RpcMethod> = self
+            .methods
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        // Declared methods ask their process: not under the table's lock.
+        Value::Array(methods.iter().flat_map(RpcMethod::arg_map).collect())
     }
 }
 

@@ -74,6 +74,8 @@ struct Owners {
 
 /// `JSONRPCRequest::mode` asking for a method's help instead of running it.
 const MODE_GET_HELP: i32 = 1;
+/// `JSONRPCRequest::mode` asking for a method's argument map.
+const MODE_GET_ARGS: i32 = 2;
 
 /// The node's view of a method another process declares: it checks types
 /// itself, so every parameter is an optional string here; named-only names
@@ -197,6 +199,11 @@ impl ActorMethods {
             mode: MODE_GET_HELP,
             ..Default::default()
         };
+        let args_actor = command.actor.clone();
+        let args_request = JsonRpcRequest {
+            mode: MODE_GET_ARGS,
+            ..help_request.clone()
+        };
         let router = Arc::downgrade(self);
         let method = RpcMethod::untyped(
             name,
@@ -211,6 +218,13 @@ impl ActorMethods {
         .remote_help(Arc::new(move || {
             match help_actor.call(&help_request, "null", true) {
                 Err(interfaces::Error::Help(text)) => Some(text),
+                _ => None,
+            }
+        }))
+        .remote_arg_map(Arc::new(move || {
+            let reply = args_actor.call(&args_request, "null", true).ok()?;
+            match serde_json::from_str(&reply.response) {
+                Ok(Value::Array(rows)) if reply.handled => Some(rows),
                 _ => None,
             }
         }));

@@ -30,6 +30,7 @@ use std::sync::Arc;
 /// `JSONRPCRequest::mode` values the node sends.
 const MODE_EXECUTE: i32 = 0;
 const MODE_GET_HELP: i32 = 1;
+const MODE_GET_ARGS: i32 = 2;
 
 /// Every wallet RPC method, in a table of their own.
 pub fn table(context: &Arc<WalletContext>) -> Arc<RpcTable> {
@@ -99,6 +100,12 @@ impl ActorCallback for Actor {
         };
         if request.mode == MODE_GET_HELP {
             return Err(interfaces::Error::Help(method.help_text()));
+        }
+        if request.mode == MODE_GET_ARGS {
+            return Ok(ActorReply {
+                response: Value::Array(method.arg_map()).to_string(),
+                handled: true,
+            });
         }
         if request.mode != MODE_EXECUTE {
             return Err(interfaces::Error::Rpc(
