@@ -700,3 +700,18 @@ fn keypoolrefill_grows_every_active_descriptor_window() {
     assert_eq!(info["keypoolsize"], json!(24));
     node.stop();
 }
+
+#[test]
+fn the_conversion_table_holds_the_wallet_processs_methods() {
+    let mut node = wallet_node();
+    let rows = node.rpc("help", json!(["dump_all_command_conversions"]));
+    let rows = rows.as_array().expect("rows");
+    let has = |row: Value| rows.contains(&row);
+    // Declared by the wallet process, typed there: the amount is converted
+    // by the client, the address is not.
+    assert!(has(json!(["sendtoaddress", 1, "amount", false])));
+    assert!(has(json!(["sendtoaddress", 0, "address", true])));
+    // An options key of a named-parameters object.
+    assert!(has(json!(["send", 4, "fee_rate", false])));
+    node.stop();
+}
