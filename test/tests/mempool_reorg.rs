@@ -63,3 +63,47 @@ fn reorg_keeps_clusters_within_the_count_limit() {
     assert_eq!(pool, first_three);
     node.stop();
 }
+
+/// The txids in the node's mempool.
+fn pool_txids(node: &TestNode) -> BTreeSet<String> {
+    node.rpc("getrawmempool", json!([]))
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t.as_str().expect("txid").to_string())
+        .collect()
+}
+
+#[test]
+fn deep_invalidation_returns_only_the_top_ten_blocks_transactions() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (deep_coin, deep_value) = coinbase_of(&node, &hashes[0]);
+    let (shallow_coin, shallow_value) = coinbase_of(&node, &hashes[1]);
+
+    // The deep block, nine empty ones, then the eleventh and newest block.
+    let deep = spend(deep_coin, deep_value, 1_000);
+    let made = node.rpc("generateblock", json!([address(), [serialize_hex(&deep)]]));
+    let deep_block = made["hash"].as_str().expect("hash").to_string();
+    generate(&node, 9);
+    let shallow = spend(shallow_coin, shallow_value, 1_000);
+    node.rpc(
+        "generateblock",
+        json!([address(), [serialize_hex(&shallow)]]),
+    );
+    // A pool transaction spending the deep block's transaction.
+    let child = spend(
+        OutPoint::new(deep.compute_txid(), 0),
+        deep_value - 1_000,
+        1_000,
+    );
+    node.rpc("sendrawtransaction", json!([serialize_hex(&child)]));
+
+    // Invalidating eleven blocks: only the ten newest give their
+    // transactions back, and the child loses its parent's output.
+    node.rpc("invalidateblock", json!([deep_block]));
+    let expected: BTreeSet<String> = [shallow.compute_txid().to_string()].into();
+    assert_eq!(pool_txids(&node), expected);
+    node.stop();
+}
