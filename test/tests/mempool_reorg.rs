@@ -49,13 +49,7 @@ fn reorg_keeps_clusters_within_the_count_limit() {
         .is_empty());
     node.rpc("invalidateblock", json!([block]));
 
-    let pool: BTreeSet<String> = node
-        .rpc("getrawmempool", json!([]))
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|t| t.as_str().expect("txid").to_string())
-        .collect();
+    let pool = pool_txids(&node);
     let first_three: BTreeSet<String> = chain[..3]
         .iter()
         .map(|t| t.compute_txid().to_string())
@@ -85,15 +79,7 @@ fn accepting_a_transaction_expires_entries_older_than_mempoolexpiry() {
     for tx in [&old, &old_child] {
         node.rpc("sendrawtransaction", json!([serialize_hex(tx)]));
     }
-    let pool = |node: &TestNode| -> BTreeSet<String> {
-        node.rpc("getrawmempool", json!([]))
-            .as_array()
-            .expect("array")
-            .iter()
-            .map(|t| t.as_str().expect("txid").to_string())
-            .collect()
-    };
-    assert_eq!(pool(&node).len(), 2);
+    assert_eq!(pool_txids(&node).len(), 2);
 
     // An hour and a bit later, the next acceptance drops both (the child
     // with its parent) and keeps the newcomer.
@@ -101,8 +87,52 @@ fn accepting_a_transaction_expires_entries_older_than_mempoolexpiry() {
     let fresh = spend(second, second_value, 1_000);
     node.rpc("sendrawtransaction", json!([serialize_hex(&fresh)]));
     assert_eq!(
-        pool(&node),
+        pool_txids(&node),
         BTreeSet::from([fresh.compute_txid().to_string()])
     );
+    node.stop();
+}
+
+/// The txids in the node's mempool.
+fn pool_txids(node: &TestNode) -> BTreeSet<String> {
+    node.rpc("getrawmempool", json!([]))
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|t| t.as_str().expect("txid").to_string())
+        .collect()
+}
+
+#[test]
+fn deep_invalidation_returns_only_the_top_ten_blocks_transactions() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (deep_coin, deep_value) = coinbase_of(&node, &hashes[0]);
+    let (shallow_coin, shallow_value) = coinbase_of(&node, &hashes[1]);
+
+    // The deep block, nine empty ones, then the eleventh and newest block.
+    let deep = spend(deep_coin, deep_value, 1_000);
+    let made = node.rpc("generateblock", json!([address(), [serialize_hex(&deep)]]));
+    let deep_block = made["hash"].as_str().expect("hash").to_string();
+    generate(&node, 9);
+    let shallow = spend(shallow_coin, shallow_value, 1_000);
+    node.rpc(
+        "generateblock",
+        json!([address(), [serialize_hex(&shallow)]]),
+    );
+    // A pool transaction spending the deep block's transaction.
+    let child = spend(
+        OutPoint::new(deep.compute_txid(), 0),
+        deep_value - 1_000,
+        1_000,
+    );
+    node.rpc("sendrawtransaction", json!([serialize_hex(&child)]));
+
+    // Invalidating eleven blocks: only the ten newest give their
+    // transactions back, and the child loses its parent's output.
+    node.rpc("invalidateblock", json!([deep_block]));
+    let expected: BTreeSet<String> = [shallow.compute_txid().to_string()].into();
+    assert_eq!(pool_txids(&node), expected);
     node.stop();
 }

@@ -541,3 +541,40 @@ fn a_coinbase_whose_block_left_the_chain_is_abandoned_at_load() {
     assert_eq!(tx["details"][0]["category"], "orphan", "{tx}");
     node.stop();
 }
+
+#[test]
+fn a_mined_double_spend_and_the_payment_it_conflicts_name_each_other() {
+    let mut node = TestNode::with_wallet();
+    node.start(&[]);
+    node.rpc("createwallet", json!(["w"]));
+    let addr = node.wallet_rpc("w", "getnewaddress", json!([]));
+    let addr = addr.as_str().expect("address").to_string();
+    node.generate_to_address(101, &addr);
+    let coins = node.wallet_rpc("w", "listunspent", json!([]));
+    let coin = json!([{"txid": coins[0]["txid"], "vout": coins[0]["vout"]}]);
+    // Two payments of the same coin; the second, paying more fee,
+    // replaces the first in the mempool and is then mined.
+    let mut sent = Vec::new();
+    for amount in [49.999, 49.99] {
+        let to = node.wallet_rpc("w", "getnewaddress", json!([]));
+        let raw = node.wallet_rpc(
+            "w",
+            "createrawtransaction",
+            json!([coin, {to.as_str().expect("address"): amount}]),
+        );
+        let signed = node.wallet_rpc("w", "signrawtransactionwithwallet", json!([raw]));
+        let txid = node.rpc("sendrawtransaction", json!([signed["hex"]]));
+        sent.push(txid.as_str().expect("txid").to_string());
+    }
+    node.generate_to_address(1, &addr);
+    node.rpc("syncwithvalidationinterfacequeue", json!([]));
+
+    let replaced = node.wallet_rpc("w", "gettransaction", json!([sent[0]]));
+    assert_eq!(replaced["confirmations"], json!(-1), "{replaced}");
+    assert_eq!(replaced["walletconflicts"], json!([sent[1]]), "{replaced}");
+    // The confirmed side lists its victim too, as Core's GetTxConflicts does.
+    let mined = node.wallet_rpc("w", "gettransaction", json!([sent[1]]));
+    assert_eq!(mined["confirmations"], json!(1), "{mined}");
+    assert_eq!(mined["walletconflicts"], json!([sent[0]]), "{mined}");
+    node.stop();
+}

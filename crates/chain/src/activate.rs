@@ -8,7 +8,7 @@ use bitcoin::Block;
 use blockstore::store::status;
 use consensus::ValidationError;
 
-use crate::chainstate::{format_time, ChainListener, Chainstate};
+use crate::chainstate::{format_time, ChainListener, Chainstate, INVALIDATE_READD_DEPTH};
 use crate::coins::BlockCoins;
 use crate::connect::{connect_block, disconnect_block};
 use crate::error::{ChainError, Result};
@@ -133,7 +133,7 @@ impl Chainstate {
                 None => None,
             };
             while self.tip().is_some() && self.tip() != fork {
-                self.disconnect_tip(listener)?;
+                self.disconnect_tip(listener, false)?;
             }
             let mut path = Vec::new();
             let mut cur = Some(best);
@@ -250,7 +250,9 @@ impl Chainstate {
         Ok(())
     }
 
-    fn disconnect_tip(&mut self, listener: &mut dyn ChainListener) -> Result<()> {
+    /// Takes the tip off the active chain; `deep` tells the listener its
+    /// transactions should not return to the mempool.
+    fn disconnect_tip(&mut self, listener: &mut dyn ChainListener, deep: bool) -> Result<()> {
         let id = self
             .tip()
             .ok_or_else(|| ChainError::System("no tip to disconnect".into()))?;
@@ -283,7 +285,11 @@ impl Chainstate {
         self.coins.set_best_block(parent_hash);
         self.active.pop();
         self.move_prune_locks_below(height);
-        listener.block_disconnected(&block, height);
+        if deep {
+            listener.block_disconnected_deep(&block, height);
+        } else {
+            listener.block_disconnected(&block, height);
+        }
         self.log_tip("");
         Ok(())
     }
@@ -427,9 +433,11 @@ impl Chainstate {
                 "cannot invalidate the genesis block".into(),
             ));
         }
+        let mut disconnected = 0;
         if self.is_active(id) {
             while self.height() >= height {
-                self.disconnect_tip(listener)?;
+                disconnected += 1;
+                self.disconnect_tip(listener, disconnected > INVALIDATE_READD_DEPTH)?;
             }
         }
         self.mark_failed(id);

@@ -52,12 +52,25 @@ pub struct ChainstateConfig {
     pub auto_prune_target: Option<u64>,
 }
 
+/// How many blocks `invalidateblock` disconnects (from the tip down)
+/// whose transactions go back to the mempool; the transactions of deeper
+/// ones are dropped, as in Core's `InvalidateBlock`.
+pub const INVALIDATE_READD_DEPTH: usize = 10;
+
 /// Receives blocks as they join or leave the active chain (the mempool).
 pub trait ChainListener {
     /// `block` became the tip at `height`.
     fn block_connected(&mut self, _block: &Block, _height: u32) {}
     /// `block`, the tip at `height`, was removed from the active chain.
     fn block_disconnected(&mut self, _block: &Block, _height: u32) {}
+    /// `block`, the tip at `height`, was removed from the active chain by
+    /// an `invalidateblock` reaching deeper than
+    /// [`INVALIDATE_READD_DEPTH`] blocks: its transactions are not worth
+    /// returning to the mempool (keeping the pool in step with a very
+    /// deep invalidation is futile, as Core judges too).
+    fn block_disconnected_deep(&mut self, block: &Block, height: u32) {
+        self.block_disconnected(block, height);
+    }
     /// Connecting the stored block `hash` failed with `error` (Core's
     /// `BlockChecked` with an invalid state), so whoever sent it can be
     /// held responsible even when another block triggered the connection.

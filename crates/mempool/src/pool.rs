@@ -304,6 +304,15 @@ impl ChainListener for Mempool {
         self.disconnected = all;
         self.reorged = true;
     }
+
+    fn block_disconnected_deep(&mut self, block: &Block, height: u32) {
+        if let Some(events) = &self.events.0 {
+            events.block_disconnected(block, height);
+        }
+        // Its transactions stay out; pool transactions spending them lose
+        // their inputs and leave in the reorg check that follows.
+        self.reorged = true;
+    }
 }
 
 /// The chain's coins plus the outputs of pool transactions, minus the

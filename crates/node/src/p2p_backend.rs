@@ -116,6 +116,9 @@ impl ChainListener for CheckedBlocks<'_> {
     fn block_disconnected(&mut self, block: &Block, height: u32) {
         self.inner.block_disconnected(block, height);
     }
+    fn block_disconnected_deep(&mut self, block: &Block, height: u32) {
+        self.inner.block_disconnected_deep(block, height);
+    }
     fn block_invalid(&mut self, hash: BlockHash, error: &ValidationError) {
         self.checked.push((hash, Err(rejected_block(error))));
         self.inner.block_invalid(hash, error);

@@ -160,17 +160,16 @@ pub fn wallet_tx_json(wallet: &Wallet, state: &State, entry: &Entry, out: &mut M
         "wtxid".into(),
         json!(entry.tx().compute_wtxid().to_string()),
     );
-    let conflicts: Vec<Value> = if entry.state.is_confirmed() {
-        Vec::new()
-    } else {
-        state
-            .ledger
-            .conflicts(&txid)
-            .into_iter()
-            .filter(|t| *t != txid)
-            .map(|t| json!(t.to_string()))
-            .collect()
-    };
+    // Core's `GetTxConflicts`: a confirmed transaction lists the wallet
+    // transactions it double-spends too, so both sides of a conflict
+    // name each other.
+    let conflicts: Vec<Value> = state
+        .ledger
+        .conflicts(&txid)
+        .into_iter()
+        .filter(|t| *t != txid)
+        .map(|t| json!(t.to_string()))
+        .collect();
     out.insert("walletconflicts".into(), Value::Array(conflicts));
     let mempool: Vec<Value> = entry
         .mempool_conflicts
