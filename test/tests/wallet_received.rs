@@ -715,3 +715,45 @@ fn the_conversion_table_holds_the_wallet_processs_methods() {
     assert!(has(json!(["send", 4, "fee_rate", false])));
     node.stop();
 }
+
+#[test]
+fn walletnotify_runs_for_each_transaction_and_again_on_rescan() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let dir = out.path().display().to_string();
+    let mut node = TestNode::with_wallet();
+    let notify = format!("-walletnotify=echo %h_%b > '{dir}/'%w_%s");
+    node.start(&[notify.as_str()]);
+    node.rpc("createwallet", json!(["w"]));
+    let address = text(&node.wallet_rpc("w", "getnewaddress", json!([])));
+    let blocks = node.generate_to_address(2, &address);
+    let files = |expected: usize| -> Vec<String> {
+        functional::wait_for("walletnotify files", || {
+            let names: Vec<String> = std::fs::read_dir(out.path())
+                .ok()?
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            (names.len() == expected).then_some(names)
+        })
+    };
+    let check = |names: &[String]| {
+        for name in names {
+            let txid = name.strip_prefix("w_").expect("%w_%s");
+            let tx = node.wallet_rpc("w", "gettransaction", json!([txid]));
+            let content = std::fs::read_to_string(out.path().join(name)).expect("file");
+            assert_eq!(
+                content.trim(),
+                format!("{}_{}", tx["blockheight"], text(&tx["blockhash"]))
+            );
+            assert!(blocks.contains(&text(&tx["blockhash"])));
+        }
+    };
+    check(&files(2));
+    for name in files(2) {
+        std::fs::remove_file(out.path().join(name)).expect("remove");
+    }
+    // A rescan finds both coinbases again and announces each once more.
+    node.wallet_rpc("w", "rescanblockchain", json!([]));
+    check(&files(2));
+    node.stop();
+}

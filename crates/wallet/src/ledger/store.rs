@@ -509,8 +509,10 @@ impl Ledger {
         ));
         if inserted || updated {
             self.pending.write.insert(txid);
-            self.pending.wallet_notify.push(txid);
         }
+        // Core runs `-walletnotify` on every AddToWallet, unchanged ones
+        // too: a rescan announces each transaction it finds again.
+        self.pending.wallet_notify.push(txid);
         self.refresh_txos(&txid, env);
         self.pending.notify.push((
             txid,
