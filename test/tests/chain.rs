@@ -219,3 +219,63 @@ fn reindex_reuses_block_files_and_loadblock_imports_a_bootstrap_file() {
     assert!(fresh.debug_log().contains("Importing blocks file"));
     fresh.stop();
 }
+
+#[test]
+fn an_invalid_chain_seven_blocks_ahead_raises_the_fork_warning() {
+    let alerts = tempfile::tempdir().expect("temp dir");
+    let file = alerts.path().join("alerts.txt");
+    let mut node = TestNode::new();
+    let notify = format!("-alertnotify=echo %s >> '{}'", file.display());
+    node.start(&[notify.as_str()]);
+    generate(&node, 10);
+    let info = node.rpc("getblockchaininfo", json!([]));
+    assert_eq!(info["warnings"], json!([]));
+
+    // Seven blocks on the tip, the first paying itself a satoshi too much:
+    // headers first, then the blocks from the top down, as Core's test.
+    let height = info["blocks"].as_i64().expect("height");
+    let mut chain: Vec<Block> = Vec::new();
+    let (mut prev, mut time) = (
+        info["bestblockhash"]
+            .as_str()
+            .expect("hash")
+            .parse::<BlockHash>()
+            .expect("hash"),
+        node.rpc("getblockheader", json!([info["bestblockhash"]]))["time"]
+            .as_u64()
+            .expect("time") as u32,
+    );
+    for i in 1..=7 {
+        let value = 50 * 100_000_000 + u64::from(i == 1);
+        let block = functional::blocks::block_on(prev, time, vec![coinbase(height + i, value)]);
+        prev = block.block_hash();
+        time = block.header.time;
+        chain.push(block);
+    }
+    for block in &chain {
+        node.rpc("submitheader", json!([serialize_hex(&block.header)]));
+    }
+    for block in chain.iter().rev() {
+        submit(&node, block);
+    }
+    let message = "Warning: Found invalid chain more than 6 blocks longer than our best chain. This could be due to database corruption or consensus incompatibility with peers.";
+    let info = node.rpc("getblockchaininfo", json!([]));
+    assert_eq!(info["blocks"].as_i64(), Some(height), "the tip stays");
+    assert_eq!(info["warnings"], json!([message]));
+    assert_eq!(
+        node.rpc("getmininginfo", json!([]))["warnings"],
+        json!([message])
+    );
+    functional::wait_for_file(&file);
+    let text = std::fs::read_to_string(&file).expect("alerts");
+    assert!(
+        text.starts_with("Warning: Found invalid chain more than 6 blocks"),
+        "{text}"
+    );
+
+    // Once the active chain has more work again, the warning ends.
+    generate(&node, 8);
+    let info = node.rpc("getblockchaininfo", json!([]));
+    assert_eq!(info["warnings"], json!([]));
+    node.stop();
+}

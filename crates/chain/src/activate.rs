@@ -156,6 +156,9 @@ impl Chainstate {
                         if focus == Some(id) {
                             focus_failure = Some(e.clone());
                         }
+                        // The chain it ends is what a fork warning weighs
+                        // (Core passes the most-work block it was after).
+                        self.note_invalid_chain(best);
                         self.invalid_block_found(id, &e);
                         if let Some(entry) = self.index.entry(id) {
                             listener.block_invalid(entry.hash, &e);
@@ -391,7 +394,31 @@ impl Chainstate {
         }
     }
 
+    /// Remembers `id` as the best invalid chain when it has more work.
+    fn note_invalid_chain(&mut self, id: BlockId) {
+        let work = |b: Option<BlockId>| b.and_then(|b| self.index.entry(b)).map(|e| e.chain_work);
+        if work(self.best_invalid).is_none_or(|best| work(Some(id)).is_some_and(|w| w > best)) {
+            self.best_invalid = Some(id);
+        }
+    }
+
+    /// Core's `CheckForkWarningConditions`: an invalid chain more than six
+    /// blocks' work ahead of the active tip (the database or the consensus
+    /// rules may disagree with the network's).
+    pub fn large_work_invalid_chain(&self) -> bool {
+        let (Some(invalid), Some(tip)) = (
+            self.best_invalid.and_then(|b| self.index.entry(b)),
+            self.tip_entry(),
+        ) else {
+            return false;
+        };
+        let proof = consensus::pow::get_block_proof(tip.header.bits);
+        let margin = (0..6).fold(tip.chain_work, |w, _| w + proof);
+        invalid.chain_work > margin
+    }
+
     fn invalid_block_found(&mut self, id: BlockId, e: &ValidationError) {
+        self.note_invalid_chain(id);
         self.mark_failed(id);
         self.mark_descendants_failed(id);
         if let Some(entry) = self.index.entry(id) {
@@ -440,6 +467,7 @@ impl Chainstate {
                 self.disconnect_tip(listener, disconnected > INVALIDATE_READD_DEPTH)?;
             }
         }
+        self.note_invalid_chain(id);
         self.mark_failed(id);
         self.mark_descendants_failed(id);
         self.recompute_best_header();
@@ -483,6 +511,9 @@ impl Chainstate {
         while let Some(a) = cur {
             clear.push(a);
             cur = self.index.entry(a).and_then(|e| e.parent);
+        }
+        if self.best_invalid.is_some_and(|b| clear.contains(&b)) {
+            self.best_invalid = None;
         }
         for d in clear {
             if let Some(e) = self.index.entry_mut(d) {

@@ -89,6 +89,8 @@ pub struct Chainstate {
     /// Active chain by height.
     pub(crate) active: Vec<BlockId>,
     pub(crate) best_header: Option<BlockId>,
+    /// The most-work chain found invalid (Core's `m_best_invalid`).
+    pub(crate) best_invalid: Option<BlockId>,
     pub(crate) coins: CoinsCache,
     /// Blocks with data for themselves and all ancestors that might become the tip.
     pub(crate) candidates: HashSet<BlockId>,
@@ -175,6 +177,7 @@ impl Chainstate {
             index: BlockIndex::new(),
             active: Vec::new(),
             best_header: None,
+            best_invalid: None,
             coins,
             candidates: HashSet::new(),
             unlinked: HashMap::new(),

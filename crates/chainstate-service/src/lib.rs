@@ -11,6 +11,7 @@ pub mod lanes;
 mod node_chain;
 mod peers;
 pub mod signals;
+pub mod warnings;
 
 pub use broadcast::{BroadcastError, Relay};
 pub use chain_view::ChainView;

@@ -20,6 +20,7 @@ use common::shutdown::Shutdown;
 use index::ChainSource;
 
 use crate::signals::{Event, ValidationSignals};
+use crate::warnings::{Warning, Warnings};
 use crate::{ChainView, Peers};
 
 /// Default `-dbcache` in MiB.
@@ -52,6 +53,8 @@ pub struct NodeChain {
     /// Set once start-up loaded blocks and the mempool (`getmempoolinfo`'s
     /// `loaded`).
     mempool_loaded: std::sync::atomic::AtomicBool,
+    /// The warnings in force (`-alertnotify`).
+    warnings: Warnings,
     /// Validation events for clients.
     signals: Arc<ValidationSignals>,
     /// Chainstate flushes already announced.
@@ -177,6 +180,7 @@ impl NodeChain {
             prune_target,
             indexes: OnceLock::new(),
             mempool_loaded: std::sync::atomic::AtomicBool::new(false),
+            warnings: Warnings::new(args.get_arg("-alertnotify")),
         });
         if !reindex {
             // Connect blocks stored but not yet connected (e.g. after a crash).
@@ -265,7 +269,7 @@ impl NodeChain {
     }
 
     fn after_change(&self) {
-        let (now, flushed) = {
+        let (now, flushed, fork_warning) = {
             let cs = self.lock();
             let flushes = cs.flushes();
             let seen = self
@@ -276,8 +280,11 @@ impl NodeChain {
                 (flushes != seen)
                     .then(|| cs.tip().map(|t| cs.locator(t)))
                     .flatten(),
+                cs.large_work_invalid_chain(),
             )
         };
+        self.warnings
+            .update(Warning::LargeWorkInvalidChain, fork_warning);
         if let Some(locator) = flushed {
             self.signals.push(Event::ChainStateFlushed(locator));
         }
@@ -302,6 +309,11 @@ impl NodeChain {
                 }
             }
         }
+    }
+
+    /// The warnings in force, for the RPCs' `warnings` fields.
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.messages()
     }
 
     /// The validation events clients subscribe to.

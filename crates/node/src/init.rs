@@ -371,13 +371,7 @@ fn init_main(
     crate::rpc::register_chain(&table, &node_chain, shutdown, args, net_dir, network);
     let assembler = Arc::new(mining::BlockAssembler::new(node_chain.clone(), mining_args));
     mining::rpc::register(&table, assembler.clone(), shutdown.clone(), network);
-    rpc_net::register(
-        &table,
-        args,
-        subversion.clone(),
-        &proxies,
-        node_chain.policy(),
-    );
+    rpc_net::register(&table, args, subversion.clone(), &proxies, &node_chain);
     crate::rpc::mempool::register(&table, args, node_chain.clone(), network);
     crate::rpc::rawtx::register(&table, node_chain.clone(), network);
     crate::rpc::utxo::register(&table, node_chain.clone(), network);

@@ -114,7 +114,7 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
             "target": target_hex(next_bits),
         }),
     );
-    out.insert("warnings".into(), json!([]));
+    out.insert("warnings".into(), json!(chain.warnings()));
     Ok(Value::Object(out))
 }
 

@@ -191,7 +191,7 @@ fn coinbase_json(tx: &bitcoin::Transaction) -> Value {
     Value::Object(o)
 }
 
-fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
+fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>, warnings: Vec<String>) -> Value {
     let mut o = Map::new();
     let Some(tip) = cs.tip_entry() else {
         return Value::Object(o);
@@ -244,7 +244,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>) -> Value {
             json!(hex::encode(&cs.params().signet_challenge)),
         );
     }
-    o.insert("warnings".into(), json!([]));
+    o.insert("warnings".into(), json!(warnings));
     Value::Object(o)
 }
 
@@ -369,7 +369,7 @@ pub fn register(
         "getblockchaininfo",
         "blockchain",
         "Returns an object containing various state info regarding blockchain processing.",
-        move |_, ()| Ok(blockchain_info(&c.lock(), c.prune_target())),
+        move |_, ()| Ok(blockchain_info(&c.lock(), c.prune_target(), c.warnings())),
     ));
 
     let c = chain.clone();

@@ -37,8 +37,9 @@ pub fn register(
     args: &Arc<ArgsManager>,
     subversion: String,
     proxies: &NetworkProxies,
-    policy: &mempool::Policy,
+    chain: &Arc<chainstate_service::NodeChain>,
 ) {
+    let policy = chain.policy();
     let relay_fee = policy.min_relay_fee_per_kvb;
     let incremental = policy.incremental_relay_fee_per_kvb;
     let network_active = args.get_bool_arg("-networkactive", true);
@@ -55,6 +56,7 @@ pub fn register(
             })
         })
         .collect();
+    let chain = chain.clone();
     table.register(
         RpcMethod::new(
             "getnetworkinfo",
@@ -77,7 +79,7 @@ pub fn register(
                     "relayfee": rpc::json::amount_to_value(relay_fee),
                     "incrementalfee": rpc::json::amount_to_value(incremental),
                     "localaddresses": [],
-                    "warnings": [],
+                    "warnings": chain.warnings(),
                 }))
             },
         )
