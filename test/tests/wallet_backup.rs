@@ -305,3 +305,62 @@ fn concurrent_loads_of_one_wallet_get_wallet_already_loading() {
     assert!(seen.into_inner(), "no load was refused as already loading");
     node.stop();
 }
+
+/// Waits until the basic block filter index has caught up with the tip.
+fn wait_for_filter_index(node: &TestNode) {
+    functional::wait_for("the block filter index", || {
+        let info = node.rpc("getindexinfo", json!(["basic block filter index"]));
+        (info["basic block filter index"]["synced"] == json!(true)).then_some(())
+    });
+}
+
+#[test]
+fn a_rescan_with_block_filters_reads_only_the_blocks_that_match() {
+    let mut node = wallet_node();
+    node.start(&["-blockfilterindex=1", "-debug=scan", "-keypool=3"]);
+    node.rpc("createwallet", json!(["src"]));
+    node.rpc("createwallet", json!(["other"]));
+    // Blocks 1..=2 pay the wallet, 3..=4 another wallet, 5 the end of the
+    // backup's keypool window (index 3) and 6 the end of the window that
+    // payment opens (index 6): block 6 is found only if the scripts a
+    // top-up derives during the rescan are matched too.
+    let mine = node.wallet_rpc("src", "getnewaddress", json!([]));
+    let theirs = node.wallet_rpc("other", "getnewaddress", json!([]));
+    let backup = node.datadir.join("src.bak");
+    node.wallet_rpc("src", "backupwallet", json!([backup.to_str().unwrap()]));
+    let mut hashes = node.generate_to_address(2, mine.as_str().unwrap());
+    hashes.extend(node.generate_to_address(2, theirs.as_str().unwrap()));
+    for _ in 0..2 {
+        let mut last = Value::Null;
+        for _ in 0..3 {
+            last = node.wallet_rpc("src", "getnewaddress", json!([]));
+        }
+        hashes.extend(node.generate_to_address(1, last.as_str().unwrap()));
+    }
+    wait_for_filter_index(&node);
+
+    node.rpc("restorewallet", json!(["fast", backup.to_str().unwrap()]));
+    let log = node.debug_log();
+    assert!(log.contains("(fast variant using block filters)"), "{log}");
+    for (i, hash) in hashes.iter().enumerate() {
+        let line = format!(
+            "Fast rescan: inspect block {} [{hash}] (filter matched)",
+            i + 1
+        );
+        // Blocks 3 and 4 (indexes 2 and 3) pay the other wallet only.
+        assert_eq!(log.contains(&line), !(2..=3).contains(&i), "{line}");
+    }
+    let txs = node.wallet_rpc("fast", "listtransactions", json!(["*", 100]));
+    assert_eq!(txs.as_array().map(Vec::len), Some(4));
+
+    // Without the index the same restore reads every block.
+    node.stop();
+    node.start(&["-blockfilterindex=0", "-keypool=3"]);
+    node.rpc("restorewallet", json!(["slow", backup.to_str().unwrap()]));
+    assert!(node
+        .debug_log()
+        .contains("(slow variant inspecting all blocks)"));
+    let slow = node.wallet_rpc("slow", "listtransactions", json!(["*", 100]));
+    assert_eq!(slow.as_array().map(Vec::len), Some(4));
+    node.stop();
+}
