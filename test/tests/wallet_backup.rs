@@ -364,3 +364,97 @@ fn a_rescan_with_block_filters_reads_only_the_blocks_that_match() {
     assert_eq!(slow.as_array().map(Vec::len), Some(4));
     node.stop();
 }
+
+#[test]
+fn a_watch_only_export_restores_with_the_same_addresses_and_no_keys() {
+    let mut node = wallet_node();
+    node.start(&["-keypool=3"]);
+    node.rpc("createwallet", json!(["w"]));
+    let label_addr = node.wallet_rpc("w", "getnewaddress", json!(["lbl"]));
+    let dest = node.datadir.join("w-watchonly.dat");
+    let dest = dest.to_str().unwrap();
+
+    // Core's errors: an empty destination and one that exists.
+    assert_eq!(
+        err_of(&node, "w", "exportwatchonlywallet", json!([""])),
+        (-4, "Error: Export destination cannot be empty".into())
+    );
+    let datadir = node.datadir.to_str().unwrap().to_string();
+    assert_eq!(
+        err_of(&node, "w", "exportwatchonlywallet", json!([datadir])),
+        (
+            -4,
+            format!("Error: Export destination '{datadir}' already exists")
+        )
+    );
+
+    assert_eq!(
+        node.wallet_rpc("w", "exportwatchonlywallet", json!([dest])),
+        json!({ "exported_file": dest })
+    );
+    node.rpc("restorewallet", json!(["wo", dest]));
+    let info = node.wallet_rpc("wo", "getwalletinfo", json!([]));
+    assert_eq!(info["private_keys_enabled"], json!(false));
+    assert_eq!(
+        node.wallet_rpc("wo", "listdescriptors", json!([]))["descriptors"],
+        node.wallet_rpc("w", "listdescriptors", json!([]))["descriptors"]
+    );
+    assert_eq!(
+        node.wallet_rpc("wo", "getaddressesbylabel", json!(["lbl"])),
+        json!({ label_addr.as_str().unwrap(): {"purpose": "receive"} })
+    );
+    // Past the end of the exported window too: the watch-only copy derives
+    // from the public keys.
+    for _ in 0..8 {
+        assert_eq!(
+            node.wallet_rpc("wo", "getnewaddress", json!([])),
+            node.wallet_rpc("w", "getnewaddress", json!([]))
+        );
+    }
+
+    // A wallet without descriptors has nothing to export.
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "empty", "disable_private_keys": true}),
+    );
+    let empty_dest = node.datadir.join("empty.dat");
+    assert_eq!(
+        err_of(
+            &node,
+            "empty",
+            "exportwatchonlywallet",
+            json!([empty_dest.to_str().unwrap()])
+        ),
+        (-4, "Error: Wallet has no descriptors to export".into())
+    );
+    assert!(!empty_dest.exists());
+    node.stop();
+}
+
+#[test]
+fn a_watch_only_copy_derives_past_its_window_under_another_keypool() {
+    let mut node = wallet_node();
+    node.start(&["-keypool=10"]);
+    node.rpc("createwallet", json!(["w"]));
+    let dest = node.datadir.join("w-watchonly.dat");
+    let dest = dest.to_str().unwrap();
+    node.wallet_rpc("w", "exportwatchonlywallet", json!([dest]));
+    // With a keypool of 1 each new address derives one more key: the copy
+    // must derive from the account xpub (the normalized descriptor), not
+    // from the hardened path it has no private keys for.
+    node.stop();
+    node.start(&["-keypool=1"]);
+    node.rpc("loadwallet", json!(["w"]));
+    node.rpc("restorewallet", json!(["wo", dest]));
+    for _ in 0..15 {
+        assert_eq!(
+            node.wallet_rpc("wo", "getnewaddress", json!([])),
+            node.wallet_rpc("w", "getnewaddress", json!([]))
+        );
+        assert_eq!(
+            node.wallet_rpc("wo", "getrawchangeaddress", json!([])),
+            node.wallet_rpc("w", "getrawchangeaddress", json!([]))
+        );
+    }
+    node.stop();
+}

@@ -15,6 +15,7 @@ pub mod addresses;
 pub mod bump;
 pub mod coins;
 pub mod crypt;
+pub mod export;
 mod fast_rescan;
 pub mod import;
 pub mod keystore;
