@@ -305,3 +305,156 @@ fn concurrent_loads_of_one_wallet_get_wallet_already_loading() {
     assert!(seen.into_inner(), "no load was refused as already loading");
     node.stop();
 }
+
+/// Waits until the basic block filter index has caught up with the tip.
+fn wait_for_filter_index(node: &TestNode) {
+    functional::wait_for("the block filter index", || {
+        let info = node.rpc("getindexinfo", json!(["basic block filter index"]));
+        (info["basic block filter index"]["synced"] == json!(true)).then_some(())
+    });
+}
+
+#[test]
+fn a_rescan_with_block_filters_reads_only_the_blocks_that_match() {
+    let mut node = wallet_node();
+    node.start(&["-blockfilterindex=1", "-debug=scan", "-keypool=3"]);
+    node.rpc("createwallet", json!(["src"]));
+    node.rpc("createwallet", json!(["other"]));
+    // Blocks 1..=2 pay the wallet, 3..=4 another wallet, 5 the end of the
+    // backup's keypool window (index 3) and 6 the end of the window that
+    // payment opens (index 6): block 6 is found only if the scripts a
+    // top-up derives during the rescan are matched too.
+    let mine = node.wallet_rpc("src", "getnewaddress", json!([]));
+    let theirs = node.wallet_rpc("other", "getnewaddress", json!([]));
+    let backup = node.datadir.join("src.bak");
+    node.wallet_rpc("src", "backupwallet", json!([backup.to_str().unwrap()]));
+    let mut hashes = node.generate_to_address(2, mine.as_str().unwrap());
+    hashes.extend(node.generate_to_address(2, theirs.as_str().unwrap()));
+    for _ in 0..2 {
+        let mut last = Value::Null;
+        for _ in 0..3 {
+            last = node.wallet_rpc("src", "getnewaddress", json!([]));
+        }
+        hashes.extend(node.generate_to_address(1, last.as_str().unwrap()));
+    }
+    wait_for_filter_index(&node);
+
+    node.rpc("restorewallet", json!(["fast", backup.to_str().unwrap()]));
+    let log = node.debug_log();
+    assert!(log.contains("(fast variant using block filters)"), "{log}");
+    for (i, hash) in hashes.iter().enumerate() {
+        let line = format!(
+            "Fast rescan: inspect block {} [{hash}] (filter matched)",
+            i + 1
+        );
+        // Blocks 3 and 4 (indexes 2 and 3) pay the other wallet only.
+        assert_eq!(log.contains(&line), !(2..=3).contains(&i), "{line}");
+    }
+    let txs = node.wallet_rpc("fast", "listtransactions", json!(["*", 100]));
+    assert_eq!(txs.as_array().map(Vec::len), Some(4));
+
+    // Without the index the same restore reads every block.
+    node.stop();
+    node.start(&["-blockfilterindex=0", "-keypool=3"]);
+    node.rpc("restorewallet", json!(["slow", backup.to_str().unwrap()]));
+    assert!(node
+        .debug_log()
+        .contains("(slow variant inspecting all blocks)"));
+    let slow = node.wallet_rpc("slow", "listtransactions", json!(["*", 100]));
+    assert_eq!(slow.as_array().map(Vec::len), Some(4));
+    node.stop();
+}
+
+#[test]
+fn a_watch_only_export_restores_with_the_same_addresses_and_no_keys() {
+    let mut node = wallet_node();
+    node.start(&["-keypool=3"]);
+    node.rpc("createwallet", json!(["w"]));
+    let label_addr = node.wallet_rpc("w", "getnewaddress", json!(["lbl"]));
+    let dest = node.datadir.join("w-watchonly.dat");
+    let dest = dest.to_str().unwrap();
+
+    // Core's errors: an empty destination and one that exists.
+    assert_eq!(
+        err_of(&node, "w", "exportwatchonlywallet", json!([""])),
+        (-4, "Error: Export destination cannot be empty".into())
+    );
+    let datadir = node.datadir.to_str().unwrap().to_string();
+    assert_eq!(
+        err_of(&node, "w", "exportwatchonlywallet", json!([datadir])),
+        (
+            -4,
+            format!("Error: Export destination '{datadir}' already exists")
+        )
+    );
+
+    assert_eq!(
+        node.wallet_rpc("w", "exportwatchonlywallet", json!([dest])),
+        json!({ "exported_file": dest })
+    );
+    node.rpc("restorewallet", json!(["wo", dest]));
+    let info = node.wallet_rpc("wo", "getwalletinfo", json!([]));
+    assert_eq!(info["private_keys_enabled"], json!(false));
+    assert_eq!(
+        node.wallet_rpc("wo", "listdescriptors", json!([]))["descriptors"],
+        node.wallet_rpc("w", "listdescriptors", json!([]))["descriptors"]
+    );
+    assert_eq!(
+        node.wallet_rpc("wo", "getaddressesbylabel", json!(["lbl"])),
+        json!({ label_addr.as_str().unwrap(): {"purpose": "receive"} })
+    );
+    // Past the end of the exported window too: the watch-only copy derives
+    // from the public keys.
+    for _ in 0..8 {
+        assert_eq!(
+            node.wallet_rpc("wo", "getnewaddress", json!([])),
+            node.wallet_rpc("w", "getnewaddress", json!([]))
+        );
+    }
+
+    // A wallet without descriptors has nothing to export.
+    node.rpc(
+        "createwallet",
+        json!({"wallet_name": "empty", "disable_private_keys": true}),
+    );
+    let empty_dest = node.datadir.join("empty.dat");
+    assert_eq!(
+        err_of(
+            &node,
+            "empty",
+            "exportwatchonlywallet",
+            json!([empty_dest.to_str().unwrap()])
+        ),
+        (-4, "Error: Wallet has no descriptors to export".into())
+    );
+    assert!(!empty_dest.exists());
+    node.stop();
+}
+
+#[test]
+fn a_watch_only_copy_derives_past_its_window_under_another_keypool() {
+    let mut node = wallet_node();
+    node.start(&["-keypool=10"]);
+    node.rpc("createwallet", json!(["w"]));
+    let dest = node.datadir.join("w-watchonly.dat");
+    let dest = dest.to_str().unwrap();
+    node.wallet_rpc("w", "exportwatchonlywallet", json!([dest]));
+    // With a keypool of 1 each new address derives one more key: the copy
+    // must derive from the account xpub (the normalized descriptor), not
+    // from the hardened path it has no private keys for.
+    node.stop();
+    node.start(&["-keypool=1"]);
+    node.rpc("loadwallet", json!(["w"]));
+    node.rpc("restorewallet", json!(["wo", dest]));
+    for _ in 0..15 {
+        assert_eq!(
+            node.wallet_rpc("wo", "getnewaddress", json!([])),
+            node.wallet_rpc("w", "getnewaddress", json!([]))
+        );
+        assert_eq!(
+            node.wallet_rpc("wo", "getrawchangeaddress", json!([])),
+            node.wallet_rpc("w", "getrawchangeaddress", json!([]))
+        );
+    }
+    node.stop();
+}

@@ -1,5 +1,6 @@
 //! Encryption and backups: `encryptwallet`, `walletpassphrase`,
-//! `walletlock`, `walletpassphrasechange`, `backupwallet`.
+//! `walletlock`, `walletpassphrasechange`, `backupwallet`,
+//! `exportwatchonlywallet`.
 
 use super::util::{synced_wallet, wallet_for_request};
 use crate::context::WalletContext;
@@ -45,6 +46,14 @@ rpc_params! {
     /// `backupwallet`'s parameters.
     struct BackupParams {
         /// The destination directory or file
+        destination: String [Str, required],
+    }
+}
+
+rpc_params! {
+    /// `exportwatchonlywallet`'s parameters.
+    struct ExportWatchOnlyParams {
+        /// The path to the filename the exported watchonly wallet will be saved to
         destination: String [Str, required],
     }
 }
@@ -222,4 +231,22 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             Ok(Value::Null)
         },
     ));
+
+    let c = context.clone();
+    table.register(
+        RpcMethod::new(
+            "exportwatchonlywallet",
+            "wallet",
+            "Creates a wallet file at the specified destination containing a watchonly version of the current wallet. This watchonly wallet contains the wallet's public descriptors, its transactions, and address book data. Descriptors that use hardened derivation will only have a limited number of derived keys included in the export due to hardened derivation requiring private keys. Descriptors with unhardened derivation do not have this limitation. The watchonly wallet can be imported into another node using 'restorewallet'.",
+            move |req, p: ExportWatchOnlyParams| {
+                let wallet = synced_wallet(&c, req)?;
+                let exported = wallet
+                    .export_watch_only(&p.destination, c.params.message_start)
+                    .map_err(|e| RpcError::new(code::WALLET_ERROR, e))?;
+                Ok(json!({ "exported_file": exported }))
+            },
+        )
+        .result("{                       (json object)\n  \"exported_file\" : \"str\"    (string) The full path that the file has been exported to\n}")
+        .examples("> bitcoin-cli exportwatchonlywallet \"/path/to/export.dat\"\n> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"exportwatchonlywallet\", \"params\": [\"/path/to/export.dat\"]}' -H 'content-type: application/json' http://127.0.0.1:8332/\n"),
+    );
 }

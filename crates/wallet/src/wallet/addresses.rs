@@ -128,11 +128,13 @@ impl Wallet {
         let dest = spkm
             .get_new_destination(output_type, access)
             .map_err(|e| match e {
-                KeyError::Addresses(_) | KeyError::Keys(_) | KeyError::Derive(_) => {
-                    AddressError::KeypoolRanOut(
-                        "Error: Keypool ran out, please call keypoolrefill first".into(),
-                    )
-                }
+                // The descriptor's own reason ("No addresses available" once
+                // a watch-only hardened window is used up), as Core passes
+                // it on.
+                KeyError::Addresses(m) => AddressError::KeypoolRanOut(m),
+                KeyError::Keys(_) | KeyError::Derive(_) => AddressError::KeypoolRanOut(
+                    "Error: Keypool ran out, please call keypoolrefill first".into(),
+                ),
                 other => AddressError::KeypoolRanOut(other.to_string()),
             })?;
         let mut keys = KeyWrites::default();

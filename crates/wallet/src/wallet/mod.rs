@@ -7,6 +7,7 @@
 //! * [`keystore`]: descriptor managers and their records.
 //! * [`open`]: creating and loading wallets.
 //! * [`sync`]: chain notifications, attaching to the chain, rescans.
+//! * `fast_rescan`: the scripts a rescan matches block filters against.
 //! * [`addresses`]: new addresses, labels, the address book.
 //! * [`options`]: the wallet options read from the node's arguments.
 
@@ -14,6 +15,8 @@ pub mod addresses;
 pub mod bump;
 pub mod coins;
 pub mod crypt;
+pub mod export;
+mod fast_rescan;
 pub mod import;
 pub mod keystore;
 pub mod open;

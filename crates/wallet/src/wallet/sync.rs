@@ -8,6 +8,7 @@
 //! waiting for notifications), because the node's callback would run on
 //! this very thread and find the lock taken.
 
+use super::fast_rescan::{FastRescanFilter, BASIC_FILTER};
 use super::prefetch::ReadAhead;
 use super::{Env, State, Wallet, Writes};
 use crate::db::batch::WalletBatch;
@@ -574,11 +575,23 @@ fn scan_blocks(
     save_progress: bool,
 ) -> ScanResult {
     let started = Instant::now();
+    let chain = &wallet.chain;
+    let mut filter = chain
+        .has_block_filter_index(BASIC_FILTER)
+        .unwrap_or(false)
+        .then(|| match held.as_deref() {
+            Some(s) => FastRescanFilter::new(&s.keys),
+            None => FastRescanFilter::new(&wallet.lock().keys),
+        });
+    let variant = if filter.is_some() {
+        "fast variant using block filters"
+    } else {
+        "slow variant inspecting all blocks"
+    };
     wallet.log(format_args!(
-        "Rescan started from block {start}... (slow variant inspecting all blocks)"
+        "Rescan started from block {start}... ({variant})"
     ));
     wallet.abort_rescan.store(false, Ordering::SeqCst);
-    let chain = &wallet.chain;
     let mut progress = ScanProgress::start(wallet, held.as_deref(), start, max_height);
     let mut result = ScanResult {
         status: ScanStatus::Success,
@@ -588,7 +601,18 @@ fn scan_blocks(
     let mut hash = start;
     let mut height = start_height;
     let mut last_progress_save = Instant::now();
-    let want = scan_want();
+    let full_want = scan_want();
+    // A fast rescan reads ahead only what it needs of every block (where
+    // the chain goes on, the block's times) and reads the data of the
+    // blocks whose filter matches on its own.
+    let want = if filter.is_some() {
+        FoundBlockParam {
+            want_data: false,
+            ..scan_want()
+        }
+    } else {
+        scan_want()
+    };
     let mut read_ahead = read_ahead_for(wallet, held.as_deref(), start_height, max_height, &want);
     let mut shutdown = ShutdownPoll::default();
     loop {
@@ -598,10 +622,15 @@ fn scan_blocks(
             wallet.log(format_args!("Rescan aborted at block {height}."));
             break;
         }
+        let fetch_block = match filter.as_mut() {
+            Some(filter) => fast_rescan_wants(wallet, held.as_deref(), filter, hash, height),
+            None => true,
+        };
         let read = read_ahead.as_mut().and_then(|r| r.take(height, &hash));
         let found = match read {
-            Some(f) => Ok(f),
-            None => chain.find_block(&hash, &want),
+            Some(f) if !fetch_block || f.0.data.is_some() => Ok(f),
+            _ if fetch_block => chain.find_block(&hash, &full_want),
+            _ => chain.find_block(&hash, &want),
         };
         let (found, ok) = match found {
             Ok(f) => f,
@@ -612,6 +641,10 @@ fn scan_blocks(
             }
         };
         match (&found.data, ok) {
+            (_, true) if !fetch_block => {
+                // The filter rules the block out: it counts as scanned.
+                result.last_scanned = Some((hash, height));
+            }
             (Some(block), true) => {
                 if !found.in_active_chain {
                     result.last_failed = Some(hash);
@@ -675,6 +708,44 @@ fn scan_blocks(
         ));
     }
     result
+}
+
+/// Whether a fast rescan must read block `hash` at `height`: its filter
+/// matches the wallet's scripts (topped up first, as the previous block
+/// may have used the end of a range), or the node has no filter for it.
+fn fast_rescan_wants(
+    wallet: &Wallet,
+    held: Option<&State>,
+    filter: &mut FastRescanFilter,
+    hash: BlockHash,
+    height: i32,
+) -> bool {
+    match held {
+        Some(s) => filter.update_if_needed(&s.keys),
+        None => filter.update_if_needed(&wallet.lock().keys),
+    }
+    let matched = wallet
+        .chain
+        .block_filter_matches_any(BASIC_FILTER, &hash, filter.elements());
+    match matched {
+        Ok(Some(false)) => false,
+        Ok(Some(true)) => {
+            tracing::debug!(
+                target: "scan",
+                "Fast rescan: inspect block {height} [{hash}] (filter matched)"
+            );
+            true
+        }
+        // A failed call is treated like a missing filter: reading the
+        // block is always correct, only slower.
+        Ok(None) | Err(_) => {
+            tracing::debug!(
+                target: "scan",
+                "Fast rescan: inspect block {height} [{hash}] (WARNING: block filter not found!)"
+            );
+            true
+        }
+    }
 }
 
 impl Wallet {
