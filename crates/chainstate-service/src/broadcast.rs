@@ -99,6 +99,12 @@ impl NodeChain {
                 pool.accept(&cs, tx.clone(), self.policy(), false)
                     .map_err(refused)?;
                 added = true;
+                if relay == Relay::ToAll {
+                    // Announced again until a peer fetches it (Core's
+                    // best-effort initial broadcast); a transaction already
+                    // in the pool came from elsewhere and is not tracked.
+                    pool.add_unbroadcast(txid);
+                }
             }
         }
         if added && wait_for_clients {
@@ -108,5 +114,28 @@ impl NodeChain {
             self.relay_transaction(txid, wtxid);
         }
         Ok(txid)
+    }
+
+    /// Announces again every transaction of the unbroadcast set, which no
+    /// peer has fetched since it was submitted here (Core's
+    /// `ReattemptInitialBroadcast`, run by the node's scheduler).
+    pub fn reattempt_initial_broadcast(&self) {
+        let announce: Vec<_> = {
+            let mut pool = self.pool();
+            let mut found = Vec::new();
+            for txid in pool.unbroadcast() {
+                match pool.get(&txid) {
+                    Some(e) => found.push((txid, e.wtxid)),
+                    // Leaving the pool clears the mark, so this is only a
+                    // safeguard against announcing what we cannot serve.
+                    None => pool.remove_unbroadcast(&txid, true),
+                }
+            }
+            found
+        };
+        // Announced outside the pool lock: the P2P layer takes it to answer.
+        for (txid, wtxid) in announce {
+            self.relay_transaction(txid, wtxid);
+        }
     }
 }

@@ -410,8 +410,8 @@ impl NodeChain {
         let loaded = self.pool().load(&cs, &self.policy, path, options);
         match &loaded {
             Ok(s) => tracing::info!(
-                "Imported mempool transactions from disk: {} succeeded, {} failed, {} expired, {} already there, 0 waiting for initial broadcast",
-                s.succeeded, s.failed, s.expired, s.already_there
+                "Imported mempool transactions from file: {} succeeded, {} failed, {} expired, {} already there, {} waiting for initial broadcast",
+                s.succeeded, s.failed, s.expired, s.already_there, s.unbroadcast
             ),
             Err(e) => tracing::info!("Failed to deserialize mempool data on file: {e}. Continuing anyway."),
         }

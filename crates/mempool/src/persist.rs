@@ -28,6 +28,9 @@ pub struct LoadStats {
     pub expired: u64,
     /// Already in the pool.
     pub already_there: u64,
+    /// Entries of the saved unbroadcast set, when it was applied (Core
+    /// counts them all, in the pool or not).
+    pub unbroadcast: u64,
 }
 
 /// How saved transactions are taken back (Core's `importmempool` options).
@@ -37,13 +40,17 @@ pub struct LoadOptions {
     pub use_current_time: bool,
     /// Apply the saved fee deltas.
     pub apply_fee_deltas: bool,
+    /// Put the saved unbroadcast transactions that are in the pool back in
+    /// the unbroadcast set.
+    pub apply_unbroadcast: bool,
 }
 
 impl LoadOptions {
-    /// Start-up loading: saved times and deltas.
+    /// Start-up loading: saved times, deltas and unbroadcast set.
     pub const STARTUP: LoadOptions = LoadOptions {
         use_current_time: false,
         apply_fee_deltas: true,
+        apply_unbroadcast: true,
     };
 }
 
@@ -98,8 +105,16 @@ impl Mempool {
             p.txid.consensus_encode(&mut body)?;
             p.delta.consensus_encode(&mut body)?;
         }
-        // No unbroadcast set is kept.
-        VarInt(0).consensus_encode(&mut body)?;
+        // Last, as Core writes it: the set of txids awaiting a first fetch.
+        let unbroadcast = self.unbroadcast();
+        tracing::info!(
+            "Writing {} unbroadcast transactions to file.",
+            unbroadcast.len()
+        );
+        VarInt(unbroadcast.len() as u64).consensus_encode(&mut body)?;
+        for txid in &unbroadcast {
+            txid.consensus_encode(&mut body)?;
+        }
 
         let mut out = Vec::with_capacity(body.len() + 17);
         if v1 {
@@ -193,6 +208,51 @@ impl Mempool {
                 self.prioritise(txid, delta);
             }
         }
+        let VarInt(unbroadcast) = decode(&mut r)?;
+        // Read them all before applying any: a truncated list is a bad file.
+        let mut txids = Vec::new();
+        for _ in 0..unbroadcast {
+            txids.push(decode::<Txid>(&mut r)?);
+        }
+        if options.apply_unbroadcast {
+            stats.unbroadcast = unbroadcast;
+            for txid in txids {
+                // Only those accepted again: the set holds pool transactions.
+                self.add_unbroadcast(txid);
+            }
+        }
         Ok(stats)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::hashes::Hash;
+
+    #[test]
+    fn the_unbroadcast_set_ends_the_file_after_the_deltas() {
+        let mut pool = Mempool::new();
+        let txid = Txid::from_byte_array([3; 32]);
+        // A delta for a transaction not in the pool is written in the map.
+        pool.prioritise(txid, 42);
+        // Only pool transactions can be in the set, so put one in directly.
+        pool.unbroadcast.insert(txid);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("mempool.dat");
+        pool.dump(&path, true).expect("dump");
+        let data = std::fs::read(&path).expect("read");
+
+        let mut expected = Vec::new();
+        VERSION_NO_KEY
+            .consensus_encode(&mut expected)
+            .expect("encode");
+        0u64.consensus_encode(&mut expected).expect("encode");
+        VarInt(1).consensus_encode(&mut expected).expect("encode");
+        txid.consensus_encode(&mut expected).expect("encode");
+        42i64.consensus_encode(&mut expected).expect("encode");
+        VarInt(1).consensus_encode(&mut expected).expect("encode");
+        txid.consensus_encode(&mut expected).expect("encode");
+        assert_eq!(data, expected);
     }
 }

@@ -2,7 +2,7 @@
 //! spend, insertion order (parents always before children), and the
 //! chain-listener side: removal when mined, return when a block is undone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use bitcoin::{Block, OutPoint, Transaction, Txid, Wtxid};
@@ -89,6 +89,10 @@ pub struct Mempool {
     /// Fee deltas set by `prioritisetransaction`, kept for transactions not
     /// (yet) in the pool too.
     pub(crate) deltas: HashMap<Txid, i64>,
+    /// Locally submitted transactions no peer has fetched yet (Core's
+    /// `m_unbroadcast_txids`): announced again until one asks for them.
+    /// Ordered, as Core's `std::set`, so `mempool.dat` lists them alike.
+    pub(crate) unbroadcast: BTreeSet<Txid>,
     /// Who hears of changes.
     events: Listener,
 }
@@ -182,6 +186,42 @@ impl Mempool {
         out.into_iter()
     }
 
+    /// Puts `txid` in the unbroadcast set, if it is in the pool: only pool
+    /// transactions can be announced, and leaving the pool clears the mark.
+    pub fn add_unbroadcast(&mut self, txid: Txid) {
+        if self.entries.contains_key(&txid) {
+            self.unbroadcast.insert(txid);
+        }
+    }
+
+    /// Takes `txid` out of the unbroadcast set. `unchecked`: it goes without
+    /// a peer having fetched it (it left the pool), which the log says.
+    pub fn remove_unbroadcast(&mut self, txid: &Txid, unchecked: bool) {
+        if self.unbroadcast.remove(txid) {
+            let why = if unchecked {
+                " before confirmation that txn was sent out"
+            } else {
+                ""
+            };
+            tracing::debug!(target: "mempool", "Removed {txid} from set of unbroadcast txns{why}");
+        }
+    }
+
+    /// Whether `txid` awaits its first fetch by a peer.
+    pub fn is_unbroadcast(&self, txid: &Txid) -> bool {
+        self.unbroadcast.contains(txid)
+    }
+
+    /// The unbroadcast set, in txid order.
+    pub fn unbroadcast(&self) -> Vec<Txid> {
+        self.unbroadcast.iter().copied().collect()
+    }
+
+    /// Size of the unbroadcast set (`getmempoolinfo`'s `unbroadcastcount`).
+    pub fn unbroadcast_count(&self) -> usize {
+        self.unbroadcast.len()
+    }
+
     pub(crate) fn insert(&mut self, mut entry: Entry) {
         let txid = entry.tx.compute_txid();
         entry.sequence = self.next_sequence;
@@ -210,6 +250,7 @@ impl Mempool {
             }
             self.order.remove(&e.sequence);
             self.by_wtxid.remove(&e.wtxid);
+            self.remove_unbroadcast(&t, true);
             for input in &e.tx.input {
                 if self.spent_by.get(&input.previous_output) == Some(&t) {
                     self.spent_by.remove(&input.previous_output);
@@ -256,6 +297,8 @@ impl Mempool {
                 // Mined: its children stay, now spending confirmed outputs.
                 self.order.remove(&e.sequence);
                 self.by_wtxid.remove(&e.wtxid);
+                // Core logs this for mined transactions too: no peer asked.
+                self.remove_unbroadcast(&txid, true);
                 for input in &e.tx.input {
                     self.spent_by.remove(&input.previous_output);
                 }
@@ -339,5 +382,90 @@ impl CoinsView for PoolCoins<'_> {
             });
         }
         self.chain.coin(outpoint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::hashes::Hash;
+    use bitcoin::{absolute, transaction, Amount, ScriptBuf, Sequence, TxIn, TxOut, Witness};
+
+    /// A pool entry spending `prev` (no validation: the set only cares about
+    /// membership).
+    fn entry(prev: OutPoint) -> Entry {
+        let tx = Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: prev,
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: Witness::new(),
+            }],
+            output: vec![TxOut {
+                value: Amount::from_sat(1_000),
+                script_pubkey: ScriptBuf::new(),
+            }],
+        };
+        Entry {
+            wtxid: tx.compute_wtxid(),
+            tx: Arc::new(tx),
+            fee: 100,
+            vsize: 100,
+            weight: 400,
+            sigop_cost: 0,
+            time: 0,
+            height: 0,
+            sequence: 0,
+        }
+    }
+
+    #[test]
+    fn only_pool_transactions_join_the_unbroadcast_set() {
+        let mut pool = Mempool::new();
+        let absent = Txid::from_byte_array([9; 32]);
+        pool.add_unbroadcast(absent);
+        assert_eq!(pool.unbroadcast_count(), 0);
+
+        let e = entry(OutPoint::new(absent, 0));
+        let txid = e.tx.compute_txid();
+        pool.insert(e);
+        assert!(!pool.is_unbroadcast(&txid), "accepting alone does not mark");
+        pool.add_unbroadcast(txid);
+        assert!(pool.is_unbroadcast(&txid));
+        assert_eq!(pool.unbroadcast(), vec![txid]);
+        pool.remove_unbroadcast(&txid, false);
+        assert_eq!(pool.unbroadcast_count(), 0);
+        assert!(pool.get(&txid).is_some(), "fetched, still in the pool");
+    }
+
+    #[test]
+    fn leaving_the_pool_leaves_the_unbroadcast_set() {
+        let mut pool = Mempool::new();
+        let parent = entry(OutPoint::new(Txid::from_byte_array([1; 32]), 0));
+        let parent_id = parent.tx.compute_txid();
+        let child = entry(OutPoint::new(parent_id, 0));
+        let child_id = child.tx.compute_txid();
+        let mined = entry(OutPoint::new(Txid::from_byte_array([2; 32]), 0));
+        let mined_id = mined.tx.compute_txid();
+        for e in [parent, child, mined.clone()] {
+            pool.insert(e);
+        }
+        for t in [parent_id, child_id, mined_id] {
+            pool.add_unbroadcast(t);
+        }
+
+        // Evicted with its descendants: both leave the set.
+        pool.remove_recursive(&parent_id, RemovalReason::Replaced);
+        assert_eq!(pool.unbroadcast(), vec![mined_id]);
+
+        // Mined: it leaves too.
+        let block = Block {
+            header: bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header,
+            txdata: vec![(*mined.tx).clone()],
+        };
+        pool.block_connected(&block, 1);
+        assert_eq!(pool.unbroadcast_count(), 0);
     }
 }

@@ -196,6 +196,11 @@ pub trait NodeBackend: Send + Sync {
     /// A mempool transaction, for answering `getdata`.
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction>;
 
+    /// A peer was sent mempool transaction `txid` in answer to its `getdata`:
+    /// the initial broadcast of a local transaction succeeded, so it need not
+    /// be announced again (Core's `RemoveUnbroadcastTx`).
+    fn transaction_sent(&self, _txid: &Txid) {}
+
     /// Validates a transaction and adds it to the mempool. On `Ok` the P2P layer
     /// relays it to its other peers itself; a refusal never punishes the sender.
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected>;

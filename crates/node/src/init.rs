@@ -108,6 +108,8 @@ struct Running {
     services: Arc<crate::api::Services>,
     _ipc: crate::ipc_setup::NodeIpc,
     _p2p: Option<crate::p2p::P2p>,
+    /// The node's scheduler (`mockscheduler` moves it); stopped with P2P.
+    scheduler: Arc<common::scheduler::Scheduler>,
     chain: Arc<chainstate_service::NodeChain>,
     indexes: Arc<index::Indexes>,
     /// The `initload` thread; joined before the final flush.
@@ -235,6 +237,7 @@ impl NodeProcess {
         if let Some(wallet) = running.wallet.take() {
             wallet.stop();
         }
+        running.scheduler.stop();
         running._p2p.take();
         if let Some(t) = running.initload.take() {
             let _ = t.join();
@@ -244,6 +247,39 @@ impl NodeProcess {
         drop(running);
         tracing::info!("Shutdown done");
     }
+}
+
+/// Core's `MAX_INITIAL_BROADCAST_DELAY` is 15 minutes: unbroadcast
+/// transactions are announced again 10 to 15 minutes apart, at random so
+/// peers cannot tell the node by its timing.
+fn initial_broadcast_delay() -> std::time::Duration {
+    use rand::Rng;
+    std::time::Duration::from_secs(600)
+        + std::time::Duration::from_millis(rand::thread_rng().gen_range(0..300_000))
+}
+
+/// The node's scheduler with the peer manager's periodic work, forwarded by
+/// `mockscheduler` (the first of its listeners, as Core moves the node's
+/// scheduler before the clients').
+fn start_scheduler(
+    chain: &Arc<chainstate_service::NodeChain>,
+    control: &ControlContext,
+) -> Arc<common::scheduler::Scheduler> {
+    let scheduler = common::scheduler::Scheduler::start();
+    // Weak: the scheduler must not keep the chainstate alive past shutdown.
+    let weak = Arc::downgrade(chain);
+    scheduler.every_after(initial_broadcast_delay, move || {
+        if let Some(chain) = weak.upgrade() {
+            chain.reattempt_initial_broadcast();
+        }
+    });
+    let forwarded = Arc::downgrade(&scheduler);
+    control.on_mock_scheduler(Box::new(move |delta| {
+        if let Some(s) = forwarded.upgrade() {
+            s.mock_forward(std::time::Duration::from_secs(delta.max(0) as u64));
+        }
+    }));
+    scheduler
 }
 
 fn log_startup(args: &ArgsManager, chain: ChainType) {
@@ -408,6 +444,7 @@ fn init_main(
     let params = node_chain.lock().params_arc();
     let p2p = crate::p2p::start(&table, args, &params, subversion, p2p_backend)?;
     node_chain.set_peers(Box::new(crate::p2p_backend::P2pPeers(p2p.handle())));
+    let scheduler = start_scheduler(&node_chain, &control);
     let services = Arc::new(crate::api::Services {
         chain: node_chain.clone(),
         args: args.clone(),
@@ -464,6 +501,7 @@ fn init_main(
         services,
         _ipc: node_ipc,
         _p2p: Some(p2p),
+        scheduler,
         chain: node_chain,
         indexes,
         initload: Some(initload),

@@ -308,6 +308,10 @@ impl NodeBackend for ChainBackend {
         e.map(|e| (*e.tx).clone())
     }
 
+    fn transaction_sent(&self, txid: &bitcoin::Txid) {
+        self.chain.pool().remove_unbroadcast(txid, false);
+    }
+
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected> {
         let cs = self.chain.lock();
         let mut pool = self.chain.pool();

@@ -28,7 +28,6 @@ pub mod ledger;
 pub mod loader;
 pub mod manage;
 pub mod rpc;
-pub mod scheduler;
 pub mod sign;
 pub mod spend;
 pub mod tool;

@@ -21,7 +21,7 @@ pub struct Loader {
     table: Arc<RpcTable>,
     rpc_handlers: Mutex<Vec<Box<dyn Handler>>>,
     /// The periodic work, from `start` to `stop`.
-    scheduler: Mutex<Option<Arc<crate::scheduler::Scheduler>>>,
+    scheduler: Mutex<Option<Arc<common::scheduler::Scheduler>>>,
 }
 
 impl Loader {
@@ -103,7 +103,7 @@ impl ChainClient for Loader {
     }
 
     fn start(&self) -> Result<()> {
-        let scheduler = crate::scheduler::Scheduler::start();
+        let scheduler = common::scheduler::Scheduler::start();
         let context = Arc::downgrade(&self.context);
         scheduler.every(std::time::Duration::from_secs(60), move || {
             if let Some(c) = context.upgrade() {

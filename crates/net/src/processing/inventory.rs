@@ -109,15 +109,22 @@ impl Handler {
                     }
                 }
                 Inventory::WTx(w) => match self.backend.mempool_transaction(&TxRef::Wtxid(w)) {
-                    Some(tx) => st.peer.send("tx", &serialize(&tx)),
+                    Some(tx) => {
+                        st.peer.send("tx", &serialize(&tx));
+                        self.backend.transaction_sent(&tx.compute_txid());
+                    }
                     None => not_found.push(item),
                 },
                 Inventory::WitnessTransaction(t) | Inventory::Transaction(t) => {
                     match self.backend.mempool_transaction(&TxRef::Txid(t)) {
                         Some(tx) if matches!(item, Inventory::Transaction(_)) => {
-                            st.peer.send("tx", &strip_witness_tx(tx))
+                            st.peer.send("tx", &strip_witness_tx(tx));
+                            self.backend.transaction_sent(&t);
                         }
-                        Some(tx) => st.peer.send("tx", &serialize(&tx)),
+                        Some(tx) => {
+                            st.peer.send("tx", &serialize(&tx));
+                            self.backend.transaction_sent(&t);
+                        }
                         None => not_found.push(item),
                     }
                 }

@@ -41,8 +41,7 @@ rpc_params! {
         apply_fee_delta_priority: bool [Bool, default = false],
         /// Whether to apply the unbroadcast set metadata from the mempool file.
         /// Warning: Importing untrusted metadata may lead to unexpected issues and undesirable behavior.
-        // No unbroadcast set is kept, so this has nothing to apply.
-        _apply_unbroadcast_set: bool [Bool, default = false, names = "apply_unbroadcast_set"],
+        apply_unbroadcast_set: bool [Bool, default = false],
     }
 }
 
@@ -69,6 +68,7 @@ fn import_mempool(chain: &NodeChain, p: ImportMempoolParams) -> Result<Value, Rp
     let options = mempool::LoadOptions {
         use_current_time: given.use_current_time,
         apply_fee_deltas: given.apply_fee_delta_priority,
+        apply_unbroadcast: given.apply_unbroadcast_set,
     };
     chain
         .import_mempool(&path, options)
@@ -149,7 +149,7 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
         "depends": depends,
         "spentby": spentby,
         "bip125-replaceable": false,
-        "unbroadcast": false,
+        "unbroadcast": pool.is_unbroadcast(&txid),
     })
 }
 
@@ -382,7 +382,7 @@ pub fn register(
                 "mempoolminfee": amount(min_relay),
                 "minrelaytxfee": amount(min_relay),
                 "incrementalrelayfee": amount(incremental),
-                "unbroadcastcount": 0,
+                "unbroadcastcount": pool.unbroadcast_count(),
                 "permitbaremultisig": c.policy().permit_bare_multisig,
                 "maxdatacarriersize": c.policy().max_datacarrier_bytes.unwrap_or(0),
                 "limitclustercount": c.policy().cluster_count,

@@ -1,7 +1,7 @@
-//! The wallet process's periodic work (Core's `CScheduler` as the wallet
-//! uses it): tasks repeated at a fixed period on one thread, and
-//! `mockscheduler`'s jump forward, which makes the tasks that would run in
-//! that time due now.
+//! Periodic work of a process (Core's `CScheduler` as the node and the
+//! wallet use it): tasks repeated on one thread, each after a fixed period or
+//! a delay drawn anew for every run, and `mockscheduler`'s jump forward,
+//! which makes the tasks that would run in that time due now.
 
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 /// Work repeated by the scheduler.
 type Job = Arc<dyn Fn() + Send + Sync>;
 
+/// The delay before a task's next run, asked again after each run.
+type Delay = Arc<dyn Fn() -> Duration + Send + Sync>;
+
 struct Entry {
-    period: Duration,
+    delay: Delay,
     next: Instant,
     job: Job,
 }
@@ -40,7 +43,7 @@ impl Scheduler {
             .name("b-scheduler".into())
             .spawn(move || run(weak));
         if let Err(e) = spawned {
-            tracing::error!("Failed to start the wallet scheduler: {e}");
+            tracing::error!("Failed to start the scheduler: {e}");
         }
         scheduler
     }
@@ -51,10 +54,23 @@ impl Scheduler {
 
     /// Runs `job` every `period`, the first time one period from now.
     pub fn every(&self, period: Duration, job: impl Fn() + Send + Sync + 'static) {
+        self.every_after(move || period, job);
+    }
+
+    /// Runs `job` again and again, each time `delay()` after the previous
+    /// run (the first `delay()` from now). A delay drawn at random on each
+    /// call keeps the runs from being predictable to peers (Core reschedules
+    /// `ReattemptInitialBroadcast` so).
+    pub fn every_after(
+        &self,
+        delay: impl Fn() -> Duration + Send + Sync + 'static,
+        job: impl Fn() + Send + Sync + 'static,
+    ) {
         let mut s = self.lock();
+        let next = Instant::now() + delay();
         s.entries.push(Entry {
-            period,
-            next: Instant::now() + period,
+            delay: Arc::new(delay),
+            next,
             job: Arc::new(job),
         });
         self.changed.notify_all();
@@ -98,7 +114,7 @@ fn run(weak: Weak<Scheduler>) {
                 .min_by_key(|e| e.next);
             match due {
                 Some(e) => {
-                    e.next = now + e.period;
+                    e.next = now + (e.delay)();
                     Some(e.job.clone())
                 }
                 None => {
