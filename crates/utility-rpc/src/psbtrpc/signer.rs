@@ -639,8 +639,9 @@ impl Signer<'_> {
         let leaf =
             TapLeafHash::from_script(Script::from_bytes(leaf_script), LeafVersion::TapScript)
                 .to_byte_array();
-        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse(
+        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse_with_ext(
             Script::from_bytes(leaf_script),
+            &from_script(),
         )
         .ok()?;
         let sat = Satisfier::new(self, sd, Some(leaf), leaf_script);
@@ -651,15 +652,26 @@ impl Signer<'_> {
 
     /// Core's `WshSatisfier`: a miniscript satisfaction of witness script `ws`.
     fn wsh_miniscript(&self, sd: &mut SigData, ws: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let ms = miniscript::Miniscript::<bitcoin::PublicKey, miniscript::Segwitv0>::parse(
-            Script::from_bytes(ws),
-        )
-        .ok()?;
+        let ms =
+            miniscript::Miniscript::<bitcoin::PublicKey, miniscript::Segwitv0>::parse_with_ext(
+                Script::from_bytes(ws),
+                &from_script(),
+            )
+            .ok()?;
         let sat = Satisfier::new(self, sd, None, ws);
         let result = ms.satisfy(&sat);
         *sd = sat.into_sigdata();
         result.ok()
     }
+}
+
+/// What Core's `miniscript::FromScript` accepts: any valid miniscript, sane
+/// or not, with `pkh` decoded as a bare key hash (the script holds no key;
+/// the satisfier finds it by its hash). Only non-malleable satisfactions
+/// are made from it, as Core's, so an insane script is never completed
+/// unsafely.
+fn from_script() -> miniscript::ExtParams {
+    miniscript::ExtParams::allow_all()
 }
 
 fn stack_size(stack: &[Vec<u8>]) -> usize {

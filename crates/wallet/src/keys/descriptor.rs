@@ -33,6 +33,7 @@ use super::keyexpr::{
     hex_bytes, is_hex, parse_key_expr, xprv_from, KeyExpr, ParseKey, RenderedKey,
 };
 use super::musig;
+use utility_rpc::tapscript_limits::within_resource_limits;
 
 /// Private keys by the public key they belong to: the root secrets of key
 /// expressions as Core stores them (`walletdescriptorkey`), or derived
@@ -549,7 +550,7 @@ impl ParsedDescriptor {
             _ => {
                 let (plain, sorted) = utility_rpc::sorted_multi_a::unsort(payload);
                 sorted_leaves = sorted;
-                let d = Descriptor::<ParseKey>::from_str(&plain)
+                let d = utility_rpc::tapscript_limits::parse_descriptor::<ParseKey>(&plain)
                     .map_err(|e| parse_err(e.to_string()))?;
                 let mut again = StripSecrets {
                     network: kind_net,
@@ -1160,11 +1161,12 @@ impl ParsedDescriptor {
 }
 
 /// Whether a miniscript is one of Core's plain descriptors (`pk`, `pkh`,
-/// `multi`), which Core parses outside miniscript and allows in any context.
+/// `multi`, and in `tr()` leaves `multi_a`), which Core parses outside
+/// miniscript and does not sanity-check.
 fn is_plain<Pk: MiniscriptKey, Ctx: ScriptContext>(ms: &Miniscript<Pk, Ctx>) -> bool {
     match ms.as_inner() {
         Terminal::Check(sub) => matches!(sub.as_inner(), Terminal::PkK(_) | Terminal::PkH(_)),
-        Terminal::Multi(_) => true,
+        Terminal::Multi(_) | Terminal::MultiA(_) => true,
         _ => false,
     }
 }
@@ -1184,7 +1186,7 @@ fn sane<Pk: MiniscriptKey, Ctx: ScriptContext>(ms: &Miniscript<Pk, Ctx>) -> Resu
         let node = insane_sub(ms).unwrap_or(ms);
         return Err(parse_err(format!("{node} is not satisfiable")));
     }
-    if ms.sanity_check().is_err() {
+    if utility_rpc::tapscript_limits::sanity_check(ms).is_err() {
         return Err(parse_err(insane_reason(ms)));
     }
     Ok(())
@@ -1203,7 +1205,7 @@ fn insane_reason<Pk: MiniscriptKey, Ctx: ScriptContext>(top: &Miniscript<Pk, Ctx
         "contains mixes of timelocks expressed in blocks and seconds"
     } else if node.has_repeated_keys() {
         "contains duplicate public keys"
-    } else if !node.within_resource_limits() {
+    } else if !within_resource_limits(node) {
         "needs witnesses that may exceed resource limits"
     } else {
         return format!("{node} is not sane");
@@ -1220,7 +1222,7 @@ fn insane_sub<Pk: MiniscriptKey, Ctx: ScriptContext>(
         return Some(sub);
     }
     let sane = ms.is_non_malleable()
-        && ms.within_resource_limits()
+        && within_resource_limits(ms)
         && !ms.has_mixed_timelocks()
         && !ms.has_repeated_keys();
     (!sane).then_some(ms)
