@@ -402,6 +402,23 @@ impl Translator<KeyExpr, DefiniteDescriptorKey, KeyError> for ToDefinite<'_> {
     translate_hash_clone!(KeyExpr, DefiniteDescriptorKey, KeyError);
 }
 
+/// Maps each key to its derived public key (the even form for x-only keys,
+/// which scripts then use x-only).
+struct ToPublic<'a> {
+    keys: &'a [KeyExpr],
+    derived: &'a [DerivedKey],
+}
+
+impl Translator<KeyExpr, PublicKey, KeyError> for ToPublic<'_> {
+    fn pk(&mut self, pk: &KeyExpr) -> Result<PublicKey, KeyError> {
+        self.derived
+            .get(position(self.keys, pk)?)
+            .map(|d| d.pubkey)
+            .ok_or_else(|| KeyError::Corrupt("key expression not derived".into()))
+    }
+    translate_hash_clone!(KeyExpr, PublicKey, KeyError);
+}
+
 /// Where keys come from during expansion.
 enum Source<'a> {
     /// Core's `ExpandFromCache`: cached xpubs only.
@@ -1059,7 +1076,17 @@ impl ParsedDescriptor {
                     })
                     .map_err(translate_err)?;
                 let def = utility_rpc::sorted_multi_a::sort_leaves(def, &self.sorted_leaves);
-                (vec![def.script_pubkey()], Some(def))
+                // The script from the keys just derived: the definite
+                // descriptor would convert (and, x-only, decompress) every
+                // key again, with a new secp256k1 context each.
+                let public = d
+                    .translate_pk(&mut ToPublic {
+                        keys: &self.keys,
+                        derived: &derived,
+                    })
+                    .map_err(translate_err)?;
+                let public = utility_rpc::sorted_multi_a::sort_leaves(public, &self.sorted_leaves);
+                (vec![public.script_pubkey()], Some(def))
             }
             Kind::Combo(_) => {
                 let pk = single?.pubkey;

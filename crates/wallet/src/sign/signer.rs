@@ -5,7 +5,7 @@
 //! it can so later PSBT steps may combine them.
 
 use bitcoin::ecdsa;
-use bitcoin::hashes::Hash;
+use bitcoin::hashes::{hash160, Hash};
 use bitcoin::key::{Keypair, TapTweak};
 use bitcoin::psbt::Input;
 use bitcoin::script::Instruction;
@@ -312,8 +312,10 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
             let keypair = Keypair::from_secret_key(secp, &sk.inner);
             let xonly = XOnlyPublicKey::from_keypair(&keypair).0;
             let xbytes = xonly.serialize();
+            // A tapscript `pkh()` pushes the hash of the x-only key.
+            let xhash = hash160::Hash::hash(&xbytes).to_byte_array();
             if input.tap_script_sigs.contains_key(&(xonly, leaf_hash))
-                || !pushes(&script).any(|p| p == xbytes.as_slice())
+                || !pushes(&script).any(|p| p == xbytes.as_slice() || p == xhash.as_slice())
             {
                 continue;
             }
