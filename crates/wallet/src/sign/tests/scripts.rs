@@ -199,6 +199,18 @@ fn taproot_script_path() {
 }
 
 #[test]
+fn rawtr_signs_with_the_output_key() {
+    let a = master([7; 32]);
+    let mut ks = Keystore::default();
+    let id = import(&mut ks, &format!("rawtr({a}/0/*)"), KeyAccess::Plain);
+    let (prev, psbt, r) = spend_first(&ks, id);
+    assert!(r.complete);
+    let tx = psbt.extract_tx_unchecked_fee_rate();
+    assert_eq!(tx.input[0].witness.len(), 1);
+    assert_schnorr_key_path(&tx, 0, &prev.output, tx.input[0].witness.nth(0).unwrap());
+}
+
+#[test]
 fn taproot_pkh_leaf_is_signed_and_completed() {
     let secp = crate::keys::secp();
     let (a, b, c) = (master([7; 32]), master([9; 32]), master([11; 32]));
