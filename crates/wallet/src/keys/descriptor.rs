@@ -457,14 +457,12 @@ fn find_secret<'k>(keys: &'k KeyMap, expr: &KeyExpr) -> Option<&'k PrivateKey> {
         ..
     }) = &expr.key
     {
-        for parity in [
-            bitcoin::secp256k1::Parity::Even,
-            bitcoin::secp256k1::Parity::Odd,
-        ] {
-            if let Some(k) = keys.get(&PublicKey::new(x.public_key(parity))) {
-                return Some(k);
-            }
-        }
+        // Compared x-only: lifting the key to both full forms costs a
+        // square root each, per key of the descriptor.
+        return keys
+            .iter()
+            .find(|(pk, _)| XOnlyPublicKey::from(pk.inner) == *x)
+            .map(|(_, k)| k);
     }
     None
 }
@@ -1052,13 +1050,30 @@ impl ParsedDescriptor {
 
     fn expand_with(&self, pos: u32, mut src: Source<'_>) -> Result<Expansion, KeyError> {
         let mut derived: Vec<DerivedKey> = Vec::with_capacity(self.keys.len());
+        // A constant key given again (a `multi_a` leaf may repeat one
+        // hundreds of times) is the same key: derived once.
+        let mut singles: std::collections::HashMap<&KeyExpr, usize> =
+            std::collections::HashMap::new();
         for (j, expr) in self.keys.iter().enumerate() {
-            let key = match &expr.musig {
-                Some(m) => {
+            let earlier = match (&expr.musig, &expr.key) {
+                (None, DescriptorPublicKey::Single(_)) => singles.get(expr).copied(),
+                _ => None,
+            };
+            let key = match (&expr.musig, earlier.and_then(|i| derived.get(i))) {
+                (_, Some(first)) => DerivedKey {
+                    key_exp_index: j as u32,
+                    ..first.clone()
+                },
+                (Some(m), None) => {
                     let parts = &derived[j.saturating_sub(m.participants)..j];
                     self.derive_musig(j, m, parts, pos, &mut src)?
                 }
-                None => self.derive_key(j, pos, &mut src)?,
+                (None, None) => {
+                    if matches!(expr.key, DescriptorPublicKey::Single(_)) {
+                        singles.insert(expr, j);
+                    }
+                    self.derive_key(j, pos, &mut src)?
+                }
             };
             derived.push(key);
         }
