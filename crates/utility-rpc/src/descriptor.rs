@@ -458,7 +458,8 @@ fn mini_err(e: impl std::fmt::Display) -> String {
 /// steps after them can still be derived.
 fn parse_mini(text: &str, keys: &mut KeyMap) -> Result<Descriptor<DescriptorPublicKey>, String> {
     let secp = Secp256k1::signing_only();
-    let (d, found) = Descriptor::parse_descriptor(&secp, text).map_err(mini_err)?;
+    let (d, found) =
+        crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text).map_err(mini_err)?;
     keys.extend(found);
     Ok(d)
 }

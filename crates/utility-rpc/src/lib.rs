@@ -13,6 +13,7 @@ pub mod rawtx;
 pub mod scan_objects;
 pub mod script;
 pub mod sorted_multi_a;
+pub mod tapscript_limits;
 pub mod tojson;
 
 mod methods;

@@ -311,3 +311,42 @@ pub fn remove_unnecessary_transactions(psbt: &mut Psbt) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// From Core's wallet_miniscript.py: a PSBT spending
+    /// `wsh(andor(ndv:older(2),and_v(v:pk(A),sha256(H)),and_v(v:pkh(B),pk(C))))`
+    /// with sequence 2, signed by A, B and C but without the preimage of H.
+    const ANDOR_PKH_PSBT: &str = "cHNidP8BAgQCAAAAAQMEAAAAAAEEAQEBBQEBAfsEAgAAAAABAIkCAAAAAU3y3d3P8/xs4DnXlbYLMxtj+McULAyB0pVLBlLrklHjAAAAAAD9////AkBCDwAAAAAAIgAgw453/Nusn9/689kxWHAywaxtJTetJbLz3PwUuTFjoT9oTucpAQAAACJRIEzsvslq+heyMWPTE7eh+ZXZp4UqkX9Z0UdQDRllXr7UyQAAAAEBK0BCDwAAAAAAIgAgw453/Nusn9/689kxWHAywaxtJTetJbLz3PwUuTFjoT8iAgLftpWayJMeg0yJ2Ky6hPluaxsANPnsYY0d/7DzDVeZVkcwRAIgexFQ21jP9+ItEquzsHoWI6bbzI2xvkb3108WYuVxMHACIBfgO4Ebqtj82t6Djr2p/4iazsPBVbhEziY2y/sWodSVASICA+rS7wl3ORVEN5rAk/KWdfwmB+dkhRnVhsfW8yt8EJhfRzBEAiA43HC2OGT/XGWnzV4hZG2S8vBp03xE3eORF3zx0lw9pQIgQrWtqfIDRhmDlVckPFcVLV+kKgHSIm9E452V5pEmmz4BIgIDTJHqWN+q1Y0RuGe+QC7ytyrQJg4/lWQOfZTaDTppSWxHMEQCID4vaSHsELZRo0b9JysEetvsRT6MidcrUemJzC31D4plAiB3B1NlF0bO8g2Wa56X0Pt02/mExR/ZNCE1HY2rtTMUdQEBBZB2Y1KyaWiSZHapFLGEHif9pHvGav20tHtgSa0p80X7iK0hA+rS7wl3ORVEN5rAk/KWdfwmB+dkhRnVhsfW8yt8EJhfrGchAt+2lZrIkx6DTInYrLqE+W5rGwA0+exhjR3/sPMNV5lWrYIBIIioICqM4wGJsuwyALR660/qrI/K18C6FwOJcp9ImLC3kzvLh2giBgLftpWayJMeg0yJ2Ky6hPluaxsANPnsYY0d/7DzDVeZVgQAqNdOIgYDTJHqWN+q1Y0RuGe+QC7ytyrQJg4/lWQOfZTaDTppSWwEsYQeJyIGA+rS7wl3ORVEN5rAk/KWdfwmB+dkhRnVhsfW8yt8EJhfCDQbO7wAAAAAAQ4gvOvUs5rFHjGxcvGIUnOaOOcUUr/vi714S8WL+z9fI2YBDwQAAAAAARAEAgAAAAABAwiguw0AAAAAAAEEFgAUd0teVY+pruBfUdC0EM/9+V3JsTsA";
+
+    /// From Core's wallet_miniscript.py: a PSBT spending the leaf
+    /// `and_v(v:pkh(B),pk(C))` of a `tr()` tree, signed by B and C (and by
+    /// A for the other leaf).
+    const TAP_PKH_PSBT: &str = "cHNidP8BAgQCAAAAAQMEAAAAAAEEAQEBBQEBAfsEAgAAAAABAStAQg8AAAAAACJRIDZtB/2V0BBFes3+yVoP00cQMFOmLpiI9Pfg+uhRXy5MQRRoi3nmg7UysaAu0CPDYQu++5WWVLxQabXkSHVxKqD98r63zZJAzEKoE83iBuCqv7zN/CTJDxsNi26lido7Mp1hQCLtK7CYKrXraai3qo9yJJ3td1wIPt0yPbgZ4GLswUKoYuvvTYFiKnjoZIjtrBOn6HCyqHxuwHSSBWeHNOBmEhNBFLBtH+T7TP1XorICOrCuSwQ0VIdTIqiHC7RLAsdHFcSLDa40soqpeMDRamwBV92LDv8ixtMBl/9uMRHTrS0fyMhAa7UUVnlZ2VZm8u95ZfeHnObQejGNvqXuNfhBWqUoYrluXHhLy+CJCF0+adURzaJ0wFXQDbIGpzyulJu7XJ405UEUukHUN5JOiD0PjEpcdk48yk7c1+6sp1RRgIjl05RRheW+t82SQMxCqBPN4gbgqr+8zfwkyQ8bDYtupYnaOzKdYUDwS3exiSH0INxXV+juV22B8MbqA2txQOXzdNI3ioDzUSD56QCihkswFaRYleAe1mLJWS1IrsWBLvgglW+bXLu+QhXAUBA8Am3tLzCypW2OkO2LMor7YIt7Llw+iX9bqa65EGa+t82SQMxCqBPN4gbgqr+8zfwkyQ8bDYtupYnaOzKdYUUgsG0f5PtM/VeisgI6sK5LBDRUh1MiqIcLtEsCx0cVxIutIKZYil0F7HsngBdb0eSJ5Z3CF7tHIeJhx8Cp1i0DwGqUrMBCFcBQEDwCbe0vMLKlbY6Q7Ysyivtgi3suXD6Jf1uprrkQZg2uNLKKqXjA0WpsAVfdiw7/IsbTAZf/bjER060tH8jIPHapFMpjllJBXXdNNOH/lrMysdOhy+gkiK0gukHUN5JOiD0PjEpcdk48yk7c1+6sp1RRgIjl05RRheWswCEWUBA8Am3tLzCypW2OkO2LMor7YIt7Llw+iX9bqa65EGYJABXUvAMAAAAAIRZoi3nmg7UysaAu0CPDYQu++5WWVLxQabXkSHVxKqD98ikBvrfNkkDMQqgTzeIG4Kq/vM38JMkPGw2LbqWJ2jsynWGxhB4nAAAAACEWpliKXQXseyeAF1vR5InlncIXu0ch4mHHwKnWLQPAapQlAQ2uNLKKqXjA0WpsAVfdiw7/IsbTAZf/bjER060tH8jIoVOcbyEWsG0f5PtM/VeisgI6sK5LBDRUh1MiqIcLtEsCx0cVxIspAQ2uNLKKqXjA0WpsAVfdiw7/IsbTAZf/bjER060tH8jIAKjXTgAAAAAhFrpB1DeSTog9D4xKXHZOPMpO3NfurKdUUYCI5dOUUYXlJQG+t82SQMxCqBPN4gbgqr+8zfwkyQ8bDYtupYnaOzKdYTQbO7wBFyBQEDwCbe0vMLKlbY6Q7Ysyivtgi3suXD6Jf1uprrkQZgEYIIvE4eAAPlRalIricK/xlYmmCS9srUAk1r7Afp3pw+9HAQ4g9CJKS07aUGcqHp2bkd+WXJURsI8vpVmOGIiBVT6+ko0BDwQAAAAAARAE/f///wABAwiguw0AAAAAAAEEFgAU4760F3fB94mpMB81uUzgAZmYSmoA";
+
+    #[test]
+    fn finalizes_tapscript_pkh_from_the_taproot_origins() {
+        let bytes = psbt::base64::decode(TAP_PKH_PSBT).expect("base64");
+        let mut psbt = Psbt::deserialize(&bytes).expect("psbt");
+        assert!(finalize(&mut psbt));
+        // sig C, sig B, key B, the leaf script, the control block.
+        let witness = &psbt.inputs[0].final_script_witness;
+        assert_eq!(witness.len(), 5);
+        assert_eq!(witness[2].len(), 32);
+    }
+
+    #[test]
+    fn finalizes_miniscript_with_pkh_from_the_partial_signatures() {
+        let bytes = psbt::base64::decode(ANDOR_PKH_PSBT).expect("base64");
+        let mut psbt = Psbt::deserialize(&bytes).expect("psbt");
+        // The script holds only B's hash: its key comes from the signature
+        // map, and the preimage branch is out, so the timelock is dissatisfied.
+        assert!(finalize(&mut psbt));
+        let witness = &psbt.inputs[0].final_script_witness;
+        // sig C, sig B, key B, the dissatisfaction of ndv:older(2), the script.
+        assert_eq!(witness.len(), 5);
+        assert!(witness[3].is_empty());
+    }
+}

@@ -39,6 +39,25 @@ impl<'a> Satisfier<'a> {
         self.sd.into_inner()
     }
 
+    /// The x-only key whose hash a tapscript `pkh()` names: from the PSBT's
+    /// taproot origins, the keystore, or a signature the PSBT holds for it.
+    pub(super) fn xonly_for_hash(&self, h: &hash160::Hash) -> Option<XOnlyPublicKey> {
+        let id = h.to_byte_array();
+        let sd = self.sd.borrow();
+        let known = self.signer.pubkey(&sd, &id).and_then(|pk| match pk.len() {
+            33 => pk.get(1..).map(<[u8]>::to_vec),
+            _ => Some(pk),
+        });
+        let from_sigs = || {
+            sd.tap_script_sigs
+                .keys()
+                .map(|(x, _)| *x)
+                .find(|x| hash160::Hash::hash(x).to_byte_array() == id)
+                .map(|x| x.to_vec())
+        };
+        XOnlyPublicKey::from_slice(&known.or_else(from_sigs)?).ok()
+    }
+
     fn preimage(&self, pick: impl Fn(&SigData) -> Option<&Vec<u8>>) -> Option<[u8; 32]> {
         let sd = self.sd.borrow();
         pick(&sd).and_then(|v| v.as_slice().try_into().ok())

@@ -639,11 +639,13 @@ impl Signer<'_> {
         let leaf =
             TapLeafHash::from_script(Script::from_bytes(leaf_script), LeafVersion::TapScript)
                 .to_byte_array();
-        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse(
+        let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse_with_ext(
             Script::from_bytes(leaf_script),
+            &from_script(),
         )
         .ok()?;
         let sat = Satisfier::new(self, sd, Some(leaf), leaf_script);
+        let ms = with_pkh_keys(ms, &sat);
         let result = ms.satisfy(&sat);
         *sd = sat.into_sigdata();
         result.ok()
@@ -651,15 +653,56 @@ impl Signer<'_> {
 
     /// Core's `WshSatisfier`: a miniscript satisfaction of witness script `ws`.
     fn wsh_miniscript(&self, sd: &mut SigData, ws: &[u8]) -> Option<Vec<Vec<u8>>> {
-        let ms = miniscript::Miniscript::<bitcoin::PublicKey, miniscript::Segwitv0>::parse(
-            Script::from_bytes(ws),
-        )
-        .ok()?;
+        let ms =
+            miniscript::Miniscript::<bitcoin::PublicKey, miniscript::Segwitv0>::parse_with_ext(
+                Script::from_bytes(ws),
+                &from_script(),
+            )
+            .ok()?;
         let sat = Satisfier::new(self, sd, None, ws);
         let result = ms.satisfy(&sat);
         *sd = sat.into_sigdata();
         result.ok()
     }
+}
+
+/// `ms` with each key hash of a `pkh()` replaced by its x-only key where
+/// the satisfier knows it. The `miniscript` crate cannot satisfy a bare key
+/// hash in tapscript (it would push the key in its 33-byte form), so a
+/// tapscript `pkh()` is only satisfiable once its key is in the script.
+fn with_pkh_keys(
+    ms: miniscript::Miniscript<XOnlyPublicKey, miniscript::Tap>,
+    sat: &Satisfier<'_>,
+) -> miniscript::Miniscript<XOnlyPublicKey, miniscript::Tap> {
+    let mut hashes = Vec::new();
+    for node in ms.iter() {
+        if let miniscript::Terminal::RawPkH(h) = node.node {
+            hashes.push(h);
+        }
+    }
+    if hashes.is_empty() {
+        return ms;
+    }
+    // The text form names a bare key hash `expr_raw_pk_h(H)` (`expr_raw_pkh`
+    // under `c:`), a known key `pk_h(K)` (`pkh`).
+    let mut text = ms.to_string();
+    for h in hashes {
+        if let Some(k) = sat.xonly_for_hash(&h) {
+            text = text
+                .replace(&format!("expr_raw_pkh({h})"), &format!("pkh({k})"))
+                .replace(&format!("expr_raw_pk_h({h})"), &format!("pk_h({k})"));
+        }
+    }
+    miniscript::Miniscript::from_str_ext(&text, &from_script()).unwrap_or(ms)
+}
+
+/// What Core's `miniscript::FromScript` accepts: any valid miniscript, sane
+/// or not, with `pkh` decoded as a bare key hash (the script holds no key;
+/// the satisfier finds it by its hash). Only non-malleable satisfactions
+/// are made from it, as Core's, so an insane script is never completed
+/// unsafely.
+fn from_script() -> miniscript::ExtParams {
+    miniscript::ExtParams::allow_all()
 }
 
 fn stack_size(stack: &[Vec<u8>]) -> usize {

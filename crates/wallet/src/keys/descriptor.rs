@@ -33,6 +33,7 @@ use super::keyexpr::{
     hex_bytes, is_hex, parse_key_expr, xprv_from, KeyExpr, ParseKey, RenderedKey,
 };
 use super::musig;
+use utility_rpc::tapscript_limits::within_resource_limits;
 
 /// Private keys by the public key they belong to: the root secrets of key
 /// expressions as Core stores them (`walletdescriptorkey`), or derived
@@ -401,6 +402,23 @@ impl Translator<KeyExpr, DefiniteDescriptorKey, KeyError> for ToDefinite<'_> {
     translate_hash_clone!(KeyExpr, DefiniteDescriptorKey, KeyError);
 }
 
+/// Maps each key to its derived public key (the even form for x-only keys,
+/// which scripts then use x-only).
+struct ToPublic<'a> {
+    keys: &'a [KeyExpr],
+    derived: &'a [DerivedKey],
+}
+
+impl Translator<KeyExpr, PublicKey, KeyError> for ToPublic<'_> {
+    fn pk(&mut self, pk: &KeyExpr) -> Result<PublicKey, KeyError> {
+        self.derived
+            .get(position(self.keys, pk)?)
+            .map(|d| d.pubkey)
+            .ok_or_else(|| KeyError::Corrupt("key expression not derived".into()))
+    }
+    translate_hash_clone!(KeyExpr, PublicKey, KeyError);
+}
+
 /// Where keys come from during expansion.
 enum Source<'a> {
     /// Core's `ExpandFromCache`: cached xpubs only.
@@ -439,14 +457,12 @@ fn find_secret<'k>(keys: &'k KeyMap, expr: &KeyExpr) -> Option<&'k PrivateKey> {
         ..
     }) = &expr.key
     {
-        for parity in [
-            bitcoin::secp256k1::Parity::Even,
-            bitcoin::secp256k1::Parity::Odd,
-        ] {
-            if let Some(k) = keys.get(&PublicKey::new(x.public_key(parity))) {
-                return Some(k);
-            }
-        }
+        // Compared x-only: lifting the key to both full forms costs a
+        // square root each, per key of the descriptor.
+        return keys
+            .iter()
+            .find(|(pk, _)| XOnlyPublicKey::from(pk.inner) == *x)
+            .map(|(_, k)| k);
     }
     None
 }
@@ -549,7 +565,7 @@ impl ParsedDescriptor {
             _ => {
                 let (plain, sorted) = utility_rpc::sorted_multi_a::unsort(payload);
                 sorted_leaves = sorted;
-                let d = Descriptor::<ParseKey>::from_str(&plain)
+                let d = utility_rpc::tapscript_limits::parse_descriptor::<ParseKey>(&plain)
                     .map_err(|e| parse_err(e.to_string()))?;
                 let mut again = StripSecrets {
                     network: kind_net,
@@ -1034,13 +1050,30 @@ impl ParsedDescriptor {
 
     fn expand_with(&self, pos: u32, mut src: Source<'_>) -> Result<Expansion, KeyError> {
         let mut derived: Vec<DerivedKey> = Vec::with_capacity(self.keys.len());
+        // A constant key given again (a `multi_a` leaf may repeat one
+        // hundreds of times) is the same key: derived once.
+        let mut singles: std::collections::HashMap<&KeyExpr, usize> =
+            std::collections::HashMap::new();
         for (j, expr) in self.keys.iter().enumerate() {
-            let key = match &expr.musig {
-                Some(m) => {
+            let earlier = match (&expr.musig, &expr.key) {
+                (None, DescriptorPublicKey::Single(_)) => singles.get(expr).copied(),
+                _ => None,
+            };
+            let key = match (&expr.musig, earlier.and_then(|i| derived.get(i))) {
+                (_, Some(first)) => DerivedKey {
+                    key_exp_index: j as u32,
+                    ..first.clone()
+                },
+                (Some(m), None) => {
                     let parts = &derived[j.saturating_sub(m.participants)..j];
                     self.derive_musig(j, m, parts, pos, &mut src)?
                 }
-                None => self.derive_key(j, pos, &mut src)?,
+                (None, None) => {
+                    if matches!(expr.key, DescriptorPublicKey::Single(_)) {
+                        singles.insert(expr, j);
+                    }
+                    self.derive_key(j, pos, &mut src)?
+                }
             };
             derived.push(key);
         }
@@ -1058,7 +1091,17 @@ impl ParsedDescriptor {
                     })
                     .map_err(translate_err)?;
                 let def = utility_rpc::sorted_multi_a::sort_leaves(def, &self.sorted_leaves);
-                (vec![def.script_pubkey()], Some(def))
+                // The script from the keys just derived: the definite
+                // descriptor would convert (and, x-only, decompress) every
+                // key again, with a new secp256k1 context each.
+                let public = d
+                    .translate_pk(&mut ToPublic {
+                        keys: &self.keys,
+                        derived: &derived,
+                    })
+                    .map_err(translate_err)?;
+                let public = utility_rpc::sorted_multi_a::sort_leaves(public, &self.sorted_leaves);
+                (vec![public.script_pubkey()], Some(def))
             }
             Kind::Combo(_) => {
                 let pk = single?.pubkey;
@@ -1160,11 +1203,12 @@ impl ParsedDescriptor {
 }
 
 /// Whether a miniscript is one of Core's plain descriptors (`pk`, `pkh`,
-/// `multi`), which Core parses outside miniscript and allows in any context.
+/// `multi`, and in `tr()` leaves `multi_a`), which Core parses outside
+/// miniscript and does not sanity-check.
 fn is_plain<Pk: MiniscriptKey, Ctx: ScriptContext>(ms: &Miniscript<Pk, Ctx>) -> bool {
     match ms.as_inner() {
         Terminal::Check(sub) => matches!(sub.as_inner(), Terminal::PkK(_) | Terminal::PkH(_)),
-        Terminal::Multi(_) => true,
+        Terminal::Multi(_) | Terminal::MultiA(_) => true,
         _ => false,
     }
 }
@@ -1184,7 +1228,7 @@ fn sane<Pk: MiniscriptKey, Ctx: ScriptContext>(ms: &Miniscript<Pk, Ctx>) -> Resu
         let node = insane_sub(ms).unwrap_or(ms);
         return Err(parse_err(format!("{node} is not satisfiable")));
     }
-    if ms.sanity_check().is_err() {
+    if utility_rpc::tapscript_limits::sanity_check(ms).is_err() {
         return Err(parse_err(insane_reason(ms)));
     }
     Ok(())
@@ -1203,7 +1247,7 @@ fn insane_reason<Pk: MiniscriptKey, Ctx: ScriptContext>(top: &Miniscript<Pk, Ctx
         "contains mixes of timelocks expressed in blocks and seconds"
     } else if node.has_repeated_keys() {
         "contains duplicate public keys"
-    } else if !node.within_resource_limits() {
+    } else if !within_resource_limits(node) {
         "needs witnesses that may exceed resource limits"
     } else {
         return format!("{node} is not sane");
@@ -1220,7 +1264,7 @@ fn insane_sub<Pk: MiniscriptKey, Ctx: ScriptContext>(
         return Some(sub);
     }
     let sane = ms.is_non_malleable()
-        && ms.within_resource_limits()
+        && within_resource_limits(ms)
         && !ms.has_mixed_timelocks()
         && !ms.has_repeated_keys();
     (!sane).then_some(ms)

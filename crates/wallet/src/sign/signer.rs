@@ -5,7 +5,7 @@
 //! it can so later PSBT steps may combine them.
 
 use bitcoin::ecdsa;
-use bitcoin::hashes::Hash;
+use bitcoin::hashes::{hash160, Hash};
 use bitcoin::key::{Keypair, TapTweak};
 use bitcoin::psbt::Input;
 use bitcoin::script::Instruction;
@@ -296,6 +296,28 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
             }
         }
     }
+    // Then the output key itself, untweaked (`rawtr()`), as Core tries next.
+    if input.tap_key_sig.is_none() {
+        let output_key = ctx
+            .utxo
+            .script_pubkey
+            .as_bytes()
+            .get(2..34)
+            .and_then(|x| XOnlyPublicKey::from_slice(x).ok());
+        if let Some(sk) = output_key.and_then(|x| key_for_xonly(keys, &x)) {
+            let keypair = Keypair::from_secret_key(secp, &sk.inner);
+            if let Ok(h) = ctx
+                .cache
+                .taproot_key_spend_signature_hash(ctx.index, &prevouts, ty)
+            {
+                let msg = Message::from_digest(h.to_byte_array());
+                input.tap_key_sig = Some(taproot::Signature {
+                    signature: secp.sign_schnorr(&msg, &keypair),
+                    sighash_type: ty,
+                });
+            }
+        }
+    }
     // A key path signature is the whole spend: Core stops there.
     if input.tap_key_sig.is_some() {
         return;
@@ -312,8 +334,10 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
             let keypair = Keypair::from_secret_key(secp, &sk.inner);
             let xonly = XOnlyPublicKey::from_keypair(&keypair).0;
             let xbytes = xonly.serialize();
+            // A tapscript `pkh()` pushes the hash of the x-only key.
+            let xhash = hash160::Hash::hash(&xbytes).to_byte_array();
             if input.tap_script_sigs.contains_key(&(xonly, leaf_hash))
-                || !pushes(&script).any(|p| p == xbytes.as_slice())
+                || !pushes(&script).any(|p| p == xbytes.as_slice() || p == xhash.as_slice())
             {
                 continue;
             }

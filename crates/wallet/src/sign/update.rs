@@ -27,7 +27,14 @@ pub(super) fn descriptor_for_script(
     spk: &Script,
 ) -> Option<Descriptor<DefiniteDescriptorKey>> {
     if let Some(d) = &provider.descriptor {
-        return (d.script_pubkey().as_script() == spk).then(|| d.clone());
+        // The provider's script is this descriptor's, computed once when
+        // the index was expanded: recomputing it costs a key conversion
+        // per key, which for a 999-key `multi_a` leaf is most of a spend.
+        return provider
+            .scripts
+            .iter()
+            .any(|s| s.as_script() == spk)
+            .then(|| d.clone());
     }
     let [key] = provider.pubkeys.as_slice() else {
         return None;

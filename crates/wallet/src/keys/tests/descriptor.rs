@@ -351,6 +351,26 @@ fn rawtr_descriptor() {
 }
 
 #[test]
+fn repeated_constant_keys_in_a_large_multi_a() {
+    // Core's wallet_taproot.py: one ranged key among 998 copies of H.
+    let h = "50929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0";
+    let a = "xpub6ERApfZwUNrhLCkDtcHTcxd75RbzS1ed54G1LkBUHQVHQKqhMkhgbmJbZRkrgZw4koxb5JaHWkY4ALHY2grBGRjaDMzQLcgJvLJuZZvRcEL";
+    let mut leaf = vec![h.to_string(); 998];
+    leaf.insert(400, format!("{a}/0/*"));
+    let s = format!("tr({a}/1/*,multi_a(1,{}))", leaf.join(","));
+    let (d, _) = parse(&s).unwrap();
+    let e = d.expand(2, None, None).unwrap();
+    assert_eq!(e.keys.len(), 1000);
+    // Every copy is the same key, numbered where it stands.
+    assert_eq!(e.keys[1].pubkey, e.keys[999].pubkey);
+    assert_eq!(e.keys[999].key_exp_index, 999);
+    assert!(e.keys[1].xonly);
+    assert_ne!(e.keys[401].pubkey, e.keys[1].pubkey);
+    assert_eq!(e.scripts.len(), 1);
+    assert!(e.scripts[0].is_p2tr());
+}
+
+#[test]
 fn key_expression_numbering_is_textual() {
     // tr(): the internal key is expression 0 even though miniscript visits
     // the tree first; the cache records are keyed by these numbers.

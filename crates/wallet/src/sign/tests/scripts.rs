@@ -199,6 +199,41 @@ fn taproot_script_path() {
 }
 
 #[test]
+fn rawtr_signs_with_the_output_key() {
+    let a = master([7; 32]);
+    let mut ks = Keystore::default();
+    let id = import(&mut ks, &format!("rawtr({a}/0/*)"), KeyAccess::Plain);
+    let (prev, psbt, r) = spend_first(&ks, id);
+    assert!(r.complete);
+    let tx = psbt.extract_tx_unchecked_fee_rate();
+    assert_eq!(tx.input[0].witness.len(), 1);
+    assert_schnorr_key_path(&tx, 0, &prev.output, tx.input[0].witness.nth(0).unwrap());
+}
+
+#[test]
+fn taproot_pkh_leaf_is_signed_and_completed() {
+    let secp = crate::keys::secp();
+    let (a, b, c) = (master([7; 32]), master([9; 32]), master([11; 32]));
+    let pa = bitcoin::bip32::Xpub::from_priv(secp, &a);
+    // The leaf holds only the hash of b's key (Core's wallet_miniscript.py).
+    let mut ks = Keystore::default();
+    let id = import(
+        &mut ks,
+        &format!("tr({pa}/0/*,and_v(v:pkh({b}/0/*),pk({c}/0/*)))"),
+        KeyAccess::Plain,
+    );
+    let (prev, psbt, r) = spend_first(&ks, id);
+    assert_eq!(psbt.inputs[0].tap_script_sigs.len(), 0, "finalized");
+    assert!(r.complete);
+    let tx = psbt.extract_tx_unchecked_fee_rate();
+    let w: Vec<Vec<u8>> = tx.input[0].witness.iter().map(<[u8]>::to_vec).collect();
+    // sig c, sig b, key b, leaf script, control block.
+    assert_eq!(w.len(), 5);
+    let leaf = ScriptBuf::from_bytes(w[3].clone());
+    assert_schnorr_script_path(&tx, &prev.output, &leaf, &w[2], &w[1]);
+}
+
+#[test]
 fn wsh_miniscript() {
     let secp = crate::keys::secp();
     let (a, b) = (master([7; 32]), master([9; 32]));
