@@ -232,8 +232,12 @@ impl Node for NodeApi {
     }
 
     fn get_warnings(&self) -> Result<BilingualStr> {
-        // The node raises no warnings yet (as `getnetworkinfo` reports).
-        Ok(BilingualStr::default())
+        // Core joins the messages with a rule for the GUI's status bar.
+        let text = self.s()?.chain.warnings().join("<hr />");
+        Ok(BilingualStr {
+            original: text.clone(),
+            translated: text,
+        })
     }
 
     fn get_log_categories(&self) -> Result<u64> {
