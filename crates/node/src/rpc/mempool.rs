@@ -325,6 +325,42 @@ rpc_params! {
     }
 }
 
+rpc_params! {
+    /// `getmempoolancestors` / `getmempooldescendants`'s parameters.
+    struct GetMempoolRelativesParams {
+        /// The transaction id (must be in mempool)
+        txid: Txid [StrHex, required],
+        /// True for a json object, false for array of transaction ids
+        verbose: bool [Bool, default = false],
+    }
+}
+
+/// `getmempoolancestors` (`up`) or `getmempooldescendants`: the in-pool
+/// relatives of a pooled transaction, as txids or as entries keyed by txid.
+fn mempool_relatives(
+    chain: &NodeChain,
+    p: GetMempoolRelativesParams,
+    up: bool,
+) -> Result<Value, RpcError> {
+    let pool = chain.pool();
+    if pool.get(&p.txid).is_none() {
+        return Err(RpcError::invalid_address_or_key(
+            "Transaction not in mempool",
+        ));
+    }
+    let ids = relatives(&pool, &p.txid, up);
+    if !p.verbose {
+        return Ok(json!(ids.iter().map(|t| t.to_string()).collect::<Vec<_>>()));
+    }
+    let mut o = Map::new();
+    for t in ids {
+        if let Some(e) = pool.get(&t) {
+            o.insert(t.to_string(), entry_json(&pool, e));
+        }
+    }
+    Ok(Value::Object(o))
+}
+
 /// Registers the mempool and transaction RPCs.
 pub fn register(
     table: &RpcTable,
@@ -435,6 +471,22 @@ pub fn register(
                 .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
             Ok(entry_json(&pool, e))
         },
+    ));
+
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getmempoolancestors",
+        "blockchain",
+        "If txid is in the mempool, returns all in-mempool ancestors.",
+        move |_, p| mempool_relatives(&c, p, true),
+    ));
+
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getmempooldescendants",
+        "blockchain",
+        "If txid is in the mempool, returns all in-mempool descendants.",
+        move |_, p| mempool_relatives(&c, p, false),
     ));
 
     let c = chain.clone();
