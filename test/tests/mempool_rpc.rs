@@ -83,3 +83,99 @@ fn ancestors_and_descendants_list_in_pool_relatives() {
     }
     node.stop();
 }
+
+#[test]
+fn submitpackage_lets_a_child_pay_for_its_zero_fee_parent() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    let parent = spend(coin, value, 0);
+    let child = spend(OutPoint::new(parent.compute_txid(), 0), value, 20_000);
+    let hex = |t: &Transaction| serialize_hex(t);
+
+    // Alone, the zero-fee parent fails for its feerate.
+    let alone = node.rpc("submitpackage", json!([[hex(&parent)]]));
+    assert_eq!(alone["package_msg"], "transaction failed");
+    let pw = parent.compute_wtxid().to_string();
+    let err = alone["tx-results"][&pw]["error"].as_str().expect("error");
+    assert!(err.starts_with("min relay fee not met"), "{err}");
+
+    // With its child it is judged by the package's feerate.
+    let res = node.rpc("submitpackage", json!([[hex(&parent), hex(&child)]]));
+    assert_eq!(res["package_msg"], "success", "{res}");
+    assert_eq!(res["replaced-transactions"], json!([]));
+    let cw = child.compute_wtxid().to_string();
+    let (p, c) = (&res["tx-results"][&pw], &res["tx-results"][&cw]);
+    assert_eq!(p["txid"], json!(parent.compute_txid().to_string()));
+    assert_eq!(p["fees"]["base"].as_f64(), Some(0.0));
+    assert_eq!(
+        p["fees"]["effective-feerate"],
+        c["fees"]["effective-feerate"]
+    );
+    assert_eq!(
+        c["fees"]["effective-includes"],
+        json!([pw.clone(), cw.clone()])
+    );
+    let pool = ids(&node.rpc("getrawmempool", json!([])));
+    assert_eq!(pool, txids(&[parent.clone(), child.clone()]));
+
+    // Submitting again reports both as already in the pool, without an
+    // effective feerate.
+    let again = node.rpc("submitpackage", json!([[hex(&parent), hex(&child)]]));
+    assert_eq!(again["package_msg"], "success");
+    assert!(again["tx-results"][&cw]["fees"]
+        .get("effective-feerate")
+        .is_none());
+    node.stop();
+}
+
+#[test]
+fn submitpackage_refuses_malformed_packages_with_core_errors() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 102);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    let (other, other_value) = coinbase_of(&node, &hashes[1]);
+    let chain = chain_of(coin, value, 3, 1_000);
+    let hexes: Vec<String> = chain.iter().map(serialize_hex).collect();
+    let err = |p: Value| {
+        let e = node.rpc_err("submitpackage", p);
+        (e.code, e.message)
+    };
+    assert_eq!(
+        err(json!([[]])),
+        (
+            -8,
+            "Array must contain between 1 and 25 transactions.".into()
+        )
+    );
+    // A grandparent chain is not a child with its parents.
+    let (code, msg) = err(json!([hexes]));
+    assert_eq!(code, -25);
+    assert!(msg.starts_with("package topology disallowed"), "{msg}");
+    let (code, msg) = err(json!([["00"]]));
+    assert_eq!(code, -22);
+    assert!(msg.starts_with("TX decode failed: 00"), "{msg}");
+
+    // Two parents spending one coin: refused before any member is judged.
+    let a = spend(other, other_value, 1_000);
+    let b = spend(other, other_value, 2_000);
+    let mut child = spend(
+        OutPoint::new(a.compute_txid(), 0),
+        other_value - 1_000,
+        1_000,
+    );
+    let mut second = child.input[0].clone();
+    second.previous_output = OutPoint::new(b.compute_txid(), 0);
+    child.input.push(second);
+    let res = node.rpc(
+        "submitpackage",
+        json!([[serialize_hex(&a), serialize_hex(&b), serialize_hex(&child)]]),
+    );
+    assert_eq!(res["package_msg"], "conflict-in-package");
+    let a_res = &res["tx-results"][a.compute_wtxid().to_string()];
+    assert_eq!(a_res["error"], "package-not-validated");
+    assert!(ids(&node.rpc("getrawmempool", json!([]))).is_empty());
+    node.stop();
+}

@@ -134,6 +134,19 @@ impl CoinsView for ReplacingView<'_> {
     }
 }
 
+/// How [`Mempool::accept_with`] judges a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AcceptMode {
+    /// On its own, every rule applies.
+    Normal,
+    /// Returning from a disconnected block: the limits that do not apply
+    /// to such transactions are bypassed (Core's `bypass_limits`: minimum
+    /// fee rate, TRUC topology, ephemeral spends, cluster limits).
+    Reorg,
+    /// A package member: its own feerate is not checked, the package's is.
+    Package,
+}
+
 /// A transaction that passed every check, with its fee and size.
 #[derive(Debug, Clone)]
 pub struct Accepted {
@@ -224,20 +237,19 @@ impl Mempool {
         policy: &Policy,
         test_only: bool,
     ) -> Result<Accepted, ValidationError> {
-        self.accept_with(cs, tx, policy, test_only, false)
+        self.accept_with(cs, tx, policy, test_only, AcceptMode::Normal)
     }
 
-    /// [`Mempool::accept`], optionally bypassing the limits that do not
-    /// apply to transactions returning from disconnected blocks (Core's
-    /// `bypass_limits`: minimum fee rate, TRUC topology, ephemeral spends).
-    fn accept_with(
+    /// [`Mempool::accept`] in one of the [`AcceptMode`]s.
+    pub(crate) fn accept_with(
         &mut self,
         cs: &Chainstate,
         tx: Arc<Transaction>,
         policy: &Policy,
         test_only: bool,
-        bypass_limits: bool,
+        mode: AcceptMode,
     ) -> Result<Accepted, ValidationError> {
+        let bypass_limits = mode == AcceptMode::Reorg;
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
         check_transaction(&tx)?;
@@ -379,7 +391,8 @@ impl Mempool {
         // Core rounds the minimum fee up.
         let min_fee = (policy.min_relay_fee_per_kvb * vsize as i64 + 999).div_euclid(1000);
         // A prioritised transaction is judged by its modified fee, as in Core.
-        if !bypass_limits && fee.saturating_add(self.fee_delta(&txid)) < min_fee {
+        // A package member's feerate is judged with the package's instead.
+        if mode == AcceptMode::Normal && fee.saturating_add(self.fee_delta(&txid)) < min_fee {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -661,7 +674,7 @@ impl Mempool {
         }
         let disconnected = self.take_disconnected();
         for tx in disconnected {
-            if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, true) {
+            if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, AcceptMode::Reorg) {
                 tracing::debug!(target: "mempool", "reorg: {} not re-added: {e}", tx.compute_txid());
             }
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bitcoin::{OutPoint, Transaction, Txid};
 use common::args::ArgsManager;
 use consensus::TxResult;
-use mempool::{Entry, Mempool};
+use mempool::{Entry, Mempool, PackageTxResult};
 use rpc::error::code;
 use rpc::{rpc_params, Arg, CheckedObject, Deferred, FromParam, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
@@ -178,6 +178,22 @@ impl FromParam for HexTx {
     }
 }
 
+/// Refuses a transaction with a provably unspendable output worth more than
+/// `max_burn` (Core's `MAX_BURN_EXCEEDED` check, made before validation).
+fn check_burn(tx: &Transaction, max_burn: bitcoin::Amount) -> Result<(), RpcError> {
+    for out in &tx.output {
+        let script = out.script_pubkey.as_bytes();
+        let unspendable = script.first() == Some(&0x6a) || script.len() > 10_000;
+        if unspendable && out.value > max_burn {
+            return Err(RpcError::new(
+                code::VERIFY_ERROR,
+                "Unspendable output exceeds maximum configured by user (maxburnamount)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 rpc_params! {
     /// `sendrawtransaction`'s parameters.
     struct SendRawTransactionParams {
@@ -193,17 +209,7 @@ rpc_params! {
 fn send_raw_transaction(chain: &NodeChain, p: SendRawTransactionParams) -> Result<Value, RpcError> {
     let tx = p.hexstring.0;
     let max_rate = p.maxfeerate.0;
-    let max_burn = p.maxburnamount.to_sat() as i64;
-    for out in &tx.output {
-        let script = out.script_pubkey.as_bytes();
-        let unspendable = script.first() == Some(&0x6a) || script.len() > 10_000;
-        if unspendable && out.value.to_sat() as i64 > max_burn {
-            return Err(RpcError::new(
-                code::VERIFY_ERROR,
-                "Unspendable output exceeds maximum configured by user (maxburnamount)",
-            ));
-        }
-    }
+    check_burn(&tx, p.maxburnamount)?;
     // Core's cap: the rate's fee for the plain virtual size, rounded up.
     let vsize = tx.weight().to_wu().div_ceil(4) as i64;
     let max_fee = if max_rate > 0 {
@@ -305,6 +311,111 @@ fn test_mempool_accept(chain: &NodeChain, p: TestMempoolAcceptParams) -> Result<
     }
     let _ = &mut pool;
     Ok(Value::Array(out))
+}
+
+rpc_params! {
+    /// `submitpackage`'s parameters.
+    struct SubmitPackageParams {
+        /// An array of raw transactions.
+        /// The package must consist of a transaction with (some, all, or none of) its unconfirmed parents. A single transaction is permitted.
+        /// None of the parents may depend on each other. Parents that are already in mempool do not need to be present in the package.
+        /// The package must be topologically sorted, with the child being the last element in the array if there are multiple elements.
+        package: Vec<Value> [Arr, required],
+        /// Reject transactions whose fee rate is higher than the specified value, expressed in BTC/kvB.
+        /// Fee rates larger than 1BTC/kvB are rejected.
+        /// Set to 0 to accept any fee rate.
+        // Read after the array's length is checked, as Core does.
+        maxfeerate: Deferred<MaxFeeRate> [Amount, default = "0.10"],
+        /// Reject transactions with provably unspendable outputs (e.g. 'datacarrier' outputs that use the OP_RETURN opcode) greater than the specified value, expressed in BTC.
+        /// If burning funds through unspendable outputs is desired, increase this value.
+        /// This check is based on heuristics and does not guarantee spendability of outputs.
+        maxburnamount: Deferred<bitcoin::Amount> [Amount, default = "0"],
+    }
+}
+
+/// `submitpackage`: a child with its unconfirmed parents, accepted together
+/// so the child's fees count for its parents; the result lists every
+/// member by wtxid as Core's does.
+fn submit_package(chain: &NodeChain, p: SubmitPackageParams) -> Result<Value, RpcError> {
+    let raw = p.package;
+    if raw.is_empty() || raw.len() > mempool::package::MAX_PACKAGE_COUNT {
+        return Err(RpcError::invalid_parameter(format!(
+            "Array must contain between 1 and {} transactions.",
+            mempool::package::MAX_PACKAGE_COUNT
+        )));
+    }
+    // Zero means no cap.
+    let max_rate = Some(p.maxfeerate.get()?.0).filter(|r| *r > 0);
+    let max_burn = p.maxburnamount.get()?;
+    let mut txs = Vec::with_capacity(raw.len());
+    for v in &raw {
+        let hex = v.as_str().ok_or_else(|| {
+            RpcError::type_error(format!(
+                "JSON value of type {} is not of expected type string",
+                rpc::method::json_type_name(v)
+            ))
+        })?;
+        let tx = utility_rpc::tojson::decode_hex_tx(hex, true, true).ok_or_else(|| {
+            RpcError::deserialization(format!(
+                "TX decode failed: {hex} Make sure the tx has at least one input."
+            ))
+        })?;
+        check_burn(&tx, max_burn)?;
+        txs.push(Arc::new(tx));
+    }
+    if txs.len() > 1 && !mempool::package::is_child_with_parents_tree(&txs) {
+        return Err(RpcError::new(
+            code::VERIFY_ERROR,
+            "package topology disallowed. not child-with-parents or parents depend on each other.",
+        ));
+    }
+    let outcome = chain.submit_package(&txs, max_rate);
+    let mut results = Map::new();
+    for tx in &txs {
+        let wtxid = tx.compute_wtxid();
+        let mut r = Map::new();
+        r.insert("txid".into(), json!(tx.compute_txid().to_string()));
+        match outcome.results.get(&wtxid) {
+            None => {
+                r.insert("error".into(), json!("package-not-validated"));
+            }
+            Some(PackageTxResult::DifferentWitness(other)) => {
+                r.insert("other-wtxid".into(), json!(other.to_string()));
+            }
+            Some(PackageTxResult::Invalid(e)) => {
+                r.insert("error".into(), json!(e.to_string()));
+            }
+            Some(PackageTxResult::InMempool { vsize, fee }) => {
+                r.insert("vsize".into(), json!(vsize));
+                r.insert("fees".into(), json!({"base": amount(*fee)}));
+            }
+            Some(PackageTxResult::Valid {
+                vsize,
+                fee,
+                effective_feerate,
+                effective_includes,
+            }) => {
+                r.insert("vsize".into(), json!(vsize));
+                let includes: Vec<String> =
+                    effective_includes.iter().map(|w| w.to_string()).collect();
+                r.insert(
+                    "fees".into(),
+                    json!({
+                        "base": amount(*fee),
+                        "effective-feerate": amount(*effective_feerate),
+                        "effective-includes": includes,
+                    }),
+                );
+            }
+        }
+        results.insert(wtxid.to_string(), Value::Object(r));
+    }
+    let replaced: Vec<String> = outcome.replaced.iter().map(|t| t.to_string()).collect();
+    Ok(json!({
+        "package_msg": outcome.error.as_deref().unwrap_or("success"),
+        "tx-results": results,
+        "replaced-transactions": replaced,
+    }))
 }
 
 rpc_params! {
@@ -496,6 +607,16 @@ pub fn register(
         "Submit a raw transaction (serialized, hex-encoded) to local node and network.",
         move |_, p| send_raw_transaction(&c, p),
     ));
+
+    let c = chain.clone();
+    table.register(
+        RpcMethod::new(
+            "submitpackage",
+            "rawtransactions",
+            "Submit a package of raw transactions (serialized, hex-encoded) to local node.\nThe package will be validated according to consensus and mempool policy rules. If any transaction passes, it will be accepted to mempool.\nThis RPC is experimental and the interface may be unstable. Refer to doc/policy/packages.md for documentation on package policies.\nWarning: successful submission does not mean the transactions will propagate throughout the network.",
+            move |_, p| submit_package(&c, p),
+        ),
+    );
 
     let c = chain.clone();
     table.register(

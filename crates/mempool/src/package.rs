@@ -1,0 +1,313 @@
+//! Package acceptance (Core's `ProcessNewPackage` for a child with its
+//! unconfirmed parents): each transaction is first tried on its own; those
+//! refused only for their feerate (or for a parent refused so) are then
+//! judged together, so a child can pay for its low- or zero-fee parents.
+//! The combined evaluation runs on a scratch copy of the pool first, so a
+//! package that fails leaves the pool (and its listeners) untouched.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use bitcoin::{Transaction, Txid, Wtxid};
+use chain::Chainstate;
+use consensus::{TxResult, ValidationError};
+
+use crate::accept::{AcceptMode, Policy};
+use crate::pool::Mempool;
+
+/// Most transactions in one package (Core's `MAX_PACKAGE_COUNT`).
+pub const MAX_PACKAGE_COUNT: usize = 25;
+/// Most total weight of a package of more than one transaction (Core's
+/// `MAX_PACKAGE_WEIGHT`).
+pub const MAX_PACKAGE_WEIGHT: u64 = 404_000;
+
+/// Context-free package checks (Core's `IsWellFormedPackage`); the error is
+/// Core's package reject reason.
+pub fn check_well_formed(txs: &[Arc<Transaction>]) -> Result<(), &'static str> {
+    if txs.len() > MAX_PACKAGE_COUNT {
+        return Err("package-too-many-transactions");
+    }
+    let weight: u64 = txs.iter().map(|t| t.weight().to_wu()).sum();
+    if txs.len() > 1 && weight > MAX_PACKAGE_WEIGHT {
+        return Err("package-too-large");
+    }
+    let mut later: HashSet<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
+    if later.len() != txs.len() {
+        return Err("package-contains-duplicates");
+    }
+    // Sorted: no transaction spends one that comes after it.
+    for tx in txs {
+        if tx
+            .input
+            .iter()
+            .any(|i| later.contains(&i.previous_output.txid))
+        {
+            return Err("package-not-sorted");
+        }
+        later.remove(&tx.compute_txid());
+    }
+    // Consistent: no two transactions spend the same output.
+    let mut spent = HashSet::new();
+    for tx in txs {
+        if tx.input.is_empty() || tx.input.iter().any(|i| spent.contains(&i.previous_output)) {
+            return Err("conflict-in-package");
+        }
+        spent.extend(tx.input.iter().map(|i| i.previous_output));
+    }
+    Ok(())
+}
+
+/// Whether every transaction but the last is a parent of the last (Core's
+/// `IsChildWithParents`); false for fewer than two transactions.
+pub fn is_child_with_parents(txs: &[Arc<Transaction>]) -> bool {
+    let Some((child, parents)) = txs.split_last() else {
+        return false;
+    };
+    if parents.is_empty() {
+        return false;
+    }
+    let spent: HashSet<Txid> = child.input.iter().map(|i| i.previous_output.txid).collect();
+    parents.iter().all(|p| spent.contains(&p.compute_txid()))
+}
+
+/// [`is_child_with_parents`] where no parent spends another (Core's
+/// `IsChildWithParentsTree`, what `submitpackage` accepts).
+pub fn is_child_with_parents_tree(txs: &[Arc<Transaction>]) -> bool {
+    if !is_child_with_parents(txs) {
+        return false;
+    }
+    let parents = &txs[..txs.len() - 1];
+    let ids: HashSet<Txid> = parents.iter().map(|p| p.compute_txid()).collect();
+    parents.iter().all(|p| {
+        p.input
+            .iter()
+            .all(|i| !ids.contains(&i.previous_output.txid))
+    })
+}
+
+/// One package member's outcome (Core's `MempoolAcceptResult`).
+#[derive(Debug, Clone)]
+pub enum PackageTxResult {
+    /// Accepted now.
+    Valid {
+        /// Virtual size (sigop-adjusted).
+        vsize: u64,
+        /// Base fee in satoshis.
+        fee: i64,
+        /// The feerate it was judged by, in sat/kvB: its own, or the
+        /// package's when accepted together with other members.
+        effective_feerate: i64,
+        /// The members whose fees and sizes make up `effective_feerate`.
+        effective_includes: Vec<Wtxid>,
+    },
+    /// Already in the pool.
+    InMempool {
+        /// Virtual size.
+        vsize: u64,
+        /// Base fee in satoshis.
+        fee: i64,
+    },
+    /// The pool holds the same transaction with another witness.
+    DifferentWitness(Wtxid),
+    /// Refused.
+    Invalid(ValidationError),
+}
+
+/// The outcome of [`Mempool::accept_package`].
+#[derive(Debug, Clone, Default)]
+pub struct PackageOutcome {
+    /// The package-wide error (`transaction failed`, or a reason of
+    /// [`check_well_formed`]); `None` when every member is in the pool.
+    pub error: Option<String>,
+    /// Results by wtxid; empty when the package was refused before any
+    /// member was looked at.
+    pub results: HashMap<Wtxid, PackageTxResult>,
+    /// Pool transactions the package replaced.
+    pub replaced: Vec<Txid>,
+}
+
+/// Whether a refusal on its own may turn into acceptance in a package: a
+/// feerate failure (Core's `TX_RECONSIDERABLE`) or a missing parent.
+fn reconsiderable(e: &ValidationError) -> bool {
+    matches!(
+        e.tx_result(),
+        Some(TxResult::MissingInputs | TxResult::Reconsiderable)
+    ) || e.reason == "min relay fee not met"
+        || e.reason == "mempool min fee not met"
+        || e.reason.starts_with("insufficient fee")
+}
+
+fn max_feerate_exceeded() -> ValidationError {
+    ValidationError::tx(TxResult::MempoolPolicy, "max feerate exceeded", "")
+}
+
+/// Fee rate in sat/kvB, rounded down as Core's `CFeeRate`.
+fn feerate(fee: i64, vsize: u64) -> i64 {
+    fee.saturating_mul(1000) / (vsize.max(1) as i64)
+}
+
+impl Mempool {
+    /// Accepts `txs`, a child with its parents (or one transaction), as
+    /// Core's `ProcessNewPackage` without `test_accept`. `max_feerate`
+    /// (sat/kvB) refuses members whose modified feerate is above it.
+    pub fn accept_package(
+        &mut self,
+        cs: &Chainstate,
+        txs: &[Arc<Transaction>],
+        policy: &Policy,
+        max_feerate: Option<i64>,
+    ) -> PackageOutcome {
+        let mut out = PackageOutcome::default();
+        if let Err(reason) = check_well_formed(txs) {
+            out.error = Some(reason.into());
+            return out;
+        }
+        if txs.len() > 1 && !is_child_with_parents(txs) {
+            out.error = Some("package-not-child-with-parents".into());
+            return out;
+        }
+        let before: HashSet<Txid> = self.entries.keys().copied().collect();
+        let too_high = |fee: i64, vsize: u64| max_feerate.is_some_and(|m| feerate(fee, vsize) > m);
+        let mut quit_early = false;
+        let mut together: Vec<Arc<Transaction>> = Vec::new();
+        for tx in txs {
+            let (txid, wtxid) = (tx.compute_txid(), tx.compute_wtxid());
+            if let Some(e) = self.get_by_wtxid(&wtxid) {
+                let r = PackageTxResult::InMempool {
+                    vsize: e.vsize,
+                    fee: e.fee,
+                };
+                out.results.insert(wtxid, r);
+                continue;
+            }
+            if let Some(e) = self.entries.get(&txid) {
+                out.results
+                    .insert(wtxid, PackageTxResult::DifferentWitness(e.wtxid));
+                continue;
+            }
+            // On its own first: checked, then (under the client's feerate
+            // cap) added.
+            let single = self
+                .accept_with(cs, tx.clone(), policy, true, AcceptMode::Normal)
+                .and_then(|a| {
+                    let modified = a.fee.saturating_add(self.fee_delta(&txid));
+                    if too_high(modified, a.vsize) {
+                        return Err(max_feerate_exceeded());
+                    }
+                    self.accept_with(cs, tx.clone(), policy, false, AcceptMode::Normal)
+                });
+            match single {
+                Ok(a) => {
+                    let modified = a.fee.saturating_add(self.fee_delta(&txid));
+                    out.results.insert(
+                        wtxid,
+                        PackageTxResult::Valid {
+                            vsize: a.vsize,
+                            fee: a.fee,
+                            effective_feerate: feerate(modified, a.vsize),
+                            effective_includes: vec![wtxid],
+                        },
+                    );
+                }
+                Err(e) => {
+                    if txs.len() == 1 || !reconsiderable(&e) {
+                        // Only the feerate is judged differently in a
+                        // package; any other failure stands.
+                        quit_early = true;
+                        out.error = Some("transaction failed".into());
+                    } else {
+                        together.push(tx.clone());
+                    }
+                    out.results.insert(wtxid, PackageTxResult::Invalid(e));
+                }
+            }
+        }
+        if !quit_early && !together.is_empty() {
+            self.accept_together(cs, &together, policy, max_feerate, &mut out);
+        }
+        out.replaced = before
+            .iter()
+            .filter(|t| !self.entries.contains_key(*t))
+            .copied()
+            .collect();
+        out.replaced.sort();
+        out
+    }
+
+    /// Judges `txs` (each refused alone for its feerate or a missing parent)
+    /// together by their package feerate; adds them all or none.
+    fn accept_together(
+        &mut self,
+        cs: &Chainstate,
+        txs: &[Arc<Transaction>],
+        policy: &Policy,
+        max_feerate: Option<i64>,
+        out: &mut PackageOutcome,
+    ) {
+        out.error = Some("transaction failed".into());
+        if txs.len() == 1 {
+            // Alone again: the individual result stands.
+            return;
+        }
+        let mut scratch = self.scratch_copy();
+        let (mut total_fee, mut total_vsize) = (0i64, 0u64);
+        for tx in txs {
+            let wtxid = tx.compute_wtxid();
+            let txid = tx.compute_txid();
+            match scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::Package) {
+                Ok(a) => {
+                    let modified = a.fee.saturating_add(self.fee_delta(&txid));
+                    if max_feerate.is_some_and(|m| feerate(modified, a.vsize) > m) {
+                        out.results
+                            .insert(wtxid, PackageTxResult::Invalid(max_feerate_exceeded()));
+                        return;
+                    }
+                    total_fee = total_fee.saturating_add(modified);
+                    total_vsize += a.vsize;
+                }
+                Err(e) => {
+                    out.results.insert(wtxid, PackageTxResult::Invalid(e));
+                    return;
+                }
+            }
+        }
+        // Core rounds the minimum fee up.
+        let min_fee = (policy.min_relay_fee_per_kvb * total_vsize as i64 + 999).div_euclid(1000);
+        if total_fee < min_fee {
+            if let Some(last) = txs.last() {
+                let e = ValidationError::tx(
+                    TxResult::Reconsiderable,
+                    "min relay fee not met",
+                    format!("{total_fee} < {min_fee}"),
+                );
+                out.results
+                    .insert(last.compute_wtxid(), PackageTxResult::Invalid(e));
+            }
+            return;
+        }
+        let includes: Vec<Wtxid> = txs.iter().map(|t| t.compute_wtxid()).collect();
+        let effective_feerate = feerate(total_fee, total_vsize);
+        for tx in txs {
+            let wtxid = tx.compute_wtxid();
+            // The scratch run passed, so this is expected to pass too.
+            match self.accept_with(cs, tx.clone(), policy, false, AcceptMode::Package) {
+                Ok(a) => {
+                    out.results.insert(
+                        wtxid,
+                        PackageTxResult::Valid {
+                            vsize: a.vsize,
+                            fee: a.fee,
+                            effective_feerate,
+                            effective_includes: includes.clone(),
+                        },
+                    );
+                }
+                Err(e) => {
+                    out.results.insert(wtxid, PackageTxResult::Invalid(e));
+                    return;
+                }
+            }
+        }
+        out.error = None;
+    }
+}
