@@ -72,9 +72,31 @@ fn ancestors_and_descendants_list_in_pool_relatives() {
     let verbose_anc = node.rpc("getmempoolancestors", json!([last, true]));
     assert_eq!(verbose_anc.as_object().expect("object").len(), 3);
 
+    // The whole chain is one cluster; its chunks hold every member once,
+    // parents before children.
+    let cluster = node.rpc("getmempoolcluster", json!([mid]));
+    assert_eq!(cluster["txcount"], json!(4));
+    let mut members = Vec::new();
+    let mut weight = 0;
+    for chunk in cluster["chunks"].as_array().expect("chunks") {
+        weight += chunk["chunkweight"].as_u64().expect("weight");
+        for t in chunk["txs"].as_array().expect("txs") {
+            members.push(t.as_str().expect("txid").to_string());
+        }
+    }
+    let in_order: Vec<String> = chain.iter().map(|t| t.compute_txid().to_string()).collect();
+    assert_eq!(members, in_order);
+    assert_eq!(cluster["clusterweight"].as_u64(), Some(weight));
+    let tx_weight: u64 = chain.iter().map(|t| t.weight().to_wu()).sum();
+    assert_eq!(weight, tx_weight);
+
     // Unknown transactions get Core's error.
     let missing = "00".repeat(32);
-    for m in ["getmempoolancestors", "getmempooldescendants"] {
+    for m in [
+        "getmempoolancestors",
+        "getmempooldescendants",
+        "getmempoolcluster",
+    ] {
         let e = node.rpc_err(m, json!([missing]));
         assert_eq!(
             (e.code, e.message.as_str()),

@@ -147,6 +147,17 @@ pub(crate) enum AcceptMode {
     Package,
 }
 
+/// One chunk of a cluster (see [`Mempool::cluster_chunks`]).
+#[derive(Debug, Clone)]
+pub struct ClusterChunk {
+    /// Modified fees of its transactions.
+    pub fee: i64,
+    /// Sigop-adjusted weight of its transactions.
+    pub weight: i64,
+    /// Its transactions in mining order.
+    pub txids: Vec<Txid>,
+}
+
 /// A transaction that passed every check, with its fee and size.
 #[derive(Debug, Clone)]
 pub struct Accepted {
@@ -643,6 +654,42 @@ impl Mempool {
             }
         }
         count
+    }
+
+    /// The cluster holding `txid`, chunked in mining order (`getmempoolcluster`):
+    /// each chunk's modified fee, sigop-adjusted weight and transactions.
+    /// Weights are Core's adjusted weight: at least `bytes_per_sigop` per
+    /// sigop.
+    pub fn cluster_chunks(&self, txid: &Txid, bytes_per_sigop: u64) -> Option<Vec<ClusterChunk>> {
+        self.entries.get(txid)?;
+        let cluster = self.cluster_of(std::iter::once(*txid));
+        let nodes: Vec<diagram::Node> = cluster
+            .iter()
+            .filter_map(|t| {
+                self.entries.get(t).map(|e| diagram::Node {
+                    txid: *t,
+                    fee: self.modified_fee(e),
+                    size: e.weight.max(e.sigop_cost.saturating_mul(bytes_per_sigop)) as i64,
+                    parents: e
+                        .tx
+                        .input
+                        .iter()
+                        .map(|i| i.previous_output.txid)
+                        .filter(|p| cluster.contains(p))
+                        .collect(),
+                })
+            })
+            .collect();
+        Some(
+            diagram::chunks_with_members(&nodes)
+                .into_iter()
+                .map(|(f, txids)| ClusterChunk {
+                    fee: f.fee,
+                    weight: f.size,
+                    txids,
+                })
+                .collect(),
+        )
     }
 
     /// The transactions connected to `seeds` through spends, in either direction.

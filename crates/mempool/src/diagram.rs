@@ -34,6 +34,14 @@ pub(crate) struct Node {
 
 /// The chunks (highest feerate first) of `nodes`, linearized greedily.
 pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
+    chunks_with_members(nodes)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// [`chunks`] with each chunk's transactions, in mining order.
+pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
     let by_id: HashMap<Txid, &Node> = nodes.iter().map(|n| (n.txid, n)).collect();
     let mut left: HashSet<Txid> = by_id.keys().copied().collect();
     let mut order: Vec<&Node> = Vec::with_capacity(nodes.len());
@@ -65,21 +73,25 @@ pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
             order.push(by_id[&t]);
         }
     }
-    let mut out: Vec<FeeFrac> = Vec::new();
+    let mut out: Vec<(FeeFrac, Vec<Txid>)> = Vec::new();
     for n in order {
         let mut chunk = FeeFrac {
             fee: n.fee,
             size: n.size,
         };
-        while let Some(last) = out.last() {
+        let mut members = vec![n.txid];
+        while let Some((last, _)) = out.last() {
             if !chunk.higher_rate(last) {
                 break;
             }
             chunk.fee += last.fee;
             chunk.size += last.size;
-            out.pop();
+            if let Some((_, mut earlier)) = out.pop() {
+                earlier.append(&mut members);
+                members = earlier;
+            }
         }
-        out.push(chunk);
+        out.push((chunk, members));
     }
     out
 }

@@ -472,6 +472,14 @@ fn mempool_relatives(
     Ok(Value::Object(o))
 }
 
+rpc_params! {
+    /// `getmempoolcluster`'s parameters.
+    struct GetMempoolClusterParams {
+        /// The txid of a transaction in the cluster
+        txid: Txid [StrHex, required],
+    }
+}
+
 /// Registers the mempool and transaction RPCs.
 pub fn register(
     table: &RpcTable,
@@ -598,6 +606,32 @@ pub fn register(
         "blockchain",
         "If txid is in the mempool, returns all in-mempool descendants.",
         move |_, p| mempool_relatives(&c, p, false),
+    ));
+
+    let c = chain.clone();
+    table.register(RpcMethod::new(
+        "getmempoolcluster",
+        "blockchain",
+        "Returns mempool data for given cluster",
+        move |_, p: GetMempoolClusterParams| {
+            let pool = c.pool();
+            let chunks = pool
+                .cluster_chunks(&p.txid, c.policy().bytes_per_sigop)
+                .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
+            let weight: i64 = chunks.iter().map(|ch| ch.weight).sum();
+            let count: usize = chunks.iter().map(|ch| ch.txids.len()).sum();
+            let chunks: Vec<Value> = chunks
+                .iter()
+                .map(|ch| {
+                    json!({
+                        "chunkfee": amount(ch.fee),
+                        "chunkweight": ch.weight,
+                        "txs": ch.txids.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            Ok(json!({"clusterweight": weight, "txcount": count, "chunks": chunks}))
+        },
     ));
 
     let c = chain.clone();
