@@ -201,3 +201,86 @@ fn submitpackage_refuses_malformed_packages_with_core_errors() {
     assert!(ids(&node.rpc("getrawmempool", json!([]))).is_empty());
     node.stop();
 }
+
+#[test]
+fn testmempoolaccept_judges_a_package_without_adding_it() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    let chain = chain_of(coin, value, 2, 1_000);
+    let hexes: Vec<String> = chain.iter().map(serialize_hex).collect();
+
+    // The child's parent is in the package: both are allowed, each by its
+    // own feerate, and the pool stays empty.
+    let res = node.rpc("testmempoolaccept", json!([hexes]));
+    for (r, tx) in res.as_array().expect("array").iter().zip(&chain) {
+        assert_eq!(r["allowed"], json!(true), "{r}");
+        assert_eq!(
+            r["fees"]["effective-includes"],
+            json!([tx.compute_wtxid().to_string()])
+        );
+    }
+    assert!(ids(&node.rpc("getrawmempool", json!([]))).is_empty());
+
+    // Unsorted: a package error for every member.
+    let res = node.rpc("testmempoolaccept", json!([[hexes[1], hexes[0]]]));
+    for r in res.as_array().expect("array") {
+        assert_eq!(r["package-error"], "package-not-sorted");
+    }
+
+    // Packages may not replace pool transactions.
+    node.rpc("sendrawtransaction", json!([hexes[0]]));
+    let rival = spend(coin, value, 5_000);
+    let rival_child = spend(OutPoint::new(rival.compute_txid(), 0), value - 5_000, 1_000);
+    let res = node.rpc(
+        "testmempoolaccept",
+        json!([[serialize_hex(&rival), serialize_hex(&rival_child)]]),
+    );
+    assert_eq!(res[0]["reject-reason"], "bip125-replacement-disallowed");
+    assert!(res[1].get("allowed").is_none(), "left blank: {}", res[1]);
+    node.stop();
+}
+
+#[test]
+fn submitpackage_replaces_conflicts_under_package_rbf() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    let first = chain_of(coin, value, 2, 1_000);
+    let hex = |txs: &[Transaction]| -> Vec<String> { txs.iter().map(serialize_hex).collect() };
+    let res = node.rpc("submitpackage", json!([hex(&first)]));
+    assert_eq!(res["package_msg"], "success", "{res}");
+
+    // Same parent fee, so the parent alone cannot replace; its child pays
+    // for the package to replace both.
+    let parent = spend(coin, value, 1_001);
+    let child = spend(
+        OutPoint::new(parent.compute_txid(), 0),
+        value - 1_001,
+        20_000,
+    );
+    let second = vec![parent, child];
+    let res = node.rpc("submitpackage", json!([hex(&second)]));
+    assert_eq!(res["package_msg"], "success", "{res}");
+    let replaced: BTreeSet<String> = ids(&res["replaced-transactions"]);
+    assert_eq!(replaced, txids(&first));
+    assert_eq!(ids(&node.rpc("getrawmempool", json!([]))), txids(&second));
+
+    // A child that does not pay enough to evict is refused as a package.
+    let parent = spend(coin, value, 1_002);
+    let child = spend(
+        OutPoint::new(parent.compute_txid(), 0),
+        value - 1_002,
+        1_000,
+    );
+    let res = node.rpc("submitpackage", json!([hex(&[parent, child])]));
+    let msg = res["package_msg"].as_str().expect("msg");
+    assert!(
+        msg.starts_with("package RBF failed: insufficient anti-DoS fees"),
+        "{msg}"
+    );
+    assert_eq!(ids(&node.rpc("getrawmempool", json!([]))), txids(&second));
+    node.stop();
+}

@@ -102,7 +102,7 @@ struct Replacement<'a> {
 
 /// Most clusters one replacement may conflict with (Core's
 /// `MAX_REPLACEMENT_CANDIDATES`).
-const MAX_REPLACEMENT_CANDIDATES: usize = 100;
+pub(crate) const MAX_REPLACEMENT_CANDIDATES: usize = 100;
 
 /// The pool's coins as a replacement sees them: outputs spent only by
 /// transactions it evicts are available again, and the evicted
@@ -145,6 +145,9 @@ pub(crate) enum AcceptMode {
     Reorg,
     /// A package member: its own feerate is not checked, the package's is.
     Package,
+    /// A member of a package under test (`testmempoolaccept`): every rule
+    /// applies, and no pool transaction may be replaced.
+    PackageTest,
 }
 
 /// One chunk of a cluster (see [`Mempool::cluster_chunks`]).
@@ -297,6 +300,13 @@ impl Mempool {
             .iter()
             .filter_map(|i| self.spent_by.get(&i.previous_output).copied())
             .collect();
+        if mode == AcceptMode::PackageTest && !direct.is_empty() {
+            return Err(reject(
+                TxResult::MempoolPolicy,
+                "bip125-replacement-disallowed",
+                "",
+            ));
+        }
         let clusters = self.cluster_count(&direct);
         if clusters > MAX_REPLACEMENT_CANDIDATES {
             return Err(reject(
@@ -403,7 +413,10 @@ impl Mempool {
         let min_fee = (policy.min_relay_fee_per_kvb * vsize as i64 + 999).div_euclid(1000);
         // A prioritised transaction is judged by its modified fee, as in Core.
         // A package member's feerate is judged with the package's instead.
-        if mode == AcceptMode::Normal && fee.saturating_add(self.fee_delta(&txid)) < min_fee {
+        if mode != AcceptMode::Package
+            && !bypass_limits
+            && fee.saturating_add(self.fee_delta(&txid)) < min_fee
+        {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -429,7 +442,9 @@ impl Mempool {
             direct.insert(s);
             evicted.extend(self.with_descendants(&HashSet::from([s])));
         }
-        if !direct.is_empty() {
+        // A package's replacements are judged for the package as a whole
+        // (package RBF) before its members are added.
+        if !direct.is_empty() && mode != AcceptMode::Package {
             let replacement = Replacement {
                 evicted: &evicted,
                 sibling_eviction: sibling.is_some(),
@@ -644,7 +659,7 @@ impl Mempool {
     }
 
     /// How many distinct clusters hold `txids`.
-    fn cluster_count(&self, txids: &HashSet<Txid>) -> usize {
+    pub(crate) fn cluster_count(&self, txids: &HashSet<Txid>) -> usize {
         let mut covered: HashSet<Txid> = HashSet::new();
         let mut count = 0;
         for t in txids {
@@ -693,7 +708,7 @@ impl Mempool {
     }
 
     /// The transactions connected to `seeds` through spends, in either direction.
-    fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
+    pub(crate) fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
         let mut out = HashSet::new();
         let mut stack: Vec<Txid> = seeds.collect();
         while let Some(t) = stack.pop() {

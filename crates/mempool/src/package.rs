@@ -8,11 +8,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use bitcoin::hashes::Hash;
 use bitcoin::{Transaction, Txid, Wtxid};
 use chain::Chainstate;
 use consensus::{TxResult, ValidationError};
 
 use crate::accept::{AcceptMode, Policy};
+use crate::diagram;
 use crate::pool::Mempool;
 
 /// Most transactions in one package (Core's `MAX_PACKAGE_COUNT`).
@@ -124,6 +126,9 @@ pub struct PackageOutcome {
     pub results: HashMap<Wtxid, PackageTxResult>,
     /// Pool transactions the package replaced.
     pub replaced: Vec<Txid>,
+    /// Whether `error` is about the package as a whole (Core's
+    /// `PCKG_POLICY`) rather than one of its members.
+    pub policy_error: bool,
 }
 
 /// Whether a refusal on its own may turn into acceptance in a package: a
@@ -234,6 +239,54 @@ impl Mempool {
         out
     }
 
+    /// Checks `txs` as a package without adding anything (`testmempoolaccept`
+    /// with several transactions, Core's package test accept): every member
+    /// is judged by its own feerate, parents in the package count as in the
+    /// pool, and no pool transaction may be replaced. The first member that
+    /// fails is the only one with a result.
+    pub fn test_accept_package(
+        &self,
+        cs: &Chainstate,
+        txs: &[Arc<Transaction>],
+        policy: &Policy,
+    ) -> PackageOutcome {
+        let mut out = PackageOutcome::default();
+        if let Err(reason) = check_well_formed(txs) {
+            out.error = Some(reason.into());
+            out.policy_error = true;
+            return out;
+        }
+        let mut scratch = self.scratch_copy();
+        for tx in txs {
+            let wtxid = tx.compute_wtxid();
+            match scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::PackageTest) {
+                Ok(a) => {
+                    let modified = a.fee.saturating_add(self.fee_delta(&a.txid));
+                    out.results.insert(
+                        wtxid,
+                        PackageTxResult::Valid {
+                            vsize: a.vsize,
+                            fee: a.fee,
+                            effective_feerate: feerate(modified, a.vsize),
+                            effective_includes: vec![wtxid],
+                        },
+                    );
+                }
+                Err(e) => {
+                    // Core checks every member before any script, so only a
+                    // script failure comes after the earlier members' results.
+                    if !e.reason.contains("script-verify-flag-failed") {
+                        out.results.clear();
+                    }
+                    out.results.insert(wtxid, PackageTxResult::Invalid(e));
+                    out.error = Some("transaction failed".into());
+                    return out;
+                }
+            }
+        }
+        out
+    }
+
     /// Judges `txs` (each refused alone for its feerate or a missing parent)
     /// together by their package feerate; adds them all or none.
     fn accept_together(
@@ -249,8 +302,23 @@ impl Mempool {
             // Alone again: the individual result stands.
             return;
         }
+        // Pool transactions the package conflicts with: replaced only under
+        // the package RBF rules.
+        let direct: HashSet<Txid> = txs
+            .iter()
+            .flat_map(|t| &t.input)
+            .filter_map(|i| self.spent_by.get(&i.previous_output).copied())
+            .collect();
+        if !direct.is_empty() {
+            if let Err(msg) = self.package_rbf_prechecks(txs, &direct) {
+                out.error = Some(msg);
+                out.policy_error = true;
+                return;
+            }
+        }
         let mut scratch = self.scratch_copy();
         let (mut total_fee, mut total_vsize) = (0i64, 0u64);
+        let mut member_rates = Vec::with_capacity(txs.len());
         for tx in txs {
             let wtxid = tx.compute_wtxid();
             let txid = tx.compute_txid();
@@ -264,6 +332,7 @@ impl Mempool {
                     }
                     total_fee = total_fee.saturating_add(modified);
                     total_vsize += a.vsize;
+                    member_rates.push((modified, a.vsize));
                 }
                 Err(e) => {
                     out.results.insert(wtxid, PackageTxResult::Invalid(e));
@@ -284,6 +353,17 @@ impl Mempool {
                     .insert(last.compute_wtxid(), PackageTxResult::Invalid(e));
             }
             return;
+        }
+        if !direct.is_empty() {
+            let parent = member_rates.first().copied().unwrap_or_default();
+            let totals = (total_fee, total_vsize);
+            if let Err(msg) =
+                self.package_rbf_checks(&scratch, txs, &direct, totals, parent, policy)
+            {
+                out.error = Some(msg);
+                out.policy_error = true;
+                return;
+            }
         }
         let includes: Vec<Wtxid> = txs.iter().map(|t| t.compute_wtxid()).collect();
         let effective_feerate = feerate(total_fee, total_vsize);
@@ -309,5 +389,125 @@ impl Mempool {
             }
         }
         out.error = None;
+    }
+
+    /// The package RBF rules that need only the pool (Core's
+    /// `PackageRBFChecks`, first part): one parent and one child, neither
+    /// with pool ancestors, not too many clusters replaced.
+    fn package_rbf_prechecks(
+        &self,
+        txs: &[Arc<Transaction>],
+        direct: &HashSet<Txid>,
+    ) -> Result<(), String> {
+        if txs.len() != 2 || !is_child_with_parents(txs) {
+            return Err("package RBF failed: package must be 1-parent-1-child".into());
+        }
+        let has_pool_parent = txs
+            .iter()
+            .flat_map(|t| &t.input)
+            .any(|i| self.entries.contains_key(&i.previous_output.txid));
+        if has_pool_parent {
+            return Err("package RBF failed: new transaction cannot have mempool ancestors".into());
+        }
+        let clusters = self.cluster_count(direct);
+        if clusters > crate::accept::MAX_REPLACEMENT_CANDIDATES {
+            let child = txs
+                .last()
+                .map(|t| t.compute_txid())
+                .unwrap_or(Txid::all_zeros());
+            return Err(format!(
+                "package RBF failed: too many potential replacements, rejecting replacement {child}; too many conflicting clusters ({clusters} > {})",
+                crate::accept::MAX_REPLACEMENT_CANDIDATES
+            ));
+        }
+        Ok(())
+    }
+
+    /// The package RBF fee rules (Core's `PackageRBFChecks`, second part):
+    /// the package pays for everything it evicts plus the incremental relay
+    /// fee for its size, beats its parent's feerate, and improves the
+    /// feerate diagram. `scratch` is the pool with the package added.
+    fn package_rbf_checks(
+        &self,
+        scratch: &Mempool,
+        txs: &[Arc<Transaction>],
+        direct: &HashSet<Txid>,
+        (total_fee, total_vsize): (i64, u64),
+        (parent_fee, parent_vsize): (i64, u64),
+        policy: &Policy,
+    ) -> Result<(), String> {
+        use consensus::tx_verify::format_money;
+        let evicted = self.with_descendants(direct);
+        let child = txs
+            .last()
+            .map(|t| t.compute_txid())
+            .unwrap_or(Txid::all_zeros());
+        let conflicting_fees: i64 = evicted
+            .iter()
+            .filter_map(|t| self.entries.get(t).map(|e| self.modified_fee(e)))
+            .sum();
+        if total_fee < conflicting_fees {
+            return Err(format!(
+                "package RBF failed: insufficient anti-DoS fees, rejecting replacement {child}, less fees than conflicting txs; {} < {}",
+                format_money(total_fee),
+                format_money(conflicting_fees)
+            ));
+        }
+        // Core rounds the relay fee up.
+        let relay = (policy.incremental_relay_fee_per_kvb * total_vsize as i64 + 999) / 1000;
+        if total_fee - conflicting_fees < relay {
+            return Err(format!(
+                "package RBF failed: insufficient anti-DoS fees, rejecting replacement {child}, not enough additional fees to relay; {} < {}",
+                format_money(total_fee - conflicting_fees),
+                format_money(relay)
+            ));
+        }
+        let package_rate = feerate(total_fee, total_vsize);
+        let parent_rate = feerate(parent_fee, parent_vsize);
+        if package_rate <= parent_rate {
+            let show = |r: i64| format!("{}.{:08} BTC/kvB", r / 100_000_000, r % 100_000_000);
+            return Err(format!(
+                "package RBF failed: package feerate is less than or equal to parent feerate, package feerate {} <= parent feerate is {}",
+                show(package_rate),
+                show(parent_rate)
+            ));
+        }
+        // The clusters touched, before and after.
+        let old_cluster = self.cluster_of(evicted.iter().copied());
+        let ids: Vec<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
+        let new_cluster = scratch.cluster_of(
+            old_cluster
+                .iter()
+                .filter(|t| !evicted.contains(*t))
+                .chain(&ids)
+                .copied(),
+        );
+        let nodes = |pool: &Mempool, members: &HashSet<Txid>| -> Vec<diagram::Node> {
+            members
+                .iter()
+                .filter_map(|t| {
+                    pool.entries.get(t).map(|e| diagram::Node {
+                        txid: *t,
+                        fee: pool.modified_fee(e),
+                        size: e.vsize as i64,
+                        parents: e
+                            .tx
+                            .input
+                            .iter()
+                            .map(|i| i.previous_output.txid)
+                            .filter(|p| members.contains(p))
+                            .collect(),
+                    })
+                })
+                .collect()
+        };
+        let old = diagram::chunks(&nodes(self, &old_cluster));
+        let new = diagram::chunks(&nodes(scratch, &new_cluster));
+        if !diagram::strictly_improves(&new, &old) {
+            return Err(
+                "package RBF failed: insufficient feerate: does not improve feerate diagram".into(),
+            );
+        }
+        Ok(())
     }
 }

@@ -243,73 +243,116 @@ rpc_params! {
 
 fn test_mempool_accept(chain: &NodeChain, p: TestMempoolAcceptParams) -> Result<Value, RpcError> {
     let raw = p.rawtxs;
-    if raw.is_empty() || raw.len() > 25 {
-        return Err(RpcError::invalid_parameter(
-            "Array must contain between 1 and 25 transactions.",
-        ));
+    if raw.is_empty() || raw.len() > mempool::package::MAX_PACKAGE_COUNT {
+        return Err(RpcError::invalid_parameter(format!(
+            "Array must contain between 1 and {} transactions.",
+            mempool::package::MAX_PACKAGE_COUNT
+        )));
     }
     let max_rate = p.maxfeerate.get()?.0;
-    let txs: Vec<Transaction> = raw
+    let txs: Vec<Arc<Transaction>> = raw
         .iter()
         .map(|v| {
-            v.as_str()
-                .ok_or_else(|| RpcError::type_error("Expected type string"))
-                .and_then(decode_tx)
+            let hex = v.as_str().ok_or_else(|| {
+                RpcError::type_error(format!(
+                    "JSON value of type {} is not of expected type string",
+                    rpc::method::json_type_name(v)
+                ))
+            })?;
+            utility_rpc::tojson::decode_hex_tx(hex, true, true)
+                .map(Arc::new)
+                .ok_or_else(|| {
+                    RpcError::deserialization(format!(
+                        "TX decode failed: {hex} Make sure the tx has at least one input."
+                    ))
+                })
         })
         .collect::<Result<_, _>>()?;
-    // A package naming one transaction twice is malformed as a whole.
-    let distinct: HashSet<Txid> = txs.iter().map(|t| t.compute_txid()).collect();
-    let package_error = if distinct.len() < txs.len() {
-        "package-contains-duplicates"
-    } else {
-        "package-not-validated"
+    let outcome = {
+        let cs = chain.lock();
+        let mut pool = chain.pool();
+        if let [tx] = txs.as_slice() {
+            let wtxid = tx.compute_wtxid();
+            let result = match pool.accept(&cs, tx.clone(), chain.policy(), true) {
+                Ok(a) => PackageTxResult::Valid {
+                    vsize: a.vsize,
+                    fee: a.fee,
+                    // Judged by its modified fee, as Core's effective feerate.
+                    effective_feerate: a
+                        .fee
+                        .saturating_add(pool.fee_delta(&a.txid))
+                        .saturating_mul(1000)
+                        / a.vsize.max(1) as i64,
+                    effective_includes: vec![wtxid],
+                },
+                Err(e) => PackageTxResult::Invalid(e),
+            };
+            mempool::PackageOutcome {
+                results: [(wtxid, result)].into_iter().collect(),
+                ..Default::default()
+            }
+        } else {
+            pool.test_accept_package(&cs, &txs, chain.policy())
+        }
     };
-    let cs = chain.lock();
-    let mut pool = chain.pool();
     let mut out = Vec::new();
-    for tx in txs {
-        let txid = tx.compute_txid();
+    // Past a member over the fee cap the rest are left blank: they would
+    // not be submitted without it.
+    let mut exit_early = false;
+    for tx in &txs {
         let wtxid = tx.compute_wtxid();
         let mut r = Map::new();
-        r.insert("txid".into(), json!(txid.to_string()));
+        r.insert("txid".into(), json!(tx.compute_txid().to_string()));
         r.insert("wtxid".into(), json!(wtxid.to_string()));
-        if raw.len() > 1 {
-            // Packages are not evaluated yet: report as Core does for an unchecked member.
-            r.insert("package-error".into(), json!(package_error));
-            out.push(Value::Object(r));
-            continue;
+        if outcome.policy_error {
+            if let Some(e) = &outcome.error {
+                r.insert("package-error".into(), json!(e));
+            }
         }
-        match pool.accept(&cs, Arc::new(tx), chain.policy(), true) {
-            Ok(a) if max_rate > 0 && a.fee > max_rate * a.vsize as i64 / 1000 => {
-                r.insert("allowed".into(), json!(false));
-                r.insert("reject-reason".into(), json!("max-fee-exceeded"));
-            }
-            Ok(a) => {
-                r.insert("allowed".into(), json!(true));
-                r.insert("vsize".into(), json!(a.vsize));
-                r.insert(
-                    "fees".into(),
-                    json!({
-                        "base": amount(a.fee),
-                        "effective-feerate": amount(a.fee * 1000 / a.vsize.max(1) as i64),
-                        "effective-includes": [wtxid.to_string()],
-                    }),
-                );
-            }
-            Err(e) => {
-                r.insert("allowed".into(), json!(false));
-                let reason = if e.tx_result() == Some(TxResult::MissingInputs) {
-                    "missing-inputs".to_string()
+        match outcome.results.get(&wtxid) {
+            Some(_) if exit_early => {}
+            None => {}
+            Some(PackageTxResult::Valid {
+                vsize,
+                fee,
+                effective_feerate,
+                effective_includes,
+            }) => {
+                // Core's `CFeeRate::GetFee`: rounded up.
+                let max_fee = (max_rate * *vsize as i64 + 999) / 1000;
+                if max_rate > 0 && *fee > max_fee {
+                    r.insert("allowed".into(), json!(false));
+                    r.insert("reject-reason".into(), json!("max-fee-exceeded"));
+                    exit_early = true;
                 } else {
-                    e.reason.clone()
-                };
-                r.insert("reject-reason".into(), json!(reason));
-                r.insert("reject-details".into(), json!(e.to_string()));
+                    r.insert("allowed".into(), json!(true));
+                    r.insert("vsize".into(), json!(vsize));
+                    let includes: Vec<String> =
+                        effective_includes.iter().map(|w| w.to_string()).collect();
+                    r.insert(
+                        "fees".into(),
+                        json!({
+                            "base": amount(*fee),
+                            "effective-feerate": amount(*effective_feerate),
+                            "effective-includes": includes,
+                        }),
+                    );
+                }
             }
+            Some(PackageTxResult::Invalid(e)) => {
+                r.insert("allowed".into(), json!(false));
+                if e.tx_result() == Some(TxResult::MissingInputs) {
+                    r.insert("reject-reason".into(), json!("missing-inputs"));
+                } else {
+                    r.insert("reject-reason".into(), json!(e.reason));
+                    r.insert("reject-details".into(), json!(e.to_string()));
+                }
+            }
+            // A package under test never reports pool entries.
+            Some(PackageTxResult::InMempool { .. } | PackageTxResult::DifferentWitness(_)) => {}
         }
         out.push(Value::Object(r));
     }
-    let _ = &mut pool;
     Ok(Value::Array(out))
 }
 
