@@ -284,3 +284,38 @@ fn submitpackage_replaces_conflicts_under_package_rbf() {
     assert_eq!(ids(&node.rpc("getrawmempool", json!([]))), txids(&second));
     node.stop();
 }
+
+#[test]
+fn truc_rules_broken_inside_a_package_are_package_errors() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    // A TRUC parent with two outputs and a TRUC child on each.
+    let mut parent = spend(coin, value, 1_000);
+    parent.version = bitcoin::transaction::Version(3);
+    let half = (value - 1_000) / 2;
+    parent.output[0].value = bitcoin::Amount::from_sat(half);
+    parent.output.push(parent.output[0].clone());
+    let child = |vout: u32| {
+        let mut c = spend(OutPoint::new(parent.compute_txid(), vout), half, 1_000);
+        c.version = bitcoin::transaction::Version(3);
+        c
+    };
+    let package = [
+        serialize_hex(&parent),
+        serialize_hex(&child(0)),
+        serialize_hex(&child(1)),
+    ];
+    let res = node.rpc("testmempoolaccept", json!([package]));
+    let expected = format!(
+        "TRUC-violation, tx {} (wtxid={}) would exceed descendant count limit",
+        parent.compute_txid(),
+        parent.compute_wtxid()
+    );
+    for r in res.as_array().expect("array") {
+        assert_eq!(r["package-error"], json!(expected), "{r}");
+        assert!(r.get("allowed").is_none());
+    }
+    node.stop();
+}

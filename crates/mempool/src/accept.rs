@@ -429,11 +429,14 @@ impl Mempool {
         } else {
             self.truc_checks(&tx, (txid, wtxid), vsize, &direct)
         };
+        // Package members never evict siblings (Core allows it only for a
+        // transaction judged on its own).
+        let may_evict_sibling = matches!(mode, AcceptMode::Normal | AcceptMode::Reorg);
         let sibling = match truc {
             Ok(()) => None,
             Err(TrucFailure {
                 sibling: Some(s), ..
-            }) => Some(s),
+            }) if may_evict_sibling => Some(s),
             Err(f) => return Err(f.error),
         };
         let mut direct = direct;

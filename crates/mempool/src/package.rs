@@ -142,6 +142,24 @@ fn reconsiderable(e: &ValidationError) -> bool {
         || e.reason.starts_with("insufficient fee")
 }
 
+/// Whether `e` is a TRUC rule broken through another package member: `tx`
+/// spends an earlier member or shares a parent with one (`earlier` holds the
+/// earlier members and their parents). Core checks those for the package as
+/// a whole (`PackageTRUCChecks`) and reports them as a package error.
+fn package_truc_violation(e: &ValidationError, tx: &Transaction, earlier: &HashSet<Txid>) -> bool {
+    e.reason == "TRUC-violation"
+        && tx
+            .input
+            .iter()
+            .any(|i| earlier.contains(&i.previous_output.txid))
+}
+
+/// Adds `tx` and its parents to the set [`package_truc_violation`] reads.
+fn note_member(earlier: &mut HashSet<Txid>, tx: &Transaction) {
+    earlier.insert(tx.compute_txid());
+    earlier.extend(tx.input.iter().map(|i| i.previous_output.txid));
+}
+
 fn max_feerate_exceeded() -> ValidationError {
     ValidationError::tx(TxResult::MempoolPolicy, "max feerate exceeded", "")
 }
@@ -257,9 +275,21 @@ impl Mempool {
             return out;
         }
         let mut scratch = self.scratch_copy();
+        let mut earlier = HashSet::new();
         for tx in txs {
             let wtxid = tx.compute_wtxid();
-            match scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::PackageTest) {
+            let result =
+                scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::PackageTest);
+            if let Err(e) = &result {
+                if package_truc_violation(e, tx, &earlier) {
+                    out.results.clear();
+                    out.error = Some(e.to_string());
+                    out.policy_error = true;
+                    return out;
+                }
+            }
+            note_member(&mut earlier, tx);
+            match result {
                 Ok(a) => {
                     let modified = a.fee.saturating_add(self.fee_delta(&a.txid));
                     out.results.insert(
@@ -319,10 +349,21 @@ impl Mempool {
         let mut scratch = self.scratch_copy();
         let (mut total_fee, mut total_vsize) = (0i64, 0u64);
         let mut member_rates = Vec::with_capacity(txs.len());
+        let mut earlier = HashSet::new();
         for tx in txs {
             let wtxid = tx.compute_wtxid();
             let txid = tx.compute_txid();
-            match scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::Package) {
+            let result = scratch.accept_with(cs, tx.clone(), policy, false, AcceptMode::Package);
+            if let Err(e) = &result {
+                if package_truc_violation(e, tx, &earlier) {
+                    // The members keep their individual results.
+                    out.error = Some(e.to_string());
+                    out.policy_error = true;
+                    return;
+                }
+            }
+            note_member(&mut earlier, tx);
+            match result {
                 Ok(a) => {
                     let modified = a.fee.saturating_add(self.fee_delta(&txid));
                     if max_feerate.is_some_and(|m| feerate(modified, a.vsize) > m) {
