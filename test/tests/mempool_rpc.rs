@@ -319,3 +319,18 @@ fn truc_rules_broken_inside_a_package_are_package_errors() {
     }
     node.stop();
 }
+
+#[test]
+fn cluster_limits_broken_by_a_package_are_package_errors() {
+    let mut node = TestNode::new();
+    node.start(&["-limitclustercount=2"]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    let chain = chain_of(coin, value, 3, 1_000);
+    let hexes: Vec<String> = chain.iter().map(serialize_hex).collect();
+    let res = node.rpc("testmempoolaccept", json!([hexes]));
+    for r in res.as_array().expect("array") {
+        assert_eq!(r["package-error"], "too-large-cluster", "{r}");
+    }
+    node.stop();
+}

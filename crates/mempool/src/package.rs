@@ -142,11 +142,16 @@ fn reconsiderable(e: &ValidationError) -> bool {
         || e.reason.starts_with("insufficient fee")
 }
 
-/// Whether `e` is a TRUC rule broken through another package member: `tx`
+/// Whether `e` is a package-wide failure: the cluster limits, or a TRUC
+/// rule broken through another package member: `tx`
 /// spends an earlier member or shares a parent with one (`earlier` holds the
 /// earlier members and their parents). Core checks those for the package as
 /// a whole (`PackageTRUCChecks`) and reports them as a package error.
 fn package_truc_violation(e: &ValidationError, tx: &Transaction, earlier: &HashSet<Txid>) -> bool {
+    // Cluster limits are checked for the package's changes as a whole too.
+    if e.reason == "too-large-cluster" {
+        return true;
+    }
     e.reason == "TRUC-violation"
         && tx
             .input
