@@ -69,6 +69,12 @@ fn ancestors_and_descendants_list_in_pool_relatives() {
     let last = chain[3].compute_txid().to_string();
     assert_eq!(obj[&last], node.rpc("getmempoolentry", json!([last])));
     assert_eq!(obj[&last]["ancestorcount"], json!(4));
+    // Equal feerates: each transaction is a chunk of its own.
+    assert_eq!(
+        obj[&last]["chunkweight"].as_u64(),
+        Some(chain[3].weight().to_wu())
+    );
+    assert_eq!(obj[&last]["fees"]["chunk"], obj[&last]["fees"]["base"]);
     let verbose_anc = node.rpc("getmempoolancestors", json!([last, true]));
     assert_eq!(verbose_anc.as_object().expect("object").len(), 3);
 

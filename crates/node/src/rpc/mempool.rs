@@ -102,8 +102,15 @@ fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
     seen.into_iter().collect()
 }
 
-fn entry_json(pool: &Mempool, e: &Entry) -> Value {
+/// A pool entry as `getmempoolentry` shows it; weights count at least
+/// `bytes_per_sigop` per sigop (`-bytespersigop`).
+fn entry_json(pool: &Mempool, e: &Entry, bytes_per_sigop: u64) -> Value {
     let txid = e.tx.compute_txid();
+    // The entry's chunk in its cluster's mining order.
+    let (chunk_fee, chunk_weight) = pool
+        .cluster_chunks(&txid, bytes_per_sigop)
+        .and_then(|chunks| chunks.into_iter().find(|c| c.txids.contains(&txid)))
+        .map_or((0, 0), |c| (c.fee, c.weight));
     let anc = relatives(pool, &txid, true);
     let desc = relatives(pool, &txid, false);
     let sum = |ids: &[Txid], f: &dyn Fn(&Entry) -> i64| -> i64 {
@@ -140,11 +147,13 @@ fn entry_json(pool: &Mempool, e: &Entry) -> Value {
         "ancestorcount": anc.len() + 1,
         "ancestorsize": anc_size,
         "wtxid": e.wtxid.to_string(),
+        "chunkweight": chunk_weight,
         "fees": {
             "base": amount(e.fee),
             "modified": amount(modified),
             "ancestor": amount(anc_fee),
             "descendant": amount(desc_fee),
+            "chunk": amount(chunk_fee),
         },
         "depends": depends,
         "spentby": spentby,
@@ -509,7 +518,10 @@ fn mempool_relatives(
     let mut o = Map::new();
     for t in ids {
         if let Some(e) = pool.get(&t) {
-            o.insert(t.to_string(), entry_json(&pool, e));
+            o.insert(
+                t.to_string(),
+                entry_json(&pool, e, chain.policy().bytes_per_sigop),
+            );
         }
     }
     Ok(Value::Object(o))
@@ -608,7 +620,7 @@ pub fn register(
                 if verbose {
                     let mut o = Map::new();
                     for e in pool.in_order() {
-                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e));
+                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e, c.policy().bytes_per_sigop));
                     }
                     return Ok(Value::Object(o));
                 }
@@ -631,7 +643,7 @@ pub fn register(
             let e = pool
                 .get(&p.txid)
                 .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
-            Ok(entry_json(&pool, e))
+            Ok(entry_json(&pool, e, c.policy().bytes_per_sigop))
         },
     ));
 
