@@ -67,7 +67,7 @@ pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
         let Some((_, set)) = best else { break };
         // Ancestors first: a topological order within the set.
         let mut set = set;
-        set.sort_by_key(|t| ancestors(*t, &by_id, &left).len());
+        set.sort_by_cached_key(|t| ancestors(*t, &by_id, &left).len());
         for t in set {
             left.remove(&t);
             order.push(by_id[&t]);
@@ -99,10 +99,12 @@ pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
 /// `id` and its ancestors among `left`.
 fn ancestors(id: Txid, by_id: &HashMap<Txid, &Node>, left: &HashSet<Txid>) -> Vec<Txid> {
     let mut seen = vec![id];
+    // A set beside the list keeps long chains linear rather than quadratic.
+    let mut known: HashSet<Txid> = HashSet::from([id]);
     let mut stack = vec![id];
     while let Some(t) = stack.pop() {
         for p in by_id.get(&t).map(|n| n.parents.as_slice()).unwrap_or(&[]) {
-            if left.contains(p) && !seen.contains(p) {
+            if left.contains(p) && known.insert(*p) {
                 seen.push(*p);
                 stack.push(*p);
             }

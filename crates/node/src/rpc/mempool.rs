@@ -2,7 +2,7 @@
 //! `getmempoolentry`, `sendrawtransaction`, `testmempoolaccept`,
 //! `getrawtransaction`, `gettxout`, `scantxoutset`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use bitcoin::{OutPoint, Transaction, Txid};
@@ -102,15 +102,43 @@ fn relatives(pool: &Mempool, txid: &Txid, up: bool) -> Vec<Txid> {
     seen.into_iter().collect()
 }
 
-/// A pool entry as `getmempoolentry` shows it; weights count at least
-/// `bytes_per_sigop` per sigop (`-bytespersigop`).
-fn entry_json(pool: &Mempool, e: &Entry, bytes_per_sigop: u64) -> Value {
+/// Each pool transaction's chunk (modified fee, sigop-adjusted weight),
+/// computed once per cluster while one reply lists many entries.
+struct ChunkCache {
+    /// `-bytespersigop`: the weight each sigop counts as at least.
+    bytes_per_sigop: u64,
+    by_txid: HashMap<Txid, (i64, i64)>,
+}
+
+impl ChunkCache {
+    fn new(bytes_per_sigop: u64) -> Self {
+        ChunkCache {
+            bytes_per_sigop,
+            by_txid: HashMap::new(),
+        }
+    }
+
+    /// The chunk holding `txid` in its cluster's mining order.
+    fn get(&mut self, pool: &Mempool, txid: &Txid) -> (i64, i64) {
+        if let Some(v) = self.by_txid.get(txid) {
+            return *v;
+        }
+        for chunk in pool
+            .cluster_chunks(txid, self.bytes_per_sigop)
+            .unwrap_or_default()
+        {
+            for t in &chunk.txids {
+                self.by_txid.insert(*t, (chunk.fee, chunk.weight));
+            }
+        }
+        self.by_txid.get(txid).copied().unwrap_or_default()
+    }
+}
+
+/// A pool entry as `getmempoolentry` shows it.
+fn entry_json(pool: &Mempool, e: &Entry, chunks: &mut ChunkCache) -> Value {
     let txid = e.tx.compute_txid();
-    // The entry's chunk in its cluster's mining order.
-    let (chunk_fee, chunk_weight) = pool
-        .cluster_chunks(&txid, bytes_per_sigop)
-        .and_then(|chunks| chunks.into_iter().find(|c| c.txids.contains(&txid)))
-        .map_or((0, 0), |c| (c.fee, c.weight));
+    let (chunk_fee, chunk_weight) = chunks.get(pool, &txid);
     let anc = relatives(pool, &txid, true);
     let desc = relatives(pool, &txid, false);
     let sum = |ids: &[Txid], f: &dyn Fn(&Entry) -> i64| -> i64 {
@@ -516,12 +544,10 @@ fn mempool_relatives(
         return Ok(json!(ids.iter().map(|t| t.to_string()).collect::<Vec<_>>()));
     }
     let mut o = Map::new();
+    let mut chunks = ChunkCache::new(chain.policy().bytes_per_sigop);
     for t in ids {
         if let Some(e) = pool.get(&t) {
-            o.insert(
-                t.to_string(),
-                entry_json(&pool, e, chain.policy().bytes_per_sigop),
-            );
+            o.insert(t.to_string(), entry_json(&pool, e, &mut chunks));
         }
     }
     Ok(Value::Object(o))
@@ -619,8 +645,9 @@ pub fn register(
                 let pool = c.pool();
                 if verbose {
                     let mut o = Map::new();
+                    let mut chunks = ChunkCache::new(c.policy().bytes_per_sigop);
                     for e in pool.in_order() {
-                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e, c.policy().bytes_per_sigop));
+                        o.insert(e.tx.compute_txid().to_string(), entry_json(&pool, e, &mut chunks));
                     }
                     return Ok(Value::Object(o));
                 }
@@ -643,7 +670,11 @@ pub fn register(
             let e = pool
                 .get(&p.txid)
                 .ok_or_else(|| RpcError::invalid_address_or_key("Transaction not in mempool"))?;
-            Ok(entry_json(&pool, e, c.policy().bytes_per_sigop))
+            Ok(entry_json(
+                &pool,
+                e,
+                &mut ChunkCache::new(c.policy().bytes_per_sigop),
+            ))
         },
     ));
 
