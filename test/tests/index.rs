@@ -175,6 +175,14 @@ fn indexes_follow_reorgs_and_survive_restarts() {
     assert!(!found.contains(&json!(new_blocks[0])));
     assert_eq!(found.len(), 4, "blocks 1..=3 and 7 pay to the address");
 
+    // filter_false_positives re-checks each match against the block; it is
+    // also a named parameter of its own (OBJ_NAMED_PARAMS, as in Core).
+    let checked = node.rpc(
+        "scanblocks",
+        json!({"action": "start", "scanobjects": [format!("addr({ADDR})")], "filter_false_positives": true}),
+    );
+    assert_eq!(checked["relevant_blocks"], scan["relevant_blocks"]);
+
     // Without the filter index, filters are refused.
     node.stop();
     node.start(&["-txindex"]);

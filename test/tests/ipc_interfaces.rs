@@ -317,7 +317,10 @@ fn chain_and_node_serve_a_wallet_and_a_gui_over_ipc() {
     assert_eq!(gui.get_mempool_size().unwrap(), 1);
     // No warning is in force on this chain (getblockchaininfo agrees).
     assert_eq!(gui.get_warnings().unwrap().original, "");
-    assert_eq!(node.rpc("getblockchaininfo", json!([]))["warnings"], json!([]));
+    assert_eq!(
+        node.rpc("getblockchaininfo", json!([]))["warnings"],
+        json!([])
+    );
     let messages = Arc::new(Recorder::default());
     let _subscribed = gui
         .handle_init_message(Box::new(Messages(messages.clone())))

@@ -250,3 +250,40 @@ fn blocks_need_the_minimum_chain_work_before_their_header_is_kept() {
     );
     assert_eq!(node.stop(), "");
 }
+
+#[test]
+fn sendmsgtopeer_frames_the_body_and_answers_core_errors() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let mut peer = Peer::handshake(node.p2p_port);
+    let id = node.rpc("getpeerinfo", json!([]))[0]["id"].clone();
+
+    // The node adds the header; the body arrives as given.
+    let sent = node.rpc("sendmsgtopeer", json!([id, "ping", "2a00000000000000"]));
+    assert_eq!(sent, json!({}));
+    loop {
+        match peer.recv().expect("connection closed") {
+            NetworkMessage::Ping(42) => break,
+            NetworkMessage::Ping(n) => peer.send(NetworkMessage::Pong(n)),
+            _ => {}
+        }
+    }
+
+    let err = |p: Value| {
+        let e = node.rpc_err("sendmsgtopeer", p);
+        (e.code, e.message)
+    };
+    assert_eq!(
+        err(json!([100, "addr", "ff"])),
+        (-1, "Error: Could not send message to peer".into())
+    );
+    assert_eq!(
+        err(json!([id, "long_msg_type", "ff"])),
+        (-8, "Error: msg_type too long, max length is 12".into())
+    );
+    assert_eq!(
+        err(json!([id, "addr", "zz"])),
+        (-8, "Error parsing input for msg".into())
+    );
+    node.stop();
+}

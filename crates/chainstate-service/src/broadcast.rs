@@ -139,3 +139,37 @@ impl NodeChain {
         }
     }
 }
+
+impl NodeChain {
+    /// Submits a child with its parents as one package (`submitpackage`):
+    /// see [`mempool::Mempool::accept_package`]. Afterwards every member in
+    /// the pool, new or not, is announced to all peers once clients were
+    /// told of the additions (Core broadcasts each as `BroadcastTransaction`
+    /// with `wait_callback`).
+    pub fn submit_package(
+        &self,
+        txs: &[Arc<Transaction>],
+        max_feerate: Option<i64>,
+    ) -> mempool::PackageOutcome {
+        let (outcome, in_pool) = {
+            let cs = self.lock();
+            let mut pool = self.pool();
+            let outcome = pool.accept_package(&cs, txs, self.policy(), max_feerate);
+            let in_pool: Vec<_> = txs
+                .iter()
+                .filter_map(|t| {
+                    pool.get(&t.compute_txid())
+                        .map(|e| (t.compute_txid(), e.wtxid))
+                })
+                .collect();
+            (outcome, in_pool)
+        };
+        if !in_pool.is_empty() {
+            self.signals().wait_idle();
+        }
+        for (txid, wtxid) in in_pool {
+            self.relay_transaction(txid, wtxid);
+        }
+        outcome
+    }
+}

@@ -102,7 +102,7 @@ struct Replacement<'a> {
 
 /// Most clusters one replacement may conflict with (Core's
 /// `MAX_REPLACEMENT_CANDIDATES`).
-const MAX_REPLACEMENT_CANDIDATES: usize = 100;
+pub(crate) const MAX_REPLACEMENT_CANDIDATES: usize = 100;
 
 /// The pool's coins as a replacement sees them: outputs spent only by
 /// transactions it evicts are available again, and the evicted
@@ -132,6 +132,33 @@ impl CoinsView for ReplacingView<'_> {
             _ => self.pool_view.coin(outpoint),
         }
     }
+}
+
+/// How [`Mempool::accept_with`] judges a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AcceptMode {
+    /// On its own, every rule applies.
+    Normal,
+    /// Returning from a disconnected block: the limits that do not apply
+    /// to such transactions are bypassed (Core's `bypass_limits`: minimum
+    /// fee rate, TRUC topology, ephemeral spends, cluster limits).
+    Reorg,
+    /// A package member: its own feerate is not checked, the package's is.
+    Package,
+    /// A member of a package under test (`testmempoolaccept`): every rule
+    /// applies, and no pool transaction may be replaced.
+    PackageTest,
+}
+
+/// One chunk of a cluster (see [`Mempool::cluster_chunks`]).
+#[derive(Debug, Clone)]
+pub struct ClusterChunk {
+    /// Modified fees of its transactions.
+    pub fee: i64,
+    /// Sigop-adjusted weight of its transactions.
+    pub weight: i64,
+    /// Its transactions in mining order.
+    pub txids: Vec<Txid>,
 }
 
 /// A transaction that passed every check, with its fee and size.
@@ -224,20 +251,19 @@ impl Mempool {
         policy: &Policy,
         test_only: bool,
     ) -> Result<Accepted, ValidationError> {
-        self.accept_with(cs, tx, policy, test_only, false)
+        self.accept_with(cs, tx, policy, test_only, AcceptMode::Normal)
     }
 
-    /// [`Mempool::accept`], optionally bypassing the limits that do not
-    /// apply to transactions returning from disconnected blocks (Core's
-    /// `bypass_limits`: minimum fee rate, TRUC topology, ephemeral spends).
-    fn accept_with(
+    /// [`Mempool::accept`] in one of the [`AcceptMode`]s.
+    pub(crate) fn accept_with(
         &mut self,
         cs: &Chainstate,
         tx: Arc<Transaction>,
         policy: &Policy,
         test_only: bool,
-        bypass_limits: bool,
+        mode: AcceptMode,
     ) -> Result<Accepted, ValidationError> {
+        let bypass_limits = mode == AcceptMode::Reorg;
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
         check_transaction(&tx)?;
@@ -274,6 +300,13 @@ impl Mempool {
             .iter()
             .filter_map(|i| self.spent_by.get(&i.previous_output).copied())
             .collect();
+        if mode == AcceptMode::PackageTest && !direct.is_empty() {
+            return Err(reject(
+                TxResult::MempoolPolicy,
+                "bip125-replacement-disallowed",
+                "",
+            ));
+        }
         let clusters = self.cluster_count(&direct);
         if clusters > MAX_REPLACEMENT_CANDIDATES {
             return Err(reject(
@@ -379,7 +412,11 @@ impl Mempool {
         // Core rounds the minimum fee up.
         let min_fee = (policy.min_relay_fee_per_kvb * vsize as i64 + 999).div_euclid(1000);
         // A prioritised transaction is judged by its modified fee, as in Core.
-        if !bypass_limits && fee.saturating_add(self.fee_delta(&txid)) < min_fee {
+        // A package member's feerate is judged with the package's instead.
+        if mode != AcceptMode::Package
+            && !bypass_limits
+            && fee.saturating_add(self.fee_delta(&txid)) < min_fee
+        {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -392,11 +429,14 @@ impl Mempool {
         } else {
             self.truc_checks(&tx, (txid, wtxid), vsize, &direct)
         };
+        // Package members never evict siblings (Core allows it only for a
+        // transaction judged on its own).
+        let may_evict_sibling = matches!(mode, AcceptMode::Normal | AcceptMode::Reorg);
         let sibling = match truc {
             Ok(()) => None,
             Err(TrucFailure {
                 sibling: Some(s), ..
-            }) => Some(s),
+            }) if may_evict_sibling => Some(s),
             Err(f) => return Err(f.error),
         };
         let mut direct = direct;
@@ -405,7 +445,9 @@ impl Mempool {
             direct.insert(s);
             evicted.extend(self.with_descendants(&HashSet::from([s])));
         }
-        if !direct.is_empty() {
+        // A package's replacements are judged for the package as a whole
+        // (package RBF) before its members are added.
+        if !direct.is_empty() && mode != AcceptMode::Package {
             let replacement = Replacement {
                 evicted: &evicted,
                 sibling_eviction: sibling.is_some(),
@@ -620,7 +662,7 @@ impl Mempool {
     }
 
     /// How many distinct clusters hold `txids`.
-    fn cluster_count(&self, txids: &HashSet<Txid>) -> usize {
+    pub(crate) fn cluster_count(&self, txids: &HashSet<Txid>) -> usize {
         let mut covered: HashSet<Txid> = HashSet::new();
         let mut count = 0;
         for t in txids {
@@ -632,8 +674,44 @@ impl Mempool {
         count
     }
 
+    /// The cluster holding `txid`, chunked in mining order (`getmempoolcluster`):
+    /// each chunk's modified fee, sigop-adjusted weight and transactions.
+    /// Weights are Core's adjusted weight: at least `bytes_per_sigop` per
+    /// sigop.
+    pub fn cluster_chunks(&self, txid: &Txid, bytes_per_sigop: u64) -> Option<Vec<ClusterChunk>> {
+        self.entries.get(txid)?;
+        let cluster = self.cluster_of(std::iter::once(*txid));
+        let nodes: Vec<diagram::Node> = cluster
+            .iter()
+            .filter_map(|t| {
+                self.entries.get(t).map(|e| diagram::Node {
+                    txid: *t,
+                    fee: self.modified_fee(e),
+                    size: e.weight.max(e.sigop_cost.saturating_mul(bytes_per_sigop)) as i64,
+                    parents: e
+                        .tx
+                        .input
+                        .iter()
+                        .map(|i| i.previous_output.txid)
+                        .filter(|p| cluster.contains(p))
+                        .collect(),
+                })
+            })
+            .collect();
+        Some(
+            diagram::chunks_with_members(&nodes)
+                .into_iter()
+                .map(|(f, txids)| ClusterChunk {
+                    fee: f.fee,
+                    weight: f.size,
+                    txids,
+                })
+                .collect(),
+        )
+    }
+
     /// The transactions connected to `seeds` through spends, in either direction.
-    fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
+    pub(crate) fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
         let mut out = HashSet::new();
         let mut stack: Vec<Txid> = seeds.collect();
         while let Some(t) = stack.pop() {
@@ -661,7 +739,7 @@ impl Mempool {
         }
         let disconnected = self.take_disconnected();
         for tx in disconnected {
-            if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, true) {
+            if let Err(e) = self.accept_with(cs, tx.clone(), policy, false, AcceptMode::Reorg) {
                 tracing::debug!(target: "mempool", "reorg: {} not re-added: {e}", tx.compute_txid());
             }
         }

@@ -34,6 +34,14 @@ pub(crate) struct Node {
 
 /// The chunks (highest feerate first) of `nodes`, linearized greedily.
 pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
+    chunks_with_members(nodes)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
+}
+
+/// [`chunks`] with each chunk's transactions, in mining order.
+pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
     let by_id: HashMap<Txid, &Node> = nodes.iter().map(|n| (n.txid, n)).collect();
     let mut left: HashSet<Txid> = by_id.keys().copied().collect();
     let mut order: Vec<&Node> = Vec::with_capacity(nodes.len());
@@ -59,27 +67,31 @@ pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
         let Some((_, set)) = best else { break };
         // Ancestors first: a topological order within the set.
         let mut set = set;
-        set.sort_by_key(|t| ancestors(*t, &by_id, &left).len());
+        set.sort_by_cached_key(|t| ancestors(*t, &by_id, &left).len());
         for t in set {
             left.remove(&t);
             order.push(by_id[&t]);
         }
     }
-    let mut out: Vec<FeeFrac> = Vec::new();
+    let mut out: Vec<(FeeFrac, Vec<Txid>)> = Vec::new();
     for n in order {
         let mut chunk = FeeFrac {
             fee: n.fee,
             size: n.size,
         };
-        while let Some(last) = out.last() {
+        let mut members = vec![n.txid];
+        while let Some((last, _)) = out.last() {
             if !chunk.higher_rate(last) {
                 break;
             }
             chunk.fee += last.fee;
             chunk.size += last.size;
-            out.pop();
+            if let Some((_, mut earlier)) = out.pop() {
+                earlier.append(&mut members);
+                members = earlier;
+            }
         }
-        out.push(chunk);
+        out.push((chunk, members));
     }
     out
 }
@@ -87,10 +99,12 @@ pub(crate) fn chunks(nodes: &[Node]) -> Vec<FeeFrac> {
 /// `id` and its ancestors among `left`.
 fn ancestors(id: Txid, by_id: &HashMap<Txid, &Node>, left: &HashSet<Txid>) -> Vec<Txid> {
     let mut seen = vec![id];
+    // A set beside the list keeps long chains linear rather than quadratic.
+    let mut known: HashSet<Txid> = HashSet::from([id]);
     let mut stack = vec![id];
     while let Some(t) = stack.pop() {
         for p in by_id.get(&t).map(|n| n.parents.as_slice()).unwrap_or(&[]) {
-            if left.contains(p) && !seen.contains(p) {
+            if left.contains(p) && known.insert(*p) {
                 seen.push(*p);
                 stack.push(*p);
             }

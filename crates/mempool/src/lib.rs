@@ -8,13 +8,15 @@ mod diagram;
 pub mod dust;
 mod input_standard;
 mod options;
+pub mod package;
 mod persist;
 pub mod pool;
 mod prioritise;
 pub mod standard;
 mod truc;
 
-pub use accept::{Accepted, Policy, MAX_STANDARD_TX_WEIGHT};
+pub use accept::{Accepted, ClusterChunk, Policy, MAX_STANDARD_TX_WEIGHT};
+pub use package::{PackageOutcome, PackageTxResult};
 pub use persist::{LoadOptions, LoadStats};
 pub use pool::{Entry, Mempool, PoolCoins, PoolEvents, RemovalReason};
 pub use prioritise::Prioritised;

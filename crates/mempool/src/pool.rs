@@ -222,6 +222,23 @@ impl Mempool {
         self.unbroadcast.len()
     }
 
+    /// A copy of the pool that reports to no listener, to try changes on.
+    pub(crate) fn scratch_copy(&self) -> Mempool {
+        Mempool {
+            entries: self.entries.clone(),
+            by_wtxid: self.by_wtxid.clone(),
+            spent_by: self.spent_by.clone(),
+            order: self.order.clone(),
+            next_sequence: self.next_sequence,
+            disconnected: Vec::new(),
+            reorged: false,
+            change_sequence: self.change_sequence,
+            deltas: self.deltas.clone(),
+            events: Listener::default(),
+            unbroadcast: self.unbroadcast.clone(),
+        }
+    }
+
     pub(crate) fn insert(&mut self, mut entry: Entry) {
         let txid = entry.tx.compute_txid();
         entry.sequence = self.next_sequence;

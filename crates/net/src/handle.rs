@@ -136,6 +136,21 @@ impl NetHandle {
         }
     }
 
+    /// `sendmsgtopeer`: queues `payload` as a `msg_type` message to the peer
+    /// with this id, header generated. False when there is no such peer or it
+    /// has not finished the handshake or is being disconnected (Core's
+    /// `ForNode` only reaches fully connected nodes).
+    pub fn send_raw(&self, id: PeerId, msg_type: &str, payload: &[u8]) -> bool {
+        let Some(peer) = lock(&self.inner.peers).get(&id).cloned() else {
+            return false;
+        };
+        if peer.disconnect_requested() || !peer.stats().successfully_connected {
+            return false;
+        }
+        peer.send(msg_type, payload);
+        true
+    }
+
     /// Disconnects peers whose address (`ip:port`) matches; false if none did.
     pub fn disconnect_address(&self, address: &str) -> bool {
         let target = self.inner.resolve_now(address);

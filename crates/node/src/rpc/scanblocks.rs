@@ -83,7 +83,7 @@ rpc_params! {
         stop_height: Deferred<Option<i64>> [Num, hint = "chain tip"],
         /// The type name of the filter
         filtertype: String [Str, default = index::blockfilter::BASIC],
-        options: Deferred<CheckedObject<ScanBlocksOptions>> [Obj, optional],
+        options: Deferred<CheckedObject<ScanBlocksOptions>> [ObjNamedParams, optional, oneline = "options"],
     }
 }
 

@@ -127,6 +127,35 @@ rpc_params! {
 }
 
 rpc_params! {
+    /// `sendmsgtopeer`'s parameters.
+    struct SendMsgToPeerParams {
+        /// The peer to send the message to.
+        peer_id: i64 [Num, required],
+        /// The message type (maximum length 12)
+        msg_type: String [Str, required],
+        /// The serialized message body to send, in hex, without a message header
+        msg: String [StrHex, required],
+    }
+}
+
+/// `sendmsgtopeer`: a test-only raw message; any type and body are allowed,
+/// only the type's length is bounded by the header field.
+fn send_msg_to_peer(net: &NetHandle, p: SendMsgToPeerParams) -> Result<Value, RpcError> {
+    let max = net::wire::MESSAGE_TYPE_SIZE;
+    if p.msg_type.len() > max {
+        return Err(RpcError::invalid_parameter(format!(
+            "Error: msg_type too long, max length is {max}"
+        )));
+    }
+    let payload = hex::decode(&p.msg)
+        .map_err(|_| RpcError::invalid_parameter("Error parsing input for msg"))?;
+    if !net.send_raw(p.peer_id, &p.msg_type, &payload) {
+        return Err(RpcError::misc("Error: Could not send message to peer"));
+    }
+    Ok(json!({}))
+}
+
+rpc_params! {
     /// `setnetworkactive`'s parameters.
     struct SetNetworkActiveParams {
         /// true to enable networking, false to disable
@@ -329,6 +358,14 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
         )
         .result("bool    (boolean) The value that was passed in"),
     );
+
+    let h = net.clone();
+    table.register(RpcMethod::new(
+        "sendmsgtopeer",
+        "hidden",
+        "Send a p2p message to a peer specified by id.\nThe message type and body must be provided, the message header will be generated.\nThis RPC is for testing only.",
+        move |_, p| send_msg_to_peer(&h, p),
+    ));
 
     let h = net.clone();
     table.register(
