@@ -23,7 +23,7 @@ mod update;
 pub use error::SignError;
 pub use fill::{fill_psbt, FillOptions, FillResult};
 pub use message::sign_message;
-pub use satisfaction::{descriptor_satisfaction, input_satisfaction};
+pub use satisfaction::{coin_output_type, descriptor_satisfaction, input_satisfaction};
 pub use sighash::{SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE};
 pub use transaction::{
     sign_result_json, sign_transaction, SignTxResult, INPUT_NOT_FOUND, MAX_MONEY, MISSING_AMOUNT,

@@ -17,6 +17,33 @@ use crate::keys::KeyAccess;
 use crate::spend::InputSatisfaction;
 use crate::wallet::keystore::Keystore;
 
+/// The output type coin selection keeps a coin paying `script` under
+/// (Core's `AvailableCoins`): for a P2SH output the wallet can solve, the
+/// redeem script decides, so a wrapped segwit v0 program is P2SH-segwit and
+/// never joins the legacy coins.
+pub fn coin_output_type(keystore: &Keystore, script: &Script) -> crate::coinselection::OutputType {
+    let redeem = script
+        .is_p2sh()
+        .then(|| {
+            let spk = script.to_owned();
+            keystore
+                .spkms
+                .values()
+                .filter(|s| s.is_mine(&spk))
+                .find_map(|spkm| {
+                    let provider = spkm
+                        .signing_provider(&spk, false, KeyAccess::Locked)
+                        .ok()??;
+                    match descriptor_for_script(&provider, script)? {
+                        Descriptor::Sh(sh) => Some(sh.inner_script()),
+                        _ => None,
+                    }
+                })
+        })
+        .flatten();
+    crate::spend::script::coin_output_type(script, redeem.as_deref())
+}
+
 /// The satisfaction size of `script` when the wallet can solve it; `None`
 /// otherwise. The first descriptor owning the script that can describe it
 /// answers.

@@ -309,17 +309,23 @@ impl Wallet {
         type Shape = (Vec<crate::keys::DescriptorId>, usize, Option<u8>);
         let mut satisfactions: std::collections::HashMap<Shape, Option<InputSatisfaction>> =
             std::collections::HashMap::new();
+        let mut output_types: std::collections::HashMap<Shape, CoinType> =
+            std::collections::HashMap::new();
         for (outpoint, txout) in state.ledger.txos() {
             let Some(entry) = state.ledger.get(&outpoint.txid) else {
                 continue;
             };
             let depth = state.ledger.depth(entry);
-            let mut c = CandidateOutput::new(
-                *outpoint,
-                txout.clone(),
-                depth,
-                spend::script::coin_output_type(&txout.script_pubkey, None),
+            let spk = &txout.script_pubkey;
+            let shape = (
+                state.keys.managers_of(spk),
+                spk.len(),
+                spk.as_bytes().first().copied(),
             );
+            let output_type = *output_types
+                .entry(shape.clone())
+                .or_insert_with(|| crate::sign::coin_output_type(&state.keys, spk));
+            let mut c = CandidateOutput::new(*outpoint, txout.clone(), depth, output_type);
             c.in_mempool = entry.state.in_mempool();
             c.immature_coinbase = state.ledger.is_immature_coinbase(entry);
             c.trusted = balance::is_trusted(
@@ -341,12 +347,6 @@ impl Wallet {
                     .address_of(&txout.script_pubkey)
                     .and_then(|a| state.address_book.get(&a))
                     .is_some_and(|e| e.previously_spent);
-            let spk = &txout.script_pubkey;
-            let shape = (
-                state.keys.managers_of(spk),
-                spk.len(),
-                spk.as_bytes().first().copied(),
-            );
             c.satisfaction = *satisfactions
                 .entry(shape)
                 .or_insert_with(|| crate::sign::input_satisfaction(&state.keys, spk, use_max_sig));

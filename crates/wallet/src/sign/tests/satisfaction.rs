@@ -166,3 +166,23 @@ fn combo_raw_and_addr() {
     assert!(addr.is_mine(&scripts[2]));
     assert_eq!(input_satisfaction(&addr, &scripts[2], false), None);
 }
+
+#[test]
+fn coin_selection_keeps_wrapped_segwit_apart_from_legacy() {
+    use crate::coinselection::OutputType as CoinType;
+    let mut ks = default_keystore(KeyAccess::Plain);
+    let script = |ks: &mut Keystore, ty| new_script(ks, ty, false, KeyAccess::Plain);
+    let pkh = script(&mut ks, OutputType::Legacy);
+    let sh_wpkh = script(&mut ks, OutputType::P2shSegwit);
+    let wpkh = script(&mut ks, OutputType::Bech32);
+    let tr = script(&mut ks, OutputType::Bech32m);
+    let of = |s: &bitcoin::ScriptBuf| crate::sign::coin_output_type(&ks, s);
+    assert_eq!(of(&pkh), CoinType::Legacy);
+    // The redeem script decides, as Core's AvailableCoins asks its solver.
+    assert_eq!(of(&sh_wpkh), CoinType::P2shSegwit);
+    assert_eq!(of(&wpkh), CoinType::Bech32);
+    assert_eq!(of(&tr), CoinType::Bech32m);
+    // A P2SH output the wallet cannot solve stays legacy.
+    let foreign = bitcoin::ScriptBuf::new_p2sh(&bitcoin::ScriptHash::all_zeros());
+    assert_eq!(of(&foreign), CoinType::Legacy);
+}
