@@ -30,7 +30,7 @@ use miniscript::{
 use super::cache::DescriptorCache;
 use super::error::{parse_err, KeyError};
 use super::keyexpr::{
-    hex_bytes, is_hex, parse_key_expr, xprv_from, KeyExpr, ParseKey, RenderedKey,
+    derive_secret, hex_bytes, is_hex, parse_key_expr, xprv_from, KeyExpr, ParseKey, RenderedKey,
 };
 use super::musig;
 use utility_rpc::tapscript_limits::within_resource_limits;
@@ -1185,13 +1185,10 @@ impl ParsedDescriptor {
                             path.push(ChildNumber::from_hardened_idx(pos).map_err(derive_err)?)
                         }
                     }
-                    let xprv = xprv_from(&x.xkey, &sk.inner)
-                        .derive_priv(secp, &path)
-                        .map_err(derive_err)?;
                     PrivateKey {
                         compressed: true,
                         network: NetworkKind::from(self.network),
-                        inner: xprv.private_key,
+                        inner: derive_secret(&x.xkey, &sk.inner, &path)?,
                     }
                 }
                 DescriptorPublicKey::MultiXPub(_) => continue,

@@ -360,6 +360,48 @@ pub(crate) fn xprv_from(xpub: &Xpub, secret: &SecretKey) -> Xpriv {
     }
 }
 
+/// The secret key at `path` below the extended key whose public half is
+/// `xpub` and whose secret is `secret` (BIP32's CKDpriv). The same keys as
+/// [`Xpriv::derive_priv`], which also computes every parent's fingerprint,
+/// an EC multiplication per step that signing never reads: here the first
+/// normal step uses `xpub`'s known public key and later ones one
+/// multiplication each.
+pub(crate) fn derive_secret(
+    xpub: &Xpub,
+    secret: &SecretKey,
+    path: &[ChildNumber],
+) -> Result<SecretKey, KeyError> {
+    use bitcoin::hashes::{hmac, sha512, Hash, HashEngine};
+    let secp = super::secp();
+    let mut sk = *secret;
+    let mut chain_code: [u8; 32] = xpub.chain_code.to_bytes();
+    let mut public = Some(xpub.public_key);
+    for &child in path {
+        let mut engine = hmac::HmacEngine::<sha512::Hash>::new(&chain_code);
+        if child.is_hardened() {
+            engine.input(&[0]);
+            engine.input(&sk.secret_bytes());
+        } else {
+            let pk =
+                public.unwrap_or_else(|| bitcoin::secp256k1::PublicKey::from_secret_key(secp, &sk));
+            engine.input(&pk.serialize());
+        }
+        engine.input(&u32::from(child).to_be_bytes());
+        let out = hmac::Hmac::<sha512::Hash>::from_engine(engine).to_byte_array();
+        let (left, right) = out.split_at(32);
+        let mut tweak = [0u8; 32];
+        tweak.copy_from_slice(left);
+        let tweak = bitcoin::secp256k1::Scalar::from_be_bytes(tweak)
+            .map_err(|_| KeyError::Derive("invalid BIP32 child key".into()))?;
+        sk = sk
+            .add_tweak(&tweak)
+            .map_err(|_| KeyError::Derive("invalid BIP32 child key".into()))?;
+        chain_code.copy_from_slice(right);
+        public = None;
+    }
+    Ok(sk)
+}
+
 fn multipath_err() -> KeyError {
     KeyError::Unsupported(
         "multipath key expressions (<a;b>) must be expanded into single descriptors first".into(),
@@ -563,6 +605,35 @@ pub(crate) fn parse_key_expr(s: &str) -> Result<ParseKey, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derive_secret_matches_bip32() {
+        let secp = super::super::secp();
+        let master = Xpriv::new_master(NetworkKind::Test, &[7u8; 32]).expect("master");
+        let account = master
+            .derive_priv(
+                secp,
+                &"m/84'/1'/0'".parse::<DerivationPath>().expect("path"),
+            )
+            .expect("account");
+        let xpub = Xpub::from_priv(secp, &account);
+        for path in [
+            "m/0/0",
+            "m/1/7",
+            "m/0/2147483647",
+            "m/5'/3",
+            "m/0/1'/2",
+            "m",
+        ] {
+            let path: DerivationPath = path.parse().expect("path");
+            let expected = account
+                .derive_priv(secp, &path)
+                .expect("derive")
+                .private_key;
+            let got = derive_secret(&xpub, &account.private_key, path.as_ref()).expect("derive");
+            assert_eq!(got, expected, "{path}");
+        }
+    }
 
     #[test]
     fn apostrophe_flag_follows_core() {
