@@ -674,6 +674,32 @@ impl Mempool {
         count
     }
 
+    /// `members` as feerate-diagram nodes: modified fees, sizes by `size`,
+    /// and the parents among `members`.
+    pub(crate) fn diagram_nodes(
+        &self,
+        members: &HashSet<Txid>,
+        size: impl Fn(&Entry) -> i64,
+    ) -> Vec<diagram::Node> {
+        members
+            .iter()
+            .filter_map(|t| {
+                self.entries.get(t).map(|e| diagram::Node {
+                    txid: *t,
+                    fee: self.modified_fee(e),
+                    size: size(e),
+                    parents: e
+                        .tx
+                        .input
+                        .iter()
+                        .map(|i| i.previous_output.txid)
+                        .filter(|p| members.contains(p))
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
     /// The cluster holding `txid`, chunked in mining order (`getmempoolcluster`):
     /// each chunk's modified fee, sigop-adjusted weight and transactions.
     /// Weights are Core's adjusted weight: at least `bytes_per_sigop` per
@@ -681,23 +707,9 @@ impl Mempool {
     pub fn cluster_chunks(&self, txid: &Txid, bytes_per_sigop: u64) -> Option<Vec<ClusterChunk>> {
         self.entries.get(txid)?;
         let cluster = self.cluster_of(std::iter::once(*txid));
-        let nodes: Vec<diagram::Node> = cluster
-            .iter()
-            .filter_map(|t| {
-                self.entries.get(t).map(|e| diagram::Node {
-                    txid: *t,
-                    fee: self.modified_fee(e),
-                    size: e.weight.max(e.sigop_cost.saturating_mul(bytes_per_sigop)) as i64,
-                    parents: e
-                        .tx
-                        .input
-                        .iter()
-                        .map(|i| i.previous_output.txid)
-                        .filter(|p| cluster.contains(p))
-                        .collect(),
-                })
-            })
-            .collect();
+        let nodes = self.diagram_nodes(&cluster, |e| {
+            e.weight.max(e.sigop_cost.saturating_mul(bytes_per_sigop)) as i64
+        });
         Some(
             diagram::chunks_with_members(&nodes)
                 .into_iter()

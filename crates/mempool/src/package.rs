@@ -175,6 +175,17 @@ fn feerate(fee: i64, vsize: u64) -> i64 {
 }
 
 impl Mempool {
+    /// The result of a member accepted on its own: its own modified feerate.
+    fn valid_alone(&self, a: &crate::accept::Accepted, wtxid: Wtxid) -> PackageTxResult {
+        let modified = a.fee.saturating_add(self.fee_delta(&a.txid));
+        PackageTxResult::Valid {
+            vsize: a.vsize,
+            fee: a.fee,
+            effective_feerate: feerate(modified, a.vsize),
+            effective_includes: vec![wtxid],
+        }
+    }
+
     /// Accepts `txs`, a child with its parents (or one transaction), as
     /// Core's `ProcessNewPackage` without `test_accept`. `max_feerate`
     /// (sat/kvB) refuses members whose modified feerate is above it.
@@ -226,16 +237,7 @@ impl Mempool {
                 });
             match single {
                 Ok(a) => {
-                    let modified = a.fee.saturating_add(self.fee_delta(&txid));
-                    out.results.insert(
-                        wtxid,
-                        PackageTxResult::Valid {
-                            vsize: a.vsize,
-                            fee: a.fee,
-                            effective_feerate: feerate(modified, a.vsize),
-                            effective_includes: vec![wtxid],
-                        },
-                    );
+                    out.results.insert(wtxid, self.valid_alone(&a, wtxid));
                 }
                 Err(e) => {
                     if txs.len() == 1 || !reconsiderable(&e) {
@@ -296,16 +298,7 @@ impl Mempool {
             note_member(&mut earlier, tx);
             match result {
                 Ok(a) => {
-                    let modified = a.fee.saturating_add(self.fee_delta(&a.txid));
-                    out.results.insert(
-                        wtxid,
-                        PackageTxResult::Valid {
-                            vsize: a.vsize,
-                            fee: a.fee,
-                            effective_feerate: feerate(modified, a.vsize),
-                            effective_includes: vec![wtxid],
-                        },
-                    );
+                    out.results.insert(wtxid, self.valid_alone(&a, wtxid));
                 }
                 Err(e) => {
                     // Core checks every member before any script, so only a
@@ -528,27 +521,9 @@ impl Mempool {
                 .chain(&ids)
                 .copied(),
         );
-        let nodes = |pool: &Mempool, members: &HashSet<Txid>| -> Vec<diagram::Node> {
-            members
-                .iter()
-                .filter_map(|t| {
-                    pool.entries.get(t).map(|e| diagram::Node {
-                        txid: *t,
-                        fee: pool.modified_fee(e),
-                        size: e.vsize as i64,
-                        parents: e
-                            .tx
-                            .input
-                            .iter()
-                            .map(|i| i.previous_output.txid)
-                            .filter(|p| members.contains(p))
-                            .collect(),
-                    })
-                })
-                .collect()
-        };
-        let old = diagram::chunks(&nodes(self, &old_cluster));
-        let new = diagram::chunks(&nodes(scratch, &new_cluster));
+        let vsize = |e: &crate::pool::Entry| e.vsize as i64;
+        let old = diagram::chunks(&self.diagram_nodes(&old_cluster, vsize));
+        let new = diagram::chunks(&scratch.diagram_nodes(&new_cluster, vsize));
         if !diagram::strictly_improves(&new, &old) {
             return Err(
                 "package RBF failed: insufficient feerate: does not improve feerate diagram".into(),
