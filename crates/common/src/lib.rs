@@ -5,6 +5,7 @@ pub mod config;
 pub mod init;
 pub mod logging;
 pub mod options;
+pub mod run_command;
 pub mod scheduler;
 pub mod settings;
 pub mod shutdown;

@@ -1,5 +1,6 @@
 //! Running the user's shell commands (`-blocknotify`, `-startupnotify`,
-//! `-shutdownnotify`), as Core's `runCommand` does.
+//! `-shutdownnotify`), as Core's `runCommand` does, and the OS's texts for
+//! I/O errors (Core's `SysErrorString`).
 
 /// Runs `cmd` with `/bin/sh -c` and waits; a failure is logged, not returned.
 pub fn run_command(cmd: &str) {
@@ -25,4 +26,14 @@ pub fn run_command_detached(cmd: &str) {
     let _ = std::thread::Builder::new()
         .name("startupnotify".into())
         .spawn(move || run_command(&cmd));
+}
+
+/// The OS description of an I/O error without Rust's " (os error N)"
+/// suffix: Core's `SysErrorString`, the text C's `strerror` gives.
+pub fn sys_error_string(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
 }

@@ -79,11 +79,7 @@ pub fn connect(path: &Path) -> std::io::Result<UnixStream> {
 /// The text of an OS error without Rust's ` (os error N)` suffix, like C++'s
 /// `std::system_error::what()`.
 pub fn error_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
+    common::system::sys_error_string(e)
 }
 
 #[cfg(test)]

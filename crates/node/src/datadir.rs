@@ -92,11 +92,7 @@ impl Drop for PidFile {
 
 /// The OS description of an I/O error without Rust's "(os error N)" suffix.
 pub fn os_error_text(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
+    common::system::sys_error_string(e)
 }
 
 /// Makes files and directories created from now on private to the owner (umask 077).

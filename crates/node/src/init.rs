@@ -388,6 +388,7 @@ fn init_main(
     crate::rpc::logging::register(&table);
     let network = network_of(chain);
     utility_rpc::register(&table, network);
+    utility_rpc::register_signer(&table, args.get_arg("-signer"), chain.as_str().to_string());
     let proxies = net::proxies::NetworkProxies::from_args(args)?;
     if let Some(warning) = net::proxies::check_private_broadcast(args, &proxies)? {
         // Core's init warnings go to the log and to stderr.

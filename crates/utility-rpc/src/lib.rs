@@ -6,12 +6,14 @@ pub mod address;
 pub mod base58;
 pub mod bech32;
 pub mod descriptor;
+pub mod external_signer;
 pub mod message;
 pub mod multisig;
 pub mod psbtrpc;
 pub mod rawtx;
 pub mod scan_objects;
 pub mod script;
+mod signer_rpc;
 pub mod sorted_multi_a;
 pub mod tapscript_limits;
 pub mod tojson;
@@ -31,3 +33,4 @@ pub fn register(table: &RpcTable, network: bitcoin::Network) {
 
 pub use psbtrpc::register_psbt;
 pub use rawtx::{register_rawtx, CoinLookup};
+pub use signer_rpc::register_signer;

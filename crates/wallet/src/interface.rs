@@ -32,6 +32,8 @@ fn psbt_error_number(e: &crate::sign::SignError) -> i32 {
         S::MissingInputs => 0,
         S::SighashMismatch => 1,
         S::InvalidTx => PSBT_ERROR_INVALID_TX,
+        S::ExternalSignerNotFound => 2,
+        S::ExternalSignerFailed => 3,
         // Key failures have no PSBTError of their own.
         _ => 4,
     }
@@ -442,10 +444,19 @@ impl interfaces::wallet::Wallet for WalletInterface {
             .set_address_receive_request(&address, id, value)
             .is_ok())
     }
-    fn display_address(&self, _dest: &TxDestination) -> Result<Outcome<()>> {
-        Ok(Outcome::Err(BilingualStr::from(
-            "There is no external signer to display the address on",
-        )))
+    fn display_address(&self, dest: &TxDestination) -> Result<Outcome<()>> {
+        let address = dest
+            .script_pubkey()
+            .and_then(|s| bitcoin::Address::from_script(&s, self.wallet.network).ok());
+        let Some(address) = address else {
+            return Ok(Outcome::Err(BilingualStr::from(
+                "There is no ScriptPubKeyManager for this address",
+            )));
+        };
+        Ok(match self.wallet.display_address(&address) {
+            Ok(()) => Outcome::Ok(()),
+            Err(m) => Outcome::Err(BilingualStr::from(m.as_str())),
+        })
     }
     fn lock_coin(&self, output: &OutPoint, write_to_db: bool) -> Result<bool> {
         Ok(self.wallet.lock_coin(*output, write_to_db).is_ok())
@@ -563,11 +574,15 @@ impl interfaces::wallet::Wallet for WalletInterface {
         }
     }
     fn sign_bump_transaction(&self, mtx: &Transaction) -> Result<(Transaction, bool)> {
-        // Core's `feebumper::SignTransaction`: the wallet signs its inputs;
-        // anything left unsigned (a locked wallet, a foreign input) fails.
+        // Core's `feebumper::SignTransaction`: the wallet (or its external
+        // signer) signs its inputs; anything left unsigned (a locked
+        // wallet, a foreign input) fails.
         let state = self.wallet.lock();
         let mut tx = mtx.clone();
-        let signed = self.wallet.sign_own(&state, &mut tx).is_ok();
+        let signed = self
+            .wallet
+            .sign_bump(&state, &mut tx)
+            .map_err(Error::Remote)?;
         Ok((tx, signed))
     }
     fn commit_bump_transaction(
@@ -702,12 +717,14 @@ impl interfaces::wallet::Wallet for WalletInterface {
             finalize: true,
         };
         let state = self.wallet.lock();
-        let lookup = |t: &Txid| state.ledger.get(t).map(|e| e.tx().clone());
-        let result =
-            crate::sign::fill_psbt(&state.keys, state.key_access(), &mut filled, &opts, &lookup);
+        let result = self
+            .wallet
+            .fill_psbt(&state, &mut filled, &opts, original.psbt_version());
         drop(state);
         let r = match result {
             Ok(r) => r,
+            // Core throws here: the caller gets the text.
+            Err(crate::sign::SignError::ExternalSignerCommand(m)) => return Err(Error::Remote(m)),
             Err(e) => return Ok((0, psbt.to_vec(), false, psbt_error_number(&e))),
         };
         let out = crate::rpc::fund::psbt_io::from_signer(&filled, &original)

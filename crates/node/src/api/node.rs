@@ -18,6 +18,15 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::sync::{Mutex, OnceLock};
 
+/// A signer `listExternalSigners` found, as the GUI sees it: its name.
+struct SignerName(String);
+
+impl ExternalSigner for SignerName {
+    fn get_name(&self) -> Result<String> {
+        Ok(self.0.clone())
+    }
+}
+
 /// The node, as a GUI sees it.
 pub struct NodeApi(pub Arc<NodeHost>);
 
@@ -461,8 +470,22 @@ impl Node for NodeApi {
     }
 
     fn list_external_signers(&self) -> Result<Vec<Box<dyn ExternalSigner>>> {
-        // No `-signer` support: no signers to list.
-        Ok(Vec::new())
+        // Core's `listExternalSigners`: no `-signer`, no signers; a signer
+        // program that fails is an error for the caller.
+        let args = self.args()?;
+        let command = args.get_arg("-signer").unwrap_or_default();
+        if command.is_empty() {
+            return Ok(Vec::new());
+        }
+        let chain = args
+            .get_chain_type_string()
+            .map_err(interfaces::Error::Remote)?;
+        let signers = utility_rpc::external_signer::ExternalSigner::enumerate(&command, &chain)
+            .map_err(interfaces::Error::Remote)?;
+        Ok(signers
+            .into_iter()
+            .map(|s| Box::new(SignerName(s.name().to_string())) as Box<dyn ExternalSigner>)
+            .collect())
     }
 
     fn get_total_bytes_recv(&self) -> Result<i64> {

@@ -271,9 +271,10 @@ fn id_prefix(ty: &str, id: &DescriptorId) -> Vec<u8> {
 /// NONCRITICAL_ERROR); `Err` with the worst critical outcome otherwise.
 /// Core's follow-up writes on load (version, reordering, cache upgrades,
 /// erasing stray master keys of watch-only wallets) are the caller's: this
-/// only reads. So is refusing an EXTERNAL_SIGNER wallet in a build without
-/// signer support ([`DbErrors::ExternalSignerSupportRequired`]), and
-/// abandoning inactive coinbase transactions, which needs the chain.
+/// only reads. So is abandoning inactive coinbase transactions, which
+/// needs the chain. EXTERNAL_SIGNER wallets always load: this build has
+/// signer support, so [`DbErrors::ExternalSignerSupportRequired`] is never
+/// the outcome.
 pub fn load_wallet<S: KvStore + ?Sized>(
     db: &S,
     wallet_name: &str,

@@ -67,8 +67,33 @@ fn address_error(e: AddressError) -> RpcError {
     }
 }
 
+rpc_params! {
+    /// `walletdisplayaddress`'s parameters.
+    struct WalletDisplayAddressParams {
+        /// bitcoin address to display
+        address: String [Str, required],
+    }
+}
+
 /// Registers the address methods.
 pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
+    let c = context.clone();
+    table.register(
+        RpcMethod::new(
+            "walletdisplayaddress",
+            "wallet",
+            "Display address on an external signer for verification.",
+            move |req, p: WalletDisplayAddressParams| {
+                let wallet = wallet_for_request(&c, req)?;
+                let address = super::fund::options::parse_address(&wallet, &p.address)
+                    .ok_or_else(|| RpcError::invalid_address_or_key("Invalid address"))?;
+                wallet.display_address(&address).map_err(RpcError::misc)?;
+                Ok(json!({ "address": p.address }))
+            },
+        )
+        .result("{                   (json object)\n  \"address\" : \"str\"    (string) The address as confirmed by the signer\n}"),
+    );
+
     let c = context.clone();
     table.register(RpcMethod::new(
         "getnewaddress",

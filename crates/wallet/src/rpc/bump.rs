@@ -148,7 +148,18 @@ fn bump(
         result.insert("psbt".into(), json!(psbt.to_base64()));
     } else {
         let mut tx = proposal.tx;
-        if wallet.sign_own(&state, &mut tx).is_err() {
+        let signed = match wallet.sign_bump(&state, &mut tx) {
+            Ok(signed) => signed,
+            Err(e) => {
+                // The signer program failed: Core throws, keeping the
+                // change reservation.
+                wallet
+                    .commit(&mut state, proposal.writes)
+                    .map_err(RpcError::misc)?;
+                return Err(RpcError::misc(e));
+            }
+        };
+        if !signed {
             // The change address stays reserved, as in Core.
             wallet
                 .commit(&mut state, proposal.writes)

@@ -3,7 +3,7 @@
 //! they answer on the node's RPC port (`/wallet/<name>` included).
 
 mod addresses;
-mod addressinfo;
+pub(crate) mod addressinfo;
 mod balances;
 mod bump;
 mod descriptors;

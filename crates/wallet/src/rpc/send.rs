@@ -271,6 +271,13 @@ fn send_money(
 ) -> Result<Value, RpcError> {
     let mut state = wallet.lock();
     ensure_unlocked(&state)?;
+    // These always sign with the wallet's own keys.
+    if state.has_flag(flags::EXTERNAL_SIGNER) {
+        return Err(RpcError::new(
+            code::WALLET_ERROR,
+            "Error: sendtoaddress and sendmany are not supported for wallets with external signers; use send instead",
+        ));
+    }
     if state.has_flag(flags::DISABLE_PRIVATE_KEYS) {
         return Err(RpcError::new(
             code::WALLET_ERROR,
@@ -545,8 +552,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 ensure_unlocked(&state)?;
             }
             let opts = crate::sign::FillOptions { sighash_type: sighash, sign: p.sign, bip32derivs: p.bip32derivs, finalize: p.finalize };
-            let lookup = |t: &bitcoin::Txid| state.ledger.get(t).map(|e| e.tx().clone());
-            let r = crate::sign::fill_psbt(&state.keys, state.key_access(), &mut psbt, &opts, &lookup)
+            let r = wallet.fill_psbt(&state, &mut psbt, &opts, original.psbt_version())
                 .map_err(super::fund::psbt_error)?;
             let mut o = Map::new();
             o.insert("psbt".into(), json!(super::fund::psbt_io::from_signer(&psbt, &original)?.to_base64()));

@@ -104,6 +104,7 @@ fn wallet_error(e: OpenFailure) -> RpcError {
         Failure::Encrypt => code::WALLET_ENCRYPTION_FAILED,
         Failure::InvalidParameter => code::INVALID_PARAMETER,
         Failure::Other => code::WALLET_ERROR,
+        Failure::Exception => code::MISC_ERROR,
     };
     RpcError::new(c, e.message)
 }
@@ -222,7 +223,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 return Err(RpcError::new(code::WALLET_ERROR, "descriptors argument must be set to \"true\"; it is no longer possible to create a legacy wallet."));
             }
             if p.external_signer {
-                return Err(RpcError::new(code::WALLET_ERROR, "Compiled without external signing support (required for external signing)"));
+                f |= flags::EXTERNAL_SIGNER;
             }
             let (wallet, more) = manage::create_wallet(&c, &p.wallet_name, f, &passphrase, p.load_on_startup)
                 .map_err(wallet_error)?;

@@ -26,6 +26,15 @@ pub enum SignError {
     /// Reaching the wallet's keys failed (e.g. a key that does not decrypt);
     /// Core treats these as corruption.
     Keys(String),
+    /// Core's `PSBTError::EXTERNAL_SIGNER_NOT_FOUND`: `-signer` is unset,
+    /// or not exactly one signer is connected.
+    ExternalSignerNotFound,
+    /// Core's `PSBTError::EXTERNAL_SIGNER_FAILED`: the signer refused, or
+    /// answered something that is not a PSBT.
+    ExternalSignerFailed,
+    /// The signer program could not be run or gave no JSON; Core throws,
+    /// so the text reaches the caller as it is.
+    ExternalSignerCommand(String),
 }
 
 impl fmt::Display for SignError {
@@ -40,6 +49,9 @@ impl fmt::Display for SignError {
             SignError::PrivateKeyNotAvailable => "Private key not available",
             SignError::SigningFailed => "Sign failed",
             SignError::Keys(m) => m,
+            SignError::ExternalSignerNotFound => "External signer not found",
+            SignError::ExternalSignerFailed => "External signer failed to sign",
+            SignError::ExternalSignerCommand(m) => m,
         })
     }
 }

@@ -10,12 +10,14 @@
 //! * `fast_rescan`: the scripts a rescan matches block filters against.
 //! * [`addresses`]: new addresses, labels, the address book.
 //! * [`options`]: the wallet options read from the node's arguments.
+//! * [`external_signer`]: wallets whose keys are on an external signer.
 
 pub mod addresses;
 pub mod bump;
 pub mod coins;
 pub mod crypt;
 pub mod export;
+pub mod external_signer;
 mod fast_rescan;
 pub mod import;
 pub mod keystore;

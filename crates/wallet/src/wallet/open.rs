@@ -4,7 +4,7 @@
 
 use super::keystore::{KeyWrites, Keystore};
 use super::options::WalletOptions;
-use super::{display_name, State, Wallet};
+use super::{display_name, State, Wallet, Writes};
 use crate::context::WalletContext;
 use crate::db::batch::WalletBatch;
 use crate::db::records::{flags, CLIENT_VERSION};
@@ -33,6 +33,10 @@ pub enum Failure {
     InvalidParameter,
     /// Anything else (`RPC_WALLET_ERROR`).
     Other,
+    /// What Core throws rather than reports, such as an external signer
+    /// that fails while a wallet is created (`RPC_MISC_ERROR`, the text as
+    /// it is).
+    Exception,
 }
 
 /// A failure with Core's text.
@@ -297,12 +301,20 @@ pub fn create_file(
     ));
     {
         let mut state = wallet.lock();
+        // Core's `SetupWalletGeneration`: an external signer wallet takes
+        // its descriptors from the signer, blank or not.
         let generate = !born_encrypted
             && !state.has_flag(flags::BLANK_WALLET)
             && !state.has_flag(flags::DISABLE_PRIVATE_KEYS);
-        let mut writes = KeyWrites::default();
-        if generate {
-            writes = setup_descriptors(&wallet, &mut state).map_err(creation_failed)?;
+        let mut writes = Writes::default();
+        if !born_encrypted && state.has_flag(flags::EXTERNAL_SIGNER) {
+            writes = wallet
+                .setup_signer_descriptors(&mut state)
+                .map_err(|m| OpenFailure::new(Failure::Exception, m))?;
+        } else if generate {
+            writes = setup_descriptors(&wallet, &mut state)
+                .map_err(creation_failed)?
+                .into();
         }
         if let Ok(Some(height)) = wallet.chain.get_height() {
             if let Ok(hash) = wallet.chain.get_block_hash(height) {

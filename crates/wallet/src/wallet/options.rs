@@ -23,6 +23,11 @@ pub struct WalletOptions {
     /// Fee and spending options (`-fallbackfee`, `-mintxfee`,
     /// `-spendzeroconfchange`, `-addresstype`, `-changetype`, …).
     pub fees: WalletFeeConfig,
+    /// `-signer`: the external signer command, `None` when unset or empty.
+    pub signer: Option<String>,
+    /// Core's chain name ("main", "test", "regtest", …), which an external
+    /// signer is told with `--chain`.
+    pub chain_name: String,
 }
 
 impl Default for WalletOptions {
@@ -33,6 +38,8 @@ impl Default for WalletOptions {
             wallet_notify: None,
             cross_chain: false,
             fees: WalletFeeConfig::default(),
+            signer: None,
+            chain_name: "main".into(),
         }
     }
 }
@@ -62,6 +69,8 @@ impl WalletOptions {
             wallet_notify: args.get_arg("-walletnotify").filter(|c| !c.is_empty()),
             cross_chain: args.get_bool_arg("-walletcrosschain", false),
             fees,
+            signer: args.get_arg("-signer").filter(|c| !c.is_empty()),
+            chain_name: args.get_chain_type_string()?,
         };
         Ok((o, warnings))
     }

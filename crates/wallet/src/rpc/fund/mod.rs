@@ -49,7 +49,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
 pub fn psbt_error(e: SignError) -> RpcError {
     let c = match e {
         SignError::SighashMismatch => code::DESERIALIZATION_ERROR,
-        SignError::Keys(_) => code::MISC_ERROR,
+        SignError::Keys(_) | SignError::ExternalSignerCommand(_) => code::MISC_ERROR,
         _ => code::VERIFY_ERROR,
     };
     RpcError::new(c, e.to_string())
@@ -224,7 +224,6 @@ pub fn finish_transaction(
     // Filled without signing first, so that external signers are asked
     // once, then signed.
     let mut psbt = psbt_io::blank(&tx)?;
-    let lookup = |t: &bitcoin::Txid| state.ledger.get(t).map(|e| e.tx().clone());
     let fill = |psbt: &mut bitcoin::psbt::Psbt, sign: bool, bip32derivs: bool| {
         let opts = FillOptions {
             sighash_type: None,
@@ -232,8 +231,8 @@ pub fn finish_transaction(
             bip32derivs,
             finalize: true,
         };
-        crate::sign::fill_psbt(&state.keys, state.key_access(), psbt, &opts, &lookup)
-            .map_err(psbt_error)
+        // Version 2, as Core makes this PSBT; an external signer sees it so.
+        wallet.fill_psbt(&state, psbt, &opts, 2).map_err(psbt_error)
     };
     fill(&mut psbt, false, true)?;
     // A locked wallet signs nothing; the PSBT is returned incomplete.
