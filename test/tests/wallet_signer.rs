@@ -281,6 +281,25 @@ fn a_wallet_on_an_external_signer_gets_addresses_shows_them_and_spends() {
         .expect("mempool")
         .contains(&bumped["txid"]));
     assert!(!mempool.as_array().expect("mempool").contains(&json!(txid)));
+    // A replacement's outputs are not spent unconfirmed (Core's "safe").
+    node.generate_to_address(1, &address);
+
+    // walletprocesspsbt signs through the device too, in the PSBT's version.
+    let funded = node.wallet_rpc(
+        "hww",
+        "walletcreatefundedpsbt",
+        json!({"outputs": {&dest: 1}, "psbt_version": 0}),
+    );
+    let (processed, request) = with_device_signing(&node, &device, || {
+        node.wallet_rpc("hww", "walletprocesspsbt", json!([funded["psbt"]]))
+    });
+    assert_eq!(processed["complete"], json!(true));
+    assert_eq!(
+        node.rpc("decodepsbt", json!([request]))["psbt_version"],
+        json!(0)
+    );
+    let accepted = node.rpc("testmempoolaccept", json!([[processed["hex"]]]));
+    assert_eq!(accepted[0]["allowed"], json!(true), "{accepted}");
 
     // A device that declines: the signer's error is logged, the RPC says
     // the signer failed.

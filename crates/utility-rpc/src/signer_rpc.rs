@@ -36,6 +36,7 @@ mod tests {
     use super::*;
 
     fn call(table: &RpcTable) -> Result<Value, RpcError> {
+        table.finish_warmup();
         table.execute(rpc::RpcRequest::new("enumeratesigners", vec![]), json!([]))
     }
 
