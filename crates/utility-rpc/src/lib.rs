@@ -8,6 +8,7 @@ pub mod bech32;
 pub mod descriptor;
 pub mod message;
 pub mod multisig;
+pub mod musig2;
 pub mod psbtrpc;
 pub mod rawtx;
 pub mod scan_objects;
