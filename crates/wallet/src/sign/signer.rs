@@ -292,6 +292,9 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
         .musig
         .map(|sessions| (InputMuSig::read(input), sessions))
         .filter(|(fields, _)| !fields.participants.is_empty());
+    if keys.is_empty() && musig.is_none() {
+        return;
+    }
     let output_key = ctx
         .utxo
         .script_pubkey
