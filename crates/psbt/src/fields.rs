@@ -207,6 +207,56 @@ pub fn write_tap_keypaths(out: &mut Vec<u8>, ty: u8, paths: &TapKeyPaths) {
     }
 }
 
+/// BIP373 `PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS`.
+pub const IN_MUSIG2_PARTICIPANT_PUBKEYS: u8 = 0x1a;
+/// BIP373 `PSBT_IN_MUSIG2_PUB_NONCE`.
+pub const IN_MUSIG2_PUB_NONCE: u8 = 0x1b;
+/// BIP373 `PSBT_IN_MUSIG2_PARTIAL_SIG`.
+pub const IN_MUSIG2_PARTIAL_SIG: u8 = 0x1c;
+/// BIP373 `PSBT_OUT_MUSIG2_PARTICIPANT_PUBKEYS`.
+pub const OUT_MUSIG2_PARTICIPANT_PUBKEYS: u8 = 0x08;
+
+/// The key data (after the type) of a MuSig2 public nonce or partial
+/// signature entry: participant, aggregate, and the leaf hash unless it is
+/// a key-path entry (all zeros).
+pub fn musig_entry_key(part: &[u8], agg: &[u8], leaf: &[u8; 32]) -> Vec<u8> {
+    let mut k = [part, agg].concat();
+    if *leaf != [0u8; 32] {
+        k.extend_from_slice(leaf);
+    }
+    k
+}
+
+/// The (aggregate, participant, leaf hash or zeros) of a MuSig2 nonce or
+/// partial signature entry's key data; `None` unless both keys are valid
+/// compressed keys.
+pub fn parse_musig_entry_key(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>, [u8; 32])> {
+    if data.len() != 66 && data.len() != 98 {
+        return None;
+    }
+    let (part, agg) = (&data[..33], &data[33..66]);
+    if !pubkey_valid(part) || !pubkey_valid(agg) {
+        return None;
+    }
+    let mut leaf = [0u8; 32];
+    if data.len() == 98 {
+        leaf.copy_from_slice(&data[66..]);
+    }
+    Some((agg.to_vec(), part.to_vec(), leaf))
+}
+
+/// The participant keys of a MuSig2 participants entry's value; `None`
+/// unless it is whole valid 33-byte keys.
+pub fn parse_participants(value: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let chunks = value.chunks_exact(33);
+    if !chunks.remainder().is_empty() {
+        return None;
+    }
+    chunks
+        .map(|c| pubkey_valid(c).then(|| c.to_vec()))
+        .collect()
+}
+
 /// MuSig2 participants by aggregate key.
 pub type Participants = BTreeMap<Vec<u8>, Vec<Vec<u8>>>;
 

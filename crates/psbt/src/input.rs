@@ -33,9 +33,9 @@ const TAP_LEAF_SCRIPT: u64 = 0x15;
 const TAP_BIP32_DERIVATION: u64 = 0x16;
 const TAP_INTERNAL_KEY: u64 = 0x17;
 const TAP_MERKLE_ROOT: u64 = 0x18;
-const MUSIG2_PARTICIPANT_PUBKEYS: u64 = 0x1a;
-const MUSIG2_PUB_NONCE: u64 = 0x1b;
-const MUSIG2_PARTIAL_SIG: u64 = 0x1c;
+const MUSIG2_PARTICIPANT_PUBKEYS: u64 = IN_MUSIG2_PARTICIPANT_PUBKEYS as u64;
+const MUSIG2_PUB_NONCE: u64 = IN_MUSIG2_PUB_NONCE as u64;
+const MUSIG2_PARTIAL_SIG: u64 = IN_MUSIG2_PARTIAL_SIG as u64;
 const PROPRIETARY: u64 = 0xfc;
 
 /// Locktimes at or above this are times, below are heights.
@@ -573,7 +573,7 @@ impl Input {
                 write_pair(
                     out,
                     MUSIG2_PUB_NONCE as u8,
-                    &musig_key(part, agg, leaf),
+                    &musig_entry_key(part, agg, leaf),
                     nonce,
                 );
             }
@@ -583,7 +583,7 @@ impl Input {
                 write_pair(
                     out,
                     MUSIG2_PARTIAL_SIG as u8,
-                    &musig_key(part, agg, leaf),
+                    &musig_entry_key(part, agg, leaf),
                     sig,
                 );
             }
@@ -615,14 +615,6 @@ impl Input {
         }
         self.witness_utxo.clone()
     }
-}
-
-fn musig_key(part: &[u8], agg: &[u8], leaf: &[u8; 32]) -> Vec<u8> {
-    let mut k = [part, agg].concat();
-    if *leaf != [0u8; 32] {
-        k.extend_from_slice(leaf);
-    }
-    k
 }
 
 fn check_schnorr_len(sig: &[u8], path: &str) -> Result<()> {

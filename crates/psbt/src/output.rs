@@ -13,7 +13,7 @@ const SCRIPT: u64 = 0x04;
 const TAP_INTERNAL_KEY: u64 = 0x05;
 const TAP_TREE: u64 = 0x06;
 const TAP_BIP32_DERIVATION: u64 = 0x07;
-const MUSIG2_PARTICIPANT_PUBKEYS: u64 = 0x08;
+const MUSIG2_PARTICIPANT_PUBKEYS: u64 = crate::fields::OUT_MUSIG2_PARTICIPANT_PUBKEYS as u64;
 const PROPRIETARY: u64 = 0xfc;
 
 /// Deepest leaf a taproot control block can prove.

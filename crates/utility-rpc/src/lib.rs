@@ -9,6 +9,7 @@ pub mod descriptor;
 pub mod external_signer;
 pub mod message;
 pub mod multisig;
+pub mod musig2;
 pub mod psbtrpc;
 pub mod rawtx;
 pub mod scan_objects;

@@ -4,7 +4,6 @@
 
 pub mod analyze;
 pub mod decode;
-pub mod musig;
 pub mod roles;
 mod satisfier;
 pub mod signer;

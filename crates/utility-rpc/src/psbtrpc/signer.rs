@@ -5,8 +5,8 @@
 //! `analyzepsbt`. A "dummy" creator makes placeholder signatures of the
 //! right size for fee estimation.
 
-use super::musig;
 use super::satisfier::Satisfier;
+use crate::musig2;
 use crate::rawtx::sign::{p2pkh_script, push_script, Keystore, TapSpendData};
 use crate::script::{self, TxoutType};
 use bitcoin::hashes::{hash160, ripemd160, Hash};
@@ -574,42 +574,13 @@ impl Signer<'_> {
             let Ok(agg_pk) = bitcoin::secp256k1::PublicKey::from_slice(&agg) else {
                 continue;
             };
-            let mut tweaks = Vec::new();
-            let mut plain = agg_pk;
-            if agg_pk.x_only_public_key().0.serialize() != key {
-                // The key is derived from the aggregate as from a synthetic xpub.
-                let Some(o) = origin.as_ref().filter(|o| !o.path.is_empty()) else {
-                    continue;
-                };
-                if o.fingerprint[..] != keyid(&agg)[..4] {
-                    continue;
-                }
-                let Some((t, derived)) = musig::derivation_tweaks(&agg_pk, &o.path) else {
-                    return;
-                };
-                if derived.x_only_public_key().0.serialize() != key {
-                    continue;
-                }
-                tweaks = t;
-                plain = derived;
-            }
-            if let (None, Some(root)) = (leaf, merkle_root) {
-                let secp = Secp256k1::verification_only();
-                let mut data = key.to_vec();
-                data.extend(root.iter().flatten());
-                let t = musig::tagged_hash("TapTweak", &[&data]);
-                let Ok(x) = XOnlyPublicKey::from_slice(&key) else {
-                    return;
-                };
-                let Ok(scalar) = bitcoin::secp256k1::Scalar::from_be_bytes(t) else {
-                    return;
-                };
-                let Ok((tweaked, parity)) = x.add_tweak(&secp, &scalar) else {
-                    return;
-                };
-                tweaks.push((t, true));
-                plain = bitcoin::secp256k1::PublicKey::from_x_only_public_key(tweaked, parity);
-            }
+            let agg_origin = origin.as_ref().map(|o| (o.fingerprint, o.path.as_slice()));
+            let root = merkle_root
+                .filter(|_| leaf.is_none())
+                .map(|r| r.map(TapNodeHash::from_byte_array));
+            let Some((tweaks, plain)) = musig2::session_key(&agg_pk, &key, agg_origin, root) else {
+                continue;
+            };
             let lookup = (plain.serialize().to_vec(), leaf.unwrap_or([0; 32]));
             let (Some(nonces), Some(psigs)) = (
                 sd.musig2_pubnonces.get(&lookup),
@@ -620,7 +591,10 @@ impl Signer<'_> {
             let Some(msg) = self.creator.tap_digest(leaf) else {
                 continue;
             };
-            if let Some(mut sig) = musig::aggregate(&parts, &agg, &tweaks, msg, nonces, psigs) {
+            if let Some(sig) =
+                musig2::create_aggregate_sig(&parts, &agg, &tweaks, &msg, nonces, psigs)
+            {
+                let mut sig = sig.to_vec();
                 sig.extend(self.creator.sighash_byte());
                 match leaf {
                     None => sd.tap_key_sig = sig,

@@ -142,6 +142,8 @@ pub struct Expansion {
     /// The miniscript descriptor at this index, for PSBT updating and
     /// satisfaction; `None` for `combo`, `rawtr`, `addr`, `raw`.
     pub descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+    /// The `musig()` keys, in key expression order.
+    pub musig: Vec<musig::MuSigKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1029,27 +1031,36 @@ impl ParsedDescriptor {
         parts: &[DerivedKey],
         pos: u32,
         src: &mut Source<'_>,
-    ) -> Result<DerivedKey, KeyError> {
-        let keys: Vec<PublicKey> = parts.iter().map(|d| d.pubkey).collect();
+    ) -> Result<musig::MuSigKey, KeyError> {
+        let mut participants = parts.to_vec();
+        participants.sort_by_key(|d| d.pubkey.inner.serialize());
+        let keys: Vec<PublicKey> = participants.iter().map(|d| d.pubkey).collect();
         let agg = musig::aggregate(&keys)
             .ok_or_else(|| KeyError::Derive("musig(): key aggregation failed".into()))?;
-        if m.derives() {
+        let key = if m.derives() {
             let x = m.synthetic(&agg, NetworkKind::from(self.network));
-            return self.derive_xkey(j as u32, &self.keys[j], &x, pos, src);
-        }
-        Ok(DerivedKey {
-            key_exp_index: j as u32,
-            pubkey: agg,
-            xonly: false,
-            origin: (
-                hash160_fingerprint(&agg.to_bytes()),
-                DerivationPath::master(),
-            ),
+            self.derive_xkey(j as u32, &self.keys[j], &x, pos, src)?
+        } else {
+            DerivedKey {
+                key_exp_index: j as u32,
+                pubkey: agg,
+                xonly: false,
+                origin: (
+                    hash160_fingerprint(&agg.to_bytes()),
+                    DerivationPath::master(),
+                ),
+            }
+        };
+        Ok(musig::MuSigKey {
+            key,
+            aggregate: agg,
+            participants,
         })
     }
 
     fn expand_with(&self, pos: u32, mut src: Source<'_>) -> Result<Expansion, KeyError> {
         let mut derived: Vec<DerivedKey> = Vec::with_capacity(self.keys.len());
+        let mut musigs = Vec::new();
         // A constant key given again (a `multi_a` leaf may repeat one
         // hundreds of times) is the same key: derived once.
         let mut singles: std::collections::HashMap<&KeyExpr, usize> =
@@ -1066,7 +1077,10 @@ impl ParsedDescriptor {
                 },
                 (Some(m), None) => {
                     let parts = &derived[j.saturating_sub(m.participants)..j];
-                    self.derive_musig(j, m, parts, pos, &mut src)?
+                    let mk = self.derive_musig(j, m, parts, pos, &mut src)?;
+                    let key = mk.key.clone();
+                    musigs.push(mk);
+                    key
                 }
                 (None, None) => {
                     if matches!(expr.key, DescriptorPublicKey::Single(_)) {
@@ -1133,6 +1147,7 @@ impl ParsedDescriptor {
             scripts,
             keys: derived,
             descriptor,
+            musig: musigs,
         })
     }
 

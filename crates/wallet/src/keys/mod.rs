@@ -23,6 +23,7 @@ pub use descriptor::{
     ParsedDescriptor,
 };
 pub use error::KeyError;
+pub use musig::MuSigKey;
 pub use spkm::{
     DescriptorSpkm, KeyAccess, KeyRecord, MarkUsed, NewDestination, SigningProvider, TopUp,
     DEFAULT_KEYPOOL_SIZE,

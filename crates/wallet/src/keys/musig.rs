@@ -4,8 +4,8 @@
 //!
 //! miniscript has no `musig()`, so the descriptor text is parsed with each
 //! `musig(…)` replaced by a placeholder key it can read (see
-//! [`substitute`]). `KeyAgg` is the PSBT code's (`utility_rpc`), which the
-//! `secp256k1` crate rust-bitcoin builds on does not provide.
+//! [`substitute`]). `KeyAgg` and the synthetic xpub are
+//! [`utility_rpc::musig2`]'s, shared with the PSBT signers.
 
 use bitcoin::bip32::{ChainCode, ChildNumber, DerivationPath, Xpub};
 use bitcoin::hashes::{sha256, Hash};
@@ -14,7 +14,7 @@ use bitcoin::{NetworkKind, PublicKey};
 use miniscript::descriptor::{DescriptorXKey, Wildcard};
 use miniscript::{DescriptorPublicKey, MiniscriptKey};
 
-use utility_rpc::psbtrpc::musig::{key_agg, MUSIG_CHAINCODE};
+use utility_rpc::musig2::{synthetic_xpub, KeyAggContext};
 
 use super::error::{parse_err, KeyError};
 use super::keyexpr::{fmt_path, parse_key_expr, parse_path_elem, KeyExpr, ParseKey};
@@ -52,7 +52,7 @@ impl MuSigExpr {
     pub fn synthetic(&self, agg: &PublicKey, network: NetworkKind) -> DescriptorXKey<Xpub> {
         DescriptorXKey {
             origin: None,
-            xkey: synthetic_xpub(agg, network),
+            xkey: synthetic_xpub(&agg.inner, network),
             derivation_path: DerivationPath::from(self.path.clone()),
             wildcard: if self.ranged {
                 Wildcard::Unhardened
@@ -61,6 +61,18 @@ impl MuSigExpr {
             },
         }
     }
+}
+
+/// A `musig()` key of an expansion: the key the script uses with what
+/// MuSig2 signers need to know of it (Core's `aggregate_pubkeys` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MuSigKey {
+    /// The key the script uses: the aggregate, or a key derived from it.
+    pub key: super::DerivedKey,
+    /// The aggregate of the participants (BIP327 `KeyAgg`, keys sorted).
+    pub aggregate: PublicKey,
+    /// The participants' keys, sorted, with their origins.
+    pub participants: Vec<super::DerivedKey>,
 }
 
 /// One `musig()` of a descriptor: its participants, itself, and the
@@ -77,21 +89,11 @@ pub(crate) struct Parsed {
 /// Core's `MuSig2AggregatePubkeys` as descriptors use it: sorted, then
 /// aggregated.
 pub(crate) fn aggregate(keys: &[PublicKey]) -> Option<PublicKey> {
-    let mut keys: Vec<Vec<u8>> = keys.iter().map(|k| k.inner.serialize().to_vec()).collect();
+    let mut keys: Vec<[u8; 33]> = keys.iter().map(|k| k.inner.serialize()).collect();
     keys.sort();
-    key_agg(&keys).map(PublicKey::new)
-}
-
-/// BIP328: the aggregate as an xpub at depth 0 with the MuSig2 chain code.
-pub(crate) fn synthetic_xpub(agg: &PublicKey, network: NetworkKind) -> Xpub {
-    Xpub {
-        network,
-        depth: 0,
-        parent_fingerprint: Default::default(),
-        child_number: ChildNumber::Normal { index: 0 },
-        public_key: agg.inner,
-        chain_code: ChainCode::from(MUSIG_CHAINCODE),
-    }
+    KeyAggContext::new(&keys)
+        .ok()
+        .map(|c| PublicKey::new(c.aggregate()))
 }
 
 fn musig_err(m: impl std::fmt::Display) -> KeyError {

@@ -16,6 +16,7 @@ use miniscript::{DefiniteDescriptorKey, Descriptor};
 use super::cache::DescriptorCache;
 use super::descriptor::{DerivedKey, DescriptorId, KeyMap, OutputType, ParsedDescriptor};
 use super::error::KeyError;
+use super::musig::MuSigKey;
 use super::wallet_descriptor::{generate_wallet_descriptor, WalletDescriptor};
 use crate::crypto::{decrypt_key, encrypt_key, KeyingMaterial};
 
@@ -97,6 +98,9 @@ pub struct SigningProvider {
     /// The miniscript descriptor at the index (redeem/witness scripts,
     /// taproot tree); `None` for combo/rawtr/addr/raw.
     pub descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+    /// The `musig()` keys with their participants (Core's
+    /// `aggregate_pubkeys`).
+    pub musig: Vec<MuSigKey>,
     /// Private keys by public key; empty when watch-only, locked, or not
     /// requested.
     pub keys: KeyMap,
@@ -148,6 +152,7 @@ struct PublicProvider {
     scripts: Vec<ScriptBuf>,
     pubkeys: Vec<DerivedKey>,
     descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+    musig: Vec<MuSigKey>,
 }
 
 /// Core's `m_map_signing_providers`: the public signing data of each index
@@ -673,6 +678,7 @@ impl DescriptorSpkm {
             scripts: e.scripts,
             pubkeys: e.keys,
             descriptor: e.descriptor,
+            musig: e.musig,
         });
         self.providers.insert(index, p.clone());
         Some(p)
@@ -699,6 +705,7 @@ impl DescriptorSpkm {
             scripts: public.scripts.clone(),
             pubkeys: public.pubkeys.clone(),
             descriptor: public.descriptor.clone(),
+            musig: public.musig.clone(),
             keys,
         }))
     }

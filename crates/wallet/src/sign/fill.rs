@@ -10,9 +10,10 @@ use miniscript::{DefiniteDescriptorKey, Descriptor};
 
 use super::error::SignError;
 use super::finalize::{finalize_input, is_signed, signed_and_verified, spent_outputs};
+use super::musig::MuSigSessions;
 use super::sighash::{input_sighash, SIGHASH_ANYONECANPAY};
 use super::signer::{sign_input, SigningContext};
-use super::update::{descriptor_for_script, script_data, ScriptData};
+use super::update::{descriptor_for_script, provider_script_data, ScriptData};
 use crate::keys::{DescriptorSpkm, KeyAccess, KeyMap};
 use crate::wallet::keystore::Keystore;
 
@@ -81,7 +82,15 @@ pub fn fill_psbt(
     let mut cache = SighashCache::new(&tx);
     let mut signed_inputs = 0;
     for spkm in keystore.spkms.values() {
-        signed_inputs += fill_with(spkm, access, psbt, opts, &mut cache, spent.as_deref())?;
+        signed_inputs += fill_with(
+            spkm,
+            access,
+            psbt,
+            opts,
+            &mut cache,
+            spent.as_deref(),
+            &keystore.musig_sessions,
+        )?;
     }
     remove_unnecessary_transactions(psbt);
     let complete = (0..psbt.inputs.len()).all(|i| signed_and_verified(psbt, i, spent.as_deref()));
@@ -99,6 +108,7 @@ fn fill_with(
     opts: &FillOptions,
     cache: &mut SighashCache<&Transaction>,
     spent: Option<&[TxOut]>,
+    sessions: &MuSigSessions,
 ) -> Result<usize, SignError> {
     let mut signed = 0;
     for i in 0..psbt.inputs.len() {
@@ -120,8 +130,14 @@ fn fill_with(
             // Nothing to sign against yet.
             (None, None) => continue,
         };
-        let (keys, desc) = keys_for_input(spkm, access, input, &spk, opts.sign)?;
-        sign_psbt_input(psbt, i, &keys, desc.as_ref(), opts, cache, spent)?;
+        let found = keys_for_input(spkm, access, input, &spk, opts.sign)?;
+        let signer = InputSigner {
+            keys: &found.keys,
+            desc: found.desc.as_ref(),
+            data: found.data.as_ref(),
+            sessions,
+        };
+        sign_psbt_input(psbt, i, &signer, opts, cache, spent)?;
         if is_signed(&psbt.inputs[i]) || !opts.sign {
             // Not signing counts what could be signed, as Core does.
             signed += 1;
@@ -135,31 +151,51 @@ fn fill_with(
         let Some(provider) = spkm.signing_provider(spk, false, access)? else {
             continue;
         };
-        if let Some(data) = descriptor_for_script(&provider, spk).and_then(|d| script_data(&d)) {
+        if let Some(data) = provider_script_data(&provider, spk) {
             data.apply_to_output(output, opts.bip32derivs);
         }
     }
     Ok(signed)
 }
 
-/// The keys (only when signing) and descriptor for an input: from the
-/// descriptor owning its script, or else the keys behind the public keys
-/// the input lists (BIP32 derivations, the taproot output key, taproot
-/// derivations), which can sign scripts we do not own.
+/// What a descriptor knows of an input.
+struct Found {
+    /// Private keys (only when signing).
+    keys: KeyMap,
+    /// The descriptor of the input's script, when ours.
+    desc: Option<Descriptor<DefiniteDescriptorKey>>,
+    /// What it tells the PSBT input, when ours.
+    data: Option<ScriptData>,
+}
+
+/// The keys (only when signing), descriptor and data for an input: from
+/// the descriptor owning its script, or else the keys behind the public
+/// keys the input lists (BIP32 derivations, the taproot output key,
+/// taproot derivations), which can sign scripts we do not own.
 fn keys_for_input(
     spkm: &DescriptorSpkm,
     access: KeyAccess<'_>,
     input: &Input,
     spk: &Script,
     sign: bool,
-) -> Result<(KeyMap, Option<Descriptor<DefiniteDescriptorKey>>), SignError> {
+) -> Result<Found, SignError> {
     let spk_buf = spk.to_owned();
     if let Some(p) = spkm.signing_provider(&spk_buf, sign, access)? {
         let desc = descriptor_for_script(&p, spk);
-        return Ok((p.keys, desc));
+        let data = provider_script_data(&p, spk);
+        return Ok(Found {
+            keys: p.keys,
+            desc,
+            data,
+        });
     }
+    let mut found = Found {
+        keys: KeyMap::new(),
+        desc: None,
+        data: None,
+    };
     if !sign {
-        return Ok((KeyMap::new(), None));
+        return Ok(found);
     }
     let both =
         |x: XOnlyPublicKey| [Parity::Even, Parity::Odd].map(|p| PublicKey::new(x.public_key(p)));
@@ -189,13 +225,12 @@ fn keys_for_input(
             }
         }
     }
-    let mut keys = KeyMap::new();
     for pk in pubkeys {
         if let Some(p) = spkm.signing_provider_for_pubkey(&pk, access)? {
-            keys.extend(p.keys);
+            found.keys.extend(p.keys);
         }
     }
-    Ok((keys, None))
+    Ok(found)
 }
 
 /// Whether Core's `ProduceSignature` spends `spk` through a witness: native
@@ -226,14 +261,20 @@ fn is_witness_spend(spk: &Script, data: Option<&ScriptData>, input: &Input) -> b
     }
 }
 
+/// What one descriptor signs an input with.
+struct InputSigner<'a> {
+    keys: &'a KeyMap,
+    desc: Option<&'a Descriptor<DefiniteDescriptorKey>>,
+    data: Option<&'a ScriptData>,
+    sessions: &'a MuSigSessions,
+}
+
 /// Core's `SignPSBTInput` for one input with one descriptor's keys.
 /// Incomplete inputs are not an error.
-#[allow(clippy::too_many_arguments)]
 fn sign_psbt_input(
     psbt: &mut Psbt,
     index: usize,
-    keys: &KeyMap,
-    desc: Option<&Descriptor<DefiniteDescriptorKey>>,
+    signer: &InputSigner<'_>,
     opts: &FillOptions,
     cache: &mut SighashCache<&Transaction>,
     spent: Option<&[TxOut]>,
@@ -255,14 +296,14 @@ fn sign_psbt_input(
         (None, None) => return Err(SignError::MissingInputs),
     };
     let sighash = input_sighash(input, &utxo.script_pubkey, opts.sighash_type)?;
-    let data = desc.and_then(script_data);
-    let witness = is_witness_spend(&utxo.script_pubkey, data.as_ref(), input);
+    let data = signer.data;
+    let witness = is_witness_spend(&utxo.script_pubkey, data, input);
     // A witness UTXO alone cannot be trusted for a signature that does not
     // commit to the amount: Core stops before touching the input.
     if from_witness_utxo && !witness {
         return Ok(());
     }
-    if let Some(d) = &data {
+    if let Some(d) = data {
         d.apply_to_input(input, opts.bip32derivs);
     }
     let mut ctx = SigningContext {
@@ -271,10 +312,11 @@ fn sign_psbt_input(
         utxo: &utxo,
         spent,
         sighash,
+        musig: Some(signer.sessions),
     };
-    sign_input(input, keys, &mut ctx);
+    sign_input(input, signer.keys, &mut ctx);
     if opts.finalize {
-        finalize_input(psbt, index, desc, &utxo, spent);
+        finalize_input(psbt, index, signer.desc, &utxo, spent);
     }
     if witness {
         psbt.inputs[index].witness_utxo = Some(utxo);

@@ -13,6 +13,7 @@ mod error;
 mod fill;
 mod finalize;
 mod message;
+mod musig;
 mod produce;
 mod satisfaction;
 mod sighash;
@@ -23,6 +24,7 @@ mod update;
 pub use error::SignError;
 pub use fill::{fill_psbt, FillOptions, FillResult};
 pub use message::sign_message;
+pub use musig::MuSigSessions;
 pub use satisfaction::{coin_output_type, descriptor_satisfaction, input_satisfaction};
 pub use sighash::{SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_DEFAULT, SIGHASH_SINGLE};
 pub use transaction::{

@@ -15,6 +15,8 @@ use bitcoin::taproot::{self, LeafVersion, TapLeafHash};
 use bitcoin::{Amount, PrivateKey, PublicKey, Script, ScriptBuf, Transaction, TxOut};
 use consensus::interpreter::SigVersion;
 
+use super::musig::fields::InputMuSig;
+use super::musig::{sign_musig, MuSigSessions, MuSigSpend};
 use super::sighash::SIGHASH_DEFAULT;
 use crate::keys::KeyMap;
 
@@ -202,12 +204,16 @@ pub(super) struct SigningContext<'a, 'c> {
     pub spent: Option<&'c [TxOut]>,
     /// The sighash type (Core's `int`).
     pub sighash: u32,
+    /// Where MuSig2 secret nonces are kept; `None` makes no MuSig2 steps
+    /// (a raw transaction has nowhere to carry nonces).
+    pub musig: Option<&'c MuSigSessions>,
 }
 
 /// Adds the signatures `keys` can make for this input. Nothing happens when
 /// the sighash type cannot be used for the input's kind of signature.
 pub(super) fn sign_input(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '_>) {
-    if keys.is_empty() {
+    // Aggregating MuSig2 partial signatures needs no key of ours.
+    if keys.is_empty() && (ctx.musig.is_none() || !ctx.utxo.script_pubkey.is_p2tr()) {
         return;
     }
     if ctx.utxo.script_pubkey.is_p2tr() {
@@ -269,59 +275,87 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
     };
     let secp = crate::keys::secp();
     let prevouts = Prevouts::All(spent);
-    if input.tap_key_sig.is_none() {
-        if let Some(sk) = input
-            .tap_internal_key
-            .and_then(|ik| key_for_xonly(keys, &ik))
-        {
-            let tweaked = Keypair::from_secret_key(secp, &sk.inner)
-                .tap_tweak(secp, input.tap_merkle_root)
-                .to_keypair();
-            let output_key = XOnlyPublicKey::from_keypair(&tweaked).0;
-            let expected = ScriptBuf::new_p2tr_tweaked(
-                bitcoin::key::TweakedPublicKey::dangerous_assume_tweaked(output_key),
-            );
-            // A wrong merkle root would only make a useless signature.
-            if expected == ctx.utxo.script_pubkey {
-                if let Ok(h) = ctx
-                    .cache
-                    .taproot_key_spend_signature_hash(ctx.index, &prevouts, ty)
-                {
-                    let msg = Message::from_digest(h.to_byte_array());
-                    input.tap_key_sig = Some(taproot::Signature {
-                        signature: secp.sign_schnorr(&msg, &tweaked),
-                        sighash_type: ty,
-                    });
-                }
-            }
-        }
+    let (cache, index) = (&mut *ctx.cache, ctx.index);
+    let mut sighash = |leaf: Option<TapLeafHash>| -> Option<[u8; 32]> {
+        Some(match leaf {
+            None => cache
+                .taproot_key_spend_signature_hash(index, &prevouts, ty)
+                .ok()?
+                .to_byte_array(),
+            Some(l) => cache
+                .taproot_script_spend_signature_hash(index, &prevouts, l, ty)
+                .ok()?
+                .to_byte_array(),
+        })
+    };
+    let mut musig = ctx
+        .musig
+        .map(|sessions| (InputMuSig::read(input), sessions))
+        .filter(|(fields, _)| !fields.participants.is_empty());
+    if keys.is_empty() && musig.is_none() {
+        return;
     }
-    // Then the output key itself, untweaked (`rawtr()`), as Core tries next.
-    if input.tap_key_sig.is_none() {
-        let output_key = ctx
-            .utxo
-            .script_pubkey
-            .as_bytes()
-            .get(2..34)
-            .and_then(|x| XOnlyPublicKey::from_slice(x).ok());
-        if let Some(sk) = output_key.and_then(|x| key_for_xonly(keys, &x)) {
+    let output_key = ctx
+        .utxo
+        .script_pubkey
+        .as_bytes()
+        .get(2..34)
+        .and_then(|x| XOnlyPublicKey::from_slice(x).ok());
+    // Core tries the internal key with the taproot tweak, then the output
+    // key itself (`rawtr()`); each by our own key, else by MuSig2.
+    let attempts = [
+        input
+            .tap_internal_key
+            .map(|ik| (ik, Some(input.tap_merkle_root))),
+        output_key.map(|k| (k, None)),
+    ];
+    for (key, root) in attempts.into_iter().flatten() {
+        if input.tap_key_sig.is_some() {
+            break;
+        }
+        if let Some(sk) = key_for_xonly(keys, &key) {
             let keypair = Keypair::from_secret_key(secp, &sk.inner);
-            if let Ok(h) = ctx
-                .cache
-                .taproot_key_spend_signature_hash(ctx.index, &prevouts, ty)
-            {
-                let msg = Message::from_digest(h.to_byte_array());
+            let signer = match root {
+                Some(r) => keypair.tap_tweak(secp, r).to_keypair(),
+                None => keypair,
+            };
+            // A wrong merkle root would only make a useless signature.
+            let signs_output = output_key == Some(XOnlyPublicKey::from_keypair(&signer).0);
+            if let (true, Some(h)) = (signs_output, sighash(None)) {
                 input.tap_key_sig = Some(taproot::Signature {
-                    signature: secp.sign_schnorr(&msg, &keypair),
+                    signature: secp.sign_schnorr(&Message::from_digest(h), &signer),
                     sighash_type: ty,
                 });
             }
         }
+        if let (None, Some((fields, sessions))) = (input.tap_key_sig, musig.as_mut()) {
+            let mut spend = MuSigSpend {
+                ty,
+                sighash: &mut sighash,
+                sessions,
+            };
+            sign_musig(input, fields, keys, &mut spend, key, root, None);
+        }
     }
     // A key path signature is the whole spend: Core stops there.
-    if input.tap_key_sig.is_some() {
-        return;
+    if input.tap_key_sig.is_none() {
+        sign_leaves(input, keys, &mut musig, ty, &mut sighash);
     }
+    if let Some((fields, _)) = musig {
+        fields.write(input);
+    }
+}
+
+/// Script-path signatures: every key of ours each tapscript leaf names
+/// signs, and MuSig2 steps for the aggregate keys in it.
+fn sign_leaves(
+    input: &mut Input,
+    keys: &KeyMap,
+    musig: &mut Option<(InputMuSig, &MuSigSessions)>,
+    ty: TapSighashType,
+    sighash: &mut dyn FnMut(Option<TapLeafHash>) -> Option<[u8; 32]>,
+) {
+    let secp = crate::keys::secp();
     let leaves: Vec<ScriptBuf> = input
         .tap_scripts
         .values()
@@ -333,28 +367,48 @@ fn sign_taproot(input: &mut Input, keys: &KeyMap, ctx: &mut SigningContext<'_, '
         for sk in keys.values() {
             let keypair = Keypair::from_secret_key(secp, &sk.inner);
             let xonly = XOnlyPublicKey::from_keypair(&keypair).0;
-            let xbytes = xonly.serialize();
-            // A tapscript `pkh()` pushes the hash of the x-only key.
-            let xhash = hash160::Hash::hash(&xbytes).to_byte_array();
-            if input.tap_script_sigs.contains_key(&(xonly, leaf_hash))
-                || !pushes(&script).any(|p| p == xbytes.as_slice() || p == xhash.as_slice())
-            {
+            if input.tap_script_sigs.contains_key(&(xonly, leaf_hash)) || !names(&script, &xonly) {
                 continue;
             }
-            let Ok(h) = ctx
-                .cache
-                .taproot_script_spend_signature_hash(ctx.index, &prevouts, leaf_hash, ty)
-            else {
+            let Some(h) = sighash(Some(leaf_hash)) else {
                 return;
             };
-            let msg = Message::from_digest(h.to_byte_array());
             input.tap_script_sigs.insert(
                 (xonly, leaf_hash),
                 taproot::Signature {
-                    signature: secp.sign_schnorr(&msg, &keypair),
+                    signature: secp.sign_schnorr(&Message::from_digest(h), &keypair),
                     sighash_type: ty,
                 },
             );
         }
+        let Some((fields, sessions)) = musig.as_mut() else {
+            continue;
+        };
+        // The leaf's keys, as pushed or (`pkh()`) hashed: aggregates have
+        // no private key, so these are the ones MuSig2 may sign for.
+        let mut named: Vec<XOnlyPublicKey> = pushes(&script)
+            .filter_map(|p| XOnlyPublicKey::from_slice(p).ok())
+            .collect();
+        named.extend(input.tap_key_origins.keys().filter(|k| names(&script, k)));
+        named.sort();
+        named.dedup();
+        for key in named {
+            if input.tap_script_sigs.contains_key(&(key, leaf_hash)) {
+                continue;
+            }
+            let mut spend = MuSigSpend {
+                ty,
+                sighash: &mut *sighash,
+                sessions,
+            };
+            sign_musig(input, fields, keys, &mut spend, key, None, Some(leaf_hash));
+        }
     }
+}
+
+/// Whether `script` pushes `key` or (a tapscript `pkh()`) its hash.
+fn names(script: &Script, key: &XOnlyPublicKey) -> bool {
+    let bytes = key.serialize();
+    let hash = hash160::Hash::hash(&bytes).to_byte_array();
+    pushes(script).any(|p| p == bytes.as_slice() || p == hash.as_slice())
 }

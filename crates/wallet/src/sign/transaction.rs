@@ -18,7 +18,7 @@ use super::finalize::{satisfy, verify_input};
 use super::produce::{produce, Known};
 use super::sighash::{SIGHASH_ANYONECANPAY, SIGHASH_SINGLE};
 use super::signer::{pushes, sign_input, EcdsaPlan, SigningContext};
-use super::update::{descriptor_for_script, script_data};
+use super::update::{descriptor_for_script, provider_script_data};
 use crate::keys::{DescriptorSpkm, KeyAccess, KeyMap};
 use crate::wallet::keystore::Keystore;
 
@@ -198,7 +198,7 @@ impl Pass<'_> {
             witness_utxo: Some(coin.clone()),
             ..Input::default()
         };
-        if let Some(data) = desc.as_ref().and_then(script_data) {
+        if let Some(data) = provider.as_ref().and_then(|p| provider_script_data(p, spk)) {
             data.apply_to_input(input, false);
         }
         adopt_scripts(input, spk, txin);
@@ -209,6 +209,7 @@ impl Pass<'_> {
             utxo: coin,
             spent: self.spent,
             sighash: self.sighash,
+            musig: None,
         };
         sign_input(input, keys, &mut ctx);
         if let Some(done) = desc

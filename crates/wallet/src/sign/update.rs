@@ -16,7 +16,8 @@ use bitcoin::{PublicKey, Script, ScriptBuf};
 use miniscript::descriptor::{DescriptorPublicKey, ShInner, SinglePub, SinglePubKey};
 use miniscript::{DefiniteDescriptorKey, Descriptor, ForEachKey};
 
-use crate::keys::SigningProvider;
+use super::musig::fields::{set_output_participants, InputMuSig};
+use crate::keys::{MuSigKey, SigningProvider};
 
 /// The miniscript descriptor behind `spk` in `provider`: the provider's own
 /// for miniscript kinds, or for `combo()` the one of its four scripts that
@@ -77,6 +78,37 @@ pub(super) struct ScriptData {
     pub tap_origins: BTreeMap<XOnlyPublicKey, (Vec<TapLeafHash>, KeySource)>,
     /// The script tree, for outputs.
     pub tap_tree: Option<TapTree>,
+    /// MuSig2 participants by aggregate key (BIP373), of every `musig()`
+    /// of the descriptor, as Core lists them.
+    pub musig2_participants: psbt::fields::Participants,
+}
+
+/// What `provider` tells about `spk`: its descriptor's data, or for a
+/// `rawtr()` the output key's origin (and its `musig()` participants).
+pub(super) fn provider_script_data(provider: &SigningProvider, spk: &Script) -> Option<ScriptData> {
+    match descriptor_for_script(provider, spk) {
+        Some(d) => script_data(&d, &provider.musig),
+        None => rawtr_data(provider, spk),
+    }
+}
+
+/// A `rawtr()` output's data: the output key is the descriptor's last key
+/// (after any `musig()` participants).
+fn rawtr_data(provider: &SigningProvider, spk: &Script) -> Option<ScriptData> {
+    if provider.descriptor.is_some() || !spk.is_p2tr() {
+        return None;
+    }
+    let key = provider.pubkeys.last()?;
+    let xonly = XOnlyPublicKey::from(key.pubkey.inner);
+    if spk.as_bytes().get(2..34) != Some(&xonly.serialize()[..]) {
+        return None;
+    }
+    let mut data = ScriptData::default();
+    data.tap_origins
+        .insert(xonly, (Vec::new(), key.origin.clone()));
+    data.add_musig(&provider.musig, &key.pubkey, None);
+    data.list_participants(&provider.musig);
+    Some(data)
 }
 
 fn origin_of(k: &DefiniteDescriptorKey) -> Option<KeySource> {
@@ -87,12 +119,17 @@ fn derive(k: &DefiniteDescriptorKey) -> Option<PublicKey> {
     k.derive_public_key(crate::keys::secp()).ok()
 }
 
-/// Collects what `desc` knows; `None` if its keys do not derive (they are
-/// definite, so only a malformed descriptor fails).
-pub(super) fn script_data(desc: &Descriptor<DefiniteDescriptorKey>) -> Option<ScriptData> {
+/// Collects what `desc` knows, with its `musig()` keys `musig`; `None` if
+/// its keys do not derive (they are definite, so only a malformed
+/// descriptor fails).
+pub(super) fn script_data(
+    desc: &Descriptor<DefiniteDescriptorKey>,
+    musig: &[MuSigKey],
+) -> Option<ScriptData> {
     let secp = crate::keys::secp();
     let derived = desc.derived_descriptor(secp).ok()?;
     let mut data = ScriptData::default();
+    data.list_participants(musig);
     if let (Descriptor::Tr(tr), Descriptor::Tr(tr_derived)) = (desc, &derived) {
         let info = tr_derived.spend_info();
         data.tap_internal_key = Some(info.internal_key());
@@ -100,6 +137,7 @@ pub(super) fn script_data(desc: &Descriptor<DefiniteDescriptorKey>) -> Option<Sc
         let ik = tr.internal_key();
         data.tap_origins
             .insert(info.internal_key(), (Vec::new(), origin_of(ik)?));
+        data.add_musig(musig, &derive(ik)?, None);
         let mut builder = TaprootBuilder::new();
         let mut has_leaves = false;
         for ((depth, ms), (_, ms_derived)) in tr.iter_scripts().zip(tr_derived.iter_scripts()) {
@@ -112,13 +150,15 @@ pub(super) fn script_data(desc: &Descriptor<DefiniteDescriptorKey>) -> Option<Sc
             builder = builder.add_leaf(depth, script).ok()?;
             has_leaves = true;
             for k in ms.iter_pk() {
-                let xonly = XOnlyPublicKey::from(derive(&k)?.inner);
+                let pk = derive(&k)?;
+                let xonly = XOnlyPublicKey::from(pk.inner);
                 let origin = origin_of(&k)?;
                 data.tap_origins
                     .entry(xonly)
                     .or_insert_with(|| (Vec::new(), origin))
                     .0
                     .push(leaf_hash);
+                data.add_musig(musig, &pk, Some(leaf_hash));
             }
         }
         // Core keeps leaf hashes in a sorted set.
@@ -155,6 +195,35 @@ pub(super) fn script_data(desc: &Descriptor<DefiniteDescriptorKey>) -> Option<Sc
 }
 
 impl ScriptData {
+    /// Lists the participants of every `musig()` key.
+    fn list_participants(&mut self, musig: &[MuSigKey]) {
+        for m in musig {
+            let parts = m.participants.iter().map(|p| p.pubkey.to_bytes()).collect();
+            self.musig2_participants
+                .entry(m.aggregate.to_bytes())
+                .or_insert(parts);
+        }
+    }
+
+    /// Adds the origins of the participants of the `musig()` key `key`
+    /// is, if it is one, used in `leaf` (or the key path): signers find
+    /// their keys by them (BIP373).
+    fn add_musig(&mut self, musig: &[MuSigKey], key: &PublicKey, leaf: Option<TapLeafHash>) {
+        let xonly = XOnlyPublicKey::from(key.inner);
+        for m in musig
+            .iter()
+            .filter(|m| XOnlyPublicKey::from(m.key.pubkey.inner) == xonly)
+        {
+            for p in &m.participants {
+                let entry = self
+                    .tap_origins
+                    .entry(XOnlyPublicKey::from(p.pubkey.inner))
+                    .or_insert_with(|| (Vec::new(), p.origin.clone()));
+                entry.0.extend(leaf);
+            }
+        }
+    }
+
     /// Adds this data to a PSBT input; key origins only with `bip32derivs`
     /// (Core hides origins from the signer otherwise).
     pub(super) fn apply_to_input(&self, input: &mut Input, bip32derivs: bool) {
@@ -175,6 +244,13 @@ impl ScriptData {
                 .tap_scripts
                 .entry(cb.clone())
                 .or_insert_with(|| leaf.clone());
+        }
+        // Participants are listed with or without origins, as Core's
+        // signing provider does not hide them.
+        if !self.musig2_participants.is_empty() {
+            let mut musig = InputMuSig::read(input);
+            psbt::fields::merge_map(&mut musig.participants, &self.musig2_participants);
+            musig.write(input);
         }
         if bip32derivs {
             for (pk, origin) in &self.bip32 {
@@ -203,6 +279,9 @@ impl ScriptData {
         }
         if self.tap_tree.is_some() {
             output.tap_tree.clone_from(&self.tap_tree);
+        }
+        if !self.musig2_participants.is_empty() {
+            set_output_participants(output, &self.musig2_participants);
         }
         if bip32derivs {
             for (pk, origin) in &self.bip32 {

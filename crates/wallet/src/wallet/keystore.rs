@@ -21,6 +21,10 @@ pub struct Keystore {
     pub external: BTreeMap<OutputType, DescriptorId>,
     /// The active change manager per output type.
     pub internal: BTreeMap<OutputType, DescriptorId>,
+    /// Secret nonces of the MuSig2 sessions the wallet's keys take part in
+    /// (Core keeps them per descriptor manager; the session id names the
+    /// key, so one store serves all).
+    pub musig_sessions: crate::sign::MuSigSessions,
 }
 
 /// Descriptor state to write after an operation (Core writes the

@@ -6,6 +6,7 @@
 
 mod fill;
 mod message;
+mod musig;
 mod satisfaction;
 mod scripts;
 mod transaction;

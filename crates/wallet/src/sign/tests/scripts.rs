@@ -84,7 +84,7 @@ fn multisig_completed_by_the_second_wallet() {
 }
 
 /// Checks a BIP342 script path signature by `key` for `leaf`.
-fn assert_schnorr_script_path(
+pub(super) fn assert_schnorr_script_path(
     tx: &Transaction,
     spent: &[TxOut],
     leaf: &bitcoin::Script,
