@@ -258,7 +258,9 @@ impl Mempool {
         if !test_only {
             self.limit_size(policy);
             if !self.entries.contains_key(&accepted.txid) {
-                return Err(reject(TxResult::MempoolPolicy, "mempool full", ""));
+                // Could still get in with a child paying for it (Core's
+                // TX_RECONSIDERABLE).
+                return Err(reject(TxResult::Reconsiderable, "mempool full", ""));
             }
         }
         Ok(accepted)

@@ -255,13 +255,15 @@ impl Mempool {
         if !quit_early && !together.is_empty() {
             self.accept_together(cs, &together, policy, max_feerate, &mut out);
         }
-        self.evict_to_size(policy, &mut out);
         out.replaced = before
             .iter()
             .filter(|t| !self.entries.contains_key(*t))
             .copied()
             .collect();
         out.replaced.sort();
+        // After the replacements are known: what the trim evicts was not
+        // replaced.
+        self.evict_to_size(policy, &mut out);
         out
     }
 
@@ -272,15 +274,22 @@ impl Mempool {
         self.limit_size(policy);
         let mut evicted = false;
         for (wtxid, result) in out.results.iter_mut() {
-            let accepted = matches!(result, PackageTxResult::Valid { .. });
-            if accepted && self.get_by_wtxid(wtxid).is_none() {
+            // A member already in the pool may be evicted as well; one with
+            // a different witness is looked up by the pool's copy.
+            let in_pool = match result {
+                PackageTxResult::Valid { .. } | PackageTxResult::InMempool { .. } => Some(*wtxid),
+                PackageTxResult::DifferentWitness(other) => Some(*other),
+                PackageTxResult::Invalid(_) => None,
+            };
+            if in_pool.is_some_and(|w| self.get_by_wtxid(&w).is_none()) {
                 let e = ValidationError::tx(TxResult::MempoolPolicy, "mempool full", "");
                 *result = PackageTxResult::Invalid(e);
                 evicted = true;
             }
         }
-        if evicted && out.error.is_none() {
+        if evicted {
             out.error = Some("transaction failed".into());
+            out.policy_error = false;
         }
     }
 
