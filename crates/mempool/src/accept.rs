@@ -779,6 +779,9 @@ impl Mempool {
         }
         self.remove_for_reorg(cs);
         self.trim_oversized_clusters(policy);
+        // Returned transactions bypassed the size limit too (Core calls
+        // `LimitMempoolSize` after updating the pool for a reorg).
+        self.limit_size(policy);
     }
 
     /// Re-added transactions bypass the cluster limits, so afterwards every
