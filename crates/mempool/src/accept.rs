@@ -68,6 +68,8 @@ pub struct Policy {
     pub descendant_count: i64,
     /// Seconds a transaction may stay in the pool (`-mempoolexpiry`, in hours).
     pub expiry_secs: i64,
+    /// Most estimated memory the pool may take (`-maxmempool`, in MB).
+    pub max_mempool_bytes: u64,
 }
 
 impl Default for Policy {
@@ -85,6 +87,7 @@ impl Default for Policy {
             ancestor_count: DEFAULT_ANCESTOR_LIMIT,
             descendant_count: DEFAULT_DESCENDANT_LIMIT,
             expiry_secs: DEFAULT_EXPIRY_HOURS * 60 * 60,
+            max_mempool_bytes: crate::size_limit::DEFAULT_MAX_MEMPOOL_MB as u64 * 1_000_000,
         }
     }
 }
@@ -251,7 +254,23 @@ impl Mempool {
         policy: &Policy,
         test_only: bool,
     ) -> Result<Accepted, ValidationError> {
-        self.accept_with(cs, tx, policy, test_only, AcceptMode::Normal)
+        let accepted = self.accept_with(cs, tx, policy, test_only, AcceptMode::Normal)?;
+        if !test_only {
+            self.limit_size(policy);
+            if !self.entries.contains_key(&accepted.txid) {
+                // Could still get in with a child paying for it (Core's
+                // TX_RECONSIDERABLE).
+                return Err(reject(TxResult::Reconsiderable, "mempool full", ""));
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// Core's `LimitMempoolSize`: expired entries leave, then the cheapest
+    /// chunks until the pool fits `-maxmempool`.
+    pub(crate) fn limit_size(&mut self, policy: &Policy) {
+        self.expire(common::time::now_secs().saturating_sub(policy.expiry_secs));
+        self.trim_to_size(policy);
     }
 
     /// [`Mempool::accept`] in one of the [`AcceptMode`]s.
@@ -410,13 +429,21 @@ impl Mempool {
             .max(sigop_cost.saturating_mul(policy.bytes_per_sigop))
             .div_ceil(4);
         // Core rounds the minimum fee up.
-        let min_fee = (policy.min_relay_fee_per_kvb * vsize as i64 + 999).div_euclid(1000);
+        let min_fee = crate::size_limit::fee_at(policy.min_relay_fee_per_kvb, vsize);
         // A prioritised transaction is judged by its modified fee, as in Core.
         // A package member's feerate is judged with the package's instead.
-        if mode != AcceptMode::Package
-            && !bypass_limits
-            && fee.saturating_add(self.fee_delta(&txid)) < min_fee
-        {
+        let judge_feerate = mode != AcceptMode::Package && !bypass_limits;
+        if judge_feerate {
+            let pool_min = crate::size_limit::fee_at(self.min_fee_per_kvb(policy), vsize);
+            if pool_min > 0 && modified_fee < pool_min {
+                return Err(reject(
+                    TxResult::Reconsiderable,
+                    "mempool min fee not met",
+                    format!("{modified_fee} < {pool_min}"),
+                ));
+            }
+        }
+        if judge_feerate && modified_fee < min_fee {
             return Err(reject(
                 TxResult::MempoolPolicy,
                 "min relay fee not met",
@@ -496,11 +523,6 @@ impl Mempool {
                 height: tip.height,
                 sequence: 0,
             });
-            // Core expires old entries whenever one is accepted outside a
-            // reorg (`LimitMempoolSize`).
-            if !bypass_limits {
-                self.expire(common::time::now_secs().saturating_sub(policy.expiry_secs));
-            }
         }
         Ok(Accepted { txid, fee, vsize })
     }
@@ -757,6 +779,9 @@ impl Mempool {
         }
         self.remove_for_reorg(cs);
         self.trim_oversized_clusters(policy);
+        // Returned transactions bypassed the size limit too (Core calls
+        // `LimitMempoolSize` after updating the pool for a reorg).
+        self.limit_size(policy);
     }
 
     /// Re-added transactions bypass the cluster limits, so afterwards every

@@ -18,7 +18,7 @@ pub(crate) struct FeeFrac {
 
 impl FeeFrac {
     /// Whether `self` has a higher feerate than `other` (exact).
-    fn higher_rate(&self, other: &FeeFrac) -> bool {
+    pub(crate) fn higher_rate(&self, other: &FeeFrac) -> bool {
         i128::from(self.fee) * i128::from(other.size)
             > i128::from(other.fee) * i128::from(self.size)
     }

@@ -12,6 +12,7 @@ pub mod package;
 mod persist;
 pub mod pool;
 mod prioritise;
+mod size_limit;
 pub mod standard;
 mod truc;
 
@@ -20,3 +21,4 @@ pub use package::{PackageOutcome, PackageTxResult};
 pub use persist::{LoadOptions, LoadStats};
 pub use pool::{Entry, Mempool, PoolCoins, PoolEvents, RemovalReason};
 pub use prioritise::Prioritised;
+pub use size_limit::{check_max_mempool, DEFAULT_MAX_MEMPOOL_MB};

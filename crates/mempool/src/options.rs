@@ -73,7 +73,13 @@ impl Policy {
             expiry_secs: args
                 .get_int_arg("-mempoolexpiry", crate::accept::DEFAULT_EXPIRY_HOURS)
                 .saturating_mul(60 * 60),
+            max_mempool_bytes: u64::try_from(
+                args.get_int_arg("-maxmempool", crate::size_limit::DEFAULT_MAX_MEMPOOL_MB),
+            )
+            .map_err(|_| "-maxmempool must not be negative".to_string())?
+            .saturating_mul(1_000_000),
         };
+        crate::size_limit::check_max_mempool(policy.max_mempool_bytes, policy.cluster_vbytes)?;
         if args.get_arg("-minrelaytxfee").is_none()
             && policy.incremental_relay_fee_per_kvb > policy.min_relay_fee_per_kvb
         {

@@ -261,7 +261,36 @@ impl Mempool {
             .copied()
             .collect();
         out.replaced.sort();
+        // After the replacements are known: what the trim evicts was not
+        // replaced.
+        self.evict_to_size(policy, &mut out);
         out
+    }
+
+    /// Trims the pool once the whole package is in (members may push it
+    /// over `-maxmempool` meanwhile, so no parent leaves before its child
+    /// pays for it); members evicted by the trim fail with "mempool full".
+    fn evict_to_size(&mut self, policy: &Policy, out: &mut PackageOutcome) {
+        self.limit_size(policy);
+        let mut evicted = false;
+        for (wtxid, result) in out.results.iter_mut() {
+            // A member already in the pool may be evicted as well; one with
+            // a different witness is looked up by the pool's copy.
+            let in_pool = match result {
+                PackageTxResult::Valid { .. } | PackageTxResult::InMempool { .. } => Some(*wtxid),
+                PackageTxResult::DifferentWitness(other) => Some(*other),
+                PackageTxResult::Invalid(_) => None,
+            };
+            if in_pool.is_some_and(|w| self.get_by_wtxid(&w).is_none()) {
+                let e = ValidationError::tx(TxResult::MempoolPolicy, "mempool full", "");
+                *result = PackageTxResult::Invalid(e);
+                evicted = true;
+            }
+        }
+        if evicted {
+            out.error = Some("transaction failed".into());
+            out.policy_error = false;
+        }
     }
 
     /// Checks `txs` as a package without adding anything (`testmempoolaccept`
@@ -379,14 +408,23 @@ impl Mempool {
                 }
             }
         }
-        // Core rounds the minimum fee up.
-        let min_fee = (policy.min_relay_fee_per_kvb * total_vsize as i64 + 999).div_euclid(1000);
-        if total_fee < min_fee {
+        // The pool's rolling minimum first, then the relay minimum, both
+        // rounded up as in Core.
+        let pool_min = crate::size_limit::fee_at(self.min_fee_per_kvb(policy), total_vsize);
+        let min_fee = crate::size_limit::fee_at(policy.min_relay_fee_per_kvb, total_vsize);
+        let shortfall = if pool_min > 0 && total_fee < pool_min {
+            Some(("mempool min fee not met", pool_min))
+        } else if total_fee < min_fee {
+            Some(("min relay fee not met", min_fee))
+        } else {
+            None
+        };
+        if let Some((reason, needed)) = shortfall {
             if let Some(last) = txs.last() {
                 let e = ValidationError::tx(
                     TxResult::Reconsiderable,
-                    "min relay fee not met",
-                    format!("{total_fee} < {min_fee}"),
+                    reason,
+                    format!("{total_fee} < {needed}"),
                 );
                 out.results
                     .insert(last.compute_wtxid(), PackageTxResult::Invalid(e));

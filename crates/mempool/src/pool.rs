@@ -45,6 +45,8 @@ pub enum RemovalReason {
     Replaced,
     /// Older than `-mempoolexpiry`.
     Expiry,
+    /// Evicted to keep the pool within `-maxmempool`.
+    SizeLimit,
 }
 
 /// Who hears of the pool's changes and of the blocks it follows, in the
@@ -95,6 +97,10 @@ pub struct Mempool {
     pub(crate) unbroadcast: BTreeSet<Txid>,
     /// Who hears of changes.
     events: Listener,
+    /// Sum of the entries' estimated memory (Core's `cachedInnerUsage`).
+    inner_usage: u64,
+    /// The minimum fee raised by size-limit evictions.
+    pub(crate) rolling: crate::size_limit::RollingMinFee,
 }
 
 impl Mempool {
@@ -104,8 +110,9 @@ impl Mempool {
     }
 
     /// Estimated memory the pool takes (`getmempoolinfo`'s `usage`).
+    /// Core's `DynamicMemoryUsage` model: what `-maxmempool` limits.
     pub fn dynamic_usage(&self) -> u64 {
-        self.total_vsize() * 4
+        self.inner_usage
     }
 
     /// Reports every later change to `events`.
@@ -236,6 +243,8 @@ impl Mempool {
             deltas: self.deltas.clone(),
             events: Listener::default(),
             unbroadcast: self.unbroadcast.clone(),
+            inner_usage: self.inner_usage,
+            rolling: self.rolling.clone(),
         }
     }
 
@@ -248,6 +257,7 @@ impl Mempool {
         }
         self.order.insert(entry.sequence, txid);
         self.by_wtxid.insert(entry.wtxid, txid);
+        self.inner_usage += crate::size_limit::entry_usage(&entry.tx);
         if let Some(events) = &self.events.0 {
             events.transaction_added(&entry.tx);
         }
@@ -262,6 +272,7 @@ impl Mempool {
             let Some(e) = self.entries.remove(&t) else {
                 continue;
             };
+            self.forget_usage(&e);
             if let Some(events) = &self.events.0 {
                 events.transaction_removed(&e.tx, reason);
             }
@@ -311,6 +322,7 @@ impl Mempool {
         for tx in &block.txdata {
             let txid = tx.compute_txid();
             if let Some(e) = self.entries.remove(&txid) {
+                self.forget_usage(&e);
                 // Mined: its children stay, now spending confirmed outputs.
                 self.order.remove(&e.sequence);
                 self.by_wtxid.remove(&e.wtxid);
@@ -334,6 +346,12 @@ impl Mempool {
         }
     }
 
+    /// Takes a removed entry's memory off the running total.
+    fn forget_usage(&mut self, e: &Entry) {
+        let usage = crate::size_limit::entry_usage(&e.tx);
+        self.inner_usage = self.inner_usage.saturating_sub(usage);
+    }
+
     /// Takes the transactions of disconnected blocks (oldest block first).
     pub fn take_disconnected(&mut self) -> Vec<Arc<Transaction>> {
         std::mem::take(&mut self.disconnected)
@@ -343,6 +361,7 @@ impl Mempool {
 impl ChainListener for Mempool {
     fn block_connected(&mut self, block: &Block, height: u32) {
         self.remove_for_block(block);
+        self.rolling.block_connected(common::time::now_secs());
         if let Some(events) = &self.events.0 {
             events.block_connected(block, height);
         }
@@ -403,14 +422,14 @@ impl CoinsView for PoolCoins<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use bitcoin::hashes::Hash;
     use bitcoin::{absolute, transaction, Amount, ScriptBuf, Sequence, TxIn, TxOut, Witness};
 
     /// A pool entry spending `prev` (no validation: the set only cares about
     /// membership).
-    fn entry(prev: OutPoint) -> Entry {
+    pub(crate) fn entry(prev: OutPoint) -> Entry {
         let tx = Transaction {
             version: transaction::Version::TWO,
             lock_time: absolute::LockTime::ZERO,

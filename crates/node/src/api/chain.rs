@@ -542,8 +542,9 @@ impl Chain for ChainApi {
     }
 
     fn mempool_min_fee(&self) -> Result<FeeRate> {
-        // The pool is never trimmed, so its rolling minimum stays zero.
-        Ok(FeeRate::per_kvb(0))
+        let chain = self.chain();
+        let rate = chain.pool().min_fee_per_kvb(chain.policy());
+        Ok(FeeRate::per_kvb(rate))
     }
 
     fn relay_min_fee(&self) -> Result<FeeRate> {

@@ -505,8 +505,7 @@ impl Node for NodeApi {
     }
 
     fn get_mempool_max_usage(&self) -> Result<u64> {
-        let mb = self.s()?.args.get_int_arg("-maxmempool", 300).max(0);
-        Ok(mb as u64 * 1_000_000)
+        Ok(self.s()?.chain.policy().max_mempool_bytes)
     }
 
     fn get_header_tip(&self) -> Result<HeaderTip> {

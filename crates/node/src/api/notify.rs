@@ -59,6 +59,7 @@ fn reason(r: RemovalReason) -> MemPoolRemovalReason {
         RemovalReason::Conflict => MemPoolRemovalReason::Conflict,
         RemovalReason::Replaced => MemPoolRemovalReason::Replaced,
         RemovalReason::Expiry => MemPoolRemovalReason::Expiry,
+        RemovalReason::SizeLimit => MemPoolRemovalReason::SizeLimit,
     }
 }
 

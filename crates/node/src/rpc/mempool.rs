@@ -15,8 +15,6 @@ use serde_json::{json, Map, Value};
 
 use chainstate_service::{BroadcastError, NodeChain, Relay};
 
-const DEFAULT_MAX_MEMPOOL_MB: i64 = 300;
-
 fn amount(sat: i64) -> Value {
     rpc::json::amount_to_value(sat)
 }
@@ -568,9 +566,7 @@ pub fn register(
     chain: Arc<NodeChain>,
     _network: bitcoin::Network,
 ) {
-    let max_bytes = args
-        .get_int_arg("-maxmempool", DEFAULT_MAX_MEMPOOL_MB)
-        .saturating_mul(1_000_000);
+    let max_bytes = chain.policy().max_mempool_bytes;
     let min_relay = chain.policy().min_relay_fee_per_kvb;
     let incremental = chain.policy().incremental_relay_fee_per_kvb;
     let show_fullrbf = args
@@ -607,15 +603,16 @@ pub fn register(
         "blockchain",
         "Returns details on the active state of the TX memory pool.",
         move |_, ()| {
-            let pool = c.pool();
+            let mut pool = c.pool();
+            let pool_min = pool.min_fee_per_kvb(c.policy()).max(min_relay);
             let mut info = json!({
                 "loaded": c.mempool_loaded(),
                 "size": pool.len(),
                 "bytes": pool.total_vsize(),
-                "usage": pool.total_vsize() * 4,
+                "usage": pool.dynamic_usage(),
                 "total_fee": amount(pool.total_fee()),
                 "maxmempool": max_bytes,
-                "mempoolminfee": amount(min_relay),
+                "mempoolminfee": amount(pool_min),
                 "minrelaytxfee": amount(min_relay),
                 "incrementalrelayfee": amount(incremental),
                 "unbroadcastcount": pool.unbroadcast_count(),
