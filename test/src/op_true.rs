@@ -2,12 +2,8 @@
 //! P2WSH(`OP_TRUE`), which anyone can spend with the script as the only
 //! witness item, so tests build valid standard transactions without keys.
 
-use bitcoin::absolute::LockTime;
-use bitcoin::transaction::Version;
-use bitcoin::{
-    Address, Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid,
-    Witness,
-};
+use bitcoin::{Address, Amount, Network, OutPoint, ScriptBuf, Transaction, Txid};
+use consensus::test_support::spend_one;
 use serde_json::json;
 
 use crate::TestNode;
@@ -39,20 +35,11 @@ pub fn coinbase_of(node: &TestNode, hash: &str) -> (OutPoint, u64) {
 /// A transaction spending `prev` (worth `value`) back to the `OP_TRUE`
 /// address, paying `fee`.
 pub fn spend(prev: OutPoint, value: u64, fee: u64) -> Transaction {
-    let mut witness = Witness::new();
-    witness.push(script().as_bytes());
-    Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: prev,
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness,
-        }],
-        output: vec![TxOut {
-            value: Amount::from_sat(value - fee),
-            script_pubkey: ScriptBuf::new_p2wsh(&script().wscript_hash()),
-        }],
-    }
+    let mut tx = spend_one(
+        prev,
+        Amount::from_sat(value - fee),
+        ScriptBuf::new_p2wsh(&script().wscript_hash()),
+    );
+    tx.input[0].witness.push(script().as_bytes());
+    tx
 }

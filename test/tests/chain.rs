@@ -9,14 +9,10 @@ use {
     tracing_subscriber as _,
 };
 
-use bitcoin::absolute::LockTime;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};
 use bitcoin::hashes::Hash;
-use bitcoin::transaction::Version;
-use bitcoin::{
-    Amount, Block, BlockHash, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode,
-    TxOut, Txid, Witness,
-};
+use bitcoin::{Amount, Block, BlockHash, OutPoint, ScriptBuf, Transaction, TxMerkleNode, Txid};
+use consensus::test_support::spend_one;
 use functional::blocks::{block_on_tip, coinbase, solve};
 use functional::TestNode;
 use serde_json::{json, Value};
@@ -28,20 +24,11 @@ fn generate(node: &TestNode, n: u32) -> Vec<String> {
 }
 
 fn spend(prev: OutPoint) -> Transaction {
-    Transaction {
-        version: Version::TWO,
-        lock_time: LockTime::ZERO,
-        input: vec![TxIn {
-            previous_output: prev,
-            script_sig: ScriptBuf::new(),
-            sequence: Sequence::MAX,
-            witness: Witness::new(),
-        }],
-        output: vec![TxOut {
-            value: Amount::from_sat(1000),
-            script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
-        }],
-    }
+    spend_one(
+        prev,
+        Amount::from_sat(1000),
+        ScriptBuf::from_bytes(vec![0x51]),
+    )
 }
 
 fn submit(node: &TestNode, block: &Block) -> Value {

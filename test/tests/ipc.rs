@@ -4,7 +4,7 @@
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
-use {base64 as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
+use {base64 as _, consensus as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
 
 use functional::{node_binary, run_binary, wait_for_file, TestNode};
 use interfaces::init::Init;

@@ -14,7 +14,10 @@ use interfaces::node::InitMessageCallback;
 use serde_json::json;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-use {base64 as _, hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
+use {
+    base64 as _, consensus as _, hex as _, libc as _, tempfile as _, tracing as _,
+    tracing_subscriber as _,
+};
 
 /// Records every notification as a line.
 #[derive(Default)]

@@ -6,7 +6,7 @@
 //! works again (load callbacks included). `-disablewallet` gives no loader.
 
 // Dependencies of the other test targets.
-use {base64 as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
+use {base64 as _, consensus as _, hex as _, tempfile as _, tracing as _, tracing_subscriber as _};
 
 use bitcoin::hashes::Hash;
 use functional::{child_pids, wait_for, wait_for_file, TestNode};

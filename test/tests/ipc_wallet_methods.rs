@@ -7,7 +7,7 @@
 //! when the wallet changes whatever made the change.
 
 // Dependencies of the other test targets.
-use {hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
+use {consensus as _, hex as _, libc as _, tempfile as _, tracing as _, tracing_subscriber as _};
 
 use bitcoin::address::NetworkUnchecked;
 use bitcoin::hashes::{hash160, Hash};

@@ -3,7 +3,7 @@
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
 use {
-    bitcoin as _, hex as _, interfaces as _, ipc as _, tempfile as _, tracing as _,
+    bitcoin as _, consensus as _, hex as _, interfaces as _, ipc as _, tempfile as _, tracing as _,
     tracing_subscriber as _,
 };
 

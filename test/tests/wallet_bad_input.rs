@@ -10,7 +10,7 @@
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
 use {
-    base64 as _, bitcoin as _, hex as _, interfaces as _, ipc as _, tracing as _,
+    base64 as _, bitcoin as _, consensus as _, hex as _, interfaces as _, ipc as _, tracing as _,
     tracing_subscriber as _,
 };
 

@@ -21,11 +21,8 @@ use {
     tracing_subscriber as _,
 };
 
-use bitcoin::absolute::LockTime;
-use bitcoin::transaction::Version;
-use bitcoin::{
-    Address, Amount, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Witness,
-};
+use bitcoin::{Address, Amount, Network, OutPoint, ScriptBuf, TxOut};
+use consensus::test_support::spend_one;
 use functional::{child_pids, op_true, RpcError, TestNode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -196,28 +193,12 @@ fn payments(shared: &Shared, seed: u64, mut coins: VecDeque<(OutPoint, u64)>) {
                 let (prev, value) = coins.pop_front().expect("outside coins");
                 let amount = rng.range(10_000_000, 300_000_000).min(value / 2);
                 let fee = 5_000;
-                let mut witness = Witness::new();
-                witness.push(op_true::script().as_bytes());
-                let tx = Transaction {
-                    version: Version::TWO,
-                    lock_time: LockTime::ZERO,
-                    input: vec![TxIn {
-                        previous_output: prev,
-                        script_sig: ScriptBuf::new(),
-                        sequence: Sequence::MAX,
-                        witness,
-                    }],
-                    output: vec![
-                        TxOut {
-                            value: Amount::from_sat(amount),
-                            script_pubkey: script_of(&address),
-                        },
-                        TxOut {
-                            value: Amount::from_sat(value - amount - fee),
-                            script_pubkey: script_of(&outside),
-                        },
-                    ],
-                };
+                let mut tx = spend_one(prev, Amount::from_sat(amount), script_of(&address));
+                tx.input[0].witness.push(op_true::script().as_bytes());
+                tx.output.push(TxOut {
+                    value: Amount::from_sat(value - amount - fee),
+                    script_pubkey: script_of(&outside),
+                });
                 let hex = bitcoin::consensus::encode::serialize_hex(&tx);
                 let txid = node.rpc("sendrawtransaction", json!([hex]));
                 let txid = txid.as_str().expect("txid").to_string();

@@ -3,6 +3,7 @@ pub mod args;
 pub mod chaintype;
 pub mod config;
 pub mod init;
+pub mod lockedpool;
 pub mod logging;
 pub mod options;
 pub mod run_command;

@@ -18,6 +18,7 @@
 //! - [`signet`]: BIP325 block solutions.
 //! - [`arith`]: 256-bit arithmetic for compact targets.
 //! - [`codec`]: Core-compatible transaction and block (de)serialization.
+//! - [`test_support`]: transaction builders shared by other crates' tests.
 
 pub mod arith;
 pub mod block_check;
@@ -33,6 +34,7 @@ pub mod pow;
 pub mod script;
 pub mod signet;
 pub mod subsidy;
+pub mod test_support;
 pub mod tx_check;
 pub mod tx_verify;
 pub mod versionbits;

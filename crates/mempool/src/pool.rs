@@ -425,25 +425,13 @@ impl CoinsView for PoolCoins<'_> {
 pub(crate) mod tests {
     use super::*;
     use bitcoin::hashes::Hash;
-    use bitcoin::{absolute, transaction, Amount, ScriptBuf, Sequence, TxIn, TxOut, Witness};
+    use bitcoin::{Amount, ScriptBuf};
+    use consensus::test_support::spend_one;
 
     /// A pool entry spending `prev` (no validation: the set only cares about
     /// membership).
     pub(crate) fn entry(prev: OutPoint) -> Entry {
-        let tx = Transaction {
-            version: transaction::Version::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: prev,
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence::MAX,
-                witness: Witness::new(),
-            }],
-            output: vec![TxOut {
-                value: Amount::from_sat(1_000),
-                script_pubkey: ScriptBuf::new(),
-            }],
-        };
+        let tx = spend_one(prev, Amount::from_sat(1_000), ScriptBuf::new());
         Entry {
             wtxid: tx.compute_wtxid(),
             tx: Arc::new(tx),

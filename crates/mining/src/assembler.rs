@@ -335,27 +335,13 @@ impl BlockAssembler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::absolute::LockTime;
     use bitcoin::hashes::Hash;
-    use bitcoin::transaction::Version;
-    use bitcoin::{Amount, OutPoint, Sequence, TxIn, TxOut, Witness};
+    use bitcoin::{Amount, OutPoint};
+    use consensus::test_support::spend_one;
 
     /// A pool entry spending `prev` with the given fee, weight and sigops.
     fn entry(prev: OutPoint, fee: i64, weight: u64, sigop_cost: u64) -> Entry {
-        let tx = Transaction {
-            version: Version::TWO,
-            lock_time: LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: prev,
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence::MAX,
-                witness: Witness::new(),
-            }],
-            output: vec![TxOut {
-                value: Amount::from_sat(1000),
-                script_pubkey: ScriptBuf::new(),
-            }],
-        };
+        let tx = spend_one(prev, Amount::from_sat(1000), ScriptBuf::new());
         Entry {
             wtxid: tx.compute_wtxid(),
             tx: Arc::new(tx),

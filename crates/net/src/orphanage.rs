@@ -151,23 +151,14 @@ impl Orphanage {
 mod tests {
     use super::*;
     use bitcoin::hashes::Hash;
-    use bitcoin::{absolute, transaction, Amount, ScriptBuf, Sequence, TxIn, TxOut, Witness};
+    use bitcoin::{Amount, ScriptBuf};
 
     fn spend(prev: OutPoint, value: u64) -> Arc<Transaction> {
-        Arc::new(Transaction {
-            version: transaction::Version::TWO,
-            lock_time: absolute::LockTime::ZERO,
-            input: vec![TxIn {
-                previous_output: prev,
-                script_sig: ScriptBuf::new(),
-                sequence: Sequence::MAX,
-                witness: Witness::new(),
-            }],
-            output: vec![TxOut {
-                value: Amount::from_sat(value),
-                script_pubkey: ScriptBuf::new(),
-            }],
-        })
+        Arc::new(consensus::test_support::spend_one(
+            prev,
+            Amount::from_sat(value),
+            ScriptBuf::new(),
+        ))
     }
 
     #[test]

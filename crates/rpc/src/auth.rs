@@ -2,6 +2,7 @@
 //! (salted HMAC-SHA256) and `-rpcwhitelist`.
 
 use bitcoin::hashes::{hmac, sha256, Hash, HashEngine};
+use common::lockedpool::LockedBytes;
 use rand::RngCore;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -10,11 +11,13 @@ use std::path::{Path, PathBuf};
 pub const COOKIE_USER: &str = "__cookie__";
 
 /// One accepted credential: user, salt, hex HMAC-SHA256(salt, password).
+/// The digest is what a caller must match, so it is kept in locked memory
+/// (out of swap and core dumps), as Core keeps its secrets.
 #[derive(Debug, Clone)]
 struct Credential {
     user: String,
     salt: String,
-    hash: String,
+    hash: LockedBytes,
 }
 
 /// Who may call the server and which methods each user may call.
@@ -102,7 +105,7 @@ impl Auth {
             let mut raw = [0u8; 16];
             rand::thread_rng().fill_bytes(&mut raw);
             let salt = hex::encode(raw);
-            let hash = hmac_hex(&salt, &pass);
+            let hash = LockedBytes::new(hmac_hex(&salt, &pass).as_bytes());
             auth.credentials.push(Credential { user, salt, hash });
         }
         if !settings.rpcauth.is_empty() {
@@ -118,7 +121,7 @@ impl Auth {
                 auth.credentials.push(Credential {
                     user: fields[0].to_string(),
                     salt: salt_hmac[0].to_string(),
-                    hash: salt_hmac[1].to_string(),
+                    hash: LockedBytes::new(salt_hmac[1].as_bytes()),
                 });
             } else {
                 return Err("Invalid -rpcauth argument.".to_string());
@@ -166,7 +169,7 @@ impl Auth {
         };
         let ok = self.credentials.iter().any(|c| {
             constant_time_eq(c.user.as_bytes(), user.as_bytes())
-                && constant_time_eq(hmac_hex(&c.salt, pass).as_bytes(), c.hash.as_bytes())
+                && constant_time_eq(hmac_hex(&c.salt, pass).as_bytes(), c.hash.as_slice())
         });
         (user.to_string(), ok)
     }

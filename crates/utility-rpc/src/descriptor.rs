@@ -450,16 +450,12 @@ const FUNCTIONS: &[&str] = &[
     "raw",
 ];
 
-fn mini_err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
 /// Parses with miniscript, keeping the private keys given so hardened
 /// steps after them can still be derived.
 fn parse_mini(text: &str, keys: &mut KeyMap) -> Result<Descriptor<DescriptorPublicKey>, String> {
     let secp = Secp256k1::signing_only();
-    let (d, found) =
-        crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text).map_err(mini_err)?;
+    let (d, found) = crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text)
+        .map_err(|e| crate::tapscript_limits::error_text(&e))?;
     keys.extend(found);
     Ok(d)
 }

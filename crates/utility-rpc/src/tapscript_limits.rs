@@ -30,6 +30,54 @@ use crate::descriptor::split_top;
 /// Consensus limit on stack plus altstack elements (`MAX_STACK_SIZE`).
 const MAX_STACK_SIZE: i64 = 1000;
 
+/// Bytes of a compact-size length prefix for `n`.
+const fn compact_size_len(n: u32) -> u32 {
+    match n {
+        0..=252 => 1,
+        253..=0xffff => 3,
+        _ => 5,
+    }
+}
+
+/// Core's `MaxScriptSize` for tapscript miniscript. Leaf scripts have no
+/// size limit of their own; Core bounds them so that a spend with the
+/// largest possible witness (1000 elements of 65 bytes and the largest
+/// control block) and a one-in one-out body stays within the standard
+/// transaction weight (400,000), the script's own length prefix included.
+pub const MAX_TAPMINISCRIPT_SIZE: usize = {
+    // version, locktime, input and output counts, one input without its
+    // witness, one P2WSH output; times the witness scale, plus the segwit
+    // marker and flag.
+    const BODY_WEIGHT: u32 = (4 + 4 + 1 + (36 + 4 + 1) + 1 + (8 + 1 + 1 + 33)) * 4 + 2;
+    // The largest taproot control block: 33 bytes and 128 path hashes.
+    const CONTROL_MAX: u32 = 33 + 32 * 128;
+    const SAT_SIZE: u32 = compact_size_len(1000)
+        + (compact_size_len(65) + 65) * 1000
+        + compact_size_len(CONTROL_MAX)
+        + CONTROL_MAX;
+    const ROOM: u32 = 400_000 - BODY_WEIGHT - SAT_SIZE;
+    (ROOM - compact_size_len(ROOM)) as usize
+};
+
+/// The text of the error for a descriptor function Core cannot read,
+/// also what it says for a tapscript leaf larger than
+/// [`MAX_TAPMINISCRIPT_SIZE`].
+fn not_a_function(text: &str) -> miniscript::Error {
+    miniscript::Error::Unexpected(format!("'{text}' is not a valid descriptor function"))
+}
+
+/// How a parse error of this module reads in Core's words: the crate
+/// wraps texts of its `Unexpected` errors in `unexpected «…»`, which must
+/// not show around the messages that are Core's own.
+pub fn error_text(e: &miniscript::Error) -> String {
+    match e {
+        miniscript::Error::Unexpected(m) if m.ends_with("' is not a valid descriptor function") => {
+            m.clone()
+        }
+        other => other.to_string(),
+    }
+}
+
 /// The stack behaviour of a set of execution traces of a script: `None` when
 /// there is none; else how much larger the stack can be at the start than
 /// at the end (`netdiff`) and how much larger it can get anywhere during
@@ -283,6 +331,11 @@ pub fn sanity_check<Pk: MiniscriptKey, Ctx: ScriptContext>(
 /// sanity-checked (repeated keys are allowed); anything else must be sane.
 fn parse_leaf<Pk: FromStrKey>(text: &str) -> Result<Miniscript<Pk, Tap>, miniscript::Error> {
     let ms = Miniscript::<Pk, Tap>::from_str_ext(text, &ExtParams::insane())?;
+    // Core's parser refuses a leaf as soon as its script outgrows the
+    // limit; the crate allows up to a block's weight.
+    if ms.script_size() > MAX_TAPMINISCRIPT_SIZE {
+        return Err(not_a_function(text));
+    }
     if !matches!(ms.node, Terminal::MultiA(_)) {
         sanity_check(&ms).map_err(miniscript::Error::AnalysisError)?;
     }
@@ -516,6 +569,88 @@ mod tests {
         );
         let d = parse_descriptor::<XOnlyPublicKey>(&tree).expect("parses");
         assert_eq!(d.to_string().split('#').next(), Some(tree.as_str()));
+    }
+
+    /// A sane tapscript leaf of exactly `size` script bytes (`size` a
+    /// little under 340,000): `multi_a`s of distinct keys one after the
+    /// other in `or_i`s, the last one shortened, topped with `n:` wrappers
+    /// for the last bytes.
+    fn leaf_of_size(keys: &[String], size: usize) -> String {
+        let build = |take: usize, pad: usize| {
+            let mut text = String::new();
+            let chunks: Vec<&[String]> = keys[..take].chunks(990).collect();
+            for c in &chunks[..chunks.len() - 1] {
+                text.push_str(&format!("or_i(multi_a(1,{}),", c.join(",")));
+            }
+            text.push_str(&format!(
+                "multi_a(1,{})",
+                chunks[chunks.len() - 1].join(",")
+            ));
+            text.push_str(&")".repeat(chunks.len() - 1));
+            if pad > 0 {
+                text = format!("{}:{text}", "n".repeat(pad));
+            }
+            text
+        };
+        let size_of = |text: &str| {
+            Miniscript::<String, Tap>::from_str_insane(text)
+                .expect("valid")
+                .script_size()
+        };
+        // Drop keys from the end (34 script bytes each) until it fits.
+        let mut take = keys.len();
+        let mut base = size_of(&build(take, 0));
+        while base > size {
+            take -= ((base - size) / 34).max(1);
+            base = size_of(&build(take, 0));
+        }
+        let text = build(take, size - base);
+        assert_eq!(size_of(&text), size);
+        text
+    }
+
+    #[test]
+    fn tapscript_leaves_are_limited_to_cores_script_size() {
+        // The figure Core's wallet_miniscript.py recomputes.
+        assert_eq!(MAX_TAPMINISCRIPT_SIZE, 329_482);
+        let keys = xonly_keys(9_900);
+        let internal = &keys[0];
+        let at_max = leaf_of_size(&keys[1..], MAX_TAPMINISCRIPT_SIZE);
+        let desc = format!("tr({internal},{at_max})");
+        assert!(matches!(
+            parse_descriptor::<XOnlyPublicKey>(&desc),
+            Ok(Descriptor::Tr(_))
+        ));
+        let over = leaf_of_size(&keys[1..], MAX_TAPMINISCRIPT_SIZE + 1);
+        let err = parse_descriptor::<XOnlyPublicKey>(&format!("tr({internal},{over})"))
+            .expect_err("one byte too many");
+        assert_eq!(
+            error_text(&err),
+            format!("'{over}' is not a valid descriptor function")
+        );
+    }
+
+    /// Core's largest leaf in wallet_miniscript.py nests 329,000 `n:`
+    /// wrappers. The crate refuses such depth; it must do so as an error,
+    /// quickly and without exhausting a small thread stack.
+    #[test]
+    fn deeply_wrapped_leaves_fail_cleanly_on_a_small_stack() {
+        let keys = xonly_keys(2);
+        let desc = format!(
+            "tr({},{}:pk({}))",
+            keys[0],
+            "n".repeat(MAX_TAPMINISCRIPT_SIZE - 34 + 1),
+            keys[1]
+        );
+        let started = std::time::Instant::now();
+        let parsed = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || parse_descriptor::<XOnlyPublicKey>(&desc).is_ok())
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert!(!parsed);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 
     #[test]

@@ -18,7 +18,10 @@
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
-use {base64 as _, interfaces as _, ipc as _, libc as _, tracing as _, tracing_subscriber as _};
+use {
+    base64 as _, consensus as _, interfaces as _, ipc as _, libc as _, tracing as _,
+    tracing_subscriber as _,
+};
 
 use bitcoin::absolute::LockTime;
 use bitcoin::consensus::encode::{deserialize, serialize_hex};

@@ -10,7 +10,10 @@
 
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
-use {base64 as _, functional as _, hex as _, libc as _, serde_json as _, tempfile as _};
+use {
+    base64 as _, consensus as _, functional as _, hex as _, libc as _, serde_json as _,
+    tempfile as _,
+};
 
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;

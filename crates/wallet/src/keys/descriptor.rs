@@ -568,7 +568,7 @@ impl ParsedDescriptor {
                 let (plain, sorted) = utility_rpc::sorted_multi_a::unsort(payload);
                 sorted_leaves = sorted;
                 let d = utility_rpc::tapscript_limits::parse_descriptor::<ParseKey>(&plain)
-                    .map_err(|e| parse_err(e.to_string()))?;
+                    .map_err(|e| parse_err(utility_rpc::tapscript_limits::error_text(&e)))?;
                 let mut again = StripSecrets {
                     network: kind_net,
                     taproot,

@@ -485,7 +485,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                     o.insert("reused".into(), json!(c.address_used));
                 }
                 o.insert("safe".into(), json!(safe));
-                out.push(Value::Object(o));
+                out.push((c.output_type, Value::Object(o)));
                 sum = sum.saturating_add(value);
                 if q.min_sum_amount.is_some_and(|m| sum >= m) {
                     break;
@@ -494,7 +494,13 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                     break;
                 }
             }
-            Ok(Value::Array(out))
+            // Core lists the coins it found grouped by output type, in the
+            // type's order (legacy first, unknown last): callers, tests
+            // among them, count on e.g. `listunspent()[0]` being a legacy
+            // coin when there is one. The sort is stable, so within a type
+            // the wallet's own order stays.
+            out.sort_by_key(|(t, _)| *t);
+            Ok(Value::Array(out.into_iter().map(|(_, v)| v).collect()))
         },
     ));
 
