@@ -7,7 +7,8 @@ name/purpose/tx/...), written in db_dump's text format and turned into a
 btree file by `db5.3_load` (Debian package db5.3-util), which is then
 flushed with `db5.3_load -r lsn` as a cleanly closed wallet would be.
 
-Usage: make_legacy_wallets.py OUTDIR   (writes hd.dat and encrypted.dat)
+Usage: make_legacy_wallets.py OUTDIR   (writes hd.dat, encrypted.dat and
+scripts.dat)
 
 Everything is deterministic except the BDB file ids, so the expected
 values the tests check (addresses, txids) never change. Needs python3's
@@ -262,6 +263,25 @@ def wallet_records(encrypted):
     return recs, info
 
 
+def scripts_wallet_records():
+    """A wallet without HD chain: one key and a 2-of-2 multisig redeem
+    script with a foreign key, stored but not watched (solvable only)."""
+    secret = sha256(b"migrate-scripts-key")
+    pub = pubkey(secret)
+    d = der(secret, pub)
+    foreign = pubkey(sha256(b"migrate-scripts-foreign"))
+    multisig = b"\x52" + vec(pub) + vec(foreign) + b"\x52\xae"
+    recs = [
+        (string("key") + vec(pub), vec(d) + sha256d(vec(pub) + vec(d))),
+        (string("keymeta") + vec(pub), keymeta()),
+        (string("cscript") + hash160(multisig), vec(multisig)),
+        (string("version"), struct.pack("<i", 169900)),
+        (string("bestblock"), struct.pack("<i", 70016) + compact(0)),
+    ]
+    info = {"pubkey": pub.hex(), "foreign": foreign.hex(), "p2sh": base58check(b"\xc4" + hash160(multisig))}
+    return recs, info
+
+
 def write_bdb(records, path):
     lines = ["VERSION=3", "format=bytevalue", "database=main", "type=btree", "db_pagesize=4096", "HEADER=END"]
     for k, v in sorted(records):
@@ -280,10 +300,14 @@ def write_bdb(records, path):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "."
+    os.makedirs(out, exist_ok=True)
     for name, encrypted in (("hd.dat", False), ("encrypted.dat", True)):
         recs, info = wallet_records(encrypted)
         write_bdb(recs, os.path.join(out, name))
         print(name, info)
+    recs, info = scripts_wallet_records()
+    write_bdb(recs, os.path.join(out, "scripts.dat"))
+    print("scripts.dat", info)
 
 
 if __name__ == "__main__":

@@ -290,3 +290,41 @@ fn a_corrupt_legacy_file_is_refused_and_left_alone() {
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
     node.stop();
 }
+
+#[test]
+fn stored_but_unwatched_scripts_go_to_the_solvables_wallet() {
+    const KEY: &str = "02868b1860d03620529791214f87cfdcffe208faa9ca7433f614fa507b8860732c";
+    const FOREIGN: &str = "0261b49e71b0da4675217d66b4d0d664f97dac6ae3ed6fa54bc30c0d1495637236";
+    const P2SH: &str = "2N2aLsMFnbyWFMtUTSEeZaTdTpiC93FEccJ";
+    let (mut node, wallets) = started();
+    install(&wallets, "scripts.dat", "scripts");
+    let res = node.rpc("migratewallet", json!({"wallet_name": "scripts"}));
+    assert_eq!(res["wallet_name"], "scripts");
+    assert_eq!(res["solvables_name"], "scripts_solvables");
+    assert!(res.get("watchonly_name").is_none(), "{res}");
+
+    // The key: a combo() plus eight defaults from a new seed.
+    let main = desc_strings(&descriptors(&node, "scripts", false));
+    assert_eq!(main.len(), 9, "{main:?}");
+    assert!(
+        main.iter()
+            .any(|d| d.starts_with("combo([") && d.contains(KEY)),
+        "{main:?}"
+    );
+    let info = node.wallet_rpc("scripts", "getaddressinfo", json!([P2SH]));
+    assert_eq!(info["ismine"], json!(false));
+
+    // The multisig it could sign for but did not watch.
+    let solvables = desc_strings(&descriptors(&node, "scripts_solvables", false));
+    assert_eq!(solvables.len(), 2, "{solvables:?}");
+    assert!(solvables
+        .iter()
+        .any(|d| d.starts_with("sh(multi(2,[") && d.contains(KEY) && d.contains(FOREIGN)));
+    assert!(solvables.iter().any(|d| d.starts_with("wsh(multi(2,[")));
+    let info = node.wallet_rpc("scripts_solvables", "getaddressinfo", json!([P2SH]));
+    assert_eq!(info["ismine"], json!(true));
+    assert_eq!(info["solvable"], json!(true));
+    let wi = node.wallet_rpc("scripts_solvables", "getwalletinfo", json!([]));
+    assert_eq!(wi["private_keys_enabled"], json!(false));
+    node.stop();
+}
