@@ -7,8 +7,8 @@ name/purpose/tx/...), written in db_dump's text format and turned into a
 btree file by `db5.3_load` (Debian package db5.3-util), which is then
 flushed with `db5.3_load -r lsn` as a cleanly closed wallet would be.
 
-Usage: make_legacy_wallets.py OUTDIR   (writes hd.dat, encrypted.dat and
-scripts.dat)
+Usage: make_legacy_wallets.py OUTDIR   (writes hd.dat, encrypted.dat,
+scripts.dat and orphan-tx.dat)
 
 Everything is deterministic except the BDB file ids, so the expected
 values the tests check (addresses, txids) never change. Needs python3's
@@ -308,6 +308,12 @@ def main():
     recs, info = scripts_wallet_records()
     write_bdb(recs, os.path.join(out, "scripts.dat"))
     print("scripts.dat", info)
+    # The same with a transaction that pays none of its scripts: migration
+    # cannot place it and must roll back.
+    txid, tx = tx_record([(1000, p2pkh(hash160(b"nobody")))], sha256(b"prev3"))
+    recs.append((string("tx") + txid, tx))
+    write_bdb(recs, os.path.join(out, "orphan-tx.dat"))
+    print("orphan-tx.dat", {"txid": txid[::-1].hex()})
 
 
 if __name__ == "__main__":

@@ -328,3 +328,33 @@ fn stored_but_unwatched_scripts_go_to_the_solvables_wallet() {
     assert_eq!(wi["private_keys_enabled"], json!(false));
     node.stop();
 }
+
+#[test]
+fn a_failed_migration_puts_the_legacy_file_back() {
+    let (mut node, wallets) = started();
+    let file = install(&wallets, "orphan-tx.dat", "orphan");
+    assert_eq!(
+        migrate_err(&node, json!(["orphan"])),
+        (
+            -4,
+            "Error: Transaction e26be06a9df38ba0d17803d39216011a0bca0b780d7a885b3c8fa6a95a5099ed in wallet cannot be identified to belong to migrated wallets".to_string()
+        )
+    );
+    // The legacy file is back, the wallets made on the way are gone, the
+    // backup stays.
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(fixture("orphan-tx.dat")).unwrap()
+    );
+    assert!(!wallets.join("orphan_solvables").exists());
+    let backups = std::fs::read_dir(&wallets)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".legacy.bak"))
+        .count();
+    assert_eq!(backups, 1);
+    assert_eq!(node.rpc("listwallets", json!([])), json!([]));
+    let listed = node.rpc("listwalletdir", json!([]));
+    assert!(listed["wallets"].to_string().contains("migratewallet"));
+    node.stop();
+}
