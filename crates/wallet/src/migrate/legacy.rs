@@ -5,7 +5,7 @@
 use crate::crypto::{self, KeyingMaterial, MasterKey};
 use crate::db::records::{privkey_from_der, types};
 use crate::db::ser::{hex_lower, Reader};
-use bitcoin::bip32::{ChildNumber, DerivationPath, Xpriv, Xpub};
+use bitcoin::bip32::{Xpriv, Xpub};
 use bitcoin::hashes::{hash160, ripemd160, sha256d, Hash};
 use bitcoin::script::Instruction;
 use bitcoin::{
@@ -141,6 +141,21 @@ fn read_meta(value: &[u8]) -> Result<KeyMeta, String> {
         }
     }
     Ok(m)
+}
+
+/// The branch (internal or not) of a key derived on a legacy HD chain, as
+/// `m/0'/B'/i'`, from its origin or else its key path.
+fn hd_branch(m: &KeyMeta) -> Option<bool> {
+    let path = match &m.origin {
+        Some((_, p)) => p.clone(),
+        None => parse_keypath(&m.hd_keypath)?,
+    };
+    match path.as_slice() {
+        [0x8000_0000, b, i] if i & 0x8000_0000 != 0 && (*b == 0x8000_0000 || *b == 0x8000_0001) => {
+            Some(*b == 0x8000_0001)
+        }
+        _ => None,
+    }
 }
 
 /// Parses "m/0'/1'/5'" (Core's `ParseHDKeypath`).
@@ -624,17 +639,16 @@ impl LegacyData {
                     chain.external_counter
                 };
                 let branch = u32::from(internal);
-                for i in 0..counter {
-                    let path: DerivationPath = vec![
-                        ChildNumber::from_hardened_idx(0).map_err(|e| e.to_string())?,
-                        ChildNumber::from_hardened_idx(branch).map_err(|e| e.to_string())?,
-                        ChildNumber::from_hardened_idx(i).map_err(|e| e.to_string())?,
-                    ]
-                    .into();
-                    let child = master.derive_priv(secp, &path).map_err(|e| e.to_string())?;
-                    let pk = PublicKey::new(child.private_key.public_key(secp));
-                    for s in combo_scripts(&pk) {
-                        spks.remove(&s);
+                // The keys this chain derived are in the wallet with their
+                // metadata; their scripts are now covered.
+                for (id, k) in &self.keys {
+                    let on_branch = self.meta.get(id).is_some_and(|m| {
+                        m.hd_seed_id == chain.seed_id && hd_branch(m) == Some(internal)
+                    });
+                    if on_branch {
+                        for s in combo_scripts(&k.pubkey) {
+                            spks.remove(&s);
+                        }
                     }
                 }
                 out.spendable.push(MigratedDescriptor {
