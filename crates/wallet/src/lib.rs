@@ -27,6 +27,7 @@ pub mod keys;
 pub mod ledger;
 pub mod loader;
 pub mod manage;
+pub mod migrate;
 pub mod rpc;
 pub mod sign;
 pub mod spend;

@@ -174,10 +174,26 @@ impl WalletLoader for Loader {
 
     fn migrate_wallet(
         &self,
-        _name: &str,
-        _passphrase: &str,
+        name: &str,
+        passphrase: &str,
     ) -> Result<Outcome<WalletMigrationResult>> {
-        self.not_available("migrateWallet")
+        // Core's WalletLoaderImpl::migrateWallet: migrate, then load.
+        Ok(
+            match crate::migrate::migrate_wallet(&self.context, name, passphrase, true) {
+                Ok(r) => Outcome::Ok(WalletMigrationResult {
+                    wallet: self.context.wallet(&r.wallet_name).map(|w| {
+                        Arc::new(crate::interface::WalletInterface::new(
+                            self.context.clone(),
+                            w,
+                        )) as Arc<dyn WalletInterface>
+                    }),
+                    watchonly_wallet_name: r.watchonly_name.unwrap_or_default(),
+                    solvables_wallet_name: r.solvables_name.unwrap_or_default(),
+                    backup_path: r.backup_path.display().to_string(),
+                }),
+                Err(e) => Outcome::Err(BilingualStr::from(e.as_str())),
+            },
+        )
     }
 
     fn is_encrypted(&self, _name: &str) -> Result<bool> {

@@ -353,7 +353,7 @@ impl SettingsUpdateCallback for WalletSetting {
 }
 
 /// Core's `UpdateWalletSetting`.
-fn update_wallet_setting(
+pub(crate) fn update_wallet_setting(
     context: &WalletContext,
     name: &str,
     load_on_start: Option<bool>,

@@ -10,6 +10,8 @@
 //!   Core's load order and error classes (`DBErrors`).
 //! * [`batch`]: writing each record type, directly or inside a batch.
 //! * [`dump`]: `bitcoin-wallet dump` / `createfromdump` files.
+//! * [`bdb`]: a read-only reader of legacy Berkeley DB wallet files, for
+//!   `migratewallet`.
 //!
 //! Descriptor strings, ids and cache expansion belong to the keys module;
 //! this module stores and returns them as Core wrote them.
@@ -20,6 +22,7 @@
 //! a note.
 
 pub mod batch;
+pub mod bdb;
 pub mod dump;
 pub mod load;
 pub mod records;

@@ -68,6 +68,18 @@ rpc_params! {
 }
 
 rpc_params! {
+    /// `migratewallet`'s parameters.
+    struct MigrateWalletParams {
+        /// The name of the wallet to migrate. If provided both here and in the RPC endpoint, the two must be identical.
+        wallet_name: Option<String> [Str, hint = "the wallet name from the RPC endpoint"],
+        /// The wallet passphrase
+        passphrase: Option<String> [Str, optional],
+        /// Load the wallet after migration.
+        load_wallet: bool [Bool, default = true],
+    }
+}
+
+rpc_params! {
     /// `setwalletflag`'s parameters.
     struct SetWalletFlagParams {
         /// The name of the flag to change. Current available flags: avoid_reuse
@@ -291,6 +303,42 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             Ok(Value::Object(o))
         },
     ));
+
+    let c = context.clone();
+    table.register(
+        RpcMethod::new(
+            "migratewallet",
+            "wallet",
+            "Migrate the wallet to a descriptor wallet.\nA new wallet backup will need to be made.\n\nThe migration process will create a backup of the wallet before migrating. This backup\nfile will be named <wallet name>-<timestamp>.legacy.bak and can be found in the directory\nfor this wallet. In the event of an incorrect migration, the backup can be restored using restorewallet.\nEncrypted wallets must have the passphrase provided as an argument to this call.\n\nThis RPC may take a long time to complete. Increasing the RPC client timeout is recommended.",
+            move |req, p: MigrateWalletParams| {
+                let name = match (req.wallet_name(), p.wallet_name) {
+                    (Some(endpoint), Some(given)) if endpoint != given => {
+                        return Err(RpcError::invalid_parameter("The RPC endpoint wallet and the wallet name parameter specify different wallets"))
+                    }
+                    (Some(endpoint), _) => endpoint,
+                    (None, Some(given)) => given,
+                    (None, None) => {
+                        return Err(RpcError::invalid_parameter("Either the RPC endpoint wallet or the wallet name parameter must be provided"))
+                    }
+                };
+                let passphrase = p.passphrase.unwrap_or_default();
+                let r = crate::migrate::migrate_wallet(&c, &name, &passphrase, p.load_wallet)
+                    .map_err(|e| RpcError::new(code::WALLET_ERROR, e))?;
+                let mut o = Map::new();
+                o.insert("wallet_name".into(), json!(r.wallet_name));
+                if let Some(n) = r.watchonly_name {
+                    o.insert("watchonly_name".into(), json!(n));
+                }
+                if let Some(n) = r.solvables_name {
+                    o.insert("solvables_name".into(), json!(n));
+                }
+                o.insert("backup_path".into(), json!(r.backup_path.display().to_string()));
+                Ok(Value::Object(o))
+            },
+        )
+        .result("{                              (json object)\n  \"wallet_name\" : \"str\",       (string) The name of the primary migrated wallet\n  \"watchonly_name\" : \"str\",    (string, optional) The name of the migrated wallet containing the watchonly scripts\n  \"solvables_name\" : \"str\",    (string, optional) The name of the migrated wallet containing solvable but not watched scripts\n  \"backup_path\" : \"str\"        (string) The location of the backup of the original wallet\n}")
+        .examples("> bitcoin-cli migratewallet \n> curl --user myusername --data-binary '{\"jsonrpc\": \"2.0\", \"id\": \"curltest\", \"method\": \"migratewallet\", \"params\": []}' -H 'content-type: application/json' http://127.0.0.1:8332/\n"),
+    );
 
     let c = context.clone();
     table.register(
