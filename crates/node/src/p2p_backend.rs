@@ -243,6 +243,12 @@ impl NodeBackend for ChainBackend {
                 out.push(e.hash);
             }
         }
+        // Behind a UTXO snapshot: the blocks the background chainstate
+        // still needs (Core's `TryDownloadingHistoricalBlocks`).
+        if out.len() < max {
+            let more = cs.background_blocks_to_download(t, max - out.len());
+            out.extend(more);
+        }
         out
     }
 
