@@ -820,6 +820,14 @@ impl Chainstate {
             .map(|b| b.coins.usage())
     }
 
+    /// The background chainstate's tip, while one runs.
+    pub fn background_tip(&self) -> Option<BlockId> {
+        self.snapshot
+            .as_ref()
+            .and_then(|s| s.background.as_ref())
+            .and_then(|b| b.active.last().copied())
+    }
+
     /// Whether `id` is on the background chainstate's chain.
     pub fn background_has(&self, id: BlockId) -> bool {
         let Some(bg) = self.snapshot.as_ref().and_then(|s| s.background.as_ref()) else {

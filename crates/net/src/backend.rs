@@ -129,6 +129,12 @@ pub enum TxRef {
 /// own locking. Every method must tolerate arbitrary peer-supplied hashes and data:
 /// answer "unknown" or `Err(Rejected)`, never panic.
 pub trait NodeBackend: Send + Sync {
+    /// Whether the node can serve every block (`NODE_NETWORK`): not while
+    /// pruning, nor while a loaded UTXO snapshot awaits background validation.
+    fn serves_full_history(&self) -> bool {
+        true
+    }
+
     /// Height and hash of the active chain's tip.
     fn tip(&self) -> (u32, BlockHash);
 

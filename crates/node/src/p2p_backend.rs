@@ -126,6 +126,11 @@ impl ChainListener for CheckedBlocks<'_> {
 }
 
 impl NodeBackend for ChainBackend {
+    fn serves_full_history(&self) -> bool {
+        self.chain.prune_target().is_none()
+            && self.chain.lock().unvalidated_snapshot_base().is_none()
+    }
+
     fn tip(&self) -> (u32, BlockHash) {
         ChainView::tip(self.chain.as_ref())
     }
