@@ -582,6 +582,15 @@ impl Chainstate {
         if !marker.exists() {
             return Ok(());
         }
+        if self.config.wipe_coins || self.config.wipe_block_index {
+            // A reindex rebuilds the chainstate from the blocks alone.
+            tracing::info!(
+                "[snapshot] removing snapshot chainstate ({}) for the reindex",
+                dir.display()
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            return Ok(());
+        }
         let bytes = std::fs::read(&marker)
             .map_err(|e| ChainError::System(format!("cannot read {}: {e}", marker.display())))?;
         let arr: [u8; 32] = bytes
@@ -608,9 +617,12 @@ impl Chainstate {
             dir.display()
         );
         self.start_snapshot_chainstate(Arc::new(store), base)?;
-        // The background chainstate may already have everything it needs.
-        self.advance_background()?;
-        Ok(())
+        self.starting = true;
+        // A background chainstate at the base validated the snapshot in an
+        // earlier run (a mismatch renames the directory): check and clean up.
+        let advanced = self.advance_background();
+        self.starting = false;
+        advanced
     }
 
     /// Writes the background chainstate's coins (part of every flush).
@@ -750,15 +762,22 @@ impl Chainstate {
             return Ok(());
         };
         state.validated = true;
-        // Closes the background database before its directory goes.
+        // Closes the background database; its directory goes at the next
+        // start, as in Core.
         state.background = None;
-        self.replace_background_dirs();
+        if self.starting {
+            tracing::info!(
+                "[snapshot] cleaning up unneeded background chainstate, then reinitializing"
+            );
+            self.replace_background_dirs();
+            self.snapshot = None;
+        }
         Ok(())
     }
 
     /// Moves the validated snapshot chainstate to `chainstate/` and deletes
-    /// the background one (Core does this at the next start; the databases
-    /// stay open across a rename).
+    /// the background one (at the start after validation; the snapshot's
+    /// database stays open across the rename).
     fn replace_background_dirs(&mut self) {
         let main = self.config.chainstate_dir.clone();
         let snapshot = self.snapshot_dir();
@@ -1122,8 +1141,8 @@ mod tests {
             assert!(states[0].validated);
             assert_eq!(states[0].snapshot_blockhash, Some(base));
             assert_eq!(b.height(), 20);
-            assert!(!bdir.join("chainstate_snapshot").exists());
-            assert!(bdir.join("chainstate/coins.redb").exists());
+            // Both directories stay until the next start, as in Core.
+            assert!(bdir.join("chainstate_snapshot").exists());
             assert!(b.flush().is_ok());
             drop(b);
 
@@ -1134,6 +1153,15 @@ mod tests {
             assert_eq!(states.len(), 1);
             assert_eq!(states[0].snapshot_blockhash, None);
             assert!(states[0].validated);
+            assert!(!bdir.join("chainstate_snapshot").exists());
+            assert!(bdir.join("chainstate/coins.redb").exists());
+            assert!(!bdir.join("chainstate/base_blockhash").exists());
+            assert!(!bdir.join("chainstate_todelete").exists());
+            drop(b);
+            // And again, from the moved database.
+            let b = open(&bdir, &params);
+            assert_eq!(b.height(), 20);
+            assert_eq!(b.chainstates().len(), 1);
         }
     }
 

@@ -126,6 +126,8 @@ pub struct Chainstate {
     pub(crate) snapshot: Option<crate::assumeutxo::SnapshotState>,
     /// A fatal condition the node must stop for (see `take_fatal_error`).
     pub(crate) fatal_error: Option<String>,
+    /// Set while `open` runs (a validated snapshot is moved into place then).
+    pub(crate) starting: bool,
 }
 
 fn store_err(e: blockstore::StoreError) -> ChainError {
@@ -201,6 +203,7 @@ impl Chainstate {
             prune_locks: Default::default(),
             snapshot: None,
             fatal_error: None,
+            starting: false,
         };
         cs.load_block_index()?;
         cs.load_tip()?;
