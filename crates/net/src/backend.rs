@@ -135,6 +135,11 @@ pub trait NodeBackend: Send + Sync {
         true
     }
 
+    /// Whether the node is still catching up (Core's `IsInitialBlockDownload`).
+    fn is_initial_block_download(&self) -> bool {
+        false
+    }
+
     /// Height and hash of the active chain's tip.
     fn tip(&self) -> (u32, BlockHash);
 

@@ -126,6 +126,10 @@ impl ChainListener for CheckedBlocks<'_> {
 }
 
 impl NodeBackend for ChainBackend {
+    fn is_initial_block_download(&self) -> bool {
+        self.chain.lock().is_initial_block_download()
+    }
+
     fn serves_full_history(&self) -> bool {
         self.chain.prune_target().is_none()
             && self.chain.lock().unvalidated_snapshot_base().is_none()
