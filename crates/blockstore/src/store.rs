@@ -273,7 +273,10 @@ impl WriteBatch {
 /// connected again on the next start.
 #[derive(Debug)]
 pub struct Store {
-    index_db: Database,
+    /// Shared with stores opened by [`Store::open_coins_beside`]: one block
+    /// index serves every UTXO set (Core's one `BlockManager` for all
+    /// chainstates).
+    index_db: std::sync::Arc<Database>,
     coins_db: Database,
 }
 
@@ -380,7 +383,7 @@ impl Store {
     /// Like [`Store::open`] with explicit page-cache sizes.
     pub fn open_with_caches(index_dir: &Path, coins_dir: &Path, caches: DbCaches) -> Result<Store> {
         Ok(Store {
-            index_db: open_db(
+            index_db: std::sync::Arc::new(open_db(
                 &index_dir.join(BLOCK_INDEX_FILE),
                 caches.block_index,
                 |tx| {
@@ -388,10 +391,23 @@ impl Store {
                     tx.open_table(FILE_INFO)?;
                     Ok(())
                 },
-            )?,
-            coins_db: open_db(&coins_dir.join(COINS_FILE), caches.coins, |tx| {
-                tx.open_table(COINS).map(drop)
-            })?,
+            )?),
+            coins_db: Self::open_coins_db(coins_dir, caches.coins)?,
+        })
+    }
+
+    fn open_coins_db(coins_dir: &Path, cache_bytes: usize) -> Result<Database> {
+        open_db(&coins_dir.join(COINS_FILE), cache_bytes, |tx| {
+            tx.open_table(COINS).map(drop)
+        })
+    }
+
+    /// A store over the same block index with a second UTXO set in
+    /// `coins_dir` (the snapshot chainstate of assumeutxo).
+    pub fn open_coins_beside(&self, coins_dir: &Path, cache_bytes: usize) -> Result<Store> {
+        Ok(Store {
+            index_db: self.index_db.clone(),
+            coins_db: Self::open_coins_db(coins_dir, cache_bytes)?,
         })
     }
 

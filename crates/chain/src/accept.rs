@@ -256,6 +256,8 @@ impl Chainstate {
             self.recent = Some((block.block_hash(), block));
         }
         let failure = self.activate_best_chain(listener, Some(processed.id))?;
+        // Blocks below a snapshot's base go to the background chainstate.
+        self.advance_background()?;
         match failure {
             Some(e) => Err(ChainError::Invalid(e)),
             None => Ok(processed),

@@ -302,7 +302,7 @@ impl Chainstate {
     /// Why the scripts of block `id` must be checked, `None` when it lies
     /// under the assumed-valid block and may skip them (Core's
     /// `script_check_reason`); logs when the answer changes, as Core does.
-    fn script_check_reason(
+    pub(crate) fn script_check_reason(
         &mut self,
         id: BlockId,
         hash: bitcoin::BlockHash,

@@ -122,6 +122,12 @@ pub struct Chainstate {
     /// stays below them (Core's prune locks). Indexes update them through
     /// a shared borrow, hence the mutex.
     pub(crate) prune_locks: std::sync::Mutex<std::collections::BTreeMap<&'static str, u32>>,
+    /// The snapshot chainstate's state while assumeutxo is in use.
+    pub(crate) snapshot: Option<crate::assumeutxo::SnapshotState>,
+    /// A fatal condition the node must stop for (see `take_fatal_error`).
+    pub(crate) fatal_error: Option<String>,
+    /// Set while `open` runs (a validated snapshot is moved into place then).
+    pub(crate) starting: bool,
 }
 
 fn store_err(e: blockstore::StoreError) -> ChainError {
@@ -195,9 +201,13 @@ impl Chainstate {
             connect_log: (0, std::collections::VecDeque::new()),
             importing: AtomicBool::new(false),
             prune_locks: Default::default(),
+            snapshot: None,
+            fatal_error: None,
+            starting: false,
         };
         cs.load_block_index()?;
         cs.load_tip()?;
+        cs.load_snapshot_chainstate()?;
         Ok(cs)
     }
 
@@ -710,6 +720,7 @@ impl Chainstate {
         }
         self.dirty_index.clear();
         self.coins.flushed();
+        self.flush_background()?;
         self.last_flush = Instant::now();
         self.flushes += 1;
         Ok(())
@@ -726,7 +737,8 @@ impl Chainstate {
     /// than the flush interval.
     pub fn flush_if_needed(&mut self) -> Result<()> {
         self.prune_to_target()?;
-        if self.coins.usage() > self.config.coins_cache_bytes
+        if self.coins.usage() + self.background_cache_usage().unwrap_or(0)
+            > self.config.coins_cache_bytes
             || self.last_flush.elapsed() > FLUSH_INTERVAL
         {
             self.flush()?;

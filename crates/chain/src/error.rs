@@ -19,6 +19,9 @@ pub enum ChainError {
     /// The stored databases do not fit together (e.g. the coins' best block
     /// is missing from the block index); a reindex rebuilds them.
     LoadFailed(String),
+    /// A condition after which the node cannot go on (Core's fatal
+    /// errors, e.g. a snapshot chainstate without assumeutxo data).
+    Fatal(String),
 }
 
 impl fmt::Display for ChainError {
@@ -26,7 +29,9 @@ impl fmt::Display for ChainError {
         match self {
             ChainError::Invalid(e) => write!(f, "{e}"),
             ChainError::Store(e) => write!(f, "{e}"),
-            ChainError::System(s) | ChainError::LoadFailed(s) => f.write_str(s),
+            ChainError::System(s) | ChainError::LoadFailed(s) | ChainError::Fatal(s) => {
+                f.write_str(s)
+            }
         }
     }
 }

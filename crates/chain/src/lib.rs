@@ -8,12 +8,15 @@
 //! - [`connect`]: `ConnectBlock` / `DisconnectBlock`.
 //! - [`chainstate`]: loading, accessors, flushing.
 //! - [`prune`]: deleting old block files (`-prune`).
+//! - [`assumeutxo`]: snapshot chainstate (`loadtxoutset`) and its
+//!   background validation.
 //! - [`coinstats`] and [`muhash`]: UTXO set statistics and set hashes.
 //! - `accept` and `activate`: block and header acceptance, chain selection,
 //!   `invalidateblock` / `reconsiderblock` / `preciousblock`.
 
 mod accept;
 mod activate;
+pub mod assumeutxo;
 pub mod chainstate;
 pub mod coins;
 pub mod coinstats;

@@ -150,6 +150,12 @@ impl NodeChain {
                 Chainstate::open(params, config.clone(), Arc::new(ConsensusScriptVerifier))
                     .map_err(|e| format!("Error opening block database: {e}"))?
             }
+            Err(ChainError::Fatal(e)) => {
+                return Err(format!(
+                    "A fatal internal error occurred, see debug.log for details: {e}"
+                )
+                .into())
+            }
             Err(e) => return Err(format!("Error opening block database: {e}").into()),
         };
         // Also an earlier reindex that a shutdown interrupted.
@@ -269,8 +275,9 @@ impl NodeChain {
     }
 
     fn after_change(&self) {
-        let (now, flushed, fork_warning) = {
-            let cs = self.lock();
+        let (now, flushed, fork_warning, fatal) = {
+            let mut cs = self.lock();
+            let fatal = cs.take_fatal_error();
             let flushes = cs.flushes();
             let seen = self
                 .flushes_seen
@@ -281,8 +288,16 @@ impl NodeChain {
                     .then(|| cs.tip().map(|t| cs.locator(t)))
                     .flatten(),
                 cs.large_work_invalid_chain(),
+                fatal,
             )
         };
+        if let Some(reason) = fatal {
+            // Core's fatalError: the node stops (e.g. an invalid snapshot).
+            tracing::error!("A fatal internal error occurred, see debug.log for details: {reason}");
+            if let Some(stop) = self.stop_request.get() {
+                stop();
+            }
+        }
         self.warnings
             .update(Warning::LargeWorkInvalidChain, fork_warning);
         if let Some(locator) = flushed {

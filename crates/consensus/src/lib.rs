@@ -41,7 +41,7 @@ pub mod versionbits;
 
 pub use coin::{Coin, CoinsView};
 pub use error::{BlockResult, ResultKind, TxResult, ValidationError};
-pub use params::{Bip9Deployment, BuriedDeployment, DeploymentPos, Params};
+pub use params::{AssumeutxoData, Bip9Deployment, BuriedDeployment, DeploymentPos, Params};
 pub use pow::{HeaderChain, HeaderInfo};
 pub use script::{ConsensusScriptVerifier, ScriptVerifier};
 pub use versionbits::{ThresholdState, VersionBitsCache};

@@ -119,6 +119,42 @@ pub struct ChainTxData {
     pub tx_rate: f64,
 }
 
+/// One UTXO snapshot the chain accepts for `loadtxoutset` (Core's
+/// `AssumeutxoData`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssumeutxoData {
+    /// Height of the snapshot's base block.
+    pub height: u32,
+    /// The expected `hash_serialized_3` of the UTXO set at the base, in
+    /// internal byte order (as the hasher returns it).
+    pub hash_serialized: [u8; 32],
+    /// Transactions in the chain up to and including the base block.
+    pub chain_tx_count: u64,
+    /// Hash of the base block.
+    pub blockhash: BlockHash,
+}
+
+/// Builds the assumeutxo table from (height, hash_serialized hex,
+/// chain tx count, block hash hex) rows written as Core displays them.
+fn assumeutxo(rows: &[(u32, &str, u64, &str)]) -> Vec<AssumeutxoData> {
+    rows.iter()
+        .map(|&(height, utxo_hash, chain_tx_count, block)| {
+            let mut hash_serialized = [0u8; 32];
+            for (i, b) in hash_serialized.iter_mut().enumerate() {
+                *b = u8::from_str_radix(&utxo_hash[2 * i..2 * i + 2], 16).unwrap_or(0);
+            }
+            // Displayed hashes are byte-reversed.
+            hash_serialized.reverse();
+            AssumeutxoData {
+                height,
+                hash_serialized,
+                chain_tx_count,
+                blockhash: hash(block),
+            }
+        })
+        .collect()
+}
+
 /// Parameters of one BIP9 deployment (Core's `BIP9Deployment`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bip9Deployment {
@@ -207,9 +243,9 @@ pub struct Params {
     pub prune_after_height: u64,
     /// Known transaction history, for estimating verification progress.
     pub chain_tx_data: ChainTxData,
-    /// Heights of the UTXO snapshots this chain knows (Core's assumeutxo
-    /// data); `dumptxoutset rollback` targets the highest.
-    pub snapshot_heights: Vec<u32>,
+    /// The UTXO snapshots this chain accepts (Core's `m_assumeutxo_data`),
+    /// by increasing height; `dumptxoutset rollback` targets the highest.
+    pub assumeutxo: Vec<AssumeutxoData>,
     /// Approximate blockchain size in GB (for the prune warning).
     pub assumed_blockchain_size: u64,
     /// Approximate chainstate size in GB.
@@ -275,6 +311,22 @@ struct DeploymentOptions {
 }
 
 impl Params {
+    /// Heights of the snapshots `loadtxoutset` accepts (Core's
+    /// `GetAvailableSnapshotHeights`).
+    pub fn snapshot_heights(&self) -> Vec<u32> {
+        self.assumeutxo.iter().map(|a| a.height).collect()
+    }
+
+    /// The snapshot data for base block `hash` (Core's `AssumeutxoForBlockhash`).
+    pub fn assumeutxo_for_blockhash(&self, hash: &BlockHash) -> Option<&AssumeutxoData> {
+        self.assumeutxo.iter().find(|a| a.blockhash == *hash)
+    }
+
+    /// The snapshot data at `height` (Core's `AssumeutxoForHeight`).
+    pub fn assumeutxo_for_height(&self, height: u32) -> Option<&AssumeutxoData> {
+        self.assumeutxo.iter().find(|a| a.height == height)
+    }
+
     /// Mainnet parameters.
     pub fn main() -> Params {
         let genesis = genesis_block(Network::Bitcoin);
@@ -335,7 +387,32 @@ impl Params {
                 tx_count: 1_315_805_869,
                 tx_rate: 5.40111006496122,
             },
-            snapshot_heights: vec![840_000, 880_000, 910_000, 935_000],
+            assumeutxo: assumeutxo(&[
+                (
+                    840000,
+                    "a2a5521b1b5ab65f67818e5e8eccabb7171a517f9e2382208f77687310768f96",
+                    991032194,
+                    "0000000000000000000320283a032748cef8227873ff4872689bf23f1cda83a5",
+                ),
+                (
+                    880000,
+                    "dbd190983eaf433ef7c15f78a278ae42c00ef52e0fd2a54953782175fbadcea9",
+                    1145604538,
+                    "000000000000000000010b17283c3c400507969a9c2afd1dcf2082ec5cca2880",
+                ),
+                (
+                    910000,
+                    "4daf8a17b4902498c5787966a2b51c613acdab5df5db73f196fa59a4da2f1568",
+                    1226586151,
+                    "0000000000000000000108970acb9522ffd516eae17acddcb1bd16469194a821",
+                ),
+                (
+                    935000,
+                    "e4b90ef9eae834f56c4b64d2d50143cee10ad87994c614d7d04125e2a6025050",
+                    1305397408,
+                    "0000000000000000000147034958af1652b2b91bba607beacc5e72a56f0fb5ee",
+                ),
+            ]),
             prune_after_height: 100_000,
             assumed_blockchain_size: 856,
             assumed_chain_state_size: 14,
@@ -397,7 +474,20 @@ impl Params {
                 tx_count: 536_108_416,
                 tx_rate: 0.02691479016257117,
             },
-            snapshot_heights: vec![2_500_000, 4_840_000],
+            assumeutxo: assumeutxo(&[
+                (
+                    2500000,
+                    "f841584909f68e47897952345234e37fcd9128cd818f41ee6c3ca68db8071be7",
+                    66484552,
+                    "0000000000000093bcb68c03a9a168ae252572d348a2eaeba2cdf9231d73206f",
+                ),
+                (
+                    4840000,
+                    "ce6bb677bb2ee9789c4a1c9d73e6683c53fc20e8fdbedbdaaf468982a0c8db2a",
+                    536078574,
+                    "00000000000000f4971a7fb37fbdff89315b69a2e1920c467654a382f0d64786",
+                ),
+            ]),
             prune_after_height: 1000,
             assumed_blockchain_size: 245,
             assumed_chain_state_size: 19,
@@ -451,7 +541,20 @@ impl Params {
                 tx_count: 14_191_421,
                 tx_rate: 0.01848579579528412,
             },
-            snapshot_heights: vec![90_000, 120_000],
+            assumeutxo: assumeutxo(&[
+                (
+                    90000,
+                    "784fb5e98241de66fdd429f4392155c9e7db5c017148e66e8fdbc95746f8b9b5",
+                    11347043,
+                    "0000000002ebe8bcda020e0dd6ccfbdfac531d2f6a81457191b99fc2df2dbe3b",
+                ),
+                (
+                    120000,
+                    "10b05d05ad468d0971162e1b222a4aa66caca89da2bb2a93f8f37fb29c4794b0",
+                    14141057,
+                    "000000000bd2317e51b3c5794981c35ba894ce27d3e772d5c39ecd9cbce01dc8",
+                ),
+            ]),
             prune_after_height: 1000,
             assumed_blockchain_size: 31,
             assumed_chain_state_size: 2,
@@ -534,7 +637,20 @@ impl Params {
                     tx_rate: 0.06736623436338929,
                 }
             },
-            snapshot_heights: vec![160_000, 290_000],
+            assumeutxo: assumeutxo(&[
+                (
+                    160000,
+                    "fe0a44309b74d6b5883d246cb419c6221bcccf0b308c9b59b7d70783dbdf928a",
+                    2289496,
+                    "0000003ca3c99aff040f2563c2ad8f8ec88bd0fd6b8f0895cfaf1ef90353a62c",
+                ),
+                (
+                    290000,
+                    "97267e000b4b876800167e71b9123f1529d13b14308abec2888bbd2160d14545",
+                    28547497,
+                    "0000000577f2741bb30cd9d39d6d71b023afbeb9764f6260786a97969d5c9ac0",
+                ),
+            ]),
             prune_after_height: 1000,
             assumed_blockchain_size: bc_size,
             assumed_chain_state_size: cs_size,
@@ -581,7 +697,26 @@ impl Params {
                 tx_count: 0,
                 tx_rate: 0.001,
             },
-            snapshot_heights: vec![110, 200, 299],
+            assumeutxo: assumeutxo(&[
+                (
+                    110,
+                    "86e9a1205b418b16dde3a18a78c730e30137e28466bda5dbf6b33ab8fc05447c",
+                    111,
+                    "135eec25a6fb277884e5824e7aa7d052c4868161c99a5122170b5266f86c273d",
+                ),
+                (
+                    200,
+                    "17dcc016d188d16068907cdeb38b75691a118d43053b8cd6a25969419381d13a",
+                    201,
+                    "385901ccbd69dff6bbd00065d01fb8a9e464dede7cfe0372443884f9b1dcf6b9",
+                ),
+                (
+                    299,
+                    "106b2c56233e378a824cf0d5ff2be42ed32c72f1605c9be288d00942908a40ac",
+                    334,
+                    "0c552ced4721c249a389eb9b08cb8da261cd46f0e7b5f9d064d48f3113406853",
+                ),
+            ]),
             prune_after_height: 1000,
             assumed_blockchain_size: 0,
             assumed_chain_state_size: 0,
@@ -785,6 +920,26 @@ fn parse_deployment_args(args: &ArgsManager) -> Result<DeploymentOptions, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regtest_assumeutxo_data_matches_core() {
+        let p = Params::regtest();
+        assert_eq!(p.snapshot_heights(), vec![110, 200, 299]);
+        let base = hash("0c552ced4721c249a389eb9b08cb8da261cd46f0e7b5f9d064d48f3113406853");
+        let au = p.assumeutxo_for_blockhash(&base).copied();
+        assert_eq!(au.map(|a| (a.height, a.chain_tx_count)), Some((299, 334)));
+        let mut shown = au.map(|a| a.hash_serialized).unwrap_or_default();
+        shown.reverse();
+        assert_eq!(
+            shown.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            "106b2c56233e378a824cf0d5ff2be42ed32c72f1605c9be288d00942908a40ac"
+        );
+        assert!(p.assumeutxo_for_height(111).is_none());
+        assert_eq!(
+            Params::main().snapshot_heights(),
+            vec![840_000, 880_000, 910_000, 935_000]
+        );
+    }
     use common::args::{ArgFlags, OptionsCategory};
 
     fn args(list: &[&str]) -> ArgsManager {

@@ -125,6 +125,9 @@ enum Step {
     /// The index is ahead on a branch the active chain left but nothing
     /// follows the fork yet: wait for the tip (`.0`) to move.
     AwaitFork(BlockHash),
+    /// The next block lies below a loaded UTXO snapshot and the background
+    /// chainstate has not stored it yet: wait (the tip is `.0`).
+    AwaitBackground(BlockHash),
     Restart,
     AtTip,
 }
@@ -218,6 +221,12 @@ fn connect_step(
         entry.height,
         FlatFilePos::new(entry.file, entry.data_pos),
     );
+    let missing = entry.status & blockstore::status::HAVE_DATA == 0
+        || (needs_undo && height > 0 && entry.status & blockstore::status::HAVE_UNDO == 0);
+    if missing && cs.unvalidated_snapshot_base().is_some() {
+        let tip = cs.tip_entry().map_or(hash, |t| t.hash);
+        return Ok(Step::AwaitBackground(tip));
+    }
     let block = cs
         .read_block(id)
         .map_err(|e| format!("Failed to read block {hash} from disk: {e}"))?;
@@ -356,6 +365,11 @@ impl<K: IndexKind> Syncer<K> {
                     self.shared.set_best(self.best, true);
                     self.source.wait_for_tip_change(tip, IDLE_WAKE);
                 }
+                Step::AwaitBackground(tip) => {
+                    self.commit()?;
+                    self.shared.set_best(self.best, false);
+                    self.source.wait_for_tip_change(tip, IDLE_WAKE);
+                }
                 Step::Restart => {
                     tracing::warn!("{name}: best block of the index is not in the block index; rebuilding the index");
                     self.best = None;
@@ -422,15 +436,21 @@ fn data_available(cs: &Chainstate, stored: Option<BlockHash>, needs_undo: bool) 
     if Some(start) == cs.index().entry(tip).map(|e| e.height) {
         return true;
     }
+    let snapshot = cs.unvalidated_snapshot_base().is_some();
     (start..=cs.height()).all(|h| {
         let mask = if needs_undo && h > 0 {
             status::HAVE_DATA | status::HAVE_UNDO
         } else {
             status::HAVE_DATA
         };
+        // Below a loaded UTXO snapshot, blocks not downloaded yet (no
+        // transaction count) and undo data not written yet come with
+        // background validation; only pruned blocks are lost.
+        let awaited =
+            |e: &chain::IndexEntry| snapshot && (e.n_tx == 0 || e.status & status::HAVE_DATA != 0);
         cs.at_height(h)
             .and_then(|id| cs.index().entry(id))
-            .is_some_and(|e| e.status & mask == mask)
+            .is_some_and(|e| e.status & mask == mask || awaited(e))
     })
 }
 

@@ -129,6 +129,17 @@ pub enum TxRef {
 /// own locking. Every method must tolerate arbitrary peer-supplied hashes and data:
 /// answer "unknown" or `Err(Rejected)`, never panic.
 pub trait NodeBackend: Send + Sync {
+    /// Whether the node can serve every block (`NODE_NETWORK`): not while
+    /// pruning, nor while a loaded UTXO snapshot awaits background validation.
+    fn serves_full_history(&self) -> bool {
+        true
+    }
+
+    /// Whether the node is still catching up (Core's `IsInitialBlockDownload`).
+    fn is_initial_block_download(&self) -> bool {
+        false
+    }
+
     /// Height and hash of the active chain's tip.
     fn tip(&self) -> (u32, BlockHash);
 

@@ -33,10 +33,11 @@ pub fn start(
     let config = NetConfig::from_args(args, params, subversion)?;
     let v2_enabled = args.get_bool_arg("-v2transport", true);
     let bantime = args.get_int_arg("-bantime", net::banman::DEFAULT_BANTIME);
-    let manager = NetManager::start(config, backend)?;
+    let manager = NetManager::start(config, backend.clone())?;
     crate::rpc::net::register_p2p(
         table,
         manager.handle(),
+        backend,
         v2_enabled,
         bantime,
         params.chain == ChainType::Regtest,

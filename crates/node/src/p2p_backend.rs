@@ -126,6 +126,15 @@ impl ChainListener for CheckedBlocks<'_> {
 }
 
 impl NodeBackend for ChainBackend {
+    fn is_initial_block_download(&self) -> bool {
+        self.chain.lock().is_initial_block_download()
+    }
+
+    fn serves_full_history(&self) -> bool {
+        self.chain.prune_target().is_none()
+            && self.chain.lock().unvalidated_snapshot_base().is_none()
+    }
+
     fn tip(&self) -> (u32, BlockHash) {
         ChainView::tip(self.chain.as_ref())
     }
@@ -242,6 +251,12 @@ impl NodeBackend for ChainBackend {
             if e.status & status::HAVE_DATA == 0 {
                 out.push(e.hash);
             }
+        }
+        // Behind a UTXO snapshot: the blocks the background chainstate
+        // still needs (Core's `TryDownloadingHistoricalBlocks`).
+        if out.len() < max {
+            let more = cs.background_blocks_to_download(t, max - out.len());
+            out.extend(more);
         }
         out
     }

@@ -200,6 +200,16 @@ impl Handler {
         if space == 0 {
             return;
         }
+        // A peer serving only recent blocks (NODE_NETWORK_LIMITED without
+        // NODE_NETWORK, e.g. one on a UTXO snapshot) cannot feed a node
+        // catching up: asking would only stall (as Core).
+        let limited = st.version.as_ref().is_some_and(|v| {
+            v.services & crate::config::NODE_NETWORK_LIMITED != 0
+                && v.services & crate::config::NODE_NETWORK == 0
+        });
+        if limited && self.backend.is_initial_block_download() {
+            return;
+        }
         let want = self
             .backend
             .blocks_to_download(&target, space + self.in_flight.len().min(1024));

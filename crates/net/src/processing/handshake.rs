@@ -18,12 +18,17 @@ impl Handler {
         } else {
             rand::random()
         };
+        let services = if self.backend.serves_full_history() {
+            self.config.services
+        } else {
+            self.config.services & !crate::config::NODE_NETWORK
+        };
         let msg = VersionMessage {
             version: PROTOCOL_VERSION as u32,
-            services: ServiceFlags::from(self.config.services),
+            services: ServiceFlags::from(services),
             timestamp: common::time::now_secs(),
             receiver: Address::new(&them, ServiceFlags::NONE),
-            sender: Address::new(&unspecified, ServiceFlags::from(self.config.services)),
+            sender: Address::new(&unspecified, ServiceFlags::from(services)),
             nonce,
             user_agent: self.config.user_agent.clone(),
             start_height: height as i32,

@@ -293,6 +293,12 @@ impl Handler {
             Event::BlockTip(hash) => {
                 self.erase_orphans_for_block(&hash);
                 self.announce_block(hash);
+                // A tip that jumped (a loaded UTXO snapshot) leaves blocks
+                // to fetch that no peer message would ask for.
+                let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+                for id in ids {
+                    self.fetch_blocks(id);
+                }
             }
             Event::RelayTx(txid, wtxid) => self.relay_tx(None, txid, wtxid),
             Event::PingAll => {

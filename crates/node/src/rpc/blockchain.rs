@@ -221,6 +221,9 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>, warnings: Vec<Str
         "initialblockdownload".into(),
         json!(cs.is_initial_block_download()),
     );
+    if let Some(bv) = background_validation(cs) {
+        o.insert("backgroundvalidation".into(), bv);
+    }
     o.insert(
         "chainwork".into(),
         json!(hex::encode(tip.chain_work.to_be_bytes())),
@@ -500,4 +503,26 @@ pub fn register(
             },
         ),
     );
+}
+
+/// `getblockchaininfo.backgroundvalidation`: the chainstate validating the
+/// blocks below a loaded UTXO snapshot, while it runs.
+fn background_validation(cs: &chain::Chainstate) -> Option<Value> {
+    let base = cs.unvalidated_snapshot_base()?;
+    let tip = cs.background_tip()?;
+    let (b, t) = (cs.index().entry(base)?, cs.index().entry(tip)?);
+    // Progress in transactions, against the snapshot's own count.
+    let progress = if b.chain_tx == 0 {
+        0.0
+    } else {
+        t.chain_tx as f64 / b.chain_tx as f64
+    };
+    Some(json!({
+        "snapshotheight": b.height,
+        "blocks": t.height,
+        "bestblockhash": t.hash.to_string(),
+        "mediantime": t.median_time_past,
+        "chainwork": hex::encode(t.chain_work.to_be_bytes()),
+        "verificationprogress": progress,
+    }))
 }

@@ -10,6 +10,7 @@ use common::args::ArgsManager;
 use common::shutdown::Shutdown;
 use rpc::RpcTable;
 
+pub mod assumeutxo;
 pub mod block_read;
 pub mod blockchain;
 pub mod blockfiles;
@@ -54,4 +55,5 @@ pub fn register_chain(
     descriptoractivity::register(table, chain.clone(), network);
     spending::register(table, chain.clone());
     snapshot::register(table, chain.clone(), net_dir.to_path_buf());
+    assumeutxo::register(table, chain.clone(), net_dir.to_path_buf());
 }

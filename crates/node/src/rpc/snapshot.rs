@@ -104,10 +104,9 @@ fn snapshot_target(
         "rollback" => {
             let height = cs
                 .params()
-                .snapshot_heights
-                .iter()
+                .snapshot_heights()
+                .into_iter()
                 .max()
-                .copied()
                 .ok_or_else(|| internal("No snapshot heights known for this chain"))?;
             parse_hash_or_height(cs, &json!(height))
         }

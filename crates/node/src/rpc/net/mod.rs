@@ -92,6 +92,7 @@ pub fn register(
 pub fn register_p2p(
     table: &RpcTable,
     net: NetHandle,
+    backend: Arc<dyn net::NodeBackend>,
     v2_enabled: bool,
     bantime: i64,
     regtest: bool,
@@ -100,7 +101,7 @@ pub fn register_p2p(
     orphans::register(table, net.clone());
     peers::register(table, net.clone(), v2_enabled, regtest);
     ban::register(table, net.clone(), bantime);
-    wrap_getnetworkinfo(table, net);
+    wrap_getnetworkinfo(table, net, backend);
 }
 
 /// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them.
@@ -122,13 +123,16 @@ fn services_names(services: u64) -> Vec<&'static str> {
 
 /// Fills the connection figures into the existing `getnetworkinfo` (registered
 /// by [`register`]), so that module keeps the static parts.
-fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle) {
+fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::NodeBackend>) {
     let Some(mut method) = table.get("getnetworkinfo") else {
         return;
     };
     let inner = method.handler.clone();
-    let services = NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED;
     method.handler = Arc::new(move |req| {
+        let mut services = NODE_WITNESS | NODE_NETWORK_LIMITED;
+        if backend.serves_full_history() {
+            services |= NODE_NETWORK;
+        }
         let mut v = inner(req)?;
         if let Some(o) = v.as_object_mut() {
             let (i, out) = net.connection_counts();
