@@ -22,7 +22,8 @@ use bitcoin::{
 };
 use net::config::BindSpec;
 use net::{
-    BlockAccepted, BlockProcessed, NetConfig, NetHandle, NetManager, NodeBackend, Rejected, TxRef,
+    BlockAccepted, BlockProcessed, FeeFloor, NetConfig, NetHandle, NetManager, NodeBackend,
+    Rejected, TxRef,
 };
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -47,6 +48,8 @@ pub struct FakeChain {
     net: Mutex<Option<NetHandle>>,
     /// Refuse every block (benignly), to test that net does not loop.
     pub refuse_blocks: std::sync::atomic::AtomicBool,
+    /// What `fee_filter_floor` answers.
+    pub fee_floor: Mutex<FeeFloor>,
 }
 
 impl FakeChain {
@@ -61,6 +64,11 @@ impl FakeChain {
             state: Mutex::new(st),
             net: Mutex::new(None),
             refuse_blocks: Default::default(),
+            fee_floor: Mutex::new(FeeFloor {
+                mempool_min: 0,
+                min_relay: 100,
+                initial_download: false,
+            }),
         })
     }
 
@@ -248,6 +256,10 @@ pub fn dummy_tx(n: u32) -> Transaction {
 }
 
 impl NodeBackend for FakeChain {
+    fn fee_filter_floor(&self) -> FeeFloor {
+        *self.fee_floor.lock().unwrap()
+    }
+
     fn tip(&self) -> (u32, BlockHash) {
         (self.height(), self.tip_hash())
     }
