@@ -5,9 +5,10 @@ mod support;
 
 use bitcoin::consensus::encode::{deserialize, serialize, VarInt};
 use bitcoin::p2p::message::NetworkMessage;
+use bitcoin::p2p::message_blockdata::Inventory;
 use net::config::parse_whitelist;
 use net::{FeeFloor, NetConfig};
-use support::{start_node, start_node_with, FakeChain, RawPeer, REGTEST_MAGIC};
+use support::{dummy_tx, start_node, start_node_with, FakeChain, RawPeer, REGTEST_MAGIC};
 
 /// A `feature` payload: length-prefixed id, then length-prefixed data.
 fn feature_payload(id: &[u8], data: &[u8]) -> Vec<u8> {
@@ -160,4 +161,37 @@ fn feefilter_never_goes_below_the_relay_fee() {
     start_handshake(&mut p, 70017);
     p.send(NetworkMessage::Verack);
     assert_eq!(feefilters(&messages_until_pong(&mut p)), [1000]);
+}
+
+#[test]
+fn announcements_skip_peers_whose_feefilter_the_fee_misses() {
+    let chain = FakeChain::new();
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    start_handshake(&mut p, 70017);
+    p.send(NetworkMessage::WtxidRelay);
+    p.send(NetworkMessage::Verack);
+    // 2 sat/vB.
+    p.send(NetworkMessage::FeeFilter(2000));
+    messages_until_pong(&mut p);
+    let (cheap, paying) = (dummy_tx(1), dummy_tx(2));
+    let vsize = paying.vsize() as i64;
+    assert_eq!(vsize, cheap.vsize() as i64);
+    // One satoshi short of the filter, then exactly at it.
+    chain.submit_tx_with_fee(cheap.clone(), 2 * vsize - 1);
+    chain.submit_tx_with_fee(paying.clone(), 2 * vsize);
+    let announced: Vec<Inventory> = messages_until_pong(&mut p)
+        .iter()
+        .filter(|(t, _)| t == "inv")
+        .flat_map(|(_, payload)| deserialize::<Vec<Inventory>>(payload).unwrap())
+        .collect();
+    assert_eq!(announced, [Inventory::WTx(paying.compute_wtxid())]);
+    // Without a filter the cheap one is announced too.
+    p.send(NetworkMessage::FeeFilter(0));
+    let free = dummy_tx(3);
+    chain.submit_tx_with_fee(free.clone(), 0);
+    assert_eq!(
+        deserialize::<Vec<Inventory>>(&p.expect("inv")).unwrap(),
+        [Inventory::WTx(free.compute_wtxid())]
+    );
 }

@@ -39,6 +39,8 @@ struct ChainState {
     blocks: HashMap<BlockHash, Block>,
     active: Vec<BlockHash>,
     mempool: HashMap<Txid, Transaction>,
+    /// Fees of mempool transactions submitted with one.
+    fees: HashMap<Txid, i64>,
 }
 
 /// An in-memory chain: accepts any header whose parent is known, connects the
@@ -132,6 +134,16 @@ impl FakeChain {
 
     pub fn mempool_len(&self) -> usize {
         self.state.lock().unwrap().mempool.len()
+    }
+
+    /// Like [`FakeChain::submit_tx`], with a known fee in satoshis.
+    pub fn submit_tx_with_fee(&self, tx: Transaction, fee: i64) {
+        self.state
+            .lock()
+            .unwrap()
+            .fees
+            .insert(tx.compute_txid(), fee);
+        self.submit_tx(tx);
     }
 
     /// Adds a transaction as an RPC would, and tells net to relay it.
@@ -356,6 +368,12 @@ impl NodeBackend for FakeChain {
 
     fn process_block(&self, block: Block, _requested: bool) -> BlockProcessed {
         self.store_block(block).into()
+    }
+
+    fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {
+        let tx = self.mempool_transaction(id)?;
+        let fee = *self.state.lock().unwrap().fees.get(&tx.compute_txid())?;
+        Some((fee, tx.vsize() as u64))
     }
 
     fn have_transaction(&self, id: &TxRef) -> bool {
