@@ -214,6 +214,12 @@ pub trait NodeBackend: Send + Sync {
         }
     }
 
+    /// Whether the node is in initial block download: Core neither fetches
+    /// announced transactions nor validates unsolicited ones then.
+    fn is_initial_block_download(&self) -> bool {
+        false
+    }
+
     /// Base fee (satoshis) and virtual size of a mempool transaction, to honour
     /// a peer's `feefilter` when announcing it. `None`: not in the mempool.
     fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {

@@ -188,10 +188,39 @@ fn announcements_skip_peers_whose_feefilter_the_fee_misses() {
     assert_eq!(announced, [Inventory::WTx(paying.compute_wtxid())]);
     // Without a filter the cheap one is announced too.
     p.send(NetworkMessage::FeeFilter(0));
+    // The filter travels through the socket, the relay does not: sync first.
+    messages_until_pong(&mut p);
     let free = dummy_tx(3);
     chain.submit_tx_with_fee(free.clone(), 0);
     assert_eq!(
         deserialize::<Vec<Inventory>>(&p.expect("inv")).unwrap(),
         [Inventory::WTx(free.compute_wtxid())]
     );
+}
+
+#[test]
+fn transactions_are_neither_fetched_nor_taken_during_ibd() {
+    let chain = FakeChain::new();
+    chain.fee_floor.lock().unwrap().initial_download = true;
+    let (_mgr, addr) = start_node(&chain, "/t/");
+    let mut p = RawPeer::connect(addr);
+    start_handshake(&mut p, 70017);
+    p.send(NetworkMessage::WtxidRelay);
+    p.send(NetworkMessage::Verack);
+    let tx = dummy_tx(7);
+    p.send(NetworkMessage::Inv(vec![Inventory::WTx(
+        tx.compute_wtxid(),
+    )]));
+    p.send(NetworkMessage::Tx(tx.clone()));
+    let msgs = messages_until_pong(&mut p);
+    assert!(!msgs.iter().any(|(t, _)| t == "getdata"), "{msgs:?}");
+    // Ignored, not punished.
+    assert_eq!(chain.mempool_len(), 0);
+    chain.fee_floor.lock().unwrap().initial_download = false;
+    let later = dummy_tx(8);
+    p.send(NetworkMessage::Inv(vec![Inventory::WTx(
+        later.compute_wtxid(),
+    )]));
+    let asked: Vec<Inventory> = deserialize(&p.expect("getdata")).unwrap();
+    assert_eq!(asked, [Inventory::WTx(later.compute_wtxid())]);
 }

@@ -21,6 +21,14 @@ impl Handler {
             self.disconnect(id, "transaction sent in violation of protocol");
             return;
         }
+        // During IBD we cannot validate it yet; unsolicited transactions are
+        // no protocol violation, so the peer is not punished (Core).
+        if self.backend.is_initial_block_download() {
+            return;
+        }
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
         st.known_txs.insert(txid.to_byte_array());

@@ -272,6 +272,10 @@ impl NodeBackend for FakeChain {
         *self.fee_floor.lock().unwrap()
     }
 
+    fn is_initial_block_download(&self) -> bool {
+        self.fee_floor.lock().unwrap().initial_download
+    }
+
     fn tip(&self) -> (u32, BlockHash) {
         (self.height(), self.tip_hash())
     }
