@@ -57,16 +57,20 @@ impl Handler {
                 self.relay_tx(Some(id), txid, wtxid);
                 self.accept_orphans(&tx);
             }
-            Err(rej) if rej.reason == MISSING_INPUTS => self.keep_orphan(id, tx),
             // Core no longer punishes peers for invalid transactions: what is
-            // invalid can depend on our own mempool and policy.
+            // invalid can depend on our own mempool and policy. Like Core, the
+            // refusal is logged for orphans (missing inputs) too.
             Err(rej) => {
                 tracing::debug!(
                     target: "mempoolrej",
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                self.remember_rejection(&rej, txid, wtxid);
+                if rej.reason == MISSING_INPUTS {
+                    self.keep_orphan(id, tx);
+                } else {
+                    self.remember_rejection(&rej, txid, wtxid);
+                }
             }
         }
     }
