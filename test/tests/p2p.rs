@@ -67,7 +67,7 @@ fn connect_nodes_like_the_framework() {
     let out = find_conn(&a, &b_sub, false).unwrap();
     assert_eq!(out["addr"], json!(target));
     assert_eq!(out["connection_type"], "manual");
-    assert_eq!(out["version"], 70016);
+    assert_eq!(out["version"], 70017);
     assert_eq!(out["transport_protocol_type"], "v1");
     assert_eq!(out["network"], "not_publicly_routable");
     assert_eq!(out["relaytxes"], true);
@@ -93,7 +93,7 @@ fn connect_nodes_like_the_framework() {
     assert!(totals["totalbytesrecv"].as_u64().unwrap() > 0);
     assert!(a
         .debug_log()
-        .contains("New manual peer connected: transport: v1, version: 70016, peer=0"));
+        .contains("New manual peer connected: transport: v1, version: 70017, peer=0"));
     assert!(b.debug_log().contains("Added connection peer=0"));
 
     // disconnect_nodes: by nodeid, the framework tolerates -29 on a second try.

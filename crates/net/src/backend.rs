@@ -122,6 +122,17 @@ pub enum TxRef {
     Wtxid(Wtxid),
 }
 
+/// What the `feefilter` we send is built from, in sat/kvB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeFloor {
+    /// The mempool's rolling minimum fee (Core's `GetMinFee`; 0 when never full).
+    pub mempool_min: i64,
+    /// `-minrelaytxfee`: the filter never goes below it.
+    pub min_relay: i64,
+    /// Initial block download: ask peers for no transactions at all.
+    pub initial_download: bool,
+}
+
 /// The node as the P2P layer sees it: chain, block storage and mempool.
 ///
 /// Methods are synchronous and may block (they run on the message-handler thread,
@@ -203,6 +214,29 @@ pub trait NodeBackend: Send + Sync {
     /// Whether the mempool holds (or the node recently confirmed) this transaction,
     /// so it need not be downloaded.
     fn have_transaction(&self, id: &TxRef) -> bool;
+
+    /// Inputs of the `feefilter` we send. The default is an empty mempool with
+    /// Core's default relay fee, out of IBD.
+    fn fee_filter_floor(&self) -> FeeFloor {
+        FeeFloor {
+            mempool_min: 0,
+            min_relay: 100,
+            initial_download: false,
+        }
+    }
+
+    /// Whether the node is in initial block download: Core neither fetches
+    /// announced transactions nor validates unsolicited ones then.
+    fn is_initial_block_download(&self) -> bool {
+        false
+    }
+
+    /// Base fee (satoshis) and virtual size of a mempool transaction, to honour
+    /// a peer's `feefilter` when announcing it. `None`: not in the mempool.
+    fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {
+        let _ = id;
+        None
+    }
 
     /// A mempool transaction, for answering `getdata`.
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction>;

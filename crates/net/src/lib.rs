@@ -28,7 +28,7 @@ pub mod processing;
 pub mod proxies;
 pub mod wire;
 
-pub use backend::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
+pub use backend::{BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};

@@ -23,6 +23,21 @@ pub const MAX_INV_SZ: usize = 50_000;
 pub const MAX_LOCATOR_SZ: usize = 101;
 /// Core's `MAX_SUBVERSION_LENGTH`.
 pub const MAX_SUBVERSION_LENGTH: usize = 256;
+/// Core's `MAX_FEATUREID_LENGTH`: longest feature id in a BIP434 `feature`.
+pub const MAX_FEATUREID_LENGTH: usize = 80;
+/// Core's `MAX_FEATUREDATA_LENGTH`: most data bytes in a BIP434 `feature`.
+pub const MAX_FEATUREDATA_LENGTH: usize = 512;
+/// Core's shortest acceptable feature id.
+pub const MIN_FEATUREID_LENGTH: usize = 4;
+
+/// A well-formed BIP434 `feature` announcement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature {
+    /// The feature's id, as sent (not sanitized; sanitize before logging).
+    pub id: String,
+    /// Feature-specific data.
+    pub data: Vec<u8>,
+}
 
 /// A peer's `version` message, with Core's defaults for fields it left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +95,9 @@ pub enum Message {
     SendAddrV2,
     /// `feefilter` (BIP133), in sat/kvB.
     FeeFilter(i64),
+    /// `feature` (BIP434); `None` when the payload is invalid. Decoding never
+    /// fails because Core checks the handshake state before the payload.
+    Feature(Option<Feature>),
     /// `mempool`.
     MemPool,
     /// `getaddr`.
@@ -281,6 +299,35 @@ fn decode_locator_request(d: &mut &[u8], what: &str) -> Result<GetHeadersMessage
     })
 }
 
+/// Reads a length-prefixed byte string of at most `max` bytes.
+fn take_limited_bytes(d: &mut &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+    let len = take::<VarInt>(d)?.0;
+    if len > max as u64 {
+        return Err(malformed("String length limit exceeded"));
+    }
+    let len = len as usize;
+    if d.len() < len {
+        return Err(malformed(END_OF_DATA));
+    }
+    let (bytes, rest) = d.split_at(len);
+    *d = rest;
+    Ok(bytes.to_vec())
+}
+
+/// A `feature` payload as Core accepts it: an id of 4 to 80 bytes, then at
+/// most 512 data bytes, and nothing after them.
+fn decode_feature(mut d: &[u8]) -> Option<Feature> {
+    let id = take_limited_bytes(&mut d, MAX_FEATUREID_LENGTH).ok()?;
+    let data = take_limited_bytes(&mut d, MAX_FEATUREDATA_LENGTH).ok()?;
+    if id.len() < MIN_FEATUREID_LENGTH || !d.is_empty() {
+        return None;
+    }
+    Some(Feature {
+        id: String::from_utf8_lossy(&id).into_owned(),
+        data,
+    })
+}
+
 /// Decodes the payload of a message of type `msg_type`.
 pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
     let mut data = payload;
@@ -306,6 +353,7 @@ pub fn decode(msg_type: &str, payload: &[u8]) -> Result<Message, DecodeError> {
         "wtxidrelay" => Message::WtxidRelay,
         "sendaddrv2" => Message::SendAddrV2,
         "feefilter" => Message::FeeFilter(take(d)?),
+        "feature" => Message::Feature(decode_feature(payload)),
         "mempool" => Message::MemPool,
         "getaddr" => Message::GetAddr,
         "addr" => Message::Addr(decode_addr(d)?),
@@ -333,7 +381,6 @@ const KNOWN_IGNORED: &[&str] = &[
     "sendtxrcncl",
     "alert",
     "reject",
-    "feature",
 ];
 
 /// Message type and payload of an outgoing message.
@@ -351,7 +398,7 @@ mod tests {
     fn version_payload() -> Vec<u8> {
         let addr = SocketAddr::from(([127, 0, 0, 1], 18444));
         let v = VersionMessage {
-            version: 70016,
+            version: 70017,
             services: ServiceFlags::NETWORK | ServiceFlags::WITNESS,
             timestamp: 1_700_000_000,
             receiver: Address::new(&addr, ServiceFlags::NONE),
@@ -369,7 +416,7 @@ mod tests {
         let Message::Version(v) = decode("version", &version_payload()).unwrap() else {
             panic!("not a version")
         };
-        assert_eq!(v.version, 70016);
+        assert_eq!(v.version, 70017);
         assert_eq!(v.services, 9);
         assert_eq!(v.nonce, 42);
         assert_eq!(v.user_agent, "/python-p2p-tester:0.0.3/");
@@ -466,5 +513,56 @@ mod tests {
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].addr, "9.9.9.9:8333".parse().unwrap());
         assert_eq!((v[0].time, v[0].services), (0, 1));
+    }
+
+    fn feature_payload(id: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut p = encode::serialize(&VarInt(id.len() as u64));
+        p.extend(id);
+        p.extend(encode::serialize(&VarInt(data.len() as u64)));
+        p.extend(data);
+        p
+    }
+
+    #[test]
+    fn feature_decodes_within_core_limits() {
+        let p = feature_payload(b"BIP-FOO", &[1, 0, 0, 0]);
+        let Message::Feature(Some(f)) = decode("feature", &p).unwrap() else {
+            panic!("not a valid feature")
+        };
+        assert_eq!((f.id.as_str(), f.data), ("BIP-FOO", vec![1, 0, 0, 0]));
+        let longest = feature_payload(&[b'x'; 80], &[7; 512]);
+        assert!(matches!(
+            decode("feature", &longest).unwrap(),
+            Message::Feature(Some(f)) if f.id.len() == 80 && f.data.len() == 512
+        ));
+        // Four bytes is the shortest id; empty data is fine.
+        assert!(matches!(
+            decode("feature", &feature_payload(b"abcd", &[])).unwrap(),
+            Message::Feature(Some(_))
+        ));
+    }
+
+    #[test]
+    fn invalid_feature_payloads_decode_as_none() {
+        let mut trailing = feature_payload(b"BIP-FOO", &[]);
+        trailing.push(0);
+        let mut truncated = feature_payload(b"BIP-FOO", &[1, 2, 3]);
+        truncated.pop();
+        for bad in [
+            vec![],
+            feature_payload(b"abc", &[]),
+            feature_payload(&[b'x'; 81], &[]),
+            feature_payload(b"BIP-FOO", &[0; 513]),
+            b"\x07BIP-FOO".to_vec(),
+            trailing,
+            truncated,
+            // A length far beyond the payload must not allocate or panic.
+            vec![0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            assert!(
+                matches!(decode("feature", &bad).unwrap(), Message::Feature(None)),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -68,7 +68,7 @@ fn version_reply_carries_our_user_agent_and_height() {
     let Ok(net::message::Message::Version(v)) = net::message::decode("version", &payload) else {
         panic!("bad version")
     };
-    assert_eq!(v.version, 70016);
+    assert_eq!(v.version, 70017);
     assert_eq!(v.user_agent, "/bitcoin-node:0.1.0(testnode7)/");
     assert_eq!(v.start_height, 3);
     assert_eq!(v.services & 9, 9, "NODE_NETWORK | NODE_WITNESS");

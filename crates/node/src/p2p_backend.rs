@@ -314,6 +314,31 @@ impl NodeBackend for ChainBackend {
         }
     }
 
+    fn fee_filter_floor(&self) -> net::FeeFloor {
+        // Chain and pool are locked one after the other, never together.
+        let initial_download = self.chain.lock().is_initial_block_download();
+        let policy = self.chain.policy();
+        let mempool_min = self.chain.pool().min_fee_per_kvb(policy);
+        net::FeeFloor {
+            mempool_min,
+            min_relay: policy.min_relay_fee_per_kvb,
+            initial_download,
+        }
+    }
+
+    fn is_initial_block_download(&self) -> bool {
+        self.chain.lock().is_initial_block_download()
+    }
+
+    fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {
+        let pool = self.chain.pool();
+        let e = match id {
+            TxRef::Txid(t) => pool.get(t),
+            TxRef::Wtxid(w) => pool.get_by_wtxid(w),
+        };
+        e.map(|e| (e.fee, e.vsize))
+    }
+
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction> {
         let pool = self.chain.pool();
         let e = match id {

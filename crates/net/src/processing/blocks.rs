@@ -13,7 +13,7 @@ impl Handler {
             }
             st.last_getheaders = Some(Instant::now());
             st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
-                version: PROTOCOL_VERSION as u32,
+                version: LOCATOR_VERSION,
                 locator_hashes: locator,
                 stop_hash: stop,
             }));

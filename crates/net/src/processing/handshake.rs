@@ -142,6 +142,31 @@ impl Handler {
         }
     }
 
+    /// BIP434 `feature`, as Core: only between `version` and `verack` of a
+    /// connection that negotiated 70017, with a valid payload; otherwise the
+    /// peer is disconnected. We support no feature yet, so valid ones are ignored.
+    pub(super) fn on_feature(&mut self, id: PeerId, feature: Option<Feature>) {
+        let Some(st) = self.peers.get(&id) else {
+            return;
+        };
+        if st.handshake_done {
+            self.disconnect(id, "feature received after verack");
+            return;
+        }
+        let common = st.common_version();
+        if common < FEATURE_VERSION {
+            let text = format!("feature received with incompatible version {common}");
+            self.disconnect(id, &text);
+            return;
+        }
+        match feature {
+            None => self.disconnect(id, "invalid feature payload"),
+            Some(f) => {
+                tracing::debug!(target: "net", "unknown feature advertised: {}", sanitize(&f.id));
+            }
+        }
+    }
+
     pub(super) fn on_verack(&mut self, id: PeerId) {
         let Some(st) = self.peers.get_mut(&id) else {
             return;
@@ -166,6 +191,8 @@ impl Handler {
         // BIP130: we prefer header announcements.
         st.send(NetworkMessage::SendHeaders);
         self.send_pings();
+        // Core sends the first `feefilter` in the first SendMessages after verack.
+        self.send_feefilters();
         // Headers-first sync from every peer that can serve blocks.
         let serves_blocks = self.peers[&id]
             .version

@@ -8,11 +8,20 @@ impl Handler {
         let mut unknown_block = None;
         let mut tx_requests = Vec::new();
         let mut best = None;
+        let announces_txs = inv.iter().any(|i| {
+            matches!(
+                i,
+                Inventory::Transaction(_) | Inventory::WitnessTransaction(_) | Inventory::WTx(_)
+            )
+        });
+        // Transactions announced during IBD are not fetched (Core); our
+        // feefilter asks peers not to announce them then.
+        let in_ibd = announces_txs && self.backend.is_initial_block_download();
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
         // Whether we take transactions from this peer at all.
-        let wants_txs = self.config.relay_txs && st.peer.conn_type.relays_transactions();
+        let wants_txs = self.config.relay_txs && st.peer.conn_type.relays_transactions() && !in_ibd;
         for item in &inv {
             match item {
                 Inventory::Block(h) | Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => {

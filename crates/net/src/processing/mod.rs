@@ -8,6 +8,7 @@
 // through `use super::*`.
 mod addresses;
 mod blocks;
+mod feefilter;
 mod handshake;
 mod inventory;
 mod transactions;
@@ -17,7 +18,7 @@ use crate::addrman::AddrMan;
 use crate::backend::{BlockAccepted, NodeBackend, Rejected, TxRef};
 use crate::config::{NetConfig, NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
 use crate::known::KnownSet;
-use crate::message::{encode, Message, PeerVersion, MAX_HEADERS_RESULTS};
+use crate::message::{encode, Feature, Message, PeerVersion, MAX_HEADERS_RESULTS};
 use crate::orphanage::Orphanage;
 use crate::peer::{ConnectionType, Peer, PeerId};
 use crate::wire::sanitize;
@@ -36,12 +37,19 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Protocol version we speak (Core's `PROTOCOL_VERSION` before BIP434 `feature`).
-pub const PROTOCOL_VERSION: i32 = 70016;
+/// Protocol version we speak (Core's `PROTOCOL_VERSION`).
+pub const PROTOCOL_VERSION: i32 = 70017;
 /// Oldest protocol version we talk to (Core's `MIN_PEER_PROTO_VERSION`).
 pub const MIN_PEER_PROTO_VERSION: i32 = 31800;
 /// First version with `wtxidrelay` (BIP339) and `sendaddrv2` courtesy.
 const WTXID_RELAY_VERSION: i32 = 70016;
+/// First version with BIP434 `feature` negotiation (Core's `FEATURE_VERSION`).
+const FEATURE_VERSION: i32 = 70017;
+/// First version with `feefilter` (BIP133, Core's `FEEFILTER_VERSION`).
+const FEEFILTER_VERSION: i32 = 70013;
+/// The version field of locators we send: Core hard-codes the highest value
+/// it ever wrote (`CBlockLocator::DUMMY_VERSION`), not the protocol version.
+const LOCATOR_VERSION: u32 = 70016;
 /// Most blocks requested from one peer at a time (Core's `MAX_BLOCKS_IN_TRANSIT_PER_PEER`).
 const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
 /// Most headers announced directly before falling back to `inv`.
@@ -145,6 +153,10 @@ struct PeerState {
     getaddr_answered: bool,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
+    /// The last `feefilter` value we sent (Core's `m_fee_filter_sent`).
+    fee_filter_sent: i64,
+    /// When the next `feefilter` is due, mockable microseconds.
+    next_feefilter: i64,
 }
 
 impl PeerState {
@@ -165,6 +177,8 @@ impl PeerState {
             ping_queued: false,
             getaddr_answered: false,
             last_getheaders: None,
+            fee_filter_sent: 0,
+            next_feefilter: 0,
         }
     }
 
@@ -207,6 +221,8 @@ pub struct Handler {
     tx_requests: HashMap<[u8; 32], txrequest::TxRequest>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
+    /// Quantizes the `feefilter` values we send.
+    fee_rounder: feefilter::FeeFilterRounder,
 }
 
 impl Handler {
@@ -228,6 +244,7 @@ impl Handler {
             orphanage,
             recent_rejects: KnownSet::new(50_000),
             tx_requests: HashMap::new(),
+            fee_rounder: feefilter::FeeFilterRounder::new(feefilter::DEFAULT_MIN_RELAY_TX_FEE),
         }
     }
 
@@ -400,6 +417,7 @@ impl Handler {
             Message::Version(v) => self.on_version(id, v),
             Message::Verack => self.on_verack(id),
             Message::WtxidRelay => self.on_wtxidrelay(id),
+            Message::Feature(feature) => self.on_feature(id, feature),
             Message::SendAddrV2 => {
                 if let Some(st) = self.peers.get(&id) {
                     if st.handshake_done {
@@ -504,6 +522,7 @@ impl Handler {
             self.disconnect(id, &reason);
         }
         self.send_pings();
+        self.send_feefilters();
         // Requests nobody answered go to someone else.
         let stalled: Vec<(BlockHash, PeerId)> = self
             .in_flight

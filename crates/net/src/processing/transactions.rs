@@ -21,6 +21,14 @@ impl Handler {
             self.disconnect(id, "transaction sent in violation of protocol");
             return;
         }
+        // During IBD we cannot validate it yet; unsolicited transactions are
+        // no protocol violation, so the peer is not punished (Core).
+        if self.backend.is_initial_block_download() {
+            return;
+        }
+        let Some(st) = self.peers.get_mut(&id) else {
+            return;
+        };
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
         st.known_txs.insert(txid.to_byte_array());
@@ -49,16 +57,20 @@ impl Handler {
                 self.relay_tx(Some(id), txid, wtxid);
                 self.accept_orphans(&tx);
             }
-            Err(rej) if rej.reason == MISSING_INPUTS => self.keep_orphan(id, tx),
             // Core no longer punishes peers for invalid transactions: what is
-            // invalid can depend on our own mempool and policy.
+            // invalid can depend on our own mempool and policy. Like Core, the
+            // refusal is logged for orphans (missing inputs) too.
             Err(rej) => {
                 tracing::debug!(
                     target: "mempoolrej",
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
-                self.remember_rejection(&rej, txid, wtxid);
+                if rej.reason == MISSING_INPUTS {
+                    self.keep_orphan(id, tx);
+                } else {
+                    self.remember_rejection(&rej, txid, wtxid);
+                }
             }
         }
     }
@@ -198,9 +210,20 @@ impl Handler {
     /// Announces a mempool transaction to every peer that wants transactions and
     /// does not know it yet.
     pub(super) fn relay_tx(&mut self, from: Option<PeerId>, txid: Txid, wtxid: Wtxid) {
+        // Looked up once, and only when some peer has a filter.
+        let mut fee: Option<Option<(i64, u64)>> = None;
         for (id, st) in self.peers.iter_mut() {
             if Some(*id) == from || !st.handshake_done || !st.relays_txs() {
                 continue;
+            }
+            // BIP133: skip peers whose feefilter the transaction does not meet.
+            let filter = st.peer.stats().fee_filter;
+            if filter > 0 {
+                let fee_vsize =
+                    *fee.get_or_insert_with(|| self.backend.mempool_fee(&TxRef::Wtxid(wtxid)));
+                if fee_vsize.is_some_and(|(fee, vsize)| fee < fee_for(filter, vsize)) {
+                    continue;
+                }
             }
             let key = if st.wtxid_relay {
                 wtxid.to_byte_array()
@@ -219,4 +242,13 @@ impl Handler {
             st.send(NetworkMessage::Inv(vec![item]));
         }
     }
+}
+
+/// The fee a transaction of `vsize` vbytes pays at `rate` sat/kvB, rounded up
+/// (Core's `CFeeRate::GetFee`).
+fn fee_for(rate: i64, vsize: u64) -> i64 {
+    let vsize = i64::try_from(vsize).unwrap_or(i64::MAX);
+    rate.saturating_mul(vsize)
+        .saturating_add(999)
+        .div_euclid(1000)
 }

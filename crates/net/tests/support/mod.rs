@@ -22,7 +22,8 @@ use bitcoin::{
 };
 use net::config::BindSpec;
 use net::{
-    BlockAccepted, BlockProcessed, NetConfig, NetHandle, NetManager, NodeBackend, Rejected, TxRef,
+    BlockAccepted, BlockProcessed, FeeFloor, NetConfig, NetHandle, NetManager, NodeBackend,
+    Rejected, TxRef,
 };
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -38,6 +39,8 @@ struct ChainState {
     blocks: HashMap<BlockHash, Block>,
     active: Vec<BlockHash>,
     mempool: HashMap<Txid, Transaction>,
+    /// Fees of mempool transactions submitted with one.
+    fees: HashMap<Txid, i64>,
 }
 
 /// An in-memory chain: accepts any header whose parent is known, connects the
@@ -47,6 +50,8 @@ pub struct FakeChain {
     net: Mutex<Option<NetHandle>>,
     /// Refuse every block (benignly), to test that net does not loop.
     pub refuse_blocks: std::sync::atomic::AtomicBool,
+    /// What `fee_filter_floor` answers.
+    pub fee_floor: Mutex<FeeFloor>,
 }
 
 impl FakeChain {
@@ -61,6 +66,11 @@ impl FakeChain {
             state: Mutex::new(st),
             net: Mutex::new(None),
             refuse_blocks: Default::default(),
+            fee_floor: Mutex::new(FeeFloor {
+                mempool_min: 0,
+                min_relay: 100,
+                initial_download: false,
+            }),
         })
     }
 
@@ -124,6 +134,16 @@ impl FakeChain {
 
     pub fn mempool_len(&self) -> usize {
         self.state.lock().unwrap().mempool.len()
+    }
+
+    /// Like [`FakeChain::submit_tx`], with a known fee in satoshis.
+    pub fn submit_tx_with_fee(&self, tx: Transaction, fee: i64) {
+        self.state
+            .lock()
+            .unwrap()
+            .fees
+            .insert(tx.compute_txid(), fee);
+        self.submit_tx(tx);
     }
 
     /// Adds a transaction as an RPC would, and tells net to relay it.
@@ -248,6 +268,14 @@ pub fn dummy_tx(n: u32) -> Transaction {
 }
 
 impl NodeBackend for FakeChain {
+    fn fee_filter_floor(&self) -> FeeFloor {
+        *self.fee_floor.lock().unwrap()
+    }
+
+    fn is_initial_block_download(&self) -> bool {
+        self.fee_floor.lock().unwrap().initial_download
+    }
+
     fn tip(&self) -> (u32, BlockHash) {
         (self.height(), self.tip_hash())
     }
@@ -344,6 +372,12 @@ impl NodeBackend for FakeChain {
 
     fn process_block(&self, block: Block, _requested: bool) -> BlockProcessed {
         self.store_block(block).into()
+    }
+
+    fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {
+        let tx = self.mempool_transaction(id)?;
+        let fee = *self.state.lock().unwrap().fees.get(&tx.compute_txid())?;
+        Some((fee, tx.vsize() as u64))
     }
 
     fn have_transaction(&self, id: &TxRef) -> bool {
