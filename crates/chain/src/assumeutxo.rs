@@ -345,6 +345,13 @@ impl Chainstate {
         (self.config.db_caches.coins, self.config.coins_cache_bytes)
     }
 
+    /// The base block of the snapshot the active chainstate was loaded
+    /// from, validated or not (Core's `m_from_snapshot_blockhash`: it stays
+    /// set until a restart turns the snapshot into the plain chainstate).
+    pub fn snapshot_base(&self) -> Option<BlockId> {
+        self.snapshot.as_ref().map(|s| s.base)
+    }
+
     /// The base block of a snapshot not yet validated by the background
     /// chainstate.
     pub fn unvalidated_snapshot_base(&self) -> Option<BlockId> {
@@ -541,24 +548,8 @@ impl Chainstate {
                 e.chain_tx = au.chain_tx_count;
             }
         }
-        let mut queue: Vec<BlockId> = self.unlinked.remove(&base).unwrap_or_default();
-        while let Some(id) = queue.pop() {
-            let parent_tx = self
-                .index
-                .entry(id)
-                .and_then(|e| e.parent)
-                .and_then(|p| self.index.entry(p))
-                .map_or(0, |p| p.chain_tx);
-            let seq = self.next_sequence;
-            self.next_sequence = self.next_sequence.saturating_add(1);
-            if let Some(e) = self.index.entry_mut(id) {
-                e.chain_tx = parent_tx + u64::from(e.n_tx);
-                e.sequence_id = seq;
-            }
-            if let Some(children) = self.unlinked.remove(&id) {
-                queue.extend(children);
-            }
-        }
+        let waiting = self.unlinked.remove(&base).unwrap_or_default();
+        self.link_chain_tx(waiting);
     }
 
     /// At start-up: resumes a snapshot chainstate found in

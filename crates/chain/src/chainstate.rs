@@ -364,7 +364,13 @@ impl Chainstate {
             }
             return;
         }
-        let mut queue = vec![id];
+        self.link_chain_tx(vec![id]);
+    }
+
+    /// Gives the blocks in `queue`, whose parents are linked, and every
+    /// waiting descendant their chain transaction count and sequence id, and
+    /// makes candidates of those that qualify.
+    pub(crate) fn link_chain_tx(&mut self, mut queue: Vec<BlockId>) {
         while let Some(id) = queue.pop() {
             let parent_tx = self
                 .index

@@ -21,6 +21,12 @@ const PRUNE_LOCK_BUFFER: i64 = 10;
 const PRUNE_BUFFER_BYTES: u64 = 0x100_0000 + 0x10_0000;
 
 impl Chainstate {
+    /// Whether block files were ever pruned (Core's `m_have_pruned`): blocks
+    /// merely not downloaded yet, below an assumeutxo snapshot, do not count.
+    pub fn have_pruned(&self) -> bool {
+        matches!(self.store.read_flag("prunedblockfiles"), Ok(Some(true)))
+    }
+
     /// Height of the last block whose data or undo data is gone, searching
     /// down from the tip (`None` when nothing above genesis is missing).
     pub fn prune_height(&self) -> Option<u32> {

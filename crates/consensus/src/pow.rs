@@ -237,6 +237,11 @@ pub fn difficulty(bits: CompactTarget) -> f64 {
     diff
 }
 
+/// `bits` as RPC results print it: 8 hex digits.
+pub fn bits_hex(bits: CompactTarget) -> String {
+    format!("{:08x}", bits.to_consensus())
+}
+
 /// The 64-digit hex target of `bits`.
 pub fn target_hex(bits: CompactTarget) -> String {
     hex::encode(bitcoin::Target::from_compact(bits).to_be_bytes())

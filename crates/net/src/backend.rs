@@ -146,7 +146,9 @@ pub trait NodeBackend: Send + Sync {
         true
     }
 
-    /// Whether the node is still catching up (Core's `IsInitialBlockDownload`).
+    /// Whether the node is still catching up (Core's `IsInitialBlockDownload`):
+    /// it then fetches blocks only from full-history peers, and neither
+    /// fetches announced transactions nor validates unsolicited ones.
     fn is_initial_block_download(&self) -> bool {
         false
     }
@@ -223,12 +225,6 @@ pub trait NodeBackend: Send + Sync {
             min_relay: 100,
             initial_download: false,
         }
-    }
-
-    /// Whether the node is in initial block download: Core neither fetches
-    /// announced transactions nor validates unsolicited ones then.
-    fn is_initial_block_download(&self) -> bool {
-        false
     }
 
     /// Base fee (satoshis) and virtual size of a mempool transaction, to honour

@@ -326,10 +326,6 @@ impl NodeBackend for ChainBackend {
         }
     }
 
-    fn is_initial_block_download(&self) -> bool {
-        self.chain.lock().is_initial_block_download()
-    }
-
     fn mempool_fee(&self, id: &TxRef) -> Option<(i64, u64)> {
         let pool = self.chain.pool();
         let e = match id {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use consensus::pow::{difficulty, target_hex};
+use consensus::pow::{bits_hex, difficulty, target_hex};
 use rpc::error::code as codes;
 use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Value};
@@ -83,10 +83,7 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
         out.insert("currentblockweight".into(), json!(last.weight));
         out.insert("currentblocktx".into(), json!(last.txs));
     }
-    out.insert(
-        "bits".into(),
-        json!(format!("{:08x}", tip.header.bits.to_consensus())),
-    );
+    out.insert("bits".into(), json!(bits_hex(tip.header.bits)));
     out.insert("difficulty".into(), json!(difficulty(tip.header.bits)));
     out.insert("target".into(), json!(target_hex(tip.header.bits)));
     out.insert(
@@ -109,7 +106,7 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
         "next".into(),
         json!({
             "height": tip.height + 1,
-            "bits": format!("{:08x}", next_bits.to_consensus()),
+            "bits": bits_hex(next_bits),
             "difficulty": difficulty(next_bits),
             "target": target_hex(next_bits),
         }),

@@ -23,7 +23,7 @@ use crate::assembler::{Assembled, BlockAssembler, Contents, Request};
 use chainstate_service::ChainView;
 use common::settings::CLIENT_NAME;
 use common::shutdown::Shutdown;
-use consensus::pow::target_hex;
+use consensus::pow::{bits_hex, target_hex};
 use rpc::json::parse_hash;
 
 /// First long-poll check for new transactions, then every `LONGPOLL_RECHECK`.
@@ -322,10 +322,7 @@ fn template(
         out.insert("weightlimit".into(), json!(MAX_BLOCK_WEIGHT));
     }
     out.insert("curtime".into(), json!(block.header.time));
-    out.insert(
-        "bits".into(),
-        json!(format!("{:08x}", block.header.bits.to_consensus())),
-    );
+    out.insert("bits".into(), json!(bits_hex(block.header.bits)));
     out.insert("height".into(), json!(height));
     if signet {
         out.insert(

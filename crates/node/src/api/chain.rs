@@ -566,11 +566,16 @@ impl Chain for ChainApi {
     }
 
     fn have_pruned(&self) -> Result<bool> {
-        Ok(self.chain().lock().prune_height().is_some())
+        Ok(self.chain().lock().have_pruned())
     }
 
     fn get_prune_height(&self) -> Result<Option<i32>> {
-        Ok(self.chain().lock().prune_height().map(|h| h as i32))
+        let cs = self.chain().lock();
+        Ok(cs
+            .have_pruned()
+            .then(|| cs.prune_height())
+            .flatten()
+            .map(|h| h as i32))
     }
 
     fn is_ready_to_broadcast(&self) -> Result<bool> {
@@ -722,7 +727,6 @@ impl Chain for ChainApi {
     }
 
     fn has_assumed_valid_chain(&self) -> Result<bool> {
-        // No assumeutxo snapshot chainstates here.
-        Ok(false)
+        Ok(self.chain().lock().snapshot_base().is_some())
     }
 }

@@ -5,9 +5,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::rpc::blockchain::insert_target_fields;
 use chain::assumeutxo::read_metadata;
 use chainstate_service::NodeChain;
-use consensus::pow::{difficulty, target_hex};
 use rpc::error::code;
 use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
@@ -78,12 +78,7 @@ fn getchainstates(chain: &NodeChain) -> Value {
             let mut o = Map::new();
             o.insert("blocks".into(), json!(e.height));
             o.insert("bestblockhash".into(), json!(e.hash.to_string()));
-            o.insert(
-                "bits".into(),
-                json!(format!("{:08x}", e.header.bits.to_consensus())),
-            );
-            o.insert("target".into(), json!(target_hex(e.header.bits)));
-            o.insert("difficulty".into(), json!(difficulty(e.header.bits)));
+            insert_target_fields(&mut o, e.header.bits);
             o.insert(
                 "verificationprogress".into(),
                 json!(cs.guess_verification_progress(e)),

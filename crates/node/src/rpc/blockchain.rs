@@ -13,7 +13,7 @@ use chain::{BlockId, ChainError, Chainstate, IndexEntry};
 use rpc::{rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use consensus::pow::{difficulty, target_hex};
+use consensus::pow::{bits_hex, difficulty, target_hex};
 use rpc::json::parse_hash;
 
 use chainstate_service::NodeChain;
@@ -76,12 +76,7 @@ pub fn header_json(cs: &Chainstate, id: BlockId) -> Map<String, Value> {
     o.insert("time".into(), json!(e.header.time));
     o.insert("mediantime".into(), json!(e.median_time_past));
     o.insert("nonce".into(), json!(e.header.nonce));
-    o.insert(
-        "bits".into(),
-        json!(format!("{:08x}", e.header.bits.to_consensus())),
-    );
-    o.insert("target".into(), json!(target_hex(e.header.bits)));
-    o.insert("difficulty".into(), json!(difficulty(e.header.bits)));
+    insert_target_fields(&mut o, e.header.bits);
     o.insert(
         "chainwork".into(),
         json!(hex::encode(e.chain_work.to_be_bytes())),
@@ -205,12 +200,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>, warnings: Vec<Str
     o.insert("blocks".into(), json!(tip.height));
     o.insert("headers".into(), json!(headers));
     o.insert("bestblockhash".into(), json!(tip.hash.to_string()));
-    o.insert(
-        "bits".into(),
-        json!(format!("{:08x}", tip.header.bits.to_consensus())),
-    );
-    o.insert("target".into(), json!(target_hex(tip.header.bits)));
-    o.insert("difficulty".into(), json!(difficulty(tip.header.bits)));
+    insert_target_fields(&mut o, tip.header.bits);
     o.insert("time".into(), json!(tip.header.time));
     o.insert("mediantime".into(), json!(tip.median_time_past));
     o.insert(
@@ -525,4 +515,12 @@ fn background_validation(cs: &chain::Chainstate) -> Option<Value> {
         "chainwork": hex::encode(t.chain_work.to_be_bytes()),
         "verificationprogress": progress,
     }))
+}
+
+/// `bits`, `target` and `difficulty` of a header, in the order
+/// `getblockheader`, `getblockchaininfo` and `getchainstates` print them.
+pub(crate) fn insert_target_fields(o: &mut Map<String, Value>, bits: bitcoin::CompactTarget) {
+    o.insert("bits".into(), json!(bits_hex(bits)));
+    o.insert("target".into(), json!(target_hex(bits)));
+    o.insert("difficulty".into(), json!(difficulty(bits)));
 }

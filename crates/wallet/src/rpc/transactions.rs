@@ -201,6 +201,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
                 Some(s) => Some(s as i32),
                 None => None,
             };
+            check_blocks_available(&wallet, start_height, stop)?;
             let start = wallet.chain.get_block_hash(start_height).map_err(|e| RpcError::misc(e.to_string()))?;
             let result = sync::scan(&wallet, start, start_height, stop);
             drop(release);
@@ -238,4 +239,33 @@ impl Drop for Reserved<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
     }
+}
+
+/// Refuses a rescan over blocks the node does not have, naming why as Core
+/// does: pruned away, not yet downloaded by an assumeutxo background sync,
+/// or missing for no known reason.
+fn check_blocks_available(
+    wallet: &crate::wallet::Wallet,
+    start_height: i32,
+    stop: Option<i32>,
+) -> Result<(), RpcError> {
+    let Some((last, _)) = wallet.lock().ledger.last_block() else {
+        return Ok(());
+    };
+    if wallet
+        .chain
+        .has_blocks(&last, start_height, stop)
+        .unwrap_or(false)
+    {
+        return Ok(());
+    }
+    let pruned = wallet.chain.have_pruned().unwrap_or(false);
+    let prune_height = wallet.chain.get_prune_height().ok().flatten();
+    if pruned && prune_height.is_some_and(|h| h >= start_height) {
+        return Err(RpcError::misc("Can't rescan beyond pruned data. Use RPC call getblockchaininfo to determine your pruned height."));
+    }
+    if wallet.chain.has_assumed_valid_chain().unwrap_or(false) {
+        return Err(RpcError::misc("Failed to rescan unavailable blocks likely due to an in-progress assumeutxo background sync. Check logs or getchainstates RPC for assumeutxo background sync progress and try again later."));
+    }
+    Err(RpcError::misc("Failed to rescan unavailable blocks, potentially caused by data corruption. If the issue persists you may want to reindex (see -reindex option)."))
 }

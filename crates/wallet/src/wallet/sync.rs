@@ -213,7 +213,10 @@ pub fn attach_chain(
                 _ => rescan_height = tip_height,
             }
         }
-        if chain.have_pruned().unwrap_or(false) {
+        let pruned = chain.have_pruned().unwrap_or(false);
+        // Blocks below an assumeutxo snapshot's base arrive out of order,
+        // like pruned ones they may be missing.
+        if pruned || chain.has_assumed_valid_chain().unwrap_or(false) {
             let mut block_height = tip_height;
             while block_height > 0
                 && chain.have_block_on_disk(block_height - 1).unwrap_or(false)
@@ -222,7 +225,11 @@ pub fn attach_chain(
                 block_height -= 1;
             }
             if rescan_height != block_height {
-                return Err("Prune: last wallet synchronisation goes beyond pruned data. You need to -reindex (download the whole blockchain again in case of a pruned node)".into());
+                return Err(if pruned {
+                    "Prune: last wallet synchronisation goes beyond pruned data. You need to -reindex (download the whole blockchain again in case of a pruned node)".into()
+                } else {
+                    format!("Error loading wallet. Wallet requires blocks to be downloaded, and software does not currently support loading wallets while blocks are being downloaded out of order when using assumeutxo snapshots. Wallet should be able to load successfully after node sync reaches height {block_height}")
+                });
             }
         }
     }
