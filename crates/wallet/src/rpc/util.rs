@@ -42,6 +42,22 @@ pub fn wallet_for_request(
     }
 }
 
+/// The wallet a request names, by its `/wallet/<name>` endpoint or by its
+/// `wallet_name` argument; both must agree when both are given (Core's
+/// `EnsureUniqueWalletName`).
+pub fn unique_wallet_name(request: &RpcRequest, given: Option<String>) -> Result<String, RpcError> {
+    match (request.wallet_name(), given) {
+        (Some(endpoint), Some(given)) if endpoint != given => Err(RpcError::invalid_parameter(
+            "The RPC endpoint wallet and the wallet name parameter specify different wallets",
+        )),
+        (Some(endpoint), _) => Ok(endpoint),
+        (None, Some(given)) => Ok(given),
+        (None, None) => Err(RpcError::invalid_parameter(
+            "Either the RPC endpoint wallet or the wallet name parameter must be provided",
+        )),
+    }
+}
+
 /// The wallet for the request, caught up with the node's tip first (Core's
 /// `BlockUntilSyncedToCurrentChain`, which most wallet RPCs call).
 pub fn synced_wallet(

@@ -1,6 +1,6 @@
 //! Methods about the set of wallets: which are loaded, which are on disk.
 
-use super::util::{last_processed_block, synced_wallet, wallet_for_request};
+use super::util::{last_processed_block, synced_wallet, unique_wallet_name, wallet_for_request};
 use crate::context::WalletContext;
 use crate::db::records::flags;
 use crate::manage;
@@ -276,16 +276,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
         "wallet",
         "Unloads the wallet referenced by the request endpoint or the wallet_name argument.\nIf both are specified, they must be identical.",
         move |req, p: UnloadWalletParams| {
-            let name = match (req.wallet_name(), p.wallet_name) {
-                (Some(endpoint), Some(given)) if endpoint != given => {
-                    return Err(RpcError::invalid_parameter("The RPC endpoint wallet and the wallet name parameter specify different wallets"))
-                }
-                (Some(endpoint), _) => endpoint,
-                (None, Some(given)) => given,
-                (None, None) => {
-                    return Err(RpcError::invalid_parameter("Either the RPC endpoint wallet or the wallet name parameter must be provided"))
-                }
-            };
+            let name = unique_wallet_name(req, p.wallet_name)?;
             if c.wallet(&name).is_none() {
                 return Err(RpcError::new(code::WALLET_NOT_FOUND, "Requested wallet does not exist or is not loaded"));
             }
@@ -311,16 +302,7 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             "wallet",
             "Migrate the wallet to a descriptor wallet.\nA new wallet backup will need to be made.\n\nThe migration process will create a backup of the wallet before migrating. This backup\nfile will be named <wallet name>-<timestamp>.legacy.bak and can be found in the directory\nfor this wallet. In the event of an incorrect migration, the backup can be restored using restorewallet.\nEncrypted wallets must have the passphrase provided as an argument to this call.\n\nThis RPC may take a long time to complete. Increasing the RPC client timeout is recommended.",
             move |req, p: MigrateWalletParams| {
-                let name = match (req.wallet_name(), p.wallet_name) {
-                    (Some(endpoint), Some(given)) if endpoint != given => {
-                        return Err(RpcError::invalid_parameter("The RPC endpoint wallet and the wallet name parameter specify different wallets"))
-                    }
-                    (Some(endpoint), _) => endpoint,
-                    (None, Some(given)) => given,
-                    (None, None) => {
-                        return Err(RpcError::invalid_parameter("Either the RPC endpoint wallet or the wallet name parameter must be provided"))
-                    }
-                };
+                let name = unique_wallet_name(req, p.wallet_name)?;
                 let passphrase = p.passphrase.unwrap_or_default();
                 let r = crate::migrate::migrate_wallet(&c, &name, &passphrase, p.load_wallet)
                     .map_err(|e| RpcError::new(code::WALLET_ERROR, e))?;
