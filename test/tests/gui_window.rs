@@ -60,12 +60,18 @@ fn gone(pid: u32) -> bool {
 
 /// Does `act` until `done` holds (each try gets 5 s to show its effect);
 /// fails after 60 s.
-fn retry(what: &str, mut act: impl FnMut(), done: impl Fn() -> bool) {
-    let end = Instant::now() + Duration::from_secs(60);
+fn retry(what: &str, act: impl FnMut(), done: impl Fn() -> bool) {
+    retry_every(what, Duration::from_secs(5), act, done);
+}
+
+/// [`retry`] for actions that take a while to show (a wallet being made):
+/// trying again too soon would act on the window a second time.
+fn retry_every(what: &str, per_try: Duration, mut act: impl FnMut(), done: impl Fn() -> bool) {
+    let end = Instant::now() + Duration::from_secs(60).max(per_try * 4);
     loop {
         act();
         let tried = Instant::now();
-        while tried.elapsed() < Duration::from_secs(5) {
+        while tried.elapsed() < per_try {
             if done() {
                 return;
             }
@@ -162,8 +168,10 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
     // A wallet, made in the window: Enter presses "Create a new wallet",
     // whose dialog takes the name.
     let wallets = || node.rpc("listwallets", json!([]));
-    retry(
+    // A debug build under load can take several seconds to make a wallet.
+    retry_every(
         "the wallet created in the window",
+        Duration::from_secs(20),
         || {
             x.keys(&window, &["Return"]);
             std::thread::sleep(Duration::from_millis(300));
