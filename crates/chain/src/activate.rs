@@ -15,6 +15,15 @@ use crate::error::{ChainError, Result};
 use crate::index::BlockId;
 
 impl Chainstate {
+    /// The header facts of `parent`, which a block being connected needs;
+    /// a parent missing from the index is a storage fault, not a bad block.
+    pub(crate) fn parent_info(&self, parent: BlockId) -> Result<consensus::pow::HeaderInfo> {
+        self.index
+            .entry(parent)
+            .map(|p| p.info())
+            .ok_or_else(|| ChainError::System("parent not indexed".into()))
+    }
+
     /// The candidate that should be the tip: most work, then earliest
     /// received. Candidates whose path to the active chain contains a failed
     /// or missing block are dropped on the way.
@@ -209,11 +218,7 @@ impl Chainstate {
                 self.coins.set_best_block(hash);
             }
             Some(parent) => {
-                let prev = self
-                    .index
-                    .entry(parent)
-                    .map(|p| p.info())
-                    .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
+                let prev = self.parent_info(parent)?;
                 let check_scripts = self.script_check_reason(id, hash).is_some();
                 let mut overlay = BlockCoins::new(&self.coins);
                 let ctx = self.connect_context(&prev, check_scripts);

@@ -674,11 +674,7 @@ impl Chainstate {
             }
             return Ok(());
         };
-        let prev = self
-            .index
-            .entry(parent)
-            .map(|p| p.info())
-            .ok_or_else(|| ChainError::System("parent not indexed".into()))?;
+        let prev = self.parent_info(parent)?;
         let check_scripts = self.script_check_reason(id, hash).is_some();
         let outcome = {
             let Some(bg) = self.snapshot.as_ref().and_then(|s| s.background.as_ref()) else {
