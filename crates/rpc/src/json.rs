@@ -26,6 +26,50 @@ pub fn amount_to_value(sats: i64) -> Value {
     Value::Number(text.parse::<Number>().unwrap_or_else(|_| Number::from(0)))
 }
 
+/// Formats a double as UniValue's `setFloat` does: 16 significant digits in
+/// C's `%g` style (`1`, `0.962`, `4.656542373906925e-10`), where serde would
+/// print the shortest round-trip form (`1.0`, `4.6565423739069247e-10`).
+/// NaN and infinities have no JSON form and become `null`.
+pub fn double_to_value(v: f64) -> Value {
+    format_g16(v)
+        .and_then(|text| text.parse::<Number>().ok())
+        .map_or(Value::Null, Value::Number)
+}
+
+/// `%.16g`: scientific when the decimal exponent is below -4 or at least 16,
+/// fixed otherwise; trailing zeros (and a bare point) removed.
+fn format_g16(v: f64) -> Option<String> {
+    const PRECISION: i32 = 16;
+    if !v.is_finite() {
+        return None;
+    }
+    if v == 0.0 {
+        return Some(if v.is_sign_negative() { "-0" } else { "0" }.into());
+    }
+    // Rounding to 16 digits first decides the exponent (9.9999999999999999 is 10).
+    let sci = format!("{:.*e}", (PRECISION - 1) as usize, v);
+    let (mantissa, exp) = sci.split_once('e')?;
+    let exp: i32 = exp.parse().ok()?;
+    if exp < -4 || exp >= PRECISION {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return Some(format!(
+            "{}e{sign}{:02}",
+            trim_fraction(mantissa),
+            exp.abs()
+        ));
+    }
+    let decimals = (PRECISION - 1 - exp).max(0) as usize;
+    Some(trim_fraction(&format!("{v:.decimals$}")).to_string())
+}
+
+fn trim_fraction(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
 /// Parses an amount given as a JSON number or string into satoshis, with Core's
 /// errors (`Amount is not a number or string`, `Invalid amount`, `Amount out of range`).
 pub fn amount_from_value(value: &Value, decimals: u32) -> RpcResult<i64> {
@@ -98,6 +142,28 @@ mod tests {
         assert_eq!(amount_to_value(10_000).to_string(), "0.00010000");
         assert_eq!(amount_to_value(-COIN).to_string(), "-1.00000000");
         assert_eq!(amount_to_value(MAX_MONEY).to_string(), "21000000.00000000");
+    }
+
+    #[test]
+    fn doubles_print_like_univalue() {
+        let cases = [
+            (1.0, "1"),
+            (0.962, "0.962"),
+            (4.6565423739069247e-10, "4.656542373906925e-10"),
+            (0.000123, "0.000123"),
+            (0.00001234, "1.234e-05"),
+            (1234567.5, "1234567.5"),
+            (1e16, "1e+16"),
+            (123456789012345.6, "123456789012345.6"),
+            (-2.5, "-2.5"),
+            (0.0, "0"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (9.99999999999999999, "10"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(double_to_value(v).to_string(), want, "{v}");
+        }
+        assert_eq!(double_to_value(f64::NAN), Value::Null);
     }
 
     #[test]

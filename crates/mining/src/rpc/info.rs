@@ -63,7 +63,9 @@ fn network_hash_ps(cs: &chain::Chainstate, lookup: i64, height: i64) -> Result<V
         return Ok(json!(0));
     }
     let work = work_f64(end.chain_work) - work_f64(start.chain_work);
-    Ok(json!(work / f64::from(max_time - min_time)))
+    Ok(rpc::json::double_to_value(
+        work / f64::from(max_time - min_time),
+    ))
 }
 
 fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
@@ -84,7 +86,10 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
         out.insert("currentblocktx".into(), json!(last.txs));
     }
     out.insert("bits".into(), json!(bits_hex(tip.header.bits)));
-    out.insert("difficulty".into(), json!(difficulty(tip.header.bits)));
+    out.insert(
+        "difficulty".into(),
+        rpc::json::double_to_value(difficulty(tip.header.bits)),
+    );
     out.insert("target".into(), json!(target_hex(tip.header.bits)));
     out.insert(
         "networkhashps".into(),
@@ -107,7 +112,7 @@ fn mining_info(assembler: &BlockAssembler) -> Result<Value, RpcError> {
         json!({
             "height": tip.height + 1,
             "bits": bits_hex(next_bits),
-            "difficulty": difficulty(next_bits),
+            "difficulty": rpc::json::double_to_value(difficulty(next_bits)),
             "target": target_hex(next_bits),
         }),
     );

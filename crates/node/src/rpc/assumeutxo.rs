@@ -81,7 +81,7 @@ fn getchainstates(chain: &NodeChain) -> Value {
             insert_target_fields(&mut o, e.header.bits);
             o.insert(
                 "verificationprogress".into(),
-                json!(cs.guess_verification_progress(e)),
+                rpc::json::double_to_value(cs.guess_verification_progress(e)),
             );
             o.insert("coins_db_cache_bytes".into(), json!(coins_db));
             o.insert("coins_tip_cache_bytes".into(), json!(coins_tip));

@@ -205,7 +205,7 @@ fn blockchain_info(cs: &Chainstate, prune_target: Option<u64>, warnings: Vec<Str
     o.insert("mediantime".into(), json!(tip.median_time_past));
     o.insert(
         "verificationprogress".into(),
-        json!(cs.guess_verification_progress(tip)),
+        rpc::json::double_to_value(cs.guess_verification_progress(tip)),
     );
     o.insert(
         "initialblockdownload".into(),
@@ -416,10 +416,11 @@ pub fn register(
         "blockchain",
         "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
         move |_, ()| {
-            Ok(json!(c
-                .lock()
-                .tip_entry()
-                .map_or(0.0, |t| difficulty(t.header.bits))))
+            Ok(rpc::json::double_to_value(
+                c.lock()
+                    .tip_entry()
+                    .map_or(0.0, |t| difficulty(t.header.bits)),
+            ))
         },
     ));
 
@@ -513,7 +514,7 @@ fn background_validation(cs: &chain::Chainstate) -> Option<Value> {
         "bestblockhash": t.hash.to_string(),
         "mediantime": t.median_time_past,
         "chainwork": hex::encode(t.chain_work.to_be_bytes()),
-        "verificationprogress": progress,
+        "verificationprogress": rpc::json::double_to_value(progress),
     }))
 }
 
@@ -522,5 +523,8 @@ fn background_validation(cs: &chain::Chainstate) -> Option<Value> {
 pub(crate) fn insert_target_fields(o: &mut Map<String, Value>, bits: bitcoin::CompactTarget) {
     o.insert("bits".into(), json!(bits_hex(bits)));
     o.insert("target".into(), json!(target_hex(bits)));
-    o.insert("difficulty".into(), json!(difficulty(bits)));
+    o.insert(
+        "difficulty".into(),
+        rpc::json::double_to_value(difficulty(bits)),
+    );
 }

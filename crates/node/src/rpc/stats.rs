@@ -302,7 +302,10 @@ fn window_stats(end: &IndexEntry, start: &IndexEntry, blocks: u32) -> Value {
             let count = end.chain_tx - start.chain_tx;
             o.insert("window_tx_count".into(), json!(count));
             if interval > 0 {
-                o.insert("txrate".into(), json!(count as f64 / interval as f64));
+                o.insert(
+                    "txrate".into(),
+                    rpc::json::double_to_value(count as f64 / interval as f64),
+                );
             }
         }
     }

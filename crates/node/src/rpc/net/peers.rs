@@ -62,14 +62,23 @@ fn peer_json(peer: &Peer) -> Value {
     o.insert("conntime".into(), json!(peer.connected_at));
     o.insert("timeoffset".into(), json!(0));
     if let Some(t) = s.ping_time {
-        o.insert("pingtime".into(), json!(t.as_secs_f64()));
+        o.insert(
+            "pingtime".into(),
+            rpc::json::double_to_value(t.as_secs_f64()),
+        );
     }
     if let Some(t) = s.min_ping {
-        o.insert("minping".into(), json!(t.as_secs_f64()));
+        o.insert(
+            "minping".into(),
+            rpc::json::double_to_value(t.as_secs_f64()),
+        );
     }
     if let Some(start) = s.ping_started {
         let waited = net::clock::now_micros() - start;
-        o.insert("pingwait".into(), json!(waited as f64 / 1e6));
+        o.insert(
+            "pingwait".into(),
+            rpc::json::double_to_value(waited as f64 / 1e6),
+        );
     }
     o.insert("version".into(), json!(s.version));
     o.insert("subver".into(), json!(s.subver));
