@@ -400,10 +400,12 @@ pub fn register(table: &RpcTable, context: &Arc<WalletContext>) {
             );
             o.insert(
                 "scanning".into(),
-                if wallet.is_scanning() {
-                    json!({"duration": 0, "progress": 0})
-                } else {
-                    json!(false)
+                match wallet.scanning_status() {
+                    Some((duration, progress)) => json!({
+                        "duration": duration,
+                        "progress": rpc::json::double_to_value(progress),
+                    }),
+                    None => json!(false),
                 },
             );
             o.insert(

@@ -257,6 +257,9 @@ pub struct Wallet {
     pub(crate) scanning_with_passphrase: AtomicBool,
     /// `abortrescan` asked the running rescan to stop.
     pub(crate) abort_rescan: AtomicBool,
+    /// When the running block scan began and the share of it done (0 to 1),
+    /// for `getwalletinfo`'s `scanning`.
+    pub(crate) scan_clock: Mutex<Option<(std::time::Instant, f64)>>,
     /// When `walletpassphrase` unlocked it until (0: locked).
     pub(crate) relock_time: std::sync::atomic::AtomicI64,
     /// When the tip last changed (Core's `m_best_block_time`, mock time).
@@ -285,6 +288,7 @@ impl Wallet {
             rescanning: AtomicBool::new(false),
             scanning_with_passphrase: AtomicBool::new(false),
             abort_rescan: AtomicBool::new(false),
+            scan_clock: Mutex::new(None),
             relock_time: std::sync::atomic::AtomicI64::new(0),
             best_block_time: std::sync::atomic::AtomicI64::new(0),
             next_resend: std::sync::atomic::AtomicI64::new(sync::default_next_resend()),
@@ -482,6 +486,23 @@ impl Wallet {
         }
     }
 
+    /// Starts (`Some`) or clears the running scan's clock.
+    pub(crate) fn set_scan_clock(&self, clock: Option<(std::time::Instant, f64)>) {
+        *self.scan_clock.lock().unwrap_or_else(|e| e.into_inner()) = clock;
+    }
+
+    /// Records how far the running scan is (0 to 1).
+    pub(crate) fn set_scan_share(&self, share: f64) {
+        if let Some((_, done)) = self
+            .scan_clock
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            *done = share;
+        }
+    }
+
     /// Core's `MarkUnusedAddresses` for the outputs of `txids`: an output
     /// paying an index at or beyond a descriptor's next index marks the
     /// indexes up to it used (so they are not handed out) and tops the
@@ -636,6 +657,18 @@ impl Wallet {
     /// Whether a rescan is running.
     pub fn is_scanning(&self) -> bool {
         self.rescanning.load(Ordering::SeqCst)
+    }
+
+    /// While a rescan runs: seconds since its block scan began and the share
+    /// of it done (both 0 until the scan reaches its first block).
+    pub fn scanning_status(&self) -> Option<(u64, f64)> {
+        if !self.is_scanning() {
+            return None;
+        }
+        let clock = *self.scan_clock.lock().unwrap_or_else(|e| e.into_inner());
+        Some(clock.map_or((0, 0.0), |(began, share)| {
+            (began.elapsed().as_secs(), share)
+        }))
     }
 }
 

@@ -514,6 +514,7 @@ impl ScanProgress {
     ) -> ScanProgress {
         let title = format!("[{}] Rescanning…", wallet.display_name());
         wallet.show_progress(&title, 0);
+        wallet.set_scan_clock(Some((Instant::now(), 0.0)));
         let chain = &wallet.chain;
         let guess = |h: &BlockHash| chain.guess_verification_progress(h).unwrap_or(0.0);
         let tip = last_block(wallet, held).map(|(h, _)| h);
@@ -556,11 +557,13 @@ impl ScanProgress {
                 .unwrap_or(self.begin);
             let share = (current - self.begin) / (self.end - self.begin);
             wallet.show_progress(&self.title, ((share * 100.0) as i32).clamp(1, 99));
+            wallet.set_scan_share(share.clamp(0.0, 1.0));
         }
     }
 
     fn done(&self, wallet: &Wallet) {
         wallet.show_progress(&self.title, 100);
+        wallet.set_scan_clock(None);
     }
 }
 
