@@ -9,6 +9,7 @@ pub mod json;
 pub mod method;
 pub mod params;
 pub mod request;
+pub mod result_doc;
 pub mod table;
 
 pub use error::{code, RpcError, RpcResult};

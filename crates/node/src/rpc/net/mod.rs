@@ -8,6 +8,7 @@ use common::args::ArgsManager;
 use net::config::{NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
 use net::proxies::{NetworkProxies, NETWORKS};
 use net::NetHandle;
+use rpc::result_doc::{ResultDoc, Shape};
 use rpc::{RpcMethod, RpcTable};
 use serde_json::json;
 
@@ -83,8 +84,69 @@ pub fn register(
                 }))
             },
         )
-        .result("{\n  \"version\" : n,    (numeric) the server version\n  \"subversion\" : \"str\",    (string) the server subversion string\n  ...\n}"),
+        .result(getnetworkinfo_result().render()),
     );
+}
+
+/// `getnetworkinfo`'s result, for its help.
+fn getnetworkinfo_result() -> ResultDoc {
+    let network_names = NETWORKS.join(", ");
+    ResultDoc::object(vec![
+        ResultDoc::new("version", Shape::Num, "the server version"),
+        ResultDoc::new("subversion", Shape::Str, "the server subversion string"),
+        ResultDoc::new("protocolversion", Shape::Num, "the protocol version"),
+        ResultDoc::new("localservices", Shape::Hex, "the services we offer to the network"),
+        ResultDoc::new(
+            "localservicesnames",
+            Shape::Array(vec![ResultDoc::new("SERVICE_NAME", Shape::Str, "the service name")]),
+            "the services we offer to the network, in human-readable form",
+        ),
+        ResultDoc::new("localrelay", Shape::Bool, "true if transaction relay is requested from peers"),
+        ResultDoc::new("timeoffset", Shape::Num, "the time offset"),
+        ResultDoc::new("connections", Shape::Num, "the total number of connections"),
+        ResultDoc::new("connections_in", Shape::Num, "the number of inbound connections"),
+        ResultDoc::new("connections_out", Shape::Num, "the number of outbound connections"),
+        ResultDoc::new("networkactive", Shape::Bool, "whether p2p networking is enabled"),
+        ResultDoc::new(
+            "networks",
+            Shape::Array(vec![ResultDoc::object(vec![
+                ResultDoc::new("name", Shape::Str, format!("network ({network_names})")),
+                ResultDoc::new("limited", Shape::Bool, "is the network limited using -onlynet?"),
+                ResultDoc::new("reachable", Shape::Bool, "is the network reachable?"),
+                ResultDoc::new(
+                    "proxy",
+                    Shape::Str,
+                    "(\"host:port\") the proxy that is used for this network, or empty if none",
+                ),
+                ResultDoc::new(
+                    "proxy_randomize_credentials",
+                    Shape::Bool,
+                    "Whether randomized credentials are used",
+                ),
+            ])]),
+            "information per network",
+        ),
+        ResultDoc::new("relayfee", Shape::Num, "minimum relay fee rate for transactions in BTC/kvB"),
+        ResultDoc::new(
+            "incrementalfee",
+            Shape::Num,
+            "minimum fee rate increment for mempool limiting or replacement in BTC/kvB",
+        ),
+        ResultDoc::new(
+            "localaddresses",
+            Shape::Array(vec![ResultDoc::object(vec![
+                ResultDoc::new("address", Shape::Str, "network address"),
+                ResultDoc::new("port", Shape::Num, "network port"),
+                ResultDoc::new("score", Shape::Num, "relative score"),
+            ])]),
+            "list of local addresses",
+        ),
+        ResultDoc::new(
+            "warnings",
+            Shape::Array(vec![ResultDoc::new("", Shape::Str, "warning")]),
+            "any network and blockchain warnings (run with `-deprecatedrpc=warnings` to return the latest warning as a single string)",
+        ),
+    ])
 }
 
 /// Registers the RPCs that need the running P2P layer (`net`); `bantime` is
