@@ -235,12 +235,20 @@ pub const NODE_WITNESS: u64 = 1 << 3;
 pub const NODE_NETWORK_LIMITED: u64 = 1 << 10;
 
 /// Parses `host`, `host:port`, `[v6]`, `[v6]:port`; `None` if not an IP address.
+/// IPv4 hosts may take the shorthand forms numeric lookups accept (`127.1`).
 pub fn parse_host_port(s: &str, default_port: u16) -> Option<SocketAddr> {
     if let Ok(sa) = s.parse::<SocketAddr>() {
         return Some(sa);
     }
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Some(SocketAddr::new(ip, default_port));
+    }
+    let (host, port) = match s.rsplit_once(':') {
+        Some((host, port)) => (host, port.parse::<u16>().ok()),
+        None => (s, Some(default_port)),
+    };
+    if let (Some(ip), Some(port)) = (parse_ipv4_shorthand(host), port) {
+        return Some(SocketAddr::new(IpAddr::V4(ip), port));
     }
     if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
         return inner
@@ -261,6 +269,45 @@ pub fn parse_host_port(s: &str, default_port: u16) -> Option<SocketAddr> {
             .map(|p| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), p));
     }
     None
+}
+
+/// An IPv4 address in the classic `inet_aton` forms a numeric host lookup
+/// takes: one to four parts, each decimal, octal (`0` prefix) or hex (`0x`),
+/// the last part filling the bytes the others left (`127.1` is 127.0.0.1).
+fn parse_ipv4_shorthand(host: &str) -> Option<Ipv4Addr> {
+    let parts: Vec<u32> = host
+        .split('.')
+        .map(parse_c_number)
+        .collect::<Option<Vec<u32>>>()?;
+    let (last, leading) = parts.split_last()?;
+    if leading.len() > 3 || leading.iter().any(|p| *p > 0xff) {
+        return None;
+    }
+    let last_bits = 8 * (4 - leading.len() as u32);
+    if last_bits < 32 && *last >> last_bits != 0 {
+        return None;
+    }
+    let high = leading
+        .iter()
+        .enumerate()
+        .fold(0u32, |acc, (i, p)| acc | p << (24 - 8 * i as u32));
+    Some(Ipv4Addr::from(high | last))
+}
+
+/// A non-negative number written as C writes literals: `0x` hex, leading-zero
+/// octal, or decimal.
+fn parse_c_number(text: &str) -> Option<u32> {
+    let (digits, radix) = if let Some(hex) = text.strip_prefix("0x").or(text.strip_prefix("0X")) {
+        (hex, 16)
+    } else if text.len() > 1 && text.starts_with('0') {
+        (&text[1..], 8)
+    } else {
+        (text, 10)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    u32::from_str_radix(digits, radix).ok()
 }
 
 /// Core's init error for a `-bind` value that is not an address: a bad port, or
@@ -754,5 +801,15 @@ mod tests {
         assert_eq!(parse_host_port("[::1]:7", 9).unwrap().port(), 7);
         assert_eq!(parse_host_port("[::1]", 9).unwrap().port(), 9);
         assert!(parse_host_port("example.com:1", 9).is_none());
+        let loopback = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
+        assert_eq!(parse_host_port("127.1:7", 9), Some(loopback(7)));
+        assert_eq!(parse_host_port("127.0.1", 9), Some(loopback(9)));
+        assert_eq!(parse_host_port("0x7f.1", 9), Some(loopback(9)));
+        assert_eq!(parse_host_port("0177.0.0.1", 9), Some(loopback(9)));
+        assert_eq!(parse_host_port("2130706433", 9), Some(loopback(9)));
+        assert!(parse_host_port("127.256.1", 9).is_none());
+        assert!(parse_host_port("1.2.3.4.5", 9).is_none());
+        assert!(parse_host_port("08.1", 9).is_none());
+        assert!(parse_host_port("1..2", 9).is_none());
     }
 }

@@ -93,8 +93,14 @@ impl NetHandle {
 
     /// `addnode <node> add`: keep the node connected.
     pub fn add_node(&self, node: &str) -> Result<(), AddedNodeError> {
+        // Two spellings of one address (`127.0.0.1:1`, `127.1:1`) are one node.
+        let port = self.inner.config.default_port;
+        let resolved = crate::config::parse_host_port(node, port);
         let mut added = lock(&self.inner.added);
-        if added.iter().any(|n| n == node) {
+        let same = |n: &String| {
+            n == node || resolved.is_some() && crate::config::parse_host_port(n, port) == resolved
+        };
+        if added.iter().any(same) {
             return Err(AddedNodeError::AlreadyAdded);
         }
         added.push(node.to_string());
