@@ -166,20 +166,23 @@ pub fn register_p2p(
     wrap_getnetworkinfo(table, net, backend);
 }
 
-/// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them.
-fn services_names(services: u64) -> Vec<&'static str> {
-    const NAMES: &[(u64, &str)] = &[
-        (1, "NETWORK"),
-        (1 << 2, "BLOOM"),
-        (1 << 3, "WITNESS"),
-        (1 << 6, "COMPACT_FILTERS"),
-        (1 << 10, "NETWORK_LIMITED"),
-        (1 << 11, "P2P_V2"),
+/// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them;
+/// a bit with no name reads `UNKNOWN[2^n]`.
+fn services_names(services: u64) -> Vec<String> {
+    const NAMES: &[(u32, &str)] = &[
+        (0, "NETWORK"),
+        (2, "BLOOM"),
+        (3, "WITNESS"),
+        (6, "COMPACT_FILTERS"),
+        (10, "NETWORK_LIMITED"),
+        (11, "P2P_V2"),
     ];
-    NAMES
-        .iter()
-        .filter(|(bit, _)| services & bit != 0)
-        .map(|(_, n)| *n)
+    (0..u64::BITS)
+        .filter(|bit| services & (1 << bit) != 0)
+        .map(|bit| match NAMES.iter().find(|(b, _)| *b == bit) {
+            Some((_, name)) => (*name).to_string(),
+            None => format!("UNKNOWN[2^{bit}]"),
+        })
         .collect()
 }
 
@@ -221,5 +224,9 @@ mod tests {
             vec!["NETWORK", "WITNESS", "NETWORK_LIMITED"]
         );
         assert!(services_names(0).is_empty());
+        assert_eq!(
+            services_names(1 << 4 | 1 << 11 | 1 << 63),
+            ["UNKNOWN[2^4]", "P2P_V2", "UNKNOWN[2^63]"]
+        );
     }
 }
