@@ -403,8 +403,9 @@ enum Kind {
     /// Fixed script (addr/raw).
     Fixed(Vec<u8>),
     /// Parsed by miniscript; for `tr()`, which leaves were `sortedmulti_a`
-    /// (see [`crate::sorted_multi_a`]).
-    Mini(Box<Descriptor<DescriptorPublicKey>>, Vec<bool>),
+    /// (see [`crate::sorted_multi_a`]) and the leaves' pads (see
+    /// [`crate::leaf_padding`]).
+    Mini(Box<Descriptor<DescriptorPublicKey>>, Vec<bool>, Vec<usize>),
     /// rawtr(K): the key is the output key; parsed as tr(K).
     RawTr(Box<Descriptor<DescriptorPublicKey>>),
     /// combo(K): P2PK, P2PKH and, for compressed keys, P2WPKH and P2SH-P2WPKH.
@@ -453,11 +454,19 @@ const FUNCTIONS: &[&str] = &[
 /// Parses with miniscript, keeping the private keys given so hardened
 /// steps after them can still be derived.
 fn parse_mini(text: &str, keys: &mut KeyMap) -> Result<Descriptor<DescriptorPublicKey>, String> {
+    parse_padded(text, keys).map(|(d, _)| d)
+}
+
+/// [`parse_mini`] with the leaves' pads ([`crate::leaf_padding`]).
+fn parse_padded(
+    text: &str,
+    keys: &mut KeyMap,
+) -> Result<(Descriptor<DescriptorPublicKey>, Vec<usize>), String> {
     let secp = Secp256k1::signing_only();
-    let (d, found) = crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text)
+    let parsed = crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text)
         .map_err(|e| crate::tapscript_limits::error_text(&e))?;
-    keys.extend(found);
-    Ok(d)
+    keys.extend(parsed.keys);
+    Ok((parsed.descriptor, parsed.pads))
 }
 
 fn parse_one(
@@ -494,7 +503,7 @@ fn parse_one(
         _ => {
             let _ = public;
             let (plain, sorted) = crate::sorted_multi_a::unsort(text);
-            parse_mini(&plain, keys).map(|d| Kind::Mini(Box::new(d), sorted))
+            parse_padded(&plain, keys).map(|(d, pads)| Kind::Mini(Box::new(d), sorted, pads))
         }
     }
 }
@@ -780,6 +789,7 @@ fn derive_script(
 /// only with `with_private`), origins, scripts and taproot spend data.
 fn fill_keystore_from(
     derived: &Descriptor<bitcoin::PublicKey>,
+    pads: &[usize],
     at: &AtIndex,
     ks: &mut crate::rawtx::sign::Keystore,
     with_private: bool,
@@ -813,7 +823,7 @@ fn fill_keystore_from(
         },
         Descriptor::Wsh(w) => ks.add_script(w.inner_script().to_bytes()),
         Descriptor::Tr(tr) => {
-            let info = tr.spend_info();
+            let info = crate::leaf_padding::spend_info(tr, pads);
             let mut data = crate::rawtx::sign::TapSpendData {
                 internal_key: Some(info.internal_key().serialize()),
                 merkle_root: info.merkle_root().map(|r| r.to_byte_array()),
@@ -829,9 +839,9 @@ fn fill_keystore_from(
             }
             let output_key = info.output_key().to_x_only_public_key().serialize();
             ks.add_tap_spend(output_key, data);
-            let leaves: Vec<psbt::output::TapLeaf> = tr
-                .iter_scripts()
-                .map(|(depth, ms)| (depth, 0xc0, ms.encode().to_bytes()))
+            let leaves: Vec<psbt::output::TapLeaf> = crate::leaf_padding::leaf_scripts(tr, pads)
+                .into_iter()
+                .map(|(depth, script)| (depth, 0xc0, script.into_bytes()))
                 .collect();
             if let Some(tree) = psbt::output::rebuild_tree(&leaves).filter(|t| !t.is_empty()) {
                 ks.add_tap_tree(output_key, tree);
@@ -871,16 +881,16 @@ impl ParsedDescriptor {
         ks: &mut crate::rawtx::sign::Keystore,
         with_private: bool,
     ) -> Result<(), DeriveError> {
-        let (subs, sorted): (Vec<&Descriptor<DescriptorPublicKey>>, &[bool]) =
-            match self.kinds.get(which) {
-                None | Some(Kind::Fixed(_)) => return Ok(()),
-                Some(Kind::Mini(d, sorted)) => (vec![d], sorted),
-                Some(Kind::RawTr(d)) => (vec![d], &[]),
-                Some(Kind::Combo(subs)) => (subs.iter().collect(), &[]),
-            };
+        type Subs<'a> = (Vec<&'a Descriptor<DescriptorPublicKey>>, &'a [bool], &'a [usize]);
+        let (subs, sorted, pads): Subs<'_> = match self.kinds.get(which) {
+            None | Some(Kind::Fixed(_)) => return Ok(()),
+            Some(Kind::Mini(d, sorted, pads)) => (vec![d], sorted, pads),
+            Some(Kind::RawTr(d)) => (vec![d], &[], &[]),
+            Some(Kind::Combo(subs)) => (subs.iter().collect(), &[], &[]),
+        };
         for d in subs {
             let (derived, at) = derive_at(d, sorted, index, &self.keys)?;
-            fill_keystore_from(&derived, &at, ks, with_private);
+            fill_keystore_from(&derived, pads, &at, ks, with_private);
         }
         Ok(())
     }
@@ -897,15 +907,17 @@ impl ParsedDescriptor {
             return Ok(Vec::new());
         };
         let one = |d: &Descriptor<DescriptorPublicKey>,
-                   sorted: &[bool]|
+                   sorted: &[bool],
+                   pads: &[usize]|
          -> Result<DescribedScript, DeriveError> {
             let (derived, origins) = derive_script(d, sorted, index, &self.keys)?;
             let text = described(&derived, &origins);
-            Ok((derived.script_pubkey().to_bytes(), text))
+            let script = crate::leaf_padding::script_pubkey(&derived, pads);
+            Ok((script.into_bytes(), text))
         };
         match kind {
             Kind::Fixed(s) => Ok(vec![(s.clone(), None)]),
-            Kind::Mini(d, sorted) => Ok(vec![one(d, sorted)?]),
+            Kind::Mini(d, sorted, pads) => Ok(vec![one(d, sorted, pads)?]),
             Kind::RawTr(d) => {
                 let (derived, _) = derive_script(d, &[], index, &self.keys)?;
                 let Descriptor::Tr(tr) = derived else {
@@ -916,7 +928,7 @@ impl ParsedDescriptor {
                 s.extend_from_slice(&x.serialize());
                 Ok(vec![(s, None)])
             }
-            Kind::Combo(subs) => subs.iter().map(|d| one(d, &[])).collect(),
+            Kind::Combo(subs) => subs.iter().map(|d| one(d, &[], &[])).collect(),
         }
     }
 }

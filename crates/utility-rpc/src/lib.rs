@@ -6,6 +6,7 @@ pub mod address;
 pub mod base58;
 pub mod bech32;
 pub mod descriptor;
+pub mod leaf_padding;
 pub mod external_signer;
 pub mod message;
 pub mod multisig;
