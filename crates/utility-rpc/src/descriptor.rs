@@ -881,7 +881,11 @@ impl ParsedDescriptor {
         ks: &mut crate::rawtx::sign::Keystore,
         with_private: bool,
     ) -> Result<(), DeriveError> {
-        type Subs<'a> = (Vec<&'a Descriptor<DescriptorPublicKey>>, &'a [bool], &'a [usize]);
+        type Subs<'a> = (
+            Vec<&'a Descriptor<DescriptorPublicKey>>,
+            &'a [bool],
+            &'a [usize],
+        );
         let (subs, sorted, pads): Subs<'_> = match self.kinds.get(which) {
             None | Some(Kind::Fixed(_)) => return Ok(()),
             Some(Kind::Mini(d, sorted, pads)) => (vec![d], sorted, pads),

@@ -21,9 +21,9 @@
 //! [`MAX_TAPMINISCRIPT_SIZE`]: crate::tapscript_limits::MAX_TAPMINISCRIPT_SIZE
 
 use bitcoin::opcodes::all::OP_0NOTEQUAL;
+use bitcoin::script::Instruction;
 use bitcoin::secp256k1::{Secp256k1, XOnlyPublicKey};
 use bitcoin::taproot::{LeafVersion, TapLeafHash, TaprootBuilder, TaprootSpendInfo};
-use bitcoin::script::Instruction;
 use bitcoin::{hashes::hash160, Script, ScriptBuf};
 use miniscript::descriptor::Tr;
 use miniscript::miniscript::satisfy::Preimage32;
@@ -275,7 +275,10 @@ mod tests {
             split_leaf(&format!("{long}ds:pk(A)")),
             (MIN_SPLIT_RUN, "ds:pk(A)")
         );
-        assert_eq!(split_leaf(&format!("pk({long}:)")), (0, &*format!("pk({long}:)")));
+        assert_eq!(
+            split_leaf(&format!("pk({long}:)")),
+            (0, &*format!("pk({long}:)"))
+        );
         assert_eq!(split_leaf("pk(A)"), (0, "pk(A)"));
     }
 
@@ -324,10 +327,15 @@ mod tests {
         assert_ne!(script_pubkey(&d, &[pad]), d.script_pubkey());
         assert_eq!(script_pubkey(&d, &[]), d.script_pubkey());
         let tree = bitcoin::taproot::TapTree::try_from(
-            TaprootBuilder::new().add_leaf(0, by_hand.clone()).expect("leaf"),
+            TaprootBuilder::new()
+                .add_leaf(0, by_hand.clone())
+                .expect("leaf"),
         )
         .expect("tree");
-        let leaves: Vec<_> = tree.script_leaves().map(|l| l.script().to_owned()).collect();
+        let leaves: Vec<_> = tree
+            .script_leaves()
+            .map(|l| l.script().to_owned())
+            .collect();
         assert_eq!(leaves, vec![by_hand.clone()]);
         let _ = TapLeaf::Script(by_hand, LeafVersion::TapScript);
     }
@@ -382,8 +390,18 @@ mod tests {
         assert_eq!(stack.len(), 3);
         assert_eq!(stack[1], script.to_bytes());
         // Under the unpadded leaf hash there is nothing to use.
-        let wrong = TapLeafHash::from_script(&leaf_script(&tr_leaf(&tr), 0), LeafVersion::TapScript);
-        assert!(satisfy_tr(&tr, &[pad], &OneSig { key, leaf: wrong, sig }).is_none());
+        let wrong =
+            TapLeafHash::from_script(&leaf_script(&tr_leaf(&tr), 0), LeafVersion::TapScript);
+        assert!(satisfy_tr(
+            &tr,
+            &[pad],
+            &OneSig {
+                key,
+                leaf: wrong,
+                sig
+            }
+        )
+        .is_none());
     }
 
     fn tr_leaf(tr: &Tr<XOnlyPublicKey>) -> Miniscript<XOnlyPublicKey, Tap> {

@@ -332,7 +332,9 @@ pub fn sanity_check<Pk: MiniscriptKey, Ctx: ScriptContext>(
 /// (repeated keys are allowed); anything else must be sane. A run of `n:`
 /// keeps what it wraps sane or not, so a padded leaf is checked on its
 /// inner expression, which must be of type B for the wrappers to apply.
-fn parse_leaf<Pk: FromStrKey>(text: &str) -> Result<(Miniscript<Pk, Tap>, usize), miniscript::Error> {
+fn parse_leaf<Pk: FromStrKey>(
+    text: &str,
+) -> Result<(Miniscript<Pk, Tap>, usize), miniscript::Error> {
     let (pad, inner) = crate::leaf_padding::split_leaf(text);
     let ms = Miniscript::<Pk, Tap>::from_str_ext(inner, &ExtParams::insane())?;
     if pad > 0 && ms.ty.corr.base != Base::B {
@@ -721,9 +723,8 @@ mod tests {
         let secp = Secp256k1::new();
         let wif = "cVt4o7BGAig1UXywgGSmARhxMdzP5qvQsxKkSsc1XEkw3tDTQFpy";
         let keys = xonly_keys(1);
-        let parsed =
-            parse_descriptor_with_secrets(&secp, &format!("tr({},pk({wif}))", keys[0]))
-                .expect("parses");
+        let parsed = parse_descriptor_with_secrets(&secp, &format!("tr({},pk({wif}))", keys[0]))
+            .expect("parses");
         assert_eq!(parsed.keys.len(), 1);
         assert!(!parsed.descriptor.to_string().contains(wif));
     }

@@ -750,13 +750,11 @@ impl ParsedDescriptor {
                     f: &mut f,
                 };
                 let rendered = d.translate_pk(&mut r).map_err(translate_err)?;
-                if let Some(text) =
-                    utility_rpc::sorted_multi_a::render(
-                        &rendered,
-                        &self.sorted_leaves,
-                        &self.leaf_pads,
-                    )
-                {
+                if let Some(text) = utility_rpc::sorted_multi_a::render(
+                    &rendered,
+                    &self.sorted_leaves,
+                    &self.leaf_pads,
+                ) {
                     return add_checksum(&text);
                 }
                 return Ok(rendered.to_string());

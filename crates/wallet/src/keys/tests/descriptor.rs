@@ -617,7 +617,9 @@ fn padded_tapscript_leaf_round_trips_and_commits_to_the_padded_script() {
     let (again, _) = parse(&public).expect("printed text parses");
     assert_eq!(again.to_public_string(), public);
 
-    let e = d.expand_from_cache(0, &DescriptorCache::new()).expect("expands");
+    let e = d
+        .expand_from_cache(0, &DescriptorCache::new())
+        .expect("expands");
     assert_eq!(e.leaf_pads, vec![pad]);
     let mut leaf = vec![0x20];
     leaf.extend(XOnlyPublicKey::from_str(X2).expect("key").serialize());
