@@ -994,6 +994,43 @@ mod tests {
         assert_eq!(infer(&[0x50], &[], &p), "raw(50)#a7tu03xf");
     }
 
+    /// Core's largest tapscript leaf (`pk()` under ~329,000 `n:`), as
+    /// `getdescriptorinfo` and `deriveaddresses` read it: the text comes
+    /// back unchanged and the script commits to the padded leaf.
+    #[test]
+    fn max_size_padded_leaf_keeps_its_text_and_script() {
+        const K1: &str = "a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+        const X2: &str = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+        let pad = crate::tapscript_limits::MAX_TAPMINISCRIPT_SIZE - 34;
+        let text = format!("tr({K1},{}:pk({X2}))", "n".repeat(pad));
+        let net = bitcoin::Network::Regtest;
+        let (canonical, scripts) = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                let d = parse(&text, false, net).expect("parses");
+                (canonical_of(&d), d.scripts(0, 0).expect("derives"))
+            })
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(canonical, format!("tr({K1},{}:pk({X2}))", "n".repeat(pad)));
+        let x = |h: &str| <XOnlyPublicKey as std::str::FromStr>::from_str(h).expect("key");
+        let mut leaf = vec![0x20];
+        leaf.extend(x(X2).serialize());
+        leaf.push(0xac);
+        leaf.resize(leaf.len() + pad, 0x92);
+        let info = bitcoin::taproot::TaprootBuilder::new()
+            .add_leaf(0, bitcoin::ScriptBuf::from_bytes(leaf))
+            .expect("leaf")
+            .finalize(&Secp256k1::verification_only(), x(K1))
+            .expect("tree");
+        let spk = bitcoin::ScriptBuf::new_p2tr_tweaked(info.output_key());
+        assert_eq!(scripts, vec![spk.into_bytes()]);
+        let over = format!("tr({K1},n{}:pk({X2}))", "n".repeat(pad));
+        let err = parse(&over, false, net).err().expect("too large");
+        assert!(err.ends_with("is not a valid descriptor function"), "{err}");
+    }
+
     #[test]
     fn parses_and_canonicalises() {
         let d = parse("pkh(tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/1h/2)", false, bitcoin::Network::Regtest).unwrap();
