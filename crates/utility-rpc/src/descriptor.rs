@@ -403,8 +403,9 @@ enum Kind {
     /// Fixed script (addr/raw).
     Fixed(Vec<u8>),
     /// Parsed by miniscript; for `tr()`, which leaves were `sortedmulti_a`
-    /// (see [`crate::sorted_multi_a`]).
-    Mini(Box<Descriptor<DescriptorPublicKey>>, Vec<bool>),
+    /// (see [`crate::sorted_multi_a`]) and the leaves' pads (see
+    /// [`crate::leaf_padding`]).
+    Mini(Box<Descriptor<DescriptorPublicKey>>, Vec<bool>, Vec<usize>),
     /// rawtr(K): the key is the output key; parsed as tr(K).
     RawTr(Box<Descriptor<DescriptorPublicKey>>),
     /// combo(K): P2PK, P2PKH and, for compressed keys, P2WPKH and P2SH-P2WPKH.
@@ -453,11 +454,19 @@ const FUNCTIONS: &[&str] = &[
 /// Parses with miniscript, keeping the private keys given so hardened
 /// steps after them can still be derived.
 fn parse_mini(text: &str, keys: &mut KeyMap) -> Result<Descriptor<DescriptorPublicKey>, String> {
+    parse_padded(text, keys).map(|(d, _)| d)
+}
+
+/// [`parse_mini`] with the leaves' pads ([`crate::leaf_padding`]).
+fn parse_padded(
+    text: &str,
+    keys: &mut KeyMap,
+) -> Result<(Descriptor<DescriptorPublicKey>, Vec<usize>), String> {
     let secp = Secp256k1::signing_only();
-    let (d, found) = crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text)
+    let parsed = crate::tapscript_limits::parse_descriptor_with_secrets(&secp, text)
         .map_err(|e| crate::tapscript_limits::error_text(&e))?;
-    keys.extend(found);
-    Ok(d)
+    keys.extend(parsed.keys);
+    Ok((parsed.descriptor, parsed.pads))
 }
 
 fn parse_one(
@@ -494,7 +503,7 @@ fn parse_one(
         _ => {
             let _ = public;
             let (plain, sorted) = crate::sorted_multi_a::unsort(text);
-            parse_mini(&plain, keys).map(|d| Kind::Mini(Box::new(d), sorted))
+            parse_padded(&plain, keys).map(|(d, pads)| Kind::Mini(Box::new(d), sorted, pads))
         }
     }
 }
@@ -780,6 +789,7 @@ fn derive_script(
 /// only with `with_private`), origins, scripts and taproot spend data.
 fn fill_keystore_from(
     derived: &Descriptor<bitcoin::PublicKey>,
+    pads: &[usize],
     at: &AtIndex,
     ks: &mut crate::rawtx::sign::Keystore,
     with_private: bool,
@@ -813,7 +823,7 @@ fn fill_keystore_from(
         },
         Descriptor::Wsh(w) => ks.add_script(w.inner_script().to_bytes()),
         Descriptor::Tr(tr) => {
-            let info = tr.spend_info();
+            let info = crate::leaf_padding::spend_info(tr, pads);
             let mut data = crate::rawtx::sign::TapSpendData {
                 internal_key: Some(info.internal_key().serialize()),
                 merkle_root: info.merkle_root().map(|r| r.to_byte_array()),
@@ -829,9 +839,9 @@ fn fill_keystore_from(
             }
             let output_key = info.output_key().to_x_only_public_key().serialize();
             ks.add_tap_spend(output_key, data);
-            let leaves: Vec<psbt::output::TapLeaf> = tr
-                .iter_scripts()
-                .map(|(depth, ms)| (depth, 0xc0, ms.encode().to_bytes()))
+            let leaves: Vec<psbt::output::TapLeaf> = crate::leaf_padding::leaf_scripts(tr, pads)
+                .into_iter()
+                .map(|(depth, script)| (depth, 0xc0, script.into_bytes()))
                 .collect();
             if let Some(tree) = psbt::output::rebuild_tree(&leaves).filter(|t| !t.is_empty()) {
                 ks.add_tap_tree(output_key, tree);
@@ -871,16 +881,20 @@ impl ParsedDescriptor {
         ks: &mut crate::rawtx::sign::Keystore,
         with_private: bool,
     ) -> Result<(), DeriveError> {
-        let (subs, sorted): (Vec<&Descriptor<DescriptorPublicKey>>, &[bool]) =
-            match self.kinds.get(which) {
-                None | Some(Kind::Fixed(_)) => return Ok(()),
-                Some(Kind::Mini(d, sorted)) => (vec![d], sorted),
-                Some(Kind::RawTr(d)) => (vec![d], &[]),
-                Some(Kind::Combo(subs)) => (subs.iter().collect(), &[]),
-            };
+        type Subs<'a> = (
+            Vec<&'a Descriptor<DescriptorPublicKey>>,
+            &'a [bool],
+            &'a [usize],
+        );
+        let (subs, sorted, pads): Subs<'_> = match self.kinds.get(which) {
+            None | Some(Kind::Fixed(_)) => return Ok(()),
+            Some(Kind::Mini(d, sorted, pads)) => (vec![d], sorted, pads),
+            Some(Kind::RawTr(d)) => (vec![d], &[], &[]),
+            Some(Kind::Combo(subs)) => (subs.iter().collect(), &[], &[]),
+        };
         for d in subs {
             let (derived, at) = derive_at(d, sorted, index, &self.keys)?;
-            fill_keystore_from(&derived, &at, ks, with_private);
+            fill_keystore_from(&derived, pads, &at, ks, with_private);
         }
         Ok(())
     }
@@ -897,15 +911,17 @@ impl ParsedDescriptor {
             return Ok(Vec::new());
         };
         let one = |d: &Descriptor<DescriptorPublicKey>,
-                   sorted: &[bool]|
+                   sorted: &[bool],
+                   pads: &[usize]|
          -> Result<DescribedScript, DeriveError> {
             let (derived, origins) = derive_script(d, sorted, index, &self.keys)?;
             let text = described(&derived, &origins);
-            Ok((derived.script_pubkey().to_bytes(), text))
+            let script = crate::leaf_padding::script_pubkey(&derived, pads);
+            Ok((script.into_bytes(), text))
         };
         match kind {
             Kind::Fixed(s) => Ok(vec![(s.clone(), None)]),
-            Kind::Mini(d, sorted) => Ok(vec![one(d, sorted)?]),
+            Kind::Mini(d, sorted, pads) => Ok(vec![one(d, sorted, pads)?]),
             Kind::RawTr(d) => {
                 let (derived, _) = derive_script(d, &[], index, &self.keys)?;
                 let Descriptor::Tr(tr) = derived else {
@@ -916,7 +932,7 @@ impl ParsedDescriptor {
                 s.extend_from_slice(&x.serialize());
                 Ok(vec![(s, None)])
             }
-            Kind::Combo(subs) => subs.iter().map(|d| one(d, &[])).collect(),
+            Kind::Combo(subs) => subs.iter().map(|d| one(d, &[], &[])).collect(),
         }
     }
 }
@@ -976,6 +992,43 @@ mod tests {
             "addr(bcrt1pamhqk96edn)#vkh8uj5a"
         );
         assert_eq!(infer(&[0x50], &[], &p), "raw(50)#a7tu03xf");
+    }
+
+    /// Core's largest tapscript leaf (`pk()` under ~329,000 `n:`), as
+    /// `getdescriptorinfo` and `deriveaddresses` read it: the text comes
+    /// back unchanged and the script commits to the padded leaf.
+    #[test]
+    fn max_size_padded_leaf_keeps_its_text_and_script() {
+        const K1: &str = "a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+        const X2: &str = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+        let pad = crate::tapscript_limits::MAX_TAPMINISCRIPT_SIZE - 34;
+        let text = format!("tr({K1},{}:pk({X2}))", "n".repeat(pad));
+        let net = bitcoin::Network::Regtest;
+        let (canonical, scripts) = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || {
+                let d = parse(&text, false, net).expect("parses");
+                (canonical_of(&d), d.scripts(0, 0).expect("derives"))
+            })
+            .expect("thread")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(canonical, format!("tr({K1},{}:pk({X2}))", "n".repeat(pad)));
+        let x = |h: &str| <XOnlyPublicKey as std::str::FromStr>::from_str(h).expect("key");
+        let mut leaf = vec![0x20];
+        leaf.extend(x(X2).serialize());
+        leaf.push(0xac);
+        leaf.resize(leaf.len() + pad, 0x92);
+        let info = bitcoin::taproot::TaprootBuilder::new()
+            .add_leaf(0, bitcoin::ScriptBuf::from_bytes(leaf))
+            .expect("leaf")
+            .finalize(&Secp256k1::verification_only(), x(K1))
+            .expect("tree");
+        let spk = bitcoin::ScriptBuf::new_p2tr_tweaked(info.output_key());
+        assert_eq!(scripts, vec![spk.into_bytes()]);
+        let over = format!("tr({K1},n{}:pk({X2}))", "n".repeat(pad));
+        let err = parse(&over, false, net).err().expect("too large");
+        assert!(err.ends_with("is not a valid descriptor function"), "{err}");
     }
 
     #[test]

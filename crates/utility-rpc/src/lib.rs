@@ -7,6 +7,7 @@ pub mod base58;
 pub mod bech32;
 pub mod descriptor;
 pub mod external_signer;
+pub mod leaf_padding;
 pub mod message;
 pub mod multisig;
 pub mod musig2;

@@ -115,32 +115,43 @@ pub fn sort_leaves<Pk: MiniscriptKey + ToPublicKey>(
     }
 }
 
-fn render_tree<Pk: MiniscriptKey>(tree: &TapTree<Pk>, sorted: &[bool], leaf: &mut usize) -> String {
+fn render_tree<Pk: MiniscriptKey>(
+    tree: &TapTree<Pk>,
+    sorted: &[bool],
+    pads: &[usize],
+    leaf: &mut usize,
+) -> String {
     match tree {
         TapTree::Tree { left, right, .. } => {
-            let l = render_tree(left, sorted, leaf);
-            let r = render_tree(right, sorted, leaf);
+            let l = render_tree(left, sorted, pads, leaf);
+            let r = render_tree(right, sorted, pads, leaf);
             format!("{{{l},{r}}}")
         }
         TapTree::Leaf(ms) => {
             let this = *leaf;
             *leaf += 1;
             let text = ms.to_string();
-            match text.strip_prefix(PLAIN) {
+            let text = match text.strip_prefix(PLAIN) {
                 Some(rest) if sorted.get(this).copied().unwrap_or(false) => {
                     format!("{SORTED}{rest}")
                 }
                 _ => text,
-            }
+            };
+            crate::leaf_padding::render_leaf(&text, crate::leaf_padding::pad_of(pads, this))
         }
     }
 }
 
 /// The text of `d` without checksum, its flagged leaves named
-/// `sortedmulti_a` again; `None` when no leaf is flagged (the caller's
-/// ordinary rendering applies).
-pub fn render<Pk: MiniscriptKey>(d: &Descriptor<Pk>, sorted: &[bool]) -> Option<String> {
-    if !sorted.contains(&true) {
+/// `sortedmulti_a` again and its padded leaves with their `n:` wrappers
+/// ([`crate::leaf_padding`]); `None` when no leaf is flagged or padded
+/// (the caller's ordinary rendering applies).
+pub fn render<Pk: MiniscriptKey>(
+    d: &Descriptor<Pk>,
+    sorted: &[bool],
+    pads: &[usize],
+) -> Option<String> {
+    if !sorted.contains(&true) && !crate::leaf_padding::any(pads) {
         return None;
     }
     let Descriptor::Tr(tr) = d else {
@@ -150,7 +161,7 @@ pub fn render<Pk: MiniscriptKey>(d: &Descriptor<Pk>, sorted: &[bool]) -> Option<
     Some(format!(
         "tr({},{})",
         tr.internal_key(),
-        render_tree(tree, sorted, &mut 0)
+        render_tree(tree, sorted, pads, &mut 0)
     ))
 }
 
@@ -181,7 +192,7 @@ mod tests {
         let text = format!("tr({K1},sortedmulti_a(1,{X3},{X2}))");
         let (plain, sorted) = unsort(&text);
         let d = Descriptor::<XOnlyPublicKey>::from_str(&plain).expect("parses");
-        let rendered = render(&d, &sorted).expect("flagged");
+        let rendered = render(&d, &sorted, &[]).expect("flagged");
         assert_eq!(rendered, text);
         let s = sort_leaves(d.clone(), &sorted);
         let swapped =

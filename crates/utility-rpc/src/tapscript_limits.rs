@@ -326,28 +326,47 @@ pub fn sanity_check<Pk: MiniscriptKey, Ctx: ScriptContext>(
     }
 }
 
-/// A `tr()` script-path leaf as Core reads it: `multi_a` alone is Core's
-/// own descriptor (`MultiADescriptor`), not miniscript, so it is not
-/// sanity-checked (repeated keys are allowed); anything else must be sane.
-fn parse_leaf<Pk: FromStrKey>(text: &str) -> Result<Miniscript<Pk, Tap>, miniscript::Error> {
-    let ms = Miniscript::<Pk, Tap>::from_str_ext(text, &ExtParams::insane())?;
+/// A `tr()` script-path leaf as Core reads it, with its pad (see
+/// [`crate::leaf_padding`]): `multi_a` alone is Core's own descriptor
+/// (`MultiADescriptor`), not miniscript, so it is not sanity-checked
+/// (repeated keys are allowed); anything else must be sane. A run of `n:`
+/// keeps what it wraps sane or not, so a padded leaf is checked on its
+/// inner expression, which must be of type B for the wrappers to apply.
+fn parse_leaf<Pk: FromStrKey>(
+    text: &str,
+) -> Result<(Miniscript<Pk, Tap>, usize), miniscript::Error> {
+    let (pad, inner) = crate::leaf_padding::split_leaf(text);
+    let ms = Miniscript::<Pk, Tap>::from_str_ext(inner, &ExtParams::insane())?;
+    if pad > 0 && ms.ty.corr.base != Base::B {
+        return Err(miniscript::Error::Unexpected(format!(
+            "'{text}': n: wrappers need an expression of type B"
+        )));
+    }
     // Core's parser refuses a leaf as soon as its script outgrows the
     // limit; the crate allows up to a block's weight.
-    if ms.script_size() > MAX_TAPMINISCRIPT_SIZE {
+    if ms.script_size().saturating_add(pad) > MAX_TAPMINISCRIPT_SIZE {
         return Err(not_a_function(text));
     }
-    if !matches!(ms.node, Terminal::MultiA(_)) {
+    if pad > 0 || !matches!(ms.node, Terminal::MultiA(_)) {
         sanity_check(&ms).map_err(miniscript::Error::AnalysisError)?;
     }
-    Ok(ms)
+    Ok((ms, pad))
 }
 
-fn parse_tree<Pk: FromStrKey>(text: &str) -> Result<TapTree<Pk>, miniscript::Error> {
+fn parse_tree<Pk: FromStrKey>(
+    text: &str,
+    pads: &mut Vec<usize>,
+) -> Result<TapTree<Pk>, miniscript::Error> {
     let Some(inner) = text.strip_prefix('{').and_then(|r| r.strip_suffix('}')) else {
-        return Ok(TapTree::Leaf(Arc::new(parse_leaf(text)?)));
+        let (ms, pad) = parse_leaf(text)?;
+        pads.push(pad);
+        return Ok(TapTree::Leaf(Arc::new(ms)));
     };
     match split_top(inner).as_slice() {
-        [l, r] => Ok(TapTree::combine(parse_tree(l)?, parse_tree(r)?)),
+        [l, r] => {
+            let l = parse_tree(l, pads)?;
+            Ok(TapTree::combine(l, parse_tree(r, pads)?))
+        }
         _ => Err(miniscript::Error::Unexpected(
             "unknown format for script spending paths while parsing taproot descriptor".into(),
         )),
@@ -356,27 +375,35 @@ fn parse_tree<Pk: FromStrKey>(text: &str) -> Result<TapTree<Pk>, miniscript::Err
 
 /// Parses descriptor text (without checksum) as the `miniscript` crate's
 /// `Descriptor::from_str`, except that the leaves of a `tr()` tree follow
-/// Core's rules ([`parse_leaf`]).
-pub fn parse_descriptor<Pk: FromStrKey>(text: &str) -> Result<Descriptor<Pk>, miniscript::Error> {
+/// Core's rules ([`parse_leaf`]). Also returns the leaves' pads in tree
+/// order, empty when none is padded ([`crate::leaf_padding`]).
+pub fn parse_descriptor<Pk: FromStrKey>(
+    text: &str,
+) -> Result<(Descriptor<Pk>, Vec<usize>), miniscript::Error> {
     let tree = text
         .strip_prefix("tr(")
         .and_then(|r| r.strip_suffix(')'))
         .map(split_top);
+    let unpadded = |d: Descriptor<Pk>| (d, Vec::new());
     let Some([key, tree]) = tree.as_deref() else {
-        return Descriptor::from_str(text);
+        return Descriptor::from_str(text).map(unpadded);
     };
     if text.contains('#') {
-        return Descriptor::from_str(text);
+        return Descriptor::from_str(text).map(unpadded);
     }
     // The crate's own parser checks the text and the key; only the leaves
     // need Core's rules.
     if key.contains(['(', ')', '{', '}']) || tree.is_empty() {
-        return Descriptor::from_str(text);
+        return Descriptor::from_str(text).map(unpadded);
     }
     let internal = Pk::from_str(key)
         .map_err(|e| miniscript::Error::Unexpected(format!("invalid taproot internal key: {e}")))?;
-    let tr = Tr::new(internal, Some(parse_tree(tree)?))?;
-    Ok(Descriptor::Tr(tr))
+    let mut pads = Vec::new();
+    let tr = Tr::new(internal, Some(parse_tree(tree, &mut pads)?))?;
+    if !crate::leaf_padding::any(&pads) {
+        pads.clear();
+    }
+    Ok((Descriptor::Tr(tr), pads))
 }
 
 /// Reads the keys of a descriptor parsed with string keys: private key
@@ -420,19 +447,33 @@ impl<C: Signing> Translator<String, DescriptorPublicKey, miniscript::Error> for 
     }
 }
 
+/// A descriptor read with [`parse_descriptor_with_secrets`].
+pub struct WithSecrets {
+    /// The descriptor with public keys.
+    pub descriptor: Descriptor<DescriptorPublicKey>,
+    /// The private keys given, by their public keys.
+    pub keys: KeyMap,
+    /// The leaves' pads ([`crate::leaf_padding`]).
+    pub pads: Vec<usize>,
+}
+
 /// [`parse_descriptor`] for text that may hold private keys: the
 /// descriptor with their public keys, and the private keys by them.
 pub fn parse_descriptor_with_secrets<C: Signing>(
     secp: &Secp256k1<C>,
     text: &str,
-) -> Result<(Descriptor<DescriptorPublicKey>, KeyMap), miniscript::Error> {
-    let d = parse_descriptor::<String>(text)?;
+) -> Result<WithSecrets, miniscript::Error> {
+    let (d, pads) = parse_descriptor::<String>(text)?;
     let mut t = SecretKeys {
         secp,
         keys: KeyMap::new(),
     };
-    let d = d.translate_pk(&mut t).map_err(TranslateErr::flatten)?;
-    Ok((d, t.keys))
+    let descriptor = d.translate_pk(&mut t).map_err(TranslateErr::flatten)?;
+    Ok(WithSecrets {
+        descriptor,
+        keys: t.keys,
+        pads,
+    })
 }
 
 #[cfg(test)]
@@ -531,7 +572,7 @@ mod tests {
         let desc = format!("tr({},multi_a(1,{}))", keys[2], leaf.join(","));
         assert!(matches!(
             parse_descriptor::<XOnlyPublicKey>(&desc),
-            Ok(Descriptor::Tr(_))
+            Ok((Descriptor::Tr(_), _))
         ));
     }
 
@@ -567,7 +608,7 @@ mod tests {
             "tr({},{{pk({}),multi_a(1,{},{})}})",
             keys[0], keys[1], keys[1], keys[1]
         );
-        let d = parse_descriptor::<XOnlyPublicKey>(&tree).expect("parses");
+        let (d, _) = parse_descriptor::<XOnlyPublicKey>(&tree).expect("parses");
         assert_eq!(d.to_string().split('#').next(), Some(tree.as_str()));
     }
 
@@ -619,7 +660,7 @@ mod tests {
         let desc = format!("tr({internal},{at_max})");
         assert!(matches!(
             parse_descriptor::<XOnlyPublicKey>(&desc),
-            Ok(Descriptor::Tr(_))
+            Ok((Descriptor::Tr(_), _))
         ));
         let over = leaf_of_size(&keys[1..], MAX_TAPMINISCRIPT_SIZE + 1);
         let err = parse_descriptor::<XOnlyPublicKey>(&format!("tr({internal},{over})"))
@@ -630,27 +671,51 @@ mod tests {
         );
     }
 
-    /// Core's largest leaf in wallet_miniscript.py nests 329,000 `n:`
-    /// wrappers. The crate refuses such depth; it must do so as an error,
-    /// quickly and without exhausting a small thread stack.
+    /// Core's largest leaf in wallet_miniscript.py nests about 329,000 `n:`
+    /// wrappers around `pk()`: it is read as a pad around the key check,
+    /// quickly and on a small thread stack; one wrapper more is refused
+    /// with Core's error.
     #[test]
-    fn deeply_wrapped_leaves_fail_cleanly_on_a_small_stack() {
+    fn max_size_leaf_of_n_wrappers_is_read_as_a_pad() {
         let keys = xonly_keys(2);
-        let desc = format!(
-            "tr({},{}:pk({}))",
-            keys[0],
-            "n".repeat(MAX_TAPMINISCRIPT_SIZE - 34 + 1),
-            keys[1]
-        );
+        let pad = MAX_TAPMINISCRIPT_SIZE - 34;
+        let leaf = format!("{}:pk({})", "n".repeat(pad), keys[1]);
+        let at_max = format!("tr({},{leaf})", keys[0]);
+        let over_leaf = format!("n{leaf}");
+        let over = format!("tr({},{over_leaf})", keys[0]);
         let started = std::time::Instant::now();
-        let parsed = std::thread::Builder::new()
+        let (parsed, refused) = std::thread::Builder::new()
             .stack_size(256 * 1024)
-            .spawn(move || parse_descriptor::<XOnlyPublicKey>(&desc).is_ok())
+            .spawn(move || {
+                let parsed = parse_descriptor::<XOnlyPublicKey>(&at_max)
+                    .map(|(d, pads)| (d.to_string().len(), pads));
+                let refused = parse_descriptor::<XOnlyPublicKey>(&over).map_err(|e| error_text(&e));
+                (parsed, refused.map(|_| ()))
+            })
             .expect("thread")
             .join()
             .expect("no stack overflow");
-        assert!(!parsed);
+        let (_, pads) = parsed.expect("the max-size leaf parses");
+        assert_eq!(pads, vec![pad]);
+        assert_eq!(
+            refused,
+            Err(format!("'{over_leaf}' is not a valid descriptor function"))
+        );
         assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+
+    #[test]
+    fn padded_leaves_need_a_b_expression() {
+        let keys = xonly_keys(2);
+        let run = "n".repeat(crate::leaf_padding::MIN_SPLIT_RUN);
+        let bad = format!("tr({},{run}a:pk({}))", keys[0], keys[1]);
+        assert!(parse_descriptor::<XOnlyPublicKey>(&bad).is_err());
+        let ok = format!("tr({},{run}:pk({}))", keys[0], keys[1]);
+        let (_, pads) = parse_descriptor::<XOnlyPublicKey>(&ok).expect("parses");
+        assert_eq!(pads, vec![run.len()]);
+        let short = format!("tr({},nn:pk({}))", keys[0], keys[1]);
+        let (_, pads) = parse_descriptor::<XOnlyPublicKey>(&short).expect("parses");
+        assert!(pads.is_empty());
     }
 
     #[test]
@@ -658,9 +723,9 @@ mod tests {
         let secp = Secp256k1::new();
         let wif = "cVt4o7BGAig1UXywgGSmARhxMdzP5qvQsxKkSsc1XEkw3tDTQFpy";
         let keys = xonly_keys(1);
-        let (d, map) = parse_descriptor_with_secrets(&secp, &format!("tr({},pk({wif}))", keys[0]))
+        let parsed = parse_descriptor_with_secrets(&secp, &format!("tr({},pk({wif}))", keys[0]))
             .expect("parses");
-        assert_eq!(map.len(), 1);
-        assert!(!d.to_string().contains(wif));
+        assert_eq!(parsed.keys.len(), 1);
+        assert!(!parsed.descriptor.to_string().contains(wif));
     }
 }

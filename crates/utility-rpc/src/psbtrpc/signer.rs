@@ -613,8 +613,12 @@ impl Signer<'_> {
         let leaf =
             TapLeafHash::from_script(Script::from_bytes(leaf_script), LeafVersion::TapScript)
                 .to_byte_array();
+        // A padded leaf is read as the expression its `OP_0NOTEQUAL` run
+        // wraps, which has the same satisfactions; signatures still
+        // commit to the whole leaf.
+        let (inner, _) = crate::leaf_padding::split_script(Script::from_bytes(leaf_script));
         let ms = miniscript::Miniscript::<XOnlyPublicKey, miniscript::Tap>::parse_with_ext(
-            Script::from_bytes(leaf_script),
+            inner,
             &from_script(),
         )
         .ok()?;

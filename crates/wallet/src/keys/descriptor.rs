@@ -144,6 +144,10 @@ pub struct Expansion {
     pub descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
     /// The `musig()` keys, in key expression order.
     pub musig: Vec<musig::MuSigKey>,
+    /// For a `tr()`, the pads of its leaves in tree order (empty when none
+    /// is padded): everything derived from a leaf of `descriptor` must
+    /// add them (see [`utility_rpc::leaf_padding`]).
+    pub leaf_pads: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +171,9 @@ pub struct ParsedDescriptor {
     /// `sortedmulti_a`, read as `multi_a` (see
     /// [`utility_rpc::sorted_multi_a`]).
     sorted_leaves: Vec<bool>,
+    /// For a `tr()`, the counts of leading `n:` wrappers held beside each
+    /// leaf's miniscript, in tree order (see [`utility_rpc::leaf_padding`]).
+    leaf_pads: Vec<usize>,
     /// Key expressions in textual order: index = Core's key_exp_index.
     keys: Vec<KeyExpr>,
     network: Network,
@@ -528,6 +535,7 @@ impl ParsedDescriptor {
             }
         };
         let mut sorted_leaves = Vec::new();
+        let mut leaf_pads = Vec::new();
         let kind = match tree.name {
             "addr" => {
                 let a = only_arg()?;
@@ -567,8 +575,9 @@ impl ParsedDescriptor {
             _ => {
                 let (plain, sorted) = utility_rpc::sorted_multi_a::unsort(payload);
                 sorted_leaves = sorted;
-                let d = utility_rpc::tapscript_limits::parse_descriptor::<ParseKey>(&plain)
+                let (d, pads) = utility_rpc::tapscript_limits::parse_descriptor::<ParseKey>(&plain)
                     .map_err(|e| parse_err(utility_rpc::tapscript_limits::error_text(&e)))?;
+                leaf_pads = pads;
                 let mut again = StripSecrets {
                     network: kind_net,
                     taproot,
@@ -600,6 +609,7 @@ impl ParsedDescriptor {
             ParsedDescriptor {
                 kind,
                 sorted_leaves,
+                leaf_pads,
                 keys,
                 network,
             },
@@ -740,9 +750,11 @@ impl ParsedDescriptor {
                     f: &mut f,
                 };
                 let rendered = d.translate_pk(&mut r).map_err(translate_err)?;
-                if let Some(text) =
-                    utility_rpc::sorted_multi_a::render(&rendered, &self.sorted_leaves)
-                {
+                if let Some(text) = utility_rpc::sorted_multi_a::render(
+                    &rendered,
+                    &self.sorted_leaves,
+                    &self.leaf_pads,
+                ) {
                     return add_checksum(&text);
                 }
                 return Ok(rendered.to_string());
@@ -1115,7 +1127,8 @@ impl ParsedDescriptor {
                     })
                     .map_err(translate_err)?;
                 let public = utility_rpc::sorted_multi_a::sort_leaves(public, &self.sorted_leaves);
-                (vec![public.script_pubkey()], Some(def))
+                let spk = utility_rpc::leaf_padding::script_pubkey(&public, &self.leaf_pads);
+                (vec![spk], Some(def))
             }
             Kind::Combo(_) => {
                 let pk = single?.pubkey;
@@ -1148,6 +1161,7 @@ impl ParsedDescriptor {
             keys: derived,
             descriptor,
             musig: musigs,
+            leaf_pads: self.leaf_pads.clone(),
         })
     }
 

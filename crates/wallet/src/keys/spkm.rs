@@ -98,6 +98,9 @@ pub struct SigningProvider {
     /// The miniscript descriptor at the index (redeem/witness scripts,
     /// taproot tree); `None` for combo/rawtr/addr/raw.
     pub descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+    /// The pads of `descriptor`'s `tr()` leaves (see
+    /// [`utility_rpc::leaf_padding`]); empty when none is padded.
+    pub leaf_pads: Vec<usize>,
     /// The `musig()` keys with their participants (Core's
     /// `aggregate_pubkeys`).
     pub musig: Vec<MuSigKey>,
@@ -114,6 +117,12 @@ impl SigningProvider {
         let d = self.descriptor.as_ref().ok_or_else(|| {
             KeyError::Unsupported("PSBT update needs a miniscript descriptor".into())
         })?;
+        // The crate would describe the unpadded leaves.
+        if utility_rpc::leaf_padding::any(&self.leaf_pads) {
+            return Err(KeyError::Unsupported(
+                "PSBT update of a descriptor with padded leaves".into(),
+            ));
+        }
         psbt.update_input_with_descriptor(input, d)
             .map_err(|e| KeyError::Keys(e.to_string()))
     }
@@ -152,6 +161,7 @@ struct PublicProvider {
     scripts: Vec<ScriptBuf>,
     pubkeys: Vec<DerivedKey>,
     descriptor: Option<Descriptor<DefiniteDescriptorKey>>,
+    leaf_pads: Vec<usize>,
     musig: Vec<MuSigKey>,
 }
 
@@ -678,6 +688,7 @@ impl DescriptorSpkm {
             scripts: e.scripts,
             pubkeys: e.keys,
             descriptor: e.descriptor,
+            leaf_pads: e.leaf_pads,
             musig: e.musig,
         });
         self.providers.insert(index, p.clone());
@@ -705,6 +716,7 @@ impl DescriptorSpkm {
             scripts: public.scripts.clone(),
             pubkeys: public.pubkeys.clone(),
             descriptor: public.descriptor.clone(),
+            leaf_pads: public.leaf_pads.clone(),
             musig: public.musig.clone(),
             keys,
         }))

@@ -228,7 +228,12 @@ fn infer_descriptor(script: &ScriptBuf, known: &Known) -> Option<String> {
         let text = match d {
             // Keys under tr() are x-only; the derived descriptor holds
             // them whole.
-            Descriptor::Tr(_) => format!("{:#}", d.translate_pk(&mut XOnlyKeys).ok()?),
+            Descriptor::Tr(_) => {
+                let x = d.translate_pk(&mut XOnlyKeys).ok()?;
+                let pads = &known.provider.leaf_pads;
+                utility_rpc::sorted_multi_a::render(&x, &[], pads)
+                    .unwrap_or_else(|| format!("{x:#}"))
+            }
             _ => format!("{d:#}"),
         };
         return add_checksum(&text.replace('\'', "h")).ok();

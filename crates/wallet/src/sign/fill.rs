@@ -134,6 +134,7 @@ fn fill_with(
         let signer = InputSigner {
             keys: &found.keys,
             desc: found.desc.as_ref(),
+            pads: &found.pads,
             data: found.data.as_ref(),
             sessions,
         };
@@ -164,6 +165,8 @@ struct Found {
     keys: KeyMap,
     /// The descriptor of the input's script, when ours.
     desc: Option<Descriptor<DefiniteDescriptorKey>>,
+    /// The pads of `desc`'s `tr()` leaves.
+    pads: Vec<usize>,
     /// What it tells the PSBT input, when ours.
     data: Option<ScriptData>,
 }
@@ -186,12 +189,14 @@ fn keys_for_input(
         return Ok(Found {
             keys: p.keys,
             desc,
+            pads: p.leaf_pads,
             data,
         });
     }
     let mut found = Found {
         keys: KeyMap::new(),
         desc: None,
+        pads: Vec::new(),
         data: None,
     };
     if !sign {
@@ -265,6 +270,8 @@ fn is_witness_spend(spk: &Script, data: Option<&ScriptData>, input: &Input) -> b
 struct InputSigner<'a> {
     keys: &'a KeyMap,
     desc: Option<&'a Descriptor<DefiniteDescriptorKey>>,
+    /// The pads of `desc`'s `tr()` leaves.
+    pads: &'a [usize],
     data: Option<&'a ScriptData>,
     sessions: &'a MuSigSessions,
 }
@@ -316,7 +323,7 @@ fn sign_psbt_input(
     };
     sign_input(input, signer.keys, &mut ctx);
     if opts.finalize {
-        finalize_input(psbt, index, signer.desc, &utxo, spent);
+        finalize_input(psbt, index, signer.desc, signer.pads, &utxo, spent);
     }
     if witness {
         psbt.inputs[index].witness_utxo = Some(utxo);

@@ -87,19 +87,27 @@ pub(super) fn signed_and_verified(psbt: &Psbt, index: usize, spent: Option<&[TxO
     .is_ok()
 }
 
-/// The satisfaction of `desc` from what the PSBT input holds (signatures,
-/// scripts, preimages), if one exists and verifies.
+/// The satisfaction of `desc` (its `tr()` leaves padded by `pads`) from
+/// what the PSBT input holds (signatures, scripts, preimages), if one
+/// exists and verifies.
 pub(super) fn satisfy(
     psbt: &Psbt,
     index: usize,
     desc: &Descriptor<DefiniteDescriptorKey>,
+    pads: &[usize],
     utxo: &TxOut,
     spent: Option<&[TxOut]>,
 ) -> Option<(ScriptBuf, Witness)> {
     let derived = desc.derived_descriptor(crate::keys::secp()).ok()?;
-    let (stack, script_sig) = derived
-        .get_satisfaction(PsbtInputSatisfier::new(psbt, index))
-        .ok()?;
+    let satisfier = PsbtInputSatisfier::new(psbt, index);
+    let (stack, script_sig) = match &derived {
+        // The crate would satisfy the unpadded leaves.
+        Descriptor::Tr(tr) if utility_rpc::leaf_padding::any(pads) => (
+            utility_rpc::leaf_padding::satisfy_tr(tr, pads, &satisfier)?,
+            ScriptBuf::new(),
+        ),
+        _ => derived.get_satisfaction(satisfier).ok()?,
+    };
     let witness = Witness::from_slice(&stack);
     verify_input(&psbt.unsigned_tx, index, utxo, &script_sig, &witness, spent).ok()?;
     Some((script_sig, witness))
@@ -121,17 +129,18 @@ pub(super) fn write_final(input: &mut Input, script_sig: ScriptBuf, witness: Wit
 }
 
 /// Finalizes input `index` if its signatures suffice: from our descriptor
-/// when we know it, else by miniscript's inference from the PSBT fields
+/// (with its leaves' pads) when we know it, else by miniscript's inference from the PSBT fields
 /// (which needs every input's UTXO). Returns whether it is now final.
 pub(super) fn finalize_input(
     psbt: &mut Psbt,
     index: usize,
     desc: Option<&Descriptor<DefiniteDescriptorKey>>,
+    pads: &[usize],
     utxo: &TxOut,
     spent: Option<&[TxOut]>,
 ) -> bool {
     if let Some(d) = desc {
-        let Some((script_sig, witness)) = satisfy(psbt, index, d, utxo, spent) else {
+        let Some((script_sig, witness)) = satisfy(psbt, index, d, pads, utxo, spent) else {
             return false;
         };
         if let Some(input) = psbt.inputs.get_mut(index) {

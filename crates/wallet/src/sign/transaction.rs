@@ -191,6 +191,10 @@ impl Pass<'_> {
         let desc = provider
             .as_ref()
             .and_then(|p| descriptor_for_script(p, spk));
+        let pads = provider
+            .as_ref()
+            .map(|p| p.leaf_pads.clone())
+            .unwrap_or_default();
         let Some(input) = psbt.inputs.get_mut(i) else {
             return Err(SignError::InvalidTx);
         };
@@ -214,7 +218,7 @@ impl Pass<'_> {
         sign_input(input, keys, &mut ctx);
         if let Some(done) = desc
             .as_ref()
-            .and_then(|d| satisfy(psbt, i, d, coin, self.spent))
+            .and_then(|d| satisfy(psbt, i, d, &pads, coin, self.spent))
         {
             return Ok(done);
         }

@@ -87,7 +87,7 @@ pub(super) struct ScriptData {
 /// `rawtr()` the output key's origin (and its `musig()` participants).
 pub(super) fn provider_script_data(provider: &SigningProvider, spk: &Script) -> Option<ScriptData> {
     match descriptor_for_script(provider, spk) {
-        Some(d) => script_data(&d, &provider.musig),
+        Some(d) => script_data(&d, &provider.leaf_pads, &provider.musig),
         None => rawtr_data(provider, spk),
     }
 }
@@ -119,11 +119,12 @@ fn derive(k: &DefiniteDescriptorKey) -> Option<PublicKey> {
     k.derive_public_key(crate::keys::secp()).ok()
 }
 
-/// Collects what `desc` knows, with its `musig()` keys `musig`; `None` if
-/// its keys do not derive (they are definite, so only a malformed
-/// descriptor fails).
+/// Collects what `desc` knows, with its leaves' pads `pads` and its
+/// `musig()` keys `musig`; `None` if its keys do not derive (they are
+/// definite, so only a malformed descriptor fails).
 pub(super) fn script_data(
     desc: &Descriptor<DefiniteDescriptorKey>,
+    pads: &[usize],
     musig: &[MuSigKey],
 ) -> Option<ScriptData> {
     let secp = crate::keys::secp();
@@ -131,7 +132,7 @@ pub(super) fn script_data(
     let mut data = ScriptData::default();
     data.list_participants(musig);
     if let (Descriptor::Tr(tr), Descriptor::Tr(tr_derived)) = (desc, &derived) {
-        let info = tr_derived.spend_info();
+        let info = utility_rpc::leaf_padding::spend_info(tr_derived, pads);
         data.tap_internal_key = Some(info.internal_key());
         data.tap_merkle_root = info.merkle_root();
         let ik = tr.internal_key();
@@ -140,8 +141,8 @@ pub(super) fn script_data(
         data.add_musig(musig, &derive(ik)?, None);
         let mut builder = TaprootBuilder::new();
         let mut has_leaves = false;
-        for ((depth, ms), (_, ms_derived)) in tr.iter_scripts().zip(tr_derived.iter_scripts()) {
-            let script = ms_derived.encode();
+        let scripts = utility_rpc::leaf_padding::leaf_scripts(tr_derived, pads);
+        for ((_, ms), (depth, script)) in tr.iter_scripts().zip(scripts) {
             let leaf = (script.clone(), LeafVersion::TapScript);
             let leaf_hash = TapLeafHash::from_script(&script, LeafVersion::TapScript);
             if let Some(cb) = info.control_block(&leaf) {

@@ -598,3 +598,49 @@ fn insane_miniscript_is_reported_as_core_reports_it() {
         other => panic!("wsh(0) parsed: {other:?}"),
     }
 }
+
+/// A `tr()` leaf under a long run of `n:` wrappers keeps its text, and its
+/// output script is the taproot commitment to the padded leaf script.
+#[test]
+fn padded_tapscript_leaf_round_trips_and_commits_to_the_padded_script() {
+    use bitcoin::secp256k1::{Secp256k1, XOnlyPublicKey};
+    use bitcoin::taproot::TaprootBuilder;
+    use bitcoin::ScriptBuf;
+    use std::str::FromStr;
+    const K1: &str = "a34b99f22c790c4e36b2b3c2c35a36db06226e41c692fc82b8b56ac1c540c5bd";
+    const X2: &str = "f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9";
+    let pad = 5_000;
+    let text = format!("tr({K1},{}:pk({X2}))", "n".repeat(pad));
+    let (d, _) = parse(&text).expect("padded leaf parses");
+    let public = d.to_public_string();
+    assert_eq!(public.split('#').next(), Some(text.as_str()));
+    let (again, _) = parse(&public).expect("printed text parses");
+    assert_eq!(again.to_public_string(), public);
+
+    let e = d
+        .expand_from_cache(0, &DescriptorCache::new())
+        .expect("expands");
+    assert_eq!(e.leaf_pads, vec![pad]);
+    let mut leaf = vec![0x20];
+    leaf.extend(XOnlyPublicKey::from_str(X2).expect("key").serialize());
+    leaf.push(0xac);
+    leaf.extend(std::iter::repeat_n(0x92, pad));
+    let info = TaprootBuilder::new()
+        .add_leaf(0, ScriptBuf::from_bytes(leaf))
+        .expect("leaf")
+        .finalize(
+            &Secp256k1::verification_only(),
+            XOnlyPublicKey::from_str(K1).expect("key"),
+        )
+        .expect("tree");
+    assert_eq!(
+        e.scripts,
+        vec![ScriptBuf::new_p2tr_tweaked(info.output_key())]
+    );
+
+    // One wrapper past Core's largest leaf is refused with its error.
+    let max = utility_rpc::tapscript_limits::MAX_TAPMINISCRIPT_SIZE;
+    let over = format!("tr({K1},{}:pk({X2}))", "n".repeat(max - 34 + 1));
+    let err = parse(&over).expect_err("too large").to_string();
+    assert!(err.contains("is not a valid descriptor function"), "{err}");
+}
