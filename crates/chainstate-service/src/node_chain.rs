@@ -13,7 +13,7 @@ use chain::{ChainError, Chainstate, ChainstateConfig};
 use common::args::ArgsManager;
 use common::chaintype::ChainType;
 use consensus::{ConsensusScriptVerifier, Params};
-use mempool::{Mempool, Policy};
+use mempool::{fee_estimator, Mempool, Policy, SharedFeeEstimator};
 
 use common::init::InitFailure;
 use common::shutdown::Shutdown;
@@ -59,6 +59,8 @@ pub struct NodeChain {
     signals: Arc<ValidationSignals>,
     /// Chainstate flushes already announced.
     flushes_seen: std::sync::atomic::AtomicU64,
+    /// The fee estimator (none with `-blocksonly`) and its file.
+    fee_estimator: Option<(SharedFeeEstimator, PathBuf)>,
 }
 
 fn config_from_args(args: &ArgsManager, net_dir: &Path) -> Result<ChainstateConfig, String> {
@@ -165,12 +167,21 @@ impl NodeChain {
         let signals = ValidationSignals::start();
         let mut pool = Mempool::new();
         pool.set_events(signals.clone());
+        // Core runs no estimator when it takes no transactions from peers.
+        let fee_estimator = (!args.get_bool_arg("-blocksonly", false)).then(|| {
+            let path = net_dir.join(fee_estimator::FEE_ESTIMATES_FILENAME);
+            let accept_stale = args.get_bool_arg("-acceptstalefeeestimates", false);
+            let estimator = Arc::new(Mutex::new(fee_estimator::load_file(&path, accept_stale)));
+            pool.set_fee_estimator(estimator.clone());
+            (estimator, path)
+        });
         let node = Arc::new(NodeChain {
             tip: Mutex::new(tip_of(&state)),
             state: Mutex::new(state),
             pool: Mutex::new(pool),
             signals,
             flushes_seen: std::sync::atomic::AtomicU64::new(0),
+            fee_estimator,
             policy,
             tip_changed: Condvar::new(),
             peers: OnceLock::new(),
@@ -451,12 +462,33 @@ impl NodeChain {
         let _ = self.indexes.set(indexes);
     }
 
+    /// The fee estimator, unless `-blocksonly`.
+    pub fn fee_estimator(&self) -> Option<&SharedFeeEstimator> {
+        self.fee_estimator.as_ref().map(|(e, _)| e)
+    }
+
+    /// Writes the fee estimates to `fee_estimates.dat` (hourly).
+    pub fn flush_fee_estimates(&self) {
+        if let Some((estimator, path)) = &self.fee_estimator {
+            let snapshot = estimator.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            fee_estimator::write_file(&snapshot, path);
+        }
+    }
+
     /// Writes all state to disk (at shutdown).
     pub fn flush(&self) {
         if self.persist_mempool {
             if let Err(e) = self.save_mempool() {
                 tracing::error!("Failed to dump mempool: {e}. Continuing anyway.");
             }
+        }
+        if let Some((estimator, _)) = &self.fee_estimator {
+            // Transactions still waiting count as not confirmed in time.
+            estimator
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .flush_unconfirmed();
+            self.flush_fee_estimates();
         }
         let mut cs = self.lock();
         match cs.flush() {

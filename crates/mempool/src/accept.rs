@@ -512,6 +512,10 @@ impl Mempool {
                 tracing::debug!(target: "mempool", "replacing mempool tx {old} with {txid}");
                 self.remove_recursive(old, crate::pool::RemovalReason::Replaced);
             }
+            let has_pool_parents = tx
+                .input
+                .iter()
+                .any(|i| self.entries.contains_key(&i.previous_output.txid));
             self.insert(Entry {
                 tx: tx.clone(),
                 wtxid,
@@ -523,6 +527,23 @@ impl Mempool {
                 height: tip.height,
                 sequence: 0,
             });
+            // Only fee rates chosen to confirm on their own, seen while in
+            // sync, say something about what confirms (Core's
+            // `validFeeEstimate`).
+            let valid_for_estimate = !bypass_limits
+                && mode == AcceptMode::Normal
+                && !self.submitting_package
+                && !has_pool_parents
+                && !cs.is_initial_block_download();
+            if let Some(mut estimator) = self.estimator() {
+                let entry = crate::fee_estimator::EstimatorTx {
+                    txid,
+                    height: tip.height,
+                    fee,
+                    vsize,
+                };
+                estimator.process_transaction(&entry, valid_for_estimate);
+            }
         }
         Ok(Accepted { txid, fee, vsize })
     }

@@ -6,6 +6,7 @@
 mod accept;
 mod diagram;
 pub mod dust;
+pub mod fee_estimator;
 mod input_standard;
 mod options;
 pub mod package;
@@ -19,6 +20,6 @@ mod truc;
 pub use accept::{Accepted, ClusterChunk, Policy, MAX_STANDARD_TX_WEIGHT};
 pub use package::{PackageOutcome, PackageTxResult};
 pub use persist::{LoadOptions, LoadStats};
-pub use pool::{Entry, Mempool, PoolCoins, PoolEvents, RemovalReason};
+pub use pool::{Entry, Mempool, PoolCoins, PoolEvents, RemovalReason, SharedFeeEstimator};
 pub use prioritise::Prioritised;
 pub use size_limit::{check_max_mempool, DEFAULT_MAX_MEMPOOL_MB};

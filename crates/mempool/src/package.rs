@@ -196,6 +196,19 @@ impl Mempool {
         policy: &Policy,
         max_feerate: Option<i64>,
     ) -> PackageOutcome {
+        self.submitting_package = true;
+        let out = self.accept_package_members(cs, txs, policy, max_feerate);
+        self.submitting_package = false;
+        out
+    }
+
+    fn accept_package_members(
+        &mut self,
+        cs: &Chainstate,
+        txs: &[Arc<Transaction>],
+        policy: &Policy,
+        max_feerate: Option<i64>,
+    ) -> PackageOutcome {
         let mut out = PackageOutcome::default();
         if let Err(reason) = check_well_formed(txs) {
             out.error = Some(reason.into());

@@ -3,7 +3,9 @@
 //! chain-listener side: removal when mined, return when a block is undone.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::fee_estimator::{EstimatorTx, FeeEstimator};
 
 use bitcoin::{Block, OutPoint, Transaction, Txid, Wtxid};
 use chain::ChainListener;
@@ -101,7 +103,17 @@ pub struct Mempool {
     inner_usage: u64,
     /// The minimum fee raised by size-limit evictions.
     pub(crate) rolling: crate::size_limit::RollingMinFee,
+    /// The fee estimator fed with arrivals, removals and blocks (none in
+    /// `-blocksonly` mode and in scratch copies).
+    fee_estimator: Option<SharedFeeEstimator>,
+    /// Set while `submitpackage` adds transactions: those are not used for
+    /// fee estimation (their fee rate may lean on their relatives).
+    pub(crate) submitting_package: bool,
 }
+
+/// The fee estimator shared by the pool and its readers. Lock order: the
+/// pool first, then the estimator.
+pub type SharedFeeEstimator = Arc<Mutex<FeeEstimator>>;
 
 impl Mempool {
     /// An empty pool.
@@ -118,6 +130,18 @@ impl Mempool {
     /// Reports every later change to `events`.
     pub fn set_events(&mut self, events: Arc<dyn PoolEvents>) {
         self.events = Listener(Some(events));
+    }
+
+    /// Feeds `estimator` from now on.
+    pub fn set_fee_estimator(&mut self, estimator: SharedFeeEstimator) {
+        self.fee_estimator = Some(estimator);
+    }
+
+    /// The fee estimator, locked, if there is one.
+    pub(crate) fn estimator(&self) -> Option<MutexGuard<'_, FeeEstimator>> {
+        self.fee_estimator
+            .as_ref()
+            .map(|e| e.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Number of transactions.
@@ -245,6 +269,8 @@ impl Mempool {
             unbroadcast: self.unbroadcast.clone(),
             inner_usage: self.inner_usage,
             rolling: self.rolling.clone(),
+            fee_estimator: None,
+            submitting_package: false,
         }
     }
 
@@ -273,6 +299,9 @@ impl Mempool {
                 continue;
             };
             self.forget_usage(&e);
+            if let Some(mut estimator) = self.estimator() {
+                estimator.remove_tx(&t);
+            }
             if let Some(events) = &self.events.0 {
                 events.transaction_removed(&e.tx, reason);
             }
@@ -313,16 +342,25 @@ impl Mempool {
         expired
     }
 
-    fn remove_for_block(&mut self, block: &Block) {
+    /// Removes the block's transactions and their conflicts; returns the
+    /// mined ones for the fee estimator.
+    fn remove_for_block(&mut self, block: &Block) -> Vec<EstimatorTx> {
+        let mut mined = Vec::new();
         if self.entries.is_empty() && self.deltas.is_empty() {
             // Nothing to remove, and hashing every transaction of the block
             // would cost a third of connecting it during initial sync.
-            return;
+            return mined;
         }
         for tx in &block.txdata {
             let txid = tx.compute_txid();
             if let Some(e) = self.entries.remove(&txid) {
                 self.forget_usage(&e);
+                mined.push(EstimatorTx {
+                    txid,
+                    height: e.height,
+                    fee: e.fee,
+                    vsize: e.vsize,
+                });
                 // Mined: its children stay, now spending confirmed outputs.
                 self.order.remove(&e.sequence);
                 self.by_wtxid.remove(&e.wtxid);
@@ -344,6 +382,7 @@ impl Mempool {
                 }
             }
         }
+        mined
     }
 
     /// Takes a removed entry's memory off the running total.
@@ -360,7 +399,10 @@ impl Mempool {
 
 impl ChainListener for Mempool {
     fn block_connected(&mut self, block: &Block, height: u32) {
-        self.remove_for_block(block);
+        let mined = self.remove_for_block(block);
+        if let Some(mut estimator) = self.estimator() {
+            estimator.process_block(height, &mined);
+        }
         self.rolling.block_connected(common::time::now_secs());
         if let Some(events) = &self.events.0 {
             events.block_connected(block, height);

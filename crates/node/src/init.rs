@@ -273,6 +273,15 @@ fn start_scheduler(
             chain.reattempt_initial_broadcast();
         }
     });
+    let weak = Arc::downgrade(chain);
+    scheduler.every(
+        std::time::Duration::from_secs(mempool::fee_estimator::FEE_FLUSH_INTERVAL_SECS),
+        move || {
+            if let Some(chain) = weak.upgrade() {
+                chain.flush_fee_estimates();
+            }
+        },
+    );
     let forwarded = Arc::downgrade(&scheduler);
     control.on_mock_scheduler(Box::new(move |delta| {
         if let Some(s) = forwarded.upgrade() {
@@ -412,7 +421,7 @@ fn init_main(
     crate::rpc::mempool::register(&table, args, node_chain.clone(), network);
     crate::rpc::rawtx::register(&table, node_chain.clone(), network);
     crate::rpc::utxo::register(&table, node_chain.clone(), network);
-    crate::rpc::fees::register(&table);
+    crate::rpc::fees::register(&table, node_chain.clone());
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
     crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0.clone());

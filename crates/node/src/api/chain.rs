@@ -23,9 +23,6 @@ fn remote(msg: impl Into<String>) -> interfaces::Error {
     interfaces::Error::Remote(msg.into())
 }
 
-/// The longest fee-estimate target Core tracks (`HighestTargetTracked`).
-const MAX_ESTIMATE_TARGET: u32 = 1008;
-
 /// In-pool ancestors of `txid` (the transaction itself included).
 fn ancestors(pool: &Mempool, txid: &Txid) -> BTreeSet<Txid> {
     let mut out = BTreeSet::new();
@@ -522,23 +519,31 @@ impl Chain for ChainApi {
     fn estimate_smart_fee(
         &self,
         num_blocks: i32,
-        _conservative: bool,
+        conservative: bool,
         want_calc: bool,
     ) -> Result<SmartFee> {
-        // No fee estimator yet: Core's answer without data (a zero rate).
+        // Without an estimator (-blocksonly) Core answers a zero rate.
+        let Some(estimator) = self.chain().fee_estimator() else {
+            return Ok(SmartFee {
+                calc: want_calc.then(FeeCalculation::default),
+                fee_rate: FeeRate::default(),
+            });
+        };
+        let est = estimator.lock().unwrap_or_else(|p| p.into_inner());
+        let target = u32::try_from(num_blocks).unwrap_or(0);
+        let (rate, calc) = est.estimate_smart_fee(target, conservative);
         Ok(SmartFee {
-            calc: want_calc.then(|| FeeCalculation {
-                desired_target: num_blocks,
-                returned_target: 0,
-                best_height: self.chain().lock().height(),
-                ..Default::default()
-            }),
-            fee_rate: FeeRate::default(),
+            calc: want_calc.then(|| fee_calculation(num_blocks, &calc)),
+            fee_rate: FeeRate::per_kvb(rate),
         })
     }
 
     fn estimate_max_blocks(&self) -> Result<u32> {
-        Ok(MAX_ESTIMATE_TARGET)
+        Ok(self.chain().fee_estimator().map_or(0, |e| {
+            e.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .highest_target_tracked(mempool::fee_estimator::Horizon::Long)
+        }))
     }
 
     fn mempool_min_fee(&self) -> Result<FeeRate> {
@@ -728,5 +733,29 @@ impl Chain for ChainApi {
 
     fn has_assumed_valid_chain(&self) -> Result<bool> {
         Ok(self.chain().lock().snapshot_base().is_some())
+    }
+}
+
+/// The estimator's account of an estimate in the interface's terms.
+fn fee_calculation(desired: i32, calc: &mempool::fee_estimator::FeeCalculation) -> FeeCalculation {
+    let bucket = |b: &mempool::fee_estimator::EstimatorBucket| EstimatorBucket {
+        start: b.start,
+        end: b.end,
+        within_target: b.within_target,
+        total_confirmed: b.total_confirmed,
+        in_mempool: b.in_mempool,
+        left_mempool: b.left_mempool,
+    };
+    FeeCalculation {
+        est: EstimationResult {
+            pass: bucket(&calc.est.pass),
+            fail: bucket(&calc.est.fail),
+            decay: calc.est.decay,
+            scale: calc.est.scale,
+        },
+        reason: calc.reason as i32,
+        desired_target: desired,
+        returned_target: i32::try_from(calc.returned_target).unwrap_or(i32::MAX),
+        best_height: calc.best_height,
     }
 }
