@@ -465,6 +465,7 @@ impl Chainstate {
         }
         self.start_snapshot_chainstate(Arc::new(store), base)
             .map_err(|e| e.to_string())?;
+        self.files.set_snapshot_height(Some(base_height));
         tracing::info!("[snapshot] successfully activated snapshot {base_hash}");
         Ok(base)
     }
@@ -608,6 +609,8 @@ impl Chainstate {
             dir.display()
         );
         self.start_snapshot_chainstate(Arc::new(store), base)?;
+        let base_height = self.index.entry(base).map(|e| e.height);
+        self.files.restore_snapshot_height(base_height);
         self.starting = true;
         // A background chainstate at the base validated the snapshot in an
         // earlier run (a mismatch renames the directory): check and clean up.
@@ -758,6 +761,7 @@ impl Chainstate {
             );
             self.replace_background_dirs();
             self.snapshot = None;
+            self.files.restore_snapshot_height(None);
         }
         Ok(())
     }
