@@ -12,6 +12,14 @@
 //! chainstate persists the changed ones ([`BlockFiles::take_dirty_file_info`])
 //! in the same database batch as the block index entries that point into
 //! the files, and restores them with [`BlockFiles::load_file_info`].
+//!
+//! While an assumeutxo snapshot is in use, blocks at or above its base
+//! height and blocks below it are appended to different files (Core's
+//! "assumed" and "normal" block file types), each type with its own current
+//! file. The background range then ends up in files of its own that can be
+//! pruned as a whole once the snapshot is validated. Only the highest file
+//! number in use is persisted; the current file of each type is derived
+//! again from the file statistics at start-up, as Core does.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -127,10 +135,23 @@ impl std::fmt::Display for BlockFileInfo {
     }
 }
 
+/// Which set of files a block goes to (Core's `BlockfileType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileType {
+    /// No snapshot, or a block below the snapshot base.
+    Normal = 0,
+    /// A block at or above the snapshot base height.
+    Assumed = 1,
+}
+
 #[derive(Debug, Default)]
 struct State {
     infos: Vec<BlockFileInfo>,
-    last_file: u32,
+    /// The file each [`FileType`] appends to; `None` for the assumed type
+    /// until its first block (or without a snapshot).
+    cursors: [Option<u32>; 2],
+    /// Base height of the assumeutxo snapshot in use, if any.
+    snapshot_height: Option<u32>,
     dirty: BTreeSet<u32>,
     unsynced_blk: BTreeSet<u32>,
     unsynced_rev: BTreeSet<u32>,
@@ -147,6 +168,28 @@ impl State {
 
     fn info(&self, n: u32) -> BlockFileInfo {
         self.infos.get(n as usize).copied().unwrap_or_default()
+    }
+
+    fn file_type(&self, height: u32) -> FileType {
+        match self.snapshot_height {
+            Some(base) if height >= base => FileType::Assumed,
+            _ => FileType::Normal,
+        }
+    }
+
+    /// The highest file number any cursor points at (Core's `MaxBlockfileNum`).
+    fn max_file(&self) -> u32 {
+        self.cursors.iter().flatten().copied().max().unwrap_or(0)
+    }
+
+    /// Points each type's cursor at the last file whose highest block
+    /// belongs to it (files without blocks count as normal).
+    fn init_cursors(&mut self) {
+        self.cursors = [Some(0), None];
+        for n in 0..self.infos.len() {
+            let t = self.file_type(self.infos[n].height_last);
+            self.cursors[t as usize] = Some(n as u32);
+        }
     }
 }
 
@@ -189,7 +232,10 @@ impl BlockFiles {
             max_file_size: max_file_size.max(u64::from(STORAGE_HEADER_BYTES) + 1),
             blk: FlatFileSeq::new(blocks_dir, "blk", key),
             rev: FlatFileSeq::new(blocks_dir, "rev", key),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                cursors: [Some(0), None],
+                ..State::default()
+            }),
         })
     }
 
@@ -243,7 +289,27 @@ impl BlockFiles {
             *st.info_mut(n) = info;
         }
         st.info_mut(last_file);
-        st.last_file = last_file;
+        st.init_cursors();
+    }
+
+    /// An assumeutxo snapshot with base height `height` was just loaded
+    /// (`None`: no snapshot). Blocks at or above it go to files of their
+    /// own from now on, starting with a new file.
+    pub fn set_snapshot_height(&self, height: Option<u32>) {
+        let mut st = self.lock();
+        st.snapshot_height = height;
+        if height.is_none() {
+            st.cursors[FileType::Assumed as usize] = None;
+        }
+    }
+
+    /// At start-up: the snapshot chainstate found on disk has base height
+    /// `height` (`None`: none). Picks each type's current file again from
+    /// the file statistics.
+    pub fn restore_snapshot_height(&self, height: Option<u32>) {
+        let mut st = self.lock();
+        st.snapshot_height = height;
+        st.init_cursors();
     }
 
     /// Statistics of file `n`, if it is known.
@@ -256,9 +322,10 @@ impl BlockFiles {
         self.lock().infos.clone()
     }
 
-    /// Number of the file currently being appended to.
+    /// Highest file number in use (the one persisted as the last block
+    /// file; with a snapshot the other type's current file may be lower).
     pub fn last_file(&self) -> u32 {
-        self.lock().last_file
+        self.lock().max_file()
     }
 
     /// Statistics changed since the last call, to be written to the
@@ -284,9 +351,10 @@ impl BlockFiles {
             .sum()
     }
 
-    /// Append `block` (at `height`) to the current block file, moving to a
-    /// new file when it would grow past the maximum size. Returns the
-    /// position of the block data (after the 8-byte header).
+    /// Append `block` (at `height`) to the current block file of its type,
+    /// moving to a new file (after the highest in use) when it would grow
+    /// past the maximum size. Returns the position of the block data
+    /// (after the 8-byte header).
     pub fn write_block(&self, block: &Block, height: u32) -> Result<FlatFilePos> {
         let data = serialize(block);
         let block_size = u32::try_from(data.len())
@@ -302,11 +370,20 @@ impl BlockFiles {
         }
 
         let mut st = self.lock();
-        let prev_file = st.last_file;
+        let kind = st.file_type(height) as usize;
+        let prev_file = match st.cursors[kind] {
+            Some(n) => n,
+            None => {
+                // First block of this type since the snapshot was loaded.
+                let n = st.max_file() + 1;
+                st.cursors[kind] = Some(n);
+                n
+            }
+        };
         let mut n = prev_file;
         while u64::from(st.info(n).n_size) + u64::from(add_size) >= max_size {
-            n = n.max(st.last_file) + 1;
-            st.last_file = n;
+            n = st.max_file() + 1;
+            st.cursors[kind] = Some(n);
         }
         st.info_mut(n);
         if n != prev_file {
@@ -334,8 +411,9 @@ impl BlockFiles {
     /// during reindex) in the file statistics, as Core's `UpdateBlockInfo`.
     pub fn note_existing_block(&self, pos: FlatFilePos, block_size: u32, height: u32, time: u64) {
         let mut st = self.lock();
-        if st.last_file < pos.file {
-            st.last_file = pos.file;
+        let kind = st.file_type(height) as usize;
+        if st.cursors[kind].is_none_or(|c| c < pos.file) {
+            st.cursors[kind] = Some(pos.file);
         }
         let info = st.info_mut(pos.file);
         info.add_block(height, time);
@@ -1043,6 +1121,52 @@ mod tests {
             .map(|(n, _)| n)
             .collect();
         assert_eq!(dirty, vec![0, 1, 6]);
+    }
+
+    #[test]
+    fn snapshot_range_gets_its_own_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let files = open(tmp.path(), XorSetting::Enabled, 2000);
+        let block = |i: u32| make_block(i, 500);
+        // Heights 0 and 1 before the snapshot: file 0.
+        for h in 0..2 {
+            assert_eq!(files.write_block(&block(h), h).unwrap().file, 0);
+        }
+        files.set_snapshot_height(Some(10));
+        // The snapshot range starts a new file after the highest in use.
+        assert_eq!(files.write_block(&block(10), 10).unwrap().file, 1);
+        // Background blocks keep filling their own file, then roll over
+        // past every file in use.
+        assert_eq!(files.write_block(&block(2), 2).unwrap().file, 2);
+        assert_eq!(files.write_block(&block(11), 11).unwrap().file, 1);
+        assert_eq!(files.write_block(&block(3), 3).unwrap().file, 2);
+        assert_eq!(files.write_block(&block(12), 12).unwrap().file, 3);
+        assert_eq!(files.write_block(&block(4), 4).unwrap().file, 4);
+        assert_eq!(files.last_file(), 4);
+        let range = |n: u32| {
+            let i = files.file_info(n).unwrap();
+            (i.height_first, i.height_last)
+        };
+        assert_eq!(
+            (0..5).map(range).collect::<Vec<_>>(),
+            vec![(0, 1), (10, 11), (2, 3), (12, 12), (4, 4)]
+        );
+
+        // After a restart each type continues in its own last file.
+        let dirty = files.take_dirty_file_info();
+        drop(files);
+        let files = open(tmp.path(), XorSetting::Enabled, 2000);
+        files.load_file_info(dirty.clone(), 4);
+        files.restore_snapshot_height(Some(10));
+        assert_eq!(files.write_block(&block(13), 13).unwrap().file, 3);
+        assert_eq!(files.write_block(&block(5), 5).unwrap().file, 4);
+
+        // Without the snapshot every block goes to the highest file.
+        drop(files);
+        let files = open(tmp.path(), XorSetting::Enabled, 2000);
+        files.load_file_info(dirty, 4);
+        files.restore_snapshot_height(None);
+        assert_eq!(files.write_block(&block(20), 20).unwrap().file, 4);
     }
 
     #[test]

@@ -465,6 +465,7 @@ impl Chainstate {
         }
         self.start_snapshot_chainstate(Arc::new(store), base)
             .map_err(|e| e.to_string())?;
+        self.files.set_snapshot_height(Some(base_height));
         tracing::info!("[snapshot] successfully activated snapshot {base_hash}");
         Ok(base)
     }
@@ -608,6 +609,8 @@ impl Chainstate {
             dir.display()
         );
         self.start_snapshot_chainstate(Arc::new(store), base)?;
+        let base_height = self.index.entry(base).map(|e| e.height);
+        self.files.restore_snapshot_height(base_height);
         self.starting = true;
         // A background chainstate at the base validated the snapshot in an
         // earlier run (a mismatch renames the directory): check and clean up.
@@ -758,6 +761,7 @@ impl Chainstate {
             );
             self.replace_background_dirs();
             self.snapshot = None;
+            self.files.restore_snapshot_height(None);
         }
         Ok(())
     }
@@ -905,6 +909,10 @@ mod tests {
         use std::io::Write;
 
         fn open(dir: &Path, params: &Params) -> Chainstate {
+            open_with(dir, params, false)
+        }
+
+        fn open_with(dir: &Path, params: &Params, fast_prune: bool) -> Chainstate {
             let config = ChainstateConfig {
                 blocks_dir: dir.join("blocks"),
                 block_index_dir: dir.join("blocks/index"),
@@ -912,7 +920,7 @@ mod tests {
                 coins_cache_bytes: 1 << 20,
                 db_caches: blockstore::DbCaches::default(),
                 xor: blockstore::XorSetting::Disabled,
-                fast_prune: false,
+                fast_prune,
                 script_threads: 1,
                 assume_valid: None,
                 wipe_block_index: false,
@@ -934,6 +942,12 @@ mod tests {
 
         /// A block on the tip of `cs` paying its coinbase to `OP_TRUE`.
         fn next_block(cs: &Chainstate) -> Block {
+            next_padded_block(cs, 0)
+        }
+
+        /// As [`next_block`], with an `OP_RETURN` output of `pad` bytes
+        /// (to fill `-fastprune` block files quickly).
+        fn next_padded_block(cs: &Chainstate, pad: u16) -> Block {
             let tip = cs.tip_entry().map(|e| (e.hash, e.height, e.header.time));
             let (prev, height, time) = tip.unwrap_or((BlockHash::all_zeros(), 0, 0));
             let mut sig = ScriptBuf::builder()
@@ -951,10 +965,22 @@ mod tests {
                     witness: Witness::new(),
                 }],
                 output: vec![TxOut {
-                    value: Amount::from_sat(50 * 100_000_000),
+                    // Regtest halves the subsidy every 150 blocks.
+                    value: Amount::from_sat((50 * 100_000_000) >> ((height + 1) / 150)),
                     script_pubkey: ScriptBuf::from_bytes(vec![0x51]),
                 }],
             };
+            let mut coinbase = coinbase;
+            if pad > 0 {
+                // OP_RETURN OP_PUSHDATA2 <pad bytes>
+                let mut script = vec![0x6a, 0x4d];
+                script.extend_from_slice(&pad.to_le_bytes());
+                script.resize(script.len() + usize::from(pad), 0xab);
+                coinbase.output.push(TxOut {
+                    value: Amount::ZERO,
+                    script_pubkey: ScriptBuf::from_bytes(script),
+                });
+            }
             let mut block = Block {
                 header: Header {
                     version: Version::from_consensus(0x2000_0000),
@@ -1149,6 +1175,86 @@ mod tests {
             let b = open(&bdir, &params);
             assert_eq!(b.height(), 20);
             assert_eq!(b.chainstates().len(), 1);
+        }
+
+        #[test]
+        fn snapshot_range_has_own_block_files_and_prunes_after_validation() {
+            let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+            let mut params = Params::regtest();
+            // ~8 KB blocks: eight to a 64 KiB -fastprune file.
+            let pad = 8000;
+            let base_height = 10u32;
+            let mut a = open(&tmp.path().join("a"), &params);
+            let mut blocks = Vec::new();
+            for _ in 0..base_height {
+                let b = next_padded_block(&a, pad);
+                submit(&mut a, &b);
+                blocks.push(b);
+            }
+            assert!(a.flush().is_ok());
+            let base = blocks[base_height as usize - 1].block_hash();
+            let hash = store_hash(a.store()).unwrap_or_else(|e| panic!("{e}"));
+            let file = tmp.path().join("utxo.dat");
+            dump(a.store(), base, &file);
+            for _ in 0..300 {
+                let b = next_padded_block(&a, pad);
+                submit(&mut a, &b);
+                blocks.push(b);
+            }
+            params.assumeutxo = vec![AssumeutxoData {
+                height: base_height,
+                hash_serialized: hash,
+                chain_tx_count: u64::from(base_height) + 1,
+                blockhash: base,
+            }];
+            let bdir = tmp.path().join("b");
+            let mut b = open_with(&bdir, &params, true);
+            let headers: Vec<Header> = blocks.iter().map(|b| b.header).collect();
+            assert!(b.process_new_headers(&headers).is_ok());
+            let (mut f, meta) = open_file(&file);
+            assert!(b.activate_snapshot(&mut f, &meta, true).is_ok());
+            // The snapshot chain first, then (part of) the background range.
+            for blk in &blocks[base_height as usize..] {
+                submit(&mut b, blk);
+            }
+            for blk in &blocks[..5] {
+                submit(&mut b, blk);
+            }
+            assert_eq!(b.height(), 310);
+            let mixed = |cs: &Chainstate| {
+                (0..=cs.files().last_file())
+                    .filter_map(|n| cs.files().file_info(n))
+                    .filter(|i| i.n_blocks > 0)
+                    .any(|i| i.height_first < base_height && i.height_last >= base_height)
+            };
+            assert!(!mixed(&b), "a file holds blocks of both ranges");
+
+            // Unvalidated: only blocks above the base may go, so the
+            // background range keeps its data.
+            assert!(b.prune_manual(300).is_ok());
+            let have_data = |cs: &Chainstate, h: usize| {
+                cs.index()
+                    .get(&blocks[h - 1].block_hash())
+                    .is_some_and(|e| e.status & status::HAVE_DATA != 0)
+            };
+            assert!((1..=5).all(|h| have_data(&b, h)));
+            assert!(!have_data(&b, 12), "snapshot range pruned");
+
+            // A restart keeps appending each range to its own files.
+            assert!(b.flush().is_ok());
+            drop(b);
+            let mut b = open_with(&bdir, &params, true);
+            for blk in &blocks[5..base_height as usize] {
+                submit(&mut b, blk);
+            }
+            assert!(!mixed(&b), "a file holds blocks of both ranges");
+            assert_eq!(b.chainstates().len(), 1, "snapshot validated");
+
+            // Validated: the background range's files go as a whole.
+            assert!(b.prune_manual(300).is_ok());
+            assert!((1..base_height as usize).all(|h| !have_data(&b, h)));
+            assert!(have_data(&b, base_height as usize));
+            assert!(have_data(&b, 300));
         }
     }
 

@@ -4,6 +4,7 @@
 //! readers answer "pruned data" instead of failing on a missing file.
 
 use blockstore::store::status;
+use blockstore::BlockFileInfo;
 
 use crate::chainstate::Chainstate;
 use crate::error::Result;
@@ -19,6 +20,20 @@ const PRUNE_LOCK_BUFFER: i64 = 10;
 /// Room kept free for the next block and undo file chunks when pruning
 /// automatically (Core's blk and rev chunk sizes).
 const PRUNE_BUFFER_BYTES: u64 = 0x100_0000 + 0x10_0000;
+
+/// Smallest share of the `-prune` target one chainstate gets when two
+/// split it (Core's `MIN_DISK_SPACE_FOR_BLOCK_FILES`, 550 MiB).
+const MIN_PRUNE_TARGET: u64 = 550 * 1024 * 1024;
+
+/// One chainstate as pruning sees it.
+struct PruneChain {
+    /// Name in log lines (Core's chainstate role).
+    role: &'static str,
+    /// Height of its tip.
+    tip: u32,
+    /// Lowest height a pruned file may hold.
+    min_height: u32,
+}
 
 impl Chainstate {
     /// Whether block files were ever pruned (Core's `m_have_pruned`): blocks
@@ -61,10 +76,10 @@ impl Chainstate {
     }
 
     /// The highest block whose file may be deleted when asked to prune up
-    /// to `height`: below every index's prune lock and never within
-    /// [`MIN_BLOCKS_TO_KEEP`] of the tip.
-    fn last_prunable(&self, height: u32) -> u32 {
-        let mut last = i64::from(self.height());
+    /// to `height`, on a chain whose tip is at `tip`: below every index's
+    /// prune lock and never within [`MIN_BLOCKS_TO_KEEP`] of the tip.
+    fn last_prunable(&self, height: u32, tip: u32) -> u32 {
+        let mut last = i64::from(tip);
         let mut limiting = None;
         for (name, locked) in self
             .prune_locks
@@ -82,26 +97,79 @@ impl Chainstate {
             tracing::debug!(target: "prune", "{name} limited pruning to height {last}");
         }
         let last = u32::try_from(last).unwrap_or(0);
-        height
-            .min(last)
-            .min(self.height().saturating_sub(MIN_BLOCKS_TO_KEEP))
+        height.min(last).min(tip.saturating_sub(MIN_BLOCKS_TO_KEEP))
     }
 
-    /// Deletes every complete block file holding only blocks at or below
-    /// `height` (kept [`MIN_BLOCKS_TO_KEEP`] from the tip), as
-    /// `pruneblockchain` does. Returns the number of files removed.
+    /// The chainstates whose block ranges pruning must respect, each as
+    /// its role, its tip height and the lowest height whose file may go
+    /// (Core's `GetPruneRange` start): the active chainstate and, while
+    /// one runs, the background chainstate. A snapshot chainstate not yet
+    /// validated keeps every block up to its base for the background one.
+    fn prune_chains(&self) -> Vec<PruneChain> {
+        let mut chains = Vec::new();
+        let base_height = |id| self.index.entry(id).map(|e| e.height);
+        match self.unvalidated_snapshot_base().and_then(base_height) {
+            Some(base) => chains.push(PruneChain {
+                role: "snapshot",
+                tip: self.height(),
+                min_height: base + 1,
+            }),
+            None => chains.push(PruneChain {
+                role: if self.snapshot_base().is_some() {
+                    "snapshot"
+                } else {
+                    "normal"
+                },
+                tip: self.height(),
+                min_height: 0,
+            }),
+        }
+        if let Some(tip) = self.background_tip().and_then(base_height) {
+            chains.push(PruneChain {
+                role: "background",
+                tip,
+                min_height: 0,
+            });
+        }
+        chains
+    }
+
+    /// Files (below the highest in use) holding only blocks within
+    /// `min..=last`, in file order.
+    fn files_within(&self, min: u32, last: u32) -> impl Iterator<Item = (u32, BlockFileInfo)> + '_ {
+        (0..self.files.last_file()).filter_map(move |n| {
+            self.files
+                .file_info(n)
+                .filter(|i| i.n_size != 0 && i.height_last <= last && i.height_first >= min)
+                .map(|i| (n, i))
+        })
+    }
+
+    /// Deletes every complete block file of the active chainstate's
+    /// prunable range holding only blocks at or below `height` (kept
+    /// [`MIN_BLOCKS_TO_KEEP`] from the tip), as `pruneblockchain` does.
+    /// Height 0 prunes nothing, as in Core. Returns the number of files
+    /// removed.
     pub fn prune_manual(&mut self, height: u32) -> Result<usize> {
-        let last = self.last_prunable(height);
-        let files: Vec<u32> = (0..self.files.last_file())
-            .filter(|n| {
-                self.files
-                    .file_info(*n)
-                    .is_some_and(|i| i.n_size != 0 && i.height_last <= last)
-            })
+        if height == 0 || self.active.is_empty() {
+            return Ok(0);
+        }
+        let Some(chain) = self.prune_chains().into_iter().next() else {
+            return Ok(0);
+        };
+        let last = if chain.tip == 0 {
+            0
+        } else {
+            self.last_prunable(height, chain.tip)
+        };
+        let files: Vec<u32> = self
+            .files_within(chain.min_height, last)
+            .map(|(n, _)| n)
             .collect();
         self.remove_block_files(&files)?;
         tracing::info!(
-            "[background] Prune (Manual): prune_height={} removed {} blk/rev pairs",
+            "[{}] Prune (Manual): prune_height={} removed {} blk/rev pairs",
+            chain.role,
             last,
             files.len()
         );
@@ -109,12 +177,23 @@ impl Chainstate {
     }
 
     /// Deletes the oldest block files while their total size is above the
-    /// `-prune` target, leaving room for the next chunks.
+    /// `-prune` target, leaving room for the next chunks. With a
+    /// background chainstate each chainstate gets half the target (but at
+    /// least the minimum) and only files within its own range go.
     pub(crate) fn prune_to_target(&mut self) -> Result<()> {
-        let Some(target) = self.config.auto_prune_target else {
+        let Some(full_target) = self.config.auto_prune_target else {
             return Ok(());
         };
-        if u64::from(self.height()) <= self.params.prune_after_height {
+        let chains = self.prune_chains();
+        let target = (full_target / chains.len() as u64).max(full_target.min(MIN_PRUNE_TARGET));
+        for chain in chains {
+            self.prune_chain_to_target(&chain, target)?;
+        }
+        Ok(())
+    }
+
+    fn prune_chain_to_target(&mut self, chain: &PruneChain, target: u64) -> Result<()> {
+        if u64::from(chain.tip) <= self.params.prune_after_height {
             return Ok(());
         }
         let mut usage = self.files.current_usage();
@@ -126,17 +205,11 @@ impl Chainstate {
             // Leave more room while syncing fast, so pruning runs less often.
             buffer += target / 10;
         }
-        let last = self.last_prunable(self.height());
+        let last = self.last_prunable(chain.tip, chain.tip);
         let mut files = Vec::new();
-        for n in 0..self.files.last_file() {
+        for (n, info) in self.files_within(chain.min_height, last) {
             if usage + buffer < target {
                 break;
-            }
-            let Some(info) = self.files.file_info(n) else {
-                continue;
-            };
-            if info.n_size == 0 || info.height_last > last {
-                continue;
             }
             usage -= u64::from(info.n_size) + u64::from(info.n_undo_size);
             files.push(n);
@@ -144,10 +217,12 @@ impl Chainstate {
         let mib = |b: u64| b / (1 << 20);
         tracing::debug!(
             target: "prune",
-            "target={}MiB actual={}MiB diff={}MiB min_height=0 max_prune_height={} removed {} blk/rev pairs",
+            "[{}] target={}MiB actual={}MiB diff={}MiB min_height={} max_prune_height={} removed {} blk/rev pairs",
+            chain.role,
             mib(target),
             mib(usage),
             mib(target).saturating_sub(mib(usage)),
+            chain.min_height,
             last,
             files.len()
         );
