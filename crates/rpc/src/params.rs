@@ -144,7 +144,7 @@ macro_rules! narrow_int {
         }
     )*};
 }
-narrow_int!(i32, u32, u64, usize);
+narrow_int!(i32, u16, u32, u64, usize);
 
 impl FromParam for f64 {
     fn from_param(value: &Value, _: &Arg) -> RpcResult<Self> {

@@ -34,7 +34,7 @@ rpc_params! {
         /// The IP address of the peer
         address: String [Str, required],
         /// The port of the peer
-        port: i64 [Num, required],
+        port: u16 [Num, required],
         /// If true, attempt to add the peer to the tried addresses table
         tried: bool [Bool, default = false],
     }
@@ -90,8 +90,7 @@ pub fn register(table: &RpcTable, net: NetHandle) {
             "hidden",
             "Add the address of a potential peer to an address manager table. This RPC is for testing only.",
             move |_, p: AddPeerAddressParams| {
-                let port = u16::try_from(p.port)
-                    .map_err(|_| RpcError::new(code::INVALID_PARAMETER, "JSON integer out of range"))?;
+                let port = p.port;
                 let tried = p.tried;
                 let ip: IpAddr = p
                     .address
