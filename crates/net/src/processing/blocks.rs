@@ -312,40 +312,75 @@ impl Handler {
         self.process_received_block(id, block, requested, false);
     }
 
-    /// Marks `hash` as being downloaded from `id` (Core's `BlockRequested`).
-    /// False when it already was.
+    /// Marks `hash` as being downloaded from `id` (Core's `BlockRequested`):
+    /// the first requester owns the download, later ones (compact blocks
+    /// rebuilt in parallel) queue behind it. False when `id` already had it.
     pub(super) fn block_requested(&mut self, id: PeerId, hash: BlockHash) -> bool {
-        if self.in_flight.get(&hash).is_some_and(|(p, _)| *p == id) {
+        if self.block_requesters(&hash).contains(&id) {
             return false;
         }
-        self.remove_block_request(&hash, None);
         let height = self.backend.header_height(&hash).map_or(-1, i64::from);
         let Some(st) = self.peers.get_mut(&id) else {
             return false;
         };
-        self.in_flight.insert(hash, (id, Instant::now()));
+        if self.in_flight.contains_key(&hash) {
+            self.extra_in_flight.entry(hash).or_default().push(id);
+        } else {
+            self.in_flight.insert(hash, (id, Instant::now()));
+        }
         st.in_flight.push(hash);
         st.peer.stats().inflight.push(height);
         true
     }
 
-    /// Forgets the download of `hash` (only if from `from`, when given),
-    /// with any compact block being rebuilt for it.
+    /// Every peer `hash` is being downloaded from, first requester first.
+    pub(super) fn block_requesters(&self, hash: &BlockHash) -> Vec<PeerId> {
+        let mut out: Vec<PeerId> = self.in_flight.get(hash).map(|(p, _)| *p).into_iter().collect();
+        if let Some(extra) = self.extra_in_flight.get(hash) {
+            out.extend(extra);
+        }
+        out
+    }
+
+    /// Forgets the download of `hash` from `from` (from everyone when
+    /// `None`), with any compact block being rebuilt for it. The next
+    /// requester in line takes over the download.
     pub(super) fn remove_block_request(&mut self, hash: &BlockHash, from: Option<PeerId>) {
-        let Some((owner, _)) = self.in_flight.get(hash).copied() else {
-            return;
-        };
-        if from.is_some_and(|f| f != owner) {
+        let requesters = self.block_requesters(hash);
+        let gone: Vec<PeerId> = requesters
+            .iter()
+            .copied()
+            .filter(|p| from.is_none_or(|f| f == *p))
+            .collect();
+        if gone.is_empty() {
             return;
         }
-        self.in_flight.remove(hash);
         let height = self.backend.header_height(hash).map_or(-1, i64::from);
-        if let Some(o) = self.peers.get_mut(&owner) {
-            o.in_flight.retain(|h| h != hash);
-            o.partial_blocks.remove(hash);
-            let mut s = o.peer.stats();
-            if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
-                s.inflight.remove(pos);
+        for p in &gone {
+            if let Some(o) = self.peers.get_mut(p) {
+                o.in_flight.retain(|h| h != hash);
+                o.partial_blocks.remove(hash);
+                let mut s = o.peer.stats();
+                if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
+                    s.inflight.remove(pos);
+                }
+            }
+        }
+        let mut rest = requesters.into_iter().filter(|p| !gone.contains(p));
+        match rest.next() {
+            None => {
+                self.in_flight.remove(hash);
+                self.extra_in_flight.remove(hash);
+            }
+            Some(first) => {
+                // The new owner's time to deliver starts now.
+                self.in_flight.insert(*hash, (first, Instant::now()));
+                let extra: Vec<PeerId> = rest.collect();
+                if extra.is_empty() {
+                    self.extra_in_flight.remove(hash);
+                } else {
+                    self.extra_in_flight.insert(*hash, extra);
+                }
             }
         }
     }
@@ -368,6 +403,8 @@ impl Handler {
         let processed = self.backend.process_block(block, requested);
         match processed.result {
             Ok(BlockAccepted::New) => {
+                // Other peers rebuilding it need not finish.
+                self.remove_block_request(&hash, None);
                 if let Some(st) = self.peers.get_mut(&id) {
                     st.peer.stats().last_block = common::time::now_secs();
                     if let Some(h) = self.backend.header_height(&hash) {

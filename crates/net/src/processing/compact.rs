@@ -18,6 +18,9 @@ const MAX_HB_PEERS: usize = 3;
 /// Orphans and refused transactions kept to rebuild compact blocks (Core's
 /// `-blockreconstructionextratxn` default).
 const MAX_EXTRA_TXN: usize = 100;
+/// Most peers a block is rebuilt from at once (Core's
+/// `MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK`).
+const MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK: usize = 3;
 /// How far above our tip a compact block may be rebuilt; further blocks
 /// are fetched whole or treated as a header announcement.
 const MAX_CMPCT_HEIGHT_AHEAD: u32 = 2;
@@ -252,8 +255,10 @@ impl Handler {
         if have_data {
             return;
         }
-        let owner = self.in_flight.get(&hash).map(|(p, _)| *p);
-        let from_this_peer = owner == Some(id);
+        let requesters = self.block_requesters(&hash);
+        let already_in_flight = requesters.len();
+        let from_this_peer = requesters.contains(&id);
+        let first_in_flight = requesters.first().is_none_or(|p| *p == id);
         let hb_to = self
             .peers
             .get(&id)
@@ -269,7 +274,7 @@ impl Handler {
             }
             return;
         }
-        if owner.is_none() && self.backend.is_initial_block_download() {
+        if already_in_flight == 0 && self.backend.is_initial_block_download() {
             return;
         }
         let tip_height = self.backend.tip().0;
@@ -287,7 +292,7 @@ impl Handler {
             .peers
             .get(&id)
             .is_some_and(|st| st.in_flight.len() < MAX_BLOCKS_IN_TRANSIT_PER_PEER);
-        if (owner.is_none() && peer_slots) || from_this_peer {
+        if (already_in_flight < MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK && peer_slots) || from_this_peer {
             if self
                 .peers
                 .get(&id)
@@ -307,14 +312,30 @@ impl Handler {
                     self.remove_block_request(&hash, Some(id));
                     self.misbehaving(id, "invalid compact block");
                 }
-                Err(ReadError::Failed) => self.request_full_block(id, hash),
+                Err(ReadError::Failed) if first_in_flight => self.request_full_block(id, hash),
+                // Others are on it; this peer's copy is not needed.
+                Err(ReadError::Failed) => self.remove_block_request(&hash, Some(id)),
                 Ok(partial) => {
                     let missing = partial.missing();
                     if let Some(st) = self.peers.get_mut(&id) {
                         st.partial_blocks.insert(hash, Some(partial));
                     }
+                    // Round trips go to the first requester, and to
+                    // high-bandwidth peers while slots remain, the last
+                    // slot being kept for an outbound peer.
+                    let inbound = self.peers.get(&id).is_some_and(|st| st.peer.is_inbound());
+                    let outbound_asked = requesters
+                        .iter()
+                        .any(|p| self.peers.get(p).is_some_and(|st| !st.peer.is_inbound()));
+                    let ask = first_in_flight
+                        || (hb_to
+                            && (!inbound
+                                || outbound_asked
+                                || already_in_flight + 1 < MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK));
                     if missing.is_empty() {
                         self.fill_compact_block(id, hash, Vec::new());
+                    } else if !ask {
+                        self.remove_block_request(&hash, Some(id));
                     } else if let Some(st) = self.peers.get(&id) {
                         st.send(NetworkMessage::GetBlockTxn(
                             bitcoin::p2p::message_compact_blocks::GetBlockTxn {
@@ -355,7 +376,9 @@ impl Handler {
     /// Completes the compact block `hash` being rebuilt from `id` with the
     /// transactions it sent (Core's `ProcessCompactBlockTxns`).
     fn fill_compact_block(&mut self, id: PeerId, hash: BlockHash, missing: Vec<Transaction>) {
-        let expected = self.in_flight.get(&hash).is_some_and(|(p, _)| *p == id);
+        let requesters = self.block_requesters(&hash);
+        let first_in_flight = requesters.first().is_none_or(|p| *p == id);
+        let expected = requesters.contains(&id);
         let slot = self
             .peers
             .get_mut(&id)
@@ -382,7 +405,11 @@ impl Handler {
             }
             // Maybe a short id collision: the whole block settles it. The
             // spent slot stays, so a second `blocktxn` is caught.
-            Err(ReadError::Failed) => self.request_full_block(id, hash),
+            Err(ReadError::Failed) if first_in_flight => self.request_full_block(id, hash),
+            Err(ReadError::Failed) => {
+                self.remove_block_request(&hash, Some(id));
+                tracing::debug!(target: "net", "Peer {id} sent us a compact block but it failed to reconstruct, waiting on first download to complete");
+            }
             Ok(block) => {
                 self.remove_block_request(&hash, Some(id));
                 self.process_received_block(id, block, true, true);

@@ -220,6 +220,9 @@ pub struct Handler {
     peers: HashMap<PeerId, PeerState>,
     /// Every block requested and not yet received: who was asked, and when.
     in_flight: HashMap<BlockHash, (PeerId, Instant)>,
+    /// Further peers rebuilding a block from their compact block while the
+    /// first requester (in `in_flight`) is still at it, in request order.
+    extra_in_flight: HashMap<BlockHash, Vec<PeerId>>,
     /// Blocks the backend refused; never requested again, so a block it cannot
     /// take (for any reason) does not cause a request loop.
     refused_blocks: KnownSet<BlockHash>,
@@ -263,6 +266,7 @@ impl Handler {
             addrman,
             peers: HashMap::new(),
             in_flight: HashMap::new(),
+            extra_in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
             block_source: HashMap::new(),
             orphanage,
@@ -389,7 +393,7 @@ impl Handler {
         }
         let freed = !st.in_flight.is_empty();
         for h in st.in_flight {
-            self.in_flight.remove(&h);
+            self.remove_block_request(&h, Some(id));
         }
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
         if freed {
@@ -567,7 +571,7 @@ impl Handler {
             if let Some(st) = self.peers.get(&id) {
                 st.peer.disconnect();
             }
-            self.in_flight.remove(&hash);
+            self.remove_block_request(&hash, Some(id));
         }
     }
 
