@@ -90,7 +90,9 @@ impl PartialBlock {
                 return Err(ReadError::Invalid);
             };
             positions.insert(*id, pos);
-            let bucket = buckets.entry(u16::from_le_bytes([id[0], id[1]])).or_default();
+            let bucket = buckets
+                .entry(u16::from_le_bytes([id[0], id[1]]))
+                .or_default();
             *bucket += 1;
             if *bucket > MAX_IDS_PER_BUCKET {
                 return Err(ReadError::Failed);
@@ -154,11 +156,7 @@ impl PartialBlock {
     /// Completes the block with `missing` (in position order). Too few or
     /// too many is invalid; a block whose transactions do not match its
     /// header (a short id collision) failed.
-    pub fn fill(
-        self,
-        missing: Vec<Transaction>,
-        segwit_active: bool,
-    ) -> Result<Block, ReadError> {
+    pub fn fill(self, missing: Vec<Transaction>, segwit_active: bool) -> Result<Block, ReadError> {
         let mut missing = missing.into_iter();
         let mut txdata = Vec::with_capacity(self.txs.len());
         for slot in self.txs {
@@ -297,7 +295,11 @@ mod tests {
             .collect();
         let partial = PartialBlock::new(&cmpct, vec![], &[]).unwrap();
         assert_eq!(partial.missing(), vec![1, 3, 4]);
-        let rest = vec![b.txdata[1].clone(), b.txdata[3].clone(), b.txdata[4].clone()];
+        let rest = vec![
+            b.txdata[1].clone(),
+            b.txdata[3].clone(),
+            b.txdata[4].clone(),
+        ];
         assert_eq!(partial.fill(rest, false).unwrap(), b);
     }
 
@@ -332,7 +334,8 @@ mod tests {
     fn unrelated_pool_transactions_are_not_used() {
         let b = block(2);
         let cmpct = compact_from_block(&b, 5).unwrap();
-        let partial = PartialBlock::new(&cmpct, pool_of(&[tx(50), b.txdata[2].clone()]), &[]).unwrap();
+        let partial =
+            PartialBlock::new(&cmpct, pool_of(&[tx(50), b.txdata[2].clone()]), &[]).unwrap();
         assert_eq!(partial.missing(), vec![1]);
     }
 }

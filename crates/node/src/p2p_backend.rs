@@ -61,11 +61,9 @@ fn rejected_block(v: &ValidationError) -> Rejected {
         Some(BlockResult::Consensus | BlockResult::Mutated) => {
             Rejected::invalid_content(v.reason.clone())
         }
-        Some(
-            BlockResult::InvalidHeader
-            | BlockResult::InvalidPrev
-            | BlockResult::MissingPrev,
-        ) => Rejected::invalid(v.reason.clone()),
+        Some(BlockResult::InvalidHeader | BlockResult::InvalidPrev | BlockResult::MissingPrev) => {
+            Rejected::invalid(v.reason.clone())
+        }
         Some(BlockResult::CachedInvalid) => Rejected::invalid_from_outbound(v.reason.clone()),
         Some(BlockResult::TimeFuture | BlockResult::HeaderLowWork) | None => {
             Rejected::benign(v.reason.clone())

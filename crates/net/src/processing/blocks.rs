@@ -335,7 +335,12 @@ impl Handler {
 
     /// Every peer `hash` is being downloaded from, first requester first.
     pub(super) fn block_requesters(&self, hash: &BlockHash) -> Vec<PeerId> {
-        let mut out: Vec<PeerId> = self.in_flight.get(hash).map(|(p, _)| *p).into_iter().collect();
+        let mut out: Vec<PeerId> = self
+            .in_flight
+            .get(hash)
+            .map(|(p, _)| *p)
+            .into_iter()
+            .collect();
         if let Some(extra) = self.extra_in_flight.get(hash) {
             out.extend(extra);
         }

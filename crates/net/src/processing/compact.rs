@@ -62,8 +62,13 @@ impl Handler {
             self.hb_peers.push_back(id);
             return;
         }
-        let is_outbound = |h: &Handler, p: &PeerId| h.peers.get(p).is_some_and(|s| !s.peer.is_inbound());
-        let outbound_hb = self.hb_peers.iter().filter(|p| is_outbound(self, p)).count();
+        let is_outbound =
+            |h: &Handler, p: &PeerId| h.peers.get(p).is_some_and(|s| !s.peer.is_inbound());
+        let outbound_hb = self
+            .hb_peers
+            .iter()
+            .filter(|p| is_outbound(self, p))
+            .count();
         if st.peer.is_inbound()
             && self.hb_peers.len() >= MAX_HB_PEERS
             && outbound_hb == 1
@@ -292,7 +297,8 @@ impl Handler {
             .peers
             .get(&id)
             .is_some_and(|st| st.in_flight.len() < MAX_BLOCKS_IN_TRANSIT_PER_PEER);
-        if (already_in_flight < MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK && peer_slots) || from_this_peer {
+        if (already_in_flight < MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK && peer_slots) || from_this_peer
+        {
             if self
                 .peers
                 .get(&id)

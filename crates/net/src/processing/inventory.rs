@@ -96,7 +96,11 @@ impl Handler {
         let mut not_found = Vec::new();
         for item in inv {
             if let Inventory::CompactBlock(h) = item {
-                if self.peers.get(&id).is_some_and(|st| !st.peer.disconnect_requested()) {
+                if self
+                    .peers
+                    .get(&id)
+                    .is_some_and(|st| !st.peer.disconnect_requested())
+                {
                     self.send_compact_or_block(id, h);
                 }
                 continue;
