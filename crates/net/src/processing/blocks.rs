@@ -323,10 +323,13 @@ impl Handler {
         let Some(st) = self.peers.get_mut(&id) else {
             return false;
         };
-        if self.in_flight.contains_key(&hash) {
-            self.extra_in_flight.entry(hash).or_default().push(id);
-        } else {
-            self.in_flight.insert(hash, (id, Instant::now()));
+        match self.in_flight.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.extra_in_flight.entry(hash).or_default().push(id);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((id, Instant::now()));
+            }
         }
         st.in_flight.push(hash);
         st.peer.stats().inflight.push(height);
