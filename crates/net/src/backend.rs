@@ -29,6 +29,10 @@ pub struct Rejected {
     /// The refusal does not depend on the witness (non-standard inputs), so
     /// the txid may be remembered too, not only the wtxid.
     pub witness_irrelevant: bool,
+    /// A block refused for its transactions (or known invalid before): a
+    /// peer relaying it as a compact block is spared, since BIP152 lets
+    /// peers relay those before checking more than the header.
+    pub spare_compact_relay: bool,
 }
 
 impl Rejected {
@@ -40,6 +44,7 @@ impl Rejected {
             outbound_only: false,
             lasting: true,
             witness_irrelevant: false,
+            spare_compact_relay: false,
         }
     }
 
@@ -51,6 +56,7 @@ impl Rejected {
             outbound_only: true,
             lasting: true,
             witness_irrelevant: false,
+            spare_compact_relay: true,
         }
     }
 
@@ -62,6 +68,15 @@ impl Rejected {
             outbound_only: false,
             lasting: true,
             witness_irrelevant: false,
+            spare_compact_relay: false,
+        }
+    }
+
+    /// A block refused for its transactions, not its header.
+    pub fn invalid_content(reason: impl Into<String>) -> Self {
+        Rejected {
+            spare_compact_relay: true,
+            ..Rejected::invalid(reason)
         }
     }
 
@@ -216,6 +231,18 @@ pub trait NodeBackend: Send + Sync {
     /// Whether the mempool holds (or the node recently confirmed) this transaction,
     /// so it need not be downloaded.
     fn have_transaction(&self, id: &TxRef) -> bool;
+
+    /// Every mempool transaction with its wtxid, for rebuilding compact
+    /// blocks. The default is an empty mempool.
+    fn compact_block_candidates(&self) -> Vec<(Wtxid, std::sync::Arc<Transaction>)> {
+        Vec::new()
+    }
+
+    /// Whether the chain ending at the known header `hash` has more work than
+    /// the active chain. The default compares heights.
+    fn more_work_than_tip(&self, hash: &BlockHash) -> bool {
+        self.header_height(hash).is_some_and(|h| h > self.tip().0)
+    }
 
     /// Inputs of the `feefilter` we send. The default is an empty mempool with
     /// Core's default relay fee, out of IBD.

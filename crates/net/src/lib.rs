@@ -15,6 +15,7 @@ pub mod backend;
 pub mod banman;
 pub mod capture;
 pub mod clock;
+pub mod compact;
 pub mod config;
 pub mod connection;
 pub mod connman;

@@ -132,6 +132,10 @@ pub struct PeerStats {
     pub fee_filter: i64,
     /// Whether the peer announced `wtxidrelay`.
     pub wtxid_relay: bool,
+    /// We asked the peer to announce blocks as `cmpctblock` (BIP152).
+    pub bip152_hb_to: bool,
+    /// The peer asked us to announce blocks as `cmpctblock`.
+    pub bip152_hb_from: bool,
     /// Whether the version handshake completed.
     pub successfully_connected: bool,
     /// The address the peer says it sees us at.

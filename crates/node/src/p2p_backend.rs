@@ -58,13 +58,12 @@ fn rejected(e: ChainError) -> Rejected {
 /// Whom an invalid block blames, as Core's `MaybePunishNodeForBlock`.
 fn rejected_block(v: &ValidationError) -> Rejected {
     match v.block_result() {
-        Some(
-            BlockResult::Consensus
-            | BlockResult::Mutated
-            | BlockResult::InvalidHeader
-            | BlockResult::InvalidPrev
-            | BlockResult::MissingPrev,
-        ) => Rejected::invalid(v.reason.clone()),
+        Some(BlockResult::Consensus | BlockResult::Mutated) => {
+            Rejected::invalid_content(v.reason.clone())
+        }
+        Some(BlockResult::InvalidHeader | BlockResult::InvalidPrev | BlockResult::MissingPrev) => {
+            Rejected::invalid(v.reason.clone())
+        }
         Some(BlockResult::CachedInvalid) => Rejected::invalid_from_outbound(v.reason.clone()),
         Some(BlockResult::TimeFuture | BlockResult::HeaderLowWork) | None => {
             Rejected::benign(v.reason.clone())
@@ -333,6 +332,22 @@ impl NodeBackend for ChainBackend {
             TxRef::Wtxid(w) => pool.get_by_wtxid(w),
         };
         e.map(|e| (e.fee, e.vsize))
+    }
+
+    fn compact_block_candidates(&self) -> Vec<(bitcoin::Wtxid, Arc<Transaction>)> {
+        self.chain
+            .pool()
+            .in_order()
+            .map(|e| (e.wtxid, e.tx.clone()))
+            .collect()
+    }
+
+    fn more_work_than_tip(&self, hash: &BlockHash) -> bool {
+        let cs = self.chain.lock();
+        match (cs.index().get(hash), cs.tip_entry()) {
+            (Some(e), Some(tip)) => e.chain_work > tip.chain_work,
+            _ => false,
+        }
     }
 
     fn mempool_transaction(&self, id: &TxRef) -> Option<Transaction> {

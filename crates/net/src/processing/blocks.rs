@@ -141,7 +141,7 @@ impl Handler {
         // Core's direct fetch: the announced chain is wanted as soon as it has
         // at least the tip's work, even when the peer is known to have a
         // better (but unfetchable) block.
-        self.fetch_toward(id, last);
+        self.fetch_toward(id, last, true);
         self.fetch_blocks(id);
     }
 
@@ -185,11 +185,13 @@ impl Handler {
         let Some((target, _)) = self.peers.get(&id).and_then(|st| st.best_known) else {
             return;
         };
-        self.fetch_toward(id, target);
+        self.fetch_toward(id, target, false);
     }
 
     /// Requests from peer `id` the missing blocks on the way to `target`.
-    fn fetch_toward(&mut self, id: PeerId, target: BlockHash) {
+    /// `direct`: `target` was just announced; a lone block on our tip is
+    /// then asked for as a compact block when the peer offers them.
+    fn fetch_toward(&mut self, id: PeerId, target: BlockHash, direct: bool) {
         let Some(st) = self.peers.get(&id) else {
             return;
         };
@@ -254,6 +256,20 @@ impl Handler {
             }
         }
         st.peer.stats().inflight.extend(heights);
+        if let [Inventory::WitnessBlock(h)] = inv[..] {
+            let parent_connected = self
+                .backend
+                .header(&h)
+                .is_some_and(|hd| self.backend.has_block(&hd.prev_blockhash));
+            if direct
+                && self.config.relay_txs
+                && st.provides_cmpct
+                && self.in_flight.len() == 1
+                && parent_connected
+            {
+                inv[0] = Inventory::CompactBlock(h);
+            }
+        }
         st.send(NetworkMessage::GetData(inv));
     }
 
@@ -291,25 +307,112 @@ impl Handler {
     pub(super) fn on_block(&mut self, id: PeerId, block: Block) {
         let hash = block.block_hash();
         tracing::debug!(target: "net", "received block {hash} peer={id}");
-        let in_flight = self.in_flight.remove(&hash);
-        let requested = in_flight.is_some();
-        if let Some((owner, _)) = in_flight {
-            if let Some(o) = self.peers.get_mut(&owner) {
-                o.in_flight.retain(|h| *h != hash);
-                let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+        let requested = self.in_flight.contains_key(&hash);
+        self.remove_block_request(&hash, None);
+        self.process_received_block(id, block, requested, false);
+    }
+
+    /// Marks `hash` as being downloaded from `id` (Core's `BlockRequested`):
+    /// the first requester owns the download, later ones (compact blocks
+    /// rebuilt in parallel) queue behind it. False when `id` already had it.
+    pub(super) fn block_requested(&mut self, id: PeerId, hash: BlockHash) -> bool {
+        if self.block_requesters(&hash).contains(&id) {
+            return false;
+        }
+        let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+        let Some(st) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        match self.in_flight.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.extra_in_flight.entry(hash).or_default().push(id);
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((id, Instant::now()));
+            }
+        }
+        st.in_flight.push(hash);
+        st.peer.stats().inflight.push(height);
+        true
+    }
+
+    /// Every peer `hash` is being downloaded from, first requester first.
+    pub(super) fn block_requesters(&self, hash: &BlockHash) -> Vec<PeerId> {
+        let mut out: Vec<PeerId> = self
+            .in_flight
+            .get(hash)
+            .map(|(p, _)| *p)
+            .into_iter()
+            .collect();
+        if let Some(extra) = self.extra_in_flight.get(hash) {
+            out.extend(extra);
+        }
+        out
+    }
+
+    /// Forgets the download of `hash` from `from` (from everyone when
+    /// `None`), with any compact block being rebuilt for it. The next
+    /// requester in line takes over the download.
+    pub(super) fn remove_block_request(&mut self, hash: &BlockHash, from: Option<PeerId>) {
+        let requesters = self.block_requesters(hash);
+        let gone: Vec<PeerId> = requesters
+            .iter()
+            .copied()
+            .filter(|p| from.is_none_or(|f| f == *p))
+            .collect();
+        if gone.is_empty() {
+            return;
+        }
+        let height = self.backend.header_height(hash).map_or(-1, i64::from);
+        for p in &gone {
+            if let Some(o) = self.peers.get_mut(p) {
+                o.in_flight.retain(|h| h != hash);
+                o.partial_blocks.remove(hash);
                 let mut s = o.peer.stats();
                 if let Some(pos) = s.inflight.iter().position(|x| *x == height) {
                     s.inflight.remove(pos);
                 }
             }
         }
+        let mut rest = requesters.into_iter().filter(|p| !gone.contains(p));
+        match rest.next() {
+            None => {
+                self.in_flight.remove(hash);
+                self.extra_in_flight.remove(hash);
+            }
+            Some(first) => {
+                // The new owner's time to deliver starts now.
+                self.in_flight.insert(*hash, (first, Instant::now()));
+                let extra: Vec<PeerId> = rest.collect();
+                if extra.is_empty() {
+                    self.extra_in_flight.remove(hash);
+                } else {
+                    self.extra_in_flight.insert(*hash, extra);
+                }
+            }
+        }
+    }
+
+    /// Hands a block from peer `id` to validation and deals with the outcome.
+    /// `via_compact`: rebuilt from a compact block, whose sender may have
+    /// relayed it after checking only the header (BIP152).
+    pub(super) fn process_received_block(
+        &mut self,
+        id: PeerId,
+        block: Block,
+        requested: bool,
+        via_compact: bool,
+    ) {
+        let hash = block.block_hash();
         if let Some(st) = self.peers.get_mut(&id) {
             st.known_blocks.insert(hash);
         }
-        self.block_source.insert(hash, id);
+        self.block_source.insert(hash, (id, via_compact));
         let processed = self.backend.process_block(block, requested);
         match processed.result {
             Ok(BlockAccepted::New) => {
+                // Other peers rebuilding it need not finish.
+                self.remove_block_request(&hash, None);
                 if let Some(st) = self.peers.get_mut(&id) {
                     st.peer.stats().last_block = common::time::now_secs();
                     if let Some(h) = self.backend.header_height(&hash) {
@@ -322,21 +425,41 @@ impl Handler {
             }
             Err(rej) => {
                 self.block_source.remove(&hash);
-                self.rejected_block(id, hash, rej);
+                self.rejected_block(id, hash, rej, via_compact);
             }
         }
         for (checked, outcome) in processed.checked {
-            let source = self.block_source.remove(&checked);
-            if let (Some(source), Err(rej)) = (source, outcome) {
-                self.rejected_block(source, checked, rej);
+            let Some((source, via_compact)) = self.block_source.remove(&checked) else {
+                continue;
+            };
+            match outcome {
+                Err(rej) => self.rejected_block(source, checked, rej, via_compact),
+                // A peer that just gave us a new best block is one we want
+                // new blocks pushed from (when no other download competes).
+                Ok(()) => {
+                    if !self.backend.is_initial_block_download()
+                        && self.in_flight.keys().all(|h| *h == checked)
+                    {
+                        self.select_hb_peer(source);
+                    }
+                }
             }
         }
         self.fetch_blocks(id);
     }
 
-    pub(super) fn rejected_block(&mut self, id: PeerId, hash: BlockHash, rej: Rejected) {
+    pub(super) fn rejected_block(
+        &mut self,
+        id: PeerId,
+        hash: BlockHash,
+        rej: Rejected,
+        via_compact: bool,
+    ) {
         tracing::debug!(target: "net", "block {hash} from peer={id} rejected: {}", rej.reason);
         self.refused_blocks.insert(hash);
+        if via_compact && rej.spare_compact_relay {
+            return;
+        }
         self.blame(id, &rej, &rej.reason);
     }
 
@@ -346,12 +469,18 @@ impl Handler {
         let Some(tip_header) = self.backend.header(&tip) else {
             return;
         };
+        // High-bandwidth peers get a lone new block as a compact block.
+        let cmpct = if self.peers.values().any(|st| st.wants_hb_cmpct) {
+            self.compact_block(&tip)
+        } else {
+            None
+        };
         for st in self.peers.values_mut() {
             if !st.handshake_done || st.known_blocks.contains(&tip) {
                 continue;
             }
             let mut headers = None;
-            if st.prefers_headers {
+            if st.prefers_headers || st.wants_hb_cmpct {
                 let mut chain = vec![tip_header];
                 loop {
                     let prev = chain[chain.len() - 1].prev_blockhash;
@@ -372,11 +501,17 @@ impl Handler {
                 }
             }
             st.known_blocks.insert(tip);
-            match headers {
-                Some(h) => {
-                    st.send(NetworkMessage::Headers(h));
+            match (headers, &cmpct) {
+                (Some(h), Some(c)) if h.len() == 1 && st.wants_hb_cmpct => {
+                    tracing::debug!(target: "net", "sending header-and-ids {tip} to peer={}", st.peer.id);
+                    st.send(NetworkMessage::CmpctBlock(
+                        bitcoin::p2p::message_compact_blocks::CmpctBlock {
+                            compact_block: c.clone(),
+                        },
+                    ));
                 }
-                None => st.send(NetworkMessage::Inv(vec![Inventory::Block(tip)])),
+                (Some(h), _) if st.prefers_headers => st.send(NetworkMessage::Headers(h)),
+                _ => st.send(NetworkMessage::Inv(vec![Inventory::Block(tip)])),
             }
         }
     }

@@ -190,6 +190,14 @@ impl Handler {
         st.peer.stats().successfully_connected = true;
         // BIP130: we prefer header announcements.
         st.send(NetworkMessage::SendHeaders);
+        // BIP152: we serve compact blocks, without asking for them to be
+        // pushed to us yet (that is for the peers that give us new blocks).
+        if st.common_version() >= SHORT_IDS_BLOCKS_VERSION {
+            st.send(NetworkMessage::SendCmpct(SendCmpct {
+                send_compact: false,
+                version: crate::compact::CMPCTBLOCKS_VERSION,
+            }));
+        }
         self.send_pings();
         // Core sends the first `feefilter` in the first SendMessages after verack.
         self.send_feefilters();

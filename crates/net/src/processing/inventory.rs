@@ -93,11 +93,21 @@ impl Handler {
     }
 
     pub(super) fn on_getdata(&mut self, id: PeerId, inv: Vec<Inventory>) {
-        let Some(st) = self.peers.get_mut(&id) else {
-            return;
-        };
         let mut not_found = Vec::new();
         for item in inv {
+            if let Inventory::CompactBlock(h) = item {
+                if self
+                    .peers
+                    .get(&id)
+                    .is_some_and(|st| !st.peer.disconnect_requested())
+                {
+                    self.send_compact_or_block(id, h);
+                }
+                continue;
+            }
+            let Some(st) = self.peers.get_mut(&id) else {
+                return;
+            };
             // A peer that stopped reading was disconnected by the send-queue
             // bound; do not keep loading blocks for it.
             if st.peer.disconnect_requested() {
@@ -140,7 +150,7 @@ impl Handler {
                 _ => {}
             }
         }
-        if !not_found.is_empty() {
+        if let (false, Some(st)) = (not_found.is_empty(), self.peers.get(&id)) {
             st.send(NetworkMessage::NotFound(not_found));
         }
     }

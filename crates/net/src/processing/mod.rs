@@ -8,6 +8,7 @@
 // through `use super::*`.
 mod addresses;
 mod blocks;
+mod compact;
 mod feefilter;
 mod handshake;
 mod inventory;
@@ -28,6 +29,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::Address;
 use bitcoin::p2p::message::NetworkMessage;
 use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_compact_blocks::SendCmpct;
 use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
@@ -45,6 +47,8 @@ pub const MIN_PEER_PROTO_VERSION: i32 = 31800;
 const WTXID_RELAY_VERSION: i32 = 70016;
 /// First version with BIP434 `feature` negotiation (Core's `FEATURE_VERSION`).
 const FEATURE_VERSION: i32 = 70017;
+/// First version with compact blocks (BIP152, Core's `SHORT_IDS_BLOCKS_VERSION`).
+const SHORT_IDS_BLOCKS_VERSION: i32 = 70014;
 /// First version with `feefilter` (BIP133, Core's `FEEFILTER_VERSION`).
 const FEEFILTER_VERSION: i32 = 70013;
 /// The version field of locators we send: Core hard-codes the highest value
@@ -155,6 +159,14 @@ struct PeerState {
     last_getheaders: Option<Instant>,
     /// The last `feefilter` value we sent (Core's `m_fee_filter_sent`).
     fee_filter_sent: i64,
+    /// The peer sent `sendcmpct` with our version: it can serve and take
+    /// compact blocks.
+    provides_cmpct: bool,
+    /// The peer asked for new blocks as `cmpctblock` (high-bandwidth mode).
+    wants_hb_cmpct: bool,
+    /// Compact blocks being rebuilt from this peer's data; `None` once a
+    /// rebuild failed, so the same `blocktxn` is not taken twice.
+    partial_blocks: HashMap<BlockHash, Option<crate::compact::PartialBlock>>,
     /// When the next `feefilter` is due, mockable microseconds.
     next_feefilter: i64,
 }
@@ -179,6 +191,9 @@ impl PeerState {
             last_getheaders: None,
             fee_filter_sent: 0,
             next_feefilter: 0,
+            provides_cmpct: false,
+            wants_hb_cmpct: false,
+            partial_blocks: HashMap::new(),
         }
     }
 
@@ -205,13 +220,17 @@ pub struct Handler {
     peers: HashMap<PeerId, PeerState>,
     /// Every block requested and not yet received: who was asked, and when.
     in_flight: HashMap<BlockHash, (PeerId, Instant)>,
+    /// Further peers rebuilding a block from their compact block while the
+    /// first requester (in `in_flight`) is still at it, in request order.
+    extra_in_flight: HashMap<BlockHash, Vec<PeerId>>,
     /// Blocks the backend refused; never requested again, so a block it cannot
     /// take (for any reason) does not cause a request loop.
     refused_blocks: KnownSet<BlockHash>,
     /// Who sent each block not yet checked by connecting it (Core's
     /// `mapBlockSource`); entries go when the block is checked or its
     /// sender disconnects.
-    block_source: HashMap<BlockHash, PeerId>,
+    /// The flag: the block came as a compact block.
+    block_source: HashMap<BlockHash, (PeerId, bool)>,
     /// Transactions waiting for their parents (shared with `getorphantxs`).
     orphanage: Arc<Mutex<Orphanage>>,
     /// Txids and wtxids of transactions refused recently, so they and their
@@ -223,6 +242,14 @@ pub struct Handler {
     addrman: Arc<Mutex<AddrMan>>,
     /// Quantizes the `feefilter` values we send.
     fee_rounder: feefilter::FeeFilterRounder,
+    /// Peers we asked to announce blocks as `cmpctblock`, oldest first
+    /// (at most three, BIP152).
+    hb_peers: std::collections::VecDeque<PeerId>,
+    /// Orphans and refused transactions kept for rebuilding compact blocks
+    /// (Core's `vExtraTxnForCompact`), oldest first.
+    extra_txn: std::collections::VecDeque<(Wtxid, Arc<Transaction>)>,
+    /// The compact form of the newest tip, so every peer gets the same one.
+    recent_compact: Option<(BlockHash, bitcoin::bip152::HeaderAndShortIds)>,
 }
 
 impl Handler {
@@ -239,12 +266,16 @@ impl Handler {
             addrman,
             peers: HashMap::new(),
             in_flight: HashMap::new(),
+            extra_in_flight: HashMap::new(),
             refused_blocks: KnownSet::new(10_000),
             block_source: HashMap::new(),
             orphanage,
             recent_rejects: KnownSet::new(50_000),
             tx_requests: HashMap::new(),
             fee_rounder: feefilter::FeeFilterRounder::new(feefilter::DEFAULT_MIN_RELAY_TX_FEE),
+            hb_peers: std::collections::VecDeque::new(),
+            extra_txn: std::collections::VecDeque::new(),
+            recent_compact: None,
         }
     }
 
@@ -353,7 +384,8 @@ impl Handler {
         let Some(st) = self.peers.remove(&id) else {
             return;
         };
-        self.block_source.retain(|_, source| *source != id);
+        self.block_source.retain(|_, (source, _)| *source != id);
+        self.hb_peers.retain(|p| *p != id);
         self.tx_requests_peer_gone(id);
         let erased = crate::connman::lock(&self.orphanage).erase_for_peer(id);
         if erased > 0 {
@@ -361,7 +393,7 @@ impl Handler {
         }
         let freed = !st.in_flight.is_empty();
         for h in st.in_flight {
-            self.in_flight.remove(&h);
+            self.remove_block_request(&h, Some(id));
         }
         tracing::debug!(target: "net", "Cleared nodestate for peer={id}");
         if freed {
@@ -467,6 +499,10 @@ impl Handler {
                 );
             }
             Message::NotFound(items) => self.on_notfound(id, items),
+            Message::SendCmpct { announce, version } => self.on_sendcmpct(id, announce, version),
+            Message::CmpctBlock(cmpct) => self.on_cmpctblock(id, *cmpct),
+            Message::GetBlockTxn(req) => self.on_getblocktxn(id, req),
+            Message::BlockTxn(txs) => self.on_blocktxn(id, txs),
             Message::Addr(entries) => self.on_addr(id, entries),
             Message::GetAddr => self.on_getaddr(id),
             Message::Ignored(_) => {}
@@ -535,7 +571,7 @@ impl Handler {
             if let Some(st) = self.peers.get(&id) {
                 st.peer.disconnect();
             }
-            self.in_flight.remove(&hash);
+            self.remove_block_request(&hash, Some(id));
         }
     }
 

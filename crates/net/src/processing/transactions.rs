@@ -66,6 +66,8 @@ impl Handler {
                     "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
                     rej.reason
                 );
+                // It may still be in a block someone sends us compact.
+                self.keep_extra_txn(&tx);
                 if rej.reason == MISSING_INPUTS {
                     self.keep_orphan(id, tx);
                 } else {

@@ -380,6 +380,14 @@ impl NodeBackend for FakeChain {
         Some((fee, tx.vsize() as u64))
     }
 
+    fn compact_block_candidates(&self) -> Vec<(bitcoin::Wtxid, Arc<Transaction>)> {
+        let st = self.state.lock().unwrap();
+        st.mempool
+            .values()
+            .map(|tx| (tx.compute_wtxid(), Arc::new(tx.clone())))
+            .collect()
+    }
+
     fn have_transaction(&self, id: &TxRef) -> bool {
         self.mempool_transaction(id).is_some()
     }

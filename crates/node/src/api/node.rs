@@ -150,8 +150,8 @@ fn stats_of(p: &net::peer::Peer) -> NodeStats {
         version: s.version,
         clean_sub_ver: s.subver.clone(),
         inbound: p.is_inbound(),
-        bip152_highbandwidth_to: false,
-        bip152_highbandwidth_from: false,
+        bip152_highbandwidth_to: s.bip152_hb_to,
+        bip152_highbandwidth_from: s.bip152_hb_from,
         starting_height: s.starting_height,
         send_bytes: s.bytes_sent,
         send_bytes_per_msg_type: s

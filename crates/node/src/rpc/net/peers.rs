@@ -83,8 +83,8 @@ fn peer_json(peer: &Peer) -> Value {
     o.insert("version".into(), json!(s.version));
     o.insert("subver".into(), json!(s.subver));
     o.insert("inbound".into(), json!(peer.is_inbound()));
-    o.insert("bip152_hb_to".into(), json!(false));
-    o.insert("bip152_hb_from".into(), json!(false));
+    o.insert("bip152_hb_to".into(), json!(s.bip152_hb_to));
+    o.insert("bip152_hb_from".into(), json!(s.bip152_hb_from));
     o.insert("presynced_headers".into(), json!(-1));
     o.insert("synced_headers".into(), json!(s.synced_headers));
     o.insert("synced_blocks".into(), json!(s.synced_blocks));
