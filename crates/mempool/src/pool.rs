@@ -97,6 +97,10 @@ pub struct Mempool {
     /// Additions and removals so far (mined ones too, unlike the events),
     /// what `mempool_sequence` counts; prioritising does not move it.
     sequence_changes: u64,
+    /// Blocks connected after a disconnection in the same chain update,
+    /// announced once the disconnected transactions are back (Core signals
+    /// `BlockConnected` after its mempool update for the reorg).
+    deferred_connected: Vec<(Block, u32)>,
     /// Fee deltas set by `prioritisetransaction`, kept for transactions not
     /// (yet) in the pool too.
     pub(crate) deltas: HashMap<Txid, i64>,
@@ -264,6 +268,7 @@ impl Mempool {
             reorged: false,
             change_sequence: self.change_sequence,
             sequence_changes: self.sequence_changes,
+            deferred_connected: Vec::new(),
             deltas: self.deltas.clone(),
             events: Listener::default(),
             unbroadcast: self.unbroadcast.clone(),
@@ -380,6 +385,17 @@ impl Mempool {
         self.inner_usage = self.inner_usage.saturating_sub(usage);
     }
 
+    /// Announces the blocks whose connection waited for the reorg's
+    /// transactions to return to the pool.
+    pub(crate) fn announce_deferred_connected(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred_connected);
+        if let Some(events) = &self.events.0 {
+            for (block, height) in &deferred {
+                events.block_connected(block, *height);
+            }
+        }
+    }
+
     /// Takes the transactions of disconnected blocks (oldest block first).
     pub fn take_disconnected(&mut self) -> Vec<Arc<Transaction>> {
         std::mem::take(&mut self.disconnected)
@@ -390,7 +406,11 @@ impl ChainListener for Mempool {
     fn block_connected(&mut self, block: &Block, height: u32) {
         self.remove_for_block(block);
         self.rolling.block_connected(common::time::now_secs());
-        if let Some(events) = &self.events.0 {
+        if self.reorged {
+            if self.events.0.is_some() {
+                self.deferred_connected.push((block.clone(), height));
+            }
+        } else if let Some(events) = &self.events.0 {
             events.block_connected(block, height);
         }
     }
