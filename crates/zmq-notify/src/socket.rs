@@ -82,6 +82,7 @@ pub struct PubSocket {
     shared: Arc<Shared>,
     accept: tokio::task::JoinHandle<()>,
     ipc_path: Option<PathBuf>,
+    tcp_addr: Option<std::net::SocketAddr>,
 }
 
 /// Why binding failed, worded as `zmq_strerror` words it (Core logs that).
@@ -115,13 +116,14 @@ impl PubSocket {
             hwm,
             dropped: AtomicU64::new(0),
         });
-        let (accept, ipc_path) = match endpoint {
+        let (accept, ipc_path, tcp_addr) = match endpoint {
             Endpoint::Tcp(addr) => {
                 let std_listener =
                     std::net::TcpListener::bind(addr).map_err(|e| BindError(io_error_text(&e)))?;
                 std_listener
                     .set_nonblocking(true)
                     .map_err(|e| BindError(io_error_text(&e)))?;
+                let local = std_listener.local_addr().ok();
                 let listener = tokio::net::TcpListener::from_std(std_listener)
                     .map_err(|e| BindError(io_error_text(&e)))?;
                 let s = shared.clone();
@@ -140,7 +142,7 @@ impl PubSocket {
                         }
                     }
                 });
-                (task, None)
+                (task, None, local)
             }
             Endpoint::Ipc(path) => {
                 // A file left by an earlier run would make the bind fail;
@@ -162,13 +164,14 @@ impl PubSocket {
                         }
                     }
                 });
-                (task, Some(path.clone()))
+                (task, Some(path.clone()), None)
             }
         };
         Ok(PubSocket {
             shared,
             accept,
             ipc_path,
+            tcp_addr,
         })
     }
 
@@ -211,6 +214,11 @@ impl PubSocket {
         for id in gone {
             self.shared.remove(id);
         }
+    }
+
+    /// The TCP address bound (with the port chosen for port 0).
+    pub fn local_tcp_addr(&self) -> Option<std::net::SocketAddr> {
+        self.tcp_addr
     }
 
     /// How many subscribers finished the handshake and are connected.
@@ -370,4 +378,121 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         _ = reader => {}
     }
     shared.remove(id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    /// Connects a blocking ZMTP 3.0 SUB client subscribed to `topic`.
+    fn subscriber(addr: std::net::SocketAddr, topic: &[u8]) -> std::net::TcpStream {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(&zmtp::greeting()).unwrap();
+        let mut theirs = [0u8; zmtp::GREETING_LEN];
+        s.read_exact(&mut theirs).unwrap();
+        let ready = zmtp::ready_command();
+        let mut ours = vec![0x04, 0];
+        let mut body = vec![5];
+        body.extend_from_slice(b"READY");
+        body.push(11);
+        body.extend_from_slice(b"Socket-Type");
+        body.extend_from_slice(&3u32.to_be_bytes());
+        body.extend_from_slice(b"SUB");
+        ours[1] = body.len() as u8;
+        ours.extend_from_slice(&body);
+        s.write_all(&ours).unwrap();
+        let mut their_ready = vec![0u8; ready.len()];
+        s.read_exact(&mut their_ready).unwrap();
+        assert_eq!(their_ready, ready);
+        let mut sub = vec![0x00, topic.len() as u8 + 1, 1];
+        sub.extend_from_slice(topic);
+        s.write_all(&sub).unwrap();
+        s
+    }
+
+    fn wait_for_subscribers(socket: &PubSocket, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while socket.subscriber_count() < n {
+            assert!(Instant::now() < deadline, "subscribers never registered");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The subscription itself follows the READY.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    #[test]
+    fn topics_filter_by_prefix_and_frames_arrive_whole() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let ep = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let socket = PubSocket::bind(rt.handle(), &ep, 10).unwrap();
+        let addr = socket.local_tcp_addr().unwrap();
+        let mut sub = subscriber(addr, b"hash");
+        wait_for_subscribers(&socket, 1);
+        socket.publish(&[b"rawtx", b"skipped", &[0, 0, 0, 0]]);
+        socket.publish(&[b"hashtx", b"kept", &[1, 0, 0, 0]]);
+        let want = zmtp::encode_message(&[b"hashtx", b"kept", &[1, 0, 0, 0]]);
+        let mut got = vec![0u8; want.len()];
+        sub.read_exact(&mut got).unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_subscriber_that_never_reads_loses_messages_not_the_publisher_time() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let ep = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let socket = PubSocket::bind(rt.handle(), &ep, 4).unwrap();
+        let _stalled = subscriber(socket.local_tcp_addr().unwrap(), b"");
+        wait_for_subscribers(&socket, 1);
+        let big = vec![0u8; 1 << 20];
+        let started = Instant::now();
+        for _ in 0..200 {
+            socket.publish(&[b"rawblock", &big, &[0, 0, 0, 0]]);
+        }
+        // 200 MiB cannot fit in socket buffers and four queued messages.
+        assert!(socket.dropped() > 0);
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn garbage_closes_only_that_peer() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let ep = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let socket = PubSocket::bind(rt.handle(), &ep, 10).unwrap();
+        let addr = socket.local_tcp_addr().unwrap();
+        let mut good = subscriber(addr, b"");
+        wait_for_subscribers(&socket, 1);
+        let mut bad = std::net::TcpStream::connect(addr).unwrap();
+        bad.write_all(&[0x42; 64]).unwrap();
+        bad.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut rest = Vec::new();
+        let _ = bad.read_to_end(&mut rest);
+        assert_eq!(rest.len(), zmtp::GREETING_LEN, "greeted, then closed");
+        socket.publish(&[b"t", b"x", &[0, 0, 0, 0]]);
+        let want = zmtp::encode_message(&[b"t", b"x", &[0, 0, 0, 0]]);
+        let mut got = vec![0u8; want.len()];
+        good.read_exact(&mut got).unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn ipc_endpoint_binds_and_cleans_up() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pub.sock");
+        let socket = PubSocket::bind(rt.handle(), &Endpoint::Ipc(path.clone()), 10).unwrap();
+        assert!(path.exists());
+        drop(socket);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn port_in_use_reads_as_zeromq_reports_it() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let ep = Endpoint::Tcp(taken.local_addr().unwrap());
+        let err = PubSocket::bind(rt.handle(), &ep, 10).err().unwrap();
+        assert_eq!(err.0, "Address already in use");
+    }
 }
