@@ -98,11 +98,9 @@ impl Sub {
     }
 }
 
-/// Display-order hex of a hash carried in a message.
+/// Hex of a hash carried in a message (sent in display order, as RPC shows it).
 fn hash_hex(body: &[u8]) -> String {
-    let mut b = body[..32].to_vec();
-    b.reverse();
-    hex::encode(b)
+    hex::encode(&body[..32])
 }
 
 /// Checks each topic's numbers go up by one from the first seen.
