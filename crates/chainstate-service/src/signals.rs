@@ -16,10 +16,10 @@ use crate::lanes::{Lane, LaneSubscriber, Queued as LaneQueued};
 /// One validation event.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// A transaction entered the mempool.
-    TransactionAdded(Arc<Transaction>),
-    /// A transaction left the mempool.
-    TransactionRemoved(Arc<Transaction>, RemovalReason),
+    /// A transaction entered the mempool, taking this mempool sequence number.
+    TransactionAdded(Arc<Transaction>, u64),
+    /// A transaction left the mempool, taking this mempool sequence number.
+    TransactionRemoved(Arc<Transaction>, RemovalReason, u64),
     /// A block was connected at a height.
     BlockConnected(Arc<Block>, u32),
     /// A block at a height was disconnected.
@@ -282,15 +282,24 @@ fn deliver(weak: Weak<ValidationSignals>) {
 
 /// The mempool's and the chain's events go into the queue.
 impl PoolEvents for ValidationSignals {
-    fn transaction_added(&self, tx: &Arc<Transaction>) {
+    fn transaction_added(&self, tx: &Arc<Transaction>, mempool_sequence: u64) {
         if self.has_subscribers() {
-            self.push(Event::TransactionAdded(tx.clone()));
+            self.push(Event::TransactionAdded(tx.clone(), mempool_sequence));
         }
     }
 
-    fn transaction_removed(&self, tx: &Arc<Transaction>, reason: RemovalReason) {
+    fn transaction_removed(
+        &self,
+        tx: &Arc<Transaction>,
+        reason: RemovalReason,
+        mempool_sequence: u64,
+    ) {
         if self.has_subscribers() {
-            self.push(Event::TransactionRemoved(tx.clone(), reason));
+            self.push(Event::TransactionRemoved(
+                tx.clone(),
+                reason,
+                mempool_sequence,
+            ));
         }
     }
 

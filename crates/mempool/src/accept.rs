@@ -803,6 +803,7 @@ impl Mempool {
         // Returned transactions bypassed the size limit too (Core calls
         // `LimitMempoolSize` after updating the pool for a reorg).
         self.limit_size(policy);
+        self.announce_deferred_connected();
     }
 
     /// Re-added transactions bypass the cluster limits, so afterwards every

@@ -55,10 +55,16 @@ pub enum RemovalReason {
 /// order they happen (Core's validation signals). Calls are made with the
 /// chainstate and pool locked: implementations only queue.
 pub trait PoolEvents: Send + Sync {
-    /// `tx` entered the pool.
-    fn transaction_added(&self, tx: &Arc<Transaction>);
-    /// `tx` left the pool for `reason`.
-    fn transaction_removed(&self, tx: &Arc<Transaction>, reason: RemovalReason);
+    /// `tx` entered the pool; `mempool_sequence` is the pool's sequence
+    /// number this change took (see [`Mempool::mempool_sequence`]).
+    fn transaction_added(&self, tx: &Arc<Transaction>, mempool_sequence: u64);
+    /// `tx` left the pool for `reason`, taking sequence `mempool_sequence`.
+    fn transaction_removed(
+        &self,
+        tx: &Arc<Transaction>,
+        reason: RemovalReason,
+        mempool_sequence: u64,
+    );
     /// `block` was connected at `height` (after the pool followed it).
     fn block_connected(&self, block: &Block, height: u32);
     /// `block`, at `height`, was disconnected.
@@ -90,6 +96,13 @@ pub struct Mempool {
     pub(crate) reorged: bool,
     /// Bumped on every addition and removal (`mempool_sequence`).
     pub(crate) change_sequence: u64,
+    /// Additions and removals so far (mined ones too, unlike the events),
+    /// what `mempool_sequence` counts; prioritising does not move it.
+    sequence_changes: u64,
+    /// Blocks connected after a disconnection in the same chain update,
+    /// announced once the disconnected transactions are back (Core signals
+    /// `BlockConnected` after its mempool update for the reorg).
+    deferred_connected: Vec<(Block, u32)>,
     /// Fee deltas set by `prioritisetransaction`, kept for transactions not
     /// (yet) in the pool too.
     pub(crate) deltas: HashMap<Txid, i64>,
@@ -167,6 +180,20 @@ impl Mempool {
     /// The change counter reported as `mempool_sequence`.
     pub fn change_sequence(&self) -> u64 {
         self.change_sequence
+    }
+
+    /// The sequence number the next addition or removal takes: 1 for a new
+    /// pool (Core's `m_sequence_number`), what `getrawmempool` reports as
+    /// `mempool_sequence` and the ZMQ `sequence` topic carries.
+    pub fn mempool_sequence(&self) -> u64 {
+        self.sequence_changes + 1
+    }
+
+    /// Takes the next sequence number for an addition or removal.
+    fn next_mempool_sequence(&mut self) -> u64 {
+        let s = self.mempool_sequence();
+        self.sequence_changes += 1;
+        s
     }
 
     /// The entry for `txid`.
@@ -264,6 +291,8 @@ impl Mempool {
             disconnected: Vec::new(),
             reorged: false,
             change_sequence: self.change_sequence,
+            sequence_changes: self.sequence_changes,
+            deferred_connected: Vec::new(),
             deltas: self.deltas.clone(),
             events: Listener::default(),
             unbroadcast: self.unbroadcast.clone(),
@@ -284,8 +313,9 @@ impl Mempool {
         self.order.insert(entry.sequence, txid);
         self.by_wtxid.insert(entry.wtxid, txid);
         self.inner_usage += crate::size_limit::entry_usage(&entry.tx);
+        let mempool_sequence = self.next_mempool_sequence();
         if let Some(events) = &self.events.0 {
-            events.transaction_added(&entry.tx);
+            events.transaction_added(&entry.tx, mempool_sequence);
         }
         self.entries.insert(txid, entry);
         self.change_sequence += 1;
@@ -302,8 +332,9 @@ impl Mempool {
             if let Some(mut estimator) = self.estimator() {
                 estimator.remove_tx(&t);
             }
+            let mempool_sequence = self.next_mempool_sequence();
             if let Some(events) = &self.events.0 {
-                events.transaction_removed(&e.tx, reason);
+                events.transaction_removed(&e.tx, reason, mempool_sequence);
             }
             self.order.remove(&e.sequence);
             self.by_wtxid.remove(&e.wtxid);
@@ -362,6 +393,8 @@ impl Mempool {
                     vsize: e.vsize,
                 });
                 // Mined: its children stay, now spending confirmed outputs.
+                // It takes a sequence number but, as in Core, no event.
+                self.next_mempool_sequence();
                 self.order.remove(&e.sequence);
                 self.by_wtxid.remove(&e.wtxid);
                 // Core logs this for mined transactions too: no peer asked.
@@ -391,6 +424,17 @@ impl Mempool {
         self.inner_usage = self.inner_usage.saturating_sub(usage);
     }
 
+    /// Announces the blocks whose connection waited for the reorg's
+    /// transactions to return to the pool.
+    pub(crate) fn announce_deferred_connected(&mut self) {
+        let deferred = std::mem::take(&mut self.deferred_connected);
+        if let Some(events) = &self.events.0 {
+            for (block, height) in &deferred {
+                events.block_connected(block, *height);
+            }
+        }
+    }
+
     /// Takes the transactions of disconnected blocks (oldest block first).
     pub fn take_disconnected(&mut self) -> Vec<Arc<Transaction>> {
         std::mem::take(&mut self.disconnected)
@@ -404,7 +448,11 @@ impl ChainListener for Mempool {
             estimator.process_block(height, &mined);
         }
         self.rolling.block_connected(common::time::now_secs());
-        if let Some(events) = &self.events.0 {
+        if self.reorged {
+            if self.events.0.is_some() {
+                self.deferred_connected.push((block.clone(), height));
+            }
+        } else if let Some(events) = &self.events.0 {
             events.block_connected(block, height);
         }
     }

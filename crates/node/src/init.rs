@@ -116,6 +116,8 @@ struct Running {
     initload: Option<std::thread::JoinHandle<()>>,
     _pid: Option<PidFile>,
     _locks: Vec<DirLock>,
+    /// The ZeroMQ publishers and their subscription id, when configured.
+    zmq: Option<(Arc<zmq_notify::ZmqNotifications>, u64)>,
 }
 
 fn app_main(args: Arc<ArgsManager>, chain: ChainType, started: Instant) -> ExitCode {
@@ -238,6 +240,10 @@ impl NodeProcess {
             wallet.stop();
         }
         running.scheduler.stop();
+        if let Some((zmq, id)) = running.zmq.take() {
+            running.chain.signals().unsubscribe(id);
+            zmq.shutdown();
+        }
         running._p2p.take();
         if let Some(t) = running.initload.take() {
             let _ = t.join();
@@ -422,6 +428,9 @@ fn init_main(
     crate::rpc::rawtx::register(&table, node_chain.clone(), network);
     crate::rpc::utxo::register(&table, node_chain.clone(), network);
     crate::rpc::fees::register(&table, node_chain.clone());
+    let zmq_slot = crate::rpc::zmq::ZmqSlot::default();
+    crate::rpc::zmq::register(&table, zmq_slot.clone());
+    let zmq = start_zmq(args, &node_chain, &zmq_slot);
     let node_ipc = crate::ipc_setup::NodeIpc::new()?;
     let argv0 = std::env::args().next().unwrap_or_default();
     crate::rpc::ipc::register(&table, node_ipc.ipc.clone(), argv0.clone());
@@ -517,7 +526,31 @@ fn init_main(
         initload: Some(initload),
         _pid: pid,
         _locks: locks,
+        zmq,
     })
+}
+
+/// Starts the `-zmqpub*` publishers, if any. As in Core, a publisher that
+/// cannot bind (a bad address, a port in use) leaves the node running
+/// without ZeroMQ notifications, which the `zmq` log category reports.
+fn start_zmq(
+    args: &ArgsManager,
+    chain: &Arc<chainstate_service::NodeChain>,
+    slot: &crate::rpc::zmq::ZmqSlot,
+) -> Option<(Arc<zmq_notify::ZmqNotifications>, u64)> {
+    let configs = zmq_notify::configs_from_args(args);
+    if configs.is_empty() {
+        return None;
+    }
+    let weak = Arc::downgrade(chain);
+    let in_ibd = Box::new(move || {
+        weak.upgrade()
+            .is_some_and(|c| c.lock().is_initial_block_download())
+    });
+    let zmq = zmq_notify::ZmqNotifications::start(configs, in_ibd).ok()?;
+    let id = chain.signals().subscribe(zmq.clone());
+    let _ = slot.set(zmq.clone());
+    Some((zmq, id))
 }
 
 /// The `bitcoin` crate's network for a chain type.

@@ -66,8 +66,8 @@ fn reason(r: RemovalReason) -> MemPoolRemovalReason {
 impl Subscriber for Notifier {
     fn notify(&self, event: &Event) -> bool {
         let result = match event {
-            Event::TransactionAdded(tx) => self.client.transaction_added_to_mempool(tx),
-            Event::TransactionRemoved(tx, r) => {
+            Event::TransactionAdded(tx, _) => self.client.transaction_added_to_mempool(tx),
+            Event::TransactionRemoved(tx, r, _) => {
                 self.client.transaction_removed_from_mempool(tx, reason(*r))
             }
             Event::BlockConnected(block, height) => self

@@ -650,7 +650,7 @@ pub fn register(
                 }
                 let ids: Vec<String> = pool.in_order().map(|e| e.tx.compute_txid().to_string()).collect();
                 if sequence {
-                    return Ok(json!({"txids": ids, "mempool_sequence": pool.change_sequence()}));
+                    return Ok(json!({"txids": ids, "mempool_sequence": pool.mempool_sequence()}));
                 }
                 Ok(json!(ids))
             },

@@ -32,6 +32,7 @@ pub mod snapshot;
 pub mod spending;
 pub mod stats;
 pub mod utxo;
+pub mod zmq;
 
 /// Registers the RPCs over the chainstate and the indexes: blockchain, block
 /// storage, statistics, UTXO set, deployments, index and descriptor scans.
