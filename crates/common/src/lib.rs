@@ -2,12 +2,14 @@
 pub mod args;
 pub mod chaintype;
 pub mod config;
+pub mod fee_reason;
 pub mod init;
 pub mod lockedpool;
 pub mod logging;
 pub mod options;
 pub mod run_command;
 pub mod scheduler;
+pub mod services;
 pub mod settings;
 pub mod shutdown;
 pub mod signals;

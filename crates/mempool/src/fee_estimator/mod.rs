@@ -76,22 +76,7 @@ impl Horizon {
     }
 }
 
-/// Which part of `estimate_smart_fee` set the answer (Core's `FeeReason`,
-/// same numbering).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum FeeReason {
-    /// No estimate.
-    #[default]
-    None = 0,
-    /// 60% at half the target.
-    HalfEstimate = 1,
-    /// 85% at the target.
-    FullEstimate = 2,
-    /// 95% at double the target.
-    DoubleEstimate = 3,
-    /// 95% at double the target over the longer horizons.
-    Conservative = 4,
-}
+pub use common::fee_reason::FeeReason;
 
 /// How a smart estimate was reached (Core's `FeeCalculation`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

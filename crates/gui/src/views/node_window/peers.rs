@@ -364,21 +364,7 @@ fn permissions(flags: i32) -> String {
 
 /// Service bits as Core names them ("NETWORK, WITNESS"), "None" for none.
 fn services(mask: u64) -> String {
-    const NAMES: [(u32, &str); 6] = [
-        (0, "NETWORK"),
-        (2, "BLOOM"),
-        (3, "WITNESS"),
-        (6, "COMPACT_FILTERS"),
-        (10, "NETWORK_LIMITED"),
-        (11, "P2P_V2"),
-    ];
-    let names: Vec<String> = (0..64)
-        .filter(|bit| mask & (1u64 << bit) != 0)
-        .map(|bit| match NAMES.iter().find(|(b, _)| *b == bit) {
-            Some((_, name)) => name.to_string(),
-            None => format!("UNKNOWN[2^{bit}]"),
-        })
-        .collect();
+    let names = common::services::service_names(mask);
     if names.is_empty() {
         "None".into()
     } else {

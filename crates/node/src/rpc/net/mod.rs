@@ -166,26 +166,6 @@ pub fn register_p2p(
     wrap_getnetworkinfo(table, net, backend);
 }
 
-/// Names of service bits, as `getpeerinfo`/`getnetworkinfo` print them;
-/// a bit with no name reads `UNKNOWN[2^n]`.
-fn services_names(services: u64) -> Vec<String> {
-    const NAMES: &[(u32, &str)] = &[
-        (0, "NETWORK"),
-        (2, "BLOOM"),
-        (3, "WITNESS"),
-        (6, "COMPACT_FILTERS"),
-        (10, "NETWORK_LIMITED"),
-        (11, "P2P_V2"),
-    ];
-    (0..u64::BITS)
-        .filter(|bit| services & (1 << bit) != 0)
-        .map(|bit| match NAMES.iter().find(|(b, _)| *b == bit) {
-            Some((_, name)) => (*name).to_string(),
-            None => format!("UNKNOWN[2^{bit}]"),
-        })
-        .collect()
-}
-
 /// Fills the connection figures into the existing `getnetworkinfo` (registered
 /// by [`register`]), so that module keeps the static parts.
 fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::NodeBackend>) {
@@ -202,7 +182,10 @@ fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::N
         if let Some(o) = v.as_object_mut() {
             let (i, out) = net.connection_counts();
             o.insert("localservices".into(), json!(format!("{services:016x}")));
-            o.insert("localservicesnames".into(), json!(services_names(services)));
+            o.insert(
+                "localservicesnames".into(),
+                json!(common::services::service_names(services)),
+            );
             o.insert("networkactive".into(), json!(net.network_active()));
             o.insert("connections".into(), json!(i + out));
             o.insert("connections_in".into(), json!(i));
@@ -211,22 +194,4 @@ fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::N
         Ok(v)
     });
     table.register(method);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn service_names_follow_core() {
-        assert_eq!(
-            services_names(0x409),
-            vec!["NETWORK", "WITNESS", "NETWORK_LIMITED"]
-        );
-        assert!(services_names(0).is_empty());
-        assert_eq!(
-            services_names(1 << 4 | 1 << 11 | 1 << 63),
-            ["UNKNOWN[2^4]", "P2P_V2", "UNKNOWN[2^63]"]
-        );
-    }
 }

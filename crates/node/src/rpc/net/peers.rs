@@ -8,7 +8,7 @@ use net::{NetHandle, Peer};
 use rpc::{code, rpc_params, RpcError, RpcMethod, RpcTable};
 use serde_json::{json, Map, Value};
 
-use super::{services_names, NODE_ALREADY_ADDED, NODE_CAPACITY_REACHED, NODE_NOT_ADDED};
+use super::{NODE_ALREADY_ADDED, NODE_CAPACITY_REACHED, NODE_NOT_ADDED};
 
 /// Core's network class of a peer address (`ipv4`, `ipv6`, `onion`,
 /// `not_publicly_routable`).
@@ -49,7 +49,10 @@ fn peer_json(peer: &Peer) -> Value {
     }
     o.insert("network".into(), json!(network_name(peer)));
     o.insert("services".into(), json!(format!("{:016x}", s.services)));
-    o.insert("servicesnames".into(), json!(services_names(s.services)));
+    o.insert(
+        "servicesnames".into(),
+        json!(common::services::service_names(s.services)),
+    );
     o.insert("relaytxes".into(), json!(s.relay_txs));
     o.insert("last_inv_sequence".into(), json!(0));
     o.insert("inv_to_send".into(), json!(0));
