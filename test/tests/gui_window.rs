@@ -197,7 +197,15 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
     let address = labelled().unwrap_or_default();
     node.rpc("generatetoaddress", json!([101, address]));
     x.keys(&window, &["alt+1"]);
-    std::thread::sleep(Duration::from_secs(2));
+    // The send needs the mature coinbase: under load the wallet may still be
+    // catching up with the blocks, and a send refused for funds shows an
+    // error the retries would type over.
+    wait_for("the wallet to see its mature coinbase", || {
+        let balance = node
+            .try_wallet_rpc("guiwallet", "getbalance", json!([]))
+            .ok()?;
+        (balance.as_f64()? >= 1.5).then_some(())
+    });
     // Send (Alt+2): 1.5 BTC out, seen in the wallet's own list.
     let sent = || {
         node.wallet_rpc("guiwallet", "listtransactions", json!(["*", 200]))
@@ -207,8 +215,9 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
                     .any(|t| t["category"] == "send" && t["amount"].as_f64() == Some(-1.5))
             })
     };
-    retry(
+    retry_every(
         "the payment sent from the window",
+        Duration::from_secs(10),
         || {
             x.keys(&window, &["alt+2"]);
             std::thread::sleep(Duration::from_millis(300));
@@ -219,8 +228,9 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
             // Enter asks for confirmation.
             x.xdotool(&["key", "Tab", "Tab", "Tab", "ctrl+a"]);
             x.type_line(&window, "1.5");
-            // The confirmation's Send waits 3 s; Cancel has the keyboard.
-            std::thread::sleep(Duration::from_millis(3500));
+            // The confirmation's Send waits 3 s (longer to show under load);
+            // Cancel has the keyboard.
+            std::thread::sleep(Duration::from_millis(5000));
             x.keys(&window, &["shift+Tab", "Return"]);
         },
         sent,
