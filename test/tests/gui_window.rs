@@ -83,7 +83,13 @@ fn retry_every(what: &str, per_try: Duration, mut act: impl FnMut(), done: impl 
 
 /// How many `Node.<method>` requests the node logged (`-debug=ipc`).
 fn ipc_requests(node: &TestNode, method: &str) -> usize {
-    let request = format!("Node.{method}$");
+    ipc_calls(node, &format!("Node.{method}"))
+}
+
+/// How many `<Interface>.<method>` requests the node's log shows
+/// (`-debug=ipc`; the wallet process logs to the same file).
+fn ipc_calls(node: &TestNode, interface_method: &str) -> usize {
+    let request = format!("{interface_method}$");
     node.debug_log()
         .lines()
         .filter(|l| l.contains("recv request") && l.contains(&request))
@@ -206,9 +212,11 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
             .ok()?;
         (balance.as_f64()? >= 1.5).then_some(())
     });
-    // Send (Alt+2): 1.5 BTC out, seen in the wallet's own list.
+    // Send (Alt+2): 1.5 BTC out, seen in the wallet's own list (the last
+    // few entries: listing all would make the wallet ask the node about
+    // every block, ten times a second).
     let sent = || {
-        node.wallet_rpc("guiwallet", "listtransactions", json!(["*", 200]))
+        node.wallet_rpc("guiwallet", "listtransactions", json!(["*", 5]))
             .as_array()
             .is_some_and(|l| {
                 l.iter()
@@ -217,17 +225,31 @@ fn a_gui_spawns_node_and_wallet_runs_the_console_and_closes_cleanly() {
     };
     retry_every(
         "the payment sent from the window",
-        Duration::from_secs(10),
+        Duration::from_secs(20),
         || {
+            let prepared = ipc_calls(&node, "Wallet.createTransaction");
             x.keys(&window, &["alt+2"]);
-            std::thread::sleep(Duration::from_millis(300));
+            // A busy debug build may take a while to draw the frame that
+            // focuses the address; keys sent before it would land elsewhere.
+            std::thread::sleep(Duration::from_millis(1000));
             // Select all first: a retry replaces what an earlier try typed.
             x.xdotool(&["key", "ctrl+a"]);
             x.xdotool(&["type", "--delay", "10", &op_true::address()]);
+            std::thread::sleep(Duration::from_millis(300));
             // Past the address book button and the label to the amount;
             // Enter asks for confirmation.
-            x.xdotool(&["key", "Tab", "Tab", "Tab", "ctrl+a"]);
+            x.xdotool(&["key", "--delay", "100", "Tab", "Tab", "Tab", "ctrl+a"]);
             x.type_line(&window, "1.5");
+            // Only a form the wallet was asked to fund has a confirmation to
+            // answer; keys sent without one would press buttons of the form
+            // (another recipient, the address book) and spoil the next try.
+            let asked = Instant::now();
+            while ipc_calls(&node, "Wallet.createTransaction") == prepared {
+                if asked.elapsed() > Duration::from_secs(10) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
             // The confirmation's Send waits 3 s (longer to show under load);
             // Cancel has the keyboard.
             std::thread::sleep(Duration::from_millis(5000));

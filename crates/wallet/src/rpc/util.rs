@@ -195,11 +195,7 @@ pub fn wallet_tx_json(wallet: &Wallet, state: &State, entry: &Entry, out: &mut M
     out.insert("mempoolconflicts".into(), Value::Array(mempool));
     out.insert("time".into(), json!(entry.time()));
     out.insert("timereceived".into(), json!(entry.record.time_received));
-    if wallet
-        .chain
-        .rpc_enable_deprecated("bip125")
-        .unwrap_or(false)
-    {
+    if wallet.bip125_deprecated() {
         let status = if depth > 0 {
             "no"
         } else {

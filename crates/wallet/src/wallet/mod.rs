@@ -268,6 +268,10 @@ pub struct Wallet {
     pub(crate) next_resend: std::sync::atomic::AtomicI64,
     /// Registered callbacks.
     pub callbacks: Callbacks,
+    /// The node's `-deprecatedrpc=bip125`, asked once: a start-up option
+    /// that cannot change, and listing transactions would otherwise ask the
+    /// node over IPC once per transaction.
+    bip125_deprecated: std::sync::OnceLock<bool>,
 }
 
 impl Wallet {
@@ -293,6 +297,20 @@ impl Wallet {
             best_block_time: std::sync::atomic::AtomicI64::new(0),
             next_resend: std::sync::atomic::AtomicI64::new(sync::default_next_resend()),
             callbacks: Callbacks::default(),
+            bip125_deprecated: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Whether the node runs with `-deprecatedrpc=bip125` (transaction
+    /// listings then carry `bip125-replaceable`). An IPC failure reads as
+    /// no and is asked again next time.
+    pub(crate) fn bip125_deprecated(&self) -> bool {
+        if let Some(known) = self.bip125_deprecated.get() {
+            return *known;
+        }
+        match self.chain.rpc_enable_deprecated("bip125") {
+            Ok(enabled) => *self.bip125_deprecated.get_or_init(|| enabled),
+            Err(_) => false,
         }
     }
 
