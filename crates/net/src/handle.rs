@@ -280,8 +280,15 @@ impl NetHandle {
             created: now,
             until,
         };
-        if !lock(&self.inner.bans).ban(key, entry.clone()) {
-            return Err(Some(()));
+        {
+            let mut bans = lock(&self.inner.bans);
+            // A single address counts as banned when any banned subnet holds
+            // it (Core's `IsBanned(CNetAddr)`); a subnet only when listed.
+            let covered =
+                !subnet.contains('/') && net.is_some_and(|(ip, _)| bans.is_banned(ip, now));
+            if covered || !bans.ban(key, entry.clone()) {
+                return Err(Some(()));
+            }
         }
         // A one-entry list to test connected peers against the new ban alone.
         let mut one = BanList::default();

@@ -263,6 +263,8 @@ fn open_connections_thread(inner: Arc<Inner>) {
         if outbound_full_relay(&inner) >= wanted {
             continue;
         }
+        // Settle tried-table collisions whose test time is up.
+        lock(&inner.addrman).resolve_collisions(now_secs());
         let chosen = choose_address(&inner, &mut lock(&inner.addrman));
         if let Some(addr) = chosen {
             lock(&inner.addrman).attempt(&Service::from_socket(addr), true, now_secs());

@@ -207,10 +207,13 @@ impl Handler {
                 rate_limited += 1;
                 continue;
             }
-            let useful = e.services
-                & (crate::config::NODE_NETWORK | crate::config::NODE_NETWORK_LIMITED)
-                != 0;
-            let desirable = self.desirable_services(e.services);
+            // Only full or pruned nodes are worth storing.
+            let useful = e.services & (NODE_NETWORK | NODE_NETWORK_LIMITED) != 0;
+            let desirable = if e.services & NODE_NETWORK_LIMITED != 0 {
+                limited_desirable
+            } else {
+                full_desirable
+            };
             if !useful && e.services & desirable != desirable {
                 continue;
             }

@@ -393,6 +393,17 @@ impl Handler {
         let Some(st) = self.peers.remove(&id) else {
             return;
         };
+        // A good outbound peer's address stays fresh; block-relay-only ones
+        // are left out so their links do not show in what we relay.
+        if st.handshake_done
+            && !st.peer.is_inbound()
+            && st.peer.conn_type != ConnectionType::BlockRelay
+        {
+            crate::connman::lock(&self.addrman).connected(
+                &crate::netaddr::Service::from_socket(st.peer.addr),
+                common::time::now_secs(),
+            );
+        }
         self.block_source.retain(|_, (source, _)| *source != id);
         self.hb_peers.retain(|p| *p != id);
         self.tx_requests_peer_gone(id);
