@@ -154,7 +154,10 @@ fn failures_count_once_per_good_connection() {
     m.attempt(&a, true, NOW);
     m.attempt(&a, true, NOW + 1);
     assert_eq!(m.find(&a).unwrap().attempts, 1);
-    add_self(&mut m, "2.2.2.2", 8333, true);
+    // A success anywhere after the counted failure lets the next one count.
+    let b = svc("2.2.2.2", 8333);
+    add_self(&mut m, "2.2.2.2", 8333, false);
+    m.good(&b, true, NOW + 1);
     m.attempt(&a, true, NOW + 2);
     assert_eq!(m.find(&a).unwrap().attempts, 2);
 }

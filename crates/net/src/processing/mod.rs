@@ -462,6 +462,9 @@ impl Handler {
     }
 
     fn on_message(&mut self, id: PeerId, msg_type: &str, msg: Message, size: usize) {
+        // Core's message loop runs every peer's send side between messages;
+        // due address trickles go out before this message is answered.
+        self.send_addrs();
         if !self.gate(id, msg_type, size) {
             return;
         }
@@ -540,6 +543,14 @@ impl Handler {
         let timeout = self.config.peer_timeout;
         let mut to_drop = Vec::new();
         for (id, st) in &self.peers {
+            // Independent of -peertimeout: an addr-fetch peer only has a
+            // few minutes to answer.
+            if st.peer.conn_type == ConnectionType::AddrFetch
+                && now_secs > st.peer.connected_at.saturating_add(ADDR_FETCH_TIMEOUT_SECS)
+            {
+                to_drop.push((*id, "addrfetch connection timeout".to_string()));
+                continue;
+            }
             if now_secs <= st.peer.connected_at.saturating_add(timeout) {
                 continue;
             }
@@ -564,10 +575,6 @@ impl Handler {
                 Some(format!("socket receive timeout: {}s", now_secs - last_recv))
             } else if !st.handshake_done {
                 Some("version handshake timeout".to_string())
-            } else if st.peer.conn_type == ConnectionType::AddrFetch
-                && now_secs > st.peer.connected_at.saturating_add(ADDR_FETCH_TIMEOUT_SECS)
-            {
-                Some("addrfetch connection timeout".to_string())
             } else {
                 None
             };
