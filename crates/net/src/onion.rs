@@ -108,33 +108,27 @@ const LANES: [usize; 24] = [
 
 fn keccak_f(a: &mut [u64; 25]) {
     for rc in ROUND_CONSTANTS {
-        let mut c = [0u64; 5];
-        for x in 0..5 {
-            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-        }
+        // θ: mix each column's parity into its neighbours.
+        let c: [u64; 5] =
+            std::array::from_fn(|x| a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20]);
         for x in 0..5 {
             let d = c[(x + 4) % 5] ^ c[(x + 1) % 5].rotate_left(1);
             for y in 0..5 {
                 a[x + 5 * y] ^= d;
             }
         }
+        // ρ and π: rotate lanes while moving them along the fixed cycle.
         let mut last = a[1];
-        for i in 0..24 {
-            let j = LANES[i];
-            let tmp = a[j];
-            a[j] = last.rotate_left(ROTATIONS[i]);
+        for (&lane, &rot) in LANES.iter().zip(ROTATIONS.iter()) {
+            let tmp = a[lane];
+            a[lane] = last.rotate_left(rot);
             last = tmp;
         }
+        // χ: the only non-linear step, row by row.
         for y in 0..5 {
-            let row = [
-                a[5 * y],
-                a[5 * y + 1],
-                a[5 * y + 2],
-                a[5 * y + 3],
-                a[5 * y + 4],
-            ];
-            for x in 0..5 {
-                a[5 * y + x] = row[x] ^ (!row[(x + 1) % 5] & row[(x + 2) % 5]);
+            let row: [u64; 5] = std::array::from_fn(|x| a[5 * y + x]);
+            for (x, v) in row.iter().enumerate() {
+                a[5 * y + x] = v ^ (!row[(x + 1) % 5] & row[(x + 2) % 5]);
             }
         }
         a[0] ^= rc;

@@ -274,8 +274,9 @@ impl Handler {
                 (siphash24::Hash::hash_to_u64_with_keys(k0, k1, &d), *id)
             })
             .collect();
-        ranked.sort_unstable_by(|a, b| b.cmp(a));
-        for (_, id) in ranked.into_iter().take(count) {
+        // The highest keys win.
+        ranked.sort_unstable();
+        for (_, id) in ranked.into_iter().rev().take(count) {
             if let Some(st) = self.peers.get_mut(&id) {
                 st.addr.push(entry.clone());
             }
