@@ -179,9 +179,10 @@ impl NetAddr {
             NetAddr::Ipv4(b) => Some(*b),
             NetAddr::Ipv6(b) => {
                 let tail = |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3]];
-                if b[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0] {
-                    Some(tail(12))
-                } else if b[..12] == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0] {
+                // SIIT (::ffff:0:0/96) and NAT64 (64:ff9b::/96) end in the IPv4.
+                if b[..12] == [0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0]
+                    || b[..12] == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0]
+                {
                     Some(tail(12))
                 } else if b[..2] == [0x20, 0x02] {
                     Some(tail(2))
