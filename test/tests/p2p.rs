@@ -337,9 +337,10 @@ mod address_manager {
         node.rpc("addpeeraddress", json!(["1.2.3.4", 8333]));
         assert_eq!(node.stop(), "");
 
+        // A flipped bit in the bucket key keeps the layout readable, so only
+        // the checksum catches it (as in Core, which reads before it checks).
         let mut bytes = std::fs::read(&path).unwrap();
-        let middle = bytes.len() / 2;
-        bytes[middle] ^= 0xff;
+        bytes[10] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
         let (code, _, stderr) = node.run_to_exit(&[]);
         assert_eq!(code, 1);

@@ -5,6 +5,7 @@ use common::args::ArgsManager;
 use consensus::Params;
 
 use crate::message::MAX_SUBVERSION_LENGTH;
+use crate::netaddr::{NetAddr, Network};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// Core's `DEFAULT_MAX_PEER_CONNECTIONS`.
@@ -125,6 +126,8 @@ pub struct NetConfig {
     pub capture_messages: bool,
     /// Automatic outbound seeding and peer selection.
     pub seeding: SeedConfig,
+    /// `-test=addrman`: the address manager's fixed key and random seed.
+    pub addrman_deterministic: bool,
 }
 
 /// Where automatic outbound connections find addresses: `-dnsseed`,
@@ -147,17 +150,31 @@ pub struct SeedConfig {
     pub dns_seeds: Vec<String>,
     /// The chain's fixed seeds.
     pub fixed_seeds: Vec<SocketAddr>,
+    /// Tor is reachable (`-proxy` or `-onion`, not `-onion=0`).
+    pub onion_reachable: bool,
+    /// I2P is reachable (`-i2psam`).
+    pub i2p_reachable: bool,
+    /// `-cjdnsreachable`: fc00::/8 is the CJDNS network.
+    pub cjdns_reachable: bool,
 }
 
 impl SeedConfig {
     /// Whether automatic connections may go to `addr`'s network.
     pub fn reachable(&self, addr: &SocketAddr) -> bool {
-        let net = match addr.ip() {
-            IpAddr::V4(_) => "ipv4",
-            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => "ipv4",
-            IpAddr::V6(_) => "ipv6",
+        self.reachable_net(NetAddr::from_ip(addr.ip()).network())
+    }
+
+    /// Whether `net` is reachable (Core's `g_reachable_nets`): IPv4 and IPv6
+    /// unless `-onlynet` leaves them out; the others only when configured.
+    pub fn reachable_net(&self, net: Network) -> bool {
+        let configured = match net {
+            Network::Onion => self.onion_reachable,
+            Network::I2p => self.i2p_reachable,
+            Network::Cjdns => self.cjdns_reachable,
+            Network::Ipv4 | Network::Ipv6 => true,
+            Network::Unroutable => false,
         };
-        self.onlynet.is_empty() || self.onlynet.iter().any(|n| n == net)
+        configured && (self.onlynet.is_empty() || self.onlynet.iter().any(|n| n == net.name()))
     }
 }
 
@@ -567,6 +584,7 @@ impl NetConfig {
             data_dir: Some(args.get_data_dir_net()),
             capture_messages: args.get_bool_arg("-capturemessages", false),
             seeding,
+            addrman_deterministic: args.has_test_option("addrman"),
         })
     }
 
@@ -590,6 +608,7 @@ impl NetConfig {
             data_dir: None,
             capture_messages: false,
             seeding: SeedConfig::default(),
+            addrman_deterministic: false,
         }
     }
 
@@ -633,6 +652,9 @@ fn seed_config(args: &ArgsManager, params: &Params, connect: bool) -> Result<See
         seednodes,
         onlynet,
         proxy,
+        onion_reachable: (proxy || args.is_arg_set("-onion")) && !args.is_arg_negated("-onion"),
+        i2p_reachable: args.get_args("-i2psam").iter().any(|p| !p.is_empty()),
+        cjdns_reachable: args.get_bool_arg("-cjdnsreachable", false),
         dns_seeds: params.dns_seeds.clone(),
         // The chains' fixed seed lists are not carried yet; the fallback
         // logic runs and adds none (as on regtest).

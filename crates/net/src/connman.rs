@@ -85,8 +85,12 @@ impl NetManager {
             .collect();
         let (tx, rx) = std::sync::mpsc::channel();
         let addrman = match &config.data_dir {
-            Some(dir) => crate::addrman::load(&dir.join("peers.dat"), config.magic)?,
-            None => AddrMan::default(),
+            Some(dir) => crate::addrman::persist::load(
+                &dir.join("peers.dat"),
+                config.magic,
+                config.addrman_deterministic,
+            )?,
+            None => AddrMan::new(config.addrman_deterministic),
         };
         let addrman = Arc::new(Mutex::new(addrman));
         let orphanage = Arc::new(Mutex::new(Orphanage::default()));
@@ -283,9 +287,16 @@ impl Inner {
         let Some(dir) = &self.config.data_dir else {
             return;
         };
-        let man = lock(&self.addrman).clone();
-        if let Err(e) = crate::addrman::dump(&dir.join("peers.dat"), &man, self.config.magic) {
-            tracing::warn!("Failed to write peers.dat: {e}");
+        let started = std::time::Instant::now();
+        let (bytes, size) = {
+            let man = lock(&self.addrman);
+            (man.serialize(self.config.magic), man.size())
+        };
+        match crate::addrman::persist::dump(&dir.join("peers.dat"), &bytes) {
+            Ok(()) => {
+                tracing::debug!(target: "net", "Flushed {size} addresses to peers.dat  {}ms", started.elapsed().as_millis())
+            }
+            Err(e) => tracing::warn!("Failed to write peers.dat: {e}"),
         }
     }
 
@@ -402,6 +413,14 @@ impl Inner {
         if !lock(&self.pending).insert(name.clone()) {
             return;
         }
+        tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
+        if self.config.seeding.proxy && conn_type != ConnectionType::Manual {
+            // Connections through a proxy are not supported: never connect
+            // around it on our own.
+            lock(&self.pending).remove(&name);
+            tracing::debug!(target: "net", "connection to {name} failed: connecting through a proxy is not supported");
+            return;
+        }
         let result = self.connect_socket(&name).await;
         lock(&self.pending).remove(&name);
         match result {
@@ -409,8 +428,6 @@ impl Inner {
                 if self.find_connected(&name).is_some() {
                     return;
                 }
-                tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
-                lock(&self.addrman).good(&addr, common::time::now_secs());
                 let permissions = self.config.permissions_for(addr.ip(), false);
                 self.register(stream, addr, name, conn_type, false, permissions);
             }

@@ -2,9 +2,11 @@
 //! P2P layer (peer list, manual connections, bans, network switch) and to tell
 //! it about new tips and transactions.
 
+use crate::addrman::{AddrInfo, Slot};
 use crate::banman::{parse_subnet, BanEntry, BanList};
 use crate::config::NetConfig;
 use crate::connman::{lock, Inner, MAX_OUTBOUND};
+use crate::netaddr::{NetAddr, Network, Service};
 use crate::peer::{ConnectionType, Peer, PeerId};
 use crate::processing::Event;
 use bitcoin::{BlockHash, Txid, Wtxid};
@@ -171,26 +173,45 @@ impl NetHandle {
         found
     }
 
-    /// Up to `max` known addresses (all when 0), in random order.
-    pub fn node_addresses(&self, max: usize) -> Vec<(SocketAddr, crate::addrman::AddrInfo)> {
-        lock(&self.inner.addrman).addresses(max)
+    /// Up to `max` known addresses (all when 0) of `network` (all when
+    /// `None`), in random order and without terrible ones (`getnodeaddresses`).
+    pub fn node_addresses(&self, max: usize, network: Option<Network>) -> Vec<AddrInfo> {
+        lock(&self.inner.addrman).get_addr(max, 0, network, true, common::time::now_secs())
+    }
+
+    /// Addresses in the (new, tried) table, of one network or all (`getaddrmaninfo`).
+    pub fn addrman_counts(&self, network: Option<Network>) -> (usize, usize) {
+        lock(&self.inner.addrman).counts(network)
+    }
+
+    /// Every entry of the tried or the new table with its slot (`getrawaddrman`).
+    pub fn addrman_entries(&self, tried: bool) -> Vec<(Slot, AddrInfo)> {
+        lock(&self.inner.addrman)
+            .entries(tried)
+            .into_iter()
+            .map(|(slot, info)| (slot, info.clone()))
+            .collect()
     }
 
     /// `addpeeraddress`: puts `addr` in the new table (then the tried table
     /// when `tried`), as if a peer at that address had announced itself.
     /// Errors are Core's codes (`failed-adding-to-new`, `failed-adding-to-tried`).
-    pub fn add_peer_address(&self, addr: SocketAddr, tried: bool) -> Result<(), &'static str> {
+    pub fn add_peer_address(
+        &self,
+        addr: NetAddr,
+        port: u16,
+        tried: bool,
+    ) -> Result<(), &'static str> {
         let now = common::time::now_secs();
-        let mut man = lock(&self.inner.addrman);
+        let addr = addr.flip_to_cjdns(self.inner.config.seeding.cjdns_reachable);
+        let service = Service { addr, port };
         let services = crate::config::NODE_NETWORK | crate::config::NODE_WITNESS;
-        if !man.add(addr, services, now, addr.ip()) {
+        let mut man = lock(&self.inner.addrman);
+        if man.add(&[(service, services, now)], &addr, 0, now) == 0 {
             return Err("failed-adding-to-new");
         }
-        if tried {
-            man.good(&addr, now);
-            if !man.get(&addr).is_some_and(|i| i.tried) {
-                return Err("failed-adding-to-tried");
-            }
+        if tried && !man.good(&service, true, now) {
+            return Err("failed-adding-to-tried");
         }
         Ok(())
     }
@@ -259,8 +280,15 @@ impl NetHandle {
             created: now,
             until,
         };
-        if !lock(&self.inner.bans).ban(key, entry.clone()) {
-            return Err(Some(()));
+        {
+            let mut bans = lock(&self.inner.bans);
+            // A single address counts as banned when any banned subnet holds
+            // it (Core's `IsBanned(CNetAddr)`); a subnet only when listed.
+            let covered =
+                !subnet.contains('/') && net.is_some_and(|(ip, _)| bans.is_banned(ip, now));
+            if covered || !bans.ban(key, entry.clone()) {
+                return Err(Some(()));
+            }
         }
         // A one-entry list to test connected peers against the new ban alone.
         let mut one = BanList::default();

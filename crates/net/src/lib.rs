@@ -22,6 +22,8 @@ pub mod connman;
 pub mod handle;
 pub mod known;
 pub mod message;
+pub mod netaddr;
+mod onion;
 pub mod orphanage;
 mod outbound;
 pub mod peer;

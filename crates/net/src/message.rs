@@ -6,6 +6,7 @@
 //! `version` may end early; trailing bytes are ignored) and stricter in others
 //! (count limits checked before allocating).
 
+use crate::netaddr::{NetAddr, Service};
 use crate::wire::sanitize;
 use bitcoin::bip152::{BlockTransactions, BlockTransactionsRequest, HeaderAndShortIds};
 use bitcoin::block::Header;
@@ -103,7 +104,7 @@ pub enum Message {
     MemPool,
     /// `getaddr`.
     GetAddr,
-    /// `addr` or `addrv2`: the IPv4/IPv6 entries (other networks are skipped).
+    /// `addr` or `addrv2`: the entries of networks we know (others are skipped).
     Addr(Vec<AddrEntry>),
     /// `sendcmpct` (BIP152): the announce byte as sent (only 0 and 1 are
     /// valid) and the compact block version.
@@ -133,7 +134,7 @@ pub struct AddrEntry {
     /// Announced service bits.
     pub services: u64,
     /// The address.
-    pub addr: SocketAddr,
+    pub addr: Service,
 }
 
 /// Why a payload could not be decoded.
@@ -172,14 +173,15 @@ fn decode_addr(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
         out.push(AddrEntry {
             time,
             services,
-            addr,
+            addr: Service::from_socket(addr),
         });
     }
     Ok(out)
 }
 
-/// Reads an `addrv2` payload (BIP155), keeping IPv4 and IPv6 entries. Entries
-/// of other networks are skipped; oversized addresses are errors, as in Core.
+/// Reads an `addrv2` payload (BIP155). Entries of networks Core does not
+/// store are skipped; oversized addresses and known networks with the wrong
+/// length are errors, as in Core.
 fn decode_addrv2(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
     let n = take_count(d, MAX_ADDR_TO_SEND, "addrv2")?;
     let mut out = Vec::with_capacity(n);
@@ -198,16 +200,13 @@ fn decode_addrv2(d: &mut &[u8]) -> Result<Vec<AddrEntry>, DecodeError> {
         }
         let (raw, rest) = d.split_at(len as usize);
         let port = u16::from_be_bytes([rest[0], rest[1]]);
-        let ip: Option<IpAddr> = match (network, raw.len()) {
-            (1, 4) => <[u8; 4]>::try_from(raw).ok().map(IpAddr::from),
-            (2, 16) => <[u8; 16]>::try_from(raw).ok().map(IpAddr::from),
-            _ => None,
-        };
-        if let Some(ip) = ip {
+        let addr = NetAddr::from_bip155(network, raw)
+            .map_err(|crate::netaddr::Bip155Error::BadLength(e)| malformed(e))?;
+        if let Some(addr) = addr {
             out.push(AddrEntry {
                 time,
                 services,
-                addr: SocketAddr::new(ip, port),
+                addr: Service { addr, port },
             });
         }
         *d = &rest[2..];
@@ -550,7 +549,10 @@ mod tests {
             panic!("not addr")
         };
         assert_eq!(v.len(), 1);
-        assert_eq!(v[0].addr, "9.9.9.9:8333".parse().unwrap());
+        assert_eq!(
+            v[0].addr,
+            Service::from_socket("9.9.9.9:8333".parse().unwrap())
+        );
         assert_eq!((v[0].time, v[0].services), (0, 1));
     }
 

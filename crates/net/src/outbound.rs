@@ -5,6 +5,7 @@
 
 use crate::addrman::AddrMan;
 use crate::connman::{lock, Inner};
+use crate::netaddr::{NetAddr, Network, Service};
 use crate::peer::ConnectionType;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -16,6 +17,10 @@ use std::time::{Duration, Instant};
 const MAX_OUTBOUND_FULL_RELAY: usize = 8;
 /// How often an added or `-connect` node that is not connected is retried.
 const ADDED_NODE_RETRY: Duration = Duration::from_secs(60);
+/// Wait before the next seed node is asked when the table gives no peers (Core: 10 s).
+const ADD_NEXT_SEEDNODE_SECS: i64 = 10;
+/// Seed nodes are only asked while fewer full-relay peers are connected (Core: 2).
+const SEED_OUTBOUND_CONNECTION_THRESHOLD: usize = 2;
 /// Wait before the fixed seeds are used when other sources may still fill addrman.
 const FIXED_SEED_DELAY_SECS: i64 = 60;
 /// Addresses tried recently are skipped for this long (Core: 10 minutes).
@@ -118,15 +123,20 @@ fn dns_seed_thread(inner: Arc<Inner>) {
         let Ok(addrs) = host.to_socket_addrs() else {
             continue;
         };
-        let source: IpAddr = [0u8, 0, 0, 0].into();
+        let source = NetAddr::Ipv4([0; 4]);
         let now = now_secs();
-        let mut man = lock(&inner.addrman);
-        for addr in addrs.filter(|a| seeding.reachable(a)) {
-            // Seeds hand out live nodes; date them a few days back as Core does.
-            if man.add(addr, crate::config::NODE_NETWORK, now - 3 * 86400, source) {
-                found += 1;
-            }
-        }
+        // Seeds hand out live nodes; date them a few days back as Core does.
+        let entries: Vec<(Service, u64, i64)> = addrs
+            .filter(|a| seeding.reachable(a))
+            .map(|a| {
+                (
+                    Service::from_socket(a),
+                    crate::config::NODE_NETWORK,
+                    now - 3 * 86400,
+                )
+            })
+            .collect();
+        found += lock(&inner.addrman).add(&entries, &source, 0, now);
     }
     tracing::info!("{found} addresses found from DNS seeds");
 }
@@ -191,9 +201,38 @@ fn open_connections_thread(inner: Arc<Inner>) {
     if !add_fixed_seeds {
         tracing::info!("Fixed seeds are disabled");
     }
+    // Seed nodes are asked for addresses one at a time (popped from the
+    // back): at once with an empty table, else when the table gave no
+    // peers for a while.
+    let mut seed_nodes = seeding.seednodes.clone();
+    let mut add_addr_fetch = !seed_nodes.is_empty() && lock(&inner.addrman).size() == 0;
+    let mut seed_timer = now_secs();
     while inner.interrupt.sleep_for(Duration::from_millis(500)) {
+        if add_addr_fetch {
+            add_addr_fetch = false;
+            if let Some(seed) = seed_nodes.pop() {
+                if lock(&inner.addrman).size() == 0 {
+                    tracing::info!("Empty addrman, adding seednode ({seed}) to addrfetch");
+                } else {
+                    tracing::info!("Couldn't connect to peers from addrman after {ADD_NEXT_SEEDNODE_SECS} seconds. Adding seednode ({seed}) to addrfetch");
+                }
+                let inner2 = inner.clone();
+                inner.runtime.spawn(async move {
+                    inner2
+                        .open_connection(seed, ConnectionType::AddrFetch)
+                        .await
+                });
+            }
+        }
         if !inner.network_active.load(Ordering::SeqCst) {
             continue;
+        }
+        if !seed_nodes.is_empty()
+            && outbound_full_relay(&inner) < SEED_OUTBOUND_CONNECTION_THRESHOLD
+            && now_secs() > seed_timer + ADD_NEXT_SEEDNODE_SECS
+        {
+            seed_timer = now_secs();
+            add_addr_fetch = true;
         }
         if add_fixed_seeds && lock(&inner.addrman).size() == 0 {
             let mut now_due = false;
@@ -208,28 +247,27 @@ fn open_connections_thread(inner: Arc<Inner>) {
                 tracing::info!("Adding fixed seeds as -dnsseed=0 (or IPv4/IPv6 connections are disabled via -onlynet) and neither -addnode nor -seednode are provided");
             }
             if now_due {
-                let source: IpAddr = [0u8, 0, 0, 0].into();
-                let mut man = lock(&inner.addrman);
-                let seeds: Vec<&SocketAddr> = seeding
+                let source = NetAddr::Ipv4([0; 4]);
+                let seeds: Vec<(Service, u64, i64)> = seeding
                     .fixed_seeds
                     .iter()
                     .filter(|a| seeding.reachable(a))
+                    .map(|a| (Service::from_socket(*a), crate::config::NODE_NETWORK, 0))
                     .collect();
-                for a in &seeds {
-                    man.add(**a, crate::config::NODE_NETWORK, 0, source);
-                }
+                lock(&inner.addrman).add(&seeds, &source, 0, now_secs());
                 add_fixed_seeds = false;
                 tracing::info!("Added {} fixed seeds from reachable networks.", seeds.len());
             }
         }
         let wanted = MAX_OUTBOUND_FULL_RELAY.min(inner.config.max_connections);
-        if outbound_full_relay(&inner) >= wanted || seeding.proxy {
-            // Automatic connections through a proxy are not supported: never
-            // connect around it.
+        if outbound_full_relay(&inner) >= wanted {
             continue;
         }
-        if let Some(addr) = choose_address(&inner, &lock(&inner.addrman)) {
-            lock(&inner.addrman).attempt(&addr, now_secs());
+        // Settle tried-table collisions whose test time is up.
+        lock(&inner.addrman).resolve_collisions(now_secs());
+        let chosen = choose_address(&inner, &mut lock(&inner.addrman));
+        if let Some(addr) = chosen {
+            lock(&inner.addrman).attempt(&Service::from_socket(addr), true, now_secs());
             let inner2 = inner.clone();
             inner.runtime.spawn(async move {
                 inner2
@@ -242,18 +280,23 @@ fn open_connections_thread(inner: Arc<Inner>) {
 
 /// An address worth trying: reachable, not connected, not in a network group
 /// we already have an outbound peer in, and not tried in the last minutes.
-fn choose_address(inner: &Inner, man: &AddrMan) -> Option<SocketAddr> {
+fn choose_address(inner: &Inner, man: &mut AddrMan) -> Option<SocketAddr> {
     let peers: Vec<(SocketAddr, bool)> = lock(&inner.peers)
         .values()
         .map(|p| (p.addr, p.is_inbound()))
         .collect();
-    let group = |ip: IpAddr| match ip {
-        IpAddr::V4(v4) => v4.octets()[..2].to_vec(),
-        IpAddr::V6(v6) => v6.octets()[..4].to_vec(),
-    };
+    let group = |ip: IpAddr| NetAddr::from_ip(ip).group();
     let now = now_secs();
+    let networks: Vec<Network> = Network::ALL
+        .into_iter()
+        .filter(|n| inner.config.seeding.reachable_net(*n))
+        .collect();
     for tries in 0..100 {
-        let (addr, info) = man.select(false)?;
+        let info = man.select(false, &networks, now)?;
+        // Only IP networks are dialled directly.
+        let Some(addr) = info.addr.socket_addr() else {
+            continue;
+        };
         if !inner.config.seeding.reachable(&addr)
             || peers.iter().any(|(a, _)| *a == addr)
             || peers

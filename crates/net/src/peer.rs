@@ -138,6 +138,12 @@ pub struct PeerStats {
     pub bip152_hb_from: bool,
     /// Whether the version handshake completed.
     pub successfully_connected: bool,
+    /// We relay addresses with the peer.
+    pub addr_relay_enabled: bool,
+    /// Addresses from the peer that were processed.
+    pub addr_processed: u64,
+    /// Addresses from the peer dropped by the rate limit.
+    pub addr_rate_limited: u64,
     /// The address the peer says it sees us at.
     pub addr_local: Option<SocketAddr>,
 }

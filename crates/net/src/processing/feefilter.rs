@@ -60,7 +60,7 @@ impl FeeFilterRounder {
 }
 
 /// A draw from an exponential distribution with this mean (Core's `rand_exp_duration`).
-fn exp_delay(mean: i64) -> i64 {
+pub(super) fn exp_delay(mean: i64) -> i64 {
     let u: f64 = rand::random();
     // 1 - u is in (0, 1], so the logarithm is finite.
     (-(1.0 - u).ln() * mean as f64) as i64

@@ -198,14 +198,17 @@ impl Handler {
                 version: crate::compact::CMPCTBLOCKS_VERSION,
             }));
         }
+        self.addr_after_handshake(id);
         self.send_pings();
         // Core sends the first `feefilter` in the first SendMessages after verack.
         self.send_feefilters();
         // Headers-first sync from every peer that can serve blocks.
-        let serves_blocks = self.peers[&id]
-            .version
-            .as_ref()
-            .is_some_and(|v| v.services & (NODE_NETWORK | NODE_NETWORK_LIMITED) != 0);
+        // Addr-fetch peers are only asked for addresses.
+        let serves_blocks = self.peers[&id].peer.conn_type != ConnectionType::AddrFetch
+            && self.peers[&id]
+                .version
+                .as_ref()
+                .is_some_and(|v| v.services & (NODE_NETWORK | NODE_NETWORK_LIMITED) != 0);
         if serves_blocks {
             // Like Core, start from the best header's parent so the peer
             // answers with at least one header even when it has nothing new.

@@ -128,6 +128,9 @@ pub enum Event {
     Shutdown,
 }
 
+/// An addr-fetch peer that sent no addresses is dropped after this (Core: 5 min).
+const ADDR_FETCH_TIMEOUT_SECS: i64 = 300;
+
 /// Protocol state of one peer, owned by the handler thread.
 struct PeerState {
     peer: Arc<Peer>,
@@ -153,8 +156,8 @@ struct PeerState {
     ping_start: i64,
     /// The `ping` RPC asked for a ping.
     ping_queued: bool,
-    /// A `getaddr` was answered: Core answers one per connection.
-    getaddr_answered: bool,
+    /// Address relay with this peer.
+    addr: addresses::AddrRelay,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
     /// The last `feefilter` value we sent (Core's `m_fee_filter_sent`).
@@ -187,7 +190,7 @@ impl PeerState {
             ping_nonce: 0,
             ping_start: 0,
             ping_queued: false,
-            getaddr_answered: false,
+            addr: addresses::AddrRelay::new(crate::clock::now_micros()),
             last_getheaders: None,
             fee_filter_sent: 0,
             next_feefilter: 0,
@@ -250,6 +253,10 @@ pub struct Handler {
     extra_txn: std::collections::VecDeque<(Wtxid, Arc<Transaction>)>,
     /// The compact form of the newest tip, so every peer gets the same one.
     recent_compact: Option<(BlockHash, bitcoin::bip152::HeaderAndShortIds)>,
+    /// Cached `getaddr` answers per local endpoint.
+    addr_caches: addresses::AddrCaches,
+    /// Secret key that picks where fresh addresses are relayed.
+    addr_relay_key: (u64, u64),
 }
 
 impl Handler {
@@ -276,6 +283,8 @@ impl Handler {
             hb_peers: std::collections::VecDeque::new(),
             extra_txn: std::collections::VecDeque::new(),
             recent_compact: None,
+            addr_caches: HashMap::new(),
+            addr_relay_key: (rand::random(), rand::random()),
         }
     }
 
@@ -384,6 +393,17 @@ impl Handler {
         let Some(st) = self.peers.remove(&id) else {
             return;
         };
+        // A good outbound peer's address stays fresh; block-relay-only ones
+        // are left out so their links do not show in what we relay.
+        if st.handshake_done
+            && !st.peer.is_inbound()
+            && st.peer.conn_type != ConnectionType::BlockRelay
+        {
+            crate::connman::lock(&self.addrman).connected(
+                &crate::netaddr::Service::from_socket(st.peer.addr),
+                common::time::now_secs(),
+            );
+        }
         self.block_source.retain(|_, (source, _)| *source != id);
         self.hb_peers.retain(|p| *p != id);
         self.tx_requests_peer_gone(id);
@@ -442,6 +462,9 @@ impl Handler {
     }
 
     fn on_message(&mut self, id: PeerId, msg_type: &str, msg: Message, size: usize) {
+        // Core's message loop runs every peer's send side between messages;
+        // due address trickles go out before this message is answered.
+        self.send_addrs();
         if !self.gate(id, msg_type, size) {
             return;
         }
@@ -451,9 +474,11 @@ impl Handler {
             Message::WtxidRelay => self.on_wtxidrelay(id),
             Message::Feature(feature) => self.on_feature(id, feature),
             Message::SendAddrV2 => {
-                if let Some(st) = self.peers.get(&id) {
+                if let Some(st) = self.peers.get_mut(&id) {
                     if st.handshake_done {
                         self.disconnect(id, "sendaddrv2 received after verack");
+                    } else {
+                        st.addr.wants_v2 = true;
                     }
                 }
             }
@@ -503,7 +528,7 @@ impl Handler {
             Message::CmpctBlock(cmpct) => self.on_cmpctblock(id, *cmpct),
             Message::GetBlockTxn(req) => self.on_getblocktxn(id, req),
             Message::BlockTxn(txs) => self.on_blocktxn(id, txs),
-            Message::Addr(entries) => self.on_addr(id, entries),
+            Message::Addr(entries) => self.on_addr(id, msg_type, entries),
             Message::GetAddr => self.on_getaddr(id),
             Message::Ignored(_) => {}
             Message::Unknown(t) => {
@@ -518,6 +543,14 @@ impl Handler {
         let timeout = self.config.peer_timeout;
         let mut to_drop = Vec::new();
         for (id, st) in &self.peers {
+            // Independent of -peertimeout: an addr-fetch peer only has a
+            // few minutes to answer.
+            if st.peer.conn_type == ConnectionType::AddrFetch
+                && now_secs > st.peer.connected_at.saturating_add(ADDR_FETCH_TIMEOUT_SECS)
+            {
+                to_drop.push((*id, "addrfetch connection timeout".to_string()));
+                continue;
+            }
             if now_secs <= st.peer.connected_at.saturating_add(timeout) {
                 continue;
             }
@@ -559,6 +592,7 @@ impl Handler {
         }
         self.send_pings();
         self.send_feefilters();
+        self.send_addrs();
         // Requests nobody answered go to someone else.
         let stalled: Vec<(BlockHash, PeerId)> = self
             .in_flight

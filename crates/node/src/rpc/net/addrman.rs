@@ -1,21 +1,34 @@
-//! RPCs over the address manager: `getnodeaddresses` and the test-only
-//! `addpeeraddress`.
+//! RPCs over the address manager: `getnodeaddresses`, `getaddrmaninfo`,
+//! and the test-only `addpeeraddress` and `getrawaddrman`.
 
 use super::INVALID_IP_OR_SUBNET;
+use net::addrman::AddrInfo;
+use net::netaddr::{NetAddr, Network};
 use net::NetHandle;
 use rpc::{code, rpc_params, RpcError, RpcMethod, RpcTable};
-use serde_json::{json, Value};
-use std::net::{IpAddr, SocketAddr};
+use serde_json::{json, Map, Value};
 
-/// The network names `getnodeaddresses` accepts.
-const NETWORKS: [&str; 5] = ["ipv4", "ipv6", "onion", "i2p", "cjdns"];
-
-fn network_of(addr: &SocketAddr) -> &'static str {
-    match addr.ip() {
-        IpAddr::V4(_) => "ipv4",
-        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => "ipv4",
-        IpAddr::V6(_) => "ipv6",
+/// Core's network name of an address (`GetNetClass`: unroutable ones have
+/// a class of their own).
+fn network_name(addr: &NetAddr) -> &'static str {
+    if addr.is_routable() {
+        addr.network().name()
+    } else {
+        Network::Unroutable.name()
     }
+}
+
+/// One `getrawaddrman` entry.
+fn raw_entry(info: &AddrInfo) -> Value {
+    json!({
+        "address": info.addr.addr.to_string(),
+        "port": info.addr.port,
+        "services": info.services,
+        "time": info.time,
+        "network": network_name(&info.addr.addr),
+        "source": info.source.to_string(),
+        "source_network": network_name(&info.source),
+    })
 }
 
 rpc_params! {
@@ -53,28 +66,22 @@ pub fn register(table: &RpcTable, net: NetHandle) {
                 if count < 0 {
                     return Err(RpcError::new(code::INVALID_PARAMETER, "Address count out of range"));
                 }
-                let network = p.network;
-                if let Some(n) = &network {
-                    if !NETWORKS.contains(&n.to_lowercase().as_str()) {
-                        return Err(RpcError::new(
-                            code::INVALID_PARAMETER,
-                            format!("Network not recognized: {n}"),
-                        ));
-                    }
-                }
-                let wanted = network.map(|n| n.to_lowercase());
+                let network = match &p.network {
+                    None => None,
+                    Some(n) => Some(Network::from_name(n).ok_or_else(|| {
+                        RpcError::new(code::INVALID_PARAMETER, format!("Network not recognized: {n}"))
+                    })?),
+                };
                 let list: Vec<Value> = h
-                    .node_addresses(0)
+                    .node_addresses(count as usize, network)
                     .into_iter()
-                    .filter(|(a, _)| wanted.as_deref().is_none_or(|n| n == network_of(a)))
-                    .take(if count == 0 { usize::MAX } else { count as usize })
-                    .map(|(a, info)| {
+                    .map(|info| {
                         json!({
                             "time": info.time,
                             "services": info.services,
-                            "address": a.ip().to_string(),
-                            "port": a.port(),
-                            "network": network_of(&a),
+                            "address": info.addr.addr.to_string(),
+                            "port": info.addr.port,
+                            "network": network_name(&info.addr.addr),
                         })
                     })
                     .collect();
@@ -82,6 +89,44 @@ pub fn register(table: &RpcTable, net: NetHandle) {
             },
         )
         .result("[\n  {\n    \"time\" : xxx,    (numeric) The UNIX epoch time when the node was last seen\n    \"services\" : n,    (numeric) The services offered by the node\n    \"address\" : \"str\",    (string) The address of the node\n    \"port\" : n,    (numeric) The port number of the node\n    \"network\" : \"str\"    (string) The network the node connected through\n  },\n  ...\n]"),
+    );
+
+    let h = net.clone();
+    table.register(
+        RpcMethod::new(
+            "getaddrmaninfo",
+            "network",
+            "Provides information about the node's address manager by returning the number of addresses in the `new` and `tried` tables and their sum for all networks.",
+            move |_, ()| {
+                let mut out = Map::new();
+                let entry = |(new, tried): (usize, usize)| json!({"new": new, "tried": tried, "total": new + tried});
+                for net in Network::ALL {
+                    out.insert(net.name().to_string(), entry(h.addrman_counts(Some(net))));
+                }
+                out.insert("all_networks".to_string(), entry(h.addrman_counts(None)));
+                Ok(Value::Object(out))
+            },
+        )
+        .result("{                   (json object) json object with network type as keys\n  \"network\" : {    (json object) the network (ipv4, ipv6, onion, i2p, cjdns, all_networks)\n    \"new\" : n,      (numeric) number of addresses in the new table, which represent potential peers the node has discovered but hasn't yet successfully connected to.\n    \"tried\" : n,    (numeric) number of addresses in the tried table, which represent peers the node has successfully connected to in the past.\n    \"total\" : n     (numeric) total number of addresses in both new/tried tables\n  },\n  ...\n}"),
+    );
+
+    let h = net.clone();
+    table.register(
+        RpcMethod::new(
+            "getrawaddrman",
+            "hidden",
+            "EXPERIMENTAL warning: this call may be changed in future releases.\n\nReturns information on all address manager entries for the new and tried tables.",
+            move |_, ()| {
+                let table = |tried: bool| {
+                    let mut m = Map::new();
+                    for (slot, info) in h.addrman_entries(tried) {
+                        m.insert(format!("{}/{}", slot.bucket, slot.position), raw_entry(&info));
+                    }
+                    Value::Object(m)
+                };
+                Ok(json!({"new": table(false), "tried": table(true)}))
+            },
+        ),
     );
 
     table.register(
@@ -92,13 +137,9 @@ pub fn register(table: &RpcTable, net: NetHandle) {
             move |_, p: AddPeerAddressParams| {
                 let port = p.port;
                 let tried = p.tried;
-                let ip: IpAddr = p
-                    .address
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .parse()
-                    .map_err(|_| RpcError::new(INVALID_IP_OR_SUBNET, "Invalid IP address"))?;
-                Ok(match net.add_peer_address(SocketAddr::new(ip, port), tried) {
+                let addr = NetAddr::parse(&p.address)
+                    .ok_or_else(|| RpcError::new(INVALID_IP_OR_SUBNET, "Invalid IP address"))?;
+                Ok(match net.add_peer_address(addr, port, tried) {
                     Ok(()) => json!({"success": true}),
                     Err(e) => json!({"error": e, "success": false}),
                 })

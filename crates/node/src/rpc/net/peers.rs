@@ -92,9 +92,9 @@ fn peer_json(peer: &Peer) -> Value {
     o.insert("synced_headers".into(), json!(s.synced_headers));
     o.insert("synced_blocks".into(), json!(s.synced_blocks));
     o.insert("inflight".into(), json!(s.inflight));
-    o.insert("addr_relay_enabled".into(), json!(false));
-    o.insert("addr_processed".into(), json!(0));
-    o.insert("addr_rate_limited".into(), json!(0));
+    o.insert("addr_relay_enabled".into(), json!(s.addr_relay_enabled));
+    o.insert("addr_processed".into(), json!(s.addr_processed));
+    o.insert("addr_rate_limited".into(), json!(s.addr_rate_limited));
     o.insert("permissions".into(), json!(peer.permissions.names));
     o.insert(
         "minfeefilter".into(),
