@@ -155,7 +155,7 @@ fn keep_connected(inner: &Arc<Inner>, names: Vec<String>, last_try: &mut HashMap
         let inner2 = inner.clone();
         inner
             .runtime
-            .spawn(async move { inner2.open_connection(t, ConnectionType::Manual).await });
+            .spawn(async move { inner2.open_connection(t, ConnectionType::Manual, true).await });
     }
 }
 
@@ -229,11 +229,16 @@ fn open_connections_thread(inner: Arc<Inner>) {
             continue;
         }
         if let Some(addr) = choose_address(&inner, &lock(&inner.addrman)) {
-            lock(&inner.addrman).attempt(&addr, now_secs());
+            let v2 = {
+                let mut man = lock(&inner.addrman);
+                man.attempt(&addr, now_secs());
+                man.get(&addr)
+                    .is_some_and(|i| i.services & crate::config::NODE_P2P_V2 != 0)
+            };
             let inner2 = inner.clone();
             inner.runtime.spawn(async move {
                 inner2
-                    .open_connection(addr.to_string(), ConnectionType::OutboundFullRelay)
+                    .open_connection(addr.to_string(), ConnectionType::OutboundFullRelay, v2)
                     .await
             });
         }
