@@ -7,9 +7,9 @@
 use crate::message::{decode, DecodeError};
 use crate::peer::{Outgoing, Peer, TransportType};
 use crate::processing::Event;
+use crate::v2cipher::{RecvCipher, SendCipher, LENGTH_LEN};
 use crate::v2transport::{self, Detection, HandshakeError};
 use crate::wire::{checksum, encode_frame, MessageHeader, HEADER_SIZE};
-use bip324::{InboundCipher, OutboundCipher, PacketType, NUM_LENGTH_BYTES};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -72,18 +72,16 @@ pub enum Start {
 /// Turns queued messages into bytes for the socket.
 enum Encoder {
     V1([u8; 4]),
-    V2(Box<OutboundCipher>),
+    V2(Box<SendCipher>),
 }
 
 impl Encoder {
     fn encode(&mut self, msg_type: &str, payload: &[u8]) -> Vec<u8> {
         match self {
             Encoder::V1(magic) => encode_frame(*magic, msg_type, payload),
-            Encoder::V2(cipher) => cipher.encrypt_to_vec(
-                &v2transport::encode_contents(msg_type, payload),
-                PacketType::Genuine,
-                None,
-            ),
+            Encoder::V2(cipher) => {
+                cipher.encrypt(&v2transport::encode_contents(msg_type, payload), &[], false)
+            }
         }
     }
 }
@@ -95,9 +93,9 @@ enum Decoder {
         header: Option<MessageHeader>,
     },
     V2 {
-        cipher: Box<InboundCipher>,
-        /// Decrypted length of the packet being received (header byte,
-        /// contents and tag); the length cipher moves on once per packet.
+        cipher: Box<RecvCipher>,
+        /// Contents length of the packet being received; the length cipher
+        /// moves on once per packet.
         pending: Option<usize>,
     },
 }
@@ -203,10 +201,7 @@ async fn establish(
     let initiator = start == Start::V2Initiate;
     match v2transport::handshake(stream, magic, initiator, received, &on_recv, &on_sent).await {
         Ok((session, rest)) => {
-            peer.set_transport(
-                TransportType::V2,
-                v2transport::session_id_hex(&session.id),
-            );
+            peer.set_transport(TransportType::V2, v2transport::session_id_hex(&session.id));
             Ok((
                 Encoder::V2(Box::new(session.outbound)),
                 Decoder::V2 {
@@ -385,47 +380,44 @@ fn next_v1(
 }
 
 fn next_v2(
-    cipher: &mut InboundCipher,
+    cipher: &mut RecvCipher,
     pending: &mut Option<usize>,
     buf: &mut Vec<u8>,
     peer: &Peer,
 ) -> Result<Step, ()> {
-    if pending.is_none() && buf.len() >= NUM_LENGTH_BYTES {
-        let len = cipher.decrypt_packet_len([buf[0], buf[1], buf[2]]);
-        let contents_len = len.saturating_sub(v2transport::PACKET_OVERHEAD - NUM_LENGTH_BYTES);
+    if pending.is_none() && buf.len() >= LENGTH_LEN {
+        let contents_len = cipher.decrypt_length([buf[0], buf[1], buf[2]]);
         if contents_len > v2transport::MAX_CONTENTS_LEN {
             tracing::debug!(target: "net", "V2 transport error: packet too large ({contents_len} bytes), peer={}", peer.id);
             return Err(());
         }
-        *pending = Some(len);
+        *pending = Some(contents_len);
     }
-    let Some(len) = *pending else {
+    let Some(contents_len) = *pending else {
         return Ok(Step::NeedMore);
     };
-    if buf.len() < NUM_LENGTH_BYTES + len {
+    let total = contents_len + v2transport::PACKET_OVERHEAD;
+    if buf.len() < total {
         return Ok(Step::NeedMore);
     }
     *pending = None;
-    let mut packet: Vec<u8> = buf.drain(..NUM_LENGTH_BYTES + len).skip(NUM_LENGTH_BYTES).collect();
-    let contents_len = len.saturating_sub(v2transport::PACKET_OVERHEAD - NUM_LENGTH_BYTES);
-    let plain = match cipher.decrypt_in_place(&mut packet, None) {
-        Ok((PacketType::Decoy, _)) => return Ok(Step::Dropped),
-        Ok((PacketType::Genuine, plain)) => plain,
-        Err(_) => {
-            tracing::debug!(target: "net", "V2 transport error: packet decryption failure ({contents_len} bytes), peer={}", peer.id);
-            return Err(());
-        }
+    let packet = cipher.decrypt(&buf[LENGTH_LEN..total], &[]);
+    buf.drain(..total);
+    let Some(packet) = packet else {
+        tracing::debug!(target: "net", "V2 transport error: packet decryption failure ({contents_len} bytes), peer={}", peer.id);
+        return Err(());
     };
-    let contents = plain.get(1..).unwrap_or_default();
-    let wire_size = contents.len() + v2transport::PACKET_OVERHEAD;
-    match v2transport::decode_contents(contents) {
+    if packet.ignore {
+        return Ok(Step::Dropped);
+    }
+    match v2transport::decode_contents(&packet.contents) {
         Some((msg_type, payload)) => {
-            peer.record_message_received(counted_type(&msg_type, true), wire_size);
+            peer.record_message_received(counted_type(&msg_type, true), total);
             Ok(Step::Message(msg_type, payload.to_vec()))
         }
         None => {
-            peer.record_message_received("*other*", wire_size);
-            tracing::debug!(target: "net", "V2 transport error: invalid message type ({} bytes contents), peer={}", contents.len(), peer.id);
+            peer.record_message_received("*other*", total);
+            tracing::debug!(target: "net", "V2 transport error: invalid message type ({contents_len} bytes contents), peer={}", peer.id);
             Ok(Step::Dropped)
         }
     }

@@ -54,9 +54,11 @@ impl NetHandle {
     pub fn connect_once(&self, node: &str, v2: bool) {
         let inner = self.inner.clone();
         let name = node.to_string();
-        self.inner
-            .runtime
-            .spawn(async move { inner.open_connection(name, ConnectionType::Manual, v2).await });
+        self.inner.runtime.spawn(async move {
+            inner
+                .open_connection(name, ConnectionType::Manual, v2)
+                .await
+        });
     }
 
     /// Whether `-v2transport` is on (we offer `NODE_P2P_V2`).

@@ -27,6 +27,7 @@ mod outbound;
 pub mod peer;
 pub mod processing;
 pub mod proxies;
+pub mod v2cipher;
 pub mod v2transport;
 pub mod wire;
 

@@ -153,9 +153,11 @@ fn keep_connected(inner: &Arc<Inner>, names: Vec<String>, last_try: &mut HashMap
         }
         last_try.insert(t.clone(), Instant::now());
         let inner2 = inner.clone();
-        inner
-            .runtime
-            .spawn(async move { inner2.open_connection(t, ConnectionType::Manual, true).await });
+        inner.runtime.spawn(async move {
+            inner2
+                .open_connection(t, ConnectionType::Manual, true)
+                .await
+        });
     }
 }
 

@@ -483,7 +483,10 @@ mod tests {
         let (peer, mut rx) = test_peer();
         peer.send("ping", &[0; 8]);
         assert_eq!(peer.stats().sent_per_msg.get("ping"), Some(&32));
-        assert!(matches!(rx.try_recv(), Ok(Outgoing::Message { wire_size: 32, .. })));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Outgoing::Message { wire_size: 32, .. })
+        ));
         peer.disconnect();
         assert!(matches!(rx.try_recv(), Ok(Outgoing::Close)));
         peer.send("ping", &[0; 8]);
@@ -501,7 +504,10 @@ mod tests {
         assert_eq!(peer.stats().sent_per_msg.get("ping"), Some(&29));
         // Zero byte and 12-byte type for types without a short id.
         assert_eq!(peer.stats().sent_per_msg.get("version"), Some(&43));
-        assert!(matches!(rx.try_recv(), Ok(Outgoing::Message { wire_size: 29, .. })));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Outgoing::Message { wire_size: 29, .. })
+        ));
         assert_eq!(peer.stats().transport.as_str(), "v2");
     }
 

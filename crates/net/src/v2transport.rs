@@ -1,14 +1,12 @@
 //! The BIP324 v2 transport: telling a v2 peer from a v1 one on inbound
 //! connections, the handshake (ElligatorSwift keys, garbage, garbage
 //! terminator, version packet), and the message encoding inside encrypted
-//! packets (one-byte short ids or a 12-byte type). The ciphers themselves come
-//! from the `bip324` crate (see `doc/p2p.md`).
+//! packets (one-byte short ids or a 12-byte type). The ciphers are in
+//! [`crate::v2cipher`].
 
+use crate::v2cipher::{self, KeyPair, RecvCipher, SendCipher, LENGTH_LEN};
 use crate::wire::{MAX_PROTOCOL_MESSAGE_LENGTH, MESSAGE_TYPE_SIZE};
-use bip324::{
-    GarbageResult, Handshake, InboundCipher, Initialized, OutboundCipher, Role,
-    VersionResult, NUM_LENGTH_BYTES,
-};
+use bitcoin::secp256k1::ellswift::ElligatorSwift;
 use rand::Rng;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -60,7 +58,7 @@ pub const KEY_SIZE: usize = 64;
 /// Most garbage a peer may send before its terminator.
 pub const MAX_GARBAGE_LEN: usize = 4095;
 /// Bytes a packet adds to its contents: encrypted length, header byte, tag.
-pub const PACKET_OVERHEAD: usize = NUM_LENGTH_BYTES + 1 + 16;
+pub const PACKET_OVERHEAD: usize = v2cipher::EXPANSION;
 /// Largest packet contents accepted: a long message type and the largest payload.
 pub const MAX_CONTENTS_LEN: usize = 1 + MESSAGE_TYPE_SIZE + MAX_PROTOCOL_MESSAGE_LENGTH as usize;
 /// The type field of a v1 `version` header, which v1 peers send first.
@@ -100,7 +98,10 @@ pub fn decode_contents(contents: &[u8]) -> Option<(String, &[u8])> {
         return None;
     }
     let (field, payload) = rest.split_at(MESSAGE_TYPE_SIZE);
-    let len = field.iter().position(|&b| b == 0).unwrap_or(MESSAGE_TYPE_SIZE);
+    let len = field
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(MESSAGE_TYPE_SIZE);
     let printable = field[..len].iter().all(|b| (b' '..=0x7f).contains(b));
     let padded = field[len..].iter().all(|&b| b == 0);
     if !printable || !padded {
@@ -150,9 +151,9 @@ pub struct Session {
     /// The session id both sides derived (shown by `getpeerinfo`).
     pub id: [u8; 32],
     /// Decrypts what the peer sends.
-    pub inbound: InboundCipher,
+    pub inbound: RecvCipher,
     /// Encrypts what we send.
-    pub outbound: OutboundCipher,
+    pub outbound: SendCipher,
 }
 
 /// Runs the BIP324 handshake on `stream`. `received` holds bytes already read
@@ -167,20 +168,14 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     on_recv: &(dyn Fn(usize) + Sync),
     on_sent: &(dyn Fn(usize) + Sync),
 ) -> Result<(Session, Vec<u8>), HandshakeError> {
-    let role = if initiator {
-        Role::Initiator
-    } else {
-        Role::Responder
-    };
-    let protocol = |e: bip324::Error| HandshakeError::Protocol(e.to_string());
-    let hs = Handshake::<Initialized>::new(magic, role).map_err(protocol)?;
+    let keys = KeyPair::generate();
     let garbage: Vec<u8> = {
         let mut rng = rand::thread_rng();
         let len = rng.gen_range(0..=MAX_GARBAGE_LEN);
         (0..len).map(|_| rng.gen()).collect()
     };
-    let mut out = vec![0u8; Handshake::<Initialized>::send_key_len(Some(&garbage))];
-    let hs = hs.send_key(Some(&garbage), &mut out).map_err(protocol)?;
+    let mut out = keys.ellswift.to_array().to_vec();
+    out.extend_from_slice(&garbage);
     write(stream, &out, on_sent).await?;
 
     loop {
@@ -197,66 +192,72 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let mut their_key = [0u8; KEY_SIZE];
     their_key.copy_from_slice(&received[..KEY_SIZE]);
-    let hs = hs.receive_key(their_key).map_err(protocol)?;
-    let mut out = vec![0u8; bip324::Handshake::<bip324::ReceivedKey>::send_version_len(None)];
-    let mut hs = hs.send_version(&mut out, None).map_err(protocol)?;
+    let mut rest = received.split_off(KEY_SIZE);
+    let mut session = v2cipher::derive(
+        &keys,
+        ElligatorSwift::from_array(their_key),
+        initiator,
+        magic,
+    );
+    // Our garbage is authenticated by the first packet, the version packet.
+    let mut out = session.send_terminator.to_vec();
+    out.extend_from_slice(&session.send.encrypt(&[], &garbage, false));
     write(stream, &out, on_sent).await?;
 
-    // Garbage, terminator and the first packets, as far as read so far.
-    let mut garbage_area = received.split_off(KEY_SIZE);
-    let (mut hs, consumed) = loop {
-        match hs.receive_garbage(&garbage_area) {
-            Ok(GarbageResult::FoundGarbage {
-                handshake,
-                consumed_bytes,
-            }) => break (handshake, consumed_bytes),
-            Ok(GarbageResult::NeedMoreData(again)) => hs = again,
-            Err(_) => {
-                return Err(HandshakeError::Protocol(
-                    "missing garbage terminator".to_string(),
-                ))
-            }
+    // The peer's garbage runs up to its terminator.
+    let terminator = session.recv_terminator;
+    let garbage_end = loop {
+        let limit = rest.len().min(MAX_GARBAGE_LEN + terminator.len());
+        if let Some(at) = rest[..limit]
+            .windows(terminator.len())
+            .position(|w| w == terminator)
+        {
+            break at;
         }
-        read_more(stream, &mut garbage_area, on_recv).await?;
+        if rest.len() >= MAX_GARBAGE_LEN + terminator.len() {
+            return Err(HandshakeError::Protocol(
+                "missing garbage terminator".to_string(),
+            ));
+        }
+        read_more(stream, &mut rest, on_recv).await?;
     };
-    let mut rest = garbage_area[consumed..].to_vec();
+    let their_garbage: Vec<u8> = rest
+        .drain(..garbage_end + terminator.len())
+        .take(garbage_end)
+        .collect();
+    // The version packet, after any decoys; only the first packet carries the
+    // garbage as associated data. Its contents are reserved for future use.
+    let mut aad = their_garbage;
     loop {
-        while rest.len() < NUM_LENGTH_BYTES {
+        while rest.len() < LENGTH_LEN {
             read_more(stream, &mut rest, on_recv).await?;
         }
-        let len_bytes = [rest[0], rest[1], rest[2]];
-        // Header byte, contents and tag.
-        let len = hs.decrypt_packet_len(len_bytes).map_err(protocol)?;
-        let contents_len = len.saturating_sub(17);
+        let contents_len = session.recv.decrypt_length([rest[0], rest[1], rest[2]]);
         if contents_len > MAX_CONTENTS_LEN {
             return Err(HandshakeError::Protocol(format!(
                 "packet too large ({contents_len} bytes)"
             )));
         }
-        while rest.len() < NUM_LENGTH_BYTES + len {
+        let total = contents_len + PACKET_OVERHEAD;
+        while rest.len() < total {
             read_more(stream, &mut rest, on_recv).await?;
         }
-        let mut packet = rest[NUM_LENGTH_BYTES..NUM_LENGTH_BYTES + len].to_vec();
-        rest.drain(..NUM_LENGTH_BYTES + len);
-        match hs.receive_version(&mut packet) {
-            Ok(VersionResult::Complete { cipher }) => {
-                let id = *cipher.id();
-                let (inbound, outbound) = cipher.into_split();
-                return Ok((
-                    Session {
-                        id,
-                        inbound,
-                        outbound,
-                    },
-                    rest,
-                ));
-            }
-            Ok(VersionResult::Decoy(next)) => hs = next,
-            Err(_) => {
-                return Err(HandshakeError::Protocol(format!(
-                    "packet decryption failure ({contents_len} bytes)"
-                )))
-            }
+        let Some(packet) = session.recv.decrypt(&rest[LENGTH_LEN..total], &aad) else {
+            return Err(HandshakeError::Protocol(format!(
+                "packet decryption failure ({contents_len} bytes)"
+            )));
+        };
+        rest.drain(..total);
+        aad.clear();
+        if !packet.ignore {
+            return Ok((
+                Session {
+                    id: session.id,
+                    inbound: session.recv,
+                    outbound: session.send,
+                },
+                rest,
+            ));
         }
     }
 }
@@ -303,38 +304,8 @@ pub fn session_id_hex(id: &[u8; 32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bip324::PacketType;
-    use bitcoin::secp256k1::ellswift::{ElligatorSwift, ElligatorSwiftParty};
-    use bitcoin::secp256k1::SecretKey;
 
     const REGTEST: [u8; 4] = [0xfa, 0xbf, 0xb5, 0xda];
-
-    fn bytes<const N: usize>(s: &str) -> [u8; N] {
-        hex::decode(s).unwrap().try_into().unwrap()
-    }
-
-    #[test]
-    fn session_id_matches_the_bip324_vector() {
-        // BIP324 packet_encoding_test_vectors.csv, index 1 (mainnet, initiator).
-        let ours = ElligatorSwift::from_array(bytes("ec0adff257bbfe500c188c80b4fdd640f6b45a482bbc15fc7cef5931deff0aa186f6eb9bba7b85dc4dcc28b28722de1e3d9108b985e2967045668f66098e475b"));
-        let theirs = ElligatorSwift::from_array(bytes("a4a94dfce69b4a2a0a099313d10f9f7e7d649d60501c9e1d274c300e0d89aafaffffffffffffffffffffffffffffffffffffffffffffffffffffffff8faf88d5"));
-        let secret = SecretKey::from_slice(&bytes::<32>(
-            "61062ea5071d800bbfd59e2e8b53d47d194b095ae5a4df04936b49772ef0d4d7",
-        ))
-        .unwrap();
-        let keys = bip324::SessionKeyMaterial::from_ecdh(
-            ours,
-            theirs,
-            secret,
-            ElligatorSwiftParty::A,
-            [0xf9, 0xbe, 0xb4, 0xd9],
-        )
-        .unwrap();
-        assert_eq!(
-            hex::encode(keys.session_id),
-            "ce72dffb015da62b0d0f5474cab8bc72605225b0cee3f62312ec680ec5f41ba5"
-        );
-    }
 
     #[test]
     fn short_ids_follow_the_bip324_table() {
@@ -345,7 +316,14 @@ mod tests {
         let long = encode_contents("version", &[9]);
         assert_eq!(&long[..13], b"\0version\0\0\0\0\0");
         assert_eq!(long[13], 9);
-        for t in ["tx", "headers", "version", "verack", "sendaddrv2", "cfcheckpt"] {
+        for t in [
+            "tx",
+            "headers",
+            "version",
+            "verack",
+            "sendaddrv2",
+            "cfcheckpt",
+        ] {
             let c = encode_contents(t, &[1, 2]);
             assert_eq!(
                 decode_contents(&c),
@@ -407,35 +385,17 @@ mod tests {
         assert_eq!(a.id, b.id);
         for (msg_type, payload) in [("ping", vec![1u8; 8]), ("version", vec![2; 100])] {
             let contents = encode_contents(msg_type, &payload);
-            let packet = a
-                .outbound
-                .encrypt_to_vec(&contents, PacketType::Genuine, None);
+            let packet = a.outbound.encrypt(&contents, &[], false);
             assert_eq!(packet.len(), contents.len() + PACKET_OVERHEAD);
-            let len = b
-                .inbound
-                .decrypt_packet_len([packet[0], packet[1], packet[2]]);
-            assert_eq!(len, packet.len() - NUM_LENGTH_BYTES);
-            let (kind, plain) = b
-                .inbound
-                .decrypt_to_vec(&packet[NUM_LENGTH_BYTES..], None)
-                .unwrap();
-            assert_eq!(kind, PacketType::Genuine);
+            let len = b.inbound.decrypt_length([packet[0], packet[1], packet[2]]);
+            assert_eq!(len, contents.len());
+            let got = b.inbound.decrypt(&packet[LENGTH_LEN..], &[]).unwrap();
+            assert!(!got.ignore);
             assert_eq!(
-                decode_contents(&plain[1..]),
+                decode_contents(&got.contents),
                 Some((msg_type.to_string(), &payload[..]))
             );
         }
-        // A flipped bit fails authentication.
-        let mut packet = b.outbound.encrypt_to_vec(&[18], PacketType::Genuine, None);
-        packet[5] ^= 1;
-        let len = a
-            .inbound
-            .decrypt_packet_len([packet[0], packet[1], packet[2]]);
-        assert_eq!(len, packet.len() - NUM_LENGTH_BYTES);
-        assert!(a
-            .inbound
-            .decrypt_to_vec(&packet[NUM_LENGTH_BYTES..], None)
-            .is_err());
     }
 
     #[test]
