@@ -422,3 +422,70 @@ fn next_v2(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Permissions;
+    use crate::peer::{ConnectionType, PeerSetup, Totals};
+    use crate::v2cipher::{derive, KeyPair};
+
+    fn test_peer() -> Peer {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let setup = PeerSetup {
+            id: 1,
+            addr,
+            addr_name: addr.to_string(),
+            addr_bind: addr,
+            conn_type: ConnectionType::Inbound,
+            inbound_onion: false,
+            permissions: Permissions::default(),
+            magic: [0xfa, 0xbf, 0xb5, 0xda],
+            capture_dir: None,
+        };
+        Peer::new(setup, tx, Arc::new(Totals::default()))
+    }
+
+    #[test]
+    fn v2_reader_drops_decoys_and_unknown_ids_and_stops_on_bad_packets() {
+        let (a, b) = (KeyPair::generate(), KeyPair::generate());
+        let mut ours = derive(&a, b.ellswift, false, [0; 4]);
+        let mut theirs = derive(&b, a.ellswift, true, [0; 4]);
+        let peer = test_peer();
+        let mut pending = None;
+        let mut buf = Vec::new();
+        let ping = v2transport::encode_contents("ping", &[9; 8]);
+        buf.extend(theirs.send.encrypt(&ping, &[], true));
+        buf.extend(theirs.send.encrypt(&[29], &[], false));
+        buf.extend(theirs.send.encrypt(&ping, &[], false));
+        let whole = buf.len();
+        buf.extend(theirs.send.encrypt(&ping, &[], false));
+        // The last packet arrives in part only.
+        buf.truncate(whole + 10);
+        let mut step = || next_v2(&mut ours.recv, &mut pending, &mut buf, &peer);
+        assert!(matches!(step(), Ok(Step::Dropped)), "decoy");
+        assert!(matches!(step(), Ok(Step::Dropped)), "unassigned id");
+        assert!(matches!(step(), Ok(Step::Message(t, p)) if t == "ping" && p == [9; 8]));
+        assert!(matches!(step(), Ok(Step::NeedMore)));
+        assert_eq!(peer.stats().recv_per_msg.get("ping"), Some(&29));
+        assert_eq!(peer.stats().recv_per_msg.get("*other*"), Some(&21));
+
+        // A packet that fails authentication ends the connection.
+        let mut ours = derive(&a, b.ellswift, false, [0; 4]);
+        let mut theirs = derive(&b, a.ellswift, true, [0; 4]);
+        let mut bad = theirs.send.encrypt(&ping, &[], false);
+        bad[4] ^= 1;
+        let mut pending = None;
+        assert!(next_v2(&mut ours.recv, &mut pending, &mut bad, &peer).is_err());
+
+        // So does a length beyond the largest message, before its contents arrive.
+        let mut ours = derive(&a, b.ellswift, false, [0; 4]);
+        let mut theirs = derive(&b, a.ellswift, true, [0; 4]);
+        let big = vec![0u8; v2transport::MAX_CONTENTS_LEN + 1];
+        let mut head = theirs.send.encrypt(&big, &[], false);
+        head.truncate(LENGTH_LEN);
+        let mut pending = None;
+        assert!(next_v2(&mut ours.recv, &mut pending, &mut head, &peer).is_err());
+    }
+}
