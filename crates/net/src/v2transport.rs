@@ -293,12 +293,9 @@ async fn read_more<S: AsyncRead + Unpin>(
     }
 }
 
-/// The session id as `getpeerinfo` shows it (Core prints it as a uint256,
-/// so in reverse byte order).
+/// The session id as `getpeerinfo` shows it: hex in derivation order.
 pub fn session_id_hex(id: &[u8; 32]) -> String {
-    let mut reversed = *id;
-    reversed.reverse();
-    hex::encode(reversed)
+    hex::encode(id)
 }
 
 #[cfg(test)]
