@@ -250,6 +250,8 @@ pub const NODE_NETWORK: u64 = 1;
 pub const NODE_WITNESS: u64 = 1 << 3;
 /// `NODE_NETWORK_LIMITED`.
 pub const NODE_NETWORK_LIMITED: u64 = 1 << 10;
+/// `NODE_P2P_V2`: the BIP324 v2 transport is offered.
+pub const NODE_P2P_V2: u64 = 1 << 11;
 
 /// Parses `host`, `host:port`, `[v6]`, `[v6]:port`; `None` if not an IP address.
 /// IPv4 hosts may take the shorthand forms numeric lookups accept (`127.1`).
@@ -578,7 +580,14 @@ impl NetConfig {
             network_active: args.get_bool_arg("-networkactive", true),
             whitelist,
             user_agent,
-            services: NODE_NETWORK | NODE_WITNESS | NODE_NETWORK_LIMITED,
+            services: NODE_NETWORK
+                | NODE_WITNESS
+                | NODE_NETWORK_LIMITED
+                | if args.get_bool_arg("-v2transport", true) {
+                    NODE_P2P_V2
+                } else {
+                    0
+                },
             relay_txs: !blocksonly,
             default_port,
             data_dir: Some(args.get_data_dir_net()),

@@ -267,6 +267,15 @@ async fn dump_loop(inner: Arc<Inner>) {
     }
 }
 
+/// How a connection came about, beyond its type.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// Accepted, possibly through an `=onion` bind.
+    Inbound { onion: bool },
+    /// Opened by us, offering v2 or not.
+    Outbound { v2: bool },
+}
+
 /// Removes a peer from the table and tells the handler, when its connection
 /// task ends for whatever reason.
 struct ConnectionGuard {
@@ -345,8 +354,8 @@ impl Inner {
             addr,
             addr.to_string(),
             ConnectionType::Inbound,
-            spec.onion,
             perms,
+            Origin::Inbound { onion: spec.onion },
         );
     }
 
@@ -356,9 +365,15 @@ impl Inner {
         addr: SocketAddr,
         addr_name: String,
         conn_type: ConnectionType,
-        onion: bool,
         permissions: Permissions,
+        origin: Origin,
     ) {
+        let (onion, start) = match origin {
+            Origin::Inbound { onion } if self.v2_enabled() => (onion, connection::Start::Detect),
+            Origin::Inbound { onion } => (onion, connection::Start::V1),
+            Origin::Outbound { v2: true } => (false, connection::Start::V2Initiate),
+            Origin::Outbound { v2: false } => (false, connection::Start::V1),
+        };
         let addr_bind = stream
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -388,6 +403,9 @@ impl Inner {
         } else {
             tracing::debug!(target: "net", "Added connection peer={id}");
         }
+        if start != connection::Start::V1 {
+            peer.set_transport(crate::peer::TransportType::Detecting, String::new());
+        }
         lock(&self.peers).insert(id, peer.clone());
         // Connected goes out before the reader starts, so the handler always knows
         // a peer before its first message.
@@ -395,14 +413,38 @@ impl Inner {
         let inner = self.clone();
         let events = lock(&self.events).clone();
         self.runtime.spawn(async move {
-            // Dropped when the connection ends, even by a panic, so a peer never
-            // lingers in the table.
-            let _guard = ConnectionGuard { inner, id };
-            connection::run(stream, peer, rx, events).await;
+            let (name, conn_type) = (peer.addr_name.clone(), peer.conn_type);
+            let retry_v1 = {
+                // Dropped when the connection ends, even by a panic, so a peer never
+                // lingers in the table.
+                let _guard = ConnectionGuard {
+                    inner: inner.clone(),
+                    id,
+                };
+                connection::run(stream, peer, rx, events, start).await
+            };
+            // Core's downgrade: a v2 offer that got no answer is retried as v1.
+            if retry_v1 && inner.network_active.load(Ordering::SeqCst) {
+                tracing::debug!(target: "net", "retrying with v1 transport protocol for peer={id}");
+                inner.open_connection(name, conn_type, false).await;
+            }
         });
     }
 
-    pub(crate) async fn open_connection(self: Arc<Self>, name: String, conn_type: ConnectionType) {
+    /// Whether we offer the v2 transport (`-v2transport`).
+    pub(crate) fn v2_enabled(&self) -> bool {
+        self.config.services & crate::config::NODE_P2P_V2 != 0
+    }
+
+    /// Connects to `name` and registers the peer; `v2` offers the v2 transport
+    /// (ignored unless `-v2transport` is on).
+    pub(crate) async fn open_connection(
+        self: Arc<Self>,
+        name: String,
+        conn_type: ConnectionType,
+        v2: bool,
+    ) {
+        let v2 = v2 && self.v2_enabled();
         if !self.network_active.load(Ordering::SeqCst) {
             return;
         }
@@ -413,7 +455,8 @@ impl Inner {
         if !lock(&self.pending).insert(name.clone()) {
             return;
         }
-        tracing::debug!(target: "net", "trying v1 connection ({}) to {name}", conn_type.as_str());
+        let version = if v2 { "v2" } else { "v1" };
+        tracing::debug!(target: "net", "trying {version} connection ({}) to {name}", conn_type.as_str());
         if self.config.seeding.proxy && conn_type != ConnectionType::Manual {
             // Connections through a proxy are not supported: never connect
             // around it on our own.
@@ -429,7 +472,14 @@ impl Inner {
                     return;
                 }
                 let permissions = self.config.permissions_for(addr.ip(), false);
-                self.register(stream, addr, name, conn_type, false, permissions);
+                self.register(
+                    stream,
+                    addr,
+                    name,
+                    conn_type,
+                    permissions,
+                    Origin::Outbound { v2 },
+                );
             }
             Err(e) => {
                 tracing::debug!(target: "net", "connection to {name} failed: {e}");

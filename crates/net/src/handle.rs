@@ -51,19 +51,32 @@ impl NetHandle {
         (inbound, peers.len() - inbound)
     }
 
-    /// `addnode <node> onetry`: one manual connection attempt, in the background.
-    pub fn connect_once(&self, node: &str) {
+    /// `addnode <node> onetry`: one manual connection attempt, in the background,
+    /// offering the v2 transport when `v2`.
+    pub fn connect_once(&self, node: &str, v2: bool) {
         let inner = self.inner.clone();
         let name = node.to_string();
-        self.inner
-            .runtime
-            .spawn(async move { inner.open_connection(name, ConnectionType::Manual).await });
+        self.inner.runtime.spawn(async move {
+            inner
+                .open_connection(name, ConnectionType::Manual, v2)
+                .await
+        });
+    }
+
+    /// Whether `-v2transport` is on (we offer `NODE_P2P_V2`).
+    pub fn v2_enabled(&self) -> bool {
+        self.inner.v2_enabled()
+    }
+
+    /// The service bits we offer, before `NODE_NETWORK` is dropped for a pruned node.
+    pub fn local_services(&self) -> u64 {
+        self.inner.config.services
     }
 
     /// The regtest `addconnection` RPC: an automatic-type outbound connection.
     /// False when the type's slots (8 full-relay, 2 block-relay, 11 automatic
     /// outbound in all) are taken, as Core's `AddConnection`.
-    pub fn add_connection(&self, address: &str, conn_type: ConnectionType) -> bool {
+    pub fn add_connection(&self, address: &str, conn_type: ConnectionType, v2: bool) -> bool {
         let limit = match conn_type {
             ConnectionType::OutboundFullRelay => Some(8),
             ConnectionType::BlockRelay => Some(2),
@@ -89,7 +102,7 @@ impl NetHandle {
         let name = address.to_string();
         self.inner
             .runtime
-            .spawn(async move { inner.open_connection(name, conn_type).await });
+            .spawn(async move { inner.open_connection(name, conn_type, v2).await });
         true
     }
 

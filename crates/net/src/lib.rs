@@ -1,4 +1,4 @@
-//! The P2P layer of `bitcoin-node`: Bitcoin's v1 transport, the connection
+//! The P2P layer of `bitcoin-node`: Bitcoin's v1 and BIP324 v2 transports, the connection
 //! manager (listening, `-connect`, `-addnode`), and message processing for the
 //! version handshake, headers-first block sync, block and transaction relay.
 //!
@@ -29,11 +29,13 @@ mod outbound;
 pub mod peer;
 pub mod processing;
 pub mod proxies;
+pub mod v2cipher;
+pub mod v2transport;
 pub mod wire;
 
 pub use backend::{BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, Rejected, TxRef};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};
-pub use peer::{ConnectionType, Peer, PeerId, PeerStats};
+pub use peer::{ConnectionType, Peer, PeerId, PeerStats, TransportType};
 pub use processing::PROTOCOL_VERSION;

@@ -163,9 +163,11 @@ fn keep_connected(inner: &Arc<Inner>, names: Vec<String>, last_try: &mut HashMap
         }
         last_try.insert(t.clone(), Instant::now());
         let inner2 = inner.clone();
-        inner
-            .runtime
-            .spawn(async move { inner2.open_connection(t, ConnectionType::Manual).await });
+        inner.runtime.spawn(async move {
+            inner2
+                .open_connection(t, ConnectionType::Manual, true)
+                .await
+        });
     }
 }
 
@@ -267,11 +269,17 @@ fn open_connections_thread(inner: Arc<Inner>) {
         lock(&inner.addrman).resolve_collisions(now_secs());
         let chosen = choose_address(&inner, &mut lock(&inner.addrman));
         if let Some(addr) = chosen {
-            lock(&inner.addrman).attempt(&Service::from_socket(addr), true, now_secs());
+            let v2 = {
+                let mut man = lock(&inner.addrman);
+                let service = Service::from_socket(addr);
+                man.attempt(&service, true, now_secs());
+                man.find(&service)
+                    .is_some_and(|i| i.services & crate::config::NODE_P2P_V2 != 0)
+            };
             let inner2 = inner.clone();
             inner.runtime.spawn(async move {
                 inner2
-                    .open_connection(addr.to_string(), ConnectionType::OutboundFullRelay)
+                    .open_connection(addr.to_string(), ConnectionType::OutboundFullRelay, v2)
                     .await
             });
         }

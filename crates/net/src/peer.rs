@@ -2,7 +2,7 @@
 //! `getpeerinfo` reports, and the queue of frames waiting to be written.
 
 use crate::config::Permissions;
-use crate::wire::{encode_frame, HEADER_SIZE};
+use crate::wire::HEADER_SIZE;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -80,10 +80,40 @@ impl ConnectionType {
 /// Something for a connection's writer task to do.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// Write this frame.
-    Frame(Vec<u8>),
+    /// Frame (v1) or encrypt (v2) and write this message.
+    Message {
+        /// Message type.
+        msg_type: String,
+        /// Serialized payload.
+        payload: Vec<u8>,
+        /// Bytes it takes on the wire, as accounted when queued.
+        wire_size: usize,
+    },
     /// Flush what was queued before and close the socket.
     Close,
+}
+
+/// Which transport a connection speaks (Core's `TransportProtocolType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportType {
+    /// v2 was offered or may come in, and the handshake is not done yet.
+    Detecting,
+    /// Plain v1 frames.
+    #[default]
+    V1,
+    /// BIP324 encrypted packets.
+    V2,
+}
+
+impl TransportType {
+    /// Name used in `getpeerinfo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportType::Detecting => "detecting",
+            TransportType::V1 => "v1",
+            TransportType::V2 => "v2",
+        }
+    }
 }
 
 /// Changing per-peer facts, read by `getpeerinfo`.
@@ -146,6 +176,10 @@ pub struct PeerStats {
     pub addr_rate_limited: u64,
     /// The address the peer says it sees us at.
     pub addr_local: Option<SocketAddr>,
+    /// Transport of the connection.
+    pub transport: TransportType,
+    /// BIP324 session id as `getpeerinfo` shows it (empty unless v2).
+    pub session_id: String,
 }
 
 /// A connected peer.
@@ -171,6 +205,8 @@ pub struct Peer {
     capture_dir: Option<std::path::PathBuf>,
     stats: Mutex<PeerStats>,
     disconnect_requested: AtomicBool,
+    /// Wakes a connection that is not reading its outbox (v2 handshake).
+    close_signal: tokio::sync::Notify,
     outbox: UnboundedSender<Outgoing>,
     /// Payload bytes handed to the message handler and not yet processed.
     recv_queued: AtomicUsize,
@@ -234,6 +270,7 @@ impl Peer {
                 ..PeerStats::default()
             }),
             disconnect_requested: AtomicBool::new(false),
+            close_signal: tokio::sync::Notify::new(),
             recv_queued: AtomicUsize::new(0),
             recv_drained: tokio::sync::Notify::new(),
             send_queued: AtomicUsize::new(0),
@@ -281,8 +318,14 @@ impl Peer {
         }
         tracing::debug!(target: "net", "sending {msg_type} ({} bytes) peer={}", payload.len(), self.id);
         self.capture(msg_type, payload, false);
-        let frame = encode_frame(self.magic, msg_type, payload);
-        let n = frame.len() as u64;
+        let wire_size = if self.stats().transport == TransportType::V1 {
+            HEADER_SIZE + payload.len()
+        } else {
+            crate::v2transport::encode_contents(msg_type, &[]).len()
+                + payload.len()
+                + crate::v2transport::PACKET_OVERHEAD
+        };
+        let n = wire_size as u64;
         {
             let mut s = self.stats();
             s.bytes_sent += n;
@@ -291,7 +334,7 @@ impl Peer {
         }
         self.totals.sent.fetch_add(n, Ordering::Relaxed);
         // A closed outbox means the connection is already gone; nothing to do.
-        let queued = self.send_queued.fetch_add(frame.len(), Ordering::SeqCst) + frame.len();
+        let queued = self.send_queued.fetch_add(wire_size, Ordering::SeqCst) + wire_size;
         // A peer that asks for data but does not read it would make us buffer
         // without bound.
         if queued > MAX_SEND_QUEUE {
@@ -299,7 +342,11 @@ impl Peer {
             self.disconnect();
             return;
         }
-        let _ = self.outbox.send(Outgoing::Frame(frame));
+        let _ = self.outbox.send(Outgoing::Message {
+            msg_type: msg_type.to_string(),
+            payload: payload.to_vec(),
+            wire_size,
+        });
     }
 
     /// Accounts for raw bytes read from the socket (counted as they arrive, so a
@@ -313,10 +360,20 @@ impl Peer {
         self.totals.recv.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Accounts a complete received message of `msg_type` with a `payload_len`
-    /// payload in `bytesrecv_per_msg`.
-    pub fn record_message_received(&self, msg_type: &str, payload_len: usize) {
-        let n = (payload_len + HEADER_SIZE) as u64;
+    /// Accounts raw handshake bytes written to the socket.
+    pub fn record_bytes_sent(&self, n: usize) {
+        let n = n as u64;
+        let mut s = self.stats();
+        s.bytes_sent += n;
+        s.last_send = common::time::now_secs();
+        drop(s);
+        self.totals.sent.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Accounts a complete received message of `msg_type` that took
+    /// `wire_size` bytes in `bytesrecv_per_msg`.
+    pub fn record_message_received(&self, msg_type: &str, wire_size: usize) {
+        let n = wire_size as u64;
         *self
             .stats()
             .recv_per_msg
@@ -357,7 +414,22 @@ impl Peer {
     pub fn disconnect(&self) {
         if !self.disconnect_requested.swap(true, Ordering::SeqCst) {
             let _ = self.outbox.send(Outgoing::Close);
+            self.close_signal.notify_one();
         }
+    }
+
+    /// Resolves once a disconnect was requested.
+    pub async fn closed(&self) {
+        if !self.disconnect_requested() {
+            self.close_signal.notified().await;
+        }
+    }
+
+    /// Records the transport the connection turned out to speak.
+    pub fn set_transport(&self, transport: TransportType, session_id: String) {
+        let mut s = self.stats();
+        s.transport = transport;
+        s.session_id = session_id;
     }
 
     /// Whether [`Peer::disconnect`] was called.
@@ -417,11 +489,48 @@ mod tests {
         let (peer, mut rx) = test_peer();
         peer.send("ping", &[0; 8]);
         assert_eq!(peer.stats().sent_per_msg.get("ping"), Some(&32));
-        assert!(matches!(rx.try_recv(), Ok(Outgoing::Frame(f)) if f.len() == 32));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Outgoing::Message { wire_size: 32, .. })
+        ));
         peer.disconnect();
         assert!(matches!(rx.try_recv(), Ok(Outgoing::Close)));
         peer.send("ping", &[0; 8]);
         assert!(rx.try_recv().is_err(), "nothing queued after disconnect");
         assert_eq!(peer.stats().bytes_sent, 32);
+    }
+
+    #[test]
+    fn v2_sends_are_accounted_at_packet_size() {
+        let (peer, mut rx) = test_peer();
+        peer.set_transport(TransportType::V2, "00".repeat(32));
+        peer.send("ping", &[0; 8]);
+        peer.send("version", &[0; 10]);
+        // Short id, payload, 20 bytes of length, header and tag.
+        assert_eq!(peer.stats().sent_per_msg.get("ping"), Some(&29));
+        // Zero byte and 12-byte type for types without a short id.
+        assert_eq!(peer.stats().sent_per_msg.get("version"), Some(&43));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Outgoing::Message { wire_size: 29, .. })
+        ));
+        assert_eq!(peer.stats().transport.as_str(), "v2");
+    }
+
+    #[test]
+    fn closed_resolves_after_disconnect() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let (peer, _rx) = test_peer();
+        rt.block_on(async {
+            let waiting = tokio::time::timeout(Duration::from_millis(20), peer.closed()).await;
+            assert!(waiting.is_err(), "open connection is not closed");
+            peer.disconnect();
+            tokio::time::timeout(Duration::from_secs(1), peer.closed())
+                .await
+                .expect("closed after disconnect");
+        });
     }
 }

@@ -135,7 +135,7 @@ fn outbound_connection_types_follow_core() {
     let target = listener.local_addr().unwrap().to_string();
 
     // Feeler: handshake messages, then the node hangs up.
-    assert!(h.add_connection(&target, ConnectionType::Feeler));
+    assert!(h.add_connection(&target, ConnectionType::Feeler, false));
     let mut p = RawPeer::accept(&listener);
     let v = decode_version(&p.expect("version"));
     assert!(!v.relay, "feelers ask for no transactions");
@@ -143,14 +143,14 @@ fn outbound_connection_types_follow_core() {
     assert!(p.closed_by_node());
 
     // Full relay to a peer without NODE_WITNESS: dropped after its version.
-    assert!(h.add_connection(&target, ConnectionType::OutboundFullRelay));
+    assert!(h.add_connection(&target, ConnectionType::OutboundFullRelay, false));
     let mut p = RawPeer::accept(&listener);
     assert!(decode_version(&p.expect("version")).relay);
     p.send_version_with_services(ServiceFlags::NETWORK);
     assert!(p.closed_by_node());
 
     // Block-relay-only: no tx relay requested, connection type reported.
-    assert!(h.add_connection(&target, ConnectionType::BlockRelay));
+    assert!(h.add_connection(&target, ConnectionType::BlockRelay, false));
     let mut p = RawPeer::accept(&listener);
     assert!(!decode_version(&p.expect("version")).relay);
     p.send_version_with_services(ServiceFlags::NETWORK | ServiceFlags::WITNESS);
@@ -166,13 +166,13 @@ fn outbound_connection_types_follow_core() {
     // A second block-relay slot exists (to another address), a third does not.
     let listener2 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let target2 = listener2.local_addr().unwrap().to_string();
-    assert!(h.add_connection(&target2, ConnectionType::BlockRelay));
+    assert!(h.add_connection(&target2, ConnectionType::BlockRelay, false));
     let _second = RawPeer::accept(&listener2);
     wait_until("two block-relay peers", Duration::from_secs(5), || {
         h.peers().len() == 2
     });
-    assert!(!h.add_connection(&target, ConnectionType::BlockRelay));
-    assert!(!h.add_connection(&target, ConnectionType::Inbound));
+    assert!(!h.add_connection(&target, ConnectionType::BlockRelay, false));
+    assert!(!h.add_connection(&target, ConnectionType::Inbound, false));
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn headers_first_sync_then_announcements() {
     let b_chain = FakeChain::new();
     let (b, _) = start_node(&b_chain, "/b/");
     let a_addr = a.handle().listen_addrs()[0];
-    b.handle().connect_once(&a_addr.to_string());
+    b.handle().connect_once(&a_addr.to_string(), false);
     connected(&a, &b);
     wait_until("initial sync", Duration::from_secs(60), || {
         b_chain.tip_hash() == a_chain.tip_hash()
@@ -68,7 +68,7 @@ fn longer_fork_wins_after_reconnect() {
     let fork = a_chain.make_block(a_chain.tip_hash(), 9);
     a_chain.store_block(fork).unwrap();
     assert_ne!(a_chain.tip_hash(), b_chain.tip_hash());
-    a.handle().connect_once(&b_addr.to_string());
+    a.handle().connect_once(&b_addr.to_string(), false);
     connected(&a, &b);
     wait_until("reorg to the longer chain", T, || {
         a_chain.tip_hash() == b_chain.tip_hash()
@@ -84,8 +84,8 @@ fn transactions_relay_both_ways_by_wtxid() {
     let (a, a_addr) = start_node(&a_chain, "/a/");
     let (b, _) = start_node(&b_chain, "/b/");
     let (c, _) = start_node(&c_chain, "/c/");
-    b.handle().connect_once(&a_addr.to_string());
-    c.handle().connect_once(&a_addr.to_string());
+    b.handle().connect_once(&a_addr.to_string(), false);
+    c.handle().connect_once(&a_addr.to_string(), false);
     connected(&a, &b);
     connected(&a, &c);
     wait_until("both inbound", T, || {
@@ -112,7 +112,7 @@ fn block_download_resumes_when_a_peer_disconnects() {
     let (a, a_addr) = start_node(&a_chain, "/a/");
     let b_chain = FakeChain::new();
     let (b, _) = start_node(&b_chain, "/b/");
-    b.handle().connect_once(&a_addr.to_string());
+    b.handle().connect_once(&a_addr.to_string(), false);
     connected(&a, &b);
     wait_until("synced", T, || b_chain.height() == 40);
     // Drop and reconnect: the new connection catches up on what was missed.
@@ -120,7 +120,7 @@ fn block_download_resumes_when_a_peer_disconnects() {
     assert!(b.handle().disconnect_id(id));
     wait_until("gone", T, || b.handle().peers().is_empty());
     a_chain.mine(5);
-    b.handle().connect_once(&a_addr.to_string());
+    b.handle().connect_once(&a_addr.to_string(), false);
     wait_until("caught up", T, || b_chain.height() == 45);
     assert!(b.handle().peers()[0].id > id, "ids are never reused");
 }
@@ -131,7 +131,7 @@ fn late_handle_forwards_once_set() {
     let (a, a_addr) = start_node(&a_chain, "/a/");
     let b_chain = FakeChain::new();
     let (b, _) = start_node(&b_chain, "/b/");
-    b.handle().connect_once(&a_addr.to_string());
+    b.handle().connect_once(&a_addr.to_string(), false);
     connected(&a, &b);
     let late = net::LateNetHandle::new();
     let tx = dummy_tx(7);

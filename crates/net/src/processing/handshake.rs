@@ -176,8 +176,9 @@ impl Handler {
             return;
         }
         let version = st.version.as_ref().map_or(0, |v| v.version);
+        let transport = st.peer.stats().transport.as_str();
         let text = format!(
-            "New {} peer connected: transport: v1, version: {version}, {}",
+            "New {} peer connected: transport: {transport}, version: {version}, {}",
             st.peer.conn_type.as_str(),
             st.peer.log_name()
         );

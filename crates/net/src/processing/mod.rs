@@ -574,7 +574,11 @@ impl Handler {
             } else if now_secs > last_recv + TIMEOUT_INTERVAL {
                 Some(format!("socket receive timeout: {}s", now_secs - last_recv))
             } else if !st.handshake_done {
-                Some("version handshake timeout".to_string())
+                if st.peer.stats().transport == crate::peer::TransportType::Detecting {
+                    Some("V2 handshake timeout".to_string())
+                } else {
+                    Some("version handshake timeout".to_string())
+                }
             } else {
                 None
             };

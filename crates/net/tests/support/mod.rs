@@ -5,8 +5,8 @@
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
 use {
-    common as _, consensus as _, hex as _, libc as _, rand as _, serde_json as _, tokio as _,
-    tracing as _,
+    chacha20_poly1305 as _, common as _, consensus as _, hex as _, libc as _, rand as _,
+    serde_json as _, tokio as _, tracing as _,
 };
 
 use bitcoin::block::{Header, Version};

@@ -174,9 +174,13 @@ fn stats_of(p: &net::peer::Peer) -> NodeStats {
         network,
         mapped_as: 0,
         conn_type: conn_type_number(p.conn_type),
-        // Version 1 transport only (no BIP324 yet).
-        transport_type: 1,
-        session_id: String::new(),
+        // Core's `TransportProtocolType` numbering.
+        transport_type: match s.transport {
+            net::TransportType::Detecting => 0,
+            net::TransportType::V1 => 1,
+            net::TransportType::V2 => 2,
+        },
+        session_id: s.session_id.clone(),
         state_stats: Some(NodeStateStats {
             sync_height: s.synced_blocks as i32,
             common_height: s.synced_blocks as i32,

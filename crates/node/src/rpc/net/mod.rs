@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use common::args::ArgsManager;
-use net::config::{NODE_NETWORK, NODE_NETWORK_LIMITED, NODE_WITNESS};
+use net::config::NODE_NETWORK;
 use net::proxies::{NetworkProxies, NETWORKS};
 use net::NetHandle;
 use rpc::result_doc::{ResultDoc, Shape};
@@ -174,9 +174,9 @@ fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::N
     };
     let inner = method.handler.clone();
     method.handler = Arc::new(move |req| {
-        let mut services = NODE_WITNESS | NODE_NETWORK_LIMITED;
-        if backend.serves_full_history() {
-            services |= NODE_NETWORK;
+        let mut services = net.local_services();
+        if !backend.serves_full_history() {
+            services &= !NODE_NETWORK;
         }
         let mut v = inner(req)?;
         if let Some(o) = v.as_object_mut() {

@@ -103,8 +103,11 @@ fn peer_json(peer: &Peer) -> Value {
     o.insert("bytessent_per_msg".into(), json!(s.sent_per_msg));
     o.insert("bytesrecv_per_msg".into(), json!(s.recv_per_msg));
     o.insert("connection_type".into(), json!(peer.conn_type.as_str()));
-    o.insert("transport_protocol_type".into(), json!("v1"));
-    o.insert("session_id".into(), json!(""));
+    o.insert(
+        "transport_protocol_type".into(),
+        json!(s.transport.as_str()),
+    );
+    o.insert("session_id".into(), json!(s.session_id));
     Value::Object(o)
 }
 
@@ -222,7 +225,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
             "Attempts to add or remove a node from the addnode list.\nOr try a connection to a node once.\nNodes added using addnode (or -connect) are protected from DoS disconnection and are not required to be\nfull nodes/support SegWit as other outbound peers are (though such peers will not be synced from).\nAddnode connections are limited to 8 at a time and are counted separately from the -maxconnections limit.",
             move |_, p: AddNodeParams| {
                 let (node, command) = (p.node, p.command);
-                let v2 = p.v2transport.unwrap_or(false);
+                let v2 = p.v2transport.unwrap_or(v2_enabled);
                 if !matches!(command.as_str(), "onetry" | "add" | "remove") {
                     return Err(RpcError::misc("addnode \"node\" \"command\" ( v2transport )"));
                 }
@@ -232,7 +235,7 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                     ));
                 }
                 match command.as_str() {
-                    "onetry" => h.connect_once(&node),
+                    "onetry" => h.connect_once(&node, v2),
                     "add" => h.add_node(&node).map_err(|_| {
                         RpcError::new(NODE_ALREADY_ADDED, "Error: Node already added")
                     })?,
@@ -397,13 +400,12 @@ pub(super) fn register(table: &RpcTable, net: NetHandle, v2_enabled: bool, regte
                         "addconnection \"address\" \"connection_type\" v2transport",
                     ));
                 };
-                if v2 {
-                    // We never offer NODE_P2P_V2, so v2 connections are never available.
+                if v2 && !h.v2_enabled() {
                     return Err(RpcError::invalid_parameter(
                         "Error: Adding v2transport connections requires -v2transport init flag to be set.",
                     ));
                 }
-                if !h.add_connection(&address, conn_type) {
+                if !h.add_connection(&address, conn_type, v2) {
                     return Err(RpcError::new(
                         NODE_CAPACITY_REACHED,
                         "Error: Already at capacity for specified connection type.",
