@@ -70,19 +70,27 @@ pub async fn run(
                 tracing::debug!(target: "net", "{reason}, disconnecting {}", peer.log_name());
             }
         }
-        () = write_loop(w, outbox, &peer) => {}
+        () = write_loop(w, outbox, &peer, &events) => {}
     }
     peer.disconnect();
 }
 
-async fn write_loop(mut w: OwnedWriteHalf, mut outbox: UnboundedReceiver<Outgoing>, peer: &Peer) {
+async fn write_loop(
+    mut w: OwnedWriteHalf,
+    mut outbox: UnboundedReceiver<Outgoing>,
+    peer: &Peer,
+    events: &Sender<Event>,
+) {
     while let Some(item) = outbox.recv().await {
         match item {
             Outgoing::Frame(frame) => {
                 if w.write_all(&frame).await.is_err() {
                     return;
                 }
-                peer.sent(frame.len());
+                if peer.sent(frame.len()) {
+                    // The handler left this peer's requests waiting; wake it.
+                    let _ = events.send(Event::SendResumed(peer.id));
+                }
             }
             Outgoing::Close => break,
         }
