@@ -152,7 +152,7 @@ fn limits_hold_under_p2p_load() {
                 let _ = p.stream.set_write_timeout(Some(Duration::from_secs(2)));
                 let mut round = 0u64;
                 while !stop.load(Ordering::SeqCst) && round < 8 {
-                    let inv = random_wtxids(f << 32 | round, 50_000);
+                    let inv = random_wtxids((f << 32) | round, 50_000);
                     let raw = bitcoin::p2p::message::RawNetworkMessage::new(
                         bitcoin::p2p::Magic::REGTEST,
                         NetworkMessage::Inv(inv),

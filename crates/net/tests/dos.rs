@@ -19,13 +19,12 @@ fn pong(p: &mut RawPeer, nonce: u64) {
 }
 
 fn bytes_sent_to(mgr: &net::NetManager, subver: &str) -> u64 {
-    let peers = mgr.handle().peers();
-    let peer = peers
+    mgr.handle()
+        .peers()
         .iter()
         .find(|p| p.stats().subver == subver)
-        .expect("peer connected");
-    let sent = peer.stats().bytes_sent;
-    sent
+        .map(|p| p.stats().bytes_sent)
+        .expect("peer connected")
 }
 
 #[test]
