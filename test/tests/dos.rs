@@ -40,7 +40,7 @@ const ATTACK: Duration = Duration::from_secs(15);
 /// for it costs real bytes.
 fn submit_large_block(node: &TestNode) -> BlockHash {
     let height = node.rpc("getblockcount", json!([])).as_i64().unwrap() + 1;
-    let mut cb = blocks::coinbase(height, 50_0000_0000);
+    let mut cb = blocks::coinbase(height, 0);
     cb.output.push(TxOut {
         value: bitcoin::Amount::ZERO,
         script_pubkey: ScriptBuf::from_bytes(vec![0x6a; 100_000]),
