@@ -107,6 +107,9 @@ pub struct NetConfig {
     pub max_connections: usize,
     /// `-peertimeout`, seconds.
     pub peer_timeout: i64,
+    /// `-maxsendbuffer` in bytes: queued output above which a peer's
+    /// requests wait until it reads.
+    pub max_send_buffer: usize,
     /// `-networkactive`.
     pub network_active: bool,
     /// `-whitelist` entries.
@@ -577,6 +580,9 @@ impl NetConfig {
             addnodes: args.get_args("-addnode"),
             max_connections: max_connections as usize,
             peer_timeout,
+            max_send_buffer: usize::try_from(args.get_int_arg("-maxsendbuffer", 1000))
+                .unwrap_or(0)
+                .saturating_mul(1000),
             network_active: args.get_bool_arg("-networkactive", true),
             whitelist,
             user_agent,
@@ -608,6 +614,7 @@ impl NetConfig {
             addnodes: Vec::new(),
             max_connections: DEFAULT_MAX_PEER_CONNECTIONS as usize,
             peer_timeout: DEFAULT_PEER_CONNECT_TIMEOUT,
+            max_send_buffer: crate::peer::DEFAULT_MAX_SEND_BUFFER,
             network_active: true,
             whitelist: Vec::new(),
             user_agent: user_agent.to_string(),

@@ -146,7 +146,7 @@ pub async fn run(
                 tracing::debug!(target: "net", "{reason}, disconnecting {}", peer.log_name());
             }
         }
-        () = write_loop(w, outbox, &peer, encoder) => {}
+        () = write_loop(w, outbox, &peer, encoder, &events) => {}
     }
     peer.disconnect();
     false
@@ -224,6 +224,7 @@ async fn write_loop(
     mut outbox: UnboundedReceiver<Outgoing>,
     peer: &Peer,
     mut encoder: Encoder,
+    events: &Sender<Event>,
 ) {
     while let Some(item) = outbox.recv().await {
         match item {
@@ -236,7 +237,10 @@ async fn write_loop(
                 if w.write_all(&bytes).await.is_err() {
                     return;
                 }
-                peer.sent(wire_size);
+                if peer.sent(wire_size) {
+                    // The handler left this peer's requests waiting; wake it.
+                    let _ = events.send(Event::SendResumed(peer.id));
+                }
             }
             Outgoing::Close => break,
         }

@@ -394,6 +394,7 @@ impl Inner {
                     .capture_messages
                     .then(|| self.config.data_dir.clone())
                     .flatten(),
+                max_send_buffer: self.config.max_send_buffer,
             },
             tx,
             self.totals.clone(),

@@ -13,7 +13,12 @@ use tokio::sync::mpsc::UnboundedSender;
 /// Payload bytes of one peer that may wait for the message handler before its
 /// socket is no longer read (Core's default `-maxreceivebuffer`, 5000 KB).
 pub const MAX_RECEIVE_QUEUE: usize = 5_000_000;
-/// Bytes that may wait to be written to one peer before it is disconnected.
+/// Bytes waiting to be written to one peer above which we stop answering its
+/// `getdata` and processing its messages until it reads (Core's default
+/// `-maxsendbuffer`, 1000 KB, and its `fPauseSend`).
+pub const DEFAULT_MAX_SEND_BUFFER: usize = 1_000_000;
+/// Bytes that may wait to be written to one peer before it is disconnected: a
+/// last resort, as pausing keeps the queue near the send buffer limit.
 pub const MAX_SEND_QUEUE: usize = 256 * 1024 * 1024;
 
 /// Peer identifier, unique for the life of the process (Core's `NodeId`).
@@ -214,6 +219,7 @@ pub struct Peer {
     recv_drained: tokio::sync::Notify,
     /// Frame bytes queued for the writer and not yet written.
     send_queued: AtomicUsize,
+    max_send_buffer: usize,
     totals: Arc<Totals>,
 }
 
@@ -247,6 +253,8 @@ pub struct PeerSetup {
     pub magic: [u8; 4],
     /// `-capturemessages` base directory, if capturing.
     pub capture_dir: Option<std::path::PathBuf>,
+    /// Queued bytes above which the peer counts as not reading (`-maxsendbuffer`).
+    pub max_send_buffer: usize,
 }
 
 impl Peer {
@@ -274,6 +282,7 @@ impl Peer {
             recv_queued: AtomicUsize::new(0),
             recv_drained: tokio::sync::Notify::new(),
             send_queued: AtomicUsize::new(0),
+            max_send_buffer: setup.max_send_buffer,
             outbox,
             totals,
         }
@@ -381,9 +390,18 @@ impl Peer {
             .or_default() += n;
     }
 
-    /// The writer wrote `n` queued bytes.
-    pub fn sent(&self, n: usize) {
-        self.send_queued.fetch_sub(n, Ordering::SeqCst);
+    /// The writer wrote `n` queued bytes. Returns whether this ended a pause
+    /// (see [`Peer::send_paused`]), so the handler can go on with the peer.
+    pub fn sent(&self, n: usize) -> bool {
+        let before = self.send_queued.fetch_sub(n, Ordering::SeqCst);
+        before > self.max_send_buffer && before.saturating_sub(n) <= self.max_send_buffer
+    }
+
+    /// Whether more than the send buffer limit waits to be written: the peer
+    /// is not reading what it asked for, so the handler leaves its requests
+    /// and messages alone until it does (Core's `fPauseSend`).
+    pub fn send_paused(&self) -> bool {
+        self.send_queued.load(Ordering::SeqCst) > self.max_send_buffer
     }
 
     /// The reader handed a message of `n` payload bytes to the handler.
@@ -455,6 +473,7 @@ mod tests {
             permissions: Permissions::default(),
             magic: [0xfa, 0xbf, 0xb5, 0xda],
             capture_dir: None,
+            max_send_buffer: 100,
         };
         (Peer::new(setup, tx, Arc::new(Totals::default())), rx)
     }
@@ -532,5 +551,19 @@ mod tests {
                 .await
                 .expect("closed after disconnect");
         });
+    }
+
+    #[test]
+    fn sending_pauses_above_the_send_buffer_and_resumes_once_written() {
+        let (peer, _rx) = test_peer();
+        peer.send("block", &[0; 60]);
+        assert!(!peer.send_paused(), "84 bytes queued, limit 100");
+        peer.send("block", &[0; 60]);
+        assert!(peer.send_paused(), "168 bytes queued");
+        assert!(!peer.sent(60), "108 left: still paused");
+        assert!(peer.send_paused());
+        assert!(peer.sent(24), "84 left: the pause ends here");
+        assert!(!peer.send_paused());
+        assert!(!peer.sent(84), "not paused before: nothing to report");
     }
 }

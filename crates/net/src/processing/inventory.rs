@@ -1,6 +1,6 @@
 //! `inv` and `getdata`: what peers announce and what they ask us for.
 
-use super::blocks::{strip_witness_block, update_best_known};
+use super::blocks::update_best_known;
 use super::*;
 
 impl Handler {
@@ -89,69 +89,6 @@ impl Handler {
         }
         if best.is_some() {
             self.fetch_blocks(id);
-        }
-    }
-
-    pub(super) fn on_getdata(&mut self, id: PeerId, inv: Vec<Inventory>) {
-        let mut not_found = Vec::new();
-        for item in inv {
-            if let Inventory::CompactBlock(h) = item {
-                if self
-                    .peers
-                    .get(&id)
-                    .is_some_and(|st| !st.peer.disconnect_requested())
-                {
-                    self.send_compact_or_block(id, h);
-                }
-                continue;
-            }
-            let Some(st) = self.peers.get_mut(&id) else {
-                return;
-            };
-            // A peer that stopped reading was disconnected by the send-queue
-            // bound; do not keep loading blocks for it.
-            if st.peer.disconnect_requested() {
-                return;
-            }
-            match item {
-                Inventory::WitnessBlock(h) | Inventory::Block(h) => {
-                    let Some(bytes) = self.backend.block_bytes(&h) else {
-                        continue;
-                    };
-                    st.known_blocks.insert(h);
-                    if matches!(item, Inventory::WitnessBlock(_)) {
-                        st.peer.send("block", &bytes);
-                    } else if let Ok(block) =
-                        consensus::codec::read_block_prefix(&bytes).map(|(b, _)| b)
-                    {
-                        st.peer.send("block", &strip_witness_block(block));
-                    }
-                }
-                Inventory::WTx(w) => match self.backend.mempool_transaction(&TxRef::Wtxid(w)) {
-                    Some(tx) => {
-                        st.peer.send("tx", &serialize(&tx));
-                        self.backend.transaction_sent(&tx.compute_txid());
-                    }
-                    None => not_found.push(item),
-                },
-                Inventory::WitnessTransaction(t) | Inventory::Transaction(t) => {
-                    match self.backend.mempool_transaction(&TxRef::Txid(t)) {
-                        Some(tx) if matches!(item, Inventory::Transaction(_)) => {
-                            st.peer.send("tx", &strip_witness_tx(tx));
-                            self.backend.transaction_sent(&t);
-                        }
-                        Some(tx) => {
-                            st.peer.send("tx", &serialize(&tx));
-                            self.backend.transaction_sent(&t);
-                        }
-                        None => not_found.push(item),
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let (false, Some(st)) = (not_found.is_empty(), self.peers.get(&id)) {
-            st.send(NetworkMessage::NotFound(not_found));
         }
     }
 }

@@ -10,6 +10,7 @@ mod addresses;
 mod blocks;
 mod compact;
 mod feefilter;
+mod getdata;
 mod handshake;
 mod inventory;
 mod transactions;
@@ -33,7 +34,7 @@ use bitcoin::p2p::message_compact_blocks::SendCmpct;
 use bitcoin::p2p::message_network::VersionMessage;
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::{Block, BlockHash, Transaction, Txid, Wtxid};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
@@ -122,6 +123,9 @@ pub enum Event {
         /// Where the outcome goes (Core's error text on failure).
         reply: std::sync::mpsc::Sender<Result<(), String>>,
     },
+    /// The peer's send buffer drained below the limit: go on with its
+    /// waiting requests and messages.
+    SendResumed(PeerId),
     /// Once a second: timeouts, pings, stalled downloads.
     Tick,
     /// Stop the handler.
@@ -172,6 +176,11 @@ struct PeerState {
     partial_blocks: HashMap<BlockHash, Option<crate::compact::PartialBlock>>,
     /// When the next `feefilter` is due, mockable microseconds.
     next_feefilter: i64,
+    /// Requested items not answered yet (Core's `m_getdata_requests`).
+    getdata_queue: VecDeque<Inventory>,
+    /// Messages that arrived while the peer was paused or had requests
+    /// waiting, in arrival order.
+    deferred: VecDeque<Event>,
 }
 
 impl PeerState {
@@ -197,6 +206,8 @@ impl PeerState {
             provides_cmpct: false,
             wants_hb_cmpct: false,
             partial_blocks: HashMap::new(),
+            getdata_queue: VecDeque::new(),
+            deferred: VecDeque::new(),
         }
     }
 
@@ -241,6 +252,9 @@ pub struct Handler {
     recent_rejects: KnownSet<[u8; 32]>,
     /// Transactions being fetched, by the txid or wtxid they were asked by.
     tx_requests: HashMap<[u8; 32], txrequest::TxRequest>,
+    /// How many transactions each peer has announced that are being fetched
+    /// from it or wait for it (bounded by `MAX_PEER_TX_ANNOUNCEMENTS`).
+    tx_announcements: HashMap<PeerId, usize>,
     /// Where addresses from `addr`/`addrv2` go and `getaddr` answers come from.
     addrman: Arc<Mutex<AddrMan>>,
     /// Quantizes the `feefilter` values we send.
@@ -279,6 +293,7 @@ impl Handler {
             orphanage,
             recent_rejects: KnownSet::new(50_000),
             tx_requests: HashMap::new(),
+            tx_announcements: HashMap::new(),
             fee_rounder: feefilter::FeeFilterRounder::new(feefilter::DEFAULT_MIN_RELAY_TX_FEE),
             hb_peers: std::collections::VecDeque::new(),
             extra_txn: std::collections::VecDeque::new(),
@@ -289,17 +304,53 @@ impl Handler {
     }
 
     /// Processes events until [`Event::Shutdown`] or until every sender is gone.
+    ///
+    /// A panic while processing one event (a bug, reachable by some input) is
+    /// caught: it is logged as an error, the peer whose message caused it is
+    /// disconnected, and the thread goes on serving everyone else. Without
+    /// this the thread would die silently and P2P would stop while RPC still
+    /// looked healthy.
     pub fn run(mut self, events: Receiver<Event>) {
         while let Ok(ev) = events.recv() {
             if matches!(ev, Event::Shutdown) {
                 break;
             }
-            self.handle(ev);
+            let from = match &ev {
+                Event::Message { peer, .. }
+                | Event::Misbehaving { peer, .. }
+                | Event::Malformed { peer, .. }
+                | Event::SendResumed(peer) => Some(*peer),
+                _ => None,
+            };
+            let outcome =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(ev)));
+            if let Err(panic) = outcome {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string());
+                match from {
+                    Some(id) => {
+                        tracing::error!("Internal error in the message handler ({what}), disconnecting peer={id}");
+                        if let Some(st) = self.peers.get(&id) {
+                            st.peer.disconnect();
+                        }
+                    }
+                    None => tracing::error!("Internal error in the message handler ({what})"),
+                }
+            }
         }
     }
 
-    /// Processes one event.
+    /// Processes one event (or keeps it for later, see `getdata`).
     pub fn handle(&mut self, ev: Event) {
+        if let Some(ev) = self.defer_while_paused(ev) {
+            self.process_now(ev);
+        }
+    }
+
+    fn process_now(&mut self, ev: Event) {
         // Messages count against their peer's receive queue until processed.
         let processed = match &ev {
             Event::Message { peer, size, .. }
@@ -368,6 +419,7 @@ impl Handler {
                 // The asker may have given up; nothing to tell then.
                 let _ = reply.send(self.fetch_block(peer, hash));
             }
+            Event::SendResumed(id) => self.resume_peer(id),
             Event::Tick => self.on_tick(),
             Event::Shutdown => {}
         }
@@ -538,6 +590,9 @@ impl Handler {
     }
 
     fn on_tick(&mut self) {
+        for id in self.peers_with_waiting_work() {
+            self.resume_peer(id);
+        }
         self.expire_tx_requests();
         let now_secs = common::time::now_secs();
         let timeout = self.config.peer_timeout;

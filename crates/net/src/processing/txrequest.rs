@@ -8,6 +8,11 @@ use std::collections::VecDeque;
 
 /// How long a peer may take to deliver a requested transaction.
 const TX_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Most transactions one peer may have announced and waiting to be fetched
+/// (asked for or queued); later announcements are ignored unless it has the
+/// `relay` permission (Core's `MAX_PEER_TX_ANNOUNCEMENTS`). Without it a peer
+/// flooding `inv`s would grow our request table without bound.
+pub(super) const MAX_PEER_TX_ANNOUNCEMENTS: usize = 5000;
 
 /// One transaction being fetched.
 #[derive(Debug)]
@@ -34,15 +39,18 @@ impl Handler {
         let Some(key) = tx_key(&item) else {
             return false;
         };
+        let full = self.tx_announcements_full(id);
         match self.tx_requests.get_mut(&key) {
             Some(req) if req.peer == id => false,
+            Some(req) if req.waiting.iter().any(|(p, _)| *p == id) => false,
+            _ if full => false,
             Some(req) => {
-                if !req.waiting.iter().any(|(p, _)| *p == id) {
-                    req.waiting.push_back((id, item));
-                }
+                req.waiting.push_back((id, item));
+                *self.tx_announcements.entry(id).or_default() += 1;
                 false
             }
             None => {
+                *self.tx_announcements.entry(id).or_default() += 1;
                 self.tx_requests.insert(
                     key,
                     TxRequest {
@@ -52,6 +60,36 @@ impl Handler {
                     },
                 );
                 true
+            }
+        }
+    }
+
+    /// Whether `id` already has as many announcements tracked as it may.
+    fn tx_announcements_full(&self, id: PeerId) -> bool {
+        let count = self.tx_announcements.get(&id).copied().unwrap_or(0);
+        count >= MAX_PEER_TX_ANNOUNCEMENTS
+            && !self
+                .peers
+                .get(&id)
+                .is_some_and(|st| st.peer.permissions.has("relay"))
+    }
+
+    /// One announcement of `id` is no longer tracked.
+    fn release_tx_announcement(&mut self, id: PeerId) {
+        if let Some(n) = self.tx_announcements.get_mut(&id) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.tx_announcements.remove(&id);
+            }
+        }
+    }
+
+    /// Forgets a fetch entirely, releasing every announcement it tracked.
+    fn drop_tx_request(&mut self, key: &[u8; 32]) {
+        if let Some(req) = self.tx_requests.remove(key) {
+            self.release_tx_announcement(req.peer);
+            for (p, _) in req.waiting {
+                self.release_tx_announcement(p);
             }
         }
     }
@@ -69,8 +107,8 @@ impl Handler {
 
     /// The transaction arrived (from anyone): nothing more to fetch.
     pub(super) fn tx_received(&mut self, txid: &Txid, wtxid: &Wtxid) {
-        self.tx_requests.remove(&txid.to_byte_array());
-        self.tx_requests.remove(&wtxid.to_byte_array());
+        self.drop_tx_request(&txid.to_byte_array());
+        self.drop_tx_request(&wtxid.to_byte_array());
     }
 
     /// Asks the next waiting announcer for the transaction under `key`, or
@@ -79,8 +117,11 @@ impl Handler {
         let Some(mut req) = self.tx_requests.remove(&key) else {
             return;
         };
+        self.release_tx_announcement(req.peer);
         while let Some((peer, item)) = req.waiting.pop_front() {
+            // The announcement moves from waiting to asked: still counted.
             let Some(st) = self.peers.get(&peer) else {
+                self.release_tx_announcement(peer);
                 continue;
             };
             st.send(NetworkMessage::GetData(vec![item]));
@@ -115,6 +156,7 @@ impl Handler {
         for key in asked {
             self.next_tx_announcer(key);
         }
+        self.tx_announcements.remove(&id);
     }
 
     /// Requests that took too long move on to the next announcer.

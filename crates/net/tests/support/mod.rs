@@ -52,6 +52,8 @@ pub struct FakeChain {
     pub refuse_blocks: std::sync::atomic::AtomicBool,
     /// What `fee_filter_floor` answers.
     pub fee_floor: Mutex<FeeFloor>,
+    /// Panic in `headers_after`, standing in for a bug reached by some input.
+    pub panic_on_getheaders: std::sync::atomic::AtomicBool,
 }
 
 impl FakeChain {
@@ -66,6 +68,7 @@ impl FakeChain {
             state: Mutex::new(st),
             net: Mutex::new(None),
             refuse_blocks: Default::default(),
+            panic_on_getheaders: Default::default(),
             fee_floor: Mutex::new(FeeFloor {
                 mempool_min: 0,
                 min_relay: 100,
@@ -301,6 +304,12 @@ impl NodeBackend for FakeChain {
     }
 
     fn headers_after(&self, locator: &[BlockHash], stop: &BlockHash, max: usize) -> Vec<Header> {
+        if self
+            .panic_on_getheaders
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            panic!("headers_after: injected fault");
+        }
         let st = self.state.lock().unwrap();
         if locator.is_empty() {
             return st.headers.get(stop).map(|x| vec![x.0]).unwrap_or_default();

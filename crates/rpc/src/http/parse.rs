@@ -183,7 +183,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
     if chunked {
         loop {
-            let Some(size_line) = reader.read_line_unbounded() else {
+            let Some(size_line) = reader.read_body_line()? else {
                 return Ok(Parsed::Incomplete);
             };
             let size_text = String::from_utf8_lossy(size_line);
@@ -198,7 +198,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
             if size == 0 {
                 let trailer_start = reader.pos;
                 loop {
-                    let line = reader.read_line_unbounded();
+                    let line = reader.read_body_line()?;
                     if reader.pos - trailer_start > MAX_HEADERS_SIZE {
                         return Err(bad("HTTP chunked trailer exceeds size limit"));
                     }
@@ -214,7 +214,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
                 return Ok(Parsed::Incomplete);
             }
             request.body.extend_from_slice(reader.take(size));
-            match reader.read_line_unbounded() {
+            match reader.read_body_line()? {
                 None => return Ok(Parsed::Incomplete),
                 Some(l) if !l.is_empty() => return Err(bad("Improperly terminated chunk")),
                 Some(_) => {}
@@ -251,18 +251,31 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed, ParseError> {
 }
 
 impl<'a> LineReader<'a> {
-    /// Like `read_line` but without the header-size limit (body framing lines).
-    fn read_line_unbounded(&mut self) -> Option<&'a [u8]> {
+    /// A body framing line (chunk size, chunk end, trailer): each is limited to
+    /// [`MAX_HEADERS_SIZE`] bytes on its own, so a client cannot make us buffer
+    /// an endless line while we wait for its `\n`.
+    fn read_body_line(&mut self) -> Result<Option<&'a [u8]>, ParseError> {
         let rest = &self.buf[self.pos..];
-        let n = rest.iter().position(|&b| b == b'\n')?;
+        let Some(n) = rest.iter().position(|&b| b == b'\n') else {
+            if rest.len() > MAX_HEADERS_SIZE {
+                return Err(bad(LINE_TOO_LONG));
+            }
+            return Ok(None);
+        };
+        if n > MAX_HEADERS_SIZE {
+            return Err(bad(LINE_TOO_LONG));
+        }
         let mut line = &rest[..n];
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
         self.pos += n + 1;
-        Some(line)
+        Ok(Some(line))
     }
 }
+
+/// Core's error for a body framing line over the limit.
+const LINE_TOO_LONG: &str = "max_line_length exceeded by LineReader";
 
 #[cfg(test)]
 mod tests {
@@ -307,6 +320,34 @@ mod tests {
             parse_request(&buf),
             Err(ParseError::BadRequest(_))
         ));
+    }
+
+    #[test]
+    fn endless_chunk_size_line_is_bad_request() {
+        let mut buf = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        buf.extend(std::iter::repeat_n(b'0', MAX_HEADERS_SIZE));
+        assert!(matches!(parse_request(&buf).unwrap(), Parsed::Incomplete));
+        buf.push(b'0');
+        assert_eq!(
+            parse_request(&buf).unwrap_err(),
+            ParseError::BadRequest(LINE_TOO_LONG.into())
+        );
+        // A complete line over the limit is refused the same way.
+        buf.extend(b"\r\n");
+        assert_eq!(
+            parse_request(&buf).unwrap_err(),
+            ParseError::BadRequest(LINE_TOO_LONG.into())
+        );
+    }
+
+    #[test]
+    fn endless_chunk_terminator_is_bad_request() {
+        let mut buf = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}".to_vec();
+        buf.extend(std::iter::repeat_n(b'x', MAX_HEADERS_SIZE + 1));
+        assert_eq!(
+            parse_request(&buf).unwrap_err(),
+            ParseError::BadRequest(LINE_TOO_LONG.into())
+        );
     }
 
     #[test]
