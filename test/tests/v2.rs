@@ -4,8 +4,8 @@
 // Dependencies of other targets of this package; `unused_crate_dependencies`
 // checks every target on its own.
 use {
-    base64 as _, consensus as _, hex as _, interfaces as _, ipc as _, libc as _, tempfile as _,
-    tracing as _, tracing_subscriber as _,
+    base64 as _, bitcoin as _, consensus as _, hex as _, interfaces as _, ipc as _, libc as _,
+    tempfile as _, tracing as _, tracing_subscriber as _,
 };
 
 use functional::TestNode;

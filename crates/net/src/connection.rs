@@ -447,6 +447,7 @@ mod tests {
             permissions: Permissions::default(),
             magic: [0xfa, 0xbf, 0xb5, 0xda],
             capture_dir: None,
+            max_send_buffer: crate::peer::DEFAULT_MAX_SEND_BUFFER,
         };
         Peer::new(setup, tx, Arc::new(Totals::default()))
     }

@@ -221,7 +221,7 @@ fn open_connections_thread(inner: Arc<Inner>) {
                 let inner2 = inner.clone();
                 inner.runtime.spawn(async move {
                     inner2
-                        .open_connection(seed, ConnectionType::AddrFetch)
+                        .open_connection(seed, ConnectionType::AddrFetch, true)
                         .await
                 });
             }
