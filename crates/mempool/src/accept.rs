@@ -443,9 +443,10 @@ impl Mempool {
                 ));
             }
         }
+        // Reconsiderable, as Core: a child may pay for it in a package.
         if judge_feerate && modified_fee < min_fee {
             return Err(reject(
-                TxResult::MempoolPolicy,
+                TxResult::Reconsiderable,
                 "min relay fee not met",
                 format!("{fee} < {min_fee}"),
             ));
@@ -589,9 +590,10 @@ impl Mempool {
         } else {
             ""
         };
+        // Reconsiderable, as Core: the result may differ within a package.
         let insufficient = |debug: String| {
             reject(
-                TxResult::MempoolPolicy,
+                TxResult::Reconsiderable,
                 format!("insufficient fee{suffix}"),
                 debug,
             )
@@ -763,6 +765,23 @@ impl Mempool {
                 })
                 .collect(),
         )
+    }
+
+    /// Whether every cluster is linearized optimally (`getmempoolinfo`'s
+    /// `optimal`): true when none is too big for the exact search.
+    pub fn known_optimal(&self) -> bool {
+        let mut covered: HashSet<Txid> = HashSet::new();
+        for t in self.entries.keys() {
+            if covered.contains(t) {
+                continue;
+            }
+            let cluster = self.cluster_of(std::iter::once(*t));
+            if !diagram::linearized_optimally(cluster.len()) {
+                return false;
+            }
+            covered.extend(cluster);
+        }
+        true
     }
 
     /// The transactions connected to `seeds` through spends, in either direction.

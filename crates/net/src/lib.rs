@@ -29,7 +29,9 @@ pub mod processing;
 pub mod proxies;
 pub mod wire;
 
-pub use backend::{BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, Rejected, TxRef};
+pub use backend::{
+    BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, PackageAccepted, Rejected, TxRef,
+};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};
