@@ -340,3 +340,46 @@ fn cluster_limits_broken_by_a_package_are_package_errors() {
     }
     node.stop();
 }
+
+#[test]
+fn prioritisetransaction_refuses_a_pool_transaction_with_dust() {
+    use bitcoin::{transaction, Amount, TxIn, TxOut};
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    // A zero-fee TRUC parent with an ephemeral dust output, swept by its child.
+    let mut parent = spend(coin, value, 0);
+    parent.version = transaction::Version(3);
+    let op_true = parent.output[0].script_pubkey.clone();
+    parent.output.push(TxOut {
+        value: Amount::ZERO,
+        script_pubkey: op_true,
+    });
+    let mut child = spend(OutPoint::new(parent.compute_txid(), 0), value, 100_000);
+    child.version = transaction::Version(3);
+    child.input.push(TxIn {
+        previous_output: OutPoint::new(parent.compute_txid(), 1),
+        ..child.input[0].clone()
+    });
+    let r = node.rpc(
+        "submitpackage",
+        json!([[serialize_hex(&parent), serialize_hex(&child)]]),
+    );
+    assert_eq!(r["package_msg"], json!("success"), "{r}");
+
+    let e = node.rpc_err(
+        "prioritisetransaction",
+        json!([parent.compute_txid().to_string(), 0, 1]),
+    );
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (-8, "Priority is not supported for transactions with dust outputs.")
+    );
+    // The child has no dust: it may be prioritised.
+    let ok = node.rpc(
+        "prioritisetransaction",
+        json!([child.compute_txid().to_string(), 0, 1]),
+    );
+    assert_eq!(ok, json!(true));
+}
