@@ -374,7 +374,10 @@ fn prioritisetransaction_refuses_a_pool_transaction_with_dust() {
     );
     assert_eq!(
         (e.code, e.message.as_str()),
-        (-8, "Priority is not supported for transactions with dust outputs.")
+        (
+            -8,
+            "Priority is not supported for transactions with dust outputs."
+        )
     );
     // The child has no dust: it may be prioritised.
     let ok = node.rpc(
@@ -417,13 +420,20 @@ fn cluster_size_limit_counts_weight_not_rounded_vsizes() {
     // the vsizes (5,001 and 5,000) add up to 10,001 > 10,000.
     let parent = padded_to_weight(spend(coin, value, 50_000), 20_001);
     let child = padded_to_weight(
-        spend(OutPoint::new(parent.compute_txid(), 0), value - 50_000, 50_000),
+        spend(
+            OutPoint::new(parent.compute_txid(), 0),
+            value - 50_000,
+            50_000,
+        ),
         19_997,
     );
     for tx in [&parent, &child] {
         node.rpc("sendrawtransaction", json!([serialize_hex(tx)]));
     }
-    let cluster = node.rpc("getmempoolcluster", json!([child.compute_txid().to_string()]));
+    let cluster = node.rpc(
+        "getmempoolcluster",
+        json!([child.compute_txid().to_string()]),
+    );
     assert_eq!(cluster["clusterweight"], json!(39_998), "{cluster}");
     // One more weight unit's worth of transaction does not fit.
     let grandchild = spend(

@@ -47,7 +47,9 @@ fn low_fee_parent_gets_in_with_its_child() {
 
     // Another peer announcing it is not asked for it: it is known refused.
     let mut other = Peer::handshake(node.p2p_port);
-    other.send(NetworkMessage::Inv(vec![Inventory::WTx(parent.compute_wtxid())]));
+    other.send(NetworkMessage::Inv(vec![Inventory::WTx(
+        parent.compute_wtxid(),
+    )]));
     let seen = other.messages_until_synced();
     assert!(
         !seen.iter().any(|m| matches!(m, NetworkMessage::GetData(_))),

@@ -705,7 +705,10 @@ impl Mempool {
         let cluster = self.cluster_of(parents);
         let members = cluster.iter().filter(|t| !evicted.contains(*t));
         let (count, size) = members.fold((1usize, adjusted_weight), |(n, w), t| {
-            (n + 1, w + self.entries.get(t).map_or(0, |e| cluster_weight(e, policy)))
+            (
+                n + 1,
+                w + self.entries.get(t).map_or(0, |e| cluster_weight(e, policy)),
+            )
         });
         count > policy.cluster_count || size > policy.cluster_vbytes.saturating_mul(4)
     }
@@ -946,5 +949,6 @@ impl Mempool {
 /// An entry's sigop-adjusted weight, what it counts against the cluster
 /// size limit (Core's `GetAdjustedWeight`).
 fn cluster_weight(e: &Entry, policy: &Policy) -> u64 {
-    e.weight.max(e.sigop_cost.saturating_mul(policy.bytes_per_sigop))
+    e.weight
+        .max(e.sigop_cost.saturating_mul(policy.bytes_per_sigop))
 }

@@ -125,17 +125,17 @@ fn take_in_order<'a>(
 fn best_closed_subset(by_id: &HashMap<Txid, &Node>, left: &HashSet<Txid>) -> Vec<Txid> {
     let mut ids: Vec<Txid> = left.iter().copied().collect();
     ids.sort();
-    let parent_masks: Vec<u32> = ids
-        .iter()
-        .map(|t| {
-            by_id[t].parents.iter().fold(0u32, |mask, p| {
-                match ids.iter().position(|i| i == p) {
-                    Some(bit) => mask | (1 << bit),
-                    None => mask,
-                }
+    let parent_masks: Vec<u32> =
+        ids.iter()
+            .map(|t| {
+                by_id[t].parents.iter().fold(0u32, |mask, p| {
+                    match ids.iter().position(|i| i == p) {
+                        Some(bit) => mask | (1 << bit),
+                        None => mask,
+                    }
+                })
             })
-        })
-        .collect();
+            .collect();
     let mut best: Option<(FeeFrac, u32)> = None;
     for mask in 1u32..(1u32 << ids.len()) {
         let members = (0..ids.len()).filter(|b| mask & (1 << b) != 0);
@@ -267,8 +267,26 @@ mod tests {
         let c = chunks_with_members(&nodes);
         let id = |b: u8| Txid::from_byte_array([b; 32]);
         assert_eq!(c.len(), 3);
-        assert_eq!(c[0], (FeeFrac { fee: 1100, size: 200 }, vec![id(1), id(3)]));
-        assert_eq!(c[1], (FeeFrac { fee: 1100, size: 200 }, vec![id(2), id(4)]));
+        assert_eq!(
+            c[0],
+            (
+                FeeFrac {
+                    fee: 1100,
+                    size: 200
+                },
+                vec![id(1), id(3)]
+            )
+        );
+        assert_eq!(
+            c[1],
+            (
+                FeeFrac {
+                    fee: 1100,
+                    size: 200
+                },
+                vec![id(2), id(4)]
+            )
+        );
         assert_eq!(c[2], (FeeFrac { fee: 50, size: 100 }, vec![id(5)]));
         // A free parent with three children: all four are one chunk, the
         // closed set of the highest rate.
@@ -278,7 +296,13 @@ mod tests {
             node(3, 1300, 100, &[1]),
             node(4, 1300, 100, &[1]),
         ];
-        assert_eq!(chunks(&nodes), vec![FeeFrac { fee: 3800, size: 400 }]);
+        assert_eq!(
+            chunks(&nodes),
+            vec![FeeFrac {
+                fee: 3800,
+                size: 400
+            }]
+        );
         assert!(linearized_optimally(10) && !linearized_optimally(11));
     }
 

@@ -445,7 +445,9 @@ impl Mempool {
     /// pool transactions spending them leave with them, having lost their
     /// inputs for good.
     fn limit_disconnected(&mut self) {
-        use crate::size_limit::{tx_usage, DISCONNECTED_TX_OVERHEAD, MAX_DISCONNECTED_TX_POOL_BYTES};
+        use crate::size_limit::{
+            tx_usage, DISCONNECTED_TX_OVERHEAD, MAX_DISCONNECTED_TX_POOL_BYTES,
+        };
         let mut usage: u64 = self
             .disconnected
             .iter()
@@ -635,9 +637,17 @@ pub(crate) mod tests {
         let mut blocks = Vec::new();
         for b in 0..5u8 {
             let txdata = (0..4u8)
-                .map(|i| big(OutPoint::new(Txid::from_byte_array([b * 4 + i + 1; 32]), 0), 1_000_000))
+                .map(|i| {
+                    big(
+                        OutPoint::new(Txid::from_byte_array([b * 4 + i + 1; 32]), 0),
+                        1_000_000,
+                    )
+                })
                 .collect();
-            blocks.push(Block { header: genesis, txdata });
+            blocks.push(Block {
+                header: genesis,
+                txdata,
+            });
         }
         // A pool child of the last block's last transaction.
         let newest = blocks[4].txdata[3].compute_txid();
@@ -650,9 +660,20 @@ pub(crate) mod tests {
         }
         let kept: Vec<Txid> = pool.disconnected.iter().map(|t| t.compute_txid()).collect();
         assert!(kept.len() < 20, "some were dropped");
-        assert!(kept.len() >= 18, "only what exceeds the bound: {}", kept.len());
-        assert!(!kept.contains(&newest), "the most recently confirmed go first");
-        assert_eq!(kept[0], blocks[0].txdata[0].compute_txid(), "the oldest stay");
+        assert!(
+            kept.len() >= 18,
+            "only what exceeds the bound: {}",
+            kept.len()
+        );
+        assert!(
+            !kept.contains(&newest),
+            "the most recently confirmed go first"
+        );
+        assert_eq!(
+            kept[0],
+            blocks[0].txdata[0].compute_txid(),
+            "the oldest stay"
+        );
         assert!(pool.get(&child_id).is_none(), "its spender left with it");
     }
 

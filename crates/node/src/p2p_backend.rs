@@ -395,9 +395,9 @@ impl NodeBackend for ChainBackend {
             .map(|tx| match outcome.results.get(&tx.compute_wtxid())? {
                 PackageTxResult::Valid { .. } => Some(Ok(())),
                 PackageTxResult::InMempool { .. } => None,
-                PackageTxResult::DifferentWitness(_) => Some(Err(Rejected::benign(
-                    "txn-same-nonwitness-data-in-mempool",
-                ))),
+                PackageTxResult::DifferentWitness(_) => {
+                    Some(Err(Rejected::benign("txn-same-nonwitness-data-in-mempool")))
+                }
                 PackageTxResult::Invalid(e) => Some(Err(rejected_tx(e))),
             })
             .collect();
