@@ -340,3 +340,107 @@ fn cluster_limits_broken_by_a_package_are_package_errors() {
     }
     node.stop();
 }
+
+#[test]
+fn prioritisetransaction_refuses_a_pool_transaction_with_dust() {
+    use bitcoin::{transaction, Amount, TxIn, TxOut};
+    let mut node = TestNode::new();
+    node.start(&[]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    // A zero-fee TRUC parent with an ephemeral dust output, swept by its child.
+    let mut parent = spend(coin, value, 0);
+    parent.version = transaction::Version(3);
+    let op_true = parent.output[0].script_pubkey.clone();
+    parent.output.push(TxOut {
+        value: Amount::ZERO,
+        script_pubkey: op_true,
+    });
+    let mut child = spend(OutPoint::new(parent.compute_txid(), 0), value, 100_000);
+    child.version = transaction::Version(3);
+    child.input.push(TxIn {
+        previous_output: OutPoint::new(parent.compute_txid(), 1),
+        ..child.input[0].clone()
+    });
+    let r = node.rpc(
+        "submitpackage",
+        json!([[serialize_hex(&parent), serialize_hex(&child)]]),
+    );
+    assert_eq!(r["package_msg"], json!("success"), "{r}");
+
+    let e = node.rpc_err(
+        "prioritisetransaction",
+        json!([parent.compute_txid().to_string(), 0, 1]),
+    );
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            -8,
+            "Priority is not supported for transactions with dust outputs."
+        )
+    );
+    // The child has no dust: it may be prioritised.
+    let ok = node.rpc(
+        "prioritisetransaction",
+        json!([child.compute_txid().to_string(), 0, 1]),
+    );
+    assert_eq!(ok, json!(true));
+}
+
+/// `tx` with an `OP_RETURN` output padded so its weight is `target`.
+fn padded_to_weight(mut tx: Transaction, target: u64) -> Transaction {
+    use bitcoin::{Amount, ScriptBuf, TxOut};
+    let data_out = |n: usize| {
+        // OP_RETURN OP_PUSHDATA2 <n bytes>: one form whatever the size.
+        let mut script = vec![0x6a, 0x4d];
+        script.extend_from_slice(&(n as u16).to_le_bytes());
+        script.resize(4 + n, 0x42);
+        TxOut {
+            value: Amount::ZERO,
+            script_pubkey: ScriptBuf::from_bytes(script),
+        }
+    };
+    // Past 252 bytes of script its length prefix stays 3 bytes.
+    tx.output.push(data_out(300));
+    let base = tx.weight().to_wu() - 4 * 300;
+    let extra = target - base;
+    assert_eq!(extra % 4, 0, "weight {target} unreachable from {base}");
+    *tx.output.last_mut().expect("output") = data_out((extra / 4) as usize);
+    assert_eq!(tx.weight().to_wu(), target);
+    tx
+}
+
+#[test]
+fn cluster_size_limit_counts_weight_not_rounded_vsizes() {
+    let mut node = TestNode::new();
+    node.start(&["-limitclustersize=10", "-datacarriersize=100000"]);
+    let hashes = generate(&node, 101);
+    let (coin, value) = coinbase_of(&node, &hashes[0]);
+    // Weights 20,001 and 19,997: 39,998 fits 40,000 weight units, though
+    // the vsizes (5,001 and 5,000) add up to 10,001 > 10,000.
+    let parent = padded_to_weight(spend(coin, value, 50_000), 20_001);
+    let child = padded_to_weight(
+        spend(
+            OutPoint::new(parent.compute_txid(), 0),
+            value - 50_000,
+            50_000,
+        ),
+        19_997,
+    );
+    for tx in [&parent, &child] {
+        node.rpc("sendrawtransaction", json!([serialize_hex(tx)]));
+    }
+    let cluster = node.rpc(
+        "getmempoolcluster",
+        json!([child.compute_txid().to_string()]),
+    );
+    assert_eq!(cluster["clusterweight"], json!(39_998), "{cluster}");
+    // One more weight unit's worth of transaction does not fit.
+    let grandchild = spend(
+        OutPoint::new(child.compute_txid(), 0),
+        value - 100_000,
+        50_000,
+    );
+    let r = node.rpc("testmempoolaccept", json!([[serialize_hex(&grandchild)]]));
+    assert_eq!(r[0]["reject-reason"], json!("too-large-cluster"), "{r}");
+}

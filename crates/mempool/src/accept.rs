@@ -443,9 +443,10 @@ impl Mempool {
                 ));
             }
         }
+        // Reconsiderable, as Core: a child may pay for it in a package.
         if judge_feerate && modified_fee < min_fee {
             return Err(reject(
-                TxResult::MempoolPolicy,
+                TxResult::Reconsiderable,
                 "min relay fee not met",
                 format!("{fee} < {min_fee}"),
             ));
@@ -481,7 +482,8 @@ impl Mempool {
             };
             self.check_replacement(&tx, (&txid, fee, vsize), &replacement, policy)?;
         }
-        if !bypass_limits && self.cluster_too_large(&tx, vsize, &evicted, policy) {
+        let adjusted_weight = weight.max(sigop_cost.saturating_mul(policy.bytes_per_sigop));
+        if !bypass_limits && self.cluster_too_large(&tx, adjusted_weight, &evicted, policy) {
             return Err(reject(TxResult::MempoolPolicy, "too-large-cluster", ""));
         }
         if policy.require_standard && !bypass_limits {
@@ -589,9 +591,10 @@ impl Mempool {
         } else {
             ""
         };
+        // Reconsiderable, as Core: the result may differ within a package.
         let insufficient = |debug: String| {
             reject(
-                TxResult::MempoolPolicy,
+                TxResult::Reconsiderable,
                 format!("insufficient fee{suffix}"),
                 debug,
             )
@@ -680,14 +683,17 @@ impl Mempool {
     /// (Core's `CheckPolicyLimits`, which the wallet asks before it commits
     /// a transaction under `-walletrejectlongchains`).
     pub fn exceeds_cluster_limits(&self, tx: &Transaction, policy: &Policy) -> bool {
-        let vsize = tx.weight().to_vbytes_ceil();
-        self.cluster_too_large(tx, vsize, &HashSet::new(), policy)
+        self.cluster_too_large(tx, tx.weight().to_wu(), &HashSet::new(), policy)
     }
 
+    /// [`Self::exceeds_cluster_limits`] for `tx` of sigop-adjusted weight
+    /// `adjusted_weight`. Sizes add up in weight units against
+    /// `-limitclustersize` times four, as Core's transaction graph counts
+    /// them (summing rounded-up vsizes would refuse what Core takes).
     fn cluster_too_large(
         &self,
         tx: &Transaction,
-        vsize: u64,
+        adjusted_weight: u64,
         evicted: &HashSet<Txid>,
         policy: &Policy,
     ) -> bool {
@@ -698,10 +704,13 @@ impl Mempool {
             .filter(|p| !evicted.contains(p));
         let cluster = self.cluster_of(parents);
         let members = cluster.iter().filter(|t| !evicted.contains(*t));
-        let (count, size) = members.fold((1usize, vsize), |(n, v), t| {
-            (n + 1, v + self.entries.get(t).map_or(0, |e| e.vsize))
+        let (count, size) = members.fold((1usize, adjusted_weight), |(n, w), t| {
+            (
+                n + 1,
+                w + self.entries.get(t).map_or(0, |e| cluster_weight(e, policy)),
+            )
         });
-        count > policy.cluster_count || size > policy.cluster_vbytes
+        count > policy.cluster_count || size > policy.cluster_vbytes.saturating_mul(4)
     }
 
     /// How many distinct clusters hold `txids`.
@@ -765,6 +774,23 @@ impl Mempool {
         )
     }
 
+    /// Whether every cluster is linearized optimally (`getmempoolinfo`'s
+    /// `optimal`): true when none is too big for the exact search.
+    pub fn known_optimal(&self) -> bool {
+        let mut covered: HashSet<Txid> = HashSet::new();
+        for t in self.entries.keys() {
+            if covered.contains(t) {
+                continue;
+            }
+            let cluster = self.cluster_of(std::iter::once(*t));
+            if !diagram::linearized_optimally(cluster.len()) {
+                return false;
+            }
+            covered.extend(cluster);
+        }
+        true
+    }
+
     /// The transactions connected to `seeds` through spends, in either direction.
     pub(crate) fn cluster_of(&self, seeds: impl Iterator<Item = Txid>) -> HashSet<Txid> {
         let mut out = HashSet::new();
@@ -819,24 +845,25 @@ impl Mempool {
             }
             let cluster = self.cluster_of(std::iter::once(t));
             seen.extend(cluster.iter().copied());
-            let vbytes: u64 = cluster
+            let max_weight = policy.cluster_vbytes.saturating_mul(4);
+            let weight: u64 = cluster
                 .iter()
                 .filter_map(|c| self.entries.get(c))
-                .map(|e| e.vsize)
+                .map(|e| cluster_weight(e, policy))
                 .sum();
-            if cluster.len() <= policy.cluster_count && vbytes <= policy.cluster_vbytes {
+            if cluster.len() <= policy.cluster_count && weight <= max_weight {
                 continue;
             }
             let (mut count, mut size) = (0usize, 0u64);
             for member in self.parents_first(&cluster) {
-                let Some(vsize) = self.entries.get(&member).map(|e| e.vsize) else {
+                let Some(w) = self.entries.get(&member).map(|e| cluster_weight(e, policy)) else {
                     continue; // already gone with an ancestor
                 };
-                if count + 1 > policy.cluster_count || size + vsize > policy.cluster_vbytes {
+                if count + 1 > policy.cluster_count || size + w > max_weight {
                     self.remove_recursive(&member, RemovalReason::Reorg);
                 } else {
                     count += 1;
-                    size += vsize;
+                    size += w;
                 }
             }
         }
@@ -917,4 +944,11 @@ impl Mempool {
             self.remove_recursive(&txid, crate::pool::RemovalReason::Reorg);
         }
     }
+}
+
+/// An entry's sigop-adjusted weight, what it counts against the cluster
+/// size limit (Core's `GetAdjustedWeight`).
+fn cluster_weight(e: &Entry, policy: &Policy) -> u64 {
+    e.weight
+        .max(e.sigop_cost.saturating_mul(policy.bytes_per_sigop))
 }

@@ -1,9 +1,10 @@
 //! Feerate diagrams, by which Core's cluster mempool judges a replacement:
 //! the clusters it touches, linearized and cut into chunks, must give a
 //! diagram (cumulative fee over cumulative size) that is nowhere below the
-//! old one and above it somewhere. Clusters are linearized greedily by
-//! ancestor-set feerate, which is optimal for the small clusters relay
-//! policy allows in all but contrived cases.
+//! old one and above it somewhere. Small clusters (the common case) are
+//! linearized optimally, by taking the highest-feerate closed subset of what
+//! is left each time; larger ones greedily by ancestor-set feerate, which is
+//! optimal in all but contrived cases.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,6 +23,15 @@ impl FeeFrac {
         i128::from(self.fee) * i128::from(other.size)
             > i128::from(other.fee) * i128::from(self.size)
     }
+}
+
+/// Most transactions left in a cluster for which every closed subset is
+/// tried (2^n of them), giving an optimal linearization.
+const EXACT_LIMIT: usize = 10;
+
+/// Whether a cluster of `count` transactions is linearized optimally.
+pub(crate) fn linearized_optimally(count: usize) -> bool {
+    count <= EXACT_LIMIT
 }
 
 /// One transaction of a cluster: its fee, size and in-cluster parents.
@@ -46,6 +56,11 @@ pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
     let mut left: HashSet<Txid> = by_id.keys().copied().collect();
     let mut order: Vec<&Node> = Vec::with_capacity(nodes.len());
     while !left.is_empty() {
+        if left.len() <= EXACT_LIMIT {
+            let set = best_closed_subset(&by_id, &left);
+            take_in_order(set, &by_id, &mut left, &mut order);
+            continue;
+        }
         // The remaining transaction whose remaining ancestors pay the most per byte.
         let mut best: Option<(FeeFrac, Vec<Txid>)> = None;
         for id in &left {
@@ -65,13 +80,7 @@ pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
             }
         }
         let Some((_, set)) = best else { break };
-        // Ancestors first: a topological order within the set.
-        let mut set = set;
-        set.sort_by_cached_key(|t| ancestors(*t, &by_id, &left).len());
-        for t in set {
-            left.remove(&t);
-            order.push(by_id[&t]);
-        }
+        take_in_order(set, &by_id, &mut left, &mut order);
     }
     let mut out: Vec<(FeeFrac, Vec<Txid>)> = Vec::new();
     for n in order {
@@ -94,6 +103,65 @@ pub(crate) fn chunks_with_members(nodes: &[Node]) -> Vec<(FeeFrac, Vec<Txid>)> {
         out.push((chunk, members));
     }
     out
+}
+
+/// Moves `set` from `left` to the end of `order`, ancestors first.
+fn take_in_order<'a>(
+    mut set: Vec<Txid>,
+    by_id: &HashMap<Txid, &'a Node>,
+    left: &mut HashSet<Txid>,
+    order: &mut Vec<&'a Node>,
+) {
+    set.sort_by_cached_key(|t| ancestors(*t, by_id, left).len());
+    for t in set {
+        left.remove(&t);
+        order.push(by_id[&t]);
+    }
+}
+
+/// The highest-feerate subset of `left` that holds the parents (in `left`)
+/// of its members, the smallest such on ties: the first chunk of an optimal
+/// linearization. `left` must hold at most [`EXACT_LIMIT`] transactions.
+fn best_closed_subset(by_id: &HashMap<Txid, &Node>, left: &HashSet<Txid>) -> Vec<Txid> {
+    let mut ids: Vec<Txid> = left.iter().copied().collect();
+    ids.sort();
+    let parent_masks: Vec<u32> =
+        ids.iter()
+            .map(|t| {
+                by_id[t].parents.iter().fold(0u32, |mask, p| {
+                    match ids.iter().position(|i| i == p) {
+                        Some(bit) => mask | (1 << bit),
+                        None => mask,
+                    }
+                })
+            })
+            .collect();
+    let mut best: Option<(FeeFrac, u32)> = None;
+    for mask in 1u32..(1u32 << ids.len()) {
+        let members = (0..ids.len()).filter(|b| mask & (1 << b) != 0);
+        if members.clone().any(|b| parent_masks[b] & !mask != 0) {
+            continue;
+        }
+        let total = members.fold(FeeFrac::default(), |acc, b| FeeFrac {
+            fee: acc.fee + by_id[&ids[b]].fee,
+            size: acc.size + by_id[&ids[b]].size,
+        });
+        let better = match &best {
+            None => true,
+            Some((b, bmask)) => {
+                total.higher_rate(b)
+                    || (!b.higher_rate(&total) && mask.count_ones() < bmask.count_ones())
+            }
+        };
+        if better {
+            best = Some((total, mask));
+        }
+    }
+    let mask = best.map_or(0, |(_, m)| m);
+    (0..ids.len())
+        .filter(|b| mask & (1 << b) != 0)
+        .map(|b| ids[b])
+        .collect()
 }
 
 /// `id` and its ancestors among `left`.
@@ -182,6 +250,60 @@ mod tests {
         );
         let c = chunks(&[node(1, 900, 100, &[]), node(2, 100, 100, &[1])]);
         assert_eq!(c.len(), 2);
+    }
+
+    #[test]
+    fn small_clusters_are_linearized_optimally() {
+        // Two parent-child pairs joined by a cheap grandchild: each pair is a
+        // chunk of rate 5.5 (equal rates: the smaller set first), then the
+        // grandchild.
+        let nodes = [
+            node(1, 100, 100, &[]),
+            node(2, 100, 100, &[]),
+            node(3, 1000, 100, &[1]),
+            node(4, 1000, 100, &[2]),
+            node(5, 50, 100, &[3, 4]),
+        ];
+        let c = chunks_with_members(&nodes);
+        let id = |b: u8| Txid::from_byte_array([b; 32]);
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            c[0],
+            (
+                FeeFrac {
+                    fee: 1100,
+                    size: 200
+                },
+                vec![id(1), id(3)]
+            )
+        );
+        assert_eq!(
+            c[1],
+            (
+                FeeFrac {
+                    fee: 1100,
+                    size: 200
+                },
+                vec![id(2), id(4)]
+            )
+        );
+        assert_eq!(c[2], (FeeFrac { fee: 50, size: 100 }, vec![id(5)]));
+        // A free parent with three children: all four are one chunk, the
+        // closed set of the highest rate.
+        let nodes = [
+            node(1, 0, 100, &[]),
+            node(2, 1200, 100, &[1]),
+            node(3, 1300, 100, &[1]),
+            node(4, 1300, 100, &[1]),
+        ];
+        assert_eq!(
+            chunks(&nodes),
+            vec![FeeFrac {
+                fee: 3800,
+                size: 400
+            }]
+        );
+        assert!(linearized_optimally(10) && !linearized_optimally(11));
     }
 
     #[test]

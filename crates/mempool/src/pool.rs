@@ -439,10 +439,44 @@ impl Mempool {
     pub fn take_disconnected(&mut self) -> Vec<Arc<Transaction>> {
         std::mem::take(&mut self.disconnected)
     }
+
+    /// Keeps the disconnected transactions within Core's memory bound: the
+    /// most recently confirmed go first (the last block's, last first), and
+    /// pool transactions spending them leave with them, having lost their
+    /// inputs for good.
+    fn limit_disconnected(&mut self) {
+        use crate::size_limit::{
+            tx_usage, DISCONNECTED_TX_OVERHEAD, MAX_DISCONNECTED_TX_POOL_BYTES,
+        };
+        let mut usage: u64 = self
+            .disconnected
+            .iter()
+            .map(|t| tx_usage(t) + DISCONNECTED_TX_OVERHEAD)
+            .sum();
+        while usage > MAX_DISCONNECTED_TX_POOL_BYTES {
+            let Some(tx) = self.disconnected.pop() else {
+                break;
+            };
+            usage = usage.saturating_sub(tx_usage(&tx) + DISCONNECTED_TX_OVERHEAD);
+            let txid = tx.compute_txid();
+            for vout in 0..tx.output.len() as u32 {
+                if let Some(child) = self.spent_by.get(&OutPoint::new(txid, vout)).copied() {
+                    self.remove_recursive(&child, RemovalReason::Reorg);
+                }
+            }
+        }
+    }
 }
 
 impl ChainListener for Mempool {
     fn block_connected(&mut self, block: &Block, height: u32) {
+        // Re-mined in the new branch: nothing to bring back.
+        if !self.disconnected.is_empty() {
+            let mined: std::collections::HashSet<Txid> =
+                block.txdata.iter().map(|t| t.compute_txid()).collect();
+            self.disconnected
+                .retain(|t| !mined.contains(&t.compute_txid()));
+        }
         let mined = self.remove_for_block(block);
         if let Some(mut estimator) = self.estimator() {
             estimator.process_block(height, &mined);
@@ -472,6 +506,7 @@ impl ChainListener for Mempool {
         all.append(&mut self.disconnected);
         self.disconnected = all;
         self.reorged = true;
+        self.limit_disconnected();
     }
 
     fn block_disconnected_deep(&mut self, block: &Block, height: u32) {
@@ -581,5 +616,77 @@ pub(crate) mod tests {
         };
         pool.block_connected(&block, 1);
         assert_eq!(pool.unbroadcast_count(), 0);
+    }
+
+    /// A transaction padded with a large output script, `n` bytes of it.
+    fn big(prev: OutPoint, n: usize) -> Transaction {
+        let mut tx = consensus::test_support::spend_one(
+            prev,
+            bitcoin::Amount::from_sat(1000),
+            bitcoin::ScriptBuf::from_bytes(vec![0x6a; n]),
+        );
+        tx.input[0].script_sig = bitcoin::ScriptBuf::from_bytes(vec![0x51]);
+        tx
+    }
+
+    #[test]
+    fn disconnected_transactions_beyond_the_bound_go_newest_first_with_their_spenders() {
+        let mut pool = Mempool::new();
+        let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header;
+        // Two blocks of 4 MB each, five times over: more than the 20 MB bound.
+        let mut blocks = Vec::new();
+        for b in 0..5u8 {
+            let txdata = (0..4u8)
+                .map(|i| {
+                    big(
+                        OutPoint::new(Txid::from_byte_array([b * 4 + i + 1; 32]), 0),
+                        1_000_000,
+                    )
+                })
+                .collect();
+            blocks.push(Block {
+                header: genesis,
+                txdata,
+            });
+        }
+        // A pool child of the last block's last transaction.
+        let newest = blocks[4].txdata[3].compute_txid();
+        let child = entry(OutPoint::new(newest, 0));
+        let child_id = child.tx.compute_txid();
+        pool.insert(child);
+        // Disconnected tip first, as a reorg does.
+        for (h, block) in blocks.iter().enumerate().rev() {
+            pool.block_disconnected(block, h as u32);
+        }
+        let kept: Vec<Txid> = pool.disconnected.iter().map(|t| t.compute_txid()).collect();
+        assert!(kept.len() < 20, "some were dropped");
+        assert!(
+            kept.len() >= 18,
+            "only what exceeds the bound: {}",
+            kept.len()
+        );
+        assert!(
+            !kept.contains(&newest),
+            "the most recently confirmed go first"
+        );
+        assert_eq!(
+            kept[0],
+            blocks[0].txdata[0].compute_txid(),
+            "the oldest stay"
+        );
+        assert!(pool.get(&child_id).is_none(), "its spender left with it");
+    }
+
+    #[test]
+    fn optimality_is_known_only_for_clusters_the_exact_search_covers() {
+        let mut pool = Mempool::new();
+        assert!(pool.known_optimal(), "an empty pool is trivially optimal");
+        let mut prev = OutPoint::new(Txid::from_byte_array([3; 32]), 0);
+        for n in 1..=11 {
+            let e = entry(prev);
+            prev = OutPoint::new(e.tx.compute_txid(), 0);
+            pool.insert(e);
+            assert_eq!(pool.known_optimal(), n <= 10, "chain of {n}");
+        }
     }
 }

@@ -56,9 +56,27 @@ fn script_usage(len: usize) -> u64 {
     }
 }
 
+/// Most memory the transactions of disconnected blocks may take while
+/// they wait to return to the pool (Core's `MAX_DISCONNECTED_TX_POOL_BYTES`).
+pub(crate) const MAX_DISCONNECTED_TX_POOL_BYTES: u64 = 20_000_000;
+
+/// What keeping one disconnected transaction costs besides the transaction:
+/// a list node holding its shared pointer and a hash-map node with its
+/// bucket (Core's `DisconnectedBlockTransactions` containers).
+pub(crate) const DISCONNECTED_TX_OVERHEAD: u64 = 48 + 80 + PTR;
+
 /// Estimated heap memory a pool entry for `tx` takes, Core's
 /// `RecursiveDynamicUsage` of the transaction plus the pool's bookkeeping.
 pub(crate) fn entry_usage(tx: &Transaction) -> u64 {
+    tx_usage(tx)
+        + malloc_usage(ENTRY_OVERHEAD)
+        + malloc_usage(GRAPH_NODE)
+        + malloc_usage(SPEND_NODE) * tx.input.len() as u64
+}
+
+/// Estimated heap memory of a shared transaction alone (Core's
+/// `RecursiveDynamicUsage` of a `CTransactionRef`).
+pub(crate) fn tx_usage(tx: &Transaction) -> u64 {
     let mut usage = malloc_usage(TXIN_SIZE * tx.input.len() as u64)
         + malloc_usage(TXOUT_SIZE * tx.output.len() as u64);
     for input in &tx.input {
@@ -76,11 +94,7 @@ pub(crate) fn entry_usage(tx: &Transaction) -> u64 {
         .iter()
         .map(|o| script_usage(o.script_pubkey.len()))
         .sum::<u64>();
-    usage
-        + malloc_usage(ENTRY_OVERHEAD)
-        + malloc_usage(TX_OBJECT)
-        + malloc_usage(GRAPH_NODE)
-        + malloc_usage(SPEND_NODE) * tx.input.len() as u64
+    usage + malloc_usage(TX_OBJECT)
 }
 
 /// Checks `-maxmempool` (bytes) against the cluster size limit as Core does.

@@ -33,6 +33,10 @@ pub struct Rejected {
     /// peer relaying it as a compact block is spared, since BIP152 lets
     /// peers relay those before checking more than the header.
     pub spare_compact_relay: bool,
+    /// A transaction refused only for its feerate (Core's
+    /// `TX_RECONSIDERABLE`): not taken alone again, but it may get in with a
+    /// child paying for it (1p1c package relay).
+    pub reconsiderable: bool,
 }
 
 impl Rejected {
@@ -45,6 +49,7 @@ impl Rejected {
             lasting: true,
             witness_irrelevant: false,
             spare_compact_relay: false,
+            reconsiderable: false,
         }
     }
 
@@ -57,6 +62,7 @@ impl Rejected {
             lasting: true,
             witness_irrelevant: false,
             spare_compact_relay: true,
+            reconsiderable: false,
         }
     }
 
@@ -69,6 +75,7 @@ impl Rejected {
             lasting: true,
             witness_irrelevant: false,
             spare_compact_relay: false,
+            reconsiderable: false,
         }
     }
 
@@ -84,6 +91,14 @@ impl Rejected {
     pub fn inputs_not_standard(reason: impl Into<String>) -> Self {
         Rejected {
             witness_irrelevant: true,
+            ..Rejected::benign(reason)
+        }
+    }
+
+    /// A transaction refused for its feerate alone, which a child may make up.
+    pub fn reconsiderable(reason: impl Into<String>) -> Self {
+        Rejected {
+            reconsiderable: true,
             ..Rejected::benign(reason)
         }
     }
@@ -126,6 +141,19 @@ impl From<Result<BlockAccepted, Rejected>> for BlockProcessed {
             checked: Vec::new(),
         }
     }
+}
+
+/// What validating a package did (Core's `PackageMempoolAcceptResult`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PackageAccepted {
+    /// The package as a whole was refused (some member failed).
+    pub refused: bool,
+    /// Each member's outcome, in package order; `None` when the member was
+    /// not judged (the package failed before reaching it) or was already in
+    /// the mempool.
+    pub results: Vec<Option<Result<(), Rejected>>>,
+    /// The package-wide reason, for the log.
+    pub reason: String,
 }
 
 /// A transaction identifier as peers use them in `inv`/`getdata`.
@@ -272,4 +300,21 @@ pub trait NodeBackend: Send + Sync {
     /// Validates a transaction and adds it to the mempool. On `Ok` the P2P layer
     /// relays it to its other peers itself; a refusal never punishes the sender.
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected>;
+
+    /// Validates a child with its parents as one package (Core's
+    /// `ProcessNewPackage`), so the child's fee can pay for a parent refused
+    /// alone for its feerate. Accepted members are relayed by the P2P layer.
+    /// A backend without package validation judges each member alone.
+    fn accept_package(&self, txs: Vec<Transaction>) -> PackageAccepted {
+        let results: Vec<_> = txs
+            .into_iter()
+            .map(|tx| Some(self.accept_transaction(tx)))
+            .collect();
+        let failed = results.iter().flatten().find_map(|r| r.clone().err());
+        PackageAccepted {
+            refused: failed.is_some(),
+            reason: failed.map(|r| r.reason).unwrap_or_default(),
+            results,
+        }
+    }
 }

@@ -45,6 +45,12 @@ impl<T: Hash + Eq + Copy> KnownSet<T> {
     pub fn contains(&self, item: &T) -> bool {
         self.set.contains(item)
     }
+
+    /// Forgets every item.
+    pub fn clear(&mut self) {
+        self.set.clear();
+        self.order.clear();
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,9 @@ pub mod v2cipher;
 pub mod v2transport;
 pub mod wire;
 
-pub use backend::{BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, Rejected, TxRef};
+pub use backend::{
+    BlockAccepted, BlockProcessed, FeeFloor, NodeBackend, PackageAccepted, Rejected, TxRef,
+};
 pub use config::NetConfig;
 pub use connman::NetManager;
 pub use handle::{AddedNodeError, LateNetHandle, NetHandle};

@@ -10,7 +10,8 @@ use bitcoin::{Block, BlockHash, Transaction};
 use blockstore::status;
 use chain::{BlockId, ChainError, ChainListener, Chainstate};
 use consensus::{BlockResult, ValidationError};
-use net::{BlockAccepted, BlockProcessed, NodeBackend, Rejected, TxRef};
+use mempool::PackageTxResult;
+use net::{BlockAccepted, BlockProcessed, NodeBackend, PackageAccepted, Rejected, TxRef};
 
 use chainstate_service::{ChainView, NodeChain, Peers};
 
@@ -52,6 +53,19 @@ fn rejected(e: ChainError) -> Rejected {
     match e {
         ChainError::Invalid(v) => rejected_block(&v),
         other => Rejected::benign(other.to_string()),
+    }
+}
+
+/// How the P2P layer treats a refused transaction (Core's
+/// `TxValidationResult` as `ProcessInvalidTx` reads it).
+fn rejected_tx(e: &ValidationError) -> Rejected {
+    let reason = e.reason.clone();
+    match e.tx_result() {
+        Some(consensus::TxResult::Consensus) => Rejected::invalid(reason),
+        Some(consensus::TxResult::InputsNotStandard) => Rejected::inputs_not_standard(reason),
+        Some(consensus::TxResult::WitnessStripped) => Rejected::witness_stripped(reason),
+        Some(consensus::TxResult::Reconsiderable) => Rejected::reconsiderable(reason),
+        _ => Rejected::benign(reason),
     }
 }
 
@@ -366,18 +380,31 @@ impl NodeBackend for ChainBackend {
     fn accept_transaction(&self, tx: Transaction) -> Result<(), Rejected> {
         let cs = self.chain.lock();
         let mut pool = self.chain.pool();
-        match pool.accept(&cs, Arc::new(tx), self.chain.policy(), false) {
-            Ok(_) => Ok(()),
-            Err(e) if e.tx_result() == Some(consensus::TxResult::Consensus) => {
-                Err(Rejected::invalid(e.reason))
-            }
-            Err(e) if e.tx_result() == Some(consensus::TxResult::InputsNotStandard) => {
-                Err(Rejected::inputs_not_standard(e.reason))
-            }
-            Err(e) if e.tx_result() == Some(consensus::TxResult::WitnessStripped) => {
-                Err(Rejected::witness_stripped(e.reason))
-            }
-            Err(e) => Err(Rejected::benign(e.reason)),
+        pool.accept(&cs, Arc::new(tx), self.chain.policy(), false)
+            .map(|_| ())
+            .map_err(|e| rejected_tx(&e))
+    }
+
+    fn accept_package(&self, txs: Vec<Transaction>) -> PackageAccepted {
+        let txs: Vec<Arc<Transaction>> = txs.into_iter().map(Arc::new).collect();
+        let cs = self.chain.lock();
+        let mut pool = self.chain.pool();
+        let outcome = pool.accept_package(&cs, &txs, self.chain.policy(), None);
+        let results = txs
+            .iter()
+            .map(|tx| match outcome.results.get(&tx.compute_wtxid())? {
+                PackageTxResult::Valid { .. } => Some(Ok(())),
+                PackageTxResult::InMempool { .. } => None,
+                PackageTxResult::DifferentWitness(_) => {
+                    Some(Err(Rejected::benign("txn-same-nonwitness-data-in-mempool")))
+                }
+                PackageTxResult::Invalid(e) => Some(Err(rejected_tx(e))),
+            })
+            .collect();
+        PackageAccepted {
+            refused: outcome.error.is_some(),
+            reason: outcome.error.unwrap_or_default(),
+            results,
         }
     }
 }

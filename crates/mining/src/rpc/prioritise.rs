@@ -34,7 +34,19 @@ fn prioritise(chain: &NodeChain, p: PrioritiseParams) -> Result<Value, RpcError>
         ));
     }
     let delta = p.fee_delta.get()?;
-    chain.pool().prioritise(p.txid, delta);
+    let policy = chain.policy();
+    let mut pool = chain.pool();
+    // A pool transaction with dust got in only with zero fee (ephemeral
+    // dust); a delta would let it stay once its dust is left unspent.
+    let has_dust = pool.get(&p.txid).is_some_and(|e| {
+        !mempool::dust::dust_outputs(&e.tx, policy.dust_relay_fee_per_kvb).is_empty()
+    });
+    if policy.require_standard && has_dust {
+        return Err(RpcError::invalid_parameter(
+            "Priority is not supported for transactions with dust outputs.",
+        ));
+    }
+    pool.prioritise(p.txid, delta);
     Ok(json!(true))
 }
 

@@ -76,7 +76,7 @@ impl Handler {
         }
         let tx_requests: Vec<Inventory> = tx_requests
             .into_iter()
-            .filter(|item| !self.already_have_tx(item) && self.claim_tx_request(id, *item))
+            .filter(|item| !self.already_have_tx(item, true) && self.claim_tx_request(id, *item))
             .collect();
         if let (false, Some(st)) = (tx_requests.is_empty(), self.peers.get(&id)) {
             st.send(NetworkMessage::GetData(tx_requests));

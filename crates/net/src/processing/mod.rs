@@ -250,6 +250,10 @@ pub struct Handler {
     /// Txids and wtxids of transactions refused recently, so they and their
     /// children are not processed again.
     recent_rejects: KnownSet<[u8; 32]>,
+    /// Wtxids of transactions refused only for their feerate, and hashes of
+    /// 1p1c packages refused (Core's `m_lazy_recent_rejects_reconsiderable`):
+    /// not taken alone again, but tried with a child from the orphanage.
+    recent_rejects_reconsiderable: KnownSet<[u8; 32]>,
     /// Transactions being fetched, by the txid or wtxid they were asked by.
     tx_requests: HashMap<[u8; 32], txrequest::TxRequest>,
     /// How many transactions each peer has announced that are being fetched
@@ -292,6 +296,7 @@ impl Handler {
             block_source: HashMap::new(),
             orphanage,
             recent_rejects: KnownSet::new(50_000),
+            recent_rejects_reconsiderable: KnownSet::new(50_000),
             tx_requests: HashMap::new(),
             tx_announcements: HashMap::new(),
             fee_rounder: feefilter::FeeFilterRounder::new(feefilter::DEFAULT_MIN_RELAY_TX_FEE),
@@ -399,7 +404,7 @@ impl Handler {
             }
             Event::Disconnected(id) => self.on_disconnected(id),
             Event::BlockTip(hash) => {
-                self.erase_orphans_for_block(&hash);
+                self.tx_download_tip_changed(&hash);
                 self.announce_block(hash);
                 // A tip that jumped (a loaded UTXO snapshot) leaves blocks
                 // to fetch that no peer message would ask for.

@@ -34,9 +34,6 @@ impl Handler {
         st.known_txs.insert(txid.to_byte_array());
         st.known_txs.insert(wtxid.to_byte_array());
         self.tx_received(&txid, &wtxid);
-        let Some(st) = self.peers.get_mut(&id) else {
-            return;
-        };
         if self.backend.have_transaction(&TxRef::Wtxid(wtxid))
             || self.recent_rejects.contains(&wtxid.to_byte_array())
         {
@@ -47,40 +44,138 @@ impl Handler {
             return;
         }
         let tx = Arc::new(tx);
+        // Refused alone for its feerate before: only a child may get it in.
+        if self
+            .recent_rejects_reconsiderable
+            .contains(&wtxid.to_byte_array())
+        {
+            tracing::debug!(
+                target: "txpackages",
+                "found tx {txid} (wtxid={wtxid}) in reconsiderable rejects, looking for child in orphanage"
+            );
+            self.try_1p1c(id, &tx);
+            return;
+        }
         match self.backend.accept_transaction((*tx).clone()) {
             Ok(()) => {
-                tracing::debug!(
-                    target: "mempool",
-                    "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})"
-                );
-                st.peer.stats().last_transaction = common::time::now_secs();
-                self.relay_tx(Some(id), txid, wtxid);
-                self.accept_orphans(&tx);
+                if let Some(st) = self.peers.get_mut(&id) {
+                    st.peer.stats().last_transaction = common::time::now_secs();
+                }
+                self.tx_accepted(id, &tx);
             }
-            // Core no longer punishes peers for invalid transactions: what is
-            // invalid can depend on our own mempool and policy. Like Core, the
-            // refusal is logged for orphans (missing inputs) too.
             Err(rej) => {
-                tracing::debug!(
-                    target: "mempoolrej",
-                    "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
-                    rej.reason
-                );
                 // It may still be in a block someone sends us compact.
                 self.keep_extra_txn(&tx);
+                self.tx_refused(id, &tx, &rej);
                 if rej.reason == MISSING_INPUTS {
                     self.keep_orphan(id, tx);
-                } else {
-                    self.remember_rejection(&rej, txid, wtxid);
+                } else if rej.reconsiderable {
+                    tracing::debug!(
+                        target: "txpackages",
+                        "tx {txid} (wtxid={wtxid}) failed but reconsiderable, looking for child in orphanage"
+                    );
+                    self.try_1p1c(id, &tx);
                 }
             }
         }
     }
 
+    /// A transaction from `id` entered the mempool: it is relayed, leaves
+    /// the orphanage, and orphans waiting for it are retried.
+    fn tx_accepted(&mut self, id: PeerId, tx: &Arc<Transaction>) {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        tracing::debug!(
+            target: "mempool",
+            "AcceptToMemoryPool: peer={id}: accepted {txid} (wtxid={wtxid})"
+        );
+        lock(&self.orphanage).erase(&wtxid);
+        self.relay_tx(Some(id), txid, wtxid);
+        self.accept_orphans(tx);
+    }
+
+    /// Logs and remembers a refusal (Core's `ProcessInvalidTx`); an orphan
+    /// refused for anything but a missing input leaves the orphanage.
+    fn tx_refused(&mut self, id: PeerId, tx: &Transaction, rej: &Rejected) {
+        let txid = tx.compute_txid();
+        let wtxid = tx.compute_wtxid();
+        // Core no longer punishes peers for invalid transactions: what is
+        // invalid can depend on our own mempool and policy. Like Core, the
+        // refusal is logged for orphans (missing inputs) too.
+        tracing::debug!(
+            target: "mempoolrej",
+            "{txid} (wtxid={wtxid}) from peer={id} was not accepted: {}",
+            rej.reason
+        );
+        if rej.reason == MISSING_INPUTS {
+            return;
+        }
+        self.remember_rejection(rej, txid, wtxid);
+        if lock(&self.orphanage).erase(&wtxid) {
+            tracing::debug!(target: "txpackages", "   removed orphan tx {txid} (wtxid={wtxid})");
+        }
+    }
+
+    /// Tries `parent`, refused alone for its feerate, together with an
+    /// orphan child the same peer sent (1p1c package relay). Children of
+    /// other peers are not considered, so a peer cannot crowd out the real
+    /// child with fake ones.
+    fn try_1p1c(&mut self, id: PeerId, parent: &Arc<Transaction>) {
+        let child = lock(&self.orphanage)
+            .children_from_peer(parent, id)
+            .into_iter()
+            .find(|child| {
+                !self
+                    .recent_rejects_reconsiderable
+                    .contains(&package_hash(&[parent, child]))
+                    && !self
+                        .recent_rejects
+                        .contains(&child.compute_txid().to_byte_array())
+            });
+        let Some(child) = child else {
+            return;
+        };
+        let outcome = self
+            .backend
+            .accept_package(vec![(**parent).clone(), (*child).clone()]);
+        tracing::debug!(
+            target: "txpackages",
+            "package evaluation for parent {} (wtxid={}, sender={id}) + child {} (wtxid={}, sender={id}): {}",
+            parent.compute_txid(),
+            parent.compute_wtxid(),
+            child.compute_txid(),
+            child.compute_wtxid(),
+            if outcome.refused { outcome.reason.as_str() } else { "Valid" }
+        );
+        if outcome.refused {
+            self.recent_rejects_reconsiderable
+                .insert(package_hash(&[parent, &child]));
+        }
+        let members = [parent.clone(), child];
+        // Accepted members leave the orphanage first, so retrying the
+        // parent's orphans does not meet the child again.
+        for (tx, result) in members.iter().zip(&outcome.results) {
+            if matches!(result, Some(Ok(()))) {
+                lock(&self.orphanage).erase(&tx.compute_wtxid());
+            }
+        }
+        for (tx, result) in members.iter().zip(outcome.results) {
+            match result {
+                Some(Ok(())) => self.tx_accepted(id, tx),
+                Some(Err(rej)) => self.tx_refused(id, tx, &rej),
+                None => {}
+            }
+        }
+    }
+
     /// Remembers a refused transaction so it is neither fetched nor taken
-    /// again, nor kept as a parent of orphans.
+    /// again, nor kept as a parent of orphans; one refused only for its
+    /// feerate is remembered apart, to be tried again with a child.
     fn remember_rejection(&mut self, rej: &Rejected, txid: Txid, wtxid: Wtxid) {
-        if rej.lasting {
+        if rej.reconsiderable {
+            self.recent_rejects_reconsiderable
+                .insert(wtxid.to_byte_array());
+        } else if rej.lasting {
             self.recent_rejects.insert(wtxid.to_byte_array());
         }
         if rej.witness_irrelevant {
@@ -93,10 +188,34 @@ impl Handler {
     fn keep_orphan(&mut self, id: PeerId, tx: Arc<Transaction>) {
         let txid = tx.compute_txid();
         let wtxid = tx.compute_wtxid();
-        let rejected_parent = tx.input.iter().any(|i| {
-            self.recent_rejects
-                .contains(&i.previous_output.txid.to_byte_array())
-        });
+        let parents: Vec<Txid> = {
+            let mut seen = HashSet::new();
+            tx.input
+                .iter()
+                .map(|i| i.previous_output.txid)
+                .filter(|t| seen.insert(*t))
+                .collect()
+        };
+        // One parent refused for its feerate may still get in with this
+        // child (1p1c); two cannot, nor one refused for anything else.
+        let mut reconsiderable_parent = false;
+        let mut rejected_parent = false;
+        for parent in &parents {
+            let key = parent.to_byte_array();
+            if self.recent_rejects.contains(&key) {
+                rejected_parent = true;
+                break;
+            }
+            if self.recent_rejects_reconsiderable.contains(&key)
+                && !self.backend.have_transaction(&TxRef::Txid(*parent))
+            {
+                if reconsiderable_parent {
+                    rejected_parent = true;
+                    break;
+                }
+                reconsiderable_parent = true;
+            }
+        }
         if rejected_parent {
             tracing::debug!(
                 target: "mempool",
@@ -115,14 +234,6 @@ impl Handler {
             self.recent_rejects.insert(wtxid.to_byte_array());
             return;
         }
-        let parents: Vec<Txid> = {
-            let mut seen = HashSet::new();
-            tx.input
-                .iter()
-                .map(|i| i.previous_output.txid)
-                .filter(|t| seen.insert(*t))
-                .collect()
-        };
         if lock(&self.orphanage).add(tx, id) {
             tracing::debug!(
                 target: "txpackages",
@@ -150,7 +261,7 @@ impl Handler {
             } else {
                 Inventory::Transaction(*t)
             };
-            if !self.already_have_tx(&item) && self.claim_tx_request(id, item) {
+            if !self.already_have_tx(&item, false) && self.claim_tx_request(id, item) {
                 wanted.push(item);
             }
         }
@@ -192,8 +303,12 @@ impl Handler {
         }
     }
 
-    /// Forgets orphans a newly connected block includes or conflicts with.
-    pub(super) fn erase_orphans_for_block(&mut self, hash: &BlockHash) {
+    /// The tip moved: refusals may no longer hold (Core resets its reject
+    /// filters then), and orphans the new block includes or conflicts with
+    /// are forgotten.
+    pub(super) fn tx_download_tip_changed(&mut self, hash: &BlockHash) {
+        self.recent_rejects.clear();
+        self.recent_rejects_reconsiderable.clear();
         let Some(bytes) = self.backend.block_bytes(hash) else {
             return;
         };
@@ -253,4 +368,20 @@ fn fee_for(rate: i64, vsize: u64) -> i64 {
     rate.saturating_mul(vsize)
         .saturating_add(999)
         .div_euclid(1000)
+}
+
+/// The id under which a refused 1p1c package is remembered (Core's
+/// `GetPackageHash`): SHA256 of the members' wtxids in ascending order.
+fn package_hash(txs: &[&Arc<Transaction>]) -> [u8; 32] {
+    let mut wtxids: Vec<[u8; 32]> = txs
+        .iter()
+        .map(|t| t.compute_wtxid().to_byte_array())
+        .collect();
+    // Core orders them as 256-bit numbers, which are stored little-endian.
+    wtxids.sort_by(|a, b| a.iter().rev().cmp(b.iter().rev()));
+    let mut engine = bitcoin::hashes::sha256::Hash::engine();
+    for w in &wtxids {
+        bitcoin::hashes::HashEngine::input(&mut engine, w);
+    }
+    bitcoin::hashes::sha256::Hash::from_engine(engine).to_byte_array()
 }

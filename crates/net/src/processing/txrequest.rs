@@ -95,12 +95,15 @@ impl Handler {
     }
 
     /// Whether an announced transaction is one we hold as an orphan or
-    /// refused recently (Core's `AlreadyHaveTx` beyond the mempool).
-    pub(super) fn already_have_tx(&self, item: &Inventory) -> bool {
+    /// refused recently (Core's `AlreadyHaveTx` beyond the mempool). One
+    /// refused only for its feerate counts when `include_reconsiderable`:
+    /// a missing parent is fetched again, as its child may pay for it.
+    pub(super) fn already_have_tx(&self, item: &Inventory, include_reconsiderable: bool) -> bool {
         let Some(key) = tx_key(item) else {
             return false;
         };
         self.recent_rejects.contains(&key)
+            || (include_reconsiderable && self.recent_rejects_reconsiderable.contains(&key))
             || (matches!(item, Inventory::WTx(_))
                 && crate::connman::lock(&self.orphanage).contains(&Wtxid::from_byte_array(key)))
     }

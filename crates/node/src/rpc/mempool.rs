@@ -620,6 +620,7 @@ pub fn register(
                 "maxdatacarriersize": c.policy().max_datacarrier_bytes.unwrap_or(0),
                 "limitclustercount": c.policy().cluster_count,
                 "limitclustersize": c.policy().cluster_vbytes,
+                "optimal": pool.known_optimal(),
             });
             if show_fullrbf {
                 info["fullrbf"] = json!(true);
