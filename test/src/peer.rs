@@ -33,8 +33,13 @@ impl Peer {
 
     /// Connects and completes the handshake as the Python framework does.
     pub fn handshake(port: u16) -> Peer {
+        Peer::handshake_as(port, python_version())
+    }
+
+    /// [`Peer::handshake`] with our own `version` (other services, say).
+    pub fn handshake_as(port: u16, version: VersionMessage) -> Peer {
         let mut p = Peer::connect(port);
-        p.send(NetworkMessage::Version(python_version()));
+        p.send(NetworkMessage::Version(version));
         p.expect("version");
         p.send(NetworkMessage::WtxidRelay);
         p.send(NetworkMessage::SendAddrV2);

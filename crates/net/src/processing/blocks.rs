@@ -4,20 +4,30 @@
 use super::*;
 
 impl Handler {
-    pub(super) fn send_getheaders(&mut self, id: PeerId, locator: Vec<BlockHash>, stop: BlockHash) {
-        if let Some(st) = self.peers.get_mut(&id) {
-            if let Some(t) = st.last_getheaders {
-                if t.elapsed() < HEADERS_RESPONSE_TIME {
-                    return;
-                }
-            }
-            st.last_getheaders = Some(Instant::now());
-            st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
-                version: LOCATOR_VERSION,
-                locator_hashes: locator,
-                stop_hash: stop,
-            }));
+    /// Sends `getheaders` unless one is still unanswered (Core's
+    /// `MaybeSendGetHeaders`); true when sent.
+    pub(super) fn send_getheaders(
+        &mut self,
+        id: PeerId,
+        locator: Vec<BlockHash>,
+        stop: BlockHash,
+    ) -> bool {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        if st
+            .last_getheaders
+            .is_some_and(|t| t.elapsed() < HEADERS_RESPONSE_TIME)
+        {
+            return false;
         }
+        st.last_getheaders = Some(Instant::now());
+        st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
+            version: LOCATOR_VERSION,
+            locator_hashes: locator,
+            stop_hash: stop,
+        }));
+        true
     }
 
     pub(super) fn on_getheaders(&mut self, id: PeerId, gh: GetHeadersMessage) {

@@ -56,6 +56,9 @@ const FEEFILTER_VERSION: i32 = 70013;
 const LOCATOR_VERSION: u32 = 70016;
 /// Most blocks requested from one peer at a time (Core's `MAX_BLOCKS_IN_TRANSIT_PER_PEER`).
 const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
+/// Blocks below the tip a pruned (`NODE_NETWORK_LIMITED`) node serves
+/// (BIP159).
+const NODE_NETWORK_LIMITED_MIN_BLOCKS: u32 = 288;
 /// Most headers announced directly before falling back to `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
 /// Time between pings in microseconds (Core's `PING_INTERVAL`).
@@ -157,6 +160,12 @@ struct PeerState {
     getaddr_answered: bool,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
+    /// Headers sync with this peer began (Core's `fSyncStarted`): it can
+    /// serve blocks and got our first `getheaders`.
+    sync_started: bool,
+    /// Before sync began, an `inv` from this peer already made us send one
+    /// `getheaders` (Core's `m_inv_triggered_getheaders_before_sync`).
+    inv_getheaders_before_sync: bool,
     /// The last `feefilter` value we sent (Core's `m_fee_filter_sent`).
     fee_filter_sent: i64,
     /// The peer sent `sendcmpct` with our version: it can serve and take
@@ -189,6 +198,8 @@ impl PeerState {
             ping_queued: false,
             getaddr_answered: false,
             last_getheaders: None,
+            sync_started: false,
+            inv_getheaders_before_sync: false,
             fee_filter_sent: 0,
             next_feefilter: 0,
             provides_cmpct: false,
@@ -250,6 +261,10 @@ pub struct Handler {
     extra_txn: std::collections::VecDeque<(Wtxid, Arc<Transaction>)>,
     /// The compact form of the newest tip, so every peer gets the same one.
     recent_compact: Option<(BlockHash, bitcoin::bip152::HeaderAndShortIds)>,
+    /// The last announced block that made us ask a peer not yet syncing for
+    /// headers, so one new block does not start sync with many such peers
+    /// (Core's `m_last_block_inv_triggering_headers_sync`).
+    last_inv_headers_trigger: Option<BlockHash>,
 }
 
 impl Handler {
@@ -276,6 +291,7 @@ impl Handler {
             hb_peers: std::collections::VecDeque::new(),
             extra_txn: std::collections::VecDeque::new(),
             recent_compact: None,
+            last_inv_headers_trigger: None,
         }
     }
 
@@ -500,7 +516,13 @@ impl Handler {
             }
             Message::NotFound(items) => self.on_notfound(id, items),
             Message::SendCmpct { announce, version } => self.on_sendcmpct(id, announce, version),
-            Message::CmpctBlock(cmpct) => self.on_cmpctblock(id, *cmpct),
+            Message::CmpctBlock(cmpct) => {
+                self.on_cmpctblock(id, *cmpct);
+                // The header may have raised what the peer is known to have;
+                // an ignored compact block is then still fetched the normal
+                // way, as Core's block download after each message does.
+                self.fetch_blocks(id);
+            }
             Message::GetBlockTxn(req) => self.on_getblocktxn(id, req),
             Message::BlockTxn(txs) => self.on_blocktxn(id, txs),
             Message::Addr(entries) => self.on_addr(id, entries),
