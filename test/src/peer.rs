@@ -93,6 +93,20 @@ impl Peer {
         }
     }
 
+    /// The next message of any of the types in `cmds`, answering pings on
+    /// the way.
+    pub fn expect_any(&mut self, cmds: &[&str]) -> NetworkMessage {
+        loop {
+            let m = self.recv().expect("connection closed");
+            if cmds.iter().any(|c| *c == m.cmd()) {
+                return m;
+            }
+            if let NetworkMessage::Ping(n) = m {
+                self.send(NetworkMessage::Pong(n));
+            }
+        }
+    }
+
     /// Core's `sync_with_ping`: everything sent before has been processed.
     pub fn sync_with_ping(&mut self) {
         let nonce = self.next_ping;

@@ -18,7 +18,7 @@ use bitcoin::p2p::message_blockdata::Inventory;
 use bitcoin::p2p::message_compact_blocks::{CmpctBlock, SendCmpct};
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::BlockHash;
-use functional::blocks::{block_on_tip, coinbase};
+use functional::blocks::{block_on, block_on_tip, coinbase};
 use functional::peer::{python_version, Peer};
 use functional::{op_true, TestNode};
 use serde_json::json;
@@ -122,11 +122,108 @@ fn pruned_node_drops_peers_asking_for_deep_blocks() {
 }
 
 #[test]
+fn blocks_fetched_from_a_pruned_peer_stay_within_its_window() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    op_true::generate(&node, 1);
+    let mut version = python_version();
+    version.services = ServiceFlags::WITNESS | ServiceFlags::NETWORK_LIMITED;
+    let mut peer = Peer::handshake_as(node.p2p_port, version);
+    let tip_height = height(&node);
+    let mut chain = vec![block_on_tip(&node, vec![coinbase(tip_height + 1, SUBSIDY)])];
+    for i in 2..=300 {
+        let prev = &chain[chain.len() - 1];
+        let next = block_on(
+            prev.block_hash(),
+            prev.header.time,
+            vec![coinbase(tip_height + i, SUBSIDY)],
+        );
+        chain.push(next);
+    }
+    peer.send(NetworkMessage::Headers(
+        chain.iter().map(|b| b.header).collect(),
+    ));
+    let asked: Vec<BlockHash> = peer
+        .messages_until_synced()
+        .into_iter()
+        .filter_map(|m| match m {
+            NetworkMessage::GetData(inv) => Some(inv),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|i| match i {
+            Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    // The peer keeps 288 blocks below its best (300 above our tip); two
+    // more are left out for races.
+    let first_allowed = 300 - (288 - 2) + 1;
+    let position = |h: &BlockHash| chain.iter().position(|b| b.block_hash() == *h).unwrap() + 1;
+    assert!(!asked.is_empty(), "the recent blocks are fetched");
+    assert!(
+        asked.iter().all(|h| position(h) >= first_allowed),
+        "only blocks the pruned peer keeps are asked for: {:?}",
+        asked.iter().map(position).collect::<Vec<_>>()
+    );
+    node.stop();
+}
+
+#[test]
+fn block_sent_whole_is_no_header_the_peer_can_build_on() {
+    let mut node = TestNode::new();
+    node.start(&[]);
+    op_true::generate(&node, 1);
+    let mut peer = Peer::handshake(node.p2p_port);
+    peer.send(NetworkMessage::SendHeaders);
+    peer.sync_with_ping();
+    let announced = |peer: &mut Peer, node: &TestNode| -> NetworkMessage {
+        let hash: BlockHash = op_true::generate(node, 1)[0].parse().unwrap();
+        loop {
+            match peer.expect_any(&["inv", "headers"]) {
+                NetworkMessage::Inv(inv) if inv.contains(&Inventory::Block(hash)) => {
+                    return NetworkMessage::Inv(inv)
+                }
+                NetworkMessage::Headers(h) if h.iter().any(|h| h.block_hash() == hash) => {
+                    return NetworkMessage::Headers(h)
+                }
+                _ => continue,
+            }
+        }
+    };
+    // The peer has none of our headers: an inv.
+    let first = announced(&mut peer, &node);
+    let NetworkMessage::Inv(inv) = first else {
+        panic!("expected an inv, got {first:?}");
+    };
+    // Fetching the block whole does not give the peer its header.
+    peer.send(NetworkMessage::GetData(vec![Inventory::WitnessBlock(
+        match inv[0] {
+            Inventory::Block(h) => h,
+            ref other => panic!("unexpected {other:?}"),
+        },
+    )]));
+    peer.expect("block");
+    let second = announced(&mut peer, &node);
+    assert!(
+        matches!(second, NetworkMessage::Inv(_)),
+        "still announced by inv: {second:?}"
+    );
+    node.stop();
+}
+
+#[test]
 fn blocksonly_is_not_local_relay() {
     let mut node = TestNode::new();
     node.start(&["-blocksonly"]);
     let info = node.rpc("getnetworkinfo", json!([]));
     assert_eq!(info["localrelay"], json!(false));
+    // Announcing a transaction to a blocks-only node breaks the protocol.
+    let mut peer = Peer::handshake(node.p2p_port);
+    peer.send(NetworkMessage::Inv(vec![Inventory::WTx(
+        bitcoin::Wtxid::from_byte_array([0x34; 32]),
+    )]));
+    assert!(peer.disconnected());
     node.stop();
     let mut node = TestNode::new();
     node.start(&[]);

@@ -17,6 +17,20 @@ impl Handler {
         // Transactions announced during IBD are not fetched (Core); our
         // feefilter asks peers not to announce them then.
         let in_ibd = announces_txs && self.backend.is_initial_block_download();
+        if announces_txs && self.peers.get(&id).is_some_and(|st| self.rejects_txs(st)) {
+            let hash = inv.iter().find_map(|i| match i {
+                Inventory::Transaction(t) | Inventory::WitnessTransaction(t) => Some(t.to_string()),
+                Inventory::WTx(w) => Some(w.to_string()),
+                _ => None,
+            });
+            if let Some(hash) = hash {
+                self.disconnect(
+                    id,
+                    &format!("transaction ({hash}) inv sent in violation of protocol"),
+                );
+                return;
+            }
+        }
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
@@ -26,6 +40,7 @@ impl Handler {
             match item {
                 Inventory::Block(h) | Inventory::WitnessBlock(h) | Inventory::CompactBlock(h) => {
                     st.known_blocks.insert(*h);
+                    st.known_headers.insert(*h);
                     let have = self.backend.has_block(h);
                     tracing::debug!(target: "net", "got inv: block {h}  {} peer={id}", if have { "have" } else { "new" });
                     match self.backend.header_height(h) {

@@ -59,6 +59,9 @@ const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
 /// Blocks below the tip a pruned (`NODE_NETWORK_LIMITED`) node serves
 /// (BIP159).
 const NODE_NETWORK_LIMITED_MIN_BLOCKS: u32 = 288;
+/// Blocks short of that depth we do not ask a pruned peer for, as its
+/// tip may move on meanwhile (Core's two-block buffer).
+const LIMITED_PEER_MARGIN: u32 = 2;
 /// Most headers announced directly before falling back to `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
 /// Time between pings in microseconds (Core's `PING_INTERVAL`).
@@ -147,6 +150,10 @@ struct PeerState {
     /// Best block (hash, height) we know the peer has.
     best_known: Option<(BlockHash, u32)>,
     known_blocks: KnownSet<BlockHash>,
+    /// Blocks whose header the peer has: it announced them or we sent it
+    /// their header. Blocks merely sent whole or by `inv` do not count, as
+    /// in Core's `PeerHasHeader`, which decides headers announcements.
+    known_headers: KnownSet<BlockHash>,
     known_txs: KnownSet<[u8; 32]>,
     /// Blocks requested from this peer.
     in_flight: Vec<BlockHash>,
@@ -191,6 +198,7 @@ impl PeerState {
             wtxid_relay: false,
             best_known: None,
             known_blocks: KnownSet::new(5000),
+            known_headers: KnownSet::new(5000),
             known_txs: KnownSet::new(10_000),
             in_flight: Vec::new(),
             ping_nonce: 0,
