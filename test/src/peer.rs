@@ -33,8 +33,13 @@ impl Peer {
 
     /// Connects and completes the handshake as the Python framework does.
     pub fn handshake(port: u16) -> Peer {
+        Peer::handshake_as(port, python_version())
+    }
+
+    /// [`Peer::handshake`] with our own `version` (other services, say).
+    pub fn handshake_as(port: u16, version: VersionMessage) -> Peer {
         let mut p = Peer::connect(port);
-        p.send(NetworkMessage::Version(python_version()));
+        p.send(NetworkMessage::Version(version));
         p.expect("version");
         p.send(NetworkMessage::WtxidRelay);
         p.send(NetworkMessage::SendAddrV2);
@@ -80,6 +85,20 @@ impl Peer {
         loop {
             let m = self.recv().expect("connection closed");
             if m.cmd() == cmd {
+                return m;
+            }
+            if let NetworkMessage::Ping(n) = m {
+                self.send(NetworkMessage::Pong(n));
+            }
+        }
+    }
+
+    /// The next message of any of the types in `cmds`, answering pings on
+    /// the way.
+    pub fn expect_any(&mut self, cmds: &[&str]) -> NetworkMessage {
+        loop {
+            let m = self.recv().expect("connection closed");
+            if cmds.iter().any(|c| *c == m.cmd()) {
                 return m;
             }
             if let NetworkMessage::Ping(n) = m {

@@ -4,20 +4,30 @@
 use super::*;
 
 impl Handler {
-    pub(super) fn send_getheaders(&mut self, id: PeerId, locator: Vec<BlockHash>, stop: BlockHash) {
-        if let Some(st) = self.peers.get_mut(&id) {
-            if let Some(t) = st.last_getheaders {
-                if t.elapsed() < HEADERS_RESPONSE_TIME {
-                    return;
-                }
-            }
-            st.last_getheaders = Some(Instant::now());
-            st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
-                version: LOCATOR_VERSION,
-                locator_hashes: locator,
-                stop_hash: stop,
-            }));
+    /// Sends `getheaders` unless one is still unanswered (Core's
+    /// `MaybeSendGetHeaders`); true when sent.
+    pub(super) fn send_getheaders(
+        &mut self,
+        id: PeerId,
+        locator: Vec<BlockHash>,
+        stop: BlockHash,
+    ) -> bool {
+        let Some(st) = self.peers.get_mut(&id) else {
+            return false;
+        };
+        if st
+            .last_getheaders
+            .is_some_and(|t| t.elapsed() < HEADERS_RESPONSE_TIME)
+        {
+            return false;
         }
+        st.last_getheaders = Some(Instant::now());
+        st.send(NetworkMessage::GetHeaders(GetHeadersMessage {
+            version: LOCATOR_VERSION,
+            locator_hashes: locator,
+            stop_hash: stop,
+        }));
+        true
     }
 
     pub(super) fn on_getheaders(&mut self, id: PeerId, gh: GetHeadersMessage) {
@@ -40,6 +50,11 @@ impl Handler {
         if let Some(last) = headers.last() {
             st.known_blocks.insert(last.block_hash());
         }
+        // Nothing sent: the peer is at our tip already.
+        let best_sent = headers
+            .last()
+            .map_or_else(|| self.backend.tip().1, |h| h.block_hash());
+        st.known_headers.insert(best_sent);
         st.send(NetworkMessage::Headers(headers));
     }
 
@@ -121,6 +136,7 @@ impl Handler {
         if let (Some(st), Some(h)) = (self.peers.get_mut(&id), height) {
             for hd in &headers {
                 st.known_blocks.insert(hd.block_hash());
+                st.known_headers.insert(hd.block_hash());
             }
             // A fresh announcement makes a once-refused block worth asking for
             // again: a mutated copy or a block from the future may have been
@@ -212,9 +228,18 @@ impl Handler {
         if limited && self.backend.is_initial_block_download() {
             return;
         }
+        // Nor does it serve blocks deeper than it promises below its best
+        // (BIP159), less a margin for races; those are skipped.
+        let lowest = match (limited, st.best_known) {
+            (true, Some((_, best))) => {
+                best.saturating_sub(NODE_NETWORK_LIMITED_MIN_BLOCKS - LIMITED_PEER_MARGIN - 1)
+            }
+            _ => 0,
+        };
+        let skipped = lowest.saturating_sub(self.backend.tip().0) as usize;
         let want = self
             .backend
-            .blocks_to_download(&target, space + self.in_flight.len().min(1024));
+            .blocks_to_download(&target, space + self.in_flight.len().min(1024) + skipped);
         let witness = st
             .version
             .as_ref()
@@ -227,6 +252,9 @@ impl Handler {
                 break;
             }
             let height = self.backend.header_height(&hash).map_or(-1, i64::from);
+            if height < i64::from(lowest) {
+                continue;
+            }
             // A peer without witnesses cannot give us segwit blocks (nor,
             // then, anything after them).
             if !witness && u32::try_from(height).is_ok_and(|h| self.backend.segwit_active_at(h)) {
@@ -484,7 +512,7 @@ impl Handler {
                 let mut chain = vec![tip_header];
                 loop {
                     let prev = chain[chain.len() - 1].prev_blockhash;
-                    let peer_has_prev = st.known_blocks.contains(&prev)
+                    let peer_has_prev = st.known_headers.contains(&prev)
                         || st.best_known.is_some_and(|(h, _)| h == prev);
                     if peer_has_prev {
                         chain.reverse();
@@ -504,13 +532,17 @@ impl Handler {
             match (headers, &cmpct) {
                 (Some(h), Some(c)) if h.len() == 1 && st.wants_hb_cmpct => {
                     tracing::debug!(target: "net", "sending header-and-ids {tip} to peer={}", st.peer.id);
+                    st.known_headers.insert(tip);
                     st.send(NetworkMessage::CmpctBlock(
                         bitcoin::p2p::message_compact_blocks::CmpctBlock {
                             compact_block: c.clone(),
                         },
                     ));
                 }
-                (Some(h), _) if st.prefers_headers => st.send(NetworkMessage::Headers(h)),
+                (Some(h), _) if st.prefers_headers => {
+                    st.known_headers.insert(tip);
+                    st.send(NetworkMessage::Headers(h));
+                }
                 _ => st.send(NetworkMessage::Inv(vec![Inventory::Block(tip)])),
             }
         }

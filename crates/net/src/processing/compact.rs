@@ -255,6 +255,7 @@ impl Handler {
         let have_data = self.backend.has_block(&hash);
         if let Some(st) = self.peers.get_mut(&id) {
             st.known_blocks.insert(hash);
+            st.known_headers.insert(hash);
             update_best_known(st, hash, height, have_data);
         }
         if have_data {

@@ -42,6 +42,13 @@ impl Handler {
             let Some(item) = st.getdata_queue.pop_front() else {
                 break;
             };
+            if let Inventory::WitnessBlock(h) | Inventory::Block(h) | Inventory::CompactBlock(h) =
+                item
+            {
+                if self.refuse_deep_block(id, &h) {
+                    return;
+                }
+            }
             self.serve_getdata_item(id, item, &mut not_found);
         }
         if let (false, Some(st)) = (not_found.is_empty(), self.peers.get(&id)) {

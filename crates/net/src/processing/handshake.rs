@@ -18,11 +18,7 @@ impl Handler {
         } else {
             rand::random()
         };
-        let services = if self.backend.serves_full_history() {
-            self.config.services
-        } else {
-            self.config.services & !crate::config::NODE_NETWORK
-        };
+        let services = self.our_services();
         let msg = VersionMessage {
             version: PROTOCOL_VERSION as u32,
             services: ServiceFlags::from(services),
@@ -111,6 +107,15 @@ impl Handler {
         st.send(NetworkMessage::Verack);
         if st.peer.conn_type == ConnectionType::Feeler {
             self.disconnect(id, "feeler connection completed");
+        }
+    }
+
+    /// The services we offer: a pruned node drops `NODE_NETWORK`.
+    pub(super) fn our_services(&self) -> u64 {
+        if self.backend.serves_full_history() {
+            self.config.services
+        } else {
+            self.config.services & !NODE_NETWORK
         }
     }
 
@@ -224,6 +229,9 @@ impl Handler {
             }
             let height = self.backend.tip().0;
             tracing::debug!(target: "net", "initial getheaders ({height}) to peer={id}");
+            if let Some(st) = self.peers.get_mut(&id) {
+                st.sync_started = true;
+            }
             self.send_getheaders(id, locator, BlockHash::all_zeros());
         }
     }

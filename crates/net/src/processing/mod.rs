@@ -57,6 +57,12 @@ const FEEFILTER_VERSION: i32 = 70013;
 const LOCATOR_VERSION: u32 = 70016;
 /// Most blocks requested from one peer at a time (Core's `MAX_BLOCKS_IN_TRANSIT_PER_PEER`).
 const MAX_BLOCKS_IN_TRANSIT_PER_PEER: usize = 16;
+/// Blocks below the tip a pruned (`NODE_NETWORK_LIMITED`) node serves
+/// (BIP159).
+const NODE_NETWORK_LIMITED_MIN_BLOCKS: u32 = 288;
+/// Blocks short of that depth we do not ask a pruned peer for, as its
+/// tip may move on meanwhile (Core's two-block buffer).
+const LIMITED_PEER_MARGIN: u32 = 2;
 /// Most headers announced directly before falling back to `inv`.
 const MAX_BLOCKS_TO_ANNOUNCE: usize = 8;
 /// Time between pings in microseconds (Core's `PING_INTERVAL`).
@@ -151,6 +157,10 @@ struct PeerState {
     /// Best block (hash, height) we know the peer has.
     best_known: Option<(BlockHash, u32)>,
     known_blocks: KnownSet<BlockHash>,
+    /// Blocks whose header the peer has: it announced them or we sent it
+    /// their header. Blocks merely sent whole or by `inv` do not count, as
+    /// in Core's `PeerHasHeader`, which decides headers announcements.
+    known_headers: KnownSet<BlockHash>,
     known_txs: KnownSet<[u8; 32]>,
     /// Blocks requested from this peer.
     in_flight: Vec<BlockHash>,
@@ -164,6 +174,12 @@ struct PeerState {
     addr: addresses::AddrRelay,
     /// When the last unanswered `getheaders` was sent.
     last_getheaders: Option<Instant>,
+    /// Headers sync with this peer began (Core's `fSyncStarted`): it can
+    /// serve blocks and got our first `getheaders`.
+    sync_started: bool,
+    /// Before sync began, an `inv` from this peer already made us send one
+    /// `getheaders` (Core's `m_inv_triggered_getheaders_before_sync`).
+    inv_getheaders_before_sync: bool,
     /// The last `feefilter` value we sent (Core's `m_fee_filter_sent`).
     fee_filter_sent: i64,
     /// The peer sent `sendcmpct` with our version: it can serve and take
@@ -194,6 +210,7 @@ impl PeerState {
             wtxid_relay: false,
             best_known: None,
             known_blocks: KnownSet::new(5000),
+            known_headers: KnownSet::new(5000),
             known_txs: KnownSet::new(10_000),
             in_flight: Vec::new(),
             ping_nonce: 0,
@@ -201,6 +218,8 @@ impl PeerState {
             ping_queued: false,
             addr: addresses::AddrRelay::new(crate::clock::now_micros()),
             last_getheaders: None,
+            sync_started: false,
+            inv_getheaders_before_sync: false,
             fee_filter_sent: 0,
             next_feefilter: 0,
             provides_cmpct: false,
@@ -275,6 +294,10 @@ pub struct Handler {
     addr_caches: addresses::AddrCaches,
     /// Secret key that picks where fresh addresses are relayed.
     addr_relay_key: (u64, u64),
+    /// The last announced block that made us ask a peer not yet syncing for
+    /// headers, so one new block does not start sync with many such peers
+    /// (Core's `m_last_block_inv_triggering_headers_sync`).
+    last_inv_headers_trigger: Option<BlockHash>,
 }
 
 impl Handler {
@@ -305,6 +328,7 @@ impl Handler {
             recent_compact: None,
             addr_caches: HashMap::new(),
             addr_relay_key: (rand::random(), rand::random()),
+            last_inv_headers_trigger: None,
         }
     }
 
@@ -582,7 +606,13 @@ impl Handler {
             }
             Message::NotFound(items) => self.on_notfound(id, items),
             Message::SendCmpct { announce, version } => self.on_sendcmpct(id, announce, version),
-            Message::CmpctBlock(cmpct) => self.on_cmpctblock(id, *cmpct),
+            Message::CmpctBlock(cmpct) => {
+                self.on_cmpctblock(id, *cmpct);
+                // The header may have raised what the peer is known to have;
+                // an ignored compact block is then still fetched the normal
+                // way, as Core's block download after each message does.
+                self.fetch_blocks(id);
+            }
             Message::GetBlockTxn(req) => self.on_getblocktxn(id, req),
             Message::BlockTxn(txs) => self.on_blocktxn(id, txs),
             Message::Addr(entries) => self.on_addr(id, msg_type, entries),

@@ -12,12 +12,7 @@ const MAX_STANDARD_TX_WEIGHT: u64 = 400_000;
 
 impl Handler {
     pub(super) fn on_tx(&mut self, id: PeerId, tx: Transaction) {
-        let Some(st) = self.peers.get_mut(&id) else {
-            return;
-        };
-        let rejects = !st.peer.conn_type.relays_transactions()
-            || (!self.config.relay_txs && !st.peer.permissions.has("relay"));
-        if rejects {
+        if self.peers.get(&id).is_some_and(|st| self.rejects_txs(st)) {
             self.disconnect(id, "transaction sent in violation of protocol");
             return;
         }
@@ -326,6 +321,14 @@ impl Handler {
 
     /// Announces a mempool transaction to every peer that wants transactions and
     /// does not know it yet.
+    /// Whether transactions from this peer break the protocol: a
+    /// block-relay-only connection, or `-blocksonly` without the peer's
+    /// `relay` permission (Core's `RejectIncomingTxs`).
+    pub(super) fn rejects_txs(&self, st: &PeerState) -> bool {
+        !st.peer.conn_type.relays_transactions()
+            || (!self.config.relay_txs && !st.peer.permissions.has("relay"))
+    }
+
     pub(super) fn relay_tx(&mut self, from: Option<PeerId>, txid: Txid, wtxid: Wtxid) {
         // Looked up once, and only when some peer has a filter.
         let mut fee: Option<Option<(i64, u64)>> = None;

@@ -186,6 +186,8 @@ fn wrap_getnetworkinfo(table: &RpcTable, net: NetHandle, backend: Arc<dyn net::N
                 "localservicesnames".into(),
                 json!(common::services::service_names(services)),
             );
+            // `-blocksonly` asks peers not to relay transactions to us.
+            o.insert("localrelay".into(), json!(net.config().relay_txs));
             o.insert("networkactive".into(), json!(net.network_active()));
             o.insert("connections".into(), json!(i + out));
             o.insert("connections_in".into(), json!(i));
