@@ -430,26 +430,10 @@ fn next_v2(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Permissions;
-    use crate::peer::{ConnectionType, PeerSetup, Totals};
     use crate::v2cipher::{derive, KeyPair};
 
     fn test_peer() -> Peer {
-        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let setup = PeerSetup {
-            id: 1,
-            addr,
-            addr_name: addr.to_string(),
-            addr_bind: addr,
-            conn_type: ConnectionType::Inbound,
-            inbound_onion: false,
-            permissions: Permissions::default(),
-            magic: [0xfa, 0xbf, 0xb5, 0xda],
-            capture_dir: None,
-            max_send_buffer: crate::peer::DEFAULT_MAX_SEND_BUFFER,
-        };
-        Peer::new(setup, tx, Arc::new(Totals::default()))
+        crate::peer::tests::test_peer().0
     }
 
     #[test]

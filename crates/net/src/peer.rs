@@ -457,10 +457,11 @@ impl Peer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn test_peer() -> (Peer, tokio::sync::mpsc::UnboundedReceiver<Outgoing>) {
+    /// An inbound peer with a 100-byte send buffer, and its outbox.
+    pub(crate) fn test_peer() -> (Peer, tokio::sync::mpsc::UnboundedReceiver<Outgoing>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
         let setup = PeerSetup {

@@ -91,28 +91,10 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn push_compact_size(out: &mut Vec<u8>, n: u64) {
-    match n {
-        0..=0xfc => out.push(n as u8),
-        0xfd..=0xffff => {
-            out.push(0xfd);
-            out.extend_from_slice(&(n as u16).to_le_bytes());
-        }
-        0x1_0000..=0xffff_ffff => {
-            out.push(0xfe);
-            out.extend_from_slice(&(n as u32).to_le_bytes());
-        }
-        _ => {
-            out.push(0xff);
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-    }
-}
-
 fn push_addr_v2(out: &mut Vec<u8>, addr: &NetAddr) {
     let (id, raw) = addr.to_bip155();
     out.push(id);
-    push_compact_size(out, raw.len() as u64);
+    consensus::codec::write_compact(out, raw.len() as u64);
     out.extend_from_slice(raw);
 }
 
@@ -171,7 +153,7 @@ fn read_record(r: &mut Reader, format_v2: bool) -> Result<Record, LoadError> {
 fn write_record(out: &mut Vec<u8>, i: &AddrInfo) {
     out.extend_from_slice(&(DISK_VERSION_INIT | DISK_VERSION_ADDRV2).to_le_bytes());
     out.extend_from_slice(&(i.time.clamp(0, i64::from(u32::MAX)) as u32).to_le_bytes());
-    push_compact_size(out, i.services);
+    consensus::codec::write_compact(out, i.services);
     push_addr_v2(out, &i.addr.addr);
     out.extend_from_slice(&i.addr.port.to_be_bytes());
     push_addr_v2(out, &i.source);

@@ -15,6 +15,10 @@ use super::*;
 
 impl Handler {
     pub(super) fn on_getdata(&mut self, id: PeerId, inv: Vec<Inventory>) {
+        tracing::debug!(target: "net", "received getdata ({} invsz) peer={id}", inv.len());
+        if let Some(first) = inv.first() {
+            tracing::debug!(target: "net", "received getdata for: {} peer={id}", describe(first));
+        }
         let Some(st) = self.peers.get_mut(&id) else {
             return;
         };
@@ -147,5 +151,48 @@ impl Handler {
             .filter(|(_, st)| !st.getdata_queue.is_empty() || !st.deferred.is_empty())
             .map(|(id, _)| *id)
             .collect()
+    }
+}
+
+/// An inventory item as Core's `CInv::ToString` writes it in logs:
+/// `wtx <hash>`, `witness-block <hash>`, ...
+fn describe(item: &Inventory) -> String {
+    match item {
+        Inventory::Transaction(t) => format!("tx {t}"),
+        Inventory::WitnessTransaction(t) => format!("witness-tx {t}"),
+        Inventory::WTx(w) => format!("wtx {w}"),
+        Inventory::Block(b) => format!("block {b}"),
+        Inventory::WitnessBlock(b) => format!("witness-block {b}"),
+        Inventory::CompactBlock(b) => format!("cmpctblock {b}"),
+        Inventory::Error => {
+            "0x00000000 0000000000000000000000000000000000000000000000000000000000000000"
+                .to_string()
+        }
+        Inventory::Unknown { inv_type, hash } => {
+            let mut h = *hash;
+            h.reverse();
+            format!("0x{inv_type:08x} {}", hex::encode(h))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inventory_items_are_logged_as_core_does() {
+        let w = Wtxid::from_byte_array([1; 32]);
+        assert_eq!(describe(&Inventory::WTx(w)), format!("wtx {w}"));
+        let b = BlockHash::from_byte_array([2; 32]);
+        assert_eq!(
+            describe(&Inventory::WitnessBlock(b)),
+            format!("witness-block {b}")
+        );
+        let mut hash = [0u8; 32];
+        hash[0] = 0xab;
+        let unknown = Inventory::Unknown { inv_type: 7, hash };
+        assert!(describe(&unknown).starts_with("0x00000007 0000"));
+        assert!(describe(&unknown).ends_with("ab"));
     }
 }
